@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Governor} from "@openzeppelin/contracts/governance/Governor.sol";
+import {GovernorSettings} from "@openzeppelin/contracts/governance/extensions/GovernorSettings.sol";
+import {GovernorCountingSimple} from "@openzeppelin/contracts/governance/extensions/GovernorCountingSimple.sol";
+import {GovernorVotes} from "@openzeppelin/contracts/governance/extensions/GovernorVotes.sol";
+import {GovernorTimelockControl} from "@openzeppelin/contracts/governance/extensions/GovernorTimelockControl.sol";
+import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
+import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
+import {StakedHanzo} from "./StakedHanzo.sol";
+
+/// @title HanzoGovernor: staked-HANZO governance with typed proposals and burnable deposits
+/// @notice OpenZeppelin Governor over sHANZO votes (timestamp clock), executed through a timelock.
+///         Proposing needs `proposalThreshold()` votes and locks `proposalDeposit` of the
+///         proposer's stake. Once the proposal is settled anyone may call settleDeposit: a
+///         Defeated or Expired proposal burns the deposit, any other outcome returns it
+///         (tokenomics D5). Quorum is an absolute number of votes, not a fraction of supply.
+/// @dev With GovernorTimelockControl a proposal never reaches Expired (only the Compound
+///      timelock has a grace period); the branch stays so that the rule reads as designed.
+contract HanzoGovernor is Governor, GovernorSettings, GovernorCountingSimple, GovernorVotes, GovernorTimelockControl {
+    /// @notice What a proposal is about. `propose` without a type records Parameter.
+    enum ProposalType {
+        Parameter,
+        ModelUpgrade,
+        TokenomicsChange,
+        Treasury
+    }
+
+    /// @notice A proposal's type and its locked deposit (zero once settled).
+    struct ProposalDeposit {
+        ProposalType kind;
+        uint128 amount;
+    }
+
+    /// @notice The staking contract whose stake is locked as deposit.
+    StakedHanzo public immutable stakedHanzo;
+    /// @notice Stake locked per proposal (wei of sHANZO).
+    uint256 public immutable proposalDeposit;
+    uint256 private immutable _quorumVotes;
+
+    mapping(uint256 proposalId => ProposalDeposit) private _deposits;
+    ProposalType private transient _pendingType;
+
+    /// @notice A proposal was given its type and its deposit was locked.
+    event ProposalTyped(uint256 indexed proposalId, ProposalType kind, uint256 deposit);
+    /// @notice A proposal's deposit was burned (`burned`) or returned.
+    event DepositSettled(uint256 indexed proposalId, address indexed proposer, uint256 amount, bool burned);
+
+    /// @notice The proposal has no unsettled deposit.
+    error NoDeposit(uint256 proposalId);
+    /// @notice The proposal is still Pending or Active.
+    error DepositNotSettleable(uint256 proposalId, ProposalState state);
+
+    /// @param staked sHANZO (voting power and deposits); this Governor needs its DEPOSIT_ROLE.
+    /// @param timelock Executor of passed proposals.
+    /// @param votingDelay_ Seconds from proposal to snapshot.
+    /// @param votingPeriod_ Seconds of voting.
+    /// @param threshold Votes needed to propose (wei).
+    /// @param quorumVotes Absolute quorum (wei of votes).
+    /// @param deposit Stake locked per proposal (wei).
+    constructor(
+        StakedHanzo staked,
+        TimelockController timelock,
+        uint48 votingDelay_,
+        uint32 votingPeriod_,
+        uint256 threshold,
+        uint256 quorumVotes,
+        uint256 deposit
+    )
+        Governor("HanzoGovernor")
+        GovernorSettings(votingDelay_, votingPeriod_, threshold)
+        GovernorVotes(IVotes(address(staked)))
+        GovernorTimelockControl(timelock)
+    {
+        stakedHanzo = staked;
+        proposalDeposit = deposit;
+        _quorumVotes = quorumVotes;
+    }
+
+    /// @notice Propose with an explicit type. Same checks and deposit as `propose`.
+    function proposeTyped(
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        string memory description,
+        ProposalType kind
+    ) external returns (uint256) {
+        _pendingType = kind;
+        return propose(targets, values, calldatas, description);
+    }
+
+    /// @notice A proposal's type and its unsettled deposit.
+    function proposalDepositOf(uint256 proposalId) external view returns (ProposalType kind, uint256 amount) {
+        ProposalDeposit memory d = _deposits[proposalId];
+        return (d.kind, d.amount);
+    }
+
+    /// @notice Burn (Defeated, Expired) or return (any other final or passed state) the deposit
+    ///         of `proposalId`. Anyone may call, once per proposal.
+    function settleDeposit(uint256 proposalId) external returns (bool burned) {
+        ProposalDeposit storage d = _deposits[proposalId];
+        uint256 amount = d.amount;
+        if (amount == 0) revert NoDeposit(proposalId);
+        ProposalState s = state(proposalId);
+        if (s == ProposalState.Pending || s == ProposalState.Active) revert DepositNotSettleable(proposalId, s);
+        d.amount = 0;
+        address proposer = proposalProposer(proposalId);
+        burned = s == ProposalState.Defeated || s == ProposalState.Expired;
+        if (burned) stakedHanzo.slash(proposer, amount);
+        else stakedHanzo.release(proposer, amount);
+        emit DepositSettled(proposalId, proposer, amount, burned);
+    }
+
+    /// @notice Absolute quorum, whatever the timepoint.
+    function quorum(uint256) public view override returns (uint256) {
+        return _quorumVotes;
+    }
+
+    function _propose(
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        string memory description,
+        address proposer
+    ) internal override returns (uint256 proposalId) {
+        proposalId = super._propose(targets, values, calldatas, description, proposer);
+        ProposalType kind = _pendingType;
+        _pendingType = ProposalType.Parameter;
+        uint256 deposit = proposalDeposit;
+        _deposits[proposalId] = ProposalDeposit(kind, uint128(deposit));
+        if (deposit != 0) stakedHanzo.lock(proposer, deposit);
+        emit ProposalTyped(proposalId, kind, deposit);
+    }
+
+    // ---- overrides required by Solidity for the OpenZeppelin modules
+
+    function votingDelay() public view override(Governor, GovernorSettings) returns (uint256) {
+        return super.votingDelay();
+    }
+
+    function votingPeriod() public view override(Governor, GovernorSettings) returns (uint256) {
+        return super.votingPeriod();
+    }
+
+    function proposalThreshold() public view override(Governor, GovernorSettings) returns (uint256) {
+        return super.proposalThreshold();
+    }
+
+    function state(uint256 proposalId) public view override(Governor, GovernorTimelockControl) returns (ProposalState) {
+        return super.state(proposalId);
+    }
+
+    function proposalNeedsQueuing(uint256 proposalId)
+        public
+        view
+        override(Governor, GovernorTimelockControl)
+        returns (bool)
+    {
+        return super.proposalNeedsQueuing(proposalId);
+    }
+
+    function _queueOperations(
+        uint256 proposalId,
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        bytes32 descriptionHash
+    ) internal override(Governor, GovernorTimelockControl) returns (uint48) {
+        return super._queueOperations(proposalId, targets, values, calldatas, descriptionHash);
+    }
+
+    function _executeOperations(
+        uint256 proposalId,
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        bytes32 descriptionHash
+    ) internal override(Governor, GovernorTimelockControl) {
+        super._executeOperations(proposalId, targets, values, calldatas, descriptionHash);
+    }
+
+    function _cancel(
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        bytes32 descriptionHash
+    ) internal override(Governor, GovernorTimelockControl) returns (uint256) {
+        return super._cancel(targets, values, calldatas, descriptionHash);
+    }
+
+    function _executor() internal view override(Governor, GovernorTimelockControl) returns (address) {
+        return super._executor();
+    }
+}

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {HanzoToken} from "./HanzoToken.sol";
+
+/// @title ModelNFT: one token per user's model fork
+/// @notice Each fork names its base model and the content hash of its LoRA adapter. Minting
+///         costs `baseMintFee * (100 + performance) / 100` of the base model's performance
+///         score; feeBurnBps of it (half by default) is burned and the rest goes to the treasury.
+///         HANZO staked on a fork raises its boost,
+///         a concave function of the stake:
+///         boostBps = 10_000 + min(maxExtraBoostBps, sqrt(stake * 1e8 / boostRefStake)),
+///         i.e. 1x plus sqrt(stake / boostRefStake), capped (2x at boostRefStake by default).
+/// @dev Invariant: the HANZO held by this contract equals the sum of all stakes.
+contract ModelNFT is ERC721, AccessControl {
+    using SafeERC20 for HanzoToken;
+
+    /// @notice Role that registers base models and their performance scores.
+    bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
+    /// @notice Role of the rewards path (TrainingRewards), which records trained adapters.
+    bytes32 public constant REWARDS_ROLE = keccak256("REWARDS_ROLE");
+
+    uint256 private constant BPS = 10_000;
+
+    /// @notice A fork: its base model and the content hash of its adapter.
+    struct Fork {
+        uint64 baseModelId;
+        bytes32 adapterHash;
+    }
+
+    /// @notice A registered base model.
+    struct BaseModel {
+        bool registered;
+        uint32 performance;
+    }
+
+    /// @notice The HANZO token (fees and stakes).
+    HanzoToken public immutable token;
+    /// @notice Fee at performance 0, in wei (10 HANZO by default).
+    uint256 public immutable baseMintFee;
+    /// @notice Share of each mint fee burned, in basis points (5000 = half).
+    uint256 public immutable feeBurnBps;
+    /// @notice Highest performance score a base model may be registered with.
+    uint256 public immutable maxPerformance;
+    /// @notice Stake that gives sqrt(1) = +100% boost before the cap.
+    uint256 public immutable boostRefStake;
+    /// @notice Cap on the extra boost, in basis points.
+    uint256 public immutable maxExtraBoostBps;
+
+    /// @notice Receives the unburned half of mint fees.
+    address public treasury;
+    /// @notice Number of forks minted; token ids are 1..totalForks.
+    uint256 public totalForks;
+
+    mapping(uint256 tokenId => Fork) private _forks;
+    mapping(uint256 baseModelId => BaseModel) public baseModels;
+    /// @notice Total HANZO staked on a fork.
+    mapping(uint256 tokenId => uint256) public totalStake;
+    /// @notice HANZO staked on a fork by one staker.
+    mapping(uint256 tokenId => mapping(address staker => uint256)) public stakeOf;
+
+    /// @notice A base model was registered or its performance changed.
+    event BaseModelRegistered(uint256 indexed baseModelId, uint256 performance);
+    /// @notice A fork was minted; `burned` of `fee` was burned, the rest went to the treasury.
+    event ForkMinted(
+        uint256 indexed tokenId, address indexed owner, uint256 indexed baseModelId, bytes32 adapterHash, uint256 fee, uint256 burned
+    );
+    /// @notice A fork's adapter hash changed.
+    event AdapterUpdated(uint256 indexed tokenId, bytes32 adapterHash, address indexed by);
+    /// @notice HANZO was staked on a fork.
+    event Staked(uint256 indexed tokenId, address indexed staker, uint256 amount, uint256 totalStake);
+    /// @notice HANZO was unstaked from a fork.
+    event Unstaked(uint256 indexed tokenId, address indexed staker, uint256 amount, uint256 totalStake);
+    /// @notice The treasury address changed.
+    event TreasuryChanged(address treasury);
+
+    /// @notice The base model is not registered.
+    error UnknownBaseModel(uint256 baseModelId);
+    /// @notice No fork with this id exists.
+    error UnknownModel(uint256 tokenId);
+    /// @notice Only the fork's owner may do this.
+    error NotForkOwner(uint256 tokenId, address caller);
+    /// @notice The performance score is above maxPerformance.
+    error PerformanceOutOfRange(uint256 performance, uint256 maxPerformance);
+    /// @notice Unstaking more than was staked.
+    error InsufficientStake(uint256 requested, uint256 staked);
+    /// @notice A zero amount or zero address where one is not allowed.
+    error ZeroValue();
+
+    /// @param token_ HANZO.
+    /// @param admin DEFAULT_ADMIN_ROLE holder (the timelock after deployment).
+    /// @param treasury_ Receives half of each mint fee.
+    /// @param baseMintFee_ Fee at performance 0, wei.
+    /// @param feeBurnBps_ Burned share of each mint fee, basis points.
+    /// @param maxPerformance_ Bound on performance scores.
+    /// @param boostRefStake_ Stake giving +100% boost before the cap, wei.
+    /// @param maxExtraBoostBps_ Cap on the extra boost, basis points.
+    constructor(
+        HanzoToken token_,
+        address admin,
+        address treasury_,
+        uint256 baseMintFee_,
+        uint256 feeBurnBps_,
+        uint256 maxPerformance_,
+        uint256 boostRefStake_,
+        uint256 maxExtraBoostBps_
+    ) ERC721("Hanzo Model Fork", "HFORK") {
+        if (
+            address(token_) == address(0) || admin == address(0) || treasury_ == address(0) || boostRefStake_ == 0
+                || feeBurnBps_ > BPS
+        ) {
+            revert ZeroValue();
+        }
+        token = token_;
+        treasury = treasury_;
+        baseMintFee = baseMintFee_;
+        feeBurnBps = feeBurnBps_;
+        maxPerformance = maxPerformance_;
+        boostRefStake = boostRefStake_;
+        maxExtraBoostBps = maxExtraBoostBps_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    // ---------------------------------------------------------------- base models
+
+    /// @notice Register a base model or update its performance score. Only REGISTRAR_ROLE.
+    function registerBaseModel(uint256 baseModelId, uint256 performance) external onlyRole(REGISTRAR_ROLE) {
+        if (performance > maxPerformance) revert PerformanceOutOfRange(performance, maxPerformance);
+        baseModels[baseModelId] = BaseModel(true, uint32(performance));
+        emit BaseModelRegistered(baseModelId, performance);
+    }
+
+    /// @notice Change the treasury. Only DEFAULT_ADMIN_ROLE (governance).
+    function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (treasury_ == address(0)) revert ZeroValue();
+        treasury = treasury_;
+        emit TreasuryChanged(treasury_);
+    }
+
+    /// @notice Fee to mint a fork of `baseModelId`: baseMintFee * (100 + performance) / 100.
+    function mintFee(uint256 baseModelId) public view returns (uint256) {
+        BaseModel memory base = baseModels[baseModelId];
+        if (!base.registered) revert UnknownBaseModel(baseModelId);
+        return (baseMintFee * (100 + base.performance)) / 100;
+    }
+
+    // ---------------------------------------------------------------- forks
+
+    /// @notice Mint a fork of `baseModelId` to the caller, paying the mint fee (the caller must
+    ///         have approved this contract for it). feeBurnBps of the fee (rounded down) is
+    ///         burned, the rest goes to the treasury.
+    /// @return tokenId The new fork's id.
+    function mint(uint256 baseModelId, bytes32 adapterHash) external returns (uint256 tokenId) {
+        uint256 fee = mintFee(baseModelId);
+        uint256 burned = (fee * feeBurnBps) / BPS;
+        tokenId = ++totalForks;
+        _forks[tokenId] = Fork(uint64(baseModelId), adapterHash);
+        if (burned != 0) token.burnFrom(msg.sender, burned);
+        if (fee != burned) token.safeTransferFrom(msg.sender, treasury, fee - burned);
+        _safeMint(msg.sender, tokenId);
+        emit ForkMinted(tokenId, msg.sender, baseModelId, adapterHash, fee, burned);
+    }
+
+    /// @notice A fork's base model and adapter hash.
+    function fork(uint256 tokenId) external view returns (uint256 baseModelId, bytes32 adapterHash) {
+        if (_ownerOf(tokenId) == address(0)) revert UnknownModel(tokenId);
+        Fork memory f = _forks[tokenId];
+        return (f.baseModelId, f.adapterHash);
+    }
+
+    /// @notice Set a fork's adapter hash. Only the fork's owner.
+    function updateAdapter(uint256 tokenId, bytes32 adapterHash) external {
+        address owner = _ownerOf(tokenId);
+        if (owner == address(0)) revert UnknownModel(tokenId);
+        if (owner != msg.sender) revert NotForkOwner(tokenId, msg.sender);
+        _forks[tokenId].adapterHash = adapterHash;
+        emit AdapterUpdated(tokenId, adapterHash, msg.sender);
+    }
+
+    /// @notice Rewards path: check that the fork exists, record a trained adapter (zero hash:
+    ///         record nothing) and return the fork's current owner. Only REWARDS_ROLE.
+    function recordTraining(uint256 tokenId, bytes32 adapterHash) external onlyRole(REWARDS_ROLE) returns (address owner) {
+        owner = _ownerOf(tokenId);
+        if (owner == address(0)) revert UnknownModel(tokenId);
+        if (adapterHash != bytes32(0) && _forks[tokenId].adapterHash != adapterHash) {
+            _forks[tokenId].adapterHash = adapterHash;
+            emit AdapterUpdated(tokenId, adapterHash, msg.sender);
+        }
+    }
+
+    // ---------------------------------------------------------------- stake for boost
+
+    /// @notice Stake `amount` HANZO on fork `tokenId` (caller must have approved it).
+    function stake(uint256 tokenId, uint256 amount) external {
+        if (amount == 0) revert ZeroValue();
+        if (_ownerOf(tokenId) == address(0)) revert UnknownModel(tokenId);
+        stakeOf[tokenId][msg.sender] += amount;
+        uint256 total = totalStake[tokenId] + amount;
+        totalStake[tokenId] = total;
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        emit Staked(tokenId, msg.sender, amount, total);
+    }
+
+    /// @notice Withdraw `amount` of the caller's stake on fork `tokenId`.
+    function unstake(uint256 tokenId, uint256 amount) external {
+        if (amount == 0) revert ZeroValue();
+        uint256 staked = stakeOf[tokenId][msg.sender];
+        if (amount > staked) revert InsufficientStake(amount, staked);
+        stakeOf[tokenId][msg.sender] = staked - amount;
+        uint256 total = totalStake[tokenId] - amount;
+        totalStake[tokenId] = total;
+        token.safeTransfer(msg.sender, amount);
+        emit Unstaked(tokenId, msg.sender, amount, total);
+    }
+
+    /// @notice Boost of a fork in basis points (10_000 = 1x), concave in its total stake.
+    function boostBps(uint256 tokenId) external view returns (uint256) {
+        uint256 extra = Math.sqrt((totalStake[tokenId] * 1e8) / boostRefStake);
+        return BPS + (extra < maxExtraBoostBps ? extra : maxExtraBoostBps);
+    }
+
+    /// @inheritdoc ERC721
+    function supportsInterface(bytes4 interfaceId) public view override(ERC721, AccessControl) returns (bool) {
+        return super.supportsInterface(interfaceId);
+    }
+}

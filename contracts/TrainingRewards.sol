@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {HanzoToken} from "./HanzoToken.sol";
+import {ModelNFT} from "./ModelNFT.sol";
+
+/// @title TrainingRewards: pays quality-scored training operations from the Training Rewards pool
+/// @notice A training operation (one user's update of one model fork) is attested by the quality
+///         oracle with an EIP-712 signature over the op, this contract's address and the chain id.
+///         Its reward is rewardPerInteraction * interactions * multiplier (multiplier 1..10).
+///         burnMode FromReward: 10% of the reward is burned and the rest split 70:30 between the
+///         user and the fork's current owner. burnMode OnTop: the user gets 70% and the owner 30% of
+///         the reward, and a further 10% is burned from the pool. A low-quality op pays nobody:
+///         its whole reward is burned. One TrainingRecorded event per op is the training ledger.
+/// @dev Replay: each op carries a nonce that is consumed per user in a bitmap (unordered, as in
+///      Permit2), so a signed op pays at most once whatever order ops arrive in, and a retried
+///      submission reverts with OpReplayed. The deadline bounds how long a signature is usable.
+///      Invariant: every wei leaving the pool is in exactly one TrainingRecorded event's
+///      userPayout, ownerPayout or burned.
+contract TrainingRewards is AccessControl, EIP712 {
+    /// @notice Role whose signatures attest training ops (the quality oracle).
+    bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
+
+    /// @notice EIP-712 type of a training operation.
+    bytes32 public constant TRAINING_OP_TYPEHASH = keccak256(
+        "TrainingOp(address user,uint256 modelId,bytes32 adapterHash,uint256 multiplier,uint256 interactions,bool lowQuality,uint256 nonce,uint256 deadline)"
+    );
+
+    uint256 private constant BPS = 10_000;
+    uint256 private constant MAX_MULTIPLIER = 10;
+
+    /// @notice Where the burn comes from (tokenomics D2).
+    enum BurnMode {
+        FromReward,
+        OnTop
+    }
+
+    /// @notice One quality-scored training operation, as signed by the oracle.
+    struct TrainingOp {
+        address user;
+        uint256 modelId;
+        bytes32 adapterHash;
+        uint256 multiplier;
+        uint256 interactions;
+        bool lowQuality;
+        uint256 nonce;
+        uint256 deadline;
+    }
+
+    /// @notice HANZO.
+    HanzoToken public immutable token;
+    /// @notice The model forks; the reward's owner share goes to a fork's current owner.
+    ModelNFT public immutable models;
+    /// @notice Reward per interaction at multiplier 1 (0.01 HANZO by default).
+    uint256 public immutable rewardPerInteraction;
+    /// @notice Burned share in basis points (1000 = 10%).
+    uint256 public immutable burnBps;
+    /// @notice User's share in basis points (7000 = 70%); the owner gets the rest.
+    uint256 public immutable userShareBps;
+    /// @notice Where the burn comes from.
+    BurnMode public immutable burnMode;
+
+    mapping(address user => mapping(uint256 word => uint256 bits)) private _usedNonces;
+
+    /// @notice The training ledger: one event per paid (or burned) op.
+    event TrainingRecorded(
+        address indexed user,
+        uint256 indexed modelId,
+        address indexed owner,
+        bytes32 adapterHash,
+        uint256 nonce,
+        uint256 multiplier,
+        uint256 interactions,
+        bool lowQuality,
+        uint256 userPayout,
+        uint256 ownerPayout,
+        uint256 burned
+    );
+
+    /// @notice The op's deadline has passed.
+    error OpExpired(uint256 deadline, uint256 nowTimestamp);
+    /// @notice The multiplier is outside 1..10.
+    error InvalidMultiplier(uint256 multiplier);
+    /// @notice The op has no interactions.
+    error ZeroInteractions();
+    /// @notice The signature does not come from an oracle.
+    error InvalidSigner(address recovered);
+    /// @notice This user's nonce was already used: the op was paid before.
+    error OpReplayed(address user, uint256 nonce);
+    /// @notice The pool cannot cover the op.
+    error PoolExhausted(uint256 needed, uint256 available);
+    /// @notice Batch arrays differ in length.
+    error LengthMismatch();
+    /// @notice A constructor argument is zero or out of range.
+    error InvalidConfig();
+
+    /// @param token_ HANZO (the pool is this contract's balance).
+    /// @param models_ ModelNFT; this contract needs its REWARDS_ROLE.
+    /// @param admin DEFAULT_ADMIN_ROLE holder (grants ORACLE_ROLE).
+    /// @param rewardPerInteraction_ Wei per interaction at multiplier 1.
+    /// @param burnBps_ Burned share, basis points.
+    /// @param userShareBps_ User's share, basis points.
+    /// @param burnMode_ FromReward or OnTop.
+    constructor(
+        HanzoToken token_,
+        ModelNFT models_,
+        address admin,
+        uint256 rewardPerInteraction_,
+        uint256 burnBps_,
+        uint256 userShareBps_,
+        BurnMode burnMode_
+    ) EIP712("HanzoTrainingRewards", "1") {
+        if (
+            address(token_) == address(0) || address(models_) == address(0) || admin == address(0)
+                || rewardPerInteraction_ == 0 || burnBps_ > BPS || userShareBps_ > BPS
+        ) revert InvalidConfig();
+        token = token_;
+        models = models_;
+        rewardPerInteraction = rewardPerInteraction_;
+        burnBps = burnBps_;
+        userShareBps = userShareBps_;
+        burnMode = burnMode_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    /// @notice Pay one signed training op. Reverts with a specific error on an expired,
+    ///         replayed, badly signed or out-of-range op, an unknown model or an empty pool.
+    /// @return userPayout Paid to op.user.
+    /// @return ownerPayout Paid to the fork's owner.
+    /// @return burned Burned from the pool.
+    function rewardTraining(TrainingOp calldata op, bytes calldata signature)
+        external
+        returns (uint256 userPayout, uint256 ownerPayout, uint256 burned)
+    {
+        address owner;
+        (owner, userPayout, ownerPayout, burned) = _record(op, signature);
+        uint256 needed = userPayout + ownerPayout + burned;
+        uint256 available = token.balanceOf(address(this));
+        if (needed > available) revert PoolExhausted(needed, available);
+        _pay(op.user, owner, userPayout, ownerPayout);
+        if (burned != 0) token.burn(burned);
+    }
+
+    /// @notice Pay many signed ops in one transaction, atomically: any invalid op reverts the
+    ///         whole batch with that op's error. The burn is made once for the batch.
+    /// @return totalPaid Sum paid to users and owners.
+    /// @return totalBurned Sum burned.
+    function rewardTrainingBatch(TrainingOp[] calldata ops, bytes[] calldata signatures)
+        external
+        returns (uint256 totalPaid, uint256 totalBurned)
+    {
+        if (ops.length != signatures.length) revert LengthMismatch();
+        uint256 available = token.balanceOf(address(this));
+        for (uint256 i; i < ops.length; ++i) {
+            (address owner, uint256 userPayout, uint256 ownerPayout, uint256 burned) = _record(ops[i], signatures[i]);
+            totalPaid += userPayout + ownerPayout;
+            totalBurned += burned;
+            if (totalPaid + totalBurned > available) revert PoolExhausted(totalPaid + totalBurned, available);
+            _pay(ops[i].user, owner, userPayout, ownerPayout);
+        }
+        if (totalBurned != 0) token.burn(totalBurned);
+    }
+
+    /// @notice Whether `user`'s `nonce` has been consumed.
+    function nonceUsed(address user, uint256 nonce) external view returns (bool) {
+        return _usedNonces[user][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+    }
+
+    /// @notice Payouts of an op as this contract computes them: (user, owner, burned).
+    function payouts(uint256 multiplier, uint256 interactions, bool lowQuality)
+        public
+        view
+        returns (uint256 userPayout, uint256 ownerPayout, uint256 burned)
+    {
+        uint256 reward = rewardPerInteraction * interactions * multiplier;
+        if (lowQuality) return (0, 0, reward);
+        burned = (reward * burnBps) / BPS;
+        uint256 distributed = burnMode == BurnMode.FromReward ? reward - burned : reward;
+        userPayout = (distributed * userShareBps) / BPS;
+        ownerPayout = distributed - userPayout;
+    }
+
+    /// @notice The EIP-712 digest the oracle signs for `op`.
+    function hashOp(TrainingOp calldata op) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(TRAINING_OP_TYPEHASH, op)));
+    }
+
+    /// @notice This contract's EIP-712 domain separator.
+    // solhint-disable-next-line func-name-mixedcase
+    function DOMAIN_SEPARATOR() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    /// @dev Validates, consumes the nonce, records the adapter and emits the ledger event.
+    function _record(TrainingOp calldata op, bytes calldata signature)
+        private
+        returns (address owner, uint256 userPayout, uint256 ownerPayout, uint256 burned)
+    {
+        if (block.timestamp > op.deadline) revert OpExpired(op.deadline, block.timestamp);
+        if (op.multiplier == 0 || op.multiplier > MAX_MULTIPLIER) revert InvalidMultiplier(op.multiplier);
+        if (op.interactions == 0) revert ZeroInteractions();
+        address signer = ECDSA.recover(hashOp(op), signature);
+        if (!hasRole(ORACLE_ROLE, signer)) revert InvalidSigner(signer);
+
+        mapping(uint256 => uint256) storage used = _usedNonces[op.user];
+        uint256 word = op.nonce >> 8;
+        uint256 bit = 1 << (op.nonce & 0xff);
+        uint256 bits = used[word];
+        if (bits & bit != 0) revert OpReplayed(op.user, op.nonce);
+        used[word] = bits | bit;
+
+        // A low-quality update is not recorded as the fork's adapter; the call still checks
+        // that the model exists and returns its owner.
+        owner = models.recordTraining(op.modelId, op.lowQuality ? bytes32(0) : op.adapterHash);
+        (userPayout, ownerPayout, burned) = payouts(op.multiplier, op.interactions, op.lowQuality);
+        _emitRecorded(op, owner, userPayout, ownerPayout, burned);
+    }
+
+    function _emitRecorded(TrainingOp calldata op, address owner, uint256 userPayout, uint256 ownerPayout, uint256 burned)
+        private
+    {
+        emit TrainingRecorded(
+            op.user,
+            op.modelId,
+            owner,
+            op.adapterHash,
+            op.nonce,
+            op.multiplier,
+            op.interactions,
+            op.lowQuality,
+            userPayout,
+            ownerPayout,
+            burned
+        );
+    }
+
+    function _pay(address user, address owner, uint256 userPayout, uint256 ownerPayout) private {
+        if (user == owner) {
+            if (userPayout + ownerPayout != 0) token.transfer(user, userPayout + ownerPayout);
+        } else {
+            if (userPayout != 0) token.transfer(user, userPayout);
+            if (ownerPayout != 0) token.transfer(owner, ownerPayout);
+        }
+    }
+}
