@@ -1,0 +1,50 @@
+# hanzo-econ: every target sets up what is missing first (idempotent, fast when nothing is).
+# Nothing is downloaded but from PyPI and npm: solc is npm's solc.js behind scripts/solc_shim.py,
+# anvil is npm's @foundry-rs/anvil, OpenZeppelin is npm's @openzeppelin/contracts.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_PY := $(VENV)/.installed
+STAMP_NPM := node_modules/.installed
+SHIM := .solcx/solc-v0.8.28
+
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export PYTHONHASHSEED := 0
+
+.PHONY: setup test test-slow demo gas clean
+
+setup: $(STAMP_PY) $(STAMP_NPM) $(SHIM)
+
+# torch first and exactly 2.13.0 (the local CPU build): anything that depends on torch must
+# then find it satisfied rather than resolve a CUDA build.
+$(STAMP_PY): pyproject.toml requirements/constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e '.[test]'
+	touch $@
+
+$(STAMP_NPM): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(SHIM): $(STAMP_NPM) $(STAMP_PY) scripts/solc_shim.py
+	$(BIN)/python scripts/solc_shim.py .solcx
+
+test: setup
+	$(BIN)/ape test tests -m "not slow" -p no:cacheprovider
+
+test-slow: setup
+	$(BIN)/ape test tests -m slow -p no:cacheprovider
+
+demo: setup
+	$(BIN)/hanzo deploy
+	$(BIN)/hanzo deploy --network ethereum:local:foundry
+
+gas: setup
+	$(BIN)/python benchmarks/gas.py
+
+clean:
+	rm -rf $(VENV) node_modules .solcx .build contracts/.cache

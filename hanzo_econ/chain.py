@@ -1,0 +1,248 @@
+"""The chain layer: deploy and wire the contract suite through Ape.
+
+`deploy_suite` is the one place that turns hanzo_econ.params into constructor arguments, so the
+contracts and the reference model always run on the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .params import ALLOCATIONS, Tokenomics
+from .toolchain import ROOT, configure
+
+configure()
+
+LOCAL_NETWORK = "ethereum:local:test"
+ANVIL_NETWORK = "ethereum:local:foundry"
+DEPLOYMENTS_DIR = ROOT / "deployments"
+
+# Order matters: it is the order of deployment and of the JSON file.
+CONTRACT_NAMES = (
+    "HanzoTimelock",
+    "HanzoToken",
+    "StakedHanzo",
+    "HanzoGovernor",
+    "ModelNFT",
+    "TrainingRewards",
+    "TeamVesting",
+    "EmissionSchedule",
+    "Genesis",
+)
+
+
+class DeployError(RuntimeError):
+    """A deployment could not be completed; the message is one line for the user."""
+
+
+@dataclass
+class Roles:
+    """The accounts a deployment gives roles to."""
+
+    deployer: Any
+    oracle: Any
+    team_beneficiary: str
+    model_developers: str
+    sale_and_liquidity: str
+
+
+@dataclass
+class Deployment:
+    """A deployed, wired suite."""
+
+    network: str
+    chain_id: int
+    block: int
+    params: Tokenomics
+    contracts: dict[str, Any]
+    roles: Roles
+    genesis_allocations: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> Any:
+        # deployment.token, deployment.rewards, ... read naturally in tests and scripts
+        aliases = {
+            "token": "HanzoToken",
+            "staked": "StakedHanzo",
+            "governor": "HanzoGovernor",
+            "models": "ModelNFT",
+            "rewards": "TrainingRewards",
+            "vesting": "TeamVesting",
+            "emission": "EmissionSchedule",
+            "genesis": "Genesis",
+            "timelock": "HanzoTimelock",
+        }
+        contracts = self.__dict__.get("contracts", {})
+        if name in aliases and aliases[name] in contracts:
+            return contracts[aliases[name]]
+        raise AttributeError(name)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "network": self.network,
+            "chain_id": self.chain_id,
+            "deployment_block": self.block,
+            "deployed_at": int(time.time()),
+            "contracts": {name: str(c.address) for name, c in self.contracts.items()},
+            "roles": {
+                "deployer": str(self.roles.deployer.address),
+                "oracle": str(self.roles.oracle.address),
+                "team_beneficiary": self.roles.team_beneficiary,
+                "model_developers": self.roles.model_developers,
+                "sale_and_liquidity": self.roles.sale_and_liquidity,
+                "governance_admin": str(self.contracts["HanzoTimelock"].address),
+            },
+            "genesis": [{"allocation": n, "recipient": r, "wei": str(a)} for n, r, a in self.genesis_allocations],
+            "parameters": self.params.to_human(),
+        }
+
+
+def project():
+    """The Ape project at the repository root (compiles on first use)."""
+    import ape
+
+    return ape.Project(ROOT)
+
+
+def deploy_suite(
+    params: Tokenomics,
+    roles: Roles,
+    *,
+    proj: Any = None,
+    handover: bool = True,
+    log: Any = None,
+) -> Deployment:
+    """Deploy every contract, mint genesis, grant roles, and (handover) make the timelock the
+    only admin. Must run inside an Ape network context."""
+    from ape import chain
+
+    proj = proj or project()
+    say = log or (lambda *_: None)
+    d = roles.deployer
+    tx = {"sender": d}
+    c: dict[str, Any] = {}
+    first_block = chain.blocks.head.number + 1
+
+    say("HanzoTimelock")
+    c["HanzoTimelock"] = proj.HanzoTimelock.deploy(
+        params.timelock_delay, [], ["0x0000000000000000000000000000000000000000"], d.address, **tx
+    )
+    timelock = c["HanzoTimelock"]
+    say("HanzoToken")
+    c["HanzoToken"] = token = proj.HanzoToken.deploy(d.address, params.token_cap, **tx)
+    say("StakedHanzo")
+    c["StakedHanzo"] = staked = proj.StakedHanzo.deploy(token.address, d.address, params.unstake_cooldown, **tx)
+    say("HanzoGovernor")
+    c["HanzoGovernor"] = governor = proj.HanzoGovernor.deploy(
+        staked.address,
+        timelock.address,
+        params.voting_delay,
+        params.voting_period,
+        params.proposal_threshold,
+        params.quorum,
+        params.proposal_deposit,
+        **tx,
+    )
+    say("ModelNFT")
+    c["ModelNFT"] = models = proj.ModelNFT.deploy(
+        token.address,
+        d.address,
+        timelock.address,
+        params.nft_base_mint_fee,
+        params.nft_fee_burn_bps,
+        params.nft_max_performance,
+        params.boost_ref_stake,
+        params.boost_max_extra_bps,
+        **tx,
+    )
+    say("TrainingRewards")
+    c["TrainingRewards"] = rewards = proj.TrainingRewards.deploy(
+        token.address,
+        models.address,
+        d.address,
+        params.reward_per_interaction,
+        params.training_burn_bps,
+        params.user_share_bps,
+        0 if params.burn_mode == "from_reward" else 1,
+        **tx,
+    )
+    start = chain.pending_timestamp
+    say("TeamVesting")
+    c["TeamVesting"] = vesting = proj.TeamVesting.deploy(
+        roles.team_beneficiary, start, params.team_vesting_duration, params.team_vesting_cliff, **tx
+    )
+    # The Compute Providers pool is held by governance (the timelock) until the market maker
+    # that pays providers is deployed (issue: the Hamiltonian Market Maker).
+    compute_pool = timelock.address
+    say("EmissionSchedule")
+    c["EmissionSchedule"] = emission = proj.EmissionSchedule.deploy(
+        token.address,
+        rewards.address,
+        compute_pool,
+        start,
+        params.era_length,
+        params.first_era_emission,
+        params.max_emission,
+        params.training_share_bps,
+        **tx,
+    )
+    recipients = {
+        "model_developers": roles.model_developers,
+        "community_treasury": timelock.address,
+        "team": vesting.address,
+        "public_sale": roles.sale_and_liquidity,
+        "liquidity": roles.sale_and_liquidity,
+        "training_rewards": rewards.address,
+        "compute_providers": compute_pool,
+    }
+    allocations = [(name, recipients[name], amount) for name, amount in params.genesis_allocations]
+    assert [a[0] for a in allocations] == [n for n in ALLOCATIONS if n in dict(params.genesis_allocations)]
+    say("Genesis")
+    c["Genesis"] = genesis = proj.Genesis.deploy(
+        token.address,
+        [name.upper().encode().ljust(32, b"\0") for name, _, _ in allocations],
+        [r for _, r, _ in allocations],
+        [a for _, _, a in allocations],
+        **tx,
+    )
+
+    say("roles and genesis")
+    minter = token.MINTER_ROLE()
+    token.grantRole(minter, genesis.address, **tx)
+    genesis.execute(**tx)
+    token.grantRole(minter, emission.address, **tx)
+    models.grantRole(models.REWARDS_ROLE(), rewards.address, **tx)
+    models.grantRole(models.REGISTRAR_ROLE(), roles.oracle.address, **tx)
+    rewards.grantRole(rewards.ORACLE_ROLE(), roles.oracle.address, **tx)
+    staked.grantRole(staked.DEPOSIT_ROLE(), governor.address, **tx)
+    timelock.grantRole(timelock.PROPOSER_ROLE(), governor.address, **tx)
+    timelock.grantRole(timelock.CANCELLER_ROLE(), governor.address, **tx)
+    if handover:
+        say("admin handover to the timelock")
+        for contract in (token, staked, models, rewards):
+            admin_role = contract.DEFAULT_ADMIN_ROLE()
+            contract.grantRole(admin_role, timelock.address, **tx)
+            contract.renounceRole(admin_role, d.address, **tx)
+        timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), d.address, **tx)
+
+    return Deployment(
+        network=chain.provider.network_choice,
+        chain_id=chain.chain_id,
+        block=first_block,
+        params=params,
+        contracts=c,
+        roles=roles,
+        genesis_allocations=allocations,
+    )
+
+
+def write_deployment(deployment: Deployment, path: Path | None = None) -> Path:
+    """Write the addresses and deployment block to deployments/<network>.json."""
+    if path is None:
+        DEPLOYMENTS_DIR.mkdir(exist_ok=True)
+        path = DEPLOYMENTS_DIR / (deployment.network.replace(":", "-") + ".json")
+    path.write_text(json.dumps(deployment.to_json(), indent=2) + "\n")
+    return path

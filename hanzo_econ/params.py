@@ -1,0 +1,269 @@
+"""The tokenomics parameters: the single source of truth.
+
+Every default comes from ../shared/design/tokenomics.md. The contracts take these values as
+constructor arguments (hanzo_econ.chain.deploy), the reference model computes with them
+(hanzo_econ.reference), and the simulator and reports read them from here.
+
+Money is held as integer wei (1 HANZO = 10**18 wei) so that the reference model matches the
+contracts exactly. In a TOML override file, amounts are written in HANZO (`max_supply =
+1_000_000_000`, `reward_per_interaction = "0.01"`), durations in days, shares in basis points.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field, fields
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+WEI = 10**18
+DAY = 86_400
+BPS = 10_000
+
+EMISSION_MODES = ("pools", "inflation")
+BURN_MODES = ("from_reward", "on_top")
+
+# Genesis allocations, in the order the Genesis contract mints them. The two pools released by
+# the emission schedule (D1) are last.
+ALLOCATIONS = (
+    "model_developers",
+    "community_treasury",
+    "team",
+    "public_sale",
+    "liquidity",
+    "training_rewards",
+    "compute_providers",
+)
+EMISSION_POOLS = ("training_rewards", "compute_providers")
+
+
+class ParameterError(ValueError):
+    """A parameter file or value is invalid. The message names the file, key and expectation."""
+
+
+def _hanzo(default: str, lo: str = "0", hi: str | None = None, doc: str = "") -> Any:
+    return field(default=int(Decimal(default) * WEI), metadata={"unit": "hanzo", "lo": lo, "hi": hi, "doc": doc})
+
+
+def _bps(default: int, doc: str = "") -> Any:
+    return field(default=default, metadata={"unit": "bps", "lo": 0, "hi": BPS, "doc": doc})
+
+
+def _days(default: float, lo: float = 0, doc: str = "") -> Any:
+    return field(default=int(default * DAY), metadata={"unit": "days", "lo": lo, "hi": None, "doc": doc})
+
+
+def _int(default: int, lo: int = 0, hi: int | None = None, doc: str = "") -> Any:
+    return field(default=default, metadata={"unit": "int", "lo": lo, "hi": hi, "doc": doc})
+
+
+def _choice(default: str, choices: tuple[str, ...], doc: str = "") -> Any:
+    return field(default=default, metadata={"unit": "choice", "choices": choices, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Tokenomics:
+    """All economic parameters. Amounts are wei, durations seconds, shares basis points."""
+
+    # --- supply and genesis (tokenomics.md: Supply and genesis)
+    max_supply: int = _hanzo("1000000000", lo="1", doc="maximum supply; a hard cap on all ever minted (D1)")
+    alloc_training_rewards_bps: int = _bps(3000, "Training Rewards pool")
+    alloc_compute_providers_bps: int = _bps(2000, "Compute Providers pool")
+    alloc_model_developers_bps: int = _bps(1500, "Model Developers")
+    alloc_community_treasury_bps: int = _bps(1500, "Community Treasury (held by the timelock)")
+    alloc_team_bps: int = _bps(1000, "Team & Advisors (vesting wallet)")
+    alloc_public_sale_bps: int = _bps(500, "Public Sale")
+    alloc_liquidity_bps: int = _bps(500, "Liquidity")
+    team_vesting_duration: int = _days(4 * 365, lo=1, doc="team vesting duration (D4)")
+    team_vesting_cliff: int = _days(365, doc="team vesting cliff (D4)")
+
+    # --- emission (D1, D6)
+    emission_mode: str = _choice("pools", EMISSION_MODES, "pools: emission releases the two pools under the cap; "
+                                 "inflation: genesis mints all 1B, emission on top")
+    emission_first_year: int = _hanzo("100000000", lo="1", doc="emission in each of the first years")
+    halving_years: int = _int(4, lo=1, hi=100, doc="years between halvings")
+    year_seconds: int = _days(365, lo=1, doc="length of a year (D6)")
+
+    # --- training rewards (D2, D3)
+    reward_per_interaction: int = _hanzo("0.01", lo="0.000000000000000001", doc="reward per interaction at multiplier 1")
+    max_multiplier: int = _int(10, lo=1, hi=10, doc="highest quality multiplier (the contract's bound is 10)")
+    training_burn_bps: int = _bps(1000, "training burn")
+    user_share_bps: int = _bps(7000, "user's share of a reward; the model owner gets the rest")
+    burn_mode: str = _choice("from_reward", BURN_MODES, "from_reward: 10% of R burned, 90% split; "
+                             "on_top: R split 70:30 and a further 10% of R burned")
+
+    # --- model NFTs
+    nft_base_mint_fee: int = _hanzo("10", doc="mint fee at performance 0")
+    nft_fee_burn_bps: int = _bps(5000, "burned share of the mint fee; the rest goes to the treasury")
+    nft_max_performance: int = _int(1000, lo=0, hi=2**32 - 1, doc="highest base-model performance score")
+    boost_ref_stake: int = _hanzo("10000", lo="0.000000000000000001", doc="stake giving +100% boost")
+    boost_max_extra_bps: int = _int(10_000, lo=0, hi=10**6, doc="cap on the extra boost")
+
+    # --- staking and governance (D5)
+    unstake_cooldown: int = _days(7, doc="cooldown between an unstake request and its withdrawal")
+    proposal_threshold: int = _hanzo("100000", doc="staked HANZO needed to propose")
+    quorum: int = _hanzo("10000000", doc="absolute quorum in staked HANZO")
+    proposal_deposit: int = _hanzo("100000", doc="stake locked per proposal; burned if Defeated or Expired")
+    voting_delay: int = _days(1, doc="from proposal to the voting snapshot")
+    voting_period: int = _days(7, lo=1 / DAY, doc="length of voting")
+    timelock_delay: int = _days(2, doc="delay between queue and execution")
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            _check_range(f, getattr(self, f.name), where=f.name)
+        total = sum(getattr(self, f"alloc_{name}_bps") for name in ALLOCATIONS)
+        if total != BPS:
+            raise ParameterError(f"alloc_*_bps: the allocations must sum to {BPS} basis points, got {total}")
+        if self.pool_total == 0:
+            raise ParameterError("alloc_training_rewards_bps, alloc_compute_providers_bps: the emission pools are empty")
+
+    # ---------------------------------------------------------------- derived values
+
+    def allocation(self, name: str) -> int:
+        """Wei of the named genesis allocation (its share of max_supply)."""
+        return self.max_supply * getattr(self, f"alloc_{name}_bps") // BPS
+
+    @property
+    def pool_total(self) -> int:
+        """Wei of the two pools that emission releases (500M by default)."""
+        return sum(self.allocation(p) for p in EMISSION_POOLS)
+
+    @property
+    def training_share_bps(self) -> int:
+        """Training pool's share of each emission release: pools split as their sizes are (60:40)."""
+        a, b = self.alloc_training_rewards_bps, self.alloc_compute_providers_bps
+        return a * BPS // (a + b)
+
+    @property
+    def era_length(self) -> int:
+        """Seconds per halving era."""
+        return self.halving_years * self.year_seconds
+
+    @property
+    def first_era_emission(self) -> int:
+        """Wei emitted over the first era."""
+        return self.emission_first_year * self.halving_years
+
+    @property
+    def all_time_emission(self) -> int:
+        """Wei the halving schedule emits over all time, with the contract's integer halvings."""
+        total, era = 0, self.first_era_emission
+        while era:
+            total += era
+            era >>= 1
+        return total
+
+    @property
+    def max_emission(self) -> int:
+        """Bound the EmissionSchedule enforces: the pools in "pools" mode, the schedule itself otherwise."""
+        return self.pool_total if self.emission_mode == "pools" else self.all_time_emission
+
+    @property
+    def token_cap(self) -> int:
+        """The token's hard cap on all ever minted: genesis plus everything emission can release."""
+        return self.genesis_total + self.max_emission
+
+    @property
+    def genesis_allocations(self) -> list[tuple[str, int]]:
+        """(name, wei) minted at genesis: all but the pools in "pools" mode, everything in "inflation" mode."""
+        names = ALLOCATIONS if self.emission_mode == "inflation" else [a for a in ALLOCATIONS if a not in EMISSION_POOLS]
+        return [(n, self.allocation(n)) for n in names]
+
+    @property
+    def genesis_total(self) -> int:
+        return sum(a for _, a in self.genesis_allocations)
+
+    def replace(self, **changes: Any) -> "Tokenomics":
+        """A copy with `changes` applied (values in the dataclass's units: wei, seconds, bps)."""
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise ParameterError(f"unknown parameter(s): {', '.join(sorted(unknown))}")
+        return dataclasses.replace(self, **changes)
+
+    def to_human(self) -> dict[str, Any]:
+        """Parameters in the units of a TOML file (HANZO, days, bps)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            unit = f.metadata["unit"]
+            if unit == "hanzo":
+                out[f.name] = str(Decimal(value) / WEI)
+            elif unit == "days":
+                out[f.name] = value / DAY
+            else:
+                out[f.name] = value
+        return out
+
+
+def _check_range(f: dataclasses.Field, value: Any, where: str) -> None:
+    meta = f.metadata
+    if meta["unit"] == "choice":
+        if value not in meta["choices"]:
+            raise ParameterError(f"{where}: expected one of {', '.join(meta['choices'])}, got {value!r}")
+        return
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ParameterError(f"{where}: expected an integer in the dataclass's units, got {value!r}")
+    scale = {"hanzo": WEI, "days": DAY}.get(meta["unit"], 1)
+    lo = Decimal(str(meta["lo"])) * scale
+    if value < lo:
+        raise ParameterError(f"{where}: must be at least {meta['lo']} ({meta['unit']}), got {Decimal(value) / scale}")
+    if meta["hi"] is not None and value > Decimal(str(meta["hi"])) * scale:
+        raise ParameterError(f"{where}: must be at most {meta['hi']} ({meta['unit']}), got {Decimal(value) / scale}")
+
+
+def _from_human(f: dataclasses.Field, raw: Any, where: str) -> Any:
+    unit = f.metadata["unit"]
+    if unit == "choice":
+        if not isinstance(raw, str):
+            raise ParameterError(f"{where}: expected a string, one of {', '.join(f.metadata['choices'])}; got {raw!r}")
+        return raw
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise ParameterError(f"{where}: expected a number, got {type(raw).__name__} {raw!r}")
+    try:
+        number = Decimal(str(raw))
+    except InvalidOperation:
+        raise ParameterError(f"{where}: expected a number, got {raw!r}") from None
+    if not number.is_finite():
+        raise ParameterError(f"{where}: expected a finite number, got {raw!r}")
+    scale = {"hanzo": WEI, "days": DAY}.get(unit, 1)
+    scaled = number * scale
+    if scaled != scaled.to_integral_value():
+        what = {"hanzo": "a multiple of 1 wei", "days": "a whole number of seconds"}.get(unit, "an integer")
+        raise ParameterError(f"{where}: expected {what}, got {raw!r}")
+    return int(scaled)
+
+
+def from_mapping(data: dict[str, Any], source: str = "<parameters>", base: Tokenomics | None = None) -> Tokenomics:
+    """Parameters from a mapping in TOML units, on top of `base` (the defaults)."""
+    by_name = {f.name: f for f in fields(Tokenomics)}
+    changes = {}
+    for key, raw in data.items():
+        if key not in by_name:
+            raise ParameterError(f"{source}: unknown key {key!r}; known keys: {', '.join(sorted(by_name))}")
+        changes[key] = _from_human(by_name[key], raw, f"{source}: {key}")
+    try:
+        return dataclasses.replace(base or Tokenomics(), **changes)
+    except ParameterError as exc:
+        raise ParameterError(f"{source}: {exc}") from None
+
+
+def load(path: str | Path | None = None) -> Tokenomics:
+    """The defaults, overridden by the TOML file at `path` (its [tokenomics] table, or its top level)."""
+    if path is None:
+        return Tokenomics()
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ParameterError(f"{path}: no such parameter file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ParameterError(f"{path}: not valid TOML: {exc}") from None
+    table = data.get("tokenomics", data)
+    if not isinstance(table, dict):
+        raise ParameterError(f"{path}: [tokenomics] must be a table")
+    return from_mapping(table, source=str(path))
+
+
+DEFAULT = Tokenomics()

@@ -1,0 +1,115 @@
+"""Shared fixtures: the whole suite deployed once per module on Ape's in-process chain.
+
+Ape snapshots the chain at each fixture scope and reverts after each test, so every test starts
+from the freshly deployed suite.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from hanzo_econ.toolchain import configure
+
+configure()
+
+from hanzo_econ.attest import TrainingOp, sign_training_op  # noqa: E402
+from hanzo_econ.chain import Roles, deploy_suite  # noqa: E402
+from hanzo_econ.params import DEFAULT, WEI  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def params():
+    return DEFAULT
+
+
+@pytest.fixture(scope="session")
+def deployer(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def oracle(accounts):
+    return accounts[1]
+
+
+@pytest.fixture(scope="session")
+def whale(accounts):
+    """Holds the Public Sale and Liquidity allocations (100M HANZO): funds the other actors."""
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def users(accounts):
+    return [accounts[i] for i in range(5, 10)]
+
+
+@pytest.fixture(scope="module")
+def suite(project, accounts, params):
+    roles = Roles(accounts[0], accounts[1], accounts[2].address, accounts[3].address, accounts[4].address)
+    return deploy_suite(params, roles, proj=project)
+
+
+@pytest.fixture(scope="module")
+def token(suite):
+    return suite.token
+
+
+@pytest.fixture(scope="module")
+def fund(suite, whale):
+    def _fund(account, hanzo: int | float):
+        suite.token.transfer(account, int(hanzo * WEI), sender=whale)
+
+    return _fund
+
+
+@pytest.fixture(scope="module")
+def fork_of(suite, oracle, fund):
+    """Mint a fork of base model 1 (performance 0) to `owner`; returns its token id."""
+
+    def _fork(owner, base_model_id: int = 1, performance: int = 0, adapter: bytes | None = None) -> int:
+        models = suite.models
+        if not models.baseModels(base_model_id)[0]:
+            models.registerBaseModel(base_model_id, performance, sender=oracle)
+        fee = models.mintFee(base_model_id)
+        fund(owner, fee / WEI)
+        suite.token.approve(models.address, fee, sender=owner)
+        models.mint(base_model_id, adapter or secrets.token_bytes(32), sender=owner)
+        return models.totalForks()
+
+    return _fork
+
+
+@pytest.fixture(scope="module")
+def sign_op(suite, oracle, chain):
+    """Build and sign a TrainingOp with the oracle's key (or `signer`'s)."""
+
+    def _sign(user, model_id, *, multiplier=1, interactions=1, low_quality=False, nonce=None,
+              deadline=None, adapter=None, signer=None):
+        op = TrainingOp(
+            user=str(user.address if hasattr(user, "address") else user),
+            modelId=model_id,
+            adapterHash=adapter or secrets.token_bytes(32),
+            multiplier=multiplier,
+            interactions=interactions,
+            lowQuality=low_quality,
+            nonce=secrets.randbits(64) if nonce is None else nonce,
+            deadline=chain.pending_timestamp + 3600 if deadline is None else deadline,
+        )
+        key = (signer or oracle).private_key
+        return op, sign_training_op(key, op, chain.chain_id, suite.rewards.address)
+
+    return _sign
+
+
+@pytest.fixture(scope="module")
+def released(suite, chain, params):
+    """Move the clock `seconds` past the emission start and release what is due."""
+
+    def _release(seconds: int):
+        start = suite.emission.start()
+        chain.pending_timestamp = start + seconds
+        suite.emission.release(sender=suite.roles.deployer)
+
+    return _release

@@ -1,0 +1,199 @@
+"""TrainingRewards: payouts, burns, the ledger event, replay protection and every revert."""
+
+from __future__ import annotations
+
+import ape
+import pytest
+
+from hanzo_econ.attest import op_digest
+from hanzo_econ.params import WEI
+from hanzo_econ.reference import training_payout
+
+
+@pytest.fixture(scope="module")
+def funded_pool(released, params):
+    released(params.year_seconds)  # one year of emission: 60M HANZO in the training pool
+
+
+def test_reward_pays_user_and_owner_as_reference_model(suite, users, fork_of, sign_op, funded_pool, params):
+    user, owner = users[0], users[1]
+    model = fork_of(owner)
+    token = suite.token
+    before = {a: token.balanceOf(a) for a in (user, owner)}
+    supply_before = token.totalSupply()
+    op, sig = sign_op(user, model, multiplier=7, interactions=120)
+    receipt = suite.rewards.rewardTraining(op.as_tuple(), sig, sender=users[2])
+    expected = training_payout(params, 7, 120)
+    assert token.balanceOf(user) - before[user] == expected.user
+    assert token.balanceOf(owner) - before[owner] == expected.owner
+    assert supply_before - token.totalSupply() == expected.burned
+    [event] = receipt.decode_logs(suite.rewards.TrainingRecorded)
+    assert (event.user, event.owner, event.modelId) == (user.address, owner.address, model)
+    assert (event.userPayout, event.ownerPayout, event.burned) == (expected.user, expected.owner, expected.burned)
+    assert event.multiplier == 7 and event.interactions == 120 and not event.lowQuality
+    assert suite.models.fork(model)[1] == op.adapterHash
+
+
+def test_reward_split_is_63_27_10_of_reward(params):
+    p = training_payout(params, 1, 100)  # R = 1 HANZO
+    assert (p.user, p.owner, p.burned) == (63 * WEI // 100, 27 * WEI // 100, 10 * WEI // 100)
+
+
+def test_low_quality_op_burns_its_reward_and_pays_nobody(suite, users, fork_of, sign_op, funded_pool, params):
+    user, owner = users[0], users[1]
+    model = fork_of(owner)
+    adapter_before = suite.models.fork(model)[1]
+    token = suite.token
+    before = (token.balanceOf(user), token.balanceOf(owner), token.totalSupply())
+    op, sig = sign_op(user, model, multiplier=3, interactions=50, low_quality=True)
+    suite.rewards.rewardTraining(op.as_tuple(), sig, sender=user)
+    reward = params.reward_per_interaction * 150
+    assert (token.balanceOf(user), token.balanceOf(owner)) == before[:2]
+    assert before[2] - token.totalSupply() == reward
+    assert suite.models.fork(model)[1] == adapter_before  # a rejected update is not recorded
+
+
+def test_user_who_owns_the_fork_gets_both_shares(suite, users, fork_of, sign_op, funded_pool, params):
+    user = users[0]
+    model = fork_of(user)
+    before = suite.token.balanceOf(user)
+    op, sig = sign_op(user, model, multiplier=10, interactions=1)
+    suite.rewards.rewardTraining(op.as_tuple(), sig, sender=user)
+    assert suite.token.balanceOf(user) - before == training_payout(params, 10, 1).paid
+
+
+def test_replayed_op_reverts_and_pays_once(suite, users, fork_of, sign_op, funded_pool):
+    user = users[0]
+    model = fork_of(users[1])
+    op, sig = sign_op(user, model, interactions=10, nonce=42)
+    suite.rewards.rewardTraining(op.as_tuple(), sig, sender=user)
+    assert suite.rewards.nonceUsed(user, 42)
+    balance = suite.token.balanceOf(user)
+    with ape.reverts(suite.rewards.OpReplayed, user=user.address, nonce=42):
+        suite.rewards.rewardTraining(op.as_tuple(), sig, sender=user)
+    assert suite.token.balanceOf(user) == balance
+
+
+def test_same_nonce_for_another_user_is_independent(suite, users, fork_of, sign_op, funded_pool):
+    model = fork_of(users[2])
+    for user in users[:2]:
+        op, sig = sign_op(user, model, nonce=7)
+        suite.rewards.rewardTraining(op.as_tuple(), sig, sender=user)
+    assert suite.rewards.nonceUsed(users[0], 7) and suite.rewards.nonceUsed(users[1], 7)
+    assert not suite.rewards.nonceUsed(users[0], 8)
+
+
+def test_expired_op_reverts(suite, users, fork_of, sign_op, funded_pool, chain):
+    model = fork_of(users[1])
+    deadline = chain.pending_timestamp - 1
+    op, sig = sign_op(users[0], model, deadline=deadline)
+    with ape.reverts(suite.rewards.OpExpired):
+        suite.rewards.rewardTraining(op.as_tuple(), sig, sender=users[0])
+
+
+def test_op_signed_by_non_oracle_reverts(suite, users, fork_of, sign_op, funded_pool):
+    model = fork_of(users[1])
+    op, sig = sign_op(users[0], model, signer=users[0])
+    with ape.reverts(suite.rewards.InvalidSigner, recovered=users[0].address):
+        suite.rewards.rewardTraining(op.as_tuple(), sig, sender=users[0])
+
+
+def test_tampered_op_reverts(suite, users, fork_of, sign_op, funded_pool):
+    """The signature covers every field: raising the multiplier after signing is rejected."""
+    model = fork_of(users[1])
+    op, sig = sign_op(users[0], model, multiplier=1)
+    tampered = list(op.as_tuple())
+    tampered[3] = 10
+    with ape.reverts(suite.rewards.InvalidSigner):
+        suite.rewards.rewardTraining(tuple(tampered), sig, sender=users[0])
+
+
+def test_malformed_signature_reverts(suite, users, fork_of, sign_op, funded_pool):
+    model = fork_of(users[1])
+    op, _ = sign_op(users[0], model)
+    with ape.reverts():
+        suite.rewards.rewardTraining(op.as_tuple(), b"\x01" * 64, sender=users[0])
+
+
+@pytest.mark.parametrize("multiplier", [0, 11, 2**255])
+def test_multiplier_outside_1_to_10_reverts(suite, users, fork_of, sign_op, funded_pool, multiplier):
+    model = fork_of(users[1])
+    op, sig = sign_op(users[0], model, multiplier=multiplier)
+    with ape.reverts(suite.rewards.InvalidMultiplier, multiplier=multiplier):
+        suite.rewards.rewardTraining(op.as_tuple(), sig, sender=users[0])
+
+
+def test_zero_interactions_reverts(suite, users, fork_of, sign_op, funded_pool):
+    model = fork_of(users[1])
+    op, sig = sign_op(users[0], model, interactions=0)
+    with ape.reverts(suite.rewards.ZeroInteractions):
+        suite.rewards.rewardTraining(op.as_tuple(), sig, sender=users[0])
+
+
+def test_unknown_model_reverts(suite, users, sign_op, funded_pool):
+    op, sig = sign_op(users[0], 999)
+    with ape.reverts(suite.models.UnknownModel, tokenId=999):
+        suite.rewards.rewardTraining(op.as_tuple(), sig, sender=users[0])
+
+
+def test_op_larger_than_pool_reverts_with_pool_exhausted(suite, users, fork_of, sign_op, funded_pool, params):
+    model = fork_of(users[1])
+    pool = suite.token.balanceOf(suite.rewards)
+    interactions = pool // params.reward_per_interaction // 10 + 1
+    op, sig = sign_op(users[0], model, multiplier=10, interactions=interactions)
+    needed = training_payout(params, 10, interactions).from_pool
+    with ape.reverts(suite.rewards.PoolExhausted, needed=needed, available=pool):
+        suite.rewards.rewardTraining(op.as_tuple(), sig, sender=users[0])
+
+
+def test_contract_digest_matches_python_eip712(suite, users, sign_op, chain):
+    op, _ = sign_op(users[0], 1)
+    assert bytes(suite.rewards.hashOp(op.as_tuple())) == op_digest(op, chain.chain_id, suite.rewards.address)
+
+
+def test_batch_pays_every_op_and_burns_once(suite, users, fork_of, sign_op, funded_pool, params):
+    model = fork_of(users[4])
+    token = suite.token
+    ops = [sign_op(users[i % 3], model, multiplier=1 + i % 10, interactions=5 + i) for i in range(12)]
+    before = {u: token.balanceOf(u) for u in users[:3] + [users[4]]}
+    supply = token.totalSupply()
+    receipt = suite.rewards.rewardTrainingBatch([o.as_tuple() for o, _ in ops], [s for _, s in ops], sender=users[0])
+    expected_user = {u: 0 for u in users[:3]}
+    owner_total = burned = 0
+    for i, (op, _) in enumerate(ops):
+        p = training_payout(params, op.multiplier, op.interactions)
+        expected_user[users[i % 3]] += p.user
+        owner_total += p.owner
+        burned += p.burned
+    for u in users[:3]:
+        assert token.balanceOf(u) - before[u] == expected_user[u]
+    assert token.balanceOf(users[4]) - before[users[4]] == owner_total
+    assert supply - token.totalSupply() == burned
+    assert len(receipt.decode_logs(suite.rewards.TrainingRecorded)) == 12
+
+
+def test_batch_with_a_replayed_op_reverts_whole_batch(suite, users, fork_of, sign_op, funded_pool):
+    model = fork_of(users[1])
+    first = sign_op(users[0], model, nonce=1)
+    suite.rewards.rewardTraining(first[0].as_tuple(), first[1], sender=users[0])
+    fresh = sign_op(users[0], model, nonce=2)
+    balance = suite.token.balanceOf(users[0])
+    with ape.reverts(suite.rewards.OpReplayed):
+        suite.rewards.rewardTrainingBatch([fresh[0].as_tuple(), first[0].as_tuple()], [fresh[1], first[1]],
+                                          sender=users[0])
+    assert suite.token.balanceOf(users[0]) == balance
+    assert not suite.rewards.nonceUsed(users[0], 2)
+
+
+def test_batch_length_mismatch_reverts(suite, users, sign_op):
+    op, sig = sign_op(users[0], 1)
+    with ape.reverts(suite.rewards.LengthMismatch):
+        suite.rewards.rewardTrainingBatch([op.as_tuple()], [sig, sig], sender=users[0])
+
+
+def test_only_admin_grants_oracle_role(suite, users):
+    role = suite.rewards.ORACLE_ROLE()
+    with ape.reverts(suite.rewards.AccessControlUnauthorizedAccount):
+        suite.rewards.grantRole(role, users[0], sender=users[0])
+    assert suite.rewards.hasRole(suite.rewards.DEFAULT_ADMIN_ROLE(), suite.timelock.address)
+    assert not suite.rewards.hasRole(suite.rewards.DEFAULT_ADMIN_ROLE(), suite.roles.deployer.address)
