@@ -21,8 +21,6 @@ contract ModelNFT is ERC721, AccessControl {
 
     /// @notice Role that registers base models and their performance scores.
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
-    /// @notice Role of the rewards path (TrainingRewards), which records trained adapters.
-    bytes32 public constant REWARDS_ROLE = keccak256("REWARDS_ROLE");
 
     uint256 private constant BPS = 10_000;
 
@@ -40,6 +38,10 @@ contract ModelNFT is ERC721, AccessControl {
 
     /// @notice The HANZO token (fees and stakes).
     HanzoToken public immutable token;
+    /// @notice The rewards path (TrainingRewards), which records trained adapters. Immutable
+    ///         rather than a role: the check is on every reward's gas-bound path, and a cold
+    ///         role lookup costs 2,100 gas there. The deployer predicts its address.
+    address public immutable rewards;
     /// @notice Fee at performance 0, in wei (10 HANZO by default).
     uint256 public immutable baseMintFee;
     /// @notice Share of each mint fee burned, in basis points (5000 = half).
@@ -88,10 +90,13 @@ contract ModelNFT is ERC721, AccessControl {
     error PerformanceOutOfRange(uint256 performance, uint256 maxPerformance);
     /// @notice Unstaking more than was staked.
     error InsufficientStake(uint256 requested, uint256 staked);
+    /// @notice Only the rewards contract may record training.
+    error NotRewards(address caller);
     /// @notice A zero amount or zero address where one is not allowed.
     error ZeroValue();
 
     /// @param token_ HANZO.
+    /// @param rewards_ The TrainingRewards contract (may not be deployed yet: its address is predicted).
     /// @param admin DEFAULT_ADMIN_ROLE holder (the timelock after deployment).
     /// @param treasury_ Receives half of each mint fee.
     /// @param baseMintFee_ Fee at performance 0, wei.
@@ -101,6 +106,7 @@ contract ModelNFT is ERC721, AccessControl {
     /// @param maxExtraBoostBps_ Cap on the extra boost, basis points.
     constructor(
         HanzoToken token_,
+        address rewards_,
         address admin,
         address treasury_,
         uint256 baseMintFee_,
@@ -110,12 +116,13 @@ contract ModelNFT is ERC721, AccessControl {
         uint256 maxExtraBoostBps_
     ) ERC721("Hanzo Model Fork", "HFORK") {
         if (
-            address(token_) == address(0) || admin == address(0) || treasury_ == address(0) || boostRefStake_ == 0
+            address(token_) == address(0) || rewards_ == address(0) || admin == address(0) || treasury_ == address(0) || boostRefStake_ == 0
                 || feeBurnBps_ > BPS
         ) {
             revert ZeroValue();
         }
         token = token_;
+        rewards = rewards_;
         treasury = treasury_;
         baseMintFee = baseMintFee_;
         feeBurnBps = feeBurnBps_;
@@ -182,14 +189,15 @@ contract ModelNFT is ERC721, AccessControl {
     }
 
     /// @notice Rewards path: check that the fork exists, record a trained adapter (zero hash:
-    ///         record nothing) and return the fork's current owner. Only REWARDS_ROLE.
-    function recordTraining(uint256 tokenId, bytes32 adapterHash) external onlyRole(REWARDS_ROLE) returns (address owner) {
+    ///         record nothing) and return the fork's current owner. Only the rewards contract,
+    ///         whose TrainingRecorded event is the record of this change.
+    function recordTraining(uint256 tokenId, bytes32 adapterHash) external returns (address owner) {
+        if (msg.sender != rewards) revert NotRewards(msg.sender);
         owner = _ownerOf(tokenId);
         if (owner == address(0)) revert UnknownModel(tokenId);
-        if (adapterHash != bytes32(0) && _forks[tokenId].adapterHash != adapterHash) {
-            _forks[tokenId].adapterHash = adapterHash;
-            emit AdapterUpdated(tokenId, adapterHash, msg.sender);
-        }
+        // No AdapterUpdated here: the caller's TrainingRecorded event carries the model id and
+        // the hash, and the rewards path is gas-bound (benchmarks/gas.py).
+        if (adapterHash != bytes32(0)) _forks[tokenId].adapterHash = adapterHash;
     }
 
     // ---------------------------------------------------------------- stake for boost

@@ -98,7 +98,7 @@ contract TrainingRewards is AccessControl, EIP712 {
     error InvalidConfig();
 
     /// @param token_ HANZO (the pool is this contract's balance).
-    /// @param models_ ModelNFT; this contract needs its REWARDS_ROLE.
+    /// @param models_ ModelNFT, deployed with this contract's address as its `rewards`.
     /// @param admin DEFAULT_ADMIN_ROLE holder (grants ORACLE_ROLE).
     /// @param rewardPerInteraction_ Wei per interaction at multiplier 1.
     /// @param burnBps_ Burned share, basis points.

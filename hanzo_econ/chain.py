@@ -100,6 +100,14 @@ class Deployment:
         }
 
 
+def create_address(sender: str, nonce: int) -> str:
+    """The address a CREATE from `sender` at `nonce` gives: keccak(rlp([sender, nonce]))[12:]."""
+    import rlp
+    from eth_utils import keccak, to_canonical_address, to_checksum_address
+
+    return to_checksum_address(keccak(rlp.encode([to_canonical_address(sender), nonce]))[12:])
+
+
 def project():
     """The Ape project at the repository root (compiles on first use)."""
     import ape
@@ -146,9 +154,13 @@ def deploy_suite(
         params.proposal_deposit,
         **tx,
     )
+    # ModelNFT takes the TrainingRewards address as an immutable, and TrainingRewards takes
+    # ModelNFT's: deploy ModelNFT with the address TrainingRewards will get (the next nonce).
+    rewards_address = create_address(d.address, d.nonce + 1)
     say("ModelNFT")
     c["ModelNFT"] = models = proj.ModelNFT.deploy(
         token.address,
+        rewards_address,
         d.address,
         timelock.address,
         params.nft_base_mint_fee,
@@ -169,6 +181,11 @@ def deploy_suite(
         0 if params.burn_mode == "from_reward" else 1,
         **tx,
     )
+    if rewards.address != rewards_address:
+        raise DeployError(
+            f"TrainingRewards landed at {rewards.address}, not the predicted {rewards_address}: "
+            "another transaction from the deployer interleaved; deploy again from a quiet account"
+        )
     start = chain.pending_timestamp
     say("TeamVesting")
     c["TeamVesting"] = vesting = proj.TeamVesting.deploy(
@@ -214,7 +231,6 @@ def deploy_suite(
     token.grantRole(minter, genesis.address, **tx)
     genesis.execute(**tx)
     token.grantRole(minter, emission.address, **tx)
-    models.grantRole(models.REWARDS_ROLE(), rewards.address, **tx)
     models.grantRole(models.REGISTRAR_ROLE(), roles.oracle.address, **tx)
     rewards.grantRole(rewards.ORACLE_ROLE(), roles.oracle.address, **tx)
     staked.grantRole(staked.DEPOSIT_ROLE(), governor.address, **tx)
