@@ -1,0 +1,165 @@
+"""StakedHanzo and HanzoGovernor: voting power, cooldown, deposits, and full proposal lifecycles."""
+
+from __future__ import annotations
+
+import ape
+import pytest
+
+from hanzo_econ.params import WEI
+from hanzo_econ.reference import deposit_outcome
+
+FOR, AGAINST = 1, 0
+PARAMETER, MODEL_UPGRADE, TOKENOMICS, TREASURY = 0, 1, 2, 3
+
+
+@pytest.fixture(scope="module")
+def stakers(suite, whale, users):
+    """users[0] stakes 6M (can propose, not reach quorum alone), users[1] 5M, users[2] 200k."""
+    token, staked = suite.token, suite.staked
+    for user, amount in zip(users[:3], (6_000_000, 5_000_000, 200_000)):
+        token.transfer(user, amount * WEI, sender=whale)
+        token.approve(staked, amount * WEI, sender=user)
+        staked.stake(amount * WEI, sender=user)
+    return users[:3]
+
+
+def _treasury_proposal(suite, recipient, amount):
+    targets = [suite.token.address]
+    calldatas = [suite.token.transfer.encode_input(recipient, amount)]
+    return targets, [0], calldatas
+
+
+def _advance(chain, seconds):
+    chain.pending_timestamp = chain.blocks.head.timestamp + seconds
+    chain.mine()
+
+
+def test_stake_gives_checkpointed_votes_and_is_not_transferable(suite, stakers, chain):
+    staked = suite.staked
+    assert staked.getVotes(stakers[0]) == 6_000_000 * WEI
+    assert staked.delegates(stakers[0]) == stakers[0].address
+    assert staked.CLOCK_MODE() == "mode=timestamp"
+    with ape.reverts(staked.NonTransferable):
+        staked.transfer(stakers[1], 1, sender=stakers[0])
+
+
+def test_unstake_burns_votes_now_and_pays_after_cooldown(suite, stakers, params, chain):
+    staked, token = suite.staked, suite.token
+    user = stakers[2]
+    staked.requestUnstake(50_000 * WEI, sender=user)
+    assert staked.getVotes(user) == 150_000 * WEI
+    with ape.reverts(staked.WithdrawalNotReady):
+        staked.withdraw(sender=user)
+    _advance(chain, params.unstake_cooldown)
+    before = token.balanceOf(user)
+    staked.withdraw(sender=user)
+    assert token.balanceOf(user) - before == 50_000 * WEI
+    with ape.reverts(staked.WithdrawalNotReady, readyAt=0):
+        staked.withdraw(sender=user)
+    with ape.reverts(staked.InsufficientUnlockedStake):
+        staked.requestUnstake(10**30, sender=user)
+
+
+def test_deposit_functions_need_deposit_role(suite, stakers):
+    staked = suite.staked
+    for call in (staked.lock, staked.release, staked.slash):
+        with ape.reverts(staked.AccessControlUnauthorizedAccount):
+            call(stakers[0], 1, sender=stakers[0])
+
+
+def test_full_lifecycle_propose_vote_queue_execute_returns_deposit(suite, stakers, params, chain):
+    gov, token, staked = suite.governor, suite.token, suite.staked
+    proposer, recipient = stakers[0], stakers[2]
+    targets, values, calldatas = _treasury_proposal(suite, recipient.address, 1_000 * WEI)
+    description = "Treasury: fund the first compute grant"
+    receipt = gov.proposeTyped(targets, values, calldatas, description, TREASURY, sender=proposer)
+    pid = receipt.decode_logs(gov.ProposalCreated)[0].proposalId
+    assert gov.proposalDepositOf(pid) == (TREASURY, params.proposal_deposit)
+    assert staked.locked(proposer) == params.proposal_deposit
+    with ape.reverts(gov.DepositNotSettleable):
+        gov.settleDeposit(pid, sender=recipient)
+
+    _advance(chain, params.voting_delay + 1)
+    gov.castVote(pid, FOR, sender=stakers[0])
+    gov.castVote(pid, FOR, sender=stakers[1])  # 11M For: quorum of 10M reached
+    _advance(chain, params.voting_period)
+    assert gov.state(pid) == 4  # Succeeded
+    desc_hash = chain.provider.web3.keccak(text=description)
+    gov.queue(targets, values, calldatas, desc_hash, sender=recipient)
+    _advance(chain, params.timelock_delay)
+    before = token.balanceOf(recipient)
+    gov.execute(targets, values, calldatas, desc_hash, sender=recipient)
+    assert gov.state(pid) == 7  # Executed
+    assert token.balanceOf(recipient) - before == 1_000 * WEI
+
+    supply = token.totalSupply()
+    receipt = gov.settleDeposit(pid, sender=recipient)
+    returned, burned = deposit_outcome(params, "Executed")
+    assert staked.locked(proposer) == 0 and staked.balanceOf(proposer) == 6_000_000 * WEI
+    assert token.totalSupply() == supply and burned == 0 and returned == params.proposal_deposit
+    assert not receipt.decode_logs(gov.DepositSettled)[0].burned
+    with ape.reverts(gov.NoDeposit):
+        gov.settleDeposit(pid, sender=recipient)
+
+
+def test_defeated_proposal_burns_its_deposit(suite, stakers, params, chain):
+    gov, token, staked = suite.governor, suite.token, suite.staked
+    proposer = stakers[0]
+    targets, values, calldatas = _treasury_proposal(suite, proposer.address, 10**6 * WEI)
+    pid = gov.proposeTyped(targets, values, calldatas, "Treasury: pay me", TREASURY,
+                           sender=proposer).decode_logs(gov.ProposalCreated)[0].proposalId
+    _advance(chain, params.voting_delay + 1)
+    gov.castVote(pid, AGAINST, sender=stakers[1])
+    gov.castVote(pid, FOR, sender=stakers[0])  # 6M For < quorum of 10M: Defeated
+    _advance(chain, params.voting_period)
+    assert gov.state(pid) == 3  # Defeated
+    supply, staked_supply = token.totalSupply(), staked.totalSupply()
+    gov.settleDeposit(pid, sender=stakers[2])
+    returned, burned = deposit_outcome(params, "Defeated")
+    assert returned == 0
+    assert supply - token.totalSupply() == burned == params.proposal_deposit
+    assert staked_supply - staked.totalSupply() == burned
+    assert staked.balanceOf(proposer) == 6_000_000 * WEI - burned
+    assert staked.locked(proposer) == 0
+
+
+def test_deposit_is_locked_and_cannot_be_unstaked(suite, stakers, params):
+    gov, staked = suite.governor, suite.staked
+    proposer = stakers[0]
+    targets, values, calldatas = _treasury_proposal(suite, proposer.address, 1)
+    gov.propose(targets, values, calldatas, "Parameter: nothing", sender=proposer)
+    unlocked = staked.balanceOf(proposer) - params.proposal_deposit
+    with ape.reverts(staked.InsufficientUnlockedStake, requested=unlocked + 1, unlocked=unlocked):
+        staked.requestUnstake(unlocked + 1, sender=proposer)
+
+
+def test_propose_below_threshold_reverts(suite, users, whale, params):
+    gov, token, staked = suite.governor, suite.token, suite.staked
+    small = users[3]
+    token.transfer(small, 99_999 * WEI, sender=whale)
+    token.approve(staked, 99_999 * WEI, sender=small)
+    staked.stake(99_999 * WEI, sender=small)
+    targets, values, calldatas = _treasury_proposal(suite, small.address, 1)
+    with ape.reverts(gov.GovernorInsufficientProposerVotes):
+        gov.propose(targets, values, calldatas, "too small", sender=small)
+
+
+def test_flash_staked_votes_in_the_same_block_count_zero(suite, stakers, project, whale, params, chain):
+    gov, token = suite.governor, suite.token
+    targets, values, calldatas = _treasury_proposal(suite, stakers[0].address, 1)
+    pid = gov.propose(targets, values, calldatas, "Parameter: flash test",
+                      sender=stakers[0]).decode_logs(gov.ProposalCreated)[0].proposalId
+    _advance(chain, params.voting_delay + 1)
+    attacker = project.FlashStakeVoter.deploy(sender=whale)
+    token.transfer(attacker, 50_000_000 * WEI, sender=whale)  # "borrowed": 5x the quorum
+    receipt = attacker.stakeAndVote(token, suite.staked, gov, pid, sender=whale)
+    [vote] = receipt.decode_logs(gov.VoteCast)
+    assert vote.weight == 0
+    assert gov.proposalVotes(pid) == (0, 0, 0)
+
+
+def test_governance_settings_change_only_through_governance(suite, stakers):
+    with ape.reverts(suite.governor.GovernorOnlyExecutor):
+        suite.governor.setVotingPeriod(1, sender=stakers[0])
+    with ape.reverts(suite.timelock.AccessControlUnauthorizedAccount):
+        suite.timelock.schedule(stakers[0], 0, b"", b"\x00" * 32, b"\x00" * 32, 10**6, sender=stakers[0])

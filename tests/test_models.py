@@ -1,0 +1,112 @@
+"""ModelNFT: base models, the mint fee and its burn, adapter updates, stake for boost."""
+
+from __future__ import annotations
+
+import secrets
+
+import ape
+import pytest
+
+from hanzo_econ.params import WEI
+from hanzo_econ.reference import boost_bps, nft_mint_fee
+
+
+@pytest.mark.parametrize("performance", [0, 50, 250, 1000])
+def test_mint_fee_burns_half_and_pays_treasury(suite, users, oracle, fund, params, performance):
+    models, token = suite.models, suite.token
+    models.registerBaseModel(7, performance, sender=oracle)
+    fee, burned = nft_mint_fee(params, performance)
+    assert models.mintFee(7) == fee == 10 * WEI * (100 + performance) // 100
+    user = users[0]
+    fund(user, fee / WEI)
+    token.approve(models, fee, sender=user)
+    treasury_before, supply_before, user_before = token.balanceOf(suite.timelock), token.totalSupply(), token.balanceOf(user)
+    adapter = secrets.token_bytes(32)
+    receipt = models.mint(7, adapter, sender=user)
+    token_id = models.totalForks()
+    assert models.ownerOf(token_id) == user.address
+    assert models.fork(token_id) == (7, adapter)
+    assert supply_before - token.totalSupply() == burned
+    assert token.balanceOf(suite.timelock) - treasury_before == fee - burned
+    assert user_before - token.balanceOf(user) == fee
+    [event] = receipt.decode_logs(models.ForkMinted)
+    assert (event.fee, event.burned, event.baseModelId) == (fee, burned, 7)
+
+
+def test_mint_without_allowance_reverts_and_mints_nothing(suite, users, oracle, fund):
+    models = suite.models
+    models.registerBaseModel(1, 0, sender=oracle)
+    fund(users[0], 100)
+    with ape.reverts():
+        models.mint(1, b"\x01" * 32, sender=users[0])
+    assert models.totalForks() == 0
+
+
+def test_mint_of_unknown_base_model_reverts(suite, users):
+    with ape.reverts(suite.models.UnknownBaseModel, baseModelId=99):
+        suite.models.mint(99, b"\x01" * 32, sender=users[0])
+
+
+def test_register_base_model_needs_registrar_and_bounded_performance(suite, users, oracle, params):
+    models = suite.models
+    with ape.reverts(models.AccessControlUnauthorizedAccount):
+        models.registerBaseModel(1, 0, sender=users[0])
+    with ape.reverts(models.PerformanceOutOfRange):
+        models.registerBaseModel(1, params.nft_max_performance + 1, sender=oracle)
+
+
+def test_only_fork_owner_updates_adapter(suite, users, fork_of):
+    models = suite.models
+    token_id = fork_of(users[0])
+    new = secrets.token_bytes(32)
+    with ape.reverts(models.NotForkOwner, tokenId=token_id, caller=users[1].address):
+        models.updateAdapter(token_id, new, sender=users[1])
+    receipt = models.updateAdapter(token_id, new, sender=users[0])
+    assert models.fork(token_id)[1] == new
+    assert receipt.decode_logs(models.AdapterUpdated)[0].adapterHash == new
+    with ape.reverts(models.UnknownModel):
+        models.updateAdapter(999, new, sender=users[0])
+
+
+def test_only_rewards_contract_records_training(suite, users, fork_of):
+    token_id = fork_of(users[0])
+    with ape.reverts(suite.models.NotRewards, caller=users[0].address):
+        suite.models.recordTraining(token_id, b"\x02" * 32, sender=users[0])
+    assert suite.models.rewards() == suite.rewards.address
+
+
+def test_stake_and_unstake_move_tokens_and_boost_as_reference(suite, users, fork_of, fund, params):
+    models, token = suite.models, suite.token
+    token_id = fork_of(users[0])
+    staker = users[1]
+    fund(staker, 30_001)
+    token.approve(models, 30_001 * WEI, sender=staker)
+    assert models.boostBps(token_id) == 10_000
+    for amount in (1, 2_500 * WEI, 7_500 * WEI, 20_000 * WEI):
+        models.stake(token_id, amount, sender=staker)
+        total = models.totalStake(token_id)
+        assert models.boostBps(token_id) == boost_bps(params, total)
+    assert models.boostBps(token_id) == 20_000  # capped at 2x
+    before = token.balanceOf(staker)
+    models.unstake(token_id, 10_000 * WEI, sender=staker)
+    assert token.balanceOf(staker) - before == 10_000 * WEI
+    assert models.stakeOf(token_id, staker) == models.totalStake(token_id) == 20_000 * WEI + 1
+    assert token.balanceOf(models) == models.totalStake(token_id)
+    with ape.reverts(models.InsufficientStake):
+        models.unstake(token_id, 30_000 * WEI, sender=staker)
+    with ape.reverts(models.ZeroValue):
+        models.stake(token_id, 0, sender=staker)
+    with ape.reverts(models.UnknownModel):
+        models.stake(999, 1, sender=staker)
+
+
+def test_boost_is_concave_in_stake(params):
+    stakes = [i * 500 * WEI for i in range(0, 21)]
+    gains = [boost_bps(params, b) - boost_bps(params, a) for a, b in zip(stakes, stakes[1:])]
+    assert all(later <= earlier + 1 for earlier, later in zip(gains, gains[1:]))  # +1: integer sqrt
+    assert gains[0] > gains[-1]
+
+
+def test_treasury_changes_only_by_governance(suite, users):
+    with ape.reverts(suite.models.AccessControlUnauthorizedAccount):
+        suite.models.setTreasury(users[0], sender=users[0])
