@@ -197,3 +197,27 @@ def test_only_admin_grants_oracle_role(suite, users):
         suite.rewards.grantRole(role, users[0], sender=users[0])
     assert suite.rewards.hasRole(suite.rewards.DEFAULT_ADMIN_ROLE(), suite.timelock.address)
     assert not suite.rewards.hasRole(suite.rewards.DEFAULT_ADMIN_ROLE(), suite.roles.deployer.address)
+
+
+def test_on_top_burn_mode_pays_70_30_and_burns_10_percent_more(project, accounts, params, chain):
+    from hanzo_econ.attest import TrainingOp, sign_training_op
+    from hanzo_econ.chain import Roles, deploy_suite
+
+    p = params.replace(burn_mode="on_top")
+    s = deploy_suite(p, Roles(accounts[0], accounts[1], accounts[2].address, accounts[3].address,
+                              accounts[4].address), proj=project)
+    chain.pending_timestamp = s.emission.start() + p.year_seconds
+    s.emission.release(sender=accounts[0])
+    s.models.registerBaseModel(1, 0, sender=accounts[1])
+    s.token.transfer(accounts[6], 10 * WEI, sender=accounts[4])
+    s.token.approve(s.models, 10 * WEI, sender=accounts[6])
+    s.models.mint(1, b"\x01" * 32, sender=accounts[6])
+    op = TrainingOp(accounts[5].address, 1, b"\x02" * 32, 1, 100, False, 0, chain.pending_timestamp + 99)
+    sig = sign_training_op(accounts[1].private_key, op, chain.chain_id, s.rewards.address)
+    pool, supply = s.token.balanceOf(s.rewards), s.token.totalSupply()
+    s.rewards.rewardTraining(op.as_tuple(), sig, sender=accounts[5])
+    expected = training_payout(p, 1, 100)
+    assert (expected.user, expected.owner, expected.burned) == (70 * WEI // 100, 30 * WEI // 100, 10 * WEI // 100)
+    assert s.token.balanceOf(accounts[5]) == expected.user
+    assert pool - s.token.balanceOf(s.rewards) == expected.from_pool == 110 * WEI // 100
+    assert supply - s.token.totalSupply() == expected.burned
