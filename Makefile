@@ -27,7 +27,7 @@ $(STAMP_PY): pyproject.toml requirements/constraints.txt
 	touch $@
 
 $(STAMP_NPM): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --no-save --loglevel=error
 	touch $@
 
 $(SHIM): $(STAMP_NPM) $(STAMP_PY) scripts/solc_shim.py
