@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {ERC1155} from "@openzeppelin/contracts/token/ERC1155/ERC1155.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
+
+/// @title HamiltonianMarketMaker: compute credits per model tier, priced by a potential
+/// @notice Credits of each tier (ERC1155 id = tier) are bought from and sold back to this
+///         contract against HANZO at the cost of a potential V(q) = P_ref * L * (exp(q / L) - 1),
+///         q being the credits outstanding. Because every trade costs the difference of the same
+///         integer function V, the cost of any sequence of trades depends only on its end points
+///         and a closed loop costs exactly zero before fees (no-arbitrage, design/hmm.md §1).
+///         Redeeming credits (spending them on compute) pays the serving provider what the
+///         potential releases. Once an epoch, poke() moves each tier's log reference price by a
+///         damped leapfrog step driven by the epoch's utilization (design/hmm.md §2).
+/// @dev Invariants, checked by tests/properties:
+///      - reserve == sum over tiers of V_t(q_t), and HANZO held >= reserve (solvency, P4);
+///      - V is computed once per end point with rounding up, so buy(d) then sell(d) in one
+///        epoch returns exactly what was paid, minus fees (P2, P3);
+///      - sellFee >= 1 - exp(-deltaMax) (enforced on every parameter change), so buying in one
+///        epoch and selling in the next never profits (P5): the price moves at most exp(deltaMax).
+contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @notice Governance (the timelock): adds tiers, sets bounded parameters, grants providers.
+    bytes32 public constant GOVERNANCE_ROLE = keccak256("GOVERNANCE_ROLE");
+    /// @notice Compute providers: offer capacity and are paid on redemption.
+    bytes32 public constant PROVIDER_ROLE = keccak256("PROVIDER_ROLE");
+
+    uint256 private constant WAD = 1e18;
+    /// @dev q / L above this would price a credit at more than e^40 times its reference price.
+    uint256 public constant MAX_DEPTH_RATIO = 40e18;
+    /// @dev |ln(P_ref / P_base)| is kept within ln(1e8).
+    int256 public constant MAX_LOG_PRICE = 18420680743952367000;
+
+    /// @notice One tier's market state.
+    struct Tier {
+        uint128 supply; // q: credits outstanding
+        uint128 refPrice; // P_ref: wei per credit at q = 0
+        int128 logPrice; // x = ln(P_ref / P_base), WAD
+        int128 momentum; // v, WAD of log price per unit of controller time
+        uint128 basePrice; // P_base, wei per credit
+        uint128 depth; // L, credits
+        uint128 capacity; // credits offered by providers this epoch
+        uint128 redeemed; // credits redeemed this epoch
+    }
+
+    /// @notice Controller and fee parameters, all WAD except epochLength (seconds).
+    struct Params {
+        uint64 alpha; // force per unit of utilization error
+        uint64 gamma; // damping rate
+        uint64 dt; // controller time step per epoch
+        uint64 deltaMax; // bound on |x_next - x| per epoch
+        uint64 targetUtilization;
+        uint64 buyFee;
+        uint64 sellFee;
+        uint64 epochLength;
+    }
+
+    /// @notice HANZO, the currency of every trade.
+    IERC20 public immutable hanzo;
+
+    /// @notice Current parameters.
+    Params public params;
+    /// @notice Sum over tiers of V(q): HANZO owed to credit holders if all sold back (fee-free).
+    uint256 public reserve;
+    /// @notice Number of tiers; tier ids are 0..tierCount-1.
+    uint256 public tierCount;
+    /// @notice Current epoch number.
+    uint256 public epoch;
+    /// @notice Timestamp the current epoch started.
+    uint256 public epochStart;
+
+    mapping(uint256 tier => Tier) private _tiers;
+    /// @notice Capacity a provider offered and has not yet served, per epoch and tier.
+    mapping(uint256 epoch => mapping(uint256 tier => mapping(address provider => uint256))) public providerCapacity;
+
+    /// @notice Credits were bought; `cost` includes `fee`.
+    event Bought(uint256 indexed tier, address indexed buyer, uint256 amount, uint256 cost, uint256 fee, uint256 supply);
+    /// @notice Credits were sold back; `proceeds` is after `fee`.
+    event Sold(uint256 indexed tier, address indexed seller, uint256 amount, uint256 proceeds, uint256 fee, uint256 supply);
+    /// @notice Credits were spent on compute; the provider was paid `payout`.
+    event Redeemed(uint256 indexed tier, address indexed holder, address indexed provider, uint256 amount, uint256 payout);
+    /// @notice A provider offered capacity for the current epoch.
+    event CapacityOffered(uint256 indexed epoch, uint256 indexed tier, address indexed provider, uint256 credits);
+    /// @notice An epoch closed: the tier's utilization and its new price state.
+    event EpochStepped(
+        uint256 indexed epoch, uint256 indexed tier, uint256 utilization, int256 logPrice, int256 momentum, uint256 refPrice
+    );
+    /// @notice A tier was added.
+    event TierAdded(uint256 indexed tier, uint256 basePrice, uint256 depth);
+    /// @notice Parameters changed.
+    event ParamsChanged(Params params);
+
+    /// @notice No such tier.
+    error UnknownTier(uint256 tier);
+    /// @notice The deadline passed.
+    error Expired(uint256 deadline);
+    /// @notice Zero amount.
+    error ZeroAmount();
+    /// @notice The cost exceeds maxCost, or the proceeds fall short of minProceeds.
+    error Slippage(uint256 actual, uint256 limit);
+    /// @notice Selling or redeeming more than is outstanding.
+    error InsufficientSupply(uint256 requested, uint256 supply);
+    /// @notice The trade would take q / L past MAX_DEPTH_RATIO.
+    error DepthExceeded(uint256 supply, uint256 depth);
+    /// @notice The provider has not offered enough capacity this epoch.
+    error InsufficientCapacity(address provider, uint256 requested, uint256 available);
+    /// @notice The address is not a compute provider.
+    error NotProvider(address provider);
+    /// @notice The epoch has not lasted epochLength yet.
+    error EpochNotOver(uint256 endsAt);
+    /// @notice A parameter is out of its bounds; `which` names it.
+    error ParamOutOfBounds(string which);
+
+    /// @param hanzo_ HANZO.
+    /// @param admin DEFAULT_ADMIN_ROLE and GOVERNANCE_ROLE holder (the timelock).
+    /// @param params_ Initial parameters (checked against their bounds).
+    constructor(IERC20 hanzo_, address admin, Params memory params_) ERC1155("") {
+        hanzo = hanzo_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(GOVERNANCE_ROLE, admin);
+        _setParams(params_);
+        epochStart = block.timestamp;
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice A tier's state.
+    function tier(uint256 id) external view returns (Tier memory) {
+        return _tier(id);
+    }
+
+    /// @notice V(q) of tier `id` at supply `supply` with its current reference price.
+    function potential(uint256 id, uint256 supply) public view returns (uint256) {
+        Tier storage t = _tier(id);
+        return _potential(t.refPrice, t.depth, supply);
+    }
+
+    /// @notice Marginal price P(q) = P_ref * exp(q / L) of tier `id`, wei per credit.
+    function price(uint256 id) external view returns (uint256) {
+        Tier storage t = _tier(id);
+        return FPM.fullMulDiv(t.refPrice, uint256(FPM.expWad(int256(_ratio(t.supply, t.depth)))), WAD);
+    }
+
+    /// @notice (cost, fee) of buying `amount` credits of tier `id` now.
+    function quoteBuy(uint256 id, uint256 amount) public view returns (uint256 cost, uint256 fee) {
+        Tier storage t = _tier(id);
+        uint256 q = t.supply;
+        uint256 gross = _potential(t.refPrice, t.depth, q + amount) - _potential(t.refPrice, t.depth, q);
+        fee = FPM.fullMulDivUp(gross, params.buyFee, WAD);
+        cost = gross + fee;
+    }
+
+    /// @notice (proceeds, fee) of selling `amount` credits of tier `id` now.
+    function quoteSell(uint256 id, uint256 amount) public view returns (uint256 proceeds, uint256 fee) {
+        Tier storage t = _tier(id);
+        uint256 q = t.supply;
+        if (amount > q) revert InsufficientSupply(amount, q);
+        uint256 gross = _potential(t.refPrice, t.depth, q) - _potential(t.refPrice, t.depth, q - amount);
+        fee = FPM.fullMulDivUp(gross, params.sellFee, WAD);
+        proceeds = gross - fee;
+    }
+
+    // ------------------------------------------------------------------ trading
+
+    /// @notice Buy `amount` credits of tier `id` for at most `maxCost` HANZO (approved to this contract).
+    /// @return cost HANZO paid, fee included.
+    function buy(uint256 id, uint256 amount, uint256 maxCost, uint256 deadline)
+        external
+        nonReentrant
+        returns (uint256 cost)
+    {
+        if (block.timestamp > deadline) revert Expired(deadline);
+        if (amount == 0) revert ZeroAmount();
+        Tier storage t = _tier(id);
+        uint256 q = t.supply;
+        uint256 refPrice = t.refPrice;
+        uint256 depth = t.depth;
+        uint256 gross = _potential(refPrice, depth, q + amount) - _potential(refPrice, depth, q);
+        uint256 fee = FPM.fullMulDivUp(gross, params.buyFee, WAD);
+        cost = gross + fee;
+        if (cost > maxCost) revert Slippage(cost, maxCost);
+        t.supply = uint128(q + amount);
+        reserve += gross;
+        hanzo.safeTransferFrom(msg.sender, address(this), cost);
+        _mint(msg.sender, id, amount, "");
+        emit Bought(id, msg.sender, amount, cost, fee, q + amount);
+    }
+
+    /// @notice Sell `amount` credits of tier `id` back for at least `minProceeds` HANZO, after the sell fee.
+    /// @return proceeds HANZO received.
+    function sell(uint256 id, uint256 amount, uint256 minProceeds, uint256 deadline)
+        external
+        nonReentrant
+        returns (uint256 proceeds)
+    {
+        if (block.timestamp > deadline) revert Expired(deadline);
+        if (amount == 0) revert ZeroAmount();
+        Tier storage t = _tier(id);
+        uint256 q = t.supply;
+        if (amount > q) revert InsufficientSupply(amount, q);
+        uint256 gross = _potential(t.refPrice, t.depth, q) - _potential(t.refPrice, t.depth, q - amount);
+        uint256 fee = FPM.fullMulDivUp(gross, params.sellFee, WAD);
+        proceeds = gross - fee;
+        if (proceeds < minProceeds) revert Slippage(proceeds, minProceeds);
+        _burn(msg.sender, id, amount);
+        t.supply = uint128(q - amount);
+        reserve -= gross;
+        hanzo.safeTransfer(msg.sender, proceeds);
+        emit Sold(id, msg.sender, amount, proceeds, fee, q - amount);
+    }
+
+    /// @notice Spend `amount` credits of tier `id` on compute served by `provider`, who is paid
+    ///         what the potential releases (no fee). Needs capacity the provider offered this epoch.
+    /// @return payout HANZO paid to the provider.
+    function redeem(uint256 id, uint256 amount, address provider) external nonReentrant returns (uint256 payout) {
+        if (amount == 0) revert ZeroAmount();
+        Tier storage t = _tier(id);
+        uint256 available = providerCapacity[epoch][id][provider];
+        if (amount > available) revert InsufficientCapacity(provider, amount, available);
+        uint256 q = t.supply;
+        if (amount > q) revert InsufficientSupply(amount, q);
+        payout = _potential(t.refPrice, t.depth, q) - _potential(t.refPrice, t.depth, q - amount);
+        _burn(msg.sender, id, amount);
+        providerCapacity[epoch][id][provider] = available - amount;
+        t.supply = uint128(q - amount);
+        t.redeemed += uint128(amount);
+        reserve -= payout;
+        hanzo.safeTransfer(provider, payout);
+        emit Redeemed(id, msg.sender, provider, amount, payout);
+    }
+
+    /// @notice Offer `credits` of capacity on tier `id` for the current epoch. Only providers.
+    function offerCapacity(uint256 id, uint256 credits) external {
+        if (!hasRole(PROVIDER_ROLE, msg.sender)) revert NotProvider(msg.sender);
+        if (credits == 0) revert ZeroAmount();
+        Tier storage t = _tier(id);
+        providerCapacity[epoch][id][msg.sender] += credits;
+        t.capacity += uint128(credits);
+        emit CapacityOffered(epoch, id, msg.sender, credits);
+    }
+
+    // ------------------------------------------------------------------ the controller
+
+    /// @notice Close the epoch: step every tier's price by the damped leapfrog of its utilization.
+    ///         Anyone may call once the epoch has lasted epochLength.
+    function poke() external nonReentrant {
+        Params memory p = params;
+        uint256 endsAt = epochStart + p.epochLength;
+        if (block.timestamp < endsAt) revert EpochNotOver(endsAt);
+        uint256 funds = hanzo.balanceOf(address(this));
+        uint256 total = reserve;
+        uint256 n = tierCount;
+        for (uint256 id; id < n; ++id) {
+            total = _step(id, p, funds, total);
+        }
+        reserve = total;
+        epoch += 1;
+        epochStart = block.timestamp;
+    }
+
+    /// @dev A tier's state after its epoch step (memory, to keep the stack shallow).
+    struct Step {
+        uint256 utilization;
+        int256 logPrice;
+        int256 momentum;
+        uint256 refPrice;
+        uint256 value; // V(q) at the new price
+    }
+
+    /// @dev One tier's epoch step. Returns the new reserve total.
+    function _step(uint256 id, Params memory p, uint256 funds, uint256 total) private returns (uint256) {
+        Tier storage t = _tiers[id];
+        Step memory s;
+        uint256 capacity = t.capacity;
+        s.utilization = capacity == 0 ? p.targetUtilization : (uint256(t.redeemed) * WAD) / capacity;
+        (s.logPrice, s.momentum) = leapfrogStep(t.logPrice, t.momentum, s.utilization, p);
+        uint256 vOld = _potential(t.refPrice, t.depth, t.supply);
+        _solvent(t, s, funds - (total - vOld), p.dt);
+        t.logPrice = int128(s.logPrice);
+        t.momentum = int128(s.momentum);
+        t.refPrice = uint128(s.refPrice);
+        t.capacity = 0;
+        t.redeemed = 0;
+        emit EpochStepped(epoch, id, s.utilization, s.logPrice, s.momentum, s.refPrice);
+        return total - vOld + s.value;
+    }
+
+    /// @dev Solvency of a step: V(q) at the new price must fit in `allowed`, the HANZO held beyond
+    ///      the other tiers' reserve. A rise that does not fit is cut to the highest log price
+    ///      whose V fits, or cancelled; the momentum then follows the move actually made.
+    function _solvent(Tier storage t, Step memory s, uint256 allowed, uint256 dt) private view {
+        uint256 q = t.supply;
+        s.refPrice = _refPrice(t.basePrice, s.logPrice);
+        s.value = _potential(s.refPrice, t.depth, q);
+        int256 x = t.logPrice;
+        if (s.value <= allowed || s.logPrice <= x) return;
+        // V is linear in P_ref: P_max = allowed / (L * (e^(q/L) - 1)).
+        uint256 expPart = uint256(FPM.expWad(int256(_ratio(q, t.depth)))) - WAD;
+        uint256 maxRef = FPM.fullMulDiv(allowed, WAD, uint256(t.depth) * expPart);
+        if (maxRef > t.basePrice / 1e8) {
+            int256 xMax = FPM.lnWad(int256(FPM.fullMulDiv(maxRef, WAD, t.basePrice))) - 1e9;
+            if (xMax > x && xMax < s.logPrice) {
+                uint256 ref = _refPrice(t.basePrice, xMax);
+                if (_potential(ref, t.depth, q) <= allowed) {
+                    s.momentum = ((xMax - x) * int256(WAD)) / int256(dt);
+                    s.logPrice = xMax;
+                    s.refPrice = ref;
+                    s.value = _potential(ref, t.depth, q);
+                    return;
+                }
+            }
+        }
+        (s.logPrice, s.momentum, s.refPrice) = (x, 0, t.refPrice);
+        s.value = _potential(s.refPrice, t.depth, q);
+    }
+
+    /// @notice One damped leapfrog step (kick, then drift), with the drift clamped to deltaMax:
+    ///         v' = exp(-gamma dt) v + dt F(u),  F(u) = alpha (u - u_target);  x' = x + dt v'.
+    ///         With gamma = 0 the map is symplectic (area-preserving) and time-reversible.
+    function leapfrogStep(int256 x, int256 v, uint256 utilization, Params memory p)
+        public
+        pure
+        returns (int256 xNext, int256 vNext)
+    {
+        int256 dt = int256(uint256(p.dt));
+        int256 force = (int256(uint256(p.alpha)) * (int256(utilization) - int256(uint256(p.targetUtilization)))) / int256(WAD);
+        int256 damping = FPM.expWad(-(int256(uint256(p.gamma)) * dt) / int256(WAD));
+        vNext = (v * damping) / int256(WAD) + (dt * force) / int256(WAD);
+        int256 dx = (dt * vNext) / int256(WAD);
+        int256 bound = int256(uint256(p.deltaMax));
+        if (dx > bound || dx < -bound) {
+            // The clamp acts on the drift; the momentum is set to the velocity actually moved,
+            // so that a clamped step does not leave momentum that the price never followed.
+            dx = dx > 0 ? bound : -bound;
+            vNext = (dx * int256(WAD)) / dt;
+        }
+        xNext = x + dx;
+        if (xNext > MAX_LOG_PRICE) xNext = MAX_LOG_PRICE;
+        if (xNext < -MAX_LOG_PRICE) xNext = -MAX_LOG_PRICE;
+    }
+
+    // ------------------------------------------------------------------ governance
+
+    /// @notice Add a tier with base price `basePrice` (wei per credit) and depth `depth` (credits).
+    function addTier(uint256 basePrice, uint256 depth) external onlyRole(GOVERNANCE_ROLE) returns (uint256 id) {
+        if (basePrice < 1e8 || basePrice > type(uint96).max) revert ParamOutOfBounds("basePrice");
+        if (depth == 0 || depth > type(uint64).max) revert ParamOutOfBounds("depth");
+        id = tierCount++;
+        _tiers[id] = Tier(0, uint128(basePrice), 0, 0, uint128(basePrice), uint128(depth), 0, 0);
+        emit TierAdded(id, basePrice, depth);
+    }
+
+    /// @notice Replace the parameters, each within its bounds. Only governance.
+    function setParams(Params calldata p) external onlyRole(GOVERNANCE_ROLE) {
+        _setParams(p);
+    }
+
+    function _setParams(Params memory p) private {
+        if (p.alpha > 10 * WAD) revert ParamOutOfBounds("alpha");
+        if (p.gamma > 10 * WAD) revert ParamOutOfBounds("gamma");
+        if (p.dt == 0 || p.dt > WAD) revert ParamOutOfBounds("dt");
+        if (p.deltaMax == 0 || p.deltaMax > 693147180559945309) revert ParamOutOfBounds("deltaMax");
+        if (p.targetUtilization == 0 || p.targetUtilization > WAD) revert ParamOutOfBounds("targetUtilization");
+        if (p.buyFee > WAD / 10) revert ParamOutOfBounds("buyFee");
+        // Intertemporal no-arbitrage (P5): a sale in the next epoch, at a price up to
+        // exp(deltaMax) higher, must not return more than the purchase cost.
+        if (p.sellFee > WAD / 2 || p.sellFee < WAD - uint256(FPM.expWad(-int256(uint256(p.deltaMax))))) {
+            revert ParamOutOfBounds("sellFee");
+        }
+        if (p.epochLength == 0 || p.epochLength > 365 days) revert ParamOutOfBounds("epochLength");
+        params = p;
+        emit ParamsChanged(p);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _tier(uint256 id) private view returns (Tier storage t) {
+        t = _tiers[id];
+        if (t.depth == 0) revert UnknownTier(id);
+    }
+
+    function _ratio(uint256 supply, uint256 depth) private pure returns (uint256 r) {
+        r = (supply * WAD) / depth;
+        if (r > MAX_DEPTH_RATIO) revert DepthExceeded(supply, depth);
+    }
+
+    /// @dev V(q) = ceil(P_ref * L * (exp(q / L) - 1)), with exp from solady (monotone), so V is
+    ///      monotone in q and every trade's cost is a difference of V at its end points.
+    function _potential(uint256 refPrice, uint256 depth, uint256 supply) private pure returns (uint256) {
+        if (supply == 0) return 0;
+        uint256 e = uint256(FPM.expWad(int256(_ratio(supply, depth))));
+        return FPM.fullMulDivUp(refPrice * depth, e - WAD, WAD);
+    }
+
+    function _refPrice(uint256 basePrice, int256 logPrice) private pure returns (uint256) {
+        return FPM.fullMulDiv(basePrice, uint256(FPM.expWad(logPrice)), WAD);
+    }
+
+    /// @inheritdoc ERC1155
+    function supportsInterface(bytes4 interfaceId) public view override(ERC1155, AccessControl) returns (bool) {
+        return super.supportsInterface(interfaceId);
+    }
+}
