@@ -32,6 +32,7 @@ CONTRACT_NAMES = (
     "TeamVesting",
     "EmissionSchedule",
     "Genesis",
+    "HamiltonianMarketMaker",
 )
 
 
@@ -74,6 +75,7 @@ class Deployment:
             "emission": "EmissionSchedule",
             "genesis": "Genesis",
             "timelock": "HanzoTimelock",
+            "hmm": "HamiltonianMarketMaker",
         }
         contracts = self.__dict__.get("contracts", {})
         if name in aliases and aliases[name] in contracts:
@@ -226,6 +228,15 @@ def deploy_suite(
         **tx,
     )
 
+    say("HamiltonianMarketMaker")
+    from .hmm import HMMParams
+
+    c["HamiltonianMarketMaker"] = hmm = proj.HamiltonianMarketMaker.deploy(
+        token.address, d.address, HMMParams.from_tokenomics(params).as_tuple(), **tx
+    )
+    for _, base_price in params.inference_tiers:
+        hmm.addTier(base_price, params.hmm_depth, **tx)
+
     say("roles and genesis")
     minter = token.MINTER_ROLE()
     token.grantRole(minter, genesis.address, **tx)
@@ -238,7 +249,9 @@ def deploy_suite(
     timelock.grantRole(timelock.CANCELLER_ROLE(), governor.address, **tx)
     if handover:
         say("admin handover to the timelock")
-        for contract in (token, staked, models, rewards):
+        hmm.grantRole(hmm.GOVERNANCE_ROLE(), timelock.address, **tx)
+        hmm.renounceRole(hmm.GOVERNANCE_ROLE(), d.address, **tx)
+        for contract in (token, staked, models, rewards, hmm):
             admin_role = contract.DEFAULT_ADMIN_ROLE()
             contract.grantRole(admin_role, timelock.address, **tx)
             contract.renounceRole(admin_role, d.address, **tx)

@@ -47,6 +47,10 @@ def _hanzo(default: str, lo: str = "0", hi: str | None = None, doc: str = "") ->
     return field(default=int(Decimal(default) * WEI), metadata={"unit": "hanzo", "lo": lo, "hi": hi, "doc": doc})
 
 
+def _wad(default: str, lo: str = "0", hi: str | None = None, doc: str = "") -> Any:
+    return field(default=int(Decimal(default) * WEI), metadata={"unit": "wad", "lo": lo, "hi": hi, "doc": doc})
+
+
 def _bps(default: int, doc: str = "") -> Any:
     return field(default=default, metadata={"unit": "bps", "lo": 0, "hi": BPS, "doc": doc})
 
@@ -109,6 +113,21 @@ class Tokenomics:
     voting_delay: int = _days(1, doc="from proposal to the voting snapshot")
     voting_period: int = _days(7, lo=1 / DAY, doc="length of voting")
     timelock_delay: int = _days(2, doc="delay between queue and execution")
+
+    # --- the Hamiltonian Market Maker (hmm.md): one credit = 1K tokens of a tier
+    price_hmm_7b: int = _hanzo("0.001", lo="0.0000000001", doc="HMM-7B inference, HANZO per credit")
+    price_hmm_32b: int = _hanzo("0.01", lo="0.0000000001", doc="HMM-32B inference, HANZO per credit")
+    price_hmm_175b: int = _hanzo("0.1", lo="0.0000000001", doc="HMM-175B inference, HANZO per credit")
+    hmm_depth: int = _int(1_000_000, lo=1, hi=2**64 - 1, doc="L: credits outstanding that multiply the price by e")
+    hmm_alpha: int = _wad("0.5", hi="10", doc="controller force per unit of utilization error")
+    hmm_gamma: int = _wad("0.2", hi="10", doc="controller damping rate (0: symplectic, undamped)")
+    hmm_dt: int = _wad("1", lo="0.000000000000000001", hi="1", doc="controller time step per epoch")
+    hmm_delta_max: int = _wad("0.117783035656383454", lo="0.000000000000000001", hi="0.693147180559945309",
+                              doc="bound on the log price move per epoch: ln(1.125)")
+    hmm_target_utilization: int = _wad("0.8", lo="0.000000000000000001", hi="1", doc="utilization the controller aims at")
+    hmm_buy_fee: int = _wad("0.003", hi="0.1", doc="fee on purchases")
+    hmm_sell_fee: int = _wad("0.125", hi="0.5", doc="fee on sell-backs; at least 1 - exp(-delta_max)")
+    hmm_epoch: int = _days(1, lo=1 / DAY, doc="controller epoch")
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -175,6 +194,11 @@ class Tokenomics:
     def genesis_total(self) -> int:
         return sum(a for _, a in self.genesis_allocations)
 
+    @property
+    def inference_tiers(self) -> list[tuple[str, int]]:
+        """(tier name, base price in wei per credit) of the market maker's tiers, in tier-id order."""
+        return [("HMM-7B", self.price_hmm_7b), ("HMM-32B", self.price_hmm_32b), ("HMM-175B", self.price_hmm_175b)]
+
     def replace(self, **changes: Any) -> "Tokenomics":
         """A copy with `changes` applied (values in the dataclass's units: wei, seconds, bps)."""
         unknown = set(changes) - {f.name for f in fields(self)}
@@ -188,7 +212,7 @@ class Tokenomics:
         for f in fields(self):
             value = getattr(self, f.name)
             unit = f.metadata["unit"]
-            if unit == "hanzo":
+            if unit in ("hanzo", "wad"):
                 out[f.name] = str(Decimal(value) / WEI)
             elif unit == "days":
                 out[f.name] = value / DAY
@@ -205,7 +229,7 @@ def _check_range(f: dataclasses.Field, value: Any, where: str) -> None:
         return
     if not isinstance(value, int) or isinstance(value, bool):
         raise ParameterError(f"{where}: expected an integer in the dataclass's units, got {value!r}")
-    scale = {"hanzo": WEI, "days": DAY}.get(meta["unit"], 1)
+    scale = {"hanzo": WEI, "wad": WEI, "days": DAY}.get(meta["unit"], 1)
     lo = Decimal(str(meta["lo"])) * scale
     if value < lo:
         raise ParameterError(f"{where}: must be at least {meta['lo']} ({meta['unit']}), got {Decimal(value) / scale}")
@@ -227,10 +251,10 @@ def _from_human(f: dataclasses.Field, raw: Any, where: str) -> Any:
         raise ParameterError(f"{where}: expected a number, got {raw!r}") from None
     if not number.is_finite():
         raise ParameterError(f"{where}: expected a finite number, got {raw!r}")
-    scale = {"hanzo": WEI, "days": DAY}.get(unit, 1)
+    scale = {"hanzo": WEI, "wad": WEI, "days": DAY}.get(unit, 1)
     scaled = number * scale
     if scaled != scaled.to_integral_value():
-        what = {"hanzo": "a multiple of 1 wei", "days": "a whole number of seconds"}.get(unit, "an integer")
+        what = {"hanzo": "a multiple of 1 wei", "wad": "a multiple of 1e-18", "days": "a whole number of seconds"}.get(unit, "an integer")
         raise ParameterError(f"{where}: expected {what}, got {raw!r}")
     return int(scaled)
 

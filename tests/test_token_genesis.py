@@ -98,9 +98,9 @@ def test_genesis_rejects_bad_allocations(project, suite, deployer):
 
 def test_deployer_holds_no_admin_role_after_handover(suite):
     d = suite.roles.deployer.address
-    for contract in (suite.token, suite.staked, suite.models, suite.rewards, suite.timelock):
+    for contract in (suite.token, suite.staked, suite.models, suite.rewards, suite.timelock, suite.hmm):
         assert not contract.hasRole(contract.DEFAULT_ADMIN_ROLE(), d)
-    for contract in (suite.token, suite.staked, suite.models, suite.rewards):
+    for contract in (suite.token, suite.staked, suite.models, suite.rewards, suite.hmm):
         assert contract.hasRole(contract.DEFAULT_ADMIN_ROLE(), suite.timelock.address)
 
 
