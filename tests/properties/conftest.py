@@ -1,0 +1,147 @@
+"""A market maker on chain beside its integer model, and helpers to drive both at once.
+
+The chain side is a HanzoToken (the deployer may mint, for funding traders) and a
+HamiltonianMarketMaker whose admin is the deployer, with the default tiers and parameters of
+hanzo_econ.params: the same construction as deploy_suite, without the governance handover.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ape
+import pytest
+
+from hanzo_econ.hmm import HMMError, HMMParams, HMMState
+from hanzo_econ.params import DEFAULT, WEI
+
+FUNDING = 10**9 * WEI
+FAR = 2**64  # a deadline that never passes
+
+
+@dataclass
+class Market:
+    """The contract and the model, with the accounts that trade on both."""
+
+    token: object
+    hmm: object
+    model: HMMState
+    traders: list
+    provider: object
+    chain: object
+    deployer: object
+
+    def name(self, account) -> str:
+        return str(account.address)
+
+    def now(self) -> int:
+        return self.chain.pending_timestamp
+
+    def apply(self, op: str, account, *args):
+        """Run `op` on the model and the contract; both must succeed alike or fail alike.
+        Returns the model's result, or the HMMError both raised."""
+        model_error = model_result = None
+        before = self.model.copy()
+        try:
+            model_result = getattr(self, f"_model_{op}")(account, *args)
+        except HMMError as exc:
+            model_error = exc
+            self.model = before
+        try:
+            receipt = getattr(self, f"_chain_{op}")(account, *args)
+        except ape.exceptions.ContractLogicError as exc:
+            if model_error is None:
+                raise AssertionError(f"{op}{args}: the contract reverted ({exc}) but the model returned {model_result}")
+            name = type(exc).__name__
+            assert name == model_error.name or model_error.name.startswith(name), (name, model_error.name)
+            return model_error
+        if model_error is not None:
+            raise AssertionError(f"{op}{args}: the model raised {model_error} but the contract succeeded")
+        return model_result, receipt
+
+    # model side
+    def _model_buy(self, a, tier, amount, max_cost=2**255):
+        return self.model.buy(self.name(a), tier, amount, max_cost, FAR, self.now())
+
+    def _model_sell(self, a, tier, amount, min_proceeds=0):
+        return self.model.sell(self.name(a), tier, amount, min_proceeds, FAR, self.now())
+
+    def _model_redeem(self, a, tier, amount):
+        return self.model.redeem(self.name(a), tier, amount, self.name(self.provider))
+
+    def _model_offer(self, a, tier, credits):
+        return self.model.offer_capacity(self.name(a), tier, credits)
+
+    def _model_poke(self, a):
+        return self.model.poke(self.now())
+
+    # chain side
+    def _chain_buy(self, a, tier, amount, max_cost=2**255):
+        return self.hmm.buy(tier, amount, max_cost, FAR, sender=a)
+
+    def _chain_sell(self, a, tier, amount, min_proceeds=0):
+        return self.hmm.sell(tier, amount, min_proceeds, FAR, sender=a)
+
+    def _chain_redeem(self, a, tier, amount):
+        return self.hmm.redeem(tier, amount, self.provider, sender=a)
+
+    def _chain_offer(self, a, tier, credits):
+        return self.hmm.offerCapacity(tier, credits, sender=a)
+
+    def _chain_poke(self, a):
+        return self.hmm.poke(sender=a)
+
+    def advance_epoch(self) -> None:
+        """Move the clock to the end of the epoch on both sides (the model reads chain time)."""
+        self.chain.pending_timestamp = max(self.chain.pending_timestamp, self.hmm.epochStart() + self.model.params.epoch_length)
+
+    def assert_same(self) -> None:
+        """Balances, prices, reserve and every tier's state agree exactly."""
+        m = self.model
+        assert self.hmm.reserve() == m.reserve
+        assert self.token.balanceOf(self.hmm) == m.funds
+        assert self.hmm.epoch() == m.epoch
+        for tid, t in enumerate(m.tiers):
+            c = self.hmm.tier(tid)
+            assert (c.supply, c.refPrice, c.logPrice, c.momentum, c.capacity, c.redeemed) == (
+                t.supply, t.ref_price, t.log_price, t.momentum, t.capacity, t.redeemed), tid
+            assert self.hmm.price(tid) == m.price(tid)
+        for a in self.traders + [self.provider]:
+            assert self.token.balanceOf(a) == m.hanzo.get(self.name(a), 0)
+            for tid in range(len(m.tiers)):
+                assert self.hmm.balanceOf(a, tid) == m.credits.get((self.name(a), tid), 0)
+
+
+@pytest.fixture(scope="module")
+def market_factory(project, accounts, chain):
+    deployer, provider = accounts[0], accounts[9]
+    traders = [accounts[i] for i in (5, 6, 7)]
+    params = DEFAULT
+    token = project.HanzoToken.deploy(deployer, 10**12 * WEI, sender=deployer)
+    token.grantRole(token.MINTER_ROLE(), deployer, sender=deployer)
+    hmm = project.HamiltonianMarketMaker.deploy(token, deployer, HMMParams.from_tokenomics(params).as_tuple(),
+                                                sender=deployer)
+    for _, base in params.inference_tiers:
+        hmm.addTier(base, params.hmm_depth, sender=deployer)
+    hmm.grantRole(hmm.PROVIDER_ROLE(), provider, sender=deployer)
+    model = HMMState.from_tokenomics(params, now=hmm.epochStart())
+    model.providers.add(str(provider.address))
+    for t in traders:
+        token.mint(t, FUNDING, sender=deployer)
+        token.approve(hmm, 2**256 - 1, sender=t)
+        model.hanzo[str(t.address)] = FUNDING
+    template = model.copy()
+    # Restoring a snapshot consumes it, so each restore takes the next one at once.
+    snapshot = {"id": chain.snapshot()}
+
+    def make() -> Market:
+        chain.restore(snapshot["id"])
+        snapshot["id"] = chain.snapshot()
+        return Market(token, hmm, template.copy(), traders, provider, chain, deployer)
+
+    return make
+
+
+@pytest.fixture
+def market(market_factory) -> Market:
+    return market_factory()

@@ -1,0 +1,316 @@
+"""The no-arbitrage properties of the Hamiltonian Market Maker (design/hmm.md §3), each against
+the integer reference model and the deployed contract. Test names carry the property id."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, given, settings, target
+from hypothesis import strategies as st
+
+from hanzo_econ.fixedpoint import WAD
+from hanzo_econ.hmm import HMMError, HMMState, leapfrog_step, potential
+from hanzo_econ.params import DEFAULT
+
+# The default profile keeps the suite well under five minutes; HANZO_PROPERTIES=long runs many
+# more examples (see README).
+LONG = os.environ.get("HANZO_PROPERTIES") == "long"
+CHAIN = settings(max_examples=200 if LONG else 12, deadline=None,
+                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+MODEL = settings(max_examples=5000 if LONG else 300, deadline=None)
+
+amounts = st.integers(1, 400_000)
+tiers = st.integers(0, 2)
+
+
+def fresh_model() -> HMMState:
+    state = HMMState.from_tokenomics(DEFAULT)
+    state.hanzo["t"] = 10**40
+    return state
+
+
+# ---------------------------------------------------------------- P1 path independence
+
+@MODEL
+@given(tier=tiers, a=amounts, b=amounts)
+def test_p1_path_independence_model(tier, a, b):
+    one, two = fresh_model(), fresh_model()
+    one.buy("t", tier, a, 2**255, 1, 0)
+    one.buy("t", tier, b, 2**255, 1, 0)
+    two.buy("t", tier, a + b, 2**255, 1, 0)
+    # the potential is the same integer function, so the reserve (sum of gross costs) is equal
+    # exactly; the fee is rounded up once per trade, so two trades pay at most 1 wei more
+    assert one.reserve == two.reserve
+    assert 0 <= two.hanzo["t"] - one.hanzo["t"] <= 1
+
+
+@MODEL
+@given(ops=st.lists(st.tuples(tiers, amounts), min_size=1, max_size=6), seed=st.randoms())
+def test_p1_path_independence_across_tiers_in_any_order_model(ops, seed):
+    shuffled = list(ops)
+    seed.shuffle(shuffled)
+    one, two = fresh_model(), fresh_model()
+    for tier, amount in ops:
+        one.buy("t", tier, amount, 2**255, 1, 0)
+    for tier, amount in shuffled:
+        two.buy("t", tier, amount, 2**255, 1, 0)
+    assert one.reserve == two.reserve
+    assert [t.supply for t in one.tiers] == [t.supply for t in two.tiers]
+
+
+@CHAIN
+@given(tier=tiers, a=amounts, b=amounts)
+def test_p1_path_independence_contract(market_factory, tier, a, b):
+    m = market_factory()
+    trader = m.traders[0]
+    m.apply("buy", trader, tier, a)
+    m.apply("buy", trader, tier, b)
+    split_reserve = m.hmm.reserve()
+    m = market_factory()
+    m.apply("buy", trader, tier, a + b)
+    assert m.hmm.reserve() == split_reserve
+    m.assert_same()
+
+
+# ---------------------------------------------------------------- P2 no round-trip profit
+
+@MODEL
+@given(tier=tiers, pre=st.integers(0, 2_000_000), d=amounts)
+def test_p2_no_round_trip_profit_model(tier, pre, d):
+    s = fresh_model()
+    if pre:
+        s.hanzo["other"] = 10**40
+        s.buy("other", tier, pre, 2**255, 1, 0)
+    start = s.hanzo["t"]
+    cost = s.buy("t", tier, d, 2**255, 1, 0)
+    proceeds = s.sell("t", tier, d, 0, 1, 0)
+    target(proceeds - cost, label="round-trip profit")
+    assert proceeds <= cost
+    assert s.hanzo["t"] <= start
+
+
+@CHAIN
+@given(tier=tiers, d=amounts)
+def test_p2_no_round_trip_profit_contract(market_factory, tier, d):
+    m = market_factory()
+    trader = m.traders[0]
+    before = m.token.balanceOf(trader)
+    m.apply("buy", trader, tier, d)
+    m.apply("sell", trader, tier, d)
+    assert m.token.balanceOf(trader) <= before
+    m.assert_same()
+
+
+# ---------------------------------------------------------------- P3 no cycle profit
+
+cycle = st.lists(st.tuples(tiers, st.integers(-300_000, 300_000)), min_size=1, max_size=8)
+
+
+def _run_cycle(s: HMMState, steps) -> None:
+    """Apply the signed trades, then undo every tier's net position: q returns to its start."""
+    for tier, delta in steps:
+        held = s.credits.get(("t", tier), 0)
+        if delta > 0:
+            s.buy("t", tier, delta, 2**255, 1, 0)
+        elif delta < 0 and held:
+            s.sell("t", tier, min(-delta, held), 0, 1, 0)
+    for tier in range(3):
+        held = s.credits.get(("t", tier), 0)
+        if held:
+            s.sell("t", tier, held, 0, 1, 0)
+
+
+@MODEL
+@given(steps=cycle)
+def test_p3_no_cycle_profit_model(steps):
+    s = fresh_model()
+    start = s.hanzo["t"]
+    _run_cycle(s, steps)
+    assert all(t.supply == 0 for t in s.tiers)
+    target(s.hanzo["t"] - start, label="cycle profit")
+    assert s.hanzo["t"] <= start
+    assert s.funds >= s.reserve == 0
+
+
+@CHAIN
+@given(steps=cycle)
+def test_p3_no_cycle_profit_contract(market_factory, steps):
+    m = market_factory()
+    trader = m.traders[0]
+    before = m.token.balanceOf(trader)
+    for tier, delta in steps:
+        held = m.hmm.balanceOf(trader, tier)
+        if delta > 0:
+            m.apply("buy", trader, tier, delta)
+        elif delta < 0 and held:
+            m.apply("sell", trader, tier, min(-delta, held))
+    for tier in range(3):
+        held = m.hmm.balanceOf(trader, tier)
+        if held:
+            m.apply("sell", trader, tier, held)
+    assert m.token.balanceOf(trader) <= before
+    m.assert_same()
+
+
+# ---------------------------------------------------------------- P4 solvency
+
+@MODEL
+@given(ops=st.lists(st.tuples(st.sampled_from(["buy", "sell", "redeem", "poke"]), tiers, amounts,
+                              st.integers(1, 10**6)), max_size=25))
+def test_p4_solvency_after_every_operation_model(ops):
+    s = fresh_model()
+    s.providers.add("p")
+    now = 0
+    for op, tier, amount, capacity in ops:
+        try:
+            if op == "buy":
+                s.buy("t", tier, amount, 2**255, now + 1, now)
+            elif op == "sell":
+                s.sell("t", tier, min(amount, s.credits.get(("t", tier), 0)) or 1, 0, now + 1, now)
+            elif op == "redeem":
+                s.offer_capacity("p", tier, capacity)
+                s.redeem("t", tier, min(amount, s.credits.get(("t", tier), 0)) or 1, "p")
+            else:
+                now += s.params.epoch_length
+                s.poke(now)
+        except HMMError:
+            pass
+        assert s.reserve == sum(potential(t.ref_price, t.depth, t.supply) for t in s.tiers)
+        assert s.funds >= s.reserve
+
+
+# ---------------------------------------------------------------- P5 intertemporal
+
+@MODEL
+@given(tier=tiers, pre=st.integers(0, 2_000_000), d=amounts, capacity=st.integers(1, 10**6),
+       served=st.floats(0, 1), x0=st.integers(-2 * WAD, 2 * WAD), v0=st.integers(-WAD, WAD))
+def test_p5_intertemporal_no_arbitrage_model(tier, pre, d, capacity, served, x0, v0):
+    """Buy in one epoch, let the controller move the price by any utilization, sell next epoch."""
+    s = fresh_model()
+    s.providers.add("p")
+    t = s.tiers[tier]
+    t.log_price, t.momentum = x0, v0
+    from hanzo_econ.hmm import ref_price
+    t.ref_price = ref_price(t.base_price, x0)
+    s.hanzo["donor"] = 10**40
+    s.funds += 10**30  # a surplus, so that solvency never holds a rise back
+    s.hanzo["donor"] -= 10**30
+    if pre:
+        s.buy("donor", tier, pre, 2**255, 1, 0)
+    cost = s.buy("t", tier, d, 2**255, 1, 0)
+    s.offer_capacity("p", tier, capacity)
+    redeem = min(int(capacity * served), pre)
+    if redeem:
+        s.redeem("donor", tier, redeem, "p")
+    s.poke(s.params.epoch_length)
+    proceeds = s.sell("t", tier, d, 0, 10**9, s.params.epoch_length)
+    target(proceeds - cost, label="intertemporal profit")
+    assert proceeds <= cost
+
+
+# ---------------------------------------------------------------- P6 the integrator
+
+@MODEL
+@given(x=st.integers(-5 * WAD, 5 * WAD), v=st.integers(-5 * WAD, 5 * WAD), u=st.integers(0, WAD))
+def test_p6_clamp_holds_for_every_step_model(x, v, u):
+    p = fresh_model().params
+    x_next, _ = leapfrog_step(x, v, u, p)
+    assert abs(x_next - x) <= p.delta_max
+
+
+@CHAIN
+@given(x=st.integers(-5 * WAD, 5 * WAD), v=st.integers(-5 * WAD, 5 * WAD), u=st.integers(0, WAD),
+       gamma=st.integers(0, 10 * WAD), alpha=st.integers(0, 10 * WAD))
+def test_p6_contract_step_equals_model_and_clamp_holds(market_factory, x, v, u, gamma, alpha):
+    m = market_factory()
+    p = m.model.params.__class__(**{**m.model.params.__dict__, "gamma": gamma, "alpha": alpha})
+    assert tuple(m.hmm.leapfrogStep(x, v, u, p.as_tuple())) == leapfrog_step(x, v, u, p)
+    assert abs(leapfrog_step(x, v, u, p)[0] - x) <= p.delta_max
+
+
+def _harmonic_run(steps: int, *, dt=0.1, k=1.0, euler=False):
+    """Undamped controller on a linear demand (u - u* = -x): a harmonic oscillator. Returns the
+    largest relative energy error over the run."""
+    x, v = 1.0, 0.0
+    e0 = 0.5 * v * v + 0.5 * k * x * x
+    worst = 0.0
+    for _ in range(steps):
+        if euler:
+            x, v = x + dt * v, v - dt * k * x
+        else:
+            v = v - dt * k * x  # kick
+            x = x + dt * v  # drift
+        # leapfrog's velocity lives at half steps: synchronise it with x before taking the energy
+        vs = v if euler else v - 0.5 * dt * k * x
+        worst = max(worst, abs(0.5 * vs * vs + 0.5 * k * x * x - e0) / e0)
+    return worst
+
+
+def test_p6_energy_error_bounded_over_a_million_steps_with_gamma_zero():
+    early, late = _harmonic_run(10_000), _harmonic_run(1_000_000)
+    assert late < 0.01  # O(dt^2) = 0.25% here
+    assert late <= early * 1.001  # bounded: no growth between 10^4 and 10^6 steps
+    euler_early, euler_late = _harmonic_run(200, euler=True), _harmonic_run(2_000, euler=True)
+    assert euler_late > 10 * euler_early  # explicit Euler's energy error grows without bound
+
+
+def test_p6_time_reversible_with_gamma_zero():
+    dt, k = 0.1, 1.0
+    x, v = 0.7, 0.3
+    x0 = x
+    for _ in range(10_000):
+        v -= dt * k * x
+        x += dt * v
+    v = -(v - dt * k * x)  # flip the next half-step velocity
+    for _ in range(10_000):
+        v -= dt * k * x
+        x += dt * v
+    assert abs(x - x0) < 1e-9
+
+
+@MODEL
+@given(demand=st.floats(0.3, 1.0), beta=st.floats(0.5, 3.0))
+def test_p6_damped_controller_converges_to_equilibrium_price(demand, beta):
+    """With gamma > 0 and constant demand u(x) = demand - beta * x, the price settles where u
+    meets its target."""
+    p = fresh_model().params
+    target_u = p.target_utilization / WAD
+    x, v = 0, 0
+    for _ in range(400):
+        u = min(max(demand - beta * x / WAD, 0.0), 1.0)
+        x, v = leapfrog_step(x, v, int(u * WAD), p)
+    equilibrium = (demand - target_u) / beta
+    assert abs(x / WAD - equilibrium) < 1e-3
+
+
+# ---------------------------------------------------------------- P7 monotone price, convex cost
+
+@MODEL
+@given(ref=st.integers(10**8, 10**24), depth=st.integers(1, 10**12), q=st.integers(0, 10**12))
+def test_p7_price_increasing_and_cost_convex_model(ref, depth, q):
+    if q + 2 > 40 * depth:
+        q = max(0, 40 * depth - 2)
+    v0, v1, v2 = (potential(ref, depth, q + i) for i in range(3))
+    assert v0 <= v1 <= v2
+    assert (v2 - v1) - (v1 - v0) >= -_rounding_bound(ref, depth, q + 2)
+
+
+def _rounding_bound(ref: int, depth: int, q: int) -> int:
+    """How far V's integer second difference may fall below zero: V takes exp of q / L floored
+    to 1e-18, an error of at most P_ref * L * e^(q/L) / 1e18 wei per end point, plus one wei of
+    ceil each. Zero to one wei at the default tiers (P_ref * L / 1e18 <= 0.1)."""
+    from hanzo_econ.fixedpoint import exp_wad
+
+    per_point = ref * depth * exp_wad(q * WAD // depth) // WAD // WAD + 1
+    return 2 * per_point + 2
+
+
+@CHAIN
+@given(tier=tiers, q=st.integers(0, 3_000_000))
+def test_p7_price_increasing_and_cost_convex_contract(market_factory, tier, q):
+    m = market_factory()
+    v = [m.hmm.potential(tier, q + i) for i in range(3)]
+    assert v == [m.model.potential(tier, q + i) for i in range(3)]
+    t = m.model.tiers[tier]
+    assert v[0] <= v[1] <= v[2]
+    assert (v[2] - v[1]) - (v[1] - v[0]) >= -_rounding_bound(t.ref_price, t.depth, q + 2)
