@@ -1,0 +1,67 @@
+"""The property suite can fail: seeded bugs in the reference model make named properties fail.
+
+Each test plants one bug, runs a property test of test_market_maker_properties as Hypothesis would,
+and expects its falsifying example. The planted bugs are the two that design/hmm.md names:
+a sell-back fee below the intertemporal bound, and one rounding direction flipped."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from hanzo_econ import hmm
+from hanzo_econ.fixedpoint import WAD, mul_div
+
+from . import test_market_maker_properties as props
+
+
+def test_p5_fails_when_the_sell_fee_is_below_the_intertemporal_bound(monkeypatch):
+    real = props.fresh_model
+
+    def low_fee_model():
+        state = real()
+        # 10% < 1 - exp(-ln 1.125) = 11.1%: a full 12.5% rise between epochs now pays
+        state.params = dataclasses.replace(state.params, sell_fee=WAD // 10)
+        return state
+
+    monkeypatch.setattr(props, "fresh_model", low_fee_model)
+    with pytest.raises(AssertionError):
+        props.test_p5_intertemporal_no_arbitrage_model()
+
+
+def test_contract_rejects_a_sell_fee_below_the_bound():
+    state = props.fresh_model()
+    bad = dataclasses.replace(state.params, sell_fee=hmm.min_sell_fee(state.params.delta_max) - 1)
+    with pytest.raises(hmm.HMMError, match="sellFee"):
+        bad.check()
+
+
+def test_p4_fails_when_buy_rounds_the_potential_down(monkeypatch):
+    class FloorBuy(hmm.HMMState):
+        def buy(self, trader, tid, amount, max_cost, deadline, now):
+            t = self.tier(tid)
+
+            def v_floor(q):
+                if q == 0:
+                    return 0
+                return mul_div(t.ref_price * t.depth, hmm.exp_wad(hmm.ratio(q, t.depth)) - WAD, WAD)
+
+            gross = v_floor(t.supply + amount) - v_floor(t.supply)
+            cost = gross + hmm.mul_div_up(gross, self.params.buy_fee, WAD)
+            t.supply += amount
+            self.reserve += gross
+            self.hanzo[trader] -= cost
+            self.funds += cost
+            self.credits[(trader, tid)] = self.credits.get((trader, tid), 0) + amount
+            return cost
+
+    real = props.fresh_model
+
+    def buggy_model():
+        good = real()
+        return FloorBuy(**{f.name: getattr(good, f.name) for f in dataclasses.fields(good)})
+
+    monkeypatch.setattr(props, "fresh_model", buggy_model)
+    with pytest.raises(AssertionError):
+        props.test_p4_solvency_after_every_operation_model()
