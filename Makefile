@@ -13,7 +13,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 
-.PHONY: setup test test-slow demo gas clean
+.PHONY: setup test test-slow test-properties-long demo gas bench-hmm clean
 
 setup: $(STAMP_PY) $(STAMP_NPM) $(SHIM)
 
@@ -43,8 +43,14 @@ demo: setup
 	$(BIN)/hanzo deploy
 	$(BIN)/hanzo deploy --network ethereum:local:foundry
 
+test-properties-long: setup
+	HANZO_PROPERTIES=long $(BIN)/ape test tests/properties -p no:cacheprovider
+
 gas: setup
 	$(BIN)/python benchmarks/gas.py
+
+bench-hmm: setup
+	$(BIN)/python benchmarks/hmm.py
 
 clean:
 	rm -rf $(VENV) node_modules .solcx .build contracts/.cache

@@ -18,6 +18,8 @@ from hanzo_econ.attest import TrainingOp, sign_training_op  # noqa: E402
 from hanzo_econ.chain import Roles, deploy_suite  # noqa: E402
 from hanzo_econ.params import DEFAULT, WEI  # noqa: E402
 
+from .market import build_market_factory  # noqa: E402
+
 
 @pytest.fixture(scope="session")
 def params():
@@ -113,3 +115,9 @@ def released(suite, chain, params):
         suite.emission.release(sender=suite.roles.deployer)
 
     return _release
+
+
+@pytest.fixture(scope="module")
+def market_factory(project, accounts, chain):
+    """A factory of fresh (contract, model) market-maker pairs: see tests/market.py."""
+    return build_market_factory(project, accounts, chain)

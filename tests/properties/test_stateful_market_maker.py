@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings, target
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from .conftest import FUNDING
+from ..market import FUNDING
 
 LONG = os.environ.get("HANZO_PROPERTIES") == "long"
 

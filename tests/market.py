@@ -1,4 +1,5 @@
-"""A market maker on chain beside its integer model, and helpers to drive both at once.
+"""A market maker on chain beside its integer model, and helpers to drive both at once
+(the `market_factory` fixture lives in tests/conftest.py).
 
 The chain side is a HanzoToken (the deployer may mint, for funding traders) and a
 HamiltonianMarketMaker whose admin is the deployer, with the default tiers and parameters of
@@ -10,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import ape
-import pytest
 
 from hanzo_econ.hmm import HMMError, HMMParams, HMMState
 from hanzo_econ.params import DEFAULT, WEI
@@ -112,8 +112,7 @@ class Market:
                 assert self.hmm.balanceOf(a, tid) == m.credits.get((self.name(a), tid), 0)
 
 
-@pytest.fixture(scope="module")
-def market_factory(project, accounts, chain):
+def build_market_factory(project, accounts, chain):
     deployer, provider = accounts[0], accounts[9]
     traders = [accounts[i] for i in (5, 6, 7)]
     params = DEFAULT
@@ -140,8 +139,3 @@ def market_factory(project, accounts, chain):
         return Market(token, hmm, template.copy(), traders, provider, chain, deployer)
 
     return make
-
-
-@pytest.fixture
-def market(market_factory) -> Market:
-    return market_factory()
