@@ -47,5 +47,37 @@ def deploy(network: str, account: str | None, params_file: str | None, out: str 
     deploy_cli.run(network, account, params, Path(out) if out else None, fail)
 
 
+@main.command()
+@click.argument("scenario")
+@click.option("--years", type=float, default=None, help="Horizon in years (default: the scenario's).")
+@click.option("--seed", type=int, default=None, help="Master seed (default: the scenario's).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: out/<scenario>).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def simulate(scenario: str, years: float | None, seed: int | None, out: str | None, quiet: bool) -> None:
+    """Run SCENARIO (a name from sim/scenarios/ or a TOML file) and write its report."""
+    from sim.run import simulate as run, write
+    from sim.scenario import ScenarioError, load
+
+    try:
+        sc = load(scenario)
+        if years is not None and not (1 / 365 <= years <= 100):
+            raise ScenarioError(f"--years: expected a value in [{1 / 365:.4f}, 100], got {years}")
+        result = run(sc, years=years, seed=seed, progress=not quiet)
+    except ScenarioError as exc:
+        fail(str(exc))
+    folder = Path(out) if out else Path("out") / result.scenario.name
+    files = write(result, folder)
+    s = result.summary
+    click.echo(f"{s['scenario']}: {s['days']} days, seed {s['seed']}, "
+               f"{s['choices']['emission_mode']} emission, {s['choices']['burn_mode']} burn, "
+               f"{s['choices']['controller']} controller")
+    click.echo(f"  users {s['users_final']:,}   supply {s['total_supply']:,.0f}   burned {s['burned']:,.0f}   "
+               f"staked {s['staked']:,.0f}   treasury {s['treasury']:,.0f}")
+    click.echo(f"  HANZO ${s['hanzo_price_usd']['final']:.4f}   reward Gini {s['reward_gini']:.3f}   "
+               f"emission exhausted on day {s['emission_exhausted_day']}")
+    click.echo(f"report    {files['report']}")
+
+
 if __name__ == "__main__":
     main()

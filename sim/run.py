@@ -1,0 +1,112 @@
+"""Run a scenario and write its results: the daily series (Parquet), summary.json, plots, report.
+
+The same scenario and seed give byte-identical files: every random stream comes from the seed,
+the processes wake in a fixed order, and no file carries a timestamp.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .scenario import Scenario
+from .world import World, gini, hanzo
+
+
+@dataclass
+class Result:
+    scenario: Scenario
+    series: pd.DataFrame
+    summary: dict
+
+
+def simulate(scenario: Scenario, *, years: float | None = None, seed: int | None = None, progress: bool = False) -> Result:
+    """Run `scenario` (optionally for another horizon or seed) and return its series and summary."""
+    if years is not None or seed is not None:
+        changes = {}
+        if years is not None:
+            changes["scenario.years"] = years
+        if seed is not None:
+            changes["scenario.seed"] = seed
+        scenario = scenario.with_overrides(**changes)
+    world = World(scenario)
+    days = scenario.days
+    if progress:
+        from tqdm import tqdm
+
+        with tqdm(total=days, unit="day", desc=scenario.name, mininterval=0.5) as bar:
+            world.run(days, bar.update)
+    else:
+        world.run(days)
+    series = pd.DataFrame(world.rows)
+    return Result(scenario, series, summarize(world, series))
+
+
+def summarize(world: World, series: pd.DataFrame) -> dict:
+    """Every headline number of a run."""
+    s, last = world.s, series.iloc[-1]
+    p = world.p
+    done = series.index[series["emitted"] >= hanzo(p.max_emission) * (1 - 1e-12)]
+    earned = world.users.earned()
+    tiers = {}
+    for name, _ in p.inference_tiers:
+        key = name.lower().replace("-", "_")
+        tiers[name] = {
+            "final_price_hanzo_per_credit": float(last[f"price_{key}"]),
+            "mean_utilization": float(series[f"utilization_{key}"].mean()),
+        }
+    return {
+        "scenario": s.name,
+        "seed": s["scenario"]["seed"],
+        "days": int(len(series)),
+        "choices": {"emission_mode": p.emission_mode, "burn_mode": p.burn_mode,
+                    "controller": s["scenario"]["controller"]},
+        "users_final": int(last["users"]),
+        "total_supply": float(last["total_supply"]),
+        "circulating_supply": float(last["circulating_supply"]),
+        "minted": float(last["minted"]),
+        "emitted": float(last["emitted"]),
+        "burned": float(last["burned"]),
+        "burned_by_source": {k[len("burned_"):]: float(last[k]) for k in series.columns if k.startswith("burned_")},
+        "staked": float(last["staked"]),
+        "treasury": float(last["treasury"]),
+        "training_pool_remaining": float(last["training_pool"]),
+        "emission_exhausted_day": int(series.loc[done[0], "day"]) if len(done) else None,
+        "rewards_rationed_days": int(world.rationed_days),
+        "hanzo_price_usd": {"final": float(last["hanzo_price_usd"]), "min": float(series["hanzo_price_usd"].min()),
+                            "max": float(series["hanzo_price_usd"].max())},
+        "compute": tiers,
+        "rewards_paid_total": float(series["rewards_paid"].sum()),
+        "reward_gini": gini(earned),
+        "governance": {"proposals": world.gov.proposals, "passed": world.gov.passed,
+                       "defeated": world.gov.defeated, "deposits_burned": world.gov.deposits_burned,
+                       "attack": world.gov.attack, "attack_day": world.gov.attack_day,
+                       "treasury_drained": world.gov.treasury_drained},
+    }
+
+
+def write(result: Result, out: Path) -> dict[str, Path]:
+    """Write series.parquet, summary.json, the plots and report.html into `out`."""
+    from .report import plots, render_html
+
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"series": out / "series.parquet", "summary": out / "summary.json"}
+    result.series.to_parquet(files["series"], index=False)
+    files["summary"].write_text(json.dumps(_jsonable(result.summary), indent=2, sort_keys=True) + "\n")
+    files.update(plots(result.series, result.summary, out))
+    files["report"] = render_html(result, files, out)
+    return files
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (np.floating, float)):
+        return round(float(value), 6)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value

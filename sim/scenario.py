@@ -1,0 +1,195 @@
+"""Scenarios: a TOML file per economic story, validated before anything runs.
+
+A scenario has a [scenario] table (name, horizon, seed, controller), a [tokenomics] table that
+overrides hanzo_econ.params (the same keys and units as `hanzo deploy --params`), and one table
+per group of agents. Every key is known, typed and bounded: an unknown key, a wrong type or an
+out-of-range value raises ScenarioError naming the file, the table, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hanzo_econ.params import ParameterError, Tokenomics, from_mapping
+
+SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+
+
+class ScenarioError(ValueError):
+    """A scenario file is invalid; the message names the file, table and key."""
+
+
+# table -> key -> (type, low, high, default, meaning). type: int, float, bool, str or a tuple of choices.
+SPEC: dict[str, dict[str, tuple]] = {
+    "scenario": {
+        "name": (str, None, None, "baseline", "what the report calls this scenario"),
+        "description": (str, None, None, "", "one line on the story"),
+        "years": (float, 1 / 365, 100.0, 10.0, "horizon in years (365-day)"),
+        "seed": (int, 0, 2**63 - 1, 1, "master seed of every random stream"),
+        "controller": (("leapfrog", "eip1559"), None, None, "leapfrog", "compute price controller"),
+    },
+    "users": {
+        "initial": (int, 0, 100_000_000, 10_000, "active users on day 0"),
+        "max": (int, 1, 100_000_000, 1_000_000, "adoption ceiling (logistic)"),
+        "growth_per_day": (float, 0.0, 1.0, 0.01, "logistic growth rate per day"),
+        "interactions_per_day": (float, 0.0, 10_000.0, 20.0, "mean training interactions of a user per day"),
+        "activity_sigma": (float, 0.0, 3.0, 1.0, "lognormal spread of activity across users"),
+        "low_quality_share": (float, 0.0, 1.0, 0.1, "share of updates scored low-quality (reward burned)"),
+        "mean_multiplier": (float, 1.0, 10.0, 3.0, "mean quality multiplier of accepted updates"),
+        "developer_model_share": (float, 0.0, 1.0, 0.5, "share of training on developers' models (the rest on own forks)"),
+        "sell_share": (float, 0.0, 1.0, 0.5, "share of earned HANZO sold at once"),
+        "stake_share": (float, 0.0, 1.0, 0.25, "share of earned HANZO staked"),
+        "fork_performance": (int, 0, 1000, 50, "base-model performance score of the forks users mint"),
+        "inference_credits_per_day": (float, 0.0, 1e6, 50.0, "mean compute credits a user consumes per day"),
+        "price_elasticity": (float, 0.0, 10.0, 1.2, "demand elasticity to the USD price of compute"),
+    },
+    "compute": {
+        "tier_mix": (str, None, None, "0.7,0.25,0.05", "share of credits per tier (7B, 32B, 175B)"),
+        "capacity_headroom": (float, 0.1, 10.0, 1.25, "initial capacity / initial demand"),
+        "capacity_response": (float, 0.0, 1.0, 0.05, "daily capacity growth per unit of utilization above target"),
+        "buffer_days": (float, 0.0, 30.0, 2.0, "days of demand users hold as credits"),
+        "shock_day": (int, 0, 36_500, 0, "day demand jumps (0: no shock)"),
+        "shock_factor": (float, 0.0, 100.0, 1.0, "demand multiplier from shock_day on"),
+    },
+    "market": {
+        "initial_price": (float, 1e-9, 1e9, 0.10, "HANZO price in USD on day 0"),
+        "daily_volatility": (float, 0.0, 1.0, 0.02, "daily log-price noise"),
+        "jump_probability": (float, 0.0, 1.0, 0.01, "daily chance of a jump"),
+        "jump_size": (float, 0.0, 0.99, 0.2, "relative size of a jump (down or up)"),
+        "liquidity_usd": (float, 1.0, 1e15, 5_000_000.0, "USD that moves the price by 1 log-unit"),
+        "team_sell_share": (float, 0.0, 1.0, 0.5, "share of vested team tokens sold"),
+    },
+    "staking": {
+        "unstake_per_day": (float, 0.0, 1.0, 0.001, "share of stake requested for unstaking each day"),
+    },
+    "governance": {
+        "proposals_per_month": (float, 0.0, 100.0, 2.0, "honest proposals per 30 days"),
+        "pass_probability": (float, 0.0, 1.0, 0.6, "chance an honest proposal passes"),
+        "turnout": (float, 0.0, 1.0, 0.3, "share of staked HANZO that votes"),
+        "developer_stake_share": (float, 0.0, 1.0, 0.2, "share of the Model Developers allocation staked by proposers"),
+    },
+    "attacker": {
+        "enabled": (bool, None, None, False, "a governance attacker appears"),
+        "start_day": (int, 0, 36_500, 365, "day the attacker starts buying"),
+        "budget_usd": (float, 0.0, 1e12, 2_000_000.0, "USD the attacker spends on HANZO to stake"),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: `values[table][key]` for the agents, `tokenomics` for the economy."""
+
+    path: str
+    values: dict[str, dict[str, Any]]
+    tokenomics: Tokenomics
+    tokenomics_overrides: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, table: str) -> dict[str, Any]:
+        return self.values[table]
+
+    @property
+    def name(self) -> str:
+        return self.values["scenario"]["name"]
+
+    @property
+    def days(self) -> int:
+        return max(1, round(self.values["scenario"]["years"] * 365))
+
+    @property
+    def tier_mix(self) -> list[float]:
+        return _tier_mix(self.values["compute"]["tier_mix"], self.path)
+
+    def with_overrides(self, **changes: Any) -> "Scenario":
+        """A copy with `table.key=value` changes (keys as "table.key"), validated like the file."""
+        raw = {t: dict(v) for t, v in self.values.items()}
+        raw["tokenomics"] = dict(self.tokenomics_overrides)
+        for dotted, value in changes.items():
+            table, _, key = dotted.partition(".")
+            if not key:
+                raise ScenarioError(f"{dotted!r}: expected TABLE.KEY, for example users.growth_per_day")
+            raw.setdefault(table, {})[key] = value
+        return parse(raw, self.path)
+
+
+def _tier_mix(text: str, where: str) -> list[float]:
+    try:
+        mix = [float(x) for x in text.split(",")]
+    except ValueError:
+        raise ScenarioError(f"{where}: [compute] tier_mix: expected three numbers like '0.7,0.25,0.05', got {text!r}") from None
+    if len(mix) != 3 or any(m < 0 for m in mix) or abs(sum(mix) - 1.0) > 1e-9:
+        raise ScenarioError(f"{where}: [compute] tier_mix: expected three non-negative shares summing to 1, got {text!r}")
+    return mix
+
+
+def _value(kind, lo, hi, raw, where: str):
+    if isinstance(kind, tuple):
+        if raw not in kind:
+            raise ScenarioError(f"{where}: expected one of {', '.join(kind)}, got {raw!r}")
+        return raw
+    if kind is bool:
+        if not isinstance(raw, bool):
+            raise ScenarioError(f"{where}: expected true or false, got {raw!r}")
+        return raw
+    if kind is str:
+        if not isinstance(raw, str):
+            raise ScenarioError(f"{where}: expected a string, got {raw!r}")
+        return raw
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise ScenarioError(f"{where}: expected {'an integer' if kind is int else 'a number'}, got {raw!r}")
+    if kind is int and not (isinstance(raw, int) or float(raw).is_integer()):
+        raise ScenarioError(f"{where}: expected an integer, got {raw!r}")
+    value = kind(raw)
+    if value < lo or value > hi:
+        raise ScenarioError(f"{where}: expected a value in [{lo}, {hi}], got {raw!r}")
+    return value
+
+
+def parse(data: dict[str, Any], source: str) -> Scenario:
+    """Validate a scenario mapping (as read from TOML)."""
+    unknown = set(data) - set(SPEC) - {"tokenomics"}
+    if unknown:
+        raise ScenarioError(f"{source}: unknown table [{sorted(unknown)[0]}]; known tables: "
+                            f"{', '.join(sorted(SPEC))}, tokenomics")
+    values: dict[str, dict[str, Any]] = {}
+    for table, spec in SPEC.items():
+        given = data.get(table, {})
+        if not isinstance(given, dict):
+            raise ScenarioError(f"{source}: [{table}] must be a table")
+        extra = set(given) - set(spec)
+        if extra:
+            raise ScenarioError(f"{source}: [{table}] unknown key {sorted(extra)[0]!r}; known keys: {', '.join(spec)}")
+        values[table] = {
+            key: _value(kind, lo, hi, given[key], f"{source}: [{table}] {key}") if key in given else default
+            for key, (kind, lo, hi, default, _) in spec.items()
+        }
+    overrides = data.get("tokenomics", {})
+    if not isinstance(overrides, dict):
+        raise ScenarioError(f"{source}: [tokenomics] must be a table")
+    try:
+        tokenomics = from_mapping(overrides, source=f"{source}: [tokenomics]")
+    except ParameterError as exc:
+        raise ScenarioError(str(exc)) from None
+    if values["users"]["initial"] > values["users"]["max"]:
+        raise ScenarioError(f"{source}: [users] initial: expected at most [users] max ({values['users']['max']}), "
+                            f"got {values['users']['initial']}")
+    _tier_mix(values["compute"]["tier_mix"], source)
+    return Scenario(source, values, tokenomics, dict(overrides))
+
+
+def load(name_or_path: str | Path) -> Scenario:
+    """A scenario by file path, or by name from sim/scenarios/ (`baseline` -> baseline.toml)."""
+    path = Path(name_or_path)
+    if not path.suffix and not path.exists():
+        path = SCENARIO_DIR / f"{name_or_path}.toml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
+        raise ScenarioError(f"{name_or_path}: no such scenario file (built-in scenarios: {known})")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    return parse(data, str(path))

@@ -1,0 +1,496 @@
+"""The SimPy world of the Hanzo economy: one step is one day (tokenomics D6).
+
+State is held in plain dataclasses named after the economics; agents are SimPy processes.
+Populations (users, with up to millions of members) are cohorts held as numpy arrays inside one
+process each, so a million users cost array operations, not a million generators; single named
+agents (the governance attacker) are ordinary processes beside them. Every process wakes once a
+day, in the order they are started, so a run is a pure function of its scenario and seed.
+
+Money is in HANZO (floats) here; the exact integer rules live in hanzo_econ.reference and
+hanzo_econ.hmm, which this world calls for emission, rewards, fees and the market maker.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from hanzo_econ.hmm import eip1559_float, leapfrog_float, potential_float
+from hanzo_econ.params import BPS, DAY, WEI
+from hanzo_econ.reference import emitted_at, nft_mint_fee, training_payout, vested
+
+from .scenario import Scenario
+
+
+def hanzo(wei: int) -> float:
+    return wei / WEI
+
+
+@dataclass
+class Supply:
+    """Where every HANZO is; `burned` by source."""
+
+    minted: float = 0.0
+    emitted: float = 0.0
+    burned: dict[str, float] = field(default_factory=lambda: {
+        "training": 0.0, "low_quality": 0.0, "nft_fee": 0.0, "proposal_deposit": 0.0})
+    training_pool: float = 0.0
+    compute_pool: float = 0.0
+    treasury: float = 0.0
+    team_locked: float = 0.0
+    team_released: float = 0.0
+
+    @property
+    def total_burned(self) -> float:
+        return sum(self.burned.values())
+
+    @property
+    def total(self) -> float:
+        return self.minted - self.total_burned
+
+    def burn(self, source: str, amount: float) -> None:
+        self.burned[source] += amount
+
+
+@dataclass
+class Users:
+    """The user population as arrays, one entry per user who has joined.
+
+    A user's daily activity is `activity[i]` times the day's interactions per unit of activity,
+    so everything a user earns is `activity[i]` times what one unit of activity earned since the
+    user joined: `earned(i) = activity[i] * (reward_index - index_at_join[i])`. A day then costs
+    a few scalar operations whatever the population, and per-user figures (the reward Gini) are
+    one array expression away.
+    """
+
+    active: int = 0
+    activity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    index_at_join: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    total_activity: float = 0.0
+    reward_index: float = 0.0  # HANZO earned per unit of activity since day 0
+    forks_minted: int = 0
+
+    def grow(self, to: int, rng: np.random.Generator, sigma: float) -> int:
+        """Add users up to `to`; arrays grow by doubling. Returns how many joined."""
+        joined = to - self.active
+        if joined <= 0:
+            return 0
+        if to > len(self.activity):
+            size = max(to, 2 * len(self.activity), 1024)
+            self.activity = np.concatenate([self.activity, np.zeros(size - len(self.activity))])
+            self.index_at_join = np.concatenate([self.index_at_join, np.zeros(size - len(self.index_at_join))])
+        # lognormal with mean 1: a few heavy users, many light ones
+        new = rng.lognormal(-sigma * sigma / 2, sigma, joined)
+        self.activity[self.active:to] = new
+        self.index_at_join[self.active:to] = self.reward_index
+        self.total_activity += float(new.sum())
+        self.active = to
+        return joined
+
+    def earned(self) -> np.ndarray:
+        n = self.active
+        return self.activity[:n] * (self.reward_index - self.index_at_join[:n])
+
+
+@dataclass
+class ComputeMarket:
+    """The market maker's float form per tier (vectors over the three tiers)."""
+
+    base_price: np.ndarray
+    depth: float
+    supply: np.ndarray
+    log_price: np.ndarray
+    momentum: np.ndarray
+    capacity: np.ndarray
+    funds: float = 0.0
+    last_utilization: np.ndarray = field(default_factory=lambda: np.zeros(3))
+
+    @property
+    def ref_price(self) -> np.ndarray:
+        return self.base_price * np.exp(self.log_price)
+
+    @property
+    def price(self) -> np.ndarray:
+        return self.ref_price * np.exp(self.supply / self.depth)
+
+    @property
+    def reserve(self) -> float:
+        return float(np.sum(potential_float(self.ref_price, self.depth, self.supply)))
+
+
+@dataclass
+class Governance:
+    proposals: int = 0
+    passed: int = 0
+    defeated: int = 0
+    deposits_burned: float = 0.0
+    attack: str = "none"
+    attack_day: int = -1
+    treasury_drained: float = 0.0
+
+
+@dataclass
+class Flows:
+    """One day's flows, reset each day; the market reads the net order flow."""
+
+    buy_usd: float = 0.0
+    sell_hanzo: float = 0.0
+    rewards_paid: float = 0.0
+    interactions: float = 0.0
+    inference_spend: float = 0.0
+    provider_income: float = 0.0
+
+
+class World:
+    """The economy for one scenario and seed."""
+
+    def __init__(self, scenario: Scenario, seed: int | None = None):
+        self.s = scenario
+        self.p = scenario.tokenomics
+        seed = scenario["scenario"]["seed"] if seed is None else seed
+        # independent streams per process, all derived from the one seed
+        streams = np.random.SeedSequence(seed).spawn(6)
+        self.rng_users, self.rng_market, self.rng_gov, self.rng_attack, self.rng_compute, _ = (
+            np.random.default_rng(s) for s in streams)
+        self.env = simpy.Environment()
+        self.supply = Supply()
+        self.users = Users()
+        self.gov = Governance()
+        self.flows = Flows()
+        self.price_usd = scenario["market"]["initial_price"]
+        self.staked_total = 0.0
+        self.rationed_days = 0
+        self.proposer_stake = 0.0
+        self.attacker_stake = 0.0
+        self.unstaking: deque[float] = deque([0.0] * max(1, round(self.p.unstake_cooldown / DAY)))
+        self.developers = 0.0
+        self.providers = 0.0
+        self.rows: list[dict] = []
+        self._genesis()
+        self.market = self._compute_market()
+
+    # ------------------------------------------------------------------ setup
+
+    def _genesis(self) -> None:
+        p, sup = self.p, self.supply
+        for name, wei in p.genesis_allocations:
+            amount = hanzo(wei)
+            sup.minted += amount
+            if name == "community_treasury":
+                sup.treasury += amount
+            elif name == "team":
+                sup.team_locked += amount
+            elif name == "model_developers":
+                self.developers += amount
+            elif name == "training_rewards":
+                sup.training_pool += amount
+            elif name == "compute_providers":
+                sup.compute_pool += amount
+        # model developers stake part of their allocation: they make the honest proposals
+        self.proposer_stake = self.developers * self.s["governance"]["developer_stake_share"]
+        self.developers -= self.proposer_stake
+        self.staked_total += self.proposer_stake
+
+    def _compute_market(self) -> ComputeMarket:
+        base = np.array([hanzo(b) for _, b in self.p.inference_tiers])
+        demand = self._base_demand(self.s["users"]["initial"]) * np.array(self.s.tier_mix)
+        capacity = np.maximum(demand * self.s["compute"]["capacity_headroom"], 1.0)
+        zeros = np.zeros(3)
+        return ComputeMarket(base, float(self.p.hmm_depth), zeros.copy(), zeros.copy(), zeros.copy(), capacity)
+
+    def _base_demand(self, users: int) -> float:
+        return users * self.s["users"]["inference_credits_per_day"]
+
+    # ------------------------------------------------------------------ processes
+
+    def start(self) -> None:
+        env = self.env
+        for process in (self.emission, self.adoption, self.training, self.inference, self.compute_providers,
+                        self.staking, self.governance, self.team_vesting, self.attacker, self.market_price,
+                        self.recorder):
+            env.process(process())
+
+    def emission(self):
+        """EmissionSchedule.release, once a day: the halving schedule into the two pools."""
+        p, sup = self.p, self.supply
+        released = 0
+        while True:
+            due = emitted_at(p, int(self.env.now + 1) * DAY)
+            amount = due - released
+            if amount:
+                training = (due * p.training_share_bps // BPS) - (released * p.training_share_bps // BPS)
+                sup.training_pool += hanzo(training)
+                sup.compute_pool += hanzo(amount - training)
+                sup.minted += hanzo(amount)
+                sup.emitted += hanzo(amount)
+                released = due
+            yield self.env.timeout(1)
+
+    def adoption(self):
+        """Users join on a logistic curve; each new user mints a fork (fee: half burned, half treasury)."""
+        u = self.s["users"]
+        n = float(u["initial"])
+        fee, burned = (hanzo(x) for x in nft_mint_fee(self.p, u["fork_performance"]))
+        while True:
+            target = int(round(n))
+            joined = self.users.grow(min(target, u["max"]), self.rng_users, u["activity_sigma"])
+            if joined:
+                self.users.forks_minted += joined
+                self.flows.buy_usd += joined * fee * self.price_usd
+                self.supply.burn("nft_fee", joined * burned)
+                self.supply.treasury += joined * (fee - burned)
+            n += u["growth_per_day"] * n * (1.0 - n / u["max"])
+            yield self.env.timeout(1)
+
+    def training(self):
+        """Users train forks; TrainingRewards pays from the pool: burn, 70:30 split, low quality burned."""
+        u, p = self.s["users"], self.p
+        # shares of R, and what R costs the pool, from the contract's own rule (D2, both modes)
+        unit = training_payout(p, 1, 1)
+        r_unit = p.reward_per_interaction
+        user_share, owner_share = unit.user / r_unit, unit.owner / r_unit
+        burn_share, pool_per_reward = unit.burned / r_unit, unit.from_pool / r_unit
+        per_interaction = hanzo(p.reward_per_interaction)
+        while True:
+            users = self.users
+            if users.active:
+                # interactions per unit of activity today: the population's mean times a daily
+                # common shock (busy and quiet days), gamma with mean 1
+                per_activity = u["interactions_per_day"] * self.rng_users.gamma(50.0, 1 / 50.0)
+                interactions = per_activity * users.total_activity
+                low = interactions * u["low_quality_share"]
+                reward = (interactions - low) * u["mean_multiplier"] * per_interaction  # R, all users
+                low_reward = low * per_interaction
+                need = reward * pool_per_reward + low_reward
+                scale = min(1.0, self.supply.training_pool / need) if need > 0 else 0.0
+                self.rationed_days += scale < 1.0
+                reward *= scale
+                low_burned = low_reward * scale
+                to_users = reward * (user_share + owner_share * (1 - u["developer_model_share"]))
+                to_developers = reward * owner_share * u["developer_model_share"]
+                self.supply.training_pool -= reward * pool_per_reward + low_burned
+                self.supply.burn("training", reward * burn_share)
+                self.supply.burn("low_quality", low_burned)
+                users.reward_index += to_users / users.total_activity
+                self.staked_total += to_users * u["stake_share"]
+                self.flows.sell_hanzo += (to_users + to_developers) * u["sell_share"]
+                self.developers += to_developers * (1 - u["sell_share"])
+                self.flows.rewards_paid += to_users + to_developers
+                self.flows.interactions += interactions
+            yield self.env.timeout(1)
+
+    def inference(self):
+        """Users buy compute credits from the market maker and spend them with providers."""
+        c, u = self.s["compute"], self.s["users"]
+        m, fee_buy = self.market, self.p.hmm_buy_fee / WEI
+        mix = np.array(self.s.tier_mix)
+        while True:
+            shock = c["shock_factor"] if c["shock_day"] and self.env.now >= c["shock_day"] else 1.0
+            # demand responds to what a credit costs in USD, relative to day 0
+            relative = m.price / m.base_price * (self.price_usd / self.s["market"]["initial_price"])
+            demand = self._base_demand(self.users.active) * shock * mix * relative ** (-u["price_elasticity"])
+            want = demand * (1 + c["buffer_days"]) - m.supply  # keep a buffer of credits
+            # the contract refuses q / L past 40 (DepthExceeded): demand beyond that goes unmet
+            buy = np.clip(want, 0.0, np.maximum(39.0 * m.depth - m.supply, 0.0))
+            gross = potential_float(m.ref_price, m.depth, m.supply + buy) - potential_float(m.ref_price, m.depth, m.supply)
+            cost = float(gross.sum()) * (1 + fee_buy)
+            m.supply = m.supply + buy
+            m.funds += cost
+            self.flows.buy_usd += cost * self.price_usd  # users buy the HANZO they spend
+            self.flows.inference_spend += cost
+            served = np.minimum(np.minimum(demand, m.capacity), m.supply)
+            payout = potential_float(m.ref_price, m.depth, m.supply) - potential_float(m.ref_price, m.depth, m.supply - served)
+            m.supply = m.supply - served
+            m.funds -= float(payout.sum())
+            self.providers += float(payout.sum())
+            self.flows.provider_income += float(payout.sum())
+            m.last_utilization = served / m.capacity
+            yield self.env.timeout(1)
+
+    def compute_providers(self):
+        """Providers take the day's Compute Providers pool release, sell half their income, and
+        grow capacity while utilization runs above target. Then the epoch's controller step."""
+        c, p, m = self.s["compute"], self.p, self.market
+        target = p.hmm_target_utilization / WEI
+        kw = dict(alpha=p.hmm_alpha / WEI, gamma=p.hmm_gamma / WEI, dt=p.hmm_dt / WEI,
+                  delta_max=p.hmm_delta_max / WEI, target=target)
+        while True:
+            subsidy = self.supply.compute_pool * (1 / 365)
+            self.supply.compute_pool -= subsidy
+            income = self.flows.provider_income + subsidy
+            self.flows.sell_hanzo += 0.5 * income
+            self.providers += 0.5 * subsidy - 0.5 * self.flows.provider_income
+            u = m.last_utilization
+            m.capacity = m.capacity * (1 + c["capacity_response"] * (u - target) / target)
+            value_before = m.reserve
+            if self.s["scenario"]["controller"] == "leapfrog":
+                x, v = leapfrog_float(m.log_price, m.momentum, u, **kw)
+            else:
+                x = np.log(eip1559_float(np.exp(m.log_price), u, target=target, max_change=math.expm1(kw["delta_max"])))
+                v = m.momentum
+            old = (m.log_price, m.momentum)
+            m.log_price, m.momentum = x, v
+            if m.reserve > m.funds and m.reserve > value_before:  # solvency: a rise needs surplus
+                m.log_price, m.momentum = old[0], np.zeros(3)
+            yield self.env.timeout(1)
+
+    def staking(self):
+        """A share of stake asks to unstake each day and comes back after the cooldown."""
+        rate = self.s["staking"]["unstake_per_day"]
+        while True:
+            leaving = (self.staked_total - self.proposer_stake - self.attacker_stake) * rate
+            self.staked_total -= leaving
+            self.unstaking.append(leaving)
+            self.flows.sell_hanzo += self.unstaking.popleft() * self.s["users"]["sell_share"]
+            yield self.env.timeout(1)
+
+    def governance(self):
+        """Honest proposals: a deposit locked from the proposers' stake; Defeated burns it (D5)."""
+        g, p = self.s["governance"], self.p
+        deposit, quorum = hanzo(p.proposal_deposit), hanzo(p.quorum)
+        while True:
+            for _ in range(self.rng_gov.poisson(g["proposals_per_month"] / 30.0)):
+                if self.proposer_stake < max(deposit, hanzo(p.proposal_threshold)):
+                    break
+                self.gov.proposals += 1
+                votes = g["turnout"] * self.staked_total
+                if votes >= quorum and self.rng_gov.random() < g["pass_probability"]:
+                    self.gov.passed += 1
+                else:
+                    self.gov.defeated += 1
+                    self.proposer_stake -= deposit
+                    self.staked_total -= deposit
+                    self.gov.deposits_burned += deposit
+                    self.supply.burn("proposal_deposit", deposit)
+            yield self.env.timeout(1)
+
+    def team_vesting(self):
+        """TeamVesting releases linearly after the cliff; the team sells a share."""
+        total_wei = self.p.allocation("team")
+        share = self.s["market"]["team_sell_share"]
+        released = 0.0
+        while True:
+            now = hanzo(vested(self.p, total_wei, int(self.env.now) * DAY))
+            if now > released:
+                self.supply.team_locked -= now - released
+                self.supply.team_released += now - released
+                self.flows.sell_hanzo += (now - released) * share
+                released = now
+            yield self.env.timeout(1)
+
+    def attacker(self):
+        """A named agent: buys HANZO, stakes it, and proposes to drain the treasury. It wins only
+        with at least the quorum and more votes than the honest turnout against it."""
+        a = self.s["attacker"]
+        if not a["enabled"]:
+            return
+        yield self.env.timeout(a["start_day"])
+        budget_per_day = a["budget_usd"] / 30.0
+        for _ in range(30):
+            bought = budget_per_day / self.price_usd
+            self.flows.buy_usd += budget_per_day
+            self.attacker_stake += bought
+            self.staked_total += bought
+            yield self.env.timeout(1)
+        p = self.p
+        deposit = hanzo(p.proposal_deposit)
+        self.gov.proposals += 1
+        self.gov.attack_day = int(self.env.now)
+        if self.attacker_stake < max(hanzo(p.proposal_threshold), deposit):
+            self.gov.attack = "could not propose"
+            return
+        yield self.env.timeout(round((p.voting_delay + p.voting_period) / DAY))
+        honest_against = self.s["governance"]["turnout"] * (self.staked_total - self.attacker_stake)
+        if self.attacker_stake >= hanzo(p.quorum) and self.attacker_stake > honest_against:
+            self.gov.attack = "passed: treasury drained"
+            self.gov.passed += 1
+            self.gov.treasury_drained = self.supply.treasury
+            self.flows.sell_hanzo += self.supply.treasury
+            self.supply.treasury = 0.0
+        else:
+            self.gov.attack = "defeated: deposit burned"
+            self.gov.defeated += 1
+            self.attacker_stake -= deposit
+            self.staked_total -= deposit
+            self.gov.deposits_burned += deposit
+            self.supply.burn("proposal_deposit", deposit)
+
+    def market_price(self):
+        """External price process: noise, jumps, and the day's net order flow against liquidity."""
+        mk = self.s["market"]
+        while True:
+            rng = self.rng_market
+            shock = rng.normal(0.0, mk["daily_volatility"])
+            if rng.random() < mk["jump_probability"]:
+                shock += math.log(1 + mk["jump_size"]) * (1 if rng.random() < 0.5 else -1)
+            net = self.flows.buy_usd - self.flows.sell_hanzo * self.price_usd
+            # order flow moves the log price by net / liquidity, at most one log unit a day
+            impact = max(-1.0, min(1.0, net / mk["liquidity_usd"]))
+            self.price_usd *= math.exp(shock + impact)
+            self.price_usd = min(max(self.price_usd, 1e-9), 1e9)
+            yield self.env.timeout(1)
+
+    def recorder(self):
+        while True:
+            self.rows.append(self.snapshot())
+            self.flows = Flows()
+            yield self.env.timeout(1)
+
+    # ------------------------------------------------------------------ observation
+
+    def circulating(self) -> float:
+        """Total supply less what contracts hold: the pools, the treasury, the team's locked
+        tokens, the market maker's funds, and stake."""
+        s = self.supply
+        return s.total - s.training_pool - s.compute_pool - s.treasury - s.team_locked - self.market.funds - self.staked_total
+
+    def snapshot(self) -> dict:
+        s, m = self.supply, self.market
+        row = {
+            "day": int(self.env.now),
+            "users": self.users.active,
+            "total_supply": s.total,
+            "circulating_supply": self.circulating(),
+            "minted": s.minted,
+            "emitted": s.emitted,
+            "burned": s.total_burned,
+            **{f"burned_{k}": v for k, v in s.burned.items()},
+            "training_pool": s.training_pool,
+            "compute_pool": s.compute_pool,
+            "treasury": s.treasury,
+            "staked": self.staked_total,
+            "team_locked": s.team_locked,
+            "hanzo_price_usd": self.price_usd,
+            "rewards_paid": self.flows.rewards_paid,
+            "interactions": self.flows.interactions,
+            "inference_spend": self.flows.inference_spend,
+            "hmm_funds": m.funds,
+            "hmm_reserve": m.reserve,
+        }
+        for i, (name, _) in enumerate(self.p.inference_tiers):
+            key = name.lower().replace("-", "_")
+            row[f"price_{key}"] = float(m.price[i])
+            row[f"utilization_{key}"] = float(m.last_utilization[i])
+            row[f"capacity_{key}"] = float(m.capacity[i])
+        return row
+
+    def run(self, days: int, progress=None) -> None:
+        self.start()
+        for day in range(1, days + 1):
+            self.env.run(until=day)
+            if progress is not None:
+                progress(1)
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0: equal, 1: one holder has everything)."""
+    v = np.sort(np.asarray(values, dtype=np.float64))
+    n = v.size
+    if n == 0 or v[-1] == 0:
+        return 0.0
+    cum = np.cumsum(v)
+    return float((n + 1 - 2 * np.sum(cum) / cum[-1]) / n)
