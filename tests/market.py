@@ -15,7 +15,7 @@ import ape
 from hanzo_econ.hmm import HMMError, HMMParams, HMMState
 from hanzo_econ.params import DEFAULT, WEI
 
-FUNDING = 10**9 * WEI
+FUNDING = 10**12 * WEI
 FAR = 2**64  # a deadline that never passes
 
 
@@ -52,12 +52,30 @@ class Market:
         except ape.exceptions.ContractLogicError as exc:
             if model_error is None:
                 raise AssertionError(f"{op}{args}: the contract reverted ({exc}) but the model returned {model_result}")
-            name = type(exc).__name__
+            name = self.error_name(exc)
             assert name == model_error.name or model_error.name.startswith(name), (name, model_error.name)
             return model_error
         if model_error is not None:
             raise AssertionError(f"{op}{args}: the model raised {model_error} but the contract succeeded")
         return model_result, receipt
+
+    def error_name(self, exc) -> str:
+        """The custom error's name. Ape usually decodes it into its own class; where it hands back
+        the raw revert data instead, match the 4-byte selector against the contract's ABI."""
+        name = type(exc).__name__
+        raw = exc.revert_message
+        if name != "ContractLogicError" or not isinstance(raw, str) or not raw.startswith(("b'", 'b"')):
+            return name
+        import ast
+
+        from eth_utils import keccak
+
+        data = ast.literal_eval(raw)
+        for error in self.hmm.contract_type.errors:
+            signature = f"{error.name}({','.join(i.canonical_type for i in error.inputs)})"
+            if keccak(text=signature)[:4] == data[:4]:
+                return error.name
+        return name
 
     # model side
     def _model_buy(self, a, tier, amount, max_cost=2**255):
@@ -116,7 +134,7 @@ def build_market_factory(project, accounts, chain):
     deployer, provider = accounts[0], accounts[9]
     traders = [accounts[i] for i in (5, 6, 7)]
     params = DEFAULT
-    token = project.HanzoToken.deploy(deployer, 10**12 * WEI, sender=deployer)
+    token = project.HanzoToken.deploy(deployer, 10**15 * WEI, sender=deployer)
     token.grantRole(token.MINTER_ROLE(), deployer, sender=deployer)
     hmm = project.HamiltonianMarketMaker.deploy(token, deployer, HMMParams.from_tokenomics(params).as_tuple(),
                                                 sender=deployer)

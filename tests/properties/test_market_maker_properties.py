@@ -19,7 +19,7 @@ CHAIN = settings(max_examples=200 if LONG else 12, deadline=None,
                  suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 MODEL = settings(max_examples=5000 if LONG else 300, deadline=None)
 
-amounts = st.integers(1, 400_000)
+amounts = st.integers(1, 4 * 10**9)  # up to q / L = 4 at the default depth of 1e9
 tiers = st.integers(0, 2)
 
 
@@ -75,7 +75,7 @@ def test_p1_path_independence_contract(market_factory, tier, a, b):
 # ---------------------------------------------------------------- P2 no round-trip profit
 
 @MODEL
-@given(tier=tiers, pre=st.integers(0, 2_000_000), d=amounts)
+@given(tier=tiers, pre=st.integers(0, 10**10), d=amounts)
 def test_p2_no_round_trip_profit_model(tier, pre, d):
     s = fresh_model()
     if pre:
@@ -103,7 +103,7 @@ def test_p2_no_round_trip_profit_contract(market_factory, tier, d):
 
 # ---------------------------------------------------------------- P3 no cycle profit
 
-cycle = st.lists(st.tuples(tiers, st.integers(-300_000, 300_000)), min_size=1, max_size=8)
+cycle = st.lists(st.tuples(tiers, st.integers(-3 * 10**9, 3 * 10**9)), min_size=1, max_size=8)
 
 
 def _run_cycle(s: HMMState, steps) -> None:
@@ -156,7 +156,7 @@ def test_p3_no_cycle_profit_contract(market_factory, steps):
 
 @MODEL
 @given(ops=st.lists(st.tuples(st.sampled_from(["buy", "sell", "redeem", "poke"]), tiers, amounts,
-                              st.integers(1, 10**6)), max_size=25))
+                              st.integers(1, 10**10)), max_size=25))
 def test_p4_solvency_after_every_operation_model(ops):
     s = fresh_model()
     s.providers.add("p")
@@ -182,7 +182,7 @@ def test_p4_solvency_after_every_operation_model(ops):
 # ---------------------------------------------------------------- P5 intertemporal
 
 @MODEL
-@given(tier=tiers, pre=st.integers(0, 2_000_000), d=amounts, capacity=st.integers(1, 10**6),
+@given(tier=tiers, pre=st.integers(0, 10**10), d=amounts, capacity=st.integers(1, 10**10),
        served=st.floats(0, 1), x0=st.integers(-2 * WAD, 2 * WAD), v0=st.integers(-WAD, WAD))
 def test_p5_intertemporal_no_arbitrage_model(tier, pre, d, capacity, served, x0, v0):
     """Buy in one epoch, let the controller move the price by any utilization, sell next epoch."""
@@ -306,7 +306,7 @@ def _rounding_bound(ref: int, depth: int, q: int) -> int:
 
 
 @CHAIN
-@given(tier=tiers, q=st.integers(0, 3_000_000))
+@given(tier=tiers, q=st.integers(0, 3 * 10**10))
 def test_p7_price_increasing_and_cost_convex_contract(market_factory, tier, q):
     m = market_factory()
     v = [m.hmm.potential(tier, q + i) for i in range(3)]

@@ -25,7 +25,7 @@ def test_stateful_contract_matches_model_and_stays_solvent(market_factory):
             self.surplus = 0
             self.best_gain = 0
 
-        @rule(who=st.integers(0, 2), tier=st.integers(0, 2), amount=st.integers(1, 600_000))
+        @rule(who=st.integers(0, 2), tier=st.integers(0, 2), amount=st.integers(1, 2 * 10**9))
         def buy(self, who, tier, amount):
             self.m.apply("buy", self.m.traders[who], tier, amount)
 
@@ -34,11 +34,11 @@ def test_stateful_contract_matches_model_and_stays_solvent(market_factory):
             held = self.m.model.credits.get((self.m.name(self.m.traders[who]), tier), 0)
             self.m.apply("sell", self.m.traders[who], tier, max(1, int(held * share)))
 
-        @rule(tier=st.integers(0, 2), credits=st.integers(1, 400_000))
+        @rule(tier=st.integers(0, 2), credits=st.integers(1, 10**9))
         def offer(self, tier, credits):
             self.m.apply("offer", self.m.provider, tier, credits)
 
-        @rule(who=st.integers(0, 2), tier=st.integers(0, 2), amount=st.integers(1, 300_000))
+        @rule(who=st.integers(0, 2), tier=st.integers(0, 2), amount=st.integers(1, 10**9))
         def redeem(self, who, tier, amount):
             self.m.apply("redeem", self.m.traders[who], tier, amount)
 
