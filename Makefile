@@ -42,6 +42,7 @@ test-slow: setup
 demo: setup
 	$(BIN)/hanzo deploy
 	$(BIN)/hanzo deploy --network ethereum:local:foundry
+	$(BIN)/hanzo simulate baseline --out out/baseline
 
 test-properties-long: setup
 	HANZO_PROPERTIES=long $(BIN)/ape test tests/properties -p no:cacheprovider

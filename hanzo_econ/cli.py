@@ -75,7 +75,8 @@ def simulate(scenario: str, years: float | None, seed: int | None, out: str | No
     click.echo(f"  users {s['users_final']:,}   supply {s['total_supply']:,.0f}   burned {s['burned']:,.0f}   "
                f"staked {s['staked']:,.0f}   treasury {s['treasury']:,.0f}")
     click.echo(f"  HANZO ${s['hanzo_price_usd']['final']:.4f}   reward Gini {s['reward_gini']:.3f}   "
-               f"emission exhausted on day {s['emission_exhausted_day']}")
+               + (f"emission exhausted on day {s['emission_exhausted_day']}" if s["emission_exhausted_day"] is not None
+                  else "emission not exhausted within the horizon"))
     click.echo(f"report    {files['report']}")
 
 

@@ -1,0 +1,145 @@
+"""The simulator: scenario validation, determinism, and the economy's books against the
+reference model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from hanzo_econ.params import DAY, WEI
+from hanzo_econ.reference import emitted_at
+from hanzo_econ.toolchain import ROOT
+from sim.run import simulate, write
+from sim.scenario import SCENARIO_DIR, ScenarioError, load, parse
+from sim.world import World, gini
+
+SHORT = {"scenario.years": 1.0, "users.max": 50_000, "users.initial": 1_000}
+
+
+@pytest.fixture(scope="module")
+def baseline_year():
+    return simulate(load("baseline").with_overrides(**SHORT))
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIO_DIR.glob("*.toml")), ids=lambda p: p.stem)
+def test_every_builtin_scenario_loads_and_runs_a_month(path):
+    result = simulate(load(path).with_overrides(**{"scenario.years": 30 / 365}))
+    assert len(result.series) == 30
+    assert result.summary["total_supply"] > 0
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"usres": {}}, "unknown table [usres]"),
+        ({"users": {"grwoth_per_day": 0.1}}, "[users] unknown key 'grwoth_per_day'"),
+        ({"users": {"initial": "many"}}, "[users] initial: expected an integer, got 'many'"),
+        ({"users": {"initial": 1.5}}, "[users] initial: expected an integer, got 1.5"),
+        ({"users": {"growth_per_day": 2.0}}, "[users] growth_per_day: expected a value in [0.0, 1.0], got 2.0"),
+        ({"scenario": {"controller": "pid"}}, "[scenario] controller: expected one of leapfrog, eip1559"),
+        ({"attacker": {"enabled": "yes"}}, "[attacker] enabled: expected true or false"),
+        ({"users": {"initial": 10, "max": 5}}, "[users] initial: expected at most [users] max (5)"),
+        ({"compute": {"tier_mix": "0.5,0.5"}}, "tier_mix: expected three non-negative shares summing to 1"),
+        ({"tokenomics": {"burn_mode": "sideways"}}, "[tokenomics]: burn_mode: expected one of from_reward, on_top"),
+        ({"tokenomics": {"max_suply": 1}}, "[tokenomics]: unknown key 'max_suply'"),
+        ({"users": 3}, "[users] must be a table"),
+    ],
+)
+def test_invalid_scenario_names_file_table_key_and_expectation(data, message):
+    with pytest.raises(ScenarioError) as info:
+        parse(data, "my.toml")
+    assert message in str(info.value)
+    assert str(info.value).startswith("my.toml")
+
+
+def test_missing_scenario_lists_the_builtin_ones():
+    with pytest.raises(ScenarioError, match="built-in scenarios: .*baseline"):
+        load("no_such_scenario")
+
+
+def test_same_seed_same_results_other_seed_other_results():
+    scenario = load("baseline").with_overrides(**SHORT)
+    a, b = simulate(scenario), simulate(scenario)
+    c = simulate(scenario, seed=99)
+    assert a.summary == b.summary
+    assert a.series.equals(b.series)
+    assert not a.series["hanzo_price_usd"].equals(c.series["hanzo_price_usd"])
+
+
+def test_written_files_are_byte_identical_for_the_same_seed(tmp_path):
+    scenario = load("baseline").with_overrides(**{"scenario.years": 0.25, "users.max": 20_000})
+    first = write(simulate(scenario), tmp_path / "a")
+    second = write(simulate(scenario), tmp_path / "b")
+    for key in ("series", "summary", "report", "plot_supply", "plot_price"):
+        assert first[key].read_bytes() == second[key].read_bytes(), key
+    html = first["report"].read_text()
+    assert "data:image/png;base64," in html and "emission_mode" in html
+
+
+def test_emission_follows_the_reference_schedule_and_stops_at_the_pools(params):
+    scenario = load("baseline").with_overrides(**{"scenario.years": 7.0, "users.max": 10_000, "users.initial": 100})
+    result = simulate(scenario)
+    series = result.series
+    for day in (0, 364, 1459, 1460, 2000, 2554):
+        assert series.loc[day, "emitted"] == pytest.approx(emitted_at(params, (day + 1) * DAY) / WEI, rel=1e-12)
+    assert result.summary["emission_exhausted_day"] == 6 * 365 - 1
+    assert series["emitted"].max() == pytest.approx(params.pool_total / WEI)
+    assert (series["minted"] <= params.token_cap / WEI * (1 + 1e-12)).all()
+
+
+def test_books_balance_minted_less_burned_is_supply(baseline_year):
+    s = baseline_year.series
+    assert np.allclose(s["minted"] - s["burned"], s["total_supply"])
+    parts = s[[c for c in s.columns if c.startswith("burned_")]].sum(axis=1)
+    assert np.allclose(parts, s["burned"])
+    assert (s["burned"].diff().dropna() >= -1e-6).all()
+
+
+@pytest.mark.parametrize("mode, ratio", [("from_reward", 1 / 9), ("on_top", 1 / 10)])
+def test_training_burn_is_ten_percent_of_reward_in_both_modes(mode, ratio):
+    scenario = load("baseline").with_overrides(**SHORT, **{"tokenomics.burn_mode": mode})
+    world = World(scenario)
+    world.run(60)
+    paid = sum(r["rewards_paid"] for r in world.rows)
+    assert world.supply.burned["training"] / paid == pytest.approx(ratio, rel=1e-9)
+
+
+def test_inflation_mode_mints_all_genesis_and_emits_on_top(params):
+    result = simulate(load("inflation_mode").with_overrides(**SHORT))
+    first = result.series.iloc[0]
+    assert first["minted"] - first["emitted"] == pytest.approx(params.max_supply / WEI)
+    assert result.summary["minted"] > params.max_supply / WEI
+
+
+@pytest.mark.parametrize("budget, outcome", [(50_000_000.0, "passed"), (1_000.0, "could not propose")])
+def test_governance_attack_succeeds_only_with_enough_stake(budget, outcome):
+    scenario = load("governance_attack").with_overrides(**{"scenario.years": 1.2, "attacker.start_day": 60,
+                                                            "attacker.budget_usd": budget, "users.max": 50_000})
+    result = simulate(scenario)
+    assert result.summary["governance"]["attack"].startswith(outcome)
+    if outcome == "passed":
+        assert result.summary["governance"]["treasury_drained"] > 100_000_000
+
+
+def test_gini_of_equal_and_concentrated_rewards():
+    assert gini(np.ones(1000)) == pytest.approx(0.0, abs=1e-12)
+    assert gini(np.r_[np.zeros(999), 1.0]) == pytest.approx(0.999, abs=1e-9)
+    assert 0.3 < gini(np.random.default_rng(1).lognormal(0, 1, 10_000)) < 0.6
+
+
+def test_cli_simulate_writes_report_and_rejects_bad_input(tmp_path):
+    run = lambda *a: subprocess.run([sys.executable, "-m", "hanzo_econ.cli", "simulate", *a],  # noqa: E731
+                                    capture_output=True, text=True, cwd=ROOT, timeout=300)
+    ok = run("baseline", "--years", "0.2", "--quiet", "--out", str(tmp_path))
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads((tmp_path / "summary.json").read_text())["days"] == 73
+    assert (tmp_path / "report.html").is_file() and (tmp_path / "series.parquet").is_file()
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[users]\ngrowth_per_day = -1\n")
+    err = run(str(bad), "--quiet")
+    assert err.returncode == 1
+    assert err.stderr.strip() == f"error: {bad}: [users] growth_per_day: expected a value in [0.0, 1.0], got -1"
