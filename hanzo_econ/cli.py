@@ -80,5 +80,40 @@ def simulate(scenario: str, years: float | None, seed: int | None, out: str | No
     click.echo(f"report    {files['report']}")
 
 
+@main.command()
+@click.argument("scenario")
+@click.option("--param", "params", multiple=True, metavar="TABLE.KEY=V1,V2,...",
+              help="Values to sweep (repeatable: the grid is their product).")
+@click.option("--runs", type=int, default=10, show_default=True, help="Monte Carlo runs per grid point.")
+@click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True)
+@click.option("--address", default=None, help="Ray cluster address (default: a local Ray).")
+@click.option("--seed", type=int, default=None, help="Master seed (default: the scenario's).")
+@click.option("--years", type=float, default=None, help="Horizon in years (default: the scenario's).")
+@click.option("--workers", type=int, default=None, help="Local processes (default: one per core).")
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Output folder (default: out/<scenario>-sweep).")
+def sweep(scenario, params, runs, backend, address, seed, years, workers, out) -> None:
+    """Monte Carlo runs and parameter sweeps of SCENARIO."""
+    from sim.scenario import ScenarioError, load
+    from sim.sweep import parse_params, sweep as run_sweep
+
+    try:
+        sc = load(scenario)
+        if years is not None:
+            sc = sc.with_overrides(**{"scenario.years": years})
+        grid = parse_params(params)
+        folder = Path(out) if out else Path("out") / f"{sc.name}-sweep"
+        summary = run_sweep(sc, grid, runs=runs, out=folder, backend=backend, master_seed=seed,
+                            workers=workers, address=address, progress=True)
+    except ScenarioError as exc:
+        fail(str(exc))
+    except ImportError as exc:
+        fail(f"--backend {backend}: {exc}")
+    keys = [k for k, _ in parse_params(params)]
+    cols = keys + ["runs", "hanzo_price_final_q05", "hanzo_price_final_q50", "hanzo_price_final_q95",
+                   "burned_mean", "staked_mean", "reward_gini_mean"]
+    click.echo(summary[cols].to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    click.echo(f"dataset   {folder / 'dataset'}\nsummary   {folder / 'summary.csv'}\nfan chart {folder / 'fan_charts.png'}")
+
+
 if __name__ == "__main__":
     main()
