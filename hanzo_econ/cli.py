@@ -54,11 +54,19 @@ def deploy(network: str, account: str | None, params_file: str | None, out: str 
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: out/<scenario>).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def simulate(scenario: str, years: float | None, seed: int | None, out: str | None, quiet: bool) -> None:
+@click.option("--chain", is_flag=True, help="Run the agents against the deployed contracts and reconcile.")
+@click.option("--network", default="ethereum:local:test", show_default=True, help="With --chain: the Ape network.")
+@click.option("--days", type=int, default=30, show_default=True, help="With --chain: days to run on chain.")
+@click.option("--chain-users", type=int, default=6, show_default=True, help="With --chain: user accounts on chain.")
+def simulate(scenario: str, years: float | None, seed: int | None, out: str | None, quiet: bool, chain: bool,
+             network: str, days: int, chain_users: int) -> None:
     """Run SCENARIO (a name from sim/scenarios/ or a TOML file) and write its report."""
     from sim.run import simulate as run, write
     from sim.scenario import ScenarioError, load
 
+    if chain:
+        _simulate_on_chain(scenario, seed, network, days, chain_users, quiet)
+        return
     try:
         sc = load(scenario)
         if years is not None and not (1 / 365 <= years <= 100):
@@ -78,6 +86,47 @@ def simulate(scenario: str, years: float | None, seed: int | None, out: str | No
                + (f"emission exhausted on day {s['emission_exhausted_day']}" if s["emission_exhausted_day"] is not None
                   else "emission not exhausted within the horizon"))
     click.echo(f"report    {files['report']}")
+
+
+def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int, users: int, quiet: bool) -> None:
+    from sim.onchain import ChainRunError, run_on_chain
+    from sim.scenario import ScenarioError, load
+
+    if not 1 <= days <= 3650:
+        fail(f"--days: expected 1 to 3650, got {days}")
+    if not 1 <= users <= 200:
+        fail(f"--chain-users: expected 1 to 200, got {users}")
+    try:
+        sc = load(scenario)
+        if seed is not None:
+            sc = sc.with_overrides(**{"scenario.seed": seed})
+    except ScenarioError as exc:
+        fail(str(exc))
+    from ape.exceptions import ApeException
+    from ape.logging import logger
+
+    logger.set_level("ERROR")
+    bar = None
+    if not quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=days, unit="day", desc=f"{sc.name} on {network}")
+    try:
+        result = run_on_chain(sc, network=network, days=days, users=users,
+                              progress=bar.update if bar else None)
+    except (ChainRunError, ApeException) as exc:
+        fail(f"chain run on {network}: {' '.join(str(exc).split())}")
+    finally:
+        if bar:
+            bar.close()
+    click.echo(f"{sc.name} on {network}: {result.days} days, {users} users, {result.transactions} transactions")
+    if result.ok:
+        click.echo(f"reconciled: all {result.checked} balances, supply, burn, emission and market figures agree to the wei")
+    else:
+        click.echo(f"NOT reconciled: {len(result.differences)} of {result.checked} figures differ:")
+        for line in result.differences:
+            click.echo(f"  {line}")
+        sys.exit(2)
 
 
 @main.command()

@@ -1,0 +1,260 @@
+"""EVM in the loop: the scenario's agents acting on the deployed contracts, day by day.
+
+A chain cannot afford a million users, so the population is a handful of accounts (`users`)
+that follow the scenario's rules: they mint forks, train (an oracle-signed batch of training ops
+a day, low-quality ones included), stake part of what they earn, buy compute credits and spend
+them with a provider; anyone releases the day's emission and pokes the market maker. Alongside,
+an exact integer ledger applies the same actions with hanzo_econ's reference model (emission,
+payouts, mint fees, the market maker). At the end the two are reconciled: every balance, the
+supply, the burn, the emission and the market maker's reserve must agree to the wei, or the run
+lists exactly what differs and by how much.
+
+Bulk traffic goes below Ape's per-transaction tracing: transactions are built from the contract
+ABIs, signed locally and sent raw through web3. Ape deploys the suite and moves the clock.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from eth_account import Account
+
+from hanzo_econ.attest import TrainingOp, sign_training_op
+from hanzo_econ.hmm import HMMState
+from hanzo_econ.params import DAY, WEI
+from hanzo_econ.reference import emitted_at, nft_mint_fee, training_payout
+
+from .scenario import Scenario
+
+BASE_MODEL = 1
+
+
+class ChainRunError(RuntimeError):
+    """A transaction failed or the node stopped answering; the message says which and where."""
+
+
+@dataclass
+class Ledger:
+    """The exact integer books the simulation keeps beside the chain."""
+
+    hanzo: dict[str, int] = field(default_factory=dict)
+    staked: dict[str, int] = field(default_factory=dict)
+    supply: int = 0
+    burned: int = 0
+    released: int = 0
+    training_pool: int = 0
+
+    def move(self, frm: str, to: str, amount: int) -> None:
+        self.hanzo[frm] = self.hanzo.get(frm, 0) - amount
+        self.hanzo[to] = self.hanzo.get(to, 0) + amount
+
+    def burn(self, frm: str, amount: int) -> None:
+        self.hanzo[frm] = self.hanzo.get(frm, 0) - amount
+        self.supply -= amount
+        self.burned += amount
+
+
+class RawSender:
+    """Signs and sends transactions through web3 directly, checking every receipt."""
+
+    def __init__(self, web3, chain_id: int):
+        self.w3, self.chain_id = web3, chain_id
+        self.nonces: dict[str, int] = {}
+        self.sent = 0
+
+    def contract(self, ape_contract):
+        abi = [a.model_dump(mode="json", by_alias=True) for a in ape_contract.contract_type.abi]
+        return self.w3.eth.contract(address=str(ape_contract.address), abi=abi)
+
+    def timestamp(self, receipt) -> int:
+        return int(self.w3.eth.get_block(receipt["blockNumber"])["timestamp"])
+
+    def send(self, account, call, what: str, gas: int = 8_000_000):
+        address = str(account.address)
+        if address not in self.nonces:
+            self.nonces[address] = self.w3.eth.get_transaction_count(address)
+        tx = call.build_transaction({"from": address, "nonce": self.nonces[address], "gas": gas,
+                                     "gasPrice": self.w3.eth.gas_price, "chainId": self.chain_id})
+        signed = Account.sign_transaction(tx, account.private_key)
+        try:
+            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
+        except Exception as exc:  # noqa: BLE001 - node errors come in many types
+            raise ChainRunError(f"{what}: the node did not accept the transaction: {exc}") from exc
+        self.nonces[address] += 1
+        self.sent += 1
+        if receipt["status"] != 1:
+            raise ChainRunError(f"{what}: reverted in block {receipt['blockNumber']} (tx {tx_hash.hex()})")
+        return receipt
+
+
+@dataclass
+class Reconciliation:
+    days: int
+    transactions: int
+    checked: int
+    differences: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", days: int = 30, users: int = 6,
+                 log: Callable[[str], None] = lambda _m: None, progress: Callable[[int], None] | None = None
+                 ) -> Reconciliation:
+    """Deploy the suite on `network`, run `days` days of the scenario's agents on it, reconcile."""
+    import ape
+
+    from hanzo_econ.chain import Roles, deploy_suite, project
+
+    p, u = scenario.tokenomics, scenario["users"]
+    rng = np.random.default_rng(scenario["scenario"]["seed"])
+    with ape.networks.parse_network_choice(network) as provider:
+        from ape import accounts, chain
+
+        acc = accounts.test_accounts
+        deployer, oracle, provider_acct, developer = acc[0], acc[1], acc[8], acc[3]
+        people = [acc.generate_test_account() for _ in range(users)]
+        log(f"deploying to {network}")
+        suite = deploy_suite(p, Roles(deployer, oracle, acc[2].address, developer.address, acc[4].address),
+                             proj=project(), handover=False)
+        token, rewards, models, staked, hmm, emission = (suite.token, suite.rewards, suite.models, suite.staked,
+                                                         suite.hmm, suite.emission)
+        tx = {"sender": deployer}
+        hmm.grantRole(hmm.PROVIDER_ROLE(), provider_acct, **tx)
+        models.registerBaseModel(BASE_MODEL, u["fork_performance"], sender=oracle)
+        start = emission.start()
+
+        ledger = Ledger(supply=token.totalSupply(), burned=token.totalBurned())
+        for holder in [deployer, oracle, provider_acct, developer, acc[4], *people]:
+            ledger.hanzo[str(holder.address)] = token.balanceOf(holder)
+        for c in (rewards, models, staked, hmm, suite.timelock, suite.vesting):
+            ledger.hanzo[str(c.address)] = token.balanceOf(c)
+        market = HMMState.from_tokenomics(p, now=hmm.epochStart())
+        market.providers.add(str(provider_acct.address))
+
+        sender = RawSender(provider.web3, chain.chain_id)
+        w = {name: sender.contract(c) for name, c in
+             (("token", token), ("rewards", rewards), ("models", models), ("staked", staked), ("hmm", hmm),
+              ("emission", emission))}
+        whale = acc[4]  # the Public Sale and Liquidity holder sells HANZO to the users
+
+        # day 0: users buy HANZO for their fork and their first credits, approve, and mint forks
+        fee, fee_burned = nft_mint_fee(p, u["fork_performance"])
+        fork_of: dict[str, int] = {}
+        for person in people:
+            a = str(person.address)
+            deployer.transfer(person, 10**18)  # gas money (ether)
+            budget = fee + 1_000 * WEI
+            sender.send(whale, w["token"].functions.transfer(a, budget), "fund user")
+            ledger.move(str(whale.address), a, budget)
+            sender.send(person, w["token"].functions.approve(str(models.address), 2**256 - 1), "approve forks")
+            sender.send(person, w["token"].functions.approve(str(staked.address), 2**256 - 1), "approve staking")
+            sender.send(person, w["token"].functions.approve(str(hmm.address), 2**256 - 1), "approve credits")
+            sender.send(person, w["models"].functions.mint(BASE_MODEL, secrets.token_bytes(32)), "mint fork")
+            ledger.burn(a, fee_burned)
+            ledger.move(a, str(suite.timelock.address), fee - fee_burned)
+            fork_of[a] = models.totalForks()
+        # the model developer owns a fork too: the share of training on developers' models goes there
+        deployer.transfer(developer, 10**18)
+        sender.send(developer, w["token"].functions.approve(str(models.address), 2**256 - 1), "developer approve")
+        sender.send(developer, w["models"].functions.mint(BASE_MODEL, secrets.token_bytes(32)), "developer fork")
+        ledger.burn(str(developer.address), fee_burned)
+        ledger.move(str(developer.address), str(suite.timelock.address), fee - fee_burned)
+        developer_fork = models.totalForks()
+        activity = rng.lognormal(-u["activity_sigma"] ** 2 / 2, u["activity_sigma"], users)
+        nonce = 0
+        for day in range(1, days + 1):
+            chain.pending_timestamp = start + day * DAY
+            now = start + day * DAY
+            # emission, released by anyone, and the market maker's epoch step
+            receipt = sender.send(deployer, w["emission"].functions.release(), f"day {day}: release emission")
+            due = emitted_at(p, sender.timestamp(receipt) - start)
+            to_training = due * p.training_share_bps // 10_000 - ledger.released * p.training_share_bps // 10_000
+            ledger.hanzo[str(rewards.address)] += to_training
+            ledger.hanzo[str(suite.timelock.address)] += (due - ledger.released) - to_training
+            ledger.supply += due - ledger.released
+            ledger.released = due
+            if chain.blocks.head.timestamp + 1 >= hmm.epochStart() + market.params.epoch_length:
+                receipt = sender.send(deployer, w["hmm"].functions.poke(), f"day {day}: poke")
+                market.poke(sender.timestamp(receipt))
+            # training: one signed batch a day
+            shock = rng.gamma(50.0, 1 / 50.0)
+            ops, sigs = [], []
+            for i, person in enumerate(people):
+                a = str(person.address)
+                interactions = int(rng.poisson(u["interactions_per_day"] * activity[i] * shock))
+                if interactions == 0:
+                    continue
+                low = rng.random() < u["low_quality_share"]
+                multiplier = 1 if low else int(np.clip(round(rng.normal(u["mean_multiplier"], 1.5)), 1, 10))
+                on_developer = developer_fork is not None and rng.random() < u["developer_model_share"]
+                model = developer_fork if on_developer else fork_of[a]
+                op = TrainingOp(a, model, secrets.token_bytes(32), multiplier, interactions, low, nonce, now + DAY)
+                nonce += 1
+                ops.append(op)
+                sigs.append(sign_training_op(oracle.private_key, op, chain.chain_id, rewards.address))
+            if ops:
+                sender.send(deployer, w["rewards"].functions.rewardTrainingBatch([o.as_tuple() for o in ops], sigs),
+                            f"day {day}: training batch of {len(ops)}")
+                total_burn = 0
+                for op in ops:
+                    pay = training_payout(p, op.multiplier, op.interactions, op.lowQuality)
+                    owner = op.user if op.modelId == fork_of.get(op.user) else str(developer.address)
+                    ledger.move(str(rewards.address), op.user, pay.user)
+                    ledger.move(str(rewards.address), owner, pay.owner)
+                    total_burn += pay.burned
+                ledger.burn(str(rewards.address), total_burn)
+                # users stake part of what they earned today
+                for person in people:
+                    a = str(person.address)
+                    earned = sum(training_payout(p, o.multiplier, o.interactions, o.lowQuality).paid
+                                 for o in ops if o.user == a)
+                    amount = earned * round(u["stake_share"] * 100) // 100
+                    if amount:
+                        sender.send(person, w["staked"].functions.stake(amount), f"day {day}: stake")
+                        ledger.move(a, str(staked.address), amount)
+                        ledger.staked[a] = ledger.staked.get(a, 0) + amount
+            # inference: each user buys a day's credits of the 7B tier and spends what is served
+            credits = max(1, int(u["inference_credits_per_day"]))
+            sender.send(provider_acct, w["hmm"].functions.offerCapacity(0, credits * users), f"day {day}: capacity")
+            market.offer_capacity(str(provider_acct.address), 0, credits * users)
+            for person in people:
+                a = str(person.address)
+                market.hanzo[a] = ledger.hanzo[a]
+                cost = market.buy(a, 0, credits, 2**255, 2**64, now)
+                sender.send(person, w["hmm"].functions.buy(0, credits, 2**255, 2**64), f"day {day}: buy credits")
+                ledger.move(a, str(hmm.address), cost)
+                paid = market.redeem(a, 0, credits, str(provider_acct.address))
+                sender.send(person, w["hmm"].functions.redeem(0, credits, str(provider_acct.address)),
+                            f"day {day}: redeem credits")
+                ledger.move(str(hmm.address), str(provider_acct.address), paid)
+            if progress:
+                progress(1)
+
+        # reconcile
+        diffs, checked = [], 0
+
+        def check(what: str, chain_value: int, sim_value: int) -> None:
+            nonlocal checked
+            checked += 1
+            if chain_value != sim_value:
+                diffs.append(f"{what}: chain {chain_value} vs simulation {sim_value} (differs by {chain_value - sim_value})")
+
+        for address, expected in sorted(ledger.hanzo.items()):
+            check(f"HANZO balance of {address}", token.balanceOf(address), expected)
+        for address, expected in sorted(ledger.staked.items()):
+            check(f"sHANZO of {address}", staked.balanceOf(address), expected)
+        check("total supply", token.totalSupply(), ledger.supply)
+        check("total burned", token.totalBurned(), ledger.burned + 0)
+        check("emission released", emission.released(), ledger.released)
+        check("market maker reserve", hmm.reserve(), market.reserve)
+        for tid in range(3):
+            check(f"credits outstanding, tier {tid}", hmm.tier(tid).supply, market.tiers[tid].supply)
+            check(f"reference price, tier {tid}", hmm.tier(tid).refPrice, market.tiers[tid].ref_price)
+        return Reconciliation(days, sender.sent, checked, diffs)
