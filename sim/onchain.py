@@ -170,72 +170,77 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         activity = rng.lognormal(-u["activity_sigma"] ** 2 / 2, u["activity_sigma"], users)
         nonce = 0
         for day in range(1, days + 1):
-            chain.pending_timestamp = start + day * DAY
-            now = start + day * DAY
-            # emission, released by anyone, and the market maker's epoch step
-            receipt = sender.send(deployer, w["emission"].functions.release(), f"day {day}: release emission")
-            due = emitted_at(p, sender.timestamp(receipt) - start)
-            to_training = due * p.training_share_bps // 10_000 - ledger.released * p.training_share_bps // 10_000
-            ledger.hanzo[str(rewards.address)] += to_training
-            ledger.hanzo[str(suite.timelock.address)] += (due - ledger.released) - to_training
-            ledger.supply += due - ledger.released
-            ledger.released = due
-            if chain.blocks.head.timestamp + 1 >= hmm.epochStart() + market.params.epoch_length:
-                receipt = sender.send(deployer, w["hmm"].functions.poke(), f"day {day}: poke")
-                market.poke(sender.timestamp(receipt))
-            # training: one signed batch a day
-            shock = rng.gamma(50.0, 1 / 50.0)
-            ops, sigs = [], []
-            for i, person in enumerate(people):
-                a = str(person.address)
-                interactions = int(rng.poisson(u["interactions_per_day"] * activity[i] * shock))
-                if interactions == 0:
-                    continue
-                low = rng.random() < u["low_quality_share"]
-                multiplier = 1 if low else int(np.clip(round(rng.normal(u["mean_multiplier"], 1.5)), 1, 10))
-                on_developer = developer_fork is not None and rng.random() < u["developer_model_share"]
-                model = developer_fork if on_developer else fork_of[a]
-                op = TrainingOp(a, model, secrets.token_bytes(32), multiplier, interactions, low, nonce, now + DAY)
-                nonce += 1
-                ops.append(op)
-                sigs.append(sign_training_op(oracle.private_key, op, chain.chain_id, rewards.address))
-            if ops:
-                sender.send(deployer, w["rewards"].functions.rewardTrainingBatch([o.as_tuple() for o in ops], sigs),
-                            f"day {day}: training batch of {len(ops)}")
-                total_burn = 0
-                for op in ops:
-                    pay = training_payout(p, op.multiplier, op.interactions, op.lowQuality)
-                    owner = op.user if op.modelId == fork_of.get(op.user) else str(developer.address)
-                    ledger.move(str(rewards.address), op.user, pay.user)
-                    ledger.move(str(rewards.address), owner, pay.owner)
-                    total_burn += pay.burned
-                ledger.burn(str(rewards.address), total_burn)
-                # users stake part of what they earned today
+            try:
+                chain.pending_timestamp = start + day * DAY
+                now = start + day * DAY
+                # emission, released by anyone, and the market maker's epoch step
+                receipt = sender.send(deployer, w["emission"].functions.release(), f"day {day}: release emission")
+                due = emitted_at(p, sender.timestamp(receipt) - start)
+                to_training = due * p.training_share_bps // 10_000 - ledger.released * p.training_share_bps // 10_000
+                ledger.hanzo[str(rewards.address)] += to_training
+                ledger.hanzo[str(suite.timelock.address)] += (due - ledger.released) - to_training
+                ledger.supply += due - ledger.released
+                ledger.released = due
+                if chain.blocks.head.timestamp + 1 >= hmm.epochStart() + market.params.epoch_length:
+                    receipt = sender.send(deployer, w["hmm"].functions.poke(), f"day {day}: poke")
+                    market.poke(sender.timestamp(receipt))
+                # training: one signed batch a day
+                shock = rng.gamma(50.0, 1 / 50.0)
+                ops, sigs = [], []
+                for i, person in enumerate(people):
+                    a = str(person.address)
+                    interactions = int(rng.poisson(u["interactions_per_day"] * activity[i] * shock))
+                    if interactions == 0:
+                        continue
+                    low = rng.random() < u["low_quality_share"]
+                    multiplier = 1 if low else int(np.clip(round(rng.normal(u["mean_multiplier"], 1.5)), 1, 10))
+                    on_developer = developer_fork is not None and rng.random() < u["developer_model_share"]
+                    model = developer_fork if on_developer else fork_of[a]
+                    op = TrainingOp(a, model, secrets.token_bytes(32), multiplier, interactions, low, nonce, now + DAY)
+                    nonce += 1
+                    ops.append(op)
+                    sigs.append(sign_training_op(oracle.private_key, op, chain.chain_id, rewards.address))
+                if ops:
+                    sender.send(deployer, w["rewards"].functions.rewardTrainingBatch([o.as_tuple() for o in ops], sigs),
+                                f"day {day}: training batch of {len(ops)}")
+                    total_burn = 0
+                    for op in ops:
+                        pay = training_payout(p, op.multiplier, op.interactions, op.lowQuality)
+                        owner = op.user if op.modelId == fork_of.get(op.user) else str(developer.address)
+                        ledger.move(str(rewards.address), op.user, pay.user)
+                        ledger.move(str(rewards.address), owner, pay.owner)
+                        total_burn += pay.burned
+                    ledger.burn(str(rewards.address), total_burn)
+                    # users stake part of what they earned today
+                    for person in people:
+                        a = str(person.address)
+                        earned = sum(training_payout(p, o.multiplier, o.interactions, o.lowQuality).paid
+                                     for o in ops if o.user == a)
+                        amount = earned * round(u["stake_share"] * 100) // 100
+                        if amount:
+                            sender.send(person, w["staked"].functions.stake(amount), f"day {day}: stake")
+                            ledger.move(a, str(staked.address), amount)
+                            ledger.staked[a] = ledger.staked.get(a, 0) + amount
+                # inference: each user buys a day's credits of the 7B tier and spends what is served
+                credits = max(1, int(u["inference_credits_per_day"]))
+                sender.send(provider_acct, w["hmm"].functions.offerCapacity(0, credits * users), f"day {day}: capacity")
+                market.offer_capacity(str(provider_acct.address), 0, credits * users)
                 for person in people:
                     a = str(person.address)
-                    earned = sum(training_payout(p, o.multiplier, o.interactions, o.lowQuality).paid
-                                 for o in ops if o.user == a)
-                    amount = earned * round(u["stake_share"] * 100) // 100
-                    if amount:
-                        sender.send(person, w["staked"].functions.stake(amount), f"day {day}: stake")
-                        ledger.move(a, str(staked.address), amount)
-                        ledger.staked[a] = ledger.staked.get(a, 0) + amount
-            # inference: each user buys a day's credits of the 7B tier and spends what is served
-            credits = max(1, int(u["inference_credits_per_day"]))
-            sender.send(provider_acct, w["hmm"].functions.offerCapacity(0, credits * users), f"day {day}: capacity")
-            market.offer_capacity(str(provider_acct.address), 0, credits * users)
-            for person in people:
-                a = str(person.address)
-                market.hanzo[a] = ledger.hanzo[a]
-                cost = market.buy(a, 0, credits, 2**255, 2**64, now)
-                sender.send(person, w["hmm"].functions.buy(0, credits, 2**255, 2**64), f"day {day}: buy credits")
-                ledger.move(a, str(hmm.address), cost)
-                paid = market.redeem(a, 0, credits, str(provider_acct.address))
-                sender.send(person, w["hmm"].functions.redeem(0, credits, str(provider_acct.address)),
-                            f"day {day}: redeem credits")
-                ledger.move(str(hmm.address), str(provider_acct.address), paid)
-            if progress:
-                progress(1)
+                    market.hanzo[a] = ledger.hanzo[a]
+                    cost = market.buy(a, 0, credits, 2**255, 2**64, now)
+                    sender.send(person, w["hmm"].functions.buy(0, credits, 2**255, 2**64), f"day {day}: buy credits")
+                    ledger.move(a, str(hmm.address), cost)
+                    paid = market.redeem(a, 0, credits, str(provider_acct.address))
+                    sender.send(person, w["hmm"].functions.redeem(0, credits, str(provider_acct.address)),
+                                f"day {day}: redeem credits")
+                    ledger.move(str(hmm.address), str(provider_acct.address), paid)
+                if progress:
+                    progress(1)
+            except ChainRunError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a dead node surfaces as many error types
+                raise ChainRunError(f"day {day}: the node stopped answering ({type(exc).__name__}: {exc})") from exc
 
         # reconcile
         diffs, checked = [], 0

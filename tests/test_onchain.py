@@ -1,0 +1,47 @@
+"""hanzo simulate --chain: the agents on the real contracts, reconciled to the wei."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim import onchain
+from sim.onchain import ChainRunError, run_on_chain
+from sim.scenario import load
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    return load("baseline").with_overrides(**{"users.low_quality_share": 0.3})
+
+
+def test_chain_run_reconciles_every_figure(scenario, networks):
+    # the test session already holds the in-process chain: run on it
+    result = run_on_chain(scenario, network="ethereum:local:test", days=4, users=3)
+    assert result.ok, result.differences
+    assert result.checked >= 20 and result.transactions > 40
+
+
+def test_reconciliation_names_what_differs(scenario, monkeypatch):
+    real = onchain.training_payout
+
+    def off_by_one(p, multiplier, interactions, low=False):
+        pay = real(p, multiplier, interactions, low)
+        return type(pay)(pay.user + 1, pay.owner, pay.burned)  # the simulation's rule is wrong by 1 wei
+
+    monkeypatch.setattr(onchain, "training_payout", off_by_one)
+    result = run_on_chain(scenario, days=2, users=2)
+    assert not result.ok
+    assert any("HANZO balance of" in d and "differs by" in d for d in result.differences)
+
+
+def test_node_that_dies_mid_run_gives_a_clear_error(scenario):
+    import ape
+
+    def kill_node_on_day_2(_):
+        kill_node_on_day_2.days += 1
+        if kill_node_on_day_2.days == 2:
+            ape.chain.provider.process.kill()
+
+    kill_node_on_day_2.days = 0
+    with pytest.raises(ChainRunError, match=r"day [23]: .*(the node did not accept the transaction|the node stopped answering)"):
+        run_on_chain(scenario, network="ethereum:local:foundry", days=5, users=2, progress=kill_node_on_day_2)
