@@ -95,6 +95,8 @@ class Tokenomics:
     max_multiplier: int = _int(10, lo=1, hi=10, doc="highest quality multiplier (the contract's bound is 10)")
     training_burn_bps: int = _bps(1000, "training burn")
     user_share_bps: int = _bps(7000, "user's share of a reward; the model owner gets the rest")
+    quality_threshold: int = _wad("0.002", doc="held-out loss drop (nats) at or below which an update is low-quality (D3)")
+    quality_step: int = _wad("0.01", lo="0.000000000000000001", doc="further loss drop (nats) per step of the multiplier")
     burn_mode: str = _choice("from_reward", BURN_MODES, "from_reward: 10% of R burned, 90% split; "
                              "on_top: R split 70:30 and a further 10% of R burned")
 

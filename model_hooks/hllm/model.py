@@ -1,0 +1,205 @@
+"""A small Hamiltonian LLM, and a GPT baseline of the same size (design/hllm.md).
+
+The hidden state of each position is a pair (q, p), position and momentum. Each layer is one
+step of a Hamiltonian system H(q, p) = |p|^2 / 2 + V_l(q) with a learned potential
+
+    V_l(q) = sum_j a_j softplus(w_j . q + b_j),   dV_l/dq = W^T (a * sigmoid(W q + b)),
+
+whose force is written out exactly (no autograd inside the forward), plus causal attention as an
+external force A_l. The step is Strang splitting (leapfrog): half a kick of the potential,
+the attention impulse, a drift, half a kick. The potential part alone is symplectic and
+time-reversible; the attention impulse is computed once per layer from q (evaluating it again at
+the new q would double the cost of attention for little gain at this size).
+
+Momentum starts from its own embedding table, smoothed along the sequence by a causal
+convolution whose weights decay with distance at a learned, per-channel rate (the "local grammar"
+path of the source repository). The energy H per layer is kept after each forward in
+`model.energies` (mean over tokens): the observable the sources promise. Steering adds
+strength * (a word's embedding) to the momentum at every position.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+@dataclass
+class HLLMConfig:
+    vocab_size: int = 79
+    block_size: int = 256
+    d_model: int = 192
+    n_layer: int = 5
+    n_head: int = 4
+    potential_width: int = 256
+    dt: float = 0.5
+    conv_kernel: int = 4
+
+
+@dataclass
+class GPTConfig:
+    vocab_size: int = 79
+    block_size: int = 256
+    d_model: int = 128
+    n_layer: int = 5
+    n_head: int = 4
+
+
+class CausalSelfAttention(nn.Module):
+    """Multi-head causal attention with separate q, k, v, o projections (LoRA targets them by name)."""
+
+    def __init__(self, d_model: int, n_head: int):
+        super().__init__()
+        self.n_head = n_head
+        self.q = nn.Linear(d_model, d_model, bias=False)
+        self.k = nn.Linear(d_model, d_model, bias=False)
+        self.v = nn.Linear(d_model, d_model, bias=False)
+        self.o = nn.Linear(d_model, d_model, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, t, d = x.shape
+        h = self.n_head
+
+        def split(y):
+            return y.view(b, t, h, d // h).transpose(1, 2)
+
+        y = F.scaled_dot_product_attention(split(self.q(x)), split(self.k(x)), split(self.v(x)), is_causal=True)
+        return self.o(y.transpose(1, 2).reshape(b, t, d))
+
+
+class Potential(nn.Module):
+    """V(q) = sum a * softplus(W q + b), with its exact gradient."""
+
+    def __init__(self, d_model: int, width: int):
+        super().__init__()
+        self.W = nn.Parameter(torch.randn(width, d_model) / math.sqrt(d_model))
+        self.b = nn.Parameter(torch.zeros(width))
+        self.a = nn.Parameter(torch.full((width,), 0.1))
+
+    def energy(self, q: torch.Tensor) -> torch.Tensor:
+        return (F.softplus(q @ self.W.T + self.b) * self.a).sum(-1)
+
+    def grad(self, q: torch.Tensor) -> torch.Tensor:
+        return (torch.sigmoid(q @ self.W.T + self.b) * self.a) @ self.W
+
+
+class LeapfrogLayer(nn.Module):
+    def __init__(self, cfg: HLLMConfig):
+        super().__init__()
+        self.potential = Potential(cfg.d_model, cfg.potential_width)
+        self.norm = nn.LayerNorm(cfg.d_model)
+        self.attn = CausalSelfAttention(cfg.d_model, cfg.n_head)
+        self.dt = cfg.dt
+
+    def forward(self, q: torch.Tensor, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.dt / 2
+        p = p - h * self.potential.grad(q)
+        p = p + self.dt * self.attn(self.norm(q))
+        q = q + self.dt * p
+        p = p - h * self.potential.grad(q)
+        return q, p
+
+    def energy(self, q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+        return 0.5 * (p * p).sum(-1) + self.potential.energy(q)
+
+
+class DecayConv(nn.Module):
+    """Causal depthwise convolution with weights exp(-rate * k) at distance k (learned rate per channel)."""
+
+    def __init__(self, d_model: int, kernel: int):
+        super().__init__()
+        self.kernel = kernel
+        self.rate = nn.Parameter(torch.ones(d_model))
+        self.gain = nn.Parameter(torch.ones(d_model))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        k = torch.arange(self.kernel, device=x.device, dtype=x.dtype)
+        weights = torch.exp(-F.softplus(self.rate)[:, None] * k) * self.gain[:, None]  # (d, K), k = distance
+        padded = F.pad(x.transpose(1, 2), (self.kernel - 1, 0))  # (b, d, t + K - 1)
+        return F.conv1d(padded, weights.flip(-1)[:, None, :], groups=x.shape[-1]).transpose(1, 2)
+
+
+class HLLM(nn.Module):
+    def __init__(self, cfg: HLLMConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.embed_q = nn.Embedding(cfg.vocab_size, cfg.d_model)
+        self.embed_p = nn.Embedding(cfg.vocab_size, cfg.d_model)
+        self.position = nn.Embedding(cfg.block_size, cfg.d_model)
+        self.momentum_conv = DecayConv(cfg.d_model, cfg.conv_kernel)
+        self.layers = nn.ModuleList(LeapfrogLayer(cfg) for _ in range(cfg.n_layer))
+        self.norm = nn.LayerNorm(cfg.d_model)
+        self.energies: list[float] = []
+        for emb in (self.embed_q, self.embed_p, self.position):
+            nn.init.normal_(emb.weight, std=0.02)
+
+    def forward(self, idx: torch.Tensor, steer: torch.Tensor | None = None) -> torch.Tensor:
+        t = idx.shape[1]
+        q = self.embed_q(idx) + self.position(torch.arange(t, device=idx.device))
+        p = self.momentum_conv(self.embed_p(idx))
+        if steer is not None:
+            p = p + steer
+        energies = []
+        for layer in self.layers:
+            q, p = layer(q, p)
+            energies.append(layer.energy(q, p).mean().detach())
+        self.energies = [float(e) for e in energies]
+        return self.norm(q) @ self.embed_q.weight.T
+
+    def steering_vector(self, token_ids: torch.Tensor, strength: float) -> torch.Tensor:
+        """strength x the mean momentum embedding of a word's characters."""
+        return strength * self.embed_p.weight[token_ids].mean(0)
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: GPTConfig):
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(cfg.d_model), nn.LayerNorm(cfg.d_model)
+        self.attn = CausalSelfAttention(cfg.d_model, cfg.n_head)
+        self.mlp = nn.Sequential(nn.Linear(cfg.d_model, 4 * cfg.d_model), nn.GELU(), nn.Linear(4 * cfg.d_model, cfg.d_model))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+
+class GPT(nn.Module):
+    """The baseline: a pre-LayerNorm transformer of about the same parameter count."""
+
+    def __init__(self, cfg: GPTConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.embed = nn.Embedding(cfg.vocab_size, cfg.d_model)
+        self.position = nn.Embedding(cfg.block_size, cfg.d_model)
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
+        self.norm = nn.LayerNorm(cfg.d_model)
+        self.energies: list[float] = []
+        for emb in (self.embed, self.position):
+            nn.init.normal_(emb.weight, std=0.02)
+
+    def forward(self, idx: torch.Tensor, steer: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.embed(idx) + self.position(torch.arange(idx.shape[1], device=idx.device))
+        if steer is not None:
+            x = x + steer
+        for block in self.blocks:
+            x = block(x)
+        return self.norm(x) @ self.embed.weight.T
+
+    def steering_vector(self, token_ids: torch.Tensor, strength: float) -> torch.Tensor:
+        return strength * self.embed.weight[token_ids].mean(0)
+
+
+def build(kind: str, vocab_size: int):
+    if kind == "hllm":
+        return HLLM(HLLMConfig(vocab_size=vocab_size))
+    if kind == "gpt":
+        return GPT(GPTConfig(vocab_size=vocab_size))
+    raise ValueError(f"model kind: expected hllm or gpt, got {kind!r}")
+
+
+def parameter_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,180 @@
+"""Training, checkpoints and generation: one plain loop (nanoGPT-style), no framework.
+
+Checkpoints are safetensors files in the cache folder (`.cache/hllm/<kind>/` by default), written
+atomically every `checkpoint_every` steps with the optimizer state beside them, so an interrupted
+run resumes where it stopped. No warm-up and no gradient clipping by default: the sources claim
+the Hamiltonian model trains stably without them, and benchmarks/hllm.py counts loss spikes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+
+from .data import CharTokenizer, corpus
+from .model import GPT, HLLM, GPTConfig, HLLMConfig, build
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = Path(os.environ.get("HANZO_CACHE", ROOT / ".cache")) / "hllm"
+SHIPPED = Path(__file__).with_name("base")  # the demo's base model, trained by `hanzo train` and committed
+
+
+@dataclass
+class TrainConfig:
+    kind: str = "hllm"
+    steps: int = 3000
+    batch_size: int = 16
+    block_size: int = 128
+    lr: float = 3e-3
+    weight_decay: float = 0.01
+    seed: int = 1337
+    eval_every: int = 250
+    eval_batches: int = 20
+    checkpoint_every: int = 250
+    bf16: bool = True
+    time_limit_s: float | None = None
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing or does not fit the model; the message says which and why."""
+
+
+def batches(data: torch.Tensor, block: int, batch: int, gen: torch.Generator):
+    while True:
+        starts = torch.randint(len(data) - block - 1, (batch,), generator=gen)
+        x = torch.stack([data[s:s + block] for s in starts])
+        y = torch.stack([data[s + 1:s + 1 + block] for s in starts])
+        yield x, y
+
+
+def loss_of(model, x: torch.Tensor, y: torch.Tensor, bf16: bool = False) -> torch.Tensor:
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        logits = model(x)
+    return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
+
+
+@torch.no_grad()
+def evaluate(model, data: torch.Tensor, cfg: TrainConfig) -> float:
+    model.eval()
+    gen = torch.Generator().manual_seed(0)  # the same validation batches every time
+    it = batches(data, cfg.block_size, cfg.batch_size, gen)
+    losses = [loss_of(model, *next(it), bf16=cfg.bf16).item() for _ in range(cfg.eval_batches)]
+    model.train()
+    return sum(losses) / len(losses)
+
+
+def save_checkpoint(folder: Path, model, optimizer, step: int, cfg: TrainConfig, history: list) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / "model.safetensors.tmp"
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp),
+              metadata={"kind": cfg.kind, "config": json.dumps(asdict(model.cfg))})
+    torch.save({"optimizer": optimizer.state_dict(), "step": step, "history": history,
+                "rng": torch.get_rng_state()}, folder / "state.pt.tmp")
+    os.replace(tmp, folder / "model.safetensors")  # atomic: a crash never leaves half a checkpoint
+    os.replace(folder / "state.pt.tmp", folder / "state.pt")
+    (folder / "train.json").write_text(json.dumps({"config": asdict(cfg), "step": step, "history": history}, indent=1))
+
+
+def load_model(folder: Path, device: str = "cpu"):
+    """The model saved in `folder` (kind and config from the file's metadata)."""
+    path = folder / "model.safetensors"
+    if not path.is_file():
+        raise CheckpointError(f"no model at {path}: train one with `hanzo train`")
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata() or {}
+    if "kind" not in meta:
+        raise CheckpointError(f"{path}: not a hanzo model checkpoint (no kind in its metadata)")
+    config = json.loads(meta["config"])
+    model = HLLM(HLLMConfig(**config)) if meta["kind"] == "hllm" else GPT(GPTConfig(**config))
+    try:
+        model.load_state_dict(load_file(str(path), device=device))
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path}: does not fit a {meta['kind']} model: {str(exc).splitlines()[0]}") from None
+    return model.eval()
+
+
+def train(cfg: TrainConfig, out: Path | None = None, *, resume: bool = True,
+          log: Callable[[str], None] = print, progress: bool = True) -> tuple[object, list]:
+    """Train (or resume) a model; returns it and the history of (step, train loss, val loss, seconds)."""
+    torch.manual_seed(cfg.seed)
+    out = out or CACHE / cfg.kind
+    train_ids, val_ids, tok = corpus()
+    model = build(cfg.kind, tok.vocab_size)
+    if cfg.block_size > model.cfg.block_size:
+        raise ValueError(f"block_size: expected at most {model.cfg.block_size}, got {cfg.block_size}")
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    step, history = 0, []
+    if resume and (out / "state.pt").is_file():
+        model = load_model(out).train()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        state = torch.load(out / "state.pt", weights_only=False)
+        optimizer.load_state_dict(state["optimizer"])
+        step, history = state["step"], state["history"]
+        torch.set_rng_state(state["rng"])
+        log(f"resuming {cfg.kind} from step {step}")
+    gen = torch.Generator().manual_seed(cfg.seed + step)
+    it = batches(train_ids, cfg.block_size, cfg.batch_size, gen)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=step, unit="step", desc=f"train {cfg.kind}")
+    start = time.perf_counter()
+    elapsed0 = history[-1][3] if history else 0.0
+    model.train()
+    while step < cfg.steps:
+        lr = cfg.lr * 0.5 * (1 + math.cos(math.pi * step / cfg.steps))  # cosine decay, no warm-up
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        x, y = next(it)
+        loss = loss_of(model, x, y, bf16=cfg.bf16)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        step += 1
+        seconds = elapsed0 + time.perf_counter() - start
+        if bar:
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+        val = evaluate(model, val_ids, cfg) if step % cfg.eval_every == 0 or step == cfg.steps else None
+        history.append((step, loss.item(), val, seconds))
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            save_checkpoint(out, model, optimizer, step, cfg, history)
+        if cfg.time_limit_s is not None and seconds >= cfg.time_limit_s:
+            history[-1] = (step, loss.item(), evaluate(model, val_ids, cfg), seconds)
+            save_checkpoint(out, model, optimizer, step, cfg, history)
+            break
+    if bar:
+        bar.close()
+    return model.eval(), history
+
+
+@torch.no_grad()
+def generate(model, tok: CharTokenizer, prompt: str, n: int = 200, temperature: float = 0.8, top_k: int | None = 20,
+             steer: str | None = None, strength: float = 0.0, seed: int = 0) -> str:
+    """Sample `n` characters after `prompt`; steering pushes toward (strength > 0) or away from a word."""
+    if temperature <= 0:
+        raise ValueError(f"temperature: expected > 0, got {temperature}")
+    gen = torch.Generator().manual_seed(seed)
+    idx = tok.encode(prompt)[None, :] if prompt else torch.zeros((1, 1), dtype=torch.long)
+    vector = model.steering_vector(tok.encode(steer), strength) if steer else None
+    block = model.cfg.block_size
+    for _ in range(n):
+        logits = model(idx[:, -block:], steer=vector)[:, -1, :] / temperature
+        if top_k:
+            kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]
+            logits = logits.masked_fill(logits < kth, float("-inf"))
+        nxt = torch.multinomial(torch.softmax(logits, -1), 1, generator=gen)
+        idx = torch.cat([idx, nxt], dim=1)
+    return tok.decode(idx[0, -n:])
