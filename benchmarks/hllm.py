@@ -1,0 +1,115 @@
+"""The HLLM trainer measured: training speed and loss at equal wall time against the GPT
+baseline, loss spikes without warm-up or clipping, LoRA interaction latency and adapter size
+against the sources' ~35 ms and ~100 MB, and end-to-end rewards per second on anvil.
+
+Usage: python benchmarks/hllm.py [--case all|train|lora|e2e] [--seconds S]
+Time with the other core idle; figures are medians. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+SOURCES_LORA_MS = 35.0
+SOURCES_ADAPTER_BYTES = 100 * 1024 * 1024
+
+
+def spikes(losses: list[float], window: int = 50) -> int:
+    """Steps whose loss rises more than 10% over the running mean of the previous `window` steps."""
+    count = 0
+    for i in range(window, len(losses)):
+        mean = sum(losses[i - window:i]) / window
+        count += losses[i] > 1.10 * mean
+    return count
+
+
+def train_case(seconds: float) -> dict:
+    from model_hooks.hllm.train import TrainConfig, train
+
+    out = {}
+    for kind in ("hllm", "gpt"):
+        cfg = TrainConfig(kind=kind, steps=100_000, batch_size=16, block_size=128, eval_every=10**9,
+                          checkpoint_every=10**9, time_limit_s=seconds, eval_batches=40)
+        _, history = train(cfg, Path(tempfile.mkdtemp()), resume=False, progress=False, log=lambda _m: None)
+        steps, seconds_used = history[-1][0], history[-1][3]
+        out[kind] = {"val_loss": history[-1][2], "steps": steps,
+                     "tokens_per_s": steps * cfg.batch_size * cfg.block_size / seconds_used,
+                     "spikes": spikes([h[1] for h in history])}
+        print(f"{kind:<5} {out[kind]['tokens_per_s']:>8,.0f} tokens/s   validation loss {out[kind]['val_loss']:.3f} "
+              f"after {seconds_used:.0f} s ({steps} steps)   loss spikes {out[kind]['spikes']}", flush=True)
+    return {"hllm_val_loss": round(out["hllm"]["val_loss"], 4), "gpt_val_loss": round(out["gpt"]["val_loss"], 4),
+            "hllm_tokens_per_s": round(out["hllm"]["tokens_per_s"]), "gpt_tokens_per_s": round(out["gpt"]["tokens_per_s"]),
+            "hllm_spikes": out["hllm"]["spikes"], "gpt_spikes": out["gpt"]["spikes"], "equal_wall_time_s": seconds}
+
+
+def lora_case(n: int = 60) -> dict:
+    from model_hooks.forks import ForkTrainer
+    from model_hooks.hllm.data import speeches
+
+    trainer = ForkTrainer(forks=Path(tempfile.mkdtemp()))
+    text = speeches("romeo-and-juliet", "JULIET")
+    trainer.session("warmup", text, interactions=5)
+    session = trainer.session("bench", text, interactions=1)
+    per = []  # one interaction at a time, each timed around its forward, backward and step
+    for i in range(n):
+        s = trainer.session("bench", text, interactions=1, seed=i)
+        per.append(s.median_update_ms)
+    per.sort()
+    median, p95 = statistics.median(per), per[int(0.95 * (len(per) - 1))]
+    size = session.adapter_path.stat().st_size
+    print(f"LoRA update on 256 characters: median {median:.1f} ms, p95 {p95:.1f} ms (sources: ~{SOURCES_LORA_MS:.0f} ms; "
+          f"ratio {median / SOURCES_LORA_MS:.2f})   adapter {size:,} bytes (sources: ~100 MB; ratio "
+          f"{size / SOURCES_ADAPTER_BYTES:.5f})   base {sum(p.numel() for p in trainer.model.parameters()):,} params",
+          flush=True)
+    return {"lora_median_ms": round(median, 2), "lora_p95_ms": round(p95, 2), "adapter_bytes": size,
+            "lora_vs_sources": round(median / SOURCES_LORA_MS, 3)}
+
+
+def e2e_case(ops: int = 20) -> dict:
+    from hanzo_econ.toolchain import configure
+
+    configure()
+    import io
+    from contextlib import redirect_stdout
+
+    from model_hooks import demo
+
+    start = time.perf_counter()
+    with redirect_stdout(io.StringIO()):
+        result = demo.run("ethereum:local:foundry", sessions=max(1, ops // 3), interactions=8, say=lambda _m: None)
+    seconds = time.perf_counter() - start
+    print(f"end to end (deploy, then update -> score -> signed op -> mined reward on anvil): {result['ops']} ops in "
+          f"{seconds:.1f} s, {result['ops'] / seconds:.2f} ops/s including the deployment", flush=True)
+    return {"e2e_ops": result["ops"], "e2e_seconds": round(seconds, 2), "e2e_ops_per_s": round(result["ops"] / seconds, 3)}
+
+
+def main() -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--case", choices=["all", "train", "lora", "e2e"], default="all")
+    parser.add_argument("--seconds", type=float, default=300.0, help="equal wall time per model (train case)")
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    figures = {}
+    if args.case in ("all", "lora"):
+        figures.update(lora_case())
+    if args.case in ("all", "train"):
+        figures.update(train_case(args.seconds))
+    if args.case in ("all", "e2e"):
+        figures.update(e2e_case())
+    print(json.dumps(figures))
+    return figures
+
+
+if __name__ == "__main__":
+    main()

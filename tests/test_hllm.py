@@ -1,0 +1,192 @@
+"""The trainer, forks, adapters, quality and steering (real model, real text, on CPU)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from hanzo_econ.params import DEFAULT
+from model_hooks import lora
+from model_hooks.forks import ForkTrainer, TextError
+from model_hooks.hllm.data import CharTokenizer, clean, corpus, speeches
+from model_hooks.hllm.model import HLLM, HLLMConfig, build, parameter_count
+from model_hooks.hllm.train import SHIPPED, CheckpointError, TrainConfig, load_model, save_checkpoint, train
+from model_hooks.quality import assess
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return CharTokenizer.load()
+
+
+def test_corpus_is_real_text_split_by_play(tok):
+    train_ids, val_ids, _ = corpus(tok)
+    assert len(train_ids) > 4_000_000 and len(val_ids) > 400_000
+    assert "To be, or not to be" in tok.decode(val_ids)  # Hamlet is held out
+    assert "To be, or not to be" not in tok.decode(train_ids[:2_000_000])
+    assert clean("**IAGO**  \nWhy, there's no remedy  \n_Exit_\n").strip() == "IAGO:\nWhy, there's no remedy"
+    assert tok.decode(tok.encode("Juliet?")) == "Juliet?"
+
+
+def test_both_models_are_the_same_size_and_above_a_million_parameters(tok):
+    hllm, gpt = build("hllm", tok.vocab_size), build("gpt", tok.vocab_size)
+    assert parameter_count(hllm) >= 1_000_000 and parameter_count(gpt) >= 1_000_000
+    assert abs(parameter_count(hllm) - parameter_count(gpt)) / parameter_count(gpt) < 0.05
+
+
+def test_potential_force_is_the_exact_gradient_of_the_energy():
+    model = HLLM(HLLMConfig(d_model=32, n_layer=1, potential_width=16, vocab_size=10)).double()
+    pot = model.layers[0].potential
+    q = torch.randn(5, 32, dtype=torch.float64, requires_grad=True)
+    (auto,) = torch.autograd.grad(pot.energy(q).sum(), q)
+    assert torch.allclose(pot.grad(q), auto, atol=1e-12)
+
+
+def test_energy_is_observable_per_layer(tok):
+    model = build("hllm", tok.vocab_size)
+    model(tok.encode("ROMEO:\nBut soft")[None])
+    assert len(model.energies) == model.cfg.n_layer and all(math.isfinite(e) for e in model.energies)
+
+
+def test_loss_falls_on_a_tiny_training_run(tmp_path):
+    cfg = TrainConfig(steps=40, batch_size=8, block_size=64, eval_every=40, checkpoint_every=20, eval_batches=4,
+                      lr=3e-3)
+    _, history = train(cfg, tmp_path, resume=False, progress=False, log=lambda _m: None)
+    first = sum(l for _, l, _, _ in history[:5]) / 5
+    last = sum(l for _, l, _, _ in history[-5:]) / 5
+    assert last < first - 0.3
+    assert (tmp_path / "model.safetensors").is_file() and (tmp_path / "state.pt").is_file()
+
+
+def test_training_resumes_from_its_checkpoint(tmp_path):
+    cfg = TrainConfig(steps=10, batch_size=4, block_size=32, eval_every=10, checkpoint_every=5, eval_batches=2)
+    train(cfg, tmp_path, resume=False, progress=False, log=lambda _m: None)
+    messages = []
+    cfg.steps = 15
+    _, history = train(cfg, tmp_path, resume=True, progress=False, log=messages.append)
+    assert messages == ["resuming hllm from step 10"]
+    assert [h[0] for h in history] == list(range(1, 16))
+
+
+def test_missing_or_foreign_checkpoint_is_a_clear_error(tmp_path):
+    with pytest.raises(CheckpointError, match="train one with `hanzo train`"):
+        load_model(tmp_path)
+    from safetensors.torch import save_file
+
+    save_file({"x": torch.zeros(1)}, str(tmp_path / "model.safetensors"))
+    with pytest.raises(CheckpointError, match="not a hanzo model checkpoint"):
+        load_model(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def base_dir(tmp_path_factory):
+    """A small random base model saved as a checkpoint (fork mechanics need no training)."""
+    folder = tmp_path_factory.mktemp("base")
+    model = build("hllm", CharTokenizer.load().vocab_size)
+    optimizer = torch.optim.AdamW(model.parameters())
+    save_checkpoint(folder, model, optimizer, 0, TrainConfig(), [])
+    return folder
+
+
+@pytest.fixture
+def trainer(base_dir, tmp_path):
+    return ForkTrainer(base=base_dir, forks=tmp_path / "forks")
+
+
+JULIET = speeches("romeo-and-juliet", "JULIET")
+
+
+def test_session_changes_only_adapter_weights(trainer):
+    base = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if not n.endswith((".A", ".B"))}
+    session = trainer.session("juliet", JULIET[:3000], interactions=4)
+    after = dict(trainer.model.named_parameters())
+    assert all(torch.equal(base[n], after[n]) for n in base)
+    assert any(after[n].abs().sum() > 0 for n in after if n.endswith(".B"))  # B started at zero
+    assert session.adapter_path.stat().st_size < 1_000_000
+    assert session.adapter_hash == lora.content_hash(session.adapter_path.read_bytes())
+
+
+def test_adapter_round_trips_and_rejects_tampering(trainer):
+    session = trainer.session("romeo", JULIET[:3000], interactions=2)
+    saved = lora.adapter_state(trainer.model)
+    lora.reset(trainer.model)
+    lora.load(session.adapter_path, trainer.model, expected_hash=session.adapter_hash, base_id=trainer.base_id)
+    assert all(torch.equal(saved[k], v) for k, v in lora.adapter_state(trainer.model).items())
+    blob = bytearray(session.adapter_path.read_bytes())
+    blob[-5] ^= 0xFF
+    session.adapter_path.write_bytes(bytes(blob))
+    with pytest.raises(lora.AdapterError, match="is not the recorded"):
+        lora.load(session.adapter_path, trainer.model, expected_hash=session.adapter_hash)
+    session.adapter_path.write_bytes(b"garbage" * 10)
+    with pytest.raises(lora.AdapterError, match="not a readable adapter"):
+        lora.load(session.adapter_path, trainer.model)
+    session.adapter_path.unlink()
+    fresh = trainer.session("romeo", JULIET[:3000], interactions=1)
+    with pytest.raises(lora.AdapterError, match="made for base model"):
+        lora.load(fresh.adapter_path, trainer.model, base_id="another base")
+
+
+def test_encrypted_adapter_needs_the_right_key(trainer):
+    session = trainer.session("nurse", JULIET[:3000], interactions=2, secret="correct horse")
+    assert session.adapter_path.read_bytes().startswith(lora.MAGIC)
+    with pytest.raises(lora.AdapterError, match="wrong key, or the file was altered"):
+        lora.load(session.adapter_path, trainer.model, secret="wrong horse")
+    with pytest.raises(lora.AdapterError, match="encrypted; give the user's secret"):
+        lora.load(session.adapter_path, trainer.model)
+    lora.load(session.adapter_path, trainer.model, secret="correct horse", expected_hash=session.adapter_hash)
+
+
+def test_adapter_for_other_targets_does_not_load(trainer, base_dir, tmp_path):
+    other = ForkTrainer(base=base_dir, cfg=lora.LoRAConfig(rank=4, targets=("attn.o",)), forks=tmp_path / "o")
+    session = other.session("x", JULIET[:3000], interactions=1)
+    with pytest.raises(lora.AdapterError, match="does not fit"):
+        lora.load(session.adapter_path, trainer.model)
+
+
+def test_too_short_text_is_refused(trainer):
+    with pytest.raises(TextError, match="at least 130 are needed"):
+        trainer.session("x", "Hi.", interactions=1)
+
+
+@pytest.mark.parametrize("before, after, low, multiplier", [
+    (2.0, 2.0, True, 1), (2.0, 2.001, True, 1), (2.0, 1.9985, True, 1),
+    (2.0, 1.997, False, 1), (2.0, 1.985, False, 2), (2.0, 1.90, False, 10), (2.0, 1.0, False, 10)])
+def test_quality_maps_loss_drop_to_multiplier_or_low_quality(before, after, low, multiplier):
+    q = assess(before, after, DEFAULT)
+    assert q.low_quality is low and (low or q.multiplier == multiplier)
+
+
+def test_quality_rejects_non_finite_losses():
+    with pytest.raises(ValueError):
+        assess(float("nan"), 1.0, DEFAULT)
+
+
+def _word_logprob(model, tok, prompt: str, word: str, strength: float) -> float:
+    ids = tok.encode(prompt + word)[None]
+    steer = model.steering_vector(tok.encode(word), strength) if strength else None
+    with torch.no_grad():
+        logp = F.log_softmax(model(ids[:, :-1], steer=steer), -1)
+    targets = ids[0, len(prompt):]
+    return float(logp[0, len(prompt) - 1:, :].gather(-1, targets[:, None]).sum())
+
+
+def test_steering_raises_and_lowers_the_target_words_probability(tok):
+    model = load_model(SHIPPED)
+    prompt, word = "ROMEO:\nI will ", "love"
+    neutral = _word_logprob(model, tok, prompt, word, 0.0)
+    assert _word_logprob(model, tok, prompt, word, 2.0) > neutral > _word_logprob(model, tok, prompt, word, -2.0)
+
+
+def test_shipped_base_model_beats_a_unigram_model(tok):
+    model = load_model(SHIPPED)
+    _, val_ids, _ = corpus(tok)
+    counts = torch.bincount(val_ids, minlength=tok.vocab_size).double()
+    unigram = float(-(counts / counts.sum() * torch.log(counts.clamp(min=1) / counts.sum())).sum())
+    x = val_ids[:64 * 128].view(64, 128)
+    y = val_ids[1:64 * 128 + 1].view(64, 128)
+    with torch.no_grad():
+        loss = F.cross_entropy(model(x).reshape(-1, tok.vocab_size), y.reshape(-1)).item()
+    assert loss < unigram - 0.5
