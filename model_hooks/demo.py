@@ -26,12 +26,15 @@ USERS = (
 )
 
 
-def useless_text(n: int = 4000, seed: int = 7) -> str:
-    """Upper-case noise, then lower-case noise: what the update learns cannot help on the held-out end."""
+def useless_text(n: int = 5000, seed: int = 7) -> str:
+    """A spammer's session: the part the update trains on is random letters, the held-out part is
+    the user's real voice (Macbeth's lines). Learning noise cannot help on real text."""
+    from .hllm.data import speeches
+
     rng = random.Random(seed)
     cut = int(n * 0.8)
-    return "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(cut)) + "".join(
-        rng.choice("qwxzjkv") for _ in range(n - cut))
+    noise = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ qxzj") for _ in range(cut))
+    return noise + speeches("macbeth", "MACBETH")[: n - cut]
 
 
 def run(network: str = "ethereum:local:foundry", sessions: int = 2, interactions: int = 8,

@@ -40,7 +40,7 @@ class Session:
 class ForkTrainer:
     """The base model (frozen) with LoRA attached; loads and saves each user's adapter."""
 
-    def __init__(self, base: Path | None = None, cfg: lora.LoRAConfig = lora.LoRAConfig(), lr: float = 1e-2,
+    def __init__(self, base: Path | None = None, cfg: lora.LoRAConfig = lora.LoRAConfig(), lr: float = 3e-3,
                  p: Tokenomics = DEFAULT, forks: Path = FORKS):
         base = base or (CACHE / "hllm" if (CACHE / "hllm" / "model.safetensors").is_file() else SHIPPED)
         self.model = load_model(base)

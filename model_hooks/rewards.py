@@ -181,7 +181,10 @@ class RewardHook:
                           f"(searched from block {self.deployment_block})")
 
     def _from_receipt(self, op: TrainingOp, receipt, replayed: bool) -> Payout:
-        for ev in self.contract.events.TrainingRecorded().process_receipt(receipt):
+        from web3.logs import DISCARD
+
+        # DISCARD: the receipt also holds the token's Transfer logs, which are not this ABI's
+        for ev in self.contract.events.TrainingRecorded().process_receipt(receipt, errors=DISCARD):
             a = ev["args"]
             if a["user"].lower() == op.user.lower() and a["nonce"] == op.nonce:
                 return Payout(op.user, op.modelId, op.nonce, a["multiplier"], a["interactions"], a["lowQuality"],

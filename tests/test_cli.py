@@ -11,9 +11,11 @@ import pytest
 from hanzo_econ.toolchain import ROOT
 
 
-def hanzo(*args, cwd=None):
+def hanzo(*args, cwd=None, env=None):
+    import os
+
     return subprocess.run([sys.executable, "-m", "hanzo_econ.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, timeout=600)
+                          cwd=cwd or ROOT, timeout=600, env={**os.environ, **(env or {})})
 
 
 def test_deploy_on_in_process_chain_writes_addresses(tmp_path):
@@ -57,3 +59,28 @@ def test_deploy_on_anvil_starts_the_node_and_deploys(tmp_path):
     data = json.loads(out.read_text())
     assert data["chain_id"] == 31337
     assert data["network"] == "ethereum:local:foundry"
+
+
+def test_demo_pays_scored_updates_and_matches_the_reference_model():
+    result = hanzo("demo", "--network", "ethereum:local:test", "--sessions", "1")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.count("matches") == 4 and "DIFFERS" not in out
+    spam = [line for line in out.splitlines() if line.startswith("spammer") and "0x" in line]
+    assert spam and " low " in spam[0]  # the useless update scored low-quality: its reward burned
+
+
+def test_generate_and_finetune_commands(tmp_path):
+    gen = hanzo("generate", "--n", "40", "--prompt", "JULIET:\n", "--steer", "love", "--strength", "2")
+    assert gen.returncode == 0, gen.stderr
+    assert gen.stdout.startswith("JULIET:\n") and len(gen.stdout) >= 40
+    text = tmp_path / "lines.txt"
+    text.write_text("O Romeo, Romeo! wherefore art thou Romeo?\n" * 20)
+    cache = {"HANZO_CACHE": str(tmp_path / "cache")}
+    env_out = hanzo("finetune", "--user", "tester", "--text", str(text), "--interactions", "2", env=cache)
+    assert env_out.returncode == 0, env_out.stderr
+    assert "tester: 2 updates, held-out loss" in env_out.stdout and "sha256" in env_out.stdout
+    short = tmp_path / "short.txt"
+    short.write_text("Hi")
+    bad = hanzo("finetune", "--user", "tester", "--text", str(short), env=cache)
+    assert bad.returncode == 1 and "error: the text has 2 characters" in bad.stderr
