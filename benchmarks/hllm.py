@@ -70,7 +70,7 @@ def lora_case(n: int = 60) -> dict:
     size = session.adapter_path.stat().st_size
     print(f"LoRA update on 256 characters: median {median:.1f} ms, p95 {p95:.1f} ms (sources: ~{SOURCES_LORA_MS:.0f} ms; "
           f"ratio {median / SOURCES_LORA_MS:.2f})   adapter {size:,} bytes (sources: ~100 MB; ratio "
-          f"{size / SOURCES_ADAPTER_BYTES:.5f})   base {sum(p.numel() for p in trainer.model.parameters()):,} params",
+          f"{size / SOURCES_ADAPTER_BYTES:.5f})   base model {sum(p.numel() for n, p in trainer.model.named_parameters() if not n.endswith(('.A', '.B'))):,} parameters",
           flush=True)
     return {"lora_median_ms": round(median, 2), "lora_p95_ms": round(p95, 2), "adapter_bytes": size,
             "lora_vs_sources": round(median / SOURCES_LORA_MS, 3)}
