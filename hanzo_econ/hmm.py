@@ -339,6 +339,33 @@ def potential_float(ref_price: np.ndarray, depth: np.ndarray, supply: np.ndarray
     return ref_price * depth * np.expm1(supply / depth)
 
 
+def price_float(ref_price, depth, supply):
+    """Marginal price P(q) = P_ref exp(q / L)."""
+    return ref_price * np.exp(supply / depth)
+
+
+def buy_cost_float(ref_price, depth, supply, amount, buy_fee):
+    """HANZO paid for `amount` credits, fee included."""
+    gross = potential_float(ref_price, depth, supply + amount) - potential_float(ref_price, depth, supply)
+    return gross * (1.0 + buy_fee)
+
+
+def sell_proceeds_float(ref_price, depth, supply, amount, sell_fee):
+    """HANZO received for selling `amount` credits back, after the sell fee."""
+    gross = potential_float(ref_price, depth, supply) - potential_float(ref_price, depth, supply - amount)
+    return gross * (1.0 - sell_fee)
+
+
+def redeem_payout_float(ref_price, depth, supply, amount):
+    """HANZO the provider receives when `amount` credits are spent (no fee)."""
+    return potential_float(ref_price, depth, supply) - potential_float(ref_price, depth, supply - amount)
+
+
+def reserve_float(ref_price, depth, supply):
+    """The solvency reserve: V(q) summed over the tier axis (axis 0)."""
+    return np.sum(potential_float(ref_price, depth, supply), axis=0)
+
+
 def leapfrog_float(x, v, utilization, *, alpha, gamma, dt, delta_max, target):
     """One damped leapfrog step for arrays of tiers x runs; returns (x_next, v_next)."""
     v_next = np.exp(-gamma * dt) * v + dt * alpha * (utilization - target)

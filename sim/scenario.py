@@ -60,6 +60,7 @@ SPEC: dict[str, dict[str, tuple]] = {
         "jump_probability": (float, 0.0, 1.0, 0.01, "daily chance of a jump"),
         "jump_size": (float, 0.0, 0.99, 0.2, "relative size of a jump (down or up)"),
         "liquidity_usd": (float, 1.0, 1e15, 5_000_000.0, "USD that moves the price by 1 log-unit"),
+        "arbitrage_speed": (float, 0.0, 1.0, 0.3, "share of the gap to other venues' price that traders close a day"),
         "team_sell_share": (float, 0.0, 1.0, 0.5, "share of vested team tokens sold"),
     },
     "staking": {

@@ -143,6 +143,7 @@ class Flows:
     interactions: float = 0.0
     inference_spend: float = 0.0
     provider_income: float = 0.0
+    arbitrage_usd: float = 0.0
 
 
 class World:
@@ -162,6 +163,7 @@ class World:
         self.gov = Governance()
         self.flows = Flows()
         self.price_usd = scenario["market"]["initial_price"]
+        self.external_price_usd = self.price_usd
         self.staked_total = 0.0
         self.rationed_days = 0
         self.proposer_stake = 0.0
@@ -210,8 +212,8 @@ class World:
     def start(self) -> None:
         env = self.env
         for process in (self.emission, self.adoption, self.training, self.inference, self.compute_providers,
-                        self.staking, self.governance, self.team_vesting, self.attacker, self.market_price,
-                        self.recorder):
+                        self.staking, self.governance, self.team_vesting, self.attacker, self.external_market,
+                        self.market_price, self.arbitrageurs, self.recorder):
             env.process(process())
 
     def emission(self):
@@ -419,19 +421,34 @@ class World:
             self.gov.deposits_burned += deposit
             self.supply.burn("proposal_deposit", deposit)
 
-    def market_price(self):
-        """External price process: noise, jumps, and the day's net order flow against liquidity."""
+    def external_market(self):
+        """The HANZO price on other venues: a random walk with jumps, which this economy does not move."""
         mk = self.s["market"]
         while True:
             rng = self.rng_market
             shock = rng.normal(0.0, mk["daily_volatility"])
             if rng.random() < mk["jump_probability"]:
                 shock += math.log(1 + mk["jump_size"]) * (1 if rng.random() < 0.5 else -1)
+            self.external_price_usd *= math.exp(shock)
+            yield self.env.timeout(1)
+
+    def market_price(self):
+        """The HANZO price here moves with the day's net order flow against the market's liquidity."""
+        mk = self.s["market"]
+        while True:
             net = self.flows.buy_usd - self.flows.sell_hanzo * self.price_usd
-            # order flow moves the log price by net / liquidity, at most one log unit a day
-            impact = max(-1.0, min(1.0, net / mk["liquidity_usd"]))
-            self.price_usd *= math.exp(shock + impact)
-            self.price_usd = min(max(self.price_usd, 1e-9), 1e9)
+            # net / liquidity in log price, at most one log unit a day
+            self.price_usd *= math.exp(max(-1.0, min(1.0, net / mk["liquidity_usd"])))
+            yield self.env.timeout(1)
+
+    def arbitrageurs(self):
+        """Traders close part of the gap between this market and the others each day."""
+        mk = self.s["market"]
+        while True:
+            gap = math.log(self.external_price_usd / self.price_usd)
+            move = mk["arbitrage_speed"] * gap
+            self.price_usd = min(max(self.price_usd * math.exp(move), 1e-9), 1e9)
+            self.flows.arbitrage_usd += abs(move) * mk["liquidity_usd"]
             yield self.env.timeout(1)
 
     def recorder(self):
@@ -465,6 +482,8 @@ class World:
             "staked": self.staked_total,
             "team_locked": s.team_locked,
             "hanzo_price_usd": self.price_usd,
+            "external_price_usd": self.external_price_usd,
+            "arbitrage_volume_usd": self.flows.arbitrage_usd,
             "rewards_paid": self.flows.rewards_paid,
             "interactions": self.flows.interactions,
             "inference_spend": self.flows.inference_spend,

@@ -141,3 +141,34 @@ def test_deployed_suite_hands_the_market_maker_to_governance(suite, params):
     assert not hmm.hasRole(hmm.GOVERNANCE_ROLE(), suite.roles.deployer.address)
     assert tuple(hmm.params()) == HMMParams.from_tokenomics(params).as_tuple()
     assert [hmm.tier(i).basePrice for i in range(3)] == [b for _, b in params.inference_tiers]
+
+
+def test_float_form_agrees_with_the_integer_model_across_tiers_and_runs(params):
+    """The simulator's float form, vectorised over (tiers, runs), against the exact model."""
+    import numpy as np
+
+    from hanzo_econ.hmm import (HMMState, buy_cost_float, price_float, redeem_payout_float, reserve_float,
+                                sell_proceeds_float)
+
+    model = HMMState.from_tokenomics(params)
+    p = model.params
+    base = np.array([[t.base_price / WEI] for t in model.tiers])  # (3, 1)
+    depth = float(model.tiers[0].depth)
+    supply = np.array([[0.0, 5e8, 2e9]] * 3)  # (3 tiers, 3 runs)
+    amount = 1e8
+    for tier in range(3):
+        for run, q in enumerate(supply[tier]):
+            s = model.copy()
+            s.hanzo["t"] = 10**40
+            if q:
+                s.buy("t", tier, int(q), 2**255, 1, 0)
+            cost = s.quote_buy(tier, int(amount))[0] / WEI
+            assert buy_cost_float(base, depth, supply, amount, p.buy_fee / WEI)[tier, run] == pytest.approx(cost, rel=1e-9)
+            assert price_float(base, depth, supply)[tier, run] == pytest.approx(s.price(tier) / WEI, rel=1e-9)
+            if q:
+                proceeds = s.quote_sell(tier, int(amount))[0] / WEI
+                assert sell_proceeds_float(base, depth, supply, amount, p.sell_fee / WEI)[tier, run] == pytest.approx(
+                    proceeds, rel=1e-9)
+                assert redeem_payout_float(base, depth, supply, amount)[tier, run] == pytest.approx(
+                    (s.potential(tier, int(q)) - s.potential(tier, int(q - amount))) / WEI, rel=1e-9)
+    assert reserve_float(base, depth, supply).shape == (3,)

@@ -44,20 +44,25 @@ class TrainConfig:
     time_limit_s: float | None = None
 
 
+def device() -> str:
+    """The GPU when there is one, else the CPU (everything here runs on both)."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 class CheckpointError(RuntimeError):
     """A checkpoint is missing or does not fit the model; the message says which and why."""
 
 
-def batches(data: torch.Tensor, block: int, batch: int, gen: torch.Generator):
+def batches(data: torch.Tensor, block: int, batch: int, gen: torch.Generator, dev: str = "cpu"):
     while True:
         starts = torch.randint(len(data) - block - 1, (batch,), generator=gen)
         x = torch.stack([data[s:s + block] for s in starts])
         y = torch.stack([data[s + 1:s + 1 + block] for s in starts])
-        yield x, y
+        yield x.to(dev), y.to(dev)
 
 
 def loss_of(model, x: torch.Tensor, y: torch.Tensor, bf16: bool = False) -> torch.Tensor:
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
         logits = model(x)
     return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
 
@@ -66,7 +71,7 @@ def loss_of(model, x: torch.Tensor, y: torch.Tensor, bf16: bool = False) -> torc
 def evaluate(model, data: torch.Tensor, cfg: TrainConfig) -> float:
     model.eval()
     gen = torch.Generator().manual_seed(0)  # the same validation batches every time
-    it = batches(data, cfg.block_size, cfg.batch_size, gen)
+    it = batches(data, cfg.block_size, cfg.batch_size, gen, next(model.parameters()).device.type)
     losses = [loss_of(model, *next(it), bf16=cfg.bf16).item() for _ in range(cfg.eval_batches)]
     model.train()
     return sum(losses) / len(losses)
@@ -75,7 +80,7 @@ def evaluate(model, data: torch.Tensor, cfg: TrainConfig) -> float:
 def save_checkpoint(folder: Path, model, optimizer, step: int, cfg: TrainConfig, history: list) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / "model.safetensors.tmp"
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp),
+    save_file({k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}, str(tmp),
               metadata={"kind": cfg.kind, "config": json.dumps(asdict(model.cfg))})
     torch.save({"optimizer": optimizer.state_dict(), "step": step, "history": history,
                 "rng": torch.get_rng_state()}, folder / "state.pt.tmp")
@@ -98,10 +103,10 @@ def load_model(folder: Path, device: str = "cpu"):
     config = json.loads(meta["config"])
     model = HLLM(HLLMConfig(**config)) if meta["kind"] == "hllm" else GPT(GPTConfig(**config))
     try:
-        model.load_state_dict(load_file(str(path), device=device))
+        model.load_state_dict(load_file(str(path), device="cpu"))
     except RuntimeError as exc:
         raise CheckpointError(f"{path}: does not fit a {meta['kind']} model: {str(exc).splitlines()[0]}") from None
-    return model.eval()
+    return model.to(device).eval()
 
 
 def train(cfg: TrainConfig, out: Path | None = None, *, resume: bool = True,
@@ -113,18 +118,20 @@ def train(cfg: TrainConfig, out: Path | None = None, *, resume: bool = True,
     model = build(cfg.kind, tok.vocab_size)
     if cfg.block_size > model.cfg.block_size:
         raise ValueError(f"block_size: expected at most {model.cfg.block_size}, got {cfg.block_size}")
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     step, history = 0, []
+    dev = device()
+    model = model.to(dev)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     if resume and (out / "state.pt").is_file():
-        model = load_model(out).train()
+        model = load_model(out, dev).train()
         optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        state = torch.load(out / "state.pt", weights_only=False)
+        state = torch.load(out / "state.pt", weights_only=False, map_location=dev)
         optimizer.load_state_dict(state["optimizer"])
         step, history = state["step"], state["history"]
-        torch.set_rng_state(state["rng"])
+        torch.set_rng_state(state["rng"].cpu())
         log(f"resuming {cfg.kind} from step {step}")
     gen = torch.Generator().manual_seed(cfg.seed + step)
-    it = batches(train_ids, cfg.block_size, cfg.batch_size, gen)
+    it = batches(train_ids, cfg.block_size, cfg.batch_size, gen, dev)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -167,14 +174,15 @@ def generate(model, tok: CharTokenizer, prompt: str, n: int = 200, temperature: 
     if temperature <= 0:
         raise ValueError(f"temperature: expected > 0, got {temperature}")
     gen = torch.Generator().manual_seed(seed)
-    idx = tok.encode(prompt)[None, :] if prompt else torch.zeros((1, 1), dtype=torch.long)
-    vector = model.steering_vector(tok.encode(steer), strength) if steer else None
+    dev = next(model.parameters()).device
+    idx = (tok.encode(prompt)[None, :] if prompt else torch.zeros((1, 1), dtype=torch.long)).to(dev)
+    vector = model.steering_vector(tok.encode(steer).to(dev), strength) if steer else None
     block = model.cfg.block_size
     for _ in range(n):
         logits = model(idx[:, -block:], steer=vector)[:, -1, :] / temperature
         if top_k:
             kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]
             logits = logits.masked_fill(logits < kth, float("-inf"))
-        nxt = torch.multinomial(torch.softmax(logits, -1), 1, generator=gen)
+        nxt = torch.multinomial(torch.softmax(logits.float().cpu(), -1), 1, generator=gen).to(dev)
         idx = torch.cat([idx, nxt], dim=1)
     return tok.decode(idx[0, -n:])

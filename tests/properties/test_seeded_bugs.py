@@ -26,11 +26,16 @@ def test_p5_fails_when_the_sell_fee_is_below_the_intertemporal_bound(monkeypatch
         return state
 
     monkeypatch.setattr(props, "fresh_model", low_fee_model)
+    # the property's own body, on the example a search converges to: momentum that carries the
+    # price the full 12.5% up in one epoch (a random search finds it only sometimes in 300 tries)
+    inner = props.test_p5_intertemporal_no_arbitrage_model.hypothesis.inner_test
     with pytest.raises(AssertionError):
-        props.test_p5_intertemporal_no_arbitrage_model()
+        inner(tier=0, pre=0, d=10**6, capacity=1, served=0.0, x0=0, v0=WAD)
+    monkeypatch.setattr(props, "fresh_model", real)
+    inner(tier=0, pre=0, d=10**6, capacity=1, served=0.0, x0=0, v0=WAD)  # restored: the same example passes
 
 
-def test_contract_rejects_a_sell_fee_below_the_bound():
+def test_p5_parameter_check_rejects_a_sell_fee_below_the_bound():
     state = props.fresh_model()
     bad = dataclasses.replace(state.params, sell_fee=hmm.min_sell_fee(state.params.delta_max) - 1)
     with pytest.raises(hmm.HMMError, match="sellFee"):
@@ -63,5 +68,11 @@ def test_p4_fails_when_buy_rounds_the_potential_down(monkeypatch):
         return FloorBuy(**{f.name: getattr(good, f.name) for f in dataclasses.fields(good)})
 
     monkeypatch.setattr(props, "fresh_model", buggy_model)
+    # a quiet epoch (capacity offered, nothing served) lowers the price, so V is no longer a whole
+    # number of wei; the first buy then rounds its cost down while the reserve rounds V up
+    example = [("redeem", 0, 1, 10**10), ("poke", 0, 1, 1), ("buy", 0, 12_345, 1)]
+    body = props.test_p4_solvency_after_every_operation_model.hypothesis.inner_test
     with pytest.raises(AssertionError):
-        props.test_p4_solvency_after_every_operation_model()
+        body(ops=example)
+    monkeypatch.setattr(props, "fresh_model", real)
+    body(ops=example)  # restored: the same example passes
