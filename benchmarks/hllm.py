@@ -89,9 +89,11 @@ def e2e_case(ops: int = 20) -> dict:
     with redirect_stdout(io.StringIO()):
         result = demo.run("ethereum:local:foundry", sessions=max(1, ops // 3), interactions=8, say=lambda _m: None)
     seconds = time.perf_counter() - start
-    print(f"end to end (deploy, then update -> score -> signed op -> mined reward on anvil): {result['ops']} ops in "
-          f"{seconds:.1f} s, {result['ops'] / seconds:.2f} ops/s including the deployment", flush=True)
-    return {"e2e_ops": result["ops"], "e2e_seconds": round(seconds, 2), "e2e_ops_per_s": round(result["ops"] / seconds, 3)}
+    rate = result["ops"] / result["loop_seconds"]
+    print(f"end to end on anvil (8 LoRA updates -> quality score -> signed op -> mined reward, per op): "
+          f"{result['ops']} ops in {result['loop_seconds']:.1f} s = {rate:.2f} ops/s "
+          f"({seconds:.1f} s with the deployment)", flush=True)
+    return {"e2e_ops": result["ops"], "e2e_seconds": round(result["loop_seconds"], 2), "e2e_ops_per_s": round(rate, 3)}
 
 
 def main() -> dict:

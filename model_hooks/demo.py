@@ -81,6 +81,9 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2, interactions
         hook = RewardHook(provider.web3, str(s.rewards.address), abi, oracle.private_key, a[2].private_key,
                           Path(tempfile.mkdtemp(prefix="hanzo-journal-")), deployment_block=s.block)
         ledger = []
+        import time
+
+        loop_start = time.perf_counter()
         for round_ in range(sessions):
             for name, acct in people.items():
                 session = trainer.session(name, texts[name], interactions, seed=round_)
@@ -88,6 +91,7 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2, interactions
                 pay = hook.reward(acct.address, forks[name], session.adapter_hash, q.multiplier, interactions,
                                   q.low_quality)
                 ledger.append((name, q, pay))
+        loop_seconds = time.perf_counter() - loop_start
         say("")
         say(f"{'user':<9}{'score':>9}{'mult':>6}{'to user':>10}{'to owner':>10}{'burned':>9}  tx")
         for name, q, pay in ledger:
@@ -108,4 +112,5 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2, interactions
         ok &= got_burn == burned
         say(f"burned    {got_burn / WEI:.4f} HANZO   reference model {burned / WEI:.4f}   "
             f"{'matches' if got_burn == burned else 'DIFFERS'}")
-        return {"ok": ok, "ops": len(ledger), "low_quality": sum(q.low_quality for _, q, _ in ledger)}
+        return {"ok": ok, "ops": len(ledger), "low_quality": sum(q.low_quality for _, q, _ in ledger),
+                "loop_seconds": loop_seconds}
