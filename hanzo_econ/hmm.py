@@ -102,6 +102,16 @@ def potential(ref_price: int, depth: int, supply: int) -> int:
     return mul_div_up(ref_price * depth, e - WAD, WAD)
 
 
+def bought(t: "Tier", amount: int) -> int:
+    """Gross HANZO (before fee) that `amount` more credits cost: V(q + d) - V(q)."""
+    return potential(t.ref_price, t.depth, t.supply + amount) - potential(t.ref_price, t.depth, t.supply)
+
+
+def released(t: "Tier", amount: int) -> int:
+    """Gross HANZO (before fee) that `amount` fewer credits release: V(q) - V(q - d)."""
+    return potential(t.ref_price, t.depth, t.supply) - potential(t.ref_price, t.depth, t.supply - amount)
+
+
 def ref_price(base_price: int, log_price: int) -> int:
     return mul_div(base_price, exp_wad(log_price), WAD)
 
@@ -170,8 +180,7 @@ class HMMState:
         return mul_div(t.ref_price, exp_wad(ratio(t.supply, t.depth)), WAD)
 
     def quote_buy(self, tid: int, amount: int) -> tuple[int, int]:
-        t = self.tier(tid)
-        gross = potential(t.ref_price, t.depth, t.supply + amount) - potential(t.ref_price, t.depth, t.supply)
+        gross = bought(self.tier(tid), amount)
         fee = mul_div_up(gross, self.params.buy_fee, WAD)
         return gross + fee, fee
 
@@ -179,7 +188,7 @@ class HMMState:
         t = self.tier(tid)
         if amount > t.supply:
             raise HMMError("InsufficientSupply", amount, t.supply)
-        gross = potential(t.ref_price, t.depth, t.supply) - potential(t.ref_price, t.depth, t.supply - amount)
+        gross = released(t, amount)
         fee = mul_div_up(gross, self.params.sell_fee, WAD)
         return gross - fee, fee
 
@@ -203,7 +212,7 @@ class HMMState:
         if amount == 0:
             raise HMMError("ZeroAmount")
         t = self.tier(tid)
-        gross = potential(t.ref_price, t.depth, t.supply + amount) - potential(t.ref_price, t.depth, t.supply)
+        gross = bought(t, amount)
         cost = gross + mul_div_up(gross, self.params.buy_fee, WAD)
         if cost > max_cost:
             raise HMMError("Slippage", cost, max_cost)
@@ -231,7 +240,7 @@ class HMMState:
         t = self.tier(tid)
         if amount > t.supply:
             raise HMMError("InsufficientSupply", amount, t.supply)
-        gross = potential(t.ref_price, t.depth, t.supply) - potential(t.ref_price, t.depth, t.supply - amount)
+        gross = released(t, amount)
         proceeds = gross - mul_div_up(gross, self.params.sell_fee, WAD)
         if proceeds < min_proceeds:
             raise HMMError("Slippage", proceeds, min_proceeds)
@@ -262,7 +271,7 @@ class HMMState:
             raise HMMError("InsufficientCapacity", provider, amount, available)
         if amount > t.supply:
             raise HMMError("InsufficientSupply", amount, t.supply)
-        payout = potential(t.ref_price, t.depth, t.supply) - potential(t.ref_price, t.depth, t.supply - amount)
+        payout = released(t, amount)
         self._burn(holder, tid, amount)
         self.provider_capacity[key] = available - amount
         t.supply -= amount
@@ -352,8 +361,7 @@ def buy_cost_float(ref_price, depth, supply, amount, buy_fee):
 
 def sell_proceeds_float(ref_price, depth, supply, amount, sell_fee):
     """HANZO received for selling `amount` credits back, after the sell fee."""
-    gross = potential_float(ref_price, depth, supply) - potential_float(ref_price, depth, supply - amount)
-    return gross * (1.0 - sell_fee)
+    return redeem_payout_float(ref_price, depth, supply, amount) * (1.0 - sell_fee)
 
 
 def redeem_payout_float(ref_price, depth, supply, amount):

@@ -153,7 +153,7 @@ def load(path: Path, model: nn.Module, *, expected_hash: bytes | None = None, se
         blob = decrypt(blob, secret)
     try:
         state = st_load(blob)
-        from safetensors import safe_open  # noqa: F401 - metadata comes from the header below
+        # the metadata sits in the safetensors header: 8 bytes of length, then JSON
         header_len = int.from_bytes(blob[:8], "little")
         meta = json.loads(blob[8:8 + header_len]).get("__metadata__", {})
         cfg_dict = json.loads(meta["lora"])

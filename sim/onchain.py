@@ -15,7 +15,6 @@ ABIs, signed locally and sent raw through web3. Ape deploys the suite and moves 
 
 from __future__ import annotations
 
-import math
 import secrets
 from dataclasses import dataclass, field
 from typing import Callable
@@ -46,7 +45,6 @@ class Ledger:
     supply: int = 0
     burned: int = 0
     released: int = 0
-    training_pool: int = 0
 
     def move(self, frm: str, to: str, amount: int) -> None:
         self.hanzo[frm] = self.hanzo.get(frm, 0) - amount
