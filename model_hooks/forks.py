@@ -41,11 +41,12 @@ class ForkTrainer:
     """The base model (frozen) with LoRA attached; loads and saves each user's adapter."""
 
     def __init__(self, base: Path | None = None, cfg: lora.LoRAConfig = lora.LoRAConfig(), lr: float = 3e-3,
-                 p: Tokenomics = DEFAULT, forks: Path = FORKS):
+                 p: Tokenomics = DEFAULT, forks: Path = FORKS, seed: int = 0):
         base = base or (CACHE / "hllm" if (CACHE / "hllm" / "model.safetensors").is_file() else SHIPPED)
         self.model = load_model(base)
         self.base_id = lora.content_hash((base / "model.safetensors").read_bytes()).hex()[:16]
         self.cfg, self.lr, self.p, self.forks = cfg, lr, p, forks
+        torch.manual_seed(seed)  # the adapters' random A: the same fork from the same inputs
         self.targets = lora.attach(self.model, cfg)
         self.tok = CharTokenizer.load()
         self.block = 256
@@ -85,7 +86,7 @@ class ForkTrainer:
         if path.exists():
             lora.load(path, self.model, expected_hash=expected_hash, secret=secret, base_id=self.base_id)
         else:
-            lora.reset(self.model)
+            lora.reset(self.model)  # B = 0: a new fork starts as the base model
         before = self.held_out_loss(held)
         params = [p for n, p in self.model.named_parameters() if n.endswith((".A", ".B"))]
         opt = torch.optim.Adam(params, lr=self.lr)
