@@ -6,6 +6,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 
 /// @title HamiltonianMarketMaker: compute credits per model tier, priced by a potential
@@ -23,6 +24,13 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///        epoch returns exactly what was paid, minus fees (P2, P3);
 ///      - sellFee >= 1 - exp(-deltaMax) (enforced on every parameter change), so buying in one
 ///        epoch and selling in the next never profits (P5): the price moves at most exp(deltaMax).
+///      - cost basis: a sale or redemption pays min(release, share), share = basis * release /
+///        (V(q) - V(q - held)) taken out of the holder's basis (the gross HANZO it paid for the
+///        credits it holds; it moves pro rata with credits on transfer). Shares never sum past the
+///        basis, so HANZO held >= sum of bases, and no pump of the price over any number of epochs
+///        (utilization is set by whoever redeems against a small offer, a provider's own credits
+///        included) pays a holder or a colluding provider more than was paid in. A sole holder at
+///        an unchanged price is paid exactly the release (P1-P3 hold as before).
 contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -36,6 +44,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     uint256 public constant MAX_DEPTH_RATIO = 40e18;
     /// @dev |ln(P_ref / P_base)| is kept within ln(1e8).
     int256 public constant MAX_LOG_PRICE = 18420680743952367000;
+    /// @dev With P_base >= 1e12 wei the lowest reference price, P_base * 1e-8, is >= 1e4 wei (never 0).
+    uint256 public constant MIN_BASE_PRICE = 1e12;
 
     /// @notice One tier's market state.
     struct Tier {
@@ -78,6 +88,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     mapping(uint256 tier => Tier) private _tiers;
     /// @notice Capacity a provider offered and has not yet served, per epoch and tier.
     mapping(uint256 epoch => mapping(uint256 tier => mapping(address provider => uint256))) public providerCapacity;
+    /// @notice Gross HANZO (fees excluded) paid for the credits `holder` holds of `tier`: the most
+    ///         that selling or redeeming all of them can pay out.
+    mapping(address holder => mapping(uint256 tier => uint256)) public costBasis;
 
     /// @notice Credits were bought; `cost` includes `fee`.
     event Bought(uint256 indexed tier, address indexed buyer, uint256 amount, uint256 cost, uint256 fee, uint256 supply);
@@ -114,6 +127,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     error NotProvider(address provider);
     /// @notice The epoch has not lasted epochLength yet.
     error EpochNotOver(uint256 endsAt);
+    /// @notice One offer of capacity larger than the most credits the tier can have outstanding.
+    error CapacityTooLarge(uint256 credits, uint256 max);
     /// @notice A parameter is out of its bounds; `which` names it.
     error ParamOutOfBounds(string which);
 
@@ -156,14 +171,16 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         cost = gross + fee;
     }
 
-    /// @notice (proceeds, fee) of selling `amount` credits of tier `id` now.
-    function quoteSell(uint256 id, uint256 amount) public view returns (uint256 proceeds, uint256 fee) {
+    /// @notice (proceeds, fee) of `holder` selling `amount` credits of tier `id` now: the release
+    ///         V(q) - V(q - amount), capped at the holder's share of its cost basis, less the fee.
+    function quoteSell(address holder, uint256 id, uint256 amount) public view returns (uint256 proceeds, uint256 fee) {
         Tier storage t = _tier(id);
         uint256 q = t.supply;
         if (amount > q) revert InsufficientSupply(amount, q);
-        uint256 gross = _potential(t.refPrice, t.depth, q) - _potential(t.refPrice, t.depth, q - amount);
-        fee = FPM.fullMulDivUp(gross, params.sellFee, WAD);
-        proceeds = gross - fee;
+        uint256 held = _held(holder, id, amount);
+        (uint256 value,) = _capped(holder, t, id, amount, held);
+        fee = FPM.fullMulDivUp(value, params.sellFee, WAD);
+        proceeds = value - fee;
     }
 
     // ------------------------------------------------------------------ trading
@@ -187,6 +204,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         if (cost > maxCost) revert Slippage(cost, maxCost);
         t.supply = uint128(q + amount);
         reserve += gross;
+        costBasis[msg.sender][id] += gross;
         hanzo.safeTransferFrom(msg.sender, address(this), cost);
         _mint(msg.sender, id, amount, "");
         emit Bought(id, msg.sender, amount, cost, fee, q + amount);
@@ -202,46 +220,41 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         if (block.timestamp > deadline) revert Expired(deadline);
         if (amount == 0) revert ZeroAmount();
         Tier storage t = _tier(id);
-        uint256 q = t.supply;
-        if (amount > q) revert InsufficientSupply(amount, q);
-        uint256 gross = _potential(t.refPrice, t.depth, q) - _potential(t.refPrice, t.depth, q - amount);
-        uint256 fee = FPM.fullMulDivUp(gross, params.sellFee, WAD);
-        proceeds = gross - fee;
+        uint256 value = _exit(t, id, amount);
+        uint256 fee = FPM.fullMulDivUp(value, params.sellFee, WAD);
+        proceeds = value - fee;
         if (proceeds < minProceeds) revert Slippage(proceeds, minProceeds);
-        _burn(msg.sender, id, amount);
-        t.supply = uint128(q - amount);
-        reserve -= gross;
         hanzo.safeTransfer(msg.sender, proceeds);
-        emit Sold(id, msg.sender, amount, proceeds, fee, q - amount);
+        emit Sold(id, msg.sender, amount, proceeds, fee, t.supply);
     }
 
     /// @notice Spend `amount` credits of tier `id` on compute served by `provider`, who is paid
-    ///         what the potential releases (no fee). Needs capacity the provider offered this epoch.
+    ///         what the potential releases (no fee), capped at the holder's share of its cost basis.
+    ///         Needs capacity the provider offered this epoch.
     /// @return payout HANZO paid to the provider.
     function redeem(uint256 id, uint256 amount, address provider) external nonReentrant returns (uint256 payout) {
         if (amount == 0) revert ZeroAmount();
         Tier storage t = _tier(id);
         uint256 available = providerCapacity[epoch][id][provider];
         if (amount > available) revert InsufficientCapacity(provider, amount, available);
-        uint256 q = t.supply;
-        if (amount > q) revert InsufficientSupply(amount, q);
-        payout = _potential(t.refPrice, t.depth, q) - _potential(t.refPrice, t.depth, q - amount);
-        _burn(msg.sender, id, amount);
+        payout = _exit(t, id, amount);
         providerCapacity[epoch][id][provider] = available - amount;
-        t.supply = uint128(q - amount);
         t.redeemed += uint128(amount);
-        reserve -= payout;
         hanzo.safeTransfer(provider, payout);
         emit Redeemed(id, msg.sender, provider, amount, payout);
     }
 
-    /// @notice Offer `credits` of capacity on tier `id` for the current epoch. Only providers.
+    /// @notice Offer `credits` of capacity on tier `id` for the current epoch. Only providers. One
+    ///         offer is at most the most credits the tier can have outstanding (MAX_DEPTH_RATIO * L),
+    ///         and the tier's total is checked, not truncated, into 128 bits.
     function offerCapacity(uint256 id, uint256 credits) external {
         if (!hasRole(PROVIDER_ROLE, msg.sender)) revert NotProvider(msg.sender);
         if (credits == 0) revert ZeroAmount();
         Tier storage t = _tier(id);
+        uint256 max = (uint256(t.depth) * MAX_DEPTH_RATIO) / WAD;
+        if (credits > max) revert CapacityTooLarge(credits, max);
+        t.capacity = SafeCast.toUint128(uint256(t.capacity) + credits);
         providerCapacity[epoch][id][msg.sender] += credits;
-        t.capacity += uint128(credits);
         emit CapacityOffered(epoch, id, msg.sender, credits);
     }
 
@@ -349,7 +362,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
 
     /// @notice Add a tier with base price `basePrice` (wei per credit) and depth `depth` (credits).
     function addTier(uint256 basePrice, uint256 depth) external onlyRole(GOVERNANCE_ROLE) returns (uint256 id) {
-        if (basePrice < 1e8 || basePrice > type(uint96).max) revert ParamOutOfBounds("basePrice");
+        if (basePrice < MIN_BASE_PRICE || basePrice > type(uint96).max) revert ParamOutOfBounds("basePrice");
         if (depth == 0 || depth > type(uint64).max) revert ParamOutOfBounds("depth");
         id = tierCount++;
         _tiers[id] = Tier(0, uint128(basePrice), 0, 0, uint128(basePrice), uint128(depth), 0, 0);
@@ -385,6 +398,65 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         if (t.depth == 0) revert UnknownTier(id);
     }
 
+    /// @dev The holder's balance, which must cover `amount` (OpenZeppelin's error, as _burn raises it).
+    function _held(address holder, uint256 id, uint256 amount) private view returns (uint256 held) {
+        held = balanceOf(holder, id);
+        if (amount > held) revert ERC1155InsufficientBalance(holder, held, amount, id);
+    }
+
+    /// @dev The caller's exit of `amount` credits (sale or redemption): burns them, lowers the
+    ///      supply and the reserve by the release, uses up their share of the caller's basis, and
+    ///      returns what is to be paid, min(release, share).
+    function _exit(Tier storage t, uint256 id, uint256 amount) private returns (uint256 paid) {
+        uint256 q = t.supply;
+        if (amount > q) revert InsufficientSupply(amount, q);
+        uint256 held = _held(msg.sender, id, amount);
+        uint256 share;
+        (paid, share) = _capped(msg.sender, t, id, amount, held);
+        costBasis[msg.sender][id] -= share;
+        reserve -= _released(t, q, amount);
+        t.supply = uint128(q - amount);
+        _burn(msg.sender, id, amount);
+    }
+
+    /// @dev What `holder` exiting `amount` of its `held` credits is paid, min(release, share), and
+    ///      the share of its basis (rounded down) the exit uses up. share <= basis as release <= value.
+    function _capped(address holder, Tier storage t, uint256 id, uint256 amount, uint256 held)
+        private
+        view
+        returns (uint256 paid, uint256 share)
+    {
+        uint256 q = t.supply;
+        uint256 release = _released(t, q, amount);
+        uint256 value = _released(t, q, held);
+        share = value == 0 ? 0 : FPM.fullMulDiv(costBasis[holder][id], release, value);
+        paid = FPM.min(release, share);
+    }
+
+    /// @dev V(q) - V(q - amount) at the tier's current reference price.
+    function _released(Tier storage t, uint256 q, uint256 amount) private view returns (uint256) {
+        return _potential(t.refPrice, t.depth, q) - _potential(t.refPrice, t.depth, q - amount);
+    }
+
+    /// @dev Credits moved between holders take their share of the sender's basis with them, so
+    ///      a transfer neither creates basis nor strands it (mints and burns settle it themselves).
+    function _update(address from, address to, uint256[] memory ids, uint256[] memory values)
+        internal
+        override
+    {
+        if (from != address(0) && to != address(0)) {
+            for (uint256 i; i < ids.length; ++i) {
+                uint256 held = balanceOf(from, ids[i]);
+                if (held == 0 || values[i] > held) continue; // super._update reverts on the shortfall
+                uint256 basis = costBasis[from][ids[i]];
+                uint256 share = (basis * values[i]) / held;
+                costBasis[from][ids[i]] = basis - share;
+                costBasis[to][ids[i]] += share;
+            }
+        }
+        super._update(from, to, ids, values);
+    }
+
     function _ratio(uint256 supply, uint256 depth) private pure returns (uint256 r) {
         r = (supply * WAD) / depth;
         if (r > MAX_DEPTH_RATIO) revert DepthExceeded(supply, depth);
@@ -398,8 +470,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         return FPM.fullMulDivUp(refPrice * depth, e - WAD, WAD);
     }
 
+    /// @dev Rounded up: at the floor of the log price P_base * 1e-8 >= 1e4 wei, never 0 (free credits).
     function _refPrice(uint256 basePrice, int256 logPrice) private pure returns (uint256) {
-        return FPM.fullMulDiv(basePrice, uint256(FPM.expWad(logPrice)), WAD);
+        return FPM.fullMulDivUp(basePrice, uint256(FPM.expWad(logPrice)), WAD);
     }
 
     /// @inheritdoc ERC1155

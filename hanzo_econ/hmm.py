@@ -7,6 +7,21 @@ differential tests drive it and the deployed contract side by side and compare w
 
 `leapfrog_float`, `eip1559_float` and `potential_float` are the float/numpy forms for the
 simulator, vectorised over tiers and Monte Carlo runs (any broadcastable arrays).
+
+Cost basis (why sells and redeems pay min(release, basis)): the epoch controller raises P_ref,
+and so what V releases for credits already outstanding, from the surplus of fees. Whoever sets
+utilization (a provider redeeming its own credits, or a trader filling a small offer) could pump
+the price over a few epochs and exit, taking the surplus that others' fees built: no fixed sell
+fee stops a k-epoch pump (the gain exp(k * delta_max) outgrows any fee below 100%). So each
+holder carries the gross HANZO it paid for the credits it holds; a sale or redemption pays at
+most the share of it that the release is of the holder's credits' value (valued as the top
+`held` credits of the curve): share = basis * release / (V(q) - V(q - held)), payout =
+min(release, share). A sole holder at an unchanged price gets exactly the release (trades stay
+path-independent); after a rise it gets the release scaled by basis / value, and the shares of a
+holder's exits never sum past its basis. Credits are prepaid compute, not a claim on the surplus:
+a rise prices new purchases and never pays out what nobody paid in. Invariant: the maker holds
+at least every holder's basis, and no account takes out more than it (or whoever sent it
+credits) paid in, except providers paid for serving others' credits.
 """
 
 from __future__ import annotations
@@ -20,6 +35,9 @@ from .params import DEFAULT, Tokenomics
 
 MAX_DEPTH_RATIO = 40 * WAD
 MAX_LOG_PRICE = 18420680743952367000  # ln(1e8) in WAD
+MIN_BASE_PRICE = 10**12  # wei: the lowest reference price, base * 1e-8, is then >= 1e4 wei
+MAX_DEPTH_MULTIPLE = MAX_DEPTH_RATIO // WAD  # no offer of capacity exceeds the most a tier can sell
+UINT128_MAX = 2**128 - 1
 LN2_WAD = 693147180559945309
 
 
@@ -113,7 +131,8 @@ def released(t: "Tier", amount: int) -> int:
 
 
 def ref_price(base_price: int, log_price: int) -> int:
-    return mul_div(base_price, exp_wad(log_price), WAD)
+    """Rounded up, and so never 0: at the floor of the log price it is >= base * 1e-8 >= 1e4 wei."""
+    return mul_div_up(base_price, exp_wad(log_price), WAD)
 
 
 def _tdiv(a: int, b: int) -> int:
@@ -163,6 +182,7 @@ class HMMState:
     credits: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> credits
     provider_capacity: dict[tuple[int, int, str], int] = field(default_factory=dict)
     providers: set[str] = field(default_factory=set)
+    basis: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> gross HANZO paid
 
     # ---------------------------------------------------------------- views
 
@@ -184,18 +204,20 @@ class HMMState:
         fee = mul_div_up(gross, self.params.buy_fee, WAD)
         return gross + fee, fee
 
-    def quote_sell(self, tid: int, amount: int) -> tuple[int, int]:
+    def quote_sell(self, holder: str, tid: int, amount: int) -> tuple[int, int]:
+        """(proceeds, fee) of `holder` selling `amount` credits now."""
         t = self.tier(tid)
         if amount > t.supply:
             raise HMMError("InsufficientSupply", amount, t.supply)
-        gross = released(t, amount)
-        fee = mul_div_up(gross, self.params.sell_fee, WAD)
-        return gross - fee, fee
+        held = self._held(holder, tid, amount)
+        value = self._capped(holder, tid, amount, held, take=False)
+        fee = mul_div_up(value, self.params.sell_fee, WAD)
+        return value - fee, fee
 
     # ---------------------------------------------------------------- operations
 
     def add_tier(self, base_price: int, depth: int) -> int:
-        if base_price < 10**8 or base_price > 2**96 - 1:
+        if base_price < MIN_BASE_PRICE or base_price > 2**96 - 1:
             raise HMMError("ParamOutOfBounds", "basePrice")
         if depth == 0 or depth > 2**64 - 1:
             raise HMMError("ParamOutOfBounds", "depth")
@@ -224,13 +246,40 @@ class HMMState:
         self.hanzo[trader] = balance - cost
         self.funds += cost
         self.credits[(trader, tid)] = self.credits.get((trader, tid), 0) + amount
+        self.basis[(trader, tid)] = self.basis.get((trader, tid), 0) + gross
         return cost
 
-    def _burn(self, holder: str, tid: int, amount: int) -> None:
+    def _held(self, holder: str, tid: int, amount: int) -> int:
         held = self.credits.get((holder, tid), 0)
         if amount > held:
             raise HMMError("ERC1155InsufficientBalance", holder, held, amount, tid)
+        return held
+
+    def _capped(self, holder: str, tid: int, amount: int, held: int, take: bool = True) -> int:
+        """What `holder` exiting `amount` of its `held` credits is paid: min(release, share), the
+        share of its basis (rounded down) taken out of the basis when `take`."""
+        t = self.tier(tid)
+        release = released(t, amount)
+        value = released(t, held)
+        basis = self.basis.get((holder, tid), 0)
+        share = mul_div(basis, release, value) if value else 0
+        if take:
+            self.basis[(holder, tid)] = basis - share
+        return min(release, share)
+
+    def _burn(self, holder: str, tid: int, amount: int) -> None:
+        held = self._held(holder, tid, amount)
         self.credits[(holder, tid)] = held - amount
+
+    def transfer(self, holder: str, to: str, tid: int, amount: int) -> None:
+        """An ERC1155 transfer: the credits carry their share of the sender's basis."""
+        held = self._held(holder, tid, amount)
+        basis = self.basis.get((holder, tid), 0)
+        share = basis * amount // held
+        self.basis[(holder, tid)] = basis - share
+        self.credits[(holder, tid)] = held - amount
+        self.credits[(to, tid)] = self.credits.get((to, tid), 0) + amount
+        self.basis[(to, tid)] = self.basis.get((to, tid), 0) + share
 
     def sell(self, trader: str, tid: int, amount: int, min_proceeds: int, deadline: int, now: int) -> int:
         if now > deadline:
@@ -240,8 +289,10 @@ class HMMState:
         t = self.tier(tid)
         if amount > t.supply:
             raise HMMError("InsufficientSupply", amount, t.supply)
+        held = self._held(trader, tid, amount)
         gross = released(t, amount)
-        proceeds = gross - mul_div_up(gross, self.params.sell_fee, WAD)
+        value = self._capped(trader, tid, amount, held)
+        proceeds = value - mul_div_up(value, self.params.sell_fee, WAD)
         if proceeds < min_proceeds:
             raise HMMError("Slippage", proceeds, min_proceeds)
         self._burn(trader, tid, amount)
@@ -257,6 +308,10 @@ class HMMState:
         if credits == 0:
             raise HMMError("ZeroAmount")
         t = self.tier(tid)
+        if credits > t.depth * MAX_DEPTH_MULTIPLE:
+            raise HMMError("CapacityTooLarge", credits, t.depth * MAX_DEPTH_MULTIPLE)
+        if t.capacity + credits > UINT128_MAX:
+            raise HMMError("SafeCastOverflowedUintDowncast", 128, t.capacity + credits)
         key = (self.epoch, tid, provider)
         self.provider_capacity[key] = self.provider_capacity.get(key, 0) + credits
         t.capacity += credits
@@ -271,12 +326,14 @@ class HMMState:
             raise HMMError("InsufficientCapacity", provider, amount, available)
         if amount > t.supply:
             raise HMMError("InsufficientSupply", amount, t.supply)
-        payout = released(t, amount)
+        held = self._held(holder, tid, amount)
+        gross = released(t, amount)
+        payout = self._capped(holder, tid, amount, held)
         self._burn(holder, tid, amount)
         self.provider_capacity[key] = available - amount
         t.supply -= amount
         t.redeemed += amount
-        self.reserve -= payout
+        self.reserve -= gross
         self.funds -= payout
         self.hanzo[provider] = self.hanzo.get(provider, 0) + payout
         return payout
@@ -337,6 +394,7 @@ class HMMState:
             credits=dict(self.credits),
             provider_capacity=dict(self.provider_capacity),
             providers=set(self.providers),
+            basis=dict(self.basis),
         )
 
 

@@ -4,6 +4,8 @@
 The chain side is a HanzoToken (the deployer may mint, for funding traders) and a
 HamiltonianMarketMaker whose admin is the deployer, with the default tiers and parameters of
 hanzo_econ.params: the same construction as deploy_suite, without the governance handover.
+Two providers: an honest one that only serves, and the third trader, who also trades (the
+self-redeeming provider of the review's attack).
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ class Market:
     provider: object
     chain: object
     deployer: object
+
+    @property
+    def dealer(self):
+        """The trader who is also a provider."""
+        return self.traders[2]
 
     def name(self, account) -> str:
         return str(account.address)
@@ -84,8 +91,11 @@ class Market:
     def _model_sell(self, a, tier, amount, min_proceeds=0):
         return self.model.sell(self.name(a), tier, amount, min_proceeds, FAR, self.now())
 
-    def _model_redeem(self, a, tier, amount):
-        return self.model.redeem(self.name(a), tier, amount, self.name(self.provider))
+    def _model_redeem(self, a, tier, amount, provider=None):
+        return self.model.redeem(self.name(a), tier, amount, self.name(provider or self.provider))
+
+    def _model_give(self, a, tier, amount, to):
+        return self.model.transfer(self.name(a), self.name(to), tier, amount)
 
     def _model_offer(self, a, tier, credits):
         return self.model.offer_capacity(self.name(a), tier, credits)
@@ -100,8 +110,11 @@ class Market:
     def _chain_sell(self, a, tier, amount, min_proceeds=0):
         return self.hmm.sell(tier, amount, min_proceeds, FAR, sender=a)
 
-    def _chain_redeem(self, a, tier, amount):
-        return self.hmm.redeem(tier, amount, self.provider, sender=a)
+    def _chain_redeem(self, a, tier, amount, provider=None):
+        return self.hmm.redeem(tier, amount, provider or self.provider, sender=a)
+
+    def _chain_give(self, a, tier, amount, to):
+        return self.hmm.safeTransferFrom(a, to, tier, amount, b"", sender=a)
 
     def _chain_offer(self, a, tier, credits):
         return self.hmm.offerCapacity(tier, credits, sender=a)
@@ -128,6 +141,7 @@ class Market:
             assert self.token.balanceOf(a) == m.hanzo.get(self.name(a), 0)
             for tid in range(len(m.tiers)):
                 assert self.hmm.balanceOf(a, tid) == m.credits.get((self.name(a), tid), 0)
+                assert self.hmm.costBasis(a, tid) == m.basis.get((self.name(a), tid), 0)
 
 
 def build_market_factory(project, accounts, chain):
@@ -140,9 +154,10 @@ def build_market_factory(project, accounts, chain):
                                                 sender=deployer)
     for _, base in params.inference_tiers:
         hmm.addTier(base, params.hmm_depth, sender=deployer)
-    hmm.grantRole(hmm.PROVIDER_ROLE(), provider, sender=deployer)
+    for p in (provider, traders[2]):
+        hmm.grantRole(hmm.PROVIDER_ROLE(), p, sender=deployer)
     model = HMMState.from_tokenomics(params, now=hmm.epochStart())
-    model.providers.add(str(provider.address))
+    model.providers.update({str(provider.address), str(traders[2].address)})
     for t in traders:
         token.mint(t, FUNDING, sender=deployer)
         token.approve(hmm, 2**256 - 1, sender=t)

@@ -34,7 +34,7 @@ def test_slippage_limits_revert_with_the_actual_figure(m):
     with ape.reverts(m.hmm.Slippage, actual=cost, limit=cost - 1):
         m.hmm.buy(0, 1_000, cost - 1, FAR, sender=t)
     m.hmm.buy(0, 1_000, cost, FAR, sender=t)
-    proceeds, _ = m.hmm.quoteSell(0, 1_000)
+    proceeds, _ = m.hmm.quoteSell(t, 0, 1_000)
     with ape.reverts(m.hmm.Slippage, actual=proceeds, limit=proceeds + 1):
         m.hmm.sell(0, 1_000, proceeds + 1, FAR, sender=t)
 
@@ -166,7 +166,7 @@ def test_float_form_agrees_with_the_integer_model_across_tiers_and_runs(params):
             assert buy_cost_float(base, depth, supply, amount, p.buy_fee / WEI)[tier, run] == pytest.approx(cost, rel=1e-9)
             assert price_float(base, depth, supply)[tier, run] == pytest.approx(s.price(tier) / WEI, rel=1e-9)
             if q:
-                proceeds = s.quote_sell(tier, int(amount))[0] / WEI
+                proceeds = s.quote_sell("t", tier, int(amount))[0] / WEI
                 assert sell_proceeds_float(base, depth, supply, amount, p.sell_fee / WEI)[tier, run] == pytest.approx(
                     proceeds, rel=1e-9)
                 assert redeem_payout_float(base, depth, supply, amount)[tier, run] == pytest.approx(

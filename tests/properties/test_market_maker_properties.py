@@ -216,6 +216,96 @@ def test_p5_intertemporal_no_arbitrage_model(tier, pre, d, capacity, served, x0,
     assert proceeds <= cost
 
 
+@MODEL
+@given(tier=tiers, k=st.integers(1, 6), d=amounts, pump=st.integers(1, 10**9), honest=st.integers(0, 4 * 10**9),
+       exit_by=st.sampled_from(["sell", "redeem"]), parts=st.integers(1, 4), v0=st.integers(0, WAD))
+def test_p5_no_pump_over_k_epochs_pays_a_self_redeeming_provider_sell_or_redeem_model(
+        tier, k, d, pump, honest, exit_by, parts, v0):
+    """The review's attack, searched: an honest round trip leaves a fee surplus; a provider buys,
+    redeems its own credits against its own small offer every epoch (utilization 100%), lets the
+    controller raise the price k times, and leaves by selling or by redeeming to itself, in parts.
+    It must end with no more HANZO than it started with."""
+    s = fresh_model()
+    s.providers.add("evil")
+    s.hanzo["evil"] = s.hanzo["honest"] = 10**40
+    start = s.hanzo["evil"]
+    if honest:
+        s.buy("honest", tier, honest, 2**255, 1, 0)
+        s.sell("honest", tier, honest, 0, 1, 0)
+    s.tiers[tier].momentum = v0  # the controller already moving up
+    s.buy("evil", tier, d, 2**255, 1, 0)
+    now = 0
+    for _ in range(k):
+        held = s.credits.get(("evil", tier), 0)
+        served = min(pump, held - 1) if held > 1 else 0
+        if served:
+            s.offer_capacity("evil", tier, served)
+            s.redeem("evil", tier, served, "evil")
+        now += s.params.epoch_length
+        s.poke(now)
+    held = s.credits.get(("evil", tier), 0)
+    for i in range(parts):
+        amount = held // parts if i < parts - 1 else s.credits.get(("evil", tier), 0)
+        if amount == 0:
+            continue
+        if exit_by == "sell":
+            s.sell("evil", tier, amount, 0, 2**64, now)
+        else:
+            s.offer_capacity("evil", tier, amount)
+            s.redeem("evil", tier, amount, "evil")
+    target(float(s.hanzo["evil"] - start), label="pump profit")
+    assert s.hanzo["evil"] <= start
+
+
+@MODEL
+@given(ops=st.lists(st.tuples(st.sampled_from(["buy", "sell", "redeem", "give", "poke"]), st.integers(0, 3), tiers,
+                              st.integers(1, 2 * 10**9)), min_size=1, max_size=30))
+def test_no_account_takes_out_more_than_was_paid_in_model(ops):
+    """Any sequence by four accounts (two of them providers, all redeeming to either provider,
+    giving credits to each other) over any number of epochs: the maker always holds every
+    holder's cost basis, and the accounts together never end with more HANZO than they began
+    with; each account's gain is at most what others paid it for compute plus the basis of the
+    credits it was given."""
+    s = fresh_model()
+    names = ["a", "b", "p", "q"]
+    s.providers.update({"p", "q"})
+    for n in names:
+        s.hanzo[n] = 10**30
+    honest_revenue = {n: 0 for n in names}
+    given_basis = {n: 0 for n in names}
+    now = 0
+    for op, who, tier, amount in ops:
+        actor = names[who]
+        held = s.credits.get((actor, tier), 0)
+        try:
+            if op == "buy":
+                s.buy(actor, tier, amount, 2**255, 2**64, now)
+            elif op == "sell" and held:
+                s.sell(actor, tier, 1 + amount % held, 0, 2**64, now)
+            elif op == "redeem" and held:
+                provider = "p" if amount % 2 else "q"
+                n = 1 + amount % held
+                s.offer_capacity(provider, tier, n)
+                paid = s.redeem(actor, tier, n, provider)
+                if actor != provider:
+                    honest_revenue[provider] += paid
+            elif op == "give" and held:
+                to = names[(who + 1) % 4]
+                before = s.basis.get((to, tier), 0)
+                s.transfer(actor, to, tier, 1 + amount % held)
+                given_basis[to] += s.basis[(to, tier)] - before
+            elif op == "poke":
+                now += s.params.epoch_length
+                s.poke(now)
+        except HMMError as exc:
+            assert exc.name == "DepthExceeded", exc
+        assert s.funds >= s.reserve
+        assert s.funds >= sum(s.basis.values())
+    assert sum(s.hanzo[n] for n in names) <= 4 * 10**30
+    for n in names:
+        assert s.hanzo[n] <= 10**30 + honest_revenue[n] + given_basis[n]
+
+
 # ---------------------------------------------------------------- P6 the integrator
 
 @MODEL

@@ -1,8 +1,8 @@
 """The property suite can fail: seeded bugs in the reference model make named properties fail.
 
 Each test plants one bug, runs a property test of test_market_maker_properties as Hypothesis would,
-and expects its falsifying example. The planted bugs are the two that design/hmm.md names:
-a sell-back fee below the intertemporal bound, and one rounding direction flipped."""
+and expects its falsifying example. The planted bugs: the cost-basis cap removed (the review's
+surplus drain), a sell-back fee below the intertemporal bound, and one rounding direction flipped."""
 
 from __future__ import annotations
 
@@ -16,23 +16,52 @@ from hanzo_econ.fixedpoint import WAD, mul_div
 from . import test_market_maker_properties as props
 
 
-def test_p5_fails_when_the_sell_fee_is_below_the_intertemporal_bound(monkeypatch):
+def test_p5_fails_without_the_cost_basis_cap(monkeypatch):
+    """The review's drain (finding 1): with sales and redemptions paying the whole release, a
+    provider that pumps utilization with its own credits takes the fee surplus."""
+
+    class Uncapped(hmm.HMMState):
+        def _capped(self, holder, tid, amount, held, take=True):
+            return hmm.released(self.tier(tid), amount)
+
     real = props.fresh_model
 
-    def low_fee_model():
-        state = real()
-        # 10% < 1 - exp(-ln 1.125) = 11.1%: a full 12.5% rise between epochs now pays
+    def uncapped_model():
+        good = real()
+        return Uncapped(**{f.name: getattr(good, f.name) for f in dataclasses.fields(good)})
+
+    monkeypatch.setattr(props, "fresh_model", uncapped_model)
+    body = props.test_p5_no_pump_over_k_epochs_pays_a_self_redeeming_provider_sell_or_redeem_model.hypothesis.inner_test
+    example = dict(tier=0, k=3, d=2 * 10**9, pump=1, honest=3 * 10**9, exit_by="redeem", parts=1, v0=0)
+    with pytest.raises(AssertionError):
+        body(**example)
+    monkeypatch.setattr(props, "fresh_model", real)
+    body(**example)  # restored: the same example passes
+
+
+def test_p5_one_epoch_fails_when_the_sell_fee_is_below_the_intertemporal_bound_without_the_cap(monkeypatch):
+    """The sell fee's bound still matters where the cap does not bind (it is the second line of
+    defence): without the cap, a 10% fee lets a full 12.5% rise pay."""
+
+    class Uncapped(hmm.HMMState):
+        def _capped(self, holder, tid, amount, held, take=True):
+            return hmm.released(self.tier(tid), amount)
+
+    real = props.fresh_model
+
+    def low_fee_uncapped():
+        good = real()
+        state = Uncapped(**{f.name: getattr(good, f.name) for f in dataclasses.fields(good)})
         state.params = dataclasses.replace(state.params, sell_fee=WAD // 10)
         return state
 
-    monkeypatch.setattr(props, "fresh_model", low_fee_model)
-    # the property's own body, on the example a search converges to: momentum that carries the
-    # price the full 12.5% up in one epoch (a random search finds it only sometimes in 300 tries)
     inner = props.test_p5_intertemporal_no_arbitrage_model.hypothesis.inner_test
+    example = dict(tier=0, pre=0, d=10**6, capacity=1, served=0.0, x0=0, v0=WAD)
+    monkeypatch.setattr(props, "fresh_model", low_fee_uncapped)
     with pytest.raises(AssertionError):
-        inner(tier=0, pre=0, d=10**6, capacity=1, served=0.0, x0=0, v0=WAD)
+        inner(**example)
     monkeypatch.setattr(props, "fresh_model", real)
-    inner(tier=0, pre=0, d=10**6, capacity=1, served=0.0, x0=0, v0=WAD)  # restored: the same example passes
+    inner(**example)
 
 
 def test_p5_parameter_check_rejects_a_sell_fee_below_the_bound():
@@ -59,6 +88,7 @@ def test_p4_fails_when_buy_rounds_the_potential_down(monkeypatch):
             self.hanzo[trader] -= cost
             self.funds += cost
             self.credits[(trader, tid)] = self.credits.get((trader, tid), 0) + amount
+            self.basis[(trader, tid)] = self.basis.get((trader, tid), 0) + gross
             return cost
 
     real = props.fresh_model

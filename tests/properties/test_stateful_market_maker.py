@@ -1,8 +1,10 @@
-"""Stateful differential test: random buy/sell/redeem/offer/poke sequences by several traders
-go through the deployed market maker and the integer reference model side by side. After every
-step balances, prices and the reserve must agree exactly, the maker must stay solvent, and
-within an epoch the maker's surplus (HANZO held beyond the reserve) must never fall: no sequence
-of trades extracts anything from it. hypothesis.target steers the search toward trader profit."""
+"""Stateful differential test: random buy/sell/redeem/give/offer/poke sequences by several traders,
+one of them also a provider that redeems its own credits to itself, go through the deployed market
+maker and the integer reference model side by side, over many epochs. After every step balances,
+prices, bases and the reserve must agree exactly, the maker must stay solvent and hold every
+holder's basis, within an epoch the maker's surplus must never fall, and no trader may end with
+more HANZO than it was funded with plus what others paid it for compute (the review's invariant).
+hypothesis.target steers the search toward trader profit."""
 
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ def test_stateful_contract_matches_model_and_stays_solvent(market_factory):
             self.m = market_factory()
             self.surplus = 0
             self.best_gain = 0
+            self.revenue = {}  # trader -> HANZO paid to it for serving others' credits
+            self.given = {}  # trader -> basis that came with credits given to it
 
         @rule(who=st.integers(0, 2), tier=st.integers(0, 2), amount=st.integers(1, 2 * 10**9))
         def buy(self, who, tier, amount):
@@ -34,13 +38,37 @@ def test_stateful_contract_matches_model_and_stays_solvent(market_factory):
             held = self.m.model.credits.get((self.m.name(self.m.traders[who]), tier), 0)
             self.m.apply("sell", self.m.traders[who], tier, max(1, int(held * share)))
 
-        @rule(tier=st.integers(0, 2), credits=st.integers(1, 10**9))
-        def offer(self, tier, credits):
-            self.m.apply("offer", self.m.provider, tier, credits)
+        @rule(dealer=st.booleans(), tier=st.integers(0, 2), credits=st.integers(1, 10**9))
+        def offer(self, dealer, tier, credits):
+            self.m.apply("offer", self.m.dealer if dealer else self.m.provider, tier, credits)
 
-        @rule(who=st.integers(0, 2), tier=st.integers(0, 2), amount=st.integers(1, 10**9))
-        def redeem(self, who, tier, amount):
-            self.m.apply("redeem", self.m.traders[who], tier, amount)
+        @rule(who=st.integers(0, 2), tier=st.integers(0, 2), amount=st.integers(1, 10**9), dealer=st.booleans())
+        def redeem(self, who, tier, amount, dealer):
+            holder = self.m.traders[who]
+            provider = self.m.dealer if dealer else self.m.provider
+            out = self.m.apply("redeem", holder, tier, amount, provider)
+            if isinstance(out, tuple) and holder != provider:
+                key = self.m.name(provider)
+                self.revenue[key] = self.revenue.get(key, 0) + out[0]
+
+        @rule(tier=st.integers(0, 2), share=st.floats(0.01, 1.0), dealer=st.booleans())
+        def pump(self, tier, share, dealer):
+            """The attack's move: the dealer serves its own credits against its own offer."""
+            d = self.m.dealer
+            held = self.m.model.credits.get((self.m.name(d), tier), 0)
+            n = max(1, int(held * share))
+            self.m.apply("offer", d, tier, n)
+            self.m.apply("redeem", d, tier, n, d)
+
+        @rule(who=st.integers(0, 2), to=st.integers(0, 2), tier=st.integers(0, 2), share=st.floats(0.01, 1.0))
+        def give(self, who, to, tier, share):
+            giver, taker = self.m.traders[who], self.m.traders[to]
+            held = self.m.model.credits.get((self.m.name(giver), tier), 0)
+            before = self.m.model.basis.get((self.m.name(taker), tier), 0)
+            out = self.m.apply("give", giver, tier, max(1, int(held * share)), taker)
+            if isinstance(out, tuple) and giver != taker:
+                key = self.m.name(taker)
+                self.given[key] = self.given.get(key, 0) + self.m.model.basis[(self.m.name(taker), tier)] - before
 
         @rule()
         def poke(self):
@@ -60,13 +88,21 @@ def test_stateful_contract_matches_model_and_stays_solvent(market_factory):
         @invariant()
         def solvent(self):
             assert self.m.model.funds >= self.m.model.reserve
+            assert self.m.model.funds >= sum(self.m.model.basis.values())
+
+        @invariant()
+        def no_trader_ends_with_more_than_funding_plus_honest_revenue(self):
+            for t in self.m.traders:
+                key = self.m.name(t)
+                assert self.m.model.hanzo.get(key, 0) <= FUNDING + self.revenue.get(key, 0) + self.given.get(key, 0)
 
         @invariant()
         def no_cycle_extracts_from_the_maker(self):
             surplus = self.m.model.funds - self.m.model.reserve
             assert surplus >= self.surplus
             self.surplus = surplus
-            gain = max(self.m.model.hanzo.get(self.m.name(t), 0) - FUNDING for t in self.m.traders)
+            gain = max(self.m.model.hanzo.get(self.m.name(t), 0) - FUNDING - self.revenue.get(self.m.name(t), 0)
+                       for t in self.m.traders)
             self.best_gain = max(self.best_gain, gain)
 
         def teardown(self):
