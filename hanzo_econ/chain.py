@@ -40,15 +40,26 @@ class DeployError(RuntimeError):
     """A deployment could not be completed; the message is one line for the user."""
 
 
+def address_of(who: Any) -> str:
+    """An Ape account's address, or the address string itself."""
+    return str(getattr(who, "address", who))
+
+
 @dataclass
 class Roles:
-    """The accounts a deployment gives roles to."""
+    """The accounts a deployment gives roles to. The deployer signs the deployment and keeps
+    nothing; the others are accounts or plain addresses (the registrar defaults to the oracle)."""
 
     deployer: Any
     oracle: Any
     team_beneficiary: str
     model_developers: str
     sale_and_liquidity: str
+    registrar: Any = None
+
+    def __post_init__(self) -> None:
+        if self.registrar is None:
+            self.registrar = self.oracle
 
 
 @dataclass
@@ -91,7 +102,8 @@ class Deployment:
             "contracts": {name: str(c.address) for name, c in self.contracts.items()},
             "roles": {
                 "deployer": str(self.roles.deployer.address),
-                "oracle": str(self.roles.oracle.address),
+                "oracle": address_of(self.roles.oracle),
+                "registrar": address_of(self.roles.registrar),
                 "team_beneficiary": self.roles.team_beneficiary,
                 "model_developers": self.roles.model_developers,
                 "sale_and_liquidity": self.roles.sale_and_liquidity,
@@ -241,8 +253,8 @@ def deploy_suite(
     token.grantRole(minter, genesis.address, **tx)
     genesis.execute(**tx)
     token.grantRole(minter, emission.address, **tx)
-    models.grantRole(models.REGISTRAR_ROLE(), roles.oracle.address, **tx)
-    rewards.grantRole(rewards.ORACLE_ROLE(), roles.oracle.address, **tx)
+    models.grantRole(models.REGISTRAR_ROLE(), address_of(roles.registrar), **tx)
+    rewards.grantRole(rewards.ORACLE_ROLE(), address_of(roles.oracle), **tx)
     staked.grantRole(staked.DEPOSIT_ROLE(), governor.address, **tx)
     timelock.grantRole(timelock.PROPOSER_ROLE(), governor.address, **tx)
     timelock.grantRole(timelock.CANCELLER_ROLE(), governor.address, **tx)
@@ -256,7 +268,7 @@ def deploy_suite(
             contract.renounceRole(admin_role, d.address, **tx)
         timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), d.address, **tx)
 
-    return Deployment(
+    deployment = Deployment(
         network=chain.provider.network_choice,
         chain_id=chain.chain_id,
         block=first_block,
@@ -265,6 +277,14 @@ def deploy_suite(
         roles=roles,
         genesis_allocations=allocations,
     )
+    if handover:
+        say("audit: what the deployer kept")
+        from .audit import audit_deployment
+
+        problems = audit_deployment(deployment)
+        if problems:
+            raise DeployError("the post-deploy audit failed: " + "; ".join(problems))
+    return deployment
 
 
 def write_deployment(deployment: Deployment, path: Path | None = None) -> Path:

@@ -33,8 +33,18 @@ def main() -> None:
               help="TOML file overriding tokenomics parameters.")
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Where to write the deployment JSON (default deployments/<network>.json).")
-def deploy(network: str, account: str | None, params_file: str | None, out: str | None) -> None:
-    """Deploy and wire the whole contract suite."""
+@click.option("--oracle", default=None, help="With --account: the training oracle's address.")
+@click.option("--registrar", default=None, help="With --account: the base-model registrar's address.")
+@click.option("--team", default=None, help="With --account: the team vesting beneficiary's address.")
+@click.option("--developers", default=None, help="With --account: the model developers' allocation address.")
+@click.option("--sale", default=None, help="With --account: the public sale and liquidity address.")
+@click.option("--yes", is_flag=True, help="With --account: unlock once and sign every deployment transaction "
+              "without asking (passphrase from APE_ACCOUNTS_<alias>_PASSPHRASE or a prompt).")
+def deploy(network: str, account: str | None, params_file: str | None, out: str | None, oracle: str | None,
+           registrar: str | None, team: str | None, developers: str | None, sale: str | None, yes: bool) -> None:
+    """Deploy and wire the whole contract suite, hand every admin role to the timelock, and audit
+    on chain that the deployer kept nothing. A named --account (any real network) must name five
+    distinct role addresses, none its own."""
     missing = check()
     if missing:
         fail("; ".join(missing))
@@ -44,7 +54,8 @@ def deploy(network: str, account: str | None, params_file: str | None, out: str 
         fail(str(exc))
     from . import deploy_cli
 
-    deploy_cli.run(network, account, params, Path(out) if out else None, fail)
+    given = {"oracle": oracle, "registrar": registrar, "team": team, "developers": developers, "sale": sale}
+    deploy_cli.run(network, account, params, Path(out) if out else None, fail, given, yes)
 
 
 @main.command()
