@@ -66,8 +66,8 @@ def main() -> dict:
         models.registerBaseModel(1, 50, sender=oracle)
         for u in users:
             token.approve(models.address, 2**256 - 1, sender=u)
-        gas["nft_mint_first"] = models.mint(1, secrets.token_bytes(32), sender=users[1]).gas_used
-        gas["nft_mint"] = models.mint(1, secrets.token_bytes(32), sender=users[2]).gas_used
+        gas["nft_mint_first"] = models.mint(1, secrets.token_bytes(32), models.mintFee(1), sender=users[1]).gas_used
+        gas["nft_mint"] = models.mint(1, secrets.token_bytes(32), models.mintFee(1), sender=users[2]).gas_used
         model = 1  # owned by users[1]
         gas["nft_stake_first"] = models.stake(model, 1000 * WEI, sender=users[0]).gas_used
         gas["nft_stake"] = models.stake(model, 1000 * WEI, sender=users[0]).gas_used

@@ -49,6 +49,8 @@ contract HanzoGovernor is Governor, GovernorSettings, GovernorCountingSimple, Go
 
     /// @notice The proposal has no unsettled deposit.
     error NoDeposit(uint256 proposalId);
+    /// @notice The unstake cooldown is shorter than voting period plus timelock delay.
+    error ExitBeforeExecution(uint256 votingPeriod, uint256 timelockDelay, uint256 cooldown);
     /// @notice The proposal is still Pending or Active.
     error DepositNotSettleable(uint256 proposalId, ProposalState state);
 
@@ -76,6 +78,22 @@ contract HanzoGovernor is Governor, GovernorSettings, GovernorCountingSimple, Go
         stakedHanzo = staked;
         proposalDeposit = deposit;
         _quorumVotes = quorumVotes;
+        _checkExitWindow(votingPeriod_, timelock.getMinDelay(), staked.cooldown());
+    }
+
+    /// @notice Change the voting period. Only governance. Refused if a voter could then unstake
+    ///         and withdraw before the proposal it voted for executes.
+    function setVotingPeriod(uint32 newVotingPeriod) public override onlyGovernance {
+        _checkExitWindow(newVotingPeriod, TimelockController(payable(timelock())).getMinDelay(), stakedHanzo.cooldown());
+        _setVotingPeriod(newVotingPeriod);
+    }
+
+    /// @dev Votes count from the snapshot at the start of voting; an unstake request right after
+    ///      it burns sHANZO but not the vote. Execution comes at the earliest votingPeriod + the
+    ///      timelock delay later, so the cooldown must cover both for every voter to still be
+    ///      exposed to what it voted for (vote, exit, then execution is the attack refused).
+    function _checkExitWindow(uint256 period, uint256 delay, uint256 cooldown) private pure {
+        if (period + delay > cooldown) revert ExitBeforeExecution(period, delay, cooldown);
     }
 
     /// @notice Propose with an explicit type. Same checks and deposit as `propose`.

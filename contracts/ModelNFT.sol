@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {HanzoToken} from "./HanzoToken.sol";
 
@@ -92,6 +93,8 @@ contract ModelNFT is ERC721, AccessControl {
     error InsufficientStake(uint256 requested, uint256 staked);
     /// @notice Only the rewards contract may record training.
     error NotRewards(address caller);
+    /// @notice The mint fee is above the caller's limit.
+    error FeeAboveMax(uint256 fee, uint256 maxFee);
     /// @notice A zero amount or zero address where one is not allowed.
     error ZeroValue();
 
@@ -137,7 +140,8 @@ contract ModelNFT is ERC721, AccessControl {
     /// @notice Register a base model or update its performance score. Only REGISTRAR_ROLE.
     function registerBaseModel(uint256 baseModelId, uint256 performance) external onlyRole(REGISTRAR_ROLE) {
         if (performance > maxPerformance) revert PerformanceOutOfRange(performance, maxPerformance);
-        baseModels[baseModelId] = BaseModel(true, uint32(performance));
+        SafeCast.toUint64(baseModelId); // forks store it in 64 bits: refuse an id that would not fit
+        baseModels[baseModelId] = BaseModel(true, SafeCast.toUint32(performance));
         emit BaseModelRegistered(baseModelId, performance);
     }
 
@@ -159,13 +163,15 @@ contract ModelNFT is ERC721, AccessControl {
 
     /// @notice Mint a fork of `baseModelId` to the caller, paying the mint fee (the caller must
     ///         have approved this contract for it). feeBurnBps of the fee (rounded down) is
-    ///         burned, the rest goes to the treasury.
+    ///         burned, the rest goes to the treasury. Reverts if the fee is above `maxFee` (the
+    ///         registrar may raise a base model's performance, and so its fee, at any time).
     /// @return tokenId The new fork's id.
-    function mint(uint256 baseModelId, bytes32 adapterHash) external returns (uint256 tokenId) {
+    function mint(uint256 baseModelId, bytes32 adapterHash, uint256 maxFee) external returns (uint256 tokenId) {
         uint256 fee = mintFee(baseModelId);
+        if (fee > maxFee) revert FeeAboveMax(fee, maxFee);
         uint256 burned = (fee * feeBurnBps) / BPS;
         tokenId = ++totalForks;
-        _forks[tokenId] = Fork(uint64(baseModelId), adapterHash);
+        _forks[tokenId] = Fork(SafeCast.toUint64(baseModelId), adapterHash);
         if (burned != 0) token.burnFrom(msg.sender, burned);
         if (fee != burned) token.safeTransferFrom(msg.sender, treasury, fee - burned);
         _safeMint(msg.sender, tokenId);

@@ -4,6 +4,8 @@ pragma solidity 0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {HanzoToken} from "./HanzoToken.sol";
 import {ModelNFT} from "./ModelNFT.sol";
 
@@ -17,10 +19,16 @@ import {ModelNFT} from "./ModelNFT.sol";
 ///         its whole reward is burned. One TrainingRecorded event per op is the training ledger.
 /// @dev Replay: each op carries a nonce that is consumed per user in a bitmap (unordered, as in
 ///      Permit2), so a signed op pays at most once whatever order ops arrive in, and a retried
-///      submission reverts with OpReplayed. The deadline bounds how long a signature is usable.
+///      submission reverts with OpReplayed; in a batch a used nonce is skipped with OpSkipped, so
+///      front-running one op of a relayer's batch does not void the rest. The deadline bounds how
+///      long a signature is usable. One signature cannot carry unbounded work: interactions are
+///      capped per op and per fork per day (a day is block.timestamp / 1 days), whatever the
+///      oracle signs.
 ///      Invariant: every wei leaving the pool is in exactly one TrainingRecorded event's
 ///      userPayout, ownerPayout or burned.
 contract TrainingRewards is AccessControl, EIP712 {
+    using SafeERC20 for IERC20;
+
     /// @notice Role whose signatures attest training ops (the quality oracle).
     bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
 
@@ -62,6 +70,13 @@ contract TrainingRewards is AccessControl, EIP712 {
     uint256 public immutable userShareBps;
     /// @notice Where the burn comes from.
     BurnMode public immutable burnMode;
+    /// @notice Most interactions one op may carry.
+    uint256 public immutable maxInteractionsPerOp;
+    /// @notice Most interactions paid per fork per day, across all its ops.
+    uint256 public immutable maxInteractionsPerForkDay;
+
+    /// @dev Per fork: (day << 128) | interactions paid that day. One slot, rewritten in place.
+    mapping(uint256 modelId => uint256) private _forkDay;
 
     mapping(address user => mapping(uint256 word => uint256 bits)) private _usedNonces;
 
@@ -80,6 +95,13 @@ contract TrainingRewards is AccessControl, EIP712 {
         uint256 burned
     );
 
+    /// @notice A batch skipped an op whose nonce was already used (paid by an earlier transaction).
+    event OpSkipped(address indexed user, uint256 nonce);
+
+    /// @notice The op carries more interactions than one op may.
+    error TooManyInteractions(uint256 interactions, uint256 max);
+    /// @notice The fork's daily interaction cap would be passed; `remaining` is what is left today.
+    error ForkDailyCapReached(uint256 modelId, uint256 interactions, uint256 remaining);
     /// @notice The op's deadline has passed.
     error OpExpired(uint256 deadline, uint256 nowTimestamp);
     /// @notice The multiplier is outside 1..10.
@@ -104,6 +126,8 @@ contract TrainingRewards is AccessControl, EIP712 {
     /// @param burnBps_ Burned share, basis points.
     /// @param userShareBps_ User's share, basis points.
     /// @param burnMode_ FromReward or OnTop.
+    /// @param maxInteractionsPerOp_ Most interactions in one op.
+    /// @param maxInteractionsPerForkDay_ Most interactions paid per fork per day.
     constructor(
         HanzoToken token_,
         ModelNFT models_,
@@ -111,12 +135,17 @@ contract TrainingRewards is AccessControl, EIP712 {
         uint256 rewardPerInteraction_,
         uint256 burnBps_,
         uint256 userShareBps_,
-        BurnMode burnMode_
+        BurnMode burnMode_,
+        uint256 maxInteractionsPerOp_,
+        uint256 maxInteractionsPerForkDay_
     ) EIP712("HanzoTrainingRewards", "1") {
         if (
             address(token_) == address(0) || address(models_) == address(0) || admin == address(0)
-                || rewardPerInteraction_ == 0 || burnBps_ > BPS || userShareBps_ > BPS
+                || rewardPerInteraction_ == 0 || burnBps_ > BPS || userShareBps_ > BPS || maxInteractionsPerOp_ == 0
+                || maxInteractionsPerForkDay_ < maxInteractionsPerOp_ || maxInteractionsPerForkDay_ > type(uint128).max
         ) revert InvalidConfig();
+        maxInteractionsPerOp = maxInteractionsPerOp_;
+        maxInteractionsPerForkDay = maxInteractionsPerForkDay_;
         token = token_;
         models = models_;
         rewardPerInteraction = rewardPerInteraction_;
@@ -136,7 +165,7 @@ contract TrainingRewards is AccessControl, EIP712 {
         returns (uint256 userPayout, uint256 ownerPayout, uint256 burned)
     {
         address owner;
-        (owner, userPayout, ownerPayout, burned) = _record(op, signature);
+        (, owner, userPayout, ownerPayout, burned) = _record(op, signature, false);
         uint256 needed = userPayout + ownerPayout + burned;
         uint256 available = token.balanceOf(address(this));
         if (needed > available) revert PoolExhausted(needed, available);
@@ -144,8 +173,9 @@ contract TrainingRewards is AccessControl, EIP712 {
         if (burned != 0) token.burn(burned);
     }
 
-    /// @notice Pay many signed ops in one transaction, atomically: any invalid op reverts the
-    ///         whole batch with that op's error. The burn is made once for the batch.
+    /// @notice Pay many signed ops in one transaction. An op whose nonce is already used is skipped
+    ///         (OpSkipped), so a front-run op does not void the batch; any other invalid op reverts
+    ///         the whole batch with that op's error. The burn is made once for the batch.
     /// @return totalPaid Sum paid to users and owners.
     /// @return totalBurned Sum burned.
     function rewardTrainingBatch(TrainingOp[] calldata ops, bytes[] calldata signatures)
@@ -155,7 +185,9 @@ contract TrainingRewards is AccessControl, EIP712 {
         if (ops.length != signatures.length) revert LengthMismatch();
         uint256 available = token.balanceOf(address(this));
         for (uint256 i; i < ops.length; ++i) {
-            (address owner, uint256 userPayout, uint256 ownerPayout, uint256 burned) = _record(ops[i], signatures[i]);
+            (bool fresh, address owner, uint256 userPayout, uint256 ownerPayout, uint256 burned) =
+                _record(ops[i], signatures[i], true);
+            if (!fresh) continue;
             totalPaid += userPayout + ownerPayout;
             totalBurned += burned;
             if (totalPaid + totalBurned > available) revert PoolExhausted(totalPaid + totalBurned, available);
@@ -194,23 +226,28 @@ contract TrainingRewards is AccessControl, EIP712 {
         return _domainSeparatorV4();
     }
 
-    /// @dev Validates, consumes the nonce, records the adapter and emits the ledger event.
-    function _record(TrainingOp calldata op, bytes calldata signature)
+    /// @notice Interactions fork `modelId` may still be paid for today.
+    function remainingToday(uint256 modelId) external view returns (uint256) {
+        uint256 packed = _forkDay[modelId];
+        uint256 used = packed >> 128 == block.timestamp / 1 days ? uint128(packed) : 0;
+        return maxInteractionsPerForkDay - used;
+    }
+
+    /// @dev Validates, consumes the nonce, counts the fork's interactions, records the adapter and
+    ///      emits the ledger event. `fresh` is false (and nothing changed) for a used nonce when
+    ///      `skipReplay`; otherwise a used nonce reverts.
+    function _record(TrainingOp calldata op, bytes calldata signature, bool skipReplay)
         private
-        returns (address owner, uint256 userPayout, uint256 ownerPayout, uint256 burned)
+        returns (bool fresh, address owner, uint256 userPayout, uint256 ownerPayout, uint256 burned)
     {
         if (block.timestamp > op.deadline) revert OpExpired(op.deadline, block.timestamp);
         if (op.multiplier == 0 || op.multiplier > MAX_MULTIPLIER) revert InvalidMultiplier(op.multiplier);
         if (op.interactions == 0) revert ZeroInteractions();
-        address signer = ECDSA.recover(hashOp(op), signature);
-        if (!hasRole(ORACLE_ROLE, signer)) revert InvalidSigner(signer);
-
-        mapping(uint256 => uint256) storage used = _usedNonces[op.user];
-        uint256 word = op.nonce >> 8;
-        uint256 bit = 1 << (op.nonce & 0xff);
-        uint256 bits = used[word];
-        if (bits & bit != 0) revert OpReplayed(op.user, op.nonce);
-        used[word] = bits | bit;
+        if (op.interactions > maxInteractionsPerOp) revert TooManyInteractions(op.interactions, maxInteractionsPerOp);
+        _checkSigner(op, signature);
+        if (!_consumeNonce(op.user, op.nonce, skipReplay)) return (false, address(0), 0, 0, 0);
+        fresh = true;
+        _count(op.modelId, op.interactions);
 
         // A low-quality update is not recorded as the fork's adapter; the call still checks
         // that the model exists and returns its owner.
@@ -237,12 +274,42 @@ contract TrainingRewards is AccessControl, EIP712 {
         );
     }
 
+    function _checkSigner(TrainingOp calldata op, bytes calldata signature) private view {
+        address signer = ECDSA.recover(hashOp(op), signature);
+        if (!hasRole(ORACLE_ROLE, signer)) revert InvalidSigner(signer);
+    }
+
+    /// @dev Mark `user`'s `nonce` used; false (and OpSkipped) if it already was and `skipReplay`.
+    function _consumeNonce(address user, uint256 nonce, bool skipReplay) private returns (bool) {
+        mapping(uint256 => uint256) storage used = _usedNonces[user];
+        uint256 word = nonce >> 8;
+        uint256 bit = 1 << (nonce & 0xff);
+        uint256 bits = used[word];
+        if (bits & bit != 0) {
+            if (!skipReplay) revert OpReplayed(user, nonce);
+            emit OpSkipped(user, nonce);
+            return false;
+        }
+        used[word] = bits | bit;
+        return true;
+    }
+
+    /// @dev Add `interactions` to the fork's count for today (a new day starts from zero).
+    function _count(uint256 modelId, uint256 interactions) private {
+        uint256 today = block.timestamp / 1 days;
+        uint256 packed = _forkDay[modelId];
+        uint256 used = packed >> 128 == today ? uint128(packed) : 0;
+        uint256 remaining = maxInteractionsPerForkDay - used;
+        if (interactions > remaining) revert ForkDailyCapReached(modelId, interactions, remaining);
+        _forkDay[modelId] = (today << 128) | (used + interactions);
+    }
+
     function _pay(address user, address owner, uint256 userPayout, uint256 ownerPayout) private {
         if (user == owner) {
-            if (userPayout + ownerPayout != 0) token.transfer(user, userPayout + ownerPayout);
+            if (userPayout + ownerPayout != 0) IERC20(token).safeTransfer(user, userPayout + ownerPayout);
         } else {
-            if (userPayout != 0) token.transfer(user, userPayout);
-            if (ownerPayout != 0) token.transfer(owner, ownerPayout);
+            if (userPayout != 0) IERC20(token).safeTransfer(user, userPayout);
+            if (ownerPayout != 0) IERC20(token).safeTransfer(owner, ownerPayout);
         }
     }
 }

@@ -193,6 +193,8 @@ def deploy_suite(
         params.training_burn_bps,
         params.user_share_bps,
         0 if params.burn_mode == "from_reward" else 1,
+        params.max_interactions_per_op,
+        params.max_interactions_per_fork_day,
         **tx,
     )
     if rewards.address != rewards_address:

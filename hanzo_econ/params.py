@@ -92,6 +92,9 @@ class Tokenomics:
 
     # --- training rewards (D2, D3)
     reward_per_interaction: int = _hanzo("0.01", lo="0.000000000000000001", doc="reward per interaction at multiplier 1")
+    max_interactions_per_op: int = _int(1_000, lo=1, hi=2**64, doc="most interactions one signed op may carry")
+    max_interactions_per_fork_day: int = _int(10_000, lo=1, hi=2**64,
+                                              doc="most interactions paid per model fork per day, all ops together")
     max_multiplier: int = _int(10, lo=1, hi=10, doc="highest quality multiplier (the contract's bound is 10)")
     training_burn_bps: int = _bps(1000, "training burn")
     user_share_bps: int = _bps(7000, "user's share of a reward; the model owner gets the rest")
@@ -108,7 +111,8 @@ class Tokenomics:
     boost_max_extra_bps: int = _int(10_000, lo=0, hi=10**6, doc="cap on the extra boost")
 
     # --- staking and governance (D5)
-    unstake_cooldown: int = _days(7, doc="cooldown between an unstake request and its withdrawal")
+    unstake_cooldown: int = _days(10, doc="cooldown between an unstake request and its withdrawal; at least "
+                                  "voting_period + timelock_delay, so a voter cannot exit before execution")
     proposal_threshold: int = _hanzo("100000", doc="staked HANZO needed to propose")
     quorum: int = _hanzo("10000000", doc="absolute quorum in staked HANZO")
     proposal_deposit: int = _hanzo("100000", doc="stake locked per proposal; burned if Defeated or Expired")
@@ -117,9 +121,9 @@ class Tokenomics:
     timelock_delay: int = _days(2, doc="delay between queue and execution")
 
     # --- the Hamiltonian Market Maker (hmm.md): one credit = 1K tokens of a tier
-    price_hmm_7b: int = _hanzo("0.001", lo="0.0000000001", doc="HMM-7B inference, HANZO per credit")
-    price_hmm_32b: int = _hanzo("0.01", lo="0.0000000001", doc="HMM-32B inference, HANZO per credit")
-    price_hmm_175b: int = _hanzo("0.1", lo="0.0000000001", doc="HMM-175B inference, HANZO per credit")
+    price_hmm_7b: int = _hanzo("0.001", lo="0.000001", doc="HMM-7B inference, HANZO per credit")
+    price_hmm_32b: int = _hanzo("0.01", lo="0.000001", doc="HMM-32B inference, HANZO per credit")
+    price_hmm_175b: int = _hanzo("0.1", lo="0.000001", doc="HMM-175B inference, HANZO per credit")
     hmm_depth: int = _int(1_000_000_000, lo=1, hi=2**64 - 1, doc="L: credits outstanding that multiply the price by e")
     hmm_alpha: int = _wad("0.5", hi="10", doc="controller force per unit of utilization error")
     hmm_gamma: int = _wad("0.2", hi="10", doc="controller damping rate (0: symplectic, undamped)")
@@ -139,6 +143,13 @@ class Tokenomics:
             raise ParameterError(f"alloc_*_bps: the allocations must sum to {BPS} basis points, got {total}")
         if self.pool_total == 0:
             raise ParameterError("alloc_training_rewards_bps, alloc_compute_providers_bps: the emission pools are empty")
+        if self.unstake_cooldown < self.voting_period + self.timelock_delay:
+            raise ParameterError(
+                f"unstake_cooldown: must be at least voting_period + timelock_delay "
+                f"({(self.voting_period + self.timelock_delay) / DAY:g} days) so that a voter cannot unstake and "
+                f"withdraw before the proposal executes; got {self.unstake_cooldown / DAY:g} days")
+        if self.max_interactions_per_fork_day < self.max_interactions_per_op:
+            raise ParameterError("max_interactions_per_fork_day: must be at least max_interactions_per_op")
 
     # ---------------------------------------------------------------- derived values
 

@@ -71,7 +71,7 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2, interactions
         for name, acct in people.items():
             s.token.transfer(acct, fee, sender=whale)
             s.token.approve(s.models, fee, sender=acct)
-            s.models.mint(BASE_MODEL_ID, b"\0" * 31 + b"\1", sender=acct)
+            s.models.mint(BASE_MODEL_ID, b"\0" * 31 + b"\1", s.models.mintFee(BASE_MODEL_ID), sender=acct)
             forks[name] = s.models.totalForks()
         say("minted forks: " + ", ".join(f"{n} #{t}" for n, t in forks.items()))
         start_balance = {n: s.token.balanceOf(acct) for n, acct in people.items()}

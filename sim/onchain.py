@@ -154,14 +154,14 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             sender.send(person, w["token"].functions.approve(str(models.address), 2**256 - 1), "approve forks")
             sender.send(person, w["token"].functions.approve(str(staked.address), 2**256 - 1), "approve staking")
             sender.send(person, w["token"].functions.approve(str(hmm.address), 2**256 - 1), "approve credits")
-            sender.send(person, w["models"].functions.mint(BASE_MODEL, secrets.token_bytes(32)), "mint fork")
+            sender.send(person, w["models"].functions.mint(BASE_MODEL, secrets.token_bytes(32), 2**256 - 1), "mint fork")
             ledger.burn(a, fee_burned)
             ledger.move(a, str(suite.timelock.address), fee - fee_burned)
             fork_of[a] = models.totalForks()
         # the model developer owns a fork too: the share of training on developers' models goes there
         deployer.transfer(developer, 10**18)
         sender.send(developer, w["token"].functions.approve(str(models.address), 2**256 - 1), "developer approve")
-        sender.send(developer, w["models"].functions.mint(BASE_MODEL, secrets.token_bytes(32)), "developer fork")
+        sender.send(developer, w["models"].functions.mint(BASE_MODEL, secrets.token_bytes(32), 2**256 - 1), "developer fork")
         ledger.burn(str(developer.address), fee_burned)
         ledger.move(str(developer.address), str(suite.timelock.address), fee - fee_burned)
         developer_fork = models.totalForks()
@@ -185,15 +185,23 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 # training: one signed batch a day
                 shock = rng.gamma(50.0, 1 / 50.0)
                 ops, sigs = [], []
+                fork_left: dict[tuple[int, int], int] = {}
                 for i, person in enumerate(people):
                     a = str(person.address)
-                    interactions = int(rng.poisson(u["interactions_per_day"] * activity[i] * shock))
+                    # the oracle signs no more than the contract pays: per op, and per fork per day
+                    interactions = min(int(rng.poisson(u["interactions_per_day"] * activity[i] * shock)),
+                                       p.max_interactions_per_op)
                     if interactions == 0:
                         continue
                     low = rng.random() < u["low_quality_share"]
                     multiplier = 1 if low else int(np.clip(round(rng.normal(u["mean_multiplier"], 1.5)), 1, 10))
                     on_developer = developer_fork is not None and rng.random() < u["developer_model_share"]
                     model = developer_fork if on_developer else fork_of[a]
+                    left = fork_left.setdefault((day, model), p.max_interactions_per_fork_day)
+                    interactions = min(interactions, left)
+                    if interactions == 0:
+                        continue
+                    fork_left[(day, model)] = left - interactions
                     op = TrainingOp(a, model, secrets.token_bytes(32), multiplier, interactions, low, nonce, now + DAY)
                     nonce += 1
                     ops.append(op)

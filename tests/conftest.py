@@ -77,7 +77,7 @@ def fork_of(suite, oracle, fund):
         fee = models.mintFee(base_model_id)
         fund(owner, fee / WEI)
         suite.token.approve(models.address, fee, sender=owner)
-        models.mint(base_model_id, adapter or secrets.token_bytes(32), sender=owner)
+        models.mint(base_model_id, adapter or secrets.token_bytes(32), fee, sender=owner)
         return models.totalForks()
 
     return _fork

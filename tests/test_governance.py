@@ -163,3 +163,48 @@ def test_governance_settings_change_only_through_governance(suite, stakers):
         suite.governor.setVotingPeriod(1, sender=stakers[0])
     with ape.reverts(suite.timelock.AccessControlUnauthorizedAccount):
         suite.timelock.schedule(stakers[0], 0, b"", b"\x00" * 32, b"\x00" * 32, 10**6, sender=stakers[0])
+
+
+def test_a_voter_who_unstakes_after_the_snapshot_is_still_locked_when_the_proposal_executes(suite, stakers, params,
+                                                                                           chain):
+    """Finding 5: with a 7-day cooldown under a 7-day vote and a 2-day timelock, a voter could vote,
+    exit, and be gone before what it voted for ran. The cooldown now covers both."""
+    gov, staked = suite.governor, suite.staked
+    assert params.unstake_cooldown >= params.voting_period + params.timelock_delay
+    targets, values, calldatas = _treasury_proposal(suite, stakers[2].address, 1 * WEI)
+    description = "Treasury: vote and run"
+    pid = gov.proposeTyped(targets, values, calldatas, description, TREASURY,
+                           sender=stakers[0]).decode_logs(gov.ProposalCreated)[0].proposalId
+    _advance(chain, params.voting_delay + 1)
+    voter = stakers[1]
+    staked.requestUnstake(staked.balanceOf(voter), sender=voter)  # right after the snapshot
+    gov.castVote(pid, FOR, sender=stakers[0])
+    gov.castVote(pid, FOR, sender=voter)  # the snapshot's votes still count
+    _advance(chain, params.voting_period)
+    desc_hash = chain.provider.web3.keccak(text=description)
+    gov.queue(targets, values, calldatas, desc_hash, sender=voter)
+    _advance(chain, params.timelock_delay)
+    with ape.reverts(staked.WithdrawalNotReady):
+        staked.withdraw(sender=voter)
+    gov.execute(targets, values, calldatas, desc_hash, sender=voter)
+    with ape.reverts(staked.WithdrawalNotReady):  # still exposed in the block that executes
+        staked.withdraw(sender=voter)
+
+
+def test_a_governor_whose_voters_could_exit_before_execution_cannot_be_deployed_or_configured(project, suite, accounts,
+                                                                                               params):
+    d = accounts[0]
+    short = project.StakedHanzo.deploy(suite.token, d, params.voting_period + params.timelock_delay - 1, sender=d)
+    with pytest.raises(ape.exceptions.ContractLogicError) as refused:
+        project.HanzoGovernor.deploy(short, suite.timelock, params.voting_delay, params.voting_period,
+                                     params.proposal_threshold, params.quorum, params.proposal_deposit, sender=d)
+    assert type(refused.value).__name__ == "ExitBeforeExecution"
+    assert refused.value.inputs == {"votingPeriod": params.voting_period, "timelockDelay": params.timelock_delay,
+                                    "cooldown": params.voting_period + params.timelock_delay - 1}
+
+
+def test_parameters_refuse_a_cooldown_shorter_than_voting_and_timelock(params):
+    from hanzo_econ.params import DAY, ParameterError
+
+    with pytest.raises(ParameterError, match="unstake_cooldown: must be at least voting_period"):
+        params.replace(unstake_cooldown=7 * DAY)

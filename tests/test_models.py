@@ -22,7 +22,7 @@ def test_mint_fee_burns_half_and_pays_treasury(suite, users, oracle, fund, param
     token.approve(models, fee, sender=user)
     treasury_before, supply_before, user_before = token.balanceOf(suite.timelock), token.totalSupply(), token.balanceOf(user)
     adapter = secrets.token_bytes(32)
-    receipt = models.mint(7, adapter, sender=user)
+    receipt = models.mint(7, adapter, fee, sender=user)
     token_id = models.totalForks()
     assert models.ownerOf(token_id) == user.address
     assert models.fork(token_id) == (7, adapter)
@@ -38,13 +38,13 @@ def test_mint_without_allowance_reverts_and_mints_nothing(suite, users, oracle, 
     models.registerBaseModel(1, 0, sender=oracle)
     fund(users[0], 100)
     with ape.reverts():
-        models.mint(1, b"\x01" * 32, sender=users[0])
+        models.mint(1, b"\x01" * 32, 2**256 - 1, sender=users[0])
     assert models.totalForks() == 0
 
 
 def test_mint_of_unknown_base_model_reverts(suite, users):
     with ape.reverts(suite.models.UnknownBaseModel, baseModelId=99):
-        suite.models.mint(99, b"\x01" * 32, sender=users[0])
+        suite.models.mint(99, b"\x01" * 32, 2**256 - 1, sender=users[0])
 
 
 def test_register_base_model_needs_registrar_and_bounded_performance(suite, users, oracle, params):
@@ -110,3 +110,35 @@ def test_boost_is_concave_in_stake(params):
 def test_treasury_changes_only_by_governance(suite, users):
     with ape.reverts(suite.models.AccessControlUnauthorizedAccount):
         suite.models.setTreasury(users[0], sender=users[0])
+
+
+def test_mint_refuses_a_fee_above_the_callers_limit(suite, users, oracle, fund):
+    """Finding 5: the registrar can raise a base model's performance, and so its fee, between a
+    user's quote and the mint; maxFee bounds what the mint may take."""
+    models = suite.models
+    models.registerBaseModel(3, 0, sender=oracle)
+    quoted = models.mintFee(3)
+    fund(users[0], 100)
+    suite.token.approve(models, 2**256 - 1, sender=users[0])
+    models.registerBaseModel(3, 500, sender=oracle)  # the fee rises under the user
+    with ape.reverts(models.FeeAboveMax, fee=models.mintFee(3), maxFee=quoted):
+        models.mint(3, b"\x01" * 32, quoted, sender=users[0])
+    assert models.totalForks() == 0
+    models.mint(3, b"\x01" * 32, models.mintFee(3), sender=users[0])
+
+
+def test_base_model_ids_and_performance_that_do_not_fit_their_storage_are_refused(project, accounts, suite):
+    """Finding 5: ids were narrowed to 64 bits and performance to 32 unchecked, so 2**64 + 1
+    registered as model 1."""
+    models = suite.models
+    oracle = suite.roles.oracle
+    with ape.reverts(models.SafeCastOverflowedUintDowncast, bits=64, value=2**64 + 1):
+        models.registerBaseModel(2**64 + 1, 0, sender=oracle)
+    # a ModelNFT whose maximum performance exceeds 32 bits still stores none that would wrap
+    d = accounts[0]
+    wide = project.ModelNFT.deploy(suite.token, accounts[8], d, d, 10, 0, 2**40, 1, 0, sender=d)
+    wide.grantRole(wide.REGISTRAR_ROLE(), d, sender=d)
+    with ape.reverts(wide.SafeCastOverflowedUintDowncast, bits=32, value=2**32):
+        wide.registerBaseModel(1, 2**32, sender=d)
+    wide.registerBaseModel(1, 2**32 - 1, sender=d)
+    assert wide.baseModels(1).performance == 2**32 - 1

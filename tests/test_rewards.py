@@ -136,14 +136,28 @@ def test_unknown_model_reverts(suite, users, sign_op, funded_pool):
         suite.rewards.rewardTraining(op.as_tuple(), sig, sender=users[0])
 
 
-def test_op_larger_than_pool_reverts_with_pool_exhausted(suite, users, fork_of, sign_op, funded_pool, params):
-    model = fork_of(users[1])
-    pool = suite.token.balanceOf(suite.rewards)
-    interactions = pool // params.reward_per_interaction // 10 + 1
-    op, sig = sign_op(users[0], model, multiplier=10, interactions=interactions)
-    needed = training_payout(params, 10, interactions).from_pool
-    with ape.reverts(suite.rewards.PoolExhausted, needed=needed, available=pool):
-        suite.rewards.rewardTraining(op.as_tuple(), sig, sender=users[0])
+def test_op_larger_than_pool_reverts_with_pool_exhausted(project, accounts, params, chain):
+    """A suite whose first year emits 1 HANZO: its pool cannot cover one capped op at 10x."""
+    from hanzo_econ.attest import TrainingOp, sign_training_op
+    from hanzo_econ.chain import Roles, deploy_suite
+
+    p = params.replace(emission_first_year=WEI)
+    s = deploy_suite(p, Roles(accounts[0], accounts[1], accounts[2].address, accounts[3].address,
+                              accounts[4].address), proj=project)
+    chain.pending_timestamp = max(chain.pending_timestamp, s.emission.start() + p.year_seconds)
+    s.emission.release(sender=accounts[0])
+    s.models.registerBaseModel(1, 0, sender=accounts[1])
+    s.token.transfer(accounts[6], 10 * WEI, sender=accounts[4])
+    s.token.approve(s.models, 10 * WEI, sender=accounts[6])
+    s.models.mint(1, b"\x01" * 32, s.models.mintFee(1), sender=accounts[6])
+    pool = s.token.balanceOf(s.rewards)
+    interactions = p.max_interactions_per_op
+    needed = training_payout(p, 10, interactions).from_pool
+    assert needed > pool > 0
+    op = TrainingOp(accounts[5].address, 1, b"\x02" * 32, 10, interactions, False, 0, chain.pending_timestamp + 99)
+    sig = sign_training_op(accounts[1].private_key, op, chain.chain_id, s.rewards.address)
+    with ape.reverts(s.rewards.PoolExhausted, needed=needed, available=pool):
+        s.rewards.rewardTraining(op.as_tuple(), sig, sender=accounts[5])
 
 
 def test_contract_digest_matches_python_eip712(suite, users, sign_op, chain):
@@ -172,17 +186,59 @@ def test_batch_pays_every_op_and_burns_once(suite, users, fork_of, sign_op, fund
     assert len(receipt.decode_logs(suite.rewards.TrainingRecorded)) == 12
 
 
-def test_batch_with_a_replayed_op_reverts_whole_batch(suite, users, fork_of, sign_op, funded_pool):
+def test_a_front_run_op_is_skipped_and_the_rest_of_the_batch_is_paid_once(suite, users, fork_of, sign_op, funded_pool,
+                                                                            params):
+    """Finding 5: anyone may submit a signed op, so a front-runner who pays one op of a relayer's
+    batch first used to void the whole batch (OpReplayed). Now the used op is skipped with an
+    event, the others are paid, and the skipped one is not paid twice."""
     model = fork_of(users[1])
-    first = sign_op(users[0], model, nonce=1)
-    suite.rewards.rewardTraining(first[0].as_tuple(), first[1], sender=users[0])
-    fresh = sign_op(users[0], model, nonce=2)
+    first = sign_op(users[0], model, nonce=1, interactions=10)
+    fresh = sign_op(users[0], model, nonce=2, interactions=20)
+    suite.rewards.rewardTraining(first[0].as_tuple(), first[1], sender=users[3])  # the front-runner
     balance = suite.token.balanceOf(users[0])
-    with ape.reverts(suite.rewards.OpReplayed):
-        suite.rewards.rewardTrainingBatch([fresh[0].as_tuple(), first[0].as_tuple()], [fresh[1], first[1]],
-                                          sender=users[0])
-    assert suite.token.balanceOf(users[0]) == balance
-    assert not suite.rewards.nonceUsed(users[0], 2)
+    receipt = suite.rewards.rewardTrainingBatch([fresh[0].as_tuple(), first[0].as_tuple()], [fresh[1], first[1]],
+                                                sender=users[0])
+    [skipped] = receipt.decode_logs(suite.rewards.OpSkipped)
+    assert (skipped.user, skipped.nonce) == (users[0].address, 1)
+    assert [e.nonce for e in receipt.decode_logs(suite.rewards.TrainingRecorded)] == [2]
+    assert suite.token.balanceOf(users[0]) - balance == training_payout(params, 1, 20).user
+    # alone, a replay still reverts: a single submission learns it was paid before
+    with ape.reverts(suite.rewards.OpReplayed, user=users[0].address, nonce=1):
+        suite.rewards.rewardTraining(first[0].as_tuple(), first[1], sender=users[0])
+
+
+def test_one_signature_cannot_carry_more_than_the_per_op_interaction_cap(suite, users, fork_of, sign_op, funded_pool,
+                                                                         params):
+    """Finding 5: an op's interactions were unbounded, so one signature could pay any amount."""
+    model = fork_of(users[1])
+    cap = params.max_interactions_per_op
+    assert suite.rewards.maxInteractionsPerOp() == cap
+    op, sig = sign_op(users[0], model, interactions=cap + 1)
+    with ape.reverts(suite.rewards.TooManyInteractions, interactions=cap + 1, max=cap):
+        suite.rewards.rewardTraining(op.as_tuple(), sig, sender=users[0])
+    op, sig = sign_op(users[0], model, interactions=cap)
+    suite.rewards.rewardTraining(op.as_tuple(), sig, sender=users[0])
+
+
+def test_a_fork_is_paid_for_at_most_its_daily_interactions_and_the_count_restarts_next_day(
+        suite, users, fork_of, sign_op, funded_pool, params, chain):
+    model = fork_of(users[1])
+    per_op, per_day = params.max_interactions_per_op, params.max_interactions_per_fork_day
+    chain.pending_timestamp = (chain.pending_timestamp // 86_400 + 1) * 86_400 + 60  # early in a fresh day
+    n = per_day // per_op
+    ops = [sign_op(users[0], model, interactions=per_op) for _ in range(n)]
+    suite.rewards.rewardTrainingBatch([o.as_tuple() for o, _ in ops], [g for _, g in ops], sender=users[0])
+    assert suite.rewards.remainingToday(model) == per_day - n * per_op
+    over, sig = sign_op(users[0], model, interactions=per_day - n * per_op + 1)
+    with ape.reverts(suite.rewards.ForkDailyCapReached, modelId=model):
+        suite.rewards.rewardTraining(over.as_tuple(), sig, sender=users[0])
+    other = fork_of(users[2])  # another fork has its own allowance
+    op, sig = sign_op(users[0], other, interactions=per_op)
+    suite.rewards.rewardTraining(op.as_tuple(), sig, sender=users[0])
+    chain.pending_timestamp += 86_400
+    over, sig = sign_op(users[0], model, interactions=per_op)
+    suite.rewards.rewardTraining(over.as_tuple(), sig, sender=users[0])
+    assert suite.rewards.remainingToday(model) == per_day - per_op
 
 
 def test_batch_length_mismatch_reverts(suite, users, sign_op):
@@ -211,7 +267,7 @@ def test_on_top_burn_mode_pays_70_30_and_burns_10_percent_more(project, accounts
     s.models.registerBaseModel(1, 0, sender=accounts[1])
     s.token.transfer(accounts[6], 10 * WEI, sender=accounts[4])
     s.token.approve(s.models, 10 * WEI, sender=accounts[6])
-    s.models.mint(1, b"\x01" * 32, sender=accounts[6])
+    s.models.mint(1, b"\x01" * 32, s.models.mintFee(1), sender=accounts[6])
     op = TrainingOp(accounts[5].address, 1, b"\x02" * 32, 1, 100, False, 0, chain.pending_timestamp + 99)
     sig = sign_training_op(accounts[1].private_key, op, chain.chain_id, s.rewards.address)
     pool, supply = s.token.balanceOf(s.rewards), s.token.totalSupply()
