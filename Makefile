@@ -13,7 +13,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 
-.PHONY: setup test test-slow test-properties-long demo gas bench-hmm bench-sim bench-hllm clean
+.PHONY: setup test test-slow test-properties-long fuzz lint demo gas bench-hmm bench-sim bench-hllm clean
 
 setup: $(STAMP_PY) $(STAMP_NPM) $(SHIM)
 
@@ -50,6 +50,16 @@ demo: setup
 test-properties-long: setup
 	HANZO_PROPERTIES=long $(BIN)/ape test tests/properties -p no:cacheprovider
 
+# Foundry invariant fuzzing, long profile (make test runs the short one through tests/test_fuzz.py).
+fuzz: setup
+	$(BIN)/python scripts/fuzz.py --profile long
+
+# Slither over the contracts; every High/Medium finding is fixed or explained in
+# docs/slither-triage.md, and the script fails on any that the triage does not list.
+lint: setup
+	$(BIN)/python -m pip install -q -c requirements/constraints.txt 'slither-analyzer==0.11.6'
+	$(BIN)/python scripts/lint.py
+
 gas: setup
 	$(BIN)/python benchmarks/gas.py
 
@@ -63,4 +73,4 @@ bench-hllm: setup
 	$(BIN)/python benchmarks/hllm.py
 
 clean:
-	rm -rf $(VENV) node_modules .solcx .build contracts/.cache
+	rm -rf $(VENV) node_modules .solcx .build contracts/.cache .forge

@@ -1,0 +1,59 @@
+"""The Foundry invariant suites (fuzz/), run by `make test` in their short profile, and shown able
+to fail: the same suite on a copy of the market maker with the review's bug put back (sales and
+redemptions paying the whole release, no cost-basis cap) must report an invariant broken."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from hanzo_econ.toolchain import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import fuzz  # noqa: E402
+
+FORGE = fuzz.forge_binary()
+
+
+def run_forge(root, *args):
+    env = {**os.environ, **fuzz.environment(None), "FOUNDRY_PROFILE": "default"}
+    return subprocess.run([str(FORGE), "test", "--offline", *args], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=900)
+
+
+def test_foundry_market_invariants_hold_over_many_epochs():
+    result = run_forge(ROOT, "--fuzz-seed", "1")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-4000:]
+    passed = re.findall(r"\[PASS\] (invariant_\w+)\(\) \(runs: (\d+), calls: (\d+)", out)
+    assert {name for name, _, _ in passed} >= {
+        "invariant_solvent", "invariant_reserve_is_the_sum_of_potentials", "invariant_holds_every_cost_basis",
+        "invariant_no_actor_takes_out_more_than_it_put_in", "invariant_token_cap"}
+    assert all(int(calls) >= 2048 for _, _, calls in passed)
+
+
+@pytest.fixture
+def uncapped_copy(tmp_path):
+    """The repository's contracts and fuzz suites in a temporary folder, with the cap removed."""
+    for name in ("contracts", "fuzz"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns(".cache"))
+    shutil.copy(ROOT / "foundry.toml", tmp_path / "foundry.toml")
+    for name in ("node_modules", ".solcx"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    source = tmp_path / "contracts" / "HamiltonianMarketMaker.sol"
+    text = source.read_text()
+    assert "paid = FPM.min(release, share);" in text
+    source.write_text(text.replace("paid = FPM.min(release, share);", "paid = release;"))
+    return tmp_path
+
+
+def test_the_invariant_suite_finds_the_drain_when_the_cost_basis_cap_is_removed(uncapped_copy):
+    result = run_forge(uncapped_copy, "--fuzz-seed", "1", "--match-test", "invariant_no_actor_takes_out_more")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    assert "[FAIL: an actor took out more than it put in]" in out
