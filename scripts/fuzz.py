@@ -1,15 +1,20 @@
 """Run the Foundry invariant suites (fuzz/) on the tokenomics parameters of hanzo_econ.params.
 
-    python scripts/fuzz.py [--profile default|long] [--params FILE] [extra forge args]
+    python scripts/fuzz.py [--profile default|long] [--params FILE] [--only market|suite] [forge args]
 
 forge comes from npm (@foundry-rs/forge) and compiles with the project's solc shim, offline. The
 parameters reach the Solidity suites as HANZO_* environment variables, so the fuzzed contracts
 run on the same numbers as the deployment, the simulator and the Python model.
+
+Two suites: MarketInvariants deploys a market maker of its own; SuiteInvariants runs forked from
+anvil, on the whole suite as `deploy_suite` deployed and handed over (the roles under test are
+the real deployment's, not a copy of it written again in Solidity).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -47,15 +52,56 @@ def environment(params_file: str | None) -> dict[str, str]:
     return {k: str(v) for k, v in env.items()}
 
 
+@contextlib.contextmanager
+def deployed_suite(params_file: str | None, handover: bool = True):
+    """Deploy the suite on Ape's anvil; yields (the suite's HANZO_* variables, anvil's URL).
+    handover=False leaves the deployer every admin role: the suite must then fail (tests/test_fuzz.py)."""
+    from hanzo_econ.toolchain import configure
+
+    configure()
+    from ape import accounts, networks
+    from ape.logging import logger
+
+    from hanzo_econ.chain import ANVIL_NETWORK, Roles, deploy_suite
+
+    logger.set_level("WARNING")
+    p = load(params_file)
+    with networks.parse_network_choice(ANVIL_NETWORK) as provider:
+        test = accounts.test_accounts
+        roles = Roles(test[0], test[1], test[2].address, test[3].address, test[4].address)
+        print("deploying the suite on anvil for SuiteInvariants ...", flush=True)
+        s = deploy_suite(p, roles, handover=handover)
+        env = {
+            "HANZO_TOKEN": s.token.address, "HANZO_STAKED": s.staked.address, "HANZO_MODELS": s.models.address,
+            "HANZO_REWARDS": s.rewards.address, "HANZO_EMISSION": s.emission.address, "HANZO_HMM": s.hmm.address,
+            "HANZO_TIMELOCK": s.timelock.address, "HANZO_DEPLOYER": test[0].address,
+            "HANZO_ORACLE_KEY": str(int(test[1].private_key, 16)), "HANZO_REGISTRAR": test[1].address,
+            "HANZO_SALE": test[4].address,
+        }
+        yield {k: str(v) for k, v in env.items()}, provider.uri
+
+
+def forge_test(env: dict[str, str], *args: str) -> int:
+    cmd = [str(forge_binary()), "test", "--offline", *args]
+    print("+ FOUNDRY_PROFILE=%s %s" % (env.get("FOUNDRY_PROFILE"), " ".join(cmd)), flush=True)
+    return subprocess.call(cmd, cwd=ROOT, env=env)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default="default", choices=("default", "long"))
     ap.add_argument("--params", default=None, help="TOML file overriding tokenomics parameters")
+    ap.add_argument("--only", choices=("market", "suite"), default=None, help="run one of the two suites")
+    ap.add_argument("--no-handover", action="store_true", help=argparse.SUPPRESS)  # the negative test's deployment
     args, extra = ap.parse_known_args()
     env = {**os.environ, **environment(args.params), "FOUNDRY_PROFILE": args.profile}
-    cmd = [str(forge_binary()), "test", "--offline", *extra]
-    print("+ FOUNDRY_PROFILE=%s %s" % (args.profile, " ".join(cmd)), flush=True)
-    return subprocess.call(cmd, cwd=ROOT, env=env)
+    rc = 0
+    if args.only in (None, "market"):
+        rc |= forge_test(env, "--match-contract", "MarketInvariants", *extra)
+    if args.only in (None, "suite"):
+        with deployed_suite(args.params, handover=not args.no_handover) as (suite_env, url):
+            rc |= forge_test({**env, **suite_env}, "--match-contract", "SuiteInvariants", "--fork-url", url, *extra)
+    return rc
 
 
 if __name__ == "__main__":

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {HanzoToken} from "../contracts/HanzoToken.sol";
+import {StakedHanzo} from "../contracts/StakedHanzo.sol";
+import {ModelNFT} from "../contracts/ModelNFT.sol";
+import {TrainingRewards} from "../contracts/TrainingRewards.sol";
+import {EmissionSchedule} from "../contracts/EmissionSchedule.sol";
+import {HamiltonianMarketMaker} from "../contracts/HamiltonianMarketMaker.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {vm, bound} from "./Vm.sol";
+
+/// @notice The deployed suite's actors: stakers who stake, unstake and withdraw, users whose
+///         signed training ops are paid (greedy ones ask for more than the caps), anyone releasing
+///         emission, time passing. The suite is the one `deploy_suite` deployed on anvil (forge
+///         runs forked from it: scripts/fuzz.py), so the roles and handover are the real ones.
+contract SuiteHandler {
+    HanzoToken public immutable token;
+    StakedHanzo public immutable staked;
+    ModelNFT public immutable models;
+    TrainingRewards public immutable rewards;
+    EmissionSchedule public immutable emission;
+    uint256 public immutable oracleKey;
+    address[3] public actors;
+    uint256[3] public forks;
+
+    /// @notice HANZO that left the rewards pool (paid or burned), as the ops reported it.
+    uint256 public paidFromPool;
+    /// @notice Training ops paid, and greedy ops (over a cap) that were refused.
+    uint256 public opsPaid;
+    uint256 public greedyRefused;
+    /// @notice A greedy op that was paid: must stay 0.
+    uint256 public greedyPaid;
+    uint256 private _nonce;
+
+    constructor(
+        HanzoToken token_,
+        StakedHanzo staked_,
+        ModelNFT models_,
+        TrainingRewards rewards_,
+        EmissionSchedule emission_,
+        uint256 oracleKey_,
+        address[3] memory actors_,
+        uint256[3] memory forks_
+    ) {
+        token = token_;
+        staked = staked_;
+        models = models_;
+        rewards = rewards_;
+        emission = emission_;
+        oracleKey = oracleKey_;
+        actors = actors_;
+        forks = forks_;
+    }
+
+    function stake(uint256 who, uint256 amount) external {
+        address a = actors[who % 3];
+        uint256 held = token.balanceOf(a);
+        if (held == 0) return;
+        uint256 n = bound(amount, 1, held);
+        vm.prank(a);
+        staked.stake(n);
+    }
+
+    function requestUnstake(uint256 who, uint256 share) external {
+        address a = actors[who % 3];
+        uint256 free = staked.balanceOf(a) - staked.locked(a);
+        uint256 n = (free * bound(share, 1, 10_000)) / 10_000;
+        if (n == 0) return;
+        vm.prank(a);
+        staked.requestUnstake(n);
+    }
+
+    function withdraw(uint256 who, uint256 wait) external {
+        address a = actors[who % 3];
+        vm.warp(block.timestamp + bound(wait, 0, 20 days));
+        (uint128 amount, uint64 readyAt) = staked.withdrawals(a);
+        if (amount == 0 || block.timestamp < readyAt) return;
+        vm.prank(a);
+        staked.withdraw();
+    }
+
+    function releaseEmission(uint256 wait) external {
+        vm.warp(block.timestamp + bound(wait, 1 hours, 400 days));
+        emission.release();
+    }
+
+    function _op(uint256 who, uint256 interactions, uint256 multiplier, bool lowQuality)
+        private
+        returns (TrainingRewards.TrainingOp memory op, bytes memory sig)
+    {
+        uint256 i = who % 3;
+        op = TrainingRewards.TrainingOp(
+            actors[i], forks[i], keccak256(abi.encode(_nonce)), multiplier, interactions, lowQuality, _nonce++,
+            block.timestamp + 1 hours
+        );
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(oracleKey, rewards.hashOp(op));
+        sig = abi.encodePacked(r, s, v);
+    }
+
+    function train(uint256 who, uint256 interactions, uint256 multiplier, bool lowQuality) external {
+        uint256 n = bound(interactions, 1, rewards.maxInteractionsPerOp());
+        (TrainingRewards.TrainingOp memory op, bytes memory sig) = _op(who, n, bound(multiplier, 1, 10), lowQuality);
+        try rewards.rewardTraining(op, sig) returns (uint256 user, uint256 owner, uint256 burned) {
+            paidFromPool += user + owner + burned;
+            opsPaid += 1;
+        } catch {}
+    }
+
+    /// @notice A greedy user: one signed op over the per-op cap, or a replay of a paid one.
+    function trainGreedy(uint256 who, uint256 extra) external {
+        uint256 n = rewards.maxInteractionsPerOp() + bound(extra, 1, 1e6);
+        (TrainingRewards.TrainingOp memory op, bytes memory sig) = _op(who, n, 10, false);
+        try rewards.rewardTraining(op, sig) {
+            greedyPaid += 1;
+        } catch {
+            greedyRefused += 1;
+        }
+        (op, sig) = _op(who, 1, 1, false);
+        try rewards.rewardTraining(op, sig) returns (uint256 user, uint256 owner, uint256 burned) {
+            paidFromPool += user + owner + burned;
+            opsPaid += 1;
+            try rewards.rewardTraining(op, sig) {
+                greedyPaid += 1; // the same op twice
+            } catch {
+                greedyRefused += 1;
+            }
+        } catch {}
+    }
+}
+
+/// @notice Invariants of the deployed suite: the cap and where every minted wei went, the rewards
+///         pool's accounting, staking's books, votes, and that the deployer holds nothing.
+contract SuiteInvariants {
+    HanzoToken public token;
+    StakedHanzo public staked;
+    ModelNFT public models;
+    TrainingRewards public rewards;
+    EmissionSchedule public emission;
+    HamiltonianMarketMaker public hmm;
+    address public deployer;
+    address public timelock;
+    SuiteHandler public handler;
+    uint256 public genesisMinted;
+    uint256 public poolAtStart;
+    uint256 public trainingReleasedAtStart;
+    uint256 public stakedBalanceAtStart;
+    uint256 public stakeSupplyAtStart;
+
+    function setUp() public {
+        token = HanzoToken(vm.envAddress("HANZO_TOKEN"));
+        staked = StakedHanzo(vm.envAddress("HANZO_STAKED"));
+        models = ModelNFT(vm.envAddress("HANZO_MODELS"));
+        rewards = TrainingRewards(vm.envAddress("HANZO_REWARDS"));
+        emission = EmissionSchedule(vm.envAddress("HANZO_EMISSION"));
+        hmm = HamiltonianMarketMaker(vm.envAddress("HANZO_HMM"));
+        deployer = vm.envAddress("HANZO_DEPLOYER");
+        timelock = vm.envAddress("HANZO_TIMELOCK");
+        uint256 oracleKey = vm.envUint("HANZO_ORACLE_KEY");
+        address sale = vm.envAddress("HANZO_SALE");
+        address registrar = vm.envAddress("HANZO_REGISTRAR");
+
+        vm.prank(registrar);
+        models.registerBaseModel(1, 0);
+        address[3] memory actors = [address(0xA11CE), address(0xB0B), address(0xCA401)];
+        uint256[3] memory forks;
+        uint256 fee = models.mintFee(1);
+        for (uint256 i; i < 3; ++i) {
+            vm.prank(sale);
+            token.transfer(actors[i], 1_000_000e18);
+            vm.prank(actors[i]);
+            token.approve(address(models), fee);
+            vm.prank(actors[i]);
+            forks[i] = models.mint(1, bytes32(i + 1), fee);
+        }
+        handler = new SuiteHandler(token, staked, models, rewards, emission, oracleKey, actors, forks);
+        for (uint256 i; i < 3; ++i) {
+            vm.prank(actors[i]);
+            token.approve(address(staked), type(uint256).max);
+        }
+        // a day of emission, so that training ops find a funded pool from the first call
+        vm.warp(block.timestamp + 1 days);
+        emission.release();
+        genesisMinted = token.totalMinted() - emission.released();
+        poolAtStart = token.balanceOf(address(rewards));
+        trainingReleasedAtStart = emission.releasedToTraining();
+        stakedBalanceAtStart = token.balanceOf(address(staked));
+        stakeSupplyAtStart = staked.totalSupply();
+    }
+
+    function targetContracts() public view returns (address[] memory targets) {
+        targets = new address[](1);
+        targets[0] = address(handler);
+    }
+
+    /// @notice Minted never passes the cap, and every wei minted is genesis or released emission.
+    function invariant_cap_and_every_minted_wei_accounted() public view {
+        require(token.totalMinted() <= token.cap(), "minted past the cap");
+        require(token.totalSupply() <= token.totalMinted(), "supply above minted");
+        require(token.totalMinted() == genesisMinted + emission.released(), "minted outside genesis and emission");
+    }
+
+    /// @notice The rewards pool holds what emission sent it less what ops paid or burned.
+    function invariant_rewards_pool_accounting() public view {
+        uint256 inflow = emission.releasedToTraining() - trainingReleasedAtStart;
+        require(
+            token.balanceOf(address(rewards)) == poolAtStart + inflow - handler.paidFromPool(), "rewards pool books differ"
+        );
+    }
+
+    /// @notice No greedy op (over the cap, or replayed) was ever paid.
+    function invariant_no_greedy_op_paid() public view {
+        require(handler.greedyPaid() == 0, "a greedy op was paid");
+    }
+
+    /// @notice Staking's HANZO covers every sHANZO and every pending withdrawal, to the wei.
+    function invariant_staking_books() public view {
+        uint256 pending;
+        for (uint256 i; i < 3; ++i) {
+            (uint128 amount,) = staked.withdrawals(handler.actors(i));
+            pending += amount;
+        }
+        require(
+            token.balanceOf(address(staked)) - stakedBalanceAtStart
+                == staked.totalSupply() - stakeSupplyAtStart + pending,
+            "staking books differ"
+        );
+    }
+
+    /// @notice Votes are the stake: each actor's votes equal its sHANZO.
+    function invariant_votes_are_stake() public view {
+        for (uint256 i; i < 3; ++i) {
+            address a = handler.actors(i);
+            require(staked.getVotes(a) == staked.balanceOf(a), "votes differ from stake");
+        }
+    }
+
+    /// @notice The deployer holds no role anywhere, no HANZO, and the timelock is every admin.
+    function invariant_deployer_holds_nothing() public view {
+        address[5] memory controlled = [address(token), address(staked), address(models), address(rewards), address(hmm)];
+        bytes32[7] memory roles = [
+            bytes32(0), // DEFAULT_ADMIN_ROLE
+            keccak256("MINTER_ROLE"),
+            keccak256("DEPOSIT_ROLE"),
+            keccak256("REGISTRAR_ROLE"),
+            keccak256("ORACLE_ROLE"),
+            keccak256("GOVERNANCE_ROLE"),
+            keccak256("PROVIDER_ROLE")
+        ];
+        for (uint256 c; c < controlled.length; ++c) {
+            for (uint256 r; r < roles.length; ++r) {
+                require(!IAccessControl(controlled[c]).hasRole(roles[r], deployer), "the deployer holds a role");
+            }
+            require(IAccessControl(controlled[c]).hasRole(bytes32(0), timelock), "the timelock is not admin");
+        }
+        require(token.balanceOf(deployer) == 0, "the deployer holds HANZO");
+    }
+}
