@@ -54,10 +54,10 @@ test-properties-long: setup
 fuzz: setup
 	$(BIN)/python scripts/fuzz.py --profile long
 
-# Slither over the contracts; every High/Medium finding is fixed or explained in
-# docs/slither-triage.md, and the script fails on any that the triage does not list.
+# Slither over the contracts (its own venv, .venv-lint: its pins differ from Ape's); every
+# High/Medium finding is fixed or explained in docs/slither-triage.md, and the script fails on
+# any that the triage does not list.
 lint: setup
-	$(BIN)/python -m pip install -q -c requirements/constraints.txt 'slither-analyzer==0.11.6'
 	$(BIN)/python scripts/lint.py
 
 gas: setup
@@ -73,4 +73,4 @@ bench-hllm: setup
 	$(BIN)/python benchmarks/hllm.py
 
 clean:
-	rm -rf $(VENV) node_modules .solcx .build contracts/.cache .forge
+	rm -rf $(VENV) .venv-lint node_modules .solcx .build contracts/.cache .forge

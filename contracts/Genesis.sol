@@ -59,7 +59,7 @@ contract Genesis {
     function execute() external {
         if (executed) revert AlreadyExecuted();
         executed = true;
-        uint256 total;
+        uint256 total = 0;
         for (uint256 i; i < _recipients.length; ++i) {
             token.mint(_recipients[i], _amounts[i]);
             total += _amounts[i];

@@ -289,7 +289,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     /// @dev One tier's epoch step. Returns the new reserve total.
     function _step(uint256 id, Params memory p, uint256 funds, uint256 total) private returns (uint256) {
         Tier storage t = _tiers[id];
-        Step memory s;
+        Step memory s = Step(0, 0, 0, 0, 0);
         uint256 capacity = t.capacity;
         s.utilization = capacity == 0 ? p.targetUtilization : (uint256(t.redeemed) * WAD) / capacity;
         (s.logPrice, s.momentum) = leapfrogStep(t.logPrice, t.momentum, s.utilization, p);

@@ -140,7 +140,8 @@ contract ModelNFT is ERC721, AccessControl {
     /// @notice Register a base model or update its performance score. Only REGISTRAR_ROLE.
     function registerBaseModel(uint256 baseModelId, uint256 performance) external onlyRole(REGISTRAR_ROLE) {
         if (performance > maxPerformance) revert PerformanceOutOfRange(performance, maxPerformance);
-        SafeCast.toUint64(baseModelId); // forks store it in 64 bits: refuse an id that would not fit
+        // forks store it in 64 bits: refuse an id that would not fit
+        if (baseModelId > type(uint64).max) revert SafeCast.SafeCastOverflowedUintDowncast(64, baseModelId);
         baseModels[baseModelId] = BaseModel(true, SafeCast.toUint32(performance));
         emit BaseModelRegistered(baseModelId, performance);
     }
