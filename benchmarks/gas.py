@@ -91,7 +91,9 @@ def main() -> dict:
         op, sig = op_for(users[0], model, low=True)
         gas["reward_low_quality_gas"] = rewards.rewardTraining(op.as_tuple(), sig, sender=deployer).gas_used
 
-        batch = [op_for(users[i % 4], model) for i in range(BATCH)]
+        # 10 interactions an op: one fork's day holds at most max_interactions_per_fork_day (gas does not
+        # depend on the count)
+        batch = [op_for(users[i % 4], model, interactions=10) for i in range(BATCH)]
         receipt = rewards.rewardTrainingBatch([o.as_tuple() for o, _ in batch], [g for _, g in batch], sender=deployer)
         gas["reward_batch_total_gas"] = receipt.gas_used
         gas["reward_batch_per_op_gas"] = receipt.gas_used // BATCH
