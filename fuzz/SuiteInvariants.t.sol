@@ -7,6 +7,7 @@ import {ModelNFT} from "../contracts/ModelNFT.sol";
 import {TrainingRewards} from "../contracts/TrainingRewards.sol";
 import {EmissionSchedule} from "../contracts/EmissionSchedule.sol";
 import {HamiltonianMarketMaker} from "../contracts/HamiltonianMarketMaker.sol";
+import {HanzoGovernor} from "../contracts/HanzoGovernor.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {vm, bound} from "./Vm.sol";
 
@@ -20,6 +21,7 @@ contract SuiteHandler {
     ModelNFT public immutable models;
     TrainingRewards public immutable rewards;
     EmissionSchedule public immutable emission;
+    HanzoGovernor public immutable governor;
     uint256 public immutable oracleKey;
     address[3] public actors;
     uint256[3] public forks;
@@ -32,6 +34,9 @@ contract SuiteHandler {
     /// @notice A greedy op that was paid: must stay 0.
     uint256 public greedyPaid;
     uint256 private _nonce;
+    /// @notice Proposals made and votes cast by the actors.
+    uint256[] public proposals;
+    uint256 public votesCast;
 
     constructor(
         HanzoToken token_,
@@ -39,10 +44,12 @@ contract SuiteHandler {
         ModelNFT models_,
         TrainingRewards rewards_,
         EmissionSchedule emission_,
+        HanzoGovernor governor_,
         uint256 oracleKey_,
         address[3] memory actors_,
         uint256[3] memory forks_
     ) {
+        governor = governor_;
         token = token_;
         staked = staked_;
         models = models_;
@@ -78,6 +85,37 @@ contract SuiteHandler {
         if (amount == 0 || block.timestamp < readyAt) return;
         vm.prank(a);
         staked.withdraw();
+    }
+
+    /// @notice A voter proposes a harmless parameter change (its deposit is locked from its stake).
+    function propose(uint256 who, uint256 salt) external {
+        address a = actors[who % 3];
+        address[] memory targets = new address[](1);
+        uint256[] memory values = new uint256[](1);
+        bytes[] memory calldatas = new bytes[](1);
+        targets[0] = address(models);
+        calldatas[0] = abi.encodeCall(ModelNFT.setTreasury, (models.treasury()));
+        vm.prank(a);
+        try governor.proposeTyped(targets, values, calldatas, string(abi.encode(salt, _nonce++)), HanzoGovernor.ProposalType.Parameter) returns (uint256 id) {
+            proposals.push(id);
+        } catch {}
+    }
+
+    /// @notice A voter votes on one of the proposals, after the voting delay if need be.
+    function vote(uint256 who, uint256 which, uint8 support, bool wait) external {
+        if (proposals.length == 0) return;
+        uint256 id = proposals[which % proposals.length];
+        if (wait) vm.warp(block.timestamp + governor.votingDelay() + 1);
+        vm.prank(actors[who % 3]);
+        try governor.castVote(id, support % 3) {
+            votesCast += 1;
+        } catch {}
+    }
+
+    /// @notice Anyone settles a finished proposal's deposit (returned, or burned if Defeated).
+    function settle(uint256 which) external {
+        if (proposals.length == 0) return;
+        try governor.settleDeposit(proposals[which % proposals.length]) {} catch {}
     }
 
     function releaseEmission(uint256 wait) external {
@@ -173,7 +211,10 @@ contract SuiteInvariants {
             vm.prank(actors[i]);
             forks[i] = models.mint(1, bytes32(i + 1), fee);
         }
-        handler = new SuiteHandler(token, staked, models, rewards, emission, oracleKey, actors, forks);
+        handler = new SuiteHandler(
+            token, staked, models, rewards, emission, HanzoGovernor(payable(vm.envAddress("HANZO_GOVERNOR"))), oracleKey,
+            actors, forks
+        );
         for (uint256 i; i < 3; ++i) {
             vm.prank(actors[i]);
             token.approve(address(staked), type(uint256).max);
@@ -227,11 +268,13 @@ contract SuiteInvariants {
         );
     }
 
-    /// @notice Votes are the stake: each actor's votes equal its sHANZO.
+    /// @notice Votes are the stake: each actor's votes equal its sHANZO, and no proposal deposit
+    ///         locks more than the stake behind it.
     function invariant_votes_are_stake() public view {
         for (uint256 i; i < 3; ++i) {
             address a = handler.actors(i);
             require(staked.getVotes(a) == staked.balanceOf(a), "votes differ from stake");
+            require(staked.locked(a) <= staked.balanceOf(a), "deposit locked beyond stake");
         }
     }
 

@@ -74,7 +74,7 @@ def deployed_suite(params_file: str | None, handover: bool = True):
         env = {
             "HANZO_TOKEN": s.token.address, "HANZO_STAKED": s.staked.address, "HANZO_MODELS": s.models.address,
             "HANZO_REWARDS": s.rewards.address, "HANZO_EMISSION": s.emission.address, "HANZO_HMM": s.hmm.address,
-            "HANZO_TIMELOCK": s.timelock.address, "HANZO_DEPLOYER": test[0].address,
+            "HANZO_TIMELOCK": s.timelock.address, "HANZO_GOVERNOR": s.governor.address, "HANZO_DEPLOYER": test[0].address,
             "HANZO_ORACLE_KEY": str(int(test[1].private_key, 16)), "HANZO_REGISTRAR": test[1].address,
             "HANZO_SALE": test[4].address,
         }
