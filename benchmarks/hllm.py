@@ -59,11 +59,11 @@ def lora_case(n: int = 60) -> dict:
 
     trainer = ForkTrainer(forks=Path(tempfile.mkdtemp()))
     text = speeches("romeo-and-juliet", "JULIET")
-    trainer.session("warmup", text, interactions=5)
-    session = trainer.session("bench", text, interactions=1)
+    trainer.session("warmup", 1, text, interactions=5)
+    session = trainer.session("bench", 1, text, interactions=1)
     per = []  # one interaction at a time, each timed around its forward, backward and step
     for i in range(n):
-        s = trainer.session("bench", text, interactions=1, seed=i)
+        s = trainer.session("bench", 1, text, interactions=1, seed=i)
         per.append(s.median_update_ms)
     per.sort()
     median, p95 = statistics.median(per), per[int(0.95 * (len(per) - 1))]

@@ -228,32 +228,57 @@ def generate(prompt, length, temperature, top_k, steer, strength, model_dir, see
 
 
 @main.command()
-@click.option("--user", required=True, help="The user whose fork to train (a name or an address).")
+@click.option("--user", required=True, help="The user whose fork to train (letters, digits, '_', '.', '-').")
+@click.option("--fork", "fork_id", type=int, default=1, show_default=True, help="The fork's ModelNFT id.")
+@click.option("--domain", default="JULIET", show_default=True,
+              help="The domain the oracle scores the session in (a character's voice: JULIET, ROMEO, PROSPERO, "
+                   "MACBETH, HAMLET).")
 @click.option("--text", "text_file", required=True, type=click.Path(dir_okay=False), help="The user's text.")
 @click.option("--interactions", type=int, default=8, show_default=True, help="LoRA updates in this session.")
+@click.option("--adapter-hash", default=None,
+              help="The adapter hash the fork's NFT records (hex), to continue a fork; omit for a new fork.")
 @click.option("--secret", default=None, help="Encrypt the adapter at rest with a key derived from this secret.")
-def finetune(user, text_file, interactions, secret) -> None:
-    """One training session on a user's fork: LoRA updates, a quality score, the saved adapter."""
+def finetune(user, fork_id, domain, text_file, interactions, adapter_hash, secret) -> None:
+    """One training session on a user's fork, judged by the quality oracle: the gate (repetitive or
+    copied text is refused), the loss drop on the oracle's evaluation text in the domain, the base
+    regression check, and the interactions it would pay."""
     from model_hooks.forks import ForkTrainer, TextError
-    from model_hooks.hllm.train import CheckpointError
+    from model_hooks.hllm.train import CACHE, CheckpointError
     from model_hooks.lora import AdapterError
+    from model_hooks.oracle import DOMAINS, QualityOracle, shakespeare_sets
+    from model_hooks.quality import Rejected
 
     try:
         text = Path(text_file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"--text {text_file}: {exc}")
-    if not user.replace("_", "").replace("-", "").isalnum():
-        fail(f"--user: expected letters, digits, '-' or '_', got {user!r}")
+    if domain not in DOMAINS:
+        fail(f"--domain: expected one of {', '.join(DOMAINS)}, got {domain!r}")
+    recorded = None
+    if adapter_hash is not None:
+        try:
+            recorded = bytes.fromhex(adapter_hash.removeprefix("0x"))
+            assert len(recorded) == 32
+        except (ValueError, AssertionError):
+            fail(f"--adapter-hash: expected 64 hex digits, got {adapter_hash!r}")
     try:
-        session = ForkTrainer().session(user, text, interactions, secret)
+        trainer = ForkTrainer()
+        path = trainer.adapter_path(user, fork_id)
+        if recorded is None and path.exists():
+            fail(f"fork {fork_id} of {user} has an adapter ({path}): give the hash its NFT records with --adapter-hash")
+        oracle = QualityOracle(trainer, shakespeare_sets(), CACHE / "oracle" / "gate.db")
+        verdict = oracle.judge(user, fork_id, domain, text, interactions, recorded_hash=recorded, secret=secret)
+    except Rejected as exc:
+        fail(f"refused ({exc.reason}): {exc}")
     except (TextError, AdapterError, CheckpointError, ValueError) as exc:
         fail(str(exc))
-    q = session.quality
-    verdict = "low-quality (reward burned)" if q.low_quality else f"multiplier {q.multiplier}"
-    click.echo(f"{user}: {session.interactions} updates, held-out loss {q.loss_before:.4f} -> {q.loss_after:.4f} "
-               f"({q.score:+.4f} nats): {verdict}")
-    click.echo(f"adapter {session.adapter_path} ({session.adapter_path.stat().st_size:,} bytes), "
-               f"sha256 {session.adapter_hash.hex()}, median update {session.median_update_ms:.1f} ms")
+    q, session = verdict.quality, verdict.session
+    trainer.promote(session)  # offline there is no NFT to record it: the adapter is current at once
+    judged = f"low-quality ({q.reason}; reward burned)" if q.low_quality else f"multiplier {q.multiplier}"
+    click.echo(f"{user}: {session.interactions} updates; {domain} loss drop {q.score:+.4f} ± {q.score_se:.4f} nats, "
+               f"base {q.base_change:+.4f}: {judged}; {verdict.interactions} interactions payable")
+    click.echo(f"adapter {session.adapter_path} ({session.adapter_path.stat().st_size:,} bytes), version "
+               f"{session.version}, sha256 {session.adapter_hash.hex()}, median update {session.median_update_ms:.1f} ms")
 
 
 @main.command()

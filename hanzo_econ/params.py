@@ -100,6 +100,10 @@ class Tokenomics:
     user_share_bps: int = _bps(7000, "user's share of a reward; the model owner gets the rest")
     quality_threshold: int = _wad("0.002", doc="held-out loss drop (nats) at or below which an update is low-quality (D3)")
     quality_step: int = _wad("0.01", lo="0.000000000000000001", doc="further loss drop (nats) per step of the multiplier")
+    max_base_regression: int = _wad("0.01", doc="most a session may worsen the base validation loss (nats) and be paid")
+    max_compression_ratio: int = _wad("4", lo="1", doc="zlib ratio above which a submission is refused as repetitive")
+    max_duplicate_share: int = _wad("0.2", hi="1", doc="share of a submission's shingles seen before above which it is "
+                                     "refused as a copy")
     burn_mode: str = _choice("from_reward", BURN_MODES, "from_reward: 10% of R burned, 90% split; "
                              "on_top: R split 70:30 and a further 10% of R burned")
 

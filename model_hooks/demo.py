@@ -1,10 +1,15 @@
-"""`hanzo demo`: users train their forks with real text, and the chain pays them.
+"""`hanzo demo`: users train their forks with real text, the quality oracle judges each session
+on text the users never saw, and the chain pays them.
 
 On an anvil devnet: deploy the suite, release a month of emission into the Training Rewards
-pool, mint a fork for each of three users, run training sessions on their own text (one user's
-text is deliberately useless: noise that does not help on their held-out text, so it scores
-low-quality and its reward burns), pay each session through the reward hook, and print the
-on-chain ledger and the balances, checked against the reference model.
+pool, mint a fork for each user, and run training sessions. Two users are honest (their own
+character's lines, new text each session). The others try what a greedy user would: the
+repeater submits a short string repeated, the copier resubmits the honest user's text, the sybil
+submits the other honest user's text on a fork of its own, and the spammer trains on noise. The
+oracle refuses repetition and copies before training and scores the rest on its own evaluation
+text; every session that is judged is paid through the reward hook. The ledger and balances are
+printed and checked against the reference model, and each greedy user's earnings against the
+honest ones.
 """
 
 from __future__ import annotations
@@ -18,27 +23,41 @@ from hanzo_econ.params import DAY, WEI
 from hanzo_econ.reference import nft_mint_fee, training_payout
 
 BASE_MODEL_ID = 1
+SESSION_CHARS = 3000
 
-USERS = (
-    ("juliet", ("romeo-and-juliet", "JULIET")),
-    ("prospero", ("the-tempest", "PROSPERO")),
-    ("spammer", None),
-)
+# name -> (strategy, domain the session is scored in)
+USERS = {
+    "juliet": ("honest", "JULIET"),
+    "prospero": ("honest", "PROSPERO"),
+    "repeater": ("repeats a line", "JULIET"),
+    "copier": ("copies juliet", "JULIET"),
+    "sybil": ("prospero's text, own fork", "PROSPERO"),
+    "spammer": ("noise", "MACBETH"),
+}
 
 
-def useless_text(n: int = 5000, seed: int = 7) -> str:
-    """A spammer's session: the part the update trains on is random letters, the held-out part is
-    the user's real voice (Macbeth's lines). Learning noise cannot help on real text."""
-    from .hllm.data import speeches
+def session_text(name: str, round_: int) -> str:
+    """What each user submits in a round."""
+    from .oracle import public_text
 
-    rng = random.Random(seed)
-    cut = int(n * 0.8)
-    noise = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ qxzj") for _ in range(cut))
-    return noise + speeches("macbeth", "MACBETH")[: n - cut]
+    rng = random.Random(f"{name}:{round_}")
+    if name in ("juliet", "prospero"):
+        text = public_text(USERS[name][1])
+        return text[round_ * SESSION_CHARS:(round_ + 1) * SESSION_CHARS]
+    if name == "copier":
+        return session_text("juliet", round_)
+    if name == "sybil":
+        return session_text("prospero", round_)
+    if name == "repeater":
+        line = public_text("JULIET")[round_ * 80:(round_ + 1) * 80]
+        return (line + "\n") * (SESSION_CHARS // 81)
+    return "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ qxzj") for _ in range(SESSION_CHARS))
 
 
 def run(network: str = "ethereum:local:foundry", sessions: int = 2, interactions: int = 8,
         say: Callable[[str], None] = print) -> dict:
+    import time
+
     import ape
     from ape.logging import logger
 
@@ -46,71 +65,93 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2, interactions
     from hanzo_econ.params import DEFAULT
 
     from .forks import ForkTrainer
-    from .hllm.data import speeches
+    from .oracle import QualityOracle, shakespeare_sets
+    from .quality import Rejected
     from .rewards import RewardHook
 
     logger.set_level("ERROR")
     p = DEFAULT
-    trainer = ForkTrainer(forks=Path(tempfile.mkdtemp(prefix="hanzo-forks-")))
-    texts = {name: (speeches(*src) if src else useless_text()) for name, src in USERS}
+    work = Path(tempfile.mkdtemp(prefix="hanzo-demo-"))
+    trainer = ForkTrainer(forks=work / "forks")
+    oracle = QualityOracle(trainer, shakespeare_sets(), work / "gate.db", p)
     with ape.networks.parse_network_choice(network) as provider:
         from ape import accounts, chain
 
         a = accounts.test_accounts
-        deployer, oracle, whale = a[0], a[1], a[4]
-        people = {name: a[5 + i] for i, (name, _) in enumerate(USERS)}
+        deployer, oracle_acct, whale = a[0], a[1], a[4]
+        people = {name: a[5 + i] for i, name in enumerate(USERS)}
         say(f"deploying the suite on {network} ...")
-        s = deploy_suite(p, Roles(deployer, oracle, a[2].address, a[3].address, whale.address), proj=project())
+        s = deploy_suite(p, Roles(deployer, oracle_acct, a[2].address, a[3].address, whale.address), proj=project())
         chain.pending_timestamp = s.emission.start() + 30 * DAY
         s.emission.release(sender=deployer)
         say(f"released {s.emission.released() / WEI:,.0f} HANZO of emission; training pool "
             f"{s.token.balanceOf(s.rewards) / WEI:,.0f} HANZO")
-        s.models.registerBaseModel(BASE_MODEL_ID, 50, sender=oracle)
+        s.models.registerBaseModel(BASE_MODEL_ID, 50, sender=oracle_acct)
         fee, _ = nft_mint_fee(p, 50)
         forks = {}
         for name, acct in people.items():
             s.token.transfer(acct, fee, sender=whale)
             s.token.approve(s.models, fee, sender=acct)
-            s.models.mint(BASE_MODEL_ID, b"\0" * 31 + b"\1", s.models.mintFee(BASE_MODEL_ID), sender=acct)
+            s.models.mint(BASE_MODEL_ID, bytes(32), s.models.mintFee(BASE_MODEL_ID), sender=acct)  # no adapter yet
             forks[name] = s.models.totalForks()
         say("minted forks: " + ", ".join(f"{n} #{t}" for n, t in forks.items()))
         start_balance = {n: s.token.balanceOf(acct) for n, acct in people.items()}
         supply_before = s.token.totalSupply()
 
         abi = [x.model_dump(mode="json", by_alias=True) for x in s.rewards.contract_type.abi]
-        hook = RewardHook(provider.web3, str(s.rewards.address), abi, oracle.private_key, a[2].private_key,
-                          Path(tempfile.mkdtemp(prefix="hanzo-journal-")), deployment_block=s.block)
-        ledger = []
-        import time
-
+        hook = RewardHook(provider.web3, str(s.rewards.address), abi, oracle_acct.private_key, a[2].private_key,
+                          work / "journal", deployment_block=s.block)
+        ledger = []  # (name, round, verdict or Rejected, payout or None)
         loop_start = time.perf_counter()
         for round_ in range(sessions):
             for name, acct in people.items():
-                session = trainer.session(name, texts[name], interactions, seed=round_)
-                q = session.quality
-                pay = hook.reward(acct.address, forks[name], session.adapter_hash, q.multiplier, interactions,
-                                  q.low_quality)
-                ledger.append((name, q, pay))
+                recorded = bytes(s.models.fork(forks[name])[1])
+                try:
+                    v = oracle.judge(acct.address.lower()[2:], forks[name], USERS[name][1], session_text(name, round_),
+                                     interactions, epoch=round_, recorded_hash=recorded, seed=round_)
+                except Rejected as refused:
+                    ledger.append((name, round_, refused, None))
+                    continue
+                pay = hook.reward(acct.address, forks[name], v.session.adapter_hash, v.multiplier, v.interactions,
+                                  v.low_quality)
+                if not v.low_quality:
+                    trainer.promote(v.session)  # the NFT now records this adapter
+                ledger.append((name, round_, v, pay))
         loop_seconds = time.perf_counter() - loop_start
         say("")
-        say(f"{'user':<9}{'score':>9}{'mult':>6}{'to user':>10}{'to owner':>10}{'burned':>9}  tx")
-        for name, q, pay in ledger:
-            mult = "low" if q.low_quality else str(pay.multiplier)
-            say(f"{name:<9}{q.score:>+9.4f}{mult:>6}{pay.user_payout / WEI:>10.4f}{pay.owner_payout / WEI:>10.4f}"
-                f"{pay.burned / WEI:>9.4f}  {pay.tx_hash[:18]}...")
+        say(f"{'user':<9}{'strategy':<27}{'verdict':<24}{'paid':>5}{'mult':>5}{'to user':>10}{'burned':>9}")
+        for name, round_, v, pay in ledger:
+            if pay is None:
+                say(f"{name:<9}{USERS[name][0]:<27}{'refused: ' + v.reason:<24}{0:>5}{'-':>5}{0:>10.4f}{0:>9.4f}")
+                continue
+            q = v.quality
+            verdict = f"{q.score:+.4f} ± {q.score_se:.4f}"
+            mult = "low" if v.low_quality else str(pay.multiplier)
+            say(f"{name:<9}{USERS[name][0]:<27}{verdict:<24}{pay.interactions:>5}{mult:>5}"
+                f"{pay.user_payout / WEI:>10.4f}{pay.burned / WEI:>9.4f}")
         say("")
         ok = True
+        earned = {}
         for name, acct in people.items():
             expected = sum(training_payout(p, pay.multiplier, pay.interactions, pay.low_quality).paid
-                           for n, _, pay in ledger if n == name)
+                           for n, _, _, pay in ledger if n == name and pay is not None)
             got = s.token.balanceOf(acct) - start_balance[name]
+            earned[name] = got
             ok &= got == expected
             say(f"{name:<9} balance +{got / WEI:.4f} HANZO   reference model +{expected / WEI:.4f}   "
                 f"{'matches' if got == expected else 'DIFFERS'}")
-        burned = sum(training_payout(p, pay.multiplier, pay.interactions, pay.low_quality).burned for _, _, pay in ledger)
+        burned = sum(training_payout(p, pay.multiplier, pay.interactions, pay.low_quality).burned
+                     for *_, pay in ledger if pay is not None)
         got_burn = supply_before - s.token.totalSupply()
         ok &= got_burn == burned
         say(f"burned    {got_burn / WEI:.4f} HANZO   reference model {burned / WEI:.4f}   "
             f"{'matches' if got_burn == burned else 'DIFFERS'}")
-        return {"ok": ok, "ops": len(ledger), "low_quality": sum(q.low_quality for _, q, _ in ledger),
-                "loop_seconds": loop_seconds}
+        honest = min(earned["juliet"], earned["prospero"])
+        greedy = {n: e for n, e in earned.items() if USERS[n][0] != "honest"}
+        fair = all(e <= honest for e in greedy.values())
+        say(f"greedy users earned at most {max(greedy.values()) / WEI:.4f} HANZO; the least honest user "
+            f"{honest / WEI:.4f}: {'no greedy strategy beat honest work' if fair else 'A GREEDY STRATEGY PAID MORE'}")
+        ok &= fair
+        judged = [v for *_, v, pay in ledger if pay is not None]
+        return {"ok": ok, "ops": len(judged), "refused": sum(pay is None for *_, pay in ledger),
+                "low_quality": sum(v.low_quality for v in judged), "loop_seconds": loop_seconds, "earned": earned}

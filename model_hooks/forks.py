@@ -1,26 +1,29 @@
-"""A user's fork at work: one session of LoRA updates on the user's text, scored on held-out text.
+"""A user's fork at work: one session of LoRA updates on the user's text.
 
-The trainer knows nothing of the chain: it returns the adapter's bytes, its content hash and its
-quality, and model_hooks.rewards turns those into an on-chain reward.
+The trainer knows nothing of the chain or of rewards. It loads the fork's adapter (checked
+against the hash the fork's NFT records, bound to the user and the fork), trains on the user's
+text, and measures the model before and after on evaluation sets it is handed: the quality
+oracle's (model_hooks.quality), which the user does not control. The adapter it writes is a
+candidate: the fork's current adapter is whatever the NFT records, so a session that is not
+paid leaves the fork as it was.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from hanzo_econ.params import DEFAULT, Tokenomics
-
 from . import lora
 from .hllm.data import CharTokenizer
 from .hllm.train import CACHE, SHIPPED, load_model
-from .quality import Quality, assess
 
 FORKS = CACHE / "forks"
+WINDOW = 256  # characters per update and per evaluation chunk
 
 
 class TextError(ValueError):
@@ -30,80 +33,114 @@ class TextError(ValueError):
 @dataclass
 class Session:
     user: str
-    interactions: int
+    fork: int
+    version: int  # this adapter's version: sessions saved on the fork so far, this one included
+    interactions: int  # updates made
     adapter_path: Path
     adapter_hash: bytes
-    quality: Quality
     median_update_ms: float
+    before: dict[str, torch.Tensor] = field(default_factory=dict)  # eval set -> loss per chunk
+    after: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+def fork_seed(user: str, fork: int) -> int:
+    """The seed of a new fork's random A: its own, from who owns it and which fork it is."""
+    return int.from_bytes(hashlib.sha256(f"{user}:{fork}".encode()).digest()[:8], "big")
 
 
 class ForkTrainer:
     """The base model (frozen) with LoRA attached; loads and saves each user's adapter."""
 
     def __init__(self, base: Path | None = None, cfg: lora.LoRAConfig = lora.LoRAConfig(), lr: float = 3e-3,
-                 p: Tokenomics = DEFAULT, forks: Path = FORKS, seed: int = 0):
+                 forks: Path = FORKS):
         base = base or (CACHE / "hllm" if (CACHE / "hllm" / "model.safetensors").is_file() else SHIPPED)
         self.model = load_model(base)
         self.base_id = lora.content_hash((base / "model.safetensors").read_bytes()).hex()[:16]
-        self.cfg, self.lr, self.p, self.forks = cfg, lr, p, forks
-        torch.manual_seed(seed)  # the adapters' random A: the same fork from the same inputs
+        self.cfg, self.lr, self.forks = cfg, lr, forks
         self.targets = lora.attach(self.model, cfg)
         self.tok = CharTokenizer.load()
-        self.block = 256
+        self.block = WINDOW
 
-    def adapter_path(self, user: str) -> Path:
-        return self.forks / f"{user}.safetensors"
+    def adapter_path(self, user: str, fork: int) -> Path:
+        lora.check_user_name(user)
+        if not isinstance(fork, int) or fork < 1:
+            raise lora.AdapterError(f"fork {fork!r}: expected a ModelNFT id (a positive integer)")
+        return self.forks / user / f"fork-{fork}.safetensors"
 
-    def split(self, text: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """The user's text: the first 80% trains, the last 20% is held out for the quality score."""
+    def encode(self, text: str, what: str = "the text") -> torch.Tensor:
         ids = self.tok.encode(text)
         if len(ids) < 2 * 65:
-            raise TextError(f"the text has {len(ids)} characters; at least 130 are needed (some to train on, some held out)")
-        cut = int(len(ids) * 0.8)
-        return ids[:cut], ids[cut:]
+            raise TextError(f"{what} has {len(ids)} characters; at least 130 are needed")
+        return ids
 
     @torch.no_grad()
-    def held_out_loss(self, ids: torch.Tensor) -> float:
+    def chunk_losses(self, ids: torch.Tensor) -> torch.Tensor:
+        """Mean loss (nats per character) of each WINDOW-character chunk of `ids`."""
         self.model.eval()
-        total, count = 0.0, 0
+        out = []
         for s in range(0, len(ids) - 1, self.block):
             chunk = ids[s:s + self.block + 1]
             if len(chunk) < 2:
                 break
             logits = self.model(chunk[None, :-1])
-            total += F.cross_entropy(logits[0], chunk[1:], reduction="sum").item()
-            count += len(chunk) - 1
-        return total / count
+            out.append(F.cross_entropy(logits[0], chunk[1:]).item())
+        return torch.tensor(out)
 
-    def session(self, user: str, text: str, interactions: int = 8, secret: str | None = None,
-                expected_hash: bytes | None = None, seed: int = 0) -> Session:
-        """Load the user's fork (or start one), run `interactions` updates on 256-character windows
-        of the training part, score on the held-out part, save the adapter."""
+    def load_fork(self, user: str, fork: int, recorded_hash: bytes | None, secret: str | None) -> int:
+        """Put the fork's adapter in the model; returns its version. A fork whose NFT records no
+        adapter (None or the zero hash) starts fresh from its own seed; otherwise the file must
+        exist and be exactly what the NFT records."""
+        path = self.adapter_path(user, fork)
+        if recorded_hash is None or recorded_hash == bytes(32):
+            lora.reset(self.model, fork_seed(user, fork))
+            return 0
+        if not path.exists():
+            raise lora.AdapterError(f"{path}: the fork's NFT records adapter {recorded_hash.hex()[:16]}… but the file "
+                                    "is missing")
+        found = lora.load(path, self.model, self.cfg, expected_hash=recorded_hash, secret=secret,
+                          binding=lora.Binding(user, fork, self.base_id, None))
+        return int(found.version)
+
+    def session(self, user: str, fork: int, text: str, interactions: int = 8, *,
+                eval_sets: dict[str, torch.Tensor] | None = None, recorded_hash: bytes | None = None,
+                secret: str | None = None, seed: int = 0) -> Session:
+        """Load the fork, measure it on `eval_sets`, run `interactions` updates on WINDOW-character
+        windows of `text`, measure again, and save the adapter as the fork's next version (a
+        candidate file beside the current one: `promote` makes it current once it is paid)."""
         if interactions < 1:
             raise ValueError(f"interactions: expected at least 1, got {interactions}")
-        train_ids, held = self.split(text)
-        path = self.adapter_path(user)
-        if path.exists():
-            lora.load(path, self.model, expected_hash=expected_hash, secret=secret, base_id=self.base_id)
-        else:
-            lora.reset(self.model)  # B = 0: a new fork starts as the base model
-        before = self.held_out_loss(held)
+        ids = self.encode(text)
+        version = self.load_fork(user, fork, recorded_hash, secret)
+        eval_sets = eval_sets or {}
+        before = {name: self.chunk_losses(e) for name, e in eval_sets.items()}
         params = [p for n, p in self.model.named_parameters() if n.endswith((".A", ".B"))]
         opt = torch.optim.Adam(params, lr=self.lr)
         gen = torch.Generator().manual_seed(seed)
-        span = min(self.block, len(train_ids) - 1)
+        span = min(self.block, len(ids) - 1)
         times = []
         self.model.train()
         for _ in range(interactions):
-            s = int(torch.randint(0, len(train_ids) - span, (1,), generator=gen)) if len(train_ids) > span + 1 else 0
-            x, y = train_ids[s:s + span][None], train_ids[s + 1:s + 1 + span][None]
+            s = int(torch.randint(0, len(ids) - span, (1,), generator=gen)) if len(ids) > span + 1 else 0
+            x, y = ids[s:s + span][None], ids[s + 1:s + 1 + span][None]
             t0 = time.perf_counter()
             loss = F.cross_entropy(self.model(x)[0], y[0])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             times.append((time.perf_counter() - t0) * 1000)
-        after = self.held_out_loss(held)
-        digest = lora.save(path, self.model, self.cfg, self.base_id, secret)
+        after = {name: self.chunk_losses(e) for name, e in eval_sets.items()}
+        candidate = self.candidate_path(user, fork)
+        binding = lora.Binding(user, fork, self.base_id, version + 1)
+        digest = lora.save(candidate, self.model, self.cfg, binding, secret)
         times.sort()
-        return Session(user, interactions, path, digest, assess(before, after, self.p), times[len(times) // 2])
+        return Session(user, fork, version + 1, interactions, candidate, digest, times[len(times) // 2], before, after)
+
+    def candidate_path(self, user: str, fork: int) -> Path:
+        return self.adapter_path(user, fork).with_suffix(".candidate")
+
+    def promote(self, session: Session) -> Path:
+        """The session's adapter becomes the fork's current one (after its NFT recorded the hash)."""
+        path = self.adapter_path(session.user, session.fork)
+        session.adapter_path.replace(path)
+        session.adapter_path = path
+        return path

@@ -2,17 +2,25 @@
 optionally encrypted at rest with a key derived from the user's secret.
 
 An adapter adds (alpha / rank) * B A x to a target Linear's output; only A and B train, so a
-fork is a few hundred kilobytes and the base is never touched. The adapter file's sha256 is the
-content hash the fork's ModelNFT holds. An encrypted file is `HZA1 | salt | nonce | AES-GCM
-ciphertext` with the key from scrypt(user secret, salt): a wrong key or any flipped byte fails
-authentication, and loading says so instead of returning garbage.
+fork is a few hundred kilobytes and the base is never touched. The sha256 of the adapter's
+plaintext (the safetensors bytes) is the content hash the fork's ModelNFT holds: the same adapter
+has the same hash whether it is stored encrypted or not.
+
+Binding: an adapter belongs to one fork. Its `Binding` (user, fork id, base model id, version)
+sits in the safetensors metadata and, for an encrypted file, is the AES-GCM associated data:
+`HZA2 | len | binding JSON | salt | nonce | ciphertext`, key from scrypt(user secret, salt). A
+wrong key, a flipped byte, another user's file, another fork's or an older version all fail,
+and loading says which instead of returning garbage. Tensors must be finite and the LoRA
+configuration must be the model's: a file with NaN, Inf or a changed alpha does not load.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -21,7 +29,8 @@ import torch.nn as nn
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-MAGIC = b"HZA1"
+MAGIC = b"HZA2"
+USER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 
 
 class AdapterError(RuntimeError):
@@ -38,6 +47,33 @@ class LoRAConfig:
     alpha: float = 16.0
     targets: tuple[str, ...] = ("attn.q", "attn.v")
     last_layers: int | None = 2
+
+
+@dataclass(frozen=True)
+class Binding:
+    """Whose adapter this is: the user, the fork (ModelNFT id), the base model and the version
+    (sessions saved so far). Bound into the file, checked on every load."""
+
+    user: str
+    fork: int
+    base: str
+    version: int | None  # None when loading: any version, as the recorded hash pins it
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Binding":
+        d = json.loads(text)
+        return cls(str(d["user"]), int(d["fork"]), str(d["base"]), int(d["version"]))
+
+
+def check_user_name(user: str) -> str:
+    """A user name that is safe as a file name: letters, digits, `_ . -`, not starting with a dot
+    (so never `..` or a path)."""
+    if not isinstance(user, str) or not USER_NAME.match(user):
+        raise AdapterError(f"user {user!r}: expected 1-64 letters, digits, '_', '.' or '-', not starting with '.' or '-'")
+    return user
 
 
 class LoRALinear(nn.Module):
@@ -82,20 +118,28 @@ def adapter_state(model: nn.Module) -> dict[str, torch.Tensor]:
     return {n: p.detach().clone() for n, p in model.named_parameters() if n.endswith((".A", ".B"))}
 
 
-def reset(model: nn.Module) -> None:
-    """Back to the base model: A random, B zero (a fresh fork)."""
-    for module in model.modules():
-        if isinstance(module, LoRALinear):
-            nn.init.zeros_(module.B)
+def reset(model: nn.Module, seed: int) -> None:
+    """A fresh fork: B zero (the fork starts as the base model) and A drawn anew from `seed` (the
+    fork's own), so a new fork inherits nothing from whichever fork the model held before."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, LoRALinear):
+                module.A.copy_(torch.randn(module.A.shape, generator=gen) / module.A.shape[1] ** 0.5)
+                module.B.zero_()
 
 
-def serialize(state: dict[str, torch.Tensor], cfg: LoRAConfig, base_id: str) -> bytes:
-    meta = {"lora": json.dumps({**asdict(cfg), "targets": list(cfg.targets)}), "base": base_id}  # noqa: E501
+def _cfg_json(cfg: LoRAConfig) -> str:
+    return json.dumps({**asdict(cfg), "targets": list(cfg.targets)}, sort_keys=True)
+
+
+def serialize(state: dict[str, torch.Tensor], cfg: LoRAConfig, binding: Binding) -> bytes:
+    meta = {"lora": _cfg_json(cfg), "base": binding.base, "binding": binding.to_json()}
     return st_save({k: v.contiguous() for k, v in sorted(state.items())}, metadata=meta)
 
 
 def content_hash(data: bytes) -> bytes:
-    """The 32-byte sha256 of the adapter file as stored (what the ModelNFT records)."""
+    """The 32-byte sha256 of the adapter's plaintext bytes (what the ModelNFT records)."""
     return hashlib.sha256(data).digest()
 
 
@@ -105,69 +149,106 @@ def _key(secret: str, salt: bytes) -> bytes:
     return Scrypt(salt=salt, length=32, n=2**14, r=8, p=1).derive(secret.encode())
 
 
-def encrypt(data: bytes, secret: str) -> bytes:
+def encrypt(data: bytes, secret: str, binding: Binding) -> bytes:
+    """AES-GCM with the binding as associated data: the header names whose file it is, and the
+    tag fails if the header is changed or the file is loaded as someone else's."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+    bound = binding.to_json().encode()
+    header = MAGIC + len(bound).to_bytes(2, "big") + bound
     salt, nonce = os.urandom(16), os.urandom(12)
-    return MAGIC + salt + nonce + AESGCM(_key(secret, salt)).encrypt(nonce, data, MAGIC)
+    return header + salt + nonce + AESGCM(_key(secret, salt)).encrypt(nonce, data, header)
 
 
-def decrypt(blob: bytes, secret: str) -> bytes:
+def decrypt(blob: bytes, secret: str, expected: Binding | None = None) -> tuple[bytes, Binding]:
+    """(plaintext, binding). With `expected`, the file must be that user's, fork's and base's
+    (and version's, unless expected.version is None): checked on the header before any key is
+    derived, and again by the tag."""
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    if not blob.startswith(MAGIC) or len(blob) < 4 + 16 + 12 + 16:
+    if not blob.startswith(MAGIC) or len(blob) < 6:
         raise AdapterError("not an encrypted adapter (bad header)")
-    salt, nonce, body = blob[4:20], blob[20:32], blob[32:]
+    n = int.from_bytes(blob[4:6], "big")
+    header, rest = blob[:6 + n], blob[6 + n:]
+    if len(rest) < 16 + 12 + 16:
+        raise AdapterError("not an encrypted adapter (truncated)")
     try:
-        return AESGCM(_key(secret, salt)).decrypt(nonce, body, MAGIC)
+        binding = Binding.from_json(header[6:].decode())
+    except Exception:  # noqa: BLE001 - any malformed header
+        raise AdapterError("not an encrypted adapter (unreadable binding)") from None
+    if expected is not None:
+        _check_binding(binding, expected)
+    salt, nonce, body = rest[:16], rest[16:28], rest[28:]
+    try:
+        return AESGCM(_key(secret, salt)).decrypt(nonce, body, header), binding
     except InvalidTag:
         raise AdapterError("the adapter does not decrypt: wrong key, or the file was altered") from None
 
 
-def save(path: Path, model: nn.Module, cfg: LoRAConfig, base_id: str, secret: str | None = None) -> bytes:
-    """Write the adapter (encrypted if `secret`); returns the content hash of the stored bytes."""
-    data = serialize(adapter_state(model), cfg, base_id)
-    if secret is not None:
-        data = encrypt(data, secret)
+def _check_binding(found: Binding, expected: Binding) -> None:
+    for name in ("user", "fork", "base", "version"):
+        if name == "version" and expected.version is None:
+            continue  # the recorded hash pins the version: the binding is inside the hashed plaintext
+        if getattr(found, name) != getattr(expected, name):
+            raise AdapterError(f"the adapter is bound to {name} {getattr(found, name)!r}, not {getattr(expected, name)!r} "
+                               f"(another user's or fork's file, or an older version)")
+
+
+def save(path: Path, model: nn.Module, cfg: LoRAConfig, binding: Binding, secret: str | None = None) -> bytes:
+    """Write the adapter atomically (encrypted if `secret`); returns the content hash of its plaintext."""
+    data = serialize(adapter_state(model), cfg, binding)
+    stored = encrypt(data, secret, binding) if secret is not None else data
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
+    tmp.write_bytes(stored)
     os.replace(tmp, path)
     return content_hash(data)
 
 
-def load(path: Path, model: nn.Module, *, expected_hash: bytes | None = None, secret: str | None = None,
-         base_id: str | None = None) -> LoRAConfig:
-    """Load an adapter into a model that has LoRA attached. Verifies the content hash (when given),
-    decrypts (when a secret is given), and checks that it fits; never loads silently."""
+def load(path: Path, model: nn.Module, cfg: LoRAConfig, *, expected_hash: bytes, binding: Binding,
+         secret: str | None = None) -> Binding:
+    """Load a fork's adapter into a model that has LoRA attached (with `cfg`). Checks, in order:
+    the file's binding (user, fork, base, version), decryption, the plaintext's hash against the
+    one the fork's NFT records, that it parses, that its configuration is `cfg`, that every
+    tensor fits and is finite. Any failure raises AdapterError and leaves the model unchanged."""
     try:
         blob = path.read_bytes()
     except FileNotFoundError:
         raise AdapterError(f"{path}: no such adapter") from None
-    if expected_hash is not None and content_hash(blob) != expected_hash:
-        raise AdapterError(f"{path}: content hash {content_hash(blob).hex()} is not the recorded {expected_hash.hex()}")
-    if blob.startswith(MAGIC):
-        if secret is None:
-            raise AdapterError(f"{path}: the adapter is encrypted; give the user's secret")
-        blob = decrypt(blob, secret)
     try:
-        state = st_load(blob)
-        # the metadata sits in the safetensors header: 8 bytes of length, then JSON
-        header_len = int.from_bytes(blob[:8], "little")
-        meta = json.loads(blob[8:8 + header_len]).get("__metadata__", {})
-        cfg_dict = json.loads(meta["lora"])
-    except Exception as exc:  # noqa: BLE001 - any parse failure is a corrupt adapter
-        raise AdapterError(f"{path}: not a readable adapter ({type(exc).__name__})") from None
-    if base_id is not None and meta.get("base") != base_id:
-        raise AdapterError(f"{path}: made for base model {meta.get('base')!r}, not {base_id!r}")
-    params = dict(model.named_parameters())
-    missing = [k for k in state if k not in params]
-    if missing or len(state) != len(adapter_state(model)):
-        raise AdapterError(f"{path}: does not fit this model (unexpected {missing[:2]} or a different target set)")
-    with torch.no_grad():
+        if blob.startswith(MAGIC):
+            if secret is None:
+                raise AdapterError("the adapter is encrypted; give the user's secret")
+            blob, _ = decrypt(blob, secret, binding)
+        elif secret is not None:
+            raise AdapterError("the adapter is not encrypted but a secret was given (a substituted file?)")
+        if content_hash(blob) != expected_hash:
+            raise AdapterError(f"content hash {content_hash(blob).hex()} is not the recorded {expected_hash.hex()}")
+        try:
+            state = st_load(blob)
+            # the metadata sits in the safetensors header: 8 bytes of length, then JSON
+            header_len = int.from_bytes(blob[:8], "little")
+            meta = json.loads(blob[8:8 + header_len]).get("__metadata__", {})
+            found_cfg, found_binding = meta["lora"], Binding.from_json(meta["binding"])
+        except Exception as exc:  # noqa: BLE001 - any parse failure is a corrupt adapter
+            raise AdapterError(f"not a readable adapter ({type(exc).__name__})") from None
+        _check_binding(found_binding, binding)
+        if json.loads(found_cfg) != json.loads(_cfg_json(cfg)):
+            raise AdapterError(f"its LoRA configuration {found_cfg} is not this model's {_cfg_json(cfg)}")
+        params = dict(model.named_parameters())
+        expected = adapter_state(model)
+        if set(state) != set(expected):
+            odd = sorted(set(state) ^ set(expected))[:2]
+            raise AdapterError(f"does not fit this model (tensors {odd} differ: a different target set)")
         for k, v in state.items():
             if params[k].shape != v.shape:
-                raise AdapterError(f"{path}: {k} has shape {tuple(v.shape)}, the model expects {tuple(params[k].shape)}")
+                raise AdapterError(f"{k} has shape {tuple(v.shape)}, the model expects {tuple(params[k].shape)}")
+            if not bool(torch.isfinite(v).all()):
+                raise AdapterError(f"{k} holds NaN or infinite values")
+    except AdapterError as exc:
+        raise AdapterError(f"{path}: {exc}") from None
+    with torch.no_grad():
+        for k, v in state.items():
             params[k].copy_(v)
-    return LoRAConfig(cfg_dict["rank"], cfg_dict["alpha"], tuple(cfg_dict["targets"]), cfg_dict.get("last_layers"))
+    return found_binding

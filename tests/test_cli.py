@@ -61,13 +61,17 @@ def test_deploy_on_anvil_starts_the_node_and_deploys(tmp_path):
     assert data["network"] == "ethereum:local:foundry"
 
 
-def test_demo_pays_scored_updates_and_matches_the_reference_model():
+def test_demo_pays_honest_work_and_no_greedy_strategy_more():
     result = hanzo("demo", "--network", "ethereum:local:test", "--sessions", "1")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.count("matches") == 4 and "DIFFERS" not in out
-    spam = [line for line in out.splitlines() if line.startswith("spammer") and "0x" in line]
-    assert spam and " low " in spam[0]  # the useless update scored low-quality: its reward burned
+    assert out.count("matches") == 7 and "DIFFERS" not in out  # six users and the burn
+    rows = {line.split()[0]: line for line in out.splitlines() if line.split() and line.split()[0] in
+            ("juliet", "prospero", "repeater", "copier", "sybil", "spammer") and "balance" not in line}
+    assert "refused: repetitive" in rows["repeater"]
+    assert "refused: duplicate" in rows["copier"] and "refused: duplicate" in rows["sybil"]
+    assert " low " in rows["spammer"]  # noise passes the gate, teaches nothing, its reward burns
+    assert "no greedy strategy beat honest work" in out
 
 
 def test_generate_and_finetune_commands(tmp_path):
@@ -77,10 +81,25 @@ def test_generate_and_finetune_commands(tmp_path):
     text = tmp_path / "lines.txt"
     text.write_text("O Romeo, Romeo! wherefore art thou Romeo?\n" * 20)
     cache = {"HANZO_CACHE": str(tmp_path / "cache")}
-    env_out = hanzo("finetune", "--user", "tester", "--text", str(text), "--interactions", "2", env=cache)
+    refused = hanzo("finetune", "--user", "tester", "--text", str(text), "--interactions", "2", env=cache)
+    assert refused.returncode == 1 and "error: refused (repetitive)" in refused.stderr
+    from model_hooks.oracle import public_text
+
+    text.write_text(public_text("ROMEO")[:2000])
+    env_out = hanzo("finetune", "--user", "tester", "--domain", "ROMEO", "--text", str(text), "--interactions", "2",
+                    env=cache)
     assert env_out.returncode == 0, env_out.stderr
-    assert "tester: 2 updates, held-out loss" in env_out.stdout and "sha256" in env_out.stdout
+    assert "tester: 2 updates; ROMEO loss drop" in env_out.stdout and "2 interactions payable" in env_out.stdout
+    digest = env_out.stdout.split("sha256 ")[1].split(",")[0]
+    again = hanzo("finetune", "--user", "tester", "--domain", "ROMEO", "--text", str(text), env=cache)
+    assert again.returncode == 1 and "give the hash its NFT records with --adapter-hash" in again.stderr
+    text.write_text(public_text("ROMEO")[2000:4000])
+    more = hanzo("finetune", "--user", "tester", "--domain", "ROMEO", "--text", str(text), "--adapter-hash", digest,
+                 env=cache)
+    assert more.returncode == 0 and "version 2" in more.stdout, more.stderr
     short = tmp_path / "short.txt"
     short.write_text("Hi")
-    bad = hanzo("finetune", "--user", "tester", "--text", str(short), env=cache)
-    assert bad.returncode == 1 and "error: the text has 2 characters" in bad.stderr
+    bad = hanzo("finetune", "--user", "newbie", "--text", str(short), env=cache)
+    assert bad.returncode == 1 and "error: refused (short): the text has 2 characters" in bad.stderr
+    evil = hanzo("finetune", "--user", "../evil", "--text", str(text), env=cache)
+    assert evil.returncode == 1 and "error: user '../evil': expected" in evil.stderr

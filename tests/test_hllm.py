@@ -1,4 +1,5 @@
-"""The trainer, forks, adapters, quality and steering (real model, real text, on CPU)."""
+"""The trainer and steering (real model, real text, on CPU); forks, adapters and the quality
+oracle are in tests/test_forks.py."""
 
 from __future__ import annotations
 
@@ -8,13 +9,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from hanzo_econ.params import DEFAULT
-from model_hooks import lora
-from model_hooks.forks import ForkTrainer, TextError
-from model_hooks.hllm.data import CharTokenizer, clean, corpus, speeches
+from model_hooks.hllm.data import CharTokenizer, clean, corpus
 from model_hooks.hllm.model import HLLM, HLLMConfig, build, parameter_count
-from model_hooks.hllm.train import SHIPPED, CheckpointError, TrainConfig, load_model, save_checkpoint, train
-from model_hooks.quality import assess
+from model_hooks.hllm.train import SHIPPED, CheckpointError, TrainConfig, load_model, train
 
 
 @pytest.fixture(scope="module")
@@ -79,89 +76,6 @@ def test_missing_or_foreign_checkpoint_is_a_clear_error(tmp_path):
     save_file({"x": torch.zeros(1)}, str(tmp_path / "model.safetensors"))
     with pytest.raises(CheckpointError, match="not a hanzo model checkpoint"):
         load_model(tmp_path)
-
-
-@pytest.fixture(scope="module")
-def base_dir(tmp_path_factory):
-    """A small random base model saved as a checkpoint (fork mechanics need no training)."""
-    folder = tmp_path_factory.mktemp("base")
-    model = build("hllm", CharTokenizer.load().vocab_size)
-    optimizer = torch.optim.AdamW(model.parameters())
-    save_checkpoint(folder, model, optimizer, 0, TrainConfig(), [])
-    return folder
-
-
-@pytest.fixture
-def trainer(base_dir, tmp_path):
-    return ForkTrainer(base=base_dir, forks=tmp_path / "forks")
-
-
-JULIET = speeches("romeo-and-juliet", "JULIET")
-
-
-def test_session_changes_only_adapter_weights(trainer):
-    base = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if not n.endswith((".A", ".B"))}
-    session = trainer.session("juliet", JULIET[:3000], interactions=4)
-    after = dict(trainer.model.named_parameters())
-    assert all(torch.equal(base[n], after[n]) for n in base)
-    assert any(after[n].abs().sum() > 0 for n in after if n.endswith(".B"))  # B started at zero
-    assert session.adapter_path.stat().st_size < 1_000_000
-    assert session.adapter_hash == lora.content_hash(session.adapter_path.read_bytes())
-
-
-def test_adapter_round_trips_and_rejects_tampering(trainer):
-    session = trainer.session("romeo", JULIET[:3000], interactions=2)
-    saved = lora.adapter_state(trainer.model)
-    lora.reset(trainer.model)
-    lora.load(session.adapter_path, trainer.model, expected_hash=session.adapter_hash, base_id=trainer.base_id)
-    assert all(torch.equal(saved[k], v) for k, v in lora.adapter_state(trainer.model).items())
-    blob = bytearray(session.adapter_path.read_bytes())
-    blob[-5] ^= 0xFF
-    session.adapter_path.write_bytes(bytes(blob))
-    with pytest.raises(lora.AdapterError, match="is not the recorded"):
-        lora.load(session.adapter_path, trainer.model, expected_hash=session.adapter_hash)
-    session.adapter_path.write_bytes(b"garbage" * 10)
-    with pytest.raises(lora.AdapterError, match="not a readable adapter"):
-        lora.load(session.adapter_path, trainer.model)
-    session.adapter_path.unlink()
-    fresh = trainer.session("romeo", JULIET[:3000], interactions=1)
-    with pytest.raises(lora.AdapterError, match="made for base model"):
-        lora.load(fresh.adapter_path, trainer.model, base_id="another base")
-
-
-def test_encrypted_adapter_needs_the_right_key(trainer):
-    session = trainer.session("nurse", JULIET[:3000], interactions=2, secret="correct horse")
-    assert session.adapter_path.read_bytes().startswith(lora.MAGIC)
-    with pytest.raises(lora.AdapterError, match="wrong key, or the file was altered"):
-        lora.load(session.adapter_path, trainer.model, secret="wrong horse")
-    with pytest.raises(lora.AdapterError, match="encrypted; give the user's secret"):
-        lora.load(session.adapter_path, trainer.model)
-    lora.load(session.adapter_path, trainer.model, secret="correct horse", expected_hash=session.adapter_hash)
-
-
-def test_adapter_for_other_targets_does_not_load(trainer, base_dir, tmp_path):
-    other = ForkTrainer(base=base_dir, cfg=lora.LoRAConfig(rank=4, targets=("attn.o",)), forks=tmp_path / "o")
-    session = other.session("x", JULIET[:3000], interactions=1)
-    with pytest.raises(lora.AdapterError, match="does not fit"):
-        lora.load(session.adapter_path, trainer.model)
-
-
-def test_too_short_text_is_refused(trainer):
-    with pytest.raises(TextError, match="at least 130 are needed"):
-        trainer.session("x", "Hi.", interactions=1)
-
-
-@pytest.mark.parametrize("before, after, low, multiplier", [
-    (2.0, 2.0, True, 1), (2.0, 2.001, True, 1), (2.0, 1.9985, True, 1),
-    (2.0, 1.997, False, 1), (2.0, 1.985, False, 2), (2.0, 1.90, False, 10), (2.0, 1.0, False, 10)])
-def test_quality_maps_loss_drop_to_multiplier_or_low_quality(before, after, low, multiplier):
-    q = assess(before, after, DEFAULT)
-    assert q.low_quality is low and (low or q.multiplier == multiplier)
-
-
-def test_quality_rejects_non_finite_losses():
-    with pytest.raises(ValueError):
-        assess(float("nan"), 1.0, DEFAULT)
 
 
 def _word_logprob(model, tok, prompt: str, word: str, strength: float) -> float:
