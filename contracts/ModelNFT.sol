@@ -93,6 +93,8 @@ contract ModelNFT is ERC721, AccessControl {
     error InsufficientStake(uint256 requested, uint256 staked);
     /// @notice Only the rewards contract may record training.
     error NotRewards(address caller);
+    /// @notice The fork already records this adapter: it was paid for before.
+    error AdapterAlreadyRecorded(uint256 tokenId, bytes32 adapterHash);
     /// @notice The mint fee is above the caller's limit.
     error FeeAboveMax(uint256 fee, uint256 maxFee);
     /// @notice A zero amount or zero address where one is not allowed.
@@ -195,16 +197,24 @@ contract ModelNFT is ERC721, AccessControl {
         emit AdapterUpdated(tokenId, adapterHash, msg.sender);
     }
 
-    /// @notice Rewards path: check that the fork exists, record a trained adapter (zero hash:
-    ///         record nothing) and return the fork's current owner. Only the rewards contract,
-    ///         whose TrainingRecorded event is the record of this change.
-    function recordTraining(uint256 tokenId, bytes32 adapterHash) external returns (address owner) {
+    /// @notice Rewards path: check that the fork exists, record the adapter `user` trained when
+    ///         `user` owns the fork (zero hash: record nothing), and return the fork's owner. Only
+    ///         the rewards contract, whose TrainingRecorded event is the record of this change.
+    ///         Another user's training of the fork is paid (the owner's share is for that) but
+    ///         does not replace the owner's adapter; recording the adapter the fork already has
+    ///         reverts, so the same adapter is not paid twice in a row even if every off-chain
+    ///         record of its payment was lost.
+    function recordTraining(uint256 tokenId, bytes32 adapterHash, address user) external returns (address owner) {
         if (msg.sender != rewards) revert NotRewards(msg.sender);
         owner = _ownerOf(tokenId);
         if (owner == address(0)) revert UnknownModel(tokenId);
+        if (adapterHash == bytes32(0) || user != owner) return owner;
+        Fork storage f = _forks[tokenId];
+        // Reading the slot first makes the write below warm: the check costs no gas overall.
+        if (f.adapterHash == adapterHash) revert AdapterAlreadyRecorded(tokenId, adapterHash);
         // No AdapterUpdated here: the caller's TrainingRecorded event carries the model id and
         // the hash, and the rewards path is gas-bound (benchmarks/gas.py).
-        if (adapterHash != bytes32(0)) _forks[tokenId].adapterHash = adapterHash;
+        f.adapterHash = adapterHash;
     }
 
     // ---------------------------------------------------------------- stake for boost

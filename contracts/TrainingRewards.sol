@@ -251,7 +251,7 @@ contract TrainingRewards is AccessControl, EIP712 {
 
         // A low-quality update is not recorded as the fork's adapter; the call still checks
         // that the model exists and returns its owner.
-        owner = models.recordTraining(op.modelId, op.lowQuality ? bytes32(0) : op.adapterHash);
+        owner = models.recordTraining(op.modelId, op.lowQuality ? bytes32(0) : op.adapterHash, op.user);
         (userPayout, ownerPayout, burned) = payouts(op.multiplier, op.interactions, op.lowQuality);
         _emitRecorded(op, owner, userPayout, ownerPayout, burned);
     }

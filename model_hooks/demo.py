@@ -100,20 +100,20 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2, interactions
 
         abi = [x.model_dump(mode="json", by_alias=True) for x in s.rewards.contract_type.abi]
         hook = RewardHook(provider.web3, str(s.rewards.address), abi, oracle_acct.private_key, a[2].private_key,
-                          work / "journal", deployment_block=s.block)
+                          work / "sessions", deployment_block=s.block)
         ledger = []  # (name, round, verdict or Rejected, payout or None)
         loop_start = time.perf_counter()
         for round_ in range(sessions):
             for name, acct in people.items():
                 recorded = bytes(s.models.fork(forks[name])[1])
+                session_id = hook.open_session(acct.address, forks[name])  # before training: its nonce is its own
                 try:
                     v = oracle.judge(acct.address.lower()[2:], forks[name], USERS[name][1], session_text(name, round_),
                                      interactions, epoch=round_, recorded_hash=recorded, seed=round_)
                 except Rejected as refused:
                     ledger.append((name, round_, refused, None))
                     continue
-                pay = hook.reward(acct.address, forks[name], v.session.adapter_hash, v.multiplier, v.interactions,
-                                  v.low_quality)
+                pay = hook.reward(session_id, v.session.adapter_hash, v.multiplier, v.interactions, v.low_quality)
                 if not v.low_quality:
                     trainer.promote(v.session)  # the NFT now records this adapter
                 ledger.append((name, round_, v, pay))

@@ -1,23 +1,32 @@
-"""The hook: a scored update becomes an on-chain reward, paid at most once.
+"""The hook: a judged training session becomes an on-chain reward, paid exactly once per session.
 
-Given a user, the fork's NFT id, the adapter's content hash and its quality, the hook builds the
-TrainingOp, signs it with the quality oracle's key (EIP-712: chain id, contract, nonce,
-deadline), submits it to TrainingRewards, waits for the receipt and returns the payout that the
-ledger event recorded. It needs only web3 and the oracle's key: nothing from the trainer but
-bytes and a score.
+A session gets an id and an op nonce *before* training (`open_session`), from a durable store
+(SQLite, one writer at a time across processes), so two workers never sign the same nonce. The
+contract consumes the nonce, so a session can be paid at most once, and the hook treats every
+state it can find itself in as known, whatever crashed or was lost:
 
-Paid once, whatever fails: before anything is sent, the signed op is written to a journal (one
-JSON file per user, keyed by adapter hash, replaced atomically). A rerun after a crash finds the
-entry and re-sends the same op with the same nonce; if the first one was mined, the contract
-rejects the replay (OpReplayed) and the hook reports the earlier payment from its
-TrainingRecorded event instead. Transient node errors are retried with backoff.
+- the store says paid: the payout is reported again (`replayed`);
+- the op's nonce is already used on chain: the TrainingRecorded event with that (user, nonce)
+  is ours only if it carries our adapter hash; then it is our payment. If another adapter
+  took the nonce (a second worker with a lost or restored store), our session was not paid:
+  it gets a fresh nonce and is signed again;
+- the store was lost: before signing, the chain's ledger is searched for this user's fork and
+  adapter; an adapter already paid is never signed again;
+- a transaction the node already knows, a submitter nonce already used, or a receipt that did
+  not arrive in time: the transaction hash is computed from the signed bytes and looked up on
+  the next call; nothing is sent twice without first checking the op's nonce on chain.
+
+It needs only web3 and two keys: the oracle's, which signs ops (EIP-712: chain id, contract,
+nonce, deadline), and the submitter's, which pays gas. Nothing from the trainer but bytes and a
+verdict.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import sqlite3
 import time
+import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,6 +37,10 @@ from hanzo_econ.attest import TrainingOp, sign_training_op
 
 class RewardError(RuntimeError):
     """The reward could not be paid; the message names the contract's error or the node's."""
+
+
+class Crash(RewardError):
+    """A simulated crash at a named step (tests)."""
 
 
 @dataclass(frozen=True)
@@ -44,32 +57,55 @@ class Payout:
     owner: str
     tx_hash: str
     block: int
-    replayed: bool  # True: this call found the op already paid and reports that payment
+    replayed: bool  # True: this call found the session already paid and reports that payment
+    session: str = ""
 
 
-class Journal:
-    """Signed ops per user, written before they are sent."""
+class SessionStore:
+    """Sessions and their op nonces, durable and shared by every worker (SQLite, WAL). A nonce is
+    allocated inside an exclusive transaction, so two workers on one store never share one."""
 
-    def __init__(self, folder: Path):
-        self.folder = folder
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # one connection per store object (per worker); a worker may run in another thread than
+        # the one that built it, and SQLite's own locking serialises the workers
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("""CREATE TABLE IF NOT EXISTS sessions (
+            id TEXT PRIMARY KEY, user TEXT NOT NULL, fork INTEGER NOT NULL, nonce INTEGER NOT NULL,
+            state TEXT NOT NULL, adapter TEXT, op TEXT, signature TEXT, tx_hash TEXT, payout TEXT,
+            UNIQUE (user, nonce))""")
 
-    def _path(self, user: str) -> Path:
-        return self.folder / f"{user.lower()}.json"
+    def allocate(self, user: str, fork: int, floor: int, session: str | None = None) -> tuple[str, int]:
+        """A new session (or `session` moved to a new nonce) with the user's next nonce >= floor."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            top = self.db.execute("SELECT MAX(nonce) FROM sessions WHERE user = ?", (user,)).fetchone()[0]
+            nonce = max(floor, -1 if top is None else top + 1)
+            if session is None:
+                session = uuid.uuid4().hex
+                self.db.execute("INSERT INTO sessions (id, user, fork, nonce, state) VALUES (?, ?, ?, ?, 'open')",
+                                (session, user, fork, nonce))
+            else:
+                self.db.execute("UPDATE sessions SET nonce = ?, state = 'open', op = NULL, signature = NULL, "
+                                "tx_hash = NULL WHERE id = ?", (nonce, session))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        return session, nonce
 
-    def entries(self, user: str) -> dict:
-        path = self._path(user)
-        return json.loads(path.read_text()) if path.is_file() else {}
+    def get(self, session: str) -> dict:
+        cur = self.db.execute("SELECT * FROM sessions WHERE id = ?", (session,))
+        row = cur.fetchone()
+        if row is None:
+            raise RewardError(f"session {session!r}: unknown to this store (open it with open_session first)")
+        return dict(zip([c[0] for c in cur.description], row))
 
-    def put(self, user: str, key: str, entry: dict) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        data = self.entries(user)
-        data[key] = entry
-        tmp = self._path(user).with_suffix(".tmp")
-        with open(tmp, "w") as f:
-            json.dump(data, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self._path(user))
+    def update(self, session: str, **fields) -> None:
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        self.db.execute(f"UPDATE sessions SET {sets} WHERE id = ?", (*fields.values(), session))
 
 
 TRANSIENT = (ConnectionError, TimeoutError, OSError)
@@ -77,73 +113,138 @@ TRANSIENT = (ConnectionError, TimeoutError, OSError)
 
 class RewardHook:
     def __init__(self, web3, rewards_address: str, rewards_abi: list, oracle_key: str, submitter_key: str,
-                 journal: Path, *, deployment_block: int = 0, retries: int = 4, backoff_s: float = 0.5,
-                 deadline_s: int = 3600):
+                 store: Path, *, deployment_block: int = 0, retries: int = 4, backoff_s: float = 0.5,
+                 deadline_s: int = 3600, receipt_timeout_s: float = 120):
         from eth_account import Account
 
         self.w3 = web3
         self.contract = web3.eth.contract(address=rewards_address, abi=rewards_abi)
         self.oracle_key = oracle_key
         self.submitter = Account.from_key(submitter_key)
-        self.journal = Journal(journal)
+        path = Path(store)
+        self.store = SessionStore(path / "sessions.sqlite" if path.suffix == "" else path)
         self.deployment_block = deployment_block
         self.retries, self.backoff_s, self.deadline_s = retries, backoff_s, deadline_s
+        self.receipt_timeout_s = receipt_timeout_s
+        self.crash_at: str | None = None  # tests: raise Crash at this step
         self.errors = {keccak(text=f"{e['name']}({','.join(i['type'] for i in e['inputs'])})")[:4]: e["name"]
                        for e in rewards_abi if e.get("type") == "error"}
         # errors that bubble up from the contracts TrainingRewards calls
-        for signature in ("UnknownModel(uint256)", "ERC20InsufficientBalance(address,uint256,uint256)"):
+        for signature in ("UnknownModel(uint256)", "ERC20InsufficientBalance(address,uint256,uint256)",
+                          "AdapterAlreadyRecorded(uint256,bytes32)"):
             self.errors[keccak(text=signature)[:4]] = signature.split("(")[0]
+        self._chain_id: int | None = None
 
-    # ------------------------------------------------------------------ the one entry point
+    # ------------------------------------------------------------------ the entry points
 
-    def reward(self, user: str, model_id: int, adapter_hash: bytes, multiplier: int, interactions: int,
-               low_quality: bool, *, crash_after_send: bool = False) -> Payout:
-        """Pay (or find the payment of) the op for this user's adapter. `crash_after_send` stops
-        right after the transaction is sent, as a crash would (for tests)."""
+    def open_session(self, user: str, model_id: int) -> str:
+        """Give a training session its id and op nonce, before training; returns the id."""
+        from eth_utils import to_checksum_address
+
+        user = to_checksum_address(user)
+        floor = self._first_unused_nonce(user, self._store_next(user))
+        session, _ = self.store.allocate(user, model_id, floor)
+        return session
+
+    def reward(self, session: str, adapter_hash: bytes, multiplier: int, interactions: int,
+               low_quality: bool) -> Payout:
+        """Pay the session's op, or report its payment if it was made: any number of calls, after
+        any crash, pay it once."""
         if len(adapter_hash) != 32:
             raise ValueError(f"adapter_hash: expected 32 bytes, got {len(adapter_hash)}")
         if not 1 <= multiplier <= 10:
             raise ValueError(f"multiplier: expected 1..10, got {multiplier}")
-        key = adapter_hash.hex()
-        entry = self.journal.entries(user).get(key)
-        if entry is None:
-            entry = self._new_entry(user, model_id, adapter_hash, multiplier, interactions, low_quality)
-        op = TrainingOp(**{**entry["op"], "adapterHash": bytes.fromhex(entry["op"]["adapterHash"])})
-        if self._call(lambda: self.contract.functions.nonceUsed(user, op.nonce).call()):
-            return self._find_payment(op)
+        if interactions < 1:
+            raise ValueError(f"interactions: expected at least 1, got {interactions}")
+        s = self.store.get(session)
+        if s["adapter"] is not None and s["adapter"] != adapter_hash.hex():
+            raise RewardError(f"session {session}: already bound to adapter {s['adapter'][:16]}…, not "
+                              f"{adapter_hash.hex()[:16]}… (a new adapter is a new session)")
+        if s["state"] == "paid":
+            return Payout(**{**json.loads(s["payout"]), "replayed": True})
+        if s["adapter"] is None:
+            # a store that was lost cannot sign an adapter the chain has already paid
+            earlier = self._find_payment(s["user"], model_id=s["fork"], adapter=adapter_hash)
+            if earlier is not None:
+                return self._paid(session, earlier, replayed=True)
+            self.store.update(session, adapter=adapter_hash.hex())
+        op = self._signed_op(session, adapter_hash, multiplier, interactions, low_quality)
+        self._step("signed")
+        for _ in range(3):  # a nonce taken by another adapter moves the session at most a few times
+            if self._call(lambda o=op: self.contract.functions.nonceUsed(o.user, o.nonce).call()):
+                found = self._find_payment(op.user, nonce=op.nonce)
+                if found is not None and found[0].get("adapterHash") == adapter_hash:
+                    return self._paid(session, found, replayed=True)
+                # another adapter was paid with this nonce: ours was not; move to a fresh nonce
+                floor = self._first_unused_nonce(op.user, op.nonce + 1)
+                self.store.allocate(op.user, op.modelId, floor, session)
+                self.store.update(session, adapter=adapter_hash.hex())
+                op = self._signed_op(session, adapter_hash, multiplier, interactions, low_quality)
+                continue
+            break
+        else:
+            raise RewardError(f"session {session}: its nonce kept being taken by other ops")
+        s = self.store.get(session)
+        if s["tx_hash"]:
+            receipt = self._receipt(s["tx_hash"], wait=False)
+            if receipt is not None and receipt["status"] == 1:
+                return self._paid(session, self._event_in(receipt, op), replayed=False)
         if op.deadline <= self._now() + 30:  # not mined in time: same nonce, fresh deadline and signature
-            entry = self._sign(op.__class__(**{**asdict(op), "deadline": self._now() + self.deadline_s}), entry)
-            self.journal.put(user, key, entry)
-            op = TrainingOp(**{**entry["op"], "adapterHash": bytes.fromhex(entry["op"]["adapterHash"])})
-        signature = bytes.fromhex(entry["signature"])
+            self.store.update(session, op=None, signature=None)
+            op = self._signed_op(session, adapter_hash, multiplier, interactions, low_quality)
+        signature = bytes.fromhex(self.store.get(session)["signature"])
         self._simulate(op, signature)
-        tx_hash = self._send(op, signature)
-        entry["tx_hash"] = tx_hash
-        self.journal.put(user, key, entry)
-        if crash_after_send:
-            raise RewardError("simulated crash after sending")
-        receipt = self._call(lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120))
+        tx_hash = self._send(op, signature, session)
+        self._step("sent")
+        receipt = self._receipt(tx_hash, wait=True)
+        if receipt is None:
+            raise RewardError(f"session {session}: transaction {tx_hash} not mined within {self.receipt_timeout_s:g} s; "
+                              "call reward again to resume (nothing will be paid twice)")
         if receipt["status"] != 1:
-            return self._find_payment(op)  # mined by someone else first, or reverted: the event says which
-        return self._from_receipt(op, receipt, replayed=False)
+            found = self._find_payment(op.user, nonce=op.nonce)
+            if found is not None and found[0].get("adapterHash") == adapter_hash:
+                return self._paid(session, found, replayed=True)
+            raise RewardError(f"session {session}: transaction {tx_hash} reverted")
+        return self._paid(session, self._event_in(receipt, op), replayed=False)
+
+    def pay(self, user: str, model_id: int, adapter_hash: bytes, multiplier: int, interactions: int,
+            low_quality: bool) -> Payout:
+        """open_session and reward in one call (a session that trained before it was opened)."""
+        return self.reward(self.open_session(user, model_id), adapter_hash, multiplier, interactions, low_quality)
 
     # ------------------------------------------------------------------ steps
 
-    def _new_entry(self, user, model_id, adapter_hash, multiplier, interactions, low_quality) -> dict:
-        used = {e["op"]["nonce"] for e in self.journal.entries(user).values()}
-        nonce = max(used, default=-1) + 1
-        while self._call(lambda n=nonce: self.contract.functions.nonceUsed(user, n).call()):
-            nonce += 1  # a lost journal: skip nonces the chain has already consumed
-        op = TrainingOp(user, model_id, adapter_hash, multiplier, interactions, low_quality, nonce,
-                        self._now() + self.deadline_s)
-        entry = self._sign(op, {})
-        self.journal.put(user, adapter_hash.hex(), entry)
-        return entry
+    def _step(self, name: str) -> None:
+        if self.crash_at == name:
+            raise Crash(f"simulated crash after step {name!r}")
 
-    def _sign(self, op: TrainingOp, entry: dict) -> dict:
-        chain_id = self._call(lambda: self.w3.eth.chain_id)
-        signature = sign_training_op(self.oracle_key, op, chain_id, self.contract.address)
-        return {**entry, "op": {**asdict(op), "adapterHash": op.adapterHash.hex()}, "signature": signature.hex()}
+    def _store_next(self, user: str) -> int:
+        top = self.store.db.execute("SELECT MAX(nonce) FROM sessions WHERE user = ?", (user,)).fetchone()[0]
+        return 0 if top is None else top + 1
+
+    def _first_unused_nonce(self, user: str, start: int) -> int:
+        nonce = start
+        while self._call(lambda n=nonce: self.contract.functions.nonceUsed(user, n).call()):
+            nonce += 1  # a lost store: skip nonces the chain has already consumed
+        return nonce
+
+    def _signed_op(self, session: str, adapter_hash: bytes, multiplier: int, interactions: int,
+                   low_quality: bool) -> TrainingOp:
+        s = self.store.get(session)
+        if s["op"] is not None:
+            d = json.loads(s["op"])
+            return TrainingOp(**{**d, "adapterHash": bytes.fromhex(d["adapterHash"])})
+        op = TrainingOp(s["user"], s["fork"], adapter_hash, multiplier, interactions, low_quality, s["nonce"],
+                        self._now() + self.deadline_s)
+        signature = sign_training_op(self.oracle_key, op, self._chain(), self.contract.address)
+        self.store.update(session, op=json.dumps({**asdict(op), "adapterHash": op.adapterHash.hex()}),
+                          signature=signature.hex(), state="signed")
+        return op
+
+    def _chain(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = int(self._call(lambda: self.w3.eth.chain_id))
+        return self._chain_id
 
     def _now(self) -> int:
         return int(self._call(lambda: self.w3.eth.get_block("latest"))["timestamp"])
@@ -158,39 +259,74 @@ class RewardHook:
         except Exception as exc:  # noqa: BLE001 - nodes and test backends raise reverts as different types
             name = self._error_name(exc)
             if name == "OpReplayed":
-                return  # paid meanwhile: sending will revert and _find_payment reports it
+                return  # paid meanwhile: the receipt or the ledger will say by which adapter
             raise RewardError(f"TrainingRewards rejects the op: {name}") from None
 
-    def _send(self, op: TrainingOp, signature: bytes) -> str:
+    def _send(self, op: TrainingOp, signature: bytes, session: str) -> str:
         tx = self.contract.functions.rewardTraining(op.as_tuple(), signature).build_transaction({
             "from": self.submitter.address, "gas": 400_000, "gasPrice": self._call(lambda: self.w3.eth.gas_price),
             "nonce": self._call(lambda: self.w3.eth.get_transaction_count(self.submitter.address, "pending")),
-            "chainId": self._call(lambda: self.w3.eth.chain_id)})
+            "chainId": self._chain()})
         signed = self.submitter.sign_transaction(tx)
-        return "0x" + self._call(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction)).hex().removeprefix("0x")
+        tx_hash = "0x" + keccak(signed.raw_transaction).hex()
+        self.store.update(session, tx_hash=tx_hash, state="sent")  # before sending: a crash still knows it
+        try:
+            self._call(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
+        except RewardError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - node errors arrive as ValueError / Web3RPCError
+            text = str(exc).lower()
+            if "already known" in text or "known transaction" in text:
+                return tx_hash  # the node has it: wait for it
+            if "nonce too low" in text:
+                return tx_hash  # the submitter's nonce was used (by this tx or another): the receipt says
+            raise RewardError(f"the node refused the transaction: {' '.join(str(exc).split())[:200]}") from None
+        return tx_hash
 
-    def _find_payment(self, op: TrainingOp) -> Payout:
+    def _receipt(self, tx_hash: str, wait: bool):
+        from web3.exceptions import TimeExhausted, TransactionNotFound
+
+        try:
+            if wait:
+                return self._call(lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash,
+                                                                                   timeout=self.receipt_timeout_s))
+            return self._call(lambda: self.w3.eth.get_transaction_receipt(tx_hash))
+        except (TimeExhausted, TransactionNotFound):
+            return None
+
+    def _find_payment(self, user: str, *, nonce: int | None = None, model_id: int | None = None,
+                      adapter: bytes | None = None):
+        """(event args, receipt) of this user's TrainingRecorded with `nonce`, or with `model_id`
+        and `adapter`; None if the ledger has none."""
         event = self.contract.events.TrainingRecorded
-        logs = self._call(lambda: event.get_logs(from_block=self.deployment_block,
-                                                 argument_filters={"user": op.user}))
+        logs = self._call(lambda: event.get_logs(from_block=self.deployment_block, argument_filters={"user": user}))
         for log in logs:
-            if log["args"]["nonce"] == op.nonce:
-                receipt = self._call(lambda: self.w3.eth.get_transaction_receipt(log["transactionHash"]))
-                return self._from_receipt(op, receipt, replayed=True)
-        raise RewardError(f"nonce {op.nonce} of {op.user} is used but no TrainingRecorded event names it "
-                          f"(searched from block {self.deployment_block})")
+            a = log["args"]
+            if nonce is not None and a["nonce"] != nonce:
+                continue
+            if adapter is not None and (bytes(a["adapterHash"]) != adapter or a["modelId"] != model_id):
+                continue
+            receipt = self._call(lambda h=log["transactionHash"]: self.w3.eth.get_transaction_receipt(h))
+            return {**dict(a), "adapterHash": bytes(a["adapterHash"])}, receipt
+        return None
 
-    def _from_receipt(self, op: TrainingOp, receipt, replayed: bool) -> Payout:
+    def _event_in(self, receipt, op: TrainingOp):
         from web3.logs import DISCARD
 
         # DISCARD: the receipt also holds the token's Transfer logs, which are not this ABI's
         for ev in self.contract.events.TrainingRecorded().process_receipt(receipt, errors=DISCARD):
             a = ev["args"]
             if a["user"].lower() == op.user.lower() and a["nonce"] == op.nonce:
-                return Payout(op.user, op.modelId, op.nonce, a["multiplier"], a["interactions"], a["lowQuality"],
-                              a["userPayout"], a["ownerPayout"], a["burned"], a["owner"],
-                              "0x" + bytes(receipt["transactionHash"]).hex(), receipt["blockNumber"], replayed)
+                return {**dict(a), "adapterHash": bytes(a["adapterHash"])}, receipt
         raise RewardError(f"transaction {bytes(receipt['transactionHash']).hex()} has no TrainingRecorded for this op")
+
+    def _paid(self, session: str, found, replayed: bool) -> Payout:
+        a, receipt = found
+        payout = Payout(a["user"], a["modelId"], a["nonce"], a["multiplier"], a["interactions"], a["lowQuality"],
+                        a["userPayout"], a["ownerPayout"], a["burned"], a["owner"],
+                        "0x" + bytes(receipt["transactionHash"]).hex(), receipt["blockNumber"], replayed, session)
+        self.store.update(session, state="paid", payout=json.dumps({**asdict(payout), "replayed": False}))
+        return payout
 
     def _error_name(self, exc) -> str:
         """The custom error's name from the revert data, wherever the node put it."""

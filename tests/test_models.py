@@ -71,7 +71,7 @@ def test_only_fork_owner_updates_adapter(suite, users, fork_of):
 def test_only_rewards_contract_records_training(suite, users, fork_of):
     token_id = fork_of(users[0])
     with ape.reverts(suite.models.NotRewards, caller=users[0].address):
-        suite.models.recordTraining(token_id, b"\x02" * 32, sender=users[0])
+        suite.models.recordTraining(token_id, b"\x02" * 32, users[0], sender=users[0])
     assert suite.models.rewards() == suite.rewards.address
 
 

@@ -31,7 +31,35 @@ def test_reward_pays_user_and_owner_as_reference_model(suite, users, fork_of, si
     assert (event.user, event.owner, event.modelId) == (user.address, owner.address, model)
     assert (event.userPayout, event.ownerPayout, event.burned) == (expected.user, expected.owner, expected.burned)
     assert event.multiplier == 7 and event.interactions == 120 and not event.lowQuality
-    assert suite.models.fork(model)[1] == op.adapterHash
+    # the user trained the owner's fork: paid, but the owner's adapter is not replaced
+    assert suite.models.fork(model)[1] != op.adapterHash
+
+
+def test_training_another_users_fork_does_not_overwrite_its_adapter(suite, users, fork_of, sign_op, funded_pool):
+    """Issue 9: an op on another user's fork was paid and overwrote that NFT's adapter hash."""
+    owner, other = users[1], users[0]
+    model = fork_of(owner)
+    mine, sig = sign_op(owner, model)
+    suite.rewards.rewardTraining(mine.as_tuple(), sig, sender=owner)
+    assert suite.models.fork(model)[1] == mine.adapterHash
+    theirs, sig = sign_op(other, model)
+    suite.rewards.rewardTraining(theirs.as_tuple(), sig, sender=other)
+    assert suite.models.fork(model)[1] == mine.adapterHash
+
+
+def test_the_same_adapter_is_not_paid_twice_under_a_new_nonce(suite, users, fork_of, sign_op, funded_pool, params):
+    """A lost journal once meant re-signing a paid adapter with a fresh nonce: the fork records
+    the adapter it was paid for, and the second op is refused."""
+    owner = users[1]
+    model = fork_of(owner)
+    adapter = b"\x07" * 32
+    first, sig = sign_op(owner, model, adapter=adapter, nonce=100)
+    suite.rewards.rewardTraining(first.as_tuple(), sig, sender=owner)
+    balance = suite.token.balanceOf(owner)
+    again, sig = sign_op(owner, model, adapter=adapter, nonce=101)
+    with ape.reverts(suite.models.AdapterAlreadyRecorded, tokenId=model):
+        suite.rewards.rewardTraining(again.as_tuple(), sig, sender=owner)
+    assert suite.token.balanceOf(owner) == balance and not suite.rewards.nonceUsed(owner, 101)
 
 
 def test_reward_split_is_63_27_10_of_reward(params):
