@@ -1,8 +1,10 @@
 """The HLLM trainer measured: training speed and loss at equal wall time against the GPT
 baseline, loss spikes without warm-up or clipping, LoRA interaction latency and adapter size
-against the sources' ~35 ms and ~100 MB, and end-to-end rewards per second on anvil.
+against the sources' ~35 ms and ~100 MB, end-to-end rewards per second on anvil, and the reward
+path alone with 1, 10 and 100 users: one op per transaction (the first hook's way) against one
+batch per round, with the node calls each op costs.
 
-Usage: python benchmarks/hllm.py [--case all|train|lora|e2e] [--seconds S]
+Usage: python benchmarks/hllm.py [--case all|train|lora|e2e|hook] [--seconds S]
 Time with the other core idle; figures are medians. The last line is one JSON object.
 """
 
@@ -90,15 +92,103 @@ def e2e_case(ops: int = 20) -> dict:
         result = demo.run("ethereum:local:foundry", sessions=max(1, ops // 3), interactions=8, say=lambda _m: None)
     seconds = time.perf_counter() - start
     rate = result["ops"] / result["loop_seconds"]
-    print(f"end to end on anvil (8 LoRA updates -> quality score -> signed op -> mined reward, per op): "
+    print(f"end to end on anvil (gate -> 8 LoRA updates -> oracle evaluation -> signed op -> mined reward, per "
+          f"judged op; refused sessions not counted): "
           f"{result['ops']} ops in {result['loop_seconds']:.1f} s = {rate:.2f} ops/s "
           f"({seconds:.1f} s with the deployment)", flush=True)
     return {"e2e_ops": result["ops"], "e2e_seconds": round(result["loop_seconds"], 2), "e2e_ops_per_s": round(rate, 3)}
 
 
+def plain_anvil(port: int = 8546):
+    """anvil from node_modules as a chain runs: Ape starts its own with --steps-tracing (it traces
+    every transaction for its debugger), which made mining one 100-op batch take 1.6 s here. Same
+    mnemonic and accounts as Ape's, so Ape connects to it as its foundry provider."""
+    import subprocess
+
+    from hanzo_econ.toolchain import anvil_dir
+
+    proc = subprocess.Popen([str(anvil_dir() / "anvil"), "--port", str(port), "--mnemonic",
+                             "test test test test test test test test test test test junk", "--accounts", "12",
+                             "--hardfork", "cancun"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.5)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def hook_case(sizes=(1, 10, 100), rounds: int = 3) -> dict:
+    """The reward path on anvil, training left out (adapters are random hashes): N users each with
+    a fork they own, `rounds` sessions each, paid one op per transaction (`pay`) or one batch per
+    round (`reward_many`). Both through the same hook, the same store and the same checks, on an
+    anvil without Ape's step tracing (plain_anvil)."""
+    import secrets
+
+    import ape
+    from ape.logging import logger
+
+    from hanzo_econ.chain import Roles, deploy_suite, project
+    from hanzo_econ.params import DAY, DEFAULT
+    from hanzo_econ.toolchain import configure
+    from model_hooks.rewards import RewardHook
+
+    configure()
+    logger.set_level("ERROR")
+    p = DEFAULT
+    out = {}
+    node, url = plain_anvil()
+    try:
+        return _hook_runs(ape, p, sizes, rounds, url, out, secrets, deploy_suite, Roles, project, DAY, RewardHook)
+    finally:
+        node.terminate()
+
+
+def _hook_runs(ape, p, sizes, rounds, url, out, secrets, deploy_suite, Roles, project, DAY, RewardHook) -> dict:
+    with ape.networks.parse_network_choice("ethereum:local:foundry", provider_settings={"host": url}) as provider:
+        from ape import accounts, chain
+
+        a = accounts.test_accounts
+        deployer, oracle, whale = a[0], a[1], a[4]
+        s = deploy_suite(p, Roles(deployer, oracle, a[2].address, a[3].address, whale.address), proj=project())
+        chain.pending_timestamp = s.emission.start() + 30 * DAY
+        s.emission.release(sender=deployer)
+        s.models.registerBaseModel(1, 0, sender=oracle)
+        s.token.approve(s.models, 2**256 - 1, sender=whale)
+        fee = s.models.mintFee(1)
+        people = []
+        for _ in range(2 * max(sizes)):  # a set of users for each mode
+            user = "0x" + secrets.token_bytes(20).hex()
+            s.models.mint(1, bytes(32), fee, sender=whale)
+            fork = s.models.totalForks()
+            s.models.transferFrom(whale, user, fork, sender=whale)
+            people.append((user, fork))
+        abi = [x.model_dump(mode="json", by_alias=True) for x in s.rewards.contract_type.abi]
+        for n in sizes:
+            for mode, group in (("single", people[:n]), ("batch", people[max(sizes):max(sizes) + n])):
+                hook = RewardHook(provider.web3, str(s.rewards.address), abi, oracle.private_key, a[2].private_key,
+                                  Path(tempfile.mkdtemp()), deployment_block=s.block)
+                t0, calls0, ops = time.perf_counter(), hook.rpc_calls, 0
+                for _ in range(rounds):
+                    if mode == "single":
+                        for user, fork in group:
+                            hook.pay(user, fork, secrets.token_bytes(32), 2, 8, False)
+                            ops += 1
+                    else:
+                        items = [(hook.open_session(user, fork), secrets.token_bytes(32), 2, 8, False)
+                                 for user, fork in group]
+                        ops += len(hook.reward_many(items))
+                seconds = time.perf_counter() - t0
+                rate, per_op = ops / seconds, (hook.rpc_calls - calls0) / ops
+                out[f"hook_{mode}_{n}_users_ops_per_s"] = round(rate, 2)
+                out[f"hook_{mode}_{n}_users_rpc_per_op"] = round(per_op, 1)
+                print(f"reward path, {n:>3} users, {mode:<6}: {ops:>4} ops in {seconds:6.2f} s = {rate:7.1f} ops/s, "
+                      f"{per_op:5.1f} node calls per op", flush=True)
+            ratio = out[f"hook_batch_{n}_users_ops_per_s"] / out[f"hook_single_{n}_users_ops_per_s"]
+            out[f"hook_batch_vs_single_{n}_users"] = round(ratio, 2)
+            print(f"  batch / single at {n} users: {ratio:.2f}x", flush=True)
+    return out
+
+
 def main() -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", choices=["all", "train", "lora", "e2e"], default="all")
+    parser.add_argument("--case", choices=["all", "train", "lora", "e2e", "hook"], default="all")
     parser.add_argument("--seconds", type=float, default=300.0, help="equal wall time per model (train case)")
     args = parser.parse_args()
     torch.manual_seed(0)
@@ -109,6 +199,8 @@ def main() -> dict:
         figures.update(train_case(args.seconds))
     if args.case in ("all", "e2e"):
         figures.update(e2e_case())
+    if args.case in ("all", "hook"):
+        figures.update(hook_case())
     print(json.dumps(figures))
     return figures
 

@@ -19,6 +19,12 @@ state it can find itself in as known, whatever crashed or was lost:
 It needs only web3 and two keys: the oracle's, which signs ops (EIP-712: chain id, contract,
 nonce, deadline), and the submitter's, which pays gas. Nothing from the trainer but bytes and a
 verdict.
+
+Throughput: `reward_many` pays many sessions in one `rewardTrainingBatch` transaction (a used
+nonce in a batch is skipped by the contract, never paid twice); the chain id is read once, the
+gas price at most every `gas_price_ttl_s`, the submitter's transaction nonce is kept locally
+(pipelined, re-read when the node says it is stale), and receipts are polled every 10 ms.
+`rpc_calls` counts the node calls made (benchmarks/hllm.py reports them per op).
 """
 
 from __future__ import annotations
@@ -134,6 +140,10 @@ class RewardHook:
                           "AdapterAlreadyRecorded(uint256,bytes32)"):
             self.errors[keccak(text=signature)[:4]] = signature.split("(")[0]
         self._chain_id: int | None = None
+        self._gas_price: tuple[float, int] | None = None  # (read at, wei)
+        self._tx_nonce: int | None = None
+        self.gas_price_ttl_s = 30.0
+        self.rpc_calls = 0
 
     # ------------------------------------------------------------------ the entry points
 
@@ -142,7 +152,12 @@ class RewardHook:
         from eth_utils import to_checksum_address
 
         user = to_checksum_address(user)
-        floor = self._first_unused_nonce(user, self._store_next(user))
+        top = self.store.db.execute("SELECT MAX(nonce) FROM sessions WHERE user = ?", (user,)).fetchone()[0]
+        if top is None:  # a user this store has not seen (or a lost store): start past what the chain used
+            used = self._ledger([user])[0]
+            floor = 1 + max((n for (u, n) in used if u == user.lower()), default=-1)
+        else:
+            floor = top + 1  # _prepare still checks the chain before any op is sent
         session, _ = self.store.allocate(user, model_id, floor)
         return session
 
@@ -156,56 +171,114 @@ class RewardHook:
             raise ValueError(f"multiplier: expected 1..10, got {multiplier}")
         if interactions < 1:
             raise ValueError(f"interactions: expected at least 1, got {interactions}")
+        prepared = self._prepare(session, adapter_hash, multiplier, interactions, low_quality,
+                                 self._ledger([self.store.get(session)["user"]]))
+        if isinstance(prepared, Payout):
+            return prepared
+        op = prepared
+        signature = bytes.fromhex(self.store.get(session)["signature"])
+        self._simulate(op, signature)
+        tx_hash = self._send(self.contract.functions.rewardTraining(op.as_tuple(), signature), [session])
+        self._step("sent")
+        return self._settle(session, op, adapter_hash, tx_hash)
+
+    def reward_many(self, items: list[tuple[str, bytes, int, int, bool]]) -> list[Payout]:
+        """reward() for many sessions, (session, adapter_hash, multiplier, interactions, low_quality)
+        each, in one rewardTrainingBatch transaction. If the batch would revert (one op invalid),
+        each session is paid alone, so the invalid one is named and the others are paid."""
+        out: dict[str, Payout] = {}
+        pending: list[tuple[str, TrainingOp, bytes, bytes]] = []
+        ledger = self._ledger(sorted({self.store.get(s)["user"] for s, *_ in items}))  # one query for the batch
+        for session, adapter_hash, multiplier, interactions, low_quality in items:
+            prepared = self._prepare(session, adapter_hash, multiplier, interactions, low_quality, ledger)
+            if isinstance(prepared, Payout):
+                out[session] = prepared
+            else:
+                pending.append((session, prepared, adapter_hash, bytes.fromhex(self.store.get(session)["signature"])))
+        if pending:
+            call = self.contract.functions.rewardTrainingBatch([op.as_tuple() for _, op, _, _ in pending],
+                                                               [sig for *_, sig in pending])
+            try:
+                self._call(lambda: call.call({"from": self.submitter.address}))
+            except RewardError:
+                raise
+            except Exception:  # noqa: BLE001 - a revert: pay one by one and name the bad op
+                for session, adapter_hash, multiplier, interactions, low_quality in items:
+                    if session not in out:
+                        out[session] = self.reward(session, adapter_hash, multiplier, interactions, low_quality)
+                return [out[s] for s, *_ in items]
+            tx_hash = self._send(call, [s for s, *_ in pending])
+            self._step("sent")
+            receipt = self._receipt(tx_hash, wait=True)
+            events = self._events(receipt) if receipt is not None and receipt["status"] == 1 else {}
+            for session, op, adapter_hash, _ in pending:
+                found = events.get((op.user.lower(), op.nonce))
+                if found is not None and found["adapterHash"] == adapter_hash:
+                    out[session] = self._paid(session, (found, receipt["transactionHash"], receipt["blockNumber"]),
+                                              replayed=False)
+                else:  # skipped in the batch, or the batch failed: the session's own path decides
+                    out[session] = self._settle(session, op, adapter_hash, tx_hash)
+        return [out[s] for s, *_ in items]
+
+    def _prepare(self, session: str, adapter_hash: bytes, multiplier: int, interactions: int,
+                 low_quality: bool, ledger: tuple[dict, dict]) -> "TrainingOp | Payout":
+        """Everything before sending: the session's payout if it is already paid (or found on the
+        ledger), else its signed op, on a nonce no other adapter has used. `ledger` is the chain's
+        record for the session's user (`_ledger`): a nonce is used exactly when an event names it."""
+        by_nonce, by_adapter = ledger
         s = self.store.get(session)
         if s["adapter"] is not None and s["adapter"] != adapter_hash.hex():
             raise RewardError(f"session {session}: already bound to adapter {s['adapter'][:16]}…, not "
                               f"{adapter_hash.hex()[:16]}… (a new adapter is a new session)")
         if s["state"] == "paid":
             return Payout(**{**json.loads(s["payout"]), "replayed": True})
+        user = s["user"].lower()
         if s["adapter"] is None:
             # a store that was lost cannot sign an adapter the chain has already paid
-            earlier = self._find_payment(s["user"], model_id=s["fork"], adapter=adapter_hash)
+            earlier = by_adapter.get((user, s["fork"], adapter_hash))
             if earlier is not None:
                 return self._paid(session, earlier, replayed=True)
             self.store.update(session, adapter=adapter_hash.hex())
         op = self._signed_op(session, adapter_hash, multiplier, interactions, low_quality)
         self._step("signed")
-        for _ in range(3):  # a nonce taken by another adapter moves the session at most a few times
-            if self._call(lambda o=op: self.contract.functions.nonceUsed(o.user, o.nonce).call()):
-                found = self._find_payment(op.user, nonce=op.nonce)
-                if found is not None and found[0].get("adapterHash") == adapter_hash:
-                    return self._paid(session, found, replayed=True)
-                # another adapter was paid with this nonce: ours was not; move to a fresh nonce
-                floor = self._first_unused_nonce(op.user, op.nonce + 1)
-                self.store.allocate(op.user, op.modelId, floor, session)
-                self.store.update(session, adapter=adapter_hash.hex())
-                op = self._signed_op(session, adapter_hash, multiplier, interactions, low_quality)
-                continue
-            break
-        else:
-            raise RewardError(f"session {session}: its nonce kept being taken by other ops")
+        found = by_nonce.get((user, op.nonce))
+        if found is not None:
+            if found[0]["adapterHash"] == adapter_hash:
+                return self._paid(session, found, replayed=True)
+            # another adapter was paid with this nonce: ours was not; move to a nonce nobody used
+            floor = op.nonce + 1
+            while (user, floor) in by_nonce:
+                floor += 1
+            self.store.allocate(op.user, op.modelId, floor, session)
+            self.store.update(session, adapter=adapter_hash.hex())
+            op = self._signed_op(session, adapter_hash, multiplier, interactions, low_quality)
         s = self.store.get(session)
         if s["tx_hash"]:
             receipt = self._receipt(s["tx_hash"], wait=False)
             if receipt is not None and receipt["status"] == 1:
-                return self._paid(session, self._event_in(receipt, op), replayed=False)
+                found = self._events(receipt).get((user, op.nonce))
+                if found is not None and found["adapterHash"] == adapter_hash:
+                    return self._paid(session, (found, receipt["transactionHash"], receipt["blockNumber"]),
+                                      replayed=False)
         if op.deadline <= self._now() + 30:  # not mined in time: same nonce, fresh deadline and signature
             self.store.update(session, op=None, signature=None)
             op = self._signed_op(session, adapter_hash, multiplier, interactions, low_quality)
-        signature = bytes.fromhex(self.store.get(session)["signature"])
-        self._simulate(op, signature)
-        tx_hash = self._send(op, signature, session)
-        self._step("sent")
+        return op
+
+    def _settle(self, session: str, op: TrainingOp, adapter_hash: bytes, tx_hash: str) -> Payout:
+        """After sending: the session's payout from the receipt, or from the ledger."""
         receipt = self._receipt(tx_hash, wait=True)
         if receipt is None:
             raise RewardError(f"session {session}: transaction {tx_hash} not mined within {self.receipt_timeout_s:g} s; "
                               "call reward again to resume (nothing will be paid twice)")
-        if receipt["status"] != 1:
-            found = self._find_payment(op.user, nonce=op.nonce)
-            if found is not None and found[0].get("adapterHash") == adapter_hash:
-                return self._paid(session, found, replayed=True)
-            raise RewardError(f"session {session}: transaction {tx_hash} reverted")
-        return self._paid(session, self._event_in(receipt, op), replayed=False)
+        found = self._events(receipt).get((op.user.lower(), op.nonce)) if receipt["status"] == 1 else None
+        if found is not None and found["adapterHash"] == adapter_hash:
+            return self._paid(session, (found, receipt["transactionHash"], receipt["blockNumber"]), replayed=False)
+        # reverted, or a batch that skipped the op (its nonce was used meanwhile): the ledger says by whom
+        found = self._ledger([op.user])[0].get((op.user.lower(), op.nonce))
+        if found is not None and found[0]["adapterHash"] == adapter_hash:
+            return self._paid(session, found, replayed=True)
+        raise RewardError(f"session {session}: transaction {tx_hash} did not pay it; call reward again")
 
     def pay(self, user: str, model_id: int, adapter_hash: bytes, multiplier: int, interactions: int,
             low_quality: bool) -> Payout:
@@ -217,16 +290,6 @@ class RewardHook:
     def _step(self, name: str) -> None:
         if self.crash_at == name:
             raise Crash(f"simulated crash after step {name!r}")
-
-    def _store_next(self, user: str) -> int:
-        top = self.store.db.execute("SELECT MAX(nonce) FROM sessions WHERE user = ?", (user,)).fetchone()[0]
-        return 0 if top is None else top + 1
-
-    def _first_unused_nonce(self, user: str, start: int) -> int:
-        nonce = start
-        while self._call(lambda n=nonce: self.contract.functions.nonceUsed(user, n).call()):
-            nonce += 1  # a lost store: skip nonces the chain has already consumed
-        return nonce
 
     def _signed_op(self, session: str, adapter_hash: bytes, multiplier: int, interactions: int,
                    low_quality: bool) -> TrainingOp:
@@ -246,8 +309,18 @@ class RewardHook:
             self._chain_id = int(self._call(lambda: self.w3.eth.chain_id))
         return self._chain_id
 
+    def _price(self) -> int:
+        now = time.monotonic()
+        if self._gas_price is None or now - self._gas_price[0] > self.gas_price_ttl_s:
+            self._gas_price = (now, int(self._call(lambda: self.w3.eth.gas_price)))
+        return self._gas_price[1]
+
     def _now(self) -> int:
-        return int(self._call(lambda: self.w3.eth.get_block("latest"))["timestamp"])
+        """The chain's time, read at most once a second (deadlines are an hour long)."""
+        now = time.monotonic()
+        if getattr(self, "_block_time", None) is None or now - self._block_time[0] > 1.0:
+            self._block_time = (now, int(self._call(lambda: self.w3.eth.get_block("latest"))["timestamp"]))
+        return self._block_time[1] + int(now - self._block_time[0])
 
     def _simulate(self, op: TrainingOp, signature: bytes) -> None:
         """eth_call first: a revert is decoded and named before any gas is spent."""
@@ -262,25 +335,37 @@ class RewardHook:
                 return  # paid meanwhile: the receipt or the ledger will say by which adapter
             raise RewardError(f"TrainingRewards rejects the op: {name}") from None
 
-    def _send(self, op: TrainingOp, signature: bytes, session: str) -> str:
-        tx = self.contract.functions.rewardTraining(op.as_tuple(), signature).build_transaction({
-            "from": self.submitter.address, "gas": 400_000, "gasPrice": self._call(lambda: self.w3.eth.gas_price),
-            "nonce": self._call(lambda: self.w3.eth.get_transaction_count(self.submitter.address, "pending")),
-            "chainId": self._chain()})
+    def _send(self, call, sessions: list[str]) -> str:
+        """Sign and send `call` from the submitter; the hash is stored with every session in it
+        before it is sent, so a crash still knows what to look for."""
+        if self._tx_nonce is None:
+            self._tx_nonce = int(self._call(lambda: self.w3.eth.get_transaction_count(self.submitter.address,
+                                                                                     "pending")))
+        if len(sessions) == 1:
+            gas = 400_000
+        else:  # a batch's first payouts to new holders cost several times its later ones: ask the node
+            gas = int(self._call(lambda: call.estimate_gas({"from": self.submitter.address})) * 1.25) + 50_000
+        tx = call.build_transaction({"from": self.submitter.address, "gas": gas, "gasPrice": self._price(),
+                                     "nonce": self._tx_nonce, "chainId": self._chain()})
         signed = self.submitter.sign_transaction(tx)
         tx_hash = "0x" + keccak(signed.raw_transaction).hex()
-        self.store.update(session, tx_hash=tx_hash, state="sent")  # before sending: a crash still knows it
+        for session in sessions:
+            self.store.update(session, tx_hash=tx_hash, state="sent")
         try:
             self._call(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
         except RewardError:
+            self._tx_nonce = None
             raise
         except Exception as exc:  # noqa: BLE001 - node errors arrive as ValueError / Web3RPCError
             text = str(exc).lower()
             if "already known" in text or "known transaction" in text:
+                self._tx_nonce += 1
                 return tx_hash  # the node has it: wait for it
+            self._tx_nonce = None  # re-read the submitter's nonce next time
             if "nonce too low" in text:
                 return tx_hash  # the submitter's nonce was used (by this tx or another): the receipt says
             raise RewardError(f"the node refused the transaction: {' '.join(str(exc).split())[:200]}") from None
+        self._tx_nonce += 1
         return tx_hash
 
     def _receipt(self, tx_hash: str, wait: bool):
@@ -288,43 +373,40 @@ class RewardHook:
 
         try:
             if wait:
-                return self._call(lambda: self.w3.eth.wait_for_transaction_receipt(tx_hash,
-                                                                                   timeout=self.receipt_timeout_s))
+                return self._call(lambda: self.w3.eth.wait_for_transaction_receipt(
+                    tx_hash, timeout=self.receipt_timeout_s, poll_latency=0.01))
             return self._call(lambda: self.w3.eth.get_transaction_receipt(tx_hash))
         except (TimeExhausted, TransactionNotFound):
             return None
 
-    def _find_payment(self, user: str, *, nonce: int | None = None, model_id: int | None = None,
-                      adapter: bytes | None = None):
-        """(event args, receipt) of this user's TrainingRecorded with `nonce`, or with `model_id`
-        and `adapter`; None if the ledger has none."""
+    def _ledger(self, users: list[str]) -> tuple[dict, dict]:
+        """The chain's record of these users' ops, from their TrainingRecorded events (one query):
+        by (user, nonce) and by (user, fork, adapter hash), each -> (event args, tx hash, block).
+        Every nonce the contract consumed is in an event of the same transaction."""
         event = self.contract.events.TrainingRecorded
-        logs = self._call(lambda: event.get_logs(from_block=self.deployment_block, argument_filters={"user": user}))
+        logs = self._call(lambda: event.get_logs(from_block=self.deployment_block,
+                                                 argument_filters={"user": list(users)}))
+        by_nonce, by_adapter = {}, {}
         for log in logs:
-            a = log["args"]
-            if nonce is not None and a["nonce"] != nonce:
-                continue
-            if adapter is not None and (bytes(a["adapterHash"]) != adapter or a["modelId"] != model_id):
-                continue
-            receipt = self._call(lambda h=log["transactionHash"]: self.w3.eth.get_transaction_receipt(h))
-            return {**dict(a), "adapterHash": bytes(a["adapterHash"])}, receipt
-        return None
+            a = {**dict(log["args"]), "adapterHash": bytes(log["args"]["adapterHash"])}
+            entry = (a, log["transactionHash"], log["blockNumber"])
+            by_nonce[(a["user"].lower(), a["nonce"])] = entry
+            by_adapter.setdefault((a["user"].lower(), a["modelId"], a["adapterHash"]), entry)
+        return by_nonce, by_adapter
 
-    def _event_in(self, receipt, op: TrainingOp):
+    def _events(self, receipt) -> dict:
+        """Every TrainingRecorded in a receipt, by (user, nonce): decoded once per transaction."""
         from web3.logs import DISCARD
 
-        # DISCARD: the receipt also holds the token's Transfer logs, which are not this ABI's
-        for ev in self.contract.events.TrainingRecorded().process_receipt(receipt, errors=DISCARD):
-            a = ev["args"]
-            if a["user"].lower() == op.user.lower() and a["nonce"] == op.nonce:
-                return {**dict(a), "adapterHash": bytes(a["adapterHash"])}, receipt
-        raise RewardError(f"transaction {bytes(receipt['transactionHash']).hex()} has no TrainingRecorded for this op")
+        return {(ev["args"]["user"].lower(), ev["args"]["nonce"]): {**dict(ev["args"]),
+                                                                     "adapterHash": bytes(ev["args"]["adapterHash"])}
+                for ev in self.contract.events.TrainingRecorded().process_receipt(receipt, errors=DISCARD)}
 
     def _paid(self, session: str, found, replayed: bool) -> Payout:
-        a, receipt = found
+        a, tx_hash, block = found
         payout = Payout(a["user"], a["modelId"], a["nonce"], a["multiplier"], a["interactions"], a["lowQuality"],
                         a["userPayout"], a["ownerPayout"], a["burned"], a["owner"],
-                        "0x" + bytes(receipt["transactionHash"]).hex(), receipt["blockNumber"], replayed, session)
+                        "0x" + bytes(tx_hash).hex().removeprefix("0x"), int(block), replayed, session)
         self.store.update(session, state="paid", payout=json.dumps({**asdict(payout), "replayed": False}))
         return payout
 
@@ -352,6 +434,7 @@ class RewardHook:
     def _call(self, fn):
         """Run a node call, retrying transient errors with exponential backoff."""
         for attempt in range(self.retries + 1):
+            self.rpc_calls += 1
             try:
                 return fn()
             except TRANSIENT as exc:

@@ -299,3 +299,19 @@ def test_the_score_is_reported_with_its_noise_across_seeds(oracle):
     mean_se = sum(ses) / len(ses)
     assert all(s > 0 for s in scores)
     assert spread < 3 * mean_se  # the SE covers the seed noise
+
+
+def test_the_measurement_before_a_session_is_the_last_sessions_after_not_recomputed(trainer, monkeypatch):
+    """Throughput: the fork is measured once per state and evaluation set."""
+    sets = {"domain": trainer.encode(JULIET[5000:6000]), "base": trainer.encode(JULIET[6000:7000])}
+    first = trainer.session("juliet", 1, JULIET[:3000], 2, eval_sets=sets)
+    trainer.promote(first)
+    calls = []
+    real = trainer.chunk_losses
+    monkeypatch.setattr(trainer, "chunk_losses", lambda ids: (calls.append(1), real(ids))[1])
+    second = trainer.session("juliet", 1, JULIET[3000:6000], 2, eval_sets=sets, recorded_hash=first.adapter_hash)
+    assert len(calls) == 2  # only the two "after" measurements ran
+    assert all(torch.equal(second.before[k], first.after[k]) for k in sets)
+    # and the cached "before" is what a fresh measurement gives
+    trainer.load_fork("juliet", 1, first.adapter_hash, None)
+    assert torch.allclose(real(sets["domain"]), first.after["domain"])

@@ -184,3 +184,31 @@ def test_low_quality_update_burns_and_pays_nobody(suite, users, fork_of, hook_fo
     payout = hook_for().pay(users[0].address, model, secrets.token_bytes(32), 1, 25, True)
     assert (payout.user_payout, payout.owner_payout) == (0, 0)
     assert supply - suite.token.totalSupply() == payout.burned == training_payout(params, 1, 25, True).burned
+
+
+def test_a_batch_pays_every_session_once_and_reports_a_front_run_one(suite, users, fork_of, hook_for, params):
+    hook = hook_for()
+    owners = users[:3]
+    items = []
+    for u in owners:
+        model = fork_of(u)
+        items.append((hook.open_session(u.address, model), secrets.token_bytes(32), 2, 10, False))
+    before = {u: suite.token.balanceOf(u) for u in owners}
+    # another worker pays the second session first (it shares the store: a front-run of the batch)
+    first = hook_for().reward(*items[1])
+    payouts = hook.reward_many(items)
+    assert [p.replayed for p in payouts] == [False, True, False]
+    assert payouts[1].tx_hash == first.tx_hash
+    assert payouts[0].tx_hash == payouts[2].tx_hash  # one batch transaction
+    for u in owners:
+        assert suite.token.balanceOf(u) - before[u] == training_payout(params, 2, 10).paid
+    assert [p.replayed for p in hook.reward_many(items)] == [True, True, True]  # again: nothing more
+
+
+def test_a_batch_with_an_invalid_op_pays_the_others_and_names_it(suite, users, fork_of, hook_for):
+    hook = hook_for()
+    good = (hook.open_session(users[0].address, fork_of(users[0])), secrets.token_bytes(32), 1, 5, False)
+    bad = (hook.open_session(users[1].address, 999), secrets.token_bytes(32), 1, 5, False)  # no such fork
+    with pytest.raises(RewardError, match="UnknownModel"):
+        hook.reward_many([good, bad])
+    assert hook.store.get(good[0])["state"] == "paid"
