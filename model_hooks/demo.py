@@ -109,7 +109,8 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2, interactions
                 session_id = hook.open_session(acct.address, forks[name])  # before training: its nonce is its own
                 try:
                     v = oracle.judge(acct.address.lower()[2:], forks[name], USERS[name][1], session_text(name, round_),
-                                     interactions, epoch=round_, recorded_hash=recorded, seed=round_)
+                                     interactions, epoch=round_, recorded_hash=recorded, seed=round_,
+                                     session=session_id)
                 except Rejected as refused:
                     ledger.append((name, round_, refused, None))
                     continue

@@ -41,10 +41,12 @@ class QualityOracle:
                 "base": self._base_ids}
 
     def judge(self, user: str, fork: int, domain: str, text: str, requested: int, *, epoch: int = 0,
-              recorded_hash: bytes | None = None, secret: str | None = None, seed: int = 0) -> Verdict:
-        """Admit `text` (raises quality.Rejected), train the fork on it, measure, and judge."""
+              recorded_hash: bytes | None = None, secret: str | None = None, seed: int = 0,
+              session: str = "") -> Verdict:
+        """Admit `text` (raises quality.Rejected), train the fork on it, measure, and judge.
+        `session` (the reward hook's session id) lets a retried session pass the gate again."""
         self.trainer.adapter_path(user, fork)  # a bad user name or fork id fails before the gate records anything
-        self.gate.admit(user, fork, text)
+        self.gate.admit(user, fork, text, session)
         interactions = paid_interactions(text, requested, self.p)
         session = self.trainer.session(user, fork, text, max(1, requested), eval_sets=self.eval_sets(domain, epoch),
                                        recorded_hash=recorded_hash, secret=secret, seed=seed)

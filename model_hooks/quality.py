@@ -128,11 +128,14 @@ class Gate:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS shingles (h BLOB PRIMARY KEY, user TEXT, fork INTEGER)")
+        self.db.execute("CREATE TABLE IF NOT EXISTS shingles (h BLOB PRIMARY KEY, user TEXT, fork INTEGER, "
+                        "session TEXT)")
 
-    def admit(self, user: str, fork: int, text: str) -> None:
-        """Accept `text` for a session (recording its shingles) or raise Rejected. Atomic: two
-        workers admitting the same text at once cannot both pass."""
+    def admit(self, user: str, fork: int, text: str, session: str = "") -> None:
+        """Accept `text` for a session (recording its shingles under the session's id) or raise
+        Rejected. Atomic: two workers admitting the same text at once cannot both pass. The same
+        session may be admitted again with the same text (a worker that crashed after the gate and
+        retries the session), never another session."""
         if len(text) < WINDOW:
             raise Rejected("short", f"the text has {len(text)} characters; a paid interaction needs {WINDOW}")
         ratio = compression_ratio(text)
@@ -147,13 +150,15 @@ class Gate:
             seen = 0
             for i in range(0, len(hs), 500):
                 part = hs[i:i + 500]
-                seen += self.db.execute(f"SELECT COUNT(*) FROM shingles WHERE h IN ({','.join('?' * len(part))})",
-                                        part).fetchone()[0]
+                # shingles recorded by this same session (a retry) do not count against it
+                seen += self.db.execute(f"SELECT COUNT(*) FROM shingles WHERE h IN ({','.join('?' * len(part))}) "
+                                        "AND NOT (? != '' AND session = ?)", (*part, session, session)).fetchone()[0]
             share = (seen + repeated_inside) / len(every)
             if share > self.p.max_duplicate_share / WEI:
                 raise Rejected("duplicate", f"{share:.0%} of the text was submitted before (the limit is "
                                             f"{self.p.max_duplicate_share / WEI:.0%})")
-            self.db.executemany("INSERT OR IGNORE INTO shingles VALUES (?, ?, ?)", [(h, user, fork) for h in hs])
+            self.db.executemany("INSERT OR IGNORE INTO shingles VALUES (?, ?, ?, ?)",
+                                [(h, user, fork, session) for h in hs])
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")

@@ -315,3 +315,15 @@ def test_the_measurement_before_a_session_is_the_last_sessions_after_not_recompu
     # and the cached "before" is what a fresh measurement gives
     trainer.load_fork("juliet", 1, first.adapter_hash, None)
     assert torch.allclose(real(sets["domain"]), first.after["domain"])
+
+
+def test_a_session_that_crashed_after_the_gate_is_admitted_again_and_no_other(tmp_path):
+    """The gate records text before training; a worker that dies before the reward retries the
+    same session and must not find its own text refused as a copy. Another session still is."""
+    gate = Gate(tmp_path / "gate.db", DEFAULT)
+    gate.admit("juliet", 1, JULIET[:3000], session="s-1")
+    gate.admit("juliet", 1, JULIET[:3000], session="s-1")  # the retry
+    with pytest.raises(Rejected, match="submitted before"):
+        gate.admit("juliet", 1, JULIET[:3000], session="s-2")
+    with pytest.raises(Rejected, match="submitted before"):
+        gate.admit("copier", 2, JULIET[:3000])
