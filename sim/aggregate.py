@@ -51,11 +51,15 @@ def initial(runs: int) -> Aggregate:
     return Aggregate(np.full(runs, 500e6), np.zeros(runs), np.zeros(runs), np.full(runs, 0.1))
 
 
-def run(factors: np.ndarray, days: int) -> Aggregate:
-    """Run every run (rows of `factors`, shape runs x days) for `days` days."""
+def run(factors: np.ndarray, days: int, history: dict[str, np.ndarray] | None = None) -> Aggregate:
+    """Run every run (rows of `factors`, shape runs x days) for `days` days. With `history` (a dict
+    to fill), every variable's value at the end of every day is recorded, shape days x runs."""
     runs = factors.shape[0]
     state = initial(runs)
     env = simpy.Environment()
+    if history is not None:
+        for name in ("supply", "burned", "staked", "price"):
+            history[name] = np.empty((days, runs))
 
     def emission():
         while True:
@@ -76,7 +80,16 @@ def run(factors: np.ndarray, days: int) -> Aggregate:
             state.price *= factors[:, int(env.now)]
             yield env.timeout(1)
 
-    for process in (emission, unstaking, market):
+    def record():
+        while True:
+            day = int(env.now)
+            history["supply"][day] = state.supply
+            history["burned"][day] = state.burned
+            history["staked"][day] = state.staked
+            history["price"][day] = state.price
+            yield env.timeout(1)
+
+    for process in (emission, unstaking, market) + ((record,) if history is not None else ()):
         env.process(process())
     env.run(until=days)
     return state

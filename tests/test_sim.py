@@ -143,3 +143,28 @@ def test_cli_simulate_writes_report_and_rejects_bad_input(tmp_path):
     err = run(str(bad), "--quiet")
     assert err.returncode == 1
     assert err.stderr.strip() == f"error: {bad}: [users] growth_per_day: expected a value in [0.0, 1.0], got -1"
+
+
+def test_the_benchmarks_radcad_models_record_the_same_history_as_the_aggregate_model():
+    """benchmarks/sim.py compares speeds only if the models agree: every variable, every day."""
+    import importlib.util
+
+    from hanzo_econ.toolchain import ROOT
+
+    spec = importlib.util.spec_from_file_location("bench_sim", ROOT / "benchmarks" / "sim.py")
+    bench = importlib.util.module_from_spec(spec)  # benchmarks/sim.py (the name `sim` is the simulator's)
+    spec.loader.exec_module(bench)
+
+    class Box:
+        def put(self, value):
+            self.value = value
+
+    out = {}
+    for name, fn, args in (("ours", bench.ours, ()), ("tuned", bench.radcad, ("tuned",)),
+                           ("array", bench.radcad, ("array",))):
+        box = Box()
+        fn(3, 200, *args, box)
+        out[name] = box.value
+    assert out["ours"]["digest"] == out["tuned"]["digest"] == out["array"]["digest"]
+    assert out["tuned"]["settings"] == {"engine_attached": True, "backend": "SINGLE_PROCESS", "deepcopy": False,
+                                        "drop_substeps": True}
