@@ -85,7 +85,11 @@ def summarize(world: World, series: pd.DataFrame) -> dict:
         "governance": {"proposals": world.gov.proposals, "passed": world.gov.passed,
                        "defeated": world.gov.defeated, "deposits_burned": world.gov.deposits_burned,
                        "attack": world.gov.attack, "attack_day": world.gov.attack_day,
-                       "treasury_drained": world.gov.treasury_drained},
+                       "treasury_drained": world.gov.treasury_drained, "attack_cost_usd": world.gov.attack_cost_usd,
+                       "attacker_hanzo": world.attacker_bought},
+        "market": {"pool_hanzo": world.pool.hanzo, "pool_usd": world.pool.usd, "pool_volume_usd": world.pool.volume_usd,
+                   "unmet_hanzo_buys": float(series["unmet_hanzo_buys"].sum()),
+                   "sell_backlog": world.sell_backlog},
     }
 
 

@@ -45,6 +45,7 @@ SPEC: dict[str, dict[str, tuple]] = {
         "fork_performance": (int, 0, 1000, 50, "base-model performance score of the forks users mint"),
         "inference_credits_per_day": (float, 0.0, 1e6, 50.0, "mean compute credits a user consumes per day"),
         "price_elasticity": (float, 0.0, 10.0, 1.2, "demand elasticity to the USD price of compute"),
+        "max_demand_multiple": (float, 1.0, 1000.0, 10.0, "most cheap compute multiplies a user's base demand"),
     },
     "compute": {
         "tier_mix": (str, None, None, "0.7,0.25,0.05", "share of credits per tier (7B, 32B, 175B)"),
@@ -59,8 +60,11 @@ SPEC: dict[str, dict[str, tuple]] = {
         "daily_volatility": (float, 0.0, 1.0, 0.02, "daily log-price noise"),
         "jump_probability": (float, 0.0, 1.0, 0.01, "daily chance of a jump"),
         "jump_size": (float, 0.0, 0.99, 0.2, "relative size of a jump (down or up)"),
-        "liquidity_usd": (float, 1.0, 1e15, 5_000_000.0, "USD that moves the price by 1 log-unit"),
-        "arbitrage_speed": (float, 0.0, 1.0, 0.3, "share of the gap to other venues' price that traders close a day"),
+        "pool_fee": (float, 0.0, 0.1, 0.003, "fee of the HANZO/USD constant-product pool (Uniswap v2: 0.3%)"),
+        "max_slippage": (float, 0.001, 1.0, 0.05, "most a day's sells (or buys) move the pool price; the rest waits"),
+        "external_venues": (bool, None, None, False, "other venues exist, and arbitrageurs trade the pool toward "
+                                                     "their price (a random walk); false: the pool is the only market"),
+        "arbitrage_speed": (float, 0.0, 1.0, 0.3, "with external_venues: share of the log gap arbitrageurs close a day"),
         "team_sell_share": (float, 0.0, 1.0, 0.5, "share of vested team tokens sold"),
     },
     "staking": {
@@ -161,6 +165,9 @@ def parse(data: dict[str, Any], source: str) -> Scenario:
         if not isinstance(given, dict):
             raise ScenarioError(f"{source}: [{table}] must be a table")
         extra = set(given) - set(spec)
+        for key in sorted(extra):
+            if (table, key) in REMOVED:
+                raise ScenarioError(f"{source}: [{table}] {key} was removed: {REMOVED[(table, key)]}")
         if extra:
             raise ScenarioError(f"{source}: [{table}] unknown key {sorted(extra)[0]!r}; known keys: {', '.join(spec)}")
         values[table] = {
@@ -179,6 +186,13 @@ def parse(data: dict[str, Any], source: str) -> Scenario:
                             f"got {values['users']['initial']}")
     _tier_mix(values["compute"]["tier_mix"], source)
     return Scenario(source, values, tokenomics, dict(overrides))
+
+
+# Keys an older scenario may still carry, and why they no longer mean anything.
+REMOVED = {
+    ("market", "liquidity_usd"): "the HANZO price comes from a constant-product pool whose depth is the Liquidity "
+                                 "allocation at initial_price; change [tokenomics] alloc_liquidity_bps instead",
+}
 
 
 def load(name_or_path: str | Path) -> Scenario:

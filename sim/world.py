@@ -20,6 +20,8 @@ import numpy as np
 import simpy
 
 from hanzo_econ.hmm import eip1559_float, leapfrog_float, potential_float
+
+from .pool import ConstantProductPool
 from hanzo_econ.params import BPS, DAY, WEI
 from hanzo_econ.reference import emitted_at, nft_mint_fee, training_payout, vested
 
@@ -131,14 +133,16 @@ class Governance:
     attack: str = "none"
     attack_day: int = -1
     treasury_drained: float = 0.0
+    attack_cost_usd: float = 0.0
 
 
 @dataclass
 class Flows:
-    """One day's flows, reset each day; the market reads the net order flow."""
+    """One day's flows, reset each day; the HANZO pool clears them at the end of the day."""
 
-    buy_usd: float = 0.0
+    buy_hanzo: float = 0.0  # HANZO holders must buy to pay fees and compute
     sell_hanzo: float = 0.0
+    unmet_hanzo: float = 0.0  # what the pool could not sell them
     rewards_paid: float = 0.0
     interactions: float = 0.0
     inference_spend: float = 0.0
@@ -164,6 +168,9 @@ class World:
         self.flows = Flows()
         self.price_usd = scenario["market"]["initial_price"]
         self.external_price_usd = self.price_usd
+        self.pool: ConstantProductPool | None = None  # seeded with the Liquidity allocation at genesis
+        self.sell_backlog = 0.0  # HANZO holders want sold that the day's slippage limit held back
+        self.attacker_bought = 0.0
         self.staked_total = 0.0
         self.rationed_days = 0
         self.proposer_stake = 0.0
@@ -192,6 +199,9 @@ class World:
                 sup.training_pool += amount
             elif name == "compute_providers":
                 sup.compute_pool += amount
+            elif name == "liquidity":
+                # the Liquidity allocation is the HANZO side of the pool; the USD side prices it
+                self.pool = ConstantProductPool(amount, amount * self.price_usd, self.s["market"]["pool_fee"])
         # model developers stake part of their allocation: they make the honest proposals
         self.proposer_stake = self.developers * self.s["governance"]["developer_stake_share"]
         self.developers -= self.proposer_stake
@@ -242,7 +252,7 @@ class World:
             joined = self.users.grow(min(target, u["max"]), self.rng_users, u["activity_sigma"])
             if joined:
                 self.users.forks_minted += joined
-                self.flows.buy_usd += joined * fee * self.price_usd
+                self.flows.buy_hanzo += joined * fee
                 self.supply.burn("nft_fee", joined * burned)
                 self.supply.treasury += joined * (fee - burned)
             n += u["growth_per_day"] * n * (1.0 - n / u["max"])
@@ -294,7 +304,9 @@ class World:
             shock = c["shock_factor"] if c["shock_day"] and self.env.now >= c["shock_day"] else 1.0
             # demand responds to what a credit costs in USD, relative to day 0
             relative = m.price / m.base_price * (self.price_usd / self.s["market"]["initial_price"])
-            demand = self._base_demand(self.users.active) * shock * mix * relative ** (-u["price_elasticity"])
+            # cheap compute raises use, up to max_demand_multiple times the base
+            response = np.minimum(relative ** (-u["price_elasticity"]), u["max_demand_multiple"])
+            demand = self._base_demand(self.users.active) * shock * mix * response
             want = demand * (1 + c["buffer_days"]) - m.supply  # keep a buffer of credits
             # the contract refuses q / L past 40 (DepthExceeded): demand beyond that goes unmet
             buy = np.clip(want, 0.0, np.maximum(39.0 * m.depth - m.supply, 0.0))
@@ -302,7 +314,7 @@ class World:
             cost = float(gross.sum()) * (1 + fee_buy)
             m.supply = m.supply + buy
             m.funds += cost
-            self.flows.buy_usd += cost * self.price_usd  # users buy the HANZO they spend
+            self.flows.buy_hanzo += cost  # users buy the HANZO they spend
             self.flows.inference_spend += cost
             served = np.minimum(np.minimum(demand, m.capacity), m.supply)
             payout = potential_float(m.ref_price, m.depth, m.supply) - potential_float(m.ref_price, m.depth, m.supply - served)
@@ -393,8 +405,10 @@ class World:
         yield self.env.timeout(a["start_day"])
         budget_per_day = a["budget_usd"] / 30.0
         for _ in range(30):
-            bought = budget_per_day / self.price_usd
-            self.flows.buy_usd += budget_per_day
+            bought = self.pool.spend(budget_per_day)  # against the pool's curve, not at the day's price
+            self.price_usd = self.pool.price
+            self.gov.attack_cost_usd += budget_per_day
+            self.attacker_bought += bought
             self.attacker_stake += bought
             self.staked_total += bought
             yield self.env.timeout(1)
@@ -422,7 +436,9 @@ class World:
             self.supply.burn("proposal_deposit", deposit)
 
     def external_market(self):
-        """The HANZO price on other venues: a random walk with jumps, which this economy does not move."""
+        """The HANZO price on other venues: a random walk with jumps, which this economy does not
+        move. It matters only with market.external_venues (arbitrageurs); it is drawn either way,
+        so that the other random streams do not depend on the setting."""
         mk = self.s["market"]
         while True:
             rng = self.rng_market
@@ -433,22 +449,32 @@ class World:
             yield self.env.timeout(1)
 
     def market_price(self):
-        """The HANZO price here moves with the day's net order flow against the market's liquidity."""
-        mk = self.s["market"]
+        """The day's sells and buys clear against the HANZO pool: the price is the pool's. Traders
+        accept at most `max_slippage` a day, as DEX traders set it: a sell that would push the
+        price further waits for the next day (the backlog), a purchase that would lift it further
+        is paid from holders' own HANZO instead of bought (recorded as unmet)."""
+        pool, slip = self.pool, self.s["market"]["max_slippage"]
         while True:
-            net = self.flows.buy_usd - self.flows.sell_hanzo * self.price_usd
-            # net / liquidity in log price, at most one log unit a day
-            self.price_usd *= math.exp(max(-1.0, min(1.0, net / mk["liquidity_usd"])))
+            selling = self.flows.sell_hanzo + self.sell_backlog
+            sold = min(selling, pool.hanzo_to_move(1 - slip))
+            pool.sell(sold)
+            self.sell_backlog = selling - sold
+            want = self.flows.buy_hanzo
+            bought = min(want, pool.hanzo_to_move(1 + slip))
+            pool.buy(bought)
+            self.flows.unmet_hanzo += want - bought
+            self.price_usd = pool.price
             yield self.env.timeout(1)
 
     def arbitrageurs(self):
-        """Traders close part of the gap between this market and the others each day."""
+        """With other venues (market.external_venues), traders move the pool part of the way to
+        their price each day, paying its fee. Without them, the pool is the only market."""
         mk = self.s["market"]
+        if not mk["external_venues"]:
+            return
         while True:
-            gap = math.log(self.external_price_usd / self.price_usd)
-            move = mk["arbitrage_speed"] * gap
-            self.price_usd = min(max(self.price_usd * math.exp(move), 1e-9), 1e9)
-            self.flows.arbitrage_usd += abs(move) * mk["liquidity_usd"]
+            self.flows.arbitrage_usd += self.pool.trade_toward(self.external_price_usd, mk["arbitrage_speed"])
+            self.price_usd = self.pool.price
             yield self.env.timeout(1)
 
     def recorder(self):
@@ -483,6 +509,10 @@ class World:
             "team_locked": s.team_locked,
             "hanzo_price_usd": self.price_usd,
             "external_price_usd": self.external_price_usd,
+            "pool_hanzo": self.pool.hanzo,
+            "pool_usd": self.pool.usd,
+            "unmet_hanzo_buys": self.flows.unmet_hanzo,
+            "sell_backlog": self.sell_backlog,
             "arbitrage_volume_usd": self.flows.arbitrage_usd,
             "rewards_paid": self.flows.rewards_paid,
             "interactions": self.flows.interactions,
