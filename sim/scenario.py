@@ -177,6 +177,10 @@ def parse(data: dict[str, Any], source: str) -> Scenario:
     overrides = data.get("tokenomics", {})
     if not isinstance(overrides, dict):
         raise ScenarioError(f"{source}: [tokenomics] must be a table")
+    for key in sorted(overrides):
+        if key in NOT_SIMULATED:
+            raise ScenarioError(f"{source}: [tokenomics] {key}: not simulated ({NOT_SIMULATED[key]}); a scenario "
+                                "that changed it would be silently ignored, so it is refused")
     try:
         tokenomics = from_mapping(overrides, source=f"{source}: [tokenomics]")
     except ParameterError as exc:
@@ -187,6 +191,24 @@ def parse(data: dict[str, Any], source: str) -> Scenario:
     _tier_mix(values["compute"]["tier_mix"], source)
     return Scenario(source, values, tokenomics, dict(overrides))
 
+
+# Tokenomics parameters the World does not read, and why: every key a scenario sets is honoured
+# or refused, never silently ignored.
+NOT_SIMULATED = {
+    "hmm_epoch": "the world steps the market maker's controller once a day, the default epoch",
+    "hmm_sell_fee": "holders spend their credits on compute; nobody sells them back in the world",
+    "timelock_delay": "a passed proposal takes effect when voting ends; the delay is not modelled",
+    "quality_threshold": "quality is the scenario's distribution ([users] low_quality_share, mean_multiplier)",
+    "quality_step": "quality is the scenario's distribution ([users] low_quality_share, mean_multiplier)",
+    "max_base_regression": "quality is the scenario's distribution ([users] low_quality_share, mean_multiplier)",
+    "max_compression_ratio": "the oracle's gate is not modelled; low_quality_share stands for refused work",
+    "max_duplicate_share": "the oracle's gate is not modelled; low_quality_share stands for refused work",
+    "max_interactions_per_op": "users are cohorts; per-op and per-fork caps are not modelled",
+    "max_interactions_per_fork_day": "users are cohorts; per-op and per-fork caps are not modelled",
+    "boost_ref_stake": "no one stakes on forks for boost in the world",
+    "boost_max_extra_bps": "no one stakes on forks for boost in the world",
+    "nft_max_performance": "only a bound on registration; forks use [users] fork_performance",
+}
 
 # Keys an older scenario may still carry, and why they no longer mean anything.
 REMOVED = {

@@ -89,3 +89,9 @@ def test_the_attackers_budget_buys_what_the_pool_sells_not_budget_over_spot():
 def test_the_removed_liquidity_key_is_refused_with_the_reason():
     with pytest.raises(ScenarioError, match=r"\[market\] liquidity_usd was removed: .*constant-product pool"):
         parse({"market": {"liquidity_usd": 1e6}}, "old.toml")
+
+
+@pytest.mark.parametrize("key, value", [("hmm_epoch", 2), ("timelock_delay", 5), ("hmm_sell_fee", "0.2")])
+def test_a_tokenomics_key_the_world_does_not_read_is_refused_not_ignored(key, value):
+    with pytest.raises(ScenarioError, match=rf"\[tokenomics\] {key}: not simulated \(.+\)"):
+        parse({"tokenomics": {key: value}}, "s.toml")
