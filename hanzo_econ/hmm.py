@@ -446,3 +446,142 @@ def eip1559_float(price, utilization, *, target, max_change=0.125):
     """EIP-1559's first-order rule: P <- P * (1 + (u - u_target) / u_target / 8), clamped to +-12.5%."""
     change = np.clip((utilization - target) / target / 8.0, -max_change, max_change)
     return price * (1.0 + change)
+
+
+@dataclass
+class FloatMarket:
+    """The contract's rules in floats, for the simulator: the same potential, fees, cost-basis cap,
+    leapfrog step, clamp and per-tier solvency cut as HamiltonianMarketMaker, vectorised over
+    tiers (axis 0). Credits are held by one aggregate holder (the simulator's users are cohorts),
+    so the cap is the contract's for a sole holder. tests/test_float_market.py runs it beside
+    the integer model (HMMState) and checks they agree.
+
+    Units: HANZO and credits as floats; prices in HANZO per credit; parameters as plain numbers.
+    """
+
+    base_price: np.ndarray
+    depth: float
+    alpha: float
+    gamma: float
+    dt: float
+    delta_max: float
+    target: float
+    buy_fee: float
+    sell_fee: float
+    supply: np.ndarray = None
+    log_price: np.ndarray = None
+    momentum: np.ndarray = None
+    capacity: np.ndarray = None
+    redeemed: np.ndarray = None
+    basis: np.ndarray = None
+    funds: float = 0.0
+    cuts: int = 0  # epoch steps whose rise the solvency rule cut or cancelled
+
+    def __post_init__(self) -> None:
+        zeros = np.zeros_like(self.base_price, dtype=float)
+        for name in ("supply", "log_price", "momentum", "capacity", "redeemed", "basis"):
+            if getattr(self, name) is None:
+                setattr(self, name, zeros.copy())
+
+    @classmethod
+    def from_tokenomics(cls, p: Tokenomics) -> "FloatMarket":
+        return cls(np.array([b / WAD for _, b in p.inference_tiers]), float(p.hmm_depth), p.hmm_alpha / WAD,
+                   p.hmm_gamma / WAD, p.hmm_dt / WAD, p.hmm_delta_max / WAD, p.hmm_target_utilization / WAD,
+                   p.hmm_buy_fee / WAD, p.hmm_sell_fee / WAD)
+
+    # ---------------------------------------------------------------- views
+
+    @property
+    def ref_price(self) -> np.ndarray:
+        return self.base_price * np.exp(self.log_price)
+
+    @property
+    def price(self) -> np.ndarray:
+        return self.ref_price * np.exp(self.supply / self.depth)
+
+    @property
+    def reserve(self) -> float:
+        return float(np.sum(potential_float(self.ref_price, self.depth, self.supply)))
+
+    def room(self) -> np.ndarray:
+        """Credits each tier can still sell before q / L reaches MAX_DEPTH_RATIO (the contract's bound)."""
+        return np.maximum(MAX_DEPTH_RATIO / WAD * self.depth - self.supply, 0.0)
+
+    def _release(self, amount: np.ndarray) -> np.ndarray:
+        return potential_float(self.ref_price, self.depth, self.supply) - potential_float(
+            self.ref_price, self.depth, self.supply - amount)
+
+    # ---------------------------------------------------------------- trades
+
+    def buy(self, amount: np.ndarray) -> np.ndarray:
+        """Buy `amount` credits per tier (clipped to the depth bound); returns HANZO paid per tier."""
+        amount = np.clip(amount, 0.0, self.room())
+        gross = potential_float(self.ref_price, self.depth, self.supply + amount) - potential_float(
+            self.ref_price, self.depth, self.supply)
+        cost = gross * (1.0 + self.buy_fee)
+        self.supply = self.supply + amount
+        self.basis = self.basis + gross
+        self.funds += float(cost.sum())
+        return cost
+
+    def _exit(self, amount: np.ndarray) -> np.ndarray:
+        """Burn `amount` credits of the holder's: min(release, share of basis) per tier."""
+        amount = np.clip(amount, 0.0, self.supply)
+        release = self._release(amount)
+        value = potential_float(self.ref_price, self.depth, self.supply)  # the sole holder holds them all
+        share = np.divide(self.basis * release, value, out=np.zeros_like(release), where=value > 0)
+        self.basis = self.basis - share
+        self.supply = self.supply - amount
+        return np.minimum(release, share)
+
+    def redeem(self, amount: np.ndarray) -> np.ndarray:
+        """Spend `amount` credits on compute; returns what the providers are paid per tier."""
+        amount = np.clip(amount, 0.0, np.minimum(self.supply, self.capacity - self.redeemed))
+        paid = self._exit(amount)
+        self.redeemed = self.redeemed + amount
+        self.funds -= float(paid.sum())
+        return paid
+
+    def sell(self, amount: np.ndarray) -> np.ndarray:
+        """Sell `amount` credits back; returns the proceeds per tier, after the sell fee."""
+        proceeds = self._exit(amount) * (1.0 - self.sell_fee)
+        self.funds -= float(proceeds.sum())
+        return proceeds
+
+    # ---------------------------------------------------------------- the epoch
+
+    def step(self, controller: str = "leapfrog") -> np.ndarray:
+        """Close the epoch as poke() does; returns each tier's utilization. `controller` may also be
+        "eip1559" (the anchor the design compares against; not a contract rule): the same
+        solvency cut applies to its move."""
+        u = np.where(self.capacity > 0, self.redeemed / np.where(self.capacity > 0, self.capacity, 1.0), self.target)
+        if controller == "leapfrog":
+            x_next, v_next = leapfrog_float(self.log_price, self.momentum, u, alpha=self.alpha, gamma=self.gamma,
+                                            dt=self.dt, delta_max=self.delta_max, target=self.target)
+        else:
+            x_next = np.log(eip1559_float(np.exp(self.log_price), u, target=self.target,
+                                          max_change=float(np.expm1(self.delta_max))))
+            x_next = np.clip(x_next, -MAX_LOG_PRICE / WAD, MAX_LOG_PRICE / WAD)
+            v_next = self.momentum
+        total = self.reserve
+        for t in range(len(self.base_price)):  # tier by tier, as the contract's loop: each sees the last
+            q, x = self.supply[t], self.log_price[t]
+            ref_old = self.base_price[t] * np.exp(x)
+            v_old = float(potential_float(ref_old, self.depth, q))
+            allowed = self.funds - (total - v_old)
+            value = float(potential_float(self.base_price[t] * np.exp(x_next[t]), self.depth, q))
+            if value > allowed and x_next[t] > x:
+                self.cuts += 1
+                exp_part = float(np.expm1(q / self.depth))
+                x_max = np.log(allowed / (self.depth * exp_part) / self.base_price[t]) if allowed > 0 and exp_part > 0 \
+                    else -np.inf
+                if x < x_max < x_next[t]:
+                    x_next[t], v_next[t] = x_max, (x_max - x) / self.dt
+                else:
+                    x_next[t], v_next[t] = x, 0.0
+                value = float(potential_float(self.base_price[t] * np.exp(x_next[t]), self.depth, q))
+            total = total - v_old + value
+        self.log_price, self.momentum = x_next, v_next
+        self.capacity = np.zeros_like(self.capacity)
+        self.redeemed = np.zeros_like(self.redeemed)
+        return u

@@ -1,0 +1,145 @@
+"""One market maker, two back-ends (issue 10, part 3): the simulator's float market (FloatMarket)
+runs the contract's rules, checked operation by operation against the integer model that is
+itself checked wei for wei against the contract (tests/properties)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hanzo_econ.fixedpoint import WAD
+from hanzo_econ.hmm import FloatMarket, HMMError, HMMState
+from hanzo_econ.params import DEFAULT
+
+ops = st.lists(st.one_of(
+    st.tuples(st.just("buy"), st.integers(0, 2), st.integers(1, 3 * 10**9)),
+    st.tuples(st.just("offer"), st.integers(0, 2), st.integers(1, 2 * 10**9)),
+    st.tuples(st.just("redeem"), st.integers(0, 2), st.floats(0.0, 1.0)),
+    st.tuples(st.just("sell"), st.integers(0, 2), st.floats(0.0, 1.0)),
+    st.tuples(st.just("poke"), st.just(0), st.just(0)),
+), min_size=1, max_size=40)
+
+
+def pair():
+    model = HMMState.from_tokenomics(DEFAULT)
+    model.providers.add("p")
+    model.hanzo["h"] = 10**40
+    return model, FloatMarket.from_tokenomics(DEFAULT)
+
+
+def close(a: float, b: float, rel: float = 1e-7, abs_: float = 1e-6) -> bool:
+    return abs(a - b) <= max(rel * max(abs(a), abs(b)), abs_)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops=ops)
+def test_the_float_market_follows_the_integer_model_operation_by_operation(ops):
+    model, market = pair()
+    now = 0
+    for op, tier, x in ops:
+        one = np.zeros(3)
+        if op == "buy":
+            try:
+                paid = model.buy("h", tier, x, 2**255, 2**64, now)
+            except HMMError as exc:
+                assert exc.name == "DepthExceeded"
+                continue
+            one[tier] = x
+            assert close(float(market.buy(one)[tier]), paid / WAD)
+        elif op == "offer":
+            model.offer_capacity("p", tier, x)
+            market.capacity[tier] += x
+        elif op in ("redeem", "sell"):
+            available = model.provider_capacity.get((model.epoch, tier, "p"), 0) if op == "redeem" else 10**30
+            n = int(min(model.credits.get(("h", tier), 0), available) * x)
+            if n == 0:
+                continue
+            one[tier] = n
+            if op == "redeem":
+                paid = model.redeem("h", tier, n, "p")
+                assert close(float(market.redeem(one)[tier]), paid / WAD)
+            else:
+                paid = model.sell("h", tier, n, 0, 2**64, now)
+                assert close(float(market.sell(one)[tier]), paid / WAD)
+        else:
+            now += model.params.epoch_length
+            steps = model.poke(now)
+            u = market.step()
+            assert np.allclose(u, [s[0] / WAD for s in steps], rtol=1e-12)
+        for t, tier_state in enumerate(model.tiers):
+            assert market.supply[t] == tier_state.supply
+            assert close(float(market.ref_price[t]), tier_state.ref_price / WAD, rel=1e-7)
+            assert close(float(market.basis[t]), model.basis.get(("h", t), 0) / WAD, abs_=1e-3)
+        assert close(market.funds, model.funds / WAD, abs_=1e-3)
+        assert close(market.reserve, model.reserve / WAD, abs_=1e-3)
+
+
+def test_a_rise_the_surplus_cannot_cover_is_cut_per_tier_not_vetoed_for_all():
+    """The simulator used to cancel every tier's step when the reserve outgrew the funds; the
+    contract cuts the rise of the tier that cannot be covered and lets the others move."""
+    model, market = pair()
+    for t in range(3):
+        model.buy("h", t, 10**9, 2**255, 2**64, 0)
+        market.buy(np.eye(3)[t] * 10**9)
+        model.offer_capacity("p", t, 10)
+        market.capacity[t] = 10
+        model.redeem("h", t, 10, "p")  # fully used: every tier's controller pushes up
+        market.redeem(np.eye(3)[t] * 10)
+    for _ in range(6):
+        model.poke(model.epoch_start + model.params.epoch_length)
+        market.step()
+        for t in range(3):
+            model.offer_capacity("p", t, 10)
+            market.capacity[t] = 10
+            model.redeem("h", t, 10, "p")
+            market.redeem(np.eye(3)[t] * 10)
+    assert market.cuts > 0  # the surplus (fees) ran out: rises were cut
+    moved = market.log_price > 0
+    assert moved.any()  # but not every tier was held back
+    assert np.allclose(market.ref_price, [t.ref_price / WAD for t in model.tiers], rtol=1e-7)
+    # redemptions after the rises paid the cost-basis share, as the contract does, not the release
+    assert close(market.funds, model.funds / WAD, abs_=1e-3)
+    assert np.allclose(market.basis, [model.basis.get(("h", t), 0) / WAD for t in range(3)], rtol=1e-7)
+    assert market.funds >= market.reserve * (1 - 1e-12)  # solvent, as P4 on the contract
+
+
+def test_the_eip1559_anchor_obeys_the_same_solvency_cut():
+    _, market = pair()
+    market.buy(np.array([2e9, 2e9, 2e9]))
+    market.capacity[:] = 1.0
+    market.redeem(np.array([1.0, 1.0, 1.0]))
+    for _ in range(20):
+        market.step("eip1559")
+        market.capacity[:] = 1.0
+        market.redeem(np.array([1.0, 1.0, 1.0]))
+    assert market.funds >= market.reserve * (1 - 1e-12)
+
+
+@pytest.mark.parametrize("field", ["base_price", "supply", "capacity"])
+def test_the_float_market_is_vectorised_over_tiers(field):
+    market = FloatMarket.from_tokenomics(DEFAULT)
+    assert getattr(market, field).shape == (3,)
+
+
+def test_after_a_rise_providers_are_paid_the_cost_basis_share_as_the_contract_pays():
+    model, market = pair()
+    model.funds += 10**8 * WAD  # a surplus (as fees build one), so the controller's rises happen in full
+    market.funds += 1e8
+    model.buy("h", 0, 10**9, 2**255, 2**64, 0)
+    market.buy(np.array([1e9, 0, 0]))
+    for _ in range(3):
+        model.offer_capacity("p", 0, 1000)
+        market.capacity[0] = 1000
+        model.redeem("h", 0, 1000, "p")
+        market.redeem(np.array([1000.0, 0, 0]))
+        model.poke(model.epoch_start + model.params.epoch_length)
+        market.step()
+    assert market.log_price[0] > 0.25  # three rises of about 10%
+    model.offer_capacity("p", 0, 5 * 10**8)
+    market.capacity[0] = 5e8
+    release = float(market._release(np.array([5e8, 0, 0]))[0])
+    paid = model.redeem("h", 0, 5 * 10**8, "p") / WAD
+    got = float(market.redeem(np.array([5e8, 0, 0]))[0])
+    assert close(got, paid) and got < 0.9 * release  # the cap binds, and both back-ends apply it alike
