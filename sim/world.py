@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from hanzo_econ.hmm import eip1559_float, leapfrog_float, potential_float
+from hanzo_econ.hmm import FloatMarket
 
 from .pool import ConstantProductPool
 from hanzo_econ.params import BPS, DAY, WEI
@@ -96,32 +96,6 @@ class Users:
     def earned(self) -> np.ndarray:
         n = self.active
         return self.activity[:n] * (self.reward_index - self.index_at_join[:n])
-
-
-@dataclass
-class ComputeMarket:
-    """The market maker's float form per tier (vectors over the three tiers)."""
-
-    base_price: np.ndarray
-    depth: float
-    supply: np.ndarray
-    log_price: np.ndarray
-    momentum: np.ndarray
-    capacity: np.ndarray
-    funds: float = 0.0
-    last_utilization: np.ndarray = field(default_factory=lambda: np.zeros(3))
-
-    @property
-    def ref_price(self) -> np.ndarray:
-        return self.base_price * np.exp(self.log_price)
-
-    @property
-    def price(self) -> np.ndarray:
-        return self.ref_price * np.exp(self.supply / self.depth)
-
-    @property
-    def reserve(self) -> float:
-        return float(np.sum(potential_float(self.ref_price, self.depth, self.supply)))
 
 
 @dataclass
@@ -207,12 +181,13 @@ class World:
         self.developers -= self.proposer_stake
         self.staked_total += self.proposer_stake
 
-    def _compute_market(self) -> ComputeMarket:
-        base = np.array([hanzo(b) for _, b in self.p.inference_tiers])
+    def _compute_market(self) -> FloatMarket:
+        """The market maker with the contract's own rules (hanzo_econ.hmm.FloatMarket, tested
+        against the integer model); the providers' capacity is theirs, offered again each epoch."""
         demand = self._base_demand(self.s["users"]["initial"]) * np.array(self.s.tier_mix)
-        capacity = np.maximum(demand * self.s["compute"]["capacity_headroom"], 1.0)
-        zeros = np.zeros(3)
-        return ComputeMarket(base, float(self.p.hmm_depth), zeros.copy(), zeros.copy(), zeros.copy(), capacity)
+        self.provider_capacity = np.maximum(demand * self.s["compute"]["capacity_headroom"], 1.0)
+        self.utilization = np.zeros(3)
+        return FloatMarket.from_tokenomics(self.p)
 
     def _base_demand(self, users: int) -> float:
         return users * self.s["users"]["inference_credits_per_day"]
@@ -298,7 +273,7 @@ class World:
     def inference(self):
         """Users buy compute credits from the market maker and spend them with providers."""
         c, u = self.s["compute"], self.s["users"]
-        m, fee_buy = self.market, self.p.hmm_buy_fee / WEI
+        m = self.market
         mix = np.array(self.s.tier_mix)
         while True:
             shock = c["shock_factor"] if c["shock_day"] and self.env.now >= c["shock_day"] else 1.0
@@ -308,21 +283,16 @@ class World:
             response = np.minimum(relative ** (-u["price_elasticity"]), u["max_demand_multiple"])
             demand = self._base_demand(self.users.active) * shock * mix * response
             want = demand * (1 + c["buffer_days"]) - m.supply  # keep a buffer of credits
-            # the contract refuses q / L past 40 (DepthExceeded): demand beyond that goes unmet
-            buy = np.clip(want, 0.0, np.maximum(39.0 * m.depth - m.supply, 0.0))
-            gross = potential_float(m.ref_price, m.depth, m.supply + buy) - potential_float(m.ref_price, m.depth, m.supply)
-            cost = float(gross.sum()) * (1 + fee_buy)
-            m.supply = m.supply + buy
-            m.funds += cost
+            # the contract refuses q / L past 40 (DepthExceeded): FloatMarket.buy clips demand beyond that
+            cost = float(m.buy(np.maximum(want, 0.0)).sum())
             self.flows.buy_hanzo += cost  # users buy the HANZO they spend
             self.flows.inference_spend += cost
+            m.capacity = self.provider_capacity.copy()  # the providers offer their capacity for the epoch
             served = np.minimum(np.minimum(demand, m.capacity), m.supply)
-            payout = potential_float(m.ref_price, m.depth, m.supply) - potential_float(m.ref_price, m.depth, m.supply - served)
-            m.supply = m.supply - served
-            m.funds -= float(payout.sum())
-            self.providers += float(payout.sum())
-            self.flows.provider_income += float(payout.sum())
-            m.last_utilization = served / m.capacity
+            payout = float(m.redeem(served).sum())  # the cost-basis cap applies, as on chain
+            self.providers += payout
+            self.flows.provider_income += payout
+            self.utilization = served / m.capacity
             yield self.env.timeout(1)
 
     def compute_providers(self):
@@ -330,26 +300,17 @@ class World:
         grow capacity while utilization runs above target. Then the epoch's controller step."""
         c, p, m = self.s["compute"], self.p, self.market
         target = p.hmm_target_utilization / WEI
-        kw = dict(alpha=p.hmm_alpha / WEI, gamma=p.hmm_gamma / WEI, dt=p.hmm_dt / WEI,
-                  delta_max=p.hmm_delta_max / WEI, target=target)
         while True:
             subsidy = self.supply.compute_pool * (1 / 365)
             self.supply.compute_pool -= subsidy
             income = self.flows.provider_income + subsidy
             self.flows.sell_hanzo += 0.5 * income
             self.providers += 0.5 * subsidy - 0.5 * self.flows.provider_income
-            u = m.last_utilization
-            m.capacity = m.capacity * (1 + c["capacity_response"] * (u - target) / target)
-            value_before = m.reserve
-            if self.s["scenario"]["controller"] == "leapfrog":
-                x, v = leapfrog_float(m.log_price, m.momentum, u, **kw)
-            else:
-                x = np.log(eip1559_float(np.exp(m.log_price), u, target=target, max_change=math.expm1(kw["delta_max"])))
-                v = m.momentum
-            old = (m.log_price, m.momentum)
-            m.log_price, m.momentum = x, v
-            if m.reserve > m.funds and m.reserve > value_before:  # solvency: a rise needs surplus
-                m.log_price, m.momentum = old[0], np.zeros(3)
+            u = self.utilization
+            self.provider_capacity = self.provider_capacity * (1 + c["capacity_response"] * (u - target) / target)
+            # poke(): the contract's step, with its per-tier solvency cut (a rise is cut to what the
+            # surplus covers, tier by tier; the first simulator vetoed every tier at once)
+            m.step(self.s["scenario"]["controller"])
             yield self.env.timeout(1)
 
     def staking(self):
@@ -519,12 +480,13 @@ class World:
             "inference_spend": self.flows.inference_spend,
             "hmm_funds": m.funds,
             "hmm_reserve": m.reserve,
+            "hmm_solvency_cuts": m.cuts,
         }
         for i, (name, _) in enumerate(self.p.inference_tiers):
             key = name.lower().replace("-", "_")
             row[f"price_{key}"] = float(m.price[i])
-            row[f"utilization_{key}"] = float(m.last_utilization[i])
-            row[f"capacity_{key}"] = float(m.capacity[i])
+            row[f"utilization_{key}"] = float(self.utilization[i])
+            row[f"capacity_{key}"] = float(self.provider_capacity[i])
         return row
 
     def run(self, days: int, progress=None) -> None:
