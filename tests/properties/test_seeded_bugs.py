@@ -16,19 +16,24 @@ from hanzo_econ.fixedpoint import WAD, mul_div
 from . import test_market_maker_properties as props
 
 
+class Uncapped(hmm.HMMState):
+    """The planted bug: sales and redemptions pay the whole release (no cost-basis cap)."""
+
+    def _capped(self, holder, tid, amount, held, take=True):
+        return hmm.released(self.tier(tid), amount)
+
+
+def uncapped(good: hmm.HMMState) -> Uncapped:
+    return Uncapped(**{f.name: getattr(good, f.name) for f in dataclasses.fields(good)})
+
+
 def test_p5_fails_without_the_cost_basis_cap(monkeypatch):
     """The review's drain (finding 1): with sales and redemptions paying the whole release, a
     provider that pumps utilization with its own credits takes the fee surplus."""
-
-    class Uncapped(hmm.HMMState):
-        def _capped(self, holder, tid, amount, held, take=True):
-            return hmm.released(self.tier(tid), amount)
-
     real = props.fresh_model
 
     def uncapped_model():
-        good = real()
-        return Uncapped(**{f.name: getattr(good, f.name) for f in dataclasses.fields(good)})
+        return uncapped(real())
 
     monkeypatch.setattr(props, "fresh_model", uncapped_model)
     body = props.test_p5_no_pump_over_k_epochs_pays_a_self_redeeming_provider_sell_or_redeem_model.hypothesis.inner_test
@@ -43,15 +48,10 @@ def test_p5_one_epoch_fails_when_the_sell_fee_is_below_the_intertemporal_bound_w
     """The sell fee's bound still matters where the cap does not bind (it is the second line of
     defence): without the cap, a 10% fee lets a full 12.5% rise pay."""
 
-    class Uncapped(hmm.HMMState):
-        def _capped(self, holder, tid, amount, held, take=True):
-            return hmm.released(self.tier(tid), amount)
-
     real = props.fresh_model
 
     def low_fee_uncapped():
-        good = real()
-        state = Uncapped(**{f.name: getattr(good, f.name) for f in dataclasses.fields(good)})
+        state = uncapped(real())
         state.params = dataclasses.replace(state.params, sell_fee=WAD // 10)
         return state
 
