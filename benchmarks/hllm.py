@@ -99,6 +99,53 @@ def e2e_case(ops: int = 20) -> dict:
     return {"e2e_ops": result["ops"], "e2e_seconds": round(result["loop_seconds"], 2), "e2e_ops_per_s": round(rate, 3)}
 
 
+def _memory_step(reversible: bool, batch: int, block: int, queue) -> None:
+    import resource
+
+    import torch.nn.functional as F
+
+    from model_hooks.hllm.model import HLLM, HLLMConfig
+
+    torch.manual_seed(0)
+    model = HLLM(HLLMConfig(block_size=block, reversible=reversible))
+    idx = torch.randint(0, model.cfg.vocab_size, (batch, block + 1))
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        model.zero_grad(set_to_none=True)
+        logits = model(idx[:, :-1])
+        F.cross_entropy(logits.reshape(-1, model.cfg.vocab_size), idx[:, 1:].reshape(-1)).backward()
+        times.append(time.perf_counter() - t0)
+    queue.put({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base,
+               "step_s": statistics.median(times)})
+
+
+def memory_case(batch: int = 16, block: int = 1024) -> dict:
+    """One training step of the HLLM at batch x block, backprop storing every layer's activations
+    against the reversible path (activations rebuilt from the inverse), each in its own process."""
+    import multiprocessing as mp
+
+    out = {}
+    for reversible in (False, True):
+        ctx = mp.get_context("spawn")
+        queue = ctx.Queue()
+        proc = ctx.Process(target=_memory_step, args=(reversible, batch, block, queue))
+        proc.start()
+        r = queue.get()
+        proc.join()
+        key = "reversible" if reversible else "stored"
+        out[f"memory_{key}_peak_mb"] = round(r["peak_mb"], 1)
+        out[f"memory_{key}_step_s"] = round(r["step_s"], 3)
+        print(f"training step, {batch} x {block} characters, {key:<10}: peak +{r['peak_mb']:7.1f} MB, "
+              f"{r['step_s']:.3f} s a step", flush=True)
+    out["memory_reversible_vs_stored"] = round(out["memory_reversible_peak_mb"] / out["memory_stored_peak_mb"], 3)
+    out["time_reversible_vs_stored"] = round(out["memory_reversible_step_s"] / out["memory_stored_step_s"], 3)
+    print(f"  reversible / stored: memory {out['memory_reversible_vs_stored']:.2f}x, time "
+          f"{out['time_reversible_vs_stored']:.2f}x", flush=True)
+    return out
+
+
 def plain_anvil(port: int = 8546):
     """anvil from node_modules as a chain runs: Ape starts its own with --steps-tracing (it traces
     every transaction for its debugger), which made mining one 100-op batch take 1.6 s here. Same
@@ -188,7 +235,7 @@ def _hook_runs(ape, p, sizes, rounds, url, out, secrets, deploy_suite, Roles, pr
 
 def main() -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", choices=["all", "train", "lora", "e2e", "hook"], default="all")
+    parser.add_argument("--case", choices=["all", "train", "lora", "e2e", "hook", "memory"], default="all")
     parser.add_argument("--seconds", type=float, default=300.0, help="equal wall time per model (train case)")
     args = parser.parse_args()
     torch.manual_seed(0)
@@ -201,6 +248,8 @@ def main() -> dict:
         figures.update(e2e_case())
     if args.case in ("all", "hook"):
         figures.update(hook_case())
+    if args.case in ("all", "memory"):
+        figures.update(memory_case())
     print(json.dumps(figures))
     return figures
 

@@ -6,10 +6,18 @@ step of a Hamiltonian system H(q, p) = |p|^2 / 2 + V_l(q) with a learned potenti
     V_l(q) = sum_j a_j softplus(w_j . q + b_j),   dV_l/dq = W^T (a * sigmoid(W q + b)),
 
 whose force is written out exactly (no autograd inside the forward), plus causal attention as an
-external force A_l. The step is Strang splitting (leapfrog): half a kick of the potential,
-the attention impulse, a drift, half a kick. The potential part alone is symplectic and
-time-reversible; the attention impulse is computed once per layer from q (evaluating it again at
-the new q would double the cost of attention for little gain at this size).
+external force A_l. The step is half a kick of the potential, the attention impulse, a drift,
+half a kick: four shears of (q, p).
+
+What that makes each layer, measured in tests/test_hllm.py (not assumed):
+- **exactly invertible** (`LeapfrogLayer.inverse` undoes it, to float64 rounding) and
+  **volume-preserving** (det J = 1): every shear is;
+- **symplectic without attention** (J^T Omega J = Omega: the potential's force is a gradient),
+  **not symplectic with it**: causal attention is not the gradient of any energy (position i
+  feels j < i and not the reverse), so J^T Omega J differs from Omega by O(1). The model is a
+  reversible momentum network with a symplectic potential part, not a Hamiltonian system.
+- The energy recorded per layer (`model.energies`) is that layer's own H_l = |p|^2/2 + V_l(q);
+  the H_l differ between layers, so their values are not one conserved quantity.
 
 Momentum starts from its own embedding table, smoothed along the sequence by a causal
 convolution whose weights decay with distance at a learned, per-channel rate (the "local grammar"
@@ -38,6 +46,7 @@ class HLLMConfig:
     potential_width: int = 256
     dt: float = 0.5
     conv_kernel: int = 4
+    reversible: bool = False  # backprop by inverting the layers instead of storing their activations
 
 
 @dataclass
@@ -103,8 +112,52 @@ class LeapfrogLayer(nn.Module):
         p = p - h * self.potential.grad(q)
         return q, p
 
+    def inverse(self, q: torch.Tensor, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The layer run backwards: each shear undone in reverse order (exact up to rounding)."""
+        h = self.dt / 2
+        p = p + h * self.potential.grad(q)
+        q = q - self.dt * p
+        p = p - self.dt * self.attn(self.norm(q))
+        p = p + h * self.potential.grad(q)
+        return q, p
+
     def energy(self, q: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
         return 0.5 * (p * p).sum(-1) + self.potential.energy(q)
+
+
+class _Reversible(torch.autograd.Function):
+    """Backpropagation through the leapfrog layers without storing their activations (as RevNet):
+    the forward keeps only the last layer's output; the backward rebuilds each layer's input from
+    its output with LeapfrogLayer.inverse and differentiates that one layer. Activation memory is
+    one layer's instead of every layer's, for one more forward pass per layer."""
+
+    @staticmethod
+    def forward(ctx, q, p, layers, *params):
+        ctx.layers = layers
+        with torch.no_grad():
+            for layer in layers:
+                q, p = layer(q, p)
+        ctx.save_for_backward(q, p)
+        return q, p
+
+    @staticmethod
+    def backward(ctx, gq, gp):
+        q, p = ctx.saved_tensors
+        grads: dict[int, torch.Tensor] = {}
+        for layer in reversed(ctx.layers):
+            with torch.no_grad():
+                q, p = layer.inverse(q, p)
+            with torch.enable_grad():
+                q_in, p_in = q.detach().requires_grad_(), p.detach().requires_grad_()
+                trainable = [w for w in layer.parameters() if w.requires_grad]
+                out = layer(q_in, p_in)
+                got = torch.autograd.grad(out, (q_in, p_in, *trainable), (gq, gp), allow_unused=True)
+            gq, gp = got[0], got[1]
+            for w, g in zip(trainable, got[2:]):
+                if g is not None:
+                    grads[id(w)] = g
+        params = [w for layer in ctx.layers for w in layer.parameters() if w.requires_grad]
+        return (gq, gp, None, *(grads.get(id(w)) for w in params))
 
 
 class DecayConv(nn.Module):
@@ -144,10 +197,14 @@ class HLLM(nn.Module):
         if steer is not None:
             p = p + steer
         energies = []
-        for layer in self.layers:
-            q, p = layer(q, p)
-            energies.append(layer.energy(q, p).mean().detach())
-        self.energies = [float(e) for e in energies]
+        if self.cfg.reversible and torch.is_grad_enabled():
+            params = [w for layer in self.layers for w in layer.parameters() if w.requires_grad]
+            q, p = _Reversible.apply(q, p, tuple(self.layers), *params)
+        else:
+            for layer in self.layers:
+                q, p = layer(q, p)
+                energies.append(layer.energy(q, p).mean().detach())
+        self.energies = [float(e) for e in energies]  # per layer H_l (not recorded on the reversible path)
         return self.norm(q) @ self.embed_q.weight.T
 
     def steering_vector(self, token_ids: torch.Tensor, strength: float) -> torch.Tensor:
