@@ -99,6 +99,41 @@ def e2e_case(ops: int = 20) -> dict:
     return {"e2e_ops": result["ops"], "e2e_seconds": round(result["loop_seconds"], 2), "e2e_ops_per_s": round(rate, 3)}
 
 
+def seeds_case(seconds: float, seeds: int = 3) -> dict:
+    """HLLM against GPT at equal wall time, `seeds` seeds each, the learning-rate schedule fitted to
+    the time budget, the loss on the whole validation split; means with 95% t-intervals."""
+    from model_hooks.hllm.data import corpus
+    from model_hooks.hllm.train import TrainConfig, evaluate_full, train
+
+    _, val_ids, _ = corpus()
+    losses: dict[str, list[float]] = {"hllm": [], "gpt": []}
+    for seed in range(seeds):
+        for kind in ("hllm", "gpt"):
+            cfg = TrainConfig(kind=kind, steps=10**6, batch_size=16, block_size=128, eval_every=10**9,
+                              checkpoint_every=10**9, time_limit_s=seconds, seed=1000 + seed)
+            model, history = train(cfg, Path(tempfile.mkdtemp()), resume=False, progress=False, log=lambda _m: None)
+            loss = evaluate_full(model, val_ids, 128)
+            losses[kind].append(loss)
+            print(f"  seed {seed} {kind:<5} {history[-1][0]:>6} steps in {history[-1][3]:.0f} s   full validation "
+                  f"loss {loss:.4f} nats/char", flush=True)
+    t975 = {2: 12.706, 3: 4.303, 4: 3.182, 5: 2.776}.get(seeds, 2.0)
+
+    def ci(xs):
+        m = statistics.mean(xs)
+        return m, t975 * statistics.stdev(xs) / len(xs) ** 0.5
+
+    out = {"seeds": seeds, "seconds_each": seconds}
+    for kind in ("hllm", "gpt"):
+        m, h = ci(losses[kind])
+        out[f"{kind}_full_val_loss_mean"], out[f"{kind}_full_val_loss_ci95"] = round(m, 4), round(h, 4)
+        print(f"{kind:<5} {m:.4f} ± {h:.4f} nats/char (95% CI, {seeds} seeds, {seconds:.0f} s each)", flush=True)
+    diff = [a - b for a, b in zip(losses["hllm"], losses["gpt"])]
+    m, h = ci(diff)
+    out["hllm_minus_gpt_mean"], out["hllm_minus_gpt_ci95"] = round(m, 4), round(h, 4)
+    print(f"HLLM - GPT: {m:+.4f} ± {h:.4f} nats/char (paired by seed)", flush=True)
+    return out
+
+
 def _memory_step(reversible: bool, batch: int, block: int, queue) -> None:
     import resource
 
@@ -235,7 +270,8 @@ def _hook_runs(ape, p, sizes, rounds, url, out, secrets, deploy_suite, Roles, pr
 
 def main() -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", choices=["all", "train", "lora", "e2e", "hook", "memory"], default="all")
+    parser.add_argument("--case", choices=["all", "train", "lora", "e2e", "hook", "memory", "seeds"], default="all")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds per model (seeds case)")
     parser.add_argument("--seconds", type=float, default=300.0, help="equal wall time per model (train case)")
     args = parser.parse_args()
     torch.manual_seed(0)
@@ -250,6 +286,8 @@ def main() -> dict:
         figures.update(hook_case())
     if args.case in ("all", "memory"):
         figures.update(memory_case())
+    if args.case == "seeds":  # long: 2 x seeds x --seconds; not part of "all"
+        figures.update(seeds_case(args.seconds, args.seeds))
     print(json.dumps(figures))
     return figures
 

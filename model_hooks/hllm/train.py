@@ -77,6 +77,23 @@ def evaluate(model, data: torch.Tensor, cfg: TrainConfig) -> float:
     return sum(losses) / len(losses)
 
 
+@torch.no_grad()
+def evaluate_full(model, data: torch.Tensor, block: int, batch: int = 64) -> float:
+    """Mean loss (nats per character) over the whole of `data`, cut into consecutive blocks."""
+    model.eval()
+    n = (len(data) - 1) // block
+    x_all = data[: n * block].view(n, block)
+    y_all = data[1: n * block + 1].view(n, block)
+    dev = next(model.parameters()).device
+    total = 0.0
+    for s in range(0, n, batch):
+        x, y = x_all[s:s + batch].to(dev), y_all[s:s + batch].to(dev)
+        logits = model(x)
+        total += F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
+    model.train()
+    return total / (n * block)
+
+
 def save_checkpoint(folder: Path, model, optimizer, step: int, cfg: TrainConfig, history: list) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / "model.safetensors.tmp"
@@ -140,8 +157,14 @@ def train(cfg: TrainConfig, out: Path | None = None, *, resume: bool = True,
     start = time.perf_counter()
     elapsed0 = history[-1][3] if history else 0.0
     model.train()
+    seconds = elapsed0
     while step < cfg.steps:
-        lr = cfg.lr * 0.5 * (1 + math.cos(math.pi * step / cfg.steps))  # cosine decay, no warm-up
+        # cosine decay, no warm-up, over whichever budget ends first: with a time limit the schedule
+        # follows the clock, so a run that stops on time has decayed its learning rate to the end
+        done = step / cfg.steps
+        if cfg.time_limit_s is not None:
+            done = max(done, seconds / cfg.time_limit_s)
+        lr = cfg.lr * 0.5 * (1 + math.cos(math.pi * min(done, 1.0)))
         for group in optimizer.param_groups:
             group["lr"] = lr
         x, y = next(it)
