@@ -178,7 +178,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 q = t.supply;
         if (amount > q) revert InsufficientSupply(amount, q);
         uint256 held = _held(holder, id, amount);
-        (uint256 value,) = _capped(holder, t, id, amount, held);
+        (uint256 value,,) = _capped(holder, t, id, amount, held);
         fee = FPM.fullMulDivUp(value, params.sellFee, WAD);
         proceeds = value - fee;
     }
@@ -412,30 +412,28 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         if (amount > q) revert InsufficientSupply(amount, q);
         uint256 held = _held(msg.sender, id, amount);
         uint256 share;
-        (paid, share) = _capped(msg.sender, t, id, amount, held);
+        uint256 release;
+        (paid, share, release) = _capped(msg.sender, t, id, amount, held);
         costBasis[msg.sender][id] -= share;
-        reserve -= _released(t, q, amount);
+        reserve -= release;
         t.supply = uint128(q - amount);
         _burn(msg.sender, id, amount);
     }
 
-    /// @dev What `holder` exiting `amount` of its `held` credits is paid, min(release, share), and
-    ///      the share of its basis (rounded down) the exit uses up. share <= basis as release <= value.
+    /// @dev What `holder` exiting `amount` of its `held` credits is paid, min(release, share), the
+    ///      share of its basis (rounded down) the exit uses up, and the release V(q) - V(q - amount).
+    ///      share <= basis as release <= value. V(q) is evaluated once for both differences.
     function _capped(address holder, Tier storage t, uint256 id, uint256 amount, uint256 held)
         private
         view
-        returns (uint256 paid, uint256 share)
+        returns (uint256 paid, uint256 share, uint256 release)
     {
         uint256 q = t.supply;
-        uint256 release = _released(t, q, amount);
-        uint256 value = _released(t, q, held);
+        uint256 vq = _potential(t.refPrice, t.depth, q);
+        release = vq - _potential(t.refPrice, t.depth, q - amount);
+        uint256 value = vq - _potential(t.refPrice, t.depth, q - held);
         share = value == 0 ? 0 : FPM.fullMulDiv(costBasis[holder][id], release, value);
         paid = FPM.min(release, share);
-    }
-
-    /// @dev V(q) - V(q - amount) at the tier's current reference price.
-    function _released(Tier storage t, uint256 q, uint256 amount) private view returns (uint256) {
-        return _potential(t.refPrice, t.depth, q) - _potential(t.refPrice, t.depth, q - amount);
     }
 
     /// @dev Credits moved between holders take their share of the sender's basis with them, so

@@ -210,7 +210,7 @@ class HMMState:
         if amount > t.supply:
             raise HMMError("InsufficientSupply", amount, t.supply)
         held = self._held(holder, tid, amount)
-        value = self._capped(holder, tid, amount, held, take=False)
+        value, _ = self._capped(holder, tid, amount, held, take=False)
         fee = mul_div_up(value, self.params.sell_fee, WAD)
         return value - fee, fee
 
@@ -255,17 +255,18 @@ class HMMState:
             raise HMMError("ERC1155InsufficientBalance", holder, held, amount, tid)
         return held
 
-    def _capped(self, holder: str, tid: int, amount: int, held: int, take: bool = True) -> int:
-        """What `holder` exiting `amount` of its `held` credits is paid: min(release, share), the
-        share of its basis (rounded down) taken out of the basis when `take`."""
+    def _capped(self, holder: str, tid: int, amount: int, held: int, take: bool = True) -> tuple[int, int]:
+        """(what `holder` exiting `amount` of its `held` credits is paid, the release). The payment
+        is min(release, share); the share of its basis (rounded down) is taken out when `take`."""
         t = self.tier(tid)
-        release = released(t, amount)
-        value = released(t, held)
+        vq = potential(t.ref_price, t.depth, t.supply)
+        release = vq - potential(t.ref_price, t.depth, t.supply - amount)
+        value = vq - potential(t.ref_price, t.depth, t.supply - held)
         basis = self.basis.get((holder, tid), 0)
         share = mul_div(basis, release, value) if value else 0
         if take:
             self.basis[(holder, tid)] = basis - share
-        return min(release, share)
+        return min(release, share), release
 
     def _burn(self, holder: str, tid: int, amount: int) -> None:
         held = self._held(holder, tid, amount)
@@ -290,8 +291,7 @@ class HMMState:
         if amount > t.supply:
             raise HMMError("InsufficientSupply", amount, t.supply)
         held = self._held(trader, tid, amount)
-        gross = released(t, amount)
-        value = self._capped(trader, tid, amount, held)
+        value, gross = self._capped(trader, tid, amount, held)
         proceeds = value - mul_div_up(value, self.params.sell_fee, WAD)
         if proceeds < min_proceeds:
             raise HMMError("Slippage", proceeds, min_proceeds)
@@ -327,8 +327,7 @@ class HMMState:
         if amount > t.supply:
             raise HMMError("InsufficientSupply", amount, t.supply)
         held = self._held(holder, tid, amount)
-        gross = released(t, amount)
-        payout = self._capped(holder, tid, amount, held)
+        payout, gross = self._capped(holder, tid, amount, held)
         self._burn(holder, tid, amount)
         self.provider_capacity[key] = available - amount
         t.supply -= amount

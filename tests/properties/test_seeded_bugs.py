@@ -20,7 +20,8 @@ class Uncapped(hmm.HMMState):
     """The planted bug: sales and redemptions pay the whole release (no cost-basis cap)."""
 
     def _capped(self, holder, tid, amount, held, take=True):
-        return hmm.released(self.tier(tid), amount)
+        release = hmm.released(self.tier(tid), amount)
+        return release, release
 
 
 def uncapped(good: hmm.HMMState) -> Uncapped:
