@@ -117,6 +117,12 @@ class SessionStore:
 TRANSIENT = (ConnectionError, TimeoutError, OSError)
 
 
+def _entry(log) -> tuple[dict, bytes, int]:
+    """A TrainingRecorded event (from a log query or a receipt) as (args, tx hash, block)."""
+    args = {**dict(log["args"]), "adapterHash": bytes(log["args"]["adapterHash"])}
+    return args, log["transactionHash"], log["blockNumber"]
+
+
 class RewardHook:
     def __init__(self, web3, rewards_address: str, rewards_abi: list, oracle_key: str, submitter_key: str,
                  store: Path, *, deployment_block: int = 0, retries: int = 4, backoff_s: float = 0.5,
@@ -141,6 +147,7 @@ class RewardHook:
             self.errors[keccak(text=signature)[:4]] = signature.split("(")[0]
         self._chain_id: int | None = None
         self._gas_price: tuple[float, int] | None = None  # (read at, wei)
+        self._block_time: tuple[float, int] | None = None  # (read at, chain timestamp)
         self._tx_nonce: int | None = None
         self.gas_price_ttl_s = 30.0
         self.rpc_calls = 0
@@ -212,10 +219,9 @@ class RewardHook:
             receipt = self._receipt(tx_hash, wait=True)
             events = self._events(receipt) if receipt is not None and receipt["status"] == 1 else {}
             for session, op, adapter_hash, _ in pending:
-                found = events.get((op.user.lower(), op.nonce))
-                if found is not None and found["adapterHash"] == adapter_hash:
-                    out[session] = self._paid(session, (found, receipt["transactionHash"], receipt["blockNumber"]),
-                                              replayed=False)
+                found = self._ours(events, op, adapter_hash)
+                if found is not None:
+                    out[session] = self._paid(session, found, replayed=False)
                 else:  # skipped in the batch, or the batch failed: the session's own path decides
                     out[session] = self._settle(session, op, adapter_hash, tx_hash)
         return [out[s] for s, *_ in items]
@@ -241,9 +247,9 @@ class RewardHook:
             self.store.update(session, adapter=adapter_hash.hex())
         op = self._signed_op(session, adapter_hash, multiplier, interactions, low_quality)
         self._step("signed")
-        found = by_nonce.get((user, op.nonce))
-        if found is not None:
-            if found[0]["adapterHash"] == adapter_hash:
+        if (user, op.nonce) in by_nonce:
+            found = self._ours(by_nonce, op, adapter_hash)
+            if found is not None:
                 return self._paid(session, found, replayed=True)
             # another adapter was paid with this nonce: ours was not; move to a nonce nobody used
             floor = op.nonce + 1
@@ -256,10 +262,9 @@ class RewardHook:
         if s["tx_hash"]:
             receipt = self._receipt(s["tx_hash"], wait=False)
             if receipt is not None and receipt["status"] == 1:
-                found = self._events(receipt).get((user, op.nonce))
-                if found is not None and found["adapterHash"] == adapter_hash:
-                    return self._paid(session, (found, receipt["transactionHash"], receipt["blockNumber"]),
-                                      replayed=False)
+                found = self._ours(self._events(receipt), op, adapter_hash)
+                if found is not None:
+                    return self._paid(session, found, replayed=False)
         if op.deadline <= self._now() + 30:  # not mined in time: same nonce, fresh deadline and signature
             self.store.update(session, op=None, signature=None)
             op = self._signed_op(session, adapter_hash, multiplier, interactions, low_quality)
@@ -271,12 +276,12 @@ class RewardHook:
         if receipt is None:
             raise RewardError(f"session {session}: transaction {tx_hash} not mined within {self.receipt_timeout_s:g} s; "
                               "call reward again to resume (nothing will be paid twice)")
-        found = self._events(receipt).get((op.user.lower(), op.nonce)) if receipt["status"] == 1 else None
-        if found is not None and found["adapterHash"] == adapter_hash:
-            return self._paid(session, (found, receipt["transactionHash"], receipt["blockNumber"]), replayed=False)
+        found = self._ours(self._events(receipt), op, adapter_hash) if receipt["status"] == 1 else None
+        if found is not None:
+            return self._paid(session, found, replayed=False)
         # reverted, or a batch that skipped the op (its nonce was used meanwhile): the ledger says by whom
-        found = self._ledger([op.user])[0].get((op.user.lower(), op.nonce))
-        if found is not None and found[0]["adapterHash"] == adapter_hash:
+        found = self._ours(self._ledger([op.user])[0], op, adapter_hash)
+        if found is not None:
             return self._paid(session, found, replayed=True)
         raise RewardError(f"session {session}: transaction {tx_hash} did not pay it; call reward again")
 
@@ -318,7 +323,7 @@ class RewardHook:
     def _now(self) -> int:
         """The chain's time, read at most once a second (deadlines are an hour long)."""
         now = time.monotonic()
-        if getattr(self, "_block_time", None) is None or now - self._block_time[0] > 1.0:
+        if self._block_time is None or now - self._block_time[0] > 1.0:
             self._block_time = (now, int(self._call(lambda: self.w3.eth.get_block("latest"))["timestamp"]))
         return self._block_time[1] + int(now - self._block_time[0])
 
@@ -388,19 +393,26 @@ class RewardHook:
                                                  argument_filters={"user": list(users)}))
         by_nonce, by_adapter = {}, {}
         for log in logs:
-            a = {**dict(log["args"]), "adapterHash": bytes(log["args"]["adapterHash"])}
-            entry = (a, log["transactionHash"], log["blockNumber"])
+            entry = _entry(log)
+            a = entry[0]
             by_nonce[(a["user"].lower(), a["nonce"])] = entry
             by_adapter.setdefault((a["user"].lower(), a["modelId"], a["adapterHash"]), entry)
         return by_nonce, by_adapter
 
     def _events(self, receipt) -> dict:
-        """Every TrainingRecorded in a receipt, by (user, nonce): decoded once per transaction."""
+        """Every TrainingRecorded in a receipt, by (user, nonce), as `_ledger` keys them: decoded
+        once per transaction."""
         from web3.logs import DISCARD
 
-        return {(ev["args"]["user"].lower(), ev["args"]["nonce"]): {**dict(ev["args"]),
-                                                                     "adapterHash": bytes(ev["args"]["adapterHash"])}
-                for ev in self.contract.events.TrainingRecorded().process_receipt(receipt, errors=DISCARD)}
+        entries = map(_entry, self.contract.events.TrainingRecorded().process_receipt(receipt, errors=DISCARD))
+        return {(e[0]["user"].lower(), e[0]["nonce"]): e for e in entries}
+
+    @staticmethod
+    def _ours(by_nonce: dict, op: TrainingOp, adapter_hash: bytes):
+        """The entry that paid this op's (user, nonce), if it carries this adapter; else None (not
+        paid, or the nonce went to another adapter)."""
+        found = by_nonce.get((op.user.lower(), op.nonce))
+        return found if found is not None and found[0]["adapterHash"] == adapter_hash else None
 
     def _paid(self, session: str, found, replayed: bool) -> Payout:
         a, tx_hash, block = found
