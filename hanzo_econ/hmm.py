@@ -417,12 +417,14 @@ def buy_cost_float(ref_price, depth, supply, amount, buy_fee):
 
 
 def sell_proceeds_float(ref_price, depth, supply, amount, sell_fee):
-    """HANZO received for selling `amount` credits back, after the sell fee."""
+    """HANZO received for selling `amount` credits back, after the sell fee, before the cost-basis
+    cap (FloatMarket applies the cap)."""
     return redeem_payout_float(ref_price, depth, supply, amount) * (1.0 - sell_fee)
 
 
 def redeem_payout_float(ref_price, depth, supply, amount):
-    """HANZO the provider receives when `amount` credits are spent (no fee)."""
+    """What the potential releases when `amount` credits are spent: the provider's payout before
+    the cost-basis cap (FloatMarket applies the cap)."""
     return potential_float(ref_price, depth, supply) - potential_float(ref_price, depth, supply - amount)
 
 
@@ -496,19 +498,18 @@ class FloatMarket:
 
     @property
     def price(self) -> np.ndarray:
-        return self.ref_price * np.exp(self.supply / self.depth)
+        return price_float(self.ref_price, self.depth, self.supply)
 
     @property
     def reserve(self) -> float:
-        return float(np.sum(potential_float(self.ref_price, self.depth, self.supply)))
+        return float(reserve_float(self.ref_price, self.depth, self.supply))
 
     def room(self) -> np.ndarray:
         """Credits each tier can still sell before q / L reaches MAX_DEPTH_RATIO (the contract's bound)."""
         return np.maximum(MAX_DEPTH_RATIO / WAD * self.depth - self.supply, 0.0)
 
     def _release(self, amount: np.ndarray) -> np.ndarray:
-        return potential_float(self.ref_price, self.depth, self.supply) - potential_float(
-            self.ref_price, self.depth, self.supply - amount)
+        return redeem_payout_float(self.ref_price, self.depth, self.supply, amount)
 
     # ---------------------------------------------------------------- trades
 

@@ -34,12 +34,16 @@ class ConstantProductPool:
         """USD per HANZO at the margin."""
         return self.usd / self.hanzo
 
+    def _out(self, amount_in: float, reserve_in: float, reserve_out: float) -> float:
+        """Uniswap v2's rule: what `amount_in` of one side buys of the other, the fee kept."""
+        effective = amount_in * (1 - self.fee)
+        return effective * reserve_out / (reserve_in + effective)
+
     def sell(self, hanzo_in: float) -> float:
         """Sell `hanzo_in` HANZO for USD; returns the USD paid out."""
         if hanzo_in <= 0:
             return 0.0
-        effective = hanzo_in * (1 - self.fee)
-        usd_out = effective * self.usd / (self.hanzo + effective)
+        usd_out = self._out(hanzo_in, self.hanzo, self.usd)
         self.hanzo += hanzo_in
         self.usd -= usd_out
         self.volume_usd += usd_out
@@ -49,8 +53,7 @@ class ConstantProductPool:
         """Spend `usd_in` USD on HANZO; returns the HANZO bought."""
         if usd_in <= 0:
             return 0.0
-        effective = usd_in * (1 - self.fee)
-        hanzo_out = effective * self.hanzo / (self.usd + effective)
+        hanzo_out = self._out(usd_in, self.usd, self.hanzo)
         self.usd += usd_in
         self.hanzo -= hanzo_out
         self.volume_usd += usd_in

@@ -140,8 +140,7 @@ class World:
         self.users = Users()
         self.gov = Governance()
         self.flows = Flows()
-        self.price_usd = scenario["market"]["initial_price"]
-        self.external_price_usd = self.price_usd
+        self.external_price_usd = scenario["market"]["initial_price"]
         self.pool: ConstantProductPool | None = None  # seeded with the Liquidity allocation at genesis
         self.sell_backlog = 0.0  # HANZO holders want sold that the day's slippage limit held back
         self.attacker_bought = 0.0
@@ -175,7 +174,8 @@ class World:
                 sup.compute_pool += amount
             elif name == "liquidity":
                 # the Liquidity allocation is the HANZO side of the pool; the USD side prices it
-                self.pool = ConstantProductPool(amount, amount * self.price_usd, self.s["market"]["pool_fee"])
+                usd = amount * self.s["market"]["initial_price"]
+                self.pool = ConstantProductPool(amount, usd, self.s["market"]["pool_fee"])
         # model developers stake part of their allocation: they make the honest proposals
         self.proposer_stake = self.developers * self.s["governance"]["developer_stake_share"]
         self.developers -= self.proposer_stake
@@ -367,7 +367,6 @@ class World:
         budget_per_day = a["budget_usd"] / 30.0
         for _ in range(30):
             bought = self.pool.spend(budget_per_day)  # against the pool's curve, not at the day's price
-            self.price_usd = self.pool.price
             self.gov.attack_cost_usd += budget_per_day
             self.attacker_bought += bought
             self.attacker_stake += bought
@@ -424,7 +423,6 @@ class World:
             bought = min(want, pool.hanzo_to_move(1 + slip))
             pool.buy(bought)
             self.flows.unmet_hanzo += want - bought
-            self.price_usd = pool.price
             yield self.env.timeout(1)
 
     def arbitrageurs(self):
@@ -435,7 +433,6 @@ class World:
             return
         while True:
             self.flows.arbitrage_usd += self.pool.trade_toward(self.external_price_usd, mk["arbitrage_speed"])
-            self.price_usd = self.pool.price
             yield self.env.timeout(1)
 
     def recorder(self):
@@ -445,6 +442,11 @@ class World:
             yield self.env.timeout(1)
 
     # ------------------------------------------------------------------ observation
+
+    @property
+    def price_usd(self) -> float:
+        """The HANZO price: the pool's, whoever traded last."""
+        return self.pool.price
 
     def circulating(self) -> float:
         """Total supply less what contracts hold: the pools, the treasury, the team's locked
