@@ -88,6 +88,11 @@ def main() -> dict:
         gas["reward_first_op_of_holder_gas"] = rewards.rewardTraining(op.as_tuple(), sig, sender=deployer).gas_used
         op, sig = op_for(users[0], model)
         gas["reward_existing_gas"] = rewards.rewardTraining(op.as_tuple(), sig, sender=deployer).gas_used
+        # the owner training its own fork: the fork also records the new adapter hash
+        op, sig = op_for(users[1], model)
+        rewards.rewardTraining(op.as_tuple(), sig, sender=deployer)  # the owner's first op opens its nonce word
+        op, sig = op_for(users[1], model)
+        gas["reward_own_fork_gas"] = rewards.rewardTraining(op.as_tuple(), sig, sender=deployer).gas_used
         op, sig = op_for(users[0], model, low=True)
         gas["reward_low_quality_gas"] = rewards.rewardTraining(op.as_tuple(), sig, sender=deployer).gas_used
 

@@ -228,9 +228,7 @@ contract TrainingRewards is AccessControl, EIP712 {
 
     /// @notice Interactions fork `modelId` may still be paid for today.
     function remainingToday(uint256 modelId) external view returns (uint256) {
-        uint256 packed = _forkDay[modelId];
-        uint256 used = packed >> 128 == block.timestamp / 1 days ? uint128(packed) : 0;
-        return maxInteractionsPerForkDay - used;
+        return maxInteractionsPerForkDay - _usedOn(_forkDay[modelId], block.timestamp / 1 days);
     }
 
     /// @dev Validates, consumes the nonce, counts the fork's interactions, records the adapter and
@@ -297,11 +295,15 @@ contract TrainingRewards is AccessControl, EIP712 {
     /// @dev Add `interactions` to the fork's count for today (a new day starts from zero).
     function _count(uint256 modelId, uint256 interactions) private {
         uint256 today = block.timestamp / 1 days;
-        uint256 packed = _forkDay[modelId];
-        uint256 used = packed >> 128 == today ? uint128(packed) : 0;
+        uint256 used = _usedOn(_forkDay[modelId], today);
         uint256 remaining = maxInteractionsPerForkDay - used;
         if (interactions > remaining) revert ForkDailyCapReached(modelId, interactions, remaining);
         _forkDay[modelId] = (today << 128) | (used + interactions);
+    }
+
+    /// @dev Interactions a fork's packed (day << 128 | count) slot records for `day`: 0 on a new day.
+    function _usedOn(uint256 packed, uint256 day) private pure returns (uint256) {
+        return packed >> 128 == day ? uint128(packed) : 0;
     }
 
     function _pay(address user, address owner, uint256 userPayout, uint256 ownerPayout) private {

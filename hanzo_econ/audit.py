@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .chain import address_of
+
 # Contracts whose access control the audit replays (AccessControl's events).
 ACCESS_CONTROLLED = ("HanzoTimelock", "HanzoToken", "StakedHanzo", "ModelNFT", "TrainingRewards",
                      "HamiltonianMarketMaker")
@@ -18,7 +20,8 @@ ROLE_NAMES = ("DEFAULT_ADMIN_ROLE", "MINTER_ROLE", "DEPOSIT_ROLE", "REGISTRAR_RO
 
 
 def _addr(x: Any) -> str:
-    return str(getattr(x, "address", x)).lower()
+    """An account's or contract's address, lower-cased to compare with event fields."""
+    return address_of(x).lower()
 
 
 def role_names(contract: Any) -> dict[bytes, str]:
