@@ -11,6 +11,7 @@ Time with the other core idle; figures are medians. The last line is one JSON ob
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -181,10 +182,12 @@ def memory_case(batch: int = 16, block: int = 1024) -> dict:
     return out
 
 
+@contextlib.contextmanager
 def plain_anvil(port: int = 8546):
     """anvil from node_modules as a chain runs: Ape starts its own with --steps-tracing (it traces
     every transaction for its debugger), which made mining one 100-op batch take 1.6 s here. Same
-    mnemonic and accounts as Ape's, so Ape connects to it as its foundry provider."""
+    mnemonic and accounts as Ape's, so Ape connects to it as its foundry provider. Yields its URL
+    and stops it on the way out."""
     import subprocess
 
     from hanzo_econ.toolchain import anvil_dir
@@ -192,8 +195,11 @@ def plain_anvil(port: int = 8546):
     proc = subprocess.Popen([str(anvil_dir() / "anvil"), "--port", str(port), "--mnemonic",
                              "test test test test test test test test test test test junk", "--accounts", "12",
                              "--hardfork", "cancun"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.5)
-    return proc, f"http://127.0.0.1:{port}"
+    try:
+        time.sleep(1.5)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
 
 
 def hook_case(sizes=(1, 10, 100), rounds: int = 3) -> dict:
@@ -215,15 +221,8 @@ def hook_case(sizes=(1, 10, 100), rounds: int = 3) -> dict:
     logger.set_level("ERROR")
     p = DEFAULT
     out = {}
-    node, url = plain_anvil()
-    try:
-        return _hook_runs(ape, p, sizes, rounds, url, out, secrets, deploy_suite, Roles, project, DAY, RewardHook)
-    finally:
-        node.terminate()
-
-
-def _hook_runs(ape, p, sizes, rounds, url, out, secrets, deploy_suite, Roles, project, DAY, RewardHook) -> dict:
-    with ape.networks.parse_network_choice("ethereum:local:foundry", provider_settings={"host": url}) as provider:
+    with plain_anvil() as url, \
+            ape.networks.parse_network_choice("ethereum:local:foundry", provider_settings={"host": url}) as provider:
         from ape import accounts, chain
 
         a = accounts.test_accounts

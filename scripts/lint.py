@@ -35,11 +35,10 @@ def key(finding: dict) -> str:
     name = first.get("name", "?")
     parent = first.get("type_specific_fields", {}).get("parent", {})
     if first.get("type") == "function" and parent.get("name"):
-        name = f"{parent['name']}.{name.split('(')[0]}"
-    elif first.get("type") in ("node", "variable"):
-        fn = parent.get("type_specific_fields", {}).get("parent", {}) if parent.get("type") == "function" else parent
-        name = f"{fn.get('name', '?')}.{parent.get('name', name).split('(')[0]}" if parent.get("type") == "function" \
-            else name
+        name = f"{parent['name']}.{name.split('(')[0]}"  # Contract.function
+    elif first.get("type") in ("node", "variable") and parent.get("type") == "function":
+        contract = parent.get("type_specific_fields", {}).get("parent", {})
+        name = f"{contract.get('name', '?')}.{parent['name'].split('(')[0]}"  # the function it sits in
     return f"{finding['check']} {name}"
 
 

@@ -158,9 +158,8 @@ def test_garbage_and_foreign_targets_do_not_load(trainer, base_dir, tmp_path):
     o = other.session("juliet", 1, JULIET[:3000], interactions=1)
     other.promote(o)
     with pytest.raises(lora.AdapterError, match="LoRA configuration"):
-        trainer.load_fork("juliet", 1, o.adapter_hash, None) if False else lora.load(
-            o.adapter_path, trainer.model, trainer.cfg, expected_hash=o.adapter_hash,
-            binding=lora.Binding("juliet", 1, trainer.base_id, None))
+        lora.load(o.adapter_path, trainer.model, trainer.cfg, expected_hash=o.adapter_hash,
+                  binding=lora.Binding("juliet", 1, trainer.base_id, None))
     garbage = b"garbage" * 10
     trainer.adapter_path("juliet", 1).write_bytes(garbage)
     with pytest.raises(lora.AdapterError, match="not a readable adapter"):
