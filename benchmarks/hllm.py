@@ -38,7 +38,7 @@ def spikes(losses: list[float], window: int = 50) -> int:
 
 
 def train_case(seconds: float) -> dict:
-    from model_hooks.hllm.train import TrainConfig, train
+    from hanzo.model.hllm.train import TrainConfig, train
 
     out = {}
     for kind in ("hllm", "gpt"):
@@ -57,8 +57,8 @@ def train_case(seconds: float) -> dict:
 
 
 def lora_case(n: int = 60) -> dict:
-    from model_hooks.forks import ForkTrainer
-    from model_hooks.hllm.data import speeches
+    from hanzo.model.forks import ForkTrainer
+    from hanzo.model.hllm.data import speeches
 
     trainer = ForkTrainer(forks=Path(tempfile.mkdtemp()))
     text = speeches("romeo-and-juliet", "JULIET")
@@ -80,13 +80,13 @@ def lora_case(n: int = 60) -> dict:
 
 
 def e2e_case(ops: int = 20) -> dict:
-    from hanzo_econ.toolchain import configure
+    from hanzo.chain.toolchain import configure
 
     configure()
     import io
     from contextlib import redirect_stdout
 
-    from model_hooks import demo
+    from hanzo.cli import demo
 
     start = time.perf_counter()
     with redirect_stdout(io.StringIO()):
@@ -103,8 +103,8 @@ def e2e_case(ops: int = 20) -> dict:
 def seeds_case(seconds: float, seeds: int = 3) -> dict:
     """HLLM against GPT at equal wall time, `seeds` seeds each, the learning-rate schedule fitted to
     the time budget, the loss on the whole validation split; means with 95% t-intervals."""
-    from model_hooks.hllm.data import corpus
-    from model_hooks.hllm.train import TrainConfig, evaluate_full, train
+    from hanzo.model.hllm.data import corpus
+    from hanzo.model.hllm.train import TrainConfig, evaluate_full, train
 
     _, val_ids, _ = corpus()
     losses: dict[str, list[float]] = {"hllm": [], "gpt": []}
@@ -138,9 +138,8 @@ def seeds_case(seconds: float, seeds: int = 3) -> dict:
 def _memory_step(reversible: bool, batch: int, block: int, queue) -> None:
     import resource
 
-    import torch.nn.functional as F
 
-    from model_hooks.hllm.model import HLLM, HLLMConfig
+    from hanzo.model.hllm.model import HLLM, HLLMConfig
 
     torch.manual_seed(0)
     model = HLLM(HLLMConfig(block_size=block, reversible=reversible))
@@ -150,8 +149,7 @@ def _memory_step(reversible: bool, batch: int, block: int, queue) -> None:
     for _ in range(3):
         t0 = time.perf_counter()
         model.zero_grad(set_to_none=True)
-        logits = model(idx[:, :-1])
-        F.cross_entropy(logits.reshape(-1, model.cfg.vocab_size), idx[:, 1:].reshape(-1)).backward()
+        model(idx[:, :-1], idx[:, 1:])[1].backward()
         times.append(time.perf_counter() - t0)
     queue.put({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base,
                "step_s": statistics.median(times)})
@@ -190,7 +188,7 @@ def plain_anvil(port: int = 8546):
     and stops it on the way out."""
     import subprocess
 
-    from hanzo_econ.toolchain import anvil_dir
+    from hanzo.chain.toolchain import anvil_dir
 
     proc = subprocess.Popen([str(anvil_dir() / "anvil"), "--port", str(port), "--mnemonic",
                              "test test test test test test test test test test test junk", "--accounts", "12",
@@ -212,10 +210,12 @@ def hook_case(sizes=(1, 10, 100), rounds: int = 3) -> dict:
     import ape
     from ape.logging import logger
 
-    from hanzo_econ.chain import Roles, deploy_suite, project
-    from hanzo_econ.params import DAY, DEFAULT
-    from hanzo_econ.toolchain import configure
-    from model_hooks.rewards import RewardHook
+    from hanzo.chain.deploy import Roles, deploy_suite, project
+    from hanzo.econ.params import DAY, DEFAULT
+    from hanzo.chain.toolchain import configure
+    from hanzo.chain.rewards import RewardHook
+    from hanzo.chain.tx import abi_of
+    from hanzo.econ.attest import Oracle
 
     configure()
     logger.set_level("ERROR")
@@ -240,10 +240,11 @@ def hook_case(sizes=(1, 10, 100), rounds: int = 3) -> dict:
             fork = s.models.totalForks()
             s.models.transferFrom(whale, user, fork, sender=whale)
             people.append((user, fork))
-        abi = [x.model_dump(mode="json", by_alias=True) for x in s.rewards.contract_type.abi]
+        abi = abi_of(s.rewards)
         for n in sizes:
             for mode, group in (("single", people[:n]), ("batch", people[max(sizes):max(sizes) + n])):
-                hook = RewardHook(provider.web3, str(s.rewards.address), abi, oracle.private_key, a[2].private_key,
+                hook = RewardHook(provider.web3, str(s.rewards.address), abi,
+                                  Oracle(oracle.private_key, chain.chain_id, s.rewards.address), a[2].private_key,
                                   Path(tempfile.mkdtemp()), deployment_block=s.block)
                 t0, calls0, ops = time.perf_counter(), hook.rpc_calls, 0
                 for _ in range(rounds):

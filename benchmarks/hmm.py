@@ -23,8 +23,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hanzo_econ.hmm import eip1559_float, leapfrog_float  # noqa: E402
-from hanzo_econ.params import DEFAULT, WEI  # noqa: E402
+from hanzo.econ.hmm import eip1559_float, leapfrog_float  # noqa: E402
+from hanzo.econ.params import DEFAULT, WEI  # noqa: E402
 
 UNISWAP_SWAP_WITH_TRANSFER = 73_500 + 34_500
 OUT = ROOT / "benchmarks" / "results"
@@ -35,13 +35,13 @@ ELASTICITY = 1.0  # utilization falls by 1.0 per unit of log price: u = demand -
 # ---------------------------------------------------------------- (a) gas
 
 def measure_gas() -> dict:
-    from hanzo_econ.toolchain import configure
+    from hanzo.chain.toolchain import configure
 
     configure()
     import ape
     from ape.logging import logger
 
-    from hanzo_econ.chain import Roles, deploy_suite, project
+    from hanzo.chain.deploy import Roles, deploy_suite, project
 
     logger.set_level("ERROR")
     gas = {}

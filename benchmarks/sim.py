@@ -1,6 +1,6 @@
 """The simulator against radCAD on the same model with the same history, and the World itself.
 
---case aggregate: the anchor model of sim/aggregate.py (aggregate supply, burned, staked, price;
+--case aggregate: the anchor model of hanzo/sim/aggregate.py (aggregate supply, burned, staked, price;
   emission 100M/yr halving every 4 years paid daily, 10% burned, half of net staked, 0.1% of
   stake unstaking a day, 2% daily log noise and a 1%/day chance of a 20% jump) for 14,600 days x
   100 runs, every variable recorded every day on every side, each implementation in its own
@@ -13,7 +13,7 @@
       over the Monte Carlo runs, same engine settings (the closest radCAD gets to this simulator);
     - radCAD with its default engine (deepcopy on), with --with-default (slow).
   All consume the same pre-drawn price factors; their histories must be identical (checked).
---case world: the World itself (sim/world.py, the baseline scenario, history kept as daily rows):
+--case world: the World itself (hanzo/sim/world.py, the baseline scenario, history kept as daily rows):
   days per second as users grow (1,000 to 1,000,000), and run-days per second as Monte Carlo runs
   grow (hanzo sweep's local backend, Parquet per run included).
 
@@ -43,7 +43,7 @@ def _peak_mb() -> float:
 def _factors(runs: int, days: int):
     import numpy as np
 
-    from sim.aggregate import noise_factors
+    from hanzo.sim.aggregate import noise_factors
 
     seeds = np.random.SeedSequence(2026).spawn(runs)
     return np.stack([noise_factors(int(s.generate_state(1)[0]), days) for s in seeds])
@@ -65,7 +65,7 @@ def _digest(history: dict) -> str:
 
 
 def ours(runs: int, days: int, queue) -> None:
-    from sim.aggregate import run
+    from hanzo.sim.aggregate import run
 
     factors = _factors(runs, days)
     base = _peak_mb()
@@ -77,8 +77,8 @@ def ours(runs: int, days: int, queue) -> None:
 
 
 def _radcad_blocks(factors, vectorised: bool):
-    """The same rules as sim/aggregate.py in one radCAD block, written as its users would."""
-    from sim.aggregate import BURN, STAKE_SHARE, UNSTAKE, daily_emission
+    """The same rules as hanzo/sim/aggregate.py in one radCAD block, written as its users would."""
+    from hanzo.sim.aggregate import BURN, STAKE_SHARE, UNSTAKE, daily_emission
 
     def p_emission(params, substep, history, state):
         e = daily_emission(state["timestep"])  # the previous state's timestep: 0 on the first day
@@ -150,8 +150,8 @@ def radcad(runs: int, days: int, mode: str, queue) -> None:
 
 
 def world_users(users: int, days: int, queue) -> None:
-    from sim.run import simulate
-    from sim.scenario import load
+    from hanzo.sim.run import simulate
+    from hanzo.sim.scenario import load
 
     scenario = load("baseline").with_overrides(**{"users.initial": users, "users.max": users,
                                                   "scenario.years": days / 365})
@@ -163,8 +163,8 @@ def world_users(users: int, days: int, queue) -> None:
 
 
 def world_runs(runs: int, users: int, days: int, queue) -> None:
-    from sim.scenario import load
-    from sim.sweep import sweep
+    from hanzo.sim.scenario import load
+    from hanzo.sim.sweep import sweep
 
     scenario = load("baseline").with_overrides(**{"users.initial": users, "users.max": users,
                                                   "scenario.years": days / 365})

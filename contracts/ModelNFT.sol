@@ -31,6 +31,22 @@ contract ModelNFT is ERC721, AccessControl {
         bytes32 adapterHash;
     }
 
+    /// @notice Minting and boost settings, fixed at deployment.
+    struct Config {
+        /// Receives the unburned share of each mint fee.
+        address treasury;
+        /// Fee at performance 0, wei.
+        uint256 baseMintFee;
+        /// Burned share of each mint fee, basis points.
+        uint256 feeBurnBps;
+        /// Bound on performance scores.
+        uint256 maxPerformance;
+        /// Stake giving +100% boost before the cap, wei.
+        uint256 boostRefStake;
+        /// Cap on the extra boost, basis points.
+        uint256 maxExtraBoostBps;
+    }
+
     /// @notice A registered base model.
     struct BaseModel {
         bool registered;
@@ -39,9 +55,12 @@ contract ModelNFT is ERC721, AccessControl {
 
     /// @notice The HANZO token (fees and stakes).
     HanzoToken public immutable token;
-    /// @notice The rewards path (TrainingRewards), which records trained adapters. Immutable
+    /// @notice The rewards path (TrainingRewards), which records trained adapters: the contract
+    ///         that created this one. TrainingRewards creates its ModelNFT in its constructor, so
+    ///         the pair is wired in one transaction and no one predicts an address (a prediction
+    ///         from the deployer's nonce breaks when another transaction interleaves). Immutable
     ///         rather than a role: the check is on every reward's gas-bound path, and a cold
-    ///         role lookup costs 2,100 gas there. The deployer predicts its address.
+    ///         role lookup costs 2,100 gas there.
     address public immutable rewards;
     /// @notice Fee at performance 0, in wei (10 HANZO by default).
     uint256 public immutable baseMintFee;
@@ -100,40 +119,25 @@ contract ModelNFT is ERC721, AccessControl {
     /// @notice A zero amount or zero address where one is not allowed.
     error ZeroValue();
 
+    /// @notice The creator becomes `rewards`, the only caller of recordTraining.
     /// @param token_ HANZO.
-    /// @param rewards_ The TrainingRewards contract (may not be deployed yet: its address is predicted).
     /// @param admin DEFAULT_ADMIN_ROLE holder (the timelock after deployment).
-    /// @param treasury_ Receives half of each mint fee.
-    /// @param baseMintFee_ Fee at performance 0, wei.
-    /// @param feeBurnBps_ Burned share of each mint fee, basis points.
-    /// @param maxPerformance_ Bound on performance scores.
-    /// @param boostRefStake_ Stake giving +100% boost before the cap, wei.
-    /// @param maxExtraBoostBps_ Cap on the extra boost, basis points.
-    constructor(
-        HanzoToken token_,
-        address rewards_,
-        address admin,
-        address treasury_,
-        uint256 baseMintFee_,
-        uint256 feeBurnBps_,
-        uint256 maxPerformance_,
-        uint256 boostRefStake_,
-        uint256 maxExtraBoostBps_
-    ) ERC721("Hanzo Model Fork", "HFORK") {
+    /// @param config Treasury, mint fee, fee burn, performance bound and boost settings.
+    constructor(HanzoToken token_, address admin, Config memory config) ERC721("Hanzo Model Fork", "HFORK") {
         if (
-            address(token_) == address(0) || rewards_ == address(0) || admin == address(0) || treasury_ == address(0) || boostRefStake_ == 0
-                || feeBurnBps_ > BPS
+            address(token_) == address(0) || admin == address(0) || config.treasury == address(0)
+                || config.boostRefStake == 0 || config.feeBurnBps > BPS
         ) {
             revert ZeroValue();
         }
         token = token_;
-        rewards = rewards_;
-        treasury = treasury_;
-        baseMintFee = baseMintFee_;
-        feeBurnBps = feeBurnBps_;
-        maxPerformance = maxPerformance_;
-        boostRefStake = boostRefStake_;
-        maxExtraBoostBps = maxExtraBoostBps_;
+        rewards = msg.sender;
+        treasury = config.treasury;
+        baseMintFee = config.baseMintFee;
+        feeBurnBps = config.feeBurnBps;
+        maxPerformance = config.maxPerformance;
+        boostRefStake = config.boostRefStake;
+        maxExtraBoostBps = config.maxExtraBoostBps;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 

@@ -60,7 +60,9 @@ contract TrainingRewards is AccessControl, EIP712 {
 
     /// @notice HANZO.
     HanzoToken public immutable token;
-    /// @notice The model forks; the reward's owner share goes to a fork's current owner.
+    /// @notice The model forks, created by this contract's constructor (so ModelNFT knows its one
+    ///         recorder without an address being predicted); the reward's owner share goes to a
+    ///         fork's current owner.
     ModelNFT public immutable models;
     /// @notice Reward per interaction at multiplier 1 (0.01 HANZO by default).
     uint256 public immutable rewardPerInteraction;
@@ -120,8 +122,8 @@ contract TrainingRewards is AccessControl, EIP712 {
     error InvalidConfig();
 
     /// @param token_ HANZO (the pool is this contract's balance).
-    /// @param models_ ModelNFT, deployed with this contract's address as its `rewards`.
-    /// @param admin DEFAULT_ADMIN_ROLE holder (grants ORACLE_ROLE).
+    /// @param admin DEFAULT_ADMIN_ROLE holder (grants ORACLE_ROLE), here and on the ModelNFT created here.
+    /// @param forks The ModelNFT's settings; this contract creates it and is its `rewards`.
     /// @param rewardPerInteraction_ Wei per interaction at multiplier 1.
     /// @param burnBps_ Burned share, basis points.
     /// @param userShareBps_ User's share, basis points.
@@ -130,8 +132,8 @@ contract TrainingRewards is AccessControl, EIP712 {
     /// @param maxInteractionsPerForkDay_ Most interactions paid per fork per day.
     constructor(
         HanzoToken token_,
-        ModelNFT models_,
         address admin,
+        ModelNFT.Config memory forks,
         uint256 rewardPerInteraction_,
         uint256 burnBps_,
         uint256 userShareBps_,
@@ -140,14 +142,14 @@ contract TrainingRewards is AccessControl, EIP712 {
         uint256 maxInteractionsPerForkDay_
     ) EIP712("HanzoTrainingRewards", "1") {
         if (
-            address(token_) == address(0) || address(models_) == address(0) || admin == address(0)
+            address(token_) == address(0) || admin == address(0)
                 || rewardPerInteraction_ == 0 || burnBps_ > BPS || userShareBps_ > BPS || maxInteractionsPerOp_ == 0
                 || maxInteractionsPerForkDay_ < maxInteractionsPerOp_ || maxInteractionsPerForkDay_ > type(uint128).max
         ) revert InvalidConfig();
         maxInteractionsPerOp = maxInteractionsPerOp_;
         maxInteractionsPerForkDay = maxInteractionsPerForkDay_;
         token = token_;
-        models = models_;
+        models = new ModelNFT(token_, admin, forks);
         rewardPerInteraction = rewardPerInteraction_;
         burnBps = burnBps_;
         userShareBps = userShareBps_;

@@ -1,4 +1,4 @@
-"""Run the Foundry invariant suites (fuzz/) on the tokenomics parameters of hanzo_econ.params.
+"""Run the Foundry invariant suites (fuzz/) on the tokenomics parameters of hanzo.econ.params.
 
     python scripts/fuzz.py [--profile default|long] [--params FILE] [--only market|suite] [forge args]
 
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hanzo_econ.params import load  # noqa: E402
+from hanzo.econ.params import load  # noqa: E402
 
 
 def forge_binary() -> Path:
@@ -56,13 +56,13 @@ def environment(params_file: str | None) -> dict[str, str]:
 def deployed_suite(params_file: str | None, handover: bool = True):
     """Deploy the suite on Ape's anvil; yields (the suite's HANZO_* variables, anvil's URL).
     handover=False leaves the deployer every admin role: the suite must then fail (tests/test_fuzz.py)."""
-    from hanzo_econ.toolchain import configure
+    from hanzo.chain.toolchain import configure
 
     configure()
     from ape import accounts, networks
     from ape.logging import logger
 
-    from hanzo_econ.chain import ANVIL_NETWORK, Roles, deploy_suite
+    from hanzo.chain.deploy import ANVIL_NETWORK, Roles, deploy_suite
 
     logger.set_level("WARNING")
     p = load(params_file)

@@ -10,13 +10,13 @@ import secrets
 
 import pytest
 
-from hanzo_econ.toolchain import configure
+from hanzo.chain.toolchain import configure
 
 configure()
 
-from hanzo_econ.attest import TrainingOp, sign_training_op  # noqa: E402
-from hanzo_econ.chain import Roles, deploy_suite  # noqa: E402
-from hanzo_econ.params import DEFAULT, WEI  # noqa: E402
+from hanzo.econ.attest import TrainingOp, sign_training_op  # noqa: E402
+from hanzo.chain.deploy import Roles, deploy_suite  # noqa: E402
+from hanzo.econ.params import DEFAULT, WEI  # noqa: E402
 
 from .market import build_market_factory  # noqa: E402
 

@@ -3,7 +3,7 @@
 
 The chain side is a HanzoToken (the deployer may mint, for funding traders) and a
 HamiltonianMarketMaker whose admin is the deployer, with the default tiers and parameters of
-hanzo_econ.params: the same construction as deploy_suite, without the governance handover.
+hanzo.econ.params: the same construction as deploy_suite, without the governance handover.
 Two providers: an honest one that only serves, and the third trader, who also trades (the
 self-redeeming provider of the review's attack).
 """
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import ape
 
-from hanzo_econ.hmm import HMMError, HMMParams, HMMState
-from hanzo_econ.params import DEFAULT, WEI
+from hanzo.econ.hmm import HMMError, HMMParams, HMMState
+from hanzo.econ.params import DEFAULT, WEI
 
 FUNDING = 10**12 * WEI
 FAR = 2**64  # a deadline that never passes
@@ -73,16 +73,10 @@ class Market:
         raw = exc.revert_message
         if name != "ContractLogicError" or not isinstance(raw, str) or not raw.startswith(("b'", 'b"')):
             return name
-        import ast
+        from hanzo.chain.tx import abi_of, error_selectors, revert_name
 
-        from eth_utils import keccak
-
-        data = ast.literal_eval(raw)
-        for error in self.hmm.contract_type.errors:
-            signature = f"{error.name}({','.join(i.canonical_type for i in error.inputs)})"
-            if keccak(text=signature)[:4] == data[:4]:
-                return error.name
-        return name
+        found = revert_name(ValueError(raw), error_selectors(abi_of(self.hmm)))
+        return found if found.isidentifier() else name
 
     # model side
     def _model_buy(self, a, tier, amount, max_cost=2**255):

@@ -8,13 +8,13 @@ import sys
 
 import pytest
 
-from hanzo_econ.toolchain import ROOT
+from hanzo.chain.toolchain import ROOT
 
 
 def hanzo(*args, cwd=None, env=None):
     import os
 
-    return subprocess.run([sys.executable, "-m", "hanzo_econ.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "hanzo.cli", *args], capture_output=True, text=True,
                           cwd=cwd or ROOT, timeout=600, env={**os.environ, **(env or {})})
 
 
@@ -83,7 +83,7 @@ def test_generate_and_finetune_commands(tmp_path):
     cache = {"HANZO_CACHE": str(tmp_path / "cache")}
     refused = hanzo("finetune", "--user", "tester", "--text", str(text), "--interactions", "2", env=cache)
     assert refused.returncode == 1 and "error: refused (repetitive)" in refused.stderr
-    from model_hooks.oracle import public_text
+    from hanzo.model.oracle import public_text
 
     text.write_text(public_text("ROMEO")[:2000])
     env_out = hanzo("finetune", "--user", "tester", "--domain", "ROMEO", "--text", str(text), "--interactions", "2",

@@ -9,9 +9,9 @@ import json
 
 import pytest
 
-from hanzo_econ.audit import audit_deployment, role_holders
-from hanzo_econ.chain import DeployError, Roles, deploy_suite
-from hanzo_econ.deploy_cli import check_role_addresses
+from hanzo.chain.audit import audit_deployment, role_holders
+from hanzo.chain.deploy import DeployError, Roles, deploy_suite
+from hanzo.cli.deployment import check_role_addresses
 
 from .test_cli import hanzo
 
@@ -84,7 +84,7 @@ def test_deploy_from_a_named_account_needs_every_role_and_then_audits(tmp_path, 
     it is refused before any transaction."""
     from ape_accounts import import_account_from_private_key
 
-    from hanzo_econ.toolchain import configure
+    from hanzo.chain.toolchain import configure
 
     data = tmp_path / "ape"
     env = {"APE_DATA_FOLDER": str(data), "APE_ACCOUNTS_ops_PASSPHRASE": "correct horse"}

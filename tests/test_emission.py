@@ -5,9 +5,9 @@ from __future__ import annotations
 import ape
 import pytest
 
-from hanzo_econ.chain import Roles, deploy_suite
-from hanzo_econ.params import WEI
-from hanzo_econ.reference import emission_rate_per_year, emitted_at, pool_exhaustion_elapsed
+from hanzo.chain.deploy import Roles, deploy_suite
+from hanzo.econ.params import WEI
+from hanzo.econ.reference import emission_rate_per_year, emitted_at, pool_exhaustion_elapsed
 
 
 def _boundaries(params):

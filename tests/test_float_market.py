@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hanzo_econ.fixedpoint import WAD
-from hanzo_econ.hmm import FloatMarket, HMMError, HMMState
-from hanzo_econ.params import DEFAULT
+from hanzo.econ.fixedpoint import WAD
+from hanzo.econ.hmm import FloatMarket, HMMError, HMMState
+from hanzo.econ.params import DEFAULT
 
 ops = st.lists(st.one_of(
     st.tuples(st.just("buy"), st.integers(0, 2), st.integers(1, 3 * 10**9)),

@@ -11,14 +11,14 @@ import random
 import pytest
 import torch
 
-from hanzo_econ.params import DEFAULT
-from model_hooks import lora
-from model_hooks.forks import ForkTrainer, TextError, fork_seed
-from model_hooks.hllm.data import CharTokenizer
-from model_hooks.hllm.model import build
-from model_hooks.hllm.train import TrainConfig, save_checkpoint
-from model_hooks.oracle import QualityOracle, public_text, shakespeare_sets
-from model_hooks.quality import Gate, Rejected, assess, compression_ratio, paid_interactions
+from hanzo.econ.params import DEFAULT
+from hanzo.model import lora
+from hanzo.model.forks import ForkTrainer, TextError, fork_seed
+from hanzo.model.hllm.data import CharTokenizer
+from hanzo.model.hllm.model import build, optimizer
+from hanzo.model.hllm.train import TrainConfig, save_checkpoint
+from hanzo.model.oracle import QualityOracle, public_text, shakespeare_sets
+from hanzo.model.quality import Gate, Rejected, assess, compression_ratio, paid_interactions
 
 JULIET = public_text("JULIET")
 
@@ -28,7 +28,7 @@ def base_dir(tmp_path_factory):
     """A small random base model saved as a checkpoint (fork mechanics need no training)."""
     folder = tmp_path_factory.mktemp("base")
     model = build("hllm", CharTokenizer.load().vocab_size)
-    save_checkpoint(folder, model, torch.optim.AdamW(model.parameters()), 0, TrainConfig(), [])
+    save_checkpoint(folder, model, optimizer(model, 1e-3, 0.01), 0, TrainConfig(), [])
     return folder
 
 

@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from hanzo_econ.toolchain import ROOT
+from hanzo.chain.toolchain import ROOT
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import fuzz  # noqa: E402

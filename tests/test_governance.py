@@ -5,8 +5,8 @@ from __future__ import annotations
 import ape
 import pytest
 
-from hanzo_econ.params import WEI
-from hanzo_econ.reference import deposit_outcome
+from hanzo.econ.params import WEI
+from hanzo.econ.reference import deposit_outcome
 
 FOR, AGAINST = 1, 0
 PARAMETER, MODEL_UPGRADE, TOKENOMICS, TREASURY = 0, 1, 2, 3
@@ -204,7 +204,7 @@ def test_a_governor_whose_voters_could_exit_before_execution_cannot_be_deployed_
 
 
 def test_parameters_refuse_a_cooldown_shorter_than_voting_and_timelock(params):
-    from hanzo_econ.params import DAY, ParameterError
+    from hanzo.econ.params import DAY, ParameterError
 
     with pytest.raises(ParameterError, match="unstake_cooldown: must be at least voting_period"):
         params.replace(unstake_cooldown=7 * DAY)

@@ -11,10 +11,10 @@ import secrets
 import ape
 import pytest
 
-from hanzo_econ.attest import TrainingOp, sign_training_op
-from hanzo_econ.fixedpoint import WAD
-from hanzo_econ.hmm import HMMParams
-from hanzo_econ.params import WEI
+from hanzo.econ.attest import TrainingOp, sign_training_op
+from hanzo.econ.fixedpoint import WAD
+from hanzo.econ.hmm import HMMParams
+from hanzo.econ.params import WEI
 
 PARAMETER = 0
 

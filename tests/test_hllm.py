@@ -9,9 +9,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from model_hooks.hllm.data import CharTokenizer, clean, corpus
-from model_hooks.hllm.model import HLLM, HLLMConfig, build, parameter_count
-from model_hooks.hllm.train import SHIPPED, CheckpointError, TrainConfig, load_model, train
+from hanzo.model.hllm.data import CharTokenizer, clean, corpus
+from hanzo.model.hllm.model import HLLM, HLLMConfig, build, parameter_count
+from hanzo.model.hllm.train import SHIPPED, CheckpointError, TrainConfig, load_model, train
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,9 @@ def test_potential_force_is_the_exact_gradient_of_the_energy():
 
 def test_energy_is_observable_per_layer(tok):
     model = build("hllm", tok.vocab_size)
+    model(tok.encode("ROMEO:\nBut soft")[None])
+    assert model.energies == []  # off by default: training pays neither the evaluation nor the sync
+    model.record_energies = True
     model(tok.encode("ROMEO:\nBut soft")[None])
     assert len(model.energies) == model.cfg.n_layer and all(math.isfinite(e) for e in model.energies)
 
@@ -82,7 +85,7 @@ def _word_logprob(model, tok, prompt: str, word: str, strength: float) -> float:
     ids = tok.encode(prompt + word)[None]
     steer = model.steering_vector(tok.encode(word), strength) if strength else None
     with torch.no_grad():
-        logp = F.log_softmax(model(ids[:, :-1], steer=steer), -1)
+        logp = F.log_softmax(model(ids[:, :-1], steer=steer)[0], -1)
     targets = ids[0, len(prompt):]
     return float(logp[0, len(prompt) - 1:, :].gather(-1, targets[:, None]).sum())
 
@@ -102,12 +105,12 @@ def test_shipped_base_model_beats_a_unigram_model(tok):
     x = val_ids[:64 * 128].view(64, 128)
     y = val_ids[1:64 * 128 + 1].view(64, 128)
     with torch.no_grad():
-        loss = F.cross_entropy(model(x).reshape(-1, tok.vocab_size), y.reshape(-1)).item()
+        loss = model(x, y)[1].item()
     assert loss < unigram - 0.5
 
 
 def _tiny_layer(attention: bool) -> "LeapfrogLayer":
-    from model_hooks.hllm.model import LeapfrogLayer
+    from hanzo.model.hllm.model import LeapfrogLayer
 
     torch.manual_seed(0)
     layer = LeapfrogLayer(HLLMConfig(d_model=4, n_head=2, potential_width=8)).double()
@@ -169,8 +172,38 @@ def test_reversible_backprop_gives_the_same_gradients_without_storing_activation
     grads = []
     for model in (plain, rev):
         model.zero_grad()
-        logits = model(idx[:, :-1])
-        F.cross_entropy(logits.reshape(-1, 20), idx[:, 1:].reshape(-1)).backward()
+        model(idx[:, :-1], idx[:, 1:])[1].backward()
         grads.append({n: w.grad.clone() for n, w in model.named_parameters()})
     for name, g in grads[0].items():
         assert torch.allclose(grads[1][name], g, atol=1e-10, rtol=1e-8), name
+
+
+@pytest.mark.parametrize("kind", ["hllm", "gpt"])
+def test_weight_decay_reaches_matrices_and_embeddings_but_no_norm_bias_or_scale(kind):
+    from hanzo.model.hllm.model import optimizer
+
+    model = build(kind, 20)
+    opt = optimizer(model, 1e-3, 0.1)
+    decay = {id(w) for g in opt.param_groups if g["weight_decay"] > 0 for w in g["params"]}
+    names = {n: id(w) in decay for n, w in model.named_parameters()}
+    assert sum(len(g["params"]) for g in opt.param_groups) == len(names)
+    assert not any(d for n, d in names.items() if "norm" in n or "ln" in n or n.endswith(".bias")), names
+    assert all(d for n, d in names.items() if n.endswith(("q.weight", "embed.weight", "embed_q.weight", "W"))), names
+    if kind == "hllm":
+        assert not names["layers.0.potential.a"] and not names["layers.0.potential.b"]
+    # and it acts: one step with zero gradient shrinks a decayed matrix and leaves a norm's gain alone
+    for w in model.parameters():
+        w.grad = torch.zeros_like(w)
+    norm_before, embed_before = model.norm.weight.clone(), next(iter(model.parameters())).clone()
+    opt.step()
+    assert torch.equal(model.norm.weight, norm_before)
+    assert next(iter(model.parameters())).abs().sum() < embed_before.abs().sum()
+
+
+def test_forward_returns_the_loss_the_logits_give():
+    model = build("hllm", 20)
+    idx = torch.randint(0, 20, (2, 9))
+    logits, loss = model(idx[:, :-1], idx[:, 1:])
+    assert model(idx[:, :-1])[1] is None
+    expected = F.cross_entropy(logits.reshape(-1, 20), idx[:, 1:].reshape(-1))
+    assert torch.allclose(loss, expected)

@@ -7,8 +7,8 @@ import dataclasses
 import ape
 import pytest
 
-from hanzo_econ.hmm import HMMParams, min_sell_fee
-from hanzo_econ.params import WEI
+from hanzo.econ.hmm import HMMParams, min_sell_fee
+from hanzo.econ.params import WEI
 
 FAR = 2**64
 
@@ -147,7 +147,7 @@ def test_float_form_agrees_with_the_integer_model_across_tiers_and_runs(params):
     """The simulator's float form, vectorised over (tiers, runs), against the exact model."""
     import numpy as np
 
-    from hanzo_econ.hmm import (HMMState, buy_cost_float, price_float, redeem_payout_float, reserve_float,
+    from hanzo.econ.hmm import (HMMState, buy_cost_float, price_float, redeem_payout_float, reserve_float,
                                 sell_proceeds_float)
 
     model = HMMState.from_tokenomics(params)

@@ -9,8 +9,8 @@ import dataclasses
 import ape
 import pytest
 
-from hanzo_econ.fixedpoint import WAD, mul_div_up
-from hanzo_econ.hmm import LN2_WAD, MAX_LOG_PRICE, released
+from hanzo.econ.fixedpoint import WAD, mul_div_up
+from hanzo.econ.hmm import LN2_WAD, MAX_LOG_PRICE, released
 
 from .market import FAR, FUNDING
 

@@ -7,8 +7,8 @@ import secrets
 import ape
 import pytest
 
-from hanzo_econ.params import WEI
-from hanzo_econ.reference import boost_bps, nft_mint_fee
+from hanzo.econ.params import WEI
+from hanzo.econ.reference import boost_bps, nft_mint_fee
 
 
 @pytest.mark.parametrize("performance", [0, 50, 250, 1000])
@@ -136,9 +136,21 @@ def test_base_model_ids_and_performance_that_do_not_fit_their_storage_are_refuse
         models.registerBaseModel(2**64 + 1, 0, sender=oracle)
     # a ModelNFT whose maximum performance exceeds 32 bits still stores none that would wrap
     d = accounts[0]
-    wide = project.ModelNFT.deploy(suite.token, accounts[8], d, d, 10, 0, 2**40, 1, 0, sender=d)
+    wide = project.ModelNFT.deploy(suite.token, d, (d, 10, 0, 2**40, 1, 0), sender=d)
     wide.grantRole(wide.REGISTRAR_ROLE(), d, sender=d)
     with ape.reverts(wide.SafeCastOverflowedUintDowncast, bits=32, value=2**32):
         wide.registerBaseModel(1, 2**32, sender=d)
     wide.registerBaseModel(1, 2**32 - 1, sender=d)
     assert wide.baseModels(1).performance == 2**32 - 1
+
+
+def test_the_only_recorder_is_the_rewards_contract_that_created_the_forks(project, accounts, suite):
+    """No address is predicted at deployment: TrainingRewards creates its ModelNFT, whose recorder
+    is its creator; a ModelNFT deployed by anyone else records only for that account."""
+    assert suite.models.rewards() == suite.rewards.address
+    assert suite.rewards.models() == suite.models.address
+    d, stranger = accounts[0], accounts[7]
+    other = project.ModelNFT.deploy(suite.token, d, (d, 10, 0, 100, 1, 0), sender=stranger)
+    assert other.rewards() == stranger.address
+    with ape.reverts(other.NotRewards, caller=d.address):
+        other.recordTraining(1, b"\x01" * 32, d, sender=d)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sim import onchain
-from sim.onchain import ChainRunError, run_on_chain
-from sim.scenario import load
+from hanzo.sim import onchain
+from hanzo.sim.onchain import ChainRunError, run_on_chain
+from hanzo.sim.scenario import load
 
 
 @pytest.fixture(scope="module")
@@ -43,5 +43,5 @@ def test_node_that_dies_mid_run_gives_a_clear_error(scenario):
             ape.chain.provider.process.kill()
 
     kill_node_on_day_2.days = 0
-    with pytest.raises(ChainRunError, match=r"day [23]: .*(the node did not accept the transaction|the node stopped answering)"):
+    with pytest.raises(ChainRunError, match=r"day [23]: .*the node (did not answer|refused the transaction|stopped answering)"):
         run_on_chain(scenario, network="ethereum:local:foundry", days=5, users=2, progress=kill_node_on_day_2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hanzo_econ.params import DAY, WEI, ParameterError, Tokenomics, load
+from hanzo.econ.params import DAY, WEI, ParameterError, Tokenomics, load
 
 
 def test_defaults_are_the_sources_numbers():

@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from sim.pool import ConstantProductPool, PoolError
-from sim.run import simulate
-from sim.scenario import ScenarioError, load, parse
+from hanzo.sim.pool import ConstantProductPool, PoolError
+from hanzo.sim.run import simulate
+from hanzo.sim.scenario import ScenarioError, load, parse
 
 
 def pool():

@@ -8,8 +8,8 @@ import secrets
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hanzo_econ.params import WEI
-from hanzo_econ.reference import boost_bps, emitted_at, nft_mint_fee, training_payout
+from hanzo.econ.params import WEI
+from hanzo.econ.reference import boost_bps, emitted_at, nft_mint_fee, training_payout
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -8,17 +8,20 @@ import threading
 
 import pytest
 
-from hanzo_econ.reference import training_payout
-from model_hooks.rewards import Crash, RewardError, RewardHook
+from hanzo.econ.reference import training_payout
+from hanzo.chain.rewards import Crash, RewardError, RewardHook
+from hanzo.chain.tx import abi_of
+from hanzo.econ.attest import Oracle
 
 
 @pytest.fixture
 def hook_for(suite, chain, oracle, accounts, tmp_path, released, params):
     released(params.year_seconds)
-    abi = [a.model_dump(mode="json", by_alias=True) for a in suite.rewards.contract_type.abi]
+    abi = abi_of(suite.rewards)
 
     def make(store: str = "store") -> RewardHook:
-        return RewardHook(chain.provider.web3, str(suite.rewards.address), abi, oracle.private_key,
+        signer = Oracle(oracle.private_key, chain.chain_id, suite.rewards.address)
+        return RewardHook(chain.provider.web3, str(suite.rewards.address), abi, signer,
                           accounts[2].private_key, tmp_path / store, deployment_block=suite.block, backoff_s=0.01)
 
     return make
@@ -212,3 +215,20 @@ def test_a_batch_with_an_invalid_op_pays_the_others_and_names_it(suite, users, f
     with pytest.raises(RewardError, match="UnknownModel"):
         hook.reward_many([good, bad])
     assert hook.store.get(good[0])["state"] == "paid"
+
+
+def test_hook_refuses_an_oracle_that_signs_for_another_contract_or_chain(suite, users, fork_of, chain, oracle,
+                                                                      accounts, tmp_path, hook_for):
+    abi = abi_of(suite.rewards)
+    elsewhere = Oracle(oracle.private_key, chain.chain_id, suite.models.address)
+    with pytest.raises(RewardError, match="signs for .* not this TrainingRewards"):
+        RewardHook(chain.provider.web3, str(suite.rewards.address), abi, elsewhere, accounts[2].private_key, tmp_path)
+    other_chain = Oracle(oracle.private_key, chain.chain_id + 1, suite.rewards.address)
+    hook = RewardHook(chain.provider.web3, str(suite.rewards.address), abi, other_chain, accounts[2].private_key,
+                      tmp_path / "other", deployment_block=suite.block)
+    before = suite.token.balanceOf(users[0])
+    with pytest.raises(RewardError, match=f"chain {chain.chain_id + 1}, the node is chain {chain.chain_id}"):
+        hook.pay(users[0].address, fork_of(users[1]), secrets.token_bytes(32), 2, 10, False)
+    assert suite.token.balanceOf(users[0]) == before
+    key = oracle.private_key if isinstance(oracle.private_key, str) else oracle.private_key.hex()
+    assert key.removeprefix("0x")[:16] not in repr(other_chain)  # the key is never printed

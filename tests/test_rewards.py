@@ -5,9 +5,9 @@ from __future__ import annotations
 import ape
 import pytest
 
-from hanzo_econ.attest import op_digest
-from hanzo_econ.params import WEI
-from hanzo_econ.reference import training_payout
+from hanzo.econ.attest import op_digest
+from hanzo.econ.params import WEI
+from hanzo.econ.reference import training_payout
 
 
 @pytest.fixture(scope="module")
@@ -166,8 +166,8 @@ def test_unknown_model_reverts(suite, users, sign_op, funded_pool):
 
 def test_op_larger_than_pool_reverts_with_pool_exhausted(project, accounts, params, chain):
     """A suite whose first year emits 1 HANZO: its pool cannot cover one capped op at 10x."""
-    from hanzo_econ.attest import TrainingOp, sign_training_op
-    from hanzo_econ.chain import Roles, deploy_suite
+    from hanzo.econ.attest import TrainingOp, sign_training_op
+    from hanzo.chain.deploy import Roles, deploy_suite
 
     p = params.replace(emission_first_year=WEI)
     s = deploy_suite(p, Roles(accounts[0], accounts[1], accounts[2].address, accounts[3].address,
@@ -284,8 +284,8 @@ def test_only_admin_grants_oracle_role(suite, users):
 
 
 def test_on_top_burn_mode_pays_70_30_and_burns_10_percent_more(project, accounts, params, chain):
-    from hanzo_econ.attest import TrainingOp, sign_training_op
-    from hanzo_econ.chain import Roles, deploy_suite
+    from hanzo.econ.attest import TrainingOp, sign_training_op
+    from hanzo.chain.deploy import Roles, deploy_suite
 
     p = params.replace(burn_mode="on_top")
     s = deploy_suite(p, Roles(accounts[0], accounts[1], accounts[2].address, accounts[3].address,

@@ -10,12 +10,12 @@ import sys
 import numpy as np
 import pytest
 
-from hanzo_econ.params import DAY, WEI
-from hanzo_econ.reference import emitted_at
-from hanzo_econ.toolchain import ROOT
-from sim.run import simulate, write
-from sim.scenario import SCENARIO_DIR, ScenarioError, load, parse
-from sim.world import World, gini
+from hanzo.econ.params import DAY, WEI
+from hanzo.econ.reference import emitted_at
+from hanzo.chain.toolchain import ROOT
+from hanzo.sim.run import simulate, write
+from hanzo.sim.scenario import SCENARIO_DIR, ScenarioError, load, parse
+from hanzo.sim.world import World, gini
 
 SHORT = {"scenario.years": 1.0, "users.max": 50_000, "users.initial": 1_000}
 
@@ -132,7 +132,7 @@ def test_gini_of_equal_and_concentrated_rewards():
 
 
 def test_cli_simulate_writes_report_and_rejects_bad_input(tmp_path):
-    run = lambda *a: subprocess.run([sys.executable, "-m", "hanzo_econ.cli", "simulate", *a],  # noqa: E731
+    run = lambda *a: subprocess.run([sys.executable, "-m", "hanzo.cli", "simulate", *a],  # noqa: E731
                                     capture_output=True, text=True, cwd=ROOT, timeout=300)
     ok = run("baseline", "--years", "0.2", "--quiet", "--out", str(tmp_path))
     assert ok.returncode == 0, ok.stderr
@@ -149,7 +149,7 @@ def test_the_benchmarks_radcad_models_record_the_same_history_as_the_aggregate_m
     """benchmarks/sim.py compares speeds only if the models agree: every variable, every day."""
     import importlib.util
 
-    from hanzo_econ.toolchain import ROOT
+    from hanzo.chain.toolchain import ROOT
 
     spec = importlib.util.spec_from_file_location("bench_sim", ROOT / "benchmarks" / "sim.py")
     bench = importlib.util.module_from_spec(spec)  # benchmarks/sim.py (the name `sim` is the simulator's)

@@ -6,8 +6,8 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pytest
 
-from sim.scenario import ScenarioError, load
-from sim.sweep import parse_params, plan, sweep
+from hanzo.sim.scenario import ScenarioError, load
+from hanzo.sim.sweep import parse_params, plan, sweep
 
 SMALL = {"scenario.years": 0.3, "users.max": 20_000, "users.initial": 500}
 

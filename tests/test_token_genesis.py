@@ -5,8 +5,8 @@ from __future__ import annotations
 import ape
 import pytest
 
-from hanzo_econ.params import WEI
-from hanzo_econ.reference import vested
+from hanzo.econ.params import WEI
+from hanzo.econ.reference import vested
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from hypothesis import target as hypothesis_target
 from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 
-from hanzo_econ.fixedpoint import WAD
-from hanzo_econ.hmm import HMMError, HMMState, leapfrog_step, potential
-from hanzo_econ.params import DEFAULT
+from hanzo.econ.fixedpoint import WAD
+from hanzo.econ.hmm import HMMError, HMMState, leapfrog_step, potential
+from hanzo.econ.params import DEFAULT
 
 # The default profile keeps the suite well under five minutes; HANZO_PROPERTIES=long runs many
 # more examples (see README).
@@ -198,7 +198,7 @@ def test_p5_intertemporal_no_arbitrage_model(tier, pre, d, capacity, served, x0,
     s.providers.add("p")
     t = s.tiers[tier]
     t.log_price, t.momentum = x0, v0
-    from hanzo_econ.hmm import ref_price
+    from hanzo.econ.hmm import ref_price
     t.ref_price = ref_price(t.base_price, x0)
     s.hanzo["donor"] = 10**40
     s.funds += 10**30  # a surplus, so that solvency never holds a rise back
@@ -397,7 +397,7 @@ def _rounding_bound(ref: int, depth: int, q: int) -> int:
     """How far V's integer second difference may fall below zero: V takes exp of q / L floored
     to 1e-18, an error of at most P_ref * L * e^(q/L) / 1e18 wei per end point, plus one wei of
     ceil each. Zero to one wei at the default tiers (P_ref * L / 1e18 <= 0.1)."""
-    from hanzo_econ.fixedpoint import exp_wad
+    from hanzo.econ.fixedpoint import exp_wad
 
     per_point = ref * depth * exp_wad(q * WAD // depth) // WAD // WAD + 1
     return 2 * per_point + 2

@@ -10,8 +10,8 @@ import dataclasses
 
 import pytest
 
-from hanzo_econ import hmm
-from hanzo_econ.fixedpoint import WAD, mul_div
+from hanzo.econ import hmm
+from hanzo.econ.fixedpoint import WAD, mul_div
 
 from . import test_market_maker_properties as props
 

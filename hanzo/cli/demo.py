@@ -19,8 +19,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from hanzo_econ.params import DAY, WEI
-from hanzo_econ.reference import nft_mint_fee, training_payout
+from hanzo.econ.params import DAY, WEI
+from hanzo.econ.reference import nft_mint_fee, training_payout
 
 BASE_MODEL_ID = 1
 SESSION_CHARS = 3000
@@ -38,7 +38,7 @@ USERS = {
 
 def session_text(name: str, round_: int) -> str:
     """What each user submits in a round."""
-    from .oracle import public_text
+    from hanzo.model.oracle import public_text
 
     rng = random.Random(f"{name}:{round_}")
     if name in ("juliet", "prospero"):
@@ -61,13 +61,15 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2, interactions
     import ape
     from ape.logging import logger
 
-    from hanzo_econ.chain import Roles, deploy_suite, project
-    from hanzo_econ.params import DEFAULT
+    from hanzo.chain.deploy import Roles, deploy_suite, project
+    from hanzo.econ.params import DEFAULT
 
-    from .forks import ForkTrainer
-    from .oracle import QualityOracle, shakespeare_sets
-    from .quality import Rejected
-    from .rewards import RewardHook
+    from hanzo.model.forks import ForkTrainer
+    from hanzo.model.oracle import QualityOracle, shakespeare_sets
+    from hanzo.model.quality import Rejected
+    from hanzo.chain.rewards import RewardHook
+    from hanzo.chain.tx import abi_of
+    from hanzo.econ.attest import Oracle
 
     logger.set_level("ERROR")
     p = DEFAULT
@@ -98,8 +100,9 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2, interactions
         start_balance = {n: s.token.balanceOf(acct) for n, acct in people.items()}
         supply_before = s.token.totalSupply()
 
-        abi = [x.model_dump(mode="json", by_alias=True) for x in s.rewards.contract_type.abi]
-        hook = RewardHook(provider.web3, str(s.rewards.address), abi, oracle_acct.private_key, a[2].private_key,
+        abi = abi_of(s.rewards)
+        hook = RewardHook(provider.web3, str(s.rewards.address), abi,
+                          Oracle(oracle_acct.private_key, chain.chain_id, s.rewards.address), a[2].private_key,
                           work / "sessions", deployment_block=s.block)
         ledger = []  # (name, round, verdict or Rejected, payout or None)
         loop_start = time.perf_counter()

@@ -24,7 +24,7 @@ asked for. Now:
 - **Interactions** paid are at most one per 256 characters of the accepted text (and at most
   max_interactions_per_op): more updates on the same text earn nothing more.
 
-Every constant is a tokenomics parameter (hanzo_econ.params), like every number that moves money.
+Every constant is a tokenomics parameter (hanzo.econ.params), like every number that moves money.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from pathlib import Path
 
 import torch
 
-from hanzo_econ.params import WEI, Tokenomics
+from hanzo.econ.params import WEI, Tokenomics
 
 SHINGLE = 64  # characters
 STRIDE = 16

@@ -1,6 +1,6 @@
 """The quality oracle's side of a session: admit the text, have the fork trained and measured on
 the oracle's evaluation sets, and turn the measurement into a verdict (the multiplier and the
-interactions to pay). Signing the op and sending it are the reward hook's (model_hooks.rewards):
+interactions to pay). Signing the op and sending it are the reward hook's (hanzo.chain.rewards):
 the oracle's key and the submitter's are different keys with different jobs.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hanzo_econ.params import DEFAULT, Tokenomics
+from hanzo.econ.params import DEFAULT, Tokenomics
 
 from .forks import ForkTrainer, Session
 from .quality import EvaluationSets, Gate, Quality, assess, paid_interactions

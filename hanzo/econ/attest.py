@@ -80,3 +80,22 @@ def op_digest(op: TrainingOp, chain_id: int, contract: str) -> bytes:
     from eth_account.messages import _hash_eip191_message
 
     return bytes(_hash_eip191_message(encode_typed_data(full_message=typed_data(op, chain_id, str(contract)))))
+
+
+class Oracle:
+    """The quality oracle's signing side: its key and the domain it signs for (chain id and the
+    TrainingRewards address). It turns a judged session into a signed op and never sends a
+    transaction: a submitter relays the op with its own key, pays the gas, and can change nothing
+    the signature covers. Keeping the two apart means a leaked submitter key pays gas, not rewards."""
+
+    def __init__(self, private_key: str | bytes, chain_id: int, contract: str):
+        self._key = private_key
+        self.address = Account.from_key(private_key).address
+        self.chain_id, self.contract = int(chain_id), str(contract)
+
+    def sign(self, op: TrainingOp) -> bytes:
+        """The 65-byte EIP-712 signature of `op` for this oracle's chain and contract."""
+        return sign_training_op(self._key, op, self.chain_id, self.contract)
+
+    def __repr__(self) -> str:  # never the key
+        return f"Oracle({self.address} for {self.contract} on chain {self.chain_id})"

@@ -2,7 +2,7 @@
 
 Each function mirrors one contract computation with the same integer arithmetic and the same
 rounding (floor division everywhere), so that tests can compare the contracts with it wei for
-wei. Parameters come from hanzo_econ.params.
+wei. Parameters come from hanzo.econ.params.
 """
 
 from __future__ import annotations

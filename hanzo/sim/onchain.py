@@ -4,7 +4,7 @@ A chain cannot afford a million users, so the population is a handful of account
 that follow the scenario's rules: they mint forks, train (an oracle-signed batch of training ops
 a day, low-quality ones included), stake part of what they earn, buy compute credits and spend
 them with a provider; anyone releases the day's emission and pokes the market maker. Alongside,
-an exact integer ledger applies the same actions with hanzo_econ's reference model (emission,
+an exact integer ledger applies the same actions with hanzo.econ.s reference model (emission,
 payouts, mint fees, the market maker). At the end the two are reconciled: every balance, the
 supply, the burn, the emission and the market maker's reserve must agree to the wei, or the run
 lists exactly what differs and by how much.
@@ -22,10 +22,11 @@ from typing import Callable
 import numpy as np
 from eth_account import Account
 
-from hanzo_econ.attest import TrainingOp, sign_training_op
-from hanzo_econ.hmm import HMMState
-from hanzo_econ.params import DAY, WEI
-from hanzo_econ.reference import emitted_at, nft_mint_fee, training_payout
+from hanzo.econ.attest import Oracle, TrainingOp
+from hanzo.econ.hmm import HMMState
+from hanzo.econ.params import DAY, WEI
+from hanzo.econ.reference import emitted_at, nft_mint_fee, training_payout
+from hanzo.chain.tx import Node, Sender, web3_contract
 
 from .scenario import Scenario
 
@@ -57,37 +58,27 @@ class Ledger:
 
 
 class RawSender:
-    """Signs and sends transactions through web3 directly, checking every receipt."""
+    """Every agent's transactions through one node (hanzo.chain.tx), each receipt checked."""
 
-    def __init__(self, web3, chain_id: int):
-        self.w3, self.chain_id = web3, chain_id
-        self.nonces: dict[str, int] = {}
-        self.sent = 0
+    def __init__(self, web3):
+        self.node = Node(web3, retries=2, backoff_s=0.2, error=ChainRunError)
+        self.senders: dict[str, Sender] = {}
+
+    @property
+    def sent(self) -> int:
+        return sum(s.sent for s in self.senders.values())
 
     def contract(self, ape_contract):
-        abi = [a.model_dump(mode="json", by_alias=True) for a in ape_contract.contract_type.abi]
-        return self.w3.eth.contract(address=str(ape_contract.address), abi=abi)
+        return web3_contract(self.node.w3, ape_contract)
 
     def timestamp(self, receipt) -> int:
-        return int(self.w3.eth.get_block(receipt["blockNumber"])["timestamp"])
+        return self.node.block_time(receipt["blockNumber"])
 
     def send(self, account, call, what: str, gas: int = 8_000_000):
         address = str(account.address)
-        if address not in self.nonces:
-            self.nonces[address] = self.w3.eth.get_transaction_count(address)
-        tx = call.build_transaction({"from": address, "nonce": self.nonces[address], "gas": gas,
-                                     "gasPrice": self.w3.eth.gas_price, "chainId": self.chain_id})
-        signed = Account.sign_transaction(tx, account.private_key)
-        try:
-            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
-        except Exception as exc:  # noqa: BLE001 - node errors come in many types
-            raise ChainRunError(f"{what}: the node did not accept the transaction: {exc}") from exc
-        self.nonces[address] += 1
-        self.sent += 1
-        if receipt["status"] != 1:
-            raise ChainRunError(f"{what}: reverted in block {receipt['blockNumber']} (tx {tx_hash.hex()})")
-        return receipt
+        if address not in self.senders:
+            self.senders[address] = Sender(self.node, Account.from_key(account.private_key))
+        return self.senders[address].transact(call, what, gas=gas)
 
 
 @dataclass
@@ -108,7 +99,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
     """Deploy the suite on `network`, run `days` days of the scenario's agents on it, reconcile."""
     import ape
 
-    from hanzo_econ.chain import Roles, deploy_suite, project
+    from hanzo.chain.deploy import Roles, deploy_suite, project
 
     p, u = scenario.tokenomics, scenario["users"]
     rng = np.random.default_rng(scenario["scenario"]["seed"])
@@ -134,9 +125,10 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         for c in (rewards, models, staked, hmm, suite.timelock, suite.vesting):
             ledger.hanzo[str(c.address)] = token.balanceOf(c)
         market = HMMState.from_tokenomics(p, now=hmm.epochStart())
+        signer = Oracle(oracle.private_key, chain.chain_id, rewards.address)
         market.providers.add(str(provider_acct.address))
 
-        sender = RawSender(provider.web3, chain.chain_id)
+        sender = RawSender(provider.web3)
         w = {name: sender.contract(c) for name, c in
              (("token", token), ("rewards", rewards), ("models", models), ("staked", staked), ("hmm", hmm),
               ("emission", emission))}
@@ -205,7 +197,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     op = TrainingOp(a, model, secrets.token_bytes(32), multiplier, interactions, low, nonce, now + DAY)
                     nonce += 1
                     ops.append(op)
-                    sigs.append(sign_training_op(oracle.private_key, op, chain.chain_id, rewards.address))
+                    sigs.append(signer.sign(op))
                 if ops:
                     sender.send(deployer, w["rewards"].functions.rewardTrainingBatch([o.as_tuple() for o in ops], sigs),
                                 f"day {day}: training batch of {len(ops)}")

@@ -1,8 +1,8 @@
 """The tokenomics parameters: the single source of truth.
 
 Every default comes from ../shared/design/tokenomics.md. The contracts take these values as
-constructor arguments (hanzo_econ.chain.deploy), the reference model computes with them
-(hanzo_econ.reference), and the simulator and reports read them from here.
+constructor arguments (hanzo.chain.deploy.deploy), the reference model computes with them
+(hanzo.econ.reference), and the simulator and reports read them from here.
 
 Money is held as integer wei (1 HANZO = 10**18 wei) so that the reference model matches the
 contracts exactly. In a TOML override file, amounts are written in HANZO (`max_supply =

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from hanzo import ROOT
 SOLCX_DIR = ROOT / ".solcx"
 
 

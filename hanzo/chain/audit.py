@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .chain import address_of
+from .deploy import address_of
 
 # Contracts whose access control the audit replays (AccessControl's events).
 ACCESS_CONTROLLED = ("HanzoTimelock", "HanzoToken", "StakedHanzo", "ModelNFT", "TrainingRewards",

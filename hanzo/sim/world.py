@@ -6,8 +6,8 @@ process each, so a million users cost array operations, not a million generators
 agents (the governance attacker) are ordinary processes beside them. Every process wakes once a
 day, in the order they are started, so a run is a pure function of its scenario and seed.
 
-Money is in HANZO (floats) here; the exact integer rules live in hanzo_econ.reference and
-hanzo_econ.hmm, which this world calls for emission, rewards, fees and the market maker.
+Money is in HANZO (floats) here; the exact integer rules live in hanzo.econ.reference and
+hanzo.econ.hmm, which this world calls for emission, rewards, fees and the market maker.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from hanzo_econ.hmm import FloatMarket
+from hanzo.econ.hmm import FloatMarket
 
 from .pool import ConstantProductPool
-from hanzo_econ.params import BPS, DAY, WEI
-from hanzo_econ.reference import emitted_at, nft_mint_fee, training_payout, vested
+from hanzo.econ.params import BPS, DAY, WEI
+from hanzo.econ.reference import emitted_at, nft_mint_fee, training_payout, vested
 
 from .scenario import Scenario
 
@@ -182,7 +182,7 @@ class World:
         self.staked_total += self.proposer_stake
 
     def _compute_market(self) -> FloatMarket:
-        """The market maker with the contract's own rules (hanzo_econ.hmm.FloatMarket, tested
+        """The market maker with the contract's own rules (hanzo.econ.hmm.FloatMarket, tested
         against the integer model); the providers' capacity is theirs, offered again each epoch."""
         demand = self._base_demand(self.s["users"]["initial"]) * np.array(self.s.tier_mix)
         self.provider_capacity = np.maximum(demand * self.s["compute"]["capacity_headroom"], 1.0)

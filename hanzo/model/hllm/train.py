@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from .data import CharTokenizer, corpus
 from .model import GPT, HLLM, GPTConfig, HLLMConfig, build
+from .model import optimizer as make_optimizer
 
-ROOT = Path(__file__).resolve().parents[2]
+from hanzo import ROOT
 CACHE = Path(os.environ.get("HANZO_CACHE", ROOT / ".cache")) / "hllm"
 SHIPPED = Path(__file__).with_name("base")  # the demo's base model, trained by `hanzo train` and committed
 
@@ -63,8 +63,7 @@ def batches(data: torch.Tensor, block: int, batch: int, gen: torch.Generator, de
 
 def loss_of(model, x: torch.Tensor, y: torch.Tensor, bf16: bool = False) -> torch.Tensor:
     with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
-        logits = model(x)
-    return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1))
+        return model(x, y)[1]
 
 
 @torch.no_grad()
@@ -88,8 +87,7 @@ def evaluate_full(model, data: torch.Tensor, block: int, batch: int = 64) -> flo
     total = 0.0
     for s in range(0, n, batch):
         x, y = x_all[s:s + batch].to(dev), y_all[s:s + batch].to(dev)
-        logits = model(x)
-        total += F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
+        total += model(x, y)[1].item() * y.numel()
     model.train()
     return total / (n * block)
 
@@ -138,12 +136,16 @@ def train(cfg: TrainConfig, out: Path | None = None, *, resume: bool = True,
     step, history = 0, []
     dev = device()
     model = model.to(dev)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optimizer = make_optimizer(model, cfg.lr, cfg.weight_decay)
     if resume and (out / "state.pt").is_file():
         model = load_model(out, dev).train()
-        optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        optimizer = make_optimizer(model, cfg.lr, cfg.weight_decay)
         state = torch.load(out / "state.pt", weights_only=False, map_location=dev)
-        optimizer.load_state_dict(state["optimizer"])
+        try:
+            optimizer.load_state_dict(state["optimizer"])
+        except ValueError as exc:
+            raise CheckpointError(f"{out / 'state.pt'}: its optimizer state does not fit this model's parameter "
+                                  f"groups ({exc}); start over with --fresh") from None
         step, history = state["step"], state["history"]
         torch.set_rng_state(state["rng"].cpu())
         log(f"resuming {cfg.kind} from step {step}")
@@ -202,7 +204,7 @@ def generate(model, tok: CharTokenizer, prompt: str, n: int = 200, temperature: 
     vector = model.steering_vector(tok.encode(steer).to(dev), strength) if steer else None
     block = model.cfg.block_size
     for _ in range(n):
-        logits = model(idx[:, -block:], steer=vector)[:, -1, :] / temperature
+        logits = model(idx[:, -block:], steer=vector)[0][:, -1, :] / temperature
         if top_k:
             kth = torch.topk(logits, min(top_k, logits.shape[-1])).values[:, -1:]
             logits = logits.masked_fill(logits < kth, float("-inf"))

@@ -7,7 +7,7 @@ from typing import Callable
 
 import click
 
-from .params import WEI, Tokenomics
+from hanzo.econ.params import WEI, Tokenomics
 
 
 # The addresses a real deployment must name, each its own (option name -> Roles field).
@@ -50,7 +50,7 @@ def _roles_for(network: str, alias: str | None, given: dict[str, str | None], fa
                yes: bool = False):
     from ape import accounts
 
-    from .chain import Roles
+    from hanzo.chain.deploy import Roles
 
     local = network.split(":")[1:2] == ["local"]
     if alias is None:
@@ -87,7 +87,7 @@ def run(network: str, alias: str | None, params: Tokenomics, out: Path | None, f
 
     logger.set_level("WARNING")
 
-    from .chain import DeployError, deploy_suite, write_deployment
+    from hanzo.chain.deploy import DeployError, deploy_suite, write_deployment
 
     try:
         context = networks.parse_network_choice(network)

@@ -16,14 +16,15 @@ state it can find itself in as known, whatever crashed or was lost:
   not arrive in time: the transaction hash is computed from the signed bytes and looked up on
   the next call; nothing is sent twice without first checking the op's nonce on chain.
 
-It needs only web3 and two keys: the oracle's, which signs ops (EIP-712: chain id, contract,
+It needs only web3 and two keys: the `Oracle`'s, which signs ops (EIP-712: chain id, contract,
 nonce, deadline), and the submitter's, which pays gas. Nothing from the trainer but bytes and a
 verdict.
 
 Throughput: `reward_many` pays many sessions in one `rewardTrainingBatch` transaction (a used
 nonce in a batch is skipped by the contract, never paid twice); the chain id is read once, the
-gas price at most every `gas_price_ttl_s`, the submitter's transaction nonce is kept locally
-(pipelined, re-read when the node says it is stale), and receipts are polled every 10 ms.
+gas price at most every `gas_price_ttl_s`, the submitter.s transaction nonce is kept locally
+(pipelined, re-read when the node says it is stale), and receipts are polled every 10 ms: all of it
+in `hanzo.chain.tx`, which the simulator.s chain mode sends through too.
 `rpc_calls` counts the node calls made (benchmarks/hllm.py reports them per op).
 """
 
@@ -38,10 +39,12 @@ from pathlib import Path
 
 from eth_utils import keccak
 
-from hanzo_econ.attest import TrainingOp, sign_training_op
+from hanzo.econ.attest import Oracle, TrainingOp
+
+from .tx import Node, Sender, TxError, error_selectors, revert_name
 
 
-class RewardError(RuntimeError):
+class RewardError(TxError):
     """The reward could not be paid; the message names the contract's error or the node's."""
 
 
@@ -114,9 +117,6 @@ class SessionStore:
         self.db.execute(f"UPDATE sessions SET {sets} WHERE id = ?", (*fields.values(), session))
 
 
-TRANSIENT = (ConnectionError, TimeoutError, OSError)
-
-
 def _entry(log) -> tuple[dict, bytes, int]:
     """A TrainingRecorded event (from a log query or a receipt) as (args, tx hash, block)."""
     args = {**dict(log["args"]), "adapterHash": bytes(log["args"]["adapterHash"])}
@@ -124,33 +124,33 @@ def _entry(log) -> tuple[dict, bytes, int]:
 
 
 class RewardHook:
-    def __init__(self, web3, rewards_address: str, rewards_abi: list, oracle_key: str, submitter_key: str,
+    def __init__(self, web3, rewards_address: str, rewards_abi: list, oracle: Oracle, submitter_key: str,
                  store: Path, *, deployment_block: int = 0, retries: int = 4, backoff_s: float = 0.5,
                  deadline_s: int = 3600, receipt_timeout_s: float = 120):
         from eth_account import Account
 
         self.w3 = web3
         self.contract = web3.eth.contract(address=rewards_address, abi=rewards_abi)
-        self.oracle_key = oracle_key
-        self.submitter = Account.from_key(submitter_key)
+        if oracle.contract.lower() != str(rewards_address).lower():
+            raise RewardError(f"the oracle signs for {oracle.contract}, not this TrainingRewards ({rewards_address})")
+        self.oracle = oracle
+        self.node = Node(web3, retries=retries, backoff_s=backoff_s, error=RewardError)
+        self.submitter = Sender(self.node, Account.from_key(submitter_key))
         path = Path(store)
         self.store = SessionStore(path / "sessions.sqlite" if path.suffix == "" else path)
         self.deployment_block = deployment_block
-        self.retries, self.backoff_s, self.deadline_s = retries, backoff_s, deadline_s
+        self.deadline_s = deadline_s
         self.receipt_timeout_s = receipt_timeout_s
         self.crash_at: str | None = None  # tests: raise Crash at this step
-        self.errors = {keccak(text=f"{e['name']}({','.join(i['type'] for i in e['inputs'])})")[:4]: e["name"]
-                       for e in rewards_abi if e.get("type") == "error"}
-        # errors that bubble up from the contracts TrainingRewards calls
-        for signature in ("UnknownModel(uint256)", "ERC20InsufficientBalance(address,uint256,uint256)",
-                          "AdapterAlreadyRecorded(uint256,bytes32)"):
-            self.errors[keccak(text=signature)[:4]] = signature.split("(")[0]
-        self._chain_id: int | None = None
-        self._gas_price: tuple[float, int] | None = None  # (read at, wei)
-        self._block_time: tuple[float, int] | None = None  # (read at, chain timestamp)
-        self._tx_nonce: int | None = None
-        self.gas_price_ttl_s = 30.0
-        self.rpc_calls = 0
+        # with the errors that bubble up from the contracts TrainingRewards calls
+        self.errors = error_selectors(rewards_abi, "UnknownModel(uint256)",
+                                      "ERC20InsufficientBalance(address,uint256,uint256)",
+                                      "AdapterAlreadyRecorded(uint256,bytes32)")
+
+    @property
+    def rpc_calls(self) -> int:
+        """Node calls made so far (benchmarks/hllm.py reports them per op)."""
+        return self.node.rpc_calls
 
     # ------------------------------------------------------------------ the entry points
 
@@ -304,28 +304,21 @@ class RewardHook:
             return TrainingOp(**{**d, "adapterHash": bytes.fromhex(d["adapterHash"])})
         op = TrainingOp(s["user"], s["fork"], adapter_hash, multiplier, interactions, low_quality, s["nonce"],
                         self._now() + self.deadline_s)
-        signature = sign_training_op(self.oracle_key, op, self._chain(), self.contract.address)
+        if self._chain() != self.oracle.chain_id:
+            raise RewardError(f"the oracle signs for chain {self.oracle.chain_id}, the node is chain {self._chain()}")
+        signature = self.oracle.sign(op)
         self.store.update(session, op=json.dumps({**asdict(op), "adapterHash": op.adapterHash.hex()}),
                           signature=signature.hex(), state="signed")
         return op
 
     def _chain(self) -> int:
-        if self._chain_id is None:
-            self._chain_id = int(self._call(lambda: self.w3.eth.chain_id))
-        return self._chain_id
-
-    def _price(self) -> int:
-        now = time.monotonic()
-        if self._gas_price is None or now - self._gas_price[0] > self.gas_price_ttl_s:
-            self._gas_price = (now, int(self._call(lambda: self.w3.eth.gas_price)))
-        return self._gas_price[1]
+        return self.node.chain_id()
 
     def _now(self) -> int:
-        """The chain's time, read at most once a second (deadlines are an hour long)."""
-        now = time.monotonic()
-        if self._block_time is None or now - self._block_time[0] > 1.0:
-            self._block_time = (now, int(self._call(lambda: self.w3.eth.get_block("latest"))["timestamp"]))
-        return self._block_time[1] + int(now - self._block_time[0])
+        return self.node.now()
+
+    def _call(self, fn):
+        return self.node.call(fn)
 
     def _simulate(self, op: TrainingOp, signature: bytes) -> None:
         """eth_call first: a revert is decoded and named before any gas is spent."""
@@ -343,46 +336,16 @@ class RewardHook:
     def _send(self, call, sessions: list[str]) -> str:
         """Sign and send `call` from the submitter; the hash is stored with every session in it
         before it is sent, so a crash still knows what to look for."""
-        if self._tx_nonce is None:
-            self._tx_nonce = int(self._call(lambda: self.w3.eth.get_transaction_count(self.submitter.address,
-                                                                                     "pending")))
-        if len(sessions) == 1:
-            gas = 400_000
-        else:  # a batch's first payouts to new holders cost several times its later ones: ask the node
-            gas = int(self._call(lambda: call.estimate_gas({"from": self.submitter.address})) * 1.25) + 50_000
-        tx = call.build_transaction({"from": self.submitter.address, "gas": gas, "gasPrice": self._price(),
-                                     "nonce": self._tx_nonce, "chainId": self._chain()})
-        signed = self.submitter.sign_transaction(tx)
-        tx_hash = "0x" + keccak(signed.raw_transaction).hex()
-        for session in sessions:
-            self.store.update(session, tx_hash=tx_hash, state="sent")
-        try:
-            self._call(lambda: self.w3.eth.send_raw_transaction(signed.raw_transaction))
-        except RewardError:
-            self._tx_nonce = None
-            raise
-        except Exception as exc:  # noqa: BLE001 - node errors arrive as ValueError / Web3RPCError
-            text = str(exc).lower()
-            if "already known" in text or "known transaction" in text:
-                self._tx_nonce += 1
-                return tx_hash  # the node has it: wait for it
-            self._tx_nonce = None  # re-read the submitter's nonce next time
-            if "nonce too low" in text:
-                return tx_hash  # the submitter's nonce was used (by this tx or another): the receipt says
-            raise RewardError(f"the node refused the transaction: {' '.join(str(exc).split())[:200]}") from None
-        self._tx_nonce += 1
-        return tx_hash
+        def record(tx_hash: str) -> None:
+            for session in sessions:
+                self.store.update(session, tx_hash=tx_hash, state="sent")
+
+        # one op has a known bound; a batch's first payouts to new holders cost several times its
+        # later ones, so the node estimates it
+        return self.submitter.send(call, gas=400_000 if len(sessions) == 1 else None, before_send=record)
 
     def _receipt(self, tx_hash: str, wait: bool):
-        from web3.exceptions import TimeExhausted, TransactionNotFound
-
-        try:
-            if wait:
-                return self._call(lambda: self.w3.eth.wait_for_transaction_receipt(
-                    tx_hash, timeout=self.receipt_timeout_s, poll_latency=0.01))
-            return self._call(lambda: self.w3.eth.get_transaction_receipt(tx_hash))
-        except (TimeExhausted, TransactionNotFound):
-            return None
+        return self.node.receipt(tx_hash, wait=wait, timeout_s=self.receipt_timeout_s)
 
     def _ledger(self, users: list[str]) -> tuple[dict, dict]:
         """The chain's record of these users' ops, from their TrainingRecorded events (one query):
@@ -423,33 +386,4 @@ class RewardHook:
         return payout
 
     def _error_name(self, exc) -> str:
-        """The custom error's name from the revert data, wherever the node put it."""
-        import ast
-        import re
-
-        data = getattr(exc, "data", None)
-        raw: bytes | None = None
-        if isinstance(data, str) and data.startswith("0x") and len(data) >= 10:
-            raw = bytes.fromhex(data[2:10])
-        else:
-            text = str(exc)
-            literal = re.search(r"b(['\"]).*?\1", text, re.S)
-            if literal:
-                raw = ast.literal_eval(literal.group(0))[:4]
-            else:
-                hexed = re.search(r"0x[0-9a-fA-F]{8}", text)
-                raw = bytes.fromhex(hexed.group(0)[2:]) if hexed else None
-        if raw is not None and raw[:4] in self.errors:
-            return self.errors[raw[:4]]
-        return " ".join(str(exc).split())[:200]
-
-    def _call(self, fn):
-        """Run a node call, retrying transient errors with exponential backoff."""
-        for attempt in range(self.retries + 1):
-            self.rpc_calls += 1
-            try:
-                return fn()
-            except TRANSIENT as exc:
-                if attempt == self.retries:
-                    raise RewardError(f"the node did not answer after {self.retries + 1} tries: {exc}") from exc
-                time.sleep(self.backoff_s * 2**attempt)
+        return revert_name(exc, self.errors)

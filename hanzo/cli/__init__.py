@@ -7,14 +7,25 @@ from pathlib import Path
 
 import click
 
-from .params import ParameterError, load
-from .toolchain import check, configure
+from hanzo.econ.params import ParameterError, load
+from hanzo.chain.toolchain import check, configure
 
 
 def fail(message: str) -> None:
     """One line on stderr and exit status 1: the contract for every user-facing error."""
     click.echo(f"error: {message}", err=True)
     sys.exit(1)
+
+
+def need(extra: str, module: str) -> None:
+    """Fail with the install line when an optional extra is missing (the core needs none)."""
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        fail(f"this command needs {module}, from the {extra!r} extra: pip install 'hanzo-econ[{extra}]'"
+             + (" (with torch==2.13.0 installed first, as `make setup` does)" if extra == "model" else ""))
 
 
 @click.group()
@@ -52,10 +63,10 @@ def deploy(network: str, account: str | None, params_file: str | None, out: str 
         params = load(params_file)
     except ParameterError as exc:
         fail(str(exc))
-    from . import deploy_cli
+    from . import deployment
 
     given = {"oracle": oracle, "registrar": registrar, "team": team, "developers": developers, "sale": sale}
-    deploy_cli.run(network, account, params, Path(out) if out else None, fail, given, yes)
+    deployment.run(network, account, params, Path(out) if out else None, fail, given, yes)
 
 
 @main.command()
@@ -71,9 +82,9 @@ def deploy(network: str, account: str | None, params_file: str | None, out: str 
 @click.option("--chain-users", type=int, default=6, show_default=True, help="With --chain: user accounts on chain.")
 def simulate(scenario: str, years: float | None, seed: int | None, out: str | None, quiet: bool, chain: bool,
              network: str, days: int, chain_users: int) -> None:
-    """Run SCENARIO (a name from sim/scenarios/ or a TOML file) and write its report."""
-    from sim.run import simulate as run, write
-    from sim.scenario import ScenarioError, load
+    """Run SCENARIO (a name from hanzo/sim/scenarios/ or a TOML file) and write its report."""
+    from hanzo.sim.run import simulate as run, write
+    from hanzo.sim.scenario import ScenarioError, load
 
     if chain:
         _simulate_on_chain(scenario, seed, network, days, chain_users, quiet)
@@ -100,8 +111,8 @@ def simulate(scenario: str, years: float | None, seed: int | None, out: str | No
 
 
 def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int, users: int, quiet: bool) -> None:
-    from sim.onchain import ChainRunError, run_on_chain
-    from sim.scenario import ScenarioError, load
+    from hanzo.sim.onchain import ChainRunError, run_on_chain
+    from hanzo.sim.scenario import ScenarioError, load
 
     if not 1 <= days <= 3650:
         fail(f"--days: expected 1 to 3650, got {days}")
@@ -153,8 +164,10 @@ def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int,
 @click.option("--out", type=click.Path(file_okay=False), default=None, help="Output folder (default: out/<scenario>-sweep).")
 def sweep(scenario, params, runs, backend, address, seed, years, workers, out) -> None:
     """Monte Carlo runs and parameter sweeps of SCENARIO."""
-    from sim.scenario import ScenarioError, load
-    from sim.sweep import parse_params, sweep as run_sweep
+    if backend == "ray":
+        need("ray", "ray")
+    from hanzo.sim.scenario import ScenarioError, load
+    from hanzo.sim.sweep import parse_params, sweep as run_sweep
 
     try:
         sc = load(scenario)
@@ -184,8 +197,9 @@ def sweep(scenario, params, runs, backend, address, seed, years, workers, out) -
 @click.option("--fresh", is_flag=True, help="Start over instead of resuming the checkpoint in --out.")
 def train(kind, steps, minutes, batch_size, out, fresh) -> None:
     """Train the base model on Shakespeare (checkpoints, resumes)."""
-    from model_hooks.hllm.data import DataError
-    from model_hooks.hllm.train import CACHE, CheckpointError, TrainConfig, train as run
+    need("model", "torch")
+    from hanzo.model.hllm.data import DataError
+    from hanzo.model.hllm.train import CACHE, CheckpointError, TrainConfig, train as run
 
     if steps < 1 or batch_size < 1:
         fail("--steps and --batch-size: expected positive integers")
@@ -213,8 +227,9 @@ def train(kind, steps, minutes, batch_size, out, fresh) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 def generate(prompt, length, temperature, top_k, steer, strength, model_dir, seed) -> None:
     """Generate text with the base model, optionally steered."""
-    from model_hooks.hllm.data import CharTokenizer
-    from model_hooks.hllm.train import CACHE, SHIPPED, CheckpointError, generate as gen, load_model
+    need("model", "torch")
+    from hanzo.model.hllm.data import CharTokenizer
+    from hanzo.model.hllm.train import CACHE, SHIPPED, CheckpointError, generate as gen, load_model
 
     if temperature <= 0:
         fail(f"--temperature: expected > 0, got {temperature}")
@@ -242,11 +257,12 @@ def finetune(user, fork_id, domain, text_file, interactions, adapter_hash, secre
     """One training session on a user's fork, judged by the quality oracle: the gate (repetitive or
     copied text is refused), the loss drop on the oracle's evaluation text in the domain, the base
     regression check, and the interactions it would pay."""
-    from model_hooks.forks import ForkTrainer, TextError
-    from model_hooks.hllm.train import CACHE, CheckpointError
-    from model_hooks.lora import AdapterError
-    from model_hooks.oracle import DOMAINS, QualityOracle, shakespeare_sets
-    from model_hooks.quality import Rejected
+    need("model", "torch")
+    from hanzo.model.forks import ForkTrainer, TextError
+    from hanzo.model.hllm.train import CACHE, CheckpointError
+    from hanzo.model.lora import AdapterError
+    from hanzo.model.oracle import DOMAINS, QualityOracle, shakespeare_sets
+    from hanzo.model.quality import Rejected
 
     try:
         text = Path(text_file).read_text(encoding="utf-8")
@@ -289,11 +305,12 @@ def demo(network: str, sessions: int) -> None:
     missing = check()
     if missing:
         fail("; ".join(missing))
+    need("model", "torch")
     from ape.exceptions import ApeException
 
-    from model_hooks.demo import run
-    from model_hooks.hllm.train import CheckpointError
-    from model_hooks.rewards import RewardError
+    from hanzo.cli.demo import run
+    from hanzo.model.hllm.train import CheckpointError
+    from hanzo.chain.rewards import RewardError
 
     try:
         result = run(network, sessions, say=click.echo)
@@ -302,6 +319,3 @@ def demo(network: str, sessions: int) -> None:
     if not result["ok"]:
         fail("the chain's balances differ from the reference model (see above)")
 
-
-if __name__ == "__main__":
-    main()

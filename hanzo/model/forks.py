@@ -3,7 +3,7 @@
 The trainer knows nothing of the chain or of rewards. It loads the fork's adapter (checked
 against the hash the fork's NFT records, bound to the user and the fork), trains on the user's
 text, and measures the model before and after on evaluation sets it is handed: the quality
-oracle's (model_hooks.quality), which the user does not control. The adapter it writes is a
+oracle's (hanzo.model.quality), which the user does not control. The adapter it writes is a
 candidate: the fork's current adapter is whatever the NFT records, so a session that is not
 paid leaves the fork as it was.
 """
@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from . import lora
 from .hllm.data import CharTokenizer
@@ -86,8 +85,7 @@ class ForkTrainer:
             chunk = ids[s:s + self.block + 1]
             if len(chunk) < 2:
                 break
-            logits = self.model(chunk[None, :-1])
-            out.append(F.cross_entropy(logits[0], chunk[1:]).item())
+            out.append(self.model(chunk[None, :-1], chunk[None, 1:])[1].item())
         return torch.tensor(out)
 
     def load_fork(self, user: str, fork: int, recorded_hash: bytes | None, secret: str | None) -> int:
@@ -129,7 +127,7 @@ class ForkTrainer:
             s = int(torch.randint(0, len(ids) - span, (1,), generator=gen)) if len(ids) > span + 1 else 0
             x, y = ids[s:s + span][None], ids[s + 1:s + 1 + span][None]
             t0 = time.perf_counter()
-            loss = F.cross_entropy(self.model(x)[0], y[0])
+            _, loss = self.model(x, y)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

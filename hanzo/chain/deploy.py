@@ -1,6 +1,6 @@
 """The chain layer: deploy and wire the contract suite through Ape.
 
-`deploy_suite` is the one place that turns hanzo_econ.params into constructor arguments, so the
+`deploy_suite` is the one place that turns hanzo.econ.params into constructor arguments, so the
 contracts and the reference model always run on the same numbers.
 """
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .params import Tokenomics
+from hanzo.econ.params import Tokenomics
 from .toolchain import ROOT, configure
 
 configure()
@@ -114,14 +114,6 @@ class Deployment:
         }
 
 
-def create_address(sender: str, nonce: int) -> str:
-    """The address a CREATE from `sender` at `nonce` gives: keccak(rlp([sender, nonce]))[12:]."""
-    import rlp
-    from eth_utils import keccak, to_canonical_address, to_checksum_address
-
-    return to_checksum_address(keccak(rlp.encode([to_canonical_address(sender), nonce]))[12:])
-
-
 def project():
     """The Ape project at the repository root (compiles on first use)."""
     import ape
@@ -168,27 +160,20 @@ def deploy_suite(
         params.proposal_deposit,
         **tx,
     )
-    # ModelNFT takes the TrainingRewards address as an immutable, and TrainingRewards takes
-    # ModelNFT's: deploy ModelNFT with the address TrainingRewards will get (the next nonce).
-    rewards_address = create_address(d.address, d.nonce + 1)
-    say("ModelNFT")
-    c["ModelNFT"] = models = proj.ModelNFT.deploy(
-        token.address,
-        rewards_address,
-        d.address,
-        timelock.address,
-        params.nft_base_mint_fee,
-        params.nft_fee_burn_bps,
-        params.nft_max_performance,
-        params.boost_ref_stake,
-        params.boost_max_extra_bps,
-        **tx,
-    )
-    say("TrainingRewards")
+    # TrainingRewards creates its ModelNFT (the only recorder of trained adapters is the contract
+    # that created it): one transaction wires the pair, with no address predicted.
+    say("TrainingRewards and ModelNFT")
     c["TrainingRewards"] = rewards = proj.TrainingRewards.deploy(
         token.address,
-        models.address,
         d.address,
+        (
+            timelock.address,  # the ModelNFT treasury
+            params.nft_base_mint_fee,
+            params.nft_fee_burn_bps,
+            params.nft_max_performance,
+            params.boost_ref_stake,
+            params.boost_max_extra_bps,
+        ),
         params.reward_per_interaction,
         params.training_burn_bps,
         params.user_share_bps,
@@ -197,11 +182,7 @@ def deploy_suite(
         params.max_interactions_per_fork_day,
         **tx,
     )
-    if rewards.address != rewards_address:
-        raise DeployError(
-            f"TrainingRewards landed at {rewards.address}, not the predicted {rewards_address}: "
-            "another transaction from the deployer interleaved; deploy again from a quiet account"
-        )
+    c["ModelNFT"] = models = proj.ModelNFT.at(rewards.models())
     start = chain.pending_timestamp
     say("TeamVesting")
     c["TeamVesting"] = vesting = proj.TeamVesting.deploy(
@@ -242,7 +223,7 @@ def deploy_suite(
     )
 
     say("HamiltonianMarketMaker")
-    from .hmm import HMMParams
+    from hanzo.econ.hmm import HMMParams
 
     c["HamiltonianMarketMaker"] = hmm = proj.HamiltonianMarketMaker.deploy(
         token.address, d.address, HMMParams.from_tokenomics(params).as_tuple(), **tx

@@ -16,14 +16,19 @@ What that makes each layer, measured in tests/test_hllm.py (not assumed):
   **not symplectic with it**: causal attention is not the gradient of any energy (position i
   feels j < i and not the reverse), so J^T Omega J differs from Omega by O(1). The model is a
   reversible momentum network with a symplectic potential part, not a Hamiltonian system.
-- The energy recorded per layer (`model.energies`) is that layer's own H_l = |p|^2/2 + V_l(q);
-  the H_l differ between layers, so their values are not one conserved quantity.
+- The energy recorded per layer (`model.energies`, when `record_energies` is set) is that
+  layer's own H_l = |p|^2/2 + V_l(q); the H_l differ between layers, so their values are not one
+  conserved quantity. Recording is off by default: it costs a potential evaluation per layer and
+  reading it is a host sync, neither of which training should pay.
 
 Momentum starts from its own embedding table, smoothed along the sequence by a causal
 convolution whose weights decay with distance at a learned, per-channel rate (the "local grammar"
-path of the source repository). The energy H per layer is kept after each forward in
-`model.energies` (mean over tokens): the observable the sources promise. Steering adds
-strength * (the unit direction of a word's embedding) to the momentum at every position.
+path of the source repository). Steering adds strength * (the unit direction of a word's
+embedding) to the momentum at every position.
+
+As in nanoGPT, both models' forward takes optional targets and returns (logits, loss), the loss in
+float32 whatever the autocast; `optimizer` decays matrices and embeddings only, never norms,
+biases or the potential's per-unit scales.
 """
 
 from __future__ import annotations
@@ -176,6 +181,12 @@ class DecayConv(nn.Module):
         return F.conv1d(padded, weights.flip(-1)[:, None, :], groups=x.shape[-1]).transpose(1, 2)
 
 
+def _loss(logits: torch.Tensor, targets: torch.Tensor | None) -> torch.Tensor | None:
+    if targets is None:
+        return None
+    return F.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+
 class HLLM(nn.Module):
     def __init__(self, cfg: HLLMConfig):
         super().__init__()
@@ -186,11 +197,18 @@ class HLLM(nn.Module):
         self.momentum_conv = DecayConv(cfg.d_model, cfg.conv_kernel)
         self.layers = nn.ModuleList(LeapfrogLayer(cfg) for _ in range(cfg.n_layer))
         self.norm = nn.LayerNorm(cfg.d_model)
-        self.energies: list[float] = []
+        self.record_energies = False
+        self._energies: list[torch.Tensor] = []
         for emb in (self.embed_q, self.embed_p, self.position):
             nn.init.normal_(emb.weight, std=0.02)
 
-    def forward(self, idx: torch.Tensor, steer: torch.Tensor | None = None) -> torch.Tensor:
+    @property
+    def energies(self) -> list[float]:
+        """Per layer H_l of the last forward with `record_energies` set (read here, not in forward)."""
+        return [float(e) for e in self._energies]
+
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None,
+                steer: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         t = idx.shape[1]
         q = self.embed_q(idx) + self.position(torch.arange(t, device=idx.device))
         p = self.momentum_conv(self.embed_p(idx))
@@ -203,9 +221,11 @@ class HLLM(nn.Module):
         else:
             for layer in self.layers:
                 q, p = layer(q, p)
-                energies.append(layer.energy(q, p).mean().detach())
-        self.energies = [float(e) for e in energies]  # per layer H_l (not recorded on the reversible path)
-        return self.norm(q) @ self.embed_q.weight.T
+                if self.record_energies:
+                    energies.append(layer.energy(q, p).mean().detach())
+        self._energies = energies  # not recorded on the reversible path
+        logits = self.norm(q) @ self.embed_q.weight.T
+        return logits, _loss(logits, targets)
 
     def steering_vector(self, token_ids: torch.Tensor, strength: float) -> torch.Tensor:
         """strength x the mean embedding of a word's characters, added to the momentum: q drifts
@@ -236,17 +256,18 @@ class GPT(nn.Module):
         self.position = nn.Embedding(cfg.block_size, cfg.d_model)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
         self.norm = nn.LayerNorm(cfg.d_model)
-        self.energies: list[float] = []
         for emb in (self.embed, self.position):
             nn.init.normal_(emb.weight, std=0.02)
 
-    def forward(self, idx: torch.Tensor, steer: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None,
+                steer: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
         x = self.embed(idx) + self.position(torch.arange(idx.shape[1], device=idx.device))
         if steer is not None:
             x = x + steer
         for block in self.blocks:
             x = block(x)
-        return self.norm(x) @ self.embed.weight.T
+        logits = self.norm(x) @ self.embed.weight.T
+        return logits, _loss(logits, targets)
 
     def steering_vector(self, token_ids: torch.Tensor, strength: float) -> torch.Tensor:
         direction = self.embed.weight[token_ids].mean(0)
@@ -259,6 +280,16 @@ def build(kind: str, vocab_size: int):
     if kind == "gpt":
         return GPT(GPTConfig(vocab_size=vocab_size))
     raise ValueError(f"model kind: expected hllm or gpt, got {kind!r}")
+
+
+def optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:
+    """AdamW with decay on matrices and embeddings (dim >= 2) only: decaying a LayerNorm gain, a
+    bias or the potential's scales a pulls them toward 0, which changes what the layer computes
+    rather than regularising it (nanoGPT's rule)."""
+    params = [w for w in model.parameters() if w.requires_grad]
+    groups = [{"params": [w for w in params if w.dim() >= 2], "weight_decay": weight_decay},
+              {"params": [w for w in params if w.dim() < 2], "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr)
 
 
 def parameter_count(model: nn.Module) -> int:

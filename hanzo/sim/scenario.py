@@ -1,7 +1,7 @@
 """Scenarios: a TOML file per economic story, validated before anything runs.
 
 A scenario has a [scenario] table (name, horizon, seed, controller), a [tokenomics] table that
-overrides hanzo_econ.params (the same keys and units as `hanzo deploy --params`), and one table
+overrides hanzo.econ.params (the same keys and units as `hanzo deploy --params`), and one table
 per group of agents. Every key is known, typed and bounded: an unknown key, a wrong type or an
 out-of-range value raises ScenarioError naming the file, the table, the key and what was expected.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hanzo_econ.params import ParameterError, Tokenomics, from_mapping
+from hanzo.econ.params import ParameterError, Tokenomics, from_mapping
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
@@ -218,7 +218,7 @@ REMOVED = {
 
 
 def load(name_or_path: str | Path) -> Scenario:
-    """A scenario by file path, or by name from sim/scenarios/ (`baseline` -> baseline.toml)."""
+    """A scenario by file path, or by name from hanzo/sim/scenarios/ (`baseline` -> baseline.toml)."""
     path = Path(name_or_path)
     if not path.suffix and not path.exists():
         path = SCENARIO_DIR / f"{name_or_path}.toml"
