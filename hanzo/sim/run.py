@@ -82,7 +82,14 @@ def summarize(world: World, series: pd.DataFrame) -> dict:
         "compute": tiers,
         "rewards_paid_total": float(series["rewards_paid"].sum()),
         "reward_gini": gini(earned),
+        "rewards_by_year": _rewards_by_year(series),
+        "policy": dict(s["policy"]),
+        "fees": {"tail_emitted": world.supply.tail_emitted, "recycled_inference_fees": world.supply.recycled_fees,
+                 "training_fees": world.supply.training_fees, "fork_stake": world.fork_stake,
+                 "fork_boost_final": world.boost},
+        "costs": _costs(series, s["costs"]),
         "governance": {"proposals": world.gov.proposals, "passed": world.gov.passed,
+                       "short_of_quorum": world.gov.short_of_quorum, "quorum_mode": s["policy"]["quorum"],
                        "defeated": world.gov.defeated, "deposits_burned": world.gov.deposits_burned,
                        "attack": world.gov.attack, "attack_day": world.gov.attack_day,
                        "treasury_drained": world.gov.treasury_drained, "attack_cost_usd": world.gov.attack_cost_usd,
@@ -91,6 +98,29 @@ def summarize(world: World, series: pd.DataFrame) -> dict:
                    "unmet_hanzo_buys": float(series["unmet_hanzo_buys"].sum()),
                    "sell_backlog": world.sell_backlog},
     }
+
+
+def _rewards_by_year(series: pd.DataFrame) -> list[dict]:
+    """Per year: the interactions a day, and the share of the contract's nominal reward the pool
+    actually paid (1: never rationed; 0: the pool was empty)."""
+    out = []
+    for year, days in series.groupby(series["day"] // 365):
+        nominal = float(days["rewards_nominal"].sum())
+        out.append({"year": int(year) + 1, "interactions_per_day": float(days["interactions"].mean()),
+                    "rewards_paid": float(days["rewards_paid"].sum()),
+                    "paid_share_of_nominal": float(days["rewards_paid"].sum()) / nominal if nominal else None})
+    return out
+
+
+def _costs(series: pd.DataFrame, costs: dict) -> dict:
+    """What putting the day's training ops on chain costs, against what they pay, per user-day."""
+    user_days = float(series["users"].sum())
+    gas_usd = series["gas"] * costs["gas_price_gwei"] * 1e-9 * costs["eth_usd"]
+    reward_usd = series["rewards_paid"] * series["hanzo_price_usd"]
+    return {"gas_per_day": float(series["gas"].mean()), "gas_usd_per_day": float(gas_usd.mean()),
+            "gas_usd_per_user_day": float(gas_usd.sum()) / user_days if user_days else 0.0,
+            "reward_usd_per_user_day": float(reward_usd.sum()) / user_days if user_days else 0.0,
+            "gas_share_of_reward": float(gas_usd.sum() / reward_usd.sum()) if reward_usd.sum() else None}
 
 
 def write(result: Result, out: Path) -> dict[str, Path]:

@@ -76,6 +76,33 @@ SPEC: dict[str, dict[str, tuple]] = {
         "turnout": (float, 0.0, 1.0, 0.3, "share of staked HANZO that votes"),
         "developer_stake_share": (float, 0.0, 1.0, 0.2, "share of the Model Developers allocation staked by proposers"),
     },
+    # What-ifs the contracts do not implement (yet): each is off by default, so a scenario that turns one on
+    # measures a decision before anyone writes it in Solidity. The report names what a run turned on.
+    "policy": {
+        "tail_emission_per_year": (float, 0.0, 1e9, 0.0, "HANZO a year minted into the Training Rewards pool once the "
+                                   "halving schedule has released it all (above the 1B cap: D1 would change)"),
+        "inference_fee_share": (float, 0.0, 1.0, 0.0, "fee on compute spending, paid in HANZO on top of the credits "
+                                "and recycled into the Training Rewards pool"),
+        "quorum": (("absolute", "relative"), None, None, "absolute", "absolute: [tokenomics] quorum in HANZO, as "
+                   "HanzoGovernor counts it; relative: relative_quorum of staked HANZO (OpenZeppelin's "
+                   "GovernorVotesQuorumFraction)"),
+        "relative_quorum": (float, 0.001, 1.0, 0.04, "with quorum = relative: the share of staked HANZO that must vote"),
+        "fine_tuning_fee": (float, 0.0, 1.0, 0.0, "HANZO a user pays per training interaction (the seed: 0.0001)"),
+        "base_model_epochs_per_month": (float, 0.0, 1000.0, 0.0, "base-model training epochs developers pay for"),
+        "base_model_epoch_fee": (float, 0.0, 1e9, 1000.0, "HANZO per base-model training epoch (the seed: 1,000)"),
+        "training_fee_burn_share": (float, 0.0, 1.0, 0.5, "share of fine-tuning and base-model fees burned; the rest "
+                                    "goes to the treasury (as the fork mint fee)"),
+        "boost_stake_share": (float, 0.0, 1.0, 0.0, "share of earned HANZO users stake on their own forks; the fork's "
+                              "boost (ModelNFT's formula) then multiplies its rewards (TrainingRewards does not today)"),
+    },
+    # What a training op costs to put on chain, against what it pays.
+    "costs": {
+        "gas_per_op": (int, 0, 10_000_000, 26_295, "gas per training op (benchmarks/gas.py: one op of a batch; "
+                       "85,982 alone)"),
+        "ops_per_user_day": (float, 0.0, 1000.0, 1.0, "training ops (judged sessions) per active user per day"),
+        "gas_price_gwei": (float, 0.0, 100_000.0, 0.01, "gas price (0.01 gwei: an L2; 20: Ethereum mainnet)"),
+        "eth_usd": (float, 0.0, 1e7, 3000.0, "USD per unit of the chain's gas token"),
+    },
     "attacker": {
         "enabled": (bool, None, None, False, "a governance attacker appears"),
         "start_day": (int, 0, 36_500, 365, "day the attacker starts buying"),
@@ -189,6 +216,19 @@ def parse(data: dict[str, Any], source: str) -> Scenario:
         raise ScenarioError(f"{source}: [users] initial: expected at most [users] max ({values['users']['max']}), "
                             f"got {values['users']['initial']}")
     _tier_mix(values["compute"]["tier_mix"], source)
+    kept = values["users"]["sell_share"] + values["users"]["stake_share"] + values["policy"]["boost_stake_share"]
+    if kept > 1 + 1e-12:
+        raise ScenarioError(f"{source}: [users] sell_share + stake_share + [policy] boost_stake_share: expected at most "
+                            f"1 (shares of what users earn), got {kept:g}")
+    if values["policy"]["boost_stake_share"] == 0:
+        for key in ("boost_ref_stake", "boost_max_extra_bps"):
+            if key in overrides:
+                raise ScenarioError(f"{source}: [tokenomics] {key}: not simulated unless [policy] boost_stake_share "
+                                    "> 0 (nobody stakes on forks otherwise); a scenario that changed it would be "
+                                    "silently ignored, so it is refused")
+    if values["policy"]["quorum"] == "relative" and "quorum" in overrides:
+        raise ScenarioError(f"{source}: [tokenomics] quorum: ignored with [policy] quorum = \"relative\" (set "
+                            "[policy] relative_quorum instead), so it is refused")
     return Scenario(source, values, tokenomics, dict(overrides))
 
 
@@ -205,8 +245,6 @@ NOT_SIMULATED = {
     "max_duplicate_share": "the oracle's gate is not modelled; low_quality_share stands for refused work",
     "max_interactions_per_op": "users are cohorts; per-op and per-fork caps are not modelled",
     "max_interactions_per_fork_day": "users are cohorts; per-op and per-fork caps are not modelled",
-    "boost_ref_stake": "no one stakes on forks for boost in the world",
-    "boost_max_extra_bps": "no one stakes on forks for boost in the world",
     "nft_max_performance": "only a bound on registration; forks use [users] fork_performance",
 }
 

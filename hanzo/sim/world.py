@@ -39,12 +39,16 @@ class Supply:
     minted: float = 0.0
     emitted: float = 0.0
     burned: dict[str, float] = field(default_factory=lambda: {
-        "training": 0.0, "low_quality": 0.0, "nft_fee": 0.0, "proposal_deposit": 0.0})
+        "training": 0.0, "low_quality": 0.0, "nft_fee": 0.0, "proposal_deposit": 0.0,
+        "fine_tuning_fee": 0.0, "base_model_fee": 0.0})
     training_pool: float = 0.0
     compute_pool: float = 0.0
     treasury: float = 0.0
     team_locked: float = 0.0
     team_released: float = 0.0
+    tail_emitted: float = 0.0  # [policy] tail_emission_per_year, after the schedule
+    recycled_fees: float = 0.0  # [policy] inference_fee_share, into the training pool
+    training_fees: float = 0.0  # [policy] fine-tuning and base-model fees paid
 
     @property
     def total_burned(self) -> float:
@@ -108,6 +112,7 @@ class Governance:
     attack_day: int = -1
     treasury_drained: float = 0.0
     attack_cost_usd: float = 0.0
+    short_of_quorum: int = 0  # honest proposals defeated because too few votes were cast
 
 
 @dataclass
@@ -118,7 +123,9 @@ class Flows:
     sell_hanzo: float = 0.0
     unmet_hanzo: float = 0.0  # what the pool could not sell them
     rewards_paid: float = 0.0
+    rewards_nominal: float = 0.0  # what the contract's rule pays for the day's work, were the pool full
     interactions: float = 0.0
+    gas: float = 0.0  # gas of the day's training ops
     inference_spend: float = 0.0
     provider_income: float = 0.0
     arbitrage_usd: float = 0.0
@@ -133,7 +140,7 @@ class World:
         seed = scenario["scenario"]["seed"] if seed is None else seed
         # independent streams per process, all derived from the one seed
         streams = np.random.SeedSequence(seed).spawn(6)
-        self.rng_users, self.rng_market, self.rng_gov, self.rng_attack, self.rng_compute, _ = (
+        self.rng_users, self.rng_market, self.rng_gov, self.rng_attack, self.rng_compute, self.rng_developers = (
             np.random.default_rng(s) for s in streams)
         self.env = simpy.Environment()
         self.supply = Supply()
@@ -145,6 +152,8 @@ class World:
         self.sell_backlog = 0.0  # HANZO holders want sold that the day's slippage limit held back
         self.attacker_bought = 0.0
         self.staked_total = 0.0
+        self.fork_stake = 0.0  # [policy] boost_stake_share: HANZO users hold staked on their forks
+        self.boost = 1.0  # activity-weighted mean boost of users' forks
         self.rationed_days = 0
         self.proposer_stake = 0.0
         self.attacker_stake = 0.0
@@ -198,12 +207,13 @@ class World:
         env = self.env
         for process in (self.emission, self.adoption, self.training, self.inference, self.compute_providers,
                         self.staking, self.governance, self.team_vesting, self.attacker, self.external_market,
-                        self.market_price, self.arbitrageurs, self.recorder):
+                        self.base_model_training, self.market_price, self.arbitrageurs, self.recorder):
             env.process(process())
 
     def emission(self):
         """EmissionSchedule.release, once a day: the halving schedule into the two pools."""
         p, sup = self.p, self.supply
+        tail = self.s["policy"]["tail_emission_per_year"] / 365
         released = 0
         while True:
             due = emitted_at(p, int(self.env.now + 1) * DAY)
@@ -215,6 +225,11 @@ class World:
                 sup.minted += hanzo(amount)
                 sup.emitted += hanzo(amount)
                 released = due
+            elif tail and due >= p.max_emission:  # the schedule is done: a tail, if the scenario adds one
+                sup.training_pool += tail
+                sup.minted += tail
+                sup.emitted += tail
+                sup.tail_emitted += tail
             yield self.env.timeout(1)
 
     def adoption(self):
@@ -242,8 +257,12 @@ class World:
         user_share, owner_share = unit.user / r_unit, unit.owner / r_unit
         burn_share, pool_per_reward = unit.burned / r_unit, unit.from_pool / r_unit
         per_interaction = hanzo(p.reward_per_interaction)
+        pol, costs = self.s["policy"], self.s["costs"]
+        own_forks = 1 - u["developer_model_share"]  # boost is on users' own forks only
         while True:
             users = self.users
+            if pol["boost_stake_share"] and int(self.env.now) % 7 == 0:
+                self.boost = self._fork_boost()  # weekly: an array pass over every user
             if users.active:
                 # interactions per unit of activity today: the population's mean times a daily
                 # common shock (busy and quiet days), gamma with mean 1
@@ -251,6 +270,8 @@ class World:
                 interactions = per_activity * users.total_activity
                 low = interactions * u["low_quality_share"]
                 reward = (interactions - low) * u["mean_multiplier"] * per_interaction  # R, all users
+                reward *= own_forks * self.boost + (1 - own_forks)
+                self.flows.rewards_nominal += reward * (user_share + owner_share)
                 low_reward = low * per_interaction
                 need = reward * pool_per_reward + low_reward
                 scale = min(1.0, self.supply.training_pool / need) if need > 0 else 0.0
@@ -264,10 +285,49 @@ class World:
                 self.supply.burn("low_quality", low_burned)
                 users.reward_index += to_users / users.total_activity
                 self.staked_total += to_users * u["stake_share"]
+                self.fork_stake += to_users * pol["boost_stake_share"]
                 self.flows.sell_hanzo += (to_users + to_developers) * u["sell_share"]
                 self.developers += to_developers * (1 - u["sell_share"])
                 self.flows.rewards_paid += to_users + to_developers
                 self.flows.interactions += interactions
+                fee = interactions * pol["fine_tuning_fee"]
+                if fee:
+                    self.flows.buy_hanzo += fee  # users buy the HANZO they pay it in
+                    self._training_fee("fine_tuning_fee", fee)
+                self.flows.gas += users.active * costs["ops_per_user_day"] * costs["gas_per_op"]
+            yield self.env.timeout(1)
+
+    def _training_fee(self, source: str, amount: float) -> None:
+        """A fine-tuning or base-model fee: part burned, the rest to the treasury."""
+        burned = amount * self.s["policy"]["training_fee_burn_share"]
+        self.supply.burn(source, burned)
+        self.supply.treasury += amount - burned
+        self.supply.training_fees += amount
+
+    def _fork_boost(self) -> float:
+        """The activity-weighted mean of ModelNFT's boost over users' forks, each staked with
+        boost_stake_share of what its owner earned: 1 + min(max extra, sqrt(stake / ref stake))."""
+        n = self.users.active
+        if not n:
+            return 1.0
+        p = self.p
+        stake = self.s["policy"]["boost_stake_share"] * self.users.earned()
+        extra = np.minimum(p.boost_max_extra_bps / BPS, np.sqrt(stake / hanzo(p.boost_ref_stake)))
+        return 1.0 + float((self.users.activity[:n] * extra).sum() / self.users.total_activity)
+
+    def base_model_training(self):
+        """Model developers pay per base-model training epoch, from their HANZO (buying what they lack)."""
+        pol = self.s["policy"]
+        rate = pol["base_model_epochs_per_month"] / 30.0
+        if not rate:
+            return
+        while True:
+            fee = self.rng_developers.poisson(rate) * pol["base_model_epoch_fee"]
+            if fee:
+                paid = min(fee, self.developers)
+                self.developers -= paid
+                self.flows.buy_hanzo += fee - paid
+                self._training_fee("base_model_fee", fee)
             yield self.env.timeout(1)
 
     def inference(self):
@@ -275,6 +335,7 @@ class World:
         c, u = self.s["compute"], self.s["users"]
         m = self.market
         mix = np.array(self.s.tier_mix)
+        fee_share = self.s["policy"]["inference_fee_share"]
         while True:
             shock = c["shock_factor"] if c["shock_day"] and self.env.now >= c["shock_day"] else 1.0
             # demand responds to what a credit costs in USD, relative to day 0
@@ -285,7 +346,10 @@ class World:
             want = demand * (1 + c["buffer_days"]) - m.supply  # keep a buffer of credits
             # the contract refuses q / L past 40 (DepthExceeded): FloatMarket.buy clips demand beyond that
             cost = float(m.buy(np.maximum(want, 0.0)).sum())
-            self.flows.buy_hanzo += cost  # users buy the HANZO they spend
+            recycled = cost * fee_share  # the inference fee, on top, into the Training Rewards pool
+            self.supply.training_pool += recycled
+            self.supply.recycled_fees += recycled
+            self.flows.buy_hanzo += cost + recycled  # users buy the HANZO they spend
             self.flows.inference_spend += cost
             m.capacity = self.provider_capacity.copy()  # the providers offer their capacity for the epoch
             served = np.minimum(np.minimum(demand, m.capacity), m.supply)
@@ -326,14 +390,16 @@ class World:
     def governance(self):
         """Honest proposals: a deposit locked from the proposers' stake; Defeated burns it (D5)."""
         g, p = self.s["governance"], self.p
-        deposit, quorum = hanzo(p.proposal_deposit), hanzo(p.quorum)
+        deposit = hanzo(p.proposal_deposit)
         while True:
             for _ in range(self.rng_gov.poisson(g["proposals_per_month"] / 30.0)):
                 if self.proposer_stake < max(deposit, hanzo(p.proposal_threshold)):
                     break
                 self.gov.proposals += 1
                 votes = g["turnout"] * self.staked_total
-                if votes >= quorum and self.rng_gov.random() < g["pass_probability"]:
+                reached = votes >= self.quorum()
+                self.gov.short_of_quorum += not reached
+                if reached and self.rng_gov.random() < g["pass_probability"]:
                     self.gov.passed += 1
                 else:
                     self.gov.defeated += 1
@@ -381,7 +447,8 @@ class World:
             return
         yield self.env.timeout(round((p.voting_delay + p.voting_period) / DAY))
         honest_against = self.s["governance"]["turnout"] * (self.staked_total - self.attacker_stake)
-        if self.attacker_stake >= hanzo(p.quorum) and self.attacker_stake > honest_against:
+        # GovernorCountingSimple counts For and Abstain toward quorum, never Against
+        if self.attacker_stake >= self.quorum() and self.attacker_stake > honest_against:
             self.gov.attack = "passed: treasury drained"
             self.gov.passed += 1
             self.gov.treasury_drained = self.supply.treasury
@@ -443,6 +510,14 @@ class World:
 
     # ------------------------------------------------------------------ observation
 
+    def quorum(self) -> float:
+        """Votes a proposal needs: HanzoGovernor's absolute quorum, or ([policy] quorum = relative)
+        a share of the staked HANZO, as OpenZeppelin's GovernorVotesQuorumFraction counts it."""
+        pol = self.s["policy"]
+        if pol["quorum"] == "relative":
+            return pol["relative_quorum"] * self.staked_total
+        return hanzo(self.p.quorum)
+
     @property
     def price_usd(self) -> float:
         """The HANZO price: the pool's, whoever traded last."""
@@ -452,7 +527,8 @@ class World:
         """Total supply less what contracts hold: the pools, the treasury, the team's locked
         tokens, the market maker's funds, and stake."""
         s = self.supply
-        return s.total - s.training_pool - s.compute_pool - s.treasury - s.team_locked - self.market.funds - self.staked_total
+        return (s.total - s.training_pool - s.compute_pool - s.treasury - s.team_locked - self.market.funds
+                - self.staked_total - self.fork_stake)
 
     def snapshot(self) -> dict:
         s, m = self.supply, self.market
@@ -478,6 +554,12 @@ class World:
             "sell_backlog": self.sell_backlog,
             "arbitrage_volume_usd": self.flows.arbitrage_usd,
             "rewards_paid": self.flows.rewards_paid,
+            "rewards_nominal": self.flows.rewards_nominal,
+            "fork_stake": self.fork_stake,
+            "gas": self.flows.gas,
+            "tail_emitted": s.tail_emitted,
+            "recycled_fees": s.recycled_fees,
+            "training_fees": s.training_fees,
             "interactions": self.flows.interactions,
             "inference_spend": self.flows.inference_spend,
             "hmm_funds": m.funds,

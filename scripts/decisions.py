@@ -1,0 +1,92 @@
+"""What the seeds leave open, priced: the year-6 reward cliff against a tail emission and recycled
+inference fees, the seed's training fees, boost staking, an absolute quorum against one relative
+to stake, and what a training op costs on chain against what it pays (issue 10, part 4).
+
+Runs each scenario once (its file's seed) and prints a markdown table, then one JSON line.
+Usage: python scripts/decisions.py [--years N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hanzo.sim.run import simulate  # noqa: E402
+from hanzo.sim.scenario import load  # noqa: E402
+
+ROWS = [
+    ("baseline", "baseline: the cliff"),
+    ("reward_tail", "tail emission 50M/yr"),
+    ("reward_recycling", "20% inference fee recycled"),
+    ("seed_fees", "seed's training fees"),
+    ("boost_staking", "boost staking (25% of earnings)"),
+    ("low_adoption", "low adoption, absolute quorum"),
+    ("low_adoption_relative_quorum", "low adoption, 4% relative quorum"),
+    ("governance_attack", "$20M attack, absolute quorum"),
+    ("governance_attack_relative_quorum", "$20M attack, 4% relative quorum"),
+]
+L1_GWEI = 20.0  # Ethereum mainnet, for comparison with the scenarios' L2 default (0.01 gwei)
+
+
+def paid_share(summary: dict, years: range) -> float | None:
+    rows = [r for r in summary["rewards_by_year"] if r["year"] in years and r["paid_share_of_nominal"] is not None]
+    return sum(r["paid_share_of_nominal"] for r in rows) / len(rows) if rows else None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--years", type=float, default=None, help="override every scenario's horizon")
+    args = ap.parse_args()
+    figures = {}
+    print("| scenario | years | HANZO at the end | total supply | rewards paid | paid / nominal, years 5-6 | "
+          "years 7-10 | proposals passed / short of quorum | attack | gas $ per user-day (0.01 gwei / 20 gwei) "
+          "| reward $ per user-day |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
+    for name, label in ROWS:
+        sc = load(name)
+        s = simulate(sc, years=args.years).summary
+        g, c = s["governance"], s["costs"]
+        l2 = c["gas_usd_per_user_day"]
+        l1 = l2 * L1_GWEI / sc["costs"]["gas_price_gwei"] if sc["costs"]["gas_price_gwei"] else 0.0
+        mid, late = paid_share(s, range(5, 7)), paid_share(s, range(7, 11))
+        years = s["days"] / 365
+        attack = g["attack"] if sc["attacker"]["enabled"] else "-"
+        print(f"| {label} | {years:g} | ${s['hanzo_price_usd']['final']:.4f} | {s['total_supply'] / 1e6:,.1f}M "
+              f"| {s['rewards_paid_total'] / 1e6:,.1f}M | {'-' if mid is None else f'{mid:.0%}'} "
+              f"| {'-' if late is None else f'{late:.0%}'} | {g['passed']} / {g['short_of_quorum']} | {attack} "
+              f"| ${l2:.5f} / ${l1:.2f} | ${c['reward_usd_per_user_day']:.5f} |")
+        figures[name] = {"price_final_usd": s["hanzo_price_usd"]["final"], "total_supply": s["total_supply"],
+                         "rewards_paid": s["rewards_paid_total"], "paid_share_years_5_6": mid,
+                         "paid_share_years_7_10": late, "passed": g["passed"], "short_of_quorum": g["short_of_quorum"],
+                         "attack": attack, "gas_usd_per_user_day_l2": l2, "gas_usd_per_user_day_l1": l1,
+                         "reward_usd_per_user_day": c["reward_usd_per_user_day"], "gas_per_day": c["gas_per_day"],
+                         "attacker_hanzo": g["attacker_hanzo"]}
+    # the cheapest attack that drains the treasury, by quorum rule (bisection on the budget)
+    print("\n| quorum | cheapest attack that drains the treasury | HANZO it buys |\n|---|---:|---:|")
+    for rule, name in (("absolute 10M", "governance_attack"), ("4% of stake", "governance_attack_relative_quorum")):
+        budget, bought = cheapest_attack(load(name))
+        figures[f"cheapest_attack_{name}"] = {"budget_usd": budget, "hanzo": bought}
+        print(f"| {rule} | ${budget:,.0f} | {bought / 1e6:,.2f}M |")
+    print(json.dumps(figures))
+
+
+def cheapest_attack(scenario, low: float = 1e3, high: float = 2e7, steps: int = 18) -> tuple[float, float]:
+    """The least budget (to within (high - low) / 2**steps) whose attack passes."""
+    def run(budget):
+        s = simulate(scenario.with_overrides(**{"attacker.budget_usd": budget})).summary["governance"]
+        return s["attack"].startswith("passed"), s["attacker_hanzo"]
+
+    if not run(high)[0]:
+        return float("inf"), 0.0
+    for _ in range(steps):
+        mid = (low + high) / 2
+        low, high = (low, mid) if run(mid)[0] else (mid, high)
+    return high, run(high)[1]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Issue 10, part 4: what the seeds leave open, as scenario switches whose effect is measured.
+Every test compares a switch against the same scenario and seed without it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hanzo.sim.run import simulate
+from hanzo.sim.scenario import ScenarioError, load
+from hanzo.sim.world import World
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return simulate(load("baseline"))
+
+
+def _late(summary, first_year: int = 7) -> list[dict]:
+    return [r for r in summary["rewards_by_year"] if r["year"] >= first_year]
+
+
+def test_the_reward_cliff_pays_nothing_after_the_pools_run_dry_while_work_goes_on(baseline):
+    late = _late(baseline.summary)
+    assert all(r["interactions_per_day"] > 1e7 for r in late)
+    assert all(r["paid_share_of_nominal"] < 1e-9 for r in late)
+    assert baseline.summary["rewards_by_year"][0]["paid_share_of_nominal"] == pytest.approx(1.0)
+
+
+def test_a_tail_emission_pays_rewards_after_the_schedule_and_mints_exactly_the_tail(baseline):
+    tail = 50e6
+    s = simulate(load("baseline").with_overrides(**{"policy.tail_emission_per_year": tail})).summary
+    assert all(r["paid_share_of_nominal"] > 0.2 for r in _late(s))
+    exhausted = baseline.summary["emission_exhausted_day"]
+    days_after = s["days"] - exhausted  # the tail starts the day after the schedule's last release
+    assert s["fees"]["tail_emitted"] == pytest.approx(tail / 365 * days_after, rel=1e-3)
+    assert s["minted"] - baseline.summary["minted"] == pytest.approx(s["fees"]["tail_emitted"], rel=1e-9)
+    assert s["hanzo_price_usd"]["final"] < baseline.summary["hanzo_price_usd"]["final"]  # new supply is sold
+
+
+def test_recycled_inference_fees_are_the_fee_share_of_compute_spending_and_fund_rewards(baseline):
+    share = 0.2
+    r = simulate(load("baseline").with_overrides(**{"policy.inference_fee_share": share}))
+    assert r.summary["fees"]["recycled_inference_fees"] == pytest.approx(share * r.series["inference_spend"].sum(),
+                                                                          rel=1e-9)
+    assert r.summary["rewards_paid_total"] > baseline.summary["rewards_paid_total"]
+    assert r.summary["minted"] == pytest.approx(baseline.summary["minted"])  # funded by use, not new supply
+
+
+def test_training_fees_are_burned_and_paid_to_the_treasury_in_the_stated_shares(baseline):
+    sc = load("seed_fees")
+    r = simulate(sc)
+    fees = r.summary["fees"]["training_fees"]
+    fine_tuning = 0.0001 * r.series["interactions"].sum()
+    burned = r.summary["burned_by_source"]
+    assert burned["fine_tuning_fee"] == pytest.approx(0.5 * fine_tuning, rel=1e-9)
+    assert burned["fine_tuning_fee"] + burned["base_model_fee"] == pytest.approx(0.5 * fees, rel=1e-9)
+    assert burned["base_model_fee"] > 0 and burned["base_model_fee"] % 500 == pytest.approx(0, abs=1e-6)
+    assert r.summary["total_supply"] < baseline.summary["total_supply"]
+
+
+def test_boost_staking_locks_the_stated_share_and_the_boost_stays_within_modelnft_bounds():
+    sc = load("boost_staking")
+    world = World(sc)
+    world.run(3 * 365)
+    earned = world.users.earned()
+    assert world.fork_stake == pytest.approx(0.25 * (earned.sum()), rel=0.02)  # users' share; developers' differs
+    assert 1.0 < world.boost <= 1.0 + world.p.boost_max_extra_bps / 10_000
+    assert world._fork_boost() == pytest.approx(
+        1 + float((world.users.activity[:world.users.active] * np.minimum(
+            1.0, np.sqrt(0.25 * earned / 10_000))).sum() / world.users.total_activity))
+
+
+def test_a_relative_quorum_keeps_governance_alive_at_low_adoption():
+    absolute = simulate(load("low_adoption")).summary["governance"]
+    relative = simulate(load("low_adoption_relative_quorum")).summary["governance"]
+    assert absolute["passed"] == 0 and absolute["short_of_quorum"] == absolute["proposals"]
+    assert relative["short_of_quorum"] == 0 and relative["passed"] > 0
+
+
+def test_a_relative_quorum_lowers_the_cheapest_treasury_drain():
+    """4% of stake is below the absolute 10M here, so less money buys the votes: reviving
+    governance at low adoption has a price, and this is it."""
+    def passes(name, budget):
+        sc = load(name).with_overrides(**{"attacker.budget_usd": budget})
+        return simulate(sc).summary["governance"]["attack"].startswith("passed")
+
+    assert passes("governance_attack_relative_quorum", 400_000)
+    assert not passes("governance_attack", 400_000)
+    assert passes("governance_attack", 800_000)
+
+
+def test_gas_per_day_is_ops_times_gas_and_its_dollar_cost_scales_with_the_gas_price():
+    sc = load("baseline").with_overrides(**{"scenario.years": 0.2})
+    r = simulate(sc)
+    assert (r.series["gas"] == r.series["users"] * 26_295).all()
+    cheap = r.summary["costs"]["gas_usd_per_user_day"]
+    assert cheap == pytest.approx(26_295 * 0.01e-9 * 3000)
+    dear = simulate(sc.with_overrides(**{"costs.gas_price_gwei": 20.0})).summary["costs"]
+    assert dear["gas_usd_per_user_day"] == pytest.approx(2000 * cheap)
+    assert dear["gas_share_of_reward"] > 1 > r.summary["costs"]["gas_share_of_reward"]
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"policy.boost_stake_share": 0.5}, "sell_share \\+ stake_share \\+ \\[policy\\] boost_stake_share: expected at most 1"),
+    ({"tokenomics.boost_ref_stake": 5000}, "boost_ref_stake: not simulated unless \\[policy\\] boost_stake_share > 0"),
+    ({"policy.quorum": "relative", "tokenomics.quorum": 1000}, "quorum: ignored with \\[policy\\] quorum"),
+    ({"policy.quorum": "fraction"}, "\\[policy\\] quorum: expected one of absolute, relative"),
+    ({"costs.gas_price_gwei": -1}, "\\[costs\\] gas_price_gwei: expected a value in"),
+])
+def test_policy_switches_that_would_be_ignored_or_are_out_of_range_are_refused(changes, message):
+    with pytest.raises(ScenarioError, match=message):
+        load("baseline").with_overrides(**changes)
+
+
+def test_defaults_leave_the_baseline_unchanged(baseline):
+    """Every switch is off by default: the baseline's figures are the ones the README reported
+    before the switches existed."""
+    s = baseline.summary
+    assert s["total_supply"] == pytest.approx(936_357_142.857, rel=1e-9)
+    assert s["hanzo_price_usd"]["final"] == pytest.approx(0.8342391160, rel=1e-8)
+    assert s["fees"] == {"tail_emitted": 0.0, "recycled_inference_fees": 0.0, "training_fees": 0.0,
+                         "fork_stake": 0.0, "fork_boost_final": 1.0}
