@@ -7,7 +7,8 @@ import pytest
 
 from hanzo.chain.deploy import Roles, deploy_suite
 from hanzo.econ.params import WEI
-from hanzo.econ.reference import emission_rate_per_year, emitted_at, pool_exhaustion_elapsed
+from hanzo.econ.reference import (boost_bps, boost_float, emission_rate_per_year, emission_split, emitted_at,
+                                  pool_exhaustion_elapsed)
 
 
 def _boundaries(params):
@@ -59,6 +60,28 @@ def test_daily_releases_sum_to_one_release(suite, params, chain):
         e.release(sender=suite.roles.deployer)
     assert e.released() == emitted_at(params, t - start)
     assert e.releasedToTraining() == emitted_at(params, t - start) * 6_000 // 10_000
+
+
+def test_each_release_splits_as_the_reference_split_the_simulators_use(suite, params, chain):
+    """hanzo.sim's World and chain mode split emission with reference.emission_split: here it is
+    held to the contract's event, release by release, with odd gaps so the floors differ."""
+    e = suite.emission
+    t = max(e.start(), chain.blocks.head.timestamp + 1)
+    for gap in (1, 7, 86_399, 3 * 86_400 + 1, params.era_length, 13):
+        released = e.released()
+        t += gap
+        chain.pending_timestamp = t
+        receipt = e.release(sender=suite.roles.deployer)
+        [event] = receipt.decode_logs(e.EmissionReleased)
+        assert (event.toTraining, event.toCompute) == emission_split(params, e.released(), released), gap
+
+
+def test_the_simulators_boost_is_modelnfts_boost(params):
+    """boost_float (arrays of HANZO, the World's form) against boost_bps (the contract's integers)."""
+    stakes = [0, 1, 10**15, 37 * 10**18, 2_500 * 10**18, 10_000 * 10**18, 10**24, 10**27]
+    got = boost_float(params, [s / 10**18 for s in stakes])
+    for stake, value in zip(stakes, got):
+        assert abs(value - boost_bps(params, stake) / 10_000) <= 1e-4, stake  # isqrt floors < 1 bps
 
 
 def test_release_never_exceeds_the_pools(suite, params, chain):

@@ -36,10 +36,11 @@ def emission_rate_per_year(p: Tokenomics, year: int) -> int:
     return p.emission_first_year >> (year // p.halving_years)
 
 
-def emission_split(p: Tokenomics, due: int, released_to_training: int, released: int) -> tuple[int, int]:
-    """(to_training, to_compute) of a release that takes the cumulative total from `released` to `due`."""
-    training_total = due * p.training_share_bps // BPS
-    to_training = training_total - released_to_training
+def emission_split(p: Tokenomics, due: int, released: int) -> tuple[int, int]:
+    """(to_training, to_compute) of EmissionSchedule.release taking the cumulative total from
+    `released` to `due`. The contract keeps releasedToTraining = floor(released * share), so
+    neither pool drifts by rounding however the releases fall."""
+    to_training = due * p.training_share_bps // BPS - released * p.training_share_bps // BPS
     return to_training, (due - released) - to_training
 
 
@@ -102,6 +103,14 @@ def boost_bps(p: Tokenomics, stake: int) -> int:
     """ModelNFT.boostBps: 10_000 + min(cap, isqrt(stake * 1e8 / boost_ref_stake))."""
     extra = isqrt(stake * 10**8 // p.boost_ref_stake)
     return BPS + min(extra, p.boost_max_extra_bps)
+
+
+def boost_float(p: Tokenomics, stake_hanzo):
+    """boost_bps / 10_000 for arrays of stakes in HANZO (floats): the simulator's form of the same
+    rule, 1 + min(cap, sqrt(stake / boost_ref_stake)); tests/test_emission.py holds it to boost_bps."""
+    import numpy as np
+
+    return 1.0 + np.minimum(p.boost_max_extra_bps / BPS, np.sqrt(np.asarray(stake_hanzo, dtype=float) * 1e18 / float(p.boost_ref_stake)))
 
 
 BURNING_OUTCOMES = ("Defeated", "Expired")

@@ -25,7 +25,7 @@ from eth_account import Account
 from hanzo.econ.attest import Oracle, TrainingOp
 from hanzo.econ.hmm import HMMState
 from hanzo.econ.params import DAY, WEI
-from hanzo.econ.reference import emitted_at, nft_mint_fee, training_payout
+from hanzo.econ.reference import emission_split, emitted_at, nft_mint_fee, training_payout
 from hanzo.chain.tx import Node, Sender, web3_contract
 
 from .scenario import Scenario
@@ -166,9 +166,9 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 # emission, released by anyone, and the market maker's epoch step
                 receipt = sender.send(deployer, w["emission"].functions.release(), f"day {day}: release emission")
                 due = emitted_at(p, sender.timestamp(receipt) - start)
-                to_training = due * p.training_share_bps // 10_000 - ledger.released * p.training_share_bps // 10_000
+                to_training, to_compute = emission_split(p, due, ledger.released)
                 ledger.hanzo[str(rewards.address)] += to_training
-                ledger.hanzo[str(suite.timelock.address)] += (due - ledger.released) - to_training
+                ledger.hanzo[str(suite.timelock.address)] += to_compute
                 ledger.supply += due - ledger.released
                 ledger.released = due
                 if chain.blocks.head.timestamp + 1 >= hmm.epochStart() + market.params.epoch_length:
@@ -186,7 +186,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     if interactions == 0:
                         continue
                     low = rng.random() < u["low_quality_share"]
-                    multiplier = 1 if low else int(np.clip(round(rng.normal(u["mean_multiplier"], 1.5)), 1, 10))
+                    multiplier = 1 if low else int(np.clip(round(rng.normal(u["mean_multiplier"], 1.5)), 1, p.max_multiplier))
                     on_developer = developer_fork is not None and rng.random() < u["developer_model_share"]
                     model = developer_fork if on_developer else fork_of[a]
                     left = fork_left.setdefault((day, model), p.max_interactions_per_fork_day)

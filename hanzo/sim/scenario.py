@@ -216,6 +216,9 @@ def parse(data: dict[str, Any], source: str) -> Scenario:
         raise ScenarioError(f"{source}: [users] initial: expected at most [users] max ({values['users']['max']}), "
                             f"got {values['users']['initial']}")
     _tier_mix(values["compute"]["tier_mix"], source)
+    if values["users"]["mean_multiplier"] > tokenomics.max_multiplier:
+        raise ScenarioError(f"{source}: [users] mean_multiplier: expected at most [tokenomics] max_multiplier "
+                            f"({tokenomics.max_multiplier}), got {values['users']['mean_multiplier']}")
     kept = values["users"]["sell_share"] + values["users"]["stake_share"] + values["policy"]["boost_stake_share"]
     if kept > 1 + 1e-12:
         raise ScenarioError(f"{source}: [users] sell_share + stake_share + [policy] boost_stake_share: expected at most "

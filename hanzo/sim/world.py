@@ -23,7 +23,7 @@ from hanzo.econ.hmm import FloatMarket
 
 from .pool import ConstantProductPool
 from hanzo.econ.params import BPS, DAY, WEI
-from hanzo.econ.reference import emitted_at, nft_mint_fee, training_payout, vested
+from hanzo.econ.reference import boost_float, emission_split, emitted_at, nft_mint_fee, training_payout, vested
 
 from .scenario import Scenario
 
@@ -219,9 +219,9 @@ class World:
             due = emitted_at(p, int(self.env.now + 1) * DAY)
             amount = due - released
             if amount:
-                training = (due * p.training_share_bps // BPS) - (released * p.training_share_bps // BPS)
+                training, compute = emission_split(p, due, released)
                 sup.training_pool += hanzo(training)
-                sup.compute_pool += hanzo(amount - training)
+                sup.compute_pool += hanzo(compute)
                 sup.minted += hanzo(amount)
                 sup.emitted += hanzo(amount)
                 released = due
@@ -310,10 +310,8 @@ class World:
         n = self.users.active
         if not n:
             return 1.0
-        p = self.p
-        stake = self.s["policy"]["boost_stake_share"] * self.users.earned()
-        extra = np.minimum(p.boost_max_extra_bps / BPS, np.sqrt(stake / hanzo(p.boost_ref_stake)))
-        return 1.0 + float((self.users.activity[:n] * extra).sum() / self.users.total_activity)
+        boost = boost_float(self.p, self.s["policy"]["boost_stake_share"] * self.users.earned())
+        return float((self.users.activity[:n] * boost).sum() / self.users.total_activity)
 
     def base_model_training(self):
         """Model developers pay per base-model training epoch, from their HANZO (buying what they lack)."""
