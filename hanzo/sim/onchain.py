@@ -28,6 +28,7 @@ from hanzo.econ.params import DAY, WEI
 from hanzo.econ.reference import emission_split, emitted_at, nft_mint_fee, training_payout
 from hanzo.chain.tx import Node, Sender, web3_contract
 
+from .agents import View, from_scenario
 from .scenario import Scenario
 
 BASE_MODEL = 1
@@ -159,6 +160,14 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         developer_fork = models.totalForks()
         activity = rng.lognormal(-u["activity_sigma"] ** 2 / 2, u["activity_sigma"], users)
         nonce = 0
+        # the same policies as the World's cohorts (hanzo.sim.agents); chain mode has no HANZO market,
+        # so agents see the scenario's initial price
+        agents = from_scenario(scenario)
+        trainers, spammers, holders = agents["trainers"], agents["spammers"], agents["holders"]
+        costs = scenario["costs"]
+        gas_usd = costs["gas_per_op"] * costs["gas_price_gwei"] * 1e-9 * costs["eth_usd"]
+        price = scenario["market"]["initial_price"]
+        paid_per_interaction = training_payout(p, 1, 1).user / WEI * u["mean_multiplier"]
         for day in range(1, days + 1):
             try:
                 chain.pending_timestamp = start + day * DAY
@@ -176,17 +185,23 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     market.poke(sender.timestamp(receipt))
                 # training: one signed batch a day
                 shock = rng.gamma(50.0, 1 / 50.0)
+                view = View(day, price, price, paid_per_interaction, 0.0, gas_usd)
+                worth, junk_share = trainers.decide(view), spammers.decide(view)
+                _, stake_share = holders.decide(view)
                 ops, sigs = [], []
                 fork_left: dict[tuple[int, int], int] = {}
                 for i, person in enumerate(people):
                     a = str(person.address)
                     # the oracle signs no more than the contract pays: per op, and per fork per day
-                    interactions = min(int(rng.poisson(u["interactions_per_day"] * activity[i] * shock)),
+                    interactions = min(int(rng.poisson(u["interactions_per_day"] * activity[i] * shock * worth)),
                                        p.max_interactions_per_op)
                     if interactions == 0:
                         continue
-                    low = rng.random() < u["low_quality_share"]
+                    draw = rng.random()
+                    low = draw < junk_share
+                    leaked = low and draw >= spammers.base_share and rng.random() < spammers.leak
                     multiplier = 1 if low else int(np.clip(round(rng.normal(u["mean_multiplier"], 1.5)), 1, p.max_multiplier))
+                    low = low and not leaked  # junk the oracle let through is paid at multiplier 1
                     on_developer = developer_fork is not None and rng.random() < u["developer_model_share"]
                     model = developer_fork if on_developer else fork_of[a]
                     left = fork_left.setdefault((day, model), p.max_interactions_per_fork_day)
@@ -209,12 +224,16 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                         ledger.move(str(rewards.address), owner, pay.owner)
                         total_burn += pay.burned
                     ledger.burn(str(rewards.address), total_burn)
+                    accepted = sum(o.interactions for o in ops if not o.lowQuality)
+                    if accepted:
+                        paid_per_interaction = sum(training_payout(p, o.multiplier, o.interactions).user
+                                                   for o in ops if not o.lowQuality) / WEI / accepted
                     # users stake part of what they earned today
                     for person in people:
                         a = str(person.address)
                         earned = sum(training_payout(p, o.multiplier, o.interactions, o.lowQuality).paid
                                      for o in ops if o.user == a)
-                        amount = earned * round(u["stake_share"] * 100) // 100
+                        amount = earned * round(stake_share * 100) // 100
                         if amount:
                             sender.send(person, w["staked"].functions.stake(amount), f"day {day}: stake")
                             ledger.move(a, str(staked.address), amount)

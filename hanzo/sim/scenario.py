@@ -76,6 +76,18 @@ SPEC: dict[str, dict[str, tuple]] = {
         "turnout": (float, 0.0, 1.0, 0.3, "share of staked HANZO that votes"),
         "developer_stake_share": (float, 0.0, 1.0, 0.2, "share of the Model Developers allocation staked by proposers"),
     },
+    # How agents respond (hanzo/sim/agents.py); every response is off at its default.
+    "agents": {
+        "reservation_usd_per_interaction": (float, 0.0, 1000.0, 0.0, "USD a paid interaction must be worth for users "
+                                            "to train, join and stay as usual (0: they do regardless)"),
+        "reward_elasticity": (float, 0.0, 10.0, 1.0, "how steeply training and adoption fall below the reservation"),
+        "churn_per_day": (float, 0.0, 1.0, 0.0, "share of users leaving a day when a paid interaction is worth nothing"),
+        "momentum_response": (float, 0.0, 100.0, 0.0, "how much more holders sell per unit of 30-day log price fall"),
+        "spam_leak": (float, 0.0, 1.0, 0.0, "share of junk the oracle accepts (paid at multiplier 1)"),
+        "spam_max_share": (float, 0.0, 1.0, 0.5, "most of all interactions junk reaches when it pays"),
+        "provider_cost_usd_per_credit": (float, 0.0, 1e6, 0.0, "providers' USD cost per credit served (0: capacity "
+                                         "follows utilization only)"),
+    },
     # What-ifs the contracts do not implement (yet): each is off by default, so a scenario that turns one on
     # measures a decision before anyone writes it in Solidity. The report names what a run turned on.
     "policy": {

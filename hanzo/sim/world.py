@@ -21,6 +21,7 @@ import simpy
 
 from hanzo.econ.hmm import FloatMarket
 
+from .agents import View, from_scenario
 from .pool import ConstantProductPool
 from hanzo.econ.params import BPS, DAY, WEI
 from hanzo.econ.reference import boost_float, emission_split, emitted_at, nft_mint_fee, training_payout, vested
@@ -97,6 +98,13 @@ class Users:
         self.active = to
         return joined
 
+    def leave(self, k: int) -> None:
+        """The `k` latest joiners leave (last in, first out)."""
+        k = min(k, self.active)
+        if k:
+            self.total_activity -= float(self.activity[self.active - k:self.active].sum())
+            self.active -= k
+
     def earned(self) -> np.ndarray:
         n = self.active
         return self.activity[:n] * (self.reward_index - self.index_at_join[:n])
@@ -161,6 +169,11 @@ class World:
         self.developers = 0.0
         self.providers = 0.0
         self.rows: list[dict] = []
+        self.agents = from_scenario(scenario)
+        self.prices: deque[float] = deque(maxlen=31)  # the pool price at the start of each of the last 31 days
+        self.paid_per_interaction = hanzo(training_payout(self.p, 1, 1).user) * scenario["users"]["mean_multiplier"]
+        self.provider_income_per_credit = 0.0
+        self.churned = 0
         self._genesis()
         self.market = self._compute_market()
 
@@ -205,10 +218,20 @@ class World:
 
     def start(self) -> None:
         env = self.env
-        for process in (self.emission, self.adoption, self.training, self.inference, self.compute_providers,
+        for process in (self.observe, self.emission, self.adoption, self.training, self.inference, self.compute_providers,
                         self.staking, self.governance, self.team_vesting, self.attacker, self.external_market,
                         self.base_model_training, self.market_price, self.arbitrageurs, self.recorder):
             env.process(process())
+
+    def observe(self):
+        """First each day: the View every agent decides on (yesterday's figures)."""
+        costs = self.s["costs"]
+        gas_usd = costs["gas_per_op"] * costs["gas_price_gwei"] * 1e-9 * costs["eth_usd"]
+        while True:
+            self.prices.append(self.price_usd)
+            self.view = View(int(self.env.now), self.prices[-1], self.prices[0], self.paid_per_interaction,
+                             self.provider_income_per_credit, gas_usd)
+            yield self.env.timeout(1)
 
     def emission(self):
         """EmissionSchedule.release, once a day: the halving schedule into the two pools."""
@@ -237,7 +260,14 @@ class World:
         u = self.s["users"]
         n = float(u["initial"])
         fee, burned = (hanzo(x) for x in nft_mint_fee(self.p, u["fork_performance"]))
+        adopters = self.agents["adopters"]
         while True:
+            growth, churn = adopters.decide(self.view)
+            if churn:  # the latest joiners leave first; their forks stay minted
+                leaving = int(self.users.active * churn)
+                self.users.leave(leaving)
+                self.churned += leaving
+                n = max(0.0, n - leaving)
             target = int(round(n))
             joined = self.users.grow(min(target, u["max"]), self.rng_users, u["activity_sigma"])
             if joined:
@@ -245,7 +275,7 @@ class World:
                 self.flows.buy_hanzo += joined * fee
                 self.supply.burn("nft_fee", joined * burned)
                 self.supply.treasury += joined * (fee - burned)
-            n += u["growth_per_day"] * n * (1.0 - n / u["max"])
+            n += growth * n * (1.0 - n / u["max"])
             yield self.env.timeout(1)
 
     def training(self):
@@ -259,6 +289,8 @@ class World:
         per_interaction = hanzo(p.reward_per_interaction)
         pol, costs = self.s["policy"], self.s["costs"]
         own_forks = 1 - u["developer_model_share"]  # boost is on users' own forks only
+        trainers, spammers, holders = self.agents["trainers"], self.agents["spammers"], self.agents["holders"]
+        leak = spammers.leak
         while True:
             users = self.users
             if pol["boost_stake_share"] and int(self.env.now) % 7 == 0:
@@ -267,9 +299,12 @@ class World:
                 # interactions per unit of activity today: the population's mean times a daily
                 # common shock (busy and quiet days), gamma with mean 1
                 per_activity = u["interactions_per_day"] * self.rng_users.gamma(50.0, 1 / 50.0)
-                interactions = per_activity * users.total_activity
-                low = interactions * u["low_quality_share"]
-                reward = (interactions - low) * u["mean_multiplier"] * per_interaction  # R, all users
+                interactions = per_activity * users.total_activity * trainers.decide(self.view)
+                junk = interactions * (spammers.decide(self.view) - spammers.base_share)
+                leaked = junk * leak  # junk the oracle accepts, paid at multiplier 1
+                low = interactions * spammers.base_share + junk - leaked
+                accepted = interactions - low - leaked
+                reward = (accepted * u["mean_multiplier"] + leaked) * per_interaction  # R, all users
                 reward *= own_forks * self.boost + (1 - own_forks)
                 self.flows.rewards_nominal += reward * (user_share + owner_share)
                 low_reward = low * per_interaction
@@ -284,12 +319,15 @@ class World:
                 self.supply.burn("training", reward * burn_share)
                 self.supply.burn("low_quality", low_burned)
                 users.reward_index += to_users / users.total_activity
-                self.staked_total += to_users * u["stake_share"]
+                sell, stake = holders.decide(self.view)
+                self.staked_total += to_users * stake
                 self.fork_stake += to_users * pol["boost_stake_share"]
-                self.flows.sell_hanzo += (to_users + to_developers) * u["sell_share"]
+                self.flows.sell_hanzo += to_users * sell + to_developers * u["sell_share"]
                 self.developers += to_developers * (1 - u["sell_share"])
                 self.flows.rewards_paid += to_users + to_developers
                 self.flows.interactions += interactions
+                if accepted + leaked > 0:  # what the users' share of one accepted interaction paid today
+                    self.paid_per_interaction = reward * user_share / (accepted + leaked)
                 fee = interactions * pol["fine_tuning_fee"]
                 if fee:
                     self.flows.buy_hanzo += fee  # users buy the HANZO they pay it in
@@ -352,6 +390,7 @@ class World:
             m.capacity = self.provider_capacity.copy()  # the providers offer their capacity for the epoch
             served = np.minimum(np.minimum(demand, m.capacity), m.supply)
             payout = float(m.redeem(served).sum())  # the cost-basis cap applies, as on chain
+            self.provider_income_per_credit = payout / float(served.sum()) if served.sum() > 0 else 0.0
             self.providers += payout
             self.flows.provider_income += payout
             self.utilization = served / m.capacity
@@ -362,6 +401,7 @@ class World:
         grow capacity while utilization runs above target. Then the epoch's controller step."""
         c, p, m = self.s["compute"], self.p, self.market
         target = p.hmm_target_utilization / WEI
+        providers = self.agents["providers"]
         while True:
             subsidy = self.supply.compute_pool * (1 / 365)
             self.supply.compute_pool -= subsidy
@@ -369,7 +409,7 @@ class World:
             self.flows.sell_hanzo += 0.5 * income
             self.providers += 0.5 * subsidy - 0.5 * self.flows.provider_income
             u = self.utilization
-            self.provider_capacity = self.provider_capacity * (1 + c["capacity_response"] * (u - target) / target)
+            self.provider_capacity = self.provider_capacity * (1 + providers.decide(self.view, u, target))
             # poke(): the contract's step, with its per-tier solvency cut (a rise is cut to what the
             # surplus covers, tier by tier; the first simulator vetoed every tier at once)
             m.step(self.s["scenario"]["controller"])

@@ -1,0 +1,139 @@
+"""The agents' decisions, written once: each type is one small policy, `decide(view, rng)`, that
+the World's cohorts and chain mode's accounts both call, so the two executors cannot drift.
+
+A policy sees a `View` of yesterday's economy (what a participant could read off a price feed and
+the ledger) and returns shares and rates; an executor turns them into flows (the World, for a
+population at once) or transactions (chain mode, per account). Every response is off at its
+default, so a scenario that sets none of the [agents] keys runs the fixed shares it always ran.
+
+- Trainers train less when a paid interaction is worth less than their reservation wage (USD).
+- Adopters join on the logistic curve scaled by the same ratio, and churn when it is low.
+- Holders sell more after the price has fallen and less after it has risen (momentum), and stake
+  the rest of their share as before.
+- Spammers submit junk while its expected pay (the share the oracle lets through, times the
+  reward) beats its gas; their low-quality ops burn from the rationed pool.
+- Providers add capacity while income per credit covers their USD cost, and withdraw it when not.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class View:
+    """What every agent reads at the start of a day: yesterday's figures."""
+
+    day: int
+    price_usd: float  # HANZO
+    price_usd_30d_ago: float
+    reward_hanzo_per_interaction: float  # what an accepted interaction paid its user, after rationing
+    provider_income_hanzo_per_credit: float  # what serving a credit paid a provider
+    gas_usd_per_op: float
+
+    @property
+    def reward_usd_per_interaction(self) -> float:
+        return self.reward_hanzo_per_interaction * self.price_usd
+
+    @property
+    def momentum(self) -> float:
+        """log return over 30 days."""
+        if self.price_usd <= 0 or self.price_usd_30d_ago <= 0:
+            return 0.0
+        return math.log(self.price_usd / self.price_usd_30d_ago)
+
+
+def _worth(view: View, reservation_usd: float, elasticity: float) -> float:
+    """(reward / reservation) ** elasticity, at most 1; 1 when there is no reservation wage."""
+    if reservation_usd <= 0 or elasticity == 0:
+        return 1.0
+    ratio = view.reward_usd_per_interaction / reservation_usd
+    return min(1.0, ratio**elasticity) if ratio > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Trainers:
+    reservation_usd: float  # USD per interaction below which users train less
+    elasticity: float
+
+    def decide(self, view: View, rng=None) -> float:
+        """The share of their usual interactions users make today."""
+        return _worth(view, self.reservation_usd, self.elasticity)
+
+
+@dataclass(frozen=True)
+class Adopters:
+    growth_per_day: float
+    reservation_usd: float
+    elasticity: float
+    churn_per_day: float  # when a paid interaction is worth nothing; scaled down as it is worth more
+
+    def decide(self, view: View, rng=None) -> tuple[float, float]:
+        """(logistic growth rate, share of users who leave today)."""
+        worth = _worth(view, self.reservation_usd, self.elasticity)
+        return self.growth_per_day * worth, self.churn_per_day * (1.0 - worth)
+
+
+@dataclass(frozen=True)
+class Holders:
+    sell_share: float
+    stake_share: float
+    momentum_response: float  # 0: fixed shares
+
+    def decide(self, view: View, rng=None) -> tuple[float, float]:
+        """(share of today's earnings sold, share staked). Selling moves with falling prices; what
+        is not sold is staked in the usual proportion, and the total never passes 1."""
+        if self.momentum_response == 0:
+            return self.sell_share, self.stake_share
+        sell = min(1.0, max(0.0, self.sell_share * math.exp(-self.momentum_response * view.momentum)))
+        kept = 1.0 - self.sell_share
+        stake = self.stake_share * (1.0 - sell) / kept if kept > 0 else 0.0
+        return sell, min(stake, 1.0 - sell)
+
+
+@dataclass(frozen=True)
+class Spammers:
+    base_share: float  # low-quality share from honest mistakes
+    leak: float  # share of junk the oracle accepts (paid at multiplier 1)
+    max_share: float  # most of all ops junk can be
+
+    def decide(self, view: View, rng=None) -> float:
+        """The share of ops that are low quality today: honest mistakes, plus junk while its
+        expected pay per op (leak x the reward of an op's interactions) beats its gas."""
+        if self.leak <= 0 or self.max_share <= self.base_share:
+            return self.base_share
+        pay = self.leak * view.reward_usd_per_interaction
+        if view.gas_usd_per_op <= 0:
+            return self.max_share if pay > 0 else self.base_share
+        edge = pay / view.gas_usd_per_op  # > 1: junk pays
+        spam = (self.max_share - self.base_share) * max(0.0, min(1.0, edge - 1.0))
+        return self.base_share + spam
+
+
+@dataclass(frozen=True)
+class Providers:
+    capacity_response: float
+    cost_usd_per_credit: float  # 0: capacity follows utilization only
+
+    def decide(self, view: View, utilization, target: float):
+        """Daily capacity growth per tier: up while utilization runs above target and, with a USD
+        cost, down while a served credit earns less than it costs."""
+        growth = self.capacity_response * (utilization - target) / target
+        if self.cost_usd_per_credit > 0:
+            margin = view.provider_income_hanzo_per_credit * view.price_usd / self.cost_usd_per_credit - 1.0
+            growth = growth + self.capacity_response * max(-1.0, min(1.0, margin))
+        return growth
+
+
+def from_scenario(scenario) -> dict:
+    """Every policy, configured from the scenario's tables."""
+    u, a, c = scenario["users"], scenario["agents"], scenario["compute"]
+    return {
+        "trainers": Trainers(a["reservation_usd_per_interaction"], a["reward_elasticity"]),
+        "adopters": Adopters(u["growth_per_day"], a["reservation_usd_per_interaction"], a["reward_elasticity"],
+                             a["churn_per_day"]),
+        "holders": Holders(u["sell_share"], u["stake_share"], a["momentum_response"]),
+        "spammers": Spammers(u["low_quality_share"], a["spam_leak"], a["spam_max_share"]),
+        "providers": Providers(c["capacity_response"], a["provider_cost_usd_per_credit"]),
+    }

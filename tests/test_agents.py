@@ -1,0 +1,109 @@
+"""Issue 10, part 2: agents that respond to incentives, each one policy shared by the World and
+chain mode. The policies on their own first, then what they do to the economy."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from hanzo.sim import agents, onchain, world
+from hanzo.sim.agents import Adopters, Holders, Providers, Spammers, Trainers, View
+from hanzo.sim.run import simulate
+from hanzo.sim.scenario import load
+
+
+def view(reward_usd=0.01, price=1.0, price_30d=1.0, income=0.0, gas_usd=0.001) -> View:
+    return View(1, price, price_30d, reward_usd / price, income, gas_usd)
+
+
+def test_trainers_train_less_only_below_their_reservation_wage():
+    t = Trainers(reservation_usd=0.01, elasticity=2.0)
+    assert t.decide(view(0.02)) == 1.0 and t.decide(view(0.01)) == 1.0
+    assert t.decide(view(0.005)) == pytest.approx(0.25)
+    assert t.decide(view(0.0)) == 0.0
+    assert Trainers(0.0, 2.0).decide(view(0.0)) == 1.0  # no reservation: no response
+
+
+def test_adopters_slow_down_and_churn_as_pay_falls():
+    a = Adopters(growth_per_day=0.01, reservation_usd=0.01, elasticity=1.0, churn_per_day=0.02)
+    assert a.decide(view(0.01)) == (0.01, 0.0)
+    growth, churn = a.decide(view(0.0025))
+    assert growth == pytest.approx(0.0025) and churn == pytest.approx(0.015)
+
+
+def test_holders_sell_more_after_a_fall_and_never_more_than_they_earn():
+    h = Holders(sell_share=0.5, stake_share=0.25, momentum_response=2.0)
+    flat, fall, rise = (h.decide(view(price=p1, price_30d=1.0)) for p1 in (1.0, 0.5, 2.0))
+    assert flat == (0.5, 0.25)
+    assert fall[0] > 0.5 > rise[0]
+    assert fall[1] < 0.25 < rise[1]
+    for sell, stake in (fall, rise, h.decide(view(price=0.01, price_30d=1.0))):
+        assert 0 <= sell <= 1 and 0 <= stake and sell + stake <= 1 + 1e-12
+
+
+def test_spammers_spam_only_while_junk_pays_more_than_its_gas():
+    s = Spammers(base_share=0.1, leak=0.1, max_share=0.5)
+    assert s.decide(view(reward_usd=0.01, gas_usd=0.01)) == 0.1  # pays 0.001 a junk op, gas 0.01
+    assert s.decide(view(reward_usd=0.01, gas_usd=0.0001)) == pytest.approx(0.5)  # 10x its gas
+    assert 0.1 < s.decide(view(reward_usd=0.01, gas_usd=0.0008)) < 0.5
+    assert Spammers(0.1, 0.0, 0.5).decide(view(gas_usd=0.0)) == 0.1  # an oracle that lets nothing through
+
+
+def test_providers_withdraw_capacity_that_does_not_pay_its_cost():
+    p = Providers(capacity_response=0.05, cost_usd_per_credit=0.002)
+    at_target = 0.8
+    assert p.decide(view(income=0.001), at_target, 0.8) < 0 < p.decide(view(income=0.004), at_target, 0.8)
+    assert Providers(0.05, 0.0).decide(view(income=0.0), at_target, 0.8) == 0.0
+
+
+def test_the_world_and_chain_mode_decide_through_the_same_policies():
+    """No executor keeps its own copy of a decision: both build their agents with
+    agents.from_scenario and call decide()."""
+    for module in (world, onchain):
+        source = inspect.getsource(module)
+        assert "from_scenario(scenario)" in source
+        for name in ("trainers", "spammers", "holders"):
+            assert f"{name}.decide(" in source, (module.__name__, name)
+        assert 'u["low_quality_share"]' not in source and 'u["stake_share"]' not in source
+    assert set(agents.from_scenario(load("baseline"))) == {"trainers", "adopters", "holders", "spammers", "providers"}
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return simulate(load("baseline"))
+
+
+def test_users_who_value_their_time_stop_training_at_the_reward_cliff(baseline):
+    """The fixed-share world trains 19.9M interactions a day for nothing after year 6; users
+    with a reservation wage train less as pay falls and leave when it is gone."""
+    sc = load("baseline").with_overrides(**{"agents.reservation_usd_per_interaction": 0.001,
+                                            "agents.churn_per_day": 0.01})
+    r = simulate(sc)
+    late = r.series[r.series["day"] >= 7 * 365]
+    fixed = baseline.series[baseline.series["day"] >= 7 * 365]
+    assert late["interactions"].mean() < 0.1 * fixed["interactions"].mean()
+    assert late["users"].iloc[-1] < 0.5 * fixed["users"].iloc[-1]
+    early = r.series[r.series["day"] < 365]
+    assert early["interactions"].sum() == pytest.approx(baseline.series[baseline.series["day"] < 365]["interactions"].sum(),
+                                                        rel=0.05)  # while pay is good, nothing changes
+
+
+def test_junk_that_gets_through_drains_the_rationed_pool_from_honest_users(baseline):
+    sc = load("baseline").with_overrides(**{"agents.spam_leak": 0.2, "costs.gas_price_gwei": 0.0001})
+    r = simulate(sc)
+    assert r.summary["burned_by_source"]["low_quality"] > 2 * baseline.summary["burned_by_source"]["low_quality"]
+    honest = lambda res: res.series["rewards_paid"].sum()  # noqa: E731 - paid to all users, junk included
+    assert honest(r) <= honest(baseline) * 1.0001  # the pool is rationed: junk does not add money, it takes it
+
+
+def test_providers_with_usd_costs_offer_less_capacity_than_free_ones(baseline):
+    sc = load("baseline").with_overrides(**{"agents.provider_cost_usd_per_credit": 0.01, "scenario.years": 2})
+    costly = simulate(sc).series
+    free = baseline.series[baseline.series["day"] < len(costly)]
+    assert costly["capacity_hmm_7b"].iloc[-1] < free["capacity_hmm_7b"].iloc[-1]
+
+
+def test_holders_who_sell_falls_move_the_price_path(baseline):
+    r = simulate(load("baseline").with_overrides(**{"agents.momentum_response": 3.0}))
+    assert r.series["hanzo_price_usd"].min() < baseline.series["hanzo_price_usd"].min()
