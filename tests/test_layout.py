@@ -66,41 +66,44 @@ def test_layering_check_catches_an_upward_import(tmp_path):
         module.unlink()
 
 
-def test_reward_hook_simulator_and_cli_import_without_torch():
-    """Run in a fresh interpreter where torch cannot be imported at all."""
-    code = (
+def _without(blocked: tuple[str, ...], body: str) -> subprocess.CompletedProcess:
+    """Run `body` in a fresh interpreter where the `blocked` packages cannot be imported at all."""
+    guard = (
         "import sys\n"
         "class Block:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('torch', 'ray', 'radcad', 'safetensors'):\n"
-        "            raise ImportError(f'blocked: {name}')\n"
+        f"        if name.split('.')[0] in {blocked!r}:\n"
+        "            raise ImportError(f'No module named {name}')\n"
         "sys.meta_path.insert(0, Block())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", guard + body], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+def test_reward_hook_simulator_and_cli_import_without_torch():
+    done = _without(("torch", "ray", "radcad", "safetensors"), (
         "import hanzo.chain.rewards, hanzo.chain.deploy, hanzo.sim.world, hanzo.sim.run, hanzo.sim.sweep\n"
         "import hanzo.sim.onchain, hanzo.cli, hanzo.cli.deployment\n"
         "from hanzo.sim.run import simulate\n"
         "from hanzo.sim.scenario import load\n"
         "s = simulate(load('baseline'), years=0.1)\n"
         "print('days', len(s.series))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-2000:]
+    ))
     assert int(done.stdout.split()[-1]) >= 30, done.stdout
 
 
 def test_cli_names_the_extra_when_torch_is_missing():
-    code = (
-        "import sys\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] == 'torch':\n"
-        "            raise ImportError('No module named torch')\n"
-        "sys.meta_path.insert(0, Block())\n"
+    done = _without(("torch",), (
         "from click.testing import CliRunner\n"
         "from hanzo.cli import main\n"
         "r = CliRunner().invoke(main, ['generate', '--n', '5'])\n"
         "print(r.exit_code, r.output)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-2000:]
+    ))
     assert done.stdout.startswith("1 "), done.stdout
     assert "hanzo-econ[model]" in done.stdout
+
+
+def test_the_guard_really_blocks():
+    done = _without(("torch",), "import importlib\ntry:\n    import torch\nexcept ImportError:\n    print('blocked')\n")
+    assert done.stdout.strip() == "blocked"
