@@ -66,7 +66,8 @@ def test_the_world_and_chain_mode_decide_through_the_same_policies():
         for name in ("trainers", "spammers", "holders"):
             assert f"{name}.decide(" in source, (module.__name__, name)
         assert 'u["low_quality_share"]' not in source and 'u["stake_share"]' not in source
-    assert set(agents.from_scenario(load("baseline"))) == {"trainers", "adopters", "holders", "spammers", "providers"}
+    assert set(agents.from_scenario(load("baseline"))) == {"trainers", "adopters", "holders", "spammers", "providers",
+                                                          "farmers"}
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +108,26 @@ def test_providers_with_usd_costs_offer_less_capacity_than_free_ones(baseline):
 def test_holders_who_sell_falls_move_the_price_path(baseline):
     r = simulate(load("baseline").with_overrides(**{"agents.momentum_response": 3.0}))
     assert r.series["hanzo_price_usd"].min() < baseline.series["hanzo_price_usd"].min()
+
+
+def test_farmers_enter_on_a_margin_and_leave_without_one():
+    from hanzo.sim.agents import Farmers
+
+    f = Farmers(most=1000, entry_per_day=0.01, cost_usd_per_interaction=0.001, interactions_per_day=100)
+    paying = View(1, 1.0, 1.0, 0.0, 0.0, 0.0, farm_hanzo_per_interaction=0.002)  # margin +1
+    losing = View(1, 1.0, 1.0, 0.0, 0.0, 0.0, farm_hanzo_per_interaction=0.0005)  # margin -0.5
+    assert f.decide(paying, 0.0) == 10.0 and f.decide(paying, 995.0) == 1000.0
+    assert f.decide(losing, 100.0) == 95.0 and f.decide(losing, 2.0) == 0.0
+    assert Farmers(0, 0.01, 0.001, 100).decide(paying, 0.0) == 0.0
+
+
+def test_farmers_take_rewards_from_users_while_farming_pays_then_leave(baseline):
+    r = simulate(load("baseline").with_overrides(**{"agents.farmers_max": 100_000}))
+    s = r.series
+    assert s.loc[s["day"] < 365, "farmers"].max() > 10_000
+    assert s["farmers"].iloc[-1] == 0  # once the pool rations, an interaction pays less than it costs
+    farm = s["farm_paid"].iloc[-1]
+    assert farm > 0
+    users = s["rewards_paid"].sum() - farm
+    assert users < baseline.series["rewards_paid"].sum() - 0.5 * farm  # most of what farmers take, users lose
+    assert (s["farm_paid"].diff().fillna(0) >= 0).all()

@@ -13,6 +13,8 @@ default, so a scenario that sets none of the [agents] keys runs the fixed shares
 - Spammers submit junk while its expected pay (the share the oracle lets through, times the
   reward) beats its gas; their low-quality ops burn from the rationed pool.
 - Providers add capacity while income per credit covers their USD cost, and withdraw it when not.
+- Farmers are a population of their own: scripts that pass the gate at multiplier 1, sell all they
+  earn, and enter while an interaction pays more than it costs them, leaving when it does not.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class View:
     reward_hanzo_per_interaction: float  # what an accepted interaction paid its user, after rationing
     provider_income_hanzo_per_credit: float  # what serving a credit paid a provider
     gas_usd_per_op: float
+    farm_hanzo_per_interaction: float = 0.0  # what a farmer's interaction paid (multiplier 1, both shares)
 
     @property
     def reward_usd_per_interaction(self) -> float:
@@ -126,6 +129,23 @@ class Providers:
         return growth
 
 
+@dataclass(frozen=True)
+class Farmers:
+    most: int  # the farmer population's ceiling (0: no farmers)
+    entry_per_day: float  # share of `most` entering a day per unit of margin (leaving when negative)
+    cost_usd_per_interaction: float
+    interactions_per_day: float  # each farmer's
+
+    def decide(self, view: View, farmers: float) -> float:
+        """Tomorrow's farmer population: more while an interaction pays more than it costs."""
+        if self.most == 0:
+            return 0.0
+        pay = view.farm_hanzo_per_interaction * view.price_usd
+        margin = pay / self.cost_usd_per_interaction - 1.0 if self.cost_usd_per_interaction > 0 else 1.0
+        change = self.entry_per_day * self.most * max(-1.0, min(1.0, margin))
+        return max(0.0, min(float(self.most), farmers + change))
+
+
 def from_scenario(scenario) -> dict:
     """Every policy, configured from the scenario's tables."""
     u, a, c = scenario["users"], scenario["agents"], scenario["compute"]
@@ -136,4 +156,6 @@ def from_scenario(scenario) -> dict:
         "holders": Holders(u["sell_share"], u["stake_share"], a["momentum_response"]),
         "spammers": Spammers(u["low_quality_share"], a["spam_leak"], a["spam_max_share"]),
         "providers": Providers(c["capacity_response"], a["provider_cost_usd_per_credit"]),
+        "farmers": Farmers(a["farmers_max"], a["farm_entry_per_day"], a["farm_cost_usd_per_interaction"],
+                           a["farm_interactions_per_day"]),
     }

@@ -87,6 +87,12 @@ SPEC: dict[str, dict[str, tuple]] = {
         "spam_max_share": (float, 0.0, 1.0, 0.5, "most of all interactions junk reaches when it pays"),
         "provider_cost_usd_per_credit": (float, 0.0, 1e6, 0.0, "providers' USD cost per credit served (0: capacity "
                                          "follows utilization only)"),
+        "farmers_max": (int, 0, 100_000_000, 0, "ceiling of the reward-farmer population (0: no farmers)"),
+        "farm_entry_per_day": (float, 0.0, 1.0, 0.01, "share of farmers_max entering a day per unit of margin"),
+        "farm_cost_usd_per_interaction": (float, 0.0, 1000.0, 0.0002, "a farmer's USD cost per interaction "
+                                          "(compute and gas)"),
+        "farm_interactions_per_day": (float, 0.0, 1e6, 1000.0, "interactions a farmer's scripts make a day (the "
+                                      "per-fork daily cap is 10,000)"),
     },
     # What-ifs the contracts do not implement (yet): each is off by default, so a scenario that turns one on
     # measures a decision before anyone writes it in Solidity. The report names what a run turned on.

@@ -174,6 +174,9 @@ class World:
         self.paid_per_interaction = hanzo(training_payout(self.p, 1, 1).user) * scenario["users"]["mean_multiplier"]
         self.provider_income_per_credit = 0.0
         self.churned = 0
+        self.farmers = 0.0
+        self.farm_paid_per_interaction = hanzo(training_payout(self.p, 1, 1).paid)
+        self.farm_paid = 0.0
         self._genesis()
         self.market = self._compute_market()
 
@@ -230,7 +233,7 @@ class World:
         while True:
             self.prices.append(self.price_usd)
             self.view = View(int(self.env.now), self.prices[-1], self.prices[0], self.paid_per_interaction,
-                             self.provider_income_per_credit, gas_usd)
+                             self.provider_income_per_credit, gas_usd, self.farm_paid_per_interaction)
             yield self.env.timeout(1)
 
     def emission(self):
@@ -290,12 +293,22 @@ class World:
         pol, costs = self.s["policy"], self.s["costs"]
         own_forks = 1 - u["developer_model_share"]  # boost is on users' own forks only
         trainers, spammers, holders = self.agents["trainers"], self.agents["spammers"], self.agents["holders"]
+        farmers = self.agents["farmers"]
+        fork_fee, fork_burned = (hanzo(x) for x in nft_mint_fee(p, u["fork_performance"]))
         leak = spammers.leak
         while True:
             users = self.users
+            if farmers.most:  # farmers enter (each minting a fork) or leave on yesterday's margin
+                before = self.farmers
+                self.farmers = farmers.decide(self.view, self.farmers)
+                joined = max(0.0, self.farmers - before)
+                self.flows.buy_hanzo += joined * fork_fee
+                self.supply.burn("nft_fee", joined * fork_burned)
+                self.supply.treasury += joined * (fork_fee - fork_burned)
+            farm = self.farmers * farmers.interactions_per_day
             if pol["boost_stake_share"] and int(self.env.now) % 7 == 0:
                 self.boost = self._fork_boost()  # weekly: an array pass over every user
-            if users.active:
+            if users.active or farm:
                 # interactions per unit of activity today: the population's mean times a daily
                 # common shock (busy and quiet days), gamma with mean 1
                 per_activity = u["interactions_per_day"] * self.rng_users.gamma(50.0, 1 / 50.0)
@@ -306,33 +319,41 @@ class World:
                 accepted = interactions - low - leaked
                 reward = (accepted * u["mean_multiplier"] + leaked) * per_interaction  # R, all users
                 reward *= own_forks * self.boost + (1 - own_forks)
-                self.flows.rewards_nominal += reward * (user_share + owner_share)
+                farm_reward = farm * per_interaction  # multiplier 1, on the farmers' own forks
+                self.flows.rewards_nominal += (reward + farm_reward) * (user_share + owner_share)
                 low_reward = low * per_interaction
-                need = reward * pool_per_reward + low_reward
+                need = (reward + farm_reward) * pool_per_reward + low_reward
                 scale = min(1.0, self.supply.training_pool / need) if need > 0 else 0.0
                 self.rationed_days += scale < 1.0
                 reward *= scale
+                farm_reward *= scale
                 low_burned = low_reward * scale
                 to_users = reward * (user_share + owner_share * (1 - u["developer_model_share"]))
                 to_developers = reward * owner_share * u["developer_model_share"]
-                self.supply.training_pool -= reward * pool_per_reward + low_burned
-                self.supply.burn("training", reward * burn_share)
+                self.supply.training_pool -= (reward + farm_reward) * pool_per_reward + low_burned
+                self.supply.burn("training", (reward + farm_reward) * burn_share)
+                farm_paid = farm_reward * (user_share + owner_share)
+                self.flows.sell_hanzo += farm_paid  # farmers sell all they earn
+                self.farm_paid += farm_paid
+                if farm:
+                    self.farm_paid_per_interaction = farm_paid / farm
                 self.supply.burn("low_quality", low_burned)
-                users.reward_index += to_users / users.total_activity
+                if users.total_activity > 0:
+                    users.reward_index += to_users / users.total_activity
                 sell, stake = holders.decide(self.view)
                 self.staked_total += to_users * stake
                 self.fork_stake += to_users * pol["boost_stake_share"]
                 self.flows.sell_hanzo += to_users * sell + to_developers * u["sell_share"]
                 self.developers += to_developers * (1 - u["sell_share"])
-                self.flows.rewards_paid += to_users + to_developers
-                self.flows.interactions += interactions
+                self.flows.rewards_paid += to_users + to_developers + farm_paid
+                self.flows.interactions += interactions + farm
                 if accepted + leaked > 0:  # what the users' share of one accepted interaction paid today
                     self.paid_per_interaction = reward * user_share / (accepted + leaked)
                 fee = interactions * pol["fine_tuning_fee"]
                 if fee:
                     self.flows.buy_hanzo += fee  # users buy the HANZO they pay it in
                     self._training_fee("fine_tuning_fee", fee)
-                self.flows.gas += users.active * costs["ops_per_user_day"] * costs["gas_per_op"]
+                self.flows.gas += (users.active + self.farmers) * costs["ops_per_user_day"] * costs["gas_per_op"]
             yield self.env.timeout(1)
 
     def _training_fee(self, source: str, amount: float) -> None:
@@ -594,6 +615,8 @@ class World:
             "rewards_paid": self.flows.rewards_paid,
             "rewards_nominal": self.flows.rewards_nominal,
             "fork_stake": self.fork_stake,
+            "farmers": self.farmers,
+            "farm_paid": self.farm_paid,
             "gas": self.flows.gas,
             "tail_emitted": s.tail_emitted,
             "recycled_fees": s.recycled_fees,
