@@ -10,7 +10,7 @@ import pytest
 from hanzo.sim import agents, onchain, world
 from hanzo.sim.agents import Adopters, Holders, Providers, Spammers, Trainers, View
 from hanzo.sim.run import simulate
-from hanzo.sim.scenario import load
+from hanzo.sim.scenario import ScenarioError, load
 
 
 def view(reward_usd=0.01, price=1.0, price_30d=1.0, income=0.0, gas_usd=0.001) -> View:
@@ -67,7 +67,7 @@ def test_the_world_and_chain_mode_decide_through_the_same_policies():
             assert f"{name}.decide(" in source, (module.__name__, name)
         assert 'u["low_quality_share"]' not in source and 'u["stake_share"]' not in source
     assert set(agents.from_scenario(load("baseline"))) == {"trainers", "adopters", "holders", "spammers", "providers",
-                                                          "farmers"}
+                                                          "farmers", "speculators"}
 
 
 @pytest.fixture(scope="module")
@@ -131,3 +131,34 @@ def test_farmers_take_rewards_from_users_while_farming_pays_then_leave(baseline)
     users = s["rewards_paid"].sum() - farm
     assert users < baseline.series["rewards_paid"].sum() - 0.5 * farm  # most of what farmers take, users lose
     assert (s["farm_paid"].diff().fillna(0) >= 0).all()
+
+
+def test_speculators_buy_on_upward_momentum_and_sell_the_rest():
+    import numpy as np
+
+    from hanzo.sim.agents import Speculators
+
+    s = Speculators(budget_per_day=100.0, hold_days=4)
+    buy, sell = s.decide(np.array([0.1, -0.1, 0.0]), np.array([8.0, 8.0, 8.0]), np.array([1.0, 2.0, 4.0]))
+    assert buy.tolist() == [100.0, 0.0, 0.0]
+    assert sell.tolist() == [2.0, 8.0, 8.0]
+
+
+@pytest.mark.parametrize("budget, hold", [(10_000, 7), (100_000, 2), (100_000, 30)])
+def test_speculators_in_compute_credits_never_take_out_more_than_they_put_in(budget, hold):
+    """The contract's cost-basis cap, in the World: whatever the momentum does, what speculators
+    get back from selling is at most what they paid (they lose the fees and any fall)."""
+    sc = load("baseline").with_overrides(**{"agents.speculator_budget_per_day": budget,
+                                            "agents.speculator_hold_days": hold, "scenario.years": 4})
+    s = simulate(sc).summary["speculators"]
+    assert s["spent"] > 0
+    assert s["received"] <= s["spent"]
+
+
+def test_the_sell_fee_is_honoured_once_someone_sells_credits_back():
+    with pytest.raises(ScenarioError, match="hmm_sell_fee: not simulated unless"):
+        load("baseline").with_overrides(**{"tokenomics.hmm_sell_fee": 0.2})
+    base = {"agents.speculator_budget_per_day": 10_000, "scenario.years": 3}
+    low = simulate(load("baseline").with_overrides(**base)).summary["speculators"]
+    high = simulate(load("baseline").with_overrides(**base, **{"tokenomics.hmm_sell_fee": 0.3})).summary["speculators"]
+    assert high["received"] / high["spent"] < low["received"] / low["spent"]

@@ -91,7 +91,7 @@ def test_the_removed_liquidity_key_is_refused_with_the_reason():
         parse({"market": {"liquidity_usd": 1e6}}, "old.toml")
 
 
-@pytest.mark.parametrize("key, value", [("hmm_epoch", 2), ("timelock_delay", 5), ("hmm_sell_fee", "0.2")])
+@pytest.mark.parametrize("key, value", [("hmm_epoch", 2), ("timelock_delay", 5), ("quality_step", "0.02")])
 def test_a_tokenomics_key_the_world_does_not_read_is_refused_not_ignored(key, value):
     with pytest.raises(ScenarioError, match=rf"\[tokenomics\] {key}: not simulated \(.+\)"):
         parse({"tokenomics": {key: value}}, "s.toml")

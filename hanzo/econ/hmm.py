@@ -453,9 +453,11 @@ def eip1559_float(price, utilization, *, target, max_change=0.125):
 class FloatMarket:
     """The contract's rules in floats, for the simulator: the same potential, fees, cost-basis cap,
     leapfrog step, clamp and per-tier solvency cut as HamiltonianMarketMaker, vectorised over
-    tiers (axis 0). Credits are held by one aggregate holder (the simulator's users are cohorts),
-    so the cap is the contract's for a sole holder. tests/test_float_market.py runs it beside
-    the integer model (HMMState) and checks they agree.
+    tiers (axis 0). Credits are held by named holders, each a cohort with its own credits and cost
+    basis ("users" unless a trade names another: the simulator's speculators), and an exit is
+    capped by the holder's own basis exactly as the contract caps an account's:
+    min(release, basis * release / (V(q) - V(q - held))). tests/test_float_market.py runs it
+    beside the integer model (HMMState), with one holder and with two, and checks they agree.
 
     Units: HANZO and credits as floats; prices in HANZO per credit; parameters as plain numbers.
     """
@@ -474,15 +476,33 @@ class FloatMarket:
     momentum: np.ndarray = None
     capacity: np.ndarray = None
     redeemed: np.ndarray = None
-    basis: np.ndarray = None
+    held: dict = None  # holder -> credits per tier
+    bases: dict = None  # holder -> HANZO paid (before fees) for the credits it holds, per tier
     funds: float = 0.0
     cuts: int = 0  # epoch steps whose rise the solvency rule cut or cancelled
 
     def __post_init__(self) -> None:
         zeros = np.zeros_like(self.base_price, dtype=float)
-        for name in ("supply", "log_price", "momentum", "capacity", "redeemed", "basis"):
+        for name in ("supply", "log_price", "momentum", "capacity", "redeemed"):
             if getattr(self, name) is None:
                 setattr(self, name, zeros.copy())
+        self.held = self.held or {}
+        self.bases = self.bases or {}
+
+    def holding(self, name: str) -> np.ndarray:
+        """The credits `name` holds, per tier (a copy)."""
+        return self._holder(name)[0].copy()
+
+    def _holder(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        if name not in self.held:
+            self.held[name] = np.zeros_like(self.base_price, dtype=float)
+            self.bases[name] = np.zeros_like(self.base_price, dtype=float)
+        return self.held[name], self.bases[name]
+
+    @property
+    def basis(self) -> np.ndarray:
+        """Every holder's basis, per tier (the contract's invariant: the reserve covers it)."""
+        return sum(self.bases.values(), np.zeros_like(self.base_price, dtype=float))
 
     @classmethod
     def from_tokenomics(cls, p: Tokenomics) -> "FloatMarket":
@@ -513,38 +533,44 @@ class FloatMarket:
 
     # ---------------------------------------------------------------- trades
 
-    def buy(self, amount: np.ndarray) -> np.ndarray:
+    def buy(self, amount: np.ndarray, holder: str = "users") -> np.ndarray:
         """Buy `amount` credits per tier (clipped to the depth bound); returns HANZO paid per tier."""
+        held, basis = self._holder(holder)
         amount = np.clip(amount, 0.0, self.room())
         gross = potential_float(self.ref_price, self.depth, self.supply + amount) - potential_float(
             self.ref_price, self.depth, self.supply)
         cost = gross * (1.0 + self.buy_fee)
         self.supply = self.supply + amount
-        self.basis = self.basis + gross
+        self.held[holder] = held + amount
+        self.bases[holder] = basis + gross
         self.funds += float(cost.sum())
         return cost
 
-    def _exit(self, amount: np.ndarray) -> np.ndarray:
-        """Burn `amount` credits of the holder's: min(release, share of basis) per tier."""
-        amount = np.clip(amount, 0.0, self.supply)
+    def _exit(self, amount: np.ndarray, holder: str) -> tuple[np.ndarray, np.ndarray]:
+        """Burn `amount` of the holder's credits: (amount burned, min(release, share of its basis))."""
+        held, basis = self._holder(holder)
+        amount = np.clip(amount, 0.0, held)
         release = self._release(amount)
-        value = potential_float(self.ref_price, self.depth, self.supply)  # the sole holder holds them all
-        share = np.divide(self.basis * release, value, out=np.zeros_like(release), where=value > 0)
-        self.basis = self.basis - share
+        value = potential_float(self.ref_price, self.depth, self.supply) - potential_float(
+            self.ref_price, self.depth, self.supply - held)
+        share = np.divide(basis * release, value, out=np.zeros_like(release), where=value > 0)
+        self.bases[holder] = basis - share
+        self.held[holder] = held - amount
         self.supply = self.supply - amount
-        return np.minimum(release, share)
+        return amount, np.minimum(release, share)
 
-    def redeem(self, amount: np.ndarray) -> np.ndarray:
+    def redeem(self, amount: np.ndarray, holder: str = "users") -> np.ndarray:
         """Spend `amount` credits on compute; returns what the providers are paid per tier."""
-        amount = np.clip(amount, 0.0, np.minimum(self.supply, self.capacity - self.redeemed))
-        paid = self._exit(amount)
+        amount = np.minimum(amount, self.capacity - self.redeemed)
+        amount, paid = self._exit(amount, holder)
         self.redeemed = self.redeemed + amount
         self.funds -= float(paid.sum())
         return paid
 
-    def sell(self, amount: np.ndarray) -> np.ndarray:
+    def sell(self, amount: np.ndarray, holder: str = "users") -> np.ndarray:
         """Sell `amount` credits back; returns the proceeds per tier, after the sell fee."""
-        proceeds = self._exit(amount) * (1.0 - self.sell_fee)
+        _, paid = self._exit(amount, holder)
+        proceeds = paid * (1.0 - self.sell_fee)
         self.funds -= float(proceeds.sum())
         return proceeds
 

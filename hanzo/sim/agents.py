@@ -13,6 +13,8 @@ default, so a scenario that sets none of the [agents] keys runs the fixed shares
 - Spammers submit junk while its expected pay (the share the oracle lets through, times the
   reward) beats its gas; their low-quality ops burn from the rationed pool.
 - Providers add capacity while income per credit covers their USD cost, and withdraw it when not.
+- Speculators buy compute credits while the market maker's controller pushes a tier's price up and
+  sell them back; the contract's cost-basis cap holds them to what they paid in.
 - Farmers are a population of their own: scripts that pass the gate at multiplier 1, sell all they
   earn, and enter while an interaction pays more than it costs them, leaving when it does not.
 """
@@ -146,6 +148,24 @@ class Farmers:
         return max(0.0, min(float(self.most), farmers + change))
 
 
+@dataclass(frozen=True)
+class Speculators:
+    budget_per_day: float  # HANZO they put into credits a day while the controller pushes prices up (0: none)
+    hold_days: float  # they sell a held position over this many days while the push lasts
+
+    def decide(self, momentum, held, price) -> tuple:
+        """(credits to buy, credits to sell back) per tier: buy the tiers whose controller momentum
+        is up, sell everything of a tier whose momentum is not, and a 1/hold_days slice otherwise."""
+        import numpy as np
+
+        rising = np.asarray(momentum) > 0
+        buy = np.zeros(len(held))
+        if self.budget_per_day and rising.any():
+            buy[rising] = self.budget_per_day / rising.sum() / np.asarray(price)[rising]
+        sell = np.where(rising, np.asarray(held) / max(self.hold_days, 1.0), held)
+        return buy, sell
+
+
 def from_scenario(scenario) -> dict:
     """Every policy, configured from the scenario's tables."""
     u, a, c = scenario["users"], scenario["agents"], scenario["compute"]
@@ -156,6 +176,7 @@ def from_scenario(scenario) -> dict:
         "holders": Holders(u["sell_share"], u["stake_share"], a["momentum_response"]),
         "spammers": Spammers(u["low_quality_share"], a["spam_leak"], a["spam_max_share"]),
         "providers": Providers(c["capacity_response"], a["provider_cost_usd_per_credit"]),
+        "speculators": Speculators(a["speculator_budget_per_day"], a["speculator_hold_days"]),
         "farmers": Farmers(a["farmers_max"], a["farm_entry_per_day"], a["farm_cost_usd_per_interaction"],
                            a["farm_interactions_per_day"]),
     }

@@ -91,6 +91,8 @@ def summarize(world: World, series: pd.DataFrame) -> dict:
         "farmers": {"peak": float(series["farmers"].max()), "final": float(last["farmers"]),
                     "paid": float(last["farm_paid"])},
         "users_churned": world.churned,
+        "speculators": {"spent": world.speculator_spent, "received": world.speculator_received,
+                        "credits_held": float(world.market.holding("speculators").sum())},
         "governance": {"proposals": world.gov.proposals, "passed": world.gov.passed,
                        "short_of_quorum": world.gov.short_of_quorum, "quorum_mode": s["policy"]["quorum"],
                        "defeated": world.gov.defeated, "deposits_burned": world.gov.deposits_burned,

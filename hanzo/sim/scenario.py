@@ -87,6 +87,9 @@ SPEC: dict[str, dict[str, tuple]] = {
         "spam_max_share": (float, 0.0, 1.0, 0.5, "most of all interactions junk reaches when it pays"),
         "provider_cost_usd_per_credit": (float, 0.0, 1e6, 0.0, "providers' USD cost per credit served (0: capacity "
                                          "follows utilization only)"),
+        "speculator_budget_per_day": (float, 0.0, 1e9, 0.0, "HANZO speculators put into compute credits a day "
+                                      "while a tier's price is pushed up (0: no speculators)"),
+        "speculator_hold_days": (float, 1.0, 365.0, 7.0, "days over which speculators sell a position back"),
         "farmers_max": (int, 0, 100_000_000, 0, "ceiling of the reward-farmer population (0: no farmers)"),
         "farm_entry_per_day": (float, 0.0, 1.0, 0.01, "share of farmers_max entering a day per unit of margin"),
         "farm_cost_usd_per_interaction": (float, 0.0, 1000.0, 0.0002, "a farmer's USD cost per interaction "
@@ -247,6 +250,10 @@ def parse(data: dict[str, Any], source: str) -> Scenario:
                 raise ScenarioError(f"{source}: [tokenomics] {key}: not simulated unless [policy] boost_stake_share "
                                     "> 0 (nobody stakes on forks otherwise); a scenario that changed it would be "
                                     "silently ignored, so it is refused")
+    if values["agents"]["speculator_budget_per_day"] == 0 and "hmm_sell_fee" in overrides:
+        raise ScenarioError(f"{source}: [tokenomics] hmm_sell_fee: not simulated unless [agents] "
+                            "speculator_budget_per_day > 0 (nobody sells credits back otherwise); a scenario that "
+                            "changed it would be silently ignored, so it is refused")
     if values["policy"]["quorum"] == "relative" and "quorum" in overrides:
         raise ScenarioError(f"{source}: [tokenomics] quorum: ignored with [policy] quorum = \"relative\" (set "
                             "[policy] relative_quorum instead), so it is refused")
@@ -257,7 +264,6 @@ def parse(data: dict[str, Any], source: str) -> Scenario:
 # or refused, never silently ignored.
 NOT_SIMULATED = {
     "hmm_epoch": "the world steps the market maker's controller once a day, the default epoch",
-    "hmm_sell_fee": "holders spend their credits on compute; nobody sells them back in the world",
     "timelock_delay": "a passed proposal takes effect when voting ends; the delay is not modelled",
     "quality_threshold": "quality is the scenario's distribution ([users] low_quality_share, mean_multiplier)",
     "quality_step": "quality is the scenario's distribution ([users] low_quality_share, mean_multiplier)",

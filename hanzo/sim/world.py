@@ -177,6 +177,8 @@ class World:
         self.farmers = 0.0
         self.farm_paid_per_interaction = hanzo(training_payout(self.p, 1, 1).paid)
         self.farm_paid = 0.0
+        self.speculator_spent = 0.0
+        self.speculator_received = 0.0
         self._genesis()
         self.market = self._compute_market()
 
@@ -221,7 +223,8 @@ class World:
 
     def start(self) -> None:
         env = self.env
-        for process in (self.observe, self.emission, self.adoption, self.training, self.inference, self.compute_providers,
+        for process in (self.observe, self.emission, self.adoption, self.training, self.inference, self.speculation,
+                        self.compute_providers,
                         self.staking, self.governance, self.team_vesting, self.attacker, self.external_market,
                         self.base_model_training, self.market_price, self.arbitrageurs, self.recorder):
             env.process(process())
@@ -400,7 +403,7 @@ class World:
             # cheap compute raises use, up to max_demand_multiple times the base
             response = np.minimum(relative ** (-u["price_elasticity"]), u["max_demand_multiple"])
             demand = self._base_demand(self.users.active) * shock * mix * response
-            want = demand * (1 + c["buffer_days"]) - m.supply  # keep a buffer of credits
+            want = demand * (1 + c["buffer_days"]) - m.holding("users")  # keep a buffer of credits
             # the contract refuses q / L past 40 (DepthExceeded): FloatMarket.buy clips demand beyond that
             cost = float(m.buy(np.maximum(want, 0.0)).sum())
             recycled = cost * fee_share  # the inference fee, on top, into the Training Rewards pool
@@ -409,12 +412,28 @@ class World:
             self.flows.buy_hanzo += cost + recycled  # users buy the HANZO they spend
             self.flows.inference_spend += cost
             m.capacity = self.provider_capacity.copy()  # the providers offer their capacity for the epoch
-            served = np.minimum(np.minimum(demand, m.capacity), m.supply)
+            served = np.minimum(np.minimum(demand, m.capacity), m.holding("users"))
             payout = float(m.redeem(served).sum())  # the cost-basis cap applies, as on chain
             self.provider_income_per_credit = payout / float(served.sum()) if served.sum() > 0 else 0.0
             self.providers += payout
             self.flows.provider_income += payout
             self.utilization = served / m.capacity
+            yield self.env.timeout(1)
+
+    def speculation(self):
+        """Speculators trade credits on the controller's momentum, after the day's use and before
+        the epoch step; the HANZO they spend is bought from the pool and what they get back sold."""
+        speculators, m = self.agents["speculators"], self.market
+        if not speculators.budget_per_day:
+            return
+        while True:
+            buy, sell = speculators.decide(m.momentum, m.holding("speculators"), m.price)
+            received = float(m.sell(sell, "speculators").sum())
+            spent = float(m.buy(buy, "speculators").sum())
+            self.speculator_received += received
+            self.speculator_spent += spent
+            self.flows.sell_hanzo += received
+            self.flows.buy_hanzo += spent
             yield self.env.timeout(1)
 
     def compute_providers(self):
