@@ -19,6 +19,9 @@ def test_chain_run_reconciles_every_figure(scenario, networks):
     result = run_on_chain(scenario, network="ethereum:local:test", days=4, users=3)
     assert result.ok, result.differences
     assert result.checked >= 20 and result.transactions > 40
+    # the agents see the World's pool: users' buys on day 0 lift it, their daily sales press it
+    assert len(result.prices) == 4 and result.prices[0] > scenario["market"]["initial_price"]
+    assert result.prices[-1] < result.prices[1]
 
 
 def test_reconciliation_names_what_differs(scenario, monkeypatch):

@@ -142,6 +142,8 @@ def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int,
         if bar:
             bar.close()
     click.echo(f"{sc.name} on {network}: {result.days} days, {users} users, {result.transactions} transactions")
+    if result.prices:
+        click.echo(f"HANZO in the pool: ${result.prices[0]:.4f} on day 1, ${result.prices[-1]:.4f} on day {result.days}")
     if result.ok:
         click.echo(f"reconciled: all {result.checked} balances, supply, burn, emission and market figures agree to the wei")
     else:

@@ -29,6 +29,7 @@ from hanzo.econ.reference import emission_split, emitted_at, nft_mint_fee, train
 from hanzo.chain.tx import Node, Sender, web3_contract
 
 from .agents import View, from_scenario
+from .pool import ConstantProductPool
 from .scenario import Scenario
 
 BASE_MODEL = 1
@@ -88,6 +89,7 @@ class Reconciliation:
     transactions: int
     checked: int
     differences: list[str]
+    prices: list[float] = field(default_factory=list)  # the HANZO pool's price (USD) at the start of each day
 
     @property
     def ok(self) -> bool:
@@ -134,6 +136,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
              (("token", token), ("rewards", rewards), ("models", models), ("staked", staked), ("hmm", hmm),
               ("emission", emission))}
         whale = acc[4]  # the Public Sale and Liquidity holder sells HANZO to the users
+        pool = ConstantProductPool.at_genesis(scenario)
 
         # day 0: users buy HANZO for their fork and their first credits, approve, and mint forks
         fee, fee_burned = nft_mint_fee(p, u["fork_performance"])
@@ -144,6 +147,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             budget = fee + 1_000 * WEI
             sender.send(whale, w["token"].functions.transfer(a, budget), "fund user")
             ledger.move(str(whale.address), a, budget)
+            pool.buy(budget / WEI)
             sender.send(person, w["token"].functions.approve(str(models.address), 2**256 - 1), "approve forks")
             sender.send(person, w["token"].functions.approve(str(staked.address), 2**256 - 1), "approve staking")
             sender.send(person, w["token"].functions.approve(str(hmm.address), 2**256 - 1), "approve credits")
@@ -160,13 +164,14 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         developer_fork = models.totalForks()
         activity = rng.lognormal(-u["activity_sigma"] ** 2 / 2, u["activity_sigma"], users)
         nonce = 0
-        # the same policies as the World's cohorts (hanzo.sim.agents); chain mode has no HANZO market,
-        # so agents see the scenario's initial price
+        # the same policies as the World's cohorts (hanzo.sim.agents), and the same HANZO market: the
+        # World's pool, seeded from the Liquidity allocation that the whale holds on chain. Users buy
+        # HANZO from the whale and sell to it; the pool prices both, and the agents see its price.
         agents = from_scenario(scenario)
         trainers, spammers, holders = agents["trainers"], agents["spammers"], agents["holders"]
         costs = scenario["costs"]
         gas_usd = costs["gas_per_op"] * costs["gas_price_gwei"] * 1e-9 * costs["eth_usd"]
-        price = scenario["market"]["initial_price"]
+        prices: list[float] = []
         paid_per_interaction = training_payout(p, 1, 1).user / WEI * u["mean_multiplier"]
         for day in range(1, days + 1):
             try:
@@ -185,9 +190,10 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     market.poke(sender.timestamp(receipt))
                 # training: one signed batch a day
                 shock = rng.gamma(50.0, 1 / 50.0)
-                view = View(day, price, price, paid_per_interaction, 0.0, gas_usd)
+                prices.append(pool.price)
+                view = View(day, prices[-1], prices[max(0, len(prices) - 31)], paid_per_interaction, 0.0, gas_usd)
                 worth, junk_share = trainers.decide(view), spammers.decide(view)
-                _, stake_share = holders.decide(view)
+                sell_share, stake_share = holders.decide(view)
                 ops, sigs = [], []
                 fork_left: dict[tuple[int, int], int] = {}
                 for i, person in enumerate(people):
@@ -238,6 +244,12 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                             sender.send(person, w["staked"].functions.stake(amount), f"day {day}: stake")
                             ledger.move(a, str(staked.address), amount)
                             ledger.staked[a] = ledger.staked.get(a, 0) + amount
+                        sold = earned * round(sell_share * 100) // 100
+                        if sold:  # sold into the pool: the HANZO goes to the Liquidity holder
+                            sender.send(person, w["token"].functions.transfer(str(whale.address), sold),
+                                        f"day {day}: sell")
+                            ledger.move(a, str(whale.address), sold)
+                            pool.sell(sold / WEI)
                 # inference: each user buys a day's credits of the 7B tier and spends what is served
                 credits = max(1, int(u["inference_credits_per_day"]))
                 sender.send(provider_acct, w["hmm"].functions.offerCapacity(0, credits * users), f"day {day}: capacity")
@@ -279,4 +291,4 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         for tid in range(3):
             check(f"credits outstanding, tier {tid}", hmm.tier(tid).supply, market.tiers[tid].supply)
             check(f"reference price, tier {tid}", hmm.tier(tid).refPrice, market.tiers[tid].ref_price)
-        return Reconciliation(days, sender.sent, checked, diffs)
+        return Reconciliation(days, sender.sent, checked, diffs, prices)

@@ -34,6 +34,14 @@ class ConstantProductPool:
         """USD per HANZO at the margin."""
         return self.usd / self.hanzo
 
+    @classmethod
+    def at_genesis(cls, scenario) -> "ConstantProductPool":
+        """The pool both executors start from: the Liquidity allocation against USD at the
+        scenario's initial price, with the scenario's fee."""
+        hanzo = scenario.tokenomics.allocation("liquidity") / 10**18
+        market = scenario["market"]
+        return cls(hanzo, hanzo * market["initial_price"], market["pool_fee"])
+
     def _out(self, amount_in: float, reserve_in: float, reserve_out: float) -> float:
         """Uniswap v2's rule: what `amount_in` of one side buys of the other, the fee kept."""
         effective = amount_in * (1 - self.fee)

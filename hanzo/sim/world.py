@@ -201,8 +201,7 @@ class World:
                 sup.compute_pool += amount
             elif name == "liquidity":
                 # the Liquidity allocation is the HANZO side of the pool; the USD side prices it
-                usd = amount * self.s["market"]["initial_price"]
-                self.pool = ConstantProductPool(amount, usd, self.s["market"]["pool_fee"])
+                self.pool = ConstantProductPool.at_genesis(self.s)
         # model developers stake part of their allocation: they make the honest proposals
         self.proposer_stake = self.developers * self.s["governance"]["developer_stake_share"]
         self.developers -= self.proposer_stake
