@@ -51,10 +51,15 @@ def test_spammers_spam_only_while_junk_pays_more_than_its_gas():
 
 
 def test_providers_withdraw_capacity_that_does_not_pay_its_cost():
-    p = Providers(capacity_response=0.05, cost_usd_per_credit=0.002)
-    at_target = 0.8
-    assert p.decide(view(income=0.001), at_target, 0.8) < 0 < p.decide(view(income=0.004), at_target, 0.8)
-    assert Providers(0.05, 0.0).decide(view(income=0.0), at_target, 0.8) == 0.0
+    import numpy as np
+
+    p = Providers(capacity_response=0.05, cost_usd_per_credit=0.002, tier_cost_scale=(1.0, 10.0))
+    at_target = np.array([0.8, 0.8])
+    growth = p.decide(view(income=np.array([0.001, 0.04])), at_target, 0.8)
+    assert growth[0] < 0 < growth[1]  # each tier against its own cost: 0.002 and 0.02
+    growth = p.decide(view(income=np.array([0.004, 0.01])), at_target, 0.8)
+    assert growth[0] > 0 > growth[1]
+    assert (Providers(0.05, 0.0).decide(view(income=np.zeros(2)), at_target, 0.8) == 0.0).all()
 
 
 def test_the_world_and_chain_mode_decide_through_the_same_policies():

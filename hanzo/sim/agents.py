@@ -33,7 +33,7 @@ class View:
     price_usd: float  # HANZO
     price_usd_30d_ago: float
     reward_hanzo_per_interaction: float  # what an accepted interaction paid its user, after rationing
-    provider_income_hanzo_per_credit: float  # what serving a credit paid a provider
+    provider_income_hanzo_per_credit: object  # what serving a credit paid a provider, per tier (array)
     gas_usd_per_op: float
     farm_hanzo_per_interaction: float = 0.0  # what a farmer's interaction paid (multiplier 1, both shares)
 
@@ -119,15 +119,19 @@ class Spammers:
 @dataclass(frozen=True)
 class Providers:
     capacity_response: float
-    cost_usd_per_credit: float  # 0: capacity follows utilization only
+    cost_usd_per_credit: float  # for the first tier (0: capacity follows utilization only)
+    tier_cost_scale: tuple = (1.0,)  # each tier's cost relative to the first's (as their base prices)
 
     def decide(self, view: View, utilization, target: float):
         """Daily capacity growth per tier: up while utilization runs above target and, with a USD
-        cost, down while a served credit earns less than it costs."""
+        cost, down while a served credit of that tier earns less than it costs."""
+        import numpy as np
+
         growth = self.capacity_response * (utilization - target) / target
         if self.cost_usd_per_credit > 0:
-            margin = view.provider_income_hanzo_per_credit * view.price_usd / self.cost_usd_per_credit - 1.0
-            growth = growth + self.capacity_response * max(-1.0, min(1.0, margin))
+            cost = self.cost_usd_per_credit * np.asarray(self.tier_cost_scale)
+            margin = np.asarray(view.provider_income_hanzo_per_credit) * view.price_usd / cost - 1.0
+            growth = growth + self.capacity_response * np.clip(margin, -1.0, 1.0)
         return growth
 
 
@@ -169,13 +173,15 @@ class Speculators:
 def from_scenario(scenario) -> dict:
     """Every policy, configured from the scenario's tables."""
     u, a, c = scenario["users"], scenario["agents"], scenario["compute"]
+    tiers = scenario.tokenomics.inference_tiers
     return {
         "trainers": Trainers(a["reservation_usd_per_interaction"], a["reward_elasticity"]),
         "adopters": Adopters(u["growth_per_day"], a["reservation_usd_per_interaction"], a["reward_elasticity"],
                              a["churn_per_day"]),
         "holders": Holders(u["sell_share"], u["stake_share"], a["momentum_response"]),
         "spammers": Spammers(u["low_quality_share"], a["spam_leak"], a["spam_max_share"]),
-        "providers": Providers(c["capacity_response"], a["provider_cost_usd_per_credit"]),
+        "providers": Providers(c["capacity_response"], a["provider_cost_usd_per_credit"],
+                               tuple(b / tiers[0][1] for _, b in tiers)),
         "speculators": Speculators(a["speculator_budget_per_day"], a["speculator_hold_days"]),
         "farmers": Farmers(a["farmers_max"], a["farm_entry_per_day"], a["farm_cost_usd_per_interaction"],
                            a["farm_interactions_per_day"]),

@@ -191,7 +191,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 # training: one signed batch a day
                 shock = rng.gamma(50.0, 1 / 50.0)
                 prices.append(pool.price)
-                view = View(day, prices[-1], prices[max(0, len(prices) - 31)], paid_per_interaction, 0.0, gas_usd)
+                view = View(day, prices[-1], prices[max(0, len(prices) - 31)], paid_per_interaction, None, gas_usd)
                 worth, junk_share = trainers.decide(view), spammers.decide(view)
                 sell_share, stake_share = holders.decide(view)
                 ops, sigs = [], []

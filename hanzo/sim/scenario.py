@@ -85,7 +85,8 @@ SPEC: dict[str, dict[str, tuple]] = {
         "momentum_response": (float, 0.0, 100.0, 0.0, "how much more holders sell per unit of 30-day log price fall"),
         "spam_leak": (float, 0.0, 1.0, 0.0, "share of junk the oracle accepts (paid at multiplier 1)"),
         "spam_max_share": (float, 0.0, 1.0, 0.5, "most of all interactions junk reaches when it pays"),
-        "provider_cost_usd_per_credit": (float, 0.0, 1e6, 0.0, "providers' USD cost per credit served (0: capacity "
+        "provider_cost_usd_per_credit": (float, 0.0, 1e6, 0.0, "providers' USD cost per credit of the first tier "
+                                         "(7B) served, the others' in proportion to their base prices (0: capacity "
                                          "follows utilization only)"),
         "speculator_budget_per_day": (float, 0.0, 1e9, 0.0, "HANZO speculators put into compute credits a day "
                                       "while a tier's price is pushed up (0: no speculators)"),

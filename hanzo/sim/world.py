@@ -172,7 +172,7 @@ class World:
         self.agents = from_scenario(scenario)
         self.prices: deque[float] = deque(maxlen=31)  # the pool price at the start of each of the last 31 days
         self.paid_per_interaction = hanzo(training_payout(self.p, 1, 1).user) * scenario["users"]["mean_multiplier"]
-        self.provider_income_per_credit = 0.0
+        self.provider_income_per_credit = np.zeros(len(self.p.inference_tiers))
         self.churned = 0
         self.farmers = 0.0
         self.farm_paid_per_interaction = hanzo(training_payout(self.p, 1, 1).paid)
@@ -412,8 +412,10 @@ class World:
             self.flows.inference_spend += cost
             m.capacity = self.provider_capacity.copy()  # the providers offer their capacity for the epoch
             served = np.minimum(np.minimum(demand, m.capacity), m.holding("users"))
-            payout = float(m.redeem(served).sum())  # the cost-basis cap applies, as on chain
-            self.provider_income_per_credit = payout / float(served.sum()) if served.sum() > 0 else 0.0
+            paid = m.redeem(served)  # the cost-basis cap applies, as on chain
+            payout = float(paid.sum())
+            self.provider_income_per_credit = np.where(served > 0, paid / np.where(served > 0, served, 1.0),
+                                                       self.provider_income_per_credit)
             self.providers += payout
             self.flows.provider_income += payout
             self.utilization = served / m.capacity
