@@ -68,7 +68,7 @@ def test_the_world_and_chain_mode_decide_through_the_same_policies():
     for module in (world, onchain):
         source = inspect.getsource(module)
         assert "from_scenario(scenario)" in source
-        for name in ("trainers", "spammers", "holders"):
+        for name in ("trainers", "spammers", "holders", "adopters", "speculators"):
             assert f"{name}.decide(" in source, (module.__name__, name)
         assert 'u["low_quality_share"]' not in source and 'u["stake_share"]' not in source
     assert set(agents.from_scenario(load("baseline"))) == {"trainers", "adopters", "holders", "spammers", "providers",

@@ -48,3 +48,18 @@ def test_node_that_dies_mid_run_gives_a_clear_error(scenario):
     kill_node_on_day_2.days = 0
     with pytest.raises(ChainRunError, match=r"day [23]: .*the node (did not answer|refused the transaction|stopped answering)"):
         run_on_chain(scenario, network="ethereum:local:foundry", days=5, users=2, progress=kill_node_on_day_2)
+
+
+def test_churn_and_speculators_run_on_chain_through_the_worlds_policies():
+    """Accounts leave when pay is worth less than the reservation wage, and a speculator account
+    trades credits on the controller's momentum with buy and sell on chain: reconciled to the wei,
+    and the speculator takes out no more than it put in."""
+    sc = load("baseline").with_overrides(**{
+        "agents.reservation_usd_per_interaction": 10.0, "agents.churn_per_day": 0.5,
+        "agents.speculator_budget_per_day": 50.0, "agents.speculator_hold_days": 2})
+    result = run_on_chain(sc, network="ethereum:local:test", days=5, users=3)
+    assert result.ok, result.differences
+    assert result.churned >= 1
+    spent, received = result.speculators
+    assert spent > 0 and received > 0
+    assert received <= spent

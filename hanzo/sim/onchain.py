@@ -23,7 +23,7 @@ import numpy as np
 from eth_account import Account
 
 from hanzo.econ.attest import Oracle, TrainingOp
-from hanzo.econ.hmm import HMMState
+from hanzo.econ.hmm import HMMError, HMMState
 from hanzo.econ.params import DAY, WEI
 from hanzo.econ.reference import emission_split, emitted_at, nft_mint_fee, training_payout
 from hanzo.chain.tx import Node, Sender, web3_contract
@@ -90,6 +90,8 @@ class Reconciliation:
     checked: int
     differences: list[str]
     prices: list[float] = field(default_factory=list)  # the HANZO pool's price (USD) at the start of each day
+    churned: int = 0  # user accounts that left
+    speculators: tuple[int, int] = (0, 0)  # (wei spent on credits, wei received selling them back)
 
     @property
     def ok(self) -> bool:
@@ -169,6 +171,19 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         # HANZO from the whale and sell to it; the pool prices both, and the agents see its price.
         agents = from_scenario(scenario)
         trainers, spammers, holders = agents["trainers"], agents["spammers"], agents["holders"]
+        adopters, speculators = agents["adopters"], agents["speculators"]
+        active = {str(person.address) for person in people}  # accounts leave when adopters churn
+        spec = None
+        if speculators.budget_per_day:  # one account trades credits for the scenario's speculators
+            spec = acc[5]
+            s_addr = str(spec.address)
+            stake_wei = int(speculators.budget_per_day * WEI) * days
+            deployer.transfer(spec, 10**18)
+            sender.send(whale, w["token"].functions.transfer(s_addr, stake_wei), "fund speculator")
+            ledger.move(str(whale.address), s_addr, stake_wei)
+            pool.buy(stake_wei / WEI)
+            sender.send(spec, w["token"].functions.approve(str(hmm.address), 2**256 - 1), "approve speculator")
+        spec_spent = spec_received = 0
         costs = scenario["costs"]
         gas_usd = costs["gas_per_op"] * costs["gas_price_gwei"] * 1e-9 * costs["eth_usd"]
         prices: list[float] = []
@@ -194,10 +209,15 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 view = View(day, prices[-1], prices[max(0, len(prices) - 31)], paid_per_interaction, None, gas_usd)
                 worth, junk_share = trainers.decide(view), spammers.decide(view)
                 sell_share, stake_share = holders.decide(view)
+                _, churn = adopters.decide(view)
+                if churn:
+                    active -= {a for a in sorted(active) if rng.random() < churn}
                 ops, sigs = [], []
                 fork_left: dict[tuple[int, int], int] = {}
                 for i, person in enumerate(people):
                     a = str(person.address)
+                    if a not in active:
+                        continue
                     # the oracle signs no more than the contract pays: per op, and per fork per day
                     interactions = min(int(rng.poisson(u["interactions_per_day"] * activity[i] * shock * worth)),
                                        p.max_interactions_per_op)
@@ -237,6 +257,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     # users stake part of what they earned today
                     for person in people:
                         a = str(person.address)
+                        if a not in active:
+                            continue
                         earned = sum(training_payout(p, o.multiplier, o.interactions, o.lowQuality).paid
                                      for o in ops if o.user == a)
                         amount = earned * round(stake_share * 100) // 100
@@ -252,10 +274,14 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                             pool.sell(sold / WEI)
                 # inference: each user buys a day's credits of the 7B tier and spends what is served
                 credits = max(1, int(u["inference_credits_per_day"]))
-                sender.send(provider_acct, w["hmm"].functions.offerCapacity(0, credits * users), f"day {day}: capacity")
-                market.offer_capacity(str(provider_acct.address), 0, credits * users)
+                if active:
+                    sender.send(provider_acct, w["hmm"].functions.offerCapacity(0, credits * len(active)),
+                                f"day {day}: capacity")
+                    market.offer_capacity(str(provider_acct.address), 0, credits * len(active))
                 for person in people:
                     a = str(person.address)
+                    if a not in active:
+                        continue
                     market.hanzo[a] = ledger.hanzo[a]
                     cost = market.buy(a, 0, credits, 2**255, 2**64, now)
                     sender.send(person, w["hmm"].functions.buy(0, credits, 2**255, 2**64), f"day {day}: buy credits")
@@ -264,6 +290,28 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     sender.send(person, w["hmm"].functions.redeem(0, credits, str(provider_acct.address)),
                                 f"day {day}: redeem credits")
                     ledger.move(str(hmm.address), str(provider_acct.address), paid)
+                if spec is not None:  # the speculators' policy, traded on chain and mirrored in the model
+                    held = np.array([market.credits.get((s_addr, t), 0) for t in range(len(market.tiers))])
+                    momentum = np.array([t.momentum for t in market.tiers])
+                    price = np.array([market.price(t) for t in range(len(market.tiers))]) / WEI
+                    buy, sell = speculators.decide(momentum, held, price)
+                    for t in range(len(market.tiers)):
+                        n = int(sell[t])
+                        if n:
+                            got = market.sell(s_addr, t, n, 0, 2**64, now)
+                            sender.send(spec, w["hmm"].functions.sell(t, n, 0, 2**64), f"day {day}: speculator sells")
+                            ledger.move(str(hmm.address), s_addr, got)
+                            spec_received += got
+                        n = int(buy[t])
+                        if n:
+                            market.hanzo[s_addr] = ledger.hanzo[s_addr]
+                            try:
+                                cost = market.buy(s_addr, t, n, 2**255, 2**64, now)
+                            except HMMError:
+                                continue  # past the depth bound or the budget: the model says the chain would revert
+                            sender.send(spec, w["hmm"].functions.buy(t, n, 2**255, 2**64), f"day {day}: speculator buys")
+                            ledger.move(s_addr, str(hmm.address), cost)
+                            spec_spent += cost
                 if progress:
                     progress(1)
             except ChainRunError:
@@ -291,4 +339,5 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         for tid in range(3):
             check(f"credits outstanding, tier {tid}", hmm.tier(tid).supply, market.tiers[tid].supply)
             check(f"reference price, tier {tid}", hmm.tier(tid).refPrice, market.tiers[tid].ref_price)
-        return Reconciliation(days, sender.sent, checked, diffs, prices)
+        return Reconciliation(days, sender.sent, checked, diffs, prices, len(people) - len(active),
+                              (spec_spent, spec_received))
