@@ -121,3 +121,19 @@ def test_defaults_leave_the_baseline_unchanged(baseline):
     assert s["hanzo_price_usd"]["final"] == pytest.approx(0.8342391160, rel=1e-8)
     assert s["fees"] == {"tail_emitted": 0.0, "recycled_inference_fees": 0.0, "training_fees": 0.0,
                          "fork_stake": 0.0, "fork_boost_final": 1.0}
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"agents.churn_per_day": 0.1}, r"\[agents\] churn_per_day: has no effect unless \[agents\] "
+                                    r"reservation_usd_per_interaction is set \(above 0\)"),
+    ({"policy.relative_quorum": 0.1}, r"\[policy\] relative_quorum: has no effect unless \[policy\] quorum is set "
+                                      r"\(to \"relative\"\)"),
+    ({"agents.farm_cost_usd_per_interaction": 0.1}, r"farm_cost_usd_per_interaction: has no effect unless"),
+])
+def test_a_key_that_would_act_only_behind_an_unset_switch_is_refused(changes, message):
+    with pytest.raises(ScenarioError, match=message):
+        load("baseline").with_overrides(**changes)
+    switch = {"agents.churn_per_day": {"agents.reservation_usd_per_interaction": 0.001},
+              "policy.relative_quorum": {"policy.quorum": "relative"},
+              "agents.farm_cost_usd_per_interaction": {"agents.farmers_max": 10}}[next(iter(changes))]
+    assert load("baseline").with_overrides(**changes, **switch)  # with its switch on, it is accepted

@@ -159,7 +159,9 @@ class Scenario:
 
     def with_overrides(self, **changes: Any) -> "Scenario":
         """A copy with `table.key=value` changes (keys as "table.key"), validated like the file."""
-        raw = {t: dict(v) for t, v in self.values.items()}
+        # only what differs from the defaults, as a file would say it (so keys that act behind a
+        # switch are judged on what was set, not on the defaults filled in)
+        raw = {t: {k: x for k, x in v.items() if x != SPEC[t][k][3]} for t, v in self.values.items()}
         raw["tokenomics"] = dict(self.tokenomics_overrides)
         for dotted, value in changes.items():
             table, _, key = dotted.partition(".")
@@ -223,6 +225,11 @@ def parse(data: dict[str, Any], source: str) -> Scenario:
             key: _value(kind, lo, hi, given[key], f"{source}: [{table}] {key}") if key in given else default
             for key, (kind, lo, hi, default, _) in spec.items()
         }
+    for (table, key), (switch, needs) in INERT_UNLESS.items():
+        on_table, on_key = switch
+        if key in data.get(table, {}) and not needs(values[on_table][on_key]):
+            raise ScenarioError(f"{source}: [{table}] {key}: has no effect unless [{on_table}] {on_key} is set "
+                                f"({_NEEDS[needs]}); a scenario that set it would be silently ignored, so it is refused")
     overrides = data.get("tokenomics", {})
     if not isinstance(overrides, dict):
         raise ScenarioError(f"{source}: [tokenomics] must be a table")
@@ -277,6 +284,28 @@ NOT_SIMULATED = {
 }
 
 # Keys an older scenario may still carry, and why they no longer mean anything.
+# Keys that act only when another switch is on: set without it, they are refused, not ignored.
+def _positive(v) -> bool:
+    return v > 0
+
+
+def _relative(v) -> bool:
+    return v == "relative"
+
+
+_NEEDS = {_positive: "above 0", _relative: 'to "relative"'}
+INERT_UNLESS = {
+    ("agents", "reward_elasticity"): (("agents", "reservation_usd_per_interaction"), _positive),
+    ("agents", "churn_per_day"): (("agents", "reservation_usd_per_interaction"), _positive),
+    ("agents", "spam_max_share"): (("agents", "spam_leak"), _positive),
+    ("agents", "speculator_hold_days"): (("agents", "speculator_budget_per_day"), _positive),
+    ("agents", "farm_entry_per_day"): (("agents", "farmers_max"), _positive),
+    ("agents", "farm_cost_usd_per_interaction"): (("agents", "farmers_max"), _positive),
+    ("agents", "farm_interactions_per_day"): (("agents", "farmers_max"), _positive),
+    ("policy", "relative_quorum"): (("policy", "quorum"), _relative),
+    ("policy", "base_model_epoch_fee"): (("policy", "base_model_epochs_per_month"), _positive),
+}
+
 REMOVED = {
     ("market", "liquidity_usd"): "the HANZO price comes from a constant-product pool whose depth is the Liquidity "
                                  "allocation at initial_price; change [tokenomics] alloc_liquidity_bps instead",
