@@ -13,7 +13,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 
-.PHONY: setup test test-slow test-properties-long fuzz lint demo gas bench-hmm bench-sim bench-hllm clean
+.PHONY: setup test test-slow test-properties-long fuzz lint demo decisions gas bench-hmm bench-sim bench-hllm clean
 
 setup: $(STAMP_PY) $(STAMP_NPM) $(SHIM)
 
@@ -59,6 +59,11 @@ fuzz: setup
 # any that the triage does not list.
 lint: setup
 	$(BIN)/python scripts/lint.py
+
+# The seeds' open decisions, priced (issue 10 part 4): one run per scenario, then the cheapest
+# treasury drain under each quorum rule.
+decisions: setup
+	$(BIN)/python scripts/decisions.py
 
 gas: setup
 	$(BIN)/python benchmarks/gas.py
