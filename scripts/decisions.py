@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -40,6 +41,8 @@ def paid_share(summary: dict, years: range) -> float | None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--years", type=float, default=None, help="override every scenario's horizon")
+    ap.add_argument("--seeds", type=int, default=0, help="also run each scenario on this many seeds (1..N) and "
+                    "print the final price and the paid share of years 7-10 as mean ± sd")
     args = ap.parse_args()
     figures = {}
     print("| scenario | years | HANZO at the end | total supply | rewards paid | paid / nominal, years 5-6 | "
@@ -65,6 +68,19 @@ def main() -> None:
                          "attack": attack, "gas_usd_per_user_day_l2": l2, "gas_usd_per_user_day_l1": l1,
                          "reward_usd_per_user_day": c["reward_usd_per_user_day"], "gas_per_day": c["gas_per_day"],
                          "attacker_hanzo": g["attacker_hanzo"]}
+    if args.seeds:
+        print(f"\n| scenario | HANZO at the end, {args.seeds} seeds | paid / nominal, years 7-10 | total supply |"
+              "\n|---|---:|---:|---:|")
+        for name, label in ROWS:
+            runs = [simulate(load(name), years=args.years, seed=k).summary for k in range(1, args.seeds + 1)]
+            price = [r["hanzo_price_usd"]["final"] for r in runs]
+            late = [x for x in (paid_share(r, range(7, 11)) for r in runs) if x is not None]
+            supply = [r["total_supply"] / 1e6 for r in runs]
+            cell = lambda v, f: f"{f(statistics.mean(v))} ± {f(statistics.stdev(v))}" if len(v) > 1 else "-"  # noqa: E731
+            print(f"| {label} | {cell(price, lambda x: f'${x:.4f}')} | {cell(late, lambda x: f'{x:.1%}')} "
+                  f"| {cell(supply, lambda x: f'{x:,.1f}M')} |")
+            figures[f"seeds_{name}"] = {"price_mean": statistics.mean(price), "price_sd": statistics.stdev(price)
+                                        if len(price) > 1 else 0.0}
     # the cheapest attack that drains the treasury, by quorum rule (bisection on the budget)
     print("\n| quorum | cheapest attack that drains the treasury | HANZO it buys |\n|---|---:|---:|")
     for rule, name in (("absolute 10M", "governance_attack"), ("4% of stake", "governance_attack_relative_quorum")):
