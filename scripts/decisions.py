@@ -23,6 +23,7 @@ ROWS = [
     ("baseline", "baseline: the cliff"),
     ("reward_tail", "tail emission 50M/yr"),
     ("reward_recycling", "20% inference fee recycled"),
+    ("reward_pacing", "pool paced at 0.2% a day"),
     ("seed_fees", "seed's training fees"),
     ("boost_staking", "boost staking (25% of earnings)"),
     ("low_adoption", "low adoption, absolute quorum"),

@@ -137,3 +137,18 @@ def test_a_key_that_would_act_only_behind_an_unset_switch_is_refused(changes, me
               "policy.relative_quorum": {"policy.quorum": "relative"},
               "agents.farm_cost_usd_per_interaction": {"agents.farmers_max": 10}}[next(iter(changes))]
     assert load("baseline").with_overrides(**changes, **switch)  # with its switch on, it is accepted
+
+
+def test_pacing_the_pool_spreads_the_cliff_and_never_pays_more_than_the_pace(baseline):
+    pace = 0.002
+    r = simulate(load("reward_pacing"))
+    late = _late(r.summary)
+    assert all(x["paid_share_of_nominal"] > 0.01 for x in late)  # the baseline pays 0 here
+    s = r.series
+    # the day's emission reaches the pool before training pays from it; what leaves the pool that day
+    # (paid, and burned from rewards and junk) is at most the pace of what it then held
+    available = s["training_pool"].shift(1) + s["emitted"].diff() * 0.6
+    outflow = available - s["training_pool"]
+    assert (outflow <= pace * available * (1 + 1e-6) + 1.0).iloc[1:].all()
+    assert (outflow >= 0.99 * pace * available).iloc[365:730].all()  # and in year 2, with demand, the pace binds
+    assert r.summary["rewards_paid_total"] < baseline.summary["rewards_paid_total"]  # some is still in the pool

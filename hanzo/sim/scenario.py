@@ -103,6 +103,8 @@ SPEC: dict[str, dict[str, tuple]] = {
     "policy": {
         "tail_emission_per_year": (float, 0.0, 1e9, 0.0, "HANZO a year minted into the Training Rewards pool once the "
                                    "halving schedule has released it all (above the 1B cap: D1 would change)"),
+        "pool_pace_per_day": (float, 0.0, 1.0, 0.0, "most of the Training Rewards pool paid out in a day (0: all of "
+                              "it may be): pacing spreads the emission's end over years instead of a cliff"),
         "inference_fee_share": (float, 0.0, 1.0, 0.0, "fee on compute spending, paid in HANZO on top of the credits "
                                 "and recycled into the Training Rewards pool"),
         "quorum": (("absolute", "relative"), None, None, "absolute", "absolute: [tokenomics] quorum in HANZO, as "

@@ -325,7 +325,8 @@ class World:
                 self.flows.rewards_nominal += (reward + farm_reward) * (user_share + owner_share)
                 low_reward = low * per_interaction
                 need = (reward + farm_reward) * pool_per_reward + low_reward
-                scale = min(1.0, self.supply.training_pool / need) if need > 0 else 0.0
+                budget = self.supply.training_pool * (pol["pool_pace_per_day"] or 1.0)
+                scale = min(1.0, budget / need) if need > 0 else 0.0
                 self.rationed_days += scale < 1.0
                 reward *= scale
                 farm_reward *= scale
