@@ -138,6 +138,10 @@ def test_cli_simulate_writes_report_and_rejects_bad_input(tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert json.loads((tmp_path / "summary.json").read_text())["days"] == 73
     assert (tmp_path / "report.html").is_file() and (tmp_path / "series.parquet").is_file()
+    assert "No what-if or agent response is on" in (tmp_path / "report.html").read_text()
+    paced = run("reward_pacing", "--years", "0.1", "--quiet", "--out", str(tmp_path / "paced"))
+    assert paced.returncode == 0, paced.stderr
+    assert "[policy] pool_pace_per_day = 0.002" in (tmp_path / "paced" / "report.html").read_text()
     bad = tmp_path / "bad.toml"
     bad.write_text("[users]\ngrowth_per_day = -1\n")
     err = run(str(bad), "--quiet")

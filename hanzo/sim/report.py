@@ -95,6 +95,12 @@ def render_html(result, files: dict[str, Path], out: Path) -> Path:
         f'alt="{k}"></figure>' for k in sorted(files) if k.startswith("plot_"))
     table = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in _rows(s))
     desc = html.escape(result.scenario["scenario"]["description"])
+    from .scenario import SPEC
+
+    on = [f"[{t}] {k} = {v}" for t in ("policy", "agents", "costs") for k, v in result.scenario[t].items()
+          if v != SPEC[t][k][3]]
+    switched = ("What-ifs and agent responses this run turned on: <b>" + html.escape("; ".join(on)) + "</b>."
+                if on else "No what-if or agent response is on: the contracts' rules and fixed shares.")
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>hanzo-econ: {html.escape(s['scenario'])}</title>
 <style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}td{{padding:2px 12px}}
@@ -102,6 +108,7 @@ tr:nth-child(odd){{background:#f3f3f3}}img{{max-width:100%}}</style></head>
 <body><h1>Scenario: {html.escape(s['scenario'])}</h1><p>{desc}</p>
 <p>{s['days']} days, seed {s['seed']}. Choices: emission mode <b>{s['choices']['emission_mode']}</b> (D1),
 burn mode <b>{s['choices']['burn_mode']}</b> (D2), compute price controller <b>{s['choices']['controller']}</b>.</p>
+<p>{switched}</p>
 {images}<h2>Summary</h2><table>{table}</table></body></html>
 """
     path = out / "report.html"
