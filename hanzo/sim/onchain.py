@@ -200,7 +200,11 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 ledger.hanzo[str(suite.timelock.address)] += to_compute
                 ledger.supply += due - ledger.released
                 ledger.released = due
-                if chain.blocks.head.timestamp + 1 >= hmm.epochStart() + market.params.epoch_length:
+                next_block = chain.blocks.head.timestamp + 1
+                if next_block >= hmm.epochStart() + market.params.epoch_length:
+                    # pin the poke's block to that second: anvil may otherwise mine it in the same
+                    # second as the release before it, before the epoch has ended (seen under load)
+                    chain.pending_timestamp = next_block
                     receipt = sender.send(deployer, w["hmm"].functions.poke(), f"day {day}: poke")
                     market.poke(sender.timestamp(receipt))
                 # training: one signed batch a day
