@@ -37,8 +37,6 @@ import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from eth_utils import keccak
-
 from hanzo.econ.attest import Oracle, TrainingOp
 
 from .tx import Node, Sender, TxError, error_selectors, revert_name

@@ -24,6 +24,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
+from hanzo.econ.params import WEI
+from hanzo.econ.reference import training_payout
+
+
+def gas_usd(gas, costs: dict):
+    """What `gas` costs in USD at the scenario's [costs] gas price and gas-token price."""
+    return gas * costs["gas_price_gwei"] * 1e-9 * costs["eth_usd"]
+
+
+def starting_pay(p, mean_multiplier: float) -> float:
+    """What an accepted interaction pays its user (HANZO) before anything is paid: the
+    contract's rule at the scenario's mean multiplier, an unrationed pool."""
+    return training_payout(p, 1, 1).user / WEI * mean_multiplier
+
 
 @dataclass(frozen=True)
 class View:
@@ -125,8 +141,6 @@ class Providers:
     def decide(self, view: View, utilization, target: float):
         """Daily capacity growth per tier: up while utilization runs above target and, with a USD
         cost, down while a served credit of that tier earns less than it costs."""
-        import numpy as np
-
         growth = self.capacity_response * (utilization - target) / target
         if self.cost_usd_per_credit > 0:
             cost = self.cost_usd_per_credit * np.asarray(self.tier_cost_scale)
@@ -160,8 +174,6 @@ class Speculators:
     def decide(self, momentum, held, price) -> tuple:
         """(credits to buy, credits to sell back) per tier: buy the tiers whose controller momentum
         is up, sell everything of a tier whose momentum is not, and a 1/hold_days slice otherwise."""
-        import numpy as np
-
         rising = np.asarray(momentum) > 0
         buy = np.zeros(len(held))
         if self.budget_per_day and rising.any():

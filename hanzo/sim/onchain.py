@@ -28,7 +28,7 @@ from hanzo.econ.params import DAY, WEI
 from hanzo.econ.reference import emission_split, emitted_at, nft_mint_fee, training_payout
 from hanzo.chain.tx import Node, Sender, web3_contract
 
-from .agents import View, from_scenario
+from .agents import View, from_scenario, gas_usd, starting_pay
 from .pool import ConstantProductPool
 from .scenario import Scenario
 
@@ -177,17 +177,17 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         if speculators.budget_per_day:  # one account trades credits for the scenario's speculators
             spec = acc[5]
             s_addr = str(spec.address)
-            stake_wei = int(speculators.budget_per_day * WEI) * days
+            funding = int(speculators.budget_per_day * WEI) * days  # the whole run's budget, bought on day 0
             deployer.transfer(spec, 10**18)
-            sender.send(whale, w["token"].functions.transfer(s_addr, stake_wei), "fund speculator")
-            ledger.move(str(whale.address), s_addr, stake_wei)
-            pool.buy(stake_wei / WEI)
+            sender.send(whale, w["token"].functions.transfer(s_addr, funding), "fund speculator")
+            ledger.move(str(whale.address), s_addr, funding)
+            pool.buy(funding / WEI)
             sender.send(spec, w["token"].functions.approve(str(hmm.address), 2**256 - 1), "approve speculator")
         spec_spent = spec_received = 0
         costs = scenario["costs"]
-        gas_usd = costs["gas_per_op"] * costs["gas_price_gwei"] * 1e-9 * costs["eth_usd"]
+        op_usd = gas_usd(costs["gas_per_op"], costs)
         prices: list[float] = []
-        paid_per_interaction = training_payout(p, 1, 1).user / WEI * u["mean_multiplier"]
+        paid_per_interaction = starting_pay(p, u["mean_multiplier"])
         for day in range(1, days + 1):
             try:
                 chain.pending_timestamp = start + day * DAY
@@ -210,7 +210,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 # training: one signed batch a day
                 shock = rng.gamma(50.0, 1 / 50.0)
                 prices.append(pool.price)
-                view = View(day, prices[-1], prices[max(0, len(prices) - 31)], paid_per_interaction, None, gas_usd)
+                view = View(day, prices[-1], prices[max(0, len(prices) - 31)], paid_per_interaction, None, op_usd)
                 worth, junk_share = trainers.decide(view), spammers.decide(view)
                 sell_share, stake_share = holders.decide(view)
                 _, churn = adopters.decide(view)
@@ -246,18 +246,19 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 if ops:
                     sender.send(deployer, w["rewards"].functions.rewardTrainingBatch([o.as_tuple() for o in ops], sigs),
                                 f"day {day}: training batch of {len(ops)}")
-                    total_burn = 0
+                    total_burn = accepted = accepted_pay = 0
                     for op in ops:
                         pay = training_payout(p, op.multiplier, op.interactions, op.lowQuality)
                         owner = op.user if op.modelId == fork_of.get(op.user) else str(developer.address)
                         ledger.move(str(rewards.address), op.user, pay.user)
                         ledger.move(str(rewards.address), owner, pay.owner)
                         total_burn += pay.burned
+                        if not op.lowQuality:
+                            accepted += op.interactions
+                            accepted_pay += pay.user
                     ledger.burn(str(rewards.address), total_burn)
-                    accepted = sum(o.interactions for o in ops if not o.lowQuality)
                     if accepted:
-                        paid_per_interaction = sum(training_payout(p, o.multiplier, o.interactions).user
-                                                   for o in ops if not o.lowQuality) / WEI / accepted
+                        paid_per_interaction = accepted_pay / WEI / accepted
                     # users stake part of what they earned today
                     for person in people:
                         a = str(person.address)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import agents
 from .scenario import Scenario
 from .world import World, gini, hanzo
 
@@ -120,7 +121,7 @@ def _rewards_by_year(series: pd.DataFrame) -> list[dict]:
 def _costs(series: pd.DataFrame, costs: dict) -> dict:
     """What putting the day's training ops on chain costs, against what they pay, per user-day."""
     user_days = float(series["users"].sum())
-    gas_usd = series["gas"] * costs["gas_price_gwei"] * 1e-9 * costs["eth_usd"]
+    gas_usd = agents.gas_usd(series["gas"], costs)
     reward_usd = series["rewards_paid"] * series["hanzo_price_usd"]
     return {"gas_per_day": float(series["gas"].mean()), "gas_usd_per_day": float(gas_usd.mean()),
             "gas_usd_per_user_day": float(gas_usd.sum()) / user_days if user_days else 0.0,

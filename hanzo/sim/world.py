@@ -21,9 +21,9 @@ import simpy
 
 from hanzo.econ.hmm import FloatMarket
 
-from .agents import View, from_scenario
+from .agents import View, from_scenario, gas_usd, starting_pay
 from .pool import ConstantProductPool
-from hanzo.econ.params import BPS, DAY, WEI
+from hanzo.econ.params import DAY, WEI
 from hanzo.econ.reference import boost_float, emission_split, emitted_at, nft_mint_fee, training_payout, vested
 
 from .scenario import Scenario
@@ -171,7 +171,7 @@ class World:
         self.rows: list[dict] = []
         self.agents = from_scenario(scenario)
         self.prices: deque[float] = deque(maxlen=31)  # the pool price at the start of each of the last 31 days
-        self.paid_per_interaction = hanzo(training_payout(self.p, 1, 1).user) * scenario["users"]["mean_multiplier"]
+        self.paid_per_interaction = starting_pay(self.p, scenario["users"]["mean_multiplier"])
         self.provider_income_per_credit = np.zeros(len(self.p.inference_tiers))
         self.churned = 0
         self.farmers = 0.0
@@ -230,12 +230,11 @@ class World:
 
     def observe(self):
         """First each day: the View every agent decides on (yesterday's figures)."""
-        costs = self.s["costs"]
-        gas_usd = costs["gas_per_op"] * costs["gas_price_gwei"] * 1e-9 * costs["eth_usd"]
+        op_usd = gas_usd(self.s["costs"]["gas_per_op"], self.s["costs"])
         while True:
             self.prices.append(self.price_usd)
             self.view = View(int(self.env.now), self.prices[-1], self.prices[0], self.paid_per_interaction,
-                             self.provider_income_per_credit, gas_usd, self.farm_paid_per_interaction)
+                             self.provider_income_per_credit, op_usd, self.farm_paid_per_interaction)
             yield self.env.timeout(1)
 
     def emission(self):
@@ -264,7 +263,6 @@ class World:
         """Users join on a logistic curve; each new user mints a fork (fee: half burned, half treasury)."""
         u = self.s["users"]
         n = float(u["initial"])
-        fee, burned = (hanzo(x) for x in nft_mint_fee(self.p, u["fork_performance"]))
         adopters = self.agents["adopters"]
         while True:
             growth, churn = adopters.decide(self.view)
@@ -277,9 +275,7 @@ class World:
             joined = self.users.grow(min(target, u["max"]), self.rng_users, u["activity_sigma"])
             if joined:
                 self.users.forks_minted += joined
-                self.flows.buy_hanzo += joined * fee
-                self.supply.burn("nft_fee", joined * burned)
-                self.supply.treasury += joined * (fee - burned)
+                self._mint_forks(joined)
             n += growth * n * (1.0 - n / u["max"])
             yield self.env.timeout(1)
 
@@ -296,17 +292,13 @@ class World:
         own_forks = 1 - u["developer_model_share"]  # boost is on users' own forks only
         trainers, spammers, holders = self.agents["trainers"], self.agents["spammers"], self.agents["holders"]
         farmers = self.agents["farmers"]
-        fork_fee, fork_burned = (hanzo(x) for x in nft_mint_fee(p, u["fork_performance"]))
         leak = spammers.leak
         while True:
             users = self.users
             if farmers.most:  # farmers enter (each minting a fork) or leave on yesterday's margin
                 before = self.farmers
                 self.farmers = farmers.decide(self.view, self.farmers)
-                joined = max(0.0, self.farmers - before)
-                self.flows.buy_hanzo += joined * fork_fee
-                self.supply.burn("nft_fee", joined * fork_burned)
-                self.supply.treasury += joined * (fork_fee - fork_burned)
+                self._mint_forks(max(0.0, self.farmers - before))
             farm = self.farmers * farmers.interactions_per_day
             if pol["boost_stake_share"] and int(self.env.now) % 7 == 0:
                 self.boost = self._fork_boost()  # weekly: an array pass over every user
@@ -358,6 +350,14 @@ class World:
                     self._training_fee("fine_tuning_fee", fee)
                 self.flows.gas += (users.active + self.farmers) * costs["ops_per_user_day"] * costs["gas_per_op"]
             yield self.env.timeout(1)
+
+    def _mint_forks(self, count: float) -> None:
+        """`count` newcomers mint a fork each: they buy the fee's HANZO; part is burned, the rest
+        goes to the treasury (ModelNFT.mint)."""
+        fee, burned = (hanzo(x) for x in nft_mint_fee(self.p, self.s["users"]["fork_performance"]))
+        self.flows.buy_hanzo += count * fee
+        self.supply.burn("nft_fee", count * burned)
+        self.supply.treasury += count * (fee - burned)
 
     def _training_fee(self, source: str, amount: float) -> None:
         """A fine-tuning or base-model fee: part burned, the rest to the treasury."""
