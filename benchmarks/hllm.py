@@ -86,7 +86,7 @@ def e2e_case(ops: int = 20) -> dict:
     import io
     from contextlib import redirect_stdout
 
-    from hanzo.cli import demo
+    from hanzo.cli import rewards_demo as demo
 
     start = time.perf_counter()
     with redirect_stdout(io.StringIO()):

@@ -105,3 +105,12 @@ def test_cli_names_the_extra_when_torch_is_missing():
 def test_the_guard_really_blocks():
     done = _without(("torch",), "import importlib\ntry:\n    import torch\nexcept ImportError:\n    print('blocked')\n")
     assert done.stdout.strip() == "blocked"
+
+
+def test_no_cli_module_is_named_like_a_command():
+    """`from hanzo.cli import deploy` must not hand back the click command instead of the module
+    (it did twice: `deploy` and `demo`)."""
+    from hanzo.cli import main
+
+    modules = {p.stem for p in (PACKAGES / "cli").glob("*.py")}
+    assert not modules & set(main.commands), modules & set(main.commands)

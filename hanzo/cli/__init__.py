@@ -310,7 +310,7 @@ def demo(network: str, sessions: int) -> None:
     need("model", "torch")
     from ape.exceptions import ApeException
 
-    from hanzo.cli.demo import run
+    from hanzo.cli.rewards_demo import run
     from hanzo.model.hllm.train import CheckpointError
     from hanzo.chain.rewards import RewardError
 
