@@ -205,9 +205,10 @@ contract ModelNFT is ERC721, AccessControl {
     ///         `user` owns the fork (zero hash: record nothing), and return the fork's owner. Only
     ///         the rewards contract, whose TrainingRecorded event is the record of this change.
     ///         Another user's training of the fork is paid (the owner's share is for that) but
-    ///         does not replace the owner's adapter; recording the adapter the fork already has
-    ///         reverts, so the same adapter is not paid twice in a row even if every off-chain
-    ///         record of its payment was lost.
+    ///         does not replace the owner's adapter. Replay is refused before this call, by
+    ///         TrainingRewards' key per (fork, adapter), which an owner cannot reset; recording
+    ///         the adapter the fork already has still reverts, since an adapter the owner set
+    ///         itself (at mint or with updateAdapter) was never judged and is not new work.
     function recordTraining(uint256 tokenId, bytes32 adapterHash, address user) external returns (address owner) {
         if (msg.sender != rewards) revert NotRewards(msg.sender);
         owner = _ownerOf(tokenId);

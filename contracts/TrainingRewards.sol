@@ -17,15 +17,22 @@ import {ModelNFT} from "./ModelNFT.sol";
 ///         user and the fork's current owner. burnMode OnTop: the user gets 70% and the owner 30% of
 ///         the reward, and a further 10% is burned from the pool. A low-quality op pays nobody:
 ///         its whole reward is burned. One TrainingRecorded event per op is the training ledger.
-/// @dev Replay: each op carries a nonce that is consumed per user in a bitmap (unordered, as in
-///      Permit2), so a signed op pays at most once whatever order ops arrive in, and a retried
-///      submission reverts with OpReplayed; in a batch a used nonce is skipped with OpSkipped, so
-///      front-running one op of a relayer's batch does not void the rest. The deadline bounds how
-///      long a signature is usable. One signature cannot carry unbounded work: interactions are
-///      capped per op and per fork per day (a day is block.timestamp / 1 days), whatever the
-///      oracle signs.
+/// @dev Replay: an adapter is paid once per fork. The key consumed is (modelId, adapterHash), not
+///      the signer's or the user's nonce: whoever owns the fork, whichever user the oracle signs
+///      for, under any nonce and whether the op is paid or burned as low quality, a second op for
+///      the same adapter on the same fork is refused. The fork's own record of its adapter
+///      (ModelNFT) cannot be the key: its owner may reset it to zero or set an old adapter back
+///      (updateAdapter), and another user's training never writes it; neither may make paid work
+///      new again. A single replay reverts with OpReplayed; in a batch a consumed key is skipped
+///      with OpSkipped, so front-running one op of a relayer's batch does not void the rest. The
+///      op's nonce is the oracle's session number, signed and emitted in TrainingRecorded so that
+///      an off-chain record finds its op; it is not a replay key. The deadline bounds how long a
+///      signature is usable. One signature cannot carry unbounded work: interactions are capped
+///      per op and per fork per day (a day is block.timestamp / 1 days), whatever the oracle
+///      signs.
 ///      Invariant: every wei leaving the pool is in exactly one TrainingRecorded event's
-///      userPayout, ownerPayout or burned.
+///      userPayout, ownerPayout or burned, and each (modelId, adapterHash) is in at most one
+///      TrainingRecorded event.
 contract TrainingRewards is AccessControl, EIP712 {
     using SafeERC20 for IERC20;
 
@@ -54,6 +61,7 @@ contract TrainingRewards is AccessControl, EIP712 {
         uint256 multiplier;
         uint256 interactions;
         bool lowQuality;
+        /// The oracle's session number, emitted in TrainingRecorded; not a replay key.
         uint256 nonce;
         uint256 deadline;
     }
@@ -80,7 +88,9 @@ contract TrainingRewards is AccessControl, EIP712 {
     /// @dev Per fork: (day << 128) | interactions paid that day. One slot, rewritten in place.
     mapping(uint256 modelId => uint256) private _forkDay;
 
-    mapping(address user => mapping(uint256 word => uint256 bits)) private _usedNonces;
+    /// @dev Adapters paid (or burned) per fork: the replay key. A fresh slot per op: a random
+    ///      adapter hash shares no storage word with another, so no bitmap packing applies.
+    mapping(uint256 modelId => mapping(bytes32 adapterHash => bool)) private _adapterPaid;
 
     /// @notice The training ledger: one event per paid (or burned) op.
     event TrainingRecorded(
@@ -97,8 +107,9 @@ contract TrainingRewards is AccessControl, EIP712 {
         uint256 burned
     );
 
-    /// @notice A batch skipped an op whose nonce was already used (paid by an earlier transaction).
-    event OpSkipped(address indexed user, uint256 nonce);
+    /// @notice A batch skipped an op whose adapter this fork already paid (in an earlier
+    ///         transaction, or earlier in the same batch).
+    event OpSkipped(uint256 indexed modelId, bytes32 adapterHash);
 
     /// @notice The op carries more interactions than one op may.
     error TooManyInteractions(uint256 interactions, uint256 max);
@@ -112,8 +123,10 @@ contract TrainingRewards is AccessControl, EIP712 {
     error ZeroInteractions();
     /// @notice The signature does not come from an oracle.
     error InvalidSigner(address recovered);
-    /// @notice This user's nonce was already used: the op was paid before.
-    error OpReplayed(address user, uint256 nonce);
+    /// @notice This fork already paid (or burned) an op for this adapter.
+    error OpReplayed(uint256 modelId, bytes32 adapterHash);
+    /// @notice The op names no adapter (a zero hash means "no adapter", and cannot be a replay key).
+    error ZeroAdapter();
     /// @notice The pool cannot cover the op.
     error PoolExhausted(uint256 needed, uint256 available);
     /// @notice Batch arrays differ in length.
@@ -158,7 +171,8 @@ contract TrainingRewards is AccessControl, EIP712 {
     }
 
     /// @notice Pay one signed training op. Reverts with a specific error on an expired,
-    ///         replayed, badly signed or out-of-range op, an unknown model or an empty pool.
+    ///         replayed (its fork already paid its adapter), adapter-less, badly signed or
+    ///         out-of-range op, an unknown model or an empty pool.
     /// @return userPayout Paid to op.user.
     /// @return ownerPayout Paid to the fork's owner.
     /// @return burned Burned from the pool.
@@ -175,9 +189,10 @@ contract TrainingRewards is AccessControl, EIP712 {
         if (burned != 0) token.burn(burned);
     }
 
-    /// @notice Pay many signed ops in one transaction. An op whose nonce is already used is skipped
-    ///         (OpSkipped), so a front-run op does not void the batch; any other invalid op reverts
-    ///         the whole batch with that op's error. The burn is made once for the batch.
+    /// @notice Pay many signed ops in one transaction. An op whose (modelId, adapterHash) was
+    ///         already paid is skipped (OpSkipped), so a front-run op does not void the batch, and
+    ///         a batch naming one adapter of a fork twice pays it once; any other invalid op
+    ///         reverts the whole batch with that op's error. The burn is made once for the batch.
     /// @return totalPaid Sum paid to users and owners.
     /// @return totalBurned Sum burned.
     function rewardTrainingBatch(TrainingOp[] calldata ops, bytes[] calldata signatures)
@@ -198,9 +213,10 @@ contract TrainingRewards is AccessControl, EIP712 {
         if (totalBurned != 0) token.burn(totalBurned);
     }
 
-    /// @notice Whether `user`'s `nonce` has been consumed.
-    function nonceUsed(address user, uint256 nonce) external view returns (bool) {
-        return _usedNonces[user][nonce >> 8] & (1 << (nonce & 0xff)) != 0;
+    /// @notice Whether fork `modelId` has paid (or burned) an op for `adapterHash`: such an op
+    ///         is never paid again, whoever signs for it.
+    function adapterPaid(uint256 modelId, bytes32 adapterHash) external view returns (bool) {
+        return _adapterPaid[modelId][adapterHash];
     }
 
     /// @notice Payouts of an op as this contract computes them: (user, owner, burned).
@@ -233,9 +249,9 @@ contract TrainingRewards is AccessControl, EIP712 {
         return maxInteractionsPerForkDay - _usedOn(_forkDay[modelId], block.timestamp / 1 days);
     }
 
-    /// @dev Validates, consumes the nonce, counts the fork's interactions, records the adapter and
-    ///      emits the ledger event. `fresh` is false (and nothing changed) for a used nonce when
-    ///      `skipReplay`; otherwise a used nonce reverts.
+    /// @dev Validates, consumes the (fork, adapter) key, counts the fork's interactions, records
+    ///      the adapter and emits the ledger event. `fresh` is false (and nothing changed but
+    ///      OpSkipped) for a consumed key when `skipReplay`; otherwise a consumed key reverts.
     function _record(TrainingOp calldata op, bytes calldata signature, bool skipReplay)
         private
         returns (bool fresh, address owner, uint256 userPayout, uint256 ownerPayout, uint256 burned)
@@ -244,8 +260,10 @@ contract TrainingRewards is AccessControl, EIP712 {
         if (op.multiplier == 0 || op.multiplier > MAX_MULTIPLIER) revert InvalidMultiplier(op.multiplier);
         if (op.interactions == 0) revert ZeroInteractions();
         if (op.interactions > maxInteractionsPerOp) revert TooManyInteractions(op.interactions, maxInteractionsPerOp);
+        if (op.adapterHash == bytes32(0)) revert ZeroAdapter();
+        // The signature before the key: an unsigned op must not emit OpSkipped for someone's key.
         _checkSigner(op, signature);
-        if (!_consumeNonce(op.user, op.nonce, skipReplay)) return (false, address(0), 0, 0, 0);
+        if (!_consumeAdapter(op.modelId, op.adapterHash, skipReplay)) return (false, address(0), 0, 0, 0);
         fresh = true;
         _count(op.modelId, op.interactions);
 
@@ -279,18 +297,16 @@ contract TrainingRewards is AccessControl, EIP712 {
         if (!hasRole(ORACLE_ROLE, signer)) revert InvalidSigner(signer);
     }
 
-    /// @dev Mark `user`'s `nonce` used; false (and OpSkipped) if it already was and `skipReplay`.
-    function _consumeNonce(address user, uint256 nonce, bool skipReplay) private returns (bool) {
-        mapping(uint256 => uint256) storage used = _usedNonces[user];
-        uint256 word = nonce >> 8;
-        uint256 bit = 1 << (nonce & 0xff);
-        uint256 bits = used[word];
-        if (bits & bit != 0) {
-            if (!skipReplay) revert OpReplayed(user, nonce);
-            emit OpSkipped(user, nonce);
+    /// @dev Mark fork `modelId`'s `adapterHash` paid; false (and OpSkipped) if it already was and
+    ///      `skipReplay`, else a consumed key reverts OpReplayed.
+    function _consumeAdapter(uint256 modelId, bytes32 adapterHash, bool skipReplay) private returns (bool) {
+        mapping(bytes32 => bool) storage paid = _adapterPaid[modelId];
+        if (paid[adapterHash]) {
+            if (!skipReplay) revert OpReplayed(modelId, adapterHash);
+            emit OpSkipped(modelId, adapterHash);
             return false;
         }
-        used[word] = bits | bit;
+        paid[adapterHash] = true;
         return true;
     }
 

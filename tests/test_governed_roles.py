@@ -132,7 +132,7 @@ def test_a_revoked_oracle_signature_pays_nothing(suite, govern, fork_of, users, 
     govern([(rewards, "revokeRole", rewards.ORACLE_ROLE(), oracle.address)])
     with ape.reverts(rewards.InvalidSigner, recovered=oracle.address):
         rewards.rewardTraining(op.as_tuple(), sig, sender=users[2])
-    assert not rewards.nonceUsed(users[2], 7)
+    assert not rewards.adapterPaid(model, op.adapterHash)
 
 
 def test_an_oracle_that_renounces_its_role_can_no_longer_sign(suite, fork_of, users, chain, released, params):

@@ -48,18 +48,119 @@ def test_training_another_users_fork_does_not_overwrite_its_adapter(suite, users
 
 
 def test_the_same_adapter_is_not_paid_twice_under_a_new_nonce(suite, users, fork_of, sign_op, funded_pool, params):
-    """A lost journal once meant re-signing a paid adapter with a fresh nonce: the fork records
-    the adapter it was paid for, and the second op is refused."""
+    """A lost journal once meant re-signing a paid adapter with a fresh nonce: the fork's
+    (fork, adapter) key is consumed, and the second op is refused."""
     owner = users[1]
     model = fork_of(owner)
     adapter = b"\x07" * 32
     first, sig = sign_op(owner, model, adapter=adapter, nonce=100)
     suite.rewards.rewardTraining(first.as_tuple(), sig, sender=owner)
+    assert suite.rewards.adapterPaid(model, adapter)
     balance = suite.token.balanceOf(owner)
     again, sig = sign_op(owner, model, adapter=adapter, nonce=101)
-    with ape.reverts(suite.models.AdapterAlreadyRecorded, tokenId=model):
+    with ape.reverts(suite.rewards.OpReplayed, modelId=model, adapterHash=adapter):
         suite.rewards.rewardTraining(again.as_tuple(), sig, sender=owner)
-    assert suite.token.balanceOf(owner) == balance and not suite.rewards.nonceUsed(owner, 101)
+    assert suite.token.balanceOf(owner) == balance
+
+
+def test_an_adapter_is_paid_once_on_a_fork_the_user_does_not_own_under_any_nonce(suite, users, fork_of, sign_op,
+                                                                                  funded_pool, params):
+    """Issue 15: the fork recorded (and refused) a repeated adapter only for its owner, so a user
+    training someone else's fork was paid for one adapter once per nonce (0.567 HANZO for two
+    sessions' worth). The key is the fork and the adapter, whoever trains it."""
+    user, owner = users[0], users[1]
+    model = fork_of(owner)
+    adapter = b"\x15" * 32
+    first, sig = sign_op(user, model, adapter=adapter, nonce=1, interactions=30)
+    suite.rewards.rewardTraining(first.as_tuple(), sig, sender=user)
+    before = (suite.token.balanceOf(user), suite.token.balanceOf(owner))
+    again, sig = sign_op(user, model, adapter=adapter, nonce=2, interactions=30)
+    with ape.reverts(suite.rewards.OpReplayed, modelId=model, adapterHash=adapter):
+        suite.rewards.rewardTraining(again.as_tuple(), sig, sender=user)
+    # nor for another user, nor for the owner itself
+    for other in (users[2], owner):
+        theirs, sig = sign_op(other, model, adapter=adapter, nonce=3)
+        with ape.reverts(suite.rewards.OpReplayed, modelId=model, adapterHash=adapter):
+            suite.rewards.rewardTraining(theirs.as_tuple(), sig, sender=other)
+    assert (suite.token.balanceOf(user), suite.token.balanceOf(owner)) == before
+
+
+def test_a_low_quality_op_consumes_its_adapter(suite, users, fork_of, sign_op, funded_pool):
+    """Issue 15: a low-quality op consumed only its nonce, so the same adapter signed again as
+    paid work (another nonce) was paid after its reward had been burned."""
+    user = users[0]
+    model = fork_of(users[1])
+    adapter = b"\x16" * 32
+    low, sig = sign_op(user, model, adapter=adapter, nonce=10, low_quality=True, interactions=20)
+    suite.rewards.rewardTraining(low.as_tuple(), sig, sender=user)
+    balance = suite.token.balanceOf(user)
+    paid, sig = sign_op(user, model, adapter=adapter, nonce=11, multiplier=10, interactions=20)
+    with ape.reverts(suite.rewards.OpReplayed, modelId=model, adapterHash=adapter):
+        suite.rewards.rewardTraining(paid.as_tuple(), sig, sender=user)
+    assert suite.token.balanceOf(user) == balance and suite.rewards.adapterPaid(model, adapter)
+
+
+def test_resetting_the_forks_adapter_never_makes_a_paid_adapter_new(suite, users, fork_of, sign_op, funded_pool):
+    """Issue 15, replay by reset: the owner set its fork's adapter to zero (updateAdapter) and the
+    adapter it had been paid for was paid again. Neither a reset nor setting an old adapter back
+    makes the work new."""
+    owner = users[1]
+    model = fork_of(owner)
+    adapter = b"\x17" * 32
+    first, sig = sign_op(owner, model, adapter=adapter, nonce=20, interactions=40)
+    suite.rewards.rewardTraining(first.as_tuple(), sig, sender=owner)
+    assert suite.models.fork(model)[1] == adapter
+    balance = suite.token.balanceOf(owner)
+    suite.models.updateAdapter(model, bytes(32), sender=owner)
+    again, sig = sign_op(owner, model, adapter=adapter, nonce=21, interactions=40)
+    with ape.reverts(suite.rewards.OpReplayed, modelId=model, adapterHash=adapter):
+        suite.rewards.rewardTraining(again.as_tuple(), sig, sender=owner)
+    suite.models.updateAdapter(model, b"\x18" * 32, sender=owner)  # another adapter, then the old one back
+    suite.models.updateAdapter(model, adapter, sender=owner)
+    suite.models.updateAdapter(model, b"\x19" * 32, sender=owner)
+    with ape.reverts(suite.rewards.OpReplayed, modelId=model, adapterHash=adapter):
+        suite.rewards.rewardTraining(again.as_tuple(), sig, sender=owner)
+    assert suite.token.balanceOf(owner) == balance
+
+
+def test_a_new_owner_is_not_paid_again_for_the_forks_paid_adapter(suite, users, fork_of, sign_op, funded_pool):
+    seller, buyer = users[1], users[3]
+    model = fork_of(seller)
+    adapter = b"\x1a" * 32
+    op, sig = sign_op(seller, model, adapter=adapter, nonce=30)
+    suite.rewards.rewardTraining(op.as_tuple(), sig, sender=seller)
+    suite.models.transferFrom(seller, buyer, model, sender=seller)
+    theirs, sig = sign_op(buyer, model, adapter=adapter, nonce=30)
+    with ape.reverts(suite.rewards.OpReplayed, modelId=model, adapterHash=adapter):
+        suite.rewards.rewardTraining(theirs.as_tuple(), sig, sender=buyer)
+
+
+def test_the_key_is_per_fork_and_the_nonce_is_no_key(suite, users, fork_of, sign_op, funded_pool, params):
+    """One adapter hash on two forks is two pieces of work; one nonce for two adapters, or for two
+    users, is two sessions: each is paid."""
+    user = users[0]
+    a, b = fork_of(users[1]), fork_of(users[2])
+    adapter = b"\x1b" * 32
+    before = suite.token.balanceOf(user)
+    for model, nonce, hash_ in ((a, 5, adapter), (b, 5, adapter), (a, 5, b"\x1c" * 32)):
+        op, sig = sign_op(user, model, adapter=hash_, nonce=nonce, interactions=10)
+        suite.rewards.rewardTraining(op.as_tuple(), sig, sender=user)
+    op, sig = sign_op(users[3], a, nonce=5, interactions=10)
+    suite.rewards.rewardTraining(op.as_tuple(), sig, sender=users[3])
+    assert suite.token.balanceOf(user) - before == 3 * training_payout(params, 1, 10).user
+    assert suite.rewards.adapterPaid(a, adapter) and suite.rewards.adapterPaid(b, adapter)
+    assert not suite.rewards.adapterPaid(fork_of(users[4]), adapter)
+
+
+def test_an_op_without_an_adapter_is_refused(suite, users, fork_of, sign_op, funded_pool):
+    """A zero hash means "no adapter" (a fork minted without one): it cannot name paid work."""
+    model = fork_of(users[1])
+    op, sig = sign_op(users[0], model, adapter=bytes(32))
+    with ape.reverts(suite.rewards.ZeroAdapter):
+        suite.rewards.rewardTraining(op.as_tuple(), sig, sender=users[0])
+    good = sign_op(users[0], model)
+    with ape.reverts(suite.rewards.ZeroAdapter):
+        suite.rewards.rewardTrainingBatch([good[0].as_tuple(), op.as_tuple()], [good[1], sig], sender=users[0])
 
 
 def test_reward_split_is_63_27_10_of_reward(params):
@@ -94,21 +195,13 @@ def test_replayed_op_reverts_and_pays_once(suite, users, fork_of, sign_op, funde
     user = users[0]
     model = fork_of(users[1])
     op, sig = sign_op(user, model, interactions=10, nonce=42)
+    assert not suite.rewards.adapterPaid(model, op.adapterHash)
     suite.rewards.rewardTraining(op.as_tuple(), sig, sender=user)
-    assert suite.rewards.nonceUsed(user, 42)
+    assert suite.rewards.adapterPaid(model, op.adapterHash)
     balance = suite.token.balanceOf(user)
-    with ape.reverts(suite.rewards.OpReplayed, user=user.address, nonce=42):
+    with ape.reverts(suite.rewards.OpReplayed, modelId=model, adapterHash=op.adapterHash):
         suite.rewards.rewardTraining(op.as_tuple(), sig, sender=user)
     assert suite.token.balanceOf(user) == balance
-
-
-def test_same_nonce_for_another_user_is_independent(suite, users, fork_of, sign_op, funded_pool):
-    model = fork_of(users[2])
-    for user in users[:2]:
-        op, sig = sign_op(user, model, nonce=7)
-        suite.rewards.rewardTraining(op.as_tuple(), sig, sender=user)
-    assert suite.rewards.nonceUsed(users[0], 7) and suite.rewards.nonceUsed(users[1], 7)
-    assert not suite.rewards.nonceUsed(users[0], 8)
 
 
 def test_expired_op_reverts(suite, users, fork_of, sign_op, funded_pool, chain):
@@ -227,12 +320,30 @@ def test_a_front_run_op_is_skipped_and_the_rest_of_the_batch_is_paid_once(suite,
     receipt = suite.rewards.rewardTrainingBatch([fresh[0].as_tuple(), first[0].as_tuple()], [fresh[1], first[1]],
                                                 sender=users[0])
     [skipped] = receipt.decode_logs(suite.rewards.OpSkipped)
-    assert (skipped.user, skipped.nonce) == (users[0].address, 1)
+    assert (skipped.modelId, bytes(skipped.adapterHash)) == (model, first[0].adapterHash)
     assert [e.nonce for e in receipt.decode_logs(suite.rewards.TrainingRecorded)] == [2]
     assert suite.token.balanceOf(users[0]) - balance == training_payout(params, 1, 20).user
     # alone, a replay still reverts: a single submission learns it was paid before
-    with ape.reverts(suite.rewards.OpReplayed, user=users[0].address, nonce=1):
+    with ape.reverts(suite.rewards.OpReplayed, modelId=model, adapterHash=first[0].adapterHash):
         suite.rewards.rewardTraining(first[0].as_tuple(), first[1], sender=users[0])
+
+
+def test_a_batch_naming_one_adapter_of_a_fork_twice_pays_it_once(suite, users, fork_of, sign_op, funded_pool,
+                                                                  params):
+    """Two signed ops for one (fork, adapter), under two nonces and two users, in one batch: the
+    first is paid and the second skipped."""
+    model = fork_of(users[1])
+    adapter = b"\x1d" * 32
+    one = sign_op(users[0], model, adapter=adapter, nonce=1, interactions=10)
+    two = sign_op(users[2], model, adapter=adapter, nonce=2, interactions=10)
+    before = (suite.token.balanceOf(users[0]), suite.token.balanceOf(users[2]))
+    receipt = suite.rewards.rewardTrainingBatch([one[0].as_tuple(), two[0].as_tuple()], [one[1], two[1]],
+                                                sender=users[3])
+    assert [e.user for e in receipt.decode_logs(suite.rewards.TrainingRecorded)] == [users[0].address]
+    [skipped] = receipt.decode_logs(suite.rewards.OpSkipped)
+    assert (skipped.modelId, bytes(skipped.adapterHash)) == (model, adapter)
+    assert suite.token.balanceOf(users[0]) - before[0] == training_payout(params, 1, 10).user
+    assert suite.token.balanceOf(users[2]) == before[1]
 
 
 def test_one_signature_cannot_carry_more_than_the_per_op_interaction_cap(suite, users, fork_of, sign_op, funded_pool,
