@@ -34,6 +34,16 @@ contract SuiteHandler {
     /// @notice A greedy op that was paid: must stay 0.
     uint256 public greedyPaid;
     uint256 private _nonce;
+    /// @notice Ops paid (or burned) per (fork, adapter), as the handler saw them succeed.
+    mapping(uint256 fork => mapping(bytes32 adapter => uint256)) public timesPaid;
+    /// @notice A (fork, adapter) paid a second time (another nonce, user, owner, a reset of the
+    ///         fork's adapter, low quality, or twice in one batch): must stay 0.
+    uint256 public adapterPaidTwice;
+    /// @notice Replays of a paid adapter that were refused (the fuzzer reached the check).
+    uint256 public replaysRefused;
+    /// @dev Every (fork, adapter) paid so far, for the replays.
+    uint256[] private _paidForks;
+    bytes32[] private _paidAdapters;
     /// @notice Proposals made and votes cast by the actors.
     uint256[] public proposals;
     uint256 public votesCast;
@@ -128,12 +138,29 @@ contract SuiteHandler {
         returns (TrainingRewards.TrainingOp memory op, bytes memory sig)
     {
         uint256 i = who % 3;
+        return _signed(actors[i], forks[i], keccak256(abi.encode(_nonce)), interactions, multiplier, lowQuality);
+    }
+
+    /// @dev An oracle-signed op for any user, fork and adapter, on the next nonce.
+    function _signed(address user, uint256 fork, bytes32 adapter, uint256 interactions, uint256 multiplier,
+                     bool lowQuality) private returns (TrainingRewards.TrainingOp memory op, bytes memory sig) {
         op = TrainingRewards.TrainingOp(
-            actors[i], forks[i], keccak256(abi.encode(_nonce)), multiplier, interactions, lowQuality, _nonce++,
-            block.timestamp + 1 hours
+            user, fork, adapter, multiplier, interactions, lowQuality, _nonce++, block.timestamp + 1 hours
         );
         (uint8 v, bytes32 r, bytes32 s) = vm.sign(oracleKey, rewards.hashOp(op));
         sig = abi.encodePacked(r, s, v);
+    }
+
+    /// @dev Count `times` payments of (fork, adapter); a second one breaks the invariant.
+    function _paid(uint256 fork, bytes32 adapter, uint256 times) private {
+        if (times == 0) return;
+        uint256 before = timesPaid[fork][adapter];
+        if (before == 0) {
+            _paidForks.push(fork);
+            _paidAdapters.push(adapter);
+        }
+        timesPaid[fork][adapter] = before + times;
+        if (before + times > 1) adapterPaidTwice += before + times - 1;
     }
 
     function train(uint256 who, uint256 interactions, uint256 multiplier, bool lowQuality) external {
@@ -142,7 +169,65 @@ contract SuiteHandler {
         try rewards.rewardTraining(op, sig) returns (uint256 user, uint256 owner, uint256 burned) {
             paidFromPool += user + owner + burned;
             opsPaid += 1;
+            _paid(op.modelId, op.adapterHash, 1);
         } catch {}
+    }
+
+    /// @notice A greedy user replays an adapter some fork already paid: on the same fork, under a
+    ///         new nonce, as any actor (the owner or not), paid or low quality, alone or twice in
+    ///         one batch. Whatever it gets paid is counted against the invariant.
+    function replayPaidAdapter(uint256 which, uint256 who, bool lowQuality, bool inBatch) external {
+        if (_paidForks.length == 0) return;
+        uint256 k = which % _paidForks.length;
+        (uint256 fork, bytes32 adapter) = (_paidForks[k], _paidAdapters[k]);
+        (TrainingRewards.TrainingOp memory op, bytes memory sig) =
+            _signed(actors[who % 3], fork, adapter, 1, 10, lowQuality);
+        if (!inBatch) {
+            try rewards.rewardTraining(op, sig) returns (uint256 user, uint256 owner, uint256 burned) {
+                paidFromPool += user + owner + burned;
+                _paid(fork, adapter, 1);
+            } catch {
+                replaysRefused += 1;
+            }
+            return;
+        }
+        TrainingRewards.TrainingOp[] memory ops = new TrainingRewards.TrainingOp[](2);
+        bytes[] memory sigs = new bytes[](2);
+        (ops[0], sigs[0]) = (op, sig);
+        (ops[1], sigs[1]) = _signed(actors[(who % 3 + 1) % 3], fork, adapter, 1, 1, !lowQuality);
+        try rewards.rewardTrainingBatch(ops, sigs) returns (uint256 paid, uint256 burned) {
+            paidFromPool += paid + burned;
+            // any wei at all is a second payment of a paid adapter
+            if (paid + burned != 0) _paid(fork, adapter, 1);
+            else replaysRefused += 1;
+        } catch {}
+    }
+
+    /// @notice A batch names one fresh adapter of a fork twice (two users, two nonces): it may
+    ///         pay one op's worth, never two.
+    function trainTwiceInOneBatch(uint256 who, uint256 other, bool lowQuality) external {
+        uint256 i = who % 3;
+        bytes32 adapter = keccak256(abi.encode("twice", _nonce));
+        TrainingRewards.TrainingOp[] memory ops = new TrainingRewards.TrainingOp[](2);
+        bytes[] memory sigs = new bytes[](2);
+        (ops[0], sigs[0]) = _signed(actors[i], forks[i], adapter, 1, 5, lowQuality);
+        (ops[1], sigs[1]) = _signed(actors[other % 3], forks[i], adapter, 1, 5, lowQuality);
+        (uint256 u, uint256 o, uint256 b) = rewards.payouts(5, 1, lowQuality);
+        try rewards.rewardTrainingBatch(ops, sigs) returns (uint256 paid, uint256 burned) {
+            paidFromPool += paid + burned;
+            opsPaid += 1;
+            _paid(forks[i], adapter, (paid + burned) / (u + o + b));
+        } catch {}
+    }
+
+    /// @notice A fork's owner resets its adapter to zero, or sets back one it was paid for: the
+    ///         reset that once made a paid adapter new again.
+    function resetAdapter(uint256 who, uint256 which, bool toZero) external {
+        uint256 i = who % 3;
+        bytes32 adapter;
+        if (!toZero && _paidForks.length != 0) adapter = _paidAdapters[which % _paidAdapters.length];
+        vm.prank(actors[i]);
+        models.updateAdapter(forks[i], adapter);
     }
 
     /// @notice A greedy user: one signed op over the per-op cap, or a replay of a paid one.
@@ -252,6 +337,12 @@ contract SuiteInvariants {
     /// @notice No greedy op (over the cap, or replayed) was ever paid.
     function invariant_no_greedy_op_paid() public view {
         require(handler.greedyPaid() == 0, "a greedy op was paid");
+    }
+
+    /// @notice An adapter is paid once per fork: no (fork, adapter) the handler saw paid was paid
+    ///         again, under another nonce or user, after a reset, as low quality or in one batch.
+    function invariant_no_adapter_paid_twice() public view {
+        require(handler.adapterPaidTwice() == 0, "an adapter was paid twice on one fork");
     }
 
     /// @notice Staking's HANZO covers every sHANZO and every pending withdrawal, to the wei.

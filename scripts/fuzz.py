@@ -53,12 +53,14 @@ def environment(params_file: str | None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def deployed_suite(params_file: str | None, handover: bool = True):
+def deployed_suite(params_file: str | None, handover: bool = True, root: Path = ROOT):
     """Deploy the suite on Ape's anvil; yields (the suite's HANZO_* variables, anvil's URL).
-    handover=False leaves the deployer every admin role: the suite must then fail (tests/test_fuzz.py)."""
+    handover=False leaves the deployer every admin role, and `root` names a copy of the project
+    with a bug seeded in its contracts: the suite must then fail (tests/test_fuzz.py)."""
     from hanzo.chain.toolchain import configure
 
     configure()
+    import ape
     from ape import accounts, networks
     from ape.logging import logger
 
@@ -70,7 +72,7 @@ def deployed_suite(params_file: str | None, handover: bool = True):
         test = accounts.test_accounts
         roles = Roles(test[0], test[1], test[2].address, test[3].address, test[4].address)
         print("deploying the suite on anvil for SuiteInvariants ...", flush=True)
-        s = deploy_suite(p, roles, handover=handover)
+        s = deploy_suite(p, roles, handover=handover, proj=None if root == ROOT else ape.Project(root))
         env = {
             "HANZO_TOKEN": s.token.address, "HANZO_STAKED": s.staked.address, "HANZO_MODELS": s.models.address,
             "HANZO_REWARDS": s.rewards.address, "HANZO_EMISSION": s.emission.address, "HANZO_HMM": s.hmm.address,
@@ -81,10 +83,10 @@ def deployed_suite(params_file: str | None, handover: bool = True):
         yield {k: str(v) for k, v in env.items()}, provider.uri
 
 
-def forge_test(env: dict[str, str], *args: str) -> int:
+def forge_test(env: dict[str, str], *args: str, root: Path = ROOT) -> int:
     cmd = [str(forge_binary()), "test", "--offline", *args]
     print("+ FOUNDRY_PROFILE=%s %s" % (env.get("FOUNDRY_PROFILE"), " ".join(cmd)), flush=True)
-    return subprocess.call(cmd, cwd=ROOT, env=env)
+    return subprocess.call(cmd, cwd=root, env=env)
 
 
 def main() -> int:
@@ -93,14 +95,17 @@ def main() -> int:
     ap.add_argument("--params", default=None, help="TOML file overriding tokenomics parameters")
     ap.add_argument("--only", choices=("market", "suite"), default=None, help="run one of the two suites")
     ap.add_argument("--no-handover", action="store_true", help=argparse.SUPPRESS)  # the negative test's deployment
+    ap.add_argument("--project", type=Path, default=ROOT, help=argparse.SUPPRESS)  # a copy with a seeded bug
     args, extra = ap.parse_known_args()
     env = {**os.environ, **environment(args.params), "FOUNDRY_PROFILE": args.profile}
     rc = 0
+    root = args.project.resolve()
     if args.only in (None, "market"):
-        rc |= forge_test(env, "--match-contract", "MarketInvariants", *extra)
+        rc |= forge_test(env, "--match-contract", "MarketInvariants", *extra, root=root)
     if args.only in (None, "suite"):
-        with deployed_suite(args.params, handover=not args.no_handover) as (suite_env, url):
-            rc |= forge_test({**env, **suite_env}, "--match-contract", "SuiteInvariants", "--fork-url", url, *extra)
+        with deployed_suite(args.params, handover=not args.no_handover, root=root) as (suite_env, url):
+            rc |= forge_test({**env, **suite_env}, "--match-contract", "SuiteInvariants", "--fork-url", url, *extra,
+                             root=root)
     return rc
 
 

@@ -1,7 +1,8 @@
 """The Foundry invariant suites (fuzz/), run by `make test` in their short profile, and shown able
 to fail: the market suite on a copy of the market maker with the review's bug put back (sales and
 redemptions paying the whole release, no cost-basis cap), and the deployed-suite invariants on a
-deployment whose deployer kept its roles, must each report an invariant broken."""
+deployment whose deployer kept its roles, and on a copy of the suite whose TrainingRewards pays an
+adapter again, must each report an invariant broken."""
 
 from __future__ import annotations
 
@@ -74,7 +75,31 @@ def test_foundry_suite_invariants_hold_on_the_deployed_suite():
     passed = {name for name in re.findall(r"\[PASS\] (invariant_\w+)\(\)", out)}
     assert passed == {"invariant_cap_and_every_minted_wei_accounted", "invariant_rewards_pool_accounting",
                       "invariant_no_greedy_op_paid", "invariant_staking_books", "invariant_votes_are_stake",
-                      "invariant_deployer_holds_nothing"}
+                      "invariant_deployer_holds_nothing", "invariant_no_adapter_paid_twice"}
+
+
+@pytest.fixture
+def replaying_copy(tmp_path):
+    """The project in a temporary folder, its TrainingRewards without the (fork, adapter) key
+    check: an adapter it paid is paid again (the replay issue 15 found, by reset or by nonce)."""
+    for name in ("contracts", "fuzz"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns(".cache"))
+    for name in ("foundry.toml", "ape-config.yaml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    for name in ("node_modules", ".solcx"):
+        (tmp_path / name).symlink_to(ROOT / name)
+    source = tmp_path / "contracts" / "TrainingRewards.sol"
+    text = source.read_text()
+    assert "if (paid[adapterHash]) {" in text
+    source.write_text(text.replace("if (paid[adapterHash]) {", "if (false) {"))
+    return tmp_path
+
+
+def test_the_suite_invariants_catch_an_adapter_paid_twice(replaying_copy):
+    result = run_suite("--project", str(replaying_copy), "--match-test", "invariant_no_adapter_paid_twice")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    assert "[FAIL: an adapter was paid twice on one fork]" in out, out[-3000:]
 
 
 def test_the_suite_invariants_catch_a_deployer_that_kept_its_roles():
