@@ -192,22 +192,29 @@ def sweep(scenario, params, runs, backend, address, seed, years, workers, out) -
 
 @main.command()
 @click.option("--kind", type=click.Choice(["hllm", "gpt"]), default="hllm", show_default=True)
+@click.option("--size", type=click.Choice(["small", "medium"]), default="small", show_default=True,
+              help="small: the shipped model (~1.07M parameters, batch 16 x 128); medium: ~6.4M parameters "
+                   "(HLLM d_model 384, potential width 512, 8 layers; GPT d_model 256, 8 layers), batch 64 x 256.")
 @click.option("--steps", type=int, default=2000, show_default=True)
 @click.option("--minutes", type=float, default=None, help="Stop after this much training time.")
-@click.option("--batch-size", type=int, default=16, show_default=True)
-@click.option("--out", type=click.Path(file_okay=False), default=None, help="Checkpoint folder (default .cache/hllm/KIND).")
+@click.option("--batch-size", type=int, default=None, help="Sequences a step (default: the size's, 16 for small).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Checkpoint folder (default .cache/hllm/KIND, .cache/hllm/KIND-SIZE for other sizes than small).")
 @click.option("--fresh", is_flag=True, help="Start over instead of resuming the checkpoint in --out.")
-def train(kind, steps, minutes, batch_size, out, fresh) -> None:
+def train(kind, size, steps, minutes, batch_size, out, fresh) -> None:
     """Train the base model on Shakespeare (checkpoints, resumes)."""
     need("model", "torch")
     from hanzo.model.hllm.data import DataError
+    from hanzo.model.hllm.model import SIZES
     from hanzo.model.hllm.train import CACHE, CheckpointError, TrainConfig, train as run
 
+    preset = SIZES[size]
+    batch_size = preset.batch_size if batch_size is None else batch_size
     if steps < 1 or batch_size < 1:
         fail("--steps and --batch-size: expected positive integers")
-    cfg = TrainConfig(kind=kind, steps=steps, batch_size=batch_size,
+    cfg = TrainConfig(kind=kind, size=size, steps=steps, batch_size=batch_size, block_size=preset.block_size,
                       time_limit_s=minutes * 60 if minutes else None)
-    folder = Path(out) if out else CACHE / kind
+    folder = Path(out) if out else CACHE / (kind if size == "small" else f"{kind}-{size}")
     try:
         _, history = run(cfg, folder, resume=not fresh, log=click.echo)
     except (DataError, CheckpointError) as exc:

@@ -34,7 +34,7 @@ biases or the potential's per-unit scales.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn as nn
@@ -274,11 +274,36 @@ class GPT(nn.Module):
         return strength * direction / direction.norm()
 
 
-def build(kind: str, vocab_size: int):
+@dataclass(frozen=True)
+class Size:
+    """A size preset: both models' configurations and the batch they train on by default."""
+
+    hllm: HLLMConfig
+    gpt: GPTConfig
+    batch_size: int
+    block_size: int  # training context, at most the models' block_size
+
+
+SIZES = {
+    # today's shipped model (1,067,776 / 1,031,936 parameters): the defaults, unchanged
+    "small": Size(HLLMConfig(), GPTConfig(), batch_size=16, block_size=128),
+    # issue 19's GPU size (6,466,304 / 6,396,160 parameters), batch 64 x 256 characters
+    "medium": Size(HLLMConfig(d_model=384, n_layer=8, potential_width=512),
+                   GPTConfig(d_model=256, n_layer=8), batch_size=64, block_size=256),
+    # for tests of the training protocol on CPU only (a few thousand parameters)
+    "tiny": Size(HLLMConfig(block_size=64, d_model=16, n_layer=2, n_head=2, potential_width=16),
+                 GPTConfig(block_size=64, d_model=16, n_layer=2, n_head=2), batch_size=4, block_size=32),
+}
+
+
+def build(kind: str, vocab_size: int, size: str = "small"):
+    if size not in SIZES:
+        raise ValueError(f"model size: expected one of {', '.join(SIZES)}, got {size!r}")
+    preset = SIZES[size]
     if kind == "hllm":
-        return HLLM(HLLMConfig(vocab_size=vocab_size))
+        return HLLM(replace(preset.hllm, vocab_size=vocab_size))
     if kind == "gpt":
-        return GPT(GPTConfig(vocab_size=vocab_size))
+        return GPT(replace(preset.gpt, vocab_size=vocab_size))
     raise ValueError(f"model kind: expected hllm or gpt, got {kind!r}")
 
 

@@ -3,7 +3,9 @@
 Checkpoints are safetensors files in the cache folder (`.cache/hllm/<kind>/` by default), written
 atomically every `checkpoint_every` steps with the optimizer state beside them, so an interrupted
 run resumes where it stopped. No warm-up and no gradient clipping by default: the sources claim
-the Hamiltonian model trains stably without them, and benchmarks/hllm.py counts loss spikes.
+the Hamiltonian model trains stably without them, and benchmarks/hllm.py counts loss spikes. Both
+are TrainConfig fields (`warmup_steps`, `grad_clip`) for the comparison with GPT as its
+practitioners train it (benchmarks/hllm.py --case scale); `size` picks a preset of model.SIZES.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ SHIPPED = Path(__file__).with_name("base")  # the demo's base model, trained by 
 @dataclass
 class TrainConfig:
     kind: str = "hllm"
+    size: str = "small"  # a preset of model.SIZES: small (the shipped model) or medium (issue 19's GPU size)
     steps: int = 3000
     batch_size: int = 16
     block_size: int = 128
@@ -42,6 +45,8 @@ class TrainConfig:
     checkpoint_every: int = 250
     bf16: bool = True
     time_limit_s: float | None = None
+    warmup_steps: int = 0  # linear warm-up: the learning rate is scaled by (step + 1) / warmup_steps until then
+    grad_clip: float | None = None  # clip the gradients' global L2 norm to this (None: no clipping)
 
 
 def device() -> str:
@@ -124,13 +129,28 @@ def load_model(folder: Path, device: str = "cpu"):
     return model.to(device).eval()
 
 
+def lr_at(cfg: TrainConfig, step: int, seconds: float) -> float:
+    """Cosine decay over whichever budget ends first (with a time limit the schedule follows the
+    clock, so a run that stops on time has decayed its learning rate to the end), times the linear
+    warm-up ramp over the first `warmup_steps` steps when there is one."""
+    done = step / cfg.steps
+    if cfg.time_limit_s is not None:
+        done = max(done, seconds / cfg.time_limit_s)
+    lr = cfg.lr * 0.5 * (1 + math.cos(math.pi * min(done, 1.0)))
+    if cfg.warmup_steps > 0 and step < cfg.warmup_steps:
+        lr *= (step + 1) / cfg.warmup_steps
+    return lr
+
+
 def train(cfg: TrainConfig, out: Path | None = None, *, resume: bool = True,
-          log: Callable[[str], None] = print, progress: bool = True) -> tuple[object, list]:
-    """Train (or resume) a model; returns it and the history of (step, train loss, val loss, seconds)."""
+          log: Callable[[str], None] = print, progress: bool = True,
+          data: tuple[torch.Tensor, torch.Tensor, CharTokenizer] | None = None) -> tuple[object, list]:
+    """Train (or resume) a model; returns it and the history of (step, train loss, val loss, seconds).
+    `data` is corpus()'s (train ids, validation ids, tokenizer), loaded here when not given."""
     torch.manual_seed(cfg.seed)
     out = out or CACHE / cfg.kind
-    train_ids, val_ids, tok = corpus()
-    model = build(cfg.kind, tok.vocab_size)
+    train_ids, val_ids, tok = data or corpus()
+    model = build(cfg.kind, tok.vocab_size, cfg.size)
     if cfg.block_size > model.cfg.block_size:
         raise ValueError(f"block_size: expected at most {model.cfg.block_size}, got {cfg.block_size}")
     step, history = 0, []
@@ -138,7 +158,11 @@ def train(cfg: TrainConfig, out: Path | None = None, *, resume: bool = True,
     model = model.to(dev)
     optimizer = make_optimizer(model, cfg.lr, cfg.weight_decay)
     if resume and (out / "state.pt").is_file():
-        model = load_model(out, dev).train()
+        loaded = load_model(out, dev).train()
+        if loaded.cfg != model.cfg:
+            raise CheckpointError(f"{out}: its model is not a {cfg.size} {cfg.kind} ({loaded.cfg}); "
+                                  f"start over with --fresh or train into another folder")
+        model = loaded
         optimizer = make_optimizer(model, cfg.lr, cfg.weight_decay)
         state = torch.load(out / "state.pt", weights_only=False, map_location=dev)
         try:
@@ -161,18 +185,15 @@ def train(cfg: TrainConfig, out: Path | None = None, *, resume: bool = True,
     model.train()
     seconds = elapsed0
     while step < cfg.steps:
-        # cosine decay, no warm-up, over whichever budget ends first: with a time limit the schedule
-        # follows the clock, so a run that stops on time has decayed its learning rate to the end
-        done = step / cfg.steps
-        if cfg.time_limit_s is not None:
-            done = max(done, seconds / cfg.time_limit_s)
-        lr = cfg.lr * 0.5 * (1 + math.cos(math.pi * min(done, 1.0)))
+        lr = lr_at(cfg, step, seconds)
         for group in optimizer.param_groups:
             group["lr"] = lr
         x, y = next(it)
         loss = loss_of(model, x, y, bf16=cfg.bf16)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if cfg.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         optimizer.step()
         step += 1
         seconds = elapsed0 + time.perf_counter() - start
