@@ -280,6 +280,7 @@ SCALE_MAX_STEPS, SCALE_MIN_STEPS = 1500, 300  # 1,500: the issue's quick look; 3
 ISSUE_MS_PER_STEP = {"hllm": 31.3, "gpt": 28.7}  # issue 19 on one H200: 1,500 steps in 42-47 s / 30-43 s
 VARIANTS = ("gpt", "hllm", "gpt_warmup_clip", "hllm_warmup_clip")  # GPT-with-warm-up-and-clipping tuned first
 SPIKE_FACTOR, PLATEAU_FLAT, PLATEAU_ABOVE = 1.5, 0.005, 0.2
+RUN_OVERHEAD_S = 1.0  # a run's fixed cost outside its steps, for the plan (0.75 s seen on 2 CPU cores)
 T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
         11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 20: 2.086, 25: 2.060, 30: 2.042}
 
@@ -391,12 +392,14 @@ def _calibrate(kind: str, size: str, batch: int, block: int, bf16: bool, dev: st
     return (time.perf_counter() - t0) / steps * 1000
 
 
-def scale_plan(steps: int, seeds: int, lrs, ms: dict[str, float], eval_steps: int = 50) -> dict:
+def scale_plan(steps: int, seeds: int, lrs, ms: dict[str, float], eval_steps: int = 50,
+               run_s: float | None = None) -> dict:
     """The run list's size and its estimated seconds: every variant on seed 1 at every lr of the grid,
     then seeds 2..n at its best lr, then the faster model's two variants again for each seed with the
-    slower model's wall time as their limit (equal wall time). `eval_steps`: the evaluations and the
-    final checkpoint of a run, in steps' worth of time."""
-    per_run = {k: (steps + eval_steps) * ms[k] / 1000 for k in ("hllm", "gpt")}
+    slower model's wall time as their limit (equal wall time). `eval_steps`: the evaluations of a run,
+    in steps' worth of time; `run_s`: a run's fixed cost (building the model, the final checkpoint)."""
+    run_s = RUN_OVERHEAD_S if run_s is None else run_s
+    per_run = {k: (steps + eval_steps) * ms[k] / 1000 + run_s for k in ("hllm", "gpt")}
     equal_steps = [v.split("_")[0] for v in VARIANTS for _ in range(len(lrs) + seeds - 1)]
     slow = max(per_run.values())
     seconds = sum(per_run[k] for k in equal_steps) + 2 * seeds * slow
@@ -410,27 +413,29 @@ def _variant(name: str) -> tuple[str, bool]:
 
 def scale_case(args) -> dict:
     """The scale protocol (issue 19) on the GPU; with --tiny at a tiny size on the CPU, one thread."""
-    threads = torch.get_num_threads()
-    if args.tiny:
-        torch.set_num_threads(1)  # tiny models gain nothing from threads and the cores may be shared
-    try:
-        return _scale_case(args)
-    finally:
-        torch.set_num_threads(threads)
+    from hanzo.model.hllm.train import device
 
-
-def _scale_case(args) -> dict:
-    from hanzo.model.hllm.data import corpus
-    from hanzo.model.hllm.model import SIZES, build, parameter_count
-    from hanzo.model.hllm.train import TrainConfig, device, evaluate_full, train
-
-    started = time.perf_counter()
     dev = device()
     if dev != "cuda" and not args.tiny:
         print("no GPU here (torch.cuda.is_available() is False): the scale case runs ~6.4M-parameter models for "
               "about 10 minutes on one GPU and is skipped; --tiny runs its whole protocol at a tiny size on the CPU",
               flush=True)
         return {"scale": "skipped: no GPU"}
+    threads = torch.get_num_threads()
+    if args.tiny:
+        torch.set_num_threads(1)  # tiny models gain nothing from threads and the cores may be shared
+    try:
+        return _scale_case(args, dev)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _scale_case(args, dev: str) -> dict:
+    from hanzo.model.hllm.data import corpus
+    from hanzo.model.hllm.model import SIZES, build, parameter_count
+    from hanzo.model.hllm.train import TrainConfig, evaluate_full, train
+
+    started = time.perf_counter()
     tiny = args.tiny
     size = "tiny" if tiny else "medium"
     preset = SIZES[size]
@@ -482,7 +487,8 @@ def _scale_case(args) -> dict:
 
     def run(name: str, lr: float, seed: int, phase: str, time_limit: float | None = None) -> dict | None:
         kind, stabilised = _variant(name)
-        guess = (steps + 50) * ms[kind] / 1000 if time_limit is None else time_limit + 50 * ms[kind] / 1000
+        train_s = steps * ms[kind] / 1000 if time_limit is None else time_limit
+        guess = RUN_OVERHEAD_S + 50 * ms[kind] / 1000 + train_s
         if time.perf_counter() - started + guess > args.deadline_s:
             print(f"  skipped {name} lr {lr:g} seed {seed}: it would end past the {args.deadline_s:.0f} s deadline",
                   flush=True)
