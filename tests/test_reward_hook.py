@@ -3,8 +3,12 @@ paid exactly once, whatever crashes or is lost (issue 9, part 2)."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import socket
+import subprocess
 import threading
+import time
 
 import pytest
 
@@ -105,9 +109,9 @@ def test_two_workers_on_one_store_never_share_a_nonce(suite, users, fork_of, hoo
 
 def test_a_second_worker_with_its_own_store_is_not_credited_with_anothers_payment(suite, users, fork_of, hook_for,
                                                                                     params):
-    """Two workers (one on a restored copy of the store) sign the same nonce for different adapters.
-    The first is paid; the second must not report that payment as its own, and is paid on a fresh
-    nonce: each adapter once."""
+    """Two workers (one on a restored copy of the store) number two sessions alike, for different
+    adapters. The nonce is only a session's number: each adapter is paid, once, and neither
+    session reports the other's payment as its own."""
     user = users[0]
     model = fork_of(user)
     a, b = hook_for("store-a"), hook_for("store-b")
@@ -116,7 +120,7 @@ def test_a_second_worker_with_its_own_store_is_not_credited_with_anothers_paymen
     before = suite.token.balanceOf(user)
     first = a.reward(sa, b"\x0a" * 32, 1, 10, False)
     second = b.reward(sb, b"\x0b" * 32, 1, 10, False)
-    assert not second.replayed and second.nonce != first.nonce
+    assert not second.replayed and second.tx_hash != first.tx_hash
     assert suite.token.balanceOf(user) - before == 2 * training_payout(params, 1, 10).paid
 
 
@@ -232,3 +236,305 @@ def test_hook_refuses_an_oracle_that_signs_for_another_contract_or_chain(suite, 
     assert suite.token.balanceOf(users[0]) == before
     key = oracle.private_key if isinstance(oracle.private_key, str) else oracle.private_key.hex()
     assert key.removeprefix("0x")[:16] not in repr(other_chain)  # the key is never printed
+
+
+# ---------------------------------------------------------------------- issue 15: exactly once on every path
+
+
+def ledger_events(hook, model: int, adapter: bytes) -> list:
+    """Every TrainingRecorded of (fork, adapter) on the canonical chain."""
+    logs = hook.contract.events.TrainingRecorded.get_logs(from_block=0, argument_filters={"modelId": model})
+    return [log for log in logs if bytes(log["args"]["adapterHash"]) == adapter]
+
+
+@contextlib.contextmanager
+def anvil_suite(params):
+    """The suite on a fresh anvil of its own (automine; evm_snapshot, evm_revert and evm_mine are
+    real; several threads may call it at once, which the in-process chain does not support).
+    Yields (suite, accounts, web3, a maker of RewardHooks on it, rpc)."""
+    import ape
+
+    from hanzo.chain.deploy import Roles, deploy_suite, project
+    from hanzo.chain.toolchain import anvil_dir
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([str(anvil_dir() / "anvil"), "--port", str(port), "--mnemonic",
+                             "test test test test test test test test test test test junk", "--accounts", "12",
+                             "--hardfork", "cancun"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(100):  # until it answers
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.1):
+                break
+            time.sleep(0.05)
+        with ape.networks.parse_network_choice("ethereum:local:foundry", provider_settings={"host": url}) as provider:
+            from ape import accounts, chain
+
+            a = accounts.test_accounts
+            s = deploy_suite(params, Roles(a[0], a[1], a[2].address, a[3].address, a[4].address), proj=project())
+            chain.pending_timestamp = s.emission.start() + params.year_seconds
+            s.emission.release(sender=a[0])
+            s.models.registerBaseModel(1, 0, sender=a[1])
+            w3 = provider.web3
+
+            def make(store, **options) -> RewardHook:
+                return RewardHook(w3, str(s.rewards.address), abi_of(s.rewards),
+                                  Oracle(a[1].private_key, chain.chain_id, s.rewards.address), a[2].private_key,
+                                  store, deployment_block=s.block, backoff_s=0.01, **options)
+
+            def rpc(method, *args):
+                answer = w3.provider.make_request(method, list(args))
+                assert "error" not in answer, answer
+                return answer["result"]
+
+            yield s, a, w3, make, rpc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def mint_on(s, owner, whale):
+    fee = s.models.mintFee(1)
+    s.token.transfer(owner, fee, sender=whale)
+    s.token.approve(s.models, fee, sender=owner)
+    s.models.mint(1, secrets.token_bytes(32), fee, sender=owner)
+    return s.models.totalForks()
+
+
+def test_a_payment_a_reorganisation_took_back_is_made_again(params, tmp_path):
+    """Issue 15, hole 1: the hook recorded "paid" at the first receipt and reported that record
+    without asking the chain; after an evm_revert no payment existed and reward() still said
+    paid. Every call now reads the fork's ledger: the op is sent again, and paid once."""
+    with anvil_suite(params) as (s, a, w3, make, rpc):
+        user, model = a[5], mint_on(s, a[6], a[4])
+        adapter = secrets.token_bytes(32)
+        hook = make(tmp_path / "store", receipt_timeout_s=5)
+        session = hook.open_session(user.address, model)
+        before = s.token.balanceOf(user)
+        snapshot = rpc("evm_snapshot")
+        first = hook.reward(session, adapter, 2, 10, False)
+        assert not first.replayed and s.token.balanceOf(user) - before == training_payout(params, 2, 10).user
+        rpc("evm_revert", snapshot)  # the block with the payment is gone, and the submitter's nonce with it
+        assert s.token.balanceOf(user) == before and not ledger_events(hook, model, adapter)
+        # sent again: the same signed op from the submitter's nonce as the chain now counts it (a
+        # nonce kept from before the revert would leave it queued behind a gap, never mined)
+        again = hook.reward(session, adapter, 2, 10, False)
+        assert not again.replayed and again.block == first.block
+        assert len(ledger_events(hook, model, adapter)) == 1
+        assert s.token.balanceOf(user) - before == training_payout(params, 2, 10).user
+        third = hook.reward(session, adapter, 2, 10, False)
+        assert third.replayed and third.tx_hash == again.tx_hash
+        assert s.token.balanceOf(user) - before == training_payout(params, 2, 10).user
+
+
+def test_a_payment_counts_once_confirmed_and_a_reorganised_one_is_resubmitted(params, tmp_path):
+    """Issue 15, item 6: with confirmations=2 the op is mined, unconfirmed (state 'mined', its
+    block kept), the chain is reverted, the next call sends it again, blocks are mined, and one
+    payment exists."""
+    from hanzo.chain import rewards as hook_module
+
+    with anvil_suite(params) as (s, a, w3, make, rpc):
+        user, model = a[5], mint_on(s, a[6], a[4])
+        adapter = secrets.token_bytes(32)
+        hook = make(tmp_path / "store", confirmations=2, receipt_timeout_s=1)
+        session = hook.open_session(user.address, model)
+        before = s.token.balanceOf(user)
+        snapshot = rpc("evm_snapshot")
+        with pytest.raises(hook_module.Unconfirmed, match=r"1 of 2 confirmations .*call reward again") as waited:
+            hook.reward(session, adapter, 3, 10, False)
+        row = hook.store.get(session)
+        assert row["state"] == "mined" and row["block"] == waited.value.block == w3.eth.block_number
+        assert row["block_hash"] == "0x" + bytes(w3.eth.get_block(row["block"])["hash"]).hex()
+        rpc("evm_revert", snapshot)
+        with pytest.raises(hook_module.Unconfirmed):  # sent again (the old transaction is gone), mined, 1 of 2
+            hook.reward(session, adapter, 3, 10, False)
+        assert len(ledger_events(hook, model, adapter)) == 1
+        rpc("evm_mine")
+        paid = hook.reward(session, adapter, 3, 10, False)
+        assert not paid.replayed and hook.store.get(session)["state"] == "paid"
+        assert len(ledger_events(hook, model, adapter)) == 1
+        assert s.token.balanceOf(user) - before == training_payout(params, 3, 10).user
+        assert hook.reward(session, adapter, 3, 10, False).replayed
+
+
+def test_concurrent_callers_of_one_session_get_one_fresh_payment(params, tmp_path):
+    """Issue 15, hole 4: two concurrent calls on one session both returned replayed=False. Four
+    workers, each its own hook on one store, call at once: one is paid fresh, the others report
+    that payment replayed, and it is made once."""
+    with anvil_suite(params) as (s, a, w3, make, rpc):
+        user, model = a[5], mint_on(s, a[6], a[4])
+        adapter = secrets.token_bytes(32)
+        workers = [make(tmp_path / "store") for _ in range(4)]
+        session = workers[0].open_session(user.address, model)
+        before = s.token.balanceOf(user)
+        start = threading.Barrier(len(workers))
+        results, errors = [], []
+
+        def call(hook):
+            start.wait()
+            try:
+                results.append(hook.reward(session, adapter, 2, 10, False))
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=call, args=(w,)) for w in workers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        assert sorted(p.replayed for p in results) == [False, True, True, True]
+        assert len({p.tx_hash for p in results}) == 1 and len(ledger_events(workers[0], model, adapter)) == 1
+        assert s.token.balanceOf(user) - before == training_payout(params, 2, 10).user
+
+
+def test_a_crashed_callers_lease_expires(suite, users, fork_of, hook_for, params):
+    """A caller that died holding a session's lease keeps the others off it until the lease ends,
+    then one of them pays the session."""
+    user = users[0]
+    model = fork_of(user)
+    hook = hook_for()
+    hook.lease_s = 0.5
+    session = hook.open_session(user.address, model)
+    assert hook.store.claim(session, "a caller that died", 0.5) is None
+    before = suite.token.balanceOf(user)
+    t0 = time.monotonic()
+    paid = hook.reward(session, secrets.token_bytes(32), 1, 10, False)
+    assert time.monotonic() - t0 >= 0.4 and not paid.replayed
+    assert suite.token.balanceOf(user) - before == training_payout(params, 1, 10).paid
+
+
+def test_a_restored_store_with_colliding_nonces_pays_an_adapter_once(suite, users, fork_of, hook_for, params,
+                                                                     tmp_path):
+    """Issue 15, hole 2: a store restored from a backup, and another worker's session on the same
+    session number, paid one adapter twice on a fork the user does not own (three payments for two
+    sessions). Each (fork, adapter) is looked up on the fork's ledger on every call."""
+    import sqlite3
+
+    user = users[0]
+    model = fork_of(users[1])  # not the user's
+    x, y = b"\x21" * 32, b"\x22" * 32
+    live = hook_for("live")
+    session = live.open_session(user.address, model)
+    live.crash_at = "signed"
+    with pytest.raises(Crash):
+        live.reward(session, x, 3, 10, False)
+    (tmp_path / "restored").mkdir()
+    with sqlite3.connect(tmp_path / "restored" / "sessions.sqlite") as copy:
+        live.store.db.backup(copy)  # the backup: the session signed, not sent
+    other = hook_for("other")  # another worker numbers its first session alike
+    paid_y = other.pay(user.address, model, y, 3, 10, False)
+    before = suite.token.balanceOf(user)
+    paid_x = hook_for("live").reward(session, x, 3, 10, False)
+    assert not paid_x.replayed
+    again = hook_for("restored").reward(session, x, 3, 10, False)  # the restored store runs it again
+    assert again.tx_hash == paid_x.tx_hash and again.nonce == paid_x.nonce
+    assert suite.token.balanceOf(user) - before == training_payout(params, 3, 10).user
+    assert len(ledger_events(live, model, x)) == 1 and len(ledger_events(live, model, y)) == 1
+    assert paid_y.tx_hash != paid_x.tx_hash
+
+
+def test_an_adapter_paid_to_another_user_fails_the_session(suite, users, fork_of, hook_for, params):
+    """Issue 15, hole 2: a session whose adapter the fork paid to someone else was not paid and
+    never will be; it fails clearly instead of reporting that payment as its own."""
+    first, second = users[0], users[2]
+    model = fork_of(users[1])
+    adapter = b"\x23" * 32
+    paid = hook_for().pay(first.address, model, adapter, 2, 10, False)
+    before = suite.token.balanceOf(second)
+    hook = hook_for()
+    session = hook.open_session(second.address, model)
+    pattern = f"fork {model} already paid adapter 2323.* to {first.address} .*it is not {second.address}'s payment"
+    for _ in range(2):  # and again: the ledger is read on every call
+        with pytest.raises(RewardError, match=pattern):
+            hook.reward(session, adapter, 2, 10, False)
+    assert suite.token.balanceOf(second) == before and len(ledger_events(hook, model, adapter)) == 1
+    assert paid.user == first.address
+
+
+def test_a_lost_store_reports_the_paid_adapter_and_never_signs_it_again(suite, users, fork_of, hook_for, params,
+                                                                        tmp_path, monkeypatch):
+    """Issue 15, hole 3 (the hook's side): the store is lost after the gate accepted the session
+    and after its payment. A fresh session for the adapter, or the lost session's id opened again,
+    reports the fork's payment (replayed) and nothing is signed."""
+    user = users[0]
+    model = fork_of(users[1])
+    adapter = b"\x24" * 32
+    hook = hook_for()
+    lost = hook.open_session(user.address, model)
+    first = hook.reward(lost, adapter, 4, 20, True)  # low quality: burned, and still paid once
+    for f in (tmp_path / "store").iterdir():
+        f.unlink()  # sessions.sqlite is gone
+    supply = suite.token.totalSupply()
+    fresh = hook_for()
+    monkeypatch.setattr(fresh.oracle, "sign", lambda op: pytest.fail(f"signed a paid adapter again: {op}"))
+    again = fresh.reward(fresh.open_session(user.address, model), adapter, 4, 20, True)
+    assert again.replayed and again.tx_hash == first.tx_hash and again.nonce == first.nonce
+    reopened = fresh.open_session(user.address, model, session=lost)
+    assert reopened == lost
+    assert fresh.reward(lost, adapter, 4, 20, True).tx_hash == first.tx_hash
+    assert suite.token.totalSupply() == supply and len(ledger_events(fresh, model, adapter)) == 1
+
+
+def test_a_lost_session_id_opened_again_is_paid_once(suite, users, fork_of, hook_for, params, tmp_path):
+    """The store was lost after the gate, before the payment: the oracle's session id is opened
+    again and paid."""
+    user = users[0]
+    model = fork_of(user)
+    session = hook_for().open_session(user.address, model)
+    for f in (tmp_path / "store").iterdir():
+        f.unlink()
+    hook = hook_for()
+    with pytest.raises(RewardError, match="unknown to this store"):
+        hook.reward(session, b"\x25" * 32, 1, 10, False)
+    assert hook.open_session(user.address, model, session=session) == session
+    before = suite.token.balanceOf(user)
+    assert not hook.reward(session, b"\x25" * 32, 1, 10, False).replayed
+    assert suite.token.balanceOf(user) - before == training_payout(params, 1, 10).paid
+    with pytest.raises(RewardError, match="opened for .* not"):
+        hook.open_session(users[1].address, model, session=session)
+
+
+def test_a_batch_with_failing_sessions_pays_every_other_and_names_each_failure(suite, users, fork_of, hook_for,
+                                                                              params):
+    """A batch that would revert is paid one by one: one failing session no longer stops those
+    after it, and each failure stays with its session."""
+    from hanzo.chain import rewards as hook_module
+
+    hook = hook_for()
+    stranger = users[3]
+    taken = b"\x26" * 32
+    shared = fork_of(users[4])
+    hook_for().pay(stranger.address, shared, taken, 1, 5, False)  # the fork paid this adapter to someone else
+    good = (hook.open_session(users[0].address, fork_of(users[0])), secrets.token_bytes(32), 1, 5, False)
+    bad = (hook.open_session(users[1].address, 999), secrets.token_bytes(32), 1, 5, False)  # no such fork
+    elsewhere = (hook.open_session(users[2].address, shared), taken, 1, 5, False)
+    last = (hook.open_session(users[2].address, fork_of(users[2])), secrets.token_bytes(32), 1, 5, False)
+    before = {u: suite.token.balanceOf(u) for u in (users[0], users[2])}
+    with pytest.raises(RewardError, match="UnknownModel") as failed:
+        hook.reward_many([good, bad, elsewhere, last])
+    for u in (users[0], users[2]):  # the sessions before and after the failing ones are paid
+        assert suite.token.balanceOf(u) - before[u] == training_payout(params, 1, 5).paid
+    error = failed.value
+    assert isinstance(error, hook_module.BatchError)
+    assert set(error.payouts) == {good[0], last[0]} and set(error.failures) == {bad[0], elsewhere[0]}
+    assert "UnknownModel" in str(error.failures[bad[0]])
+    assert isinstance(error.failures[elsewhere[0]], hook_module.AdapterPaidElsewhere)
+
+
+def test_a_batch_reads_the_ledger_once_and_pays_one_adapter_of_a_fork_once(suite, users, fork_of, hook_for, params,
+                                                                          monkeypatch):
+    hook = hook_for()
+    queries = []
+    real = hook._ledger
+    monkeypatch.setattr(hook, "_ledger", lambda forks: queries.append(forks) or real(forks))
+    model = fork_of(users[0])
+    items = [(hook.open_session(users[0].address, model), secrets.token_bytes(32), 1, 5, False) for _ in range(5)]
+    twice = (hook.open_session(users[0].address, model), items[0][1], 1, 5, False)  # another session, same adapter
+    before = suite.token.balanceOf(users[0])
+    payouts = hook.reward_many(items + [twice])
+    assert len(queries) <= 2  # the batch's, and one more because the contract skipped an op
+    assert [p.replayed for p in payouts] == [False] * 5 + [True] and payouts[5].tx_hash == payouts[0].tx_hash
+    assert suite.token.balanceOf(users[0]) - before == 5 * training_payout(params, 1, 5).paid

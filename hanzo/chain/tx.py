@@ -8,7 +8,8 @@ every such path needs, written once:
 - `Node`: node calls retried with exponential backoff on transient errors, counted (`rpc_calls`),
   with the chain id read once and the gas price and block time cached;
 - `Sender`: one account's transactions, its nonce kept locally (pipelined) and re-read when the
-  node says it is stale; a transaction the node already knows is waited for, not resent;
+  node says it is stale or a caller saw the chain reorganise (`resync`); a transaction the node
+  already knows is waited for, not resent;
 - `revert_name`: a custom error's name from revert data, wherever the node or backend put it.
 """
 
@@ -115,6 +116,28 @@ class Node:
     def block_time(self, block_number: int) -> int:
         return int(self.call(lambda: self.w3.eth.get_block(block_number))["timestamp"])
 
+    def block_number(self) -> int:
+        return int(self.call(lambda: self.w3.eth.block_number))
+
+    def block_hash(self, block_number: int) -> str | None:
+        """The canonical block's hash at this height ("0x…"), None past the head."""
+        from web3.exceptions import BlockNotFound
+
+        try:
+            block = self.call(lambda: self.w3.eth.get_block(block_number))
+        except BlockNotFound:
+            return None
+        return _hex(block["hash"])
+
+    def transaction(self, tx_hash):
+        """The transaction as the node knows it (mined or pending), or None if it does not."""
+        from web3.exceptions import TransactionNotFound
+
+        try:
+            return self.call(lambda: self.w3.eth.get_transaction(tx_hash))
+        except TransactionNotFound:
+            return None
+
     def receipt(self, tx_hash, *, wait: bool, timeout_s: float = 120):
         """The receipt, or None if the node has none (yet, or within `timeout_s` when waiting)."""
         from web3.exceptions import TimeExhausted, TransactionNotFound
@@ -128,6 +151,13 @@ class Node:
             return None
 
 
+def _hex(value) -> str:
+    """A hash from web3 (HexBytes, bytes or str) as "0x…" lower case."""
+    if isinstance(value, str):
+        return "0x" + value.lower().removeprefix("0x")
+    return "0x" + bytes(value).hex()
+
+
 class Sender:
     """One account's transactions through `node`: signed locally, nonce kept locally."""
 
@@ -137,6 +167,18 @@ class Sender:
         self._nonce: int | None = None
         self.sent = 0
 
+    def resync(self) -> None:
+        """Re-read the account's nonce before the next transaction: a reorganisation (or a
+        devnet's evm_revert) took back transactions this sender counted, and a nonce past the
+        account's would leave the next one queued behind a gap, never mined."""
+        self._nonce = None
+
+    def behind_a_gap(self, tx) -> bool:
+        """Whether a pending transaction of this account waits on a nonce nobody will send: its
+        nonce is past the account's mined count, and this sender keeps one transaction in flight."""
+        mined = int(self.node.call(lambda: self.node.w3.eth.get_transaction_count(self.address, "latest")))
+        return tx.get("blockNumber") is None and int(tx["nonce"]) > mined
+
     def send(self, call, *, gas: int | None = None, before_send: Callable[[str], None] | None = None) -> str:
         """Sign and send a contract call; returns its hash. `before_send(hash)` runs after signing
         and before the node sees it, so a caller can record what to look for if it crashes. Without
@@ -144,33 +186,38 @@ class Sender:
         A transaction the node already knows, or a nonce already used, returns the hash: the
         receipt says what happened; nothing is signed twice for one call."""
         node = self.node
-        if self._nonce is None:
-            self._nonce = int(node.call(lambda: node.w3.eth.get_transaction_count(self.address, "pending")))
         if gas is None:
             gas = int(node.call(lambda: call.estimate_gas({"from": self.address})) * 1.25) + 50_000
-        tx = call.build_transaction({"from": self.address, "gas": gas, "gasPrice": node.gas_price(),
-                                     "nonce": self._nonce, "chainId": node.chain_id()})
-        signed = self.account.sign_transaction(tx)
-        tx_hash = "0x" + keccak(signed.raw_transaction).hex()
-        if before_send is not None:
-            before_send(tx_hash)
-        try:
-            node.call(lambda: node.w3.eth.send_raw_transaction(signed.raw_transaction))
-        except node.error:
-            self._nonce = None
-            raise
-        except Exception as exc:  # noqa: BLE001 - node errors arrive as ValueError / Web3RPCError
-            text = str(exc).lower()
-            if "already known" in text or "known transaction" in text:
-                self._nonce += 1
-                return tx_hash  # the node has it: wait for it
-            self._nonce = None  # re-read the nonce next time
-            if "nonce too low" in text:
-                return tx_hash  # the nonce was used (by this transaction or another): the receipt says
-            raise node.error(f"the node refused the transaction: {' '.join(str(exc).split())[:200]}") from None
-        self._nonce += 1
-        self.sent += 1
-        return tx_hash
+        for attempt in range(2):
+            if self._nonce is None:
+                self._nonce = int(node.call(lambda: node.w3.eth.get_transaction_count(self.address, "pending")))
+            tx = call.build_transaction({"from": self.address, "gas": gas, "gasPrice": node.gas_price(),
+                                         "nonce": self._nonce, "chainId": node.chain_id()})
+            signed = self.account.sign_transaction(tx)
+            tx_hash = "0x" + keccak(signed.raw_transaction).hex()
+            if before_send is not None:
+                before_send(tx_hash)
+            try:
+                node.call(lambda: node.w3.eth.send_raw_transaction(signed.raw_transaction))
+            except node.error:
+                self._nonce = None
+                raise
+            except Exception as exc:  # noqa: BLE001 - node errors arrive as ValueError / Web3RPCError
+                text = str(exc).lower()
+                if "already known" in text or "known transaction" in text:
+                    self._nonce += 1
+                    return tx_hash  # the node has it: wait for it
+                self._nonce = None  # re-read the nonce next time
+                if "nonce too low" in text:
+                    if node.transaction(tx_hash) is not None:
+                        return tx_hash  # this very transaction used it: the receipt says what happened
+                    if attempt == 0:
+                        continue  # another transaction took the nonce (a stale local count): sign again
+                raise node.error(f"the node refused the transaction: {' '.join(str(exc).split())[:200]}") from None
+            self._nonce += 1
+            self.sent += 1
+            return tx_hash
+        raise AssertionError("unreachable")
 
     def transact(self, call, what: str, *, gas: int | None = None, timeout_s: float = 60):
         """send(), wait for the receipt and require success; `what` names the step in errors."""
