@@ -59,7 +59,7 @@ from pathlib import Path
 
 from hanzo.econ.attest import Oracle, TrainingOp
 
-from .tx import Node, Sender, TxError, _hex, error_selectors, revert_name
+from .tx import Node, Sender, TxError, as_hex, error_selectors, revert_name
 
 
 class RewardError(TxError):
@@ -111,7 +111,7 @@ class Payout:
     owner: str
     tx_hash: str
     block: int
-    replayed: bool  # True: this call found the session already paid and reports that payment
+    replayed: bool  # True: the payment was reported before, or made by another session's op (not news)
     session: str = ""
 
 
@@ -236,7 +236,7 @@ class SessionStore:
 def _entry(log) -> _Entry:
     """A TrainingRecorded event (from a log query or a receipt)."""
     args = {**dict(log["args"]), "adapterHash": bytes(log["args"]["adapterHash"])}
-    return _Entry(args, _hex(log["transactionHash"]), int(log["blockNumber"]), _hex(log["blockHash"]))
+    return _Entry(args, as_hex(log["transactionHash"]), int(log["blockNumber"]), as_hex(log["blockHash"]))
 
 
 class RewardHook:
@@ -339,11 +339,16 @@ class RewardHook:
         claimed, waiting = [], []
         try:
             for session in unique:
-                (waiting if self.store.claim(session, holder, self.lease_s) is not None else claimed).append(session)
+                if self.store.claim(session, holder, self.lease_s) is None:
+                    claimed.append(session)
+                    self._holder[session] = holder
+                else:
+                    waiting.append(session)
             if claimed:
                 self._batch([unique[s] for s in claimed], out, failures)
         finally:
             for session in claimed:
+                self._holder.pop(session, None)
                 self.store.release(session, holder)
         for session in waiting:  # another caller is on it: wait for it, one by one
             try:
@@ -412,20 +417,28 @@ class RewardHook:
         tx_hash = self._send(call, [item[0] for item, _ in pending])
         self._step("sent")
         receipt = self._receipt(tx_hash, wait=True)
-        events = self._events(receipt) if receipt is not None and receipt["status"] == 1 else {}
-        later = None  # the ledger, read once if the batch skipped or missed any op
+        if receipt is None:
+            tx = self.node.transaction(tx_hash)
+            if tx is None or self.submitter.behind_a_gap(tx):
+                self.submitter.resync()  # the next call sends it again
+            for item, _ in pending:
+                failures[item[0]] = RewardError(
+                    f"session {item[0]}: transaction {tx_hash} not mined within {self.receipt_timeout_s:g} s; "
+                    "call reward again to resume (nothing will be paid twice)")
+            return
+        events = self._events(receipt) if receipt["status"] == 1 else {}
+        later = None  # the ledger, read once if the batch skipped (or did not make) any op
         for item, plan in pending:
             session, key = item[0], (plan.op.modelId, plan.op.adapterHash)
             try:
                 found = events.get(key)
-                if found is None and receipt is not None:
+                if found is None:
                     if later is None:
                         later = self._ledger(sorted({p.op.modelId for _, p in pending}))
                     found = later.get(key)
                 if found is None:
-                    out[session] = self._settle(session, plan.op, tx_hash, deadline)
-                else:
-                    out[session] = self._found(session, found, deadline)
+                    raise RewardError(f"session {session}: transaction {tx_hash} did not pay it; call reward again")
+                out[session] = self._found(session, found, deadline)
             except _Reorganised:
                 self.submitter.resync()
                 self._alone(item, out, failures)
@@ -533,16 +546,18 @@ class RewardHook:
         canonical chain; Unconfirmed if it does not, _Reorganised if the block left the chain."""
         while True:
             have = self.node.block_number() - found.block + 1
+            if have < 1:
+                raise _Reorganised()  # the chain is now shorter than the payment's block
             if have >= self.confirmations:
                 if self.node.block_hash(found.block) != found.block_hash:
                     raise _Reorganised()
                 return
             if time.monotonic() >= deadline:
                 raise Unconfirmed(
-                    f"session {session}: paid in block {found.block} (tx {found.tx_hash}), {max(have, 0)} of "
+                    f"session {session}: paid in block {found.block} (tx {found.tx_hash}), {have} of "
                     f"{self.confirmations} confirmations after {self.receipt_timeout_s:g} s; call reward again to "
                     "confirm it (a payment a reorganisation takes back is made again, never twice)",
-                    found.block, max(have, 0), self.confirmations)
+                    found.block, have, self.confirmations)
             self._renew(session)
             time.sleep(self.poll_s)
 
@@ -633,7 +648,7 @@ class RewardHook:
 
     def _canonical(self, receipt) -> bool:
         """Whether the receipt's block is still the chain's block at its height."""
-        return self.node.block_hash(int(receipt["blockNumber"])) == _hex(receipt["blockHash"])
+        return self.node.block_hash(int(receipt["blockNumber"])) == as_hex(receipt["blockHash"])
 
     def _ledger(self, forks: list[int]) -> dict[tuple[int, bytes], _Entry]:
         """The canonical chain's record of these forks' ops, from their TrainingRecorded events

@@ -69,6 +69,13 @@ def revert_name(exc: BaseException, selectors: dict[bytes, str]) -> str:
     return " ".join(str(exc).split())[:200]
 
 
+def as_hex(value) -> str:
+    """A hash from web3 (HexBytes, bytes or str) as "0x…" lower case."""
+    if isinstance(value, str):
+        return "0x" + value.lower().removeprefix("0x")
+    return "0x" + bytes(value).hex()
+
+
 class Node:
     """A web3 node, called with retries; `error` is the exception type raised when it will not
     answer (callers name their own failure: RewardError, ChainRunError)."""
@@ -127,7 +134,7 @@ class Node:
             block = self.call(lambda: self.w3.eth.get_block(block_number))
         except BlockNotFound:
             return None
-        return _hex(block["hash"])
+        return as_hex(block["hash"])
 
     def transaction(self, tx_hash):
         """The transaction as the node knows it (mined or pending), or None if it does not."""
@@ -149,13 +156,6 @@ class Node:
             return self.call(lambda: self.w3.eth.get_transaction_receipt(tx_hash))
         except (TimeExhausted, TransactionNotFound):
             return None
-
-
-def _hex(value) -> str:
-    """A hash from web3 (HexBytes, bytes or str) as "0x…" lower case."""
-    if isinstance(value, str):
-        return "0x" + value.lower().removeprefix("0x")
-    return "0x" + bytes(value).hex()
 
 
 class Sender:
