@@ -2,8 +2,9 @@
 
 The typed data must match TrainingRewards.TRAINING_OP_TYPEHASH and its domain
 ("HanzoTrainingRewards", version "1", chain id, contract address): the signature then covers the
-op, the chain and the contract, so it cannot be replayed on another chain or deployment, and
-the nonce and deadline inside the op bound its use on this one.
+op, the chain and the contract, so it cannot be replayed on another chain or deployment. On this
+one the contract pays a (modelId, adapterHash) once, whoever signs for it, and the deadline
+bounds how long the signature is usable; the nonce is the oracle's session number, not a key.
 """
 
 from __future__ import annotations
