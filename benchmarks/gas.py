@@ -90,7 +90,9 @@ def main() -> dict:
         gas["reward_existing_gas"] = rewards.rewardTraining(op.as_tuple(), sig, sender=deployer).gas_used
         # the owner training its own fork: the fork also records the new adapter hash
         op, sig = op_for(users[1], model)
-        rewards.rewardTraining(op.as_tuple(), sig, sender=deployer)  # the owner's first op opens its nonce word
+        # the owner's first op, so that the measured one is a repeat (as the nonce bitmap once needed;
+        # with the (fork, adapter) key every op writes a fresh slot, first or not)
+        rewards.rewardTraining(op.as_tuple(), sig, sender=deployer)
         op, sig = op_for(users[1], model)
         gas["reward_own_fork_gas"] = rewards.rewardTraining(op.as_tuple(), sig, sender=deployer).gas_used
         op, sig = op_for(users[0], model, low=True)
