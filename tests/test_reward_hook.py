@@ -538,3 +538,26 @@ def test_a_batch_reads_the_ledger_once_and_pays_one_adapter_of_a_fork_once(suite
     assert len(queries) <= 2  # the batch's, and one more because the contract skipped an op
     assert [p.replayed for p in payouts] == [False] * 5 + [True] and payouts[5].tx_hash == payouts[0].tx_hash
     assert suite.token.balanceOf(users[0]) - before == 5 * training_payout(params, 1, 5).paid
+
+
+def test_a_store_written_before_confirmations_and_leases_is_used_as_it_is(suite, users, fork_of, hook_for, params,
+                                                                           tmp_path):
+    """A sessions.sqlite from the previous hook (no block, block_hash, lease columns) gains them:
+    its paid session is reported, not paid again."""
+    import sqlite3
+
+    user = users[0]
+    model = fork_of(user)
+    adapter = secrets.token_bytes(32)
+    paid = hook_for("new").pay(user.address, model, adapter, 1, 10, False)
+    (tmp_path / "old").mkdir()
+    with sqlite3.connect(tmp_path / "old" / "sessions.sqlite") as db:
+        db.execute("""CREATE TABLE sessions (
+            id TEXT PRIMARY KEY, user TEXT NOT NULL, fork INTEGER NOT NULL, nonce INTEGER NOT NULL,
+            state TEXT NOT NULL, adapter TEXT, op TEXT, signature TEXT, tx_hash TEXT, payout TEXT,
+            UNIQUE (user, nonce))""")
+        db.execute("INSERT INTO sessions (id, user, fork, nonce, state, adapter, tx_hash) VALUES "
+                   "('legacy', ?, ?, ?, 'paid', ?, ?)", (user.address, model, paid.nonce, adapter.hex(), paid.tx_hash))
+    before = suite.token.balanceOf(user)
+    again = hook_for("old").reward("legacy", adapter, 1, 10, False)
+    assert again.replayed and again.tx_hash == paid.tx_hash and suite.token.balanceOf(user) == before

@@ -332,7 +332,10 @@ class RewardHook:
         paid, BatchError carries each session's Payout or error."""
         for _, adapter_hash, multiplier, interactions, _ in items:
             _check(adapter_hash, multiplier, interactions)
-        unique = {s: (s, a, m, n, low) for s, a, m, n, low in items}  # a session named twice is paid once
+        unique: dict[str, tuple] = {}
+        for item in items:  # a session named twice is paid once, and must name one op
+            if unique.setdefault(item[0], tuple(item)) != tuple(item):
+                raise ValueError(f"session {item[0]}: named twice in one batch with different ops")
         out: dict[str, Payout] = {}
         failures: dict[str, RewardError] = {}
         holder = uuid.uuid4().hex
@@ -353,6 +356,8 @@ class RewardHook:
         for session in waiting:  # another caller is on it: wait for it, one by one
             try:
                 out[session] = self.reward(*unique[session])
+            except Crash:
+                raise
             except RewardError as exc:
                 failures[session] = exc
         if failures:
@@ -400,6 +405,8 @@ class RewardHook:
             except _Reorganised:
                 self.submitter.resync()
                 self._alone(item, out, failures)
+            except Crash:
+                raise
             except RewardError as exc:
                 failures[item[0]] = exc
         if not pending:
@@ -411,8 +418,8 @@ class RewardHook:
         except RewardError:
             raise
         except Exception:  # noqa: BLE001 - a revert: pay one by one, and keep each session's error
-            for item, _ in pending:
-                self._alone(item, out, failures)
+            for item, _ in pending:  # the batch's ledger still answers for each (keys are distinct,
+                self._alone(item, out, failures, ledger)  # and a repeated one is caught by the contract)
             return
         tx_hash = self._send(call, [item[0] for item, _ in pending])
         self._step("sent")
@@ -442,20 +449,25 @@ class RewardHook:
             except _Reorganised:
                 self.submitter.resync()
                 self._alone(item, out, failures)
+            except Crash:
+                raise
             except RewardError as exc:
                 failures[session] = exc
 
-    def _alone(self, item, out: dict, failures: dict) -> None:
-        """One session of a batch paid on its own (this call holds its lease)."""
+    def _alone(self, item, out: dict, failures: dict, ledger: dict | None = None) -> None:
+        """One session of a batch paid on its own (this call holds its lease); its error is kept."""
         session = item[0]
         try:
             deadline = time.monotonic() + self.receipt_timeout_s
-            ledger = self._ledger([self.store.get(session)["fork"]])
+            if ledger is None:
+                ledger = self._ledger([self.store.get(session)["fork"]])
             out[session] = self._pay_one(*item, ledger, deadline)
         except _Reorganised:
             self.submitter.resync()
             failures[session] = RewardError(f"session {session}: the chain reorganised under the payment; "
                                             "call reward again")
+        except Crash:
+            raise
         except RewardError as exc:
             failures[session] = exc
 
@@ -528,11 +540,12 @@ class RewardHook:
         # a payment found before this session signed anything (a lost or restored store, another
         # session of the same adapter) is a replay, even when session numbers collide.
         ours = s["op"] is not None and json.loads(s["op"])["nonce"] == a["nonce"]
-        replayed = (s["state"] == "paid" and s["block_hash"] == found.block_hash) or not ours
+        # (a store written before blocks were kept has paid rows without a block hash)
+        reported = s["state"] == "paid" and s["block_hash"] in (None, found.block_hash)
         payout = Payout(a["user"], a["modelId"], a["nonce"], a["multiplier"], a["interactions"], a["lowQuality"],
                         a["userPayout"], a["ownerPayout"], a["burned"], a["owner"], found.tx_hash, found.block,
-                        replayed, session)
-        if s["state"] == "paid" and s["block_hash"] == found.block_hash:
+                        reported or not ours, session)
+        if reported and s["block_hash"] == found.block_hash:
             return payout  # confirmed before, and still on the canonical chain (it is in the ledger)
         record = json.dumps({**asdict(payout), "replayed": False})
         if self.confirmations > 1:
