@@ -62,15 +62,18 @@ def test_deploy_on_anvil_starts_the_node_and_deploys(tmp_path):
 
 
 def test_demo_pays_honest_work_and_no_greedy_strategy_more():
-    result = hanzo("demo", "--network", "ethereum:local:test", "--sessions", "1")
+    result = hanzo("demo", "--network", "ethereum:local:test", "--sessions", "2")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.count("matches") == 7 and "DIFFERS" not in out  # six users and the burn
-    rows = {line.split()[0]: line for line in out.splitlines() if line.split() and line.split()[0] in
-            ("juliet", "prospero", "repeater", "copier", "sybil", "spammer") and "balance" not in line}
-    assert "refused: repetitive" in rows["repeater"]
-    assert "refused: duplicate" in rows["copier"] and "refused: duplicate" in rows["sybil"]
-    assert " low " in rows["spammer"]  # noise passes the gate, teaches nothing, its reward burns
+    rows = {}
+    for line in out.splitlines():
+        if line.split() and line.split()[0] in ("ophelia", "miranda", "rewriter", "sybil", "resetter", "spammer") \
+                and "balance" not in line:
+            rows.setdefault(line.split()[0], []).append(line)
+    assert all("refused: duplicate" in r for r in rows["rewriter"] + rows["sybil"])  # disguised copies
+    assert all(" low quality " in r for r in rows["spammer"])  # noise passes the gate, teaches nothing, burns
+    assert "already paid: nothing more" in rows["resetter"][1]  # a reset NFT does not make a session new
     assert "no greedy strategy beat honest work" in out
 
 
@@ -81,20 +84,22 @@ def test_generate_and_finetune_commands(tmp_path):
     text = tmp_path / "lines.txt"
     text.write_text("O Romeo, Romeo! wherefore art thou Romeo?\n" * 20)
     cache = {"HANZO_CACHE": str(tmp_path / "cache")}
-    refused = hanzo("finetune", "--user", "tester", "--text", str(text), "--interactions", "2", env=cache)
+    refused = hanzo("finetune", "--user", "tester", "--text", str(text), env=cache)
     assert refused.returncode == 1 and "error: refused (repetitive)" in refused.stderr
-    from hanzo.model.oracle import public_text
+    from hanzo.model.corpus import LOCAL
 
-    text.write_text(public_text("ROMEO")[:2000])
-    env_out = hanzo("finetune", "--user", "tester", "--domain", "ROMEO", "--text", str(text), "--interactions", "2",
-                    env=cache)
+    writing = LOCAL.users_text("hamlet")
+    text.write_text(writing[:2000])
+    env_out = hanzo("finetune", "--user", "tester", "--domain", "hamlet", "--text", str(text), env=cache)
     assert env_out.returncode == 0, env_out.stderr
-    assert "tester: 2 updates; ROMEO loss drop" in env_out.stdout and "2 interactions payable" in env_out.stdout
+    # the updates follow from the text: two passes over its windows (less the oracle's held-back share)
+    assert "new characters of 2,000; " in env_out.stdout and " updates; hamlet loss drop" in env_out.stdout
+    assert ": paid, multiplier " in env_out.stdout and "7 interactions payable" in env_out.stdout
     digest = env_out.stdout.split("sha256 ")[1].split(",")[0]
-    again = hanzo("finetune", "--user", "tester", "--domain", "ROMEO", "--text", str(text), env=cache)
-    assert again.returncode == 1 and "give the hash its NFT records with --adapter-hash" in again.stderr
-    text.write_text(public_text("ROMEO")[2000:4000])
-    more = hanzo("finetune", "--user", "tester", "--domain", "ROMEO", "--text", str(text), "--adapter-hash", digest,
+    again = hanzo("finetune", "--user", "tester", "--domain", "hamlet", "--text", str(text), env=cache)
+    assert again.returncode == 1 and "give the hash the chain last paid with --adapter-hash" in again.stderr
+    text.write_text(writing[2000:4000])
+    more = hanzo("finetune", "--user", "tester", "--domain", "hamlet", "--text", str(text), "--adapter-hash", digest,
                  env=cache)
     assert more.returncode == 0 and "version 2" in more.stdout, more.stderr
     short = tmp_path / "short.txt"

@@ -1,7 +1,6 @@
-"""Forks and the quality oracle (issue 9): an adapter belongs to one user's fork and loads only
-as exactly what its NFT records; a session is judged on the oracle's text, and each way a greedy
-user found to be paid more than honest work (a repeater, a copier, sybil forks, a spammer, asking
-for more interactions) earns no more than an honest session."""
+"""Forks (issue 9): an adapter belongs to one user's fork and loads only as exactly what its NFT
+records; a session's updates follow from its text. The quality oracle's tests are in
+tests/test_oracle.py."""
 
 from __future__ import annotations
 
@@ -17,10 +16,9 @@ from hanzo.model.forks import ForkTrainer, TextError, fork_seed
 from hanzo.model.hllm.data import CharTokenizer
 from hanzo.model.hllm.model import build, optimizer
 from hanzo.model.hllm.train import TrainConfig, save_checkpoint
-from hanzo.model.oracle import QualityOracle, public_text, shakespeare_sets
-from hanzo.model.quality import Gate, Rejected, assess, compression_ratio, paid_interactions
+from hanzo.model.hllm.data import speeches
 
-JULIET = public_text("JULIET")
+JULIET = speeches("romeo-and-juliet", "JULIET")
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +43,7 @@ def adapters(model):
 
 def test_a_session_changes_only_adapter_weights_and_writes_a_candidate(trainer):
     base = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if not n.endswith((".A", ".B"))}
-    s = trainer.session("juliet", 1, JULIET[:3000], interactions=4)
+    s = trainer.session("juliet", 1, JULIET[:3000], passes=1)
     after = dict(trainer.model.named_parameters())
     assert all(torch.equal(base[n], after[n]) for n in base)
     assert any(after[n].abs().sum() > 0 for n in after if n.endswith(".B"))  # B started at zero
@@ -57,7 +55,7 @@ def test_a_session_changes_only_adapter_weights_and_writes_a_candidate(trainer):
 
 def test_a_new_fork_inherits_nothing_from_the_fork_trained_before_it(trainer):
     """reset() used to zero only B, so a new fork kept the previous user's trained A."""
-    trainer.session("juliet", 1, JULIET[:3000], interactions=4)
+    trainer.session("juliet", 1, JULIET[:3000], passes=1)
     trained_a = {k: v for k, v in adapters(trainer.model).items() if k.endswith(".A")}
     trainer.load_fork("romeo", 2, None, None)
     fresh = adapters(trainer.model)
@@ -69,7 +67,7 @@ def test_a_new_fork_inherits_nothing_from_the_fork_trained_before_it(trainer):
 
 
 def test_a_fork_continues_only_from_the_adapter_its_nft_records(trainer):
-    first = trainer.session("juliet", 1, JULIET[:3000], interactions=2)
+    first = trainer.session("juliet", 1, JULIET[:3000], passes=1)
     trainer.promote(first)
     saved = adapters(trainer.model)
     trainer.load_fork("juliet", 1, None, None)  # something else in the model
@@ -77,7 +75,7 @@ def test_a_fork_continues_only_from_the_adapter_its_nft_records(trainer):
     assert all(torch.equal(saved[k], v) for k, v in adapters(trainer.model).items())
     with pytest.raises(lora.AdapterError, match="is not the recorded"):
         trainer.load_fork("juliet", 1, bytes(31) + b"\x01", None)
-    second = trainer.session("juliet", 1, JULIET[3000:6000], interactions=2, recorded_hash=first.adapter_hash)
+    second = trainer.session("juliet", 1, JULIET[3000:6000], passes=1, recorded_hash=first.adapter_hash)
     assert second.version == 2
     trainer.promote(second)
     # the older version, restored over the newer file, does not load as the fork's current adapter
@@ -86,7 +84,7 @@ def test_a_fork_continues_only_from_the_adapter_its_nft_records(trainer):
 
 
 def test_another_users_or_another_forks_file_does_not_load(trainer):
-    mine = trainer.session("juliet", 1, JULIET[:3000], interactions=2)
+    mine = trainer.session("juliet", 1, JULIET[:3000], passes=1)
     trainer.promote(mine)
     theirs_path = trainer.adapter_path("romeo", 5)
     theirs_path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,7 +98,7 @@ def test_another_users_or_another_forks_file_does_not_load(trainer):
 
 
 def test_encrypted_adapters_are_bound_to_user_and_fork_and_need_the_key(trainer):
-    s = trainer.session("nurse", 3, JULIET[:3000], interactions=2, secret="correct horse")
+    s = trainer.session("nurse", 3, JULIET[:3000], passes=1, secret="correct horse")
     trainer.promote(s)
     blob = s.adapter_path.read_bytes()
     assert blob.startswith(lora.MAGIC)
@@ -136,7 +134,7 @@ def _rewrite(trainer, s, mutate):
 ])
 def test_a_plaintext_adapter_with_bad_tensors_or_config_does_not_load(trainer, what, mutate, message):
     """Even when the NFT recorded exactly this file (an attacker's own fork), it does not load."""
-    s = trainer.session("juliet", 1, JULIET[:3000], interactions=2)
+    s = trainer.session("juliet", 1, JULIET[:3000], passes=1)
     trainer.promote(s)
     before = adapters(trainer.model)
     digest = _rewrite(trainer, s, mutate)
@@ -152,10 +150,10 @@ def test_user_names_cannot_leave_the_forks_folder(trainer, user):
 
 
 def test_garbage_and_foreign_targets_do_not_load(trainer, base_dir, tmp_path):
-    s = trainer.session("juliet", 1, JULIET[:3000], interactions=1)
+    s = trainer.session("juliet", 1, JULIET[:3000], passes=1)
     trainer.promote(s)
     other = ForkTrainer(base=base_dir, cfg=lora.LoRAConfig(rank=4, targets=("attn.o",)), forks=tmp_path / "o")
-    o = other.session("juliet", 1, JULIET[:3000], interactions=1)
+    o = other.session("juliet", 1, JULIET[:3000], passes=1)
     other.promote(o)
     with pytest.raises(lora.AdapterError, match="LoRA configuration"):
         lora.load(o.adapter_path, trainer.model, trainer.cfg, expected_hash=o.adapter_hash,
@@ -168,161 +166,6 @@ def test_garbage_and_foreign_targets_do_not_load(trainer, base_dir, tmp_path):
 
 def test_too_short_text_is_refused(trainer):
     with pytest.raises(TextError, match="at least 130 are needed"):
-        trainer.session("x", 1, "Hi.", interactions=1)
+        trainer.session("x", 1, "Hi.", passes=1)
 
 
-# ---------------------------------------------------------------- the quality oracle
-
-def chunks(*values):
-    return torch.tensor(values, dtype=torch.float64)
-
-
-@pytest.mark.parametrize("drops, low, multiplier", [
-    ((0.0, 0.0, 0.0, 0.0), True, 1),
-    ((0.003, 0.003, 0.003, 0.003), False, 1),
-    ((0.02, 0.02, 0.02, 0.02), False, 2),
-    ((0.2, 0.2, 0.2, 0.2), False, 10),
-    ((0.06, -0.05, 0.07, -0.06), True, 1),  # a mean of +0.005 that is only noise: one SE low, not paid
-])
-def test_quality_pays_the_loss_drop_one_standard_error_low(drops, low, multiplier):
-    before = {"domain": chunks(2.0, 2.0, 2.0, 2.0), "base": chunks(2.0, 2.0)}
-    after = {"domain": before["domain"] - chunks(*drops), "base": chunks(2.0, 2.0)}
-    q = assess(before, after, DEFAULT)
-    assert q.low_quality is low and (low or q.multiplier == multiplier)
-    assert q.score == pytest.approx(sum(drops) / 4)
-
-
-def test_quality_refuses_a_session_that_makes_the_base_model_worse():
-    before = {"domain": chunks(2.0, 2.0), "base": chunks(1.8, 1.8)}
-    after = {"domain": chunks(1.5, 1.5), "base": chunks(1.9, 1.9)}  # great on the domain, worse at all else
-    q = assess(before, after, DEFAULT)
-    assert q.low_quality and "base regression" in q.reason
-
-
-def test_quality_rejects_non_finite_losses_and_missing_sets():
-    with pytest.raises(ValueError, match="finite"):
-        assess({"domain": chunks(float("nan")), "base": chunks(1.0)}, {"domain": chunks(1.0), "base": chunks(1.0)},
-               DEFAULT)
-    with pytest.raises(ValueError, match="'base' missing"):
-        assess({"domain": chunks(1.0)}, {"domain": chunks(1.0)}, DEFAULT)
-
-
-def test_paid_interactions_follow_the_text_not_the_request():
-    """The reward was linear in interactions the user chose: 64 updates on one text earned 40x."""
-    assert paid_interactions("x" * 3000, 64, DEFAULT) == 11  # 3,000 characters: 11 windows of 256
-    assert paid_interactions("x" * 3000, 4, DEFAULT) == 4
-    assert paid_interactions("x" * 10**6, 10**6, DEFAULT) == DEFAULT.max_interactions_per_op
-
-
-def test_the_gate_refuses_repetition_copies_and_short_text(tmp_path):
-    gate = Gate(tmp_path / "gate.db", DEFAULT)
-    rng = random.Random(1)
-    junk = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(40))
-    assert compression_ratio(JULIET[:5000]) < 3 < compression_ratio((junk * 125)[:5000])
-    with pytest.raises(Rejected) as r:
-        gate.admit("rep", 1, (junk * 125)[:5000])
-    assert r.value.reason == "repetitive"
-    with pytest.raises(Rejected) as r:
-        gate.admit("rep", 1, (JULIET[:60] + "\n") * 80)
-    assert r.value.reason == "repetitive"
-    with pytest.raises(Rejected) as r:
-        gate.admit("rep", 1, JULIET[:2500] + JULIET[:2500])  # a block pasted twice
-    assert r.value.reason == "duplicate"
-    gate.admit("juliet", 1, JULIET[:3000])
-    with pytest.raises(Rejected) as r:
-        gate.admit("copier", 9, JULIET[:3000])
-    assert r.value.reason == "duplicate"
-    with pytest.raises(Rejected) as r:
-        gate.admit("copier", 9, JULIET[100:2900].upper())  # case and a shifted window change nothing
-    assert r.value.reason == "duplicate"
-    with pytest.raises(Rejected) as r:
-        gate.admit("juliet", 1, JULIET[:3000])  # not even the author is paid twice for the same text
-    assert r.value.reason == "duplicate"
-    with pytest.raises(Rejected) as r:
-        gate.admit("x", 1, "too short")
-    assert r.value.reason == "short"
-    gate.admit("juliet", 1, JULIET[3000:6000])  # new text passes
-
-
-# ---------------------------------------------------------------- adversaries, on the shipped base model
-
-@pytest.fixture(scope="module")
-def oracle(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("oracle")
-    return QualityOracle(ForkTrainer(forks=folder / "forks"), shakespeare_sets(), folder / "gate.db")
-
-
-def earned(verdict) -> int:
-    """What a session is paid, in reward units: interactions x multiplier, 0 if low quality."""
-    return 0 if verdict.low_quality else verdict.interactions * verdict.multiplier
-
-
-def test_honest_sessions_earn_and_every_greedy_strategy_earns_no_more(oracle):
-    honest = oracle.judge("juliet", 1, "JULIET", JULIET[:3000], 8)
-    assert not honest.low_quality and earned(honest) > 0
-    fair = earned(honest)
-    rng = random.Random(7)
-    # the repeater: a random string, or one real line, repeated; asks for 64 updates
-    for text in ("".join(rng.choice("abcdefghij ") for _ in range(40)) * 125, (JULIET[:80] + "\n") * 60):
-        with pytest.raises(Rejected, match="repeats itself"):
-            oracle.judge("repeater", 2, "JULIET", text, 64)
-    # the copier and the sybil: someone's accepted text again, on another fork
-    with pytest.raises(Rejected, match="submitted before"):
-        oracle.judge("copier", 3, "JULIET", JULIET[:3000], 8)
-    with pytest.raises(Rejected, match="submitted before"):
-        oracle.judge("juliet", 4, "JULIET", JULIET[:3000], 8)
-    # the spammer: fresh noise passes the gate, teaches nothing about the domain, is not paid
-    noise = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ qxzj") for _ in range(3000))
-    spam = oracle.judge("spammer", 5, "MACBETH", noise, 8)
-    assert spam.low_quality and earned(spam) == 0
-    # asking for more updates on the same amount of honest text pays no more interactions
-    greedy = oracle.judge("prospero", 6, "PROSPERO", public_text("PROSPERO")[:3000], 64)
-    text = public_text("PROSPERO")[:3000]
-    assert greedy.interactions == paid_interactions(text, 11, DEFAULT) == 11  # what 11 honest updates get
-    assert greedy.interactions < 64
-    # every refused or low-quality strategy earned nothing; the honest session earned `fair` > 0
-    assert earned(spam) == 0 < fair
-
-
-def test_the_score_is_reported_with_its_noise_across_seeds(oracle):
-    """The same honest text, five training seeds: the reported standard error is the same order
-    as the spread across seeds, so the one-SE-low score does not pay for luck."""
-    scores, ses = [], []
-    text = public_text("ROMEO")[:3000]
-    for seed in range(5):
-        oracle.gate.db.execute("DELETE FROM shingles WHERE user = 'romeo'")
-        v = oracle.judge("romeo", 10 + seed, "ROMEO", text, 8, seed=seed)
-        scores.append(v.quality.score)
-        ses.append(v.quality.score_se)
-    spread = float(torch.tensor(scores).std())
-    mean_se = sum(ses) / len(ses)
-    assert all(s > 0 for s in scores)
-    assert spread < 3 * mean_se  # the SE covers the seed noise
-
-
-def test_the_measurement_before_a_session_is_the_last_sessions_after_not_recomputed(trainer, monkeypatch):
-    """Throughput: the fork is measured once per state and evaluation set."""
-    sets = {"domain": trainer.encode(JULIET[5000:6000]), "base": trainer.encode(JULIET[6000:7000])}
-    first = trainer.session("juliet", 1, JULIET[:3000], 2, eval_sets=sets)
-    trainer.promote(first)
-    calls = []
-    real = trainer.chunk_losses
-    monkeypatch.setattr(trainer, "chunk_losses", lambda ids: (calls.append(1), real(ids))[1])
-    second = trainer.session("juliet", 1, JULIET[3000:6000], 2, eval_sets=sets, recorded_hash=first.adapter_hash)
-    assert len(calls) == 2  # only the two "after" measurements ran
-    assert all(torch.equal(second.before[k], first.after[k]) for k in sets)
-    # and the cached "before" is what a fresh measurement gives
-    trainer.load_fork("juliet", 1, first.adapter_hash, None)
-    assert torch.allclose(real(sets["domain"]), first.after["domain"])
-
-
-def test_a_session_that_crashed_after_the_gate_is_admitted_again_and_no_other(tmp_path):
-    """The gate records text before training; a worker that dies before the reward retries the
-    same session and must not find its own text refused as a copy. Another session still is."""
-    gate = Gate(tmp_path / "gate.db", DEFAULT)
-    gate.admit("juliet", 1, JULIET[:3000], session="s-1")
-    gate.admit("juliet", 1, JULIET[:3000], session="s-1")  # the retry
-    with pytest.raises(Rejected, match="submitted before"):
-        gate.admit("juliet", 1, JULIET[:3000], session="s-2")
-    with pytest.raises(Rejected, match="submitted before"):
-        gate.admit("copier", 2, JULIET[:3000])

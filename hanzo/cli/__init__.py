@@ -254,31 +254,30 @@ def generate(prompt, length, temperature, top_k, steer, strength, model_dir, see
 @main.command()
 @click.option("--user", required=True, help="The user whose fork to train (letters, digits, '_', '.', '-').")
 @click.option("--fork", "fork_id", type=int, default=1, show_default=True, help="The fork's ModelNFT id.")
-@click.option("--domain", default="JULIET", show_default=True,
-              help="The domain the oracle scores the session in (a character's voice: JULIET, ROMEO, PROSPERO, "
-                   "MACBETH, HAMLET).")
+@click.option("--domain", default="hamlet", show_default=True,
+              help="The domain the oracle scores the session in (locally a held-out play: hamlet, the-tempest, "
+                   "julius-caesar, twelfth-night).")
 @click.option("--text", "text_file", required=True, type=click.Path(dir_okay=False), help="The user's text.")
-@click.option("--interactions", type=int, default=8, show_default=True, help="LoRA updates in this session.")
 @click.option("--adapter-hash", default=None,
-              help="The adapter hash the fork's NFT records (hex), to continue a fork; omit for a new fork.")
+              help="The adapter the chain last paid for this fork (hex), to continue it; omit for a new fork.")
 @click.option("--secret", default=None, help="Encrypt the adapter at rest with a key derived from this secret.")
-def finetune(user, fork_id, domain, text_file, interactions, adapter_hash, secret) -> None:
-    """One training session on a user's fork, judged by the quality oracle: the gate (repetitive or
-    copied text is refused), the loss drop on the oracle's evaluation text in the domain, the base
-    regression check, and the interactions it would pay."""
+def finetune(user, fork_id, domain, text_file, adapter_hash, secret) -> None:
+    """One training session on a user's fork, judged by the quality oracle: the gate (repetitive
+    text is refused; only what the public corpus and earlier submissions lack is new), updates
+    that follow from the new text, and the loss drop on the oracle's private text in the domain:
+    paid, neutral (not beyond noise) or low quality."""
     need("model", "torch")
     from hanzo.model.forks import ForkTrainer, TextError
     from hanzo.model.hllm.train import CACHE, CheckpointError
     from hanzo.model.lora import AdapterError
-    from hanzo.model.oracle import DOMAINS, QualityOracle, shakespeare_sets
+    from hanzo.model.oracle import OracleConfig, QualityOracle
+    from hanzo.model.private_eval import PrivateEvalError
     from hanzo.model.quality import Rejected
 
     try:
         text = Path(text_file).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         fail(f"--text {text_file}: {exc}")
-    if domain not in DOMAINS:
-        fail(f"--domain: expected one of {', '.join(DOMAINS)}, got {domain!r}")
     recorded = None
     if adapter_hash is not None:
         try:
@@ -290,18 +289,24 @@ def finetune(user, fork_id, domain, text_file, interactions, adapter_hash, secre
         trainer = ForkTrainer()
         path = trainer.adapter_path(user, fork_id)
         if recorded is None and path.exists():
-            fail(f"fork {fork_id} of {user} has an adapter ({path}): give the hash its NFT records with --adapter-hash")
-        oracle = QualityOracle(trainer, shakespeare_sets(), CACHE / "oracle" / "gate.db")
-        verdict = oracle.judge(user, fork_id, domain, text, interactions, recorded_hash=recorded, secret=secret)
+            fail(f"fork {fork_id} of {user} has an adapter ({path}): give the hash the chain last paid with "
+                 "--adapter-hash")
+        oracle = QualityOracle(trainer, OracleConfig(CACHE / "oracle"))
+        if domain not in oracle.domains:
+            fail(f"--domain: expected one of {', '.join(oracle.domains)}, got {domain!r}")
+        verdict = oracle.judge(user, fork_id, domain, text, fork_head=recorded, secret=secret)
     except Rejected as exc:
         fail(f"refused ({exc.reason}): {exc}")
-    except (TextError, AdapterError, CheckpointError, ValueError) as exc:
+    except (TextError, AdapterError, CheckpointError, PrivateEvalError, ValueError) as exc:
         fail(str(exc))
     q, session = verdict.quality, verdict.session
-    trainer.promote(session)  # offline there is no NFT to record it: the adapter is current at once
-    judged = f"low-quality ({q.reason}; reward burned)" if q.low_quality else f"multiplier {q.multiplier}"
-    click.echo(f"{user}: {session.interactions} updates; {domain} loss drop {q.score:+.4f} ± {q.score_se:.4f} nats, "
-               f"base {q.base_change:+.4f}: {judged}; {verdict.interactions} interactions payable")
+    if verdict.outcome == "paid":
+        trainer.promote(session)  # offline there is no chain to pay it: a paid adapter is current at once
+    judged = {"paid": f"paid, multiplier {q.multiplier}", "neutral": f"neutral ({q.reason}): no pay, no burn",
+              "low quality": f"low quality ({q.reason}): reward burned"}[verdict.outcome]
+    click.echo(f"{user}: {verdict.new_chars:,} new characters of {len(text):,}; {session.updates} updates; {domain} "
+               f"loss drop {q.score:+.4f} ± {q.score_se:.4f} nats, base {q.base_change:+.4f}: {judged}; "
+               f"{verdict.interactions} interactions payable")
     click.echo(f"adapter {session.adapter_path} ({session.adapter_path.stat().st_size:,} bytes), version "
                f"{session.version}, sha256 {session.adapter_hash.hex()}, median update {session.median_update_ms:.1f} ms")
 
@@ -327,4 +332,6 @@ def demo(network: str, sessions: int) -> None:
         fail(f"demo on {network}: {' '.join(str(exc).split())}")
     if not result["ok"]:
         fail("the chain's balances differ from the reference model (see above)")
+    if not result["fair"]:
+        fail("a greedy strategy earned more than honest work (see above)")
 

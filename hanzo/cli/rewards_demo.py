@@ -1,15 +1,16 @@
 """`hanzo demo`: users train their forks with real text, the quality oracle judges each session
-on text the users never saw, and the chain pays them.
+on private text no user has seen, and the chain pays them.
 
 On an anvil devnet: deploy the suite, release a month of emission into the Training Rewards
-pool, mint a fork for each user, and run training sessions. Two users are honest (their own
-character's lines, new text each session). The others try what a greedy user would: the
-repeater submits a short string repeated, the copier resubmits the honest user's text, the sybil
-submits the other honest user's text on a fork of its own, and the spammer trains on noise. The
-oracle refuses repetition and copies before training and scores the rest on its own evaluation
-text; every session that is judged is paid through the reward hook. The ledger and balances are
-printed and checked against the reference model, and each greedy user's earnings against the
-honest ones.
+pool, mint a fork for each user, and run training sessions. Two users are honest: they write in
+their domain (their text is the local stand-in for unpublished writing, hanzo.model.corpus). The
+others try what a greedy user would: the rewriter disguises public plays, the sybil rewords an
+honest user's accepted text on a fork of its own, the resetter resets its fork's adapter on chain
+and submits a paid session again, and the spammer trains on noise. The oracle pays only new text
+that improves the fork beyond noise (paid), leaves what it cannot tell from noise unpaid and
+unburned (neutral), and burns the reward of what makes the fork worse (low quality). The ledger
+and balances are printed and checked against the reference model, and each greedy user's earnings
+against the honest ones.
 """
 
 from __future__ import annotations
@@ -23,38 +24,50 @@ from hanzo.econ.params import DAY, WEI
 from hanzo.econ.reference import nft_mint_fee, training_payout
 
 BASE_MODEL_ID = 1
-SESSION_CHARS = 3000
+SESSION_CHARS = 2000
 
 # name -> (strategy, domain the session is scored in)
 USERS = {
-    "juliet": ("honest", "JULIET"),
-    "prospero": ("honest", "PROSPERO"),
-    "repeater": ("repeats a line", "JULIET"),
-    "copier": ("copies juliet", "JULIET"),
-    "sybil": ("prospero's text, own fork", "PROSPERO"),
-    "spammer": ("noise", "MACBETH"),
+    "ophelia": ("honest", "hamlet"),
+    "miranda": ("honest", "the-tempest"),
+    "rewriter": ("rewrites public plays", "hamlet"),
+    "sybil": ("rewords ophelia, own fork", "hamlet"),
+    "resetter": ("resets its NFT, resubmits", "the-tempest"),
+    "spammer": ("noise", "hamlet"),
 }
 
 
 def session_text(name: str, round_: int) -> str:
     """What each user submits in a round."""
-    from hanzo.model.oracle import public_text
+    from hanzo.model.corpus import LOCAL
+    from hanzo.model.rewrites import REWRITES
 
     rng = random.Random(f"{name}:{round_}")
-    if name in ("juliet", "prospero"):
-        text = public_text(USERS[name][1])
+    if name in ("ophelia", "miranda"):
+        text = LOCAL.users_text(USERS[name][1])
         return text[round_ * SESSION_CHARS:(round_ + 1) * SESSION_CHARS]
-    if name == "copier":
-        return session_text("juliet", round_)
+    if name == "rewriter":
+        play = LOCAL.public_texts()["macbeth"]
+        start = 20_000 + round_ * SESSION_CHARS
+        rewrite = ("lines shuffled", "an edit every ~40 chars")[round_ % 2]
+        return REWRITES[rewrite](play[start:start + SESSION_CHARS], rng)
     if name == "sybil":
-        return session_text("prospero", round_)
-    if name == "repeater":
-        line = public_text("JULIET")[round_ * 80:(round_ + 1) * 80]
-        return (line + "\n") * (SESSION_CHARS // 81)
-    return "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ qxzj") for _ in range(SESSION_CHARS))
+        return REWRITES["punctuation and case"](session_text("ophelia", round_), rng)
+    if name == "resetter":  # its own writing once, then the same session again after a reset
+        return LOCAL.users_text("the-tempest")[-SESSION_CHARS:]
+    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz   \n") for _ in range(SESSION_CHARS))
 
 
-def run(network: str = "ethereum:local:foundry", sessions: int = 2, interactions: int = 8,
+def fork_head(web3, rewards, abi: list, model_id: int, from_block: int) -> bytes | None:
+    """The adapter the chain last paid for a fork (its TrainingRecorded events), whatever its NFT
+    records now: the oracle continues a fork from its history, so a reset buys nothing."""
+    contract = web3.eth.contract(address=str(rewards.address), abi=abi)
+    logs = contract.events.TrainingRecorded.get_logs(from_block=from_block, argument_filters={"modelId": model_id})
+    paid = [bytes(log["args"]["adapterHash"]) for log in logs if not log["args"]["lowQuality"]]
+    return paid[-1] if paid else None
+
+
+def run(network: str = "ethereum:local:foundry", sessions: int = 2,
         say: Callable[[str], None] = print) -> dict:
     import time
 
@@ -65,7 +78,7 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2, interactions
     from hanzo.econ.params import DEFAULT
 
     from hanzo.model.forks import ForkTrainer
-    from hanzo.model.oracle import QualityOracle, shakespeare_sets
+    from hanzo.model.oracle import OracleConfig, QualityOracle
     from hanzo.model.quality import Rejected
     from hanzo.chain.rewards import RewardHook
     from hanzo.chain.tx import abi_of
@@ -75,7 +88,7 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2, interactions
     p = DEFAULT
     work = Path(tempfile.mkdtemp(prefix="hanzo-demo-"))
     trainer = ForkTrainer(forks=work / "forks")
-    oracle = QualityOracle(trainer, shakespeare_sets(), work / "gate.db", p)
+    oracle = QualityOracle(trainer, OracleConfig(work / "oracle"), p)
     with ape.networks.parse_network_choice(network) as provider:
         from ape import accounts, chain
 
@@ -108,54 +121,66 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2, interactions
         loop_start = time.perf_counter()
         for round_ in range(sessions):
             for name, acct in people.items():
-                recorded = bytes(s.models.fork(forks[name])[1])
+                if name == "resetter" and round_ > 0:
+                    s.models.updateAdapter(forks[name], bytes(32), sender=acct)  # the NFT forgets its adapter
+                head = fork_head(provider.web3, s.rewards, abi, forks[name], s.block)
                 session_id = hook.open_session(acct.address, forks[name])  # before training: its nonce is its own
                 try:
-                    v = oracle.judge(acct.address.lower()[2:], forks[name], USERS[name][1], session_text(name, round_),
-                                     interactions, epoch=round_, recorded_hash=recorded, seed=round_,
-                                     session=session_id)
+                    v = oracle.judge(acct.address.lower()[2:], forks[name], USERS[name][1],
+                                     session_text(name, round_), fork_head=head)
                 except Rejected as refused:
                     ledger.append((name, round_, refused, None))
                     continue
-                pay = hook.reward(session_id, v.session.adapter_hash, v.multiplier, v.interactions, v.low_quality)
-                if not v.low_quality:
-                    trainer.promote(v.session)  # the NFT now records this adapter
+                pay = None
+                if v.needs_op:  # a neutral session goes nowhere: no pay, no burn
+                    pay = hook.reward(session_id, v.session.adapter_hash, v.multiplier, v.interactions, v.low_quality)
+                    if v.outcome == "paid" and not pay.replayed:
+                        trainer.promote(v.session)  # the chain paid it: the fork's history now ends here
                 ledger.append((name, round_, v, pay))
         loop_seconds = time.perf_counter() - loop_start
         say("")
-        say(f"{'user':<9}{'strategy':<27}{'verdict':<24}{'paid':>5}{'mult':>5}{'to user':>10}{'burned':>9}")
+        say(f"{'user':<9}{'strategy':<27}{'verdict':<34}{'new':>6}{'paid':>5}{'mult':>5}{'to user':>9}{'burned':>8}")
         for name, round_, v, pay in ledger:
-            if pay is None:
-                say(f"{name:<9}{USERS[name][0]:<27}{'refused: ' + v.reason:<24}{0:>5}{'-':>5}{0:>10.4f}{0:>9.4f}")
+            if isinstance(v, Rejected):
+                say(f"{name:<9}{USERS[name][0]:<27}{'refused: ' + v.reason:<34}{0:>6}{0:>5}{'-':>5}{0:>9.4f}{0:>8.4f}")
                 continue
             q = v.quality
-            verdict = f"{q.score:+.4f} ± {q.score_se:.4f}"
-            mult = "low" if v.low_quality else str(pay.multiplier)
-            say(f"{name:<9}{USERS[name][0]:<27}{verdict:<24}{pay.interactions:>5}{mult:>5}"
-                f"{pay.user_payout / WEI:>10.4f}{pay.burned / WEI:>9.4f}")
+            verdict = f"{v.outcome} {q.score:+.4f} ± {q.score_se:.4f}"
+            if pay is not None and pay.replayed:
+                verdict = "already paid: nothing more"
+            mult = {"paid": str(q.multiplier), "low quality": "low"}.get(v.outcome, "-")
+            to_user = 0 if pay is None or pay.replayed else pay.user_payout
+            burned = 0 if pay is None or pay.replayed else pay.burned
+            say(f"{name:<9}{USERS[name][0]:<27}{verdict:<34}{v.new_chars:>6}{v.interactions:>5}{mult:>5}"
+                f"{to_user / WEI:>9.4f}{burned / WEI:>8.4f}")
         say("")
         ok = True
         earned = {}
         for name, acct in people.items():
             expected = sum(training_payout(p, pay.multiplier, pay.interactions, pay.low_quality).paid
-                           for n, _, _, pay in ledger if n == name and pay is not None)
+                           for n, _, _, pay in ledger if n == name and pay is not None and not pay.replayed)
             got = s.token.balanceOf(acct) - start_balance[name]
             earned[name] = got
             ok &= got == expected
             say(f"{name:<9} balance +{got / WEI:.4f} HANZO   reference model +{expected / WEI:.4f}   "
                 f"{'matches' if got == expected else 'DIFFERS'}")
         burned = sum(training_payout(p, pay.multiplier, pay.interactions, pay.low_quality).burned
-                     for *_, pay in ledger if pay is not None)
+                     for *_, pay in ledger if pay is not None and not pay.replayed)
         got_burn = supply_before - s.token.totalSupply()
         ok &= got_burn == burned
         say(f"burned    {got_burn / WEI:.4f} HANZO   reference model {burned / WEI:.4f}   "
             f"{'matches' if got_burn == burned else 'DIFFERS'}")
-        honest = min(earned["juliet"], earned["prospero"])
-        greedy = {n: e for n, e in earned.items() if USERS[n][0] != "honest"}
+        honest = min(earned["ophelia"], earned["miranda"])
+        # what each greedy user took through its strategy: the resetter's first session is its own
+        # honest writing, and only what the reset brings after it counts as the strategy's
+        greedy = {n: e - sum(pay.user_payout + pay.owner_payout for n2, r, _, pay in ledger if n2 == n and r == 0 and n == "resetter"
+                             and pay is not None and not pay.replayed)
+                  for n, e in earned.items() if USERS[n][0] != "honest"}
         fair = all(e <= honest for e in greedy.values())
         say(f"greedy users earned at most {max(greedy.values()) / WEI:.4f} HANZO; the least honest user "
             f"{honest / WEI:.4f}: {'no greedy strategy beat honest work' if fair else 'A GREEDY STRATEGY PAID MORE'}")
-        ok &= fair
-        judged = [v for *_, v, pay in ledger if pay is not None]
-        return {"ok": ok, "ops": len(judged), "refused": sum(pay is None for *_, pay in ledger),
-                "low_quality": sum(v.low_quality for v in judged), "loop_seconds": loop_seconds, "earned": earned}
+        judged = [v for *_, v, _ in ledger if not isinstance(v, Rejected)]
+        return {"ok": ok, "fair": fair, "ops": sum(pay is not None for *_, pay in ledger),
+                "refused": sum(isinstance(v, Rejected) for *_, v, _ in ledger),
+                "low_quality": sum(v.low_quality for v in judged), "neutral": sum(v.outcome == "neutral" for v in judged),
+                "loop_seconds": loop_seconds, "earned": earned}

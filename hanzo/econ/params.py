@@ -98,12 +98,15 @@ class Tokenomics:
     max_multiplier: int = _int(10, lo=1, hi=10, doc="highest quality multiplier (the contract's bound is 10)")
     training_burn_bps: int = _bps(1000, "training burn")
     user_share_bps: int = _bps(7000, "user's share of a reward; the model owner gets the rest")
-    quality_threshold: int = _wad("0.002", doc="held-out loss drop (nats) at or below which an update is low-quality (D3)")
+    quality_threshold: int = _wad("0.001", doc="loss drop (nats) on the oracle's private text that a session must exceed, "
+                                  "quality_z standard errors low, to be paid (D3)")
+    quality_z: int = _wad("2", lo="0", hi="10", doc="standard errors between a paid (or low-quality) score and noise")
     quality_step: int = _wad("0.01", lo="0.000000000000000001", doc="further loss drop (nats) per step of the multiplier")
     max_base_regression: int = _wad("0.01", doc="most a session may worsen the base validation loss (nats) and be paid")
     max_compression_ratio: int = _wad("4", lo="1", doc="zlib ratio above which a submission is refused as repetitive")
-    max_duplicate_share: int = _wad("0.2", hi="1", doc="share of a submission's shingles seen before above which it is "
-                                     "refused as a copy")
+    max_duplicate_share: int = _wad("0.5", hi="1", doc="share of a submission found in the public corpus or "
+                                     "earlier accepted text above which it is refused whole (below it, its new part is "
+                                     "paid)")
     burn_mode: str = _choice("from_reward", BURN_MODES, "from_reward: 10% of R burned, 90% split; "
                              "on_top: R split 70:30 and a further 10% of R burned")
 

@@ -35,7 +35,7 @@ class Session:
     user: str
     fork: int
     version: int  # this adapter's version: sessions saved on the fork so far, this one included
-    interactions: int  # updates made
+    updates: int  # updates made (passes x windows of the text)
     adapter_path: Path
     adapter_hash: bytes
     median_update_ms: float
@@ -77,14 +77,20 @@ class ForkTrainer:
         return ids
 
     @torch.no_grad()
-    def chunk_losses(self, ids: torch.Tensor) -> torch.Tensor:
-        """Mean loss (nats per character) of each WINDOW-character chunk of `ids`."""
+    def chunk_losses(self, ids: torch.Tensor, batch: int = 8) -> torch.Tensor:
+        """Mean loss (nats per character) of each WINDOW-character chunk of `ids`; whole chunks
+        are measured `batch` at a time (one call per chunk was most of a session's time)."""
         self.model.eval()
+        starts = [s for s in range(0, len(ids) - 1, self.block) if len(ids) - s >= 2]
+        whole = [s for s in starts if s + self.block + 1 <= len(ids)]
         out = []
-        for s in range(0, len(ids) - 1, self.block):
+        for i in range(0, len(whole), batch):
+            rows = torch.stack([ids[s:s + self.block + 1] for s in whole[i:i + batch]])
+            logits = self.model(rows[:, :-1])[0].float()
+            losses = torch.nn.functional.cross_entropy(logits.transpose(1, 2), rows[:, 1:], reduction="none")
+            out.extend(losses.mean(dim=1).tolist())
+        for s in starts[len(whole):]:  # the tail, shorter than a window
             chunk = ids[s:s + self.block + 1]
-            if len(chunk) < 2:
-                break
             out.append(self.model(chunk[None, :-1], chunk[None, 1:])[1].item())
         return torch.tensor(out)
 
@@ -103,14 +109,15 @@ class ForkTrainer:
                           binding=lora.Binding(user, fork, self.base_id, None))
         return int(found.version)
 
-    def session(self, user: str, fork: int, text: str, interactions: int = 8, *,
+    def session(self, user: str, fork: int, text: str, passes: int = 2, *,
                 eval_sets: dict[str, torch.Tensor] | None = None, recorded_hash: bytes | None = None,
-                secret: str | None = None, seed: int = 0) -> Session:
-        """Load the fork, measure it on `eval_sets`, run `interactions` updates on WINDOW-character
-        windows of `text`, measure again, and save the adapter as the fork's next version (a
-        candidate file beside the current one: `promote` makes it current once it is paid)."""
-        if interactions < 1:
-            raise ValueError(f"interactions: expected at least 1, got {interactions}")
+                secret: str | None = None, seed: int = 0, lr: float | None = None) -> Session:
+        """Load the fork, measure it on `eval_sets`, make `passes` passes over the WINDOW-character
+        windows of `text` (one update each, in an order drawn from `seed`), measure again, and save
+        the adapter as the fork's next version (a candidate file beside the current one: `promote`
+        makes it current once it is paid). The work follows from the text: no caller asks for more."""
+        if passes < 1:
+            raise ValueError(f"passes: expected at least 1, got {passes}")
         ids = self.encode(text)
         version = self.load_fork(user, fork, recorded_hash, secret)
         eval_sets = eval_sets or {}
@@ -118,20 +125,24 @@ class ForkTrainer:
         digests = {name: hashlib.sha256(e.numpy().tobytes()).digest() for name, e in eval_sets.items()}
         before = {name: self._measure(user, fork, state, digests[name], e) for name, e in eval_sets.items()}
         params = [p for n, p in self.model.named_parameters() if n.endswith((".A", ".B"))]
-        opt = torch.optim.Adam(params, lr=self.lr)
+        opt = torch.optim.Adam(params, lr=lr or self.lr)
         gen = torch.Generator().manual_seed(seed)
         span = min(self.block, len(ids) - 1)
+        starts = list(range(0, len(ids) - span, self.block)) or [0]
+        if starts[-1] + span < len(ids) - 1:
+            starts.append(len(ids) - 1 - span)  # the tail too
         times = []
         self.model.train()
-        for _ in range(interactions):
-            s = int(torch.randint(0, len(ids) - span, (1,), generator=gen)) if len(ids) > span + 1 else 0
-            x, y = ids[s:s + span][None], ids[s + 1:s + 1 + span][None]
-            t0 = time.perf_counter()
-            _, loss = self.model(x, y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            times.append((time.perf_counter() - t0) * 1000)
+        for _ in range(passes):
+            for k in torch.randperm(len(starts), generator=gen).tolist():
+                s = starts[k]
+                x, y = ids[s:s + span][None], ids[s + 1:s + 1 + span][None]
+                t0 = time.perf_counter()
+                _, loss = self.model(x, y)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                times.append((time.perf_counter() - t0) * 1000)
         after = {name: self.chunk_losses(e) for name, e in eval_sets.items()}
         candidate = self.candidate_path(user, fork)
         binding = lora.Binding(user, fork, self.base_id, version + 1)
@@ -139,7 +150,7 @@ class ForkTrainer:
         for name, losses in after.items():
             self._remember((user, fork, digest, digests[name]), losses)
         times.sort()
-        return Session(user, fork, version + 1, interactions, candidate, digest, times[len(times) // 2], before, after)
+        return Session(user, fork, version + 1, len(times), candidate, digest, times[len(times) // 2], before, after)
 
     def _measure(self, user: str, fork: int, state: bytes, digest: bytes, ids: torch.Tensor) -> torch.Tensor:
         key = (user, fork, state, digest)

@@ -1,25 +1,61 @@
-"""The quality oracle's side of a session: admit the text, have the fork trained and measured on
-the oracle's evaluation sets, and turn the measurement into a verdict (the multiplier and the
-interactions to pay). Signing the op and sending it are the reward hook's (hanzo.chain.rewards):
-the oracle's key and the submitter's are different keys with different jobs.
+"""The quality oracle's side of a session: admit the text, have the fork trained on its new part
+and measured on the oracle's private text, and turn the measurement into a verdict (paid, neutral
+or low quality; the multiplier and the interactions to pay). Signing the op and sending it are the
+reward hook's (hanzo.chain.rewards): the oracle's key and the submitter's are different keys.
+
+An operator runs it with an `OracleConfig`: a private directory (the evaluation store, its
+secret, the gate's record of every admitted text), the corpus roles (what is public, which
+domains exist and what seeds their private text), and the session's shape. The fork's starting
+point is its history on chain (the last adapter the ledger paid for it), never what the NFT
+currently records: an owner who resets the NFT's adapter does not get a fresh fork's easy gains.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from hanzo.econ.params import DEFAULT, Tokenomics
 
+from .corpus import LOCAL, CorpusRoles
 from .forks import ForkTrainer, Session
-from .quality import EvaluationSets, Gate, Quality, assess, paid_interactions
+from .private_eval import PrivateEvaluation
+from .quality import LOW, NEUTRAL, PAID, Gate, Quality, assess, paid_interactions
+
+
+@dataclass(frozen=True)
+class OracleConfig:
+    """Where the oracle keeps what no user may read, and the shape of a session."""
+
+    folder: Path  # private: evaluation store, secret, gate (create it readable by the oracle alone)
+    roles: CorpusRoles = field(default_factory=lambda: LOCAL)
+    chunks: int = 64  # 256-character windows of private text per session's exam
+    hold_back_share: float = 0.2  # of a paid session's new text: kept as future exam, never trained on
+    passes: int = 2  # updates per window of new text
+    lr: float = 1e-3  # the fork's learning rate: at 3e-3 a fork's later sessions undid its earlier ones
+    max_session_chars: int = 8192
+
+    def __post_init__(self):
+        if self.passes < 1 or self.max_session_chars < 256:
+            raise ValueError(f"passes: expected >= 1, got {self.passes}; max_session_chars: expected >= 256, got "
+                             f"{self.max_session_chars}")
 
 
 @dataclass
 class Verdict:
+    submission: str
     session: Session
     quality: Quality
-    interactions: int  # interactions to pay: at most one per 256 characters of accepted text
+    interactions: int  # to pay (or burn, when low quality): one per 256 characters of new text; 0 when neutral
+    new_chars: int
+    copied_share: float
+    cpu_s: float  # the oracle's CPU time for this judgement (0 when answered from the record)
+    replayed: bool = False  # answered from the record of an earlier judgement of the same submission
+
+    @property
+    def outcome(self) -> str:
+        return self.quality.outcome
 
     @property
     def low_quality(self) -> bool:
@@ -29,58 +65,63 @@ class Verdict:
     def multiplier(self) -> int:
         return self.quality.multiplier
 
+    @property
+    def needs_op(self) -> bool:
+        """Paid and low-quality sessions go on chain; a neutral one does not."""
+        return self.outcome != NEUTRAL
+
 
 class QualityOracle:
-    def __init__(self, trainer: ForkTrainer, sets: EvaluationSets, gate_db: Path, p: Tokenomics = DEFAULT):
-        self.trainer, self.sets, self.p = trainer, sets, p
-        self.gate = Gate(gate_db, p)
-        self._base_ids = trainer.encode(sets.base, "the base validation slice")
+    def __init__(self, trainer: ForkTrainer, config: OracleConfig, p: Tokenomics = DEFAULT):
+        self.trainer, self.config, self.p = trainer, config, p
+        self.private = PrivateEvaluation(config.folder / "private", chunks=config.chunks,
+                                         hold_back_share=config.hold_back_share)
+        for domain in config.roles.domains:
+            self.private.seed(domain, config.roles.private_passages(domain))
+        self.gate = Gate(config.folder / "gate.sqlite", config.roles.public_texts().values(), p)
+        self._base_ids = trainer.encode(config.roles.base_text(), "the base-regression set")
 
-    def eval_sets(self, domain: str, epoch: int) -> dict:
-        return {"domain": self.trainer.encode(self.sets.domain(domain, epoch), f"domain {domain!r}"),
-                "base": self._base_ids}
+    @property
+    def domains(self) -> list[str]:
+        return self.private.domains()
 
-    def judge(self, user: str, fork: int, domain: str, text: str, requested: int, *, epoch: int = 0,
-              recorded_hash: bytes | None = None, secret: str | None = None, seed: int = 0,
-              session: str = "") -> Verdict:
-        """Admit `text` (raises quality.Rejected), train the fork on it, measure, and judge.
-        `session` (the reward hook's session id) lets a retried session pass the gate again."""
+    def judge(self, user: str, fork: int, domain: str, text: str, *, fork_head: bytes | None = None,
+              secret: str | None = None) -> Verdict:
+        """Admit `text` (raises quality.Rejected), train the fork from `fork_head` (the adapter the
+        chain last paid for it; None for a fork with no paid history) on the text's new part,
+        measure it on a secret draw of private text, and judge. The same user's same text on the
+        same fork is answered from the record, without training again."""
         self.trainer.adapter_path(user, fork)  # a bad user name or fork id fails before the gate records anything
-        self.gate.admit(user, fork, text, session)
-        interactions = paid_interactions(text, requested, self.p)
-        session = self.trainer.session(user, fork, text, max(1, requested), eval_sets=self.eval_sets(domain, epoch),
-                                       recorded_hash=recorded_hash, secret=secret, seed=seed)
-        return Verdict(session, assess(session.before, session.after, self.p), interactions)
+        if domain not in self.domains:
+            raise ValueError(f"domain {domain!r}: the oracle holds {', '.join(self.domains)}")
+        clock = time.process_time()
+        admission = self.gate.admit(user, fork, text, self.config.max_session_chars)
+        if admission.verdict is not None:
+            return self._from_record(user, fork, admission.submission, admission.verdict)
+        sid, novelty = admission.submission, admission.novelty
+        train_text, held = self.private.split(novelty.new_text, sid)
+        eval_sets = {"domain": self.trainer.encode(self.private.draw(domain, sid), f"domain {domain!r}"),
+                     "base": self._base_ids}
+        seed = self.private.training_seed(sid)
+        session = self.trainer.session(user, fork, train_text, self.config.passes, eval_sets=eval_sets,
+                                       recorded_hash=fork_head, secret=secret, seed=seed, lr=self.config.lr)
+        quality = assess(session.before, session.after, self.p)
+        interactions = 0 if quality.outcome == NEUTRAL else paid_interactions(novelty.new_chars, self.p)
+        if quality.outcome == PAID:
+            self.private.hold_back(domain, held, sid)
+        verdict = Verdict(sid, session, quality, interactions, novelty.new_chars, novelty.copied_share,
+                          time.process_time() - clock)
+        self.gate.record(sid, {"quality": asdict(quality), "interactions": interactions, "new_chars": novelty.new_chars,
+                               "copied_share": novelty.copied_share, "version": session.version,
+                               "updates": session.updates, "adapter_path": str(session.adapter_path),
+                               "adapter_hash": session.adapter_hash.hex(), "median_update_ms": session.median_update_ms})
+        return verdict
+
+    def _from_record(self, user: str, fork: int, sid: str, r: dict) -> Verdict:
+        session = Session(user, fork, r["version"], r["updates"], Path(r["adapter_path"]),
+                          bytes.fromhex(r["adapter_hash"]), r["median_update_ms"])
+        return Verdict(sid, session, Quality(**r["quality"]), r["interactions"], r["new_chars"], r["copied_share"],
+                       0.0, replayed=True)
 
 
-# The demo's domains: a character's voice. Of each character's speeches the first 70% are public
-# (what users draw their sessions from) and the last 30% are the oracle's, never handed out.
-DOMAINS = {
-    "JULIET": ("romeo-and-juliet", "JULIET"),
-    "ROMEO": ("romeo-and-juliet", "ROMEO"),
-    "PROSPERO": ("the-tempest", "PROSPERO"),
-    "MACBETH": ("macbeth", "MACBETH"),
-    "HAMLET": ("hamlet", "HAMLET"),
-}
-PUBLIC_SHARE = 0.7
-
-
-def public_text(domain: str) -> str:
-    """The part of a domain's text that users may submit."""
-    from .hllm.data import speeches
-
-    text = speeches(*DOMAINS[domain])
-    return text[: int(len(text) * PUBLIC_SHARE)]
-
-
-def shakespeare_sets() -> EvaluationSets:
-    """The oracle's evaluation sets for DOMAINS, and a 4,096-character slice of the base model's
-    validation plays."""
-    from .hllm.data import corpus, speeches
-
-    _, val, tok = corpus()
-    domains = {}
-    for name, src in DOMAINS.items():
-        text = speeches(*src)
-        domains[name] = text[int(len(text) * PUBLIC_SHARE):]
-    return EvaluationSets(domains, tok.decode(val[:4096]))
+__all__ = ["LOW", "NEUTRAL", "PAID", "OracleConfig", "QualityOracle", "Verdict"]

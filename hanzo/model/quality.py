@@ -1,28 +1,27 @@
-"""The quality oracle (tokenomics D3): what a training session is worth, judged on text the user
-does not control.
+"""The quality oracle's rules (tokenomics D3): what a session's text is admitted as, and what its
+measurement is worth.
 
-A session used to be scored on the last 20% of the user's own submission, so the user chose the
-exam: a random string repeated to 5,000 characters scored the top multiplier every time, a copy
-of another user's text scored what theirs did, and updates were paid per interaction the user
-asked for. Now:
+The first oracle scored sessions on a window of public text (the last 30% of a character's
+lines, computable for any epoch), so a farmer trained on the exam and earned up to 500x honest
+work; its copy gate normalised only case and whitespace, so rewrites passed. Now:
 
-- **The gate** (before training) refuses text that is repetitive (its zlib compression ratio is
-  above `max_compression_ratio`: natural prose compresses about 2-3x, a repeated line 20x and
-  more) or already submitted (more than `max_duplicate_share` of its 64-character shingles were
-  seen before, from anyone, or repeat inside it: copiers, sybil forks, a block pasted twice).
-  Shingles are kept in SQLite.
-- **The score** is the loss drop (nats per character) on the oracle's own evaluation text in the
-  user's domain, held back from what users are given and rotated every epoch, measured on the
-  fork before and after the session. It is taken one standard error low (over 256-character
-  chunks), so noise does not pay; the session must not make the base validation set worse by
-  more than `max_base_regression`.
+- **The gate** (before training) refuses text that is repetitive (zlib ratio above
+  `max_compression_ratio`: prose compresses 2-3x, a repeated line 20x and more) and finds what
+  is *new* in the rest (hanzo.model.novelty: against the whole public corpus and every earlier
+  accepted submission, surviving case, punctuation, word swaps, reordering, interleaving and
+  sparse edits). A text more than `max_duplicate_share` copied is refused whole; otherwise only its
+  new part is trained on and paid. Every admitted text is remembered, so it is never new again.
+- **The score** is the loss drop (nats per character) of the fork on the oracle's *private* text in
+  the session's domain (hanzo.model.private_eval: a different secret draw every session), with
+  its standard error over 256-character chunks. Three outcomes:
 
-      scored     = mean(before - after) - se          (domain evaluation set)
-      low-quality if scored <= quality_threshold or base regression > max_base_regression
-      multiplier = min(10, 1 + floor((scored - quality_threshold) / quality_step))
+      paid         score - z*se >  quality_threshold      multiplier = min(10, 1 + floor((score - z*se - threshold) / step))
+      low quality  score + z*se < -quality_threshold, or the base set worsens by more than max_base_regression
+      neutral      otherwise: not distinguishable from noise; no pay and no burn
 
-- **Interactions** paid are at most one per 256 characters of the accepted text (and at most
-  max_interactions_per_op): more updates on the same text earn nothing more.
+- **Interactions** paid are one per 256 characters of the new text (at most max_interactions_per_op).
+  The updates the oracle makes follow from the same text (a fixed number of passes over it):
+  asking for more earns nothing and costs the oracle nothing.
 
 Every constant is a tokenomics parameter (hanzo.econ.params), like every number that moves money.
 """
@@ -30,19 +29,21 @@ Every constant is a tokenomics parameter (hanzo.econ.params), like every number 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
-import sqlite3
 import zlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Iterable
 
 import torch
 
 from hanzo.econ.params import WEI, Tokenomics
 
-SHINGLE = 64  # characters
-STRIDE = 16
+from .novelty import Novelty, NoveltyIndex
+
 WINDOW = 256  # characters of text per paid interaction (the trainer's window)
+PAID, NEUTRAL, LOW = "paid", "neutral", "low quality"
 
 
 class Rejected(ValueError):
@@ -55,25 +56,27 @@ class Rejected(ValueError):
 
 @dataclass(frozen=True)
 class Quality:
-    score: float  # mean loss drop on the domain evaluation set, nats per character
+    score: float  # mean loss drop on the private domain text, nats per character
     score_se: float  # its standard error over chunks
-    base_change: float  # mean loss change on the base validation set (positive: worse)
-    multiplier: int  # 1..10; meaningless when low_quality
-    low_quality: bool
-    reason: str = ""  # why it is low quality
+    base_change: float  # mean loss change on the base set (positive: worse)
+    outcome: str  # PAID, NEUTRAL or LOW
+    multiplier: int  # 1..10; meaningful when paid
+    reason: str = ""
 
     @property
-    def scored(self) -> float:
-        return self.score - self.score_se
+    def low_quality(self) -> bool:
+        return self.outcome == LOW
+
+    @property
+    def paid(self) -> bool:
+        return self.outcome == PAID
 
 
 def _mean_se(d: torch.Tensor) -> tuple[float, float]:
     n = len(d)
-    if n == 0:
-        raise ValueError("an evaluation set needs at least one chunk")
-    mean = float(d.mean())
-    se = float(d.std(unbiased=True)) / math.sqrt(n) if n > 1 else abs(mean)
-    return mean, se
+    if n < 2:
+        raise ValueError(f"an evaluation set needs at least two chunks to measure its noise, got {n}")
+    return float(d.mean()), float(d.std(unbiased=True)) / math.sqrt(n)
 
 
 def assess(before: dict[str, torch.Tensor], after: dict[str, torch.Tensor], p: Tokenomics) -> Quality:
@@ -85,14 +88,16 @@ def assess(before: dict[str, torch.Tensor], after: dict[str, torch.Tensor], p: T
             raise ValueError(f"losses on {name!r} must be finite")
     score, se = _mean_se(before["domain"] - after["domain"])
     base_change = float((after["base"] - before["base"]).mean())
-    threshold, step = p.quality_threshold / WEI, p.quality_step / WEI
+    threshold, step, z = p.quality_threshold / WEI, p.quality_step / WEI, p.quality_z / WEI
     if base_change > p.max_base_regression / WEI:
-        return Quality(score, se, base_change, 1, True, f"base regression {base_change:+.4f} nats")
-    scored = score - se
+        return Quality(score, se, base_change, LOW, 1, f"base regression {base_change:+.4f} nats")
+    if score + z * se < -threshold:
+        return Quality(score, se, base_change, LOW, 1, f"score {score:+.4f} ± {se:.4f}: worse beyond noise")
+    scored = score - z * se
     if scored <= threshold:
-        return Quality(score, se, base_change, 1, True, f"score {score:+.4f} ± {se:.4f} at or below the threshold")
+        return Quality(score, se, base_change, NEUTRAL, 1, f"score {score:+.4f} ± {se:.4f}: not beyond noise")
     multiplier = min(p.max_multiplier, 1 + math.floor((scored - threshold) / step))
-    return Quality(score, se, base_change, multiplier, False)
+    return Quality(score, se, base_change, PAID, multiplier)
 
 
 def compression_ratio(text: str) -> float:
@@ -100,85 +105,75 @@ def compression_ratio(text: str) -> float:
     return len(raw) / max(1, len(zlib.compress(raw, 9)))
 
 
-def shingles(text: str) -> list[bytes]:
-    """Hashes of about one in STRIDE of the 64-character windows of `text` (case and whitespace
-    folded), chosen by their own hash rather than their position: a copy shifted by a few
-    characters, or a block pasted twice, selects the same windows (fixed positions would not)."""
-    folded = " ".join(text.split()).lower()
-    out = []
-    for i in range(max(1, len(folded) - SHINGLE + 1)):
-        h = hashlib.blake2b(folded[i:i + SHINGLE].encode(), digest_size=8).digest()
-        if h[0] % STRIDE == 0:
-            out.append(h)
-    return out or [hashlib.blake2b(folded.encode(), digest_size=8).digest()]
+def paid_interactions(new_chars: int, p: Tokenomics) -> int:
+    """Interactions a session is paid for: one per WINDOW characters of its new text, at most the
+    contract's per-op cap."""
+    return max(0, min(new_chars // WINDOW, p.max_interactions_per_op))
 
 
-def paid_interactions(text: str, requested: int, p: Tokenomics) -> int:
-    """Interactions a session on `text` is paid for: one per WINDOW characters, at most the request
-    and the contract's per-op cap."""
-    return max(0, min(requested, len(text) // WINDOW, p.max_interactions_per_op))
+def submission_id(user: str, fork: int, text: str) -> str:
+    """A submission's identity: the same text from the same user on the same fork is one
+    submission, whichever session id a worker gave it (a lost session store gives a new one)."""
+    return hashlib.sha256(f"{user}\0{fork}\0{text}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Admission:
+    submission: str
+    novelty: Novelty
+    verdict: dict | None  # the verdict recorded for this submission before (a retry), else None
 
 
 class Gate:
-    """Refuses repetitive and already-submitted text; remembers what it accepted (SQLite, shared by
-    every worker of the oracle)."""
+    """Refuses repetitive text, finds what is new, and remembers every admitted submission and its
+    verdict (SQLite beside the novelty index, shared by every worker of the oracle)."""
 
-    def __init__(self, path: Path, p: Tokenomics):
+    def __init__(self, path: Path, public: Iterable[str], p: Tokenomics):
         self.p = p
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS shingles (h BLOB PRIMARY KEY, user TEXT, fork INTEGER, "
-                        "session TEXT)")
+        self.index = NoveltyIndex(path, public)
+        self.db = self.index.db
+        self.db.execute("CREATE TABLE IF NOT EXISTS submissions (id TEXT PRIMARY KEY, user TEXT NOT NULL, "
+                        "fork INTEGER NOT NULL, verdict TEXT)")
 
-    def admit(self, user: str, fork: int, text: str, session: str = "") -> None:
-        """Accept `text` for a session (recording its shingles under the session's id) or raise
-        Rejected. Atomic: two workers admitting the same text at once cannot both pass. The same
-        session may be admitted again with the same text (a worker that crashed after the gate and
-        retries the session), never another session."""
+    def admit(self, user: str, fork: int, text: str, max_chars: int) -> Admission:
+        """Admit `text` (recording it, so nobody's later text can copy it) or raise Rejected.
+        Atomic across workers. The same user's same text on the same fork is the same submission:
+        admitted again (a retry after any crash or a lost session store), with its verdict if one
+        was recorded; from anyone else, or on another fork, it is a copy."""
         if len(text) < WINDOW:
             raise Rejected("short", f"the text has {len(text)} characters; a paid interaction needs {WINDOW}")
+        if len(text) > max_chars:
+            raise Rejected("long", f"the text has {len(text):,} characters; one session takes at most {max_chars:,} "
+                                   "(split it into sessions)")
         ratio = compression_ratio(text)
         if ratio > self.p.max_compression_ratio / WEI:
             raise Rejected("repetitive", f"the text compresses {ratio:.1f}x (prose: about 2-3x; the limit is "
                                          f"{self.p.max_compression_ratio / WEI:g}x): it repeats itself")
-        every = shingles(text)
-        hs = list(dict.fromkeys(every))
-        repeated_inside = len(every) - len(hs)  # a block pasted twice repeats its shingles
+        sid = submission_id(user, fork, text)
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            seen = 0
-            for i in range(0, len(hs), 500):
-                part = hs[i:i + 500]
-                # shingles recorded by this same session (a retry) do not count against it
-                seen += self.db.execute(f"SELECT COUNT(*) FROM shingles WHERE h IN ({','.join('?' * len(part))}) "
-                                        "AND NOT (? != '' AND session = ?)", (*part, session, session)).fetchone()[0]
-            share = (seen + repeated_inside) / len(every)
-            if share > self.p.max_duplicate_share / WEI:
-                raise Rejected("duplicate", f"{share:.0%} of the text was submitted before (the limit is "
-                                            f"{self.p.max_duplicate_share / WEI:.0%})")
-            self.db.executemany("INSERT OR IGNORE INTO shingles VALUES (?, ?, ?, ?)",
-                                [(h, user, fork, session) for h in hs])
+            row = self.db.execute("SELECT verdict FROM submissions WHERE id = ?", (sid,)).fetchone()
+            novelty = self.index.novelty(text, sid)
+            if row is None:
+                limit = self.p.max_duplicate_share / WEI
+                if novelty.copied_share > limit:
+                    raise Rejected("duplicate", f"{novelty.copied_share:.0%} of the text is in the public corpus or "
+                                                f"was submitted before (the limit is {limit:.0%})")
+                if novelty.new_chars < WINDOW:
+                    raise Rejected("duplicate", f"only {novelty.new_chars} characters of the text are new; a paid "
+                                                f"interaction needs {WINDOW}")
+                self.index.accept(text, sid)
+                self.db.execute("INSERT INTO submissions VALUES (?, ?, ?, NULL)", (sid, user, fork))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+        return Admission(sid, novelty, None if row is None or row[0] is None else json.loads(row[0]))
+
+    def record(self, submission: str, verdict: dict) -> None:
+        """The verdict of a submission, so a retry is answered without training again."""
+        self.db.execute("UPDATE submissions SET verdict = ? WHERE id = ?", (json.dumps(verdict), submission))
 
 
-@dataclass(frozen=True)
-class EvaluationSets:
-    """The oracle's text: per domain, a private evaluation text (never given to users) from which
-    each epoch takes a different window; and a fixed slice of the base model's validation split."""
-
-    domains: dict[str, str]
-    base: str
-    window: int = 2048
-
-    def domain(self, name: str, epoch: int) -> str:
-        if name not in self.domains:
-            raise ValueError(f"domain {name!r}: the oracle holds {', '.join(sorted(self.domains))}")
-        text = self.domains[name]
-        if len(text) <= self.window:
-            return text
-        start = (epoch * 7919 * self.window) % (len(text) - self.window)  # rotates, covers the text
-        return text[start:start + self.window]
+def quality_dict(q: Quality) -> dict:
+    return asdict(q)

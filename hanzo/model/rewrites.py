@@ -1,0 +1,80 @@
+"""How a greedy user disguises text they did not write: the rewrites the farming benchmark, the
+tests and the demo try against the oracle's novelty gate. Each takes the text and a seeded
+random generator, and keeps the words (the value a farmer hopes to be paid for)."""
+
+from __future__ import annotations
+
+import random
+from typing import Callable
+
+
+def punctuation(text: str, rng: random.Random) -> str:
+    """Punctuation swapped, apostrophes dropped, case changed."""
+    table = str.maketrans({",": ";", ".": "!", ";": ",", "!": ".", "'": None, "?": "."})
+    return text.translate(table).swapcase()
+
+
+def swap_first_words(text: str, rng: random.Random) -> str:
+    """The first two words of each line swapped."""
+    out = []
+    for line in text.splitlines():
+        w = line.split()
+        if len(w) >= 2:
+            w[0], w[1] = w[1], w[0]
+        out.append(" ".join(w))
+    return "\n".join(out) + "\n"
+
+
+def reverse_lines(text: str, rng: random.Random) -> str:
+    return "\n".join(reversed(text.splitlines())) + "\n"
+
+
+def shuffle_lines(text: str, rng: random.Random) -> str:
+    lines = text.splitlines()
+    rng.shuffle(lines)
+    return "\n".join(lines) + "\n"
+
+
+def rewrap(text: str, rng: random.Random) -> str:
+    """Line breaks moved: five words a line."""
+    w = text.split()
+    return "\n".join(" ".join(w[i:i + 5]) for i in range(0, len(w), 5)) + "\n"
+
+
+def sparse_edits(text: str, rng: random.Random, every: int = 40) -> str:
+    """One random letter changed about every `every` characters."""
+    chars = list(text)
+    i = rng.randrange(every)
+    while i < len(chars):
+        if chars[i].isalpha():
+            chars[i] = rng.choice("abcdefghijklmnopqrstuvwxyz")
+        i += rng.randint(every // 2, every + every // 2)
+    return "".join(chars)
+
+
+def dense_edits(text: str, rng: random.Random) -> str:
+    """One random letter changed about every 15 characters (past the issue's list)."""
+    return sparse_edits(text, rng, every=15)
+
+
+def all_at_once(text: str, rng: random.Random) -> str:
+    return sparse_edits(shuffle_lines(swap_first_words(punctuation(text, rng), rng), rng), rng)
+
+
+def interleave(text: str, other: str) -> str:
+    """Two texts interleaved line by line."""
+    a, b = text.splitlines(), other.splitlines()
+    out = [x for pair in zip(a, b) for x in pair]
+    return "\n".join(out) + "\n"
+
+
+REWRITES: dict[str, Callable[[str, random.Random], str]] = {
+    "punctuation and case": punctuation,
+    "first two words swapped": swap_first_words,
+    "lines reversed": reverse_lines,
+    "lines shuffled": shuffle_lines,
+    "rewrapped": rewrap,
+    "an edit every ~40 chars": sparse_edits,
+    "an edit every ~15 chars": dense_edits,
+    "all of the above": all_at_once,
+}

@@ -1,0 +1,253 @@
+"""The quality oracle (issue 15): an evaluation no user can train on, novelty against everything
+public and everything accepted, work bounded by the text, three outcomes, and a submission
+judged once whatever crashed. The economics against greedy strategies at scale are in
+benchmarks/farming.py; here each rule is shown to hold, on the shipped base model."""
+
+from __future__ import annotations
+
+import os
+import random
+import stat
+
+import pytest
+import torch
+
+from hanzo.econ.params import DEFAULT
+from hanzo.model.corpus import LOCAL, CorpusRoles
+from hanzo.model.forks import ForkTrainer
+from hanzo.model.novelty import NoveltyIndex
+from hanzo.model.oracle import OracleConfig, QualityOracle
+from hanzo.model.private_eval import PrivateEvaluation, PrivateEvalError
+from hanzo.model.quality import LOW, NEUTRAL, PAID, Rejected, assess, paid_interactions
+from hanzo.model.rewrites import REWRITES, interleave
+
+HAMLET = LOCAL.users_text("hamlet")  # stands for an honest user's unpublished writing
+
+
+def public_slice(n: int, seed: int) -> str:
+    rng = random.Random(seed)
+    texts = LOCAL.public_texts()
+    t = texts[rng.choice(sorted(texts))]
+    s = rng.randrange(0, len(t) - n)
+    return t[s:s + n]
+
+
+# ---------------------------------------------------------------- the corpus roles
+
+def test_the_three_roles_are_disjoint_and_cover_each_domain():
+    public = LOCAL.public_texts()
+    assert not set(public) & set(LOCAL.domains.values())  # no held-out play is public
+    for domain in LOCAL.domains:
+        users, private = LOCAL.users_text(domain), "".join(LOCAL.private_passages(domain))
+        assert len(users) > 20_000 and len(private) > 20_000
+        assert private[:500] not in users and users[:500] not in private
+    with pytest.raises(ValueError, match="private_share"):
+        CorpusRoles(private_share=1.0)
+    with pytest.raises(ValueError, match="no play named nowhere"):
+        CorpusRoles(domains={"x": "nowhere"})
+    with pytest.raises(ValueError, match="domain 'x'"):
+        LOCAL.users_text("x")
+
+
+# ---------------------------------------------------------------- novelty
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    return NoveltyIndex(tmp_path_factory.mktemp("novelty") / "n.sqlite", LOCAL.public_texts().values())
+
+
+@pytest.mark.parametrize("name", [n for n in REWRITES if n not in ("an edit every ~15 chars", "all of the above")])
+def test_novelty_sees_through_each_rewrite_of_public_text(index, name):
+    text = REWRITES[name](public_slice(3000, 1), random.Random(2))
+    assert index.novelty(text).copied_share > 0.9, name
+
+
+def test_novelty_sees_most_of_every_rewrite_at_once(index):
+    """Punctuation, swapped words, shuffled lines and an edit every ~40 characters together leave
+    only short runs of known bags; a third or more is still found (measured 32-58% at this size;
+    the farming benchmark prices what the rest earns)."""
+    text = REWRITES["all of the above"](public_slice(3000, 1), random.Random(2))
+    assert index.novelty(text).copied_share > 0.3
+
+
+def test_novelty_sees_public_text_interleaved_with_other_public_text(index):
+    assert index.novelty(interleave(public_slice(1500, 3), public_slice(1500, 4))).copied_share > 0.9
+
+
+def test_novelty_finds_honest_writing_new(index):
+    for start in range(0, 30_000, 6000):
+        # Shakespeare's common phrases recur: up to a fifth of new writing is taken for a copy
+        assert index.novelty(HAMLET[start:start + 3000]).copied_share < 0.25
+
+
+def test_a_partly_copied_text_is_new_only_in_its_new_part(index):
+    mine, theirs = HAMLET[40_000:41_500], public_slice(1500, 5)
+    nov = index.novelty(mine + "\n" + theirs)
+    assert abs(nov.new_chars - len(mine)) < 0.25 * len(mine)  # common phrases cost new writing up to a fifth
+    assert mine[100:400] in nov.new_text and theirs[100:400] not in nov.new_text
+
+
+def test_a_block_pasted_twice_is_new_once(index):
+    block = HAMLET[50_000:51_200]
+    nov = index.novelty(block + block)
+    assert nov.new_chars < 1.2 * len(block)
+
+
+def test_accepted_text_is_no_longer_new_to_anyone_else(tmp_path):
+    index = NoveltyIndex(tmp_path / "n.sqlite", [public_slice(2000, 6)])
+    text = HAMLET[60_000:62_000]
+    assert index.novelty(text, "a").copied_share < 0.1
+    index.accept(text, "a")
+    assert index.novelty(text, "a").copied_share < 0.1  # its own submission again: a retry, not a copy
+    assert index.novelty(text, "b").copied_share > 0.9
+    assert index.novelty(REWRITES["lines shuffled"](text, random.Random(1)), "b").copied_share > 0.8
+
+
+# ---------------------------------------------------------------- the private evaluation store
+
+def test_each_session_gets_its_own_secret_draw_of_private_text(tmp_path, monkeypatch):
+    monkeypatch.delenv("HANZO_ORACLE_SECRET", raising=False)
+    store = PrivateEvaluation(tmp_path / "p", chunks=8)
+    store.seed("hamlet", LOCAL.private_passages("hamlet"))
+    assert stat.S_IMODE(os.stat(tmp_path / "p").st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(tmp_path / "p" / "secret").st_mode) == 0o600
+    a, b = store.draw("hamlet", "s1"), store.draw("hamlet", "s2")
+    assert a != b and store.draw("hamlet", "s1") == a and len(a) == 8 * 256
+    private = "".join(LOCAL.private_passages("hamlet"))
+    assert all(a[i:i + 256] in private for i in range(0, len(a), 256))
+    assert a[:256] not in HAMLET
+    other = PrivateEvaluation(tmp_path / "q", chunks=8)  # another operator: another secret, another exam
+    other.seed("hamlet", LOCAL.private_passages("hamlet"))
+    assert other.draw("hamlet", "s1") != a
+    assert "secret" not in repr(store) and a[:40] not in repr(store)
+    with pytest.raises(PrivateEvalError, match="holds no text for it"):
+        store.draw("macbeth", "s1")
+
+
+def test_a_paid_sessions_held_back_windows_join_the_exam_and_are_not_trained_on(tmp_path):
+    store = PrivateEvaluation(tmp_path / "p", chunks=8, hold_back_share=0.2)
+    text = HAMLET[:5120]  # 20 windows
+    train, held = store.split(text, "s1")
+    assert len(held) == 4 * 256 and len(train) == 16 * 256 and held[:256] not in train
+    store.seed("hamlet", ["x" * 600])
+    store.hold_back("hamlet", held, "s1")
+    store.hold_back("hamlet", held, "s1")  # once per session
+    assert store.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0] == 2
+
+
+def test_a_short_or_bad_secret_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("HANZO_ORACLE_SECRET", "short")
+    with pytest.raises(PrivateEvalError, match="at least 32 characters"):
+        PrivateEvaluation(tmp_path / "p")
+    monkeypatch.delenv("HANZO_ORACLE_SECRET")
+    (tmp_path / "q").mkdir()
+    (tmp_path / "q" / "secret").write_bytes(b"123")
+    with pytest.raises(PrivateEvalError, match="expected 32 bytes"):
+        PrivateEvaluation(tmp_path / "q")
+
+
+# ---------------------------------------------------------------- the rules of a verdict
+
+def chunks(*values):
+    return torch.tensor(values, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("drops, outcome, multiplier", [
+    ((0.01, 0.012, 0.011, 0.009), PAID, 1),
+    ((0.03, 0.031, 0.029, 0.03), PAID, 3),
+    ((0.2, 0.2, 0.2, 0.2), PAID, 10),
+    ((0.06, -0.05, 0.07, -0.06), NEUTRAL, 1),  # a mean of +0.005 that noise explains
+    ((0.0, 0.0, 0.0, 0.0), NEUTRAL, 1),
+    ((-0.02, -0.021, -0.019, -0.02), LOW, 1),  # worse beyond noise
+])
+def test_three_outcomes_paid_neutral_and_low_quality(drops, outcome, multiplier):
+    before = {"domain": chunks(2.0, 2.0, 2.0, 2.0), "base": chunks(2.0, 2.0)}
+    after = {"domain": before["domain"] - chunks(*drops), "base": chunks(2.0, 2.0)}
+    q = assess(before, after, DEFAULT)
+    assert q.outcome == outcome and (outcome != PAID or q.multiplier == multiplier)
+
+
+def test_a_session_that_makes_the_base_model_worse_is_low_quality():
+    before = {"domain": chunks(2.0, 2.0), "base": chunks(1.8, 1.8)}
+    after = {"domain": chunks(1.5, 1.5), "base": chunks(1.9, 1.9)}
+    assert assess(before, after, DEFAULT).outcome == LOW
+
+
+def test_paid_interactions_follow_the_new_text():
+    assert paid_interactions(3000, DEFAULT) == 11
+    assert paid_interactions(255, DEFAULT) == 0
+    assert paid_interactions(10**9, DEFAULT) == DEFAULT.max_interactions_per_op
+
+
+# ---------------------------------------------------------------- the oracle, on the shipped base model
+
+@pytest.fixture(scope="module")
+def oracle(tmp_path_factory):
+    os.environ["HANZO_ORACLE_SECRET"] = "a test secret of at least thirty-two characters"
+    try:
+        folder = tmp_path_factory.mktemp("oracle")
+        yield QualityOracle(ForkTrainer(forks=folder / "forks"), OracleConfig(folder / "oracle", chunks=32))
+    finally:
+        os.environ.pop("HANZO_ORACLE_SECRET", None)
+
+
+def test_honest_writing_is_paid_and_its_copies_and_public_text_are_refused(oracle):
+    honest = oracle.judge("ophelia", 1, "hamlet", HAMLET[:2000])
+    assert honest.outcome == PAID and honest.new_chars > 1800
+    assert honest.interactions == paid_interactions(honest.new_chars, DEFAULT) >= 7
+    for user, fork, text in (("copier", 2, HAMLET[:2000]),  # someone's accepted text, on a sybil fork
+                             ("copier", 3, REWRITES["all of the above"](HAMLET[:2000], random.Random(1))),
+                             ("farmer", 4, public_slice(3000, 7)),
+                             ("farmer", 5, REWRITES["lines shuffled"](public_slice(3000, 8), random.Random(2)))):
+        with pytest.raises(Rejected) as r:
+            oracle.judge(user, fork, "hamlet", text)
+        assert r.value.reason == "duplicate"
+
+
+def test_noise_is_low_quality_and_repetition_length_and_domain_are_refused(oracle):
+    rng = random.Random(3)
+    noise = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz   \n") for _ in range(2000))
+    assert oracle.judge("spammer", 6, "hamlet", noise).outcome == LOW
+    with pytest.raises(Rejected, match="repeats itself"):
+        oracle.judge("repeater", 7, "hamlet", (HAMLET[3000:3080] + "\n") * 40)
+    with pytest.raises(Rejected, match="at most 8,192"):
+        oracle.judge("long", 8, "hamlet", HAMLET[10_000:19_000])
+    with pytest.raises(ValueError, match="domain 'macbeth'"):
+        oracle.judge("x", 9, "macbeth", HAMLET[20_000:21_000])
+
+
+def test_the_work_follows_the_text_not_the_user(oracle):
+    """Updates are two passes over the windows of what is trained on: a text twice as long makes
+    about twice the updates, and nothing else a user sends changes the count."""
+    short = oracle.judge("polonius", 10, "the-tempest", LOCAL.users_text("the-tempest")[:1024])
+    long = oracle.judge("polonius", 11, "the-tempest", LOCAL.users_text("the-tempest")[1024:3072])
+    assert short.session.updates == 2 * 4
+    assert long.session.updates == 2 * 7  # 8 windows, one held back by the secret draw
+    assert long.interactions == long.new_chars // 256 and short.interactions == short.new_chars // 256
+
+
+def test_a_submission_is_judged_once_whatever_was_lost(oracle):
+    """Hole 3: the gate used to record the text under the reward hook's session id, so a lost
+    session store made the text a duplicate of itself and the session unpayable for good. Now
+    the same user's same text on the same fork is the same submission: judged again, it is
+    answered from the record (the same adapter, so the chain pays it once), without training."""
+    text = LOCAL.users_text("julius-caesar")[:1500]
+    first = oracle.judge("brutus", 12, "julius-caesar", text)
+    again = oracle.judge("brutus", 12, "julius-caesar", text)
+    assert again.replayed and not first.replayed and again.cpu_s == 0
+    assert again.session.adapter_hash == first.session.adapter_hash and again.outcome == first.outcome
+    with pytest.raises(Rejected, match="submitted before"):
+        oracle.judge("brutus", 13, "julius-caesar", text)  # on another fork it is a copy
+    with pytest.raises(Rejected, match="submitted before"):
+        oracle.judge("cassius", 12, "julius-caesar", text)
+
+
+def test_a_fork_continues_from_the_adapter_the_chain_paid(oracle):
+    """The starting point is the head the caller reads from the ledger, never a fresh fork once
+    it has history: a continued fork's 'before' is the paid adapter's 'after'."""
+    writing = LOCAL.users_text("twelfth-night")
+    first = oracle.judge("viola", 14, "twelfth-night", writing[:1500])
+    assert first.outcome == PAID
+    oracle.trainer.promote(first.session)
+    second = oracle.judge("viola", 14, "twelfth-night", writing[1500:3000], fork_head=first.session.adapter_hash)
+    assert second.session.version == first.session.version + 1
