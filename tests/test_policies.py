@@ -93,9 +93,9 @@ def test_a_relative_quorum_lowers_the_cheapest_treasury_drain():
 def test_gas_per_day_is_ops_times_gas_and_its_dollar_cost_scales_with_the_gas_price():
     sc = load("baseline").with_overrides(**{"scenario.years": 0.2})
     r = simulate(sc)
-    assert (r.series["gas"] == r.series["users"] * 26_295).all()
+    assert (r.series["gas"] == r.series["users"] * 47_593).all()
     cheap = r.summary["costs"]["gas_usd_per_user_day"]
-    assert cheap == pytest.approx(26_295 * 0.01e-9 * 3000)
+    assert cheap == pytest.approx(47_593 * 0.01e-9 * 3000)
     dear = simulate(sc.with_overrides(**{"costs.gas_price_gwei": 20.0})).summary["costs"]
     assert dear["gas_usd_per_user_day"] == pytest.approx(2000 * cheap)
     assert dear["gas_share_of_reward"] > 1 > r.summary["costs"]["gas_share_of_reward"]

@@ -121,8 +121,8 @@ SPEC: dict[str, dict[str, tuple]] = {
     },
     # What a training op costs to put on chain, against what it pays.
     "costs": {
-        "gas_per_op": (int, 0, 10_000_000, 26_295, "gas per training op (benchmarks/gas.py: one op of a batch; "
-                       "85,982 alone)"),
+        "gas_per_op": (int, 0, 10_000_000, 47_593, "gas per training op (benchmarks/gas.py: one op of a batch of 100; "
+                       "103,014 alone; the (fork, adapter) key costs a fresh slot each)"),
         "ops_per_user_day": (float, 0.0, 1000.0, 1.0, "training ops (judged sessions) per active user per day"),
         "gas_price_gwei": (float, 0.0, 100_000.0, 0.01, "gas price (0.01 gwei: an L2; 20: Ethereum mainnet)"),
         "eth_usd": (float, 0.0, 1e7, 3000.0, "USD per unit of the chain's gas token"),
