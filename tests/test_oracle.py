@@ -87,6 +87,11 @@ def test_a_partly_copied_text_is_new_only_in_its_new_part(index):
     assert mine[100:400] in nov.new_text and theirs[100:400] not in nov.new_text
 
 
+def test_accents_do_not_disguise_a_copy(index):
+    text = public_slice(3000, 11).replace("e", "\u00e9").replace("a", "\u00e0")
+    assert index.novelty(text).copied_share > 0.9
+
+
 def test_a_block_pasted_twice_is_new_once(index):
     block = HAMLET[50_000:51_200]
     nov = index.novelty(block + block)
@@ -212,6 +217,11 @@ def test_noise_is_low_quality_and_repetition_length_and_domain_are_refused(oracl
         oracle.judge("repeater", 7, "hamlet", (HAMLET[3000:3080] + "\n") * 40)
     with pytest.raises(Rejected, match="at most 8,192"):
         oracle.judge("long", 8, "hamlet", HAMLET[10_000:19_000])
+    cyrillic = public_slice(2000, 9).replace("a", "\u0430").replace("e", "\u0435")  # look-alike letters
+    with pytest.raises(Rejected, match="outside the model's alphabet, e.g. '\u0430'"):
+        oracle.judge("homoglyph", 8, "hamlet", cyrillic)
+    with pytest.raises(Rejected, match="outside the model's alphabet"):
+        oracle.judge("invisible", 8, "hamlet", public_slice(2000, 10).replace(" ", " \u200b"))
     with pytest.raises(ValueError, match="domain 'macbeth'"):
         oracle.judge("x", 9, "macbeth", HAMLET[20_000:21_000])
 

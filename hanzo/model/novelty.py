@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -55,9 +56,16 @@ class Novelty:
         return 1 - self.new_chars / max(1, len(self.text))
 
 
+def fold(text: str) -> str:
+    """Lower case with accents stripped, one character for one (so spans stay the text's): 'É'
+    and 'é' read as 'e'. Characters outside the model's alphabet never reach here (the gate
+    refuses them), so look-alike letters from other scripts cannot split a copied word."""
+    return "".join(unicodedata.normalize("NFKD", c)[:1] or c for c in text).lower()
+
+
 def words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     """The folded words of `text` and each one's character span in it."""
-    low = text.lower()
+    low = fold(text)
     found = [(m.group(), m.span()) for m in WORD.finditer(low)]
     return [w for w, _ in found], [s for _, s in found]
 

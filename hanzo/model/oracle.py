@@ -95,7 +95,7 @@ class QualityOracle:
         if domain not in self.domains:
             raise ValueError(f"domain {domain!r}: the oracle holds {', '.join(self.domains)}")
         clock = time.process_time()
-        admission = self.gate.admit(user, fork, text, self.config.max_session_chars)
+        admission = self.gate.admit(user, fork, text, self.config.max_session_chars, self.trainer.tok.chars)
         if admission.verdict is not None:
             return self._from_record(user, fork, admission.submission, admission.verdict)
         sid, novelty = admission.submission, admission.novelty

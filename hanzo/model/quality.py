@@ -135,7 +135,7 @@ class Gate:
         self.db.execute("CREATE TABLE IF NOT EXISTS submissions (id TEXT PRIMARY KEY, user TEXT NOT NULL, "
                         "fork INTEGER NOT NULL, verdict TEXT)")
 
-    def admit(self, user: str, fork: int, text: str, max_chars: int) -> Admission:
+    def admit(self, user: str, fork: int, text: str, max_chars: int, alphabet: str | None = None) -> Admission:
         """Admit `text` (recording it, so nobody's later text can copy it) or raise Rejected.
         Atomic across workers. The same user's same text on the same fork is the same submission:
         admitted again (a retry after any crash or a lost session store), with its verdict if one
@@ -145,6 +145,12 @@ class Gate:
         if len(text) > max_chars:
             raise Rejected("long", f"the text has {len(text):,} characters; one session takes at most {max_chars:,} "
                                    "(split it into sessions)")
+        foreign = sorted(set(text) - set(alphabet)) if alphabet is not None else []
+        if foreign:
+            # the model reads such characters as '?', and look-alike letters from other scripts or
+            # invisible ones would split copied words so that novelty saw them as new
+            raise Rejected("alphabet", f"{len(foreign)} characters outside the model's alphabet, e.g. "
+                                       f"{', '.join(repr(c) for c in foreign[:5])}")
         ratio = compression_ratio(text)
         if ratio > self.p.max_compression_ratio / WEI:
             raise Rejected("repetitive", f"the text compresses {ratio:.1f}x (prose: about 2-3x; the limit is "
