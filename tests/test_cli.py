@@ -65,11 +65,11 @@ def test_demo_pays_honest_work_and_no_greedy_strategy_more():
     result = hanzo("demo", "--network", "ethereum:local:test", "--sessions", "2")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.count("matches") == 7 and "DIFFERS" not in out  # six users and the burn
+    assert out.count("matches") == 8 and "DIFFERS" not in out  # seven users and the burn
+    users = ("ophelia", "miranda", "rewriter", "sybil", "resetter", "spammer", "horatio")
     rows = {}
     for line in out.splitlines():
-        if line.split() and line.split()[0] in ("ophelia", "miranda", "rewriter", "sybil", "resetter", "spammer") \
-                and "balance" not in line:
+        if line.split() and line.split()[0] in users and "balance" not in line:
             rows.setdefault(line.split()[0], []).append(line)
     assert all("refused: duplicate" in r for r in rows["rewriter"] + rows["sybil"])  # disguised copies
     assert all(" low quality " in r for r in rows["spammer"])  # noise passes the gate, teaches nothing, burns

@@ -34,6 +34,7 @@ USERS = {
     "sybil": ("rewords ophelia, own fork", "hamlet"),
     "resetter": ("resets its NFT, resubmits", "the-tempest"),
     "spammer": ("noise", "hamlet"),
+    "horatio": ("honest, a few lines", "hamlet"),
 }
 
 
@@ -53,6 +54,9 @@ def session_text(name: str, round_: int) -> str:
         return REWRITES[rewrite](play[start:start + SESSION_CHARS], rng)
     if name == "sybil":
         return REWRITES["punctuation and case"](session_text("ophelia", round_), rng)
+    if name == "horatio":  # too little to show beyond noise: neutral, neither paid nor burned
+        text = LOCAL.users_text("hamlet")
+        return text[-(round_ + 1) * 400:][:400]
     if name == "resetter":  # its own writing once, then the same session again after a reset
         return LOCAL.users_text("the-tempest")[-SESSION_CHARS:]
     return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz   \n") for _ in range(SESSION_CHARS))
@@ -175,7 +179,7 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2,
         # honest writing, and only what the reset brings after it counts as the strategy's
         greedy = {n: e - sum(pay.user_payout + pay.owner_payout for n2, r, _, pay in ledger if n2 == n and r == 0 and n == "resetter"
                              and pay is not None and not pay.replayed)
-                  for n, e in earned.items() if USERS[n][0] != "honest"}
+                  for n, e in earned.items() if not USERS[n][0].startswith("honest")}
         fair = all(e <= honest for e in greedy.values())
         say(f"greedy users earned at most {max(greedy.values()) / WEI:.4f} HANZO; the least honest user "
             f"{honest / WEI:.4f}: {'no greedy strategy beat honest work' if fair else 'A GREEDY STRATEGY PAID MORE'}")
