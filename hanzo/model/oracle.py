@@ -95,20 +95,28 @@ class QualityOracle:
         if domain not in self.domains:
             raise ValueError(f"domain {domain!r}: the oracle holds {', '.join(self.domains)}")
         clock = time.process_time()
-        admission = self.gate.admit(user, fork, text, self.config.max_session_chars, self.trainer.tok.chars)
+        admission = self.gate.admit(user, fork, text, self.config.max_session_chars, self.trainer.tok.chars,
+                                    parent=fork_head)
         if admission.verdict is not None:
             return self._from_record(user, fork, admission.submission, admission.verdict)
         sid, novelty = admission.submission, admission.novelty
-        train_text, held = self.private.split(novelty.new_text, sid)
-        eval_sets = {"domain": self.trainer.encode(self.private.draw(domain, sid), f"domain {domain!r}"),
-                     "base": self._base_ids}
-        seed = self.private.training_seed(sid)
-        session = self.trainer.session(user, fork, train_text, self.config.passes, eval_sets=eval_sets,
-                                       recorded_hash=fork_head, secret=secret, seed=seed, lr=self.config.lr)
+        try:
+            train_text, held = self.private.split(novelty.new_text, sid)
+            exam = self.private.draw(domain, sid, exclude_user=user)
+            eval_sets = {"domain": self.trainer.encode(exam, f"domain {domain!r}"), "base": self._base_ids}
+            seed = self.private.training_seed(sid)
+            session = self.trainer.session(user, fork, train_text, self.config.passes, eval_sets=eval_sets,
+                                           recorded_hash=fork_head, secret=secret, seed=seed, lr=self.config.lr)
+        except BaseException:
+            self.gate.forget(sid)  # a failed judgement must not leave the text a copy of itself
+            raise
         quality = assess(session.before, session.after, self.p)
-        interactions = 0 if quality.outcome == NEUTRAL else paid_interactions(novelty.new_chars, self.p)
+        # a low-quality op burns one interaction's reward: enough to mark the verdict on the ledger;
+        # burning the pool in proportion to the junk would let anyone drain it for the gas
+        interactions = {NEUTRAL: 0, LOW: 1}.get(quality.outcome) if quality.outcome != PAID else \
+            paid_interactions(novelty.new_chars, self.p)
         if quality.outcome == PAID:
-            self.private.hold_back(domain, held, sid)
+            self.private.hold_back(domain, held, sid, user)
         verdict = Verdict(sid, session, quality, interactions, novelty.new_chars, novelty.copied_share,
                           time.process_time() - clock)
         self.gate.record(sid, {"quality": asdict(quality), "interactions": interactions, "new_chars": novelty.new_chars,

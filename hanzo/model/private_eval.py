@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
 import random
 import secrets
@@ -35,12 +36,15 @@ class PrivateEvalError(RuntimeError):
 
 
 class PrivateEvaluation:
-    def __init__(self, folder: Path, *, chunks: int = 32, hold_back_share: float = 0.2):
+    def __init__(self, folder: Path, *, chunks: int = 32, hold_back_share: float = 0.2, seed_share: float = 0.7):
         if chunks < 2:
             raise ValueError(f"chunks: expected at least 2 evaluation windows, got {chunks}")
         if not 0 <= hold_back_share < 1:
             raise ValueError(f"hold_back_share: expected a share in [0, 1), got {hold_back_share}")
+        if not 0 < seed_share <= 1:
+            raise ValueError(f"seed_share: expected a share in (0, 1], got {seed_share}")
         self.folder, self.chunks, self.hold_back_share = Path(folder), chunks, hold_back_share
+        self.seed_share = seed_share
         self.folder.mkdir(parents=True, exist_ok=True)
         os.chmod(self.folder, 0o700)
         self._secret = self._load_secret()
@@ -48,8 +52,8 @@ class PrivateEvaluation:
                                   check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS passages (id INTEGER PRIMARY KEY, domain TEXT NOT NULL, "
-                        "text TEXT NOT NULL, origin TEXT NOT NULL, added REAL NOT NULL)")
-        self._pool: dict[str, str] = {}
+                        "text TEXT NOT NULL, origin TEXT NOT NULL, added REAL NOT NULL, user TEXT NOT NULL DEFAULT '')")
+        self._pool: dict[tuple, str] = {}
 
     def _load_secret(self) -> bytes:
         env = os.environ.get("HANZO_ORACLE_SECRET")
@@ -76,34 +80,43 @@ class PrivateEvaluation:
             return
         self.db.executemany("INSERT INTO passages (domain, text, origin, added) VALUES (?, ?, ?, ?)",
                             [(domain, p, origin, time.time()) for p in passages if p.strip()])
-        self._pool.pop(domain, None)
+        self._pool = {k: v for k, v in self._pool.items() if k[0] != domain}
 
     def domains(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT domain FROM passages ORDER BY domain")]
 
-    def _text(self, domain: str) -> str:
-        if domain not in self._pool:
-            rows = self.db.execute("SELECT text FROM passages WHERE domain = ? ORDER BY id", (domain,)).fetchall()
-            if not rows:
+    def _text(self, domain: str, held: bool, exclude_user: str = "") -> str:
+        """The domain's seed text (the operator's), or its held-back text from users other than
+        `exclude_user`."""
+        key = (domain, held, exclude_user if held else "")
+        if key not in self._pool:
+            rows = self.db.execute("SELECT text FROM passages WHERE domain = ? AND (origin = 'seed') = ? AND user != ? "
+                                   "ORDER BY id", (domain, not held, exclude_user if held else "\0")).fetchall()
+            if not held and not rows:
                 raise PrivateEvalError(f"domain {domain!r}: the oracle holds no text for it (it holds "
                                        f"{', '.join(self.domains()) or 'none'})")
-            self._pool[domain] = "".join(r[0] for r in rows)
-        return self._pool[domain]
+            self._pool[key] = "".join(r[0] for r in rows)
+        return self._pool[key]
 
     def _rng(self, *parts: str) -> random.Random:
         key = hmac.new(self._secret, "|".join(parts).encode(), hashlib.sha256).digest()
         return random.Random(int.from_bytes(key, "big"))
 
-    def draw(self, domain: str, session: str) -> str:
-        """The session's evaluation text: `chunks` windows of the domain's passages, chosen by the
-        secret and the session id (the same session always gets the same exam)."""
-        text = self._text(domain)
-        if len(text) < 2 * WINDOW:
-            raise PrivateEvalError(f"domain {domain!r}: {len(text)} characters of private text; at least "
+    def draw(self, domain: str, session: str, exclude_user: str = "") -> str:
+        """The session's evaluation text: `chunks` windows chosen by the secret and the session id
+        (the same session always gets the same exam). At least `seed_share` of them come from the
+        operator's own seed text, so held-back submissions can never become most of the exam, and
+        none from `exclude_user`'s own held-back text (its author knows it)."""
+        seed = self._text(domain, held=False)
+        held = self._text(domain, held=True, exclude_user=exclude_user)
+        if len(seed) < 2 * WINDOW:
+            raise PrivateEvalError(f"domain {domain!r}: {len(seed)} characters of private text; at least "
                                    f"{2 * WINDOW} are needed")
         rng = self._rng("draw", domain, session)
-        starts = sorted(rng.randrange(0, len(text) - WINDOW) for _ in range(self.chunks))
-        return "".join(text[s:s + WINDOW] for s in starts)
+        from_held = 0 if len(held) < 2 * WINDOW else self.chunks - math.ceil(self.seed_share * self.chunks)
+        picks = [(seed, rng.randrange(0, len(seed) - WINDOW)) for _ in range(self.chunks - from_held)]
+        picks += [(held, rng.randrange(0, len(held) - WINDOW)) for _ in range(from_held)]
+        return "".join(text[s:s + WINDOW] for text, s in picks)
 
     def split(self, text: str, session: str) -> tuple[str, str]:
         """(text to train on, text held back): whole WINDOW-character windows, `hold_back_share` of
@@ -120,13 +133,13 @@ class PrivateEvaluation:
         """The seed of a session's update order: the oracle's, not the user's to choose."""
         return self._rng("train", session).getrandbits(63)
 
-    def hold_back(self, domain: str, text: str, session: str) -> None:
+    def hold_back(self, domain: str, text: str, session: str, user: str = "") -> None:
         """Add a paid session's held-back windows to the domain's passages (once per session)."""
         if not text:
             return
         origin = f"held-back:{session}"
         if self.db.execute("SELECT 1 FROM passages WHERE origin = ?", (origin,)).fetchone():
             return
-        self.db.execute("INSERT INTO passages (domain, text, origin, added) VALUES (?, ?, ?, ?)",
-                        (domain, text, origin, time.time()))
-        self._pool.pop(domain, None)
+        self.db.execute("INSERT INTO passages (domain, text, origin, added, user) VALUES (?, ?, ?, ?, ?)",
+                        (domain, text, origin, time.time(), user))
+        self._pool = {k: v for k, v in self._pool.items() if k[0] != domain}

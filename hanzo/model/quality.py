@@ -133,13 +133,18 @@ class Gate:
         self.index = NoveltyIndex(path, public)
         self.db = self.index.db
         self.db.execute("CREATE TABLE IF NOT EXISTS submissions (id TEXT PRIMARY KEY, user TEXT NOT NULL, "
-                        "fork INTEGER NOT NULL, verdict TEXT)")
+                        "fork INTEGER NOT NULL, verdict TEXT, parent TEXT NOT NULL DEFAULT '', "
+                        "outcome TEXT)")
 
-    def admit(self, user: str, fork: int, text: str, max_chars: int, alphabet: str | None = None) -> Admission:
+    def admit(self, user: str, fork: int, text: str, max_chars: int, alphabet: str | None = None,
+              parent: bytes | None = None) -> Admission:
         """Admit `text` (recording it, so nobody's later text can copy it) or raise Rejected.
         Atomic across workers. The same user's same text on the same fork is the same submission:
         admitted again (a retry after any crash or a lost session store), with its verdict if one
-        was recorded; from anyone else, or on another fork, it is a copy."""
+        was recorded; from anyone else, or on another fork, it is a copy. A fork's head (`parent`,
+        the adapter the chain last paid for it) has at most one paid child: a session judged from a
+        head that already has one is refused until that child settles on chain and becomes the head
+        (otherwise every session judged before the first is paid gets a fresh fork's gains)."""
         if len(text) < WINDOW:
             raise Rejected("short", f"the text has {len(text)} characters; a paid interaction needs {WINDOW}")
         if len(text) > max_chars:
@@ -160,6 +165,7 @@ class Gate:
         try:
             row = self.db.execute("SELECT verdict FROM submissions WHERE id = ?", (sid,)).fetchone()
             novelty = self.index.novelty(text, sid)
+            head = (parent or b"").hex()
             if row is None:
                 limit = self.p.max_duplicate_share / WEI
                 if novelty.copied_share > limit:
@@ -168,8 +174,14 @@ class Gate:
                 if novelty.new_chars < WINDOW:
                     raise Rejected("duplicate", f"only {novelty.new_chars} characters of the text are new; a paid "
                                                 f"interaction needs {WINDOW}")
+                child = self.db.execute("SELECT 1 FROM submissions WHERE fork = ? AND parent = ? AND outcome = 'paid'",
+                                        (fork, head)).fetchone()
+                if child:
+                    raise Rejected("pending", f"fork {fork} already has a paid session from this adapter; continue "
+                                              "from the adapter the chain pays for it once it settles")
                 self.index.accept(text, sid)
-                self.db.execute("INSERT INTO submissions VALUES (?, ?, ?, NULL)", (sid, user, fork))
+                self.db.execute("INSERT INTO submissions (id, user, fork, parent) VALUES (?, ?, ?, ?)",
+                                (sid, user, fork, head))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -178,7 +190,20 @@ class Gate:
 
     def record(self, submission: str, verdict: dict) -> None:
         """The verdict of a submission, so a retry is answered without training again."""
-        self.db.execute("UPDATE submissions SET verdict = ? WHERE id = ?", (json.dumps(verdict), submission))
+        self.db.execute("UPDATE submissions SET verdict = ?, outcome = ? WHERE id = ?",
+                        (json.dumps(verdict), verdict["quality"]["outcome"], submission))
+
+    def forget(self, submission: str) -> None:
+        """Undo an admission whose judgement failed (a missing adapter, a wrong key): the text is
+        the user's again, not a copy of itself."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("DELETE FROM submissions WHERE id = ? AND verdict IS NULL", (submission,))
+            self.index.forget(submission)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
 
 def quality_dict(q: Quality) -> dict:
