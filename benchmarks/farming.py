@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import sys
 import tempfile
 import time
@@ -78,7 +79,7 @@ class Bench:
         from hanzo.model.quality import Rejected
 
         start = time.process_time()
-        head = self.ledger.head.get(fork) if head_override is None else head_override
+        head = self.ledger.head.get(fork) if head_override is None else (head_override or None)
         try:
             v = self.oracle.judge(user, fork, domain, text, fork_head=head)
             wei = self.ledger.settle(fork, v)
@@ -126,6 +127,12 @@ def run(quick: bool, folder: Path) -> dict:
                 b.session(f"honest {n}", f"honest{fork}", fork, domain, piece)
                 honest_texts.append((domain, piece))
         print(f"honest users of {domain}: done", flush=True)
+    # one honest user's long series on one fork: how the paid share falls as the fork learns
+    if not quick:
+        text, fork = LOCAL.users_text(domains[0]), b.new_fork()
+        for j in range(7):
+            b.session("honest 3000, 7 sessions on one fork", f"series{fork}", fork, domains[0],
+                      text[40_000 + j * 3000:43_000 + j * 3000])
 
     sessions = 1 if quick else 3
     farm_domains = [domains[i % len(domains)] for i in range(sessions)]
@@ -160,6 +167,14 @@ def run(quick: bool, folder: Path) -> dict:
         b.session("reset and replay (first, honest)", f"resetter{k}", fork, domains[0], piece)
         b.rows.pop("reset and replay (first, honest)")
         b.session("reset and replay", f"resetter{k}", fork, domains[0], piece, head_override=b"\0" * 32)
+    # ---- many sessions judged from one head before the first is paid (a fresh fork's gains each)
+    racing = LOCAL.users_text(domains[1])[-12_000:]
+    for k in range(sessions):
+        fork = b.new_fork()
+        for j in range(3):
+            piece = racing[(k * 3 + j) * 1000:(k * 3 + j + 1) * 1000]
+            b.session("sessions judged from one head before any is paid", f"racer{k}", fork, domains[1], piece,
+                      head_override=b"")
     # ---- more updates than text: the same new text repeated to earn more windows
     for k in range(sessions):
         piece = own[16000 + k * 700:16000 + (k + 1) * 700]
@@ -184,7 +199,7 @@ def summarise(rows: dict[str, list[dict]]) -> dict:
 
     honest_rows = [r for s, rs in rows.items() if s.startswith("honest") for r in rs]
     honest = per(honest_rows)
-    by_length = {int(s.split()[1]): per(rs) for s, rs in rows.items() if s.startswith("honest")}
+    by_length = {int(s.split()[1]): per(rs) for s, rs in rows.items() if re.fullmatch(r"honest \d+", s)}
 
     def honest_session_at(chars: float) -> float:
         n = min(by_length, key=lambda k: abs(k - chars))

@@ -57,18 +57,23 @@ def index(tmp_path_factory):
     return NoveltyIndex(tmp_path_factory.mktemp("novelty") / "n.sqlite", LOCAL.public_texts().values())
 
 
-@pytest.mark.parametrize("name", [n for n in REWRITES if n not in ("an edit every ~15 chars", "all of the above")])
+DENSE = ("an edit every ~15 chars", "all of the above", "a letter in every 3rd word", "a letter in every 4th word")
+
+
+@pytest.mark.parametrize("name", [n for n in REWRITES if n not in DENSE])
 def test_novelty_sees_through_each_rewrite_of_public_text(index, name):
     text = REWRITES[name](public_slice(3000, 1), random.Random(2))
     assert index.novelty(text).copied_share > 0.9, name
 
 
-def test_novelty_sees_most_of_every_rewrite_at_once(index):
-    """Punctuation, swapped words, shuffled lines and an edit every ~40 characters together leave
-    only short runs of known bags; a third or more is still found (measured 32-58% at this size;
-    the farming benchmark prices what the rest earns)."""
-    text = REWRITES["all of the above"](public_slice(3000, 1), random.Random(2))
-    assert index.novelty(text).copied_share > 0.3
+@pytest.mark.parametrize("name, found", [("all of the above", 0.5), ("an edit every ~15 chars", 0.5),
+                                         ("a letter in every 4th word", 0.5), ("a letter in every 3rd word", 0.15)])
+def test_novelty_sees_much_of_dense_rewrites(index, name, found):
+    """Dense edits leave few intact bags; the similar-window channel still finds most (a submission
+    over half copied is refused whole). A letter in every third word damages every window too, and
+    only a part is found (measured 21-40%): the farming benchmark prices what the rest earns."""
+    text = REWRITES[name](public_slice(3000, 1), random.Random(2))
+    assert index.novelty(text).copied_share > found
 
 
 def test_novelty_sees_public_text_interleaved_with_other_public_text(index):
@@ -181,7 +186,8 @@ def chunks(*values):
     ((0.2, 0.2, 0.2, 0.2), PAID, 10),
     ((0.06, -0.05, 0.07, -0.06), NEUTRAL, 1),  # a mean of +0.005 that noise explains
     ((0.0, 0.0, 0.0, 0.0), NEUTRAL, 1),
-    ((-0.02, -0.021, -0.019, -0.02), LOW, 1),  # worse beyond noise
+    ((-0.02, -0.021, -0.019, -0.02), LOW, 1),  # worse beyond noise, by more than 0.01 nats
+    ((-0.004, -0.0041, -0.0039, -0.004), NEUTRAL, 1),  # a small step back (a few lines on a trained fork)
 ])
 def test_three_outcomes_paid_neutral_and_low_quality(drops, outcome, multiplier):
     before = {"domain": chunks(2.0, 2.0, 2.0, 2.0), "base": chunks(2.0, 2.0)}

@@ -34,7 +34,7 @@ USERS = {
     "sybil": ("rewords ophelia, own fork", "hamlet"),
     "resetter": ("resets its NFT, resubmits", "the-tempest"),
     "spammer": ("noise", "hamlet"),
-    "horatio": ("honest, a few lines", "hamlet"),
+    "horatio": ("honest: long, then a line", "hamlet"),
 }
 
 
@@ -54,9 +54,9 @@ def session_text(name: str, round_: int) -> str:
         return REWRITES[rewrite](play[start:start + SESSION_CHARS], rng)
     if name == "sybil":
         return REWRITES["punctuation and case"](session_text("ophelia", round_), rng)
-    if name == "horatio":  # too little to show beyond noise: neutral, neither paid nor burned
-        text = LOCAL.users_text("hamlet")
-        return text[-(round_ + 1) * 400:][:400]
+    if name == "horatio":  # a long session, then a few lines too little to show beyond noise: neutral
+        text = LOCAL.users_text("hamlet")[30_000:]
+        return text[:6000] if round_ == 0 else text[6000 + (round_ - 1) * 400:][:400]
     if name == "resetter":  # its own writing once, then the same session again after a reset
         return LOCAL.users_text("the-tempest")[-SESSION_CHARS:]
     return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz   \n") for _ in range(SESSION_CHARS))

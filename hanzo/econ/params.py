@@ -102,7 +102,8 @@ class Tokenomics:
                                   "quality_z standard errors low, to be paid (D3)")
     quality_z: int = _wad("2", lo="0", hi="10", doc="standard errors between a paid (or low-quality) score and noise")
     quality_step: int = _wad("0.01", lo="0.000000000000000001", doc="further loss drop (nats) per step of the multiplier")
-    max_base_regression: int = _wad("0.01", doc="most a session may worsen the base validation loss (nats) and be paid")
+    max_base_regression: int = _wad("0.01", doc="most a session may worsen the base set, or (beyond noise) the "
+                                      "oracle's private text, in nats, before it is low quality")
     max_compression_ratio: int = _wad("4", lo="1", doc="zlib ratio above which a submission is refused as repetitive")
     max_duplicate_share: int = _wad("0.5", hi="1", doc="share of a submission found in the public corpus or "
                                      "earlier accepted text above which it is refused whole (below it, its new part is "

@@ -16,7 +16,7 @@ work; its copy gate normalised only case and whitespace, so rewrites passed. Now
   its standard error over 256-character chunks. Three outcomes:
 
       paid         score - z*se >  quality_threshold      multiplier = min(10, 1 + floor((score - z*se - threshold) / step))
-      low quality  score + z*se < -quality_threshold, or the base set worsens by more than max_base_regression
+      low quality  score + z*se < -max_base_regression, or the base set worsens by more than max_base_regression
       neutral      otherwise: not distinguishable from noise; no pay and no burn
 
 - **Interactions** paid are one per 256 characters of the new text (at most max_interactions_per_op).
@@ -91,7 +91,9 @@ def assess(before: dict[str, torch.Tensor], after: dict[str, torch.Tensor], p: T
     threshold, step, z = p.quality_threshold / WEI, p.quality_step / WEI, p.quality_z / WEI
     if base_change > p.max_base_regression / WEI:
         return Quality(score, se, base_change, LOW, 1, f"base regression {base_change:+.4f} nats")
-    if score + z * se < -threshold:
+    # low quality is harm, not a small step back: a few honest lines on a trained fork can cost it a
+    # few thousandths of a nat (measured -0.004), which is not worth a burn; noise costs -0.02
+    if score + z * se < -p.max_base_regression / WEI:
         return Quality(score, se, base_change, LOW, 1, f"score {score:+.4f} ± {se:.4f}: worse beyond noise")
     scored = score - z * se
     if scored <= threshold:

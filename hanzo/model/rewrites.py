@@ -57,6 +57,51 @@ def dense_edits(text: str, rng: random.Random) -> str:
     return sparse_edits(text, rng, every=15)
 
 
+def _every_kth_word(text: str, k: int, change: Callable[[str, random.Random], str | None],
+                    rng: random.Random) -> str:
+    out, count = [], 0
+    for line in text.splitlines():
+        words = []
+        for w in line.split():
+            count += 1
+            if count % k == 0:
+                w = change(w, rng)
+            if w is not None:
+                words.append(w)
+        out.append(" ".join(words))
+    return "\n".join(out) + "\n"
+
+
+def _one_letter(w: str, rng: random.Random) -> str:
+    letters = [i for i, c in enumerate(w) if c.isalpha()]
+    if not letters:
+        return w
+    i = rng.choice(letters)
+    return w[:i] + rng.choice("bcdfglmnprst") + w[i + 1:]
+
+
+def letter_every_third_word(text: str, rng: random.Random) -> str:
+    """One letter changed in every third word: every four-word bag holds an edited word."""
+    return _every_kth_word(text, 3, _one_letter, rng)
+
+
+def letter_every_fourth_word(text: str, rng: random.Random) -> str:
+    return _every_kth_word(text, 4, _one_letter, rng)
+
+
+def drop_every_fourth_word(text: str, rng: random.Random) -> str:
+    return _every_kth_word(text, 4, lambda w, r: None, rng)
+
+
+def shuffle_words_in_lines(text: str, rng: random.Random) -> str:
+    out = []
+    for line in text.splitlines():
+        w = line.split()
+        rng.shuffle(w)
+        out.append(" ".join(w))
+    return "\n".join(out) + "\n"
+
+
 def all_at_once(text: str, rng: random.Random) -> str:
     return sparse_edits(shuffle_lines(swap_first_words(punctuation(text, rng), rng), rng), rng)
 
@@ -77,4 +122,9 @@ REWRITES: dict[str, Callable[[str, random.Random], str]] = {
     "an edit every ~40 chars": sparse_edits,
     "an edit every ~15 chars": dense_edits,
     "all of the above": all_at_once,
+    # found by the red-team pass on the first version of novelty
+    "words shuffled within lines": shuffle_words_in_lines,
+    "a letter in every 3rd word": letter_every_third_word,
+    "a letter in every 4th word": letter_every_fourth_word,
+    "every 4th word dropped": drop_every_fourth_word,
 }
