@@ -13,7 +13,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 
-.PHONY: setup test test-slow test-properties-long fuzz lint demo decisions gas bench-hmm bench-sim bench-hllm clean
+.PHONY: setup test test-slow test-properties-long fuzz lint demo decisions gas bench-hmm bench-sim bench-hllm bench-farming clean
 
 setup: $(STAMP_PY) $(STAMP_NPM) $(SHIM)
 
@@ -76,6 +76,10 @@ bench-sim: setup
 
 bench-hllm: setup
 	$(BIN)/python benchmarks/hllm.py
+
+# Every greedy strategy against the quality oracle and honest work (issue 15; about 20 minutes).
+bench-farming: setup
+	$(BIN)/python benchmarks/farming.py
 
 clean:
 	rm -rf $(VENV) .venv-lint node_modules .solcx .build contracts/.cache .forge
