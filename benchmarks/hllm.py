@@ -95,8 +95,8 @@ def e2e_case(ops: int = 20) -> dict:
         result = demo.run("ethereum:local:foundry", sessions=max(1, ops // 3), say=lambda _m: None)
     seconds = time.perf_counter() - start
     rate = result["ops"] / result["loop_seconds"]
-    print(f"end to end on anvil (gate -> 8 LoRA updates -> oracle evaluation -> signed op -> mined reward, per "
-          f"judged op; refused sessions not counted): "
+    print(f"end to end on anvil (gate and novelty -> two passes over the new text's windows -> the private exam "
+          f"before and after -> signed op -> mined reward; refused and neutral sessions take time and count no op): "
           f"{result['ops']} ops in {result['loop_seconds']:.1f} s = {rate:.2f} ops/s "
           f"({seconds:.1f} s with the deployment)", flush=True)
     return {"e2e_ops": result["ops"], "e2e_seconds": round(result["loop_seconds"], 2), "e2e_ops_per_s": round(rate, 3)}
