@@ -32,7 +32,7 @@ import hashlib
 import json
 import math
 import zlib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -207,6 +207,3 @@ class Gate:
             self.db.execute("ROLLBACK")
             raise
 
-
-def quality_dict(q: Quality) -> dict:
-    return asdict(q)
