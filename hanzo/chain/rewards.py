@@ -394,7 +394,7 @@ class RewardHook:
         ledger = self._ledger(sorted({self.store.get(s)["fork"] for s, *_ in items}))  # one query for the batch
         pending: list[tuple[tuple, _Plan]] = []
         for item in items:
-            try:
+            with self._each(item, out, failures):
                 plan = self._prepare(*item, ledger, deadline)
                 if isinstance(plan, Payout):
                     out[item[0]] = plan
@@ -402,13 +402,6 @@ class RewardHook:
                     out[item[0]] = self._settle(item[0], plan.op, plan.tx_hash, deadline)
                 else:
                     pending.append((item, plan))
-            except _Reorganised:
-                self.submitter.resync()
-                self._alone(item, out, failures)
-            except Crash:
-                raise
-            except RewardError as exc:
-                failures[item[0]] = exc
         if not pending:
             return
         call = self.contract.functions.rewardTrainingBatch([p.op.as_tuple() for _, p in pending],
@@ -437,7 +430,7 @@ class RewardHook:
         later = None  # the ledger, read once if the batch skipped (or did not make) any op
         for item, plan in pending:
             session, key = item[0], (plan.op.modelId, plan.op.adapterHash)
-            try:
+            with self._each(item, out, failures):
                 found = events.get(key)
                 if found is None:
                     if later is None:
@@ -446,13 +439,20 @@ class RewardHook:
                 if found is None:
                     raise RewardError(f"session {session}: transaction {tx_hash} did not pay it; call reward again")
                 out[session] = self._found(session, found, deadline)
-            except _Reorganised:
-                self.submitter.resync()
-                self._alone(item, out, failures)
-            except Crash:
-                raise
-            except RewardError as exc:
-                failures[session] = exc
+
+    @contextlib.contextmanager
+    def _each(self, item, out: dict, failures: dict):
+        """One session's step inside a batch: a reorganisation under it pays it alone, its error is
+        kept for it (the others go on), a simulated crash stops everything."""
+        try:
+            yield
+        except _Reorganised:
+            self.submitter.resync()
+            self._alone(item, out, failures)
+        except Crash:
+            raise
+        except RewardError as exc:
+            failures[item[0]] = exc
 
     def _alone(self, item, out: dict, failures: dict, ledger: dict | None = None) -> None:
         """One session of a batch paid on its own (this call holds its lease); its error is kept."""
