@@ -39,19 +39,27 @@ def test_foundry_market_invariants_hold_over_many_epochs():
     assert all(int(calls) >= 2048 for _, _, calls in passed)
 
 
+def seeded_copy(folder, contract: str, line: str, bug: str, files: tuple[str, ...]):
+    """The repository's contracts and fuzz suites in `folder`, `line` of `contract` replaced by
+    `bug` (the line must be there, so a refactor cannot make the seeded bug silently vanish)."""
+    for name in ("contracts", "fuzz"):
+        shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns(".cache"))
+    for name in files:
+        shutil.copy(ROOT / name, folder / name)
+    for name in ("node_modules", ".solcx"):
+        (folder / name).symlink_to(ROOT / name)
+    source = folder / "contracts" / contract
+    text = source.read_text()
+    assert line in text
+    source.write_text(text.replace(line, bug))
+    return folder
+
+
 @pytest.fixture
 def uncapped_copy(tmp_path):
     """The repository's contracts and fuzz suites in a temporary folder, with the cap removed."""
-    for name in ("contracts", "fuzz"):
-        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns(".cache"))
-    shutil.copy(ROOT / "foundry.toml", tmp_path / "foundry.toml")
-    for name in ("node_modules", ".solcx"):
-        (tmp_path / name).symlink_to(ROOT / name)
-    source = tmp_path / "contracts" / "HamiltonianMarketMaker.sol"
-    text = source.read_text()
-    assert "paid = FPM.min(release, share);" in text
-    source.write_text(text.replace("paid = FPM.min(release, share);", "paid = release;"))
-    return tmp_path
+    return seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", "paid = FPM.min(release, share);", "paid = release;",
+                       ("foundry.toml",))
 
 
 def test_the_invariant_suite_finds_the_drain_when_the_cost_basis_cap_is_removed(uncapped_copy):
@@ -82,17 +90,8 @@ def test_foundry_suite_invariants_hold_on_the_deployed_suite():
 def replaying_copy(tmp_path):
     """The project in a temporary folder, its TrainingRewards without the (fork, adapter) key
     check: an adapter it paid is paid again (the replay issue 15 found, by reset or by nonce)."""
-    for name in ("contracts", "fuzz"):
-        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns(".cache"))
-    for name in ("foundry.toml", "ape-config.yaml"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    for name in ("node_modules", ".solcx"):
-        (tmp_path / name).symlink_to(ROOT / name)
-    source = tmp_path / "contracts" / "TrainingRewards.sol"
-    text = source.read_text()
-    assert "if (paid[adapterHash]) {" in text
-    source.write_text(text.replace("if (paid[adapterHash]) {", "if (false) {"))
-    return tmp_path
+    return seeded_copy(tmp_path, "TrainingRewards.sol", "if (paid[adapterHash]) {", "if (false) {",
+                       ("foundry.toml", "ape-config.yaml"))
 
 
 def test_the_suite_invariants_catch_an_adapter_paid_twice(replaying_copy):

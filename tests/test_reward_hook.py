@@ -18,6 +18,15 @@ from hanzo.chain.tx import abi_of
 from hanzo.econ.attest import Oracle
 
 
+def in_threads(fn, workers) -> None:
+    """fn(worker) for every worker, each in its own thread, all started before any is joined."""
+    threads = [threading.Thread(target=fn, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 @pytest.fixture
 def hook_for(suite, chain, oracle, accounts, tmp_path, released, params):
     released(params.year_seconds)
@@ -98,11 +107,7 @@ def test_two_workers_on_one_store_never_share_a_nonce(suite, users, fork_of, hoo
             with lock:
                 sessions.append(s)
 
-    threads = [threading.Thread(target=open_many, args=(w,)) for w in workers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    in_threads(open_many, workers)
     nonces = [workers[0].store.get(s)["nonce"] for s in sessions]
     assert sorted(nonces) == list(range(10))
 
@@ -379,11 +384,7 @@ def test_concurrent_callers_of_one_session_get_one_fresh_payment(params, tmp_pat
             except Exception as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
 
-        threads = [threading.Thread(target=call, args=(w,)) for w in workers]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        in_threads(call, workers)
         assert not errors, errors
         assert sorted(p.replayed for p in results) == [False, True, True, True]
         assert len({p.tx_hash for p in results}) == 1 and len(ledger_events(workers[0], model, adapter)) == 1
