@@ -135,8 +135,9 @@ class NoveltyIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.min_copy_words, self.bridge, self.min_new_words = min_copy_words, bridge, min_new_words
         public = list(public)
-        self.public = self._public(path.with_suffix(".public.npy"), public)
-        self._sigs, self._bands = self._public_windows(path.with_suffix(".windows.npz"), public)
+        digest = hashlib.sha256(b"\0".join(t.encode() for t in public)).hexdigest()[:16]  # names both caches
+        self.public = self._public(path.with_name(f"{path.stem}.public.{digest}.npy"), public)
+        self._sigs, self._bands = self._public_windows(path.with_name(f"{path.stem}.windows.{digest}.npz"), public)
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS accepted (h INTEGER PRIMARY KEY, submission TEXT NOT NULL)")
@@ -145,9 +146,7 @@ class NoveltyIndex:
         self.db.execute("CREATE INDEX IF NOT EXISTS accepted_windows_key ON accepted_windows (band, key)")
 
     @staticmethod
-    def _public(cache: Path, texts: list[str]) -> np.ndarray:
-        digest = hashlib.sha256(b"\0".join(t.encode() for t in texts)).hexdigest()[:16]
-        cached = cache.with_name(f"{cache.stem}.{digest}.npy")
+    def _public(cached: Path, texts: list[str]) -> np.ndarray:
         if cached.is_file():
             return np.load(cached)
         arr = np.unique(np.concatenate([bag_hashes(words(t)[0]) for t in texts] or [np.zeros(0, np.int64)]))
@@ -157,11 +156,9 @@ class NoveltyIndex:
         return arr
 
     @staticmethod
-    def _public_windows(cache: Path, texts: list[str]) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    def _public_windows(cached: Path, texts: list[str]) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
         """Every PUBLIC_STEP-th window's signature, and per band its keys sorted (with the window
         each belongs to), cached on disk by the corpus's digest."""
-        digest = hashlib.sha256(b"\0".join(t.encode() for t in texts)).hexdigest()[:16]
-        cached = cache.with_name(f"{cache.stem}.{digest}.npz")
         if cached.is_file():
             with np.load(cached) as f:
                 sigs, keys, order = f["sigs"], f["keys"], f["order"]
