@@ -30,6 +30,17 @@ import {ModelNFT} from "./ModelNFT.sol";
 ///      signature is usable. One signature cannot carry unbounded work: interactions are capped
 ///      per op and per fork per day (a day is block.timestamp / 1 days), whatever the oracle
 ///      signs.
+///      The daily cap is two budgets per fork, each of maxInteractionsPerForkDay: one for the ops
+///      of the fork's owner (the owner at the op), one shared by every other user's ops, paid or
+///      low quality. Nobody's ops but the owner's own touch the owner's budget, so no one can
+///      make the owner's honest op wait by training (or spamming junk on) its fork; a fork is
+///      still paid for at most 2 x maxInteractionsPerForkDay interactions a day. (Per-user
+///      budgets on a fork would need a bound on their sum to keep the fork's day bounded, and
+///      any shared bound can be filled by others: one budget for the owner is the simplest rule
+///      that bounds the fork and cannot be used against its owner.) Other users of one fork do
+///      share a budget: junk can still fill it for them, not for the owner. An op over its budget
+///      reverts ForkDailyCapReached alone; in a batch it is skipped with OpDeferred and its
+///      adapter is not consumed, so it can be paid another day.
 ///      Invariant: every wei leaving the pool is in exactly one TrainingRecorded event's
 ///      userPayout, ownerPayout or burned, and each (modelId, adapterHash) is in at most one
 ///      TrainingRecorded event.
@@ -82,10 +93,12 @@ contract TrainingRewards is AccessControl, EIP712 {
     BurnMode public immutable burnMode;
     /// @notice Most interactions one op may carry.
     uint256 public immutable maxInteractionsPerOp;
-    /// @notice Most interactions paid per fork per day, across all its ops.
+    /// @notice Most interactions paid per fork per day to its owner's ops, and again (a budget of
+    ///         their own) to all other users' ops together.
     uint256 public immutable maxInteractionsPerForkDay;
 
-    /// @dev Per fork: (day << 128) | interactions paid that day. One slot, rewritten in place.
+    /// @dev Per fork: (day << 192) | (owner's interactions that day << 96) | others' that day.
+    ///      One slot, rewritten in place; a new day starts both budgets from zero.
     mapping(uint256 modelId => uint256) private _forkDay;
 
     /// @dev Adapters paid (or burned) per fork: the replay key. A fresh slot per op: a random
@@ -111,9 +124,15 @@ contract TrainingRewards is AccessControl, EIP712 {
     ///         transaction, or earlier in the same batch).
     event OpSkipped(uint256 indexed modelId, bytes32 adapterHash);
 
+    /// @notice A batch skipped an op that cannot be paid today; its adapter is not consumed, so the
+    ///         op (signed again if its deadline passes) is paid another day. `reason` is the selector
+    ///         of the error the op alone reverts with (ForkDailyCapReached).
+    event OpDeferred(uint256 indexed modelId, bytes32 adapterHash, bytes4 reason);
+
     /// @notice The op carries more interactions than one op may.
     error TooManyInteractions(uint256 interactions, uint256 max);
-    /// @notice The fork's daily interaction cap would be passed; `remaining` is what is left today.
+    /// @notice The op's daily budget on the fork (its owner's, or all other users') would be passed;
+    ///         `remaining` is what is left of that budget today.
     error ForkDailyCapReached(uint256 modelId, uint256 interactions, uint256 remaining);
     /// @notice The op's deadline has passed.
     error OpExpired(uint256 deadline, uint256 nowTimestamp);
@@ -157,7 +176,7 @@ contract TrainingRewards is AccessControl, EIP712 {
         if (
             address(token_) == address(0) || admin == address(0)
                 || rewardPerInteraction_ == 0 || burnBps_ > BPS || userShareBps_ > BPS || maxInteractionsPerOp_ == 0
-                || maxInteractionsPerForkDay_ < maxInteractionsPerOp_ || maxInteractionsPerForkDay_ > type(uint128).max
+                || maxInteractionsPerForkDay_ < maxInteractionsPerOp_ || maxInteractionsPerForkDay_ > type(uint96).max
         ) revert InvalidConfig();
         maxInteractionsPerOp = maxInteractionsPerOp_;
         maxInteractionsPerForkDay = maxInteractionsPerForkDay_;
@@ -191,7 +210,8 @@ contract TrainingRewards is AccessControl, EIP712 {
 
     /// @notice Pay many signed ops in one transaction. An op whose (modelId, adapterHash) was
     ///         already paid is skipped (OpSkipped), so a front-run op does not void the batch, and
-    ///         a batch naming one adapter of a fork twice pays it once; any other invalid op
+    ///         a batch naming one adapter of a fork twice pays it once; an op over its daily budget
+    ///         on its fork is skipped (OpDeferred) with its adapter unconsumed; any other invalid op
     ///         reverts the whole batch with that op's error. The burn is made once for the batch.
     /// @return totalPaid Sum paid to users and owners.
     /// @return totalBurned Sum burned.
@@ -244,15 +264,18 @@ contract TrainingRewards is AccessControl, EIP712 {
         return _domainSeparatorV4();
     }
 
-    /// @notice Interactions fork `modelId` may still be paid for today.
-    function remainingToday(uint256 modelId) external view returns (uint256) {
-        return maxInteractionsPerForkDay - _usedOn(_forkDay[modelId], block.timestamp / 1 days);
+    /// @notice Interactions `user`'s ops on fork `modelId` may still be paid for today: what is left
+    ///         of the owner's budget if `user` owns the fork, else of the budget all other users share.
+    function remainingToday(uint256 modelId, address user) external view returns (uint256) {
+        bool own = models.ownerOf(modelId) == user;
+        return maxInteractionsPerForkDay - _usedOn(_forkDay[modelId], block.timestamp / 1 days, own);
     }
 
-    /// @dev Validates, consumes the (fork, adapter) key, counts the fork's interactions, records
-    ///      the adapter and emits the ledger event. `fresh` is false (and nothing changed but
-    ///      OpSkipped) for a consumed key when `skipReplay`; otherwise a consumed key reverts.
-    function _record(TrainingOp calldata op, bytes calldata signature, bool skipReplay)
+    /// @dev Validates, consumes the (fork, adapter) key, counts the op in its budget on the fork,
+    ///      records the adapter and emits the ledger event. In a batch (`inBatch`) `fresh` is false,
+    ///      and nothing changed but an OpSkipped (consumed key) or OpDeferred (over its budget; the
+    ///      key is left unconsumed) event; alone, either reverts.
+    function _record(TrainingOp calldata op, bytes calldata signature, bool inBatch)
         private
         returns (bool fresh, address owner, uint256 userPayout, uint256 ownerPayout, uint256 burned)
     {
@@ -263,9 +286,15 @@ contract TrainingRewards is AccessControl, EIP712 {
         if (op.adapterHash == bytes32(0)) revert ZeroAdapter();
         // The signature before the key: an unsigned op must not emit OpSkipped for someone's key.
         _checkSigner(op, signature);
-        if (!_consumeAdapter(op.modelId, op.adapterHash, skipReplay)) return (false, address(0), 0, 0, 0);
+        mapping(bytes32 => bool) storage paid = _adapterPaid[op.modelId];
+        if (paid[op.adapterHash]) {
+            if (!inBatch) revert OpReplayed(op.modelId, op.adapterHash);
+            emit OpSkipped(op.modelId, op.adapterHash);
+            return (false, address(0), 0, 0, 0);
+        }
+        if (!_count(op, inBatch)) return (false, address(0), 0, 0, 0);
+        paid[op.adapterHash] = true;
         fresh = true;
-        _count(op.modelId, op.interactions);
 
         // A low-quality update is not recorded as the fork's adapter; the call still checks
         // that the model exists and returns its owner.
@@ -297,31 +326,38 @@ contract TrainingRewards is AccessControl, EIP712 {
         if (!hasRole(ORACLE_ROLE, signer)) revert InvalidSigner(signer);
     }
 
-    /// @dev Mark fork `modelId`'s `adapterHash` paid; false (and OpSkipped) if it already was and
-    ///      `skipReplay`, else a consumed key reverts OpReplayed.
-    function _consumeAdapter(uint256 modelId, bytes32 adapterHash, bool skipReplay) private returns (bool) {
-        mapping(bytes32 => bool) storage paid = _adapterPaid[modelId];
-        if (paid[adapterHash]) {
-            if (!skipReplay) revert OpReplayed(modelId, adapterHash);
-            emit OpSkipped(modelId, adapterHash);
+    /// @dev Add the op's interactions to its budget on the fork today: the owner's if op.user owns
+    ///      the fork, else the one other users share. Over the budget: false and OpDeferred in a
+    ///      batch (nothing written), else ForkDailyCapReached.
+    function _count(TrainingOp calldata op, bool inBatch) private returns (bool) {
+        address owner;
+        // an unknown fork counts as no one's; ModelNFT.recordTraining then reverts UnknownModel
+        try models.ownerOf(op.modelId) returns (address o) {
+            owner = o;
+        } catch {}
+        bool own = op.user == owner;
+        uint256 today = block.timestamp / 1 days;
+        uint256 packed = _forkDay[op.modelId];
+        uint256 ownerUsed = _usedOn(packed, today, true);
+        uint256 othersUsed = _usedOn(packed, today, false);
+        uint256 used = own ? ownerUsed : othersUsed;
+        uint256 remaining = maxInteractionsPerForkDay - used;
+        if (op.interactions > remaining) {
+            if (!inBatch) revert ForkDailyCapReached(op.modelId, op.interactions, remaining);
+            emit OpDeferred(op.modelId, op.adapterHash, ForkDailyCapReached.selector);
             return false;
         }
-        paid[adapterHash] = true;
+        if (own) ownerUsed += op.interactions;
+        else othersUsed += op.interactions;
+        _forkDay[op.modelId] = (today << 192) | (ownerUsed << 96) | othersUsed;
         return true;
     }
 
-    /// @dev Add `interactions` to the fork's count for today (a new day starts from zero).
-    function _count(uint256 modelId, uint256 interactions) private {
-        uint256 today = block.timestamp / 1 days;
-        uint256 used = _usedOn(_forkDay[modelId], today);
-        uint256 remaining = maxInteractionsPerForkDay - used;
-        if (interactions > remaining) revert ForkDailyCapReached(modelId, interactions, remaining);
-        _forkDay[modelId] = (today << 128) | (used + interactions);
-    }
-
-    /// @dev Interactions a fork's packed (day << 128 | count) slot records for `day`: 0 on a new day.
-    function _usedOn(uint256 packed, uint256 day) private pure returns (uint256) {
-        return packed >> 128 == day ? uint128(packed) : 0;
+    /// @dev Interactions a fork's packed slot records for `day`, in the owner's budget (`own`) or
+    ///      the others': 0 on a new day.
+    function _usedOn(uint256 packed, uint256 day, bool own) private pure returns (uint256) {
+        if (packed >> 192 != day) return 0;
+        return own ? uint96(packed >> 96) : uint96(packed);
     }
 
     function _pay(address user, address owner, uint256 userPayout, uint256 ownerPayout) private {

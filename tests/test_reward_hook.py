@@ -562,3 +562,36 @@ def test_a_store_written_before_confirmations_and_leases_is_used_as_it_is(suite,
     before = suite.token.balanceOf(user)
     again = hook_for("old").reward("legacy", adapter, 1, 10, False)
     assert again.replayed and again.tx_hash == paid.tx_hash and suite.token.balanceOf(user) == before
+
+
+def test_a_session_over_its_forks_daily_budget_fails_alone_and_is_paid_another_day(suite, users, fork_of, hook_for,
+                                                                                   params, chain):
+    """Issue 16, hole 3: reward_many stopped at the first failing session. A session whose op is over
+    its fork's daily budget now fails alone (the contract defers it in the batch, its adapter
+    unconsumed), every other session of the batch is paid, and the failed one is paid, once,
+    when rewarded again on another day."""
+    from hanzo.chain import rewards as hook_module
+
+    hook = hook_for()
+    per_op, per_day = params.max_interactions_per_op, params.max_interactions_per_fork_day
+    chain.pending_timestamp = (chain.pending_timestamp // 86_400 + 1) * 86_400 + 60  # early in a new day
+    victim = fork_of(users[1])
+    fill = [(hook.open_session(users[0].address, victim), secrets.token_bytes(32), 1, per_op, True)
+            for _ in range(per_day // per_op)]  # another user's junk fills the others' budget of the fork
+    hook.reward_many(fill)
+    over = (hook.open_session(users[2].address, victim), secrets.token_bytes(32), 1, 5, False)
+    own = (hook.open_session(users[1].address, victim), secrets.token_bytes(32), 2, 5, False)  # the owner: paid
+    rest = [(hook.open_session(u.address, fork_of(u)), secrets.token_bytes(32), 1, 5, False) for u in users[2:5]]
+    before = {u: suite.token.balanceOf(u) for u in users[1:5]}
+    with pytest.raises(hook_module.BatchError, match="ForkDailyCapReached") as failed:
+        hook.reward_many([rest[0], over, own] + rest[1:])
+    error = failed.value
+    assert set(error.failures) == {over[0]} and set(error.payouts) == {own[0]} | {r[0] for r in rest}
+    assert suite.token.balanceOf(users[1]) - before[users[1]] == training_payout(params, 2, 5).paid
+    for u in users[3:5]:
+        assert suite.token.balanceOf(u) - before[u] == training_payout(params, 1, 5).paid
+    assert not suite.rewards.adapterPaid(victim, over[1])
+    chain.pending_timestamp += 86_400  # the next day: the same session is paid, once
+    paid = hook_for().reward(*over)
+    assert not paid.replayed and paid.interactions == 5
+    assert hook_for().reward(*over).replayed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ape
 import pytest
+from eth_utils import keccak
 
 from hanzo.econ.attest import op_digest
 from hanzo.econ.params import WEI
@@ -367,7 +368,7 @@ def test_a_fork_is_paid_for_at_most_its_daily_interactions_and_the_count_restart
     n = per_day // per_op
     ops = [sign_op(users[0], model, interactions=per_op) for _ in range(n)]
     suite.rewards.rewardTrainingBatch([o.as_tuple() for o, _ in ops], [g for _, g in ops], sender=users[0])
-    assert suite.rewards.remainingToday(model) == per_day - n * per_op
+    assert suite.rewards.remainingToday(model, users[0]) == per_day - n * per_op
     over, sig = sign_op(users[0], model, interactions=per_day - n * per_op + 1)
     with ape.reverts(suite.rewards.ForkDailyCapReached, modelId=model):
         suite.rewards.rewardTraining(over.as_tuple(), sig, sender=users[0])
@@ -377,7 +378,7 @@ def test_a_fork_is_paid_for_at_most_its_daily_interactions_and_the_count_restart
     chain.pending_timestamp += 86_400
     over, sig = sign_op(users[0], model, interactions=per_op)
     suite.rewards.rewardTraining(over.as_tuple(), sig, sender=users[0])
-    assert suite.rewards.remainingToday(model) == per_day - per_op
+    assert suite.rewards.remainingToday(model, users[0]) == per_day - per_op
 
 
 def test_batch_length_mismatch_reverts(suite, users, sign_op):
@@ -416,3 +417,68 @@ def test_on_top_burn_mode_pays_70_30_and_burns_10_percent_more(project, accounts
     assert s.token.balanceOf(accounts[5]) == expected.user
     assert pool - s.token.balanceOf(s.rewards) == expected.from_pool == 110 * WEI // 100
     assert supply - s.token.totalSupply() == expected.burned
+
+
+def _fresh_day(chain):
+    chain.pending_timestamp = (chain.pending_timestamp // 86_400 + 1) * 86_400 + 60  # early in a new day
+
+
+def test_ten_junk_ops_by_others_never_refuse_the_owners_honest_op(suite, users, fork_of, sign_op, funded_pool, params,
+                                                                  chain):
+    """Issue 16, hole 3: one daily cap counted every user's ops, low quality included, so ten junk
+    ops of 1,000 interactions by an attacker on a victim's fork made the owner's honest op revert
+    ForkDailyCapReached, every day. The owner's ops have a budget of their own."""
+    attacker, owner = users[0], users[1]
+    model = fork_of(owner)
+    per_op, per_day = params.max_interactions_per_op, params.max_interactions_per_fork_day
+    _fresh_day(chain)
+    for _ in range(per_day // per_op):
+        junk, sig = sign_op(attacker, model, interactions=per_op, low_quality=True)
+        suite.rewards.rewardTraining(junk.as_tuple(), sig, sender=attacker)
+    balance = suite.token.balanceOf(owner)
+    honest, sig = sign_op(owner, model, interactions=per_op, multiplier=3)
+    suite.rewards.rewardTraining(honest.as_tuple(), sig, sender=owner)
+    assert suite.token.balanceOf(owner) - balance == training_payout(params, 3, per_op).paid
+    # the owner's whole budget is its own: the rest of its day is paid too
+    for _ in range(per_day // per_op - 1):
+        more, sig = sign_op(owner, model, interactions=per_op)
+        suite.rewards.rewardTraining(more.as_tuple(), sig, sender=owner)
+    assert suite.rewards.remainingToday(model, owner) == 0
+    # and the fork's day stays bounded: others' ops share one budget, the owner's its own
+    assert suite.rewards.remainingToday(model, attacker) == 0 == suite.rewards.remainingToday(model, users[2])
+    for who in (owner, users[2]):
+        over, sig = sign_op(who, model, interactions=1)
+        with ape.reverts(suite.rewards.ForkDailyCapReached, modelId=model, interactions=1, remaining=0):
+            suite.rewards.rewardTraining(over.as_tuple(), sig, sender=who)
+
+
+def test_a_batch_with_one_forks_cap_filled_pays_the_other_49_ops_and_defers_that_one(suite, users, fork_of, sign_op,
+                                                                                     funded_pool, params, chain):
+    """Issue 16, hole 3: an op over its fork's daily cap reverted the whole batch (filling one
+    fork's cap before a 50-op batch left 0 of the other 49 paid). It is now skipped with
+    OpDeferred and its adapter is not consumed, so it is paid another day."""
+    full, other = fork_of(users[1]), fork_of(users[2])
+    per_op, per_day = params.max_interactions_per_op, params.max_interactions_per_fork_day
+    _fresh_day(chain)
+    filler = [sign_op(users[0], full, interactions=per_op) for _ in range(per_day // per_op)]
+    suite.rewards.rewardTrainingBatch([o.as_tuple() for o, _ in filler], [g for _, g in filler], sender=users[0])
+    late = sign_op(users[3], full, interactions=5)
+    batch = [sign_op(users[i % 2 * 2], other, interactions=10) for i in range(24)]
+    batch += [late] + [sign_op(users[4], other, interactions=10) for _ in range(25)]
+    before = suite.token.balanceOf(users[4])
+    receipt = suite.rewards.rewardTrainingBatch([o.as_tuple() for o, _ in batch], [g for _, g in batch],
+                                                sender=users[3])
+    paid = receipt.decode_logs(suite.rewards.TrainingRecorded)
+    assert len(paid) == 49 and late[0].adapterHash not in {bytes(e.adapterHash) for e in paid}
+    [deferred] = receipt.decode_logs(suite.rewards.OpDeferred)
+    assert (deferred.modelId, bytes(deferred.adapterHash)) == (full, late[0].adapterHash)
+    assert bytes(deferred.reason) == keccak(text="ForkDailyCapReached(uint256,uint256,uint256)")[:4]
+    assert suite.token.balanceOf(users[4]) - before == 25 * training_payout(params, 1, 10).user
+    assert not suite.rewards.adapterPaid(full, late[0].adapterHash)
+    chain.pending_timestamp += 86_400  # another day: the deferred work is paid, once (the oracle signs it again)
+    again = sign_op(users[3], full, interactions=5, adapter=late[0].adapterHash, nonce=late[0].nonce)
+    twice = sign_op(users[0], full, interactions=5, adapter=late[0].adapterHash)
+    receipt = suite.rewards.rewardTrainingBatch([again[0].as_tuple(), twice[0].as_tuple()], [again[1], twice[1]],
+                                                sender=users[3])
+    assert [e.user for e in receipt.decode_logs(suite.rewards.TrainingRecorded)] == [users[3].address]
+    assert len(receipt.decode_logs(suite.rewards.OpSkipped)) == 1 and suite.rewards.adapterPaid(full, late[0].adapterHash)

@@ -38,7 +38,8 @@ verdict.
 
 Throughput: `reward_many` pays many sessions in one `rewardTrainingBatch` transaction with one
 ledger query for the batch (a paid (fork, adapter) in a batch is skipped by the contract, never
-paid twice); if the batch would revert, each session is paid alone and each failure is kept
+paid twice; an op over its fork's daily budget is deferred by it, and its session fails alone,
+payable another day); if the batch would revert, each session is paid alone and each failure is kept
 with its session (`BatchError`). The chain id is read once, the gas price at most every
 `gas_price_ttl_s`, the submitter's transaction nonce is kept locally (re-read when the node says
 it is stale or after a reorganisation), and receipts are polled every 10 ms: all of it in
@@ -427,11 +428,15 @@ class RewardHook:
                     "call reward again to resume (nothing will be paid twice)")
             return
         events = self._events(receipt) if receipt["status"] == 1 else {}
+        deferred = self._deferred(receipt) if receipt["status"] == 1 else {}
         later = None  # the ledger, read once if the batch skipped (or did not make) any op
         for item, plan in pending:
             session, key = item[0], (plan.op.modelId, plan.op.adapterHash)
             with self._each(item, out, failures):
                 found = events.get(key)
+                if found is None and key in deferred:  # not payable today: the adapter is not consumed
+                    raise RewardError(f"session {session}: deferred by TrainingRewards ({deferred[key]}); not paid "
+                                      "today, and payable another day: call reward again then")
                 if found is None:
                     if later is None:
                         later = self._ledger(sorted({p.op.modelId for _, p in pending}))
@@ -682,6 +687,14 @@ class RewardHook:
 
         entries = map(_entry, self.contract.events.TrainingRecorded().process_receipt(receipt, errors=DISCARD))
         return {(e.args["modelId"], e.args["adapterHash"]): e for e in entries}
+
+    def _deferred(self, receipt) -> dict[tuple[int, bytes], str]:
+        """The ops a batch receipt deferred (OpDeferred): (fork, adapter) -> the error's name."""
+        from web3.logs import DISCARD
+
+        logs = self.contract.events.OpDeferred().process_receipt(receipt, errors=DISCARD)
+        return {(e.args["modelId"], e.args["adapterHash"]): self.errors.get(bytes(e.args["reason"]), "deferred")
+                for e in logs}
 
     def _error_name(self, exc) -> str:
         return revert_name(exc, self.errors)
