@@ -24,13 +24,20 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///        epoch returns exactly what was paid, minus fees (P2, P3);
 ///      - sellFee >= 1 - exp(-deltaMax) (enforced on every parameter change), so buying in one
 ///        epoch and selling in the next never profits (P5): the price moves at most exp(deltaMax).
-///      - cost basis: a sale or redemption pays min(release, share), share = basis * release /
-///        (V(q) - V(q - held)) taken out of the holder's basis (the gross HANZO it paid for the
-///        credits it holds; it moves pro rata with credits on transfer). Shares never sum past the
-///        basis, so HANZO held >= sum of bases, and no pump of the price over any number of epochs
-///        (utilization is set by whoever redeems against a small offer, a provider's own credits
-///        included) pays a holder or a colluding provider more than was paid in. A sole holder at
-///        an unchanged price is paid exactly the release (P1-P3 hold as before).
+///      - cost basis: a sale or redemption pays min(share, release + retained), share = basis *
+///        release / (V(q) - V(q - held)) taken out of the holder's basis (the gross HANZO it paid
+///        for the credits it holds; it moves pro rata with credits on transfer, one element of a
+///        batch after another, so a transfer neither creates nor strands basis). Shares never sum
+///        past the basis, so no pump of the price over any number of epochs (utilization is set by
+///        whoever redeems against a small offer, a provider's own credits included) pays a holder
+///        or a colluding provider more than was paid in. A sole holder at an unchanged price is
+///        paid exactly the release (P1-P3 hold as before).
+///      - retained: an exit valued at the top of the curve may be paid less than its release (an
+///        early, cheap buyer leaving after dearer ones); the difference is kept for the tier's
+///        remaining holders, whose exits (valued lower on the curve) may draw on it up to their
+///        share. So at an unchanged price holders exit with their basis in any order, and
+///        HANZO held == reserve + sum of retained + surplus (fees, and falls of the price), the
+///        surplus being the only part governance may withdraw.
 contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -91,6 +98,10 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     /// @notice Gross HANZO (fees excluded) paid for the credits `holder` holds of `tier`: the most
     ///         that selling or redeeming all of them can pay out.
     mapping(address holder => mapping(uint256 tier => uint256)) public costBasis;
+    /// @notice HANZO of tier `tier` that capped exits left behind, owed to the tier's remaining
+    ///         holders beyond the reserve: their exits are paid up to their share from it. It
+    ///         returns to the surplus when the tier's last credit leaves.
+    mapping(uint256 tier => uint256) public retained;
 
     /// @notice Credits were bought; `cost` includes `fee`.
     event Bought(uint256 indexed tier, address indexed buyer, uint256 amount, uint256 cost, uint256 fee, uint256 supply);
@@ -108,6 +119,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     event TierAdded(uint256 indexed tier, uint256 basePrice, uint256 depth);
     /// @notice Parameters changed.
     event ParamsChanged(Params params);
+    /// @notice Governance took `amount` of the surplus (HANZO beyond the reserve and what is
+    ///         retained for holders) to `to`.
+    event SurplusWithdrawn(address indexed to, uint256 amount);
 
     /// @notice No such tier.
     error UnknownTier(uint256 tier);
@@ -131,6 +145,10 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     error CapacityTooLarge(uint256 credits, uint256 max);
     /// @notice A parameter is out of its bounds; `which` names it.
     error ParamOutOfBounds(string which);
+    /// @notice More than the surplus was asked for.
+    error SurplusExceeded(uint256 requested, uint256 available);
+    /// @notice The zero address cannot receive the surplus.
+    error ZeroRecipient();
 
     /// @param hanzo_ HANZO.
     /// @param admin DEFAULT_ADMIN_ROLE and GOVERNANCE_ROLE holder (the timelock).
@@ -171,8 +189,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         cost = gross + fee;
     }
 
-    /// @notice (proceeds, fee) of `holder` selling `amount` credits of tier `id` now: the release
-    ///         V(q) - V(q - amount), capped at the holder's share of its cost basis, less the fee.
+    /// @notice (proceeds, fee) of `holder` selling `amount` credits of tier `id` now: the
+    ///         holder's share of its cost basis, at most the release V(q) - V(q - amount) plus what
+    ///         the tier retains for its holders, less the fee.
     function quoteSell(address holder, uint256 id, uint256 amount) public view returns (uint256 proceeds, uint256 fee) {
         Tier storage t = _tier(id);
         uint256 q = t.supply;
@@ -266,9 +285,10 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         Params memory p = params;
         uint256 endsAt = epochStart + p.epochLength;
         if (block.timestamp < endsAt) revert EpochNotOver(endsAt);
-        uint256 funds = hanzo.balanceOf(address(this));
-        uint256 total = reserve;
         uint256 n = tierCount;
+        // What is retained for holders backs their exits, not a rise of the price.
+        uint256 funds = hanzo.balanceOf(address(this)) - _retainedTotal(n);
+        uint256 total = reserve;
         for (uint256 id; id < n; ++id) {
             total = _step(id, p, funds, total);
         }
@@ -369,6 +389,22 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         emit TierAdded(id, basePrice, depth);
     }
 
+    /// @notice The surplus: HANZO held beyond the reserve and what is retained for holders (fees,
+    ///         and what falls of the price released). Nobody holding credits is owed it.
+    function surplus() public view returns (uint256) {
+        return hanzo.balanceOf(address(this)) - reserve - _retainedTotal(tierCount);
+    }
+
+    /// @notice Send `amount` of the surplus to `to`. Only governance; never the reserve or what
+    ///         is retained for holders. A later rise of the price is then backed by less.
+    function withdrawSurplus(address to, uint256 amount) external onlyRole(GOVERNANCE_ROLE) nonReentrant {
+        if (to == address(0)) revert ZeroRecipient();
+        uint256 available = surplus();
+        if (amount > available) revert SurplusExceeded(amount, available);
+        hanzo.safeTransfer(to, amount);
+        emit SurplusWithdrawn(to, amount);
+    }
+
     /// @notice Replace the parameters, each within its bounds. Only governance.
     function setParams(Params calldata p) external onlyRole(GOVERNANCE_ROLE) {
         _setParams(p);
@@ -405,8 +441,10 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     }
 
     /// @dev The caller's exit of `amount` credits (sale or redemption): burns them, lowers the
-    ///      supply and the reserve by the release, uses up their share of the caller's basis, and
-    ///      returns what is to be paid, min(release, share).
+    ///      supply and the reserve by the release, uses up their share of the caller's basis,
+    ///      keeps what the release exceeds the payment by for the tier's remaining holders (or
+    ///      takes from it what the payment exceeds the release by), and returns the payment.
+    ///      Invariant kept: HANZO held - reserve - retained changes only by fees.
     function _exit(Tier storage t, uint256 id, uint256 amount) private returns (uint256 paid) {
         uint256 q = t.supply;
         if (amount > q) revert InsufficientSupply(amount, q);
@@ -416,13 +454,17 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         (paid, share, release) = _capped(msg.sender, t, id, amount, held);
         costBasis[msg.sender][id] -= share;
         reserve -= release;
+        uint256 kept = retained[id];
+        // paid <= release + kept; with no credits left nobody is owed it, and it joins the surplus
+        uint256 next = q == amount ? 0 : kept + release - paid;
+        if (next != kept) retained[id] = next;
         t.supply = uint128(q - amount);
         _burn(msg.sender, id, amount);
     }
 
-    /// @dev What `holder` exiting `amount` of its `held` credits is paid, min(release, share), the
-    ///      share of its basis (rounded down) the exit uses up, and the release V(q) - V(q - amount).
-    ///      share <= basis as release <= value. V(q) is evaluated once for both differences.
+    /// @dev What `holder` exiting `amount` of its `held` credits is paid, min(share, release +
+    ///      retained), the share of its basis (rounded down) the exit uses up, and the release
+    ///      V(q) - V(q - amount). share <= basis as release <= value. V(q) is evaluated once.
     function _capped(address holder, Tier storage t, uint256 id, uint256 amount, uint256 held)
         private
         view
@@ -433,23 +475,40 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         release = vq - _potential(t.refPrice, t.depth, q - amount);
         uint256 value = vq - _potential(t.refPrice, t.depth, q - held);
         share = value == 0 ? 0 : FPM.fullMulDiv(costBasis[holder][id], release, value);
-        paid = FPM.min(release, share);
+        paid = FPM.min(share, release + retained[id]);
+    }
+
+    function _retainedTotal(uint256 n) private view returns (uint256 total) {
+        for (uint256 id; id < n; ++id) {
+            total += retained[id];
+        }
     }
 
     /// @dev Credits moved between holders take their share of the sender's basis with them, so
     ///      a transfer neither creates basis nor strands it (mints and burns settle it themselves).
+    ///      A batch moves as its elements would one after another: an element's share is taken of
+    ///      what the sender still holds of that id after the batch's earlier elements, so naming an
+    ///      id twice moves the same basis as naming it once (invariant: the sum of bases of an id
+    ///      is unchanged by any transfer, and a sender left with no credits keeps no basis).
     function _update(address from, address to, uint256[] memory ids, uint256[] memory values)
         internal
         override
     {
         if (from != address(0) && to != address(0)) {
             for (uint256 i; i < ids.length; ++i) {
-                uint256 held = balanceOf(from, ids[i]);
-                if (held == 0 || values[i] > held) continue; // super._update reverts on the shortfall
-                uint256 basis = costBasis[from][ids[i]];
+                uint256 id = ids[i];
+                uint256 moved; // of this id, by the batch's earlier elements
+                for (uint256 j; j < i; ++j) {
+                    if (ids[j] == id) moved += values[j];
+                }
+                uint256 balance = balanceOf(from, id);
+                if (moved + values[i] > balance) continue; // super._update reverts on the shortfall
+                uint256 held = balance - moved;
+                if (held == 0) continue;
+                uint256 basis = costBasis[from][id];
                 uint256 share = (basis * values[i]) / held;
-                costBasis[from][ids[i]] = basis - share;
-                costBasis[to][ids[i]] += share;
+                costBasis[from][id] = basis - share;
+                costBasis[to][id] += share;
             }
         }
         super._update(from, to, ids, values);

@@ -91,6 +91,12 @@ class Market:
     def _model_give(self, a, tier, amount, to):
         return self.model.transfer(self.name(a), self.name(to), tier, amount)
 
+    def _model_give_batch(self, a, moves, to):
+        return self.model.transfer_batch(self.name(a), self.name(to), moves)
+
+    def _model_withdraw(self, a, to, amount):
+        return self.model.withdraw_surplus(self.name(to), amount)
+
     def _model_offer(self, a, tier, credits):
         return self.model.offer_capacity(self.name(a), tier, credits)
 
@@ -110,6 +116,12 @@ class Market:
     def _chain_give(self, a, tier, amount, to):
         return self.hmm.safeTransferFrom(a, to, tier, amount, b"", sender=a)
 
+    def _chain_give_batch(self, a, moves, to):
+        return self.hmm.safeBatchTransferFrom(a, to, [t for t, _ in moves], [n for _, n in moves], b"", sender=a)
+
+    def _chain_withdraw(self, a, to, amount):
+        return self.hmm.withdrawSurplus(to, amount, sender=a)
+
     def _chain_offer(self, a, tier, credits):
         return self.hmm.offerCapacity(tier, credits, sender=a)
 
@@ -126,11 +138,13 @@ class Market:
         assert self.hmm.reserve() == m.reserve
         assert self.token.balanceOf(self.hmm) == m.funds
         assert self.hmm.epoch() == m.epoch
+        assert self.hmm.surplus() == m.surplus()
         for tid, t in enumerate(m.tiers):
             c = self.hmm.tier(tid)
             assert (c.supply, c.refPrice, c.logPrice, c.momentum, c.capacity, c.redeemed) == (
                 t.supply, t.ref_price, t.log_price, t.momentum, t.capacity, t.redeemed), tid
             assert self.hmm.price(tid) == m.price(tid)
+            assert self.hmm.retained(tid) == m.retained.get(tid, 0)
         for a in self.traders + [self.provider]:
             assert self.token.balanceOf(a) == m.hanzo.get(self.name(a), 0)
             for tid in range(len(m.tiers)):

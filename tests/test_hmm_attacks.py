@@ -159,3 +159,122 @@ def test_utilization_cannot_be_diluted_past_the_largest_offer(m):
     receipt = m.hmm.poke(sender=p)
     event = receipt.decode_logs(m.hmm.EpochStepped)[0]
     assert event.utilization == utilization == 10**8 * WAD // (120 * depth)
+
+
+# ---------------------------------------------------------------- the second review (issue 16)
+
+@pytest.mark.parametrize("pieces", [2, 4])
+def test_a_batch_transfer_naming_a_tier_more_than_once_moves_all_of_its_basis(m, pieces):
+    """Finding 1 (High): the basis was cut from the balance read before any element moved, so
+    safeBatchTransferFrom(t, r, [0, 0], [h/2, h/2]) moved every credit with 75% of its basis
+    (1,288,711 of 1,718,282 HANZO) and left the rest with a sender holding nothing."""
+    t, r = m.traders[0], m.traders[1]
+    held = m.model.tiers[0].depth
+    m.apply("buy", t, 0, held)
+    basis = m.hmm.costBasis(t, 0)
+    m.apply("give_batch", t, [(0, held // pieces)] * pieces, r)
+    assert m.hmm.balanceOf(t, 0) == 0 and m.hmm.costBasis(t, 0) == 0
+    assert m.hmm.costBasis(r, 0) == basis
+    m.assert_same()
+
+
+def test_split_batches_over_four_hops_leave_the_provider_paid_the_whole_basis(m):
+    """Finding 1, its consequence: after four hops of split batches an honest provider serving
+    all the credits was paid 309,226 of 1,718,282 (18%); the stranded basis, gathered back, lifted
+    the cap on the holders' other credits. Now the basis arrives whole, the provider is paid it
+    at an unchanged price, and no sender keeps basis without credits."""
+    a, b = m.traders[0], m.traders[1]
+    held = m.model.tiers[0].depth
+    paid, _ = m.apply("buy", a, 0, held)
+    basis = m.hmm.costBasis(a, 0)
+    for sender, receiver in ((a, b), (b, a), (a, b), (b, a)):
+        m.apply("give_batch", sender, [(0, held // 3), (1, 0), (0, held // 3), (0, held - 2 * (held // 3))], receiver)
+        assert m.hmm.costBasis(sender, 0) == 0
+    m.apply("offer", m.provider, 0, held)
+    payout, _ = m.apply("redeem", a, 0, held, m.provider)
+    assert payout == basis
+    m.assert_same()
+
+
+def test_a_batch_the_sender_cannot_cover_moves_nothing(m):
+    """Naming one tier twice for more than is held reverts as a plain shortfall, basis untouched."""
+    t, r = m.traders[0], m.traders[1]
+    m.apply("buy", t, 0, 10**9)
+    error = m.apply("give_batch", t, [(0, 6 * 10**8), (0, 6 * 10**8)], r)
+    assert error.name == "ERC1155InsufficientBalance"
+    assert m.hmm.costBasis(r, 0) == 0
+    m.assert_same()
+
+
+EXIT_ORDERS = [(0, 1, 2), (2, 1, 0), (1, 0, 2), (0, 2, 1)]
+
+
+@pytest.mark.parametrize("order", EXIT_ORDERS)
+@pytest.mark.parametrize("exit_by", ["sell", "redeem"])
+def test_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_order(m, order, exit_by):
+    """Finding 2 (Medium): an exit values the holder's credits at the top of the curve, and the
+    reserve fell by the whole release even when less was paid. Alice paid 1,718,282, Bob after her
+    4,670,774; Alice exiting first got 1,718,282 and Bob then 1,718,282 too: 2,952,492 HANZO stayed
+    in the maker for good. Now what a capped exit leaves is retained for the tier's holders, and
+    each holder gets back its basis (less the sell fee on a sale) whoever leaves first."""
+    depth = m.model.tiers[0].depth
+    amounts = (depth, depth, depth // 2)
+    for t, n in zip(m.traders, amounts):
+        m.apply("buy", t, 0, n)
+    bases = [m.hmm.costBasis(t, 0) for t in m.traders]
+    assert bases[1] > 2 * bases[0]  # Bob's credits cost more than Alice's: the curve rose
+    fee = m.model.params.sell_fee
+    for i in order:
+        t = m.traders[i]
+        if exit_by == "sell":
+            got, _ = m.apply("sell", t, 0, amounts[i])
+            assert got == bases[i] - mul_div_up(bases[i], fee, WAD), i
+        else:
+            m.apply("offer", m.provider, 0, amounts[i])
+            got, _ = m.apply("redeem", t, 0, amounts[i], m.provider)
+            assert got == bases[i], i
+    assert m.hmm.reserve() == 0 and m.hmm.retained(0) == 0
+    assert m.hmm.surplus() == m.token.balanceOf(m.hmm)  # only fees are left, and governance may take them
+    m.assert_same()
+
+
+def test_a_partial_exit_then_the_rest_returns_the_basis_after_an_earlier_buyer_left(m):
+    """Retained HANZO serves exits made in parts, not only whole ones."""
+    a, b = m.traders[0], m.traders[1]
+    depth = m.model.tiers[0].depth
+    m.apply("buy", a, 0, depth)
+    m.apply("buy", b, 0, depth)
+    basis = m.hmm.costBasis(b, 0)
+    m.apply("sell", a, 0, depth)
+    assert m.hmm.retained(0) > 0
+    total = 0
+    for n in (depth // 4, depth // 4, depth // 2):
+        m.apply("offer", m.provider, 0, n)
+        got, _ = m.apply("redeem", b, 0, n, m.provider)
+        total += got
+    assert basis - 2 <= total <= basis  # shares round down
+    m.assert_same()
+
+
+def test_only_governance_withdraws_the_surplus_and_never_what_holders_are_owed(m):
+    """Fees (and falls of the price) are a surplus nobody holding credits is owed: governance may
+    send it on; the reserve and what is retained for holders it may not touch."""
+    a, b = m.traders[0], m.traders[1]
+    depth = m.model.tiers[0].depth
+    m.apply("buy", a, 0, depth)
+    m.apply("buy", b, 0, depth)
+    m.apply("sell", a, 0, depth)
+    surplus = m.hmm.surplus()
+    assert surplus == m.model.surplus() > 0
+    with ape.reverts(m.hmm.AccessControlUnauthorizedAccount):
+        m.hmm.withdrawSurplus(a, 1, sender=a)
+    with ape.reverts(m.hmm.SurplusExceeded, requested=surplus + 1, available=surplus):
+        m.hmm.withdrawSurplus(m.deployer, surplus + 1, sender=m.deployer)
+    with ape.reverts(m.hmm.ZeroRecipient):
+        m.hmm.withdrawSurplus("0x" + "0" * 40, 1, sender=m.deployer)
+    _, receipt = m.apply("withdraw", m.deployer, m.traders[2], surplus)
+    assert [(e.to, e.amount) for e in receipt.decode_logs(m.hmm.SurplusWithdrawn)] == [(m.traders[2], surplus)]
+    basis = m.hmm.costBasis(b, 0)
+    got, _ = m.apply("sell", b, 0, depth)
+    assert got == basis - mul_div_up(basis, m.model.params.sell_fee, WAD)  # Bob is still paid in full
+    m.assert_same()

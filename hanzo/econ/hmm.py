@@ -16,12 +16,19 @@ fee stops a k-epoch pump (the gain exp(k * delta_max) outgrows any fee below 100
 holder carries the gross HANZO it paid for the credits it holds; a sale or redemption pays at
 most the share of it that the release is of the holder's credits' value (valued as the top
 `held` credits of the curve): share = basis * release / (V(q) - V(q - held)), payout =
-min(release, share). A sole holder at an unchanged price gets exactly the release (trades stay
-path-independent); after a rise it gets the release scaled by basis / value, and the shares of a
-holder's exits never sum past its basis. Credits are prepaid compute, not a claim on the surplus:
-a rise prices new purchases and never pays out what nobody paid in. Invariant: the maker holds
-at least every holder's basis, and no account takes out more than it (or whoever sent it
-credits) paid in, except providers paid for serving others' credits.
+min(share, release + retained). A sole holder at an unchanged price gets exactly the release
+(trades stay path-independent); after a rise it gets the release scaled by basis / value, and the
+shares of a holder's exits never sum past its basis. Credits are prepaid compute, not a claim on
+the surplus: a rise prices new purchases and never pays out what nobody paid in. No account takes
+out more than it (or whoever sent it credits) paid in, except providers paid for serving others'
+credits.
+
+Retained (why payout may exceed the release): valued at the top of the curve, an early, cheap
+buyer leaving after dearer ones is paid its basis, less than the release; the difference stays
+with the tier (`retained`) and pays the remaining holders, whose credits are now valued lower on
+the curve, up to their share. Without it the dearer holders were paid the cheap one's price and
+the difference was locked in the maker for good (issue 16, finding 2). Funds = reserve + retained
++ surplus, and only the surplus (fees, falls of the price) may leave other than by an exit.
 """
 
 from __future__ import annotations
@@ -183,6 +190,7 @@ class HMMState:
     provider_capacity: dict[tuple[int, int, str], int] = field(default_factory=dict)
     providers: set[str] = field(default_factory=set)
     basis: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> gross HANZO paid
+    retained: dict[int, int] = field(default_factory=dict)  # tier -> HANZO kept for its remaining holders
 
     # ---------------------------------------------------------------- views
 
@@ -198,6 +206,10 @@ class HMMState:
     def price(self, tid: int) -> int:
         t = self.tier(tid)
         return mul_div(t.ref_price, exp_wad(ratio(t.supply, t.depth)), WAD)
+
+    def surplus(self) -> int:
+        """HANZO held beyond the reserve and what is retained for holders."""
+        return self.funds - self.reserve - sum(self.retained.values())
 
     def quote_buy(self, tid: int, amount: int) -> tuple[int, int]:
         gross = bought(self.tier(tid), amount)
@@ -257,26 +269,37 @@ class HMMState:
 
     def _capped(self, holder: str, tid: int, amount: int, held: int, take: bool = True) -> tuple[int, int]:
         """(what `holder` exiting `amount` of its `held` credits is paid, the release). The payment
-        is min(release, share); the share of its basis (rounded down) is taken out when `take`."""
+        is min(share, release + retained); when `take`, the share of its basis (rounded down) is
+        taken out and the tier's retained HANZO moves by release - payment (to nothing when the
+        exit leaves no credits)."""
         t = self.tier(tid)
         vq = potential(t.ref_price, t.depth, t.supply)
         release = vq - potential(t.ref_price, t.depth, t.supply - amount)
         value = vq - potential(t.ref_price, t.depth, t.supply - held)
         basis = self.basis.get((holder, tid), 0)
         share = mul_div(basis, release, value) if value else 0
+        kept = self.retained.get(tid, 0)
+        paid = min(share, release + kept)
         if take:
             self.basis[(holder, tid)] = basis - share
-        return min(release, share), release
+            self.retained[tid] = 0 if amount == t.supply else kept + release - paid
+        return paid, release
 
     def _burn(self, holder: str, tid: int, amount: int) -> None:
         held = self._held(holder, tid, amount)
         self.credits[(holder, tid)] = held - amount
 
+    def transfer_batch(self, holder: str, to: str, moves: list[tuple[int, int]]) -> None:
+        """safeBatchTransferFrom: the (tier, amount) elements move one after another, each taking
+        its share of what the sender still holds (the caller restores the state on an error)."""
+        for tid, amount in moves:
+            self.transfer(holder, to, tid, amount)
+
     def transfer(self, holder: str, to: str, tid: int, amount: int) -> None:
         """An ERC1155 transfer: the credits carry their share of the sender's basis."""
         held = self._held(holder, tid, amount)
         basis = self.basis.get((holder, tid), 0)
-        share = basis * amount // held
+        share = basis * amount // held if held else 0
         self.basis[(holder, tid)] = basis - share
         self.credits[(holder, tid)] = held - amount
         self.credits[(to, tid)] = self.credits.get((to, tid), 0) + amount
@@ -344,12 +367,13 @@ class HMMState:
         if now < ends_at:
             raise HMMError("EpochNotOver", ends_at)
         total = self.reserve
+        funds = self.funds - sum(self.retained.values())  # what holders are owed backs no rise
         out = []
         for t in self.tiers:
             utilization = p.target_utilization if t.capacity == 0 else t.redeemed * WAD // t.capacity
             x_next, v_next = leapfrog_step(t.log_price, t.momentum, utilization, p)
             v_old = potential(t.ref_price, t.depth, t.supply)
-            x_next, v_next, ref_next, v_new = self._solvent(t, x_next, v_next, self.funds - (total - v_old))
+            x_next, v_next, ref_next, v_new = self._solvent(t, x_next, v_next, funds - (total - v_old))
             t.log_price, t.momentum, t.ref_price = x_next, v_next, ref_next
             t.capacity = t.redeemed = 0
             total = total - v_old + v_new
@@ -358,6 +382,16 @@ class HMMState:
         self.epoch += 1
         self.epoch_start = now
         return out
+
+    def withdraw_surplus(self, to: str, amount: int) -> None:
+        """Governance sends `amount` of the surplus to `to` (the caller checks the role)."""
+        if to in ("", "0x" + "0" * 40):
+            raise HMMError("ZeroRecipient")
+        available = self.surplus()
+        if amount > available:
+            raise HMMError("SurplusExceeded", amount, available)
+        self.funds -= amount
+        self.hanzo[to] = self.hanzo.get(to, 0) + amount
 
     def _solvent(self, t: Tier, x_next: int, v_next: int, allowed: int) -> tuple[int, int, int, int]:
         q = t.supply
@@ -394,6 +428,7 @@ class HMMState:
             provider_capacity=dict(self.provider_capacity),
             providers=set(self.providers),
             basis=dict(self.basis),
+            retained=dict(self.retained),
         )
 
 
