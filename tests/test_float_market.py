@@ -73,6 +73,7 @@ def _replay(ops, who):
         for t, tier_state in enumerate(model.tiers):
             assert market.supply[t] == tier_state.supply
             assert close(float(market.ref_price[t]), tier_state.ref_price / WAD, rel=1e-7)
+            assert close(float(market.retained[t]), model.retained.get(t, 0) / WAD, abs_=1e-3)
             for name in who:
                 held, basis = market._holder(name)
                 assert held[t] == model.credits.get((name, t), 0)

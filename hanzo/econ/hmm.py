@@ -491,7 +491,8 @@ class FloatMarket:
     tiers (axis 0). Credits are held by named holders, each a cohort with its own credits and cost
     basis ("users" unless a trade names another: the simulator's speculators), and an exit is
     capped by the holder's own basis exactly as the contract caps an account's:
-    min(release, basis * release / (V(q) - V(q - held))). tests/test_float_market.py runs it
+    min(basis * release / (V(q) - V(q - held)), release + retained), what a capped exit leaves
+    being retained per tier for the remaining holders. tests/test_float_market.py runs it
     beside the integer model (HMMState), with one holder and with two, and checks they agree.
 
     Units: HANZO and credits as floats; prices in HANZO per credit; parameters as plain numbers.
@@ -513,12 +514,13 @@ class FloatMarket:
     redeemed: np.ndarray = None
     held: dict = None  # holder -> credits per tier
     bases: dict = None  # holder -> HANZO paid (before fees) for the credits it holds, per tier
+    retained: np.ndarray = None  # HANZO capped exits left for each tier's remaining holders
     funds: float = 0.0
     cuts: int = 0  # epoch steps whose rise the solvency rule cut or cancelled
 
     def __post_init__(self) -> None:
         zeros = np.zeros_like(self.base_price, dtype=float)
-        for name in ("supply", "log_price", "momentum", "capacity", "redeemed"):
+        for name in ("supply", "log_price", "momentum", "capacity", "redeemed", "retained"):
             if getattr(self, name) is None:
                 setattr(self, name, zeros.copy())
         self.held = self.held or {}
@@ -582,17 +584,20 @@ class FloatMarket:
         return cost
 
     def _exit(self, amount: np.ndarray, holder: str) -> tuple[np.ndarray, np.ndarray]:
-        """Burn `amount` of the holder's credits: (amount burned, min(release, share of its basis))."""
+        """Burn `amount` of the holder's credits: (amount burned, what it is paid: its share of
+        its basis, at most the release plus what the tier retains)."""
         held, basis = self._holder(holder)
         amount = np.clip(amount, 0.0, held)
         release = self._release(amount)
         value = potential_float(self.ref_price, self.depth, self.supply) - potential_float(
             self.ref_price, self.depth, self.supply - held)
         share = np.divide(basis * release, value, out=np.zeros_like(release), where=value > 0)
+        paid = np.minimum(share, release + self.retained)
         self.bases[holder] = basis - share
         self.held[holder] = held - amount
         self.supply = self.supply - amount
-        return amount, np.minimum(release, share)
+        self.retained = np.where(self.supply > 0, self.retained + release - paid, 0.0)
+        return amount, paid
 
     def redeem(self, amount: np.ndarray, holder: str = "users") -> np.ndarray:
         """Spend `amount` credits on compute; returns what the providers are paid per tier."""
@@ -625,11 +630,12 @@ class FloatMarket:
             x_next = np.clip(x_next, -MAX_LOG_PRICE / WAD, MAX_LOG_PRICE / WAD)
             v_next = self.momentum
         total = self.reserve
+        funds = self.funds - float(self.retained.sum())  # what holders are owed backs no rise
         for t in range(len(self.base_price)):  # tier by tier, as the contract's loop: each sees the last
             q, x = self.supply[t], self.log_price[t]
             ref_old = self.base_price[t] * np.exp(x)
             v_old = float(potential_float(ref_old, self.depth, q))
-            allowed = self.funds - (total - v_old)
+            allowed = funds - (total - v_old)
             value = float(potential_float(self.base_price[t] * np.exp(x_next[t]), self.depth, q))
             if value > allowed and x_next[t] > x:
                 self.cuts += 1

@@ -10,7 +10,7 @@ from hypothesis import target as hypothesis_target
 from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 
-from hanzo.econ.fixedpoint import WAD
+from hanzo.econ.fixedpoint import WAD, mul_div, mul_div_up
 from hanzo.econ.hmm import HMMError, HMMState, leapfrog_step, potential
 from hanzo.econ.params import DEFAULT
 
@@ -184,7 +184,7 @@ def test_p4_solvency_after_every_operation_model(ops):
         except HMMError:
             pass
         assert s.reserve == sum(potential(t.ref_price, t.depth, t.supply) for t in s.tiers)
-        assert s.funds >= s.reserve
+        assert s.funds >= s.reserve + sum(s.retained.values())  # the surplus is never negative
 
 
 # ---------------------------------------------------------------- P5 intertemporal
@@ -412,3 +412,112 @@ def test_p7_price_increasing_and_cost_convex_contract(market_factory, tier, q):
     t = m.model.tiers[tier]
     assert v[0] <= v[1] <= v[2]
     assert (v[2] - v[1]) - (v[1] - v[0]) >= -_rounding_bound(t.ref_price, t.depth, q + 2)
+
+
+# ---------------------------------------------------------------- P8 honest exits, P9 basis conserved
+# (issue 16, findings 2 and 1: the order of honest exits must not lock anyone's HANZO, and no
+# transfer, a batch naming an id twice included, may create basis or leave it behind.)
+
+def _exit_in_parts(m, holder: str, tier: int, parts: int, by_sale: bool, now: int) -> int:
+    """`holder` leaves `tier` in `parts` exits, by sale or redemption; what it (or its provider) got."""
+    got = 0
+    for k in range(parts, 0, -1):
+        n = m.credits.get((holder, tier), 0) // k
+        if n == 0:
+            continue
+        if by_sale:
+            got += m.sell(holder, tier, n, 0, now + 1, now)
+        else:
+            m.offer_capacity("p", tier, n)
+            got += m.redeem(holder, tier, n, "p")
+    return got
+
+
+@MODEL
+@given(tier=tiers, buys=st.lists(st.integers(1, 2 * 10**9), min_size=2, max_size=5), data=st.data())
+def test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_order_model(tier, buys, data):
+    m = fresh_model()
+    m.providers.add("p")
+    names = [f"h{i}" for i in range(len(buys))]
+    for name, n in zip(names, buys):
+        m.hanzo[name] = 10**40
+        m.buy(name, tier, n, 2**255, 1, 0)
+    bases = {name: m.basis[(name, tier)] for name in names}
+    fee = m.params.sell_fee
+    for i in data.draw(st.permutations(range(len(names))), label="order"):
+        parts = data.draw(st.integers(1, 3), label="parts")
+        by_sale = data.draw(st.booleans(), label="sale")
+        got = _exit_in_parts(m, names[i], tier, parts, by_sale, 0)
+        floor = mul_div(bases[names[i]], WAD - fee, WAD) if by_sale else bases[names[i]]
+        assert floor - 2 * parts <= got <= bases[names[i]], (names[i], got, bases[names[i]])
+    assert m.reserve == 0 and sum(m.retained.values()) == 0 and m.surplus() == m.funds
+
+
+@CHAIN
+@given(tier=tiers, buys=st.lists(st.integers(1, 2 * 10**9), min_size=3, max_size=3), data=st.data())
+def test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_order_contract(
+        market_factory, tier, buys, data):
+    m = market_factory()
+    for t, n in zip(m.traders, buys):
+        m.apply("buy", t, tier, n)
+    bases = [m.hmm.costBasis(t, tier) for t in m.traders]
+    fee = m.model.params.sell_fee
+    for i in data.draw(st.permutations(range(3)), label="order"):
+        t, by_sale = m.traders[i], data.draw(st.booleans(), label="sale")
+        if by_sale:
+            got, _ = m.apply("sell", t, tier, buys[i])
+            assert got == bases[i] - mul_div_up(bases[i], fee, WAD)
+        else:
+            m.apply("offer", m.provider, tier, buys[i])
+            got, _ = m.apply("redeem", t, tier, buys[i], m.provider)
+            assert got == bases[i]
+    assert m.hmm.reserve() == 0 and m.hmm.retained(tier) == 0
+    m.assert_same()
+
+
+moves = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), st.lists(st.tuples(tiers, st.floats(0, 1)),
+                                                                           min_size=1, max_size=4)), max_size=8)
+
+
+@MODEL
+@given(buys=st.lists(st.tuples(st.integers(0, 2), tiers, st.integers(1, 2 * 10**9)), min_size=1, max_size=6),
+       transfers=moves)
+def test_p9_every_transfer_batch_or_not_moves_basis_pro_rata_and_leaves_none_without_credits_model(buys, transfers):
+    """A transfer conserves each tier's total basis, the sender keeps the basis of the credits it
+    keeps (to a wei per element), and a sender left with none keeps none."""
+    m = fresh_model()
+    names = ["a", "b", "c"]
+    for name in names:
+        m.hanzo[name] = 10**40
+    for who, tier, n in buys:
+        m.buy(names[who], tier, n, 2**255, 1, 0)
+    total = {t: sum(m.basis.get((name, t), 0) for name in names) for t in range(3)}
+    for sender, receiver, batch in transfers:
+        src = names[sender]
+        held = {t: m.credits.get((src, t), 0) for t in range(3)}
+        basis = {t: m.basis.get((src, t), 0) for t in range(3)}
+        left, elements = dict(held), []
+        for t, f in batch:  # each element takes a fraction of what the batch has not yet moved
+            elements.append((t, int(left[t] * f)))
+            left[t] -= elements[-1][1]
+        m.transfer_batch(src, names[receiver], elements)
+        for t in range(3):
+            assert sum(m.basis.get((name, t), 0) for name in names) == total[t]
+            if names[receiver] != src and held[t]:
+                kept = basis[t] * left[t] // held[t]
+                assert kept <= m.basis.get((src, t), 0) <= kept + len(batch), (t, kept, m.basis.get((src, t)))
+            for name in names:
+                if m.credits.get((name, t), 0) == 0:
+                    assert m.basis.get((name, t), 0) == 0, (name, t)
+
+
+@CHAIN
+@given(amount=st.integers(2, 2 * 10**9), pieces=st.integers(2, 5), tier=tiers)
+def test_p9_a_batch_naming_an_id_repeatedly_moves_basis_as_the_model_does_contract(market_factory, amount, pieces, tier):
+    m = market_factory()
+    a, b = m.traders[0], m.traders[1]
+    m.apply("buy", a, tier, amount)
+    basis = m.hmm.costBasis(a, tier)
+    m.apply("give_batch", a, [(tier, amount // pieces)] * (pieces - 1) + [(tier, amount - (pieces - 1) * (amount // pieces))], b)
+    assert m.hmm.costBasis(b, tier) == basis and m.hmm.costBasis(a, tier) == 0
+    m.assert_same()

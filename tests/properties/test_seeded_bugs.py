@@ -107,3 +107,52 @@ def test_p4_fails_when_buy_rounds_the_potential_down(monkeypatch):
         body(ops=example)
     monkeypatch.setattr(props, "fresh_model", real)
     body(ops=example)  # restored: the same example passes
+
+
+class NoRetained(hmm.HMMState):
+    """The planted bug: issue 16's finding 2 put back. An exit is paid min(release, share) and the
+    reserve falls by the release, whatever was paid; nothing is retained for the other holders."""
+
+    def _capped(self, holder, tid, amount, held, take=True):
+        t = self.tier(tid)
+        release = hmm.released(t, amount)
+        value = hmm.released(t, held)
+        basis = self.basis.get((holder, tid), 0)
+        share = mul_div(basis, release, value) if value else 0
+        if take:
+            self.basis[(holder, tid)] = basis - share
+        return min(release, share), release
+
+
+class BasisReadOnce(hmm.HMMState):
+    """The planted bug: issue 16's finding 1 put back. A batch cuts each element's basis share
+    from the balance the sender held before any element moved."""
+
+    def transfer_batch(self, holder, to, moves):
+        before = {tid: self.credits.get((holder, tid), 0) for tid, _ in moves}
+        for tid, amount in moves:
+            held = self._held(holder, tid, amount)
+            basis = self.basis.get((holder, tid), 0)
+            share = basis * amount // before[tid] if before[tid] else 0
+            self.basis[(holder, tid)] = basis - share
+            self.credits[(holder, tid)] = held - amount
+            self.credits[(to, tid)] = self.credits.get((to, tid), 0) + amount
+            self.basis[(to, tid)] = self.basis.get((to, tid), 0) + share
+
+
+@pytest.mark.parametrize("bug,prop", [
+    (NoRetained, "test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_order_model"),
+    (BasisReadOnce, "test_p9_every_transfer_batch_or_not_moves_basis_pro_rata_and_leaves_none_without_credits_model"),
+])
+def test_p8_and_p9_find_the_second_review_bugs_when_they_are_put_back(monkeypatch, bug, prop):
+    real = props.fresh_model
+
+    def buggy_model():
+        good = real()
+        return bug(**{f.name: getattr(good, f.name) for f in dataclasses.fields(good)})
+
+    monkeypatch.setattr(props, "fresh_model", buggy_model)
+    with pytest.raises(AssertionError):
+        getattr(props, prop)()
+    monkeypatch.setattr(props, "fresh_model", real)
+    getattr(props, prop)()  # restored: the property holds
