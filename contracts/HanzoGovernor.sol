@@ -49,7 +49,7 @@ contract HanzoGovernor is Governor, GovernorSettings, GovernorCountingSimple, Go
 
     /// @notice The proposal has no unsettled deposit.
     error NoDeposit(uint256 proposalId);
-    /// @notice The unstake cooldown is shorter than voting period plus timelock delay.
+    /// @notice The unstake cooldown is not longer than voting period plus timelock delay.
     error ExitBeforeExecution(uint256 votingPeriod, uint256 timelockDelay, uint256 cooldown);
     /// @notice The proposal is still Pending or Active.
     error DepositNotSettleable(uint256 proposalId, ProposalState state);
@@ -88,12 +88,21 @@ contract HanzoGovernor is Governor, GovernorSettings, GovernorCountingSimple, Go
         _setVotingPeriod(newVotingPeriod);
     }
 
-    /// @dev Votes count from the snapshot at the start of voting; an unstake request right after
-    ///      it burns sHANZO but not the vote. Execution comes at the earliest votingPeriod + the
-    ///      timelock delay later, so the cooldown must cover both for every voter to still be
-    ///      exposed to what it voted for (vote, exit, then execution is the attack refused).
+    /// @notice Reverts ExitBeforeExecution unless a timelock delay of `newDelay` seconds, with the
+    ///         current voting period, keeps every voter staked until a proposal can execute.
+    ///         HanzoTimelock calls it from `updateDelay`, so the delay is held to the same rule.
+    function checkTimelockDelay(uint256 newDelay) external view {
+        _checkExitWindow(votingPeriod(), newDelay, stakedHanzo.cooldown());
+    }
+
+    /// @dev Votes count at the snapshot s (a checkpoint at s itself counts), so the earliest unstake
+    ///      that keeps its vote is at s + 1 and its HANZO is free at s + 1 + cooldown. The proposal
+    ///      is Succeeded at s + period + 1, is queued then at the earliest, and executes at
+    ///      s + period + 1 + delay at the earliest. The cooldown must therefore be strictly longer
+    ///      than period + delay: at equality the voter withdraws in the very second (and block)
+    ///      the proposal can first execute. The voting delay moves s only, so it does not enter.
     function _checkExitWindow(uint256 period, uint256 delay, uint256 cooldown) private pure {
-        if (period + delay > cooldown) revert ExitBeforeExecution(period, delay, cooldown);
+        if (period + delay >= cooldown) revert ExitBeforeExecution(period, delay, cooldown);
     }
 
     /// @notice Propose with an explicit type. Same checks and deposit as `propose`.

@@ -206,5 +206,69 @@ def test_a_governor_whose_voters_could_exit_before_execution_cannot_be_deployed_
 def test_parameters_refuse_a_cooldown_shorter_than_voting_and_timelock(params):
     from hanzo.econ.params import DAY, ParameterError
 
-    with pytest.raises(ParameterError, match="unstake_cooldown: must be at least voting_period"):
+    with pytest.raises(ParameterError, match="unstake_cooldown: must be longer than voting_period"):
         params.replace(unstake_cooldown=7 * DAY)
+
+
+def test_parameters_refuse_a_cooldown_equal_to_voting_and_timelock(params):
+    """Hole 5 (issue 16): at equality a voter withdraws in the second the proposal can first execute."""
+    from hanzo.econ.params import ParameterError
+
+    with pytest.raises(ParameterError, match="unstake_cooldown: must be longer than voting_period"):
+        params.replace(unstake_cooldown=params.voting_period + params.timelock_delay)
+    params.replace(unstake_cooldown=params.voting_period + params.timelock_delay + 1)
+
+
+def test_a_governor_whose_voters_could_exit_in_the_second_of_execution_cannot_be_deployed(project, suite, accounts,
+                                                                                        params):
+    """Hole 5 (issue 16): cooldown == voting period + timelock delay was accepted."""
+    d = accounts[0]
+    window = params.voting_period + params.timelock_delay
+    equal = project.StakedHanzo.deploy(suite.token, d, window, sender=d)
+    with pytest.raises(ape.exceptions.ContractLogicError) as refused:
+        project.HanzoGovernor.deploy(equal, suite.timelock, params.voting_delay, params.voting_period,
+                                     params.proposal_threshold, params.quorum, params.proposal_deposit, sender=d)
+    assert type(refused.value).__name__ == "ExitBeforeExecution"
+    longer = project.StakedHanzo.deploy(suite.token, d, window + 1, sender=d)
+    project.HanzoGovernor.deploy(longer, suite.timelock, params.voting_delay, params.voting_period,
+                                 params.proposal_threshold, params.quorum, params.proposal_deposit, sender=d)
+
+
+def test_at_the_exit_window_the_earliest_execution_comes_before_the_earliest_withdrawal(suite, stakers, params,
+                                                                                        chain):
+    """The arithmetic the strict rule rests on, on the chain: a voter unstaking at snapshot + 1 (the
+    first second that keeps its vote) is ready at snapshot + 1 + cooldown; the proposal executes at
+    snapshot + period + delay + 1 at the earliest, which is before it exactly when the rule holds."""
+    gov, staked = suite.governor, suite.staked
+    targets, values, calldatas = _treasury_proposal(suite, stakers[2].address, 1 * WEI)
+    description = "Treasury: earliest execution"
+    pid = gov.proposeTyped(targets, values, calldatas, description, TREASURY,
+                           sender=stakers[0]).decode_logs(gov.ProposalCreated)[0].proposalId
+    snapshot, deadline = gov.proposalSnapshot(pid), gov.proposalDeadline(pid)
+    chain.pending_timestamp = snapshot + 1
+    voter = stakers[1]
+    ready_at = staked.requestUnstake(staked.balanceOf(voter), sender=voter).decode_logs(
+        staked.UnstakeRequested)[0].readyAt
+    gov.castVote(pid, FOR, sender=stakers[0])
+    gov.castVote(pid, FOR, sender=voter)
+    chain.pending_timestamp = deadline + 1
+    desc_hash = chain.provider.web3.keccak(text=description)
+    gov.queue(targets, values, calldatas, desc_hash, sender=voter)
+    earliest = deadline + 1 + params.timelock_delay
+    assert earliest == snapshot + params.voting_period + params.timelock_delay + 1
+    assert ready_at == snapshot + 1 + params.unstake_cooldown > earliest
+    chain.pending_timestamp = earliest
+    gov.execute(targets, values, calldatas, desc_hash, sender=voter)
+    with ape.reverts(staked.WithdrawalNotReady):
+        staked.withdraw(sender=voter)
+
+
+def test_the_timelock_is_bound_once_to_the_governors_exit_window(suite, stakers):
+    timelock = suite.timelock
+    assert timelock.exitWindow() == suite.governor.address
+    with ape.reverts(timelock.AccessControlUnauthorizedAccount):
+        timelock.bindExitWindow(stakers[0], sender=stakers[0])
+    with ape.reverts(timelock.TimelockUnauthorizedCaller):
+        timelock.updateDelay(0, sender=stakers[0])
+    with ape.reverts(suite.governor.ExitBeforeExecution):
+        suite.governor.checkTimelockDelay(suite.staked.cooldown() - suite.governor.votingPeriod())

@@ -158,6 +158,33 @@ def test_the_voting_period_changes_through_governance_only_within_the_exit_windo
     assert gov.votingPeriod() == params.voting_period - 86_400
 
 
+def test_a_voting_period_that_fills_the_exit_window_exactly_is_refused(suite, govern, params):
+    """Hole 5 (issue 16): under the defaults setVotingPeriod(8 days) made cooldown == period + delay,
+    so a voter could withdraw in the second the proposal first executes. It is now refused."""
+    gov = suite.governor
+    exact = params.unstake_cooldown - params.timelock_delay
+    assert exact == 8 * 86_400
+    with pytest.raises(ape.exceptions.ContractLogicError) as refused:
+        govern([(gov, "setVotingPeriod", exact)])
+    assert type(refused.value).__name__ in ("ExitBeforeExecution", "FailedCall")
+    assert gov.votingPeriod() == params.voting_period
+    govern([(gov, "setVotingPeriod", exact - 1)])
+    assert gov.votingPeriod() == exact - 1
+
+
+def test_the_timelock_delay_changes_through_governance_only_within_the_exit_window(suite, govern, params):
+    """Hole 5 (issue 16): raising the timelock's delay was not checked against the cooldown at all."""
+    timelock = suite.timelock
+    exact = params.unstake_cooldown - params.voting_period
+    for delay in (exact, exact + 86_400):
+        with pytest.raises(ape.exceptions.ContractLogicError):
+            govern([(timelock, "updateDelay", delay)])
+        assert timelock.getMinDelay() == params.timelock_delay
+    receipt = govern([(timelock, "updateDelay", exact - 1)])
+    assert timelock.getMinDelay() == exact - 1
+    assert receipt.decode_logs(timelock.MinDelayChange)
+
+
 def test_an_op_is_paid_at_its_deadline_and_refused_one_second_after(suite, fork_of, users, chain, released, params):
     rewards, oracle = suite.rewards, suite.roles.oracle
     released(params.year_seconds)

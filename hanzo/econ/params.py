@@ -119,7 +119,7 @@ class Tokenomics:
     boost_max_extra_bps: int = _int(10_000, lo=0, hi=10**6, doc="cap on the extra boost")
 
     # --- staking and governance (D5)
-    unstake_cooldown: int = _days(10, doc="cooldown between an unstake request and its withdrawal; at least "
+    unstake_cooldown: int = _days(10, doc="cooldown between an unstake request and its withdrawal; longer than "
                                   "voting_period + timelock_delay, so a voter cannot exit before execution")
     proposal_threshold: int = _hanzo("100000", doc="staked HANZO needed to propose")
     quorum: int = _hanzo("10000000", doc="absolute quorum in staked HANZO")
@@ -151,9 +151,9 @@ class Tokenomics:
             raise ParameterError(f"alloc_*_bps: the allocations must sum to {BPS} basis points, got {total}")
         if self.pool_total == 0:
             raise ParameterError("alloc_training_rewards_bps, alloc_compute_providers_bps: the emission pools are empty")
-        if self.unstake_cooldown < self.voting_period + self.timelock_delay:
+        if self.unstake_cooldown <= self.voting_period + self.timelock_delay:
             raise ParameterError(
-                f"unstake_cooldown: must be at least voting_period + timelock_delay "
+                f"unstake_cooldown: must be longer than voting_period + timelock_delay "
                 f"({(self.voting_period + self.timelock_delay) / DAY:g} days) so that a voter cannot unstake and "
                 f"withdraw before the proposal executes; got {self.unstake_cooldown / DAY:g} days")
         if self.max_interactions_per_fork_day < self.max_interactions_per_op:
