@@ -241,16 +241,9 @@ def deploy_suite(
     staked.grantRole(staked.DEPOSIT_ROLE(), governor.address, **tx)
     timelock.grantRole(timelock.PROPOSER_ROLE(), governor.address, **tx)
     timelock.grantRole(timelock.CANCELLER_ROLE(), governor.address, **tx)
-    timelock.bindExitWindow(governor.address, **tx)
     if handover:
         say("admin handover to the timelock")
-        hmm.grantRole(hmm.GOVERNANCE_ROLE(), timelock.address, **tx)
-        hmm.renounceRole(hmm.GOVERNANCE_ROLE(), d.address, **tx)
-        for contract in (token, staked, models, rewards, hmm):
-            admin_role = contract.DEFAULT_ADMIN_ROLE()
-            contract.grantRole(admin_role, timelock.address, **tx)
-            contract.renounceRole(admin_role, d.address, **tx)
-        timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), d.address, **tx)
+        hand_over(c, d)
 
     deployment = Deployment(
         network=chain.provider.network_choice,
@@ -262,13 +255,28 @@ def deploy_suite(
         genesis_allocations=allocations,
     )
     if handover:
-        say("audit: what the deployer kept")
+        say("audit: every role, owner, pool, allocation and setting, read from the chain")
         from .audit import audit_deployment
 
         problems = audit_deployment(deployment)
         if problems:
             raise DeployError("the post-deploy audit failed: " + "; ".join(problems))
     return deployment
+
+
+def hand_over(c: dict[str, Any], deployer: Any) -> None:
+    """Make the timelock the only admin (and the market maker's governance) of every contract; the
+    deployer renounces every role it held for the wiring."""
+    tx = {"sender": deployer}
+    timelock, hmm = c["HanzoTimelock"], c["HamiltonianMarketMaker"]
+    hmm.grantRole(hmm.GOVERNANCE_ROLE(), timelock.address, **tx)
+    hmm.renounceRole(hmm.GOVERNANCE_ROLE(), deployer.address, **tx)
+    for name in ("HanzoToken", "StakedHanzo", "ModelNFT", "TrainingRewards", "HamiltonianMarketMaker"):
+        contract = c[name]
+        admin_role = contract.DEFAULT_ADMIN_ROLE()
+        contract.grantRole(admin_role, timelock.address, **tx)
+        contract.renounceRole(admin_role, deployer.address, **tx)
+    timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), deployer.address, **tx)
 
 
 def write_deployment(deployment: Deployment, path: Path | None = None) -> Path:

@@ -54,8 +54,9 @@ def main() -> None:
 def deploy(network: str, account: str | None, params_file: str | None, out: str | None, oracle: str | None,
            registrar: str | None, team: str | None, developers: str | None, sale: str | None, yes: bool) -> None:
     """Deploy and wire the whole contract suite, hand every admin role to the timelock, and audit
-    on chain that the deployer kept nothing. A named --account (any real network) must name five
-    distinct role addresses, none its own."""
+    on chain that every role, owner, pool, allocation and setting is what it should be and that
+    nothing is queued. A named --account (any real network) must name five distinct role
+    addresses, none its own."""
     missing = check()
     if missing:
         fail("; ".join(missing))

@@ -118,5 +118,6 @@ def _print_summary(deployment, path: Path) -> None:
     click.echo(f"genesis   {supply:,.0f} HANZO minted of a {cap:,.0f} cap ({deployment.params.emission_mode} mode)")
     for name, recipient, amount in deployment.genesis_allocations:
         click.echo(f"  {name:<18} {amount / WEI:>14,.0f}  -> {recipient}")
-    click.echo("audit     the deployer holds no role, ownership, allocation or HANZO (RoleGranted/RoleRevoked replayed)")
+    click.echo("audit     clean: every role's holders, owner, pool, allocation and setting as expected, no operation "
+               "queued, the deployer holds nothing (read from the chain)")
     click.echo(f"written   {path}")
