@@ -241,6 +241,7 @@ def deploy_suite(
     staked.grantRole(staked.DEPOSIT_ROLE(), governor.address, **tx)
     timelock.grantRole(timelock.PROPOSER_ROLE(), governor.address, **tx)
     timelock.grantRole(timelock.CANCELLER_ROLE(), governor.address, **tx)
+    timelock.bindExitWindow(governor.address, **tx)
     if handover:
         say("admin handover to the timelock")
         hand_over(c, d)
