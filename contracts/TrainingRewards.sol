@@ -41,6 +41,18 @@ import {ModelNFT} from "./ModelNFT.sol";
 ///      share a budget: junk can still fill it for them, not for the owner. An op over its budget
 ///      reverts ForkDailyCapReached alone; in a batch it is skipped with OpDeferred and its
 ///      adapter is not consumed, so it can be paid another day.
+///      Pacing (issue 16, finding 6): the pool pays at most poolPaceBps of itself a day. A day's
+///      budget is poolPaceBps x the pool's balance at the day's first paid op; a paid op takes
+///      what it costs the pool (user + owner + burn) from it, in full, while the budget lasts; an
+///      op the rest of the budget cannot cover is deferred (DailyBudgetSpent alone, OpDeferred in
+///      a batch), its adapter not consumed, so it is paid in full on a later day. What paid ops
+///      take from the pool in a day never exceeds the budget. Deferring, not scaling: a scaled
+///      op would consume its adapter and the cut part of the reward would never be paid; the
+///      daily total paid is min(demand, budget) either way, which is the simulator's rule
+///      (hanzo.sim.world). Low-quality ops pay nobody and do not draw on the budget, so junk
+///      cannot crowd honest work out of a day; their burn is bounded per fork by its daily caps.
+///      The pace is governance's (DEFAULT_ADMIN_ROLE: the timelock after the handover), within
+///      [MIN_POOL_PACE_BPS, MAX_POOL_PACE_BPS]; a change applies from the next day's budget.
 ///      Invariant: every wei leaving the pool is in exactly one TrainingRecorded event's
 ///      userPayout, ownerPayout or burned, and each (modelId, adapterHash) is in at most one
 ///      TrainingRecorded event.
@@ -57,6 +69,9 @@ contract TrainingRewards is AccessControl, EIP712 {
 
     uint256 private constant BPS = 10_000;
     uint256 private constant MAX_MULTIPLIER = 10;
+    /// @notice Hard bounds on the pool's daily pace: 0.01% to 100% of the pool a day.
+    uint256 public constant MIN_POOL_PACE_BPS = 1;
+    uint256 public constant MAX_POOL_PACE_BPS = 10_000;
 
     /// @notice Where the burn comes from (tokenomics D2).
     enum BurnMode {
@@ -101,6 +116,15 @@ contract TrainingRewards is AccessControl, EIP712 {
     ///      One slot, rewritten in place; a new day starts both budgets from zero.
     mapping(uint256 modelId => uint256) private _forkDay;
 
+    /// @dev The pool's day: its budget left today and the pace, one slot.
+    struct PoolDay {
+        uint128 left;
+        uint64 day;
+        uint16 paceBps;
+    }
+
+    PoolDay private _poolDay;
+
     /// @dev Adapters paid (or burned) per fork: the replay key. A fresh slot per op: a random
     ///      adapter hash shares no storage word with another, so no bitmap packing applies.
     mapping(uint256 modelId => mapping(bytes32 adapterHash => bool)) private _adapterPaid;
@@ -126,9 +150,16 @@ contract TrainingRewards is AccessControl, EIP712 {
 
     /// @notice A batch skipped an op that cannot be paid today; its adapter is not consumed, so the
     ///         op (signed again if its deadline passes) is paid another day. `reason` is the selector
-    ///         of the error the op alone reverts with (ForkDailyCapReached).
+    ///         of the error the op alone reverts with (ForkDailyCapReached or DailyBudgetSpent).
     event OpDeferred(uint256 indexed modelId, bytes32 adapterHash, bytes4 reason);
 
+    /// @notice Governance set the pool's daily pace (from the next day's budget).
+    event PoolPaceSet(uint256 oldPaceBps, uint256 newPaceBps);
+
+    /// @notice The pool's budget today cannot pay the op in full; `left` is what is left of it.
+    error DailyBudgetSpent(uint256 cost, uint256 left);
+    /// @notice A pace outside [MIN_POOL_PACE_BPS, MAX_POOL_PACE_BPS].
+    error PoolPaceOutOfBounds(uint256 paceBps);
     /// @notice The op carries more interactions than one op may.
     error TooManyInteractions(uint256 interactions, uint256 max);
     /// @notice The op's daily budget on the fork (its owner's, or all other users') would be passed;
@@ -161,7 +192,8 @@ contract TrainingRewards is AccessControl, EIP712 {
     /// @param userShareBps_ User's share, basis points.
     /// @param burnMode_ FromReward or OnTop.
     /// @param maxInteractionsPerOp_ Most interactions in one op.
-    /// @param maxInteractionsPerForkDay_ Most interactions paid per fork per day.
+    /// @param maxInteractionsPerForkDay_ Most interactions paid per fork per day (owner's ops; again others').
+    /// @param poolPaceBps_ Most of the pool paid ops may take in a day, basis points.
     constructor(
         HanzoToken token_,
         address admin,
@@ -171,13 +203,16 @@ contract TrainingRewards is AccessControl, EIP712 {
         uint256 userShareBps_,
         BurnMode burnMode_,
         uint256 maxInteractionsPerOp_,
-        uint256 maxInteractionsPerForkDay_
+        uint256 maxInteractionsPerForkDay_,
+        uint256 poolPaceBps_
     ) EIP712("HanzoTrainingRewards", "1") {
         if (
             address(token_) == address(0) || admin == address(0)
                 || rewardPerInteraction_ == 0 || burnBps_ > BPS || userShareBps_ > BPS || maxInteractionsPerOp_ == 0
                 || maxInteractionsPerForkDay_ < maxInteractionsPerOp_ || maxInteractionsPerForkDay_ > type(uint96).max
         ) revert InvalidConfig();
+        if (poolPaceBps_ < MIN_POOL_PACE_BPS || poolPaceBps_ > MAX_POOL_PACE_BPS) revert InvalidConfig();
+        _poolDay.paceBps = uint16(poolPaceBps_);
         maxInteractionsPerOp = maxInteractionsPerOp_;
         maxInteractionsPerForkDay = maxInteractionsPerForkDay_;
         token = token_;
@@ -191,7 +226,8 @@ contract TrainingRewards is AccessControl, EIP712 {
 
     /// @notice Pay one signed training op. Reverts with a specific error on an expired,
     ///         replayed (its fork already paid its adapter), adapter-less, badly signed or
-    ///         out-of-range op, an unknown model or an empty pool.
+    ///         out-of-range op, an unknown model, an empty pool, an op over its daily budget on
+    ///         the fork (ForkDailyCapReached) or over what is left of the pool's day (DailyBudgetSpent).
     /// @return userPayout Paid to op.user.
     /// @return ownerPayout Paid to the fork's owner.
     /// @return burned Burned from the pool.
@@ -200,9 +236,9 @@ contract TrainingRewards is AccessControl, EIP712 {
         returns (uint256 userPayout, uint256 ownerPayout, uint256 burned)
     {
         address owner;
-        (, owner, userPayout, ownerPayout, burned) = _record(op, signature, false);
-        uint256 needed = userPayout + ownerPayout + burned;
         uint256 available = token.balanceOf(address(this));
+        (, owner, userPayout, ownerPayout, burned) = _record(op, signature, false, available);
+        uint256 needed = userPayout + ownerPayout + burned;
         if (needed > available) revert PoolExhausted(needed, available);
         _pay(op.user, owner, userPayout, ownerPayout);
         if (burned != 0) token.burn(burned);
@@ -223,7 +259,7 @@ contract TrainingRewards is AccessControl, EIP712 {
         uint256 available = token.balanceOf(address(this));
         for (uint256 i; i < ops.length; ++i) {
             (bool fresh, address owner, uint256 userPayout, uint256 ownerPayout, uint256 burned) =
-                _record(ops[i], signatures[i], true);
+                _record(ops[i], signatures[i], true, available);
             if (!fresh) continue;
             totalPaid += userPayout + ownerPayout;
             totalBurned += burned;
@@ -231,6 +267,27 @@ contract TrainingRewards is AccessControl, EIP712 {
             _pay(ops[i].user, owner, userPayout, ownerPayout);
         }
         if (totalBurned != 0) token.burn(totalBurned);
+    }
+
+    /// @notice Set the pool's daily pace (basis points of the pool a day), within the hard bounds;
+    ///         it applies from the next day's budget. Governance only (the timelock).
+    function setPoolPace(uint256 paceBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (paceBps < MIN_POOL_PACE_BPS || paceBps > MAX_POOL_PACE_BPS) revert PoolPaceOutOfBounds(paceBps);
+        emit PoolPaceSet(_poolDay.paceBps, paceBps);
+        _poolDay.paceBps = uint16(paceBps);
+    }
+
+    /// @notice The pool's daily pace, basis points.
+    function poolPaceBps() external view returns (uint256) {
+        return _poolDay.paceBps;
+    }
+
+    /// @notice What paid ops may still take from the pool today (before the day's first paid op:
+    ///         the budget that op will set, pace x the pool's balance).
+    function budgetLeftToday() external view returns (uint256) {
+        PoolDay memory d = _poolDay;
+        if (d.day == block.timestamp / 1 days) return d.left;
+        return (token.balanceOf(address(this)) * d.paceBps) / BPS;
     }
 
     /// @notice Whether fork `modelId` has paid (or burned) an op for `adapterHash`: such an op
@@ -275,7 +332,7 @@ contract TrainingRewards is AccessControl, EIP712 {
     ///      records the adapter and emits the ledger event. In a batch (`inBatch`) `fresh` is false,
     ///      and nothing changed but an OpSkipped (consumed key) or OpDeferred (over its budget; the
     ///      key is left unconsumed) event; alone, either reverts.
-    function _record(TrainingOp calldata op, bytes calldata signature, bool inBatch)
+    function _record(TrainingOp calldata op, bytes calldata signature, bool inBatch, uint256 pool)
         private
         returns (bool fresh, address owner, uint256 userPayout, uint256 ownerPayout, uint256 burned)
     {
@@ -286,20 +343,13 @@ contract TrainingRewards is AccessControl, EIP712 {
         if (op.adapterHash == bytes32(0)) revert ZeroAdapter();
         // The signature before the key: an unsigned op must not emit OpSkipped for someone's key.
         _checkSigner(op, signature);
-        mapping(bytes32 => bool) storage paid = _adapterPaid[op.modelId];
-        if (paid[op.adapterHash]) {
-            if (!inBatch) revert OpReplayed(op.modelId, op.adapterHash);
-            emit OpSkipped(op.modelId, op.adapterHash);
-            return (false, address(0), 0, 0, 0);
-        }
-        if (!_count(op, inBatch)) return (false, address(0), 0, 0, 0);
-        paid[op.adapterHash] = true;
+        (userPayout, ownerPayout, burned) = payouts(op.multiplier, op.interactions, op.lowQuality);
+        if (!_admit(op, inBatch, pool, userPayout + ownerPayout + burned)) return (false, address(0), 0, 0, 0);
         fresh = true;
 
         // A low-quality update is not recorded as the fork's adapter; the call still checks
         // that the model exists and returns its owner.
         owner = models.recordTraining(op.modelId, op.lowQuality ? bytes32(0) : op.adapterHash, op.user);
-        (userPayout, ownerPayout, burned) = payouts(op.multiplier, op.interactions, op.lowQuality);
         _emitRecorded(op, owner, userPayout, ownerPayout, burned);
     }
 
@@ -326,10 +376,28 @@ contract TrainingRewards is AccessControl, EIP712 {
         if (!hasRole(ORACLE_ROLE, signer)) revert InvalidSigner(signer);
     }
 
-    /// @dev Add the op's interactions to its budget on the fork today: the owner's if op.user owns
-    ///      the fork, else the one other users share. Over the budget: false and OpDeferred in a
-    ///      batch (nothing written), else ForkDailyCapReached.
-    function _count(TrainingOp calldata op, bool inBatch) private returns (bool) {
+    /// @dev Consume the op's (fork, adapter) key and count it in its fork's budget and (paid ops)
+    ///      the pool's day, or change nothing: false after OpSkipped (a consumed key) or OpDeferred
+    ///      (over a budget) in a batch; alone, OpReplayed, ForkDailyCapReached or DailyBudgetSpent.
+    function _admit(TrainingOp calldata op, bool inBatch, uint256 pool, uint256 cost) private returns (bool) {
+        mapping(bytes32 => bool) storage paid = _adapterPaid[op.modelId];
+        if (paid[op.adapterHash]) {
+            if (!inBatch) revert OpReplayed(op.modelId, op.adapterHash);
+            emit OpSkipped(op.modelId, op.adapterHash);
+            return false;
+        }
+        (bool fits, uint256 forkDay) = _count(op, inBatch);
+        if (!fits) return false;
+        if (!op.lowQuality && !_spend(op, cost, pool, inBatch)) return false;
+        _forkDay[op.modelId] = forkDay;
+        paid[op.adapterHash] = true;
+        return true;
+    }
+
+    /// @dev The fork's packed day with the op's interactions added to its budget: the owner's if
+    ///      op.user owns the fork, else the one other users share (written by the caller once the
+    ///      op is paid). Over the budget: false and OpDeferred in a batch, else ForkDailyCapReached.
+    function _count(TrainingOp calldata op, bool inBatch) private returns (bool, uint256) {
         address owner;
         // an unknown fork counts as no one's; ModelNFT.recordTraining then reverts UnknownModel
         try models.ownerOf(op.modelId) returns (address o) {
@@ -345,11 +413,26 @@ contract TrainingRewards is AccessControl, EIP712 {
         if (op.interactions > remaining) {
             if (!inBatch) revert ForkDailyCapReached(op.modelId, op.interactions, remaining);
             emit OpDeferred(op.modelId, op.adapterHash, ForkDailyCapReached.selector);
-            return false;
+            return (false, 0);
         }
         if (own) ownerUsed += op.interactions;
         else othersUsed += op.interactions;
-        _forkDay[op.modelId] = (today << 192) | (ownerUsed << 96) | othersUsed;
+        return (true, (today << 192) | (ownerUsed << 96) | othersUsed);
+    }
+
+    /// @dev Take a paid op's `cost` from the pool's budget today (set at the day's first paid op:
+    ///      pace x `pool`, the balance before it). Not enough left: false and OpDeferred in a
+    ///      batch (nothing written), else DailyBudgetSpent.
+    function _spend(TrainingOp calldata op, uint256 cost, uint256 pool, bool inBatch) private returns (bool) {
+        PoolDay memory d = _poolDay;
+        uint256 today = block.timestamp / 1 days;
+        uint256 left = d.day == today ? d.left : (pool * d.paceBps) / BPS;
+        if (cost > left) {
+            if (!inBatch) revert DailyBudgetSpent(cost, left);
+            emit OpDeferred(op.modelId, op.adapterHash, DailyBudgetSpent.selector);
+            return false;
+        }
+        _poolDay = PoolDay(uint128(left - cost), uint64(today), d.paceBps);
         return true;
     }
 

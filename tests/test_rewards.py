@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import ape
 import pytest
 from eth_utils import keccak
@@ -259,11 +261,13 @@ def test_unknown_model_reverts(suite, users, sign_op, funded_pool):
 
 
 def test_op_larger_than_pool_reverts_with_pool_exhausted(project, accounts, params, chain):
-    """A suite whose first year emits 1 HANZO: its pool cannot cover one capped op at 10x."""
+    """A suite whose first year emits 1 HANZO: its pool cannot cover one capped op at 10x. A paid op
+    is deferred by the pool's day (at most the whole pool, at the highest pace); junk, which the
+    day's budget does not bound, reverts PoolExhausted."""
     from hanzo.econ.attest import TrainingOp, sign_training_op
     from hanzo.chain.deploy import Roles, deploy_suite
 
-    p = params.replace(emission_first_year=WEI)
+    p = params.replace(emission_first_year=WEI, pool_pace_bps=10_000)
     s = deploy_suite(p, Roles(accounts[0], accounts[1], accounts[2].address, accounts[3].address,
                               accounts[4].address), proj=project)
     chain.pending_timestamp = max(chain.pending_timestamp, s.emission.start() + p.year_seconds)
@@ -278,8 +282,13 @@ def test_op_larger_than_pool_reverts_with_pool_exhausted(project, accounts, para
     assert needed > pool > 0
     op = TrainingOp(accounts[5].address, 1, b"\x02" * 32, 10, interactions, False, 0, chain.pending_timestamp + 99)
     sig = sign_training_op(accounts[1].private_key, op, chain.chain_id, s.rewards.address)
-    with ape.reverts(s.rewards.PoolExhausted, needed=needed, available=pool):
+    with ape.reverts(s.rewards.DailyBudgetSpent, cost=needed, left=pool):
         s.rewards.rewardTraining(op.as_tuple(), sig, sender=accounts[5])
+    junk = TrainingOp(accounts[5].address, 1, b"\x03" * 32, 10, interactions, True, 0, chain.pending_timestamp + 99)
+    sig = sign_training_op(accounts[1].private_key, junk, chain.chain_id, s.rewards.address)
+    with ape.reverts(s.rewards.PoolExhausted, needed=training_payout(p, 10, interactions, True).from_pool,
+                     available=pool):
+        s.rewards.rewardTraining(junk.as_tuple(), sig, sender=accounts[5])
 
 
 def test_contract_digest_matches_python_eip712(suite, users, sign_op, chain):
@@ -482,3 +491,117 @@ def test_a_batch_with_one_forks_cap_filled_pays_the_other_49_ops_and_defers_that
                                                 sender=users[3])
     assert [e.user for e in receipt.decode_logs(suite.rewards.TrainingRecorded)] == [users[3].address]
     assert len(receipt.decode_logs(suite.rewards.OpSkipped)) == 1 and suite.rewards.adapterPaid(full, late[0].adapterHash)
+
+
+def _small_suite(project, accounts, chain, params):
+    """A suite of its own, its pool one day of emission (164,383 HANZO): at 1 bps the pool's day is
+    16.4 HANZO, a few ops."""
+    from hanzo.chain.deploy import Roles, deploy_suite
+
+    s = deploy_suite(params, Roles(accounts[0], accounts[1], accounts[2].address, accounts[3].address,
+                                   accounts[4].address), proj=project)
+    chain.pending_timestamp = (s.emission.start() // 86_400 + 2) * 86_400 + 60
+    s.emission.release(sender=accounts[0])
+    s.models.registerBaseModel(1, 0, sender=accounts[1])
+    forks = {}
+    for i in (5, 6, 7):
+        s.token.transfer(accounts[i], 10 * WEI, sender=accounts[4])
+        s.token.approve(s.models, 10 * WEI, sender=accounts[i])
+        s.models.mint(1, secrets.token_bytes(32), s.models.mintFee(1), sender=accounts[i])
+        forks[accounts[i].address] = s.models.totalForks()
+    return s, forks
+
+
+def test_the_pool_pays_at_most_its_pace_a_day_defers_the_rest_and_agrees_with_the_model(project, accounts, params,
+                                                                                          chain):
+    """Issue 16, finding 6: from year 7 the pool paid 0% of nominal. It now pays at most
+    pool_pace_bps of itself a day: each paid op in full while the day's budget lasts, the rest
+    deferred (adapter unconsumed), junk outside the budget. Random ops, alone and in batches, over
+    four days: the contract and hanzo.econ.reference.DailyBudgets agree on every op and balance."""
+    import random
+
+    from hanzo.econ.attest import TrainingOp, sign_training_op
+    from hanzo.econ.reference import BUDGET_SPENT, DailyBudgets, pool_day_budget
+
+    p = params.replace(pool_pace_bps=1, max_interactions_per_fork_day=1_500)
+    s, forks = _small_suite(project, accounts, chain, p)
+    model = DailyBudgets(p)
+    rng = random.Random(16)
+    people = [accounts[i] for i in (5, 6, 7, 8)]
+    deferred_by = {"ForkDailyCapReached": 0, BUDGET_SPENT: 0}
+    for day in range(4):
+        start_pool = s.token.balanceOf(s.rewards)
+        budget = pool_day_budget(p, start_pool)
+        assert s.rewards.budgetLeftToday() == budget == model.left_today(chain.pending_timestamp, start_pool)
+        taken = 0
+        for _ in range(6):
+            batch = []
+            for _ in range(rng.choice((1, 1, 3))):
+                user = rng.choice(people)
+                fork = rng.choice(list(forks.values()))
+                low = rng.random() < 0.2
+                op = TrainingOp(user.address, fork, secrets.token_bytes(32), rng.randint(1, 5),
+                                rng.randint(1, 400), low, rng.randrange(2**32), chain.pending_timestamp + 3600)
+                batch.append((op, sign_training_op(accounts[1].private_key, op, chain.chain_id, s.rewards.address)))
+            pool = s.token.balanceOf(s.rewards)
+            now = chain.pending_timestamp
+            expect = [model.admit(now, op.modelId, forks[op.user] == op.modelId if op.user in forks else False,
+                                  op.interactions, training_payout(p, op.multiplier, op.interactions, op.lowQuality),
+                                  op.lowQuality, pool) for op, _ in batch]
+            if len(batch) == 1 and expect[0] is not None:
+                with ape.reverts(getattr(s.rewards, expect[0])):
+                    s.rewards.rewardTraining(batch[0][0].as_tuple(), batch[0][1], sender=accounts[9])
+            elif len(batch) == 1:
+                s.rewards.rewardTraining(batch[0][0].as_tuple(), batch[0][1], sender=accounts[9])
+            else:
+                receipt = s.rewards.rewardTrainingBatch([o.as_tuple() for o, _ in batch], [g for _, g in batch],
+                                                        sender=accounts[9])
+                deferred = {bytes(e.adapterHash): e.reason for e in receipt.decode_logs(s.rewards.OpDeferred)}
+                assert [deferred.get(op.adapterHash) is not None for op, _ in batch] == [e is not None for e in expect]
+            for (op, _), e in zip(batch, expect):
+                assert s.rewards.adapterPaid(op.modelId, op.adapterHash) == (e is None)
+                if e is None and not op.lowQuality:
+                    taken += training_payout(p, op.multiplier, op.interactions).from_pool
+                if e is not None:
+                    deferred_by[e] += 1
+            assert s.rewards.budgetLeftToday() == model.left_today(chain.pending_timestamp, s.token.balanceOf(s.rewards))
+        assert taken <= budget
+        chain.pending_timestamp += 86_400
+    assert deferred_by[BUDGET_SPENT] > 0  # the pace bound, reached
+
+
+def test_the_pools_pace_changes_only_through_governance_within_its_hard_bounds(suite, users, params, chain, whale):
+    rewards = suite.rewards
+    assert rewards.poolPaceBps() == params.pool_pace_bps == 20
+    for who in (users[3], suite.roles.deployer):
+        with ape.reverts(rewards.AccessControlUnauthorizedAccount):
+            rewards.setPoolPace(50, sender=who)
+    for user, amount in zip(users[:2], (6_000_000, 5_000_000)):  # two voters past the quorum
+        suite.token.transfer(user, amount * WEI, sender=whale)
+        suite.token.approve(suite.staked, amount * WEI, sender=user)
+        suite.staked.stake(amount * WEI, sender=user)
+
+    def govern(pace):
+        gov = suite.governor
+        description = f"pool pace {pace} {secrets.token_hex(4)}"
+        call = [rewards.setPoolPace.encode_input(pace)]
+        pid = gov.proposeTyped([rewards.address], [0], call, description, 0,
+                               sender=users[0]).decode_logs(gov.ProposalCreated)[0].proposalId
+        for wait in (params.voting_delay + 1, params.voting_period):
+            chain.pending_timestamp = chain.blocks.head.timestamp + wait
+            chain.mine()
+            if wait != params.voting_period:
+                for v in users[:2]:
+                    gov.castVote(pid, 1, sender=v)
+        desc_hash = chain.provider.web3.keccak(text=description)
+        gov.queue([rewards.address], [0], call, desc_hash, sender=users[0])
+        chain.pending_timestamp = chain.blocks.head.timestamp + params.timelock_delay
+        chain.mine()
+        return gov.execute([rewards.address], [0], call, desc_hash, sender=users[0])
+
+    [event] = govern(50).decode_logs(rewards.PoolPaceSet)
+    assert (event.oldPaceBps, event.newPaceBps) == (20, 50) and rewards.poolPaceBps() == 50
+    for out_of_bounds in (0, 10_001):
+        with ape.reverts():
+            govern(out_of_bounds)
+    assert rewards.poolPaceBps() == 50 and rewards.MIN_POOL_PACE_BPS() == 1 and rewards.MAX_POOL_PACE_BPS() == 10_000

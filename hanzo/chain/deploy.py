@@ -180,6 +180,7 @@ def deploy_suite(
         0 if params.burn_mode == "from_reward" else 1,
         params.max_interactions_per_op,
         params.max_interactions_per_fork_day,
+        params.pool_pace_bps,
         **tx,
     )
     c["ModelNFT"] = models = proj.ModelNFT.at(rewards.models())

@@ -94,7 +94,11 @@ class Tokenomics:
     reward_per_interaction: int = _hanzo("0.01", lo="0.000000000000000001", doc="reward per interaction at multiplier 1")
     max_interactions_per_op: int = _int(1_000, lo=1, hi=2**64, doc="most interactions one signed op may carry")
     max_interactions_per_fork_day: int = _int(10_000, lo=1, hi=2**64,
-                                              doc="most interactions paid per model fork per day, all ops together")
+                                              doc="most interactions paid per model fork per day to its owner's ops, "
+                                              "and again to all other users' ops together")
+    pool_pace_bps: int = _int(20, lo=1, hi=10_000, doc="most of the Training Rewards pool that paid ops may take in a "
+                              "day: basis points of the pool at the day's first paid op (20: 0.2%); an op past it is "
+                              "deferred to a later day. Governance may change it within 1..10,000")
     max_multiplier: int = _int(10, lo=1, hi=10, doc="highest quality multiplier (the contract's bound is 10)")
     training_burn_bps: int = _bps(1000, "training burn")
     user_share_bps: int = _bps(7000, "user's share of a reward; the model owner gets the rest")

@@ -93,6 +93,59 @@ def training_payout(p: Tokenomics, multiplier: int, interactions: int, low_quali
     return Payout(user, distributed - user, burned)
 
 
+def pool_day_budget(p: Tokenomics, pool_balance: int, pace_bps: int | None = None) -> int:
+    """The pool's budget for a day (TrainingRewards._spend): pace x the pool's balance at the
+    day's first paid op, floor. What paid ops take from the pool that day never exceeds it."""
+    return pool_balance * (p.pool_pace_bps if pace_bps is None else pace_bps) // BPS
+
+
+FORK_CAP = "ForkDailyCapReached"
+BUDGET_SPENT = "DailyBudgetSpent"
+
+
+@dataclass
+class DailyBudgets:
+    """TrainingRewards' daily budgets, op by op: per fork, the interactions of its owner's ops and
+    (a budget of their own) of all other users' ops, each at most max_interactions_per_fork_day;
+    and the pool's budget, pool_day_budget at the day's first paid op, from which each paid op
+    takes what it costs the pool, in full, or is deferred. Low-quality ops draw on their fork's
+    budgets only. A day is `now // 86_400`."""
+
+    p: Tokenomics
+    pace_bps: int | None = None  # None: p.pool_pace_bps
+    forks: dict = None  # fork -> (day, owner's interactions, others')
+    day: int = -1
+    left: int = 0
+
+    def __post_init__(self) -> None:
+        self.forks = {} if self.forks is None else self.forks
+        self.pace_bps = self.p.pool_pace_bps if self.pace_bps is None else self.pace_bps
+
+    def admit(self, now: int, fork: int, own: bool, interactions: int, payout: Payout, low_quality: bool,
+              pool_balance: int) -> str | None:
+        """Whether the contract pays the op: None (and the op is counted), or the name of the error
+        that defers it (nothing counted). `pool_balance`: the pool before the op (in a batch, before
+        the batch)."""
+        today = now // 86_400
+        fday, owner_used, others_used = self.forks.get(fork, (today, 0, 0))
+        if fday != today:
+            owner_used = others_used = 0
+        used = owner_used if own else others_used
+        if interactions > self.p.max_interactions_per_fork_day - used:
+            return FORK_CAP
+        if not low_quality:
+            left = self.left if self.day == today else pool_day_budget(self.p, pool_balance, self.pace_bps)
+            if payout.from_pool > left:
+                return BUDGET_SPENT
+            self.day, self.left = today, left - payout.from_pool
+        self.forks[fork] = (today, owner_used + interactions * own, others_used + interactions * (not own))
+        return None
+
+    def left_today(self, now: int, pool_balance: int) -> int:
+        """TrainingRewards.budgetLeftToday."""
+        return self.left if self.day == now // 86_400 else pool_day_budget(self.p, pool_balance, self.pace_bps)
+
+
 def nft_mint_fee(p: Tokenomics, performance: int) -> tuple[int, int]:
     """(fee, burned) of minting a fork of a base model with `performance` (ModelNFT.mint)."""
     fee = p.nft_base_mint_fee * (100 + performance) // 100
