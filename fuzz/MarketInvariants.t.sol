@@ -6,9 +6,12 @@ import {HamiltonianMarketMaker} from "../contracts/HamiltonianMarketMaker.sol";
 import {vm, bound} from "./Vm.sol";
 
 /// @notice The actors of the market maker's invariant run. Traders buy, sell, redeem and give
-///         credits; the dealer is a trader who is also a provider and redeems its own credits
-///         against its own offers (the review's pump); the honest provider only offers and is
-///         paid. Ghosts record what each actor may legitimately end with.
+///         credits (one by one, or in batches that name a tier several times); the dealer is a
+///         trader who is also a provider and redeems its own credits against its own offers (the
+///         review's pump); the honest provider only offers and is paid; governance takes some of
+///         the surplus. A cohort of honest holders buys and leaves within one epoch, in an order
+///         the fuzzer picks. Ghosts record what each actor may legitimately end with, and any
+///         transfer that moved basis other than pro rata, or honest exit paid short.
 contract MarketHandler {
     HanzoToken public immutable token;
     HamiltonianMarketMaker public immutable hmm;
@@ -21,6 +24,15 @@ contract MarketHandler {
     /// @notice Cost basis that arrived with credits given to an actor.
     mapping(address => uint256) public givenBasis;
     uint256 public epochsStepped;
+    /// @notice Transfers after which a tier's total basis changed, or a sender without credits
+    ///         kept basis (issue 16, finding 1).
+    uint256 public basisLeaks;
+    /// @notice HANZO an honest holder, exiting at the price it bought at, got short of its basis
+    ///         less the sell fee (issue 16, finding 2: the order of exits locked it in the maker).
+    uint256 public honestShortfall;
+    /// @notice Honest holders who left whole, each compared with its basis.
+    uint256 public honestExits;
+    uint256 public constant COHORT = 3;
     /// @notice Successful operations by name: a run whose trades all failed would prove nothing.
     mapping(bytes32 => uint256) public done;
 
@@ -112,6 +124,105 @@ contract MarketHandler {
         } catch {}
     }
 
+    /// @notice A batch transfer of `pieces` elements naming the same tier, maybe with another tier
+    ///         between them: the whole of what it moves must carry the basis it would alone.
+    function giveBatch(uint256 from, uint256 to, uint256 tier, uint256 pieces, uint256 share, bool mixed) external {
+        address a = _trader(from);
+        address b = _trader(to);
+        uint256 id = _tier(tier);
+        uint256 k = bound(pieces, 2, 4);
+        uint256 n = (hmm.balanceOf(a, id) * bound(share, 1, 10_000)) / 10_000 / k;
+        if (n == 0 || a == b) return;
+        uint256 len = mixed ? k + 1 : k;
+        uint256[] memory ids = new uint256[](len);
+        uint256[] memory values = new uint256[](len);
+        for (uint256 i; i < len; ++i) {
+            ids[i] = id;
+            values[i] = n;
+        }
+        if (mixed) (ids[1], values[1]) = (_tier(id + 1), 0); // another id between the repeats
+        uint256 basis = hmm.costBasis(a, id);
+        uint256 held = hmm.balanceOf(a, id);
+        uint256 total = basis + hmm.costBasis(b, id);
+        uint256 before = hmm.costBasis(b, id);
+        vm.prank(a);
+        try hmm.safeBatchTransferFrom(a, b, ids, values, "") {
+            // the sender keeps the basis of the credits it keeps (each element rounds down, so to
+            // within a wei an element), the pair's total is unchanged, and none stays without credits
+            uint256 kept = (basis * (held - k * n)) / held;
+            uint256 left = hmm.costBasis(a, id);
+            if (left < kept || left > kept + len) basisLeaks += 1;
+            if (left + hmm.costBasis(b, id) != total) basisLeaks += 1;
+            if (hmm.balanceOf(a, id) == 0 && left != 0) basisLeaks += 1;
+            givenBasis[b] += hmm.costBasis(b, id) - before;
+            done["giveBatch"] += 1;
+        } catch {}
+    }
+
+    /// @notice Three honest holders buy one after another and leave, by sale or redemption, in the
+    ///         order `order` picks, all within the epoch (an unchanged price): each must get back
+    ///         its basis, less the sell fee on a sale, whatever the others did before.
+    function honestCohort(uint256 tier, uint256 amount, uint256 order, uint256 exits) external {
+        uint256 id = _tier(tier);
+        uint256[COHORT] memory bases;
+        uint256[COHORT] memory amounts;
+        for (uint256 i; i < COHORT; ++i) {
+            amounts[i] = bound(uint256(keccak256(abi.encode(amount, i))), 1, 4e8);
+            vm.prank(cohort(i));
+            try hmm.buy(id, amounts[i], type(uint256).max, type(uint256).max) {}
+            catch {
+                _leave(id, i); // cannot afford it: those who bought leave, so the cohort starts clean
+                return;
+            }
+            bases[i] = hmm.costBasis(cohort(i), id);
+        }
+        (,,,,,, uint64 sellFee,) = hmm.params();
+        uint256[6] memory orders = [uint256(0x012), 0x021, 0x102, 0x120, 0x201, 0x210];
+        uint256 o = orders[order % 6];
+        for (uint256 j; j < COHORT; ++j) {
+            uint256 i = (o >> (4 * (COHORT - 1 - j))) & 0xF;
+            address h = cohort(i);
+            uint256 got;
+            uint256 owed = bases[i];
+            if ((exits >> j) & 1 == 0) {
+                vm.prank(h);
+                got = hmm.sell(id, amounts[i], 0, type(uint256).max);
+                owed -= (owed * sellFee + 1e18 - 1) / 1e18;
+            } else {
+                vm.prank(actors[3]);
+                hmm.offerCapacity(id, amounts[i]);
+                vm.prank(h);
+                got = hmm.redeem(id, amounts[i], actors[3]);
+                honestRevenue[actors[3]] += got;
+            }
+            if (got < owed) honestShortfall += owed - got;
+            honestExits += 1;
+        }
+        done["honestCohort"] += 1;
+    }
+
+    function _leave(uint256 id, uint256 members) private {
+        for (uint256 i; i < members; ++i) {
+            address h = cohort(i);
+            uint256 n = hmm.balanceOf(h, id);
+            vm.prank(h);
+            hmm.sell(id, n, 0, type(uint256).max);
+        }
+    }
+
+    /// @notice Governance takes a share of the surplus: holders' exits must not notice.
+    function withdrawSurplus(uint256 share) external {
+        uint256 amount = (hmm.surplus() * bound(share, 0, 10_000)) / 10_000;
+        try hmm.withdrawSurplus(address(0x7EA5), amount) {
+            done["withdrawSurplus"] += 1;
+        } catch {}
+    }
+
+    /// @notice The cohort's addresses (funded and approved in setUp).
+    function cohort(uint256 i) public pure returns (address) {
+        return address(uint160(0xC0407 + i));
+    }
+
     function poke(uint256 extra) external {
         (,,,,,,, uint64 epochLength) = hmm.params();
         vm.warp(hmm.epochStart() + epochLength + bound(extra, 0, 1 days));
@@ -154,6 +265,13 @@ contract MarketInvariants {
             vm.prank(actors[i]);
             token.approve(address(hmm), type(uint256).max);
         }
+        for (uint256 i; i < handler.COHORT(); ++i) {
+            address h = handler.cohort(i);
+            token.mint(h, 1e26);
+            vm.prank(h);
+            token.approve(address(hmm), type(uint256).max);
+        }
+        hmm.grantRole(hmm.GOVERNANCE_ROLE(), address(handler)); // for withdrawSurplus
         // an honest round trip leaves a fee surplus for the attackers to go after
         address honest = address(0x40E57);
         token.mint(honest, 1e26);
@@ -184,17 +302,6 @@ contract MarketInvariants {
         require(total == hmm.reserve(), "reserve != sum V(q)");
     }
 
-    /// @notice The maker holds every holder's cost basis (what they could be paid at most).
-    function invariant_holds_every_cost_basis() public view {
-        uint256 bases;
-        for (uint256 i; i < 4; ++i) {
-            for (uint256 id; id < hmm.tierCount(); ++id) {
-                bases += hmm.costBasis(handler.actors(i), id);
-            }
-        }
-        require(token.balanceOf(address(hmm)) >= bases, "HANZO held < sum of bases");
-    }
-
     /// @notice No actor ends with more HANZO than it was funded with, plus what others paid it
     ///         for compute, plus the basis of credits it was given (the review's invariant).
     function invariant_no_actor_takes_out_more_than_it_put_in() public view {
@@ -206,6 +313,29 @@ contract MarketInvariants {
                 "an actor took out more than it put in"
             );
         }
+    }
+
+    /// @notice Every HANZO the maker holds is reserve for outstanding credits, retained for a
+    ///         tier's holders, or surplus governance may spend; nothing is retained for a tier
+    ///         without credits.
+    function invariant_every_hanzo_is_reserve_retained_or_surplus() public view {
+        uint256 kept;
+        for (uint256 id; id < hmm.tierCount(); ++id) {
+            kept += hmm.retained(id);
+            if (hmm.tier(id).supply == 0) require(hmm.retained(id) == 0, "retained for a tier nobody holds");
+        }
+        require(token.balanceOf(address(hmm)) == hmm.reserve() + kept + hmm.surplus(), "HANZO unaccounted for");
+    }
+
+    /// @notice Every transfer, batches naming a tier twice included, conserves basis and leaves
+    ///         none with a sender that holds no credits.
+    function invariant_basis_is_conserved_by_every_transfer() public view {
+        require(handler.basisLeaks() == 0, "a transfer moved basis other than pro rata");
+    }
+
+    /// @notice An honest holder at an unchanged price exits with its basis less fees, in any order.
+    function invariant_honest_holders_exit_with_their_basis_in_any_order() public view {
+        require(handler.honestShortfall() == 0, "an honest holder was paid short of its basis");
     }
 
     /// @notice The token's cap holds whatever the market does.

@@ -34,7 +34,9 @@ def test_foundry_market_invariants_hold_over_many_epochs():
     assert result.returncode == 0, out[-4000:]
     passed = re.findall(r"\[PASS\] (invariant_\w+)\(\) \(runs: (\d+), calls: (\d+)", out)
     assert {name for name, _, _ in passed} >= {
-        "invariant_solvent", "invariant_reserve_is_the_sum_of_potentials", "invariant_holds_every_cost_basis",
+        "invariant_solvent", "invariant_reserve_is_the_sum_of_potentials",
+        "invariant_every_hanzo_is_reserve_retained_or_surplus", "invariant_basis_is_conserved_by_every_transfer",
+        "invariant_honest_holders_exit_with_their_basis_in_any_order",
         "invariant_no_actor_takes_out_more_than_it_put_in", "invariant_token_cap"}
     assert all(int(calls) >= 2048 for _, _, calls in passed)
 
@@ -58,7 +60,7 @@ def seeded_copy(folder, contract: str, line: str, bug: str, files: tuple[str, ..
 @pytest.fixture
 def uncapped_copy(tmp_path):
     """The repository's contracts and fuzz suites in a temporary folder, with the cap removed."""
-    return seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", "paid = FPM.min(release, share);", "paid = release;",
+    return seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", "paid = FPM.min(share, release + retained[id]);", "paid = release;",
                        ("foundry.toml",))
 
 
@@ -68,6 +70,22 @@ def test_the_invariant_suite_finds_the_drain_when_the_cost_basis_cap_is_removed(
     out = result.stdout + result.stderr
     assert result.returncode != 0, out[-3000:]
     assert "[FAIL: an actor took out more than it put in]" in out
+
+
+@pytest.mark.parametrize("line,bug,invariant,message", [
+    # issue 16, finding 1: the basis share cut from the balance held before the batch moved
+    ("uint256 held = balance - moved;", "uint256 held = balance;",
+     "invariant_basis_is_conserved_by_every_transfer", "a transfer moved basis other than pro rata"),
+    # issue 16, finding 2: nothing retained for the other holders when an exit is paid less
+    ("paid = FPM.min(share, release + retained[id]);", "paid = FPM.min(share, release);",
+     "invariant_honest_holders_exit_with_their_basis_in_any_order", "an honest holder was paid short of its basis"),
+])
+def test_the_market_invariants_find_the_second_review_bugs_when_put_back(tmp_path, line, bug, invariant, message):
+    folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
+    result = run_forge(folder, "--fuzz-seed", "1", "--match-contract", "MarketInvariants", "--match-test", invariant)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    assert f"[FAIL: {message}]" in out, out[-3000:]
 
 
 def run_suite(*args):
@@ -83,7 +101,8 @@ def test_foundry_suite_invariants_hold_on_the_deployed_suite():
     passed = {name for name in re.findall(r"\[PASS\] (invariant_\w+)\(\)", out)}
     assert passed == {"invariant_cap_and_every_minted_wei_accounted", "invariant_rewards_pool_accounting",
                       "invariant_no_greedy_op_paid", "invariant_staking_books", "invariant_votes_are_stake",
-                      "invariant_deployer_holds_nothing", "invariant_no_adapter_paid_twice"}
+                      "invariant_deployer_holds_nothing", "invariant_no_adapter_paid_twice",
+                      "invariant_owner_never_refused_for_others_ops"}
 
 
 @pytest.fixture
@@ -99,6 +118,22 @@ def test_the_suite_invariants_catch_an_adapter_paid_twice(replaying_copy):
     out = result.stdout + result.stderr
     assert result.returncode != 0, out[-3000:]
     assert "[FAIL: an adapter was paid twice on one fork]" in out, out[-3000:]
+
+
+@pytest.fixture
+def shared_cap_copy(tmp_path):
+    """The project in a temporary folder, its TrainingRewards counting every user's ops on a fork in
+    one daily budget (the shared cap of issue 16, hole 3: others' ops, junk included, refused the
+    owner's)."""
+    return seeded_copy(tmp_path, "TrainingRewards.sol", "bool own = op.user == owner;", "bool own = false;",
+                       ("foundry.toml", "ape-config.yaml"))
+
+
+def test_the_suite_invariants_catch_others_ops_refusing_an_owners_op(shared_cap_copy):
+    result = run_suite("--project", str(shared_cap_copy), "--match-test", "invariant_owner_never_refused")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    assert "[FAIL: an owner's honest op was refused because of others' ops]" in out, out[-3000:]
 
 
 def test_the_suite_invariants_catch_a_deployer_that_kept_its_roles():
