@@ -8,7 +8,7 @@ found is read from the chain, never from the Python record of the deployment:
 - every role of every contract with AccessControl: its members, replayed from every RoleGranted
   and RoleRevoked event since the deployment's first block and confirmed by `hasRole`, must be
   exactly `EXPECTED_ROLES` (an extra holder, a missing one, a role nobody should hold, a role whose
-  admin is not DEFAULT_ADMIN_ROLE are each a finding); the timelock's proposers, executors,
+  admin was changed from DEFAULT_ADMIN_ROLE by RoleAdminChanged are each a finding); the timelock's proposers, executors,
   cancellers and admins are among them, the token's minters too;
 - the timelock's operations: one scheduled (CallScheduled) and still pending (neither executed nor
   cancelled) is a finding, with its target and calldata decoded; so is a Governor proposal that is
@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any, Callable
+
+from eth_utils import keccak
 
 from .deploy import address_of
 
@@ -144,25 +146,53 @@ def role_names(contract: Any) -> dict[bytes, str]:
     return names
 
 
-def _logs(contract: Any, event: str, first_block: int, **topics: Any) -> list[Any]:
-    from ape import chain
+# The events the audit replays, fetched in one query over all the suite's contracts.
+AUDITED_EVENTS = ("RoleGranted", "RoleRevoked", "RoleAdminChanged", "CallScheduled", "ProposalCreated")
 
-    stop = chain.blocks.head.number + 1
-    kwargs = {"search_topics": topics} if topics else {}
-    return list(getattr(contract, event).range(first_block, stop, **kwargs))
+
+def suite_logs(contracts: list[Any], first_block: int, events: tuple[str, ...] = AUDITED_EVENTS,
+               topics: list[Any] | None = None) -> list[Any]:
+    """The `events` the `contracts` emitted since `first_block`, decoded, in chain order: one
+    eth_getLogs over every address (a node scans its blocks once, not once per contract and event)."""
+    from ape import chain
+    from ape.types import LogFilter
+
+    abis = {}
+    for contract in contracts:
+        for abi in contract.contract_type.events:
+            if abi.name in events:
+                abis[abi.selector] = abi
+    if not abis:
+        return []
+    log_filter = LogFilter(addresses=[c.address for c in contracts], events=list(abis.values()),
+                           topic_filter=topics or [], start_block=first_block,
+                           stop_block=chain.blocks.head.number)
+    by_address = {_addr(c): c for c in contracts}
+    logs = []
+    for log in chain.provider.get_contract_logs(log_filter):
+        contract = by_address.get(_addr(log.contract_address))
+        # an event is taken only from a contract whose ABI declares it (ERC721's Transfer is not ERC20's)
+        if contract is not None and log.event_name in {e.name for e in contract.contract_type.events}:
+            logs.append(log)
+    return _ordered(logs)
 
 
 def _ordered(logs: list[Any]) -> list[Any]:
     return sorted(logs, key=lambda log: (log.block_number, log.transaction_index or 0, log.log_index))
 
 
-def role_members(contract: Any, first_block: int) -> dict[bytes, set[str]]:
+def role_members(contract: Any, first_block: int, logs: list[Any] | None = None) -> dict[bytes, set[str]]:
     """role id -> its members now: RoleGranted and RoleRevoked replayed in chain order, each member
-    confirmed by `hasRole` (and every account ever named that is not a member confirmed not to be)."""
+    confirmed by `hasRole` (and every account ever named that is not a member confirmed not to be).
+    `logs`: the suite's logs already fetched (suite_logs), else fetched here."""
     members: dict[bytes, set[str]] = defaultdict(set)
     named: set[tuple[bytes, str]] = set()
-    logs = _logs(contract, "RoleGranted", first_block) + _logs(contract, "RoleRevoked", first_block)
-    for log in _ordered(logs):
+    if logs is None:
+        logs = suite_logs([contract], first_block, ("RoleGranted", "RoleRevoked"))
+    address = _addr(contract)
+    for log in logs:
+        if _addr(log.contract_address) != address or log.event_name not in ("RoleGranted", "RoleRevoked"):
+            continue
         role, account = bytes(log.role), _addr(log.account)
         named.add((role, account))
         if log.event_name == "RoleGranted":
@@ -198,6 +228,8 @@ class _Audit:
         for name, contract in self.c.items():
             self.labels[_addr(contract)] = f"{name} {_addr(contract)}"
         self.labels[self.deployer] = f"the deployer {self.deployer}"
+        self.logs = suite_logs(list(self.c.values()), deployment.block)
+        self.role_names = {name: role_names(c) for name, c in self.c.items() if _has_access_control(c)}
 
     def resolve(self, who: str) -> str:
         """A holder of the tables above -> its lower-case address."""
@@ -226,12 +258,12 @@ class _Audit:
             if table is None:
                 self.add(f"{name}: has AccessControl but no expected roles (add it to audit.EXPECTED_ROLES)")
                 continue
-            names = role_names(contract)
+            names = self.role_names[name]
             ids = {role_name: role for role, role_name in names.items()}
             for role_name in table:
                 if role_name not in ids:
                     self.add(f"{name}: declares no {role_name}, expected {self.whos({self.resolve(w) for w in table[role_name]})}")
-            found = role_members(contract, self.d.block)
+            found = role_members(contract, self.d.block, self.logs)
             admin = next((r for r, n in names.items() if n == "DEFAULT_ADMIN_ROLE"), bytes(32))
             for role in sorted(set(names) | set(found)):
                 role_name = names.get(role, "role 0x" + role.hex())
@@ -241,10 +273,15 @@ class _Audit:
                     self.add(f"{name}: {role_name} held by {self.who(account)}; expected exactly {self.whos(expected)}")
                 for account in sorted(expected - held):
                     self.add(f"{name}: {role_name} not held by {self.who(account)}; expected exactly {self.whos(expected)}")
-                role_admin = bytes(contract.getRoleAdmin(role))
+            # A role's admin changes only with a RoleAdminChanged event (constructors included).
+            admins: dict[bytes, bytes] = {}
+            for log in self.logs:
+                if log.event_name == "RoleAdminChanged" and _addr(log.contract_address) == _addr(contract):
+                    admins[bytes(log.role)] = bytes(log.newAdminRole)
+            for role, role_admin in sorted(admins.items()):
                 if role_admin != admin:
-                    self.add(f"{name}: {role_name} is administered by {names.get(role_admin, '0x' + role_admin.hex())}, "
-                             "expected DEFAULT_ADMIN_ROLE")
+                    self.add(f"{name}: {names.get(role, 'role 0x' + role.hex())} is administered by "
+                             f"{names.get(role_admin, 'role 0x' + role_admin.hex())}; expected DEFAULT_ADMIN_ROLE")
 
     # ------------------------------------------------------------------ queued power
 
@@ -257,7 +294,7 @@ class _Audit:
                 selector, args = contract.decode_input(bytes(data))
             except Exception:  # noqa: BLE001 - not a method of its ABI
                 return f"{name}: call 0x{bytes(data).hex()}"
-            roles = role_names(contract)
+            roles = self.role_names.get(name, {})
             shown = []
             for key, value in args.items():
                 if isinstance(value, (bytes, bytearray)) and bytes(value) in roles:
@@ -271,8 +308,9 @@ class _Audit:
     def timelock_operations(self) -> None:
         timelock = self.c["HanzoTimelock"]
         calls: dict[bytes, list[Any]] = defaultdict(list)
-        for log in _ordered(_logs(timelock, "CallScheduled", self.d.block)):
-            calls[bytes(log.id)].append(log)
+        for log in self.logs:
+            if log.event_name == "CallScheduled" and _addr(log.contract_address) == _addr(timelock):
+                calls[bytes(log.id)].append(log)
         for op, logs in calls.items():
             if not timelock.isOperationPending(op):
                 continue
@@ -284,7 +322,9 @@ class _Audit:
 
     def governor_proposals(self) -> None:
         governor = self.c["HanzoGovernor"]
-        for log in _logs(governor, "ProposalCreated", self.d.block):
+        for log in self.logs:
+            if log.event_name != "ProposalCreated" or _addr(log.contract_address) != _addr(governor):
+                continue
             state = int(governor.state(log.proposalId))
             if state in UNSETTLED_PROPOSALS:
                 self.add(f"HanzoGovernor: proposal {log.proposalId} by {self.who(str(log.proposer))} is "
@@ -357,7 +397,8 @@ class _Audit:
         should[self.resolve(EXPECTED_ADDRESSES[("EmissionSchedule", "trainingPool")])] += to_training
         should[self.resolve(EXPECTED_ADDRESSES[("EmissionSchedule", "computePool")])] += released - to_training
         minted: dict[str, int] = defaultdict(int)
-        for log in _logs(token, "Transfer", self.d.block, **{"from": ANYONE}):
+        mint = "0x" + keccak(text="Transfer(address,address,uint256)").hex().removeprefix("0x")
+        for log in suite_logs([token], self.d.block, ("Transfer",), [mint, "0x" + "00" * 32]):
             if _addr(log.event_arguments["from"]) == ANYONE:
                 minted[_addr(log.event_arguments["to"])] += int(log.event_arguments["value"])
         for account in sorted(set(should) | set(minted)):
