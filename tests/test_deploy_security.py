@@ -234,7 +234,7 @@ ADVERSARIAL = {
         ["HanzoTimelock: operation 0x", f"HanzoToken.grantRole(role=DEFAULT_ADMIN_ROLE, account={ATTACKER})"]),
     "genesis recipient on chain is not the one named": (
         _genesis_to_another, ["Genesis: the model_developers allocation went to 0x", "minted to 0x"]),
-    "ModelNFT treasury": (_treasury, [f"ModelNFT: treasury() is {ATTACKER}; expected HanzoTimelock"]),
+    "ModelNFT treasury": (_treasury, [f"ModelNFT: treasury() is {ATTACKER}; expected HanzoTreasury"]),
     "vesting beneficiary": (_vesting_beneficiary, [f"TeamVesting: owned by {ATTACKER}; expected team_beneficiary"]),
     "emission pool": (_emission_pool, [f"EmissionSchedule: trainingPool() is {ATTACKER}; expected TrainingRewards"]),
     "Governor quorum": (_quorum, ["HanzoGovernor: quorum() is"]),

@@ -24,8 +24,8 @@ def stakers(suite, whale, users):
 
 
 def _treasury_proposal(suite, recipient, amount):
-    targets = [suite.token.address]
-    calldatas = [suite.token.transfer.encode_input(recipient, amount)]
+    targets = [suite.treasury.address]
+    calldatas = [suite.treasury.release.encode_input(recipient, amount)]
     return targets, [0], calldatas
 
 

@@ -20,14 +20,14 @@ def test_mint_fee_burns_half_and_pays_treasury(suite, users, oracle, fund, param
     user = users[0]
     fund(user, fee / WEI)
     token.approve(models, fee, sender=user)
-    treasury_before, supply_before, user_before = token.balanceOf(suite.timelock), token.totalSupply(), token.balanceOf(user)
+    treasury_before, supply_before, user_before = token.balanceOf(suite.treasury), token.totalSupply(), token.balanceOf(user)
     adapter = secrets.token_bytes(32)
     receipt = models.mint(7, adapter, fee, sender=user)
     token_id = models.totalForks()
     assert models.ownerOf(token_id) == user.address
     assert models.fork(token_id) == (7, adapter)
     assert supply_before - token.totalSupply() == burned
-    assert token.balanceOf(suite.timelock) - treasury_before == fee - burned
+    assert token.balanceOf(suite.treasury) - treasury_before == fee - burned
     assert user_before - token.balanceOf(user) == fee
     [event] = receipt.decode_logs(models.ForkMinted)
     assert (event.fee, event.burned, event.baseModelId) == (fee, burned, 7)

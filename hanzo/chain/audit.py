@@ -63,9 +63,11 @@ EXPECTED_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
 # its ("...", "owner") entry here. A getter the contract lacks is skipped (here and in the settings).
 EXPECTED_ADDRESSES: dict[tuple[str, str], str] = {
     ("TeamVesting", "owner"): "@team_beneficiary",  # the vesting wallet's beneficiary is its owner
-    ("ModelNFT", "treasury"): "HanzoTimelock",
+    ("ModelNFT", "treasury"): "HanzoTreasury",
     ("EmissionSchedule", "trainingPool"): "TrainingRewards",
-    ("EmissionSchedule", "computePool"): "HanzoTimelock",
+    ("EmissionSchedule", "computePool"): "HanzoTreasury",
+    ("HanzoTreasury", "governance"): "HanzoTimelock",
+    ("HanzoTreasury", "token"): "HanzoToken",
     ("EmissionSchedule", "token"): "HanzoToken",
     ("Genesis", "token"): "HanzoToken",
     ("StakedHanzo", "hanzo"): "HanzoToken",
@@ -83,6 +85,11 @@ EXPECTED_ADDRESSES: dict[tuple[str, str], str] = {
 # (contract, getter, arguments) -> its value from the parameters.
 EXPECTED_SETTINGS: dict[tuple[str, str, tuple], Callable[[Any], int]] = {
     ("HanzoTimelock", "getMinDelay", ()): lambda p: p.timelock_delay,
+    ("HanzoTreasury", "limit", ()): lambda p: p.treasury_release_limit,
+    ("HanzoTreasury", "maxLimit", ()): lambda p: p.treasury_max_release_limit,
+    ("HanzoTreasury", "period", ()): lambda p: p.treasury_release_period,
+    ("HanzoTreasury", "raiseDelay", ()): lambda p: p.treasury_limit_raise_delay,
+    ("HanzoTreasury", "raiseAt", ()): lambda p: 0,
     ("HanzoGovernor", "votingDelay", ()): lambda p: p.voting_delay,
     ("HanzoGovernor", "votingPeriod", ()): lambda p: p.voting_period,
     ("HanzoGovernor", "proposalThreshold", ()): lambda p: p.proposal_threshold,
@@ -107,12 +114,12 @@ EXPECTED_SETTINGS: dict[tuple[str, str, tuple], Callable[[Any], int]] = {
 # Genesis allocation (hanzo.econ.params.ALLOCATIONS) -> who receives it; emission pools likewise.
 GENESIS_RECIPIENTS: dict[str, str] = {
     "model_developers": "@model_developers",
-    "community_treasury": "HanzoTimelock",
+    "community_treasury": "HanzoTreasury",
     "team": "TeamVesting",
     "public_sale": "@sale_and_liquidity",
     "liquidity": "@sale_and_liquidity",
     "training_rewards": "TrainingRewards",
-    "compute_providers": "HanzoTimelock",
+    "compute_providers": "HanzoTreasury",
 }
 
 # Vesting and emission start when the suite is deployed: at least the timestamp of the block before

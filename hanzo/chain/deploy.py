@@ -25,6 +25,7 @@ DEPLOYMENTS_DIR = ROOT / "deployments"
 CONTRACT_NAMES = (
     "HanzoTimelock",
     "HanzoToken",
+    "HanzoTreasury",
     "StakedHanzo",
     "HanzoGovernor",
     "ModelNFT",
@@ -86,6 +87,7 @@ class Deployment:
             "emission": "EmissionSchedule",
             "genesis": "Genesis",
             "timelock": "HanzoTimelock",
+            "treasury": "HanzoTreasury",
             "hmm": "HamiltonianMarketMaker",
         }
         contracts = self.__dict__.get("contracts", {})
@@ -147,6 +149,18 @@ def deploy_suite(
     timelock = c["HanzoTimelock"]
     say("HanzoToken")
     c["HanzoToken"] = token = proj.HanzoToken.deploy(d.address, params.token_cap, **tx)
+    # The Community Treasury, the Compute Providers pool and the mint fees sit in HanzoTreasury, which
+    # only the timelock may draw on, at a bounded rate (issue 16, finding 7): the timelock holds no HANZO.
+    say("HanzoTreasury")
+    c["HanzoTreasury"] = treasury = proj.HanzoTreasury.deploy(
+        token.address,
+        timelock.address,
+        params.treasury_release_limit,
+        params.treasury_max_release_limit,
+        params.treasury_release_period,
+        params.treasury_limit_raise_delay,
+        **tx,
+    )
     say("StakedHanzo")
     c["StakedHanzo"] = staked = proj.StakedHanzo.deploy(token.address, d.address, params.unstake_cooldown, **tx)
     say("HanzoGovernor")
@@ -167,7 +181,7 @@ def deploy_suite(
         token.address,
         d.address,
         (
-            timelock.address,  # the ModelNFT treasury
+            treasury.address,  # the ModelNFT treasury
             params.nft_base_mint_fee,
             params.nft_fee_burn_bps,
             params.nft_max_performance,
@@ -189,9 +203,9 @@ def deploy_suite(
     c["TeamVesting"] = vesting = proj.TeamVesting.deploy(
         roles.team_beneficiary, start, params.team_vesting_duration, params.team_vesting_cliff, **tx
     )
-    # The Compute Providers pool is held by governance (the timelock) until the market maker
-    # that pays providers is deployed (issue: the Hamiltonian Market Maker).
-    compute_pool = timelock.address
+    # The Compute Providers pool is held by the treasury, under its rate limit, until a rule pays
+    # providers from it (governance can pay them only within the limit).
+    compute_pool = treasury.address
     say("EmissionSchedule")
     c["EmissionSchedule"] = emission = proj.EmissionSchedule.deploy(
         token.address,
@@ -206,7 +220,7 @@ def deploy_suite(
     )
     recipients = {
         "model_developers": roles.model_developers,
-        "community_treasury": timelock.address,
+        "community_treasury": treasury.address,
         "team": vesting.address,
         "public_sale": roles.sale_and_liquidity,
         "liquidity": roles.sale_and_liquidity,

@@ -76,7 +76,7 @@ class Tokenomics:
     alloc_training_rewards_bps: int = _bps(3000, "Training Rewards pool")
     alloc_compute_providers_bps: int = _bps(2000, "Compute Providers pool")
     alloc_model_developers_bps: int = _bps(1500, "Model Developers")
-    alloc_community_treasury_bps: int = _bps(1500, "Community Treasury (held by the timelock)")
+    alloc_community_treasury_bps: int = _bps(1500, "Community Treasury (held by HanzoTreasury, rate-limited)")
     alloc_team_bps: int = _bps(1000, "Team & Advisors (vesting wallet)")
     alloc_public_sale_bps: int = _bps(500, "Public Sale")
     alloc_liquidity_bps: int = _bps(500, "Liquidity")
@@ -131,6 +131,13 @@ class Tokenomics:
     voting_delay: int = _days(1, doc="from proposal to the voting snapshot")
     voting_period: int = _days(7, lo=1 / DAY, doc="length of voting")
     timelock_delay: int = _days(2, doc="delay between queue and execution")
+    # --- the Community Treasury (HanzoTreasury): what a captured governance can take (issue 16, finding 7)
+    treasury_release_limit: int = _hanzo("200000", doc="most HANZO the treasury releases per treasury_release_period "
+                                         "(a token bucket: it holds at most this and refills at this per period)")
+    treasury_max_release_limit: int = _hanzo("2000000", doc="bound on every limit governance may set")
+    treasury_release_period: int = _days(30, lo=1, doc="period in which the treasury's bucket refills (at most 365)")
+    treasury_limit_raise_delay: int = _days(365, lo=365, doc="delay before a higher treasury limit takes effect "
+                                            "(a lower one applies at once)")
 
     # --- the Hamiltonian Market Maker (hmm.md): one credit = 1K tokens of a tier
     price_hmm_7b: int = _hanzo("0.001", lo="0.000001", doc="HMM-7B inference, HANZO per credit")
@@ -160,6 +167,10 @@ class Tokenomics:
                 f"unstake_cooldown: must be longer than voting_period + timelock_delay "
                 f"({(self.voting_period + self.timelock_delay) / DAY:g} days) so that a voter cannot unstake and "
                 f"withdraw before the proposal executes; got {self.unstake_cooldown / DAY:g} days")
+        if self.treasury_release_limit > self.treasury_max_release_limit:
+            raise ParameterError("treasury_release_limit: must be at most treasury_max_release_limit")
+        if self.treasury_release_period > 365 * DAY:
+            raise ParameterError("treasury_release_period: must be at most 365 days")
         if self.max_interactions_per_fork_day < self.max_interactions_per_op:
             raise ParameterError("max_interactions_per_fork_day: must be at least max_interactions_per_op")
 

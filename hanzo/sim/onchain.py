@@ -127,7 +127,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         ledger = Ledger(supply=token.totalSupply(), burned=token.totalBurned())
         for holder in [deployer, oracle, provider_acct, developer, acc[4], *people]:
             ledger.hanzo[str(holder.address)] = token.balanceOf(holder)
-        for c in (rewards, models, staked, hmm, suite.timelock, suite.vesting):
+        for c in (rewards, models, staked, hmm, suite.timelock, suite.treasury, suite.vesting):
             ledger.hanzo[str(c.address)] = token.balanceOf(c)
         market = HMMState.from_tokenomics(p, now=hmm.epochStart())
         signer = Oracle(oracle.private_key, chain.chain_id, rewards.address)
@@ -155,14 +155,14 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             sender.send(person, w["token"].functions.approve(str(hmm.address), 2**256 - 1), "approve credits")
             sender.send(person, w["models"].functions.mint(BASE_MODEL, secrets.token_bytes(32), 2**256 - 1), "mint fork")
             ledger.burn(a, fee_burned)
-            ledger.move(a, str(suite.timelock.address), fee - fee_burned)
+            ledger.move(a, str(suite.treasury.address), fee - fee_burned)
             fork_of[a] = models.totalForks()
         # the model developer owns a fork too: the share of training on developers' models goes there
         deployer.transfer(developer, 10**18)
         sender.send(developer, w["token"].functions.approve(str(models.address), 2**256 - 1), "developer approve")
         sender.send(developer, w["models"].functions.mint(BASE_MODEL, secrets.token_bytes(32), 2**256 - 1), "developer fork")
         ledger.burn(str(developer.address), fee_burned)
-        ledger.move(str(developer.address), str(suite.timelock.address), fee - fee_burned)
+        ledger.move(str(developer.address), str(suite.treasury.address), fee - fee_burned)
         developer_fork = models.totalForks()
         activity = rng.lognormal(-u["activity_sigma"] ** 2 / 2, u["activity_sigma"], users)
         nonce = 0
@@ -197,7 +197,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 due = emitted_at(p, sender.timestamp(receipt) - start)
                 to_training, to_compute = emission_split(p, due, ledger.released)
                 ledger.hanzo[str(rewards.address)] += to_training
-                ledger.hanzo[str(suite.timelock.address)] += to_compute
+                ledger.hanzo[str(suite.treasury.address)] += to_compute
                 ledger.supply += due - ledger.released
                 ledger.released = due
                 next_block = chain.blocks.head.timestamp + 1
