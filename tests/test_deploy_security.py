@@ -47,7 +47,8 @@ def test_the_reviewed_deployment_where_the_deployer_took_every_role_is_refused_b
         deploy_suite(params, Roles(d, d, a, a, a), proj=project)
     message = str(caught.value)
     for kept in ("TrainingRewards: ORACLE_ROLE held by the deployer", "ModelNFT: REGISTRAR_ROLE held by the deployer",
-                 "TeamVesting: owned by the deployer", "allocation went to the deployer", "HanzoToken: the deployer holds"):
+                 "TeamVesting: owned by the deployer", "allocation went to the deployer",
+                 "HanzoToken: the deployer holds"):
         assert kept in message, kept
 
 
@@ -203,6 +204,22 @@ def _undeclared_role(s, project):
     return s
 
 
+def _open_proposal(s, project):
+    """A staker (the sale allocation's holder) proposes "grant ATTACKER the token's admin" before
+    the audit: a proposal still open when the deployment is called done."""
+    from ape import accounts, chain
+
+    holder = next(a for a in accounts.test_accounts if a.address == s.roles.sale_and_liquidity)
+    amount = s.params.proposal_threshold + s.params.proposal_deposit
+    s.token.approve(s.staked.address, amount, sender=holder)
+    s.staked.stake(amount, sender=holder)
+    chain.pending_timestamp = chain.blocks.head.timestamp + 2
+    chain.mine()
+    call = s.token.grantRole.encode_input(s.token.DEFAULT_ADMIN_ROLE(), ATTACKER)
+    s.governor.proposeTyped([s.token.address], [0], [call], "grant admin", 0, sender=holder)
+    return s
+
+
 def _quorum(s, project):
     """The Governor on chain has the default quorum; the deployment was meant to have ten times it."""
     return dataclasses.replace(s, params=s.params.replace(quorum=s.params.quorum * 10))
@@ -228,7 +245,8 @@ ADVERSARIAL = {
                            [f"HamiltonianMarketMaker: PROVIDER_ROLE held by {ATTACKER}; expected exactly no one"]),
     "extra minter": (_grant("HanzoToken", "MINTER_ROLE"), [f"HanzoToken: MINTER_ROLE held by {ATTACKER}"]),
     "extra registrar": (_grant("ModelNFT", "REGISTRAR_ROLE"), [f"ModelNFT: REGISTRAR_ROLE held by {ATTACKER}"]),
-    "a role the contract does not declare": (_undeclared_role, [f"TrainingRewards: role 0x{'42' * 32} held by {ATTACKER}"]),
+    "a role the contract does not declare": (_undeclared_role,
+                                             [f"TrainingRewards: role 0x{'42' * 32} held by {ATTACKER}"]),
     "grant-admin operation queued before the handover": (
         _queue_grant_admin,
         ["HanzoTimelock: operation 0x", f"HanzoToken.grantRole(role=DEFAULT_ADMIN_ROLE, account={ATTACKER})"]),
@@ -237,6 +255,7 @@ ADVERSARIAL = {
     "ModelNFT treasury": (_treasury, [f"ModelNFT: treasury() is {ATTACKER}; expected HanzoTreasury"]),
     "vesting beneficiary": (_vesting_beneficiary, [f"TeamVesting: owned by {ATTACKER}; expected team_beneficiary"]),
     "emission pool": (_emission_pool, [f"EmissionSchedule: trainingPool() is {ATTACKER}; expected TrainingRewards"]),
+    "Governor proposal open at the audit": (_open_proposal, ["HanzoGovernor: proposal", "is Pending"]),
     "Governor quorum": (_quorum, ["HanzoGovernor: quorum() is"]),
     "first block after the deployment": (_late_first_block, ["deployed before block"]),
 }

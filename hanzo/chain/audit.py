@@ -8,8 +8,8 @@ found is read from the chain, never from the Python record of the deployment:
 - every role of every contract with AccessControl: its members, replayed from every RoleGranted
   and RoleRevoked event since the deployment's first block and confirmed by `hasRole`, must be
   exactly `EXPECTED_ROLES` (an extra holder, a missing one, a role nobody should hold, a role whose
-  admin was changed from DEFAULT_ADMIN_ROLE by RoleAdminChanged are each a finding); the timelock's proposers, executors,
-  cancellers and admins are among them, the token's minters too;
+  admin a RoleAdminChanged made other than DEFAULT_ADMIN_ROLE are each a finding); the timelock's
+  proposers, executors, cancellers and admins are among them, the token's minters too;
 - the timelock's operations: one scheduled (CallScheduled) and still pending (neither executed nor
   cancelled) is a finding, with its target and calldata decoded; so is a Governor proposal that is
   not settled;
@@ -217,7 +217,8 @@ def role_members(contract: Any, first_block: int, logs: list[Any] | None = None)
 def role_holders(contract: Any, first_block: int) -> dict[str, set[str]]:
     """role name (or 0x id) -> accounts holding it now."""
     names = role_names(contract)
-    return {names.get(role, "0x" + role.hex()): accounts for role, accounts in role_members(contract, first_block).items()}
+    members = role_members(contract, first_block)
+    return {names.get(role, "0x" + role.hex()): accounts for role, accounts in members.items()}
 
 
 class _Audit:
@@ -231,7 +232,8 @@ class _Audit:
         # address -> how to name it in a finding
         self.labels: dict[str, str] = {ANYONE: "anyone (address 0)"}
         for field in ("oracle", "registrar", "team_beneficiary", "model_developers", "sale_and_liquidity"):
-            self.labels.setdefault(_addr(getattr(deployment.roles, field)), f"{field} {_addr(getattr(deployment.roles, field))}")
+            address = _addr(getattr(deployment.roles, field))
+            self.labels.setdefault(address, f"{field} {address}")
         for name, contract in self.c.items():
             self.labels[_addr(contract)] = f"{name} {_addr(contract)}"
         self.labels[self.deployer] = f"the deployer {self.deployer}"
@@ -269,7 +271,8 @@ class _Audit:
             ids = {role_name: role for role, role_name in names.items()}
             for role_name in table:
                 if role_name not in ids:
-                    self.add(f"{name}: declares no {role_name}, expected {self.whos({self.resolve(w) for w in table[role_name]})}")
+                    expected = self.whos({self.resolve(w) for w in table[role_name]})
+                    self.add(f"{name}: declares no {role_name}, expected {expected}")
             found = role_members(contract, self.d.block, self.logs)
             admin = next((r for r, n in names.items() if n == "DEFAULT_ADMIN_ROLE"), bytes(32))
             for role in sorted(set(names) | set(found)):
@@ -279,7 +282,8 @@ class _Audit:
                 for account in sorted(a for a in held if a not in expected or a == self.deployer):
                     self.add(f"{name}: {role_name} held by {self.who(account)}; expected exactly {self.whos(expected)}")
                 for account in sorted(expected - held):
-                    self.add(f"{name}: {role_name} not held by {self.who(account)}; expected exactly {self.whos(expected)}")
+                    self.add(f"{name}: {role_name} not held by {self.who(account)}; "
+                             f"expected exactly {self.whos(expected)}")
             # A role's admin changes only with a RoleAdminChanged event (constructors included).
             admins: dict[bytes, bytes] = {}
             for log in self.logs:
