@@ -121,6 +121,17 @@ def main() -> dict:
         chain.mine()
         gas["cast_vote"] = governor.castVote(pid, 1, sender=whale).gas_used
 
+        # HanzoTreasury (issue 16, finding 7) on a copy governed by an account (the deployed one
+        # answers only the timelock): a release to a new holder, a raise scheduled, a lowering
+        t = project().HanzoTreasury.deploy(token.address, deployer.address, p.treasury_release_limit,
+                                           p.treasury_max_release_limit, p.treasury_release_period,
+                                           p.treasury_limit_raise_delay, sender=deployer)
+        token.transfer(t.address, 10**6 * WEI, sender=whale)
+        chain.pending_timestamp += 86_400
+        gas["treasury_release"] = t.release(a[11].address, 1_000 * WEI, sender=deployer).gas_used
+        gas["treasury_set_limit_raise"] = t.setLimit(p.treasury_max_release_limit, sender=deployer).gas_used
+        gas["treasury_set_limit_lower"] = t.setLimit(p.treasury_release_limit // 2, sender=deployer).gas_used
+
     ratios = {
         "reward_existing_vs_erc20_transfer": gas["reward_existing_gas"] / REFERENCE["erc20_transfer_existing"],
         "reward_batch_per_op_vs_erc20_transfer": gas["reward_batch_per_op_gas"] / REFERENCE["erc20_transfer_existing"],
