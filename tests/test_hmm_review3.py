@@ -1,0 +1,176 @@
+"""Third review of the market maker (retained HANZO, the surplus): attacks that fail, kept as
+regressions. Each runs on the deployed contract beside its integer model (`m.apply` checks both).
+
+- Attackers who trade around honest holders at an unchanged price (partial self-redemptions of
+  credits just below an honest holder's, batch transfers naming a tier repeatedly to a sybil, gifts)
+  take out no more than they put in, and honest holders exit with their basis less the fee up to
+  the potential's rounding (solady's expWad, ~1e-18 of V: under 10**7 wei here).
+- A provider who crashes the price with idle offers (free), exits first to itself drawing what is
+  retained, pumps the price back and leaves, with a sybil holding part of its credits by batch,
+  ends with less HANZO than it put in.
+- Governance sweeping the surplus every epoch never makes a poke or an exit revert, and the maker
+  holds reserve + retained + surplus exactly after every step.
+- Thousands of one-credit exits or transfers accumulate no basis: the holder is paid its basis
+  to the wei, no more.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from hanzo.econ.fixedpoint import WAD, mul_div_up
+
+from .market import FUNDING
+
+ROUNDING = 10**7  # wei: expWad's relative error on V (~1e-18 of 1e24-wei positions)
+
+
+@pytest.fixture
+def m(market_factory):
+    return market_factory()
+
+
+@pytest.fixture
+def sybil(accounts):
+    return accounts[8]  # unfunded, not a provider; gets credits only by transfer
+
+
+def basis(m, a, tier=0):
+    return m.hmm.costBasis(a, tier)
+
+
+def sold_for(m, basis_):
+    return basis_ - mul_div_up(basis_, m.model.params.sell_fee, WAD)
+
+
+def poke(m, who):
+    m.advance_epoch()
+    m.apply("poke", who)
+
+
+def test_attackers_trading_around_honest_holders_at_an_unchanged_price_gain_nothing(m, sybil):
+    """Honest Alice and Bob buy around the dealer's lots; the dealer self-redeems part of the lot
+    just below Bob's, batches credits to a sybil naming the tier three times, gifts one credit to
+    Bob, and sells in parts. No poke: the price never changes. The honest holders, leaving in
+    either order, get their basis less the fee to within ROUNDING; the dealer and sybil together
+    end with less than the dealer put in."""
+    alice, bob, mal = m.traders
+    depth = m.model.tiers[0].depth
+    m.apply("buy", alice, 0, depth)
+    m.apply("buy", mal, 0, depth // 3)
+    m.apply("buy", bob, 0, depth // 3)
+    m.apply("buy", mal, 0, depth // 2)
+    m.apply("offer", mal, 0, depth // 4)
+    m.apply("redeem", mal, 0, depth // 4, mal)  # part of the lots below and above Bob, valued at the top
+    held = m.hmm.balanceOf(mal, 0)
+    m.apply("give_batch", mal, [(0, held // 5), (0, held // 7), (0, 3)], sybil)
+    m.apply("give", mal, 0, 1, bob)  # a gift changes Bob's position
+    bases = {a: basis(m, a) for a in (alice, bob)}
+    m.apply("sell", mal, 0, m.hmm.balanceOf(mal, 0) // 3)
+    n = m.hmm.balanceOf(sybil, 0)
+    m.apply("offer", mal, 0, n)
+    m.apply("redeem", sybil, 0, n, mal)
+    for a in (bob, alice):
+        got, _ = m.apply("sell", a, 0, m.hmm.balanceOf(a, 0))
+        assert sold_for(m, bases[a]) - ROUNDING <= got <= bases[a]
+    n = m.hmm.balanceOf(mal, 0)
+    m.apply("offer", mal, 0, n)
+    m.apply("redeem", mal, 0, n, mal)
+    m.assert_same()
+    assert m.token.balanceOf(mal) + m.token.balanceOf(sybil) < FUNDING
+    assert m.hmm.reserve() == 0 and m.hmm.retained(0) == 0
+
+
+@pytest.mark.parametrize("crash_epochs", [1, 3])
+def test_a_provider_crashing_draining_retained_and_pumping_back_ends_poorer(m, sybil, crash_epochs):
+    """The dealer buys at the top with part of its credits batched to a sybil; Alice's exit leaves
+    HANZO retained; idle offers crash the price; the sybil and the dealer leave first, to the
+    dealer, drawing on what is retained; one-credit self-redemptions pump the price back; the
+    dealer leaves. However the retained HANZO is drawn, no exit pays past its basis: dealer and
+    sybil end with less than the dealer put in (its buy fee at least)."""
+    alice, bob, mal = m.traders
+    depth = m.model.tiers[0].depth
+    m.apply("buy", alice, 0, depth)
+    m.apply("buy", bob, 0, depth)
+    m.apply("buy", mal, 0, depth + 1000)
+    put_in = FUNDING - m.token.balanceOf(mal)
+    m.apply("give_batch", mal, [(0, depth // 4), (0, depth // 4)], sybil)
+    m.apply("sell", alice, 0, depth)
+    for _ in range(crash_epochs):
+        m.apply("offer", mal, 0, depth)
+        poke(m, mal)
+    m.apply("offer", mal, 0, depth)
+    m.apply("redeem", sybil, 0, depth // 2, mal)
+    m.apply("redeem", mal, 0, depth // 2, mal)
+    for _ in range(6):
+        m.apply("offer", mal, 0, 1)
+        m.apply("redeem", mal, 0, 1, mal)
+        poke(m, mal)
+    n = m.hmm.balanceOf(mal, 0)
+    m.apply("offer", mal, 0, n)
+    m.apply("redeem", mal, 0, n, mal)
+    m.assert_same()
+    took_out = m.token.balanceOf(mal) + m.token.balanceOf(sybil) - (FUNDING - put_in)
+    assert took_out < put_in
+    assert m.hmm.surplus() >= 0
+
+
+def test_governance_sweeping_the_surplus_every_epoch_never_blocks_a_poke_or_an_exit(m):
+    """Rises (a self-redeeming dealer), falls (idle offers) and sales, with governance taking the
+    whole surplus after each step: every poke and every honest exit succeeds, and the maker holds
+    exactly reserve + retained + surplus."""
+    alice, bob, mal = m.traders
+    depth = m.model.tiers[0].depth
+    m.apply("buy", alice, 0, depth)
+    m.apply("buy", bob, 1, depth // 2)
+    m.apply("buy", mal, 0, depth // 2)
+    m.apply("buy", mal, 1, 1000)
+    plan = ["rise", "fall", "rise", "fall", "fall", "rise"]
+    for k, move in enumerate(plan):
+        for tier in (0, 1):
+            if move == "rise":
+                m.apply("offer", mal, tier, 1)
+                m.apply("redeem", mal, tier, 1, mal)
+            else:
+                m.apply("offer", mal, tier, depth)
+        if k == 2:
+            m.apply("sell", alice, 0, depth // 3)
+        m.apply("withdraw", m.deployer, m.deployer, m.hmm.surplus())
+        poke(m, alice)
+        held = m.token.balanceOf(m.hmm)
+        assert held == m.hmm.reserve() + m.hmm.retained(0) + m.hmm.retained(1) + m.hmm.surplus()
+    m.apply("sell", alice, 0, m.hmm.balanceOf(alice, 0))
+    m.apply("offer", m.provider, 1, depth)
+    m.apply("redeem", bob, 1, depth // 2, m.provider)
+    m.assert_same()
+
+
+@pytest.mark.parametrize("how", ["exits", "transfers"])
+def test_one_credit_at_a_time_accumulates_no_basis(m, sybil, how):
+    """Forty one-credit exits (or transfers to a sybil, who then leaves) round each share down, and
+    the rest of the position is paid exactly what is left: the total is the basis to the wei."""
+    alice, bob, mal = m.traders
+    depth = m.model.tiers[0].depth
+    m.apply("buy", alice, 0, depth)
+    m.apply("buy", mal, 0, depth // 2)
+    m.apply("buy", bob, 0, depth)
+    paid_basis = basis(m, mal)
+    total = 0
+    m.apply("offer", mal, 0, depth)
+    for _ in range(40):
+        if how == "exits":
+            got, _ = m.apply("redeem", mal, 0, 1, mal)
+            total += got
+        else:
+            m.apply("give", mal, 0, 1, sybil)
+    if how == "transfers":
+        got, _ = m.apply("redeem", sybil, 0, 40, mal)
+        total += got
+    got, _ = m.apply("redeem", mal, 0, m.hmm.balanceOf(mal, 0), mal)
+    total += got
+    assert total == paid_basis
+    bob_basis = basis(m, bob)
+    m.apply("offer", mal, 0, depth)
+    got, _ = m.apply("redeem", bob, 0, depth, mal)
+    assert got == bob_basis
+    m.assert_same()
