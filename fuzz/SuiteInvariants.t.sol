@@ -9,6 +9,7 @@ import {EmissionSchedule} from "../contracts/EmissionSchedule.sol";
 import {HamiltonianMarketMaker} from "../contracts/HamiltonianMarketMaker.sol";
 import {HanzoGovernor} from "../contracts/HanzoGovernor.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {vm, bound} from "./Vm.sol";
 
 /// @notice The deployed suite's actors: stakers who stake, unstake and withdraw, users whose
@@ -252,6 +253,85 @@ contract SuiteHandler {
     }
 }
 
+/// @notice Outsiders try to take power in the deployed suite: the fuzz's actors, and the deployer
+///         once it has handed over. Each call grants the caller a role on a contract (the timelock
+///         included), queues "grant me the token's admin" on the timelock, or moves the ModelNFT
+///         treasury to itself. On the real deployment every attempt reverts; a deployment where an
+///         outsider kept or was given power (the audit's adversarial deployments) lets one through.
+contract PowerHandler {
+    HanzoToken public immutable token;
+    ModelNFT public immutable models;
+    TimelockController public immutable timelock;
+    address[] public outsiders;
+    address[6] public controlled;
+    bytes32[10] public roles;
+    /// @notice Attempts that succeeded: must stay 0.
+    uint256 public seized;
+    /// @notice Attempts made (the fuzzer reached the handler).
+    uint256 public attempts;
+    /// @dev Ids of the operations outsiders tried to queue.
+    bytes32[] private _scheduled;
+
+    constructor(HanzoToken token_, ModelNFT models_, TimelockController timelock_, address[6] memory controlled_,
+                address[] memory outsiders_) {
+        token = token_;
+        models = models_;
+        timelock = timelock_;
+        controlled = controlled_;
+        outsiders = outsiders_;
+        roles = [
+            bytes32(0), // DEFAULT_ADMIN_ROLE
+            keccak256("MINTER_ROLE"),
+            keccak256("DEPOSIT_ROLE"),
+            keccak256("REGISTRAR_ROLE"),
+            keccak256("ORACLE_ROLE"),
+            keccak256("GOVERNANCE_ROLE"),
+            keccak256("PROVIDER_ROLE"),
+            keccak256("PROPOSER_ROLE"),
+            keccak256("CANCELLER_ROLE"),
+            keccak256("EXECUTOR_ROLE")
+        ];
+    }
+
+    function outsiderCount() external view returns (uint256) {
+        return outsiders.length;
+    }
+
+    function scheduled() external view returns (bytes32[] memory) {
+        return _scheduled;
+    }
+
+    function grantRole(uint256 who, uint256 where, uint256 role) external {
+        address a = outsiders[who % outsiders.length];
+        attempts += 1;
+        vm.prank(a);
+        try IAccessControl(controlled[where % controlled.length]).grantRole(roles[role % roles.length], a) {
+            seized += 1;
+        } catch {}
+    }
+
+    function queueGrantAdmin(uint256 who, uint256 salt) external {
+        address a = outsiders[who % outsiders.length];
+        bytes memory call = abi.encodeCall(IAccessControl.grantRole, (bytes32(0), a));
+        _scheduled.push(timelock.hashOperation(address(token), 0, call, bytes32(0), bytes32(salt)));
+        attempts += 1;
+        uint256 delay = timelock.getMinDelay();
+        vm.prank(a);
+        try timelock.schedule(address(token), 0, call, bytes32(0), bytes32(salt), delay) {
+            seized += 1;
+        } catch {}
+    }
+
+    function takeTreasury(uint256 who) external {
+        address a = outsiders[who % outsiders.length];
+        attempts += 1;
+        vm.prank(a);
+        try models.setTreasury(a) {
+            seized += 1;
+        } catch {}
+    }
+}
+
 /// @notice Invariants of the deployed suite: the cap and where every minted wei went, the rewards
 ///         pool's accounting, staking's books, votes, and that the deployer holds nothing.
 contract SuiteInvariants {
@@ -264,6 +344,8 @@ contract SuiteInvariants {
     address public deployer;
     address public timelock;
     SuiteHandler public handler;
+    PowerHandler public power;
+    address public treasuryAtStart;
     uint256 public genesisMinted;
     uint256 public poolAtStart;
     uint256 public trainingReleasedAtStart;
@@ -304,6 +386,16 @@ contract SuiteInvariants {
             vm.prank(actors[i]);
             token.approve(address(staked), type(uint256).max);
         }
+        address[] memory outsiders = new address[](4);
+        for (uint256 i; i < 3; ++i) {
+            outsiders[i] = actors[i];
+        }
+        outsiders[3] = deployer;
+        treasuryAtStart = models.treasury();
+        power = new PowerHandler(
+            token, models, TimelockController(payable(timelock)),
+            [address(token), address(staked), address(models), address(rewards), address(hmm), timelock], outsiders
+        );
         // a day of emission, so that training ops find a funded pool from the first call
         vm.warp(block.timestamp + 1 days);
         emission.release();
@@ -315,8 +407,9 @@ contract SuiteInvariants {
     }
 
     function targetContracts() public view returns (address[] memory targets) {
-        targets = new address[](1);
+        targets = new address[](2);
         targets[0] = address(handler);
+        targets[1] = address(power);
     }
 
     /// @notice Minted never passes the cap, and every wei minted is genesis or released emission.
@@ -388,5 +481,25 @@ contract SuiteInvariants {
             require(IAccessControl(controlled[c]).hasRole(bytes32(0), timelock), "the timelock is not admin");
         }
         require(token.balanceOf(deployer) == 0, "the deployer holds HANZO");
+    }
+
+    /// @notice No one else holds power: every outsider's attempt failed, no outsider holds any role
+    ///         on any contract (the timelock's proposer, canceller and admin included), no operation
+    ///         an outsider tried to queue exists, and the ModelNFT treasury is the deployed one.
+    function invariant_no_one_else_holds_power() public view {
+        require(power.seized() == 0, "an outsider took power");
+        for (uint256 o; o < power.outsiderCount(); ++o) {
+            address a = power.outsiders(o);
+            for (uint256 c; c < 6; ++c) {
+                for (uint256 r; r < 10; ++r) {
+                    require(!IAccessControl(power.controlled(c)).hasRole(power.roles(r), a), "an outsider holds a role");
+                }
+            }
+        }
+        bytes32[] memory ids = power.scheduled();
+        for (uint256 i; i < ids.length; ++i) {
+            require(!TimelockController(payable(timelock)).isOperation(ids[i]), "an outsider queued an operation");
+        }
+        require(models.treasury() == treasuryAtStart, "the ModelNFT treasury moved");
     }
 }

@@ -101,7 +101,8 @@ def test_foundry_suite_invariants_hold_on_the_deployed_suite():
     passed = {name for name in re.findall(r"\[PASS\] (invariant_\w+)\(\)", out)}
     assert passed == {"invariant_cap_and_every_minted_wei_accounted", "invariant_rewards_pool_accounting",
                       "invariant_no_greedy_op_paid", "invariant_staking_books", "invariant_votes_are_stake",
-                      "invariant_deployer_holds_nothing", "invariant_no_adapter_paid_twice",
+                      "invariant_deployer_holds_nothing", "invariant_no_one_else_holds_power",
+                      "invariant_no_adapter_paid_twice",
                       "invariant_owner_never_refused_for_others_ops"}
 
 
@@ -118,6 +119,21 @@ def test_the_suite_invariants_catch_an_adapter_paid_twice(replaying_copy):
     out = result.stdout + result.stderr
     assert result.returncode != 0, out[-3000:]
     assert "[FAIL: an adapter was paid twice on one fork]" in out, out[-3000:]
+
+@pytest.fixture
+def open_treasury_copy(tmp_path):
+    """The project in a temporary folder, its ModelNFT.setTreasury open to anyone: an outsider can
+    take the fee stream (the class of the audit's adversarial deployments: power outside the timelock)."""
+    line = "function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {"
+    return seeded_copy(tmp_path, "ModelNFT.sol", line, "function setTreasury(address treasury_) external {",
+                       ("foundry.toml", "ape-config.yaml"))
+
+
+def test_the_suite_invariants_catch_an_outsider_taking_power(open_treasury_copy):
+    result = run_suite("--project", str(open_treasury_copy), "--match-test", "invariant_no_one_else_holds_power")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    assert "[FAIL: an outsider took power]" in out, out[-3000:]
 
 
 @pytest.fixture
