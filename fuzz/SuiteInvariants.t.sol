@@ -48,6 +48,15 @@ contract SuiteHandler {
     /// @notice Proposals made and votes cast by the actors.
     uint256[] public proposals;
     uint256 public votesCast;
+    /// @notice Owner ops tried after other users' ops on the owner's fork, and those refused for
+    ///         anything but the owner's own budget or the pool's day (which all paid work shares):
+    ///         the last must stay 0.
+    uint256 public ownerOpsAfterOthers;
+    uint256 public ownerOpsPaidAfterOthers;
+    uint256 public ownerOpsRefusedByOthers;
+    /// @dev Interactions each owner's own ops may have used on its fork, per day: every owner op the
+    ///      handler saw succeed (an upper bound, so a refusal within what is left is never the owner's).
+    mapping(uint256 fork => mapping(uint256 day => uint256)) private _ownerUsed;
 
     constructor(
         HanzoToken token_,
@@ -171,7 +180,55 @@ contract SuiteHandler {
             paidFromPool += user + owner + burned;
             opsPaid += 1;
             _paid(op.modelId, op.adapterHash, 1);
+            _ownerUsed[op.modelId][block.timestamp / 1 days] += n; // _op: an actor on its own fork
         } catch {}
+    }
+
+    /// @notice Other users (junk included) act on a fork they do not own, then its owner sends an
+    ///         honest op within what its own ops have left today: it must be paid (or deferred by
+    ///         the pool's day, which all paid work shares), never refused because of the others.
+    function othersThenOwner(uint256 victim, uint256 who, uint256 count, uint256 interactions, bool junk) external {
+        uint256 i = victim % 3;
+        address other = actors[(i + 1 + who % 2) % 3];
+        // early in a new day, so that the pool's day (which paid ops elsewhere spend) is not what refuses
+        vm.warp((block.timestamp / 1 days + 1) * 1 days + 60);
+        // enough ops, big enough, to fill a fork's day often: up to twice its budget
+        uint256 perOp = rewards.maxInteractionsPerOp();
+        uint256 n = bound(count, 1, 2 * rewards.maxInteractionsPerForkDay() / perOp);
+        uint256 k = bound(interactions, perOp / 2 + 1, perOp);
+        for (uint256 j; j < n; ++j) {
+            (TrainingRewards.TrainingOp memory op, bytes memory sig) =
+                _signed(other, forks[i], keccak256(abi.encode("other", _nonce)), k, 1, junk);
+            try rewards.rewardTraining(op, sig) returns (uint256 user, uint256 owner, uint256 burned) {
+                paidFromPool += user + owner + burned;
+                opsPaid += 1;
+                _paid(op.modelId, op.adapterHash, 1);
+            } catch {}
+        }
+        uint256 today = block.timestamp / 1 days;
+        uint256 left = rewards.maxInteractionsPerForkDay() - _ownerUsed[forks[i]][today];
+        if (left == 0) return; // its own budget is spent
+        // as much as one op may carry, within what the owner's own ops have left today
+        (TrainingRewards.TrainingOp memory mine, bytes memory mySig) = _signed(
+            actors[i], forks[i], keccak256(abi.encode("owner", _nonce)), perOp < left ? perOp : left, 1, false
+        );
+        ownerOpsAfterOthers += 1;
+        try rewards.rewardTraining(mine, mySig) returns (uint256 user, uint256 owner, uint256 burned) {
+            paidFromPool += user + owner + burned;
+            ownerOpsPaidAfterOthers += 1;
+            _paid(mine.modelId, mine.adapterHash, 1);
+            _ownerUsed[forks[i]][today] += mine.interactions;
+        } catch (bytes memory reason) {
+            bytes4 selector;
+            if (reason.length >= 4) {
+                assembly {
+                    selector := and(mload(add(reason, 32)), shl(224, 0xffffffff))
+                }
+            }
+            if (selector != TrainingRewards.DailyBudgetSpent.selector && selector != TrainingRewards.PoolExhausted.selector) {
+                ownerOpsRefusedByOthers += 1;
+            }
+        }
     }
 
     /// @notice A greedy user replays an adapter some fork already paid: on the same fork, under a
@@ -218,6 +275,7 @@ contract SuiteHandler {
             paidFromPool += paid + burned;
             opsPaid += 1;
             _paid(forks[i], adapter, (paid + burned) / (u + o + b));
+            if (paid + burned != 0) _ownerUsed[forks[i]][block.timestamp / 1 days] += 1; // at most the owner's one
         } catch {}
     }
 
@@ -244,6 +302,7 @@ contract SuiteHandler {
         try rewards.rewardTraining(op, sig) returns (uint256 user, uint256 owner, uint256 burned) {
             paidFromPool += user + owner + burned;
             opsPaid += 1;
+            _ownerUsed[op.modelId][block.timestamp / 1 days] += 1;
             try rewards.rewardTraining(op, sig) {
                 greedyPaid += 1; // the same op twice
             } catch {
@@ -436,6 +495,13 @@ contract SuiteInvariants {
     ///         again, under another nonce or user, after a reset, as low quality or in one batch.
     function invariant_no_adapter_paid_twice() public view {
         require(handler.adapterPaidTwice() == 0, "an adapter was paid twice on one fork");
+    }
+
+    /// @notice An owner's honest op is never refused because of others' ops: after other users'
+    ///         ops (paid or junk) on its fork, the owner's op within its own budget is paid (or
+    ///         deferred by the pool's day, not the fork's cap).
+    function invariant_owner_never_refused_for_others_ops() public view {
+        require(handler.ownerOpsRefusedByOthers() == 0, "an owner's honest op was refused because of others' ops");
     }
 
     /// @notice Staking's HANZO covers every sHANZO and every pending withdrawal, to the wei.
