@@ -41,16 +41,17 @@ import {ModelNFT} from "./ModelNFT.sol";
 ///      share a budget: junk can still fill it for them, not for the owner. An op over its budget
 ///      reverts ForkDailyCapReached alone; in a batch it is skipped with OpDeferred and its
 ///      adapter is not consumed, so it can be paid another day.
-///      Pacing (issue 16, finding 6): the pool pays at most poolPaceBps of itself a day. A day's
-///      budget is poolPaceBps x the pool's balance at the day's first paid op; a paid op takes
-///      what it costs the pool (user + owner + burn) from it, in full, while the budget lasts; an
-///      op the rest of the budget cannot cover is deferred (DailyBudgetSpent alone, OpDeferred in
-///      a batch), its adapter not consumed, so it is paid in full on a later day. What paid ops
-///      take from the pool in a day never exceeds the budget. Deferring, not scaling: a scaled
-///      op would consume its adapter and the cut part of the reward would never be paid; the
-///      daily total paid is min(demand, budget) either way, which is the simulator's rule
-///      (hanzo.sim.world). Low-quality ops pay nobody and do not draw on the budget, so junk
-///      cannot crowd honest work out of a day; their burn is bounded per fork by its daily caps.
+///      Pacing (issue 16, finding 6): the pool pays out at most poolPaceBps of itself a day. A
+///      day's budget is poolPaceBps x the pool's balance at the day's first op; an op takes what it
+///      costs the pool (user + owner + burn; a low-quality op's whole burn) from it, in full, while
+///      the budget lasts; an op the rest of the budget cannot cover is deferred (DailyBudgetSpent
+///      alone, OpDeferred in a batch), its adapter not consumed, so it is paid in full on a later
+///      day. What leaves the pool in a day never exceeds the budget. Deferring, not scaling: a
+///      scaled op would consume its adapter and the cut part of its reward would never be paid;
+///      the day's total is min(demand, budget) either way, which is the simulator's rule
+///      (hanzo.sim.world). Junk draws on the budget too: the simulator measured that a pool whose
+///      junk burns outside the pace is drained by it, and pays honest users less than 1% of
+///      nominal from year 7 instead of 13/6/3/1% in years 7-10.
 ///      The pace is governance's (DEFAULT_ADMIN_ROLE: the timelock after the handover), within
 ///      [MIN_POOL_PACE_BPS, MAX_POOL_PACE_BPS]; a change applies from the next day's budget.
 ///      Invariant: every wei leaving the pool is in exactly one TrainingRecorded event's
@@ -193,7 +194,7 @@ contract TrainingRewards is AccessControl, EIP712 {
     /// @param burnMode_ FromReward or OnTop.
     /// @param maxInteractionsPerOp_ Most interactions in one op.
     /// @param maxInteractionsPerForkDay_ Most interactions paid per fork per day (owner's ops; again others').
-    /// @param poolPaceBps_ Most of the pool paid ops may take in a day, basis points.
+    /// @param poolPaceBps_ Most of the pool ops may take in a day, basis points.
     constructor(
         HanzoToken token_,
         address admin,
@@ -282,7 +283,7 @@ contract TrainingRewards is AccessControl, EIP712 {
         return _poolDay.paceBps;
     }
 
-    /// @notice What paid ops may still take from the pool today (before the day's first paid op:
+    /// @notice What ops may still take from the pool today (before the day's first op:
     ///         the budget that op will set, pace x the pool's balance).
     function budgetLeftToday() external view returns (uint256) {
         PoolDay memory d = _poolDay;
@@ -376,8 +377,8 @@ contract TrainingRewards is AccessControl, EIP712 {
         if (!hasRole(ORACLE_ROLE, signer)) revert InvalidSigner(signer);
     }
 
-    /// @dev Consume the op's (fork, adapter) key and count it in its fork's budget and (paid ops)
-    ///      the pool's day, or change nothing: false after OpSkipped (a consumed key) or OpDeferred
+    /// @dev Consume the op's (fork, adapter) key and count it in its fork's budget and the pool's
+    ///      day, or change nothing: false after OpSkipped (a consumed key) or OpDeferred
     ///      (over a budget) in a batch; alone, OpReplayed, ForkDailyCapReached or DailyBudgetSpent.
     function _admit(TrainingOp calldata op, bool inBatch, uint256 pool, uint256 cost) private returns (bool) {
         mapping(bytes32 => bool) storage paid = _adapterPaid[op.modelId];
@@ -388,7 +389,7 @@ contract TrainingRewards is AccessControl, EIP712 {
         }
         (bool fits, uint256 forkDay) = _count(op, inBatch);
         if (!fits) return false;
-        if (!op.lowQuality && !_spend(op, cost, pool, inBatch)) return false;
+        if (!_spend(op, cost, pool, inBatch)) return false;
         _forkDay[op.modelId] = forkDay;
         paid[op.adapterHash] = true;
         return true;
@@ -420,7 +421,7 @@ contract TrainingRewards is AccessControl, EIP712 {
         return (true, (today << 192) | (ownerUsed << 96) | othersUsed);
     }
 
-    /// @dev Take a paid op's `cost` from the pool's budget today (set at the day's first paid op:
+    /// @dev Take the op's `cost` from the pool's budget today (set at the day's first op:
     ///      pace x `pool`, the balance before it). Not enough left: false and OpDeferred in a
     ///      batch (nothing written), else DailyBudgetSpent.
     function _spend(TrainingOp calldata op, uint256 cost, uint256 pool, bool inBatch) private returns (bool) {

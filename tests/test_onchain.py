@@ -63,3 +63,14 @@ def test_churn_and_speculators_run_on_chain_through_the_worlds_policies():
     spent, received = result.speculators
     assert spent > 0 and received > 0
     assert received <= spent
+
+
+def test_chain_mode_runs_the_contracts_pacing_and_reconciles_what_it_defers():
+    """Issue 16, finding 6, in chain mode: TrainingRewards paces the pool (here at its lowest pace,
+    1 bps, so that three users' days pass it); the ops it defers are neither paid nor burned, and the
+    reference model's budgets (hanzo.econ.reference.DailyBudgets) say which, to the wei."""
+    sc = load("reward_pacing").with_overrides(**{"tokenomics.pool_pace_bps": 1, "users.interactions_per_day": 400.0,
+                                                  "users.low_quality_share": 0.2})
+    result = run_on_chain(sc, network="ethereum:local:test", days=3, users=3)
+    assert result.ok, result.differences
+    assert result.deferred > 0

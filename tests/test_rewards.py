@@ -260,10 +260,9 @@ def test_unknown_model_reverts(suite, users, sign_op, funded_pool):
         suite.rewards.rewardTraining(op.as_tuple(), sig, sender=users[0])
 
 
-def test_op_larger_than_pool_reverts_with_pool_exhausted(project, accounts, params, chain):
-    """A suite whose first year emits 1 HANZO: its pool cannot cover one capped op at 10x. A paid op
-    is deferred by the pool's day (at most the whole pool, at the highest pace); junk, which the
-    day's budget does not bound, reverts PoolExhausted."""
+def test_an_op_larger_than_the_pool_is_deferred_by_the_pools_day(project, accounts, params, chain):
+    """A suite whose first year emits 1 HANZO: its pool cannot cover one capped op at 10x. Paid or
+    junk, it is deferred by the pool's day (at most the whole pool, at the highest pace)."""
     from hanzo.econ.attest import TrainingOp, sign_training_op
     from hanzo.chain.deploy import Roles, deploy_suite
 
@@ -286,8 +285,8 @@ def test_op_larger_than_pool_reverts_with_pool_exhausted(project, accounts, para
         s.rewards.rewardTraining(op.as_tuple(), sig, sender=accounts[5])
     junk = TrainingOp(accounts[5].address, 1, b"\x03" * 32, 10, interactions, True, 0, chain.pending_timestamp + 99)
     sig = sign_training_op(accounts[1].private_key, junk, chain.chain_id, s.rewards.address)
-    with ape.reverts(s.rewards.PoolExhausted, needed=training_payout(p, 10, interactions, True).from_pool,
-                     available=pool):
+    with ape.reverts(s.rewards.DailyBudgetSpent, cost=training_payout(p, 10, interactions, True).from_pool,
+                     left=pool):
         s.rewards.rewardTraining(junk.as_tuple(), sig, sender=accounts[5])
 
 
@@ -515,8 +514,8 @@ def _small_suite(project, accounts, chain, params):
 def test_the_pool_pays_at_most_its_pace_a_day_defers_the_rest_and_agrees_with_the_model(project, accounts, params,
                                                                                           chain):
     """Issue 16, finding 6: from year 7 the pool paid 0% of nominal. It now pays at most
-    pool_pace_bps of itself a day: each paid op in full while the day's budget lasts, the rest
-    deferred (adapter unconsumed), junk outside the budget. Random ops, alone and in batches, over
+    pool_pace_bps of itself a day: each op (junk's burn too) in full while the day's budget lasts,
+    the rest deferred (adapter unconsumed). Random ops, alone and in batches, over
     four days: the contract and hanzo.econ.reference.DailyBudgets agree on every op and balance."""
     import random
 
@@ -560,8 +559,8 @@ def test_the_pool_pays_at_most_its_pace_a_day_defers_the_rest_and_agrees_with_th
                 assert [deferred.get(op.adapterHash) is not None for op, _ in batch] == [e is not None for e in expect]
             for (op, _), e in zip(batch, expect):
                 assert s.rewards.adapterPaid(op.modelId, op.adapterHash) == (e is None)
-                if e is None and not op.lowQuality:
-                    taken += training_payout(p, op.multiplier, op.interactions).from_pool
+                if e is None:
+                    taken += training_payout(p, op.multiplier, op.interactions, op.lowQuality).from_pool
                 if e is not None:
                     deferred_by[e] += 1
             assert s.rewards.budgetLeftToday() == model.left_today(chain.pending_timestamp, s.token.balanceOf(s.rewards))

@@ -141,7 +141,7 @@ def test_cli_simulate_writes_report_and_rejects_bad_input(tmp_path):
     assert "No what-if or agent response is on" in (tmp_path / "report.html").read_text()
     paced = run("reward_pacing", "--years", "0.1", "--quiet", "--out", str(tmp_path / "paced"))
     assert paced.returncode == 0, paced.stderr
-    assert "[policy] pool_pace_per_day = 0.002" in (tmp_path / "paced" / "report.html").read_text()
+    assert "Scenario: reward_pacing" in (tmp_path / "paced" / "report.html").read_text()
     bad = tmp_path / "bad.toml"
     bad.write_text("[users]\ngrowth_per_day = -1\n")
     err = run(str(bad), "--quiet")

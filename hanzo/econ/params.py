@@ -96,8 +96,8 @@ class Tokenomics:
     max_interactions_per_fork_day: int = _int(10_000, lo=1, hi=2**64,
                                               doc="most interactions paid per model fork per day to its owner's ops, "
                                               "and again to all other users' ops together")
-    pool_pace_bps: int = _int(20, lo=1, hi=10_000, doc="most of the Training Rewards pool that paid ops may take in a "
-                              "day: basis points of the pool at the day's first paid op (20: 0.2%); an op past it is "
+    pool_pace_bps: int = _int(20, lo=1, hi=10_000, doc="most of the Training Rewards pool that ops (junk's burn too) "
+                              "may take in a day: basis points of the pool at the day's first op (20: 0.2%); an op past it is "
                               "deferred to a later day. Governance may change it within 1..10,000")
     max_multiplier: int = _int(10, lo=1, hi=10, doc="highest quality multiplier (the contract's bound is 10)")
     training_burn_bps: int = _bps(1000, "training burn")

@@ -95,7 +95,7 @@ def training_payout(p: Tokenomics, multiplier: int, interactions: int, low_quali
 
 def pool_day_budget(p: Tokenomics, pool_balance: int, pace_bps: int | None = None) -> int:
     """The pool's budget for a day (TrainingRewards._spend): pace x the pool's balance at the
-    day's first paid op, floor. What paid ops take from the pool that day never exceeds it."""
+    day's first op, floor. What ops take from the pool that day never exceeds it."""
     return pool_balance * (p.pool_pace_bps if pace_bps is None else pace_bps) // BPS
 
 
@@ -107,9 +107,8 @@ BUDGET_SPENT = "DailyBudgetSpent"
 class DailyBudgets:
     """TrainingRewards' daily budgets, op by op: per fork, the interactions of its owner's ops and
     (a budget of their own) of all other users' ops, each at most max_interactions_per_fork_day;
-    and the pool's budget, pool_day_budget at the day's first paid op, from which each paid op
-    takes what it costs the pool, in full, or is deferred. Low-quality ops draw on their fork's
-    budgets only. A day is `now // 86_400`."""
+    and the pool's budget, pool_day_budget at the day's first op, from which each op (low quality
+    too: its burn) takes what it costs the pool, in full, or is deferred. A day is `now // 86_400`."""
 
     p: Tokenomics
     pace_bps: int | None = None  # None: p.pool_pace_bps
@@ -133,11 +132,10 @@ class DailyBudgets:
         used = owner_used if own else others_used
         if interactions > self.p.max_interactions_per_fork_day - used:
             return FORK_CAP
-        if not low_quality:
-            left = self.left if self.day == today else pool_day_budget(self.p, pool_balance, self.pace_bps)
-            if payout.from_pool > left:
-                return BUDGET_SPENT
-            self.day, self.left = today, left - payout.from_pool
+        left = self.left if self.day == today else pool_day_budget(self.p, pool_balance, self.pace_bps)
+        if payout.from_pool > left:
+            return BUDGET_SPENT
+        self.day, self.left = today, left - payout.from_pool
         self.forks[fork] = (today, owner_used + interactions * own, others_used + interactions * (not own))
         return None
 

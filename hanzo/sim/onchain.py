@@ -25,7 +25,7 @@ from eth_account import Account
 from hanzo.econ.attest import Oracle, TrainingOp
 from hanzo.econ.hmm import HMMError, HMMState
 from hanzo.econ.params import DAY, WEI
-from hanzo.econ.reference import emission_split, emitted_at, nft_mint_fee, training_payout
+from hanzo.econ.reference import DailyBudgets, emission_split, emitted_at, nft_mint_fee, training_payout
 from hanzo.chain.tx import Node, Sender, web3_contract
 
 from .agents import View, from_scenario, gas_usd, starting_pay
@@ -92,6 +92,7 @@ class Reconciliation:
     prices: list[float] = field(default_factory=list)  # the HANZO pool's price (USD) at the start of each day
     churned: int = 0  # user accounts that left
     speculators: tuple[int, int] = (0, 0)  # (wei spent on credits, wei received selling them back)
+    deferred: int = 0  # training ops the contract deferred (a fork's daily budget, or the pool's pace)
 
     @property
     def ok(self) -> bool:
@@ -188,6 +189,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         op_usd = gas_usd(costs["gas_per_op"], costs)
         prices: list[float] = []
         paid_per_interaction = starting_pay(p, u["mean_multiplier"])
+        budgets = DailyBudgets(p)  # TrainingRewards' daily budgets: each fork's two, and the pool's pace
+        deferred = 0
         for day in range(1, days + 1):
             try:
                 chain.pending_timestamp = start + day * DAY
@@ -217,12 +220,11 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 if churn:
                     active -= {a for a in sorted(active) if rng.random() < churn}
                 ops, sigs = [], []
-                fork_left: dict[tuple[int, int], int] = {}
                 for i, person in enumerate(people):
                     a = str(person.address)
                     if a not in active:
                         continue
-                    # the oracle signs no more than the contract pays: per op, and per fork per day
+                    # the oracle signs no more than one op may carry; the day's budgets are the contract's
                     interactions = min(int(rng.poisson(u["interactions_per_day"] * activity[i] * shock * worth)),
                                        p.max_interactions_per_op)
                     if interactions == 0:
@@ -234,18 +236,23 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     low = low and not leaked  # junk the oracle let through is paid at multiplier 1
                     on_developer = developer_fork is not None and rng.random() < u["developer_model_share"]
                     model = developer_fork if on_developer else fork_of[a]
-                    left = fork_left.setdefault((day, model), p.max_interactions_per_fork_day)
-                    interactions = min(interactions, left)
-                    if interactions == 0:
-                        continue
-                    fork_left[(day, model)] = left - interactions
                     op = TrainingOp(a, model, secrets.token_bytes(32), multiplier, interactions, low, nonce, now + DAY)
                     nonce += 1
                     ops.append(op)
                     sigs.append(signer.sign(op))
                 if ops:
-                    sender.send(deployer, w["rewards"].functions.rewardTrainingBatch([o.as_tuple() for o in ops], sigs),
-                                f"day {day}: training batch of {len(ops)}")
+                    receipt = sender.send(deployer, w["rewards"].functions.rewardTrainingBatch(
+                        [o.as_tuple() for o in ops], sigs), f"day {day}: training batch of {len(ops)}")
+                    # the ops the contract pays, as the reference model's budgets say (the day's first
+                    # op sets the pool's budget from the pool before the batch); the rest it defers
+                    # (OpDeferred), and this run does not send them again
+                    when, pool_before = sender.timestamp(receipt), ledger.hanzo[str(rewards.address)]
+                    sent = len(ops)
+                    ops = [o for o in ops if budgets.admit(
+                        when, o.modelId, o.modelId == fork_of.get(o.user), o.interactions,
+                        training_payout(p, o.multiplier, o.interactions, o.lowQuality), o.lowQuality,
+                        pool_before) is None]
+                    deferred += sent - len(ops)
                     total_burn = accepted = accepted_pay = 0
                     for op in ops:
                         pay = training_payout(p, op.multiplier, op.interactions, op.lowQuality)
@@ -345,4 +352,4 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             check(f"credits outstanding, tier {tid}", hmm.tier(tid).supply, market.tiers[tid].supply)
             check(f"reference price, tier {tid}", hmm.tier(tid).refPrice, market.tiers[tid].ref_price)
         return Reconciliation(days, sender.sent, checked, diffs, prices, len(people) - len(active),
-                              (spec_spent, spec_received))
+                              (spec_spent, spec_received), deferred)

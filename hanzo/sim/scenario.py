@@ -103,8 +103,6 @@ SPEC: dict[str, dict[str, tuple]] = {
     "policy": {
         "tail_emission_per_year": (float, 0.0, 1e9, 0.0, "HANZO a year minted into the Training Rewards pool once the "
                                    "halving schedule has released it all (above the 1B cap: D1 would change)"),
-        "pool_pace_per_day": (float, 0.0, 1.0, 0.0, "most of the Training Rewards pool paid out in a day (0: all of "
-                              "it may be): pacing spreads the emission's end over years instead of a cliff"),
         "inference_fee_share": (float, 0.0, 1.0, 0.0, "fee on compute spending, paid in HANZO on top of the credits "
                                 "and recycled into the Training Rewards pool"),
         "quorum": (("absolute", "relative"), None, None, "absolute", "absolute: [tokenomics] quorum in HANZO, as "
@@ -121,7 +119,7 @@ SPEC: dict[str, dict[str, tuple]] = {
     },
     # What a training op costs to put on chain, against what it pays.
     "costs": {
-        "gas_per_op": (int, 0, 10_000_000, 47_593, "gas per training op (benchmarks/gas.py: one op of a batch of 100; "
+        "gas_per_op": (int, 0, 10_000_000, 50_602, "gas per training op (benchmarks/gas.py: one op of a batch of 100; "
                        "103,014 alone; the (fork, adapter) key costs a fresh slot each)"),
         "ops_per_user_day": (float, 0.0, 1000.0, 1.0, "training ops (judged sessions) per active user per day"),
         "gas_price_gwei": (float, 0.0, 100_000.0, 0.01, "gas price (0.01 gwei: an L2; 20: Ethereum mainnet)"),
@@ -312,6 +310,8 @@ INERT_UNLESS = {
 REMOVED = {
     ("market", "liquidity_usd"): "the HANZO price comes from a constant-product pool whose depth is the Liquidity "
                                  "allocation at initial_price; change [tokenomics] alloc_liquidity_bps instead",
+    ("policy", "pool_pace_per_day"): "pacing is TrainingRewards' rule now: set [tokenomics] pool_pace_bps (basis "
+                                     "points of the pool a day; 0.002 is 20)",
 }
 
 

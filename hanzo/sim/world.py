@@ -23,7 +23,7 @@ from hanzo.econ.hmm import FloatMarket
 
 from .agents import View, from_scenario, gas_usd, starting_pay
 from .pool import ConstantProductPool
-from hanzo.econ.params import DAY, WEI
+from hanzo.econ.params import BPS, DAY, WEI
 from hanzo.econ.reference import boost_float, emission_split, emitted_at, nft_mint_fee, training_payout, vested
 
 from .scenario import Scenario
@@ -316,8 +316,11 @@ class World:
                 farm_reward = farm * per_interaction  # multiplier 1, on the farmers' own forks
                 self.flows.rewards_nominal += (reward + farm_reward) * (user_share + owner_share)
                 low_reward = low * per_interaction
+                # TrainingRewards' pacing (the same parameter and rule): ops take at most pool_pace_bps
+                # of the pool a day (junk's burn too), each in full while the budget lasts, the rest
+                # deferred; the day's outflow is min(need, budget), shared pro rata in aggregate
                 need = (reward + farm_reward) * pool_per_reward + low_reward
-                budget = self.supply.training_pool * (pol["pool_pace_per_day"] or 1.0)
+                budget = self.supply.training_pool * p.pool_pace_bps / BPS
                 scale = min(1.0, budget / need) if need > 0 else 0.0
                 self.rationed_days += scale < 1.0
                 reward *= scale
