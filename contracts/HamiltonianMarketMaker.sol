@@ -35,9 +35,12 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///      - retained: an exit valued at the top of the curve may be paid less than its release (an
 ///        early, cheap buyer leaving after dearer ones); the difference is kept for the tier's
 ///        remaining holders, whose exits (valued lower on the curve) may draw on it up to their
-///        share. So at an unchanged price holders exit with their basis in any order, and
-///        HANZO held == reserve + sum of retained + surplus (fees, and falls of the price), the
-///        surplus being the only part governance may withdraw.
+///        share. A fall of the price moves the reserve it frees into retained too, as far as the
+///        tier's holders' bases are not backed (a rise draws on it first, then on the surplus).
+///        So the tier's backing, V(q) + retained, never falls below the sum of its holders' bases
+///        (tierBasis): a fall, its recovery, and who leaves first move nothing between holders,
+///        and HANZO held == reserve + sum of retained + surplus (fees, and gains of rises that
+///        nobody can be paid), the surplus being the only part governance may withdraw.
 contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -98,10 +101,14 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     /// @notice Gross HANZO (fees excluded) paid for the credits `holder` holds of `tier`: the most
     ///         that selling or redeeming all of them can pay out.
     mapping(address holder => mapping(uint256 tier => uint256)) public costBasis;
-    /// @notice HANZO of tier `tier` that capped exits left behind, owed to the tier's remaining
-    ///         holders beyond the reserve: their exits are paid up to their share from it. It
-    ///         returns to the surplus when the tier's last credit leaves.
-    mapping(uint256 tier => uint256) public retained;
+    /// @dev Per tier, one slot: the sum of its holders' bases, and the HANZO kept for them beyond
+    ///      the reserve (what capped exits left, what falls of the price freed).
+    struct Backing {
+        uint128 basis;
+        uint128 retained;
+    }
+
+    mapping(uint256 tier => Backing) private _backing;
 
     /// @notice Credits were bought; `cost` includes `fee`.
     event Bought(uint256 indexed tier, address indexed buyer, uint256 amount, uint256 cost, uint256 fee, uint256 supply);
@@ -168,6 +175,19 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         return _tier(id);
     }
 
+    /// @notice HANZO of tier `id` kept for its holders beyond the reserve V(q): what capped exits
+    ///         left and what falls of the price freed, as far as their bases are not otherwise
+    ///         backed. Exits are paid up to their share from it; it returns to the surplus when
+    ///         the tier's last credit leaves.
+    function retained(uint256 id) external view returns (uint256) {
+        return _backing[id].retained;
+    }
+
+    /// @notice The sum of the cost bases of every holder of tier `id`.
+    function tierBasis(uint256 id) external view returns (uint256) {
+        return _backing[id].basis;
+    }
+
     /// @notice V(q) of tier `id` at supply `supply` with its current reference price.
     function potential(uint256 id, uint256 supply) public view returns (uint256) {
         Tier storage t = _tier(id);
@@ -224,6 +244,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         t.supply = uint128(q + amount);
         reserve += gross;
         costBasis[msg.sender][id] += gross;
+        _backing[id].basis += SafeCast.toUint128(gross);
         hanzo.safeTransferFrom(msg.sender, address(this), cost);
         _mint(msg.sender, id, amount, "");
         emit Bought(id, msg.sender, amount, cost, fee, q + amount);
@@ -286,11 +307,11 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 endsAt = epochStart + p.epochLength;
         if (block.timestamp < endsAt) revert EpochNotOver(endsAt);
         uint256 n = tierCount;
-        // What is retained for holders backs their exits, not a rise of the price.
-        uint256 funds = hanzo.balanceOf(address(this)) - _retainedTotal(n);
+        // What is retained for a tier's holders backs their exits, and that tier's rise only.
+        uint256 free = hanzo.balanceOf(address(this)) - _retainedTotal(n);
         uint256 total = reserve;
         for (uint256 id; id < n; ++id) {
-            total = _step(id, p, funds, total);
+            (total, free) = _step(id, p, free, total);
         }
         reserve = total;
         epoch += 1;
@@ -306,22 +327,36 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 value; // V(q) at the new price
     }
 
-    /// @dev One tier's epoch step. Returns the new reserve total.
-    function _step(uint256 id, Params memory p, uint256 funds, uint256 total) private returns (uint256) {
+    /// @dev One tier's epoch step. Returns the new reserve total and HANZO held beyond every
+    ///      tier's retained (`free`, which the tier's own retained joins to back its rise). The
+    ///      tier's backing V + retained is kept at least its holders' bases: a fall's freed reserve
+    ///      is retained up to them, and a rise draws on the tier's retained first.
+    function _step(uint256 id, Params memory p, uint256 free, uint256 total) private returns (uint256, uint256) {
         Tier storage t = _tiers[id];
         Step memory s = Step(0, 0, 0, 0, 0);
         uint256 capacity = t.capacity;
         s.utilization = capacity == 0 ? p.targetUtilization : (uint256(t.redeemed) * WAD) / capacity;
         (s.logPrice, s.momentum) = leapfrogStep(t.logPrice, t.momentum, s.utilization, p);
         uint256 vOld = _potential(t.refPrice, t.depth, t.supply);
-        _solvent(t, s, funds - (total - vOld), p.dt);
+        Backing memory b = _backing[id];
+        _solvent(t, s, free + b.retained - (total - vOld), p.dt);
+        uint256 kept = b.retained;
+        if (s.value < vOld) {
+            uint256 backed = s.value + kept;
+            uint256 short = b.basis > backed ? b.basis - backed : 0;
+            kept += FPM.min(vOld - s.value, short);
+        } else {
+            kept -= FPM.min(kept, s.value - vOld);
+        }
+        if (kept != b.retained) _backing[id].retained = uint128(kept);
+        free = free + b.retained - kept;
         t.logPrice = int128(s.logPrice);
         t.momentum = int128(s.momentum);
         t.refPrice = uint128(s.refPrice);
         t.capacity = 0;
         t.redeemed = 0;
         emit EpochStepped(epoch, id, s.utilization, s.logPrice, s.momentum, s.refPrice);
-        return total - vOld + s.value;
+        return (total - vOld + s.value, free);
     }
 
     /// @dev Solvency of a step: V(q) at the new price must fit in `allowed`, the HANZO held beyond
@@ -454,10 +489,10 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         (paid, share, release) = _capped(msg.sender, t, id, amount, held);
         costBasis[msg.sender][id] -= share;
         reserve -= release;
-        uint256 kept = retained[id];
-        // paid <= release + kept; with no credits left nobody is owed it, and it joins the surplus
-        uint256 next = q == amount ? 0 : kept + release - paid;
-        if (next != kept) retained[id] = next;
+        Backing memory b = _backing[id];
+        // paid <= release + retained; with no credits left nobody is owed it: it joins the surplus
+        // (every holder's basis is then 0 too: a whole exit takes exactly its basis)
+        _backing[id] = Backing(b.basis - uint128(share), q == amount ? 0 : uint128(b.retained + release - paid));
         t.supply = uint128(q - amount);
         _burn(msg.sender, id, amount);
     }
@@ -475,12 +510,12 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         release = vq - _potential(t.refPrice, t.depth, q - amount);
         uint256 value = vq - _potential(t.refPrice, t.depth, q - held);
         share = value == 0 ? 0 : FPM.fullMulDiv(costBasis[holder][id], release, value);
-        paid = FPM.min(share, release + retained[id]);
+        paid = FPM.min(share, release + _backing[id].retained);
     }
 
     function _retainedTotal(uint256 n) private view returns (uint256 total) {
         for (uint256 id; id < n; ++id) {
-            total += retained[id];
+            total += _backing[id].retained;
         }
     }
 

@@ -145,6 +145,7 @@ class Market:
                 t.supply, t.ref_price, t.log_price, t.momentum, t.capacity, t.redeemed), tid
             assert self.hmm.price(tid) == m.price(tid)
             assert self.hmm.retained(tid) == m.retained.get(tid, 0)
+            assert self.hmm.tierBasis(tid) == m.tier_basis.get(tid, 0)
         for a in self.traders + [self.provider]:
             assert self.token.balanceOf(a) == m.hanzo.get(self.name(a), 0)
             for tid in range(len(m.tiers)):

@@ -278,3 +278,102 @@ def test_only_governance_withdraws_the_surplus_and_never_what_holders_are_owed(m
     got, _ = m.apply("sell", b, 0, depth)
     assert got == basis - mul_div_up(basis, m.model.params.sell_fee, WAD)  # Bob is still paid in full
     m.assert_same()
+
+
+# ---------------------------------------------------------------- the third review (of retained)
+
+def crash(m, epochs):
+    """A provider offers capacity nobody uses (free): utilization 0, the price falls by the clamp."""
+    for _ in range(epochs):
+        m.apply("offer", m.dealer, 0, 10**9)
+        m.advance_epoch()
+        m.apply("poke", m.dealer)
+
+
+def basis_less_fee(m, basis):
+    return basis - mul_div_up(basis, m.model.params.sell_fee, WAD)
+
+
+@pytest.mark.parametrize("attack", [False, True])
+def test_a_fall_then_a_recovery_with_the_attacker_leaving_first_costs_an_honest_holder_nothing(m, attack):
+    """Alice (early, cheap) and Bob buy, Mallory (a provider) buys at the top; Alice leaves first.
+    Mallory crashes the price with idle offers (free), redeems to himself first, then pumps the
+    price back above Bob's. Before the fix Bob, selling above his price, got 688,805 HANZO less
+    than his basis less the fee, and the HANZO went to the surplus governance may withdraw; now
+    a fall's freed reserve is retained for the holders and Bob is paid in full either way."""
+    alice, bob, mal = m.traders
+    depth = m.model.tiers[0].depth
+    for t in (alice, bob, mal):
+        m.apply("buy", t, 0, depth)
+    m.apply("buy", mal, 0, 1000)  # for pumping
+    bob_basis = m.hmm.costBasis(bob, 0)
+    ref0 = m.hmm.tier(0).refPrice
+    m.apply("sell", alice, 0, depth)
+    crash(m, 2)
+    assert m.hmm.tier(0).refPrice < ref0
+    if attack:
+        m.apply("offer", mal, 0, depth)
+        m.apply("redeem", mal, 0, depth, mal)
+    for _ in range(40):
+        if m.hmm.tier(0).refPrice >= ref0:
+            break
+        m.apply("offer", mal, 0, 1)
+        m.apply("redeem", mal, 0, 1, mal)
+        m.advance_epoch()
+        m.apply("poke", mal)
+    assert m.hmm.tier(0).refPrice >= ref0
+    got, _ = m.apply("sell", bob, 0, depth)
+    assert got == basis_less_fee(m, bob_basis)
+    m.assert_same()
+
+
+@pytest.mark.parametrize("falls", [1, 3])
+@pytest.mark.parametrize("mal_first", [False, True])
+def test_after_a_fall_the_order_of_exits_moves_nothing_between_holders(m, falls, mal_first):
+    """Before the fix, whoever left first after a fall took what was retained: Bob lost 621,158
+    HANZO after one clamped fall (1,664,091 after three) when Mallory redeemed to himself first,
+    a bank-run incentive. Now the tier's backing covers every basis through the fall."""
+    alice, bob, mal = m.traders
+    depth = m.model.tiers[0].depth
+    for t in (alice, bob, mal):
+        m.apply("buy", t, 0, depth)
+    bob_basis, mal_basis = m.hmm.costBasis(bob, 0), m.hmm.costBasis(mal, 0)
+    m.apply("sell", alice, 0, depth)
+    crash(m, falls)
+    assert m.hmm.tier(0).refPrice < m.model.tiers[0].base_price
+    assert m.hmm.reserve() + m.hmm.retained(0) >= m.hmm.tierBasis(0)  # the holders stay backed
+    if mal_first:
+        m.apply("offer", mal, 0, depth)
+        got, _ = m.apply("redeem", mal, 0, depth, mal)
+        assert got == mal_basis
+    got, _ = m.apply("sell", bob, 0, depth)
+    assert got == basis_less_fee(m, bob_basis)
+    m.assert_same()
+
+
+@pytest.mark.parametrize("withdraw", [False, True])
+def test_governance_cannot_take_what_a_fall_freed_from_holders(m, withdraw):
+    """Before the fix, two idle epochs freed 1,360,080 HANZO into the surplus; governance took it,
+    the price could then not recover, and the provider serving Bob was paid 3,690,489 of the
+    4,670,774 Bob paid. Now a fall's freed reserve is retained for the holders, the surplus is
+    only fees, and Bob's provider is paid his basis whether or not governance withdrew."""
+    alice, bob, carol = m.traders
+    depth = m.model.tiers[0].depth
+    m.apply("buy", alice, 0, depth)
+    m.apply("buy", bob, 0, depth)
+    bob_basis = m.hmm.costBasis(bob, 0)
+    fees = m.hmm.surplus()
+    crash(m, 2)
+    assert m.hmm.surplus() == fees  # the fall freed nothing to governance
+    if withdraw:
+        m.apply("withdraw", m.deployer, m.deployer, m.hmm.surplus())
+    m.apply("buy", carol, 0, 100)
+    for _ in range(6):
+        m.apply("offer", m.provider, 0, 1)
+        m.apply("redeem", carol, 0, 1, m.provider)
+        m.advance_epoch()
+        m.apply("poke", carol)
+    m.apply("offer", m.provider, 0, depth)
+    got, _ = m.apply("redeem", bob, 0, depth, m.provider)
+    assert got == bob_basis
+    m.assert_same()

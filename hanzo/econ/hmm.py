@@ -27,8 +27,14 @@ Retained (why payout may exceed the release): valued at the top of the curve, an
 buyer leaving after dearer ones is paid its basis, less than the release; the difference stays
 with the tier (`retained`) and pays the remaining holders, whose credits are now valued lower on
 the curve, up to their share. Without it the dearer holders were paid the cheap one's price and
-the difference was locked in the maker for good (issue 16, finding 2). Funds = reserve + retained
-+ surplus, and only the surplus (fees, falls of the price) may leave other than by an exit.
+the difference was locked in the maker for good (issue 16, finding 2). A fall of the price moves
+the reserve it frees into `retained` as far as the tier's holders' bases (`tier_basis`) are not
+otherwise backed, and a rise draws on it first: the tier's backing V(q) + retained never falls
+below the sum of its bases, so a fall, a recovery and who leaves first move nothing between
+holders (the third review: a provider crashing the price for free, leaving first and pumping it
+back left an honest holder 688,805 HANZO short, and governance could withdraw what falls freed).
+Funds = reserve + retained + surplus, and only the surplus (fees, gains of rises nobody can be
+paid) may leave other than by an exit.
 """
 
 from __future__ import annotations
@@ -191,6 +197,7 @@ class HMMState:
     providers: set[str] = field(default_factory=set)
     basis: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> gross HANZO paid
     retained: dict[int, int] = field(default_factory=dict)  # tier -> HANZO kept for its remaining holders
+    tier_basis: dict[int, int] = field(default_factory=dict)  # tier -> sum of its holders' bases
 
     # ---------------------------------------------------------------- views
 
@@ -259,6 +266,7 @@ class HMMState:
         self.funds += cost
         self.credits[(trader, tid)] = self.credits.get((trader, tid), 0) + amount
         self.basis[(trader, tid)] = self.basis.get((trader, tid), 0) + gross
+        self.tier_basis[tid] = self.tier_basis.get(tid, 0) + gross
         return cost
 
     def _held(self, holder: str, tid: int, amount: int) -> int:
@@ -282,6 +290,7 @@ class HMMState:
         paid = min(share, release + kept)
         if take:
             self.basis[(holder, tid)] = basis - share
+            self.tier_basis[tid] = self.tier_basis.get(tid, 0) - share
             self.retained[tid] = 0 if amount == t.supply else kept + release - paid
         return paid, release
 
@@ -367,13 +376,21 @@ class HMMState:
         if now < ends_at:
             raise HMMError("EpochNotOver", ends_at)
         total = self.reserve
-        funds = self.funds - sum(self.retained.values())  # what holders are owed backs no rise
+        free = self.funds - sum(self.retained.values())  # a tier's retained backs its own rise only
         out = []
-        for t in self.tiers:
+        for tid, t in enumerate(self.tiers):
             utilization = p.target_utilization if t.capacity == 0 else t.redeemed * WAD // t.capacity
             x_next, v_next = leapfrog_step(t.log_price, t.momentum, utilization, p)
             v_old = potential(t.ref_price, t.depth, t.supply)
-            x_next, v_next, ref_next, v_new = self._solvent(t, x_next, v_next, funds - (total - v_old))
+            kept = self.retained.get(tid, 0)
+            x_next, v_next, ref_next, v_new = self._solvent(t, x_next, v_next, free + kept - (total - v_old))
+            before = kept
+            if v_new < v_old:  # a fall: what it frees backs the holders' bases first
+                kept += min(v_old - v_new, max(0, self.tier_basis.get(tid, 0) - v_new - kept))
+            else:  # a rise: the tier's own retained HANZO backs it first
+                kept -= min(kept, v_new - v_old)
+            self.retained[tid] = kept
+            free += before - kept
             t.log_price, t.momentum, t.ref_price = x_next, v_next, ref_next
             t.capacity = t.redeemed = 0
             total = total - v_old + v_new
@@ -429,6 +446,7 @@ class HMMState:
             providers=set(self.providers),
             basis=dict(self.basis),
             retained=dict(self.retained),
+            tier_basis=dict(self.tier_basis),
         )
 
 
@@ -538,7 +556,7 @@ class FloatMarket:
 
     @property
     def basis(self) -> np.ndarray:
-        """Every holder's basis, per tier (the contract's invariant: the reserve covers it)."""
+        """Every holder's basis, per tier (the contract's invariant: V(q) + retained covers it)."""
         return sum(self.bases.values(), np.zeros_like(self.base_price, dtype=float))
 
     @classmethod
@@ -630,12 +648,14 @@ class FloatMarket:
             x_next = np.clip(x_next, -MAX_LOG_PRICE / WAD, MAX_LOG_PRICE / WAD)
             v_next = self.momentum
         total = self.reserve
-        funds = self.funds - float(self.retained.sum())  # what holders are owed backs no rise
+        free = self.funds - float(self.retained.sum())  # a tier's retained backs its own rise only
+        bases = self.basis
+        retained = self.retained.copy()
         for t in range(len(self.base_price)):  # tier by tier, as the contract's loop: each sees the last
             q, x = self.supply[t], self.log_price[t]
             ref_old = self.base_price[t] * np.exp(x)
             v_old = float(potential_float(ref_old, self.depth, q))
-            allowed = funds - (total - v_old)
+            allowed = free + retained[t] - (total - v_old)
             value = float(potential_float(self.base_price[t] * np.exp(x_next[t]), self.depth, q))
             if value > allowed and x_next[t] > x:
                 self.cuts += 1
@@ -647,7 +667,14 @@ class FloatMarket:
                 else:
                     x_next[t], v_next[t] = x, 0.0
                 value = float(potential_float(self.base_price[t] * np.exp(x_next[t]), self.depth, q))
+            before = retained[t]
+            if value < v_old:  # a fall backs the holders' bases first, a rise draws on the tier's own
+                retained[t] += min(v_old - value, max(0.0, bases[t] - value - retained[t]))
+            else:
+                retained[t] -= min(retained[t], value - v_old)
+            free += before - retained[t]
             total = total - v_old + value
+        self.retained = retained
         self.log_price, self.momentum = x_next, v_next
         self.capacity = np.zeros_like(self.capacity)
         self.redeemed = np.zeros_like(self.redeemed)
