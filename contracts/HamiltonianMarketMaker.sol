@@ -56,6 +56,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     int256 public constant MAX_LOG_PRICE = 18420680743952367000;
     /// @dev With P_base >= 1e12 wei the lowest reference price, P_base * 1e-8, is >= 1e4 wei (never 0).
     uint256 public constant MIN_BASE_PRICE = 1e12;
+    /// @dev With L <= 1e18 one credit moves q / L by at least 1 wei of WAD, so no purchase is free.
+    uint256 public constant MAX_DEPTH = 1e18;
 
     /// @notice One tier's market state.
     struct Tier {
@@ -418,7 +420,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     /// @notice Add a tier with base price `basePrice` (wei per credit) and depth `depth` (credits).
     function addTier(uint256 basePrice, uint256 depth) external onlyRole(GOVERNANCE_ROLE) returns (uint256 id) {
         if (basePrice < MIN_BASE_PRICE || basePrice > type(uint96).max) revert ParamOutOfBounds("basePrice");
-        if (depth == 0 || depth > type(uint64).max) revert ParamOutOfBounds("depth");
+        // q * 1e18 / L must not round a purchase's q / L to nothing (free credits): L <= 1e18
+        if (depth == 0 || depth > MAX_DEPTH) revert ParamOutOfBounds("depth");
         id = tierCount++;
         _tiers[id] = Tier(0, uint128(basePrice), 0, 0, uint128(basePrice), uint128(depth), 0, 0);
         emit TierAdded(id, basePrice, depth);

@@ -123,6 +123,17 @@ def test_at_the_lowest_log_price_credits_still_cost_and_a_penniless_attacker_get
     m.assert_same()
 
 
+def test_add_tier_refuses_a_depth_at_which_a_purchase_would_cost_nothing(m):
+    """The third review: with L above 1e18, q * 1e18 / L rounds a purchase of 18 credits to 0 and
+    they cost nothing. L is now at most 1e18 (one credit moves q / L by at least one wei)."""
+    with ape.reverts(m.hmm.ParamOutOfBounds, which="depth"):
+        m.hmm.addTier(10**12, 10**18 + 1, sender=m.deployer)
+    tid = m.hmm.tierCount()
+    m.hmm.addTier(10**12, 10**18, sender=m.deployer)
+    cost, _ = m.hmm.quoteBuy(tid, 1)
+    assert cost > 0
+
+
 def test_add_tier_refuses_a_base_price_whose_floor_would_round_to_nothing(m):
     with ape.reverts(m.hmm.ParamOutOfBounds, which="basePrice"):
         m.hmm.addTier(10**12 - 1, 10**9, sender=m.deployer)

@@ -109,6 +109,8 @@ EXPECTED_SETTINGS: dict[tuple[str, str, tuple], Callable[[Any], int]] = {
     ("TrainingRewards", "maxInteractionsPerForkDay", ()): lambda p: p.max_interactions_per_fork_day,
     ("ModelNFT", "baseMintFee", ()): lambda p: p.nft_base_mint_fee,
     ("ModelNFT", "feeBurnBps", ()): lambda p: p.nft_fee_burn_bps,
+    ("TrainingRewards", "poolPaceBps", ()): lambda p: p.pool_pace_bps,
+    ("HamiltonianMarketMaker", "tierCount", ()): lambda p: len(p.inference_tiers),
 }
 
 # Genesis allocation (hanzo.econ.params.ALLOCATIONS) -> who receives it; emission pools likewise.

@@ -49,6 +49,7 @@ from .params import DEFAULT, Tokenomics
 MAX_DEPTH_RATIO = 40 * WAD
 MAX_LOG_PRICE = 18420680743952367000  # ln(1e8) in WAD
 MIN_BASE_PRICE = 10**12  # wei: the lowest reference price, base * 1e-8, is then >= 1e4 wei
+MAX_DEPTH = 10**18  # credits: q * 1e18 // L then moves by at least 1 per credit, so no purchase is free
 MAX_DEPTH_MULTIPLE = MAX_DEPTH_RATIO // WAD  # no offer of capacity exceeds the most a tier can sell
 UINT128_MAX = 2**128 - 1
 LN2_WAD = 693147180559945309
@@ -238,7 +239,7 @@ class HMMState:
     def add_tier(self, base_price: int, depth: int) -> int:
         if base_price < MIN_BASE_PRICE or base_price > 2**96 - 1:
             raise HMMError("ParamOutOfBounds", "basePrice")
-        if depth == 0 or depth > 2**64 - 1:
+        if depth == 0 or depth > MAX_DEPTH:
             raise HMMError("ParamOutOfBounds", "depth")
         self.tiers.append(Tier(ref_price=base_price, base_price=base_price, depth=depth))
         return len(self.tiers) - 1

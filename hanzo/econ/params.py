@@ -143,7 +143,7 @@ class Tokenomics:
     price_hmm_7b: int = _hanzo("0.001", lo="0.000001", doc="HMM-7B inference, HANZO per credit")
     price_hmm_32b: int = _hanzo("0.01", lo="0.000001", doc="HMM-32B inference, HANZO per credit")
     price_hmm_175b: int = _hanzo("0.1", lo="0.000001", doc="HMM-175B inference, HANZO per credit")
-    hmm_depth: int = _int(1_000_000_000, lo=1, hi=2**64 - 1, doc="L: credits outstanding that multiply the price by e")
+    hmm_depth: int = _int(1_000_000_000, lo=1, hi=10**18, doc="L: credits outstanding that multiply the price by e")
     hmm_alpha: int = _wad("0.5", hi="10", doc="controller force per unit of utilization error")
     hmm_gamma: int = _wad("0.2", hi="10", doc="controller damping rate (0: symplectic, undamped)")
     hmm_dt: int = _wad("1", lo="0.000000000000000001", hi="1", doc="controller time step per epoch")
