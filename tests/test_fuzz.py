@@ -60,7 +60,7 @@ def seeded_copy(folder, contract: str, line: str, bug: str, files: tuple[str, ..
 @pytest.fixture
 def uncapped_copy(tmp_path):
     """The repository's contracts and fuzz suites in a temporary folder, with the cap removed."""
-    return seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", "paid = FPM.min(share, release + retained[id]);", "paid = release;",
+    return seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", "paid = FPM.min(share, release + _backing[id].retained);", "paid = release;",
                        ("foundry.toml",))
 
 
@@ -77,7 +77,7 @@ def test_the_invariant_suite_finds_the_drain_when_the_cost_basis_cap_is_removed(
     ("uint256 held = balance - moved;", "uint256 held = balance;",
      "invariant_basis_is_conserved_by_every_transfer", "a transfer moved basis other than pro rata"),
     # issue 16, finding 2: nothing retained for the other holders when an exit is paid less
-    ("paid = FPM.min(share, release + retained[id]);", "paid = FPM.min(share, release);",
+    ("paid = FPM.min(share, release + _backing[id].retained);", "paid = FPM.min(share, release);",
      "invariant_honest_holders_exit_with_their_basis_in_any_order", "an honest holder was paid short of its basis"),
 ])
 def test_the_market_invariants_find_the_second_review_bugs_when_put_back(tmp_path, line, bug, invariant, message):
@@ -110,7 +110,7 @@ def test_foundry_suite_invariants_hold_on_the_deployed_suite():
 def replaying_copy(tmp_path):
     """The project in a temporary folder, its TrainingRewards without the (fork, adapter) key
     check: an adapter it paid is paid again (the replay issue 15 found, by reset or by nonce)."""
-    return seeded_copy(tmp_path, "TrainingRewards.sol", "if (paid[adapterHash]) {", "if (false) {",
+    return seeded_copy(tmp_path, "TrainingRewards.sol", "if (paid[op.adapterHash]) {", "if (false) {",
                        ("foundry.toml", "ape-config.yaml"))
 
 
@@ -119,6 +119,7 @@ def test_the_suite_invariants_catch_an_adapter_paid_twice(replaying_copy):
     out = result.stdout + result.stderr
     assert result.returncode != 0, out[-3000:]
     assert "[FAIL: an adapter was paid twice on one fork]" in out, out[-3000:]
+
 
 @pytest.fixture
 def open_treasury_copy(tmp_path):
