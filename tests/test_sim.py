@@ -122,7 +122,13 @@ def test_governance_attack_succeeds_only_with_enough_stake(budget, outcome):
     result = simulate(scenario)
     assert result.summary["governance"]["attack"].startswith(outcome)
     if outcome == "passed":
-        assert result.summary["governance"]["treasury_drained"] > 100_000_000
+        # the captured governance takes what HanzoTreasury's bucket lets out, not the treasury
+        from hanzo.econ.treasury import max_take
+
+        p = scenario.tokenomics
+        drained = result.summary["governance"]["treasury_drained"]
+        days = 1.2 * 365 - (60 + 30 + (p.voting_delay + p.voting_period) // 86_400)
+        assert p.treasury_release_limit / 1e18 < drained <= max_take(p, int(days) * 86_400) / 1e18 + 1
 
 
 def test_gini_of_equal_and_concentrated_rewards():

@@ -24,6 +24,7 @@ from hanzo.econ.hmm import FloatMarket
 from .agents import View, from_scenario, gas_usd, starting_pay
 from .pool import ConstantProductPool
 from hanzo.econ.params import BPS, DAY, WEI
+from hanzo.econ.treasury import Bucket
 from hanzo.econ.reference import boost_float, emission_split, emitted_at, nft_mint_fee, training_payout, vested
 
 from .scenario import Scenario
@@ -508,7 +509,9 @@ class World:
 
     def attacker(self):
         """A named agent: buys HANZO, stakes it, and proposes to drain the treasury. It wins only
-        with at least the quorum and more votes than the honest turnout against it."""
+        with at least the quorum and more votes than the honest turnout against it; having won,
+        it holds governance and takes what HanzoTreasury's release limit lets out, day after day
+        (`treasury_capture`)."""
         a = self.s["attacker"]
         if not a["enabled"]:
             return
@@ -532,11 +535,9 @@ class World:
         honest_against = self.s["governance"]["turnout"] * (self.staked_total - self.attacker_stake)
         # GovernorCountingSimple counts For and Abstain toward quorum, never Against
         if self.attacker_stake >= self.quorum() and self.attacker_stake > honest_against:
-            self.gov.attack = "passed: treasury drained"
+            self.gov.attack = "passed: governance captured"
             self.gov.passed += 1
-            self.gov.treasury_drained = self.supply.treasury
-            self.flows.sell_hanzo += self.supply.treasury
-            self.supply.treasury = 0.0
+            self.env.process(self.treasury_capture())
         else:
             self.gov.attack = "defeated: deposit burned"
             self.gov.defeated += 1
@@ -544,6 +545,21 @@ class World:
             self.staked_total -= deposit
             self.gov.deposits_burned += deposit
             self.supply.burn("proposal_deposit", deposit)
+
+    def treasury_capture(self):
+        """A captured governance releases from the treasury all that the contract's token bucket
+        allows (hanzo.econ.treasury.Bucket, the same rule as HanzoTreasury), every day, and sells it."""
+        bucket = Bucket.deployed(self.p, int(self.env.now) * DAY)
+        while self.supply.treasury > 0:
+            now = int(self.env.now) * DAY
+            take_wei = min(bucket.available(now), int(self.supply.treasury * WEI))
+            if take_wei > 0:
+                bucket.release(take_wei, now)
+                take = hanzo(take_wei)
+                self.supply.treasury -= take
+                self.gov.treasury_drained += take
+                self.flows.sell_hanzo += take
+            yield self.env.timeout(1)
 
     def external_market(self):
         """The HANZO price on other venues: a random walk with jumps, which this economy does not
