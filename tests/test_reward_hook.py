@@ -595,3 +595,21 @@ def test_a_session_over_its_forks_daily_budget_fails_alone_and_is_paid_another_d
     paid = hook_for().reward(*over)
     assert not paid.replayed and paid.interactions == 5
     assert hook_for().reward(*over).replayed
+
+
+def test_the_fork_head_is_the_owners_last_paid_adapter_whatever_the_nft_records(suite, users, fork_of, hook_for):
+    """Issue 15: the oracle continues a fork from the chain's record. Its owner's paid sessions move
+    the head; a low-quality op, another user's paid session and a reset of the NFT do not."""
+    owner, other = users[0], users[1]
+    model = fork_of(owner)
+    hook = hook_for()
+    assert hook.fork_head(model) is None
+    first, second = secrets.token_bytes(32), secrets.token_bytes(32)
+    hook.pay(owner.address, model, first, 2, 10, False)
+    assert hook.fork_head(model) == first
+    hook.pay(owner.address, model, second, 2, 10, False)
+    hook.pay(owner.address, model, secrets.token_bytes(32), 1, 1, True)  # low quality
+    hook.pay(other.address, model, secrets.token_bytes(32), 2, 10, False)  # someone else's session
+    suite.models.updateAdapter(model, bytes(32), sender=owner)  # the NFT forgets its adapter
+    assert hook.fork_head(model) == second
+    assert hook_for("another store").fork_head(model) == second  # read from the chain, not the store

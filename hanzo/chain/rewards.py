@@ -668,6 +668,19 @@ class RewardHook:
         """Whether the receipt's block is still the chain's block at its height."""
         return self.node.block_hash(int(receipt["blockNumber"])) == as_hex(receipt["blockHash"])
 
+    def fork_head(self, model_id: int) -> bytes | None:
+        """The adapter the chain last paid a fork's owner for (its TrainingRecorded events, in
+        chain order), whatever its NFT records now; None for a fork nobody has paid its owner for.
+        The oracle continues a fork from here: resetting or re-setting the NFT's adapter
+        (`updateAdapter`) buys nothing, low-quality ops never move it, and another user's paid
+        session on the fork does not either (ModelNFT records only its owner's adapters)."""
+        event = self.contract.events.TrainingRecorded
+        logs = self._call(lambda: event.get_logs(from_block=self.deployment_block,
+                                                 argument_filters={"modelId": model_id}))
+        paid = [_entry(log).args for log in logs]
+        heads = [a["adapterHash"] for a in paid if not a["lowQuality"] and a["user"] == a["owner"]]
+        return heads[-1] if heads else None
+
     def _ledger(self, forks: list[int]) -> dict[tuple[int, bytes], _Entry]:
         """The canonical chain's record of these forks' ops, from their TrainingRecorded events
         (one query, by the indexed modelId, for every user): (fork, adapter hash) -> entry. The

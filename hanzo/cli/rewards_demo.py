@@ -62,17 +62,6 @@ def session_text(name: str, round_: int) -> str:
     return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz   \n") for _ in range(SESSION_CHARS))
 
 
-def fork_head(web3, rewards, abi: list, model_id: int, from_block: int) -> bytes | None:
-    """The adapter the chain last paid its owner for a fork (its TrainingRecorded events), whatever
-    its NFT records now: the oracle continues a fork from its history, so a reset buys nothing; and,
-    as ModelNFT records only its owner's adapters, nobody else's paid session moves the fork."""
-    contract = web3.eth.contract(address=str(rewards.address), abi=abi)
-    logs = contract.events.TrainingRecorded.get_logs(from_block=from_block, argument_filters={"modelId": model_id})
-    paid = [bytes(log["args"]["adapterHash"]) for log in logs
-            if not log["args"]["lowQuality"] and log["args"]["user"] == log["args"]["owner"]]
-    return paid[-1] if paid else None
-
-
 def run(network: str = "ethereum:local:foundry", sessions: int = 2,
         say: Callable[[str], None] = print) -> dict:
     import time
@@ -129,7 +118,7 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2,
             for name, acct in people.items():
                 if name == "resetter" and round_ > 0:
                     s.models.updateAdapter(forks[name], bytes(32), sender=acct)  # the NFT forgets its adapter
-                head = fork_head(provider.web3, s.rewards, abi, forks[name], s.block)
+                head = hook.fork_head(forks[name])  # the chain's record, not the NFT's
                 session_id = hook.open_session(acct.address, forks[name])  # before training: its nonce is its own
                 try:
                     v = oracle.judge(acct.address.lower()[2:], forks[name], USERS[name][1],
