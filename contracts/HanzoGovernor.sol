@@ -51,6 +51,8 @@ contract HanzoGovernor is Governor, GovernorSettings, GovernorCountingSimple, Go
     error NoDeposit(uint256 proposalId);
     /// @notice The unstake cooldown is not longer than voting period plus timelock delay.
     error ExitBeforeExecution(uint256 votingPeriod, uint256 timelockDelay, uint256 cooldown);
+    /// @notice `relay` is disabled.
+    error RelayDisabled();
     /// @notice The proposal is still Pending or Active.
     error DepositNotSettleable(uint256 proposalId, ProposalState state);
 
@@ -137,6 +139,15 @@ contract HanzoGovernor is Governor, GovernorSettings, GovernorCountingSimple, Go
         if (burned) stakedHanzo.slash(proposer, amount);
         else stakedHanzo.release(proposer, amount);
         emit DepositSettled(proposalId, proposer, amount, burned);
+    }
+
+    /// @notice Refused: a proposal cannot act as the Governor. The Governor holds StakedHanzo's
+    ///         DEPOSIT_ROLE, and `relay` let a passed proposal lock and slash (burn) any staker's
+    ///         stake, and its votes with it (issue 16, finding 7: a captured governance). The
+    ///         Governor needs no other call of its own: what governance runs, the timelock runs
+    ///         (HANZO sent to the Governor by mistake stays there).
+    function relay(address, uint256, bytes calldata) public payable override onlyGovernance {
+        revert RelayDisabled();
     }
 
     /// @notice Absolute quorum, whatever the timepoint.

@@ -73,8 +73,10 @@ contract ModelNFT is ERC721, AccessControl {
     /// @notice Cap on the extra boost, in basis points.
     uint256 public immutable maxExtraBoostBps;
 
-    /// @notice Receives the unburned half of mint fees.
-    address public treasury;
+    /// @notice Receives the unburned half of mint fees: HanzoTreasury, fixed at construction, so
+    ///         the fees leave it only at the treasury's rate limit. (A setter let a captured
+    ///         governance send half of every later mint fee to itself: issue 16, finding 7.)
+    address public immutable treasury;
     /// @notice Number of forks minted; token ids are 1..totalForks.
     uint256 public totalForks;
 
@@ -97,8 +99,6 @@ contract ModelNFT is ERC721, AccessControl {
     event Staked(uint256 indexed tokenId, address indexed staker, uint256 amount, uint256 totalStake);
     /// @notice HANZO was unstaked from a fork.
     event Unstaked(uint256 indexed tokenId, address indexed staker, uint256 amount, uint256 totalStake);
-    /// @notice The treasury address changed.
-    event TreasuryChanged(address treasury);
 
     /// @notice The base model is not registered.
     error UnknownBaseModel(uint256 baseModelId);
@@ -150,13 +150,6 @@ contract ModelNFT is ERC721, AccessControl {
         if (baseModelId > type(uint64).max) revert SafeCast.SafeCastOverflowedUintDowncast(64, baseModelId);
         baseModels[baseModelId] = BaseModel(true, SafeCast.toUint32(performance));
         emit BaseModelRegistered(baseModelId, performance);
-    }
-
-    /// @notice Change the treasury. Only DEFAULT_ADMIN_ROLE (governance).
-    function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (treasury_ == address(0)) revert ZeroValue();
-        treasury = treasury_;
-        emit TreasuryChanged(treasury_);
     }
 
     /// @notice Fee to mint a fork of `baseModelId`: baseMintFee * (100 + performance) / 100.

@@ -60,7 +60,24 @@ import {ModelNFT} from "./ModelNFT.sol";
 contract TrainingRewards is AccessControl, EIP712 {
     using SafeERC20 for IERC20;
 
-    /// @notice Role whose signatures attest training ops (the quality oracle).
+    /// @notice Role whose signatures attest training ops (the quality oracle): one key at a time,
+    ///         set at construction and passed on only by itself (rotateOracle); governance
+    ///         (DEFAULT_ADMIN_ROLE, the role's admin) may revoke it, never grant it.
+    /// @dev Why (issue 16, finding 7): governance is bought for the price of the quorum. Were
+    ///      ORACLE_ROLE granted by governance, a captured governance would make itself an oracle
+    ///      and sign ops paying itself from the pool, as fast as the pace allows (0.2% of the pool
+    ///      a day: about half of it in a year). So nobody grants the role (grantRole refuses it):
+    ///      - the oracle replaces its own key (rotateOracle: the successor gets the role and the
+    ///        caller loses it in one call), so there is never more than one oracle key. Plain
+    ///        self-administration (ORACLE_ROLE as its own admin) would let a leaked key grant
+    ///        itself any number of keys faster than a proposal (about ten days) can revoke them;
+    ///      - governance keeps the emergency stop: revokeRole(ORACLE_ROLE, oracle) through a
+    ///        proposal ends a leaked key's signatures. If the operator still holds the key it
+    ///        rotates at once instead, without governance;
+    ///      - what is given up: after a revoke (or a lost key, or a renounce) no oracle can ever be
+    ///        appointed again, so rewards stop for good and the pool stays in this contract. That
+    ///        is the price of the rule: a captured governance can stop rewards (grief) but never
+    ///        take them; an appointment by governance, even delayed, is a path to the pool.
     bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
 
     /// @notice EIP-712 type of a training operation.
@@ -184,9 +201,18 @@ contract TrainingRewards is AccessControl, EIP712 {
     error LengthMismatch();
     /// @notice A constructor argument is zero or out of range.
     error InvalidConfig();
+    /// @notice ORACLE_ROLE is never granted: it is set at construction and passed on by rotateOracle.
+    error OracleGrantedOnlyByRotation();
+    /// @notice The oracle given is the zero address.
+    error ZeroOracle();
+
+    /// @notice The oracle `previous` handed its role to `next`.
+    event OracleRotated(address indexed previous, address indexed next);
 
     /// @param token_ HANZO (the pool is this contract's balance).
-    /// @param admin DEFAULT_ADMIN_ROLE holder (grants ORACLE_ROLE), here and on the ModelNFT created here.
+    /// @param admin DEFAULT_ADMIN_ROLE holder (sets the pace, may revoke the oracle, never grant it),
+    ///        here and on the ModelNFT created here.
+    /// @param oracle_ The first (and only) ORACLE_ROLE holder; it alone passes the role on.
     /// @param forks The ModelNFT's settings; this contract creates it and is its `rewards`.
     /// @param rewardPerInteraction_ Wei per interaction at multiplier 1.
     /// @param burnBps_ Burned share, basis points.
@@ -198,6 +224,7 @@ contract TrainingRewards is AccessControl, EIP712 {
     constructor(
         HanzoToken token_,
         address admin,
+        address oracle_,
         ModelNFT.Config memory forks,
         uint256 rewardPerInteraction_,
         uint256 burnBps_,
@@ -222,7 +249,23 @@ contract TrainingRewards is AccessControl, EIP712 {
         burnBps = burnBps_;
         userShareBps = userShareBps_;
         burnMode = burnMode_;
+        if (oracle_ == address(0)) revert ZeroOracle();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(ORACLE_ROLE, oracle_);
+    }
+
+    /// @notice Grant `role` to `account`; refuses ORACLE_ROLE to everyone (see ORACLE_ROLE).
+    function grantRole(bytes32 role, address account) public override {
+        if (role == ORACLE_ROLE) revert OracleGrantedOnlyByRotation();
+        super.grantRole(role, account);
+    }
+
+    /// @notice The oracle hands its role to `next` and loses it, in one call. Only ORACLE_ROLE.
+    function rotateOracle(address next) external onlyRole(ORACLE_ROLE) {
+        if (next == address(0)) revert ZeroOracle();
+        _revokeRole(ORACLE_ROLE, msg.sender);
+        _grantRole(ORACLE_ROLE, next);
+        emit OracleRotated(msg.sender, next);
     }
 
     /// @notice Pay one signed training op. Reverts with a specific error on an expired,

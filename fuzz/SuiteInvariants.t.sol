@@ -113,8 +113,8 @@ contract SuiteHandler {
         address[] memory targets = new address[](1);
         uint256[] memory values = new uint256[](1);
         bytes[] memory calldatas = new bytes[](1);
-        targets[0] = address(models);
-        calldatas[0] = abi.encodeCall(ModelNFT.setTreasury, (models.treasury()));
+        targets[0] = address(rewards);
+        calldatas[0] = abi.encodeCall(TrainingRewards.setPoolPace, (rewards.poolPaceBps()));
         vm.prank(a);
         try governor.proposeTyped(targets, values, calldatas, string(abi.encode(salt, _nonce++)), HanzoGovernor.ProposalType.Parameter) returns (uint256 id) {
             proposals.push(id);
@@ -314,13 +314,20 @@ contract SuiteHandler {
 
 /// @notice Outsiders try to take power in the deployed suite: the fuzz's actors, and the deployer
 ///         once it has handed over. Each call grants the caller a role on a contract (the timelock
-///         included), queues "grant me the token's admin" on the timelock, or moves the ModelNFT
-///         treasury to itself. On the real deployment every attempt reverts; a deployment where an
-///         outsider kept or was given power (the audit's adversarial deployments) lets one through.
+///         included), or queues "grant me the token's admin" on the timelock. And a captured
+///         governance (the timelock itself, as a passed proposal runs) tries to give an outsider
+///         the roles that would pay it more than the treasury's rate limit: a minter, an oracle, a
+///         depositor of StakedHanzo (directly or relayed through the Governor, which holds it).
+///         On the real deployment every attempt reverts; a deployment where an outsider kept or was
+///         given power (the audit's adversarial deployments), or a contract whose governance can
+///         grant those roles, lets one through.
 contract PowerHandler {
     HanzoToken public immutable token;
     ModelNFT public immutable models;
     TimelockController public immutable timelock;
+    HanzoGovernor public immutable governor;
+    /// @notice What a captured governance tried that succeeded: must stay 0.
+    uint256 public governanceTook;
     address[] public outsiders;
     address[6] public controlled;
     bytes32[10] public roles;
@@ -331,8 +338,9 @@ contract PowerHandler {
     /// @dev Ids of the operations outsiders tried to queue.
     bytes32[] private _scheduled;
 
-    constructor(HanzoToken token_, ModelNFT models_, TimelockController timelock_, address[6] memory controlled_,
-                address[] memory outsiders_) {
+    constructor(HanzoToken token_, ModelNFT models_, TimelockController timelock_, HanzoGovernor governor_,
+                address[6] memory controlled_, address[] memory outsiders_) {
+        governor = governor_;
         token = token_;
         models = models_;
         timelock = timelock_;
@@ -381,13 +389,24 @@ contract PowerHandler {
         } catch {}
     }
 
-    function takeTreasury(uint256 who) external {
+    /// @notice A captured governance (the timelock, as a passed proposal calls) grants an outsider
+    ///         MINTER_ROLE on the token, ORACLE_ROLE on the rewards or DEPOSIT_ROLE on StakedHanzo,
+    ///         or relays "lock an outsider's stake" through the Governor.
+    function governanceGrants(uint256 who, uint256 which) external {
         address a = outsiders[who % outsiders.length];
         attempts += 1;
-        vm.prank(a);
-        try models.setTreasury(a) {
-            seized += 1;
-        } catch {}
+        uint256 w = which % 4;
+        vm.prank(address(timelock));
+        if (w == 0) {
+            try token.grantRole(keccak256("MINTER_ROLE"), a) { governanceTook += 1; } catch {}
+        } else if (w == 1) {
+            try IAccessControl(controlled[3]).grantRole(keccak256("ORACLE_ROLE"), a) { governanceTook += 1; } catch {}
+        } else if (w == 2) {
+            try IAccessControl(controlled[1]).grantRole(keccak256("DEPOSIT_ROLE"), a) { governanceTook += 1; } catch {}
+        } else {
+            bytes memory call = abi.encodeCall(StakedHanzo.lock, (a, 0));
+            try governor.relay(controlled[1], 0, call) { governanceTook += 1; } catch {}
+        }
     }
 }
 
@@ -452,7 +471,7 @@ contract SuiteInvariants {
         outsiders[3] = deployer;
         treasuryAtStart = models.treasury();
         power = new PowerHandler(
-            token, models, TimelockController(payable(timelock)),
+            token, models, TimelockController(payable(timelock)), HanzoGovernor(payable(vm.envAddress("HANZO_GOVERNOR"))),
             [address(token), address(staked), address(models), address(rewards), address(hmm), timelock], outsiders
         );
         // a day of emission, so that training ops find a funded pool from the first call
@@ -528,7 +547,8 @@ contract SuiteInvariants {
         }
     }
 
-    /// @notice The deployer holds no role anywhere, no HANZO, and the timelock is every admin.
+    /// @notice The deployer holds no role anywhere, no HANZO; the timelock is every admin but the
+    ///         token's and StakedHanzo's, which nobody holds (their minters and depositor are fixed).
     function invariant_deployer_holds_nothing() public view {
         address[5] memory controlled = [address(token), address(staked), address(models), address(rewards), address(hmm)];
         bytes32[7] memory roles = [
@@ -544,16 +564,20 @@ contract SuiteInvariants {
             for (uint256 r; r < roles.length; ++r) {
                 require(!IAccessControl(controlled[c]).hasRole(roles[r], deployer), "the deployer holds a role");
             }
-            require(IAccessControl(controlled[c]).hasRole(bytes32(0), timelock), "the timelock is not admin");
+            bool adminless = controlled[c] == address(token) || controlled[c] == address(staked);
+            require(IAccessControl(controlled[c]).hasRole(bytes32(0), timelock) != adminless,
+                    "the timelock is not admin (or admin of the token or StakedHanzo)");
         }
         require(token.balanceOf(deployer) == 0, "the deployer holds HANZO");
     }
 
     /// @notice No one else holds power: every outsider's attempt failed, no outsider holds any role
     ///         on any contract (the timelock's proposer, canceller and admin included), no operation
-    ///         an outsider tried to queue exists, and the ModelNFT treasury is the deployed one.
+    ///         an outsider tried to queue exists, the ModelNFT treasury is the deployed one, and a
+    ///         captured governance gave no outsider a minter, oracle or depositor role.
     function invariant_no_one_else_holds_power() public view {
         require(power.seized() == 0, "an outsider took power");
+        require(power.governanceTook() == 0, "a captured governance made a minter, an oracle or a depositor");
         for (uint256 o; o < power.outsiderCount(); ++o) {
             address a = power.outsiders(o);
             for (uint256 c; c < 6; ++c) {

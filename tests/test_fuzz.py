@@ -122,19 +122,20 @@ def test_the_suite_invariants_catch_an_adapter_paid_twice(replaying_copy):
 
 
 @pytest.fixture
-def open_treasury_copy(tmp_path):
-    """The project in a temporary folder, its ModelNFT.setTreasury open to anyone: an outsider can
-    take the fee stream (the class of the audit's adversarial deployments: power outside the timelock)."""
-    line = "function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {"
-    return seeded_copy(tmp_path, "ModelNFT.sol", line, "function setTreasury(address treasury_) external {",
+def grantable_oracle_copy(tmp_path):
+    """The project in a temporary folder, its TrainingRewards letting the role's admin (governance)
+    grant ORACLE_ROLE: a captured governance makes an outsider an oracle, which signs ops paying
+    itself from the pool (issue 16, finding 7; before the fix, the timelock also granted minters)."""
+    line = "if (role == ORACLE_ROLE) revert OracleGrantedOnlyByRotation();"
+    return seeded_copy(tmp_path, "TrainingRewards.sol", line, "if (false) revert OracleGrantedOnlyByRotation();",
                        ("foundry.toml", "ape-config.yaml"))
 
 
-def test_the_suite_invariants_catch_an_outsider_taking_power(open_treasury_copy):
-    result = run_suite("--project", str(open_treasury_copy), "--match-test", "invariant_no_one_else_holds_power")
+def test_the_suite_invariants_catch_a_captured_governance_making_an_oracle(grantable_oracle_copy):
+    result = run_suite("--project", str(grantable_oracle_copy), "--match-test", "invariant_no_one_else_holds_power")
     out = result.stdout + result.stderr
     assert result.returncode != 0, out[-3000:]
-    assert "[FAIL: an outsider took power]" in out, out[-3000:]
+    assert "[FAIL: a captured governance made a minter, an oracle or a depositor]" in out, out[-3000:]
 
 
 @pytest.fixture

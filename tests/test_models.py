@@ -107,9 +107,10 @@ def test_boost_is_concave_in_stake(params):
     assert gains[0] > gains[-1]
 
 
-def test_treasury_changes_only_by_governance(suite, users):
-    with ape.reverts(suite.models.AccessControlUnauthorizedAccount):
-        suite.models.setTreasury(users[0], sender=users[0])
+def test_the_treasury_is_fixed_at_construction(suite):
+    """No setter: a captured governance cannot redirect the mint fees (issue 16, finding 7)."""
+    assert suite.models.treasury() == suite.treasury.address
+    assert "setTreasury" not in {m.name for m in suite.models.contract_type.mutable_methods}
 
 
 def test_mint_refuses_a_fee_above_the_callers_limit(suite, users, oracle, fund):

@@ -395,10 +395,14 @@ def test_batch_length_mismatch_reverts(suite, users, sign_op):
         suite.rewards.rewardTrainingBatch([op.as_tuple()], [sig, sig], sender=users[0])
 
 
-def test_only_admin_grants_oracle_role(suite, users):
+def test_no_one_grants_the_oracle_role(suite, users):
+    """The oracle is set at construction and passes its role on only by rotateOracle; governance
+    (the timelock, the role's admin) may revoke it, never grant it (tests/test_capture_paths.py)."""
     role = suite.rewards.ORACLE_ROLE()
-    with ape.reverts(suite.rewards.AccessControlUnauthorizedAccount):
-        suite.rewards.grantRole(role, users[0], sender=users[0])
+    for who in (users[0], suite.roles.oracle):
+        with ape.reverts(suite.rewards.OracleGrantedOnlyByRotation):
+            suite.rewards.grantRole(role, users[0], sender=who)
+    assert suite.rewards.getRoleAdmin(role) == suite.rewards.DEFAULT_ADMIN_ROLE()
     assert suite.rewards.hasRole(suite.rewards.DEFAULT_ADMIN_ROLE(), suite.timelock.address)
     assert not suite.rewards.hasRole(suite.rewards.DEFAULT_ADMIN_ROLE(), suite.roles.deployer.address)
 

@@ -100,8 +100,10 @@ def test_deployer_holds_no_admin_role_after_handover(suite):
     d = suite.roles.deployer.address
     for contract in (suite.token, suite.staked, suite.models, suite.rewards, suite.timelock, suite.hmm):
         assert not contract.hasRole(contract.DEFAULT_ADMIN_ROLE(), d)
-    for contract in (suite.token, suite.staked, suite.models, suite.rewards, suite.hmm):
+    for contract in (suite.models, suite.rewards, suite.hmm):
         assert contract.hasRole(contract.DEFAULT_ADMIN_ROLE(), suite.timelock.address)
+    for contract in (suite.token, suite.staked):  # no admin at all: minters and deposits fixed (issue 16, 7)
+        assert not contract.hasRole(contract.DEFAULT_ADMIN_ROLE(), suite.timelock.address)
 
 
 @pytest.mark.parametrize("years", [0.5, 1, 1.5, 3, 4.5])

@@ -52,8 +52,10 @@ EXPECTED_ROLES: dict[str, dict[str, tuple[str, ...]]] = {
         "CANCELLER_ROLE": ("HanzoGovernor",),
         "EXECUTOR_ROLE": (ANYONE,),
     },
-    "HanzoToken": {"DEFAULT_ADMIN_ROLE": ("HanzoTimelock",), "MINTER_ROLE": ("EmissionSchedule",)},
-    "StakedHanzo": {"DEFAULT_ADMIN_ROLE": ("HanzoTimelock",), "DEPOSIT_ROLE": ("HanzoGovernor",)},
+    # No admin: the minters and the deposit role are fixed at the wiring (deploy.ADMINLESS; issue
+    # 16, finding 7). A role listed with () must have no member at all.
+    "HanzoToken": {"DEFAULT_ADMIN_ROLE": (), "MINTER_ROLE": ("EmissionSchedule",)},
+    "StakedHanzo": {"DEFAULT_ADMIN_ROLE": (), "DEPOSIT_ROLE": ("HanzoGovernor",)},
     "ModelNFT": {"DEFAULT_ADMIN_ROLE": ("HanzoTimelock",), "REGISTRAR_ROLE": ("@registrar",)},
     "TrainingRewards": {"DEFAULT_ADMIN_ROLE": ("HanzoTimelock",), "ORACLE_ROLE": ("@oracle",)},
     "HamiltonianMarketMaker": {"DEFAULT_ADMIN_ROLE": ("HanzoTimelock",), "GOVERNANCE_ROLE": ("HanzoTimelock",)},
