@@ -85,6 +85,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
 
     /// @notice HANZO, the currency of every trade.
     IERC20 public immutable hanzo;
+    /// @notice Where the surplus goes (the rate-limited HanzoTreasury): a captured governance then
+    ///         takes the market maker's fees only through the treasury's release limit.
+    address public immutable treasury;
 
     /// @notice Current parameters.
     Params public params;
@@ -128,8 +131,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     event TierAdded(uint256 indexed tier, uint256 basePrice, uint256 depth);
     /// @notice Parameters changed.
     event ParamsChanged(Params params);
-    /// @notice Governance took `amount` of the surplus (HANZO beyond the reserve and what is
-    ///         retained for holders) to `to`.
+    /// @notice Governance sent `amount` of the surplus (HANZO beyond the reserve and what is
+    ///         retained for holders) to the treasury `to`.
     event SurplusWithdrawn(address indexed to, uint256 amount);
 
     /// @notice No such tier.
@@ -156,14 +159,17 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     error ParamOutOfBounds(string which);
     /// @notice More than the surplus was asked for.
     error SurplusExceeded(uint256 requested, uint256 available);
-    /// @notice The zero address cannot receive the surplus.
-    error ZeroRecipient();
+    /// @notice A zero address where one is needed.
+    error ZeroAddress();
 
     /// @param hanzo_ HANZO.
     /// @param admin DEFAULT_ADMIN_ROLE and GOVERNANCE_ROLE holder (the timelock).
+    /// @param treasury_ Where withdrawSurplus sends the surplus (the HanzoTreasury), fixed.
     /// @param params_ Initial parameters (checked against their bounds).
-    constructor(IERC20 hanzo_, address admin, Params memory params_) ERC1155("") {
+    constructor(IERC20 hanzo_, address admin, address treasury_, Params memory params_) ERC1155("") {
+        if (treasury_ == address(0)) revert ZeroAddress();
         hanzo = hanzo_;
+        treasury = treasury_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(GOVERNANCE_ROLE, admin);
         _setParams(params_);
@@ -433,14 +439,15 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         return hanzo.balanceOf(address(this)) - reserve - _retainedTotal(tierCount);
     }
 
-    /// @notice Send `amount` of the surplus to `to`. Only governance; never the reserve or what
-    ///         is retained for holders. A later rise of the price is then backed by less.
-    function withdrawSurplus(address to, uint256 amount) external onlyRole(GOVERNANCE_ROLE) nonReentrant {
-        if (to == address(0)) revert ZeroRecipient();
+    /// @notice Send `amount` of the surplus to the treasury. Only governance; never the reserve
+    ///         or what is retained for holders, and never anywhere but the treasury, whose release
+    ///         limit then bounds what a captured governance can take of it. A later rise of the
+    ///         price is backed by less.
+    function withdrawSurplus(uint256 amount) external onlyRole(GOVERNANCE_ROLE) nonReentrant {
         uint256 available = surplus();
         if (amount > available) revert SurplusExceeded(amount, available);
-        hanzo.safeTransfer(to, amount);
-        emit SurplusWithdrawn(to, amount);
+        hanzo.safeTransfer(treasury, amount);
+        emit SurplusWithdrawn(treasury, amount);
     }
 
     /// @notice Replace the parameters, each within its bounds. Only governance.

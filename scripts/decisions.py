@@ -5,7 +5,9 @@ to stake, and what a training op costs on chain against what it pays (issue 10, 
 Then the cheapest capture of the treasury under each defence of issue 16 (finding 7), priced by
 the pool as the attack scenarios buy: what the cheapest attack that passes costs, and what that
 capture takes out of the treasury within a year, in USD. The deployed default (DEFAULT_DEFENCE,
-HanzoTreasury's rate limit) must take out less than it costs.
+HanzoTreasury's rate limit) must take out less than it costs. The treasury is the only way a
+captured governance reaches HANZO: minting, the oracle role, stake and the fees are closed in the
+contracts (tests/test_capture_paths.py), so its release is the whole take.
 
 Runs each scenario once (its file's seed) and prints markdown tables; the last line is one JSON
 object, with `cheapest_capture_usd` and `capture_take_usd` for the deployed default.

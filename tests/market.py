@@ -19,6 +19,7 @@ from hanzo.econ.params import DEFAULT, WEI
 
 FUNDING = 10**12 * WEI
 FAR = 2**64  # a deadline that never passes
+TREASURY = "0x000000000000000000000000000000000000bEEF"  # where the market maker's surplus goes
 
 
 @dataclass
@@ -39,7 +40,7 @@ class Market:
         return self.traders[2]
 
     def name(self, account) -> str:
-        return str(account.address)
+        return str(getattr(account, "address", account))
 
     def now(self) -> int:
         return self.chain.pending_timestamp
@@ -120,7 +121,8 @@ class Market:
         return self.hmm.safeBatchTransferFrom(a, to, [t for t, _ in moves], [n for _, n in moves], b"", sender=a)
 
     def _chain_withdraw(self, a, to, amount):
-        return self.hmm.withdrawSurplus(to, amount, sender=a)
+        assert str(to) == str(self.hmm.treasury())  # the surplus goes to the treasury only
+        return self.hmm.withdrawSurplus(amount, sender=a)
 
     def _chain_offer(self, a, tier, credits):
         return self.hmm.offerCapacity(tier, credits, sender=a)
@@ -159,7 +161,7 @@ def build_market_factory(project, accounts, chain):
     params = DEFAULT
     token = project.HanzoToken.deploy(deployer, 10**15 * WEI, sender=deployer)
     token.grantRole(token.MINTER_ROLE(), deployer, sender=deployer)
-    hmm = project.HamiltonianMarketMaker.deploy(token, deployer, HMMParams.from_tokenomics(params).as_tuple(),
+    hmm = project.HamiltonianMarketMaker.deploy(token, deployer, TREASURY, HMMParams.from_tokenomics(params).as_tuple(),
                                                 sender=deployer)
     for _, base in params.inference_tiers:
         hmm.addTier(base, params.hmm_depth, sender=deployer)

@@ -12,7 +12,7 @@ import pytest
 from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.hmm import LN2_WAD, MAX_LOG_PRICE, released
 
-from .market import FAR, FUNDING
+from .market import FAR, FUNDING, TREASURY
 
 
 @pytest.fixture
@@ -268,8 +268,9 @@ def test_a_partial_exit_then_the_rest_returns_the_basis_after_an_earlier_buyer_l
 
 
 def test_only_governance_withdraws_the_surplus_and_never_what_holders_are_owed(m):
-    """Fees (and falls of the price) are a surplus nobody holding credits is owed: governance may
-    send it on; the reserve and what is retained for holders it may not touch."""
+    """Fees are a surplus nobody holding credits is owed: governance may send it to the treasury
+    (whose release limit bounds a captured governance), nowhere else; the reserve and what is
+    retained for holders it may not touch."""
     a, b = m.traders[0], m.traders[1]
     depth = m.model.tiers[0].depth
     m.apply("buy", a, 0, depth)
@@ -278,13 +279,12 @@ def test_only_governance_withdraws_the_surplus_and_never_what_holders_are_owed(m
     surplus = m.hmm.surplus()
     assert surplus == m.model.surplus() > 0
     with ape.reverts(m.hmm.AccessControlUnauthorizedAccount):
-        m.hmm.withdrawSurplus(a, 1, sender=a)
+        m.hmm.withdrawSurplus(1, sender=a)
     with ape.reverts(m.hmm.SurplusExceeded, requested=surplus + 1, available=surplus):
-        m.hmm.withdrawSurplus(m.deployer, surplus + 1, sender=m.deployer)
-    with ape.reverts(m.hmm.ZeroRecipient):
-        m.hmm.withdrawSurplus("0x" + "0" * 40, 1, sender=m.deployer)
-    _, receipt = m.apply("withdraw", m.deployer, m.traders[2], surplus)
-    assert [(e.to, e.amount) for e in receipt.decode_logs(m.hmm.SurplusWithdrawn)] == [(m.traders[2], surplus)]
+        m.hmm.withdrawSurplus(surplus + 1, sender=m.deployer)
+    _, receipt = m.apply("withdraw", m.deployer, TREASURY, surplus)
+    assert [(e.to, e.amount) for e in receipt.decode_logs(m.hmm.SurplusWithdrawn)] == [(TREASURY, surplus)]
+    assert m.token.balanceOf(TREASURY) == surplus
     basis = m.hmm.costBasis(b, 0)
     got, _ = m.apply("sell", b, 0, depth)
     assert got == basis - mul_div_up(basis, m.model.params.sell_fee, WAD)  # Bob is still paid in full
@@ -377,7 +377,7 @@ def test_governance_cannot_take_what_a_fall_freed_from_holders(m, withdraw):
     crash(m, 2)
     assert m.hmm.surplus() == fees  # the fall freed nothing to governance
     if withdraw:
-        m.apply("withdraw", m.deployer, m.deployer, m.hmm.surplus())
+        m.apply("withdraw", m.deployer, TREASURY, m.hmm.surplus())
     m.apply("buy", carol, 0, 100)
     for _ in range(6):
         m.apply("offer", m.provider, 0, 1)

@@ -20,7 +20,7 @@ import pytest
 
 from hanzo.econ.fixedpoint import WAD, mul_div_up
 
-from .market import FUNDING
+from .market import FUNDING, TREASURY
 
 ROUNDING = 10**7  # wei: expWad's relative error on V (~1e-18 of 1e24-wei positions)
 
@@ -135,7 +135,7 @@ def test_governance_sweeping_the_surplus_every_epoch_never_blocks_a_poke_or_an_e
                 m.apply("offer", mal, tier, depth)
         if k == 2:
             m.apply("sell", alice, 0, depth // 3)
-        m.apply("withdraw", m.deployer, m.deployer, m.hmm.surplus())
+        m.apply("withdraw", m.deployer, TREASURY, m.hmm.surplus())
         poke(m, alice)
         held = m.token.balanceOf(m.hmm)
         assert held == m.hmm.reserve() + m.hmm.retained(0) + m.hmm.retained(1) + m.hmm.surplus()

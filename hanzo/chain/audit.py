@@ -81,6 +81,7 @@ EXPECTED_ADDRESSES: dict[tuple[str, str], str] = {
     ("HanzoGovernor", "token"): "StakedHanzo",
     ("HanzoGovernor", "stakedHanzo"): "StakedHanzo",
     ("HamiltonianMarketMaker", "hanzo"): "HanzoToken",
+    ("HamiltonianMarketMaker", "treasury"): "HanzoTreasury",
     ("HanzoTimelock", "exitWindow"): "HanzoGovernor",
 }
 

@@ -242,7 +242,7 @@ def deploy_suite(
     from hanzo.econ.hmm import HMMParams
 
     c["HamiltonianMarketMaker"] = hmm = proj.HamiltonianMarketMaker.deploy(
-        token.address, d.address, HMMParams.from_tokenomics(params).as_tuple(), **tx
+        token.address, d.address, c["HanzoTreasury"].address, HMMParams.from_tokenomics(params).as_tuple(), **tx
     )
     for _, base_price in params.inference_tiers:
         hmm.addTier(base_price, params.hmm_depth, **tx)
