@@ -30,6 +30,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from hanzo.econ.attest import TrainingOp, sign_training_op
+from .capture import proposal_runner, stake_quorum
 from hanzo.econ.params import WEI
 
 PARAMETER = 0
@@ -38,11 +39,7 @@ PARAMETER = 0
 @pytest.fixture(scope="module")
 def attacker(suite, whale, users):
     """Bought and staked 11M HANZO: more than the 10M quorum, so every proposal it makes passes."""
-    who = users[0]
-    suite.token.transfer(who, 11_000_000 * WEI, sender=whale)
-    suite.token.approve(suite.staked, 11_000_000 * WEI, sender=who)
-    suite.staked.stake(11_000_000 * WEI, sender=who)
-    return who
+    return stake_quorum(suite, whale, users[0])
 
 
 @pytest.fixture(scope="module")
@@ -57,38 +54,8 @@ def victim(suite, whale, users):
 
 @pytest.fixture(scope="module")
 def capture(suite, attacker, params, chain):
-    """Run `calls` as one proposal of the attacker's through its vote, the queue and the timelock;
-    a call is (contract, method, *args) or (address, raw calldata). Returns the execution's receipt;
-    raises if the execution reverts."""
-
-    def advance(seconds):
-        chain.pending_timestamp = chain.blocks.head.timestamp + seconds
-        chain.mine()
-
-    def _capture(calls):
-        gov = suite.governor
-        targets, calldatas = [], []
-        for call in calls:
-            if isinstance(call[1], bytes):
-                targets.append(call[0])
-                calldatas.append(call[1])
-            else:
-                contract, method, *args = call
-                targets.append(contract.address)
-                calldatas.append(getattr(contract, method).encode_input(*args))
-        values = [0] * len(calls)
-        description = f"Parameter: mine {secrets.token_hex(4)}"
-        pid = gov.proposeTyped(targets, values, calldatas, description, PARAMETER,
-                               sender=attacker).decode_logs(gov.ProposalCreated)[0].proposalId
-        advance(params.voting_delay + 1)
-        gov.castVote(pid, 1, sender=attacker)
-        advance(params.voting_period)
-        desc_hash = chain.provider.web3.keccak(text=description)
-        gov.queue(targets, values, calldatas, desc_hash, sender=attacker)
-        advance(params.timelock_delay)
-        return gov.execute(targets, values, calldatas, desc_hash, sender=attacker)
-
-    return _capture
+    """Run `calls` as one Parameter proposal of the attacker's (see tests/capture.py)."""
+    return proposal_runner(suite, attacker, params, chain, PARAMETER, "Parameter")
 
 
 def _raw(signature: str, types: list[str], args: list) -> bytes:

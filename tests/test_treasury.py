@@ -19,6 +19,7 @@ import ape
 import pytest
 from eth_utils import keccak
 
+from .capture import proposal_runner, stake_quorum
 from hanzo.econ.params import DAY, WEI
 from hanzo.econ.treasury import Bucket, TreasuryError, max_take
 
@@ -40,40 +41,13 @@ def _error_name(exc, contract) -> str:
 @pytest.fixture(scope="module")
 def attacker(suite, whale, users):
     """Bought and staked 11M HANZO: more than the 10M quorum, so every proposal it makes passes."""
-    who = users[0]
-    suite.token.transfer(who, 11_000_000 * WEI, sender=whale)
-    suite.token.approve(suite.staked, 11_000_000 * WEI, sender=who)
-    suite.staked.stake(11_000_000 * WEI, sender=who)
-    return who
+    return stake_quorum(suite, whale, users[0])
 
 
 @pytest.fixture(scope="module")
 def capture(suite, attacker, params, chain):
-    """Run `calls` [(contract, method, *args) or (address, calldata)] as one proposal of the attacker's through its vote,
-    the queue and the timelock; returns the execution's receipt (raises if it reverts)."""
-
-    def advance(seconds):
-        chain.pending_timestamp = chain.blocks.head.timestamp + seconds
-        chain.mine()
-
-    def _capture(calls):
-        gov = suite.governor
-        raw = [isinstance(call[1], bytes) for call in calls]  # (address, calldata) as it is
-        targets = [call[0] if r else call[0].address for call, r in zip(calls, raw)]
-        calldatas = [call[1] if r else getattr(call[0], call[1]).encode_input(*call[2:]) for call, r in zip(calls, raw)]
-        values = [0] * len(calls)
-        description = f"Treasury: mine {secrets.token_hex(4)}"
-        pid = gov.proposeTyped(targets, values, calldatas, description, TREASURY_TYPE,
-                               sender=attacker).decode_logs(gov.ProposalCreated)[0].proposalId
-        advance(params.voting_delay + 1)
-        gov.castVote(pid, 1, sender=attacker)
-        advance(params.voting_period)
-        desc_hash = chain.provider.web3.keccak(text=description)
-        gov.queue(targets, values, calldatas, desc_hash, sender=attacker)
-        advance(params.timelock_delay)
-        return gov.execute(targets, values, calldatas, desc_hash, sender=attacker)
-
-    return _capture
+    """Run `calls` as one Treasury proposal of the attacker's (see tests/capture.py)."""
+    return proposal_runner(suite, attacker, params, chain, TREASURY_TYPE, "Treasury")
 
 
 def test_the_treasury_holds_what_governance_held_and_the_timelock_holds_nothing(suite, attacker, params):
