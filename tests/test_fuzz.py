@@ -1,8 +1,7 @@
 """The Foundry invariant suites (fuzz/), run by `make test` in their short profile, and shown able
-to fail: the market suite on a copy of the market maker with the review's bug put back (sales and
-redemptions paying the whole release, no cost-basis cap), and the deployed-suite invariants on a
-deployment whose deployer kept its roles, and on a copy of the suite whose TrainingRewards pays an
-adapter again, must each report an invariant broken."""
+to fail: each bug the reviews found, put back into a copy of the contracts (MARKET_MUTANTS,
+SUITE_MUTANTS), and a deployment whose deployer kept its roles, must each break the invariant that
+guards against it."""
 
 from __future__ import annotations
 
@@ -57,30 +56,22 @@ def seeded_copy(folder, contract: str, line: str, bug: str, files: tuple[str, ..
     return folder
 
 
-@pytest.fixture
-def uncapped_copy(tmp_path):
-    """The repository's contracts and fuzz suites in a temporary folder, with the cap removed."""
-    return seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", "paid = FPM.min(share, release + _backing[id].retained);", "paid = release;",
-                       ("foundry.toml",))
-
-
-def test_the_invariant_suite_finds_the_drain_when_the_cost_basis_cap_is_removed(uncapped_copy):
-    result = run_forge(uncapped_copy, "--fuzz-seed", "1", "--match-contract", "MarketInvariants", "--match-test",
-                       "invariant_no_actor_takes_out_more")
-    out = result.stdout + result.stderr
-    assert result.returncode != 0, out[-3000:]
-    assert "[FAIL: an actor took out more than it put in]" in out
-
-
-@pytest.mark.parametrize("line,bug,invariant,message", [
+# Each bug, put back into a copy of the market maker, must break the market invariant named.
+MARKET_MUTANTS = [
+    # issue 8: sales and redemptions pay the whole release (no cost-basis cap): the pump's drain
+    ("paid = FPM.min(share, release + _backing[id].retained);", "paid = release;",
+     "invariant_no_actor_takes_out_more_than_it_put_in", "an actor took out more than it put in"),
     # issue 16, finding 1: the basis share cut from the balance held before the batch moved
     ("uint256 held = balance - moved;", "uint256 held = balance;",
      "invariant_basis_is_conserved_by_every_transfer", "a transfer moved basis other than pro rata"),
     # issue 16, finding 2: nothing retained for the other holders when an exit is paid less
     ("paid = FPM.min(share, release + _backing[id].retained);", "paid = FPM.min(share, release);",
      "invariant_honest_holders_exit_with_their_basis_in_any_order", "an honest holder was paid short of its basis"),
-])
-def test_the_market_invariants_find_the_second_review_bugs_when_put_back(tmp_path, line, bug, invariant, message):
+]
+
+
+@pytest.mark.parametrize("line,bug,invariant,message", MARKET_MUTANTS, ids=["uncapped", "batch_basis", "no_retained"])
+def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
     result = run_forge(folder, "--fuzz-seed", "1", "--match-contract", "MarketInvariants", "--match-test", invariant)
     out = result.stdout + result.stderr
@@ -106,52 +97,29 @@ def test_foundry_suite_invariants_hold_on_the_deployed_suite():
                       "invariant_owner_never_refused_for_others_ops"}
 
 
-@pytest.fixture
-def replaying_copy(tmp_path):
-    """The project in a temporary folder, its TrainingRewards without the (fork, adapter) key
-    check: an adapter it paid is paid again (the replay issue 15 found, by reset or by nonce)."""
-    return seeded_copy(tmp_path, "TrainingRewards.sol", "if (paid[op.adapterHash]) {", "if (false) {",
-                       ("foundry.toml", "ape-config.yaml"))
+# Each bug, put back into a copy of the project, must break the deployed suite's invariant named.
+SUITE_MUTANTS = [
+    # issue 15: TrainingRewards without the (fork, adapter) key check pays an adapter again
+    ("if (paid[op.adapterHash]) {", "if (false) {", "invariant_no_adapter_paid_twice",
+     "an adapter was paid twice on one fork"),
+    # issue 16, finding 7: governance (the role's admin) may grant ORACLE_ROLE, so a captured
+    # governance makes an outsider an oracle that signs ops paying itself from the pool
+    ("if (role == ORACLE_ROLE) revert OracleGrantedOnlyByRotation();",
+     "if (false) revert OracleGrantedOnlyByRotation();", "invariant_no_one_else_holds_power",
+     "a captured governance made a minter, an oracle or a depositor"),
+    # issue 16, finding 3: every user's ops on a fork in one daily budget (others' junk refused the owner's)
+    ("bool own = op.user == owner;", "bool own = false;", "invariant_owner_never_refused",
+     "an owner's honest op was refused because of others' ops"),
+]
 
 
-def test_the_suite_invariants_catch_an_adapter_paid_twice(replaying_copy):
-    result = run_suite("--project", str(replaying_copy), "--match-test", "invariant_no_adapter_paid_twice")
+@pytest.mark.parametrize("line,bug,invariant,message", SUITE_MUTANTS, ids=["replay", "oracle_grant", "shared_cap"])
+def test_the_suite_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
+    folder = seeded_copy(tmp_path, "TrainingRewards.sol", line, bug, ("foundry.toml", "ape-config.yaml"))
+    result = run_suite("--project", str(folder), "--match-test", invariant)
     out = result.stdout + result.stderr
     assert result.returncode != 0, out[-3000:]
-    assert "[FAIL: an adapter was paid twice on one fork]" in out, out[-3000:]
-
-
-@pytest.fixture
-def grantable_oracle_copy(tmp_path):
-    """The project in a temporary folder, its TrainingRewards letting the role's admin (governance)
-    grant ORACLE_ROLE: a captured governance makes an outsider an oracle, which signs ops paying
-    itself from the pool (issue 16, finding 7; before the fix, the timelock also granted minters)."""
-    line = "if (role == ORACLE_ROLE) revert OracleGrantedOnlyByRotation();"
-    return seeded_copy(tmp_path, "TrainingRewards.sol", line, "if (false) revert OracleGrantedOnlyByRotation();",
-                       ("foundry.toml", "ape-config.yaml"))
-
-
-def test_the_suite_invariants_catch_a_captured_governance_making_an_oracle(grantable_oracle_copy):
-    result = run_suite("--project", str(grantable_oracle_copy), "--match-test", "invariant_no_one_else_holds_power")
-    out = result.stdout + result.stderr
-    assert result.returncode != 0, out[-3000:]
-    assert "[FAIL: a captured governance made a minter, an oracle or a depositor]" in out, out[-3000:]
-
-
-@pytest.fixture
-def shared_cap_copy(tmp_path):
-    """The project in a temporary folder, its TrainingRewards counting every user's ops on a fork in
-    one daily budget (the shared cap of issue 16, hole 3: others' ops, junk included, refused the
-    owner's)."""
-    return seeded_copy(tmp_path, "TrainingRewards.sol", "bool own = op.user == owner;", "bool own = false;",
-                       ("foundry.toml", "ape-config.yaml"))
-
-
-def test_the_suite_invariants_catch_others_ops_refusing_an_owners_op(shared_cap_copy):
-    result = run_suite("--project", str(shared_cap_copy), "--match-test", "invariant_owner_never_refused")
-    out = result.stdout + result.stderr
-    assert result.returncode != 0, out[-3000:]
-    assert "[FAIL: an owner's honest op was refused because of others' ops]" in out, out[-3000:]
+    assert f"[FAIL: {message}]" in out, out[-3000:]
 
 
 def test_the_suite_invariants_catch_a_deployer_that_kept_its_roles():
