@@ -178,3 +178,30 @@ def test_the_benchmarks_radcad_models_record_the_same_history_as_the_aggregate_m
     assert out["ours"]["digest"] == out["tuned"]["digest"] == out["array"]["digest"]
     assert out["tuned"]["settings"] == {"engine_attached": True, "backend": "SINGLE_PROCESS", "deepcopy": False,
                                         "drop_substeps": True}
+
+
+def test_cli_lists_the_built_in_scenarios_and_overrides_keys_with_set(tmp_path):
+    """Issue 17's workflow: `hanzo scenarios` lists every built-in scenario with its line;
+    `simulate --set TABLE.KEY=VALUE` overrides a key (a bad one is blamed on --set, not the file);
+    a governance attack's outcome is printed."""
+    from hanzo.sim.scenario import SCENARIO_DIR
+
+    run = lambda *a: subprocess.run([sys.executable, "-m", "hanzo.cli", *a],  # noqa: E731
+                                    capture_output=True, text=True, cwd=ROOT, timeout=300)
+    listed = run("scenarios")
+    assert listed.returncode == 0, listed.stderr
+    names = [line.split()[0] for line in listed.stdout.splitlines()]
+    assert names == sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+    assert all(len(line.split(maxsplit=1)) == 2 for line in listed.stdout.splitlines())  # each has its line
+    ok = run("simulate", "governance_attack", "--years", "0.5", "--quiet", "--out", str(tmp_path),
+             "--set", "users.max=50000", "--set", "attacker.start_day=30", "--set", "attacker.budget_usd=5e7")
+    assert ok.returncode == 0, ok.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["users_final"] <= 50_000
+    assert f"attack {summary['governance']['attack']} on day" in ok.stdout
+    assert summary["governance"]["attack"].startswith("passed")
+    bad = run("simulate", "baseline", "--quiet", "--set", "users.max=-5", "--out", str(tmp_path / "bad"))
+    assert bad.returncode == 1
+    assert bad.stderr.strip() == "error: --set: [users] max: expected a value in [1, 100000000], got -5"
+    shape = run("simulate", "baseline", "--quiet", "--set", "usersmax", "--out", str(tmp_path / "bad"))
+    assert shape.returncode == 1 and "expected TABLE.KEY=VALUE" in shape.stderr

@@ -77,21 +77,28 @@ def deploy(network: str, account: str | None, params_file: str | None, out: str 
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: out/<scenario>).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--set", "settings", multiple=True, metavar="TABLE.KEY=VALUE",
+              help="Override one key of the scenario (repeatable), e.g. --set users.max=50000.")
 @click.option("--chain", is_flag=True, help="Run the agents against the deployed contracts and reconcile.")
 @click.option("--network", default="ethereum:local:test", show_default=True, help="With --chain: the Ape network.")
 @click.option("--days", type=int, default=30, show_default=True, help="With --chain: days to run on chain.")
 @click.option("--chain-users", type=int, default=6, show_default=True, help="With --chain: user accounts on chain.")
-def simulate(scenario: str, years: float | None, seed: int | None, out: str | None, quiet: bool, chain: bool,
-             network: str, days: int, chain_users: int) -> None:
-    """Run SCENARIO (a name from hanzo/sim/scenarios/ or a TOML file) and write its report."""
+def simulate(scenario: str, years: float | None, seed: int | None, out: str | None, quiet: bool,
+             settings: tuple[str, ...], chain: bool, network: str, days: int, chain_users: int) -> None:
+    """Run SCENARIO (a name from `hanzo scenarios` or a TOML file) and write its report."""
     from hanzo.sim.run import simulate as run, write
-    from hanzo.sim.scenario import ScenarioError, load
+    from hanzo.sim.scenario import ScenarioError, load, parse_setting
+
+    if chain and settings:
+        fail("--set: not with --chain yet (chain mode runs the scenario file as it is)")
 
     if chain:
         _simulate_on_chain(scenario, seed, network, days, chain_users, quiet)
         return
     try:
         sc = load(scenario)
+        if settings:
+            sc = sc.with_overrides(where="--set", **dict(parse_setting(item) for item in settings))
         if years is not None and not (1 / 365 <= years <= 100):
             raise ScenarioError(f"--years: expected a value in [{1 / 365:.4f}, 100], got {years}")
         result = run(sc, years=years, seed=seed, progress=not quiet)
@@ -108,7 +115,22 @@ def simulate(scenario: str, years: float | None, seed: int | None, out: str | No
     click.echo(f"  HANZO ${s['hanzo_price_usd']['final']:.4f}   reward Gini {s['reward_gini']:.3f}   "
                + (f"emission exhausted on day {s['emission_exhausted_day']}" if s["emission_exhausted_day"] is not None
                   else "emission not exhausted within the horizon"))
+    g = s["governance"]
+    if g["attack"] != "none":
+        click.echo(f"  attack {g['attack']} on day {g['attack_day']}: ${g['attack_cost_usd']:,.0f} bought "
+                   f"{g['attacker_hanzo']:,.0f} HANZO; it took {g['treasury_drained']:,.0f} HANZO of the treasury")
     click.echo(f"report    {files['report']}")
+
+
+@main.command()
+def scenarios() -> None:
+    """List the built-in scenarios, a line each (run one with `hanzo simulate NAME`)."""
+    from hanzo.sim.scenario import builtin
+
+    rows = builtin()
+    width = max(len(name) for name, _ in rows)
+    for name, description in rows:
+        click.echo(f"{name:<{width}}  {description}")
 
 
 def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int, users: int, quiet: bool) -> None:

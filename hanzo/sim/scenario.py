@@ -157,8 +157,9 @@ class Scenario:
     def tier_mix(self) -> list[float]:
         return _tier_mix(self.values["compute"]["tier_mix"], self.path)
 
-    def with_overrides(self, **changes: Any) -> "Scenario":
-        """A copy with `table.key=value` changes (keys as "table.key"), validated like the file."""
+    def with_overrides(self, where: str | None = None, **changes: Any) -> "Scenario":
+        """A copy with `table.key=value` changes (keys as "table.key"), validated like the file;
+        errors name `where` (what made the changes, e.g. the command line) rather than the file."""
         # only what differs from the defaults, as a file would say it (so keys that act behind a
         # switch are judged on what was set, not on the defaults filled in)
         raw = {t: {k: x for k, x in v.items() if x != SPEC[t][k][3]} for t, v in self.values.items()}
@@ -168,7 +169,29 @@ class Scenario:
             if not key:
                 raise ScenarioError(f"{dotted!r}: expected TABLE.KEY, for example users.growth_per_day")
             raw.setdefault(table, {})[key] = value
-        return parse(raw, self.path)
+        return parse(raw, where or self.path)
+
+
+def builtin() -> list[tuple[str, str]]:
+    """The built-in scenarios: (name, its one-line description), by name."""
+    out = []
+    for path in sorted(SCENARIO_DIR.glob("*.toml")):
+        data = tomllib.loads(path.read_text())
+        out.append((path.stem, str(data.get("scenario", {}).get("description", ""))))
+    return out
+
+
+def parse_setting(item: str) -> tuple[str, Any]:
+    """`TABLE.KEY=VALUE` from the command line -> ("TABLE.KEY", value): the value read as TOML would
+    read it (numbers, true/false, quoted strings), else as a plain string."""
+    key, sep, text = item.partition("=")
+    if not sep or "." not in key or not key.strip():
+        raise ScenarioError(f"--set {item!r}: expected TABLE.KEY=VALUE, for example users.max=50000")
+    try:
+        value = tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text.strip()
+    return key.strip(), value
 
 
 def _tier_mix(text: str, where: str) -> list[float]:
