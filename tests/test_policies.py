@@ -132,13 +132,19 @@ def test_defaults_leave_the_baseline_unchanged(baseline):
     ({"policy.relative_quorum": 0.1}, r"\[policy\] relative_quorum: has no effect unless \[policy\] quorum is set "
                                       r"\(to \"relative\"\)"),
     ({"agents.farm_cost_usd_per_interaction": 0.1}, r"farm_cost_usd_per_interaction: has no effect unless"),
+    # issue 17: the other venues' walk was accepted and changed nothing without arbitrageurs
+    ({"market.daily_volatility": 0.05}, r"\[market\] daily_volatility: has no effect unless \[market\] "
+                                        r"external_venues is set \(to true\)"),
+    ({"market.jump_probability": 0.05}, r"jump_probability: has no effect unless"),
 ])
 def test_a_key_that_would_act_only_behind_an_unset_switch_is_refused(changes, message):
     with pytest.raises(ScenarioError, match=message):
         load("baseline").with_overrides(**changes)
     switch = {"agents.churn_per_day": {"agents.reservation_usd_per_interaction": 0.001},
               "policy.relative_quorum": {"policy.quorum": "relative"},
-              "agents.farm_cost_usd_per_interaction": {"agents.farmers_max": 10}}[next(iter(changes))]
+              "agents.farm_cost_usd_per_interaction": {"agents.farmers_max": 10},
+              "market.daily_volatility": {"market.external_venues": True},
+              "market.jump_probability": {"market.external_venues": True}}[next(iter(changes))]
     assert load("baseline").with_overrides(**changes, **switch)  # with its switch on, it is accepted
 
 

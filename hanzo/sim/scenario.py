@@ -317,7 +317,11 @@ def _relative(v) -> bool:
     return v == "relative"
 
 
-_NEEDS = {_positive: "above 0", _relative: 'to "relative"'}
+def _true(v) -> bool:
+    return v is True
+
+
+_NEEDS = {_positive: "above 0", _relative: 'to "relative"', _true: "to true"}
 INERT_UNLESS = {
     ("agents", "reward_elasticity"): (("agents", "reservation_usd_per_interaction"), _positive),
     ("agents", "churn_per_day"): (("agents", "reservation_usd_per_interaction"), _positive),
@@ -328,6 +332,11 @@ INERT_UNLESS = {
     ("agents", "farm_interactions_per_day"): (("agents", "farmers_max"), _positive),
     ("policy", "relative_quorum"): (("policy", "quorum"), _relative),
     ("policy", "base_model_epoch_fee"): (("policy", "base_model_epochs_per_month"), _positive),
+    # the other venues' random walk moves nothing unless arbitrageurs link it to the pool
+    ("market", "daily_volatility"): (("market", "external_venues"), _true),
+    ("market", "jump_probability"): (("market", "external_venues"), _true),
+    ("market", "jump_size"): (("market", "external_venues"), _true),
+    ("market", "arbitrage_speed"): (("market", "external_venues"), _true),
 }
 
 REMOVED = {
