@@ -77,13 +77,33 @@ def _save(fig, plt, path: Path) -> Path:
     return path
 
 
+def _number(key: str, v) -> str:
+    """A figure with its unit and the precision it needs: USD with $, shares as percentages, large
+    amounts without decimals, small ones to four significant digits (a price of $0.0012 is not 0.00)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
+    name = key.rsplit(".", 1)[-1]
+    if "share" in name or name.endswith("_fraction"):
+        return f"{v:.1%}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if v != 0 and abs(v) < 1:
+        text = f"{v:.4g}"
+    else:
+        text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.2f}"
+    return f"${text}" if "usd" in key.lower() else text
+
+
 def _rows(d: dict, prefix: str = "") -> list[tuple[str, str]]:
     rows = []
     for k, v in d.items():
         if isinstance(v, dict):
             rows += _rows(v, f"{prefix}{k}.")
+        elif isinstance(v, list) and v and all(isinstance(x, dict) and "year" in x for x in v):
+            for x in v:  # one row group per year, not a Python repr
+                rows += _rows({key: y for key, y in x.items() if key != "year"}, f"{prefix}{k}.year {x['year']}.")
         else:
-            rows.append((prefix + k, f"{v:,.2f}" if isinstance(v, float) else str(v)))
+            rows.append((prefix + k, _number(prefix + k, v)))
     return rows
 
 
