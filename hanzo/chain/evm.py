@@ -102,7 +102,7 @@ class Function:
                 try:
                     registry.get_encoder(t)(value)
                 except Exception as exc:  # noqa: BLE001 - eth_abi raises several types
-                    raise EVMError(f"{self!r}: argument {i} is not a {t}: {value!r} ({exc})") from None
+                    raise EVMError(f"{self!r}: argument {i} is not of type {t}: {value!r} ({exc})") from None
             raise
 
     def decode(self, output: bytes) -> Any:
@@ -243,6 +243,11 @@ def account_from_key(private_key: bytes) -> NamedAccount:
 def derived_account(label: str) -> NamedAccount:
     """A reproducible account for `label` (its key is keccak("hanzo.embedded:" + label))."""
     return account_from_key(keccak(text="hanzo.embedded:" + label))
+
+
+def _addresses(args: tuple) -> tuple:
+    """Accounts and contracts among the arguments as their addresses (as Ape takes them)."""
+    return tuple(a.address if isinstance(a, (Contract, NamedAccount)) else a for a in args)
 
 
 _OUTCOME = re.compile(r"^(Revert|Halt) \{ (?:reason: (?P<reason>.*?), )?gas_used: (?P<gas>\d+)(?:, output: 0x(?P<out>[0-9a-fA-F]*))? \}$")
@@ -390,7 +395,7 @@ class EmbeddedChain:
         """A function's return value, changing nothing: a view runs static; any other function is
         run and undone (an eth_call). Raises Reverted with the error's name."""
         fn = contract.function(method)
-        data = fn.encode(args)
+        data = fn.encode(_addresses(args))
         checkpoint = None if fn.static else self.evm.snapshot()
         try:
             out = self.evm.message_call(address_of(sender), contract.address, data, gas=TX_GAS, is_static=fn.static)
@@ -408,7 +413,8 @@ class EmbeddedChain:
         raises Reverted (the custom error's name in `.error`), else comes back as a Receipt with
         success False and the error's name."""
         fn = contract.function(method)
-        return self.send(address_of(sender), contract, fn, fn.encode(args), value=value, gas=gas, check=check)
+        return self.send(address_of(sender), contract, fn, fn.encode(_addresses(args)), value=value, gas=gas,
+                         check=check)
 
     def send(self, sender: str, contract: Contract, fn: Function, data: bytes, *, value: int = 0, gas: int = TX_GAS,
              check: bool = True) -> Receipt:

@@ -1,0 +1,189 @@
+"""The embedded EVM (hanzo.chain.evm): the same suite as Ape's deployment, paying what the
+reference model says, naming reverts, refusing replays. Real compiled contracts on revm."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from hanzo.chain import evm
+from hanzo.chain.audit import EXPECTED_ADDRESSES, EXPECTED_ROLES, EXPECTED_SETTINGS, audit_deployment, role_holders
+from hanzo.chain.evm_audit import audit_embedded, role_members, role_names
+from hanzo.econ.attest import Oracle, TrainingOp
+from hanzo.econ.params import DAY, DEFAULT, WEI
+from hanzo.econ.reference import training_payout
+
+BASE_MODEL = 1
+
+
+@pytest.fixture(scope="module")
+def artifacts(project):
+    return evm.Artifacts(project)
+
+
+@pytest.fixture
+def embedded(artifacts):
+    """A fresh suite on a fresh embedded chain, handed over, for each test."""
+    return evm.deploy_suite(DEFAULT, chain=evm.EmbeddedChain(artifacts=artifacts))
+
+
+def labels_of(contracts, roles) -> dict[str, str]:
+    """lower-case address -> how the audit tables name it (contract name or "@role")."""
+    found = {c.address.lower() if hasattr(c, "address") else str(c).lower(): n for n, c in contracts.items()}
+    for field in ("oracle", "registrar", "team_beneficiary", "model_developers", "sale_and_liquidity", "deployer"):
+        found.setdefault(evm.address_of(getattr(roles, field)).lower(), "@" + field)
+    found["0x0000000000000000000000000000000000000000"] = "anyone"
+    return found
+
+
+def test_embedded_deployment_equals_apes(suite, embedded):
+    chain, d = embedded
+    ape_labels, our_labels = labels_of(suite.contracts, suite.roles), labels_of(d.contracts, d.roles)
+    token = d.token
+    for view in ("totalSupply", "cap", "totalBurned"):
+        assert chain.call(token, view) == getattr(suite.token, view)(), view
+    # every genesis allocation, by name, on both chains
+    assert [n for n, _, _ in d.genesis_allocations] == [n for n, _, _ in suite.genesis_allocations]
+    for (name, ours, amount), (_, theirs, _) in zip(d.genesis_allocations, suite.genesis_allocations):
+        assert chain.call(token, "balanceOf", ours) == suite.token.balanceOf(theirs) > 0, name
+        assert our_labels.get(str(ours).lower()) == ape_labels.get(str(theirs).lower()), name
+    for (name, getter, args), _ in EXPECTED_SETTINGS.items():
+        assert chain.call(d.contracts[name], getter, *args) == getattr(suite.contracts[name], getter)(*args), getter
+    for name, getter in EXPECTED_ADDRESSES:
+        if getter not in suite.contracts[name].contract_type.view_methods:
+            continue
+        ours = our_labels[str(chain.call(d.contracts[name], getter)).lower()]
+        assert ours == ape_labels[str(getattr(suite.contracts[name], getter)()).lower()], (name, getter)
+    # every role's holders, named as the tables name them
+    for name in EXPECTED_ROLES:
+        contract = d.contracts[name]
+        names = role_names(chain, contract)
+        ours = {names[r]: {our_labels[a] for a in members} for r, members in
+                role_members(chain, contract, d.block).items()}
+        theirs = {r: {ape_labels[a.lower()] for a in members} for r, members in
+                  role_holders(suite.contracts[name], suite.block).items()}
+        assert ours == theirs, name
+    assert audit_deployment(suite) == []
+    assert audit_embedded(chain, d) == []
+
+
+def test_audit_finds_the_deployer_before_handover(artifacts):
+    chain, d = evm.deploy_suite(DEFAULT, chain=evm.EmbeddedChain(artifacts=artifacts), handover=False)
+    problems = audit_embedded(chain, d)
+    assert "HanzoToken: DEFAULT_ADMIN_ROLE held by {the deployer}; expected exactly no one" in problems
+    assert any(p.startswith("TrainingRewards: DEFAULT_ADMIN_ROLE held by") for p in problems)
+
+
+class Trainer:
+    """A fork owner and a user training on it, with the pool funded by a day of emission."""
+
+    def __init__(self, chain, d):
+        self.chain, self.d = chain, d
+        self.owner, self.user, self.submitter = chain.accounts(3, label="trainer")
+        chain.mine(DAY)
+        chain.transact(d.emission, "release", sender=self.submitter)
+        models, token = d.models, d.token
+        chain.transact(models, "registerBaseModel", BASE_MODEL, 0, sender=d.roles.registrar)
+        fee = chain.call(models, "mintFee", BASE_MODEL)
+        chain.transact(token, "transfer", self.owner.address, fee, sender=d.roles.sale_and_liquidity)
+        chain.transact(token, "approve", models.address, fee, sender=self.owner)
+        self.fork = chain.transact(models, "mint", BASE_MODEL, secrets.token_bytes(32), fee, sender=self.owner).value
+        self.oracle = Oracle(d.roles.oracle.private_key, chain.chain_id, d.rewards.address)
+
+    def op(self, *, multiplier=3, interactions=100, low=False) -> TrainingOp:
+        return TrainingOp(self.user.address, self.fork, secrets.token_bytes(32), multiplier, interactions, low,
+                          secrets.randbits(64), self.chain.timestamp + 3600)
+
+    def state(self) -> dict:
+        c, d = self.chain, self.d
+        return {"user": c.call(d.token, "balanceOf", self.user), "owner": c.call(d.token, "balanceOf", self.owner),
+                "pool": c.call(d.token, "balanceOf", d.rewards), "supply": c.call(d.token, "totalSupply"),
+                "burned": c.call(d.token, "totalBurned")}
+
+
+def test_training_reward_equals_the_reference(embedded):
+    chain, d = embedded
+    t = Trainer(chain, d)
+    assert t.state()["pool"] > 0, "a day of emission funds the pool"
+    for multiplier, interactions, low in ((3, 100, False), (10, 1_000, False), (1, 7, True)):
+        op = t.op(multiplier=multiplier, interactions=interactions, low=low)
+        before = t.state()
+        receipt = chain.transact(d.rewards, "rewardTraining", op.as_tuple(), t.oracle.sign(op), sender=t.submitter)
+        after = t.state()
+        want = training_payout(d.params, multiplier, interactions, low)
+        assert receipt.success and receipt.value == (want.user, want.owner, want.burned)
+        assert after["user"] - before["user"] == want.user
+        assert after["owner"] - before["owner"] == want.owner
+        assert after["burned"] - before["burned"] == want.burned == before["supply"] - after["supply"]
+        assert before["pool"] - after["pool"] == want.user + want.owner + want.burned
+        (recorded,) = receipt.events("TrainingRecorded")
+        assert recorded.args["userPayout"] == want.user and recorded.args["owner"].lower() == t.owner.address.lower()
+    assert want.burned > 0 and training_payout(d.params, 10, 1_000).user > 10 * WEI // 100
+
+
+def test_a_revert_is_named_and_changes_nothing(embedded):
+    chain, d = embedded
+    t = Trainer(chain, d)
+    op = t.op()
+    forged = Oracle(t.user.private_key, chain.chain_id, d.rewards.address).sign(op)  # not the oracle's key
+    before = t.state()
+    with pytest.raises(evm.Reverted) as caught:
+        chain.transact(d.rewards, "rewardTraining", op.as_tuple(), forged, sender=t.submitter)
+    assert caught.value.error == "InvalidSigner"
+    assert caught.value.error_args == (t.user.address.lower(),)
+    receipt = chain.transact(d.rewards, "rewardTraining", op.as_tuple(), forged, sender=t.submitter, check=False)
+    assert not receipt.success and receipt.error == "InvalidSigner" and receipt.logs == []
+    # an error raised by another contract of the suite (the token, called by the one sent to)
+    with pytest.raises(evm.Reverted, match="ERC20InsufficientBalance"):
+        chain.transact(d.token, "transfer", t.owner.address, before["user"] + 1, sender=t.user)
+    assert t.state() == before
+    # the op itself was not consumed: signed by the oracle it is paid
+    chain.transact(d.rewards, "rewardTraining", op.as_tuple(), t.oracle.sign(op), sender=t.submitter)
+    assert t.state()["user"] - before["user"] == training_payout(d.params, op.multiplier, op.interactions).user
+
+
+def test_a_retried_op_is_refused(embedded):
+    chain, d = embedded
+    t = Trainer(chain, d)
+    op = t.op()
+    signature = t.oracle.sign(op)
+    chain.transact(d.rewards, "rewardTraining", op.as_tuple(), signature, sender=t.submitter)
+    paid = t.state()
+    with pytest.raises(evm.Reverted) as caught:
+        chain.transact(d.rewards, "rewardTraining", op.as_tuple(), signature, sender=t.submitter)
+    assert caught.value.error == "OpReplayed"
+    # in a batch the replay is skipped (OpSkipped), not paid
+    receipt = chain.transact(d.rewards, "rewardTrainingBatch", [op.as_tuple()], [signature], sender=t.submitter)
+    assert [e.name for e in receipt.logs] == ["OpSkipped"] and receipt.value == (0, 0)
+    assert t.state() == paid
+
+
+def test_the_clock_is_the_chains(embedded):
+    chain, d = embedded
+    start = chain.call(d.emission, "start")
+    assert start == chain.timestamp
+    assert chain.call(d.emission, "released") == 0
+    block = chain.block_number
+    chain.mine(DAY, blocks=2)
+    assert (chain.timestamp, chain.block_number) == (start + DAY, block + 2)
+    t = Trainer(chain, d)  # mines a day more, then releases what is due two days after the start
+    assert chain.call(d.emission, "released") == chain.call(d.emission, "emittedAt", start + 2 * DAY) > 0
+    op = t.op()
+    op = TrainingOp(op.user, op.modelId, op.adapterHash, 1, 1, False, 1, chain.timestamp - 1)  # expired
+    with pytest.raises(evm.Reverted, match="OpExpired"):
+        chain.transact(d.rewards, "rewardTraining", op.as_tuple(), t.oracle.sign(op), sender=t.submitter)
+    with pytest.raises(evm.EVMError, match="before the current block"):
+        chain.mine_until(chain.timestamp - 1)
+
+
+def test_bad_input_names_what_is_wrong(embedded):
+    chain, d = embedded
+    with pytest.raises(evm.EVMError, match=r"HanzoToken.transfer\(address,uint256\): expected 2 arguments, got 1"):
+        chain.transact(d.token, "transfer", 5, sender=d.roles.deployer)
+    with pytest.raises(evm.EVMError, match=r"argument 1 is not of type uint256: 'lots'"):
+        chain.transact(d.token, "transfer", d.roles.deployer.address, "lots", sender=d.roles.deployer)
+    with pytest.raises(evm.EVMError, match="HanzoToken has no function 'transferAll'"):
+        chain.call(d.token, "transferAll")
+    with pytest.raises(evm.EVMError, match="Genesis constructor: expected 4 arguments"):
+        chain.deploy("Genesis", d.token.address, sender=d.roles.deployer)
