@@ -1,0 +1,287 @@
+"""Chain throughput: state-changing calls per second, the same workload on the embedded EVM
+(hanzo.chain.evm), on Ape's in-process chain (the project's default network) and on anvil.
+
+The workload, at N accounts (every op of a batch counted as one call):
+  1. the Liquidity holder (the whale) pays each account 10 HANZO          N transfers
+  2. each account passes 1 HANZO (plus its index in wei) to the next one  N transfers
+  3. the oracle signs one training op per account (its own adapter, on one
+     of the developer's forks) and the deployer submits them in batches of
+     50 (TrainingRewards.rewardTrainingBatch), as hanzo/sim/onchain.py does  N ops
+Before it, untimed: the suite deployed by the shared plan (hanzo.chain.plan), the accounts given
+ether for gas, the developer's forks minted, a day of emission released at the emission start +
+1 day exactly (so every backend's pool is the same), and the ops signed.
+
+Ape and anvil are driven as chain mode drives them today (hanzo.sim.onchain.RawSender): each
+transaction built from the ABI by web3, signed locally, sent raw, its receipt awaited. The embedded
+EVM encodes with the cached per-function encoders and calls revm.
+
+The roles are Ape's test accounts on every backend and the accounts are derived from fixed labels,
+and the deployer starts from nonce 0 everywhere, so the contracts have the same addresses and
+chain id 1337: the final state (every account's HANZO, the pool, the supply, the burn) must be
+identical, and the run checks it.
+
+Usage: python benchmarks/chain.py [--sizes 100,1000] [--embedded-sizes 100,1000,10000] [--no-anvil]
+(prints a table; the last line is one JSON object)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hanzo.chain.toolchain import anvil_dir, configure  # noqa: E402
+
+configure()
+
+from eth_utils import keccak  # noqa: E402
+
+from hanzo.chain import evm  # noqa: E402
+from hanzo.econ.attest import Oracle, TrainingOp  # noqa: E402
+from hanzo.econ.params import DAY, DEFAULT, WEI  # noqa: E402
+
+BATCH = 50
+PAY = 10 * WEI  # whale -> each account
+PASS = 1 * WEI  # each account -> the next
+ACCOUNTS_PER_FORK = 2_500  # a fork pays others' ops up to max_interactions_per_fork_day (10,000) a day
+GAS_ETHER = 10**17  # each account's ether for gas on Ape and anvil
+BATCH_GAS = 8_000_000
+
+
+class Roles:
+    """The benchmark's roles, the same keys on every backend: Ape's test accounts 0, 1 and 4 (the
+    deployer, the oracle, the whale: the Ape deployment's own), the developer and the team derived."""
+
+    def __init__(self):
+        from ape import accounts
+
+        test = accounts.test_accounts
+        self.deployer, self.oracle, self.whale = (evm.account_from_key(bytes.fromhex(test[i].private_key[2:]))
+                                                  for i in (0, 1, 4))
+        self.team = evm.derived_account("bench/team")
+        self.developer = evm.derived_account("bench/developer")
+
+    def deploy_roles(self, deployer, oracle):
+        from hanzo.chain.deploy import Roles as DeployRoles
+
+        return DeployRoles(deployer, oracle, self.team.address, self.developer.address, self.whale.address)
+
+
+def workload(n: int) -> tuple[list, list[tuple], int]:
+    """N accounts, the two rounds of transfers (sender, to, amount), and how many forks the ops need."""
+    users = [evm.derived_account(f"bench/user/{i}") for i in range(n)]
+    transfers = [("whale", u.address, PAY) for u in users]
+    transfers += [(u, users[(i + 1) % n].address, PASS + i) for i, u in enumerate(users)]
+    return users, transfers, -(-n // ACCOUNTS_PER_FORK)
+
+
+def training_ops(users: list, start: int) -> list[TrainingOp]:
+    """One op per account, on fork 1 + i // ACCOUNTS_PER_FORK, each with its own adapter."""
+    return [TrainingOp(u.address, 1 + i // ACCOUNTS_PER_FORK, keccak(text=f"bench/adapter/{i}"), 1, 1, False, i,
+                       start + 30 * DAY) for i, u in enumerate(users)]
+
+
+def state_of(read: Callable[[str], int], roles: Roles, users: list, pool: str, totals: dict) -> dict:
+    found = {"whale": read(roles.whale.address), "developer": read(roles.developer.address), "pool": read(pool),
+             **totals}
+    found["accounts"] = [read(u.address) for u in users]
+    return found
+
+
+# ---------------------------------------------------------------------------------------- embedded
+
+
+def run_embedded(n: int, roles: Roles, artifacts) -> dict:
+    users, transfers, forks = workload(n)
+    chain, d = evm.deploy_suite(DEFAULT, roles.deploy_roles(roles.deployer, roles.oracle),
+                                chain=evm.EmbeddedChain(artifacts=artifacts, keep_logs=False))
+    token, rewards, models = d.token, d.rewards, d.models
+    chain.fund([u.address for u in users] + [roles.developer.address], 10**21)
+    start = chain.call(d.emission, "start")
+    chain.mine_until(start + DAY)
+    chain.transact(d.emission, "release", sender=roles.deployer)
+    _mint_forks(lambda c, m, *a, sender: chain.transact(c, m, *a, sender=sender), lambda c, m, *a: chain.call(c, m, *a),
+                d, roles, forks)
+    ops = training_ops(users, start)
+    signer = Oracle(roles.oracle.private_key, chain.chain_id, rewards.address)
+    signatures = [signer.sign(op) for op in ops]
+    op_tuples = [op.as_tuple() for op in ops]
+
+    transfer, batch = token.function("transfer"), rewards.function("rewardTrainingBatch")
+    whale, deployer = roles.whale.address, roles.deployer.address
+    t0 = time.perf_counter()
+    for sender, to, amount in transfers:
+        chain.send(whale if sender == "whale" else sender.address, token, transfer, transfer.encode((to, amount)))
+    for i in range(0, n, BATCH):
+        chain.send(deployer, rewards, batch, batch.encode((op_tuples[i:i + BATCH], signatures[i:i + BATCH])))
+    elapsed = time.perf_counter() - t0
+
+    totals = {"supply": chain.call(token, "totalSupply"), "burned": chain.call(token, "totalBurned")}
+    state = state_of(lambda a: chain.call(token, "balanceOf", a), roles, users, rewards.address, totals)
+    return {"calls": len(transfers) + n, "seconds": elapsed, "state": state,
+            "addresses": {k: v.address for k, v in d.contracts.items()}}
+
+
+def _mint_forks(send, view, d, roles: Roles, forks: int) -> None:
+    """The developer registers nothing (the oracle is the registrar) and mints `forks` forks of base model 1."""
+    send(d.models, "registerBaseModel", 1, 0, sender=roles.oracle)
+    fee = view(d.models, "mintFee", 1)
+    send(d.token, "transfer", roles.developer.address, fee * forks, sender=roles.whale)
+    send(d.token, "approve", d.models.address, fee * forks, sender=roles.developer)
+    for k in range(forks):
+        send(d.models, "mint", 1, keccak(text=f"bench/fork/{k}"), fee, sender=roles.developer)
+    assert view(d.models, "totalForks") == forks, "forks are numbered from 1 in mint order"
+
+
+# ---------------------------------------------------------------------------------------- Ape, anvil
+
+
+def run_node(network: str, n: int, roles: Roles) -> dict:
+    """The workload on an Ape network (the in-process chain or anvil), as chain mode drives it."""
+    import ape
+    from eth_account import Account
+
+    from hanzo.chain.deploy import deploy_suite, project
+    from hanzo.sim.onchain import RawSender
+
+    users, transfers, forks = workload(n)
+    with ape.networks.parse_network_choice(network) as provider:
+        from ape import accounts, chain
+
+        test = accounts.test_accounts
+        deployer, oracle = test[0], test[1]
+        if int(provider.web3.eth.get_transaction_count(deployer.address)) != 0:
+            raise SystemExit(f"{network}: the deployer has sent transactions already; the addresses would differ")
+        d = deploy_suite(DEFAULT, roles.deploy_roles(deployer, oracle), proj=project())
+        sender = RawSender(provider.web3)
+        w3 = provider.web3
+        # ether for gas: raw transfers from the deployer, one receipt awaited at the end
+        key = Account.from_key(deployer.private_key)
+        nonce = int(w3.eth.get_transaction_count(deployer.address))
+        last = None
+        for to in [u.address for u in users] + [roles.developer.address]:
+            tx = {"to": to, "value": GAS_ETHER, "gas": 21_000, "gasPrice": w3.eth.gas_price, "nonce": nonce,
+                  "chainId": chain.chain_id}
+            last = w3.eth.send_raw_transaction(key.sign_transaction(tx).raw_transaction)
+            nonce += 1
+        w3.eth.wait_for_transaction_receipt(last, timeout=600, poll_latency=0.01)
+
+        contracts = {"token": sender.contract(d.token), "rewards": sender.contract(d.rewards),
+                     "models": sender.contract(d.models), "emission": sender.contract(d.emission)}
+        by_address = {c.address: c for c in contracts.values()}
+
+        def send(contract, method, *args, sender_account):
+            w = by_address[str(contract.address)]
+            return sender.send(sender_account, getattr(w.functions, method)(*args), method)
+
+        start = d.emission.start()
+        chain.pending_timestamp = start + DAY
+        send(d.emission, "release", sender_account=roles.deployer)
+        _mint_forks(lambda c, m, *a, sender: send(c, m, *a, sender_account=sender),
+                    lambda c, m, *a: getattr(c, m)(*a), d, roles, forks)
+        ops = training_ops(users, start)
+        signer = Oracle(roles.oracle.private_key, chain.chain_id, str(d.rewards.address))
+        signatures = [signer.sign(op) for op in ops]
+        op_tuples = [op.as_tuple() for op in ops]
+
+        token_fn, batch_fn = contracts["token"].functions.transfer, contracts["rewards"].functions.rewardTrainingBatch
+        t0 = time.perf_counter()
+        for who, to, amount in transfers:
+            sender.send(roles.whale if who == "whale" else who, token_fn(to, amount), "transfer")
+        for i in range(0, n, BATCH):
+            sender.send(roles.deployer, batch_fn(op_tuples[i:i + BATCH], signatures[i:i + BATCH]), "batch",
+                        gas=BATCH_GAS)
+        elapsed = time.perf_counter() - t0
+
+        token = d.token
+        totals = {"supply": int(token.totalSupply()), "burned": int(token.totalBurned())}
+        state = state_of(lambda a: int(token.balanceOf(a)), roles, users, str(d.rewards.address), totals)
+        return {"calls": len(transfers) + n, "seconds": elapsed, "state": state,
+                "addresses": {k: str(v.address) for k, v in d.contracts.items()}}
+
+
+# ---------------------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="100,1000", help="accounts on every backend (comma-separated)")
+    parser.add_argument("--embedded-sizes", default="100,1000,10000", help="accounts on the embedded EVM")
+    parser.add_argument("--no-anvil", action="store_true", help="skip anvil")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    embedded_sizes = sorted(set(sizes) | {int(s) for s in args.embedded_sizes.split(",") if s})
+    from ape.logging import logger
+
+    logger.set_level("ERROR")
+    from hanzo.chain.deploy import project
+
+    roles = Roles()
+    artifacts = evm.Artifacts(project())
+    results: dict[tuple[str, int], dict] = {}
+    anvil_reason = None
+    for n in embedded_sizes:
+        results[("embedded", n)] = run_embedded(n, roles, artifacts)
+        print(f"embedded  {n:>6} accounts: done", file=sys.stderr)
+    for n in sizes:
+        results[("ape", n)] = run_node("ethereum:local:test", n, roles)
+        print(f"ape       {n:>6} accounts: done", file=sys.stderr)
+    if args.no_anvil:
+        anvil_reason = "skipped (--no-anvil)"
+    elif anvil_dir() is None:
+        anvil_reason = "anvil is not installed (npm @foundry-rs/anvil: make setup)"
+    else:
+        for n in sizes:
+            try:
+                results[("anvil", n)] = run_node("ethereum:local:foundry", n, roles)
+                print(f"anvil     {n:>6} accounts: done", file=sys.stderr)
+            except Exception as exc:  # noqa: BLE001 - report why, keep the other figures
+                anvil_reason = f"anvil failed at {n} accounts: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+                break
+
+    def rate(key):
+        r = results.get(key)
+        return r["calls"] / r["seconds"] if r else None
+
+    print(f"\nchain throughput, state-changing calls per second (each op of a batch counted), "
+          f"{platform.machine()} {sys.version.split()[0]}")
+    print(f"{'backend':<10}{'accounts':>9}{'calls':>8}{'seconds':>10}{'calls/s':>11}{'x Ape':>8}  same state as Ape")
+    checks = []
+    for (backend, n), r in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        ape = results.get(("ape", n))
+        ratio = f"{rate((backend, n)) / rate(('ape', n)):.3g}" if ape and backend != "ape" else ("1" if ape else "-")
+        same = "-" if ape is None or backend == "ape" else (
+            "yes" if r["state"] == ape["state"] and r["addresses"] == ape["addresses"] else "NO")
+        if same != "-":
+            checks.append(same == "yes")
+        print(f"{backend:<10}{n:>9}{r['calls']:>8}{r['seconds']:>10.2f}{rate((backend, n)):>11.0f}{ratio:>8}  {same}")
+    if any(not ok for ok in checks):
+        print("the final state differs from Ape's: the backends did not run the same workload", file=sys.stderr)
+    big = max(sizes)
+    top = max(embedded_sizes)
+    summary = {
+        "embedded_calls_per_s": round(rate(("embedded", big)), 1),
+        "embedded_calls_per_s_at": big,
+        f"embedded_calls_per_s_{top}_accounts": round(rate(("embedded", top)), 1),
+        "ape_calls_per_s": round(rate(("ape", big)), 1),
+        "anvil_calls_per_s": round(rate(("anvil", big)), 1) if ("anvil", big) in results else None,
+        "embedded_vs_ape": round(rate(("embedded", big)) / rate(("ape", big)), 1),
+        "same_final_state": all(checks) if checks else None,
+        "accounts": sizes,
+        "batch": BATCH,
+    }
+    if anvil_reason:
+        summary["anvil_reason"] = anvil_reason
+    print(json.dumps(summary))
+    if checks and not all(checks):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
