@@ -145,65 +145,76 @@ def _mint_forks(send, view, d, roles: Roles, forks: int) -> None:
 def run_node(network: str, n: int, roles: Roles) -> dict:
     """The workload on an Ape network (the in-process chain or anvil), as chain mode drives it."""
     import ape
+
+    with ape.networks.parse_network_choice(network) as provider:
+        from ape import chain
+
+        # Ape's in-process chain outlives the network context: each run starts from a snapshot and
+        # puts it back, so the deployer deploys from nonce 0 every time (the same addresses)
+        snapshot = chain.snapshot()
+        try:
+            return _run_node(provider, network, n, roles)
+        finally:
+            chain.restore(snapshot)
+
+
+def _run_node(provider, network: str, n: int, roles: Roles) -> dict:
+    from ape import accounts, chain
     from eth_account import Account
 
     from hanzo.chain.deploy import deploy_suite, project
     from hanzo.sim.onchain import RawSender
 
     users, transfers, forks = workload(n)
-    with ape.networks.parse_network_choice(network) as provider:
-        from ape import accounts, chain
+    deployer, oracle = accounts.test_accounts[0], accounts.test_accounts[1]
+    if int(provider.web3.eth.get_transaction_count(deployer.address)) != 0:
+        raise RuntimeError(f"{network}: the deployer has sent transactions already; the addresses would differ")
+    d = deploy_suite(DEFAULT, roles.deploy_roles(deployer, oracle), proj=project())
+    sender = RawSender(provider.web3)
+    w3 = provider.web3
+    # ether for gas: raw transfers from the deployer, one receipt awaited at the end
+    key = Account.from_key(deployer.private_key)
+    nonce = int(w3.eth.get_transaction_count(deployer.address))
+    last = None
+    for to in [u.address for u in users] + [roles.developer.address]:
+        tx = {"to": to, "value": GAS_ETHER, "gas": 21_000, "gasPrice": w3.eth.gas_price, "nonce": nonce,
+              "chainId": chain.chain_id}
+        last = w3.eth.send_raw_transaction(key.sign_transaction(tx).raw_transaction)
+        nonce += 1
+    w3.eth.wait_for_transaction_receipt(last, timeout=600, poll_latency=0.01)
 
-        test = accounts.test_accounts
-        deployer, oracle = test[0], test[1]
-        if int(provider.web3.eth.get_transaction_count(deployer.address)) != 0:
-            raise SystemExit(f"{network}: the deployer has sent transactions already; the addresses would differ")
-        d = deploy_suite(DEFAULT, roles.deploy_roles(deployer, oracle), proj=project())
-        sender = RawSender(provider.web3)
-        w3 = provider.web3
-        # ether for gas: raw transfers from the deployer, one receipt awaited at the end
-        key = Account.from_key(deployer.private_key)
-        nonce = int(w3.eth.get_transaction_count(deployer.address))
-        last = None
-        for to in [u.address for u in users] + [roles.developer.address]:
-            tx = {"to": to, "value": GAS_ETHER, "gas": 21_000, "gasPrice": w3.eth.gas_price, "nonce": nonce,
-                  "chainId": chain.chain_id}
-            last = w3.eth.send_raw_transaction(key.sign_transaction(tx).raw_transaction)
-            nonce += 1
-        w3.eth.wait_for_transaction_receipt(last, timeout=600, poll_latency=0.01)
+    contracts = {"token": sender.contract(d.token), "rewards": sender.contract(d.rewards),
+                 "models": sender.contract(d.models), "emission": sender.contract(d.emission)}
+    by_address = {c.address: c for c in contracts.values()}
 
-        contracts = {"token": sender.contract(d.token), "rewards": sender.contract(d.rewards),
-                     "models": sender.contract(d.models), "emission": sender.contract(d.emission)}
-        by_address = {c.address: c for c in contracts.values()}
+    def send(contract, method, *args, sender_account):
+        w = by_address[str(contract.address)]
+        return sender.send(sender_account, getattr(w.functions, method)(*args), method)
 
-        def send(contract, method, *args, sender_account):
-            w = by_address[str(contract.address)]
-            return sender.send(sender_account, getattr(w.functions, method)(*args), method)
+    start = d.emission.start()
+    chain.pending_timestamp = start + DAY
+    send(d.emission, "release", sender_account=roles.deployer)
+    _mint_forks(lambda c, m, *a, sender: send(c, m, *a, sender_account=sender),
+                lambda c, m, *a: getattr(c, m)(*a), d, roles, forks)
+    ops = training_ops(users, start)
+    signer = Oracle(roles.oracle.private_key, chain.chain_id, str(d.rewards.address))
+    signatures = [signer.sign(op) for op in ops]
+    op_tuples = [op.as_tuple() for op in ops]
 
-        start = d.emission.start()
-        chain.pending_timestamp = start + DAY
-        send(d.emission, "release", sender_account=roles.deployer)
-        _mint_forks(lambda c, m, *a, sender: send(c, m, *a, sender_account=sender),
-                    lambda c, m, *a: getattr(c, m)(*a), d, roles, forks)
-        ops = training_ops(users, start)
-        signer = Oracle(roles.oracle.private_key, chain.chain_id, str(d.rewards.address))
-        signatures = [signer.sign(op) for op in ops]
-        op_tuples = [op.as_tuple() for op in ops]
+    token_fn, batch_fn = contracts["token"].functions.transfer, contracts["rewards"].functions.rewardTrainingBatch
+    t0 = time.perf_counter()
+    for who, to, amount in transfers:
+        sender.send(roles.whale if who == "whale" else who, token_fn(to, amount), "transfer")
+    for i in range(0, n, BATCH):
+        sender.send(roles.deployer, batch_fn(op_tuples[i:i + BATCH], signatures[i:i + BATCH]), "batch",
+                    gas=BATCH_GAS)
+    elapsed = time.perf_counter() - t0
 
-        token_fn, batch_fn = contracts["token"].functions.transfer, contracts["rewards"].functions.rewardTrainingBatch
-        t0 = time.perf_counter()
-        for who, to, amount in transfers:
-            sender.send(roles.whale if who == "whale" else who, token_fn(to, amount), "transfer")
-        for i in range(0, n, BATCH):
-            sender.send(roles.deployer, batch_fn(op_tuples[i:i + BATCH], signatures[i:i + BATCH]), "batch",
-                        gas=BATCH_GAS)
-        elapsed = time.perf_counter() - t0
-
-        token = d.token
-        totals = {"supply": int(token.totalSupply()), "burned": int(token.totalBurned())}
-        state = state_of(lambda a: int(token.balanceOf(a)), roles, users, str(d.rewards.address), totals)
-        return {"calls": len(transfers) + n, "seconds": elapsed, "state": state,
-                "addresses": {k: str(v.address) for k, v in d.contracts.items()}}
+    token = d.token
+    totals = {"supply": int(token.totalSupply()), "burned": int(token.totalBurned())}
+    state = state_of(lambda a: int(token.balanceOf(a)), roles, users, str(d.rewards.address), totals)
+    return {"calls": len(transfers) + n, "seconds": elapsed, "state": state,
+            "addresses": {k: str(v.address) for k, v in d.contracts.items()}}
 
 
 # ---------------------------------------------------------------------------------------- main
