@@ -87,10 +87,12 @@ class Bench:
                 self.trainer.promote(v.session)
             outcome = v.outcome if wei or v.outcome != "paid" else "replay refused"
             detail = f"{v.quality.score:+.4f}±{v.quality.score_se:.4f}"
+            new, paid_chars = v.new_chars, (v.new_chars + v.carried_chars) if wei else 0
         except Rejected as r:
-            wei, outcome, detail = 0, f"refused: {r.reason}", ""
+            wei, outcome, detail, new, paid_chars = 0, f"refused: {r.reason}", "", 0, 0
         row = {"strategy": strategy, "chars": chars_of_own_text if chars_of_own_text is not None else len(text),
-               "hanzo": wei / WEI, "outcome": outcome, "cpu_s": time.process_time() - start, "detail": detail}
+               "hanzo": wei / WEI, "outcome": outcome, "cpu_s": time.process_time() - start, "detail": detail,
+               "new_chars": new, "paid_chars": paid_chars}
         self.rows[strategy].append(row)
         return row
 
@@ -230,6 +232,10 @@ def summarise(rows: dict[str, list[dict]]) -> dict:
         "max_farm_ratio_per_cpu_s": round(max(f["ratio_cpu"] for _, f in farms), 4),
         "best_farm": max(farms, key=lambda t: t[1]["ratio_kchar"])[0],
         "honest_paid_share": round(sum(r["outcome"] == "paid" for r in long_honest) / len(long_honest), 4),
+        # a neutral session's new text is carried into its author's next session on the fork: the
+        # share of honest new characters that were paid for, in their own session or a later one
+        "honest_new_chars_paid_share": round(sum(r["paid_chars"] for r in honest_rows)
+                                             / max(1, sum(r["new_chars"] for r in honest_rows)), 4),
         "honest_sessions": len(long_honest),
         "honest_hanzo_per_session": round(honest["per_session"], 4),
         "honest_hanzo_per_kchar": round(honest["per_kchar"], 4),

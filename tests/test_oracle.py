@@ -19,7 +19,7 @@ from hanzo.model.forks import ForkTrainer
 from hanzo.model.novelty import NoveltyIndex
 from hanzo.model.oracle import OracleConfig, QualityOracle
 from hanzo.model.private_eval import PrivateEvaluation, PrivateEvalError
-from hanzo.model.quality import LOW, NEUTRAL, PAID, Rejected, assess, paid_interactions
+from hanzo.model.quality import LOW, NEUTRAL, PAID, Gate, Rejected, assess, paid_interactions
 from hanzo.model.rewrites import REWRITES, interleave
 
 HAMLET = LOCAL.users_text("hamlet")  # stands for an honest user's unpublished writing
@@ -309,3 +309,68 @@ def test_a_fork_continues_from_the_adapter_the_chain_paid(oracle):
     oracle.trainer.promote(first.session)
     second = oracle.judge("viola", 14, "twelfth-night", writing[1500:3000], fork_head=first.session.adapter_hash)
     assert second.session.version == first.session.version + 1
+
+
+# ---------------------------------------------------------------- a neutral session's text is carried, not lost
+
+def _verdict(outcome: str) -> dict:
+    return {"quality": {"outcome": outcome}}
+
+
+def test_a_neutral_sessions_text_is_carried_to_its_authors_next_session_and_paid_once(tmp_path):
+    """A neutral session's text used to be spent: admitted (so never new again) but neither paid
+    nor trained into the fork. Now the author's next session on the fork trains on it again and, if
+    paid, is paid for it; once paid it is never carried again, and two sessions admitted side by
+    side never carry the same text."""
+    gate = Gate(tmp_path / "g.sqlite", [public_slice(2000, 6)], DEFAULT)
+    a, b, c, d, e = (HAMLET[k * 1500:(k + 1) * 1500] for k in range(5))
+    first = gate.admit("ophelia", 1, a, 8192)
+    assert first.carried == ""
+    gate.record(first.submission, _verdict(NEUTRAL))
+    assert gate.admit("laertes", 1, HAMLET[20_000:21_500], 8192).carried == ""  # hers, not the fork's
+    assert gate.admit("ophelia", 2, HAMLET[21_500:23_000], 8192).carried == ""  # this fork's, not hers elsewhere
+    second = gate.admit("ophelia", 1, b, 8192)
+    assert second.carried == first.novelty.new_text and len(second.carried) > 1000
+    side_by_side = gate.admit("ophelia", 1, c, 8192)
+    assert side_by_side.carried == ""
+    gate.record(second.submission, _verdict(PAID))
+    gate.record(side_by_side.submission, _verdict(NEUTRAL))
+    retried = gate.admit("ophelia", 1, b, 8192)  # a retry of the paid one is answered from its record
+    assert retried.verdict == _verdict(PAID) and retried.carried == first.novelty.new_text
+    head = b"\x01" * 32  # the paid session's adapter, once the chain paid it
+    fourth = gate.admit("ophelia", 1, d, 8192, parent=head)
+    assert fourth.carried == side_by_side.novelty.new_text  # the first text was paid: never again
+    gate.forget(fourth.submission)  # a failed judgement gives its carry back
+    fifth = gate.admit("ophelia", 1, e, 8192, parent=head)
+    assert fifth.carried == side_by_side.novelty.new_text
+    gate.record(fifth.submission, _verdict(LOW))  # junk does not take the honest carry with it
+    assert gate.admit("ophelia", 1, d, 8192, parent=head).carried == side_by_side.novelty.new_text
+
+
+def test_a_carry_stays_within_a_session_and_its_oldest_text_expires(tmp_path):
+    gate = Gate(tmp_path / "g.sqlite", [public_slice(2000, 6)], DEFAULT)
+    texts = [HAMLET[k * 1500:(k + 1) * 1500] for k in range(3)]
+    for text in texts[:2]:
+        gate.record(gate.admit("ophelia", 1, text, 8192).submission, _verdict(NEUTRAL))
+    third = gate.admit("ophelia", 1, texts[2], 4000)  # room for one earlier text beside this one
+    newest = gate.admit("ophelia", 1, texts[1], 8192)
+    assert third.carried == newest.novelty.new_text and 0 < len(third.carried) + third.novelty.new_chars <= 4000
+    gate.record(third.submission, _verdict(NEUTRAL))
+    # the text that did not fit expired; the carried one and the third are carried on
+    assert gate.admit("ophelia", 1, HAMLET[6000:7500], 8192).carried == newest.novelty.new_text + third.novelty.new_text
+
+
+def test_a_paid_session_is_paid_for_the_text_its_author_carried(oracle):
+    """The same oracle folder judged once under a threshold no session reaches (so: neutral), then
+    under the deployed one: the second session trains on both texts and pays for both."""
+    writing = LOCAL.users_text("hamlet")
+    strict = QualityOracle(oracle.trainer, OracleConfig(oracle.config.folder, chunks=32),
+                           DEFAULT.replace(quality_threshold=10**18))
+    neutral = strict.judge("horatio", 40, "hamlet", writing[50_000:51_500])
+    assert neutral.outcome == NEUTRAL and not neutral.needs_op
+    paid = oracle.judge("horatio", 40, "hamlet", writing[51_500:53_000])
+    # the carried text is the neutral session's new spans, each stripped of its edge whitespace
+    assert paid.outcome == PAID and neutral.new_chars - 16 <= paid.carried_chars <= neutral.new_chars
+    assert paid.interactions == paid_interactions(paid.new_chars + paid.carried_chars, DEFAULT)
+    assert paid.interactions > paid_interactions(paid.new_chars, DEFAULT) + 4
+    assert paid.session.updates == 2 * 9  # both texts: 11 windows less 2 held back (the new text alone: 6)

@@ -124,6 +124,11 @@ class Admission:
     submission: str
     novelty: Novelty
     verdict: dict | None  # the verdict recorded for this submission before (a retry), else None
+    carried: str = ""  # the user's new text from earlier neutral sessions on this fork, trained on again
+
+    @property
+    def carried_chars(self) -> int:
+        return len(self.carried)
 
 
 class Gate:
@@ -136,7 +141,11 @@ class Gate:
         self.db = self.index.db
         self.db.execute("CREATE TABLE IF NOT EXISTS submissions (id TEXT PRIMARY KEY, user TEXT NOT NULL, "
                         "fork INTEGER NOT NULL, verdict TEXT, parent TEXT NOT NULL DEFAULT '', "
-                        "outcome TEXT)")
+                        "outcome TEXT, new_text TEXT NOT NULL DEFAULT '', carried_into TEXT)")
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(submissions)")}
+        for name, kind in (("new_text", "TEXT NOT NULL DEFAULT ''"), ("carried_into", "TEXT")):
+            if name not in columns:  # a gate recorded before carrying existed
+                self.db.execute(f"ALTER TABLE submissions ADD COLUMN {name} {kind}")
 
     def admit(self, user: str, fork: int, text: str, max_chars: int, alphabet: str | None = None,
               parent: bytes | None = None) -> Admission:
@@ -182,25 +191,55 @@ class Gate:
                     raise Rejected("pending", f"fork {fork} already has a paid session from this adapter; continue "
                                               "from the adapter the chain pays for it once it settles")
                 self.index.accept(text, sid)
-                self.db.execute("INSERT INTO submissions (id, user, fork, parent) VALUES (?, ?, ?, ?)",
-                                (sid, user, fork, head))
+                self.db.execute("INSERT INTO submissions (id, user, fork, parent, new_text) VALUES (?, ?, ?, ?, ?)",
+                                (sid, user, fork, head, novelty.new_text))
+                self._claim_carry(user, fork, sid, max_chars - novelty.new_chars)
+            carried = "".join(r[0] for r in self.db.execute(
+                "SELECT new_text FROM submissions WHERE carried_into = ? ORDER BY rowid", (sid,)))
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-        return Admission(sid, novelty, None if row is None or row[0] is None else json.loads(row[0]))
+        return Admission(sid, novelty, None if row is None or row[0] is None else json.loads(row[0]), carried)
+
+    def _claim_carry(self, user: str, fork: int, submission: str, room: int) -> None:
+        """A neutral session's new text is not lost: the same user's next session on the fork trains
+        on it again with its own (most recent first, while the session stays within `room` more
+        characters; older text that no longer fits expires) and, if that session is paid, is paid
+        for it. The claim is taken inside the admission's transaction, so two concurrent sessions
+        never carry the same text; a session that is not paid releases it."""
+        rows = self.db.execute("SELECT id, length(new_text) FROM submissions WHERE user = ? AND fork = ? AND "
+                               "outcome = 'neutral' AND carried_into IS NULL ORDER BY rowid DESC",
+                               (user, fork)).fetchall()
+        for carry_id, chars in rows:
+            fits = chars <= room
+            room -= chars if fits else 0
+            self.db.execute("UPDATE submissions SET carried_into = ? WHERE id = ?",
+                            (submission if fits else "expired", carry_id))
+            if not fits:
+                room = -1  # what is older than text that did not fit expires too: the carry stays recent
 
     def record(self, submission: str, verdict: dict) -> None:
         """The verdict of a submission, so a retry is answered without training again."""
-        self.db.execute("UPDATE submissions SET verdict = ?, outcome = ? WHERE id = ?",
-                        (json.dumps(verdict), verdict["quality"]["outcome"], submission))
+        outcome = verdict["quality"]["outcome"]
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("UPDATE submissions SET verdict = ?, outcome = ? WHERE id = ?",
+                            (json.dumps(verdict), outcome, submission))
+            if outcome != PAID:  # paid text is spent; otherwise what this session carried is carried on
+                self.db.execute("UPDATE submissions SET carried_into = NULL WHERE carried_into = ?", (submission,))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def forget(self, submission: str) -> None:
         """Undo an admission whose judgement failed (a missing adapter, a wrong key): the text is
         the user's again, not a copy of itself."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            self.db.execute("DELETE FROM submissions WHERE id = ? AND verdict IS NULL", (submission,))
+            if self.db.execute("DELETE FROM submissions WHERE id = ? AND verdict IS NULL", (submission,)).rowcount:
+                self.db.execute("UPDATE submissions SET carried_into = NULL WHERE carried_into = ?", (submission,))
             self.index.forget(submission)
             self.db.execute("COMMIT")
         except BaseException:

@@ -93,6 +93,29 @@ def drop_every_fourth_word(text: str, rng: random.Random) -> str:
     return _every_kth_word(text, 4, lambda w, r: None, rng)
 
 
+# the rest of the family the red-team's "letter in every 3rd word" belongs to: damage dense enough
+# that every window of the copy differs from the original, at the price of the text's worth
+def letter_every_second_word(text: str, rng: random.Random) -> str:
+    return _every_kth_word(text, 2, _one_letter, rng)
+
+
+def letter_every_word(text: str, rng: random.Random) -> str:
+    return _every_kth_word(text, 1, _one_letter, rng)
+
+
+def drop_every_third_word(text: str, rng: random.Random) -> str:
+    return _every_kth_word(text, 3, lambda w, r: None, rng)
+
+
+_SWAPS = ("thee", "thou", "thy", "lord", "good", "love", "sir", "well", "make", "come", "know", "king",
+          "heart", "speak", "night", "father", "honour", "gentle", "noble", "sweet")
+
+
+def replace_every_third_word(text: str, rng: random.Random) -> str:
+    """Every third word replaced by a common word of the plays (a real word, so no misspelling to find)."""
+    return _every_kth_word(text, 3, lambda w, r: r.choice(_SWAPS), rng)
+
+
 def shuffle_words_in_lines(text: str, rng: random.Random) -> str:
     out = []
     for line in text.splitlines():
@@ -127,4 +150,9 @@ REWRITES: dict[str, Callable[[str, random.Random], str]] = {
     "a letter in every 3rd word": letter_every_third_word,
     "a letter in every 4th word": letter_every_fourth_word,
     "every 4th word dropped": drop_every_fourth_word,
+    # the family of the best farm of the previous round, tried on purpose
+    "a letter in every 2nd word": letter_every_second_word,
+    "a letter in every word": letter_every_word,
+    "every 3rd word dropped": drop_every_third_word,
+    "every 3rd word replaced by a common word": replace_every_third_word,
 }
