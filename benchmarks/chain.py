@@ -118,13 +118,15 @@ def run_embedded(n: int, roles: Roles, artifacts) -> dict:
     t0 = time.perf_counter()
     for sender, to, amount in transfers:
         chain.send(whale if sender == "whale" else sender.address, token, transfer, transfer.encode((to, amount)))
+    transfers_done = time.perf_counter() - t0
     for i in range(0, n, BATCH):
         chain.send(deployer, rewards, batch, batch.encode((op_tuples[i:i + BATCH], signatures[i:i + BATCH])))
     elapsed = time.perf_counter() - t0
 
     totals = {"supply": chain.call(token, "totalSupply"), "burned": chain.call(token, "totalBurned")}
     state = state_of(lambda a: chain.call(token, "balanceOf", a), roles, users, rewards.address, totals)
-    return {"calls": len(transfers) + n, "seconds": elapsed, "state": state,
+    return {"calls": len(transfers) + n, "seconds": elapsed, "transfers": len(transfers),
+            "transfer_seconds": transfers_done, "state": state,
             "addresses": {k: v.address for k, v in d.contracts.items()}}
 
 
@@ -205,6 +207,7 @@ def _run_node(provider, network: str, n: int, roles: Roles) -> dict:
     t0 = time.perf_counter()
     for who, to, amount in transfers:
         sender.send(roles.whale if who == "whale" else who, token_fn(to, amount), "transfer")
+    transfers_done = time.perf_counter() - t0
     for i in range(0, n, BATCH):
         sender.send(roles.deployer, batch_fn(op_tuples[i:i + BATCH], signatures[i:i + BATCH]), "batch",
                     gas=BATCH_GAS)
@@ -213,7 +216,8 @@ def _run_node(provider, network: str, n: int, roles: Roles) -> dict:
     token = d.token
     totals = {"supply": int(token.totalSupply()), "burned": int(token.totalBurned())}
     state = state_of(lambda a: int(token.balanceOf(a)), roles, users, str(d.rewards.address), totals)
-    return {"calls": len(transfers) + n, "seconds": elapsed, "state": state,
+    return {"calls": len(transfers) + n, "seconds": elapsed, "transfers": len(transfers),
+            "transfer_seconds": transfers_done, "state": state,
             "addresses": {k: str(v.address) for k, v in d.contracts.items()}}
 
 
@@ -262,7 +266,8 @@ def main() -> None:
 
     print(f"\nchain throughput, state-changing calls per second (each op of a batch counted), "
           f"{platform.machine()} {sys.version.split()[0]}")
-    print(f"{'backend':<10}{'accounts':>9}{'calls':>8}{'seconds':>10}{'calls/s':>11}{'x Ape':>8}  same state as Ape")
+    print(f"{'backend':<10}{'accounts':>9}{'calls':>8}{'seconds':>10}{'calls/s':>11}{'x Ape':>8}"
+          f"{'transfers/s':>13}  same state as Ape")
     checks = []
     for (backend, n), r in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         ape = results.get(("ape", n))
@@ -271,7 +276,8 @@ def main() -> None:
             "yes" if r["state"] == ape["state"] and r["addresses"] == ape["addresses"] else "NO")
         if same != "-":
             checks.append(same == "yes")
-        print(f"{backend:<10}{n:>9}{r['calls']:>8}{r['seconds']:>10.2f}{rate((backend, n)):>11.0f}{ratio:>8}  {same}")
+        print(f"{backend:<10}{n:>9}{r['calls']:>8}{r['seconds']:>10.2f}{rate((backend, n)):>11.0f}{ratio:>8}"
+              f"{r['transfers'] / r['transfer_seconds']:>13.0f}  {same}")
     if any(not ok for ok in checks):
         print("the final state differs from Ape's: the backends did not run the same workload", file=sys.stderr)
     big = max(sizes)
@@ -283,6 +289,7 @@ def main() -> None:
         "ape_calls_per_s": round(rate(("ape", big)), 1),
         "anvil_calls_per_s": round(rate(("anvil", big)), 1) if ("anvil", big) in results else None,
         "embedded_vs_ape": round(rate(("embedded", big)) / rate(("ape", big)), 1),
+        "transfers_per_s": {f"{b}_{k}": round(r["transfers"] / r["transfer_seconds"], 1) for (b, k), r in results.items()},
         "same_final_state": all(checks) if checks else None,
         "accounts": sizes,
         "batch": BATCH,

@@ -34,7 +34,7 @@ from eth_utils import keccak, to_checksum_address
 from hanzo.econ.params import Tokenomics
 
 from .plan import ZERO_ADDRESS, address_of, hand_over, wire_suite
-from .tx import error_selectors, revert_name
+from .tx import revert_name
 
 CHAIN_ID = 1337
 GENESIS_TIMESTAMP = 1_700_000_000  # 2023-11-14, a fixed start so runs are reproducible
@@ -261,7 +261,7 @@ class Receipt:
 
     def __init__(self, chain: "EmbeddedChain", result: Any, value: Any = None, error: str | None = None):
         self.success, self.gas_used = error is None, result.gas_used
-        self.value, self.error, self.block = value, error, chain.block_number
+        self.value, self.error, self.block = value, error, chain._block
         self._result, self._chain, self._logs = result, chain, None
 
     @property
@@ -292,11 +292,12 @@ class EmbeddedChain:
             raise EVMError(f"timestamp: expected a positive Unix time, got {timestamp}")
         self.evm = EVM(spec_id="CANCUN", env=Env(cfg=CfgEnv(chain_id=chain_id), block=BlockEnv(number=1, timestamp=timestamp)))
         self.chain_id = chain_id
+        self._block, self._time = 1, timestamp  # the block env, mirrored: reading pyrevm's copies it
         self.artifacts = artifacts or Artifacts()
         self.contracts: dict[str, Contract] = {}  # lower-case address -> contract
         self.keep_logs = keep_logs
         self._history: list[tuple[int, Any]] = []  # (block, pyrevm result) of each successful transaction
-        self._errors: dict[bytes, str] = error_selectors([], "Error(string)", "Panic(uint256)")
+        self._errors: dict[bytes, str] = {}  # selector -> custom error name, for tx.revert_name
         self._error_args: dict[bytes, TupleDecoder] = {}
         self._add_errors([{"type": "error", "name": "Error", "inputs": [{"type": "string"}]},
                           {"type": "error", "name": "Panic", "inputs": [{"type": "uint256"}]}])
@@ -306,21 +307,21 @@ class EmbeddedChain:
 
     @property
     def block_number(self) -> int:
-        return self.evm.env.block.number
+        return self._block
 
     @property
     def timestamp(self) -> int:
         """The current block's timestamp: every transaction until the next `mine` sees it."""
-        return self.evm.env.block.timestamp
+        return self._time
 
     def mine(self, seconds: int = 0, *, blocks: int = 1) -> None:
         """Start a new block `blocks` later and `seconds` later (the simulator: one a day)."""
         if seconds < 0 or blocks < 1:
             raise EVMError(f"mine: expected seconds >= 0 and blocks >= 1, got seconds={seconds}, blocks={blocks}")
         block = self.evm.env.block
-        block.number = block.number + blocks
-        block.timestamp = block.timestamp + seconds
+        block.number, block.timestamp = self._block + blocks, self._time + seconds
         self.evm.set_block_env(block)
+        self._block, self._time = block.number, block.timestamp
 
     def mine_until(self, timestamp: int) -> None:
         """A new block at `timestamp` (not before the current one)."""
@@ -360,8 +361,7 @@ class EmbeddedChain:
         artifact = self.artifacts[name]
         contract = Contract(name, address, artifact)
         self.contracts[contract.address.lower()] = contract
-        self._errors.update(error_selectors(artifact.abi))
-        self._add_errors(artifact.abi)
+        self._add_errors(artifact.abi)  # errors bubble up from the contracts a call reaches: know them all
         return contract
 
     def deploy(self, name: str, *args: Any, sender: Any, gas: int = TX_GAS) -> Contract:
@@ -432,12 +432,12 @@ class EmbeddedChain:
         self.transactions += 1
         result = self.evm.result
         if self.keep_logs:
-            self._history.append((self.block_number, result))
+            self._history.append((self._block, result))
         return Receipt(self, result, fn.decode(out) if fn.outputs else None)
 
     def _keep(self, result: Any) -> None:
         if self.keep_logs:
-            self._history.append((self.block_number, result))
+            self._history.append((self._block, result))
 
     def _failure(self, what: str, exc: RuntimeError) -> EVMError:
         """pyrevm's error text ("Revert { gas_used: …, output: 0x… }", "Halt { reason: …, … }")
