@@ -101,7 +101,7 @@ def run_embedded(n: int, roles: Roles, artifacts) -> dict:
     users, transfers, forks = workload(n)
     chain, d = evm.deploy_suite(DEFAULT, roles.deploy_roles(roles.deployer, roles.oracle),
                                 chain=evm.EmbeddedChain(artifacts=artifacts, keep_logs=False))
-    token, rewards, models = d.token, d.rewards, d.models
+    token, rewards = d.token, d.rewards
     chain.fund([u.address for u in users] + [roles.developer.address], 10**21)
     start = chain.call(d.emission, "start")
     chain.mine_until(start + DAY)
@@ -289,7 +289,8 @@ def main() -> None:
         "ape_calls_per_s": round(rate(("ape", big)), 1),
         "anvil_calls_per_s": round(rate(("anvil", big)), 1) if ("anvil", big) in results else None,
         "embedded_vs_ape": round(rate(("embedded", big)) / rate(("ape", big)), 1),
-        "transfers_per_s": {f"{b}_{k}": round(r["transfers"] / r["transfer_seconds"], 1) for (b, k), r in results.items()},
+        "transfers_per_s": {f"{b}_{k}": round(r["transfers"] / r["transfer_seconds"], 1)
+                            for (b, k), r in results.items()},
         "same_final_state": all(checks) if checks else None,
         "accounts": sizes,
         "batch": BATCH,

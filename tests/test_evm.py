@@ -187,3 +187,10 @@ def test_bad_input_names_what_is_wrong(embedded):
         chain.call(d.token, "transferAll")
     with pytest.raises(evm.EVMError, match="Genesis constructor: expected 4 arguments"):
         chain.deploy("Genesis", d.token.address, sender=d.roles.deployer)
+    # out of gas halts (and changes nothing); below the intrinsic gas revm refuses to run it
+    supply = chain.call(d.token, "totalSupply")
+    with pytest.raises(evm.Reverted, match="halt: OutOfGas"):
+        chain.transact(d.emission, "release", sender=d.roles.deployer, gas=22_000)
+    with pytest.raises(evm.EVMError, match="revm refused it"):
+        chain.transact(d.emission, "release", sender=d.roles.deployer, gas=1_000)
+    assert chain.call(d.token, "totalSupply") == supply

@@ -250,7 +250,9 @@ def _addresses(args: tuple) -> tuple:
     return tuple(a.address if isinstance(a, (Contract, NamedAccount)) else a for a in args)
 
 
-_OUTCOME = re.compile(r"^(Revert|Halt) \{ (?:reason: (?P<reason>.*?), )?gas_used: (?P<gas>\d+)(?:, output: 0x(?P<out>[0-9a-fA-F]*))? \}$")
+# pyrevm's text for a failed execution: "Revert { gas_used: N, output: 0x… }", "Halt { reason: …, gas_used: N }"
+_OUTCOME = re.compile(r"^(Revert|Halt) \{ (?:reason: (?P<reason>.*?), )?gas_used: (?P<gas>\d+)"
+                      r"(?:, output: 0x(?P<out>[0-9a-fA-F]*))? \}$")
 
 
 class Receipt:
@@ -284,13 +286,14 @@ class EmbeddedChain:
     `keep_logs` keeps every successful transaction's logs (undecoded) for `history`, which the
     embedded audit replays; a bulk run that never audits can turn it off."""
 
-    def __init__(self, *, chain_id: int = CHAIN_ID, timestamp: int = GENESIS_TIMESTAMP, artifacts: Artifacts | None = None,
-                 keep_logs: bool = True):
+    def __init__(self, *, chain_id: int = CHAIN_ID, timestamp: int = GENESIS_TIMESTAMP,
+                 artifacts: Artifacts | None = None, keep_logs: bool = True):
         from pyrevm import EVM, BlockEnv, CfgEnv, Env
 
         if timestamp <= 0:
             raise EVMError(f"timestamp: expected a positive Unix time, got {timestamp}")
-        self.evm = EVM(spec_id="CANCUN", env=Env(cfg=CfgEnv(chain_id=chain_id), block=BlockEnv(number=1, timestamp=timestamp)))
+        env = Env(cfg=CfgEnv(chain_id=chain_id), block=BlockEnv(number=1, timestamp=timestamp))
+        self.evm = EVM(spec_id="CANCUN", env=env)
         self.chain_id = chain_id
         self._block, self._time = 1, timestamp  # the block env, mirrored: reading pyrevm's copies it
         self.artifacts = artifacts or Artifacts()

@@ -97,7 +97,8 @@ def audit_embedded(chain: EmbeddedChain, deployment: Any) -> list[str]:
         if name in c and _has(c[name], getter):
             found = str(chain.call(c[name], getter)).lower()
             if found != resolve(who) or found == deployer:
-                problems.append(f"{name}: {getter}() is {labels.get(found, found)}; expected {labels.get(resolve(who))}")
+                problems.append(f"{name}: {getter}() is {labels.get(found, found)}; "
+                                f"expected {labels.get(resolve(who))}")
 
     for (name, getter, args), value in EXPECTED_SETTINGS.items():
         if name in c and _has(c[name], getter):
@@ -109,8 +110,9 @@ def audit_embedded(chain: EmbeddedChain, deployment: Any) -> list[str]:
     if not chain.call(genesis, "executed"):
         problems.append("Genesis: not executed; expected executed")
     expected_alloc = [(n, resolve(GENESIS_RECIPIENTS[n]), a) for n, a in p.genesis_allocations]
-    if int(chain.call(genesis, "allocationCount")) != len(expected_alloc):
-        problems.append(f"Genesis: {chain.call(genesis, 'allocationCount')} allocations; expected {len(expected_alloc)}")
+    count = int(chain.call(genesis, "allocationCount"))
+    if count != len(expected_alloc):
+        problems.append(f"Genesis: {count} allocations; expected {len(expected_alloc)}")
     minted: dict[str, int] = defaultdict(int)
     for _, event in chain.history(deployment.block, ("Transfer",)):
         if event.address.lower() == token.address.lower() and event.args["from"].lower() == ANYONE:
