@@ -134,10 +134,12 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2,
                 ledger.append((name, round_, v, pay))
         loop_seconds = time.perf_counter() - loop_start
         say("")
-        say(f"{'user':<9}{'strategy':<27}{'verdict':<34}{'new':>6}{'paid':>5}{'mult':>5}{'to user':>9}{'burned':>8}")
+        say(f"{'user':<9}{'strategy':<27}{'verdict':<34}{'new':>6}{'carry':>6}{'paid':>5}{'mult':>5}{'to user':>9}"
+            f"{'burned':>8}")
         for name, round_, v, pay in ledger:
             if isinstance(v, Rejected):
-                say(f"{name:<9}{USERS[name][0]:<27}{'refused: ' + v.reason:<34}{0:>6}{0:>5}{'-':>5}{0:>9.4f}{0:>8.4f}")
+                say(f"{name:<9}{USERS[name][0]:<27}{'refused: ' + v.reason:<34}{0:>6}{0:>6}{0:>5}{'-':>5}{0:>9.4f}"
+                    f"{0:>8.4f}")
                 continue
             q = v.quality
             verdict = f"{v.outcome} {q.score:+.4f} ± {q.score_se:.4f}"
@@ -146,7 +148,8 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2,
             mult = {"paid": str(q.multiplier), "low quality": "low"}.get(v.outcome, "-")
             to_user = 0 if pay is None or pay.replayed else pay.user_payout
             burned = 0 if pay is None or pay.replayed else pay.burned
-            say(f"{name:<9}{USERS[name][0]:<27}{verdict:<34}{v.new_chars:>6}{v.interactions:>5}{mult:>5}"
+            # carry: new text of the user's earlier neutral sessions on the fork, trained on (and paid) here
+            say(f"{name:<9}{USERS[name][0]:<27}{verdict:<34}{v.new_chars:>6}{v.carried_chars:>6}{v.interactions:>5}{mult:>5}"
                 f"{to_user / WEI:>9.4f}{burned / WEI:>8.4f}")
         say("")
         ok = True

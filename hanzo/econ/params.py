@@ -112,6 +112,9 @@ class Tokenomics:
     max_duplicate_share: int = _wad("0.5", hi="1", doc="share of a submission found in the public corpus or "
                                      "earlier accepted text above which it is refused whole (below it, its new part is "
                                      "paid)")
+    max_unknown_word_share: int = _wad("0.15", hi="1", doc="share of a submission's words found in no public text "
+                                        "above which it is refused as misspelled (honest writing: at most 8% per "
+                                        "1,000 characters; a letter changed in every 4th word of a copy: 19-21%)")
     burn_mode: str = _choice("from_reward", BURN_MODES, "from_reward: 10% of R burned, 90% split; "
                              "on_top: R split 70:30 and a further 10% of R burned")
 

@@ -89,6 +89,11 @@ def bag_hashes(ws: list[str]) -> np.ndarray:
     return out
 
 
+def word_hashes(ws: list[str]) -> np.ndarray:
+    return np.array([int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "big") for w in ws],
+                    dtype=np.uint64)
+
+
 def _mix(x: np.ndarray) -> np.ndarray:
     """splitmix64, vectorised (uint64 arithmetic wraps, as the mixer wants)."""
     with np.errstate(over="ignore"):
@@ -104,8 +109,7 @@ def window_signatures(ws: list[str], step: int) -> tuple[np.ndarray, np.ndarray]
     n = len(ws) - WINDOW + 1
     if n <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros((0, PERMS), dtype=np.uint64)
-    ids = np.array([int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "big") for w in ws],
-                   dtype=np.uint64)
+    ids = word_hashes(ws)
     h = _mix(ids[:, None] ^ _SEEDS[None, :])
     starts = np.arange(0, n, step)
     sig = h[starts]
@@ -137,6 +141,7 @@ class NoveltyIndex:
         public = list(public)
         digest = hashlib.sha256(b"\0".join(t.encode() for t in public)).hexdigest()[:16]  # names both caches
         self.public = self._public(path.with_name(f"{path.stem}.public.{digest}.npy"), public)
+        self.vocabulary = self._vocabulary(path.with_name(f"{path.stem}.words.{digest}.npy"), public)
         self._sigs, self._bands = self._public_windows(path.with_name(f"{path.stem}.windows.{digest}.npz"), public)
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -154,6 +159,22 @@ class NoveltyIndex:
         np.save(tmp, arr)
         tmp.replace(cached)
         return arr
+
+    @staticmethod
+    def _vocabulary(cached: Path, texts: list[str]) -> np.ndarray:
+        if cached.is_file():
+            return np.load(cached)
+        arr = np.unique(word_hashes(sorted({w for t in texts for w in words(t)[0]})))
+        tmp = cached.with_suffix(".tmp.npy")
+        np.save(tmp, arr)
+        tmp.replace(cached)
+        return arr
+
+    def unknown_share(self, text: str) -> float:
+        """The share of the text's words that no public text uses: a copy with a letter changed in
+        every few words (so that no window of it matches) is mostly words that do not exist."""
+        ws = words(text)[0]
+        return float((~np.isin(word_hashes(ws), self.vocabulary)).mean()) if ws else 0.0
 
     @staticmethod
     def _public_windows(cached: Path, texts: list[str]) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:

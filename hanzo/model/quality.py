@@ -167,6 +167,12 @@ class Gate:
             # invisible ones would split copied words so that novelty saw them as new
             raise Rejected("alphabet", f"{len(foreign)} characters outside the model's alphabet, e.g. "
                                        f"{', '.join(repr(c) for c in foreign[:5])}")
+        unknown = self.index.unknown_share(text)
+        if unknown > self.p.max_unknown_word_share / WEI:
+            # misspelled text teaches a fork misspellings, and it is how a copy hides from novelty:
+            # a letter changed in every 4th word or more often leaves no window of it intact
+            raise Rejected("misspelled", f"{unknown:.0%} of the words are in no public text (the limit is "
+                                         f"{self.p.max_unknown_word_share / WEI:.0%}; honest writing: at most 8%)")
         ratio = compression_ratio(text)
         if ratio > self.p.max_compression_ratio / WEI:
             raise Rejected("repetitive", f"the text compresses {ratio:.1f}x (prose: about 2-3x; the limit is "
