@@ -8,12 +8,19 @@ The workload, at N accounts (every op of a batch counted as one call):
      of the developer's forks) and the deployer submits them in batches of
      50 (TrainingRewards.rewardTrainingBatch), as hanzo/sim/onchain.py does  N ops
 Before it, untimed: the suite deployed by the shared plan (hanzo.chain.plan), the accounts given
-ether for gas, the developer's forks minted, a day of emission released at the emission start +
-1 day exactly (so every backend's pool is the same), and the ops signed.
+ether for gas (on Ape; anvil's gas price is 0), the developer's forks minted, a day of emission
+released at the emission start + 1 day exactly (so every backend's pool is the same), and the ops
+signed.
 
-Ape and anvil are driven as chain mode drives them today (hanzo.sim.onchain.RawSender): each
-transaction built from the ABI by web3, signed locally, sent raw, its receipt awaited. The embedded
-EVM encodes with the cached per-function encoders and calls revm.
+Ape is driven as chain mode drives it today (hanzo.sim.onchain.RawSender): each transaction built
+from the ABI by web3, signed locally, sent raw, its receipt awaited. anvil is driven by
+hanzo.chain.devnet: transactions signed here with local nonces, posted many to a request without
+waiting, one block mined per round (the payments, the passes, the training batches), then every
+receipt read in batches and checked. The embedded EVM encodes with the cached per-function
+encoders and calls revm; the devnet encodes with the same encoders.
+
+Also measured: the oracle's signatures per second, eth_account's typed-data path against
+hanzo.econ.attest.Oracle, on the same 1,000 ops (the bytes must be equal).
 
 The roles are Ape's test accounts on every backend and the accounts are derived from fixed labels,
 and the deployer starts from nonce 0 everywhere, so the contracts have the same addresses and
@@ -50,8 +57,9 @@ BATCH = 50
 PAY = 10 * WEI  # whale -> each account
 PASS = 1 * WEI  # each account -> the next
 ACCOUNTS_PER_FORK = 2_500  # a fork pays others' ops up to max_interactions_per_fork_day (10,000) a day
-GAS_ETHER = 10**17  # each account's ether for gas on Ape and anvil
+GAS_ETHER = 10**17  # each account's ether for gas on Ape (anvil's gas price is 0)
 BATCH_GAS = 8_000_000
+TRANSFER_GAS = 100_000  # a HANZO transfer's gas limit on anvil (about 52,000 used), set rather than estimated
 
 
 class Roles:
@@ -145,7 +153,8 @@ def _mint_forks(send, view, d, roles: Roles, forks: int) -> None:
 
 
 def run_node(network: str, n: int, roles: Roles) -> dict:
-    """The workload on an Ape network (the in-process chain or anvil), as chain mode drives it."""
+    """The workload on an Ape network (the in-process chain), as chain mode drives it (one receipt awaited
+    per transaction)."""
     import ape
 
     with ape.networks.parse_network_choice(network) as provider:
@@ -221,6 +230,73 @@ def _run_node(provider, network: str, n: int, roles: Roles) -> dict:
             "addresses": {k: str(v.address) for k, v in d.contracts.items()}}
 
 
+def run_anvil(n: int, roles: Roles, artifacts) -> dict:
+    """The workload on a fresh anvil of its own, driven by hanzo.chain.devnet: each round's
+    transactions signed here, posted in batched requests without waiting, one block mined per round
+    (the whale's payments, the passes, the training batches), then every receipt read and checked."""
+    from hanzo.chain import devnet as dn
+
+    users, transfers, forks = workload(n)
+    with dn.Anvil() as node:
+        net = dn.Devnet(node.url, node=node, artifacts=artifacts)
+        d = dn.deploy_suite(net, DEFAULT, roles.deploy_roles(roles.deployer, roles.oracle))
+        start = net.call(d.emission, "start")
+        net.transact(d.emission, "release", sender=roles.deployer, timestamp=start + DAY)
+        _mint_forks(lambda c, m, *a, sender: net.transact(c, m, *a, sender=sender),
+                    lambda c, m, *a: net.call(c, m, *a), d, roles, forks)
+        ops = training_ops(users, start)
+        signer = Oracle(roles.oracle.private_key, net.chain_id, d.rewards.address)
+        signatures = [signer.sign(op) for op in ops]
+        op_tuples = [op.as_tuple() for op in ops]
+        # the accounts' keys loaded and their nonces known (new accounts: 0), as a simulation holds them
+        whale, deployer = net.wallet(roles.whale), net.wallet(roles.deployer)
+        wallets = {u.address: net.wallet(u, nonce=0) for u in users}
+
+        token, transfer = d.token.address, d.token.function("transfer")
+        batch = d.rewards.function("rewardTrainingBatch")
+        t0 = time.perf_counter()
+        for i, (sender, to, amount) in enumerate(transfers):
+            if i == n:  # the passes spend what the whale's payments bring: those are mined first
+                net.mine()
+            net.send(whale if sender == "whale" else wallets[sender.address], token, transfer.encode((to, amount)),
+                     gas=TRANSFER_GAS, label=f"transfer {i}")
+        net.mine()  # every receipt read: a revert or a lost transaction raises, naming it
+        transfers_done = time.perf_counter() - t0
+        for i in range(0, n, BATCH):
+            net.send(deployer, d.rewards.address, batch.encode((op_tuples[i:i + BATCH], signatures[i:i + BATCH])),
+                     gas=BATCH_GAS, label=f"training batch {i // BATCH}")
+        net.mine()
+        elapsed = time.perf_counter() - t0
+
+        totals = {"supply": net.call(d.token, "totalSupply"), "burned": net.call(d.token, "totalBurned")}
+        state = state_of(lambda a: net.call(d.token, "balanceOf", a), roles, users, d.rewards.address, totals)
+    return {"calls": len(transfers) + n, "seconds": elapsed, "transfers": len(transfers),
+            "transfer_seconds": transfers_done, "state": state,
+            "addresses": {k: v.address for k, v in d.contracts.items()}}
+
+
+def signing_rates(roles: Roles, n: int = 1_000) -> dict:
+    """Oracle signatures per second: eth_account's typed-data path (what attest.py used) against
+    attest.Oracle (coincurve, the domain hashed once), on the same ops; the bytes must be equal."""
+    from eth_account import Account
+    from eth_account.messages import encode_typed_data
+
+    from hanzo.econ.attest import typed_data
+
+    users, _, _ = workload(n)
+    ops = training_ops(users, evm.GENESIS_TIMESTAMP)
+    contract, key = evm.derived_account("bench/rewards").address, roles.oracle.private_key
+    t0 = time.perf_counter()
+    reference = [bytes(Account.sign_message(encode_typed_data(full_message=typed_data(op, evm.CHAIN_ID, contract)),
+                                            key).signature) for op in ops]
+    old = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    signer = Oracle(key, evm.CHAIN_ID, contract)
+    fast = [signer.sign(op) for op in ops]
+    new = time.perf_counter() - t0
+    return {"eth_account": n / old, "oracle": n / new, "identical": fast == reference}
+
+
 # ---------------------------------------------------------------------------------------- main
 
 
@@ -239,6 +315,7 @@ def main() -> None:
 
     roles = Roles()
     artifacts = evm.Artifacts(project())
+    signing = signing_rates(roles)
     results: dict[tuple[str, int], dict] = {}
     anvil_reason = None
     for n in embedded_sizes:
@@ -254,7 +331,7 @@ def main() -> None:
     else:
         for n in sizes:
             try:
-                results[("anvil", n)] = run_node("ethereum:local:foundry", n, roles)
+                results[("anvil", n)] = run_anvil(n, roles, artifacts)
                 print(f"anvil     {n:>6} accounts: done", file=sys.stderr)
             except Exception as exc:  # noqa: BLE001 - report why, keep the other figures
                 anvil_reason = f"anvil failed at {n} accounts: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
@@ -278,6 +355,9 @@ def main() -> None:
             checks.append(same == "yes")
         print(f"{backend:<10}{n:>9}{r['calls']:>8}{r['seconds']:>10.2f}{rate((backend, n)):>11.0f}{ratio:>8}"
               f"{r['transfers'] / r['transfer_seconds']:>13.0f}  {same}")
+    print(f"oracle signatures per second: eth_account's typed data {signing['eth_account']:,.0f}, "
+          f"attest.Oracle {signing['oracle']:,.0f} ({signing['oracle'] / signing['eth_account']:.1f}x), "
+          f"the same bytes: {'yes' if signing['identical'] else 'NO'}")
     if any(not ok for ok in checks):
         print("the final state differs from Ape's: the backends did not run the same workload", file=sys.stderr)
     big = max(sizes)
@@ -292,13 +372,18 @@ def main() -> None:
         "transfers_per_s": {f"{b}_{k}": round(r["transfers"] / r["transfer_seconds"], 1)
                             for (b, k), r in results.items()},
         "same_final_state": all(checks) if checks else None,
+        "anvil_calls_per_s_by_accounts": {n: round(rate(("anvil", n)), 1) for n in sizes if ("anvil", n) in results},
+        "sign_ops_per_s": round(signing["oracle"], 1),
+        "sign_ops_per_s_eth_account": round(signing["eth_account"], 1),
+        "sign_speedup": round(signing["oracle"] / signing["eth_account"], 1),
+        "signatures_identical": signing["identical"],
         "accounts": sizes,
         "batch": BATCH,
     }
     if anvil_reason:
         summary["anvil_reason"] = anvil_reason
     print(json.dumps(summary))
-    if checks and not all(checks):
+    if (checks and not all(checks)) or not signing["identical"]:
         sys.exit(1)
 
 
