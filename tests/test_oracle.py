@@ -57,28 +57,36 @@ def index(tmp_path_factory):
     return NoveltyIndex(tmp_path_factory.mktemp("novelty") / "n.sqlite", LOCAL.public_texts().values())
 
 
-DENSE = ("an edit every ~15 chars", "all of the above", "a letter in every 3rd word", "a letter in every 4th word",
-         "every 3rd word dropped", "every 3rd word replaced by a common word")
-MISSPELLED = ("a letter in every 2nd word", "a letter in every word")  # refused before novelty (below)
+# what novelty does not see whole: the misspelled ones are refused before it (below); the last is
+# the residual the farming benchmark prices
+PARTLY = {"a letter in every 2nd word": 0.15, "a letter in every word": 0.0,
+          "lines shuffled, every 3rd word a random word": 0.1}
 
 
-@pytest.mark.parametrize("name", [n for n in REWRITES if n not in DENSE + MISSPELLED])
+@pytest.mark.parametrize("name", [n for n in REWRITES if n not in PARTLY])
 def test_novelty_sees_through_each_rewrite_of_public_text(index, name):
+    """Each rewrite of public text is found (nearly) whole: the bags, the 12-word sets and the
+    meaning words in order, between them. Before the content channel, a letter in every 3rd word was
+    found 21-40% and a common word in place of every 3rd 10-51% (the previous round's best farms)."""
     text = REWRITES[name](public_slice(3000, 1), random.Random(2))
     assert index.novelty(text).copied_share > 0.9, name
 
 
-@pytest.mark.parametrize("name, found", [("all of the above", 0.5), ("an edit every ~15 chars", 0.5),
-                                         ("a letter in every 4th word", 0.5), ("a letter in every 3rd word", 0.15),
-                                         ("every 3rd word dropped", 0.5),
-                                         ("every 3rd word replaced by a common word", 0.05)])
-def test_novelty_sees_much_of_dense_rewrites(index, name, found):
-    """Dense edits leave few intact bags; the similar-window channel still finds most (a submission
-    over half copied is refused whole). A letter in every third word damages every window too, and
-    only a part is found (measured 19-55%: the gate refuses it as misspelled instead), as does a
-    real word in place of every third (10-51%): the farming benchmark prices what the rest earns."""
+@pytest.mark.parametrize("name, found", sorted(PARTLY.items()))
+def test_novelty_sees_part_of_the_densest_rewrites(index, name, found):
     text = REWRITES[name](public_slice(3000, 1), random.Random(2))
-    assert index.novelty(text).copied_share > found
+    assert index.novelty(text).copied_share >= found
+
+
+def test_a_real_word_in_place_of_every_third_is_found_in_accepted_text_too(tmp_path):
+    """A sybil's rewrite of an honest user's accepted text, every third word replaced, is a copy."""
+    index = NoveltyIndex(tmp_path / "n.sqlite", [public_slice(2000, 6)])
+    text = HAMLET[5000:8000]
+    index.accept(text, "a")
+    rewrite = REWRITES["every 3rd word replaced by a common word"](text, random.Random(1))
+    assert index.novelty(rewrite, "b").copied_share > 0.9
+    index.forget("a")
+    assert index.novelty(rewrite, "b").copied_share < 0.35
 
 
 @pytest.mark.parametrize("name", ["a letter in every 4th word", "a letter in every 3rd word",

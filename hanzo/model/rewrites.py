@@ -5,6 +5,7 @@ random generator, and keeps the words (the value a farmer hopes to be paid for).
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 from typing import Callable
 
 
@@ -116,6 +117,25 @@ def replace_every_third_word(text: str, rng: random.Random) -> str:
     return _every_kth_word(text, 3, lambda w, r: r.choice(_SWAPS), rng)
 
 
+@lru_cache(maxsize=1)
+def _public_words() -> tuple[str, ...]:
+    from .corpus import LOCAL
+    from .novelty import words
+
+    return tuple(sorted({w for t in LOCAL.public_texts().values() for w in words(t)[0]}))
+
+
+def random_word_every_third(text: str, rng: random.Random) -> str:
+    """Every third word replaced by a random word of the plays: real, and rare enough to count."""
+    return _every_kth_word(text, 3, lambda w, r: r.choice(_public_words()), rng)
+
+
+def shuffled_random_word_every_third(text: str, rng: random.Random) -> str:
+    """The lines shuffled, then every third word replaced by a random word of the plays: no bag, no
+    12-word set and few runs of meaning words survive."""
+    return random_word_every_third(shuffle_lines(text, rng), rng)
+
+
 def shuffle_words_in_lines(text: str, rng: random.Random) -> str:
     out = []
     for line in text.splitlines():
@@ -155,4 +175,6 @@ REWRITES: dict[str, Callable[[str, random.Random], str]] = {
     "a letter in every word": letter_every_word,
     "every 3rd word dropped": drop_every_third_word,
     "every 3rd word replaced by a common word": replace_every_third_word,
+    "every 3rd word replaced by a random word": random_word_every_third,
+    "lines shuffled, every 3rd word a random word": shuffled_random_word_every_third,
 }
