@@ -68,16 +68,7 @@ class Market:
         return model_result, receipt
 
     def error_name(self, exc) -> str:
-        """The custom error's name. Ape usually decodes it into its own class; where it hands back
-        the raw revert data instead, match the 4-byte selector against the contract's ABI."""
-        name = type(exc).__name__
-        raw = exc.revert_message
-        if name != "ContractLogicError" or not isinstance(raw, str) or not raw.startswith(("b'", 'b"')):
-            return name
-        from hanzo.chain.tx import abi_of, error_selectors, revert_name
-
-        found = revert_name(ValueError(raw), error_selectors(abi_of(self.hmm)))
-        return found if found.isidentifier() else name
+        return error_name(exc, self.hmm)
 
     # model side
     def _model_buy(self, a, tier, amount, max_cost=2**255):
@@ -183,3 +174,16 @@ def build_market_factory(project, accounts, chain):
         return Market(token, hmm, template.copy(), traders, provider, chain, deployer)
 
     return make
+
+
+def error_name(exc, contract) -> str:
+    """The custom error's name. Ape usually decodes it into its own class; where it hands back the
+    raw revert data instead, match the 4-byte selector against the contract's ABI."""
+    name = type(exc).__name__
+    raw = exc.revert_message
+    if name != "ContractLogicError" or not isinstance(raw, str) or not raw.startswith(("b'", 'b"', "0x")):
+        return name
+    from hanzo.chain.tx import abi_of, error_selectors, revert_name
+
+    found = revert_name(ValueError(raw), error_selectors(abi_of(contract)))
+    return found if found.isidentifier() else name

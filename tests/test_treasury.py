@@ -10,7 +10,6 @@ reference model (hanzo.econ.treasury.Bucket) step by step."""
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import random
 import secrets
@@ -20,22 +19,12 @@ import pytest
 from eth_utils import keccak
 
 from .capture import proposal_runner, stake_quorum
+from .market import error_name
 from hanzo.econ.params import DAY, WEI
 from hanzo.econ.treasury import Bucket, TreasuryError, max_take
 
 TREASURY_TYPE = 3
 YEAR = 365 * DAY
-
-
-def _error_name(exc, contract) -> str:
-    """The custom error's name, decoded by Ape or, where it left raw revert data, by its selector."""
-    name = type(exc).__name__
-    if name != "ContractLogicError":
-        return name
-    data = str(exc.revert_message)
-    raw = ast.literal_eval(data) if data.startswith(("b'", 'b"')) else bytes.fromhex(data.removeprefix("0x"))
-    selectors = {keccak(text=e.selector)[:4]: e.name for e in contract.contract_type.errors}
-    return selectors.get(raw[:4], name)
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +212,7 @@ def test_the_contract_follows_the_reference_bucket(project, suite, accounts, wha
         if expected:
             with pytest.raises(ape.exceptions.ContractLogicError) as refused:
                 call()
-            assert _error_name(refused.value, t) == expected, (action, expected)
+            assert error_name(refused.value, t) == expected, (action, expected)
         else:
             call()
         lim, avail, _ = model.current(chain.blocks.head.timestamp)
