@@ -27,7 +27,8 @@ and the deployer starts from nonce 0 everywhere, so the contracts have the same 
 chain id 1337: the final state (every account's HANZO, the pool, the supply, the burn) must be
 identical, and the run checks it.
 
-Usage: python benchmarks/chain.py [--sizes 100,1000] [--embedded-sizes 100,1000,10000] [--no-anvil]
+Usage: python benchmarks/chain.py [--sizes 100,1000] [--embedded-sizes 100,1000,10000]
+                                 [--anvil-sizes 100,1000,10000] [--no-anvil]
 (prints a table; the last line is one JSON object)
 """
 
@@ -304,10 +305,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100,1000", help="accounts on every backend (comma-separated)")
     parser.add_argument("--embedded-sizes", default="100,1000,10000", help="accounts on the embedded EVM")
+    parser.add_argument("--anvil-sizes", default="100,1000,10000", help="accounts on anvil")
     parser.add_argument("--no-anvil", action="store_true", help="skip anvil")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     embedded_sizes = sorted(set(sizes) | {int(s) for s in args.embedded_sizes.split(",") if s})
+    anvil_sizes = sorted(set(sizes) | {int(s) for s in args.anvil_sizes.split(",") if s})
     from ape.logging import logger
 
     logger.set_level("ERROR")
@@ -329,7 +332,7 @@ def main() -> None:
     elif anvil_dir() is None:
         anvil_reason = "anvil is not installed (npm @foundry-rs/anvil: make setup)"
     else:
-        for n in sizes:
+        for n in anvil_sizes:
             try:
                 results[("anvil", n)] = run_anvil(n, roles, artifacts)
                 print(f"anvil     {n:>6} accounts: done", file=sys.stderr)
@@ -372,7 +375,8 @@ def main() -> None:
         "transfers_per_s": {f"{b}_{k}": round(r["transfers"] / r["transfer_seconds"], 1)
                             for (b, k), r in results.items()},
         "same_final_state": all(checks) if checks else None,
-        "anvil_calls_per_s_by_accounts": {n: round(rate(("anvil", n)), 1) for n in sizes if ("anvil", n) in results},
+        "anvil_calls_per_s_by_accounts": {n: round(rate(("anvil", n)), 1) for n in anvil_sizes
+                                          if ("anvil", n) in results},
         "sign_ops_per_s": round(signing["oracle"], 1),
         "sign_ops_per_s_eth_account": round(signing["eth_account"], 1),
         "sign_speedup": round(signing["oracle"] / signing["eth_account"], 1),

@@ -280,3 +280,20 @@ def test_a_node_killed_mid_run_names_every_transaction_not_confirmed(project):
     assert "; and 6 more" in message
     assert caught.value.unconfirmed == posted + queued
     assert not any(t.hash in message for t in first)
+
+
+def test_a_day_larger_than_a_block_is_mined_in_blocks_a_second_apart_and_every_receipt_read(project):
+    with dn.Anvil() as node:
+        net = dn.Devnet(node.url, node=node, artifacts=evm.Artifacts(project), block_txs=4)
+        payers = [net.wallet(evm.derived_account(f"devnet/payer/{i}"), nonce=0) for i in range(3)]
+        to = evm.derived_account("devnet/payee").address
+        sent = [net.send(payers[i % 3], to, gas=21_000, label=f"payment {i}") for i in range(10)]
+        day, first = net.timestamp + 86_400, net.block_number + 1
+        outcomes = net.mine(day)
+        assert [o.hash for o in outcomes] == [s.hash for s in sent]
+        assert [o.block for o in outcomes] == [first] * 4 + [first + 1] * 4 + [first + 2] * 2
+        stamps = [int(net.rpc("eth_getBlockByNumber", hex(first + k), False)["timestamp"], 16) for k in range(3)]
+        assert stamps == [day, day + 1, day + 2] and net.timestamp == day + 2
+        assert [int(net.rpc("eth_getTransactionCount", p.address, "latest"), 16) for p in payers] == [4, 3, 3]
+        with pytest.raises(dn.DevnetError, match="block_txs: expected at least 1 transaction a block, got 0"):
+            dn.Devnet(node.url, block_txs=0)
