@@ -21,7 +21,7 @@ found is read from the chain, never from the Python record of the deployment:
 - genesis: the Genesis contract's allocations, and every HANZO ever minted (the token's Transfer
   events from address 0), per recipient, against the parameters' allocations plus what emission
   released to its pools;
-- the deployer: no HANZO, and neither the oracle nor the registrar.
+- the deployer: no HANZO, no TestUSD, and neither the oracle nor the registrar.
 
 It returns one line per finding (contract, what, expected, found); `hanzo deploy` refuses to
 call a deployment done while any remains.
@@ -83,6 +83,8 @@ EXPECTED_ADDRESSES: dict[tuple[str, str], str] = {
     ("HamiltonianMarketMaker", "hanzo"): "HanzoToken",
     ("HamiltonianMarketMaker", "treasury"): "HanzoTreasury",
     ("HanzoTimelock", "exitWindow"): "HanzoGovernor",
+    ("HanzoPool", "hanzo"): "HanzoToken",
+    ("HanzoPool", "usd"): "TestUSD",
 }
 
 # (contract, getter, arguments) -> its value from the parameters.
@@ -114,6 +116,13 @@ EXPECTED_SETTINGS: dict[tuple[str, str, tuple], Callable[[Any], int]] = {
     ("ModelNFT", "feeBurnBps", ()): lambda p: p.nft_fee_burn_bps,
     ("TrainingRewards", "poolPaceBps", ()): lambda p: p.pool_pace_bps,
     ("HamiltonianMarketMaker", "tierCount", ()): lambda p: len(p.inference_tiers),
+    # the HANZO market: no owner, no role, no setting to change; seeded once with the Liquidity
+    # allocation at the initial price, against TestUSD's fixed supply (nobody can mint more)
+    ("HanzoPool", "feeBps", ()): lambda p: p.pool_fee_bps,
+    ("HanzoPool", "seedHanzo", ()): lambda p: p.pool_seed_hanzo,
+    ("HanzoPool", "seedUsd", ()): lambda p: p.pool_seed_usd,
+    ("HanzoPool", "seeded", ()): lambda p: 1,
+    ("TestUSD", "totalSupply", ()): lambda p: p.test_usd_supply,
 }
 
 # Genesis allocation (hanzo.econ.params.ALLOCATIONS) -> who receives it; emission pools likewise.
@@ -122,7 +131,7 @@ GENESIS_RECIPIENTS: dict[str, str] = {
     "community_treasury": "HanzoTreasury",
     "team": "TeamVesting",
     "public_sale": "@sale_and_liquidity",
-    "liquidity": "@sale_and_liquidity",
+    "liquidity": "HanzoPool",  # locked there as the pool's HANZO reserve
     "training_rewards": "TrainingRewards",
     "compute_providers": "HanzoTreasury",
 }
@@ -429,6 +438,10 @@ class _Audit:
         balance = self.c["HanzoToken"].balanceOf(self.deployer)
         if balance:
             self.add(f"HanzoToken: the deployer holds {balance} wei of HANZO; expected 0")
+        if "TestUSD" in self.c:
+            usd = self.c["TestUSD"].balanceOf(self.deployer)
+            if usd:
+                self.add(f"TestUSD: the deployer holds {usd} wei; expected 0 (all of it passed on at the wiring)")
         for field in ("oracle", "registrar", "team_beneficiary", "model_developers", "sale_and_liquidity"):
             if _addr(getattr(self.d.roles, field)) == self.deployer:
                 self.add(f"roles: the {field} is the deployer {self.deployer}; expected another address")

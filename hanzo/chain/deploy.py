@@ -35,6 +35,8 @@ CONTRACT_NAMES = (
     "TrainingRewards",
     "TeamVesting",
     "EmissionSchedule",
+    "TestUSD",
+    "HanzoPool",
     "Genesis",
     "HamiltonianMarketMaker",
 )
@@ -47,7 +49,9 @@ class DeployError(RuntimeError):
 @dataclass
 class Roles:
     """The accounts a deployment gives roles to. The deployer signs the deployment and keeps
-    nothing; the others are accounts or plain addresses (the registrar defaults to the oracle)."""
+    nothing; the others are accounts or plain addresses (the registrar defaults to the oracle).
+    `sale_and_liquidity` receives the Public Sale allocation and TestUSD's float (the buyers' money);
+    the Liquidity allocation itself is minted into HanzoPool, as its HANZO reserve."""
 
     deployer: Any
     oracle: Any
@@ -87,6 +91,8 @@ class Deployment:
             "timelock": "HanzoTimelock",
             "treasury": "HanzoTreasury",
             "hmm": "HamiltonianMarketMaker",
+            "pool": "HanzoPool",
+            "usd": "TestUSD",
         }
         contracts = self.__dict__.get("contracts", {})
         if name in aliases and aliases[name] in contracts:

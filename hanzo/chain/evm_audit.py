@@ -130,4 +130,6 @@ def audit_embedded(chain: EmbeddedChain, deployment: Any) -> list[str]:
                             f"expected {should.get(account, 0)}")
     if int(chain.call(token, "balanceOf", address_of(roles.deployer))):
         problems.append("HanzoToken: the deployer holds HANZO; expected none")
+    if "TestUSD" in c and int(chain.call(c["TestUSD"], "balanceOf", address_of(roles.deployer))):
+        problems.append("TestUSD: the deployer holds TestUSD; expected none")
     return problems

@@ -131,12 +131,20 @@ def wire_suite(params: Tokenomics, roles: Any, steps: Steps, say: Callable[[str]
         params.max_emission,
         params.training_share_bps,
     )
+    # The HANZO market (issue 18): a constant-product pool against TestUSD, whose whole fixed supply
+    # is minted to the deployer and passed on below (the pool's seed, the buyers' float). Genesis
+    # mints the Liquidity allocation straight into the pool, where it stays: no LP share, no owner.
+    say("TestUSD and HanzoPool")
+    c["TestUSD"] = usd = steps.deploy("TestUSD", params.test_usd_supply)
+    c["HanzoPool"] = pool = steps.deploy(
+        "HanzoPool", token.address, usd.address, params.pool_fee_bps, params.pool_seed_hanzo, params.pool_seed_usd
+    )
     recipients = {
         "model_developers": roles.model_developers,
         "community_treasury": treasury.address,
         "team": vesting.address,
         "public_sale": roles.sale_and_liquidity,
-        "liquidity": roles.sale_and_liquidity,
+        "liquidity": pool.address,
         "training_rewards": rewards.address,
         "compute_providers": compute_pool,
     }
@@ -163,6 +171,10 @@ def wire_suite(params: Tokenomics, roles: Any, steps: Steps, say: Callable[[str]
     minter = steps.view(token, "MINTER_ROLE")
     steps.send(token, "grantRole", minter, genesis.address)
     steps.send(genesis, "execute")
+    # the pool's seed: the Liquidity allocation (just minted to it) against the same value of TestUSD
+    steps.send(usd, "transfer", pool.address, params.pool_seed_usd)
+    steps.send(usd, "transfer", address_of(roles.sale_and_liquidity), params.test_usd_float)
+    steps.send(pool, "seed")
     steps.send(token, "grantRole", minter, emission.address)
     steps.send(models, "grantRole", steps.view(models, "REGISTRAR_ROLE"), address_of(roles.registrar))
     steps.send(staked, "grantRole", steps.view(staked, "DEPOSIT_ROLE"), governor.address)

@@ -157,6 +157,16 @@ class Tokenomics:
     hmm_sell_fee: int = _wad("0.125", hi="0.5", doc="fee on sell-backs; at least 1 - exp(-delta_max)")
     hmm_epoch: int = _days(1, lo=1 / DAY, doc="controller epoch")
 
+    # --- the HANZO market on chain (HanzoPool): Uniswap v2's constant-product rule against TestUSD
+    pool_fee_bps: int = _int(30, lo=0, hi=1_000, doc="HanzoPool's fee, basis points of every swap's amount in, kept in "
+                             "the reserves (Uniswap v2: 30); the contract's bound is 1,000 (10%)")
+    pool_initial_price: int = _wad("0.1", lo="0.000000000000000001", hi="1000000000",
+                                   doc="TestUSD per HANZO at which HanzoPool is seeded with the Liquidity allocation "
+                                   "(the scenarios' market.initial_price)")
+    test_usd_float: int = _hanzo("1000000000000", hi="1000000000000000",
+                                 doc="TestUSD (18 decimals, fixed supply) beyond the pool's seed, given to the "
+                                 "sale-and-liquidity holder to pay buyers' outside money on a test chain")
+
     def __post_init__(self) -> None:
         for f in fields(self):
             _check_range(f, getattr(self, f.name), where=f.name)
@@ -174,6 +184,9 @@ class Tokenomics:
             raise ParameterError("treasury_release_limit: must be at most treasury_max_release_limit")
         if self.treasury_release_period > 365 * DAY:
             raise ParameterError("treasury_release_period: must be at most 365 days")
+        if self.pool_seed_hanzo == 0 or self.pool_seed_usd == 0:
+            raise ParameterError("alloc_liquidity_bps, pool_initial_price: the Liquidity allocation at the initial "
+                                 "price seeds HanzoPool, and neither side may be 0 wei")
         if self.max_interactions_per_fork_day < self.max_interactions_per_op:
             raise ParameterError("max_interactions_per_fork_day: must be at least max_interactions_per_op")
 
@@ -232,6 +245,21 @@ class Tokenomics:
     @property
     def genesis_total(self) -> int:
         return sum(a for _, a in self.genesis_allocations)
+
+    @property
+    def pool_seed_hanzo(self) -> int:
+        """HANZO wei HanzoPool is seeded with: the Liquidity allocation (Genesis mints it to the pool)."""
+        return self.allocation("liquidity")
+
+    @property
+    def pool_seed_usd(self) -> int:
+        """TestUSD wei HanzoPool is seeded with: the Liquidity allocation at pool_initial_price, rounded down."""
+        return self.pool_seed_hanzo * self.pool_initial_price // WEI
+
+    @property
+    def test_usd_supply(self) -> int:
+        """TestUSD's fixed supply: the pool's seed and the float."""
+        return self.pool_seed_usd + self.test_usd_float
 
     @property
     def inference_tiers(self) -> list[tuple[str, int]]:
