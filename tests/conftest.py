@@ -38,7 +38,8 @@ def oracle(accounts):
 
 @pytest.fixture(scope="session")
 def whale(accounts):
-    """Holds the Public Sale and Liquidity allocations (100M HANZO): funds the other actors."""
+    """Holds the Public Sale allocation (50M HANZO; the Liquidity allocation is HanzoPool's reserve) and
+    TestUSD's float: funds the other actors."""
     return accounts[4]
 
 

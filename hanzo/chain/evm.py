@@ -378,6 +378,7 @@ class EmbeddedChain:
             encoded = _tuple_encoder(types)(args)
         except Exception as exc:  # noqa: BLE001 - eth_abi raises several types
             raise EVMError(f"{name} constructor: arguments do not match ({', '.join(types)}): {exc}") from None
+        self._add_errors(artifact.abi)  # a constructor's revert is named by its own errors
         try:
             address = self.evm.deploy(address_of(sender), artifact.bytecode + encoded, gas=gas)
         except RuntimeError as exc:
