@@ -132,6 +132,19 @@ def main() -> dict:
         gas["treasury_set_limit_raise"] = t.setLimit(p.treasury_max_release_limit, sender=deployer).gas_used
         gas["treasury_set_limit_lower"] = t.setLimit(p.treasury_release_limit // 2, sender=deployer).gas_used
 
+        # HanzoPool (issue 18): swaps by a holder of both sides, against the seeded pool
+        pool, usd, trader = s.pool, s.usd, users[0]
+        usd.transfer(trader, 1_000_000 * WEI, sender=whale)
+        usd.approve(pool.address, 2**256 - 1, sender=trader)
+        token.approve(pool.address, 2**256 - 1, sender=trader)
+        deadline = chain.pending_timestamp + 10**6
+        gas["pool_buy_exact_in"] = pool.swapExactIn(usd.address, 100 * WEI, 0, trader, deadline,
+                                                    sender=trader).gas_used
+        gas["pool_sell_exact_in"] = pool.swapExactIn(token.address, 1_000 * WEI, 0, trader, deadline,
+                                                     sender=trader).gas_used
+        gas["pool_buy_exact_out"] = pool.swapExactOut(token.address, 1_000 * WEI, 2**256 - 1, trader, deadline,
+                                                      sender=trader).gas_used
+
     ratios = {
         "reward_existing_vs_erc20_transfer": gas["reward_existing_gas"] / REFERENCE["erc20_transfer_existing"],
         "reward_batch_per_op_vs_erc20_transfer": gas["reward_batch_per_op_gas"] / REFERENCE["erc20_transfer_existing"],
