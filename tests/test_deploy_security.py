@@ -247,6 +247,30 @@ def _late_first_block(s, project):
     return dataclasses.replace(s, block=chain.blocks.head.number)
 
 
+def _deployer_kept_usd(s, project):
+    """The deployer keeps a wei of TestUSD (the sale holder's float sent back to it)."""
+    from ape import accounts
+
+    holder = next(a for a in accounts.test_accounts if a.address == s.roles.sale_and_liquidity)
+    s.usd.transfer(s.roles.deployer, 1, sender=holder)
+    return s
+
+
+def _pool_on_another_stablecoin(s, project):
+    """The record's HanzoPool prices HANZO in a stablecoin the deployer can still mint (its whole
+    supply), seeded from the real allocation's worth: the pool names another token than TestUSD."""
+    d, p = s.roles.deployer, s.params
+    printed = project.TestUSD.deploy(p.test_usd_supply, sender=d)
+    fake = project.HanzoPool.deploy(s.token.address, printed.address, p.pool_fee_bps, p.pool_seed_hanzo,
+                                    p.pool_seed_usd, sender=d)
+    return dataclasses.replace(s, contracts={**s.contracts, "HanzoPool": fake})
+
+
+def _pool_fee(s, project):
+    """The pool on chain has the default fee; the deployment was meant to have another."""
+    return dataclasses.replace(s, params=s.params.replace(pool_fee_bps=s.params.pool_fee_bps + 1))
+
+
 ADVERSARIAL = {
     "oracle role handed to another": (_rotate_oracle, [f"TrainingRewards: ORACLE_ROLE held by {ATTACKER}"]),
     "extra timelock proposer": (_grant("HanzoTimelock", "PROPOSER_ROLE"),
@@ -272,6 +296,11 @@ ADVERSARIAL = {
     "Governor proposal open at the audit": (_open_proposal, ["HanzoGovernor: proposal", "is Pending"]),
     "Governor quorum": (_quorum, ["HanzoGovernor: quorum() is"]),
     "first block after the deployment": (_late_first_block, ["deployed before block"]),
+    "the deployer kept TestUSD": (_deployer_kept_usd, ["TestUSD: the deployer holds 1 wei; expected 0"]),
+    "a pool on another stablecoin, never seeded": (
+        _pool_on_another_stablecoin, ["HanzoPool: usd() is 0x", "expected TestUSD", "HanzoPool: seeded() is 0; expected 1",
+                                      "HanzoToken: 0 wei minted to HanzoPool", "; expected 50000000000000000000000000"]),
+    "the pool's fee": (_pool_fee, ["HanzoPool: feeBps() is 30; expected 31"]),
 }
 
 
