@@ -13,7 +13,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 
-.PHONY: setup test test-slow test-properties-long fuzz lint demo decisions gas bench-hmm bench-sim bench-hllm bench-farming clean
+.PHONY: setup test test-slow test-properties-long fuzz lint demo decisions gas bench-hmm bench-sim bench-hllm bench-farming bench-chain clean
 
 setup: $(STAMP_PY) $(STAMP_NPM) $(SHIM)
 
@@ -80,6 +80,10 @@ bench-hllm: setup
 # Every greedy strategy against the quality oracle and honest work (issue 15; about 20 minutes).
 bench-farming: setup
 	$(BIN)/python benchmarks/farming.py
+
+# State-changing calls per second on the embedded EVM, anvil and Ape's in-process chain (issue 18).
+bench-chain: setup
+	$(BIN)/python benchmarks/chain.py
 
 clean:
 	rm -rf $(VENV) .venv-lint node_modules .solcx .build contracts/.cache .forge
