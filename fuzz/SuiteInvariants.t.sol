@@ -9,6 +9,7 @@ import {EmissionSchedule} from "../contracts/EmissionSchedule.sol";
 import {HamiltonianMarketMaker} from "../contracts/HamiltonianMarketMaker.sol";
 import {HanzoGovernor} from "../contracts/HanzoGovernor.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {vm, bound} from "./Vm.sol";
 
@@ -421,6 +422,8 @@ contract SuiteInvariants {
     HamiltonianMarketMaker public hmm;
     address public deployer;
     address public timelock;
+    /// @notice TestUSD, the stablecoin HanzoPool prices HANZO in.
+    IERC20 public usd;
     SuiteHandler public handler;
     PowerHandler public power;
     address public treasuryAtStart;
@@ -439,6 +442,7 @@ contract SuiteInvariants {
         hmm = HamiltonianMarketMaker(vm.envAddress("HANZO_HMM"));
         deployer = vm.envAddress("HANZO_DEPLOYER");
         timelock = vm.envAddress("HANZO_TIMELOCK");
+        usd = IERC20(vm.envAddress("HANZO_USD"));
         uint256 oracleKey = vm.envUint("HANZO_ORACLE_KEY");
         address sale = vm.envAddress("HANZO_SALE");
         address registrar = vm.envAddress("HANZO_REGISTRAR");
@@ -547,7 +551,7 @@ contract SuiteInvariants {
         }
     }
 
-    /// @notice The deployer holds no role anywhere, no HANZO; the timelock is every admin but the
+    /// @notice The deployer holds no role anywhere, no HANZO, no TestUSD; the timelock is every admin but the
     ///         token's and StakedHanzo's, which nobody holds (their minters and depositor are fixed).
     function invariant_deployer_holds_nothing() public view {
         address[5] memory controlled = [address(token), address(staked), address(models), address(rewards), address(hmm)];
@@ -569,6 +573,7 @@ contract SuiteInvariants {
                     "the timelock is not admin (or admin of the token or StakedHanzo)");
         }
         require(token.balanceOf(deployer) == 0, "the deployer holds HANZO");
+        require(usd.balanceOf(deployer) == 0, "the deployer holds TestUSD");
     }
 
     /// @notice No one else holds power: every outsider's attempt failed, no outsider holds any role

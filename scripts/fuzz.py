@@ -1,14 +1,15 @@
 """Run the Foundry invariant suites (fuzz/) on the tokenomics parameters of hanzo.econ.params.
 
-    python scripts/fuzz.py [--profile default|long] [--params FILE] [--only market|suite] [forge args]
+    python scripts/fuzz.py [--profile default|long] [--params FILE] [--only market|pool|suite] [forge args]
 
 forge comes from npm (@foundry-rs/forge) and compiles with the project's solc shim, offline. The
 parameters reach the Solidity suites as HANZO_* environment variables, so the fuzzed contracts
 run on the same numbers as the deployment, the simulator and the Python model.
 
-Two suites: MarketInvariants deploys a market maker of its own; SuiteInvariants runs forked from
-anvil, on the whole suite as `deploy_suite` deployed and handed over (the roles under test are
-the real deployment's, not a copy of it written again in Solidity).
+Three suites: MarketInvariants deploys a market maker of its own, PoolInvariants a HanzoPool of
+its own (the deployment's fee and seed); SuiteInvariants runs forked from anvil, on the whole
+suite as `deploy_suite` deployed and handed over (the roles under test are the real deployment's,
+not a copy of it written again in Solidity).
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def environment(params_file: str | None) -> dict[str, str]:
         "HANZO_PRICE_HMM_7B": p.price_hmm_7b,
         "HANZO_PRICE_HMM_32B": p.price_hmm_32b,
         "HANZO_PRICE_HMM_175B": p.price_hmm_175b,
+        "HANZO_POOL_FEE_BPS": p.pool_fee_bps,
+        "HANZO_POOL_SEED_HANZO": p.pool_seed_hanzo,
+        "HANZO_POOL_SEED_USD": p.pool_seed_usd,
     }
     return {k: str(v) for k, v in env.items()}
 
@@ -78,7 +82,7 @@ def deployed_suite(params_file: str | None, handover: bool = True, root: Path = 
             "HANZO_REWARDS": s.rewards.address, "HANZO_EMISSION": s.emission.address, "HANZO_HMM": s.hmm.address,
             "HANZO_TIMELOCK": s.timelock.address, "HANZO_GOVERNOR": s.governor.address, "HANZO_DEPLOYER": test[0].address,
             "HANZO_ORACLE_KEY": str(int(test[1].private_key, 16)), "HANZO_REGISTRAR": test[1].address,
-            "HANZO_SALE": test[4].address,
+            "HANZO_SALE": test[4].address, "HANZO_USD": s.usd.address,
         }
         yield {k: str(v) for k, v in env.items()}, provider.uri
 
@@ -93,7 +97,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default="default", choices=("default", "long"))
     ap.add_argument("--params", default=None, help="TOML file overriding tokenomics parameters")
-    ap.add_argument("--only", choices=("market", "suite"), default=None, help="run one of the two suites")
+    ap.add_argument("--only", choices=("market", "pool", "suite"), default=None, help="run one of the suites")
     ap.add_argument("--no-handover", action="store_true", help=argparse.SUPPRESS)  # the negative test's deployment
     ap.add_argument("--project", type=Path, default=ROOT, help=argparse.SUPPRESS)  # a copy with a seeded bug
     args, extra = ap.parse_known_args()
@@ -102,6 +106,8 @@ def main() -> int:
     root = args.project.resolve()
     if args.only in (None, "market"):
         rc |= forge_test(env, "--match-contract", "MarketInvariants", *extra, root=root)
+    if args.only in (None, "pool"):
+        rc |= forge_test(env, "--match-contract", "PoolInvariants", *extra, root=root)
     if args.only in (None, "suite"):
         with deployed_suite(args.params, handover=not args.no_handover, root=root) as (suite_env, url):
             rc |= forge_test({**env, **suite_env}, "--match-contract", "SuiteInvariants", "--fork-url", url, *extra,

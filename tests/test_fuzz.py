@@ -79,6 +79,39 @@ def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, inva
     assert f"[FAIL: {message}]" in out, out[-3000:]
 
 
+def run_pool(root=ROOT, *args):
+    env = {**os.environ, "FOUNDRY_PROFILE": "default"}
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "fuzz.py"), "--only", "pool", "--fuzz-seed", "1",
+                           "--project", str(root), *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=900)
+
+
+POOL_INVARIANTS = {"invariant_k_never_decreases", "invariant_balances_are_reserves_plus_donations",
+                   "invariant_no_round_trip_profits", "invariant_actors_take_out_no_more_than_they_put_in"}
+
+
+def test_foundry_pool_invariants_hold_over_any_swaps():
+    """HanzoPool (issue 18) with the deployment's fee and seed, three traders swapping, round-tripping
+    and donating: k never falls, the pool holds its reserves plus donations, no round trip pays."""
+    result = run_pool()
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-4000:]
+    passed = re.findall(r"\[PASS\] (invariant_\w+)\(\) \(runs: (\d+), calls: (\d+)", out)
+    assert {name for name, _, _ in passed} == POOL_INVARIANTS
+    assert all(int(calls) >= 2048 for _, _, calls in passed)
+
+
+def test_the_pool_invariants_catch_a_reserve_not_debited(tmp_path):
+    """A pool that pays out without debiting its reserve (it prices with tokens it no longer holds)
+    breaks the books at the first swap."""
+    folder = seeded_copy(tmp_path, "HanzoPool.sol", "uint256 newOut = reserveOut - amountOut;",
+                         "uint256 newOut = reserveOut;", ("foundry.toml", "ape-config.yaml"))
+    result = run_pool(folder)
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out[-3000:]
+    assert "[FAIL: a token held is not its reserve plus donations]" in out, out[-3000:]
+
+
 def run_suite(*args):
     env = {**os.environ, "FOUNDRY_PROFILE": "default"}
     return subprocess.run([sys.executable, str(ROOT / "scripts" / "fuzz.py"), "--only", "suite", "--fuzz-seed", "1",
