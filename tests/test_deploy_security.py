@@ -298,8 +298,9 @@ ADVERSARIAL = {
     "first block after the deployment": (_late_first_block, ["deployed before block"]),
     "the deployer kept TestUSD": (_deployer_kept_usd, ["TestUSD: the deployer holds 1 wei; expected 0"]),
     "a pool on another stablecoin, never seeded": (
-        _pool_on_another_stablecoin, ["HanzoPool: usd() is 0x", "expected TestUSD", "HanzoPool: seeded() is 0; expected 1",
-                                      "HanzoToken: 0 wei minted to HanzoPool", "; expected 50000000000000000000000000"]),
+        _pool_on_another_stablecoin,
+        ["HanzoPool: usd() is 0x", "expected TestUSD", "HanzoPool: seeded() is 0; expected 1",
+         "HanzoToken: 0 wei minted to HanzoPool", "; expected 50000000000000000000000000"]),
     "the pool's fee": (_pool_fee, ["HanzoPool: feeBps() is 30; expected 31"]),
 }
 

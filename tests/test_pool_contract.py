@@ -440,7 +440,8 @@ def test_the_plan_seeds_the_pool_with_the_liquidity_allocation_at_the_initial_pr
         chain.transact(t, "approve", pool.address, UINT256_MAX, sender=whale)
     now = chain.timestamp
     bought = chain.transact(pool, "swapExactIn", usd.address, 1_000 * WEI, 0, whale, now, sender=whale).value
-    assert bought == model.swap_exact_in(USD, 1_000 * WEI) == 9_968_012_378_331_760_646_927  # 9,968 HANZO: 10,000 less the fee and the slippage
+    # 9,968 HANZO for $1,000 at $0.10: 10,000 less the 0.3% fee and the slippage
+    assert bought == model.swap_exact_in(USD, 1_000 * WEI) == 9_968_012_378_331_760_646_927
     paid = chain.transact(pool, "swapExactOut", token.address, 100 * WEI, UINT256_MAX, whale, now, sender=whale).value
     assert paid == model.swap_exact_out(HANZO, 100 * WEI)
     sold = chain.transact(pool, "swapExactIn", token.address, 10_000 * WEI, 0, whale, now, sender=whale).value

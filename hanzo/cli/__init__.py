@@ -48,7 +48,7 @@ def main() -> None:
 @click.option("--registrar", default=None, help="With --account: the base-model registrar's address.")
 @click.option("--team", default=None, help="With --account: the team vesting beneficiary's address.")
 @click.option("--developers", default=None, help="With --account: the model developers' allocation address.")
-@click.option("--sale", default=None, help="With --account: the public sale and liquidity address.")
+@click.option("--sale", default=None, help="With --account: the public sale address (also given TestUSD's float).")
 @click.option("--yes", is_flag=True, help="With --account: unlock once and sign every deployment transaction "
               "without asking (passphrase from APE_ACCOUNTS_<alias>_PASSPHRASE or a prompt).")
 def deploy(network: str, account: str | None, params_file: str | None, out: str | None, oracle: str | None,

@@ -16,7 +16,7 @@ ROLE_OPTIONS = {
     "registrar": "registers base models (ModelNFT REGISTRAR_ROLE)",
     "team": "beneficiary of the team vesting wallet",
     "developers": "receives the model developers' allocation",
-    "sale": "receives the public sale and liquidity allocations",
+    "sale": "receives the public sale allocation and TestUSD's float (the Liquidity allocation seeds HanzoPool)",
 }
 
 

@@ -77,7 +77,7 @@ class PoolState:
             return self.reserve_hanzo, self.reserve_usd
         if token == USD:
             return self.reserve_usd, self.reserve_hanzo
-        raise PoolError("UnknownToken")
+        raise PoolError("UnknownToken", token)  # the contract names the token's address
 
     def _amount_out(self, amount_in: int, reserve_in: int, reserve_out: int) -> int:
         if reserve_in + amount_in > UINT256_MAX:
