@@ -3,7 +3,6 @@ pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 /// @title HanzoPool: the HANZO market, a constant-product pool against a stablecoin
@@ -97,6 +96,8 @@ contract HanzoPool is ReentrancyGuardTransient {
     error InsufficientLiquidity(uint256 amountOut, uint256 reserve);
     /// @notice The output would go to the zero address, the pool or one of its tokens.
     error BadRecipient(address to);
+    /// @notice A reserve would pass 112 bits (Uniswap v2's bound, which keeps the k check exact).
+    error ReserveTooLarge(uint256 reserve);
     /// @notice The constant-product check failed (unreachable: the amounts are computed to pass it).
     error KDecreased();
 
@@ -216,7 +217,7 @@ contract HanzoPool is ReentrancyGuardTransient {
     /// @dev Uniswap v2's getAmountOut with the fee in basis points.
     function _amountOut(uint256 amountIn, uint256 reserveIn, uint256 reserveOut) private view returns (uint256) {
         // reserveIn + amountIn must fit the 112-bit reserve, so the products below cannot overflow
-        SafeCast.toUint112(reserveIn + amountIn);
+        if (reserveIn + amountIn > type(uint112).max) revert ReserveTooLarge(reserveIn + amountIn);
         uint256 withFee = amountIn * (BPS - feeBps);
         return withFee * reserveOut / (reserveIn * BPS + withFee);
     }
@@ -233,12 +234,12 @@ contract HanzoPool is ReentrancyGuardTransient {
     {
         uint256 newIn = reserveIn + amountIn;
         uint256 newOut = reserveOut - amountOut; // amountOut < reserveOut: _amountOut and _amountIn ensure it
+        if (newIn > type(uint112).max) revert ReserveTooLarge(newIn); // an exact-out swap's cost may pass it
         // k never decreases (Uniswap v2's check, the fee taken out of the amount in)
         if ((reserveIn * BPS + amountIn * (BPS - feeBps)) * newOut < reserveIn * reserveOut * BPS) revert KDecreased();
         (IERC20 tokenIn, IERC20 tokenOut) = hanzoIn ? (hanzo, usd) : (usd, hanzo);
-        (uint112 reserveHanzo, uint112 reserveUsd) = hanzoIn
-            ? (SafeCast.toUint112(newIn), uint112(newOut))
-            : (uint112(newOut), SafeCast.toUint112(newIn));
+        (uint112 reserveHanzo, uint112 reserveUsd) =
+            hanzoIn ? (uint112(newIn), uint112(newOut)) : (uint112(newOut), uint112(newIn));
         (_reserveHanzo, _reserveUsd) = (reserveHanzo, reserveUsd);
         emit Swap(msg.sender, to, address(tokenIn), amountIn, amountOut, reserveHanzo, reserveUsd);
         tokenIn.safeTransferFrom(msg.sender, address(this), amountIn);

@@ -201,7 +201,7 @@ def test_the_contract_equals_the_model_wei_for_wei_over_any_swap_sequence(lab, f
 
 
 def test_amounts_past_112_bits_or_256_revert_alike_on_both(lab):
-    """A reserve must fit in 112 bits (SafeCast's error), an amount past 2**256 overflows (a Panic),
+    """A reserve must fit in 112 bits (ReserveTooLarge), an amount past 2**256 overflows (a Panic),
     and an exact-out swap whose cost would pass 112 bits is refused after the k check: the model
     names each as the contract does."""
     m = lab.market(30, UINT112_MAX - 10**6, 10**6)
@@ -213,7 +213,7 @@ def test_amounts_past_112_bits_or_256_revert_alike_on_both(lab):
         chain, model = m.both(t, kind, side, amount, limit)
         assert chain == model, (kind, side, amount)
         seen.append(chain[1] if chain[0] == "error" else "ok")
-    assert seen == ["SafeCastOverflowedUintDowncast", "Panic", "SafeCastOverflowedUintDowncast", "ok"], seen
+    assert seen == ["ReserveTooLarge", "Panic", "ReserveTooLarge", "ok"], seen
     m.check_books()
 
 

@@ -83,7 +83,7 @@ class PoolState:
         if reserve_in + amount_in > UINT256_MAX:
             raise PoolError("Panic", 0x11)
         if reserve_in + amount_in > UINT112_MAX:
-            raise PoolError("SafeCastOverflowedUintDowncast", 112, reserve_in + amount_in)
+            raise PoolError("ReserveTooLarge", reserve_in + amount_in)
         with_fee = amount_in * (BPS - self.fee_bps)
         return with_fee * reserve_out // (reserve_in * BPS + with_fee)
 
@@ -148,10 +148,10 @@ class PoolState:
 
     def _apply(self, hanzo_in: bool, amount_in: int, amount_out: int, reserve_in: int, reserve_out: int) -> None:
         new_in, new_out = reserve_in + amount_in, reserve_out - amount_out
+        if new_in > UINT112_MAX:
+            raise PoolError("ReserveTooLarge", new_in)
         if (reserve_in * BPS + amount_in * (BPS - self.fee_bps)) * new_out < reserve_in * reserve_out * BPS:
             raise PoolError("KDecreased")  # unreachable, as in the contract
-        if new_in > UINT112_MAX:
-            raise PoolError("SafeCastOverflowedUintDowncast", 112, new_in)
         if hanzo_in:
             self.reserve_hanzo, self.reserve_usd = new_in, new_out
         else:
