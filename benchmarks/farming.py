@@ -100,7 +100,7 @@ class Bench:
 def run(quick: bool, folder: Path) -> dict:
     from hanzo.model.corpus import LOCAL
     from hanzo.model.hllm.train import generate
-    from hanzo.model.rewrites import REWRITES, interleave
+    from hanzo.model.rewrites import REWRITES, fragment_salad, interleave, word_salad
 
     b = Bench(folder)
     rng = random.Random(1)
@@ -123,10 +123,10 @@ def run(quick: bool, folder: Path) -> dict:
         text, pos = LOCAL.users_text(domain), 0
         for n, count in lengths.items():
             fork = b.new_fork()
-            for _ in range(count):
+            for j in range(count):
                 piece = text[pos:pos + n]
                 pos += n
-                b.session(f"honest {n}", f"honest{fork}", fork, domain, piece)
+                b.session(f"honest {n}", f"honest{fork}", fork, domain, piece)["first"] = j == 0
                 honest_texts.append((domain, piece))
         print(f"honest users of {domain}: done", flush=True)
     # one honest user's long series on one fork: how the paid share falls as the fork learns
@@ -149,6 +149,22 @@ def run(quick: bool, folder: Path) -> dict:
         half = public_slice(FARM_CHARS // 2)
         b.session("public, interleaved with another play", f"interleaver{k}", b.new_fork(), farm_domains[k],
                   interleave(half, public_slice(FARM_CHARS // 2)))
+    # ---- red team, this round: public text cut into 2-word pieces and shuffled (from a long stretch,
+    # so no region of it survives), alone and as padding for a little of one's own writing
+    everything = "\n".join(public[n] for n in names)
+
+    def salad(n: int) -> str:
+        s = rng.randrange(0, len(everything) - 200_000)
+        return fragment_salad(everything[s:s + 150_000], rng)[:n]
+
+    for k in range(sessions):
+        b.session("public, cut into 2-word pieces, shuffled", f"salad{k}", b.new_fork(), farm_domains[k],
+                  salad(FARM_CHARS))
+    mine_for_salad = LOCAL.users_text(domains[2 % len(domains)])[-9000:]
+    for k in range(sessions):
+        mine = mine_for_salad[k * 1000:(k + 1) * 1000]
+        b.session("own 1,000 characters padded with 2,000 of that salad", f"saladpad{k}", b.new_fork(),
+                  domains[2 % len(domains)], mine + "\n" + salad(2000), chars_of_own_text=len(mine))
     # ---- honest users' published (accepted) text, copied and rewritten, on sybil forks
     for k in range(sessions):
         domain, accepted = honest_texts[k * 3]
@@ -190,6 +206,9 @@ def run(quick: bool, folder: Path) -> dict:
     for k in range(sessions):
         noise = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz   \n") for _ in range(FARM_CHARS))
         b.session("noise", f"spammer{k}", b.new_fork(), farm_domains[k], noise)
+    for k in range(sessions):
+        b.session("word salad (random words of the plays)", f"salad-spammer{k}", b.new_fork(), farm_domains[k],
+                  word_salad(FARM_CHARS, rng))
     return b.rows
 
 
@@ -207,13 +226,22 @@ def summarise(rows: dict[str, list[dict]]) -> dict:
         n = min(by_length, key=lambda k: abs(k - chars))
         return by_length[n]["per_session"]
 
+    # every farm runs on a fresh fork: against honest users' first sessions of the same length too
+    first_by_length = {int(s.split()[1]): per([r for r in rs if r.get("first")]) for s, rs in rows.items()
+                       if re.fullmatch(r"honest \d+", s)}
+
+    def honest_first_at(chars: float) -> float:
+        n = min(first_by_length, key=lambda k: abs(k - chars))
+        return first_by_length[n]["per_session"]
+
     table = []
     print(f"\n{'strategy':<46}{'n':>3}{'HANZO/session':>15}{'/1k chars':>11}{'/CPU-s':>9}{'x honest/sess':>14}"
-          f"{'x honest/kch':>13}  outcomes")
+          f"{'x first':>8}{'x honest/kch':>13}  outcomes")
     for s, rs in rows.items():
         f = per(rs)
         mean_chars = sum(r["chars"] for r in rs) / len(rs)
         f["ratio_session"] = f["per_session"] / honest_session_at(mean_chars)
+        f["ratio_session_first"] = f["per_session"] / honest_first_at(mean_chars)
         f["ratio_kchar"] = f["per_kchar"] / honest["per_kchar"]
         f["ratio_cpu"] = f["per_cpu_s"] / honest["per_cpu_s"]
         outcomes = defaultdict(int)
@@ -222,7 +250,7 @@ def summarise(rows: dict[str, list[dict]]) -> dict:
         f["outcomes"] = dict(outcomes)
         table.append((s, f))
         print(f"{s:<46}{f['sessions']:>3}{f['per_session']:>15.4f}{f['per_kchar']:>11.4f}{f['per_cpu_s']:>9.4f}"
-              f"{f['ratio_session']:>14.2f}{f['ratio_kchar']:>13.2f}  "
+              f"{f['ratio_session']:>14.2f}{f['ratio_session_first']:>8.2f}{f['ratio_kchar']:>13.2f}  "
               + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
     farms = [(s, f) for s, f in table if not s.startswith("honest")]
     long_honest = [r for r in honest_rows if r["chars"] >= 1000]
@@ -230,6 +258,7 @@ def summarise(rows: dict[str, list[dict]]) -> dict:
         "max_farm_ratio_per_session": round(max(f["ratio_session"] for _, f in farms), 4),
         "max_farm_ratio_per_kchar": round(max(f["ratio_kchar"] for _, f in farms), 4),
         "max_farm_ratio_per_cpu_s": round(max(f["ratio_cpu"] for _, f in farms), 4),
+        "max_farm_ratio_per_session_vs_first": round(max(f["ratio_session_first"] for _, f in farms), 4),
         "best_farm": max(farms, key=lambda t: t[1]["ratio_kchar"])[0],
         "honest_paid_share": round(sum(r["outcome"] == "paid" for r in long_honest) / len(long_honest), 4),
         # a neutral session's new text is carried into its author's next session on the fork: the

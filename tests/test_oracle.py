@@ -354,7 +354,7 @@ def test_a_neutral_sessions_text_is_carried_to_its_authors_next_session_and_paid
     nor trained into the fork. Now the author's next session on the fork trains on it again and, if
     paid, is paid for it; once paid it is never carried again, and two sessions admitted side by
     side never carry the same text."""
-    gate = Gate(tmp_path / "g.sqlite", [public_slice(2000, 6)], DEFAULT)
+    gate = Gate(tmp_path / "g.sqlite", LOCAL.public_texts().values(), DEFAULT)
     a, b, c, d, e = (HAMLET[k * 1500:(k + 1) * 1500] for k in range(5))
     first = gate.admit("ophelia", 1, a, 8192)
     assert first.carried == ""
@@ -380,7 +380,7 @@ def test_a_neutral_sessions_text_is_carried_to_its_authors_next_session_and_paid
 
 
 def test_a_carry_stays_within_a_session_and_its_oldest_text_expires(tmp_path):
-    gate = Gate(tmp_path / "g.sqlite", [public_slice(2000, 6)], DEFAULT)
+    gate = Gate(tmp_path / "g.sqlite", LOCAL.public_texts().values(), DEFAULT)
     texts = [HAMLET[k * 1500:(k + 1) * 1500] for k in range(3)]
     for text in texts[:2]:
         gate.record(gate.admit("ophelia", 1, text, 8192).submission, _verdict(NEUTRAL))
@@ -406,3 +406,18 @@ def test_a_paid_session_is_paid_for_the_text_its_author_carried(oracle):
     assert paid.interactions == paid_interactions(paid.new_chars + paid.carried_chars, DEFAULT)
     assert paid.interactions > paid_interactions(paid.new_chars, DEFAULT) + 4
     assert paid.session.updates == 2 * 9  # both texts: 11 windows less 2 held back (the new text alone: 6)
+
+
+def test_another_users_paid_session_never_locks_the_forks_owner_out(tmp_path):
+    """Red team: a stranger's paid session on a newly minted fork made every later session from the
+    owner's head "pending", for good (the stranger's adapter never becomes the head: the chain
+    records the owner's). A head has one paid child per user: the stranger is paid once from it,
+    and the owner goes on."""
+    gate = Gate(tmp_path / "g.sqlite", LOCAL.public_texts().values(), DEFAULT)
+    stranger = gate.admit("mallory", 1, HAMLET[0:1500], 8192)
+    gate.record(stranger.submission, _verdict(PAID))
+    owner = gate.admit("ophelia", 1, HAMLET[1500:3000], 8192)  # the owner, from the same (empty) head
+    assert owner.verdict is None
+    with pytest.raises(Rejected) as again:
+        gate.admit("mallory", 1, HAMLET[3000:4500], 8192)  # the stranger again from the same head
+    assert again.value.reason == "pending"

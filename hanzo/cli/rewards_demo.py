@@ -6,7 +6,7 @@ pool, mint a fork for each user, and run training sessions. Two users are honest
 their domain (their text is the local stand-in for unpublished writing, hanzo.model.corpus). The
 others try what a greedy user would: the rewriter disguises public plays, the sybil rewords an
 honest user's accepted text on a fork of its own, the resetter resets its fork's adapter on chain
-and submits a paid session again, and the spammer trains on noise. The oracle pays only new text
+and submits a paid session again, and the spammer trains on word salad. The oracle pays only new text
 that improves the fork beyond noise (paid), leaves what it cannot tell from noise unpaid and
 unburned (neutral), and burns the reward of what makes the fork worse (low quality). The ledger
 and balances are printed and checked against the reference model, and each greedy user's earnings
@@ -33,7 +33,7 @@ USERS = {
     "rewriter": ("rewrites public plays", "hamlet"),
     "sybil": ("rewords ophelia, own fork", "hamlet"),
     "resetter": ("resets its NFT, resubmits", "the-tempest"),
-    "spammer": ("noise", "hamlet"),
+    "spammer": ("word salad", "hamlet"),
     "horatio": ("honest: long, then a line", "hamlet"),
 }
 
@@ -41,7 +41,7 @@ USERS = {
 def session_text(name: str, round_: int) -> str:
     """What each user submits in a round."""
     from hanzo.model.corpus import LOCAL
-    from hanzo.model.rewrites import REWRITES
+    from hanzo.model.rewrites import REWRITES, word_salad
 
     rng = random.Random(f"{name}:{round_}")
     if name in ("ophelia", "miranda"):
@@ -59,7 +59,9 @@ def session_text(name: str, round_: int) -> str:
         return text[:6000] if round_ == 0 else text[6000 + (round_ - 1) * 400:][:400]
     if name == "resetter":  # its own writing once, then the same session again after a reset
         return LOCAL.users_text("the-tempest")[-SESSION_CHARS:]
-    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz   \n") for _ in range(SESSION_CHARS))
+    # random letters are refused as misspelled before training; random real words pass every gate
+    # and make the fork worse: low quality, burned
+    return word_salad(SESSION_CHARS, rng)
 
 
 def run(network: str = "ethereum:local:foundry", sessions: int = 2,

@@ -191,11 +191,14 @@ class Gate:
                 if novelty.new_chars < WINDOW:
                     raise Rejected("duplicate", f"only {novelty.new_chars} characters of the text are new; a paid "
                                                 f"interaction needs {WINDOW}")
-                child = self.db.execute("SELECT 1 FROM submissions WHERE fork = ? AND parent = ? AND outcome = 'paid'",
-                                        (fork, head)).fetchone()
+                # per user: a head's paid child becomes the head only for the fork's owner (the chain
+                # records the owner's adapters), so another user's paid session from it must not lock
+                # the owner out (red team: one stranger's session on a new fork refused its owner for good)
+                child = self.db.execute("SELECT 1 FROM submissions WHERE fork = ? AND parent = ? AND user = ? AND "
+                                        "outcome = 'paid'", (fork, head, user)).fetchone()
                 if child:
-                    raise Rejected("pending", f"fork {fork} already has a paid session from this adapter; continue "
-                                              "from the adapter the chain pays for it once it settles")
+                    raise Rejected("pending", f"fork {fork} already has a paid session of yours from this adapter; "
+                                              "continue from the adapter the chain pays for it once it settles")
                 self.index.accept(text, sid)
                 self.db.execute("INSERT INTO submissions (id, user, fork, parent, new_text) VALUES (?, ?, ?, ?, ?)",
                                 (sid, user, fork, head, novelty.new_text))

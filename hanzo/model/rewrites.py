@@ -149,6 +149,25 @@ def all_at_once(text: str, rng: random.Random) -> str:
     return sparse_edits(shuffle_lines(swap_first_words(punctuation(text, rng), rng), rng), rng)
 
 
+def fragment_salad(text: str, rng: random.Random, k: int = 2) -> str:
+    """The text cut into k-word pieces laid out in random order, three to a line (red team, this
+    round): from a long source no bag, no 12-word set and no region of meaning words survives, and
+    every word is real. Pass a long source and cut the result to the length wanted."""
+    ws = text.split()
+    pieces = [" ".join(ws[i:i + k]) for i in range(0, len(ws) - k + 1, k)]
+    rng.shuffle(pieces)
+    return "\n".join(" ".join(pieces[i:i + 3]) for i in range(0, len(pieces), 3)) + "\n"
+
+
+def word_salad(n_chars: int, rng: random.Random) -> str:
+    """Random real words of the plays, five to nine a line: junk that no gate before training sees."""
+    ws, lines, size = _public_words(), [], 0
+    while size < n_chars:
+        lines.append(" ".join(rng.choice(ws) for _ in range(rng.randint(5, 9))))
+        size += len(lines[-1]) + 1
+    return "\n".join(lines)[:n_chars]
+
+
 def interleave(text: str, other: str) -> str:
     """Two texts interleaved line by line."""
     a, b = text.splitlines(), other.splitlines()
