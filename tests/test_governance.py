@@ -151,7 +151,7 @@ def test_flash_staked_votes_in_the_same_block_count_zero(suite, stakers, project
                       sender=stakers[0]).decode_logs(gov.ProposalCreated)[0].proposalId
     _advance(chain, params.voting_delay + 1)
     attacker = project.FlashStakeVoter.deploy(sender=whale)
-    token.transfer(attacker, 50_000_000 * WEI, sender=whale)  # "borrowed": 5x the quorum
+    token.transfer(attacker, 30_000_000 * WEI, sender=whale)  # "borrowed": 3x the quorum
     receipt = attacker.stakeAndVote(token, suite.staked, gov, pid, sender=whale)
     [vote] = receipt.decode_logs(gov.VoteCast)
     assert vote.weight == 0

@@ -20,7 +20,7 @@ from hanzo.model.novelty import NoveltyIndex
 from hanzo.model.oracle import OracleConfig, QualityOracle
 from hanzo.model.private_eval import PrivateEvaluation, PrivateEvalError
 from hanzo.model.quality import LOW, NEUTRAL, PAID, Gate, Rejected, assess, paid_interactions
-from hanzo.model.rewrites import REWRITES, interleave
+from hanzo.model.rewrites import REWRITES, interleave, word_salad
 
 HAMLET = LOCAL.users_text("hamlet")  # stands for an honest user's unpublished writing
 
@@ -265,10 +265,13 @@ def test_honest_writing_is_paid_and_its_copies_and_public_text_are_refused(oracl
         assert r.value.reason == "duplicate"
 
 
-def test_noise_is_low_quality_and_repetition_length_and_domain_are_refused(oracle):
+def test_junk_is_low_quality_or_refused_and_repetition_length_and_domain_are_refused(oracle):
     rng = random.Random(3)
     noise = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz   \n") for _ in range(2000))
-    assert oracle.judge("spammer", 6, "hamlet", noise).outcome == LOW
+    with pytest.raises(Rejected) as refused:
+        oracle.judge("spammer", 6, "hamlet", noise)  # random letters: words that exist nowhere
+    assert refused.value.reason == "misspelled"
+    assert oracle.judge("spammer", 6, "hamlet", word_salad(2000, rng)).outcome == LOW  # real words, no sense
     with pytest.raises(Rejected, match="repeats itself"):
         oracle.judge("repeater", 7, "hamlet", (HAMLET[3000:3080] + "\n") * 40)
     with pytest.raises(Rejected, match="at most 8,192"):
