@@ -20,7 +20,7 @@ def test_chain_run_reconciles_every_figure(scenario, networks):
     assert result.ok, result.differences
     assert result.checked >= 20 and result.transactions > 40
     # the agents see the World's pool: users' buys on day 0 lift it, their daily sales press it
-    assert len(result.prices) == 4 and result.prices[0] > scenario["market"]["initial_price"]
+    assert len(result.prices) == 4 and result.prices[0] > scenario.tokenomics.pool_initial_price / 10**18
     assert result.prices[-1] < result.prices[1]
 
 

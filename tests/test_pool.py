@@ -91,7 +91,20 @@ def test_the_removed_liquidity_key_is_refused_with_the_reason():
         parse({"market": {"liquidity_usd": 1e6}}, "old.toml")
 
 
-@pytest.mark.parametrize("key, value", [("hmm_epoch", 2), ("timelock_delay", 5), ("quality_step", "0.02")])
+def test_the_pool_starts_as_hanzopool_is_deployed_one_source_of_truth():
+    """The World's pool takes its price and fee from the tokenomics parameters the contract is
+    deployed with; the scenario's own copies of them were a second source of truth, now refused."""
+    s = parse({"tokenomics": {"pool_initial_price": "0.25", "pool_fee_bps": 100}}, "s.toml")
+    pool = ConstantProductPool.at_genesis(s)
+    assert pool.price == pytest.approx(0.25) and pool.fee == 0.01
+    assert pool.hanzo == s.tokenomics.pool_seed_hanzo / 10**18 and pool.usd == s.tokenomics.pool_seed_usd / 10**18
+    for key, instead in (("initial_price", "pool_initial_price"), ("pool_fee", "pool_fee_bps")):
+        with pytest.raises(ScenarioError, match=rf"\[market\] {key} was removed: .*\[tokenomics\] {instead}"):
+            parse({"market": {key: 0.2}}, "old.toml")
+
+
+@pytest.mark.parametrize("key, value", [("hmm_epoch", 2), ("timelock_delay", 5), ("quality_step", "0.02"),
+                                        ("test_usd_float", "1000")])
 def test_a_tokenomics_key_the_world_does_not_read_is_refused_not_ignored(key, value):
     with pytest.raises(ScenarioError, match=rf"\[tokenomics\] {key}: not simulated \(.+\)"):
         parse({"tokenomics": {key: value}}, "s.toml")

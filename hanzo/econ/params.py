@@ -162,7 +162,7 @@ class Tokenomics:
                              "the reserves (Uniswap v2: 30); the contract's bound is 1,000 (10%)")
     pool_initial_price: int = _wad("0.1", lo="0.000000000000000001", hi="1000000000",
                                    doc="TestUSD per HANZO at which HanzoPool is seeded with the Liquidity allocation "
-                                   "(the scenarios' market.initial_price)")
+                                   "(the simulator's pool starts there too)")
     test_usd_float: int = _hanzo("1000000000000", hi="1000000000000000",
                                  doc="TestUSD (18 decimals, fixed supply) beyond the pool's seed, given to the "
                                  "sale-and-liquidity holder to pay buyers' outside money on a test chain")

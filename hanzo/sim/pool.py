@@ -36,11 +36,11 @@ class ConstantProductPool:
 
     @classmethod
     def at_genesis(cls, scenario) -> "ConstantProductPool":
-        """The pool both executors start from: the Liquidity allocation against USD at the
-        scenario's initial price, with the scenario's fee."""
-        hanzo = scenario.tokenomics.allocation("liquidity") / 10**18
-        market = scenario["market"]
-        return cls(hanzo, hanzo * market["initial_price"], market["pool_fee"])
+        """The pool both executors start from, as HanzoPool is deployed: the Liquidity allocation
+        against USD at pool_initial_price, with pool_fee_bps."""
+        t = scenario.tokenomics
+        hanzo = t.allocation("liquidity") / 10**18
+        return cls(hanzo, hanzo * t.pool_initial_price / 10**18, t.pool_fee_bps / 10_000)
 
     def _out(self, amount_in: float, reserve_in: float, reserve_out: float) -> float:
         """Uniswap v2's rule: what `amount_in` of one side buys of the other, the fee kept."""

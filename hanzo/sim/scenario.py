@@ -56,11 +56,9 @@ SPEC: dict[str, dict[str, tuple]] = {
         "shock_factor": (float, 0.0, 100.0, 1.0, "demand multiplier from shock_day on"),
     },
     "market": {
-        "initial_price": (float, 1e-9, 1e9, 0.10, "HANZO price in USD on day 0"),
         "daily_volatility": (float, 0.0, 1.0, 0.02, "daily log-price noise"),
         "jump_probability": (float, 0.0, 1.0, 0.01, "daily chance of a jump"),
         "jump_size": (float, 0.0, 0.99, 0.2, "relative size of a jump (down or up)"),
-        "pool_fee": (float, 0.0, 0.1, 0.003, "fee of the HANZO/USD constant-product pool (Uniswap v2: 0.3%)"),
         "max_slippage": (float, 0.001, 1.0, 0.05, "most a day's sells (or buys) move the pool price; the rest waits"),
         "external_venues": (bool, None, None, False, "other venues exist, and arbitrageurs trade the pool toward "
                                                      "their price (a random walk); false: the pool is the only market"),
@@ -294,6 +292,7 @@ def parse(data: dict[str, Any], source: str) -> Scenario:
 # Tokenomics parameters the World does not read, and why: every key a scenario sets is honoured
 # or refused, never silently ignored.
 NOT_SIMULATED = {
+    "test_usd_float": "the World's buyers hold US dollars; TestUSD's float is a test chain's",
     "hmm_epoch": "the world steps the market maker's controller once a day, the default epoch",
     "timelock_delay": "a passed proposal takes effect when voting ends; the delay is not modelled",
     "quality_threshold": "quality is the scenario's distribution ([users] low_quality_share, mean_multiplier)",
@@ -342,7 +341,12 @@ INERT_UNLESS = {
 
 REMOVED = {
     ("market", "liquidity_usd"): "the HANZO price comes from a constant-product pool whose depth is the Liquidity "
-                                 "allocation at initial_price; change [tokenomics] alloc_liquidity_bps instead",
+                                 "allocation at [tokenomics] pool_initial_price; change [tokenomics] alloc_liquidity_bps instead",
+    # one source of truth: HanzoPool's deployed price and fee are tokenomics parameters
+    ("market", "initial_price"): "the pool's starting price is the contract's: set [tokenomics] pool_initial_price "
+                                 "(USD per HANZO)",
+    ("market", "pool_fee"): "the pool's fee is the contract's: set [tokenomics] pool_fee_bps (basis points; 0.003 "
+                            "is 30)",
     ("policy", "pool_pace_per_day"): "pacing is TrainingRewards' rule now: set [tokenomics] pool_pace_bps (basis "
                                      "points of the pool a day; 0.002 is 20)",
 }

@@ -156,7 +156,7 @@ class World:
         self.users = Users()
         self.gov = Governance()
         self.flows = Flows()
-        self.external_price_usd = scenario["market"]["initial_price"]
+        self.external_price_usd = scenario.tokenomics.pool_initial_price / 10**18
         self.pool: ConstantProductPool | None = None  # seeded with the Liquidity allocation at genesis
         self.sell_backlog = 0.0  # HANZO holders want sold that the day's slippage limit held back
         self.attacker_bought = 0.0
@@ -403,7 +403,7 @@ class World:
         while True:
             shock = c["shock_factor"] if c["shock_day"] and self.env.now >= c["shock_day"] else 1.0
             # demand responds to what a credit costs in USD, relative to day 0
-            relative = m.price / m.base_price * (self.price_usd / self.s["market"]["initial_price"])
+            relative = m.price / m.base_price * (self.price_usd / (self.s.tokenomics.pool_initial_price / 10**18))
             # cheap compute raises use, up to max_demand_multiple times the base
             response = np.minimum(relative ** (-u["price_elasticity"]), u["max_demand_multiple"])
             demand = self._base_demand(self.users.active) * shock * mix * response
