@@ -542,7 +542,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         if (from != address(0) && to != address(0)) {
             for (uint256 i; i < ids.length; ++i) {
                 uint256 id = ids[i];
-                uint256 moved; // of this id, by the batch's earlier elements
+                uint256 moved = 0; // of this id, by the batch's earlier elements
                 for (uint256 j; j < i; ++j) {
                     if (ids[j] == id) moved += values[j];
                 }

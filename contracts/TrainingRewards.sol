@@ -279,7 +279,7 @@ contract TrainingRewards is AccessControl, EIP712 {
         external
         returns (uint256 userPayout, uint256 ownerPayout, uint256 burned)
     {
-        address owner;
+        address owner = address(0);
         uint256 available = token.balanceOf(address(this));
         (, owner, userPayout, ownerPayout, burned) = _record(op, signature, false, available);
         uint256 needed = userPayout + ownerPayout + burned;
@@ -442,7 +442,7 @@ contract TrainingRewards is AccessControl, EIP712 {
     ///      op.user owns the fork, else the one other users share (written by the caller once the
     ///      op is paid). Over the budget: false and OpDeferred in a batch, else ForkDailyCapReached.
     function _count(TrainingOp calldata op, bool inBatch) private returns (bool, uint256) {
-        address owner;
+        address owner = address(0);
         // an unknown fork counts as no one's; ModelNFT.recordTraining then reverts UnknownModel
         try models.ownerOf(op.modelId) returns (address o) {
             owner = o;
