@@ -164,24 +164,26 @@ class NoveltyIndex:
         self.db.execute("CREATE INDEX IF NOT EXISTS accepted_content_h ON accepted_content (h)")
 
     @staticmethod
-    def _public(cached: Path, texts: list[str]) -> np.ndarray:
+    def _cached_array(cached: Path, build) -> np.ndarray:
+        """An array built once per corpus and kept on disk (written whole, then renamed, so a crash
+        never leaves a half-written cache)."""
         if cached.is_file():
             return np.load(cached)
-        arr = np.unique(np.concatenate([bag_hashes(words(t)[0]) for t in texts] or [np.zeros(0, np.int64)]))
+        arr = build()
         tmp = cached.with_suffix(".tmp.npy")
         np.save(tmp, arr)
         tmp.replace(cached)
         return arr
 
-    @staticmethod
-    def _vocabulary(cached: Path, texts: list[str]) -> np.ndarray:
-        if cached.is_file():
-            return np.load(cached)
-        arr = np.unique(word_hashes(sorted({w for t in texts for w in words(t)[0]})))
-        tmp = cached.with_suffix(".tmp.npy")
-        np.save(tmp, arr)
-        tmp.replace(cached)
-        return arr
+    @classmethod
+    def _public(cls, cached: Path, texts: list[str]) -> np.ndarray:
+        return cls._cached_array(cached, lambda: np.unique(np.concatenate(
+            [bag_hashes(words(t)[0]) for t in texts] or [np.zeros(0, np.int64)])))
+
+    @classmethod
+    def _vocabulary(cls, cached: Path, texts: list[str]) -> np.ndarray:
+        return cls._cached_array(cached, lambda: np.unique(word_hashes(sorted({w for t in texts
+                                                                                for w in words(t)[0]}))))
 
     @staticmethod
     def _content(cached: Path, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

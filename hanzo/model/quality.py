@@ -28,6 +28,7 @@ Every constant is a tokenomics parameter (hanzo.econ.params), like every number 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -147,6 +148,17 @@ class Gate:
             if name not in columns:  # a gate recorded before carrying existed
                 self.db.execute(f"ALTER TABLE submissions ADD COLUMN {name} {kind}")
 
+    @contextlib.contextmanager
+    def _transaction(self):
+        """Atomic across the oracle's workers (they share the SQLite file)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
     def admit(self, user: str, fork: int, text: str, max_chars: int, alphabet: str | None = None,
               parent: bytes | None = None) -> Admission:
         """Admit `text` (recording it, so nobody's later text can copy it) or raise Rejected.
@@ -178,8 +190,7 @@ class Gate:
             raise Rejected("repetitive", f"the text compresses {ratio:.1f}x (prose: about 2-3x; the limit is "
                                          f"{self.p.max_compression_ratio / WEI:g}x): it repeats itself")
         sid = submission_id(user, fork, text)
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             row = self.db.execute("SELECT verdict FROM submissions WHERE id = ?", (sid,)).fetchone()
             novelty = self.index.novelty(text, sid)
             head = (parent or b"").hex()
@@ -205,10 +216,6 @@ class Gate:
                 self._claim_carry(user, fork, sid, max_chars - novelty.new_chars)
             carried = "".join(r[0] for r in self.db.execute(
                 "SELECT new_text FROM submissions WHERE carried_into = ? ORDER BY rowid", (sid,)))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
         return Admission(sid, novelty, None if row is None or row[0] is None else json.loads(row[0]), carried)
 
     def _claim_carry(self, user: str, fork: int, submission: str, room: int) -> None:
@@ -231,27 +238,17 @@ class Gate:
     def record(self, submission: str, verdict: dict) -> None:
         """The verdict of a submission, so a retry is answered without training again."""
         outcome = verdict["quality"]["outcome"]
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             self.db.execute("UPDATE submissions SET verdict = ?, outcome = ? WHERE id = ?",
                             (json.dumps(verdict), outcome, submission))
             if outcome != PAID:  # paid text is spent; otherwise what this session carried is carried on
                 self.db.execute("UPDATE submissions SET carried_into = NULL WHERE carried_into = ?", (submission,))
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     def forget(self, submission: str) -> None:
         """Undo an admission whose judgement failed (a missing adapter, a wrong key): the text is
         the user's again, not a copy of itself."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             if self.db.execute("DELETE FROM submissions WHERE id = ? AND verdict IS NULL", (submission,)).rowcount:
                 self.db.execute("UPDATE submissions SET carried_into = NULL WHERE carried_into = ?", (submission,))
             self.index.forget(submission)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
