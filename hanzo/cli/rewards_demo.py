@@ -151,7 +151,8 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2,
             to_user = 0 if pay is None or pay.replayed else pay.user_payout
             burned = 0 if pay is None or pay.replayed else pay.burned
             # carry: new text of the user's earlier neutral sessions on the fork, trained on (and paid) here
-            say(f"{name:<9}{USERS[name][0]:<27}{verdict:<34}{v.new_chars:>6}{v.carried_chars:>6}{v.interactions:>5}{mult:>5}"
+            say(f"{name:<9}{USERS[name][0]:<27}{verdict:<34}{v.new_chars:>6}{v.carried_chars:>6}"
+                f"{v.interactions:>5}{mult:>5}"
                 f"{to_user / WEI:>9.4f}{burned / WEI:>8.4f}")
         say("")
         ok = True

@@ -30,7 +30,9 @@ class OracleConfig:
 
     folder: Path  # private: evaluation store, secret, gate (create it readable by the oracle alone)
     roles: CorpusRoles = field(default_factory=lambda: LOCAL)
-    chunks: int = 128  # 256-character windows of private text per session's exam: at 64 the noise (about 0.0011 nats) hid a fork's later gains (0.002), at 128 it is 0.0008
+    # 256-character windows of private text per session's exam: at 64 the noise (about 0.0011 nats)
+    # hid a fork's later gains (about 0.002); at 128 it is about 0.0008
+    chunks: int = 128
     hold_back_share: float = 0.2  # of a paid session's new text: kept as future exam, never trained on
     passes: int = 2  # updates per window of new text
     lr: float = 1e-3  # the fork's learning rate: at 3e-3 a fork's later sessions undid its earlier ones

@@ -341,7 +341,8 @@ INERT_UNLESS = {
 
 REMOVED = {
     ("market", "liquidity_usd"): "the HANZO price comes from a constant-product pool whose depth is the Liquidity "
-                                 "allocation at [tokenomics] pool_initial_price; change [tokenomics] alloc_liquidity_bps instead",
+                                 "allocation at [tokenomics] pool_initial_price; change [tokenomics] "
+                                 "alloc_liquidity_bps instead",
     # one source of truth: HanzoPool's deployed price and fee are tokenomics parameters
     ("market", "initial_price"): "the pool's starting price is the contract's: set [tokenomics] pool_initial_price "
                                  "(USD per HANZO)",
