@@ -197,7 +197,7 @@ def sweep(scenario, params, runs, backend, address, seed, years, workers, out) -
     try:
         sc = load(scenario)
         if years is not None:
-            sc = sc.with_overrides(**{"scenario.years": years})
+            sc = sc.with_overrides(where="--years", **{"scenario.years": years})
         grid = parse_params(params)
         folder = Path(out) if out else Path("out") / f"{sc.name}-sweep"
         summary = run_sweep(sc, grid, runs=runs, out=folder, backend=backend, master_seed=seed,

@@ -27,13 +27,11 @@ class Result:
 
 def simulate(scenario: Scenario, *, years: float | None = None, seed: int | None = None, progress: bool = False) -> Result:
     """Run `scenario` (optionally for another horizon or seed) and return its series and summary."""
-    if years is not None or seed is not None:
-        changes = {}
-        if years is not None:
-            changes["scenario.years"] = years
-        if seed is not None:
-            changes["scenario.seed"] = seed
-        scenario = scenario.with_overrides(**changes)
+    # each named by its option, so a bad value is not blamed on the scenario's file
+    if years is not None:
+        scenario = scenario.with_overrides(where="--years", **{"scenario.years": years})
+    if seed is not None:
+        scenario = scenario.with_overrides(where="--seed", **{"scenario.seed": seed})
     world = World(scenario)
     days = scenario.days
     if progress:

@@ -9,7 +9,7 @@ out-of-range value raises ScenarioError naming the file, the table, the key and 
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -167,7 +167,14 @@ class Scenario:
             if not key:
                 raise ScenarioError(f"{dotted!r}: expected TABLE.KEY, for example users.growth_per_day")
             raw.setdefault(table, {})[key] = value
-        return parse(raw, where or self.path)
+        # A change that turns a switch off (--set attacker.enabled=false) drops what the file set behind
+        # it: the user asked for the switch off. What this call itself sets behind an off switch is refused.
+        for (table, key), switches in INERT_UNLESS.items():
+            if key in raw.get(table, {}) and f"{table}.{key}" not in changes and not any(
+                    _on(needs, raw.get(t, {}).get(k, SPEC[t][k][3])) for (t, k), needs in switches):
+                del raw[table][key]
+        # the copy keeps its file's name: a later override's error must not blame the earlier one's `where`
+        return replace(parse(raw, where or self.path), path=self.path)
 
 
 def builtin() -> list[tuple[str, str]]:
@@ -246,11 +253,11 @@ def parse(data: dict[str, Any], source: str) -> Scenario:
             key: _value(kind, lo, hi, given[key], f"{source}: [{table}] {key}") if key in given else default
             for key, (kind, lo, hi, default, _) in spec.items()
         }
-    for (table, key), (switch, needs) in INERT_UNLESS.items():
-        on_table, on_key = switch
-        if key in data.get(table, {}) and not needs(values[on_table][on_key]):
-            raise ScenarioError(f"{source}: [{table}] {key}: has no effect unless [{on_table}] {on_key} is set "
-                                f"({_NEEDS[needs]}); a scenario that set it would be silently ignored, so it is refused")
+    for (table, key), switches in INERT_UNLESS.items():
+        if key in data.get(table, {}) and not any(needs(values[t][k]) for (t, k), needs in switches):
+            unless = " or ".join(f"[{t}] {k} is set ({_NEEDS[needs]})" for (t, k), needs in switches)
+            raise ScenarioError(f"{source}: [{table}] {key}: has no effect unless {unless}; a scenario that set it "
+                                "would be silently ignored, so it is refused")
     overrides = data.get("tokenomics", {})
     if not isinstance(overrides, dict):
         raise ScenarioError(f"{source}: [tokenomics] must be a table")
@@ -307,7 +314,6 @@ NOT_SIMULATED = {
     "nft_max_performance": "only a bound on registration; forks use [users] fork_performance",
 }
 
-# Keys an older scenario may still carry, and why they no longer mean anything.
 # Keys that act only when another switch is on: set without it, they are refused, not ignored.
 def _positive(v) -> bool:
     return v > 0
@@ -321,24 +327,45 @@ def _true(v) -> bool:
     return v is True
 
 
+def _on(needs, value) -> bool:
+    """Whether a switch is on; a value of the wrong type counts as on (parse names it)."""
+    try:
+        return needs(value)
+    except TypeError:
+        return True
+
+
 _NEEDS = {_positive: "above 0", _relative: 'to "relative"', _true: "to true"}
+# (table, key) -> the switches, any of which makes it act: [((table, key), predicate), ...]
 INERT_UNLESS = {
-    ("agents", "reward_elasticity"): (("agents", "reservation_usd_per_interaction"), _positive),
-    ("agents", "churn_per_day"): (("agents", "reservation_usd_per_interaction"), _positive),
-    ("agents", "spam_max_share"): (("agents", "spam_leak"), _positive),
-    ("agents", "speculator_hold_days"): (("agents", "speculator_budget_per_day"), _positive),
-    ("agents", "farm_entry_per_day"): (("agents", "farmers_max"), _positive),
-    ("agents", "farm_cost_usd_per_interaction"): (("agents", "farmers_max"), _positive),
-    ("agents", "farm_interactions_per_day"): (("agents", "farmers_max"), _positive),
-    ("policy", "relative_quorum"): (("policy", "quorum"), _relative),
-    ("policy", "base_model_epoch_fee"): (("policy", "base_model_epochs_per_month"), _positive),
+    ("agents", "reward_elasticity"): [(("agents", "reservation_usd_per_interaction"), _positive)],
+    ("agents", "churn_per_day"): [(("agents", "reservation_usd_per_interaction"), _positive)],
+    ("agents", "spam_max_share"): [(("agents", "spam_leak"), _positive)],
+    ("agents", "speculator_hold_days"): [(("agents", "speculator_budget_per_day"), _positive)],
+    ("agents", "farm_entry_per_day"): [(("agents", "farmers_max"), _positive)],
+    ("agents", "farm_cost_usd_per_interaction"): [(("agents", "farmers_max"), _positive)],
+    ("agents", "farm_interactions_per_day"): [(("agents", "farmers_max"), _positive)],
+    ("policy", "relative_quorum"): [(("policy", "quorum"), _relative)],
+    ("policy", "base_model_epoch_fee"): [(("policy", "base_model_epochs_per_month"), _positive)],
+    # only fine-tuning and base-model fees are split between the burn and the treasury
+    ("policy", "training_fee_burn_share"): [(("policy", "fine_tuning_fee"), _positive),
+                                            (("policy", "base_model_epochs_per_month"), _positive)],
     # the other venues' random walk moves nothing unless arbitrageurs link it to the pool
-    ("market", "daily_volatility"): (("market", "external_venues"), _true),
-    ("market", "jump_probability"): (("market", "external_venues"), _true),
-    ("market", "jump_size"): (("market", "external_venues"), _true),
-    ("market", "arbitrage_speed"): (("market", "external_venues"), _true),
+    ("market", "daily_volatility"): [(("market", "external_venues"), _true)],
+    ("market", "jump_probability"): [(("market", "external_venues"), _true)],
+    ("market", "jump_size"): [(("market", "external_venues"), _true)],
+    ("market", "arbitrage_speed"): [(("market", "external_venues"), _true)],
+    # the attacker's plan is read only when there is an attacker
+    ("attacker", "start_day"): [(("attacker", "enabled"), _true)],
+    ("attacker", "budget_usd"): [(("attacker", "enabled"), _true)],
+    # the factor is read only from shock_day on (shock_day alone is accepted: a factor of 1 is no shock)
+    ("compute", "shock_factor"): [(("compute", "shock_day"), _positive)],
+    # honest proposals' odds and votes matter only when there are proposals (or an attacker's)
+    ("governance", "pass_probability"): [(("governance", "proposals_per_month"), _positive)],
+    ("governance", "turnout"): [(("governance", "proposals_per_month"), _positive), (("attacker", "enabled"), _true)],
 }
 
+# Keys an older scenario may still carry, and why they no longer mean anything.
 REMOVED = {
     ("market", "liquidity_usd"): "the HANZO price comes from a constant-product pool whose depth is the Liquidity "
                                  "allocation at [tokenomics] pool_initial_price; change [tokenomics] "

@@ -66,7 +66,7 @@ def plan(scenario: Scenario, grid: list[tuple[str, list[Any]]], runs: int, maste
     keys = [k for k, _ in grid]
     points = list(itertools.product(*[v for _, v in grid])) if grid else [()]
     for values in points:
-        scenario.with_overrides(**dict(zip(keys, values)))  # raises ScenarioError on a bad value
+        scenario.with_overrides(where="--param", **dict(zip(keys, values)))  # a bad value names --param
     # 63 bits: a scenario seed is a signed 64-bit integer
     seeds = [int(s.generate_state(1, np.uint64)[0]) >> 1 for s in np.random.SeedSequence(master_seed).spawn(runs)]
     return [Task(p, r, seeds[r], tuple(zip(keys, values))) for p, values in enumerate(points) for r in range(runs)]
