@@ -148,7 +148,7 @@ def test_cli_simulate_writes_report_and_rejects_bad_input(tmp_path):
     page = (tmp_path / "report.html").read_text()
     price = json.loads((tmp_path / "summary.json").read_text())["hanzo_price_usd"]["final"]
     assert f"<td>hanzo_price_usd.final</td><td>${price:.4g}</td>" in page  # units, and digits a price needs
-    assert "[{" not in page and "rewards_by_year.year 1.rewards_paid" in page  # a row a year, not a repr
+    assert "[{" not in page and "<th>rewards paid (HANZO)</th>" in page  # a table, a row a year, not a repr
     paced = run("reward_pacing", "--years", "0.1", "--quiet", "--out", str(tmp_path / "paced"))
     assert paced.returncode == 0, paced.stderr
     assert "Scenario: reward_pacing" in (tmp_path / "paced" / "report.html").read_text()

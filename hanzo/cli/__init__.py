@@ -106,19 +106,10 @@ def simulate(scenario: str, years: float | None, seed: int | None, out: str | No
         fail(str(exc))
     folder = Path(out) if out else Path("out") / result.scenario.name
     files = write(result, folder)
-    s = result.summary
-    click.echo(f"{s['scenario']}: {s['days']} days, seed {s['seed']}, "
-               f"{s['choices']['emission_mode']} emission, {s['choices']['burn_mode']} burn, "
-               f"{s['choices']['controller']} controller")
-    click.echo(f"  users {s['users_final']:,}   supply {s['total_supply']:,.0f}   burned {s['burned']:,.0f}   "
-               f"staked {s['staked']:,.0f}   treasury {s['treasury']:,.0f}")
-    click.echo(f"  HANZO ${s['hanzo_price_usd']['final']:.4f}   reward Gini {s['reward_gini']:.3f}   "
-               + (f"emission exhausted on day {s['emission_exhausted_day']}" if s["emission_exhausted_day"] is not None
-                  else "emission not exhausted within the horizon"))
-    g = s["governance"]
-    if g["attack"] != "none":
-        click.echo(f"  attack {g['attack']} on day {g['attack_day']}: ${g['attack_cost_usd']:,.0f} bought "
-                   f"{g['attacker_hanzo']:,.0f} HANZO; it took {g['treasury_drained']:,.0f} HANZO of the treasury")
+    from hanzo.sim.report import summary_lines
+
+    for line in summary_lines(result.summary, result.scenario["attacker"]):
+        click.echo(line)
     click.echo(f"report    {files['report']}")
 
 
@@ -209,7 +200,9 @@ def sweep(scenario, params, runs, backend, address, seed, years, workers, out) -
     keys = [k for k, _ in parse_params(params)]
     cols = keys + ["runs", "hanzo_price_final_q05", "hanzo_price_final_q50", "hanzo_price_final_q95",
                    "burned_mean", "staked_mean", "reward_gini_mean"]
-    click.echo(summary[cols].to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    from hanzo.sim.units import significant
+
+    click.echo(summary[cols].to_string(index=False, float_format=significant))  # 7,260,505, not 7.261e+06
     click.echo(f"dataset   {folder / 'dataset'}\nsummary   {folder / 'summary.csv'}\nfan chart {folder / 'fan_charts.png'}")
 
 

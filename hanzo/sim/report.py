@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .units import figure, suffix
+
 PNG_META = {"Software": None}  # no version or date in the file: same run, same bytes
 
 
@@ -77,34 +79,73 @@ def _save(fig, plt, path: Path) -> Path:
     return path
 
 
-def _number(key: str, v) -> str:
-    """A figure with its unit and the precision it needs: USD with $, shares as percentages, large
-    amounts without decimals, small ones to four significant digits (a price of $0.0012 is not 0.00)."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return str(v)
-    name = key.rsplit(".", 1)[-1]
-    if "share" in name or name.endswith("_fraction"):
-        return f"{v:.1%}"
-    if isinstance(v, int):
-        return f"{v:,}"
-    if v != 0 and abs(v) < 1:
-        text = f"{v:.4g}"
-    else:
-        text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.2f}"
-    return f"${text}" if "usd" in key.lower() else text
-
-
 def _rows(d: dict, prefix: str = "") -> list[tuple[str, str]]:
+    """(dotted key, figure with its unit) for every scalar of the summary; lists of rows (a table
+    each, see _tables) are left out."""
     rows = []
     for k, v in d.items():
         if isinstance(v, dict):
             rows += _rows(v, f"{prefix}{k}.")
-        elif isinstance(v, list) and v and all(isinstance(x, dict) and "year" in x for x in v):
-            for x in v:  # one row group per year, not a Python repr
-                rows += _rows({key: y for key, y in x.items() if key != "year"}, f"{prefix}{k}.year {x['year']}.")
-        else:
-            rows.append((prefix + k, _number(prefix + k, v)))
+        elif not _is_table(v):
+            rows.append((prefix + k, figure(prefix + k, v)))
     return rows
+
+
+def _is_table(v) -> bool:
+    return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+
+
+def _tables(s: dict) -> str:
+    """Each list of rows in the summary (rewards_by_year) as an HTML table, a row a year and a
+    column a figure, its unit in the heading."""
+    out = []
+    for name, rows in s.items():
+        if not _is_table(rows):
+            continue
+        keys = list(rows[0])
+        head = "".join(f"<th>{html.escape(_heading(k))}</th>" for k in keys)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(figure(k, row[k], with_suffix=False))}</td>"
+                                        for k in keys) + "</tr>" for row in rows)
+        out.append(f"<h2>{html.escape(name.replace('_', ' '))}</h2><table><tr>{head}</tr>{body}</table>")
+    return "".join(out)
+
+
+def _heading(key: str) -> str:
+    """A table column's heading: the figure's name, and its unit unless the name says it."""
+    name, unit = key.replace("_", " "), suffix(key)
+    return f"{name} ({unit})" if unit and unit not in name else name
+
+
+def summary_lines(s: dict, attacker: dict) -> list[str]:
+    """What `hanzo simulate` prints: the run, the headline figures with their units, what training
+    ops cost on chain against what they pay, and a governance attack's outcome."""
+    f, g, c = figure, s["governance"], s["costs"]
+    exhausted = s["emission_exhausted_day"]
+    lines = [
+        f"{s['scenario']}: {f('days', s['days'])}, seed {s['seed']}, {s['choices']['emission_mode']} emission, "
+        f"{s['choices']['burn_mode']} burn, {s['choices']['controller']} controller",
+        f"  users {s['users_final']:,}   HANZO {f('hanzo_price_usd.final', s['hanzo_price_usd']['final'])}   "
+        f"reward Gini {f('reward_gini', s['reward_gini'])}   "
+        + (f"emission exhausted on {f('emission_exhausted_day', exhausted)}" if exhausted is not None
+           else "emission not exhausted within the horizon"),
+        "  HANZO: " + "   ".join(f"{name} {f(key, s[key], with_suffix=False)}" for name, key in (
+            ("supply", "total_supply"), ("burned", "burned"), ("staked", "staked"), ("treasury", "treasury"))),
+        f"  gas {f('costs.gas_usd_per_user_day', c['gas_usd_per_user_day'])} against rewards of "
+        f"{f('costs.reward_usd_per_user_day', c['reward_usd_per_user_day'])}"
+        + (f" ({f('costs.gas_share_of_reward', c['gas_share_of_reward'])})" if c["gas_share_of_reward"] is not None
+           else ""),
+    ]
+    if g["attack"] != "none":
+        outcome = (f"  attack {g['attack']} on {f('attack_day', g['attack_day'])}: "
+                   f"{f('attack_cost_usd', g['attack_cost_usd'])} bought {f('attacker_hanzo', g['attacker_hanzo'])}")
+        if g["attack"].startswith("passed"):
+            outcome += (f"; it took {f('treasury_drained', g['treasury_drained'])} of the treasury at the release "
+                        f"limit's pace ({f('treasury', s['treasury'])} left)")
+        lines.append(outcome)
+    elif attacker["enabled"]:  # the attacker's day is past the horizon: say so rather than print nothing
+        lines.append(f"  attack none: the attacker starts buying on {f('attack_day', attacker['start_day'])}, "
+                     f"after the {f('days', s['days'])} simulated")
+    return lines
 
 
 def render_html(result, files: dict[str, Path], out: Path) -> Path:
@@ -124,12 +165,12 @@ def render_html(result, files: dict[str, Path], out: Path) -> Path:
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>hanzo-econ: {html.escape(s['scenario'])}</title>
 <style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}td{{padding:2px 12px}}
-tr:nth-child(odd){{background:#f3f3f3}}img{{max-width:100%}}</style></head>
+tr:nth-child(odd){{background:#f3f3f3}}th{{text-align:left;padding:2px 12px}}img{{max-width:100%}}</style></head>
 <body><h1>Scenario: {html.escape(s['scenario'])}</h1><p>{desc}</p>
 <p>{s['days']} days, seed {s['seed']}. Choices: emission mode <b>{s['choices']['emission_mode']}</b> (D1),
 burn mode <b>{s['choices']['burn_mode']}</b> (D2), compute price controller <b>{s['choices']['controller']}</b>.</p>
 <p>{switched}</p>
-{images}<h2>Summary</h2><table>{table}</table></body></html>
+{images}<h2>Summary</h2><table>{table}</table>{_tables(s)}</body></html>
 """
     path = out / "report.html"
     path.write_text(page)

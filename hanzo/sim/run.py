@@ -7,6 +7,7 @@ the processes wake in a fixed order, and no file carries a timestamp.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,8 +144,13 @@ def write(result: Result, out: Path) -> dict[str, Path]:
 def _jsonable(value):
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):  # rewards_by_year's rows
+        return [_jsonable(v) for v in value]
     if isinstance(value, (np.floating, float)):
-        return round(float(value), 6)
+        # six decimals, and at least six significant digits below 0.1 (a $0.0000031 price is not 3e-06)
+        v = float(value)
+        small = math.isfinite(v) and 0 < abs(v) < 0.1
+        return round(v, 5 - math.floor(math.log10(abs(v))) if small else 6)
     if isinstance(value, np.integer):
         return int(value)
     return value
