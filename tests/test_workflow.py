@@ -14,7 +14,7 @@ import pytest
 from hanzo.chain.toolchain import ROOT
 from hanzo.sim.report import summary_lines
 from hanzo.sim.run import simulate, write
-from hanzo.sim.scenario import SCENARIO_DIR, Scenario, ScenarioError, load
+from hanzo.sim.scenario import SCENARIO_DIR, Scenario, ScenarioError, builtin, load
 from hanzo.sim.sweep import plan
 from hanzo.sim.units import figure, significant
 
@@ -206,3 +206,18 @@ def test_the_cli_says_when_the_attacker_starts_after_the_horizon(tmp_path):
                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "  attack none: the attacker starts buying on day 365, after the 73 days simulated\n" in out.stdout
+
+
+def test_hanzo_scenarios_lists_each_built_in_scenario_with_its_line(tmp_path):
+    listed = subprocess.run([sys.executable, "-m", "hanzo.cli", "scenarios"], capture_output=True, text=True,
+                            cwd=ROOT, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    rows = [line.split(maxsplit=1) for line in listed.stdout.splitlines()]
+    assert [name for name, _ in rows] == sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+    for name, line in rows:  # every built-in scenario says what it is in its own [scenario] description
+        assert line == load(name)["scenario"]["description"] and line.strip()
+    # a file without a description: its first comment, else a line saying one is missing
+    (tmp_path / "a.toml").write_text("#\n# Users double overnight.\n[users]\ninitial = 20000\n")
+    (tmp_path / "b.toml").write_text("[users]\ninitial = 20000\n")
+    assert builtin(tmp_path) == [("a", "Users double overnight."),
+                                 ("b", "(no description: add [scenario] description)")]

@@ -177,12 +177,16 @@ class Scenario:
         return replace(parse(raw, where or self.path), path=self.path)
 
 
-def builtin() -> list[tuple[str, str]]:
-    """The built-in scenarios: (name, its one-line description), by name."""
+def builtin(folder: Path = SCENARIO_DIR) -> list[tuple[str, str]]:
+    """The built-in scenarios: (name, its one-line description), by name. The description is the
+    file's [scenario] description, else its first comment line, else says there is none."""
     out = []
-    for path in sorted(SCENARIO_DIR.glob("*.toml")):
-        data = tomllib.loads(path.read_text())
-        out.append((path.stem, str(data.get("scenario", {}).get("description", ""))))
+    for path in sorted(folder.glob("*.toml")):
+        text = path.read_text()
+        comments = [line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")]
+        line = str(tomllib.loads(text).get("scenario", {}).get("description", "")) or next(
+            (c for c in comments if c), "(no description: add [scenario] description)")
+        out.append((path.stem, line))
     return out
 
 
