@@ -105,7 +105,7 @@ def test_training_burn_is_ten_percent_of_reward_in_both_modes(mode, ratio):
     world = World(scenario)
     world.run(60)
     paid = sum(r["rewards_paid"] for r in world.rows)
-    assert world.supply.burned["training"] / paid == pytest.approx(ratio, rel=1e-9)
+    assert world.ledger["burned_training"] / paid == pytest.approx(ratio, rel=1e-9)
 
 
 def test_inflation_mode_mints_all_genesis_and_emits_on_top(params):

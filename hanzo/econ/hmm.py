@@ -587,12 +587,20 @@ class FloatMarket:
 
     # ---------------------------------------------------------------- trades
 
+    def _gross(self, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(amount clipped to the depth bound, what it costs before the fee), per tier."""
+        amount = np.clip(amount, 0.0, self.room())
+        return amount, potential_float(self.ref_price, self.depth, self.supply + amount) - potential_float(
+            self.ref_price, self.depth, self.supply)
+
+    def quote(self, amount: np.ndarray) -> np.ndarray:
+        """HANZO that buying `amount` credits per tier would cost now, fee included; nothing is traded."""
+        return self._gross(amount)[1] * (1.0 + self.buy_fee)
+
     def buy(self, amount: np.ndarray, holder: str = "users") -> np.ndarray:
         """Buy `amount` credits per tier (clipped to the depth bound); returns HANZO paid per tier."""
         held, basis = self._holder(holder)
-        amount = np.clip(amount, 0.0, self.room())
-        gross = potential_float(self.ref_price, self.depth, self.supply + amount) - potential_float(
-            self.ref_price, self.depth, self.supply)
+        amount, gross = self._gross(amount)
         cost = gross * (1.0 + self.buy_fee)
         self.supply = self.supply + amount
         self.held[holder] = held + amount

@@ -89,18 +89,22 @@ class ConstantProductPool:
         the current one (fee-free reserves: buys for factor > 1, sells for factor < 1)."""
         return abs(self.hanzo - math.sqrt(self.hanzo * self.usd / (self.price * factor)))
 
-    def trade_toward(self, price: float, share: float) -> float:
-        """An arbitrageur moves the pool's log price `share` of the way to `price` (fees paid);
-        returns the trade's USD volume."""
+    def hanzo_toward(self, price: float, share: float) -> float:
+        """HANZO an arbitrageur trades to move the pool's log price `share` of the way to `price`
+        (fee-free reserves): positive to sell into the pool (it is dear), negative to buy from it."""
         if price <= 0 or share <= 0:
             return 0.0
         target = self.price * math.exp(share * math.log(price / self.price))
-        k = self.hanzo * self.usd
-        hanzo_at_target = math.sqrt(k / target)  # fee-free reserves at the target price
-        if hanzo_at_target < self.hanzo:  # the pool is cheap: buy HANZO
-            return self.buy(self.hanzo - hanzo_at_target)
-        if hanzo_at_target > self.hanzo:  # the pool is dear: sell HANZO into it
+        return math.sqrt(self.hanzo * self.usd / target) - self.hanzo
+
+    def trade_toward(self, price: float, share: float) -> float:
+        """An arbitrageur moves the pool's log price `share` of the way to `price` (fees paid);
+        returns the trade's USD volume."""
+        hanzo = self.hanzo_toward(price, share)
+        if hanzo < 0:  # the pool is cheap: buy HANZO
+            return self.buy(-hanzo)
+        if hanzo > 0:  # the pool is dear: sell HANZO into it
             before = self.volume_usd
-            self.sell(hanzo_at_target - self.hanzo)
+            self.sell(hanzo)
             return self.volume_usd - before
         return 0.0

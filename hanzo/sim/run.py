@@ -66,6 +66,7 @@ def summarize(world: World, series: pd.DataFrame) -> dict:
         "choices": {"emission_mode": p.emission_mode, "burn_mode": p.burn_mode,
                     "controller": s["scenario"]["controller"]},
         "users_final": int(last["users"]),
+        "conserved": world.conserved,
         "total_supply": float(last["total_supply"]),
         "circulating_supply": float(last["circulating_supply"]),
         "minted": float(last["minted"]),
@@ -101,6 +102,8 @@ def summarize(world: World, series: pd.DataFrame) -> dict:
                        "attacker_hanzo": world.attacker_bought},
         "market": {"pool_hanzo": world.pool.hanzo, "pool_usd": world.pool.usd, "pool_volume_usd": world.pool.volume_usd,
                    "unmet_hanzo_buys": float(series["unmet_hanzo_buys"].sum()),
+                   "refused_hanzo_buys": float(series["refused_hanzo_buys"].sum()),
+                   "credits_unfunded": float(series["credits_unfunded"].sum()),
                    "sell_backlog": world.sell_backlog},
     }
 

@@ -7,7 +7,11 @@ agents (the governance attacker) are ordinary processes beside them. Every proce
 day, in the order they are started, so a run is a pure function of its scenario and seed.
 
 Money is in HANZO (floats) here; the exact integer rules live in hanzo.econ.reference and
-hanzo.econ.hmm, which this world calls for emission, rewards, fees and the market maker.
+hanzo.econ.hmm, which this world calls for emission, rewards, fees and the market maker. Every
+balance is the ledger's (hanzo.sim.ledger): each flow below is a mint, transfer or burn between its
+named accounts, no group spends or sells HANZO it does not hold, and the books are checked at the
+end of every day (wallets + contracts + market + burned == minted). HANZO bought and sold clears
+against HanzoPool through the exchange (hanzo.sim.exchange).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import simpy
 from hanzo.econ.hmm import FloatMarket
 
 from .agents import View, from_scenario, gas_usd, starting_pay
+from .exchange import Exchange
+from .ledger import CHART, MARKET, UNIT, WALLET, Ledger
 from .pool import ConstantProductPool
 from hanzo.econ.params import BPS, DAY, WEI
 from hanzo.econ.treasury import Bucket
@@ -34,34 +40,21 @@ def hanzo(wei: int) -> float:
     return wei / WEI
 
 
+# The genesis allocations (hanzo.econ.params.ALLOCATIONS), each minted into its account.
+GENESIS_ACCOUNTS = {"model_developers": "developers", "community_treasury": "treasury", "team": "team_vesting",
+                    "public_sale": "holders", "liquidity": "pool", "training_rewards": "training_pool",
+                    "compute_providers": "compute_pool"}
+
+
 @dataclass
 class Supply:
-    """Where every HANZO is; `burned` by source."""
+    """What was issued and paid over the run, by kind (cumulative flows; every balance is the
+    ledger's)."""
 
-    minted: float = 0.0
     emitted: float = 0.0
-    burned: dict[str, float] = field(default_factory=lambda: {
-        "training": 0.0, "low_quality": 0.0, "nft_fee": 0.0, "proposal_deposit": 0.0,
-        "fine_tuning_fee": 0.0, "base_model_fee": 0.0})
-    training_pool: float = 0.0
-    compute_pool: float = 0.0
-    treasury: float = 0.0
-    team_locked: float = 0.0
-    team_released: float = 0.0
     tail_emitted: float = 0.0  # [policy] tail_emission_per_year, after the schedule
     recycled_fees: float = 0.0  # [policy] inference_fee_share, into the training pool
     training_fees: float = 0.0  # [policy] fine-tuning and base-model fees paid
-
-    @property
-    def total_burned(self) -> float:
-        return sum(self.burned.values())
-
-    @property
-    def total(self) -> float:
-        return self.minted - self.total_burned
-
-    def burn(self, source: str, amount: float) -> None:
-        self.burned[source] += amount
 
 
 @dataclass
@@ -126,11 +119,11 @@ class Governance:
 
 @dataclass
 class Flows:
-    """One day's flows, reset each day; the HANZO pool clears them at the end of the day."""
+    """One day's flows, reset each day."""
 
-    buy_hanzo: float = 0.0  # HANZO holders must buy to pay fees and compute
-    sell_hanzo: float = 0.0
-    unmet_hanzo: float = 0.0  # what the pool could not sell them
+    unmet_hanzo: float = 0.0  # HANZO bought that the pool could not sell: buyers paid it from their wallets
+    refused_hanzo: float = 0.0  # fees not paid (forks not minted, training not done): no HANZO to fund them
+    credits_unfunded: float = 0.0  # compute credits wanted but not bought: no HANZO to fund them
     rewards_paid: float = 0.0
     rewards_nominal: float = 0.0  # what the contract's rule pays for the day's work, were the pool full
     interactions: float = 0.0
@@ -152,23 +145,18 @@ class World:
         self.rng_users, self.rng_market, self.rng_gov, self.rng_attack, self.rng_compute, self.rng_developers = (
             np.random.default_rng(s) for s in streams)
         self.env = simpy.Environment()
+        self.ledger = Ledger(lambda: int(self.env.now))
         self.supply = Supply()
         self.users = Users()
         self.gov = Governance()
         self.flows = Flows()
         self.external_price_usd = scenario.tokenomics.pool_initial_price / 10**18
-        self.pool: ConstantProductPool | None = None  # seeded with the Liquidity allocation at genesis
-        self.sell_backlog = 0.0  # HANZO holders want sold that the day's slippage limit held back
+        self.pool = ConstantProductPool.at_genesis(scenario)  # HanzoPool, seeded with the Liquidity allocation
         self.attacker_bought = 0.0
-        self.staked_total = 0.0
-        self.fork_stake = 0.0  # [policy] boost_stake_share: HANZO users hold staked on their forks
         self.boost = 1.0  # activity-weighted mean boost of users' forks
         self.rationed_days = 0
-        self.proposer_stake = 0.0
-        self.attacker_stake = 0.0
+        # the unstaking cooldown: what comes out of it each coming day (the ledger's "unstaking")
         self.unstaking: deque[float] = deque([0.0] * max(1, round(self.p.unstake_cooldown / DAY)))
-        self.developers = 0.0
-        self.providers = 0.0
         self.rows: list[dict] = []
         self.agents = from_scenario(scenario)
         self.prices: deque[float] = deque(maxlen=31)  # the pool price at the start of each of the last 31 days
@@ -182,31 +170,21 @@ class World:
         self.speculator_received = 0.0
         self._genesis()
         self.market = self._compute_market()
+        self.exchange = Exchange(self.ledger, self.pool, scenario["market"]["max_slippage"])
+        self.ledger.mirror("pool", lambda: self.pool.hanzo)
+        self.ledger.mirror("market_maker", lambda: self.market.funds)
 
     # ------------------------------------------------------------------ setup
 
     def _genesis(self) -> None:
-        p, sup = self.p, self.supply
-        for name, wei in p.genesis_allocations:
-            amount = hanzo(wei)
-            sup.minted += amount
-            if name == "community_treasury":
-                sup.treasury += amount
-            elif name == "team":
-                sup.team_locked += amount
-            elif name == "model_developers":
-                self.developers += amount
-            elif name == "training_rewards":
-                sup.training_pool += amount
-            elif name == "compute_providers":
-                sup.compute_pool += amount
-            elif name == "liquidity":
-                # the Liquidity allocation is the HANZO side of the pool; the USD side prices it
-                self.pool = ConstantProductPool.at_genesis(self.s)
+        """Genesis mints each allocation into its account: the Liquidity allocation is the pool's
+        HANZO side (its USD side prices it), the Public Sale is in holders' wallets."""
+        ledger = self.ledger
+        for name, wei in self.p.genesis_allocations:
+            ledger.mint(GENESIS_ACCOUNTS[name], hanzo(wei), f"genesis: {name}")
         # model developers stake part of their allocation: they make the honest proposals
-        self.proposer_stake = self.developers * self.s["governance"]["developer_stake_share"]
-        self.developers -= self.proposer_stake
-        self.staked_total += self.proposer_stake
+        ledger.transfer("developers", "stake_developers",
+                        ledger["developers"] * self.s["governance"]["developer_stake_share"], "proposers' stake")
 
     def _compute_market(self) -> FloatMarket:
         """The market maker with the contract's own rules (hanzo.econ.hmm.FloatMarket, tested
@@ -223,10 +201,10 @@ class World:
 
     def start(self) -> None:
         env = self.env
-        for process in (self.observe, self.emission, self.adoption, self.training, self.inference, self.speculation,
-                        self.compute_providers,
+        for process in (self.observe, self.market_open, self.emission, self.adoption, self.training, self.inference,
+                        self.speculation, self.compute_providers,
                         self.staking, self.governance, self.team_vesting, self.attacker, self.external_market,
-                        self.base_model_training, self.market_price, self.arbitrageurs, self.recorder):
+                        self.base_model_training, self.market_close, self.arbitrageurs, self.recorder):
             env.process(process())
 
     def observe(self):
@@ -240,7 +218,7 @@ class World:
 
     def emission(self):
         """EmissionSchedule.release, once a day: the halving schedule into the two pools."""
-        p, sup = self.p, self.supply
+        p, sup, ledger = self.p, self.supply, self.ledger
         tail = self.s["policy"]["tail_emission_per_year"] / 365
         released = 0
         while True:
@@ -248,20 +226,20 @@ class World:
             amount = due - released
             if amount:
                 training, compute = emission_split(p, due, released)
-                sup.training_pool += hanzo(training)
-                sup.compute_pool += hanzo(compute)
-                sup.minted += hanzo(amount)
+                ledger.mint("training_pool", hanzo(training), "emission")
+                ledger.mint("compute_pool", hanzo(compute), "emission")
                 sup.emitted += hanzo(amount)
                 released = due
             elif tail and due >= p.max_emission:  # the schedule is done: a tail, if the scenario adds one
-                sup.training_pool += tail
-                sup.minted += tail
+                ledger.mint("training_pool", tail, "tail emission")
                 sup.emitted += tail
                 sup.tail_emitted += tail
             yield self.env.timeout(1)
 
     def adoption(self):
-        """Users join on a logistic curve; each new user mints a fork (fee: half burned, half treasury)."""
+        """Users join on a logistic curve; each new user mints a fork (fee: half burned, half
+        treasury). A newcomer who cannot buy the fee (the pool's day and holders' wallets spent)
+        waits for a later day."""
         u = self.s["users"]
         n = float(u["initial"])
         adopters = self.agents["adopters"]
@@ -272,16 +250,19 @@ class World:
                 self.users.leave(leaving)
                 self.churned += leaving
                 n = max(0.0, n - leaving)
-            target = int(round(n))
-            joined = self.users.grow(min(target, u["max"]), self.rng_users, u["activity_sigma"])
+            joining = max(0, min(int(round(n)), u["max"]) - self.users.active)
+            funded = self._forks_affordable("holders", joining)
+            joined = self.users.grow(self.users.active + int(funded), self.rng_users, u["activity_sigma"])
             if joined:
                 self.users.forks_minted += joined
-                self._mint_forks(joined)
+                self._mint_forks("holders", joined)
             n += growth * n * (1.0 - n / u["max"])
             yield self.env.timeout(1)
 
     def training(self):
-        """Users train forks; TrainingRewards pays from the pool: burn, 70:30 split, low quality burned."""
+        """Users train forks; TrainingRewards pays from the pool: burn, 70:30 split, low quality burned.
+        Users keep what they earn in their wallets ("holders") less what they sell and stake; farmers
+        sell all of it; developers are paid the owners' share of training on their models."""
         u, p = self.s["users"], self.p
         # shares of R, and what R costs the pool, from the contract's own rule (D2, both modes)
         unit = training_payout(p, 1, 1)
@@ -294,12 +275,13 @@ class World:
         trainers, spammers, holders = self.agents["trainers"], self.agents["spammers"], self.agents["holders"]
         farmers = self.agents["farmers"]
         leak = spammers.leak
+        ledger = self.ledger
         while True:
             users = self.users
-            if farmers.most:  # farmers enter (each minting a fork) or leave on yesterday's margin
-                before = self.farmers
-                self.farmers = farmers.decide(self.view, self.farmers)
-                self._mint_forks(max(0.0, self.farmers - before))
+            if farmers.most:  # farmers enter (each minting a fork they must buy) or leave on yesterday's margin
+                before, wanted = self.farmers, farmers.decide(self.view, self.farmers)
+                self.farmers = min(wanted, before + self._forks_affordable("farmers", max(0.0, wanted - before)))
+                self._mint_forks("farmers", max(0.0, self.farmers - before))
             farm = self.farmers * farmers.interactions_per_day
             if pol["boost_stake_share"] and int(self.env.now) % 7 == 0:
                 self.boost = self._fork_boost()  # weekly: an array pass over every user
@@ -308,6 +290,15 @@ class World:
                 # common shock (busy and quiet days), gamma with mean 1
                 per_activity = u["interactions_per_day"] * self.rng_users.gamma(50.0, 1 / 50.0)
                 interactions = per_activity * users.total_activity * trainers.decide(self.view)
+                fee = interactions * pol["fine_tuning_fee"]
+                if fee:  # users buy the fee's HANZO and pay it first; what they cannot fund, they do not train
+                    affordable = self.exchange.affordable("holders")
+                    if fee > affordable:
+                        self.flows.refused_hanzo += fee - affordable
+                        interactions *= affordable / fee
+                        fee = affordable
+                    self.exchange.buy("holders", fee, "fine-tuning fee")
+                    self._training_fee("holders", "fine_tuning_fee", fee)
                 junk = interactions * (spammers.decide(self.view) - spammers.base_share)
                 leaked = junk * leak  # junk the oracle accepts, paid at multiplier 1
                 low = interactions * spammers.base_share + junk - leaked
@@ -321,7 +312,7 @@ class World:
                 # of the pool a day (junk's burn too), each in full while the budget lasts, the rest
                 # deferred; the day's outflow is min(need, budget), shared pro rata in aggregate
                 need = (reward + farm_reward) * pool_per_reward + low_reward
-                budget = self.supply.training_pool * p.pool_pace_bps / BPS
+                budget = ledger["training_pool"] * p.pool_pace_bps / BPS
                 scale = min(1.0, budget / need) if need > 0 else 0.0
                 self.rationed_days += scale < 1.0
                 reward *= scale
@@ -329,45 +320,63 @@ class World:
                 low_burned = low_reward * scale
                 to_users = reward * (user_share + owner_share * (1 - u["developer_model_share"]))
                 to_developers = reward * owner_share * u["developer_model_share"]
-                self.supply.training_pool -= (reward + farm_reward) * pool_per_reward + low_burned
-                self.supply.burn("training", (reward + farm_reward) * burn_share)
                 farm_paid = farm_reward * (user_share + owner_share)
-                self.flows.sell_hanzo += farm_paid  # farmers sell all they earn
+                # the pool pays out (reward + farm_reward) * pool_per_reward + low_burned, at most its budget;
+                # the burns go last and take what rounding leaves when the budget is the whole pool
+                ledger.transfer("training_pool", "holders", to_users, "training rewards")
+                ledger.transfer("training_pool", "developers", to_developers, "training rewards (developers' models)")
+                ledger.transfer("training_pool", "farmers", farm_paid, "farming rewards")
+                ledger.burn("training_pool", low_burned, "low_quality", upto=True)
+                ledger.burn("training_pool", (reward + farm_reward) * burn_share, "training", upto=True)
+                self.exchange.sell("farmers", farm_paid, "farmers sell all they earn")
                 self.farm_paid += farm_paid
                 if farm:
                     self.farm_paid_per_interaction = farm_paid / farm
-                self.supply.burn("low_quality", low_burned)
                 if users.total_activity > 0:
                     users.reward_index += to_users / users.total_activity
                 sell, stake = holders.decide(self.view)
-                self.staked_total += to_users * stake
-                self.fork_stake += to_users * pol["boost_stake_share"]
-                self.flows.sell_hanzo += to_users * sell + to_developers * u["sell_share"]
-                self.developers += to_developers * (1 - u["sell_share"])
+                ledger.transfer("holders", "stake_holders", to_users * stake, "users stake")
+                ledger.transfer("holders", "fork_stake", to_users * pol["boost_stake_share"], "users stake on forks")
+                self.exchange.sell("holders", to_users * sell, "users sell")
+                self.exchange.sell("developers", to_developers * u["sell_share"], "developers sell")
                 self.flows.rewards_paid += to_users + to_developers + farm_paid
                 self.flows.interactions += interactions + farm
                 if accepted + leaked > 0:  # what the users' share of one accepted interaction paid today
                     self.paid_per_interaction = reward * user_share / (accepted + leaked)
-                fee = interactions * pol["fine_tuning_fee"]
-                if fee:
-                    self.flows.buy_hanzo += fee  # users buy the HANZO they pay it in
-                    self._training_fee("fine_tuning_fee", fee)
                 self.flows.gas += (users.active + self.farmers) * costs["ops_per_user_day"] * costs["gas_per_op"]
             yield self.env.timeout(1)
 
-    def _mint_forks(self, count: float) -> None:
+    def _fork_fee(self) -> tuple[float, float]:
+        """(fee, burned) of minting one fork (ModelNFT.mint), in HANZO."""
+        return tuple(hanzo(x) for x in nft_mint_fee(self.p, self.s["users"]["fork_performance"]))
+
+    def _forks_affordable(self, buyer: str, count: float) -> float:
+        """How many of `count` forks `buyer` can buy the fee of today (the rest is refused)."""
+        fee = self._fork_fee()[0]
+        if fee > 0 and count * fee > self.exchange.affordable(buyer):
+            funded = self.exchange.affordable(buyer) / fee
+            funded = math.floor(funded) if isinstance(count, int) else funded
+            self.flows.refused_hanzo += (count - funded) * fee
+            return funded
+        return count
+
+    def _mint_forks(self, buyer: str, count: float) -> None:
         """`count` newcomers mint a fork each: they buy the fee's HANZO; part is burned, the rest
         goes to the treasury (ModelNFT.mint)."""
-        fee, burned = (hanzo(x) for x in nft_mint_fee(self.p, self.s["users"]["fork_performance"]))
-        self.flows.buy_hanzo += count * fee
-        self.supply.burn("nft_fee", count * burned)
-        self.supply.treasury += count * (fee - burned)
+        fee, burned = self._fork_fee()
+        if count <= 0 or fee <= 0:
+            return
+        self.exchange.buy(buyer, count * fee, "fork mint fee")
+        self.ledger.burn(buyer, count * burned, "nft_fee")
+        # (upto: the two parts, each rounded, may ask a unit more than the whole the buyer bought)
+        self.ledger.transfer(buyer, "treasury", count * (fee - burned), "fork mint fee", upto=True)
 
-    def _training_fee(self, source: str, amount: float) -> None:
-        """A fine-tuning or base-model fee: part burned, the rest to the treasury."""
+    def _training_fee(self, payer: str, source: str, amount: float) -> None:
+        """A fine-tuning or base-model fee, paid from `payer`'s wallet: part burned, the rest to the
+        treasury."""
         burned = amount * self.s["policy"]["training_fee_burn_share"]
-        self.supply.burn(source, burned)
-        self.supply.treasury += amount - burned
+        self.ledger.burn(payer, burned, source)
+        self.ledger.transfer(payer, "treasury", amount - burned, source.replace("_", " "), upto=True)  # as forks
         self.supply.training_fees += amount
 
     def _fork_boost(self) -> float:
@@ -387,15 +396,16 @@ class World:
             return
         while True:
             fee = self.rng_developers.poisson(rate) * pol["base_model_epoch_fee"]
-            if fee:
-                paid = min(fee, self.developers)
-                self.developers -= paid
-                self.flows.buy_hanzo += fee - paid
-                self._training_fee("base_model_fee", fee)
+            if fee > self.exchange.affordable("developers"):
+                self.flows.refused_hanzo += fee  # the epochs are not trained: their fee cannot be funded
+            elif fee:  # paid from the developers' wallet first; they buy only what it lacks
+                self.exchange.buy("developers", max(0.0, fee - self.ledger["developers"]), "base-model fee")
+                self._training_fee("developers", "base_model_fee", fee)
             yield self.env.timeout(1)
 
     def inference(self):
-        """Users buy compute credits from the market maker and spend them with providers."""
+        """Users buy compute credits from the market maker and spend them with providers; they buy
+        the HANZO they pay with, and buy no more credits than they can fund."""
         c, u = self.s["compute"], self.s["users"]
         m = self.market
         mix = np.array(self.s.tier_mix)
@@ -409,11 +419,13 @@ class World:
             demand = self._base_demand(self.users.active) * shock * mix * response
             want = demand * (1 + c["buffer_days"]) - m.holding("users")  # keep a buffer of credits
             # the contract refuses q / L past 40 (DepthExceeded): FloatMarket.buy clips demand beyond that
-            cost = float(m.buy(np.maximum(want, 0.0)).sum())
+            credits = self._credits_affordable("holders", np.maximum(want, 0.0), 1 + fee_share)
+            cost = float(m.buy(credits).sum())
             recycled = cost * fee_share  # the inference fee, on top, into the Training Rewards pool
-            self.supply.training_pool += recycled
+            self.exchange.buy("holders", cost + recycled, "compute credits")  # users buy the HANZO they spend
+            self.ledger.transfer("holders", "market_maker", cost, "compute credits")
+            self.ledger.transfer("holders", "training_pool", recycled, "inference fee", upto=True)  # as forks
             self.supply.recycled_fees += recycled
-            self.flows.buy_hanzo += cost + recycled  # users buy the HANZO they spend
             self.flows.inference_spend += cost
             m.capacity = self.provider_capacity.copy()  # the providers offer their capacity for the epoch
             served = np.minimum(np.minimum(demand, m.capacity), m.holding("users"))
@@ -421,7 +433,7 @@ class World:
             payout = float(paid.sum())
             self.provider_income_per_credit = np.where(served > 0, paid / np.where(served > 0, served, 1.0),
                                                        self.provider_income_per_credit)
-            self.providers += payout
+            self.ledger.transfer("market_maker", "providers", payout, "compute served")
             self.flows.provider_income += payout
             self.utilization = served / m.capacity
             yield self.env.timeout(1)
@@ -435,25 +447,39 @@ class World:
         while True:
             buy, sell = speculators.decide(m.momentum, m.holding("speculators"), m.price)
             received = float(m.sell(sell, "speculators").sum())
-            spent = float(m.buy(buy, "speculators").sum())
+            self.ledger.transfer("market_maker", "speculators", received, "credits sold back")
+            self.exchange.sell("speculators", received, "speculators sell")
+            spent = float(m.buy(self._credits_affordable("speculators", buy), "speculators").sum())
+            self.exchange.buy("speculators", spent, "speculators' credits")
+            self.ledger.transfer("speculators", "market_maker", spent, "speculators' credits")
             self.speculator_received += received
             self.speculator_spent += spent
-            self.flows.sell_hanzo += received
-            self.flows.buy_hanzo += spent
             yield self.env.timeout(1)
+
+    def _credits_affordable(self, buyer: str, credits: np.ndarray, markup: float = 1.0) -> np.ndarray:
+        """`credits` (per tier), or the largest common fraction of them whose cost, times `markup`
+        (a fee on top), `buyer` can fund today; the rest is not bought (`credits_unfunded`)."""
+        budget = self.exchange.affordable(buyer) / markup
+        cost = float(self.market.quote(credits).sum())
+        if cost <= budget:
+            return credits
+        lo, hi = 0.0, 1.0  # the cost is increasing in the fraction: bisect it
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if float(self.market.quote(credits * mid).sum()) <= budget else (lo, mid)
+        self.flows.credits_unfunded += float(credits.sum()) * (1 - lo)
+        return credits * lo
 
     def compute_providers(self):
         """Providers take the day's Compute Providers pool release, sell half their income, and
         grow capacity while utilization runs above target. Then the epoch's controller step."""
-        c, p, m = self.s["compute"], self.p, self.market
+        p, m = self.p, self.market
         target = p.hmm_target_utilization / WEI
         providers = self.agents["providers"]
         while True:
-            subsidy = self.supply.compute_pool * (1 / 365)
-            self.supply.compute_pool -= subsidy
-            income = self.flows.provider_income + subsidy
-            self.flows.sell_hanzo += 0.5 * income
-            self.providers += 0.5 * subsidy - 0.5 * self.flows.provider_income
+            subsidy = self.ledger.transfer("compute_pool", "providers", self.ledger["compute_pool"] / 365,
+                                           "compute pool release")
+            self.exchange.sell("providers", 0.5 * (self.flows.provider_income + subsidy), "providers sell")
             u = self.utilization
             self.provider_capacity = self.provider_capacity * (1 + providers.decide(self.view, u, target))
             # poke(): the contract's step, with its per-tier solvency cut (a rise is cut to what the
@@ -462,13 +488,15 @@ class World:
             yield self.env.timeout(1)
 
     def staking(self):
-        """A share of stake asks to unstake each day and comes back after the cooldown."""
+        """A share of users' stake asks to unstake each day and comes back to their wallets after
+        the cooldown; they sell their usual share of it."""
         rate = self.s["staking"]["unstake_per_day"]
+        ledger = self.ledger
         while True:
-            leaving = (self.staked_total - self.proposer_stake - self.attacker_stake) * rate
-            self.staked_total -= leaving
-            self.unstaking.append(leaving)
-            self.flows.sell_hanzo += self.unstaking.popleft() * self.s["users"]["sell_share"]
+            self.unstaking.append(ledger.transfer("stake_holders", "unstaking", ledger["stake_holders"] * rate,
+                                                  "unstake"))
+            back = ledger.transfer("unstaking", "holders", self.unstaking.popleft(), "cooldown over")
+            self.exchange.sell("holders", back * self.s["users"]["sell_share"], "unstaked and sold")
             yield self.env.timeout(1)
 
     def governance(self):
@@ -477,7 +505,7 @@ class World:
         deposit = hanzo(p.proposal_deposit)
         while True:
             for _ in range(self.rng_gov.poisson(g["proposals_per_month"] / 30.0)):
-                if self.proposer_stake < max(deposit, hanzo(p.proposal_threshold)):
+                if self.ledger["stake_developers"] < max(deposit, hanzo(p.proposal_threshold)):
                     break
                 self.gov.proposals += 1
                 votes = g["turnout"] * self.staked_total
@@ -487,24 +515,20 @@ class World:
                     self.gov.passed += 1
                 else:
                     self.gov.defeated += 1
-                    self.proposer_stake -= deposit
-                    self.staked_total -= deposit
-                    self.gov.deposits_burned += deposit
-                    self.supply.burn("proposal_deposit", deposit)
+                    self.gov.deposits_burned += self.ledger.burn("stake_developers", deposit, "proposal_deposit")
             yield self.env.timeout(1)
 
     def team_vesting(self):
-        """TeamVesting releases linearly after the cliff; the team sells a share."""
+        """TeamVesting releases linearly after the cliff to the team, who sell a share."""
         total_wei = self.p.allocation("team")
         share = self.s["market"]["team_sell_share"]
-        released = 0.0
         while True:
-            now = hanzo(vested(self.p, total_wei, int(self.env.now) * DAY))
-            if now > released:
-                self.supply.team_locked -= now - released
-                self.supply.team_released += now - released
-                self.flows.sell_hanzo += (now - released) * share
-                released = now
+            # what stays locked is the allocation less what has vested by today (the contract's rule)
+            locked = hanzo(total_wei - vested(self.p, total_wei, int(self.env.now) * DAY))
+            if self.ledger["team_vesting"] > locked:
+                vested_today = self.ledger.transfer("team_vesting", "team", self.ledger["team_vesting"] - locked,
+                                                    "vesting")
+                self.exchange.sell("team", vested_today * share, "team sells")
             yield self.env.timeout(1)
 
     def attacker(self):
@@ -519,46 +543,45 @@ class World:
         budget_per_day = a["budget_usd"] / 30.0
         for _ in range(30):
             bought = self.pool.spend(budget_per_day)  # against the pool's curve, not at the day's price
+            self.ledger.transfer("pool", "attacker", bought, "attacker buys")
+            self.ledger.transfer("attacker", "stake_attacker", bought, "attacker stakes")
             self.gov.attack_cost_usd += budget_per_day
             self.attacker_bought += bought
-            self.attacker_stake += bought
-            self.staked_total += bought
             yield self.env.timeout(1)
         p = self.p
         deposit = hanzo(p.proposal_deposit)
         self.gov.proposals += 1
         self.gov.attack_day = int(self.env.now)
-        if self.attacker_stake < max(hanzo(p.proposal_threshold), deposit):
+        stake = self.ledger["stake_attacker"]
+        if stake < max(hanzo(p.proposal_threshold), deposit):
             self.gov.attack = "could not propose"
             return
         yield self.env.timeout(round((p.voting_delay + p.voting_period) / DAY))
-        honest_against = self.s["governance"]["turnout"] * (self.staked_total - self.attacker_stake)
+        stake = self.ledger["stake_attacker"]
+        honest_against = self.s["governance"]["turnout"] * (self.staked_total - stake)
         # GovernorCountingSimple counts For and Abstain toward quorum, never Against
-        if self.attacker_stake >= self.quorum() and self.attacker_stake > honest_against:
+        if stake >= self.quorum() and stake > honest_against:
             self.gov.attack = "passed: governance captured"
             self.gov.passed += 1
             self.env.process(self.treasury_capture())
         else:
             self.gov.attack = "defeated: deposit burned"
             self.gov.defeated += 1
-            self.attacker_stake -= deposit
-            self.staked_total -= deposit
-            self.gov.deposits_burned += deposit
-            self.supply.burn("proposal_deposit", deposit)
+            self.gov.deposits_burned += self.ledger.burn("stake_attacker", deposit, "proposal_deposit")
 
     def treasury_capture(self):
         """A captured governance releases from the treasury all that the contract's token bucket
         allows (hanzo.econ.treasury.Bucket, the same rule as HanzoTreasury), every day, and sells it."""
         bucket = Bucket.deployed(self.p, int(self.env.now) * DAY)
-        while self.supply.treasury > 0:
+        ledger = self.ledger
+        while ledger["treasury"] > 0:
             now = int(self.env.now) * DAY
-            take_wei = min(bucket.available(now), int(self.supply.treasury * WEI))
+            take_wei = min(bucket.available(now), ledger.units["treasury"] * (WEI // UNIT))
             if take_wei > 0:
                 bucket.release(take_wei, now)
-                take = hanzo(take_wei)
-                self.supply.treasury -= take
+                take = ledger.transfer("treasury", "attacker", hanzo(take_wei), "treasury capture", upto=True)
                 self.gov.treasury_drained += take
-                self.flows.sell_hanzo += take
+                self.exchange.sell("attacker", take, "attacker sells the treasury")
             yield self.env.timeout(1)
 
     def external_market(self):
@@ -574,21 +597,20 @@ class World:
             self.external_price_usd *= math.exp(shock)
             yield self.env.timeout(1)
 
-    def market_price(self):
+    def market_open(self):
+        """The HANZO market opens (hanzo.sim.exchange): the pool's depth for the day's buyers."""
+        while True:
+            self.exchange.open()
+            yield self.env.timeout(1)
+
+    def market_close(self):
         """The day's sells and buys clear against the HANZO pool: the price is the pool's. Traders
         accept at most `max_slippage` a day, as DEX traders set it: a sell that would push the
         price further waits for the next day (the backlog), a purchase that would lift it further
-        is paid from holders' own HANZO instead of bought (recorded as unmet)."""
-        pool, slip = self.pool, self.s["market"]["max_slippage"]
+        is paid from the buyers' own HANZO instead of bought (recorded as unmet)."""
         while True:
-            selling = self.flows.sell_hanzo + self.sell_backlog
-            sold = min(selling, pool.hanzo_to_move(1 - slip))
-            pool.sell(sold)
-            self.sell_backlog = selling - sold
-            want = self.flows.buy_hanzo
-            bought = min(want, pool.hanzo_to_move(1 + slip))
-            pool.buy(bought)
-            self.flows.unmet_hanzo += want - bought
+            self.exchange.close()
+            self.flows.unmet_hanzo += self.exchange.unmet
             yield self.env.timeout(1)
 
     def arbitrageurs(self):
@@ -598,11 +620,14 @@ class World:
         if not mk["external_venues"]:
             return
         while True:
-            self.flows.arbitrage_usd += self.pool.trade_toward(self.external_price_usd, mk["arbitrage_speed"])
+            self.flows.arbitrage_usd += self.exchange.arbitrage(self.external_price_usd, mk["arbitrage_speed"])
             yield self.env.timeout(1)
 
     def recorder(self):
+        """Last each day: the books are checked (hanzo.sim.ledger: no HANZO made or lost, no
+        balance negative), then the day is recorded."""
         while True:
+            self.ledger.check(int(self.env.now))
             self.rows.append(self.snapshot())
             self.flows = Flows()
             yield self.env.timeout(1)
@@ -622,34 +647,57 @@ class World:
         """The HANZO price: the pool's, whoever traded last."""
         return self.pool.price
 
+    @property
+    def conserved(self) -> bool:
+        """Whether the books balanced at the end of every day run (a day that did not stops the
+        run with ConservationError, so a finished run has: this says the check ran every day)."""
+        return self.ledger.checked_days == int(self.env.now)
+
+    @property
+    def staked_total(self) -> float:
+        """HANZO staked for votes: the proposers', users' and the attacker's."""
+        return self.ledger["stake_developers"] + self.ledger["stake_holders"] + self.ledger["stake_attacker"]
+
+    @property
+    def fork_stake(self) -> float:
+        """[policy] boost_stake_share: HANZO users hold staked on their forks."""
+        return self.ledger["fork_stake"]
+
+    @property
+    def sell_backlog(self) -> float:
+        """HANZO holders want sold that the days' slippage limit has held back."""
+        return self.ledger["sell_orders"]
+
     def circulating(self) -> float:
-        """Total supply less what contracts hold: the pools, the treasury, the team's locked
-        tokens, the market maker's funds, and stake."""
-        s = self.supply
-        return (s.total - s.training_pool - s.compute_pool - s.treasury - s.team_locked - self.market.funds
-                - self.staked_total - self.fork_stake)
+        """HANZO outside the contracts and the burn: every wallet, the pool's reserve and the
+        book of sell orders (total supply less the emission pools, the treasury, the team's
+        unvested tokens, stake, unstaking stake and the market maker's funds)."""
+        return self.ledger.total(WALLET, MARKET)
 
     def snapshot(self) -> dict:
-        s, m = self.supply, self.market
+        s, m, ledger = self.supply, self.market, self.ledger
+        burned = ledger.burned()
         row = {
             "day": int(self.env.now),
             "users": self.users.active,
-            "total_supply": s.total,
+            "total_supply": ledger.minted - sum(burned.values()),
             "circulating_supply": self.circulating(),
-            "minted": s.minted,
+            "minted": ledger.minted,
             "emitted": s.emitted,
-            "burned": s.total_burned,
-            **{f"burned_{k}": v for k, v in s.burned.items()},
-            "training_pool": s.training_pool,
-            "compute_pool": s.compute_pool,
-            "treasury": s.treasury,
+            "burned": sum(burned.values()),
+            **{f"burned_{k}": v for k, v in burned.items()},
+            "training_pool": ledger["training_pool"],
+            "compute_pool": ledger["compute_pool"],
+            "treasury": ledger["treasury"],
             "staked": self.staked_total,
-            "team_locked": s.team_locked,
+            "team_locked": ledger["team_vesting"],
             "hanzo_price_usd": self.price_usd,
             "external_price_usd": self.external_price_usd,
             "pool_hanzo": self.pool.hanzo,
             "pool_usd": self.pool.usd,
             "unmet_hanzo_buys": self.flows.unmet_hanzo,
+            "refused_hanzo_buys": self.flows.refused_hanzo,
+            "credits_unfunded": self.flows.credits_unfunded,
             "sell_backlog": self.sell_backlog,
             "arbitrage_volume_usd": self.flows.arbitrage_usd,
             "rewards_paid": self.flows.rewards_paid,
@@ -666,6 +714,7 @@ class World:
             "hmm_funds": m.funds,
             "hmm_reserve": m.reserve,
             "hmm_solvency_cuts": m.cuts,
+            **{f"wallet_{k}": ledger[k] for k, (kind, _) in CHART.items() if kind == WALLET},
         }
         for i, (name, _) in enumerate(self.p.inference_tiers):
             key = name.lower().replace("-", "_")
