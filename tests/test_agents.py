@@ -7,7 +7,7 @@ import inspect
 
 import pytest
 
-from hanzo.sim import agents, onchain, world
+from hanzo.sim import agents, compute, exchange, governance, issuance, onchain, training, users, world
 from hanzo.sim.agents import Adopters, Holders, Providers, Spammers, Trainers, View
 from hanzo.sim.run import simulate
 from hanzo.sim.scenario import ScenarioError, load
@@ -65,11 +65,12 @@ def test_providers_withdraw_capacity_that_does_not_pay_its_cost():
 def test_the_world_and_chain_mode_decide_through_the_same_policies():
     """No executor keeps its own copy of a decision: both build their agents with
     agents.from_scenario and call decide()."""
-    for module in (world, onchain):
-        source = inspect.getsource(module)
+    the_world = (world, issuance, users, training, compute, governance, exchange)  # its processes' modules
+    for name_, modules in (("world", the_world), ("onchain", (onchain,))):
+        source = "".join(inspect.getsource(module) for module in modules)
         assert "from_scenario(scenario)" in source
         for name in ("trainers", "spammers", "holders", "adopters", "speculators"):
-            assert f"{name}.decide(" in source, (module.__name__, name)
+            assert f"{name}.decide(" in source, (name_, name)
         assert 'u["low_quality_share"]' not in source and 'u["stake_share"]' not in source
     assert set(agents.from_scenario(load("baseline"))) == {"trainers", "adopters", "holders", "spammers", "providers",
                                                           "farmers", "speculators"}

@@ -8,6 +8,7 @@ import pytest
 
 from hanzo.sim.run import simulate
 from hanzo.sim.scenario import ScenarioError, load
+from hanzo.sim.users import fork_boost
 from hanzo.sim.world import World
 from hanzo.econ.params import DEFAULT
 
@@ -67,7 +68,7 @@ def test_boost_staking_locks_the_stated_share_and_the_boost_stays_within_modelnf
     earned = world.users.earned()
     assert world.fork_stake == pytest.approx(0.25 * (earned.sum()), rel=0.02)  # users' share; developers' differs
     assert 1.0 < world.boost <= 1.0 + world.p.boost_max_extra_bps / 10_000
-    assert world._fork_boost() == pytest.approx(
+    assert fork_boost(world) == pytest.approx(
         1 + float((world.users.activity[:world.users.active] * np.minimum(
             1.0, np.sqrt(0.25 * earned / 10_000))).sum() / world.users.total_activity))
 

@@ -20,8 +20,14 @@ goes back to the buyers who had paid from their own wallets, pro rata; what it c
 
 from __future__ import annotations
 
+import math
+from typing import TYPE_CHECKING
+
 from .ledger import UNIT, Ledger, Overdraft
 from .pool import ConstantProductPool
+
+if TYPE_CHECKING:
+    from .world import World
 
 SPARE = 100  # ledger units a buyer keeps, so that the rounding of the flows it pays never overdraws it
 
@@ -87,3 +93,49 @@ class Exchange:
         before = pool.volume_usd
         pool.sell(hanzo)
         return pool.volume_usd - before
+
+
+# ---------------------------------------------------------------- the World's market processes
+
+
+def opening(w: World):
+    """The HANZO market opens (hanzo.sim.exchange): the pool's depth for the day's buyers."""
+    while True:
+        w.exchange.open()
+        yield w.env.timeout(1)
+
+
+def closing(w: World):
+    """The day's sells and buys clear against the HANZO pool: the price is the pool's. Traders
+    accept at most `max_slippage` a day, as DEX traders set it: a sell that would push the
+    price further waits for the next day (the backlog), a purchase that would lift it further
+    is paid from the buyers' own HANZO instead of bought (recorded as unmet)."""
+    while True:
+        w.exchange.close()
+        w.flows.unmet_hanzo += w.exchange.unmet
+        yield w.env.timeout(1)
+
+
+def external_market(w: World):
+    """The HANZO price on other venues: a random walk with jumps, which this economy does not
+    move. It matters only with market.external_venues (arbitrageurs); it is drawn either way,
+    so that the other random streams do not depend on the setting."""
+    mk = w.s["market"]
+    while True:
+        rng = w.rng_market
+        shock = rng.normal(0.0, mk["daily_volatility"])
+        if rng.random() < mk["jump_probability"]:
+            shock += math.log(1 + mk["jump_size"]) * (1 if rng.random() < 0.5 else -1)
+        w.external_price_usd *= math.exp(shock)
+        yield w.env.timeout(1)
+
+
+def arbitrageurs(w: World):
+    """With other venues (market.external_venues), traders move the pool part of the way to
+    their price each day, paying its fee. Without them, the pool is the only market."""
+    mk = w.s["market"]
+    if not mk["external_venues"]:
+        return
+    while True:
+        w.flows.arbitrage_usd += w.exchange.arbitrage(w.external_price_usd, mk["arbitrage_speed"])
+        yield w.env.timeout(1)

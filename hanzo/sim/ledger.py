@@ -83,6 +83,11 @@ class ConservationError(LedgerError):
     """The accounts do not add up to what was minted, one is negative, or a mirror has drifted."""
 
 
+def hanzo(wei: int) -> float:
+    """Wei (the contracts' integers) to HANZO."""
+    return wei / 10**18
+
+
 def units(amount: float) -> int:
     """HANZO to ledger units (micro-HANZO), rounded to the nearest; refused if negative."""
     if amount < 0:

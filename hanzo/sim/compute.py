@@ -1,0 +1,117 @@
+"""Compute: the market maker (HamiltonianMarketMaker's rules in floats), users' credit purchases
+and use, speculators, and the providers who serve the credits and take the Compute Providers
+pool's release.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from hanzo.econ.hmm import FloatMarket
+from hanzo.econ.params import WEI
+
+if TYPE_CHECKING:
+    from .world import World
+
+
+def market_maker(w: World) -> FloatMarket:
+    """The market maker with the contract's own rules (hanzo.econ.hmm.FloatMarket, tested
+    against the integer model); the providers' capacity is theirs, offered again each epoch."""
+    demand = base_demand(w, w.s["users"]["initial"]) * np.array(w.s.tier_mix)
+    w.provider_capacity = np.maximum(demand * w.s["compute"]["capacity_headroom"], 1.0)
+    w.utilization = np.zeros(3)
+    return FloatMarket.from_tokenomics(w.p)
+
+
+def base_demand(w: World, users: int) -> float:
+    return users * w.s["users"]["inference_credits_per_day"]
+
+
+def inference(w: World):
+    """Users buy compute credits from the market maker and spend them with providers; they buy
+    the HANZO they pay with, and buy no more credits than they can fund."""
+    c, u = w.s["compute"], w.s["users"]
+    m = w.market
+    mix = np.array(w.s.tier_mix)
+    fee_share = w.s["policy"]["inference_fee_share"]
+    while True:
+        shock = c["shock_factor"] if c["shock_day"] and w.env.now >= c["shock_day"] else 1.0
+        # demand responds to what a credit costs in USD, relative to day 0
+        relative = m.price / m.base_price * (w.price_usd / (w.s.tokenomics.pool_initial_price / 10**18))
+        # cheap compute raises use, up to max_demand_multiple times the base
+        response = np.minimum(relative ** (-u["price_elasticity"]), u["max_demand_multiple"])
+        demand = base_demand(w, w.users.active) * shock * mix * response
+        want = demand * (1 + c["buffer_days"]) - m.holding("users")  # keep a buffer of credits
+        # the contract refuses q / L past 40 (DepthExceeded): FloatMarket.buy clips demand beyond that
+        credits = credits_affordable(w, "holders", np.maximum(want, 0.0), 1 + fee_share)
+        cost = float(m.buy(credits).sum())
+        recycled = cost * fee_share  # the inference fee, on top, into the Training Rewards pool
+        w.exchange.buy("holders", cost + recycled, "compute credits")  # users buy the HANZO they spend
+        w.ledger.transfer("holders", "market_maker", cost, "compute credits")
+        w.ledger.transfer("holders", "training_pool", recycled, "inference fee", upto=True)  # as forks
+        w.supply.recycled_fees += recycled
+        w.flows.inference_spend += cost
+        m.capacity = w.provider_capacity.copy()  # the providers offer their capacity for the epoch
+        served = np.minimum(np.minimum(demand, m.capacity), m.holding("users"))
+        paid = m.redeem(served)  # the cost-basis cap applies, as on chain
+        payout = float(paid.sum())
+        w.provider_income_per_credit = np.where(served > 0, paid / np.where(served > 0, served, 1.0),
+                                                w.provider_income_per_credit)
+        w.ledger.transfer("market_maker", "providers", payout, "compute served")
+        w.flows.provider_income += payout
+        w.utilization = served / m.capacity
+        yield w.env.timeout(1)
+
+
+def speculation(w: World):
+    """Speculators trade credits on the controller's momentum, after the day's use and before
+    the epoch step; the HANZO they spend is bought from the pool and what they get back sold."""
+    speculators, m = w.agents["speculators"], w.market
+    if not speculators.budget_per_day:
+        return
+    while True:
+        buy, sell = speculators.decide(m.momentum, m.holding("speculators"), m.price)
+        received = float(m.sell(sell, "speculators").sum())
+        w.ledger.transfer("market_maker", "speculators", received, "credits sold back")
+        w.exchange.sell("speculators", received, "speculators sell")
+        spent = float(m.buy(credits_affordable(w, "speculators", buy), "speculators").sum())
+        w.exchange.buy("speculators", spent, "speculators' credits")
+        w.ledger.transfer("speculators", "market_maker", spent, "speculators' credits")
+        w.speculator_received += received
+        w.speculator_spent += spent
+        yield w.env.timeout(1)
+
+
+def credits_affordable(w: World, buyer: str, credits: np.ndarray, markup: float = 1.0) -> np.ndarray:
+    """`credits` (per tier), or the largest common fraction of them whose cost, times `markup`
+    (a fee on top), `buyer` can fund today; the rest is not bought (`credits_unfunded`)."""
+    budget = w.exchange.affordable(buyer) / markup
+    cost = float(w.market.quote(credits).sum())
+    if cost <= budget:
+        return credits
+    lo, hi = 0.0, 1.0  # the cost is increasing in the fraction: bisect it
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if float(w.market.quote(credits * mid).sum()) <= budget else (lo, mid)
+    w.flows.credits_unfunded += float(credits.sum()) * (1 - lo)
+    return credits * lo
+
+
+def providers(w: World):
+    """Providers take the day's Compute Providers pool release, sell half their income, and
+    grow capacity while utilization runs above target. Then the epoch's controller step."""
+    p, m = w.p, w.market
+    target = p.hmm_target_utilization / WEI
+    providers = w.agents["providers"]
+    while True:
+        subsidy = w.ledger.transfer("compute_pool", "providers", w.ledger["compute_pool"] / 365,
+                                    "compute pool release")
+        w.exchange.sell("providers", 0.5 * (w.flows.provider_income + subsidy), "providers sell")
+        u = w.utilization
+        w.provider_capacity = w.provider_capacity * (1 + providers.decide(w.view, u, target))
+        # poke(): the contract's step, with its per-tier solvency cut (a rise is cut to what the
+        # surplus covers, tier by tier; the first simulator vetoed every tier at once)
+        m.step(w.s["scenario"]["controller"])
+        yield w.env.timeout(1)

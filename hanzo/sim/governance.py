@@ -1,0 +1,126 @@
+"""Governance: stake and its unstaking cooldown, honest proposals and their deposits, and the
+attacker who buys stake to capture the treasury.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hanzo.econ.params import DAY, WEI
+from hanzo.econ.treasury import Bucket
+
+from .ledger import UNIT, hanzo
+
+if TYPE_CHECKING:
+    from .world import World
+
+
+@dataclass
+class Governance:
+    proposals: int = 0
+    passed: int = 0
+    defeated: int = 0
+    deposits_burned: float = 0.0
+    attack: str = "none"
+    attack_day: int = -1
+    treasury_drained: float = 0.0
+    attack_cost_usd: float = 0.0
+    short_of_quorum: int = 0  # honest proposals defeated because too few votes were cast
+
+
+def staking(w: World):
+    """A share of users' stake asks to unstake each day and comes back to their wallets after
+    the cooldown; they sell their usual share of it."""
+    rate = w.s["staking"]["unstake_per_day"]
+    ledger = w.ledger
+    while True:
+        w.unstaking.append(ledger.transfer("stake_holders", "unstaking", ledger["stake_holders"] * rate,
+                                           "unstake"))
+        back = ledger.transfer("unstaking", "holders", w.unstaking.popleft(), "cooldown over")
+        w.exchange.sell("holders", back * w.s["users"]["sell_share"], "unstaked and sold")
+        yield w.env.timeout(1)
+
+
+def proposals(w: World):
+    """Honest proposals: a deposit locked from the proposers' stake; Defeated burns it (D5)."""
+    g, p = w.s["governance"], w.p
+    deposit = hanzo(p.proposal_deposit)
+    while True:
+        for _ in range(w.rng_gov.poisson(g["proposals_per_month"] / 30.0)):
+            if w.ledger["stake_developers"] < max(deposit, hanzo(p.proposal_threshold)):
+                break
+            w.gov.proposals += 1
+            votes = g["turnout"] * w.staked_total
+            reached = votes >= quorum(w)
+            w.gov.short_of_quorum += not reached
+            if reached and w.rng_gov.random() < g["pass_probability"]:
+                w.gov.passed += 1
+            else:
+                w.gov.defeated += 1
+                w.gov.deposits_burned += w.ledger.burn("stake_developers", deposit, "proposal_deposit")
+        yield w.env.timeout(1)
+
+
+def attacker(w: World):
+    """A named agent: buys HANZO, stakes it, and proposes to drain the treasury. It wins only
+    with at least the quorum and more votes than the honest turnout against it; having won,
+    it holds governance and takes what HanzoTreasury's release limit lets out, day after day
+    (`treasury_capture`)."""
+    a = w.s["attacker"]
+    if not a["enabled"]:
+        return
+    yield w.env.timeout(a["start_day"])
+    budget_per_day = a["budget_usd"] / 30.0
+    for _ in range(30):
+        bought = w.pool.spend(budget_per_day)  # against the pool's curve, not at the day's price
+        w.ledger.transfer("pool", "attacker", bought, "attacker buys")
+        w.ledger.transfer("attacker", "stake_attacker", bought, "attacker stakes")
+        w.gov.attack_cost_usd += budget_per_day
+        w.attacker_bought += bought
+        yield w.env.timeout(1)
+    p = w.p
+    deposit = hanzo(p.proposal_deposit)
+    w.gov.proposals += 1
+    w.gov.attack_day = int(w.env.now)
+    stake = w.ledger["stake_attacker"]
+    if stake < max(hanzo(p.proposal_threshold), deposit):
+        w.gov.attack = "could not propose"
+        return
+    yield w.env.timeout(round((p.voting_delay + p.voting_period) / DAY))
+    stake = w.ledger["stake_attacker"]
+    honest_against = w.s["governance"]["turnout"] * (w.staked_total - stake)
+    # GovernorCountingSimple counts For and Abstain toward quorum, never Against
+    if stake >= quorum(w) and stake > honest_against:
+        w.gov.attack = "passed: governance captured"
+        w.gov.passed += 1
+        w.env.process(treasury_capture(w))
+    else:
+        w.gov.attack = "defeated: deposit burned"
+        w.gov.defeated += 1
+        w.gov.deposits_burned += w.ledger.burn("stake_attacker", deposit, "proposal_deposit")
+
+
+def treasury_capture(w: World):
+    """A captured governance releases from the treasury all that the contract's token bucket
+    allows (hanzo.econ.treasury.Bucket, the same rule as HanzoTreasury), every day, and sells it."""
+    bucket = Bucket.deployed(w.p, int(w.env.now) * DAY)
+    ledger = w.ledger
+    while ledger["treasury"] > 0:
+        now = int(w.env.now) * DAY
+        take_wei = min(bucket.available(now), ledger.units["treasury"] * (WEI // UNIT))
+        if take_wei > 0:
+            bucket.release(take_wei, now)
+            take = ledger.transfer("treasury", "attacker", hanzo(take_wei), "treasury capture", upto=True)
+            w.gov.treasury_drained += take
+            w.exchange.sell("attacker", take, "attacker sells the treasury")
+        yield w.env.timeout(1)
+
+
+def quorum(w: World) -> float:
+    """Votes a proposal needs: HanzoGovernor's absolute quorum, or ([policy] quorum = relative)
+    a share of the staked HANZO, as OpenZeppelin's GovernorVotesQuorumFraction counts it."""
+    pol = w.s["policy"]
+    if pol["quorum"] == "relative":
+        return pol["relative_quorum"] * w.staked_total
+    return hanzo(w.p.quorum)

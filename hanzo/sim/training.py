@@ -1,0 +1,130 @@
+"""Training and what it pays: TrainingRewards' payouts from the pool (burn, the 70:30 split, low
+quality burned, pacing), the users', developers' and farmers' shares and what they do with them,
+and the training fees (fine-tuning, base-model epochs).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hanzo.econ.params import BPS
+from hanzo.econ.reference import training_payout
+
+from .ledger import hanzo
+from .users import fork_boost, forks_affordable, mint_forks
+
+if TYPE_CHECKING:
+    from .world import World
+
+
+def training(w: World):
+    """Users train forks; TrainingRewards pays from the pool: burn, 70:30 split, low quality burned.
+    Users keep what they earn in their wallets ("holders") less what they sell and stake; farmers
+    sell all of it; developers are paid the owners' share of training on their models."""
+    u, p = w.s["users"], w.p
+    # shares of R, and what R costs the pool, from the contract's own rule (D2, both modes)
+    unit = training_payout(p, 1, 1)
+    r_unit = p.reward_per_interaction
+    user_share, owner_share = unit.user / r_unit, unit.owner / r_unit
+    burn_share, pool_per_reward = unit.burned / r_unit, unit.from_pool / r_unit
+    per_interaction = hanzo(p.reward_per_interaction)
+    pol, costs = w.s["policy"], w.s["costs"]
+    own_forks = 1 - u["developer_model_share"]  # boost is on users' own forks only
+    trainers, spammers, holders = w.agents["trainers"], w.agents["spammers"], w.agents["holders"]
+    farmers = w.agents["farmers"]
+    leak = spammers.leak
+    ledger = w.ledger
+    while True:
+        users = w.users
+        if farmers.most:  # farmers enter (each minting a fork they must buy) or leave on yesterday's margin
+            before, wanted = w.farmers, farmers.decide(w.view, w.farmers)
+            w.farmers = min(wanted, before + forks_affordable(w, "farmers", max(0.0, wanted - before)))
+            mint_forks(w, "farmers", max(0.0, w.farmers - before))
+        farm = w.farmers * farmers.interactions_per_day
+        if pol["boost_stake_share"] and int(w.env.now) % 7 == 0:
+            w.boost = fork_boost(w)  # weekly: an array pass over every user
+        if users.active or farm:
+            # interactions per unit of activity today: the population's mean times a daily
+            # common shock (busy and quiet days), gamma with mean 1
+            per_activity = u["interactions_per_day"] * w.rng_users.gamma(50.0, 1 / 50.0)
+            interactions = per_activity * users.total_activity * trainers.decide(w.view)
+            fee = interactions * pol["fine_tuning_fee"]
+            if fee:  # users buy the fee's HANZO and pay it first; what they cannot fund, they do not train
+                affordable = w.exchange.affordable("holders")
+                if fee > affordable:
+                    w.flows.refused_hanzo += fee - affordable
+                    interactions *= affordable / fee
+                    fee = affordable
+                w.exchange.buy("holders", fee, "fine-tuning fee")
+                training_fee(w, "holders", "fine_tuning_fee", fee)
+            junk = interactions * (spammers.decide(w.view) - spammers.base_share)
+            leaked = junk * leak  # junk the oracle accepts, paid at multiplier 1
+            low = interactions * spammers.base_share + junk - leaked
+            accepted = interactions - low - leaked
+            reward = (accepted * u["mean_multiplier"] + leaked) * per_interaction  # R, all users
+            reward *= own_forks * w.boost + (1 - own_forks)
+            farm_reward = farm * per_interaction  # multiplier 1, on the farmers' own forks
+            w.flows.rewards_nominal += (reward + farm_reward) * (user_share + owner_share)
+            low_reward = low * per_interaction
+            # TrainingRewards' pacing (the same parameter and rule): ops take at most pool_pace_bps
+            # of the pool a day (junk's burn too), each in full while the budget lasts, the rest
+            # deferred; the day's outflow is min(need, budget), shared pro rata in aggregate
+            need = (reward + farm_reward) * pool_per_reward + low_reward
+            budget = ledger["training_pool"] * p.pool_pace_bps / BPS
+            scale = min(1.0, budget / need) if need > 0 else 0.0
+            w.rationed_days += scale < 1.0
+            reward *= scale
+            farm_reward *= scale
+            low_burned = low_reward * scale
+            to_users = reward * (user_share + owner_share * (1 - u["developer_model_share"]))
+            to_developers = reward * owner_share * u["developer_model_share"]
+            farm_paid = farm_reward * (user_share + owner_share)
+            # the pool pays out (reward + farm_reward) * pool_per_reward + low_burned, at most its budget;
+            # the burns go last and take what rounding leaves when the budget is the whole pool
+            ledger.transfer("training_pool", "holders", to_users, "training rewards")
+            ledger.transfer("training_pool", "developers", to_developers, "training rewards (developers' models)")
+            ledger.transfer("training_pool", "farmers", farm_paid, "farming rewards")
+            ledger.burn("training_pool", low_burned, "low_quality", upto=True)
+            ledger.burn("training_pool", (reward + farm_reward) * burn_share, "training", upto=True)
+            w.exchange.sell("farmers", farm_paid, "farmers sell all they earn")
+            w.farm_paid += farm_paid
+            if farm:
+                w.farm_paid_per_interaction = farm_paid / farm
+            if users.total_activity > 0:
+                users.reward_index += to_users / users.total_activity
+            sell, stake = holders.decide(w.view)
+            ledger.transfer("holders", "stake_holders", to_users * stake, "users stake")
+            ledger.transfer("holders", "fork_stake", to_users * pol["boost_stake_share"], "users stake on forks")
+            w.exchange.sell("holders", to_users * sell, "users sell")
+            w.exchange.sell("developers", to_developers * u["sell_share"], "developers sell")
+            w.flows.rewards_paid += to_users + to_developers + farm_paid
+            w.flows.interactions += interactions + farm
+            if accepted + leaked > 0:  # what the users' share of one accepted interaction paid today
+                w.paid_per_interaction = reward * user_share / (accepted + leaked)
+            w.flows.gas += (users.active + w.farmers) * costs["ops_per_user_day"] * costs["gas_per_op"]
+        yield w.env.timeout(1)
+
+
+def training_fee(w: World, payer: str, source: str, amount: float) -> None:
+    """A fine-tuning or base-model fee, paid from `payer`'s wallet: part burned, the rest to the
+    treasury."""
+    burned = amount * w.s["policy"]["training_fee_burn_share"]
+    w.ledger.burn(payer, burned, source)
+    w.ledger.transfer(payer, "treasury", amount - burned, source.replace("_", " "), upto=True)  # as forks
+    w.supply.training_fees += amount
+
+
+def base_model_training(w: World):
+    """Model developers pay per base-model training epoch, from their HANZO (buying what they lack)."""
+    pol = w.s["policy"]
+    rate = pol["base_model_epochs_per_month"] / 30.0
+    if not rate:
+        return
+    while True:
+        fee = w.rng_developers.poisson(rate) * pol["base_model_epoch_fee"]
+        if fee > w.exchange.affordable("developers"):
+            w.flows.refused_hanzo += fee  # the epochs are not trained: their fee cannot be funded
+        elif fee:  # paid from the developers' wallet first; they buy only what it lacks
+            w.exchange.buy("developers", max(0.0, fee - w.ledger["developers"]), "base-model fee")
+            training_fee(w, "developers", "base_model_fee", fee)
+        yield w.env.timeout(1)
