@@ -3,7 +3,8 @@ or lost.
 
 Every HANZO the economy has minted is in exactly one named account (the chart below): a group's
 wallet, a contract, the market, or the burn (one account per source, so burned tokens are still
-counted). Balances change only through three calls, each naming its flow:
+counted). Balances change only through three calls, each naming its flow (for the reader and the
+error messages):
 
     mint(to, amount, flow)            new HANZO (genesis, emission): the account and `minted` grow
     transfer(frm, to, amount, flow)   refused with Overdraft if `frm` holds less
@@ -20,7 +21,8 @@ books balance exactly whatever the floats upstream do, and an array of per-agent
 be int64 (a billion HANZO is 1e15 units, far below 2**63). The HanzoPool model and the compute
 market maker keep their own HANZO reserves in floats; `check` also reconciles those with their
 accounts ("mirrors"), to a billionth of all HANZO minted: their own float rounding over a run is
-many orders of magnitude smaller, a forgotten day's flow many orders larger.
+thousands of times smaller (at most 4.5e-13 of minted over the built-in scenarios' ten years, 70M
+users included), a forgotten day's flow many orders larger.
 """
 
 from __future__ import annotations
