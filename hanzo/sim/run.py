@@ -66,6 +66,7 @@ def summarize(world: World, series: pd.DataFrame) -> dict:
         "choices": {"emission_mode": p.emission_mode, "burn_mode": p.burn_mode,
                     "controller": s["scenario"]["controller"]},
         "users_final": int(last["users"]),
+        "users_waiting_peak": int(series["users_waiting"].max()),  # for their fork's fee
         "conserved": world.conserved,
         "total_supply": float(last["total_supply"]),
         "circulating_supply": float(last["circulating_supply"]),
@@ -103,7 +104,7 @@ def summarize(world: World, series: pd.DataFrame) -> dict:
         "market": {"pool_hanzo": world.pool.hanzo, "pool_usd": world.pool.usd, "pool_volume_usd": world.pool.volume_usd,
                    "unmet_hanzo_buys": float(series["unmet_hanzo_buys"].sum()),
                    "refused_hanzo_buys": float(series["refused_hanzo_buys"].sum()),
-                   "credits_unfunded": float(series["credits_unfunded"].sum()),
+                   "credits_unfunded_days": int((series["credits_unfunded"] > 0).sum()),
                    "sell_backlog": world.sell_backlog},
     }
 

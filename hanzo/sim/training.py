@@ -11,7 +11,7 @@ from hanzo.econ.params import BPS
 from hanzo.econ.reference import training_payout
 
 from .ledger import hanzo
-from .users import fork_boost, forks_affordable, mint_forks
+from .users import fork_boost, fork_fee, forks_affordable, mint_forks
 
 if TYPE_CHECKING:
     from .world import World
@@ -39,6 +39,8 @@ def training(w: World):
         if farmers.most:  # farmers enter (each minting a fork they must buy) or leave on yesterday's margin
             before, wanted = w.farmers, farmers.decide(w.view, w.farmers)
             w.farmers = min(wanted, before + forks_affordable(w, "farmers", max(0.0, wanted - before)))
+            if wanted > w.farmers:  # entries whose fork cannot be funded today
+                w.flows.refused_hanzo += (wanted - w.farmers) * fork_fee(w)[0]
             mint_forks(w, "farmers", max(0.0, w.farmers - before))
         farm = w.farmers * farmers.interactions_per_day
         if pol["boost_stake_share"] and int(w.env.now) % 7 == 0:

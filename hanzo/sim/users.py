@@ -80,8 +80,9 @@ def adoption(w: World):
             w.churned += leaving
             n = max(0.0, n - leaving)
         joining = max(0, min(int(round(n)), u["max"]) - w.users.active)
-        funded = forks_affordable(w, "holders", joining)
-        joined = w.users.grow(w.users.active + int(funded), w.rng_users, u["activity_sigma"])
+        joined = w.users.grow(w.users.active + forks_affordable(w, "holders", joining), w.rng_users,
+                              u["activity_sigma"])
+        w.users_waiting = joining - joined
         if joined:
             w.users.forks_minted += joined
             mint_forks(w, "holders", joined)
@@ -95,13 +96,11 @@ def fork_fee(w: World) -> tuple[float, float]:
 
 
 def forks_affordable(w: World, buyer: str, count: float) -> float:
-    """How many of `count` forks `buyer` can buy the fee of today (the rest is refused)."""
+    """How many of `count` forks `buyer` can buy the fee of today (whole forks for a whole count)."""
     fee = fork_fee(w)[0]
     if fee > 0 and count * fee > w.exchange.affordable(buyer):
         funded = w.exchange.affordable(buyer) / fee
-        funded = math.floor(funded) if isinstance(count, int) else funded
-        w.flows.refused_hanzo += (count - funded) * fee
-        return funded
+        return math.floor(funded) if isinstance(count, int) else funded
     return count
 
 

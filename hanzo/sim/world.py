@@ -62,8 +62,8 @@ class Flows:
     """One day's flows, reset each day."""
 
     unmet_hanzo: float = 0.0  # HANZO bought that the pool could not sell: buyers paid it from their wallets
-    refused_hanzo: float = 0.0  # fees not paid (forks not minted, training not done): no HANZO to fund them
-    credits_unfunded: float = 0.0  # compute credits wanted but not bought: no HANZO to fund them
+    refused_hanzo: float = 0.0  # fees not paid (farmers' forks, training not done): no HANZO to fund them
+    credits_unfunded: float = 0.0  # compute credits wanted today but not bought: no HANZO to fund them
     rewards_paid: float = 0.0
     rewards_nominal: float = 0.0  # what the contract's rule pays for the day's work, were the pool full
     interactions: float = 0.0
@@ -130,6 +130,7 @@ class World:
         self.paid_per_interaction = starting_pay(self.p, scenario["users"]["mean_multiplier"])
         self.provider_income_per_credit = np.zeros(len(self.p.inference_tiers))
         self.churned = 0
+        self.users_waiting = 0  # newcomers who cannot yet buy their fork's fee (they join when they can)
         self.farmers = 0.0
         self.farm_paid_per_interaction = hanzo(training_payout(self.p, 1, 1).paid)
         self.farm_paid = 0.0
@@ -192,6 +193,7 @@ class World:
         row = {
             "day": int(self.env.now),
             "users": self.users.active,
+            "users_waiting": self.users_waiting,
             "total_supply": ledger.minted - sum(burned.values()),
             "circulating_supply": self.circulating(),
             "minted": ledger.minted,
