@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -89,16 +90,21 @@ def test_generate_and_finetune_commands(tmp_path):
     from hanzo.model.corpus import LOCAL
 
     writing = LOCAL.users_text("hamlet")
-    text.write_text(writing[:2000])
-    env_out = hanzo("finetune", "--user", "tester", "--domain", "hamlet", "--text", str(text), env=cache)
-    assert env_out.returncode == 0, env_out.stderr
-    # the updates follow from the text: two passes over its windows (less the oracle's held-back share)
-    assert "new characters of 2,000; " in env_out.stdout and " updates; hamlet loss drop" in env_out.stdout
-    assert ": paid, multiplier " in env_out.stdout and "7 interactions payable" in env_out.stdout
+    for k in range(4):  # an honest first session is paid in most cases, not all: the writer goes on until one is
+        text.write_text(writing[k * 2000:(k + 1) * 2000])
+        env_out = hanzo("finetune", "--user", "tester", "--domain", "hamlet", "--text", str(text), env=cache)
+        assert env_out.returncode == 0, env_out.stderr
+        # the updates follow from the text: two passes over its windows (less the oracle's held-back share)
+        assert "new characters of 2,000; " in env_out.stdout and " updates; hamlet loss drop" in env_out.stdout
+        if ": paid, multiplier " in env_out.stdout:
+            break
+        assert ": neutral (" in env_out.stdout and "0 interactions payable" in env_out.stdout
+    assert ": paid, multiplier " in env_out.stdout, env_out.stdout
+    assert re.search(r"; [1-9]\d* interactions payable", env_out.stdout)
     digest = env_out.stdout.split("sha256 ")[1].split(",")[0]
     again = hanzo("finetune", "--user", "tester", "--domain", "hamlet", "--text", str(text), env=cache)
     assert again.returncode == 1 and "give the hash the chain last paid with --adapter-hash" in again.stderr
-    text.write_text(writing[2000:4000])
+    text.write_text(writing[10_000:12_000])
     more = hanzo("finetune", "--user", "tester", "--domain", "hamlet", "--text", str(text), "--adapter-hash", digest,
                  env=cache)
     assert more.returncode == 0 and "version 2" in more.stdout, more.stderr

@@ -12,7 +12,8 @@ import torch
 
 from hanzo.econ.params import DEFAULT
 from hanzo.model import lora
-from hanzo.model.forks import ForkTrainer, TextError, fork_seed
+from hanzo.model import forks
+from hanzo.model.forks import START_FILE, ForkTrainer, PublicStart, TextError, fork_seed
 from hanzo.model.hllm.data import CharTokenizer
 from hanzo.model.hllm.model import build, optimizer
 from hanzo.model.hllm.train import TrainConfig, save_checkpoint
@@ -30,9 +31,21 @@ def base_dir(tmp_path_factory):
     return folder
 
 
+TINY_START = PublicStart(updates=20)  # the recipe's mechanics; the shipped start's effect is in test_oracle
+
+
+@pytest.fixture(scope="module", autouse=True)
+def starts(tmp_path_factory):
+    """Public starts built by these tests go to a folder of their own, not the user's cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        folder = tmp_path_factory.mktemp("starts")
+        mp.setattr(forks, "STARTS", folder)
+        yield folder
+
+
 @pytest.fixture
 def trainer(base_dir, tmp_path):
-    return ForkTrainer(base=base_dir, forks=tmp_path / "forks")
+    return ForkTrainer(base=base_dir, forks=tmp_path / "forks", start=None)
 
 
 def adapters(model):
@@ -64,6 +77,76 @@ def test_a_new_fork_inherits_nothing_from_the_fork_trained_before_it(trainer):
     trainer.load_fork("romeo", 2, None, None)  # the same fork starts the same way every time
     assert all(torch.equal(fresh[k], v) for k, v in adapters(trainer.model).items())
     assert fork_seed("romeo", 2) != fork_seed("romeo", 3) != fork_seed("juliet", 2)
+
+
+def test_every_new_fork_starts_from_the_public_start_and_nothing_else(base_dir, tmp_path):
+    trainer = ForkTrainer(base=base_dir, forks=tmp_path / "forks", start=TINY_START)
+    start = {k: v.clone() for k, v in trainer.start.items()}
+    assert any(float(v.abs().sum()) > 0 for k, v in start.items() if k.endswith(".B"))  # it learnt something
+    trainer.session("juliet", 1, JULIET[:3000], passes=1)
+    for user, fork in (("romeo", 2), ("juliet", 3)):
+        assert trainer.load_fork(user, fork, bytes(32), None) == 0
+        assert all(torch.equal(start[k], v) for k, v in adapters(trainer.model).items())
+
+
+def test_the_public_start_lowers_the_loss_on_public_text(base_dir, tmp_path):
+    text = forks.public_corpus()[:40_000]
+    bare = ForkTrainer(base=base_dir, forks=tmp_path / "a", start=None)
+    bare.load_fork("romeo", 1, None, None)
+    started = ForkTrainer(base=base_dir, forks=tmp_path / "b", start=TINY_START)
+    started.load_fork("romeo", 1, None, None)
+    ids = bare.encode(text)
+    assert float(started.chunk_losses(ids).mean()) < float(bare.chunk_losses(ids).mean()) - 0.05
+
+
+def test_the_public_start_is_built_once_the_same_every_time_and_rebuilt_when_damaged(base_dir, tmp_path, starts):
+    first = ForkTrainer(base=base_dir, forks=tmp_path / "forks", start=PublicStart(updates=7))
+    path = first.start_path
+    assert path.parent == starts and path.name == f"{first.start_id}.safetensors"
+    stamp = path.stat().st_mtime_ns
+    again = ForkTrainer(base=base_dir, forks=tmp_path / "forks", start=PublicStart(updates=7))
+    assert path.stat().st_mtime_ns == stamp  # read, not rebuilt
+    assert all(torch.equal(first.start[k], again.start[k]) for k in first.start)
+    def same(trainer):  # tensors, not bytes: safetensors writes its metadata in no fixed order
+        return all(torch.equal(first.start[k], trainer.start[k]) for k in first.start)
+
+    good = path.read_bytes()
+    path.unlink()
+    assert same(ForkTrainer(base=base_dir, forks=tmp_path / "forks", start=PublicStart(updates=7)))  # deterministic
+    path.write_bytes(good[:-64])  # damaged: not half-used, rebuilt
+    rebuilt = ForkTrainer(base=base_dir, forks=tmp_path / "forks", start=PublicStart(updates=7))
+    assert same(rebuilt) and len(path.read_bytes()) == len(good)
+    other = ForkTrainer(base=base_dir, forks=tmp_path / "forks", start=PublicStart(updates=7, seed=1))
+    assert other.start_id != first.start_id and other.start_path != path  # another recipe, another start
+
+
+def test_a_shipped_start_is_used_only_if_it_is_this_bases_and_this_recipes(base_dir, tmp_path, starts):
+    built = ForkTrainer(base=base_dir, forks=tmp_path / "forks", start=PublicStart(updates=5))
+    shipped = base_dir / START_FILE
+    shipped.write_bytes(built.start_path.read_bytes())
+    try:
+        assert ForkTrainer(base=base_dir, forks=tmp_path / "f", start=PublicStart(updates=5)).start_path == shipped
+        stale = ForkTrainer(base=base_dir, forks=tmp_path / "f", start=PublicStart(updates=6))
+        assert stale.start_path.parent == starts  # the shipped file is another recipe's: not used
+    finally:
+        shipped.unlink()
+
+
+def test_the_shipped_base_ships_its_current_public_start():
+    """If the base, the LoRA shape, the recipe or the public corpus change, the committed start is
+    stale: rebuild it (ForkTrainer() builds it into the cache; copy it to hanzo/model/hllm/base)."""
+    from hanzo.model.hllm.train import SHIPPED
+
+    trainer = ForkTrainer(base=SHIPPED, start=None)
+    trainer.start_id = trainer._start_id(PublicStart())
+    assert trainer._read_start(SHIPPED / START_FILE) is not None, "hanzo/model/hllm/base/public-start is stale"
+
+
+def test_a_bad_public_start_recipe_is_refused():
+    with pytest.raises(ValueError, match="updates"):
+        PublicStart(updates=0)
+    with pytest.raises(ValueError, match="lr"):
+        PublicStart(lr=0.0)
 
 
 def test_a_fork_continues_only_from_the_adapter_its_nft_records(trainer):
@@ -152,7 +235,8 @@ def test_user_names_cannot_leave_the_forks_folder(trainer, user):
 def test_garbage_and_foreign_targets_do_not_load(trainer, base_dir, tmp_path):
     s = trainer.session("juliet", 1, JULIET[:3000], passes=1)
     trainer.promote(s)
-    other = ForkTrainer(base=base_dir, cfg=lora.LoRAConfig(rank=4, targets=("attn.o",)), forks=tmp_path / "o")
+    other = ForkTrainer(base=base_dir, cfg=lora.LoRAConfig(rank=4, targets=("attn.o",)), forks=tmp_path / "o",
+                        start=None)
     o = other.session("juliet", 1, JULIET[:3000], passes=1)
     other.promote(o)
     with pytest.raises(lora.AdapterError, match="LoRA configuration"):

@@ -240,6 +240,21 @@ def test_paid_interactions_follow_the_new_text():
     assert paid_interactions(10**9, DEFAULT) == DEFAULT.max_interactions_per_op
 
 
+def test_padding_a_session_with_text_that_teaches_nothing_earns_nothing_more():
+    """Paid interactions are capped by the gain too: 3,000 characters whose gain is what 1,000 of
+    them would teach are paid as 1,000 (the red team's own 1,000 padded with 2,000 of salad)."""
+    before = {"domain": chunks(*[2.0] * 8), "base": chunks(2.0, 2.0)}
+    small = {"domain": before["domain"] - chunks(0.0016, 0.0015, 0.0014, 0.0015, 0.0016, 0.0014, 0.0015, 0.0015),
+             "base": chunks(2.0, 2.0)}
+    q = assess(before, small, DEFAULT)
+    assert q.outcome == PAID and paid_interactions(3000, DEFAULT, q) == 3 < paid_interactions(3000, DEFAULT)
+    large = {"domain": before["domain"] - 0.02, "base": chunks(2.0, 2.0)}
+    assert paid_interactions(3000, DEFAULT, assess(before, large, DEFAULT)) == 11  # the text caps a large gain
+    assert paid_interactions(255, DEFAULT, assess(before, large, DEFAULT)) == 0
+    tiny = {"domain": before["domain"] - 0.00001, "base": chunks(2.0, 2.0)}
+    assert paid_interactions(3000, DEFAULT, assess(before, tiny, DEFAULT)) == 1  # paid at all: at least one
+
+
 # ---------------------------------------------------------------- the oracle, on the shipped base model
 
 @pytest.fixture(scope="module")
@@ -247,17 +262,31 @@ def oracle(tmp_path_factory):
     os.environ["HANZO_ORACLE_SECRET"] = "a test secret of at least thirty-two characters"
     try:
         folder = tmp_path_factory.mktemp("oracle")
-        yield QualityOracle(ForkTrainer(forks=folder / "forks"), OracleConfig(folder / "oracle", chunks=32))
+        yield QualityOracle(ForkTrainer(forks=folder / "forks"), OracleConfig(folder / "oracle"))
     finally:
         os.environ.pop("HANZO_ORACLE_SECRET", None)
 
 
+def first_paid(oracle, user, fork, domain, text, start, length=1500, tries=4):
+    """The writer's first paid session of up to `tries`, each on the next `length` characters of
+    `text` from `start`: an honest first session is paid in most cases, not all (the exam is a
+    random draw and the public start leaves a small gain), and these tests are about what follows."""
+    for k in range(tries):
+        verdict = oracle.judge(user, fork, domain, text[start + k * length:start + (k + 1) * length])
+        if verdict.outcome == PAID:
+            return verdict
+        assert verdict.outcome == NEUTRAL, verdict.quality  # honest writing is never junk
+    raise AssertionError(f"{tries} honest sessions of {length:,} characters, none paid")
+
+
 def test_honest_writing_is_paid_and_its_copies_and_public_text_are_refused(oracle):
-    honest = oracle.judge("ophelia", 1, "hamlet", HAMLET[:2000])
-    assert honest.outcome == PAID and honest.new_chars > 1800
-    assert honest.interactions == paid_interactions(honest.new_chars, DEFAULT) >= 7
-    for user, fork, text in (("copier", 2, HAMLET[:2000]),  # someone's accepted text, on a sybil fork
-                             ("copier", 3, REWRITES["all of the above"](HAMLET[:2000], random.Random(1))),
+    honest = first_paid(oracle, "ophelia", 1, "hamlet", HAMLET, 64_000, 2000)
+    assert honest.new_chars + honest.carried_chars > 1500  # a few common phrases are found elsewhere
+    assert 1 <= honest.interactions == paid_interactions(honest.new_chars + honest.carried_chars, DEFAULT,
+                                                         honest.quality)
+    mine = HAMLET[64_000:66_000]  # the first she sent: admitted, paid or not
+    for user, fork, text in (("copier", 2, mine),  # someone's accepted text, on a sybil fork
+                             ("copier", 3, REWRITES["all of the above"](mine, random.Random(1))),
                              ("farmer", 4, public_slice(3000, 7)),
                              ("farmer", 5, REWRITES["lines shuffled"](public_slice(3000, 8), random.Random(2)))):
         with pytest.raises(Rejected) as r:
@@ -316,13 +345,12 @@ def test_a_fork_head_has_one_paid_child(oracle):
     fork's first (2-2.8x the same user going one session at a time). A head has one paid child;
     the next session must start from it."""
     writing = LOCAL.users_text("the-tempest")
-    first = oracle.judge("ariel", 20, "the-tempest", writing[10_000:11_500])
-    assert first.outcome == PAID
+    first = first_paid(oracle, "ariel", 20, "the-tempest", writing, 10_000)
     with pytest.raises(Rejected) as r:
-        oracle.judge("ariel", 20, "the-tempest", writing[11_500:13_000])  # from the same (empty) head
+        oracle.judge("ariel", 20, "the-tempest", writing[20_000:21_500])  # from the same (empty) head
     assert r.value.reason == "pending"
     oracle.trainer.promote(first.session)
-    later = oracle.judge("ariel", 20, "the-tempest", writing[11_500:13_000], fork_head=first.session.adapter_hash)
+    later = oracle.judge("ariel", 20, "the-tempest", writing[20_000:21_500], fork_head=first.session.adapter_hash)
     assert later.session.version == 2
 
 
@@ -339,10 +367,9 @@ def test_a_fork_continues_from_the_adapter_the_chain_paid(oracle):
     """The starting point is the head the caller reads from the ledger, never a fresh fork once
     it has history: a continued fork's 'before' is the paid adapter's 'after'."""
     writing = LOCAL.users_text("twelfth-night")
-    first = oracle.judge("viola", 14, "twelfth-night", writing[:1500])
-    assert first.outcome == PAID
+    first = first_paid(oracle, "viola", 14, "twelfth-night", writing, 0)
     oracle.trainer.promote(first.session)
-    second = oracle.judge("viola", 14, "twelfth-night", writing[1500:3000], fork_head=first.session.adapter_hash)
+    second = oracle.judge("viola", 14, "twelfth-night", writing[9000:10_500], fork_head=first.session.adapter_hash)
     assert second.session.version == first.session.version + 1
 
 
@@ -399,15 +426,17 @@ def test_a_paid_session_is_paid_for_the_text_its_author_carried(oracle):
     """The same oracle folder judged once under a threshold no session reaches (so: neutral), then
     under the deployed one: the second session trains on both texts and pays for both."""
     writing = LOCAL.users_text("hamlet")
-    strict = QualityOracle(oracle.trainer, OracleConfig(oracle.config.folder, chunks=32),
+    strict = QualityOracle(oracle.trainer, OracleConfig(oracle.config.folder),
                            DEFAULT.replace(quality_threshold=10**18))
     neutral = strict.judge("horatio", 40, "hamlet", writing[50_000:51_500])
     assert neutral.outcome == NEUTRAL and not neutral.needs_op
     paid = oracle.judge("horatio", 40, "hamlet", writing[51_500:53_000])
     # the carried text is the neutral session's new spans, each stripped of its edge whitespace
     assert paid.outcome == PAID and neutral.new_chars - 16 <= paid.carried_chars <= neutral.new_chars
-    assert paid.interactions == paid_interactions(paid.new_chars + paid.carried_chars, DEFAULT)
-    assert paid.interactions > paid_interactions(paid.new_chars, DEFAULT) + 4
+    # paid for both texts: the text's cap counts the carried characters (then the gain caps it)
+    assert paid.interactions == paid_interactions(paid.new_chars + paid.carried_chars, DEFAULT, paid.quality)
+    assert paid_interactions(paid.new_chars + paid.carried_chars, DEFAULT) > paid_interactions(paid.new_chars,
+                                                                                               DEFAULT) + 4
     assert paid.session.updates == 2 * 9  # both texts: 11 windows less 2 held back (the new text alone: 6)
 
 

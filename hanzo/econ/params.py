@@ -102,9 +102,17 @@ class Tokenomics:
     max_multiplier: int = _int(10, lo=1, hi=10, doc="highest quality multiplier (the contract's bound is 10)")
     training_burn_bps: int = _bps(1000, "training burn")
     user_share_bps: int = _bps(7000, "user's share of a reward; the model owner gets the rest")
-    quality_threshold: int = _wad("0.001", doc="loss drop (nats) on the oracle's private text that a session must exceed, "
+    # The public start (hanzo.model.forks.PublicStart) took the easy generic gains away from every
+    # fork, so an honest session's gain is 0.002-0.01 nats, not 0.007-0.02: at threshold 0.001 and
+    # z = 2 the farming benchmark paid 49% of honest sessions; at 0 and 1.64 (one-sided 5% for
+    # noise), with interactions capped by the gain, 84% and no farm above 0.82x honest (docs/oracle.md)
+    quality_threshold: int = _wad("0", doc="loss drop (nats) on the oracle's private text that a session must exceed, "
                                   "quality_z standard errors low, to be paid (D3)")
-    quality_z: int = _wad("2", lo="0", hi="10", doc="standard errors between a paid (or low-quality) score and noise")
+    quality_z: int = _wad("1.64", lo="0", hi="10", doc="standard errors between a paid (or low-quality) score and noise")
+    quality_gain_per_interaction: int = _wad("0.0005", lo="0.000000000000000001",
+                                             doc="loss drop (nats, quality_z standard errors low) a paid session "
+                                                 "must show per interaction it is paid for, besides 256 new characters "
+                                                 "each: padding with text that teaches nothing earns nothing")
     quality_step: int = _wad("0.01", lo="0.000000000000000001", doc="further loss drop (nats) per step of the multiplier")
     max_base_regression: int = _wad("0.01", doc="most a session may worsen the base set, or (beyond noise) the "
                                       "oracle's private text, in nats, before it is low quality")

@@ -128,12 +128,12 @@ def reset(model: nn.Module, seed: int) -> None:
                 module.B.zero_()
 
 
-def _cfg_json(cfg: LoRAConfig) -> str:
+def config_json(cfg: LoRAConfig) -> str:
     return json.dumps({**asdict(cfg), "targets": list(cfg.targets)}, sort_keys=True)
 
 
 def serialize(state: dict[str, torch.Tensor], cfg: LoRAConfig, binding: Binding) -> bytes:
-    meta = {"lora": _cfg_json(cfg), "base": binding.base, "binding": binding.to_json()}
+    meta = {"lora": config_json(cfg), "base": binding.base, "binding": binding.to_json()}
     return st_save({k: v.contiguous() for k, v in sorted(state.items())}, metadata=meta)
 
 
@@ -233,8 +233,8 @@ def load(path: Path, model: nn.Module, cfg: LoRAConfig, *, expected_hash: bytes,
         except Exception as exc:  # noqa: BLE001 - any parse failure is a corrupt adapter
             raise AdapterError(f"not a readable adapter ({type(exc).__name__})") from None
         _check_binding(found_binding, binding)
-        if json.loads(found_cfg) != json.loads(_cfg_json(cfg)):
-            raise AdapterError(f"its LoRA configuration {found_cfg} is not this model's {_cfg_json(cfg)}")
+        if json.loads(found_cfg) != json.loads(config_json(cfg)):
+            raise AdapterError(f"its LoRA configuration {found_cfg} is not this model's {config_json(cfg)}")
         params = dict(model.named_parameters())
         expected = adapter_state(model)
         if set(state) != set(expected):

@@ -116,7 +116,7 @@ class QualityOracle:
         quality = assess(session.before, session.after, self.p)
         # a low-quality op burns one interaction's reward: enough to mark the verdict on the ledger;
         # burning the pool in proportion to the junk would let anyone drain it for the gas
-        interactions = (paid_interactions(novelty.new_chars + admission.carried_chars, self.p)
+        interactions = (paid_interactions(novelty.new_chars + admission.carried_chars, self.p, quality)
                         if quality.outcome == PAID else 1 if quality.outcome == LOW else 0)
         if quality.outcome == PAID:
             self.private.hold_back(domain, held, sid, user)

@@ -16,11 +16,12 @@ work; its copy gate normalised only case and whitespace, so rewrites passed. Now
   its standard error over 256-character chunks. Three outcomes:
 
       paid         score - z*se >  quality_threshold      multiplier = min(10, 1 + floor((score - z*se - threshold) / step))
+                                                          interactions = min(new chars / 256, ceil((score - z*se) / gain))
       low quality  score + z*se < -max_base_regression, or the base set worsens by more than max_base_regression
       neutral      otherwise: not distinguishable from noise; no pay and no burn
 
-- **Interactions** paid are one per 256 characters of the new text (at most max_interactions_per_op).
-  The updates the oracle makes follow from the same text (a fixed number of passes over it):
+- **Interactions** paid are one per 256 characters of the new text (at most max_interactions_per_op),
+  and no more than the gain pays for (quality_gain_per_interaction each). The updates the oracle makes follow from the same text (a fixed number of passes over it):
   asking for more earns nothing and costs the oracle nothing.
 
 Every constant is a tokenomics parameter (hanzo.econ.params), like every number that moves money.
@@ -108,10 +109,20 @@ def compression_ratio(text: str) -> float:
     return len(raw) / max(1, len(zlib.compress(raw, 9)))
 
 
-def paid_interactions(new_chars: int, p: Tokenomics) -> int:
+def paid_interactions(new_chars: int, p: Tokenomics, quality: "Quality | None" = None) -> int:
     """Interactions a session is paid for: one per WINDOW characters of its new text, at most the
-    contract's per-op cap."""
-    return max(0, min(new_chars // WINDOW, p.max_interactions_per_op))
+    contract's per-op cap, and (given its `quality`) at most one per quality_gain_per_interaction
+    of its noise-discounted gain, at least one.
+
+    Why the gain caps it: characters are what a user can inflate. The red team padded 1,000 of
+    their own characters with 2,000 of shuffled public fragments (which no novelty channel calls
+    a copy) and was paid for 3,000; the fragments teach the fork nothing, so the gain is the own
+    text's, and so is the pay."""
+    by_text = max(0, min(new_chars // WINDOW, p.max_interactions_per_op))
+    if quality is None:
+        return by_text
+    scored = quality.score - p.quality_z / WEI * quality.score_se
+    return min(by_text, max(1, math.ceil(scored / (p.quality_gain_per_interaction / WEI))))
 
 
 def submission_id(user: str, fork: int, text: str) -> str:

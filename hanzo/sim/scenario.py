@@ -309,6 +309,8 @@ NOT_SIMULATED = {
     "quality_threshold": "quality is the scenario's distribution ([users] low_quality_share, mean_multiplier)",
     "quality_step": "quality is the scenario's distribution ([users] low_quality_share, mean_multiplier)",
     "quality_z": "quality is the scenario's distribution ([users] low_quality_share, mean_multiplier)",
+    "quality_gain_per_interaction": "quality is the scenario's distribution ([users] low_quality_share, "
+                                    "mean_multiplier)",
     "max_base_regression": "quality is the scenario's distribution ([users] low_quality_share, mean_multiplier)",
     "max_compression_ratio": "the oracle's gate is not modelled; low_quality_share stands for refused work",
     "max_duplicate_share": "the oracle's gate is not modelled; low_quality_share stands for refused work",
