@@ -221,3 +221,13 @@ def test_hanzo_scenarios_lists_each_built_in_scenario_with_its_line(tmp_path):
     (tmp_path / "b.toml").write_text("[users]\ninitial = 20000\n")
     assert builtin(tmp_path) == [("a", "Users double overnight."),
                                  ("b", "(no description: add [scenario] description)")]
+
+
+def test_a_builtin_scenario_is_found_from_a_folder_holding_a_directory_of_its_name(tmp_path, monkeypatch):
+    """`hanzo simulate baseline` run where a folder called baseline exists (an earlier --out) used to
+    fail with 'no such scenario file' while listing baseline among the built-in ones."""
+    from hanzo.sim.scenario import load
+
+    (tmp_path / "baseline").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert load("baseline").path.endswith("baseline.toml")

@@ -389,7 +389,7 @@ REMOVED = {
 def load(name_or_path: str | Path) -> Scenario:
     """A scenario by file path, or by name from hanzo/sim/scenarios/ (`baseline` -> baseline.toml)."""
     path = Path(name_or_path)
-    if not path.suffix and not path.exists():
+    if not path.suffix and not path.is_file():  # a folder named like a scenario is not one
         path = SCENARIO_DIR / f"{name_or_path}.toml"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
