@@ -36,7 +36,7 @@ $(SHIM): $(STAMP_NPM) $(STAMP_PY) scripts/solc_shim.py
 	$(BIN)/python scripts/solc_shim.py .solcx
 
 test: setup
-	$(BIN)/ape test tests -m "not slow" -p no:cacheprovider
+	$(BIN)/ape test tests -m "not slow" -p no:cacheprovider --durations=15
 
 test-slow: setup
 	$(BIN)/ape test tests -m slow -p no:cacheprovider
