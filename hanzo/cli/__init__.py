@@ -207,6 +207,76 @@ def sweep(scenario, params, runs, backend, address, seed, years, workers, out) -
 
 
 @main.command()
+@click.argument("scenario")
+@click.option("--param", "params", multiple=True, metavar="TABLE.KEY=LOW:HIGH",
+              help="A parameter and its range (repeatable), e.g. --param users.sell_share=0.3:0.6.")
+@click.option("--method", type=click.Choice(["morris", "sobol"]), default="morris", show_default=True)
+@click.option("--trajectories", type=int, default=None, help="Morris trajectories (default 10: 10 x (params + 1) "
+              "runs), or with sobol the base sample, a power of 2 (default 64: 64 x (params + 2) runs).")
+@click.option("--output", "outputs", multiple=True, metavar="NAME", help="A figure to rank the parameters on "
+              "(repeatable; default price_log10, total_supply, reward_gini; also price, burned, staked, treasury, "
+              "users, ...: a wrong name lists them all).")
+@click.option("--years", type=float, default=None, help="Horizon in years (default: the scenario's).")
+@click.option("--seed", type=int, default=None, help="Seed of the sample and of every run (default: the scenario's).")
+@click.option("--set", "settings", multiple=True, metavar="TABLE.KEY=VALUE", help="Override a key in every run.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Local processes.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: out/<scenario>-sensitivity).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def sensitivity(scenario, params, method, trajectories, outputs, years, seed, settings, workers, out, quiet) -> None:
+    """Rank SCENARIO's parameters by their effect on its outcomes (global sensitivity with SALib):
+    a table per output, indices.csv, runs.csv and sensitivity.png."""
+    need("sensitivity", "SALib")
+    from hanzo.sim import sensitivity as sa
+    from hanzo.sim.scenario import ScenarioError
+
+    try:
+        sc = _scenario(scenario, settings, seed)
+        analysis = sa.analyze(sc, params, method=method, size=trajectories, years=years, outputs=outputs,
+                              workers=workers, progress=not quiet)
+    except ScenarioError as exc:
+        fail(str(exc))
+    folder = Path(out) if out else Path("out") / f"{analysis.scenario}-sensitivity"
+    files = sa.write(analysis, folder)
+    click.echo("\n".join(sa.lines(analysis)))
+    click.echo(f"\nindices   {files['indices']}\nruns      {files['runs']}\nplot      {files['plot']}")
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True)
+@click.option("--years", type=float, default=None, help="Horizon in years (default: each scenario's).")
+@click.option("--seed", type=int, default=None, help="Seed of every run (default: each scenario's).")
+@click.option("--set", "settings", multiple=True, metavar="TABLE.KEY=VALUE", help="Override a key in every scenario.")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default: out/compare-<A>-<B>...).")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def compare(scenarios, years, seed, settings, out, quiet) -> None:
+    """Run SCENARIOS side by side: their headline figures in a table, price and supply overlaid."""
+    from hanzo.sim import compare as cmp
+    from hanzo.sim.scenario import ScenarioError, parse_setting
+
+    try:
+        result = cmp.compare(list(scenarios), years=years, seed=seed, progress=not quiet,
+                             settings=dict(parse_setting(item) for item in settings))
+    except ScenarioError as exc:
+        fail(str(exc))
+    folder = Path(out) if out else Path("out") / "-".join(["compare", *result.labels]).replace(" ", "")
+    files = cmp.write(result, folder)
+    click.echo("\n".join(result.lines()))
+    click.echo(f"\ntable     {files['table']}\nplot      {files['plot']}")
+
+
+def _scenario(name: str, settings: tuple[str, ...], seed: int | None):
+    """A scenario with --set's and --seed's overrides, each blamed on its option."""
+    from hanzo.sim.scenario import load, parse_setting
+
+    sc = load(name)
+    if settings:
+        sc = sc.with_overrides(where="--set", **dict(parse_setting(item) for item in settings))
+    return sc.with_overrides(where="--seed", **{"scenario.seed": seed}) if seed is not None else sc
+
+
+@main.command()
 @click.option("--kind", type=click.Choice(["hllm", "gpt"]), default="hllm", show_default=True)
 @click.option("--size", type=click.Choice(["small", "medium"]), default="small", show_default=True,
               help="small: the shipped model (~1.07M parameters, batch 16 x 128); medium: ~6.4M parameters "
