@@ -20,6 +20,7 @@ from .units import figure, suffix
 # name -> (the figure's dotted key in a run's summary, what the table calls it). The sensitivity
 # analysis reads its outputs from the same list, so both commands name a figure the same way.
 HEADLINES = {
+    "days": ("days", "days simulated"),  # each scenario's own horizon unless --years names one
     "users": ("users_final", "users, final"),
     "price": ("hanzo_price_usd.final", "HANZO price, final"),
     "price_min": ("hanzo_price_usd.min", "HANZO price, lowest"),

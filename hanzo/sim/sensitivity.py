@@ -37,7 +37,7 @@ from .units import figure, significant, unit
 # The figures a run can be ranked on: every number of `hanzo compare`'s table, and the final price in
 # decades. Prices of one sample can span five orders of magnitude (the baseline's: $0.007 to $709), so
 # effects on the dollar price are those of the few dearest runs; on log10 of it, a mu* of 1 is a factor 10.
-OUTPUTS = {name: spec for name, spec in HEADLINES.items() if name not in ("emission_exhausted", "attack")}
+OUTPUTS = {name: spec for name, spec in HEADLINES.items() if name not in ("days", "emission_exhausted", "attack")}
 OUTPUTS["price_log10"] = ("hanzo_price_usd.final", "HANZO price, final, log10")
 LOG10 = {"price_log10"}
 DEFAULT_OUTPUTS = ("price_log10", "total_supply", "reward_gini")
@@ -289,22 +289,26 @@ def _plot(a: Analysis, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     n = len(a.outputs)
-    fig, axes = plt.subplots(1, n, figsize=(4.5 * n, 0.6 + 0.45 * len(a.factors) + 1), squeeze=False)
+    label_width = 0.07 * max(len(f.key) for f in a.factors)  # inches the parameters' names take
+    fig, axes = plt.subplots(1, n, figsize=((3 + label_width) * n, 1.6 + 0.45 * len(a.factors)), squeeze=False,
+                             layout="constrained")  # room for the names, which tight_layout cut
     for ax, name in zip(axes[0], a.outputs):
         label = OUTPUTS[name][1]
         rows = a.indices[a.indices["output"] == name].iloc[::-1]  # rank 1 at the top
         y = np.arange(len(rows))
         if a.method == "morris":
-            ax.barh(y, rows["mu_star"], xerr=rows["mu_star_conf"], color="tab:blue")
+            # the interval is clipped at 0: mu* is a mean of absolute values
+            low = np.minimum(rows["mu_star_conf"], rows["mu_star"])
+            ax.barh(y, rows["mu_star"], xerr=[low, rows["mu_star_conf"]], color="tab:blue")
             ax.set_xlabel(f"mu* ({_unit(name)})" if _unit(name) else "mu*")
         else:
-            ax.barh(y, rows["ST"], xerr=rows["ST_conf"], color="tab:blue", alpha=0.5, label="ST (total)")
+            low = np.minimum(rows["ST_conf"], rows["ST"])
+            ax.barh(y, rows["ST"], xerr=[low, rows["ST_conf"]], color="tab:blue", alpha=0.5, label="ST (total)")
             ax.barh(y, rows["S1"], height=0.4, color="tab:blue", label="S1 (alone)")
             ax.set_xlabel("share of variance")
             ax.legend(fontsize=8)
         ax.set_yticks(y, rows["parameter"], fontsize=8)
         ax.set_title(label)
-    fig.suptitle(f"{a.scenario}: {a.method}, {len(a.runs)} runs of {_years(a.years)}")
-    fig.tight_layout()
+    fig.suptitle(lines(a)[0])
     fig.savefig(path, dpi=80, metadata={"Software": None})  # no version or date: same run, same bytes
     plt.close(fig)
