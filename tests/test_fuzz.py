@@ -70,7 +70,15 @@ MARKET_MUTANTS = [
 ]
 
 
-@pytest.mark.parametrize("line,bug,invariant,message", MARKET_MUTANTS, ids=["uncapped", "batch_basis", "no_retained"])
+def _first_by_default(mutants, ids):
+    """Every seeded bug stays a test; the first of each suite runs by default, the others (about a
+    minute each on 2 cores) in `make test-slow`, to keep the default suite under 20 minutes."""
+    return [pytest.param(*m, id=i, marks=() if k == 0 else pytest.mark.slow)
+            for k, (m, i) in enumerate(zip(mutants, ids))]
+
+
+@pytest.mark.parametrize("line,bug,invariant,message",
+                         _first_by_default(MARKET_MUTANTS, ["uncapped", "batch_basis", "no_retained"]))
 def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
     result = run_forge(folder, "--fuzz-seed", "1", "--match-contract", "MarketInvariants", "--match-test", invariant)
@@ -146,7 +154,8 @@ SUITE_MUTANTS = [
 ]
 
 
-@pytest.mark.parametrize("line,bug,invariant,message", SUITE_MUTANTS, ids=["replay", "oracle_grant", "shared_cap"])
+@pytest.mark.parametrize("line,bug,invariant,message",
+                         _first_by_default(SUITE_MUTANTS, ["replay", "oracle_grant", "shared_cap"]))
 def test_the_suite_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "TrainingRewards.sol", line, bug, ("foundry.toml", "ape-config.yaml"))
     result = run_suite("--project", str(folder), "--match-test", invariant)
