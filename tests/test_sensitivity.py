@@ -82,7 +82,7 @@ def test_runs_on_several_processes_give_the_same_figures(small):
     ("users.sell_share=0.7:0.3", "--param 'users.sell_share=0.7:0.3': expected finite LOW < HIGH"),
     ("users.sell_share=0.3-0.7", "--param 'users.sell_share=0.3-0.7': expected TABLE.KEY=LOW:HIGH"),
     ("users.sell_share=a:b", "--param 'users.sell_share=a:b': LOW and HIGH must be numbers"),
-    ("users.sell_share=0.3:1.5", "--param: [users] sell_share: expected a value in [0.0, 1.0], got 1.5"),
+    ("users.sell_share=0.3:1.5", "--param: [users] sell_share: expected a value in [0, 1], got 1.5"),
     ("users.nope=1:2", "--param: [users] unknown key 'nope'"),
     ("market.external_venues=0:1", "--param market.external_venues: not a number"),
     ("attacker.budget_usd=1:2", "--param: [attacker] budget_usd: has no effect unless [attacker] enabled"),

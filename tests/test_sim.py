@@ -39,7 +39,7 @@ def test_every_builtin_scenario_loads_and_runs_a_month(path):
         ({"users": {"grwoth_per_day": 0.1}}, "[users] unknown key 'grwoth_per_day'"),
         ({"users": {"initial": "many"}}, "[users] initial: expected an integer, got 'many'"),
         ({"users": {"initial": 1.5}}, "[users] initial: expected an integer, got 1.5"),
-        ({"users": {"growth_per_day": 2.0}}, "[users] growth_per_day: expected a value in [0.0, 1.0], got 2.0"),
+        ({"users": {"growth_per_day": 2.0}}, "[users] growth_per_day: expected a value in [0, 1], got 2.0"),
         ({"scenario": {"controller": "pid"}}, "[scenario] controller: expected one of leapfrog, eip1559"),
         ({"attacker": {"enabled": "yes"}}, "[attacker] enabled: expected true or false"),
         ({"users": {"initial": 10, "max": 5}}, "[users] initial: expected at most [users] max (5)"),
@@ -156,7 +156,7 @@ def test_cli_simulate_writes_report_and_rejects_bad_input(tmp_path):
     bad.write_text("[users]\ngrowth_per_day = -1\n")
     err = run(str(bad), "--quiet")
     assert err.returncode == 1
-    assert err.stderr.strip() == f"error: {bad}: [users] growth_per_day: expected a value in [0.0, 1.0], got -1"
+    assert err.stderr.strip() == f"error: {bad}: [users] growth_per_day: expected a value in [0, 1], got -1"
 
 
 def test_the_benchmarks_radcad_models_record_the_same_history_as_the_aggregate_model():

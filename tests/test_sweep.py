@@ -29,7 +29,7 @@ def test_malformed_param_is_rejected(spec):
 
 
 def test_bad_value_in_the_grid_fails_before_any_run(scenario, tmp_path):
-    with pytest.raises(ScenarioError, match=r"\[users\] growth_per_day: expected a value in \[0.0, 1.0\], got 5"):
+    with pytest.raises(ScenarioError, match=r"\[users\] growth_per_day: expected a value in \[0, 1\], got 5"):
         sweep(scenario, parse_params(["users.growth_per_day=0.01,5"]), runs=2, out=tmp_path)
     assert not (tmp_path / "runs.csv").exists()
 

@@ -231,3 +231,10 @@ def test_a_builtin_scenario_is_found_from_a_folder_holding_a_directory_of_its_na
     (tmp_path / "baseline").mkdir()
     monkeypatch.chdir(tmp_path)
     assert load("baseline").path.endswith("baseline.toml")
+
+
+def test_a_bound_is_printed_as_a_reader_writes_it():
+    from hanzo.sim.scenario import ScenarioError, load
+
+    with pytest.raises(ScenarioError, match=r"expected a value in \[0\.00274, 100\], got 0\.001"):
+        load("baseline").with_overrides(**{"scenario.years": 0.001})

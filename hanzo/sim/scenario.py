@@ -232,8 +232,13 @@ def _value(kind, lo, hi, raw, where: str):
         raise ScenarioError(f"{where}: expected an integer, got {raw!r}")
     value = kind(raw)
     if value < lo or value > hi:
-        raise ScenarioError(f"{where}: expected a value in [{lo}, {hi}], got {raw!r}")
+        raise ScenarioError(f"{where}: expected a value in [{_bound(lo)}, {_bound(hi)}], got {raw!r}")
     return value
+
+
+def _bound(x: float) -> str:
+    """A bound as a reader writes it: 1/365 is 'one day' (0.00274), not 0.0027397260273972603."""
+    return f"{x:.4g}" if isinstance(x, float) else str(x)
 
 
 def parse(data: dict[str, Any], source: str) -> Scenario:
