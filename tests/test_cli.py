@@ -114,3 +114,18 @@ def test_generate_and_finetune_commands(tmp_path):
     assert bad.returncode == 1 and "error: refused (short): the text has 2 characters" in bad.stderr
     evil = hanzo("finetune", "--user", "../evil", "--text", str(text), env=cache)
     assert evil.returncode == 1 and "error: user '../evil': expected" in evil.stderr
+
+
+def test_finetune_on_someone_elses_fork_names_a_missing_owner_head(tmp_path):
+    """--owner: the head is the owner's adapter file; one that is not there is a clear error, and the
+    text stays the user's (the failed judgement is undone)."""
+    from hanzo.model.corpus import LOCAL
+
+    text = tmp_path / "mine.txt"
+    text.write_text(LOCAL.users_text("hamlet")[70_000:71_500])
+    cache = {"HANZO_CACHE": str(tmp_path / "cache")}
+    args = ("finetune", "--user", "sebastian", "--fork", "3", "--text", str(text), "--adapter-hash", "ab" * 32)
+    missing = hanzo(*args, "--owner", "olivia", env=cache)
+    assert missing.returncode == 1 and "olivia/fork-3.safetensors" in missing.stderr and "missing" in missing.stderr
+    evil = hanzo(*args, "--owner", "../evil", env=cache)
+    assert evil.returncode == 1 and "error: user '../evil': expected" in evil.stderr

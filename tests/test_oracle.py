@@ -373,6 +373,20 @@ def test_a_fork_continues_from_the_adapter_the_chain_paid(oracle):
     assert second.session.version == first.session.version + 1
 
 
+def test_another_user_trains_a_fork_from_its_owners_head(oracle):
+    """Red team: a stranger's session on a fork whose owner had a paid head failed (the trainer
+    looked for the head in the stranger's own folder), so nobody but the owner could train it."""
+    writing = LOCAL.users_text("twelfth-night")
+    head = first_paid(oracle, "olivia", 15, "twelfth-night", writing, 20_000)
+    oracle.trainer.promote(head.session)
+    with pytest.raises(lora.AdapterError, match="file is missing"):  # without the owner's name: not found
+        oracle.judge("sebastian", 15, "twelfth-night", writing[30_000:31_500], fork_head=head.session.adapter_hash)
+    stranger = oracle.judge("sebastian", 15, "twelfth-night", writing[30_000:31_500],
+                            fork_head=head.session.adapter_hash, head_owner="olivia")
+    assert stranger.session.version == head.session.version + 1
+    assert stranger.session.adapter_path.parent.name == "sebastian"  # the candidate is the stranger's
+
+
 # ---------------------------------------------------------------- a neutral session's text is carried, not lost
 
 def _verdict(outcome: str) -> dict:

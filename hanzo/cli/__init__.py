@@ -347,7 +347,10 @@ def generate(prompt, length, temperature, top_k, steer, strength, model_dir, see
 @click.option("--adapter-hash", default=None,
               help="The adapter the chain last paid for this fork (hex), to continue it; omit for a new fork.")
 @click.option("--secret", default=None, help="Encrypt the adapter at rest with a key derived from this secret.")
-def finetune(user, fork_id, domain, text_file, adapter_hash, secret) -> None:
+@click.option("--owner", default=None,
+              help="The fork owner's name when --user trains someone else's fork: --adapter-hash is then the "
+                   "owner's adapter (the chain's head is the owner's last paid one).")
+def finetune(user, fork_id, domain, text_file, adapter_hash, secret, owner) -> None:
     """One training session on a user's fork, judged by the quality oracle: the gate (repetitive
     text is refused; only what the public corpus and earlier submissions lack is new), updates
     that follow from the new text, and the loss drop on the oracle's private text in the domain:
@@ -380,7 +383,7 @@ def finetune(user, fork_id, domain, text_file, adapter_hash, secret) -> None:
         oracle = QualityOracle(trainer, OracleConfig(CACHE / "oracle"))
         if domain not in oracle.domains:
             fail(f"--domain: expected one of {', '.join(oracle.domains)}, got {domain!r}")
-        verdict = oracle.judge(user, fork_id, domain, text, fork_head=recorded, secret=secret)
+        verdict = oracle.judge(user, fork_id, domain, text, fork_head=recorded, secret=secret, head_owner=owner)
     except Rejected as exc:
         fail(f"refused ({exc.reason}): {exc}")
     except (TextError, AdapterError, CheckpointError, PrivateEvalError, ValueError) as exc:

@@ -141,11 +141,15 @@ class ForkTrainer:
             out.append(self.model(chunk[None, :-1], chunk[None, 1:])[1].item())
         return torch.tensor(out)
 
-    def load_fork(self, user: str, fork: int, recorded_hash: bytes | None, secret: str | None) -> int:
+    def load_fork(self, user: str, fork: int, recorded_hash: bytes | None, secret: str | None,
+                  head_owner: str | None = None) -> int:
         """Put the fork's adapter in the model; returns its version. A fork whose NFT records no
         adapter (None or the zero hash) starts from the public start (or, without one, fresh from
-        its own seed); otherwise the file must exist and be exactly what the NFT records."""
-        path = self.adapter_path(user, fork)
+        its own seed); otherwise the file must exist and be exactly what the NFT records. The head
+        is its owner's file: `head_owner` when another user trains the fork (the chain's head is
+        the owner's last paid adapter), else the user's own."""
+        path = self.adapter_path(head_owner or user, fork)
+        user = head_owner or user
         if recorded_hash is None or recorded_hash == bytes(32):
             if self.start is None:
                 lora.reset(self.model, fork_seed(user, fork))
@@ -161,7 +165,8 @@ class ForkTrainer:
 
     def session(self, user: str, fork: int, text: str, passes: int = 2, *,
                 eval_sets: dict[str, torch.Tensor] | None = None, recorded_hash: bytes | None = None,
-                secret: str | None = None, seed: int = 0, lr: float | None = None) -> Session:
+                secret: str | None = None, seed: int = 0, lr: float | None = None,
+                head_owner: str | None = None) -> Session:
         """Load the fork, measure it on `eval_sets`, make `passes` passes over the WINDOW-character
         windows of `text` (one update each, in an order drawn from `seed`), measure again, and save
         the adapter as the fork's next version (a candidate file beside the current one: `promote`
@@ -169,7 +174,7 @@ class ForkTrainer:
         if passes < 1:
             raise ValueError(f"passes: expected at least 1, got {passes}")
         ids = self.encode(text)
-        version = self.load_fork(user, fork, recorded_hash, secret)
+        version = self.load_fork(user, fork, recorded_hash, secret, head_owner)
         eval_sets = eval_sets or {}
         state = recorded_hash if recorded_hash and recorded_hash != bytes(32) else b""
         digests = {name: hashlib.sha256(e.numpy().tobytes()).digest() for name, e in eval_sets.items()}

@@ -89,11 +89,12 @@ class QualityOracle:
         return self.private.domains()
 
     def judge(self, user: str, fork: int, domain: str, text: str, *, fork_head: bytes | None = None,
-              secret: str | None = None) -> Verdict:
+              secret: str | None = None, head_owner: str | None = None) -> Verdict:
         """Admit `text` (raises quality.Rejected), train the fork from `fork_head` (the adapter the
         chain last paid for it; None for a fork with no paid history) on the text's new part,
         measure it on a secret draw of private text, and judge. The same user's same text on the
-        same fork is answered from the record, without training again."""
+        same fork is answered from the record, without training again. When `user` is not the
+        fork's owner, `head_owner` names the owner: the head is the owner's adapter file."""
         self.trainer.adapter_path(user, fork)  # a bad user name or fork id fails before the gate records anything
         if domain not in self.domains:
             raise ValueError(f"domain {domain!r}: the oracle holds {', '.join(self.domains)}")
@@ -109,7 +110,8 @@ class QualityOracle:
             eval_sets = {"domain": self.trainer.encode(exam, f"domain {domain!r}"), "base": self._base_ids}
             seed = self.private.training_seed(sid)
             session = self.trainer.session(user, fork, train_text, self.config.passes, eval_sets=eval_sets,
-                                           recorded_hash=fork_head, secret=secret, seed=seed, lr=self.config.lr)
+                                           recorded_hash=fork_head, secret=secret, seed=seed, lr=self.config.lr,
+                                           head_owner=head_owner)
         except BaseException:
             self.gate.forget(sid)  # a failed judgement must not leave the text a copy of itself
             raise
