@@ -148,19 +148,19 @@ class ForkTrainer:
         its own seed); otherwise the file must exist and be exactly what the NFT records. The head
         is its owner's file: `head_owner` when another user trains the fork (the chain's head is
         the owner's last paid adapter), else the user's own."""
-        path = self.adapter_path(head_owner or user, fork)
-        user = head_owner or user
+        owner = head_owner or user  # whose file the head is, and so whose binding it carries
+        path = self.adapter_path(owner, fork)
         if recorded_hash is None or recorded_hash == bytes(32):
             if self.start is None:
-                lora.reset(self.model, fork_seed(user, fork))
+                lora.reset(self.model, fork_seed(owner, fork))
             else:
-                self._put(self.start)
+                lora.put(self.model, self.start)
             return 0
         if not path.exists():
             raise lora.AdapterError(f"{path}: the fork's NFT records adapter {recorded_hash.hex()[:16]}… but the file "
                                     "is missing")
         found = lora.load(path, self.model, self.cfg, expected_hash=recorded_hash, secret=secret,
-                          binding=lora.Binding(user, fork, self.base_id, None))
+                          binding=lora.Binding(owner, fork, self.base_id, None))
         return int(found.version)
 
     def session(self, user: str, fork: int, text: str, passes: int = 2, *,
@@ -240,8 +240,7 @@ class ForkTrainer:
         None otherwise: an absent, stale or damaged start is rebuilt, never half-used."""
         try:
             blob = path.read_bytes()
-            header = json.loads(blob[8:8 + int.from_bytes(blob[:8], "little")])
-            if header.get("__metadata__", {}).get("public_start") != self.start_id:
+            if lora.metadata(blob).get("public_start") != self.start_id:
                 return None
             state = st_load(blob)
         except Exception:  # noqa: BLE001 - unreadable is the same as absent
@@ -275,12 +274,6 @@ class ForkTrainer:
                 recent = []
         self.model.eval()
         return lora.adapter_state(self.model)
-
-    def _put(self, state: dict[str, torch.Tensor]) -> None:
-        params = dict(self.model.named_parameters())
-        with torch.no_grad():
-            for k, v in state.items():
-                params[k].copy_(v)
 
     def _measure(self, user: str, fork: int, state: bytes, digest: bytes, ids: torch.Tensor) -> torch.Tensor:
         key = (user, fork, state, digest)

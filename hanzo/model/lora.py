@@ -226,9 +226,7 @@ def load(path: Path, model: nn.Module, cfg: LoRAConfig, *, expected_hash: bytes,
             raise AdapterError(f"content hash {content_hash(blob).hex()} is not the recorded {expected_hash.hex()}")
         try:
             state = st_load(blob)
-            # the metadata sits in the safetensors header: 8 bytes of length, then JSON
-            header_len = int.from_bytes(blob[:8], "little")
-            meta = json.loads(blob[8:8 + header_len]).get("__metadata__", {})
+            meta = metadata(blob)
             found_cfg, found_binding = meta["lora"], Binding.from_json(meta["binding"])
         except Exception as exc:  # noqa: BLE001 - any parse failure is a corrupt adapter
             raise AdapterError(f"not a readable adapter ({type(exc).__name__})") from None
@@ -247,7 +245,18 @@ def load(path: Path, model: nn.Module, cfg: LoRAConfig, *, expected_hash: bytes,
                 raise AdapterError(f"{k} holds NaN or infinite values")
     except AdapterError as exc:
         raise AdapterError(f"{path}: {exc}") from None
+    put(model, state)
+    return found_binding
+
+
+def metadata(blob: bytes) -> dict[str, str]:
+    """A safetensors file's metadata: it sits in the header, 8 bytes of length, then JSON."""
+    return json.loads(blob[8:8 + int.from_bytes(blob[:8], "little")]).get("__metadata__", {})
+
+
+def put(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Copy adapter tensors (already checked to fit) into the model's LoRA parameters."""
+    params = dict(model.named_parameters())
     with torch.no_grad():
         for k, v in state.items():
             params[k].copy_(v)
-    return found_binding
