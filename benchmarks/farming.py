@@ -86,7 +86,7 @@ class Bench:
             if v.outcome == "paid" and wei:
                 self.trainer.promote(v.session)
             outcome = v.outcome if wei or v.outcome != "paid" else "replay refused"
-            detail = f"{v.quality.score:+.4f}±{v.quality.score_se:.4f}"
+            detail = f"{v.quality.score:+.4f}±{v.quality.score_se:.4f} base {v.quality.base_change:+.4f}"
             new, paid_chars = v.new_chars, (v.new_chars + v.carried_chars) if wei else 0
         except Rejected as r:
             wei, outcome, detail, new, paid_chars = 0, f"refused: {r.reason}", "", 0, 0

@@ -149,6 +149,32 @@ def test_a_bad_public_start_recipe_is_refused():
         PublicStart(lr=0.0)
 
 
+def test_an_appraisal_depends_on_the_text_alone_not_on_the_fork_the_model_held(base_dir, tmp_path):
+    """The oracle pays on the appraisal: the public start trained on the text and measured. Whatever
+    fork the trainer held before (trained or new), the same text, seed and sets give the same
+    losses, and no adapter file is written or changed."""
+    trainer = ForkTrainer(base=base_dir, forks=tmp_path / "forks", start=TINY_START)
+    sets = {"domain": trainer.encode(JULIET[6000:8000]), "base": trainer.encode(forks.public_corpus()[:2000])}
+    fresh = trainer.appraise(JULIET[3000:5000], sets, seed=7)
+    trainer.promote(trainer.session("juliet", 1, JULIET[:3000], passes=2))
+    trained = trainer.session("juliet", 1, JULIET[9000:11_000], passes=2, recorded_hash=None)
+    files = sorted((p, p.read_bytes()) for p in (tmp_path / "forks").rglob("*") if p.is_file())
+    again = trainer.appraise(JULIET[3000:5000], sets, seed=7)
+    assert fresh.updates == again.updates == 2 * 8
+    for name in sets:
+        assert torch.equal(fresh.before[name], again.before[name]) and torch.equal(fresh.after[name], again.after[name])
+    assert sorted((p, p.read_bytes()) for p in (tmp_path / "forks").rglob("*") if p.is_file()) == files
+    # ...and it started from the public start, not from the fork the session left in the model
+    trainer.promote(trained)
+    trainer.load_fork("juliet", 1, trained.adapter_hash, None)
+    held = trainer.chunk_losses(sets["domain"])
+    trainer.load_fork("romeo", 9, None, None)
+    assert torch.equal(trainer.chunk_losses(sets["domain"]), fresh.before["domain"])
+    assert not torch.equal(held, fresh.before["domain"])
+    other = trainer.appraise(JULIET[8000:10_000], sets, seed=7)  # another text: another worth
+    assert not torch.equal(other.after["domain"], fresh.after["domain"])
+
+
 def test_a_fork_continues_only_from_the_adapter_its_nft_records(trainer):
     first = trainer.session("juliet", 1, JULIET[:3000], passes=1)
     trainer.promote(first)

@@ -53,6 +53,16 @@ def fork_seed(user: str, fork: int) -> int:
     return int.from_bytes(hashlib.sha256(f"{user}:{fork}".encode()).digest()[:8], "big")
 
 
+@dataclass
+class Appraisal:
+    """A text's measured worth: losses per chunk of each evaluation set before and after the public
+    start is trained on it (ForkTrainer.appraise)."""
+
+    updates: int
+    before: dict[str, torch.Tensor]
+    after: dict[str, torch.Tensor]
+
+
 @dataclass(frozen=True)
 class PublicStart:
     """How the operator trains the adapter every new fork starts from: `updates` LoRA updates, one
@@ -179,25 +189,7 @@ class ForkTrainer:
         state = recorded_hash if recorded_hash and recorded_hash != bytes(32) else b""
         digests = {name: hashlib.sha256(e.numpy().tobytes()).digest() for name, e in eval_sets.items()}
         before = {name: self._measure(user, fork, state, digests[name], e) for name, e in eval_sets.items()}
-        params = [p for n, p in self.model.named_parameters() if n.endswith((".A", ".B"))]
-        opt = torch.optim.Adam(params, lr=lr or self.lr)
-        gen = torch.Generator().manual_seed(seed)
-        span = min(self.block, len(ids) - 1)
-        starts = list(range(0, len(ids) - span, self.block)) or [0]
-        if starts[-1] + span < len(ids) - 1:
-            starts.append(len(ids) - 1 - span)  # the tail too
-        times = []
-        self.model.train()
-        for _ in range(passes):
-            for k in torch.randperm(len(starts), generator=gen).tolist():
-                s = starts[k]
-                x, y = ids[s:s + span][None], ids[s + 1:s + 1 + span][None]
-                t0 = time.perf_counter()
-                _, loss = self.model(x, y)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                times.append((time.perf_counter() - t0) * 1000)
+        times = self._train(ids, passes, seed, lr or self.lr)
         after = {name: self.chunk_losses(e) for name, e in eval_sets.items()}
         candidate = self.candidate_path(user, fork)
         binding = lora.Binding(user, fork, self.base_id, version + 1)
@@ -206,6 +198,57 @@ class ForkTrainer:
             self._remember((user, fork, digest, digests[name]), losses)
         times.sort()
         return Session(user, fork, version + 1, len(times), candidate, digest, times[len(times) // 2], before, after)
+
+    def _train(self, ids: torch.Tensor, passes: int, seed: int, lr: float) -> list[float]:
+        """`passes` passes over the WINDOW-character windows of `ids` (the tail too), one Adam update
+        each, in an order drawn from `seed`; returns each update's milliseconds."""
+        params = [p for n, p in self.model.named_parameters() if n.endswith((".A", ".B"))]
+        opt = torch.optim.Adam(params, lr=lr)
+        gen = torch.Generator().manual_seed(seed)
+        span = min(self.block, len(ids) - 1)
+        starts = list(range(0, len(ids) - span, self.block)) or [0]
+        if starts[-1] + span < len(ids) - 1:
+            starts.append(len(ids) - 1 - span)
+        times = []
+        self.model.train()
+        for _ in range(passes):
+            for k in torch.randperm(len(starts), generator=gen).tolist():
+                s = starts[k]
+                t0 = time.perf_counter()
+                _, loss = self.model(ids[s:s + span][None], ids[s + 1:s + 1 + span][None])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                times.append((time.perf_counter() - t0) * 1000)
+        return times
+
+    def appraise(self, text: str, eval_sets: dict[str, torch.Tensor], passes: int = 2, *, seed: int = 0,
+                 lr: float = 1e-3) -> Appraisal:
+        """What `text` teaches a model that already knows everything public: the public start (or,
+        without one, the bare base with the operator's A) measured on `eval_sets`, trained on the
+        text as a session trains a fork, and measured again. No fork is loaded or written.
+
+        Why the oracle pays on this and not on the fork's own change: from a fork's third session
+        on, the change a session makes to the fork is mostly the adapter's drift between the texts
+        it was last trained on, not what the new text adds (8 honest 3,000-character sessions on
+        one fork, on a fixed 768-window exam: +0.0046, -0.0004, -0.0016, +0.0030, +0.0018, -0.0021,
+        +0.0015, -0.0008 nats), so honest later sessions were paid 2 times in 7. From the start,
+        each such session's text gains about what a first session does."""
+        if passes < 1:
+            raise ValueError(f"passes: expected at least 1, got {passes}")
+        ids = self.encode(text)
+        self._put_start()
+        digests = {name: hashlib.sha256(e.numpy().tobytes()).digest() for name, e in eval_sets.items()}
+        before = {name: self._measure("", 0, b"public start", digests[name], e) for name, e in eval_sets.items()}
+        updates = len(self._train(ids, passes, seed, lr))
+        after = {name: self.chunk_losses(e) for name, e in eval_sets.items()}
+        return Appraisal(updates, before, after)
+
+    def _put_start(self) -> None:
+        if self.start is None:
+            lora.reset(self.model, fork_seed("operator", 0))
+        else:
+            lora.put(self.model, self.start)
 
     # ---------------------------------------------------------------- the public start
 

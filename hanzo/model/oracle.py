@@ -5,9 +5,11 @@ reward hook's (hanzo.chain.rewards): the oracle's key and the submitter's are di
 
 An operator runs it with an `OracleConfig`: a private directory (the evaluation store, its
 secret, the gate's record of every admitted text), the corpus roles (what is public, which
-domains exist and what seeds their private text), and the session's shape. The fork's starting
-point is its history on chain (the last adapter the ledger paid for it), never what the NFT
-currently records: an owner who resets the NFT's adapter does not get a fresh fork's easy gains.
+domains exist and what seeds their private text), and the session's shape. A session does two
+things with the text's new part: it appraises it (the public start trained on it, measured on a
+secret draw of the oracle's private text: what the session is paid on) and trains the fork on it
+from the fork's head, its history on chain (the last adapter the ledger paid for it, never what the
+NFT currently records), which gives the candidate adapter the op names.
 """
 
 from __future__ import annotations
@@ -35,7 +37,12 @@ class OracleConfig:
     chunks: int = 128
     hold_back_share: float = 0.2  # of a paid session's new text: kept as future exam, never trained on
     passes: int = 2  # updates per window of new text
-    lr: float = 1e-3  # the fork's learning rate: at 3e-3 a fork's later sessions undid its earlier ones
+    # the fork's learning rate: at 3e-3 a fork's later sessions undid its earlier ones; at 1e-3 an
+    # honest user's 8 sessions of 3,000 characters on one fork lowered its loss on the domain's
+    # private text by 0.0061 nats in all, at 5e-4 by 0.0104 (each session drifts it less)
+    lr: float = 5e-4
+    # the appraisal's (what a session is paid on: its text's gain from the public start)
+    appraisal_lr: float = 1e-3
     max_session_chars: int = 8192
 
     def __post_init__(self):
@@ -91,8 +98,9 @@ class QualityOracle:
     def judge(self, user: str, fork: int, domain: str, text: str, *, fork_head: bytes | None = None,
               secret: str | None = None, head_owner: str | None = None) -> Verdict:
         """Admit `text` (raises quality.Rejected), train the fork from `fork_head` (the adapter the
-        chain last paid for it; None for a fork with no paid history) on the text's new part,
-        measure it on a secret draw of private text, and judge. The same user's same text on the
+        chain last paid for it; None for a fork with no paid history) on the text's new part, appraise
+        that part (the public start trained on it, measured on a secret draw of private text), and
+        judge the appraisal. The same user's same text on the
         same fork is answered from the record, without training again. When `user` is not the
         fork's owner, `head_owner` names the owner: the head is the owner's adapter file."""
         self.trainer.adapter_path(user, fork)  # a bad user name or fork id fails before the gate records anything
@@ -109,13 +117,15 @@ class QualityOracle:
             exam = self.private.draw(domain, sid, exclude_user=user)
             eval_sets = {"domain": self.trainer.encode(exam, f"domain {domain!r}"), "base": self._base_ids}
             seed = self.private.training_seed(sid)
-            session = self.trainer.session(user, fork, train_text, self.config.passes, eval_sets=eval_sets,
-                                           recorded_hash=fork_head, secret=secret, seed=seed, lr=self.config.lr,
-                                           head_owner=head_owner)
+            # the fork's candidate first: a missing or wrongly keyed head fails before the appraisal's work
+            session = self.trainer.session(user, fork, train_text, self.config.passes, recorded_hash=fork_head,
+                                           secret=secret, seed=seed, lr=self.config.lr, head_owner=head_owner)
+            appraisal = self.trainer.appraise(train_text, eval_sets, self.config.passes, seed=seed,
+                                              lr=self.config.appraisal_lr)
         except BaseException:
             self.gate.forget(sid)  # a failed judgement must not leave the text a copy of itself
             raise
-        quality = assess(session.before, session.after, self.p)
+        quality = assess(appraisal.before, appraisal.after, self.p)
         # a low-quality op burns one interaction's reward: enough to mark the verdict on the ledger;
         # burning the pool in proportion to the junk would let anyone drain it for the gas
         interactions = (paid_interactions(novelty.new_chars + admission.carried_chars, self.p, quality)

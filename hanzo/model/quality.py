@@ -11,8 +11,9 @@ work; its copy gate normalised only case and whitespace, so rewrites passed. Now
   accepted submission, surviving case, punctuation, word swaps, reordering, interleaving and
   sparse edits). A text more than `max_duplicate_share` copied is refused whole; otherwise only its
   new part is trained on and paid. Every admitted text is remembered, so it is never new again.
-- **The score** is the loss drop (nats per character) of the fork on the oracle's *private* text in
-  the session's domain (hanzo.model.private_eval: a different secret draw every session), with
+- **The score** is the text's appraisal (hanzo.model.forks.ForkTrainer.appraise): the loss drop
+  (nats per character) on the oracle's *private* text in the session's domain (hanzo.model.private_eval:
+  a different secret draw every session) of the public start trained on the session's text, with
   its standard error over 256-character chunks. Three outcomes:
 
       paid         score - z*se >  quality_threshold      multiplier = min(10, 1 + floor((score - z*se - threshold) / step))
