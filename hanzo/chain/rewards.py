@@ -59,6 +59,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from hanzo.econ.attest import Oracle, TrainingOp
+from hanzo.econ.records import add_columns, immediate
 
 from .tx import Node, Sender, TxError, as_hex, error_selectors, revert_name
 
@@ -160,21 +161,10 @@ class SessionStore:
             state TEXT NOT NULL, adapter TEXT, op TEXT, signature TEXT, tx_hash TEXT, payout TEXT,
             UNIQUE (user, nonce))""")
         # a store written before confirmations and leases gains their columns
-        have = {row[1] for row in self.db.execute("PRAGMA table_info(sessions)")}
-        for name, kind in self.COLUMNS.items():
-            if name not in have:
-                self.db.execute(f"ALTER TABLE sessions ADD COLUMN {name} {kind}")
+        add_columns(self.db, "sessions", self.COLUMNS)
 
-    @contextlib.contextmanager
     def _exclusive(self):
-        with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+        return immediate(self.db, self._lock)
 
     def allocate(self, user: str, fork: int, floor: int, session: str | None = None,
                  new_id: str | None = None) -> tuple[str, int]:

@@ -30,7 +30,6 @@ Every constant is a tokenomics parameter (hanzo.econ.params), like every number 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
@@ -42,6 +41,7 @@ from typing import Iterable
 import torch
 
 from hanzo.econ.params import WEI, Tokenomics
+from hanzo.econ.records import add_columns, immediate
 
 from .novelty import Novelty, NoveltyIndex
 
@@ -155,21 +155,12 @@ class Gate:
         self.db.execute("CREATE TABLE IF NOT EXISTS submissions (id TEXT PRIMARY KEY, user TEXT NOT NULL, "
                         "fork INTEGER NOT NULL, verdict TEXT, parent TEXT NOT NULL DEFAULT '', "
                         "outcome TEXT, new_text TEXT NOT NULL DEFAULT '', carried_into TEXT)")
-        columns = {r[1] for r in self.db.execute("PRAGMA table_info(submissions)")}
-        for name, kind in (("new_text", "TEXT NOT NULL DEFAULT ''"), ("carried_into", "TEXT")):
-            if name not in columns:  # a gate recorded before carrying existed
-                self.db.execute(f"ALTER TABLE submissions ADD COLUMN {name} {kind}")
+        # a gate recorded before carrying existed
+        add_columns(self.db, "submissions", {"new_text": "TEXT NOT NULL DEFAULT ''", "carried_into": "TEXT"})
 
-    @contextlib.contextmanager
     def _transaction(self):
         """Atomic across the oracle's workers (they share the SQLite file)."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        return immediate(self.db)
 
     def admit(self, user: str, fork: int, text: str, max_chars: int, alphabet: str | None = None,
               parent: bytes | None = None) -> Admission:
