@@ -198,11 +198,17 @@ def run(quick: bool, folder: Path) -> dict:
         piece = own[16000 + k * 700:16000 + (k + 1) * 700]
         b.session("more updates than text (text repeated)", f"repeater{k}", b.new_fork(), domains[0], piece * 4,
                   chars_of_own_text=len(piece))
-    # ---- text the base model writes, and noise
+    # ---- text the model writes (a new fork's: the public start; and the bare base), and noise
+    from hanzo.model import lora
+
     for k in range(sessions):
-        b.trainer.load_fork("generator", 1, None, None)
+        b.trainer.load_fork("generator", 1, None, None)  # a fork with no history: the public start
         text = generate(b.trainer.model, b.trainer.tok, "\n", n=FARM_CHARS, seed=100 + k)
-        b.session("text the base model generates", f"generator{k}", b.new_fork(), farm_domains[k], text)
+        b.session("text the public start generates", f"generator{k}", b.new_fork(), farm_domains[k], text)
+    for k in range(sessions):
+        lora.reset(b.trainer.model, 0)  # B = 0: the bare base model
+        text = generate(b.trainer.model, b.trainer.tok, "\n", n=FARM_CHARS, seed=200 + k)
+        b.session("text the bare base model generates", f"base-generator{k}", b.new_fork(), farm_domains[k], text)
     for k in range(sessions):
         noise = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz   \n") for _ in range(FARM_CHARS))
         b.session("noise", f"spammer{k}", b.new_fork(), farm_domains[k], noise)

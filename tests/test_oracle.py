@@ -5,6 +5,7 @@ benchmarks/farming.py; here each rule is shown to hold, on the shipped base mode
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import stat
@@ -234,25 +235,30 @@ def test_a_session_that_makes_the_base_model_worse_is_low_quality():
     assert assess(before, after, DEFAULT).outcome == LOW
 
 
-def test_paid_interactions_follow_the_new_text():
-    assert paid_interactions(3000, DEFAULT) == 11
-    assert paid_interactions(255, DEFAULT) == 0
-    assert paid_interactions(10**9, DEFAULT) == DEFAULT.max_interactions_per_op
-
-
-def test_padding_a_session_with_text_that_teaches_nothing_earns_nothing_more():
-    """Paid interactions are capped by the gain too: 3,000 characters whose gain is what 1,000 of
-    them would teach are paid as 1,000 (the red team's own 1,000 padded with 2,000 of salad)."""
+def test_paid_interactions_follow_the_gain_not_the_characters():
+    """One interaction per quality_gain_per_interaction of noise-discounted gain, at least one, at
+    most the contract's cap: a session's length is not in the rule, so padding a text with filler
+    (the red team's own 1,000 characters padded with 2,000 of shuffled public fragments: paid 1.04x
+    an honest session when characters capped the pay) earns only what the filler teaches."""
     before = {"domain": chunks(*[2.0] * 8), "base": chunks(2.0, 2.0)}
-    small = {"domain": before["domain"] - chunks(0.0016, 0.0015, 0.0014, 0.0015, 0.0016, 0.0014, 0.0015, 0.0015),
-             "base": chunks(2.0, 2.0)}
-    q = assess(before, small, DEFAULT)
-    assert q.outcome == PAID and paid_interactions(3000, DEFAULT, q) == 3 < paid_interactions(3000, DEFAULT)
-    large = {"domain": before["domain"] - 0.02, "base": chunks(2.0, 2.0)}
-    assert paid_interactions(3000, DEFAULT, assess(before, large, DEFAULT)) == 11  # the text caps a large gain
-    assert paid_interactions(255, DEFAULT, assess(before, large, DEFAULT)) == 0
-    tiny = {"domain": before["domain"] - 0.00001, "base": chunks(2.0, 2.0)}
-    assert paid_interactions(3000, DEFAULT, assess(before, tiny, DEFAULT)) == 1  # paid at all: at least one
+
+    def paid_for(drops):
+        q = assess(before, {"domain": before["domain"] - chunks(*drops), "base": chunks(2.0, 2.0)}, DEFAULT)
+        assert q.outcome == PAID
+        return q, paid_interactions(q, DEFAULT)
+
+    q, n = paid_for([0.0016, 0.0015, 0.0014, 0.0015, 0.0016, 0.0014, 0.0015, 0.0015])
+    gain = DEFAULT.quality_gain_per_interaction / 10**18
+    assert n == math.ceil((q.score - 1.64 * q.score_se) / gain) == 3
+    _, doubled = paid_for([0.0032, 0.0030, 0.0028, 0.0030, 0.0032, 0.0028, 0.0030, 0.0030])
+    assert doubled == 6  # twice the gain (and twice its noise): twice the pay
+    # the same mean gain measured with more noise is paid less: filler widens the se
+    _, noisy = paid_for([0.0001, 0.0029, 0.0003, 0.0027, 0.0002, 0.0028, 0.0015, 0.0015])
+    assert noisy < n
+    _, huge = paid_for([0.5] * 8)
+    assert huge == DEFAULT.max_interactions_per_op
+    _, tiny = paid_for([0.00001] * 8)
+    assert tiny == 1  # paid at all: at least one
 
 
 # ---------------------------------------------------------------- the oracle, on the shipped base model
@@ -282,8 +288,7 @@ def first_paid(oracle, user, fork, domain, text, start, length=1500, tries=4):
 def test_honest_writing_is_paid_and_its_copies_and_public_text_are_refused(oracle):
     honest = first_paid(oracle, "ophelia", 1, "hamlet", HAMLET, 64_000, 2000)
     assert honest.new_chars + honest.carried_chars > 1500  # a few common phrases are found elsewhere
-    assert 1 <= honest.interactions == paid_interactions(honest.new_chars + honest.carried_chars, DEFAULT,
-                                                         honest.quality)
+    assert 1 <= honest.interactions == paid_interactions(honest.quality, DEFAULT)
     mine = HAMLET[64_000:66_000]  # the first she sent: admitted, paid or not
     for user, fork, text in (("copier", 2, mine),  # someone's accepted text, on a sybil fork
                              ("copier", 3, REWRITES["all of the above"](mine, random.Random(1))),
@@ -321,7 +326,8 @@ def test_the_work_follows_the_text_not_the_user(oracle):
     long = oracle.judge("polonius", 11, "the-tempest", LOCAL.users_text("the-tempest")[1024:3072])
     assert short.session.updates == 2 * 4
     assert long.session.updates == 2 * 7  # 8 windows, one held back by the secret draw
-    assert long.interactions == long.new_chars // 256 and short.interactions == short.new_chars // 256
+    for v in (short, long):  # and pay follows the gain (a neutral session pays none, a low-quality one burns one)
+        assert v.interactions == {PAID: paid_interactions(v.quality, DEFAULT), NEUTRAL: 0, LOW: 1}[v.outcome]
 
 
 def test_a_submission_is_judged_once_whatever_was_lost(oracle):
@@ -447,10 +453,8 @@ def test_a_paid_session_is_paid_for_the_text_its_author_carried(oracle):
     paid = oracle.judge("horatio", 40, "hamlet", writing[51_500:53_000])
     # the carried text is the neutral session's new spans, each stripped of its edge whitespace
     assert paid.outcome == PAID and neutral.new_chars - 16 <= paid.carried_chars <= neutral.new_chars
-    # paid for both texts: the text's cap counts the carried characters (then the gain caps it)
-    assert paid.interactions == paid_interactions(paid.new_chars + paid.carried_chars, DEFAULT, paid.quality)
-    assert paid_interactions(paid.new_chars + paid.carried_chars, DEFAULT) > paid_interactions(paid.new_chars,
-                                                                                               DEFAULT) + 4
+    # paid for both texts: both are trained on and appraised, so the gain the pay follows is theirs
+    assert paid.interactions == paid_interactions(paid.quality, DEFAULT)
     assert paid.session.updates == 2 * 9  # both texts: 11 windows less 2 held back (the new text alone: 6)
 
 

@@ -111,8 +111,8 @@ class Tokenomics:
     quality_z: int = _wad("1.64", lo="0", hi="10", doc="standard errors between a paid (or low-quality) score and noise")
     quality_gain_per_interaction: int = _wad("0.0005", lo="0.000000000000000001",
                                              doc="loss drop (nats, quality_z standard errors low) a paid session "
-                                                 "must show per interaction it is paid for, besides 256 new characters "
-                                                 "each: padding with text that teaches nothing earns nothing")
+                                                 "is paid one interaction for: pay follows what the text teaches, not "
+                                                 "its length, so padding with text that teaches nothing earns nothing")
     quality_step: int = _wad("0.01", lo="0.000000000000000001", doc="further loss drop (nats) per step of the multiplier")
     max_base_regression: int = _wad("0.01", doc="most a session may worsen the base set, or (beyond noise) the "
                                       "oracle's private text, in nats, before it is low quality")

@@ -56,7 +56,7 @@ class Verdict:
     submission: str
     session: Session
     quality: Quality
-    interactions: int  # to pay (or burn, when low quality): one per 256 characters of new text; 0 when neutral
+    interactions: int  # to pay (or burn, when low quality): one per quality_gain_per_interaction; 0 if neutral
     new_chars: int
     copied_share: float
     cpu_s: float  # the oracle's CPU time for this judgement (0 when answered from the record)
@@ -128,7 +128,7 @@ class QualityOracle:
         quality = assess(appraisal.before, appraisal.after, self.p)
         # a low-quality op burns one interaction's reward: enough to mark the verdict on the ledger;
         # burning the pool in proportion to the junk would let anyone drain it for the gas
-        interactions = (paid_interactions(novelty.new_chars + admission.carried_chars, self.p, quality)
+        interactions = (paid_interactions(quality, self.p)
                         if quality.outcome == PAID else 1 if quality.outcome == LOW else 0)
         if quality.outcome == PAID:
             self.private.hold_back(domain, held, sid, user)

@@ -17,12 +17,13 @@ work; its copy gate normalised only case and whitespace, so rewrites passed. Now
   its standard error over 256-character chunks. Three outcomes:
 
       paid         score - z*se >  quality_threshold      multiplier = min(10, 1 + floor((score - z*se - threshold) / step))
-                                                          interactions = min(new chars / 256, ceil((score - z*se) / gain))
+                                                          interactions = ceil((score - z*se) / gain)
       low quality  score + z*se < -max_base_regression, or the base set worsens by more than max_base_regression
       neutral      otherwise: not distinguishable from noise; no pay and no burn
 
-- **Interactions** paid are one per 256 characters of the new text (at most max_interactions_per_op),
-  and no more than the gain pays for (quality_gain_per_interaction each). The updates the oracle makes follow from the same text (a fixed number of passes over it):
+- **Interactions** paid are one per quality_gain_per_interaction of the noise-discounted gain
+  (at least one, at most max_interactions_per_op): pay follows what the text teaches, not its
+  length. The updates the oracle makes follow from the text (a fixed number of passes over it):
   asking for more earns nothing and costs the oracle nothing.
 
 Every constant is a tokenomics parameter (hanzo.econ.params), like every number that moves money.
@@ -110,20 +111,20 @@ def compression_ratio(text: str) -> float:
     return len(raw) / max(1, len(zlib.compress(raw, 9)))
 
 
-def paid_interactions(new_chars: int, p: Tokenomics, quality: "Quality | None" = None) -> int:
-    """Interactions a session is paid for: one per WINDOW characters of its new text, at most the
-    contract's per-op cap, and (given its `quality`) at most one per quality_gain_per_interaction
-    of its noise-discounted gain, at least one.
+def paid_interactions(quality: Quality, p: Tokenomics) -> int:
+    """Interactions a paid session is paid for: one per quality_gain_per_interaction of its
+    noise-discounted gain (score - z*se), at least one, at most the contract's per-op cap.
 
-    Why the gain caps it: characters are what a user can inflate. The red team padded 1,000 of
-    their own characters with 2,000 of shuffled public fragments (which no novelty channel calls
-    a copy) and was paid for 3,000; the fragments teach the fork nothing, so the gain is the own
-    text's, and so is the pay."""
-    by_text = max(0, min(new_chars // WINDOW, p.max_interactions_per_op))
-    if quality is None:
-        return by_text
+    Why the gain alone and not the characters: characters are what a user can inflate, and any
+    cap by characters that binds on honest text pays padding. With one interaction per 256
+    characters capped by the gain, a short honest text (whose gain per character is the highest:
+    the appraisal's gain grows slower than its length) hit the character cap while the same text
+    padded with 2,000 characters of shuffled public fragments (which no novelty channel calls a
+    copy) did not, so padding earned 1.04x an honest session of the same own text in the farming
+    benchmark. Paid by the gain, filler adds only what it teaches, and its noise (a wider se)
+    costs it z*se."""
     scored = quality.score - p.quality_z / WEI * quality.score_se
-    return min(by_text, max(1, math.ceil(scored / (p.quality_gain_per_interaction / WEI))))
+    return max(1, min(p.max_interactions_per_op, math.ceil(scored / (p.quality_gain_per_interaction / WEI))))
 
 
 def submission_id(user: str, fork: int, text: str) -> str:
