@@ -6,8 +6,10 @@ the ledger) and returns shares and rates; an executor turns them into flows (the
 population at once) or transactions (chain mode, per account). Every response is off at its
 default, so a scenario that sets none of the [agents] keys runs the fixed shares it always ran.
 
-- Trainers train less when a paid interaction is worth less than their reservation wage (USD).
-- Adopters join on the logistic curve scaled by the same ratio, and churn when it is low.
+- Trainers train less when a paid interaction is worth less than their reservation wage (USD);
+  in the World each user agent has its own (USD per day), and decides on it.
+- Adopters join on the logistic curve scaled by the same ratio, and churn when it is low (in the
+  World: who leaves is drawn at random, each user by its own reservation wage).
 - Holders sell more after the price has fallen and less after it has risen (momentum), and stake
   the rest of their share as before.
 - Spammers submit junk while its expected pay (the share the oracle lets through, times the
@@ -73,6 +75,16 @@ def _worth(view: View, reservation_usd: float, elasticity: float) -> float:
     return min(1.0, ratio**elasticity) if ratio > 0 else 0.0
 
 
+def _worth_each(pay_usd, reservation_usd, elasticity: float):
+    """`_worth` per agent: (pay / reservation) ** elasticity, at most 1, for arrays of what a usual
+    day of work pays each agent and its reservation wage (both USD per day); 1 without one."""
+    pay, reservation = np.asarray(pay_usd, dtype=float), np.asarray(reservation_usd, dtype=float)
+    if elasticity == 0 or not (reservation > 0).any():
+        return np.ones(len(pay))
+    ratio = np.divide(pay, reservation, out=np.full(len(pay), np.inf), where=reservation > 0)
+    return np.where(ratio > 0, np.minimum(1.0, ratio) ** elasticity, 0.0)
+
+
 @dataclass(frozen=True)
 class Trainers:
     reservation_usd: float  # USD per interaction below which users train less
@@ -81,6 +93,11 @@ class Trainers:
     def decide(self, view: View, rng=None) -> float:
         """The share of their usual interactions users make today."""
         return _worth(view, self.reservation_usd, self.elasticity)
+
+    def decide_each(self, pay_usd, reservation_usd):
+        """Per user agent: the share of its usual interactions it makes today, from what a usual day
+        of its work pays (yesterday's reward) against its own reservation wage (USD per day)."""
+        return _worth_each(pay_usd, reservation_usd, self.elasticity)
 
 
 @dataclass(frozen=True)
@@ -94,6 +111,11 @@ class Adopters:
         """(logistic growth rate, share of users who leave today)."""
         worth = _worth(view, self.reservation_usd, self.elasticity)
         return self.growth_per_day * worth, self.churn_per_day * (1.0 - worth)
+
+    def churn_each(self, view: View, pay_usd, reservation_usd):
+        """Per active user agent: its chance of leaving today, from its own reservation wage (USD
+        per day) against what a usual day of its work pays."""
+        return self.churn_per_day * (1.0 - _worth_each(pay_usd, reservation_usd, self.elasticity))
 
 
 @dataclass(frozen=True)

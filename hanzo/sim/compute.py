@@ -12,6 +12,9 @@ import numpy as np
 from hanzo.econ.hmm import FloatMarket
 from hanzo.econ.params import WEI
 
+from .ledger import units
+from .users import fundable, spend, split
+
 if TYPE_CHECKING:
     from .world import World
 
@@ -30,8 +33,8 @@ def base_demand(w: World, users: int) -> float:
 
 
 def inference(w: World):
-    """Users buy compute credits from the market maker and spend them with providers; they buy
-    the HANZO they pay with, and buy no more credits than they can fund."""
+    """Users buy compute credits from the market maker and spend them with providers; each buys
+    the HANZO it pays with, and buys no more credits than it can fund."""
     c, u = w.s["compute"], w.s["users"]
     m = w.market
     mix = np.array(w.s.tier_mix)
@@ -45,12 +48,12 @@ def inference(w: World):
         demand = base_demand(w, w.users.active) * shock * mix * response
         want = demand * (1 + c["buffer_days"]) - m.holding("users")  # keep a buffer of credits
         # the contract refuses q / L past 40 (DepthExceeded): FloatMarket.buy clips demand beyond that
-        credits = credits_affordable(w, "holders", np.maximum(want, 0.0), 1 + fee_share)
+        credits, weights = users_credits_affordable(w, np.maximum(want, 0.0), 1 + fee_share)
         cost = float(m.buy(credits).sum())
         recycled = cost * fee_share  # the inference fee, on top, into the Training Rewards pool
-        w.exchange.buy("holders", cost + recycled, "compute credits")  # users buy the HANZO they spend
-        w.ledger.transfer("holders", "market_maker", cost, "compute credits")
-        w.ledger.transfer("holders", "training_pool", recycled, "inference fee", upto=True)  # as forks
+        # each active user buys the HANZO it spends (alike, or as far as its own means go)
+        spend(w, [("market_maker", units(cost), "compute credits"),
+                  ("training_pool", units(recycled), "inference fee")], "compute credits", lambda total: split(total, weights()))
         w.supply.recycled_fees += recycled
         w.flows.inference_spend += cost
         m.capacity = w.provider_capacity.copy()  # the providers offer their capacity for the epoch
@@ -82,6 +85,27 @@ def speculation(w: World):
         w.speculator_received += received
         w.speculator_spent += spent
         yield w.env.timeout(1)
+
+
+def users_credits_affordable(w: World, credits: np.ndarray, markup: float):
+    """(credits per tier the users buy today, the weights by which they pay for them, a callable).
+    Every active user wants the same credits; when the pool's day cannot fund them all, a user
+    buys the share its own means fund (its equal share of the day plus its wallet: hanzo.sim.users.
+    fundable) and the rest is not bought (`credits_unfunded`). Paying each the same share of a
+    smaller order costs it no more than its share of the whole order would have (the market maker's
+    cost is convex and zero at zero), so no user pays more than it holds."""
+    users = w.users
+    n = users.rows
+    cost = float(w.market.quote(credits).sum()) * markup
+    active = lambda: users.on[:n].astype(np.float64)  # noqa: E731
+    if units(cost) <= w.ledger.units["purchases"] or not users.active:
+        return credits, active
+    can = fundable(w, split(units(cost), active()))
+    share = float(can[users.on[:n]].mean())
+    if share < 1.0:
+        w.flows.credits_unfunded += float(credits.sum()) * (1 - share)
+    weights = np.where(users.on[:n], can, 0.0)
+    return credits * share, lambda: weights
 
 
 def credits_affordable(w: World, buyer: str, credits: np.ndarray, markup: float = 1.0) -> np.ndarray:

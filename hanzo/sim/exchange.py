@@ -6,9 +6,9 @@ so nobody sells what it does not hold. At the close the pool takes what the day'
 lets through (a price fall of at most `max_slippage`); the rest waits in the book for the next day.
 
 Purchases. Whoever pays in HANZO (a fork's mint fee, a training fee, compute credits) buys it from
-the pool. At the opening, the HANZO the pool can sell within the day's slippage limit at its
-opening depth is set aside for the day's buyers (pool -> purchases); sales only deepen the pool,
-so the close can always deliver it. A buyer draws on it first and then on its own wallet; what the
+the pool (users through hanzo.sim.users.spend, each from its own row). At the opening, the HANZO the
+pool can sell within the day's slippage limit at its opening depth is set aside for the day's buyers
+(pool -> purchases); sales only deepen the pool, so the close can always deliver it. A buyer draws on it first and then on its own wallet; what the
 two cannot cover it cannot buy (`affordable`), so no purchase is paid with HANZO nobody holds.
 
 At the close, as before this ledger: sales first, then the pool sells what all the day's buyers
@@ -58,6 +58,11 @@ class Exchange:
         if amount > self.affordable(buyer) + SPARE / UNIT:
             raise Overdraft(ledger.clock(), flow, buyer, self.affordable(buyer), amount)
         drawn = ledger.transfer("purchases", buyer, min(amount, ledger["purchases"]), flow)
+        self.bought_by(buyer, amount, drawn)
+
+    def bought_by(self, buyer: str, amount: float, drawn: float) -> None:
+        """Record a purchase whose HANZO the buyer (an agent population: hanzo.sim.users.spend) has
+        already drawn on the set-aside, `drawn` of `amount`, the rest from its own wallets."""
         self.wanted[buyer] = self.wanted.get(buyer, 0.0) + amount
         self.drawn[buyer] = self.drawn.get(buyer, 0.0) + drawn
 
@@ -111,7 +116,10 @@ def closing(w: World):
     price further waits for the next day (the backlog), a purchase that would lift it further
     is paid from the buyers' own HANZO instead of bought (recorded as unmet)."""
     while True:
+        before = w.ledger.units["users"]
         w.exchange.close()
+        # what the close sold the users of the purchases they paid from their own wallets goes back to those rows
+        w.users.refund(w.ledger, w.ledger.units["users"] - before)
         w.flows.unmet_hanzo += w.exchange.unmet
         yield w.env.timeout(1)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from hanzo.econ.params import DAY, WEI
 from hanzo.econ.treasury import Bucket
 
@@ -30,15 +32,19 @@ class Governance:
 
 
 def staking(w: World):
-    """A share of users' stake asks to unstake each day and comes back to their wallets after
-    the cooldown; they sell their usual share of it."""
-    rate = w.s["staking"]["unstake_per_day"]
-    ledger = w.ledger
+    """Each day every user asks to unstake a share of its stake (rounded down to the unit); it
+    comes back to the same user's wallet after the cooldown, and the user sells its usual share of
+    it."""
+    rate, sell = w.s["staking"]["unstake_per_day"], w.s["users"]["sell_share"]
+    ledger, users = w.ledger, w.users
     while True:
-        w.unstaking.append(ledger.transfer("stake_holders", "unstaking", ledger["stake_holders"] * rate,
-                                           "unstake"))
-        back = ledger.transfer("unstaking", "holders", w.unstaking.popleft(), "cooldown over")
-        w.exchange.sell("holders", back * w.s["users"]["sell_share"], "unstaked and sold")
+        n = users.rows
+        asked = (users.stake[:n] * rate).astype(np.int64)  # (truncation: the floor)
+        users.pay_field(ledger, "stake", "unstaking", asked, "unstake")
+        back = users.cool(asked)
+        users.receive(ledger, "unstaking", back, "cooldown over")
+        if sell:
+            users.pay_parts(ledger, [("sell_orders", (back * sell).astype(np.int64), "unstaked and sold")])
         yield w.env.timeout(1)
 
 

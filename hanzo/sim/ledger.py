@@ -17,8 +17,10 @@ so after every call two invariants hold, and `check(day)` asserts them at the en
 
 Amounts are given in HANZO (floats, as the World computes them) and kept as integers of micro-HANZO
 (UNIT = 10**6 per HANZO): each flow is rounded once, on the way in, and then moves exactly, so the
-books balance exactly whatever the floats upstream do, and an array of per-agent balances can later
-be int64 (a billion HANZO is 1e15 units, far below 2**63). The HanzoPool model and the compute
+books balance exactly whatever the floats upstream do. The user agents' balances are int64 arrays of
+the same units (a billion HANZO is 1e15 units, far below 2**63), moved with `move` (units): the
+"users", "stake_holders", "fork_stake" and "unstaking" accounts are itemized, and `check` requires
+each to equal the exact sum of its rows, so no user's HANZO is made or lost either. The HanzoPool model and the compute
 market maker keep their own HANZO reserves in floats; `check` also reconciles those with their
 accounts ("mirrors"), to a billionth of all HANZO minted: their own float rounding over a run is
 thousands of times smaller (at most 4.5e-13 of minted over the built-in scenarios' ten years, 70M
@@ -36,7 +38,8 @@ WALLET, CONTRACT, MARKET, BURNED = "wallet", "contract", "market", "burned"
 # The chart of accounts: every place a HANZO can be, with what it models.
 CHART = {
     # wallets: HANZO a group holds and may spend or sell
-    "holders": (WALLET, "users and other holders: the public sale, the rewards users keep, unstaked HANZO"),
+    "users": (WALLET, "the user agents' wallets: exactly the sum of their rows (hanzo.sim.users)"),
+    "holders": (WALLET, "other holders and traders: the public sale, what arbitrageurs bought"),
     "developers": (WALLET, "model developers: their allocation less the proposers' stake, the owners' share "
                            "of training on their models"),
     "providers": (WALLET, "compute providers: the half of their income they keep"),
@@ -50,10 +53,10 @@ CHART = {
     "treasury": (CONTRACT, "HanzoTreasury: the community allocation, fork-mint and training fees"),
     "team_vesting": (CONTRACT, "TeamVesting: the team allocation not yet vested"),
     "stake_developers": (CONTRACT, "stake of the model developers who make the honest proposals"),
-    "stake_holders": (CONTRACT, "stake of users"),
+    "stake_holders": (CONTRACT, "stake of users (the sum of their rows)"),
     "stake_attacker": (CONTRACT, "stake of the governance attacker"),
-    "unstaking": (CONTRACT, "stake in its unstaking cooldown"),
-    "fork_stake": (CONTRACT, "HANZO users stake on their own forks (ModelNFT's boost)"),
+    "unstaking": (CONTRACT, "users' stake in its unstaking cooldown (the sum of their rows)"),
+    "fork_stake": (CONTRACT, "HANZO users stake on their own forks (ModelNFT's boost; the sum of their rows)"),
     "market_maker": (CONTRACT, "the compute market maker's funds (HamiltonianMarketMaker)"),
     # the HANZO market
     "pool": (MARKET, "HanzoPool's HANZO reserve"),
@@ -81,6 +84,22 @@ class Overdraft(LedgerError):
                 f"{self.amount:,.6f} HANZO asked")
 
 
+class WalletOverdraft(Overdraft):
+    """A flow would take more HANZO out of some agents' own wallets (rows of an agent population)
+    than they hold; the message names the day, the flow and the kind of agent."""
+
+    def __init__(self, day: int, flow: str, account: str, kind: str, count: int, row: int, holds: float,
+                 amount: float):
+        super().__init__(day, flow, account, holds, amount)
+        self.args = (day, flow, account, kind, count, row, holds, amount)  # SimPy re-raises it from them
+        self.kind, self.count, self.row = kind, count, row
+
+    def __str__(self) -> str:
+        return (f"day {self.day}: {self.flow}: {self.count:,} {self.kind} agent(s) would overdraw their own "
+                f"{self.account} (the first, {self.kind} {self.row}, holds {self.holds:,.6f} HANZO, "
+                f"{self.amount:,.6f} HANZO asked)")
+
+
 class ConservationError(LedgerError):
     """The accounts do not add up to what was minted, one is negative, or a mirror has drifted."""
 
@@ -105,6 +124,7 @@ class Ledger:
         self.units = {name: 0 for name in CHART}
         self.minted_units = 0
         self.mirrors: dict[str, Callable[[], float]] = {}
+        self.itemized: dict[str, Callable[[], int]] = {}
         self.checked_days = 0
 
     # ---------------------------------------------------------------- reading
@@ -139,14 +159,21 @@ class Ledger:
         With `upto`, for a flow that is by rule "all that is left" (a day's budget that is the
         whole pool), float rounding may ask for up to a billionth more than there is: what there
         is moves. Returns the HANZO moved."""
-        n, held = units(amount), self.units[frm]
+        return self.move(frm, to, units(amount), flow, upto=upto) / UNIT
+
+    def move(self, frm: str, to: str, n: int, flow: str, *, upto: bool = False) -> int:
+        """`transfer` in ledger units: for flows already counted in units (the rows of agents'
+        wallets), so that the ledger moves exactly what the rows did. Returns the units moved."""
+        n, held = int(n), self.units[frm]
+        if n < 0:
+            raise ValueError(f"{flow}: a flow is never negative, got {n} units")
         if n > held:
             if not (upto and n - held <= max(1, n // 10**9)):
                 raise Overdraft(self.clock(), flow, frm, held / UNIT, n / UNIT)
             n = held
         self.units[frm] = held - n
         self.units[to] += n
-        return n / UNIT
+        return n
 
     def burn(self, frm: str, amount: float, source: str, *, upto: bool = False) -> float:
         """Burn `amount` HANZO from `frm`: it moves to the burned account of `source`, so the
@@ -160,9 +187,15 @@ class Ledger:
         maker's funds): `check` reconciles the two."""
         self.mirrors[account] = reads
 
+    def itemize(self, account: str, rows: Callable[[], int]) -> None:
+        """An account that is the sum of a population's rows (users' wallets, stakes): `check`
+        requires it to equal `rows()`, their exact sum in units, to the unit."""
+        self.itemized[account] = rows
+
     def check(self, day: int) -> None:
         """Raise ConservationError unless every balance is >= 0, the accounts add up to exactly
-        what was minted, and every mirror agrees with its account to a billionth of minted."""
+        what was minted, every itemized account is exactly the sum of its rows, and every mirror
+        agrees with its account to a billionth of minted."""
         total = sum(self.units.values())
         if total != self.minted_units:
             raise ConservationError(f"day {day}: the accounts hold {total / UNIT:,.6f} HANZO, {self.minted:,.6f} "
@@ -170,6 +203,12 @@ class Ledger:
         negative = {k: v / UNIT for k, v in self.units.items() if v < 0}
         if negative:
             raise ConservationError(f"day {day}: negative balances {negative}")
+        for account, rows in self.itemized.items():
+            held = rows()
+            if held != self.units[account]:
+                gap = (held - self.units[account]) / UNIT
+                raise ConservationError(f"day {day}: the {account} account holds {self[account]:,.6f} HANZO, the "
+                                        f"sum of its rows {held / UNIT:,.6f} ({gap:+,.6f})")
         tolerance = 1e-9 * max(self.minted, 1.0)
         for account, reads in self.mirrors.items():
             if abs(reads() - self[account]) > tolerance:

@@ -51,7 +51,6 @@ def summarize(world: World, series: pd.DataFrame) -> dict:
     s, last = world.s, series.iloc[-1]
     p = world.p
     done = series.index[series["emitted"] >= hanzo(p.max_emission) * (1 - 1e-12)]
-    earned = world.users.earned()
     tiers = {}
     for name, _ in p.inference_tiers:
         key = name.lower().replace("-", "_")
@@ -83,7 +82,8 @@ def summarize(world: World, series: pd.DataFrame) -> dict:
                             "max": float(series["hanzo_price_usd"].max())},
         "compute": tiers,
         "rewards_paid_total": float(series["rewards_paid"].sum()),
-        "reward_gini": gini(earned),
+        "reward_gini": gini(world.users.earned_active()),  # what each active user earned since it joined
+        "wealth_gini": gini(world.users.holdings()),  # the HANZO each user holds (wallet, stakes), leavers too
         "rewards_by_year": _rewards_by_year(series),
         "policy": dict(s["policy"]),
         "fees": {"tail_emitted": world.supply.tail_emitted, "recycled_inference_fees": world.supply.recycled_fees,

@@ -80,6 +80,9 @@ SPEC: dict[str, dict[str, tuple]] = {
                                             "to train, join and stay as usual (0: they do regardless)"),
         "reward_elasticity": (float, 0.0, 10.0, 1.0, "how steeply training and adoption fall below the reservation"),
         "churn_per_day": (float, 0.0, 1.0, 0.0, "share of users leaving a day when a paid interaction is worth nothing"),
+        "reservation_spread": (float, 0.0, 3.0, 0.0, "lognormal spread (mean 1) of each user's own reservation wage "
+                               "around the scenario's, per day of its usual work (0: every user has the same per "
+                               "interaction)"),
         "momentum_response": (float, 0.0, 100.0, 0.0, "how much more holders sell per unit of 30-day log price fall"),
         "spam_leak": (float, 0.0, 1.0, 0.0, "share of junk the oracle accepts (paid at multiplier 1)"),
         "spam_max_share": (float, 0.0, 1.0, 0.5, "most of all interactions junk reaches when it pays"),
@@ -351,6 +354,7 @@ _NEEDS = {_positive: "above 0", _relative: 'to "relative"', _true: "to true"}
 INERT_UNLESS = {
     ("agents", "reward_elasticity"): [(("agents", "reservation_usd_per_interaction"), _positive)],
     ("agents", "churn_per_day"): [(("agents", "reservation_usd_per_interaction"), _positive)],
+    ("agents", "reservation_spread"): [(("agents", "reservation_usd_per_interaction"), _positive)],
     ("agents", "spam_max_share"): [(("agents", "spam_leak"), _positive)],
     ("agents", "speculator_hold_days"): [(("agents", "speculator_budget_per_day"), _positive)],
     ("agents", "farm_entry_per_day"): [(("agents", "farmers_max"), _positive)],

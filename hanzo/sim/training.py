@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from hanzo.econ.params import BPS
 from hanzo.econ.reference import training_payout
 
-from .ledger import hanzo
-from .users import fork_boost, fork_fee, forks_affordable, mint_forks
+from .ledger import UNIT, hanzo, units
+from .users import fork_boost, fork_fee, forks_affordable, fundable, mint_forks, pay_and_reservation, spend, split
 
 if TYPE_CHECKING:
     from .world import World
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 
 def training(w: World):
     """Users train forks; TrainingRewards pays from the pool: burn, 70:30 split, low quality burned.
-    Users keep what they earn in their wallets ("holders") less what they sell and stake; farmers
+    Each user agent keeps what it earns in its own wallet, less what it sells and stakes; farmers
     sell all of it; developers are paid the owners' share of training on their models."""
     u, p = w.s["users"], w.p
     # shares of R, and what R costs the pool, from the contract's own rule (D2, both modes)
@@ -34,6 +36,7 @@ def training(w: World):
     farmers = w.agents["farmers"]
     leak = spammers.leak
     ledger = w.ledger
+    boosting = pol["boost_stake_share"] > 0
     while True:
         users = w.users
         if farmers.most:  # farmers enter (each minting a fork they must buy) or leave on yesterday's margin
@@ -49,16 +52,12 @@ def training(w: World):
             # interactions per unit of activity today: the population's mean times a daily
             # common shock (busy and quiet days), gamma with mean 1
             per_activity = u["interactions_per_day"] * w.rng_users.gamma(50.0, 1 / 50.0)
-            interactions = per_activity * users.total_activity * trainers.decide(w.view)
+            trained, total_trained = trained_today(w, trainers)  # each active user's activity it trains today
+            interactions = per_activity * total_trained
             fee = interactions * pol["fine_tuning_fee"]
             if fee:  # users buy the fee's HANZO and pay it first; what they cannot fund, they do not train
-                affordable = w.exchange.affordable("holders")
-                if fee > affordable:
-                    w.flows.refused_hanzo += fee - affordable
-                    interactions *= affordable / fee
-                    fee = affordable
-                w.exchange.buy("holders", fee, "fine-tuning fee")
-                training_fee(w, "holders", "fine_tuning_fee", fee)
+                trained, paid = fine_tuning_fees(w, trained, fee)
+                interactions *= paid / fee
             junk = interactions * (spammers.decide(w.view) - spammers.base_share)
             leaked = junk * leak  # junk the oracle accepts, paid at multiplier 1
             low = interactions * spammers.base_share + junk - leaked
@@ -82,8 +81,14 @@ def training(w: World):
             to_developers = reward * owner_share * u["developer_model_share"]
             farm_paid = farm_reward * (user_share + owner_share)
             # the pool pays out (reward + farm_reward) * pool_per_reward + low_burned, at most its budget;
-            # the burns go last and take what rounding leaves when the budget is the whole pool
-            ledger.transfer("training_pool", "holders", to_users, "training rewards")
+            # the burns go last and take what rounding leaves when the budget is the whole pool.
+            # Each active user is paid its share of the users' part, by the activity it trained
+            # today and (on its own forks) its fork's boost, to the unit
+            weights = trained if not boosting else trained * (own_forks * users.boost[:users.rows] + (1 - own_forks))
+            paid_users = split(units(to_users), weights) if to_users > 0 else None
+            if paid_users is not None:
+                users.receive(ledger, "training_pool", paid_users, "training rewards")
+                users.earned[:users.rows] += paid_users
             ledger.transfer("training_pool", "developers", to_developers, "training rewards (developers' models)")
             ledger.transfer("training_pool", "farmers", farm_paid, "farming rewards")
             ledger.burn("training_pool", low_burned, "low_quality", upto=True)
@@ -92,12 +97,8 @@ def training(w: World):
             w.farm_paid += farm_paid
             if farm:
                 w.farm_paid_per_interaction = farm_paid / farm
-            if users.total_activity > 0:
-                users.reward_index += to_users / users.total_activity
-            sell, stake = holders.decide(w.view)
-            ledger.transfer("holders", "stake_holders", to_users * stake, "users stake")
-            ledger.transfer("holders", "fork_stake", to_users * pol["boost_stake_share"], "users stake on forks")
-            w.exchange.sell("holders", to_users * sell, "users sell")
+            if paid_users is not None:
+                sell_stake_and_boost(w, paid_users, *holders.decide(w.view))
             w.exchange.sell("developers", to_developers * u["sell_share"], "developers sell")
             w.flows.rewards_paid += to_users + to_developers + farm_paid
             w.flows.interactions += interactions + farm
@@ -105,6 +106,65 @@ def training(w: World):
                 w.paid_per_interaction = reward * user_share / (accepted + leaked)
             w.flows.gas += (users.active + w.farmers) * costs["ops_per_user_day"] * costs["gas_per_op"]
         yield w.env.timeout(1)
+
+
+def trained_today(w: World, trainers) -> tuple[np.ndarray, float]:
+    """(each user's activity it trains today, a row per user: its activity while it is active, times
+    the share of its usual work it does against its own reservation wage; their sum)."""
+    users = w.users
+    n = users.rows
+    on = users.on[:n]
+    trained = np.where(on, users.activity[:n], 0.0)
+    if trainers.reservation_usd > 0 and trainers.elasticity:
+        worth = np.zeros(n)
+        worth[on] = trainers.decide_each(*pay_and_reservation(w))
+        trained *= worth
+        return trained, float(trained.sum())
+    return trained, users.total_activity
+
+
+def fine_tuning_fees(w: World, trained: np.ndarray, fee: float) -> tuple[np.ndarray, float]:
+    """Each user pays the fine-tuning fee of the interactions it trains, buying its HANZO; a user
+    who cannot fund its fee trains what it can fund. Returns (what each trained, the fee paid)."""
+    wanted = split(units(fee), trained)
+    can = fundable(w, wanted)
+    if (can < 1.0).any():
+        w.flows.refused_hanzo += float(((1.0 - can) * wanted).sum()) / UNIT
+        trained = trained * can
+        wanted = np.floor(wanted * can).astype(np.int64)
+    paid = int(wanted.sum())
+    burned = units(paid / UNIT * w.s["policy"]["training_fee_burn_share"])
+    spend(w, [("burned_fine_tuning_fee", burned, "burn (fine_tuning_fee)"), ("treasury", paid - burned, "fine tuning fee")],
+          "fine-tuning fee", lambda total: wanted)
+    w.supply.training_fees += paid / UNIT
+    return trained, paid / UNIT
+
+
+def sell_stake_and_boost(w: World, paid: np.ndarray, sell: float, stake: float) -> None:
+    """What each user does with today's pay (`paid`, units per row): sells `sell` of it, stakes
+    `stake` for votes and [policy] boost_stake_share on its own fork, each rounded down to the unit
+    (a user never sells a unit it did not decide to); all out of its own wallet."""
+    users, ledger = w.users, w.ledger
+    n = len(paid)
+    boost = w.s["policy"]["boost_stake_share"]
+    if sell + stake <= 1.0:  # what momentum sells comes out of the share not staked on forks either
+        sell = min(sell, max(0.0, 1.0 - stake - boost))
+    # (truncation to int64 is the floor of these non-negative amounts)
+    staked = (paid * stake).astype(np.int64) if stake else None
+    forked = (paid * boost).astype(np.int64) if boost else None
+    out = (paid * (sell + stake + boost)).astype(np.int64)
+    sold = out.copy()
+    for part in (staked, forked):
+        if part is not None:
+            sold -= part
+    np.maximum(sold, 0, out=sold)  # (floats: the parts' floors may pass the whole's by a unit)
+    parts = [("sell_orders", sold, "users sell"), ("stake_holders", staked, "users stake"),
+             ("fork_stake", forked, "users stake on forks")]
+    users.pay_parts(ledger, [(to, amounts, flow) for to, amounts, flow in parts if amounts is not None])
+    if staked is not None:
+        users.stake[:n] += staked
+    if forked is not None:
+        users.fork_stake[:n] += forked
 
 
 def training_fee(w: World, payer: str, source: str, amount: float) -> None:

@@ -4,23 +4,26 @@ The World holds the state and the order of the day; the processes that move HANZ
 named after what they model, each flow in one place:
 
     issuance     genesis, the emission schedule, the team's vesting
-    users        the user population (arrays), adoption, forks and their mint fee
+    users        the user agents (a wallet each, in arrays), adoption and churn, forks and their fee
     training     TrainingRewards' payouts and what users, developers and farmers do with them; fees
     compute      the compute market maker, credit purchases and use, speculators, providers
     governance   stake and unstaking, proposals and deposits, the treasury attacker
     exchange     the HANZO market: HanzoPool's daily opening and close, other venues, arbitrage
 
-Populations (users, with up to millions of members) are cohorts held as numpy arrays inside one
-process each, so a million users cost array operations, not a million generators; single named
-agents (the governance attacker) are ordinary processes beside them. Every process is a generator
+Users are agents, up to millions of them, each a row of numpy arrays (hanzo.sim.users: its wallet,
+stakes, activity, reservation wage, join and leave day), driven by one process each day, so a
+million users cost array operations, not a million generators; the other groups (developers,
+providers, farmers, speculators, holders) are aggregate wallets, and single named agents (the
+governance attacker) ordinary processes beside them. Every process is a generator
 of the World, woken once a day in the order of `PROCESSES` below, so a run is a pure function of its
 scenario and seed.
 
 Money is in HANZO (floats) here; the exact integer rules live in hanzo.econ.reference and
 hanzo.econ.hmm, which the processes call for emission, rewards, fees and the market maker. Every
 balance is the ledger's (hanzo.sim.ledger): each flow is a mint, transfer or burn between named
-accounts, no group spends or sells HANZO it does not hold, and the books are checked at the end of
-every day (wallets + contracts + market + burned == minted).
+accounts, no group or user spends or sells HANZO it does not hold, and the books are checked at the
+end of every day (wallets + contracts + market + burned == minted, and every user account is the
+exact sum of the users' rows).
 """
 
 from __future__ import annotations
@@ -108,22 +111,21 @@ class World:
         self.p = scenario.tokenomics
         seed = scenario["scenario"]["seed"] if seed is None else seed
         # independent streams per process, all derived from the one seed
-        streams = np.random.SeedSequence(seed).spawn(6)
-        self.rng_users, self.rng_market, self.rng_gov, self.rng_attack, self.rng_compute, self.rng_developers = (
-            np.random.default_rng(s) for s in streams)
+        # (a seventh, for who leaves and the users' own reservation wages, leaves the first six as they were)
+        streams = np.random.SeedSequence(seed).spawn(7)
+        (self.rng_users, self.rng_market, self.rng_gov, self.rng_attack, self.rng_compute, self.rng_developers,
+         self.rng_agents) = (np.random.default_rng(s) for s in streams)
         self.env = simpy.Environment()
         self.ledger = Ledger(lambda: int(self.env.now))
         self.supply = Supply()
-        self.users = Users()
+        self.users = Users(cooldown_days=round(self.p.unstake_cooldown / DAY))
         self.gov = Governance()
         self.flows = Flows()
         self.external_price_usd = scenario.tokenomics.pool_initial_price / 10**18
         self.pool = ConstantProductPool.at_genesis(scenario)  # HanzoPool, seeded with the Liquidity allocation
         self.attacker_bought = 0.0
-        self.boost = 1.0  # activity-weighted mean boost of users' forks
+        self.boost = 1.0  # activity-weighted mean boost of users' forks (each user's own: users.boost)
         self.rationed_days = 0
-        # the unstaking cooldown: what comes out of it each coming day (the ledger's "unstaking")
-        self.unstaking: deque[float] = deque([0.0] * max(1, round(self.p.unstake_cooldown / DAY)))
         self.rows: list[dict] = []
         self.agents = from_scenario(scenario)
         self.prices: deque[float] = deque(maxlen=31)  # the pool price at the start of each of the last 31 days
@@ -141,6 +143,11 @@ class World:
         self.exchange = Exchange(self.ledger, self.pool, scenario["market"]["max_slippage"])
         self.ledger.mirror("pool", lambda: self.pool.hanzo)
         self.ledger.mirror("market_maker", lambda: self.market.funds)
+        users = self.users
+        self.ledger.itemize("users", lambda: int(users.wallet[:users.rows].sum()))
+        self.ledger.itemize("stake_holders", lambda: int(users.stake[:users.rows].sum()))
+        self.ledger.itemize("fork_stake", lambda: int(users.fork_stake[:users.rows].sum()))
+        self.ledger.itemize("unstaking", users.cooling_units)
 
     def start(self) -> None:
         for process in PROCESSES:
