@@ -120,7 +120,10 @@ def trained_today(w: World, trainers) -> tuple[np.ndarray, float]:
         worth[on] = trainers.decide_each(*pay_and_reservation(w))
         trained *= worth
         return trained, float(trained.sum())
-    return trained, users.total_activity
+    share = trainers.decide(w.view)  # without a reservation wage, the population's (1: as usual)
+    if share != 1.0:
+        trained *= share
+    return trained, users.total_activity * share
 
 
 def fine_tuning_fees(w: World, trained: np.ndarray, fee: float) -> tuple[np.ndarray, float]:
