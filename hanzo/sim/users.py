@@ -219,12 +219,12 @@ class Users:
         count = min(count, self.active)
         if count <= 0:
             return 0
-        if count > self.active // 2:
+        if count > self.active // 2 or self.active < self.rows // 4:  # few would be hit: list the active
             active = np.flatnonzero(self.on[:self.rows])
             return self._gone(rng.choice(active, count, replace=False), day)
         chosen = np.zeros(0, dtype=np.int64)
-        while len(chosen) < count:
-            draw = rng.integers(0, self.rows, 2 * (count - len(chosen)) + 16)
+        while len(chosen) < count:  # each draw hits an active row at least a quarter of the time
+            draw = rng.integers(0, self.rows, 2 * (count - len(chosen)) * self.rows // self.active + 16)
             chosen = np.unique(np.concatenate([chosen, draw[self.on[draw]]]))
         return self._gone(rng.permutation(chosen)[:count], day)
 
@@ -323,6 +323,7 @@ class Users:
             return
         response, basis = self._replay()
         n = self.rows
+        self.itemized("wallet")  # (recounts the sums first if the rows were handed out)
         names = list(self.BALANCES)
         # in place, in an order that reads each balance before it is rewritten (the wallet takes
         # from the stake and the cooldown, the cooldown from the stake)
@@ -333,39 +334,36 @@ class Users:
             terms = [(g, basis[f, g]) for g in range(len(self.BALANCES)) if basis[f, g] != (1.0 if g == f else 0.0)]
             if not terms and not h.any():
                 continue  # this balance did not move
-            exact = rows.astype(np.float64) if basis[f, f] == 1.0 else np.zeros(n)
+            exact, term = _scratch("settled", n, np.float64), _scratch("term", n, np.float64)
+            if basis[f, f] == 1.0:
+                np.copyto(exact, rows)
+            else:
+                exact.fill(0.0)
             for g, coefficient in terms:
-                exact += coefficient * self.held[names[g]][:n]
+                exact += np.multiply(self.held[names[g]][:n], coefficient, out=term)
             if h[0]:
-                exact += h[0] * self.weight[:n]
+                exact += np.multiply(self.weight[:n], h[0], out=term)
             for first, end, start in self.joins:
                 if h[start] != h[0]:
                     exact[first:end] += (h[start] - h[0]) * self.weight[first:end]
             for leaving, stop in self.leaves:
                 if h[stop]:
                     exact[leaving] -= h[stop] * self.weight[leaving]
-            owed = self.sums_now(name) + self.pending[name]
+            owed = self.sums[name] + self.pending[name]
             gap = float(exact.sum()) - owed
             if abs(gap) > 1e-9 * max(owed, 1) + 1:
                 raise ConservationError(f"day {self.clock()}: the {name} rows' exact shares of the last "
                                         f"{len(self.ops)} operations add up to {gap / UNIT:+,.6f} HANZO more than the "
                                         "ledger holds for them")
-            settled = np.add(exact, 0.5).astype(np.int64)  # (floor of x + 1/2: the nearest unit)
-            left = owed - int(settled.sum())
+            np.copyto(rows, np.add(exact, 0.5, out=term), casting="unsafe")  # (truncation: the nearest unit)
+            left = owed - int(rows.sum())
             if left:  # the rows whose rounding was nearest the other way take or give the units left over
-                _nudge(settled, np.subtract(exact, settled, out=exact), left)
-            rows[...] = settled
+                _nudge(rows, np.subtract(exact, rows, out=exact), left)
             self.sums[name] = owed
             self.pending[name] = 0
         self.ops.clear()
         self.earns = 0
         self._close_window()
-
-    def sums_now(self, name: str) -> int:
-        """A balance's sum over the rows, recounted if the rows were handed out."""
-        if self.exposed:
-            self.itemized(name)
-        return self.sums[name]
 
     def _close_window(self) -> None:
         for leaving, _ in self.leaves:
