@@ -42,7 +42,8 @@ def test_a_row_changed_without_the_ledger_is_caught_that_day():
     world = World(load("baseline").with_overrides(**SMALL))
     world.run(5)
     world.users.wallet[7] += 1  # one micro-HANZO into one user's wallet, from nowhere
-    with pytest.raises(ConservationError, match="day 5: the users account holds .* the sum of its rows .*\\(\\+0.000001\\)"):
+    with pytest.raises(ConservationError,
+                       match="day 5: the users account holds .* the sum of its rows .*\\(\\+0.000001\\)"):
         world.env.run(until=6)
 
 

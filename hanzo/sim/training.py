@@ -177,7 +177,8 @@ def fine_tuning_fees(w: World, trained: np.ndarray | None, share: float, fee: fl
         wanted = np.floor(wanted * can).astype(np.int64)
     paid = int(wanted.sum())
     burned = units(paid / UNIT * w.s["policy"]["training_fee_burn_share"])
-    spend(w, [("burned_fine_tuning_fee", burned, "burn (fine_tuning_fee)"), ("treasury", paid - burned, "fine tuning fee")],
+    spend(w, [("burned_fine_tuning_fee", burned, "burn (fine_tuning_fee)"),
+              ("treasury", paid - burned, "fine tuning fee")],
           "fine-tuning fee", lambda total: wanted)
     w.supply.training_fees += paid / UNIT
     return trained, paid / UNIT
