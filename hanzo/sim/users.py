@@ -149,6 +149,7 @@ class Users:
         # what entered the cooldown each day (totals: each row's share of a day's return is pro rata its cooldown)
         self.cooling: deque[int] = deque(0 for _ in range(max(1, cooldown_days)))
         self.on = np.zeros(0, dtype=bool)  # active
+        self._active, self._active_upto = np.zeros(0, dtype=np.int64), 0  # active_rows' last list, and its rows
         self.paying_own = False  # whether some row paid part of a purchase from its wallet today
         # the window: operations since the last settlement, who joined and left during it
         self.ops: list[tuple] = []
@@ -220,7 +221,7 @@ class Users:
         count = min(count, self.active)
         if count <= 0:
             return 0
-        active = np.flatnonzero(self.on[:self.rows])
+        active = self.active_rows()
         keys = np.full(len(active), -np.inf)
         positive = chance > 0
         keys[positive] = np.log(rng.random(int(positive.sum()))) / chance[positive]
@@ -236,13 +237,22 @@ class Users:
         if count <= 0:
             return 0
         if count > self.active // 2 or self.active < self.rows // 4:  # few would be hit: list the active
-            active = np.flatnonzero(self.on[:self.rows])
-            return self._gone(rng.choice(active, count, replace=False), day)
+            return self._gone(rng.choice(self.active_rows(), count, replace=False), day)
         chosen = np.zeros(0, dtype=np.int64)
         while len(chosen) < count:  # each draw hits an active row at least a quarter of the time
             draw = rng.integers(0, self.rows, 2 * (count - len(chosen)) * self.rows // self.active + 16)
             chosen = np.unique(np.concatenate([chosen, draw[self.on[draw]]]))
         return self._gone(rng.permutation(chosen)[:count], day)
+
+    def active_rows(self) -> np.ndarray:
+        """The active rows, in order: the last list less those who left since, and the rows that
+        joined since (after the reward cliff most rows have left, and a pass over all of them every
+        day cost more than the rest of the day)."""
+        kept = self._active[self.on[self._active]]
+        joined = np.arange(self._active_upto, self.rows)
+        self._active = np.concatenate([kept, joined[self.on[joined]]])
+        self._active_upto = self.rows
+        return self._active
 
     def _gone(self, leaving: np.ndarray, day: int) -> int:
         self.on[leaving] = False
@@ -479,8 +489,12 @@ def _nudge(settled: np.ndarray, short: np.ndarray, count: int) -> None:
     n, k = len(settled), abs(count)
     sign = 1.0 if count > 0 else -1.0
     margin = min(1.0, 4.0 * (k + 16) / max(n, 1))
+    edge = _scratch("near", n, np.bool_)  # (no temporaries: a fresh array of a million rows costs its page faults)
     while True:
-        near = np.flatnonzero(sign * short > 0.5 - margin)
+        if count > 0:
+            near = np.flatnonzero(np.greater(short, 0.5 - margin, out=edge))
+        else:
+            near = np.flatnonzero(np.less(short, margin - 0.5, out=edge))
         if count < 0:
             near = near[settled[near] > 0]
         if len(near) >= k or margin >= 1.0:
