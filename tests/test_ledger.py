@@ -174,16 +174,23 @@ def test_no_one_buys_with_hanzo_they_cannot_fund():
 
 def test_large_adoption_keeps_supply_non_negative_and_spends_only_what_buyers_hold():
     # 70M users: before the ledger, holders paid 961M HANZO of purchases the pool could not sell
-    # with HANZO nobody held, and circulating supply went negative on day 304 (-712M by day 547)
-    result = simulate(load("high_adoption").with_overrides(**{"users.max": 70_000_000, "scenario.years": 1.0}))
+    # with HANZO nobody held, and circulating supply went negative on day 304 (-712M by day 547).
+    # What made it large is demand against the pool's depth, so the test runs the economy 500 times
+    # smaller on both sides: a 140,000-user cap and a Liquidity allocation of 1 bp instead of 500
+    # (the rest to the treasury). At 70M users some 4M user agents each pay from its own wallet
+    # row by row on most days (minutes); here 64,000 do, from day 0, with the same shortfalls
+    cap = 140_000
+    result = simulate(load("high_adoption").with_overrides(**{
+        "users.max": cap, "users.initial": 10_000, "scenario.years": 1.0, "tokenomics.alloc_liquidity_bps": 1,
+        "tokenomics.alloc_community_treasury_bps": 1999}))
     s, summary = result.series, result.summary
     assert summary["conserved"] is True
     assert (s["circulating_supply"] >= 0).all() and (s["total_supply"] >= 0).all()
     assert (s[[c for c in s.columns if c.startswith("wallet_")]] >= 0).all().all()
     # demand outruns what the pool's day and holders' wallets can fund: those purchases are not made
     # (newcomers wait for their fork's fee, users buy fewer credits)
-    assert summary["users_waiting_peak"] > 1_000_000 and summary["market"]["credits_unfunded_days"] > 0
-    assert (s["users"] + s["users_waiting"] <= 70_000_000).all()
+    assert summary["users_waiting_peak"] > cap / 7 and summary["market"]["credits_unfunded_days"] > 0
+    assert (s["users"] + s["users_waiting"] <= cap).all()
     # users pay from their own wallets (the public sale's holders no longer pay for them), never beyond them
     assert (s["wallet_users"] >= 0).all() and (s["wallet_holders"] == s["wallet_holders"][0]).all()
     # the unmet part of each day's purchases came out of buyers' own wallets, never beyond them

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hanzo.sim.ledger import UNIT
 from hanzo.sim.run import simulate
 from hanzo.sim.scenario import ScenarioError, load
 from hanzo.sim.users import fork_boost
@@ -65,12 +66,14 @@ def test_boost_staking_locks_the_stated_share_and_the_boost_stays_within_modelnf
     sc = load("boost_staking")
     world = World(sc)
     world.run(3 * 365)
-    earned = world.users.earned()
+    users, n = world.users, world.users.rows
+    earned = users.earned[:n] / UNIT
     assert world.fork_stake == pytest.approx(0.25 * (earned.sum()), rel=0.02)  # users' share; developers' differs
     assert 1.0 < world.boost <= 1.0 + world.p.boost_max_extra_bps / 10_000
+    # each user's boost from its own fork's stake, their mean weighted by activity
+    staked = users.fork_stake[:n] / UNIT
     assert fork_boost(world) == pytest.approx(
-        1 + float((world.users.activity[:world.users.active] * np.minimum(
-            1.0, np.sqrt(0.25 * earned / 10_000))).sum() / world.users.total_activity))
+        1 + float((users.activity[:n] * np.minimum(1.0, np.sqrt(staked / 10_000))).sum() / users.total_activity))
 
 
 def test_a_relative_quorum_keeps_governance_alive_at_low_adoption():

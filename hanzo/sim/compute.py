@@ -13,7 +13,7 @@ from hanzo.econ.hmm import FloatMarket
 from hanzo.econ.params import WEI
 
 from .ledger import units
-from .users import fundable, spend, split
+from .users import fundable, spend, split, split_alike
 
 if TYPE_CHECKING:
     from .world import World
@@ -48,12 +48,12 @@ def inference(w: World):
         demand = base_demand(w, w.users.active) * shock * mix * response
         want = demand * (1 + c["buffer_days"]) - m.holding("users")  # keep a buffer of credits
         # the contract refuses q / L past 40 (DepthExceeded): FloatMarket.buy clips demand beyond that
-        credits, weights = users_credits_affordable(w, np.maximum(want, 0.0), 1 + fee_share)
+        credits, pays = users_credits_affordable(w, np.maximum(want, 0.0), 1 + fee_share)
         cost = float(m.buy(credits).sum())
         recycled = cost * fee_share  # the inference fee, on top, into the Training Rewards pool
         # each active user buys the HANZO it spends (alike, or as far as its own means go)
         spend(w, [("market_maker", units(cost), "compute credits"),
-                  ("training_pool", units(recycled), "inference fee")], "compute credits", lambda total: split(total, weights()))
+                  ("training_pool", units(recycled), "inference fee")], "compute credits", pays)
         w.supply.recycled_fees += recycled
         w.flows.inference_spend += cost
         m.capacity = w.provider_capacity.copy()  # the providers offer their capacity for the epoch
@@ -88,7 +88,7 @@ def speculation(w: World):
 
 
 def users_credits_affordable(w: World, credits: np.ndarray, markup: float):
-    """(credits per tier the users buy today, the weights by which they pay for them, a callable).
+    """(credits per tier the users buy today, a callable giving the units each row pays of a total).
     Every active user wants the same credits; when the pool's day cannot fund them all, a user
     buys the share its own means fund (its equal share of the day plus its wallet: hanzo.sim.users.
     fundable) and the rest is not bought (`credits_unfunded`). Paying each the same share of a
@@ -97,15 +97,16 @@ def users_credits_affordable(w: World, credits: np.ndarray, markup: float):
     users = w.users
     n = users.rows
     cost = float(w.market.quote(credits).sum()) * markup
-    active = lambda: users.on[:n].astype(np.float64)  # noqa: E731
+    alike = lambda total: split_alike(total, users.on[:n])  # noqa: E731
     if units(cost) <= w.ledger.units["purchases"] or not users.active:
-        return credits, active
-    can = fundable(w, split(units(cost), active()))
+        return credits, alike
+    can = fundable(w, split_alike(units(cost), users.on[:n]))
     share = float(can[users.on[:n]].mean())
-    if share < 1.0:
-        w.flows.credits_unfunded += float(credits.sum()) * (1 - share)
+    if share == 1.0:  # every active user funds its equal share
+        return credits, alike
+    w.flows.credits_unfunded += float(credits.sum()) * (1 - share)
     weights = np.where(users.on[:n], can, 0.0)
-    return credits * share, lambda: weights
+    return credits * share, lambda total: split(total, weights)
 
 
 def credits_affordable(w: World, buyer: str, credits: np.ndarray, markup: float = 1.0) -> np.ndarray:

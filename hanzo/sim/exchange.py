@@ -8,8 +8,9 @@ lets through (a price fall of at most `max_slippage`); the rest waits in the boo
 Purchases. Whoever pays in HANZO (a fork's mint fee, a training fee, compute credits) buys it from
 the pool (users through hanzo.sim.users.spend, each from its own row). At the opening, the HANZO the
 pool can sell within the day's slippage limit at its opening depth is set aside for the day's buyers
-(pool -> purchases); sales only deepen the pool, so the close can always deliver it. A buyer draws on it first and then on its own wallet; what the
-two cannot cover it cannot buy (`affordable`), so no purchase is paid with HANZO nobody holds.
+(pool -> purchases); sales only deepen the pool, so the close can always deliver it. A buyer draws
+on it first and then on its own wallet; what the two cannot cover it cannot buy (`affordable`), so
+no purchase is paid with HANZO nobody holds.
 
 At the close, as before this ledger: sales first, then the pool sells what all the day's buyers
 wanted, up to the slippage limit measured after the sales (never less than was drawn). What the

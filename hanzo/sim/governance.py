@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from hanzo.econ.params import DAY, WEI
 from hanzo.econ.treasury import Bucket
 
@@ -32,19 +30,13 @@ class Governance:
 
 
 def staking(w: World):
-    """Each day every user asks to unstake a share of its stake (rounded down to the unit); it
-    comes back to the same user's wallet after the cooldown, and the user sells its usual share of
-    it."""
+    """Each day users ask to unstake a share of their stake (rounded down to the unit); what entered
+    the cooldown comes back to the users' wallets after it, each user's share of a day's return pro
+    rata what it has in the cooldown (hanzo.sim.users.Users.unstake), and they sell their usual share
+    of it."""
     rate, sell = w.s["staking"]["unstake_per_day"], w.s["users"]["sell_share"]
-    ledger, users = w.ledger, w.users
     while True:
-        n = users.rows
-        asked = (users.stake[:n] * rate).astype(np.int64)  # (truncation: the floor)
-        users.pay_field(ledger, "stake", "unstaking", asked, "unstake")
-        back = users.cool(asked)
-        users.receive(ledger, "unstaking", back, "cooldown over")
-        if sell:
-            users.pay_parts(ledger, [("sell_orders", (back * sell).astype(np.int64), "unstaked and sold")])
+        w.users.unstake(w.ledger, rate, sell)
         yield w.env.timeout(1)
 
 

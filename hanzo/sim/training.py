@@ -13,7 +13,8 @@ from hanzo.econ.params import BPS
 from hanzo.econ.reference import training_payout
 
 from .ledger import UNIT, hanzo, units
-from .users import fork_boost, fork_fee, forks_affordable, fundable, mint_forks, pay_and_reservation, spend, split
+from .users import (alike, fork_boost, fork_fee, forks_affordable, fundable, mint_forks, pay_and_reservation,
+                    pay_and_reservation_per_activity, spend, split)
 
 if TYPE_CHECKING:
     from .world import World
@@ -52,11 +53,12 @@ def training(w: World):
             # interactions per unit of activity today: the population's mean times a daily
             # common shock (busy and quiet days), gamma with mean 1
             per_activity = u["interactions_per_day"] * w.rng_users.gamma(50.0, 1 / 50.0)
-            trained, total_trained = trained_today(w, trainers)  # each active user's activity it trains today
+            # each active user's activity it trains today (None: its activity times `share`, alike for all)
+            trained, share, total_trained = trained_today(w, trainers)
             interactions = per_activity * total_trained
             fee = interactions * pol["fine_tuning_fee"]
             if fee:  # users buy the fee's HANZO and pay it first; what they cannot fund, they do not train
-                trained, paid = fine_tuning_fees(w, trained, fee)
+                trained, paid = fine_tuning_fees(w, trained, share, fee)
                 interactions *= paid / fee
             junk = interactions * (spammers.decide(w.view) - spammers.base_share)
             leaked = junk * leak  # junk the oracle accepts, paid at multiplier 1
@@ -84,8 +86,15 @@ def training(w: World):
             # the burns go last and take what rounding leaves when the budget is the whole pool.
             # Each active user is paid its share of the users' part, by the activity it trained
             # today and (on its own forks) its fork's boost, to the unit
-            weights = trained if not boosting else trained * (own_forks * users.boost[:users.rows] + (1 - own_forks))
-            paid_users = split(units(to_users), weights) if to_users > 0 else None
+            sell, stake = holders.decide(w.view)
+            if trained is None and shares_fit(w, sell, stake):  # all alike: totals now, the rows when they settle
+                users.earn(ledger, units(to_users), *shares(w, sell, stake))
+                paid_users = None
+            else:
+                if trained is None:
+                    trained = users.trained(share)
+                weights = trained if not boosting else trained * (own_forks * users.boost[:users.rows] + 1 - own_forks)
+                paid_users = split(units(to_users), weights) if to_users > 0 else None
             if paid_users is not None:
                 users.receive(ledger, "training_pool", paid_users, "training rewards")
                 users.earned[:users.rows] += paid_users
@@ -98,7 +107,7 @@ def training(w: World):
             if farm:
                 w.farm_paid_per_interaction = farm_paid / farm
             if paid_users is not None:
-                sell_stake_and_boost(w, paid_users, *holders.decide(w.view))
+                sell_stake_and_boost(w, paid_users, sell, stake)
             w.exchange.sell("developers", to_developers * u["sell_share"], "developers sell")
             w.flows.rewards_paid += to_users + to_developers + farm_paid
             w.flows.interactions += interactions + farm
@@ -108,27 +117,58 @@ def training(w: World):
         yield w.env.timeout(1)
 
 
-def trained_today(w: World, trainers) -> tuple[np.ndarray, float]:
+def trained_today(w: World, trainers) -> tuple[np.ndarray | None, float, float]:
     """(each user's activity it trains today, a row per user: its activity while it is active, times
-    the share of its usual work it does against its own reservation wage; their sum)."""
+    the share of its usual work it does against its own reservation wage, or None when that share is
+    the same for all; that share; their sum)."""
     users = w.users
-    n = users.rows
-    on = users.on[:n]
-    trained = np.where(on, users.activity[:n], 0.0)
     if trainers.reservation_usd > 0 and trainers.elasticity:
+        if alike(w):
+            share = float(trainers.decide_each(*pay_and_reservation_per_activity(w))[0])
+            return None, share, users.total_activity * share
+        n = users.rows
+        on = users.on[:n]
+        trained = np.where(on, users.activity[:n], 0.0)
         worth = np.zeros(n)
         worth[on] = trainers.decide_each(*pay_and_reservation(w))
         trained *= worth
-        return trained, float(trained.sum())
+        return trained, 1.0, float(trained.sum())
     share = trainers.decide(w.view)  # without a reservation wage, the population's (1: as usual)
-    if share != 1.0:
-        trained *= share
-    return trained, users.total_activity * share
+    return None, share, users.total_activity * share
 
 
-def fine_tuning_fees(w: World, trained: np.ndarray, fee: float) -> tuple[np.ndarray, float]:
+def shares_fit(w: World, sell: float, stake: float) -> bool:
+    """Whether what users sell and stake of a day's pay is at most all of it (each row's outflow
+    then never passes its inflow, so the rows can move as totals)."""
+    return sum(shares(w, sell, stake)) <= 1.0
+
+
+def shares(w: World, sell: float, stake: float) -> tuple[float, float, float]:
+    """(sold, staked for votes, staked on forks) of a day's pay: what momentum sells comes out of
+    the share not staked on forks either."""
+    boost = w.s["policy"]["boost_stake_share"]
+    if sell + stake <= 1.0:
+        sell = min(sell, max(0.0, 1.0 - stake - boost))
+    return sell, stake, boost
+
+
+def fine_tuning_fees(w: World, trained: np.ndarray | None, share: float, fee: float) -> tuple[np.ndarray | None, float]:
     """Each user pays the fine-tuning fee of the interactions it trains, buying its HANZO; a user
-    who cannot fund its fee trains what it can fund. Returns (what each trained, the fee paid)."""
+    who cannot fund its fee trains what it can fund. Returns (what each trained, the fee paid).
+    When all train alike (`trained` None) and the pool's day funds even the heaviest user's fee
+    from its equal share of the day, every user pays its fee in full from the day: no row moves."""
+    users = w.users
+    if trained is None:
+        total = units(fee)
+        buyers = users.active if share > 0 else 0
+        heaviest = total * users.max_activity / users.total_activity + 1 if users.total_activity > 0 else total
+        if buyers and total <= w.ledger.units["purchases"] and heaviest <= w.ledger.units["purchases"] // buyers - 1:
+            burned = units(total / UNIT * w.s["policy"]["training_fee_burn_share"])
+            spend(w, [("burned_fine_tuning_fee", burned, "burn (fine_tuning_fee)"),
+                      ("treasury", total - burned, "fine tuning fee")], "fine-tuning fee", None)
+            w.supply.training_fees += total / UNIT
+            return None, total / UNIT
+        trained = users.trained(share)
     wanted = split(units(fee), trained)
     can = fundable(w, wanted)
     if (can < 1.0).any():
@@ -137,7 +177,8 @@ def fine_tuning_fees(w: World, trained: np.ndarray, fee: float) -> tuple[np.ndar
         wanted = np.floor(wanted * can).astype(np.int64)
     paid = int(wanted.sum())
     burned = units(paid / UNIT * w.s["policy"]["training_fee_burn_share"])
-    spend(w, [("burned_fine_tuning_fee", burned, "burn (fine_tuning_fee)"), ("treasury", paid - burned, "fine tuning fee")],
+    spend(w, [("burned_fine_tuning_fee", burned, "burn (fine_tuning_fee)"),
+              ("treasury", paid - burned, "fine tuning fee")],
           "fine-tuning fee", lambda total: wanted)
     w.supply.training_fees += paid / UNIT
     return trained, paid / UNIT
@@ -149,9 +190,7 @@ def sell_stake_and_boost(w: World, paid: np.ndarray, sell: float, stake: float) 
     (a user never sells a unit it did not decide to); all out of its own wallet."""
     users, ledger = w.users, w.ledger
     n = len(paid)
-    boost = w.s["policy"]["boost_stake_share"]
-    if sell + stake <= 1.0:  # what momentum sells comes out of the share not staked on forks either
-        sell = min(sell, max(0.0, 1.0 - stake - boost))
+    sell, stake, boost = shares(w, sell, stake)
     # (truncation to int64 is the floor of these non-negative amounts)
     staked = (paid * stake).astype(np.int64) if stake else None
     forked = (paid * boost).astype(np.int64) if boost else None

@@ -3,12 +3,14 @@ they join and leave (adoption, churn), the forks they mint, whose fee they must 
 HANZO they are paid, spend and stake moves between their wallets and the ledger.
 
 A user agent is row i of the arrays of `Users`: its HANZO (`wallet`, `stake` for votes,
-`fork_stake` on its own fork, the HANZO in its unstaking cooldown), what it has earned, its
+`fork_stake` on its own fork, `unstaking`: what is in its cooldown), what it has earned, its
 activity, its reservation wage, the day it joined and the day it left. Balances are int64 ledger
 units (micro-HANZO, hanzo.sim.ledger.UNIT), like the ledger's own: every flow that touches users
 moves whole units between the ledger's "users" (or "stake_holders", "fork_stake", "unstaking")
-account and the rows, so that each of those accounts equals the exact sum of its rows, which the
-ledger checks every day. A day is a few array operations over the rows, whatever the population.
+account and the rows, so that each of those accounts equals the exact sum of its rows and of what
+is owed to them since they were last settled, which the ledger checks every day. A day moves
+totals; the rows are settled by a few array passes a year, or when a flow needs one row's balance
+(`Users`), so a day costs about the same for a million users as for a thousand.
 
 Farmers mint forks through the same fee, from their own (aggregate) wallet.
 """
@@ -23,7 +25,7 @@ import numpy as np
 
 from hanzo.econ.reference import boost_float, nft_mint_fee
 
-from .ledger import UNIT, Ledger, WalletOverdraft, hanzo, units
+from .ledger import UNIT, ConservationError, Ledger, WalletOverdraft, hanzo, units
 
 if TYPE_CHECKING:
     from .world import World
@@ -70,18 +72,34 @@ def add_one_to_largest(shares: np.ndarray, values: np.ndarray, count: int) -> No
     a histogram finds the bin the cut falls in, and only that bin is sorted (a partition of a
     million rows costs several times more). `values` is overwritten."""
     n = len(values)
+    # 8 to 16 rows a bin, at most BINS: on 60,000 rows, 65,536 bins cost more to sum than the rows to count
+    nbins = min(BINS, 1 << max(8, (n // 16).bit_length()))
     np.add(values, 1.0, out=values)
-    np.multiply(values, BINS / 2, out=values)
+    np.multiply(values, nbins / 2, out=values)
     bins = _scratch("bins", n, np.int32)
     np.copyto(bins, values, casting="unsafe")
-    np.minimum(bins, BINS - 1, out=bins)
-    above = np.cumsum(np.bincount(bins, minlength=BINS)[::-1])  # rows in the top k bins, k = 1, 2, ...
-    cut = BINS - 1 - int(np.searchsorted(above, count))  # the bin the count-th largest is in
+    np.minimum(bins, nbins - 1, out=bins)
+    above = np.cumsum(np.bincount(bins, minlength=nbins)[::-1])  # rows in the top k bins, k = 1, 2, ...
+    cut = nbins - 1 - int(np.searchsorted(above, count))  # the bin the count-th largest is in
     over = np.greater(bins, cut, out=_scratch("over", n, np.bool_))
     shares += over
     edge = np.flatnonzero(bins == cut)
-    need = count - (int(above[BINS - 2 - cut]) if cut < BINS - 1 else 0)
+    need = count - (int(above[nbins - 2 - cut]) if cut < nbins - 1 else 0)
     shares[edge[np.lexsort((edge, -values[edge]))[:need]]] += 1  # largest first, then the lower row
+
+
+def split_alike(total: int, on: np.ndarray) -> np.ndarray:
+    """`total` units in equal shares among the rows where `on`, the units left over one each to the
+    first of them: `split` with equal weights (equal remainders, ties to the lower row), in integers
+    and without its sort."""
+    shares = np.zeros(len(on), dtype=np.int64)
+    rows = np.flatnonzero(on)
+    if total <= 0 or len(rows) == 0:
+        return shares
+    q, left = divmod(int(total), len(rows))
+    np.multiply(on, q, out=shares, casting="unsafe")
+    shares[rows[:left]] += 1
+    return shares
 
 
 def split_equally(total: int, n: int) -> np.ndarray:
@@ -94,39 +112,74 @@ def split_equally(total: int, n: int) -> np.ndarray:
 
 class Users:
     """The user agents, one row each, in the order they joined (rows are never removed: a user who
-    leaves keeps its HANZO and its stake, and stops training)."""
+    leaves keeps its HANZO and its stake, and stops training).
 
-    FIELDS = {"wallet": np.int64, "stake": np.int64, "fork_stake": np.int64, "earned": np.int64,
-              "activity": np.float64, "reservation": np.float64, "boost": np.float64, "joined": np.int32,
-              "left": np.int32, "paid_own": np.int64}
+    Balances are settled lazily. Most days every user does the same thing in proportion to its
+    weight (its activity and fork boost: paid r per unit of weight, selling and staking the same
+    shares of it, unstaking the same share of its stake, the same share of its cooldown coming
+    back), so the day's flows move between the ledger's accounts as totals and the day is recorded
+    as one operation of a window. `settle` brings every row to the end of the window at once: the
+    window's operations are replayed on a few virtual rows (a unit of each balance, a unit of
+    weight earning from each operation on), which gives each row's exact balance as a linear
+    function of its balances at the window's start and its weight, rounded to the nearest unit;
+    the units rounding leaves over (at most a few hundred) stay owed to the rows in `pending`
+    until a later settlement. A flow that depends on what a single row holds (a purchase the pool's
+    day cannot fund, a fee some user cannot pay, a policy that would sell more than a day's pay, a
+    reservation wage of its own) settles the rows first and moves row by row. Rows are settled
+    every `SETTLE_DAYS` and whenever they are read (the balances are properties that settle)."""
+
+    FIELDS = {"activity": np.float64, "reservation": np.float64, "boost": np.float64, "weight": np.float64,
+              "joined": np.int32, "left": np.int32, "paid_own": np.int64}
+    # each balance and the ledger account that is the exact sum of its rows (earned is a record, not HANZO held)
+    BALANCES = {"wallet": "users", "stake": "stake_holders", "fork_stake": "fork_stake", "unstaking": "unstaking",
+                "earned": None}
 
     def __init__(self, cooldown_days: int = 1):
         self.rows = 0  # users who ever joined
         self.active = 0
         self.total_activity = 0.0  # of the active users
+        self.total_weight = 0.0  # of the active users: activity times each one's fork boost factor
+        self.max_activity = 0.0
         self.forks_minted = 0
         self.capacity = 0
+        self.own_forks = 1.0  # share of training on users' own forks (the boost applies to it)
         for name, dtype in self.FIELDS.items():
             setattr(self, name, np.zeros(0, dtype=dtype))
-        # each day's unstaked HANZO per user, until its cooldown is over (exact per user, first in first out)
-        self.cooling: deque[np.ndarray] = deque(np.zeros(0, dtype=np.int64) for _ in range(max(1, cooldown_days)))
-        self.cooling_sums: deque[int] = deque(0 for _ in self.cooling)
+        self.held = {name: np.zeros(0, dtype=np.int64) for name in self.BALANCES}
+        # what entered the cooldown each day (totals: each row's share of a day's return is pro rata its cooldown)
+        self.cooling: deque[int] = deque(0 for _ in range(max(1, cooldown_days)))
         self.on = np.zeros(0, dtype=bool)  # active
+        self._active, self._active_upto = np.zeros(0, dtype=np.int64), 0  # active_rows' last list, and its rows
         self.paying_own = False  # whether some row paid part of a purchase from its wallet today
+        # the window: operations since the last settlement, who joined and left during it
+        self.ops: list[tuple] = []
+        self.earns = 0  # earning operations in the window
+        self.joins: list[tuple[int, int, int]] = []  # (first row, end row, earning operation they start at)
+        self.leaves: list[tuple[np.ndarray, int]] = []  # (rows, earning operation they stop before)
+        self.pending = {name: 0 for name in self.BALANCES}  # units owed to the rows beyond their sum
+        self.sums = {name: 0 for name in self.BALANCES}  # each balance's sum over the rows
+        self.exposed = False  # rows were handed out (and may have been written): sums must be recounted
+        self.clock = lambda: 0  # today, for the messages (the World's)
 
     # ---------------------------------------------------------------- the rows
 
     def rows_of(self, name: str) -> np.ndarray:
-        """The used rows of one field."""
+        """The used rows of one field (balances settled)."""
         return getattr(self, name)[:self.rows]
 
     def holdings(self) -> np.ndarray:
         """Each user's HANZO: wallet, stake, fork stake and what is in its cooldown."""
         n = self.rows
-        held = self.wallet[:n] + self.stake[:n] + self.fork_stake[:n]
-        for day in self.cooling:
-            held[:len(day)] += day
-        return held
+        return self.wallet[:n] + self.stake[:n] + self.fork_stake[:n] + self.unstaking[:n]
+
+    def itemized(self, name: str) -> int:
+        """The units the ledger's account of balance `name` must hold: the sum of the rows as they
+        are (recounted whenever the rows changed or were handed out) and what is owed to them."""
+        if self.exposed:
+            for field in self.BALANCES:
+                self.sums[field] = int(self.held[field][:self.rows].sum())
+            self.exposed = False
+        return self.sums[name] + self.pending[name]
 
     def grow(self, count: int, rng: np.random.Generator, sigma: float, day: int,
              reservation_per_activity: float = 0.0, spread: float = 0.0, rng_agents=None) -> None:
@@ -139,16 +192,13 @@ class Users:
         if to > self.capacity:
             self.capacity = max(to, 2 * self.capacity, 1024)
             for name, dtype in self.FIELDS.items():
-                old = getattr(self, name)
-                new = np.zeros(self.capacity, dtype=dtype)
-                new[:len(old)] = old
-                setattr(self, name, new)
-            on = np.zeros(self.capacity, dtype=bool)
-            on[:len(self.on)] = self.on
-            self.on = on
+                setattr(self, name, _grown(getattr(self, name), self.capacity))
+            self.held = {name: _grown(rows, self.capacity) for name, rows in self.held.items()}
+            self.on = _grown(self.on, self.capacity)
         rows = slice(self.rows, to)
         activity = rng.lognormal(-sigma * sigma / 2, sigma, count)
         self.activity[rows] = activity
+        self.weight[rows] = activity  # a new fork has no stake: boost 1
         self.reservation[rows] = reservation_per_activity * activity
         if spread > 0 and reservation_per_activity > 0:
             self.reservation[rows] *= rng_agents.lognormal(-spread * spread / 2, spread, count)
@@ -156,7 +206,11 @@ class Users:
         self.joined[rows] = day
         self.left[rows] = -1
         self.on[rows] = True
-        self.total_activity += float(activity.sum())
+        added = float(activity.sum())
+        self.total_activity += added
+        self.total_weight += added
+        self.max_activity = max(self.max_activity, float(activity.max()))
+        self.joins.append((self.rows, to, self.earns))
         self.rows = to
         self.active += count
 
@@ -167,24 +221,214 @@ class Users:
         count = min(count, self.active)
         if count <= 0:
             return 0
-        active = np.flatnonzero(self.on[:self.rows])
+        active = self.active_rows()
         keys = np.full(len(active), -np.inf)
         positive = chance > 0
         keys[positive] = np.log(rng.random(int(positive.sum()))) / chance[positive]
         count = min(count, int(positive.sum()))
         leaving = active[np.argpartition(-keys, count - 1)[:count]] if count else active[:0]
+        return self._gone(leaving, day)
+
+    def leave_alike(self, count: int, rng: np.random.Generator, day: int) -> int:
+        """`count` active users leave today, each active user as likely as any other (all have the
+        same chance): drawn uniformly without replacement, by rejection from all rows (most rows
+        are active, so this costs the leavers, not the population)."""
+        count = min(count, self.active)
+        if count <= 0:
+            return 0
+        if count > self.active // 2 or self.active < self.rows // 4:  # few would be hit: list the active
+            return self._gone(rng.choice(self.active_rows(), count, replace=False), day)
+        chosen = np.zeros(0, dtype=np.int64)
+        while len(chosen) < count:  # each draw hits an active row at least a quarter of the time
+            draw = rng.integers(0, self.rows, 2 * (count - len(chosen)) * self.rows // self.active + 16)
+            chosen = np.unique(np.concatenate([chosen, draw[self.on[draw]]]))
+        return self._gone(rng.permutation(chosen)[:count], day)
+
+    def active_rows(self) -> np.ndarray:
+        """The active rows, in order: the last list less those who left since, and the rows that
+        joined since (after the reward cliff most rows have left, and a pass over all of them every
+        day cost more than the rest of the day)."""
+        kept = self._active[self.on[self._active]]
+        joined = np.arange(self._active_upto, self.rows)
+        self._active = np.concatenate([kept, joined[self.on[joined]]])
+        self._active_upto = self.rows
+        return self._active
+
+    def _gone(self, leaving: np.ndarray, day: int) -> int:
         self.on[leaving] = False
         self.left[leaving] = day
         self.total_activity -= float(self.activity[leaving].sum())
+        self.total_weight -= float(self.weight[leaving].sum())
+        self.leaves.append((leaving, self.earns))  # they earn nothing from the window's next earning on
         self.active -= len(leaving)
         return len(leaving)
+
+    def set_boost(self, boost: np.ndarray, own_forks: float) -> None:
+        """Each row's fork boost (a row each): its weight becomes activity times the boost on the
+        share of training on its own fork. Settles first (the window's weights are constant)."""
+        self.settle()
+        n = self.rows
+        self.own_forks = own_forks
+        self.boost[:n] = boost
+        np.multiply(self.activity[:n], own_forks * boost + (1 - own_forks), out=self.weight[:n])
+        self.weight[:n][~self.on[:n]] = 0.0
+        self.total_weight = float(self.weight[:n].sum())
+
+    def trained(self, share: float) -> np.ndarray:
+        """Each row's activity it trains today when every active user trains `share` of it."""
+        n = self.rows
+        trained = np.where(self.on[:n], self.activity[:n], 0.0)
+        if share != 1.0:
+            trained *= share
+        return trained
 
     def earned_active(self) -> np.ndarray:
         """HANZO each active user has earned since it joined."""
         n = self.rows
         return self.earned[:n][self.on[:n]] / UNIT
 
-    # ---------------------------------------------------------------- flows between the rows and the ledger
+    # ---------------------------------------------------------------- flows as totals (the window)
+
+    def _owe(self, ledger: Ledger, frm: str | None, to: str | None, n: int, flow: str) -> None:
+        """A day's flow between the ledger and the rows as a whole: `frm` or `to` names a balance of
+        the rows (what they are owed until they settle), the other a ledger account."""
+        if n <= 0:
+            return
+        source = self.BALANCES[frm] if frm in self.BALANCES else frm
+        target = self.BALANCES[to] if to in self.BALANCES else to
+        ledger.move(source, target, n, flow)
+        if frm in self.BALANCES:
+            self.pending[frm] -= n
+        if to in self.BALANCES:
+            self.pending[to] += n
+
+    def earn(self, ledger: Ledger, paid: int, sell: float, stake: float, boost: float) -> None:
+        """The active users are paid `paid` units from the training pool, each by its weight, and
+        sell `sell`, stake `stake` for votes and `boost` on its own fork of it (each rounded down to
+        the unit in total; sell + stake + boost <= 1, so no row spends more than it is paid)."""
+        if paid <= 0:
+            return
+        self._owe(ledger, "training_pool", "wallet", paid, "training rewards")
+        self.pending["earned"] += paid
+        staked, forked = int(paid * stake), int(paid * boost)
+        sold = max(0, int(paid * (sell + stake + boost)) - staked - forked)
+        self._owe(ledger, "wallet", "sell_orders", sold, "users sell")
+        self._owe(ledger, "wallet", "stake", staked, "users stake")
+        self._owe(ledger, "wallet", "fork_stake", forked, "users stake on forks")
+        self.ops.append(("earn", paid / self.total_weight, (paid - sold - staked - forked) / paid, staked / paid,
+                         forked / paid))
+        self.earns += 1
+
+    def unstake(self, ledger: Ledger, rate: float, sell: float) -> None:
+        """Every user asks to unstake `rate` of its stake (rounded down to the unit in total); what
+        entered the cooldown `cooldown` days ago comes back to the wallets, each row its share of
+        the day's return pro rata its HANZO in cooldown, and `sell` of it is sold."""
+        staked, cooling = ledger.units["stake_holders"], ledger.units["unstaking"]
+        asked = int(staked * rate)
+        self.cooling.append(asked)
+        back = self.cooling.popleft()
+        self._owe(ledger, "unstaking", "wallet", back, "cooldown over")
+        sold = int(back * sell)
+        self._owe(ledger, "wallet", "sell_orders", sold, "unstaked and sold")
+        self._owe(ledger, "stake", "unstaking", asked, "unstake")
+        if asked or back:
+            self.ops.append(("unstake", asked / staked if staked else 0.0, back / cooling if cooling else 0.0,
+                             (back - sold) / back if back else 0.0))
+
+    # ---------------------------------------------------------------- settling the rows
+
+    def settle(self) -> None:
+        """Bring every row to now: each balance's exact value after the window's operations,
+        rounded to the nearest unit (see the class). The rows' exact values must add up to what the
+        ledger's accounts hold for them, to a billionth (a flow the replay missed is a
+        ConservationError); the units the rounding leaves over, or gave out too many, go one each to
+        (or come from) the rows whose rounding came nearest to going the other way, so that after
+        a settlement each account is exactly the sum of its rows again."""
+        if not self.ops:
+            self._close_window()
+            return
+        response, basis = self._replay()
+        n = self.rows
+        self.itemized("wallet")  # (recounts the sums first if the rows were handed out)
+        names = list(self.BALANCES)
+        # in place, in an order that reads each balance before it is rewritten (the wallet takes
+        # from the stake and the cooldown, the cooldown from the stake)
+        for name in ("wallet", "unstaking", "stake", "fork_stake", "earned"):
+            f = names.index(name)
+            rows = self.held[name][:n]
+            h = response[f]
+            terms = [(g, basis[f, g]) for g in range(len(self.BALANCES)) if basis[f, g] != (1.0 if g == f else 0.0)]
+            if not terms and not h.any():
+                continue  # this balance did not move
+            exact, term = _scratch("settled", n, np.float64), _scratch("term", n, np.float64)
+            if basis[f, f] == 1.0:
+                np.copyto(exact, rows)
+            else:
+                exact.fill(0.0)
+            for g, coefficient in terms:
+                exact += np.multiply(self.held[names[g]][:n], coefficient, out=term)
+            if h[0]:
+                exact += np.multiply(self.weight[:n], h[0], out=term)
+            for first, end, start in self.joins:
+                if h[start] != h[0]:
+                    exact[first:end] += (h[start] - h[0]) * self.weight[first:end]
+            for leaving, stop in self.leaves:
+                if h[stop]:
+                    exact[leaving] -= h[stop] * self.weight[leaving]
+            owed = self.sums[name] + self.pending[name]
+            gap = float(exact.sum()) - owed
+            if abs(gap) > 1e-9 * max(owed, 1) + 1:
+                raise ConservationError(f"day {self.clock()}: the {name} rows' exact shares of the last "
+                                        f"{len(self.ops)} operations add up to {gap / UNIT:+,.6f} HANZO more than the "
+                                        "ledger holds for them")
+            np.copyto(rows, np.add(exact, 0.5, out=term), casting="unsafe")  # (truncation: the nearest unit)
+            left = owed - int(rows.sum())
+            if left:  # the rows whose rounding was nearest the other way take or give the units left over
+                _nudge(rows, np.subtract(exact, rows, out=exact), left)
+            self.sums[name] = owed
+            self.pending[name] = 0
+        self.ops.clear()
+        self.earns = 0
+        self._close_window()
+
+    def _close_window(self) -> None:
+        for leaving, _ in self.leaves:
+            self.weight[leaving] = 0.0  # they earn nothing in later windows
+        self.joins.clear()
+        self.leaves.clear()
+
+    def _replay(self) -> tuple[np.ndarray, np.ndarray]:
+        """The window's operations on virtual rows: (response[b][k], what a unit of weight earning
+        from the k-th earning operation on holds of balance b at the end; basis[b][g], what a unit of
+        balance g at the start becomes of balance b)."""
+        k = self.earns + 1
+        size = k + len(self.BALANCES)
+        wallet, stake, fork, cooling, earned = (np.zeros(size) for _ in self.BALANCES)
+        for g, balance in enumerate((wallet, stake, fork, cooling, earned)):
+            balance[k + g] = 1.0
+        start = np.arange(size)
+        e = 0
+        for op in self.ops:
+            if op[0] == "earn":
+                _, r, keep, staked, forked = op
+                paid = np.where(start[:k] <= e, r, 0.0)
+                wallet[:k] += paid * keep
+                stake[:k] += paid * staked
+                fork[:k] += paid * forked
+                earned[:k] += paid
+                e += 1
+            else:
+                _, rate, back, keep = op
+                released = cooling * back
+                cooling -= released
+                wallet += released * keep
+                asked = stake * rate
+                stake -= asked
+                cooling += asked
+        balances = np.array([wallet, stake, fork, cooling, earned])
+        return balances[:, :k], balances[:, k:]
+
+    # ---------------------------------------------------------------- flows row by row (settled first)
 
     def receive(self, ledger: Ledger, frm: str, amounts: np.ndarray, flow: str, field: str = "wallet") -> int:
         """Each row gets `amounts` (units) from the ledger account `frm`, into its `field`."""
@@ -192,22 +436,6 @@ class Users:
         if total:
             ledger.move(frm, ACCOUNT[field], total, flow)
             getattr(self, field)[:len(amounts)] += amounts
-        return total
-
-    def pay_field(self, ledger: Ledger, field: str, to: str, amounts: np.ndarray, flow: str) -> int:
-        """Each row pays `amounts` (units) out of its `field` (wallet, stake, fork_stake) to the
-        ledger account `to`; refused (WalletOverdraft, naming the day, the flow and the agent kind)
-        if any row holds less."""
-        total = int(amounts.sum())
-        if total:
-            held = getattr(self, field)[:len(amounts)]
-            short = amounts > held
-            if short.any():
-                first = int(np.flatnonzero(short)[0])
-                raise WalletOverdraft(ledger.clock(), flow, ACCOUNT[field], KIND, int(short.sum()), first,
-                                      int(held[first]) / UNIT, int(amounts[first]) / UNIT)
-            held -= amounts
-            ledger.move(ACCOUNT[field], to, total, flow)
         return total
 
     def pay_parts(self, ledger: Ledger, parts: list[tuple[str, np.ndarray, str]]) -> None:
@@ -241,21 +469,51 @@ class Users:
         self.paid_own[:n] = 0
         self.paying_own = False
 
-    def cool(self, amounts: np.ndarray) -> np.ndarray:
-        """Today's unstaked HANZO per row enters the cooldown; what entered it `cooldown` days ago
-        comes out (returned)."""
-        self.cooling.append(amounts)
-        self.cooling_sums.append(int(amounts.sum()))  # (a day's rows never change once in the cooldown)
-        self.cooling_sums.popleft()
-        return self.cooling.popleft()
 
-    def cooling_units(self) -> int:
-        """HANZO in the cooldown, summed over the rows (the ledger's "unstaking" account)."""
-        return sum(self.cooling_sums)
+def _balance(name: str) -> property:
+    def rows(self: Users) -> np.ndarray:
+        self.settle()
+        self.exposed = True  # the caller may write to them: the check recounts their sum
+        return self.held[name]
+    return property(rows, doc=f"Each row's {name} in units, settled to now.")
+
+
+for _name in Users.BALANCES:
+    setattr(Users, _name, _balance(_name))
+
+
+def _nudge(settled: np.ndarray, short: np.ndarray, count: int) -> None:
+    """Add one unit to `count` rows of `settled` (take one from -`count` rows when negative): those
+    whose rounding fell shortest of (or went furthest past) their exact value `short` = exact -
+    settled, in [-1/2, 1/2]; a row at zero gives nothing. Only the rows near the edge are sorted."""
+    n, k = len(settled), abs(count)
+    sign = 1.0 if count > 0 else -1.0
+    margin = min(1.0, 4.0 * (k + 16) / max(n, 1))
+    edge = _scratch("near", n, np.bool_)  # (no temporaries: a fresh array of a million rows costs its page faults)
+    while True:
+        if count > 0:
+            near = np.flatnonzero(np.greater(short, 0.5 - margin, out=edge))
+        else:
+            near = np.flatnonzero(np.less(short, margin - 0.5, out=edge))
+        if count < 0:
+            near = near[settled[near] > 0]
+        if len(near) >= k or margin >= 1.0:
+            break
+        margin = min(1.0, 4 * margin)
+    if len(near) < k:
+        raise ConservationError(f"{k} units cannot be rounded onto {len(near)} rows")
+    chosen = near[np.argpartition(-sign * short[near], k - 1)[:k]] if k < len(near) else near
+    settled[chosen] += 1 if count > 0 else -1
+
+
+def _grown(rows: np.ndarray, capacity: int) -> np.ndarray:
+    new = np.zeros(capacity, dtype=rows.dtype)
+    new[:len(rows)] = rows
+    return new
 
 
 # each per-row field's ledger account
-ACCOUNT = {"wallet": "users", "stake": "stake_holders", "fork_stake": "fork_stake"}
+ACCOUNT = {name: account for name, account in Users.BALANCES.items() if account}
 
 
 def fundable(w: World, wanted: np.ndarray) -> np.ndarray:
@@ -318,8 +576,12 @@ def adoption(w: World):
         day = int(w.env.now)
         growth, _ = adopters.decide(w.view)  # newcomers are not agents yet: the scenario's reservation wage
         if leaving_possible and w.users.active:
-            chance = adopters.churn_each(w.view, *pay_and_reservation(w))
-            leaving = w.users.leave(chance, int(chance.sum()), w.rng_agents, day)
+            if alike(w):  # every user has the same chance: who leaves costs the leavers, not the population
+                chance = float(adopters.churn_each(w.view, *pay_and_reservation_per_activity(w))[0])
+                leaving = w.users.leave_alike(int(chance * w.users.active), w.rng_agents, day)
+            else:
+                chance = adopters.churn_each(w.view, *pay_and_reservation(w))
+                leaving = w.users.leave(chance, int(chance.sum()), w.rng_agents, day)
             w.churned += leaving
             n = max(0.0, n - leaving)
         joining = max(0, min(int(round(n)), u["max"]) - w.users.active)
@@ -341,6 +603,20 @@ def pay_and_reservation(w: World) -> tuple[np.ndarray, np.ndarray]:
     on = users.on[:users.rows]
     pay = w.view.reward_usd_per_interaction * u["interactions_per_day"] * users.activity[:users.rows][on]
     return pay, users.reservation[:users.rows][on]
+
+
+def alike(w: World) -> bool:
+    """Whether every user weighs its pay against its reservation wage alike: without a spread each
+    one's reservation is the scenario's per interaction times its own activity, as its pay is, so
+    their ratio, and each decision made on it, is the same for all."""
+    return w.s["agents"]["reservation_spread"] == 0
+
+
+def pay_and_reservation_per_activity(w: World) -> tuple[np.ndarray, np.ndarray]:
+    """`pay_and_reservation` for one unit of activity, when all users' are `alike` (one row)."""
+    u, a = w.s["users"], w.s["agents"]
+    return (np.array([w.view.reward_usd_per_interaction * u["interactions_per_day"]]),
+            np.array([a["reservation_usd_per_interaction"] * u["interactions_per_day"]]))
 
 
 def fork_fee(w: World) -> tuple[float, float]:
@@ -393,10 +669,12 @@ def mint_forks(w: World, buyer: str, count: float) -> None:
 
 def fork_boost(w: World) -> float:
     """Each user's ModelNFT boost from its own fork stake, 1 + min(max extra, sqrt(stake / ref
-    stake)), kept in `boost`; returns their mean weighted by the active users' activity."""
+    stake)), kept in `boost` (and each row's weight in the rewards); returns their mean weighted by
+    the active users' activity."""
     users, n = w.users, w.users.rows
     if not users.active:
         return 1.0
-    users.boost[:n] = boost_float(w.p, users.fork_stake[:n] / UNIT)
+    boost = boost_float(w.p, users.fork_stake[:n] / UNIT)
+    users.set_boost(boost, 1 - w.s["users"]["developer_model_share"])
     on = users.on[:n]
-    return float((users.activity[:n][on] * users.boost[:n][on]).sum() / users.total_activity)
+    return float((users.activity[:n][on] * boost[on]).sum() / users.total_activity)

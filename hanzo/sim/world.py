@@ -86,10 +86,18 @@ def observe(w: World):
         yield w.env.timeout(1)
 
 
+SETTLE_DAYS = 365  # the users' rows are settled at least this often (hanzo.sim.users.Users): a settlement
+# costs a dozen array passes over every row, so monthly ones were most of a 1M-user run's time; a year's window
+# replays in milliseconds, and its rounding is still to the nearest unit
+
+
 def recorder(w: World):
-    """Last each day: the books are checked (hanzo.sim.ledger: no HANZO made or lost, no balance
-    negative), then the day is recorded."""
+    """Last each day: the users' rows are settled if a year of earning days has passed since they last were, the
+    books are checked (hanzo.sim.ledger: no HANZO made or lost, no balance negative, each users'
+    account the sum of its rows and what is owed to them), then the day is recorded."""
     while True:
+        if w.users.earns >= SETTLE_DAYS:
+            w.users.settle()
         w.ledger.check(int(w.env.now))
         w.rows.append(w.snapshot())
         w.flows = Flows()
@@ -144,10 +152,10 @@ class World:
         self.ledger.mirror("pool", lambda: self.pool.hanzo)
         self.ledger.mirror("market_maker", lambda: self.market.funds)
         users = self.users
-        self.ledger.itemize("users", lambda: int(users.wallet[:users.rows].sum()))
-        self.ledger.itemize("stake_holders", lambda: int(users.stake[:users.rows].sum()))
-        self.ledger.itemize("fork_stake", lambda: int(users.fork_stake[:users.rows].sum()))
-        self.ledger.itemize("unstaking", users.cooling_units)
+        users.clock = self.ledger.clock
+        for balance, account in Users.BALANCES.items():
+            if account:
+                self.ledger.itemize(account, lambda balance=balance: users.itemized(balance))
 
     def start(self) -> None:
         for process in PROCESSES:
