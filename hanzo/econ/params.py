@@ -105,7 +105,8 @@ class Tokenomics:
     # The public start (hanzo.model.forks.PublicStart) took the easy generic gains away from every
     # fork, so an honest session's gain is 0.002-0.01 nats, not 0.007-0.02: at threshold 0.001 and
     # z = 2 the farming benchmark paid 49% of honest sessions; at 0 and 1.64 (one-sided 5% for
-    # noise), with interactions capped by the gain, 84% and no farm above 0.82x honest (docs/oracle.md)
+    # noise), with sessions paid on their text's appraisal and by the gain, 86% and no farm above 0.68x
+    # honest (docs/oracle.md)
     quality_threshold: int = _wad("0", doc="loss drop (nats) on the oracle's private text that a session must exceed, "
                                   "quality_z standard errors low, to be paid (D3)")
     quality_z: int = _wad("1.64", lo="0", hi="10", doc="standard errors between a paid (or low-quality) score and noise")
