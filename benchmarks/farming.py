@@ -160,6 +160,11 @@ def run(quick: bool, folder: Path) -> dict:
     for k in range(sessions):
         b.session("public, cut into 2-word pieces, shuffled", f"salad{k}", b.new_fork(), farm_domains[k],
                   salad(FARM_CHARS))
+    # red team, the next round: short salad, where a few updates' noise outweighs the exam's se
+    for n in (300, 800):
+        for k in range(sessions):
+            b.session(f"public, 2-word pieces shuffled, {n} characters", f"short-salad{n}_{k}", b.new_fork(),
+                      farm_domains[k], salad(n), chars_of_own_text=n)
     mine_for_salad = LOCAL.users_text(domains[2 % len(domains)])[-9000:]
     for k in range(sessions):
         mine = mine_for_salad[k * 1000:(k + 1) * 1000]

@@ -9,6 +9,7 @@ import math
 import os
 import random
 import stat
+from pathlib import Path
 
 import pytest
 import torch
@@ -20,7 +21,7 @@ from hanzo.model.forks import ForkTrainer
 from hanzo.model.novelty import NoveltyIndex
 from hanzo.model.oracle import OracleConfig, QualityOracle
 from hanzo.model.private_eval import PrivateEvaluation, PrivateEvalError
-from hanzo.model.quality import LOW, NEUTRAL, PAID, Gate, Rejected, assess, paid_interactions
+from hanzo.model.quality import LOW, NEUTRAL, PAID, Gate, Rejected, assess, paid_interactions, too_short_to_pay
 from hanzo.model.rewrites import REWRITES, interleave, word_salad
 
 HAMLET = LOCAL.users_text("hamlet")  # stands for an honest user's unpublished writing
@@ -259,6 +260,22 @@ def test_paid_interactions_follow_the_gain_not_the_characters():
     assert huge == DEFAULT.max_interactions_per_op
     _, tiny = paid_for([0.00001] * 8)
     assert tiny == 1  # paid at all: at least one
+
+
+def test_a_paid_verdict_on_too_little_text_is_neutral_and_only_a_paid_one():
+    """Red team: 300 characters of shuffled public fragments were paid 7 times in 19 (9 in 12 when
+    screened offline against the public start): a few Adam steps move the exam by more than its
+    standard error says, whatever the text is worth. Below the oracle's minimum, "paid" is neutral
+    (no pay, no burn, the text carried); low quality and neutral verdicts are left as they are."""
+    before = {"domain": chunks(*[2.0] * 8), "base": chunks(2.0, 2.0)}
+    paid = assess(before, {"domain": before["domain"] - 0.003, "base": chunks(2.0, 2.0)}, DEFAULT)
+    assert paid.outcome == PAID
+    short = too_short_to_pay(paid, 300, 768)
+    assert short.outcome == NEUTRAL and "fewer than 768 are not paid" in short.reason and short.score == paid.score
+    assert too_short_to_pay(paid, 768, 768) == paid
+    low = assess(before, {"domain": before["domain"] + 0.05, "base": chunks(2.0, 2.0)}, DEFAULT)
+    assert low.outcome == LOW and too_short_to_pay(low, 300, 768) == low
+    assert OracleConfig(Path("x")).min_paid_chars == 768
 
 
 # ---------------------------------------------------------------- the oracle, on the shipped base model

@@ -23,7 +23,7 @@ from hanzo.econ.params import DEFAULT, Tokenomics
 from .corpus import LOCAL, CorpusRoles
 from .forks import ForkTrainer, Session
 from .private_eval import PrivateEvaluation
-from .quality import LOW, NEUTRAL, PAID, Gate, Quality, assess, paid_interactions
+from .quality import LOW, NEUTRAL, PAID, Gate, Quality, assess, paid_interactions, too_short_to_pay
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,10 @@ class OracleConfig:
     # the appraisal's (what a session is paid on: its text's gain from the public start)
     appraisal_lr: float = 1e-3
     max_session_chars: int = 8192
+    # the fewest characters trained on (new and carried, less the held-back share) a paid session
+    # may have: below it a "paid" verdict is neutral and the text carried (quality.too_short_to_pay).
+    # Three windows; honest 1,000-character sessions trained on 838-1,000 in the farming benchmark.
+    min_paid_chars: int = 768
 
     def __post_init__(self):
         if self.passes < 1 or self.max_session_chars < 256:
@@ -125,7 +129,8 @@ class QualityOracle:
         except BaseException:
             self.gate.forget(sid)  # a failed judgement must not leave the text a copy of itself
             raise
-        quality = assess(appraisal.before, appraisal.after, self.p)
+        quality = too_short_to_pay(assess(appraisal.before, appraisal.after, self.p), len(train_text),
+                                   self.config.min_paid_chars)
         # a low-quality op burns one interaction's reward: enough to mark the verdict on the ledger;
         # burning the pool in proportion to the junk would let anyone drain it for the gas
         interactions = (paid_interactions(quality, self.p)

@@ -106,6 +106,25 @@ def assess(before: dict[str, torch.Tensor], after: dict[str, torch.Tensor], p: T
     return Quality(score, se, base_change, PAID, multiplier)
 
 
+def too_short_to_pay(quality: Quality, chars: int, min_chars: int) -> Quality:
+    """A paid verdict on fewer than `min_chars` characters of text trained on becomes neutral (its
+    text is carried into the author's next session on the fork, so an honest short text is paid
+    once enough has gathered).
+
+    Why: the appraisal's standard error measures the exam's draw, not the training's own noise.
+    Two or three Adam steps move every adapter weight by about the learning rate whatever the text
+    is worth, so a 300-character text shifts the exam by about 0.0015 nats either way: the red team
+    had 300 characters of shuffled public fragments paid 7 times in 19, and 9 in 12 when it first
+    screened candidates against the public start, 1.9-2.7x honest pay per 1,000 characters. Longer
+    texts average that noise out (1,000 characters of the same salad: paid 1 in 3, 0.006 HANZO a
+    session against honest 0.03)."""
+    if quality.outcome != PAID or chars >= min_chars:
+        return quality
+    return Quality(quality.score, quality.score_se, quality.base_change, NEUTRAL, 1,
+                   f"score {quality.score:+.4f} ± {quality.score_se:.4f} on {chars} characters: fewer than "
+                   f"{min_chars} are not paid (carried into your next session on the fork)")
+
+
 def compression_ratio(text: str) -> float:
     raw = text.encode()
     return len(raw) / max(1, len(zlib.compress(raw, 9)))
