@@ -35,7 +35,7 @@ from __future__ import annotations
 import importlib
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -123,18 +123,48 @@ def distribution(value: Any, where: str, low: float = -math.inf, high: float = m
 
 # ------------------------------------------------------------------------------ the interface
 
-@dataclass
 class Rows:
-    """A strategy's active rows today, each field an array in the same order."""
+    """A strategy's active rows today: `index` (row numbers among all users) and, each an array in
+    the same order, `activity` (usual activity, mean 1 across all users), `reservation` (USD per day
+    of usual work below which it would rather not; 0: none), `joined` (the day it joined) and
+    `traits[name]` (its own parameters, drawn when it joined). Each is gathered from the users' rows
+    when first read, so a policy pays only for what it reads."""
 
-    index: np.ndarray  # row numbers among all users
-    activity: np.ndarray  # usual activity (mean 1 across all users)
-    reservation: np.ndarray  # USD per day of usual work below which it would rather not (0: none)
-    joined: np.ndarray  # the day it joined
-    traits: dict[str, np.ndarray] = field(default_factory=dict)  # its own parameters, drawn when it joined
+    def __init__(self, index, count: int, users, traits: dict[str, np.ndarray]):
+        self._index, self._count, self._users, self._traits = index, count, users, traits
+        self._cache: dict[str, Any] = {}
 
     def __len__(self) -> int:
-        return len(self.index)
+        return self._count
+
+    @property
+    def index(self) -> np.ndarray:
+        if "index" not in self._cache:
+            self._cache["index"] = self._index() if callable(self._index) else self._index
+        return self._cache["index"]
+
+    def _gather(self, name: str, source: np.ndarray) -> np.ndarray:
+        if name not in self._cache:
+            self._cache[name] = source[self.index]
+        return self._cache[name]
+
+    @property
+    def activity(self) -> np.ndarray:
+        return self._gather("activity", self._users.activity)
+
+    @property
+    def reservation(self) -> np.ndarray:
+        return self._gather("reservation", self._users.reservation)
+
+    @property
+    def joined(self) -> np.ndarray:
+        return self._gather("joined", self._users.joined)
+
+    @property
+    def traits(self) -> dict[str, np.ndarray]:
+        if "traits" not in self._cache:
+            self._cache["traits"] = {t: a[self.index] for t, a in self._traits.items()}
+        return self._cache["traits"]
 
 
 @dataclass
@@ -329,27 +359,61 @@ class Strategies:
         one row per user (rows not active: nothing)."""
         users = w.users
         n = users.rows
-        trained, pay, low, sell, stake = (np.zeros(n) for _ in range(5))
         active = users.active_rows()
-        kinds = self.kind[active]
+        everyone = len(active) == n  # (then active is every row in order: nothing to gather or scatter)
+        kinds = self.kind[:n] if everyone else self.kind[active]
+        counts = np.bincount(kinds, minlength=len(self.policies))
+        masks: dict[int, np.ndarray] = {}
+
+        def mask(k: int) -> np.ndarray:  # strategy k's rows among the active ones (computed once, when needed)
+            if k not in masks:
+                masks[k] = kinds == k
+            return masks[k]
+
+        fields = ("work", "pay", "low_quality", "sell", "stake")
+        decided: dict[str, dict[int, Any]] = {name: {} for name in fields}
         for k, policy in enumerate(self.policies):
-            idx = active[kinds == k]
-            if not len(idx):
+            count = int(counts[k])
+            if not count:
                 continue
-            rows = Rows(idx, users.activity[idx], users.reservation[idx], users.joined[idx],
-                        {t: a[idx] for t, a in self.traits[k].items()})
-            d = policy.decide(w.view, rows)
-            for name, out in (("work", trained), ("pay", pay), ("low_quality", low), ("sell", sell), ("stake", stake)):
+            index = active if count == len(active) else (lambda k=k: active[mask(k)])
+            d = policy.decide(w.view, Rows(index, count, users, self.traits[k]))
+            for name in fields:
                 value = np.asarray(getattr(d, name), dtype=np.float64)
-                if value.ndim and value.shape != (len(idx),):
+                if value.ndim and value.shape != (count,):
                     raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} for "
-                                        f"{value.shape[0]} rows, expected one number or {len(idx)}")
+                                        f"{value.shape[0]} rows, expected one number or {count}")
                 top = math.inf if name == "pay" else 1.0
                 if not np.all((value >= 0) & (value <= top)):
                     raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} outside "
                                         f"[0, {top:g}]")
-                out[idx] = value
-        trained *= users.activity[:n]
+                decided[name][k] = value if value.ndim else float(value)
+
+        def spread(name: str):
+            """One number when every strategy decided the same number, else a value per user row."""
+            values = decided[name]
+            if not values:
+                return 0.0
+            if all(np.ndim(v) == 0 for v in values.values()):
+                if len(set(values.values())) == 1:
+                    return next(iter(values.values()))
+                on_active = np.array([values.get(k, 0.0) for k in range(len(self.policies))])[kinds]
+            else:
+                on_active = np.empty(len(kinds))
+                for k, v in values.items():
+                    on_active[mask(k) if len(values) > 1 or counts[k] < len(kinds) else slice(None)] = v
+            if everyone:
+                return on_active
+            full = np.zeros(n)
+            full[active] = on_active
+            return full
+
+        work, pay, low, sell, stake = (spread(name) for name in fields)
+        trained = np.zeros(n)
+        if everyone:
+            np.multiply(users.activity[:n], work, out=trained)
+        else:
+            trained[active] = users.activity[active] * (work if np.ndim(work) == 0 else work[active])
         return trained, pay, low, sell, stake
 
     def record(self, trained: np.ndarray, per_activity: float) -> None:
