@@ -11,8 +11,9 @@ named after what they model, each flow in one place:
     exchange     the HANZO market: HanzoPool's daily opening and close, other venues, arbitrage
 
 Users are agents, up to millions of them, each a row of numpy arrays (hanzo.sim.users: its wallet,
-stakes, activity, reservation wage, join and leave day), driven by one process each day, so a
-million users cost array operations, not a million generators; the other groups (developers,
+stakes, activity, reservation wage, join and leave day, strategy and its traits: hanzo.sim.strategies),
+driven by one process each day, so a million users cost array operations, not a million generators (and each
+strategy one policy over its rows, not a call per agent); the other groups (developers,
 providers, farmers, speculators, holders) are aggregate wallets, and single named agents (the
 governance attacker) ordinary processes beside them. Every process is a generator
 of the World, woken once a day in the order of `PROCESSES` below, so a run is a pure function of its
