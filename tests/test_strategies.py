@@ -135,3 +135,9 @@ def test_the_documented_plug_in_runs_from_a_dotted_path_and_changes_what_its_row
     world.env.run(until=scenario.days + 1)
     assert (st.worked[:n][late] == before).all()
     assert world.conserved
+
+
+def test_chain_mode_refuses_strategies_it_would_ignore():
+    from hanzo.sim.onchain import run_on_chain
+    with pytest.raises(ScenarioError, match=r"\[strategies\] farmer_share: strategies per user run in the World only"):
+        run_on_chain(load("baseline").with_overrides(**{"strategies.farmer_share": 0.1}), days=1)
