@@ -335,6 +335,9 @@ class Strategies:
         self.kind = np.zeros(0, dtype=np.int8)
         self.traits: list[dict[str, np.ndarray]] = [{t: np.zeros(0) for t in p.distributions} for p in self.policies]
         self.worked = np.zeros(0)  # interactions each row has made (its work)
+        # each strategy's rows in order, and how many (kept as they join: a day need not search for them)
+        self.members = [np.zeros(0, dtype=np.int64) for _ in self.policies]
+        self.counts = [0] * len(self.policies)
 
     def join(self, first: int, end: int, rng: np.random.Generator) -> None:
         """Rows first..end-1 joined: each is given a strategy by the shares, and its traits."""
@@ -352,6 +355,11 @@ class Strategies:
             rows = first + np.flatnonzero(kind == k)
             for t, dist in policy.distributions.items():
                 self.traits[k][t][rows] = dist.draw(rng, len(rows))
+            to = self.counts[k] + len(rows)
+            if to > len(self.members[k]):
+                self.members[k] = _grown(self.members[k], max(to, 2 * len(self.members[k]), 1024))
+            self.members[k][self.counts[k]:to] = rows
+            self.counts[k] = to
 
     def today(self, w: World) -> tuple[np.ndarray, ...]:
         """Every strategy decides for its active rows: (activity each row trains today, what a unit of
@@ -359,61 +367,49 @@ class Strategies:
         one row per user (rows not active: nothing)."""
         users = w.users
         n = users.rows
-        active = users.active_rows()
-        everyone = len(active) == n  # (then active is every row in order: nothing to gather or scatter)
-        kinds = self.kind[:n] if everyone else self.kind[active]
-        counts = np.bincount(kinds, minlength=len(self.policies))
-        masks: dict[int, np.ndarray] = {}
-
-        def mask(k: int) -> np.ndarray:  # strategy k's rows among the active ones (computed once, when needed)
-            if k not in masks:
-                masks[k] = kinds == k
-            return masks[k]
-
+        everyone = users.active == n  # nobody has left: every row is active
+        on = users.on[:n]
         fields = ("work", "pay", "low_quality", "sell", "stake")
         decided: dict[str, dict[int, Any]] = {name: {} for name in fields}
+        rows_of: dict[int, np.ndarray] = {}
         for k, policy in enumerate(self.policies):
-            count = int(counts[k])
-            if not count:
+            idx = self.members[k][:self.counts[k]]
+            if not everyone:
+                idx = idx[on[idx]]
+            if not len(idx):
                 continue
-            index = active if count == len(active) else (lambda k=k: active[mask(k)])
-            d = policy.decide(w.view, Rows(index, count, users, self.traits[k]))
+            rows_of[k] = idx
+            d = policy.decide(w.view, Rows(idx, len(idx), users, self.traits[k]))
             for name in fields:
                 value = np.asarray(getattr(d, name), dtype=np.float64)
-                if value.ndim and value.shape != (count,):
+                if value.ndim and value.shape != (len(idx),):
                     raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} for "
-                                        f"{value.shape[0]} rows, expected one number or {count}")
+                                        f"{value.shape[0]} rows, expected one number or {len(idx)}")
                 top = math.inf if name == "pay" else 1.0
                 if not np.all((value >= 0) & (value <= top)):
                     raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} outside "
                                         f"[0, {top:g}]")
                 decided[name][k] = value if value.ndim else float(value)
+        kinds = self.kind[:n]
 
         def spread(name: str):
-            """One number when every strategy decided the same number, else a value per user row."""
+            """One number when every strategy decided the same number, else a value per user row: the
+            strategies' numbers gathered by each row's strategy, then each per-row decision put in place
+            (rows not active: whatever, as they train nothing)."""
             values = decided[name]
-            if not values:
-                return 0.0
-            if all(np.ndim(v) == 0 for v in values.values()):
-                if len(set(values.values())) == 1:
-                    return next(iter(values.values()))
-                on_active = np.array([values.get(k, 0.0) for k in range(len(self.policies))])[kinds]
-            else:
-                on_active = np.empty(len(kinds))
-                for k, v in values.items():
-                    on_active[mask(k) if len(values) > 1 or counts[k] < len(kinds) else slice(None)] = v
-            if everyone:
-                return on_active
-            full = np.zeros(n)
-            full[active] = on_active
-            return full
+            numbers = {k: v for k, v in values.items() if np.ndim(v) == 0}
+            if len(numbers) == len(values) and len(set(numbers.values())) <= 1:
+                return next(iter(numbers.values()), 0.0)
+            out = np.array([numbers.get(k, 0.0) for k in range(len(self.policies))])[kinds]
+            for k, v in values.items():
+                if k not in numbers:
+                    out[rows_of[k]] = v
+            return out
 
         work, pay, low, sell, stake = (spread(name) for name in fields)
-        trained = np.zeros(n)
-        if everyone:
-            np.multiply(users.activity[:n], work, out=trained)
-        else:
-            trained[active] = users.activity[active] * (work if np.ndim(work) == 0 else work[active])
+        trained = np.multiply(users.activity[:n], work)
+        if not everyone:
+            trained *= on
         return trained, pay, low, sell, stake
 
     def record(self, trained: np.ndarray, per_activity: float) -> None:
