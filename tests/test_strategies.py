@@ -141,3 +141,26 @@ def test_chain_mode_refuses_strategies_it_would_ignore():
     from hanzo.sim.onchain import run_on_chain
     with pytest.raises(ScenarioError, match=r"\[strategies\] farmer_share: strategies per user run in the World only"):
         run_on_chain(load("baseline").with_overrides(**{"strategies.farmer_share": 0.1}), days=1)
+
+
+@register
+class _Plain(Strategy):
+    name = "test_plain"
+
+    def decide(self, view, rows):
+        return Decision()  # everything by default: all its usual work, honest pay, the scenario's shares
+
+
+def test_a_policy_that_decides_nothing_of_its_own_is_an_honest_trainer():
+    world = World(load("baseline").with_overrides(**{**SMALL, "scenario.years": 0.2}, **{
+        "strategies.custom_share": 0.5, "strategies.custom_policy": "test_plain"}))
+    world.run(60)
+    st, n = world.strategies, world.users.rows
+    earned, stake = world.users.earned[:n], world.users.stake[:n]
+    per_work, staked = [], []
+    for k in range(2):  # honest, custom
+        mine = st.kind[:n] == k
+        per_work.append(earned[mine].sum() / st.worked[:n][mine].sum())
+        staked.append(stake[mine].sum() / earned[mine].sum())  # a quarter staked, less what is unstaking since
+    assert per_work[1] == pytest.approx(per_work[0], rel=1e-6)
+    assert staked[1] == pytest.approx(staked[0], rel=0.01) and 0.22 < staked[0] < 0.25

@@ -175,13 +175,14 @@ class Decision:
     pay: what a unit of its work earns against honest work's (the oracle's verdict on its text).
     low_quality: share (0 to 1) of its work the oracle judges low quality: unpaid, its reward burned.
     sell, stake: shares (0 to 1) of today's pay sold, and staked for votes; what a fork's boost
-    stake ([policy] boost_stake_share) takes comes first, then the stake, then the sale."""
+    stake ([policy] boost_stake_share) takes comes first, then the stake, then the sale. None (the
+    default): the scenario's [users] sell_share and stake_share."""
 
     work: Any = 1.0
     pay: Any = 1.0
     low_quality: Any = 0.0
-    sell: Any = 0.5
-    stake: Any = 0.25
+    sell: Any = None
+    stake: Any = None
 
 
 class Strategy:
@@ -380,8 +381,10 @@ class Strategies:
                 continue
             rows_of[k] = idx
             d = policy.decide(w.view, Rows(idx, len(idx), users, self.traits[k]))
+            usual = {"sell": policy.sell_share, "stake": policy.stake_share}
             for name in fields:
-                value = np.asarray(getattr(d, name), dtype=np.float64)
+                value = getattr(d, name)
+                value = np.asarray(usual[name] if value is None else value, dtype=np.float64)
                 if value.ndim and value.shape != (len(idx),):
                     raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} for "
                                         f"{value.shape[0]} rows, expected one number or {len(idx)}")
