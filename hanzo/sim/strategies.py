@@ -187,7 +187,9 @@ class Decision:
 
 class Strategy:
     """One policy for all rows of a strategy. Subclass it, set `traits` (trait name -> a number or
-    a distribution string, drawn once per row when it joins) and write `decide`."""
+    a distribution string, drawn once per row when it joins) and write `decide`; `name` is what
+    `register` files it under. It reads the scenario's figures from `self.scenario` (and, at hand,
+    `sell_share`, `stake_share`, `interactions_per_day`, `ops_per_day`, `costs`)."""
 
     name = "custom"
     traits: dict[str, Any] = {}
