@@ -164,3 +164,17 @@ def test_a_policy_that_decides_nothing_of_its_own_is_an_honest_trainer():
         staked.append(stake[mine].sum() / earned[mine].sum())  # a quarter staked, less what is unstaking since
     assert per_work[1] == pytest.approx(per_work[0], rel=1e-6)
     assert staked[1] == pytest.approx(staked[0], rel=0.01) and 0.22 < staked[0] < 0.25
+
+
+@pytest.mark.parametrize("name, changes", [
+    ("boost_staking", {}), ("seed_fees", {}), ("governance_attack", {}),
+    ("baseline", {"agents.reservation_usd_per_interaction": 0.001, "agents.churn_per_day": 0.01,
+                  "agents.reservation_spread": 0.5}),
+])
+def test_strategies_keep_the_books_with_boosts_fees_an_attacker_and_churn(name, changes):
+    s = simulate(load(name).with_overrides(**SMALL, **MIX, **changes, **{
+        "strategies.holder_sell_share": "uniform(0, 0.3)",
+        "strategies.farmer_cost_usd_per_interaction": "lognormal(0.001, 1)"})).summary
+    honest = s["strategies"]["honest"]["hanzo_per_interaction"]
+    assert s["conserved"]
+    assert s["strategies"]["farmer"]["hanzo_per_interaction"] / honest == pytest.approx(0.68, rel=0.01)
