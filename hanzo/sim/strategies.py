@@ -395,19 +395,20 @@ class Strategies:
                     raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} outside "
                                         f"[0, {top:g}]")
                 decided[name][k] = value if value.ndim else float(value)
-        kinds = self.kind[:n]
+        largest = max(rows_of, key=lambda k: len(rows_of[k]), default=None)
 
         def spread(name: str):
             """One number when every strategy decided the same number, else a value per user row: the
-            strategies' numbers gathered by each row's strategy, then each per-row decision put in place
-            (rows not active: whatever, as they train nothing)."""
+            largest strategy's number filled in (or its rows' values), then each other strategy's put
+            in its rows, so a day costs the minorities' rows (rows not active: whatever, as they train
+            nothing)."""
             values = decided[name]
             numbers = {k: v for k, v in values.items() if np.ndim(v) == 0}
             if len(numbers) == len(values) and len(set(numbers.values())) <= 1:
                 return next(iter(numbers.values()), 0.0)
-            out = np.array([numbers.get(k, 0.0) for k in range(len(self.policies))])[kinds]
+            out = np.full(n, numbers.get(largest, 0.0))
             for k, v in values.items():
-                if k not in numbers:
+                if k != largest or k not in numbers:
                     out[rows_of[k]] = v
             return out
 
