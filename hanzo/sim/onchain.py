@@ -30,7 +30,8 @@ from hanzo.chain.tx import Node, Sender, web3_contract
 
 from .agents import View, from_scenario, gas_usd, starting_pay
 from .pool import ConstantProductPool
-from .scenario import Scenario
+from .scenario import Scenario, ScenarioError
+from .strategies import shares as strategy_shares
 
 BASE_MODEL = 1
 
@@ -103,6 +104,10 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                  log: Callable[[str], None] = lambda _m: None, progress: Callable[[int], None] | None = None
                  ) -> Reconciliation:
     """Deploy the suite on `network`, run `days` days of the scenario's agents on it, reconcile."""
+    mixed = [f"{k}_share" for k, v in strategy_shares(scenario["strategies"]).items() if k != "honest" and v > 0]
+    if mixed:  # chain mode's accounts all follow the honest policies: a strategy would be silently ignored
+        raise ScenarioError(f"{scenario.path}: [strategies] {mixed[0]}: strategies per user run in the World only "
+                            "(chain mode's accounts train honestly), so --chain refuses it")
     import ape
 
     from hanzo.chain.deploy import Roles, deploy_suite, project

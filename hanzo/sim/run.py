@@ -93,6 +93,7 @@ def summarize(world: World, series: pd.DataFrame) -> dict:
         "farmers": {"peak": float(series["farmers"].max()), "final": float(last["farmers"]),
                     "paid": float(last["farm_paid"])},
         "users_churned": world.churned,
+        **({"strategies": world.strategies.summary(world.users)} if world.strategies.mixed else {}),
         "speculators": {"spent": world.speculator_spent, "received": world.speculator_received,
                         "credits_held": float(world.market.holding("speculators").sum())},
         "governance": {"proposals": world.gov.proposals, "passed": world.gov.passed,

@@ -15,6 +15,8 @@ from typing import Any
 
 from hanzo.econ.params import ParameterError, Tokenomics, from_mapping
 
+from .strategies import BOUNDS, distribution, resolve
+
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
 
@@ -99,6 +101,36 @@ SPEC: dict[str, dict[str, tuple]] = {
         "farm_interactions_per_day": (float, 0.0, 1e6, 1000.0, "interactions a farmer's scripts make a day (the "
                                       "per-fork daily cap is 10,000)"),
     },
+    # A strategy per user row (hanzo/sim/strategies.py): shares of the users, honest trainers the rest. A
+    # "dist" key is a number (every row the same) or a distribution each row draws its own value from when it
+    # joins: "uniform(low, high)", "normal(mean, sd)", "lognormal(mean, sigma)", "triangular(low, mode, high)".
+    # The farmers' and spammers' pay is the oracle's measured verdict on their text (docs/oracle.md, the
+    # farming benchmark, `make bench-farming`, measured on the commit before 7c4a01c): the best farm earns
+    # 0.62x an honest session and 0.68x per 1,000 characters (the per-character figure is the steadier one,
+    # over all honest sessions: a unit of work here is an interaction); own text padded with fragment salad
+    # 0.09x; word salad is low quality (burned); 86% of honest sessions are paid, which is already inside the
+    # honest pay these ratios multiply ([users] low_quality_share and mean_multiplier).
+    "strategies": {
+        "farmer_share": (float, 0.0, 1.0, 0.0, "share of users who farm"),
+        "spammer_share": (float, 0.0, 1.0, 0.0, "share of users who spam"),
+        "holder_share": (float, 0.0, 1.0, 0.0, "share of users who train and hold (their own sell and stake shares)"),
+        "speculator_share": (float, 0.0, 1.0, 0.0, "share of users who train and sell on the price's momentum"),
+        "custom_share": (float, 0.0, 1.0, 0.0, "share of users who follow custom_policy"),
+        "custom_policy": (str, None, None, "", "a Strategy subclass: a registered name or a dotted path "
+                          "(package.module.Class)"),
+        "farmer_pay": ("dist", 0.0, 10.0, 0.68, "what a unit of a farmer's work earns against honest work's (the "
+                       "farming benchmark's best farm: 0.68x honest per 1,000 characters)"),
+        "farmer_cost_usd_per_interaction": ("dist", 0.0, 1000.0, 0.0, "a farmer's USD cost per interaction; it "
+                                            "farms while its pay beats it"),
+        "spammer_pay": ("dist", 0.0, 10.0, 0.09, "what a unit of a spammer's work earns against honest work's (the "
+                        "benchmark: own text padded with fragment salad, 0.09x)"),
+        "spammer_low_quality": ("dist", 0.0, 1.0, 0.0, "share of a spammer's work judged low quality, burned and "
+                                "unpaid (word salad: 1, with spammer_pay 0)"),
+        "holder_sell_share": ("dist", 0.0, 1.0, 0.1, "share of its pay a holder sells"),
+        "holder_stake_share": ("dist", 0.0, 1.0, 0.5, "share of its pay a holder stakes (at most 1 less its sale)"),
+        "speculator_momentum_response": ("dist", 0.0, 100.0, 3.0, "how much more a speculator sells per unit of "
+                                         "30-day log price fall"),
+    },
     # What-ifs the contracts do not implement (yet): each is off by default, so a scenario that turns one on
     # measures a decision before anyone writes it in Solidity. The report names what a run turned on.
     "policy": {
@@ -132,6 +164,10 @@ SPEC: dict[str, dict[str, tuple]] = {
         "budget_usd": (float, 0.0, 1e12, 2_000_000.0, "USD the attacker spends on HANZO to stake"),
     },
 }
+
+
+SHARES = ("farmer", "spammer", "holder", "speculator", "custom")  # [strategies] *_share: honest is the rest
+BOUNDS.update({k: (lo, hi) for k, (kind, lo, hi, _, _) in SPEC["strategies"].items() if kind == "dist"})
 
 
 @dataclass(frozen=True)
@@ -217,6 +253,12 @@ def _tier_mix(text: str, where: str) -> list[float]:
 
 
 def _value(kind, lo, hi, raw, where: str):
+    if kind == "dist":  # kept as written (a number or a string), checked here, drawn by the World
+        try:
+            distribution(raw, where, lo, hi)
+        except ValueError as exc:
+            raise ScenarioError(str(exc)) from None
+        return float(raw) if isinstance(raw, (int, float)) else raw
     if isinstance(kind, tuple):
         if raw not in kind:
             raise ScenarioError(f"{where}: expected one of {', '.join(kind)}, got {raw!r}")
@@ -302,6 +344,20 @@ def parse(data: dict[str, Any], source: str) -> Scenario:
         raise ScenarioError(f"{source}: [tokenomics] hmm_sell_fee: not simulated unless [agents] "
                             "speculator_budget_per_day > 0 (nobody sells credits back otherwise); a scenario that "
                             "changed it would be silently ignored, so it is refused")
+    st = values["strategies"]
+    if sum(v for k, v in st.items() if k.endswith("_share") and k[:-6] in SHARES) > 1 + 1e-12:
+        raise ScenarioError(f"{source}: [strategies] {' + '.join(f'{k}_share' for k in SHARES)}: expected at most 1 "
+                            "(shares of the users; honest trainers are the rest)")
+    if st["custom_share"] > 0:
+        if not st["custom_policy"]:
+            raise ScenarioError(f"{source}: [strategies] custom_share: expected [strategies] custom_policy too (a "
+                                "registered strategy or a dotted path to a Strategy subclass)")
+        try:
+            cls = resolve(st["custom_policy"])
+            for trait, spec in cls.traits.items():
+                distribution(spec, f"{cls.__name__}.traits[{trait!r}]")
+        except ValueError as exc:
+            raise ScenarioError(f"{source}: [strategies] custom_policy: {exc}") from None
     if values["policy"]["quorum"] == "relative" and "quorum" in overrides:
         raise ScenarioError(f"{source}: [tokenomics] quorum: ignored with [policy] quorum = \"relative\" (set "
                             "[policy] relative_quorum instead), so it is refused")
@@ -360,6 +416,14 @@ INERT_UNLESS = {
     ("agents", "farm_entry_per_day"): [(("agents", "farmers_max"), _positive)],
     ("agents", "farm_cost_usd_per_interaction"): [(("agents", "farmers_max"), _positive)],
     ("agents", "farm_interactions_per_day"): [(("agents", "farmers_max"), _positive)],
+    ("strategies", "custom_policy"): [(("strategies", "custom_share"), _positive)],
+    ("strategies", "farmer_pay"): [(("strategies", "farmer_share"), _positive)],
+    ("strategies", "farmer_cost_usd_per_interaction"): [(("strategies", "farmer_share"), _positive)],
+    ("strategies", "spammer_pay"): [(("strategies", "spammer_share"), _positive)],
+    ("strategies", "spammer_low_quality"): [(("strategies", "spammer_share"), _positive)],
+    ("strategies", "holder_sell_share"): [(("strategies", "holder_share"), _positive)],
+    ("strategies", "holder_stake_share"): [(("strategies", "holder_share"), _positive)],
+    ("strategies", "speculator_momentum_response"): [(("strategies", "speculator_share"), _positive)],
     ("policy", "relative_quorum"): [(("policy", "quorum"), _relative)],
     ("policy", "base_model_epoch_fee"): [(("policy", "base_model_epochs_per_month"), _positive)],
     # only fine-tuning and base-model fees are split between the burn and the treasury

@@ -74,7 +74,7 @@ def _kind(key: str) -> str | None:
             if name in units else None
     if name not in SPEC.get(table, {}):
         return None
-    return {int: "int", float: "float"}.get(SPEC[table][name][0], "")
+    return {int: "int", float: "float", "dist": "float"}.get(SPEC[table][name][0], "")  # (a dist: every row the same)
 
 
 def parse_factors(specs: list[str] | tuple[str, ...], scenario: Scenario) -> list[Factor]:

@@ -38,6 +38,7 @@ def training(w: World):
     leak = spammers.leak
     ledger = w.ledger
     boosting = pol["boost_stake_share"] > 0
+    mixed = w.strategies.mixed  # users follow several strategies: each row decides by its own (hanzo.sim.strategies)
     while True:
         users = w.users
         if farmers.most:  # farmers enter (each minting a fork they must buy) or leave on yesterday's margin
@@ -54,17 +55,30 @@ def training(w: World):
             # common shock (busy and quiet days), gamma with mean 1
             per_activity = u["interactions_per_day"] * w.rng_users.gamma(50.0, 1 / 50.0)
             # each active user's activity it trains today (None: its activity times `share`, alike for all)
-            trained, share, total_trained = trained_today(w, trainers)
+            if mixed:
+                trained, pay, low_rows, sell, stake = w.strategies.today(w)
+                share, total_trained = 1.0, float(trained.sum())
+            else:
+                trained, share, total_trained = trained_today(w, trainers)
             interactions = per_activity * total_trained
             fee = interactions * pol["fine_tuning_fee"]
             if fee:  # users buy the fee's HANZO and pay it first; what they cannot fund, they do not train
                 trained, paid = fine_tuning_fees(w, trained, share, fee)
                 interactions *= paid / fee
-            junk = interactions * (spammers.decide(w.view) - spammers.base_share)
+            clean, low_strategies, quality = interactions, 0.0, 1.0
+            if mixed:  # what the strategies' own low-quality work burns, and what the rest earns against honest work
+                done = float(trained.sum())
+                kept = trained * (1.0 - low_rows)
+                weights_paid = kept * pay
+                clean = interactions * float(kept.sum()) / done if done > 0 else 0.0
+                low_strategies = interactions - clean
+                quality = float(weights_paid.sum()) / float(kept.sum()) if kept.sum() > 0 else 0.0
+                w.strategies.record(trained, per_activity)
+            junk = clean * (spammers.decide(w.view) - spammers.base_share)
             leaked = junk * leak  # junk the oracle accepts, paid at multiplier 1
-            low = interactions * spammers.base_share + junk - leaked
+            low = clean * spammers.base_share + junk - leaked + low_strategies
             accepted = interactions - low - leaked
-            reward = (accepted * u["mean_multiplier"] + leaked) * per_interaction  # R, all users
+            reward = (accepted * u["mean_multiplier"] + leaked) * per_interaction * quality  # R, all users
             reward *= own_forks * w.boost + (1 - own_forks)
             farm_reward = farm * per_interaction  # multiplier 1, on the farmers' own forks
             w.flows.rewards_nominal += (reward + farm_reward) * (user_share + owner_share)
@@ -86,15 +100,18 @@ def training(w: World):
             # the burns go last and take what rounding leaves when the budget is the whole pool.
             # Each active user is paid its share of the users' part, by the activity it trained
             # today and (on its own forks) its fork's boost, to the unit
-            sell, stake = holders.decide(w.view)
+            if not mixed:
+                sell, stake = holders.decide(w.view)
             if trained is None and shares_fit(w, sell, stake):  # all alike: totals now, the rows when they settle
                 users.earn(ledger, units(to_users), *shares(w, sell, stake))
                 paid_users = None
             else:
                 if trained is None:
                     trained = users.trained(share)
-                weights = trained if not boosting else trained * (own_forks * users.boost[:users.rows] + 1 - own_forks)
-                paid_users = split(units(to_users), weights) if to_users > 0 else None
+                weights = weights_paid if mixed else trained
+                if boosting:
+                    weights = weights * (own_forks * users.boost[:users.rows] + 1 - own_forks)
+                paid_users = split(units(to_users), weights) if to_users > 0 and weights.any() else None
             if paid_users is not None:
                 users.receive(ledger, "training_pool", paid_users, "training rewards")
                 users.earned[:users.rows] += paid_users
@@ -111,8 +128,8 @@ def training(w: World):
             w.exchange.sell("developers", to_developers * u["sell_share"], "developers sell")
             w.flows.rewards_paid += to_users + to_developers + farm_paid
             w.flows.interactions += interactions + farm
-            if accepted + leaked > 0:  # what the users' share of one accepted interaction paid today
-                w.paid_per_interaction = reward * user_share / (accepted + leaked)
+            if accepted + leaked > 0 and quality > 0:  # what the users' share of one accepted honest interaction paid
+                w.paid_per_interaction = reward * user_share / (accepted + leaked) / quality
             w.flows.gas += (users.active + w.farmers) * costs["ops_per_user_day"] * costs["gas_per_op"]
         yield w.env.timeout(1)
 
@@ -147,6 +164,9 @@ def shares(w: World, sell: float, stake: float) -> tuple[float, float, float]:
     """(sold, staked for votes, staked on forks) of a day's pay: what momentum sells comes out of
     the share not staked on forks either."""
     boost = w.s["policy"]["boost_stake_share"]
+    if np.ndim(sell) or np.ndim(stake):  # a share per row (strategies): the fork's boost first, the stake, the sale
+        stake = np.minimum(stake, 1.0 - boost)
+        return np.minimum(sell, np.maximum(0.0, 1.0 - stake - boost)), stake, boost
     if sell + stake <= 1.0:
         sell = min(sell, max(0.0, 1.0 - stake - boost))
     return sell, stake, boost
@@ -192,7 +212,7 @@ def sell_stake_and_boost(w: World, paid: np.ndarray, sell: float, stake: float) 
     n = len(paid)
     sell, stake, boost = shares(w, sell, stake)
     # (truncation to int64 is the floor of these non-negative amounts)
-    staked = (paid * stake).astype(np.int64) if stake else None
+    staked = (paid * stake).astype(np.int64) if np.any(stake) else None
     forked = (paid * boost).astype(np.int64) if boost else None
     out = (paid * (sell + stake + boost)).astype(np.int64)
     sold = out.copy()

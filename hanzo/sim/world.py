@@ -11,8 +11,9 @@ named after what they model, each flow in one place:
     exchange     the HANZO market: HanzoPool's daily opening and close, other venues, arbitrage
 
 Users are agents, up to millions of them, each a row of numpy arrays (hanzo.sim.users: its wallet,
-stakes, activity, reservation wage, join and leave day), driven by one process each day, so a
-million users cost array operations, not a million generators; the other groups (developers,
+stakes, activity, reservation wage, join and leave day, strategy and its traits: hanzo.sim.strategies),
+driven by one process each day, so a million users cost array operations, not a million generators (and each
+strategy one policy over its rows, not a call per agent); the other groups (developers,
 providers, farmers, speculators, holders) are aggregate wallets, and single named agents (the
 governance attacker) ordinary processes beside them. Every process is a generator
 of the World, woken once a day in the order of `PROCESSES` below, so a run is a pure function of its
@@ -44,6 +45,7 @@ from .governance import Governance
 from .ledger import CHART, MARKET, WALLET, Ledger, hanzo
 from .pool import ConstantProductPool
 from .scenario import Scenario
+from .strategies import Strategies
 from .users import Users
 
 __all__ = ["World", "gini", "hanzo"]
@@ -119,10 +121,11 @@ class World:
         self.p = scenario.tokenomics
         seed = scenario["scenario"]["seed"] if seed is None else seed
         # independent streams per process, all derived from the one seed
-        # (a seventh, for who leaves and the users' own reservation wages, leaves the first six as they were)
-        streams = np.random.SeedSequence(seed).spawn(7)
+        # (a seventh, for who leaves and the users' own reservation wages, and an eighth, for each user's
+        # strategy and traits, leave the earlier ones as they were: spawn's children depend on their index only)
+        streams = np.random.SeedSequence(seed).spawn(8)
         (self.rng_users, self.rng_market, self.rng_gov, self.rng_attack, self.rng_compute, self.rng_developers,
-         self.rng_agents) = (np.random.default_rng(s) for s in streams)
+         self.rng_agents, self.rng_strategies) = (np.random.default_rng(s) for s in streams)
         self.env = simpy.Environment()
         self.ledger = Ledger(lambda: int(self.env.now))
         self.supply = Supply()
@@ -136,6 +139,7 @@ class World:
         self.rationed_days = 0
         self.rows: list[dict] = []
         self.agents = from_scenario(scenario)
+        self.strategies = Strategies(scenario)  # which strategy each user row follows, and its traits
         self.prices: deque[float] = deque(maxlen=31)  # the pool price at the start of each of the last 31 days
         self.paid_per_interaction = starting_pay(self.p, scenario["users"]["mean_multiplier"])
         self.provider_income_per_credit = np.zeros(len(self.p.inference_tiers))

@@ -1,0 +1,445 @@
+"""A strategy per user (issue 17, item 2): each user row follows one strategy, and each strategy is
+one policy vectorised over its rows, with traits (per-agent parameters) drawn once per row, when it
+joins, from distributions the scenario's [strategies] table names.
+
+The built-in strategies are the populations the World already models, now as rows among the users:
+
+    honest       trains its own writing; trains less below its reservation wage (the [agents] table)
+                 and sells and stakes the scenario's shares ([users] sell_share, stake_share)
+    farmer       submits the best farm the oracle's benchmark found, paid `pay` x what honest work
+                 earns per unit of work (docs/oracle.md: 0.68x per 1,000 characters); works while
+                 that beats its own cost per interaction; sells everything
+    spammer      pads a little own text with public fragments (the benchmark: 0.09x honest); a share
+                 `low_quality` of its work judged low quality (word salad: burned, unpaid); spams
+                 while what it is paid beats its gas; sells everything
+    holder       trains as honest users do, sells less and stakes more (its own shares)
+    speculator   trains as honest users do, and sells its pay on the 30-day price momentum, each by
+                 its own response (sells more after a fall)
+
+A user's own policy plugs in as a subclass of `Strategy`, named in the scenario by a dotted path or
+a registered name ([strategies] custom_policy and custom_share):
+
+    class Quitter(Strategy):
+        traits = {"patience": "uniform(0, 60)"}  # days each row trains before it quits
+        def decide(self, view, rows):
+            return Decision(work=(view.day - rows.joined) < rows.traits["patience"], sell=1.0)
+
+`decide` gets yesterday's `View` and its active rows (`Rows`: row numbers, activity, reservation
+wage, join day, traits, each an array of the same length) and returns a `Decision`, each field a
+number for all its rows or an array with one value per row. It is called once a day per strategy,
+so a policy is numpy over its rows, never a Python loop over agents.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .agents import View, _worth_each
+from .ledger import UNIT
+
+if TYPE_CHECKING:
+    from .world import World
+
+
+class StrategyError(ValueError):
+    """A strategy is unknown, not a Strategy, or decided something impossible; the message names it."""
+
+
+# ------------------------------------------------------------------------------ distributions
+
+_DIST = re.compile(r"^\s*(\w+)\s*\(([^)]*)\)\s*$")
+_ARITY = {"fixed": 1, "uniform": 2, "normal": 2, "lognormal": 2, "triangular": 3}
+_FORMS = "a number, uniform(low, high), normal(mean, sd), lognormal(mean, sigma) or triangular(low, mode, high)"
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Where a trait's values come from: a kind and its numbers; draws are clipped to [low, high],
+    the bounds of the scenario key (or the plug-in's trait) that named it."""
+
+    kind: str
+    args: tuple[float, ...]
+    low: float = -math.inf
+    high: float = math.inf
+
+    @property
+    def mean(self) -> float:
+        a = self.args
+        return {"fixed": a[0], "uniform": (a[0] + a[-1]) / 2, "normal": a[0], "lognormal": a[0],
+                "triangular": sum(a) / 3}[self.kind]
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        a = self.args
+        if self.kind == "fixed":
+            return np.full(n, a[0])
+        if self.kind == "uniform":
+            x = rng.uniform(a[0], a[1], n)
+        elif self.kind == "normal":
+            x = rng.normal(a[0], a[1], n)
+        elif self.kind == "lognormal":  # mean `a[0]` whatever the spread, like [agents] reservation_spread
+            x = a[0] * rng.lognormal(-a[1] * a[1] / 2, a[1], n)
+        else:
+            x = rng.triangular(a[0], a[1], a[2], n)
+        return np.clip(x, self.low, self.high)
+
+
+def distribution(value: Any, where: str, low: float = -math.inf, high: float = math.inf) -> Distribution:
+    """A trait's distribution from what a scenario wrote: a number (every row the same) or a
+    string like "lognormal(0.68, 0.3)"; a ValueError naming `where` says what was expected."""
+    if isinstance(value, bool):
+        raise ValueError(f"{where}: expected {_FORMS}, got {value!r}")
+    if isinstance(value, (int, float)):
+        kind, args = "fixed", (float(value),)
+    elif isinstance(value, str) and (m := _DIST.match(value)):
+        kind = m.group(1).lower()
+        if kind not in _ARITY:
+            raise ValueError(f"{where}: unknown distribution {m.group(1)!r}; expected {_FORMS}")
+        try:
+            args = tuple(float(x) for x in m.group(2).split(","))
+        except ValueError:
+            raise ValueError(f"{where}: expected numbers in {value!r}") from None
+        if len(args) != _ARITY[kind]:
+            raise ValueError(f"{where}: {kind} takes {_ARITY[kind]} numbers, got {len(args)} in {value!r}")
+    else:
+        raise ValueError(f"{where}: expected {_FORMS}, got {value!r}")
+    if not all(math.isfinite(x) for x in args):
+        raise ValueError(f"{where}: expected finite numbers, got {value!r}")
+    spread_ok = kind not in ("normal", "lognormal") or 0 <= args[-1] <= (3 if kind == "lognormal" else math.inf)
+    ordered = kind not in ("uniform", "triangular") or args[0] <= args[len(args) // 2] <= args[-1]
+    if not spread_ok or not ordered:
+        raise ValueError(f"{where}: {value!r}: expected low <= high (and mode between), a spread >= 0 (lognormal "
+                         "sigma at most 3)")
+    located = [args[0], args[-1]] if kind in ("uniform", "triangular") else [args[0]]
+    if any(x < low or x > high for x in located):
+        raise ValueError(f"{where}: {value!r}: expected values in [{low:.4g}, {high:.4g}]")
+    return Distribution(kind, args, low, high)
+
+
+# ------------------------------------------------------------------------------ the interface
+
+class Rows:
+    """A strategy's active rows today: `index` (row numbers among all users) and, each an array in
+    the same order, `activity` (usual activity, mean 1 across all users), `reservation` (USD per day
+    of usual work below which it would rather not; 0: none), `joined` (the day it joined) and
+    `traits[name]` (its own parameters, drawn when it joined). Each is gathered from the users' rows
+    when first read, so a policy pays only for what it reads."""
+
+    def __init__(self, index, count: int, users, traits: dict[str, np.ndarray]):
+        self._index, self._count, self._users, self._traits = index, count, users, traits
+        self._cache: dict[str, Any] = {}
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def index(self) -> np.ndarray:
+        if "index" not in self._cache:
+            self._cache["index"] = self._index() if callable(self._index) else self._index
+        return self._cache["index"]
+
+    def _gather(self, name: str, source: np.ndarray) -> np.ndarray:
+        if name not in self._cache:
+            self._cache[name] = source[self.index]
+        return self._cache[name]
+
+    @property
+    def activity(self) -> np.ndarray:
+        return self._gather("activity", self._users.activity)
+
+    @property
+    def reservation(self) -> np.ndarray:
+        return self._gather("reservation", self._users.reservation)
+
+    @property
+    def joined(self) -> np.ndarray:
+        return self._gather("joined", self._users.joined)
+
+    @property
+    def traits(self) -> dict[str, np.ndarray]:
+        if "traits" not in self._cache:
+            self._cache["traits"] = {t: a[self.index] for t, a in self._traits.items()}
+        return self._cache["traits"]
+
+
+@dataclass
+class Decision:
+    """What a strategy's rows do today; each field one number for all of them or one per row.
+
+    work: share (0 to 1) of its usual interactions it makes today.
+    pay: what a unit of its work earns against honest work's (the oracle's verdict on its text).
+    low_quality: share (0 to 1) of its work the oracle judges low quality: unpaid, its reward burned.
+    sell, stake: shares (0 to 1) of today's pay sold, and staked for votes; what a fork's boost
+    stake ([policy] boost_stake_share) takes comes first, then the stake, then the sale. None (the
+    default): the scenario's [users] sell_share and stake_share."""
+
+    work: Any = 1.0
+    pay: Any = 1.0
+    low_quality: Any = 0.0
+    sell: Any = None
+    stake: Any = None
+
+
+class Strategy:
+    """One policy for all rows of a strategy. Subclass it, set `traits` (trait name -> a number or
+    a distribution string, drawn once per row when it joins) and write `decide`; `name` is what
+    `register` files it under. It reads the scenario's figures from `self.scenario` (and, at hand,
+    `sell_share`, `stake_share`, `interactions_per_day`, `ops_per_day`, `costs`)."""
+
+    name = "custom"
+    traits: dict[str, Any] = {}
+
+    def __init__(self, scenario, traits: dict[str, Distribution] | None = None):
+        self.scenario = scenario
+        u, costs = scenario["users"], scenario["costs"]
+        self.sell_share, self.stake_share = u["sell_share"], u["stake_share"]
+        self.interactions_per_day = u["interactions_per_day"]
+        self.ops_per_day, self.costs = costs["ops_per_user_day"], costs
+        self.distributions = traits if traits is not None else {
+            k: distribution(v, f"{type(self).__name__}.traits[{k!r}]") for k, v in self.traits.items()}
+
+    def decide(self, view: View, rows: Rows) -> Decision:
+        raise NotImplementedError(f"{type(self).__name__}.decide(view, rows) -> Decision")
+
+
+REGISTRY: dict[str, type[Strategy]] = {}
+
+
+def register(cls: type[Strategy]) -> type[Strategy]:
+    """Make a strategy selectable by its `name` (as a decorator)."""
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+@register
+class Honest(Strategy):
+    """Honest trainers: the [agents] policies (trainers' reservation wage, holders' momentum)."""
+
+    name = "honest"
+
+    def __init__(self, scenario, traits=None):
+        super().__init__(scenario, traits)
+        from .agents import from_scenario
+        policies = from_scenario(scenario)
+        self.trainers, self.holders = policies["trainers"], policies["holders"]
+
+    def work(self, view: View, rows: Rows):
+        if self.trainers.reservation_usd > 0 and self.trainers.elasticity:
+            pay = view.reward_usd_per_interaction * self.interactions_per_day * rows.activity
+            return _worth_each(pay, rows.reservation, self.trainers.elasticity)
+        return self.trainers.decide(view)
+
+    def decide(self, view: View, rows: Rows) -> Decision:
+        sell, stake = self.holders.decide(view)
+        return Decision(work=self.work(view, rows), sell=sell, stake=stake)
+
+
+@register
+class Farmer(Strategy):
+    name = "farmer"
+
+    def decide(self, view: View, rows: Rows) -> Decision:
+        pay, cost = rows.traits["pay"], rows.traits["cost_usd_per_interaction"]
+        return Decision(work=pay * view.reward_usd_per_interaction > cost, pay=pay, sell=1.0, stake=0.0)
+
+
+@register
+class Spammer(Strategy):
+    name = "spammer"
+
+    def decide(self, view: View, rows: Rows) -> Decision:
+        pay, low = rows.traits["pay"], rows.traits["low_quality"]
+        earns = pay * (1 - low) * view.reward_usd_per_interaction * self.interactions_per_day * rows.activity
+        return Decision(work=earns > self.ops_per_day * view.gas_usd_per_op, pay=pay, low_quality=low, sell=1.0,
+                        stake=0.0)
+
+
+@register
+class Holder(Honest):
+    name = "holder"
+
+    def decide(self, view: View, rows: Rows) -> Decision:
+        return Decision(work=self.work(view, rows), sell=rows.traits["sell_share"], stake=rows.traits["stake_share"])
+
+
+@register
+class Speculator(Honest):
+    name = "speculator"
+
+    def decide(self, view: View, rows: Rows) -> Decision:
+        # as agents.Holders, each row by its own response: what is not sold is staked in the usual proportion
+        sell = np.clip(self.sell_share * np.exp(-rows.traits["momentum_response"] * view.momentum), 0.0, 1.0)
+        kept = 1.0 - self.sell_share
+        stake = self.stake_share * (1.0 - sell) / kept if kept > 0 else 0.0
+        return Decision(work=self.work(view, rows), sell=sell, stake=stake)
+
+
+# each built-in strategy's traits: trait -> its [strategies] key
+TRAITS = {
+    "honest": {},
+    "farmer": {"pay": "farmer_pay", "cost_usd_per_interaction": "farmer_cost_usd_per_interaction"},
+    "spammer": {"pay": "spammer_pay", "low_quality": "spammer_low_quality"},
+    "holder": {"sell_share": "holder_sell_share", "stake_share": "holder_stake_share"},
+    "speculator": {"momentum_response": "speculator_momentum_response"},
+}
+
+
+def resolve(name: str) -> type[Strategy]:
+    """A strategy class by registered name or dotted path ("package.module.Class" or "package.module:Class")."""
+    if name in REGISTRY:
+        return REGISTRY[name]
+    module, sep, attr = name.partition(":") if ":" in name else name.rpartition(".")
+    if not sep or not module or not attr:
+        raise StrategyError(f"{name!r}: not a registered strategy ({', '.join(REGISTRY)}) nor a dotted path "
+                            "like package.module.Class")
+    try:
+        cls = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise StrategyError(f"{name!r}: cannot import it ({exc})") from None
+    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
+        raise StrategyError(f"{name!r}: expected a subclass of hanzo.sim.strategies.Strategy, got {cls!r}")
+    if cls.decide is Strategy.decide:
+        raise StrategyError(f"{name!r}: {cls.__name__} does not define decide(view, rows)")
+    return cls
+
+
+def shares(table: dict) -> dict[str, float]:
+    """Each strategy's share of the users (honest: what the others leave), the custom one last."""
+    out = {name: table[f"{name}_share"] for name in ("farmer", "spammer", "holder", "speculator")}
+    out["custom"] = table["custom_share"]
+    return {"honest": max(0.0, 1.0 - sum(out.values())), **out}
+
+
+# ------------------------------------------------------------------------------ the executor
+
+
+class Strategies:
+    """Which strategy each user row follows and its traits, and the day's decisions of all rows."""
+
+    def __init__(self, scenario):
+        table = scenario["strategies"]
+        self.shares = {k: v for k, v in shares(table).items() if v > 0}
+        self.mixed = set(self.shares) != {"honest"}  # all honest: the World's population path, unchanged
+        self.policies: list[Strategy] = []
+        for name in self.shares:
+            if name == "custom":
+                cls = resolve(table["custom_policy"])
+                self.policies.append(cls(scenario))
+            else:
+                traits = {t: distribution(table[key], f"[strategies] {key}", *BOUNDS[key])
+                          for t, key in TRAITS[name].items()}
+                self.policies.append(REGISTRY[name](scenario, traits))
+        self.names = [p.name if n != "custom" else n for n, p in zip(self.shares, self.policies)]
+        self.kind = np.zeros(0, dtype=np.int8)
+        self.traits: list[dict[str, np.ndarray]] = [{t: np.zeros(0) for t in p.distributions} for p in self.policies]
+        self.worked = np.zeros(0)  # interactions each row has made (its work)
+        # each strategy's rows in order, and how many (kept as they join: a day need not search for them)
+        self.members = [np.zeros(0, dtype=np.int64) for _ in self.policies]
+        self.counts = [0] * len(self.policies)
+
+    def join(self, first: int, end: int, rng: np.random.Generator) -> None:
+        """Rows first..end-1 joined: each is given a strategy by the shares, and its traits."""
+        if not self.mixed or end <= first:
+            return
+        if end > len(self.kind):
+            size = max(end, 2 * len(self.kind), 1024)
+            self.kind = _grown(self.kind, size)
+            self.worked = _grown(self.worked, size)
+            self.traits = [{t: _grown(a, size) for t, a in traits.items()} for traits in self.traits]
+        p = np.array(list(self.shares.values()))
+        kind = rng.choice(len(p), end - first, p=p / p.sum()).astype(np.int8)
+        self.kind[first:end] = kind
+        for k, policy in enumerate(self.policies):
+            rows = first + np.flatnonzero(kind == k)
+            for t, dist in policy.distributions.items():
+                self.traits[k][t][rows] = dist.draw(rng, len(rows))
+            to = self.counts[k] + len(rows)
+            if to > len(self.members[k]):
+                self.members[k] = _grown(self.members[k], max(to, 2 * len(self.members[k]), 1024))
+            self.members[k][self.counts[k]:to] = rows
+            self.counts[k] = to
+
+    def today(self, w: World) -> tuple[np.ndarray, ...]:
+        """Every strategy decides for its active rows: (activity each row trains today, what a unit of
+        its work pays against honest work's, its low-quality share, its sell share, its stake share),
+        one row per user (rows not active: nothing)."""
+        users = w.users
+        n = users.rows
+        everyone = users.active == n  # nobody has left: every row is active
+        on = users.on[:n]
+        fields = ("work", "pay", "low_quality", "sell", "stake")
+        decided: dict[str, dict[int, Any]] = {name: {} for name in fields}
+        rows_of: dict[int, np.ndarray] = {}
+        for k, policy in enumerate(self.policies):
+            idx = self.members[k][:self.counts[k]]
+            if not everyone:
+                idx = idx[on[idx]]
+            if not len(idx):
+                continue
+            rows_of[k] = idx
+            d = policy.decide(w.view, Rows(idx, len(idx), users, self.traits[k]))
+            usual = {"sell": policy.sell_share, "stake": policy.stake_share}
+            for name in fields:
+                value = getattr(d, name)
+                value = np.asarray(usual[name] if value is None else value, dtype=np.float64)
+                if value.ndim and value.shape != (len(idx),):
+                    raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} for "
+                                        f"{value.shape[0]} rows, expected one number or {len(idx)}")
+                top = math.inf if name == "pay" else 1.0
+                if not np.all((value >= 0) & (value <= top)):
+                    raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} outside "
+                                        f"[0, {top:g}]")
+                decided[name][k] = value if value.ndim else float(value)
+        largest = max(rows_of, key=lambda k: len(rows_of[k]), default=None)
+
+        def spread(name: str):
+            """One number when every strategy decided the same number, else a value per user row: the
+            largest strategy's number filled in (or its rows' values), then each other strategy's put
+            in its rows, so a day costs the minorities' rows (rows not active: whatever, as they train
+            nothing)."""
+            values = decided[name]
+            numbers = {k: v for k, v in values.items() if np.ndim(v) == 0}
+            if len(numbers) == len(values) and len(set(numbers.values())) <= 1:
+                return next(iter(numbers.values()), 0.0)
+            out = np.full(n, numbers.get(largest, 0.0))
+            for k, v in values.items():
+                if k != largest or k not in numbers:
+                    out[rows_of[k]] = v
+            return out
+
+        work, pay, low, sell, stake = (spread(name) for name in fields)
+        trained = np.multiply(users.activity[:n], work)
+        if not everyone:
+            trained *= on
+        return trained, pay, low, sell, stake
+
+    def record(self, trained: np.ndarray, per_activity: float) -> None:
+        """Rows made `trained` x `per_activity` interactions today."""
+        self.worked[:len(trained)] += trained * per_activity
+
+    def summary(self, users) -> dict:
+        """Per strategy: its users, their HANZO earned, their interactions and earnings per interaction."""
+        n = users.rows
+        earned, kind = users.earned[:n] / UNIT, self.kind[:n]
+        out = {}
+        for k, name in enumerate(self.names):
+            mine = kind == k
+            work = float(self.worked[:n][mine].sum())
+            out[name] = {"users": int(mine.sum()), "earned_hanzo": float(earned[mine].sum()), "interactions": work,
+                         "hanzo_per_interaction": float(earned[mine].sum()) / work if work else None}
+        return out
+
+
+def _grown(rows: np.ndarray, size: int) -> np.ndarray:
+    new = np.zeros(size, dtype=rows.dtype)
+    new[:len(rows)] = rows
+    return new
+
+
+# the [strategies] keys' bounds, for the distributions (set by hanzo.sim.scenario from its SPEC)
+BOUNDS: dict[str, tuple[float, float]] = {}

@@ -1,0 +1,180 @@
+"""A strategy per user row (issue 17, item 2): shares and traits from the scenario's [strategies]
+table, each strategy one policy over its rows, farmers' and spammers' pay the oracle's measured
+ratios, and a user's own policy plugged in by a dotted path (the example in docs/simulator.md)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hanzo.sim.run import simulate
+from hanzo.sim.scenario import ScenarioError, load
+from hanzo.sim.strategies import Decision, Strategy, StrategyError, distribution, register
+from hanzo.sim.world import World
+
+SMALL = {"users.initial": 2_000, "users.max": 20_000, "scenario.years": 1}
+MIX = {"strategies.farmer_share": 0.2, "strategies.spammer_share": 0.1, "strategies.holder_share": 0.1,
+       "strategies.speculator_share": 0.1}
+DOC = Path(__file__).resolve().parents[1] / "docs" / "simulator.md"
+
+
+def _run(**changes):
+    return simulate(load("baseline").with_overrides(**SMALL, **changes)).summary
+
+
+@pytest.fixture(scope="module")
+def mixed():
+    return _run(**MIX)
+
+
+def test_farming_and_spamming_pay_less_than_honest_work_per_interaction_in_the_baseline(mixed):
+    s = mixed["strategies"]
+    assert mixed["conserved"]
+    honest = s["honest"]["hanzo_per_interaction"]
+    # the oracle's measured ratios (docs/oracle.md's farming table), paid through the same pool and split
+    assert s["farmer"]["hanzo_per_interaction"] / honest == pytest.approx(0.68, rel=1e-6)
+    assert s["spammer"]["hanzo_per_interaction"] / honest == pytest.approx(0.09, rel=1e-6)
+    assert s["farmer"]["hanzo_per_interaction"] < honest and s["spammer"]["hanzo_per_interaction"] < honest
+    # holders and speculators train as honest users do; only what they do with their pay differs
+    assert s["holder"]["hanzo_per_interaction"] == pytest.approx(honest, rel=1e-6)
+    shares = {k: v["users"] / sum(x["users"] for x in s.values()) for k, v in s.items()}
+    assert shares["farmer"] == pytest.approx(0.2, abs=0.02) and shares["honest"] == pytest.approx(0.5, abs=0.02)
+
+
+def test_all_honest_is_the_population_path_unchanged():
+    base = load("baseline").with_overrides(**SMALL)
+    assert not World(base).strategies.mixed and "strategies" not in _run()
+    assert _run() == _run(**{"strategies.farmer_share": 0.0})
+
+
+def test_spam_judged_low_quality_is_burned_unpaid_and_word_salad_is_not_worth_its_gas():
+    padded = _run(**{"strategies.spammer_share": 0.3})
+    half = _run(**{"strategies.spammer_share": 0.3, "strategies.spammer_low_quality": 0.5})
+    honest = half["strategies"]["honest"]["hanzo_per_interaction"]
+    assert half["strategies"]["spammer"]["hanzo_per_interaction"] / honest == pytest.approx(0.09 * 0.5, rel=1e-6)
+    assert half["burned_by_source"]["low_quality"] > 1.5 * padded["burned_by_source"]["low_quality"]
+    # word salad (docs/oracle.md: low quality, one interaction burned) never pays, so no spammer sends it
+    salad = _run(**{"strategies.spammer_share": 0.3, "strategies.spammer_pay": 0.0,
+                    "strategies.spammer_low_quality": 1.0})
+    assert salad["strategies"]["spammer"]["interactions"] == 0 and salad["strategies"]["spammer"]["earned_hanzo"] == 0
+
+
+def test_traits_are_drawn_per_row_from_the_named_distribution():
+    world = World(load("baseline").with_overrides(**SMALL, **{"strategies.holder_share": 0.5,
+                                                               "strategies.holder_sell_share": "uniform(0, 0.2)"}))
+    world.run(3)
+    st = world.strategies
+    k = st.names.index("holder")
+    sell = st.traits[k]["sell_share"][:world.users.rows][st.kind[:world.users.rows] == k]
+    assert len(sell) > 500 and 0 <= sell.min() and sell.max() <= 0.2 and sell.std() > 0.04
+    rng = np.random.default_rng(0)
+    draws = distribution("lognormal(0.68, 0.5)", "x", 0.0, 10.0).draw(rng, 200_000)
+    assert draws.mean() == pytest.approx(0.68, rel=0.01) and draws.max() <= 10.0
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"strategies.farmer_share": 0.7, "strategies.spammer_share": 0.4}, r"\[strategies\] farmer_share \+ .*at most 1"),
+    ({"strategies.farmer_share": 0.1, "strategies.farmer_pay": "gamma(1, 2)"},
+     r"\[strategies\] farmer_pay: unknown distribution 'gamma'"),
+    ({"strategies.farmer_share": 0.1, "strategies.farmer_pay": "uniform(0.5)"},
+     r"\[strategies\] farmer_pay: uniform takes 2 numbers"),
+    ({"strategies.holder_share": 0.1, "strategies.holder_sell_share": "uniform(0.5, 2)"},
+     r"\[strategies\] holder_sell_share: .*expected values in \[0, 1\]"),
+    ({"strategies.farmer_pay": 0.5}, r"\[strategies\] farmer_pay: has no effect unless \[strategies\] farmer_share"),
+    ({"strategies.custom_policy": "honest"}, r"custom_policy: has no effect unless \[strategies\] custom_share"),
+    ({"strategies.custom_share": 0.1}, r"custom_share: expected \[strategies\] custom_policy too"),
+    ({"strategies.custom_share": 0.1, "strategies.custom_policy": "no.such.Module"},
+     r"custom_policy: 'no.such.Module': cannot import it"),
+    ({"strategies.custom_share": 0.1, "strategies.custom_policy": "numpy.ndarray"},
+     r"custom_policy: 'numpy.ndarray': expected a subclass of hanzo.sim.strategies.Strategy"),
+])
+def test_a_bad_strategies_table_is_refused_naming_the_key(changes, message):
+    with pytest.raises(ScenarioError, match=message):
+        load("baseline").with_overrides(**changes)
+
+
+@register
+class _Overseller(Strategy):
+    name = "test_overseller"
+
+    def decide(self, view, rows):
+        return Decision(sell=np.full(len(rows), 1.5))
+
+
+def test_a_policy_that_decides_the_impossible_is_stopped_naming_it():
+    scenario = load("baseline").with_overrides(**SMALL, **{"strategies.custom_share": 0.5,
+                                                            "strategies.custom_policy": "test_overseller"})
+    with pytest.raises(StrategyError, match=r"day 0: strategy 'custom' decided sell outside \[0, 1\]"):
+        World(scenario).run(2)
+
+
+def test_the_documented_plug_in_runs_from_a_dotted_path_and_changes_what_its_rows_do(tmp_path, monkeypatch):
+    # the worked example of docs/simulator.md, as a user would save it
+    block = re.search(r"```python\n(# my_policies\.py\n.*?)```", DOC.read_text(), re.S).group(1)
+    (tmp_path / "my_policies.py").write_text(block)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    scenario = load("baseline").with_overrides(**SMALL, **{"strategies.custom_share": 0.3,
+                                                            "strategies.custom_policy": "my_policies.Quitter"})
+    world = World(scenario)
+    world.run(scenario.days)
+    st, n = world.strategies, world.users.rows
+    custom, honest = st.kind[:n] == st.names.index("custom"), st.kind[:n] == st.names.index("honest")
+    per_user = {name: st.worked[:n][rows].sum() / rows.sum() for name, rows in (("custom", custom),
+                                                                                ("honest", honest))}
+    # quitters train at most 60 days of a year, then stop; they sell all they are paid and stake nothing
+    assert per_user["custom"] < 0.4 * per_user["honest"]
+    stake = world.users.stake[:n]
+    assert stake[custom].sum() == 0 and stake[honest].sum() > 0
+    patience = st.traits[st.names.index("custom")]["patience"][:n]
+    late = custom & (world.users.joined[:n] + patience < scenario.days - 90)
+    assert late.sum() > 100  # rows whose patience ran out long ago trained nothing since: the same work a day later
+    before = st.worked[:n][late].copy()
+    world.env.run(until=scenario.days + 1)
+    assert (st.worked[:n][late] == before).all()
+    assert world.conserved
+
+
+def test_chain_mode_refuses_strategies_it_would_ignore():
+    from hanzo.sim.onchain import run_on_chain
+    with pytest.raises(ScenarioError, match=r"\[strategies\] farmer_share: strategies per user run in the World only"):
+        run_on_chain(load("baseline").with_overrides(**{"strategies.farmer_share": 0.1}), days=1)
+
+
+@register
+class _Plain(Strategy):
+    name = "test_plain"
+
+    def decide(self, view, rows):
+        return Decision()  # everything by default: all its usual work, honest pay, the scenario's shares
+
+
+def test_a_policy_that_decides_nothing_of_its_own_is_an_honest_trainer():
+    world = World(load("baseline").with_overrides(**{**SMALL, "scenario.years": 0.2}, **{
+        "strategies.custom_share": 0.5, "strategies.custom_policy": "test_plain"}))
+    world.run(60)
+    st, n = world.strategies, world.users.rows
+    earned, stake = world.users.earned[:n], world.users.stake[:n]
+    per_work, staked = [], []
+    for k in range(2):  # honest, custom
+        mine = st.kind[:n] == k
+        per_work.append(earned[mine].sum() / st.worked[:n][mine].sum())
+        staked.append(stake[mine].sum() / earned[mine].sum())  # a quarter staked, less what is unstaking since
+    assert per_work[1] == pytest.approx(per_work[0], rel=1e-6)
+    assert staked[1] == pytest.approx(staked[0], rel=0.01) and 0.22 < staked[0] < 0.25
+
+
+@pytest.mark.parametrize("name, changes", [
+    ("boost_staking", {}), ("seed_fees", {}), ("governance_attack", {}),
+    ("baseline", {"agents.reservation_usd_per_interaction": 0.001, "agents.churn_per_day": 0.01,
+                  "agents.reservation_spread": 0.5}),
+])
+def test_strategies_keep_the_books_with_boosts_fees_an_attacker_and_churn(name, changes):
+    s = simulate(load(name).with_overrides(**SMALL, **MIX, **changes, **{
+        "strategies.holder_sell_share": "uniform(0, 0.3)",
+        "strategies.farmer_cost_usd_per_interaction": "lognormal(0.001, 1)"})).summary
+    honest = s["strategies"]["honest"]["hanzo_per_interaction"]
+    assert s["conserved"]
+    assert s["strategies"]["farmer"]["hanzo_per_interaction"] / honest == pytest.approx(0.68, rel=0.01)
