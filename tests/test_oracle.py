@@ -230,10 +230,12 @@ def test_three_outcomes_paid_neutral_and_low_quality(drops, outcome, multiplier)
     assert q.outcome == outcome and (outcome != PAID or q.multiplier == multiplier)
 
 
-def test_a_session_that_makes_the_base_model_worse_is_low_quality():
-    before = {"domain": chunks(2.0, 2.0), "base": chunks(1.8, 1.8)}
-    after = {"domain": chunks(1.5, 1.5), "base": chunks(1.9, 1.9)}
-    assert assess(before, after, DEFAULT).outcome == LOW
+def test_a_session_that_makes_the_base_model_worse_is_low_quality_unless_it_clearly_teaches_the_domain():
+    before = {"domain": chunks(2.0, 2.0, 2.0, 2.0), "base": chunks(1.8, 1.8)}
+    assert assess(before, {"domain": chunks(2.0, 2.0, 2.0, 2.0), "base": chunks(1.9, 1.9)}, DEFAULT).outcome == LOW
+    # specialisation (or the small base set's noise) next to a clear gain: neither paid nor burned
+    taught = assess(before, {"domain": chunks(1.5, 1.51, 1.5, 1.49), "base": chunks(1.9, 1.9)}, DEFAULT)
+    assert taught.outcome == NEUTRAL and "base set worsens by +0.1000" in taught.reason
 
 
 def test_paid_interactions_follow_the_gain_not_the_characters():

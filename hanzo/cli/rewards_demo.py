@@ -15,6 +15,8 @@ against the honest ones.
 
 from __future__ import annotations
 
+import hashlib
+
 import random
 import tempfile
 from pathlib import Path
@@ -84,6 +86,10 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2,
     logger.set_level("ERROR")
     p = DEFAULT
     work = Path(tempfile.mkdtemp(prefix="hanzo-demo-"))
+    # the demo's oracle has a fixed secret, so its exams and its tour are the same every run (the
+    # README shows one); an operator's secret is random (hanzo.model.private_eval)
+    (work / "oracle" / "private").mkdir(parents=True, mode=0o700)
+    (work / "oracle" / "private" / "secret").write_bytes(hashlib.sha256(b"hanzo demo oracle").digest())
     trainer = ForkTrainer(forks=work / "forks")
     oracle = QualityOracle(trainer, OracleConfig(work / "oracle"), p)
     with ape.networks.parse_network_choice(network) as provider:

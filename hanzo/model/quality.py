@@ -19,6 +19,7 @@ work; its copy gate normalised only case and whitespace, so rewrites passed. Now
       paid         score - z*se >  quality_threshold      multiplier = min(10, 1 + floor((score - z*se - threshold) / step))
                                                           interactions = ceil((score - z*se) / gain)
       low quality  score + z*se < -max_base_regression, or the base set worsens by more than max_base_regression
+                   (a session that is paid by its score but worsens the base set so much is neutral)
       neutral      otherwise: not distinguishable from noise; no pay and no burn
 
 - **Interactions** paid are one per quality_gain_per_interaction of the noise-discounted gain
@@ -94,6 +95,12 @@ def assess(before: dict[str, torch.Tensor], after: dict[str, torch.Tensor], p: T
     base_change = float((after["base"] - before["base"]).mean())
     threshold, step, z = p.quality_threshold / WEI, p.quality_step / WEI, p.quality_z / WEI
     if base_change > p.max_base_regression / WEI:
+        # a text that clearly teaches the domain while the base set (16 windows of public text) worsens
+        # is specialisation, or the base set's noise, not junk: not paid, not burned. The demo's honest
+        # 5,222-character session measured +0.0056 ± 0.0016 on the domain and was burned before this.
+        if score - z * se > threshold:
+            return Quality(score, se, base_change, NEUTRAL, 1, f"score {score:+.4f} ± {se:.4f}, but the base set "
+                                                               f"worsens by {base_change:+.4f} nats")
         return Quality(score, se, base_change, LOW, 1, f"base regression {base_change:+.4f} nats")
     # low quality is harm, not a small step back: a few honest lines on a trained fork can cost it a
     # few thousandths of a nat (measured -0.004), which is not worth a burn; noise costs -0.02
