@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hanzo.sim.ledger import BURNED, CHART, CONTRACT, MARKET, UNIT, WALLET, ConservationError, Ledger, Overdraft
+from hanzo.sim.ledger import (BURNED, CHART, CONTRACT, MARKET, UNIT, WALLET, ConservationError, Ledger, Overdraft,
+                              WalletOverdraft)
 from hanzo.sim.run import simulate
 from hanzo.sim.scenario import SCENARIO_DIR, load
 from hanzo.sim.world import World
@@ -158,6 +159,7 @@ def test_a_policy_that_sells_more_than_users_hold_is_an_error_naming_the_day_and
         world.run(30)
     assert (info.value.day, info.value.flow, info.value.account) == (0, "users sell", "users")
     assert info.value.kind == "user"  # each user agent pays from its own wallet (hanzo.sim.users)
+    assert isinstance(info.value, WalletOverdraft) and "user agent(s) would overdraw" in str(info.value)
 
 
 def test_no_one_buys_with_hanzo_they_cannot_fund():
