@@ -231,9 +231,10 @@ class ForkTrainer:
         Why the oracle pays on this and not on the fork's own change: from a fork's third session
         on, the change a session makes to the fork is mostly the adapter's drift between the texts
         it was last trained on, not what the new text adds (8 honest 3,000-character sessions on
-        one fork, on a fixed 768-window exam: +0.0046, -0.0004, -0.0016, +0.0030, +0.0018, -0.0021,
-        +0.0015, -0.0008 nats), so honest later sessions were paid 2 times in 7. From the start,
-        each such session's text gains about what a first session does."""
+        one fork, on a fixed 768-window exam: +0.0048, +0.0008, -0.0020, +0.0038, +0.0004, -0.0045,
+        +0.0028, -0.0003 nats; benchmarks/fork_drift.py), so the farming benchmark paid an honest
+        seven-session series for its first two sessions only. Each of those texts appraised from the
+        start gained +0.0026 to +0.0061."""
         if passes < 1:
             raise ValueError(f"passes: expected at least 1, got {passes}")
         ids = self.encode(text)

@@ -39,7 +39,7 @@ class OracleConfig:
     passes: int = 2  # updates per window of new text
     # the fork's learning rate: at 3e-3 a fork's later sessions undid its earlier ones; at 1e-3 an
     # honest user's 8 sessions of 3,000 characters on one fork lowered its loss on the domain's
-    # private text by 0.0061 nats in all, at 5e-4 by 0.0104 (each session drifts it less)
+    # private text by 0.0059 nats in all, at 5e-4 by 0.0103 (each session drifts it less)
     lr: float = 5e-4
     # the appraisal's (what a session is paid on: its text's gain from the public start)
     appraisal_lr: float = 1e-3
