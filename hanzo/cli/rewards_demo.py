@@ -16,7 +16,6 @@ against the honest ones.
 from __future__ import annotations
 
 import hashlib
-
 import random
 import tempfile
 from pathlib import Path

@@ -15,7 +15,7 @@ import json
 import sys
 import time
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -44,8 +44,6 @@ class Session:
     adapter_path: Path
     adapter_hash: bytes
     median_update_ms: float
-    before: dict[str, torch.Tensor] = field(default_factory=dict)  # eval set -> loss per chunk
-    after: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 def fork_seed(user: str, fork: int) -> int:
@@ -117,9 +115,9 @@ class ForkTrainer:
         if start is not None:
             self.start_id = self._start_id(start)
             self.start, self.start_path = self._public_start(base, start)
-        # (user, fork, adapter hash or b"", evaluation set digest) -> chunk losses: a session's
-        # "after" is the next session's "before" when its adapter was kept and the set is the same
-        self._measured: OrderedDict[tuple, torch.Tensor] = OrderedDict()
+        # evaluation set digest -> the public start's chunk losses on it (the base set is the same
+        # every session; each session's exam is its own)
+        self._measured: OrderedDict[bytes, torch.Tensor] = OrderedDict()
 
     def adapter_path(self, user: str, fork: int) -> Path:
         lora.check_user_name(user)
@@ -173,35 +171,26 @@ class ForkTrainer:
                           binding=lora.Binding(owner, fork, self.base_id, None))
         return int(found.version)
 
-    def session(self, user: str, fork: int, text: str, passes: int = 2, *,
-                eval_sets: dict[str, torch.Tensor] | None = None, recorded_hash: bytes | None = None,
+    def session(self, user: str, fork: int, text: str, passes: int = 2, *, recorded_hash: bytes | None = None,
                 secret: str | None = None, seed: int = 0, lr: float | None = None,
                 head_owner: str | None = None) -> Session:
-        """Load the fork, measure it on `eval_sets`, make `passes` passes over the WINDOW-character
-        windows of `text` (one update each, in an order drawn from `seed`), measure again, and save
-        the adapter as the fork's next version (a candidate file beside the current one: `promote`
-        makes it current once it is paid). The work follows from the text: no caller asks for more."""
-        if passes < 1:
-            raise ValueError(f"passes: expected at least 1, got {passes}")
+        """Load the fork, make `passes` passes over the WINDOW-character windows of `text` (one
+        update each, in an order drawn from `seed`), and save the adapter as the fork's next version
+        (a candidate file beside the current one: `promote` makes it current once it is paid). The
+        work follows from the text: no caller asks for more. What the text is worth is `appraise`'s."""
         ids = self.encode(text)
         version = self.load_fork(user, fork, recorded_hash, secret, head_owner)
-        eval_sets = eval_sets or {}
-        state = recorded_hash if recorded_hash and recorded_hash != bytes(32) else b""
-        digests = {name: hashlib.sha256(e.numpy().tobytes()).digest() for name, e in eval_sets.items()}
-        before = {name: self._measure(user, fork, state, digests[name], e) for name, e in eval_sets.items()}
-        times = self._train(ids, passes, seed, lr or self.lr)
-        after = {name: self.chunk_losses(e) for name, e in eval_sets.items()}
+        times = sorted(self._train(ids, passes, seed, lr or self.lr))
         candidate = self.candidate_path(user, fork)
         binding = lora.Binding(user, fork, self.base_id, version + 1)
         digest = lora.save(candidate, self.model, self.cfg, binding, secret)
-        for name, losses in after.items():
-            self._remember((user, fork, digest, digests[name]), losses)
-        times.sort()
-        return Session(user, fork, version + 1, len(times), candidate, digest, times[len(times) // 2], before, after)
+        return Session(user, fork, version + 1, len(times), candidate, digest, times[len(times) // 2])
 
     def _train(self, ids: torch.Tensor, passes: int, seed: int, lr: float) -> list[float]:
         """`passes` passes over the WINDOW-character windows of `ids` (the tail too), one Adam update
         each, in an order drawn from `seed`; returns each update's milliseconds."""
+        if passes < 1:
+            raise ValueError(f"passes: expected at least 1, got {passes}")
         params = [p for n, p in self.model.named_parameters() if n.endswith((".A", ".B"))]
         opt = torch.optim.Adam(params, lr=lr)
         gen = torch.Generator().manual_seed(seed)
@@ -235,12 +224,9 @@ class ForkTrainer:
         +0.0028, -0.0003 nats; benchmarks/fork_drift.py), so the farming benchmark paid an honest
         seven-session series for its first two sessions only. Each of those texts appraised from the
         start gained +0.0026 to +0.0061."""
-        if passes < 1:
-            raise ValueError(f"passes: expected at least 1, got {passes}")
         ids = self.encode(text)
         self._put_start()
-        digests = {name: hashlib.sha256(e.numpy().tobytes()).digest() for name, e in eval_sets.items()}
-        before = {name: self._measure("", 0, b"public start", digests[name], e) for name, e in eval_sets.items()}
+        before = {name: self._start_losses(e) for name, e in eval_sets.items()}
         updates = len(self._train(ids, passes, seed, lr))
         after = {name: self.chunk_losses(e) for name, e in eval_sets.items()}
         return Appraisal(updates, before, after)
@@ -319,19 +305,16 @@ class ForkTrainer:
         self.model.eval()
         return lora.adapter_state(self.model)
 
-    def _measure(self, user: str, fork: int, state: bytes, digest: bytes, ids: torch.Tensor) -> torch.Tensor:
-        key = (user, fork, state, digest)
+    def _start_losses(self, ids: torch.Tensor) -> torch.Tensor:
+        """The public start's chunk losses on `ids` (the start must be in the model), remembered."""
+        key = hashlib.sha256(ids.numpy().tobytes()).digest()
         if key in self._measured:
             self._measured.move_to_end(key)
             return self._measured[key]
-        losses = self.chunk_losses(ids)
-        self._remember(key, losses)
-        return losses
-
-    def _remember(self, key: tuple, losses: torch.Tensor) -> None:
-        self._measured[key] = losses
+        self._measured[key] = losses = self.chunk_losses(ids)
         while len(self._measured) > 4096:
             self._measured.popitem(last=False)
+        return losses
 
     def candidate_path(self, user: str, fork: int) -> Path:
         return self.adapter_path(user, fork).with_suffix(".candidate")
