@@ -60,11 +60,11 @@ class Ledger:
 
 
 class Bench:
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, trainer=None):
         from hanzo.model.forks import ForkTrainer
         from hanzo.model.oracle import OracleConfig, QualityOracle
 
-        self.trainer = ForkTrainer(forks=folder / "forks")
+        self.trainer = trainer or ForkTrainer(forks=folder / "forks")
         self.oracle = QualityOracle(self.trainer, OracleConfig(folder / "oracle"))
         self.ledger = Ledger()
         self.rows: dict[str, list[dict]] = defaultdict(list)
@@ -103,6 +103,9 @@ def run(quick: bool, folder: Path) -> dict:
     from hanzo.model.rewrites import REWRITES, fragment_salad, interleave, word_salad
 
     b = Bench(folder)
+    # a second oracle (its own gate and private store) for paired controls: a padder's own text judged
+    # alone, which the first oracle's gate would refuse as a copy once the padded text is admitted
+    control = Bench(folder / "control", b.trainer)
     rng = random.Random(1)
     domains = list(LOCAL.domains)
     public = LOCAL.public_texts()
@@ -165,11 +168,15 @@ def run(quick: bool, folder: Path) -> dict:
         for k in range(sessions):
             b.session(f"public, 2-word pieces shuffled, {n} characters", f"short-salad{n}_{k}", b.new_fork(),
                       farm_domains[k], salad(n), chars_of_own_text=n)
-    mine_for_salad = LOCAL.users_text(domains[2 % len(domains)])[-9000:]
-    for k in range(sessions):
-        mine = mine_for_salad[k * 1000:(k + 1) * 1000]
+    # padding is a lottery if noise can pay: each padded text against the same own text alone (a paired
+    # control, same domain), over every domain; a quick run once paid one padded session 1.33x honest
+    for k in range(2 * sessions):
+        domain = domains[k % len(domains)]
+        mine = LOCAL.users_text(domain)[-(k // len(domains) + 1) * 1000:][:1000]
         b.session("own 1,000 characters padded with 2,000 of that salad", f"saladpad{k}", b.new_fork(),
-                  domains[2 % len(domains)], mine + "\n" + salad(2000), chars_of_own_text=len(mine))
+                  domain, mine + "\n" + salad(2000), chars_of_own_text=len(mine))
+        control.session("own 1,000 characters padded with 2,000 of that salad", f"saladpad{k}",
+                        control.new_fork(), domain, mine)
     # ---- honest users' published (accepted) text, copied and rewritten, on sybil forks
     for k in range(sessions):
         domain, accepted = honest_texts[k * 3]
@@ -183,6 +190,7 @@ def run(quick: bool, folder: Path) -> dict:
         mine = own[k * 1600:(k + 1) * 1600]
         b.session("own text padded with public lines", f"padder{k}", b.new_fork(), domains[0],
                   interleave(mine, public_slice(1600)), chars_of_own_text=len(mine))
+        control.session("own text padded with public lines", f"padder{k}", control.new_fork(), domains[0], mine)
     # ---- reset and replay: a paid session submitted again after the NFT's adapter is reset
     for k in range(sessions):
         fork = b.new_fork()
@@ -203,6 +211,8 @@ def run(quick: bool, folder: Path) -> dict:
         piece = own[16000 + k * 700:16000 + (k + 1) * 700]
         b.session("more updates than text (text repeated)", f"repeater{k}", b.new_fork(), domains[0], piece * 4,
                   chars_of_own_text=len(piece))
+        control.session("more updates than text (text repeated)", f"repeater{k}", control.new_fork(), domains[0],
+                        piece)
     # ---- text the model writes (a new fork's: the public start; and the bare base), and noise
     from hanzo.model import lora
 
@@ -220,12 +230,13 @@ def run(quick: bool, folder: Path) -> dict:
     for k in range(sessions):
         b.session("word salad (random words of the plays)", f"salad-spammer{k}", b.new_fork(), farm_domains[k],
                   word_salad(FARM_CHARS, rng))
-    return b.rows
+    return b.rows, control.rows
 
 
-def summarise(rows: dict[str, list[dict]]) -> dict:
+def summarise(rows: dict[str, list[dict]], controls: dict[str, list[dict]]) -> dict:
     def per(rs):
-        n, chars, hanzo, cpu = len(rs), sum(r["chars"] for r in rs), sum(r["hanzo"] for r in rs), sum(r["cpu_s"] for r in rs)
+        n, chars, hanzo = len(rs), sum(r["chars"] for r in rs), sum(r["hanzo"] for r in rs)
+        cpu = sum(r["cpu_s"] for r in rs)
         return {"sessions": n, "per_session": hanzo / n, "per_kchar": 1000 * hanzo / max(1, chars),
                 "per_cpu_s": hanzo / max(1e-9, cpu), "paid_share": sum(r["outcome"] == "paid" for r in rs) / n}
 
@@ -246,7 +257,7 @@ def summarise(rows: dict[str, list[dict]]) -> dict:
         return first_by_length[n]["per_session"]
 
     table = []
-    print(f"\n{'strategy':<46}{'n':>3}{'HANZO/session':>15}{'/1k chars':>11}{'/CPU-s':>9}{'x honest/sess':>14}"
+    print(f"\n{'strategy':<56}{'n':>3}{'HANZO/session':>15}{'/1k chars':>11}{'/CPU-s':>9}{'x honest/sess':>14}"
           f"{'x first':>8}{'x honest/kch':>13}  outcomes")
     for s, rs in rows.items():
         f = per(rs)
@@ -260,7 +271,7 @@ def summarise(rows: dict[str, list[dict]]) -> dict:
             outcomes[r["outcome"]] += 1
         f["outcomes"] = dict(outcomes)
         table.append((s, f))
-        print(f"{s:<46}{f['sessions']:>3}{f['per_session']:>15.4f}{f['per_kchar']:>11.4f}{f['per_cpu_s']:>9.4f}"
+        print(f"{s:<56}{f['sessions']:>3}{f['per_session']:>15.4f}{f['per_kchar']:>11.4f}{f['per_cpu_s']:>9.4f}"
               f"{f['ratio_session']:>14.2f}{f['ratio_session_first']:>8.2f}{f['ratio_kchar']:>13.2f}  "
               + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
     farms = [(s, f) for s, f in table if not s.startswith("honest")]
@@ -282,7 +293,20 @@ def summarise(rows: dict[str, list[dict]]) -> dict:
         "honest_low_quality": sum(r["outcome"] == "low quality" for r in honest_rows),
         "strategies": len(farms),
     }
-    print(f"\nhonest: {result['honest_sessions']} sessions of >= 1,000 characters, {result['honest_paid_share']:.0%} paid; "
+    # padding, paired: what the padded texts earned against the same own texts judged alone
+    print(f"\n{'padding, against the same own text alone':<58}{'padded':>9}{'alone':>9}{'ratio':>7}")
+    pairs = {}
+    for s, alone_rows in controls.items():
+        padded, alone = sum(r["hanzo"] for r in rows[s]), sum(r["hanzo"] for r in alone_rows)
+        pairs[s] = {"padded": round(padded, 4), "alone": round(alone, 4), "sessions": len(alone_rows),
+                    "ratio": round(padded / alone, 4) if alone else (0.0 if padded == 0 else None)}
+        print(f"{s:<58}{padded:>9.4f}{alone:>9.4f}{pairs[s]['ratio'] if pairs[s]['ratio'] is not None else 'inf':>7}")
+    ratios = [p["ratio"] for p in pairs.values()]
+    # None: a padded text was paid while its own text alone never was (padding created the pay)
+    result["max_padding_ratio_vs_own_text"] = None if None in ratios else max(ratios, default=0.0)
+    result["padding_pairs"] = pairs
+    print(f"\nhonest: {result['honest_sessions']} sessions of >= 1,000 characters, "
+          f"{result['honest_paid_share']:.0%} paid; "
           f"the best farm ({result['best_farm']}) earns {result['max_farm_ratio_per_kchar']:.2f}x honest per 1,000 "
           f"characters; the most per session {result['max_farm_ratio_per_session']:.2f}x")
     return result
@@ -295,11 +319,11 @@ def main() -> None:
     args = ap.parse_args()
     folder = args.out or Path(tempfile.mkdtemp(prefix="hanzo-farming-"))
     t0 = time.perf_counter()
-    rows = run(args.quick, folder)
-    result = summarise(rows)
+    rows, controls = run(args.quick, folder)
+    result = summarise(rows, controls)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     if args.out:
-        (args.out / "rows.json").write_text(json.dumps(rows, indent=1))
+        (args.out / "rows.json").write_text(json.dumps({"rows": rows, "controls": controls}, indent=1))
     print(json.dumps(result))
 
 
