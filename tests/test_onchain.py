@@ -14,7 +14,7 @@ def scenario():
     return load("baseline").with_overrides(**{"users.low_quality_share": 0.3})
 
 
-def test_chain_run_reconciles_every_figure(scenario, networks):
+def test_chain_run_reconciles_every_figure_and_writes_the_worlds_files(scenario, networks, tmp_path):
     # the test session already holds the in-process chain: run on it
     result = run_on_chain(scenario, network="ethereum:local:test", days=4, users=3)
     assert result.ok, result.differences
@@ -22,6 +22,22 @@ def test_chain_run_reconciles_every_figure(scenario, networks):
     # the agents see the World's pool: users' buys on day 0 lift it, their daily sales press it
     assert len(result.prices) == 4 and result.prices[0] > scenario.tokenomics.pool_initial_price / 10**18
     assert result.prices[-1] < result.prices[1]
+    # the files a World run writes, from the books the reconciliation proved equal to the chain
+    import json
+
+    import pandas as pd
+
+    files = onchain.write(result, scenario, "ethereum:local:test", 3, tmp_path)
+    assert {p.name for p in files.values()} == {"series.parquet", "summary.json", "supply.png", "price.png",
+                                                "report.html"}
+    series = pd.read_parquet(files["series"])
+    assert list(series["day"]) == [1, 2, 3, 4] and list(series["hanzo_price_usd"]) == result.prices
+    assert series["emitted"].is_monotonic_increasing and series["transactions"].iloc[-1] == result.transactions
+    summary = json.loads(files["summary"].read_text())
+    assert summary["reconciled"] is True and summary["days"] == 4 and summary["differences"] == []
+    # the supply the reconciliation checked against token.totalSupply() is the last row's
+    assert summary["total_supply"] == series["total_supply"].iloc[-1] > 0 and series["burned"].iloc[-1] > 0
+    assert "agree with the chain to the wei" in files["report"].read_text()
 
 
 def test_reconciliation_names_what_differs(scenario, monkeypatch):

@@ -209,3 +209,10 @@ def test_cli_lists_the_built_in_scenarios_and_overrides_keys_with_set(tmp_path):
     assert bad.stderr.strip() == "error: --set: [users] max: expected a value in [1, 100000000], got -5"
     shape = run("simulate", "baseline", "--quiet", "--set", "usersmax", "--out", str(tmp_path / "bad"))
     assert shape.returncode == 1 and "expected TABLE.KEY=VALUE" in shape.stderr
+    # a chain run's horizon is --days or --years, not both; --days means nothing to the World
+    both = run("simulate", "baseline", "--chain", "--days", "3", "--years", "1", "--quiet")
+    assert both.returncode == 1 and both.stderr.strip() == "error: --days and --years: give one (a chain run's horizon)"
+    world_days = run("simulate", "baseline", "--days", "3", "--quiet")
+    assert world_days.returncode == 1 and "--days: only with --chain" in world_days.stderr
+    long = run("simulate", "baseline", "--chain", "--years", "11", "--quiet")
+    assert long.returncode == 1 and "expected 1 to 3650 days on chain, got 4015" in long.stderr

@@ -81,7 +81,7 @@ def deploy(network: str, account: str | None, params_file: str | None, out: str 
               help="Override one key of the scenario (repeatable), e.g. --set users.max=50000.")
 @click.option("--chain", is_flag=True, help="Run the agents against the deployed contracts and reconcile.")
 @click.option("--network", default="ethereum:local:test", show_default=True, help="With --chain: the Ape network.")
-@click.option("--days", type=int, default=30, show_default=True, help="With --chain: days to run on chain.")
+@click.option("--days", type=int, default=None, help="With --chain: days to run on chain (default 30, or --years).")
 @click.option("--chain-users", type=int, default=6, show_default=True, help="With --chain: user accounts on chain.")
 def simulate(scenario: str, years: float | None, seed: int | None, out: str | None, quiet: bool,
              settings: tuple[str, ...], chain: bool, network: str, days: int, chain_users: int) -> None:
@@ -89,11 +89,13 @@ def simulate(scenario: str, years: float | None, seed: int | None, out: str | No
     from hanzo.sim.run import simulate as run, write
     from hanzo.sim.scenario import ScenarioError, load, parse_setting
 
-    if chain and settings:
-        fail("--set: not with --chain yet (chain mode runs the scenario file as it is)")
-
+    if days is not None and not chain:
+        fail("--days: only with --chain (the World's horizon is --years)")
     if chain:
-        _simulate_on_chain(scenario, seed, network, days, chain_users, quiet)
+        if days is not None and years is not None:
+            fail("--days and --years: give one (a chain run's horizon)")
+        horizon = days if days is not None else round(years * 365) if years is not None else 30
+        _simulate_on_chain(scenario, seed, network, horizon, chain_users, quiet, settings, out)
         return
     try:
         sc = load(scenario)
@@ -124,18 +126,21 @@ def scenarios() -> None:
         click.echo(f"{name:<{width}}  {description}")
 
 
-def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int, users: int, quiet: bool) -> None:
-    from hanzo.sim.onchain import ChainRunError, run_on_chain
-    from hanzo.sim.scenario import ScenarioError, load
+def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int, users: int, quiet: bool,
+                       settings: tuple[str, ...], out: str | None) -> None:
+    from hanzo.sim.onchain import ChainRunError, run_on_chain, write
+    from hanzo.sim.scenario import ScenarioError, load, parse_setting
 
     if not 1 <= days <= 3650:
-        fail(f"--days: expected 1 to 3650, got {days}")
+        fail(f"--days (or --years x 365): expected 1 to 3650 days on chain, got {days}")
     if not 1 <= users <= 200:
         fail(f"--chain-users: expected 1 to 200, got {users}")
     try:
         sc = load(scenario)
+        if settings:
+            sc = sc.with_overrides(where="--set", **dict(parse_setting(item) for item in settings))
         if seed is not None:
-            sc = sc.with_overrides(**{"scenario.seed": seed})
+            sc = sc.with_overrides(where="--seed", **{"scenario.seed": seed})
     except ScenarioError as exc:
         fail(str(exc))
     from ape.exceptions import ApeException
@@ -150,17 +155,20 @@ def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int,
     try:
         result = run_on_chain(sc, network=network, days=days, users=users,
                               progress=bar.update if bar else None)
-    except (ChainRunError, ApeException) as exc:
+    except (ChainRunError, ApeException, ScenarioError) as exc:
         fail(f"chain run on {network}: {' '.join(str(exc).split())}")
     finally:
         if bar:
             bar.close()
+    files = write(result, sc, network, users, Path(out) if out else Path("out") / f"{sc.name}-chain")
     click.echo(f"{sc.name} on {network}: {result.days} days, {users} users, {result.transactions} transactions")
     if result.prices:
         click.echo(f"HANZO in the pool: ${result.prices[0]:.4f} on day 1, ${result.prices[-1]:.4f} on day {result.days}")
     if result.ok:
         click.echo(f"reconciled: all {result.checked} balances, supply, burn, emission and market figures agree to the wei")
+        click.echo(f"report    {files['report']}")
     else:
+        click.echo(f"report    {files['report']}")
         click.echo(f"NOT reconciled: {len(result.differences)} of {result.checked} figures differ:")
         for line in result.differences:
             click.echo(f"  {line}")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -94,6 +95,7 @@ class Reconciliation:
     churned: int = 0  # user accounts that left
     speculators: tuple[int, int] = (0, 0)  # (wei spent on credits, wei received selling them back)
     deferred: int = 0  # training ops the contract deferred (a fork's daily budget, or the pool's pace)
+    rows: list[dict] = field(default_factory=list)  # a row a day, from the books kept beside the chain (HANZO)
 
     @property
     def ok(self) -> bool:
@@ -196,6 +198,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         paid_per_interaction = starting_pay(p, u["mean_multiplier"])
         budgets = DailyBudgets(p)  # TrainingRewards' daily budgets: each fork's two, and the pool's pace
         deferred = 0
+        rows: list[dict] = []
         for day in range(1, days + 1):
             try:
                 chain.pending_timestamp = start + day * DAY
@@ -329,6 +332,15 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                             sender.send(spec, w["hmm"].functions.buy(t, n, 2**255, 2**64), f"day {day}: speculator buys")
                             ledger.move(s_addr, str(hmm.address), cost)
                             spec_spent += cost
+                h = ledger.hanzo
+                rows.append({"day": day, "hanzo_price_usd": prices[-1], "total_supply": ledger.supply / WEI,
+                             "emitted": ledger.released / WEI, "burned": ledger.burned / WEI,
+                             "staked": sum(ledger.staked.values()) / WEI,
+                             "reward_pool": h[str(rewards.address)] / WEI,
+                             "treasury": h[str(suite.treasury.address)] / WEI,
+                             "market_maker_reserve": market.reserve / WEI, "users": len(active),
+                             "training_ops_paid": len(ops), "training_ops_deferred": deferred,
+                             "transactions": sender.sent})
                 if progress:
                     progress(1)
             except ChainRunError:
@@ -357,4 +369,33 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             check(f"credits outstanding, tier {tid}", hmm.tier(tid).supply, market.tiers[tid].supply)
             check(f"reference price, tier {tid}", hmm.tier(tid).refPrice, market.tiers[tid].ref_price)
         return Reconciliation(days, sender.sent, checked, diffs, prices, len(people) - len(active),
-                              (spec_spent, spec_received), deferred)
+                              (spec_spent, spec_received), deferred, rows)
+
+
+def write(result: Reconciliation, scenario: Scenario, network: str, users: int, out: Path) -> dict[str, Path]:
+    """The World's files for a chain run: series.parquet (a row a day from the books the run kept
+    beside the chain, which the reconciliation proved equal to it), summary.json (the run and its
+    reconciliation), the supply and price plots, and report.html."""
+    import json
+
+    import pandas as pd
+
+    from .report import chain_report, chain_plots
+
+    out.mkdir(parents=True, exist_ok=True)
+    series = pd.DataFrame(result.rows)
+    last = result.rows[-1] if result.rows else {}
+    summary = {"scenario": scenario.name, "network": network, "days": result.days, "users": users,
+               "seed": scenario["scenario"]["seed"], "transactions": result.transactions,
+               "reconciled": result.ok, "figures_checked": result.checked, "differences": result.differences,
+               "users_churned": result.churned, "training_ops_deferred": result.deferred,
+               "hanzo_price_usd": {"first": result.prices[0] if result.prices else None,
+                                   "final": result.prices[-1] if result.prices else None},
+               "total_supply": last.get("total_supply"), "burned": last.get("burned"),
+               "staked": last.get("staked"), "treasury": last.get("treasury")}
+    files = {"series": out / "series.parquet", "summary": out / "summary.json"}
+    series.to_parquet(files["series"], index=False)
+    files["summary"].write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    files.update(chain_plots(series, summary, out))
+    files["report"] = chain_report(scenario, summary, files, out)
+    return files

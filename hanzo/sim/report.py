@@ -151,10 +151,6 @@ def summary_lines(s: dict, attacker: dict) -> list[str]:
 def render_html(result, files: dict[str, Path], out: Path) -> Path:
     """One HTML file with the summary table and every plot embedded (no external files)."""
     s = result.summary
-    images = "".join(
-        f'<figure><img src="data:image/png;base64,{base64.b64encode(files[k].read_bytes()).decode()}" '
-        f'alt="{k}"></figure>' for k in sorted(files) if k.startswith("plot_"))
-    table = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in _rows(s))
     desc = html.escape(result.scenario["scenario"]["description"])
     from .scenario import SPEC
 
@@ -162,15 +158,63 @@ def render_html(result, files: dict[str, Path], out: Path) -> Path:
           if v != SPEC[t][k][3]]
     switched = ("What-ifs and agent responses this run turned on: <b>" + html.escape("; ".join(on)) + "</b>."
                 if on else "No what-if or agent response is on: the contracts' rules and fixed shares.")
-    page = f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>hanzo-econ: {html.escape(s['scenario'])}</title>
-<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}td{{padding:2px 12px}}
-tr:nth-child(odd){{background:#f3f3f3}}th{{text-align:left;padding:2px 12px}}img{{max-width:100%}}</style></head>
-<body><h1>Scenario: {html.escape(s['scenario'])}</h1><p>{desc}</p>
+    intro = f"""<p>{desc}</p>
 <p>{s['days']} days, seed {s['seed']}. Choices: emission mode <b>{s['choices']['emission_mode']}</b> (D1),
 burn mode <b>{s['choices']['burn_mode']}</b> (D2), compute price controller <b>{s['choices']['controller']}</b>.</p>
-<p>{switched}</p>
-{images}<h2>Summary</h2><table>{table}</table>{_tables(s)}</body></html>
+<p>{switched}</p>"""
+    return _page(f"Scenario: {s['scenario']}", intro, s, files, out)
+
+
+def chain_plots(series: pd.DataFrame, summary: dict, out: Path) -> dict[str, Path]:
+    """A chain run's supply and price, day by day (its horizon is days, not years)."""
+    plt = _figure()
+    files = {}
+    # a few days' flows are a rounding error of the supply: each on its own axis
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    axes[0].plot(series["day"], series["total_supply"] / 1e6)
+    axes[0].set_ylabel("million HANZO")
+    axes[0].set_title(f"Total supply: {summary['scenario']} on {summary['network']}")
+    for col, label in (("emitted", "emitted (cumulative)"), ("burned", "burned (cumulative)"), ("staked", "staked"),
+                       ("reward_pool", "reward pool")):
+        axes[1].plot(series["day"], series[col] / 1e3, label=label)
+    axes[1].set_ylabel("thousand HANZO")
+    axes[1].set_title("Flows")
+    axes[1].legend()
+    for ax in axes:
+        ax.set_xlabel("day")
+    files["plot_supply"] = _save(fig, plt, out / "supply.png")
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.plot(series["day"], series["hanzo_price_usd"])
+    ax.set_xlabel("day")
+    ax.set_ylabel("USD per HANZO")
+    ax.set_title("HANZO price (the World's pool, traded by the chain's accounts)")
+    files["plot_price"] = _save(fig, plt, out / "price.png")
+    return files
+
+
+def chain_report(scenario, summary: dict, files: dict[str, Path], out: Path) -> Path:
+    """report.html for a chain run: what ran where, whether the books and the chain agree, the plots."""
+    verdict = ("every balance, the supply, the burn, the emission and the market maker agree with the chain to "
+               "the wei" if summary["reconciled"] else
+               "NOT reconciled: " + html.escape("; ".join(summary["differences"])))
+    intro = f"""<p>{html.escape(scenario["scenario"]["description"])}</p>
+<p>{summary['days']} days on <b>{html.escape(summary['network'])}</b>, {summary['users']} user accounts,
+{summary['transactions']:,} transactions, seed {summary['seed']}. Reconciliation of {summary['figures_checked']}
+figures: <b>{verdict}</b>.</p>"""
+    return _page(f"Scenario on chain: {summary['scenario']}", intro, summary, files, out)
+
+
+def _page(title: str, intro: str, summary: dict, files: dict[str, Path], out: Path) -> Path:
+    images = "".join(
+        f'<figure><img src="data:image/png;base64,{base64.b64encode(files[k].read_bytes()).decode()}" '
+        f'alt="{k}"></figure>' for k in sorted(files) if k.startswith("plot_"))
+    table = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in _rows(summary))
+    page = f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>hanzo-econ: {html.escape(title)}</title>
+<style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}td{{padding:2px 12px}}
+tr:nth-child(odd){{background:#f3f3f3}}th{{text-align:left;padding:2px 12px}}img{{max-width:100%}}</style></head>
+<body><h1>{html.escape(title)}</h1>{intro}
+{images}<h2>Summary</h2><table>{table}</table>{_tables(summary)}</body></html>
 """
     path = out / "report.html"
     path.write_text(page)
