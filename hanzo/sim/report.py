@@ -158,10 +158,10 @@ def render_html(result, files: dict[str, Path], out: Path) -> Path:
     desc = html.escape(result.scenario["scenario"]["description"])
     from .scenario import SPEC
 
-    on = [f"[{t}] {k} = {v}" for t in ("policy", "agents", "costs") for k, v in result.scenario[t].items()
-          if v != SPEC[t][k][3]]
-    switched = ("What-ifs and agent responses this run turned on: <b>" + html.escape("; ".join(on)) + "</b>."
-                if on else "No what-if or agent response is on: the contracts' rules and fixed shares.")
+    on = [f"[{t}] {k} = {v}" for t in ("policy", "agents", "costs", "uncertainty")
+          for k, v in result.scenario[t].items() if v != SPEC[t][k][3]]
+    switched = ("What-ifs, agent responses and uncertainty this run turned on: <b>" + html.escape("; ".join(on))
+                + "</b>." if on else "No what-if or agent response is on: the contracts' rules and fixed shares.")
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>hanzo-econ: {html.escape(s['scenario'])}</title>
 <style>body{{font-family:sans-serif;max-width:1000px;margin:2em auto}}td{{padding:2px 12px}}
