@@ -207,7 +207,8 @@ def sweep(scenario, params, runs, backend, address, seed, years, workers, out) -
         fail(f"--backend {backend}: {exc}")
     keys = [k for k, _ in parse_params(params)]
     cols = keys + ["runs", "hanzo_price_final_q05", "hanzo_price_final_q50", "hanzo_price_final_q95",
-                   "burned_mean", "staked_mean", "reward_gini_mean"]
+                   "total_supply_q05", "total_supply_q50", "total_supply_q95", "burned_mean", "staked_mean",
+                   "reward_gini_mean"]
     from hanzo.sim.units import significant
 
     click.echo(summary[cols].to_string(index=False, float_format=significant))  # 7,260,505, not 7.261e+06

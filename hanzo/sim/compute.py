@@ -45,7 +45,8 @@ def inference(w: World):
         relative = m.price / m.base_price * (w.price_usd / (w.s.tokenomics.pool_initial_price / 10**18))
         # cheap compute raises use, up to max_demand_multiple times the base
         response = np.minimum(relative ** (-u["price_elasticity"]), u["max_demand_multiple"])
-        demand = base_demand(w, w.users.active) * shock * mix * response
+        noise = w.demand.factor() if w.demand else 1.0  # [uncertainty] demand_volatility
+        demand = base_demand(w, w.users.active) * (shock * noise) * mix * response
         want = demand * (1 + c["buffer_days"]) - m.holding("users")  # keep a buffer of credits
         # the contract refuses q / L past 40 (DepthExceeded): FloatMarket.buy clips demand beyond that
         credits, pays = users_credits_affordable(w, np.maximum(want, 0.0), 1 + fee_share)

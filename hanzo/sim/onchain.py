@@ -31,7 +31,7 @@ from hanzo.chain.tx import Node, Sender, web3_contract
 
 from .agents import View, from_scenario, gas_usd, starting_pay
 from .pool import ConstantProductPool
-from .scenario import Scenario, ScenarioError
+from .scenario import SPEC, Scenario, ScenarioError
 from .strategies import shares as strategy_shares
 
 BASE_MODEL = 1
@@ -110,6 +110,10 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
     if mixed:  # chain mode's accounts all follow the honest policies: a strategy would be silently ignored
         raise ScenarioError(f"{scenario.path}: [strategies] {mixed[0]}: strategies per user run in the World only "
                             "(chain mode's accounts train honestly), so --chain refuses it")
+    drawn = [k for k, v in scenario["uncertainty"].items() if v != SPEC["uncertainty"][k][3]]
+    if drawn:  # chain mode runs the scenario's own figures: a draw would be silently ignored
+        raise ScenarioError(f"{scenario.path}: [uncertainty] {drawn[0]}: uncertainty is drawn in the World only "
+                            "(chain mode runs the scenario's own figures), so --chain refuses it")
     import ape
 
     from hanzo.chain.deploy import Roles, deploy_suite, project

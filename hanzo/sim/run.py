@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import agents
-from .scenario import Scenario
+from .scenario import SPEC, Scenario
 from .world import World, gini, hanzo
 
 
@@ -94,6 +94,7 @@ def summarize(world: World, series: pd.DataFrame) -> dict:
                     "paid": float(last["farm_paid"])},
         "users_churned": world.churned,
         **({"strategies": world.strategies.summary(world.users)} if world.strategies.mixed else {}),
+        **({"drawn": drawn(s)} if uncertain(s) else {}),
         "speculators": {"spent": world.speculator_spent, "received": world.speculator_received,
                         "credits_held": float(world.market.holding("speculators").sum())},
         "governance": {"proposals": world.gov.proposals, "passed": world.gov.passed,
@@ -108,6 +109,17 @@ def summarize(world: World, series: pd.DataFrame) -> dict:
                    "credits_unfunded_days": int((series["credits_unfunded"] > 0).sum()),
                    "sell_backlog": world.sell_backlog},
     }
+
+
+def uncertain(s: Scenario) -> bool:
+    """Whether the run drew anything ([uncertainty] set; the reversion alone is refused)."""
+    return any(v != SPEC["uncertainty"][k][3] for k, v in s["uncertainty"].items())
+
+
+def drawn(s: Scenario) -> dict:
+    """The figures this run drew once ([uncertainty] *_spread: the scenario's own where a spread is 0)."""
+    u = s["users"]
+    return {"growth_per_day": u["growth_per_day"], "users_max": u["max"], "sell_share": u["sell_share"]}
 
 
 def _rewards_by_year(series: pd.DataFrame) -> list[dict]:

@@ -163,6 +163,22 @@ SPEC: dict[str, dict[str, tuple]] = {
         "start_day": (int, 0, 36_500, 365, "day the attacker starts buying"),
         "budget_usd": (float, 0.0, 1e12, 2_000_000.0, "USD the attacker spends on HANZO to stake"),
     },
+    # What is not known, drawn from the run's seed (hanzo/sim/uncertainty.py), so that Monte Carlo runs spread;
+    # every key is 0 by default: a run is then the deterministic one.
+    "uncertainty": {
+        "growth_spread": (float, 0.0, 3.0, 0.0, "lognormal spread of the run's [users] growth_per_day, drawn once "
+                          "(the scenario's is the median run's)"),
+        "ceiling_spread": (float, 0.0, 3.0, 0.0, "lognormal spread of the run's adoption ceiling [users] max, drawn "
+                           "once (the scenario's is the median run's; never below [users] initial)"),
+        "adoption_volatility": (float, 0.0, 3.0, 0.0, "daily lognormal noise (mean 1) on the logistic step of "
+                                "adoption: good and bad days for word of mouth"),
+        "demand_volatility": (float, 0.0, 1.0, 0.0, "daily volatility of log compute demand around what users and "
+                              "prices make it, a mean-reverting (AR(1)) process of mean 1"),
+        "demand_reversion": (float, 0.001, 1.0, 0.05, "with demand_volatility: share of log demand's gap closed a "
+                             "day (0.05: a swing halves in two weeks)"),
+        "sell_share_spread": (float, 0.0, 0.5, 0.0, "standard deviation of the run's [users] sell_share, drawn once "
+                              "(normal around it, clipped to 0 and to what staking leaves)"),
+    },
 }
 
 
@@ -439,6 +455,8 @@ INERT_UNLESS = {
     ("attacker", "budget_usd"): [(("attacker", "enabled"), _true)],
     # the factor is read only from shock_day on (shock_day alone is accepted: a factor of 1 is no shock)
     ("compute", "shock_factor"): [(("compute", "shock_day"), _positive)],
+    # the reversion shapes the demand noise only
+    ("uncertainty", "demand_reversion"): [(("uncertainty", "demand_volatility"), _positive)],
     # honest proposals' odds and votes matter only when there are proposals (or an attacker's)
     ("governance", "pass_probability"): [(("governance", "proposals_per_month"), _positive)],
     ("governance", "turnout"): [(("governance", "proposals_per_month"), _positive), (("attacker", "enabled"), _true)],

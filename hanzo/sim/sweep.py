@@ -24,7 +24,7 @@ from .scenario import Scenario, ScenarioError
 QUANTILES = (0.05, 0.5, 0.95)
 HEADLINES = ("total_supply", "circulating_supply", "burned", "staked", "treasury", "reward_gini",
              "hanzo_price_final", "rewards_paid_total")
-FAN_SERIES = ("hanzo_price_usd", "total_supply", "staked", "price_hmm_7b")
+FAN_SERIES = ("hanzo_price_usd", "users", "total_supply", "staked", "price_hmm_7b")
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,7 @@ def run_task(scenario: Scenario, task: Task, dataset: str) -> dict:
     row.update({k: s[k] for k in HEADLINES if k in s})
     row["hanzo_price_final"] = s["hanzo_price_usd"]["final"]
     row["emission_exhausted_day"] = s["emission_exhausted_day"]
+    row.update({f"drawn_{k}": v for k, v in s.get("drawn", {}).items()})  # what drove this run's outcome
     return row
 
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from hanzo.econ.reference import boost_float, nft_mint_fee
 
+from . import uncertainty
 from .ledger import UNIT, ConservationError, Ledger, WalletOverdraft, hanzo, units
 
 if TYPE_CHECKING:
@@ -572,6 +573,7 @@ def adoption(w: World):
     adopters = w.agents["adopters"]
     per_activity = a["reservation_usd_per_interaction"] * u["interactions_per_day"]
     leaving_possible = a["churn_per_day"] > 0 and per_activity > 0
+    word_of_mouth = uncertainty.word_of_mouth(w.s["uncertainty"]["adoption_volatility"], w.rng_adoption)
     while True:
         day = int(w.env.now)
         growth, _ = adopters.decide(w.view)  # newcomers are not agents yet: the scenario's reservation wage
@@ -593,7 +595,7 @@ def adoption(w: World):
             w.users.forks_minted += joined
             mint_forks_users(w, joined)
         w.users_waiting = joining - joined
-        n += growth * n * (1.0 - n / u["max"])
+        n += growth * next(word_of_mouth) * n * (1.0 - n / u["max"])
         yield w.env.timeout(1)
 
 

@@ -38,7 +38,7 @@ import simpy
 from hanzo.econ.params import DAY
 from hanzo.econ.reference import training_payout
 
-from . import compute, exchange, governance, issuance, training, users
+from . import compute, exchange, governance, issuance, training, uncertainty, users
 from .agents import View, from_scenario, gas_usd, starting_pay
 from .exchange import Exchange
 from .governance import Governance
@@ -117,15 +117,22 @@ class World:
     """The economy for one scenario and seed: its state, read and written by the processes."""
 
     def __init__(self, scenario: Scenario, seed: int | None = None):
-        self.s = scenario
-        self.p = scenario.tokenomics
         seed = scenario["scenario"]["seed"] if seed is None else seed
         # independent streams per process, all derived from the one seed
-        # (a seventh, for who leaves and the users' own reservation wages, and an eighth, for each user's
-        # strategy and traits, leave the earlier ones as they were: spawn's children depend on their index only)
-        streams = np.random.SeedSequence(seed).spawn(8)
+        # (a seventh, for who leaves and the users' own reservation wages, an eighth, for each user's
+        # strategy and traits, and a ninth, for [uncertainty], leave the earlier ones as they were: spawn's
+        # children depend on their index only)
+        streams = np.random.SeedSequence(seed).spawn(9)
         (self.rng_users, self.rng_market, self.rng_gov, self.rng_attack, self.rng_compute, self.rng_developers,
-         self.rng_agents, self.rng_strategies) = (np.random.default_rng(s) for s in streams)
+         self.rng_agents, self.rng_strategies) = (np.random.default_rng(s) for s in streams[:8])
+        # the run's draws, word of mouth and demand each their own, so turning one on leaves the others' draws
+        rng_draws, self.rng_adoption, rng_demand = (np.random.default_rng(s) for s in streams[8].spawn(3))
+        scenario = uncertainty.draw(scenario, rng_draws)  # every process reads this run's drawn figures
+        self.s = scenario
+        self.p = scenario.tokenomics
+        unc = scenario["uncertainty"]
+        self.demand = (uncertainty.Demand(unc["demand_volatility"], unc["demand_reversion"], rng_demand)
+                       if unc["demand_volatility"] else None)
         self.env = simpy.Environment()
         self.ledger = Ledger(lambda: int(self.env.now))
         self.supply = Supply()
