@@ -18,6 +18,7 @@ import math
 from collections import deque
 
 import mesa
+from mesa.agent import AgentSet
 
 
 class User(mesa.Agent):
@@ -27,6 +28,7 @@ class User(mesa.Agent):
         self.reservation = reservation  # USD per day of its usual work
         self.traits = traits
         self.active = True
+        model.active_users.add(self)
         self.wallet = self.stake = self.cooling = self.earned = 0.0
         self.weight = 0.0  # today's work, as paid: its activity x work x pay x the share not judged low quality
         self.sell_share = self.stake_share = 0.0
@@ -72,6 +74,7 @@ class User(mesa.Agent):
 
     def leave(self) -> None:
         self.active = False  # it keeps its HANZO, and its stake still unstakes
+        self.model.active_users.discard(self)
 
 
 class Honest(User):
@@ -127,6 +130,7 @@ class Economy(mesa.Model):
         self.ops_per_day = scenario["costs"]["ops_per_user_day"]
         self.unstake_rate = scenario["staking"]["unstake_per_day"]
         self.tape = tape
+        self.active_users = AgentSet([], random=self.random)  # kept as they join and leave, not selected daily
         self.cooldown = deque([0.0] * tape.cooldown_days)  # what entered the cooldown each day, until it comes back
         self.day = 0
         self.active_days = 0  # agent-days: the active agents summed over the days
@@ -134,7 +138,7 @@ class Economy(mesa.Model):
     def step(self) -> None:
         t, tape = self.day, self.tape
         self.view = view = tape.views[t]
-        active = self.agents.select(lambda agent: agent.active)
+        active = self.active_users
         if self.churn_per_day > 0 and len(active):
             # as many leave as their chances add up to, drawn by their chances (the World's rule)
             chances = active.map("chance_of_leaving", view)
@@ -146,7 +150,6 @@ class Economy(mesa.Model):
                     who[i].leave()
         for strategy, activity, reservation, traits in tape.newcomers[t]:
             STRATEGIES[strategy](self, activity, reservation, traits)
-        active = self.agents.select(lambda agent: agent.active)
         self.active_days += len(active)
         active.do("step")
         weight = active.agg("weight", sum)

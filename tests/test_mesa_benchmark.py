@@ -21,8 +21,10 @@ def _load(name, path, monkeypatch):
 
 
 class AgentSet(list):
-    def select(self, keep):
-        return AgentSet(a for a in self if keep(a))
+    def __init__(self, agents, random=None):
+        super().__init__(agents)
+
+    add, discard = list.append, list.remove
 
     def do(self, method, *args):
         for a in self:
@@ -37,7 +39,7 @@ class AgentSet(list):
 
 class Model:
     def __init__(self, seed=None):
-        self.rng, self.agents = np.random.default_rng(seed), AgentSet()
+        self.rng, self.random, self.agents = np.random.default_rng(seed), None, AgentSet([])
 
 
 class Agent:
@@ -49,6 +51,7 @@ class Agent:
 @pytest.fixture(scope="module")
 def bench(monkeypatch_module):
     monkeypatch_module.setitem(sys.modules, "mesa", types.SimpleNamespace(Agent=Agent, Model=Model))
+    monkeypatch_module.setitem(sys.modules, "mesa.agent", types.SimpleNamespace(AgentSet=AgentSet))
     sim = _load("bench_sim_agents", ROOT / "benchmarks" / "sim.py", monkeypatch_module)
     return sim, _load("bench_mesa_users", ROOT / "benchmarks" / "mesa_users.py", monkeypatch_module)
 
