@@ -1,4 +1,4 @@
-"""The simulator against radCAD on the same model with the same history, and the World itself.
+"""The simulator against radCAD and Mesa on the same models, and the World itself.
 
 --case aggregate: the anchor model of hanzo/sim/aggregate.py (aggregate supply, burned, staked, price;
   emission 100M/yr halving every 4 years paid daily, 10% burned, half of net staked, 0.1% of
@@ -16,7 +16,7 @@
 --case world: the World itself (hanzo/sim/world.py, the baseline scenario, history kept as daily rows):
   days per second as users grow (1,000 to 1,000,000), and run-days per second as Monte Carlo runs
   grow (hanzo sweep's local backend, Parquet per run included).
---case agents: the users as agents (issue 17, item 5), against the same per-agent model in Mesa 3.3
+--case agents: the users as agents (issue 17, item 5), against the same per-agent model in Mesa 3.3.1
   (benchmarks/mesa_users.py; `pip install -e '.[mesa]'`). The scenario is the baseline with a mix of strategies
   (AGENTS below: half honest, a fifth each holders and speculators, 5% each farmers and spammers, every trait
   drawn per user) and users who weigh their pay against a reservation wage of their own and churn below it:
