@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP_PY := $(VENV)/.installed
 STAMP_NPM := node_modules/.installed
+STAMP_MESA := $(VENV)/.installed-mesa
 SHIM := .solcx/solc-v0.8.28
 
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
@@ -71,7 +72,12 @@ gas: setup
 bench-hmm: setup
 	$(BIN)/python benchmarks/hmm.py
 
-bench-sim: setup
+# Mesa (the `mesa` extra) only here, for --case agents: `make test` does not install it.
+$(STAMP_MESA): pyproject.toml $(STAMP_PY)
+	$(BIN)/python -m pip install -q -c requirements/constraints.txt -e '.[mesa]'
+	touch $@
+
+bench-sim: setup $(STAMP_MESA)
 	$(BIN)/python benchmarks/sim.py
 
 bench-hllm: setup

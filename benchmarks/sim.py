@@ -1,4 +1,4 @@
-"""The simulator against radCAD on the same model with the same history, and the World itself.
+"""The simulator against radCAD and Mesa on the same models, and the World itself.
 
 --case aggregate: the anchor model of hanzo/sim/aggregate.py (aggregate supply, burned, staked, price;
   emission 100M/yr halving every 4 years paid daily, 10% burned, half of net staked, 0.1% of
@@ -16,8 +16,28 @@
 --case world: the World itself (hanzo/sim/world.py, the baseline scenario, history kept as daily rows):
   days per second as users grow (1,000 to 1,000,000), and run-days per second as Monte Carlo runs
   grow (hanzo sweep's local backend, Parquet per run included).
+--case agents: the users as agents (issue 17, item 5), against the same per-agent model in Mesa 3.3.1
+  (benchmarks/mesa_users.py; `pip install -e '.[mesa]'`). The scenario is the baseline with a mix of strategies
+  (AGENTS below: half honest, a fifth each holders and speculators, 5% each farmers and spammers, every trait
+  drawn per user) and users who weigh their pay against a reservation wage of their own and churn below it:
+  the all-honest baseline moves its users as totals and settles their rows yearly, so it would time the
+  settlement rather than per-agent work; with strategies every row decides and is paid, sells and stakes its
+  own way every day, the case that costs per agent. It times the World (the whole economy, users.initial =
+  users.max = N) for N = 10k, 100k and 1M over 10 years, each in its own process; agent-days are the active
+  users summed over the days, peak memory the process's peak resident set (getrusage ru_maxrss, imports
+  included); `conserved` is true when the ledger's daily check (hanzo/sim/ledger.py, Ledger.check: accounts
+  sum to what was minted, none negative, each users' account the exact sum of its rows) ran on every day of
+  every run (it stops a run that fails it). Mesa replays a tape of a World run at its size (each day's View,
+  what the users were paid in total, each newcomer's activity, reservation wage, strategy and traits): it
+  is spared the rest of the economy, which our side's timing includes. Each Mesa size is compared with ours at
+  the same size and horizon (MESA_SIZES: 10k users x 1 year, 100k x 0.1 year; ratio_vs_mesa is the larger, the
+  JSON has both). Wall-clock seconds are the figures (time.perf_counter); CPU seconds (time.process_time) are
+  printed beside them, as the 2 cores are shared. Before timing, both sides run 2,000 users x 2 years on the
+  same tape (CHECK_OVERRIDES: so that users leave and join) and must agree (TOLERANCE) on the users' total pay,
+  wallets, stake, unstaking, the Gini of holdings and active users; the script exits non-zero if they do not.
+  --quick: small sizes, for development.
 
-Usage: python benchmarks/sim.py [--case aggregate|world|all] [--days N] [--runs N] [--with-default]
+Usage: python benchmarks/sim.py [--case aggregate|world|agents|all] [--days N] [--runs N] [--with-default] [--quick]
 The last line printed is one JSON object of the figures.
 """
 
@@ -30,6 +50,7 @@ import resource
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -175,6 +196,136 @@ def world_runs(runs: int, users: int, days: int, queue) -> None:
     queue.put({"seconds": seconds, "peak_mb": _peak_mb()})
 
 
+# --case agents: the baseline with a mix of strategies, each trait drawn per user, and a reservation wage of
+# each user's own (lognormal spread around 0.0002 USD an interaction) below which it trains less and may leave
+AGENTS = {
+    "strategies.holder_share": 0.2, "strategies.speculator_share": 0.2, "strategies.farmer_share": 0.05,
+    "strategies.spammer_share": 0.05, "strategies.holder_sell_share": "uniform(0, 0.3)",
+    "strategies.holder_stake_share": "uniform(0.3, 0.7)",
+    "strategies.speculator_momentum_response": "lognormal(3, 0.5)",
+    "strategies.farmer_pay": "lognormal(0.68, 0.3)", "strategies.farmer_cost_usd_per_interaction": "uniform(0, 0.002)",
+    "strategies.spammer_low_quality": "uniform(0, 1)",
+    "agents.reservation_usd_per_interaction": 0.0002, "agents.reservation_spread": 0.5, "agents.churn_per_day": 0.002,
+}
+CHECK_SIZE = (2_000, 2.0)  # users, years: both sides on the same tape, aggregates compared
+# in the check, reservation wages 10x the timed scenario's: users leave (583 of 2,000) and others join within its
+# two years, so the check covers churn and joining too
+CHECK_OVERRIDES = {"agents.reservation_usd_per_interaction": 0.002}
+# (users, years): Mesa timed, and ours at the same size and horizon; ratio_vs_mesa at the last
+MESA_SIZES = ((10_000, 1.0), (100_000, 0.1))
+# relative, but gini (absolute) and active (users): the sides differ only in who leaves (each draws its own
+# leavers by the same rule) and in rounding (ours to the micro-HANZO, per row and day)
+TOLERANCE = {"paid": 1e-6, "wallets": 0.01, "stake": 0.01, "unstaking": 0.01, "gini": 0.01, "active": 0.01}
+
+
+def agents_scenario(users: int, years: float):
+    from hanzo.sim.scenario import load
+
+    return load("baseline").with_overrides(**{"users.initial": users, "users.max": users, "scenario.years": years,
+                                              **AGENTS})
+
+
+@dataclass
+class Tape:
+    """What the rest of the economy did each day of a World run, as the users saw it (benchmarks/mesa_users.py)."""
+
+    cooldown_days: int
+    views: list = field(default_factory=list)  # each day's View
+    paid: list = field(default_factory=list)  # HANZO the users were paid in total each day
+    newcomers: list = field(default_factory=list)  # each day's: (strategy, activity, reservation, traits) each
+
+
+def record(scenario):
+    """Run the World on `scenario`, taping what its users saw; returns (world, tape)."""
+    import numpy as np
+
+    from hanzo.econ.params import DAY
+    from hanzo.sim.ledger import UNIT
+    from hanzo.sim.world import World
+
+    w = World(scenario)
+    tape, paid = Tape(round(w.p.unstake_cooldown / DAY)), {}
+    receive = w.users.receive
+
+    def receiving(ledger, frm, amounts, flow, field="wallet"):
+        total = receive(ledger, frm, amounts, flow, field)
+        if flow == "training rewards":
+            paid[int(w.env.now)] = paid.get(int(w.env.now), 0) + total
+        return total
+
+    w.users.receive = receiving
+    w.run(scenario.days, lambda _: tape.views.append(w.view))
+    tape.paid = [paid.get(day, 0) / UNIT for day in range(scenario.days)]
+    users, st = w.users, w.strategies
+    n = users.rows
+    joined = users.joined[:n]
+    starts = np.searchsorted(joined, np.arange(scenario.days + 1))  # rows are in the order they joined
+    for day in range(scenario.days):
+        tape.newcomers.append([(st.names[st.kind[i]], float(users.activity[i]), float(users.reservation[i]),
+                                {t: float(a[i]) for t, a in st.traits[st.kind[i]].items()})
+                               for i in range(starts[day], starts[day + 1])])
+    return w, tape
+
+
+def world_aggregates(w) -> dict:
+    """`mesa_users.aggregates` of the World's user rows (HANZO)."""
+    from hanzo.sim.ledger import UNIT
+    from hanzo.sim.world import gini
+
+    users, n = w.users, w.users.rows
+    return {"paid": int(users.earned[:n].sum()) / UNIT, "wallets": int(users.wallet[:n].sum()) / UNIT,
+            "stake": int(users.stake[:n].sum()) / UNIT, "unstaking": int(users.unstaking[:n].sum()) / UNIT,
+            "gini": gini(users.holdings()), "active": users.active}
+
+
+def disagreements(ours: dict, theirs: dict, tolerance: dict = TOLERANCE) -> list[str]:
+    """The figures on which the two sides differ by more than `tolerance` (gini absolute, the others relative)."""
+    out = []
+    for name, tol in tolerance.items():
+        a, b = ours[name], theirs[name]
+        gap = abs(a - b) if name == "gini" else abs(a - b) / max(abs(a), 1e-12)
+        if gap > tol:
+            out.append(f"{name}: ours {a:,.6f}, Mesa {b:,.6f} (gap {gap:.3g} > {tol:g})")
+    return out
+
+
+def agents_ours(users: int, years: float, queue) -> None:
+    from hanzo.sim.world import World
+
+    scenario = agents_scenario(users, years)
+    start, cpu = time.perf_counter(), time.process_time()
+    w = World(scenario)
+    w.run(scenario.days)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    queue.put({"seconds": seconds, "cpu_seconds": cpu, "peak_mb": _peak_mb(), "conserved": w.conserved,
+               "agent_days": sum(r["users"] for r in w.rows), "rows": w.users.rows})
+
+
+def agents_mesa(users: int, years: float, queue) -> None:
+    from mesa_users import Economy
+
+    scenario = agents_scenario(users, years)
+    _, tape = record(scenario)
+    model = Economy(scenario, tape)
+    start, cpu = time.perf_counter(), time.process_time()
+    for _ in range(scenario.days):
+        model.step()
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    queue.put({"seconds": seconds, "cpu_seconds": cpu, "peak_mb": _peak_mb(), "agent_days": model.active_days})
+
+
+def agents_check(users: int, years: float, queue) -> None:
+    from mesa_users import Economy, aggregates
+
+    scenario = agents_scenario(users, years).with_overrides(**CHECK_OVERRIDES)
+    w, tape = record(scenario)
+    model = Economy(scenario, tape)
+    for _ in range(scenario.days):
+        model.step()
+    queue.put({"ours": world_aggregates(w), "mesa": aggregates(model), "conserved": w.conserved, "churned": w.churned,
+               "joined_later": w.users.rows - users})
+
+
 def _child(target, args, queue) -> None:
     try:
         target(*args, queue)
@@ -195,12 +346,63 @@ def in_process(target, *args) -> dict:
     return out
 
 
+def agents(quick: bool) -> dict:
+    check, mesa_sizes = ((300, 2.0), ((1_000, 0.25), (10_000, 0.02))) if quick else (CHECK_SIZE, MESA_SIZES)
+    sizes = ((1_000, 1.0), (10_000, 1.0)) if quick else ((10_000, 10.0), (100_000, 10.0), (1_000_000, 10.0))
+    c = in_process(agents_check, *check)
+    print(f"the same model: {check[0]:,} users x {check[1]:g} years, the World and Mesa on the same tape")
+    for name, tol in TOLERANCE.items():
+        print(f"  {name:<10}{c['ours'][name]:>22,.6f} {c['mesa'][name]:>22,.6f}   tolerance {tol:g}")
+    wrong = disagreements(c["ours"], c["mesa"])
+    if wrong:
+        raise SystemExit("the World's users and Mesa's disagree: " + "; ".join(wrong))
+    figures: dict = {"agents_check": {"users": check[0], "years": check[1], "ours": c["ours"], "mesa": c["mesa"]}}
+    conserved = c["conserved"]
+    print("the World with users as rows (whole economy; the mixed-strategy scenario)")
+    runs = {}
+    for users, years in sizes + mesa_sizes:
+        if (users, years) in runs:
+            continue
+        r = runs[users, years] = in_process(agents_ours, users, years)
+        conserved = conserved and r["conserved"]
+        rate = r["agent_days"] / r["seconds"]
+        figures[f"agents_{users}_{years:g}y"] = {
+            "seconds": round(r["seconds"], 2), "cpu_seconds": round(r["cpu_seconds"], 2),
+            "agent_days_per_s": round(rate), "peak_mb": round(r["peak_mb"], 1), "rows": r["rows"]}
+        print(f"  {users:>9,} users x {years:g} years: {rate:>13,.0f} agent-days/s {r['seconds']:8.2f} s "
+              f"(CPU {r['cpu_seconds']:.2f} s)   peak {r['peak_mb']:7.1f} MB   conserved {r['conserved']}", flush=True)
+    for users, years in mesa_sizes:
+        m, ours = in_process(agents_mesa, users, years), runs[users, years]
+        mesa_rate, ours_rate = m["agent_days"] / m["seconds"], ours["agent_days"] / ours["seconds"]
+        figures[f"mesa_{users}_{years:g}y"] = {
+            "seconds": round(m["seconds"], 2), "cpu_seconds": round(m["cpu_seconds"], 2),
+            "peak_mb": round(m["peak_mb"], 1), "agent_days_per_s": round(mesa_rate),
+            "ratio": round(ours_rate / mesa_rate, 1)}
+        print(f"  Mesa {users:>9,} users x {years:g} years (the users only, on the World's tape): "
+              f"{mesa_rate:>10,.0f} agent-days/s {m['seconds']:8.2f} s   peak {m['peak_mb']:7.1f} MB   "
+              f"ours {ours_rate / mesa_rate:.1f}x",
+              flush=True)
+    largest, compared = runs[sizes[-1]], mesa_sizes[-1]
+    figures.update({
+        "agents_1m_seconds": round(largest["seconds"], 2), "agents_1m_cpu_seconds": round(largest["cpu_seconds"], 2),
+        "agents_1m_peak_mb": round(largest["peak_mb"], 1),
+        "agents_1m_size": list(sizes[-1]),  # (users, years): (1,000,000, 10) but with --quick
+        "agent_days_per_s": round(largest["agent_days"] / largest["seconds"]),
+        "ratio_vs_mesa": figures[f"mesa_{compared[0]}_{compared[1]:g}y"]["ratio"],
+        "ratio_vs_mesa_size": list(compared),
+        "conserved": conserved})
+    print(f"  ratio: {figures['ratio_vs_mesa']}x Mesa at {compared[0]:,} users x {compared[1]:g} years; conserved "
+          f"every day of every run: {conserved}")
+    return figures
+
+
 def main() -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", choices=["aggregate", "world", "all"], default="all")
+    parser.add_argument("--case", choices=["aggregate", "world", "agents", "all"], default="all")
     parser.add_argument("--days", type=int, default=14_600)
     parser.add_argument("--runs", type=int, default=100)
     parser.add_argument("--with-default", action="store_true", help="also radCAD's default engine (deepcopy on)")
+    parser.add_argument("--quick", action="store_true", help="--case agents at small sizes (development)")
     args = parser.parse_args()
     figures: dict = {}
     if args.case in ("aggregate", "all"):
@@ -242,6 +444,8 @@ def main() -> dict:
             figures[f"world_{runs}_runs_run_days_per_s"] = round(runs * days / w["seconds"], 1)
             print(f"  10,000 users x {runs} runs (sweep, 2 workers, Parquet): {runs * days / w['seconds']:>9,.0f} "
                   f"run-days/s   {w['seconds']:7.2f} s", flush=True)
+    if args.case in ("agents", "all"):
+        figures.update(agents(args.quick))
     print(json.dumps(figures))
     return figures
 
