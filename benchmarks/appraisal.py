@@ -6,6 +6,7 @@ For each length and domain, three texts are appraised exactly as the oracle appr
 (hanzo.model.forks.ForkTrainer.appraise: the public start trained on the text, measured on a
 secret draw of the domain's private text), each on its own draw:
   salad   public text cut into 2-word pieces and shuffled (new to the gate, worthless to a reader)
+  salad3  the same with 3-word pieces (the longest no 4-word bag of the gate survives inside)
   public  a slice of a public play (what the public start already learnt)
   honest  the domain's users' writing (the honest user's text)
 A worthless text whose score minus quality_z standard errors exceeds 0 would be paid (if long
@@ -57,9 +58,9 @@ def main() -> None:
     names = sorted(public)
     everything = "\n".join(public[n] for n in names)
 
-    def salad(n: int) -> str:
+    def salad(n: int, k: int = 2) -> str:
         s = rng.randrange(0, len(everything) - 200_000)
-        return fragment_salad(everything[s:s + 150_000], rng)[:n]
+        return fragment_salad(everything[s:s + 150_000], rng, k)[:n]
 
     def public_slice(n: int) -> str:
         t = public[rng.choice(names)]
@@ -82,17 +83,18 @@ def main() -> None:
             domain = domains[i % len(domains)]
             honest = LOCAL.users_text(domain)[pos[domain]:pos[domain] + n]
             pos[domain] += n
-            for kind, text in (("salad", salad(n)), ("public", public_slice(n)), ("honest", honest)):
+            for kind, text in (("salad", salad(n)), ("salad3", salad(n, 3)), ("public", public_slice(n)),
+                               ("honest", honest)):
                 score, se = appraise(text, domain)
                 rows.append({"chars": n, "kind": kind, "domain": domain, "score": score, "se": se,
                              "would_pay": score - z * se > 0})
             print(f"{n} characters, {domain}: " + ", ".join(f"{r['kind']} {r['score']:+.4f}±{r['se']:.4f}"
-                                                            for r in rows[-3:]), flush=True)
+                                                            for r in rows[-4:]), flush=True)
 
     print(f"\n{'characters':>10} {'kind':<7}{'n':>3}{'mean':>9}{'sd':>8}{'min':>9}{'max':>9}{'beyond z·se':>12}")
     table = {}
     for n in lengths:
-        for kind in ("salad", "public", "honest"):
+        for kind in ("salad", "salad3", "public", "honest"):
             s = [r["score"] for r in rows if r["chars"] == n and r["kind"] == kind]
             paid = sum(r["would_pay"] for r in rows if r["chars"] == n and r["kind"] == kind)
             sd = statistics.stdev(s) if len(s) > 1 else 0.0

@@ -156,9 +156,9 @@ def run(quick: bool, folder: Path) -> dict:
     # so no region of it survives), alone and as padding for a little of one's own writing
     everything = "\n".join(public[n] for n in names)
 
-    def salad(n: int) -> str:
+    def salad(n: int, k: int = 2) -> str:
         s = rng.randrange(0, len(everything) - 200_000)
-        return fragment_salad(everything[s:s + 150_000], rng)[:n]
+        return fragment_salad(everything[s:s + 150_000], rng, k)[:n]
 
     for k in range(sessions):
         b.session("public, cut into 2-word pieces, shuffled", f"salad{k}", b.new_fork(), farm_domains[k],
@@ -168,6 +168,11 @@ def run(quick: bool, folder: Path) -> dict:
         for k in range(sessions):
             b.session(f"public, 2-word pieces shuffled, {n} characters", f"short-salad{n}_{k}", b.new_fork(),
                       farm_domains[k], salad(n), chars_of_own_text=n)
+    # the red team's third round: 3-word pieces (no 4-word bag survives inside a piece, and at 4 words one
+    # does), at the length honest users write
+    for k in range(2 * sessions):
+        b.session("public, 3-word pieces shuffled, 1,000 characters", f"salad3_{k}", b.new_fork(),
+                  domains[k % len(domains)], salad(1000, 3))
     # padding is a lottery if noise can pay: each padded text against the same own text alone (a paired
     # control, same domain), over every domain; a quick run once paid one padded session 1.33x honest
     for k in range(2 * sessions):
