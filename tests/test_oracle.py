@@ -110,6 +110,46 @@ def test_a_copy_with_a_letter_changed_every_few_words_is_refused_as_misspelled(t
         assert max(shares) < limit * 0.6, domain
 
 
+def test_public_text_cut_into_pieces_of_three_or_four_words_is_refused_as_fragments_not_honest_writing(tmp_path):
+    """The red team's third round: 3-word pieces of public text, shuffled, pass every copy channel
+    (no 4-word bag survives inside a piece; 4-word pieces would leave one, and 2-word salad makes
+    the model worse) and were paid up to 1.02x honest work in The Tempest. Nearly all their words
+    sit in ordered 3-word runs of public text; honest writing, for all its shared phrases, at most
+    78% of a 300-character piece's."""
+    from hanzo.model.rewrites import fragment_salad
+
+    gate = Gate(tmp_path / "g.sqlite", LOCAL.public_texts().values(), DEFAULT)
+    everything = "\n".join(LOCAL.public_texts()[n] for n in sorted(LOCAL.public_texts()))
+    for k in (3, 4):
+        for seed in range(3):
+            rng = random.Random(seed)
+            s = rng.randrange(0, len(everything) - 200_000)
+            with pytest.raises(Rejected) as r:
+                gate.admit("farmer", 1, fragment_salad(everything[s:s + 150_000], rng, k)[:1000], 8192)
+            assert r.value.reason == "fragments" and "patchwork of public fragments" in str(r.value)
+    limit = DEFAULT.max_public_trigram_share / 10**18
+    for domain in LOCAL.domains:
+        writing = LOCAL.users_text(domain)
+        shares = [gate.index.public_trigram_share(writing[s:s + 1000]) for s in range(0, 30_000, 1000)]
+        assert max(shares) < limit - 0.05, domain
+        gate.admit(f"author-{domain}", 1, writing[5000:6000], 8192)  # admitted: no exception
+
+
+def test_text_with_hardly_any_letters_is_refused_before_it_can_be_a_lottery_ticket(tmp_path):
+    """Digits and punctuation have no words: novelty finds nothing of them in any index, so the same
+    text would be new for ever (a free ticket for the exam's noise). Prose is 70% letters or more."""
+    gate = Gate(tmp_path / "g.sqlite", LOCAL.public_texts().values(), DEFAULT)
+    rng = random.Random(1)
+    numbers = "".join(rng.choice("0123456789 .,;:!?-\n") for _ in range(1200))
+    with pytest.raises(Rejected) as r:
+        gate.admit("farmer", 1, numbers, 8192)
+    assert r.value.reason == "wordless"
+    # a little text among the numbers is still mostly no words
+    with pytest.raises(Rejected):
+        gate.admit("farmer", 2, numbers[:900] + HAMLET[:300], 8192)
+    assert min(gate.index.letter_share(HAMLET[s:s + 1000]) for s in range(0, 20_000, 1000)) > 0.65
+
+
 def test_novelty_sees_public_text_interleaved_with_other_public_text(index):
     assert index.novelty(interleave(public_slice(1500, 3), public_slice(1500, 4))).copied_share > 0.9
 

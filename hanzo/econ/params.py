@@ -124,6 +124,13 @@ class Tokenomics:
     max_unknown_word_share: int = _wad("0.15", hi="1", doc="share of a submission's words found in no public text "
                                         "above which it is refused as misspelled (honest writing: at most 8% per "
                                         "1,000 characters; a letter changed in every 4th word of a copy: 19-21%)")
+    max_public_trigram_share: int = _wad("0.8", hi="1", doc="share of a submission's words inside runs of three "
+                                          "consecutive words, in order, found in public text, above which it is "
+                                          "refused as a patchwork of public fragments (honest writing: at most 0.78 "
+                                          "per 300 characters, 0.68 per 1,000; public cut into 3-word pieces: 0.94-1)")
+    min_letter_share: int = _wad("0.5", hi="1", doc="share of a submission's characters that are letters of words "
+                                 "below which it is refused (prose: 0.70 or more; digits and punctuation have no "
+                                 "words, so no copy of them could ever be found)")
     burn_mode: str = _choice("from_reward", BURN_MODES, "from_reward: 10% of R burned, 90% split; "
                              "on_top: R split 70:30 and a further 10% of R burned")
 

@@ -209,12 +209,24 @@ class Gate:
             # invisible ones would split copied words so that novelty saw them as new
             raise Rejected("alphabet", f"{len(foreign)} characters outside the model's alphabet, e.g. "
                                        f"{', '.join(repr(c) for c in foreign[:5])}")
+        letters = self.index.letter_share(text)
+        if letters < self.p.min_letter_share / WEI:
+            raise Rejected("wordless", f"{letters:.0%} of the characters are letters of words (the least is "
+                                       f"{self.p.min_letter_share / WEI:.0%}; prose: 70% or more)")
         unknown = self.index.unknown_share(text)
         if unknown > self.p.max_unknown_word_share / WEI:
             # misspelled text teaches a fork misspellings, and it is how a copy hides from novelty:
             # a letter changed in every 4th word or more often leaves no window of it intact
             raise Rejected("misspelled", f"{unknown:.0%} of the words are in no public text (the limit is "
                                          f"{self.p.max_unknown_word_share / WEI:.0%}; honest writing: at most 8%)")
+        fragments = self.index.public_trigram_share(text)
+        if fragments > self.p.max_public_trigram_share / WEI:
+            # the red team's third round: public text cut into 3-word pieces and shuffled passes every
+            # copy channel (no 4-word bag survives inside a piece) and, from a public start that is not
+            # at the optimum on public text, was paid 1.02x honest work in The Tempest
+            raise Rejected("fragments", f"{fragments:.0%} of the words sit in 3-word runs of public text (the "
+                                        f"limit is {self.p.max_public_trigram_share / WEI:.0%}; honest writing: at "
+                                        "most 78%): a patchwork of public fragments")
         ratio = compression_ratio(text)
         if ratio > self.p.max_compression_ratio / WEI:
             raise Rejected("repetitive", f"the text compresses {ratio:.1f}x (prose: about 2-3x; the limit is "

@@ -395,6 +395,8 @@ NOT_SIMULATED = {
     "max_compression_ratio": "the oracle's gate is not modelled; low_quality_share stands for refused work",
     "max_duplicate_share": "the oracle's gate is not modelled; low_quality_share stands for refused work",
     "max_unknown_word_share": "the oracle's gate is not modelled; low_quality_share stands for refused work",
+    "max_public_trigram_share": "the oracle's gate is not modelled; low_quality_share stands for refused work",
+    "min_letter_share": "the oracle's gate is not modelled; low_quality_share stands for refused work",
     "max_interactions_per_op": "users are cohorts; per-op and per-fork caps are not modelled",
     "max_interactions_per_fork_day": "users are cohorts; per-op and per-fork caps are not modelled",
     "nft_max_performance": "only a bound on registration; forks use [users] fork_performance",
