@@ -79,10 +79,16 @@ def _worth_each(pay_usd, reservation_usd, elasticity: float):
     """`_worth` per agent: (pay / reservation) ** elasticity, at most 1, for arrays of what a usual
     day of work pays each agent and its reservation wage (both USD per day); 1 without one."""
     pay, reservation = np.asarray(pay_usd, dtype=float), np.asarray(reservation_usd, dtype=float)
-    if elasticity == 0 or not (reservation > 0).any():
+    if elasticity == 0 or not len(reservation) or reservation.max() <= 0:
         return np.ones(len(pay))
-    ratio = np.divide(pay, reservation, out=np.full(len(pay), np.inf), where=reservation > 0)
-    return np.where(ratio > 0, np.minimum(1.0, ratio) ** elasticity, 0.0)
+    if reservation.min() > 0:  # (every agent has one: the usual case, in a third of the passes over the rows)
+        ratio = np.divide(pay, reservation)
+    else:
+        ratio = np.divide(pay, reservation, out=np.full(len(pay), np.inf), where=reservation > 0)
+    # a ratio of 0 gives 0 ** elasticity = 0 (elasticity > 0); pay is never negative
+    np.minimum(ratio, 1.0, out=ratio)
+    ratio **= elasticity  # (in place, by the same rule as `x ** elasticity`)
+    return ratio
 
 
 @dataclass(frozen=True)

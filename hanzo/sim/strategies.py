@@ -127,44 +127,17 @@ class Rows:
     """A strategy's active rows today: `index` (row numbers among all users) and, each an array in
     the same order, `activity` (usual activity, mean 1 across all users), `reservation` (USD per day
     of usual work below which it would rather not; 0: none), `joined` (the day it joined) and
-    `traits[name]` (its own parameters, drawn when it joined). Each is gathered from the users' rows
-    when first read, so a policy pays only for what it reads."""
+    `traits[name]` (its own parameters, drawn when it joined). Each is a read-only view of the
+    strategy's own columns, copied from the users' rows once, when they joined (Strategies.join),
+    so that a day reads a strategy's rows as contiguous arrays instead of gathering them."""
 
-    def __init__(self, index, count: int, users, traits: dict[str, np.ndarray]):
-        self._index, self._count, self._users, self._traits = index, count, users, traits
-        self._cache: dict[str, Any] = {}
+    def __init__(self, index: np.ndarray, columns: dict[str, np.ndarray], traits: dict[str, np.ndarray]):
+        self.index = index
+        self.activity, self.reservation, self.joined = columns["activity"], columns["reservation"], columns["joined"]
+        self.traits = traits
 
     def __len__(self) -> int:
-        return self._count
-
-    @property
-    def index(self) -> np.ndarray:
-        if "index" not in self._cache:
-            self._cache["index"] = self._index() if callable(self._index) else self._index
-        return self._cache["index"]
-
-    def _gather(self, name: str, source: np.ndarray) -> np.ndarray:
-        if name not in self._cache:
-            self._cache[name] = source[self.index]
-        return self._cache[name]
-
-    @property
-    def activity(self) -> np.ndarray:
-        return self._gather("activity", self._users.activity)
-
-    @property
-    def reservation(self) -> np.ndarray:
-        return self._gather("reservation", self._users.reservation)
-
-    @property
-    def joined(self) -> np.ndarray:
-        return self._gather("joined", self._users.joined)
-
-    @property
-    def traits(self) -> dict[str, np.ndarray]:
-        if "traits" not in self._cache:
-            self._cache["traits"] = {t: a[self.index] for t, a in self._traits.items()}
-        return self._cache["traits"]
+        return len(self.index)
 
 
 @dataclass
@@ -317,6 +290,31 @@ def shares(table: dict) -> dict[str, float]:
 
 # ------------------------------------------------------------------------------ the executor
 
+# the users' fields a policy reads (Rows), copied into each strategy's own columns as its rows join
+COLUMNS = {"activity": np.float64, "reservation": np.float64, "joined": np.int32}
+
+
+@dataclass
+class Today:
+    """The day's decisions, over all user rows (rows not active: nothing trained): the activity each
+    row trains, that less its low-quality share (`kept`), that times its pay against honest work's
+    (`paid`: its weight in the rewards), its sell and stake shares (a number when the same for all)."""
+
+    trained: np.ndarray
+    kept: np.ndarray
+    paid: np.ndarray
+    sell: Any
+    stake: Any
+    spread: Any  # a field's decisions over all rows (hanzo.sim.strategies.Strategies.today)
+
+    def weights(self, trained: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(kept, paid) for `trained`: the day's own, or, when fees cut what rows trained, recomputed."""
+        if trained is self.trained:
+            return self.kept, self.paid
+        kept = trained * (1.0 - self.spread("low_quality"))
+        return kept, kept * self.spread("pay")
+
+
 
 class Strategies:
     """Which strategy each user row follows and its traits, and the day's decisions of all rows."""
@@ -338,12 +336,18 @@ class Strategies:
         self.kind = np.zeros(0, dtype=np.int8)
         self.traits: list[dict[str, np.ndarray]] = [{t: np.zeros(0) for t in p.distributions} for p in self.policies]
         self.worked = np.zeros(0)  # interactions each row has made (its work)
-        # each strategy's rows in order, and how many (kept as they join: a day need not search for them)
+        # each strategy's rows (in row order) and, in the same order, the users' fields its policy reads and
+        # its traits: copied once when they join, so that a day reads each strategy's rows as contiguous arrays
+        # instead of gathering them from all rows; the rows of users who left are dropped when next seen
         self.members = [np.zeros(0, dtype=np.int64) for _ in self.policies]
+        self.columns = [{c: np.zeros(0, dtype=dtype) for c, dtype in COLUMNS.items()} for _ in self.policies]
+        self.own_traits = [{t: np.zeros(0) for t in p.distributions} for p in self.policies]
         self.counts = [0] * len(self.policies)
+        self.departed = 0  # users who had left when the members were last pruned
+        self._buffers: dict[str, np.ndarray] = {}  # the day's arrays over all rows, reused (no page faults)
 
-    def join(self, first: int, end: int, rng: np.random.Generator) -> None:
-        """Rows first..end-1 joined: each is given a strategy by the shares, and its traits."""
+    def join(self, first: int, end: int, rng: np.random.Generator, users) -> None:
+        """Rows first..end-1 of `users` joined: each is given a strategy by the shares, and its traits."""
         if not self.mixed or end <= first:
             return
         if end > len(self.kind):
@@ -356,33 +360,81 @@ class Strategies:
         self.kind[first:end] = kind
         for k, policy in enumerate(self.policies):
             rows = first + np.flatnonzero(kind == k)
+            drawn = {}
             for t, dist in policy.distributions.items():
-                self.traits[k][t][rows] = dist.draw(rng, len(rows))
-            to = self.counts[k] + len(rows)
-            if to > len(self.members[k]):
-                self.members[k] = _grown(self.members[k], max(to, 2 * len(self.members[k]), 1024))
-            self.members[k][self.counts[k]:to] = rows
-            self.counts[k] = to
+                drawn[t] = self.traits[k][t][rows] = dist.draw(rng, len(rows))
+            self._append(k, rows, {c: getattr(users, c)[rows] for c in COLUMNS}, drawn)
 
-    def today(self, w: World) -> tuple[np.ndarray, ...]:
-        """Every strategy decides for its active rows: (activity each row trains today, what a unit of
-        its work pays against honest work's, its low-quality share, its sell share, its stake share),
-        one row per user (rows not active: nothing)."""
+    def _append(self, k: int, rows: np.ndarray, columns: dict[str, np.ndarray], traits: dict[str, np.ndarray]):
+        """Strategy k's new members `rows`, with their fields and traits."""
+        to = self.counts[k] + len(rows)
+        if to > len(self.members[k]):
+            size = max(to, 2 * len(self.members[k]), 1024)
+            self.members[k] = _grown(self.members[k], size)
+            self.columns[k] = {c: _grown(a, size) for c, a in self.columns[k].items()}
+            self.own_traits[k] = {t: _grown(a, size) for t, a in self.own_traits[k].items()}
+        at = slice(self.counts[k], to)
+        self.members[k][at] = rows
+        for c, values in columns.items():
+            self.columns[k][c][at] = values
+        for t, values in traits.items():
+            self.own_traits[k][t][at] = values
+        self.counts[k] = to
+
+    def _prune(self, users) -> None:
+        """Drop the members who left since the last pruning (rows never come back), from every column."""
+        on = users.on[:users.rows]
+        for k in range(len(self.policies)):
+            m = self.counts[k]
+            staying = on[self.members[k][:m]]
+            if staying.all():
+                continue
+            kept = int(np.count_nonzero(staying))
+            for column in (self.members[k], *self.columns[k].values(), *self.own_traits[k].values()):
+                column[:kept] = column[:m][staying]
+            self.counts[k] = kept
+        self.departed = users.rows - users.active
+
+    def _buffer(self, name: str, n: int) -> np.ndarray:
+        buf = self._buffers.get(name)
+        if buf is None or len(buf) < n:
+            buf = self._buffers[name] = np.empty(max(n, 2 * len(buf) if buf is not None else 0, 1024))
+        return buf[:n]
+
+    def rows(self, k: int) -> Rows:
+        """Strategy k's active rows (pruned first: see `today`), as read-only views of its columns."""
+        m = self.counts[k]
+
+        def view(column: np.ndarray) -> np.ndarray:
+            v = column[:m]
+            v.flags.writeable = False  # (a policy must not write into the strategy's own columns)
+            return v
+
+        return Rows(view(self.members[k]), {c: view(a) for c, a in self.columns[k].items()},
+                    {t: view(a) for t, a in self.own_traits[k].items()})
+
+    def today(self, w: World) -> Today:
+        """Every strategy decides for its active rows (its own columns, contiguous), and what each row
+        trains today, the share of it not judged low quality and that times its pay are put in rows over
+        all users (rows not active: nothing), with each row's sell and stake shares."""
         users = w.users
         n = users.rows
-        everyone = users.active == n  # nobody has left: every row is active
-        on = users.on[:n]
+        if n - users.active != self.departed:  # users left since the last day: drop them from their strategies
+            self._prune(users)
+        everyone = users.active == n  # nobody has left: the strategies' rows together are every row
         fields = ("work", "pay", "low_quality", "sell", "stake")
         decided: dict[str, dict[int, Any]] = {name: {} for name in fields}
         rows_of: dict[int, np.ndarray] = {}
+        trained, kept, paid = (self._buffer(name, n) for name in ("trained", "kept", "weights_paid"))
+        if not everyone:
+            for rows in (trained, kept, paid):
+                rows.fill(0.0)
         for k, policy in enumerate(self.policies):
-            idx = self.members[k][:self.counts[k]]
-            if not everyone:
-                idx = idx[on[idx]]
-            if not len(idx):
+            if not self.counts[k]:
                 continue
-            rows_of[k] = idx
-            d = policy.decide(w.view, Rows(idx, len(idx), users, self.traits[k]))
+            rows = self.rows(k)
+            idx = rows_of[k] = rows.index
+            d = policy.decide(w.view, rows)
             usual = {"sell": policy.sell_share, "stake": policy.stake_share}
             for name in fields:
                 value = getattr(d, name)
@@ -391,10 +443,20 @@ class Strategies:
                     raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} for "
                                         f"{value.shape[0]} rows, expected one number or {len(idx)}")
                 top = math.inf if name == "pay" else 1.0
-                if not np.all((value >= 0) & (value <= top)):
+                if not (value.min() >= 0 and value.max() <= top):  # (NaN fails both)
                     raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} outside "
                                         f"[0, {top:g}]")
                 decided[name][k] = value if value.ndim else float(value)
+            # (each as the rows over all users would compute it, row by row: the same numbers)
+            work, pay, low = (decided[name][k] for name in ("work", "pay", "low_quality"))
+            mine = np.multiply(rows.activity, work)
+            trained[idx] = mine
+            if np.ndim(low) or low != 0.0:
+                mine = mine * (1.0 - low)
+            kept[idx] = mine
+            if np.ndim(pay) or pay != 1.0:
+                mine = mine * pay
+            paid[idx] = mine
         largest = max(rows_of, key=lambda k: len(rows_of[k]), default=None)
 
         def spread(name: str):
@@ -406,21 +468,19 @@ class Strategies:
             numbers = {k: v for k, v in values.items() if np.ndim(v) == 0}
             if len(numbers) == len(values) and len(set(numbers.values())) <= 1:
                 return next(iter(numbers.values()), 0.0)
-            out = np.full(n, numbers.get(largest, 0.0))
+            out = self._buffer(name, n)
+            out.fill(numbers.get(largest, 0.0))
             for k, v in values.items():
                 if k != largest or k not in numbers:
                     out[rows_of[k]] = v
             return out
 
-        work, pay, low, sell, stake = (spread(name) for name in fields)
-        trained = np.multiply(users.activity[:n], work)
-        if not everyone:
-            trained *= on
-        return trained, pay, low, sell, stake
+        return Today(trained, kept, paid, spread("sell"), spread("stake"), spread)
 
     def record(self, trained: np.ndarray, per_activity: float) -> None:
         """Rows made `trained` x `per_activity` interactions today."""
-        self.worked[:len(trained)] += trained * per_activity
+        n = len(trained)
+        self.worked[:n] += np.multiply(trained, per_activity, out=self._buffer("worked", n))
 
     def summary(self, users) -> dict:
         """Per strategy: its users, their HANZO earned, their interactions and earnings per interaction."""

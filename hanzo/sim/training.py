@@ -56,7 +56,8 @@ def training(w: World):
             per_activity = u["interactions_per_day"] * w.rng_users.gamma(50.0, 1 / 50.0)
             # each active user's activity it trains today (None: its activity times `share`, alike for all)
             if mixed:
-                trained, pay, low_rows, sell, stake = w.strategies.today(w)
+                decided = w.strategies.today(w)
+                trained, sell, stake = decided.trained, decided.sell, decided.stake
                 share, total_trained = 1.0, float(trained.sum())
             else:
                 trained, share, total_trained = trained_today(w, trainers)
@@ -67,12 +68,12 @@ def training(w: World):
                 interactions *= paid / fee
             clean, low_strategies, quality = interactions, 0.0, 1.0
             if mixed:  # what the strategies' own low-quality work burns, and what the rest earns against honest work
-                done = float(trained.sum())
-                kept = trained * (1.0 - low_rows)
-                weights_paid = kept * pay
-                clean = interactions * float(kept.sum()) / done if done > 0 else 0.0
+                done = total_trained if trained is decided.trained else float(trained.sum())
+                kept, weights_paid = decided.weights(trained)
+                kept_total = float(kept.sum())
+                clean = interactions * kept_total / done if done > 0 else 0.0
                 low_strategies = interactions - clean
-                quality = float(weights_paid.sum()) / float(kept.sum()) if kept.sum() > 0 else 0.0
+                quality = float(weights_paid.sum()) / kept_total if kept_total > 0 else 0.0
                 w.strategies.record(trained, per_activity)
             junk = clean * (spammers.decide(w.view) - spammers.base_share)
             leaked = junk * leak  # junk the oracle accepts, paid at multiplier 1

@@ -591,7 +591,7 @@ def adoption(w: World):
         if joined:
             w.users.grow(joined, w.rng_users, u["activity_sigma"], day, per_activity, a["reservation_spread"],
                          w.rng_agents)
-            w.strategies.join(w.users.rows - joined, w.users.rows, w.rng_strategies)
+            w.strategies.join(w.users.rows - joined, w.users.rows, w.rng_strategies, w.users)
             w.users.forks_minted += joined
             mint_forks_users(w, joined)
         w.users_waiting = joining - joined
