@@ -121,7 +121,9 @@ class Adopters:
     def churn_each(self, view: View, pay_usd, reservation_usd):
         """Per active user agent: its chance of leaving today, from its own reservation wage (USD
         per day) against what a usual day of its work pays."""
-        return self.churn_per_day * (1.0 - _worth_each(pay_usd, reservation_usd, self.elasticity))
+        chance = np.subtract(1.0, _worth_each(pay_usd, reservation_usd, self.elasticity))
+        chance *= self.churn_per_day  # (in place: a row per active user)
+        return chance
 
 
 @dataclass(frozen=True)

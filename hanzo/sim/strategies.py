@@ -427,8 +427,10 @@ class Strategies:
         rows_of: dict[int, np.ndarray] = {}
         trained, kept, paid = (self._buffer(name, n) for name in ("trained", "kept", "weights_paid"))
         if not everyone:
-            for rows in (trained, kept, paid):
-                rows.fill(0.0)
+            trained.fill(0.0)
+        kept_of: dict[int, np.ndarray] = {}
+        paid_of: dict[int, np.ndarray] = {}
+        lowered, repriced = [], []  # the strategies whose kept (paid) differs from their trained (kept)
         for k, policy in enumerate(self.policies):
             if not self.counts[k]:
                 continue
@@ -443,20 +445,30 @@ class Strategies:
                     raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} for "
                                         f"{value.shape[0]} rows, expected one number or {len(idx)}")
                 top = math.inf if name == "pay" else 1.0
-                if not (value.min() >= 0 and value.max() <= top):  # (NaN fails both)
+                low, high = (value.min(), value.max()) if value.ndim else (value, value)
+                if not (low >= 0 and high <= top):  # (NaN fails both)
                     raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} outside "
                                         f"[0, {top:g}]")
                 decided[name][k] = value if value.ndim else float(value)
             # (each as the rows over all users would compute it, row by row: the same numbers)
             work, pay, low = (decided[name][k] for name in ("work", "pay", "low_quality"))
-            mine = np.multiply(rows.activity, work)
-            trained[idx] = mine
-            if np.ndim(low) or low != 0.0:
+            trained[idx] = mine = np.multiply(rows.activity, work)
+            if np.ndim(low) or low != 0.0:  # (kept is trained where nothing is judged low quality: copied below)
                 mine = mine * (1.0 - low)
-            kept[idx] = mine
-            if np.ndim(pay) or pay != 1.0:
+                lowered.append(k)
+            kept_of[k] = mine
+            if np.ndim(pay) or pay != 1.0:  # (and paid is kept where work pays as honest work)
                 mine = mine * pay
-            paid[idx] = mine
+                repriced.append(k)
+            paid_of[k] = mine
+        # kept and paid: trained copied whole (a contiguous copy costs a fraction of putting rows in place),
+        # then the strategies whose low-quality share or pay changes them put their own rows in place
+        np.copyto(kept, trained)
+        for k in lowered:
+            kept[rows_of[k]] = kept_of[k]
+        np.copyto(paid, kept)
+        for k in repriced:
+            paid[rows_of[k]] = paid_of[k]
         largest = max(rows_of, key=lambda k: len(rows_of[k]), default=None)
 
         def spread(name: str):

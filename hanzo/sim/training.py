@@ -14,7 +14,7 @@ from hanzo.econ.reference import training_payout
 
 from .ledger import UNIT, hanzo, units
 from .users import (alike, fork_boost, fork_fee, forks_affordable, fundable, mint_forks, pay_and_reservation,
-                    pay_and_reservation_per_activity, spend, split)
+                    pay_and_reservation_per_activity, spend, split, _scratch)
 
 if TYPE_CHECKING:
     from .world import World
@@ -166,8 +166,13 @@ def shares(w: World, sell: float, stake: float) -> tuple[float, float, float]:
     the share not staked on forks either."""
     boost = w.s["policy"]["boost_stake_share"]
     if np.ndim(sell) or np.ndim(stake):  # a share per row (strategies): the fork's boost first, the stake, the sale
-        stake = np.minimum(stake, 1.0 - boost)
-        return np.minimum(sell, np.maximum(0.0, 1.0 - stake - boost)), stake, boost
+        if boost or np.max(stake) > 1.0:  # (without a boost, stakes of at most 1, as strategies decide, stay)
+            stake = np.minimum(stake, 1.0 - boost)
+        room = np.subtract(1.0, stake)  # what the stakes leave for the sale (without a boost, 1 - stake >= 0)
+        if boost:
+            room -= boost
+            np.maximum(room, 0.0, out=room)
+        return np.minimum(sell, room, out=room if room.shape == np.shape(sell) else None), stake, boost
     if sell + stake <= 1.0:
         sell = min(sell, max(0.0, 1.0 - stake - boost))
     return sell, stake, boost
@@ -212,22 +217,36 @@ def sell_stake_and_boost(w: World, paid: np.ndarray, sell: float, stake: float) 
     users, ledger = w.users, w.ledger
     n = len(paid)
     sell, stake, boost = shares(w, sell, stake)
-    # (truncation to int64 is the floor of these non-negative amounts)
-    staked = (paid * stake).astype(np.int64) if np.any(stake) else None
-    forked = (paid * boost).astype(np.int64) if boost else None
-    out = (paid * (sell + stake + boost)).astype(np.int64)
-    sold = out.copy()
+    staked = _units_of(paid, stake) if np.any(stake) else None
+    forked = _units_of(paid, boost) if boost else None
+    out = np.add(sell, stake)
+    if boost:  # (x + 0.0 is x: without a boost the sum is the same)
+        out = out + boost
+    out = _units_of(paid, out)  # what leaves each wallet
+    total = None  # what each row pays in all: out, unless the stakes' floors pass it (pay_parts adds the parts)
+    if forked is None:
+        total = out if staked is None else np.maximum(out, staked)
+    sold = out
     for part in (staked, forked):
         if part is not None:
-            sold -= part
+            sold = np.subtract(sold, part, out=None if sold is out else sold)
     np.maximum(sold, 0, out=sold)  # (floats: the parts' floors may pass the whole's by a unit)
     parts = [("sell_orders", sold, "users sell"), ("stake_holders", staked, "users stake"),
              ("fork_stake", forked, "users stake on forks")]
-    users.pay_parts(ledger, [(to, amounts, flow) for to, amounts, flow in parts if amounts is not None])
+    users.pay_parts(ledger, [(to, amounts, flow) for to, amounts, flow in parts if amounts is not None], total)
     if staked is not None:
         users.stake[:n] += staked
     if forked is not None:
         users.fork_stake[:n] += forked
+
+
+def _units_of(paid: np.ndarray, share) -> np.ndarray:
+    """Each row's `share` (>= 0) of `paid` (units), rounded down to the unit (truncation to int64 is the
+    floor of these non-negative amounts)."""
+    exact = np.multiply(paid, share, out=_scratch("share_of_pay", len(paid), np.float64))
+    amounts = np.empty(len(paid), dtype=np.int64)
+    np.copyto(amounts, exact, casting="unsafe")
+    return amounts
 
 
 def training_fee(w: World, payer: str, source: str, amount: float) -> None:

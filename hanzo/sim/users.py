@@ -439,18 +439,20 @@ class Users:
             getattr(self, field)[:len(amounts)] += amounts
         return total
 
-    def pay_parts(self, ledger: Ledger, parts: list[tuple[str, np.ndarray, str]]) -> None:
+    def pay_parts(self, ledger: Ledger, parts: list[tuple[str, np.ndarray, str]],
+                  total: np.ndarray | None = None) -> None:
         """Each row pays several amounts (units) out of its wallet at once, each part to its ledger
         account; refused (WalletOverdraft, named by the first part's flow) if a row holds less than
-        the sum of its parts."""
+        the sum of its parts (`total`, when the caller has it)."""
         if not parts:
             return
-        total = parts[0][1].copy()
-        for _, amounts, _ in parts[1:]:
-            total += amounts
+        if total is None:
+            total = parts[0][1].copy()
+            for _, amounts, _ in parts[1:]:
+                total += amounts
         n = len(total)
         held = self.wallet[:n]
-        short = total > held
+        short = np.greater(total, held, out=_scratch("short", n, np.bool_))
         if short.any():
             first = int(np.flatnonzero(short)[0])
             raise WalletOverdraft(ledger.clock(), parts[0][2], "users", KIND, int(short.sum()), first,
@@ -603,9 +605,12 @@ def pay_and_reservation(w: World) -> tuple[np.ndarray, np.ndarray]:
     """(what a usual day of work pays each active user at yesterday's reward, in USD; each one's
     reservation wage, USD per day), a row per active user."""
     users, u = w.users, w.s["users"]
-    on = users.on[:users.rows]
-    pay = w.view.reward_usd_per_interaction * u["interactions_per_day"] * users.activity[:users.rows][on]
-    return pay, users.reservation[:users.rows][on]
+    n = users.rows
+    activity, reservation = users.activity[:n], users.reservation[:n]
+    if users.active < n:  # (while nobody has left, every row is active: no selection)
+        on = users.on[:n]
+        activity, reservation = activity[on], reservation[on]
+    return w.view.reward_usd_per_interaction * u["interactions_per_day"] * activity, reservation
 
 
 def alike(w: World) -> bool:
