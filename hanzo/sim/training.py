@@ -112,7 +112,7 @@ def training(w: World):
                 weights = weights_paid if mixed else trained
                 if boosting:
                     weights = weights * (own_forks * users.boost[:users.rows] + 1 - own_forks)
-                paid_users = split(units(to_users), weights) if to_users > 0 and weights.any() else None
+                paid_users = split(units(to_users), weights) if to_users > 0 and weights.max() > 0 else None
             if paid_users is not None:
                 users.receive(ledger, "training_pool", paid_users, "training rewards")
                 users.earned[:users.rows] += paid_users
@@ -217,7 +217,7 @@ def sell_stake_and_boost(w: World, paid: np.ndarray, sell: float, stake: float) 
     users, ledger = w.users, w.ledger
     n = len(paid)
     sell, stake, boost = shares(w, sell, stake)
-    staked = _units_of(paid, stake) if np.any(stake) else None
+    staked = _units_of(paid, stake) if np.max(stake) > 0 else None  # (shares >= 0: max, not any, a third the cost)
     forked = _units_of(paid, boost) if boost else None
     out = np.add(sell, stake)
     if boost:  # (x + 0.0 is x: without a boost the sum is the same)

@@ -47,7 +47,7 @@ def split(total: int, weights: np.ndarray) -> np.ndarray:
     left = total - int(shares.sum())
     if left > 0:
         remainder = np.subtract(exact, shares, out=exact)
-        if not weights.all():
+        if weights.min() <= 0:  # (weights >= 0: a reduction costs a third of `all`'s cast to booleans)
             remainder[weights <= 0] = -1.0  # a row with no weight gets nothing, even of the leftover units
         add_one_to_largest(shares, remainder, left)
     elif left < 0:  # float rounding put a unit too many in the floors: take it from the largest shares
@@ -362,8 +362,16 @@ class Users:
             if not terms and not h.any():
                 continue  # this balance did not move
             exact, term = _scratch("settled", n, np.float64), _scratch("term", n, np.float64)
-            if basis[f, f] == 1.0:
+            # exact = the balance's own rows (when they stay whole) + each term; the first term written straight
+            # into `exact` (0 + x is x, and rows + term in one pass: the same sums as adding each to a copy)
+            if basis[f, f] == 1.0 and terms:
+                g, coefficient = terms.pop(0)
+                np.add(rows, np.multiply(self.held[names[g]][:n], coefficient, out=term), out=exact)
+            elif basis[f, f] == 1.0:
                 np.copyto(exact, rows)
+            elif terms:
+                g, coefficient = terms.pop(0)
+                np.multiply(self.held[names[g]][:n], coefficient, out=exact)
             else:
                 exact.fill(0.0)
             for g, coefficient in terms:
