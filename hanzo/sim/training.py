@@ -114,8 +114,7 @@ def training(w: World):
                     weights = weights * (own_forks * users.boost[:users.rows] + 1 - own_forks)
                 paid_users = split(units(to_users), weights) if to_users > 0 and weights.max() > 0 else None
             if paid_users is not None:
-                users.receive(ledger, "training_pool", paid_users, "training rewards")
-                users.earned[:users.rows] += paid_users
+                users.add("earned", paid_users, users.receive(ledger, "training_pool", paid_users, "training rewards"))
             ledger.transfer("training_pool", "developers", to_developers, "training rewards (developers' models)")
             ledger.transfer("training_pool", "farmers", farm_paid, "farming rewards")
             ledger.burn("training_pool", low_burned, "low_quality", upto=True)
@@ -215,7 +214,6 @@ def sell_stake_and_boost(w: World, paid: np.ndarray, sell: float, stake: float) 
     `stake` for votes and [policy] boost_stake_share on its own fork, each rounded down to the unit
     (a user never sells a unit it did not decide to); all out of its own wallet."""
     users, ledger = w.users, w.ledger
-    n = len(paid)
     sell, stake, boost = shares(w, sell, stake)
     staked = _units_of(paid, stake) if np.max(stake) > 0 else None  # (shares >= 0: max, not any, a third the cost)
     forked = _units_of(paid, boost) if boost else None
@@ -233,11 +231,12 @@ def sell_stake_and_boost(w: World, paid: np.ndarray, sell: float, stake: float) 
     np.maximum(sold, 0, out=sold)  # (floats: the parts' floors may pass the whole's by a unit)
     parts = [("sell_orders", sold, "users sell"), ("stake_holders", staked, "users stake"),
              ("fork_stake", forked, "users stake on forks")]
-    users.pay_parts(ledger, [(to, amounts, flow) for to, amounts, flow in parts if amounts is not None], total)
+    paying = [(to, amounts, flow) for to, amounts, flow in parts if amounts is not None]
+    moved = dict(zip((to for to, _, _ in paying), users.pay_parts(ledger, paying, total)))
     if staked is not None:
-        users.stake[:n] += staked
+        users.add("stake", staked, moved["stake_holders"])
     if forked is not None:
-        users.fork_stake[:n] += forked
+        users.add("fork_stake", forked, moved["fork_stake"])
 
 
 def _units_of(paid: np.ndarray, share) -> np.ndarray:

@@ -160,6 +160,11 @@ class Users:
         self.pending = {name: 0 for name in self.BALANCES}  # units owed to the rows beyond their sum
         self.sums = {name: 0 for name in self.BALANCES}  # each balance's sum over the rows
         self.exposed = False  # rows were handed out (and may have been written): sums must be recounted
+        # what rows staked during the window, row by row (`add`), moved on by each later unstaking as the rows'
+        # own stake is (what of it is still staked, in the cooldown, back in the wallet): exact values, floats,
+        # rounded with the rest at the settlement; None until a first such stake (then a float array each)
+        self.deposits: dict[str, np.ndarray] | None = None
+        self.deposited = 0  # stakes row by row since the last settlement (World's recorder: settle a year of them)
         self.clock = lambda: 0  # today, for the messages (the World's)
 
     # ---------------------------------------------------------------- the rows
@@ -195,6 +200,8 @@ class Users:
             for name, dtype in self.FIELDS.items():
                 setattr(self, name, _grown(getattr(self, name), self.capacity))
             self.held = {name: _grown(rows, self.capacity) for name, rows in self.held.items()}
+            if self.deposits is not None:
+                self.deposits = {name: _grown(rows, self.capacity) for name, rows in self.deposits.items()}
             self.on = _grown(self.on, self.capacity)
         rows = slice(self.rows, to)
         activity = rng.lognormal(-sigma * sigma / 2, sigma, count)
@@ -333,8 +340,50 @@ class Users:
         self._owe(ledger, "wallet", "sell_orders", sold, "unstaked and sold")
         self._owe(ledger, "stake", "unstaking", asked, "unstake")
         if asked or back:
-            self.ops.append(("unstake", asked / staked if staked else 0.0, back / cooling if cooling else 0.0,
-                             (back - sold) / back if back else 0.0))
+            op = ("unstake", asked / staked if staked else 0.0, back / cooling if cooling else 0.0,
+                  (back - sold) / back if back else 0.0)
+            self.ops.append(op)
+            if self.deposited:
+                self._move_deposits(*op[1:])
+
+    def _move_deposits(self, rate: float, back: float, keep: float) -> None:
+        """An unstaking on what rows staked during the window, as `_replay` does it on a unit of stake:
+        `back` of the cooldown comes back (the wallet keeps `keep` of it), then `rate` of the stake cools."""
+        d, n = self.deposits, self.rows
+        wallet, cooling, stake = d["wallet"][:n], d["unstaking"][:n], d["stake"][:n]
+        moved = np.multiply(cooling, back, out=_scratch("deposits", n, np.float64))
+        cooling -= moved
+        moved *= keep
+        wallet += moved
+        np.multiply(stake, rate, out=moved)
+        stake -= moved
+        cooling += moved
+
+    # ---------------------------------------------------------------- flows row by row, without settling
+
+    # the balances no window operation scales (each only adds to them): a row's own amounts go straight into
+    # them, unsettled, as the settlement adds the window's result to whatever the rows hold
+    ADDED_TO = ("wallet", "fork_stake", "earned")
+
+    def add(self, name: str, amounts: np.ndarray, total: int) -> None:
+        """Rows get `amounts` (units, a row each from row 0, `total` in all, already moved in the ledger)
+        into balance `name`, without settling the window: straight into the rows of a balance the window
+        only adds to; into the stake as a deposit of the window (`deposits`), which each later unstaking
+        moves on as it does the rows' own stake, until the settlement rounds it with the rest."""
+        if not total:
+            return
+        m = len(amounts)
+        if name in self.ADDED_TO:
+            self.held[name][:m] += amounts
+            self.sums[name] += total
+        elif name == "stake":
+            if self.deposits is None:
+                self.deposits = {b: np.zeros(self.capacity) for b in ("wallet", "unstaking", "stake")}
+            self.deposits["stake"][:m] += amounts
+            self.pending["stake"] += total
+            self.deposited += 1
+        else:
+            getattr(self, name)[:m] += amounts  # (settled first)
 
     # ---------------------------------------------------------------- settling the rows
 
@@ -345,7 +394,7 @@ class Users:
         ConservationError); the units the rounding leaves over, or gave out too many, go one each to
         (or come from) the rows whose rounding came nearest to going the other way, so that after
         a settlement each account is exactly the sum of its rows again."""
-        if not self.ops:
+        if not self.ops and not self.deposited:
             self._close_window()
             return
         response, basis = self._replay()
@@ -359,7 +408,8 @@ class Users:
             rows = self.held[name][:n]
             h = response[f]
             terms = [(g, basis[f, g]) for g in range(len(self.BALANCES)) if basis[f, g] != (1.0 if g == f else 0.0)]
-            if not terms and not h.any():
+            deposits = self.deposits[name][:n] if self.deposited and name in self.deposits else None
+            if not terms and not h.any() and deposits is None:
                 continue  # this balance did not move
             exact, term = _scratch("settled", n, np.float64), _scratch("term", n, np.float64)
             # exact = the balance's own rows (when they stay whole) + each term; the first term written straight
@@ -384,6 +434,9 @@ class Users:
             for leaving, stop in self.leaves:
                 if h[stop]:
                     exact[leaving] -= h[stop] * self.weight[leaving]
+            if deposits is not None:
+                exact += deposits
+                deposits.fill(0.0)
             owed = self.sums[name] + self.pending[name]
             gap = float(exact.sum()) - owed
             if abs(gap) > 1e-9 * max(owed, 1) + 1:
@@ -398,6 +451,7 @@ class Users:
             self.pending[name] = 0
         self.ops.clear()
         self.earns = 0
+        self.deposited = 0
         self._close_window()
 
     def _close_window(self) -> None:
@@ -437,37 +491,44 @@ class Users:
         balances = np.array([wallet, stake, fork, cooling, earned])
         return balances[:, :k], balances[:, k:]
 
-    # ---------------------------------------------------------------- flows row by row (settled first)
-
     def receive(self, ledger: Ledger, frm: str, amounts: np.ndarray, flow: str, field: str = "wallet") -> int:
-        """Each row gets `amounts` (units) from the ledger account `frm`, into its `field`."""
+        """Each row gets `amounts` (units) from the ledger account `frm`, into its `field` (`add`)."""
         total = int(amounts.sum())
         if total:
             ledger.move(frm, ACCOUNT[field], total, flow)
-            getattr(self, field)[:len(amounts)] += amounts
+            self.add(field, amounts, total)
         return total
 
     def pay_parts(self, ledger: Ledger, parts: list[tuple[str, np.ndarray, str]],
-                  total: np.ndarray | None = None) -> None:
+                  total: np.ndarray | None = None) -> list[int]:
         """Each row pays several amounts (units) out of its wallet at once, each part to its ledger
         account; refused (WalletOverdraft, named by the first part's flow) if a row holds less than
-        the sum of its parts (`total`, when the caller has it)."""
+        the sum of its parts (`total`, when the caller has it). Returns each part's units.
+
+        The wallets are read unsettled first: the window only adds to them, so a row that can pay
+        from what its row holds can pay from its settled wallet; only if some row seems short are
+        the rows settled and read again."""
         if not parts:
-            return
+            return []
         if total is None:
             total = parts[0][1].copy()
             for _, amounts, _ in parts[1:]:
                 total += amounts
         n = len(total)
-        held = self.wallet[:n]
-        short = np.greater(total, held, out=_scratch("short", n, np.bool_))
+        short = np.greater(total, self.held["wallet"][:n], out=_scratch("short", n, np.bool_))
+        if short.any() and (self.ops or self.deposited):
+            short = np.greater(total, self.wallet[:n], out=short)
         if short.any():
+            held = self.held["wallet"]
             first = int(np.flatnonzero(short)[0])
             raise WalletOverdraft(ledger.clock(), parts[0][2], "users", KIND, int(short.sum()), first,
                                   int(held[first]) / UNIT, int(total[first]) / UNIT)
-        held -= total
-        for to, amounts, flow in parts:
-            ledger.move("users", to, int(amounts.sum()), flow)
+        self.held["wallet"][:n] -= total
+        moved = [int(amounts.sum()) for _, amounts, _ in parts]
+        self.sums["wallet"] -= sum(moved)
+        for (to, _, flow), units_moved in zip(parts, moved):
+            ledger.move("users", to, units_moved, flow)
+        return moved
 
     def refund(self, ledger: Ledger, total: int) -> None:
         """What the close sold of purchases the users paid from their own wallets goes back to them
