@@ -452,15 +452,14 @@ class Strategies:
                 decided[name][k] = value if value.ndim else float(value)
             # (each as the rows over all users would compute it, row by row: the same numbers)
             work, pay, low = (decided[name][k] for name in ("work", "pay", "low_quality"))
-            trained[idx] = mine = np.multiply(rows.activity, work)
+            mine = np.multiply(rows.activity, work, out=self._buffer("mine", len(idx)))  # (read in this pass only)
+            trained[idx] = mine
             if np.ndim(low) or low != 0.0:  # (kept is trained where nothing is judged low quality: copied below)
-                mine = mine * (1.0 - low)
+                mine = kept_of[k] = mine * (1.0 - low)
                 lowered.append(k)
-            kept_of[k] = mine
             if np.ndim(pay) or pay != 1.0:  # (and paid is kept where work pays as honest work)
-                mine = mine * pay
+                paid_of[k] = mine * pay
                 repriced.append(k)
-            paid_of[k] = mine
         # kept and paid: trained copied whole (a contiguous copy costs a fraction of putting rows in place),
         # then the strategies whose low-quality share or pay changes them put their own rows in place
         np.copyto(kept, trained)

@@ -112,7 +112,9 @@ def training(w: World):
                 weights = weights_paid if mixed else trained
                 if boosting:
                     weights = weights * (own_forks * users.boost[:users.rows] + 1 - own_forks)
-                paid_users = split(units(to_users), weights) if to_users > 0 and weights.max() > 0 else None
+                # (into a work array of the users' module: today's pay is read today only)
+                paid_users = (split(units(to_users), weights, _scratch("paid_users", users.rows, np.int64))
+                              if to_users > 0 and weights.max() > 0 else None)
             if paid_users is not None:
                 users.add("earned", paid_users, users.receive(ledger, "training_pool", paid_users, "training rewards"))
             ledger.transfer("training_pool", "developers", to_developers, "training rewards (developers' models)")
@@ -167,7 +169,8 @@ def shares(w: World, sell: float, stake: float) -> tuple[float, float, float]:
     if np.ndim(sell) or np.ndim(stake):  # a share per row (strategies): the fork's boost first, the stake, the sale
         if boost or np.max(stake) > 1.0:  # (without a boost, stakes of at most 1, as strategies decide, stay)
             stake = np.minimum(stake, 1.0 - boost)
-        room = np.subtract(1.0, stake)  # what the stakes leave for the sale (without a boost, 1 - stake >= 0)
+        room = np.subtract(1.0, stake, out=_scratch("sale_room", len(stake), np.float64) if np.ndim(stake) else None)
+        # (room: what the stakes leave for the sale; without a boost, 1 - stake >= 0)
         if boost:
             room -= boost
             np.maximum(room, 0.0, out=room)
@@ -215,19 +218,21 @@ def sell_stake_and_boost(w: World, paid: np.ndarray, sell: float, stake: float) 
     (a user never sells a unit it did not decide to); all out of its own wallet."""
     users, ledger = w.users, w.ledger
     sell, stake, boost = shares(w, sell, stake)
-    staked = _units_of(paid, stake) if np.max(stake) > 0 else None  # (shares >= 0: max, not any, a third the cost)
-    forked = _units_of(paid, boost) if boost else None
-    out = np.add(sell, stake)
+    # (the day's amounts in work arrays of the users' module, reused each day: a fresh array of a million rows
+    # costs more in page faults than the arithmetic done in it)
+    staked = _units_of(paid, stake, "staked") if np.max(stake) > 0 else None  # (shares >= 0: max, not any: cheaper)
+    forked = _units_of(paid, boost, "forked") if boost else None
+    share_out = np.add(sell, stake, out=_scratch("share_out", len(paid), np.float64))
     if boost:  # (x + 0.0 is x: without a boost the sum is the same)
-        out = out + boost
-    out = _units_of(paid, out)  # what leaves each wallet
+        share_out += boost
+    out = _units_of(paid, share_out, "paid_out")  # what leaves each wallet
     total = None  # what each row pays in all: out, unless the stakes' floors pass it (pay_parts adds the parts)
     if forked is None:
-        total = out if staked is None else np.maximum(out, staked)
+        total = out if staked is None else np.maximum(out, staked, out=_scratch("paid_total", len(paid), np.int64))
     sold = out
     for part in (staked, forked):
         if part is not None:
-            sold = np.subtract(sold, part, out=None if sold is out else sold)
+            sold = np.subtract(sold, part, out=_scratch("sold", len(paid), np.int64) if sold is out else sold)
     np.maximum(sold, 0, out=sold)  # (floats: the parts' floors may pass the whole's by a unit)
     parts = [("sell_orders", sold, "users sell"), ("stake_holders", staked, "users stake"),
              ("fork_stake", forked, "users stake on forks")]
@@ -239,11 +244,11 @@ def sell_stake_and_boost(w: World, paid: np.ndarray, sell: float, stake: float) 
         users.add("fork_stake", forked, moved["fork_stake"])
 
 
-def _units_of(paid: np.ndarray, share) -> np.ndarray:
+def _units_of(paid: np.ndarray, share, name: str) -> np.ndarray:
     """Each row's `share` (>= 0) of `paid` (units), rounded down to the unit (truncation to int64 is the
-    floor of these non-negative amounts)."""
+    floor of these non-negative amounts), in the work array `name`."""
     exact = np.multiply(paid, share, out=_scratch("share_of_pay", len(paid), np.float64))
-    amounts = np.empty(len(paid), dtype=np.int64)
+    amounts = _scratch(name, len(paid), np.int64)
     np.copyto(amounts, exact, casting="unsafe")
     return amounts
 

@@ -34,12 +34,17 @@ if TYPE_CHECKING:
 KIND = "user"  # the agent kind the wallet errors name
 
 
-def split(total: int, weights: np.ndarray) -> np.ndarray:
+def split(total: int, weights: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """`total` ledger units shared in proportion to `weights` (>= 0, not all 0), each share rounded
     down and the units left over given one each to the largest remainders (ties to the lower row):
-    the shares sum to `total` exactly, and none is more than its exact share rounded up."""
+    the shares sum to `total` exactly, and none is more than its exact share rounded up. Written
+    into `out` (int64, a row each) when given."""
     n = len(weights)
-    shares = np.zeros(n, dtype=np.int64)
+    if out is None:
+        shares = np.zeros(n, dtype=np.int64)
+    else:
+        shares = out[:n]
+        shares.fill(0)
     if total <= 0 or n == 0:
         return shares
     exact = np.multiply(weights, total / float(weights.sum()), out=_scratch("exact", n, np.float64))
@@ -679,7 +684,8 @@ def pay_and_reservation(w: World) -> tuple[np.ndarray, np.ndarray]:
     if users.active < n:  # (while nobody has left, every row is active: no selection)
         on = users.on[:n]
         activity, reservation = activity[on], reservation[on]
-    return w.view.reward_usd_per_interaction * u["interactions_per_day"] * activity, reservation
+    pay = _scratch("pay_each", len(activity), np.float64)  # (read at once by the caller: reused each day)
+    return np.multiply(activity, w.view.reward_usd_per_interaction * u["interactions_per_day"], out=pay), reservation
 
 
 def alike(w: World) -> bool:
