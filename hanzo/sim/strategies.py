@@ -204,7 +204,7 @@ class Honest(Strategy):
     def work(self, view: View, rows: Rows):
         if self.trainers.reservation_usd > 0 and self.trainers.elasticity:
             pay = view.reward_usd_per_interaction * self.interactions_per_day * rows.activity
-            return _worth_each(pay, rows.reservation, self.trainers.elasticity)
+            return _worth_each(pay, rows.reservation, self.trainers.elasticity, out=pay)  # (pay is ours: reused)
         return self.trainers.decide(view)
 
     def decide(self, view: View, rows: Rows) -> Decision:

@@ -658,7 +658,8 @@ def adoption(w: World):
                 chance = float(adopters.churn_each(w.view, *pay_and_reservation_per_activity(w))[0])
                 leaving = w.users.leave_alike(int(chance * w.users.active), w.rng_agents, day)
             else:
-                chance = adopters.churn_each(w.view, *pay_and_reservation(w))
+                pay, reservation = pay_and_reservation(w)
+                chance = adopters.churn_each(w.view, pay, reservation, out=pay)  # (pay: a work array, read once)
                 leaving = w.users.leave(chance, int(chance.sum()), w.rng_agents, day)
             w.churned += leaving
             n = max(0.0, n - leaving)
