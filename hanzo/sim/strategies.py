@@ -345,6 +345,7 @@ class Strategies:
         self.counts = [0] * len(self.policies)
         self.departed = 0  # users who had left when the members were last pruned
         self._buffers: dict[str, np.ndarray] = {}  # the day's arrays over all rows, reused (no page faults)
+        self._rows: dict[int, tuple] = {}  # each strategy's last Rows: (its count, its members' array, Rows)
 
     def join(self, first: int, end: int, rng: np.random.Generator, users) -> None:
         """Rows first..end-1 of `users` joined: each is given a strategy by the shares, and its traits."""
@@ -402,16 +403,22 @@ class Strategies:
         return buf[:n]
 
     def rows(self, k: int) -> Rows:
-        """Strategy k's active rows (pruned first: see `today`), as read-only views of its columns."""
+        """Strategy k's active rows (pruned first: see `today`), as read-only views of its columns (the
+        same views while no row joined or left it: a day then makes none)."""
         m = self.counts[k]
+        cached = self._rows.get(k)
+        if cached is not None and cached[0] == m and cached[1] is self.members[k]:
+            return cached[2]
 
         def view(column: np.ndarray) -> np.ndarray:
             v = column[:m]
             v.flags.writeable = False  # (a policy must not write into the strategy's own columns)
             return v
 
-        return Rows(view(self.members[k]), {c: view(a) for c, a in self.columns[k].items()},
+        rows = Rows(view(self.members[k]), {c: view(a) for c, a in self.columns[k].items()},
                     {t: view(a) for t, a in self.own_traits[k].items()})
+        self._rows[k] = (m, self.members[k], rows)
+        return rows
 
     def today(self, w: World) -> Today:
         """Every strategy decides for its active rows (its own columns, contiguous), and what each row
@@ -440,16 +447,22 @@ class Strategies:
             usual = {"sell": policy.sell_share, "stake": policy.stake_share}
             for name in fields:
                 value = getattr(d, name)
-                value = np.asarray(usual[name] if value is None else value, dtype=np.float64)
-                if value.ndim and value.shape != (len(idx),):
-                    raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} for "
-                                        f"{value.shape[0]} rows, expected one number or {len(idx)}")
+                if value is None:
+                    value = usual[name]
+                if isinstance(value, (float, int)):  # one number for all its rows (bool included: 0 or 1)
+                    value = low = high = float(value)
+                else:
+                    value = np.asarray(value, dtype=np.float64)
+                    if value.ndim and value.shape != (len(idx),):
+                        raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} for "
+                                            f"{value.shape[0]} rows, expected one number or {len(idx)}")
+                    low, high = (value.min(), value.max()) if value.ndim else (value, value)
+                    value = value if value.ndim else float(value)
                 top = math.inf if name == "pay" else 1.0
-                low, high = (value.min(), value.max()) if value.ndim else (value, value)
                 if not (low >= 0 and high <= top):  # (NaN fails both)
                     raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} outside "
                                         f"[0, {top:g}]")
-                decided[name][k] = value if value.ndim else float(value)
+                decided[name][k] = value
             # (each as the rows over all users would compute it, row by row: the same numbers)
             work, pay, low = (decided[name][k] for name in ("work", "pay", "low_quality"))
             mine = np.multiply(rows.activity, work, out=self._buffer("mine", len(idx)))  # (read in this pass only)
