@@ -298,7 +298,10 @@ COLUMNS = {"activity": np.float64, "reservation": np.float64, "joined": np.int32
 class Today:
     """The day's decisions, over all user rows (rows not active: nothing trained): the activity each
     row trains, that less its low-quality share (`kept`), that times its pay against honest work's
-    (`paid`: its weight in the rewards), its sell and stake shares (a number when the same for all)."""
+    (`paid`: its weight in the rewards), its sell and stake shares (a number when the same for all).
+    When the shares differ between rows, they are capped already (the fork's boost first, then the
+    stake, then the sale: hanzo.sim.training.shares, strategy by strategy) and `paid_out` is the share of
+    its pay each row puts out of its wallet (sold, staked, staked on its fork); else None."""
 
     trained: np.ndarray
     kept: np.ndarray
@@ -306,6 +309,7 @@ class Today:
     sell: Any
     stake: Any
     spread: Any  # a field's decisions over all rows (hanzo.sim.strategies.Strategies.today)
+    paid_out: Any = None
 
     def weights(self, trained: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(kept, paid) for `trained`: the day's own, or, when fees cut what rows trained, recomputed."""
@@ -499,7 +503,27 @@ class Strategies:
                     out[rows_of[k]] = v
             return out
 
-        return Today(trained, kept, paid, spread("sell"), spread("stake"), spread)
+        if all(all(np.ndim(v) == 0 for v in decided[name].values()) and len(set(decided[name].values())) <= 1
+               for name in ("sell", "stake")):  # one sell share and one stake share for all
+            return Today(trained, kept, paid, spread("sell"), spread("stake"), spread)
+        # the shares per row, capped as hanzo.sim.training.shares caps them, strategy by strategy (a number for
+        # a strategy that decided numbers: the same arithmetic, on its rows only) before they are spread
+        boost = w.s["policy"]["boost_stake_share"]
+        capped = boost or any(np.max(v) > 1.0 for v in decided["stake"].values())
+        decided["stake_capped"], decided["paid_out"] = {}, {}
+        for k in rows_of:
+            sell_k, stake_k = decided["sell"][k], decided["stake"][k]
+            if capped:
+                stake_k = np.minimum(stake_k, 1.0 - boost)
+            room = np.subtract(1.0, stake_k)
+            if boost:
+                room = np.maximum(room - boost, 0.0)
+            out_k = np.add(np.minimum(sell_k, room), stake_k)
+            if boost:
+                out_k = out_k + boost
+            decided["stake_capped"][k] = stake_k if np.ndim(stake_k) else float(stake_k)
+            decided["paid_out"][k] = out_k if np.ndim(out_k) else float(out_k)
+        return Today(trained, kept, paid, None, spread("stake_capped"), spread, spread("paid_out"))
 
     def record(self, trained: np.ndarray, per_activity: float) -> None:
         """Rows made `trained` x `per_activity` interactions today."""

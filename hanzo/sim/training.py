@@ -126,7 +126,7 @@ def training(w: World):
             if farm:
                 w.farm_paid_per_interaction = farm_paid / farm
             if paid_users is not None:
-                sell_stake_and_boost(w, paid_users, sell, stake)
+                sell_stake_and_boost(w, paid_users, sell, stake, decided.paid_out if mixed else None)
             w.exchange.sell("developers", to_developers * u["sell_share"], "developers sell")
             w.flows.rewards_paid += to_users + to_developers + farm_paid
             w.flows.interactions += interactions + farm
@@ -212,20 +212,26 @@ def fine_tuning_fees(w: World, trained: np.ndarray | None, share: float, fee: fl
     return trained, paid / UNIT
 
 
-def sell_stake_and_boost(w: World, paid: np.ndarray, sell: float, stake: float) -> None:
+def sell_stake_and_boost(w: World, paid: np.ndarray, sell: float, stake: float, paid_out=None) -> None:
     """What each user does with today's pay (`paid`, units per row): sells `sell` of it, stakes
     `stake` for votes and [policy] boost_stake_share on its own fork, each rounded down to the unit
-    (a user never sells a unit it did not decide to); all out of its own wallet."""
+    (a user never sells a unit it did not decide to); all out of its own wallet. `paid_out`, when
+    given, is each row's share of its pay sold and staked in all, the shares already capped (`shares`:
+    the strategies cap theirs, hanzo.sim.strategies.Today)."""
     users, ledger = w.users, w.ledger
-    sell, stake, boost = shares(w, sell, stake)
+    if paid_out is None:
+        sell, stake, boost = shares(w, sell, stake)
+    else:
+        boost = w.s["policy"]["boost_stake_share"]
     # (the day's amounts in work arrays of the users' module, reused each day: a fresh array of a million rows
     # costs more in page faults than the arithmetic done in it)
     staked = _units_of(paid, stake, "staked") if np.max(stake) > 0 else None  # (shares >= 0: max, not any: cheaper)
     forked = _units_of(paid, boost, "forked") if boost else None
-    share_out = np.add(sell, stake, out=_scratch("share_out", len(paid), np.float64))
-    if boost:  # (x + 0.0 is x: without a boost the sum is the same)
-        share_out += boost
-    out = _units_of(paid, share_out, "paid_out")  # what leaves each wallet
+    if paid_out is None:
+        paid_out = np.add(sell, stake, out=_scratch("share_out", len(paid), np.float64))
+        if boost:  # (x + 0.0 is x: without a boost the sum is the same)
+            paid_out += boost
+    out = _units_of(paid, paid_out, "paid_out")  # what leaves each wallet
     total = None  # what each row pays in all: out, unless the stakes' floors pass it (pay_parts adds the parts)
     if forked is None:
         total = out if staked is None else np.maximum(out, staked, out=_scratch("paid_total", len(paid), np.int64))
