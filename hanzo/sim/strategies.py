@@ -356,7 +356,7 @@ class Strategies:
         if not self.mixed or end <= first:
             return
         if end > len(self.kind):
-            size = max(end, 2 * len(self.kind), 1024)
+            size = max(end, 2 * len(self.kind), 1024) if end > users.capacity else users.capacity  # (as the users')
             self.kind = _grown(self.kind, size)
             self.worked = _grown(self.worked, size)
             self.traits = [{t: _grown(a, size) for t, a in traits.items()} for traits in self.traits]

@@ -201,13 +201,7 @@ class Users:
             return
         to = self.rows + count
         if to > self.capacity:
-            self.capacity = max(to, 2 * self.capacity, 1024)
-            for name, dtype in self.FIELDS.items():
-                setattr(self, name, _grown(getattr(self, name), self.capacity))
-            self.held = {name: _grown(rows, self.capacity) for name, rows in self.held.items()}
-            if self.deposits is not None:
-                self.deposits = {name: _grown(rows, self.capacity) for name, rows in self.deposits.items()}
-            self.on = _grown(self.on, self.capacity)
+            self.reserve(max(to, 2 * self.capacity, 1024))
         rows = slice(self.rows, to)
         activity = rng.lognormal(-sigma * sigma / 2, sigma, count)
         self.activity[rows] = activity
@@ -226,6 +220,19 @@ class Users:
         self.joins.append((self.rows, to, self.earns))
         self.rows = to
         self.active += count
+
+    def reserve(self, capacity: int) -> None:
+        """Room for `capacity` rows (the arrays grow, copied, when rows join past it: reserving the
+        users a run starts with spares the copies while they join over the first days)."""
+        if capacity <= self.capacity:
+            return
+        self.capacity = capacity
+        for name, dtype in self.FIELDS.items():
+            setattr(self, name, _grown(getattr(self, name), capacity))
+        self.held = {name: _grown(rows, capacity) for name, rows in self.held.items()}
+        if self.deposits is not None:
+            self.deposits = {name: _grown(rows, capacity) for name, rows in self.deposits.items()}
+        self.on = _grown(self.on, capacity)
 
     def leave(self, chance: np.ndarray, count: int, rng: np.random.Generator, day: int) -> int:
         """`count` active users leave today, drawn at random without replacement, each in
@@ -646,6 +653,7 @@ def adoption(w: World):
     pays."""
     u, a = w.s["users"], w.s["agents"]
     n = float(u["initial"])
+    w.users.reserve(min(int(n), u["max"]))  # the users the run starts with join over its first days
     adopters = w.agents["adopters"]
     per_activity = a["reservation_usd_per_interaction"] * u["interactions_per_day"]
     leaving_possible = a["churn_per_day"] > 0 and per_activity > 0
