@@ -509,20 +509,27 @@ class Strategies:
         # the shares per row, capped as hanzo.sim.training.shares caps them, strategy by strategy (a number for
         # a strategy that decided numbers: the same arithmetic, on its rows only) before they are spread
         boost = w.s["policy"]["boost_stake_share"]
-        capped = boost or any(np.max(v) > 1.0 for v in decided["stake"].values())
         decided["stake_capped"], decided["paid_out"] = {}, {}
         for k in rows_of:
             sell_k, stake_k = decided["sell"][k], decided["stake"][k]
-            if capped:
-                stake_k = np.minimum(stake_k, 1.0 - boost)
-            room = np.subtract(1.0, stake_k)
-            if boost:
-                room = np.maximum(room - boost, 0.0)
-            out_k = np.add(np.minimum(sell_k, room), stake_k)
+            if np.ndim(sell_k) or np.ndim(stake_k):
+                if boost:  # (stakes are at most 1, checked above: only a boost caps them)
+                    stake_k = np.minimum(stake_k, 1.0 - boost)
+                room = np.subtract(1.0, stake_k)  # (without a boost, >= 0)
+                if boost:
+                    room = np.maximum(room - boost, 0.0)
+                out_k = np.add(np.minimum(sell_k, room), stake_k)
+            else:  # numbers: the same arithmetic in Python (a numpy call on a number costs a microsecond)
+                if boost:
+                    stake_k = min(stake_k, 1.0 - boost)
+                room = 1.0 - stake_k
+                if boost:
+                    room = max(room - boost, 0.0)
+                out_k = min(sell_k, room) + stake_k
             if boost:
                 out_k = out_k + boost
-            decided["stake_capped"][k] = stake_k if np.ndim(stake_k) else float(stake_k)
-            decided["paid_out"][k] = out_k if np.ndim(out_k) else float(out_k)
+            decided["stake_capped"][k] = stake_k
+            decided["paid_out"][k] = out_k
         return Today(trained, kept, paid, None, spread("stake_capped"), spread, spread("paid_out"))
 
     def record(self, trained: np.ndarray, per_activity: float) -> None:
