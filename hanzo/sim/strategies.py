@@ -466,15 +466,16 @@ class Strategies:
                 if not (low >= 0 and high <= top):  # (NaN fails both)
                     raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} outside "
                                         f"[0, {top:g}]")
-                decided[name][k] = value
+                decided[name][k] = value  # (a float, or an array of a value per row: isinstance tells them apart)
             # (each as the rows over all users would compute it, row by row: the same numbers)
             work, pay, low = (decided[name][k] for name in ("work", "pay", "low_quality"))
             mine = np.multiply(rows.activity, work, out=self._buffer("mine", len(idx)))  # (read in this pass only)
             trained[idx] = mine
-            if np.ndim(low) or low != 0.0:  # (kept is trained where nothing is judged low quality: copied below)
+            # (kept is trained where nothing is judged low quality: copied below)
+            if isinstance(low, np.ndarray) or low != 0.0:
                 mine = kept_of[k] = mine * (1.0 - low)
                 lowered.append(k)
-            if np.ndim(pay) or pay != 1.0:  # (and paid is kept where work pays as honest work)
+            if isinstance(pay, np.ndarray) or pay != 1.0:  # (and paid is kept where work pays as honest work)
                 paid_of[k] = mine * pay
                 repriced.append(k)
         # kept and paid: trained copied whole (a contiguous copy costs a fraction of putting rows in place),
@@ -493,7 +494,7 @@ class Strategies:
             in its rows, so a day costs the minorities' rows (rows not active: whatever, as they train
             nothing)."""
             values = decided[name]
-            numbers = {k: v for k, v in values.items() if np.ndim(v) == 0}
+            numbers = {k: v for k, v in values.items() if not isinstance(v, np.ndarray)}
             if len(numbers) == len(values) and len(set(numbers.values())) <= 1:
                 return next(iter(numbers.values()), 0.0)
             out = self._buffer(name, n)
@@ -503,8 +504,11 @@ class Strategies:
                     out[rows_of[k]] = v
             return out
 
-        if all(all(np.ndim(v) == 0 for v in decided[name].values()) and len(set(decided[name].values())) <= 1
-               for name in ("sell", "stake")):  # one sell share and one stake share for all
+        def one_number(name: str) -> bool:
+            values = decided[name].values()
+            return not any(isinstance(v, np.ndarray) for v in values) and len(set(values)) <= 1
+
+        if one_number("sell") and one_number("stake"):  # one sell share and one stake share for all
             return Today(trained, kept, paid, spread("sell"), spread("stake"), spread)
         # the shares per row, capped as hanzo.sim.training.shares caps them, strategy by strategy (a number for
         # a strategy that decided numbers: the same arithmetic, on its rows only) before they are spread
@@ -512,7 +516,7 @@ class Strategies:
         decided["stake_capped"], decided["paid_out"] = {}, {}
         for k in rows_of:
             sell_k, stake_k = decided["sell"][k], decided["stake"][k]
-            if np.ndim(sell_k) or np.ndim(stake_k):
+            if isinstance(sell_k, np.ndarray) or isinstance(stake_k, np.ndarray):
                 if boost:  # (stakes are at most 1, checked above: only a boost caps them)
                     stake_k = np.minimum(stake_k, 1.0 - boost)
                 room = np.subtract(1.0, stake_k)  # (without a boost, >= 0)
