@@ -653,7 +653,9 @@ def adoption(w: World):
     pays."""
     u, a = w.s["users"], w.s["agents"]
     n = float(u["initial"])
-    w.users.reserve(min(int(n), u["max"]))  # the users the run starts with join over its first days
+    # the users the run starts with join over its first days, and an eighth more for those who replace leavers
+    # (past it the arrays double: at a million rows, every array a million rows larger)
+    w.users.reserve(min(int(n), u["max"]) * 9 // 8)
     adopters = w.agents["adopters"]
     per_activity = a["reservation_usd_per_interaction"] * u["interactions_per_day"]
     leaving_possible = a["churn_per_day"] > 0 and per_activity > 0
