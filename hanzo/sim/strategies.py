@@ -403,7 +403,7 @@ class Strategies:
     def _buffer(self, name: str, n: int) -> np.ndarray:
         buf = self._buffers.get(name)
         if buf is None or len(buf) < n:
-            buf = self._buffers[name] = np.empty(max(n, 2 * len(buf) if buf is not None else 0, 1024))
+            buf = self._buffers[name] = np.empty(max(n + n // 8, 1024))  # (room as hanzo.sim.users._scratch)
         return buf[:n]
 
     def rows(self, k: int) -> Rows:
