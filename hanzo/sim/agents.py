@@ -75,14 +75,23 @@ def _worth(view: View, reservation_usd: float, elasticity: float) -> float:
     return min(1.0, ratio**elasticity) if ratio > 0 else 0.0
 
 
-def _worth_each(pay_usd, reservation_usd, elasticity: float):
+def _worth_each(pay_usd, reservation_usd, elasticity: float, out=None):
     """`_worth` per agent: (pay / reservation) ** elasticity, at most 1, for arrays of what a usual
-    day of work pays each agent and its reservation wage (both USD per day); 1 without one."""
+    day of work pays each agent and its reservation wage (both USD per day); 1 without one. Into
+    `out` when given (a float array of the same length, `pay_usd` itself when the caller is done
+    with it)."""
     pay, reservation = np.asarray(pay_usd, dtype=float), np.asarray(reservation_usd, dtype=float)
-    if elasticity == 0 or not (reservation > 0).any():
+    if elasticity == 0 or not len(reservation) or reservation.max() <= 0:
         return np.ones(len(pay))
-    ratio = np.divide(pay, reservation, out=np.full(len(pay), np.inf), where=reservation > 0)
-    return np.where(ratio > 0, np.minimum(1.0, ratio) ** elasticity, 0.0)
+    if reservation.min() > 0:  # (every agent has one: the usual case, in a third of the passes over the rows)
+        ratio = np.divide(pay, reservation, out=out)
+    else:
+        ratio = np.divide(pay, reservation, out=np.full(len(pay), np.inf), where=reservation > 0)
+    # a ratio of 0 gives 0 ** elasticity = 0 (elasticity > 0); pay is never negative
+    np.minimum(ratio, 1.0, out=ratio)
+    if elasticity != 1.0:  # (x ** 1 is x)
+        ratio **= elasticity  # (in place, by the same rule as `x ** elasticity`)
+    return ratio
 
 
 @dataclass(frozen=True)
@@ -112,10 +121,12 @@ class Adopters:
         worth = _worth(view, self.reservation_usd, self.elasticity)
         return self.growth_per_day * worth, self.churn_per_day * (1.0 - worth)
 
-    def churn_each(self, view: View, pay_usd, reservation_usd):
+    def churn_each(self, view: View, pay_usd, reservation_usd, out=None):
         """Per active user agent: its chance of leaving today, from its own reservation wage (USD
-        per day) against what a usual day of its work pays."""
-        return self.churn_per_day * (1.0 - _worth_each(pay_usd, reservation_usd, self.elasticity))
+        per day) against what a usual day of its work pays (into `out` when given, as `_worth_each`)."""
+        chance = np.subtract(1.0, _worth_each(pay_usd, reservation_usd, self.elasticity, out), out=out)
+        chance *= self.churn_per_day  # (in place: a row per active user)
+        return chance
 
 
 @dataclass(frozen=True)

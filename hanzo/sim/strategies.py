@@ -127,44 +127,17 @@ class Rows:
     """A strategy's active rows today: `index` (row numbers among all users) and, each an array in
     the same order, `activity` (usual activity, mean 1 across all users), `reservation` (USD per day
     of usual work below which it would rather not; 0: none), `joined` (the day it joined) and
-    `traits[name]` (its own parameters, drawn when it joined). Each is gathered from the users' rows
-    when first read, so a policy pays only for what it reads."""
+    `traits[name]` (its own parameters, drawn when it joined). Each is a read-only view of the
+    strategy's own columns, copied from the users' rows once, when they joined (Strategies.join),
+    so that a day reads a strategy's rows as contiguous arrays instead of gathering them."""
 
-    def __init__(self, index, count: int, users, traits: dict[str, np.ndarray]):
-        self._index, self._count, self._users, self._traits = index, count, users, traits
-        self._cache: dict[str, Any] = {}
+    def __init__(self, index: np.ndarray, columns: dict[str, np.ndarray], traits: dict[str, np.ndarray]):
+        self.index = index
+        self.activity, self.reservation, self.joined = columns["activity"], columns["reservation"], columns["joined"]
+        self.traits = traits
 
     def __len__(self) -> int:
-        return self._count
-
-    @property
-    def index(self) -> np.ndarray:
-        if "index" not in self._cache:
-            self._cache["index"] = self._index() if callable(self._index) else self._index
-        return self._cache["index"]
-
-    def _gather(self, name: str, source: np.ndarray) -> np.ndarray:
-        if name not in self._cache:
-            self._cache[name] = source[self.index]
-        return self._cache[name]
-
-    @property
-    def activity(self) -> np.ndarray:
-        return self._gather("activity", self._users.activity)
-
-    @property
-    def reservation(self) -> np.ndarray:
-        return self._gather("reservation", self._users.reservation)
-
-    @property
-    def joined(self) -> np.ndarray:
-        return self._gather("joined", self._users.joined)
-
-    @property
-    def traits(self) -> dict[str, np.ndarray]:
-        if "traits" not in self._cache:
-            self._cache["traits"] = {t: a[self.index] for t, a in self._traits.items()}
-        return self._cache["traits"]
+        return len(self.index)
 
 
 @dataclass
@@ -231,7 +204,7 @@ class Honest(Strategy):
     def work(self, view: View, rows: Rows):
         if self.trainers.reservation_usd > 0 and self.trainers.elasticity:
             pay = view.reward_usd_per_interaction * self.interactions_per_day * rows.activity
-            return _worth_each(pay, rows.reservation, self.trainers.elasticity)
+            return _worth_each(pay, rows.reservation, self.trainers.elasticity, out=pay)  # (pay is ours: reused)
         return self.trainers.decide(view)
 
     def decide(self, view: View, rows: Rows) -> Decision:
@@ -317,6 +290,35 @@ def shares(table: dict) -> dict[str, float]:
 
 # ------------------------------------------------------------------------------ the executor
 
+# the users' fields a policy reads (Rows), copied into each strategy's own columns as its rows join
+COLUMNS = {"activity": np.float64, "reservation": np.float64, "joined": np.int32}
+
+
+@dataclass
+class Today:
+    """The day's decisions, over all user rows (rows not active: nothing trained): the activity each
+    row trains, that less its low-quality share (`kept`), that times its pay against honest work's
+    (`paid`: its weight in the rewards), its sell and stake shares (a number when the same for all).
+    When the shares differ between rows, they are capped already (the fork's boost first, then the
+    stake, then the sale: hanzo.sim.training.shares, strategy by strategy) and `paid_out` is the share of
+    its pay each row puts out of its wallet (sold, staked, staked on its fork); else None."""
+
+    trained: np.ndarray
+    kept: np.ndarray
+    paid: np.ndarray
+    sell: Any
+    stake: Any
+    spread: Any  # a field's decisions over all rows (hanzo.sim.strategies.Strategies.today)
+    paid_out: Any = None
+
+    def weights(self, trained: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(kept, paid) for `trained`: the day's own, or, when fees cut what rows trained, recomputed."""
+        if trained is self.trained:
+            return self.kept, self.paid
+        kept = trained * (1.0 - self.spread("low_quality"))
+        return kept, kept * self.spread("pay")
+
+
 
 class Strategies:
     """Which strategy each user row follows and its traits, and the day's decisions of all rows."""
@@ -338,16 +340,23 @@ class Strategies:
         self.kind = np.zeros(0, dtype=np.int8)
         self.traits: list[dict[str, np.ndarray]] = [{t: np.zeros(0) for t in p.distributions} for p in self.policies]
         self.worked = np.zeros(0)  # interactions each row has made (its work)
-        # each strategy's rows in order, and how many (kept as they join: a day need not search for them)
+        # each strategy's rows (in row order) and, in the same order, the users' fields its policy reads and
+        # its traits: copied once when they join, so that a day reads each strategy's rows as contiguous arrays
+        # instead of gathering them from all rows; the rows of users who left are dropped when next seen
         self.members = [np.zeros(0, dtype=np.int64) for _ in self.policies]
+        self.columns = [{c: np.zeros(0, dtype=dtype) for c, dtype in COLUMNS.items()} for _ in self.policies]
+        self.own_traits = [{t: np.zeros(0) for t in p.distributions} for p in self.policies]
         self.counts = [0] * len(self.policies)
+        self.departed = 0  # users who had left when the members were last pruned
+        self._buffers: dict[str, np.ndarray] = {}  # the day's arrays over all rows, reused (no page faults)
+        self._rows: dict[int, tuple] = {}  # each strategy's last Rows: (its count, its members' array, Rows)
 
-    def join(self, first: int, end: int, rng: np.random.Generator) -> None:
-        """Rows first..end-1 joined: each is given a strategy by the shares, and its traits."""
+    def join(self, first: int, end: int, rng: np.random.Generator, users) -> None:
+        """Rows first..end-1 of `users` joined: each is given a strategy by the shares, and its traits."""
         if not self.mixed or end <= first:
             return
         if end > len(self.kind):
-            size = max(end, 2 * len(self.kind), 1024)
+            size = max(end, 2 * len(self.kind), 1024) if end > users.capacity else users.capacity  # (as the users')
             self.kind = _grown(self.kind, size)
             self.worked = _grown(self.worked, size)
             self.traits = [{t: _grown(a, size) for t, a in traits.items()} for traits in self.traits]
@@ -356,45 +365,127 @@ class Strategies:
         self.kind[first:end] = kind
         for k, policy in enumerate(self.policies):
             rows = first + np.flatnonzero(kind == k)
+            drawn = {}
             for t, dist in policy.distributions.items():
-                self.traits[k][t][rows] = dist.draw(rng, len(rows))
-            to = self.counts[k] + len(rows)
-            if to > len(self.members[k]):
-                self.members[k] = _grown(self.members[k], max(to, 2 * len(self.members[k]), 1024))
-            self.members[k][self.counts[k]:to] = rows
-            self.counts[k] = to
+                drawn[t] = self.traits[k][t][rows] = dist.draw(rng, len(rows))
+            self._append(k, rows, {c: getattr(users, c)[rows] for c in COLUMNS}, drawn)
 
-    def today(self, w: World) -> tuple[np.ndarray, ...]:
-        """Every strategy decides for its active rows: (activity each row trains today, what a unit of
-        its work pays against honest work's, its low-quality share, its sell share, its stake share),
-        one row per user (rows not active: nothing)."""
+    def _append(self, k: int, rows: np.ndarray, columns: dict[str, np.ndarray], traits: dict[str, np.ndarray]):
+        """Strategy k's new members `rows`, with their fields and traits."""
+        to = self.counts[k] + len(rows)
+        if to > len(self.members[k]):
+            size = max(to, 2 * len(self.members[k]), 1024)
+            self.members[k] = _grown(self.members[k], size)
+            self.columns[k] = {c: _grown(a, size) for c, a in self.columns[k].items()}
+            self.own_traits[k] = {t: _grown(a, size) for t, a in self.own_traits[k].items()}
+        at = slice(self.counts[k], to)
+        self.members[k][at] = rows
+        for c, values in columns.items():
+            self.columns[k][c][at] = values
+        for t, values in traits.items():
+            self.own_traits[k][t][at] = values
+        self.counts[k] = to
+
+    def _prune(self, users) -> None:
+        """Drop the members who left since the last pruning (rows never come back), from every column."""
+        on = users.on[:users.rows]
+        for k in range(len(self.policies)):
+            m = self.counts[k]
+            staying = on[self.members[k][:m]]
+            if staying.all():
+                continue
+            kept = int(np.count_nonzero(staying))
+            for column in (self.members[k], *self.columns[k].values(), *self.own_traits[k].values()):
+                column[:kept] = column[:m][staying]
+            self.counts[k] = kept
+        self.departed = users.rows - users.active
+
+    def _buffer(self, name: str, n: int) -> np.ndarray:
+        buf = self._buffers.get(name)
+        if buf is None or len(buf) < n:
+            buf = self._buffers[name] = np.empty(max(n + n // 8, 1024))  # (room as hanzo.sim.users._scratch)
+        return buf[:n]
+
+    def rows(self, k: int) -> Rows:
+        """Strategy k's active rows (pruned first: see `today`), as read-only views of its columns (the
+        same views while no row joined or left it: a day then makes none)."""
+        m = self.counts[k]
+        cached = self._rows.get(k)
+        if cached is not None and cached[0] == m and cached[1] is self.members[k]:
+            return cached[2]
+
+        def view(column: np.ndarray) -> np.ndarray:
+            v = column[:m]
+            v.flags.writeable = False  # (a policy must not write into the strategy's own columns)
+            return v
+
+        rows = Rows(view(self.members[k]), {c: view(a) for c, a in self.columns[k].items()},
+                    {t: view(a) for t, a in self.own_traits[k].items()})
+        self._rows[k] = (m, self.members[k], rows)
+        return rows
+
+    def today(self, w: World) -> Today:
+        """Every strategy decides for its active rows (its own columns, contiguous), and what each row
+        trains today, the share of it not judged low quality and that times its pay are put in rows over
+        all users (rows not active: nothing), with each row's sell and stake shares."""
         users = w.users
         n = users.rows
-        everyone = users.active == n  # nobody has left: every row is active
-        on = users.on[:n]
+        if n - users.active != self.departed:  # users left since the last day: drop them from their strategies
+            self._prune(users)
+        everyone = users.active == n  # nobody has left: the strategies' rows together are every row
         fields = ("work", "pay", "low_quality", "sell", "stake")
         decided: dict[str, dict[int, Any]] = {name: {} for name in fields}
         rows_of: dict[int, np.ndarray] = {}
+        trained, kept, paid = (self._buffer(name, n) for name in ("trained", "kept", "weights_paid"))
+        if not everyone:
+            trained.fill(0.0)
+        kept_of: dict[int, np.ndarray] = {}
+        paid_of: dict[int, np.ndarray] = {}
+        lowered, repriced = [], []  # the strategies whose kept (paid) differs from their trained (kept)
         for k, policy in enumerate(self.policies):
-            idx = self.members[k][:self.counts[k]]
-            if not everyone:
-                idx = idx[on[idx]]
-            if not len(idx):
+            if not self.counts[k]:
                 continue
-            rows_of[k] = idx
-            d = policy.decide(w.view, Rows(idx, len(idx), users, self.traits[k]))
+            rows = self.rows(k)
+            idx = rows_of[k] = rows.index
+            d = policy.decide(w.view, rows)
             usual = {"sell": policy.sell_share, "stake": policy.stake_share}
             for name in fields:
                 value = getattr(d, name)
-                value = np.asarray(usual[name] if value is None else value, dtype=np.float64)
-                if value.ndim and value.shape != (len(idx),):
-                    raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} for "
-                                        f"{value.shape[0]} rows, expected one number or {len(idx)}")
+                if value is None:
+                    value = usual[name]
+                if isinstance(value, (float, int)):  # one number for all its rows (bool included: 0 or 1)
+                    value = low = high = float(value)
+                else:
+                    value = np.asarray(value, dtype=np.float64)
+                    if value.ndim and value.shape != (len(idx),):
+                        raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} for "
+                                            f"{value.shape[0]} rows, expected one number or {len(idx)}")
+                    low, high = (value.min(), value.max()) if value.ndim else (value, value)
+                    value = value if value.ndim else float(value)
                 top = math.inf if name == "pay" else 1.0
-                if not np.all((value >= 0) & (value <= top)):
+                if not (low >= 0 and high <= top):  # (NaN fails both)
                     raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} outside "
                                         f"[0, {top:g}]")
-                decided[name][k] = value if value.ndim else float(value)
+                decided[name][k] = value  # (a float, or an array of a value per row: isinstance tells them apart)
+            # (each as the rows over all users would compute it, row by row: the same numbers)
+            work, pay, low = (decided[name][k] for name in ("work", "pay", "low_quality"))
+            mine = np.multiply(rows.activity, work, out=self._buffer("mine", len(idx)))  # (read in this pass only)
+            trained[idx] = mine
+            # (kept is trained where nothing is judged low quality: copied below)
+            if isinstance(low, np.ndarray) or low != 0.0:
+                mine = kept_of[k] = mine * (1.0 - low)
+                lowered.append(k)
+            if isinstance(pay, np.ndarray) or pay != 1.0:  # (and paid is kept where work pays as honest work)
+                paid_of[k] = mine * pay
+                repriced.append(k)
+        # kept and paid: trained copied whole (a contiguous copy costs a fraction of putting rows in place),
+        # then the strategies whose low-quality share or pay changes them put their own rows in place
+        np.copyto(kept, trained)
+        for k in lowered:
+            kept[rows_of[k]] = kept_of[k]
+        np.copyto(paid, kept)
+        for k in repriced:
+            paid[rows_of[k]] = paid_of[k]
         largest = max(rows_of, key=lambda k: len(rows_of[k]), default=None)
 
         def spread(name: str):
@@ -403,24 +494,52 @@ class Strategies:
             in its rows, so a day costs the minorities' rows (rows not active: whatever, as they train
             nothing)."""
             values = decided[name]
-            numbers = {k: v for k, v in values.items() if np.ndim(v) == 0}
+            numbers = {k: v for k, v in values.items() if not isinstance(v, np.ndarray)}
             if len(numbers) == len(values) and len(set(numbers.values())) <= 1:
                 return next(iter(numbers.values()), 0.0)
-            out = np.full(n, numbers.get(largest, 0.0))
+            out = self._buffer(name, n)
+            out.fill(numbers.get(largest, 0.0))
             for k, v in values.items():
                 if k != largest or k not in numbers:
                     out[rows_of[k]] = v
             return out
 
-        work, pay, low, sell, stake = (spread(name) for name in fields)
-        trained = np.multiply(users.activity[:n], work)
-        if not everyone:
-            trained *= on
-        return trained, pay, low, sell, stake
+        def one_number(name: str) -> bool:
+            values = decided[name].values()
+            return not any(isinstance(v, np.ndarray) for v in values) and len(set(values)) <= 1
+
+        if one_number("sell") and one_number("stake"):  # one sell share and one stake share for all
+            return Today(trained, kept, paid, spread("sell"), spread("stake"), spread)
+        # the shares per row, capped as hanzo.sim.training.shares caps them, strategy by strategy (a number for
+        # a strategy that decided numbers: the same arithmetic, on its rows only) before they are spread
+        boost = w.s["policy"]["boost_stake_share"]
+        decided["stake_capped"], decided["paid_out"] = {}, {}
+        for k in rows_of:
+            sell_k, stake_k = decided["sell"][k], decided["stake"][k]
+            if isinstance(sell_k, np.ndarray) or isinstance(stake_k, np.ndarray):
+                if boost:  # (stakes are at most 1, checked above: only a boost caps them)
+                    stake_k = np.minimum(stake_k, 1.0 - boost)
+                room = np.subtract(1.0, stake_k)  # (without a boost, >= 0)
+                if boost:
+                    room = np.maximum(room - boost, 0.0)
+                out_k = np.add(np.minimum(sell_k, room), stake_k)
+            else:  # numbers: the same arithmetic in Python (a numpy call on a number costs a microsecond)
+                if boost:
+                    stake_k = min(stake_k, 1.0 - boost)
+                room = 1.0 - stake_k
+                if boost:
+                    room = max(room - boost, 0.0)
+                out_k = min(sell_k, room) + stake_k
+            if boost:
+                out_k = out_k + boost
+            decided["stake_capped"][k] = stake_k
+            decided["paid_out"][k] = out_k
+        return Today(trained, kept, paid, None, spread("stake_capped"), spread, spread("paid_out"))
 
     def record(self, trained: np.ndarray, per_activity: float) -> None:
         """Rows made `trained` x `per_activity` interactions today."""
-        self.worked[:len(trained)] += trained * per_activity
+        n = len(trained)
+        self.worked[:n] += np.multiply(trained, per_activity, out=self._buffer("worked", n))
 
     def summary(self, users) -> dict:
         """Per strategy: its users, their HANZO earned, their interactions and earnings per interaction."""

@@ -14,7 +14,7 @@ from hanzo.econ.reference import training_payout
 
 from .ledger import UNIT, hanzo, units
 from .users import (alike, fork_boost, fork_fee, forks_affordable, fundable, mint_forks, pay_and_reservation,
-                    pay_and_reservation_per_activity, spend, split)
+                    pay_and_reservation_per_activity, spend, split, _scratch)
 
 if TYPE_CHECKING:
     from .world import World
@@ -56,7 +56,8 @@ def training(w: World):
             per_activity = u["interactions_per_day"] * w.rng_users.gamma(50.0, 1 / 50.0)
             # each active user's activity it trains today (None: its activity times `share`, alike for all)
             if mixed:
-                trained, pay, low_rows, sell, stake = w.strategies.today(w)
+                decided = w.strategies.today(w)
+                trained, sell, stake = decided.trained, decided.sell, decided.stake
                 share, total_trained = 1.0, float(trained.sum())
             else:
                 trained, share, total_trained = trained_today(w, trainers)
@@ -67,12 +68,12 @@ def training(w: World):
                 interactions *= paid / fee
             clean, low_strategies, quality = interactions, 0.0, 1.0
             if mixed:  # what the strategies' own low-quality work burns, and what the rest earns against honest work
-                done = float(trained.sum())
-                kept = trained * (1.0 - low_rows)
-                weights_paid = kept * pay
-                clean = interactions * float(kept.sum()) / done if done > 0 else 0.0
+                done = total_trained if trained is decided.trained else float(trained.sum())
+                kept, weights_paid = decided.weights(trained)
+                kept_total = float(kept.sum())
+                clean = interactions * kept_total / done if done > 0 else 0.0
                 low_strategies = interactions - clean
-                quality = float(weights_paid.sum()) / float(kept.sum()) if kept.sum() > 0 else 0.0
+                quality = float(weights_paid.sum()) / kept_total if kept_total > 0 else 0.0
                 w.strategies.record(trained, per_activity)
             junk = clean * (spammers.decide(w.view) - spammers.base_share)
             leaked = junk * leak  # junk the oracle accepts, paid at multiplier 1
@@ -111,10 +112,11 @@ def training(w: World):
                 weights = weights_paid if mixed else trained
                 if boosting:
                     weights = weights * (own_forks * users.boost[:users.rows] + 1 - own_forks)
-                paid_users = split(units(to_users), weights) if to_users > 0 and weights.any() else None
+                # (into a work array of the users' module: today's pay is read today only)
+                paid_users = (split(units(to_users), weights, _scratch("paid_users", users.rows, np.int64))
+                              if to_users > 0 and weights.max() > 0 else None)
             if paid_users is not None:
-                users.receive(ledger, "training_pool", paid_users, "training rewards")
-                users.earned[:users.rows] += paid_users
+                users.add("earned", paid_users, users.receive(ledger, "training_pool", paid_users, "training rewards"))
             ledger.transfer("training_pool", "developers", to_developers, "training rewards (developers' models)")
             ledger.transfer("training_pool", "farmers", farm_paid, "farming rewards")
             ledger.burn("training_pool", low_burned, "low_quality", upto=True)
@@ -124,7 +126,7 @@ def training(w: World):
             if farm:
                 w.farm_paid_per_interaction = farm_paid / farm
             if paid_users is not None:
-                sell_stake_and_boost(w, paid_users, sell, stake)
+                sell_stake_and_boost(w, paid_users, sell, stake, decided.paid_out if mixed else None)
             w.exchange.sell("developers", to_developers * u["sell_share"], "developers sell")
             w.flows.rewards_paid += to_users + to_developers + farm_paid
             w.flows.interactions += interactions + farm
@@ -165,8 +167,14 @@ def shares(w: World, sell: float, stake: float) -> tuple[float, float, float]:
     the share not staked on forks either."""
     boost = w.s["policy"]["boost_stake_share"]
     if np.ndim(sell) or np.ndim(stake):  # a share per row (strategies): the fork's boost first, the stake, the sale
-        stake = np.minimum(stake, 1.0 - boost)
-        return np.minimum(sell, np.maximum(0.0, 1.0 - stake - boost)), stake, boost
+        if boost or np.max(stake) > 1.0:  # (without a boost, stakes of at most 1, as strategies decide, stay)
+            stake = np.minimum(stake, 1.0 - boost)
+        room = np.subtract(1.0, stake, out=_scratch("sale_room", len(stake), np.float64) if np.ndim(stake) else None)
+        # (room: what the stakes leave for the sale; without a boost, 1 - stake >= 0)
+        if boost:
+            room -= boost
+            np.maximum(room, 0.0, out=room)
+        return np.minimum(sell, room, out=room if room.shape == np.shape(sell) else None), stake, boost
     if sell + stake <= 1.0:
         sell = min(sell, max(0.0, 1.0 - stake - boost))
     return sell, stake, boost
@@ -204,29 +212,51 @@ def fine_tuning_fees(w: World, trained: np.ndarray | None, share: float, fee: fl
     return trained, paid / UNIT
 
 
-def sell_stake_and_boost(w: World, paid: np.ndarray, sell: float, stake: float) -> None:
+def sell_stake_and_boost(w: World, paid: np.ndarray, sell: float, stake: float, paid_out=None) -> None:
     """What each user does with today's pay (`paid`, units per row): sells `sell` of it, stakes
     `stake` for votes and [policy] boost_stake_share on its own fork, each rounded down to the unit
-    (a user never sells a unit it did not decide to); all out of its own wallet."""
+    (a user never sells a unit it did not decide to); all out of its own wallet. `paid_out`, when
+    given, is each row's share of its pay sold and staked in all, the shares already capped (`shares`:
+    the strategies cap theirs, hanzo.sim.strategies.Today)."""
     users, ledger = w.users, w.ledger
-    n = len(paid)
-    sell, stake, boost = shares(w, sell, stake)
-    # (truncation to int64 is the floor of these non-negative amounts)
-    staked = (paid * stake).astype(np.int64) if np.any(stake) else None
-    forked = (paid * boost).astype(np.int64) if boost else None
-    out = (paid * (sell + stake + boost)).astype(np.int64)
-    sold = out.copy()
+    if paid_out is None:
+        sell, stake, boost = shares(w, sell, stake)
+    else:
+        boost = w.s["policy"]["boost_stake_share"]
+    # (the day's amounts in work arrays of the users' module, reused each day: a fresh array of a million rows
+    # costs more in page faults than the arithmetic done in it)
+    staked = _units_of(paid, stake, "staked") if np.max(stake) > 0 else None  # (shares >= 0: max, not any: cheaper)
+    forked = _units_of(paid, boost, "forked") if boost else None
+    if paid_out is None:
+        paid_out = np.add(sell, stake, out=_scratch("share_out", len(paid), np.float64))
+        if boost:  # (x + 0.0 is x: without a boost the sum is the same)
+            paid_out += boost
+    out = _units_of(paid, paid_out, "paid_out")  # what leaves each wallet
+    total = None  # what each row pays in all: out, unless the stakes' floors pass it (pay_parts adds the parts)
+    if forked is None:
+        total = out if staked is None else np.maximum(out, staked, out=_scratch("paid_total", len(paid), np.int64))
+    sold = out
     for part in (staked, forked):
         if part is not None:
-            sold -= part
+            sold = np.subtract(sold, part, out=_scratch("sold", len(paid), np.int64) if sold is out else sold)
     np.maximum(sold, 0, out=sold)  # (floats: the parts' floors may pass the whole's by a unit)
     parts = [("sell_orders", sold, "users sell"), ("stake_holders", staked, "users stake"),
              ("fork_stake", forked, "users stake on forks")]
-    users.pay_parts(ledger, [(to, amounts, flow) for to, amounts, flow in parts if amounts is not None])
+    paying = [(to, amounts, flow) for to, amounts, flow in parts if amounts is not None]
+    moved = dict(zip((to for to, _, _ in paying), users.pay_parts(ledger, paying, total)))
     if staked is not None:
-        users.stake[:n] += staked
+        users.add("stake", staked, moved["stake_holders"])
     if forked is not None:
-        users.fork_stake[:n] += forked
+        users.add("fork_stake", forked, moved["fork_stake"])
+
+
+def _units_of(paid: np.ndarray, share, name: str) -> np.ndarray:
+    """Each row's `share` (>= 0) of `paid` (units), rounded down to the unit (truncation to int64 is the
+    floor of these non-negative amounts), in the work array `name`."""
+    exact = np.multiply(paid, share, out=_scratch("share_of_pay", len(paid), np.float64))
+    amounts = _scratch(name, len(paid), np.int64)
+    np.copyto(amounts, exact, casting="unsafe")
+    return amounts
 
 
 def training_fee(w: World, payer: str, source: str, amount: float) -> None:

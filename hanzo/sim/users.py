@@ -34,12 +34,17 @@ if TYPE_CHECKING:
 KIND = "user"  # the agent kind the wallet errors name
 
 
-def split(total: int, weights: np.ndarray) -> np.ndarray:
+def split(total: int, weights: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """`total` ledger units shared in proportion to `weights` (>= 0, not all 0), each share rounded
     down and the units left over given one each to the largest remainders (ties to the lower row):
-    the shares sum to `total` exactly, and none is more than its exact share rounded up."""
+    the shares sum to `total` exactly, and none is more than its exact share rounded up. Written
+    into `out` (int64, a row each) when given."""
     n = len(weights)
-    shares = np.zeros(n, dtype=np.int64)
+    if out is None:
+        shares = np.zeros(n, dtype=np.int64)
+    else:
+        shares = out[:n]
+        shares.fill(0)
     if total <= 0 or n == 0:
         return shares
     exact = np.multiply(weights, total / float(weights.sum()), out=_scratch("exact", n, np.float64))
@@ -47,7 +52,7 @@ def split(total: int, weights: np.ndarray) -> np.ndarray:
     left = total - int(shares.sum())
     if left > 0:
         remainder = np.subtract(exact, shares, out=exact)
-        if not weights.all():
+        if weights.min() <= 0:  # (weights >= 0: a reduction costs a third of `all`'s cast to booleans)
             remainder[weights <= 0] = -1.0  # a row with no weight gets nothing, even of the leftover units
         add_one_to_largest(shares, remainder, left)
     elif left < 0:  # float rounding put a unit too many in the floors: take it from the largest shares
@@ -61,10 +66,12 @@ _SCRATCH: dict[str, np.ndarray] = {}
 
 def _scratch(name: str, n: int, dtype) -> np.ndarray:
     """A reusable work array of `n` rows (a fresh array of a million rows costs more in page
-    faults than the arithmetic done in it)."""
+    faults than the arithmetic done in it), with an eighth more room: rows that join a few a day
+    (replacing leavers) would otherwise have every work array allocated afresh each day, and the
+    heap fragmented by the ones left behind."""
     buf = _SCRATCH.get(name)
     if buf is None or len(buf) < n:
-        buf = _SCRATCH[name] = np.empty(max(n, 1024), dtype=dtype)
+        buf = _SCRATCH[name] = np.empty(max(n + n // 8, 1024), dtype=dtype)
     return buf[:n]
 
 
@@ -160,6 +167,11 @@ class Users:
         self.pending = {name: 0 for name in self.BALANCES}  # units owed to the rows beyond their sum
         self.sums = {name: 0 for name in self.BALANCES}  # each balance's sum over the rows
         self.exposed = False  # rows were handed out (and may have been written): sums must be recounted
+        # what rows staked during the window, row by row (`add`), moved on by each later unstaking as the rows'
+        # own stake is (what of it is still staked, in the cooldown, back in the wallet): exact values, floats,
+        # rounded with the rest at the settlement; None until a first such stake (then a float array each)
+        self.deposits: dict[str, np.ndarray] | None = None
+        self.deposited = 0  # stakes row by row since the last settlement (World's recorder: settle a year of them)
         self.clock = lambda: 0  # today, for the messages (the World's)
 
     # ---------------------------------------------------------------- the rows
@@ -191,11 +203,7 @@ class Users:
             return
         to = self.rows + count
         if to > self.capacity:
-            self.capacity = max(to, 2 * self.capacity, 1024)
-            for name, dtype in self.FIELDS.items():
-                setattr(self, name, _grown(getattr(self, name), self.capacity))
-            self.held = {name: _grown(rows, self.capacity) for name, rows in self.held.items()}
-            self.on = _grown(self.on, self.capacity)
+            self.reserve(max(to, 2 * self.capacity, 1024))
         rows = slice(self.rows, to)
         activity = rng.lognormal(-sigma * sigma / 2, sigma, count)
         self.activity[rows] = activity
@@ -214,6 +222,19 @@ class Users:
         self.joins.append((self.rows, to, self.earns))
         self.rows = to
         self.active += count
+
+    def reserve(self, capacity: int) -> None:
+        """Room for `capacity` rows (the arrays grow, copied, when rows join past it: reserving the
+        users a run starts with spares the copies while they join over the first days)."""
+        if capacity <= self.capacity:
+            return
+        self.capacity = capacity
+        for name, dtype in self.FIELDS.items():
+            setattr(self, name, _grown(getattr(self, name), capacity))
+        self.held = {name: _grown(rows, capacity) for name, rows in self.held.items()}
+        if self.deposits is not None:
+            self.deposits = {name: _grown(rows, capacity) for name, rows in self.deposits.items()}
+        self.on = _grown(self.on, capacity)
 
     def leave(self, chance: np.ndarray, count: int, rng: np.random.Generator, day: int) -> int:
         """`count` active users leave today, drawn at random without replacement, each in
@@ -333,8 +354,50 @@ class Users:
         self._owe(ledger, "wallet", "sell_orders", sold, "unstaked and sold")
         self._owe(ledger, "stake", "unstaking", asked, "unstake")
         if asked or back:
-            self.ops.append(("unstake", asked / staked if staked else 0.0, back / cooling if cooling else 0.0,
-                             (back - sold) / back if back else 0.0))
+            op = ("unstake", asked / staked if staked else 0.0, back / cooling if cooling else 0.0,
+                  (back - sold) / back if back else 0.0)
+            self.ops.append(op)
+            if self.deposited:
+                self._move_deposits(*op[1:])
+
+    def _move_deposits(self, rate: float, back: float, keep: float) -> None:
+        """An unstaking on what rows staked during the window, as `_replay` does it on a unit of stake:
+        `back` of the cooldown comes back (the wallet keeps `keep` of it), then `rate` of the stake cools."""
+        d, n = self.deposits, self.rows
+        wallet, cooling, stake = d["wallet"][:n], d["unstaking"][:n], d["stake"][:n]
+        moved = np.multiply(cooling, back, out=_scratch("deposits", n, np.float64))
+        cooling -= moved
+        moved *= keep
+        wallet += moved
+        np.multiply(stake, rate, out=moved)
+        stake -= moved
+        cooling += moved
+
+    # ---------------------------------------------------------------- flows row by row, without settling
+
+    # the balances no window operation scales (each only adds to them): a row's own amounts go straight into
+    # them, unsettled, as the settlement adds the window's result to whatever the rows hold
+    ADDED_TO = ("wallet", "fork_stake", "earned")
+
+    def add(self, name: str, amounts: np.ndarray, total: int) -> None:
+        """Rows get `amounts` (units, a row each from row 0, `total` in all, already moved in the ledger)
+        into balance `name`, without settling the window: straight into the rows of a balance the window
+        only adds to; into the stake as a deposit of the window (`deposits`), which each later unstaking
+        moves on as it does the rows' own stake, until the settlement rounds it with the rest."""
+        if not total:
+            return
+        m = len(amounts)
+        if name in self.ADDED_TO:
+            self.held[name][:m] += amounts
+            self.sums[name] += total
+        elif name == "stake":
+            if self.deposits is None:
+                self.deposits = {b: np.zeros(self.capacity) for b in ("wallet", "unstaking", "stake")}
+            self.deposits["stake"][:m] += amounts
+            self.pending["stake"] += total
+            self.deposited += 1
+        else:
+            getattr(self, name)[:m] += amounts  # (settled first)
 
     # ---------------------------------------------------------------- settling the rows
 
@@ -345,7 +408,7 @@ class Users:
         ConservationError); the units the rounding leaves over, or gave out too many, go one each to
         (or come from) the rows whose rounding came nearest to going the other way, so that after
         a settlement each account is exactly the sum of its rows again."""
-        if not self.ops:
+        if not self.ops and not self.deposited:
             self._close_window()
             return
         response, basis = self._replay()
@@ -359,11 +422,20 @@ class Users:
             rows = self.held[name][:n]
             h = response[f]
             terms = [(g, basis[f, g]) for g in range(len(self.BALANCES)) if basis[f, g] != (1.0 if g == f else 0.0)]
-            if not terms and not h.any():
+            deposits = self.deposits[name][:n] if self.deposited and name in self.deposits else None
+            if not terms and not h.any() and deposits is None:
                 continue  # this balance did not move
             exact, term = _scratch("settled", n, np.float64), _scratch("term", n, np.float64)
-            if basis[f, f] == 1.0:
+            # exact = the balance's own rows (when they stay whole) + each term; the first term written straight
+            # into `exact` (0 + x is x, and rows + term in one pass: the same sums as adding each to a copy)
+            if basis[f, f] == 1.0 and terms:
+                g, coefficient = terms.pop(0)
+                np.add(rows, np.multiply(self.held[names[g]][:n], coefficient, out=term), out=exact)
+            elif basis[f, f] == 1.0:
                 np.copyto(exact, rows)
+            elif terms:
+                g, coefficient = terms.pop(0)
+                np.multiply(self.held[names[g]][:n], coefficient, out=exact)
             else:
                 exact.fill(0.0)
             for g, coefficient in terms:
@@ -376,6 +448,9 @@ class Users:
             for leaving, stop in self.leaves:
                 if h[stop]:
                     exact[leaving] -= h[stop] * self.weight[leaving]
+            if deposits is not None:
+                exact += deposits
+                deposits.fill(0.0)
             owed = self.sums[name] + self.pending[name]
             gap = float(exact.sum()) - owed
             if abs(gap) > 1e-9 * max(owed, 1) + 1:
@@ -390,6 +465,7 @@ class Users:
             self.pending[name] = 0
         self.ops.clear()
         self.earns = 0
+        self.deposited = 0
         self._close_window()
 
     def _close_window(self) -> None:
@@ -429,35 +505,44 @@ class Users:
         balances = np.array([wallet, stake, fork, cooling, earned])
         return balances[:, :k], balances[:, k:]
 
-    # ---------------------------------------------------------------- flows row by row (settled first)
-
     def receive(self, ledger: Ledger, frm: str, amounts: np.ndarray, flow: str, field: str = "wallet") -> int:
-        """Each row gets `amounts` (units) from the ledger account `frm`, into its `field`."""
+        """Each row gets `amounts` (units) from the ledger account `frm`, into its `field` (`add`)."""
         total = int(amounts.sum())
         if total:
             ledger.move(frm, ACCOUNT[field], total, flow)
-            getattr(self, field)[:len(amounts)] += amounts
+            self.add(field, amounts, total)
         return total
 
-    def pay_parts(self, ledger: Ledger, parts: list[tuple[str, np.ndarray, str]]) -> None:
+    def pay_parts(self, ledger: Ledger, parts: list[tuple[str, np.ndarray, str]],
+                  total: np.ndarray | None = None) -> list[int]:
         """Each row pays several amounts (units) out of its wallet at once, each part to its ledger
         account; refused (WalletOverdraft, named by the first part's flow) if a row holds less than
-        the sum of its parts."""
+        the sum of its parts (`total`, when the caller has it). Returns each part's units.
+
+        The wallets are read unsettled first: the window only adds to them, so a row that can pay
+        from what its row holds can pay from its settled wallet; only if some row seems short are
+        the rows settled and read again."""
         if not parts:
-            return
-        total = parts[0][1].copy()
-        for _, amounts, _ in parts[1:]:
-            total += amounts
+            return []
+        if total is None:
+            total = parts[0][1].copy()
+            for _, amounts, _ in parts[1:]:
+                total += amounts
         n = len(total)
-        held = self.wallet[:n]
-        short = total > held
+        short = np.greater(total, self.held["wallet"][:n], out=_scratch("short", n, np.bool_))
+        if short.any() and (self.ops or self.deposited):
+            short = np.greater(total, self.wallet[:n], out=short)
         if short.any():
+            held = self.held["wallet"]
             first = int(np.flatnonzero(short)[0])
             raise WalletOverdraft(ledger.clock(), parts[0][2], "users", KIND, int(short.sum()), first,
                                   int(held[first]) / UNIT, int(total[first]) / UNIT)
-        held -= total
-        for to, amounts, flow in parts:
-            ledger.move("users", to, int(amounts.sum()), flow)
+        self.held["wallet"][:n] -= total
+        moved = [int(amounts.sum()) for _, amounts, _ in parts]
+        self.sums["wallet"] -= sum(moved)
+        for (to, _, flow), units_moved in zip(parts, moved):
+            ledger.move("users", to, units_moved, flow)
+        return moved
 
     def refund(self, ledger: Ledger, total: int) -> None:
         """What the close sold of purchases the users paid from their own wallets goes back to them
@@ -570,6 +655,9 @@ def adoption(w: World):
     pays."""
     u, a = w.s["users"], w.s["agents"]
     n = float(u["initial"])
+    # the users the run starts with join over its first days, and an eighth more for those who replace leavers
+    # (past it the arrays double: at a million rows, every array a million rows larger)
+    w.users.reserve(min(int(n), u["max"]) * 9 // 8)
     adopters = w.agents["adopters"]
     per_activity = a["reservation_usd_per_interaction"] * u["interactions_per_day"]
     leaving_possible = a["churn_per_day"] > 0 and per_activity > 0
@@ -582,7 +670,8 @@ def adoption(w: World):
                 chance = float(adopters.churn_each(w.view, *pay_and_reservation_per_activity(w))[0])
                 leaving = w.users.leave_alike(int(chance * w.users.active), w.rng_agents, day)
             else:
-                chance = adopters.churn_each(w.view, *pay_and_reservation(w))
+                pay, reservation = pay_and_reservation(w)
+                chance = adopters.churn_each(w.view, pay, reservation, out=pay)  # (pay: a work array, read once)
                 leaving = w.users.leave(chance, int(chance.sum()), w.rng_agents, day)
             w.churned += leaving
             n = max(0.0, n - leaving)
@@ -591,7 +680,7 @@ def adoption(w: World):
         if joined:
             w.users.grow(joined, w.rng_users, u["activity_sigma"], day, per_activity, a["reservation_spread"],
                          w.rng_agents)
-            w.strategies.join(w.users.rows - joined, w.users.rows, w.rng_strategies)
+            w.strategies.join(w.users.rows - joined, w.users.rows, w.rng_strategies, w.users)
             w.users.forks_minted += joined
             mint_forks_users(w, joined)
         w.users_waiting = joining - joined
@@ -603,9 +692,13 @@ def pay_and_reservation(w: World) -> tuple[np.ndarray, np.ndarray]:
     """(what a usual day of work pays each active user at yesterday's reward, in USD; each one's
     reservation wage, USD per day), a row per active user."""
     users, u = w.users, w.s["users"]
-    on = users.on[:users.rows]
-    pay = w.view.reward_usd_per_interaction * u["interactions_per_day"] * users.activity[:users.rows][on]
-    return pay, users.reservation[:users.rows][on]
+    n = users.rows
+    activity, reservation = users.activity[:n], users.reservation[:n]
+    if users.active < n:  # (while nobody has left, every row is active: no selection)
+        on = users.on[:n]
+        activity, reservation = activity[on], reservation[on]
+    pay = _scratch("pay_each", len(activity), np.float64)  # (read at once by the caller: reused each day)
+    return np.multiply(activity, w.view.reward_usd_per_interaction * u["interactions_per_day"], out=pay), reservation
 
 
 def alike(w: World) -> bool:

@@ -98,7 +98,7 @@ def recorder(w: World):
     books are checked (hanzo.sim.ledger: no HANZO made or lost, no balance negative, each users'
     account the sum of its rows and what is owed to them), then the day is recorded."""
     while True:
-        if w.users.earns >= SETTLE_DAYS:
+        if w.users.earns >= SETTLE_DAYS or w.users.deposited >= SETTLE_DAYS:
             w.users.settle()
         w.ledger.check(int(w.env.now))
         w.rows.append(w.snapshot())
