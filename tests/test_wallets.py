@@ -156,6 +156,34 @@ def test_the_summary_gives_reward_and_wealth_gini_from_the_rows():
     assert s["conserved"] is True
 
 
+def test_the_summary_says_who_holds_the_wealth_and_the_votes_and_which_cohorts_left():
+    """Issue 17, item 3, from the rows: the top 1% and 10% of users' share of their HANZO, who holds
+    the votes (users, proposers, an attacker; the top users' share of all), and per year of joining
+    how many users left by the end (churn by cohort)."""
+    sc = load("governance_attack").with_overrides(**{**CHURN, "scenario.years": 1.5, "attacker.start_day": 200,
+                                                     "users.max": 40_000})
+    world = World(sc)
+    world.run(sc.days)
+    from hanzo.sim.run import summarize, top_share
+    import pandas as pd
+
+    s = summarize(world, pd.DataFrame(world.rows))
+    users, n = world.users, world.users.rows
+    held = np.sort(users.holdings()[:n])[::-1]
+    assert s["wealth_top_1pct_share"] == pytest.approx(held[:n // 100].sum() / held.sum())
+    assert 0.01 < s["wealth_top_1pct_share"] < s["wealth_top_10pct_share"] < 1
+    v = s["votes"]
+    assert v["users_share"] + v["proposers_share"] + v["attacker_share"] == pytest.approx(1.0)
+    assert v["attacker_share"] > 0 and v["top_1pct_users_share"] < v["top_10pct_users_share"] <= v["users_share"]
+    cohorts = s["churn_by_cohort"]
+    assert [c["year"] for c in cohorts] == [1, 2]
+    assert sum(c["users_joined"] for c in cohorts) == n
+    assert sum(c["users_left"] for c in cohorts) == world.churned > 0
+    # the first year's users had longer to leave
+    assert cohorts[0]["left_share"] > cohorts[1]["left_share"]
+    assert top_share(np.array([1.0, 1.0, 1.0, 97.0]), 0.25) == pytest.approx(0.97)
+
+
 MIXED = {**SMALL, "strategies.holder_share": 0.2, "strategies.speculator_share": 0.2,
          "strategies.farmer_share": 0.05, "strategies.spammer_share": 0.05}
 

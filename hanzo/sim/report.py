@@ -135,6 +135,12 @@ def summary_lines(s: dict, attacker: dict) -> list[str]:
         + (f" ({f('costs.gas_share_of_reward', c['gas_share_of_reward'])})" if c["gas_share_of_reward"] is not None
            else ""),
     ]
+    v = s["votes"]
+    lines.append(f"  top 1% of users hold {f('wealth_top_1pct_share', s['wealth_top_1pct_share'])} of the users' "
+                 f"HANZO, top 10% {f('wealth_top_10pct_share', s['wealth_top_10pct_share'])}; votes: users "
+                 f"{f('users_share', v['users_share'])} (their top 10% "
+                 f"{f('top_10pct_users_share', v['top_10pct_users_share'])}), proposers "
+                 f"{f('proposers_share', v['proposers_share'])}, attacker {f('attacker_share', v['attacker_share'])}")
     if g["attack"] != "none":
         outcome = (f"  attack {g['attack']} on {f('attack_day', g['attack_day'])}: "
                    f"{f('attack_cost_usd', g['attack_cost_usd'])} bought {f('attacker_hanzo', g['attacker_hanzo'])}")

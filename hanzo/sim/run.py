@@ -26,7 +26,8 @@ class Result:
     summary: dict
 
 
-def simulate(scenario: Scenario, *, years: float | None = None, seed: int | None = None, progress: bool = False) -> Result:
+def simulate(scenario: Scenario, *, years: float | None = None, seed: int | None = None,
+             progress: bool = False) -> Result:
     """Run `scenario` (optionally for another horizon or seed) and return its series and summary."""
     # each named by its option, so a bad value is not blamed on the scenario's file
     if years is not None:
@@ -84,6 +85,7 @@ def summarize(world: World, series: pd.DataFrame) -> dict:
         "rewards_paid_total": float(series["rewards_paid"].sum()),
         "reward_gini": gini(world.users.earned_active()),  # what each active user earned since it joined
         "wealth_gini": gini(world.users.holdings()),  # the HANZO each user holds (wallet, stakes), leavers too
+        **_distribution(world),
         "rewards_by_year": _rewards_by_year(series),
         "policy": dict(s["policy"]),
         "fees": {"tail_emitted": world.supply.tail_emitted, "recycled_inference_fees": world.supply.recycled_fees,
@@ -120,6 +122,46 @@ def drawn(s: Scenario) -> dict:
     """The figures this run drew once ([uncertainty] *_spread: the scenario's own where a spread is 0)."""
     u = s["users"]
     return {"growth_per_day": u["growth_per_day"], "users_max": u["max"], "sell_share": u["sell_share"]}
+
+
+def top_share(values: np.ndarray, share: float) -> float:
+    """What the largest `share` of the values (at least one) hold, as a share of their sum."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.size == 0 or v.sum() <= 0:
+        return 0.0
+    k = max(1, int(v.size * share))
+    return float(np.partition(v, v.size - k)[v.size - k:].sum() / v.sum())
+
+
+def _distribution(world: World) -> dict:
+    """Who holds what at the end, from the users' wallets: the top 1% and 10% of users' share of
+    the users' HANZO; who holds the votes (staked HANZO: the users, the proposers, an attacker, and
+    the top users' share of all of it); and per year of joining, how many users left by the end."""
+    users, ledger = world.users, world.ledger
+    holdings = users.holdings()
+    votes = world.staked_total
+    stake = users.rows_of("stake").astype(np.float64) / 10**6  # micro-HANZO rows
+    stake_sorted = np.sort(stake)[::-1]
+
+    def users_top(share: float) -> float:
+        return float(stake_sorted[:max(1, int(stake.size * share))].sum()) / votes if votes and stake.size else 0.0
+
+    joined, left = users.rows_of("joined"), users.rows_of("left")
+    cohorts = []
+    for year in range(int(joined.max()) // 365 + 1 if joined.size else 0):
+        mine = (joined // 365) == year
+        n, gone = int(mine.sum()), int((left[mine] >= 0).sum())
+        cohorts.append({"year": year + 1, "users_joined": n, "users_left": gone,
+                        "left_share": gone / n if n else None})
+    return {
+        "wealth_top_1pct_share": top_share(holdings, 0.01),
+        "wealth_top_10pct_share": top_share(holdings, 0.10),
+        "votes": {"users_share": ledger["stake_holders"] / votes if votes else 0.0,
+                  "proposers_share": ledger["stake_developers"] / votes if votes else 0.0,
+                  "attacker_share": ledger["stake_attacker"] / votes if votes else 0.0,
+                  "top_1pct_users_share": users_top(0.01), "top_10pct_users_share": users_top(0.10)},
+        "churn_by_cohort": cohorts,
+    }
 
 
 def _rewards_by_year(series: pd.DataFrame) -> list[dict]:

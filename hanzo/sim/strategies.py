@@ -542,15 +542,18 @@ class Strategies:
         self.worked[:n] += np.multiply(trained, per_activity, out=self._buffer("worked", n))
 
     def summary(self, users) -> dict:
-        """Per strategy: its users, their HANZO earned, their interactions and earnings per interaction."""
+        """Per strategy: its users, their HANZO earned, their interactions and earnings per interaction, and
+        what they hold at the end (HANZO, and of it staked: their votes)."""
         n = users.rows
         earned, kind = users.earned[:n] / UNIT, self.kind[:n]
+        stake, held = users.stake[:n] / UNIT, users.holdings() / UNIT
         out = {}
         for k, name in enumerate(self.names):
             mine = kind == k
             work = float(self.worked[:n][mine].sum())
             out[name] = {"users": int(mine.sum()), "earned_hanzo": float(earned[mine].sum()), "interactions": work,
-                         "hanzo_per_interaction": float(earned[mine].sum()) / work if work else None}
+                         "hanzo_per_interaction": float(earned[mine].sum()) / work if work else None,
+                         "holdings": float(held[mine].sum()), "staked": float(stake[mine].sum())}
         return out
 
 
