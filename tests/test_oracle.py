@@ -266,15 +266,35 @@ def chunks(*values):
 def test_three_outcomes_paid_neutral_and_low_quality(drops, outcome, multiplier):
     before = {"domain": chunks(2.0, 2.0, 2.0, 2.0), "base": chunks(2.0, 2.0)}
     after = {"domain": before["domain"] - chunks(*drops), "base": chunks(2.0, 2.0)}
-    q = assess(before, after, DEFAULT)
+    q = assess(before, after, DEFAULT, chars=1000)
     assert q.outcome == outcome and (outcome != PAID or q.multiplier == multiplier)
+
+
+def test_the_multiplier_rates_the_gain_per_character_so_merging_or_splitting_a_text_leaves_it_unchanged():
+    """Red team, third round: on the whole text's gain the multiplier counted the gain a second time
+    (pay convex in it), so judging 8,000 honest characters whole or as four sessions changed the pay
+    up to 1.5x either way. Per 1,000 characters, a text four times as long with four times the gain
+    has the same multiplier, and its interactions (the total gain) are four times as many."""
+    before = {"domain": chunks(*[2.0] * 8), "base": chunks(2.0, 2.0)}
+    drops = [0.031, 0.029, 0.030, 0.031, 0.029, 0.030, 0.030, 0.030]
+    one = assess(before, {"domain": before["domain"] - chunks(*drops), "base": chunks(2.0, 2.0)}, DEFAULT,
+                 chars=1000)
+    merged = assess(before, {"domain": before["domain"] - 4 * chunks(*drops), "base": chunks(2.0, 2.0)}, DEFAULT,
+                    chars=4000)
+    assert one.multiplier == merged.multiplier == 3
+    assert paid_interactions(merged, DEFAULT) == pytest.approx(4 * paid_interactions(one, DEFAULT), abs=4)  # each rounded up
+    # the same gain spread over eight times the text is an ordinary session: multiplier 1
+    thin = assess(before, {"domain": before["domain"] - chunks(*drops), "base": chunks(2.0, 2.0)}, DEFAULT,
+                  chars=8000)
+    assert thin.outcome == PAID and thin.multiplier == 1
 
 
 def test_a_session_that_makes_the_base_model_worse_is_low_quality_unless_it_clearly_teaches_the_domain():
     before = {"domain": chunks(2.0, 2.0, 2.0, 2.0), "base": chunks(1.8, 1.8)}
-    assert assess(before, {"domain": chunks(2.0, 2.0, 2.0, 2.0), "base": chunks(1.9, 1.9)}, DEFAULT).outcome == LOW
+    assert assess(before, {"domain": chunks(2.0, 2.0, 2.0, 2.0), "base": chunks(1.9, 1.9)}, DEFAULT,
+                  chars=1000).outcome == LOW
     # specialisation (or the small base set's noise) next to a clear gain: neither paid nor burned
-    taught = assess(before, {"domain": chunks(1.5, 1.51, 1.5, 1.49), "base": chunks(1.9, 1.9)}, DEFAULT)
+    taught = assess(before, {"domain": chunks(1.5, 1.51, 1.5, 1.49), "base": chunks(1.9, 1.9)}, DEFAULT, chars=1000)
     assert taught.outcome == NEUTRAL and "base set worsens by +0.1000" in taught.reason
 
 
@@ -286,7 +306,8 @@ def test_paid_interactions_follow_the_gain_not_the_characters():
     before = {"domain": chunks(*[2.0] * 8), "base": chunks(2.0, 2.0)}
 
     def paid_for(drops):
-        q = assess(before, {"domain": before["domain"] - chunks(*drops), "base": chunks(2.0, 2.0)}, DEFAULT)
+        q = assess(before, {"domain": before["domain"] - chunks(*drops), "base": chunks(2.0, 2.0)}, DEFAULT,
+                   chars=3000)
         assert q.outcome == PAID
         return q, paid_interactions(q, DEFAULT)
 
@@ -310,12 +331,12 @@ def test_a_paid_verdict_on_too_little_text_is_neutral_and_only_a_paid_one():
     standard error says, whatever the text is worth. Below the oracle's minimum, "paid" is neutral
     (no pay, no burn, the text carried); low quality and neutral verdicts are left as they are."""
     before = {"domain": chunks(*[2.0] * 8), "base": chunks(2.0, 2.0)}
-    paid = assess(before, {"domain": before["domain"] - 0.003, "base": chunks(2.0, 2.0)}, DEFAULT)
+    paid = assess(before, {"domain": before["domain"] - 0.003, "base": chunks(2.0, 2.0)}, DEFAULT, chars=1000)
     assert paid.outcome == PAID
     short = too_short_to_pay(paid, 300, 768)
     assert short.outcome == NEUTRAL and "fewer than 768 are not paid" in short.reason and short.score == paid.score
     assert too_short_to_pay(paid, 768, 768) == paid
-    low = assess(before, {"domain": before["domain"] + 0.05, "base": chunks(2.0, 2.0)}, DEFAULT)
+    low = assess(before, {"domain": before["domain"] + 0.05, "base": chunks(2.0, 2.0)}, DEFAULT, chars=1000)
     assert low.outcome == LOW and too_short_to_pay(low, 300, 768) == low
     assert OracleConfig(Path("x")).min_paid_chars == 768
 

@@ -114,7 +114,8 @@ class Tokenomics:
                                              doc="loss drop (nats, quality_z standard errors low) a paid session "
                                                  "is paid one interaction for: pay follows what the text teaches, not "
                                                  "its length, so padding with text that teaches nothing earns nothing")
-    quality_step: int = _wad("0.01", lo="0.000000000000000001", doc="further loss drop (nats) per step of the multiplier")
+    quality_step: int = _wad("0.01", lo="0.000000000000000001", doc="further loss drop (nats, per 1,000 characters "
+                             "of the session's text) per step of the multiplier")
     max_base_regression: int = _wad("0.01", doc="most a session may worsen the base set, or (beyond noise) the "
                                       "oracle's private text, in nats, before it is low quality")
     max_compression_ratio: int = _wad("4", lo="1", doc="zlib ratio above which a submission is refused as repetitive")

@@ -129,8 +129,8 @@ class QualityOracle:
         except BaseException:
             self.gate.forget(sid)  # a failed judgement must not leave the text a copy of itself
             raise
-        quality = too_short_to_pay(assess(appraisal.before, appraisal.after, self.p), len(train_text),
-                                   self.config.min_paid_chars)
+        quality = too_short_to_pay(assess(appraisal.before, appraisal.after, self.p, chars=len(train_text)),
+                                   len(train_text), self.config.min_paid_chars)
         # a low-quality op burns one interaction's reward: enough to mark the verdict on the ledger;
         # burning the pool in proportion to the junk would let anyone drain it for the gas
         interactions = (paid_interactions(quality, self.p)

@@ -16,7 +16,8 @@ work; its copy gate normalised only case and whitespace, so rewrites passed. Now
   a different secret draw every session) of the public start trained on the session's text, with
   its standard error over 256-character chunks. Three outcomes:
 
-      paid         score - z*se >  quality_threshold      multiplier = min(10, 1 + floor((score - z*se - threshold) / step))
+      paid         score - z*se >  quality_threshold      multiplier = min(10, 1 + floor(((score - z*se) per 1,000
+                                                          characters trained on - threshold) / step))
                                                           interactions = ceil((score - z*se) / gain)
       low quality  score + z*se < -max_base_regression, or the base set worsens by more than max_base_regression
                    (a session that is paid by its score but worsens the base set so much is neutral)
@@ -84,8 +85,9 @@ def _mean_se(d: torch.Tensor) -> tuple[float, float]:
     return float(d.mean()), float(d.std(unbiased=True)) / math.sqrt(n)
 
 
-def assess(before: dict[str, torch.Tensor], after: dict[str, torch.Tensor], p: Tokenomics) -> Quality:
-    """Judge a session from its per-chunk losses on the oracle's sets "domain" and "base"."""
+def assess(before: dict[str, torch.Tensor], after: dict[str, torch.Tensor], p: Tokenomics, *, chars: int) -> Quality:
+    """Judge a session from its per-chunk losses on the oracle's sets "domain" and "base", its text
+    `chars` characters long (what was trained on)."""
     for name in ("domain", "base"):
         if name not in before or name not in after:
             raise ValueError(f"evaluation set {name!r} missing: the oracle measures 'domain' and 'base'")
@@ -109,8 +111,14 @@ def assess(before: dict[str, torch.Tensor], after: dict[str, torch.Tensor], p: T
     scored = score - z * se
     if scored <= threshold:
         return Quality(score, se, base_change, NEUTRAL, 1, f"score {score:+.4f} ± {se:.4f}: not beyond noise")
-    multiplier = min(p.max_multiplier, 1 + math.floor((scored - threshold) / step))
-    return Quality(score, se, base_change, PAID, multiplier)
+    # the multiplier rates what each 1,000 characters teach, not the whole text's gain, which the
+    # interactions already pay: on the total, pay was convex in the gain (the gain counted twice), so
+    # the red team's 8,000 honest characters earned 0.486 HANZO judged whole (multiplier 2) against
+    # 0.315 as four sessions in one domain, and the reverse in others: the session's size, not the
+    # writing, set the pay. Per 1,000 characters, merging or splitting leaves the multiplier as it was.
+    density = scored * 1000 / max(1, chars)
+    multiplier = min(p.max_multiplier, 1 + math.floor((density - threshold) / step))
+    return Quality(score, se, base_change, PAID, max(1, multiplier))
 
 
 def too_short_to_pay(quality: Quality, chars: int, min_chars: int) -> Quality:
