@@ -59,6 +59,13 @@ def index(tmp_path_factory):
     return NoveltyIndex(tmp_path_factory.mktemp("novelty") / "n.sqlite", LOCAL.public_texts().values())
 
 
+@pytest.fixture(scope="module")
+def public_gate(tmp_path_factory):
+    """A gate for the rules that refuse before anything is recorded (building one indexes the public
+    corpus: about 10 s); tests that admit text use users of their own."""
+    return Gate(tmp_path_factory.mktemp("gate") / "g.sqlite", LOCAL.public_texts().values(), DEFAULT)
+
+
 # what novelty does not see whole: the misspelled ones are refused before it (below); the last is
 # the residual the farming benchmark prices
 PARTLY = {"a letter in every 2nd word": 0.15, "a letter in every word": 0.0,
@@ -93,12 +100,12 @@ def test_a_real_word_in_place_of_every_third_is_found_in_accepted_text_too(tmp_p
 
 @pytest.mark.parametrize("name", ["a letter in every 4th word", "a letter in every 3rd word",
                                   "a letter in every 2nd word", "a letter in every word"])
-def test_a_copy_with_a_letter_changed_every_few_words_is_refused_as_misspelled(tmp_path, name):
+def test_a_copy_with_a_letter_changed_every_few_words_is_refused_as_misspelled(public_gate, name):
     """The previous round's best farm (a letter in every 3rd word: every window damaged, 21-40%
     found) and its denser neighbours, which novelty cannot see at all (0-7% found), are mostly
     words that exist nowhere: the gate refuses them before training. Honest writing in a held-out
     play's voice, names included, stays far under the limit."""
-    gate = Gate(tmp_path / "g.sqlite", LOCAL.public_texts().values(), DEFAULT)
+    gate = public_gate
     for k in range(3):
         with pytest.raises(Rejected) as r:
             gate.admit("farmer", 1, REWRITES[name](public_slice(3000, 20 + k), random.Random(k)), 8192)
@@ -110,7 +117,8 @@ def test_a_copy_with_a_letter_changed_every_few_words_is_refused_as_misspelled(t
         assert max(shares) < limit * 0.6, domain
 
 
-def test_public_text_cut_into_pieces_of_three_or_four_words_is_refused_as_fragments_not_honest_writing(tmp_path):
+def test_public_text_cut_into_pieces_of_three_or_four_words_is_refused_as_fragments_not_honest_writing(
+        public_gate):
     """The red team's third round: 3-word pieces of public text, shuffled, pass every copy channel
     (no 4-word bag survives inside a piece; 4-word pieces would leave one, and 2-word salad makes
     the model worse) and were paid up to 1.02x honest work in The Tempest. Nearly all their words
@@ -118,7 +126,7 @@ def test_public_text_cut_into_pieces_of_three_or_four_words_is_refused_as_fragme
     78% of a 300-character piece's."""
     from hanzo.model.rewrites import fragment_salad
 
-    gate = Gate(tmp_path / "g.sqlite", LOCAL.public_texts().values(), DEFAULT)
+    gate = public_gate
     everything = "\n".join(LOCAL.public_texts()[n] for n in sorted(LOCAL.public_texts()))
     for k in (3, 4):
         for seed in range(3):
@@ -135,10 +143,10 @@ def test_public_text_cut_into_pieces_of_three_or_four_words_is_refused_as_fragme
         gate.admit(f"author-{domain}", 1, writing[5000:6000], 8192)  # admitted: no exception
 
 
-def test_text_with_hardly_any_letters_is_refused_before_it_can_be_a_lottery_ticket(tmp_path):
+def test_text_with_hardly_any_letters_is_refused_before_it_can_be_a_lottery_ticket(public_gate):
     """Digits and punctuation have no words: novelty finds nothing of them in any index, so the same
     text would be new for ever (a free ticket for the exam's noise). Prose is 70% letters or more."""
-    gate = Gate(tmp_path / "g.sqlite", LOCAL.public_texts().values(), DEFAULT)
+    gate = public_gate
     rng = random.Random(1)
     numbers = "".join(rng.choice("0123456789 .,;:!?-\n") for _ in range(1200))
     with pytest.raises(Rejected) as r:
