@@ -227,14 +227,6 @@ class Gate:
             # a letter changed in every 4th word or more often leaves no window of it intact
             raise Rejected("misspelled", f"{unknown:.0%} of the words are in no public text (the limit is "
                                          f"{self.p.max_unknown_word_share / WEI:.0%}; honest writing: at most 8%)")
-        fragments = self.index.public_trigram_share(text)
-        if fragments > self.p.max_public_trigram_share / WEI:
-            # the red team's third round: public text cut into 3-word pieces and shuffled passes every
-            # copy channel (no 4-word bag survives inside a piece) and, from a public start that is not
-            # at the optimum on public text, was paid 1.02x honest work in The Tempest
-            raise Rejected("fragments", f"{fragments:.0%} of the words sit in 3-word runs of public text (the "
-                                        f"limit is {self.p.max_public_trigram_share / WEI:.0%}; honest writing: at "
-                                        "most 78%): a patchwork of public fragments")
         ratio = compression_ratio(text)
         if ratio > self.p.max_compression_ratio / WEI:
             raise Rejected("repetitive", f"the text compresses {ratio:.1f}x (prose: about 2-3x; the limit is "
@@ -252,6 +244,15 @@ class Gate:
                 if novelty.new_chars < WINDOW:
                     raise Rejected("duplicate", f"only {novelty.new_chars} characters of the text are new; a paid "
                                                 f"interaction needs {WINDOW}")
+                # of what novelty calls new (a copy is refused or trimmed above): the red team's third
+                # round cut public text into 3-word pieces and shuffled them, which passes every copy
+                # channel (no 4-word bag lies inside a piece) and, from a public start that is not at the
+                # optimum on public text, was paid 1.02x honest work in The Tempest
+                fragments = self.index.public_trigram_share(novelty.new_text)
+                if fragments > self.p.max_public_trigram_share / WEI:
+                    raise Rejected("fragments", f"{fragments:.0%} of the new words sit in 3-word runs of public text "
+                                                f"(the limit is {self.p.max_public_trigram_share / WEI:.0%}; honest "
+                                                "writing: at most 78%): a patchwork of public fragments")
                 # per user: a head's paid child becomes the head only for the fork's owner (the chain
                 # records the owner's adapters), so another user's paid session from it must not lock
                 # the owner out (red team: one stranger's session on a new fork refused its owner for good)
