@@ -140,7 +140,8 @@ def summary_lines(s: dict, attacker: dict) -> list[str]:
                  f"HANZO, top 10% {f('wealth_top_10pct_share', s['wealth_top_10pct_share'])}; votes: users "
                  f"{f('users_share', v['users_share'])} (their top 10% "
                  f"{f('top_10pct_users_share', v['top_10pct_users_share'])}), proposers "
-                 f"{f('proposers_share', v['proposers_share'])}, attacker {f('attacker_share', v['attacker_share'])}")
+                 f"{f('proposers_share', v['proposers_share'])}"
+                 + (f", attacker {f('attacker_share', v['attacker_share'])}" if v["attacker_share"] else ""))
     if g["attack"] != "none":
         outcome = (f"  attack {g['attack']} on {f('attack_day', g['attack_day'])}: "
                    f"{f('attack_cost_usd', g['attack_cost_usd'])} bought {f('attacker_hanzo', g['attacker_hanzo'])}")
