@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import agents
+from .ledger import UNIT
 from .scenario import SPEC, Scenario
 from .world import World, gini, hanzo
 
@@ -140,11 +141,10 @@ def _distribution(world: World) -> dict:
     users, ledger = world.users, world.ledger
     holdings = users.holdings()
     votes = world.staked_total
-    stake = users.rows_of("stake").astype(np.float64) / 10**6  # micro-HANZO rows
-    stake_sorted = np.sort(stake)[::-1]
+    stake = users.rows_of("stake").astype(np.float64) / UNIT
 
-    def users_top(share: float) -> float:
-        return float(stake_sorted[:max(1, int(stake.size * share))].sum()) / votes if votes and stake.size else 0.0
+    def users_top(share: float) -> float:  # of all votes, not only the users'
+        return top_share(stake, share) * float(stake.sum()) / votes if votes else 0.0
 
     joined, left = users.rows_of("joined"), users.rows_of("left")
     cohorts = []
