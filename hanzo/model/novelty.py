@@ -27,8 +27,9 @@ import re
 import sqlite3
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -78,14 +79,16 @@ def fold(text: str) -> str:
     return "".join(unicodedata.normalize("NFKD", c)[:1] or c for c in text).lower()
 
 
-def words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
-    """The folded words of `text` and each one's character span in it."""
+@lru_cache(maxsize=4)
+def words(text: str) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+    """The folded words of `text` and each one's character span in it. The last few texts' are
+    kept: the gate reads one submission's words for each of its rules."""
     low = fold(text)
     found = [(m.group(), m.span()) for m in WORD.finditer(low)]
-    return [w for w, _ in found], [s for _, s in found]
+    return tuple(w for w, _ in found), tuple(s for _, s in found)
 
 
-def bag_hashes(ws: list[str]) -> np.ndarray:
+def bag_hashes(ws: Sequence[str]) -> np.ndarray:
     """One signed 64-bit hash per SHINGLE-word bag (sorted words), in text order."""
     n = len(ws) - SHINGLE + 1
     if n <= 0:
@@ -97,12 +100,12 @@ def bag_hashes(ws: list[str]) -> np.ndarray:
     return out
 
 
-def word_hashes(ws: list[str]) -> np.ndarray:
+def word_hashes(ws: Sequence[str]) -> np.ndarray:
     return np.array([int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "big") for w in ws],
                     dtype=np.uint64)
 
 
-def trigram_hashes(ws: list[str]) -> np.ndarray:
+def trigram_hashes(ws: Sequence[str]) -> np.ndarray:
     """One 64-bit hash per run of three consecutive words, in order (not a bag: the order is the point)."""
     if len(ws) < 3:
         return np.zeros(0, dtype=np.uint64)
@@ -120,7 +123,7 @@ def _mix(x: np.ndarray) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
-def window_signatures(ws: list[str], step: int) -> tuple[np.ndarray, np.ndarray]:
+def window_signatures(ws: Sequence[str], step: int) -> tuple[np.ndarray, np.ndarray]:
     """(start word of each window, its MinHash signature [n, PERMS]) for every `step`-th window of
     WINDOW words. A set, not a sequence: words shuffled inside the window change nothing."""
     n = len(ws) - WINDOW + 1
@@ -223,7 +226,7 @@ class NoveltyIndex:
         tmp.replace(cached)
         return common, keys, pos
 
-    def _content_covered(self, ws: list[str], exclude: str) -> np.ndarray:
+    def _content_covered(self, ws: Sequence[str], exclude: str) -> np.ndarray:
         """Per word: inside a window of content words most of which lie close together, in order
         or not, in one public or accepted text."""
         covered = np.zeros(len(ws), dtype=bool)
@@ -304,7 +307,7 @@ class NoveltyIndex:
             tmp.replace(cached)
         return sigs, [(keys[:, b], order[:, b]) for b in range(BANDS)]
 
-    def _similar(self, ws: list[str], exclude: str) -> np.ndarray:
+    def _similar(self, ws: Sequence[str], exclude: str) -> np.ndarray:
         """Per word: inside a window whose word set is SIMILAR to a public or accepted window's."""
         covered = np.zeros(len(ws), dtype=bool)
         starts, sig = window_signatures(ws, STEP)
