@@ -389,6 +389,44 @@ def test_honest_writing_is_paid_and_its_copies_and_public_text_are_refused(oracl
         assert r.value.reason == "duplicate"
 
 
+# the public plays whose 3-word salad taught each domain most from the previous public start (nearest
+# by word frequencies; 1,500 characters: +0.0011 to +0.0041 nats, beyond the exam's noise)
+NEAREST_PLAYS = {"hamlet": ("henry-iv-part-2", "cymbeline"), "the-tempest": ("a-winter-s-tale", "a-midsummer-night-s-dream"),
+                 "julius-caesar": ("a-winter-s-tale", "as-you-like-it"),
+                 "twelfth-night": ("as-you-like-it", "all-s-well-that-ends-well")}
+
+
+def test_public_text_in_any_order_teaches_the_public_start_nothing_while_honest_writing_does(oracle):
+    """With the gate off: the public start has learnt public text well enough that 3-word pieces of
+    the plays nearest each domain, shuffled (what no copy channel can call a copy), appraise below
+    zero on average and seldom beyond the exam's noise, while honest writing of the same length
+    gains and mostly is. The gate refuses such a patchwork too (the fragments rule); this is the defence
+    behind it."""
+    from hanzo.model.quality import _mean_se
+    from hanzo.model.rewrites import fragment_salad
+
+    trainer, config, rng = oracle.trainer, oracle.config, random.Random(5)
+    z, scores = DEFAULT.quality_z / 10**18, {"salad": [], "honest": []}
+    for domain, plays in NEAREST_PLAYS.items():
+        honest = LOCAL.users_text(domain)
+        for i, play in enumerate(plays):
+            text = LOCAL.public_texts()[play]
+            s = rng.randrange(0, len(text) - 60_000)
+            for kind, piece in (("salad", fragment_salad(text[s:s + 60_000], rng, 3)[:1500]),
+                                ("honest", honest[20_000 + 1500 * i:20_000 + 1500 * (i + 1)])):
+                exam = {"domain": trainer.encode(oracle.private.draw(domain, f"start-{domain}-{play}-{kind}")),
+                        "base": oracle._base_ids}
+                a = trainer.appraise(piece, exam, config.passes, seed=len(scores[kind]), lr=config.appraisal_lr)
+                scores[kind].append(_mean_se(a.before["domain"] - a.after["domain"]))
+    salad, honest = scores["salad"], scores["honest"]
+    assert sum(m for m, _ in salad) / len(salad) < 0 < sum(m for m, _ in honest) / len(honest)
+    paid_salad, paid_honest = sum(m - z * se > 0 for m, se in salad), sum(m - z * se > 0 for m, se in honest)
+    # the nearest plays' salad still teaches a little now and then (a comedy's shift towards a comedy
+    # of the same kind, which no start trained on all public text can remove): 2 of 8 here, 0 of 12
+    # in the measurement (PublicStart); from the previous start 5 of 12
+    assert paid_salad <= len(salad) // 4 and paid_honest >= 6, (salad, honest)
+
+
 def test_junk_is_low_quality_or_refused_and_repetition_length_and_domain_are_refused(oracle):
     rng = random.Random(3)
     noise = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz   \n") for _ in range(2000))
@@ -534,13 +572,14 @@ def test_a_carry_stays_within_a_session_and_its_oldest_text_expires(tmp_path):
 
 def test_a_paid_session_is_paid_for_the_text_its_author_carried(oracle):
     """The same oracle folder judged once under a threshold no session reaches (so: neutral), then
-    under the deployed one: the second session trains on both texts and pays for both."""
-    writing = LOCAL.users_text("hamlet")
+    under the deployed one: the second session trains on both texts and pays for both. (In the
+    domain whose honest sessions are paid most often: this is about the carry, not the exam's draw.)"""
+    writing = LOCAL.users_text("twelfth-night")
     strict = QualityOracle(oracle.trainer, OracleConfig(oracle.config.folder),
                            DEFAULT.replace(quality_threshold=10**18))
-    neutral = strict.judge("horatio", 40, "hamlet", writing[50_000:51_500])
+    neutral = strict.judge("viola", 40, "twelfth-night", writing[36_000:37_500])
     assert neutral.outcome == NEUTRAL and not neutral.needs_op
-    paid = oracle.judge("horatio", 40, "hamlet", writing[51_500:53_000])
+    paid = oracle.judge("viola", 40, "twelfth-night", writing[37_500:39_000])
     # the carried text is the neutral session's new spans, each stripped of its edge whitespace
     assert paid.outcome == PAID and neutral.new_chars - 16 <= paid.carried_chars <= neutral.new_chars
     # paid for both texts: both are trained on and appraised, so the gain the pay follows is theirs
