@@ -198,7 +198,8 @@ SPEC: dict[str, dict[str, tuple]] = {
 }
 
 
-SHARES = ("farmer", "spammer", "holder", "speculator", "provider", "voter", "custom")  # [strategies] *_share: honest is the rest
+# [strategies] *_share: honest is the rest
+SHARES = ("farmer", "spammer", "holder", "speculator", "provider", "voter", "custom")
 BOUNDS.update({k: (lo, hi) for k, (kind, lo, hi, _, _) in SPEC["strategies"].items() if kind == "dist"})
 
 

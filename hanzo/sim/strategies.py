@@ -15,6 +15,18 @@ The built-in strategies are the populations the World already models, now as row
     holder       trains as honest users do, sells less and stakes more (its own shares)
     speculator   trains as honest users do, and sells its pay on the 30-day price momentum, each by
                  its own response (sells more after a fall)
+    provider     serves compute and trains nothing: owns capacity per tier (`capacity`: a multiple of what
+                 one provider stands for, its share of the users' demand with [compute] capacity_headroom),
+                 is paid by the market maker for what it serves and takes the Compute Providers pool's
+                 release, both into its own wallet and in proportion to what it served; sells `sell_share`
+                 of that income; adds or withdraws capacity by the aggregate providers' rule, its margin its
+                 own (`cost_usd_per_credit`: withdraws while a credit earns it less) (hanzo.sim.compute)
+    voter        trains as honest users do, stakes its own `stake_share` of its pay for votes, and votes its
+                 stake on each proposal with its own `turnout` chance; the honest votes are then the stakes
+                 of the voters who turn out, plus [governance] turnout of the rest (hanzo.sim.governance)
+
+Providers and voters are opt-in: without provider rows the providers are an aggregate wallet with one
+capacity per tier, and without voter rows a [governance] turnout share of all the stake votes.
 
 A user's own policy plugs in as a subclass of `Strategy`, named in the scenario by a dotted path or
 a registered name ([strategies] custom_policy and custom_share):
