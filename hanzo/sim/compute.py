@@ -197,7 +197,7 @@ def provider_rows_day(w: World, target: float) -> None:
     if not len(rows):
         return
     index = rows.index
-    served_rows, paid = getattr(w, "provider_paid_rows", (None, None))
+    served_rows, paid = w.provider_paid_rows
     if served_rows is None or len(served_rows) != len(index) or not np.array_equal(served_rows, index):
         paid = np.zeros(len(index), dtype=np.int64)  # (rows joined or left since they were paid: none today)
     weights = paid.astype(np.float64)
