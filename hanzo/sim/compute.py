@@ -1,6 +1,13 @@
 """Compute: the market maker (HamiltonianMarketMaker's rules in floats), users' credit purchases
 and use, speculators, and the providers who serve the credits and take the Compute Providers
 pool's release.
+
+Providers are an aggregate wallet ("providers") with one capacity per tier, unless the scenario
+makes some users provider rows ([strategies] provider_share, hanzo.sim.strategies.Provider): then
+each provider row owns its capacity, serves its share of each tier's credits (its capacity's share
+of the tier's), is paid for it and takes the pool's release into its own wallet (in proportion to
+what it was paid; by capacity on a day nothing was served), sells its own share of that income,
+and moves its capacity by its own margin; the capacity offered is the sum over the rows.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import numpy as np
 from hanzo.econ.hmm import FloatMarket
 from hanzo.econ.params import WEI
 
-from .ledger import units
+from .ledger import UNIT, units
 from .users import fundable, spend, split, split_alike
 
 if TYPE_CHECKING:
@@ -57,16 +64,47 @@ def inference(w: World):
                   ("training_pool", units(recycled), "inference fee")], "compute credits", pays)
         w.supply.recycled_fees += recycled
         w.flows.inference_spend += cost
+        rows = w.strategies.provider is not None  # providers are rows: each its own capacity
+        if rows:
+            providers_rows, capacity = provider_rows(w)
+            w.provider_capacity = capacity.sum(axis=0)
         m.capacity = w.provider_capacity.copy()  # the providers offer their capacity for the epoch
         served = np.minimum(np.minimum(demand, m.capacity), m.holding("users"))
         paid = m.redeem(served)  # the cost-basis cap applies, as on chain
         payout = float(paid.sum())
         w.provider_income_per_credit = np.where(served > 0, paid / np.where(served > 0, served, 1.0),
                                                 w.provider_income_per_credit)
-        w.ledger.transfer("market_maker", "providers", payout, "compute served")
+        if rows:
+            pay_provider_rows(w, providers_rows, capacity, paid)
+            w.utilization = np.divide(served, m.capacity, out=np.zeros_like(served), where=m.capacity > 0)
+        else:
+            w.ledger.transfer("market_maker", "providers", payout, "compute served")
+            w.utilization = served / m.capacity
         w.flows.provider_income += payout
-        w.utilization = served / m.capacity
         yield w.env.timeout(1)
+
+
+def provider_rows(w: World):
+    """(the provider strategy's active rows, each one's capacity: a row each, a column per tier)."""
+    st = w.strategies
+    rows = st.active(st.provider, w.users)
+    return rows, st.capacity[rows.index]
+
+
+def pay_provider_rows(w: World, rows, capacity: np.ndarray, paid: np.ndarray) -> None:
+    """The market maker pays each provider row for the credits it served: of each tier's payment `paid`
+    (HANZO), the share its capacity is of the tier's (every provider serves the same share of what it
+    offers), to the unit, into its own wallet. What each was paid is kept for the day's release."""
+    total = capacity.sum(axis=0)
+    per_capacity = np.divide(paid, total, out=np.zeros_like(paid), where=total > 0)  # HANZO per credit offered
+    earned = capacity @ per_capacity if len(rows) else np.zeros(0)
+    amount = units(float(paid.sum()))
+    income = (split(amount, earned) if amount and len(rows) and earned.max() > 0
+              else np.zeros(len(rows), dtype=np.int64))
+    if amount and not income.sum():
+        raise RuntimeError(f"day {w.view.day}: compute was served and paid with no provider row to pay")
+    w.users.receive_rows(w.ledger, "market_maker", rows.index, income, "compute served")
+    w.provider_paid_rows = (rows.index, income.copy())
 
 
 def speculation(w: World):
@@ -132,6 +170,11 @@ def providers(w: World):
     target = p.hmm_target_utilization / WEI
     providers = w.agents["providers"]
     while True:
+        if w.strategies.provider is not None:
+            provider_rows_day(w, target)
+            m.step(w.s["scenario"]["controller"])
+            yield w.env.timeout(1)
+            continue
         subsidy = w.ledger.transfer("compute_pool", "providers", w.ledger["compute_pool"] / 365,
                                     "compute pool release")
         w.exchange.sell("providers", 0.5 * (w.flows.provider_income + subsidy), "providers sell")
@@ -141,3 +184,32 @@ def providers(w: World):
         # surplus covers, tier by tier; the first simulator vetoed every tier at once)
         m.step(w.s["scenario"]["controller"])
         yield w.env.timeout(1)
+
+
+def provider_rows_day(w: World, target: float) -> None:
+    """Provider rows take the day's Compute Providers pool release, each in proportion to what it was paid
+    for compute today (by its capacity, weighted by the tiers' base prices, on a day nothing was paid; none
+    while there is no provider row), sell their own share (provider_sell_share) of the day's income from
+    their wallets, and move their capacity by their own policy (hanzo.sim.strategies.Provider.capacity)."""
+    st, ledger, users = w.strategies, w.ledger, w.users
+    policy = st.policies[st.provider]
+    rows, capacity = provider_rows(w)
+    if not len(rows):
+        return
+    index = rows.index
+    served_rows, paid = w.provider_paid_rows
+    if served_rows is None or len(served_rows) != len(index) or not np.array_equal(served_rows, index):
+        paid = np.zeros(len(index), dtype=np.int64)  # (rows joined or left since they were paid: none today)
+    weights = paid.astype(np.float64)
+    if not weights.any():
+        weights = capacity @ policy.tier_cost_scale
+    release = units(ledger["compute_pool"] / 365)
+    subsidy = (split(release, weights) if release and weights.max() > 0
+               else np.zeros(len(index), dtype=np.int64))
+    users.receive_rows(ledger, "compute_pool", index, subsidy, "compute pool release")
+    income = paid + subsidy
+    sold = (income * rows.traits["sell_share"]).astype(np.int64)  # (rounded down: never more than received)
+    users.pay_rows(ledger, index, sold, "sell_orders", "providers sell")
+    st.income[index] += income / UNIT
+    st.capacity[index] = policy.capacity(w.view, rows, capacity, w.utilization, target)
+    w.provider_paid_rows = (None, None)

@@ -1,5 +1,11 @@
 """Governance: stake and its unstaking cooldown, honest proposals and their deposits, and the
 attacker who buys stake to capture the treasury.
+
+Who votes: without voter rows, a [governance] turnout share of all staked HANZO (the attacker's
+aside, on its own proposal). With voter rows ([strategies] voter_share, hanzo.sim.strategies.Voter),
+each voter row votes its own stake on a proposal with its own chance (voter_turnout, drawn per
+proposal), and the rest of the stake (the other users' rows, the proposers') at the [governance]
+turnout: the honest votes are the sum of the stakes of the voter rows that turn out, plus that.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ class Governance:
     treasury_drained: float = 0.0
     attack_cost_usd: float = 0.0
     short_of_quorum: int = 0  # honest proposals defeated because too few votes were cast
+    votes_cast: float = 0.0  # honest votes cast, over all proposals (the attacker's against it included)
+    votes_staked: float = 0.0  # staked HANZO that could have cast them (the attacker's aside)
 
 
 def staking(w: World):
@@ -49,7 +57,7 @@ def proposals(w: World):
             if w.ledger["stake_developers"] < max(deposit, hanzo(p.proposal_threshold)):
                 break
             w.gov.proposals += 1
-            votes = g["turnout"] * w.staked_total
+            votes = honest_votes(w)
             reached = votes >= quorum(w)
             w.gov.short_of_quorum += not reached
             if reached and w.rng_gov.random() < g["pass_probability"]:
@@ -87,7 +95,7 @@ def attacker(w: World):
         return
     yield w.env.timeout(round((p.voting_delay + p.voting_period) / DAY))
     stake = w.ledger["stake_attacker"]
-    honest_against = w.s["governance"]["turnout"] * (w.staked_total - stake)
+    honest_against = honest_votes(w, stake)
     # GovernorCountingSimple counts For and Abstain toward quorum, never Against
     if stake >= quorum(w) and stake > honest_against:
         w.gov.attack = "passed: governance captured"
@@ -113,6 +121,26 @@ def treasury_capture(w: World):
             w.gov.treasury_drained += take
             w.exchange.sell("attacker", take, "attacker sells the treasury")
         yield w.env.timeout(1)
+
+
+def honest_votes(w: World, attacker: float = 0.0) -> float:
+    """The honest votes cast on a proposal (HANZO): with voter rows, the stake of each voter row that turns
+    out (each with its own chance, drawn now), plus the [governance] turnout of the rest of the stake;
+    without, the turnout of all of it. `attacker`: the attacker's stake, which does not vote against itself."""
+    turnout = w.s["governance"]["turnout"]
+    staked = w.staked_total - attacker
+    st = w.strategies
+    cast = 0.0
+    if st.voter is not None:
+        rows = st.active(st.voter, w.users)
+        stake = w.users.stake[rows.index]  # (settles the users' rows: a proposal day's cost, with voters only)
+        voting = w.rng_votes.random(len(rows)) < rows.traits["turnout"]
+        cast = float(stake[voting].sum()) / UNIT
+        staked -= float(stake.sum()) / UNIT
+    votes = cast + turnout * max(staked, 0.0)
+    w.gov.votes_cast += votes
+    w.gov.votes_staked += w.staked_total - attacker
+    return votes
 
 
 def quorum(w: World) -> float:

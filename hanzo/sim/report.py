@@ -141,6 +141,8 @@ def summary_lines(s: dict, attacker: dict) -> list[str]:
                  f"{f('users_share', v['users_share'])} (their top 10% "
                  f"{f('top_10pct_users_share', v['top_10pct_users_share'])}), proposers "
                  f"{f('proposers_share', v['proposers_share'])}"
+                 + (f", voter rows {f('voters_share', v['voters_share'])} (turnout "
+                    f"{f('turnout_share', g['turnout_share'] or 0.0)})" if "voters_share" in v else "")
                  + (f", attacker {f('attacker_share', v['attacker_share'])}" if v["attacker_share"] else ""))
     if g["attack"] != "none":
         outcome = (f"  attack {g['attack']} on {f('attack_day', g['attack_day'])}: "

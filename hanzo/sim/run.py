@@ -105,7 +105,9 @@ def summarize(world: World, series: pd.DataFrame) -> dict:
                        "defeated": world.gov.defeated, "deposits_burned": world.gov.deposits_burned,
                        "attack": world.gov.attack, "attack_day": world.gov.attack_day,
                        "treasury_drained": world.gov.treasury_drained, "attack_cost_usd": world.gov.attack_cost_usd,
-                       "attacker_hanzo": world.attacker_bought},
+                       "attacker_hanzo": world.attacker_bought,
+                       **({"turnout_share": world.gov.votes_cast / world.gov.votes_staked if world.gov.votes_staked
+                           else None} if world.strategies.voter is not None else {})},
         "market": {"pool_hanzo": world.pool.hanzo, "pool_usd": world.pool.usd, "pool_volume_usd": world.pool.volume_usd,
                    "unmet_hanzo_buys": float(series["unmet_hanzo_buys"].sum()),
                    "refused_hanzo_buys": float(series["refused_hanzo_buys"].sum()),
@@ -159,9 +161,18 @@ def _distribution(world: World) -> dict:
         "votes": {"users_share": ledger["stake_holders"] / votes if votes else 0.0,
                   "proposers_share": ledger["stake_developers"] / votes if votes else 0.0,
                   "attacker_share": ledger["stake_attacker"] / votes if votes else 0.0,
-                  "top_1pct_users_share": users_top(0.01), "top_10pct_users_share": users_top(0.10)},
+                  "top_1pct_users_share": users_top(0.01), "top_10pct_users_share": users_top(0.10),
+                  **({"voters_share": voters_share(world, stake, votes)} if world.strategies.voter is not None
+                     else {})},
         "churn_by_cohort": cohorts,
     }
+
+
+def voters_share(world: World, stake: np.ndarray, votes: float) -> float:
+    """The voter rows' share of all votes (staked HANZO), from their rows (`stake`: each user row's, HANZO)."""
+    st = world.strategies
+    mine = st.kind[:len(stake)] == st.voter
+    return float(stake[mine].sum()) / votes if votes else 0.0
 
 
 def _rewards_by_year(series: pd.DataFrame) -> list[dict]:

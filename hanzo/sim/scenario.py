@@ -115,6 +115,10 @@ SPEC: dict[str, dict[str, tuple]] = {
         "spammer_share": (float, 0.0, 1.0, 0.0, "share of users who spam"),
         "holder_share": (float, 0.0, 1.0, 0.0, "share of users who train and hold (their own sell and stake shares)"),
         "speculator_share": (float, 0.0, 1.0, 0.0, "share of users who train and sell on the price's momentum"),
+        "provider_share": (float, 0.0, 1.0, 0.0, "share of users who provide compute (each its own capacity, paid "
+                           "for what it serves; they do not train): 0 keeps the aggregate providers' wallet"),
+        "voter_share": (float, 0.0, 1.0, 0.0, "share of users who train, stake for votes and vote on proposals, "
+                        "each by its own turnout"),
         "custom_share": (float, 0.0, 1.0, 0.0, "share of users who follow custom_policy"),
         "custom_policy": (str, None, None, "", "a Strategy subclass: a registered name or a dotted path "
                           "(package.module.Class)"),
@@ -130,6 +134,18 @@ SPEC: dict[str, dict[str, tuple]] = {
         "holder_stake_share": ("dist", 0.0, 1.0, 0.5, "share of its pay a holder stakes (at most 1 less its sale)"),
         "speculator_momentum_response": ("dist", 0.0, 100.0, 3.0, "how much more a speculator sells per unit of "
                                          "30-day log price fall"),
+        "provider_capacity": ("dist", 0.0, 1000.0, 1.0, "a provider's capacity when it joins, per tier, as a multiple "
+                              "of its share of the users' compute demand times [compute] capacity_headroom (1: "
+                              "providers together start with the headroom the aggregate has)"),
+        "provider_cost_usd_per_credit": ("dist", 0.0, 1e6, 0.0, "a provider's USD cost per credit served of the first "
+                                         "tier (the others scaled as their base prices); it withdraws capacity while "
+                                         "a credit earns less, adds it while more (0: it follows utilization only)"),
+        "provider_sell_share": ("dist", 0.0, 1.0, 0.5, "share of its income (credits served, the Compute Providers "
+                                "pool's release) a provider sells"),
+        "voter_stake_share": ("dist", 0.0, 1.0, 0.5, "share of its pay a voter stakes for votes (at most 1 less its "
+                              "fork's boost stake)"),
+        "voter_turnout": ("dist", 0.0, 1.0, 0.5, "a voter's chance of voting its stake on a proposal (drawn per "
+                          "proposal)"),
     },
     # What-ifs the contracts do not implement (yet): each is off by default, so a scenario that turns one on
     # measures a decision before anyone writes it in Solidity. The report names what a run turned on.
@@ -182,7 +198,8 @@ SPEC: dict[str, dict[str, tuple]] = {
 }
 
 
-SHARES = ("farmer", "spammer", "holder", "speculator", "custom")  # [strategies] *_share: honest is the rest
+# [strategies] *_share: honest is the rest
+SHARES = ("farmer", "spammer", "holder", "speculator", "provider", "voter", "custom")
 BOUNDS.update({k: (lo, hi) for k, (kind, lo, hi, _, _) in SPEC["strategies"].items() if kind == "dist"})
 
 
@@ -442,6 +459,11 @@ INERT_UNLESS = {
     ("strategies", "holder_sell_share"): [(("strategies", "holder_share"), _positive)],
     ("strategies", "holder_stake_share"): [(("strategies", "holder_share"), _positive)],
     ("strategies", "speculator_momentum_response"): [(("strategies", "speculator_share"), _positive)],
+    ("strategies", "provider_capacity"): [(("strategies", "provider_share"), _positive)],
+    ("strategies", "provider_cost_usd_per_credit"): [(("strategies", "provider_share"), _positive)],
+    ("strategies", "provider_sell_share"): [(("strategies", "provider_share"), _positive)],
+    ("strategies", "voter_stake_share"): [(("strategies", "voter_share"), _positive)],
+    ("strategies", "voter_turnout"): [(("strategies", "voter_share"), _positive)],
     ("policy", "relative_quorum"): [(("policy", "quorum"), _relative)],
     ("policy", "base_model_epoch_fee"): [(("policy", "base_model_epochs_per_month"), _positive)],
     # only fine-tuning and base-model fees are split between the burn and the treasury

@@ -15,6 +15,18 @@ The built-in strategies are the populations the World already models, now as row
     holder       trains as honest users do, sells less and stakes more (its own shares)
     speculator   trains as honest users do, and sells its pay on the 30-day price momentum, each by
                  its own response (sells more after a fall)
+    provider     serves compute and trains nothing: owns capacity per tier (`capacity`: a multiple of what
+                 one provider stands for, its share of the users' demand with [compute] capacity_headroom),
+                 is paid by the market maker for what it serves and takes the Compute Providers pool's
+                 release, both into its own wallet and in proportion to what it served; sells `sell_share`
+                 of that income; adds or withdraws capacity by the aggregate providers' rule, its margin its
+                 own (`cost_usd_per_credit`: withdraws while a credit earns it less) (hanzo.sim.compute)
+    voter        trains as honest users do, stakes its own `stake_share` of its pay for votes, and votes its
+                 stake on each proposal with its own `turnout` chance; the honest votes are then the stakes
+                 of the voters who turn out, plus [governance] turnout of the rest (hanzo.sim.governance)
+
+Providers and voters are opt-in: without provider rows the providers are an aggregate wallet with one
+capacity per tier, and without voter rows a [governance] turnout share of all the stake votes.
 
 A user's own policy plugs in as a subclass of `Strategy`, named in the scenario by a dotted path or
 a registered name ([strategies] custom_policy and custom_share):
@@ -252,6 +264,58 @@ class Speculator(Honest):
         return Decision(work=self.work(view, rows), sell=sell, stake=stake)
 
 
+@register
+class Provider(Strategy):
+    """Compute providers as rows (hanzo.sim.compute serves, pays and releases to them): a provider does not
+    train; it owns capacity per tier (`capacity_at_join`, then `capacity`), is paid for what it serves and
+    sells a share of its income (its trait); its decision here is only that it trains nothing."""
+
+    name = "provider"
+
+    def __init__(self, scenario, traits=None):
+        super().__init__(scenario, traits)
+        tiers = scenario.tokenomics.inference_tiers
+        c = scenario["compute"]
+        # what one provider row stands for: its share of every user's credits a day, with the headroom
+        per_user = scenario["users"]["inference_credits_per_day"] * np.asarray(scenario.tier_mix, dtype=float)
+        self.unit = per_user * c["capacity_headroom"] / scenario["strategies"]["provider_share"]
+        self.response = c["capacity_response"]
+        self.tier_cost_scale = np.array([b / tiers[0][1] for _, b in tiers], dtype=float)
+
+    def decide(self, view: View, rows: Rows) -> Decision:
+        return Decision(work=0.0, sell=0.0, stake=0.0)
+
+    def capacity_at_join(self, size: np.ndarray) -> np.ndarray:
+        """Each joining row's capacity per tier (credits a day, a row each): its `capacity` trait times
+        what one provider stands for."""
+        return np.multiply.outer(size, self.unit)
+
+    def capacity(self, view: View, rows: Rows, capacity: np.ndarray, utilization, target: float) -> np.ndarray:
+        """Each row's capacity tomorrow (a row each, a column per tier), as the aggregate providers'
+        rule (hanzo.sim.agents.Providers) row by row: up while a tier's utilization runs above target
+        and, for a row with a USD cost, down while a credit of that tier earned it less than it costs it
+        (up while more), by [compute] capacity_response; never below 0."""
+        growth = self.response * (np.asarray(utilization, dtype=float) - target) / target  # (a tier each)
+        cost = rows.traits["cost_usd_per_credit"]
+        if cost.max(initial=0.0) > 0:
+            per_credit = np.asarray(view.provider_income_hanzo_per_credit, dtype=float) * view.price_usd
+            cost = np.multiply.outer(cost, self.tier_cost_scale)
+            margin = np.divide(per_credit, cost, out=np.ones_like(cost), where=cost > 0) - 1.0
+            growth = growth + self.response * np.clip(margin, -1.0, 1.0)
+        return capacity * np.maximum(1.0 + growth, 0.0)
+
+
+@register
+class Voter(Honest):
+    """Trains as honest users do, stakes its own share of its pay for votes and, on each proposal,
+    votes its stake with its own turnout (hanzo.sim.governance)."""
+
+    name = "voter"
+
+    def decide(self, view: View, rows: Rows) -> Decision:
+        return Decision(work=self.work(view, rows), stake=rows.traits["stake_share"])
+
+
 # each built-in strategy's traits: trait -> its [strategies] key
 TRAITS = {
     "honest": {},
@@ -259,6 +323,9 @@ TRAITS = {
     "spammer": {"pay": "spammer_pay", "low_quality": "spammer_low_quality"},
     "holder": {"sell_share": "holder_sell_share", "stake_share": "holder_stake_share"},
     "speculator": {"momentum_response": "speculator_momentum_response"},
+    "provider": {"capacity": "provider_capacity", "cost_usd_per_credit": "provider_cost_usd_per_credit",
+                 "sell_share": "provider_sell_share"},
+    "voter": {"stake_share": "voter_stake_share", "turnout": "voter_turnout"},
 }
 
 
@@ -283,7 +350,7 @@ def resolve(name: str) -> type[Strategy]:
 
 def shares(table: dict) -> dict[str, float]:
     """Each strategy's share of the users (honest: what the others leave), the custom one last."""
-    out = {name: table[f"{name}_share"] for name in ("farmer", "spammer", "holder", "speculator")}
+    out = {name: table[f"{name}_share"] for name in ("farmer", "spammer", "holder", "speculator", "provider", "voter")}
     out["custom"] = table["custom_share"]
     return {"honest": max(0.0, 1.0 - sum(out.values())), **out}
 
@@ -337,6 +404,13 @@ class Strategies:
                           for t, key in TRAITS[name].items()}
                 self.policies.append(REGISTRY[name](scenario, traits))
         self.names = [p.name if n != "custom" else n for n, p in zip(self.shares, self.policies)]
+        # the provider and voter strategies' numbers, if any (hanzo.sim.compute and hanzo.sim.governance read them)
+        self.provider = self.names.index("provider") if "provider" in self.shares else None
+        self.voter = self.names.index("voter") if "voter" in self.shares else None
+        # per user row: the compute capacity it offers (credits a day, a column per tier: providers' rows only)
+        # and the HANZO it was paid for compute (served and the Compute Providers pool's release)
+        self.capacity = np.zeros((0, len(scenario.tokenomics.inference_tiers) if self.provider is not None else 0))
+        self.income = np.zeros(0)
         self.kind = np.zeros(0, dtype=np.int8)
         self.traits: list[dict[str, np.ndarray]] = [{t: np.zeros(0) for t in p.distributions} for p in self.policies]
         self.worked = np.zeros(0)  # interactions each row has made (its work)
@@ -360,6 +434,9 @@ class Strategies:
             self.kind = _grown(self.kind, size)
             self.worked = _grown(self.worked, size)
             self.traits = [{t: _grown(a, size) for t, a in traits.items()} for traits in self.traits]
+            if self.provider is not None:
+                self.capacity = _grown(self.capacity, size)
+                self.income = _grown(self.income, size)
         p = np.array(list(self.shares.values()))
         kind = rng.choice(len(p), end - first, p=p / p.sum()).astype(np.int8)
         self.kind[first:end] = kind
@@ -368,6 +445,8 @@ class Strategies:
             drawn = {}
             for t, dist in policy.distributions.items():
                 drawn[t] = self.traits[k][t][rows] = dist.draw(rng, len(rows))
+            if k == self.provider:
+                self.capacity[rows] = policy.capacity_at_join(drawn["capacity"])
             self._append(k, rows, {c: getattr(users, c)[rows] for c in COLUMNS}, drawn)
 
     def _append(self, k: int, rows: np.ndarray, columns: dict[str, np.ndarray], traits: dict[str, np.ndarray]):
@@ -423,6 +502,12 @@ class Strategies:
                     {t: view(a) for t, a in self.own_traits[k].items()})
         self._rows[k] = (m, self.members[k], rows)
         return rows
+
+    def active(self, k: int, users) -> Rows:
+        """Strategy k's active rows now (those who left since the last pruning dropped first)."""
+        if users.rows - users.active != self.departed:
+            self._prune(users)
+        return self.rows(k)
 
     def today(self, w: World) -> Today:
         """Every strategy decides for its active rows (its own columns, contiguous), and what each row
@@ -554,11 +639,15 @@ class Strategies:
             out[name] = {"users": int(mine.sum()), "earned_hanzo": float(earned[mine].sum()), "interactions": work,
                          "hanzo_per_interaction": float(earned[mine].sum()) / work if work else None,
                          "holdings": float(held[mine].sum()), "staked": float(stake[mine].sum())}
+            if k == self.provider:  # what they were paid for compute, and the capacity of those still active
+                on = mine & users.on[:n]
+                out[name].update(compute_income_hanzo=float(self.income[:n][mine].sum()),
+                                 capacity=[float(x) for x in self.capacity[:n][on].sum(axis=0)])
         return out
 
 
 def _grown(rows: np.ndarray, size: int) -> np.ndarray:
-    new = np.zeros(size, dtype=rows.dtype)
+    new = np.zeros((size, *rows.shape[1:]), dtype=rows.dtype)
     new[:len(rows)] = rows
     return new
 

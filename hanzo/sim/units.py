@@ -21,7 +21,8 @@ UNITS = {
                      "speculators.spent", "speculators.received", "farmers.paid"), "HANZO"),
     **dict.fromkeys(("hanzo_price_usd", "attack_cost_usd", "pool_usd", "pool_volume_usd"), "$"),
     **dict.fromkeys(("wealth_top_1pct_share", "wealth_top_10pct_share", "users_share", "proposers_share",
-                     "attacker_share", "top_1pct_users_share", "top_10pct_users_share", "left_share"), "%"),
+                     "attacker_share", "top_1pct_users_share", "top_10pct_users_share", "left_share", "voters_share",
+                     "turnout_share"), "%"),
     **dict.fromkeys(("users_joined", "users_left"), "users"),
     **dict.fromkeys(("mean_utilization", "paid_share_of_nominal", "gas_share_of_reward", "relative_quorum",
                      "inference_fee_share", "training_fee_burn_share", "boost_stake_share"), "%"),
@@ -43,6 +44,7 @@ UNITS = {
     "base_model_epochs_per_month": "epochs per month",
     "credits_held": "credits",
     "holdings": "HANZO",
+    "compute_income_hanzo": "HANZO",
     "fork_boost_final": "x",
     **dict.fromkeys(("seed", "year"), "id"),  # identifiers: no separators
 }

@@ -513,6 +513,35 @@ class Users:
             self.add(field, amounts, total)
         return total
 
+    def receive_rows(self, ledger: Ledger, frm: str, rows: np.ndarray, amounts: np.ndarray, flow: str) -> int:
+        """Rows `rows` (distinct) get `amounts` (units, one each) from the ledger account `frm` into their
+        wallets, without settling (the window only adds to the wallets). Returns the units moved."""
+        total = int(amounts.sum())
+        if total:
+            ledger.move(frm, ACCOUNT["wallet"], total, flow)
+            self.held["wallet"][rows] += amounts
+            self.sums["wallet"] += total
+        return total
+
+    def pay_rows(self, ledger: Ledger, rows: np.ndarray, amounts: np.ndarray, to: str, flow: str) -> int:
+        """Rows `rows` (distinct) pay `amounts` (units, one each) out of their wallets to the ledger account
+        `to`; refused (WalletOverdraft) if a row holds less. A row's unsettled wallet is at most its settled
+        one (the window only adds to wallets), so the rows are settled only if one seems short."""
+        total = int(amounts.sum())
+        if not total:
+            return 0
+        short = amounts > self.held["wallet"][rows]
+        if short.any() and (self.ops or self.deposited):
+            short = amounts > self.wallet[rows]
+        if short.any():
+            first = int(rows[np.flatnonzero(short)[0]])
+            raise WalletOverdraft(ledger.clock(), flow, "users", KIND, int(short.sum()), first,
+                                  int(self.held["wallet"][first]) / UNIT, int(amounts[short][0]) / UNIT)
+        self.held["wallet"][rows] -= amounts
+        self.sums["wallet"] -= total
+        ledger.move("users", to, total, flow)
+        return total
+
     def pay_parts(self, ledger: Ledger, parts: list[tuple[str, np.ndarray, str]],
                   total: np.ndarray | None = None) -> list[int]:
         """Each row pays several amounts (units) out of its wallet at once, each part to its ledger

@@ -13,9 +13,11 @@ named after what they model, each flow in one place:
 Users are agents, up to millions of them, each a row of numpy arrays (hanzo.sim.users: its wallet,
 stakes, activity, reservation wage, join and leave day, strategy and its traits: hanzo.sim.strategies),
 driven by one process each day, so a million users cost array operations, not a million generators (and each
-strategy one policy over its rows, not a call per agent); the other groups (developers,
-providers, farmers, speculators, holders) are aggregate wallets, and single named agents (the
-governance attacker) ordinary processes beside them. Every process is a generator
+strategy one policy over its rows, not a call per agent); compute providers and voters are such rows
+when the scenario names them ([strategies] provider_share, voter_share: each provider its own capacity
+and wallet, each voter its own stake and turnout), else providers an aggregate wallet and the votes a
+turnout share of the stake; the other groups (developers, farmers, speculators, holders) are aggregate
+wallets, and single named agents (the governance attacker) ordinary processes beside them. Every process is a generator
 of the World, woken once a day in the order of `PROCESSES` below, so a run is a pure function of its
 scenario and seed.
 
@@ -120,13 +122,14 @@ class World:
         seed = scenario["scenario"]["seed"] if seed is None else seed
         # independent streams per process, all derived from the one seed
         # (a seventh, for who leaves and the users' own reservation wages, an eighth, for each user's
-        # strategy and traits, and a ninth, for [uncertainty], leave the earlier ones as they were: spawn's
-        # children depend on their index only)
-        streams = np.random.SeedSequence(seed).spawn(9)
+        # strategy and traits, a ninth, for [uncertainty], and a tenth, for which voter rows turn out, leave the
+        # earlier ones as they were: spawn's children depend on their index only)
+        streams = np.random.SeedSequence(seed).spawn(10)
         (self.rng_users, self.rng_market, self.rng_gov, self.rng_attack, self.rng_compute, self.rng_developers,
          self.rng_agents, self.rng_strategies) = (np.random.default_rng(s) for s in streams[:8])
         # the run's draws, word of mouth and demand each their own, so turning one on leaves the others' draws
         rng_draws, self.rng_adoption, rng_demand = (np.random.default_rng(s) for s in streams[8].spawn(3))
+        self.rng_votes = np.random.default_rng(streams[9])
         scenario = uncertainty.draw(scenario, rng_draws)  # every process reads this run's drawn figures
         self.s = scenario
         self.p = scenario.tokenomics
@@ -150,6 +153,7 @@ class World:
         self.prices: deque[float] = deque(maxlen=31)  # the pool price at the start of each of the last 31 days
         self.paid_per_interaction = starting_pay(self.p, scenario["users"]["mean_multiplier"])
         self.provider_income_per_credit = np.zeros(len(self.p.inference_tiers))
+        self.provider_paid_rows = (None, None)  # with provider rows: (the rows, the units each was paid today)
         self.churned = 0
         self.users_waiting = 0  # newcomers who cannot yet buy their fork's fee (they join when they can)
         self.farmers = 0.0
