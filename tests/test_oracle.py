@@ -247,6 +247,33 @@ def test_held_back_text_never_becomes_most_of_the_exam_nor_its_authors(tmp_path)
     assert all(own[i:i + 256] in seed_text for i in range(0, len(own), 256))
 
 
+def test_a_text_that_matches_a_paid_session_in_part_is_never_examined_on_its_held_back_windows(tmp_path):
+    """A user name is free, so excluding an author's own held-back windows by name leaves them to its
+    sybils: one that rewrites the paid text (held-back windows included) and keeps the part no copy
+    channel trims would be examined on text it trained on. The exclusion follows what the session's
+    text matched, whoever sent it; an unrelated text still meets those windows."""
+    store = PrivateEvaluation(tmp_path / "p", chunks=20)
+    store.seed("hamlet", LOCAL.private_passages("hamlet"))
+    index = NoveltyIndex(tmp_path / "n.sqlite", [public_slice(2000, 6)])
+    paid = HAMLET[40_000:50_000]
+    index.accept(paid, "s-author")
+    _, held = store.split(paid, "s-author")
+    store.hold_back("hamlet", held, "s-author", "author")
+    def met(exam: str) -> int:  # exam windows cut from the held-back text
+        return sum(exam[i:i + 256] in held for i in range(0, len(exam), 256))
+
+    half_copied = HAMLET[40_000:41_500] + "\n" + HAMLET[70_000:71_500]  # half trimmed as a copy, half new
+    for text in (half_copied, REWRITES["rewrapped"](paid[:3000], random.Random(3))):
+        sources = index.novelty(text, "s-sybil").sources
+        assert sources == {"s-author"}
+        assert all(met(store.draw("hamlet", f"s-sybil-{k}", exclude_user="sybil", exclude_sessions=sources)) == 0
+                   for k in range(10))
+    unrelated = index.novelty(HAMLET[70_000:72_000], "s-other").sources
+    assert unrelated == frozenset()
+    assert sum(met(store.draw("hamlet", f"s-other-{k}", exclude_user="other", exclude_sessions=unrelated))
+               for k in range(10)) > 0
+
+
 def test_a_short_or_bad_secret_is_refused(tmp_path, monkeypatch):
     monkeypatch.setenv("HANZO_ORACLE_SECRET", "short")
     with pytest.raises(PrivateEvalError, match="at least 32 characters"):

@@ -58,6 +58,9 @@ class Novelty:
 
     text: str
     spans: tuple[tuple[int, int], ...]
+    # other accepted submissions any part of the text matched (a 4-word bag or a similar window),
+    # copied enough to be trimmed or not: the oracle never examines the text on their held-back windows
+    sources: frozenset[str] = frozenset()
 
     @property
     def new_text(self) -> str:
@@ -307,8 +310,9 @@ class NoveltyIndex:
             tmp.replace(cached)
         return sigs, [(keys[:, b], order[:, b]) for b in range(BANDS)]
 
-    def _similar(self, ws: Sequence[str], exclude: str) -> np.ndarray:
-        """Per word: inside a window whose word set is SIMILAR to a public or accepted window's."""
+    def _similar(self, ws: Sequence[str], exclude: str, sources: set[str]) -> np.ndarray:
+        """Per word: inside a window whose word set is SIMILAR to a public or accepted window's (each
+        such accepted submission added to `sources`)."""
         covered = np.zeros(len(ws), dtype=bool)
         starts, sig = window_signatures(ws, STEP)
         if not len(starts):
@@ -322,26 +326,28 @@ class NoveltyIndex:
                 candidates = self._sigs[order[lo[i]:min(hi[i], lo[i] + 64)]]
                 hit[i] = bool(((candidates == sig[i]).mean(axis=1) >= SIMILAR).any())
         for i in np.flatnonzero(~hit):
-            rows = self.db.execute("SELECT sig FROM accepted_windows WHERE submission != ? AND (" +
+            rows = self.db.execute("SELECT sig, submission FROM accepted_windows WHERE submission != ? AND (" +
                                    " OR ".join(["(band = ? AND key = ?)"] * BANDS) + ")",
                                    (exclude, *[v for b in range(BANDS) for v in (b, int(keys[i, b]))])).fetchall()
-            for (blob,) in rows:
+            for blob, sub in rows:
                 if (np.frombuffer(blob, dtype=np.uint64) == sig[i]).mean() >= SIMILAR:
                     hit[i] = True
-                    break
+                    sources.add(sub)
         for i in np.flatnonzero(hit):
             covered[starts[i]:starts[i] + WINDOW] = True
         return covered
 
-    def _accepted(self, hs: np.ndarray, exclude: str) -> np.ndarray:
+    def _accepted(self, hs: np.ndarray, exclude: str, sources: set[str]) -> np.ndarray:
+        """Per bag: whether another accepted submission has it (each such submission added to `sources`)."""
         known = np.zeros(len(hs), dtype=bool)
         uniq = [int(h) for h in np.unique(hs)]
         seen = set()
         for i in range(0, len(uniq), 500):
             part = uniq[i:i + 500]
-            rows = self.db.execute(f"SELECT h FROM accepted WHERE h IN ({','.join('?' * len(part))}) "
+            rows = self.db.execute(f"SELECT h, submission FROM accepted WHERE h IN ({','.join('?' * len(part))}) "
                                    "AND submission != ?", (*part, exclude)).fetchall()
             seen.update(r[0] for r in rows)
+            sources.update(r[1] for r in rows)
         if seen:
             known = np.isin(hs, np.fromiter(seen, dtype=np.int64))
         return known
@@ -352,14 +358,15 @@ class NoveltyIndex:
         do not contain."""
         ws, spans = words(text)
         hs = bag_hashes(ws)
-        known = np.isin(hs, self.public) | self._accepted(hs, submission)
+        sources: set[str] = set()
+        known = np.isin(hs, self.public) | self._accepted(hs, submission, sources)
         # a bag that already occurred earlier in this same text is a copy of it (a block pasted twice)
         _, first = np.unique(hs, return_index=True)
         repeat = np.ones(len(hs), dtype=bool)
         repeat[first] = False
         known |= repeat
-        similar = self._similar(ws, submission) | self._content_covered(ws, submission)
-        return Novelty(text, self._new_spans(text, len(ws), spans, known, similar))
+        similar = self._similar(ws, submission, sources) | self._content_covered(ws, submission)
+        return Novelty(text, self._new_spans(text, len(ws), spans, known, similar), frozenset(sources))
 
     def _new_spans(self, text: str, n: int, spans: list[tuple[int, int]], known: np.ndarray,
                    similar: np.ndarray) -> tuple:

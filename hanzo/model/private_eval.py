@@ -85,9 +85,14 @@ class PrivateEvaluation:
     def domains(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT domain FROM passages ORDER BY domain")]
 
-    def _text(self, domain: str, held: bool, exclude_user: str = "") -> str:
+    def _text(self, domain: str, held: bool, exclude_user: str = "",
+              exclude_sessions: frozenset[str] = frozenset()) -> str:
         """The domain's seed text (the operator's), or its held-back text from users other than
-        `exclude_user`."""
+        `exclude_user` and sessions other than `exclude_sessions`."""
+        if held and exclude_sessions:  # a session's own exclusions: not cached
+            rows = self.db.execute("SELECT text, origin FROM passages WHERE domain = ? AND origin != 'seed' "
+                                   "AND user != ? ORDER BY id", (domain, exclude_user)).fetchall()
+            return "".join(t for t, origin in rows if origin.removeprefix("held-back:") not in exclude_sessions)
         key = (domain, held, exclude_user if held else "")
         if key not in self._pool:
             rows = self.db.execute("SELECT text FROM passages WHERE domain = ? AND (origin = 'seed') = ? AND user != ? "
@@ -102,13 +107,17 @@ class PrivateEvaluation:
         key = hmac.new(self._secret, "|".join(parts).encode(), hashlib.sha256).digest()
         return random.Random(int.from_bytes(key, "big"))
 
-    def draw(self, domain: str, session: str, exclude_user: str = "") -> str:
+    def draw(self, domain: str, session: str, exclude_user: str = "",
+             exclude_sessions: frozenset[str] = frozenset()) -> str:
         """The session's evaluation text: `chunks` windows chosen by the secret and the session id
         (the same session always gets the same exam). At least `seed_share` of them come from the
-        operator's own seed text, so held-back submissions can never become most of the exam, and
-        none from `exclude_user`'s own held-back text (its author knows it)."""
+        operator's own seed text, so held-back submissions can never become most of the exam; none
+        from `exclude_user`'s own held-back text (its author knows it), nor from the sessions in
+        `exclude_sessions`: those the session's text matched in part (hanzo.model.novelty's
+        `sources`), whoever sent them. A user name is free: a sybil that rewrites someone's text,
+        held-back windows included, must not meet those windows in its exam."""
         seed = self._text(domain, held=False)
-        held = self._text(domain, held=True, exclude_user=exclude_user)
+        held = self._text(domain, held=True, exclude_user=exclude_user, exclude_sessions=exclude_sessions)
         if len(seed) < 2 * WINDOW:
             raise PrivateEvalError(f"domain {domain!r}: {len(seed)} characters of private text; at least "
                                    f"{2 * WINDOW} are needed")
