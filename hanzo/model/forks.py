@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import sys
 import time
 from collections import OrderedDict
@@ -64,9 +63,8 @@ class Appraisal:
 
 @dataclass(frozen=True)
 class PublicStart:
-    """How the operator trains the adapter every new fork starts from: `updates` LoRA updates of
-    `batch` random WINDOWs of the public corpus each (Adam, its rate decaying from `lr` by a cosine,
-    windows drawn from `seed`).
+    """How the operator trains the adapter every new fork starts from: `updates` LoRA updates, one
+    random WINDOW of the public corpus each (batch 1, Adam at `lr`, windows drawn from `seed`).
 
     Why a new fork does not start from the bare base: the base is underfit on its own public text,
     so a fork's first session gained about as much from shuffled fragments of public text (which
@@ -75,37 +73,30 @@ class PublicStart:
     has already learnt the public text, only what is not in it still improves the exam, and salad
     makes the model worse at public text (the base set), so it is refused as low quality.
     Measured on the shipped base (8 sessions each, 256-char exam windows): fragment salad alone
-    paid 6/8 from a fresh fork, 0/8 from a start of 10,000 single-window updates at a constant 1e-3.
+    paid 6/8 from a fresh fork, 0/8 from this start; salad padding 4/4 -> 0/4 at 10,000 updates
+    (1/4 at 3,000); honest 3,000-character first sessions 8/8 paid either way, honest 1,000-character
+    ones 8/8 -> 6/8 (their gain is small next to the exam's noise). 10,000 updates take about
+    five CPU-minutes, once per base model.
 
-    Why longer, batched and decaying: from that start, public text cut into 3-word pieces (which
-    keeps each piece's local statistics) of the public plays nearest each domain still taught a
-    little at 1,500 characters: appraised with the gate off, 3 near plays x 4 domains, mean +0.0006
-    nats, 5 of 12 beyond the exam's noise (red team: 1.02x honest pay in The Tempest). From this
-    start (public loss 1.854 -> 1.841 nats/char): mean -0.0012, 0 of 12 (tests/test_oracle.py's
-    own draw: 2 of 8, from a comedy near a comedy; a shift towards a domain's nearest public plays
-    is not something a start trained on all of them can remove) (at 3,000 characters
-    -0.0022 -> -0.0054, 0 of 12 both), while honest writing appraised the same (1,000 characters
-    +0.0018 -> +0.0020, 3,000 +0.0074 -> +0.0076; 14 of 16 beyond noise both). The gate refuses such
-    a patchwork anyway (max_public_trigram_share); this start makes it worthless too. About 25
-    CPU-minutes on 2 cores, once per base model (the shipped one is committed beside the base)."""
+    Tried and not kept (session 10): 12,000 updates of 4 windows with a cosine-decaying rate from
+    2e-3 (public loss 1.854 -> 1.841 nats/char) made public text cut into 3-word pieces worthless
+    too (the 3 public plays nearest each domain, 1,500 characters, gate off: +0.0006 -> -0.0012
+    nats on average, beyond the exam's noise 5/12 -> 0/12) and appraised honest writing the same,
+    but in the farming benchmark it paid fewer honest sessions (0.86 -> 0.72: 6,000 characters
+    8/8 -> 4/8, a 7-session series 7/7 -> 3/7, neutral), most likely because from a start nearer
+    the public optimum a long session worsens the base set beyond its limit. Such salad is refused
+    at the gate (max_public_trigram_share), so this start stays until the base-set rule is
+    measured against a sharper start."""
 
-    updates: int = 12_000
-    batch: int = 4
-    lr: float = 2e-3
+    updates: int = 10_000
+    lr: float = 1e-3
     seed: int = 12345
 
     def __post_init__(self):
         if not isinstance(self.updates, int) or self.updates < 1:
             raise ValueError(f"updates: expected a positive number of updates, got {self.updates!r}")
-        if not isinstance(self.batch, int) or self.batch < 1:
-            raise ValueError(f"batch: expected a positive number of windows per update, got {self.batch!r}")
         if not self.lr > 0:
             raise ValueError(f"lr: expected a positive learning rate, got {self.lr!r}")
-
-    def lr_at(self, step: int) -> float:
-        """Cosine decay from `lr` to 1% of it over the updates (step 1 .. updates): a constant rate
-        leaves the adapter wandering around its optimum on public text, by as much as a session moves it."""
-        return self.lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * (step - 1) / self.updates)))
 
 
 def public_corpus() -> str:
@@ -307,16 +298,12 @@ class ForkTrainer:
         opt = torch.optim.Adam(params, lr=recipe.lr)
         gen = torch.Generator().manual_seed(recipe.seed)
         span, t0, recent = self.block, time.perf_counter(), []
-        print(f"public start: training the adapter new forks start from ({recipe.updates:,} updates of {recipe.batch} "
-              "windows of public text, once per base model)", file=sys.stderr, flush=True)
+        print(f"public start: training the adapter new forks start from ({recipe.updates:,} updates on public "
+              f"text, once per base model)", file=sys.stderr, flush=True)
         self.model.train()
         for step in range(1, recipe.updates + 1):
-            for group in opt.param_groups:
-                group["lr"] = recipe.lr_at(step)
-            s = torch.randint(0, len(ids) - span - 1, (recipe.batch,), generator=gen)
-            x = torch.stack([ids[i:i + span] for i in s])
-            y = torch.stack([ids[i + 1:i + 1 + span] for i in s])
-            _, loss = self.model(x, y)
+            s = int(torch.randint(0, len(ids) - span - 1, (1,), generator=gen))
+            _, loss = self.model(ids[s:s + span][None], ids[s + 1:s + 1 + span][None])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
