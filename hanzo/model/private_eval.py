@@ -89,17 +89,18 @@ class PrivateEvaluation:
               exclude_sessions: frozenset[str] = frozenset()) -> str:
         """The domain's seed text (the operator's), or its held-back text from users other than
         `exclude_user` and sessions other than `exclude_sessions`."""
-        if held and exclude_sessions:  # a session's own exclusions: not cached
-            rows = self.db.execute("SELECT text, origin FROM passages WHERE domain = ? AND origin != 'seed' "
-                                   "AND user != ? ORDER BY id", (domain, exclude_user)).fetchall()
-            return "".join(t for t, origin in rows if origin.removeprefix("held-back:") not in exclude_sessions)
+        # a session's own exclusions are its alone: that text is not cached
+        skip = sorted(f"held-back:{sid}" for sid in exclude_sessions) if held else []
         key = (domain, held, exclude_user if held else "")
-        if key not in self._pool:
+        if skip or key not in self._pool:
             rows = self.db.execute("SELECT text FROM passages WHERE domain = ? AND (origin = 'seed') = ? AND user != ? "
-                                   "ORDER BY id", (domain, not held, exclude_user if held else "\0")).fetchall()
+                                   f"AND origin NOT IN ({','.join('?' * len(skip))}) ORDER BY id",
+                                   (domain, not held, exclude_user if held else "\0", *skip)).fetchall()
             if not held and not rows:
                 raise PrivateEvalError(f"domain {domain!r}: the oracle holds no text for it (it holds "
                                        f"{', '.join(self.domains()) or 'none'})")
+            if skip:
+                return "".join(r[0] for r in rows)
             self._pool[key] = "".join(r[0] for r in rows)
         return self._pool[key]
 
