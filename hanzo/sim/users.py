@@ -515,32 +515,15 @@ class Users:
 
     def receive_rows(self, ledger: Ledger, frm: str, rows: np.ndarray, amounts: np.ndarray, flow: str) -> int:
         """Rows `rows` (distinct) get `amounts` (units, one each) from the ledger account `frm` into their
-        wallets, without settling (the window only adds to the wallets). Returns the units moved."""
-        total = int(amounts.sum())
-        if total:
-            ledger.move(frm, ACCOUNT["wallet"], total, flow)
-            self.held["wallet"][rows] += amounts
-            self.sums["wallet"] += total
-        return total
+        wallets (`receive`, the amounts laid out by row). Returns the units moved."""
+        return self.receive(ledger, frm, _by_row(rows, amounts), flow)
 
     def pay_rows(self, ledger: Ledger, rows: np.ndarray, amounts: np.ndarray, to: str, flow: str) -> int:
         """Rows `rows` (distinct) pay `amounts` (units, one each) out of their wallets to the ledger account
-        `to`; refused (WalletOverdraft) if a row holds less. A row's unsettled wallet is at most its settled
-        one (the window only adds to wallets), so the rows are settled only if one seems short."""
-        total = int(amounts.sum())
-        if not total:
+        `to` (`pay_parts`, the amounts laid out by row); refused (WalletOverdraft) if a row holds less."""
+        if not int(amounts.sum()):
             return 0
-        short = amounts > self.held["wallet"][rows]
-        if short.any() and (self.ops or self.deposited):
-            short = amounts > self.wallet[rows]
-        if short.any():
-            first = int(rows[np.flatnonzero(short)[0]])
-            raise WalletOverdraft(ledger.clock(), flow, "users", KIND, int(short.sum()), first,
-                                  int(self.held["wallet"][first]) / UNIT, int(amounts[short][0]) / UNIT)
-        self.held["wallet"][rows] -= amounts
-        self.sums["wallet"] -= total
-        ledger.move("users", to, total, flow)
-        return total
+        return self.pay_parts(ledger, [(to, _by_row(rows, amounts), flow)])[0]
 
     def pay_parts(self, ledger: Ledger, parts: list[tuple[str, np.ndarray, str]],
                   total: np.ndarray | None = None) -> list[int]:
@@ -583,6 +566,13 @@ class Users:
             self.wallet[:n] += split(total, self.paid_own[:n].astype(np.float64))
         self.paid_own[:n] = 0
         self.paying_own = False
+
+
+def _by_row(rows: np.ndarray, amounts: np.ndarray) -> np.ndarray:
+    """`amounts` for rows `rows`, laid out from row 0 (zeros elsewhere), as the row-order flows take them."""
+    out = np.zeros(int(rows.max()) + 1 if len(rows) else 0, dtype=np.int64)
+    out[rows] = amounts
+    return out
 
 
 def _balance(name: str) -> property:
