@@ -559,6 +559,26 @@ def test_a_carry_stays_within_a_session_and_its_oldest_text_expires(tmp_path):
     assert gate.admit("ophelia", 1, HAMLET[6000:7500], 8192).carried == newest.novelty.new_text + third.novelty.new_text
 
 
+def test_a_carried_text_keeps_what_it_matched_so_its_next_session_avoids_those_held_back_windows(tmp_path):
+    """The exam excludes the held-back windows of every paid text the session's text matched. A
+    sybil's rewrite of a paid text judged neutral is carried into its next session, which is
+    examined then: the carried text's matches are kept with it, so the next session is excluded
+    from the same windows though its own new text matches nothing. Anyone else's is not."""
+    gate = Gate(tmp_path / "g.sqlite", LOCAL.public_texts().values(), DEFAULT)
+    paid = gate.admit("author", 1, HAMLET[10_000:16_000], 8192)
+    gate.record(paid.submission, _verdict(PAID))
+    rewrite = gate.admit("sybil", 7, HAMLET[10_000:11_000] + "\n" + HAMLET[30_000:32_000], 8192)  # a third copied
+    assert rewrite.novelty.sources == {paid.submission} and rewrite.sources == {paid.submission}
+    gate.record(rewrite.submission, _verdict(NEUTRAL))
+    later = gate.admit("sybil", 7, HAMLET[50_000:51_500], 8192)
+    assert later.carried == rewrite.novelty.new_text and later.novelty.sources == frozenset()
+    assert later.sources == {paid.submission}
+    other = gate.admit("horatio", 3, HAMLET[60_000:61_500], 8192)
+    assert other.carried == "" and other.sources == frozenset()
+    # a retry of the later session (a lost session store) reads the carry's matches again
+    assert gate.admit("sybil", 7, HAMLET[50_000:51_500], 8192).sources == {paid.submission}
+
+
 def test_a_paid_session_is_paid_for_the_text_its_author_carried(oracle):
     """The same oracle folder judged once under a threshold no session reaches (so: neutral), then
     under the deployed one: the second session trains on both texts and pays for both. (In the

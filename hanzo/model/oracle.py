@@ -118,7 +118,7 @@ class QualityOracle:
         sid, novelty = admission.submission, admission.novelty
         try:
             train_text, held = self.private.split(admission.carried + novelty.new_text, sid)
-            exam = self.private.draw(domain, sid, exclude_user=user, exclude_sessions=novelty.sources)
+            exam = self.private.draw(domain, sid, exclude_user=user, exclude_sessions=admission.sources)
             eval_sets = {"domain": self.trainer.encode(exam, f"domain {domain!r}"), "base": self._base_ids}
             seed = self.private.training_seed(sid)
             # the fork's candidate first: a missing or wrongly keyed head fails before the appraisal's work

@@ -173,10 +173,17 @@ class Admission:
     novelty: Novelty
     verdict: dict | None  # the verdict recorded for this submission before (a retry), else None
     carried: str = ""  # the user's new text from earlier neutral sessions on this fork, trained on again
+    carried_sources: frozenset[str] = frozenset()  # the accepted submissions the carried texts matched in part
 
     @property
     def carried_chars(self) -> int:
         return len(self.carried)
+
+    @property
+    def sources(self) -> frozenset[str]:
+        """Every accepted submission the text trained on (new and carried) matched in part: the
+        exam must not hold their held-back windows (hanzo.model.private_eval.draw)."""
+        return self.novelty.sources | self.carried_sources
 
 
 class Gate:
@@ -189,9 +196,11 @@ class Gate:
         self.db = self.index.db
         self.db.execute("CREATE TABLE IF NOT EXISTS submissions (id TEXT PRIMARY KEY, user TEXT NOT NULL, "
                         "fork INTEGER NOT NULL, verdict TEXT, parent TEXT NOT NULL DEFAULT '', "
-                        "outcome TEXT, new_text TEXT NOT NULL DEFAULT '', carried_into TEXT)")
-        # a gate recorded before carrying existed
-        add_columns(self.db, "submissions", {"new_text": "TEXT NOT NULL DEFAULT ''", "carried_into": "TEXT"})
+                        "outcome TEXT, new_text TEXT NOT NULL DEFAULT '', carried_into TEXT, "
+                        "sources TEXT NOT NULL DEFAULT '[]')")
+        # a gate recorded before carrying (or before sources were kept: such a carry excludes only its own)
+        add_columns(self.db, "submissions", {"new_text": "TEXT NOT NULL DEFAULT ''", "carried_into": "TEXT",
+                                             "sources": "TEXT NOT NULL DEFAULT '[]'"})
 
     def _transaction(self):
         """Atomic across the oracle's workers (they share the SQLite file)."""
@@ -262,12 +271,17 @@ class Gate:
                     raise Rejected("pending", f"fork {fork} already has a paid session of yours from this adapter; "
                                               "continue from the adapter the chain pays for it once it settles")
                 self.index.accept(text, sid)
-                self.db.execute("INSERT INTO submissions (id, user, fork, parent, new_text) VALUES (?, ?, ?, ?, ?)",
-                                (sid, user, fork, head, novelty.new_text))
+                # the matches are kept because the text may be carried into a later session, which is
+                # examined then: a carried rewrite of a paid text must not meet that text's held-back part
+                self.db.execute("INSERT INTO submissions (id, user, fork, parent, new_text, sources) "
+                                "VALUES (?, ?, ?, ?, ?, ?)",
+                                (sid, user, fork, head, novelty.new_text, json.dumps(sorted(novelty.sources))))
                 self._claim_carry(user, fork, sid, max_chars - novelty.new_chars)
-            carried = "".join(r[0] for r in self.db.execute(
-                "SELECT new_text FROM submissions WHERE carried_into = ? ORDER BY rowid", (sid,)))
-        return Admission(sid, novelty, None if row is None or row[0] is None else json.loads(row[0]), carried)
+            rows = self.db.execute("SELECT new_text, sources FROM submissions WHERE carried_into = ? ORDER BY rowid",
+                                   (sid,)).fetchall()
+        carried_sources = frozenset(s for r in rows for s in json.loads(r[1]))
+        return Admission(sid, novelty, None if row is None or row[0] is None else json.loads(row[0]),
+                         "".join(r[0] for r in rows), carried_sources)
 
     def _claim_carry(self, user: str, fork: int, submission: str, room: int) -> None:
         """A neutral session's new text is not lost: the same user's next session on the fork trains
