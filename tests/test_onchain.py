@@ -19,9 +19,12 @@ def test_chain_run_reconciles_every_figure_and_writes_the_worlds_files(scenario,
     result = run_on_chain(scenario, network="ethereum:local:test", days=4, users=3)
     assert result.ok, result.differences
     assert result.checked >= 20 and result.transactions > 40
-    # the agents see the World's pool: users' buys on day 0 lift it, their daily sales press it
+    # the agents trade in HanzoPool on chain: users' buys on day 0 lift its price, their daily sales
+    # press it, and its reserves and every trader's TestUSD are reconciled with the exact mirror
     assert len(result.prices) == 4 and result.prices[0] > scenario.tokenomics.pool_initial_price / 10**18
     assert result.prices[-1] < result.prices[1]
+    assert sum("HanzoPool's" in what for what in result.checked_figures) == 2
+    assert sum("TestUSD balance of" in what for what in result.checked_figures) == 4  # the float's holder, 3 users
     # the files a World run writes, from the books the reconciliation proved equal to the chain
     import json
 

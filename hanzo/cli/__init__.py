@@ -163,7 +163,10 @@ def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int,
     files = write(result, sc, network, users, Path(out) if out else Path("out") / f"{sc.name}-chain")
     click.echo(f"{sc.name} on {network}: {result.days} days, {users} users, {result.transactions} transactions")
     if result.prices:
-        click.echo(f"HANZO in the pool: ${result.prices[0]:.4f} on day 1, ${result.prices[-1]:.4f} on day {result.days}")
+        from hanzo.sim.units import significant
+
+        first, last = (significant(v, 6) for v in (result.prices[0], result.prices[-1]))
+        click.echo(f"HANZO in HanzoPool: ${first} on day 1, ${last} on day {result.days}")
     if result.ok:
         click.echo(f"reconciled: all {result.checked} balances, supply, burn, emission and market figures agree to the wei")
         click.echo(f"report    {files['report']}")

@@ -24,13 +24,13 @@ import numpy as np
 from eth_account import Account
 
 from hanzo.econ.attest import Oracle, TrainingOp
+from hanzo.econ.cpmm import HANZO, PoolState
 from hanzo.econ.hmm import HMMError, HMMState
 from hanzo.econ.params import DAY, WEI
 from hanzo.econ.reference import DailyBudgets, emission_split, emitted_at, nft_mint_fee, training_payout
 from hanzo.chain.tx import Node, Sender, web3_contract
 
 from .agents import View, from_scenario, gas_usd, starting_pay
-from .pool import ConstantProductPool
 from .scenario import SPEC, Scenario, ScenarioError
 from .strategies import shares as strategy_shares
 
@@ -46,6 +46,7 @@ class Ledger:
     """The exact integer books the simulation keeps beside the chain."""
 
     hanzo: dict[str, int] = field(default_factory=dict)
+    usd: dict[str, int] = field(default_factory=dict)  # TestUSD held by the accounts that trade in the pool
     staked: dict[str, int] = field(default_factory=dict)
     supply: int = 0
     burned: int = 0
@@ -96,6 +97,7 @@ class Reconciliation:
     speculators: tuple[int, int] = (0, 0)  # (wei spent on credits, wei received selling them back)
     deferred: int = 0  # training ops the contract deferred (a fork's daily budget, or the pool's pace)
     rows: list[dict] = field(default_factory=list)  # a row a day, from the books kept beside the chain (HANZO)
+    checked_figures: list[str] = field(default_factory=list)  # what was compared with the chain
 
     @property
     def ok(self) -> bool:
@@ -131,6 +133,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                              proj=project(), handover=False)
         token, rewards, models, staked, hmm, emission = (suite.token, suite.rewards, suite.models, suite.staked,
                                                          suite.hmm, suite.emission)
+        hanzo_pool, usd = suite.pool, suite.usd
         tx = {"sender": deployer}
         hmm.grantRole(hmm.PROVIDER_ROLE(), provider_acct, **tx)
         models.registerBaseModel(BASE_MODEL, u["fork_performance"], sender=oracle)
@@ -139,7 +142,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         ledger = Ledger(supply=token.totalSupply(), burned=token.totalBurned())
         for holder in [deployer, oracle, provider_acct, developer, acc[4], *people]:
             ledger.hanzo[str(holder.address)] = token.balanceOf(holder)
-        for c in (rewards, models, staked, hmm, suite.timelock, suite.treasury, suite.vesting):
+        for c in (rewards, models, staked, hmm, suite.timelock, suite.treasury, suite.vesting, hanzo_pool):
             ledger.hanzo[str(c.address)] = token.balanceOf(c)
         market = HMMState.from_tokenomics(p, now=hmm.epochStart())
         signer = Oracle(oracle.private_key, chain.chain_id, rewards.address)
@@ -148,9 +151,32 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         sender = RawSender(provider.web3)
         w = {name: sender.contract(c) for name, c in
              (("token", token), ("rewards", rewards), ("models", models), ("staked", staked), ("hmm", hmm),
-              ("emission", emission))}
-        whale = acc[4]  # the Public Sale and Liquidity holder sells HANZO to the users
-        pool = ConstantProductPool.at_genesis(scenario)
+              ("emission", emission), ("pool", hanzo_pool), ("usd", usd))}
+        # The HANZO market is HanzoPool on chain (the Liquidity allocation against TestUSD, as the plan
+        # seeds it): every buy and sell is a swap, mirrored by hanzo.econ.cpmm to the wei, and the price
+        # the agents see is the pool's. The users' dollars come from outside the economy: the holder of
+        # TestUSD's float (the Public Sale's holder) hands a buyer what the swap will cost.
+        whale = acc[4]
+        pool, pool_addr, hanzo_addr = PoolState.from_tokenomics(p), str(hanzo_pool.address), str(token.address)
+        ledger.usd[str(whale.address)] = usd.balanceOf(whale)
+
+        def buy_hanzo(account, amount: int, what: str) -> None:
+            a, cost = str(account.address), pool.quote_exact_out(HANZO, amount)
+            sender.send(whale, w["usd"].functions.transfer(a, cost), f"{what}: dollars")
+            ledger.usd[str(whale.address)] -= cost
+            sender.send(account, w["pool"].functions.swapExactOut(hanzo_addr, amount, cost, a, 2**64), what)
+            pool.swap_exact_out(HANZO, amount, cost, deadline=2**64)
+            ledger.move(pool_addr, a, amount)
+
+        def sell_hanzo(account, amount: int, what: str) -> None:
+            a = str(account.address)
+            sender.send(account, w["pool"].functions.swapExactIn(hanzo_addr, amount, 0, a, 2**64), what)
+            ledger.usd[a] = ledger.usd.get(a, 0) + pool.swap_exact_in(HANZO, amount, deadline=2**64)
+            ledger.move(a, pool_addr, amount)
+
+        def approve_pool(account, what: str) -> None:
+            for side in ("token", "usd"):
+                sender.send(account, w[side].functions.approve(pool_addr, 2**256 - 1), f"{what}: approve the pool")
 
         # day 0: users buy HANZO for their fork and their first credits, approve, and mint forks
         fee, fee_burned = nft_mint_fee(p, u["fork_performance"])
@@ -158,10 +184,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         for person in people:
             a = str(person.address)
             deployer.transfer(person, 10**18)  # gas money (ether)
-            budget = fee + 1_000 * WEI
-            sender.send(whale, w["token"].functions.transfer(a, budget), "fund user")
-            ledger.move(str(whale.address), a, budget)
-            pool.buy(budget / WEI)
+            approve_pool(person, "user")
+            buy_hanzo(person, fee + 1_000 * WEI, "user buys HANZO for a fork and credits")
             sender.send(person, w["token"].functions.approve(str(models.address), 2**256 - 1), "approve forks")
             sender.send(person, w["token"].functions.approve(str(staked.address), 2**256 - 1), "approve staking")
             sender.send(person, w["token"].functions.approve(str(hmm.address), 2**256 - 1), "approve credits")
@@ -178,9 +202,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         developer_fork = models.totalForks()
         activity = rng.lognormal(-u["activity_sigma"] ** 2 / 2, u["activity_sigma"], users)
         nonce = 0
-        # the same policies as the World's cohorts (hanzo.sim.agents), and the same HANZO market: the
-        # World's pool, seeded from the Liquidity allocation that the whale holds on chain. Users buy
-        # HANZO from the whale and sell to it; the pool prices both, and the agents see its price.
+        # the same policies as the World's cohorts (hanzo.sim.agents), trading in the same HANZO market
         agents = from_scenario(scenario)
         trainers, spammers, holders = agents["trainers"], agents["spammers"], agents["holders"]
         adopters, speculators = agents["adopters"], agents["speculators"]
@@ -191,9 +213,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             s_addr = str(spec.address)
             funding = int(speculators.budget_per_day * WEI) * days  # the whole run's budget, bought on day 0
             deployer.transfer(spec, 10**18)
-            sender.send(whale, w["token"].functions.transfer(s_addr, funding), "fund speculator")
-            ledger.move(str(whale.address), s_addr, funding)
-            pool.buy(funding / WEI)
+            approve_pool(spec, "speculator")
+            buy_hanzo(spec, funding, "speculator buys HANZO")
             sender.send(spec, w["token"].functions.approve(str(hmm.address), 2**256 - 1), "approve speculator")
         spec_spent = spec_received = 0
         costs = scenario["costs"]
@@ -224,7 +245,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     market.poke(sender.timestamp(receipt))
                 # training: one signed batch a day
                 shock = rng.gamma(50.0, 1 / 50.0)
-                prices.append(pool.price)
+                prices.append(pool.price() / WEI)
                 view = View(day, prices[-1], prices[max(0, len(prices) - 31)], paid_per_interaction, None, op_usd)
                 worth, junk_share = trainers.decide(view), spammers.decide(view)
                 sell_share, stake_share = holders.decide(view)
@@ -291,11 +312,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                             ledger.move(a, str(staked.address), amount)
                             ledger.staked[a] = ledger.staked.get(a, 0) + amount
                         sold = earned * round(sell_share * 100) // 100
-                        if sold:  # sold into the pool: the HANZO goes to the Liquidity holder
-                            sender.send(person, w["token"].functions.transfer(str(whale.address), sold),
-                                        f"day {day}: sell")
-                            ledger.move(a, str(whale.address), sold)
-                            pool.sell(sold / WEI)
+                        if sold:
+                            sell_hanzo(person, sold, f"day {day}: sell")
                 # inference: each user buys a day's credits of the 7B tier and spends what is served
                 credits = max(1, int(u["inference_credits_per_day"]))
                 if active:
@@ -343,6 +361,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                              "reward_pool": h[str(rewards.address)] / WEI,
                              "treasury": h[str(suite.treasury.address)] / WEI,
                              "market_maker_reserve": market.reserve / WEI, "users": len(active),
+                             "pool_hanzo": pool.reserve_hanzo / WEI, "pool_usd": pool.reserve_usd / WEI,
                              "training_ops_paid": len(ops), "training_ops_deferred": deferred,
                              "transactions": sender.sent})
                 if progress:
@@ -353,11 +372,10 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 raise ChainRunError(f"day {day}: the node stopped answering ({type(exc).__name__}: {exc})") from exc
 
         # reconcile
-        diffs, checked = [], 0
+        diffs, checked = [], []
 
         def check(what: str, chain_value: int, sim_value: int) -> None:
-            nonlocal checked
-            checked += 1
+            checked.append(what)
             if chain_value != sim_value:
                 diffs.append(f"{what}: chain {chain_value} vs simulation {sim_value} (differs by {chain_value - sim_value})")
 
@@ -369,11 +387,16 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         check("total burned", token.totalBurned(), ledger.burned + 0)
         check("emission released", emission.released(), ledger.released)
         check("market maker reserve", hmm.reserve(), market.reserve)
+        for address, expected in sorted(ledger.usd.items()):
+            check(f"TestUSD balance of {address}", usd.balanceOf(address), expected)
+        reserves = hanzo_pool.getReserves()
+        check("HanzoPool's HANZO reserve", reserves[0], pool.reserve_hanzo)
+        check("HanzoPool's TestUSD reserve", reserves[1], pool.reserve_usd)
         for tid in range(3):
             check(f"credits outstanding, tier {tid}", hmm.tier(tid).supply, market.tiers[tid].supply)
             check(f"reference price, tier {tid}", hmm.tier(tid).refPrice, market.tiers[tid].ref_price)
-        return Reconciliation(days, sender.sent, checked, diffs, prices, len(people) - len(active),
-                              (spec_spent, spec_received), deferred, rows)
+        return Reconciliation(days, sender.sent, len(checked), diffs, prices, len(people) - len(active),
+                              (spec_spent, spec_received), deferred, rows, checked)
 
 
 def write(result: Reconciliation, scenario: Scenario, network: str, users: int, out: Path) -> dict[str, Path]:
