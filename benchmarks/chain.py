@@ -12,7 +12,7 @@ ether for gas (on Ape; anvil's gas price is 0), the developer's forks minted, a 
 released at the emission start + 1 day exactly (so every backend's pool is the same), and the ops
 signed.
 
-Ape is driven as chain mode drives it today (hanzo.sim.onchain.RawSender): each transaction built
+Ape is driven as chain mode drives it today (hanzo.chain.drivers.RawSender): each transaction built
 from the ABI by web3, signed locally, sent raw, its receipt awaited. anvil is driven by
 hanzo.chain.devnet: transactions signed here with local nonces, posted many to a request without
 waiting, one block mined per round (the payments, the passes, the training batches), then every
@@ -175,7 +175,7 @@ def _run_node(provider, network: str, n: int, roles: Roles) -> dict:
     from eth_account import Account
 
     from hanzo.chain.deploy import deploy_suite, project
-    from hanzo.sim.onchain import RawSender
+    from hanzo.chain.drivers import RawSender
 
     users, transfers, forks = workload(n)
     deployer, oracle = accounts.test_accounts[0], accounts.test_accounts[1]

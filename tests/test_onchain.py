@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hanzo.sim import onchain
+from hanzo.chain.drivers import DriverError
+from hanzo.sim import crosscheck, onchain
 from hanzo.sim.onchain import ChainRunError, run_on_chain
 from hanzo.sim.scenario import load
 
@@ -19,12 +20,16 @@ def test_chain_run_reconciles_every_figure_and_writes_the_worlds_files(scenario,
     result = run_on_chain(scenario, network="ethereum:local:test", days=4, users=3)
     assert result.ok, result.differences
     assert result.checked >= 20 and result.transactions > 40
-    # the agents trade in HanzoPool on chain: users' buys on day 0 lift its price, their daily sales
-    # press it, and its reserves and every trader's TestUSD are reconciled with the exact mirror
+    # the agents trade in HanzoPool on chain: users' buys on day 0 lift its price, and each day's
+    # price is the pool's as the day before left it; its reserves and every trader's TestUSD are
+    # reconciled with the exact mirror
     assert len(result.prices) == 4 and result.prices[0] > scenario.tokenomics.pool_initial_price / 10**18
-    assert result.prices[-1] < result.prices[1]
+    for before, price in zip(result.rows, result.prices[1:]):
+        assert price == pytest.approx(before["pool_usd"] / before["pool_hanzo"], rel=1e-12)
+    assert len(set(result.prices)) > 1
     assert sum("HanzoPool's" in what for what in result.checked_figures) == 2
-    assert sum("TestUSD balance of" in what for what in result.checked_figures) == 4  # the float's holder, 3 users
+    # the float's holder, 3 users and the provider
+    assert sum("TestUSD balance of" in what for what in result.checked_figures) == 5
     # the files a World run writes, from the books the reconciliation proved equal to the chain
     import json
 
@@ -32,7 +37,7 @@ def test_chain_run_reconciles_every_figure_and_writes_the_worlds_files(scenario,
 
     files = onchain.write(result, scenario, "ethereum:local:test", 3, tmp_path)
     assert {p.name for p in files.values()} == {"series.parquet", "summary.json", "supply.png", "price.png",
-                                                "report.html"}
+                                                "report.html", "comparison.csv"}
     series = pd.read_parquet(files["series"])
     assert list(series["day"]) == [1, 2, 3, 4] and list(series["hanzo_price_usd"]) == result.prices
     assert series["emitted"].is_monotonic_increasing and series["transactions"].iloc[-1] == result.transactions
@@ -41,6 +46,30 @@ def test_chain_run_reconciles_every_figure_and_writes_the_worlds_files(scenario,
     # the supply the reconciliation checked against token.totalSupply() is the last row's
     assert summary["total_supply"] == series["total_supply"].iloc[-1] > 0 and series["burned"].iloc[-1] > 0
     assert "agree with the chain to the wei" in files["report"].read_text()
+    # the World at the chain's scale beside it: the emission is the same schedule on both sides, and
+    # every figure that differs has its reason written down
+    versus = summary["world_vs_chain"]
+    assert set(versus["max_rel_diff"]) == {name for name, _, _ in crosscheck.FIGURES}
+    assert versus["max_rel_diff"]["emitted"] < 1e-12
+    assert all(name in versus["why"] for name, diff in versus["max_rel_diff"].items() if diff > 1e-6)
+    table = pd.read_csv(files["comparison"])
+    assert list(table["day"]) == [1, 2, 3, 4] and (table["emitted_world"] > 0).all()
+
+
+def test_the_embedded_evm_keeps_the_same_books_as_apes_chain(scenario, networks):
+    """The same scenario and seed on the embedded EVM (pyrevm) and on Ape's in-process chain: both
+    reconcile to the wei, and every day's figures are the same (only the transaction count differs:
+    the embedded chain gives gas money without a transaction)."""
+    on_ape = run_on_chain(scenario, network="ethereum:local:test", days=3, users=2)
+    embedded = run_on_chain(scenario, network="embedded", days=3, users=2)
+    assert on_ape.ok and embedded.ok, (on_ape.differences, embedded.differences)
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "transactions"} for r in rows]  # noqa: E731
+    assert strip(embedded.rows) == strip(on_ape.rows) and embedded.checked == on_ape.checked
+
+
+def test_a_bad_network_name_is_refused_before_anything_runs(scenario):
+    with pytest.raises(DriverError, match="network .embeded.: .*or .embedded. for the embedded EVM"):
+        run_on_chain(scenario, network="embeded", days=1, users=1)
 
 
 def test_reconciliation_names_what_differs(scenario, monkeypatch):
@@ -75,7 +104,8 @@ def test_churn_and_speculators_run_on_chain_through_the_worlds_policies():
     and the speculator takes out no more than it put in."""
     sc = load("baseline").with_overrides(**{
         "agents.reservation_usd_per_interaction": 10.0, "agents.churn_per_day": 0.5,
-        "agents.speculator_budget_per_day": 50.0, "agents.speculator_hold_days": 2})
+        "agents.speculator_budget_per_day": 50.0, "agents.speculator_hold_days": 2,
+        "compute.capacity_headroom": 0.5})  # demand past capacity: the controller raises prices, speculators buy
     result = run_on_chain(sc, network="ethereum:local:test", days=5, users=3)
     assert result.ok, result.differences
     assert result.churned >= 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -80,7 +81,8 @@ def deploy(network: str, account: str | None, params_file: str | None, out: str 
 @click.option("--set", "settings", multiple=True, metavar="TABLE.KEY=VALUE",
               help="Override one key of the scenario (repeatable), e.g. --set users.max=50000.")
 @click.option("--chain", is_flag=True, help="Run the agents against the deployed contracts and reconcile.")
-@click.option("--network", default="ethereum:local:test", show_default=True, help="With --chain: the Ape network.")
+@click.option("--network", default="ethereum:local:test", show_default=True,
+              help="With --chain: the Ape network, or 'embedded' for the embedded EVM (pyrevm, fastest).")
 @click.option("--days", type=int, default=None, help="With --chain: days to run on chain (default 30, or --years).")
 @click.option("--chain-users", type=int, default=6, show_default=True, help="With --chain: user accounts on chain.")
 def simulate(scenario: str, years: float | None, seed: int | None, out: str | None, quiet: bool,
@@ -128,13 +130,16 @@ def scenarios() -> None:
 
 def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int, users: int, quiet: bool,
                        settings: tuple[str, ...], out: str | None) -> None:
+    from hanzo.chain.drivers import DriverError
+    from hanzo.sim.crosscheck import FIGURES
     from hanzo.sim.onchain import ChainRunError, run_on_chain, write
     from hanzo.sim.scenario import ScenarioError, load, parse_setting
 
     if not 1 <= days <= 3650:
         fail(f"--days (or --years x 365): expected 1 to 3650 days on chain, got {days}")
-    if not 1 <= users <= 200:
-        fail(f"--chain-users: expected 1 to 200, got {users}")
+    most = 100_000 if network == "embedded" else 200  # a node sends each transaction through RPC
+    if not 1 <= users <= most:
+        fail(f"--chain-users: expected 1 to {most:,} on {network}, got {users}")
     try:
         sc = load(scenario)
         if settings:
@@ -155,7 +160,7 @@ def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int,
     try:
         result = run_on_chain(sc, network=network, days=days, users=users,
                               progress=bar.update if bar else None)
-    except (ChainRunError, ApeException, ScenarioError) as exc:
+    except (ChainRunError, DriverError, ApeException, ScenarioError) as exc:
         fail(f"chain run on {network}: {' '.join(str(exc).split())}")
     finally:
         if bar:
@@ -167,6 +172,16 @@ def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int,
 
         first, last = (significant(v, 6) for v in (result.prices[0], result.prices[-1]))
         click.echo(f"HANZO in HanzoPool: ${first} on day 1, ${last} on day {result.days}")
+    versus = json.loads(files["summary"].read_text())["world_vs_chain"]
+    click.echo(f"the World at {users:,} users against the chain ({files['comparison'].name}; why they differ: "
+               "summary.json):")
+    click.echo(f"  {'figure':<22}{'World':>16}{'chain':>16}{'rel. diff':>11}{'largest':>10}")
+    fmt = lambda v: significant(v, 6) if v else "0"  # noqa: E731
+    for name in (name for name, _, _ in FIGURES):  # the table's order, not summary.json's sorted keys
+        last, largest = versus["last_day"][name], versus["max_rel_diff"][name]
+        click.echo(f"  {name:<22}{fmt(last['world']):>16}{fmt(last['chain']):>16}"
+                   f"{significant(last['rel_diff'], 2) if last['rel_diff'] else '0':>11}"
+                   f"{significant(largest, 2) if largest else '0':>10}")
     if result.ok:
         click.echo(f"reconciled: all {result.checked} balances, supply, burn, emission and market figures agree to the wei")
         click.echo(f"report    {files['report']}")

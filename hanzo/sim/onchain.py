@@ -9,8 +9,10 @@ payouts, mint fees, the market maker). At the end the two are reconciled: every 
 supply, the burn, the emission and the market maker's reserve must agree to the wei, or the run
 lists exactly what differs and by how much.
 
-Bulk traffic goes below Ape's per-transaction tracing: transactions are built from the contract
-ABIs, signed locally and sent raw through web3. Ape deploys the suite and moves the clock.
+The chain is any Ape network or the embedded EVM ("embedded"), through hanzo.chain.drivers: on an
+Ape network, bulk traffic goes below Ape's per-transaction tracing (transactions built from the
+contract ABIs, signed locally and sent raw through web3); on the embedded EVM, a transaction is a
+call into revm and a day is one block.
 """
 
 from __future__ import annotations
@@ -21,20 +23,19 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from eth_account import Account
 
 from hanzo.econ.attest import Oracle, TrainingOp
 from hanzo.econ.cpmm import HANZO, PoolState
 from hanzo.econ.hmm import HMMError, HMMState
 from hanzo.econ.params import DAY, WEI
 from hanzo.econ.reference import DailyBudgets, emission_split, emitted_at, nft_mint_fee, training_payout
-from hanzo.chain.tx import Node, Sender, web3_contract
 
 from .agents import View, from_scenario, gas_usd, starting_pay
 from .scenario import SPEC, Scenario, ScenarioError
 from .strategies import shares as strategy_shares
 
 BASE_MODEL = 1
+BATCH_OPS = 50  # training ops a transaction carries (rewardTrainingBatch), as the reward hook sends them
 
 
 class ChainRunError(RuntimeError):
@@ -60,30 +61,6 @@ class Ledger:
         self.hanzo[frm] = self.hanzo.get(frm, 0) - amount
         self.supply -= amount
         self.burned += amount
-
-
-class RawSender:
-    """Every agent's transactions through one node (hanzo.chain.tx), each receipt checked."""
-
-    def __init__(self, web3):
-        self.node = Node(web3, retries=2, backoff_s=0.2, error=ChainRunError)
-        self.senders: dict[str, Sender] = {}
-
-    @property
-    def sent(self) -> int:
-        return sum(s.sent for s in self.senders.values())
-
-    def contract(self, ape_contract):
-        return web3_contract(self.node.w3, ape_contract)
-
-    def timestamp(self, receipt) -> int:
-        return self.node.block_time(receipt["blockNumber"])
-
-    def send(self, account, call, what: str, gas: int = 8_000_000):
-        address = str(account.address)
-        if address not in self.senders:
-            self.senders[address] = Sender(self.node, Account.from_key(account.private_key))
-        return self.senders[address].transact(call, what, gas=gas)
 
 
 @dataclass
@@ -116,135 +93,130 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
     if drawn:  # chain mode runs the scenario's own figures: a draw would be silently ignored
         raise ScenarioError(f"{scenario.path}: [uncertainty] {drawn[0]}: uncertainty is drawn in the World only "
                             "(chain mode runs the scenario's own figures), so --chain refuses it")
-    import ape
-
-    from hanzo.chain.deploy import Roles, deploy_suite, project
+    from hanzo.chain.drivers import CONTRACTS, DriverError, driver
 
     p, u = scenario.tokenomics, scenario["users"]
     rng = np.random.default_rng(scenario["scenario"]["seed"])
-    with ape.networks.parse_network_choice(network) as provider:
-        from ape import accounts, chain
+    with driver(network, p, log) as c:
+        deployer, oracle, provider_acct, developer = c.deployer, c.oracle, c.provider, c.developer
+        people = c.people(users)
+        A = {name: c.address(name) for name in CONTRACTS}  # the contracts' addresses
+        c.send(deployer, "hmm", "grantRole", c.call("hmm", "PROVIDER_ROLE"), str(provider_acct.address),
+               what="grant the provider role")
+        c.send(oracle, "models", "registerBaseModel", BASE_MODEL, u["fork_performance"], what="register the base model")
+        start = c.call("emission", "start")
 
-        acc = accounts.test_accounts
-        deployer, oracle, provider_acct, developer = acc[0], acc[1], acc[8], acc[3]
-        people = [acc.generate_test_account() for _ in range(users)]
-        log(f"deploying to {network}")
-        suite = deploy_suite(p, Roles(deployer, oracle, acc[2].address, developer.address, acc[4].address),
-                             proj=project(), handover=False)
-        token, rewards, models, staked, hmm, emission = (suite.token, suite.rewards, suite.models, suite.staked,
-                                                         suite.hmm, suite.emission)
-        hanzo_pool, usd = suite.pool, suite.usd
-        tx = {"sender": deployer}
-        hmm.grantRole(hmm.PROVIDER_ROLE(), provider_acct, **tx)
-        models.registerBaseModel(BASE_MODEL, u["fork_performance"], sender=oracle)
-        start = emission.start()
-
-        ledger = Ledger(supply=token.totalSupply(), burned=token.totalBurned())
-        for holder in [deployer, oracle, provider_acct, developer, acc[4], *people]:
-            ledger.hanzo[str(holder.address)] = token.balanceOf(holder)
-        for c in (rewards, models, staked, hmm, suite.timelock, suite.treasury, suite.vesting, hanzo_pool):
-            ledger.hanzo[str(c.address)] = token.balanceOf(c)
-        market = HMMState.from_tokenomics(p, now=hmm.epochStart())
-        signer = Oracle(oracle.private_key, chain.chain_id, rewards.address)
+        balance = lambda a: c.call("token", "balanceOf", a)  # noqa: E731
+        ledger = Ledger(supply=c.call("token", "totalSupply"), burned=c.call("token", "totalBurned"))
+        for holder in [deployer, oracle, provider_acct, developer, c.whale, *people]:
+            ledger.hanzo[str(holder.address)] = balance(str(holder.address))
+        for name in ("rewards", "models", "staked", "hmm", "timelock", "treasury", "vesting", "pool"):
+            ledger.hanzo[A[name]] = balance(A[name])
+        market = HMMState.from_tokenomics(p, now=c.call("hmm", "epochStart"))
+        signer = Oracle(oracle.private_key, c.chain_id, A["rewards"])
         market.providers.add(str(provider_acct.address))
-
-        sender = RawSender(provider.web3)
-        w = {name: sender.contract(c) for name, c in
-             (("token", token), ("rewards", rewards), ("models", models), ("staked", staked), ("hmm", hmm),
-              ("emission", emission), ("pool", hanzo_pool), ("usd", usd))}
         # The HANZO market is HanzoPool on chain (the Liquidity allocation against TestUSD, as the plan
         # seeds it): every buy and sell is a swap, mirrored by hanzo.econ.cpmm to the wei, and the price
         # the agents see is the pool's. The users' dollars come from outside the economy: the holder of
         # TestUSD's float (the Public Sale's holder) hands a buyer what the swap will cost.
-        whale = acc[4]
-        pool, pool_addr, hanzo_addr = PoolState.from_tokenomics(p), str(hanzo_pool.address), str(token.address)
-        ledger.usd[str(whale.address)] = usd.balanceOf(whale)
+        whale = c.whale
+        pool, pool_addr, hanzo_addr = PoolState.from_tokenomics(p), A["pool"], A["token"]
+        ledger.usd[str(whale.address)] = c.call("usd", "balanceOf", str(whale.address))
 
         def buy_hanzo(account, amount: int, what: str) -> None:
             a, cost = str(account.address), pool.quote_exact_out(HANZO, amount)
-            sender.send(whale, w["usd"].functions.transfer(a, cost), f"{what}: dollars")
+            c.send(whale, "usd", "transfer", a, cost, what=f"{what}: dollars")
             ledger.usd[str(whale.address)] -= cost
-            sender.send(account, w["pool"].functions.swapExactOut(hanzo_addr, amount, cost, a, 2**64), what)
+            c.send(account, "pool", "swapExactOut", hanzo_addr, amount, cost, a, 2**64, what=what)
             pool.swap_exact_out(HANZO, amount, cost, deadline=2**64)
             ledger.move(pool_addr, a, amount)
 
         def sell_hanzo(account, amount: int, what: str) -> None:
             a = str(account.address)
-            sender.send(account, w["pool"].functions.swapExactIn(hanzo_addr, amount, 0, a, 2**64), what)
+            c.send(account, "pool", "swapExactIn", hanzo_addr, amount, 0, a, 2**64, what=what)
             ledger.usd[a] = ledger.usd.get(a, 0) + pool.swap_exact_in(HANZO, amount, deadline=2**64)
             ledger.move(a, pool_addr, amount)
 
         def approve_pool(account, what: str) -> None:
             for side in ("token", "usd"):
-                sender.send(account, w[side].functions.approve(pool_addr, 2**256 - 1), f"{what}: approve the pool")
+                c.send(account, side, "approve", pool_addr, 2**256 - 1, what=f"{what}: approve the pool")
+
+        approve_pool(provider_acct, "provider")  # it sells half its income, as the World's providers do
 
         # day 0: users buy HANZO for their fork and their first credits, approve, and mint forks
         fee, fee_burned = nft_mint_fee(p, u["fork_performance"])
         fork_of: dict[str, int] = {}
         for person in people:
             a = str(person.address)
-            deployer.transfer(person, 10**18)  # gas money (ether)
+            c.give_gas(person)
             approve_pool(person, "user")
-            buy_hanzo(person, fee + 1_000 * WEI, "user buys HANZO for a fork and credits")
-            sender.send(person, w["token"].functions.approve(str(models.address), 2**256 - 1), "approve forks")
-            sender.send(person, w["token"].functions.approve(str(staked.address), 2**256 - 1), "approve staking")
-            sender.send(person, w["token"].functions.approve(str(hmm.address), 2**256 - 1), "approve credits")
-            sender.send(person, w["models"].functions.mint(BASE_MODEL, secrets.token_bytes(32), 2**256 - 1), "mint fork")
+            buy_hanzo(person, fee, "user buys HANZO for a fork")
+            for spender in ("models", "staked", "hmm"):
+                c.send(person, "token", "approve", A[spender], 2**256 - 1, what=f"approve {spender}")
+            c.send(person, "models", "mint", BASE_MODEL, secrets.token_bytes(32), 2**256 - 1, what="mint fork")
             ledger.burn(a, fee_burned)
-            ledger.move(a, str(suite.treasury.address), fee - fee_burned)
-            fork_of[a] = models.totalForks()
+            ledger.move(a, A["treasury"], fee - fee_burned)
+            fork_of[a] = c.call("models", "totalForks")
         # the model developer owns a fork too: the share of training on developers' models goes there
-        deployer.transfer(developer, 10**18)
-        sender.send(developer, w["token"].functions.approve(str(models.address), 2**256 - 1), "developer approve")
-        sender.send(developer, w["models"].functions.mint(BASE_MODEL, secrets.token_bytes(32), 2**256 - 1), "developer fork")
+        c.give_gas(developer)
+        c.send(developer, "token", "approve", A["models"], 2**256 - 1, what="developer approve")
+        c.send(developer, "models", "mint", BASE_MODEL, secrets.token_bytes(32), 2**256 - 1, what="developer fork")
         ledger.burn(str(developer.address), fee_burned)
-        ledger.move(str(developer.address), str(suite.treasury.address), fee - fee_burned)
-        developer_fork = models.totalForks()
+        ledger.move(str(developer.address), A["treasury"], fee - fee_burned)
+        developer_fork = c.call("models", "totalForks")
         activity = rng.lognormal(-u["activity_sigma"] ** 2 / 2, u["activity_sigma"], users)
         nonce = 0
         # the same policies as the World's cohorts (hanzo.sim.agents), trading in the same HANZO market
         agents = from_scenario(scenario)
         trainers, spammers, holders = agents["trainers"], agents["spammers"], agents["holders"]
-        adopters, speculators = agents["adopters"], agents["speculators"]
+        adopters, speculators, providers = agents["adopters"], agents["speculators"], agents["providers"]
         active = {str(person.address) for person in people}  # accounts leave when adopters churn
         spec = None
         if speculators.budget_per_day:  # one account trades credits for the scenario's speculators
-            spec = acc[5]
+            spec = c.extra
             s_addr = str(spec.address)
             funding = int(speculators.budget_per_day * WEI) * days  # the whole run's budget, bought on day 0
-            deployer.transfer(spec, 10**18)
+            c.give_gas(spec)
             approve_pool(spec, "speculator")
             buy_hanzo(spec, funding, "speculator buys HANZO")
-            sender.send(spec, w["token"].functions.approve(str(hmm.address), 2**256 - 1), "approve speculator")
+            c.send(spec, "token", "approve", A["hmm"], 2**256 - 1, what="approve speculator")
         spec_spent = spec_received = 0
         costs = scenario["costs"]
         op_usd = gas_usd(costs["gas_per_op"], costs)
         prices: list[float] = []
         paid_per_interaction = starting_pay(p, u["mean_multiplier"])
         budgets = DailyBudgets(p)  # TrainingRewards' daily budgets: each fork's two, and the pool's pace
+        compute, mix = scenario["compute"], np.array(scenario.tier_mix)
+        tiers = range(len(market.tiers))
+        base_prices = np.array([market.price(t) for t in tiers], dtype=float)
+        initial_price, target = p.pool_initial_price / WEI, p.hmm_target_utilization / WEI
+        # the providers start with the World's headroom over the users' demand (hanzo.sim.compute.market_maker)
+        capacity = np.maximum(users * u["inference_credits_per_day"] * mix * compute["capacity_headroom"], 1.0)
+        income_per_credit = np.zeros(len(tiers))
         deferred = 0
         rows: list[dict] = []
         for day in range(1, days + 1):
             try:
-                chain.pending_timestamp = start + day * DAY
+                c.start_day(start + day * DAY)
                 now = start + day * DAY
                 # emission, released by anyone, and the market maker's epoch step
-                receipt = sender.send(deployer, w["emission"].functions.release(), f"day {day}: release emission")
-                due = emitted_at(p, sender.timestamp(receipt) - start)
+                c.send(deployer, "emission", "release", what=f"day {day}: release emission")
+                due = emitted_at(p, c.now() - start)
                 to_training, to_compute = emission_split(p, due, ledger.released)
-                ledger.hanzo[str(rewards.address)] += to_training
-                ledger.hanzo[str(suite.treasury.address)] += to_compute
+                ledger.hanzo[A["rewards"]] += to_training
+                ledger.hanzo[A["treasury"]] += to_compute
                 ledger.supply += due - ledger.released
                 ledger.released = due
-                next_block = chain.blocks.head.timestamp + 1
-                if next_block >= hmm.epochStart() + market.params.epoch_length:
+                next_block = c.next_timestamp()
+                if next_block >= c.call("hmm", "epochStart") + market.params.epoch_length:
                     # pin the poke's block to that second: anvil may otherwise mine it in the same
                     # second as the release before it, before the epoch has ended (seen under load)
-                    chain.pending_timestamp = next_block
-                    receipt = sender.send(deployer, w["hmm"].functions.poke(), f"day {day}: poke")
-                    market.poke(sender.timestamp(receipt))
+                    c.start_day(next_block)
+                    c.send(deployer, "hmm", "poke", what=f"day {day}: poke")
+                    market.poke(c.now())
                 # training: one signed batch a day
                 shock = rng.gamma(50.0, 1 / 50.0)
+                paid_today = 0
                 prices.append(pool.price() / WEI)
                 view = View(day, prices[-1], prices[max(0, len(prices) - 31)], paid_per_interaction, None, op_usd)
                 worth, junk_share = trainers.decide(view), spammers.decide(view)
@@ -274,12 +246,15 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     ops.append(op)
                     sigs.append(signer.sign(op))
                 if ops:
-                    receipt = sender.send(deployer, w["rewards"].functions.rewardTrainingBatch(
-                        [o.as_tuple() for o in ops], sigs), f"day {day}: training batch of {len(ops)}")
+                    pool_before, when = ledger.hanzo[A["rewards"]], None
+                    for first in range(0, len(ops), BATCH_OPS):  # a block's gas holds a batch of this size
+                        c.send(deployer, "rewards", "rewardTrainingBatch",
+                               [o.as_tuple() for o in ops[first:first + BATCH_OPS]], sigs[first:first + BATCH_OPS],
+                               what=f"day {day}: training batch of {len(ops[first:first + BATCH_OPS])}")
+                        when = c.now() if when is None else when
                     # the ops the contract pays, as the reference model's budgets say (the day's first
-                    # op sets the pool's budget from the pool before the batch); the rest it defers
-                    # (OpDeferred), and this run does not send them again
-                    when, pool_before = sender.timestamp(receipt), ledger.hanzo[str(rewards.address)]
+                    # op sets the pool's budget from the pool before the day's batches); the rest it
+                    # defers (OpDeferred), and this run does not send them again
                     sent = len(ops)
                     ops = [o for o in ops if budgets.admit(
                         when, o.modelId, o.modelId == fork_of.get(o.user), o.interactions,
@@ -290,13 +265,14 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     for op in ops:
                         pay = training_payout(p, op.multiplier, op.interactions, op.lowQuality)
                         owner = op.user if op.modelId == fork_of.get(op.user) else str(developer.address)
-                        ledger.move(str(rewards.address), op.user, pay.user)
-                        ledger.move(str(rewards.address), owner, pay.owner)
+                        ledger.move(A["rewards"], op.user, pay.user)
+                        ledger.move(A["rewards"], owner, pay.owner)
+                        paid_today += pay.user + pay.owner
                         total_burn += pay.burned
                         if not op.lowQuality:
                             accepted += op.interactions
                             accepted_pay += pay.user
-                    ledger.burn(str(rewards.address), total_burn)
+                    ledger.burn(A["rewards"], total_burn)
                     if accepted:
                         paid_per_interaction = accepted_pay / WEI / accepted
                     # users stake part of what they earned today
@@ -304,34 +280,67 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                         a = str(person.address)
                         if a not in active:
                             continue
-                        earned = sum(training_payout(p, o.multiplier, o.interactions, o.lowQuality).paid
-                                     for o in ops if o.user == a)
+                        # what the account received: the user's share, and the owner's on its own fork
+                        # (on a developer's model the owner's share is the developer's)
+                        earned = sum(pay.user + (pay.owner if o.modelId == fork_of[a] else 0)
+                                     for o in ops if o.user == a
+                                     for pay in (training_payout(p, o.multiplier, o.interactions, o.lowQuality),))
                         amount = earned * round(stake_share * 100) // 100
                         if amount:
-                            sender.send(person, w["staked"].functions.stake(amount), f"day {day}: stake")
-                            ledger.move(a, str(staked.address), amount)
+                            c.send(person, "staked", "stake", amount, what=f"day {day}: stake")
+                            ledger.move(a, A["staked"], amount)
                             ledger.staked[a] = ledger.staked.get(a, 0) + amount
                         sold = earned * round(sell_share * 100) // 100
                         if sold:
                             sell_hanzo(person, sold, f"day {day}: sell")
-                # inference: each user buys a day's credits of the 7B tier and spends what is served
-                credits = max(1, int(u["inference_credits_per_day"]))
-                if active:
-                    sender.send(provider_acct, w["hmm"].functions.offerCapacity(0, credits * len(active)),
-                                f"day {day}: capacity")
-                    market.offer_capacity(str(provider_acct.address), 0, credits * len(active))
+                # inference, by the World's rules (hanzo.sim.compute.inference): a user's demand per tier
+                # follows the tier mix and what a credit costs in USD against day 0; it keeps buffer_days
+                # of credits, buys the HANZO it pays with from HanzoPool, and spends what is served; the
+                # provider offers its capacity each epoch and moves it by the providers' policy
+                relative = np.array([market.price(t) for t in tiers]) / base_prices * (prices[-1] / initial_price)
+                response = np.minimum(relative ** -u["price_elasticity"], u["max_demand_multiple"])
+                shock_on = compute["shock_day"] and day >= compute["shock_day"]
+                shock_factor = compute["shock_factor"] if shock_on else 1.0
+                demand = u["inference_credits_per_day"] * shock_factor * mix * response
+                use, keep = np.rint(demand).astype(int), np.rint(demand * (1 + compute["buffer_days"])).astype(int)
+                offered = np.floor(capacity).astype(int) if active else np.zeros(len(tiers), dtype=int)
+                for t in tiers:
+                    if offered[t]:
+                        c.send(provider_acct, "hmm", "offerCapacity", t, int(offered[t]), what=f"day {day}: capacity")
+                        market.offer_capacity(str(provider_acct.address), t, int(offered[t]))
+                served, paid_out, income = np.zeros(len(tiers), dtype=int), np.zeros(len(tiers)), 0
                 for person in people:
                     a = str(person.address)
                     if a not in active:
                         continue
-                    market.hanzo[a] = ledger.hanzo[a]
-                    cost = market.buy(a, 0, credits, 2**255, 2**64, now)
-                    sender.send(person, w["hmm"].functions.buy(0, credits, 2**255, 2**64), f"day {day}: buy credits")
-                    ledger.move(a, str(hmm.address), cost)
-                    paid = market.redeem(a, 0, credits, str(provider_acct.address))
-                    sender.send(person, w["hmm"].functions.redeem(0, credits, str(provider_acct.address)),
-                                f"day {day}: redeem credits")
-                    ledger.move(str(hmm.address), str(provider_acct.address), paid)
+                    # the day's credits of every tier, and one purchase of the HANZO they cost (a tier's
+                    # cost does not depend on the others')
+                    wants = {t: int(keep[t]) - market.credits.get((a, t), 0) for t in tiers}
+                    costs = {t: market.quote_buy(t, n)[0] for t, n in wants.items() if n > 0}
+                    if costs:
+                        buy_hanzo(person, sum(costs.values()), f"day {day}: HANZO for credits")
+                    for t in tiers:
+                        if t in costs:
+                            market.hanzo[a] = ledger.hanzo[a]
+                            market.buy(a, t, wants[t], costs[t], 2**64, now)
+                            c.send(person, "hmm", "buy", t, wants[t], costs[t], 2**64, what=f"day {day}: buy credits")
+                            ledger.move(a, A["hmm"], costs[t])
+                        spend = min(int(use[t]), market.credits.get((a, t), 0), int(offered[t] - served[t]))
+                        if spend > 0:
+                            paid = market.redeem(a, t, spend, str(provider_acct.address))
+                            c.send(person, "hmm", "redeem", t, spend, str(provider_acct.address),
+                                   what=f"day {day}: redeem credits")
+                            ledger.move(A["hmm"], str(provider_acct.address), paid)
+                            served[t] += spend
+                            paid_out[t] += paid / WEI
+                            income += paid
+                utilization = np.divide(served, offered, out=np.zeros(len(tiers)), where=offered > 0)
+                income_per_credit = np.where(served > 0, paid_out / np.maximum(served, 1), income_per_credit)
+                provider_view = View(day, prices[-1], prices[max(0, len(prices) - 31)], paid_per_interaction,
+                                     income_per_credit, op_usd)
+                capacity = capacity * (1 + providers.decide(provider_view, utilization, target))
+                if income // 2:  # the provider sells half its day's income, as the World's do
+                    sell_hanzo(provider_acct, income // 2, f"day {day}: provider sells")
                 if spec is not None:  # the speculators' policy, traded on chain and mirrored in the model
                     held = np.array([market.credits.get((s_addr, t), 0) for t in range(len(market.tiers))])
                     momentum = np.array([t.momentum for t in market.tiers])
@@ -341,8 +350,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                         n = int(sell[t])
                         if n:
                             got = market.sell(s_addr, t, n, 0, 2**64, now)
-                            sender.send(spec, w["hmm"].functions.sell(t, n, 0, 2**64), f"day {day}: speculator sells")
-                            ledger.move(str(hmm.address), s_addr, got)
+                            c.send(spec, "hmm", "sell", t, n, 0, 2**64, what=f"day {day}: speculator sells")
+                            ledger.move(A["hmm"], s_addr, got)
                             spec_received += got
                         n = int(buy[t])
                         if n:
@@ -351,23 +360,26 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                                 cost = market.buy(s_addr, t, n, 2**255, 2**64, now)
                             except HMMError:
                                 continue  # past the depth bound or the budget: the model says the chain would revert
-                            sender.send(spec, w["hmm"].functions.buy(t, n, 2**255, 2**64), f"day {day}: speculator buys")
-                            ledger.move(s_addr, str(hmm.address), cost)
+                            c.send(spec, "hmm", "buy", t, n, 2**255, 2**64, what=f"day {day}: speculator buys")
+                            ledger.move(s_addr, A["hmm"], cost)
                             spec_spent += cost
                 h = ledger.hanzo
                 rows.append({"day": day, "hanzo_price_usd": prices[-1], "total_supply": ledger.supply / WEI,
                              "emitted": ledger.released / WEI, "burned": ledger.burned / WEI,
                              "staked": sum(ledger.staked.values()) / WEI,
-                             "reward_pool": h[str(rewards.address)] / WEI,
-                             "treasury": h[str(suite.treasury.address)] / WEI,
+                             "reward_pool": h[A["rewards"]] / WEI,
+                             "treasury": h[A["treasury"]] / WEI,
                              "market_maker_reserve": market.reserve / WEI, "users": len(active),
                              "pool_hanzo": pool.reserve_hanzo / WEI, "pool_usd": pool.reserve_usd / WEI,
+                             "rewards_paid": paid_today / WEI, "price_7b": market.price(0) / WEI,
                              "training_ops_paid": len(ops), "training_ops_deferred": deferred,
-                             "transactions": sender.sent})
+                             "transactions": c.transactions})
                 if progress:
                     progress(1)
             except ChainRunError:
                 raise
+            except DriverError as exc:
+                raise ChainRunError(str(exc)) from exc
             except Exception as exc:  # noqa: BLE001 - a dead node surfaces as many error types
                 raise ChainRunError(f"day {day}: the node stopped answering ({type(exc).__name__}: {exc})") from exc
 
@@ -380,33 +392,37 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 diffs.append(f"{what}: chain {chain_value} vs simulation {sim_value} (differs by {chain_value - sim_value})")
 
         for address, expected in sorted(ledger.hanzo.items()):
-            check(f"HANZO balance of {address}", token.balanceOf(address), expected)
+            check(f"HANZO balance of {address}", balance(address), expected)
         for address, expected in sorted(ledger.staked.items()):
-            check(f"sHANZO of {address}", staked.balanceOf(address), expected)
-        check("total supply", token.totalSupply(), ledger.supply)
-        check("total burned", token.totalBurned(), ledger.burned + 0)
-        check("emission released", emission.released(), ledger.released)
-        check("market maker reserve", hmm.reserve(), market.reserve)
+            check(f"sHANZO of {address}", c.call("staked", "balanceOf", address), expected)
+        check("total supply", c.call("token", "totalSupply"), ledger.supply)
+        check("total burned", c.call("token", "totalBurned"), ledger.burned + 0)
+        check("emission released", c.call("emission", "released"), ledger.released)
+        check("market maker reserve", c.call("hmm", "reserve"), market.reserve)
         for address, expected in sorted(ledger.usd.items()):
-            check(f"TestUSD balance of {address}", usd.balanceOf(address), expected)
-        reserves = hanzo_pool.getReserves()
+            check(f"TestUSD balance of {address}", c.call("usd", "balanceOf", address), expected)
+        reserves = c.call("pool", "getReserves")
         check("HanzoPool's HANZO reserve", reserves[0], pool.reserve_hanzo)
         check("HanzoPool's TestUSD reserve", reserves[1], pool.reserve_usd)
         for tid in range(3):
-            check(f"credits outstanding, tier {tid}", hmm.tier(tid).supply, market.tiers[tid].supply)
-            check(f"reference price, tier {tid}", hmm.tier(tid).refPrice, market.tiers[tid].ref_price)
-        return Reconciliation(days, sender.sent, len(checked), diffs, prices, len(people) - len(active),
+            tier = c.call("hmm", "tier", tid)
+            check(f"credits outstanding, tier {tid}", tier.supply, market.tiers[tid].supply)
+            check(f"reference price, tier {tid}", tier.refPrice, market.tiers[tid].ref_price)
+        return Reconciliation(days, c.transactions, len(checked), diffs, prices, len(people) - len(active),
                               (spec_spent, spec_received), deferred, rows, checked)
 
 
 def write(result: Reconciliation, scenario: Scenario, network: str, users: int, out: Path) -> dict[str, Path]:
     """The World's files for a chain run: series.parquet (a row a day from the books the run kept
     beside the chain, which the reconciliation proved equal to it), summary.json (the run and its
-    reconciliation), the supply and price plots, and report.html."""
+    reconciliation), the supply and price plots, report.html, and comparison.csv: the same scenario
+    run by the World at the chain's scale, each headline figure beside the chain's, day by day
+    (hanzo.sim.crosscheck; summary.json's `world_vs_chain` holds each figure's largest difference)."""
     import json
 
     import pandas as pd
 
+    from .crosscheck import EXPLAINED, compare, world_rows
     from .report import chain_report, chain_plots
 
     out.mkdir(parents=True, exist_ok=True)
@@ -420,8 +436,14 @@ def write(result: Reconciliation, scenario: Scenario, network: str, users: int, 
                                    "final": result.prices[-1] if result.prices else None},
                "total_supply": last.get("total_supply"), "burned": last.get("burned"),
                "staked": last.get("staked"), "treasury": last.get("treasury")}
-    files = {"series": out / "series.parquet", "summary": out / "summary.json"}
+    versus = compare(world_rows(scenario, users, result.days), result.rows)
+    summary["world_vs_chain"] = {"max_rel_diff": versus.max_rel_diff,
+                                 "last_day": {k: dict(zip(("world", "chain", "rel_diff"), v))
+                                              for k, v in versus.last_day().items()},
+                                 "why": {k: v for k, v in EXPLAINED.items() if versus.max_rel_diff.get(k, 0) > 0}}
+    files = {"series": out / "series.parquet", "summary": out / "summary.json", "comparison": out / "comparison.csv"}
     series.to_parquet(files["series"], index=False)
+    versus.table.to_csv(files["comparison"], index=False)
     files["summary"].write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     files.update(chain_plots(series, summary, out))
     files["report"] = chain_report(scenario, summary, files, out)
