@@ -77,7 +77,8 @@ class Function:
     """One function of one contract, ready to encode: the selector, the types and eth_abi's tuple
     encoder and decoder are built once, when the function is first used."""
 
-    __slots__ = ("contract", "name", "signature", "selector", "inputs", "outputs", "static", "_encode", "_decode")
+    __slots__ = ("contract", "name", "signature", "selector", "inputs", "outputs", "static", "_encode", "_decode",
+                 "_words")
 
     def __init__(self, contract: str, entry: dict):
         self.contract, self.name = contract, entry["name"]
@@ -87,6 +88,9 @@ class Function:
         self.selector = keccak(text=self.signature)[:4]
         self.static = entry.get("stateMutability") in ("view", "pure")
         self._encode, self._decode = _tuple_encoder(self.inputs), _tuple_decoder(self.outputs)
+        # every argument one 32-byte word (uint, address, bool, bytes32): packed here, without eth_abi's
+        # per-value validation and dispatch (a third of a bulk run's time); anything else goes to eth_abi
+        self._words = tuple(_WORDS[t] for t in self.inputs) if all(t in _WORDS for t in self.inputs) else None
 
     def __repr__(self) -> str:
         return f"{self.contract}.{self.signature}"
@@ -95,6 +99,11 @@ class Function:
         """Calldata for `args`; a wrong count or value names the argument and its type."""
         if len(args) != len(self.inputs):
             raise EVMError(f"{self!r}: expected {len(self.inputs)} arguments, got {len(args)}")
+        if self._words is not None:
+            try:
+                return self.selector + b"".join(word(a) for word, a in zip(self._words, args))
+            except (TypeError, ValueError, OverflowError, AttributeError):
+                pass  # eth_abi below names the argument at fault
         try:
             return self.selector + self._encode(args)
         except Exception:  # noqa: BLE001 - find the argument to blame (the slow path, only on error)
@@ -111,6 +120,33 @@ class Function:
             return None
         values = self._decode(ContextFramesBytesIO(output))
         return values[0] if len(values) == 1 else values
+
+
+def _uint_word(v: Any) -> bytes:
+    if type(v) is not int:  # bool is an int: eth_abi refuses it for uint, and so does this
+        raise TypeError(v)
+    return v.to_bytes(32, "big")  # OverflowError past 2**256 - 1, and for a negative value
+
+
+def _address_word(v: Any) -> bytes:
+    if not (isinstance(v, str) and len(v) == 42 and v[:2] in ("0x", "0X")):
+        raise ValueError(v)
+    return bytes(12) + bytes.fromhex(v[2:])
+
+
+def _bool_word(v: Any) -> bytes:
+    if type(v) is not bool:
+        raise TypeError(v)
+    return (1 if v else 0).to_bytes(32, "big")
+
+
+def _bytes32_word(v: Any) -> bytes:
+    if not (isinstance(v, bytes) and len(v) == 32):
+        raise ValueError(v)
+    return v
+
+
+_WORDS = {"uint256": _uint_word, "address": _address_word, "bool": _bool_word, "bytes32": _bytes32_word}
 
 
 @dataclass(frozen=True)
