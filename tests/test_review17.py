@@ -25,3 +25,54 @@ def test_a_policy_that_decides_the_impossible_stops_the_cli_with_one_line_not_a_
     assert out.returncode == 1
     assert out.stderr == "error: day 0: strategy 'custom' decided sell outside [0, 1]\n"
     assert "Traceback" not in out.stderr
+
+
+# ---------------------------------------------------------------- a strategy is paid at most what the contract pays
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from hanzo.sim.scenario import ScenarioError, load  # noqa: E402
+from hanzo.sim.strategies import Decision, Strategy, StrategyError, register  # noqa: E402
+from hanzo.sim.world import World  # noqa: E402
+
+WORLD = {"users.initial": 2_000, "users.max": 20_000}
+
+
+@register
+class _PaidAHundredfold(Strategy):
+    name = "test_paid_a_hundredfold"
+
+    def decide(self, view, rows):
+        return Decision(pay=np.full(len(rows), 100.0))
+
+
+def test_a_policy_cannot_be_paid_more_than_the_contracts_highest_multiplier_against_honest_work():
+    # TrainingRewards pays an interaction at most max_multiplier (10) x the reward; honest work earns its mean
+    # multiplier (3): a strategy claiming 100x honest pay drained the pool at 100x before
+    scenario = load("baseline").with_overrides(**WORLD, **{"strategies.custom_share": 0.2,
+                                                            "strategies.custom_policy": "test_paid_a_hundredfold"})
+    with pytest.raises(StrategyError, match=r"day 0: strategy 'custom' decided pay outside \[0, 3\.333\]"):
+        World(scenario).run(2)
+
+
+@pytest.mark.parametrize("changes", [
+    {"strategies.farmer_share": 0.1, "strategies.farmer_pay": 5.0},
+    {"strategies.spammer_share": 0.1, "strategies.spammer_pay": "uniform(0, 4)"},
+    {"strategies.farmer_share": 0.1, "users.mean_multiplier": 10.0, "strategies.farmer_pay": 1.5},
+])
+def test_a_farmers_or_spammers_pay_above_the_contracts_limit_is_refused_naming_the_key(changes):
+    with pytest.raises(ScenarioError, match=r"\[strategies\] (farmer|spammer)_pay: .*expected values in \[0, "
+                                            r".*max_multiplier"):
+        load("baseline").with_overrides(**changes)
+
+
+def test_a_pay_drawn_from_a_wide_distribution_is_clipped_at_the_contracts_limit():
+    scenario = load("baseline").with_overrides(**WORLD, **{"scenario.years": 0.05, "strategies.farmer_share": 0.5,
+                                                            "strategies.farmer_pay": "normal(2, 3)"})
+    w = World(scenario)
+    w.run(scenario.days)
+    st, n = w.strategies, w.users.rows
+    pay = st.traits[st.names.index("farmer")]["pay"][:n][st.kind[:n] == st.names.index("farmer")]
+    assert pay.max() == pytest.approx(10 / 3) and pay.min() == 0.0
+    assert w.conserved

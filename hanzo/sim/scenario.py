@@ -15,7 +15,7 @@ from typing import Any
 
 from hanzo.econ.params import ParameterError, Tokenomics, from_mapping
 
-from .strategies import BOUNDS, distribution, resolve
+from .strategies import BOUNDS, PAY_LIMIT, distribution, resolve
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
@@ -381,6 +381,13 @@ def parse(data: dict[str, Any], source: str) -> Scenario:
     if sum(v for k, v in st.items() if k.endswith("_share") and k[:-6] in SHARES) > 1 + 1e-12:
         raise ScenarioError(f"{source}: [strategies] {' + '.join(f'{k}_share' for k in SHARES)}: expected at most 1 "
                             "(shares of the users; honest trainers are the rest)")
+    limit = tokenomics.max_multiplier / values["users"]["mean_multiplier"]  # (strategies.max_pay)
+    for name in ("farmer", "spammer"):
+        if st[f"{name}_share"] > 0:
+            try:
+                distribution(st[f"{name}_pay"], f"{source}: [strategies] {name}_pay", 0.0, limit)
+            except ValueError as exc:
+                raise ScenarioError(f"{exc} ({PAY_LIMIT})") from None
     if st["custom_share"] > 0:
         if not st["custom_policy"]:
             raise ScenarioError(f"{source}: [strategies] custom_share: expected [strategies] custom_policy too (a "
