@@ -76,3 +76,16 @@ def test_a_pay_drawn_from_a_wide_distribution_is_clipped_at_the_contracts_limit(
     pay = st.traits[st.names.index("farmer")]["pay"][:n][st.kind[:n] == st.names.index("farmer")]
     assert pay.max() == pytest.approx(10 / 3) and pay.min() == 0.0
     assert w.conserved
+
+
+def test_the_report_names_the_strategies_a_run_turned_on(tmp_path):
+    # a run with 30% farmers and a custom policy said "No what-if or agent response is on: the contracts' rules and
+    # fixed shares" before: the [strategies] table was not among those the report lists
+    from hanzo.sim.run import simulate, write
+
+    scenario = load("baseline").with_overrides(**WORLD, **{"scenario.years": 0.02, "strategies.farmer_share": 0.3,
+                                                            "strategies.farmer_pay": "uniform(0.4, 0.6)"})
+    write(simulate(scenario), tmp_path)
+    page = (tmp_path / "report.html").read_text()
+    assert "No what-if or agent response is on" not in page
+    assert "[strategies] farmer_share = 0.3" in page and "[strategies] farmer_pay = uniform(0.4, 0.6)" in page
