@@ -89,3 +89,14 @@ def test_the_report_names_the_strategies_a_run_turned_on(tmp_path):
     page = (tmp_path / "report.html").read_text()
     assert "No what-if or agent response is on" not in page
     assert "[strategies] farmer_share = 0.3" in page and "[strategies] farmer_pay = uniform(0.4, 0.6)" in page
+
+
+@pytest.mark.parametrize("key, value, text", [
+    ("strategies.farmer.earned_hanzo", 1432990.4, "1,432,990 HANZO"),
+    ("strategies.farmer.hanzo_per_interaction", 0.0109471, "0.01095 HANZO per interaction"),
+    ("strategies.farmer.interactions", 130905342.2, "130,905,342 interactions"),
+])
+def test_each_strategys_figures_carry_their_unit(key, value, text):
+    from hanzo.sim.units import figure
+
+    assert figure(key, value) == text
