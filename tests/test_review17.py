@@ -100,3 +100,27 @@ def test_each_strategys_figures_carry_their_unit(key, value, text):
     from hanzo.sim.units import figure
 
     assert figure(key, value) == text
+
+
+@register
+class _Idle(Strategy):
+    name = "test_idle"
+
+    def decide(self, view, rows):
+        return Decision(work=0.0)
+
+
+def test_users_who_do_not_train_submit_no_training_op_and_pay_no_gas():
+    # gas was counted for every active user, so rows that made no interaction (idle policies, providers, farmers
+    # whose cost beats their pay) were charged an op a day: the same gas per user-day as if all trained
+    from hanzo.sim.run import simulate
+
+    base = {**WORLD, "scenario.years": 0.1}
+    honest = simulate(load("baseline").with_overrides(**base)).summary["costs"]
+    idle = simulate(load("baseline").with_overrides(**base, **{"strategies.custom_share": 0.5,
+                                                               "strategies.custom_policy": "test_idle"})).summary
+    assert honest["gas_usd_per_user_day"] == pytest.approx(50_602 * 0.01e-9 * 3000)  # an op per user a day
+    share_training = idle["strategies"]["honest"]["users"] / idle["users_final"]
+    assert 0.4 < share_training < 0.6
+    assert idle["costs"]["gas_usd_per_user_day"] == pytest.approx(
+        honest["gas_usd_per_user_day"] * share_training, rel=0.05)
