@@ -124,3 +124,18 @@ def test_users_who_do_not_train_submit_no_training_op_and_pay_no_gas():
     assert 0.4 < share_training < 0.6
     assert idle["costs"]["gas_usd_per_user_day"] == pytest.approx(
         honest["gas_usd_per_user_day"] * share_training, rel=0.05)
+
+
+@pytest.mark.parametrize("name, changes, key", [
+    ("governance_attack", {}, r"\[attacker\] enabled"),
+    ("baseline", {"market.external_venues": True}, r"\[market\] external_venues"),
+    ("baseline", {"agents.farmers_max": 1000}, r"\[agents\] farmers_max"),
+    ("baseline", {"agents.provider_cost_usd_per_credit": 0.001}, r"\[agents\] provider_cost_usd_per_credit"),
+])
+def test_chain_mode_refuses_what_only_the_world_models(name, changes, key):
+    # `hanzo simulate governance_attack --chain` ran without any attacker and said nothing of it
+    from hanzo.sim.onchain import run_on_chain
+
+    scenario = load(name).with_overrides(**changes) if changes else load(name)
+    with pytest.raises(ScenarioError, match=key + r": .* in the World only, so --chain refuses it"):
+        run_on_chain(scenario, days=1)

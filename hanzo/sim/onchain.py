@@ -102,6 +102,16 @@ class Reconciliation:
         return not self.differences
 
 
+# what only the World models: a scenario that switches one on is refused by --chain rather than run without it
+WORLD_ONLY = {
+    ("attacker", "enabled"): "the governance attacker is modelled",
+    ("agents", "farmers_max"): "reward farmers are modelled",
+    ("agents", "provider_cost_usd_per_credit"): "providers' capacity answers to their margin (chain mode's provider "
+                                                "is fixed)",
+    ("market", "external_venues"): "other venues and their arbitrageurs are modelled",
+}
+
+
 def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", days: int = 30, users: int = 6,
                  log: Callable[[str], None] = lambda _m: None, progress: Callable[[int], None] | None = None
                  ) -> Reconciliation:
@@ -114,6 +124,9 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
     if drawn:  # chain mode runs the scenario's own figures: a draw would be silently ignored
         raise ScenarioError(f"{scenario.path}: [uncertainty] {drawn[0]}: uncertainty is drawn in the World only "
                             "(chain mode runs the scenario's own figures), so --chain refuses it")
+    for (table, key), what in WORLD_ONLY.items():  # switched on, each would be silently ignored on chain
+        if scenario[table][key] != SPEC[table][key][3]:
+            raise ScenarioError(f"{scenario.path}: [{table}] {key}: {what} in the World only, so --chain refuses it")
     import ape
 
     from hanzo.chain.deploy import Roles, deploy_suite, project
