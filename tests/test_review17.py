@@ -139,3 +139,21 @@ def test_chain_mode_refuses_what_only_the_world_models(name, changes, key):
     scenario = load(name).with_overrides(**changes) if changes else load(name)
     with pytest.raises(ScenarioError, match=key + r": .* in the World only, so --chain refuses it"):
         run_on_chain(scenario, days=1)
+
+
+@pytest.mark.parametrize("policy", ["farmer", "spammer", "holder", "speculator", "provider", "voter",
+                                    "hanzo.sim.strategies.Farmer"])
+def test_a_built_in_strategy_named_as_the_custom_policy_is_refused_naming_its_share(policy):
+    # as the custom strategy it had no traits (a KeyError traceback on day 0) or, a provider, no share (its rows
+    # idled, a division by zero)
+    with pytest.raises(ScenarioError, match=r"\[strategies\] custom_policy: .* is a built-in strategy: set "
+                                            r"\[strategies\] \w+_share"):
+        load("baseline").with_overrides(**{"strategies.custom_share": 0.1, "strategies.custom_policy": policy})
+
+
+def test_honest_named_as_the_custom_policy_still_runs():
+    scenario = load("baseline").with_overrides(**WORLD, **{"scenario.years": 0.02, "strategies.custom_share": 0.1,
+                                                            "strategies.custom_policy": "honest"})
+    w = World(scenario)
+    w.run(scenario.days)
+    assert w.conserved

@@ -15,7 +15,7 @@ from typing import Any
 
 from hanzo.econ.params import ParameterError, Tokenomics, from_mapping
 
-from .strategies import BOUNDS, PAY_LIMIT, distribution, resolve
+from .strategies import BOUNDS, PAY_LIMIT, REGISTRY, TRAITS, distribution, resolve
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
@@ -398,6 +398,10 @@ def parse(data: dict[str, Any], source: str) -> Scenario:
                 distribution(spec, f"{cls.__name__}.traits[{trait!r}]")
         except ValueError as exc:
             raise ScenarioError(f"{source}: [strategies] custom_policy: {exc}") from None
+        builtin = next((name for name in TRAITS if name != "honest" and REGISTRY[name] is cls), None)
+        if builtin:  # its traits come from the [strategies] table, its numbers from its share: as custom it had neither
+            raise ScenarioError(f"{source}: [strategies] custom_policy: {st['custom_policy']!r} is a built-in "
+                                f"strategy: set [strategies] {builtin}_share (and its traits) instead")
     if values["policy"]["quorum"] == "relative" and "quorum" in overrides:
         raise ScenarioError(f"{source}: [tokenomics] quorum: ignored with [policy] quorum = \"relative\" (set "
                             "[policy] relative_quorum instead), so it is refused")
