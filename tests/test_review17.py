@@ -157,3 +157,16 @@ def test_honest_named_as_the_custom_policy_still_runs():
     w = World(scenario)
     w.run(scenario.days)
     assert w.conserved
+
+
+def test_a_holders_fixed_sell_and_stake_shares_over_one_are_refused_as_the_users_are():
+    # 0.8 sold and 0.8 staked was accepted and every holder silently sold 0.2
+    with pytest.raises(ScenarioError, match=r"\[strategies\] holder_sell_share \+ holder_stake_share \+ \[policy\] "
+                                            r"boost_stake_share: expected at most 1 .* got 1\.6"):
+        load("baseline").with_overrides(**{"strategies.holder_share": 0.1, "strategies.holder_sell_share": 0.8,
+                                           "strategies.holder_stake_share": 0.8})
+    load("baseline").with_overrides(**{"strategies.holder_share": 0.1, "strategies.holder_sell_share": 0.5,
+                                       "strategies.holder_stake_share": 0.5})  # all of it: fine
+    load("baseline").with_overrides(**{"strategies.holder_share": 0.1,  # draws: each row capped as documented
+                                       "strategies.holder_sell_share": "uniform(0, 1)",
+                                       "strategies.holder_stake_share": "uniform(0, 1)"})
