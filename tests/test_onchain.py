@@ -123,3 +123,15 @@ def test_chain_mode_runs_the_contracts_pacing_and_reconciles_what_it_defers():
     result = run_on_chain(sc, network="ethereum:local:test", days=3, users=3)
     assert result.ok, result.differences
     assert result.deferred > 0
+
+
+def test_the_provider_on_chain_withdraws_capacity_that_costs_more_than_it_earns():
+    """Chain mode's provider follows the World's providers' policy ([agents] provider_cost_usd_per_credit):
+    at a cost far above what a credit pays, it offers less each day; at no cost it keeps the headroom."""
+    costly = run_on_chain(load("baseline").with_overrides(**{"agents.provider_cost_usd_per_credit": 1.0}),
+                          network="embedded", days=4, users=3)
+    free = run_on_chain(load("baseline"), network="embedded", days=4, users=3)
+    assert costly.ok and free.ok
+    offered = [r["capacity_7b"] for r in costly.rows]
+    assert offered == sorted(offered, reverse=True) and offered[-1] < 0.9 * offered[0]
+    assert free.rows[-1]["capacity_7b"] > costly.rows[-1]["capacity_7b"]

@@ -18,6 +18,16 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
+def run_errors() -> tuple[type[Exception], ...]:
+    """What a run can stop with that is the scenario's doing, not a bug: a policy that decides the impossible
+    (StrategyError) or agents that would spend HANZO they do not hold (Overdraft: the day, the flow, the agent
+    kind). Each is one line and exit status 1, like a bad scenario, never a traceback."""
+    from hanzo.sim.ledger import Overdraft
+    from hanzo.sim.strategies import StrategyError
+
+    return StrategyError, Overdraft
+
+
 def need(extra: str, module: str) -> None:
     """Fail with the install line when an optional extra is missing (the core needs none)."""
     import importlib
@@ -106,7 +116,7 @@ def simulate(scenario: str, years: float | None, seed: int | None, out: str | No
         if years is not None and not (1 / 365 <= years <= 100):
             raise ScenarioError(f"--years: expected a value in [{1 / 365:.4f}, 100], got {years}")
         result = run(sc, years=years, seed=seed, progress=not quiet)
-    except ScenarioError as exc:
+    except (ScenarioError, *run_errors()) as exc:
         fail(str(exc))
     folder = Path(out) if out else Path("out") / result.scenario.name
     files = write(result, folder)
@@ -219,7 +229,7 @@ def sweep(scenario, params, runs, backend, address, seed, years, workers, out) -
         folder = Path(out) if out else Path("out") / f"{sc.name}-sweep"
         summary = run_sweep(sc, grid, runs=runs, out=folder, backend=backend, master_seed=seed,
                             workers=workers, address=address, progress=True)
-    except ScenarioError as exc:
+    except (ScenarioError, *run_errors()) as exc:
         fail(str(exc))
     except ImportError as exc:
         fail(f"--backend {backend}: {exc}")
@@ -261,7 +271,7 @@ def sensitivity(scenario, params, method, trajectories, outputs, years, seed, se
         sc = _scenario(scenario, settings, seed)
         analysis = sa.analyze(sc, params, method=method, size=trajectories, years=years, outputs=outputs,
                               workers=workers, progress=not quiet)
-    except ScenarioError as exc:
+    except (ScenarioError, *run_errors()) as exc:
         fail(str(exc))
     folder = Path(out) if out else Path("out") / f"{analysis.scenario}-sensitivity"
     files = sa.write(analysis, folder)
@@ -285,7 +295,7 @@ def compare(scenarios, years, seed, settings, out, quiet) -> None:
     try:
         result = cmp.compare(list(scenarios), years=years, seed=seed, progress=not quiet,
                              settings=dict(parse_setting(item) for item in settings))
-    except ScenarioError as exc:
+    except (ScenarioError, *run_errors()) as exc:
         fail(str(exc))
     folder = Path(out) if out else Path("out") / "-".join(["compare", *result.labels]).replace(" ", "")
     files = cmp.write(result, folder)

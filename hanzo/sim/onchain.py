@@ -81,6 +81,14 @@ class Reconciliation:
         return not self.differences
 
 
+# what only the World models: a scenario that switches one on is refused by --chain rather than run without it
+WORLD_ONLY = {
+    ("attacker", "enabled"): "the governance attacker is modelled",
+    ("agents", "farmers_max"): "reward farmers are modelled",
+    ("market", "external_venues"): "other venues and their arbitrageurs are modelled",
+}
+
+
 def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", days: int = 30, users: int = 6,
                  log: Callable[[str], None] = lambda _m: None, progress: Callable[[int], None] | None = None
                  ) -> Reconciliation:
@@ -93,6 +101,9 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
     if drawn:  # chain mode runs the scenario's own figures: a draw would be silently ignored
         raise ScenarioError(f"{scenario.path}: [uncertainty] {drawn[0]}: uncertainty is drawn in the World only "
                             "(chain mode runs the scenario's own figures), so --chain refuses it")
+    for (table, key), what in WORLD_ONLY.items():  # switched on, each would be silently ignored on chain
+        if scenario[table][key] != SPEC[table][key][3]:
+            raise ScenarioError(f"{scenario.path}: [{table}] {key}: {what} in the World only, so --chain refuses it")
     from hanzo.chain.drivers import CONTRACTS, DriverError, driver
 
     p, u = scenario.tokenomics, scenario["users"]
@@ -372,6 +383,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                              "market_maker_reserve": market.reserve / WEI, "users": len(active),
                              "pool_hanzo": pool.reserve_hanzo / WEI, "pool_usd": pool.reserve_usd / WEI,
                              "rewards_paid": paid_today / WEI, "price_7b": market.price(0) / WEI,
+                             "capacity_7b": float(capacity[0]),
                              "training_ops_paid": len(ops), "training_ops_deferred": deferred,
                              "transactions": c.transactions})
                 if progress:

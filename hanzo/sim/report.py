@@ -163,9 +163,9 @@ def render_html(result, files: dict[str, Path], out: Path) -> Path:
     desc = html.escape(result.scenario["scenario"]["description"])
     from .scenario import SPEC
 
-    on = [f"[{t}] {k} = {v}" for t in ("policy", "agents", "costs", "uncertainty")
+    on = [f"[{t}] {k} = {v}" for t in ("policy", "agents", "strategies", "costs", "uncertainty")
           for k, v in result.scenario[t].items() if v != SPEC[t][k][3]]
-    switched = ("What-ifs, agent responses and uncertainty this run turned on: <b>" + html.escape("; ".join(on))
+    switched = ("What-ifs, agent responses, strategies and uncertainty this run turned on: <b>" + html.escape("; ".join(on))
                 + "</b>." if on else "No what-if or agent response is on: the contracts' rules and fixed shares.")
     intro = f"""<p>{desc}</p>
 <p>{s['days']} days, seed {s['seed']}. Choices: emission mode <b>{s['choices']['emission_mode']}</b> (D1),

@@ -15,7 +15,7 @@ from typing import Any
 
 from hanzo.econ.params import ParameterError, Tokenomics, from_mapping
 
-from .strategies import BOUNDS, distribution, resolve
+from .strategies import BOUNDS, PAY_LIMIT, REGISTRY, TRAITS, distribution, resolve
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 
@@ -131,7 +131,8 @@ SPEC: dict[str, dict[str, tuple]] = {
         "spammer_low_quality": ("dist", 0.0, 1.0, 0.0, "share of a spammer's work judged low quality, burned and "
                                 "unpaid (word salad: 1, with spammer_pay 0)"),
         "holder_sell_share": ("dist", 0.0, 1.0, 0.1, "share of its pay a holder sells"),
-        "holder_stake_share": ("dist", 0.0, 1.0, 0.5, "share of its pay a holder stakes (at most 1 less its sale)"),
+        "holder_stake_share": ("dist", 0.0, 1.0, 0.5, "share of its pay a holder stakes (with holder_sell_share at most 1, "
+                               "less [policy] boost_stake_share; a row whose draws pass it sells what its stake leaves)"),
         "speculator_momentum_response": ("dist", 0.0, 100.0, 3.0, "how much more a speculator sells per unit of "
                                          "30-day log price fall"),
         "provider_capacity": ("dist", 0.0, 1000.0, 1.0, "a provider's capacity when it joins, per tier, as a multiple "
@@ -381,6 +382,18 @@ def parse(data: dict[str, Any], source: str) -> Scenario:
     if sum(v for k, v in st.items() if k.endswith("_share") and k[:-6] in SHARES) > 1 + 1e-12:
         raise ScenarioError(f"{source}: [strategies] {' + '.join(f'{k}_share' for k in SHARES)}: expected at most 1 "
                             "(shares of the users; honest trainers are the rest)")
+    if st["holder_share"] > 0 and all(isinstance(st[k], float) for k in ("holder_sell_share", "holder_stake_share")):
+        kept = st["holder_sell_share"] + st["holder_stake_share"] + values["policy"]["boost_stake_share"]
+        if kept > 1 + 1e-12:  # (as [users] below: every holder would sell less than the scenario says)
+            raise ScenarioError(f"{source}: [strategies] holder_sell_share + holder_stake_share + [policy] "
+                                f"boost_stake_share: expected at most 1 (shares of what a holder earns), got {kept:g}")
+    limit = tokenomics.max_multiplier / values["users"]["mean_multiplier"]  # (strategies.max_pay)
+    for name in ("farmer", "spammer"):
+        if st[f"{name}_share"] > 0:
+            try:
+                distribution(st[f"{name}_pay"], f"{source}: [strategies] {name}_pay", 0.0, limit)
+            except ValueError as exc:
+                raise ScenarioError(f"{exc} ({PAY_LIMIT})") from None
     if st["custom_share"] > 0:
         if not st["custom_policy"]:
             raise ScenarioError(f"{source}: [strategies] custom_share: expected [strategies] custom_policy too (a "
@@ -391,6 +404,10 @@ def parse(data: dict[str, Any], source: str) -> Scenario:
                 distribution(spec, f"{cls.__name__}.traits[{trait!r}]")
         except ValueError as exc:
             raise ScenarioError(f"{source}: [strategies] custom_policy: {exc}") from None
+        builtin = next((name for name in TRAITS if name != "honest" and REGISTRY[name] is cls), None)
+        if builtin:  # its traits come from the [strategies] table, its numbers from its share: as custom it had neither
+            raise ScenarioError(f"{source}: [strategies] custom_policy: {st['custom_policy']!r} is a built-in "
+                                f"strategy: set [strategies] {builtin}_share (and its traits) instead")
     if values["policy"]["quorum"] == "relative" and "quorum" in overrides:
         raise ScenarioError(f"{source}: [tokenomics] quorum: ignored with [policy] quorum = \"relative\" (set "
                             "[policy] relative_quorum instead), so it is refused")

@@ -157,7 +157,8 @@ class Decision:
     """What a strategy's rows do today; each field one number for all of them or one per row.
 
     work: share (0 to 1) of its usual interactions it makes today.
-    pay: what a unit of its work earns against honest work's (the oracle's verdict on its text).
+    pay: what a unit of its work earns against honest work's (the oracle's verdict on its text), at most
+    [tokenomics] max_multiplier / [users] mean_multiplier (the contract's highest multiplier against honest work's).
     low_quality: share (0 to 1) of its work the oracle judges low quality: unpaid, its reward burned.
     sell, stake: shares (0 to 1) of today's pay sold, and staked for votes; what a fork's boost
     stake ([policy] boost_stake_share) takes comes first, then the stake, then the sale. None (the
@@ -355,6 +356,23 @@ def shares(table: dict) -> dict[str, float]:
     return {"honest": max(0.0, 1.0 - sum(out.values())), **out}
 
 
+# ------------------------------------------------------------------------------ the contract's limit on pay
+
+PAY_LIMIT = ("TrainingRewards pays an interaction at most [tokenomics] max_multiplier times the reward, and honest "
+             "work [users] mean_multiplier times it: a strategy's pay is at most their ratio")
+
+
+def max_pay(scenario) -> float:
+    """The most a unit of a strategy's work can earn against honest work's: a text the oracle rates at the
+    contract's highest multiplier, against honest work's mean multiplier (10 / 3 by default)."""
+    return scenario.tokenomics.max_multiplier / scenario["users"]["mean_multiplier"]
+
+
+def pay_bounds(key: str, bounds: tuple[float, float], scenario) -> tuple[float, float]:
+    """A trait key's bounds; for a strategy's pay (farmer_pay, spammer_pay) at most `max_pay`."""
+    return (bounds[0], min(bounds[1], max_pay(scenario))) if key.endswith("_pay") else bounds
+
+
 # ------------------------------------------------------------------------------ the executor
 
 # the users' fields a policy reads (Rows), copied into each strategy's own columns as its rows join
@@ -400,10 +418,11 @@ class Strategies:
                 cls = resolve(table["custom_policy"])
                 self.policies.append(cls(scenario))
             else:
-                traits = {t: distribution(table[key], f"[strategies] {key}", *BOUNDS[key])
+                traits = {t: distribution(table[key], f"[strategies] {key}", *pay_bounds(key, BOUNDS[key], scenario))
                           for t, key in TRAITS[name].items()}
                 self.policies.append(REGISTRY[name](scenario, traits))
         self.names = [p.name if n != "custom" else n for n, p in zip(self.shares, self.policies)]
+        self.max_pay = max_pay(scenario)  # the most a unit of any strategy's work can earn against honest work's
         # the provider and voter strategies' numbers, if any (hanzo.sim.compute and hanzo.sim.governance read them)
         self.provider = self.names.index("provider") if "provider" in self.shares else None
         self.voter = self.names.index("voter") if "voter" in self.shares else None
@@ -547,10 +566,10 @@ class Strategies:
                                             f"{value.shape[0]} rows, expected one number or {len(idx)}")
                     low, high = (value.min(), value.max()) if value.ndim else (value, value)
                     value = value if value.ndim else float(value)
-                top = math.inf if name == "pay" else 1.0
+                top = self.max_pay if name == "pay" else 1.0
                 if not (low >= 0 and high <= top):  # (NaN fails both)
                     raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} outside "
-                                        f"[0, {top:g}]")
+                                        f"[0, {top:.4g}]" + (f" ({PAY_LIMIT})" if name == "pay" else ""))
                 decided[name][k] = value  # (a float, or an array of a value per row: isinstance tells them apart)
             # (each as the rows over all users would compute it, row by row: the same numbers)
             work, pay, low = (decided[name][k] for name in ("work", "pay", "low_quality"))

@@ -132,7 +132,10 @@ def training(w: World):
             w.flows.interactions += interactions + farm
             if accepted + leaked > 0 and quality > 0:  # what the users' share of one accepted honest interaction paid
                 w.paid_per_interaction = reward * user_share / (accepted + leaked) / quality
-            w.flows.gas += (users.active + w.farmers) * costs["ops_per_user_day"] * costs["gas_per_op"]
+            # a training op a day for each user who trained today (one who did no work, a provider, a farmer whose
+            # cost beats its pay or a user below its reservation wage, submits none), and each farmer
+            submitting = (users.active if share > 0 else 0) if trained is None else int(np.count_nonzero(trained))
+            w.flows.gas += (submitting + w.farmers) * costs["ops_per_user_day"] * costs["gas_per_op"]
         yield w.env.timeout(1)
 
 

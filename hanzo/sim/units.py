@@ -44,6 +44,9 @@ UNITS = {
     "base_model_epochs_per_month": "epochs per month",
     "credits_held": "credits",
     "holdings": "HANZO",
+    "earned_hanzo": "HANZO",  # per strategy: what its rows earned, their work and what a unit of it earned
+    "hanzo_per_interaction": "HANZO per interaction",
+    "interactions": "interactions",
     "compute_income_hanzo": "HANZO",
     "fork_boost_final": "x",
     **dict.fromkeys(("seed", "year"), "id"),  # identifiers: no separators
