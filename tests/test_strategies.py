@@ -46,6 +46,23 @@ def test_farming_and_spamming_pay_less_than_honest_work_per_interaction_in_the_b
     assert shares["farmer"] == pytest.approx(0.2, abs=0.02) and shares["honest"] == pytest.approx(0.5, abs=0.02)
 
 
+def test_earnings_per_hour_of_work_are_a_strategys_pay_for_the_minutes_its_interactions_take(mixed):
+    """Issue 17, item 3: what an hour of work earns each strategy, in HANZO and in USD at each day's
+    price; twice the minutes an interaction takes halves it, and nothing else moves."""
+    minutes = SPEC["strategies"]["minutes_per_interaction"][3]
+    slow = _run(**MIX, **{"strategies.minutes_per_interaction": 2 * minutes})
+    low, high = mixed["hanzo_price_usd"]["min"], mixed["hanzo_price_usd"]["max"]
+    for name, row in mixed["strategies"].items():
+        assert row["hours_of_work"] == pytest.approx(row["interactions"] * minutes / 60)
+        assert row["hanzo_per_hour"] == pytest.approx(row["hanzo_per_interaction"] * 60 / minutes)
+        # each day's pay at that day's price: between the run's lowest and highest
+        assert low * row["earned_hanzo"] * (1 - 1e-9) <= row["earned_usd"] <= high * row["earned_hanzo"] * (1 + 1e-9)
+        assert row["usd_per_hour"] == pytest.approx(row["earned_usd"] / row["hours_of_work"])
+        assert slow["strategies"][name]["usd_per_hour"] == pytest.approx(row["usd_per_hour"] / 2)
+        assert slow["strategies"][name]["earned_hanzo"] == row["earned_hanzo"]
+    assert mixed["strategies"]["farmer"]["usd_per_hour"] < mixed["strategies"]["honest"]["usd_per_hour"]
+
+
 def test_all_honest_is_the_population_path_unchanged():
     base = load("baseline").with_overrides(**SMALL)
     assert not World(base).strategies.mixed and "strategies" not in _run()

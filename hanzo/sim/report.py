@@ -144,6 +144,10 @@ def summary_lines(s: dict, attacker: dict) -> list[str]:
                  + (f", voter rows {f('voters_share', v['voters_share'])} (turnout "
                     f"{f('turnout_share', g['turnout_share'] or 0.0)})" if "voters_share" in v else "")
                  + (f", attacker {f('attacker_share', v['attacker_share'])}" if v["attacker_share"] else ""))
+    if "strategies" in s:  # users follow several strategies: what each earned for its work
+        lines.append("  per hour of work: " + ", ".join(
+            f"{name} {f('usd_per_hour', row['usd_per_hour'])} ({f('hanzo_per_hour', row['hanzo_per_hour'])})"
+            for name, row in s["strategies"].items() if row.get("usd_per_hour") is not None))
     if g["attack"] != "none":
         outcome = (f"  attack {g['attack']} on {f('attack_day', g['attack_day'])}: "
                    f"{f('attack_cost_usd', g['attack_cost_usd'])} bought {f('attacker_hanzo', g['attacker_hanzo'])}")

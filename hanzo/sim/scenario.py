@@ -120,6 +120,12 @@ SPEC: dict[str, dict[str, tuple]] = {
         "voter_share": (float, 0.0, 1.0, 0.0, "share of users who train, stake for votes and vote on proposals, "
                         "each by its own turnout"),
         "custom_share": (float, 0.0, 1.0, 0.0, "share of users who follow custom_policy"),
+        # what an hour of work earns each strategy (summary.json: strategies.*.hanzo_per_hour, usd_per_hour):
+        # the oracle pays an honest 3,000-character session about 9 interactions (docs/oracle.md's farming
+        # benchmark: 0.083 HANZO at 0.009 a paid interaction), one per ~320 characters of new writing, and new
+        # prose comes at about 20 words (130 characters) a minute
+        "minutes_per_interaction": (float, 0.001, 1000.0, 2.5, "a person's minutes of work per training "
+                                    "interaction (writing new text in the domain), for earnings per hour"),
         "custom_policy": (str, None, None, "", "a Strategy subclass: a registered name or a dotted path "
                           "(package.module.Class)"),
         "farmer_pay": ("dist", 0.0, 10.0, 0.57, "what a unit of a farmer's work earns against honest work's (the "

@@ -431,6 +431,8 @@ class Strategies:
         self.capacity = np.zeros((0, len(scenario.tokenomics.inference_tiers) if self.provider is not None else 0))
         self.income = np.zeros(0)
         self.kind = np.zeros(0, dtype=np.int8)
+        self.earned_usd = np.zeros(len(self.names))  # per strategy: its pay, each day's at that day's price
+        self.minutes_per_interaction = table["minutes_per_interaction"]
         self.traits: list[dict[str, np.ndarray]] = [{t: np.zeros(0) for t in p.distributions} for p in self.policies]
         self.worked = np.zeros(0)  # interactions each row has made (its work)
         # each strategy's rows (in row order) and, in the same order, the users' fields its policy reads and
@@ -645,9 +647,15 @@ class Strategies:
         n = len(trained)
         self.worked[:n] += np.multiply(trained, per_activity, out=self._buffer("worked", n))
 
+    def record_pay(self, paid: np.ndarray, price_usd: float) -> None:
+        """Rows were paid `paid` (ledger units, a row each) today, at `price_usd` a HANZO."""
+        n = len(paid)
+        self.earned_usd += np.bincount(self.kind[:n], weights=paid, minlength=len(self.names)) / UNIT * price_usd
+
     def summary(self, users) -> dict:
-        """Per strategy: its users, their HANZO earned, their interactions and earnings per interaction, and
-        what they hold at the end (HANZO, and of it staked: their votes)."""
+        """Per strategy: its users, their HANZO earned, their interactions and earnings per interaction and
+        per hour of work ([strategies] minutes_per_interaction; in USD at each day's price), and what they
+        hold at the end (HANZO, and of it staked: their votes)."""
         n = users.rows
         earned, kind = users.earned[:n] / UNIT, self.kind[:n]
         stake, held = users.stake[:n] / UNIT, users.holdings() / UNIT
@@ -655,8 +663,12 @@ class Strategies:
         for k, name in enumerate(self.names):
             mine = kind == k
             work = float(self.worked[:n][mine].sum())
+            hours = work * self.minutes_per_interaction / 60
             out[name] = {"users": int(mine.sum()), "earned_hanzo": float(earned[mine].sum()), "interactions": work,
                          "hanzo_per_interaction": float(earned[mine].sum()) / work if work else None,
+                         "hours_of_work": hours, "earned_usd": float(self.earned_usd[k]),
+                         "hanzo_per_hour": float(earned[mine].sum()) / hours if hours else None,
+                         "usd_per_hour": float(self.earned_usd[k]) / hours if hours else None,
                          "holdings": float(held[mine].sum()), "staked": float(stake[mine].sum())}
             if k == self.provider:  # what they were paid for compute, and the capacity of those still active
                 on = mine & users.on[:n]

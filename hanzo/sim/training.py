@@ -117,6 +117,8 @@ def training(w: World):
                               if to_users > 0 and weights.max() > 0 else None)
             if paid_users is not None:
                 users.add("earned", paid_users, users.receive(ledger, "training_pool", paid_users, "training rewards"))
+                if mixed:
+                    w.strategies.record_pay(paid_users, w.price_usd)
             ledger.transfer("training_pool", "developers", to_developers, "training rewards (developers' models)")
             ledger.transfer("training_pool", "farmers", farm_paid, "farming rewards")
             ledger.burn("training_pool", low_burned, "low_quality", upto=True)

@@ -47,6 +47,11 @@ UNITS = {
     "earned_hanzo": "HANZO",  # per strategy: what its rows earned, their work and what a unit of it earned
     "hanzo_per_interaction": "HANZO per interaction",
     "interactions": "interactions",
+    "hours_of_work": "hours",
+    "earned_usd": "$",
+    "hanzo_per_hour": "HANZO per hour",
+    "usd_per_hour": "$ per hour",
+    "minutes_per_interaction": "minutes per interaction",
     "compute_income_hanzo": "HANZO",
     "fork_boost_final": "x",
     **dict.fromkeys(("seed", "year"), "id"),  # identifiers: no separators
