@@ -10,9 +10,12 @@ from hanzo.sim.onchain import ChainRunError, run_on_chain
 from hanzo.sim.scenario import load
 
 
+FIXED = {"users.initial": 1_000_000}  # the baseline's ceiling: every account there from day 0
+
+
 @pytest.fixture(scope="module")
 def scenario():
-    return load("baseline").with_overrides(**{"users.low_quality_share": 0.3})
+    return load("baseline").with_overrides(**{"users.low_quality_share": 0.3, **FIXED})
 
 
 def test_chain_run_reconciles_every_figure_and_writes_the_worlds_files(scenario, networks, tmp_path):
@@ -102,7 +105,7 @@ def test_churn_and_speculators_run_on_chain_through_the_worlds_policies():
     """Accounts leave when pay is worth less than the reservation wage, and a speculator account
     trades credits on the controller's momentum with buy and sell on chain: reconciled to the wei,
     and the speculator takes out no more than it put in."""
-    sc = load("baseline").with_overrides(**{
+    sc = load("baseline").with_overrides(**{**FIXED,
         "agents.reservation_usd_per_interaction": 10.0, "agents.churn_per_day": 0.5,
         "agents.speculator_budget_per_day": 50.0, "agents.speculator_hold_days": 2,
         "compute.capacity_headroom": 0.5})  # demand past capacity: the controller raises prices, speculators buy
@@ -118,7 +121,8 @@ def test_chain_mode_runs_the_contracts_pacing_and_reconciles_what_it_defers():
     """Issue 16, finding 6, in chain mode: TrainingRewards paces the pool (here at its lowest pace,
     1 bps, so that three users' days pass it); the ops it defers are neither paid nor burned, and the
     reference model's budgets (hanzo.econ.reference.DailyBudgets) say which, to the wei."""
-    sc = load("reward_pacing").with_overrides(**{"tokenomics.pool_pace_bps": 1, "users.interactions_per_day": 400.0,
+    sc = load("reward_pacing").with_overrides(**{**FIXED, "tokenomics.pool_pace_bps": 1,
+                                                  "users.interactions_per_day": 400.0,
                                                   "users.low_quality_share": 0.2})
     result = run_on_chain(sc, network="ethereum:local:test", days=3, users=3)
     assert result.ok, result.differences
@@ -128,10 +132,24 @@ def test_chain_mode_runs_the_contracts_pacing_and_reconciles_what_it_defers():
 def test_the_provider_on_chain_withdraws_capacity_that_costs_more_than_it_earns():
     """Chain mode's provider follows the World's providers' policy ([agents] provider_cost_usd_per_credit):
     at a cost far above what a credit pays, it offers less each day; at no cost it keeps the headroom."""
-    costly = run_on_chain(load("baseline").with_overrides(**{"agents.provider_cost_usd_per_credit": 1.0}),
+    costly = run_on_chain(load("baseline").with_overrides(**{**FIXED, "agents.provider_cost_usd_per_credit": 1.0}),
                           network="embedded", days=4, users=3)
-    free = run_on_chain(load("baseline"), network="embedded", days=4, users=3)
+    free = run_on_chain(load("baseline").with_overrides(**FIXED), network="embedded", days=4, users=3)
     assert costly.ok and free.ok
     offered = [r["capacity_7b"] for r in costly.rows]
     assert offered == sorted(offered, reverse=True) and offered[-1] < 0.9 * offered[0]
     assert free.rows[-1]["capacity_7b"] > costly.rows[-1]["capacity_7b"]
+
+
+def test_the_accounts_on_chain_grow_on_the_worlds_adoption_curve_day_by_day():
+    """Issue 18, item 2: the chain's population is the scenario's, scaled to its accounts (ceiling 40,
+    starting at 10% of it as the scenario's initial users are of its ceiling): newcomers join, buy
+    their fork and train as the World's adoption says, and the World at that scale has the same users
+    every day."""
+    sc = load("baseline").with_overrides(**{"users.initial": 100_000, "users.growth_per_day": 0.2})
+    result = run_on_chain(sc, network="embedded", days=12, users=40)
+    assert result.ok, result.differences
+    users = [r["users"] for r in result.rows]
+    assert users[0] == 4 and users == sorted(users) and users[-1] >= 3 * users[0] and result.accounts == users[-1]
+    world = crosscheck.world_rows(sc, 40, 12)
+    assert [r["users"] for r in world] == users

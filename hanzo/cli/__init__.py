@@ -94,7 +94,8 @@ def deploy(network: str, account: str | None, params_file: str | None, out: str 
 @click.option("--network", default="ethereum:local:test", show_default=True,
               help="With --chain: the Ape network, or 'embedded' for the embedded EVM (pyrevm, fastest).")
 @click.option("--days", type=int, default=None, help="With --chain: days to run on chain (default 30, or --years).")
-@click.option("--chain-users", type=int, default=6, show_default=True, help="With --chain: user accounts on chain.")
+@click.option("--chain-users", type=int, default=6, show_default=True,
+              help="With --chain: the most user accounts on chain (the scenario's population scaled to it).")
 def simulate(scenario: str, years: float | None, seed: int | None, out: str | None, quiet: bool,
              settings: tuple[str, ...], chain: bool, network: str, days: int, chain_users: int) -> None:
     """Run SCENARIO (a name from `hanzo scenarios` or a TOML file) and write its report."""
@@ -176,14 +177,15 @@ def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int,
         if bar:
             bar.close()
     files = write(result, sc, network, users, Path(out) if out else Path("out") / f"{sc.name}-chain")
-    click.echo(f"{sc.name} on {network}: {result.days} days, {users} users, {result.transactions} transactions")
+    click.echo(f"{sc.name} on {network}: {result.days} days, {result.accounts:,} user accounts joined of at most "
+               f"{users:,} ({result.rows[-1]['users']:,} at the end), {result.transactions:,} transactions")
     if result.prices:
         from hanzo.sim.units import significant
 
         first, last = (significant(v, 6) for v in (result.prices[0], result.prices[-1]))
         click.echo(f"HANZO in HanzoPool: ${first} on day 1, ${last} on day {result.days}")
     versus = json.loads(files["summary"].read_text())["world_vs_chain"]
-    click.echo(f"the World at {users:,} users against the chain ({files['comparison'].name}; why they differ: "
+    click.echo(f"the World at the same scale against the chain ({files['comparison'].name}; why they differ: "
                "summary.json):")
     click.echo(f"  {'figure':<22}{'World':>16}{'chain':>16}{'rel. diff':>11}{'largest':>10}")
     fmt = lambda v: significant(v, 6) if v else "0"  # noqa: E731

@@ -1,8 +1,9 @@
 """The World checked against the contracts: one scenario and seed run by both executors over the
 same population, and every headline figure compared day by day.
 
-Chain mode (hanzo.sim.onchain) runs a fixed set of accounts from day 0, so the World is run at that
-scale: the scenario's users fixed at the chain's accounts (`[users] initial = max`, no growth).
+Chain mode (hanzo.sim.onchain) runs the scenario's population scaled to its accounts (the adoption
+curve's ceiling at the chain's `users`, the initial users scaled alike), and the World is run at that
+same scale.
 Both then release the same emission, pay training by the contract's rule, stake, sell into
 HanzoPool, and buy and redeem compute credits; what they share is the scenario, its seed and the
 policies (hanzo.sim.agents). Where they differ, the table says by how much, and `EXPLAINED` says
@@ -25,6 +26,7 @@ from .world import World
 
 # (figure, the World's value from its ledger and market after a day, the chain run's row key)
 FIGURES = (
+    ("users", lambda w: w.users.active, "users"),
     ("total_supply", lambda w: w.ledger.minted - sum(w.ledger.burned().values()), "total_supply"),
     ("emitted", lambda w: w.supply.emitted, "emitted"),
     ("burned", lambda w: sum(w.ledger.burned().values()), "burned"),
@@ -61,9 +63,12 @@ EXPLAINED = {
 
 
 def at_chain_scale(scenario: Scenario, users: int) -> Scenario:
-    """The scenario with its population fixed at chain mode's `users` accounts from day 0."""
-    return scenario.with_overrides(where="chain scale", **{"users.initial": users, "users.max": users,
-                                                           "users.growth_per_day": 0.0})
+    """The scenario at chain mode's scale: its adoption curve with `users` as the ceiling and the
+    initial users scaled alike (hanzo.sim.onchain.starting_users), as chain mode grows its accounts."""
+    from .onchain import starting_users
+
+    return scenario.with_overrides(where="chain scale", **{"users.initial": starting_users(scenario, users),
+                                                           "users.max": users})
 
 
 def world_rows(scenario: Scenario, users: int, days: int) -> list[dict]:

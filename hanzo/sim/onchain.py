@@ -75,6 +75,7 @@ class Reconciliation:
     deferred: int = 0  # training ops the contract deferred (a fork's daily budget, or the pool's pace)
     rows: list[dict] = field(default_factory=list)  # a row a day, from the books kept beside the chain (HANZO)
     checked_figures: list[str] = field(default_factory=list)  # what was compared with the chain
+    accounts: int = 0  # user accounts that joined over the run (the population's curve, scaled to the chain)
 
     @property
     def ok(self) -> bool:
@@ -87,6 +88,13 @@ WORLD_ONLY = {
     ("agents", "farmers_max"): "reward farmers are modelled",
     ("market", "external_venues"): "other venues and their arbitrageurs are modelled",
 }
+
+
+def starting_users(scenario: Scenario, users: int) -> int:
+    """The users a chain run of at most `users` accounts starts with: the scenario's initial users at the
+    scale of its ceiling ([users] initial / max of `users`), at least one."""
+    u = scenario["users"]
+    return max(1, min(users, round(users * u["initial"] / u["max"])))
 
 
 def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", days: int = 30, users: int = 6,
@@ -110,7 +118,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
     rng = np.random.default_rng(scenario["scenario"]["seed"])
     with driver(network, p, log) as c:
         deployer, oracle, provider_acct, developer = c.deployer, c.oracle, c.provider, c.developer
-        people = c.people(users)
+        # the population grows on the scenario's logistic curve, scaled to the chain's `users` (its ceiling)
+        n = float(starting_users(scenario, users))
         A = {name: c.address(name) for name in CONTRACTS}  # the contracts' addresses
         c.send(deployer, "hmm", "grantRole", c.call("hmm", "PROVIDER_ROLE"), str(provider_acct.address),
                what="grant the provider role")
@@ -119,7 +128,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
 
         balance = lambda a: c.call("token", "balanceOf", a)  # noqa: E731
         ledger = Ledger(supply=c.call("token", "totalSupply"), burned=c.call("token", "totalBurned"))
-        for holder in [deployer, oracle, provider_acct, developer, c.whale, *people]:
+        for holder in [deployer, oracle, provider_acct, developer, c.whale]:
             ledger.hanzo[str(holder.address)] = balance(str(holder.address))
         for name in ("rewards", "models", "staked", "hmm", "timelock", "treasury", "vesting", "pool"):
             ledger.hanzo[A[name]] = balance(A[name])
@@ -154,20 +163,31 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
 
         approve_pool(provider_acct, "provider")  # it sells half its income, as the World's providers do
 
-        # day 0: users buy HANZO for their fork and their first credits, approve, and mint forks
         fee, fee_burned = nft_mint_fee(p, u["fork_performance"])
         fork_of: dict[str, int] = {}
-        for person in people:
-            a = str(person.address)
-            c.give_gas(person)
-            approve_pool(person, "user")
-            buy_hanzo(person, fee, "user buys HANZO for a fork")
-            for spender in ("models", "staked", "hmm"):
-                c.send(person, "token", "approve", A[spender], 2**256 - 1, what=f"approve {spender}")
-            c.send(person, "models", "mint", BASE_MODEL, secrets.token_bytes(32), 2**256 - 1, what="mint fork")
-            ledger.burn(a, fee_burned)
-            ledger.move(a, A["treasury"], fee - fee_burned)
-            fork_of[a] = c.call("models", "totalForks")
+        people: list = []
+        activity: list[float] = []
+        active: set[str] = set()  # accounts leave when adopters churn
+
+        def join(k: int, what: str) -> None:
+            """k newcomers: each buys HANZO for its fork, approves, and mints it (the World's adoption)."""
+            for person in c.people(k):
+                a = str(person.address)
+                c.give_gas(person)
+                approve_pool(person, what)
+                buy_hanzo(person, fee, f"{what}: HANZO for a fork")
+                for spender in ("models", "staked", "hmm"):
+                    c.send(person, "token", "approve", A[spender], 2**256 - 1, what=f"{what}: approve {spender}")
+                c.send(person, "models", "mint", BASE_MODEL, secrets.token_bytes(32), 2**256 - 1,
+                       what=f"{what}: mint fork")
+                ledger.burn(a, fee_burned)
+                ledger.move(a, A["treasury"], fee - fee_burned)
+                fork_of[a] = c.call("models", "totalForks")
+                people.append(person)
+                active.add(a)
+            activity.extend(rng.lognormal(-u["activity_sigma"] ** 2 / 2, u["activity_sigma"], k))
+
+        join(int(n), "day 0")  # the users the run starts with
         # the model developer owns a fork too: the share of training on developers' models goes there
         c.give_gas(developer)
         c.send(developer, "token", "approve", A["models"], 2**256 - 1, what="developer approve")
@@ -175,13 +195,11 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         ledger.burn(str(developer.address), fee_burned)
         ledger.move(str(developer.address), A["treasury"], fee - fee_burned)
         developer_fork = c.call("models", "totalForks")
-        activity = rng.lognormal(-u["activity_sigma"] ** 2 / 2, u["activity_sigma"], users)
         nonce = 0
         # the same policies as the World's cohorts (hanzo.sim.agents), trading in the same HANZO market
         agents = from_scenario(scenario)
         trainers, spammers, holders = agents["trainers"], agents["spammers"], agents["holders"]
         adopters, speculators, providers = agents["adopters"], agents["speculators"], agents["providers"]
-        active = {str(person.address) for person in people}  # accounts leave when adopters churn
         spec = None
         if speculators.budget_per_day:  # one account trades credits for the scenario's speculators
             spec = c.extra
@@ -202,7 +220,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         base_prices = np.array([market.price(t) for t in tiers], dtype=float)
         initial_price, target = p.pool_initial_price / WEI, p.hmm_target_utilization / WEI
         # the providers start with the World's headroom over the users' demand (hanzo.sim.compute.market_maker)
-        capacity = np.maximum(users * u["inference_credits_per_day"] * mix * compute["capacity_headroom"], 1.0)
+        capacity = np.maximum(len(people) * u["inference_credits_per_day"] * mix * compute["capacity_headroom"], 1.0)
         income_per_credit = np.zeros(len(tiers))
         deferred = 0
         rows: list[dict] = []
@@ -232,9 +250,16 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 view = View(day, prices[-1], prices[max(0, len(prices) - 31)], paid_per_interaction, None, op_usd)
                 worth, junk_share = trainers.decide(view), spammers.decide(view)
                 sell_share, stake_share = holders.decide(view)
-                _, churn = adopters.decide(view)
+                growth, churn = adopters.decide(view)
                 if churn:
-                    active -= {a for a in sorted(active) if rng.random() < churn}
+                    leaving = {a for a in sorted(active) if rng.random() < churn}
+                    active -= leaving
+                    n = max(0.0, n - len(leaving))
+                # the World's adoption (hanzo.sim.users.adoption): newcomers fill the curve, which then moves on
+                joining = max(0, min(int(round(n)), users) - len(active))
+                if joining:
+                    join(joining, f"day {day}: newcomers")
+                n += growth * n * (1.0 - n / users)
                 ops, sigs = [], []
                 for i, person in enumerate(people):
                     a = str(person.address)
@@ -421,7 +446,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             check(f"credits outstanding, tier {tid}", tier.supply, market.tiers[tid].supply)
             check(f"reference price, tier {tid}", tier.refPrice, market.tiers[tid].ref_price)
         return Reconciliation(days, c.transactions, len(checked), diffs, prices, len(people) - len(active),
-                              (spec_spent, spec_received), deferred, rows, checked)
+                              (spec_spent, spec_received), deferred, rows, checked, len(people))
 
 
 def write(result: Reconciliation, scenario: Scenario, network: str, users: int, out: Path) -> dict[str, Path]:
@@ -441,6 +466,7 @@ def write(result: Reconciliation, scenario: Scenario, network: str, users: int, 
     series = pd.DataFrame(result.rows)
     last = result.rows[-1] if result.rows else {}
     summary = {"scenario": scenario.name, "network": network, "days": result.days, "users": users,
+               "accounts_joined": result.accounts, "users_final": last.get("users"),
                "seed": scenario["scenario"]["seed"], "transactions": result.transactions,
                "reconciled": result.ok, "figures_checked": result.checked, "differences": result.differences,
                "users_churned": result.churned, "training_ops_deferred": result.deferred,
