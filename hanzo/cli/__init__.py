@@ -177,7 +177,8 @@ def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int,
         if bar:
             bar.close()
     files = write(result, sc, network, users, Path(out) if out else Path("out") / f"{sc.name}-chain")
-    click.echo(f"{sc.name} on {network}: {result.days} days, {result.accounts:,} user accounts joined of at most "
+    click.echo(f"{sc.name} on {network}: {result.days} days, {result.accounts:,} user "
+               f"account{'' if result.accounts == 1 else 's'} joined of at most "
                f"{users:,} ({result.rows[-1]['users']:,} at the end), {result.transactions:,} transactions")
     if result.prices:
         from hanzo.sim.units import significant
