@@ -4,7 +4,6 @@ others are attacks that held."""
 
 from __future__ import annotations
 
-import secrets
 
 import ape
 import pytest

@@ -76,7 +76,8 @@ def test_a_dear_holder_leaving_first_after_a_rise_is_paid_her_basis_less_the_sel
     "Finding, as an attack: the dealer (a provider holding credits) buys 1 L before Alice and redeems "
     "it to itself after her (no fee: it gets its basis back), which both leaves Alice's backing "
     "retained and sets utilization to 100%; the poke's rise spends it. The dealer's cost is the buy "
-    "fee, 14,012 HANZO (0.3% of the 4.67M it paid and got back); Alice leaving first loses about 158,000 HANZO to the surplus."))
+    "fee, 14,012 HANZO (0.3% of the 4.67M it paid and got back); Alice leaving first loses about "
+    "158,000 HANZO to the surplus."))
 def test_a_self_dealing_provider_cannot_make_a_dear_holder_leave_short(m):
     dealer = m.dealer
     start = m.token.balanceOf(dealer)
