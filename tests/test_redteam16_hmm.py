@@ -1,0 +1,120 @@
+"""Review 16b (redteam16), the market maker: a rise of the price spends what is retained for a
+tier's dear holders, so who leaves first moves a quarter of a position. On the contract beside its
+model (tests/market.py), default parameters."""
+
+from __future__ import annotations
+
+import pytest
+
+from hanzo.econ.fixedpoint import WAD, mul_div_up
+from hanzo.econ.params import WEI
+
+L = 10**9  # the default depth
+
+
+@pytest.fixture
+def m(market_factory):
+    return market_factory()
+
+
+def _setup(m, self_dealing: bool):
+    """C buys 1 L (cheap, the bottom of the curve), B buys 1 L, Alice buys 0.1 L last (the top).
+    B spends its credits at a provider who offered exactly them (utilization 100%: an honest user
+    of compute, or the dealer redeeming to itself), and the epoch's poke raises the price by
+    e^0.1 (alpha 0.5 x (1 - 0.8)). Returns (alice, c, what Alice paid, her basis)."""
+    c, alice, b = m.traders[0], m.traders[1], m.dealer
+    m.apply("buy", c, 0, L)
+    m.apply("buy", b, 0, L)
+    before = m.token.balanceOf(alice)
+    m.apply("buy", alice, 0, L // 10)
+    paid = before - m.token.balanceOf(alice)
+    provider = b if self_dealing else m.provider
+    m.apply("offer", provider, 0, L)
+    m.apply("redeem", b, 0, L, provider)
+    assert m.hmm.retained(0) > 0  # B's exit, valued at the top, left Alice's backing retained
+    ref = m.hmm.tier(0).refPrice
+    m.advance_epoch()
+    m.apply("poke", c)
+    assert m.hmm.tier(0).refPrice > ref  # the rise, paid for first out of what was retained
+    m.assert_same()
+    return alice, c, paid, m.hmm.costBasis(alice, 0)
+
+
+def _exit_all(m, who):
+    before = m.token.balanceOf(who)
+    m.apply("sell", who, 0, m.hmm.balanceOf(who, 0))
+    return m.token.balanceOf(who) - before
+
+
+def _owed(m, basis):
+    return basis - mul_div_up(basis, m.model.params.sell_fee, WAD)
+
+
+def test_alice_leaving_last_is_paid_her_basis_less_the_sell_fee(m):
+    """The control: the same market, Alice leaves after C: she gets her basis less the fee."""
+    alice, c, paid, basis = _setup(m, self_dealing=False)
+    _exit_all(m, c)
+    assert _exit_all(m, alice) == _owed(m, basis)
+    m.assert_same()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Finding: _step's rise takes `kept -= min(kept, value - vOld)`: what B's exit left retained to "
+    "back Alice's basis pays the rise, whose value lands in V(q) under C's credits, and C's exit is "
+    "capped at C's basis, so it reaches the surplus when the tier empties. Honest flow only (buy, buy, "
+    "buy, spend at a provider, poke): Alice paid 779,445 HANZO, is owed 679,975 after the sell fee, and "
+    "leaving before C gets 521,850 (-158,125, 23% of her basis, which ends in the surplus)."))
+def test_a_dear_holder_leaving_first_after_a_rise_is_paid_her_basis_less_the_sell_fee(m):
+    alice, c, paid, basis = _setup(m, self_dealing=False)
+    got = _exit_all(m, alice)
+    print(f"Alice paid {paid / WEI:,.0f}, owed {_owed(m, basis) / WEI:,.0f}, got {got / WEI:,.0f}")
+    m.assert_same()
+    assert got >= _owed(m, basis) - 10  # a few wei of rounding at most
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Finding, as an attack: the dealer (a provider holding credits) buys 1 L before Alice and redeems "
+    "it to itself after her (no fee: it gets its basis back), which both leaves Alice's backing "
+    "retained and sets utilization to 100%; the poke's rise spends it. The dealer's cost is the buy "
+    "fee, 14,012 HANZO (0.3% of the 4.67M it paid and got back); Alice leaving first loses about "
+    "158,000 HANZO to the surplus."))
+def test_a_self_dealing_provider_cannot_make_a_dear_holder_leave_short(m):
+    dealer = m.dealer
+    start = m.token.balanceOf(dealer)
+    alice, c, paid, basis = _setup(m, self_dealing=True)
+    cost = start - m.token.balanceOf(dealer)
+    got = _exit_all(m, alice)
+    print(f"dealer spent {cost / WEI:,.0f}; Alice owed {_owed(m, basis) / WEI:,.0f}, got {got / WEI:,.0f}")
+    assert cost < 15_000 * WEI  # the attack's price: the buy fee on 1 L (0.3% of 4.67M)
+    assert got >= _owed(m, basis) - 10
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Finding, the attack at its worst: the dealer holds the bottom (C's part) and B's part itself; "
+    "after its self-redemption a second epoch pumped with a one-credit self-redemption spends the rest "
+    "of what was retained for Alice. She is owed 679,975 HANZO and gets 314,148 (46%); the dealer, "
+    "out at its basis through redemptions to itself, loses 19,167 HANZO of fees; Alice's 365,827 "
+    "ends in the surplus (governance's)."))
+def test_a_provider_pumping_two_epochs_cannot_take_half_of_a_dear_holders_exit(m):
+    x, alice = m.dealer, m.traders[1]
+    start = m.token.balanceOf(x)
+    m.apply("buy", x, 0, L)
+    m.apply("buy", x, 0, L)
+    m.apply("buy", alice, 0, L // 10)
+    basis = m.hmm.costBasis(alice, 0)
+    m.apply("offer", x, 0, L)
+    m.apply("redeem", x, 0, L, x)
+    for pump in range(2):
+        if pump:
+            m.apply("offer", x, 0, 1)
+            m.apply("redeem", x, 0, 1, x)
+        m.advance_epoch()
+        m.apply("poke", x)
+    got = _exit_all(m, alice)
+    held = m.hmm.balanceOf(x, 0)
+    m.apply("offer", x, 0, held)
+    m.apply("redeem", x, 0, held, x)
+    m.assert_same()
+    print(f"Alice owed {_owed(m, basis) / WEI:,.0f}, got {got / WEI:,.0f}; "
+          f"dealer net {(m.token.balanceOf(x) - start) / WEI:,.0f}; surplus {m.hmm.surplus() / WEI:,.0f}")
+    assert got >= _owed(m, basis) - 10
