@@ -292,15 +292,24 @@ _OUTCOME = re.compile(r"^(Revert|Halt) \{ (?:reason: (?P<reason>.*?), )?gas_used
 
 
 class Receipt:
-    """A transaction's outcome: success, revm's gas used, the return value, and its logs, decoded
-    on first access (most bulk callers never read them)."""
+    """A transaction's outcome: success, revm's gas used, the return value, and its logs, the last
+    two decoded on first access (most bulk callers never read them)."""
 
-    __slots__ = ("success", "gas_used", "value", "error", "block", "_result", "_chain", "_logs")
+    __slots__ = ("success", "gas_used", "error", "block", "_result", "_chain", "_logs", "_output", "_fn", "_value")
 
-    def __init__(self, chain: "EmbeddedChain", result: Any, value: Any = None, error: str | None = None):
+    def __init__(self, chain: "EmbeddedChain", result: Any, output: bytes | None = None, fn: "Function | None" = None,
+                 error: str | None = None):
         self.success, self.gas_used = error is None, result.gas_used
-        self.value, self.error, self.block = value, error, chain._block
+        self.error, self.block = error, chain._block
         self._result, self._chain, self._logs = result, chain, None
+        self._output, self._fn, self._value = output, fn, None
+
+    @property
+    def value(self) -> Any:
+        """The function's return value (None for a revert or a function that returns nothing)."""
+        if self._fn is not None:
+            self._value, self._fn = self._fn.decode(self._output), None
+        return self._value
 
     @property
     def logs(self) -> list[Event]:
@@ -473,7 +482,7 @@ class EmbeddedChain:
         result = self.evm.result
         if self.keep_logs:
             self._history.append((self._block, result))
-        return Receipt(self, result, fn.decode(out) if fn.outputs else None)
+        return Receipt(self, result, out, fn if fn.outputs else None)
 
     def _keep(self, result: Any) -> None:
         if self.keep_logs:

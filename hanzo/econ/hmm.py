@@ -39,6 +39,8 @@ paid) may leave other than by an exit.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -126,8 +128,11 @@ def ratio(supply: int, depth: int) -> int:
     return r
 
 
+@lru_cache(maxsize=1 << 16)
 def potential(ref_price: int, depth: int, supply: int) -> int:
-    """V(q) = ceil(P_ref * L * (exp(q / L) - 1)) in wei, as the contract computes it."""
+    """V(q) = ceil(P_ref * L * (exp(q / L) - 1)) in wei, as the contract computes it. (Kept for the
+    last few thousand points: a buy's V(q + d) is the next buy's V(q), and a quote then its trade
+    read the same two; chain mode mirrors hundreds of thousands of trades.)"""
     if supply == 0:
         return 0
     e = exp_wad(ratio(supply, depth))
