@@ -1,0 +1,129 @@
+"""Red team, round 15: the training-rewards oracle's exclusions and its gate, from a greedy user who
+reads all the public code. Each test states the property that should hold; the ones that fail today
+are marked xfail(strict=True) and document the hole (the measured numbers are in their docstrings
+and in scripts/redteam15/). The gate-level tests build one gate on the public corpus (about 10 s) and
+train nothing."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from hanzo.econ.params import DEFAULT
+from hanzo.model.corpus import LOCAL
+from hanzo.model.novelty import words
+from hanzo.model.private_eval import PrivateEvaluation
+from hanzo.model.quality import NEUTRAL, PAID, Gate, Rejected
+from hanzo.model.rewrites import _public_words
+
+TWELFTH = LOCAL.users_text("twelfth-night")  # an honest user's unpublished writing
+TEMPEST = LOCAL.users_text("the-tempest")
+
+
+def _verdict(outcome: str) -> dict:
+    return {"quality": {"outcome": outcome}}
+
+
+@pytest.fixture(scope="module")
+def gate(tmp_path_factory):
+    return Gate(tmp_path_factory.mktemp("rt15gate") / "g.sqlite", LOCAL.public_texts().values(), DEFAULT)
+
+
+def pieces_with_a_random_word(text: str, rng: random.Random, k: int = 3) -> str:
+    """The attacker's re-sale of a text: cut into k-word pieces (the gate's own words, so a contraction
+    never hides a 4-word bag inside a piece), shuffled, a random real word of the plays after each
+    piece, three pieces a line. No 4-word bag of the source survives (a bag spans two pieces or a
+    random word), no 12-word set is similar, and the random words thin the source's meaning words
+    below 5 in 12 per region."""
+    spans = words(text)[1]
+    ps = [text[spans[i][0]:spans[i + k - 1][1]] for i in range(0, len(spans) - k + 1, k)]
+    rng.shuffle(ps)
+    vocab = _public_words()
+    ps = [p + " " + rng.choice(vocab) for p in ps]
+    return "\n".join(" ".join(ps[i:i + 3]) for i in range(0, len(ps), 3)) + "\n"
+
+
+@pytest.mark.xfail(strict=True, reason="red team 15: a paid text cut into 3-word pieces with a random word "
+                                       "after each is admitted as new and matches nothing of it, so a sybil "
+                                       "that trains on it is examined on the paid text's held-back windows")
+@pytest.mark.parametrize("domain, text", [("twelfth-night", TWELFTH[20_000:23_000]),
+                                          ("the-tempest", TEMPEST[20_000:23_000])],
+                         ids=["twelfth-night", "the-tempest"])
+def test_a_sybils_reshuffled_pieces_of_a_paid_text_are_never_examined_on_its_held_back_windows(
+        gate, tmp_path, domain, text):
+    """The exclusion follows what a session's text matched: a 4-word bag or a similar 12-word window
+    (novelty `sources`). The pieces of a paid text, reshuffled with a random word after each, keep
+    every 3-word run of it (those of its held-back windows too) and match it nowhere: on the first
+    shuffle, 3-24% of the re-sale is trimmed as copied (content words), the rest admitted, and the paid
+    text is not among its sources, so its held-back windows stay in the sybil's exam.
+
+    Measured through the real oracle (scripts/redteam15/resale.py, padding_with_paid_pieces.py): the
+    paid text's held-back part gave 6-24 of the 128 exam windows of each re-sale; on them the re-sale
+    gained +0.0118, +0.0057, +0.0027 nats/char (3-word pieces) and -0.0058 (2-word), where unrelated
+    honest text of the same play gained +0.0001 to +0.0129 on a paid text's held windows. Every re-sale
+    was low quality (4 of 4: scores +0.0015, -0.0030, -0.0083, -0.0166; the random words cost the seed
+    exam and the base set more than the pieces teach), and so was own text padded with the paid text's
+    pieces in place of the random words (-0.0050, while the own 2,000 characters alone were paid
+    0.009 HANZO). So it earns nothing today: the hole is the exclusion's, not yet a profit, and any
+    better-disguised re-sale of a paid text would pull this lever.
+    """
+    author, sybil = f"author-{domain}", f"sybil-{domain}"
+    paid = gate.admit(author, 1, text, 8192)
+    gate.record(paid.submission, _verdict(PAID))
+    resale = pieces_with_a_random_word(text, random.Random(0))
+    admitted = gate.admit(sybil, 2, resale, 8192)  # not refused: new to the gate
+    assert admitted.novelty.copied_share < 0.5
+    store = PrivateEvaluation(tmp_path / "p", chunks=64)
+    store.seed(domain, LOCAL.private_passages(domain))
+    _, held = store.split(paid.novelty.new_text, paid.submission)
+    store.hold_back(domain, held + held, paid.submission, author)  # doubled: past the 512-character floor
+    exam = store.draw(domain, "s-sybil", exclude_user=sybil, exclude_sessions=admitted.sources)
+    met = sum(exam[i:i + 256] in held + held for i in range(0, len(exam), 256))
+    assert paid.submission in admitted.sources and met == 0, (
+        f"re-sale {admitted.novelty.copied_share:.0%} copied, sources {len(admitted.sources)}, "
+        f"{met} of 64 exam windows from the paid text's held-back part")
+
+
+@pytest.mark.xfail(strict=True, reason="red team 15: a 4-word bag is credited to its first submitter only, so "
+                                       "a text that shares it with a paid session names the first submitter, "
+                                       "not the paid session, and keeps the paid session's held-back windows")
+def test_a_text_matching_a_paid_session_through_a_bag_someone_else_sent_first_is_never_examined_on_it(gate):
+    """`accepted (h PRIMARY KEY)` with INSERT OR IGNORE: a bag belongs to the first submission that
+    had it. The paid session's own phrase, sent first by a decoy (the paid text's author, under
+    another name, before the paid text), is then shared by the paid text and by the sybil's text, but
+    the sybil's sources name the decoy only. Impact is small (isolated bags are a few words each), but
+    the documented rule says "whoever sent it"."""
+    phrase = "the whirligig of sorrow wears a motley crown"  # the paid text's own phrase (not in public text)
+    decoy = gate.admit("decoy", 10, phrase + "\n" + TWELFTH[30_000:31_200], 8192)
+    gate.record(decoy.submission, _verdict(NEUTRAL))
+    paid = gate.admit("author2", 11, TWELFTH[32_000:33_500] + "\n" + phrase + "\n" + TWELFTH[33_500:34_500], 8192)
+    gate.record(paid.submission, _verdict(PAID))
+    assert decoy.submission in paid.sources  # the paid text matched the decoy (isolated: not trimmed)
+    sybil = gate.admit("sybil2", 12, TWELFTH[36_000:37_200] + "\n" + phrase + "\n", 8192)
+    assert decoy.submission in sybil.sources
+    assert paid.submission in sybil.sources
+
+
+@pytest.mark.xfail(strict=True, reason="red team 15: a refused submission records nothing and its message "
+                                       "states the copied share, which depends on other users' private "
+                                       "accepted text: a free, unlimited membership oracle")
+def test_a_refused_probe_does_not_reveal_whether_another_users_private_text_holds_a_passage(gate):
+    """An honest user's accepted text is private (it stands for unpublished writing, and its held-back
+    windows become the exam). A probe made to be refused (mostly public text, so nothing is recorded
+    and nothing is spent) plus a guessed passage is answered with the share copied: 100% when the
+    guess is in someone's accepted text, less when it is not. A script can ask as often as it likes."""
+    private = TEMPEST[30_000:33_000]
+    gate.admit("miranda", 20, private, 8192)  # accepted (its verdict does not matter)
+    public = LOCAL.public_texts()["king-lear"][50_000:50_800]
+    start = private.index("\n", 1000) + 1
+    guess_in, guess_out = private[start:start + 160], TEMPEST[36_000:36_160]
+    before = gate.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
+    answers = []
+    for guess in (guess_in, guess_out):
+        with pytest.raises(Rejected) as r:
+            gate.admit("prober", 21, public + "\n" + guess, 8192)
+        assert r.value.reason == "duplicate"
+        answers.append(str(r.value).split("%")[0])
+    assert gate.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == before  # free
+    assert answers[0] == answers[1], f"the refusals differ ({answers[0]}% vs {answers[1]}%): a membership oracle"
