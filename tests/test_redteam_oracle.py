@@ -85,12 +85,9 @@ def test_a_sybils_reshuffled_pieces_of_a_paid_text_are_never_examined_on_its_hel
         f"{met} of 64 exam windows from the paid text's held-back part")
 
 
-@pytest.mark.xfail(strict=True, reason="red team 15: a 4-word bag is credited to its first submitter only, so "
-                                       "a text that shares it with a paid session names the first submitter, "
-                                       "not the paid session, and keeps the paid session's held-back windows")
 def test_a_text_matching_a_paid_session_through_a_bag_someone_else_sent_first_is_never_examined_on_it(gate):
-    """`accepted (h PRIMARY KEY)` with INSERT OR IGNORE: a bag belongs to the first submission that
-    had it. The paid session's own phrase, sent first by a decoy (the paid text's author, under
+    """Red team 15 found `accepted (h PRIMARY KEY)` with INSERT OR IGNORE: a bag belonged to the first
+    submission that had it (now every submission's bags are kept). The paid session's own phrase, sent first by a decoy (the paid text's author, under
     another name, before the paid text), is then shared by the paid text and by the sybil's text, but
     the sybil's sources name the decoy only. Impact is small (isolated bags are a few words each), but
     the documented rule says "whoever sent it"."""
@@ -105,14 +102,12 @@ def test_a_text_matching_a_paid_session_through_a_bag_someone_else_sent_first_is
     assert paid.submission in sybil.sources
 
 
-@pytest.mark.xfail(strict=True, reason="red team 15: a refused submission records nothing and its message "
-                                       "states the copied share, which depends on other users' private "
-                                       "accepted text: a free, unlimited membership oracle")
 def test_a_refused_probe_does_not_reveal_whether_another_users_private_text_holds_a_passage(gate):
     """An honest user's accepted text is private (it stands for unpublished writing, and its held-back
     windows become the exam). A probe made to be refused (mostly public text, so nothing is recorded
     and nothing is spent) plus a guessed passage is answered with the share copied: 100% when the
-    guess is in someone's accepted text, less when it is not. A script can ask as often as it likes."""
+    guess is in someone's accepted text, less when it is not. A script can ask as often as it likes.
+    (Fixed: a refusal names the limit, not the share.)"""
     private = TEMPEST[30_000:33_000]
     gate.admit("miranda", 20, private, 8192)  # accepted (its verdict does not matter)
     public = LOCAL.public_texts()["king-lear"][50_000:50_800]
@@ -127,3 +122,17 @@ def test_a_refused_probe_does_not_reveal_whether_another_users_private_text_hold
         answers.append(str(r.value).split("%")[0])
     assert gate.db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == before  # free
     assert answers[0] == answers[1], f"the refusals differ ({answers[0]}% vs {answers[1]}%): a membership oracle"
+
+
+def test_forgetting_a_bags_first_submitter_leaves_it_known_through_the_others(tmp_path):
+    """The neighbour of the bag-credit hole: with a bag kept for its first submitter only, undoing that
+    admission (a failed judgement: Gate.forget) unlearnt the bag for every later text that had it."""
+    from hanzo.model.novelty import NoveltyIndex
+
+    index = NoveltyIndex(tmp_path / "n.sqlite", [LOCAL.public_texts()["king-lear"][:2000]])
+    shared = TWELFTH[40_000:41_000]
+    index.accept(shared + "\n" + TWELFTH[41_000:42_000], "s-first")
+    index.accept(TWELFTH[43_000:44_000] + "\n" + shared, "s-second")
+    index.forget("s-first")
+    probe = index.novelty(shared, "s-probe")
+    assert probe.sources == {"s-second"} and probe.copied_share > 0.9

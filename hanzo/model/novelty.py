@@ -34,6 +34,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 SHINGLE = 4  # words per bag
+SOURCES_PER_BAG = 64  # accepted submissions a shared bag names as sources, at most (NoveltyIndex._accepted)
 WORD = re.compile(r"[a-z]+")
 # The similarity channel: the word *set* of every WINDOW consecutive words, as a MinHash of
 # PERMS values, found through LSH (BANDS bands of ROWS values) and confirmed on the signature.
@@ -173,6 +174,13 @@ class NoveltyIndex:
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS accepted (h INTEGER PRIMARY KEY, submission TEXT NOT NULL)")
+        # every accepted submission's bags, not only the first to have each: a text sharing a bag with a
+        # paid session must name that session in its sources even when a decoy sent the bag first (red
+        # team 15), and forgetting the first submitter must not unlearn the bag for the others
+        self.db.execute("CREATE TABLE IF NOT EXISTS accepted_bags (h INTEGER NOT NULL, submission TEXT NOT NULL, "
+                        "PRIMARY KEY (h, submission)) WITHOUT ROWID")
+        if self.db.execute("SELECT 1 FROM accepted_bags LIMIT 1").fetchone() is None:
+            self.db.execute("INSERT OR IGNORE INTO accepted_bags SELECT h, submission FROM accepted")  # an older index
         self.db.execute("CREATE TABLE IF NOT EXISTS accepted_windows (band INTEGER NOT NULL, key INTEGER NOT NULL, "
                         "submission TEXT NOT NULL, sig BLOB NOT NULL)")
         self.db.execute("CREATE INDEX IF NOT EXISTS accepted_windows_key ON accepted_windows (band, key)")
@@ -338,16 +346,22 @@ class NoveltyIndex:
         return covered
 
     def _accepted(self, hs: np.ndarray, exclude: str, sources: set[str]) -> np.ndarray:
-        """Per bag: whether another accepted submission has it (each such submission added to `sources`)."""
+        """Per bag: whether another accepted submission has it (each such submission added to `sources`,
+        at most SOURCES_PER_BAG of them a bag: a phrase that many submissions share is common, and the
+        exam's exclusion list must stay a query's size)."""
         known = np.zeros(len(hs), dtype=bool)
         uniq = [int(h) for h in np.unique(hs)]
         seen = set()
         for i in range(0, len(uniq), 500):
             part = uniq[i:i + 500]
-            rows = self.db.execute(f"SELECT h, submission FROM accepted WHERE h IN ({','.join('?' * len(part))}) "
+            rows = self.db.execute(f"SELECT h, submission FROM accepted_bags WHERE h IN ({','.join('?' * len(part))}) "
                                    "AND submission != ?", (*part, exclude)).fetchall()
-            seen.update(r[0] for r in rows)
-            sources.update(r[1] for r in rows)
+            per_bag: dict[int, list[str]] = {}
+            for h, sub in rows:
+                per_bag.setdefault(h, []).append(sub)
+            seen.update(per_bag)
+            for subs in per_bag.values():
+                sources.update(subs[:SOURCES_PER_BAG])
         if seen:
             known = np.isin(hs, np.fromiter(seen, dtype=np.int64))
         return known
@@ -431,6 +445,7 @@ class NoveltyIndex:
     def forget(self, submission: str) -> None:
         """Remove a submission's bags and windows (its admission was undone)."""
         self.db.execute("DELETE FROM accepted WHERE submission = ?", (submission,))
+        self.db.execute("DELETE FROM accepted_bags WHERE submission = ?", (submission,))
         self.db.execute("DELETE FROM accepted_windows WHERE submission = ?", (submission,))
         self.db.execute("DELETE FROM accepted_content WHERE submission = ?", (submission,))
 
@@ -438,7 +453,7 @@ class NoveltyIndex:
         """Remember every bag of an accepted submission (new and copied parts alike)."""
         ws = words(text)[0]
         hs = np.unique(bag_hashes(ws))
-        self.db.executemany("INSERT OR IGNORE INTO accepted VALUES (?, ?)", [(int(h), submission) for h in hs])
+        self.db.executemany("INSERT OR IGNORE INTO accepted_bags VALUES (?, ?)", [(int(h), submission) for h in hs])
         _, sig = window_signatures(ws, STEP)
         keys = band_keys(sig)
         self.db.executemany("INSERT INTO accepted_windows VALUES (?, ?, ?, ?)",

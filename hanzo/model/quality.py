@@ -248,11 +248,14 @@ class Gate:
             if row is None:
                 limit = self.p.max_duplicate_share / WEI
                 if novelty.copied_share > limit:
-                    raise Rejected("duplicate", f"{novelty.copied_share:.0%} of the text is in the public corpus or "
-                                                f"was submitted before (the limit is {limit:.0%})")
+                    # no figure: how much is copied depends on other users' private accepted text, and a
+                    # refusal records nothing, so a number would answer "is this passage in someone's
+                    # unpublished writing?" for free, as often as asked (red team 15)
+                    raise Rejected("duplicate", f"more than {limit:.0%} of the text is in the public corpus or was "
+                                                "submitted before")
                 if novelty.new_chars < WINDOW:
-                    raise Rejected("duplicate", f"only {novelty.new_chars} characters of the text are new; a paid "
-                                                f"interaction needs {WINDOW}")
+                    raise Rejected("duplicate", f"fewer than {WINDOW} characters of the text are new (a paid "
+                                                "interaction needs that many)")
                 # of what novelty calls new (a copy is refused or trimmed above): the red team's third
                 # round cut public text into 3-word pieces and shuffled them, which passes every copy
                 # channel (no 4-word bag lies inside a piece) and, from a public start that is not at the
