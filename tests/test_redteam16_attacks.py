@@ -86,11 +86,6 @@ def _batch(suite, ops, sender):
     return suite.rewards.rewardTrainingBatch([o.as_tuple() for o, _ in ops], [s for _, s in ops], sender=sender)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Finding: ModelNFT.recordTraining reverts AdapterAlreadyRecorded when the owner's op names the "
-    "adapter its fork already records, and rewardTrainingBatch does not skip it: a fork owner with one "
-    "op in a relayer's batch front-runs it with updateAdapter(fork, thatOp.adapterHash) (or mints its "
-    "fork with that hash) and the whole batch reverts, every other user's op unpaid."))
 def test_a_fork_owner_cannot_void_a_relayers_batch_by_setting_its_adapter_first(
         suite, users, fork_of, sign_op, funded_pool, params):
     honest = [fork_of(users[i]) for i in (0, 1, 2)]
@@ -102,20 +97,13 @@ def test_a_fork_owner_cannot_void_a_relayers_batch_by_setting_its_adapter_first(
     # the front-run: the attacker's fork now records the adapter its op names
     suite.models.updateAdapter(their_fork, bad[0].adapterHash, sender=attacker)
     before = suite.token.balanceOf(users[0])
-    try:
-        _batch(suite, ops, users[4])
-    except ape.exceptions.ContractLogicError:
-        pass
+    _batch(suite, ops, users[4])  # the property: the front-run voids nothing
     # the property (security.md): front-running one op does not void the rest of the batch;
     # users[0] trains its own fork three times (ops 0, 3, 6) and gets both shares of each
     p = training_payout(params, 1, 50)
     assert suite.token.balanceOf(users[0]) - before == 3 * (p.user + p.owner)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Finding: the same revert reached through a transfer: the attacker owns the fork a victim trains, "
-    "sets its adapter to the victim's op's hash and transfers the fork to the victim; the victim's op "
-    "now counts as the owner's, recordTraining reverts, and the relayer's batch reverts."))
 def test_a_fork_handed_to_a_trainer_cannot_void_the_batch_holding_its_op(
         suite, users, fork_of, sign_op, funded_pool, params):
     attacker, victim, bystander = users[3], users[0], users[1]
@@ -126,26 +114,25 @@ def test_a_fork_handed_to_a_trainer_cannot_void_the_batch_holding_its_op(
     suite.models.updateAdapter(attackers_fork, victims_op[0].adapterHash, sender=attacker)
     suite.models.transferFrom(attacker, victim, attackers_fork, sender=attacker)
     before = suite.token.balanceOf(bystander)
-    try:
-        _batch(suite, ops, users[4])
-    except ape.exceptions.ContractLogicError:
-        pass
+    _batch(suite, ops, users[4])  # the property: the front-run voids nothing
     p = training_payout(params, 1, 10)
     assert suite.token.balanceOf(bystander) - before == p.user + p.owner  # the bystander's own op is paid
 
 
-def test_a_batch_with_an_op_whose_adapter_the_fork_records_reverts_as_a_whole(suite, users, fork_of, sign_op,
-                                                                             funded_pool):
-    """The mechanism of the two findings above, shown passing: the error is ModelNFT's."""
+def test_an_op_whose_adapter_the_fork_already_records_is_paid_once_and_voids_nothing(suite, users, fork_of, sign_op,
+                                                                                    funded_pool):
+    """The mechanism of the two findings above, closed: recording the adapter a fork already has
+    changes nothing, so the batch pays every op, and the (fork, adapter) key still pays it once."""
     owner = users[2]
     model = fork_of(owner)
     honest = sign_op(users[0], fork_of(users[0]), interactions=5)
     bad = sign_op(owner, model)
     suite.models.updateAdapter(model, bad[0].adapterHash, sender=owner)
-    with ape.reverts(suite.models.AdapterAlreadyRecorded):
-        _batch(suite, [honest, bad], users[4])
-    # and the honest op, alone, is still payable: the batch was voided for nothing it did
-    suite.rewards.rewardTraining(honest[0].as_tuple(), honest[1], sender=users[4])
+    _batch(suite, [honest, bad], users[4])
+    assert suite.rewards.adapterPaid(model, bad[0].adapterHash)
+    assert suite.rewards.adapterPaid(honest[0].modelId, honest[0].adapterHash)
+    with ape.reverts(suite.rewards.OpReplayed):
+        suite.rewards.rewardTraining(bad[0].as_tuple(), bad[1], sender=users[4])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,10 +145,6 @@ def wired(project, accounts, params):
     return deploy_suite(params, roles, proj=project, handover=False)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Finding: the audit checks the market maker's tierCount only. The deployer, its governance "
-    "until the handover, sets bounded but hostile parameters (sell fee 50% into the surplus, buy fee "
-    "10%, a 365-day epoch that freezes the price for a year) and the audit passes clean."))
 def test_market_maker_parameters_set_by_the_deployer_before_handover_are_flagged(wired, params):
     hmm, d = wired.hmm, wired.roles.deployer
     p = list(hmm.params())
@@ -174,11 +157,6 @@ def test_market_maker_parameters_set_by_the_deployer_before_handover_are_flagged
     assert audit_deployment(wired) != []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Finding: a provider's capacity outlives its role. The deployer grants itself PROVIDER_ROLE, "
-    "offers capacity on every tier, renounces the role and hands over: the audit (roles replayed "
-    "from events) passes clean, and the deployer is still paid every redemption a holder sends it "
-    "this epoch (and its unserved offer drives the price down at the first poke)."))
 def test_a_provider_offer_made_by_the_deployer_before_handover_is_flagged(wired, params, whale, users):
     hmm, d = wired.hmm, wired.roles.deployer
     provider = hmm.PROVIDER_ROLE()
@@ -199,12 +177,6 @@ def test_a_provider_offer_made_by_the_deployer_before_handover_is_flagged(wired,
     assert problems != []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Finding: the audit reads the pool's seed settings and `seeded`, not its reserves, and checks "
-    "that the deployer keeps no TestUSD, not that the float reached the sale holder. A deployer "
-    "whose plan holds back 10x the pool's TestUSD seed from the float (1% of it) and, right after "
-    "seed(), buys HANZO with it for a second key takes 45.4M of the pool's 50M HANZO; the audit "
-    "passes clean."))
 def test_a_deployer_that_buys_the_pools_hanzo_with_the_float_for_a_second_key_is_flagged(project, accounts, params,
                                                                                           chain):
     from hanzo.chain.deploy import Deployment

@@ -125,6 +125,38 @@ EXPECTED_SETTINGS: dict[tuple[str, str, tuple], Callable[[Any], int]] = {
     ("TestUSD", "totalSupply", ()): lambda p: p.test_usd_supply,
 }
 
+TIER_CAPACITY = 6  # HamiltonianMarketMaker.tier(id): the capacity offered this epoch, in the struct's order
+
+
+def market_checks(read: Callable[..., Any], p: Any, sale_holder: str) -> list[str]:
+    """What the deployer could leave in the markets before the handover that no role or setting
+    shows (red team, round 16), read through `read(contract, getter, *args)` (either chain):
+    the market maker's controller and fees as the parameters say, no capacity offered on any tier
+    (an offer outlives its provider's role: the deployer granted itself the role, offered, renounced,
+    and was still paid the epoch's redemptions), HanzoPool's reserves exactly its seed (a swap right
+    after seed() took 45M of its 50M HANZO for a second key) and TestUSD's float with its holder."""
+    from hanzo.econ.hmm import HMMParams
+
+    problems = []
+    found = tuple(int(x) for x in read("HamiltonianMarketMaker", "params"))
+    expected = HMMParams.from_tokenomics(p).as_tuple()
+    if found != expected:
+        problems.append(f"HamiltonianMarketMaker: params() is {found}; expected {expected}")
+    for tier in range(int(read("HamiltonianMarketMaker", "tierCount"))):
+        offered = int(read("HamiltonianMarketMaker", "tier", tier)[TIER_CAPACITY])
+        if offered:
+            problems.append(f"HamiltonianMarketMaker: tier {tier} has {offered} credits of capacity offered; "
+                            "expected none at the deployment")
+    reserves = tuple(int(x) for x in read("HanzoPool", "getReserves"))
+    if reserves != (p.pool_seed_hanzo, p.pool_seed_usd):
+        problems.append(f"HanzoPool: reserves are {reserves[0]} HANZO and {reserves[1]} TestUSD wei; expected "
+                        f"exactly its seed ({p.pool_seed_hanzo}, {p.pool_seed_usd}): someone traded before the audit")
+    float_held = int(read("TestUSD", "balanceOf", sale_holder))
+    if float_held != p.test_usd_float:
+        problems.append(f"TestUSD: the sale holder holds {float_held} wei; expected the whole float {p.test_usd_float}")
+    return problems
+
+
 # Genesis allocation (hanzo.econ.params.ALLOCATIONS) -> who receives it; emission pools likewise.
 GENESIS_RECIPIENTS: dict[str, str] = {
     "model_developers": "@model_developers",
@@ -475,4 +507,7 @@ def audit_deployment(deployment: Any) -> list[str]:
     audit.settings()
     audit.genesis()
     audit.deployer_kept()
+    if "HanzoPool" in audit.c:
+        audit.problems += market_checks(lambda name, getter, *args: getattr(audit.c[name], getter)(*args),
+                                        deployment.params, _addr(deployment.roles.sale_and_liquidity))
     return audit.problems

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from .audit import ANYONE, EXPECTED_ADDRESSES, EXPECTED_ROLES, EXPECTED_SETTINGS, GENESIS_RECIPIENTS
+from .audit import ANYONE, EXPECTED_ADDRESSES, EXPECTED_ROLES, EXPECTED_SETTINGS, GENESIS_RECIPIENTS, market_checks
 from .evm import Contract, EmbeddedChain, EVMError
 from .plan import address_of
 
@@ -132,4 +132,7 @@ def audit_embedded(chain: EmbeddedChain, deployment: Any) -> list[str]:
         problems.append("HanzoToken: the deployer holds HANZO; expected none")
     if "TestUSD" in c and int(chain.call(c["TestUSD"], "balanceOf", address_of(roles.deployer))):
         problems.append("TestUSD: the deployer holds TestUSD; expected none")
+    if "HanzoPool" in c:
+        problems += market_checks(lambda name, getter, *args: chain.call(c[name], getter, *args), p,
+                                  address_of(roles.sale_and_liquidity))
     return problems

@@ -264,8 +264,7 @@ class RewardHook:
         self.crash_at: str | None = None  # tests: raise Crash at this step
         # with the errors that bubble up from the contracts TrainingRewards calls
         self.errors = error_selectors(rewards_abi, "UnknownModel(uint256)",
-                                      "ERC20InsufficientBalance(address,uint256,uint256)",
-                                      "AdapterAlreadyRecorded(uint256,bytes32)")
+                                      "ERC20InsufficientBalance(address,uint256,uint256)")
 
     @property
     def rpc_calls(self) -> int:
