@@ -10,6 +10,11 @@ import {TimelockController} from "@openzeppelin/contracts/governance/TimelockCon
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import {StakedHanzo} from "./StakedHanzo.sol";
 
+/// @notice The timelock's execution grace period (HanzoTimelock).
+interface IGracePeriod {
+    function gracePeriod() external view returns (uint256);
+}
+
 /// @title HanzoGovernor: staked-HANZO governance with typed proposals and burnable deposits
 /// @notice OpenZeppelin Governor over sHANZO votes (timestamp clock), executed through a timelock.
 ///         Proposing needs `proposalThreshold()` votes and locks `proposalDeposit` of the
@@ -37,6 +42,8 @@ contract HanzoGovernor is Governor, GovernorSettings, GovernorCountingSimple, Go
     StakedHanzo public immutable stakedHanzo;
     /// @notice Stake locked per proposal (wei of sHANZO).
     uint256 public immutable proposalDeposit;
+    /// @notice Seconds after a proposal's vote ends during which it may be queued; then it expires.
+    uint256 public immutable queueWindow;
     uint256 private immutable _quorumVotes;
 
     mapping(uint256 proposalId => ProposalDeposit) private _deposits;
@@ -63,6 +70,7 @@ contract HanzoGovernor is Governor, GovernorSettings, GovernorCountingSimple, Go
     /// @param threshold Votes needed to propose (wei).
     /// @param quorumVotes Absolute quorum (wei of votes).
     /// @param deposit Stake locked per proposal (wei).
+    /// @param queueWindow_ Seconds after the vote ends during which a passed proposal may be queued.
     constructor(
         StakedHanzo staked,
         TimelockController timelock,
@@ -70,7 +78,8 @@ contract HanzoGovernor is Governor, GovernorSettings, GovernorCountingSimple, Go
         uint32 votingPeriod_,
         uint256 threshold,
         uint256 quorumVotes,
-        uint256 deposit
+        uint256 deposit,
+        uint256 queueWindow_
     )
         Governor("HanzoGovernor")
         GovernorSettings(votingDelay_, votingPeriod_, threshold)
@@ -80,6 +89,7 @@ contract HanzoGovernor is Governor, GovernorSettings, GovernorCountingSimple, Go
         stakedHanzo = staked;
         proposalDeposit = deposit;
         _quorumVotes = quorumVotes;
+        queueWindow = queueWindow_;
         _checkExitWindow(votingPeriod_, timelock.getMinDelay(), staked.cooldown());
     }
 
@@ -99,12 +109,16 @@ contract HanzoGovernor is Governor, GovernorSettings, GovernorCountingSimple, Go
 
     /// @dev Votes count at the snapshot s (a checkpoint at s itself counts), so the earliest unstake
     ///      that keeps its vote is at s + 1 and its HANZO is free at s + 1 + cooldown. The proposal
-    ///      is Succeeded at s + period + 1, is queued then at the earliest, and executes at
-    ///      s + period + 1 + delay at the earliest. The cooldown must therefore be strictly longer
-    ///      than period + delay: at equality the voter withdraws in the very second (and block)
-    ///      the proposal can first execute. The voting delay moves s only, so it does not enter.
-    function _checkExitWindow(uint256 period, uint256 delay, uint256 cooldown) private pure {
-        if (period + delay >= cooldown) revert ExitBeforeExecution(period, delay, cooldown);
+    ///      is Succeeded from s + period + 1, may be queued until s + period + queueWindow (then it
+    ///      expires: `state`), is ready `delay` after it is queued and executes at most the
+    ///      timelock's grace period after that (then it expires). So the latest execution is
+    ///      s + period + queueWindow + delay + grace, and the cooldown must be strictly longer than
+    ///      period + queueWindow + delay + grace: every voter is still staked when what it voted for
+    ///      runs, whoever picks the time (red team 16: with no expiry, the voters withdrew and only
+    ///      then queued and executed). The voting delay moves s only, so it does not enter.
+    function _checkExitWindow(uint256 period, uint256 delay, uint256 cooldown) private view {
+        uint256 grace = IGracePeriod(timelock()).gracePeriod();
+        if (period + queueWindow + delay + grace >= cooldown) revert ExitBeforeExecution(period, delay, cooldown);
     }
 
     /// @notice Propose with an explicit type. Same checks and deposit as `propose`.
@@ -185,8 +199,18 @@ contract HanzoGovernor is Governor, GovernorSettings, GovernorCountingSimple, Go
         return super.proposalThreshold();
     }
 
+    /// @notice A proposal's state; a passed proposal not queued within `queueWindow` of its vote's
+    ///         end, or queued and not executed within the timelock's grace period of its eta, is
+    ///         Expired (and its deposit burned: settleDeposit).
     function state(uint256 proposalId) public view override(Governor, GovernorTimelockControl) returns (ProposalState) {
-        return super.state(proposalId);
+        ProposalState s = super.state(proposalId);
+        if (s == ProposalState.Succeeded && clock() > proposalDeadline(proposalId) + queueWindow) {
+            return ProposalState.Expired;
+        }
+        if (s == ProposalState.Queued && block.timestamp > proposalEta(proposalId) + IGracePeriod(timelock()).gracePeriod()) {
+            return ProposalState.Expired;
+        }
+        return s;
     }
 
     function proposalNeedsQueuing(uint256 proposalId)

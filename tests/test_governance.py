@@ -197,7 +197,8 @@ def test_a_governor_whose_voters_could_exit_before_execution_cannot_be_deployed_
     short = project.StakedHanzo.deploy(suite.token, d, params.voting_period + params.timelock_delay - 1, sender=d)
     with pytest.raises(ape.exceptions.ContractLogicError) as refused:
         project.HanzoGovernor.deploy(short, suite.timelock, params.voting_delay, params.voting_period,
-                                     params.proposal_threshold, params.quorum, params.proposal_deposit, sender=d)
+                                     params.proposal_threshold, params.quorum, params.proposal_deposit,
+                                     params.proposal_queue_window, sender=d)
     assert type(refused.value).__name__ == "ExitBeforeExecution"
     assert refused.value.inputs == {"votingPeriod": params.voting_period, "timelockDelay": params.timelock_delay,
                                     "cooldown": params.voting_period + params.timelock_delay - 1}
@@ -214,24 +215,28 @@ def test_parameters_refuse_a_cooldown_equal_to_voting_and_timelock(params):
     """Hole 5 (issue 16): at equality a voter withdraws in the second the proposal can first execute."""
     from hanzo.econ.params import ParameterError
 
+    latest = params.voting_period + params.proposal_queue_window + params.timelock_delay + params.execution_grace_period
     with pytest.raises(ParameterError, match="unstake_cooldown: must be longer than voting_period"):
-        params.replace(unstake_cooldown=params.voting_period + params.timelock_delay)
-    params.replace(unstake_cooldown=params.voting_period + params.timelock_delay + 1)
+        params.replace(unstake_cooldown=latest)
+    params.replace(unstake_cooldown=latest + 1)
 
 
 def test_a_governor_whose_voters_could_exit_in_the_second_of_execution_cannot_be_deployed(project, suite, accounts,
                                                                                         params):
-    """Hole 5 (issue 16): cooldown == voting period + timelock delay was accepted."""
+    """Hole 5 (issue 16): cooldown == voting period + timelock delay was accepted (and, red team 16,
+    the windows to queue and to execute count too: the latest execution is what the cooldown must pass)."""
     d = accounts[0]
-    window = params.voting_period + params.timelock_delay
+    window = params.voting_period + params.proposal_queue_window + params.timelock_delay + params.execution_grace_period
     equal = project.StakedHanzo.deploy(suite.token, d, window, sender=d)
     with pytest.raises(ape.exceptions.ContractLogicError) as refused:
         project.HanzoGovernor.deploy(equal, suite.timelock, params.voting_delay, params.voting_period,
-                                     params.proposal_threshold, params.quorum, params.proposal_deposit, sender=d)
+                                     params.proposal_threshold, params.quorum, params.proposal_deposit,
+                                     params.proposal_queue_window, sender=d)
     assert type(refused.value).__name__ == "ExitBeforeExecution"
     longer = project.StakedHanzo.deploy(suite.token, d, window + 1, sender=d)
     project.HanzoGovernor.deploy(longer, suite.timelock, params.voting_delay, params.voting_period,
-                                 params.proposal_threshold, params.quorum, params.proposal_deposit, sender=d)
+                                 params.proposal_threshold, params.quorum, params.proposal_deposit,
+                                 params.proposal_queue_window, sender=d)
 
 
 def test_at_the_exit_window_the_earliest_execution_comes_before_the_earliest_withdrawal(suite, stakers, params,
@@ -272,3 +277,61 @@ def test_the_timelock_is_bound_once_to_the_governors_exit_window(suite, stakers)
         timelock.updateDelay(0, sender=stakers[0])
     with ape.reverts(suite.governor.ExitBeforeExecution):
         suite.governor.checkTimelockDelay(suite.staked.cooldown() - suite.governor.votingPeriod())
+
+
+EXPIRED, QUEUED, SUCCEEDED = 6, 5, 4  # OpenZeppelin's ProposalState
+
+
+def _passed(suite, stakers, chain, params, description):
+    gov = suite.governor
+    targets, values, calldatas = _treasury_proposal(suite, stakers[2].address, 1 * WEI)
+    pid = gov.proposeTyped(targets, values, calldatas, description, TREASURY,
+                           sender=stakers[0]).decode_logs(gov.ProposalCreated)[0].proposalId
+    chain.pending_timestamp = gov.proposalSnapshot(pid) + 1
+    gov.castVote(pid, FOR, sender=stakers[0])
+    gov.castVote(pid, FOR, sender=stakers[1])
+    chain.pending_timestamp = gov.proposalDeadline(pid) + 1
+    chain.mine()
+    assert gov.state(pid) == SUCCEEDED
+    return pid, (targets, values, calldatas, chain.provider.web3.keccak(text=description))
+
+
+def test_a_passed_proposal_not_queued_within_its_window_expires_and_burns_its_deposit(suite, stakers, params, chain):
+    """Red team 16: a Succeeded proposal never expired, so the voters who passed it could withdraw their
+    stake and only then queue and run it. Now it must be queued within proposal_queue_window."""
+    gov = suite.governor
+    pid, call = _passed(suite, stakers, chain, params, "Treasury: queue late")
+    chain.pending_timestamp = gov.proposalDeadline(pid) + params.proposal_queue_window + 1
+    chain.mine()
+    assert gov.state(pid) == EXPIRED
+    with ape.reverts(gov.GovernorUnexpectedProposalState):
+        gov.queue(*call, sender=stakers[1])
+    assert gov.settleDeposit(pid, sender=stakers[1]).decode_logs(gov.DepositSettled)[0].burned
+
+
+def test_a_queued_operation_not_executed_within_its_grace_period_expires_on_both_paths(suite, stakers, params, chain):
+    """Neither the Governor nor the timelock (whose execution is open to anyone) runs it late."""
+    gov, timelock = suite.governor, suite.timelock
+    pid, call = _passed(suite, stakers, chain, params, "Treasury: run late")
+    gov.queue(*call, sender=stakers[1])
+    eta = gov.proposalEta(pid)
+    chain.pending_timestamp = eta + params.execution_grace_period + 1
+    chain.mine()
+    assert gov.state(pid) == EXPIRED
+    with ape.reverts(gov.GovernorUnexpectedProposalState):
+        gov.execute(*call, sender=stakers[1])
+    targets, values, calldatas, desc_hash = call
+    # the Governor's salt for the timelock: bytes20(its address) XOR the description's hash
+    salt = bytes(a ^ b for a, b in zip(bytes.fromhex(gov.address[2:]).ljust(32, b"\0"), bytes(desc_hash)))
+    with ape.reverts(timelock.OperationExpired):
+        timelock.executeBatch(targets, values, calldatas, bytes(32), salt, sender=stakers[1])
+
+
+def test_a_queued_operation_executes_within_its_grace_period(suite, stakers, params, chain):
+    gov = suite.governor
+    pid, call = _passed(suite, stakers, chain, params, "Treasury: run in time")
+    gov.queue(*call, sender=stakers[1])
+    chain.pending_timestamp = gov.proposalEta(pid) + params.execution_grace_period
+    before = suite.token.balanceOf(stakers[2])
+    gov.execute(*call, sender=stakers[1])
+    assert suite.token.balanceOf(stakers[2]) - before == 1 * WEI and gov.state(pid) == 7

@@ -32,11 +32,6 @@ def stakers(suite, whale, users):
     return users[:2]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Finding: a Succeeded proposal never expires (GovernorTimelockControl + TimelockController have "
-    "no grace period), and queue/execute are open to anyone at any later time. The voters who passed "
-    "it unstake at snapshot + 1, withdraw every HANZO after the cooldown, and only then queue and "
-    "execute it: cooldown > voting period + delay bounds the earliest execution, not the execution."))
 def test_voters_who_passed_a_proposal_cannot_withdraw_and_then_execute_it(suite, stakers, params, chain):
     gov, staked, token = suite.governor, suite.staked, suite.token
     recipient = stakers[0]

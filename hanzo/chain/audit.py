@@ -90,6 +90,8 @@ EXPECTED_ADDRESSES: dict[tuple[str, str], str] = {
 # (contract, getter, arguments) -> its value from the parameters.
 EXPECTED_SETTINGS: dict[tuple[str, str, tuple], Callable[[Any], int]] = {
     ("HanzoTimelock", "getMinDelay", ()): lambda p: p.timelock_delay,
+    ("HanzoTimelock", "gracePeriod", ()): lambda p: p.execution_grace_period,
+    ("HanzoGovernor", "queueWindow", ()): lambda p: p.proposal_queue_window,
     ("HanzoTreasury", "limit", ()): lambda p: p.treasury_release_limit,
     ("HanzoTreasury", "maxLimit", ()): lambda p: p.treasury_max_release_limit,
     ("HanzoTreasury", "period", ()): lambda p: p.treasury_release_period,

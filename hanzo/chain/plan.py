@@ -58,7 +58,8 @@ def wire_suite(params: Tokenomics, roles: Any, steps: Steps, say: Callable[[str]
     c: dict[str, Any] = {}
 
     say("HanzoTimelock")
-    c["HanzoTimelock"] = timelock = steps.deploy("HanzoTimelock", params.timelock_delay, [], [ZERO_ADDRESS], d)
+    c["HanzoTimelock"] = timelock = steps.deploy("HanzoTimelock", params.timelock_delay, params.execution_grace_period,
+                                                 [], [ZERO_ADDRESS], d)
     say("HanzoToken")
     c["HanzoToken"] = token = steps.deploy("HanzoToken", d, params.token_cap)
     # The Community Treasury, the Compute Providers pool and the mint fees sit in HanzoTreasury, which
@@ -85,6 +86,7 @@ def wire_suite(params: Tokenomics, roles: Any, steps: Steps, say: Callable[[str]
         params.proposal_threshold,
         params.quorum,
         params.proposal_deposit,
+        params.proposal_queue_window,
     )
     # TrainingRewards creates its ModelNFT (the only recorder of trained adapters is the contract
     # that created it): one transaction wires the pair, with no address predicted.

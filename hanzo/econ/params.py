@@ -144,13 +144,18 @@ class Tokenomics:
 
     # --- staking and governance (D5)
     unstake_cooldown: int = _days(10, doc="cooldown between an unstake request and its withdrawal; longer than "
-                                  "voting_period + timelock_delay, so a voter cannot exit before execution")
+                                  "voting_period + proposal_queue_window + timelock_delay + execution_grace_period, "
+                                  "so a voter cannot exit before execution")
     proposal_threshold: int = _hanzo("100000", doc="staked HANZO needed to propose")
     quorum: int = _hanzo("10000000", doc="absolute quorum in staked HANZO")
     proposal_deposit: int = _hanzo("100000", doc="stake locked per proposal; burned if Defeated or Expired")
     voting_delay: int = _days(1, doc="from proposal to the voting snapshot")
     voting_period: int = _days(7, lo=1 / DAY, doc="length of voting")
     timelock_delay: int = _days(2, doc="delay between queue and execution")
+    proposal_queue_window: int = _days(0.25, lo=1 / DAY, doc="a passed proposal must be queued within this long "
+                                       "after its vote ends, or it expires")
+    execution_grace_period: int = _days(0.25, lo=1 / DAY, doc="a queued operation must execute within this long "
+                                        "after its delay, or it expires")
     # --- the Community Treasury (HanzoTreasury): what a captured governance can take (issue 16, finding 7)
     treasury_release_limit: int = _hanzo("200000", doc="most HANZO the treasury releases per treasury_release_period "
                                          "(a token bucket: it holds at most this and refills at this per period)")
@@ -192,11 +197,12 @@ class Tokenomics:
             raise ParameterError(f"alloc_*_bps: the allocations must sum to {BPS} basis points, got {total}")
         if self.pool_total == 0:
             raise ParameterError("alloc_training_rewards_bps, alloc_compute_providers_bps: the emission pools are empty")
-        if self.unstake_cooldown <= self.voting_period + self.timelock_delay:
+        latest = self.voting_period + self.proposal_queue_window + self.timelock_delay + self.execution_grace_period
+        if self.unstake_cooldown <= latest:
             raise ParameterError(
-                f"unstake_cooldown: must be longer than voting_period + timelock_delay "
-                f"({(self.voting_period + self.timelock_delay) / DAY:g} days) so that a voter cannot unstake and "
-                f"withdraw before the proposal executes; got {self.unstake_cooldown / DAY:g} days")
+                f"unstake_cooldown: must be longer than voting_period + proposal_queue_window + timelock_delay + "
+                f"execution_grace_period ({latest / DAY:g} days: the latest a passed proposal can execute) so that "
+                f"a voter cannot unstake and withdraw before it executes; got {self.unstake_cooldown / DAY:g} days")
         if self.treasury_release_limit > self.treasury_max_release_limit:
             raise ParameterError("treasury_release_limit: must be at most treasury_max_release_limit")
         if self.treasury_release_period > 365 * DAY:

@@ -426,6 +426,8 @@ NOT_SIMULATED = {
     "test_usd_float": "the World's buyers hold US dollars; TestUSD's float is a test chain's",
     "hmm_epoch": "the world steps the market maker's controller once a day, the default epoch",
     "timelock_delay": "a passed proposal takes effect when voting ends; the delay is not modelled",
+    "proposal_queue_window": "a passed proposal takes effect when voting ends; queueing is not modelled",
+    "execution_grace_period": "a passed proposal takes effect when voting ends; its execution is not modelled",
     "quality_threshold": "quality is the scenario's distribution ([users] low_quality_share, mean_multiplier)",
     "quality_step": "quality is the scenario's distribution ([users] low_quality_share, mean_multiplier)",
     "quality_z": "quality is the scenario's distribution ([users] low_quality_share, mean_multiplier)",
