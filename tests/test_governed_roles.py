@@ -155,10 +155,13 @@ def test_the_voting_period_changes_through_governance_only_within_the_exit_windo
 
 def test_a_voting_period_that_fills_the_exit_window_exactly_is_refused(suite, govern, params):
     """Hole 5 (issue 16): under the defaults setVotingPeriod(8 days) made cooldown == period + delay,
-    so a voter could withdraw in the second the proposal first executes. It is now refused."""
+    so a voter could withdraw in the second the proposal first executes. It is now refused (and, red
+    team 16, the windows to queue and to execute count too: the period that fills the window is
+    cooldown - delay - queue window - grace, 7.5 days)."""
     gov = suite.governor
-    exact = params.unstake_cooldown - params.timelock_delay
-    assert exact == 8 * 86_400
+    windows = params.proposal_queue_window + params.execution_grace_period
+    exact = params.unstake_cooldown - params.timelock_delay - windows
+    assert exact == 7.5 * 86_400
     with pytest.raises(ape.exceptions.ContractLogicError) as refused:
         govern([(gov, "setVotingPeriod", exact)])
     assert type(refused.value).__name__ in ("ExitBeforeExecution", "FailedCall")
@@ -170,7 +173,8 @@ def test_a_voting_period_that_fills_the_exit_window_exactly_is_refused(suite, go
 def test_the_timelock_delay_changes_through_governance_only_within_the_exit_window(suite, govern, params):
     """Hole 5 (issue 16): raising the timelock's delay was not checked against the cooldown at all."""
     timelock = suite.timelock
-    exact = params.unstake_cooldown - params.voting_period
+    exact = (params.unstake_cooldown - params.voting_period - params.proposal_queue_window
+             - params.execution_grace_period)
     for delay in (exact, exact + 86_400):
         with pytest.raises(ape.exceptions.ContractLogicError):
             govern([(timelock, "updateDelay", delay)])
