@@ -197,3 +197,17 @@ def test_strategies_keep_the_books_with_boosts_fees_an_attacker_and_churn(name, 
     honest = s["strategies"]["honest"]["hanzo_per_interaction"]
     assert s["conserved"]
     assert s["strategies"]["farmer"]["hanzo_per_interaction"] / honest == pytest.approx(FARMER_PAY, rel=0.01)
+
+
+def test_a_wallet_overdraft_names_the_strategy_of_the_agent_that_would_overdraw():
+    """The review: with strategies mixed, an overdraft named the agent kind "user" only."""
+    from hanzo.sim.ledger import WalletOverdraft
+
+    w = World(load("baseline").with_overrides(**SMALL, **MIX))
+    w.run(2)
+    n = w.users.rows
+    too_much = np.full(n, 10**15, dtype=np.int64)  # a billion HANZO each, in ledger units
+    with pytest.raises(WalletOverdraft) as info:
+        w.users.pay_parts(w.ledger, [("sell_orders", too_much, "users sell")], None)
+    kind = w.strategies.names[w.strategies.kind[info.value.row]]
+    assert info.value.kind == f"{kind} user" and f"{kind} user agent(s) would overdraw" in str(info.value)

@@ -173,6 +173,9 @@ class Users:
         self.deposits: dict[str, np.ndarray] | None = None
         self.deposited = 0  # stakes row by row since the last settlement (World's recorder: settle a year of them)
         self.clock = lambda: 0  # today, for the messages (the World's)
+        # the agent kind a wallet error names for a row: "user", or its strategy's ("farmer user") once the
+        # World's strategies are mixed (hanzo.sim.strategies sets it)
+        self.kind_of = lambda row: KIND
 
     # ---------------------------------------------------------------- the rows
 
@@ -547,8 +550,8 @@ class Users:
         if short.any():
             held = self.held["wallet"]
             first = int(np.flatnonzero(short)[0])
-            raise WalletOverdraft(ledger.clock(), parts[0][2], "users", KIND, int(short.sum()), first,
-                                  int(held[first]) / UNIT, int(total[first]) / UNIT)
+            raise WalletOverdraft(ledger.clock(), parts[0][2], "users", self.kind_of(first), int(short.sum()),
+                                  first, int(held[first]) / UNIT, int(total[first]) / UNIT)
         self.held["wallet"][:n] -= total
         moved = [int(amounts.sum()) for _, amounts, _ in parts]
         self.sums["wallet"] -= sum(moved)
@@ -654,7 +657,7 @@ def spend(w: World, payees: list[tuple[str, int, str]], flow: str, rows) -> None
         short = own > users.wallet[:n]
         if short.any():
             first = int(np.flatnonzero(short)[0])
-            raise WalletOverdraft(ledger.clock(), flow, "users", KIND, int(short.sum()), first,
+            raise WalletOverdraft(ledger.clock(), flow, "users", users.kind_of(first), int(short.sum()), first,
                                   int(users.wallet[first]) / UNIT, int(own[first]) / UNIT)
         users.wallet[:n] -= own
         users.paid_own[:n] += own  # the close gives back what it can sell them of it

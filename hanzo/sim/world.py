@@ -168,6 +168,9 @@ class World:
         self.ledger.mirror("market_maker", lambda: self.market.funds)
         users = self.users
         users.clock = self.ledger.clock
+        if self.strategies.mixed:  # a wallet error names the row's strategy ("farmer user"), not only "user"
+            st = self.strategies
+            users.kind_of = lambda row: f"{st.names[st.kind[row]]} user"
         for balance, account in Users.BALANCES.items():
             if account:
                 self.ledger.itemize(account, lambda balance=balance: users.itemized(balance))
