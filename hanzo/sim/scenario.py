@@ -107,8 +107,7 @@ SPEC: dict[str, dict[str, tuple]] = {
     # The farmers' and spammers' pay is the oracle's measured verdict on their text (docs/oracle.md, the
     # farming benchmark, `make bench-farming`, the run of 2026-11-28; the re-run of 2026-11-29 gave 0.74x per
     # 1,000 characters and padding 0.08x, not yet carried here: docs/simulator.md's table is from these): the
-    # best farm earns 0.42x an
-    # honest session and 0.57x per 1,000 characters (the per-character figure is the steadier one, over all
+    # best farm earns 0.42x an honest session and 0.57x per 1,000 characters (the per-character figure is the steadier one, over all
     # honest sessions: a unit of work here is an interaction); own text padded with fragment salad 0.20x per
     # 1,000 own characters; word salad is low quality (burned); 86% of honest sessions are paid, which is
     # already inside the honest pay these ratios multiply ([users] low_quality_share and mean_multiplier).
