@@ -105,12 +105,11 @@ SPEC: dict[str, dict[str, tuple]] = {
     # "dist" key is a number (every row the same) or a distribution each row draws its own value from when it
     # joins: "uniform(low, high)", "normal(mean, sd)", "lognormal(mean, sigma)", "triangular(low, mode, high)".
     # The farmers' and spammers' pay is the oracle's measured verdict on their text (docs/oracle.md, the
-    # farming benchmark, `make bench-farming`, the run of 2026-11-28; the re-run of 2026-11-29 gave 0.74x per
-    # 1,000 characters and padding 0.08x, not yet carried here: docs/simulator.md's table is from these): the
-    # best farm earns 0.42x an honest session and 0.57x per 1,000 characters (the per-character figure is the steadier one, over all
-    # honest sessions: a unit of work here is an interaction); own text padded with fragment salad 0.20x per
-    # 1,000 own characters; word salad is low quality (burned); 86% of honest sessions are paid, which is
-    # already inside the honest pay these ratios multiply ([users] low_quality_share and mean_multiplier).
+    # farming benchmark, `make bench-farming`, the run of 2026-11-29): the best farm earns 0.51x an honest
+    # session and 0.74x per 1,000 characters (the per-character figure is the steadier one, over all honest
+    # sessions: a unit of work here is an interaction); own text padded with fragment salad 0.06x per 1,000 own
+    # characters; word salad is low quality (burned); 84% of honest sessions are paid, which is already inside
+    # the honest pay these ratios multiply ([users] low_quality_share and mean_multiplier).
     "strategies": {
         "farmer_share": (float, 0.0, 1.0, 0.0, "share of users who farm"),
         "spammer_share": (float, 0.0, 1.0, 0.0, "share of users who spam"),
@@ -129,12 +128,12 @@ SPEC: dict[str, dict[str, tuple]] = {
                                     "interaction (writing new text in the domain), for earnings per hour"),
         "custom_policy": (str, None, None, "", "a Strategy subclass: a registered name or a dotted path "
                           "(package.module.Class)"),
-        "farmer_pay": ("dist", 0.0, 10.0, 0.57, "what a unit of a farmer's work earns against honest work's (the "
-                       "farming benchmark's best farm: 0.57x honest per 1,000 characters)"),
+        "farmer_pay": ("dist", 0.0, 10.0, 0.74, "what a unit of a farmer's work earns against honest work's (the "
+                       "farming benchmark's best farm: 0.74x honest per 1,000 characters)"),
         "farmer_cost_usd_per_interaction": ("dist", 0.0, 1000.0, 0.0, "a farmer's USD cost per interaction; it "
                                             "farms while its pay beats it"),
-        "spammer_pay": ("dist", 0.0, 10.0, 0.20, "what a unit of a spammer's work earns against honest work's (the "
-                        "benchmark: own text padded with fragment salad, 0.20x per 1,000 own characters)"),
+        "spammer_pay": ("dist", 0.0, 10.0, 0.06, "what a unit of a spammer's work earns against honest work's (the "
+                        "benchmark: own text padded with fragment salad, 0.06x per 1,000 own characters)"),
         "spammer_low_quality": ("dist", 0.0, 1.0, 0.0, "share of a spammer's work judged low quality, burned and "
                                 "unpaid (word salad: 1, with spammer_pay 0)"),
         "holder_sell_share": ("dist", 0.0, 1.0, 0.1, "share of its pay a holder sells"),

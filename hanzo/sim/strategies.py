@@ -7,9 +7,9 @@ The built-in strategies are the populations the World already models, now as row
     honest       trains its own writing; trains less below its reservation wage (the [agents] table)
                  and sells and stakes the scenario's shares ([users] sell_share, stake_share)
     farmer       submits the best farm the oracle's benchmark found, paid `pay` x what honest work
-                 earns per unit of work (docs/oracle.md: 0.57x per 1,000 characters); works while
+                 earns per unit of work (docs/oracle.md: 0.74x per 1,000 characters); works while
                  that beats its own cost per interaction; sells everything
-    spammer      pads a little own text with public fragments (the benchmark: 0.20x honest); a share
+    spammer      pads a little own text with public fragments (the benchmark: 0.06x honest); a share
                  `low_quality` of its work judged low quality (word salad: burned, unpaid); spams
                  while what it is paid beats its gas; sells everything
     holder       trains as honest users do, sells less and stakes more (its own shares)
