@@ -55,3 +55,24 @@ def judge(o, user, fork, domain, text, **kw):
     except Rejected as e:
         r = dict(outcome="refused: " + e.reason, msg=str(e), hanzo=0.0, secs=round(time.time()-t,1))
     return r
+
+
+out: list[dict] = []  # every record logged, for the script to write at its end (the same list under `import *`)
+
+
+def log(**kw):
+    kw.pop("v", None)
+    out.append(kw)
+    print(json.dumps(kw), flush=True)
+
+
+def paid_author(o, domain, text, length):
+    """An author's honest text of `length` characters of the domain's users' writing, tried at three
+    offsets until one is paid: (the text, its judgement, the try), or (None, None, None)."""
+    for k in range(3):
+        cand = text[20000 + length * k: 20000 + length * (k + 1)]
+        r = judge(o, f"author{k}", 100 + k, domain, cand)
+        log(domain=domain, kind=f"author honest {length}", **r)
+        if r["outcome"] == "paid":
+            return cand, r, k
+    return None, None, None

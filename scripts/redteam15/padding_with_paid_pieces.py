@@ -4,9 +4,6 @@ window of the paid text survives, so its held-back windows stay in the exam), ag
 import sys; sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
 from common import *
 from recipes import span_pieces, lines, screened, repaired_mix
-out = []
-def log(**kw):
-    kw.pop("v", None); out.append(kw); print(json.dumps(kw), flush=True)
 
 def mix(U, T, rng):
     """T's 3-word pieces alternated with U's 3-word pieces (both shuffled), three pieces a line."""
@@ -33,15 +30,10 @@ for domain in domains:
     os.environ["HANZO_ORACLE_SECRET"] = "same secret for both oracles, thirty-two+a"
     ob = QualityOracle(oa.trainer, OracleConfig(base / "b")); ob._cap = oa._cap
     text = LOCAL.users_text(domain)
-    T = None
-    for k in range(3):
-        cand = text[20000 + 4000*k: 24000 + 4000*k]
-        r = judge(oa, f"author{k}", 100+k, domain, cand)
-        log(domain=domain, kind="author honest 4000", **r)
-        if r["outcome"] == "paid":
-            T, tsid = cand, r["sid"]; rb = judge(ob, f"author{k}", 100+k, domain, cand)
-            log(domain=domain, kind="author in paired oracle", **rb); break
+    T, paid, k = paid_author(oa, domain, text, 4000)
     if T is None: continue
+    tsid = paid["sid"]
+    log(domain=domain, kind="author in paired oracle", **judge(ob, f"author{k}", 100 + k, domain, T))
     held = oa.private._text(domain, held=True)
     print("held", len(held), flush=True)
     us, off = [], 30000

@@ -4,21 +4,13 @@ and the exam keeps T's held-back windows (T is not among its sources)."""
 import sys; sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
 from common import *
 from recipes import pieces_randword, screened
-out = []
-def log(**kw):
-    kw.pop("v", None); out.append(kw); print(json.dumps(kw), flush=True)
 domains = sys.argv[1].split(",")
 for domain in domains:
     o = make_oracle(Path(tempfile.mkdtemp(prefix=f"rt15a3-{domain}-")))
     text = LOCAL.users_text(domain)
-    T = None
-    for k in range(3):
-        cand = text[20000 + 3000*k: 23000 + 3000*k]
-        r = judge(o, f"author{k}", 100+k, domain, cand)
-        log(domain=domain, kind="author honest 3000", **r)
-        if r["outcome"] == "paid":
-            T, tsid = cand, r["sid"]; break
+    T, paid, _ = paid_author(o, domain, text, 3000)
     if T is None: continue
+    tsid = paid["sid"]
     held = o.private._text(domain, held=True)
     r = judge(o, "honestC", 200, domain, text[40000:43000])
     n, hs, ss = split_score(o, held)

@@ -1,9 +1,6 @@
 """Sybil re-sells a paid text through a rewrite no novelty channel finds; examined on its held-back windows."""
 import sys; sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
 from common import *
-out = []
-def log(**kw):
-    kw.pop("v", None); out.append(kw); print(json.dumps(kw), flush=True)
 
 TRANS = {
     "shuffled+random3": RW.shuffled_random_word_every_third,
@@ -14,14 +11,7 @@ domains = sys.argv[1].split(",")
 for domain in domains:
     o = make_oracle(Path(tempfile.mkdtemp(prefix=f"rt15a1-{domain}-")))
     text = LOCAL.users_text(domain)
-    # author: honest 3000-char text until paid
-    T = None
-    for k in range(3):
-        cand = text[20000 + 3000*k: 23000 + 3000*k]
-        r = judge(o, f"author{k}", 100+k, domain, cand)
-        log(domain=domain, kind="author honest 3000", **r)
-        if r["outcome"] == "paid":
-            T = cand; v = r["v"]; break
+    T, paid, _ = paid_author(o, domain, text, 3000)  # author: honest 3000-char text until paid
     if T is None: continue
     held = o.private._text(domain, held=True)
     print("held pool chars", len(held), flush=True)
