@@ -5,6 +5,7 @@ ratios, and a user's own policy plugged in by a dotted path (the example in docs
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ import pytest
 
 from hanzo.sim.run import simulate
 from hanzo.sim.scenario import SPEC, ScenarioError, load
-from hanzo.sim.strategies import Decision, Strategy, StrategyError, distribution, register
+from hanzo.sim.strategies import ClippedWarning, Decision, Strategy, StrategyError, distribution, register
 from hanzo.sim.world import World
 
 # the defaults are the farming benchmark's measured ratios (docs/oracle.md); they flow from the schema
@@ -79,6 +80,33 @@ def test_spam_judged_low_quality_is_burned_unpaid_and_word_salad_is_not_worth_it
     salad = _run(**{"strategies.spammer_share": 0.3, "strategies.spammer_pay": 0.0,
                     "strategies.spammer_low_quality": 1.0})
     assert salad["strategies"]["spammer"]["interactions"] == 0 and salad["strategies"]["spammer"]["earned_hanzo"] == 0
+
+
+def test_draws_clipped_to_a_keys_bound_are_counted_warned_once_naming_the_key_and_in_the_summary():
+    """A distribution half beyond its key's bound is not what its rows follow: the run says so once,
+    naming the key, the bound and the share clipped, and summary.json records the share."""
+    rng = np.random.default_rng(0)
+    values, below, above = distribution("normal(1, 0.3)", "x", 0.0, 1.0).drawn(rng, 10_000)
+    assert below == np.count_nonzero(values == 0.0) and above == np.count_nonzero(values == 1.0)
+    assert 0.45 < above / 10_000 < 0.55 and below < 10
+    scenario = load("baseline").with_overrides(**SMALL, **{"strategies.holder_share": 0.5,
+                                                           "strategies.holder_sell_share": "normal(1, 0.3)"})
+    with pytest.warns(ClippedWarning) as caught:
+        s = simulate(scenario, years=0.1).summary
+    said = [str(w.message) for w in caught if w.category is ClippedWarning]
+    assert len(said) == 1, said
+    assert re.match(r"\[strategies\] holder_sell_share: (4\d|5\d)\.\d% of [\d,]+ rows drew normal\(1, 0\.3\) "
+                    r"above the key's bound 1 and were clipped to it", said[0]), said[0]
+    assert list(s["clipped"]) == ["[strategies] holder_sell_share"] and 0.45 < s["clipped"][
+        "[strategies] holder_sell_share"] < 0.55
+
+
+def test_draws_within_their_bounds_warn_nothing_and_the_summary_has_no_clipped_entry():
+    scenario = load("baseline").with_overrides(**SMALL, **MIX, **{"strategies.holder_sell_share": "uniform(0, 0.2)"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ClippedWarning)
+        s = simulate(scenario, years=0.1).summary
+    assert "strategies" in s and "clipped" not in s
 
 
 def test_traits_are_drawn_per_row_from_the_named_distribution():
@@ -211,3 +239,21 @@ def test_a_wallet_overdraft_names_the_strategy_of_the_agent_that_would_overdraw(
         w.users.pay_parts(w.ledger, [("sell_orders", too_much, "users sell")], None)
     kind = w.strategies.names[w.strategies.kind[info.value.row]]
     assert info.value.kind == f"{kind} user" and f"{kind} user agent(s) would overdraw" in str(info.value)
+
+
+def test_hanzo_simulate_says_which_traits_draws_were_clipped_in_one_line_each(tmp_path):
+    import subprocess
+    import sys
+
+    from hanzo.chain.toolchain import ROOT
+
+    shown = subprocess.run([sys.executable, "-m", "hanzo.cli", "simulate", "baseline", "--years", "0.05", "--quiet",
+                            "--set", "users.initial=2000", "--set", "users.max=20000",
+                            "--set", "strategies.holder_share=0.5",
+                            "--set", "strategies.holder_sell_share=normal(1, 0.3)",
+                            "--out", str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert shown.returncode == 0, shown.stderr
+    said = [line for line in shown.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(said) == 1 and said[0].startswith("warning: [strategies] holder_sell_share: "), shown.stderr
+    assert "above the key's bound 1 and were clipped to it" in said[0]
+    assert "<td>clipped.[strategies] holder_sell_share</td><td>" in (tmp_path / "report.html").read_text()

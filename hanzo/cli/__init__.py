@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -101,6 +102,7 @@ def simulate(scenario: str, years: float | None, seed: int | None, out: str | No
     """Run SCENARIO (a name from `hanzo scenarios` or a TOML file) and write its report."""
     from hanzo.sim.run import simulate as run, write
     from hanzo.sim.scenario import ScenarioError, load, parse_setting
+    from hanzo.sim.strategies import ClippedWarning
 
     if days is not None and not chain:
         fail("--days: only with --chain (the World's horizon is --years)")
@@ -116,9 +118,16 @@ def simulate(scenario: str, years: float | None, seed: int | None, out: str | No
             sc = sc.with_overrides(where="--set", **dict(parse_setting(item) for item in settings))
         if years is not None and not (1 / 365 <= years <= 100):
             raise ScenarioError(f"--years: expected a value in [{1 / 365:.4f}, 100], got {years}")
-        result = run(sc, years=years, seed=seed, progress=not quiet)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ClippedWarning)
+            result = run(sc, years=years, seed=seed, progress=not quiet)
     except (ScenarioError, *run_errors()) as exc:
         fail(str(exc))
+    for w in caught:  # a trait the scenario names but its rows do not follow: one line, as an error is
+        if issubclass(w.category, ClippedWarning):
+            click.echo(f"warning: {w.message}", err=True)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     folder = Path(out) if out else Path("out") / result.scenario.name
     files = write(result, folder)
     from hanzo.sim.report import summary_lines

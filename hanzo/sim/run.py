@@ -45,6 +45,7 @@ def simulate(scenario: Scenario, *, years: float | None = None, seed: int | None
     else:
         world.run(days)
     series = pd.DataFrame(world.rows)
+    world.strategies.warn_clipped()  # once a run, from all its rows' draws
     return Result(scenario, series, summarize(world, series))
 
 
@@ -97,6 +98,8 @@ def summarize(world: World, series: pd.DataFrame) -> dict:
                     "paid": float(last["farm_paid"])},
         "users_churned": world.churned,
         **({"strategies": world.strategies.summary(world.users)} if world.strategies.mixed else {}),
+        # per trait key, the share of its rows' draws clipped to the key's bounds (none clipped: no entry)
+        **({"clipped": clipped} if (clipped := world.strategies.clipped()) else {}),
         **({"drawn": drawn(s)} if uncertain(s) else {}),
         "speculators": {"spent": world.speculator_spent, "received": world.speculator_received,
                         "credits_held": float(world.market.holding("speculators").sum())},

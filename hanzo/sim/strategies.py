@@ -47,6 +47,7 @@ from __future__ import annotations
 import importlib
 import math
 import re
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +62,13 @@ if TYPE_CHECKING:
 
 class StrategyError(ValueError):
     """A strategy is unknown, not a Strategy, or decided something impossible; the message names it."""
+
+
+class ClippedWarning(UserWarning):
+    """More than CLIPPED_WARNING of a trait's draws fell beyond its key's bounds and were clipped to them."""
+
+
+CLIPPED_WARNING = 0.01  # a share of rows clipped that changes the trait's mean or spread visibly
 
 
 # ------------------------------------------------------------------------------ distributions
@@ -87,9 +95,14 @@ class Distribution:
                 "triangular": sum(a) / 3}[self.kind]
 
     def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return self.drawn(rng, n)[0]
+
+    def drawn(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, int, int]:
+        """`n` draws clipped to [low, high], and how many fell below low and above high: a clipped
+        draw is not what the scenario wrote, so the World counts them (Strategies.clipped)."""
         a = self.args
         if self.kind == "fixed":
-            return np.full(n, a[0])
+            return np.full(n, a[0]), 0, 0
         if self.kind == "uniform":
             x = rng.uniform(a[0], a[1], n)
         elif self.kind == "normal":
@@ -98,7 +111,8 @@ class Distribution:
             x = a[0] * rng.lognormal(-a[1] * a[1] / 2, a[1], n)
         else:
             x = rng.triangular(a[0], a[1], a[2], n)
-        return np.clip(x, self.low, self.high)
+        below, above = int(np.count_nonzero(x < self.low)), int(np.count_nonzero(x > self.high))
+        return np.clip(x, self.low, self.high), below, above
 
 
 def distribution(value: Any, where: str, low: float = -math.inf, high: float = math.inf) -> Distribution:
@@ -413,14 +427,20 @@ class Strategies:
         self.shares = {k: v for k, v in shares(table).items() if v > 0}
         self.mixed = set(self.shares) != {"honest"}  # all honest: the World's population path, unchanged
         self.policies: list[Strategy] = []
+        self.keys: list[dict[str, str]] = []  # per strategy, its traits' keys as a scenario's errors name them
         for name in self.shares:
             if name == "custom":
                 cls = resolve(table["custom_policy"])
                 self.policies.append(cls(scenario))
+                self.keys.append({t: f"{cls.__name__}.traits[{t!r}]" for t in self.policies[-1].distributions})
             else:
                 traits = {t: distribution(table[key], f"[strategies] {key}", *pay_bounds(key, BOUNDS[key], scenario))
                           for t, key in TRAITS[name].items()}
                 self.policies.append(REGISTRY[name](scenario, traits))
+                self.keys.append({t: f"[strategies] {key}" for t, key in TRAITS[name].items()})
+        # per trait key: its distribution, and the rows that drew from it and of them those clipped to its low
+        # and to its high bound (a clipped draw is not what the scenario wrote: see `clipped`)
+        self.draws: dict[str, tuple[Distribution, list[int]]] = {}
         self.names = [p.name if n != "custom" else n for n, p in zip(self.shares, self.policies)]
         self.max_pay = max_pay(scenario)  # the most a unit of any strategy's work can earn against honest work's
         # the provider and voter strategies' numbers, if any (hanzo.sim.compute and hanzo.sim.governance read them)
@@ -465,7 +485,12 @@ class Strategies:
             rows = first + np.flatnonzero(kind == k)
             drawn = {}
             for t, dist in policy.distributions.items():
-                drawn[t] = self.traits[k][t][rows] = dist.draw(rng, len(rows))
+                values, below, above = dist.drawn(rng, len(rows))
+                drawn[t] = self.traits[k][t][rows] = values
+                counts = self.draws.setdefault(self.keys[k][t], (dist, [0, 0, 0]))[1]
+                counts[0] += len(rows)
+                counts[1] += below
+                counts[2] += above
             if k == self.provider:
                 self.capacity[rows] = policy.capacity_at_join(drawn["capacity"])
             self._append(k, rows, {c: getattr(users, c)[rows] for c in COLUMNS}, drawn)
@@ -641,6 +666,22 @@ class Strategies:
             decided["stake_capped"][k] = stake_k
             decided["paid_out"][k] = out_k
         return Today(trained, kept, paid, None, spread("stake_capped"), spread, spread("paid_out"))
+
+    def clipped(self) -> dict[str, float]:
+        """Per trait key whose draws were clipped to its bounds: the share of its rows' draws clipped."""
+        return {key: (below + above) / rows for key, (_, (rows, below, above)) in self.draws.items()
+                if below + above}
+
+    def warn_clipped(self, share: float = CLIPPED_WARNING) -> None:
+        """A ClippedWarning per trait key more than `share` of whose draws were clipped to a bound: those
+        rows follow another distribution than the one the scenario names (its mean, its spread)."""
+        for key, (dist, (rows, below, above)) in self.draws.items():
+            for n, side, bound in ((below, "below", dist.low), (above, "above", dist.high)):
+                if n > share * rows:
+                    args = ", ".join(f"{a:g}" for a in dist.args)
+                    warnings.warn(f"{key}: {n / rows:.1%} of {rows:,} rows drew {dist.kind}({args}) {side} the "
+                                  f"key's bound {bound:.4g} and were clipped to it: those rows do not follow the "
+                                  "distribution as written", ClippedWarning, stacklevel=2)
 
     def record(self, trained: np.ndarray, per_activity: float) -> None:
         """Rows made `trained` x `per_activity` interactions today."""

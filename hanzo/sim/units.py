@@ -29,6 +29,7 @@ UNITS = {
     **dict.fromkeys(("farmers.peak", "farmers.final"), "farmers"),
     **dict.fromkeys(("users_final", "users_churned", "users_max"), "users"),
     "sell_share": "%",
+    "clipped": "%",  # per trait key: the share of its rows' draws clipped to the key's bounds
     "growth_per_day": "per day",
     **dict.fromkeys(("days", "rewards_rationed_days"), "days"),
     **dict.fromkeys(("emission_exhausted_day", "attack_day"), "day"),
