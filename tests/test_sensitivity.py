@@ -64,6 +64,26 @@ def test_mu_star_is_how_far_the_output_moves_across_the_whole_range(small, morri
     assert row["sigma"] == pytest.approx(0, abs=1e-12 * moved)
 
 
+def test_wealth_gini_and_vote_shares_are_ranked_and_compared_as_the_summary_gives_them(small):
+    """Who holds the HANZO and the votes: the wealth Gini and the top holders' shares of the HANZO and of the
+    votes are outputs sensitivity ranks parameters on, printed in %, and rows of compare's table."""
+    a = sa.analyze(small, PARAMS[:2], size=2, years=0.1, outputs=("wealth_gini", "wealth_top_10pct", "votes_top_10pct"))
+    runs = a.runs
+    alone = simulate(small.with_overrides(**dict(zip(["users.sell_share", "users.activity_sigma"],
+                                                      runs.iloc[0][["users.sell_share", "users.activity_sigma"]]))),
+                     years=0.1).summary
+    for name, key in (("wealth_gini", "wealth_gini"), ("wealth_top_10pct", "wealth_top_10pct_share"),
+                      ("votes_top_10pct", "votes.top_10pct_users_share")):
+        assert runs.iloc[0][name] == pytest.approx(lookup(alone, key), rel=1e-12)
+        assert 0 < runs[name].min() < 1
+    assert set(a.indices["output"]) == {"wealth_gini", "wealth_top_10pct", "votes_top_10pct"}
+    # a wider spread of activity spreads the HANZO: it moves the wealth Gini, the price-setting sell share less
+    assert ranked(a, "wealth_gini").loc["users.activity_sigma", "rank"] == 1
+    shown = "\n".join(sa.lines(a))
+    assert "top 10% of users' share of the votes (%): mu*" in shown and "wealth Gini: mu*" in shown
+    assert {"wealth_gini", "votes_users", "votes_top_1pct", "votes_attacker"} <= set(HEADLINES) & set(sa.OUTPUTS)
+
+
 def test_sobol_apportions_the_price_variance_to_the_one_parameter_that_moves_it(small):
     a = sa.analyze(small, PARAMS[::2], method="sobol", size=8, years=0.25, outputs=("price",))
     assert len(a.runs) == 8 * (2 + 2)
@@ -123,6 +143,10 @@ def test_compare_holds_each_scenarios_figures_as_simulate_gives_them(tmp_path):
     price = next(line for line in lines if line.startswith("HANZO price, final"))
     assert price.split()[3:] == [figure("hanzo_price_usd.final", table.loc["price", n]) for n in names]
     assert next(line for line in lines if line.startswith("total supply (HANZO)"))
+    gini = next(line for line in lines if line.startswith("wealth Gini"))
+    assert gini.split()[2:] == [figure("wealth_gini", table.loc["wealth_gini", n]) for n in names]
+    votes = next(line for line in lines if line.startswith("top 10% of users' share of the votes"))
+    assert votes.split()[-1] == figure("votes.top_10pct_users_share", table.loc["votes_top_10pct", names[-1]])
     files = write(c, tmp_path)
     csv = pd.read_csv(files["table"], index_col="name")
     assert csv.loc["total_supply", names].astype(float).tolist() == table.loc["total_supply"].tolist()

@@ -264,7 +264,7 @@ def sweep(scenario, params, runs, backend, address, seed, years, workers, out) -
               "runs), or with sobol the base sample, a power of 2 (default 64: 64 x (params + 2) runs).")
 @click.option("--output", "outputs", multiple=True, metavar="NAME", help="A figure to rank the parameters on "
               "(repeatable; default price_log10, total_supply, reward_gini; also price, burned, staked, treasury, "
-              "users, ...: a wrong name lists them all).")
+              "users, wealth_gini, votes_top_10pct, ...: a wrong name lists them all).")
 @click.option("--years", type=float, default=None, help="Horizon in years (default: the scenario's).")
 @click.option("--seed", type=int, default=None, help="Seed of the sample and of every run (default: the scenario's).")
 @click.option("--set", "settings", multiple=True, metavar="TABLE.KEY=VALUE", help="Override a key in every run.")
