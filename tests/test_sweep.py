@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pyarrow.dataset as ds
 import pytest
 
 from hanzo.sim.scenario import ScenarioError, load
-from hanzo.sim.sweep import parse_params, plan, sweep
+from hanzo.sim.sweep import parse_params, plan, printed, sweep
 
 SMALL = {"scenario.years": 0.3, "users.max": 20_000, "users.initial": 500}
 
@@ -59,6 +61,20 @@ def test_sweep_writes_partitioned_dataset_and_quantiles(scenario, tmp_path):
     # faster growth pays more rewards in every run with the same seed
     by_run = runs.pivot(index="run", columns="point", values="rewards_paid_total")
     assert (by_run[1] > by_run[0]).all()
+    # what hanzo sweep prints: every heading with its unit, as the report names units; shares in %
+    shown = printed(summary, ["users.growth_per_day"])
+    assert list(shown.columns) == [
+        "users.growth_per_day (per day)", "runs", *(f"hanzo_price_final_q{q} ($)" for q in ("05", "50", "95")),
+        *(f"total_supply_q{q} (HANZO)" for q in ("05", "50", "95")), "burned_mean (HANZO)", "staked_mean (HANZO)",
+        "reward_gini_mean (0 to 1)"]
+    assert shown["total_supply_q50 (HANZO)"].tolist() == summary["total_supply_q50"].tolist()
+    shares = printed(summary.assign(**{"users.sell_share": [0.3, 0.6]}), ["users.sell_share"])
+    assert shares["users.sell_share (%)"].tolist() == pytest.approx([30, 60])
+    # and summary.csv's units, in sweep.json
+    units = json.loads((tmp_path / "sweep.json").read_text())["units"]
+    assert units["total_supply_q50"] == units["rewards_paid_total_mean"] == "HANZO"
+    assert units["hanzo_price_final_q95"] == "$" and units["users.growth_per_day"] == "per day"
+    assert set(pd.read_csv(tmp_path / "summary.csv").columns) - set(units) == {"point", "runs"}
 
 
 def test_ray_backend_gives_the_same_numbers_as_local(scenario, tmp_path):

@@ -246,12 +246,11 @@ def sweep(scenario, params, runs, backend, address, seed, years, workers, out) -
     except ImportError as exc:
         fail(f"--backend {backend}: {exc}")
     keys = [k for k, _ in parse_params(params)]
-    cols = keys + ["runs", "hanzo_price_final_q05", "hanzo_price_final_q50", "hanzo_price_final_q95",
-                   "total_supply_q05", "total_supply_q50", "total_supply_q95", "burned_mean", "staked_mean",
-                   "reward_gini_mean"]
+    from hanzo.sim.sweep import printed
     from hanzo.sim.units import significant
 
-    click.echo(summary[cols].to_string(index=False, float_format=significant))  # 7,260,505, not 7.261e+06
+    # each heading with its unit; 7,260,505, not 7.261e+06
+    click.echo(printed(summary, keys).to_string(index=False, float_format=significant))
     click.echo(f"dataset   {folder / 'dataset'}\nsummary   {folder / 'summary.csv'}\nfan chart {folder / 'fan_charts.png'}")
 
 

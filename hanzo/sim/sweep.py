@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -20,11 +21,17 @@ import numpy as np
 import pandas as pd
 
 from .scenario import Scenario, ScenarioError
+from .units import unit
 
 QUANTILES = (0.05, 0.5, 0.95)
 HEADLINES = ("total_supply", "circulating_supply", "burned", "staked", "treasury", "reward_gini",
              "hanzo_price_final", "rewards_paid_total")
 FAN_SERIES = ("hanzo_price_usd", "users", "total_supply", "staked", "price_hmm_7b")
+# what `hanzo sweep` prints of summary.csv, after the swept keys and the runs
+PRINTED = ("hanzo_price_final_q05", "hanzo_price_final_q50", "hanzo_price_final_q95", "total_supply_q05",
+           "total_supply_q50", "total_supply_q95", "burned_mean", "staked_mean", "reward_gini_mean")
+# a figure's key in a run's summary where the sweep names it otherwise (its unit is looked up by that key)
+SUMMARY_KEYS = {"hanzo_price_final": "hanzo_price_usd.final"}
 
 
 @dataclass(frozen=True)
@@ -156,7 +163,8 @@ def sweep(scenario: Scenario, grid: list[tuple[str, list[Any]]], *, runs: int, o
     summary.to_csv(out / "summary.csv", index=False)
     (out / "sweep.json").write_text(json.dumps({
         "scenario": scenario.name, "master_seed": seed, "runs": runs, "backend": backend,
-        "grid": {k: v for k, v in grid}, "points": int(runs_table["point"].nunique())}, indent=2) + "\n")
+        "grid": {k: v for k, v in grid}, "points": int(runs_table["point"].nunique()),
+        "units": {c: u for c in summary.columns if (u := column_unit(c))}}, indent=2) + "\n")  # summary.csv's
     fan_charts(dataset, summary, [k for k, _ in grid], out)
     return summary
 
@@ -174,6 +182,30 @@ def summarize(runs_table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
                 row[f"{m}_q{int(q * 100):02d}"] = values.quantile(q)
         out.append(row)
     return pd.DataFrame(out)
+
+
+def column_unit(column: str) -> str | None:
+    """The unit of a column of summary.csv as the report names units (hanzo.sim.units): a figure's, its
+    _mean or _qNN aside, or a swept key's; "0 to 1" for a Gini (no unit, but a range); None: unknown."""
+    name = re.sub(r"_(mean|q\d\d)$", "", column)
+    if name.endswith("_gini"):
+        return "0 to 1"
+    if name in HEADLINES:
+        return unit(SUMMARY_KEYS.get(name, name))
+    return unit(column) if "." in column else None  # a swept key, e.g. users.sell_share: %
+
+
+def printed(summary: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """What `hanzo sweep` prints: the swept keys, the runs and the PRINTED figures, each heading with its unit
+    (HANZO, $, %, per day ...), shares as percentages."""
+    table = summary[[*keys, "runs", *PRINTED]].copy()
+    headings = {}
+    for column in table.columns:
+        u = column_unit(column)
+        if u == "%" and pd.api.types.is_numeric_dtype(table[column]):
+            table[column] = table[column] * 100
+        headings[column] = f"{column} ({u})" if u else column
+    return table.rename(columns=headings)
 
 
 def fan_charts(dataset: Path, summary: pd.DataFrame, keys: list[str], out: Path) -> Path:
