@@ -40,7 +40,7 @@ def test_chain_run_reconciles_every_figure_and_writes_the_worlds_files(scenario,
 
     files = onchain.write(result, scenario, "ethereum:local:test", 3, tmp_path)
     assert {p.name for p in files.values()} == {"series.parquet", "summary.json", "supply.png", "price.png",
-                                                "report.html", "comparison.csv"}
+                                                "compute.png", "users.png", "report.html", "comparison.csv"}
     series = pd.read_parquet(files["series"])
     assert list(series["day"]) == [1, 2, 3, 4] and list(series["hanzo_price_usd"]) == result.prices
     assert series["emitted"].is_monotonic_increasing and series["transactions"].iloc[-1] == result.transactions
@@ -68,6 +68,28 @@ def test_the_embedded_evm_keeps_the_same_books_as_apes_chain(scenario, networks)
     assert on_ape.ok and embedded.ok, (on_ape.differences, embedded.differences)
     strip = lambda rows: [{k: v for k, v in r.items() if k != "transactions"} for r in rows]  # noqa: E731
     assert strip(embedded.rows) == strip(on_ape.rows) and embedded.checked == on_ape.checked
+
+
+def test_hanzo_simulate_chain_writes_the_plots_a_world_run_writes(tmp_path):
+    """`hanzo simulate --chain` writes supply, price, compute and users plots, as a World run does: compute from
+    the tier the chain's provider serves (its price and utilization), users from the accounts and their rewards."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from hanzo.chain.toolchain import ROOT
+
+    shown = subprocess.run([sys.executable, "-m", "hanzo.cli", "simulate", "baseline", "--chain", "--network",
+                            "embedded", "--days", "2", "--chain-users", "2", "--quiet",
+                            "--set", "users.initial=1000000", "--out", str(tmp_path)],
+                           capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert shown.returncode == 0, shown.stderr
+    for name in ("supply", "price", "compute", "users"):
+        assert (tmp_path / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "report.html").read_text().count('<img src="data:image/png') == 4
+    series = pd.read_parquet(tmp_path / "series.parquet")
+    assert series["utilization_7b"].between(0, 1).all() and (series["utilization_7b"] > 0).any()
 
 
 def test_a_bad_network_name_is_refused_before_anything_runs(scenario):

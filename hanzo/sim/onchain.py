@@ -408,7 +408,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                              "market_maker_reserve": market.reserve / WEI, "users": len(active),
                              "pool_hanzo": pool.reserve_hanzo / WEI, "pool_usd": pool.reserve_usd / WEI,
                              "rewards_paid": paid_today / WEI, "price_7b": market.price(0) / WEI,
-                             "capacity_7b": float(capacity[0]),
+                             "capacity_7b": float(capacity[0]), "utilization_7b": float(utilization[0]),
                              "training_ops_paid": len(ops), "training_ops_deferred": deferred,
                              "transactions": c.transactions})
                 if progress:
@@ -452,7 +452,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
 def write(result: Reconciliation, scenario: Scenario, network: str, users: int, out: Path) -> dict[str, Path]:
     """The World's files for a chain run: series.parquet (a row a day from the books the run kept
     beside the chain, which the reconciliation proved equal to it), summary.json (the run and its
-    reconciliation), the supply and price plots, report.html, and comparison.csv: the same scenario
+    reconciliation), the supply, price, compute and users plots, report.html, and comparison.csv: the same scenario
     run by the World at the chain's scale, each headline figure beside the chain's, day by day
     (hanzo.sim.crosscheck; summary.json's `world_vs_chain` holds each figure's largest difference)."""
     import json

@@ -179,7 +179,7 @@ burn mode <b>{s['choices']['burn_mode']}</b> (D2), compute price controller <b>{
 
 
 def chain_plots(series: pd.DataFrame, summary: dict, out: Path) -> dict[str, Path]:
-    """A chain run's supply and price, day by day (its horizon is days, not years)."""
+    """A chain run's supply, price, compute and users plots, day by day (its horizon is days, not years)."""
     plt = _figure()
     files = {}
     # a few days' flows are a rounding error of the supply: each on its own axis
@@ -202,6 +202,28 @@ def chain_plots(series: pd.DataFrame, summary: dict, out: Path) -> dict[str, Pat
     ax.set_ylabel("USD per HANZO")
     ax.set_title("HANZO price (the World's pool, traded by the chain's accounts)")
     files["plot_price"] = _save(fig, plt, out / "price.png")
+    # compute and adoption as the World's compute.png and users.png show them, from what the chain run keeps: one
+    # tier (7B, the one its provider serves and the reconciliation checks), and day by day (a few days: no means)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    axes[0].plot(series["day"], series["price_7b"], label="HMM-7B")
+    axes[0].set_ylabel("HANZO per credit (1K tokens)")
+    axes[0].set_title("Compute price (HamiltonianMarketMaker)")
+    axes[0].legend()
+    axes[1].plot(series["day"], series["utilization_7b"], label="HMM-7B")
+    axes[1].set_ylabel("share of the capacity offered")
+    axes[1].set_title("Utilization")
+    for ax in axes:
+        ax.set_xlabel("day")
+    files["plot_compute"] = _save(fig, plt, out / "compute.png")
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.plot(series["day"], series["users"])
+    ax.set_ylabel("user accounts")
+    ax2 = ax.twinx()
+    ax2.plot(series["day"], series["rewards_paid"] / 1e3, color="tab:orange")
+    ax2.set_ylabel("thousand HANZO rewards / day", color="tab:orange")
+    ax.set_xlabel("day")
+    ax.set_title("Adoption and training rewards on chain")
+    files["plot_users"] = _save(fig, plt, out / "users.png")
     return files
 
 
