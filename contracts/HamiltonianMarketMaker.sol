@@ -18,29 +18,24 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///         Redeeming credits (spending them on compute) pays the serving provider what the
 ///         potential releases. Once an epoch, poke() moves each tier's log reference price by a
 ///         damped leapfrog step driven by the epoch's utilization (design/hmm.md §2).
-/// @dev Invariants, checked by tests/properties:
-///      - reserve == sum over tiers of V_t(q_t), and HANZO held >= reserve (solvency, P4);
-///      - V is computed once per end point with rounding up, so buy(d) then sell(d) in one
-///        epoch returns exactly what was paid, minus fees (P2, P3);
-///      - sellFee >= 1 - exp(-deltaMax) (enforced on every parameter change), so buying in one
-///        epoch and selling in the next never profits (P5): the price moves at most exp(deltaMax).
-///      - cost basis: a sale or redemption pays min(share, release + retained), share = basis *
-///        release / (V(q) - V(q - held)) taken out of the holder's basis (the gross HANZO it paid
-///        for the credits it holds; it moves pro rata with credits on transfer, one element of a
-///        batch after another, so a transfer neither creates nor strands basis). Shares never sum
-///        past the basis, so no pump of the price over any number of epochs (utilization is set by
-///        whoever redeems against a small offer, a provider's own credits included) pays a holder
-///        or a colluding provider more than was paid in. A sole holder at an unchanged price is
-///        paid exactly the release (P1-P3 hold as before).
-///      - retained: an exit valued at the top of the curve may be paid less than its release (an
-///        early, cheap buyer leaving after dearer ones); the difference is kept for the tier's
-///        remaining holders, whose exits (valued lower on the curve) may draw on it up to their
-///        share. A fall of the price moves the reserve it frees into retained too, as far as the
-///        tier's holders' bases are not backed (a rise draws on it first, then on the surplus).
-///        So the tier's backing, V(q) + retained, never falls below the sum of its holders' bases
-///        (tierBasis): a fall, its recovery, and who leaves first move nothing between holders,
-///        and HANZO held == reserve + sum of retained + surplus (fees, and gains of rises that
-///        nobody can be paid), the surplus being the only part governance may withdraw.
+/// @dev Invariants, checked by tests/properties and fuzz/MarketInvariants.t.sol:
+///      - reserve == the sum of every holder's costBasis, and HANZO held == reserve + surplus, the
+///        surplus being fees (and HANZO sent here unasked): the only part governance may withdraw;
+///      - an exit (sale or redemption) pays the exiting holder's share of its own cost basis (the
+///        gross HANZO it paid for the credits it holds; transfers move it pro rata with credits):
+///        share = basis * release / (V(q) - V(q - held)), the whole basis for a whole position.
+///        Shares never sum past a basis, so nothing anyone does to the price (a pump by
+///        self-redemption, a crash by idle offers, who leaves first) pays any holder or provider
+///        more than was paid in for the credits, or less: the price prices purchases only.
+///        Why not the curve's release: with V(q) as the reserve a rise had to be paid for out of
+///        what was kept for other holders, and the order of honest exits moved up to half of a
+///        dear holder's position between holders (the second review's finding 16b).
+///      - V is computed once per end point with rounding up, so a sole holder at an unchanged
+///        price is paid exactly the release: buy(d) then sell(d) in one epoch returns what was
+///        paid, minus fees, and the cost of any sequence of purchases depends only on its end
+///        points (no-arbitrage, P1-P3).
+///      - sellFee >= 1 - exp(-deltaMax) (enforced on every parameter change): kept from when a
+///        sale paid the release; an exit now never pays past its cost, so it holds with margin.
 contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -91,7 +86,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
 
     /// @notice Current parameters.
     Params public params;
-    /// @notice Sum over tiers of V(q): HANZO owed to credit holders if all sold back (fee-free).
+    /// @notice HANZO owed to credit holders if all left (fee-free): the sum of their cost bases.
     uint256 public reserve;
     /// @notice Number of tiers; tier ids are 0..tierCount-1.
     uint256 public tierCount;
@@ -103,17 +98,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     mapping(uint256 tier => Tier) private _tiers;
     /// @notice Capacity a provider offered and has not yet served, per epoch and tier.
     mapping(uint256 epoch => mapping(uint256 tier => mapping(address provider => uint256))) public providerCapacity;
-    /// @notice Gross HANZO (fees excluded) paid for the credits `holder` holds of `tier`: the most
-    ///         that selling or redeeming all of them can pay out.
+    /// @notice Gross HANZO (fees excluded) paid for the credits `holder` holds of `tier`: what
+    ///         selling (before the fee) or redeeming all of them pays out, at any price.
     mapping(address holder => mapping(uint256 tier => uint256)) public costBasis;
-    /// @dev Per tier, one slot: the sum of its holders' bases, and the HANZO kept for them beyond
-    ///      the reserve (what capped exits left, what falls of the price freed).
-    struct Backing {
-        uint128 basis;
-        uint128 retained;
-    }
-
-    mapping(uint256 tier => Backing) private _backing;
 
     /// @notice Credits were bought; `cost` includes `fee`.
     event Bought(uint256 indexed tier, address indexed buyer, uint256 amount, uint256 cost, uint256 fee, uint256 supply);
@@ -131,8 +118,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     event TierAdded(uint256 indexed tier, uint256 basePrice, uint256 depth);
     /// @notice Parameters changed.
     event ParamsChanged(Params params);
-    /// @notice Governance sent `amount` of the surplus (HANZO beyond the reserve and what is
-    ///         retained for holders) to the treasury `to`.
+    /// @notice Governance sent `amount` of the surplus (HANZO beyond the reserve) to the treasury `to`.
     event SurplusWithdrawn(address indexed to, uint256 amount);
 
     /// @notice No such tier.
@@ -183,19 +169,6 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         return _tier(id);
     }
 
-    /// @notice HANZO of tier `id` kept for its holders beyond the reserve V(q): what capped exits
-    ///         left and what falls of the price freed, as far as their bases are not otherwise
-    ///         backed. Exits are paid up to their share from it; it returns to the surplus when
-    ///         the tier's last credit leaves.
-    function retained(uint256 id) external view returns (uint256) {
-        return _backing[id].retained;
-    }
-
-    /// @notice The sum of the cost bases of every holder of tier `id`.
-    function tierBasis(uint256 id) external view returns (uint256) {
-        return _backing[id].basis;
-    }
-
     /// @notice V(q) of tier `id` at supply `supply` with its current reference price.
     function potential(uint256 id, uint256 supply) public view returns (uint256) {
         Tier storage t = _tier(id);
@@ -218,14 +191,13 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     }
 
     /// @notice (proceeds, fee) of `holder` selling `amount` credits of tier `id` now: the
-    ///         holder's share of its cost basis, at most the release V(q) - V(q - amount) plus what
-    ///         the tier retains for its holders, less the fee.
+    ///         holder's share of its cost basis, less the fee.
     function quoteSell(address holder, uint256 id, uint256 amount) public view returns (uint256 proceeds, uint256 fee) {
         Tier storage t = _tier(id);
         uint256 q = t.supply;
         if (amount > q) revert InsufficientSupply(amount, q);
         uint256 held = _held(holder, id, amount);
-        (uint256 value,,) = _capped(holder, t, id, amount, held);
+        uint256 value = _share(holder, t, id, amount, held);
         fee = FPM.fullMulDivUp(value, params.sellFee, WAD);
         proceeds = value - fee;
     }
@@ -252,7 +224,6 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         t.supply = uint128(q + amount);
         reserve += gross;
         costBasis[msg.sender][id] += gross;
-        _backing[id].basis += SafeCast.toUint128(gross);
         hanzo.safeTransferFrom(msg.sender, address(this), cost);
         _mint(msg.sender, id, amount, "");
         emit Bought(id, msg.sender, amount, cost, fee, q + amount);
@@ -276,9 +247,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         emit Sold(id, msg.sender, amount, proceeds, fee, t.supply);
     }
 
-    /// @notice Spend `amount` credits of tier `id` on compute served by `provider`, who is paid
-    ///         what the potential releases (no fee), capped at the holder's share of its cost basis.
-    ///         Needs capacity the provider offered this epoch.
+    /// @notice Spend `amount` credits of tier `id` on compute served by `provider`, who is paid the
+    ///         holder's share of its cost basis (no fee): what was paid for the credits, at whatever
+    ///         price they were bought. Needs capacity the provider offered this epoch.
     /// @return payout HANZO paid to the provider.
     function redeem(uint256 id, uint256 amount, address provider) external nonReentrant returns (uint256 payout) {
         if (amount == 0) revert ZeroAmount();
@@ -309,91 +280,33 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     // ------------------------------------------------------------------ the controller
 
     /// @notice Close the epoch: step every tier's price by the damped leapfrog of its utilization.
-    ///         Anyone may call once the epoch has lasted epochLength.
+    ///         Anyone may call once the epoch has lasted epochLength. The price prices purchases
+    ///         only (exits pay cost bases), so a step owes nobody anything and is never cut.
     function poke() external nonReentrant {
         Params memory p = params;
         uint256 endsAt = epochStart + p.epochLength;
         if (block.timestamp < endsAt) revert EpochNotOver(endsAt);
         uint256 n = tierCount;
-        // What is retained for a tier's holders backs their exits, and that tier's rise only.
-        uint256 free = hanzo.balanceOf(address(this)) - _retainedTotal(n);
-        uint256 total = reserve;
         for (uint256 id; id < n; ++id) {
-            (total, free) = _step(id, p, free, total);
+            _step(id, p);
         }
-        reserve = total;
         epoch += 1;
         epochStart = block.timestamp;
     }
 
-    /// @dev A tier's state after its epoch step (memory, to keep the stack shallow).
-    struct Step {
-        uint256 utilization;
-        int256 logPrice;
-        int256 momentum;
-        uint256 refPrice;
-        uint256 value; // V(q) at the new price
-    }
-
-    /// @dev One tier's epoch step. Returns the new reserve total and HANZO held beyond every
-    ///      tier's retained (`free`, which the tier's own retained joins to back its rise). The
-    ///      tier's backing V + retained is kept at least its holders' bases: a fall's freed reserve
-    ///      is retained up to them, and a rise draws on the tier's retained first.
-    function _step(uint256 id, Params memory p, uint256 free, uint256 total) private returns (uint256, uint256) {
+    /// @dev One tier's epoch step.
+    function _step(uint256 id, Params memory p) private {
         Tier storage t = _tiers[id];
-        Step memory s = Step(0, 0, 0, 0, 0);
         uint256 capacity = t.capacity;
-        s.utilization = capacity == 0 ? p.targetUtilization : (uint256(t.redeemed) * WAD) / capacity;
-        (s.logPrice, s.momentum) = leapfrogStep(t.logPrice, t.momentum, s.utilization, p);
-        uint256 vOld = _potential(t.refPrice, t.depth, t.supply);
-        Backing memory b = _backing[id];
-        _solvent(t, s, free + b.retained - (total - vOld), p.dt);
-        uint256 kept = b.retained;
-        if (s.value < vOld) {
-            uint256 backed = s.value + kept;
-            uint256 short = b.basis > backed ? b.basis - backed : 0;
-            kept += FPM.min(vOld - s.value, short);
-        } else {
-            kept -= FPM.min(kept, s.value - vOld);
-        }
-        if (kept != b.retained) _backing[id].retained = uint128(kept);
-        free = free + b.retained - kept;
-        t.logPrice = int128(s.logPrice);
-        t.momentum = int128(s.momentum);
-        t.refPrice = uint128(s.refPrice);
+        uint256 utilization = capacity == 0 ? p.targetUtilization : (uint256(t.redeemed) * WAD) / capacity;
+        (int256 logPrice, int256 momentum) = leapfrogStep(t.logPrice, t.momentum, utilization, p);
+        uint256 refPrice = _refPrice(t.basePrice, logPrice);
+        t.logPrice = int128(logPrice);
+        t.momentum = int128(momentum);
+        t.refPrice = uint128(refPrice);
         t.capacity = 0;
         t.redeemed = 0;
-        emit EpochStepped(epoch, id, s.utilization, s.logPrice, s.momentum, s.refPrice);
-        return (total - vOld + s.value, free);
-    }
-
-    /// @dev Solvency of a step: V(q) at the new price must fit in `allowed`, the HANZO held beyond
-    ///      the other tiers' reserve. A rise that does not fit is cut to the highest log price
-    ///      whose V fits, or cancelled; the momentum then follows the move actually made.
-    function _solvent(Tier storage t, Step memory s, uint256 allowed, uint256 dt) private view {
-        uint256 q = t.supply;
-        s.refPrice = _refPrice(t.basePrice, s.logPrice);
-        s.value = _potential(s.refPrice, t.depth, q);
-        int256 x = t.logPrice;
-        if (s.value <= allowed || s.logPrice <= x) return;
-        // V is linear in P_ref: P_max = allowed / (L * (e^(q/L) - 1)).
-        uint256 expPart = uint256(FPM.expWad(int256(_ratio(q, t.depth)))) - WAD;
-        uint256 maxRef = FPM.fullMulDiv(allowed, WAD, uint256(t.depth) * expPart);
-        if (maxRef > t.basePrice / 1e8) {
-            int256 xMax = FPM.lnWad(int256(FPM.fullMulDiv(maxRef, WAD, t.basePrice))) - 1e9;
-            if (xMax > x && xMax < s.logPrice) {
-                uint256 ref = _refPrice(t.basePrice, xMax);
-                if (_potential(ref, t.depth, q) <= allowed) {
-                    s.momentum = ((xMax - x) * int256(WAD)) / int256(dt);
-                    s.logPrice = xMax;
-                    s.refPrice = ref;
-                    s.value = _potential(ref, t.depth, q);
-                    return;
-                }
-            }
-        }
-        (s.logPrice, s.momentum, s.refPrice) = (x, 0, t.refPrice);
-        s.value = _potential(s.refPrice, t.depth, q);
+        emit EpochStepped(epoch, id, utilization, logPrice, momentum, refPrice);
     }
 
     /// @notice One damped leapfrog step (kick, then drift), with the drift clamped to deltaMax:
@@ -433,16 +346,14 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         emit TierAdded(id, basePrice, depth);
     }
 
-    /// @notice The surplus: HANZO held beyond the reserve and what is retained for holders (fees,
-    ///         and what falls of the price released). Nobody holding credits is owed it.
+    /// @notice The surplus: HANZO held beyond the reserve (fees). Nobody holding credits is owed it.
     function surplus() public view returns (uint256) {
-        return hanzo.balanceOf(address(this)) - reserve - _retainedTotal(tierCount);
+        return hanzo.balanceOf(address(this)) - reserve;
     }
 
-    /// @notice Send `amount` of the surplus to the treasury. Only governance; never the reserve
-    ///         or what is retained for holders, and never anywhere but the treasury, whose release
-    ///         limit then bounds what a captured governance can take of it. A later rise of the
-    ///         price is backed by less.
+    /// @notice Send `amount` of the surplus to the treasury. Only governance; never the reserve,
+    ///         and never anywhere but the treasury, whose release limit then bounds what a
+    ///         captured governance can take of it.
     function withdrawSurplus(uint256 amount) external onlyRole(GOVERNANCE_ROLE) nonReentrant {
         uint256 available = surplus();
         if (amount > available) revert SurplusExceeded(amount, available);
@@ -486,47 +397,34 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     }
 
     /// @dev The caller's exit of `amount` credits (sale or redemption): burns them, lowers the
-    ///      supply and the reserve by the release, uses up their share of the caller's basis,
-    ///      keeps what the release exceeds the payment by for the tier's remaining holders (or
-    ///      takes from it what the payment exceeds the release by), and returns the payment.
-    ///      Invariant kept: HANZO held - reserve - retained changes only by fees.
+    ///      supply, and takes their share of the caller's basis out of it and out of the reserve;
+    ///      returns that share, the payment. Invariant kept: HANZO held - reserve changes only by fees.
     function _exit(Tier storage t, uint256 id, uint256 amount) private returns (uint256 paid) {
         uint256 q = t.supply;
         if (amount > q) revert InsufficientSupply(amount, q);
-        uint256 held = _held(msg.sender, id, amount);
-        uint256 share;
-        uint256 release;
-        (paid, share, release) = _capped(msg.sender, t, id, amount, held);
-        costBasis[msg.sender][id] -= share;
-        reserve -= release;
-        Backing memory b = _backing[id];
-        // paid <= release + retained; with no credits left nobody is owed it: it joins the surplus
-        // (every holder's basis is then 0 too: a whole exit takes exactly its basis)
-        _backing[id] = Backing(b.basis - uint128(share), q == amount ? 0 : uint128(b.retained + release - paid));
+        paid = _share(msg.sender, t, id, amount, _held(msg.sender, id, amount));
+        costBasis[msg.sender][id] -= paid;
+        reserve -= paid;
         t.supply = uint128(q - amount);
         _burn(msg.sender, id, amount);
     }
 
-    /// @dev What `holder` exiting `amount` of its `held` credits is paid, min(share, release +
-    ///      retained), the share of its basis (rounded down) the exit uses up, and the release
-    ///      V(q) - V(q - amount). share <= basis as release <= value. V(q) is evaluated once.
-    function _capped(address holder, Tier storage t, uint256 id, uint256 amount, uint256 held)
+    /// @dev The share of `holder`'s basis that exiting `amount` of its `held` credits takes: the
+    ///      fraction the release V(q) - V(q - amount) is of the credits' value, valued as the top
+    ///      `held` of the curve (rounded down), and the whole basis for the whole position, so a
+    ///      holder's shares sum to exactly its basis in any order of exits and at any price.
+    function _share(address holder, Tier storage t, uint256 id, uint256 amount, uint256 held)
         private
         view
-        returns (uint256 paid, uint256 share, uint256 release)
+        returns (uint256)
     {
+        uint256 basis = costBasis[holder][id];
+        if (amount == held) return basis;
         uint256 q = t.supply;
         uint256 vq = _potential(t.refPrice, t.depth, q);
-        release = vq - _potential(t.refPrice, t.depth, q - amount);
         uint256 value = vq - _potential(t.refPrice, t.depth, q - held);
-        share = value == 0 ? 0 : FPM.fullMulDiv(costBasis[holder][id], release, value);
-        paid = FPM.min(share, release + _backing[id].retained);
-    }
-
-    function _retainedTotal(uint256 n) private view returns (uint256 total) {
-        for (uint256 id; id < n; ++id) {
-            total += _backing[id].retained;
-        }
+        if (value == 0) return 0;
+        return FPM.fullMulDiv(basis, vq - _potential(t.refPrice, t.depth, q - amount), value);
     }
 
     /// @dev Credits moved between holders take their share of the sender's basis with them, so

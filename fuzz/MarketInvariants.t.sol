@@ -9,9 +9,10 @@ import {vm, bound} from "./Vm.sol";
 ///         credits (one by one, or in batches that name a tier several times); the dealer is a
 ///         trader who is also a provider and redeems its own credits against its own offers (the
 ///         review's pump); the honest provider only offers and is paid; governance takes some of
-///         the surplus. A cohort of honest holders buys and leaves within one epoch, in an order
-///         the fuzzer picks. Ghosts record what each actor may legitimately end with, and any
-///         transfer that moved basis other than pro rata, or honest exit paid short.
+///         the surplus. A cohort of honest holders buys and leaves in an order the fuzzer picks,
+///         with the price crashed or pumped between any two of its steps. Ghosts record what each
+///         actor may legitimately end with, the fees the maker kept, and any transfer that moved
+///         basis other than pro rata, or honest exit paid other than its basis.
 contract MarketHandler {
     HanzoToken public immutable token;
     HamiltonianMarketMaker public immutable hmm;
@@ -27,9 +28,14 @@ contract MarketHandler {
     /// @notice Transfers after which a tier's total basis changed, or a sender without credits
     ///         kept basis (issue 16, finding 1).
     uint256 public basisLeaks;
-    /// @notice HANZO an honest holder, exiting at the price it bought at, got short of its basis
-    ///         less the sell fee (issue 16, finding 2: the order of exits locked it in the maker).
+    /// @notice HANZO an honest holder got short of its basis less the sell fee, or beyond it, in
+    ///         any order of exits and after any moves of the price (issue 16, finding 2: the order of
+    ///         exits locked it in the maker; 16b: a rise paid from a dear holder's backing).
     uint256 public honestShortfall;
+    uint256 public honestExcess;
+    /// @notice Fees the maker kept (buy and sell fees), and what governance withdrew.
+    uint256 public feesKept;
+    uint256 public withdrawn;
     /// @notice Honest holders who left whole, each compared with its basis.
     uint256 public honestExits;
     uint256 public constant COHORT = 3;
@@ -56,9 +62,23 @@ contract MarketHandler {
         address a = _trader(who);
         uint256 id = _tier(tier);
         uint256 n = bound(amount, 1, 4e9);
+        uint256 fee = _buyFee(id, n);
         vm.prank(a);
         try hmm.buy(id, n, type(uint256).max, type(uint256).max) {
+            feesKept += fee;
             done["buy"] += 1;
+        } catch {}
+    }
+
+    function _buyFee(uint256 id, uint256 n) private view returns (uint256 fee) {
+        try hmm.quoteBuy(id, n) returns (uint256, uint256 f) {
+            fee = f;
+        } catch {}
+    }
+
+    function _sellFee(address a, uint256 id, uint256 n) private view returns (uint256 fee) {
+        try hmm.quoteSell(a, id, n) returns (uint256, uint256 f) {
+            fee = f;
         } catch {}
     }
 
@@ -67,8 +87,10 @@ contract MarketHandler {
         uint256 id = _tier(tier);
         uint256 n = (hmm.balanceOf(a, id) * bound(share, 1, 10_000)) / 10_000;
         if (n == 0) return;
+        uint256 fee = _sellFee(a, id, n);
         vm.prank(a);
         try hmm.sell(id, n, 0, type(uint256).max) {
+            feesKept += fee;
             done["sell"] += 1;
         } catch {}
     }
@@ -160,17 +182,22 @@ contract MarketHandler {
     }
 
     /// @notice Three honest holders buy one after another and leave, by sale or redemption, in the
-    ///         order `order` picks, all within the epoch (an unchanged price): each must get back
-    ///         its basis, less the sell fee on a sale, whatever the others did before.
-    function honestCohort(uint256 tier, uint256 amount, uint256 order, uint256 exits) external {
+    ///         order `order` picks; before any of the six steps `moves` may close the epoch with the
+    ///         price crashed (capacity nobody uses) or pumped (the dealer serving its own credit).
+    ///         Each must get back exactly its basis, less the sell fee on a sale, whatever the
+    ///         others and the price did before.
+    function honestCohort(uint256 tier, uint256 amount, uint256 order, uint256 exits, uint256 moves) external {
         uint256 id = _tier(tier);
         uint256[COHORT] memory bases;
         uint256[COHORT] memory amounts;
         for (uint256 i; i < COHORT; ++i) {
+            _move(id, moves >> (2 * i));
             amounts[i] = bound(uint256(keccak256(abi.encode(amount, i))), 1, 4e8);
+            uint256 fee = _buyFee(id, amounts[i]);
             vm.prank(cohort(i));
-            try hmm.buy(id, amounts[i], type(uint256).max, type(uint256).max) {}
-            catch {
+            try hmm.buy(id, amounts[i], type(uint256).max, type(uint256).max) {
+                feesKept += fee;
+            } catch {
                 _leave(id, i); // cannot afford it: those who bought leave, so the cohort starts clean
                 return;
             }
@@ -180,6 +207,7 @@ contract MarketHandler {
         uint256[6] memory orders = [uint256(0x012), 0x021, 0x102, 0x120, 0x201, 0x210];
         uint256 o = orders[order % 6];
         for (uint256 j; j < COHORT; ++j) {
+            _move(id, moves >> (2 * (COHORT + j)));
             uint256 i = (o >> (4 * (COHORT - 1 - j))) & 0xF;
             address h = cohort(i);
             uint256 got;
@@ -187,7 +215,9 @@ contract MarketHandler {
             if ((exits >> j) & 1 == 0) {
                 vm.prank(h);
                 got = hmm.sell(id, amounts[i], 0, type(uint256).max);
-                owed -= (owed * sellFee + 1e18 - 1) / 1e18;
+                uint256 fee = (owed * sellFee + 1e18 - 1) / 1e18;
+                feesKept += fee;
+                owed -= fee;
             } else {
                 vm.prank(actors[3]);
                 hmm.offerCapacity(id, amounts[i]);
@@ -196,17 +226,58 @@ contract MarketHandler {
                 honestRevenue[actors[3]] += got;
             }
             if (got < owed) honestShortfall += owed - got;
+            if (got > owed) honestExcess += got - owed;
             honestExits += 1;
         }
         done["honestCohort"] += 1;
+    }
+
+    /// @dev Per the low two bits of `kind`: nothing, close the epoch on a crash (the honest provider
+    ///      offers capacity nobody uses), or on a pump (the dealer buys a credit and serves it to itself).
+    function _move(uint256 id, uint256 kind) private {
+        kind &= 3;
+        if (kind == 0 || kind == 3) return;
+        if (kind == 1) {
+            vm.prank(actors[3]);
+            hmm.offerCapacity(id, 1e9);
+        } else {
+            address d = actors[2];
+            uint256 fee = _buyFee(id, 1);
+            vm.prank(d);
+            try hmm.buy(id, 1, type(uint256).max, type(uint256).max) {
+                feesKept += fee;
+                vm.prank(d);
+                hmm.offerCapacity(id, 1);
+                vm.prank(d);
+                hmm.redeem(id, 1, d);
+            } catch {}
+        }
+        (,,,,,,, uint64 epochLength) = hmm.params();
+        vm.warp(hmm.epochStart() + epochLength);
+        hmm.poke();
+        epochsStepped += 1;
     }
 
     function _leave(uint256 id, uint256 members) private {
         for (uint256 i; i < members; ++i) {
             address h = cohort(i);
             uint256 n = hmm.balanceOf(h, id);
+            uint256 fee = _sellFee(h, id, n);
             vm.prank(h);
             hmm.sell(id, n, 0, type(uint256).max);
+            feesKept += fee;
+        }
+    }
+
+    /// @notice The sum of the cost bases of every actor and cohort member, over every tier.
+    function bases() external view returns (uint256 total) {
+        for (uint256 id; id < hmm.tierCount(); ++id) {
+            for (uint256 i; i < ACTORS; ++i) {
+                total += hmm.costBasis(actors[i], id);
+            }
+            for (uint256 i; i < COHORT; ++i) {
+                total += hmm.costBasis(cohort(i), id);
+            }
         }
     }
 
@@ -214,6 +285,7 @@ contract MarketHandler {
     function withdrawSurplus(uint256 share) external {
         uint256 amount = (hmm.surplus() * bound(share, 0, 10_000)) / 10_000;
         try hmm.withdrawSurplus(amount) {
+            withdrawn += amount;
             done["withdrawSurplus"] += 1;
         } catch {}
     }
@@ -237,6 +309,8 @@ contract MarketInvariants {
     HanzoToken public token;
     HamiltonianMarketMaker public hmm;
     MarketHandler public handler;
+    /// @notice The fees of setUp's honest round trip: the surplus the attackers start from.
+    uint256 public setUpFees;
 
     function setUp() public {
         token = new HanzoToken(address(this), vm.envUint("HANZO_TOKEN_CAP"));
@@ -281,6 +355,7 @@ contract MarketInvariants {
         hmm.buy(0, 3e9, type(uint256).max, type(uint256).max);
         vm.prank(honest);
         hmm.sell(0, 3e9, 0, type(uint256).max);
+        setUpFees = hmm.surplus();
     }
 
     function targetContracts() public view returns (address[] memory targets) {
@@ -293,13 +368,10 @@ contract MarketInvariants {
         require(token.balanceOf(address(hmm)) >= hmm.reserve(), "HANZO held < reserve");
     }
 
-    /// @notice The reserve is exactly sum over tiers of V(q) at the current prices.
-    function invariant_reserve_is_the_sum_of_potentials() public view {
-        uint256 total;
-        for (uint256 id; id < hmm.tierCount(); ++id) {
-            total += hmm.potential(id, hmm.tier(id).supply);
-        }
-        require(total == hmm.reserve(), "reserve != sum V(q)");
+    /// @notice The reserve is exactly what holders are owed: the sum of every holder's cost basis
+    ///         (the honest round trip of setUp left none), whatever the price did.
+    function invariant_reserve_is_every_holders_basis() public view {
+        require(handler.bases() == hmm.reserve(), "reserve != sum of bases");
     }
 
     /// @notice No actor ends with more HANZO than it was funded with, plus what others paid it
@@ -315,16 +387,14 @@ contract MarketInvariants {
         }
     }
 
-    /// @notice Every HANZO the maker holds is reserve for outstanding credits, retained for a
-    ///         tier's holders, or surplus governance may spend; nothing is retained for a tier
-    ///         without credits.
-    function invariant_every_hanzo_is_reserve_retained_or_surplus() public view {
-        uint256 kept;
-        for (uint256 id; id < hmm.tierCount(); ++id) {
-            kept += hmm.retained(id);
-            if (hmm.tier(id).supply == 0) require(hmm.retained(id) == 0, "retained for a tier nobody holds");
-        }
-        require(token.balanceOf(address(hmm)) == hmm.reserve() + kept + hmm.surplus(), "HANZO unaccounted for");
+    /// @notice Every HANZO the maker holds is owed to a holder (the reserve) or is a fee it kept and
+    ///         governance did not withdraw: no move of the price, no exit and no transfer adds to
+    ///         the surplus or takes from it.
+    function invariant_the_surplus_is_the_fees_kept() public view {
+        require(
+            token.balanceOf(address(hmm)) + handler.withdrawn() == hmm.reserve() + setUpFees + handler.feesKept(),
+            "HANZO unaccounted for"
+        );
     }
 
     /// @notice Every transfer, batches naming a tier twice included, conserves basis and leaves
@@ -333,9 +403,11 @@ contract MarketInvariants {
         require(handler.basisLeaks() == 0, "a transfer moved basis other than pro rata");
     }
 
-    /// @notice An honest holder at an unchanged price exits with its basis less fees, in any order.
-    function invariant_honest_holders_exit_with_their_basis_in_any_order() public view {
+    /// @notice An honest holder exits with exactly its basis (less the sell fee on a sale), in any
+    ///         order and after any moves of the price.
+    function invariant_honest_holders_exit_with_their_basis_in_any_order_at_any_price() public view {
         require(handler.honestShortfall() == 0, "an honest holder was paid short of its basis");
+        require(handler.honestExcess() == 0, "an honest holder was paid beyond its basis");
     }
 
     /// @notice The token's cap holds whatever the market does.

@@ -33,16 +33,17 @@ def test_foundry_market_invariants_hold_over_many_epochs():
     assert result.returncode == 0, out[-4000:]
     passed = re.findall(r"\[PASS\] (invariant_\w+)\(\) \(runs: (\d+), calls: (\d+)", out)
     assert {name for name, _, _ in passed} >= {
-        "invariant_solvent", "invariant_reserve_is_the_sum_of_potentials",
-        "invariant_every_hanzo_is_reserve_retained_or_surplus", "invariant_basis_is_conserved_by_every_transfer",
-        "invariant_honest_holders_exit_with_their_basis_in_any_order",
+        "invariant_solvent", "invariant_reserve_is_every_holders_basis",
+        "invariant_the_surplus_is_the_fees_kept", "invariant_basis_is_conserved_by_every_transfer",
+        "invariant_honest_holders_exit_with_their_basis_in_any_order_at_any_price",
         "invariant_no_actor_takes_out_more_than_it_put_in", "invariant_token_cap"}
     assert all(int(calls) >= 2048 for _, _, calls in passed)
 
 
-def seeded_copy(folder, contract: str, line: str, bug: str, files: tuple[str, ...]):
+def seeded_copy(folder, contract: str, line, bug, files: tuple[str, ...]):
     """The repository's contracts and fuzz suites in `folder`, `line` of `contract` replaced by
-    `bug` (the line must be there, so a refactor cannot make the seeded bug silently vanish)."""
+    `bug` (the line must be there, so a refactor cannot make the seeded bug silently vanish); a
+    bug of several lines gives tuples of lines and their replacements."""
     for name in ("contracts", "fuzz"):
         shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns(".cache"))
     for name in files:
@@ -51,22 +52,33 @@ def seeded_copy(folder, contract: str, line: str, bug: str, files: tuple[str, ..
         (folder / name).symlink_to(ROOT / name)
     source = folder / "contracts" / contract
     text = source.read_text()
-    assert line in text
-    source.write_text(text.replace(line, bug))
+    for old, new in zip(*((line, bug) if isinstance(line, tuple) else ((line,), (bug,)))):
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    source.write_text(text)
     return folder
 
 
 # Each bug, put back into a copy of the market maker, must break the market invariant named.
 MARKET_MUTANTS = [
-    # issue 8: sales and redemptions pay the whole release (no cost-basis cap): the pump's drain
-    ("paid = FPM.min(share, release + _backing[id].retained);", "paid = release;",
+    # issue 8: sales and redemptions pay the whole release (no cost-basis cap), a basis taken only
+    # as far as it goes: the pump's drain
+    (("paid = _share(msg.sender, t, id, amount, _held(msg.sender, id, amount));",
+      "costBasis[msg.sender][id] -= paid;", "reserve -= paid;"),
+     ("_held(msg.sender, id, amount); paid = _potential(t.refPrice, t.depth, q) - "
+      "_potential(t.refPrice, t.depth, q - amount);",
+      "costBasis[msg.sender][id] -= FPM.min(paid, costBasis[msg.sender][id]);", "reserve -= FPM.min(paid, reserve);"),
      "invariant_no_actor_takes_out_more_than_it_put_in", "an actor took out more than it put in"),
     # issue 16, finding 1: the basis share cut from the balance held before the batch moved
     ("uint256 held = balance - moved;", "uint256 held = balance;",
      "invariant_basis_is_conserved_by_every_transfer", "a transfer moved basis other than pro rata"),
-    # issue 16, finding 2: nothing retained for the other holders when an exit is paid less
-    ("paid = FPM.min(share, release + _backing[id].retained);", "paid = FPM.min(share, release);",
-     "invariant_honest_holders_exit_with_their_basis_in_any_order", "an honest holder was paid short of its basis"),
+    # issue 16, finding 2 and its neighbour 16b: an exit capped by the curve's release, so whoever
+    # left first, or a rise, sets what a dear holder gets
+    ("if (amount == held) return basis;",
+     "if (amount == held) return FPM.min(basis, _potential(t.refPrice, t.depth, t.supply) - "
+     "_potential(t.refPrice, t.depth, t.supply - amount));",
+     "invariant_honest_holders_exit_with_their_basis_in_any_order_at_any_price",
+     "an honest holder was paid short of its basis"),
 ]
 
 
@@ -78,7 +90,7 @@ def _first_by_default(mutants, ids):
 
 
 @pytest.mark.parametrize("line,bug,invariant,message",
-                         _first_by_default(MARKET_MUTANTS, ["uncapped", "batch_basis", "no_retained"]))
+                         _first_by_default(MARKET_MUTANTS, ["uncapped", "batch_basis", "release_capped"]))
 def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
     result = run_forge(folder, "--fuzz-seed", "1", "--match-contract", "MarketInvariants", "--match-test", invariant)

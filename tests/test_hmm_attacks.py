@@ -226,8 +226,8 @@ def test_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_order
     """Finding 2 (Medium): an exit values the holder's credits at the top of the curve, and the
     reserve fell by the whole release even when less was paid. Alice paid 1,718,282, Bob after her
     4,670,774; Alice exiting first got 1,718,282 and Bob then 1,718,282 too: 2,952,492 HANZO stayed
-    in the maker for good. Now what a capped exit leaves is retained for the tier's holders, and
-    each holder gets back its basis (less the sell fee on a sale) whoever leaves first."""
+    in the maker for good. Now every exit pays its share of its own basis, and each holder gets
+    back its basis (less the sell fee on a sale) whoever leaves first."""
     depth = m.model.tiers[0].depth
     amounts = (depth, depth, depth // 2)
     for t, n in zip(m.traders, amounts):
@@ -244,33 +244,32 @@ def test_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_order
             m.apply("offer", m.provider, 0, amounts[i])
             got, _ = m.apply("redeem", t, 0, amounts[i], m.provider)
             assert got == bases[i], i
-    assert m.hmm.reserve() == 0 and m.hmm.retained(0) == 0
+    assert m.hmm.reserve() == 0
     assert m.hmm.surplus() == m.token.balanceOf(m.hmm)  # only fees are left, and governance may take them
     m.assert_same()
 
 
 def test_a_partial_exit_then_the_rest_returns_the_basis_after_an_earlier_buyer_left(m):
-    """Retained HANZO serves exits made in parts, not only whole ones."""
+    """Exits made in parts return the basis too, after a cheaper holder left first."""
     a, b = m.traders[0], m.traders[1]
     depth = m.model.tiers[0].depth
     m.apply("buy", a, 0, depth)
     m.apply("buy", b, 0, depth)
     basis = m.hmm.costBasis(b, 0)
     m.apply("sell", a, 0, depth)
-    assert m.hmm.retained(0) > 0
     total = 0
     for n in (depth // 4, depth // 4, depth // 2):
         m.apply("offer", m.provider, 0, n)
         got, _ = m.apply("redeem", b, 0, n, m.provider)
         total += got
-    assert basis - 2 <= total <= basis  # shares round down
+    assert total == basis  # the last part takes what the others left
     m.assert_same()
 
 
 def test_only_governance_withdraws_the_surplus_and_never_what_holders_are_owed(m):
     """Fees are a surplus nobody holding credits is owed: governance may send it to the treasury
-    (whose release limit bounds a captured governance), nowhere else; the reserve and what is
-    retained for holders it may not touch."""
+    (whose release limit bounds a captured governance), nowhere else; the reserve (holders'
+    bases) it may not touch."""
     a, b = m.traders[0], m.traders[1]
     depth = m.model.tiers[0].depth
     m.apply("buy", a, 0, depth)
@@ -291,7 +290,7 @@ def test_only_governance_withdraws_the_surplus_and_never_what_holders_are_owed(m
     m.assert_same()
 
 
-# ---------------------------------------------------------------- the third review (of retained)
+# ---------------------------------------------------------------- the third review (falls and recoveries)
 
 def crash(m, epochs):
     """A provider offers capacity nobody uses (free): utilization 0, the price falls by the clamp."""
@@ -311,7 +310,7 @@ def test_a_fall_then_a_recovery_with_the_attacker_leaving_first_costs_an_honest_
     Mallory crashes the price with idle offers (free), redeems to himself first, then pumps the
     price back above Bob's. Before the fix Bob, selling above his price, got 688,805 HANZO less
     than his basis less the fee, and the HANZO went to the surplus governance may withdraw; now
-    a fall's freed reserve is retained for the holders and Bob is paid in full either way."""
+    every exit pays its own basis and Bob is paid in full either way."""
     alice, bob, mal = m.traders
     depth = m.model.tiers[0].depth
     for t in (alice, bob, mal):
@@ -343,7 +342,7 @@ def test_a_fall_then_a_recovery_with_the_attacker_leaving_first_costs_an_honest_
 def test_after_a_fall_the_order_of_exits_moves_nothing_between_holders(m, falls, mal_first):
     """Before the fix, whoever left first after a fall took what was retained: Bob lost 621,158
     HANZO after one clamped fall (1,664,091 after three) when Mallory redeemed to himself first,
-    a bank-run incentive. Now the tier's backing covers every basis through the fall."""
+    a bank-run incentive. Now the reserve is every basis, through any fall."""
     alice, bob, mal = m.traders
     depth = m.model.tiers[0].depth
     for t in (alice, bob, mal):
@@ -352,7 +351,7 @@ def test_after_a_fall_the_order_of_exits_moves_nothing_between_holders(m, falls,
     m.apply("sell", alice, 0, depth)
     crash(m, falls)
     assert m.hmm.tier(0).refPrice < m.model.tiers[0].base_price
-    assert m.hmm.reserve() + m.hmm.retained(0) >= m.hmm.tierBasis(0)  # the holders stay backed
+    assert m.hmm.reserve() == m.hmm.costBasis(bob, 0) + m.hmm.costBasis(mal, 0)  # the holders stay backed
     if mal_first:
         m.apply("offer", mal, 0, depth)
         got, _ = m.apply("redeem", mal, 0, depth, mal)
@@ -366,7 +365,7 @@ def test_after_a_fall_the_order_of_exits_moves_nothing_between_holders(m, falls,
 def test_governance_cannot_take_what_a_fall_freed_from_holders(m, withdraw):
     """Before the fix, two idle epochs freed 1,360,080 HANZO into the surplus; governance took it,
     the price could then not recover, and the provider serving Bob was paid 3,690,489 of the
-    4,670,774 Bob paid. Now a fall's freed reserve is retained for the holders, the surplus is
+    4,670,774 Bob paid. Now the reserve is the holders' bases whatever the price, the surplus is
     only fees, and Bob's provider is paid his basis whether or not governance withdrew."""
     alice, bob, carol = m.traders
     depth = m.model.tiers[0].depth

@@ -1,15 +1,14 @@
-"""Third review of the market maker (retained HANZO, the surplus): attacks that fail, kept as
+"""Third review of the market maker (exits, falls and the surplus): attacks that fail, kept as
 regressions. Each runs on the deployed contract beside its integer model (`m.apply` checks both).
 
 - Attackers who trade around honest holders at an unchanged price (partial self-redemptions of
   credits just below an honest holder's, batch transfers naming a tier repeatedly to a sybil, gifts)
-  take out no more than they put in, and honest holders exit with their basis less the fee up to
-  the potential's rounding (solady's expWad, ~1e-18 of V: under 10**7 wei here).
-- A provider who crashes the price with idle offers (free), exits first to itself drawing what is
-  retained, pumps the price back and leaves, with a sybil holding part of its credits by batch,
+  take out no more than they put in, and honest holders exit with their basis less the fee, to the wei.
+- A provider who crashes the price with idle offers (free), exits first to itself, pumps the
+  price back and leaves, with a sybil holding part of its credits by batch,
   ends with less HANZO than it put in.
 - Governance sweeping the surplus every epoch never makes a poke or an exit revert, and the maker
-  holds reserve + retained + surplus exactly after every step.
+  holds reserve + surplus exactly after every step.
 - Thousands of one-credit exits or transfers accumulate no basis: the holder is paid its basis
   to the wei, no more.
 """
@@ -21,9 +20,6 @@ import pytest
 from hanzo.econ.fixedpoint import WAD, mul_div_up
 
 from .market import FUNDING, TREASURY
-
-ROUNDING = 10**7  # wei: expWad's relative error on V (~1e-18 of 1e24-wei positions)
-
 
 @pytest.fixture
 def m(market_factory):
@@ -52,7 +48,7 @@ def test_attackers_trading_around_honest_holders_at_an_unchanged_price_gain_noth
     """Honest Alice and Bob buy around the dealer's lots; the dealer self-redeems part of the lot
     just below Bob's, batches credits to a sybil naming the tier three times, gifts one credit to
     Bob, and sells in parts. No poke: the price never changes. The honest holders, leaving in
-    either order, get their basis less the fee to within ROUNDING; the dealer and sybil together
+    either order, get their basis less the fee to the wei; the dealer and sybil together
     end with less than the dealer put in."""
     alice, bob, mal = m.traders
     depth = m.model.tiers[0].depth
@@ -72,21 +68,20 @@ def test_attackers_trading_around_honest_holders_at_an_unchanged_price_gain_noth
     m.apply("redeem", sybil, 0, n, mal)
     for a in (bob, alice):
         got, _ = m.apply("sell", a, 0, m.hmm.balanceOf(a, 0))
-        assert sold_for(m, bases[a]) - ROUNDING <= got <= bases[a]
+        assert got == sold_for(m, bases[a])
     n = m.hmm.balanceOf(mal, 0)
     m.apply("offer", mal, 0, n)
     m.apply("redeem", mal, 0, n, mal)
     m.assert_same()
     assert m.token.balanceOf(mal) + m.token.balanceOf(sybil) < FUNDING
-    assert m.hmm.reserve() == 0 and m.hmm.retained(0) == 0
+    assert m.hmm.reserve() == 0
 
 
 @pytest.mark.parametrize("crash_epochs", [1, 3])
-def test_a_provider_crashing_draining_retained_and_pumping_back_ends_poorer(m, sybil, crash_epochs):
-    """The dealer buys at the top with part of its credits batched to a sybil; Alice's exit leaves
-    HANZO retained; idle offers crash the price; the sybil and the dealer leave first, to the
-    dealer, drawing on what is retained; one-credit self-redemptions pump the price back; the
-    dealer leaves. However the retained HANZO is drawn, no exit pays past its basis: dealer and
+def test_a_provider_crashing_leaving_first_and_pumping_back_ends_poorer(m, sybil, crash_epochs):
+    """The dealer buys at the top with part of its credits batched to a sybil; Alice leaves;
+    idle offers crash the price; the sybil and the dealer leave first, to the dealer; one-credit
+    self-redemptions pump the price back; the dealer leaves. No exit pays past its basis: dealer and
     sybil end with less than the dealer put in (its buy fee at least)."""
     alice, bob, mal = m.traders
     depth = m.model.tiers[0].depth
@@ -118,7 +113,7 @@ def test_a_provider_crashing_draining_retained_and_pumping_back_ends_poorer(m, s
 def test_governance_sweeping_the_surplus_every_epoch_never_blocks_a_poke_or_an_exit(m):
     """Rises (a self-redeeming dealer), falls (idle offers) and sales, with governance taking the
     whole surplus after each step: every poke and every honest exit succeeds, and the maker holds
-    exactly reserve + retained + surplus."""
+    exactly reserve + surplus."""
     alice, bob, mal = m.traders
     depth = m.model.tiers[0].depth
     m.apply("buy", alice, 0, depth)
@@ -138,7 +133,7 @@ def test_governance_sweeping_the_surplus_every_epoch_never_blocks_a_poke_or_an_e
         m.apply("withdraw", m.deployer, TREASURY, m.hmm.surplus())
         poke(m, alice)
         held = m.token.balanceOf(m.hmm)
-        assert held == m.hmm.reserve() + m.hmm.retained(0) + m.hmm.retained(1) + m.hmm.surplus()
+        assert held == m.hmm.reserve() + m.hmm.surplus()
     m.apply("sell", alice, 0, m.hmm.balanceOf(alice, 0))
     m.apply("offer", m.provider, 1, depth)
     m.apply("redeem", bob, 1, depth // 2, m.provider)

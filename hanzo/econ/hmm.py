@@ -2,39 +2,32 @@
 
 `HMMState` is the exact integer mirror of contracts/HamiltonianMarketMaker.sol, operation by
 operation: the same potential V(q) = ceil(P_ref * L * (expWad(q * 1e18 / L) - 1e18) / 1e18),
-the same fees rounded up, the same leapfrog step, clamp and solvency cut, the same errors. The
+the same fees rounded up, the same leapfrog step and clamp, the same errors. The
 differential tests drive it and the deployed contract side by side and compare wei for wei.
 
 `leapfrog_float`, `eip1559_float` and `potential_float` are the float/numpy forms for the
 simulator, vectorised over tiers and Monte Carlo runs (any broadcastable arrays).
 
-Cost basis (why sells and redeems pay min(release, basis)): the epoch controller raises P_ref,
-and so what V releases for credits already outstanding, from the surplus of fees. Whoever sets
+Cost basis (why an exit pays the holder's basis, not the curve's release): the epoch controller
+moves P_ref, and with it what V would release for credits already outstanding. Whoever sets
 utilization (a provider redeeming its own credits, or a trader filling a small offer) could pump
 the price over a few epochs and exit, taking the surplus that others' fees built: no fixed sell
 fee stops a k-epoch pump (the gain exp(k * delta_max) outgrows any fee below 100%). So each
-holder carries the gross HANZO it paid for the credits it holds; a sale or redemption pays at
-most the share of it that the release is of the holder's credits' value (valued as the top
-`held` credits of the curve): share = basis * release / (V(q) - V(q - held)), payout =
-min(share, release + retained). A sole holder at an unchanged price gets exactly the release
-(trades stay path-independent); after a rise it gets the release scaled by basis / value, and the
-shares of a holder's exits never sum past its basis. Credits are prepaid compute, not a claim on
-the surplus: a rise prices new purchases and never pays out what nobody paid in. No account takes
-out more than it (or whoever sent it credits) paid in, except providers paid for serving others'
-credits.
+holder carries the gross HANZO it paid for the credits it holds, and a sale or redemption pays
+the share of it that the release is of the holder's credits' value (valued as the top `held`
+credits of the curve): share = basis * release / (V(q) - V(q - held)), the whole basis for a whole
+position. A sole holder at an unchanged price gets exactly the release (trades stay
+path-independent), and a holder's exits sum to exactly its basis in any order and at any price.
 
-Retained (why payout may exceed the release): valued at the top of the curve, an early, cheap
-buyer leaving after dearer ones is paid its basis, less than the release; the difference stays
-with the tier (`retained`) and pays the remaining holders, whose credits are now valued lower on
-the curve, up to their share. Without it the dearer holders were paid the cheap one's price and
-the difference was locked in the maker for good (issue 16, finding 2). A fall of the price moves
-the reserve it frees into `retained` as far as the tier's holders' bases (`tier_basis`) are not
-otherwise backed, and a rise draws on it first: the tier's backing V(q) + retained never falls
-below the sum of its bases, so a fall, a recovery and who leaves first move nothing between
-holders (the third review: a provider crashing the price for free, leaving first and pumping it
-back left an honest holder 688,805 HANZO short, and governance could withdraw what falls freed).
-Funds = reserve + retained + surplus, and only the surplus (fees, gains of rises nobody can be
-paid) may leave other than by an exit.
+Why not min(share, release + retained), the rule before: with V(q) as the reserve, a price rise
+had to be paid for, and was paid out of what cheap holders' capped exits had left for the dear
+ones; who left first then moved up to half of a late holder's position (red team 16, finding
+16b), and a fall needed its own retained HANZO so that it moved nothing either. With exits
+paying bases the reserve is the sum of the bases, the price prices purchases only, a step of the
+controller owes nobody anything (no solvency cut), and funds = reserve + surplus, the surplus
+being fees, the only part that may leave other than by an exit. Credits are prepaid compute: no
+account takes out more than it (or whoever sent it credits) paid in, except providers paid for
+serving others' credits.
 """
 
 from __future__ import annotations
@@ -45,7 +38,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .fixedpoint import WAD, exp_wad, ln_wad, mul_div, mul_div_up
+from .fixedpoint import WAD, exp_wad, mul_div, mul_div_up
 from .params import DEFAULT, Tokenomics
 
 MAX_DEPTH_RATIO = 40 * WAD
@@ -193,7 +186,7 @@ class HMMState:
 
     params: HMMParams = field(default_factory=lambda: HMMParams.from_tokenomics(DEFAULT))
     tiers: list[Tier] = field(default_factory=list)
-    reserve: int = 0
+    reserve: int = 0  # the sum of every holder's basis
     funds: int = 0  # HANZO held by the market maker
     epoch: int = 0
     epoch_start: int = 0
@@ -202,8 +195,6 @@ class HMMState:
     provider_capacity: dict[tuple[int, int, str], int] = field(default_factory=dict)
     providers: set[str] = field(default_factory=set)
     basis: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> gross HANZO paid
-    retained: dict[int, int] = field(default_factory=dict)  # tier -> HANZO kept for its remaining holders
-    tier_basis: dict[int, int] = field(default_factory=dict)  # tier -> sum of its holders' bases
 
     # ---------------------------------------------------------------- views
 
@@ -221,8 +212,8 @@ class HMMState:
         return mul_div(t.ref_price, exp_wad(ratio(t.supply, t.depth)), WAD)
 
     def surplus(self) -> int:
-        """HANZO held beyond the reserve and what is retained for holders."""
-        return self.funds - self.reserve - sum(self.retained.values())
+        """HANZO held beyond the reserve: fees."""
+        return self.funds - self.reserve
 
     def quote_buy(self, tid: int, amount: int) -> tuple[int, int]:
         gross = bought(self.tier(tid), amount)
@@ -235,7 +226,7 @@ class HMMState:
         if amount > t.supply:
             raise HMMError("InsufficientSupply", amount, t.supply)
         held = self._held(holder, tid, amount)
-        value, _ = self._capped(holder, tid, amount, held, take=False)
+        value = self._share(holder, tid, amount, held)
         fee = mul_div_up(value, self.params.sell_fee, WAD)
         return value - fee, fee
 
@@ -272,7 +263,6 @@ class HMMState:
         self.funds += cost
         self.credits[(trader, tid)] = self.credits.get((trader, tid), 0) + amount
         self.basis[(trader, tid)] = self.basis.get((trader, tid), 0) + gross
-        self.tier_basis[tid] = self.tier_basis.get(tid, 0) + gross
         return cost
 
     def _held(self, holder: str, tid: int, amount: int) -> int:
@@ -281,24 +271,23 @@ class HMMState:
             raise HMMError("ERC1155InsufficientBalance", holder, held, amount, tid)
         return held
 
-    def _capped(self, holder: str, tid: int, amount: int, held: int, take: bool = True) -> tuple[int, int]:
-        """(what `holder` exiting `amount` of its `held` credits is paid, the release). The payment
-        is min(share, release + retained); when `take`, the share of its basis (rounded down) is
-        taken out and the tier's retained HANZO moves by release - payment (to nothing when the
-        exit leaves no credits)."""
+    def _share(self, holder: str, tid: int, amount: int, held: int) -> int:
+        """The share of `holder`'s basis that exiting `amount` of its `held` credits takes, as the
+        contract's _share: basis * release / value rounded down, the whole basis for the whole position."""
+        basis = self.basis.get((holder, tid), 0)
+        if amount == held:
+            return basis
         t = self.tier(tid)
         vq = potential(t.ref_price, t.depth, t.supply)
-        release = vq - potential(t.ref_price, t.depth, t.supply - amount)
         value = vq - potential(t.ref_price, t.depth, t.supply - held)
-        basis = self.basis.get((holder, tid), 0)
-        share = mul_div(basis, release, value) if value else 0
-        kept = self.retained.get(tid, 0)
-        paid = min(share, release + kept)
-        if take:
-            self.basis[(holder, tid)] = basis - share
-            self.tier_basis[tid] = self.tier_basis.get(tid, 0) - share
-            self.retained[tid] = 0 if amount == t.supply else kept + release - paid
-        return paid, release
+        return mul_div(basis, vq - potential(t.ref_price, t.depth, t.supply - amount), value) if value else 0
+
+    def _exit(self, holder: str, tid: int, amount: int, held: int) -> int:
+        """Take the exit's share out of the holder's basis and the reserve; returns the share."""
+        share = self._share(holder, tid, amount, held)
+        self.basis[(holder, tid)] = self.basis.get((holder, tid), 0) - share
+        self.reserve -= share
+        return share
 
     def _burn(self, holder: str, tid: int, amount: int) -> None:
         held = self._held(holder, tid, amount)
@@ -329,13 +318,13 @@ class HMMState:
         if amount > t.supply:
             raise HMMError("InsufficientSupply", amount, t.supply)
         held = self._held(trader, tid, amount)
-        value, gross = self._capped(trader, tid, amount, held)
+        value = self._share(trader, tid, amount, held)
         proceeds = value - mul_div_up(value, self.params.sell_fee, WAD)
         if proceeds < min_proceeds:
             raise HMMError("Slippage", proceeds, min_proceeds)
+        self._exit(trader, tid, amount, held)
         self._burn(trader, tid, amount)
         t.supply -= amount
-        self.reserve -= gross
         self.funds -= proceeds
         self.hanzo[trader] = self.hanzo.get(trader, 0) + proceeds
         return proceeds
@@ -365,12 +354,11 @@ class HMMState:
         if amount > t.supply:
             raise HMMError("InsufficientSupply", amount, t.supply)
         held = self._held(holder, tid, amount)
-        payout, gross = self._capped(holder, tid, amount, held)
+        payout = self._exit(holder, tid, amount, held)
         self._burn(holder, tid, amount)
         self.provider_capacity[key] = available - amount
         t.supply -= amount
         t.redeemed += amount
-        self.reserve -= gross
         self.funds -= payout
         self.hanzo[provider] = self.hanzo.get(provider, 0) + payout
         return payout
@@ -381,27 +369,14 @@ class HMMState:
         ends_at = self.epoch_start + p.epoch_length
         if now < ends_at:
             raise HMMError("EpochNotOver", ends_at)
-        total = self.reserve
-        free = self.funds - sum(self.retained.values())  # a tier's retained backs its own rise only
         out = []
-        for tid, t in enumerate(self.tiers):
+        for t in self.tiers:
             utilization = p.target_utilization if t.capacity == 0 else t.redeemed * WAD // t.capacity
             x_next, v_next = leapfrog_step(t.log_price, t.momentum, utilization, p)
-            v_old = potential(t.ref_price, t.depth, t.supply)
-            kept = self.retained.get(tid, 0)
-            x_next, v_next, ref_next, v_new = self._solvent(t, x_next, v_next, free + kept - (total - v_old))
-            before = kept
-            if v_new < v_old:  # a fall: what it frees backs the holders' bases first
-                kept += min(v_old - v_new, max(0, self.tier_basis.get(tid, 0) - v_new - kept))
-            else:  # a rise: the tier's own retained HANZO backs it first
-                kept -= min(kept, v_new - v_old)
-            self.retained[tid] = kept
-            free += before - kept
+            ref_next = ref_price(t.base_price, x_next)
             t.log_price, t.momentum, t.ref_price = x_next, v_next, ref_next
             t.capacity = t.redeemed = 0
-            total = total - v_old + v_new
             out.append((utilization, x_next, v_next, ref_next))
-        self.reserve = total
         self.epoch += 1
         self.epoch_start = now
         return out
@@ -413,23 +388,6 @@ class HMMState:
             raise HMMError("SurplusExceeded", amount, available)
         self.funds -= amount
         self.hanzo[to] = self.hanzo.get(to, 0) + amount
-
-    def _solvent(self, t: Tier, x_next: int, v_next: int, allowed: int) -> tuple[int, int, int, int]:
-        q = t.supply
-        ref_next = ref_price(t.base_price, x_next)
-        value = potential(ref_next, t.depth, q)
-        x = t.log_price
-        if value <= allowed or x_next <= x:
-            return x_next, v_next, ref_next, value
-        exp_part = exp_wad(ratio(q, t.depth)) - WAD
-        max_ref = mul_div(allowed, WAD, t.depth * exp_part)
-        if max_ref > t.base_price // 10**8:
-            x_max = ln_wad(mul_div(max_ref, WAD, t.base_price)) - 10**9
-            if x < x_max < x_next:
-                ref = ref_price(t.base_price, x_max)
-                if potential(ref, t.depth, q) <= allowed:
-                    return x_max, _tdiv((x_max - x) * WAD, self.params.dt), ref, potential(ref, t.depth, q)
-        return x, 0, t.ref_price, potential(t.ref_price, t.depth, q)
 
     @classmethod
     def from_tokenomics(cls, p: Tokenomics, now: int = 0) -> "HMMState":
@@ -449,8 +407,6 @@ class HMMState:
             provider_capacity=dict(self.provider_capacity),
             providers=set(self.providers),
             basis=dict(self.basis),
-            retained=dict(self.retained),
-            tier_basis=dict(self.tier_basis),
         )
 
 
@@ -508,14 +464,13 @@ def eip1559_float(price, utilization, *, target, max_change=0.125):
 
 @dataclass
 class FloatMarket:
-    """The contract's rules in floats, for the simulator: the same potential, fees, cost-basis cap,
-    leapfrog step, clamp and per-tier solvency cut as HamiltonianMarketMaker, vectorised over
-    tiers (axis 0). Credits are held by named holders, each a cohort with its own credits and cost
-    basis ("users" unless a trade names another: the simulator's speculators), and an exit is
-    capped by the holder's own basis exactly as the contract caps an account's:
-    min(basis * release / (V(q) - V(q - held)), release + retained), what a capped exit leaves
-    being retained per tier for the remaining holders. tests/test_float_market.py runs it
-    beside the integer model (HMMState), with one holder and with two, and checks they agree.
+    """The contract's rules in floats, for the simulator: the same potential, fees, cost bases,
+    leapfrog step and clamp as HamiltonianMarketMaker, vectorised over tiers (axis 0). Credits are
+    held by named holders, each a cohort with its own credits and cost basis ("users" unless a
+    trade names another: the simulator's speculators), and an exit pays the holder's share of its
+    own basis exactly as the contract pays an account's: basis * release / (V(q) - V(q - held)),
+    the whole basis for the whole position. tests/test_float_market.py runs it beside the integer
+    model (HMMState), with one holder and with two, and checks they agree.
 
     Units: HANZO and credits as floats; prices in HANZO per credit; parameters as plain numbers.
     """
@@ -536,13 +491,11 @@ class FloatMarket:
     redeemed: np.ndarray = None
     held: dict = None  # holder -> credits per tier
     bases: dict = None  # holder -> HANZO paid (before fees) for the credits it holds, per tier
-    retained: np.ndarray = None  # HANZO capped exits left for each tier's remaining holders
     funds: float = 0.0
-    cuts: int = 0  # epoch steps whose rise the solvency rule cut or cancelled
 
     def __post_init__(self) -> None:
         zeros = np.zeros_like(self.base_price, dtype=float)
-        for name in ("supply", "log_price", "momentum", "capacity", "redeemed", "retained"):
+        for name in ("supply", "log_price", "momentum", "capacity", "redeemed"):
             if getattr(self, name) is None:
                 setattr(self, name, zeros.copy())
         self.held = self.held or {}
@@ -560,7 +513,7 @@ class FloatMarket:
 
     @property
     def basis(self) -> np.ndarray:
-        """Every holder's basis, per tier (the contract's invariant: V(q) + retained covers it)."""
+        """Every holder's basis, per tier (summed over tiers, the reserve)."""
         return sum(self.bases.values(), np.zeros_like(self.base_price, dtype=float))
 
     @classmethod
@@ -581,7 +534,8 @@ class FloatMarket:
 
     @property
     def reserve(self) -> float:
-        return float(reserve_float(self.ref_price, self.depth, self.supply))
+        """HANZO owed to holders if all left, fee-free: the sum of their bases (as the contract's reserve)."""
+        return float(self.basis.sum())
 
     def room(self) -> np.ndarray:
         """Credits each tier can still sell before q / L reaches MAX_DEPTH_RATIO (the contract's bound)."""
@@ -614,20 +568,18 @@ class FloatMarket:
         return cost
 
     def _exit(self, amount: np.ndarray, holder: str) -> tuple[np.ndarray, np.ndarray]:
-        """Burn `amount` of the holder's credits: (amount burned, what it is paid: its share of
-        its basis, at most the release plus what the tier retains)."""
+        """Burn `amount` of the holder's credits: (amount burned, what it is paid: its share of its
+        basis, the whole basis for the whole position)."""
         held, basis = self._holder(holder)
         amount = np.clip(amount, 0.0, held)
-        release = self._release(amount)
         value = potential_float(self.ref_price, self.depth, self.supply) - potential_float(
             self.ref_price, self.depth, self.supply - held)
-        share = np.divide(basis * release, value, out=np.zeros_like(release), where=value > 0)
-        paid = np.minimum(share, release + self.retained)
+        share = np.divide(basis * self._release(amount), value, out=np.zeros_like(value), where=value > 0)
+        share = np.where(amount >= held, basis, share)
         self.bases[holder] = basis - share
         self.held[holder] = held - amount
         self.supply = self.supply - amount
-        self.retained = np.where(self.supply > 0, self.retained + release - paid, 0.0)
-        return amount, paid
+        return amount, share
 
     def redeem(self, amount: np.ndarray, holder: str = "users") -> np.ndarray:
         """Spend `amount` credits on compute; returns what the providers are paid per tier."""
@@ -648,8 +600,7 @@ class FloatMarket:
 
     def step(self, controller: str = "leapfrog") -> np.ndarray:
         """Close the epoch as poke() does; returns each tier's utilization. `controller` may also be
-        "eip1559" (the anchor the design compares against; not a contract rule): the same
-        solvency cut applies to its move."""
+        "eip1559" (the anchor the design compares against; not a contract rule)."""
         u = np.where(self.capacity > 0, self.redeemed / np.where(self.capacity > 0, self.capacity, 1.0), self.target)
         if controller == "leapfrog":
             x_next, v_next = leapfrog_float(self.log_price, self.momentum, u, alpha=self.alpha, gamma=self.gamma,
@@ -659,34 +610,6 @@ class FloatMarket:
                                           max_change=float(np.expm1(self.delta_max))))
             x_next = np.clip(x_next, -MAX_LOG_PRICE / WAD, MAX_LOG_PRICE / WAD)
             v_next = self.momentum
-        total = self.reserve
-        free = self.funds - float(self.retained.sum())  # a tier's retained backs its own rise only
-        bases = self.basis
-        retained = self.retained.copy()
-        for t in range(len(self.base_price)):  # tier by tier, as the contract's loop: each sees the last
-            q, x = self.supply[t], self.log_price[t]
-            ref_old = self.base_price[t] * np.exp(x)
-            v_old = float(potential_float(ref_old, self.depth, q))
-            allowed = free + retained[t] - (total - v_old)
-            value = float(potential_float(self.base_price[t] * np.exp(x_next[t]), self.depth, q))
-            if value > allowed and x_next[t] > x:
-                self.cuts += 1
-                exp_part = float(np.expm1(q / self.depth))
-                x_max = np.log(allowed / (self.depth * exp_part) / self.base_price[t]) if allowed > 0 and exp_part > 0 \
-                    else -np.inf
-                if x < x_max < x_next[t]:
-                    x_next[t], v_next[t] = x_max, (x_max - x) / self.dt
-                else:
-                    x_next[t], v_next[t] = x, 0.0
-                value = float(potential_float(self.base_price[t] * np.exp(x_next[t]), self.depth, q))
-            before = retained[t]
-            if value < v_old:  # a fall backs the holders' bases first, a rise draws on the tier's own
-                retained[t] += min(v_old - value, max(0.0, bases[t] - value - retained[t]))
-            else:
-                retained[t] -= min(retained[t], value - v_old)
-            free += before - retained[t]
-            total = total - v_old + value
-        self.retained = retained
         self.log_price, self.momentum = x_next, v_next
         self.capacity = np.zeros_like(self.capacity)
         self.redeemed = np.zeros_like(self.redeemed)

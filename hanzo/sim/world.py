@@ -260,7 +260,6 @@ class World:
             "inference_spend": self.flows.inference_spend,
             "hmm_funds": m.funds,
             "hmm_reserve": m.reserve,
-            "hmm_solvency_cuts": m.cuts,
             **{f"wallet_{k}": ledger[k] for k, (kind, _) in CHART.items() if kind == WALLET},
         }
         for i, (name, _) in enumerate(self.p.inference_tiers):

@@ -183,8 +183,8 @@ def test_p4_solvency_after_every_operation_model(ops):
                 s.poke(now)
         except HMMError:
             pass
-        assert s.reserve == sum(potential(t.ref_price, t.depth, t.supply) for t in s.tiers)
-        assert s.funds >= s.reserve + sum(s.retained.values())  # the surplus is never negative
+        assert s.reserve == sum(s.basis.values())  # what holders are owed, and nothing else
+        assert s.funds >= s.reserve  # the surplus is never negative
 
 
 # ---------------------------------------------------------------- P5 intertemporal
@@ -201,8 +201,6 @@ def test_p5_intertemporal_no_arbitrage_model(tier, pre, d, capacity, served, x0,
     from hanzo.econ.hmm import ref_price
     t.ref_price = ref_price(t.base_price, x0)
     s.hanzo["donor"] = 10**40
-    s.funds += 10**30  # a surplus, so that solvency never holds a rise back
-    s.hanzo["donor"] -= 10**30
     if pre:
         s.buy("donor", tier, pre, 2**255, 1, 0)
     cost = s.buy("t", tier, d, 2**255, 1, 0)
@@ -450,8 +448,50 @@ def test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_or
         got = _exit_in_parts(m, names[i], tier, parts, by_sale, 0)
         floor = mul_div(bases[names[i]], WAD - fee, WAD) if by_sale else bases[names[i]]
         assert floor - 2 * parts <= got <= bases[names[i]], (names[i], got, bases[names[i]])
-    assert m.reserve == 0 and sum(m.retained.values()) == 0 and m.surplus() == m.funds
+    assert m.reserve == 0 and m.surplus() == m.funds
 
+
+
+@MODEL
+@given(tier=tiers, buys=st.lists(st.tuples(st.integers(1, 2 * 10**9), st.floats(0, 1)), min_size=2, max_size=5),
+       data=st.data())
+def test_p8_every_holder_exits_with_its_basis_whatever_the_price_did_and_in_any_order_model(tier, buys, data):
+    """The class of red team 16's finding 16b: between purchases and between exits the controller
+    moves the price by any utilization (a provider pumping with its own credits, idle offers crashing
+    it); each holder's whole exit, by sale or redemption, in any order, still pays exactly its basis
+    (less the sell fee on a sale), and the maker is left with fees only."""
+    m = fresh_model()
+    m.providers.add("p")
+    m.hanzo["pump"] = 10**40
+    m.buy("pump", tier, 10**9, 2**255, 1, 0)
+    now = 0
+
+    def move(served: float) -> None:
+        nonlocal now
+        m.offer_capacity("p", tier, 10**9)
+        n = min(int(10**9 * served), m.credits.get(("pump", tier), 0))
+        if n:
+            m.redeem("pump", tier, n, "p")
+        now += m.params.epoch_length
+        m.poke(now)
+
+    names = [f"h{i}" for i in range(len(buys))]
+    for name, (n, served) in zip(names, buys):
+        m.hanzo[name] = 10**40
+        m.buy(name, tier, n, 2**255, now + 1, now)
+        move(served)
+    bases = {name: m.basis[(name, tier)] for name in names}
+    for i in data.draw(st.permutations(range(len(names))), label="order"):
+        move(data.draw(st.floats(0, 1), label="served"))
+        name = names[i]
+        held = m.credits[(name, tier)]
+        if data.draw(st.booleans(), label="sale"):
+            got = m.sell(name, tier, held, 0, now + 1, now)
+            assert got == bases[name] - mul_div_up(bases[name], m.params.sell_fee, WAD), name
+        else:
+            m.offer_capacity("p", tier, held)
+            assert m.redeem(name, tier, held, "p") == bases[name], name
+    assert m.reserve == m.basis.get(("pump", tier), 0)  # only the pump's own basis is still owed
 
 @CHAIN
 @given(tier=tiers, buys=st.lists(st.integers(1, 2 * 10**9), min_size=3, max_size=3), data=st.data())
@@ -471,7 +511,7 @@ def test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_or
             m.apply("offer", m.provider, tier, buys[i])
             got, _ = m.apply("redeem", t, tier, buys[i], m.provider)
             assert got == bases[i]
-    assert m.hmm.reserve() == 0 and m.hmm.retained(tier) == 0
+    assert m.hmm.reserve() == 0
     m.assert_same()
 
 
