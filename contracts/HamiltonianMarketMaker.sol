@@ -212,21 +212,52 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         returns (uint256 cost)
     {
         if (block.timestamp > deadline) revert Expired(deadline);
+        uint256 fee;
+        (cost, fee) = _take(id, amount);
+        if (cost > maxCost) revert Slippage(cost, maxCost);
+        hanzo.safeTransferFrom(msg.sender, address(this), cost);
+        _mint(msg.sender, id, amount, "");
+        emit Bought(id, msg.sender, amount, cost, fee, _tiers[id].supply);
+    }
+
+    /// @notice Buy `amounts[i]` credits of tier `ids[i]` for every i, one after another (a tier named
+    ///         twice is bought twice, the second at the price the first left), for at most `maxCost`
+    ///         HANZO in all, paid in one transfer: the same credits, bases and cost as the single buys
+    ///         in that order, for one transfer of HANZO instead of one a tier.
+    /// @return cost HANZO paid, fees included.
+    function buyBatch(uint256[] calldata ids, uint256[] calldata amounts, uint256 maxCost, uint256 deadline)
+        external
+        nonReentrant
+        returns (uint256 cost)
+    {
+        if (block.timestamp > deadline) revert Expired(deadline);
+        if (ids.length != amounts.length) revert ERC1155InvalidArrayLength(ids.length, amounts.length);
+        if (ids.length == 0) revert ZeroAmount();
+        for (uint256 i; i < ids.length; ++i) {
+            (uint256 c, uint256 fee) = _take(ids[i], amounts[i]);
+            cost += c;
+            emit Bought(ids[i], msg.sender, amounts[i], c, fee, _tiers[ids[i]].supply);
+        }
+        if (cost > maxCost) revert Slippage(cost, maxCost);
+        hanzo.safeTransferFrom(msg.sender, address(this), cost);
+        _mintBatch(msg.sender, ids, amounts, "");
+    }
+
+    /// @dev A purchase's books: the caller's `amount` more credits of tier `id` cost V(q + d) - V(q)
+    ///      (its basis, added to the reserve) plus the buy fee; returns (cost, fee). The caller moves
+    ///      the HANZO and mints.
+    function _take(uint256 id, uint256 amount) private returns (uint256 cost, uint256 fee) {
         if (amount == 0) revert ZeroAmount();
         Tier storage t = _tier(id);
         uint256 q = t.supply;
         uint256 refPrice = t.refPrice;
         uint256 depth = t.depth;
         uint256 gross = _potential(refPrice, depth, q + amount) - _potential(refPrice, depth, q);
-        uint256 fee = FPM.fullMulDivUp(gross, params.buyFee, WAD);
+        fee = FPM.fullMulDivUp(gross, params.buyFee, WAD);
         cost = gross + fee;
-        if (cost > maxCost) revert Slippage(cost, maxCost);
         t.supply = uint128(q + amount);
         reserve += gross;
         costBasis[msg.sender][id] += gross;
-        hanzo.safeTransferFrom(msg.sender, address(this), cost);
-        _mint(msg.sender, id, amount, "");
-        emit Bought(id, msg.sender, amount, cost, fee, q + amount);
     }
 
     /// @notice Sell `amount` credits of tier `id` back for at least `minProceeds` HANZO, after the sell fee.
@@ -252,6 +283,30 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     ///         price they were bought. Needs capacity the provider offered this epoch.
     /// @return payout HANZO paid to the provider.
     function redeem(uint256 id, uint256 amount, address provider) external nonReentrant returns (uint256 payout) {
+        payout = _serve(id, amount, provider);
+        hanzo.safeTransfer(provider, payout);
+    }
+
+    /// @notice Spend `amounts[i]` credits of tier `ids[i]` for every i on compute served by
+    ///         `provider`, one after another, paid in one transfer: the same as the single
+    ///         redemptions in that order. Needs the capacity the provider offered this epoch.
+    /// @return payout HANZO paid to the provider.
+    function redeemBatch(uint256[] calldata ids, uint256[] calldata amounts, address provider)
+        external
+        nonReentrant
+        returns (uint256 payout)
+    {
+        if (ids.length != amounts.length) revert ERC1155InvalidArrayLength(ids.length, amounts.length);
+        if (ids.length == 0) revert ZeroAmount();
+        for (uint256 i; i < ids.length; ++i) {
+            payout += _serve(ids[i], amounts[i], provider);
+        }
+        hanzo.safeTransfer(provider, payout);
+    }
+
+    /// @dev One redemption's books: the provider's capacity used, the tier's redeemed count, the
+    ///      caller's exit; returns what the provider is owed (the caller pays it).
+    function _serve(uint256 id, uint256 amount, address provider) private returns (uint256 payout) {
         if (amount == 0) revert ZeroAmount();
         Tier storage t = _tier(id);
         uint256 available = providerCapacity[epoch][id][provider];
@@ -259,7 +314,6 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         payout = _exit(t, id, amount);
         providerCapacity[epoch][id][provider] = available - amount;
         t.redeemed += uint128(amount);
-        hanzo.safeTransfer(provider, payout);
         emit Redeemed(id, msg.sender, provider, amount, payout);
     }
 

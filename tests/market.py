@@ -74,6 +74,12 @@ class Market:
     def _model_buy(self, a, tier, amount, max_cost=2**255):
         return self.model.buy(self.name(a), tier, amount, max_cost, FAR, self.now())
 
+    def _model_buy_batch(self, a, moves, max_cost=2**255):
+        return self.model.buy_batch(self.name(a), moves, max_cost, FAR, self.now())
+
+    def _model_redeem_batch(self, a, moves, provider=None):
+        return self.model.redeem_batch(self.name(a), moves, self.name(provider or self.provider))
+
     def _model_sell(self, a, tier, amount, min_proceeds=0):
         return self.model.sell(self.name(a), tier, amount, min_proceeds, FAR, self.now())
 
@@ -98,6 +104,12 @@ class Market:
     # chain side
     def _chain_buy(self, a, tier, amount, max_cost=2**255):
         return self.hmm.buy(tier, amount, max_cost, FAR, sender=a)
+
+    def _chain_buy_batch(self, a, moves, max_cost=2**255):
+        return self.hmm.buyBatch([t for t, _ in moves], [n for _, n in moves], max_cost, FAR, sender=a)
+
+    def _chain_redeem_batch(self, a, moves, provider=None):
+        return self.hmm.redeemBatch([t for t, _ in moves], [n for _, n in moves], provider or self.provider, sender=a)
 
     def _chain_sell(self, a, tier, amount, min_proceeds=0):
         return self.hmm.sell(tier, amount, min_proceeds, FAR, sender=a)

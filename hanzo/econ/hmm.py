@@ -265,6 +265,60 @@ class HMMState:
         self.basis[(trader, tid)] = self.basis.get((trader, tid), 0) + gross
         return cost
 
+    def buy_batch(self, trader: str, moves: list[tuple[int, int]], max_cost: int, deadline: int, now: int) -> int:
+        """buyBatch: the (tier, amount) purchases one after another, for at most `max_cost` in all,
+        paid in one transfer. Everything is checked before anything changes (the contract reverts whole)."""
+        if now > deadline:
+            raise HMMError("Expired", deadline)
+        if not moves:
+            raise HMMError("ZeroAmount")
+        supply: dict[int, int] = {}  # each tier's supply as the batch's earlier elements leave it
+        books, cost = [], 0
+        for tid, amount in moves:
+            if amount == 0:
+                raise HMMError("ZeroAmount")
+            t = self.tier(tid)
+            q = supply.get(tid, t.supply)
+            gross = potential(t.ref_price, t.depth, q + amount) - potential(t.ref_price, t.depth, q)
+            cost += gross + mul_div_up(gross, self.params.buy_fee, WAD)
+            supply[tid] = q + amount
+            books.append((tid, amount, gross))
+        if cost > max_cost:
+            raise HMMError("Slippage", cost, max_cost)
+        balance = self.hanzo.get(trader, 0)
+        if cost > balance:
+            raise HMMError("ERC20InsufficientBalance", trader, balance, cost)
+        for tid, amount, gross in books:
+            self.tiers[tid].supply += amount
+            self.reserve += gross
+            self.credits[(trader, tid)] = self.credits.get((trader, tid), 0) + amount
+            self.basis[(trader, tid)] = self.basis.get((trader, tid), 0) + gross
+        self.hanzo[trader] = balance - cost
+        self.funds += cost
+        return cost
+
+    def redeem_batch(self, holder: str, moves: list[tuple[int, int]], provider: str) -> int:
+        """redeemBatch: the (tier, amount) redemptions one after another, paid to `provider` in one
+        transfer. Everything is checked before anything changes (the contract reverts whole)."""
+        if not moves:
+            raise HMMError("ZeroAmount")
+        used: dict[int, int] = {}  # per tier, what the batch's earlier elements redeemed
+        for tid, amount in moves:
+            if amount == 0:
+                raise HMMError("ZeroAmount")
+            t = self.tier(tid)
+            before = used.get(tid, 0)
+            available = self.provider_capacity.get((self.epoch, tid, provider), 0) - before
+            if amount > available:
+                raise HMMError("InsufficientCapacity", provider, amount, available)
+            if amount > t.supply - before:
+                raise HMMError("InsufficientSupply", amount, t.supply - before)
+            held = self.credits.get((holder, tid), 0) - before
+            if amount > held:
+                raise HMMError("ERC1155InsufficientBalance", holder, held, amount, tid)
+            used[tid] = before + amount
+        return sum(self.redeem(holder, tid, amount, provider) for tid, amount in moves)
+
     def _held(self, holder: str, tid: int, amount: int) -> int:
         held = self.credits.get((holder, tid), 0)
         if amount > held:

@@ -33,6 +33,21 @@ def test_stateful_contract_matches_model_and_stays_solvent(market_factory):
         def buy(self, who, tier, amount):
             self.m.apply("buy", self.m.traders[who], tier, amount)
 
+        @rule(who=st.integers(0, 2), moves=st.lists(st.tuples(st.integers(0, 2), st.integers(1, 10**9)),
+                                                    min_size=1, max_size=4))
+        def buy_batch(self, who, moves):
+            self.m.apply("buy_batch", self.m.traders[who], moves)
+
+        @rule(who=st.integers(0, 2), moves=st.lists(st.tuples(st.integers(0, 2), st.integers(1, 10**9)),
+                                                    min_size=1, max_size=4), dealer=st.booleans())
+        def redeem_batch(self, who, moves, dealer):
+            holder = self.m.traders[who]
+            provider = self.m.dealer if dealer else self.m.provider
+            out = self.m.apply("redeem_batch", holder, moves, provider)
+            if isinstance(out, tuple) and holder != provider:
+                key = self.m.name(provider)
+                self.revenue[key] = self.revenue.get(key, 0) + out[0]
+
         @rule(who=st.integers(0, 2), tier=st.integers(0, 2), share=st.floats(0.01, 1.0))
         def sell(self, who, tier, share):
             held = self.m.model.credits.get((self.m.name(self.m.traders[who]), tier), 0)

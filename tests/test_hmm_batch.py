@@ -1,0 +1,129 @@
+"""Buying and redeeming several tiers in one transaction (buyBatch, redeemBatch): the same credits,
+bases, costs and payouts as the single calls in the batch's order, one HANZO transfer instead of
+one a tier, and all or nothing. On the contract beside its integer model (tests/market.py)."""
+
+from __future__ import annotations
+
+import ape
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hanzo.econ.hmm import HMMError, HMMState
+from hanzo.econ.params import DEFAULT
+
+moves = st.lists(st.tuples(st.integers(0, 2), st.integers(1, 3 * 10**9)), min_size=1, max_size=5)
+
+
+def _model() -> HMMState:
+    m = HMMState.from_tokenomics(DEFAULT)
+    m.hanzo["t"] = 10**40
+    m.providers.add("p")
+    return m
+
+
+@settings(max_examples=200, deadline=None)
+@given(batch=moves)
+def test_a_batch_buy_is_the_single_buys_in_its_order_model(batch):
+    one, many = _model(), _model()
+    try:
+        paid = many.buy_batch("t", batch, 2**255, 1, 0)
+    except HMMError as exc:  # a batch past the depth bound refuses what the singles would refuse
+        assert exc.name == "DepthExceeded"
+        with pytest.raises(HMMError, match="DepthExceeded"):
+            for tid, n in batch:
+                one.buy("t", tid, n, 2**255, 1, 0)
+        return
+    assert paid == sum(one.buy("t", tid, n, 2**255, 1, 0) for tid, n in batch)
+    assert (one.reserve, one.funds, one.basis, one.credits) == (many.reserve, many.funds, many.basis, many.credits)
+    assert [t.supply for t in one.tiers] == [t.supply for t in many.tiers]
+
+
+@settings(max_examples=200, deadline=None)
+@given(buys=moves, batch=moves)
+def test_a_batch_redemption_is_the_single_redemptions_in_its_order_or_nothing_model(buys, batch):
+    m = _model()
+    for tid, n in buys:
+        try:
+            m.buy("t", tid, n, 2**255, 1, 0)
+        except HMMError:
+            pass
+    for tid in range(3):
+        m.offer_capacity("p", tid, 2 * 10**9)
+    one, before = m.copy(), m.copy()
+    try:
+        paid = m.redeem_batch("t", batch, "p")
+    except HMMError as exc:
+        # refused whole: nothing moved, and the singles fail at the same element for the same reason
+        assert (m.funds, m.basis, m.credits, m.hanzo) == (before.funds, before.basis, before.credits, before.hanzo)
+        with pytest.raises(HMMError) as single:
+            for tid, n in batch:
+                one.redeem("t", tid, n, "p")
+        assert single.value.name == exc.name
+        return
+    assert paid == sum(one.redeem("t", tid, n, "p") for tid, n in batch)
+    assert (one.reserve, one.funds, one.basis, one.credits, one.hanzo) == (m.reserve, m.funds, m.basis, m.credits,
+                                                                            m.hanzo)
+
+
+@pytest.fixture
+def m(market_factory):
+    return market_factory()
+
+
+@settings(max_examples=8, deadline=None)
+@given(buys=moves, redeems=moves)
+def test_batches_on_the_contract_match_the_model_to_the_wei(market_factory, buys, redeems):
+    m = market_factory()
+    t = m.traders[0]
+    m.apply("buy_batch", t, buys)
+    for tid in range(3):
+        m.apply("offer", m.provider, tid, 2 * 10**9)
+    m.apply("redeem_batch", t, redeems)
+    m.assert_same()
+
+
+def test_a_tier_named_twice_costs_what_two_single_buys_cost_and_moves_one_transfer(m):
+    a = m.traders[0]
+    before = m.model.copy()
+    cost, receipt = m.apply("buy_batch", a, [(0, 10**9), (0, 10**9), (2, 5 * 10**8)])
+    name = m.name(a)
+    expected = sum(before.buy(name, tid, n, 2**255, 2**64, 0) for tid, n in [(0, 10**9), (0, 10**9), (2, 5 * 10**8)])
+    assert cost == expected
+    assert m.hmm.costBasis(a, 0) == before.basis[(name, 0)] and m.hmm.costBasis(a, 2) == before.basis[(name, 2)]
+    transfers = receipt.decode_logs(m.token.Transfer)
+    assert [(str(t.event_arguments["from"]), t.value) for t in transfers] == [(name, cost)]
+    assert [e.amount for e in receipt.decode_logs(m.hmm.Bought)] == [10**9, 10**9, 5 * 10**8]
+    m.assert_same()
+
+
+def test_a_batch_buy_over_its_limit_is_refused_whole(m):
+    a = m.traders[0]
+    batch = [(0, 10**9), (1, 10**9)]
+    total = m.model.copy().buy_batch(m.name(a), batch, 2**255, 2**64, 0)
+    held = m.token.balanceOf(a)
+    out = m.apply("buy_batch", a, batch, total - 1)
+    assert isinstance(out, HMMError) and out.name == "Slippage"
+    assert m.token.balanceOf(a) == held and m.hmm.balanceOf(a, 0) == 0 and m.hmm.reserve() == 0
+    assert m.apply("buy_batch", a, [], 2**255).name == "ZeroAmount"
+    assert m.apply("buy_batch", a, [(0, 10**9), (1, 0)]).name == "ZeroAmount"
+    with ape.reverts(m.hmm.ERC1155InvalidArrayLength, idsLength=2, valuesLength=1):
+        m.hmm.buyBatch([0, 1], [10**9], 2**255, 2**64, sender=a)
+    with ape.reverts(m.hmm.ERC1155InvalidArrayLength, idsLength=1, valuesLength=2):
+        m.hmm.redeemBatch([0], [1, 2], m.provider, sender=a)
+    m.assert_same()
+
+
+def test_a_batch_redemption_past_the_offer_on_its_last_element_is_refused_whole(m):
+    a = m.traders[0]
+    m.apply("buy_batch", a, [(0, 10**9), (1, 10**9)])
+    m.apply("offer", m.provider, 0, 10)
+    m.apply("offer", m.provider, 1, 10**9)
+    basis = m.hmm.costBasis(a, 0), m.hmm.costBasis(a, 1)
+    out = m.apply("redeem_batch", a, [(1, 10**8), (0, 5), (0, 6)])
+    assert isinstance(out, HMMError) and out.name == "InsufficientCapacity" and out.args_[1:] == (6, 5)
+    assert (m.hmm.costBasis(a, 0), m.hmm.costBasis(a, 1)) == basis and m.token.balanceOf(m.provider) == 0
+    paid, receipt = m.apply("redeem_batch", a, [(1, 10**8), (0, 5), (0, 5)])
+    assert [t.value for t in receipt.decode_logs(m.token.Transfer)] == [paid]  # one payment, the whole batch
+    assert m.token.balanceOf(m.provider) == paid
+    m.assert_same()
