@@ -69,6 +69,18 @@ def measure_gas() -> dict:
         gas["redeem_gas"] = hmm.redeem(0, 100, provider, sender=trader).gas_used
         chain.pending_timestamp = hmm.epochStart() + DEFAULT.hmm_epoch
         gas["poke_gas"] = hmm.poke(sender=trader).gas_used  # three tiers
+        # three tiers in one transaction against three single calls, both by holders of every tier
+        for t in (1, 2):
+            hmm.buy(t, 1_000, 2**255, far, sender=trader)
+            hmm.buy(t, 1_000, 2**255, far, sender=other)
+        gas["buy_batch_3_tiers_gas"] = hmm.buyBatch([0, 1, 2], [1_000] * 3, 2**255, far, sender=trader).gas_used
+        gas["buy_3_single_gas"] = sum(hmm.buy(t, 1_000, 2**255, far, sender=other).gas_used for t in range(3))
+        for t in range(3):  # a new epoch: the provider offers again
+            hmm.offerCapacity(t, 10_000, sender=provider)
+        gas["redeem_batch_3_tiers_gas"] = hmm.redeemBatch([0, 1, 2], [100] * 3, provider, sender=trader).gas_used
+        gas["redeem_3_single_gas"] = sum(hmm.redeem(t, 100, provider, sender=other).gas_used for t in range(3))
+        gas["batch_vs_single_buys"] = round(gas["buy_batch_3_tiers_gas"] / gas["buy_3_single_gas"], 3)
+        gas["batch_vs_single_redeems"] = round(gas["redeem_batch_3_tiers_gas"] / gas["redeem_3_single_gas"], 3)
     gas["uniswap_v2_swap_with_transfer"] = UNISWAP_SWAP_WITH_TRANSFER
     gas["buy_vs_uniswap"] = round(gas["buy_gas_incl_transfer"] / UNISWAP_SWAP_WITH_TRANSFER, 3)
     gas["sell_vs_uniswap"] = round(gas["sell_gas"] / UNISWAP_SWAP_WITH_TRANSFER, 3)

@@ -22,18 +22,17 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///      - reserve == the sum of every holder's costBasis, and HANZO held == reserve + surplus, the
 ///        surplus being fees (and HANZO sent here unasked): the only part governance may withdraw;
 ///      - an exit (sale or redemption) pays the exiting holder's share of its own cost basis (the
-///        gross HANZO it paid for the credits it holds; transfers move it pro rata with credits):
-///        share = basis * release / (V(q) - V(q - held)), the whole basis for a whole position.
+///        gross HANZO it paid for the credits it holds): share = basis * amount / held, pro rata as
+///        a transfer moves it, the whole basis for a whole position.
 ///        Shares never sum past a basis, so nothing anyone does to the price (a pump by
 ///        self-redemption, a crash by idle offers, who leaves first) pays any holder or provider
 ///        more than was paid in for the credits, or less: the price prices purchases only.
 ///        Why not the curve's release: with V(q) as the reserve a rise had to be paid for out of
 ///        what was kept for other holders, and the order of honest exits moved up to half of a
 ///        dear holder's position between holders (the second review's finding 16b).
-///      - V is computed once per end point with rounding up, so a sole holder at an unchanged
-///        price is paid exactly the release: buy(d) then sell(d) in one epoch returns what was
-///        paid, minus fees, and the cost of any sequence of purchases depends only on its end
-///        points (no-arbitrage, P1-P3).
+///      - V is computed once per end point with rounding up, so the cost of any sequence of
+///        purchases depends only on its end points, and buy(d) then sell(d) returns what was paid
+///        for them, minus fees, never more (no-arbitrage, P1-P3).
 ///      - sellFee >= 1 - exp(-deltaMax) (enforced on every parameter change): kept from when a
 ///        sale paid the release; an exit now never pays past its cost, so it holds with margin.
 contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransient {
@@ -197,7 +196,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 q = t.supply;
         if (amount > q) revert InsufficientSupply(amount, q);
         uint256 held = _held(holder, id, amount);
-        uint256 value = _share(holder, t, id, amount, held);
+        uint256 value = _share(holder, id, amount, held);
         fee = FPM.fullMulDivUp(value, params.sellFee, WAD);
         proceeds = value - fee;
     }
@@ -212,12 +211,10 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         returns (uint256 cost)
     {
         if (block.timestamp > deadline) revert Expired(deadline);
-        uint256 fee;
-        (cost, fee) = _take(id, amount);
+        cost = _take(id, amount);
         if (cost > maxCost) revert Slippage(cost, maxCost);
         hanzo.safeTransferFrom(msg.sender, address(this), cost);
         _mint(msg.sender, id, amount, "");
-        emit Bought(id, msg.sender, amount, cost, fee, _tiers[id].supply);
     }
 
     /// @notice Buy `amounts[i]` credits of tier `ids[i]` for every i, one after another (a tier named
@@ -234,30 +231,29 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         if (ids.length != amounts.length) revert ERC1155InvalidArrayLength(ids.length, amounts.length);
         if (ids.length == 0) revert ZeroAmount();
         for (uint256 i; i < ids.length; ++i) {
-            (uint256 c, uint256 fee) = _take(ids[i], amounts[i]);
-            cost += c;
-            emit Bought(ids[i], msg.sender, amounts[i], c, fee, _tiers[ids[i]].supply);
+            cost += _take(ids[i], amounts[i]);
         }
         if (cost > maxCost) revert Slippage(cost, maxCost);
         hanzo.safeTransferFrom(msg.sender, address(this), cost);
         _mintBatch(msg.sender, ids, amounts, "");
     }
 
-    /// @dev A purchase's books: the caller's `amount` more credits of tier `id` cost V(q + d) - V(q)
-    ///      (its basis, added to the reserve) plus the buy fee; returns (cost, fee). The caller moves
-    ///      the HANZO and mints.
-    function _take(uint256 id, uint256 amount) private returns (uint256 cost, uint256 fee) {
+    /// @dev A purchase's books and its event: the caller's `amount` more credits of tier `id` cost
+    ///      V(q + d) - V(q) (its basis, added to the reserve) plus the buy fee; returns the cost. The
+    ///      caller moves the HANZO and mints.
+    function _take(uint256 id, uint256 amount) private returns (uint256 cost) {
         if (amount == 0) revert ZeroAmount();
         Tier storage t = _tier(id);
         uint256 q = t.supply;
         uint256 refPrice = t.refPrice;
         uint256 depth = t.depth;
         uint256 gross = _potential(refPrice, depth, q + amount) - _potential(refPrice, depth, q);
-        fee = FPM.fullMulDivUp(gross, params.buyFee, WAD);
+        uint256 fee = FPM.fullMulDivUp(gross, params.buyFee, WAD);
         cost = gross + fee;
         t.supply = uint128(q + amount);
         reserve += gross;
         costBasis[msg.sender][id] += gross;
+        emit Bought(id, msg.sender, amount, cost, fee, q + amount);
     }
 
     /// @notice Sell `amount` credits of tier `id` back for at least `minProceeds` HANZO, after the sell fee.
@@ -456,29 +452,23 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     function _exit(Tier storage t, uint256 id, uint256 amount) private returns (uint256 paid) {
         uint256 q = t.supply;
         if (amount > q) revert InsufficientSupply(amount, q);
-        paid = _share(msg.sender, t, id, amount, _held(msg.sender, id, amount));
+        paid = _share(msg.sender, id, amount, _held(msg.sender, id, amount));
         costBasis[msg.sender][id] -= paid;
         reserve -= paid;
         t.supply = uint128(q - amount);
         _burn(msg.sender, id, amount);
     }
 
-    /// @dev The share of `holder`'s basis that exiting `amount` of its `held` credits takes: the
-    ///      fraction the release V(q) - V(q - amount) is of the credits' value, valued as the top
-    ///      `held` of the curve (rounded down), and the whole basis for the whole position, so a
-    ///      holder's shares sum to exactly its basis in any order of exits and at any price.
-    function _share(address holder, Tier storage t, uint256 id, uint256 amount, uint256 held)
-        private
-        view
-        returns (uint256)
-    {
+    /// @dev The share of `holder`'s basis that exiting `amount` of its `held` credits takes: pro rata
+    ///      (rounded down), as a transfer moves basis, and the whole basis for the whole position, so
+    ///      every credit of a position carries the same basis whatever its holder does first (red team
+    ///      17: valued as the top of the curve, a partial exit took 73% of a 2 L position's basis for
+    ///      half its credits, and the credits handed on after it carried the rest), and a holder's
+    ///      shares sum to exactly its basis in any order of exits, transfers and prices.
+    function _share(address holder, uint256 id, uint256 amount, uint256 held) private view returns (uint256) {
         uint256 basis = costBasis[holder][id];
         if (amount == held) return basis;
-        uint256 q = t.supply;
-        uint256 vq = _potential(t.refPrice, t.depth, q);
-        uint256 value = vq - _potential(t.refPrice, t.depth, q - held);
-        if (value == 0) return 0;
-        return FPM.fullMulDiv(basis, vq - _potential(t.refPrice, t.depth, q - amount), value);
+        return FPM.fullMulDiv(basis, amount, held);
     }
 
     /// @dev Credits moved between holders take their share of the sender's basis with them, so

@@ -63,7 +63,7 @@ def seeded_copy(folder, contract: str, line, bug, files: tuple[str, ...]):
 MARKET_MUTANTS = [
     # issue 8: sales and redemptions pay the whole release (no cost-basis cap), a basis taken only
     # as far as it goes: the pump's drain
-    (("paid = _share(msg.sender, t, id, amount, _held(msg.sender, id, amount));",
+    (("paid = _share(msg.sender, id, amount, _held(msg.sender, id, amount));",
       "costBasis[msg.sender][id] -= paid;", "reserve -= paid;"),
      ("_held(msg.sender, id, amount); paid = _potential(t.refPrice, t.depth, q) - "
       "_potential(t.refPrice, t.depth, q - amount);",
@@ -75,8 +75,8 @@ MARKET_MUTANTS = [
     # issue 16, finding 2 and its neighbour 16b: an exit capped by the curve's release, so whoever
     # left first, or a rise, sets what a dear holder gets
     ("if (amount == held) return basis;",
-     "if (amount == held) return FPM.min(basis, _potential(t.refPrice, t.depth, t.supply) - "
-     "_potential(t.refPrice, t.depth, t.supply - amount));",
+     "if (amount == held) return FPM.min(basis, _potential(_tiers[id].refPrice, _tiers[id].depth, "
+     "_tiers[id].supply) - _potential(_tiers[id].refPrice, _tiers[id].depth, _tiers[id].supply - amount));",
      "invariant_honest_holders_exit_with_their_basis_in_any_order_at_any_price",
      "an honest holder was paid short of its basis"),
 ]

@@ -10,7 +10,7 @@ import ape
 import pytest
 
 from hanzo.econ.fixedpoint import WAD, mul_div_up
-from hanzo.econ.hmm import LN2_WAD, MAX_LOG_PRICE, released
+from hanzo.econ.hmm import LN2_WAD, MAX_LOG_PRICE
 
 from .market import FAR, FUNDING, TREASURY
 
@@ -80,16 +80,18 @@ def test_credits_given_to_a_sybil_carry_only_their_basis(m):
     assert m.token.balanceOf(d) + m.token.balanceOf(sybil) < 2 * FUNDING
 
 
-def test_an_honest_sole_holder_is_paid_exactly_the_release_at_an_unchanged_price(m):
-    """The cap binds only on gains: selling in parts at the price one bought at returns all that
-    the potential releases, so path independence (P1-P3) holds for honest trading."""
+def test_an_honest_holder_selling_in_parts_is_paid_its_basis_pro_rata_and_the_whole_of_it(m):
+    """Each part is paid its pro-rata share of the basis (what each credit cost on average), less
+    the fee, and the parts together return the whole basis: what one bought, one can sell back."""
     t = m.traders[0]
     m.apply("buy", t, 1, 3 * 10**9)
+    basis, held, total = m.hmm.costBasis(t, 1), 3 * 10**9, 0
     for n in (10**9, 5 * 10**8, 15 * 10**8):
-        release = released(m.model.tiers[1], n)
+        share = basis if n == held else basis * n // held
         proceeds, _ = m.apply("sell", t, 1, n)
-        assert proceeds == release - mul_div_up(release, m.model.params.sell_fee, WAD)
-    assert m.hmm.costBasis(t, 1) == 0 and m.hmm.reserve() == 0
+        assert proceeds == share - mul_div_up(share, m.model.params.sell_fee, WAD)
+        basis, held, total = basis - share, held - n, total + share
+    assert basis == 0 and m.hmm.costBasis(t, 1) == 0 and m.hmm.reserve() == 0
     m.assert_same()
 
 

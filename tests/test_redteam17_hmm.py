@@ -420,15 +420,11 @@ def test_self_redemption_evades_the_sell_fee(m):
     assert m.hmm.surplus() - surplus >= _sell_fee(m, basis)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Low: exits value a position as the top of the curve, transfers move basis pro rata. A holder "
-    "of 2 L (basis 6,389,056 HANZO) who sells its top 1 L first (share 73.1%, 4,670,774 HANZO) "
-    "then hands over the other 1 L gives the receiver 1,718,282 HANZO of basis (26.9%), not the "
-    "3,194,528 (50%) its costBasis/balance showed when the OTC or marketplace deal was struck; the "
-    "seller nets 4,086,927 instead of 2,795,212 after the fee. What a credit is worth on exit is "
-    "hidden per-account state a seller can strip in the same block."))
 def test_a_partial_exit_strips_basis_from_credits_transferred_after_it(m):
-    """Tried: the order of a holder's exits and transfers, to move basis away from credits it
+    """Finding 5 (Low), fixed: exits valued a position as the top of the curve while transfers moved
+    basis pro rata; a holder of 2 L (basis 6,389,056 HANZO) selling its top 1 L first took 73.1% of
+    the basis (4,670,774) and the 1 L handed on after carried 1,718,282 (26.9%), not the 3,194,528
+    its costBasis / balance showed. Exits are now pro rata too. Tried: the order of a holder's exits and transfers, to move basis away from credits it
     passes on (and symmetrically to choose what an honest provider is paid for the same compute:
     at default depth, 0.1 L of a 2 L position redeemed first pays the provider 703,162 HANZO,
     redeemed after selling the rest 105,171, the pro-rata 319,453). Asserted (what should hold):

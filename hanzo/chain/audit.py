@@ -127,9 +127,6 @@ EXPECTED_SETTINGS: dict[tuple[str, str, tuple], Callable[[Any], int]] = {
     ("TestUSD", "totalSupply", ()): lambda p: p.test_usd_supply,
 }
 
-TIER_CAPACITY = 6  # HamiltonianMarketMaker.tier(id): the capacity offered this epoch, in the struct's order
-
-
 def market_checks(read: Callable[..., Any], p: Any, sale_holder: str) -> list[str]:
     """What the deployer could leave in the markets before the handover that no role or setting
     shows (red team, round 16), read through `read(contract, getter, *args)` (either chain):
@@ -145,7 +142,7 @@ def market_checks(read: Callable[..., Any], p: Any, sale_holder: str) -> list[st
     if found != expected:
         problems.append(f"HamiltonianMarketMaker: params() is {found}; expected {expected}")
     for tier in range(int(read("HamiltonianMarketMaker", "tierCount"))):
-        offered = int(read("HamiltonianMarketMaker", "tier", tier)[TIER_CAPACITY])
+        offered = int(read("HamiltonianMarketMaker", "tier", tier).capacity)
         if offered:
             problems.append(f"HamiltonianMarketMaker: tier {tier} has {offered} credits of capacity offered; "
                             "expected none at the deployment")

@@ -173,7 +173,7 @@ class EmbeddedDriver:
     def call(self, name: str, method: str, *args) -> Any:
         contract = self.contracts[name]
         out = self.chain.call(contract, method, *args)
-        fields = _struct_fields(contract, method)
+        fields = struct_fields(contract, method)
         return fields(*out) if fields is not None else out
 
     def start_day(self, timestamp: int) -> None:
@@ -186,7 +186,7 @@ class EmbeddedDriver:
         return self.chain.timestamp
 
 
-def _struct_fields(contract, method: str):
+def struct_fields(contract, method: str):
     """A named tuple of the function's struct return (a tier's `supply`, `refPrice`...), as Ape
     reads it, or None when it returns no single struct."""
     cache = contract.__dict__.setdefault("_structs", {})

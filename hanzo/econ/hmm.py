@@ -14,10 +14,11 @@ utilization (a provider redeeming its own credits, or a trader filling a small o
 the price over a few epochs and exit, taking the surplus that others' fees built: no fixed sell
 fee stops a k-epoch pump (the gain exp(k * delta_max) outgrows any fee below 100%). So each
 holder carries the gross HANZO it paid for the credits it holds, and a sale or redemption pays
-the share of it that the release is of the holder's credits' value (valued as the top `held`
-credits of the curve): share = basis * release / (V(q) - V(q - held)), the whole basis for a whole
-position. A sole holder at an unchanged price gets exactly the release (trades stay
-path-independent), and a holder's exits sum to exactly its basis in any order and at any price.
+its pro-rata share, basis * amount / held (as a transfer moves basis), the whole basis for a whole
+position: a holder's exits sum to exactly its basis in any order, with transfers between them,
+and at any price. (Red team 17: valued as the top `held` credits of the curve, a partial exit
+took 73% of a 2 L position's basis for half its credits, stripping it from credits handed on
+after; the curve now prices purchases and nothing else.)
 
 Why not min(share, release + retained), the rule before: with V(q) as the reserve, a price rise
 had to be paid for, and was paid out of what cheap holders' capped exits had left for the dear
@@ -327,14 +328,9 @@ class HMMState:
 
     def _share(self, holder: str, tid: int, amount: int, held: int) -> int:
         """The share of `holder`'s basis that exiting `amount` of its `held` credits takes, as the
-        contract's _share: basis * release / value rounded down, the whole basis for the whole position."""
+        contract's _share: pro rata, rounded down, the whole basis for the whole position."""
         basis = self.basis.get((holder, tid), 0)
-        if amount == held:
-            return basis
-        t = self.tier(tid)
-        vq = potential(t.ref_price, t.depth, t.supply)
-        value = vq - potential(t.ref_price, t.depth, t.supply - held)
-        return mul_div(basis, vq - potential(t.ref_price, t.depth, t.supply - amount), value) if value else 0
+        return basis if amount == held else mul_div(basis, amount, held)
 
     def _exit(self, holder: str, tid: int, amount: int, held: int) -> int:
         """Take the exit's share out of the holder's basis and the reserve; returns the share."""
@@ -483,23 +479,6 @@ def buy_cost_float(ref_price, depth, supply, amount, buy_fee):
     return gross * (1.0 + buy_fee)
 
 
-def sell_proceeds_float(ref_price, depth, supply, amount, sell_fee):
-    """HANZO received for selling `amount` credits back, after the sell fee, before the cost-basis
-    cap (FloatMarket applies the cap)."""
-    return redeem_payout_float(ref_price, depth, supply, amount) * (1.0 - sell_fee)
-
-
-def redeem_payout_float(ref_price, depth, supply, amount):
-    """What the potential releases when `amount` credits are spent: the provider's payout before
-    the cost-basis cap (FloatMarket applies the cap)."""
-    return potential_float(ref_price, depth, supply) - potential_float(ref_price, depth, supply - amount)
-
-
-def reserve_float(ref_price, depth, supply):
-    """The solvency reserve: V(q) summed over the tier axis (axis 0)."""
-    return np.sum(potential_float(ref_price, depth, supply), axis=0)
-
-
 def leapfrog_float(x, v, utilization, *, alpha, gamma, dt, delta_max, target):
     """One damped leapfrog step for arrays of tiers x runs; returns (x_next, v_next)."""
     v_next = np.exp(-gamma * dt) * v + dt * alpha * (utilization - target)
@@ -522,8 +501,8 @@ class FloatMarket:
     leapfrog step and clamp as HamiltonianMarketMaker, vectorised over tiers (axis 0). Credits are
     held by named holders, each a cohort with its own credits and cost basis ("users" unless a
     trade names another: the simulator's speculators), and an exit pays the holder's share of its
-    own basis exactly as the contract pays an account's: basis * release / (V(q) - V(q - held)),
-    the whole basis for the whole position. tests/test_float_market.py runs it beside the integer
+    own basis exactly as the contract pays an account's: basis * amount / held, the whole basis for
+    the whole position. tests/test_float_market.py runs it beside the integer
     model (HMMState), with one holder and with two, and checks they agree.
 
     Units: HANZO and credits as floats; prices in HANZO per credit; parameters as plain numbers.
@@ -595,9 +574,6 @@ class FloatMarket:
         """Credits each tier can still sell before q / L reaches MAX_DEPTH_RATIO (the contract's bound)."""
         return np.maximum(MAX_DEPTH_RATIO / WAD * self.depth - self.supply, 0.0)
 
-    def _release(self, amount: np.ndarray) -> np.ndarray:
-        return redeem_payout_float(self.ref_price, self.depth, self.supply, amount)
-
     # ---------------------------------------------------------------- trades
 
     def _gross(self, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -626,9 +602,7 @@ class FloatMarket:
         basis, the whole basis for the whole position)."""
         held, basis = self._holder(holder)
         amount = np.clip(amount, 0.0, held)
-        value = potential_float(self.ref_price, self.depth, self.supply) - potential_float(
-            self.ref_price, self.depth, self.supply - held)
-        share = np.divide(basis * self._release(amount), value, out=np.zeros_like(value), where=value > 0)
+        share = np.divide(basis * amount, held, out=np.zeros_like(basis), where=held > 0)
         share = np.where(amount >= held, basis, share)
         self.bases[holder] = basis - share
         self.held[holder] = held - amount

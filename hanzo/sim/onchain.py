@@ -247,7 +247,10 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 shock = rng.gamma(50.0, 1 / 50.0)
                 paid_today = 0
                 prices.append(pool.price() / WEI)
-                view = View(day, prices[-1], prices[max(0, len(prices) - 31)], paid_per_interaction, None, op_usd)
+                # every agent decides on yesterday's figures, the providers on yesterday's income per credit,
+                # as the World's View (hanzo.sim.world.observe)
+                view = View(day, prices[-1], prices[max(0, len(prices) - 31)], paid_per_interaction,
+                            income_per_credit.copy(), op_usd)
                 worth, junk_share = trainers.decide(view), spammers.decide(view)
                 sell_share, stake_share = holders.decide(view)
                 growth, churn = adopters.decide(view)
@@ -298,11 +301,17 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                         pool_before) is None]
                     deferred += sent - len(ops)
                     total_burn = accepted = accepted_pay = 0
+                    # what each account received: the user's share, and the owner's on its own fork (on a
+                    # developer's model the owner's share is the developer's); kept per account as the ops
+                    # are paid, not searched for per account (that was quadratic in the accounts)
+                    earned_by: dict[str, int] = {}
                     for op in ops:
                         pay = training_payout(p, op.multiplier, op.interactions, op.lowQuality)
                         owner = op.user if op.modelId == fork_of.get(op.user) else str(developer.address)
                         ledger.move(A["rewards"], op.user, pay.user)
                         ledger.move(A["rewards"], owner, pay.owner)
+                        own = pay.owner if owner == op.user else 0
+                        earned_by[op.user] = earned_by.get(op.user, 0) + pay.user + own
                         paid_today += pay.user + pay.owner
                         total_burn += pay.burned
                         if not op.lowQuality:
@@ -316,11 +325,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                         a = str(person.address)
                         if a not in active:
                             continue
-                        # what the account received: the user's share, and the owner's on its own fork
-                        # (on a developer's model the owner's share is the developer's)
-                        earned = sum(pay.user + (pay.owner if o.modelId == fork_of[a] else 0)
-                                     for o in ops if o.user == a
-                                     for pay in (training_payout(p, o.multiplier, o.interactions, o.lowQuality),))
+                        earned = earned_by.get(a, 0)
                         amount = earned * round(stake_share * 100) // 100
                         if amount:
                             c.send(person, "staked", "stake", amount, what=f"day {day}: stake")
@@ -372,9 +377,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                             income += paid
                 utilization = np.divide(served, offered, out=np.zeros(len(tiers)), where=offered > 0)
                 income_per_credit = np.where(served > 0, paid_out / np.maximum(served, 1), income_per_credit)
-                provider_view = View(day, prices[-1], prices[max(0, len(prices) - 31)], paid_per_interaction,
-                                     income_per_credit, op_usd)
-                capacity = capacity * (1 + providers.decide(provider_view, utilization, target))
+                capacity = capacity * (1 + providers.decide(view, utilization, target))
                 if income // 2:  # the provider sells half its day's income, as the World's do
                     sell_hanzo(provider_acct, income // 2, f"day {day}: provider sells")
                 if spec is not None:  # the speculators' policy, traded on chain and mirrored in the model
