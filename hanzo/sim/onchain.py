@@ -366,12 +366,14 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                         c.send(person, "hmm", "buyBatch", list(costs), [wants[t] for t in costs], total, 2**64,
                                what=f"day {day}: buy credits")
                         ledger.move(a, A["hmm"], total)
-                    spends = [(t, n) for t in tiers if (n := min(int(use[t]), market.credits.get((a, t), 0),
-                                                                 int(offered[t] - served[t]))) > 0]
+                    # (no `n` here: it is the population on the adoption curve)
+                    spends = [(t, min(int(use[t]), market.credits.get((a, t), 0), int(offered[t] - served[t])))
+                              for t in tiers]
+                    spends = [(t, k) for t, k in spends if k > 0]
                     if spends:  # and what is served of them, in one transaction (redeemBatch)
-                        for t, n in spends:  # the model's batch is these in order; each tier's pay is kept
-                            paid = market.redeem(a, t, n, str(provider_acct.address))
-                            served[t] += n
+                        for t, k in spends:  # the model's batch is these in order; each tier's pay is kept
+                            paid = market.redeem(a, t, k, str(provider_acct.address))
+                            served[t] += k
                             paid_out[t] += paid / WEI
                             income += paid
                             ledger.move(A["hmm"], str(provider_acct.address), paid)
