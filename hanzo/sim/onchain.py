@@ -358,23 +358,27 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     # cost does not depend on the others')
                     wants = {t: int(keep[t]) - market.credits.get((a, t), 0) for t in tiers}
                     costs = {t: market.quote_buy(t, n)[0] for t, n in wants.items() if n > 0}
-                    if costs:
-                        buy_hanzo(person, sum(costs.values()), f"day {day}: HANZO for credits")
-                    for t in tiers:
-                        if t in costs:
-                            market.hanzo[a] = ledger.hanzo[a]
-                            market.buy(a, t, wants[t], costs[t], 2**64, now)
-                            c.send(person, "hmm", "buy", t, wants[t], costs[t], 2**64, what=f"day {day}: buy credits")
-                            ledger.move(a, A["hmm"], costs[t])
-                        spend = min(int(use[t]), market.credits.get((a, t), 0), int(offered[t] - served[t]))
-                        if spend > 0:
-                            paid = market.redeem(a, t, spend, str(provider_acct.address))
-                            c.send(person, "hmm", "redeem", t, spend, str(provider_acct.address),
-                                   what=f"day {day}: redeem credits")
-                            ledger.move(A["hmm"], str(provider_acct.address), paid)
-                            served[t] += spend
+                    if costs:  # the day's credits of every tier in one transaction (buyBatch)
+                        total = sum(costs.values())
+                        buy_hanzo(person, total, f"day {day}: HANZO for credits")
+                        market.hanzo[a] = ledger.hanzo[a]
+                        market.buy_batch(a, [(t, wants[t]) for t in costs], total, 2**64, now)
+                        c.send(person, "hmm", "buyBatch", list(costs), [wants[t] for t in costs], total, 2**64,
+                               what=f"day {day}: buy credits")
+                        ledger.move(a, A["hmm"], total)
+                    # (no `n` here: it is the population on the adoption curve)
+                    spends = [(t, min(int(use[t]), market.credits.get((a, t), 0), int(offered[t] - served[t])))
+                              for t in tiers]
+                    spends = [(t, k) for t, k in spends if k > 0]
+                    if spends:  # and what is served of them, in one transaction (redeemBatch)
+                        for t, k in spends:  # the model's batch is these in order; each tier's pay is kept
+                            paid = market.redeem(a, t, k, str(provider_acct.address))
+                            served[t] += k
                             paid_out[t] += paid / WEI
                             income += paid
+                            ledger.move(A["hmm"], str(provider_acct.address), paid)
+                        c.send(person, "hmm", "redeemBatch", [t for t, _ in spends], [n for _, n in spends],
+                               str(provider_acct.address), what=f"day {day}: redeem credits")
                 utilization = np.divide(served, offered, out=np.zeros(len(tiers)), where=offered > 0)
                 income_per_credit = np.where(served > 0, paid_out / np.maximum(served, 1), income_per_credit)
                 capacity = capacity * (1 + providers.decide(view, utilization, target))
