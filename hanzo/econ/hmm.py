@@ -246,25 +246,8 @@ class HMMState:
         self.params = p
 
     def buy(self, trader: str, tid: int, amount: int, max_cost: int, deadline: int, now: int) -> int:
-        if now > deadline:
-            raise HMMError("Expired", deadline)
-        if amount == 0:
-            raise HMMError("ZeroAmount")
-        t = self.tier(tid)
-        gross = bought(t, amount)
-        cost = gross + mul_div_up(gross, self.params.buy_fee, WAD)
-        if cost > max_cost:
-            raise HMMError("Slippage", cost, max_cost)
-        balance = self.hanzo.get(trader, 0)
-        if cost > balance:
-            raise HMMError("ERC20InsufficientBalance", trader, balance, cost)
-        t.supply += amount
-        self.reserve += gross
-        self.hanzo[trader] = balance - cost
-        self.funds += cost
-        self.credits[(trader, tid)] = self.credits.get((trader, tid), 0) + amount
-        self.basis[(trader, tid)] = self.basis.get((trader, tid), 0) + gross
-        return cost
+        """buy: a batch of one (the contract's buy and buyBatch keep the same books and check in the same order)."""
+        return self.buy_batch(trader, [(tid, amount)], max_cost, deadline, now)
 
     def buy_batch(self, trader: str, moves: list[tuple[int, int]], max_cost: int, deadline: int, now: int) -> int:
         """buyBatch: the (tier, amount) purchases one after another, for at most `max_cost` in all,
@@ -332,12 +315,10 @@ class HMMState:
         basis = self.basis.get((holder, tid), 0)
         return basis if amount == held else mul_div(basis, amount, held)
 
-    def _exit(self, holder: str, tid: int, amount: int, held: int) -> int:
-        """Take the exit's share out of the holder's basis and the reserve; returns the share."""
-        share = self._share(holder, tid, amount, held)
+    def _exit(self, holder: str, tid: int, share: int) -> None:
+        """Take an exit's share (from _share) out of the holder's basis and the reserve."""
         self.basis[(holder, tid)] = self.basis.get((holder, tid), 0) - share
         self.reserve -= share
-        return share
 
     def _burn(self, holder: str, tid: int, amount: int) -> None:
         held = self._held(holder, tid, amount)
@@ -372,7 +353,7 @@ class HMMState:
         proceeds = value - mul_div_up(value, self.params.sell_fee, WAD)
         if proceeds < min_proceeds:
             raise HMMError("Slippage", proceeds, min_proceeds)
-        self._exit(trader, tid, amount, held)
+        self._exit(trader, tid, value)
         self._burn(trader, tid, amount)
         t.supply -= amount
         self.funds -= proceeds
@@ -404,7 +385,8 @@ class HMMState:
         if amount > t.supply:
             raise HMMError("InsufficientSupply", amount, t.supply)
         held = self._held(holder, tid, amount)
-        payout = self._exit(holder, tid, amount, held)
+        payout = self._share(holder, tid, amount, held)
+        self._exit(holder, tid, payout)
         self._burn(holder, tid, amount)
         self.provider_capacity[key] = available - amount
         t.supply -= amount

@@ -82,10 +82,8 @@ class BasisNotTaken(hmm.HMMState):
     """The planted bug: an exit pays its share but leaves it in the holder's basis, so a holder
     leaving in parts is paid a share of its whole basis each time."""
 
-    def _exit(self, holder, tid, amount, held):
-        share = self._share(holder, tid, amount, held)
+    def _exit(self, holder, tid, share):
         self.reserve -= share
-        return share
 
 
 def test_p4_fails_when_an_exit_leaves_its_share_in_the_basis(monkeypatch):
