@@ -18,7 +18,6 @@ DriverError naming the step.
 
 from __future__ import annotations
 
-from collections import namedtuple
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -171,10 +170,7 @@ class EmbeddedDriver:
             raise DriverError(f"{what}: {exc}") from exc
 
     def call(self, name: str, method: str, *args) -> Any:
-        contract = self.contracts[name]
-        out = self.chain.call(contract, method, *args)
-        fields = struct_fields(contract, method)
-        return fields(*out) if fields is not None else out
+        return self.chain.call(self.contracts[name], method, *args)
 
     def start_day(self, timestamp: int) -> None:
         self.chain.mine_until(timestamp)
@@ -184,18 +180,6 @@ class EmbeddedDriver:
 
     def now(self) -> int:
         return self.chain.timestamp
-
-
-def struct_fields(contract, method: str):
-    """A named tuple of the function's struct return (a tier's `supply`, `refPrice`...), as Ape
-    reads it, or None when it returns no single struct."""
-    cache = contract.__dict__.setdefault("_structs", {})
-    if method not in cache:
-        outputs = [e.get("outputs", []) for e in contract.artifact.abi
-                   if e.get("type") == "function" and e["name"] == method]
-        parts = outputs[0][0].get("components") if outputs and len(outputs[0]) == 1 else None
-        cache[method] = namedtuple(f"{method}_struct", [c["name"] for c in parts]) if parts else None
-    return cache[method]
 
 
 @contextmanager

@@ -23,6 +23,7 @@ and what it leaves out:
 from __future__ import annotations
 
 import re
+from collections import namedtuple
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -78,7 +79,7 @@ class Function:
     encoder and decoder are built once, when the function is first used."""
 
     __slots__ = ("contract", "name", "signature", "selector", "inputs", "outputs", "static", "_encode", "_decode",
-                 "_words")
+                 "_words", "_struct")
 
     def __init__(self, contract: str, entry: dict):
         self.contract, self.name = contract, entry["name"]
@@ -88,6 +89,10 @@ class Function:
         self.selector = keccak(text=self.signature)[:4]
         self.static = entry.get("stateMutability") in ("view", "pure")
         self._encode, self._decode = _tuple_encoder(self.inputs), _tuple_decoder(self.outputs)
+        # a single struct returned reads by its fields' names (a tier's `supply`, `capacity`...), as Ape's do
+        outs = entry.get("outputs", [])
+        parts = outs[0].get("components") if len(outs) == 1 and outs[0]["type"] == "tuple" else None
+        self._struct = namedtuple(f"{self.name}_struct", [c["name"] for c in parts]) if parts else None
         # every argument one 32-byte word (uint, address, bool, bytes32) or an array of them: packed here,
         # without eth_abi's per-value validation and dispatch (a third of a bulk run's time, and most of it
         # for the batches' arrays); anything else goes to eth_abi
@@ -137,6 +142,8 @@ class Function:
         if not self.outputs:
             return None
         values = self._decode(ContextFramesBytesIO(output))
+        if self._struct is not None:
+            return self._struct(*values[0])
         return values[0] if len(values) == 1 else values
 
 

@@ -14,7 +14,6 @@ from collections import defaultdict
 from typing import Any
 
 from .audit import ANYONE, EXPECTED_ADDRESSES, EXPECTED_ROLES, EXPECTED_SETTINGS, GENESIS_RECIPIENTS, market_checks
-from .drivers import struct_fields
 from .evm import Contract, EmbeddedChain, EVMError
 from .plan import address_of
 
@@ -134,10 +133,6 @@ def audit_embedded(chain: EmbeddedChain, deployment: Any) -> list[str]:
     if "TestUSD" in c and int(chain.call(c["TestUSD"], "balanceOf", address_of(roles.deployer))):
         problems.append("TestUSD: the deployer holds TestUSD; expected none")
     if "HanzoPool" in c:
-        def read(name, getter, *args):  # a struct by its fields' names, as Ape reads it
-            fields = struct_fields(c[name], getter)
-            out = chain.call(c[name], getter, *args)
-            return fields(*out) if fields is not None else out
-
-        problems += market_checks(read, p, address_of(roles.sale_and_liquidity))
+        problems += market_checks(lambda name, getter, *args: chain.call(c[name], getter, *args), p,
+                                  address_of(roles.sale_and_liquidity))
     return problems
