@@ -48,6 +48,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import resource
 import sys
 import time
 from pathlib import Path
@@ -327,11 +328,12 @@ def run_scenario(accounts: int, days: int, full: bool = False) -> dict:
     result = run_on_chain(scenario, network="embedded", days=days, users=accounts,
                           progress=_progress(days, accounts))
     seconds = time.perf_counter() - t0
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the process's peak so far (Linux: kB)
     versus = compare(world_rows(scenario, accounts, days), result.rows)
     last = versus.last_day()
     return {"accounts": accounts, "days": days, "full": full, "seconds": seconds,
             "transactions": result.transactions, "account_days": sum(r["users"] for r in result.rows),
-            "reconciled": result.ok, "last_day_rel_diff": {k: v[2] for k, v in last.items()},
+            "reconciled": result.ok, "peak_rss_mb": peak_mb, "last_day_rel_diff": {k: v[2] for k, v in last.items()},
             "max_rel_diff": versus.max_rel_diff}
 
 
@@ -436,7 +438,8 @@ def main() -> None:
         print(f"\nchain mode on the embedded EVM, baseline, {scenario['accounts']:,} accounts ({population}) x "
               f"{scenario['days']} days: {account_days:,} account-days, {scenario['seconds']:.1f} s, "
               f"{scenario['transactions']:,} transactions ({scenario['transactions'] / scenario['seconds']:,.0f}/s), "
-              f"{per_s:,.0f} account-days/s, reconciled to the wei: {'yes' if scenario['reconciled'] else 'NO'}")
+              f"{per_s:,.0f} account-days/s, peak memory {scenario['peak_rss_mb']:,.0f} MB, "
+              f"reconciled to the wei: {'yes' if scenario['reconciled'] else 'NO'}")
         print("the World at that scale against the chain, relative difference on the last day: "
               + ", ".join(f"{k} {v:.2g}" for k, v in scenario["last_day_rel_diff"].items()))
         year_10k = scenario["seconds"] if (scenario["accounts"], scenario["days"]) == (10_000, 365) else None
@@ -445,6 +448,7 @@ def main() -> None:
             "scenario_full": scenario["full"], "scenario_account_days": account_days,
             "scenario_seconds": round(scenario["seconds"], 1), "scenario_transactions": scenario["transactions"],
             "scenario_reconciled": scenario["reconciled"], "account_days_per_s": round(per_s, 1),
+            "scenario_peak_rss_mb": round(scenario["peak_rss_mb"]),
             "year_10k_accounts_seconds": round(year_10k, 1) if year_10k else None,
             "year_10k_population": ("all from day 0" if scenario["full"] else "adoption curve") if year_10k else None,
             # a projection, not a measurement: the run's account-days per second held to 3.65M account-days

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from hanzo.chain import evm
@@ -179,6 +179,59 @@ def test_the_clock_is_the_chains(embedded):
         chain.mine_until(chain.timestamp - 1)
 
 
+def _a_day_of_everything(chain, d, users, day: int) -> list:
+    """A day of the suite's traffic, the same on any chain: emission, payments, a fork, training in a
+    batch, staking, a revert; returns what every call and transaction gave back."""
+    out = []
+    chain.mine(DAY)
+    out.append(chain.transact(d.emission, "release", sender=users[0]).success)
+    whale, oracle = d.roles.sale_and_liquidity, Oracle(d.roles.oracle.private_key, chain.chain_id, d.rewards.address)
+    fee = chain.call(d.models, "mintFee", BASE_MODEL)
+    owner = users[day % len(users)]
+    chain.transact(d.token, "transfer", owner.address, fee + day * WEI, sender=whale)
+    chain.transact(d.token, "approve", d.models.address, fee, sender=owner)
+    fork = chain.transact(d.models, "mint", BASE_MODEL, bytes([day]) * 32, fee, sender=owner).value
+    ops = [TrainingOp(u.address, fork, bytes([day, i]) * 16, 3, 100 + i, i == 2, 1000 * day + i, chain.timestamp + 3600)
+           for i, u in enumerate(users)]
+    receipt = chain.transact(d.rewards, "rewardTrainingBatch", [o.as_tuple() for o in ops],
+                             [oracle.sign(o) for o in ops], sender=users[-1])
+    out += [receipt.value, [e.name for e in receipt.logs]]
+    for u in users:
+        held = chain.call(d.token, "balanceOf", u)
+        chain.transact(d.token, "approve", d.staked.address, held, sender=u)
+        if held // 3:
+            chain.transact(d.staked, "stake", held // 3, sender=u)
+        out.append((held, chain.call(d.staked, "balanceOf", u)))
+    failed = chain.transact(d.token, "transfer", whale, 10**30, sender=users[1], check=False)
+    out.append((failed.success, failed.error))
+    return out
+
+
+def test_compaction_carries_the_whole_state_and_changes_no_later_outcome(artifacts):
+    """pyrevm keeps revm's journal and logs from the first transaction (18 kB a chain-mode
+    account-day: a 10,000-account year would need ~66 GB), so `mine` moves the state into a fresh
+    revm past `compact_at` journal frames. Two chains run the same days, one compacting at every
+    block: after each day every account's balance, nonce, code and storage slot are equal, every
+    call and transaction gave the same results (reverts included), and the compacting one's journal
+    holds a day, not the run."""
+    plain = evm.deploy_suite(DEFAULT, chain=evm.EmbeddedChain(artifacts=artifacts, keep_logs=False, compact_at=None))
+    compacting = evm.deploy_suite(DEFAULT, chain=evm.EmbeddedChain(artifacts=artifacts, keep_logs=False, compact_at=1))
+    for chain, d in (plain, compacting):
+        chain.transact(d.models, "registerBaseModel", BASE_MODEL, 0, sender=d.roles.registrar)
+    users = {id(c): c.accounts(4, label="compaction") for c, _ in (plain, compacting)}
+    for day in range(1, 5):
+        results = [_a_day_of_everything(c, d, users[id(c)], day) for c, d in (plain, compacting)]
+        assert results[0] == results[1], day
+        state = plain[0].state()
+        assert compacting[0].state() == state, day
+        assert len(state) > 20 and sum(len(slots) for *_, slots in state.values()) > 100
+    assert compacting[0].compactions == 4 and plain[0].compactions == 0
+    assert (compacting[0].block_number, compacting[0].timestamp) == (plain[0].block_number, plain[0].timestamp)
+    assert compacting[0].evm.journal_len < plain[0].evm.journal_len // 3
+    with pytest.raises(evm.EVMError, match="compact_at: expected a positive number"):
+        evm.EmbeddedChain(compact_at=0)
+
+
 def test_bad_input_names_what_is_wrong(embedded):
     chain, d = embedded
     with pytest.raises(evm.EVMError, match=r"HanzoToken.transfer\(address,uint256\): expected 2 arguments, got 1"):
@@ -199,27 +252,66 @@ def test_bad_input_names_what_is_wrong(embedded):
 
 
 WORD_TYPES = ("uint256", "address", "bool", "bytes32")
+OP_TUPLE = "(address,uint256,bytes32,uint256,uint256,bool,uint256,uint256)"  # a training op, as the batches send
+PACKED_TYPES = WORD_TYPES + tuple(f"{t}[]" for t in WORD_TYPES) + ("bytes", "bytes[]", f"{OP_TUPLE}[]",
+                                                                     "(uint256,bool)[]")
 _word = st.one_of(st.integers(-1, 2**256), st.booleans(), st.binary(min_size=0, max_size=33),
                   st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex()),
                   st.sampled_from(["0x12", "", "0x" + "zz" * 20]))
+_blob = st.one_of(st.binary(max_size=100), st.binary(max_size=40).map(bytearray), _word)
 
 
-_array = st.one_of(st.lists(_word, max_size=4), st.lists(_word, max_size=3).map(tuple), _word)
+_VALID_WORD = {"uint256": st.integers(0, 2**256 - 1), "bool": st.booleans(),
+               "address": st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex()),
+               "bytes32": st.binary(min_size=32, max_size=32)}
 
 
-@settings(max_examples=400, deadline=None)
-@given(types=st.lists(st.sampled_from(WORD_TYPES + tuple(f"{t}[]" for t in WORD_TYPES)), min_size=1, max_size=5),
-       data=st.data())
-def test_the_packed_calldata_of_word_and_word_array_arguments_is_eth_abis_for_any_arguments(types, data):
-    """Functions whose arguments are one word each, or arrays of such words (the market maker's
-    batches), are packed without eth_abi (a third of a bulk run's time): for any arguments, valid or
-    not, the bytes are eth_abi's, or both refuse them."""
-    fn = evm.Function("T", {"name": "f", "inputs": [{"type": t} for t in types]})
-    args = tuple(data.draw(_array if t.endswith("[]") else _word) for t in types)
+def _value(t: str, valid: bool):
+    """Values for ABI type `t`: valid ones, or (not `valid`) mostly valid with some of a wrong type,
+    length or size anywhere inside."""
+    if t in WORD_TYPES:
+        return _VALID_WORD[t] if valid else st.one_of(_VALID_WORD[t], _word)
+    if t == "bytes":
+        return st.binary(max_size=100) if valid else _blob
+    if t.endswith("[]"):
+        if not t.startswith("("):
+            element = _value(t[:-2], valid)
+        else:  # a tuple: its fields' values, or a sequence of the wrong length
+            fields = st.tuples(*(_value(f, valid) for f in t[1:-3].split(",")))
+            element = fields if valid else st.one_of(fields, fields.map(list),
+                                                     st.lists(_word, max_size=len(t.split(",")) + 1).map(tuple))
+        good = st.lists(element, max_size=4)
+        return st.one_of(good, good.map(tuple)) if valid else st.one_of(good, _word)
+    raise AssertionError(t)
+
+
+@settings(max_examples=500, deadline=None)
+@given(types=st.lists(st.sampled_from(PACKED_TYPES), min_size=1, max_size=5), data=st.data())
+def test_the_packed_calldata_of_words_bytes_and_arrays_of_them_is_eth_abis_for_any_arguments(types, data):
+    """Functions whose arguments are words, `bytes`, or arrays of words, of tuples of words or of
+    `bytes` (the market maker's batches, the training batches' ops and signatures) are packed without
+    eth_abi (most of a bulk run's encoding time): for any arguments, valid or not, the bytes are
+    eth_abi's, or both refuse them."""
+    fn = evm.Function("T", {"name": "f", "inputs": [_abi_param(t) for t in types]})
+    assert fn._words is not None  # the packer takes every one of these types
+    valid = data.draw(st.booleans())
+    args = tuple(data.draw(_value(t, valid)) for t in types)
     try:
         expected = fn.selector + fn._encode(args)
     except Exception:  # noqa: BLE001 - eth_abi refuses it: so must the packed path (naming the argument)
+        event("refused")
+        assert not valid
         with pytest.raises(evm.EVMError, match="is not of type"):
             fn.encode(args)
         return
+    event("encoded")
     assert fn.encode(args) == expected
+
+
+def _abi_param(t: str) -> dict:
+    """An ABI parameter entry for type `t`, a tuple's components spelled out as solc writes them."""
+    if t.startswith("("):
+        fields = t[1:t.index(")")].split(",")
+        return {"type": "tuple" + t[t.index(")") + 1:], "components": [{"type": f, "name": f"f{i}"}
+                                                                        for i, f in enumerate(fields)]}
+    return {"type": t}

@@ -16,8 +16,13 @@ and what it leaves out:
 - Gas: pyrevm 0.3.7 keeps revm's journal open across transactions, so an account or storage slot
   touched once stays warm for every later transaction; `gas_used` is below a real chain's after
   the first touch. Gas figures come from Ape or anvil (benchmarks/gas.py).
-- Memory: the same open journal keeps every state change and log, about 0.7 kB per token
-  transfer (about 700 MB for a million).
+- Memory: the same open journal keeps every state change and log (about 0.7 kB a token transfer,
+  18 kB a chain-mode account-day), and pyrevm has no call that closes it. So `mine` compacts: past
+  `compact_at` journal frames (a call frame's changes each) it moves the state (every account's
+  balance, nonce, code and non-zero storage slots) into a fresh revm and drops the old one with its
+  journal and logs. revm's state is read from its Debug text (`journal_str`, pyrevm 0.3.7 pinned: no
+  other call lists storage slots), checked to list every account and non-zero slot revm holds; a
+  direct `compact()` also reads the new state back and compares.
 """
 
 from __future__ import annotations
@@ -41,6 +46,13 @@ CHAIN_ID = 1337
 GENESIS_TIMESTAMP = 1_700_000_000  # 2023-11-14, a fixed start so runs are reproducible
 TX_GAS = 30_000_000  # one transaction's gas limit: a mainnet block's
 ETHER = 10**18
+COMPACT_AT = 1_500_000  # revm journal frames (about 1.5 GB, 9 days of 10,000 accounts) before `mine` compacts
+
+# revm 8's Debug text of one account in JournaledState.state, and of one storage slot
+_ACCOUNT = re.compile(
+    r"(0x[0-9a-f]{40}): Account \{ info: AccountInfo \{ balance: (\d+), nonce: (\d+), code_hash: 0x[0-9a-f]{64}, "
+    r"code: (?:None|Some\(Bytecode \{ bytecode: 0x([0-9a-f]*), state: (?:Raw|(?:Analysed|Checked) \{ len: (\d+)))")
+_SLOT = re.compile(r"(\d+): StorageSlot \{ previous_or_original_value: \d+, present_value: (\d+) \}")
 
 
 class EVMError(RuntimeError):
@@ -93,11 +105,12 @@ class Function:
         outs = entry.get("outputs", [])
         parts = outs[0].get("components") if len(outs) == 1 and outs[0]["type"] == "tuple" else None
         self._struct = namedtuple(f"{self.name}_struct", [c["name"] for c in parts]) if parts else None
-        # every argument one 32-byte word (uint, address, bool, bytes32) or an array of them: packed here,
-        # without eth_abi's per-value validation and dispatch (a third of a bulk run's time, and most of it
-        # for the batches' arrays); anything else goes to eth_abi
-        packable = all(t in _WORDS or t[:-2] in _WORDS and t.endswith("[]") for t in self.inputs)
-        self._words = tuple((t.endswith("[]"), _WORDS[t.removesuffix("[]")]) for t in self.inputs) if packable else None
+        # arguments built of 32-byte words (uint256, address, bool, bytes32), tuples of them, `bytes`, and arrays
+        # of any of these (the market maker's batches, the training batches' ops and signatures) are packed
+        # here, without eth_abi's per-value validation and dispatch (most of a bulk run's encoding time);
+        # anything else goes to eth_abi, and so does any value the packer refuses (eth_abi then names it)
+        packers = [_packer(t) for t in self.inputs]
+        self._words = None if None in packers else tuple(packers)
 
     def __repr__(self) -> str:
         return f"{self.contract}.{self.signature}"
@@ -122,20 +135,9 @@ class Function:
             raise
 
     def _packed(self, args: tuple) -> bytes:
-        """The ABI's head and tail: a word per static argument; per array, its offset in the head, and
-        its length and its elements' words in the tail."""
-        head, tail, offset = [], [], 32 * len(args)
-        for (array, word), a in zip(self._words, args):
-            if not array:
-                head.append(word(a))
-                continue
-            if not isinstance(a, (list, tuple)):
-                raise TypeError(a)
-            part = len(a).to_bytes(32, "big") + b"".join(word(x) for x in a)
-            head.append(offset.to_bytes(32, "big"))
-            tail.append(part)
-            offset += len(part)
-        return b"".join(head) + b"".join(tail)
+        """The ABI's head and tail: a static argument's words in the head; a dynamic one's offset in the
+        head and its encoding in the tail."""
+        return _pack_sequence(self._words, args)
 
     def decode(self, output: bytes) -> Any:
         """The return value: None, the single value, or a tuple of them."""
@@ -172,6 +174,72 @@ def _bytes32_word(v: Any) -> bytes:
 
 
 _WORDS = {"uint256": _uint_word, "address": _address_word, "bool": _bool_word, "bytes32": _bytes32_word}
+
+
+def _bytes_tail(v: Any) -> bytes:
+    if not isinstance(v, bytes):
+        raise TypeError(v)
+    return len(v).to_bytes(32, "big") + v + bytes(-len(v) % 32)
+
+
+def _pack_sequence(packers: tuple, values: Any) -> bytes:
+    """The arguments' encoding: a word's bytes in the head; a dynamic part's offset in the head and its
+    bytes in the tail."""
+    if not isinstance(values, (tuple, list)) or len(values) != len(packers):
+        raise TypeError(values)
+    head, tail, offset = [], [], 32 * len(packers)  # every part's head is one word: a static part is a word
+    for (dynamic, pack), v in zip(packers, values):
+        part = pack(v)
+        if dynamic:
+            head.append(offset.to_bytes(32, "big"))
+            tail.append(part)
+            offset += len(part)
+        else:
+            head.append(part)
+    return b"".join(head) + b"".join(tail)
+
+
+def _packer(t: str) -> tuple[bool, Any] | None:
+    """(dynamic, pack) for an argument of ABI type `t`, or None where eth_abi must do it: a word, `bytes`,
+    or an array of words, of tuples of words or of `bytes`."""
+    if t in _WORDS:
+        return False, _WORDS[t]
+    if t == "bytes":
+        return True, _bytes_tail
+    if t.endswith("[]"):
+        inner = t[:-2]
+        if inner in _WORDS:
+            word = _WORDS[inner]
+            return True, lambda a: _array(a) + b"".join(word(x) for x in a)
+        if inner == "bytes":
+            return True, _bytes_array
+        if inner.startswith("(") and inner.endswith(")") and all(x in _WORDS for x in inner[1:-1].split(",")):
+            words = tuple(_WORDS[x] for x in inner[1:-1].split(","))
+            return True, lambda a: _array(a) + b"".join(_static_tuple(words, x) for x in a)
+    return None
+
+
+def _array(a: Any) -> bytes:
+    """An array's length word (and the check that it is one)."""
+    if not isinstance(a, (list, tuple)):
+        raise TypeError(a)
+    return len(a).to_bytes(32, "big")
+
+
+def _static_tuple(words: tuple, v: Any) -> bytes:
+    if not isinstance(v, (tuple, list)) or len(v) != len(words):
+        raise TypeError(v)
+    return b"".join(w(x) for w, x in zip(words, v))
+
+
+def _bytes_array(a: Any) -> bytes:
+    """bytes[]: the length, an offset per element (from the first offset's word), then the elements."""
+    parts = [_bytes_tail(x) for x in a] if isinstance(a, (list, tuple)) else _array(a)
+    head, offset = [], 32 * len(parts)
+    for part in parts:
+        head.append(offset.to_bytes(32, "big"))
+        offset += len(part)
+    return len(parts).to_bytes(32, "big") + b"".join(head) + b"".join(parts)
 
 
 @dataclass(frozen=True)
@@ -357,7 +425,7 @@ class EmbeddedChain:
     embedded audit replays; a bulk run that never audits can turn it off."""
 
     def __init__(self, *, chain_id: int = CHAIN_ID, timestamp: int = GENESIS_TIMESTAMP,
-                 artifacts: Artifacts | None = None, keep_logs: bool = True):
+                 artifacts: Artifacts | None = None, keep_logs: bool = True, compact_at: int | None = COMPACT_AT):
         from pyrevm import EVM, BlockEnv, CfgEnv, Env
 
         if timestamp <= 0:
@@ -369,6 +437,10 @@ class EmbeddedChain:
         self.artifacts = artifacts or Artifacts()
         self.contracts: dict[str, Contract] = {}  # lower-case address -> contract
         self.keep_logs = keep_logs
+        if compact_at is not None and compact_at < 1:
+            raise EVMError(f"compact_at: expected a positive number of journal frames or None, got {compact_at}")
+        self.compact_at = compact_at
+        self.compactions = 0
         self._history: list[tuple[int, Any]] = []  # (block, pyrevm result) of each successful transaction
         self._errors: dict[bytes, str] = {}  # selector -> custom error name, for tx.revert_name
         self._error_args: dict[bytes, TupleDecoder] = {}
@@ -391,10 +463,72 @@ class EmbeddedChain:
         """Start a new block `blocks` later and `seconds` later (the simulator: one a day)."""
         if seconds < 0 or blocks < 1:
             raise EVMError(f"mine: expected seconds >= 0 and blocks >= 1, got seconds={seconds}, blocks={blocks}")
+        if self.compact_at is not None and self.evm.journal_len >= self.compact_at:
+            self.compact(check=False)
         block = self.evm.env.block
         block.number, block.timestamp = self._block + blocks, self._time + seconds
         self.evm.set_block_env(block)
         self._block, self._time = block.number, block.timestamp
+
+    def state(self) -> dict[str, tuple[int, int, bytes, dict[int, int]]]:
+        """Every account revm holds: lower-case address -> (balance, nonce, code, {slot: value} of its non-zero
+        storage slots). Read from revm's Debug text of its state (the only place pyrevm 0.3.7 lists
+        storage slots), with the accounts that sit only in its database (never touched) from there."""
+        if self.evm.journal_depth != 0:
+            raise EVMError("state: a snapshot is open (inside a call); read the state between transactions")
+        text = self.evm.journal_str
+        end = text.find(", transient_storage: ")
+        if not text.startswith("JournaledState { state: {") or end < 0:
+            raise EVMError("state: revm's Debug text is not the JournaledState pyrevm 0.3.7 writes")
+        out: dict[str, tuple[int, int, bytes, dict[int, int]]] = {}
+        pos, expected = 0, text.count(": Account { info: ", 0, end)
+        while (m := _ACCOUNT.search(text, pos, end)) is not None:
+            address, balance, nonce, code, length = m.groups()
+            closing = text.index("}, status: ", m.end(), end)
+            opening = text.rindex(", storage: {", m.end(), closing)
+            raw = bytes.fromhex(code or "")
+            slots = {int(k): int(v) for k, v in _SLOT.findall(text, opening, closing) if v != "0"}
+            out[address] = (int(balance), int(nonce), raw[:int(length)] if length else raw, slots)
+            pos = closing
+        slots = sum(len(v[3]) for v in out.values())
+        listed = text.count(": StorageSlot { ", 0, end) - text.count(", present_value: 0 }", 0, end)
+        if len(out) != expected or slots != listed:
+            raise EVMError(f"state: read {len(out)} of revm's {expected} accounts and {slots} of its {listed} "
+                           "non-zero storage slots (its Debug text changed?)")
+        for address, info in self.evm.db_accounts.items():  # inserted but never loaded since
+            out.setdefault(address.lower(),
+                           (info.balance, info.nonce, info.code or b"", {}))
+        return out
+
+    def compact(self, *, check: bool = True) -> None:
+        """Move the state into a fresh revm, leaving the old one's journal and logs behind (pyrevm keeps
+        both for every transaction since the chain began and cannot drop them). The block, the chain id
+        and every account, its code and storage carry over; what the move cannot carry is checked: the
+        new state must read back exactly as the old one, else EVMError (and the old revm stays); with
+        `check` False (what `mine` does: it costs a third of a compaction) only the reading of the old
+        state is checked (every account and non-zero slot revm lists, read).
+        Gas: the moved slots count as written in the current transaction's terms (revm's "original"
+        value), so SSTORE gas after a compaction differs from a real chain's (as it already does:
+        the module's docstring)."""
+        from pyrevm import EVM, AccountInfo
+
+        before = self.state()
+        fresh = EVM(spec_id="CANCUN", env=self.evm.env)
+        for address, (balance, nonce, code, slots) in before.items():
+            fresh.insert_account_info(address, AccountInfo(balance=balance, nonce=nonce, code=code or None))
+            for slot, value in slots.items():  # the first goes to the database, the rest to the state
+                fresh.insert_account_storage(address, slot, value)
+            # load every account and slot into revm's state, so that the next `state` lists them all
+            fresh.basic(address)
+            for slot in slots:
+                fresh.storage(address, slot)
+        old, self.evm = self.evm, fresh
+        after = self.state() if check else before
+        if after != before:
+            self.evm = old
+            lost = next(a for a in before if after.get(a) != before[a])
+            raise EVMError(f"compact: account {lost} did not carry over to the fresh revm; kept the old one")
+        self.compactions += 1
 
     def mine_until(self, timestamp: int) -> None:
         """A new block at `timestamp` (not before the current one)."""

@@ -36,6 +36,9 @@ from .strategies import shares as strategy_shares
 
 BASE_MODEL = 1
 BATCH_OPS = 50  # training ops a transaction carries (rewardTrainingBatch), as the reward hook sends them
+# a user short of dollars for a purchase of HANZO receives this many times its cost from outside the economy
+# (TestUSD's holder): a week of purchases in one transfer, so the dollars are not a transaction a day
+DOLLAR_TOP_UP_DAYS = 7
 
 
 class ChainRunError(RuntimeError):
@@ -137,18 +140,23 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         market.providers.add(str(provider_acct.address))
         # The HANZO market is HanzoPool on chain (the Liquidity allocation against TestUSD, as the plan
         # seeds it): every buy and sell is a swap, mirrored by hanzo.econ.cpmm to the wei, and the price
-        # the agents see is the pool's. The users' dollars come from outside the economy: the holder of
-        # TestUSD's float (the Public Sale's holder) hands a buyer what the swap will cost.
+        # the agents see is the pool's. A buyer pays with its own dollars (what its sales brought), and
+        # when they are short the holder of TestUSD's float (the Public Sale's holder) hands it a week of
+        # purchases: the users' dollars come from outside the economy.
         whale = c.whale
         pool, pool_addr, hanzo_addr = PoolState.from_tokenomics(p), A["pool"], A["token"]
         ledger.usd[str(whale.address)] = c.call("usd", "balanceOf", str(whale.address))
 
         def buy_hanzo(account, amount: int, what: str) -> None:
             a, cost = str(account.address), pool.quote_exact_out(HANZO, amount)
-            c.send(whale, "usd", "transfer", a, cost, what=f"{what}: dollars")
-            ledger.usd[str(whale.address)] -= cost
+            held = ledger.usd.get(a, 0)  # its own dollars first: what it kept from its sales of HANZO
+            if held < cost:  # then a week of its purchases at once: a transfer a week, not one a purchase
+                top_up = DOLLAR_TOP_UP_DAYS * cost - held
+                c.send(whale, "usd", "transfer", a, top_up, what=f"{what}: dollars")
+                ledger.usd[str(whale.address)] -= top_up
+                held += top_up
             c.send(account, "pool", "swapExactOut", hanzo_addr, amount, cost, a, 2**64, what=what)
-            pool.swap_exact_out(HANZO, amount, cost, deadline=2**64)
+            ledger.usd[a] = held - pool.swap_exact_out(HANZO, amount, cost, deadline=2**64)
             ledger.move(pool_addr, a, amount)
 
         def sell_hanzo(account, amount: int, what: str) -> None:
