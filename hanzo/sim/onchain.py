@@ -27,11 +27,12 @@ import numpy as np
 from hanzo.econ.attest import Oracle, TrainingOp
 from hanzo.econ.cpmm import HANZO, PoolState
 from hanzo.econ.hmm import HMMError, HMMState
-from hanzo.econ.params import DAY, WEI
+from hanzo.econ.params import BPS, DAY, WEI
 from hanzo.econ.reference import DailyBudgets, emission_split, emitted_at, nft_mint_fee, training_payout
 
 from .agents import View, from_scenario, gas_usd, starting_pay
 from .scenario import SPEC, Scenario, ScenarioError
+from .strategies import Strategies
 from .strategies import shares as strategy_shares
 
 BASE_MODEL = 1
@@ -79,10 +80,67 @@ class Reconciliation:
     rows: list[dict] = field(default_factory=list)  # a row a day, from the books kept beside the chain (HANZO)
     checked_figures: list[str] = field(default_factory=list)  # what was compared with the chain
     accounts: int = 0  # user accounts that joined over the run (the population's curve, scaled to the chain)
+    # per user account (its address): its strategy and what it did over the run, from the books the
+    # reconciliation proved equal to the chain: its paid training ops, of them those judged low quality
+    # (its own junk and the population's), their interactions, the HANZO (wei) it earned, staked and sold of
+    # its pay, and what its low-quality ops burned
+    by_account: dict[str, dict] = field(default_factory=dict)
+
+    def strategies(self) -> dict[str, dict]:
+        """Per strategy: its accounts (joined over the run, and active at the end) and its accounts' sums."""
+        out: dict[str, dict] = {}
+        for book in self.by_account.values():
+            mine = out.setdefault(book["strategy"], {"accounts": 0, **{k: 0 for k in BOOK}})
+            mine["accounts"] += 1
+            for k in BOOK:
+                mine[k] += book[k]
+        return out
 
     @property
     def ok(self) -> bool:
         return not self.differences
+
+
+# what an account's book counts (Reconciliation.by_account); the active flag is 1 while it has not left
+BOOK = ("active", "ops", "low_quality_ops", "interactions", "earned", "staked", "sold", "low_quality_burned")
+
+HANZO_FIGURES = ("earned", "staked", "sold", "low_quality_burned")  # of BOOK: wei
+
+# the strategies whose rows chain mode cannot run, and why: a scenario giving one a share is refused
+CHAIN_REFUSES = {
+    "provider": "provider rows run in the World only (chain mode's compute is served by one provider account; "
+                "a provider row needs its own capacity, its share of the Compute Providers pool's release and "
+                "no training, which the chain's accounts do not have)",
+}
+
+
+class _Accounts:
+    """The chain's user accounts as the users' rows hanzo.sim.strategies reads (a row an account, in the
+    order they joined: its activity, reservation wage, join day, and whether it is still active), so
+    that Strategies draws their strategies and traits, and hands each strategy its active rows, as the
+    World's users' rows."""
+
+    def __init__(self):
+        self.activity, self.reservation = np.zeros(0), np.zeros(0)
+        self.joined, self.on = np.zeros(0, dtype=np.int32), np.zeros(0, dtype=bool)
+        self.rows = self.active = 0
+
+    @property
+    def capacity(self) -> int:
+        return len(self.on)
+
+    def grow(self, activity, reservation_per_activity: float, day: int) -> None:
+        k = len(activity)
+        self.activity = np.append(self.activity[:self.rows], activity)
+        self.reservation = np.append(self.reservation[:self.rows], reservation_per_activity * np.asarray(activity))
+        self.joined = np.append(self.joined[:self.rows], np.full(k, day, dtype=np.int32))
+        self.on = np.append(self.on[:self.rows], np.ones(k, dtype=bool))
+        self.rows += k
+        self.active += k
+
+    def leave(self, row: int) -> None:
+        self.on[row] = False
+        self.active -= 1
 
 
 # what only the World models: a scenario that switches one on is refused by --chain rather than run without it
@@ -104,10 +162,10 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                  log: Callable[[str], None] = lambda _m: None, progress: Callable[[int], None] | None = None
                  ) -> Reconciliation:
     """Deploy the suite on `network`, run `days` days of the scenario's agents on it, reconcile."""
-    mixed = [f"{k}_share" for k, v in strategy_shares(scenario["strategies"]).items() if k != "honest" and v > 0]
-    if mixed:  # chain mode's accounts all follow the honest policies: a strategy would be silently ignored
-        raise ScenarioError(f"{scenario.path}: [strategies] {mixed[0]}: strategies per user run in the World only "
-                            "(chain mode's accounts train honestly), so --chain refuses it")
+    refused = [k for k, v in strategy_shares(scenario["strategies"]).items() if k in CHAIN_REFUSES and v > 0]
+    if refused:  # run as another strategy, its rows would silently be something else
+        raise ScenarioError(f"{scenario.path}: [strategies] {refused[0]}_share: {CHAIN_REFUSES[refused[0]]}, "
+                            "so --chain refuses it")
     drawn = [k for k, v in scenario["uncertainty"].items() if v != SPEC["uncertainty"][k][3]]
     if drawn:  # chain mode runs the scenario's own figures: a draw would be silently ignored
         raise ScenarioError(f"{scenario.path}: [uncertainty] {drawn[0]}: uncertainty is drawn in the World only "
@@ -118,7 +176,19 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
     from hanzo.chain.drivers import CONTRACTS, DriverError, driver
 
     p, u = scenario.tokenomics, scenario["users"]
-    rng = np.random.default_rng(scenario["scenario"]["seed"])
+    seed = scenario["scenario"]["seed"]
+    rng = np.random.default_rng(seed)
+    # each account's strategy and traits, drawn by hanzo.sim.strategies from the World's own stream for them
+    # (the eighth of its seed's ten: hanzo.sim.world.World), as the World draws its users' rows: an all-honest
+    # scenario draws nothing, so its run is what it was before accounts had strategies
+    strategies, accounts = Strategies(scenario), _Accounts()
+    rng_strategies = np.random.default_rng(np.random.SeedSequence(seed).spawn(10)[7])
+    mixed = strategies.mixed
+    honest = strategies.names.index("honest") if "honest" in strategies.names else -1
+    # a wage below which an account would rather not train, as the World's rows get it (its reservation per
+    # interaction times its usual day; chain mode draws no [agents] reservation_spread)
+    reservation_per_activity = scenario["agents"]["reservation_usd_per_interaction"] * u["interactions_per_day"]
+    by_account: dict[str, dict] = {}
     with driver(network, p, log) as c:
         deployer, oracle, provider_acct, developer = c.deployer, c.oracle, c.provider, c.developer
         # the population grows on the scenario's logistic curve, scaled to the chain's `users` (its ceiling)
@@ -177,8 +247,10 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         activity: list[float] = []
         active: set[str] = set()  # accounts leave when adopters churn
 
-        def join(k: int, what: str) -> None:
-            """k newcomers: each buys HANZO for its fork, approves, and mints it (the World's adoption)."""
+        def join(k: int, what: str, day: int) -> None:
+            """k newcomers: each buys HANZO for its fork, approves, and mints it (the World's adoption),
+            and is given its strategy and traits."""
+            first = len(people)
             for person in c.people(k):
                 a = str(person.address)
                 c.give_gas(person)
@@ -193,9 +265,15 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 fork_of[a] = c.call("models", "totalForks")
                 people.append(person)
                 active.add(a)
-            activity.extend(rng.lognormal(-u["activity_sigma"] ** 2 / 2, u["activity_sigma"], k))
+            drawn = rng.lognormal(-u["activity_sigma"] ** 2 / 2, u["activity_sigma"], k)
+            activity.extend(drawn)
+            accounts.grow(drawn, reservation_per_activity, day)
+            strategies.join(first, len(people), rng_strategies, accounts)
+            for row in range(first, len(people)):
+                by_account[str(people[row].address)] = {"strategy": strategies.names[strategies.kind[row]] if mixed
+                                                        else "honest", "active": 1, **dict.fromkeys(BOOK[1:], 0)}
 
-        join(int(n), "day 0")  # the users the run starts with
+        join(int(n), "day 0", 0)  # the users the run starts with
         # the model developer owns a fork too: the share of training on developers' models goes there
         c.give_gas(developer)
         c.send(developer, "token", "approve", A["models"], 2**256 - 1, what="developer approve")
@@ -218,6 +296,36 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             buy_hanzo(spec, funding, "speculator buys HANZO")
             c.send(spec, "token", "approve", A["hmm"], 2**256 - 1, what="approve speculator")
         spec_spent = spec_received = 0
+
+        def decide(view: View) -> dict[str, np.ndarray]:
+            """Every strategy's Decision for its active accounts (hanzo.sim.strategies, as the World asks its
+            rows), checked as the World checks it, as arrays of a value per account (honest accounts' are
+            unused: they keep the population's policies, as before strategies)."""
+            out = {name: np.zeros(len(people)) for name in ("work", "pay", "low_quality", "sell", "stake")}
+            for k, policy in enumerate(strategies.policies):
+                if k == honest or not strategies.counts[k]:
+                    continue
+                rows = strategies.active(k, accounts)
+                if not len(rows):
+                    continue
+                for name, value in strategies.decision(k, policy.decide(view, rows), len(rows), view.day).items():
+                    out[name][rows.index] = value
+            return out
+
+        def rated(pay: float, interactions: int) -> tuple[int, int]:
+            """(multiplier, interactions) of an op whose work earns `pay` x honest work's. The World pays a
+            unit of it `pay` x [users] mean_multiplier; the contract's multiplier is a whole 1..max_multiplier,
+            so that figure is rounded up or down at random, up with the chance of its fraction (the run's rng;
+            its mean is the World's). Below 1 (a spammer's 0.06 x 3), the oracle rates the op at multiplier 1
+            and credits that share of its interactions, rounded the same way: the pool pays what the World
+            pays it, and the rest of its work is neither paid nor burned, as in the World."""
+            target = pay * u["mean_multiplier"]
+            if target >= 1.0:
+                whole = int(target)
+                return min(whole + int(rng.random() < target - whole), p.max_multiplier), interactions
+            credited = interactions * target
+            whole = int(credited)
+            return 1, whole + int(rng.random() < credited - whole)
         costs = scenario["costs"]
         op_usd = gas_usd(costs["gas_per_op"], costs)
         prices: list[float] = []
@@ -266,26 +374,47 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     leaving = {a for a in sorted(active) if rng.random() < churn}
                     active -= leaving
                     n = max(0.0, n - len(leaving))
+                    for row, person in enumerate(people):
+                        if accounts.on[row] and str(person.address) in leaving:
+                            accounts.leave(row)
+                            by_account[str(person.address)]["active"] = 0
                 # the World's adoption (hanzo.sim.users.adoption): newcomers fill the curve, which then moves on
                 joining = max(0, min(int(round(n)), users) - len(active))
                 if joining:
-                    join(joining, f"day {day}: newcomers")
+                    join(joining, f"day {day}: newcomers", day)
                 n += growth * n * (1.0 - n / users)
+                decided = decide(view) if mixed else {}
                 ops, sigs = [], []
                 for i, person in enumerate(people):
                     a = str(person.address)
                     if a not in active:
                         continue
+                    own = mixed and strategies.kind[i] != honest  # it acts by its strategy's Decision
+                    # its strategy's work scales its usual interactions (the World's `trained`: activity x work)
+                    effort = decided["work"][i] if own else worth
                     # the oracle signs no more than one op may carry; the day's budgets are the contract's
-                    interactions = min(int(rng.poisson(u["interactions_per_day"] * activity[i] * shock * worth)),
+                    interactions = min(int(rng.poisson(u["interactions_per_day"] * activity[i] * shock * effort)),
                                        p.max_interactions_per_op)
                     if interactions == 0:
                         continue
-                    draw = rng.random()
-                    low = draw < junk_share
-                    leaked = low and draw >= spammers.base_share and rng.random() < spammers.leak
-                    multiplier = 1 if low else int(np.clip(round(rng.normal(u["mean_multiplier"], 1.5)), 1, p.max_multiplier))
-                    low = low and not leaked  # junk the oracle let through is paid at multiplier 1
+                    if own and decided["low_quality"][i] > 0 and rng.random() < decided["low_quality"][i]:
+                        # its own junk (the strategy's low_quality share, op by op): judged low quality in full,
+                        # burned at multiplier 1, none let through, as the World burns its rows' low-quality work
+                        low, multiplier = True, 1
+                    else:
+                        draw = rng.random()
+                        low = draw < junk_share
+                        leaked = low and draw >= spammers.base_share and rng.random() < spammers.leak
+                        if low:
+                            multiplier = 1
+                        elif own and decided["pay"][i] != 1.0:
+                            multiplier, interactions = rated(float(decided["pay"][i]), interactions)
+                            if interactions == 0:
+                                continue  # the oracle credits none of its work: it signs no op
+                        else:
+                            multiplier = int(np.clip(round(rng.normal(u["mean_multiplier"], 1.5)), 1,
+                                                     p.max_multiplier))
+                        low = low and not leaked  # junk the oracle let through is paid at multiplier 1
                     on_developer = developer_fork is not None and rng.random() < u["developer_model_share"]
                     model = developer_fork if on_developer else fork_of[a]
                     op = TrainingOp(a, model, secrets.token_bytes(32), multiplier, interactions, low, nonce, now + DAY)
@@ -315,6 +444,12 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     earned_by: dict[str, int] = {}
                     for op in ops:
                         pay = training_payout(p, op.multiplier, op.interactions, op.lowQuality)
+                        book = by_account[op.user]
+                        book["ops"] += 1
+                        book["interactions"] += op.interactions
+                        if op.lowQuality:
+                            book["low_quality_ops"] += 1
+                            book["low_quality_burned"] += pay.burned
                         owner = op.user if op.modelId == fork_of.get(op.user) else str(developer.address)
                         ledger.move(A["rewards"], op.user, pay.user)
                         ledger.move(A["rewards"], owner, pay.owner)
@@ -328,20 +463,32 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     ledger.burn(A["rewards"], total_burn)
                     if accepted:
                         paid_per_interaction = accepted_pay / WEI / accepted
-                    # users stake part of what they earned today
-                    for person in people:
+                    # users stake part of what they earned today, and sell part
+                    for i, person in enumerate(people):
                         a = str(person.address)
                         if a not in active:
                             continue
                         earned = earned_by.get(a, 0)
-                        amount = earned * round(stake_share * 100) // 100
+                        if mixed and strategies.kind[i] != honest:
+                            # a strategy's shares are drawn per account, so to the basis point (honest accounts
+                            # keep their whole percent, as before strategies); the stake first, then the sale
+                            # of at most what is left, as the World caps them (hanzo.sim.training.shares)
+                            stake_bps = int(round(float(decided["stake"][i]) * BPS))
+                            sell_bps = min(int(round(float(decided["sell"][i]) * BPS)), BPS - stake_bps)
+                            amount, sold = earned * stake_bps // BPS, earned * sell_bps // BPS
+                        else:
+                            amount = earned * round(stake_share * 100) // 100
+                            sold = earned * round(sell_share * 100) // 100
+                        book = by_account[a]
+                        book["earned"] += earned
                         if amount:
                             c.send(person, "staked", "stake", amount, what=f"day {day}: stake")
                             ledger.move(a, A["staked"], amount)
                             ledger.staked[a] = ledger.staked.get(a, 0) + amount
-                        sold = earned * round(sell_share * 100) // 100
+                            book["staked"] += amount
                         if sold:
                             sell_hanzo(person, sold, f"day {day}: sell")
+                            book["sold"] += sold
                 # inference, by the World's rules (hanzo.sim.compute.inference): a user's demand per tier
                 # follows the tier mix and what a credit costs in USD against day 0; it keeps buffer_days
                 # of credits, buys the HANZO it pays with from HanzoPool, and spends what is served; the
@@ -441,7 +588,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         def check(what: str, chain_value: int, sim_value: int) -> None:
             checked.append(what)
             if chain_value != sim_value:
-                diffs.append(f"{what}: chain {chain_value} vs simulation {sim_value} (differs by {chain_value - sim_value})")
+                diffs.append(f"{what}: chain {chain_value} vs simulation {sim_value} "
+                             f"(differs by {chain_value - sim_value})")
 
         for address, expected in sorted(ledger.hanzo.items()):
             check(f"HANZO balance of {address}", balance(address), expected)
@@ -461,7 +609,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             check(f"credits outstanding, tier {tid}", tier.supply, market.tiers[tid].supply)
             check(f"reference price, tier {tid}", tier.refPrice, market.tiers[tid].ref_price)
         return Reconciliation(days, c.transactions, len(checked), diffs, prices, len(people) - len(active),
-                              (spec_spent, spec_received), deferred, rows, checked, len(people))
+                              (spec_spent, spec_received), deferred, rows, checked, len(people), by_account)
 
 
 def write(result: Reconciliation, scenario: Scenario, network: str, users: int, out: Path) -> dict[str, Path]:
@@ -488,7 +636,10 @@ def write(result: Reconciliation, scenario: Scenario, network: str, users: int, 
                "hanzo_price_usd": {"first": result.prices[0] if result.prices else None,
                                    "final": result.prices[-1] if result.prices else None},
                "total_supply": last.get("total_supply"), "burned": last.get("burned"),
-               "staked": last.get("staked"), "treasury": last.get("treasury")}
+               "staked": last.get("staked"), "treasury": last.get("treasury"),
+               # per strategy: its accounts (joined, and active at the end), its paid ops and HANZO
+               "strategies": {name: {k: v / WEI if k in HANZO_FIGURES else v for k, v in sums.items()}
+                              for name, sums in result.strategies().items()}}
     versus = compare(world_rows(scenario, users, result.days), result.rows)
     summary["world_vs_chain"] = {"max_rel_diff": versus.max_rel_diff,
                                  "last_day": {k: dict(zip(("world", "chain", "rel_diff"), v))

@@ -555,6 +555,32 @@ class Strategies:
             self._prune(users)
         return self.rows(k)
 
+    def decision(self, k: int, d: Decision, rows: int, day: int) -> dict[str, Any]:
+        """Strategy k's Decision `d` for its `rows` rows, checked: each field a float (one number for all its
+        rows) or an array of a value per row; sell and stake left None are the scenario's shares. A field
+        of the wrong length or outside its range is a StrategyError naming the strategy, the day and why."""
+        policy, out = self.policies[k], {}
+        usual = {"sell": policy.sell_share, "stake": policy.stake_share}
+        for name in ("work", "pay", "low_quality", "sell", "stake"):
+            value = getattr(d, name)
+            if value is None:
+                value = usual[name]
+            if isinstance(value, (float, int)):  # one number for all its rows (bool included: 0 or 1)
+                value = low = high = float(value)
+            else:
+                value = np.asarray(value, dtype=np.float64)
+                if value.ndim and value.shape != (rows,):
+                    raise StrategyError(f"day {day}: strategy {self.names[k]!r} decided {name} for "
+                                        f"{value.shape[0]} rows, expected one number or {rows}")
+                low, high = (value.min(), value.max()) if value.ndim else (value, value)
+                value = value if value.ndim else float(value)
+            top = self.max_pay if name == "pay" else 1.0
+            if not (low >= 0 and high <= top):  # (NaN fails both)
+                raise StrategyError(f"day {day}: strategy {self.names[k]!r} decided {name} outside "
+                                    f"[0, {top:.4g}]" + (f" ({PAY_LIMIT})" if name == "pay" else ""))
+            out[name] = value
+        return out
+
     def today(self, w: World) -> Today:
         """Every strategy decides for its active rows (its own columns, contiguous), and what each row
         trains today, the share of it not judged low quality and that times its pay are put in rows over
@@ -578,25 +604,7 @@ class Strategies:
                 continue
             rows = self.rows(k)
             idx = rows_of[k] = rows.index
-            d = policy.decide(w.view, rows)
-            usual = {"sell": policy.sell_share, "stake": policy.stake_share}
-            for name in fields:
-                value = getattr(d, name)
-                if value is None:
-                    value = usual[name]
-                if isinstance(value, (float, int)):  # one number for all its rows (bool included: 0 or 1)
-                    value = low = high = float(value)
-                else:
-                    value = np.asarray(value, dtype=np.float64)
-                    if value.ndim and value.shape != (len(idx),):
-                        raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} for "
-                                            f"{value.shape[0]} rows, expected one number or {len(idx)}")
-                    low, high = (value.min(), value.max()) if value.ndim else (value, value)
-                    value = value if value.ndim else float(value)
-                top = self.max_pay if name == "pay" else 1.0
-                if not (low >= 0 and high <= top):  # (NaN fails both)
-                    raise StrategyError(f"day {w.view.day}: strategy {self.names[k]!r} decided {name} outside "
-                                        f"[0, {top:.4g}]" + (f" ({PAY_LIMIT})" if name == "pay" else ""))
+            for name, value in self.decision(k, policy.decide(w.view, rows), len(idx), w.view.day).items():
                 decided[name][k] = value  # (a float, or an array of a value per row: isinstance tells them apart)
             # (each as the rows over all users would compute it, row by row: the same numbers)
             work, pay, low = (decided[name][k] for name in ("work", "pay", "low_quality"))
