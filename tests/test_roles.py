@@ -173,7 +173,9 @@ def test_bad_provider_and_voter_traits_are_refused_naming_the_key(changes, messa
         load("baseline").with_overrides(**changes)
 
 
-def test_chain_mode_refuses_provider_and_voter_rows():
+def test_chain_mode_refuses_provider_rows_naming_the_key():
     from hanzo.sim.onchain import run_on_chain
-    with pytest.raises(ScenarioError, match=r"\[strategies\] provider_share: strategies per user run in the World"):
+    message = (r"\[strategies\] provider_share: provider rows run in the World only \(chain mode's compute is "
+               r"served by one provider account.*--chain refuses it")
+    with pytest.raises(ScenarioError, match=message):
         run_on_chain(load("baseline").with_overrides(**{"strategies.provider_share": 0.1}), days=1)

@@ -184,10 +184,13 @@ def test_the_documented_plug_in_runs_from_a_dotted_path_and_changes_what_its_row
     assert world.conserved
 
 
-def test_chain_mode_refuses_strategies_it_would_ignore():
-    from hanzo.sim.onchain import run_on_chain
-    with pytest.raises(ScenarioError, match=r"\[strategies\] farmer_share: strategies per user run in the World only"):
-        run_on_chain(load("baseline").with_overrides(**{"strategies.farmer_share": 0.1}), days=1)
+def test_chain_mode_refuses_the_strategies_it_cannot_run_and_only_those():
+    # provider rows need accounts that serve compute; farmers (and the rest) run on chain (tests/test_onchain.py)
+    from hanzo.sim.onchain import CHAIN_REFUSES, run_on_chain
+    assert set(CHAIN_REFUSES) == {"provider"}
+    with pytest.raises(ScenarioError, match=r"\[strategies\] provider_share: provider rows run in the World only"):
+        run_on_chain(load("baseline").with_overrides(**{"strategies.provider_share": 0.1,
+                                                        "strategies.farmer_share": 0.1}), days=1)
 
 
 @register

@@ -80,10 +80,11 @@ class Reconciliation:
     rows: list[dict] = field(default_factory=list)  # a row a day, from the books kept beside the chain (HANZO)
     checked_figures: list[str] = field(default_factory=list)  # what was compared with the chain
     accounts: int = 0  # user accounts that joined over the run (the population's curve, scaled to the chain)
-    # per user account (its address): its strategy and what it did over the run, from the books the
-    # reconciliation proved equal to the chain: its paid training ops, of them those judged low quality
-    # (its own junk and the population's), their interactions, the HANZO (wei) it earned, staked and sold of
-    # its pay, and what its low-quality ops burned
+    # per user account (its address): its strategy and what it did over the run (BOOK), from the books the
+    # reconciliation proved equal to the chain: whether it is still active, the interactions it worked (its
+    # work, as the World's `worked`), its paid training ops, of them those judged low quality (its own junk
+    # and the population's), the interactions the oracle credited them, the HANZO (wei) it earned, staked and
+    # sold of its pay, and what its low-quality ops burned
     by_account: dict[str, dict] = field(default_factory=dict)
 
     def strategies(self) -> dict[str, dict]:
@@ -102,7 +103,7 @@ class Reconciliation:
 
 
 # what an account's book counts (Reconciliation.by_account); the active flag is 1 while it has not left
-BOOK = ("active", "ops", "low_quality_ops", "interactions", "earned", "staked", "sold", "low_quality_burned")
+BOOK = ("active", "worked", "ops", "low_quality_ops", "interactions", "earned", "staked", "sold", "low_quality_burned")
 
 HANZO_FIGURES = ("earned", "staked", "sold", "low_quality_burned")  # of BOOK: wei
 
@@ -397,6 +398,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                                        p.max_interactions_per_op)
                     if interactions == 0:
                         continue
+                    by_account[a]["worked"] += interactions
                     if own and decided["low_quality"][i] > 0 and rng.random() < decided["low_quality"][i]:
                         # its own junk (the strategy's low_quality share, op by op): judged low quality in full,
                         # burned at multiplier 1, none let through, as the World burns its rows' low-quality work
