@@ -260,3 +260,34 @@ def test_an_all_honest_scenario_runs_on_chain_as_before_accounts_had_strategies(
                              network="embedded", days=6, users=12)
     assert as_honest.ok and {b["strategy"] for b in as_honest.by_account.values()} == {"holder"}
     assert as_honest.rows == honest.rows
+
+
+def test_speculators_voters_and_a_custom_policy_run_on_chain_and_leave_as_the_world_says():
+    """The other strategies chain mode runs: speculators (sell on the price's momentum), voters (stake their
+    own share; no governance on chain, so no votes) and a custom policy (here: never works), with users
+    leaving below their reservation wage; all reconciled to the wei."""
+    from hanzo.sim.strategies import Decision, Strategy, register
+
+    @register
+    class _Idle(Strategy):
+        name = "test_chain_idle"
+
+        def decide(self, view, rows):
+            return Decision(work=0.0)
+
+    sc = load("baseline").with_overrides(**{
+        **FIXED, "strategies.speculator_share": 0.3, "strategies.voter_share": 0.3, "strategies.voter_stake_share": 0.6,
+        "strategies.custom_share": 0.2, "strategies.custom_policy": "test_chain_idle",
+        "agents.churn_per_day": 0.05, "agents.reservation_usd_per_interaction": 0.01})
+    result = run_on_chain(sc, network="embedded", days=6, users=40)
+    assert result.ok, result.differences
+    by = result.strategies()
+    assert set(by) == {"honest", "speculator", "voter", "custom"} and result.churned > 0
+    assert sum(s["accounts"] - s["active"] for s in by.values()) == result.churned
+    assert by["custom"]["worked"] == by["custom"]["ops"] == by["custom"]["earned"] == 0
+    assert by["speculator"]["ops"] > 0 and by["voter"]["ops"] > 0
+    for book in result.by_account.values():
+        if book["strategy"] == "voter":  # its own stake share, then the scenario's sale of what is left (0.4)
+            earned = book["earned"]
+            assert earned * 6 // 10 - 6 <= book["staked"] <= earned * 6 // 10
+            assert earned * 4 // 10 - 6 <= book["sold"] <= earned * 4 // 10

@@ -244,6 +244,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
 
         fee, fee_burned = nft_mint_fee(p, u["fork_performance"])
         fork_of: dict[str, int] = {}
+        row_of: dict[str, int] = {}  # an account's row among the users' (hanzo.sim.strategies reads them)
         people: list = []
         activity: list[float] = []
         active: set[str] = set()  # accounts leave when adopters churn
@@ -264,6 +265,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 ledger.burn(a, fee_burned)
                 ledger.move(a, A["treasury"], fee - fee_burned)
                 fork_of[a] = c.call("models", "totalForks")
+                row_of[a] = len(people)
                 people.append(person)
                 active.add(a)
             drawn = rng.lognormal(-u["activity_sigma"] ** 2 / 2, u["activity_sigma"], k)
@@ -375,10 +377,9 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     leaving = {a for a in sorted(active) if rng.random() < churn}
                     active -= leaving
                     n = max(0.0, n - len(leaving))
-                    for row, person in enumerate(people):
-                        if accounts.on[row] and str(person.address) in leaving:
-                            accounts.leave(row)
-                            by_account[str(person.address)]["active"] = 0
+                    for a in leaving:
+                        accounts.leave(row_of[a])
+                        by_account[a]["active"] = 0
                 # the World's adoption (hanzo.sim.users.adoption): newcomers fill the curve, which then moves on
                 joining = max(0, min(int(round(n)), users) - len(active))
                 if joining:
