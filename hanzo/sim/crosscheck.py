@@ -44,8 +44,9 @@ EXPLAINED = {
     "burned": "the World's proposers lose the deposit of a failed proposal (burned; chain mode runs no "
               "governance yet), chain mode's model developer mints a fork too (one more mint fee burned), and "
               "low-quality work is drawn per op on chain (the World burns its expected share)",
-    "rewards_paid": "(to date) chain mode draws each account's interactions (Poisson) and multiplier per op; the "
-                    "World pays the mean multiplier on each row's expected interactions",
+    "rewards_paid": "(to date) chain mode draws each account's interactions (Poisson) and multiplier per op (a "
+                    "strategy's pay rounded to a whole multiplier at random, its low-quality ops drawn op by op); "
+                    "the World pays the mean multiplier on each row's expected interactions",
     "staked_by_users": "follows rewards_paid: each side stakes its share of what it paid",
     "training_pool": "follows rewards_paid (what the pool paid out)",
     "hanzo_price_usd": "the World's providers sell half of the Compute Providers pool's daily release, which "
