@@ -291,3 +291,17 @@ def test_speculators_voters_and_a_custom_policy_run_on_chain_and_leave_as_the_wo
             earned = book["earned"]
             assert earned * 6 // 10 - 6 <= book["staked"] <= earned * 6 // 10
             assert earned * 4 // 10 - 6 <= book["sold"] <= earned * 4 // 10
+
+
+def test_chain_mode_draws_traits_as_the_world_and_warns_of_clipped_draws():
+    from hanzo.sim.strategies import ClippedWarning
+
+    sc = load("baseline").with_overrides(**{**FIXED, "strategies.holder_share": 0.5, "strategies.holder_sell_share": 0.0,
+                                             "strategies.holder_stake_share": "normal(0.5, 0.5)"})
+    with pytest.warns(ClippedWarning, match=r"\[strategies\] holder_stake_share: .* below the key's bound 0"):
+        result = run_on_chain(sc, network="embedded", days=2, users=40)
+    assert result.ok and 0 < result.clipped["[strategies] holder_stake_share"] < 0.5
+    # a holder whose draw was clipped to 0 stakes nothing; the others stake their own shares
+    holders = [b for b in result.by_account.values() if b["strategy"] == "holder" and b["earned"]]
+    shares = {round(b["staked"] / b["earned"], 2) for b in holders}
+    assert 0.0 in shares and len(shares) > 3

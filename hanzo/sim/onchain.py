@@ -86,6 +86,7 @@ class Reconciliation:
     # and the population's), the interactions the oracle credited them, the HANZO (wei) it earned, staked and
     # sold of its pay, and what its low-quality ops burned
     by_account: dict[str, dict] = field(default_factory=dict)
+    clipped: dict[str, float] = field(default_factory=dict)  # per trait key, the share of draws clipped to its bounds
 
     def strategies(self) -> dict[str, dict]:
         """Per strategy: its accounts (joined over the run, and active at the end) and its accounts' sums."""
@@ -585,6 +586,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             except Exception as exc:  # noqa: BLE001 - a dead node surfaces as many error types
                 raise ChainRunError(f"day {day}: the node stopped answering ({type(exc).__name__}: {exc})") from exc
 
+        strategies.warn_clipped()  # once a run, from all its accounts' draws, as the World warns
         # reconcile
         diffs, checked = [], []
 
@@ -612,7 +614,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             check(f"credits outstanding, tier {tid}", tier.supply, market.tiers[tid].supply)
             check(f"reference price, tier {tid}", tier.refPrice, market.tiers[tid].ref_price)
         return Reconciliation(days, c.transactions, len(checked), diffs, prices, len(people) - len(active),
-                              (spec_spent, spec_received), deferred, rows, checked, len(people), by_account)
+                              (spec_spent, spec_received), deferred, rows, checked, len(people), by_account,
+                              strategies.clipped())
 
 
 def write(result: Reconciliation, scenario: Scenario, network: str, users: int, out: Path) -> dict[str, Path]:
@@ -642,7 +645,8 @@ def write(result: Reconciliation, scenario: Scenario, network: str, users: int, 
                "staked": last.get("staked"), "treasury": last.get("treasury"),
                # per strategy: its accounts (joined, and active at the end), its paid ops and HANZO
                "strategies": {name: {k: v / WEI if k in HANZO_FIGURES else v for k, v in sums.items()}
-                              for name, sums in result.strategies().items()}}
+                              for name, sums in result.strategies().items()},
+               **({"clipped": result.clipped} if result.clipped else {})}
     versus = compare(world_rows(scenario, users, result.days), result.rows)
     summary["world_vs_chain"] = {"max_rel_diff": versus.max_rel_diff,
                                  "last_day": {k: dict(zip(("world", "chain", "rel_diff"), v))
