@@ -296,7 +296,8 @@ def test_speculators_voters_and_a_custom_policy_run_on_chain_and_leave_as_the_wo
 def test_chain_mode_draws_traits_as_the_world_and_warns_of_clipped_draws():
     from hanzo.sim.strategies import ClippedWarning
 
-    sc = load("baseline").with_overrides(**{**FIXED, "strategies.holder_share": 0.5, "strategies.holder_sell_share": 0.0,
+    sc = load("baseline").with_overrides(**{**FIXED, "strategies.holder_share": 0.5,
+                                             "strategies.holder_sell_share": 0.0,
                                              "strategies.holder_stake_share": "normal(0.5, 0.5)"})
     with pytest.warns(ClippedWarning, match=r"\[strategies\] holder_stake_share: .* below the key's bound 0"):
         result = run_on_chain(sc, network="embedded", days=2, users=40)

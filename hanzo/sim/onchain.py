@@ -3,7 +3,9 @@
 A chain cannot afford a million users, so the population is a handful of accounts (`users`)
 that follow the scenario's rules: they mint forks, train (an oracle-signed batch of training ops
 a day, low-quality ones included), stake part of what they earn, buy compute credits and spend
-them with a provider; anyone releases the day's emission and pokes the market maker. Alongside,
+them with a provider; anyone releases the day's emission and pokes the market maker. Each account
+follows its own strategy ([strategies], hanzo.sim.strategies: drawn with its traits as the World
+draws its rows), acting by its Decision; provider rows are the World's only (CHAIN_REFUSES). Alongside,
 an exact integer ledger applies the same actions with hanzo.econ.s reference model (emission,
 payouts, mint fees, the market maker). At the end the two are reconciled: every balance, the
 supply, the burn, the emission and the market maker's reserve must agree to the wei, or the run
