@@ -186,10 +186,10 @@ STRATEGIES = {"strategies.farmer_share": 0.25, "strategies.spammer_share": 0.25,
 # accounts x 8 days. The World pays each row the mean of what an op pays; the chain draws each op's
 # multiplier, the oracle's junk, its own low-quality ops (a spammer's, half of them) and whether it trains
 # on the developer's model (its owner's share then goes there), each op weighted by its account's
-# lognormal activity. Measured over seeds 1-20 (chain / World - 1): honest -6%..+17%, farmer -12%..+10%,
-# holder -13%..+15%, spammer -27%..+18% (its ops also credit only 0.9 of their work at random). A chain
-# paying a farmer as an honest trainer would be 35% above (1 / 0.74), a spammer's low-quality ops paid 100%.
-PER_INTERACTION_TOLERANCE = {"honest": 0.25, "farmer": 0.25, "holder": 0.25, "spammer": 0.4}
+# lognormal activity. Measured over seeds 1-40 (chain / World - 1): honest -9%..+14%, farmer -8%..+9%,
+# holder -13%..+19%, spammer -26%..+31% (fewest paid ops, and each credits 0.9 of its work at random). A
+# chain paying a farmer as an honest trainer would be 35% above (1 / 0.74); a spammer's junk paid, 100%.
+PER_INTERACTION_TOLERANCE = {"honest": 0.25, "farmer": 0.2, "holder": 0.25, "spammer": 0.45}
 
 
 def test_accounts_on_chain_follow_their_strategies_and_reconcile_to_the_wei():
@@ -222,7 +222,7 @@ def test_accounts_on_chain_follow_their_strategies_and_reconcile_to_the_wei():
     # half a spammer's ops are its own junk (with the oracle's usual share of the rest): judged low quality,
     # their reward burned (reconciled above with the chain's totalBurned); the others' only the usual share
     spam = by["spammer"]
-    assert 0.45 < spam["low_quality_ops"] / spam["ops"] < 0.75 and spam["low_quality_burned"] > 0
+    assert 0.4 < spam["low_quality_ops"] / spam["ops"] < 0.75 and spam["low_quality_burned"] > 0  # (0.45-0.62)
     assert by["farmer"]["low_quality_ops"] / by["farmer"]["ops"] < 0.3
     # what a unit of each strategy's work earns, against the World's (the tolerance above)
     world_by = st.summary(world.users)
@@ -230,7 +230,7 @@ def test_accounts_on_chain_follow_their_strategies_and_reconcile_to_the_wei():
         chain = by[name]["earned"] / WEI / by[name]["worked"]
         assert chain == pytest.approx(world_by[name]["hanzo_per_interaction"], rel=tolerance), name
     # and the figures both executors share by construction agree as in an honest run (the users to the
-    # account, the emission's schedule, the pool, the treasury, the prices: within 1e-3 over seeds 1-20)
+    # account, the emission's schedule, the pool, the treasury, the prices: at most 3e-4 over seeds 1-40)
     versus = crosscheck.compare(crosscheck.world_rows(sc, 120, 8), result.rows)
     assert versus.max_rel_diff["users"] == 0 and versus.max_rel_diff["emitted"] < 1e-12
     for name in ("training_pool", "treasury", "hanzo_price_usd", "price_7b"):

@@ -389,6 +389,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     join(joining, f"day {day}: newcomers", day)
                 n += growth * n * (1.0 - n / users)
                 decided = decide(view) if mixed else {}
+                equivalent: dict[int, float] = {}  # per op (its nonce) at a strategy's pay: its honest interactions
                 ops, sigs = [], []
                 for i, person in enumerate(people):
                     a = str(person.address)
@@ -414,6 +415,9 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                         if low:
                             multiplier = 1
                         elif own and decided["pay"][i] != 1.0:
+                            # its work in honest interactions: what the agents' view of the pay per
+                            # interaction counts it as (the World's divides out the strategies' pay)
+                            equivalent[nonce] = interactions * float(decided["pay"][i])
                             multiplier, interactions = rated(float(decided["pay"][i]), interactions)
                             if interactions == 0:
                                 continue  # the oracle credits none of its work: it signs no op
@@ -464,7 +468,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                         paid_today += pay.user + pay.owner
                         total_burn += pay.burned
                         if not op.lowQuality:
-                            accepted += op.interactions
+                            accepted += equivalent.get(op.nonce, op.interactions)
                             accepted_pay += pay.user
                     ledger.burn(A["rewards"], total_burn)
                     if accepted:
