@@ -10,10 +10,10 @@ what it needs from a chain is small, and this module gives it twice:
   plan; a transaction is a call into revm, and a day is one block.
 
 Both expose the contracts by the short names of deploy.Deployment (token, rewards, models, staked,
-hmm, emission, pool, usd, treasury, timelock, vesting), the roles as accounts with keys, and the same
-five operations: `send`, `call`, `give_gas`, `start_day` (every later transaction at or after a
-timestamp) and `now` (the timestamp of the last transaction's block). Errors come out as
-DriverError naming the step.
+hmm, emission, pool, usd, treasury, timelock, vesting, governor), the roles as accounts with keys, and
+the same operations: `send`, `call`, `encode` (a call's calldata, for a proposal's action), `give_gas`,
+`start_day` (every later transaction at or after a timestamp) and `now` (the timestamp of the last
+transaction's block). Errors come out as DriverError naming the step.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from hanzo.econ.params import Tokenomics
 
 EMBEDDED = "embedded"
 CONTRACTS = ("token", "rewards", "models", "staked", "hmm", "emission", "pool", "usd", "treasury", "timelock",
-             "vesting")
+             "vesting", "governor")
 
 
 class DriverError(RuntimeError):
@@ -108,6 +108,9 @@ class ApeDriver:
     def call(self, name: str, method: str, *args) -> Any:
         return getattr(self.ape[name], method)(*args)
 
+    def encode(self, name: str, method: str, *args) -> bytes:
+        return bytes(getattr(self.ape[name], method).encode_input(*args))
+
     def start_day(self, timestamp: int) -> None:
         self._chain.pending_timestamp = timestamp
 
@@ -171,6 +174,9 @@ class EmbeddedDriver:
 
     def call(self, name: str, method: str, *args) -> Any:
         return self.chain.call(self.contracts[name], method, *args)
+
+    def encode(self, name: str, method: str, *args) -> bytes:
+        return self.contracts[name].function(method).encode(args)
 
     def start_day(self, timestamp: int) -> None:
         self.chain.mine_until(timestamp)

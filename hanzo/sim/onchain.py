@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from eth_utils import keccak
 
 from hanzo.econ.attest import Oracle, TrainingOp
 from hanzo.econ.cpmm import HANZO, PoolState
@@ -89,6 +90,16 @@ class Reconciliation:
     # sold of its pay, and what its low-quality ops burned
     by_account: dict[str, dict] = field(default_factory=dict)
     clipped: dict[str, float] = field(default_factory=dict)  # per trait key, the share of draws clipped to its bounds
+    # the honest proposals made on chain (ChainGovernance), each as Proposal.record: the rule's verdict, the
+    # votes cast (account -> (support, weight)), when it was voted and settled, the deposit burned (wei)
+    proposals: list[dict] = field(default_factory=list)
+
+    def governance(self) -> dict:
+        """The proposals made, passed and settled as passed, defeated, and the deposits burned (HANZO)."""
+        settled = [p for p in self.proposals if p["status"] == "settled"]
+        return {"proposals": len(self.proposals), "passed": sum(p["passes"] for p in settled),
+                "defeated": sum(not p["passes"] for p in settled),
+                "deposits_burned": sum(p["burned"] for p in self.proposals) / WEI}
 
     def strategies(self) -> dict[str, dict]:
         """Per strategy: its accounts (joined over the run, and active at the end) and its accounts' sums."""
@@ -145,6 +156,216 @@ class _Accounts:
     def leave(self, row: int) -> None:
         self.on[row] = False
         self.active -= 1
+
+
+# HanzoGovernor's ProposalState values this run meets, and GovernorCountingSimple's support values
+PENDING, ACTIVE, DEFEATED, SUCCEEDED, QUEUED, EXECUTED = 0, 1, 3, 4, 5, 7
+STATES = {PENDING: "Pending", ACTIVE: "Active", 2: "Canceled", DEFEATED: "Defeated", SUCCEEDED: "Succeeded",
+          QUEUED: "Queued", 6: "Expired", EXECUTED: "Executed"}
+AGAINST, FOR = 0, 1
+
+
+@dataclass
+class Proposal:
+    """An honest proposal on chain: what the World's rule decided when it was made, and what the chain did."""
+
+    number: int  # 1, 2, ... in the order they were made
+    pid: int
+    day: int  # the chain day it was made
+    description: str
+    reached: bool  # the World's rule: the votes it counts reached the quorum
+    passes: bool  # and then the pass draw: whether the proposal is to pass
+    turned_out: list[str]  # the voter accounts that turn out (each by its own turnout trait)
+    snapshot: int = 0
+    deadline: int = 0
+    eta: int = 0
+    status: str = "voting"  # voting, queued, settled
+    voted_day: int | None = None
+    settled_day: int | None = None
+    votes: dict[str, tuple[int, int]] = field(default_factory=dict)  # account -> (support, weight on chain)
+    staked_at_snapshot: dict[str, int] | None = None  # the books' stakes at the snapshot, where a day ends on it
+    burned: int = 0  # wei of deposit burned
+
+    def record(self) -> dict:
+        against = sum(w for s, w in self.votes.values() if s == AGAINST)
+        return {"number": self.number, "day": self.day, "reached": self.reached, "passes": self.passes,
+                "turned_out": list(self.turned_out), "voted_day": self.voted_day, "settled_day": self.settled_day,
+                "status": self.status, "votes_for": sum(w for s, w in self.votes.values() if s == FOR),
+                "votes_against": against, "voters": dict(self.votes), "burned": self.burned}
+
+
+class ChainGovernance:
+    """The World's honest governance (hanzo.sim.governance.proposals) as transactions on HanzoGovernor.
+
+    The model developer's account stakes the proposers' stake ([governance] developer_stake_share of the
+    Model Developers allocation, as the World's genesis stakes it) and proposes on the days the World's rule
+    says: a Poisson draw a day from the World's own governance stream (the third of its seed's ten), in the
+    World's order, so that the same seed proposes on the same days. The deposit is locked by the Governor.
+
+    Who votes, and how: the World decides a proposal when it is made (the voter rows that turn out, each by
+    its own turnout trait from the World's voter stream, the tenth; the rest of the stake at [governance]
+    turnout; quorum reached?; then the pass draw), and this applies the same rule, with the same streams, to
+    the books' stakes. On chain an account votes all its weight or none, and the developer's account holds
+    nearly all of "the rest of the stake" at the chain's scale, so a sample of it at the turnout would be all
+    or nothing: instead the accounts' votes enact the rule's verdict. The voter accounts that turn out vote
+    their stake, For a proposal the rule passes and Against one it does not; on a passing proposal the
+    developer votes its stake For too (the stake the World's turnout counts is part of it, and it reaches
+    the quorum the rule reached); on a failing one it does not vote, so For stays below the quorum.
+    After the voting period anyone settles: a Defeated proposal's deposit is burned (settleDeposit); a
+    Succeeded one is queued, its action (a view call through the timelock, `token.balanceOf(timelock)`,
+    which changes nothing) executed after the timelock's delay, and its deposit returned. The Governor's
+    clock is the timestamp (StakedHanzo's CLOCK_MODE), so the voting delay and period are in seconds: a
+    proposal made on day d is Active from day d + 2 (its snapshot is the first second of day d + 1 on the
+    embedded EVM), ends with day d + 8, and a block one second later settles it (the queue window is
+    hours, so the next day's block would be too late); its execution is a block at its timelock eta.
+    The books mirror every movement: the stake, and a Defeated deposit's sHANZO and HANZO burned."""
+
+    def __init__(self, scenario: Scenario, c, ledger: Ledger, A: dict[str, str], deployer, developer):
+        g, p = scenario["governance"], scenario.tokenomics
+        self.c, self.ledger, self.A, self.deployer, self.developer = c, ledger, A, deployer, developer
+        self.dev = str(developer.address)
+        self.rate, self.turnout, self.pass_probability = g["proposals_per_month"] / 30.0, g["turnout"], \
+            g["pass_probability"]
+        self.deposit, self.threshold, self.quorum = p.proposal_deposit, p.proposal_threshold, p.quorum
+        # the proposers' stake, as the World's genesis takes it from the Model Developers allocation (its share to
+        # the basis point: the World's float share of a whole allocation is that share exactly)
+        self.stake = p.allocation("model_developers") * round(g["developer_stake_share"] * BPS) // BPS
+        streams = np.random.SeedSequence(scenario["scenario"]["seed"]).spawn(10)
+        self.rng_gov, self.rng_votes = np.random.default_rng(streams[2]), np.random.default_rng(streams[9])
+        self.action = ([A["token"]], [0], [c.encode("token", "balanceOf", A["timelock"])])
+        self.proposals: list[Proposal] = []
+        self.accounts: dict[str, object] = {}  # the user accounts by address (their keys vote), the run's
+        self.locked = 0  # the developer's stake locked as deposits, by the books
+        self.checks: list[tuple[str, int, int]] = []  # (what, chain, books): differences found along the way
+
+    def stake_developers(self) -> None:
+        """The proposers' stake, before the first day: the Governor counts the proposer's votes a second
+        before it proposes, so a stake made on the day of a proposal would not count."""
+        if not self.stake:
+            return
+        c, dev = self.c, self.dev
+        c.send(self.developer, "token", "approve", self.A["staked"], 2**256 - 1, what="developer approve staking")
+        c.send(self.developer, "staked", "stake", self.stake, what="the proposers' stake")
+        self.ledger.move(dev, self.A["staked"], self.stake)
+        self.ledger.staked[dev] = self.ledger.staked.get(dev, 0) + self.stake
+
+    def day(self, day: int, voters: Callable[[], list[tuple[str, float]]], next_day: int) -> None:
+        """The day's governance, after the day's other transactions (as the World's proposals follow its
+        staking): votes on proposals that are Active, the day's new proposals, then settlements and executions
+        due before `next_day` (the next day's first second). `voters()`: the active voter accounts, in row
+        order, with their turnout traits (asked on a day with a proposal only)."""
+        c = self.c
+        for prop in self.proposals:
+            if prop.staked_at_snapshot is None and prop.snapshot == c.now():
+                prop.staked_at_snapshot = dict(self.ledger.staked)  # the day's last stake was at the snapshot
+        for prop in self.proposals:
+            if prop.status == "voting" and prop.voted_day is None and c.now() > prop.snapshot:
+                self._vote(prop, day)
+        for _ in range(self.rng_gov.poisson(self.rate)):
+            staked = self.ledger.staked.get(self.dev, 0)
+            if staked < self.threshold or staked - self.locked < self.deposit:
+                break  # the World stops proposing once its proposers' stake is below the deposit or threshold
+            self._propose(day, voters())
+        due = [(p.deadline + 1, p) for p in self.proposals if p.status == "voting" and p.deadline < next_day]
+        due += [(p.eta, p) for p in self.proposals if p.status == "queued" and p.eta < next_day]
+        for when, prop in sorted(due, key=lambda d: (d[0], d[1].number)):
+            c.start_day(max(when, c.next_timestamp()))
+            self._settle(prop, day) if prop.status == "voting" else self._execute(prop, day)
+
+    def _propose(self, day: int, voters: list[tuple[str, float]]) -> None:
+        c, ledger = self.c, self.ledger
+        # the World's rule (hanzo.sim.governance.honest_votes, quorum, proposals), on the books' stakes
+        staked = sum(ledger.staked.values())
+        stakes = np.array([ledger.staked.get(a, 0) for a, _ in voters], dtype=float)
+        turning = self.rng_votes.random(len(voters)) < np.array([t for _, t in voters]) if voters else []
+        cast = float(stakes[turning].sum()) if voters else 0.0
+        votes = cast + self.turnout * max(staked - float(stakes.sum()), 0.0)
+        reached = votes >= self.quorum
+        passes = bool(reached and self.rng_gov.random() < self.pass_probability)
+        number = len(self.proposals) + 1
+        description = f"Parameter: no change (simulated proposal {number}, day {day})"
+        targets, values, calldatas = self.action
+        c.send(self.developer, "governor", "proposeTyped", targets, values, calldatas, description, 0,
+               what=f"day {day}: proposal {number}")
+        pid = c.call("governor", "hashProposal", targets, values, calldatas, keccak(text=description))
+        self.locked += self.deposit
+        prop = Proposal(number, pid, day, description, bool(reached), passes,
+                        [a for (a, _), on in zip(voters, turning) if on])
+        prop.snapshot, prop.deadline = c.call("governor", "proposalSnapshot", pid), \
+            c.call("governor", "proposalDeadline", pid)
+        self.proposals.append(prop)
+
+    def _vote(self, prop: Proposal, day: int) -> None:
+        c = self.c
+        support = FOR if prop.passes else AGAINST
+        voting = list(prop.turned_out) + ([self.dev] if prop.passes else [])
+        accounts = {**self.accounts, self.dev: self.developer}
+        for a in voting:
+            weight = c.call("governor", "getVotes", a, prop.snapshot)
+            if not weight:
+                continue  # it turned out with nothing staked: a vote of no weight changes nothing
+            if prop.staked_at_snapshot is not None:
+                self.checks.append((f"governance: proposal {prop.number}'s vote weight of {a}", weight,
+                                    prop.staked_at_snapshot.get(a, 0)))
+            c.send(accounts[a], "governor", "castVote", prop.pid, support, what=f"day {day}: vote on {prop.number}")
+            prop.votes[a] = (support, weight)
+        prop.voted_day = day
+
+    def _settle(self, prop: Proposal, day: int) -> None:
+        c = self.c
+        expected = SUCCEEDED if prop.passes else DEFEATED
+        state = c.call("governor", "state", prop.pid)
+        self.checks.append((f"governance: proposal {prop.number}'s state after its vote ({STATES[expected]})",
+                            state, expected))
+        if state == SUCCEEDED:
+            targets, values, calldatas = self.action
+            c.send(self.deployer, "governor", "queue", targets, values, calldatas, keccak(text=prop.description),
+                   what=f"day {day}: queue proposal {prop.number}")
+            prop.status, prop.eta = "queued", c.call("governor", "proposalEta", prop.pid)
+            return
+        c.send(self.deployer, "governor", "settleDeposit", prop.pid, what=f"day {day}: settle proposal {prop.number}")
+        self._books(prop, day)
+
+    def _execute(self, prop: Proposal, day: int) -> None:
+        c = self.c
+        targets, values, calldatas = self.action
+        c.send(self.deployer, "governor", "execute", targets, values, calldatas, keccak(text=prop.description),
+               what=f"day {day}: execute proposal {prop.number}")
+        c.send(self.deployer, "governor", "settleDeposit", prop.pid, what=f"day {day}: settle proposal {prop.number}")
+        self._books(prop, day)
+
+    def _books(self, prop: Proposal, day: int) -> None:
+        """The deposit by the rule's verdict: returned to a passed proposal's proposer, burned for a failed one
+        (its sHANZO and the HANZO behind it), whatever the chain did (the checks compare)."""
+        self.locked -= self.deposit
+        if not prop.passes:
+            self.ledger.staked[self.dev] -= self.deposit
+            self.ledger.burn(self.A["staked"], self.deposit)
+            prop.burned = self.deposit
+        prop.status, prop.settled_day = "settled", day
+
+    def reconcile(self) -> list[tuple[str, int, int]]:
+        """(what, chain, books) for the Governor's figures: each proposal's state and votes and unsettled
+        deposit, and the developer's locked stake."""
+        c = self.c
+        out = list(self.checks)
+        out.append(("governance: the developer's stake locked as deposits", c.call("staked", "locked", self.dev),
+                    self.locked))
+        for prop in self.proposals:
+            n = prop.number
+            _, amount = c.call("governor", "proposalDepositOf", prop.pid)
+            out.append((f"governance: proposal {n}'s unsettled deposit", amount,
+                        0 if prop.status == "settled" else self.deposit))
+            against, for_, abstain = c.call("governor", "proposalVotes", prop.pid)
+            out.append((f"governance: proposal {n}'s votes For", for_,
+                        sum(w for s, w in prop.votes.values() if s == FOR)))
+            out.append((f"governance: proposal {n}'s votes Against", against,
+                        sum(w for s, w in prop.votes.values() if s == AGAINST)))
+            if prop.status != "voting":
+                expected = QUEUED if prop.status == "queued" else EXECUTED if prop.passes else DEFEATED
+                out.append((f"governance: proposal {n}'s state ({STATES[expected]})",
+                            c.call("governor", "state", prop.pid), expected))
+        return out
 
 
 # what only the World models: a scenario that switches one on is refused by --chain rather than run without it
@@ -248,6 +469,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         fee, fee_burned = nft_mint_fee(p, u["fork_performance"])
         fork_of: dict[str, int] = {}
         row_of: dict[str, int] = {}  # an account's row among the users' (hanzo.sim.strategies reads them)
+        account_of: dict[str, object] = {}  # an account by its address (a voter's key casts its votes)
         people: list = []
         activity: list[float] = []
         active: set[str] = set()  # accounts leave when adopters churn
@@ -269,6 +491,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 ledger.move(a, A["treasury"], fee - fee_burned)
                 fork_of[a] = c.call("models", "totalForks")
                 row_of[a] = len(people)
+                account_of[a] = person
                 people.append(person)
                 active.add(a)
             drawn = rng.lognormal(-u["activity_sigma"] ** 2 / 2, u["activity_sigma"], k)
@@ -287,6 +510,21 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         ledger.burn(str(developer.address), fee_burned)
         ledger.move(str(developer.address), A["treasury"], fee - fee_burned)
         developer_fork = c.call("models", "totalForks")
+        # the World's honest governance, as transactions (ChainGovernance): only where the scenario proposes,
+        # so that a run without proposals sends what it sent before
+        gov = None
+        if scenario["governance"]["proposals_per_month"] > 0:
+            gov = ChainGovernance(scenario, c, ledger, A, deployer, developer)
+            gov.accounts = account_of
+            gov.stake_developers()
+        dev_addr = str(developer.address)
+
+        def voters() -> list[tuple[str, float]]:
+            """The active voter accounts, in row order, with their turnout traits (the World's voter rows)."""
+            if strategies.voter is None:
+                return []
+            rows = strategies.active(strategies.voter, accounts)
+            return [(str(people[r].address), float(t)) for r, t in zip(rows.index, rows.traits["turnout"])]
         nonce = 0
         # the same policies as the World's cohorts (hanzo.sim.agents), trading in the same HANZO market
         agents = from_scenario(scenario)
@@ -571,10 +809,13 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                             c.send(spec, "hmm", "buy", t, n, 2**255, 2**64, what=f"day {day}: speculator buys")
                             ledger.move(s_addr, A["hmm"], cost)
                             spec_spent += cost
+                if gov is not None:  # after the day's staking, as the World's proposals follow it
+                    gov.day(day, voters, start + (day + 1) * DAY)
                 h = ledger.hanzo
                 rows.append({"day": day, "hanzo_price_usd": prices[-1], "total_supply": ledger.supply / WEI,
                              "emitted": ledger.released / WEI, "burned": ledger.burned / WEI,
-                             "staked": sum(ledger.staked.values()) / WEI,
+                             # the users' stake (the proposers' is not the users', as in the World's figure)
+                             "staked": sum(v for a, v in ledger.staked.items() if a != dev_addr) / WEI,
                              "reward_pool": h[A["rewards"]] / WEI,
                              "treasury": h[A["treasury"]] / WEI,
                              "market_maker_reserve": market.reserve / WEI, "users": len(active),
@@ -619,9 +860,11 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             tier = c.call("hmm", "tier", tid)
             check(f"credits outstanding, tier {tid}", tier.supply, market.tiers[tid].supply)
             check(f"reference price, tier {tid}", tier.refPrice, market.tiers[tid].ref_price)
+        for what, chain_value, sim_value in gov.reconcile() if gov is not None else ():
+            check(what, chain_value, sim_value)
         return Reconciliation(days, c.transactions, len(checked), diffs, prices, len(people) - len(active),
                               (spec_spent, spec_received), deferred, rows, checked, len(people), by_account,
-                              strategies.clipped())
+                              strategies.clipped(), [p.record() for p in gov.proposals] if gov is not None else [])
 
 
 def write(result: Reconciliation, scenario: Scenario, network: str, users: int, out: Path) -> dict[str, Path]:
