@@ -12,8 +12,8 @@ what it needs from a chain is small, and this module gives it twice:
 Both expose the contracts by the short names of deploy.Deployment (token, rewards, models, staked,
 hmm, emission, pool, usd, treasury, timelock, vesting, governor), the roles as accounts with keys, and
 the same operations: `send`, `call`, `encode` (a call's calldata, for a proposal's action), `give_gas`,
-`start_day` (every later transaction at or after a timestamp) and `now` (the timestamp of the last
-transaction's block). Errors come out as DriverError naming the step.
+`start_day` (every later transaction at or after a timestamp), `advance_to` (a block at a timestamp, which
+views see too) and `now` (the timestamp of the last transaction's block). Errors come out as DriverError naming the step.
 """
 
 from __future__ import annotations
@@ -114,6 +114,12 @@ class ApeDriver:
     def start_day(self, timestamp: int) -> None:
         self._chain.pending_timestamp = timestamp
 
+    def advance_to(self, timestamp: int) -> None:
+        """A block at `timestamp` now, so that views (a proposal's state) see that time too (`start_day`
+        only sets the next transaction's block time)."""
+        self._chain.pending_timestamp = timestamp
+        self._chain.mine()
+
     def next_timestamp(self) -> int:
         """The earliest timestamp the next transaction's block can have."""
         return self._chain.blocks.head.timestamp + 1
@@ -179,6 +185,9 @@ class EmbeddedDriver:
         return self.contracts[name].function(method).encode(args)
 
     def start_day(self, timestamp: int) -> None:
+        self.chain.mine_until(timestamp)
+
+    def advance_to(self, timestamp: int) -> None:
         self.chain.mine_until(timestamp)
 
     def next_timestamp(self) -> int:

@@ -269,7 +269,7 @@ class ChainGovernance:
         due = [(p.deadline + 1, p) for p in self.proposals if p.status == "voting" and p.deadline < next_day]
         due += [(p.eta, p) for p in self.proposals if p.status == "queued" and p.eta < next_day]
         for when, prop in sorted(due, key=lambda d: (d[0], d[1].number)):
-            c.start_day(max(when, c.next_timestamp()))
+            c.advance_to(max(when, c.next_timestamp()))
             self._settle(prop, day) if prop.status == "voting" else self._execute(prop, day)
 
     def _propose(self, day: int, voters: list[tuple[str, float]]) -> None:
