@@ -308,3 +308,100 @@ def test_chain_mode_draws_traits_as_the_world_and_warns_of_clipped_draws():
     holders = [b for b in result.by_account.values() if b["strategy"] == "holder" and b["earned"]]
     shares = {round(b["staked"] / b["earned"], 2) for b in holders}
     assert 0.0 in shares and len(shares) > 3
+
+
+# The World's honest governance on chain (ChainGovernance): 30 accounts x 20 days with a proposal a day on average.
+GOVERNANCE = {**FIXED, "governance.proposals_per_month": 30.0}
+
+
+def _proposals_by_day(records) -> dict[int, tuple[int, int]]:
+    out: dict[int, tuple[int, int]] = {}
+    for p in records:
+        made, passing = out.get(p["day"], (0, 0))
+        out[p["day"]] = (made + 1, passing + p["passes"])
+    return out
+
+
+def _worlds_proposals_by_day(sc, users: int, days: int) -> dict[int, tuple[int, int]]:
+    from hanzo.sim.world import World
+
+    w = World(crosscheck.at_chain_scale(sc, users))
+    w.start()
+    out, before = {}, (0, 0)
+    for day in range(1, days + 1):
+        w.env.run(until=day)
+        now = (w.gov.proposals, w.gov.passed)
+        if now != before:
+            out[day] = (now[0] - before[0], now[1] - before[1])
+        before = now
+    return out
+
+
+def test_defeated_proposals_on_chain_burn_their_deposits_as_the_worlds_do():
+    """At the scenario's turnout (0.3 of 30M staked by the proposers, short of the 10M quorum) the World defeats
+    every proposal and burns its deposit; on chain the developer proposes on the World's days (its governance
+    stream), the deposit is locked, nobody votes For, and after the voting period settleDeposit burns it: the
+    books burn the same sHANZO and HANZO, reconciled to the wei with the Governor's state and locked stake."""
+    from hanzo.econ.params import WEI
+
+    sc = load("baseline").with_overrides(**GOVERNANCE)
+    result = run_on_chain(sc, network="embedded", days=20, users=30)
+    assert result.ok, result.differences
+    deposit = sc.tokenomics.proposal_deposit
+    assert _proposals_by_day(result.proposals) == _worlds_proposals_by_day(sc, 30, 20)
+    settled = [p for p in result.proposals if p["status"] == "settled"]
+    assert len(settled) >= 3 and not any(p["passes"] for p in result.proposals)
+    for p in result.proposals:
+        assert p["votes_for"] == 0  # the developer does not vote for a proposal the rule defeats
+        if p["status"] == "settled":  # the voting period is over with day + 8: settled by a block a second later
+            assert p["settled_day"] == p["day"] + 8 and p["burned"] == deposit
+        else:
+            assert p["day"] + 8 > 20 and p["burned"] == 0
+    assert result.governance() == {"proposals": len(result.proposals), "passed": 0, "defeated": len(settled),
+                                   "deposits_burned": len(settled) * deposit / WEI}
+    # the day's burned (the run's row) takes each settled deposit on its settlement day
+    by_day = {r["day"]: r["burned"] for r in result.rows}
+    for day in {p["settled_day"] for p in settled}:
+        burned_then = sum(p["burned"] for p in settled if p["settled_day"] == day) / WEI
+        assert burned_then <= by_day[day] - by_day[day - 1] < burned_then + 100
+    for what in ("governance: the developer's stake locked as deposits", "governance: proposal 1's state (Defeated)",
+                 "governance: proposal 1's unsettled deposit", "governance: proposal 1's votes For"):
+        assert any(c.startswith(what) for c in result.checked_figures), what
+
+
+def test_voters_vote_their_stake_on_chain_and_a_passed_proposal_gets_its_deposit_back():
+    """With voter accounts (each its own turnout) and a turnout that reaches the quorum, the rule passes a proposal
+    with the pass draw: the voters that turn out vote their stake as the snapshot counts it (For a passing
+    proposal, Against a failing one), the developer votes For a passing one; a passed proposal is queued,
+    executed through the timelock and its deposit returned; the same days and verdicts as the World's."""
+    sc = load("baseline").with_overrides(**{**GOVERNANCE, "governance.turnout": 0.4, "strategies.voter_share": 0.3})
+    result = run_on_chain(sc, network="embedded", days=20, users=30)
+    assert result.ok, result.differences
+    assert _proposals_by_day(result.proposals) == _worlds_proposals_by_day(sc, 30, 20)
+    voters = {a for a, b in result.by_account.items() if b["strategy"] == "voter"}
+    developer = {a for p in result.proposals for a in p["voters"]} - voters
+    assert len(developer) == 1
+    executed = [p for p in result.proposals if p["passes"] and p["status"] == "settled"]
+    failed = [p for p in result.proposals if not p["passes"] and p["status"] == "settled"]
+    assert executed and failed
+    for p in executed:  # queued a second after its vote ended, executed after the timelock's 2 days
+        assert p["settled_day"] == p["day"] + 10 and p["burned"] == 0
+    for p in failed:
+        assert p["burned"] == sc.tokenomics.proposal_deposit
+    voted = 0
+    for p in result.proposals:
+        if p["voted_day"] is None:
+            continue
+        support = 1 if p["passes"] else 0
+        assert p["voted_day"] == p["day"] + 2  # Active from the day after its snapshot
+        assert set(p["voters"]) <= set(p["turned_out"]) | developer and set(p["turned_out"]) <= voters
+        assert (set(p["voters"]) & developer) == (developer if p["passes"] else set())
+        for a, (s, weight) in p["voters"].items():
+            assert s == support and weight > 0
+            if a in voters:  # no more than it staked over the run (its weight is its stake at the snapshot)
+                assert weight <= result.by_account[a]["staked"]
+                voted += 1
+        assert p["votes_for" if p["passes"] else "votes_against"] == sum(w for _, w in p["voters"].values())
+    assert voted >= 10
+    # each voter's weight was compared with the books' stake at the snapshot
+    assert sum(c.startswith("governance: proposal ") and "vote weight" in c for c in result.checked_figures) >= voted
