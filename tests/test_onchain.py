@@ -266,8 +266,8 @@ def test_an_all_honest_scenario_runs_on_chain_as_before_accounts_had_strategies(
 
 def test_speculators_voters_and_a_custom_policy_run_on_chain_and_leave_as_the_world_says():
     """The other strategies chain mode runs: speculators (sell on the price's momentum), voters (stake their
-    own share; no governance on chain, so no votes) and a custom policy (here: never works), with users
-    leaving below their reservation wage; all reconciled to the wei."""
+    own share; the baseline's first proposal is on day 37, so no votes in these 6 days) and a custom policy
+    (here: never works), with users leaving below their reservation wage; all reconciled to the wei."""
     from hanzo.sim.strategies import Decision, Strategy, register
 
     @register

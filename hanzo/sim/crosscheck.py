@@ -11,8 +11,8 @@ why for the figures whose difference is a known difference of the two executors,
 
 A figure on each side means the same thing (the chain's HanzoTreasury holds the Community
 Treasury, the Compute Providers pool and the mint fees, so the World's `treasury` here is the sum
-of those three accounts; `staked` is the users' stake on both sides: the World's proposers and
-attacker have no account on chain).
+of those three accounts; `staked` is the users' stake on both sides: the proposers' stake (chain
+mode's model developer) is not the users', and the World's attacker has no account on chain).
 """
 
 from __future__ import annotations
@@ -41,9 +41,10 @@ FIGURES = (
 
 # Why a figure differs between the executors, for the differences that are the executors' and not an error.
 EXPLAINED = {
-    "burned": "the World's proposers lose the deposit of a failed proposal (burned; chain mode runs no "
-              "governance yet), chain mode's model developer mints a fork too (one more mint fee burned), and "
-              "low-quality work is drawn per op on chain (the World burns its expected share)",
+    "burned": "a failed proposal's deposit is burned the day it is made in the World and after its vote on chain "
+              "(HanzoGovernor's voting delay and period: 8 days later), chain mode's model developer mints a fork "
+              "too (one more mint fee burned), and low-quality work is drawn per op on chain (the World burns its "
+              "expected share)",
     "rewards_paid": "(to date) chain mode draws each account's interactions (Poisson) and multiplier per op (a "
                     "strategy's pay rounded to a whole multiplier at random, its low-quality ops drawn op by op); "
                     "the World pays the mean multiplier on each row's expected interactions",

@@ -5,7 +5,9 @@ that follow the scenario's rules: they mint forks, train (an oracle-signed batch
 a day, low-quality ones included), stake part of what they earn, buy compute credits and spend
 them with a provider; anyone releases the day's emission and pokes the market maker. Each account
 follows its own strategy ([strategies], hanzo.sim.strategies: drawn with its traits as the World
-draws its rows), acting by its Decision; provider rows are the World's only (CHAIN_REFUSES). Alongside,
+draws its rows), acting by its Decision; provider rows are the World's only (CHAIN_REFUSES). The
+World's honest governance runs on HanzoGovernor (ChainGovernance): the model developer proposes on the
+World's days, voter accounts vote their stake, a Defeated proposal's deposit is burned. Alongside,
 an exact integer ledger applies the same actions with hanzo.econ.s reference model (emission,
 payouts, mint fees, the market maker). At the end the two are reconciled: every balance, the
 supply, the burn, the emission and the market maker's reserve must agree to the wei, or the run
@@ -370,7 +372,11 @@ class ChainGovernance:
 
 # what only the World models: a scenario that switches one on is refused by --chain rather than run without it
 WORLD_ONLY = {
+    # (honest governance runs on chain, ChainGovernance; the attacker, who buys stake in the pool and drains the
+    # treasury at its release limit once it wins, has no account on chain yet)
     ("attacker", "enabled"): "the governance attacker is modelled",
+    # HanzoGovernor's quorum is absolute ([tokenomics] quorum): a relative one is the World's alone
+    ("policy", "quorum"): "a quorum relative to the stake (OpenZeppelin's GovernorVotesQuorumFraction) is modelled",
     ("agents", "farmers_max"): "reward farmers are modelled",
     ("market", "external_venues"): "other venues and their arbitrageurs are modelled",
 }
@@ -895,7 +901,9 @@ def write(result: Reconciliation, scenario: Scenario, network: str, users: int, 
                # per strategy: its accounts (joined, and active at the end), its paid ops and HANZO
                "strategies": {name: {k: v / WEI if k in HANZO_FIGURES else v for k, v in sums.items()}
                               for name, sums in result.strategies().items()},
-               **({"clipped": result.clipped} if result.clipped else {})}
+               **({"clipped": result.clipped} if result.clipped else {}),
+               # the honest proposals on chain: made, settled as passed or defeated, and the deposits burned
+               "governance": result.governance()}
     versus = compare(world_rows(scenario, users, result.days), result.rows)
     summary["world_vs_chain"] = {"max_rel_diff": versus.max_rel_diff,
                                  "last_day": {k: dict(zip(("world", "chain", "rel_diff"), v))
