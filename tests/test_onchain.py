@@ -405,3 +405,18 @@ def test_voters_vote_their_stake_on_chain_and_a_passed_proposal_gets_its_deposit
     assert voted >= 10
     # each voter's weight was compared with the books' stake at the snapshot
     assert sum(c.startswith("governance: proposal ") and "vote weight" in c for c in result.checked_figures) >= voted
+
+
+def test_governance_on_apes_chain_keeps_the_embedded_runs_books(networks):
+    """On Ape's chain a transaction is a block a second later, so a proposal's snapshot and deadline fall
+    within a day: its settlement mines its own block first (the state is read at that time). The books, the
+    proposals' verdicts and their settlement days are the embedded run's."""
+    sc = load("baseline").with_overrides(**{**GOVERNANCE, "governance.turnout": 0.4, "strategies.voter_share": 0.3})
+    on_ape = run_on_chain(sc, network="ethereum:local:test", days=12, users=4)
+    embedded = run_on_chain(sc, network="embedded", days=12, users=4)
+    assert on_ape.ok and embedded.ok, (on_ape.differences, embedded.differences)
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "transactions"} for r in rows]  # noqa: E731
+    assert strip(on_ape.rows) == strip(embedded.rows)
+    keep = ("day", "passes", "settled_day", "status", "burned")
+    assert [{k: p[k] for k in keep} for p in on_ape.proposals] == [{k: p[k] for k in keep} for p in embedded.proposals]
+    assert any(p["status"] == "settled" for p in on_ape.proposals)
