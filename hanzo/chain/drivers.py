@@ -12,8 +12,9 @@ what it needs from a chain is small, and this module gives it twice:
 Both expose the contracts by the short names of deploy.Deployment (token, rewards, models, staked,
 hmm, emission, pool, usd, treasury, timelock, vesting, governor), the roles as accounts with keys, and
 the same operations: `send`, `call`, `encode` (a call's calldata, for a proposal's action), `give_gas`,
-`start_day` (every later transaction at or after a timestamp), `advance_to` (a block at a timestamp, which
-views see too) and `now` (the timestamp of the last transaction's block). Errors come out as DriverError naming the step.
+`start_day` (every later transaction at or after a timestamp), `advance_to` (a block at a timestamp,
+which views see too) and `now` (the timestamp of the last transaction's block). Errors come out as
+DriverError naming the step.
 """
 
 from __future__ import annotations
