@@ -226,8 +226,8 @@ class ChainGovernance:
         g, p = scenario["governance"], scenario.tokenomics
         self.c, self.ledger, self.A, self.deployer, self.developer = c, ledger, A, deployer, developer
         self.dev = str(developer.address)
-        self.rate, self.turnout, self.pass_probability = g["proposals_per_month"] / 30.0, g["turnout"], \
-            g["pass_probability"]
+        self.rate = g["proposals_per_month"] / 30.0
+        self.turnout, self.pass_probability = g["turnout"], g["pass_probability"]
         self.deposit, self.threshold, self.quorum = p.proposal_deposit, p.proposal_threshold, p.quorum
         # the proposers' stake, as the World's genesis takes it from the Model Developers allocation (its share to
         # the basis point: the World's float share of a whole allocation is that share exactly)
@@ -266,13 +266,18 @@ class ChainGovernance:
         for _ in range(self.rng_gov.poisson(self.rate)):
             staked = self.ledger.staked.get(self.dev, 0)
             if staked < self.threshold or staked - self.locked < self.deposit:
-                break  # the World stops proposing once its proposers' stake is below the deposit or threshold
+                # the World stops proposing once its proposers' stake is below the deposit or the threshold; the
+                # Governor also needs the deposit unlocked (the World's deposits are settled the day they are made)
+                break
             self._propose(day, voters())
         due = [(p.deadline + 1, p) for p in self.proposals if p.status == "voting" and p.deadline < next_day]
         due += [(p.eta, p) for p in self.proposals if p.status == "queued" and p.eta < next_day]
         for when, prop in sorted(due, key=lambda d: (d[0], d[1].number)):
             c.advance_to(max(when, c.next_timestamp()))
-            self._settle(prop, day) if prop.status == "voting" else self._execute(prop, day)
+            if prop.status == "voting":
+                self._settle(prop, day)
+            else:
+                self._execute(prop, day)
 
     def _propose(self, day: int, voters: list[tuple[str, float]]) -> None:
         c, ledger = self.c, self.ledger
@@ -293,8 +298,8 @@ class ChainGovernance:
         self.locked += self.deposit
         prop = Proposal(number, pid, day, description, bool(reached), passes,
                         [a for (a, _), on in zip(voters, turning) if on])
-        prop.snapshot, prop.deadline = c.call("governor", "proposalSnapshot", pid), \
-            c.call("governor", "proposalDeadline", pid)
+        prop.snapshot = c.call("governor", "proposalSnapshot", pid)
+        prop.deadline = c.call("governor", "proposalDeadline", pid)
         self.proposals.append(prop)
 
     def _vote(self, prop: Proposal, day: int) -> None:
