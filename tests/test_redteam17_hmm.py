@@ -376,9 +376,10 @@ def test_free_idle_offers_crash_the_price_that_honest_providers_are_paid(m):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "Medium, a cartel of two providers: wash redemptions steer the price at 0.3% of the wash. The "
+    "Medium, a cartel of two (the dealer and a colluding provider; the dealer need not be one): wash "
+    "redemptions steer the price at 0.3% of the wash. The "
     "dealer buys 0.01 L a day (10% of the honest provider's capacity) and redeems it at its "
-    "accomplice's 0.01 L offer (a second provider who hands the HANZO back; to itself is refused "
+    "accomplice's 0.01 L offer (a provider who hands the HANZO back; to itself is refused "
     "since finding 4's fix): in 10 epochs the price is 1.36x, the pair spent 337 HANZO (buy fees), "
     "and honest buyers paid 98,107 HANZO more for the same compute (20 epochs: 2.18x, 846 HANZO "
     "spent, 674,291 HANZO overpaid), all of it paid on to providers: leverage ~290x (~800x over 20). "
@@ -464,8 +465,8 @@ def test_a_partial_exit_strips_basis_from_credits_transferred_after_it(m):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "Medium, a cartel of two providers: parking supply is risk-free and, with an accomplice, nearly "
-    "free. The dealer buys 3 L (19.1M HANZO gross) before 10 epochs of honest demand and then "
+    "Medium, a cartel of two (the dealer and a colluding provider): parking supply is risk-free and, "
+    "with an accomplice, nearly free. The dealer buys 3 L (19.1M HANZO gross) before 10 epochs of honest demand and then "
     "redeems them at its accomplice's offer (a second provider who hands the HANZO back; to itself "
     "is refused since finding 4's fix) at its whole basis: the pair spent 57,257 HANZO (the buy fee), "
     "honest buyers paid 16,778,841 for compute that cost 835,369 unparked (15.9M more, x20 = e^3), "
