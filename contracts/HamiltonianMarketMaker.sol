@@ -24,12 +24,15 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///      - an exit (sale or redemption) pays the exiting holder's share of its own cost basis (the
 ///        gross HANZO it paid for the credits it holds): share = basis * amount / held, pro rata as
 ///        a transfer moves it, the whole basis for a whole position.
-///        Shares never sum past a basis, so nothing anyone does to the price (a pump by
-///        self-redemption, a crash by idle offers, who leaves first) pays any holder or provider
+///        Shares never sum past a basis, so nothing anyone does to the price (a pump by wash
+///        redemptions, a crash by idle offers, who leaves first) pays any holder or provider
 ///        more than was paid in for the credits, or less: the price prices purchases only.
 ///        Why not the curve's release: with V(q) as the reserve a rise had to be paid for out of
 ///        what was kept for other holders, and the order of honest exits moved up to half of a
 ///        dear holder's position between holders (the second review's finding 16b).
+///      - nobody redeems to itself (SelfRedemption): a redemption is fee-free because it is compute
+///        bought from someone else; to oneself it is a sale without the sell fee, and a provider's
+///        own demand would count in utilization (a lone provider's wash pump, red team 17).
 ///      - V is computed once per end point with rounding up, so the cost of any sequence of
 ///        purchases depends only on its end points, and buy(d) then sell(d) returns what was paid
 ///        for them, minus fees, never more (no-arbitrage, P1-P3).
@@ -146,6 +149,10 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     error SurplusExceeded(uint256 requested, uint256 available);
     /// @notice A zero address where one is needed.
     error ZeroAddress();
+    /// @notice The caller named itself as the provider of its own redemption: a redemption is
+    ///         fee-free because it pays for compute served by someone else; to oneself it would be
+    ///         a sale without the sell fee, and one's own demand counted in utilization.
+    error SelfRedemption(address provider);
 
     /// @param hanzo_ HANZO.
     /// @param admin DEFAULT_ADMIN_ROLE and GOVERNANCE_ROLE holder (the timelock).
@@ -276,7 +283,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
 
     /// @notice Spend `amount` credits of tier `id` on compute served by `provider`, who is paid the
     ///         holder's share of its cost basis (no fee): what was paid for the credits, at whatever
-    ///         price they were bought. Needs capacity the provider offered this epoch.
+    ///         price they were bought. Needs capacity the provider offered this epoch. The provider
+    ///         must not be the caller (SelfRedemption): a provider leaves its own credits by sell.
     /// @return payout HANZO paid to the provider.
     function redeem(uint256 id, uint256 amount, address provider) external nonReentrant returns (uint256 payout) {
         payout = _serve(id, amount, provider);
@@ -285,7 +293,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
 
     /// @notice Spend `amounts[i]` credits of tier `ids[i]` for every i on compute served by
     ///         `provider`, one after another, paid in one transfer: the same as the single
-    ///         redemptions in that order. Needs the capacity the provider offered this epoch.
+    ///         redemptions in that order. Needs the capacity the provider offered this epoch; the
+    ///         provider must not be the caller (SelfRedemption).
     /// @return payout HANZO paid to the provider.
     function redeemBatch(uint256[] calldata ids, uint256[] calldata amounts, address provider)
         external
@@ -301,8 +310,12 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     }
 
     /// @dev One redemption's books: the provider's capacity used, the tier's redeemed count, the
-    ///      caller's exit; returns what the provider is owed (the caller pays it).
+    ///      caller's exit; returns what the provider is owed (the caller pays it). A redemption to
+    ///      oneself is refused first of all: it pays the whole basis back with no fee (the sell
+    ///      fee evaded, red team 17 finding 4) and counts the provider's own demand in the tier's
+    ///      utilization (a lone provider's wash pump and riskless parking, findings 2 and 3).
     function _serve(uint256 id, uint256 amount, address provider) private returns (uint256 payout) {
+        if (provider == msg.sender) revert SelfRedemption(provider);
         if (amount == 0) revert ZeroAmount();
         Tier storage t = _tier(id);
         uint256 available = providerCapacity[epoch][id][provider];

@@ -5,22 +5,24 @@ import {HanzoToken} from "../contracts/HanzoToken.sol";
 import {HamiltonianMarketMaker} from "../contracts/HamiltonianMarketMaker.sol";
 import {vm, bound} from "./Vm.sol";
 
-/// @notice The actors of the market maker's invariant run. Traders buy, sell, redeem and give
-///         credits (one by one, or in batches that name a tier several times); the dealer is a
-///         trader who is also a provider and redeems its own credits against its own offers (the
-///         review's pump); the honest provider only offers and is paid; governance takes some of
-///         the surplus. A cohort of honest holders buys and leaves in an order the fuzzer picks,
-///         with the price crashed or pumped between any two of its steps. Ghosts record what each
-///         actor may legitimately end with, the fees the maker kept, and any transfer that moved
-///         basis other than pro rata, or honest exit paid other than its basis.
+/// @notice The actors of the market maker's invariant run. Traders buy, sell, redeem and give credits (one by one, or
+///         in batches that name a tier several times); the dealer is a trader who is also a provider and redeems its
+///         credits against its accomplice's offers (the review's pump, by the cartel of two providers it needs since a
+///         redemption to oneself is refused; the accomplice hands the HANZO back, so the pair is one actor); anyone may
+///         try redeeming to itself, which must be refused; the honest provider only offers and is paid; governance
+///         takes some of the surplus. A cohort of honest holders buys and leaves in an order the fuzzer picks, with the
+///         price crashed or pumped between any two of its steps. Ghosts record what each actor may legitimately end
+///         with, the fees the maker kept, and any transfer that moved basis other than pro rata, or honest exit paid
+///         other than its basis.
 contract MarketHandler {
     HanzoToken public immutable token;
     HamiltonianMarketMaker public immutable hmm;
     uint256 public constant FUNDING = 2e26; // three actors and the honest round trip stay under the 1e27 cap
-    uint256 public constant ACTORS = 4; // 0, 1: traders; 2: dealer; 3: honest provider
+    uint256 public constant ACTORS = 5; // 0, 1: traders; 2: dealer; 3: honest provider; 4: the dealer's accomplice
     address[ACTORS] public actors;
 
-    /// @notice HANZO paid to an actor for serving credits it did not hold.
+    /// @notice HANZO paid to an actor for serving credits held outside its cartel (the dealer and
+    ///         its accomplice are one).
     mapping(address => uint256) public honestRevenue;
     /// @notice Cost basis that arrived with credits given to an actor.
     mapping(address => uint256) public givenBasis;
@@ -39,6 +41,8 @@ contract MarketHandler {
     /// @notice Honest holders who left whole, each compared with its basis.
     uint256 public honestExits;
     uint256 public constant COHORT = 3;
+    /// @notice Redemptions to oneself that were served, or refused other than by SelfRedemption.
+    uint256 public selfRedemptions;
     /// @notice Successful operations by name: a run whose trades all failed would prove nothing.
     mapping(bytes32 => uint256) public done;
 
@@ -95,8 +99,21 @@ contract MarketHandler {
         } catch {}
     }
 
-    function offer(bool dealer, uint256 tier, uint256 credits) external {
-        address provider = actors[dealer ? 2 : 3];
+    /// @dev A provider by index: the honest one, the dealer, or the accomplice.
+    function _provider(uint256 by) private view returns (address) {
+        uint256 k = by % 3;
+        return actors[k == 0 ? 3 : k == 1 ? 2 : 4];
+    }
+
+    /// @dev The dealer and its accomplice share their HANZO: pay between them is not revenue.
+    function _cartel(address a, address b) private view returns (bool) {
+        bool aIn = a == actors[2] || a == actors[4];
+        bool bIn = b == actors[2] || b == actors[4];
+        return a == b || (aIn && bIn);
+    }
+
+    function offer(uint256 by, uint256 tier, uint256 credits) external {
+        address provider = _provider(by);
         uint256 id = _tier(tier);
         uint256 n = bound(credits, 1, 1e10);
         vm.prank(provider);
@@ -105,31 +122,66 @@ contract MarketHandler {
         } catch {}
     }
 
-    function redeem(uint256 who, uint256 tier, uint256 share, bool toDealer) external {
+    function redeem(uint256 who, uint256 tier, uint256 share, uint256 to) external {
         address a = _trader(who);
-        address provider = actors[toDealer ? 2 : 3];
+        address provider = _provider(to);
         uint256 id = _tier(tier);
         uint256 n = (hmm.balanceOf(a, id) * bound(share, 1, 10_000)) / 10_000;
         if (n == 0) return;
         vm.prank(a);
         try hmm.redeem(id, n, provider) returns (uint256 payout) {
-            if (a != provider) honestRevenue[provider] += payout;
+            if (a == provider) selfRedemptions += 1;
+            if (!_cartel(a, provider)) honestRevenue[provider] += payout;
             done["redeem"] += 1;
         } catch {}
     }
 
-    /// @notice The attack's move: the dealer serves its own credits against its own offer.
+    /// @notice The attack's move: the dealer redeems its credits against its accomplice's offer
+    ///         (to its own offer, the original move, is refused: see selfRedeem).
     function pump(uint256 tier, uint256 share) external {
         address d = actors[2];
+        address x = actors[4];
         uint256 id = _tier(tier);
         uint256 n = (hmm.balanceOf(d, id) * bound(share, 1, 10_000)) / 10_000;
         if (n == 0) return;
-        vm.prank(d);
+        vm.prank(x);
         try hmm.offerCapacity(id, n) {} catch { return; }
         vm.prank(d);
-        try hmm.redeem(id, n, d) {
+        try hmm.redeem(id, n, x) {
             done["pump"] += 1;
         } catch {}
+    }
+
+    /// @notice Anyone names itself as the provider of its own redemption, one by one or by batch,
+    ///         the dealer after offering the capacity: it must revert with SelfRedemption (and, a
+    ///         revert, change nothing).
+    function selfRedeem(uint256 who, uint256 tier, uint256 share, bool batch) external {
+        address a = _trader(who);
+        uint256 id = _tier(tier);
+        uint256 n = (hmm.balanceOf(a, id) * bound(share, 0, 10_000)) / 10_000;
+        if (n > 0 && hmm.hasRole(hmm.PROVIDER_ROLE(), a)) {
+            vm.prank(a);
+            try hmm.offerCapacity(id, n) {} catch {}
+        }
+        bytes memory expected = abi.encodeWithSelector(HamiltonianMarketMaker.SelfRedemption.selector, a);
+        uint256[] memory ids = new uint256[](1);
+        uint256[] memory amounts = new uint256[](1);
+        (ids[0], amounts[0]) = (id, n);
+        vm.prank(a);
+        if (batch) {
+            try hmm.redeemBatch(ids, amounts, a) {
+                selfRedemptions += 1;
+            } catch (bytes memory reason) {
+                if (keccak256(reason) != keccak256(expected)) selfRedemptions += 1;
+            }
+        } else {
+            try hmm.redeem(id, n, a) {
+                selfRedemptions += 1;
+            } catch (bytes memory reason) {
+                if (keccak256(reason) != keccak256(expected)) selfRedemptions += 1;
+            }
+        }
+        done["selfRedeem"] += 1;
     }
 
     function give(uint256 from, uint256 to, uint256 tier, uint256 share) external {
@@ -183,7 +235,8 @@ contract MarketHandler {
 
     /// @notice Three honest holders buy one after another and leave, by sale or redemption, in the
     ///         order `order` picks; before any of the six steps `moves` may close the epoch with the
-    ///         price crashed (capacity nobody uses) or pumped (the dealer serving its own credit).
+    ///         price crashed (capacity nobody uses) or pumped (the dealer's credit served by its
+    ///         accomplice).
     ///         Each must get back exactly its basis, less the sell fee on a sale, whatever the
     ///         others and the price did before.
     function honestCohort(uint256 tier, uint256 amount, uint256 order, uint256 exits, uint256 moves) external {
@@ -233,7 +286,8 @@ contract MarketHandler {
     }
 
     /// @dev Per the low two bits of `kind`: nothing, close the epoch on a crash (the honest provider
-    ///      offers capacity nobody uses), or on a pump (the dealer buys a credit and serves it to itself).
+    ///      offers capacity nobody uses), or on a pump (the dealer buys a credit and redeems it at its
+    ///      accomplice's one-credit offer).
     function _move(uint256 id, uint256 kind) private {
         kind &= 3;
         if (kind == 0 || kind == 3) return;
@@ -243,13 +297,14 @@ contract MarketHandler {
         } else {
             address d = actors[2];
             uint256 fee = _buyFee(id, 1);
+            address x = actors[4];
             vm.prank(d);
             try hmm.buy(id, 1, type(uint256).max, type(uint256).max) {
                 feesKept += fee;
-                vm.prank(d);
+                vm.prank(x);
                 hmm.offerCapacity(id, 1);
                 vm.prank(d);
-                hmm.redeem(id, 1, d);
+                hmm.redeem(id, 1, x);
             } catch {}
         }
         (,,,,,,, uint64 epochLength) = hmm.params();
@@ -330,10 +385,12 @@ contract MarketInvariants {
         hmm.addTier(vm.envUint("HANZO_PRICE_HMM_7B"), depth);
         hmm.addTier(vm.envUint("HANZO_PRICE_HMM_32B"), depth);
         hmm.addTier(vm.envUint("HANZO_PRICE_HMM_175B"), depth);
-        address[4] memory actors = [address(0xA11CE), address(0xB0B), address(0xDEA1E2), address(0x9A1D)];
+        address[5] memory actors =
+            [address(0xA11CE), address(0xB0B), address(0xDEA1E2), address(0x9A1D), address(0xACC0)];
         handler = new MarketHandler(token, hmm, actors);
         hmm.grantRole(hmm.PROVIDER_ROLE(), actors[2]);
         hmm.grantRole(hmm.PROVIDER_ROLE(), actors[3]);
+        hmm.grantRole(hmm.PROVIDER_ROLE(), actors[4]);
         for (uint256 i; i < 3; ++i) {
             token.mint(actors[i], handler.FUNDING());
             vm.prank(actors[i]);
@@ -375,16 +432,27 @@ contract MarketInvariants {
     }
 
     /// @notice No actor ends with more HANZO than it was funded with, plus what others paid it
-    ///         for compute, plus the basis of credits it was given (the review's invariant).
+    ///         for compute, plus the basis of credits it was given (the review's invariant). The
+    ///         dealer and its accomplice count as one actor: they share their HANZO off-chain.
     function invariant_no_actor_takes_out_more_than_it_put_in() public view {
         for (uint256 i; i < 4; ++i) {
             address a = handler.actors(i);
             uint256 funded = i < 3 ? handler.FUNDING() : 0;
-            require(
-                token.balanceOf(a) <= funded + handler.honestRevenue(a) + handler.givenBasis(a),
-                "an actor took out more than it put in"
-            );
+            uint256 held = token.balanceOf(a);
+            uint256 owed = funded + handler.honestRevenue(a) + handler.givenBasis(a);
+            if (i == 2) {
+                address x = handler.actors(4);
+                held += token.balanceOf(x);
+                owed += handler.honestRevenue(x) + handler.givenBasis(x);
+            }
+            require(held <= owed, "an actor took out more than it put in");
         }
+    }
+
+    /// @notice Nobody is served a redemption to itself (a sale without the sell fee, its own
+    ///         demand counted in utilization): every try reverted with SelfRedemption.
+    function invariant_nobody_redeems_to_itself() public view {
+        require(handler.selfRedemptions() == 0, "a redemption to oneself was served");
     }
 
     /// @notice Every HANZO the maker holds is owed to a holder (the reserve) or is a fee it kept and

@@ -4,8 +4,10 @@
 The chain side is a HanzoToken (the deployer may mint, for funding traders) and a
 HamiltonianMarketMaker whose admin is the deployer, with the default tiers and parameters of
 hanzo.econ.params: the same construction as deploy_suite, without the governance handover.
-Two providers: an honest one that only serves, and the third trader, who also trades (the
-self-redeeming provider of the review's attack).
+Three providers: an honest one that only serves, the third trader (the dealer), who also trades,
+and the accomplice, a provider that colludes with the dealer: nobody may redeem to itself
+(SelfRedemption), so the dealer's wash redemptions and fee-free exits of the earlier attacks are
+served by the accomplice, who hands the HANZO back off-chain.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class Market:
     provider: object
     chain: object
     deployer: object
+    accomplice: object  # a second provider colluding with the dealer (serves its wash redemptions)
 
     @property
     def dealer(self):
@@ -150,7 +153,7 @@ class Market:
             assert (c.supply, c.refPrice, c.logPrice, c.momentum, c.capacity, c.redeemed) == (
                 t.supply, t.ref_price, t.log_price, t.momentum, t.capacity, t.redeemed), tid
             assert self.hmm.price(tid) == m.price(tid)
-        for a in self.traders + [self.provider]:
+        for a in self.traders + [self.provider, self.accomplice]:
             assert self.token.balanceOf(a) == m.hanzo.get(self.name(a), 0)
             for tid in range(len(m.tiers)):
                 assert self.hmm.balanceOf(a, tid) == m.credits.get((self.name(a), tid), 0)
@@ -158,7 +161,7 @@ class Market:
 
 
 def build_market_factory(project, accounts, chain):
-    deployer, provider = accounts[0], accounts[9]
+    deployer, provider, accomplice = accounts[0], accounts[9], accounts[4]
     traders = [accounts[i] for i in (5, 6, 7)]
     params = DEFAULT
     token = project.HanzoToken.deploy(deployer, 10**15 * WEI, sender=deployer)
@@ -167,10 +170,10 @@ def build_market_factory(project, accounts, chain):
                                                 sender=deployer)
     for _, base in params.inference_tiers:
         hmm.addTier(base, params.hmm_depth, sender=deployer)
-    for p in (provider, traders[2]):
+    for p in (provider, traders[2], accomplice):
         hmm.grantRole(hmm.PROVIDER_ROLE(), p, sender=deployer)
     model = HMMState.from_tokenomics(params, now=hmm.epochStart())
-    model.providers.update({str(provider.address), str(traders[2].address)})
+    model.providers.update({str(provider.address), str(traders[2].address), str(accomplice.address)})
     for t in traders:
         token.mint(t, FUNDING, sender=deployer)
         token.approve(hmm, 2**256 - 1, sender=t)
@@ -182,7 +185,7 @@ def build_market_factory(project, accounts, chain):
     def make() -> Market:
         chain.restore(snapshot["id"])
         snapshot["id"] = chain.snapshot()
-        return Market(token, hmm, template.copy(), traders, provider, chain, deployer)
+        return Market(token, hmm, template.copy(), traders, provider, chain, deployer, accomplice)
 
     return make
 

@@ -36,7 +36,8 @@ def test_foundry_market_invariants_hold_over_many_epochs():
         "invariant_solvent", "invariant_reserve_is_every_holders_basis",
         "invariant_the_surplus_is_the_fees_kept", "invariant_basis_is_conserved_by_every_transfer",
         "invariant_honest_holders_exit_with_their_basis_in_any_order_at_any_price",
-        "invariant_no_actor_takes_out_more_than_it_put_in", "invariant_token_cap"}
+        "invariant_no_actor_takes_out_more_than_it_put_in", "invariant_token_cap",
+        "invariant_nobody_redeems_to_itself"}
     assert all(int(calls) >= 2048 for _, _, calls in passed)
 
 
@@ -79,6 +80,10 @@ MARKET_MUTANTS = [
      "_tiers[id].supply) - _potential(_tiers[id].refPrice, _tiers[id].depth, _tiers[id].supply - amount));",
      "invariant_honest_holders_exit_with_their_basis_in_any_order_at_any_price",
      "an honest holder was paid short of its basis"),
+    # red team 17, finding 4: a redemption to oneself served (a sale without the sell fee, and the
+    # provider's own demand counted in utilization)
+    ("if (provider == msg.sender) revert SelfRedemption(provider);", "",
+     "invariant_nobody_redeems_to_itself", "a redemption to oneself was served"),
 ]
 
 
@@ -90,7 +95,8 @@ def _first_by_default(mutants, ids):
 
 
 @pytest.mark.parametrize("line,bug,invariant,message",
-                         _first_by_default(MARKET_MUTANTS, ["uncapped", "batch_basis", "release_capped"]))
+                         _first_by_default(MARKET_MUTANTS, ["uncapped", "batch_basis", "release_capped",
+                                                                           "self_redemption"]))
 def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
     result = run_forge(folder, "--fuzz-seed", "1", "--match-contract", "MarketInvariants", "--match-test", invariant)

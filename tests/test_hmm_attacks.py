@@ -30,12 +30,13 @@ def honest_round_trip(m, tier=0, amount=3 * 10**9):
 
 
 def pump(m, epochs, tier=0):
-    """The dealer serves one of its own credits against its own one-credit offer each epoch
-    (utilization 100%), and the controller raises the price."""
-    d = m.dealer
+    """The dealer redeems one of its credits against its accomplice's one-credit offer each epoch
+    (utilization 100%), and the controller raises the price. (Redeeming to itself, the original
+    move, is refused now: SelfRedemption; a colluding second provider does the same.)"""
+    d, x = m.dealer, m.accomplice
     for _ in range(epochs):
-        m.apply("offer", d, tier, 1)
-        m.apply("redeem", d, tier, 1, d)
+        m.apply("offer", x, tier, 1)
+        m.apply("redeem", d, tier, 1, x)
         m.advance_epoch()
         m.apply("poke", d)
 
@@ -44,7 +45,9 @@ def pump(m, epochs, tier=0):
 def test_a_self_redeeming_provider_cannot_drain_the_surplus_by_pumping_utilization(m, epochs, exit_by):
     """Finding 1: buy, self-redeem one credit to set utilization to 100%, poke, then leave through
     redeem (no fee) or sell. Before the fix this took +175,558 HANZO after one epoch and +379,552
-    over three on default parameters; now the dealer ends with less than it started with."""
+    over three on default parameters; now the dealer ends with less than it started with. (Since
+    red team 17 a redemption to oneself is refused, so the pump and the fee-free exit go through
+    the dealer's accomplice, a second provider who hands the HANZO back: the pair is counted.)"""
     surplus = honest_round_trip(m)
     d = m.dealer
     m.apply("buy", d, 0, 2 * 10**9)
@@ -53,12 +56,12 @@ def test_a_self_redeeming_provider_cannot_drain_the_surplus_by_pumping_utilizati
     assert m.hmm.tier(0).refPrice > ref_before  # the pump did move the price
     held = m.hmm.balanceOf(d, 0)
     if exit_by == "redeem":
-        m.apply("offer", d, 0, held)
-        m.apply("redeem", d, 0, held, d)
+        m.apply("offer", m.accomplice, 0, held)
+        m.apply("redeem", d, 0, held, m.accomplice)
     else:
         m.apply("sell", d, 0, held)
     m.assert_same()
-    assert m.token.balanceOf(d) < FUNDING
+    assert m.token.balanceOf(d) + m.token.balanceOf(m.accomplice) < FUNDING
     # what the release would have paid beyond the basis stayed in the maker
     assert m.model.funds - m.model.reserve >= surplus
 
@@ -77,7 +80,7 @@ def test_credits_given_to_a_sybil_carry_only_their_basis(m):
     m.apply("redeem", sybil, 0, 10**9, d)
     m.apply("sell", d, 0, m.hmm.balanceOf(d, 0))
     m.assert_same()
-    assert m.token.balanceOf(d) + m.token.balanceOf(sybil) < 2 * FUNDING
+    assert m.token.balanceOf(d) + m.token.balanceOf(sybil) + m.token.balanceOf(m.accomplice) < 2 * FUNDING
 
 
 def test_an_honest_holder_selling_in_parts_is_paid_its_basis_pro_rata_and_the_whole_of_it(m):
@@ -309,8 +312,9 @@ def basis_less_fee(m, basis):
 @pytest.mark.parametrize("attack", [False, True])
 def test_a_fall_then_a_recovery_with_the_attacker_leaving_first_costs_an_honest_holder_nothing(m, attack):
     """Alice (early, cheap) and Bob buy, Mallory (a provider) buys at the top; Alice leaves first.
-    Mallory crashes the price with idle offers (free), redeems to himself first, then pumps the
-    price back above Bob's. Before the fix Bob, selling above his price, got 688,805 HANZO less
+    Mallory crashes the price with idle offers (free), redeems first (at his accomplice, a colluding
+    provider: to himself is refused now), then pumps the price back above Bob's the same way.
+    Before the fix Bob, selling above his price, got 688,805 HANZO less
     than his basis less the fee, and the HANZO went to the surplus governance may withdraw; now
     every exit pays its own basis and Bob is paid in full either way."""
     alice, bob, mal = m.traders
@@ -323,14 +327,15 @@ def test_a_fall_then_a_recovery_with_the_attacker_leaving_first_costs_an_honest_
     m.apply("sell", alice, 0, depth)
     crash(m, 2)
     assert m.hmm.tier(0).refPrice < ref0
+    x = m.accomplice
     if attack:
-        m.apply("offer", mal, 0, depth)
-        m.apply("redeem", mal, 0, depth, mal)
+        m.apply("offer", x, 0, depth)
+        m.apply("redeem", mal, 0, depth, x)
     for _ in range(40):
         if m.hmm.tier(0).refPrice >= ref0:
             break
-        m.apply("offer", mal, 0, 1)
-        m.apply("redeem", mal, 0, 1, mal)
+        m.apply("offer", x, 0, 1)
+        m.apply("redeem", mal, 0, 1, x)
         m.advance_epoch()
         m.apply("poke", mal)
     assert m.hmm.tier(0).refPrice >= ref0
@@ -344,7 +349,8 @@ def test_a_fall_then_a_recovery_with_the_attacker_leaving_first_costs_an_honest_
 def test_after_a_fall_the_order_of_exits_moves_nothing_between_holders(m, falls, mal_first):
     """Before the fix, whoever left first after a fall took what was retained: Bob lost 621,158
     HANZO after one clamped fall (1,664,091 after three) when Mallory redeemed to himself first,
-    a bank-run incentive. Now the reserve is every basis, through any fall."""
+    a bank-run incentive. Now the reserve is every basis, through any fall. (Mallory now redeems
+    at his accomplice, a colluding provider: to himself is refused.)"""
     alice, bob, mal = m.traders
     depth = m.model.tiers[0].depth
     for t in (alice, bob, mal):
@@ -355,8 +361,8 @@ def test_after_a_fall_the_order_of_exits_moves_nothing_between_holders(m, falls,
     assert m.hmm.tier(0).refPrice < m.model.tiers[0].base_price
     assert m.hmm.reserve() == m.hmm.costBasis(bob, 0) + m.hmm.costBasis(mal, 0)  # the holders stay backed
     if mal_first:
-        m.apply("offer", mal, 0, depth)
-        got, _ = m.apply("redeem", mal, 0, depth, mal)
+        m.apply("offer", m.accomplice, 0, depth)
+        got, _ = m.apply("redeem", mal, 0, depth, m.accomplice)
         assert got == mal_basis
     got, _ = m.apply("sell", bob, 0, depth)
     assert got == basis_less_fee(m, bob_basis)

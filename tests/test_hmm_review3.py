@@ -1,12 +1,13 @@
 """Third review of the market maker (exits, falls and the surplus): attacks that fail, kept as
 regressions. Each runs on the deployed contract beside its integer model (`m.apply` checks both).
 
-- Attackers who trade around honest holders at an unchanged price (partial self-redemptions of
-  credits just below an honest holder's, batch transfers naming a tier repeatedly to a sybil, gifts)
-  take out no more than they put in, and honest holders exit with their basis less the fee, to the wei.
-- A provider who crashes the price with idle offers (free), exits first to itself, pumps the
-  price back and leaves, with a sybil holding part of its credits by batch,
-  ends with less HANZO than it put in.
+- Attackers who trade around honest holders at an unchanged price (partial redemptions, at a
+  colluding provider, of credits just below an honest holder's, batch transfers naming a tier
+  repeatedly to a sybil, gifts) take out no more than they put in, and honest holders exit with
+  their basis less the fee, to the wei.
+- A provider who crashes the price with idle offers (free), exits first (at its accomplice, a
+  colluding second provider: to itself is refused, SelfRedemption), pumps the price back and
+  leaves, with a sybil holding part of its credits by batch, ends with less HANZO than it put in.
 - Governance sweeping the surplus every epoch never makes a poke or an exit revert, and the maker
   holds reserve + surplus exactly after every step.
 - Thousands of one-credit exits or transfers accumulate no basis: the holder is paid its basis
@@ -45,19 +46,20 @@ def poke(m, who):
 
 
 def test_attackers_trading_around_honest_holders_at_an_unchanged_price_gain_nothing(m, sybil):
-    """Honest Alice and Bob buy around the dealer's lots; the dealer self-redeems part of the lot
-    just below Bob's, batches credits to a sybil naming the tier three times, gifts one credit to
-    Bob, and sells in parts. No poke: the price never changes. The honest holders, leaving in
-    either order, get their basis less the fee to the wei; the dealer and sybil together
-    end with less than the dealer put in."""
+    """Honest Alice and Bob buy around the dealer's lots; the dealer redeems part of the lot just
+    below Bob's at its accomplice (a colluding provider), batches credits to a sybil naming the tier
+    three times, gifts one credit to Bob, and sells in parts. No poke: the price never changes. The
+    honest holders, leaving in either order, get their basis less the fee to the wei; the dealer,
+    sybil and accomplice together end with less than the dealer put in."""
     alice, bob, mal = m.traders
     depth = m.model.tiers[0].depth
     m.apply("buy", alice, 0, depth)
     m.apply("buy", mal, 0, depth // 3)
     m.apply("buy", bob, 0, depth // 3)
     m.apply("buy", mal, 0, depth // 2)
-    m.apply("offer", mal, 0, depth // 4)
-    m.apply("redeem", mal, 0, depth // 4, mal)  # part of the lots below and above Bob, valued at the top
+    x = m.accomplice
+    m.apply("offer", x, 0, depth // 4)
+    m.apply("redeem", mal, 0, depth // 4, x)  # part of the lots below and above Bob, valued at the top
     held = m.hmm.balanceOf(mal, 0)
     m.apply("give_batch", mal, [(0, held // 5), (0, held // 7), (0, 3)], sybil)
     m.apply("give", mal, 0, 1, bob)  # a gift changes Bob's position
@@ -70,19 +72,20 @@ def test_attackers_trading_around_honest_holders_at_an_unchanged_price_gain_noth
         got, _ = m.apply("sell", a, 0, m.hmm.balanceOf(a, 0))
         assert got == sold_for(m, bases[a])
     n = m.hmm.balanceOf(mal, 0)
-    m.apply("offer", mal, 0, n)
-    m.apply("redeem", mal, 0, n, mal)
+    m.apply("offer", x, 0, n)
+    m.apply("redeem", mal, 0, n, x)
     m.assert_same()
-    assert m.token.balanceOf(mal) + m.token.balanceOf(sybil) < FUNDING
+    assert m.token.balanceOf(mal) + m.token.balanceOf(sybil) + m.token.balanceOf(x) < FUNDING
     assert m.hmm.reserve() == 0
 
 
 @pytest.mark.parametrize("crash_epochs", [1, 3])
 def test_a_provider_crashing_leaving_first_and_pumping_back_ends_poorer(m, sybil, crash_epochs):
     """The dealer buys at the top with part of its credits batched to a sybil; Alice leaves;
-    idle offers crash the price; the sybil and the dealer leave first, to the dealer; one-credit
-    self-redemptions pump the price back; the dealer leaves. No exit pays past its basis: dealer and
-    sybil end with less than the dealer put in (its buy fee at least)."""
+    idle offers crash the price; the sybil leaves first to the dealer, the dealer to its accomplice
+    (a colluding provider: to itself is refused); one-credit redemptions at the accomplice pump the
+    price back; the dealer leaves. No exit pays past its basis: dealer, sybil and accomplice end
+    with less than the dealer put in (its buy fee at least)."""
     alice, bob, mal = m.traders
     depth = m.model.tiers[0].depth
     m.apply("buy", alice, 0, depth)
@@ -94,26 +97,28 @@ def test_a_provider_crashing_leaving_first_and_pumping_back_ends_poorer(m, sybil
     for _ in range(crash_epochs):
         m.apply("offer", mal, 0, depth)
         poke(m, mal)
+    x = m.accomplice
     m.apply("offer", mal, 0, depth)
     m.apply("redeem", sybil, 0, depth // 2, mal)
-    m.apply("redeem", mal, 0, depth // 2, mal)
+    m.apply("offer", x, 0, depth // 2)
+    m.apply("redeem", mal, 0, depth // 2, x)
     for _ in range(6):
-        m.apply("offer", mal, 0, 1)
-        m.apply("redeem", mal, 0, 1, mal)
+        m.apply("offer", x, 0, 1)
+        m.apply("redeem", mal, 0, 1, x)
         poke(m, mal)
     n = m.hmm.balanceOf(mal, 0)
-    m.apply("offer", mal, 0, n)
-    m.apply("redeem", mal, 0, n, mal)
+    m.apply("offer", x, 0, n)
+    m.apply("redeem", mal, 0, n, x)
     m.assert_same()
-    took_out = m.token.balanceOf(mal) + m.token.balanceOf(sybil) - (FUNDING - put_in)
+    took_out = m.token.balanceOf(mal) + m.token.balanceOf(sybil) + m.token.balanceOf(x) - (FUNDING - put_in)
     assert took_out < put_in
     assert m.hmm.surplus() >= 0
 
 
 def test_governance_sweeping_the_surplus_every_epoch_never_blocks_a_poke_or_an_exit(m):
-    """Rises (a self-redeeming dealer), falls (idle offers) and sales, with governance taking the
-    whole surplus after each step: every poke and every honest exit succeeds, and the maker holds
-    exactly reserve + surplus."""
+    """Rises (the dealer redeeming at its accomplice's one-credit offer), falls (idle offers) and
+    sales, with governance taking the whole surplus after each step: every poke and every honest
+    exit succeeds, and the maker holds exactly reserve + surplus."""
     alice, bob, mal = m.traders
     depth = m.model.tiers[0].depth
     m.apply("buy", alice, 0, depth)
@@ -124,8 +129,8 @@ def test_governance_sweeping_the_surplus_every_epoch_never_blocks_a_poke_or_an_e
     for k, move in enumerate(plan):
         for tier in (0, 1):
             if move == "rise":
-                m.apply("offer", mal, tier, 1)
-                m.apply("redeem", mal, tier, 1, mal)
+                m.apply("offer", m.accomplice, tier, 1)
+                m.apply("redeem", mal, tier, 1, m.accomplice)
             else:
                 m.apply("offer", mal, tier, depth)
         if k == 2:
@@ -151,17 +156,19 @@ def test_one_credit_at_a_time_accumulates_no_basis(m, sybil, how):
     m.apply("buy", bob, 0, depth)
     paid_basis = basis(m, mal)
     total = 0
+    x = m.accomplice  # the dealer's exits are served by a colluding provider (never to itself)
     m.apply("offer", mal, 0, depth)
+    m.apply("offer", x, 0, depth)
     for _ in range(40):
         if how == "exits":
-            got, _ = m.apply("redeem", mal, 0, 1, mal)
+            got, _ = m.apply("redeem", mal, 0, 1, x)
             total += got
         else:
             m.apply("give", mal, 0, 1, sybil)
     if how == "transfers":
         got, _ = m.apply("redeem", sybil, 0, 40, mal)
         total += got
-    got, _ = m.apply("redeem", mal, 0, m.hmm.balanceOf(mal, 0), mal)
+    got, _ = m.apply("redeem", mal, 0, m.hmm.balanceOf(mal, 0), x)
     total += got
     assert total == paid_basis
     bob_basis = basis(m, bob)

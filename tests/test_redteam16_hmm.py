@@ -22,7 +22,8 @@ def m(market_factory):
 def _setup(m, self_dealing: bool):
     """C buys 1 L (cheap, the bottom of the curve), B buys 1 L, Alice buys 0.1 L last (the top).
     B spends its credits at a provider who offered exactly them (utilization 100%: an honest user
-    of compute, or the dealer redeeming to itself), and the epoch's poke raises the price by
+    of compute, or the dealer redeeming at its accomplice, a colluding provider who hands the HANZO
+    back: redeeming to itself is refused since red team 17), and the epoch's poke raises the price by
     e^0.1 (alpha 0.5 x (1 - 0.8)). Returns (alice, c, what Alice paid, her basis)."""
     c, alice, b = m.traders[0], m.traders[1], m.dealer
     m.apply("buy", c, 0, L)
@@ -30,7 +31,7 @@ def _setup(m, self_dealing: bool):
     before = m.token.balanceOf(alice)
     m.apply("buy", alice, 0, L // 10)
     paid = before - m.token.balanceOf(alice)
-    provider = b if self_dealing else m.provider
+    provider = m.accomplice if self_dealing else m.provider
     m.apply("offer", provider, 0, L)
     m.apply("redeem", b, 0, L, provider)
     assert m.hmm.reserve() == m.hmm.costBasis(c, 0) + m.hmm.costBasis(alice, 0)  # B's exit took B's basis
@@ -69,10 +70,10 @@ def test_a_dear_holder_leaving_first_after_a_rise_is_paid_her_basis_less_the_sel
 
 
 def test_a_self_dealing_provider_cannot_make_a_dear_holder_leave_short(m):
-    dealer = m.dealer
-    start = m.token.balanceOf(dealer)
+    dealer, x = m.dealer, m.accomplice  # the pair: the accomplice hands its pay back
+    start = m.token.balanceOf(dealer) + m.token.balanceOf(x)
     alice, c, paid, basis = _setup(m, self_dealing=True)
-    cost = start - m.token.balanceOf(dealer)
+    cost = start - m.token.balanceOf(dealer) - m.token.balanceOf(x)
     got = _exit_all(m, alice)
     print(f"dealer spent {cost / WEI:,.0f}; Alice owed {_owed(m, basis) / WEI:,.0f}, got {got / WEI:,.0f}")
     assert cost < 15_000 * WEI  # the attack's price: the buy fee on 1 L (0.3% of 4.67M)
@@ -80,25 +81,26 @@ def test_a_self_dealing_provider_cannot_make_a_dear_holder_leave_short(m):
 
 
 def test_a_provider_pumping_two_epochs_cannot_take_half_of_a_dear_holders_exit(m):
-    x, alice = m.dealer, m.traders[1]
+    x, alice, k = m.dealer, m.traders[1], m.accomplice  # k serves x's redemptions (never x itself)
     start = m.token.balanceOf(x)
     m.apply("buy", x, 0, L)
     m.apply("buy", x, 0, L)
     m.apply("buy", alice, 0, L // 10)
     basis = m.hmm.costBasis(alice, 0)
-    m.apply("offer", x, 0, L)
-    m.apply("redeem", x, 0, L, x)
+    m.apply("offer", k, 0, L)
+    m.apply("redeem", x, 0, L, k)
     for pump in range(2):
         if pump:
-            m.apply("offer", x, 0, 1)
-            m.apply("redeem", x, 0, 1, x)
+            m.apply("offer", k, 0, 1)
+            m.apply("redeem", x, 0, 1, k)
         m.advance_epoch()
         m.apply("poke", x)
     got = _exit_all(m, alice)
     held = m.hmm.balanceOf(x, 0)
-    m.apply("offer", x, 0, held)
-    m.apply("redeem", x, 0, held, x)
+    m.apply("offer", k, 0, held)
+    m.apply("redeem", x, 0, held, k)
     m.assert_same()
+    net = m.token.balanceOf(x) + m.token.balanceOf(k) - start
     print(f"Alice owed {_owed(m, basis) / WEI:,.0f}, got {got / WEI:,.0f}; "
-          f"dealer net {(m.token.balanceOf(x) - start) / WEI:,.0f}; surplus {m.hmm.surplus() / WEI:,.0f}")
+          f"dealer and accomplice net {net / WEI:,.0f}; surplus {m.hmm.surplus() / WEI:,.0f}")
     assert got == _owed(m, basis)

@@ -29,9 +29,9 @@ def m(market_factory):
     return market_factory()
 
 
-def fresh_model(names="ABCDHPU") -> HMMState:
+def fresh_model(names="ABCDHPUX") -> HMMState:
     s = HMMState.from_tokenomics(DEFAULT)
-    s.providers |= {"P", "D"}  # P honest, D the dealer (a trader who is also a provider)
+    s.providers |= {"P", "D", "X"}  # P honest, D the dealer (a trader who is also a provider), X its accomplice
     for a in names:
         s.hanzo[a] = 10**40
     return s
@@ -45,16 +45,17 @@ def _sell_fee(m, value):
 
 
 def test_model_search_no_coalition_takes_out_more_than_it_paid():
-    """Tried: 400 random sequences of 40 steps on the model, a coalition A, B, D (D a provider,
-    redeeming to itself) buying, partially and wholly selling at the top-of-curve valuation,
-    moving credits by single transfers and by batches naming an id repeatedly or with zero
-    values, transferring one credit at a time (rounding), redeeming at D and at the honest P,
-    pumping (self-redemption) and crashing (idle offers) between steps. Checked after every step:
-    the reserve is the sum of bases and bases sum per tier to what the holders paid net of exits,
-    surplus = funds - reserve never falls, no holder has basis without credits, and at the end,
-    after everyone leaves, the coalition (its HANZO plus what D was paid) never got back more than
-    it put in, and the honest H (who bought once and never traded) got exactly her basis less the
-    sell fee. Result: held in every run; the best coalition outcome was a net loss (fees)."""
+    """Tried: 400 random sequences of 40 steps on the model, a coalition A, B, D and X (D a provider, X
+    a second provider colluding with it: a redemption to oneself is refused) buying, partially and
+    wholly selling at the top-of-curve valuation, moving credits by single transfers and by batches
+    naming an id repeatedly or with zero values, transferring one credit at a time (rounding),
+    redeeming at D, X and the honest P (D to itself is tried and refused), pumping (redemptions at
+    X) and crashing (idle offers) between steps. Checked after every step: the reserve is the sum of
+    bases and bases sum per tier to what the holders paid net of exits, surplus = funds - reserve
+    never falls, no holder has basis without credits, and at the end, after everyone leaves, the
+    coalition (its HANZO plus what D and X were paid) never got back more than it put in, and the
+    honest H (who bought once and never traded) got exactly her basis less the sell fee. Result:
+    held in every run; the best coalition outcome was a net loss (fees)."""
     rng = random.Random(17)
     coalition = ["A", "B", "D"]
     for run in range(400):
@@ -85,11 +86,16 @@ def test_model_search_no_coalition_takes_out_more_than_it_paid():
                         s.transfer(who, rng.choice(coalition), 0, 1) if s.credits.get((who, 0), 0) else None
                 elif op < 0.82 and held:
                     n = rng.choice([1, held, rng.randint(1, held)])
-                    prov = rng.choice(["D", "P"])
+                    prov = rng.choice(["D", "P", "X"])
                     s.offer_capacity(prov, 0, n)
-                    s.redeem(who, 0, n, prov)
+                    if who == prov:  # to oneself: refused and nothing moves (the offer stays, idle)
+                        with pytest.raises(HMMError, match="SelfRedemption"):
+                            s.redeem(who, 0, n, prov)
+                        assert s.tiers[0].redeemed == before.tiers[0].redeemed
+                    else:
+                        s.redeem(who, 0, n, prov)
                 elif op < 0.9:
-                    s.offer_capacity(rng.choice(["D", "P"]), 0, rng.randint(1, 5 * L))  # idle: a crash
+                    s.offer_capacity(rng.choice(["D", "P", "X"]), 0, rng.randint(1, 5 * L))  # idle: a crash
                 else:
                     t += DAY
                     s.poke(t)
@@ -100,20 +106,20 @@ def test_model_search_no_coalition_takes_out_more_than_it_paid():
             surplus = s.surplus()
             for (holder, tid), b in s.basis.items():
                 assert b == 0 or s.credits.get((holder, tid), 0) > 0, (holder, b)
-        # everyone leaves, fee-free where it can (D redeems to itself)
+        # everyone leaves, fee-free where it can (D redeems at its accomplice X)
         for who in coalition + ["H"]:
             n = s.credits.get((who, 0), 0)
             if n:
                 if who == "D":
-                    s.offer_capacity("D", 0, n)
-                    s.redeem("D", 0, n, "D")
+                    s.offer_capacity("X", 0, n)
+                    s.redeem("D", 0, n, "X")
                 else:
                     before_h = s.hanzo[who]
                     s.sell(who, 0, n, 0, FAR, t)
                     if who == "H":
                         assert s.hanzo["H"] - before_h == h_basis - mul_div_up(h_basis, s.params.sell_fee, WAD)
         assert s.reserve == 0 and s.tiers[0].supply == 0
-        net = sum(s.hanzo[a] - start[a] for a in coalition)
+        net = sum(s.hanzo[a] - start[a] for a in coalition + ["X"])
         assert net <= 0, (run, net)
         assert s.surplus() == s.funds >= 0
 
@@ -124,9 +130,10 @@ def test_model_search_no_coalition_takes_out_more_than_it_paid():
 def test_contract_agrees_with_model_after_odd_sequences(m):
     """Tried on the contract beside the model, assert_same after every step: batches naming tier 0
     three times (one value zero), a self-transfer, one-credit transfers, partial exits at the top of
-    the curve, a redemption to the dealer's own offer (pump), idle offers (crash), pokes, a
+    the curve, a redemption at the dealer's accomplice (pump; to itself is refused), idle offers
+    (crash), pokes, a
     surplus withdrawal, then everyone leaves. Result: the contract and the model agree to the wei
-    at every step; the traders together got back less than they paid (one received
+    at every step; the traders and the accomplice together got back less than they paid (one received
     another's credits and their basis, so alone it is up); the honest provider was paid
     exactly what the redeemed credits' holder had as basis."""
     a, b, d = m.traders
@@ -137,7 +144,7 @@ def test_contract_agrees_with_model_after_odd_sequences(m):
         ("give", a, 0, 12345, a),  # to itself
         ("give", a, 0, 1, b), ("give", a, 0, 1, b), ("give", b, 0, 1, a),
         ("sell", b, 0, L // 5), ("offer", d, 0, L), ("give", a, 0, L // 7, d),
-        ("redeem", d, 0, L // 7, d), ("offer", m.provider, 0, L),
+        ("offer", m.accomplice, 0, L // 7), ("redeem", d, 0, L // 7, m.accomplice), ("offer", m.provider, 0, L),
         ("redeem", b, 0, 1000, m.provider), ("poke", a),
         ("give_batch", d, [(1, 3), (1, 10**8 - 3)], a),  # the whole position, in two elements
         ("offer", m.provider, 0, 40 * L), ("poke", b), ("sell", a, 0, 1), ("sell", a, 1, 7),
@@ -159,8 +166,8 @@ def test_contract_agrees_with_model_after_odd_sequences(m):
                 m.apply("sell", who, tid, n)
     m.assert_same()
     assert m.hmm.reserve() == 0 and m.token.balanceOf(m.hmm) == m.hmm.surplus()
-    gained = sum(m.token.balanceOf(who) - start[str(who)] for who in m.traders)
-    assert gained < 0, gained  # the three traders together (the dealer's provider pay included)
+    gained = sum(m.token.balanceOf(who) - start[str(who)] for who in m.traders) + m.token.balanceOf(m.accomplice)
+    assert gained < 0, gained  # the three traders and the accomplice together (its provider pay included)
 
 
 def test_batch_naming_an_id_repeatedly_moves_no_extra_basis(m):
@@ -211,8 +218,8 @@ def test_many_tiny_exits_and_transfers_round_for_the_market():
 
 
 def test_extreme_prices_neither_overflow_nor_brick_exits_or_pokes(m):
-    """Tried: the fastest pump (delta_max ln 2, sell fee 50%, the dealer redeeming one of its own
-    credits against its own one-credit offer each epoch) until the log price reaches its ceiling
+    """Tried: the fastest pump (delta_max ln 2, sell fee 50%, the dealer redeeming one of its
+    credits against its accomplice's one-credit offer each epoch) until the log price reaches its ceiling
     ln(1e8), with an honest holder who bought 2 L at the base price inside; then an over-deep buy
     (q past 40 L), a buy at 1e8 x the base price, partial and whole exits and a poke at the
     ceiling. The uint128 casts of P_ref (<= 2^96 * 1e8 < 2^128) and V (512-bit mulDiv) cannot
@@ -226,8 +233,8 @@ def test_extreme_prices_neither_overflow_nor_brick_exits_or_pokes(m):
     basis = m.hmm.costBasis(honest, 0)
     m.apply("buy", d, 0, 60)
     while m.hmm.tier(0).logPrice < MAX_LOG_PRICE:
-        m.apply("offer", d, 0, 1)
-        m.apply("redeem", d, 0, 1, d)
+        m.apply("offer", m.accomplice, 0, 1)
+        m.apply("redeem", d, 0, 1, m.accomplice)
         m.advance_epoch()
         m.apply("poke", d)
     assert m.hmm.tier(0).logPrice == MAX_LOG_PRICE
@@ -369,55 +376,71 @@ def test_free_idle_offers_crash_the_price_that_honest_providers_are_paid(m):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "Medium: wash redemptions steer the price at 0.3% of the wash. The dealer buys 0.01 L a day "
-    "(10% of the honest provider's capacity) and redeems it to itself (fee-free, its whole basis "
-    "back): in 10 epochs the price is 1.36x, the dealer spent 337 HANZO (buy fees), and honest "
-    "buyers paid 98,107 HANZO more for the same compute (20 epochs: 2.18x, 846 HANZO spent, 674,291 "
-    "HANZO overpaid), all of it paid on to providers: leverage ~290x, a provider cartel's lever."))
+    "Medium, a cartel of two (the dealer and a colluding provider; the dealer need not be one): wash "
+    "redemptions steer the price at 0.3% of the wash. The "
+    "dealer buys 0.01 L a day (10% of the honest provider's capacity) and redeems it at its "
+    "accomplice's 0.01 L offer (a provider who hands the HANZO back; to itself is refused "
+    "since finding 4's fix): in 10 epochs the price is 1.36x, the pair spent 337 HANZO (buy fees), "
+    "and honest buyers paid 98,107 HANZO more for the same compute (20 epochs: 2.18x, 846 HANZO "
+    "spent, 674,291 HANZO overpaid), all of it paid on to providers: leverage ~290x (~800x over 20). "
+    "Alone a provider cannot wash: test_a_lone_provider_pays_the_sell_fee_to_wash_or_park."))
 def test_wash_redemptions_pump_the_price_honest_buyers_pay(m):
-    """Tried: the dealer (a provider) recycles a small amount of its own credits each epoch through
-    its own offer: utilization above target, the price rises epoch after epoch. With exits paying
-    bases the dealer's round trip costs only the 0.3% buy fee. Asserted (what should hold): the
-    honest buyers' extra cost is not more than the manipulator spends (leverage <= 1)."""
-    user, d = m.traders[0], m.dealer
-    d_start = m.token.balanceOf(d)
+    """Tried: the dealer (a provider) recycles a small amount of its credits each epoch through its
+    accomplice's offer: utilization above target, the price rises epoch after epoch. With exits
+    paying bases the pair's round trip costs only the 0.3% buy fee (the accomplice is paid the
+    dealer's whole basis and hands it back off-chain). Asserted (what should hold): the honest
+    buyers' extra cost is not more than the manipulators spend (leverage <= 1)."""
+    user, d, x = m.traders[0], m.dealer, m.accomplice
+    pair_start = m.token.balanceOf(d) + m.token.balanceOf(x)
     u_start = m.token.balanceOf(user)
     for _ in range(10):
         _honest_epoch(m, user)
         m.apply("buy", d, 0, L // 100)
-        m.apply("offer", d, 0, L // 100)
-        m.apply("redeem", d, 0, L // 100, d)
+        m.apply("offer", x, 0, L // 100)
+        m.apply("redeem", d, 0, L // 100, x)
         m.advance_epoch()
         m.apply("poke", user)
     m.assert_same()
-    spent = d_start - m.token.balanceOf(d)
+    spent = pair_start - m.token.balanceOf(d) - m.token.balanceOf(x)
     overpaid = (u_start - m.token.balanceOf(user)) - _honest_model(10)[1]
-    print(f"dealer spent {spent / WEI:,.0f} HANZO; honest buyers overpaid {overpaid / WEI:,.0f}")
+    print(f"dealer and accomplice spent {spent / WEI:,.0f} HANZO; honest buyers overpaid {overpaid / WEI:,.0f}")
     assert 0 < spent < 400 * WEI
     assert overpaid <= spent
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Low/Medium: a redemption pays no fee, so a provider (or any holder with a colluding one) "
-    "exits at its whole basis: 1 L bought for 1,718,282 HANZO gross is redeemed to the dealer's "
-    "own offer for 1,718,282 back; a sale pays 1,503,497 (the 214,785 sell fee). The sell fee is "
-    "optional for anyone who can name a friendly provider, and with exits at basis a price fall "
-    "costs such a holder nothing either: sell at basis fee-free and rebuy cheaper."))
-def test_self_redemption_evades_the_sell_fee(m):
-    """Tried: the dealer buys 1 L, offers 1 L and redeems its own credits to itself. Asserted (what
-    should hold): leaving by redeeming to oneself leaves at least the sell fee in the surplus, as
-    a sale does."""
+def test_self_redemption_is_refused_and_a_lone_provider_leaves_by_sale(m):
+    """Finding 4 (Low/Medium), fixed: a redemption pays no fee, so a provider redeeming its own
+    credits against its own offer left at its whole basis: 1 L bought for 1,718,282 HANZO gross
+    was redeemed to the dealer's own offer for 1,718,282 back, where a sale pays 1,503,497 (the
+    214,785 sell fee). A redemption is fee-free because it is compute bought from someone else;
+    to oneself it is a sale without the fee, and the provider's own demand counts in utilization
+    (the lone form of findings 2 and 3). Now the contract's _serve refuses a redemption whose
+    provider is the caller (SelfRedemption), before any other check, for redeem and redeemBatch,
+    and the model raises the same error in the same order. Tried: the dealer, with 1 L and its
+    own 1 L offer, redeeming all of it, zero of it, and by batches, to itself. Result: every try
+    reverts with SelfRedemption(dealer) on both sides (before ZeroAmount), nothing moves, and the
+    dealer's only exit is the sale: basis less the 12.5% fee, the fee kept in the surplus."""
     d = m.dealer
     m.apply("buy", d, 0, L)
     basis = m.hmm.costBasis(d, 0)
-    surplus = m.hmm.surplus()
     m.apply("offer", d, 0, L)
-    before = m.token.balanceOf(d)
-    m.apply("redeem", d, 0, L, d)
-    got = m.token.balanceOf(d) - before
+    before = m.model.copy()
+    for step in (("redeem", d, 0, L, d), ("redeem", d, 0, 0, d), ("redeem_batch", d, [(0, L // 2), (0, L // 2)], d),
+                 ("redeem_batch", d, [(0, 0), (1, 5)], d)):
+        err = m.apply(*step)
+        assert isinstance(err, HMMError) and err.name == "SelfRedemption" and err.args_ == (m.name(d),), (step, err)
+    with ape.reverts(m.hmm.SelfRedemption, provider=d):
+        m.hmm.redeem(0, L, d, sender=d)
+    with pytest.raises(HMMError, match="SelfRedemption"):
+        m.model.redeem_batch(m.name(d), [(0, L)], m.name(d))
+    assert m.model == before and m.hmm.balanceOf(d, 0) == L and m.hmm.costBasis(d, 0) == basis
     m.assert_same()
-    print(f"basis {basis / WEI:,.0f}; self-redeemed for {got / WEI:,.0f}; a sale pays {(basis - _sell_fee(m, basis)) / WEI:,.0f}")
-    assert m.hmm.surplus() - surplus >= _sell_fee(m, basis)
+    surplus = m.hmm.surplus()
+    got, _ = m.apply("sell", d, 0, L)
+    m.assert_same()
+    print(f"basis {basis / WEI:,.0f}; self-redemption refused; the sale pays {got / WEI:,.0f}")
+    assert got == basis - _sell_fee(m, basis)
+    assert m.hmm.surplus() - surplus == _sell_fee(m, basis)
 
 
 def test_a_partial_exit_strips_basis_from_credits_transferred_after_it(m):
@@ -442,33 +465,93 @@ def test_a_partial_exit_strips_basis_from_credits_transferred_after_it(m):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "Medium: parking supply is now risk-free and, for a provider, nearly free. The dealer buys 3 L "
-    "(19.1M HANZO gross) before 10 epochs of honest demand and then redeems them to its own offer "
-    "at its whole basis: it spent 57,257 HANZO (the buy fee), honest buyers paid 16,778,841 for "
-    "compute that cost 835,369 unparked (15.9M more, x20 = e^3), all of it paid on to providers. "
-    "Exits at basis removed the parker's price risk; a fee-free self-redemption removes the sell "
-    "fee (with it a non-provider's parking still costs 12.8%, 2.45M, a leverage of 6.5)."))
+    "Medium, a cartel of two (the dealer and a colluding provider): parking supply is risk-free and, "
+    "with an accomplice, nearly free. The dealer buys 3 L (19.1M HANZO gross) before 10 epochs of honest demand and then "
+    "redeems them at its accomplice's offer (a second provider who hands the HANZO back; to itself "
+    "is refused since finding 4's fix) at its whole basis: the pair spent 57,257 HANZO (the buy fee), "
+    "honest buyers paid 16,778,841 for compute that cost 835,369 unparked (15.9M more, x20 = e^3), "
+    "all of it paid on to providers: leverage ~278. Exits at basis removed the parker's price risk; "
+    "the accomplice removes the sell fee (alone, the dealer sells and pays 12.8%, 2.44M, a leverage "
+    "of 6.5: test_a_lone_provider_pays_the_sell_fee_to_wash_or_park)."))
 def test_parked_supply_makes_honest_buyers_pay_at_no_risk(m):
     """Tried: a provider holds a large block of credits so that honest purchases land high on the
-    curve, then leaves through its own offer, fee-free and at its whole basis whatever the price
-    did meanwhile. Asserted (what should hold): the honest buyers' extra cost is not more than
-    the manipulator spends."""
-    user, d = m.traders[0], m.dealer
-    d_start = m.token.balanceOf(d)
+    curve, then leaves through its accomplice's offer, fee-free and at its whole basis whatever the
+    price did meanwhile. Asserted (what should hold): the honest buyers' extra cost is not more
+    than the manipulators spend."""
+    user, d, x = m.traders[0], m.dealer, m.accomplice
+    pair_start = m.token.balanceOf(d) + m.token.balanceOf(x)
     m.apply("buy", d, 0, 3 * L)
     u_start = m.token.balanceOf(user)
     for _ in range(10):
         _honest_epoch(m, user)
         m.advance_epoch()
         m.apply("poke", user)
-    m.apply("offer", d, 0, 3 * L)
-    m.apply("redeem", d, 0, 3 * L, d)
+    m.apply("offer", x, 0, 3 * L)
+    m.apply("redeem", d, 0, 3 * L, x)
+    m.assert_same()
+    spent = pair_start - m.token.balanceOf(d) - m.token.balanceOf(x)
+    overpaid = (u_start - m.token.balanceOf(user)) - _honest_model(10)[1]
+    print(f"dealer and accomplice spent {spent / WEI:,.0f} HANZO; honest buyers overpaid {overpaid / WEI:,.0f}")
+    assert 0 < spent < 60_000 * WEI
+    assert overpaid <= spent
+
+
+@pytest.mark.parametrize("attack", ["wash", "park"])
+def test_a_lone_provider_pays_the_sell_fee_to_wash_or_park(m, attack):
+    """Findings 2 and 3 without an accomplice, after finding 4's fix: the dealer alone cannot
+    redeem to itself, so every credit it bought leaves by sale, paying the 12.5% fee (its share of
+    its basis less the fee, exactly), and a sale does not count in utilization.
+    Wash (10 epochs beside honest demand at target, 0.01 L bought a day): the self-redemption is
+    refused, the dealer sells the 0.01 L back; the price follows honest demand alone (overpaid: 0
+    HANZO) and the dealer spent 12,864 HANZO in fees: leverage 0 (with an accomplice: 337 spent,
+    98,107 overpaid, ~290x). Had it offered its own 0.01 L for the refused redemption, the offer,
+    left idle, would have pushed the price down instead (honest buyers paid 245,752 less: finding
+    1's crash). Its other lever alone is real demand: spending the 0.01 L at the
+    honest provider's capacity (utilization 90%) costs it the whole basis, paid to that provider
+    (166,057 HANZO in 10 epochs) for 540,770 overpaid by honest buyers, a leverage of 3.3 (5.9 over
+    20 epochs), the same as any buyer of compute it leaves unused.
+    Park (3 L bought before 10 honest epochs): the self-redemption is refused, the dealer sells the
+    3 L at its basis (19,085,537) less the fee: it spent 2,442,949 (12.8%, fees both ways) for
+    15,943,471 overpaid by honest buyers, a leverage of 6.5 (with an accomplice: 57,257 spent,
+    ~278x)."""
+    user, d = m.traders[0], m.dealer
+    d_start, u_start = m.token.balanceOf(d), m.token.balanceOf(user)
+    fees = 0
+
+    def leave(n, offer):
+        nonlocal fees
+        if offer:
+            m.apply("offer", d, 0, n)  # its own capacity: still no way out but the sale
+        err = m.apply("redeem", d, 0, n, d)
+        assert isinstance(err, HMMError) and err.name == "SelfRedemption"
+        held, basis = m.hmm.balanceOf(d, 0), m.hmm.costBasis(d, 0)
+        share = basis if n == held else basis * n // held
+        got, _ = m.apply("sell", d, 0, n)
+        assert got == share - _sell_fee(m, share)  # the fee, on the way out
+        fees += _sell_fee(m, share)
+
+    if attack == "park":
+        m.apply("buy", d, 0, 3 * L)
+    for _ in range(10):
+        _honest_epoch(m, user)
+        if attack == "wash":
+            m.apply("buy", d, 0, L // 100)
+            leave(L // 100, offer=False)  # an offer left idle would crash the price (finding 1)
+        m.advance_epoch()
+        m.apply("poke", user)
+    if attack == "park":
+        leave(3 * L, offer=True)
     m.assert_same()
     spent = d_start - m.token.balanceOf(d)
     overpaid = (u_start - m.token.balanceOf(user)) - _honest_model(10)[1]
-    print(f"dealer spent {spent / WEI:,.0f} HANZO; honest buyers overpaid {overpaid / WEI:,.0f}")
-    assert 0 < spent < 60_000 * WEI
-    assert overpaid <= spent
+    print(f"{attack}: dealer spent {spent / WEI:,.0f} HANZO (sell fees {fees / WEI:,.0f}); "
+          f"honest buyers overpaid {overpaid / WEI:,.0f}")
+    assert spent > fees > 0 and m.hmm.balanceOf(d, 0) == 0
+    if attack == "wash":
+        assert overpaid == 0  # sales do not count in utilization: the wash moves nothing
+        assert 12_000 * WEI < spent < 14_000 * WEI
+    else:
+        assert spent > 2_400_000 * WEI and overpaid < 7 * spent  # 6.5, against ~278 with an accomplice
 
 
 # ---------------------------------------------------------------- 5. model against contract

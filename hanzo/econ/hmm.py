@@ -10,7 +10,7 @@ simulator, vectorised over tiers and Monte Carlo runs (any broadcastable arrays)
 
 Cost basis (why an exit pays the holder's basis, not the curve's release): the epoch controller
 moves P_ref, and with it what V would release for credits already outstanding. Whoever sets
-utilization (a provider redeeming its own credits, or a trader filling a small offer) could pump
+utilization (providers redeeming each other's credits, or a trader filling a small offer) could pump
 the price over a few epochs and exit, taking the surplus that others' fees built: no fixed sell
 fee stops a k-epoch pump (the gain exp(k * delta_max) outgrows any fee below 100%). So each
 holder carries the gross HANZO it paid for the credits it holds, and a sale or redemption pays
@@ -29,6 +29,12 @@ controller owes nobody anything (no solvency cut), and funds = reserve + surplus
 being fees, the only part that may leave other than by an exit. Credits are prepaid compute: no
 account takes out more than it (or whoever sent it credits) paid in, except providers paid for
 serving others' credits.
+
+Nobody redeems to itself (SelfRedemption, the contract's first check in _serve): a redemption is
+fee-free because it is compute bought from someone else; to oneself it is a sale without the sell
+fee (red team 17, finding 4), and the provider's own demand would count in utilization, a lone
+provider's free wash pump and riskless parking (findings 2 and 3, which now need a colluding
+second provider).
 """
 
 from __future__ import annotations
@@ -288,6 +294,8 @@ class HMMState:
             raise HMMError("ZeroAmount")
         used: dict[int, int] = {}  # per tier, what the batch's earlier elements redeemed
         for tid, amount in moves:
+            if holder == provider:  # _serve's first check, so the batch's first element raises it
+                raise HMMError("SelfRedemption", provider)
             if amount == 0:
                 raise HMMError("ZeroAmount")
             t = self.tier(tid)
@@ -375,6 +383,11 @@ class HMMState:
         t.capacity += credits
 
     def redeem(self, holder: str, tid: int, amount: int, provider: str) -> int:
+        """redeem: `provider` serves `holder`'s credits and is paid the holder's share of its basis,
+        fee-free. Never to oneself (SelfRedemption, checked first): that would be a sale without the
+        sell fee, and a provider's own demand counted in utilization (red team 17, findings 2-4)."""
+        if holder == provider:
+            raise HMMError("SelfRedemption", provider)
         if amount == 0:
             raise HMMError("ZeroAmount")
         t = self.tier(tid)

@@ -36,7 +36,8 @@ def uncapped(good: hmm.HMMState) -> Uncapped:
 
 def test_p5_fails_without_the_cost_basis_cap(monkeypatch):
     """The review's drain (finding 1): with sales and redemptions paying the whole release, a
-    provider that pumps utilization with its own credits takes the fee surplus."""
+    provider that pumps utilization with its credits (redeemed at its accomplice's offer) takes the
+    fee surplus."""
     real = props.fresh_model
 
     def uncapped_model():

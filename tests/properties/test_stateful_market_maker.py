@@ -1,10 +1,12 @@
 """Stateful differential test: random buy/sell/redeem/give/offer/poke sequences by several traders,
-one of them also a provider that redeems its own credits to itself, go through the deployed market
-maker and the integer reference model side by side, over many epochs. After every step balances,
-prices, bases and the reserve must agree exactly, the maker must stay solvent and hold every
-holder's basis, the maker's surplus must never fall (across epochs too), and no trader may end with
-more HANZO than it was funded with plus what others paid it for compute (the review's invariant).
-hypothesis.target steers the search toward trader profit."""
+one of them also a provider (the dealer) that pumps with its credits through its accomplice (a
+colluding second provider), go through the deployed market maker and the integer reference model
+side by side, over many epochs. After every step balances, prices, bases and the reserve must agree
+exactly, the maker must stay solvent and hold every holder's basis, the maker's surplus must never
+fall (across epochs too), and no trader (with its accomplice, for the dealer) may end with more
+HANZO than it was funded with plus what others paid it for compute (the review's invariant). A
+redemption to oneself, tried by anyone at any point, is refused on both sides (SelfRedemption)
+and changes nothing. hypothesis.target steers the search toward trader profit."""
 
 from __future__ import annotations
 
@@ -26,8 +28,28 @@ def test_stateful_contract_matches_model_and_stays_solvent(market_factory):
             self.m = market_factory()
             self.surplus = 0
             self.best_gain = 0
-            self.revenue = {}  # trader -> HANZO paid to it for serving others' credits
+            self.revenue = {}  # trader -> HANZO paid to it for serving credits of holders outside its cartel
             self.given = {}  # trader -> basis that came with credits given to it
+
+        def providers(self):
+            return [self.m.provider, self.m.dealer, self.m.accomplice]
+
+        def cartel(self, account):
+            """The accounts that share their HANZO: the dealer and its accomplice, or one alone."""
+            pair = [self.m.dealer, self.m.accomplice]
+            return pair if self.m.name(account) in map(self.m.name, pair) else [account]
+
+        def paid(self, holder, provider, amount):
+            if self.m.name(holder) not in map(self.m.name, self.cartel(provider)):
+                key = self.m.name(provider)
+                self.revenue[key] = self.revenue.get(key, 0) + amount
+
+        def refused_alike(self, op, holder, *args):
+            """A redemption to oneself: both sides refuse it with SelfRedemption, nothing moves."""
+            before = self.m.model.copy()
+            out = self.m.apply(op, holder, *args, holder)
+            assert getattr(out, "name", None) == "SelfRedemption" and out.args_ == (self.m.name(holder),), out
+            assert self.m.model == before
 
         @rule(who=st.integers(0, 2), tier=st.integers(0, 2), amount=st.integers(1, 2 * 10**9))
         def buy(self, who, tier, amount):
@@ -39,41 +61,57 @@ def test_stateful_contract_matches_model_and_stays_solvent(market_factory):
             self.m.apply("buy_batch", self.m.traders[who], moves)
 
         @rule(who=st.integers(0, 2), moves=st.lists(st.tuples(st.integers(0, 2), st.integers(1, 10**9)),
-                                                    min_size=1, max_size=4), dealer=st.booleans())
-        def redeem_batch(self, who, moves, dealer):
-            holder = self.m.traders[who]
-            provider = self.m.dealer if dealer else self.m.provider
+                                                    min_size=1, max_size=4), by=st.integers(0, 2))
+        def redeem_batch(self, who, moves, by):
+            holder, provider = self.m.traders[who], self.providers()[by]
             out = self.m.apply("redeem_batch", holder, moves, provider)
-            if isinstance(out, tuple) and holder != provider:
-                key = self.m.name(provider)
-                self.revenue[key] = self.revenue.get(key, 0) + out[0]
+            if isinstance(out, tuple):
+                self.paid(holder, provider, out[0])
+            elif holder == provider:
+                assert out.name == "SelfRedemption", out
 
         @rule(who=st.integers(0, 2), tier=st.integers(0, 2), share=st.floats(0.01, 1.0))
         def sell(self, who, tier, share):
             held = self.m.model.credits.get((self.m.name(self.m.traders[who]), tier), 0)
             self.m.apply("sell", self.m.traders[who], tier, max(1, int(held * share)))
 
-        @rule(dealer=st.booleans(), tier=st.integers(0, 2), credits=st.integers(1, 10**9))
-        def offer(self, dealer, tier, credits):
-            self.m.apply("offer", self.m.dealer if dealer else self.m.provider, tier, credits)
+        @rule(by=st.integers(0, 2), tier=st.integers(0, 2), credits=st.integers(1, 10**9))
+        def offer(self, by, tier, credits):
+            self.m.apply("offer", self.providers()[by], tier, credits)
 
-        @rule(who=st.integers(0, 2), tier=st.integers(0, 2), amount=st.integers(1, 10**9), dealer=st.booleans())
-        def redeem(self, who, tier, amount, dealer):
-            holder = self.m.traders[who]
-            provider = self.m.dealer if dealer else self.m.provider
+        @rule(who=st.integers(0, 2), tier=st.integers(0, 2), amount=st.integers(1, 10**9), by=st.integers(0, 2))
+        def redeem(self, who, tier, amount, by):
+            holder, provider = self.m.traders[who], self.providers()[by]
             out = self.m.apply("redeem", holder, tier, amount, provider)
-            if isinstance(out, tuple) and holder != provider:
-                key = self.m.name(provider)
-                self.revenue[key] = self.revenue.get(key, 0) + out[0]
+            if isinstance(out, tuple):
+                self.paid(holder, provider, out[0])
+            elif holder == provider:
+                assert out.name == "SelfRedemption", out
 
-        @rule(tier=st.integers(0, 2), share=st.floats(0.01, 1.0), dealer=st.booleans())
-        def pump(self, tier, share, dealer):
-            """The attack's move: the dealer serves its own credits against its own offer."""
-            d = self.m.dealer
+        @rule(tier=st.integers(0, 2), share=st.floats(0.01, 1.0))
+        def pump(self, tier, share):
+            """The attack's move: the dealer redeems its credits at its accomplice's offer (to
+            itself, the original move, is refused: see self_redeem)."""
+            d, x = self.m.dealer, self.m.accomplice
             held = self.m.model.credits.get((self.m.name(d), tier), 0)
             n = max(1, int(held * share))
-            self.m.apply("offer", d, tier, n)
-            self.m.apply("redeem", d, tier, n, d)
+            self.m.apply("offer", x, tier, n)
+            self.m.apply("redeem", d, tier, n, x)
+
+        @rule(who=st.integers(0, 2), tier=st.integers(0, 2), share=st.floats(0.0, 1.0), offer=st.booleans(),
+              batch=st.booleans())
+        def self_redeem(self, who, tier, share, offer, batch):
+            """Anyone naming itself as the provider, with or without its own offer, singly or by
+            batch: refused on both sides, before any other check, and nothing changes."""
+            holder = self.m.traders[who]
+            held = self.m.model.credits.get((self.m.name(holder), tier), 0)
+            n = int(held * share)  # zero too: SelfRedemption comes before ZeroAmount
+            if offer and holder == self.m.dealer and n:
+                self.m.apply("offer", holder, tier, n)
+            if batch:
+                self.refused_alike("redeem_batch", holder, [(tier, n), (tier, 1)])
+            else:
+                self.refused_alike("redeem", holder, tier, n)
 
         @rule(who=st.integers(0, 2), to=st.integers(0, 2), tier=st.integers(0, 2), share=st.floats(0.01, 1.0))
         def give(self, who, to, tier, share):
@@ -107,8 +145,9 @@ def test_stateful_contract_matches_model_and_stays_solvent(market_factory):
         @invariant()
         def no_trader_ends_with_more_than_funding_plus_honest_revenue(self):
             for t in self.m.traders:
-                key = self.m.name(t)
-                assert self.m.model.hanzo.get(key, 0) <= FUNDING + self.revenue.get(key, 0) + self.given.get(key, 0)
+                keys = [self.m.name(a) for a in self.cartel(t)]
+                held = sum(self.m.model.hanzo.get(k, 0) for k in keys)
+                assert held <= FUNDING + sum(self.revenue.get(k, 0) + self.given.get(k, 0) for k in keys)
 
         @invariant()
         def no_cycle_extracts_from_the_maker(self):
@@ -117,8 +156,8 @@ def test_stateful_contract_matches_model_and_stays_solvent(market_factory):
             surplus = self.m.model.surplus()
             assert surplus >= self.surplus
             self.surplus = surplus
-            gain = max(self.m.model.hanzo.get(self.m.name(t), 0) - FUNDING - self.revenue.get(self.m.name(t), 0)
-                       for t in self.m.traders)
+            gain = max(sum(self.m.model.hanzo.get(self.m.name(a), 0) - self.revenue.get(self.m.name(a), 0)
+                           for a in self.cartel(t)) - FUNDING for t in self.m.traders)
             self.best_gain = max(self.best_gain, gain)
 
         def teardown(self):
