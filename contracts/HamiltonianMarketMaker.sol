@@ -30,9 +30,10 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///        Why not the curve's release: with V(q) as the reserve a rise had to be paid for out of
 ///        what was kept for other holders, and the order of honest exits moved up to half of a
 ///        dear holder's position between holders (the second review's finding 16b).
-///      - nobody redeems to itself (SelfRedemption): a redemption is fee-free because it is compute
-///        bought from someone else; to oneself it is a sale without the sell fee, and a provider's
-///        own demand would count in utilization (a lone provider's wash pump, red team 17).
+///      - no redemption names its caller as the provider (SelfRedemption): a redemption is fee-free
+///        because it is compute bought from someone else; to oneself it is a sale without the sell
+///        fee. Only the literal form: a provider's second wallet is a customer to this contract, so
+///        the class (a fee-free exit and wash demand through a friendly offer) is open (red team 17).
 ///      - V is computed once per end point with rounding up, so the cost of any sequence of
 ///        purchases depends only on its end points, and buy(d) then sell(d) returns what was paid
 ///        for them, minus fees, never more (no-arbitrage, P1-P3).
@@ -311,9 +312,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
 
     /// @dev One redemption's books: the provider's capacity used, the tier's redeemed count, the
     ///      caller's exit; returns what the provider is owed (the caller pays it). A redemption to
-    ///      oneself is refused first of all: it pays the whole basis back with no fee (the sell
-    ///      fee evaded, red team 17 finding 4) and counts the provider's own demand in the tier's
-    ///      utilization (a lone provider's wash pump and riskless parking, findings 2 and 3).
+    ///      oneself is refused first of all: it would pay the whole basis back with no fee (the sell
+    ///      fee evaded, red team 17 finding 4's literal form; through a second wallet it still can).
     function _serve(uint256 id, uint256 amount, address provider) private returns (uint256 payout) {
         if (provider == msg.sender) revert SelfRedemption(provider);
         if (amount == 0) revert ZeroAmount();
