@@ -46,6 +46,7 @@ CHAIN_ID = 1337
 GENESIS_TIMESTAMP = 1_700_000_000  # 2023-11-14, a fixed start so runs are reproducible
 TX_GAS = 30_000_000  # one transaction's gas limit: a mainnet block's
 ETHER = 10**18
+EVM_SPEC = "CANCUN"  # the contracts' evm_version
 COMPACT_AT = 1_500_000  # revm journal frames (about 1.5 GB, 9 days of 10,000 accounts) before `mine` compacts
 
 # revm 8's Debug text of one account in JournaledState.state, and of one storage slot
@@ -234,12 +235,13 @@ def _static_tuple(words: tuple, v: Any) -> bytes:
 
 def _bytes_array(a: Any) -> bytes:
     """bytes[]: the length, an offset per element (from the first offset's word), then the elements."""
-    parts = [_bytes_tail(x) for x in a] if isinstance(a, (list, tuple)) else _array(a)
+    length = _array(a)
+    parts = [_bytes_tail(x) for x in a]
     head, offset = [], 32 * len(parts)
     for part in parts:
         head.append(offset.to_bytes(32, "big"))
         offset += len(part)
-    return len(parts).to_bytes(32, "big") + b"".join(head) + b"".join(parts)
+    return length + b"".join(head) + b"".join(parts)
 
 
 @dataclass(frozen=True)
@@ -431,7 +433,7 @@ class EmbeddedChain:
         if timestamp <= 0:
             raise EVMError(f"timestamp: expected a positive Unix time, got {timestamp}")
         env = Env(cfg=CfgEnv(chain_id=chain_id), block=BlockEnv(number=1, timestamp=timestamp))
-        self.evm = EVM(spec_id="CANCUN", env=env)
+        self.evm = EVM(spec_id=EVM_SPEC, env=env)
         self.chain_id = chain_id
         self._block, self._time = 1, timestamp  # the block env, mirrored: reading pyrevm's copies it
         self.artifacts = artifacts or Artifacts()
@@ -513,7 +515,7 @@ class EmbeddedChain:
         from pyrevm import EVM, AccountInfo
 
         before = self.state()
-        fresh = EVM(spec_id="CANCUN", env=self.evm.env)
+        fresh = EVM(spec_id=EVM_SPEC, env=self.evm.env)
         for address, (balance, nonce, code, slots) in before.items():
             fresh.insert_account_info(address, AccountInfo(balance=balance, nonce=nonce, code=code or None))
             for slot, value in slots.items():  # the first goes to the database, the rest to the state

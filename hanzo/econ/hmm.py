@@ -32,9 +32,9 @@ serving others' credits.
 
 Nobody redeems to itself (SelfRedemption, the contract's first check in _serve): a redemption is
 fee-free because it is compute bought from someone else; to oneself it is a sale without the sell
-fee (red team 17, finding 4), and the provider's own demand would count in utilization, a lone
-provider's free wash pump and riskless parking (findings 2 and 3, which now need a colluding
-second provider).
+fee (red team 17, finding 4), and the provider's own demand would count in utilization. Only the
+literal form: a provider's second wallet, or any holder it colludes with, still redeems at its offer
+fee-free and counts in utilization (findings 2-4's class, open: tests/test_redteam17_hmm.py).
 """
 
 from __future__ import annotations
@@ -292,10 +292,10 @@ class HMMState:
         transfer. Everything is checked before anything changes (the contract reverts whole)."""
         if not moves:
             raise HMMError("ZeroAmount")
+        if holder == provider:  # _serve's first check: the batch's first element raises it
+            raise HMMError("SelfRedemption", provider)
         used: dict[int, int] = {}  # per tier, what the batch's earlier elements redeemed
         for tid, amount in moves:
-            if holder == provider:  # _serve's first check, so the batch's first element raises it
-                raise HMMError("SelfRedemption", provider)
             if amount == 0:
                 raise HMMError("ZeroAmount")
             t = self.tier(tid)

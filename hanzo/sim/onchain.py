@@ -39,6 +39,7 @@ from .agents import View, from_scenario, gas_usd, starting_pay
 from .scenario import SPEC, Scenario, ScenarioError
 from .strategies import Strategies
 from .strategies import shares as strategy_shares
+from .world import world_streams
 
 BASE_MODEL = 1
 BATCH_OPS = 50  # training ops a transaction carries (rewardTrainingBatch), as the reward hook sends them
@@ -201,11 +202,11 @@ class ChainGovernance:
 
     The model developer's account stakes the proposers' stake ([governance] developer_stake_share of the
     Model Developers allocation, as the World's genesis stakes it) and proposes on the days the World's rule
-    says: a Poisson draw a day from the World's own governance stream (the third of its seed's ten), in the
+    says: a Poisson draw a day from the World's own governance stream (world_streams' "gov"), in the
     World's order, so that the same seed proposes on the same days. The deposit is locked by the Governor.
 
     Who votes, and how: the World decides a proposal when it is made (the voter rows that turn out, each by
-    its own turnout trait from the World's voter stream, the tenth; the rest of the stake at [governance]
+    its own turnout trait from the World's voter stream, "votes"; the rest of the stake at [governance]
     turnout; quorum reached?; then the pass draw), and this applies the same rule, with the same streams, to
     the books' stakes. On chain an account votes all its weight or none, and the developer's account holds
     nearly all of "the rest of the stake" at the chain's scale, so a sample of it at the turnout would be all
@@ -232,8 +233,8 @@ class ChainGovernance:
         # the proposers' stake, as the World's genesis takes it from the Model Developers allocation (its share to
         # the basis point: the World's float share of a whole allocation is that share exactly)
         self.stake = p.allocation("model_developers") * round(g["developer_stake_share"] * BPS) // BPS
-        streams = np.random.SeedSequence(scenario["scenario"]["seed"]).spawn(10)
-        self.rng_gov, self.rng_votes = np.random.default_rng(streams[2]), np.random.default_rng(streams[9])
+        streams = world_streams(scenario["scenario"]["seed"])
+        self.rng_gov, self.rng_votes = np.random.default_rng(streams["gov"]), np.random.default_rng(streams["votes"])
         self.action = ([A["token"]], [0], [c.encode("token", "balanceOf", A["timelock"])])
         self.proposals: list[Proposal] = []
         self.accounts: dict[str, object] = {}  # the user accounts by address (their keys vote), the run's
@@ -415,10 +416,10 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
     seed = scenario["scenario"]["seed"]
     rng = np.random.default_rng(seed)
     # each account's strategy and traits, drawn by hanzo.sim.strategies from the World's own stream for them
-    # (the eighth of its seed's ten: hanzo.sim.world.World), as the World draws its users' rows: an all-honest
+    # (world_streams' "strategies"), as the World draws its users' rows: an all-honest
     # scenario draws nothing, so its run is what it was before accounts had strategies
     strategies, accounts = Strategies(scenario), _Accounts()
-    rng_strategies = np.random.default_rng(np.random.SeedSequence(seed).spawn(10)[7])
+    rng_strategies = np.random.default_rng(world_streams(seed)["strategies"])
     mixed = strategies.mixed
     honest = strategies.names.index("honest") if "honest" in strategies.names else -1
     # a wage below which an account would rather not train, as the World's rows get it (its reservation per
@@ -482,7 +483,6 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         row_of: dict[str, int] = {}  # an account's row among the users' (hanzo.sim.strategies reads them)
         account_of: dict[str, object] = {}  # an account by its address (a voter's key casts its votes)
         people: list = []
-        activity: list[float] = []
         active: set[str] = set()  # accounts leave when adopters churn
 
         def join(k: int, what: str, day: int) -> None:
@@ -506,7 +506,6 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 people.append(person)
                 active.add(a)
             drawn = rng.lognormal(-u["activity_sigma"] ** 2 / 2, u["activity_sigma"], k)
-            activity.extend(drawn)
             accounts.grow(drawn, reservation_per_activity, day)
             strategies.join(first, len(people), rng_strategies, accounts)
             for row in range(first, len(people)):
@@ -648,8 +647,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     # its strategy's work scales its usual interactions (the World's `trained`: activity x work)
                     effort = decided["work"][i] if own else worth
                     # the oracle signs no more than one op may carry; the day's budgets are the contract's
-                    interactions = min(int(rng.poisson(u["interactions_per_day"] * activity[i] * shock * effort)),
-                                       p.max_interactions_per_op)
+                    usual = u["interactions_per_day"] * accounts.activity[i]
+                    interactions = min(int(rng.poisson(usual * shock * effort)), p.max_interactions_per_op)
                     if interactions == 0:
                         continue
                     by_account[a]["worked"] += interactions

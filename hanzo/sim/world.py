@@ -115,6 +115,16 @@ PROCESSES = (observe, exchange.opening, issuance.emission, users.adoption, train
              exchange.closing, exchange.arbitrageurs, recorder)
 
 
+# the World's random streams, in the order its seed's SeedSequence spawns them (a new one goes last: spawn's
+# children depend on their index only); chain mode draws from the same ones by name
+STREAMS = ("users", "market", "gov", "attack", "compute", "developers", "agents", "strategies", "draws", "votes")
+
+
+def world_streams(seed: int) -> dict[str, np.random.SeedSequence]:
+    """The seed's streams by name (STREAMS)."""
+    return dict(zip(STREAMS, np.random.SeedSequence(seed).spawn(len(STREAMS))))
+
+
 class World:
     """The economy for one scenario and seed: its state, read and written by the processes."""
 
@@ -124,12 +134,12 @@ class World:
         # (a seventh, for who leaves and the users' own reservation wages, an eighth, for each user's
         # strategy and traits, a ninth, for [uncertainty], and a tenth, for which voter rows turn out, leave the
         # earlier ones as they were: spawn's children depend on their index only)
-        streams = np.random.SeedSequence(seed).spawn(10)
+        streams = world_streams(seed)
         (self.rng_users, self.rng_market, self.rng_gov, self.rng_attack, self.rng_compute, self.rng_developers,
-         self.rng_agents, self.rng_strategies) = (np.random.default_rng(s) for s in streams[:8])
+         self.rng_agents, self.rng_strategies) = (np.random.default_rng(streams[k]) for k in STREAMS[:8])
         # the run's draws, word of mouth and demand each their own, so turning one on leaves the others' draws
-        rng_draws, self.rng_adoption, rng_demand = (np.random.default_rng(s) for s in streams[8].spawn(3))
-        self.rng_votes = np.random.default_rng(streams[9])
+        rng_draws, self.rng_adoption, rng_demand = (np.random.default_rng(s) for s in streams["draws"].spawn(3))
+        self.rng_votes = np.random.default_rng(streams["votes"])
         scenario = uncertainty.draw(scenario, rng_draws)  # every process reads this run's drawn figures
         self.s = scenario
         self.p = scenario.tokenomics
