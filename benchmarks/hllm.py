@@ -6,6 +6,8 @@ batch per round, with the node calls each op costs.
 
 Usage: python benchmarks/hllm.py [--case all|train|lora|e2e|hook|memory|seeds] [--seconds S]
        python benchmarks/hllm.py --case scale --out DIR [--tiny]   (issue 19: ~6.4M parameters, one GPU, ~10 min)
+       python benchmarks/hllm.py --case ablate --out DIR [--tiny]  (issue 19: the HLLM's dt, potential width and
+                                                                    attention's place, one GPU, ~8 min)
 Time with the other core idle; figures are medians. The last line is one JSON object.
 """
 
@@ -275,10 +277,18 @@ def hook_case(sizes=(1, 10, 100), rounds: int = 3) -> dict:
 # practitioners train it (linear warm-up, clipping at 1.0, its learning rate tuned) beside both
 # models without those stabilisers, at equal steps and at equal wall time, over seeds.
 
-SCALE_LRS = (3e-3, 1e-2, 3e-2)  # the grid every variant's learning rate is tuned over, on seed 1
+# the grid every variant's learning rate is tuned over, on seed 1: the issue's three and 1e-3, since on the
+# H200 (2026-11-29, 800 steps) all four variants were best at 3e-3, the grid's edge, and better still at 1e-3
+SCALE_LRS = (1e-3, 3e-3, 1e-2, 3e-2)
 SCALE_MAX_STEPS, SCALE_MIN_STEPS = 1500, 300  # 1,500: the issue's quick look; 300: twice the warm-up
 ISSUE_MS_PER_STEP = {"hllm": 31.3, "gpt": 28.7}  # issue 19 on one H200: 1,500 steps in 42-47 s / 30-43 s
 VARIANTS = ("gpt", "hllm", "gpt_warmup_clip", "hllm_warmup_clip")  # GPT-with-warm-up-and-clipping tuned first
+# The ablation case: the HLLM's design choices, each one changed alone from the medium preset (dt 0.5, potential
+# width 512, one attention kick before the drift), trained as GPT's practitioners train it, beside that GPT.
+ABLATIONS = {"base": {}, "dt_0.25": {"dt": 0.25}, "dt_1.0": {"dt": 1.0}, "width_1024": {"potential_width": 1024},
+             "attention_split": {"attention": "split"}}
+ABLATION_COST = {"width_1024": 1.3, "attention_split": 1.4}  # a step's time against base's, for the plan only
+ABLATE_STEPS, ABLATE_LR = 800, 1e-3  # the scale run's steps and the best lr it found for both stabilised models
 SPIKE_FACTOR, PLATEAU_FLAT, PLATEAU_ABOVE = 1.5, 0.005, 0.2
 RUN_OVERHEAD_S = 1.0  # a run's fixed cost outside its steps, for the plan (0.75 s seen on 2 CPU cores)
 T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
@@ -407,6 +417,17 @@ def scale_plan(steps: int, seeds: int, lrs, ms: dict[str, float], eval_steps: in
             "equal_time_runs": 2 * seeds, "steps": steps, "estimate_s": seconds}
 
 
+def ablation_cost(design: str | None) -> float:
+    return ABLATION_COST.get(design or "base", 1.0)
+
+
+def ablation_plan(steps: int, seeds: int, ms: dict[str, float], eval_steps: int = 50) -> dict:
+    """Runs and estimated seconds of the ablation case: each design and the stabilised GPT, every seed."""
+    per_seed = sum((steps + eval_steps) * ms["hllm"] * ablation_cost(d) / 1000 + RUN_OVERHEAD_S for d in ABLATIONS)
+    per_seed += (steps + eval_steps) * ms["gpt"] / 1000 + RUN_OVERHEAD_S
+    return {"runs": (len(ABLATIONS) + 1) * seeds, "steps": steps, "estimate_s": per_seed * seeds}
+
+
 def _variant(name: str) -> tuple[str, bool]:
     return name.split("_")[0], name.endswith("warmup_clip")
 
@@ -455,10 +476,15 @@ def _scale_case(args, dev: str) -> dict:
     params = {k: parameter_count(build(k, tok.vocab_size, size)) for k in ("hllm", "gpt")}
 
     ms = {k: _calibrate(k, size, batch, block, bf16, dev, data, 3 if tiny else 20) for k in ("hllm", "gpt")}
+    ablate = args.case == "ablate"
     if args.steps is not None:
         steps = args.steps
     elif tiny:
         steps = 12
+    elif ablate:
+        fits = [s for s in range(ABLATE_STEPS, SCALE_MIN_STEPS - 1, -50)
+                if ablation_plan(s, len(seeds), ms)["estimate_s"] <= args.budget_s]
+        steps = fits[0] if fits else SCALE_MIN_STEPS
     else:
         fits = [s for s in range(SCALE_MAX_STEPS, SCALE_MIN_STEPS - 1, -50)
                 if scale_plan(s, len(seeds), lrs, ms)["estimate_s"] <= args.budget_s]
@@ -473,57 +499,78 @@ def _scale_case(args, dev: str) -> dict:
     window = min(50, max(3, steps // 6))
     plateau_window = max(3, steps // 10)
     issue_note = "" if tiny else f"; issue 19's timings would give {issue['estimate_s']:.0f} s"
-    print(f"scale ({size}, {dev}{', bf16' if bf16 else ''}): HLLM {params['hllm']:,} / GPT {params['gpt']:,} "
-          f"parameters, batch {batch} x {block} characters, {steps} steps a run, warm-up {warmup} steps and "
-          f"clipping at 1.0 for the *_warmup_clip variants, lr grid {', '.join(f'{lr:g}' for lr in lrs)}, "
-          f"seeds {seeds[0]}-{seeds[-1]}", flush=True)
-    print(f"planned: {plan['runs']} runs ({plan['equal_steps_runs']} at {steps} steps: 4 variants x "
-          f"{len(lrs)} learning rates on seed 1, then seeds 2-{seeds[-1]} at each variant's best; "
-          f"{plan['equal_time_runs']} of the faster model at the slower one's wall time); estimated "
-          f"{plan['estimate_s']:.0f} s from {ms['hllm']:.1f} / {ms['gpt']:.1f} ms a step (HLLM / GPT, measured "
-          f"here){issue_note}", flush=True)
+    if ablate:
+        plan = ablation_plan(steps, len(seeds), ms)
+        print(f"ablations ({size}, {dev}{', bf16' if bf16 else ''}): the HLLM ({params['hllm']:,} parameters as "
+              f"preset) with one design choice changed at a time ({', '.join(ABLATIONS)}) and GPT "
+              f"({params['gpt']:,}), all with warm-up {warmup} steps and clipping at 1.0, lr {args.ablate_lr:g}, "
+              f"{steps} steps, seeds {seeds[0]}-{seeds[-1]}: {plan['runs']} runs, estimated "
+              f"{plan['estimate_s']:.0f} s", flush=True)
+    else:
+        print(f"scale ({size}, {dev}{', bf16' if bf16 else ''}): HLLM {params['hllm']:,} / GPT {params['gpt']:,} "
+              f"parameters, batch {batch} x {block} characters, {steps} steps a run, warm-up {warmup} steps and "
+              f"clipping at 1.0 for the *_warmup_clip variants, lr grid {', '.join(f'{lr:g}' for lr in lrs)}, "
+              f"seeds {seeds[0]}-{seeds[-1]}", flush=True)
+        print(f"planned: {plan['runs']} runs ({plan['equal_steps_runs']} at {steps} steps: 4 variants x "
+              f"{len(lrs)} learning rates on seed 1, then seeds 2-{seeds[-1]} at each variant's best; "
+              f"{plan['equal_time_runs']} of the faster model at the slower one's wall time); estimated "
+              f"{plan['estimate_s']:.0f} s from {ms['hllm']:.1f} / {ms['gpt']:.1f} ms a step (HLLM / GPT, measured "
+              f"here){issue_note}", flush=True)
 
     records: list[dict] = []
 
-    def run(name: str, lr: float, seed: int, phase: str, time_limit: float | None = None) -> dict | None:
+    def run(name: str, lr: float, seed: int, phase: str, time_limit: float | None = None,
+            design: str | None = None) -> dict | None:
         kind, stabilised = _variant(name)
-        train_s = steps * ms[kind] / 1000 if time_limit is None else time_limit
+        overrides = ABLATIONS[design] if design else {}
+        train_s = steps * ms[kind] * ablation_cost(design) / 1000 if time_limit is None else time_limit
         guess = RUN_OVERHEAD_S + 50 * ms[kind] / 1000 + train_s
+        label = f"{name} {design}" if design else name
         if time.perf_counter() - started + guess > args.deadline_s:
-            print(f"  skipped {name} lr {lr:g} seed {seed}: it would end past the {args.deadline_s:.0f} s deadline",
+            print(f"  skipped {label} lr {lr:g} seed {seed}: it would end past the {args.deadline_s:.0f} s deadline",
                   flush=True)
             return None
         cfg = TrainConfig(kind=kind, size=size, steps=steps if time_limit is None else 20 * steps, batch_size=batch,
                           block_size=block, lr=lr, seed=seed, eval_every=eval_every, eval_batches=2 if tiny else 8,
                           checkpoint_every=10**9, bf16=bf16, time_limit_s=time_limit,
-                          warmup_steps=warmup if stabilised else 0, grad_clip=1.0 if stabilised else None)
+                          warmup_steps=warmup if stabilised else 0, grad_clip=1.0 if stabilised else None,
+                          model=dict(overrides))
         with tempfile.TemporaryDirectory() as folder:
             model, history = train(cfg, Path(folder), resume=False, progress=False, log=lambda _m: None, data=data)
         losses = [h[1] for h in history]
         val = evaluate_full(model, val_eval, block) if all(math.isfinite(x) for x in losses[-5:]) else float("nan")
+        n_params = parameter_count(model)
         del model
         seconds = [h[3] for h in history]
         gaps = sorted(b - a for a, b in zip(seconds, seconds[1:]))
         spikes_n, spike_steps = loss_spikes(losses, window)
         flat, level = plateau_steps(losses, plateau_window)
-        rec = {"name": name, "kind": kind, "warmup_clip": stabilised, "lr": lr, "seed": seed, "phase": phase,
+        rec = {"name": name, "design": design, "model": overrides, "params": n_params,
+               "kind": kind, "warmup_clip": stabilised, "lr": lr, "seed": seed, "phase": phase,
                "budget": "time" if time_limit is not None else "steps", "time_limit_s": time_limit,
                "steps": history[-1][0], "seconds": seconds[-1],
                "ms_per_step": 1000 * statistics.median(gaps) if gaps else 1000 * seconds[-1],
                "val_loss": val, "diverged": diverged(losses, val),
                "spikes": spikes_n, "spike_steps": spike_steps, "plateau_steps": flat, "plateau_loss": level,
-               "warmup_steps": cfg.warmup_steps, "grad_clip": cfg.grad_clip, "size": size, "params": params[kind],
+               "warmup_steps": cfg.warmup_steps, "grad_clip": cfg.grad_clip, "size": size,
                "batch": batch, "block": block, "device": dev, "bf16": bf16,
                "curve": {"train_loss": losses, "seconds": seconds,
                          "val": [(h[0], h[2]) for h in history if h[2] is not None]}}
         records.append(rec)
         with runs_file.open("a") as f:
             f.write(json.dumps(_clean(rec)) + "\n")
-        print(f"  {phase:<10} {name:<17} lr {lr:<6g} seed {seed}  {rec['steps']:>5} steps {seconds[-1]:6.1f} s "
+        print(f"  {phase:<10} {label:<17} lr {lr:<6g} seed {seed}  {rec['steps']:>5} steps {seconds[-1]:6.1f} s "
               f"({rec['ms_per_step']:.1f} ms/step)  val {val:.4f} nats/char  spikes {spikes_n}  plateau "
               f"{flat} steps", flush=True)
         return rec
 
+    if ablate:
+        return _ablations(run, records, seeds, args.ablate_lr, out, runs_file, started,
+                          {"scale_size": size, "device": dev, "bf16": bf16, "seeds": len(seeds), "steps": steps,
+                           "batch": batch, "block": block, "warmup_steps": warmup, "grad_clip": 1.0,
+                           "lr": args.ablate_lr, "planned_runs": plan["runs"],
+                           "estimate_s": round(plan["estimate_s"], 1),
+                           "calibrated_ms_per_step": {k: round(v, 2) for k, v in ms.items()}})
     # 1. the learning-rate sweep on seed 1, every variant (GPT with warm-up and clipping first)
     best: dict[str, float] = {}
     for name in ("gpt_warmup_clip", "hllm_warmup_clip", "gpt", "hllm"):
@@ -604,6 +651,79 @@ def _scale_case(args, dev: str) -> dict:
     return figures
 
 
+def _ablations(run, records: list[dict], seeds: list[int], lr: float, out: Path, runs_file: Path, started: float,
+               figures: dict) -> dict:
+    """The ablation case's runs and summary: seed by seed (so a deadline leaves whole seeds), the stabilised
+    GPT and then each HLLM design; each design's loss with its 95% interval, and paired by seed against the
+    preset HLLM and against GPT."""
+    for seed in seeds:
+        run("gpt_warmup_clip", lr, seed, "ablate")
+        for design in ABLATIONS:
+            run("hllm_warmup_clip", lr, seed, "ablate", design=design)
+    by: dict[str, dict[int, dict]] = {}
+    for r in records:
+        by.setdefault(r["design"] or "gpt", {})[r["seed"]] = r
+    gpt = by.get("gpt", {})
+    figures["runs"] = len(records)
+    for design in ("gpt", *ABLATIONS):
+        rs = by.get(design, {})
+        vals = {s: r["val_loss"] for s, r in rs.items()}
+        m, h, n = interval(list(vals.values()))
+        key = f"ablate_{design}"
+        figures[f"{key}_val_mean"], figures[f"{key}_val_ci95"], figures[f"{key}_val_n"] = m, h, n
+        figures[f"{key}_params"] = next(iter(rs.values()))["params"] if rs else None
+        figures[f"{key}_ms_per_step"] = statistics.median(r["ms_per_step"] for r in rs.values()) if rs else None
+        figures[f"{key}_spikes"] = sum(r["spikes"] for r in rs.values())
+        figures[f"{key}_plateau_runs"] = sum(r["plateau_steps"] > 0 for r in rs.values())
+        figures[f"{key}_diverged"] = sum(r["diverged"] for r in rs.values())
+        for ref_name, ref in (("base", by.get("base", {})), ("gpt", gpt)):
+            if design == ref_name:
+                continue
+            diff = [vals[s] - ref[s]["val_loss"] for s in seeds if s in vals and s in ref]
+            m, h, _ = interval(diff)
+            figures[f"{key}_minus_{ref_name}_mean"], figures[f"{key}_minus_{ref_name}_ci95"] = m, h
+    designs = [d for d in ABLATIONS if math.isfinite(figures[f"ablate_{d}_val_mean"])]
+    best = min(designs, key=lambda d: figures[f"ablate_{d}_val_mean"]) if designs else None
+    figures["ablate_best_design"] = best
+    figures = _clean(_round(figures))
+    figures["seconds_total"] = round(time.perf_counter() - started, 1)
+    figures["plot"] = str(_ablation_plot(records, out / "ablations.png"))
+    figures["runs_file"] = str(runs_file)
+    (out / "summary.json").write_text(json.dumps(figures, indent=1) + "\n")
+    for design in ("gpt", *ABLATIONS):
+        key = f"ablate_{design}"
+        f = {k[len(key) + 1:]: (v if v is not None else float("nan")) for k, v in figures.items()
+             if k.startswith(key + "_")}
+        vs = "" if design in ("gpt", "base") else \
+            f"   vs base {f['minus_base_mean']:+.4f} ± {f['minus_base_ci95']:.4f}"
+        print(f"{design:<16} val {f['val_mean']:.4f} ± {f['val_ci95']:.4f}   {f['ms_per_step']:.1f} ms/step   params "
+              f"{f['params']:,.0f}{vs}   spikes {f['spikes']}   plateaus {f['plateau_runs']}/{f['val_n']}", flush=True)
+    print(f"runs {runs_file}   plot {figures['plot']}   {figures['seconds_total']:.0f} s in all", flush=True)
+    return figures
+
+
+def _ablation_plot(records: list[dict], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    names = ["gpt", *ABLATIONS]
+    for i, design in enumerate(names):
+        for j, r in enumerate(r for r in records if (r["design"] or "gpt") == design):
+            pts = r["curve"]["val"]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], "o-", ms=2.5, lw=0.9, alpha=0.8, color=f"C{i}",
+                    label=("GPT, warm-up + clipping" if design == "gpt" else f"HLLM {design}") if j == 0 else None)
+    ax.set(title="validation loss, every seed (warm-up and clipping for all)", xlabel="step", ylabel="nats/char")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def _scale_plot(records: list[dict], best: dict, fast: str, slow: str, equal_time: float, lrs, path: Path) -> Path:
     import matplotlib
 
@@ -664,7 +784,7 @@ def _scale_plot(records: list[dict], best: dict, fast: str, slow: str, equal_tim
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", choices=["all", "train", "lora", "e2e", "hook", "memory", "seeds", "scale"],
+    parser.add_argument("--case", choices=["all", "train", "lora", "e2e", "hook", "memory", "seeds", "scale", "ablate"],
                         default="all")
     parser.add_argument("--seeds", type=int, default=3, help="seeds per model (seeds and scale cases)")
     parser.add_argument("--seconds", type=float, default=300.0, help="equal wall time per model (train case)")
@@ -681,6 +801,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="scale case: skip any run that would end later than this after the start")
     parser.add_argument("--lrs", default=",".join(str(lr) for lr in SCALE_LRS),
                         help="scale case: the learning-rate grid every variant is tuned over (seed 1)")
+    parser.add_argument("--ablate-lr", type=float, default=ABLATE_LR,
+                        help="ablate case: the learning rate of every run (default: the scale run's best, 1e-3)")
     parser.add_argument("--warmup", type=int, default=None,
                         help="scale case: warm-up steps (default: 10%% of the steps, 150 at 1,500; tiny 3)")
     args = parser.parse_args(argv)
@@ -698,7 +820,7 @@ def main(argv: list[str] | None = None) -> dict:
         figures.update(memory_case())
     if args.case == "seeds":  # long: 2 x seeds x --seconds; not part of "all"
         figures.update(seeds_case(args.seconds, args.seeds))
-    if args.case == "scale":  # the GPU's: not part of "all"
+    if args.case in ("scale", "ablate"):  # the GPU's: not part of "all"
         figures.update(scale_case(args))
     print(json.dumps(figures))
     return figures

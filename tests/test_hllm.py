@@ -109,11 +109,11 @@ def test_shipped_base_model_beats_a_unigram_model(tok):
     assert loss < unigram - 0.5
 
 
-def _tiny_layer(attention: bool) -> "LeapfrogLayer":
+def _tiny_layer(attention: bool, placement: str = "kick") -> "LeapfrogLayer":
     from hanzo.model.hllm.model import LeapfrogLayer
 
     torch.manual_seed(0)
-    layer = LeapfrogLayer(HLLMConfig(d_model=4, n_head=2, potential_width=8)).double()
+    layer = LeapfrogLayer(HLLMConfig(d_model=4, n_head=2, potential_width=8, attention=placement)).double()
     if not attention:
         torch.nn.init.zeros_(layer.attn.o.weight)
     return layer
@@ -136,9 +136,9 @@ def _omega(n):
     return torch.cat([torch.cat([zero, eye], 1), torch.cat([-eye, zero], 1)], 0)
 
 
-@pytest.mark.parametrize("attention", [True, False])
-def test_each_layer_is_exactly_invertible_and_volume_preserving(attention):
-    layer = _tiny_layer(attention)
+@pytest.mark.parametrize("attention,placement", [(True, "kick"), (False, "kick"), (True, "split")])
+def test_each_layer_is_exactly_invertible_and_volume_preserving(attention, placement):
+    layer = _tiny_layer(attention, placement)
     torch.manual_seed(1)
     q, p = torch.randn(1, 3, 4, dtype=torch.float64), torch.randn(1, 3, 4, dtype=torch.float64)
     q2, p2 = layer.inverse(*layer(q, p))
@@ -160,10 +160,12 @@ def test_a_layer_is_symplectic_without_attention_and_not_with_it():
     assert errors[True] > 1e-2
 
 
-def test_reversible_backprop_gives_the_same_gradients_without_storing_activations():
+@pytest.mark.parametrize("placement", ["kick", "split"])
+def test_reversible_backprop_gives_the_same_gradients_without_storing_activations(placement):
     """Invertibility used: the reversible path rebuilds activations in the backward pass and must
     give the gradients ordinary backprop gives (float64, to rounding)."""
-    cfg = HLLMConfig(vocab_size=20, block_size=16, d_model=8, n_layer=3, n_head=2, potential_width=16)
+    cfg = HLLMConfig(vocab_size=20, block_size=16, d_model=8, n_layer=3, n_head=2, potential_width=16,
+                     attention=placement)
     torch.manual_seed(0)
     plain = HLLM(cfg).double()
     rev = HLLM(HLLMConfig(**{**cfg.__dict__, "reversible": True})).double()

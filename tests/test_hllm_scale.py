@@ -93,7 +93,7 @@ def test_spikes_and_plateaus_as_defined(bench):
 def test_scale_case_runs_its_whole_protocol_at_the_tiny_size(bench, tmp_path, capsys):
     figures = bench.main(["--case", "scale", "--tiny", "--out", str(tmp_path)])
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[1].startswith("planned: 26 runs") and "estimated" in lines[1]
+    assert lines[1].startswith("planned: 30 runs") and "estimated" in lines[1]
     last = json.loads(lines[-1])
     assert last == json.loads(json.dumps(figures))
     for key in ("hllm_val_mean", "gpt_val_mean", "gpt_warmup_clip_val_mean", "hllm_warmup_clip_val_mean",
@@ -101,16 +101,16 @@ def test_scale_case_runs_its_whole_protocol_at_the_tiny_size(bench, tmp_path, ca
                 "hllm_equal_time_val_mean", "gpt_warmup_clip_equal_time_val_mean", "hllm_minus_gpt_warmup_clip_mean",
                 "gpt_warmup_clip_lr", "gpt_warmup_clip_lr_sweep", "gpt_spikes", "gpt_plateau_runs", "equal_time_s"):
         assert key in last, key
-    assert last["seeds"] == 3 and last["runs"] == last["planned_runs"] == 26
+    assert last["seeds"] == 3 and last["runs"] == last["planned_runs"] == 30
     assert set(last["params"]) == {"hllm", "gpt"} and all(n > 0 for n in last["params"].values())
     for name in ("hllm", "gpt", "gpt_warmup_clip", "hllm_warmup_clip"):
         assert math.isfinite(last[f"{name}_val_mean"]) and last[f"{name}_val_n"] == 3
-        assert set(last[f"{name}_lr_sweep"]) == {"0.003", "0.01", "0.03"}
+        assert set(last[f"{name}_lr_sweep"]) == {"0.001", "0.003", "0.01", "0.03"}
     runs = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text().splitlines()]
-    assert len(runs) == 26
+    assert len(runs) == 30
     by = lambda **kw: [r for r in runs if all(r[k] == v for k, v in kw.items())]  # noqa: E731
     for name in ("hllm", "gpt", "gpt_warmup_clip", "hllm_warmup_clip"):
-        assert sorted(r["lr"] for r in by(name=name, phase="sweep")) == [0.003, 0.01, 0.03]
+        assert sorted(r["lr"] for r in by(name=name, phase="sweep")) == [0.001, 0.003, 0.01, 0.03]
         assert [r["seed"] for r in by(name=name, phase="seeds")] == [2, 3]
         assert {r["lr"] for r in by(name=name, phase="seeds")} == {last[f"{name}_lr"]}
     fast = "gpt" if last["equal_time_slower_model"] == "hllm" else "hllm"
@@ -123,6 +123,43 @@ def test_scale_case_runs_its_whole_protocol_at_the_tiny_size(bench, tmp_path, ca
         assert len(r["curve"]["train_loss"]) == r["steps"] and r["val_loss"] > 0
     assert (tmp_path / "scale.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads((tmp_path / "summary.json").read_text())["hllm_val_mean"] == last["hllm_val_mean"]
+
+
+def test_ablate_case_changes_one_design_choice_a_run_and_pairs_each_with_the_preset(bench, tmp_path, capsys):
+    figures = bench.main(["--case", "ablate", "--tiny", "--out", str(tmp_path), "--seeds", "2"])
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert last == json.loads(json.dumps(figures))
+    runs = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text().splitlines()]
+    designs = list(bench.ABLATIONS)
+    assert last["runs"] == len(runs) == 2 * (len(designs) + 1)
+    assert [r["design"] for r in runs[:len(designs) + 1]] == [None, *designs]  # seed by seed, GPT first
+    for r in runs:
+        assert r["warmup_clip"] and r["lr"] == last["lr"] == bench.ABLATE_LR
+        assert r["model"] == (bench.ABLATIONS[r["design"]] if r["design"] else {})
+    preset = SIZES["tiny"].hllm
+    widths = {r["design"]: r["params"] for r in runs if r["design"]}
+    assert widths["width_1024"] > widths["base"] == widths["dt_0.25"] == widths["attention_split"]
+    assert widths["base"] == parameter_count(build("hllm", CharTokenizer.load().vocab_size, "tiny"))
+    for design in ("gpt", *designs):
+        assert math.isfinite(last[f"ablate_{design}_val_mean"]) and last[f"ablate_{design}_val_n"] == 2
+    for design in designs[1:]:  # paired by seed against the preset: the mean of the seeds' differences
+        mine = {r["seed"]: r["val_loss"] for r in runs if r["design"] == design}
+        base = {r["seed"]: r["val_loss"] for r in runs if r["design"] == "base"}
+        assert last[f"ablate_{design}_minus_base_mean"] == pytest.approx(
+            sum(mine[s] - base[s] for s in (1, 2)) / 2, abs=2e-4)
+    assert last["ablate_best_design"] in designs and preset.attention == "kick"
+    assert (tmp_path / "ablations.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_model_overrides_are_checked_by_name():
+    vocab = CharTokenizer.load().vocab_size
+    assert build("hllm", vocab, "tiny", dt=0.25, attention="split").cfg.dt == 0.25
+    with pytest.raises(ValueError, match="gpt has no configurable field 'dt'"):
+        build("gpt", vocab, "tiny", dt=0.25)
+    with pytest.raises(ValueError, match="no configurable field 'heads'.*expected some of block_size, d_model"):
+        build("hllm", vocab, "tiny", heads=3)
+    with pytest.raises(ValueError, match="attention: expected 'kick' or 'split', got 'middle'"):
+        build("hllm", vocab, "tiny", attention="middle")
 
 
 def test_scale_case_without_a_gpu_says_so_and_exits_cleanly(tmp_path):

@@ -34,7 +34,7 @@ biases or the potential's per-unit scales.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import torch
 import torch.nn as nn
@@ -52,6 +52,9 @@ class HLLMConfig:
     dt: float = 0.5
     conv_kernel: int = 4
     reversible: bool = False  # backprop by inverting the layers instead of storing their activations
+    # where the attention acts in a step: "kick", one kick of dt before the drift (the shipped model),
+    # or "split", a half kick before and after it as the potential's (Strang splitting: two attentions)
+    attention: str = "kick"
 
 
 @dataclass
@@ -108,12 +111,17 @@ class LeapfrogLayer(nn.Module):
         self.norm = nn.LayerNorm(cfg.d_model)
         self.attn = CausalSelfAttention(cfg.d_model, cfg.n_head)
         self.dt = cfg.dt
+        if cfg.attention not in ("kick", "split"):
+            raise ValueError(f"attention: expected 'kick' or 'split', got {cfg.attention!r}")
+        self.split = cfg.attention == "split"
 
     def forward(self, q: torch.Tensor, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.dt / 2
         p = p - h * self.potential.grad(q)
-        p = p + self.dt * self.attn(self.norm(q))
+        p = p + (h if self.split else self.dt) * self.attn(self.norm(q))
         q = q + self.dt * p
+        if self.split:
+            p = p + h * self.attn(self.norm(q))
         p = p - h * self.potential.grad(q)
         return q, p
 
@@ -121,8 +129,10 @@ class LeapfrogLayer(nn.Module):
         """The layer run backwards: each shear undone in reverse order (exact up to rounding)."""
         h = self.dt / 2
         p = p + h * self.potential.grad(q)
+        if self.split:
+            p = p - h * self.attn(self.norm(q))
         q = q - self.dt * p
-        p = p - self.dt * self.attn(self.norm(q))
+        p = p - (h if self.split else self.dt) * self.attn(self.norm(q))
         p = p + h * self.potential.grad(q)
         return q, p
 
@@ -296,15 +306,21 @@ SIZES = {
 }
 
 
-def build(kind: str, vocab_size: int, size: str = "small"):
+def build(kind: str, vocab_size: int, size: str = "small", **overrides):
+    """A fresh model of a size preset; `overrides` change fields of its configuration (an ablation:
+    dt=0.25, potential_width=1024, attention="split")."""
     if size not in SIZES:
         raise ValueError(f"model size: expected one of {', '.join(SIZES)}, got {size!r}")
-    preset = SIZES[size]
-    if kind == "hllm":
-        return HLLM(replace(preset.hllm, vocab_size=vocab_size))
-    if kind == "gpt":
-        return GPT(replace(preset.gpt, vocab_size=vocab_size))
-    raise ValueError(f"model kind: expected hllm or gpt, got {kind!r}")
+    if kind not in ("hllm", "gpt"):
+        raise ValueError(f"model kind: expected hllm or gpt, got {kind!r}")
+    base = SIZES[size].hllm if kind == "hllm" else SIZES[size].gpt
+    names = [f.name for f in fields(base) if f.name != "vocab_size"]  # the vocabulary is the tokenizer's
+    unknown = sorted(set(overrides) - set(names))
+    if unknown:
+        raise ValueError(f"model overrides: {kind} has no configurable field {', '.join(map(repr, unknown))} "
+                         f"(expected some of {', '.join(names)})")
+    cfg = replace(base, vocab_size=vocab_size, **overrides)
+    return HLLM(cfg) if kind == "hllm" else GPT(cfg)
 
 
 def optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.optim.AdamW:

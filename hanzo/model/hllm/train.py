@@ -14,7 +14,7 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -47,6 +47,7 @@ class TrainConfig:
     time_limit_s: float | None = None
     warmup_steps: int = 0  # linear warm-up: the learning rate is scaled by (step + 1) / warmup_steps until then
     grad_clip: float | None = None  # clip the gradients' global L2 norm to this (None: no clipping)
+    model: dict = field(default_factory=dict)  # overrides of the size preset's model (ablations: {"dt": 0.25})
 
 
 def device() -> str:
@@ -150,7 +151,7 @@ def train(cfg: TrainConfig, out: Path | None = None, *, resume: bool = True,
     torch.manual_seed(cfg.seed)
     out = out or CACHE / cfg.kind
     train_ids, val_ids, tok = data or corpus()
-    model = build(cfg.kind, tok.vocab_size, cfg.size)
+    model = build(cfg.kind, tok.vocab_size, cfg.size, **cfg.model)
     if cfg.block_size > model.cfg.block_size:
         raise ValueError(f"block_size: expected at most {model.cfg.block_size}, got {cfg.block_size}")
     step, history = 0, []
