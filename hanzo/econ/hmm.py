@@ -383,9 +383,11 @@ class HMMState:
         t.capacity += credits
 
     def redeem(self, holder: str, tid: int, amount: int, provider: str) -> int:
-        """redeem: `provider` serves `holder`'s credits and is paid the holder's share of its basis,
-        fee-free. Never to oneself (SelfRedemption, checked first): that would be a sale without the
-        sell fee, and a provider's own demand counted in utilization (red team 17, findings 2-4)."""
+        """redeem: `provider` serves `holder`'s credits and is paid the holder's share of its basis
+        less the exit fee (`sell_fee`, charged alike on a sale and a redemption, kept in the surplus):
+        leaving through a friendly provider's offer, one's own second wallet's included, returns what
+        a sale returns (red team 17, finding 4's class). Never to oneself (SelfRedemption, checked
+        first): a provider's own demand would count in utilization."""
         if holder == provider:
             raise HMMError("SelfRedemption", provider)
         if amount == 0:
@@ -398,8 +400,9 @@ class HMMState:
         if amount > t.supply:
             raise HMMError("InsufficientSupply", amount, t.supply)
         held = self._held(holder, tid, amount)
-        payout = self._share(holder, tid, amount, held)
-        self._exit(holder, tid, payout)
+        share = self._share(holder, tid, amount, held)
+        payout = share - mul_div_up(share, self.params.sell_fee, WAD)  # the exit fee, as on a sale
+        self._exit(holder, tid, share)
         self._burn(holder, tid, amount)
         self.provider_capacity[key] = available - amount
         t.supply -= amount
@@ -605,10 +608,12 @@ class FloatMarket:
         return amount, share
 
     def redeem(self, amount: np.ndarray, holder: str = "users") -> np.ndarray:
-        """Spend `amount` credits on compute; returns what the providers are paid per tier."""
+        """Spend `amount` credits on compute; returns what the providers are paid per tier: the
+        holder's share of its basis less the exit fee, as a sale pays (the fee stays in the funds)."""
         amount = np.minimum(amount, self.capacity - self.redeemed)
-        amount, paid = self._exit(amount, holder)
+        amount, share = self._exit(amount, holder)
         self.redeemed = self.redeemed + amount
+        paid = share * (1.0 - self.sell_fee)
         self.funds -= float(paid.sum())
         return paid
 
