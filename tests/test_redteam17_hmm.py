@@ -470,6 +470,89 @@ def test_a_provider_exiting_through_a_second_wallet_gets_what_a_sale_pays(m):
     assert m.hmm.surplus() - surplus == _sell_fee(m, basis)
 
 
+def test_an_honest_buyer_who_redeems_pays_no_more_than_the_documented_fees(m):
+    """Exits cost alike, so an honest buyer of compute pays the exit fee on its redemptions too. The
+    documented price: the buy fee (0.3%) on top of the credits' gross cost, and the exit fee (12.5%)
+    out of what its provider is paid, each rounded up by at most a wei, nothing else (docs/hmm.md,
+    "Exits cost alike"). Tried: 0.8 L bought and spent at the honest provider in three parts, one of
+    them by a batch of two elements. Result: HANZO paid - provider paid = buy fee + exit fees, to the
+    wei, and the exit fees are at most 12.5% of the gross (plus a wei a part); all-in, 1.1463 HANZO
+    per HANZO the provider is paid (1.003 when redemptions were free)."""
+    user, p = m.traders[0], m.provider
+    params = m.model.params
+    before_user, before_p, surplus = m.token.balanceOf(user), m.token.balanceOf(p), m.hmm.surplus()
+    cost, _ = m.apply("buy", user, 0, 8 * L // 10)
+    gross = m.hmm.costBasis(user, 0)
+    buy_fee = cost - gross
+    assert buy_fee == mul_div_up(gross, params.buy_fee, WAD)
+    m.apply("offer", p, 0, 8 * L // 10)
+    m.apply("redeem", user, 0, L // 4, p)
+    m.apply("redeem_batch", user, [(0, L // 4), (0, L // 10)], p)
+    m.apply("redeem", user, 0, m.hmm.balanceOf(user, 0), p)
+    m.assert_same()
+    paid = before_user - m.token.balanceOf(user)
+    served = m.token.balanceOf(p) - before_p
+    exit_fees = gross - served
+    assert paid == cost and m.hmm.costBasis(user, 0) == 0
+    assert paid - served == buy_fee + exit_fees == m.hmm.surplus() - surplus  # every fee kept, nothing else
+    assert exit_fees <= mul_div_up(gross, params.sell_fee, WAD) + 4  # four parts, each rounded up at most a wei
+    print(f"paid {paid / WEI:,.0f}; provider paid {served / WEI:,.0f}; all-in {paid / served:.4f}")
+    assert paid / served < 1.147
+
+
+def test_a_greedy_holder_takes_no_more_through_any_exit_than_a_sale(m):
+    """Exits cost alike. A greedy holder (the dealer, a provider, with a second wallet and an
+    accomplice provider) holds 1 L bought before a pump of three epochs (its own wash redemptions at
+    the accomplice's offer, so the price now quotes above what it paid) and tries every way out, each
+    from the same state: selling (whole, in three parts), redeeming at the accomplice's offer (whole,
+    by a batch naming the tier twice, in parts of one credit then the rest), and giving the credits to
+    its second wallet (a trader account) to redeem at its own offer. Measured what the cartel (the
+    dealer, its wallet and its accomplice, who hands its pay back) gets back. Result: no path returns
+    more than the sale (the whole sale: its basis less the 12.5% exit fee; parts round each share down
+    and each fee up, so they return at most as much), and none returns what was put in."""
+    d, wallet, x = m.dealer, m.traders[1], m.accomplice
+    cartel = (d, wallet, x)
+    start = sum(m.token.balanceOf(a) for a in cartel)
+    for _ in range(3):  # the pump: its own credits redeemed at the accomplice's offer
+        m.apply("buy", d, 0, L // 100)
+        m.apply("offer", x, 0, L // 100)
+        m.apply("redeem", d, 0, L // 100, x)
+        m.advance_epoch()
+        m.apply("poke", d)
+    m.apply("buy", d, 0, L)
+    assert m.hmm.price(0) > m.model.tiers[0].base_price  # pumped
+    put_in = start - sum(m.token.balanceOf(a) for a in cartel)  # the 1 L and the pump, fees included
+    basis = m.hmm.costBasis(d, 0)
+    sale = basis - _sell_fee(m, basis)
+    assert m.hmm.quoteSell(d, 0, L)[0] == sale
+    paths = {
+        "sell": [("sell", d, 0, L)],
+        "sell in parts": [("sell", d, 0, L // 3), ("sell", d, 0, L // 3), ("sell", d, 0, L - 2 * (L // 3))],
+        "redeem at the accomplice": [("offer", x, 0, L), ("redeem", d, 0, L, x)],
+        "redeem by a batch": [("offer", x, 0, L), ("redeem_batch", d, [(0, L // 2), (0, L - L // 2)], x)],
+        "redeem a credit, then the rest": [("offer", x, 0, L), ("redeem", d, 0, 1, x), ("redeem", d, 0, L - 1, x)],
+        "second wallet": [("give", d, 0, L, wallet), ("offer", d, 0, L), ("redeem", wallet, 0, L, d)],
+        "second wallet, by batch": [("give", d, 0, L, wallet), ("offer", d, 0, L),
+                                    ("redeem_batch", wallet, [(0, 7), (0, L - 7)], d)],
+    }
+    got = {}
+    for name, steps in paths.items():
+        snapshot, model = m.chain.snapshot(), m.model.copy()
+        before = sum(m.token.balanceOf(a) for a in cartel)
+        for step in steps:
+            r = m.apply(*step)
+            assert not isinstance(r, HMMError), (name, step, r)
+        m.assert_same()
+        assert m.hmm.balanceOf(d, 0) == m.hmm.balanceOf(wallet, 0) == 0
+        got[name] = sum(m.token.balanceOf(a) for a in cartel) - before
+        m.chain.restore(snapshot)
+        m.model = model
+    print({k: f"{v / WEI:,.0f}" for k, v in got.items()}, f"sale {sale / WEI:,.0f}, put in {put_in / WEI:,.0f}")
+    assert got["sell"] == got["redeem at the accomplice"] == got["second wallet"] == sale
+    assert all(v <= sale for v in got.values()), got
+    assert all(v < put_in for v in got.values()), got
+
+
 def test_a_partial_exit_strips_basis_from_credits_transferred_after_it(m):
     """Finding 5 (Low), fixed: exits valued a position as the top of the curve while transfers moved
     basis pro rata; a holder of 2 L (basis 6,389,056 HANZO) selling its top 1 L first took 73.1% of
