@@ -79,6 +79,35 @@ def test_p5_parameter_check_rejects_a_sell_fee_below_the_bound():
         bad.check()
 
 
+class FeeFreeRedemption(hmm.HMMState):
+    """The planted bug: the rule before exits cost alike, a redemption paying the whole share with no
+    exit fee (red team 17, finding 4's class: a provider's second wallet left fee-free)."""
+
+    def redeem(self, holder, tid, amount, provider):
+        params = self.params
+        self.params = dataclasses.replace(params, sell_fee=0)
+        try:
+            return super().redeem(holder, tid, amount, provider)
+        finally:
+            self.params = params
+
+
+def test_no_exit_returns_more_than_a_sale_fails_when_a_redemption_is_fee_free(monkeypatch):
+    real = props.fresh_model
+
+    def buggy_model():
+        good = real()
+        return FeeFreeRedemption(**{f.name: getattr(good, f.name) for f in dataclasses.fields(good)})
+
+    monkeypatch.setattr(props, "fresh_model", buggy_model)
+    example = dict(tier=0, buys=[10**9], moves=[], share=1.0, parts=1, give=True)
+    body = props.test_no_exit_returns_more_than_a_sale_model.hypothesis.inner_test
+    with pytest.raises(AssertionError):
+        body(**example)
+    monkeypatch.setattr(props, "fresh_model", real)
+    body(**example)  # restored: the same example passes
+
+
 class BasisNotTaken(hmm.HMMState):
     """The planted bug: an exit pays its share but leaves it in the holder's basis, so a holder
     leaving in parts is paid a share of its whole basis each time."""
