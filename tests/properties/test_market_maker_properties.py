@@ -305,7 +305,8 @@ def test_no_exit_returns_more_than_a_sale_model(tier, buys, moves, share, parts,
     (a pump's redemptions at a small offer, idle offers), a holder's credits redeemed at a friendly
     provider's offer, whole or in parts, directly or after giving them to a second wallet that redeems
     at the provider's own offer, pay the provider no more than selling the same credits pays, from
-    the same state."""
+    the same state: exactly what the same holder selling them in the same parts is paid, and at most
+    what one sale of them all pays (parts round each share down and each fee up)."""
     s = fresh_model()
     s.providers.update({"p", "friend"})
     s.hanzo["pump"] = 10**40
@@ -321,19 +322,20 @@ def test_no_exit_returns_more_than_a_sale_model(tier, buys, moves, share, parts,
             now += s.params.epoch_length
             s.poke(now)
     amount = max(1, int(s.credits[("t", tier)] * share))
-    sale = s.copy()
-    sold = sum(sale.sell("t", tier, n, 0, 2**64, now) for n in _split(amount, parts))
+    whole = s.copy().sell("t", tier, amount, 0, 2**64, now)
     holder = "t"
     if give:  # the provider's second wallet: the credits move with their basis, then redeem at its own offer
         s.transfer("t", "wallet", tier, amount)
         holder = "wallet"
+    sale = s.copy()
+    sold = sum(sale.sell(holder, tier, n, 0, 2**64, now) for n in _split(amount, parts))
     before = s.hanzo.get("friend", 0)
     for n in _split(amount, parts):
         s.offer_capacity("friend", tier, n)
         s.redeem(holder, tier, n, "friend")
     redeemed = s.hanzo["friend"] - before
-    target(float(redeemed - sold), label="redemption over sale")
-    assert redeemed <= sold, (redeemed, sold)
+    target(float(redeemed - whole), label="redemption over sale")
+    assert redeemed == sold and redeemed <= whole, (redeemed, sold, whole)
 
 
 def _split(amount: int, parts: int) -> list[int]:
