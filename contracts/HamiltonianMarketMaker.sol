@@ -16,8 +16,8 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///         integer function V, the cost of any sequence of trades depends only on its end points
 ///         and a closed loop costs exactly zero before fees (no-arbitrage, design/hmm.md §1).
 ///         Redeeming credits (spending them on compute) pays the serving provider the holder's
-///         cost basis for them less the exit fee, the same fee a sale pays. Once an epoch, poke() moves each tier's log reference price by a
-///         damped leapfrog step driven by the epoch's utilization (design/hmm.md §2).
+///         cost basis for them less the exit fee, the same fee a sale pays. Once an epoch, poke()
+///         moves each tier's log reference price by a damped leapfrog step driven by the epoch's utilization (design/hmm.md §2).
 /// @dev Invariants, checked by tests/properties and fuzz/MarketInvariants.t.sol:
 ///      - reserve == the sum of every holder's costBasis, and HANZO held == reserve + surplus, the
 ///        surplus being fees (and HANZO sent here unasked): the only part governance may withdraw;
@@ -116,7 +116,12 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     /// @notice Credits were spent on compute; the provider was paid `payout`, after the exit fee `fee`
     ///         (kept in the surplus, as a sale's).
     event Redeemed(
-        uint256 indexed tier, address indexed holder, address indexed provider, uint256 amount, uint256 payout, uint256 fee
+        uint256 indexed tier,
+        address indexed holder,
+        address indexed provider,
+        uint256 amount,
+        uint256 payout,
+        uint256 fee
     );
     /// @notice A provider offered capacity for the current epoch.
     event CapacityOffered(uint256 indexed epoch, uint256 indexed tier, address indexed provider, uint256 credits);

@@ -465,7 +465,8 @@ def test_a_provider_exiting_through_a_second_wallet_gets_what_a_sale_pays(m):
     m.apply("redeem", wallet, 0, L, provider)
     got = m.token.balanceOf(provider) - before
     m.assert_same()
-    print(f"basis {basis / WEI:,.0f}; redeemed through a second wallet for {got / WEI:,.0f}; a sale pays {sale / WEI:,.0f}")
+    print(f"basis {basis / WEI:,.0f}; redeemed through a second wallet for {got / WEI:,.0f}; "
+          f"a sale pays {sale / WEI:,.0f}")
     assert got == sale  # no more than a sale (and no less: exits cost alike)
     assert m.hmm.surplus() - surplus == _sell_fee(m, basis)
 
@@ -614,7 +615,8 @@ def test_a_lone_provider_pays_the_sell_fee_to_wash_or_park(m, attack):
     Wash (10 epochs beside honest demand at target, 0.01 L bought a day): the self-redemption is
     refused, the dealer sells the 0.01 L back; the price follows honest demand alone (overpaid: 0
     HANZO) and the dealer spent 12,864 HANZO in fees: leverage 0 (with an accomplice: 14,375 spent
-    since exits cost alike, 337 before, 98,107 overpaid, ~6.8x, ~291x before). Had it offered its own 0.01 L for the refused redemption, the offer,
+    since exits cost alike, 337 before, 98,107 overpaid, ~6.8x, ~291x before). Had it offered its
+    own 0.01 L for the refused redemption, the offer,
     left idle, would have pushed the price down instead (honest buyers paid 245,752 less: finding
     1's crash). Its other lever alone is real demand: spending the 0.01 L at the
     honest provider's capacity (utilization 90%) costs it the whole basis, paid to that provider
@@ -661,7 +663,8 @@ def test_a_lone_provider_pays_the_sell_fee_to_wash_or_park(m, attack):
         assert overpaid == 0  # sales do not count in utilization: the wash moves nothing
         assert 12_000 * WEI < spent < 14_000 * WEI
     else:
-        assert spent > 2_400_000 * WEI and overpaid < 7 * spent  # 6.5, as with an accomplice (~278 before exits cost alike)
+        # 6.5, as with an accomplice (~278 before exits cost alike)
+        assert spent > 2_400_000 * WEI and overpaid < 7 * spent
 
 
 # ---------------------------------------------------------------- 5. model against contract
