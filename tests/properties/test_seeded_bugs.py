@@ -4,7 +4,8 @@ Each test plants one bug, runs a property test of test_market_maker_properties a
 and expects its falsifying example. The planted bugs: the cost-basis cap removed (the review's
 surplus drain), a sell-back fee below the intertemporal bound, an exit that leaves its share in the
 holder's basis, an exit capped by the curve's release (issue 16's finding 2 and its neighbour 16b),
-and a batch transfer reading the balance once (finding 1).
+a batch transfer reading the balance once (finding 1), and a redemption without the exit fee (red
+team 17, finding 4's class: an exit that returns more than a sale).
 
 Retired with the rule that exits pay bases: "a buy rounds V down" (P4 found it while the reserve
 was V(q)). A buyer now owes and is owed exactly what was recorded as paid, so the rounding of V at a
