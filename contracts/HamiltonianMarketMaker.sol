@@ -17,7 +17,8 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///         and a closed loop costs exactly zero before fees (no-arbitrage, design/hmm.md §1).
 ///         Redeeming credits (spending them on compute) pays the serving provider the holder's
 ///         cost basis for them less the exit fee, the same fee a sale pays. Once an epoch, poke()
-///         moves each tier's log reference price by a damped leapfrog step driven by the epoch's utilization (design/hmm.md §2).
+///         moves each tier's log reference price by a damped leapfrog step driven by the epoch's
+///         utilization (design/hmm.md §2).
 /// @dev Invariants, checked by tests/properties and fuzz/MarketInvariants.t.sol:
 ///      - reserve == the sum of every holder's costBasis, and HANZO held == reserve + surplus, the
 ///        surplus being fees (and HANZO sent here unasked): the only part governance may withdraw;
