@@ -29,6 +29,7 @@ import dataclasses
 import json
 import math
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -136,8 +137,6 @@ def measure(exit_fee: int, buy_fee: int, today: bool = False) -> dict:
 
 
 def wad(x: str) -> int:
-    from decimal import Decimal
-
     return int(Decimal(x) * WAD)
 
 

@@ -260,7 +260,8 @@ def test_p5_no_pump_over_k_epochs_pays_a_self_redeeming_provider_sell_or_redeem_
 
 @MODEL
 @given(tier=tiers, k=st.integers(0, 6), d=amounts, pump=st.integers(0, 10**9),
-       exit_by=st.sampled_from(["sell", "redeem"]), parts=st.integers(1, 3), x0=st.integers(-2 * WAD, 2 * WAD), v0=st.integers(-WAD, WAD))
+       exit_by=st.sampled_from(["sell", "redeem"]), parts=st.integers(1, 3), x0=st.integers(-2 * WAD, 2 * WAD),
+       v0=st.integers(-WAD, WAD))
 def test_p2_p5_no_arbitrage_needs_no_exit_fee_model(tier, k, d, pump, exit_by, parts, x0, v0):
     """Why the exit fee is no longer a no-arbitrage margin (docs/hmm.md, "Exits cost alike"): with
     the buy and exit fees both 0 (below the parameter bound, set directly), buying, letting the
