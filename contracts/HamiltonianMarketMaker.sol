@@ -15,9 +15,10 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///         q being the credits outstanding. Because every trade costs the difference of the same
 ///         integer function V, the cost of any sequence of trades depends only on its end points
 ///         and a closed loop costs exactly zero before fees (no-arbitrage, design/hmm.md §1).
-///         Redeeming credits (spending them on compute) pays the serving provider what the
-///         potential releases. Once an epoch, poke() moves each tier's log reference price by a
-///         damped leapfrog step driven by the epoch's utilization (design/hmm.md §2).
+///         Redeeming credits (spending them on compute) pays the serving provider the holder's
+///         cost basis for them less the exit fee, the same fee a sale pays. Once an epoch, poke()
+///         moves each tier's log reference price by a damped leapfrog step driven by the epoch's
+///         utilization (design/hmm.md §2).
 /// @dev Invariants, checked by tests/properties and fuzz/MarketInvariants.t.sol:
 ///      - reserve == the sum of every holder's costBasis, and HANZO held == reserve + surplus, the
 ///        surplus being fees (and HANZO sent here unasked): the only part governance may withdraw;
@@ -30,15 +31,19 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///        Why not the curve's release: with V(q) as the reserve a rise had to be paid for out of
 ///        what was kept for other holders, and the order of honest exits moved up to half of a
 ///        dear holder's position between holders (the second review's finding 16b).
-///      - no redemption names its caller as the provider (SelfRedemption): a redemption is fee-free
-///        because it is compute bought from someone else; to oneself it is a sale without the sell
-///        fee. Only the literal form: a provider's second wallet is a customer to this contract, so
-///        the class (a fee-free exit and wash demand through a friendly offer) is open (red team 17).
+///      - exits cost alike: a sale and a redemption pay the same share less the same fee (sellFee,
+///        the exit fee, kept in the surplus), so no exit returns more than a sale at the same state:
+///        leaving through a friendly provider's offer (a provider's own second wallet's included,
+///        which this contract cannot tell from a customer) gains nothing over a sale (red team 17,
+///        finding 4's class). No redemption names its caller as the provider (SelfRedemption): the
+///        provider's own demand would count in utilization (wash demand through a second wallet or
+///        an accomplice still does, at the price of the fees: red team 17, findings 2 and 3).
 ///      - V is computed once per end point with rounding up, so the cost of any sequence of
 ///        purchases depends only on its end points, and buy(d) then sell(d) returns what was paid
 ///        for them, minus fees, never more (no-arbitrage, P1-P3).
-///      - sellFee >= 1 - exp(-deltaMax) (enforced on every parameter change): kept from when a
-///        sale paid the release; an exit now never pays past its cost, so it holds with margin.
+///      - sellFee >= 1 - exp(-deltaMax) (enforced on every parameter change): no longer what keeps
+///        no-arbitrage (an exit never pays past its cost, so round trips lose at any fee >= 0); kept
+///        as the floor of what leaving costs a manipulator that parks or washes supply (docs/hmm.md).
 contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -77,7 +82,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint64 deltaMax; // bound on |x_next - x| per epoch
         uint64 targetUtilization;
         uint64 buyFee;
-        uint64 sellFee;
+        uint64 sellFee; // the exit fee: charged alike on a sale and a redemption
         uint64 epochLength;
     }
 
@@ -109,8 +114,16 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     event Bought(uint256 indexed tier, address indexed buyer, uint256 amount, uint256 cost, uint256 fee, uint256 supply);
     /// @notice Credits were sold back; `proceeds` is after `fee`.
     event Sold(uint256 indexed tier, address indexed seller, uint256 amount, uint256 proceeds, uint256 fee, uint256 supply);
-    /// @notice Credits were spent on compute; the provider was paid `payout`.
-    event Redeemed(uint256 indexed tier, address indexed holder, address indexed provider, uint256 amount, uint256 payout);
+    /// @notice Credits were spent on compute; the provider was paid `payout`, after the exit fee `fee`
+    ///         (kept in the surplus, as a sale's).
+    event Redeemed(
+        uint256 indexed tier,
+        address indexed holder,
+        address indexed provider,
+        uint256 amount,
+        uint256 payout,
+        uint256 fee
+    );
     /// @notice A provider offered capacity for the current epoch.
     event CapacityOffered(uint256 indexed epoch, uint256 indexed tier, address indexed provider, uint256 credits);
     /// @notice An epoch closed: the tier's utilization and its new price state.
@@ -151,8 +164,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     /// @notice A zero address where one is needed.
     error ZeroAddress();
     /// @notice The caller named itself as the provider of its own redemption: a redemption is
-    ///         fee-free because it pays for compute served by someone else; to oneself it would be
-    ///         a sale without the sell fee, and one's own demand counted in utilization.
+    ///         compute served by someone else; to oneself it would count one's own demand in
+    ///         utilization (it pays the exit fee as a sale does, so it would gain nothing else).
     error SelfRedemption(address provider);
 
     /// @param hanzo_ HANZO.
@@ -283,19 +296,21 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     }
 
     /// @notice Spend `amount` credits of tier `id` on compute served by `provider`, who is paid the
-    ///         holder's share of its cost basis (no fee): what was paid for the credits, at whatever
-    ///         price they were bought. Needs capacity the provider offered this epoch. The provider
-    ///         must not be the caller (SelfRedemption): a provider leaves its own credits by sell.
+    ///         holder's share of its cost basis less the exit fee (sellFee, as a sale): what was paid
+    ///         for the credits, at whatever price they were bought, less what any exit costs. Needs
+    ///         capacity the provider offered this epoch. The provider must not be the caller
+    ///         (SelfRedemption): its own demand would count in utilization.
     /// @return payout HANZO paid to the provider.
     function redeem(uint256 id, uint256 amount, address provider) external nonReentrant returns (uint256 payout) {
-        payout = _serve(id, amount, provider);
+        payout = _serve(id, amount, provider, params.sellFee);
         hanzo.safeTransfer(provider, payout);
     }
 
     /// @notice Spend `amounts[i]` credits of tier `ids[i]` for every i on compute served by
     ///         `provider`, one after another, paid in one transfer: the same as the single
-    ///         redemptions in that order. Needs the capacity the provider offered this epoch; the
-    ///         provider must not be the caller (SelfRedemption).
+    ///         redemptions in that order, each element paying the exit fee on its own share. Needs the
+    ///         capacity the provider offered this epoch; the provider must not be the caller
+    ///         (SelfRedemption).
     /// @return payout HANZO paid to the provider.
     function redeemBatch(uint256[] calldata ids, uint256[] calldata amounts, address provider)
         external
@@ -304,26 +319,29 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     {
         if (ids.length != amounts.length) revert ERC1155InvalidArrayLength(ids.length, amounts.length);
         if (ids.length == 0) revert ZeroAmount();
+        uint256 exitFee = params.sellFee;
         for (uint256 i; i < ids.length; ++i) {
-            payout += _serve(ids[i], amounts[i], provider);
+            payout += _serve(ids[i], amounts[i], provider, exitFee);
         }
         hanzo.safeTransfer(provider, payout);
     }
 
     /// @dev One redemption's books: the provider's capacity used, the tier's redeemed count, the
-    ///      caller's exit; returns what the provider is owed (the caller pays it). A redemption to
-    ///      oneself is refused first of all: it would pay the whole basis back with no fee (the sell
-    ///      fee evaded, red team 17 finding 4's literal form; through a second wallet it still can).
-    function _serve(uint256 id, uint256 amount, address provider) private returns (uint256 payout) {
+    ///      caller's exit; returns what the provider is owed (the caller pays it): the exit's share
+    ///      less the exit fee `exitFee` (WAD, rounded up as a sale's), which stays in the surplus. A
+    ///      redemption to oneself is refused first of all (red team 17, finding 4's literal form).
+    function _serve(uint256 id, uint256 amount, address provider, uint256 exitFee) private returns (uint256 payout) {
         if (provider == msg.sender) revert SelfRedemption(provider);
         if (amount == 0) revert ZeroAmount();
         Tier storage t = _tier(id);
         uint256 available = providerCapacity[epoch][id][provider];
         if (amount > available) revert InsufficientCapacity(provider, amount, available);
-        payout = _exit(t, id, amount);
+        uint256 value = _exit(t, id, amount);
+        uint256 fee = FPM.fullMulDivUp(value, exitFee, WAD);
+        payout = value - fee;
         providerCapacity[epoch][id][provider] = available - amount;
         t.redeemed += uint128(amount);
-        emit Redeemed(id, msg.sender, provider, amount, payout);
+        emit Redeemed(id, msg.sender, provider, amount, payout, fee);
     }
 
     /// @notice Offer `credits` of capacity on tier `id` for the current epoch. Only providers. One
@@ -436,8 +454,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         if (p.deltaMax == 0 || p.deltaMax > 693147180559945309) revert ParamOutOfBounds("deltaMax");
         if (p.targetUtilization == 0 || p.targetUtilization > WAD) revert ParamOutOfBounds("targetUtilization");
         if (p.buyFee > WAD / 10) revert ParamOutOfBounds("buyFee");
-        // Intertemporal no-arbitrage (P5): a sale in the next epoch, at a price up to
-        // exp(deltaMax) higher, must not return more than the purchase cost.
+        // The exit fee, on sales and redemptions alike. Its floor was intertemporal no-arbitrage (P5)
+        // when a sale paid the curve; exits now pay bases, so it is the least a manipulator's exit
+        // costs (docs/hmm.md, "Exits cost alike"), and a second line if the exit rule were loosened.
         if (p.sellFee > WAD / 2 || p.sellFee < WAD - uint256(FPM.expWad(-int256(uint256(p.deltaMax))))) {
             revert ParamOutOfBounds("sellFee");
         }

@@ -30,12 +30,13 @@ contract MarketHandler {
     /// @notice Transfers after which a tier's total basis changed, or a sender without credits
     ///         kept basis (issue 16, finding 1).
     uint256 public basisLeaks;
-    /// @notice HANZO an honest holder got short of its basis less the sell fee, or beyond it, in
+    /// @notice HANZO an honest holder got short of its basis less the exit fee, or beyond it, in
     ///         any order of exits and after any moves of the price (issue 16, finding 2: the order of
     ///         exits locked it in the maker; 16b: a rise paid from a dear holder's backing).
     uint256 public honestShortfall;
     uint256 public honestExcess;
-    /// @notice Fees the maker kept (buy and sell fees), and what governance withdrew.
+    /// @notice Fees the maker kept (buy fees, and the exit fee of every sale and redemption), and
+    ///         what governance withdrew.
     uint256 public feesKept;
     uint256 public withdrawn;
     /// @notice Honest holders who left whole, each compared with its basis.
@@ -43,6 +44,10 @@ contract MarketHandler {
     uint256 public constant COHORT = 3;
     /// @notice Redemptions to oneself that were served, or refused other than by SelfRedemption.
     uint256 public selfRedemptions;
+    /// @notice HANZO an exit by redemption (single or batch, to any provider: a friendly one, one's
+    ///         own second wallet's offer) paid beyond what selling the same credits paid at the same
+    ///         state (red team 17, finding 4's class: exits cost alike).
+    uint256 public exitExcess;
     /// @notice Successful operations by name: a run whose trades all failed would prove nothing.
     mapping(bytes32 => uint256) public done;
 
@@ -128,12 +133,50 @@ contract MarketHandler {
         uint256 id = _tier(tier);
         uint256 n = (hmm.balanceOf(a, id) * bound(share, 1, 10_000)) / 10_000;
         if (n == 0) return;
+        uint256 basis = hmm.costBasis(a, id);
         vm.prank(a);
         try hmm.redeem(id, n, provider) returns (uint256 payout) {
             if (a == provider) selfRedemptions += 1;
             if (!_cartel(a, provider)) honestRevenue[provider] += payout;
+            feesKept += basis - hmm.costBasis(a, id) - payout; // the exit fee: the share less the payout
             done["redeem"] += 1;
         } catch {}
+    }
+
+    /// @notice An exit by redemption beside the sale it replaces: `a` quotes the sale of `n` credits,
+    ///         then redeems them instead, at a friendly provider's offer (its accomplice's, or the
+    ///         dealer's own offer from a second wallet: a trader holding the dealer's credits), one by
+    ///         one or by a batch of two elements; what the provider is paid must not pass the quote.
+    function exitAlike(uint256 who, uint256 tier, uint256 share, uint256 to, bool batch) external {
+        address a = _trader(who);
+        address provider = _provider(to);
+        uint256 id = _tier(tier);
+        uint256 n = (hmm.balanceOf(a, id) * bound(share, 1, 10_000)) / 10_000;
+        if (n < 2 || a == provider) return;
+        uint256 sale;
+        try hmm.quoteSell(a, id, n) returns (uint256 proceeds, uint256) {
+            sale = proceeds;
+        } catch {
+            return;
+        }
+        vm.prank(provider);
+        try hmm.offerCapacity(id, n) {} catch { return; }
+        uint256 basis = hmm.costBasis(a, id);
+        uint256 before = token.balanceOf(provider);
+        vm.prank(a);
+        if (batch) {
+            uint256[] memory ids = new uint256[](2);
+            uint256[] memory amounts = new uint256[](2);
+            (ids[0], amounts[0], ids[1], amounts[1]) = (id, n / 2, id, n - n / 2);
+            try hmm.redeemBatch(ids, amounts, provider) {} catch { return; }
+        } else {
+            try hmm.redeem(id, n, provider) {} catch { return; }
+        }
+        uint256 payout = token.balanceOf(provider) - before;
+        if (payout > sale) exitExcess += payout - sale;
+        if (!_cartel(a, provider)) honestRevenue[provider] += payout;
+        feesKept += basis - hmm.costBasis(a, id) - payout;
+        done["exitAlike"] += 1;
     }
 
     /// @notice The attack's move: the dealer redeems its credits against its accomplice's offer
@@ -146,8 +189,10 @@ contract MarketHandler {
         if (n == 0) return;
         vm.prank(x);
         try hmm.offerCapacity(id, n) {} catch { return; }
+        uint256 basis = hmm.costBasis(d, id);
         vm.prank(d);
-        try hmm.redeem(id, n, x) {
+        try hmm.redeem(id, n, x) returns (uint256 payout) {
+            feesKept += basis - hmm.costBasis(d, id) - payout;
             done["pump"] += 1;
         } catch {}
     }
@@ -237,8 +282,8 @@ contract MarketHandler {
     ///         order `order` picks; before any of the six steps `moves` may close the epoch with the
     ///         price crashed (capacity nobody uses) or pumped (the dealer's credit served by its
     ///         accomplice).
-    ///         Each must get back exactly its basis, less the sell fee on a sale, whatever the
-    ///         others and the price did before.
+    ///         Each must get back exactly its basis less the exit fee (a sale and a redemption
+    ///         alike), whatever the others and the price did before.
     function honestCohort(uint256 tier, uint256 amount, uint256 order, uint256 exits, uint256 moves) external {
         uint256 id = _tier(tier);
         uint256[COHORT] memory bases;
@@ -265,12 +310,12 @@ contract MarketHandler {
             address h = cohort(i);
             uint256 got;
             uint256 owed = bases[i];
+            uint256 fee = (owed * sellFee + 1e18 - 1) / 1e18;
+            feesKept += fee;
+            owed -= fee;
             if ((exits >> j) & 1 == 0) {
                 vm.prank(h);
                 got = hmm.sell(id, amounts[i], 0, type(uint256).max);
-                uint256 fee = (owed * sellFee + 1e18 - 1) / 1e18;
-                feesKept += fee;
-                owed -= fee;
             } else {
                 vm.prank(actors[3]);
                 hmm.offerCapacity(id, amounts[i]);
@@ -303,8 +348,10 @@ contract MarketHandler {
                 feesKept += fee;
                 vm.prank(x);
                 hmm.offerCapacity(id, 1);
+                uint256 basis = hmm.costBasis(d, id);
                 vm.prank(d);
-                hmm.redeem(id, 1, x);
+                uint256 payout = hmm.redeem(id, 1, x);
+                feesKept += basis - hmm.costBasis(d, id) - payout;
             } catch {}
         }
         (,,,,,,, uint64 epochLength) = hmm.params();
@@ -465,14 +512,21 @@ contract MarketInvariants {
         );
     }
 
+    /// @notice No exit returns more than a sale at the same state: a redemption, to any provider
+    ///         (a friendly one, or one's own through a second wallet), singly or by batch, pays the
+    ///         provider no more than selling the same credits would have paid (exits cost alike).
+    function invariant_no_exit_returns_more_than_a_sale() public view {
+        require(handler.exitExcess() == 0, "an exit returned more than a sale");
+    }
+
     /// @notice Every transfer, batches naming a tier twice included, conserves basis and leaves
     ///         none with a sender that holds no credits.
     function invariant_basis_is_conserved_by_every_transfer() public view {
         require(handler.basisLeaks() == 0, "a transfer moved basis other than pro rata");
     }
 
-    /// @notice An honest holder exits with exactly its basis (less the sell fee on a sale), in any
-    ///         order and after any moves of the price.
+    /// @notice An honest holder exits with exactly its basis less the exit fee (on a sale and a
+    ///         redemption alike), in any order and after any moves of the price.
     function invariant_honest_holders_exit_with_their_basis_in_any_order_at_any_price() public view {
         require(handler.honestShortfall() == 0, "an honest holder was paid short of its basis");
         require(handler.honestExcess() == 0, "an honest holder was paid beyond its basis");

@@ -10,7 +10,7 @@ import pytest
 from hanzo.sim import agents, compute, exchange, governance, issuance, onchain, training, users, world
 from hanzo.sim.agents import Adopters, Holders, Providers, Spammers, Trainers, View
 from hanzo.sim.run import simulate
-from hanzo.sim.scenario import ScenarioError, load
+from hanzo.sim.scenario import load
 
 
 def view(reward_usd=0.01, price=1.0, price_30d=1.0, income=0.0, gas_usd=0.001) -> View:
@@ -161,9 +161,14 @@ def test_speculators_in_compute_credits_never_take_out_more_than_they_put_in(bud
     assert s["received"] <= s["spent"]
 
 
-def test_the_sell_fee_is_honoured_once_someone_sells_credits_back():
-    with pytest.raises(ScenarioError, match="hmm_sell_fee: not simulated unless"):
-        load("baseline").with_overrides(**{"tokenomics.hmm_sell_fee": 0.2})
+def test_the_exit_fee_is_honoured_on_redemptions_and_sales_back():
+    """hmm_sell_fee is the exit fee, charged alike on redemptions (out of what providers are paid) and on
+    sales back (speculators'), so a scenario without speculators may change it too (it was refused when
+    only sales paid it): providers are paid less for the same compute at a higher fee."""
+    short = {"scenario.years": 0.1}
+    paid = [simulate(load("baseline").with_overrides(**short, **{"tokenomics.hmm_sell_fee": fee})).series
+            for fee in (0.125, 0.3)]
+    assert paid[1]["wallet_providers"].iloc[-1] < paid[0]["wallet_providers"].iloc[-1]
     base = {"agents.speculator_budget_per_day": 10_000, "scenario.years": 3}
     low = simulate(load("baseline").with_overrides(**base)).summary["speculators"]
     high = simulate(load("baseline").with_overrides(**base, **{"tokenomics.hmm_sell_fee": 0.3})).summary["speculators"]

@@ -37,7 +37,7 @@ def test_foundry_market_invariants_hold_over_many_epochs():
         "invariant_the_surplus_is_the_fees_kept", "invariant_basis_is_conserved_by_every_transfer",
         "invariant_honest_holders_exit_with_their_basis_in_any_order_at_any_price",
         "invariant_no_actor_takes_out_more_than_it_put_in", "invariant_token_cap",
-        "invariant_nobody_redeems_to_itself"}
+        "invariant_nobody_redeems_to_itself", "invariant_no_exit_returns_more_than_a_sale"}
     assert all(int(calls) >= 2048 for _, _, calls in passed)
 
 
@@ -84,6 +84,10 @@ MARKET_MUTANTS = [
     # provider's own demand counted in utilization)
     ("if (provider == msg.sender) revert SelfRedemption(provider);", "",
      "invariant_nobody_redeems_to_itself", "a redemption to oneself was served"),
+    # red team 17, finding 4's class: a redemption batch paying the whole share, no exit fee (a
+    # friendly provider's offer, one's own second wallet's included, then pays more than a sale)
+    ("uint256 exitFee = params.sellFee;", "uint256 exitFee = 0;",
+     "invariant_no_exit_returns_more_than_a_sale", "an exit returned more than a sale"),
 ]
 
 
@@ -96,7 +100,7 @@ def _first_by_default(mutants, ids):
 
 @pytest.mark.parametrize("line,bug,invariant,message",
                          _first_by_default(MARKET_MUTANTS, ["uncapped", "batch_basis", "release_capped",
-                                                                           "self_redemption"]))
+                                                                           "self_redemption", "redeem_batch_fee_free"]))
 def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
     result = run_forge(folder, "--fuzz-seed", "1", "--match-contract", "MarketInvariants", "--match-test", invariant)

@@ -198,7 +198,7 @@ def test_split_batches_over_four_hops_leave_the_provider_paid_the_whole_basis(m)
     """Finding 1, its consequence: after four hops of split batches an honest provider serving
     all the credits was paid 309,226 of 1,718,282 (18%); the stranded basis, gathered back, lifted
     the cap on the holders' other credits. Now the basis arrives whole, the provider is paid it
-    at an unchanged price, and no sender keeps basis without credits."""
+    less the exit fee (as a sale would pay), and no sender keeps basis without credits."""
     a, b = m.traders[0], m.traders[1]
     held = m.model.tiers[0].depth
     paid, _ = m.apply("buy", a, 0, held)
@@ -208,7 +208,7 @@ def test_split_batches_over_four_hops_leave_the_provider_paid_the_whole_basis(m)
         assert m.hmm.costBasis(sender, 0) == 0
     m.apply("offer", m.provider, 0, held)
     payout, _ = m.apply("redeem", a, 0, held, m.provider)
-    assert payout == basis
+    assert payout == basis_less_fee(m, basis)
     m.assert_same()
 
 
@@ -232,7 +232,7 @@ def test_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_order
     reserve fell by the whole release even when less was paid. Alice paid 1,718,282, Bob after her
     4,670,774; Alice exiting first got 1,718,282 and Bob then 1,718,282 too: 2,952,492 HANZO stayed
     in the maker for good. Now every exit pays its share of its own basis, and each holder gets
-    back its basis (less the sell fee on a sale) whoever leaves first."""
+    back its basis less the exit fee (a sale and a redemption alike) whoever leaves first."""
     depth = m.model.tiers[0].depth
     amounts = (depth, depth, depth // 2)
     for t, n in zip(m.traders, amounts):
@@ -244,18 +244,18 @@ def test_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_order
         t = m.traders[i]
         if exit_by == "sell":
             got, _ = m.apply("sell", t, 0, amounts[i])
-            assert got == bases[i] - mul_div_up(bases[i], fee, WAD), i
         else:
             m.apply("offer", m.provider, 0, amounts[i])
             got, _ = m.apply("redeem", t, 0, amounts[i], m.provider)
-            assert got == bases[i], i
+        assert got == bases[i] - mul_div_up(bases[i], fee, WAD), i
     assert m.hmm.reserve() == 0
     assert m.hmm.surplus() == m.token.balanceOf(m.hmm)  # only fees are left, and governance may take them
     m.assert_same()
 
 
 def test_a_partial_exit_then_the_rest_returns_the_basis_after_an_earlier_buyer_left(m):
-    """Exits made in parts return the basis too, after a cheaper holder left first."""
+    """Exits made in parts return the basis too, after a cheaper holder left first: the parts' shares
+    sum to the basis, and each part pays the provider its share less the exit fee."""
     a, b = m.traders[0], m.traders[1]
     depth = m.model.tiers[0].depth
     m.apply("buy", a, 0, depth)
@@ -265,8 +265,11 @@ def test_a_partial_exit_then_the_rest_returns_the_basis_after_an_earlier_buyer_l
     total = 0
     for n in (depth // 4, depth // 4, depth // 2):
         m.apply("offer", m.provider, 0, n)
+        before = m.hmm.costBasis(b, 0)
         got, _ = m.apply("redeem", b, 0, n, m.provider)
-        total += got
+        share = before - m.hmm.costBasis(b, 0)
+        assert got == basis_less_fee(m, share)
+        total += share
     assert total == basis  # the last part takes what the others left
     m.assert_same()
 
@@ -363,7 +366,7 @@ def test_after_a_fall_the_order_of_exits_moves_nothing_between_holders(m, falls,
     if mal_first:
         m.apply("offer", m.accomplice, 0, depth)
         got, _ = m.apply("redeem", mal, 0, depth, m.accomplice)
-        assert got == mal_basis
+        assert got == basis_less_fee(m, mal_basis)
     got, _ = m.apply("sell", bob, 0, depth)
     assert got == basis_less_fee(m, bob_basis)
     m.assert_same()
@@ -374,7 +377,8 @@ def test_governance_cannot_take_what_a_fall_freed_from_holders(m, withdraw):
     """Before the fix, two idle epochs freed 1,360,080 HANZO into the surplus; governance took it,
     the price could then not recover, and the provider serving Bob was paid 3,690,489 of the
     4,670,774 Bob paid. Now the reserve is the holders' bases whatever the price, the surplus is
-    only fees, and Bob's provider is paid his basis whether or not governance withdrew."""
+    only fees, and Bob's provider is paid his basis (less the exit fee) whether or not governance
+    withdrew."""
     alice, bob, carol = m.traders
     depth = m.model.tiers[0].depth
     m.apply("buy", alice, 0, depth)
@@ -393,5 +397,5 @@ def test_governance_cannot_take_what_a_fall_freed_from_holders(m, withdraw):
         m.apply("poke", carol)
     m.apply("offer", m.provider, 0, depth)
     got, _ = m.apply("redeem", bob, 0, depth, m.provider)
-    assert got == bob_basis
+    assert got == basis_less_fee(m, bob_basis)
     m.assert_same()

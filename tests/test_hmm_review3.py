@@ -148,7 +148,8 @@ def test_governance_sweeping_the_surplus_every_epoch_never_blocks_a_poke_or_an_e
 @pytest.mark.parametrize("how", ["exits", "transfers"])
 def test_one_credit_at_a_time_accumulates_no_basis(m, sybil, how):
     """Forty one-credit exits (or transfers to a sybil, who then leaves) round each share down, and
-    the rest of the position is paid exactly what is left: the total is the basis to the wei."""
+    the rest of the position is paid exactly what is left: the shares total the basis to the wei,
+    and each redemption pays its share less the exit fee (rounded up, as a sale's)."""
     alice, bob, mal = m.traders
     depth = m.model.tiers[0].depth
     m.apply("buy", alice, 0, depth)
@@ -159,20 +160,25 @@ def test_one_credit_at_a_time_accumulates_no_basis(m, sybil, how):
     x = m.accomplice  # the dealer's exits are served by a colluding provider (never to itself)
     m.apply("offer", mal, 0, depth)
     m.apply("offer", x, 0, depth)
+
+    def redeem(who, n, provider):
+        share = basis(m, who)
+        got, _ = m.apply("redeem", who, 0, n, provider)
+        share -= basis(m, who)
+        assert got == sold_for(m, share)
+        return share
+
     for _ in range(40):
         if how == "exits":
-            got, _ = m.apply("redeem", mal, 0, 1, x)
-            total += got
+            total += redeem(mal, 1, x)
         else:
             m.apply("give", mal, 0, 1, sybil)
     if how == "transfers":
-        got, _ = m.apply("redeem", sybil, 0, 40, mal)
-        total += got
-    got, _ = m.apply("redeem", mal, 0, m.hmm.balanceOf(mal, 0), x)
-    total += got
+        total += redeem(sybil, 40, mal)
+    total += redeem(mal, m.hmm.balanceOf(mal, 0), x)
     assert total == paid_basis
     bob_basis = basis(m, bob)
     m.apply("offer", mal, 0, depth)
     got, _ = m.apply("redeem", bob, 0, depth, mal)
-    assert got == bob_basis
+    assert got == sold_for(m, bob_basis)
     m.assert_same()

@@ -30,11 +30,13 @@ being fees, the only part that may leave other than by an exit. Credits are prep
 account takes out more than it (or whoever sent it credits) paid in, except providers paid for
 serving others' credits.
 
-Nobody redeems to itself (SelfRedemption, the contract's first check in _serve): a redemption is
-fee-free because it is compute bought from someone else; to oneself it is a sale without the sell
-fee (red team 17, finding 4), and the provider's own demand would count in utilization. Only the
-literal form: a provider's second wallet, or any holder it colludes with, still redeems at its offer
-fee-free and counts in utilization (findings 2-4's class, open: tests/test_redteam17_hmm.py).
+Exits cost alike: a redemption pays the provider the holder's share less the exit fee (`sell_fee`),
+exactly as a sale pays the holder, the fee kept in the surplus, so no exit returns more than a sale
+at the same state: a provider's second wallet, or any holder it colludes with, redeeming at its offer
+gains nothing over selling (red team 17, finding 4's class; the fee chosen by scripts/exit_fees.py,
+docs/hmm.md). Nobody redeems to itself (SelfRedemption, the contract's first check in _serve): the
+provider's own demand would count in utilization. Through a second wallet or an accomplice it still
+counts, at the price of the fees (findings 2 and 3, open: tests/test_redteam17_hmm.py).
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ class HMMParams:
     delta_max: int
     target_utilization: int
     buy_fee: int
-    sell_fee: int
+    sell_fee: int  # the exit fee: charged alike on a sale and a redemption
     epoch_length: int
 
     @classmethod
@@ -110,7 +112,10 @@ class HMMParams:
 
 
 def min_sell_fee(delta_max: int) -> int:
-    """The least sell fee (WAD) with which a buy now and a sale next epoch never profits.
+    """The least exit fee (WAD) the parameters allow: the fee with which a buy now and a sale next
+    epoch never profits if a sale paid the curve's release. Exits pay bases, so no-arbitrage no longer
+    needs it (tests/properties: test_p2_p5_no_arbitrage_needs_no_exit_fee_model); it stays the floor
+    of what leaving costs a manipulator (docs/hmm.md, "Exits cost alike").
 
     The next epoch's prices are at most exp(delta_max) times this epoch's, so a sale returns at
     most (1 - fee) * exp(delta_max) times the purchase: fee >= 1 - exp(-delta_max). (hmm.md writes
@@ -383,9 +388,11 @@ class HMMState:
         t.capacity += credits
 
     def redeem(self, holder: str, tid: int, amount: int, provider: str) -> int:
-        """redeem: `provider` serves `holder`'s credits and is paid the holder's share of its basis,
-        fee-free. Never to oneself (SelfRedemption, checked first): that would be a sale without the
-        sell fee, and a provider's own demand counted in utilization (red team 17, findings 2-4)."""
+        """redeem: `provider` serves `holder`'s credits and is paid the holder's share of its basis
+        less the exit fee (`sell_fee`, charged alike on a sale and a redemption, kept in the surplus):
+        leaving through a friendly provider's offer, one's own second wallet's included, returns what
+        a sale returns (red team 17, finding 4's class). Never to oneself (SelfRedemption, checked
+        first): a provider's own demand would count in utilization."""
         if holder == provider:
             raise HMMError("SelfRedemption", provider)
         if amount == 0:
@@ -398,8 +405,9 @@ class HMMState:
         if amount > t.supply:
             raise HMMError("InsufficientSupply", amount, t.supply)
         held = self._held(holder, tid, amount)
-        payout = self._share(holder, tid, amount, held)
-        self._exit(holder, tid, payout)
+        share = self._share(holder, tid, amount, held)
+        payout = share - mul_div_up(share, self.params.sell_fee, WAD)  # the exit fee, as on a sale
+        self._exit(holder, tid, share)
         self._burn(holder, tid, amount)
         self.provider_capacity[key] = available - amount
         t.supply -= amount
@@ -511,7 +519,7 @@ class FloatMarket:
     delta_max: float
     target: float
     buy_fee: float
-    sell_fee: float
+    sell_fee: float  # the exit fee, on sales and redemptions alike
     supply: np.ndarray = None
     log_price: np.ndarray = None
     momentum: np.ndarray = None
@@ -605,10 +613,12 @@ class FloatMarket:
         return amount, share
 
     def redeem(self, amount: np.ndarray, holder: str = "users") -> np.ndarray:
-        """Spend `amount` credits on compute; returns what the providers are paid per tier."""
+        """Spend `amount` credits on compute; returns what the providers are paid per tier: the
+        holder's share of its basis less the exit fee, as a sale pays (the fee stays in the funds)."""
         amount = np.minimum(amount, self.capacity - self.redeemed)
-        amount, paid = self._exit(amount, holder)
+        amount, share = self._exit(amount, holder)
         self.redeemed = self.redeemed + amount
+        paid = share * (1.0 - self.sell_fee)
         self.funds -= float(paid.sum())
         return paid
 

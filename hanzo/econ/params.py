@@ -176,7 +176,9 @@ class Tokenomics:
                               doc="bound on the log price move per epoch: ln(1.125)")
     hmm_target_utilization: int = _wad("0.8", lo="0.000000000000000001", hi="1", doc="utilization the controller aims at")
     hmm_buy_fee: int = _wad("0.003", hi="0.1", doc="fee on purchases")
-    hmm_sell_fee: int = _wad("0.125", hi="0.5", doc="fee on sell-backs; at least 1 - exp(-delta_max)")
+    hmm_sell_fee: int = _wad("0.125", hi="0.5", doc="the exit fee, charged alike on sell-backs and redemptions (a "
+                             "provider is paid the credits' basis less it); at least 1 - exp(-delta_max); chosen "
+                             "by scripts/exit_fees.py (docs/hmm.md)")
     hmm_epoch: int = _days(1, lo=1 / DAY, doc="controller epoch")
 
     # --- the HANZO market on chain (HanzoPool): Uniswap v2's constant-product rule against TestUSD

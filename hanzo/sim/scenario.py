@@ -380,10 +380,6 @@ def parse(data: dict[str, Any], source: str) -> Scenario:
                 raise ScenarioError(f"{source}: [tokenomics] {key}: not simulated unless [policy] boost_stake_share "
                                     "> 0 (nobody stakes on forks otherwise); a scenario that changed it would be "
                                     "silently ignored, so it is refused")
-    if values["agents"]["speculator_budget_per_day"] == 0 and "hmm_sell_fee" in overrides:
-        raise ScenarioError(f"{source}: [tokenomics] hmm_sell_fee: not simulated unless [agents] "
-                            "speculator_budget_per_day > 0 (nobody sells credits back otherwise); a scenario that "
-                            "changed it would be silently ignored, so it is refused")
     st = values["strategies"]
     if sum(v for k, v in st.items() if k.endswith("_share") and k[:-6] in SHARES) > 1 + 1e-12:
         raise ScenarioError(f"{source}: [strategies] {' + '.join(f'{k}_share' for k in SHARES)}: expected at most 1 "

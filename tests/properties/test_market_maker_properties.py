@@ -3,6 +3,7 @@ the integer reference model and the deployed contract. Test names carry the prop
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 from hypothesis import HealthCheck, given, settings
@@ -11,7 +12,7 @@ from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 
 from hanzo.econ.fixedpoint import WAD, mul_div, mul_div_up
-from hanzo.econ.hmm import HMMError, HMMState, leapfrog_step, potential
+from hanzo.econ.hmm import HMMError, HMMState, leapfrog_step, potential, ref_price
 from hanzo.econ.params import DEFAULT
 
 # The default profile keeps the suite well under five minutes; HANZO_PROPERTIES=long runs many
@@ -198,7 +199,6 @@ def test_p5_intertemporal_no_arbitrage_model(tier, pre, d, capacity, served, x0,
     s.providers.add("p")
     t = s.tiers[tier]
     t.log_price, t.momentum = x0, v0
-    from hanzo.econ.hmm import ref_price
     t.ref_price = ref_price(t.base_price, x0)
     s.hanzo["donor"] = 10**40
     if pre:
@@ -221,7 +221,7 @@ def test_p5_no_pump_over_k_epochs_pays_a_self_redeeming_provider_sell_or_redeem_
         tier, k, d, pump, honest, exit_by, parts, v0):
     """The review's attack, searched: an honest round trip leaves a fee surplus; a provider buys,
     redeems its credits against a small offer every epoch (utilization 100%), lets the controller
-    raise the price k times, and leaves by selling or by redeeming fee-free, in parts. A redemption
+    raise the price k times, and leaves by selling or by redeeming (the exit fee alike), in parts. A redemption
     to oneself is refused (SelfRedemption), so the offers and the redemptions' pay are its
     accomplice's, a colluding provider who hands the HANZO back: the pair must end with no more
     HANZO than it started with."""
@@ -256,6 +256,93 @@ def test_p5_no_pump_over_k_epochs_pays_a_self_redeeming_provider_sell_or_redeem_
     gain = s.hanzo["evil"] + s.hanzo.get("friend", 0) - start
     target(float(gain), label="pump profit")
     assert gain <= 0
+
+
+@MODEL
+@given(tier=tiers, k=st.integers(0, 6), d=amounts, pump=st.integers(0, 10**9),
+       exit_by=st.sampled_from(["sell", "redeem"]), parts=st.integers(1, 3), x0=st.integers(-2 * WAD, 2 * WAD),
+       v0=st.integers(-WAD, WAD))
+def test_p2_p5_no_arbitrage_needs_no_exit_fee_model(tier, k, d, pump, exit_by, parts, x0, v0):
+    """Why the exit fee is no longer a no-arbitrage margin (docs/hmm.md, "Exits cost alike"): with
+    the buy and exit fees both 0 (below the parameter bound, set directly), buying, letting the
+    controller move the price for k epochs by any utilization (the buyer's own credits redeemed at an
+    accomplice's offer pumping it) and leaving by sale or redemption in parts never returns more than
+    was paid: exits pay bases, so the pair ends with at most what it started with, at any fee >= 0."""
+    s = fresh_model()
+    s.params = dataclasses.replace(s.params, buy_fee=0, sell_fee=0)
+    s.providers.add("friend")
+    t = s.tiers[tier]
+    t.log_price, t.momentum = x0, v0
+    t.ref_price = ref_price(t.base_price, x0)
+    start = s.hanzo["t"]
+    s.buy("t", tier, d, 2**255, 1, 0)
+    now = 0
+    for _ in range(k):
+        served = min(pump, s.credits.get(("t", tier), 0) - 1)
+        if served > 0:
+            s.offer_capacity("friend", tier, served)
+            s.redeem("t", tier, served, "friend")
+        now += s.params.epoch_length
+        s.poke(now)
+    for i in range(parts, 0, -1):
+        n = s.credits.get(("t", tier), 0) // i
+        if n == 0:
+            continue
+        if exit_by == "sell":
+            s.sell("t", tier, n, 0, 2**64, now)
+        else:
+            s.offer_capacity("friend", tier, n)
+            s.redeem("t", tier, n, "friend")
+    gain = s.hanzo["t"] + s.hanzo.get("friend", 0) - start
+    target(float(gain), label="fee-free profit")
+    assert gain <= 0 and s.reserve == 0
+
+
+@MODEL
+@given(tier=tiers, buys=st.lists(st.integers(1, 2 * 10**9), min_size=1, max_size=3), moves=st.lists(st.floats(0, 1),
+       max_size=4), share=st.floats(0, 1), parts=st.integers(1, 3), give=st.booleans())
+def test_no_exit_returns_more_than_a_sale_model(tier, buys, moves, share, parts, give):
+    """Exits cost alike (red team 17, finding 4's class): after purchases and any moves of the price
+    (a pump's redemptions at a small offer, idle offers), a holder's credits redeemed at a friendly
+    provider's offer, whole or in parts, directly or after giving them to a second wallet that redeems
+    at the provider's own offer, pay the provider no more than selling the same credits pays, from
+    the same state: exactly what the same holder selling them in the same parts is paid, and at most
+    what one sale of them all pays (parts round each share down and each fee up)."""
+    s = fresh_model()
+    s.providers.update({"p", "friend"})
+    s.hanzo["pump"] = 10**40
+    s.buy("pump", tier, 10**9, 2**255, 1, 0)
+    now = 0
+    for i, n in enumerate(buys):
+        s.buy("t", tier, n, 2**255, now + 1, now)
+        if i < len(moves):
+            s.offer_capacity("p", tier, 10**9)
+            served = min(int(10**9 * moves[i]), s.credits[("pump", tier)])
+            if served:
+                s.redeem("pump", tier, served, "p")
+            now += s.params.epoch_length
+            s.poke(now)
+    amount = max(1, int(s.credits[("t", tier)] * share))
+    whole = s.copy().sell("t", tier, amount, 0, 2**64, now)
+    holder = "t"
+    if give:  # the provider's second wallet: the credits move with their basis, then redeem at its own offer
+        s.transfer("t", "wallet", tier, amount)
+        holder = "wallet"
+    sale = s.copy()
+    sold = sum(sale.sell(holder, tier, n, 0, 2**64, now) for n in _split(amount, parts))
+    before = s.hanzo.get("friend", 0)
+    for n in _split(amount, parts):
+        s.offer_capacity("friend", tier, n)
+        s.redeem(holder, tier, n, "friend")
+    redeemed = s.hanzo["friend"] - before
+    target(float(redeemed - whole), label="redemption over sale")
+    assert redeemed == sold and redeemed <= whole, (redeemed, sold, whole)
+
+
+def _split(amount: int, parts: int) -> list[int]:
+    """`amount` in `parts` (the last takes the rest), each at least 1."""
+    parts = min(parts, amount)
+    return [amount // parts] * (parts - 1) + [amount - (parts - 1) * (amount // parts)]
 
 
 @MODEL
@@ -457,8 +544,9 @@ def test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_or
         parts = data.draw(st.integers(1, 3), label="parts")
         by_sale = data.draw(st.booleans(), label="sale")
         got = _exit_in_parts(m, names[i], tier, parts, by_sale, 0)
-        floor = mul_div(bases[names[i]], WAD - fee, WAD) if by_sale else bases[names[i]]
-        assert floor - 2 * parts <= got <= bases[names[i]], (names[i], got, bases[names[i]])
+        floor = mul_div(bases[names[i]], WAD - fee, WAD)  # exits cost alike: a sale or a redemption
+        assert floor - 2 * parts <= got <= bases[names[i]] - mul_div_up(bases[names[i]], fee, WAD) + parts, (
+            names[i], got, bases[names[i]])
     assert m.reserve == 0 and m.surplus() == m.funds
 
 
@@ -470,7 +558,7 @@ def test_p8_every_holder_exits_with_its_basis_whatever_the_price_did_and_in_any_
     """The class of red team 16's finding 16b: between purchases and between exits the controller
     moves the price by any utilization (a holder pumping with its credits at a small offer, idle offers crashing
     it); each holder's whole exit, by sale or redemption, in any order, still pays exactly its basis
-    (less the sell fee on a sale), and the maker is left with fees only."""
+    less the exit fee (alike on a sale and a redemption), and the maker is left with fees only."""
     m = fresh_model()
     m.providers.add("p")
     m.hanzo["pump"] = 10**40
@@ -498,10 +586,10 @@ def test_p8_every_holder_exits_with_its_basis_whatever_the_price_did_and_in_any_
         held = m.credits[(name, tier)]
         if data.draw(st.booleans(), label="sale"):
             got = m.sell(name, tier, held, 0, now + 1, now)
-            assert got == bases[name] - mul_div_up(bases[name], m.params.sell_fee, WAD), name
         else:
             m.offer_capacity("p", tier, held)
-            assert m.redeem(name, tier, held, "p") == bases[name], name
+            got = m.redeem(name, tier, held, "p")
+        assert got == bases[name] - mul_div_up(bases[name], m.params.sell_fee, WAD), name
     assert m.reserve == m.basis.get(("pump", tier), 0)  # only the pump's own basis is still owed
 
 @CHAIN
@@ -517,11 +605,10 @@ def test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_or
         t, by_sale = m.traders[i], data.draw(st.booleans(), label="sale")
         if by_sale:
             got, _ = m.apply("sell", t, tier, buys[i])
-            assert got == bases[i] - mul_div_up(bases[i], fee, WAD)
         else:
             m.apply("offer", m.provider, tier, buys[i])
             got, _ = m.apply("redeem", t, tier, buys[i], m.provider)
-            assert got == bases[i]
+        assert got == bases[i] - mul_div_up(bases[i], fee, WAD)  # exits cost alike
     assert m.hmm.reserve() == 0
     m.assert_same()
 

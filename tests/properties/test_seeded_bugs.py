@@ -4,7 +4,8 @@ Each test plants one bug, runs a property test of test_market_maker_properties a
 and expects its falsifying example. The planted bugs: the cost-basis cap removed (the review's
 surplus drain), a sell-back fee below the intertemporal bound, an exit that leaves its share in the
 holder's basis, an exit capped by the curve's release (issue 16's finding 2 and its neighbour 16b),
-and a batch transfer reading the balance once (finding 1).
+a batch transfer reading the balance once (finding 1), and a redemption without the exit fee (red
+team 17, finding 4's class: an exit that returns more than a sale).
 
 Retired with the rule that exits pay bases: "a buy rounds V down" (P4 found it while the reserve
 was V(q)). A buyer now owes and is owed exactly what was recorded as paid, so the rounding of V at a
@@ -77,6 +78,35 @@ def test_p5_parameter_check_rejects_a_sell_fee_below_the_bound():
     bad = dataclasses.replace(state.params, sell_fee=hmm.min_sell_fee(state.params.delta_max) - 1)
     with pytest.raises(hmm.HMMError, match="sellFee"):
         bad.check()
+
+
+class FeeFreeRedemption(hmm.HMMState):
+    """The planted bug: the rule before exits cost alike, a redemption paying the whole share with no
+    exit fee (red team 17, finding 4's class: a provider's second wallet left fee-free)."""
+
+    def redeem(self, holder, tid, amount, provider):
+        params = self.params
+        self.params = dataclasses.replace(params, sell_fee=0)
+        try:
+            return super().redeem(holder, tid, amount, provider)
+        finally:
+            self.params = params
+
+
+def test_no_exit_returns_more_than_a_sale_fails_when_a_redemption_is_fee_free(monkeypatch):
+    real = props.fresh_model
+
+    def buggy_model():
+        good = real()
+        return FeeFreeRedemption(**{f.name: getattr(good, f.name) for f in dataclasses.fields(good)})
+
+    monkeypatch.setattr(props, "fresh_model", buggy_model)
+    example = dict(tier=0, buys=[10**9], moves=[], share=1.0, parts=1, give=True)
+    body = props.test_no_exit_returns_more_than_a_sale_model.hypothesis.inner_test
+    with pytest.raises(AssertionError):
+        body(**example)
+    monkeypatch.setattr(props, "fresh_model", real)
+    body(**example)  # restored: the same example passes
 
 
 class BasisNotTaken(hmm.HMMState):

@@ -6,7 +6,11 @@ exactly, the maker must stay solvent and hold every holder's basis, the maker's 
 fall (across epochs too), and no trader (with its accomplice, for the dealer) may end with more
 HANZO than it was funded with plus what others paid it for compute (the review's invariant). A
 redemption to oneself, tried by anyone at any point, is refused on both sides (SelfRedemption)
-and changes nothing. hypothesis.target steers the search toward trader profit."""
+and changes nothing. Exits cost alike: every redemption, single or batch, at any provider's offer
+(the dealer's accomplice's, or the dealer's own offer serving a trader who may be its second
+wallet), pays the provider no more than selling the same credits would have paid the holder at the
+same state (the contract's payout against the model's sale on a copy). hypothesis.target steers the
+search toward trader profit."""
 
 from __future__ import annotations
 
@@ -16,7 +20,9 @@ from hypothesis import HealthCheck, settings, target
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from ..market import FUNDING
+from hanzo.econ.hmm import HMMError
+
+from ..market import FAR, FUNDING
 
 LONG = os.environ.get("HANZO_PROPERTIES") == "long"
 
@@ -51,6 +57,26 @@ def test_stateful_contract_matches_model_and_stays_solvent(market_factory):
             assert getattr(out, "name", None) == "SelfRedemption" and out.args_ == (self.m.name(holder),), out
             assert self.m.model == before
 
+        def sale_of(self, holder, moves):
+            """What selling `moves` one after another would pay `holder` now (on a copy of the model,
+            which equals the contract after every step); None if such a sale reverts."""
+            s = self.m.model.copy()
+            try:
+                return sum(s.sell(self.m.name(holder), t, n, 0, FAR, self.m.now()) for t, n in moves)
+            except HMMError:
+                return None
+
+        def exit(self, op, holder, provider, moves, *args):
+            """Redeem (op with args), and check the provider was paid no more than the sale of the
+            same credits at the same state would have paid: no exit returns more than a sale."""
+            sale = self.sale_of(holder, moves)
+            before = self.m.token.balanceOf(provider)
+            out = self.m.apply(op, holder, *args)
+            if isinstance(out, tuple):
+                got = self.m.token.balanceOf(provider) - before
+                assert sale is not None and got <= sale, (op, got, sale)
+            return out
+
         @rule(who=st.integers(0, 2), tier=st.integers(0, 2), amount=st.integers(1, 2 * 10**9))
         def buy(self, who, tier, amount):
             self.m.apply("buy", self.m.traders[who], tier, amount)
@@ -64,7 +90,7 @@ def test_stateful_contract_matches_model_and_stays_solvent(market_factory):
                                                     min_size=1, max_size=4), by=st.integers(0, 2))
         def redeem_batch(self, who, moves, by):
             holder, provider = self.m.traders[who], self.providers()[by]
-            out = self.m.apply("redeem_batch", holder, moves, provider)
+            out = self.exit("redeem_batch", holder, provider, moves, moves, provider)
             if isinstance(out, tuple):
                 self.paid(holder, provider, out[0])
             elif holder == provider:
@@ -82,7 +108,7 @@ def test_stateful_contract_matches_model_and_stays_solvent(market_factory):
         @rule(who=st.integers(0, 2), tier=st.integers(0, 2), amount=st.integers(1, 10**9), by=st.integers(0, 2))
         def redeem(self, who, tier, amount, by):
             holder, provider = self.m.traders[who], self.providers()[by]
-            out = self.m.apply("redeem", holder, tier, amount, provider)
+            out = self.exit("redeem", holder, provider, [(tier, amount)], tier, amount, provider)
             if isinstance(out, tuple):
                 self.paid(holder, provider, out[0])
             elif holder == provider:
@@ -96,7 +122,7 @@ def test_stateful_contract_matches_model_and_stays_solvent(market_factory):
             held = self.m.model.credits.get((self.m.name(d), tier), 0)
             n = max(1, int(held * share))
             self.m.apply("offer", x, tier, n)
-            self.m.apply("redeem", d, tier, n, x)
+            self.exit("redeem", d, x, [(tier, n)], tier, n, x)
 
         @rule(who=st.integers(0, 2), tier=st.integers(0, 2), share=st.floats(0.0, 1.0), offer=st.booleans(),
               batch=st.booleans())
