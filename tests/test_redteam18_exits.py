@@ -420,7 +420,7 @@ def test_no_exit_path_beats_a_sale_and_the_surplus_is_only_fees_model(ops, h_amo
     moves the exit fee anywhere in its bounds and withdraws parts of the surplus. Checked at every step:
     the reserve is the sum of bases and the maker holds reserve + surplus; the surplus moves only by the
     fees (up on every exit by exactly its fee, down only by withdrawals); every single exit pays exactly
-    the sale quote at the same state and every batch at most the sales in order; no basis without
+    the sale quote at the same state and every batch exactly the same moves sold in order; no basis without
     credits. At the end, with everyone out (D through X), the coalition got back no more than it put in
     and the honest H, who bought once (and may have been handed credits of any basis by the coalition),
     got its whole basis, never less than what it paid, less the fee in force at its exit."""
