@@ -102,6 +102,11 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     uint256 public epoch;
     /// @notice Timestamp the current epoch started.
     uint256 public epochStart;
+    /// @notice The exit fee in force when the current epoch began. An exit pays the lower of it and
+    ///         params.sellFee (exitFee()): a raise waits for the next epoch, so a provider's standing
+    ///         offer is paid at the fee it was made under and the two exits still cost alike; a cut
+    ///         applies at once.
+    uint256 public epochExitFee;
 
     mapping(uint256 tier => Tier) private _tiers;
     /// @notice Capacity a provider offered and has not yet served, per epoch and tier.
@@ -124,6 +129,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 payout,
         uint256 fee
     );
+    /// @notice The exit fee in force for epoch `epoch` changed (a raise set during the epoch before).
+    event ExitFeeFixed(uint256 indexed epoch, uint256 fee);
     /// @notice A provider offered capacity for the current epoch.
     event CapacityOffered(uint256 indexed epoch, uint256 indexed tier, address indexed provider, uint256 credits);
     /// @notice An epoch closed: the tier's utilization and its new price state.
@@ -180,6 +187,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         _grantRole(GOVERNANCE_ROLE, admin);
         _setParams(params_);
         epochStart = block.timestamp;
+        epochExitFee = params_.sellFee;
     }
 
     // ------------------------------------------------------------------ views
@@ -201,6 +209,14 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         return FPM.fullMulDiv(t.refPrice, uint256(FPM.expWad(int256(_ratio(t.supply, t.depth)))), WAD);
     }
 
+    /// @notice The fee (WAD) an exit pays now, on a sale and a redemption alike: the lower of
+    ///         params.sellFee and the fee in force when the epoch began (a raise waits for the
+    ///         next epoch, a cut applies at once).
+    function exitFee() public view returns (uint256) {
+        uint256 current = params.sellFee;
+        return current < epochExitFee ? current : epochExitFee;
+    }
+
     /// @notice (cost, fee) of buying `amount` credits of tier `id` now.
     function quoteBuy(uint256 id, uint256 amount) public view returns (uint256 cost, uint256 fee) {
         Tier storage t = _tier(id);
@@ -218,7 +234,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         if (amount > q) revert InsufficientSupply(amount, q);
         uint256 held = _held(holder, id, amount);
         uint256 value = _share(holder, id, amount, held);
-        fee = FPM.fullMulDivUp(value, params.sellFee, WAD);
+        fee = FPM.fullMulDivUp(value, exitFee(), WAD);
         proceeds = value - fee;
     }
 
@@ -288,7 +304,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         if (amount == 0) revert ZeroAmount();
         Tier storage t = _tier(id);
         uint256 value = _exit(t, id, amount);
-        uint256 fee = FPM.fullMulDivUp(value, params.sellFee, WAD);
+        uint256 fee = FPM.fullMulDivUp(value, exitFee(), WAD);
         proceeds = value - fee;
         if (proceeds < minProceeds) revert Slippage(proceeds, minProceeds);
         hanzo.safeTransfer(msg.sender, proceeds);
@@ -302,7 +318,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     ///         (SelfRedemption): its own demand would count in utilization.
     /// @return payout HANZO paid to the provider.
     function redeem(uint256 id, uint256 amount, address provider) external nonReentrant returns (uint256 payout) {
-        payout = _serve(id, amount, provider, params.sellFee);
+        payout = _serve(id, amount, provider, exitFee());
         hanzo.safeTransfer(provider, payout);
     }
 
@@ -319,25 +335,25 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     {
         if (ids.length != amounts.length) revert ERC1155InvalidArrayLength(ids.length, amounts.length);
         if (ids.length == 0) revert ZeroAmount();
-        uint256 exitFee = params.sellFee;
+        uint256 fee = exitFee();
         for (uint256 i; i < ids.length; ++i) {
-            payout += _serve(ids[i], amounts[i], provider, exitFee);
+            payout += _serve(ids[i], amounts[i], provider, fee);
         }
         hanzo.safeTransfer(provider, payout);
     }
 
     /// @dev One redemption's books: the provider's capacity used, the tier's redeemed count, the
     ///      caller's exit; returns what the provider is owed (the caller pays it): the exit's share
-    ///      less the exit fee `exitFee` (WAD, rounded up as a sale's), which stays in the surplus. A
+    ///      less the exit fee `feeWad` (WAD, rounded up as a sale's), which stays in the surplus. A
     ///      redemption to oneself is refused first of all (red team 17, finding 4's literal form).
-    function _serve(uint256 id, uint256 amount, address provider, uint256 exitFee) private returns (uint256 payout) {
+    function _serve(uint256 id, uint256 amount, address provider, uint256 feeWad) private returns (uint256 payout) {
         if (provider == msg.sender) revert SelfRedemption(provider);
         if (amount == 0) revert ZeroAmount();
         Tier storage t = _tier(id);
         uint256 available = providerCapacity[epoch][id][provider];
         if (amount > available) revert InsufficientCapacity(provider, amount, available);
         uint256 value = _exit(t, id, amount);
-        uint256 fee = FPM.fullMulDivUp(value, exitFee, WAD);
+        uint256 fee = FPM.fullMulDivUp(value, feeWad, WAD);
         payout = value - fee;
         providerCapacity[epoch][id][provider] = available - amount;
         t.redeemed += uint128(amount);
@@ -373,6 +389,10 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         }
         epoch += 1;
         epochStart = block.timestamp;
+        if (epochExitFee != p.sellFee) {
+            epochExitFee = p.sellFee;
+            emit ExitFeeFixed(epoch, p.sellFee);
+        }
     }
 
     /// @dev One tier's epoch step.

@@ -147,6 +147,7 @@ class Market:
         assert self.token.balanceOf(self.hmm) == m.funds
         assert self.hmm.epoch() == m.epoch
         assert self.hmm.surplus() == m.surplus()
+        assert self.hmm.exitFee() == m.exit_fee() and self.hmm.epochExitFee() == m.epoch_exit_fee
         assert m.reserve == sum(m.basis.values())  # the reserve is what holders are owed, nothing else
         for tid, t in enumerate(m.tiers):
             c = self.hmm.tier(tid)

@@ -86,7 +86,7 @@ MARKET_MUTANTS = [
      "invariant_nobody_redeems_to_itself", "a redemption to oneself was served"),
     # red team 17, finding 4's class: a redemption batch paying the whole share, no exit fee (a
     # friendly provider's offer, one's own second wallet's included, then pays more than a sale)
-    ("uint256 exitFee = params.sellFee;", "uint256 exitFee = 0;",
+    ("uint256 fee = exitFee();", "uint256 fee = 0;",
      "invariant_no_exit_returns_more_than_a_sale", "an exit returned more than a sale"),
 ]
 

@@ -95,6 +95,7 @@ def test_splitting_an_exit_never_lowers_its_fees_or_raises_its_pay_model(basis, 
     is at most its share (a part never costs more than it carries), and the shares sum to the basis."""
     s = fresh_model()
     s.set_params(dataclasses.replace(s.params, sell_fee=fee))
+    s.epoch_exit_fee = fee  # as if the epoch began under it (a raise waits for the next epoch)
     s.tiers[0].supply = held  # the position, written in directly: the exits see only basis and credits
     s.credits[("A", 0)], s.basis[("A", 0)], s.reserve, s.funds = held, basis, basis, basis
     whole = basis - _fee(basis, fee)
@@ -221,37 +222,62 @@ def test_withdrawing_the_whole_surplus_leaves_every_honest_exit_paid(m):
     assert m.hmm.reserve() == 0 and m.token.balanceOf(m.hmm) == m.hmm.surplus() == fees
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Finding 1 (Low): the exit fee is read at exit, not fixed when the credits were bought or the "
-    "capacity offered, and a redemption has no bound on it (sell has minProceeds; ModelNFT.mint takes "
-    "maxFee for this reason; redeem and redeemBatch take nothing, and an offer of capacity cannot be "
-    "withdrawn). Measured: an honest buyer paid 1,723,437 HANZO for 1 L (basis 1,718,282, its exit "
-    "documented at 1,503,497 after 12.5%); the honest provider offered 1 L; governance raised sellFee "
-    "to 50% (the bound) within the epoch; the redemption paid the provider 859,141 (-644,356, -42.9%), "
-    "and the 859,141 fee went to the surplus, withdrawable to the treasury. All-in for compute went "
-    "from 1.1463 to 2.0060 HANZO per HANZO the provider is paid, with no transaction of the buyer or "
-    "provider after the change."))
-def test_a_fee_raise_does_not_cut_what_an_honest_provider_is_paid_for_an_offer_it_made(m):
-    """Tried: governance (timelocked in deployment: 2 days' notice reaches sellers, who have
-    minProceeds, but an offer stands for its epoch and cannot be taken back, and a redemption has no
-    minimum) raises the exit fee to 50% after an honest purchase and an honest offer. Should hold: the
-    provider is paid what the fee in force at its offer (or at the purchase) documents, 87.5% of the
-    basis. A sale at the new fee with the old quote as minProceeds is refused (Slippage): sellers are
-    protected, redeemers and providers are not."""
+def test_a_fee_raise_waits_for_the_next_epoch_so_a_standing_offer_is_paid_as_documented(m):
+    """Red team 18, finding 1 (Low), closed. Tried: governance (timelocked in deployment) raises the exit
+    fee to 50% (the bound) after an honest purchase and an honest offer. The fee was read at exit, a
+    redemption has no minimum and an offer cannot be taken back: the provider was paid 859,141 HANZO
+    for 1 L where 1,503,497 was documented (-42.9%), the rest to the surplus. Now an exit pays the lower
+    of the new fee and the fee in force when the epoch began (`exitFee`): the raise waits for the next
+    epoch, for sales and redemptions alike (exits still cost alike), so the standing offer is paid as
+    documented; from the next epoch, when offers are made knowing it, both exits pay 50%."""
     h, p = m.traders[0], m.provider
+    old = m.model.params.sell_fee
     m.apply("buy", h, 0, L)
     basis = m.hmm.costBasis(h, 0)
-    documented = basis - _fee(basis, m.model.params.sell_fee)
+    documented = basis - _fee(basis, old)
     m.apply("offer", p, 0, L)
     _set_sell_fee(m, WAD // 2)
-    assert isinstance(m.apply("sell", h, 0, L, documented), HMMError)  # the seller's bound holds
-    before, surplus = m.token.balanceOf(p), m.hmm.surplus()
+    assert m.hmm.params().sellFee == WAD // 2 and m.hmm.exitFee() == m.model.exit_fee() == old
+    assert m.hmm.quoteSell(h, 0, L)[0] == documented  # a sale now pays what the redemption below pays
+    before = m.token.balanceOf(p)
     m.apply("redeem", h, 0, L, p)
     m.assert_same()
-    got = m.token.balanceOf(p) - before
-    print(f"basis {basis / WEI:,.0f}; documented pay {documented / WEI:,.0f}; paid {got / WEI:,.0f}; "
-          f"to the surplus {(m.hmm.surplus() - surplus) / WEI:,.0f}")
-    assert got >= documented
+    assert m.token.balanceOf(p) - before == documented
+    # the next epoch: the raise is in force for both exits, and the change is announced by an event
+    m.apply("buy", h, 0, L)
+    m.advance_epoch()
+    m.model.poke(m.now())  # the time the poke below is mined at
+    receipt = m.hmm.poke(sender=h)
+    assert [(e.epoch, e.fee) for e in receipt.decode_logs(m.hmm.ExitFeeFixed)] == [(1, WAD // 2)]
+    assert m.hmm.exitFee() == m.model.exit_fee() == WAD // 2
+    basis = m.hmm.costBasis(h, 0)
+    assert m.hmm.quoteSell(h, 0, L)[0] == basis - _fee(basis, WAD // 2)
+    m.apply("offer", p, 0, L)
+    before = m.token.balanceOf(p)
+    m.apply("redeem", h, 0, L, p)
+    m.assert_same()
+    assert m.token.balanceOf(p) - before == basis - _fee(basis, WAD // 2)
+
+
+def test_a_fee_cut_applies_at_once_and_a_poke_without_a_change_emits_no_fee_event(m):
+    """The other direction of the rule: a cut is in force at once (it can only pay exits more), and the
+    epoch's fee follows it at the next poke with no event when it did not change."""
+    h = m.traders[0]
+    old = m.model.params.sell_fee
+    m.apply("buy", h, 0, L)
+    m.advance_epoch()
+    m.model.poke(m.now())
+    assert not m.hmm.poke(sender=h).decode_logs(m.hmm.ExitFeeFixed)  # unchanged: no event
+    lower = dataclasses.replace(m.model.params, delta_max=1, sell_fee=old // 2)
+    m.hmm.setParams(lower.as_tuple(), sender=m.deployer)
+    m.model.set_params(lower)
+    assert m.hmm.exitFee() == m.model.exit_fee() == old // 2
+    basis = m.hmm.costBasis(h, 0)
+    m.apply("sell", h, 0, L)
+    m.assert_same()
+    assert m.model.hanzo[m.name(h)] == m.token.balanceOf(h)
+    assert m.hmm.surplus() == m.model.surplus() and m.hmm.reserve() == 0
+    assert m.hmm.epochExitFee() == old and basis > 0
 
 
 def test_a_fee_cut_between_buy_and_exit_lets_nobody_take_out_more_than_was_paid(m):
@@ -508,7 +534,7 @@ def test_no_exit_path_beats_a_sale_and_the_surplus_is_only_fees_model(ops, h_amo
                 s.offer_capacity("X", i, k)
                 s.redeem("D", i, k, "X")
             else:
-                before_h, fee, basis = s.hanzo[who], s.params.sell_fee, s.basis.get((who, i), 0)
+                before_h, fee, basis = s.hanzo[who], s.exit_fee(), s.basis.get((who, i), 0)
                 s.sell(who, i, k, 0, FAR, t)
                 if who == "H" and i == 0:  # its own purchase, and whatever the coalition gave it
                     assert s.hanzo["H"] - before_h == basis - mul_div_up(basis, fee, WAD)

@@ -207,8 +207,18 @@ class HMMState:
     provider_capacity: dict[tuple[int, int, str], int] = field(default_factory=dict)
     providers: set[str] = field(default_factory=set)
     basis: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> gross HANZO paid
+    epoch_exit_fee: int | None = None  # the exit fee when the epoch began (None: the params' at construction)
+
+    def __post_init__(self):
+        if self.epoch_exit_fee is None:
+            self.epoch_exit_fee = self.params.sell_fee
 
     # ---------------------------------------------------------------- views
+
+    def exit_fee(self) -> int:
+        """The fee an exit pays now (the contract's exitFee): the lower of the params' and the epoch's
+        (a raise waits for the next epoch, so standing offers are paid at the fee they were made under)."""
+        return min(self.params.sell_fee, self.epoch_exit_fee)
 
     def tier(self, tid: int) -> Tier:
         if tid >= len(self.tiers):
@@ -239,7 +249,7 @@ class HMMState:
             raise HMMError("InsufficientSupply", amount, t.supply)
         held = self._held(holder, tid, amount)
         value = self._share(holder, tid, amount, held)
-        fee = mul_div_up(value, self.params.sell_fee, WAD)
+        fee = mul_div_up(value, self.exit_fee(), WAD)
         return value - fee, fee
 
     # ---------------------------------------------------------------- operations
@@ -363,7 +373,7 @@ class HMMState:
             raise HMMError("InsufficientSupply", amount, t.supply)
         held = self._held(trader, tid, amount)
         value = self._share(trader, tid, amount, held)
-        proceeds = value - mul_div_up(value, self.params.sell_fee, WAD)
+        proceeds = value - mul_div_up(value, self.exit_fee(), WAD)
         if proceeds < min_proceeds:
             raise HMMError("Slippage", proceeds, min_proceeds)
         self._exit(trader, tid, value)
@@ -406,7 +416,7 @@ class HMMState:
             raise HMMError("InsufficientSupply", amount, t.supply)
         held = self._held(holder, tid, amount)
         share = self._share(holder, tid, amount, held)
-        payout = share - mul_div_up(share, self.params.sell_fee, WAD)  # the exit fee, as on a sale
+        payout = share - mul_div_up(share, self.exit_fee(), WAD)  # the exit fee, as on a sale
         self._exit(holder, tid, share)
         self._burn(holder, tid, amount)
         self.provider_capacity[key] = available - amount
@@ -432,6 +442,7 @@ class HMMState:
             out.append((utilization, x_next, v_next, ref_next))
         self.epoch += 1
         self.epoch_start = now
+        self.epoch_exit_fee = p.sell_fee
         return out
 
     def withdraw_surplus(self, to: str, amount: int) -> None:
