@@ -232,6 +232,28 @@ def test_compaction_carries_the_whole_state_and_changes_no_later_outcome(artifac
         evm.EmbeddedChain(compact_at=0)
 
 
+def test_compaction_carries_a_cleared_slot_and_a_checked_compaction_reads_the_state_back(artifacts):
+    """`mine`'s compaction writes only what changed since the last one into revm's database, which keeps
+    every slot written before: a slot cleared after a compaction wrote it (an allowance set, compacted,
+    cleared, compacted) must read zero afterwards, not the value the database held. A direct `compact()`
+    moves the whole state into a fresh revm and reads it back, and what follows runs on it."""
+    chain, d = evm.deploy_suite(DEFAULT, chain=evm.EmbeddedChain(artifacts=artifacts, keep_logs=False, compact_at=1))
+    owner, spender = chain.accounts(2, label="cleared")
+    chain.transact(d.token, "approve", spender.address, 5, sender=owner)
+    chain.mine(1)
+    chain.transact(d.token, "approve", spender.address, 0, sender=owner)
+    chain.mine(1)
+    assert chain.compactions == 2 and chain.call(d.token, "allowance", owner, spender) == 0
+    chain.transact(d.token, "approve", spender.address, 7, sender=owner)
+    before = chain.state()
+    chain.compact()
+    assert chain.compactions == 3 and chain.state() == before
+    assert chain.call(d.token, "allowance", owner, spender) == 7
+    chain.transact(d.token, "approve", spender.address, 0, sender=owner)
+    chain.mine(1)
+    assert chain.call(d.token, "allowance", owner, spender) == 0
+
+
 def test_bad_input_names_what_is_wrong(embedded):
     chain, d = embedded
     with pytest.raises(evm.EVMError, match=r"HanzoToken.transfer\(address,uint256\): expected 2 arguments, got 1"):
