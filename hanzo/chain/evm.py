@@ -14,15 +14,17 @@ and what it leaves out:
 - A block is what `mine` says: every transaction until the next `mine` sees the same block
   number and timestamp (the simulator mines one block per simulated day).
 - Gas: pyrevm 0.3.7 keeps revm's journal open across transactions, so an account or storage slot
-  touched once stays warm for every later transaction; `gas_used` is below a real chain's after
-  the first touch. Gas figures come from Ape or anvil (benchmarks/gas.py).
+  touched once stays warm for every later transaction until the next compaction; `gas_used` is
+  below a real chain's after the first touch. Gas figures come from Ape or anvil (benchmarks/gas.py).
 - Memory: the same open journal keeps every state change and log (about 0.7 kB a token transfer,
   18 kB a chain-mode account-day), and pyrevm has no call that closes it. So `mine` compacts: past
-  `compact_at` journal frames (a call frame's changes each) it moves the state (every account's
-  balance, nonce, code and non-zero storage slots) into a fresh revm and drops the old one with its
-  journal and logs. revm's state is read from its Debug text (`journal_str`, pyrevm 0.3.7 pinned: no
-  other call lists storage slots), checked to list every account and non-zero slot revm holds; a
-  direct `compact()` also reads the new state back and compares.
+  `compact_at` journal frames (a call frame's changes each) it reads what revm loaded since the last
+  compaction from its Debug text (`journal_str`, pyrevm 0.3.7 pinned: no other call lists storage
+  slots; every account and slot counted against what revm lists), reverts to a snapshot opened at the
+  last compaction (which drops the journal and logs since, and unloads every account and slot), and
+  writes what changed into revm's database. A compaction's cost is its period's (the journal's text),
+  not the whole state's; `state` reads revm back, and a direct `compact()` moves the whole state into a
+  fresh revm and reads it back.
 """
 
 from __future__ import annotations
@@ -379,15 +381,37 @@ def _merge(base: dict, touched: dict, write: Any) -> None:
         write(address, balance, nonce, code, changed)
 
 
-def _write(evm: Any, address: str, balance: int, nonce: int, code: bytes, slots: Iterable[tuple[int, int]]) -> None:
+def _analysed(evm: Any, state: dict) -> dict[str, Any]:
+    """revm's own AccountInfo of each contract in `state` (address -> (balance, nonce, code, slots)), to be
+    written back as it is: its code analysed (the jump table revm builds when it creates a contract).
+    pyrevm's AccountInfo(code=...) holds raw code, which revm analyses again at every call frame (a
+    transfer took 15-17 µs after a compaction, 12-13 before). Read inside a snapshot, then reverted: an
+    account not loaded stays so. Only where revm holds the same balance and nonce (it does: `state` is
+    read from it)."""
+    infos = {}
+    checkpoint = evm.snapshot()
+    try:
+        for address, (balance, nonce, code, _) in state.items():
+            if code:
+                info = evm.basic(address)
+                if info.balance == balance and info.nonce == nonce and info.code_hash == _code_hash(code):
+                    infos[address] = info
+    finally:
+        evm.revert(checkpoint)
+    return infos
+
+
+def _write(evm: Any, address: str, balance: int, nonce: int, code: bytes, slots: Iterable[tuple[int, int]],
+           info: Any = None) -> None:
     """An account and slots into revm's database, leaving its state (the journal) as it was. pyrevm writes a
     slot of an unloaded account to the database and then loads the account (so that a second slot would go to
     the journal): each slot is written inside a snapshot, reverted. An account revm holds loaded outside the
     journal (the block's coinbase, loaded at every transaction's start) takes the writes in its state
-    instead, where the next `_touched` reads them again."""
+    instead, where the next `_touched` reads them again. `info`: revm's AccountInfo to write (`_analysed`),
+    else one made of balance, nonce and code."""
     from pyrevm import AccountInfo
 
-    evm.insert_account_info(address, AccountInfo(balance=balance, nonce=nonce, code=code or None))
+    evm.insert_account_info(address, info or AccountInfo(balance=balance, nonce=nonce, code=code or None))
     for slot, value in slots:
         checkpoint = evm.snapshot()
         evm.insert_account_storage(address, slot, value)
@@ -594,9 +618,10 @@ class EmbeddedChain:
             for address, info in self.evm.db_accounts.items():  # inserted but never loaded since
                 before.setdefault(address.lower(), (info.balance, info.nonce, info.code or b"", {}))
             _merge(before, touched, lambda *_: None)
+            infos = _analysed(self.evm, before)
             fresh = EVM(spec_id=EVM_SPEC, env=self.evm.env)
             for address, (balance, nonce, code, slots) in before.items():
-                _write(fresh, address, balance, nonce, code, slots.items())
+                _write(fresh, address, balance, nonce, code, slots.items(), infos.get(address))
             saved = self.evm, self._base, self._period
             self.evm, self._base, self._period = fresh, before, fresh.snapshot()
             if check:
@@ -607,9 +632,10 @@ class EmbeddedChain:
                     raise EVMError(f"compact: account {lost} did not carry over to the fresh revm; kept the old one")
         else:
             evm = self.evm
+            infos = _analysed(evm, touched)
             evm.revert(self._period)  # the period's journal, logs and loaded accounts: gone; the database stays
             _merge(self._base, touched, lambda address, balance, nonce, code, changed:
-                   _write(evm, address, balance, nonce, code, changed))
+                   _write(evm, address, balance, nonce, code, changed, infos.get(address)))
             self._period = evm.snapshot()
         self.compactions += 1
 
