@@ -14,15 +14,17 @@ and what it leaves out:
 - A block is what `mine` says: every transaction until the next `mine` sees the same block
   number and timestamp (the simulator mines one block per simulated day).
 - Gas: pyrevm 0.3.7 keeps revm's journal open across transactions, so an account or storage slot
-  touched once stays warm for every later transaction; `gas_used` is below a real chain's after
-  the first touch. Gas figures come from Ape or anvil (benchmarks/gas.py).
+  touched once stays warm for every later transaction until the next compaction; `gas_used` is
+  below a real chain's after the first touch. Gas figures come from Ape or anvil (benchmarks/gas.py).
 - Memory: the same open journal keeps every state change and log (about 0.7 kB a token transfer,
   18 kB a chain-mode account-day), and pyrevm has no call that closes it. So `mine` compacts: past
-  `compact_at` journal frames (a call frame's changes each) it moves the state (every account's
-  balance, nonce, code and non-zero storage slots) into a fresh revm and drops the old one with its
-  journal and logs. revm's state is read from its Debug text (`journal_str`, pyrevm 0.3.7 pinned: no
-  other call lists storage slots), checked to list every account and non-zero slot revm holds; a
-  direct `compact()` also reads the new state back and compares.
+  `compact_at` journal frames (a call frame's changes each) it reads what revm loaded since the last
+  compaction from its Debug text (`journal_str`, pyrevm 0.3.7 pinned: no other call lists storage
+  slots; every account and slot counted against what revm lists), reverts to a snapshot opened at the
+  last compaction (which drops the journal and logs since, and unloads every account and slot), and
+  writes what changed into revm's database. A compaction's cost is its period's (the journal's text),
+  not the whole state's; `state` reads revm back, and a direct `compact()` moves the whole state into a
+  fresh revm and reads it back.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 import re
 from collections import namedtuple
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterable
 
 from eth_abi.decoding import ContextFramesBytesIO, TupleDecoder
@@ -356,6 +359,65 @@ class Contract:
         return fn
 
 
+@lru_cache(maxsize=None)
+def _code_hash(code: bytes) -> bytes:
+    return keccak(code)  # keccak(b"") is revm's KECCAK_EMPTY, an account without code's
+
+
+def _merge(base: dict, touched: dict, write: Any) -> None:
+    """`touched` (revm's accounts and loaded slots, zeros included) over `base` (the state as of the last
+    compaction, non-zero slots only), in place; `write(address, balance, nonce, code, changed)` for each
+    touched account, with the (slot, value) pairs that differ from `base` (a zero where a slot was cleared)."""
+    for address, (balance, nonce, code, loaded) in touched.items():
+        kept = base.get(address)
+        slots = kept[3] if kept is not None else {}
+        changed = [(slot, value) for slot, value in loaded.items() if slots.get(slot, 0) != value]
+        for slot, value in changed:
+            if value:
+                slots[slot] = value
+            else:
+                del slots[slot]
+        base[address] = (balance, nonce, code, slots)
+        write(address, balance, nonce, code, changed)
+
+
+def _analysed(evm: Any, state: dict) -> dict[str, Any]:
+    """revm's own AccountInfo of each contract in `state` (address -> (balance, nonce, code, slots)), to be
+    written back as it is: its code analysed (the jump table revm builds when it creates a contract).
+    pyrevm's AccountInfo(code=...) holds raw code, which revm analyses again at every call frame (a
+    transfer took 15-17 µs after a compaction, 12-13 before). Read inside a snapshot, then reverted: an
+    account not loaded stays so. Only where revm holds the same balance and nonce (it does: `state` is
+    read from it)."""
+    infos = {}
+    checkpoint = evm.snapshot()
+    try:
+        for address, (balance, nonce, code, _) in state.items():
+            if code:
+                info = evm.basic(address)
+                if info.balance == balance and info.nonce == nonce and info.code_hash == _code_hash(code):
+                    infos[address] = info
+    finally:
+        evm.revert(checkpoint)
+    return infos
+
+
+def _write(evm: Any, address: str, balance: int, nonce: int, code: bytes, slots: Iterable[tuple[int, int]],
+           info: Any = None) -> None:
+    """An account and slots into revm's database, leaving its state (the journal) as it was. pyrevm writes a
+    slot of an unloaded account to the database and then loads the account (so that a second slot would go to
+    the journal): each slot is written inside a snapshot, reverted. An account revm holds loaded outside the
+    journal (the block's coinbase, loaded at every transaction's start) takes the writes in its state
+    instead, where the next `_touched` reads them again. `info`: revm's AccountInfo to write (`_analysed`),
+    else one made of balance, nonce and code."""
+    from pyrevm import AccountInfo
+
+    evm.insert_account_info(address, info or AccountInfo(balance=balance, nonce=nonce, code=code or None))
+    for slot, value in slots:
+        checkpoint = evm.snapshot()
+        evm.insert_account_storage(address, slot, value)
+        evm.revert(checkpoint)
+
+
 @dataclass(frozen=True)
 class NamedAccount:
     """An account with its key (what deploy.Roles and attest.Oracle take)."""
@@ -443,6 +505,10 @@ class EmbeddedChain:
             raise EVMError(f"compact_at: expected a positive number of journal frames or None, got {compact_at}")
         self.compact_at = compact_at
         self.compactions = 0
+        # what the compactions wrote to revm's database (the state as of the last one; `compact`), and the
+        # snapshot opened after it (where a compacting chain has one: its transactions run inside it)
+        self._base: dict[str, tuple[int, int, bytes, dict[int, int]]] = {}
+        self._period = self.evm.snapshot() if compact_at is not None else None
         self._history: list[tuple[int, Any]] = []  # (block, pyrevm result) of each successful transaction
         self._errors: dict[bytes, str] = {}  # selector -> custom error name, for tx.revert_name
         self._error_args: dict[bytes, TupleDecoder] = {}
@@ -472,11 +538,12 @@ class EmbeddedChain:
         self.evm.set_block_env(block)
         self._block, self._time = block.number, block.timestamp
 
-    def state(self) -> dict[str, tuple[int, int, bytes, dict[int, int]]]:
-        """Every account revm holds: lower-case address -> (balance, nonce, code, {slot: value} of its non-zero
-        storage slots). Read from revm's Debug text of its state (the only place pyrevm 0.3.7 lists
-        storage slots), with the accounts that sit only in its database (never touched) from there."""
-        if self.evm.journal_depth != 0:
+    def _touched(self) -> dict[str, tuple[int, int, bytes, dict[int, int]]]:
+        """The accounts revm's state holds (those loaded since the last compaction, or since the chain began):
+        lower-case address -> (balance, nonce, code, {slot: value} of every slot it loaded, zeros included),
+        read from revm's Debug text (the only place pyrevm 0.3.7 lists storage slots), checked to list every
+        account and slot the text holds."""
+        if self.evm.journal_depth != (1 if self._period is not None else 0):
             raise EVMError("state: a snapshot is open (inside a call); read the state between transactions")
         text = self.evm.journal_str
         end = text.find(", transient_storage: ")
@@ -489,47 +556,87 @@ class EmbeddedChain:
             closing = text.index("}, status: ", m.end(), end)
             opening = text.rindex(", storage: {", m.end(), closing)
             raw = bytes.fromhex(code or "")
-            slots = {int(k): int(v) for k, v in _SLOT.findall(text, opening, closing) if v != "0"}
+            slots = {int(k): int(v) for k, v in _SLOT.findall(text, opening, closing)}
             out[address] = (int(balance), int(nonce), raw[:int(length)] if length else raw, slots)
             pos = closing
         slots = sum(len(v[3]) for v in out.values())
-        listed = text.count(": StorageSlot { ", 0, end) - text.count(", present_value: 0 }", 0, end)
+        listed = text.count(": StorageSlot { ", 0, end)
         if len(out) != expected or slots != listed:
             raise EVMError(f"state: read {len(out)} of revm's {expected} accounts and {slots} of its {listed} "
-                           "non-zero storage slots (its Debug text changed?)")
+                           "storage slots (its Debug text changed?)")
+        return out
+
+    def state(self) -> dict[str, tuple[int, int, bytes, dict[int, int]]]:
+        """Every account revm holds: lower-case address -> (balance, nonce, code, {slot: value} of its non-zero
+        storage slots), read from revm itself: the accounts and slots loaded since the last compaction from its
+        Debug text (`_touched`), every other account and slot a compaction wrote to its database read back one
+        by one (`basic`, `storage`, inside a snapshot that is then reverted, so that reading changes nothing),
+        and the accounts that sit only in its database (never touched) from there."""
+        touched = self._touched()
+        out = {a: (b, n, code, {s: v for s, v in slots.items() if v}) for a, (b, n, code, slots) in touched.items()}
+        if self._base:
+            checkpoint = self.evm.snapshot()
+            try:
+                for address, (balance, nonce, code, slots) in self._base.items():
+                    now = out.get(address)
+                    if now is None:
+                        info = self.evm.basic(address)
+                        if info.code_hash != _code_hash(code):  # what revm holds, to be compared by the caller
+                            code = info.code or b""
+                        now = out[address] = (info.balance, info.nonce, code, {})
+                    loaded = touched.get(address, (0, 0, b"", {}))[3]
+                    for slot in slots:
+                        if slot not in loaded and (value := self.evm.storage(address, slot)):
+                            now[3][slot] = value
+            finally:
+                self.evm.revert(checkpoint)
         for address, info in self.evm.db_accounts.items():  # inserted but never loaded since
-            out.setdefault(address.lower(),
-                           (info.balance, info.nonce, info.code or b"", {}))
+            out.setdefault(address.lower(), (info.balance, info.nonce, info.code or b"", {}))
         return out
 
     def compact(self, *, check: bool = True) -> None:
-        """Move the state into a fresh revm, leaving the old one's journal and logs behind (pyrevm keeps
-        both for every transaction since the chain began and cannot drop them). The block, the chain id
-        and every account, its code and storage carry over; what the move cannot carry is checked: the
-        new state must read back exactly as the old one, else EVMError (and the old revm stays); with
-        `check` False (what `mine` does: it costs a third of a compaction) only the reading of the old
-        state is checked (every account and non-zero slot revm lists, read).
-        Gas: the moved slots count as written in the current transaction's terms (revm's "original"
-        value), so SSTORE gas after a compaction differs from a real chain's (as it already does:
-        the module's docstring)."""
-        from pyrevm import EVM, AccountInfo
+        """Leave revm's journal and logs behind (pyrevm keeps both for every transaction since the chain began
+        and cannot drop them), keeping the state, the block and the chain id.
 
-        before = self.state()
-        fresh = EVM(spec_id=EVM_SPEC, env=self.evm.env)
-        for address, (balance, nonce, code, slots) in before.items():
-            fresh.insert_account_info(address, AccountInfo(balance=balance, nonce=nonce, code=code or None))
-            for slot, value in slots.items():  # the first goes to the database, the rest to the state
-                fresh.insert_account_storage(address, slot, value)
-            # load every account and slot into revm's state, so that the next `state` lists them all
-            fresh.basic(address)
-            for slot in slots:
-                fresh.storage(address, slot)
-        old, self.evm = self.evm, fresh
-        after = self.state() if check else before
-        if after != before:
-            self.evm = old
-            lost = next(a for a in before if after.get(a) != before[a])
-            raise EVMError(f"compact: account {lost} did not carry over to the fresh revm; kept the old one")
+        `mine`'s way (`check` False): revm's state since the last compaction is read (`_touched`), the
+        snapshot opened at that compaction is reverted (which drops the journal and the logs since, and every
+        account and slot loaded since), and what changed is written to revm's database (each slot by
+        `insert_account_storage` inside a snapshot that is then reverted, so that it goes to the database and
+        the account stays unloaded); a new snapshot opens the next period. Its cost is the period's: the
+        slots that never change again are not read or written again. The database's content is kept here
+        (`_base`) beside revm's.
+        With `check` (a direct call): the whole state goes into a fresh revm by the same writes, and is then
+        read back from it (`state`): it must read exactly as before, else EVMError (and the old revm stays).
+        Gas: a compaction is like a new block (every account and slot cold again, SSTORE's "original" value
+        the value at the compaction), while between compactions the open journal keeps them warm: gas differs
+        from a real chain's (the module's docstring)."""
+        from pyrevm import EVM
+
+        touched = self._touched()
+        if check or self._period is None:
+            before = {a: (b, n, code, dict(slots)) for a, (b, n, code, slots) in self._base.items()}
+            for address, info in self.evm.db_accounts.items():  # inserted but never loaded since
+                before.setdefault(address.lower(), (info.balance, info.nonce, info.code or b"", {}))
+            _merge(before, touched, lambda *_: None)
+            infos = _analysed(self.evm, before)
+            fresh = EVM(spec_id=EVM_SPEC, env=self.evm.env)
+            for address, (balance, nonce, code, slots) in before.items():
+                _write(fresh, address, balance, nonce, code, slots.items(), infos.get(address))
+            saved = self.evm, self._base, self._period
+            self.evm, self._base, self._period = fresh, before, fresh.snapshot()
+            if check:
+                after = self.state()
+                if after != before:
+                    self.evm, self._base, self._period = saved
+                    lost = next(a for a in before if after.get(a) != before[a])
+                    raise EVMError(f"compact: account {lost} did not carry over to the fresh revm; kept the old one")
+        else:
+            evm = self.evm
+            infos = _analysed(evm, touched)
+            evm.revert(self._period)  # the period's journal, logs and loaded accounts: gone; the database stays
+            _merge(self._base, touched, lambda address, balance, nonce, code, changed:
+                   _write(evm, address, balance, nonce, code, changed, infos.get(address)))
+            self._period = evm.snapshot()
         self.compactions += 1
 
     def mine_until(self, timestamp: int) -> None:
