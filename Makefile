@@ -49,7 +49,7 @@ demo: setup
 	$(BIN)/hanzo demo
 
 test-properties-long: setup
-	HANZO_PROPERTIES=long $(BIN)/ape test tests/properties -p no:cacheprovider
+	HANZO_PROPERTIES=long $(BIN)/ape test tests/properties tests/test_redteam18_exits.py -p no:cacheprovider
 
 # Foundry invariant fuzzing, long profile (make test runs the short one through tests/test_fuzz.py).
 fuzz: setup

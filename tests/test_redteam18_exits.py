@@ -12,6 +12,7 @@ searches run on the exact integer model (hanzo.econ.hmm.HMMState, which the cont
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +21,8 @@ from hypothesis import strategies as st
 from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.hmm import HMMError, HMMState, min_sell_fee
 from hanzo.econ.params import DEFAULT, WEI
+
+LONG = os.environ.get("HANZO_PROPERTIES") == "long"  # the wide searches: `make test-properties-long`
 
 L = 10**9  # the default depth
 FAR = 2**64
@@ -85,7 +88,7 @@ def test_redeem_batch_of_tiny_repeated_and_mixed_elements_returns_no_more_than_a
     assert fees >= len(moves) and fees >= bases - sale  # each element paid a fee, together at least the sales'
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=300 if LONG else 60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(basis=st.integers(1, 10**30), held=st.integers(1, 10**12), parts=st.lists(st.integers(1, 10**12), max_size=12),
        fee=st.integers(min_sell_fee(DEFAULT.hmm_delta_max), WAD // 2))
 def test_splitting_an_exit_never_lowers_its_fees_or_raises_its_pay_model(basis, held, parts, fee):
@@ -436,7 +439,7 @@ OPS = st.lists(
     min_size=5, max_size=40)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=400 if LONG else 60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(ops=OPS, h_amount=st.integers(1, 3 * L))
 def test_no_exit_path_beats_a_sale_and_the_surplus_is_only_fees_model(ops, h_amount):
     """Tried (Hypothesis, 400 sequences of up to 40 steps on the exact model, two tiers): a coalition A,
