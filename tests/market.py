@@ -161,6 +161,16 @@ class Market:
                 assert self.hmm.costBasis(a, tid) == m.basis.get((self.name(a), tid), 0)
 
 
+def fresh_model(names="ABCDHPUX") -> HMMState:
+    """The exact model alone, for the red teams' wide searches: P an honest provider, D the dealer (a
+    trader who is also a provider), X its accomplice; every name funded without limit."""
+    s = HMMState.from_tokenomics(DEFAULT)
+    s.providers |= {"P", "D", "X"}
+    for a in names:
+        s.hanzo[a] = 10**40
+    return s
+
+
 def build_market_factory(project, accounts, chain):
     deployer, provider, accomplice = accounts[0], accounts[9], accounts[4]
     traders = [accounts[i] for i in (5, 6, 7)]

@@ -16,25 +16,18 @@ import ape
 import pytest
 
 from hanzo.econ.fixedpoint import WAD, mul_div_up
-from hanzo.econ.hmm import LN2_WAD, MAX_LOG_PRICE, HMMError, HMMState
-from hanzo.econ.params import DEFAULT, WEI
+from hanzo.econ.hmm import LN2_WAD, MAX_LOG_PRICE, HMMError
+from hanzo.econ.params import WEI
+
+from .market import FAR, fresh_model
 
 L = 10**9  # the default depth
-FAR = 2**64
 DAY = 86_400
 
 
 @pytest.fixture
 def m(market_factory):
     return market_factory()
-
-
-def fresh_model(names="ABCDHPUX") -> HMMState:
-    s = HMMState.from_tokenomics(DEFAULT)
-    s.providers |= {"P", "D", "X"}  # P honest, D the dealer (a trader who is also a provider), X its accomplice
-    for a in names:
-        s.hanzo[a] = 10**40
-    return s
 
 
 def _sell_fee(m, value):

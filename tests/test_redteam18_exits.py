@@ -19,27 +19,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hanzo.econ.fixedpoint import WAD, mul_div_up
-from hanzo.econ.hmm import HMMError, HMMState, min_sell_fee
+from hanzo.econ.hmm import HMMError, min_sell_fee
 from hanzo.econ.params import DEFAULT, WEI
+
+from .market import FAR, fresh_model
 
 LONG = os.environ.get("HANZO_PROPERTIES") == "long"  # the wide searches: `make test-properties-long`
 
 L = 10**9  # the default depth
-FAR = 2**64
 DAY = 86_400
 
 
 @pytest.fixture
 def m(market_factory):
     return market_factory()
-
-
-def fresh_model(names="ABCDHPUX") -> HMMState:
-    s = HMMState.from_tokenomics(DEFAULT)
-    s.providers |= {"P", "D", "X"}  # P honest, D a dealer (trader and provider), X its accomplice
-    for a in names:
-        s.hanzo[a] = 10**40
-    return s
 
 
 def _fee(value, fee):

@@ -32,6 +32,15 @@ def fresh_model() -> HMMState:
     return state
 
 
+def leave(s: HMMState, holder: str, tier: int, amount: int, exit_by: str, now: int) -> None:
+    """`holder` exits `amount` credits by a sale, or by a redemption at the accomplice "friend"'s offer."""
+    if exit_by == "sell":
+        s.sell(holder, tier, amount, 0, 2**64, now)
+    else:
+        s.offer_capacity("friend", tier, amount)
+        s.redeem(holder, tier, amount, "friend")
+
+
 def target(value: float, label: str) -> None:
     """hypothesis.target inside a search; nothing when a seeded-bug test runs a property's body directly."""
     if currently_in_test_context():
@@ -248,11 +257,7 @@ def test_p5_no_pump_over_k_epochs_pays_a_self_redeeming_provider_sell_or_redeem_
         amount = held // parts if i < parts - 1 else s.credits.get(("evil", tier), 0)
         if amount == 0:
             continue
-        if exit_by == "sell":
-            s.sell("evil", tier, amount, 0, 2**64, now)
-        else:
-            s.offer_capacity("friend", tier, amount)
-            s.redeem("evil", tier, amount, "friend")
+        leave(s, "evil", tier, amount, exit_by, now)
     gain = s.hanzo["evil"] + s.hanzo.get("friend", 0) - start
     target(float(gain), label="pump profit")
     assert gain <= 0
@@ -288,11 +293,7 @@ def test_p2_p5_no_arbitrage_needs_no_exit_fee_model(tier, k, d, pump, exit_by, p
         n = s.credits.get(("t", tier), 0) // i
         if n == 0:
             continue
-        if exit_by == "sell":
-            s.sell("t", tier, n, 0, 2**64, now)
-        else:
-            s.offer_capacity("friend", tier, n)
-            s.redeem("t", tier, n, "friend")
+        leave(s, "t", tier, n, exit_by, now)
     gain = s.hanzo["t"] + s.hanzo.get("friend", 0) - start
     target(float(gain), label="fee-free profit")
     assert gain <= 0 and s.reserve == 0
