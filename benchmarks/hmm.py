@@ -79,6 +79,8 @@ def measure_gas() -> dict:
             hmm.offerCapacity(t, 10_000, sender=provider)
         gas["redeem_batch_3_tiers_gas"] = hmm.redeemBatch([0, 1, 2], [100] * 3, provider, sender=trader).gas_used
         gas["redeem_3_single_gas"] = sum(hmm.redeem(t, 100, provider, sender=other).gas_used for t in range(3))
+        # a credit transfer between holders of the tier (moves the share of basis less the exit fee)
+        gas["credit_transfer_gas"] = hmm.safeTransferFrom(trader, other, 0, 100, b"", sender=trader).gas_used
         gas["batch_vs_single_buys"] = round(gas["buy_batch_3_tiers_gas"] / gas["buy_3_single_gas"], 3)
         gas["batch_vs_single_redeems"] = round(gas["redeem_batch_3_tiers_gas"] / gas["redeem_3_single_gas"], 3)
     gas["uniswap_v2_swap_with_transfer"] = UNISWAP_SWAP_WITH_TRANSFER
@@ -208,7 +210,8 @@ def main() -> dict:
         figures.update(gas)
         print(f"{'operation':<32}{'gas':>10}")
         for k in ("buy_gas_first_of_tier", "buy_gas_new_holder", "buy_gas_incl_transfer", "sell_gas",
-                  "offer_capacity_gas", "redeem_gas", "poke_gas", "uniswap_v2_swap_with_transfer"):
+                  "offer_capacity_gas", "redeem_gas", "credit_transfer_gas", "poke_gas",
+                  "uniswap_v2_swap_with_transfer"):
             print(f"{k:<32}{gas[k]:>10,}")
         print(f"buy / Uniswap v2 swap with transfer: {gas['buy_vs_uniswap']:.3f}   "
               f"sell / same: {gas['sell_vs_uniswap']:.3f}\n")

@@ -16,9 +16,9 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///         integer function V, the cost of any sequence of trades depends only on its end points
 ///         and a closed loop costs exactly zero before fees (no-arbitrage, design/hmm.md §1).
 ///         Redeeming credits (spending them on compute) pays the serving provider the holder's
-///         cost basis for them less the exit fee, the same fee a sale pays. Once an epoch, poke()
-///         moves each tier's log reference price by a damped leapfrog step driven by the epoch's
-///         utilization (design/hmm.md §2).
+///         cost basis for them less the exit fee, the same fee a sale pays and a transfer moves
+///         the basis less. Once an epoch, poke() moves each tier's log reference price by a damped
+///         leapfrog step driven by the epoch's utilization (design/hmm.md §2).
 /// @dev Invariants, checked by tests/properties and fuzz/MarketInvariants.t.sol:
 ///      - reserve == the sum of every holder's costBasis, and HANZO held == reserve + surplus, the
 ///        surplus being fees (and HANZO sent here unasked): the only part governance may withdraw;
@@ -32,7 +32,9 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///        what was kept for other holders, and the order of honest exits moved up to half of a
 ///        dear holder's position between holders (the second review's finding 16b).
 ///      - exits cost alike: a sale and a redemption pay the same share less the same fee (sellFee,
-///        the exit fee, kept in the surplus), so no exit returns more than a sale at the same state:
+///        the exit fee, kept in the surplus), and a transfer moves the share less that fee to the
+///        receiver's basis, so no exit returns more than a sale at the same state, and paying a
+///        provider in credits by transfer pays it no more than a redemption (red team 18, finding 2):
 ///        leaving through a friendly provider's offer (a provider's own second wallet's included,
 ///        which this contract cannot tell from a customer) gains nothing over a sale (red team 17,
 ///        finding 4's class). No redemption names its caller as the provider (SelfRedemption): the
@@ -128,6 +130,11 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 amount,
         uint256 payout,
         uint256 fee
+    );
+    /// @notice Credits moved between holders carried `basis` of the sender's cost basis to the
+    ///         receiver, after the exit fee `fee` (kept in the surplus): a transfer costs as an exit.
+    event BasisMoved(
+        uint256 indexed tier, address indexed from, address indexed to, uint256 amount, uint256 basis, uint256 fee
     );
     /// @notice The exit fee in force for epoch `epoch` changed (a raise set during the epoch before).
     event ExitFeeFixed(uint256 indexed epoch, uint256 fee);
@@ -523,17 +530,28 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         return FPM.fullMulDiv(basis, amount, held);
     }
 
-    /// @dev Credits moved between holders take their share of the sender's basis with them, so
-    ///      a transfer neither creates basis nor strands it (mints and burns settle it themselves).
+    /// @dev Credits moved between holders take their share of the sender's basis with them, less
+    ///      the exit fee (exitFee(), rounded up as an exit's), which leaves the reserve for the
+    ///      surplus: a transfer is the sender's exit from its position, and it costs what the two other
+    ///      exits cost. Free, it was the one exit without a fee: a provider paid in credits by transfer
+    ///      was paid 14.3% more than one paid by redemption for the same compute, could resell them
+    ///      at their whole basis, and the compute it served never reached the controller's
+    ///      utilization (red team 18, finding 2). Now every hand the credits pass through costs the
+    ///      fee, so no route through transfers pays more than a redemption, and circulating credits
+    ///      as money costs the fee per payment, as buying and redeeming does.
     ///      A batch moves as its elements would one after another: an element's share is taken of
     ///      what the sender still holds of that id after the batch's earlier elements, so naming an
-    ///      id twice moves the same basis as naming it once (invariant: the sum of bases of an id
-    ///      is unchanged by any transfer, and a sender left with no credits keeps no basis).
+    ///      id twice moves the same basis as naming it once (invariant: a transfer lowers the sum of
+    ///      bases of an id by exactly the fees it adds to the surplus, and a sender left with no
+    ///      credits keeps no basis). Mints and burns settle their basis themselves.
     function _update(address from, address to, uint256[] memory ids, uint256[] memory values)
         internal
         override
     {
-        if (from != address(0) && to != address(0)) {
+        // a transfer to oneself moves nothing, so it is no exit and costs nothing
+        if (from != address(0) && to != address(0) && from != to) {
+            uint256 feeWad = exitFee();
+            uint256 fees;
             for (uint256 i; i < ids.length; ++i) {
                 uint256 id = ids[i];
                 uint256 moved = 0; // of this id, by the batch's earlier elements
@@ -542,15 +560,26 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
                 }
                 uint256 balance = balanceOf(from, id);
                 if (moved + values[i] > balance) continue; // super._update reverts on the shortfall
-                uint256 held = balance - moved;
-                if (held == 0) continue;
-                uint256 basis = costBasis[from][id];
-                uint256 share = (basis * values[i]) / held;
-                costBasis[from][id] = basis - share;
-                costBasis[to][id] += share;
+                if (balance == moved) continue;
+                fees += _moveBasis(from, to, id, values[i], balance - moved, feeWad);
             }
+            reserve -= fees;
         }
         super._update(from, to, ids, values);
+    }
+
+    /// @dev One element of a transfer: `amount` of the sender's `held` credits of `id` move their
+    ///      share of its basis, less the exit fee `feeWad`, to the receiver; returns the fee.
+    function _moveBasis(address from, address to, uint256 id, uint256 amount, uint256 held, uint256 feeWad)
+        private
+        returns (uint256 fee)
+    {
+        uint256 basis = costBasis[from][id];
+        uint256 share = (basis * amount) / held;
+        fee = FPM.fullMulDivUp(share, feeWad, WAD);
+        costBasis[from][id] = basis - share;
+        costBasis[to][id] += share - fee;
+        if (share != 0) emit BasisMoved(id, from, to, amount, share - fee, fee);
     }
 
     function _ratio(uint256 supply, uint256 depth) private pure returns (uint256 r) {

@@ -12,8 +12,8 @@ import {vm, bound} from "./Vm.sol";
 ///         try redeeming to itself, which must be refused; the honest provider only offers and is paid; governance
 ///         takes some of the surplus. A cohort of honest holders buys and leaves in an order the fuzzer picks, with the
 ///         price crashed or pumped between any two of its steps. Ghosts record what each actor may legitimately end
-///         with, the fees the maker kept, and any transfer that moved basis other than pro rata, or honest exit paid
-///         other than its basis.
+///         with, the fees the maker kept (a transfer's exit fee included), and any transfer that moved basis other than
+///         pro rata or carried more than a redemption pays, or honest exit paid other than its basis.
 contract MarketHandler {
     HanzoToken public immutable token;
     HamiltonianMarketMaker public immutable hmm;
@@ -27,7 +27,7 @@ contract MarketHandler {
     /// @notice Cost basis that arrived with credits given to an actor.
     mapping(address => uint256) public givenBasis;
     uint256 public epochsStepped;
-    /// @notice Transfers after which a tier's total basis changed, or a sender without credits
+    /// @notice Transfers after which a tier's total basis changed by other than the exit fee kept, or a sender without credits
     ///         kept basis (issue 16, finding 1).
     uint256 public basisLeaks;
     /// @notice HANZO an honest holder got short of its basis less the exit fee, or beyond it, in
@@ -48,6 +48,11 @@ contract MarketHandler {
     ///         own second wallet's offer) paid beyond what selling the same credits paid at the same
     ///         state (red team 17, finding 4's class: exits cost alike).
     uint256 public exitExcess;
+    /// @notice Transfers that moved more basis to the receiver than redeeming the same credits would
+    ///         pay a provider (red team 18, finding 2: free transfers paid a provider 14.3% more).
+    uint256 public transferExcess;
+    /// @dev giveBatch's scratch (the stack is too shallow for its books).
+    uint256 private _kept;
     /// @notice Successful operations by name: a run whose trades all failed would prove nothing.
     mapping(bytes32 => uint256) public done;
 
@@ -235,12 +240,28 @@ contract MarketHandler {
         uint256 id = _tier(tier);
         uint256 n = (hmm.balanceOf(a, id) * bound(share, 1, 10_000)) / 10_000;
         if (n == 0 || a == b) return;
+        uint256 sent = hmm.costBasis(a, id);
         uint256 before = hmm.costBasis(b, id);
+        uint256 reserve = hmm.reserve();
         vm.prank(a);
         try hmm.safeTransferFrom(a, b, id, n, "") {
+            _moved(sent - hmm.costBasis(a, id), hmm.costBasis(b, id) - before, reserve, 1);
             givenBasis[b] += hmm.costBasis(b, id) - before;
             done["give"] += 1;
         } catch {}
+    }
+
+    /// @dev A transfer's books: it took `moved` of the sender's basis and gave `received` to the
+    ///      receiver; the difference, the exit fee, must be what left the reserve for the surplus,
+    ///      and the receiver must get no more than the share less the exit fee (a redemption's pay),
+    ///      nor more than `elements` wei less (each element rounds its fee up). The exit fee is the
+    ///      one in force (a transfer does not change it).
+    function _moved(uint256 moved, uint256 received, uint256 reserve, uint256 elements) private {
+        if (received > moved || reserve - hmm.reserve() != moved - received) basisLeaks += 1;
+        uint256 due = moved - (moved * hmm.exitFee() + 1e18 - 1) / 1e18; // what redeeming the share would pay
+        if (received > due) transferExcess += 1;
+        if (received + elements < due) basisLeaks += 1;
+        feesKept += moved - received;
     }
 
     /// @notice A batch transfer of `pieces` elements naming the same tier, maybe with another tier
@@ -252,26 +273,42 @@ contract MarketHandler {
         uint256 k = bound(pieces, 2, 4);
         uint256 n = (hmm.balanceOf(a, id) * bound(share, 1, 10_000)) / 10_000 / k;
         if (n == 0 || a == b) return;
+        uint256 held = hmm.balanceOf(a, id);
+        _kept = (hmm.costBasis(a, id) * (held - k * n)) / held;
+        (uint256[] memory ids, uint256[] memory values) = _pieces(id, k, n, mixed);
+        _giveBatch(a, b, id, ids, values);
+    }
+
+    /// @dev `k` elements of `n` credits of tier `id`, maybe another tier's empty element after the first.
+    function _pieces(uint256 id, uint256 k, uint256 n, bool mixed)
+        private
+        view
+        returns (uint256[] memory ids, uint256[] memory values)
+    {
         uint256 len = mixed ? k + 1 : k;
-        uint256[] memory ids = new uint256[](len);
-        uint256[] memory values = new uint256[](len);
+        ids = new uint256[](len);
+        values = new uint256[](len);
         for (uint256 i; i < len; ++i) {
             ids[i] = id;
             values[i] = n;
         }
         if (mixed) (ids[1], values[1]) = (_tier(id + 1), 0); // another id between the repeats
+    }
+
+    /// @dev The batch of giveBatch; _kept is the basis the sender must keep with the credits it keeps.
+    function _giveBatch(address a, address b, uint256 id, uint256[] memory ids, uint256[] memory values) private {
+        uint256 kept = _kept;
         uint256 basis = hmm.costBasis(a, id);
-        uint256 held = hmm.balanceOf(a, id);
-        uint256 total = basis + hmm.costBasis(b, id);
         uint256 before = hmm.costBasis(b, id);
+        uint256 reserve = hmm.reserve();
         vm.prank(a);
         try hmm.safeBatchTransferFrom(a, b, ids, values, "") {
             // the sender keeps the basis of the credits it keeps (each element rounds down, so to
-            // within a wei an element), the pair's total is unchanged, and none stays without credits
-            uint256 kept = (basis * (held - k * n)) / held;
+            // within a wei an element), the pair's total falls by the exit fees alone, and none
+            // stays without credits
             uint256 left = hmm.costBasis(a, id);
-            if (left < kept || left > kept + len) basisLeaks += 1;
-            if (left + hmm.costBasis(b, id) != total) basisLeaks += 1;
+            if (left < kept || left > kept + ids.length) basisLeaks += 1;
+            _moved(basis - left, hmm.costBasis(b, id) - before, reserve, ids.length);
             if (hmm.balanceOf(a, id) == 0 && left != 0) basisLeaks += 1;
             givenBasis[b] += hmm.costBasis(b, id) - before;
             done["giveBatch"] += 1;
@@ -503,8 +540,8 @@ contract MarketInvariants {
     }
 
     /// @notice Every HANZO the maker holds is owed to a holder (the reserve) or is a fee it kept and
-    ///         governance did not withdraw: no move of the price, no exit and no transfer adds to
-    ///         the surplus or takes from it.
+    ///         governance did not withdraw: no move of the price adds to the surplus or takes from
+    ///         it, and an exit or a transfer adds exactly its fee.
     function invariant_the_surplus_is_the_fees_kept() public view {
         require(
             token.balanceOf(address(hmm)) + handler.withdrawn() == hmm.reserve() + setUpFees + handler.feesKept(),
@@ -519,10 +556,17 @@ contract MarketInvariants {
         require(handler.exitExcess() == 0, "an exit returned more than a sale");
     }
 
-    /// @notice Every transfer, batches naming a tier twice included, conserves basis and leaves
-    ///         none with a sender that holds no credits.
+    /// @notice Every transfer, batches naming a tier twice included, moves basis pro rata, loses
+    ///         none but the exit fee it leaves in the surplus, and leaves none with a sender that
+    ///         holds no credits.
     function invariant_basis_is_conserved_by_every_transfer() public view {
         require(handler.basisLeaks() == 0, "a transfer moved basis other than pro rata");
+    }
+
+    /// @notice No transfer hands the receiver more basis than a redemption of the same credits would
+    ///         pay it: paying a provider in credits by transfer costs the exit fee, as redeeming does.
+    function invariant_no_transfer_carries_more_than_a_redemption_pays() public view {
+        require(handler.transferExcess() == 0, "a transfer carried more than a redemption pays");
     }
 
     /// @notice An honest holder exits with exactly its basis less the exit fee (on a sale and a

@@ -37,7 +37,8 @@ def test_foundry_market_invariants_hold_over_many_epochs():
         "invariant_the_surplus_is_the_fees_kept", "invariant_basis_is_conserved_by_every_transfer",
         "invariant_honest_holders_exit_with_their_basis_in_any_order_at_any_price",
         "invariant_no_actor_takes_out_more_than_it_put_in", "invariant_token_cap",
-        "invariant_nobody_redeems_to_itself", "invariant_no_exit_returns_more_than_a_sale"}
+        "invariant_nobody_redeems_to_itself", "invariant_no_exit_returns_more_than_a_sale",
+        "invariant_no_transfer_carries_more_than_a_redemption_pays"}
     assert all(int(calls) >= 2048 for _, _, calls in passed)
 
 
@@ -71,7 +72,8 @@ MARKET_MUTANTS = [
       "costBasis[msg.sender][id] -= FPM.min(paid, costBasis[msg.sender][id]);", "reserve -= FPM.min(paid, reserve);"),
      "invariant_no_actor_takes_out_more_than_it_put_in", "an actor took out more than it put in"),
     # issue 16, finding 1: the basis share cut from the balance held before the batch moved
-    ("uint256 held = balance - moved;", "uint256 held = balance;",
+    ("fees += _moveBasis(from, to, id, values[i], balance - moved, feeWad);",
+     "fees += _moveBasis(from, to, id, values[i], balance, feeWad);",
      "invariant_basis_is_conserved_by_every_transfer", "a transfer moved basis other than pro rata"),
     # issue 16, finding 2 and its neighbour 16b: an exit capped by the curve's release, so whoever
     # left first, or a rise, sets what a dear holder gets
@@ -88,6 +90,10 @@ MARKET_MUTANTS = [
     # friendly provider's offer, one's own second wallet's included, then pays more than a sale)
     ("uint256 fee = exitFee();", "uint256 fee = 0;",
      "invariant_no_exit_returns_more_than_a_sale", "an exit returned more than a sale"),
+    # red team 18, finding 2: a transfer moves the whole share, no exit fee (paying a provider in
+    # credits then pays it more than a redemption, and hides the demand from the controller)
+    ("fee = FPM.fullMulDivUp(share, feeWad, WAD);", "fee = 0;",
+     "invariant_no_transfer_carries_more_than_a_redemption_pays", "a transfer carried more than a redemption pays"),
 ]
 
 
@@ -100,7 +106,8 @@ def _first_by_default(mutants, ids):
 
 @pytest.mark.parametrize("line,bug,invariant,message",
                          _first_by_default(MARKET_MUTANTS, ["uncapped", "batch_basis", "release_capped",
-                                                                           "self_redemption", "redeem_batch_fee_free"]))
+                                                                           "self_redemption", "redeem_batch_fee_free",
+                                                                           "transfer_fee_free"]))
 def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
     result = run_forge(folder, "--fuzz-seed", "1", "--match-contract", "MarketInvariants", "--match-test", invariant)

@@ -115,9 +115,9 @@ def test_transfers_with_repeated_ids_before_an_exit_move_no_value(m):
     safeBatchTransferFrom naming tier 0 three times (one credit, a third, the rest but a credit) and tier
     1 twice, then moves single credits back one at a time (each share rounding down: the sender keeps the
     fraction), then both wallets leave, one by a sale, the other by a batch redemption at the accomplice.
-    Result: the bases of the two wallets sum to the paid gross at every step, and the cartel (dealer,
-    wallet, accomplice) gets back exactly the two bases less the exit fees rounded up per exit, never
-    more than the whole positions sold."""
+    Result: the bases of the two wallets sum to the paid gross less the transfers' exit fees (each
+    transfer costs as an exit, kept in the surplus), and the cartel (dealer, wallet, accomplice) gets
+    back the two bases less the fees, never more than the whole positions sold."""
     d, w, x = m.dealer, m.traders[1], m.accomplice
     m.apply("buy", d, 0, L)
     m.apply("buy", d, 1, L // 2)
@@ -125,14 +125,14 @@ def test_transfers_with_repeated_ids_before_an_exit_move_no_value(m):
     sale = m.hmm.quoteSell(d, 0, L)[0] + m.hmm.quoteSell(d, 1, L // 2)[0]
     cartel = (d, w, x)
     start = sum(m.token.balanceOf(a) for a in cartel)
-    m.apply("give_batch", d, [(0, 1), (0, L // 3), (1, 7), (0, L - L // 3 - 2), (1, L // 2 - 8)], w)
-    assert m.hmm.costBasis(d, 0) + m.hmm.costBasis(w, 0) == b0
-    assert m.hmm.costBasis(d, 1) + m.hmm.costBasis(w, 1) == b1
+    surplus = m.hmm.surplus()
+    fees, _ = m.apply("give_batch", d, [(0, 1), (0, L // 3), (1, 7), (0, L - L // 3 - 2), (1, L // 2 - 8)], w)
     for _ in range(5):
-        m.apply("give", w, 0, 1, d)
-        m.apply("give", w, 1, 1, d)
-    assert m.hmm.costBasis(d, 0) + m.hmm.costBasis(w, 0) == b0
-    assert m.hmm.costBasis(d, 1) + m.hmm.costBasis(w, 1) == b1
+        fees += m.apply("give", w, 0, 1, d)[0]
+        fees += m.apply("give", w, 1, 1, d)[0]
+    # every basis that left the two wallets is a transfer's exit fee, in the surplus
+    assert sum(m.hmm.costBasis(a, t) for a in (d, w) for t in (0, 1)) + fees == b0 + b1
+    assert m.hmm.surplus() - surplus == fees > _fee(b0, m.model.params.sell_fee)
     for tid in (0, 1):
         m.apply("sell", d, tid, m.hmm.balanceOf(d, tid))
     moves = [(0, m.hmm.balanceOf(w, 0)), (1, m.hmm.balanceOf(w, 1))]
@@ -303,26 +303,25 @@ def test_a_fee_cut_between_buy_and_exit_lets_nobody_take_out_more_than_was_paid(
 # ---------------------------------------------------------------- 3. the economics of the fee
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Finding 2 (Medium, economic; introduced by this change): paying a provider in credits by ERC1155 "
-    "transfer costs no exit fee, so it now dominates redemption by 12.5% for the provider and the "
-    "customer alike, and the compute it pays for is invisible to the controller. Measured: a customer "
-    "bought 1 L for 1,723,437 HANZO (basis 1,718,282); redeemed at the honest provider, the provider is "
-    "paid 1,503,497; transferred to a competing provider, that provider holds 1 L carrying the whole "
-    "basis and resells it to the next customer for 1,718,282 (less than the 1,723,437 the maker would ask "
-    "for 1 L had the first been redeemed: the customer saves the buy fee; with the credits kept outstanding "
-    "the maker now asks 4,684,787 for the next 1 L): +214,785 HANZO "
-    "(+14.3%) over the honest provider for the same compute, so it can undercut it by up to 12.5%. The "
-    "tier's redeemed count stays 0 for the compute served: the honest provider's offer sits idle, the "
-    "epoch's utilization is 0 and the poke cuts the price by the largest step (x0.889, e^-0.1178). "
-    "Before the change a redemption was fee-free and equal to the transfer route. The fee taxes only "
-    "the on-chain signal the controller steers by."))
 def test_paying_a_provider_by_transfer_pays_no_more_than_a_redemption(m):
-    """Tried: the competitor (the accomplice account, a provider that behaves honestly otherwise) takes
-    payment in credits by safeTransferFrom instead of redemptions, and resells the credits off-chain (a
-    HANZO transfer between the two customers' accounts) to the next customer, at their basis. Beside it
-    on the same state, the honest provider is paid by redemption. Should hold: no provider is paid more
-    for the same compute by taking credits off the book than by the redemption the controller counts."""
+    """Finding 2 (Medium, economic; closed): paying a provider in credits by ERC1155 transfer cost no
+    exit fee, so it dominated redemption by 12.5% for the provider and the customer alike, and the
+    compute it paid for was invisible to the controller. Measured before the fix: a customer bought 1 L
+    for 1,723,437 HANZO (basis 1,718,282); redeemed at the honest provider, the provider is paid
+    1,503,497; transferred to a competing provider, that provider held 1 L carrying the whole basis and
+    resold it to the next customer for 1,718,282 (the maker, with the credits kept outstanding, asked
+    4,684,787 for the next 1 L): +214,785 HANZO (+14.3%) over the honest provider for the same compute.
+    The tier's redeemed count stayed 0: the honest offer idle, utilization 0, the poke cut the price by
+    the largest step (x0.889).
+    Tried again: the competitor (the accomplice account, a provider that behaves honestly otherwise)
+    takes payment in credits by safeTransferFrom instead of redemptions, and resells the credits
+    off-chain (a HANZO transfer between the two customers' accounts) to the next customer, at the basis
+    they carry. Beside it on the same state, the honest provider is paid by redemption. Now a transfer
+    moves the share less the exit fee: the competitor receives a claim equal to the honest provider's
+    pay (1,503,497), which it can turn into HANZO only through another exit (a sale: 1,315,560) or a
+    resale that hands the next customer credits worth one more fee less. Should hold: no provider is
+    paid more for the same compute by taking credits off the book than by the redemption the controller
+    counts."""
     c1, c2, honest, rival = m.traders[0], m.traders[1], m.provider, m.accomplice
     m.apply("buy", c1, 0, L)
     basis = m.hmm.costBasis(c1, 0)
@@ -334,23 +333,24 @@ def test_paying_a_provider_by_transfer_pays_no_more_than_a_redemption(m):
     m.chain.restore(snapshot)
     m.model = model
     # the transfer route: the honest provider's offer stays idle
-    m.apply("give", c1, 0, L, rival)
-    assert m.hmm.costBasis(rival, 0) == basis
-    maker_price, _ = m.hmm.quoteBuy(0, L)  # what the next customer would pay the maker for 1 L
-    m.token.transfer(rival, basis, sender=c2)  # off-chain resale at the basis, settled in HANZO
-    m.model.hanzo[m.name(c2)] -= basis
-    m.model.hanzo[m.name(rival)] = m.model.hanzo.get(m.name(rival), 0) + basis
-    m.apply("give", rival, 0, L, c2)
-    assert m.hmm.costBasis(c2, 0) == basis  # the next customer holds credits worth what it paid
-    by_transfer = basis
+    surplus = m.hmm.surplus()
+    fee, _ = m.apply("give", c1, 0, L, rival)
+    claim = m.hmm.costBasis(rival, 0)
+    assert claim == basis - fee == by_redemption and m.hmm.surplus() - surplus == fee
+    by_sale = m.hmm.quoteSell(rival, 0, L)[0]  # the claim in HANZO: one exit more
+    m.token.transfer(rival, claim, sender=c2)  # off-chain resale at the claim, settled in HANZO
+    m.model.hanzo[m.name(c2)] -= claim
+    m.model.hanzo[m.name(rival)] = m.model.hanzo.get(m.name(rival), 0) + claim
+    fee2, _ = m.apply("give", rival, 0, L, c2)
+    assert m.hmm.costBasis(c2, 0) == claim - fee2 < claim  # the next customer paid more than it holds
     assert m.hmm.tier(0).redeemed == 0
     m.advance_epoch()
     m.apply("poke", c1)
     m.assert_same()
-    print(f"basis {basis / WEI:,.0f}; by redemption {by_redemption / WEI:,.0f}; by transfer {by_transfer / WEI:,.0f}"
-          f" ({by_transfer / by_redemption - 1:+.1%}); the maker's next 1 L {maker_price / WEI:,.0f}; "
-          f"price after the poke x{m.hmm.tier(0).refPrice / m.model.tiers[0].base_price:.4f}")
-    assert by_transfer <= by_redemption
+    print(f"basis {basis / WEI:,.0f}; by redemption {by_redemption / WEI:,.0f}; by transfer: a claim of "
+          f"{claim / WEI:,.0f}, {by_sale / WEI:,.0f} sold; the next customer paid {claim / WEI:,.0f} for "
+          f"{(claim - fee2) / WEI:,.0f}")
+    assert by_sale < claim <= by_redemption
 
 
 def test_an_honest_providers_pay_is_the_documented_share_whoever_redeems(m):
@@ -361,8 +361,8 @@ def test_an_honest_providers_pay_is_the_documented_share_whoever_redeems(m):
     new price, by design (the price prices purchases only); and a dust transfer can lower a credit's
     basis by less than a wei. Result: the provider is paid, per credit, the redeemer's average basis
     less 12.5% (never less than the lowest price ever paid less the fee), and a credit moved alone
-    carries floor(basis / held), at most a wei under its share: no credit carries a zero basis while
-    prices are >= 1e4 wei (MIN_BASE_PRICE * 1e-8)."""
+    carries floor(basis / held), at most a wei under its share, less the exit fee a transfer costs: no
+    credit carries a zero basis while prices are >= 1e4 wei (MIN_BASE_PRICE * 1e-8)."""
     h, p = m.traders[0], m.provider
     m.apply("buy", h, 0, L)
     low = m.hmm.costBasis(h, 0)
@@ -376,7 +376,8 @@ def test_an_honest_providers_pay_is_the_documented_share_whoever_redeems(m):
     assert m.hmm.price(0) > m.model.tiers[0].base_price
     held, basis = m.hmm.balanceOf(h, 0), m.hmm.costBasis(h, 0)
     m.apply("give", h, 0, 1, m.traders[2])
-    assert m.hmm.costBasis(m.traders[2], 0) == basis // held > 0
+    one = basis // held
+    assert m.hmm.costBasis(m.traders[2], 0) == one - _fee(one, m.model.params.sell_fee) > 0
     m.apply("offer", p, 0, 1)
     before = m.token.balanceOf(p)
     m.apply("redeem", h, 0, 1, p)
@@ -395,8 +396,8 @@ def test_the_exit_fee_is_the_same_for_every_provider_so_a_rebate_is_only_a_price
     other at the competitor, who rebates the whole 12.5% fee. Result: the contract pays both providers
     the same (1,503,497 HANZO for a basis of 1,718,282), the fee goes to the surplus either way, and the
     rebate comes out of the competitor's own pay (its net 1,288,711, 75.0% of the basis): an ordinary
-    price cut, no edge the protocol hands one provider over another. (Paying by transfer is the edge:
-    the xfail above.)"""
+    price cut, no edge the protocol hands one provider over another. (Paying by transfer was the edge,
+    finding 2, closed above: a transfer now costs the same fee.)"""
     c1, c2, honest, rival = m.traders[0], m.traders[1], m.provider, m.accomplice
     pays = []
     for customer, prov in ((c1, honest), (c2, rival)):
@@ -441,7 +442,8 @@ def test_no_exit_path_beats_a_sale_and_the_surplus_is_only_fees_model(ops, h_amo
     and by batches with repeated ids, offer idle capacity (crashes), poke across epochs, while governance
     moves the exit fee anywhere in its bounds and withdraws parts of the surplus. Checked at every step:
     the reserve is the sum of bases and the maker holds reserve + surplus; the surplus moves only by the
-    fees (up on every exit by exactly its fee, down only by withdrawals); every single exit pays exactly
+    fees (up on every exit by exactly its fee, a transfer's included, by exactly the basis the pair
+    lost, down only by withdrawals); every single exit pays exactly
     the sale quote at the same state and every batch exactly the same moves sold in order; no basis without
     credits. At the end, with everyone out (D through X), the coalition got back no more than it put in
     and the honest H, who bought once (and may have been handed credits of any basis by the coalition),
@@ -494,12 +496,16 @@ def test_no_exit_path_beats_a_sale_and_the_surplus_is_only_fees_model(ops, h_amo
                     assert paid == sales
                     expected_fee = trial.surplus() - surplus
             elif op == "give" and held:
-                s.transfer(who, other, tid, min(n, held))
-                expected_fee = 0
+                k = min(n, held)
+                share = s.basis.get((who, tid), 0) * k // held
+                s.transfer(who, other, tid, k)  # a transfer costs as an exit (finding 2)
+                expected_fee = mul_div_up(share, s.exit_fee(), WAD) if other != who else 0  # to itself: nothing
             elif op == "give_batch" and held:
                 a = r % (held + 1)
+                pair = {who, other}
+                total = sum(s.basis.get((x, i), 0) for x in pair for i in (0, 1))
                 s.transfer_batch(who, other, [(tid, a), (tid, 0), (1 - tid, 0), (tid, (held - a) // 2)])
-                expected_fee = 0
+                expected_fee = total - sum(s.basis.get((x, i), 0) for x in pair for i in (0, 1))
             elif op == "offer":
                 s.offer_capacity(other if other in ("D", "X") else "P", tid, n)
                 expected_fee = 0

@@ -15,10 +15,11 @@ the price over a few epochs and exit, taking the surplus that others' fees built
 fee stops a k-epoch pump (the gain exp(k * delta_max) outgrows any fee below 100%). So each
 holder carries the gross HANZO it paid for the credits it holds, and a sale or redemption pays
 its pro-rata share, basis * amount / held (as a transfer moves basis), the whole basis for a whole
-position: a holder's exits sum to exactly its basis in any order, with transfers between them,
-and at any price. (Red team 17: valued as the top `held` credits of the curve, a partial exit
-took 73% of a 2 L position's basis for half its credits, stripping it from credits handed on
-after; the curve now prices purchases and nothing else.)
+position: a holder's exits sum to exactly its basis in any order, with transfers between them
+(each moving its share less the exit fee), and at any price. (Red team 17: valued as the top
+`held` credits of the curve, a partial exit took 73% of a 2 L position's basis for half its
+credits, stripping it from credits handed on after; the curve now prices purchases and nothing
+else.)
 
 Why not min(share, release + retained), the rule before: with V(q) as the reserve, a price rise
 had to be paid for, and was paid out of what cheap holders' capped exits had left for the dear
@@ -33,7 +34,9 @@ serving others' credits.
 Exits cost alike: a redemption pays the provider the holder's share less the exit fee (`sell_fee`),
 exactly as a sale pays the holder, the fee kept in the surplus, so no exit returns more than a sale
 at the same state: a provider's second wallet, or any holder it colludes with, redeeming at its offer
-gains nothing over selling (red team 17, finding 4's class; the fee chosen by scripts/exit_fees.py,
+gains nothing over selling (red team 17, finding 4's class), and a transfer moves the share less the
+same fee, so paying a provider in credits by transfer pays it no more than a redemption (red team 18,
+finding 2; the fee chosen by scripts/exit_fees.py,
 docs/hmm.md). Nobody redeems to itself (SelfRedemption, the contract's first check in _serve): the
 provider's own demand would count in utilization. Through a second wallet or an accomplice it still
 counts, at the price of the fees (findings 2 and 3, open: tests/test_redteam17_hmm.py).
@@ -347,21 +350,28 @@ class HMMState:
         held = self._held(holder, tid, amount)
         self.credits[(holder, tid)] = held - amount
 
-    def transfer_batch(self, holder: str, to: str, moves: list[tuple[int, int]]) -> None:
+    def transfer_batch(self, holder: str, to: str, moves: list[tuple[int, int]]) -> int:
         """safeBatchTransferFrom: the (tier, amount) elements move one after another, each taking
-        its share of what the sender still holds (the caller restores the state on an error)."""
-        for tid, amount in moves:
-            self.transfer(holder, to, tid, amount)
+        its share of what the sender still holds, less the exit fee (the caller restores the state on
+        an error). Returns the fees."""
+        return sum(self.transfer(holder, to, tid, amount) for tid, amount in moves)
 
-    def transfer(self, holder: str, to: str, tid: int, amount: int) -> None:
-        """An ERC1155 transfer: the credits carry their share of the sender's basis."""
+    def transfer(self, holder: str, to: str, tid: int, amount: int) -> int:
+        """An ERC1155 transfer: the credits carry their share of the sender's basis less the exit
+        fee, which leaves the reserve for the surplus (a transfer costs as an exit: red team 18,
+        finding 2). Returns the fee."""
         held = self._held(holder, tid, amount)
+        if holder == to:  # moves nothing: no exit, no fee (the contract skips it too)
+            return 0
         basis = self.basis.get((holder, tid), 0)
         share = basis * amount // held if held else 0
+        fee = mul_div_up(share, self.exit_fee(), WAD)
         self.basis[(holder, tid)] = basis - share
         self.credits[(holder, tid)] = held - amount
         self.credits[(to, tid)] = self.credits.get((to, tid), 0) + amount
-        self.basis[(to, tid)] = self.basis.get((to, tid), 0) + share
+        self.basis[(to, tid)] = self.basis.get((to, tid), 0) + share - fee
+        self.reserve -= fee
+        return fee
 
     def sell(self, trader: str, tid: int, amount: int, min_proceeds: int, deadline: int, now: int) -> int:
         if now > deadline:

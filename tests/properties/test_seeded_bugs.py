@@ -19,7 +19,7 @@ import dataclasses
 import pytest
 
 from hanzo.econ import hmm
-from hanzo.econ.fixedpoint import WAD
+from hanzo.econ.fixedpoint import WAD, mul_div_up
 
 from . import test_market_maker_properties as props
 
@@ -147,20 +147,47 @@ class BasisReadOnce(hmm.HMMState):
 
     def transfer_batch(self, holder, to, moves):
         before = {tid: self.credits.get((holder, tid), 0) for tid, _ in moves}
+        fees = 0
         for tid, amount in moves:
             held = self._held(holder, tid, amount)
             basis = self.basis.get((holder, tid), 0)
             share = basis * amount // before[tid] if before[tid] else 0
+            fee = mul_div_up(share, self.exit_fee(), WAD)
             self.basis[(holder, tid)] = basis - share
             self.credits[(holder, tid)] = held - amount
             self.credits[(to, tid)] = self.credits.get((to, tid), 0) + amount
-            self.basis[(to, tid)] = self.basis.get((to, tid), 0) + share
+            self.basis[(to, tid)] = self.basis.get((to, tid), 0) + share - fee
+            self.reserve -= fee
+            fees += fee
+        return fees
+
+
+class FreeTransfers(hmm.HMMState):
+    """The planted bug: red team 18's finding 2 put back. A transfer moves the whole share, no exit
+    fee, so paying a provider in credits pays it more than a redemption."""
+
+    def transfer(self, holder, to, tid, amount):
+        held = self._held(holder, tid, amount)
+        if holder == to:
+            return 0
+        basis = self.basis.get((holder, tid), 0)
+        share = basis * amount // held if held else 0
+        self.basis[(holder, tid)] = basis - share
+        self.credits[(holder, tid)] = held - amount
+        self.credits[(to, tid)] = self.credits.get((to, tid), 0) + amount
+        self.basis[(to, tid)] = self.basis.get((to, tid), 0) + share
+        return 0
+
+
+P9_MODEL = ("test_p9_every_transfer_batch_or_not_moves_basis_pro_rata_less_the_exit_fee_and_leaves_none_"
+            "without_credits_model")
 
 
 @pytest.mark.parametrize("bug,prop", [
     (ReleaseCapped, "test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_order_model"),
     (ReleaseCapped, "test_p8_every_holder_exits_with_its_basis_whatever_the_price_did_and_in_any_order_model"),
-    (BasisReadOnce, "test_p9_every_transfer_batch_or_not_moves_basis_pro_rata_and_leaves_none_without_credits_model"),
+    (BasisReadOnce, P9_MODEL),
+    (FreeTransfers, P9_MODEL),
 ])
 def test_p8_and_p9_find_the_second_review_bugs_when_they_are_put_back(monkeypatch, bug, prop):
     real = props.fresh_model
