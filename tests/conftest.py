@@ -118,6 +118,39 @@ def released(suite, chain, params):
     return _release
 
 
+@pytest.fixture(scope="session")
+def public_index(tmp_path_factory):
+    """Seeds a novelty index (or a gate, or an oracle's gate) with the public corpus's arrays, built
+    once per session: `public_index(path)` puts them beside `path` (its SQLite file, not yet
+    created) and returns `path`. NoveltyIndex keeps these arrays beside its SQLite file, named by the
+    corpus's digest, and loads them when they are there (about 0.5 s) instead of building them
+    (12-20 s each; the suite used to build them for every fresh gate). The index's own database
+    starts empty as before: nothing accepted or recorded is shared. Hard links (the arrays are only
+    ever read, and replaced whole), or copies where links fail."""
+    import os
+    import shutil
+
+    from hanzo.model.corpus import LOCAL
+    from hanzo.model.novelty import NoveltyIndex
+
+    folder = tmp_path_factory.mktemp("public-index")
+    NoveltyIndex(folder / "public.sqlite", LOCAL.public_texts().values()).db.close()
+    arrays = sorted(f for f in folder.iterdir() if f.suffix in (".npy", ".npz") and f.name.startswith("public."))
+    assert len(arrays) == 5, arrays  # a new array would be built by every fresh gate again: seed it too
+
+    def _seed(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for array in arrays:
+            target = path.with_name(path.stem + array.name[len("public"):])
+            try:
+                os.link(array, target)
+            except OSError:
+                shutil.copyfile(array, target)
+        return path
+
+    return _seed
+
+
 @pytest.fixture(scope="module")
 def market_factory(project, accounts, chain):
     """A factory of fresh (contract, model) market-maker pairs: see tests/market.py."""

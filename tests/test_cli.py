@@ -78,13 +78,14 @@ def test_demo_pays_honest_work_and_no_greedy_strategy_more():
     assert "no greedy strategy beat honest work" in out
 
 
-def test_generate_and_finetune_commands(tmp_path):
+def test_generate_and_finetune_commands(tmp_path, public_index):
     gen = hanzo("generate", "--n", "40", "--prompt", "JULIET:\n", "--steer", "love", "--strength", "2")
     assert gen.returncode == 0, gen.stderr
     assert gen.stdout.startswith("JULIET:\n") and len(gen.stdout) >= 40
     text = tmp_path / "lines.txt"
     text.write_text("O Romeo, Romeo! wherefore art thou Romeo?\n" * 20)
     cache = {"HANZO_CACHE": str(tmp_path / "cache")}
+    public_index(tmp_path / "cache" / "hllm" / "oracle" / "gate.sqlite")  # the oracle's gate (conftest)
     refused = hanzo("finetune", "--user", "tester", "--text", str(text), env=cache)
     assert refused.returncode == 1 and "error: refused (repetitive)" in refused.stderr
     from hanzo.model.corpus import LOCAL
@@ -116,7 +117,7 @@ def test_generate_and_finetune_commands(tmp_path):
     assert evil.returncode == 1 and "error: user '../evil': expected" in evil.stderr
 
 
-def test_finetune_on_someone_elses_fork_names_a_missing_owner_head(tmp_path):
+def test_finetune_on_someone_elses_fork_names_a_missing_owner_head(tmp_path, public_index):
     """--owner: the head is the owner's adapter file; one that is not there is a clear error, and the
     text stays the user's (the failed judgement is undone)."""
     from hanzo.model.corpus import LOCAL
@@ -124,6 +125,7 @@ def test_finetune_on_someone_elses_fork_names_a_missing_owner_head(tmp_path):
     text = tmp_path / "mine.txt"
     text.write_text(LOCAL.users_text("hamlet")[70_000:71_500])
     cache = {"HANZO_CACHE": str(tmp_path / "cache")}
+    public_index(tmp_path / "cache" / "hllm" / "oracle" / "gate.sqlite")  # the oracle's gate (conftest)
     args = ("finetune", "--user", "sebastian", "--fork", "3", "--text", str(text), "--adapter-hash", "ab" * 32)
     missing = hanzo(*args, "--owner", "olivia", env=cache)
     assert missing.returncode == 1 and "olivia/fork-3.safetensors" in missing.stderr and "missing" in missing.stderr

@@ -52,6 +52,13 @@ def seeded_copy(folder, contract: str, line, bug, files: tuple[str, ...]):
         shutil.copy(ROOT / name, folder / name)
     for name in ("node_modules", ".solcx"):
         (folder / name).symlink_to(ROOT / name)
+    # what forge and Ape compiled of the unchanged tree, when there is any: each recompiles only the
+    # files whose content differs from its cache's (the seeded bug's) and those that import them,
+    # instead of every contract and suite again (half or more of each test's time); forge's kept
+    # failures stay behind, so nothing is replayed that the copy did not find itself
+    for name in (".forge/out", ".forge/cache", ".build"):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, folder / name)
     source = folder / "contracts" / contract
     text = source.read_text()
     for old, new in zip(*((line, bug) if isinstance(line, tuple) else ((line,), (bug,)))):

@@ -55,15 +55,15 @@ def test_the_three_roles_are_disjoint_and_cover_each_domain():
 # ---------------------------------------------------------------- novelty
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    return NoveltyIndex(tmp_path_factory.mktemp("novelty") / "n.sqlite", LOCAL.public_texts().values())
+def index(tmp_path_factory, public_index):
+    return NoveltyIndex(public_index(tmp_path_factory.mktemp("novelty") / "n.sqlite"), LOCAL.public_texts().values())
 
 
 @pytest.fixture(scope="module")
-def public_gate(tmp_path_factory):
+def public_gate(tmp_path_factory, public_index):
     """A gate for the rules that refuse before anything is recorded (building one indexes the public
     corpus: about 10 s); tests that admit text use users of their own."""
-    return Gate(tmp_path_factory.mktemp("gate") / "g.sqlite", LOCAL.public_texts().values(), DEFAULT)
+    return Gate(public_index(tmp_path_factory.mktemp("gate") / "g.sqlite"), LOCAL.public_texts().values(), DEFAULT)
 
 
 # what novelty does not see whole: the misspelled ones are refused before it (below); the last is
@@ -381,10 +381,11 @@ def test_a_paid_verdict_on_too_little_text_is_neutral_and_only_a_paid_one():
 # ---------------------------------------------------------------- the oracle, on the shipped base model
 
 @pytest.fixture(scope="module")
-def oracle(tmp_path_factory):
+def oracle(tmp_path_factory, public_index):
     os.environ["HANZO_ORACLE_SECRET"] = "a test secret of at least thirty-two characters"
     try:
         folder = tmp_path_factory.mktemp("oracle")
+        public_index(folder / "oracle" / "gate.sqlite")
         yield QualityOracle(ForkTrainer(forks=folder / "forks"), OracleConfig(folder / "oracle"))
     finally:
         os.environ.pop("HANZO_ORACLE_SECRET", None)
@@ -516,12 +517,12 @@ def _verdict(outcome: str) -> dict:
     return {"quality": {"outcome": outcome}}
 
 
-def test_a_neutral_sessions_text_is_carried_to_its_authors_next_session_and_paid_once(tmp_path):
+def test_a_neutral_sessions_text_is_carried_to_its_authors_next_session_and_paid_once(tmp_path, public_index):
     """A neutral session's text used to be spent: admitted (so never new again) but neither paid
     nor trained into the fork. Now the author's next session on the fork trains on it again and, if
     paid, is paid for it; once paid it is never carried again, and two sessions admitted side by
     side never carry the same text."""
-    gate = Gate(tmp_path / "g.sqlite", LOCAL.public_texts().values(), DEFAULT)
+    gate = Gate(public_index(tmp_path / "g.sqlite"), LOCAL.public_texts().values(), DEFAULT)
     a, b, c, d, e = (HAMLET[k * 1500:(k + 1) * 1500] for k in range(5))
     first = gate.admit("ophelia", 1, a, 8192)
     assert first.carried == ""
@@ -546,8 +547,8 @@ def test_a_neutral_sessions_text_is_carried_to_its_authors_next_session_and_paid
     assert gate.admit("ophelia", 1, d, 8192, parent=head).carried == side_by_side.novelty.new_text
 
 
-def test_a_carry_stays_within_a_session_and_its_oldest_text_expires(tmp_path):
-    gate = Gate(tmp_path / "g.sqlite", LOCAL.public_texts().values(), DEFAULT)
+def test_a_carry_stays_within_a_session_and_its_oldest_text_expires(tmp_path, public_index):
+    gate = Gate(public_index(tmp_path / "g.sqlite"), LOCAL.public_texts().values(), DEFAULT)
     texts = [HAMLET[k * 1500:(k + 1) * 1500] for k in range(3)]
     for text in texts[:2]:
         gate.record(gate.admit("ophelia", 1, text, 8192).submission, _verdict(NEUTRAL))
@@ -559,12 +560,13 @@ def test_a_carry_stays_within_a_session_and_its_oldest_text_expires(tmp_path):
     assert gate.admit("ophelia", 1, HAMLET[6000:7500], 8192).carried == newest.novelty.new_text + third.novelty.new_text
 
 
-def test_a_carried_text_keeps_what_it_matched_so_its_next_session_avoids_those_held_back_windows(tmp_path):
+def test_a_carried_text_keeps_what_it_matched_so_its_next_session_avoids_those_held_back_windows(
+        tmp_path, public_index):
     """The exam excludes the held-back windows of every paid text the session's text matched. A
     sybil's rewrite of a paid text judged neutral is carried into its next session, which is
     examined then: the carried text's matches are kept with it, so the next session is excluded
     from the same windows though its own new text matches nothing. Anyone else's is not."""
-    gate = Gate(tmp_path / "g.sqlite", LOCAL.public_texts().values(), DEFAULT)
+    gate = Gate(public_index(tmp_path / "g.sqlite"), LOCAL.public_texts().values(), DEFAULT)
     paid = gate.admit("author", 1, HAMLET[10_000:16_000], 8192)
     gate.record(paid.submission, _verdict(PAID))
     rewrite = gate.admit("sybil", 7, HAMLET[10_000:11_000] + "\n" + HAMLET[30_000:32_000], 8192)  # a third copied
@@ -596,12 +598,12 @@ def test_a_paid_session_is_paid_for_the_text_its_author_carried(oracle):
     assert paid.session.updates == 2 * 9  # both texts: 11 windows less 2 held back (the new text alone: 6)
 
 
-def test_another_users_paid_session_never_locks_the_forks_owner_out(tmp_path):
+def test_another_users_paid_session_never_locks_the_forks_owner_out(tmp_path, public_index):
     """Red team: a stranger's paid session on a newly minted fork made every later session from the
     owner's head "pending", for good (the stranger's adapter never becomes the head: the chain
     records the owner's). A head has one paid child per user: the stranger is paid once from it,
     and the owner goes on."""
-    gate = Gate(tmp_path / "g.sqlite", LOCAL.public_texts().values(), DEFAULT)
+    gate = Gate(public_index(tmp_path / "g.sqlite"), LOCAL.public_texts().values(), DEFAULT)
     stranger = gate.admit("mallory", 1, HAMLET[0:1500], 8192)
     gate.record(stranger.submission, _verdict(PAID))
     owner = gate.admit("ophelia", 1, HAMLET[1500:3000], 8192)  # the owner, from the same (empty) head

@@ -26,8 +26,8 @@ def _verdict(outcome: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def gate(tmp_path_factory):
-    return Gate(tmp_path_factory.mktemp("rt15gate") / "g.sqlite", LOCAL.public_texts().values(), DEFAULT)
+def gate(tmp_path_factory, public_index):
+    return Gate(public_index(tmp_path_factory.mktemp("rt15gate") / "g.sqlite"), LOCAL.public_texts().values(), DEFAULT)
 
 
 def pieces_with_a_random_word(text: str, rng: random.Random, k: int = 3) -> str:
