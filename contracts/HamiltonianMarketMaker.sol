@@ -16,8 +16,8 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///         integer function V, the cost of any sequence of trades depends only on its end points
 ///         and a closed loop costs exactly zero before fees (no-arbitrage, design/hmm.md §1).
 ///         Redeeming credits (spending them on compute) pays the serving provider the holder's
-///         cost basis for them less the exit fee, the same fee a sale pays and a transfer moves
-///         the basis less. Once an epoch, poke() moves each tier's log reference price by a damped
+///         cost basis for them less the exit fee, the same fee a sale pays and the sender of a
+///         transfer pays. Once an epoch, poke() moves each tier's log reference price by a damped
 ///         leapfrog step driven by the epoch's utilization (design/hmm.md §2).
 /// @dev Invariants, checked by tests/properties and fuzz/MarketInvariants.t.sol:
 ///      - reserve == the sum of every holder's costBasis, and HANZO held == reserve + surplus, the
@@ -32,9 +32,10 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///        what was kept for other holders, and the order of honest exits moved up to half of a
 ///        dear holder's position between holders (the second review's finding 16b).
 ///      - exits cost alike: a sale and a redemption pay the same share less the same fee (sellFee,
-///        the exit fee, kept in the surplus), and a transfer moves the share less that fee to the
-///        receiver's basis, so no exit returns more than a sale at the same state, and paying a
-///        provider in credits by transfer pays it no more than a redemption (red team 18, finding 2):
+///        the exit fee, kept in the surplus), and a transfer moves the whole share while its
+///        sender pays that fee on it in HANZO, so no exit returns more than a sale at the same
+///        state, and paying a provider in credits by transfer costs the payer what a redemption
+///        costs (red team 18, finding 2) without cutting anyone else's pay (red team 19):
 ///        leaving through a friendly provider's offer (a provider's own second wallet's included,
 ///        which this contract cannot tell from a customer) gains nothing over a sale (red team 17,
 ///        finding 4's class). No redemption names its caller as the provider (SelfRedemption): the
@@ -132,7 +133,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 fee
     );
     /// @notice Credits moved between holders carried `basis` of the sender's cost basis to the
-    ///         receiver, after the exit fee `fee` (kept in the surplus): a transfer costs as an exit.
+    ///         receiver; the sender paid the exit fee `fee` on it in HANZO (kept in the surplus): a
+    ///         transfer costs as an exit, paid by whoever moves the credits.
     event BasisMoved(
         uint256 indexed tier, address indexed from, address indexed to, uint256 amount, uint256 basis, uint256 fee
     );
@@ -530,28 +532,31 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         return FPM.fullMulDiv(basis, amount, held);
     }
 
-    /// @dev Credits moved between holders take their share of the sender's basis with them, less
-    ///      the exit fee (exitFee(), rounded up as an exit's), which leaves the reserve for the
-    ///      surplus: a transfer is the sender's exit from its position, and it costs what the two other
-    ///      exits cost. Free, it was the one exit without a fee: a provider paid in credits by transfer
-    ///      was paid 14.3% more than one paid by redemption for the same compute, could resell them
-    ///      at their whole basis, and the compute it served never reached the controller's
-    ///      utilization (red team 18, finding 2). Now every hand the credits pass through costs the
-    ///      fee, so no route through transfers pays more than a redemption, and circulating credits
-    ///      as money costs the fee per payment, as buying and redeeming does.
+    /// @dev Credits moved between holders take their whole share of the sender's basis with them,
+    ///      and the sender pays the exit fee on that share (exitFee(), rounded up as an exit's) in
+    ///      HANZO, into the surplus: a transfer is the sender's exit from its position, and it costs
+    ///      what the two other exits cost, paid by whoever moves the credits. Free, it was the one exit
+    ///      without a fee: a provider paid in credits by transfer was paid 14.3% more than one paid
+    ///      by redemption for the same compute, and the compute it served never reached the
+    ///      controller's utilization (red team 18, finding 2). Taken out of the basis instead, the
+    ///      fee fell on the provider who finally serves the credits, not on who moved them: a
+    ///      customer hopping its credits between its own wallets cut its provider's pay by 12.5% a
+    ///      hop at no cost to itself (red team 19, finding 1). A transfer to oneself moves nothing
+    ///      and costs nothing.
     ///      A batch moves as its elements would one after another: an element's share is taken of
     ///      what the sender still holds of that id after the batch's earlier elements, so naming an
-    ///      id twice moves the same basis as naming it once (invariant: a transfer lowers the sum of
-    ///      bases of an id by exactly the fees it adds to the surplus, and a sender left with no
-    ///      credits keeps no basis). Mints and burns settle their basis themselves.
+    ///      id twice moves the same basis as naming it once (invariant: the sum of bases of an id is
+    ///      unchanged by any transfer, and a sender left with no credits keeps no basis); the fees of
+    ///      all elements are paid in one HANZO transfer, after the credits moved (so a shortfall of
+    ///      credits is reported as such first). Mints and burns settle their basis themselves.
     function _update(address from, address to, uint256[] memory ids, uint256[] memory values)
         internal
         override
     {
-        // a transfer to oneself moves nothing, so it is no exit and costs nothing
+        uint256 fees;
         if (from != address(0) && to != address(0) && from != to) {
+            if (ids.length != values.length) revert ERC1155InvalidArrayLength(ids.length, values.length);
             uint256 feeWad = exitFee();
-            uint256 fees;
             for (uint256 i; i < ids.length; ++i) {
                 uint256 id = ids[i];
                 uint256 moved = 0; // of this id, by the batch's earlier elements
@@ -563,13 +568,14 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
                 if (balance == moved) continue;
                 fees += _moveBasis(from, to, id, values[i], balance - moved, feeWad);
             }
-            reserve -= fees;
         }
         super._update(from, to, ids, values);
+        // HANZO is this project's plain ERC20 (no hooks): pulling it here cannot re-enter
+        if (fees != 0) hanzo.safeTransferFrom(from, address(this), fees);
     }
 
     /// @dev One element of a transfer: `amount` of the sender's `held` credits of `id` move their
-    ///      share of its basis, less the exit fee `feeWad`, to the receiver; returns the fee.
+    ///      share of its basis to the receiver; returns the exit fee on the share, which the sender pays.
     function _moveBasis(address from, address to, uint256 id, uint256 amount, uint256 held, uint256 feeWad)
         private
         returns (uint256 fee)
@@ -578,8 +584,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 share = (basis * amount) / held;
         fee = FPM.fullMulDivUp(share, feeWad, WAD);
         costBasis[from][id] = basis - share;
-        costBasis[to][id] += share - fee;
-        if (share != 0) emit BasisMoved(id, from, to, amount, share - fee, fee);
+        costBasis[to][id] += share;
+        if (share != 0) emit BasisMoved(id, from, to, amount, share, fee);
     }
 
     function _ratio(uint256 supply, uint256 depth) private pure returns (uint256 r) {

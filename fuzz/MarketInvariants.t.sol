@@ -13,7 +13,7 @@ import {vm, bound} from "./Vm.sol";
 ///         takes some of the surplus. A cohort of honest holders buys and leaves in an order the fuzzer picks, with the
 ///         price crashed or pumped between any two of its steps. Ghosts record what each actor may legitimately end
 ///         with, the fees the maker kept (a transfer's exit fee included), and any transfer that moved basis other than
-///         pro rata or carried more than a redemption pays, or honest exit paid other than its basis.
+///         pro rata or paid other than the exit fee, or honest exit paid other than its basis.
 contract MarketHandler {
     HanzoToken public immutable token;
     HamiltonianMarketMaker public immutable hmm;
@@ -27,8 +27,8 @@ contract MarketHandler {
     /// @notice Cost basis that arrived with credits given to an actor.
     mapping(address => uint256) public givenBasis;
     uint256 public epochsStepped;
-    /// @notice Transfers after which a tier's total basis changed by other than the exit fee kept, or a sender without credits
-    ///         kept basis (issue 16, finding 1).
+    /// @notice Transfers after which a tier's total basis changed, a sender paid beyond the exit fee,
+    ///         or a sender without credits kept basis (issue 16, finding 1).
     uint256 public basisLeaks;
     /// @notice HANZO an honest holder got short of its basis less the exit fee, or beyond it, in
     ///         any order of exits and after any moves of the price (issue 16, finding 2: the order of
@@ -48,9 +48,9 @@ contract MarketHandler {
     ///         own second wallet's offer) paid beyond what selling the same credits paid at the same
     ///         state (red team 17, finding 4's class: exits cost alike).
     uint256 public exitExcess;
-    /// @notice Transfers that moved more basis to the receiver than redeeming the same credits would
-    ///         pay a provider (red team 18, finding 2: free transfers paid a provider 14.3% more).
-    uint256 public transferExcess;
+    /// @notice Transfers whose sender paid less than the exit fee on the basis it moved (red team 18,
+    ///         finding 2: free transfers paid a provider 14.3% more than a redemption).
+    uint256 public transferShortfall;
     /// @dev giveBatch's scratch (the stack is too shallow for its books).
     uint256 private _kept;
     /// @notice Successful operations by name: a run whose trades all failed would prove nothing.
@@ -242,26 +242,25 @@ contract MarketHandler {
         if (n == 0 || a == b) return;
         uint256 sent = hmm.costBasis(a, id);
         uint256 before = hmm.costBasis(b, id);
-        uint256 reserve = hmm.reserve();
+        uint256 paid = token.balanceOf(a);
         vm.prank(a);
         try hmm.safeTransferFrom(a, b, id, n, "") {
-            _moved(sent - hmm.costBasis(a, id), hmm.costBasis(b, id) - before, reserve, 1);
+            _moved(sent - hmm.costBasis(a, id), hmm.costBasis(b, id) - before, paid - token.balanceOf(a), 1);
             givenBasis[b] += hmm.costBasis(b, id) - before;
             done["give"] += 1;
         } catch {}
     }
 
     /// @dev A transfer's books: it took `moved` of the sender's basis and gave `received` to the
-    ///      receiver; the difference, the exit fee, must be what left the reserve for the surplus,
-    ///      and the receiver must get no more than the share less the exit fee (a redemption's pay),
-    ///      nor more than `elements` wei less (each element rounds its fee up). The exit fee is the
-    ///      one in force (a transfer does not change it).
-    function _moved(uint256 moved, uint256 received, uint256 reserve, uint256 elements) private {
-        if (received > moved || reserve - hmm.reserve() != moved - received) basisLeaks += 1;
-        uint256 due = moved - (moved * hmm.exitFee() + 1e18 - 1) / 1e18; // what redeeming the share would pay
-        if (received > due) transferExcess += 1;
-        if (received + elements < due) basisLeaks += 1;
-        feesKept += moved - received;
+    ///      receiver, which must be the same (basis is conserved), and the sender paid `paid` HANZO:
+    ///      the exit fee on the share, what a redemption of the same credits would have cost (each
+    ///      element rounds its fee up: at most `elements` wei more).
+    function _moved(uint256 moved, uint256 received, uint256 paid, uint256 elements) private {
+        if (received != moved) basisLeaks += 1;
+        uint256 fee = (moved * hmm.exitFee() + 1e18 - 1) / 1e18; // the exit fee on the share
+        if (paid < fee) transferShortfall += 1;
+        if (paid > fee + elements) basisLeaks += 1;
+        feesKept += paid;
     }
 
     /// @notice A batch transfer of `pieces` elements naming the same tier, maybe with another tier
@@ -300,15 +299,15 @@ contract MarketHandler {
         uint256 kept = _kept;
         uint256 basis = hmm.costBasis(a, id);
         uint256 before = hmm.costBasis(b, id);
-        uint256 reserve = hmm.reserve();
+        uint256 paid = token.balanceOf(a);
         vm.prank(a);
         try hmm.safeBatchTransferFrom(a, b, ids, values, "") {
             // the sender keeps the basis of the credits it keeps (each element rounds down, so to
-            // within a wei an element), the pair's total falls by the exit fees alone, and none
-            // stays without credits
+            // within a wei an element), the pair's total is unchanged, the sender paid the exit fee,
+            // and none stays without credits
             uint256 left = hmm.costBasis(a, id);
             if (left < kept || left > kept + ids.length) basisLeaks += 1;
-            _moved(basis - left, hmm.costBasis(b, id) - before, reserve, ids.length);
+            _moved(basis - left, hmm.costBasis(b, id) - before, paid - token.balanceOf(a), ids.length);
             if (hmm.balanceOf(a, id) == 0 && left != 0) basisLeaks += 1;
             givenBasis[b] += hmm.costBasis(b, id) - before;
             done["giveBatch"] += 1;
@@ -556,17 +555,16 @@ contract MarketInvariants {
         require(handler.exitExcess() == 0, "an exit returned more than a sale");
     }
 
-    /// @notice Every transfer, batches naming a tier twice included, moves basis pro rata, loses
-    ///         none but the exit fee it leaves in the surplus, and leaves none with a sender that
-    ///         holds no credits.
+    /// @notice Every transfer, batches naming a tier twice included, conserves basis, charges its
+    ///         sender no more than the exit fee, and leaves none with a sender that holds no credits.
     function invariant_basis_is_conserved_by_every_transfer() public view {
         require(handler.basisLeaks() == 0, "a transfer moved basis other than pro rata");
     }
 
-    /// @notice No transfer hands the receiver more basis than a redemption of the same credits would
-    ///         pay it: paying a provider in credits by transfer costs the exit fee, as redeeming does.
-    function invariant_no_transfer_carries_more_than_a_redemption_pays() public view {
-        require(handler.transferExcess() == 0, "a transfer carried more than a redemption pays");
+    /// @notice The sender of every transfer pays the exit fee on the basis it moves, in HANZO: paying a
+    ///         provider in credits costs what a redemption costs, and nobody else's pay is cut.
+    function invariant_every_transfer_pays_the_exit_fee() public view {
+        require(handler.transferShortfall() == 0, "a transfer paid less than the exit fee");
     }
 
     /// @notice An honest holder exits with exactly its basis less the exit fee (on a sale and a

@@ -184,11 +184,14 @@ def build_market_factory(project, accounts, chain):
     for p in (provider, traders[2], accomplice):
         hmm.grantRole(hmm.PROVIDER_ROLE(), p, sender=deployer)
     model = HMMState.from_tokenomics(params, now=hmm.epochStart())
+    model.address = str(hmm.address)
     model.providers.update({str(provider.address), str(traders[2].address), str(accomplice.address)})
     for t in traders:
         token.mint(t, FUNDING, sender=deployer)
         token.approve(hmm, 2**256 - 1, sender=t)
         model.hanzo[str(t.address)] = FUNDING
+    for p in (provider, accomplice):  # unfunded, but approved: a transfer's sender pays its exit fee
+        token.approve(hmm, 2**256 - 1, sender=p)
     template = model.copy()
     # Restoring a snapshot consumes it, so each restore takes the next one at once.
     snapshot = {"id": chain.snapshot()}

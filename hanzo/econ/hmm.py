@@ -16,7 +16,7 @@ fee stops a k-epoch pump (the gain exp(k * delta_max) outgrows any fee below 100
 holder carries the gross HANZO it paid for the credits it holds, and a sale or redemption pays
 its pro-rata share, basis * amount / held (as a transfer moves basis), the whole basis for a whole
 position: a holder's exits sum to exactly its basis in any order, with transfers between them
-(each moving its share less the exit fee), and at any price. (Red team 17: valued as the top
+(each moving its whole share, its sender paying the exit fee on it), and at any price. (Red team 17: valued as the top
 `held` credits of the curve, a partial exit took 73% of a 2 L position's basis for half its
 credits, stripping it from credits handed on after; the curve now prices purchases and nothing
 else.)
@@ -34,9 +34,10 @@ serving others' credits.
 Exits cost alike: a redemption pays the provider the holder's share less the exit fee (`sell_fee`),
 exactly as a sale pays the holder, the fee kept in the surplus, so no exit returns more than a sale
 at the same state: a provider's second wallet, or any holder it colludes with, redeeming at its offer
-gains nothing over selling (red team 17, finding 4's class), and a transfer moves the share less the
-same fee, so paying a provider in credits by transfer pays it no more than a redemption (red team 18,
-finding 2; the fee chosen by scripts/exit_fees.py,
+gains nothing over selling (red team 17, finding 4's class), and the sender of a transfer pays the
+same fee on the share it moves, so paying a provider in credits by transfer costs what a redemption
+costs (red team 18, finding 2; from the basis instead, the fee fell on the provider who finally served
+the credits: red team 19; the fee chosen by scripts/exit_fees.py,
 docs/hmm.md). Nobody redeems to itself (SelfRedemption, the contract's first check in _serve): the
 provider's own demand would count in utilization. Through a second wallet or an accomplice it still
 counts, at the price of the fees (findings 2 and 3, open: tests/test_redteam17_hmm.py).
@@ -195,6 +196,9 @@ class Tier:
     redeemed: int = 0
 
 
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
 @dataclass
 class HMMState:
     """The market maker's whole state, and its HANZO and credit ledgers, as integers."""
@@ -211,6 +215,7 @@ class HMMState:
     providers: set[str] = field(default_factory=set)
     basis: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> gross HANZO paid
     epoch_exit_fee: int | None = None  # the exit fee when the epoch began (None: the params' at construction)
+    address: str = ""  # the maker's own address, where set: credits cannot be sent to it (no ERC1155 receiver)
 
     def __post_init__(self):
         if self.epoch_exit_fee is None:
@@ -352,26 +357,52 @@ class HMMState:
 
     def transfer_batch(self, holder: str, to: str, moves: list[tuple[int, int]]) -> int:
         """safeBatchTransferFrom: the (tier, amount) elements move one after another, each taking
-        its share of what the sender still holds, less the exit fee (the caller restores the state on
-        an error). Returns the fees."""
-        return sum(self.transfer(holder, to, tid, amount) for tid, amount in moves)
+        its share of what the sender still holds, then the sender pays the exit fees of all of
+        them in one HANZO transfer (the caller restores the state on an error). Returns the fees."""
+        self._check_receiver(to, before_moving=True)
+        fees = sum(self._move(holder, to, tid, amount) for tid, amount in moves)
+        self._pay_transfer_fee(holder, fees)
+        self._check_receiver(to, before_moving=False)
+        return fees
 
     def transfer(self, holder: str, to: str, tid: int, amount: int) -> int:
-        """An ERC1155 transfer: the credits carry their share of the sender's basis less the exit
-        fee, which leaves the reserve for the surplus (a transfer costs as an exit: red team 18,
-        finding 2). Returns the fee."""
+        """An ERC1155 transfer: the credits carry their whole share of the sender's basis, and the
+        sender pays the exit fee on it in HANZO, into the surplus (a transfer costs as an exit, paid
+        by whoever moves the credits: red team 18, finding 2; red team 19, finding 1). Returns the fee."""
+        self._check_receiver(to, before_moving=True)
+        fee = self._move(holder, to, tid, amount)
+        self._pay_transfer_fee(holder, fee)
+        self._check_receiver(to, before_moving=False)
+        return fee
+
+    def _check_receiver(self, to: str, before_moving: bool) -> None:
+        """OpenZeppelin refuses the zero address before anything moves, and a contract that is no ERC1155
+        receiver (the maker itself) after the move, by its acceptance check (the caller restores)."""
+        if to == (ZERO_ADDRESS if before_moving else self.address or ZERO_ADDRESS):
+            raise HMMError("ERC1155InvalidReceiver", to)
+
+    def _move(self, holder: str, to: str, tid: int, amount: int) -> int:
+        """One element: credits and their share of the basis move; returns the exit fee owed on it.
+        To oneself nothing moves and nothing is owed (the contract skips it too)."""
         held = self._held(holder, tid, amount)
-        if holder == to:  # moves nothing: no exit, no fee (the contract skips it too)
+        if holder == to:
             return 0
         basis = self.basis.get((holder, tid), 0)
         share = basis * amount // held if held else 0
-        fee = mul_div_up(share, self.exit_fee(), WAD)
         self.basis[(holder, tid)] = basis - share
         self.credits[(holder, tid)] = held - amount
         self.credits[(to, tid)] = self.credits.get((to, tid), 0) + amount
-        self.basis[(to, tid)] = self.basis.get((to, tid), 0) + share - fee
-        self.reserve -= fee
-        return fee
+        self.basis[(to, tid)] = self.basis.get((to, tid), 0) + share
+        return mul_div_up(share, self.exit_fee(), WAD)
+
+    def _pay_transfer_fee(self, holder: str, fee: int) -> None:
+        if not fee:
+            return
+        balance = self.hanzo.get(holder, 0)
+        if balance < fee:
+            raise HMMError("ERC20InsufficientBalance", holder, balance, fee)
+        self.hanzo[holder] = balance - fee
+        self.funds += fee
 
     def sell(self, trader: str, tid: int, amount: int, min_proceeds: int, deadline: int, now: int) -> int:
         if now > deadline:

@@ -621,39 +621,37 @@ moves = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), st.lists(st.tup
 @MODEL
 @given(buys=st.lists(st.tuples(st.integers(0, 2), tiers, st.integers(1, 2 * 10**9)), min_size=1, max_size=6),
        transfers=moves)
-def test_p9_every_transfer_batch_or_not_moves_basis_pro_rata_less_the_exit_fee_and_leaves_none_without_credits_model(
+def test_p9_every_transfer_moves_basis_pro_rata_its_sender_pays_the_exit_fee_and_none_stays_without_credits_model(
         buys, transfers):
-    """A transfer costs as an exit: each tier's total basis falls by the exit fee on the share moved
-    (each element rounding its fee up: within a wei an element), and by nothing else, the surplus
-    gaining exactly what the bases lost; the sender keeps the basis of the credits it keeps (to a wei
-    per element), and a sender left with none keeps none. A transfer to oneself moves nothing."""
+    """A transfer conserves each tier's total basis, the sender keeps the basis of the credits it
+    keeps (to a wei per element), a sender left with none keeps none, and the sender pays the exit
+    fee on the basis it moved, in HANZO, into the surplus (each element rounding its fee up: within a
+    wei an element). A transfer to oneself moves nothing and costs nothing."""
     m = fresh_model()
     names = ["a", "b", "c"]
     for name in names:
         m.hanzo[name] = 10**40
     for who, tier, n in buys:
         m.buy(names[who], tier, n, 2**255, 1, 0)
+    total = {t: sum(m.basis.get((name, t), 0) for name in names) for t in range(3)}
     for sender, receiver, batch in transfers:
         src = names[sender]
-        total = {t: sum(m.basis.get((name, t), 0) for name in names) for t in range(3)}
         held = {t: m.credits.get((src, t), 0) for t in range(3)}
         basis = {t: m.basis.get((src, t), 0) for t in range(3)}
         left, elements = dict(held), []
         for t, f in batch:  # each element takes a fraction of what the batch has not yet moved
             elements.append((t, int(left[t] * f)))
             left[t] -= elements[-1][1]
-        surplus, fee_wad = m.surplus(), m.exit_fee()
+        surplus, fee_wad, hanzo = m.surplus(), m.exit_fee(), m.hanzo[src]
         m.transfer_batch(src, names[receiver], elements)
-        lost = {t: total[t] - sum(m.basis.get((name, t), 0) for name in names) for t in range(3)}
-        assert m.surplus() - surplus == sum(lost.values())
+        paid = hanzo - m.hanzo[src]
+        assert m.surplus() - surplus == paid
+        moved = sum(basis[t] - m.basis.get((src, t), 0) for t in range(3))
+        fee = mul_div_up(moved, fee_wad, WAD)
+        assert fee <= paid <= fee + len(batch), (moved, paid)
         for t in range(3):
-            if names[receiver] == src:
-                assert lost[t] == 0 and m.basis.get((src, t), 0) == basis[t]
-                continue
-            moved = basis[t] - m.basis.get((src, t), 0)
-            fee = mul_div_up(moved, fee_wad, WAD)
-            assert fee <= lost[t] <= fee + len(batch), (t, moved, lost[t])
-            if held[t]:
+            assert sum(m.basis.get((name, t), 0) for name in names) == total[t]
+            if names[receiver] != src and held[t]:
                 kept = basis[t] * left[t] // held[t]
                 assert kept <= m.basis.get((src, t), 0) <= kept + len(batch), (t, kept, m.basis.get((src, t)))
             for name in names:
@@ -668,9 +666,10 @@ def test_p9_a_batch_naming_an_id_repeatedly_moves_basis_as_the_model_does_contra
     a, b = m.traders[0], m.traders[1]
     m.apply("buy", a, tier, amount)
     basis = m.hmm.costBasis(a, tier)
+    hanzo = m.token.balanceOf(a)
     fees, _ = m.apply("give_batch", a, [(tier, amount // pieces)] * (pieces - 1)
                       + [(tier, amount - (pieces - 1) * (amount // pieces))], b)
-    assert m.hmm.costBasis(b, tier) + fees == basis and m.hmm.costBasis(a, tier) == 0
+    assert m.hmm.costBasis(b, tier) == basis and m.hmm.costBasis(a, tier) == 0
     fee = mul_div_up(basis, m.model.params.sell_fee, WAD)  # one transfer of the whole's exit fee
-    assert fee <= fees <= fee + pieces
+    assert hanzo - m.token.balanceOf(a) == fees and fee <= fees <= fee + pieces
     m.assert_same()

@@ -152,35 +152,25 @@ class BasisReadOnce(hmm.HMMState):
             held = self._held(holder, tid, amount)
             basis = self.basis.get((holder, tid), 0)
             share = basis * amount // before[tid] if before[tid] else 0
-            fee = mul_div_up(share, self.exit_fee(), WAD)
             self.basis[(holder, tid)] = basis - share
             self.credits[(holder, tid)] = held - amount
             self.credits[(to, tid)] = self.credits.get((to, tid), 0) + amount
-            self.basis[(to, tid)] = self.basis.get((to, tid), 0) + share - fee
-            self.reserve -= fee
-            fees += fee
+            self.basis[(to, tid)] = self.basis.get((to, tid), 0) + share
+            fees += mul_div_up(share, self.exit_fee(), WAD)
+        self._pay_transfer_fee(holder, fees)
         return fees
 
 
 class FreeTransfers(hmm.HMMState):
-    """The planted bug: red team 18's finding 2 put back. A transfer moves the whole share, no exit
-    fee, so paying a provider in credits pays it more than a redemption."""
+    """The planted bug: red team 18's finding 2 put back. A transfer costs its sender nothing, so
+    paying a provider in credits pays it more than a redemption."""
 
-    def transfer(self, holder, to, tid, amount):
-        held = self._held(holder, tid, amount)
-        if holder == to:
-            return 0
-        basis = self.basis.get((holder, tid), 0)
-        share = basis * amount // held if held else 0
-        self.basis[(holder, tid)] = basis - share
-        self.credits[(holder, tid)] = held - amount
-        self.credits[(to, tid)] = self.credits.get((to, tid), 0) + amount
-        self.basis[(to, tid)] = self.basis.get((to, tid), 0) + share
-        return 0
+    def _pay_transfer_fee(self, holder, fee):
+        pass
 
 
-P9_MODEL = ("test_p9_every_transfer_batch_or_not_moves_basis_pro_rata_less_the_exit_fee_and_leaves_none_"
-            "without_credits_model")
+P9_MODEL = ("test_p9_every_transfer_moves_basis_pro_rata_its_sender_pays_the_exit_fee_and_none_stays_without_"
+            "credits_model")
 
 
 @pytest.mark.parametrize("bug,prop", [
