@@ -125,6 +125,9 @@ class ApeDriver:
         """The earliest timestamp the next transaction's block can have."""
         return self._chain.blocks.head.timestamp + 1
 
+    def sync(self) -> None:
+        """Nothing to wait for: every transaction here is confirmed when `send` returns."""
+
     def now(self) -> int:
         return self.sender.timestamp(self._last) if self._last is not None else self.next_timestamp()
 
@@ -132,11 +135,11 @@ class ApeDriver:
 class EmbeddedDriver:
     """The embedded EVM (pyrevm): the suite deployed by hanzo.chain.plan, a block a day."""
 
-    def __init__(self, params: Tokenomics, log=lambda _m: None):
+    def __init__(self, params: Tokenomics, log=lambda _m: None, *, artifacts: Any = None):
         from .deploy import Roles
         from .evm import EmbeddedChain, deploy_suite, derived_account
 
-        self.chain = EmbeddedChain(keep_logs=False)
+        self.chain = EmbeddedChain(keep_logs=False, artifacts=artifacts)
         named = {label: derived_account(label) for label in
                  ("deployer", "oracle", "provider", "model_developers", "sale_and_liquidity", "speculator",
                   "team_beneficiary")}
@@ -172,10 +175,12 @@ class EmbeddedDriver:
         self.chain.fund([account])
 
     def send(self, account, name: str, method: str, *args, what: str) -> None:
-        from .evm import EVMError
+        from .evm import EVMError, _addresses
 
+        contract = self.contracts[name]
         try:
-            self.chain.transact(self.contracts[name], method, *args, sender=account)
+            fn = contract.function(method)
+            self.chain.push(str(account.address), contract, fn, fn.encode(_addresses(args)))
         except EVMError as exc:
             raise DriverError(f"{what}: {exc}") from exc
 
@@ -194,13 +199,33 @@ class EmbeddedDriver:
     def next_timestamp(self) -> int:
         return self.chain.timestamp
 
+    def sync(self) -> None:
+        """Nothing to wait for: every transaction here is confirmed when `send` returns."""
+
     def now(self) -> int:
         return self.chain.timestamp
 
 
 @contextmanager
-def driver(network: str, params: Tokenomics, log=lambda _m: None) -> Iterator[ApeDriver | EmbeddedDriver]:
-    """The driver for `network`: "embedded" for the embedded EVM, else an Ape network choice."""
+def driver(network: str, params: Tokenomics, log=lambda _m: None, *, processes: int = 1
+           ) -> Iterator[ApeDriver | EmbeddedDriver]:
+    """The driver for `network`: "embedded" for the embedded EVM, else an Ape network choice. `processes`: 2
+    runs the embedded EVM in a second process (hanzo.chain.pipeline), fed the transactions as they are sent."""
+    if processes not in (1, 2):
+        raise DriverError(f"processes: expected 1 or 2, got {processes}")
+    if network == EMBEDDED and processes == 2:
+        from .pipeline import PipelinedDriver
+
+        piped = PipelinedDriver(params, log)
+        try:
+            yield piped
+        except BaseException:
+            piped.abandon()
+            raise
+        piped.close()
+        return
+    if processes == 2:
+        raise DriverError(f"processes=2: only the embedded EVM ({EMBEDDED!r}) runs in a second process")
     if network == EMBEDDED:
         yield EmbeddedDriver(params, log)
         return

@@ -396,9 +396,11 @@ def starting_users(scenario: Scenario, users: int) -> int:
 
 
 def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", days: int = 30, users: int = 6,
-                 log: Callable[[str], None] = lambda _m: None, progress: Callable[[int], None] | None = None
-                 ) -> Reconciliation:
-    """Deploy the suite on `network`, run `days` days of the scenario's agents on it, reconcile."""
+                 log: Callable[[str], None] = lambda _m: None, progress: Callable[[int], None] | None = None,
+                 processes: int = 1) -> Reconciliation:
+    """Deploy the suite on `network`, run `days` days of the scenario's agents on it, reconcile. `processes`: 2
+    runs the embedded EVM in a second process, behind the books (hanzo.chain.pipeline): the same transactions,
+    results and reconciliation, a failure raised with the transaction's own day."""
     refused = [k for k, v in strategy_shares(scenario["strategies"]).items() if k in CHAIN_REFUSES and v > 0]
     if refused:  # run as another strategy, its rows would silently be something else
         raise ScenarioError(f"{scenario.path}: [strategies] {refused[0]}_share: {CHAIN_REFUSES[refused[0]]}, "
@@ -426,7 +428,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
     # interaction times its usual day; chain mode draws no [agents] reservation_spread)
     reservation_per_activity = scenario["agents"]["reservation_usd_per_interaction"] * u["interactions_per_day"]
     by_account: dict[str, dict] = {}
-    with driver(network, p, log) as c:
+    with driver(network, p, log, processes=processes) as c:
         deployer, oracle, provider_acct, developer = c.deployer, c.oracle, c.provider, c.developer
         # the population grows on the scenario's logistic curve, scaled to the chain's `users` (its ceiling)
         n = float(starting_users(scenario, users))
@@ -484,6 +486,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         account_of: dict[str, object] = {}  # an account by its address (a voter's key casts its votes)
         people: list = []
         active: set[str] = set()  # accounts leave when adopters churn
+        forks = [c.call("models", "totalForks")]  # the forks minted (the chain read once; the books count after)
 
         def join(k: int, what: str, day: int) -> None:
             """k newcomers: each buys HANZO for its fork, approves, and mints it (the World's adoption),
@@ -500,7 +503,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                        what=f"{what}: mint fork")
                 ledger.burn(a, fee_burned)
                 ledger.move(a, A["treasury"], fee - fee_burned)
-                fork_of[a] = c.call("models", "totalForks")
+                forks[0] += 1  # ModelNFT's token ids are 1..totalForks: the books count them
+                fork_of[a] = forks[0]
                 row_of[a] = len(people)
                 account_of[a] = person
                 people.append(person)
@@ -519,7 +523,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         c.send(developer, "models", "mint", BASE_MODEL, secrets.token_bytes(32), 2**256 - 1, what="developer fork")
         ledger.burn(str(developer.address), fee_burned)
         ledger.move(str(developer.address), A["treasury"], fee - fee_burned)
-        developer_fork = c.call("models", "totalForks")
+        forks[0] += 1
+        developer_fork = forks[0]
         # the World's honest governance, as transactions (ChainGovernance): only where the scenario proposes,
         # so that a run without proposals sends what it sent before
         gov = None
@@ -607,7 +612,9 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 ledger.supply += due - ledger.released
                 ledger.released = due
                 next_block = c.next_timestamp()
-                if next_block >= c.call("hmm", "epochStart") + market.params.epoch_length:
+                # the books' epoch start (HMMState mirrors poke's), not a read: the day loop reads nothing from
+                # the chain, so the EVM may run in a second process behind it (hanzo.chain.pipeline)
+                if next_block >= market.epoch_start + market.params.epoch_length:
                     # pin the poke's block to that second: anvil may otherwise mine it in the same
                     # second as the release before it, before the epoch has ended (seen under load)
                     c.start_day(next_block)
@@ -843,6 +850,10 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             except Exception as exc:  # noqa: BLE001 - a dead node surfaces as many error types
                 raise ChainRunError(f"day {day}: the node stopped answering ({type(exc).__name__}: {exc})") from exc
 
+        try:  # every transaction confirmed (the embedded EVM in a second process may still be running the last days)
+            c.sync()
+        except DriverError as exc:
+            raise ChainRunError(str(exc)) from exc
         strategies.warn_clipped()  # once a run, from all its accounts' draws, as the World warns
         # reconcile
         diffs, checked = [], []
