@@ -325,17 +325,23 @@ def run_scenario(accounts: int, days: int, full: bool = False, processes: int = 
     scenario = load("baseline")
     if full:
         scenario = scenario.with_overrides(where="--full", **{"users.initial": scenario["users"]["max"]})
-    t0 = time.perf_counter()
+    def cpu(who: int) -> float:
+        use = resource.getrusage(who)
+        return use.ru_utime + use.ru_stime
+
+    t0, cpu0, cpu_children0 = time.perf_counter(), cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)
     result = run_on_chain(scenario, network="embedded", days=days, users=accounts,
                           progress=_progress(days, accounts), processes=processes)
     seconds = time.perf_counter() - t0
+    # CPU seconds of this process (the books, and the EVM too with processes=1) and of the EVM's process (ended)
+    cpu_books, cpu_evm = cpu(resource.RUSAGE_SELF) - cpu0, cpu(resource.RUSAGE_CHILDREN) - cpu_children0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the process's peak so far (Linux: kB)
     # the EVM's process (processes=2), ended by now: the largest child's peak
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if processes == 2 else 0.0
     versus = compare(world_rows(scenario, accounts, days), result.rows)
     last = versus.last_day()
     return {"accounts": accounts, "days": days, "full": full, "seconds": seconds, "processes": processes,
-            "peak_rss_evm_process_mb": child_mb,
+            "peak_rss_evm_process_mb": child_mb, "cpu_s_books_process": cpu_books, "cpu_s_evm_process": cpu_evm,
             "transactions": result.transactions, "account_days": sum(r["users"] for r in result.rows),
             "reconciled": result.ok, "peak_rss_mb": peak_mb, "last_day_rel_diff": {k: v[2] for k, v in last.items()},
             "max_rel_diff": versus.max_rel_diff}
@@ -447,7 +453,8 @@ def main() -> None:
               f"{scenario['transactions']:,} transactions ({scenario['transactions'] / scenario['seconds']:,.0f}/s), "
               f"{per_s:,.0f} account-days/s, {scenario['processes']} process(es), peak memory "
               f"{scenario['peak_rss_mb']:,.0f} MB (the EVM's process: {scenario['peak_rss_evm_process_mb']:,.0f} MB), "
-              f"reconciled to the wei: {'yes' if scenario['reconciled'] else 'NO'}")
+              f"reconciled to the wei: {'yes' if scenario['reconciled'] else 'NO'}; CPU seconds: the books' process "
+              f"{scenario['cpu_s_books_process']:,.1f}, the EVM's process {scenario['cpu_s_evm_process']:,.1f}")
         print("the World at that scale against the chain, relative difference on the last day: "
               + ", ".join(f"{k} {v:.2g}" for k, v in scenario["last_day_rel_diff"].items()))
         year_10k = scenario["seconds"] if (scenario["accounts"], scenario["days"]) == (10_000, 365) else None
@@ -458,6 +465,8 @@ def main() -> None:
             "scenario_reconciled": scenario["reconciled"], "account_days_per_s": round(per_s, 1),
             "scenario_peak_rss_mb": round(scenario["peak_rss_mb"]), "scenario_processes": scenario["processes"],
             "scenario_peak_rss_evm_process_mb": round(scenario["peak_rss_evm_process_mb"]),
+            "scenario_cpu_s_books_process": round(scenario["cpu_s_books_process"], 1),
+            "scenario_cpu_s_evm_process": round(scenario["cpu_s_evm_process"], 1),
             "year_10k_accounts_seconds": round(year_10k, 1) if year_10k else None,
             "year_10k_population": ("all from day 0" if scenario["full"] else "adoption curve") if year_10k else None,
             # a projection, not a measurement: the run's account-days per second held to 3.65M account-days

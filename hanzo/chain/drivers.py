@@ -128,6 +128,11 @@ class ApeDriver:
     def sync(self) -> None:
         """Nothing to wait for: every transaction here is confirmed when `send` returns."""
 
+    def call_later(self, name: str, method: str, *args) -> Any:
+        """`call` as PipelinedDriver's (its value when the returned function is called): here, read now."""
+        value = self.call(name, method, *args)
+        return lambda: value
+
     def now(self) -> int:
         return self.sender.timestamp(self._last) if self._last is not None else self.next_timestamp()
 
@@ -201,6 +206,11 @@ class EmbeddedDriver:
 
     def sync(self) -> None:
         """Nothing to wait for: every transaction here is confirmed when `send` returns."""
+
+    def call_later(self, name: str, method: str, *args) -> Any:
+        """`call` as PipelinedDriver's (its value when the returned function is called): here, read now."""
+        value = self.call(name, method, *args)
+        return lambda: value
 
     def now(self) -> int:
         return self.chain.timestamp

@@ -22,7 +22,7 @@ import multiprocessing as mp
 import queue
 import threading
 import traceback
-from typing import Any
+from typing import Any, Callable
 
 from hanzo.econ.params import Tokenomics
 
@@ -100,15 +100,15 @@ def _serve(conn: Any, params: Tokenomics, artifacts: Any) -> None:
                 continue
             conn.send(("done", seq))
         elif kind == "call":
-            _, name, method, data = msg
+            _, ask, name, method, data = msg
             if failed:
-                conn.send(("error", "the EVM's process stopped at an earlier failure"))
+                conn.send(("error", ask, "the EVM's process stopped at an earlier failure"))
                 continue
             try:
                 contract = d.contracts[name]
-                conn.send(("value", chain.call_data(contract, contract.function(method), data)))
+                conn.send(("value", ask, chain.call_data(contract, contract.function(method), data)))
             except EVMError as exc:
-                conn.send(("error", str(exc)))
+                conn.send(("error", ask, str(exc)))
 
 
 class PipelinedDriver:
@@ -138,7 +138,8 @@ class PipelinedDriver:
         child.close()  # only the child holds its end: a dead child is EOF here, not a wait
         self._pending: list[tuple] = []
         self._labels: dict[int, str] = {}  # each unconfirmed batch's first transaction's label
-        self._seq = self._sent = self._made = 0
+        self._seq = self._sent = self._made = self._asked = 0
+        self._answers: dict[int, tuple] = {}  # a call's answer, by its number, until it is read
         self._closed = False
         msg = self._receive("the suite's deployment")
         if msg[0] != "ready":
@@ -178,6 +179,8 @@ class PipelinedDriver:
     def _confirm(self, msg: tuple) -> None:
         if msg[0] == "done":
             del self._labels[msg[1]]
+        elif msg[0] in ("value", "error"):
+            self._answers[msg[1]] = msg
         else:
             raise self._error(msg)
 
@@ -286,19 +289,29 @@ class PipelinedDriver:
             self.flush()
 
     def call(self, name: str, method: str, *args) -> Any:
+        """A view's value, after every transaction sent before it (a sync: this waits for the child)."""
+        return self.call_later(name, method, *args)()
+
+    def call_later(self, name: str, method: str, *args) -> Callable[[], Any]:
+        """A view run after every transaction sent before it, without waiting for it: its value when the
+        returned function is called (which waits then, if the child has not answered yet)."""
         from .evm import EVMError, _addresses
 
         fn = self.contracts[name].function(method)
         data = fn.encode(_addresses(args))
         self.flush()
-        self._post(("call", name, method, data))
-        while True:
-            msg = self._receive(f"the call {name}.{method}")
-            if msg[0] == "value":
-                return fn.decode(msg[1])
+        self._asked += 1
+        ask = self._asked
+        self._post(("call", ask, name, method, data))
+
+        def value() -> Any:
+            while ask not in self._answers:
+                self._confirm(self._receive(f"the call {name}.{method}"))
+            msg = self._answers.pop(ask)
             if msg[0] == "error":
-                raise EVMError(msg[1])
-            self._confirm(msg)
+                raise EVMError(msg[2])
+            return fn.decode(msg[2])
+        return value
 
     def encode(self, name: str, method: str, *args) -> bytes:
         return self.contracts[name].function(method).encode(args)

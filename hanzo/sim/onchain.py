@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
 from hanzo.econ.attest import Oracle, TrainingOp
@@ -239,7 +240,13 @@ class ChainGovernance:
         self.proposals: list[Proposal] = []
         self.accounts: dict[str, object] = {}  # the user accounts by address (their keys vote), the run's
         self.locked = 0  # the developer's stake locked as deposits, by the books
-        self.checks: list[tuple[str, int, int]] = []  # (what, chain, books): differences found along the way
+        # (what, chain, books): differences found along the way, the chain's value read when the EVM reaches that
+        # point (a driver's call_later: the EVM may run in a second process, behind the books)
+        self.checks: list[tuple[str, Callable[[], int], int]] = []
+        # the Governor's and the timelock's delays, read once: a proposal's id, snapshot, deadline and eta come from
+        # the books (each checked against the chain's), so that governance does not wait for the EVM
+        self.voting_delay, self.voting_period = c.call("governor", "votingDelay"), c.call("governor", "votingPeriod")
+        self.timelock_delay = c.call("timelock", "getMinDelay")
 
     def stake_developers(self) -> None:
         """The proposers' stake, before the first day: the Governor counts the proposer's votes a second
@@ -295,12 +302,20 @@ class ChainGovernance:
         targets, values, calldatas = self.action
         c.send(self.developer, "governor", "proposeTyped", targets, values, calldatas, description, 0,
                what=f"day {day}: proposal {number}")
-        pid = c.call("governor", "hashProposal", targets, values, calldatas, keccak(text=description))
+        # Governor.hashProposal; the snapshot a delay after the proposal's block (the Governor's clock is the
+        # timestamp), the deadline a voting period after it
+        pid = int.from_bytes(keccak(abi_encode(["address[]", "uint256[]", "bytes[]", "bytes32"],
+                                               [targets, values, calldatas, keccak(text=description)])), "big")
         self.locked += self.deposit
         prop = Proposal(number, pid, day, description, bool(reached), passes,
                         [a for (a, _), on in zip(voters, turning) if on])
-        prop.snapshot = c.call("governor", "proposalSnapshot", pid)
-        prop.deadline = c.call("governor", "proposalDeadline", pid)
+        prop.snapshot = c.now() + self.voting_delay
+        prop.deadline = prop.snapshot + self.voting_period
+        for what, method, books in (("id", "hashProposal", pid), ("snapshot", "proposalSnapshot", prop.snapshot),
+                                    ("deadline", "proposalDeadline", prop.deadline)):
+            args = (targets, values, calldatas, keccak(text=description)) if what == "id" else (pid,)
+            self.checks.append((f"governance: proposal {number}'s {what}", c.call_later("governor", method, *args),
+                                books))
         self.proposals.append(prop)
 
     def _vote(self, prop: Proposal, day: int) -> None:
@@ -309,12 +324,15 @@ class ChainGovernance:
         voting = list(prop.turned_out) + ([self.dev] if prop.passes else [])
         accounts = {**self.accounts, self.dev: self.developer}
         for a in voting:
-            weight = c.call("governor", "getVotes", a, prop.snapshot)
+            if prop.staked_at_snapshot is not None:  # the books' stake at the snapshot, checked against the chain's
+                weight = prop.staked_at_snapshot.get(a, 0)
+                if weight:
+                    self.checks.append((f"governance: proposal {prop.number}'s vote weight of {a}",
+                                        c.call_later("governor", "getVotes", a, prop.snapshot), weight))
+            else:
+                weight = c.call("governor", "getVotes", a, prop.snapshot)
             if not weight:
                 continue  # it turned out with nothing staked: a vote of no weight changes nothing
-            if prop.staked_at_snapshot is not None:
-                self.checks.append((f"governance: proposal {prop.number}'s vote weight of {a}", weight,
-                                    prop.staked_at_snapshot.get(a, 0)))
             c.send(accounts[a], "governor", "castVote", prop.pid, support, what=f"day {day}: vote on {prop.number}")
             prop.votes[a] = (support, weight)
         prop.voted_day = day
@@ -322,14 +340,15 @@ class ChainGovernance:
     def _settle(self, prop: Proposal, day: int) -> None:
         c = self.c
         expected = SUCCEEDED if prop.passes else DEFEATED
-        state = c.call("governor", "state", prop.pid)
         self.checks.append((f"governance: proposal {prop.number}'s state after its vote ({STATES[expected]})",
-                            state, expected))
-        if state == SUCCEEDED:
+                            c.call_later("governor", "state", prop.pid), expected))
+        if expected == SUCCEEDED:  # the rule's verdict (were the chain's other, the queue would revert: the run stops)
             targets, values, calldatas = self.action
             c.send(self.deployer, "governor", "queue", targets, values, calldatas, keccak(text=prop.description),
                    what=f"day {day}: queue proposal {prop.number}")
-            prop.status, prop.eta = "queued", c.call("governor", "proposalEta", prop.pid)
+            prop.status, prop.eta = "queued", c.now() + self.timelock_delay  # the timelock's delay after the queue
+            self.checks.append((f"governance: proposal {prop.number}'s eta", c.call_later("governor", "proposalEta",
+                                                                                          prop.pid), prop.eta))
             return
         c.send(self.deployer, "governor", "settleDeposit", prop.pid, what=f"day {day}: settle proposal {prop.number}")
         self._books(prop, day)
@@ -356,7 +375,7 @@ class ChainGovernance:
         """(what, chain, books) for the Governor's figures: each proposal's state and votes and unsettled
         deposit, and the developer's locked stake."""
         c = self.c
-        out = list(self.checks)
+        out = [(what, chain(), books) for what, chain, books in self.checks]
         out.append(("governance: the developer's stake locked as deposits", c.call("staked", "locked", self.dev),
                     self.locked))
         for prop in self.proposals:
