@@ -35,7 +35,9 @@ ceiling: the baseline grows on its adoption curve scaled to it (10000x365 ends t
 accounts, 313,854 account-days); `--full` starts every account on day 0 (`users.initial` = `users.max`),
 so 10000x365 is 3,650,000 account-days. `year_10k_accounts_seconds` is measured only by 10000x365 (and
 says which population, `year_10k_population`); `year_10k_accounts_projected_seconds` projects every
-run's account-days per second to a year of 10,000 accounts from day 0.
+run's account-days per second to a year of 10,000 accounts from day 0. `--processes 2` (the default) runs the
+EVM in a second process behind the books (hanzo.chain.pipeline), `--processes 1` in the books' process; the JSON
+says which (`scenario_processes`) and each process's CPU seconds and the EVM process's peak memory.
 
 Usage: python benchmarks/chain.py [--sizes 100,1000] [--embedded-sizes 100,1000,10000]
                                  [--anvil-sizes 100,1000,10000] [--no-anvil] [--scenario 1000x30] [--full]

@@ -8,10 +8,14 @@ what it needs from a chain is small, and this module gives it twice:
   with their receipts checked (hanzo.chain.tx), and the clock is Ape's `pending_timestamp`.
 - `EmbeddedDriver`: the embedded EVM (hanzo.chain.evm, pyrevm), the suite deployed by the same
   plan; a transaction is a call into revm, and a day is one block.
+- `PipelinedDriver` (hanzo.chain.pipeline, `driver(..., processes=2)`): the embedded EVM in a second
+  process, fed the transactions as they are sent, so that the caller's books run ahead of it.
 
 Both expose the contracts by the short names of deploy.Deployment (token, rewards, models, staked,
 hmm, emission, pool, usd, treasury, timelock, vesting, governor), the roles as accounts with keys, and
-the same operations: `send`, `call`, `encode` (a call's calldata, for a proposal's action), `give_gas`,
+the same operations: `send`, `call`, `call_later` (a view's value read when it is wanted, the view run after
+the transactions sent before it), `sync` (every transaction sent confirmed), `encode` (a call's calldata, for a
+proposal's action), `give_gas`,
 `start_day` (every later transaction at or after a timestamp), `advance_to` (a block at a timestamp,
 which views see too) and `now` (the timestamp of the last transaction's block). Errors come out as
 DriverError naming the step.
