@@ -35,11 +35,13 @@ ceiling: the baseline grows on its adoption curve scaled to it (10000x365 ends t
 accounts, 313,854 account-days); `--full` starts every account on day 0 (`users.initial` = `users.max`),
 so 10000x365 is 3,650,000 account-days. `year_10k_accounts_seconds` is measured only by 10000x365 (and
 says which population, `year_10k_population`); `year_10k_accounts_projected_seconds` projects every
-run's account-days per second to a year of 10,000 accounts from day 0.
+run's account-days per second to a year of 10,000 accounts from day 0. `--processes 2` (the default) runs the
+EVM in a second process behind the books (hanzo.chain.pipeline), `--processes 1` in the books' process; the JSON
+says which (`scenario_processes`) and each process's CPU seconds and the EVM process's peak memory.
 
 Usage: python benchmarks/chain.py [--sizes 100,1000] [--embedded-sizes 100,1000,10000]
                                  [--anvil-sizes 100,1000,10000] [--no-anvil] [--scenario 1000x30] [--full]
-                                 [--scenario-only]
+                                 [--scenario-only] [--processes 2]
 (prints a table; the last line is one JSON object)
 """
 
@@ -313,10 +315,11 @@ def signing_rates(roles: Roles, n: int = 1_000) -> dict:
 # ---------------------------------------------------------------------------------------- chain mode
 
 
-def run_scenario(accounts: int, days: int, full: bool = False) -> dict:
+def run_scenario(accounts: int, days: int, full: bool = False, processes: int = 2) -> dict:
     """`hanzo simulate baseline --chain --network embedded`: the scenario's agents as accounts on the
     embedded EVM, end to end (deployment, every agent action a transaction, the reconciliation), and
-    the World at that scale beside it (hanzo.sim.crosscheck). `full`: every account from day 0."""
+    the World at that scale beside it (hanzo.sim.crosscheck). `full`: every account from day 0. `processes`: 2
+    runs the EVM in a second process behind the books (hanzo.chain.pipeline), 1 in this one."""
     from hanzo.sim.crosscheck import compare, world_rows
     from hanzo.sim.onchain import run_on_chain
     from hanzo.sim.scenario import load
@@ -324,14 +327,23 @@ def run_scenario(accounts: int, days: int, full: bool = False) -> dict:
     scenario = load("baseline")
     if full:
         scenario = scenario.with_overrides(where="--full", **{"users.initial": scenario["users"]["max"]})
-    t0 = time.perf_counter()
+    def cpu(who: int) -> float:
+        use = resource.getrusage(who)
+        return use.ru_utime + use.ru_stime
+
+    t0, cpu0, cpu_children0 = time.perf_counter(), cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)
     result = run_on_chain(scenario, network="embedded", days=days, users=accounts,
-                          progress=_progress(days, accounts))
+                          progress=_progress(days, accounts), processes=processes)
     seconds = time.perf_counter() - t0
+    # CPU seconds of this process (the books, and the EVM too with processes=1) and of the EVM's process (ended)
+    cpu_books, cpu_evm = cpu(resource.RUSAGE_SELF) - cpu0, cpu(resource.RUSAGE_CHILDREN) - cpu_children0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the process's peak so far (Linux: kB)
+    # the EVM's process (processes=2), ended by now: the largest child's peak
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if processes == 2 else 0.0
     versus = compare(world_rows(scenario, accounts, days), result.rows)
     last = versus.last_day()
-    return {"accounts": accounts, "days": days, "full": full, "seconds": seconds,
+    return {"accounts": accounts, "days": days, "full": full, "seconds": seconds, "processes": processes,
+            "peak_rss_evm_process_mb": child_mb, "cpu_s_books_process": cpu_books, "cpu_s_evm_process": cpu_evm,
             "transactions": result.transactions, "account_days": sum(r["users"] for r in result.rows),
             "reconciled": result.ok, "peak_rss_mb": peak_mb, "last_day_rel_diff": {k: v[2] for k, v in last.items()},
             "max_rel_diff": versus.max_rel_diff}
@@ -364,6 +376,9 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="with --scenario: every account from day 0 "
                         "(users.initial = users.max), not the adoption curve")
     parser.add_argument("--scenario-only", action="store_true", help="only --scenario (no throughput runs)")
+    parser.add_argument("--processes", type=int, choices=(1, 2), default=2,
+                        help="with --scenario: 2 runs the EVM in a second process behind the books "
+                             "(hanzo.chain.pipeline), 1 in the books' process")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     embedded_sizes = sorted(set(sizes) | {int(s) for s in args.embedded_sizes.split(",") if s})
@@ -389,7 +404,7 @@ def main() -> None:
     scenario = None
     if args.scenario:
         accounts, days = (int(x) for x in args.scenario.lower().split("x"))
-        scenario = run_scenario(accounts, days, args.full)
+        scenario = run_scenario(accounts, days, args.full, args.processes)
         print(f"chain mode  {accounts:>6} accounts x {days} days: done", file=sys.stderr)
     if args.no_anvil:
         anvil_reason = "skipped (--no-anvil)"
@@ -438,8 +453,10 @@ def main() -> None:
         print(f"\nchain mode on the embedded EVM, baseline, {scenario['accounts']:,} accounts ({population}) x "
               f"{scenario['days']} days: {account_days:,} account-days, {scenario['seconds']:.1f} s, "
               f"{scenario['transactions']:,} transactions ({scenario['transactions'] / scenario['seconds']:,.0f}/s), "
-              f"{per_s:,.0f} account-days/s, peak memory {scenario['peak_rss_mb']:,.0f} MB, "
-              f"reconciled to the wei: {'yes' if scenario['reconciled'] else 'NO'}")
+              f"{per_s:,.0f} account-days/s, {scenario['processes']} process(es), peak memory "
+              f"{scenario['peak_rss_mb']:,.0f} MB (the EVM's process: {scenario['peak_rss_evm_process_mb']:,.0f} MB), "
+              f"reconciled to the wei: {'yes' if scenario['reconciled'] else 'NO'}; CPU seconds: the books' process "
+              f"{scenario['cpu_s_books_process']:,.1f}, the EVM's process {scenario['cpu_s_evm_process']:,.1f}")
         print("the World at that scale against the chain, relative difference on the last day: "
               + ", ".join(f"{k} {v:.2g}" for k, v in scenario["last_day_rel_diff"].items()))
         year_10k = scenario["seconds"] if (scenario["accounts"], scenario["days"]) == (10_000, 365) else None
@@ -448,7 +465,10 @@ def main() -> None:
             "scenario_full": scenario["full"], "scenario_account_days": account_days,
             "scenario_seconds": round(scenario["seconds"], 1), "scenario_transactions": scenario["transactions"],
             "scenario_reconciled": scenario["reconciled"], "account_days_per_s": round(per_s, 1),
-            "scenario_peak_rss_mb": round(scenario["peak_rss_mb"]),
+            "scenario_peak_rss_mb": round(scenario["peak_rss_mb"]), "scenario_processes": scenario["processes"],
+            "scenario_peak_rss_evm_process_mb": round(scenario["peak_rss_evm_process_mb"]),
+            "scenario_cpu_s_books_process": round(scenario["cpu_s_books_process"], 1),
+            "scenario_cpu_s_evm_process": round(scenario["cpu_s_evm_process"], 1),
             "year_10k_accounts_seconds": round(year_10k, 1) if year_10k else None,
             "year_10k_population": ("all from day 0" if scenario["full"] else "adoption curve") if year_10k else None,
             # a projection, not a measurement: the run's account-days per second held to 3.65M account-days

@@ -422,3 +422,58 @@ def test_governance_on_apes_chain_keeps_the_embedded_runs_books(networks):
     keep = ("day", "passes", "settled_day", "status", "burned")
     assert [{k: p[k] for k in keep} for p in on_ape.proposals] == [{k: p[k] for k in keep} for p in embedded.proposals]
     assert any(p["status"] == "settled" for p in on_ape.proposals)
+
+
+def test_the_evm_in_a_second_process_gives_the_one_process_runs_results():
+    """run_on_chain(processes=2): the books run ahead and the EVM runs in a child process (hanzo.chain.pipeline),
+    syncing only where governance reads the Governor and for the reconciliation. Every account from day 0 with
+    proposals, votes and settlements: the same transactions, rows, books, proposals and reconciliation as the
+    one-process run, to the last field."""
+    import dataclasses
+
+    sc = load("baseline").with_overrides(**GOVERNANCE)
+    one = run_on_chain(sc, network="embedded", days=20, users=300)
+    two = run_on_chain(sc, network="embedded", days=20, users=300, processes=2)
+    assert one.ok and two.ok, (one.differences, two.differences)
+    assert len(one.proposals) >= 3 and any(p["status"] == "settled" for p in one.proposals)
+    assert dataclasses.asdict(two) == dataclasses.asdict(one)
+    assert two.transactions == one.transactions > 300 * 20
+
+
+def test_a_revert_in_the_evms_process_stops_the_run_naming_its_day(scenario, monkeypatch):
+    """The books predict every outcome, so the loop does not wait for the EVM's process; a transaction that
+    reverts there anyway (here a stake of more than the account holds, sent on day 2) stops the run with that
+    transaction's own day and its revert, not a later day's, and no hang."""
+    from hanzo.chain.pipeline import PipelinedDriver
+
+    real = PipelinedDriver.send
+
+    def wrong_on_day_2(self, account, name, method, *args, what):
+        if what == "day 2: stake":
+            args = (10**30,)  # the books' amount, deliberately wrong
+        return real(self, account, name, method, *args, what=what)
+
+    monkeypatch.setattr(PipelinedDriver, "send", wrong_on_day_2)
+    with pytest.raises(ChainRunError, match=r"^day 2: stake: StakedHanzo.stake\(uint256\) reverted: .*EVM's process"):
+        run_on_chain(scenario, network="embedded", days=6, users=20, processes=2)
+
+
+def test_a_killed_evm_process_stops_the_run_with_a_clear_error_not_a_hang(scenario):
+    """The EVM's process killed on day 2: the run stops within seconds, naming the first transaction the process
+    had not confirmed (its day), and leaves no process behind."""
+    import multiprocessing
+    import time
+
+    def kill_on_day_2(_):
+        kill_on_day_2.days += 1
+        if kill_on_day_2.days == 2:
+            for child in multiprocessing.active_children():
+                if child.name == "hanzo-embedded-evm":
+                    child.kill()
+
+    kill_on_day_2.days = 0
+    t0 = time.monotonic()
+    with pytest.raises(ChainRunError, match=r"the EVM's process ended \(exit code -9\) before confirming .*'day \d+: "):
+        run_on_chain(scenario, network="embedded", days=30, users=20, processes=2, progress=kill_on_day_2)
+    assert time.monotonic() - t0 < 120
+    assert not [c for c in multiprocessing.active_children() if c.name == "hanzo-embedded-evm"]

@@ -8,10 +8,14 @@ what it needs from a chain is small, and this module gives it twice:
   with their receipts checked (hanzo.chain.tx), and the clock is Ape's `pending_timestamp`.
 - `EmbeddedDriver`: the embedded EVM (hanzo.chain.evm, pyrevm), the suite deployed by the same
   plan; a transaction is a call into revm, and a day is one block.
+- `PipelinedDriver` (hanzo.chain.pipeline, `driver(..., processes=2)`): the embedded EVM in a second
+  process, fed the transactions as they are sent, so that the caller's books run ahead of it.
 
 Both expose the contracts by the short names of deploy.Deployment (token, rewards, models, staked,
 hmm, emission, pool, usd, treasury, timelock, vesting, governor), the roles as accounts with keys, and
-the same operations: `send`, `call`, `encode` (a call's calldata, for a proposal's action), `give_gas`,
+the same operations: `send`, `call`, `call_later` (a view's value read when it is wanted, the view run after
+the transactions sent before it), `sync` (every transaction sent confirmed), `encode` (a call's calldata, for a
+proposal's action), `give_gas`,
 `start_day` (every later transaction at or after a timestamp), `advance_to` (a block at a timestamp,
 which views see too) and `now` (the timestamp of the last transaction's block). Errors come out as
 DriverError naming the step.
@@ -125,6 +129,14 @@ class ApeDriver:
         """The earliest timestamp the next transaction's block can have."""
         return self._chain.blocks.head.timestamp + 1
 
+    def sync(self) -> None:
+        """Nothing to wait for: every transaction here is confirmed when `send` returns."""
+
+    def call_later(self, name: str, method: str, *args) -> Any:
+        """`call` as PipelinedDriver's (its value when the returned function is called): here, read now."""
+        value = self.call(name, method, *args)
+        return lambda: value
+
     def now(self) -> int:
         return self.sender.timestamp(self._last) if self._last is not None else self.next_timestamp()
 
@@ -132,11 +144,11 @@ class ApeDriver:
 class EmbeddedDriver:
     """The embedded EVM (pyrevm): the suite deployed by hanzo.chain.plan, a block a day."""
 
-    def __init__(self, params: Tokenomics, log=lambda _m: None):
+    def __init__(self, params: Tokenomics, log=lambda _m: None, *, artifacts: Any = None):
         from .deploy import Roles
         from .evm import EmbeddedChain, deploy_suite, derived_account
 
-        self.chain = EmbeddedChain(keep_logs=False)
+        self.chain = EmbeddedChain(keep_logs=False, artifacts=artifacts)
         named = {label: derived_account(label) for label in
                  ("deployer", "oracle", "provider", "model_developers", "sale_and_liquidity", "speculator",
                   "team_beneficiary")}
@@ -172,10 +184,12 @@ class EmbeddedDriver:
         self.chain.fund([account])
 
     def send(self, account, name: str, method: str, *args, what: str) -> None:
-        from .evm import EVMError
+        from .evm import EVMError, _addresses
 
+        contract = self.contracts[name]
         try:
-            self.chain.transact(self.contracts[name], method, *args, sender=account)
+            fn = contract.function(method)
+            self.chain.push(str(account.address), contract, fn, fn.encode(_addresses(args)))
         except EVMError as exc:
             raise DriverError(f"{what}: {exc}") from exc
 
@@ -194,13 +208,38 @@ class EmbeddedDriver:
     def next_timestamp(self) -> int:
         return self.chain.timestamp
 
+    def sync(self) -> None:
+        """Nothing to wait for: every transaction here is confirmed when `send` returns."""
+
+    def call_later(self, name: str, method: str, *args) -> Any:
+        """`call` as PipelinedDriver's (its value when the returned function is called): here, read now."""
+        value = self.call(name, method, *args)
+        return lambda: value
+
     def now(self) -> int:
         return self.chain.timestamp
 
 
 @contextmanager
-def driver(network: str, params: Tokenomics, log=lambda _m: None) -> Iterator[ApeDriver | EmbeddedDriver]:
-    """The driver for `network`: "embedded" for the embedded EVM, else an Ape network choice."""
+def driver(network: str, params: Tokenomics, log=lambda _m: None, *, processes: int = 1
+           ) -> Iterator[ApeDriver | EmbeddedDriver]:
+    """The driver for `network`: "embedded" for the embedded EVM, else an Ape network choice. `processes`: 2
+    runs the embedded EVM in a second process (hanzo.chain.pipeline), fed the transactions as they are sent."""
+    if processes not in (1, 2):
+        raise DriverError(f"processes: expected 1 or 2, got {processes}")
+    if network == EMBEDDED and processes == 2:
+        from .pipeline import PipelinedDriver
+
+        piped = PipelinedDriver(params, log)
+        try:
+            yield piped
+        except BaseException:
+            piped.abandon()
+            raise
+        piped.close()
+        return
+    if processes == 2:
+        raise DriverError(f"processes=2: only the embedded EVM ({EMBEDDED!r}) runs in a second process")
     if network == EMBEDDED:
         yield EmbeddedDriver(params, log)
         return

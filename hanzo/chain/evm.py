@@ -712,17 +712,19 @@ class EmbeddedChain:
         """A function's return value, changing nothing: a view runs static; any other function is
         run and undone (an eth_call). Raises Reverted with the error's name."""
         fn = contract.function(method)
-        data = fn.encode(_addresses(args))
+        return fn.decode(self.call_data(contract, fn, fn.encode(_addresses(args)), sender=sender))
+
+    def call_data(self, contract: Contract, fn: Function, data: bytes, *, sender: Any = ZERO_ADDRESS) -> bytes:
+        """`call` with the calldata already encoded (by `fn.encode`): the raw return data."""
         checkpoint = None if fn.static else self.evm.snapshot()
         try:
-            out = self.evm.message_call(address_of(sender), contract.address, data, gas=TX_GAS, is_static=fn.static)
+            return self.evm.message_call(address_of(sender), contract.address, data, gas=TX_GAS, is_static=fn.static)
         except RuntimeError as exc:
             raise self._failure(f"{fn!r}", exc) from None
         finally:
             if checkpoint is not None:
                 self.evm.revert(checkpoint)
             self.evm.reset_transient_storage()
-        return fn.decode(out)
 
     def transact(self, contract: Contract, method: str, *args: Any, sender: Any, value: int = 0,
                  gas: int = TX_GAS, check: bool = True) -> Receipt:
@@ -751,6 +753,19 @@ class EmbeddedChain:
         if self.keep_logs:
             self._history.append((self._block, result))
         return Receipt(self, result, out, fn if fn.outputs else None)
+
+    def push(self, sender: str, contract: Contract, fn: Function, data: bytes) -> None:
+        """`send` for a caller that reads nothing back (chain mode's bulk path): no receipt, and revm's result
+        is not read unless logs are kept; a revert raises Reverted, as `send` with `check`."""
+        try:
+            self.evm.message_call(sender, contract.address, data, gas=TX_GAS)
+        except RuntimeError as exc:
+            self.evm.reset_transient_storage()
+            raise self._failure(f"{fn!r}", exc) from None
+        self.evm.reset_transient_storage()  # transient storage lives for one transaction (EIP-1153)
+        self.transactions += 1
+        if self.keep_logs:
+            self._history.append((self._block, self.evm.result))
 
     def _keep(self, result: Any) -> None:
         if self.keep_logs:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
 from hanzo.econ.attest import Oracle, TrainingOp
@@ -239,7 +240,13 @@ class ChainGovernance:
         self.proposals: list[Proposal] = []
         self.accounts: dict[str, object] = {}  # the user accounts by address (their keys vote), the run's
         self.locked = 0  # the developer's stake locked as deposits, by the books
-        self.checks: list[tuple[str, int, int]] = []  # (what, chain, books): differences found along the way
+        # (what, chain, books): differences found along the way, the chain's value read when the EVM reaches that
+        # point (a driver's call_later: the EVM may run in a second process, behind the books)
+        self.checks: list[tuple[str, Callable[[], int], int]] = []
+        # the Governor's and the timelock's delays, read once: a proposal's id, snapshot, deadline and eta come from
+        # the books (each checked against the chain's), so that governance does not wait for the EVM
+        self.voting_delay, self.voting_period = c.call("governor", "votingDelay"), c.call("governor", "votingPeriod")
+        self.timelock_delay = c.call("timelock", "getMinDelay")
 
     def stake_developers(self) -> None:
         """The proposers' stake, before the first day: the Governor counts the proposer's votes a second
@@ -295,12 +302,20 @@ class ChainGovernance:
         targets, values, calldatas = self.action
         c.send(self.developer, "governor", "proposeTyped", targets, values, calldatas, description, 0,
                what=f"day {day}: proposal {number}")
-        pid = c.call("governor", "hashProposal", targets, values, calldatas, keccak(text=description))
+        # Governor.hashProposal; the snapshot a delay after the proposal's block (the Governor's clock is the
+        # timestamp), the deadline a voting period after it
+        pid = int.from_bytes(keccak(abi_encode(["address[]", "uint256[]", "bytes[]", "bytes32"],
+                                               [targets, values, calldatas, keccak(text=description)])), "big")
         self.locked += self.deposit
         prop = Proposal(number, pid, day, description, bool(reached), passes,
                         [a for (a, _), on in zip(voters, turning) if on])
-        prop.snapshot = c.call("governor", "proposalSnapshot", pid)
-        prop.deadline = c.call("governor", "proposalDeadline", pid)
+        prop.snapshot = c.now() + self.voting_delay
+        prop.deadline = prop.snapshot + self.voting_period
+        for what, method, books in (("id", "hashProposal", pid), ("snapshot", "proposalSnapshot", prop.snapshot),
+                                    ("deadline", "proposalDeadline", prop.deadline)):
+            args = (targets, values, calldatas, keccak(text=description)) if what == "id" else (pid,)
+            self.checks.append((f"governance: proposal {number}'s {what}", c.call_later("governor", method, *args),
+                                books))
         self.proposals.append(prop)
 
     def _vote(self, prop: Proposal, day: int) -> None:
@@ -309,12 +324,15 @@ class ChainGovernance:
         voting = list(prop.turned_out) + ([self.dev] if prop.passes else [])
         accounts = {**self.accounts, self.dev: self.developer}
         for a in voting:
-            weight = c.call("governor", "getVotes", a, prop.snapshot)
+            if prop.staked_at_snapshot is not None:  # the books' stake at the snapshot, checked against the chain's
+                weight = prop.staked_at_snapshot.get(a, 0)
+                if weight:
+                    self.checks.append((f"governance: proposal {prop.number}'s vote weight of {a}",
+                                        c.call_later("governor", "getVotes", a, prop.snapshot), weight))
+            else:
+                weight = c.call("governor", "getVotes", a, prop.snapshot)
             if not weight:
                 continue  # it turned out with nothing staked: a vote of no weight changes nothing
-            if prop.staked_at_snapshot is not None:
-                self.checks.append((f"governance: proposal {prop.number}'s vote weight of {a}", weight,
-                                    prop.staked_at_snapshot.get(a, 0)))
             c.send(accounts[a], "governor", "castVote", prop.pid, support, what=f"day {day}: vote on {prop.number}")
             prop.votes[a] = (support, weight)
         prop.voted_day = day
@@ -322,14 +340,15 @@ class ChainGovernance:
     def _settle(self, prop: Proposal, day: int) -> None:
         c = self.c
         expected = SUCCEEDED if prop.passes else DEFEATED
-        state = c.call("governor", "state", prop.pid)
         self.checks.append((f"governance: proposal {prop.number}'s state after its vote ({STATES[expected]})",
-                            state, expected))
-        if state == SUCCEEDED:
+                            c.call_later("governor", "state", prop.pid), expected))
+        if expected == SUCCEEDED:  # the rule's verdict (were the chain's other, the queue would revert: the run stops)
             targets, values, calldatas = self.action
             c.send(self.deployer, "governor", "queue", targets, values, calldatas, keccak(text=prop.description),
                    what=f"day {day}: queue proposal {prop.number}")
-            prop.status, prop.eta = "queued", c.call("governor", "proposalEta", prop.pid)
+            prop.status, prop.eta = "queued", c.now() + self.timelock_delay  # the timelock's delay after the queue
+            self.checks.append((f"governance: proposal {prop.number}'s eta", c.call_later("governor", "proposalEta",
+                                                                                          prop.pid), prop.eta))
             return
         c.send(self.deployer, "governor", "settleDeposit", prop.pid, what=f"day {day}: settle proposal {prop.number}")
         self._books(prop, day)
@@ -356,7 +375,7 @@ class ChainGovernance:
         """(what, chain, books) for the Governor's figures: each proposal's state and votes and unsettled
         deposit, and the developer's locked stake."""
         c = self.c
-        out = list(self.checks)
+        out = [(what, chain(), books) for what, chain, books in self.checks]
         out.append(("governance: the developer's stake locked as deposits", c.call("staked", "locked", self.dev),
                     self.locked))
         for prop in self.proposals:
@@ -396,9 +415,11 @@ def starting_users(scenario: Scenario, users: int) -> int:
 
 
 def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", days: int = 30, users: int = 6,
-                 log: Callable[[str], None] = lambda _m: None, progress: Callable[[int], None] | None = None
-                 ) -> Reconciliation:
-    """Deploy the suite on `network`, run `days` days of the scenario's agents on it, reconcile."""
+                 log: Callable[[str], None] = lambda _m: None, progress: Callable[[int], None] | None = None,
+                 processes: int = 1) -> Reconciliation:
+    """Deploy the suite on `network`, run `days` days of the scenario's agents on it, reconcile. `processes`: 2
+    runs the embedded EVM in a second process, behind the books (hanzo.chain.pipeline): the same transactions,
+    results and reconciliation, a failure raised with the transaction's own day."""
     refused = [k for k, v in strategy_shares(scenario["strategies"]).items() if k in CHAIN_REFUSES and v > 0]
     if refused:  # run as another strategy, its rows would silently be something else
         raise ScenarioError(f"{scenario.path}: [strategies] {refused[0]}_share: {CHAIN_REFUSES[refused[0]]}, "
@@ -426,7 +447,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
     # interaction times its usual day; chain mode draws no [agents] reservation_spread)
     reservation_per_activity = scenario["agents"]["reservation_usd_per_interaction"] * u["interactions_per_day"]
     by_account: dict[str, dict] = {}
-    with driver(network, p, log) as c:
+    with driver(network, p, log, processes=processes) as c:
         deployer, oracle, provider_acct, developer = c.deployer, c.oracle, c.provider, c.developer
         # the population grows on the scenario's logistic curve, scaled to the chain's `users` (its ceiling)
         n = float(starting_users(scenario, users))
@@ -484,6 +505,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         account_of: dict[str, object] = {}  # an account by its address (a voter's key casts its votes)
         people: list = []
         active: set[str] = set()  # accounts leave when adopters churn
+        forks = [c.call("models", "totalForks")]  # the forks minted (the chain read once; the books count after)
 
         def join(k: int, what: str, day: int) -> None:
             """k newcomers: each buys HANZO for its fork, approves, and mints it (the World's adoption),
@@ -500,7 +522,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                        what=f"{what}: mint fork")
                 ledger.burn(a, fee_burned)
                 ledger.move(a, A["treasury"], fee - fee_burned)
-                fork_of[a] = c.call("models", "totalForks")
+                forks[0] += 1  # ModelNFT's token ids are 1..totalForks: the books count them
+                fork_of[a] = forks[0]
                 row_of[a] = len(people)
                 account_of[a] = person
                 people.append(person)
@@ -519,7 +542,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         c.send(developer, "models", "mint", BASE_MODEL, secrets.token_bytes(32), 2**256 - 1, what="developer fork")
         ledger.burn(str(developer.address), fee_burned)
         ledger.move(str(developer.address), A["treasury"], fee - fee_burned)
-        developer_fork = c.call("models", "totalForks")
+        forks[0] += 1
+        developer_fork = forks[0]
         # the World's honest governance, as transactions (ChainGovernance): only where the scenario proposes,
         # so that a run without proposals sends what it sent before
         gov = None
@@ -607,7 +631,9 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 ledger.supply += due - ledger.released
                 ledger.released = due
                 next_block = c.next_timestamp()
-                if next_block >= c.call("hmm", "epochStart") + market.params.epoch_length:
+                # the books' epoch start (HMMState mirrors poke's), not a read: the day loop reads nothing from
+                # the chain, so the EVM may run in a second process behind it (hanzo.chain.pipeline)
+                if next_block >= market.epoch_start + market.params.epoch_length:
                     # pin the poke's block to that second: anvil may otherwise mine it in the same
                     # second as the release before it, before the epoch has ended (seen under load)
                     c.start_day(next_block)
@@ -843,6 +869,10 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             except Exception as exc:  # noqa: BLE001 - a dead node surfaces as many error types
                 raise ChainRunError(f"day {day}: the node stopped answering ({type(exc).__name__}: {exc})") from exc
 
+        try:  # every transaction confirmed (the embedded EVM in a second process may still be running the last days)
+            c.sync()
+        except DriverError as exc:
+            raise ChainRunError(str(exc)) from exc
         strategies.warn_clipped()  # once a run, from all its accounts' draws, as the World warns
         # reconcile
         diffs, checked = [], []
@@ -853,16 +883,22 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 diffs.append(f"{what}: chain {chain_value} vs simulation {sim_value} "
                              f"(differs by {chain_value - sim_value})")
 
-        for address, expected in sorted(ledger.hanzo.items()):
-            check(f"HANZO balance of {address}", balance(address), expected)
-        for address, expected in sorted(ledger.staked.items()):
-            check(f"sHANZO of {address}", c.call("staked", "balanceOf", address), expected)
+        # every account's balances asked at once, then read (with the EVM in a second process, one stream of
+        # answers rather than a round trip each)
+        asked = [(f"HANZO balance of {address}", c.call_later("token", "balanceOf", address), expected)
+                 for address, expected in sorted(ledger.hanzo.items())]
+        asked += [(f"sHANZO of {address}", c.call_later("staked", "balanceOf", address), expected)
+                  for address, expected in sorted(ledger.staked.items())]
+        usd = [(f"TestUSD balance of {address}", c.call_later("usd", "balanceOf", address), expected)
+               for address, expected in sorted(ledger.usd.items())]
+        for what, chain_value, expected in asked:
+            check(what, chain_value(), expected)
         check("total supply", c.call("token", "totalSupply"), ledger.supply)
         check("total burned", c.call("token", "totalBurned"), ledger.burned + 0)
         check("emission released", c.call("emission", "released"), ledger.released)
         check("market maker reserve", c.call("hmm", "reserve"), market.reserve)
-        for address, expected in sorted(ledger.usd.items()):
-            check(f"TestUSD balance of {address}", c.call("usd", "balanceOf", address), expected)
+        for what, chain_value, expected in usd:
+            check(what, chain_value(), expected)
         reserves = c.call("pool", "getReserves")
         check("HanzoPool's HANZO reserve", reserves[0], pool.reserve_hanzo)
         check("HanzoPool's TestUSD reserve", reserves[1], pool.reserve_usd)
