@@ -12,10 +12,12 @@ served by the accomplice, who hands the HANZO back off-chain.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import ape
 
+from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.hmm import HMMError, HMMParams, HMMState
 from hanzo.econ.params import DEFAULT, WEI
 
@@ -136,6 +138,13 @@ class Market:
     def _chain_poke(self, a):
         return self.hmm.poke(sender=a)
 
+    def set_sell_fee(self, sell_fee: int) -> None:
+        """Governance (the deployer holds GOVERNANCE_ROLE in the fixture; in deployment, the timelock)
+        changes the exit fee on both sides."""
+        p = dataclasses.replace(self.model.params, sell_fee=sell_fee)
+        self.hmm.setParams(p.as_tuple(), sender=self.deployer)
+        self.model.set_params(p)
+
     def advance_epoch(self) -> None:
         """Move the clock to the end of the epoch on both sides (the model reads chain time)."""
         self.chain.pending_timestamp = max(self.chain.pending_timestamp, self.hmm.epochStart() + self.model.params.epoch_length)
@@ -159,6 +168,11 @@ class Market:
             for tid in range(len(m.tiers)):
                 assert self.hmm.balanceOf(a, tid) == m.credits.get((self.name(a), tid), 0)
                 assert self.hmm.costBasis(a, tid) == m.basis.get((self.name(a), tid), 0)
+
+
+def fee_on(value: int, fee: int) -> int:
+    """The fee (WAD) on `value`, rounded up as the contract rounds every fee."""
+    return mul_div_up(value, fee, WAD)
 
 
 def fresh_model(names="ABCDHPUX") -> HMMState:

@@ -22,7 +22,7 @@ from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.hmm import HMMError, min_sell_fee
 from hanzo.econ.params import DEFAULT, WEI
 
-from .market import FAR, fresh_model
+from .market import FAR, fee_on, fresh_model
 
 LONG = os.environ.get("HANZO_PROPERTIES") == "long"  # the wide searches: `make test-properties-long`
 
@@ -33,18 +33,6 @@ DAY = 86_400
 @pytest.fixture
 def m(market_factory):
     return market_factory()
-
-
-def _fee(value, fee):
-    return mul_div_up(value, fee, WAD)
-
-
-def _set_sell_fee(m, sell_fee):
-    """Governance (the deployer holds GOVERNANCE_ROLE in the fixture; in deployment, the timelock)
-    changes the exit fee on both sides."""
-    p = dataclasses.replace(m.model.params, sell_fee=sell_fee)
-    m.hmm.setParams(p.as_tuple(), sender=m.deployer)
-    m.model.set_params(p)
 
 
 # ---------------------------------------------------------------- 1. batches and rounding
@@ -94,19 +82,19 @@ def test_splitting_an_exit_never_lowers_its_fees_or_raises_its_pay_model(basis, 
     s.epoch_exit_fee = fee  # as if the epoch began under it (a raise waits for the next epoch)
     s.tiers[0].supply = held  # the position, written in directly: the exits see only basis and credits
     s.credits[("A", 0)], s.basis[("A", 0)], s.reserve, s.funds = held, basis, basis, basis
-    whole = basis - _fee(basis, fee)
+    whole = basis - fee_on(basis, fee)
     out, fees, shares, left = 0, 0, 0, held
     for part in parts:
         if part >= left:
             break
         value = s._share("A", 0, part, left)
         proceeds = s.sell("A", 0, part, 0, FAR, 0)
-        assert proceeds + _fee(value, fee) == value and _fee(value, fee) <= value
-        out, fees, shares, left = out + proceeds, fees + _fee(value, fee), shares + value, left - part
+        assert proceeds + fee_on(value, fee) == value and fee_on(value, fee) <= value
+        out, fees, shares, left = out + proceeds, fees + fee_on(value, fee), shares + value, left - part
     value = s.basis[("A", 0)]
     out += s.sell("A", 0, left, 0, FAR, 0)
-    shares, fees = shares + value, fees + _fee(value, fee)
-    assert shares == basis and out <= whole and fees >= _fee(basis, fee)
+    shares, fees = shares + value, fees + fee_on(value, fee)
+    assert shares == basis and out <= whole and fees >= fee_on(basis, fee)
     assert s.reserve == 0 and s.surplus() == fees
 
 
@@ -133,7 +121,7 @@ def test_transfers_with_repeated_ids_before_an_exit_move_no_value(m):
         fees += m.apply("give", w, 1, 1, d)[0]
     # the bases moved whole; each transfer's sender paid its exit fee in HANZO, into the surplus
     assert sum(m.hmm.costBasis(a, t) for a in (d, w) for t in (0, 1)) == b0 + b1
-    assert m.hmm.surplus() - surplus == fees > _fee(b0, m.model.params.sell_fee)
+    assert m.hmm.surplus() - surplus == fees > fee_on(b0, m.model.params.sell_fee)
     for tid in (0, 1):
         m.apply("sell", d, tid, m.hmm.balanceOf(d, tid))
     moves = [(0, m.hmm.balanceOf(w, 0)), (1, m.hmm.balanceOf(w, 1))]
@@ -173,7 +161,7 @@ def test_an_offer_does_not_outlive_its_epoch_and_a_refused_redemption_costs_noth
     m.apply("redeem", h, 0, L // 2, p)
     m.assert_same()
     rest = basis - basis // 2  # the first half took floor(basis / 2)
-    assert m.token.balanceOf(p) - before == rest - _fee(rest, m.model.params.sell_fee)
+    assert m.token.balanceOf(p) - before == rest - fee_on(rest, m.model.params.sell_fee)
 
 
 def test_withdrawing_the_whole_surplus_leaves_every_honest_exit_paid(m):
@@ -199,7 +187,7 @@ def test_withdrawing_the_whole_surplus_leaves_every_honest_exit_paid(m):
     fees = 0
     for who, tid, how in ((a, 0, "redeem"), (b, 0, "sell"), (c, 0, "batch"), (c, 1, "sell")):
         n, basis = m.hmm.balanceOf(who, tid), m.hmm.costBasis(who, tid)
-        fee = _fee(basis, m.model.params.sell_fee)
+        fee = fee_on(basis, m.model.params.sell_fee)
         if how == "sell":
             got, _ = m.apply("sell", who, tid, n)
         else:
@@ -211,7 +199,7 @@ def test_withdrawing_the_whole_surplus_leaves_every_honest_exit_paid(m):
             got = m.token.balanceOf(p) - before
             if how == "batch":
                 half = basis * (n // 2) // n
-                fee = _fee(half, m.model.params.sell_fee) + _fee(basis - half, m.model.params.sell_fee)
+                fee = fee_on(half, m.model.params.sell_fee) + fee_on(basis - half, m.model.params.sell_fee)
         assert got == basis - fee, (who, tid, how)
         fees += fee
         assert isinstance(m.apply("withdraw", m.deployer, m.hmm.treasury(), m.hmm.surplus() + 1), HMMError)
@@ -231,9 +219,9 @@ def test_a_fee_raise_waits_for_the_next_epoch_so_a_standing_offer_is_paid_as_doc
     old = m.model.params.sell_fee
     m.apply("buy", h, 0, L)
     basis = m.hmm.costBasis(h, 0)
-    documented = basis - _fee(basis, old)
+    documented = basis - fee_on(basis, old)
     m.apply("offer", p, 0, L)
-    _set_sell_fee(m, WAD // 2)
+    m.set_sell_fee(WAD // 2)
     assert m.hmm.params().sellFee == WAD // 2 and m.hmm.exitFee() == m.model.exit_fee() == old
     assert m.hmm.quoteSell(h, 0, L)[0] == documented  # a sale now pays what the redemption below pays
     before = m.token.balanceOf(p)
@@ -248,12 +236,12 @@ def test_a_fee_raise_waits_for_the_next_epoch_so_a_standing_offer_is_paid_as_doc
     assert [(e.epoch, e.fee) for e in receipt.decode_logs(m.hmm.ExitFeeFixed)] == [(1, WAD // 2)]
     assert m.hmm.exitFee() == m.model.exit_fee() == WAD // 2
     basis = m.hmm.costBasis(h, 0)
-    assert m.hmm.quoteSell(h, 0, L)[0] == basis - _fee(basis, WAD // 2)
+    assert m.hmm.quoteSell(h, 0, L)[0] == basis - fee_on(basis, WAD // 2)
     m.apply("offer", p, 0, L)
     before = m.token.balanceOf(p)
     m.apply("redeem", h, 0, L, p)
     m.assert_same()
-    assert m.token.balanceOf(p) - before == basis - _fee(basis, WAD // 2)
+    assert m.token.balanceOf(p) - before == basis - fee_on(basis, WAD // 2)
 
 
 def test_a_fee_cut_applies_at_once_and_a_poke_without_a_change_emits_no_fee_event(m):
@@ -296,7 +284,7 @@ def test_a_fee_cut_between_buy_and_exit_lets_nobody_take_out_more_than_was_paid(
     m.assert_same()
     got = m.token.balanceOf(x) + m.token.balanceOf(d) - before
     half = basis * (L // 2) // L
-    fees = _fee(half, 1) + _fee(basis - half, 1)  # 1e-18 of each share, rounded up: 859,142 wei each
+    fees = fee_on(half, 1) + fee_on(basis - half, 1)  # 1e-18 of each share, rounded up: 859,142 wei each
     print(f"basis {basis} wei; got back {got} wei; fees {fees} wei")
     assert got == basis - fees and m.hmm.surplus() == surplus + fees and m.hmm.reserve() == 0
 
@@ -389,7 +377,7 @@ def test_an_honest_providers_pay_is_the_documented_share_whoever_redeems(m):
     share = m.model.basis[(m.name(h), 0)]  # after: what is left
     m.assert_same()
     avg = (basis - basis // held) // (held - 1)
-    assert got == avg - _fee(avg, m.model.params.sell_fee)
+    assert got == avg - fee_on(avg, m.model.params.sell_fee)
     assert got >= (low // L) * 7 // 8 - 1 and share > 0
 
 
@@ -411,13 +399,13 @@ def test_the_exit_fee_is_the_same_for_every_provider_so_a_rebate_is_only_a_price
         before, surplus = m.token.balanceOf(prov), m.hmm.surplus()
         m.apply("redeem", customer, 0, L, prov)
         pays.append(m.token.balanceOf(prov) - before)
-        assert m.hmm.surplus() - surplus == _fee(basis, m.model.params.sell_fee)
+        assert m.hmm.surplus() - surplus == fee_on(basis, m.model.params.sell_fee)
     m.assert_same()
     rebate = basis - pays[1]
     net = pays[1] - rebate
     print(f"basis {basis / WEI:,.0f}; paid {pays[0] / WEI:,.0f} and {pays[1] / WEI:,.0f}; "
           f"after a full rebate the competitor nets {net / WEI:,.0f} ({net / basis:.1%})")
-    assert pays[0] == pays[1] == basis - _fee(basis, m.model.params.sell_fee)
+    assert pays[0] == pays[1] == basis - fee_on(basis, m.model.params.sell_fee)
     assert net < pays[0]
 
 
@@ -589,7 +577,7 @@ def test_contract_agrees_with_model_through_fee_changes_batches_and_epochs(m):
             m.advance_epoch()
             m.apply("poke", who)
         elif op < 0.94:
-            _set_sell_fee(m, floor + rng.randint(0, WAD // 2 - floor))
+            m.set_sell_fee(floor + rng.randint(0, WAD // 2 - floor))
         else:
             m.apply("withdraw", m.deployer, m.hmm.treasury(), m.hmm.surplus() // 2)
         assert m.hmm.reserve() == m.model.reserve == sum(m.model.basis.values())

@@ -35,11 +35,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hanzo.econ.fixedpoint import WAD, mul_div_up
+from hanzo.econ.fixedpoint import WAD
 from hanzo.econ.hmm import HMMError, min_sell_fee
 from hanzo.econ.params import DEFAULT
 
-from .market import FAR, fresh_model
+from .market import FAR, fee_on, fresh_model
 
 L = 10**9  # the default depth
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -48,16 +48,6 @@ ZERO = "0x0000000000000000000000000000000000000000"
 @pytest.fixture
 def m(market_factory):
     return market_factory()
-
-
-def _fee(value, fee):
-    return mul_div_up(value, fee, WAD)
-
-
-def _set_sell_fee(m, sell_fee):
-    p = dataclasses.replace(m.model.params, sell_fee=sell_fee)
-    m.hmm.setParams(p.as_tuple(), sender=m.deployer)
-    m.model.set_params(p)
 
 
 # ---------------------------------------------------------------- 1. who pays the transfer's fee
@@ -72,7 +62,7 @@ def test_hopping_credits_between_ones_own_wallets_does_not_cut_the_serving_provi
     a, b, p = m.traders[0], m.traders[1], m.provider
     m.apply("buy", a, 0, L)
     gross = m.hmm.costBasis(a, 0)
-    direct = gross - _fee(gross, m.hmm.exitFee())  # what redeeming at once pays the provider
+    direct = gross - fee_on(gross, m.hmm.exitFee())  # what redeeming at once pays the provider
     spent = sum(m.token.balanceOf(x) for x in (a, b))
     holder, fees = a, 0
     for i in range(10):
@@ -84,7 +74,7 @@ def test_hopping_credits_between_ones_own_wallets_does_not_cut_the_serving_provi
     m.apply("redeem", holder, 0, L, p)
     m.assert_same()
     paid = m.token.balanceOf(p) - before
-    assert spent - sum(m.token.balanceOf(x) for x in (a, b)) == fees == 10 * _fee(gross, m.hmm.exitFee())
+    assert spent - sum(m.token.balanceOf(x) for x in (a, b)) == fees == 10 * fee_on(gross, m.hmm.exitFee())
     print(f"direct redemption pays {direct / 10**18:,.0f}; after 10 hops the provider got {paid / 10**18:,.0f}; "
           f"the hops cost the customer {fees / 10**18:,.0f}")
     assert paid == direct
@@ -102,7 +92,7 @@ def test_a_rival_paid_in_credits_gains_nothing_by_reselling_them_and_the_next_pr
     c1, c2, honest, rival = m.traders[0], m.traders[1], m.provider, m.accomplice
     m.apply("buy", c1, 0, L)
     gross = m.hmm.costBasis(c1, 0)
-    by_redemption = gross - _fee(gross, m.hmm.exitFee())
+    by_redemption = gross - fee_on(gross, m.hmm.exitFee())
     ask = m.hmm.quoteBuy(0, L)[0]
     fee1, _ = m.apply("give", c1, 0, L, rival)
     price = gross  # the resale: customer 2 saves ask - gross over buying from the maker
@@ -139,10 +129,10 @@ def test_hops_cost_the_hopper_and_never_the_provider_model():
             t.transfer(holder, to, 0, L)
             holder = to
         pays[k] = t.redeem(holder, 0, L, "P")
-        assert s.hanzo["A"] + s.hanzo["B"] - t.hanzo["A"] - t.hanzo["B"] == k * _fee(gross, f)
-        assert t.reserve == 0 and t.surplus() - s.surplus() == (k + 1) * _fee(gross, f)
+        assert s.hanzo["A"] + s.hanzo["B"] - t.hanzo["A"] - t.hanzo["B"] == k * fee_on(gross, f)
+        assert t.reserve == 0 and t.surplus() - s.surplus() == (k + 1) * fee_on(gross, f)
     print({k: f"{v / 10**18:,.0f}" for k, v in pays.items()})
-    assert set(pays.values()) == {gross - _fee(gross, f)}
+    assert set(pays.values()) == {gross - fee_on(gross, f)}
 
 
 def test_a_gift_of_hopped_credits_never_lowers_what_the_receivers_whole_position_exits_for(m):
@@ -169,7 +159,7 @@ def test_a_gift_of_hopped_credits_never_lowers_what_the_receivers_whole_position
     assert after == basis + bought
     assert m.hmm.quoteSell(v, 0, n)[0] >= quote
     whole = m.hmm.quoteSell(v, 0, n + L)[0]
-    assert whole >= quote and whole == after - _fee(after, m.hmm.exitFee())
+    assert whole >= quote and whole == after - fee_on(after, m.hmm.exitFee())
     m.apply("sell", v, 0, n + L)
     m.assert_same()
 
@@ -195,8 +185,8 @@ def test_a_provider_paid_by_transfer_is_paid_no_more_than_by_redemption_and_no_f
     m.assert_same()
     print(f"redemption {by_redemption / 10**18:,.0f}; claim {claim / 10**18:,.0f}; sold {sold / 10**18:,.0f}")
     assert claim == by_redemption + fee1  # the whole basis; the customer paid the fee
-    assert sold == claim - _fee(claim, m.hmm.exitFee()) == by_redemption
-    assert m.hmm.surplus() - surplus == fee1 + _fee(claim, m.hmm.exitFee())
+    assert sold == claim - fee_on(claim, m.hmm.exitFee()) == by_redemption
+    assert m.hmm.surplus() - surplus == fee1 + fee_on(claim, m.hmm.exitFee())
 
 
 # ---------------------------------------------------------------- 2. ways around the fee
@@ -294,19 +284,19 @@ def test_a_transfer_pays_the_exit_fee_a_sale_pays_in_the_same_epoch_through_rais
     wei: a raise cannot be front-run by a transfer any more than by a sale, and no window is fee-free."""
     a, b = m.traders[0], m.traders[1]
     m.apply("buy", a, 0, L)
-    _set_sell_fee(m, WAD // 5)
+    m.set_sell_fee(WAD // 5)
     for fee_now, step in ((WAD * 125 // 1000, "raise pending"), (WAD // 5, "after the poke"),
                           (WAD * 115 // 1000, "after the cut")):
         if step == "after the poke":
             m.advance_epoch()
             m.apply("poke", a)
         if step == "after the cut":
-            _set_sell_fee(m, WAD * 115 // 1000)
+            m.set_sell_fee(WAD * 115 // 1000)
         assert m.hmm.exitFee() == fee_now, step
         share = m.hmm.costBasis(a, 0) * (L // 10) // m.hmm.balanceOf(a, 0)
         sale_fee = m.hmm.quoteSell(a, 0, L // 10)[1]
         fee, _ = m.apply("give", a, 0, L // 10, b)
-        assert fee == _fee(share, fee_now) == sale_fee, step
+        assert fee == fee_on(share, fee_now) == sale_fee, step
     m.assert_same()
 
 
@@ -364,7 +354,7 @@ def test_contract_agrees_with_model_through_random_transfers_batches_self_moves_
             moves = [(tid, amount(h, tid)) for tid in (rng.randrange(tiers) for _ in range(rng.randint(1, 6)))]
             r = m.apply("give_batch", h, moves, to)
         elif kind < 0.93:
-            _set_sell_fee(m, rng.randint(low, WAD // 2))
+            m.set_sell_fee(rng.randint(low, WAD // 2))
             r = None
         else:
             m.advance_epoch()

@@ -358,28 +358,23 @@ class HMMState:
     def transfer_batch(self, holder: str, to: str, moves: list[tuple[int, int]]) -> int:
         """safeBatchTransferFrom: the (tier, amount) elements move one after another, each taking
         its share of what the sender still holds, then the sender pays the exit fees of all of
-        them in one HANZO transfer (the caller restores the state on an error). Returns the fees."""
-        self._check_receiver(to, before_moving=True)
+        them in one HANZO transfer (the caller restores the state on an error). Returns the fees.
+        OpenZeppelin refuses the zero address before anything moves, and a contract that is no
+        ERC1155 receiver (the maker itself) after the move, by its acceptance check."""
+        if to == ZERO_ADDRESS:
+            raise HMMError("ERC1155InvalidReceiver", to)
         fees = sum(self._move(holder, to, tid, amount) for tid, amount in moves)
         self._pay_transfer_fee(holder, fees)
-        self._check_receiver(to, before_moving=False)
+        if to == self.address:
+            raise HMMError("ERC1155InvalidReceiver", to)
         return fees
 
     def transfer(self, holder: str, to: str, tid: int, amount: int) -> int:
-        """An ERC1155 transfer: the credits carry their whole share of the sender's basis, and the
-        sender pays the exit fee on it in HANZO, into the surplus (a transfer costs as an exit, paid
-        by whoever moves the credits: red team 18, finding 2; red team 19, finding 1). Returns the fee."""
-        self._check_receiver(to, before_moving=True)
-        fee = self._move(holder, to, tid, amount)
-        self._pay_transfer_fee(holder, fee)
-        self._check_receiver(to, before_moving=False)
-        return fee
-
-    def _check_receiver(self, to: str, before_moving: bool) -> None:
-        """OpenZeppelin refuses the zero address before anything moves, and a contract that is no ERC1155
-        receiver (the maker itself) after the move, by its acceptance check (the caller restores)."""
-        if to == (ZERO_ADDRESS if before_moving else self.address or ZERO_ADDRESS):
-            raise HMMError("ERC1155InvalidReceiver", to)
+        """An ERC1155 transfer, a batch of one: the credits carry their whole share of the sender's
+        basis, and the sender pays the exit fee on it in HANZO, into the surplus (a transfer costs as
+        an exit, paid by whoever moves the credits: red team 18, finding 2; red team 19, finding 1).
+        Returns the fee."""
+        return self.transfer_batch(holder, to, [(tid, amount)])
 
     def _move(self, holder: str, to: str, tid: int, amount: int) -> int:
         """One element: credits and their share of the basis move; returns the exit fee owed on it.
