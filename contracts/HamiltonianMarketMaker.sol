@@ -41,6 +41,13 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///        finding 4's class). No redemption names its caller as the provider (SelfRedemption): the
 ///        provider's own demand would count in utilization (wash demand through a second wallet or
 ///        an accomplice still does, at the price of the fees: red team 17, findings 2 and 3).
+///      - an offer is supply at a price: its provider is never paid less than its ask
+///        (minPayPerCredit) per credit served, and its capacity and what it serves count in
+///        utilization only if the ask is covered by the tier's reference price net of the exit fee,
+///        the least any credit bought this epoch pays out; an ask is only ever lowered within an
+///        epoch. So the controller counts only capacity that serves any credit bought at the price
+///        it sets, an idle offer that commits to nothing moves nothing, and a crash by idle offers
+///        cannot pay an honest provider below its ask (red team 17, finding 1).
 ///      - V is computed once per end point with rounding up, so the cost of any sequence of
 ///        purchases depends only on its end points, and buy(d) then sell(d) returns what was paid
 ///        for them, minus fees, never more (no-arbitrage, P1-P3).
@@ -112,8 +119,21 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     uint256 public epochExitFee;
 
     mapping(uint256 tier => Tier) private _tiers;
+    /// @notice A provider's terms for one epoch and tier. An ask is only lowered within an epoch, so
+    ///         capacity counted in utilization stays available at the price it was counted for.
+    struct Ask {
+        uint128 minPayPerCredit; // the least the provider is paid per credit it serves, wei
+        bool open; // the provider offered on this tier this epoch
+        bool counted; // its capacity and redemptions count in utilization
+    }
+
     /// @notice Capacity a provider offered and has not yet served, per epoch and tier.
     mapping(uint256 epoch => mapping(uint256 tier => mapping(address provider => uint256))) public providerCapacity;
+    /// @notice All capacity offered per epoch and tier, at any ask (Tier.capacity counts only what is
+    ///         at the price): what the deployment audit reads, since an uncounted offer is still paid.
+    mapping(uint256 epoch => mapping(uint256 tier => uint256)) public offered;
+    /// @notice A provider's ask per epoch and tier (see Ask).
+    mapping(uint256 epoch => mapping(uint256 tier => mapping(address provider => Ask))) public asks;
     /// @notice Gross HANZO (fees excluded) paid for the credits `holder` holds of `tier`: what
     ///         selling (before the fee) or redeeming all of them pays out, at any price.
     mapping(address holder => mapping(uint256 tier => uint256)) public costBasis;
@@ -140,8 +160,17 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     );
     /// @notice The exit fee in force for epoch `epoch` changed (a raise set during the epoch before).
     event ExitFeeFixed(uint256 indexed epoch, uint256 fee);
-    /// @notice A provider offered capacity for the current epoch.
-    event CapacityOffered(uint256 indexed epoch, uint256 indexed tier, address indexed provider, uint256 credits);
+    /// @notice A provider offered capacity for the current epoch at `minPayPerCredit` (its ask, which
+    ///         now applies to all its capacity on the tier this epoch); `counted`: whether its capacity
+    ///         counts in utilization.
+    event CapacityOffered(
+        uint256 indexed epoch,
+        uint256 indexed tier,
+        address indexed provider,
+        uint256 credits,
+        uint256 minPayPerCredit,
+        bool counted
+    );
     /// @notice An epoch closed: the tier's utilization and its new price state.
     event EpochStepped(
         uint256 indexed epoch, uint256 indexed tier, uint256 utilization, int256 logPrice, int256 momentum, uint256 refPrice
@@ -183,6 +212,12 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     ///         compute served by someone else; to oneself it would count one's own demand in
     ///         utilization (it pays the exit fee as a sale does, so it would gain nothing else).
     error SelfRedemption(address provider);
+    /// @notice An offer asked more per credit than the provider's ask already standing this epoch:
+    ///         counted capacity must stay available at the price it was counted for.
+    error AskRaised(uint256 ask, uint256 standing);
+    /// @notice The redemption would pay the provider `payout`, less than its ask for the credits
+    ///         (`minimum`).
+    error BelowAsk(address provider, uint256 payout, uint256 minimum);
 
     /// @param hanzo_ HANZO.
     /// @param admin DEFAULT_ADMIN_ROLE and GOVERNANCE_ROLE holder (the timelock).
@@ -364,23 +399,47 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 value = _exit(t, id, amount);
         uint256 fee = FPM.fullMulDivUp(value, feeWad, WAD);
         payout = value - fee;
+        Ask memory ask = asks[epoch][id][provider];
+        if (payout < ask.minPayPerCredit * amount) revert BelowAsk(provider, payout, ask.minPayPerCredit * amount);
         providerCapacity[epoch][id][provider] = available - amount;
-        t.redeemed += uint128(amount);
+        if (ask.counted) t.redeemed += uint128(amount);
         emit Redeemed(id, msg.sender, provider, amount, payout, fee);
     }
 
-    /// @notice Offer `credits` of capacity on tier `id` for the current epoch. Only providers. One
-    ///         offer is at most the most credits the tier can have outstanding (MAX_DEPTH_RATIO * L),
-    ///         and the tier's total is checked, not truncated, into 128 bits.
-    function offerCapacity(uint256 id, uint256 credits) external {
+    /// @notice Offer `credits` of capacity on tier `id` for the current epoch, to be paid at least
+    ///         `minPayPerCredit` wei per credit served (the ask; 0 serves any credit). Only providers.
+    ///         The ask applies to all the provider's capacity on the tier this epoch and may only be
+    ///         lowered (AskRaised). The capacity counts in utilization once the ask is at most
+    ///         countedAsk(id), the least a credit bought this epoch pays out: capacity nobody buying
+    ///         at the price could use is not supply at that price. One offer is at most the most
+    ///         credits the tier can have outstanding (MAX_DEPTH_RATIO * L), and the tier's total is
+    ///         checked, not truncated, into 128 bits.
+    function offerCapacity(uint256 id, uint256 credits, uint256 minPayPerCredit) external {
         if (!hasRole(PROVIDER_ROLE, msg.sender)) revert NotProvider(msg.sender);
         if (credits == 0) revert ZeroAmount();
         Tier storage t = _tier(id);
         uint256 max = (uint256(t.depth) * MAX_DEPTH_RATIO) / WAD;
         if (credits > max) revert CapacityTooLarge(credits, max);
-        t.capacity = SafeCast.toUint128(uint256(t.capacity) + credits);
-        providerCapacity[epoch][id][msg.sender] += credits;
-        emit CapacityOffered(epoch, id, msg.sender, credits);
+        Ask storage ask = asks[epoch][id][msg.sender];
+        if (ask.open && minPayPerCredit > ask.minPayPerCredit) revert AskRaised(minPayPerCredit, ask.minPayPerCredit);
+        uint256 standing = providerCapacity[epoch][id][msg.sender];
+        bool counted = ask.counted || minPayPerCredit <= countedAsk(id);
+        // capacity offered earlier at an ask too high to count joins once the ask is lowered
+        if (counted) t.capacity = SafeCast.toUint128(uint256(t.capacity) + credits + (ask.counted ? 0 : standing));
+        ask.minPayPerCredit = SafeCast.toUint128(minPayPerCredit);
+        ask.open = true;
+        ask.counted = counted;
+        providerCapacity[epoch][id][msg.sender] = standing + credits;
+        offered[epoch][id] += credits;
+        emit CapacityOffered(epoch, id, msg.sender, credits, minPayPerCredit, counted);
+    }
+
+    /// @notice The highest ask (wei per credit) whose capacity counts in tier `id`'s utilization now:
+    ///         the reference price net of the exit fee, rounded down. Every credit bought this epoch
+    ///         cost at least the reference price (V grows at least as fast as P_ref * q), so a provider
+    ///         asking no more than this can serve any of them.
+    function countedAsk(uint256 id) public view returns (uint256) {
+        return FPM.fullMulDiv(_tier(id).refPrice, WAD - exitFee(), WAD);
     }
 
     // ------------------------------------------------------------------ the controller

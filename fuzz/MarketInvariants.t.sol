@@ -51,6 +51,13 @@ contract MarketHandler {
     /// @notice Transfers whose sender paid less than the exit fee on the basis it moved (red team 18,
     ///         finding 2: free transfers paid a provider 14.3% more than a redemption).
     uint256 public transferShortfall;
+    /// @notice Redemptions that paid a provider less than its ask (minPayPerCredit) for the credits
+    ///         (red team 17, finding 1: a crash by idle offers paid honest providers a tenth).
+    uint256 public belowAsk;
+    /// @notice Offers or redemptions after which the tier's counted capacity or redemptions moved other
+    ///         than by the capacity offered at an ask the reference price net of the exit fee covers
+    ///         (or an ask raised within an epoch was accepted): utilization counting what commits to nothing.
+    uint256 public askLeaks;
     /// @dev giveBatch's scratch (the stack is too shallow for its books).
     uint256 private _kept;
     /// @notice Successful operations by name: a run whose trades all failed would prove nothing.
@@ -122,25 +129,76 @@ contract MarketHandler {
         return a == b || (aIn && bIn);
     }
 
-    function offer(uint256 by, uint256 tier, uint256 credits) external {
-        address provider = _provider(by);
-        uint256 id = _tier(tier);
-        uint256 n = bound(credits, 1, 1e10);
+    /// @notice A provider offers capacity at an ask: a third of offers serve any credit (ask 0), the
+    ///         rest ask up to 64 times what counts in utilization (e^4: the dearest credits' pay,
+    ///         and idle offers committing to nothing), and may try to raise a standing ask. Checked: the tier's counted capacity
+    ///         grows by exactly what the rule counts, and a raise is refused.
+    function offer(uint256 by, uint256 tier, uint256 credits, uint256 askSeed) external {
+        _offerAt(_provider(by), _tier(tier), bound(credits, 1, 1e10), askSeed);
+    }
+
+    /// @dev Offer `n` at an ask from `askSeed`; checks the tier's counted capacity grew by exactly
+    ///      what the rule counts, and that a raise was refused. Returns whether the offer stood.
+    function _offerAt(address provider, uint256 id, uint256 n, uint256 askSeed) private returns (bool) {
+        // hashed: the fuzzer favours small seeds, which would make every ask a few wei
+        uint256 h = uint256(keccak256(abi.encode(askSeed)));
+        uint256 ask = h % 3 == 0 ? 0 : (hmm.countedAsk(id) * ((h >> 8) % 6401)) / 100;
+        (uint256 expected, bool raise) = _countedAfter(provider, id, n, ask);
         vm.prank(provider);
-        try hmm.offerCapacity(id, n) {
+        try hmm.offerCapacity(id, n, ask) {
+            if (raise || hmm.tier(id).capacity != expected) askLeaks += 1;
             done["offer"] += 1;
-        } catch {}
+            return true;
+        } catch {
+            return false;
+        }
+    }
+
+    /// @dev The tier's counted capacity after `provider` offers `n` at `ask`, by the rule (capacity
+    ///      counts once its ask is covered, and what stood at a higher ask joins then); and whether
+    ///      the offer would raise a standing ask (which must be refused).
+    function _countedAfter(address provider, uint256 id, uint256 n, uint256 ask)
+        private
+        view
+        returns (uint256 expected, bool raise)
+    {
+        (uint128 standingAsk, bool open, bool wasCounted) = hmm.asks(hmm.epoch(), id, provider);
+        raise = open && ask > standingAsk;
+        expected = hmm.tier(id).capacity;
+        if (wasCounted) expected += n;
+        else if (ask <= hmm.countedAsk(id)) expected += n + hmm.providerCapacity(hmm.epoch(), id, provider);
     }
 
     function redeem(uint256 who, uint256 tier, uint256 share, uint256 to) external {
         address a = _trader(who);
-        address provider = _provider(to);
         uint256 id = _tier(tier);
         uint256 n = (hmm.balanceOf(a, id) * bound(share, 1, 10_000)) / 10_000;
         if (n == 0) return;
+        _redeem(a, id, n, _provider(to));
+    }
+
+    /// @notice A provider offers at an ask (often above what the credits pay), and a trader at once
+    ///         tries to spend its credits there: what a crash by idle offers would make of honest
+    ///         providers' terms. Checked in _redeem: never paid below the ask.
+    function redeemAtAsk(uint256 who, uint256 tier, uint256 share, uint256 to, uint256 askSeed) external {
+        address a = _trader(who);
+        address provider = _provider(to);
+        uint256 id = _tier(tier);
+        uint256 n = (hmm.balanceOf(a, id) * bound(share, 1, 10_000)) / 10_000;
+        if (n == 0 || a == provider || !_offerAt(provider, id, n, askSeed)) return;
+        _redeem(a, id, n, provider);
+    }
+
+    /// @dev `a` redeems `n` of tier `id` at `provider`: paid at least its ask, counted in utilization
+    ///      exactly when its capacity is, the fees and revenue booked.
+    function _redeem(address a, uint256 id, uint256 n, address provider) private {
         uint256 basis = hmm.costBasis(a, id);
+        (uint128 ask,, bool counted) = hmm.asks(hmm.epoch(), id, provider);
+        uint256 redeemed = hmm.tier(id).redeemed;
         vm.prank(a);
         try hmm.redeem(id, n, provider) returns (uint256 payout) {
+            if (payout < uint256(ask) * n) belowAsk += 1;
+            if (hmm.tier(id).redeemed != redeemed + (counted ? n : 0)) askLeaks += 1;
             if (a == provider) selfRedemptions += 1;
             if (!_cartel(a, provider)) honestRevenue[provider] += payout;
             feesKept += basis - hmm.costBasis(a, id) - payout; // the exit fee: the share less the payout
@@ -165,7 +223,7 @@ contract MarketHandler {
             return;
         }
         vm.prank(provider);
-        try hmm.offerCapacity(id, n) {} catch { return; }
+        try hmm.offerCapacity(id, n, 0) {} catch { return; }
         uint256 basis = hmm.costBasis(a, id);
         uint256 before = token.balanceOf(provider);
         vm.prank(a);
@@ -193,7 +251,7 @@ contract MarketHandler {
         uint256 n = (hmm.balanceOf(d, id) * bound(share, 1, 10_000)) / 10_000;
         if (n == 0) return;
         vm.prank(x);
-        try hmm.offerCapacity(id, n) {} catch { return; }
+        try hmm.offerCapacity(id, n, 0) {} catch { return; }
         uint256 basis = hmm.costBasis(d, id);
         vm.prank(d);
         try hmm.redeem(id, n, x) returns (uint256 payout) {
@@ -211,7 +269,7 @@ contract MarketHandler {
         uint256 n = (hmm.balanceOf(a, id) * bound(share, 0, 10_000)) / 10_000;
         if (n > 0 && hmm.hasRole(hmm.PROVIDER_ROLE(), a)) {
             vm.prank(a);
-            try hmm.offerCapacity(id, n) {} catch {}
+            try hmm.offerCapacity(id, n, 0) {} catch {}
         }
         bytes memory expected = abi.encodeWithSelector(HamiltonianMarketMaker.SelfRedemption.selector, a);
         uint256[] memory ids = new uint256[](1);
@@ -354,7 +412,7 @@ contract MarketHandler {
                 got = hmm.sell(id, amounts[i], 0, type(uint256).max);
             } else {
                 vm.prank(actors[3]);
-                hmm.offerCapacity(id, amounts[i]);
+                hmm.offerCapacity(id, amounts[i], 0);
                 vm.prank(h);
                 got = hmm.redeem(id, amounts[i], actors[3]);
                 honestRevenue[actors[3]] += got;
@@ -374,7 +432,7 @@ contract MarketHandler {
         if (kind == 0 || kind == 3) return;
         if (kind == 1) {
             vm.prank(actors[3]);
-            hmm.offerCapacity(id, 1e9);
+            hmm.offerCapacity(id, 1e9, 0);
         } else {
             address d = actors[2];
             uint256 fee = _buyFee(id, 1);
@@ -383,7 +441,7 @@ contract MarketHandler {
             try hmm.buy(id, 1, type(uint256).max, type(uint256).max) {
                 feesKept += fee;
                 vm.prank(x);
-                hmm.offerCapacity(id, 1);
+                hmm.offerCapacity(id, 1, 0);
                 uint256 basis = hmm.costBasis(d, id);
                 vm.prank(d);
                 uint256 payout = hmm.redeem(id, 1, x);
@@ -572,6 +630,18 @@ contract MarketInvariants {
     function invariant_honest_holders_exit_with_their_basis_in_any_order_at_any_price() public view {
         require(handler.honestShortfall() == 0, "an honest holder was paid short of its basis");
         require(handler.honestExcess() == 0, "an honest holder was paid beyond its basis");
+    }
+
+    /// @notice No provider is paid less than its ask per credit served: a crash of the price, by idle
+    ///         offers or anything else, cannot pay a provider below the terms it offered on.
+    function invariant_no_provider_is_paid_below_its_ask() public view {
+        require(handler.belowAsk() == 0, "a provider was paid below its ask");
+    }
+
+    /// @notice Utilization counts only capacity offered at an ask the price covers, and only what it
+    ///         serves; an ask is never raised within an epoch (counted capacity stays available).
+    function invariant_utilization_counts_only_capacity_at_the_price() public view {
+        require(handler.askLeaks() == 0, "utilization counted capacity not at the price");
     }
 
     /// @notice The token's cap holds whatever the market does.

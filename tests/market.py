@@ -100,8 +100,8 @@ class Market:
     def _model_withdraw(self, a, to, amount):
         return self.model.withdraw_surplus(self.name(to), amount)
 
-    def _model_offer(self, a, tier, credits):
-        return self.model.offer_capacity(self.name(a), tier, credits)
+    def _model_offer(self, a, tier, credits, min_pay=0):
+        return self.model.offer_capacity(self.name(a), tier, credits, min_pay)
 
     def _model_poke(self, a):
         return self.model.poke(self.now())
@@ -132,8 +132,8 @@ class Market:
         assert str(to) == str(self.hmm.treasury())  # the surplus goes to the treasury only
         return self.hmm.withdrawSurplus(amount, sender=a)
 
-    def _chain_offer(self, a, tier, credits):
-        return self.hmm.offerCapacity(tier, credits, sender=a)
+    def _chain_offer(self, a, tier, credits, min_pay=0):
+        return self.hmm.offerCapacity(tier, credits, min_pay, sender=a)
 
     def _chain_poke(self, a):
         return self.hmm.poke(sender=a)
@@ -163,6 +163,11 @@ class Market:
             assert (c.supply, c.refPrice, c.logPrice, c.momentum, c.capacity, c.redeemed) == (
                 t.supply, t.ref_price, t.log_price, t.momentum, t.capacity, t.redeemed), tid
             assert self.hmm.price(tid) == m.price(tid)
+            assert self.hmm.offered(m.epoch, tid) == m.offered.get((m.epoch, tid), 0)
+        for (epoch, tid, who), (min_pay, counted) in m.asks.items():
+            if epoch == m.epoch:  # the standing asks (older ones are never read again)
+                assert tuple(self.hmm.asks(epoch, tid, who)) == (min_pay, True, counted), (tid, who)
+                assert self.hmm.providerCapacity(epoch, tid, who) == m.provider_capacity[(epoch, tid, who)]
         for a in self.traders + [self.provider, self.accomplice]:
             assert self.token.balanceOf(a) == m.hanzo.get(self.name(a), 0)
             for tid in range(len(m.tiers)):

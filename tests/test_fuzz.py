@@ -101,6 +101,14 @@ MARKET_MUTANTS = [
     # more than a redemption, and hides the demand from the controller)
     ("fee = FPM.fullMulDivUp(share, feeWad, WAD);", "fee = 0;",
      "invariant_every_transfer_pays_the_exit_fee", "a transfer paid less than the exit fee"),
+    # red team 17, finding 1: a provider paid below its ask (a crash by idle offers then pays an honest
+    # provider a tenth of what the same compute cost undisturbed)
+    ("if (payout < ask.minPayPerCredit * amount) revert BelowAsk(provider, payout, ask.minPayPerCredit * amount);",
+     "", "invariant_no_provider_is_paid_below_its_ask", "a provider was paid below its ask"),
+    # red team 17, finding 1's cause: every offer counted in utilization, whatever its ask (an idle offer
+    # that commits to nothing then crashes the price at no cost)
+    ("bool counted = ask.counted || minPayPerCredit <= countedAsk(id);", "bool counted = true;",
+     "invariant_utilization_counts_only_capacity_at_the_price", "utilization counted capacity not at the price"),
 ]
 
 
@@ -114,7 +122,8 @@ def _first_by_default(mutants, ids):
 @pytest.mark.parametrize("line,bug,invariant,message",
                          _first_by_default(MARKET_MUTANTS, ["uncapped", "batch_basis", "release_capped",
                                                                            "self_redemption", "redeem_batch_fee_free",
-                                                                           "transfer_fee_free"]))
+                                                                           "transfer_fee_free", "paid_below_ask",
+                                                                           "idle_offers_counted"]))
 def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
     result = run_forge(folder, "--fuzz-seed", "1", "--match-contract", "MarketInvariants", "--match-test", invariant)

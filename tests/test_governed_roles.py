@@ -95,10 +95,10 @@ def test_providers_are_granted_and_revoked_only_through_governance(suite, govern
     role = hmm.PROVIDER_ROLE()
     refused_to(hmm, "grantRole", (role, provider), provider, suite.roles.deployer)
     govern([(hmm, "grantRole", role, provider.address)])
-    hmm.offerCapacity(0, 1_000, sender=provider)
+    hmm.offerCapacity(0, 1_000, 0, sender=provider)
     govern([(hmm, "revokeRole", role, provider.address)])
     with ape.reverts(hmm.NotProvider, provider=provider.address):
-        hmm.offerCapacity(0, 1_000, sender=provider)
+        hmm.offerCapacity(0, 1_000, 0, sender=provider)
 
 
 def test_a_passed_proposal_cannot_add_a_minter(suite, govern, users):

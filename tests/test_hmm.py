@@ -82,7 +82,7 @@ def test_redeem_pays_the_provider_within_offered_capacity(m):
 
 def test_only_providers_offer_capacity(m):
     with ape.reverts(m.hmm.NotProvider, provider=m.traders[0].address):
-        m.hmm.offerCapacity(0, 10, sender=m.traders[0])
+        m.hmm.offerCapacity(0, 10, 0, sender=m.traders[0])
 
 
 def test_poke_before_the_epoch_ends_reverts_then_steps_every_tier(m):

@@ -153,7 +153,7 @@ def test_an_offer_past_128_bits_reverts_instead_of_truncating(m):
     depth = m.model.tiers[0].depth
     for credits in (2**128 + 5, 2**128 - 1, 40 * depth + 1):
         with ape.reverts(m.hmm.CapacityTooLarge, credits=credits, max=40 * depth):
-            m.hmm.offerCapacity(0, credits, sender=d)
+            m.hmm.offerCapacity(0, credits, 0, sender=d)
     assert m.hmm.tier(0).capacity == 0
     m.apply("offer", d, 0, 40 * depth)  # the largest single offer is accepted
     m.apply("offer", p, 0, 1_000)  # and another provider can still offer

@@ -152,22 +152,30 @@ def test_market_maker_parameters_set_by_the_deployer_before_handover_are_flagged
     assert audit_deployment(wired) != []
 
 
-def test_a_provider_offer_made_by_the_deployer_before_handover_is_flagged(wired, params, whale, users):
+@pytest.mark.parametrize("uncounted", [False, True], ids=["ask_0", "ask_the_price_does_not_cover"])
+def test_a_provider_offer_made_by_the_deployer_before_handover_is_flagged(wired, params, whale, users, uncounted):
+    """Its neighbour since offers carry asks: an offer at an ask the price does not cover is not in the
+    tier's counted capacity, yet it is paid when dear credits are spent there: the audit reads every
+    offer (`offered`), not the count."""
     hmm, d = wired.hmm, wired.roles.deployer
     provider = hmm.PROVIDER_ROLE()
     hmm.grantRole(provider, d.address, sender=d)
     for tier in range(hmm.tierCount()):
-        hmm.offerCapacity(tier, params.hmm_depth * 40, sender=d)
+        hmm.offerCapacity(tier, params.hmm_depth * 40, hmm.countedAsk(tier) + 1 if uncounted else 0, sender=d)
     hmm.renounceRole(provider, d.address, sender=d)
     hand_over(wired.contracts, d)
+    assert uncounted == (hmm.tier(0).capacity == 0)
     problems = audit_deployment(wired)
-    # what the hidden offer does: a holder's redemption pays the deployer
+    # what the hidden offer does: a holder's redemption pays the deployer (credits bought up the curve
+    # pay more than the reference price, so they cover an ask one wei above what counts)
     holder = users[0]
-    wired.token.transfer(holder, 1_000 * WEI, sender=whale)
-    wired.token.approve(hmm.address, 1_000 * WEI, sender=holder)
-    hmm.buy(0, 1_000, 1_000 * WEI, 2**255, sender=holder)
+    n = params.hmm_depth // 2 if uncounted else 1_000
+    cost = hmm.quoteBuy(0, n)[0]
+    wired.token.transfer(holder, cost, sender=whale)
+    wired.token.approve(hmm.address, cost, sender=holder)
+    hmm.buy(0, n, cost, 2**255, sender=holder)
     before = wired.token.balanceOf(d)
-    hmm.redeem(0, 1_000, d.address, sender=holder)
+    hmm.redeem(0, n, d.address, sender=holder)
     assert wired.token.balanceOf(d) > before and not hmm.hasRole(provider, d.address)
     assert problems != []
 

@@ -212,6 +212,9 @@ class HMMState:
     hanzo: dict[str, int] = field(default_factory=dict)  # trader -> HANZO
     credits: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> credits
     provider_capacity: dict[tuple[int, int, str], int] = field(default_factory=dict)
+    # (epoch, tier, provider) -> (min pay per credit, counted in utilization): the contract's asks
+    asks: dict[tuple[int, int, str], tuple[int, bool]] = field(default_factory=dict)
+    offered: dict[tuple[int, int], int] = field(default_factory=dict)  # (epoch, tier) -> at any ask
     providers: set[str] = field(default_factory=set)
     basis: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> gross HANZO paid
     epoch_exit_fee: int | None = None  # the exit fee when the epoch began (None: the params' at construction)
@@ -318,6 +321,8 @@ class HMMState:
         if holder == provider:  # _serve's first check: the batch's first element raises it
             raise HMMError("SelfRedemption", provider)
         used: dict[int, int] = {}  # per tier, what the batch's earlier elements redeemed
+        bases: dict[int, int] = {}  # per tier, the holder's basis left after them
+        fee = self.exit_fee()
         for tid, amount in moves:
             if amount == 0:
                 raise HMMError("ZeroAmount")
@@ -331,6 +336,11 @@ class HMMState:
             held = self.credits.get((holder, tid), 0) - before
             if amount > held:
                 raise HMMError("ERC1155InsufficientBalance", holder, held, amount, tid)
+            # the element's pay, as the contract computes it after the earlier elements' exits
+            basis = bases.get(tid, self.basis.get((holder, tid), 0))
+            share = basis if amount == held else basis * amount // held
+            self._check_ask(tid, provider, amount, share - mul_div_up(share, fee, WAD))
+            bases[tid] = basis - share
             used[tid] = before + amount
         return sum(self.redeem(holder, tid, amount, provider) for tid, amount in moves)
 
@@ -419,7 +429,15 @@ class HMMState:
         self.hanzo[trader] = self.hanzo.get(trader, 0) + proceeds
         return proceeds
 
-    def offer_capacity(self, provider: str, tid: int, credits: int) -> None:
+    def counted_ask(self, tid: int) -> int:
+        """countedAsk: the highest ask whose capacity counts in utilization, the reference price net
+        of the exit fee (rounded down), the least a credit bought this epoch pays out."""
+        return mul_div(self.tier(tid).ref_price, WAD - self.exit_fee(), WAD)
+
+    def offer_capacity(self, provider: str, tid: int, credits: int, min_pay: int = 0) -> None:
+        """offerCapacity: `credits` more at the ask `min_pay` (wei per credit), which applies to all
+        the provider's capacity on the tier this epoch and is only lowered; counted in utilization
+        once the ask is at most counted_ask (capacity offered at a higher ask then joins)."""
         if provider not in self.providers:
             raise HMMError("NotProvider", provider)
         if credits == 0:
@@ -427,11 +445,30 @@ class HMMState:
         t = self.tier(tid)
         if credits > t.depth * MAX_DEPTH_MULTIPLE:
             raise HMMError("CapacityTooLarge", credits, t.depth * MAX_DEPTH_MULTIPLE)
-        if t.capacity + credits > UINT128_MAX:
-            raise HMMError("SafeCastOverflowedUintDowncast", 128, t.capacity + credits)
         key = (self.epoch, tid, provider)
-        self.provider_capacity[key] = self.provider_capacity.get(key, 0) + credits
-        t.capacity += credits
+        standing_ask = self.asks.get(key)
+        if standing_ask is not None and min_pay > standing_ask[0]:
+            raise HMMError("AskRaised", min_pay, standing_ask[0])
+        was_counted = standing_ask is not None and standing_ask[1]
+        counted = was_counted or min_pay <= self.counted_ask(tid)
+        standing = self.provider_capacity.get(key, 0)
+        added = (credits + (0 if was_counted else standing)) if counted else 0
+        if t.capacity + added > UINT128_MAX:
+            raise HMMError("SafeCastOverflowedUintDowncast", 128, t.capacity + added)
+        if min_pay > UINT128_MAX:
+            raise HMMError("SafeCastOverflowedUintDowncast", 128, min_pay)
+        t.capacity += added
+        self.asks[key] = (min_pay, counted)
+        self.provider_capacity[key] = standing + credits
+        self.offered[(self.epoch, tid)] = self.offered.get((self.epoch, tid), 0) + credits
+
+    def _check_ask(self, tid: int, provider: str, amount: int, payout: int) -> bool:
+        """BelowAsk unless `payout` covers the provider's ask for `amount` credits; returns whether
+        its capacity counts in utilization."""
+        min_pay, counted = self.asks.get((self.epoch, tid, provider), (0, False))
+        if payout < min_pay * amount:
+            raise HMMError("BelowAsk", provider, payout, min_pay * amount)
+        return counted
 
     def redeem(self, holder: str, tid: int, amount: int, provider: str) -> int:
         """redeem: `provider` serves `holder`'s credits and is paid the holder's share of its basis
@@ -453,11 +490,13 @@ class HMMState:
         held = self._held(holder, tid, amount)
         share = self._share(holder, tid, amount, held)
         payout = share - mul_div_up(share, self.exit_fee(), WAD)  # the exit fee, as on a sale
+        counted = self._check_ask(tid, provider, amount, payout)
         self._exit(holder, tid, share)
         self._burn(holder, tid, amount)
         self.provider_capacity[key] = available - amount
         t.supply -= amount
-        t.redeemed += amount
+        if counted:
+            t.redeemed += amount
         self.funds -= payout
         self.hanzo[provider] = self.hanzo.get(provider, 0) + payout
         return payout
@@ -505,6 +544,8 @@ class HMMState:
             hanzo=dict(self.hanzo),
             credits=dict(self.credits),
             provider_capacity=dict(self.provider_capacity),
+            asks=dict(self.asks),
+            offered=dict(self.offered),
             providers=set(self.providers),
             basis=dict(self.basis),
         )

@@ -786,7 +786,9 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 offered = np.floor(capacity).astype(int) if active else np.zeros(len(tiers), dtype=int)
                 for t in tiers:
                     if offered[t]:
-                        c.send(provider_acct, "hmm", "offerCapacity", t, int(offered[t]), what=f"day {day}: capacity")
+                        # ask 0: the World's provider serves any credit (its capacity always counts)
+                        c.send(provider_acct, "hmm", "offerCapacity", t, int(offered[t]), 0,
+                               what=f"day {day}: capacity")
                         market.offer_capacity(str(provider_acct.address), t, int(offered[t]))
                 served, paid_out, income = np.zeros(len(tiers), dtype=int), np.zeros(len(tiers)), 0
                 for person in people:

@@ -1,0 +1,166 @@
+"""P10, an offer is supply at a price (red team 17, finding 1): a provider is never paid below its ask
+per credit, utilization counts only capacity offered at an ask the reference price net of the exit
+fee covers (and only what that capacity serves), and an offer at an ask the price does not cover
+moves no price. Random sequences of offers at random asks, purchases, redemptions wherever
+accepted, and epoch closes, on the exact model; a shorter run on the contract beside it."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+import pytest
+
+from hanzo.econ.hmm import HMMError, HMMState
+
+from ..market import FAR, fresh_model
+
+LONG = os.environ.get("HANZO_PROPERTIES") == "long"
+MODEL = settings(max_examples=2000 if LONG else 150, deadline=None)
+CHAIN = settings(max_examples=60 if LONG else 5, deadline=None,
+                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+L = 10**9
+DAY = 86_400
+PROVIDERS = ("P", "D", "X")
+
+# (kind, who, tier, size, ask in hundredths of the counted ask: 0 serves any credit)
+ops = st.lists(st.tuples(st.sampled_from(["offer", "buy", "redeem", "poke"]), st.integers(0, 2), st.integers(0, 1),
+                         st.integers(1, 2 * L), st.sampled_from([0, 0, 50, 100, 101, 150, 400, 6400])),
+               min_size=1, max_size=40)
+
+
+def _ask(s, tier, hundredths):
+    return s.counted_ask(tier) * hundredths // 100
+
+
+def run(s, steps, idle_at_uncovered_asks=False):
+    """Apply `steps` to the model `s`, checking P10 at every step; returns the count of checks. With
+    `idle_at_uncovered_asks`, provider Z also offers capacity at twice what counts before every step."""
+    t, checked = 0, 0
+    for kind, who, tier, size, hundredths in steps:
+        if idle_at_uncovered_asks:
+            s.offer_capacity("Z", tier, L // 10, 2 * HMMState.counted_ask(s, tier) + 1)  # the rule, not a plant
+        if kind == "offer":
+            prov = PROVIDERS[who]
+            standing = s.asks.get((s.epoch, tier, prov))
+            try:
+                s.offer_capacity(prov, tier, size, _ask(s, tier, hundredths))
+            except HMMError as exc:
+                assert exc.name == "AskRaised" and standing is not None and _ask(s, tier, hundredths) > standing[0]
+                continue
+        elif kind == "buy":
+            s.buy("AB"[who % 2], tier, size // 4 + 1, 2**255, FAR, t)
+        elif kind == "redeem":
+            holder = "AB"[who % 2]
+            n = min(s.credits.get((holder, tier), 0), size)
+            for prov in PROVIDERS:  # wherever the credits are accepted
+                key = (s.epoch, tier, prov)
+                if n == 0 or s.provider_capacity.get(key, 0) < n:
+                    continue
+                min_pay, counted = s.asks[key]
+                redeemed = s.tiers[tier].redeemed
+                try:
+                    paid = s.redeem(holder, tier, n, prov)
+                except HMMError as exc:
+                    assert exc.name == "BelowAsk"
+                    continue
+                assert paid >= min_pay * n  # never below the ask
+                assert s.tiers[tier].redeemed == redeemed + (n if counted else 0)
+                checked += 1
+                break
+        else:
+            t += DAY
+            s.poke(t)
+        for tid, tr in enumerate(s.tiers):  # what counts is capacity at covered asks, and what it served
+            # capacity still unserved at counted asks is part of the counted capacity
+            counted_standing = sum(s.provider_capacity[k] for k, (_, c) in s.asks.items()
+                                   if k[0] == s.epoch and k[1] == tid and c)
+            assert tr.redeemed + counted_standing == tr.capacity
+            checked += 1
+    return checked
+
+
+@given(ops)
+@MODEL
+def test_p10_no_provider_is_paid_below_its_ask_and_utilization_counts_only_capacity_at_the_price_model(steps):
+    s = fresh_model()
+    s.providers.add("Z")
+    run(s, steps)
+
+
+@given(ops)
+@MODEL
+def test_p10_offers_at_asks_the_price_does_not_cover_move_no_price_model(steps):
+    plain, idle = fresh_model(), fresh_model()
+    plain.providers.add("Z")
+    idle.providers.add("Z")
+    run(plain, steps)
+    run(idle, steps, idle_at_uncovered_asks=True)
+    assert [(t.log_price, t.momentum, t.ref_price, t.capacity, t.redeemed) for t in plain.tiers] == [
+        (t.log_price, t.momentum, t.ref_price, t.capacity, t.redeemed) for t in idle.tiers]
+
+
+@given(ops)
+@CHAIN
+def test_p10_the_contract_keeps_asks_as_the_model_does(market_factory, steps):
+    m = market_factory()
+    who = {"P": m.provider, "D": m.dealer, "X": m.accomplice}
+    holders = m.traders[:2]
+    for kind, k, tier, size, hundredths in steps[:15]:
+        if kind == "offer":
+            m.apply("offer", who[PROVIDERS[k]], tier, size, _ask(m.model, tier, hundredths))
+        elif kind == "buy":
+            m.apply("buy", holders[k % 2], tier, size // 4 + 1)
+        elif kind == "redeem":
+            n = min(m.model.credits.get((m.name(holders[k % 2]), tier), 0), size)
+            if n:
+                m.apply("redeem", holders[k % 2], tier, n, who[PROVIDERS[(k + size) % 3]])
+        else:
+            m.advance_epoch()
+            m.apply("poke", holders[0])
+    m.assert_same()
+
+
+# ---------------------------------------------------------------- the properties can fail
+
+
+class AskIgnored(HMMState):
+    """The planted bug: a redemption pays whatever the credits carry, whatever the provider asked."""
+
+    def _check_ask(self, tid, provider, amount, payout):
+        return self.asks[(self.epoch, tid, provider)][1]
+
+
+class EveryOfferCounted(HMMState):
+    """The planted bug: every offer counts in utilization, whatever its ask (free idle offers)."""
+
+    def counted_ask(self, tid):
+        return 2**128 - 1
+
+
+def _planted(cls):
+    good = fresh_model()
+    good.providers.add("Z")
+    return cls(**{f.name: getattr(good, f.name) for f in dataclasses.fields(good)})
+
+
+def test_p10_finds_a_provider_paid_below_its_ask_when_the_check_is_removed():
+    steps = [("offer", 0, 0, L, 6400), ("buy", 0, 0, L, 0), ("redeem", 0, 0, L, 0)]
+    run(_planted(HMMState), steps)  # refused, then nothing else accepts the credits
+    with pytest.raises(AssertionError):
+        run(_planted(AskIgnored), steps)
+
+
+def test_p10_finds_idle_offers_moving_the_price_when_every_offer_counts():
+    steps = [("offer", 0, 0, L // 10, 0), ("buy", 0, 0, 4 * L // 10, 0), ("redeem", 0, 0, L // 10, 0),
+             ("poke", 0, 0, 1, 0)]
+    plain, idle = _planted(HMMState), _planted(HMMState)
+    run(plain, steps)
+    run(idle, steps, idle_at_uncovered_asks=True)
+    assert plain.tiers[0].ref_price == idle.tiers[0].ref_price
+    plain, idle = _planted(EveryOfferCounted), _planted(EveryOfferCounted)
+    run(plain, steps)
+    run(idle, steps, idle_at_uncovered_asks=True)
+    assert plain.tiers[0].ref_price > idle.tiers[0].ref_price  # the idle capacity crashed it
