@@ -651,6 +651,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         # the World's Compute Providers pool by the books: its genesis allocation (inflation mode) and the
         # emission's compute share, less what the treasury paid the provider
         compute_emitted = dict(p.genesis_allocations).get("compute_providers", 0)
+        provider_sold = 0  # wei the provider sold in HanzoPool
         dev_addr = str(developer.address)
 
         def voters() -> list[tuple[str, float]]:
@@ -927,6 +928,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 income += gov.take_payments() if gov is not None else 0
                 if income // 2:
                     sell_hanzo(provider_acct, income // 2, f"day {day}: provider sells")
+                    provider_sold += income // 2
                 if spec is not None:  # the speculators' policy, traded on chain and mirrored in the model
                     held = np.array([market.credits.get((s_addr, t), 0) for t in range(len(market.tiers))])
                     momentum = np.array([t.momentum for t in market.tiers])
@@ -964,7 +966,10 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                              "rewards_paid": paid_today / WEI, "price_7b": market.price(0) / WEI,
                              "capacity_7b": float(capacity[0]), "utilization_7b": float(utilization[0]),
                              "training_ops_paid": len(ops), "training_ops_deferred": deferred,
+                             # the Compute Providers pool by the books, what it paid the provider and what the
+                             # provider sold (to date)
                              "compute_pool": (compute_emitted - compute_paid) / WEI, "compute_paid": compute_paid / WEI,
+                             "provider_sold": provider_sold / WEI,
                              "transactions": c.transactions})
                 if progress:
                     progress(1)
