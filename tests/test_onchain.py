@@ -564,3 +564,32 @@ def test_the_treasurys_bucket_bounds_the_providers_payments():
     total = sum(x["payment"] for x in executed)
     assert p.treasury_release_limit - 2 * refill < total <= p.treasury_release_limit + refill
     assert result.rows[-1]["compute_paid"] * 10**18 == pytest.approx(total, rel=1e-12)
+
+
+def test_hanzo_simulate_chain_runs_the_evm_in_a_second_process_with_processes_2(tmp_path):
+    """`hanzo simulate --chain --network embedded --processes 2`: the EVM in a second process, the same run
+    (reconciled, the Compute Providers pool's payments executed and reported); --processes is refused where it
+    cannot apply, with one line saying why."""
+    import json
+
+    from click.testing import CliRunner
+
+    from hanzo.cli import main
+
+    base = ["simulate", "baseline", "--chain", "--network", "embedded", "--days", "12", "--chain-users", "2",
+            "--quiet", "--set", "users.initial=1000000"]
+    runs = {n: CliRunner().invoke(main, [*base, "--processes", str(n), "--out", str(tmp_path / str(n))])
+            for n in (1, 2)}
+    for n, shown in runs.items():
+        assert shown.exit_code == 0, (n, shown.output)
+        assert "reconciled: all" in shown.output
+        assert "Compute Providers pool: 12 payments proposed, 2 executed" in shown.output
+    summaries = {n: json.loads((tmp_path / str(n) / "summary.json").read_text()) for n in (1, 2)}
+    assert summaries[2] == summaries[1] and summaries[2]["compute_providers"]["payments_executed"] == 2
+    assert summaries[2]["compute_providers"]["paid"] > 0
+    for args, says in ((["simulate", "baseline", "--processes", "2"], "--processes: only with --chain"),
+                       ([*base[:4], "ethereum:local:test", *base[5:], "--processes", "2"],
+                        "only the embedded EVM (--network embedded) runs in a second process"),
+                       ([*base, "--processes", "3"], "--processes: expected 1 or 2, got 3")):
+        refused = CliRunner().invoke(main, args)
+        assert refused.exit_code == 1 and says in refused.output, refused.output

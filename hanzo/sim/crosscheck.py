@@ -50,16 +50,21 @@ EXPLAINED = {
                     "the World pays the mean multiplier on each row's expected interactions",
     "staked_by_users": "follows rewards_paid: each side stakes its share of what it paid",
     "training_pool": "follows rewards_paid (what the pool paid out)",
-    "hanzo_price_usd": "the World's providers sell half of the Compute Providers pool's daily release, which "
-                       "chain mode does not release (see treasury); the rest follows each side's own rewards and "
+    "hanzo_price_usd": "the World's providers sell half of the Compute Providers pool's daily release; chain mode's "
+                       "provider sells half of what governance paid it from the pool, which is ten days late and at "
+                       "most HanzoTreasury's bucket (see treasury); the rest follows each side's own rewards and "
                        "credits",
     "price_7b": "each account buys and spends whole credits (the World's demand is continuous), and follows "
                 "the price it sees after the accounts before it have bought",
     "market_maker_reserve": "follows the credits held: whole credits per account against the World's "
                             "continuous demand",
     "total_supply": "follows burned",
-    "treasury": "the World's providers take 1/365 of the Compute Providers pool a day; on chain that pool sits "
-                "in HanzoTreasury until governance pays it out (and the developer's fork adds one more mint fee)",
+    "treasury": "the World's providers take 1/365 of the Compute Providers pool a day; on chain that pool sits in "
+                "HanzoTreasury and governance pays the provider the same 1/365 a day, each payment executed ten days "
+                "after it is proposed (voting delay, voting period, timelock) and cut to what the treasury's bucket "
+                "lets out (treasury_release_limit per treasury_release_period: by default 200,000 HANZO per 30 "
+                "days, about 2.6M in a year against the World's 14.8M), the rest waiting in the treasury (and the "
+                "developer's fork adds one more mint fee)",
     "emitted": "floating-point rounding of the World's float emission (the chain's is exact)",
 }
 

@@ -1055,7 +1055,15 @@ def write(result: Reconciliation, scenario: Scenario, network: str, users: int, 
                               for name, sums in result.strategies().items()},
                **({"clipped": result.clipped} if result.clipped else {}),
                # the honest proposals on chain: made, settled as passed or defeated, and the deposits burned
-               "governance": result.governance()}
+               "governance": result.governance(),
+               # the Compute Providers pool's payments to the provider through governance (HANZO)
+               "compute_providers": {"payments_proposed": len(result.provider_payments),
+                                     "payments_executed": sum(p["status"] == "settled"
+                                                              for p in result.provider_payments),
+                                     "paid": last.get("compute_paid"), "pool": last.get("compute_pool"),
+                                     "provider_sold": last.get("provider_sold"),
+                                     **({"off": result.provider_payments_off} if result.provider_payments_off
+                                        else {})}}
     versus = compare(world_rows(scenario, users, result.days), result.rows)
     summary["world_vs_chain"] = {"max_rel_diff": versus.max_rel_diff,
                                  "last_day": {k: dict(zip(("world", "chain", "rel_diff"), v))
