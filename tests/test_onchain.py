@@ -593,3 +593,13 @@ def test_hanzo_simulate_chain_runs_the_evm_in_a_second_process_with_processes_2(
                        ([*base, "--processes", "3"], "--processes: expected 1 or 2, got 3")):
         refused = CliRunner().invoke(main, args)
         assert refused.exit_code == 1 and says in refused.output, refused.output
+
+
+def test_no_provider_payments_where_the_proposers_stake_cannot_pass_them():
+    """A proposers' stake below the quorum plus a deposit cannot vote a payment through (it would be Defeated
+    and its deposit burned): the pool stays in the treasury and the run says why, reconciled as before."""
+    sc = load("baseline").with_overrides(**{**FIXED, "governance.developer_stake_share": 0.01})
+    result = run_on_chain(sc, network="embedded", days=2, users=2)
+    assert result.ok and result.provider_payments == []
+    off = result.provider_payments_off
+    assert "stake (1,500,000 HANZO" in off and "plus a deposit (10,100,000 HANZO)" in off

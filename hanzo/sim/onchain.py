@@ -3,7 +3,8 @@
 A chain cannot afford a million users, so the population is a handful of accounts (`users`)
 that follow the scenario's rules: they mint forks, train (an oracle-signed batch of training ops
 a day, low-quality ones included), stake part of what they earn, buy compute credits and spend
-them with a provider; anyone releases the day's emission and pokes the market maker. Each account
+them with a provider, which governance pays the Compute Providers pool's daily release (through HanzoTreasury,
+within its rate limit); anyone releases the day's emission and pokes the market maker. Each account
 follows its own strategy ([strategies], hanzo.sim.strategies: drawn with its traits as the World
 draws its rows), acting by its Decision; provider rows are the World's only (CHAIN_REFUSES). The
 World's honest governance runs on HanzoGovernor (ChainGovernance): the model developer proposes on the
@@ -368,9 +369,9 @@ class ChainGovernance:
         of the emission less what was paid) not yet proposed, cut to what HanzoTreasury's bucket will hold when
         the payment executes, after the payments before it, less `lateness_margin`. What is cut waits in the
         pool: the contract lets no more out. No payment while the developer's unlocked stake is short of the
-        deposit, as the World's proposers stop."""
-        due = (pool - self.committed) // 365
-        if not due or self.ledger.staked.get(self.dev, 0) - self.locked < self.deposit:
+        deposit, as the World's proposers stop, or short of the quorum (its For votes would not pass it)."""
+        due, staked = (pool - self.committed) // 365, self.ledger.staked.get(self.dev, 0)
+        if not due or staked < max(self.threshold, self.quorum) or staked - self.locked < self.deposit:
             return
         c = self.c
         # each payment's earliest execution: its eta once queued, else its deadline's next second (when it is
@@ -633,20 +634,17 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         developer_fork = forks[0]
         # the World's honest governance, as transactions (ChainGovernance): only where the scenario proposes,
         # so that a run without proposals sends what it sent before
-        gov, payments_off = None, ""
+        gov, payments_off = None, "" if pay_providers else "not asked for (pay_providers=False)"
         if scenario["governance"]["proposals_per_month"] > 0 or pay_providers:
             gov = ChainGovernance(scenario, c, ledger, A, deployer, developer)
             gov.accounts = account_of
             gov.stake_developers()
-            if not pay_providers:
-                payments_off = "not asked for (pay_providers=False)"
-            elif gov.stake < max(gov.threshold, gov.quorum) + gov.deposit:
-                # its For votes must reach the quorum, and its stake propose and lock a deposit
-                needed = max(gov.threshold, gov.quorum) + gov.deposit
-                payments_off = (f"the proposers' stake ({gov.stake / WEI:g} HANZO, [governance] developer_stake_share) "
-                                f"is below the quorum or the proposal threshold plus a deposit ({needed / WEI:g} "
-                                "HANZO): no payment can pass")
-            else:
+            needed = max(gov.threshold, gov.quorum) + gov.deposit  # For votes reach the quorum; a deposit locked
+            if pay_providers and gov.stake < needed:
+                payments_off = (f"the proposers' stake ({gov.stake / WEI:,.0f} HANZO, [governance] "
+                                "developer_stake_share) is below the quorum or the proposal threshold plus a deposit "
+                                f"({needed / WEI:,.0f} HANZO): no payment can pass")
+            elif pay_providers:
                 gov.provider = str(provider_acct.address)
         # the World's Compute Providers pool by the books: its genesis allocation (inflation mode) and the
         # emission's compute share, less what the treasury paid the provider
