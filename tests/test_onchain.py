@@ -603,3 +603,15 @@ def test_no_provider_payments_where_the_proposers_stake_cannot_pass_them():
     assert result.ok and result.provider_payments == []
     off = result.provider_payments_off
     assert "stake (1,500,000 HANZO" in off and "plus a deposit (10,100,000 HANZO)" in off
+
+
+def test_training_on_developers_models_spreads_over_forks_below_the_daily_cap():
+    """The World's developers' models take any amount of training; a fork on chain takes at most
+    max_interactions_per_fork_day (10,000) of others' interactions a day and defers the rest. With every
+    account's developer-model share on one fork, 10,000 accounts had 45% of their ops deferred (rewards paid 44%
+    below the World's over the year); now the model developer mints another fork when none has room: 1,500
+    accounts train about 15,000 interactions a day on developers' models, on two forks, and nothing is deferred."""
+    result = run_on_chain(load("baseline").with_overrides(**FIXED), network="embedded", days=2, users=1500)
+    assert result.ok, result.differences
+    assert result.developer_forks == 2 and result.deferred == 0
+    assert sum(r["training_ops_paid"] for r in result.rows) > 2 * 1400

@@ -103,6 +103,7 @@ class Reconciliation:
     # (`payment`), and why none were made where the run could not make them ("" where it could)
     provider_payments: list[dict] = field(default_factory=list)
     provider_payments_off: str = ""
+    developer_forks: int = 1  # the forks the model developer minted (one per max_interactions_per_fork_day of training)
 
     def governance(self) -> dict:
         """The proposals made, passed and settled as passed, defeated, and the deposits burned (HANZO)."""
@@ -624,14 +625,18 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                                                         else "honest", "active": 1, **dict.fromkeys(BOOK[1:], 0)}
 
         join(int(n), "day 0", 0)  # the users the run starts with
-        # the model developer owns a fork too: the share of training on developers' models goes there
+        # the model developer owns forks too: the share of training on developers' models goes there
         c.give_gas(developer)
         c.send(developer, "token", "approve", A["models"], 2**256 - 1, what="developer approve")
-        c.send(developer, "models", "mint", BASE_MODEL, secrets.token_bytes(32), 2**256 - 1, what="developer fork")
-        ledger.burn(str(developer.address), fee_burned)
-        ledger.move(str(developer.address), A["treasury"], fee - fee_burned)
-        forks[0] += 1
-        developer_fork = forks[0]
+
+        def mint_developer_fork(what: str) -> int:
+            c.send(developer, "models", "mint", BASE_MODEL, secrets.token_bytes(32), 2**256 - 1, what=what)
+            ledger.burn(str(developer.address), fee_burned)
+            ledger.move(str(developer.address), A["treasury"], fee - fee_burned)
+            forks[0] += 1
+            return forks[0]
+        developer_forks = [mint_developer_fork("developer fork")]
+        fork_cap = p.max_interactions_per_fork_day
         # the World's honest governance, as transactions (ChainGovernance): only where the scenario proposes,
         # so that a run without proposals sends what it sent before
         gov, payments_off = None, "" if pay_providers else "not asked for (pay_providers=False)"
@@ -765,6 +770,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 decided = decide(view) if mixed else {}
                 equivalent: dict[int, float] = {}  # per op (its nonce) at a strategy's pay: its honest interactions
                 ops, sigs = [], []
+                developer_used = [0] * len(developer_forks)  # others' interactions on each developer fork today
                 for i, person in enumerate(people):
                     a = str(person.address)
                     if a not in active:
@@ -799,8 +805,20 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                             multiplier = int(np.clip(round(rng.normal(u["mean_multiplier"], 1.5)), 1,
                                                      p.max_multiplier))
                         low = low and not leaked  # junk the oracle let through is paid at multiplier 1
-                    on_developer = developer_fork is not None and rng.random() < u["developer_model_share"]
-                    model = developer_fork if on_developer else fork_of[a]
+                    model = fork_of[a]
+                    if rng.random() < u["developer_model_share"]:
+                        # the World's developers' models take any amount of training; a fork on chain takes at most
+                        # max_interactions_per_fork_day of others' a day (the rest deferred: 45% of all ops with
+                        # 10,000 accounts on one fork): the op goes to the first developer fork with room today,
+                        # and the developer mints another when none has
+                        k = next((k for k, used in enumerate(developer_used) if used + interactions <= fork_cap), None)
+                        if k is None:
+                            developer_forks.append(mint_developer_fork(f"day {day}: developer fork "
+                                                                       f"{len(developer_forks) + 1}"))
+                            developer_used.append(0)
+                            k = len(developer_forks) - 1
+                        developer_used[k] += interactions
+                        model = developer_forks[k]
                     op = TrainingOp(a, model, secrets.token_bytes(32), multiplier, interactions, low, nonce, now + DAY)
                     nonce += 1
                     ops.append(op)
@@ -1020,7 +1038,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         return Reconciliation(days, c.transactions, len(checked), diffs, prices, len(people) - len(active),
                               (spec_spent, spec_received), deferred, rows, checked, len(people), by_account,
                               strategies.clipped(), [p.record() for p in gov.proposals] if gov is not None else [],
-                              [p.record() for p in gov.payments] if gov is not None else [], payments_off)
+                              [p.record() for p in gov.payments] if gov is not None else [], payments_off,
+                              len(developer_forks))
 
 
 def write(result: Reconciliation, scenario: Scenario, network: str, users: int, out: Path) -> dict[str, Path]:
