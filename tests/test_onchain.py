@@ -62,12 +62,15 @@ def test_chain_run_reconciles_every_figure_and_writes_the_worlds_files(scenario,
 def test_the_embedded_evm_keeps_the_same_books_as_apes_chain(scenario, networks):
     """The same scenario and seed on the embedded EVM (pyrevm) and on Ape's in-process chain: both
     reconcile to the wei, and every day's figures are the same (only the transaction count differs:
-    the embedded chain gives gas money without a transaction)."""
+    the embedded chain gives gas money without a transaction, and where a vote's snapshot ends a day, on the
+    embedded chain only, the voter's weight is checked against the books' stake rather than read)."""
     on_ape = run_on_chain(scenario, network="ethereum:local:test", days=3, users=2)
     embedded = run_on_chain(scenario, network="embedded", days=3, users=2)
     assert on_ape.ok and embedded.ok, (on_ape.differences, embedded.differences)
     strip = lambda rows: [{k: v for k, v in r.items() if k != "transactions"} for r in rows]  # noqa: E731
-    assert strip(embedded.rows) == strip(on_ape.rows) and embedded.checked == on_ape.checked
+    weights = lambda r: sum("vote weight" in c for c in r.checked_figures)  # noqa: E731
+    assert strip(embedded.rows) == strip(on_ape.rows)
+    assert embedded.checked - weights(embedded) == on_ape.checked - weights(on_ape)
 
 
 def test_hanzo_simulate_chain_writes_the_plots_a_world_run_writes(tmp_path):
@@ -244,10 +247,13 @@ def test_an_all_honest_scenario_runs_on_chain_as_before_accounts_had_strategies(
     developer stakes the proposers' stake before day 1 (approve and stake: 490 transactions became 492);
     no proposal falls in these 6 days, and every other figure is as pinned. Since exits cost alike, the
     provider is paid the credits' basis less the 12.5% exit fee and sells less HANZO into the pool: the pool's
-    HANZO 49,999,808.53 -> 49,999,806.78 on day 6, its price 0.1000007699 -> 0.1000007758."""
+    HANZO 49,999,808.53 -> 49,999,806.78 on day 6, its price 0.1000007699 -> 0.1000007758. Since the Compute
+    Providers pool pays the provider through governance, a payment is proposed each day and voted from its third
+    (492 -> 502 transactions); none is executed before day 11, so every other figure is as pinned."""
     sc = load("baseline").with_overrides(**FIXED)
     honest = run_on_chain(sc, network="embedded", days=6, users=12)
-    assert honest.ok and honest.transactions == 492 and honest.proposals == []
+    assert honest.ok and honest.transactions == 502 and honest.proposals == []
+    assert [p["day"] for p in honest.provider_payments] == [1, 2, 3, 4, 5, 6]
     assert [r["rewards_paid"] for r in honest.rows] == [4.374, 5.796, 5.445, 3.636, 4.104, 6.741]
     assert honest.rows[-1] == {
         "day": 6, "hanzo_price_usd": 0.1000007758348312, "total_supply": 501643733.5524384,
@@ -255,7 +261,8 @@ def test_an_all_honest_scenario_runs_on_chain_as_before_accounts_had_strategies(
         "treasury": 150657631.74657536, "market_maker_reserve": 9.90536576166295, "users": 12,
         "pool_hanzo": 49999806.77661234, "pool_usd": 5000019.39545161, "rewards_paid": 6.741,
         "price_7b": 0.001000000840000352, "capacity_7b": 525.0, "utilization_7b": 0.8, "training_ops_paid": 12,
-        "training_ops_deferred": 0, "transactions": 492}
+        "training_ops_deferred": 0, "compute_pool": 657534.2465753425, "compute_paid": 0.0,
+        "provider_sold": 12.247451437878782, "transactions": 502}
     assert {b["strategy"] for b in honest.by_account.values()} == {"honest"}
     u = sc["users"]
     as_honest = run_on_chain(sc.with_overrides(**{"strategies.holder_share": 1.0,
@@ -422,6 +429,10 @@ def test_governance_on_apes_chain_keeps_the_embedded_runs_books(networks):
     keep = ("day", "passes", "settled_day", "status", "burned")
     assert [{k: p[k] for k in keep} for p in on_ape.proposals] == [{k: p[k] for k in keep} for p in embedded.proposals]
     assert any(p["status"] == "settled" for p in on_ape.proposals)
+    # and the Compute Providers pool's payments: proposed, voted, queued and executed alike
+    assert [{k: p[k] for k in (*keep, "payment")} for p in on_ape.provider_payments] == \
+        [{k: p[k] for k in (*keep, "payment")} for p in embedded.provider_payments]
+    assert sum(p["status"] == "settled" for p in on_ape.provider_payments) == 2
 
 
 def test_the_evm_in_a_second_process_gives_the_one_process_runs_results():
@@ -436,6 +447,7 @@ def test_the_evm_in_a_second_process_gives_the_one_process_runs_results():
     two = run_on_chain(sc, network="embedded", days=20, users=300, processes=2)
     assert one.ok and two.ok, (one.differences, two.differences)
     assert len(one.proposals) >= 3 and any(p["status"] == "settled" for p in one.proposals)
+    assert sum(p["status"] == "settled" for p in one.provider_payments) == 10  # the pool's payments, executed
     assert dataclasses.asdict(two) == dataclasses.asdict(one)
     assert two.transactions == one.transactions > 300 * 20
 
@@ -477,3 +489,129 @@ def test_a_killed_evm_process_stops_the_run_with_a_clear_error_not_a_hang(scenar
         run_on_chain(scenario, network="embedded", days=30, users=20, processes=2, progress=kill_on_day_2)
     assert time.monotonic() - t0 < 120
     assert not [c for c in multiprocessing.active_children() if c.name == "hanzo-embedded-evm"]
+
+
+def world_release(scenario, users: int, days: int) -> list[float]:
+    """The World's Compute Providers pool release to date (HANZO) after each of `days` days, at chain scale:
+    what flowed into the pool (its genesis allocation and the emission's compute share) less what it holds."""
+    from hanzo.sim.world import World
+
+    p = scenario.tokenomics
+    genesis = dict(p.genesis_allocations).get("compute_providers", 0) / 10**18
+    w = World(crosscheck.at_chain_scale(scenario, users))
+    w.start()
+    out = []
+    for day in range(1, days + 1):
+        w.env.run(until=day)
+        inflow = genesis + w.supply.emitted * (1 - p.training_share_bps / 10_000)
+        out.append(inflow - w.ledger["compute_pool"])
+    return out
+
+
+def test_the_compute_providers_pool_pays_the_provider_what_the_worlds_providers_take(scenario):
+    """The World's providers take 1/365 of the Compute Providers pool a day and sell half of it with their
+    income; on chain the pool is in HanzoTreasury, so each day's release is a Treasury proposal of
+    treasury.release(provider, amount), voted through by the developer's stake and executed ten days later
+    (voting delay, voting period, timelock). The day's amounts are the World's release to 1e-8; the treasury
+    pays what was executed, the provider sells half of it in HanzoPool, and the books reconcile to the wei.
+    Without the payments (pay_providers=False, as chain mode was) the pool stays in the treasury."""
+    days, users = 14, 2
+    paid = run_on_chain(scenario, network="embedded", days=days, users=users)
+    kept = run_on_chain(scenario, network="embedded", days=days, users=users, pay_providers=False)
+    assert paid.ok and kept.ok, (paid.differences, kept.differences)
+    assert paid.provider_payments_off == "" and kept.provider_payments == []
+    payments = paid.provider_payments
+    assert [p["day"] for p in payments] == list(range(1, days + 1))  # one proposal a day
+    proposed = [sum(p["payment"] for p in payments[:day]) / 10**18 for day in range(1, days + 1)]
+    assert proposed == pytest.approx(world_release(scenario, users, days), rel=1e-8)  # (the World's float rounding)
+    # executed (and its deposit returned) ten days after it was proposed: days 1..4 by day 14
+    executed = [p for p in payments if p["status"] == "settled"]
+    assert [(p["day"], p["settled_day"]) for p in executed] == [(d, d + 10) for d in range(1, days - 9)]
+    assert all(p["passes"] and p["burned"] == 0 and p["votes_for"] >= scenario.tokenomics.quorum for p in executed)
+    total = sum(p["payment"] for p in executed) / 10**18
+    last, before = paid.rows[-1], kept.rows[-1]
+    assert last["compute_paid"] == pytest.approx(total, rel=1e-12) and total > 1000
+    assert [r["compute_paid"] for r in paid.rows[:10]] == [0.0] * 10
+    # out of the treasury (the World's `treasury` figure counts the pool: the two now move alike) ...
+    assert before["treasury"] - last["treasury"] == pytest.approx(total, rel=1e-9)
+    assert last["compute_pool"] == pytest.approx(before["compute_pool"] - total, rel=1e-12)
+    # ... and half of it sold in HanzoPool the day after it was paid (day 14's payment is sold on day 15)
+    sold = paid.rows[-1]["provider_sold"] - kept.rows[-1]["provider_sold"]
+    unsold = payments[days - 11]["payment"] / 10**18
+    assert sold == pytest.approx((total - unsold) / 2, rel=1e-3)
+    assert last["pool_hanzo"] > before["pool_hanzo"] and last["hanzo_price_usd"] < before["hanzo_price_usd"]
+    # every payment's proposal, votes, queue and execution were checked against the Governor
+    assert sum(c.startswith("governance: provider payment ") for c in paid.checked_figures) >= 6 * days
+
+
+def test_the_treasurys_bucket_bounds_the_providers_payments():
+    """In inflation mode the Compute Providers allocation is minted into HanzoTreasury at genesis, and 1/365 of
+    it a day (about 548,000 HANZO) is far more than the treasury's bucket lets out (200,000 HANZO, refilling
+    200,000 per 30 days): each payment is cut to what the bucket will hold when it executes, so every one of
+    them executes (a payment over the bucket would revert and stop the run) and the rest waits in the pool."""
+    sc = load("inflation_mode").with_overrides(**FIXED)
+    p = sc.tokenomics
+    days = 13
+    result = run_on_chain(sc, network="embedded", days=days, users=2)
+    assert result.ok, result.differences
+    payments = result.provider_payments
+    day_due = p.allocation("compute_providers") // 365
+    assert payments[0]["payment"] < p.treasury_release_limit < day_due
+    executed = [x for x in payments if x["status"] == "settled"]
+    assert len(executed) == days - 10
+    # at most the bucket and its refill over the payments' span; within a day's refill and the lateness margin
+    refill = p.treasury_release_limit * (days - 10) * 86_400 // p.treasury_release_period
+    total = sum(x["payment"] for x in executed)
+    assert p.treasury_release_limit - 2 * refill < total <= p.treasury_release_limit + refill
+    assert result.rows[-1]["compute_paid"] * 10**18 == pytest.approx(total, rel=1e-12)
+
+
+def test_hanzo_simulate_chain_runs_the_evm_in_a_second_process_with_processes_2(tmp_path):
+    """`hanzo simulate --chain --network embedded --processes 2`: the EVM in a second process, the same run
+    (reconciled, the Compute Providers pool's payments executed and reported); --processes is refused where it
+    cannot apply, with one line saying why."""
+    import json
+
+    from click.testing import CliRunner
+
+    from hanzo.cli import main
+
+    base = ["simulate", "baseline", "--chain", "--network", "embedded", "--days", "12", "--chain-users", "2",
+            "--quiet", "--set", "users.initial=1000000"]
+    runs = {n: CliRunner().invoke(main, [*base, "--processes", str(n), "--out", str(tmp_path / str(n))])
+            for n in (1, 2)}
+    for n, shown in runs.items():
+        assert shown.exit_code == 0, (n, shown.output)
+        assert "reconciled: all" in shown.output
+        assert "Compute Providers pool: 12 payments proposed, 2 executed" in shown.output
+    summaries = {n: json.loads((tmp_path / str(n) / "summary.json").read_text()) for n in (1, 2)}
+    assert summaries[2] == summaries[1] and summaries[2]["compute_providers"]["payments_executed"] == 2
+    assert summaries[2]["compute_providers"]["paid"] > 0
+    for args, says in ((["simulate", "baseline", "--processes", "2"], "--processes: only with --chain"),
+                       ([*base[:4], "ethereum:local:test", *base[5:], "--processes", "2"],
+                        "only the embedded EVM (--network embedded) runs in a second process"),
+                       ([*base, "--processes", "3"], "--processes: expected 1 or 2, got 3")):
+        refused = CliRunner().invoke(main, args)
+        assert refused.exit_code == 1 and says in refused.output, refused.output
+
+
+def test_no_provider_payments_where_the_proposers_stake_cannot_pass_them():
+    """A proposers' stake below the quorum plus a deposit cannot vote a payment through (it would be Defeated
+    and its deposit burned): the pool stays in the treasury and the run says why, reconciled as before."""
+    sc = load("baseline").with_overrides(**{**FIXED, "governance.developer_stake_share": 0.01})
+    result = run_on_chain(sc, network="embedded", days=2, users=2)
+    assert result.ok and result.provider_payments == []
+    off = result.provider_payments_off
+    assert "stake (1,500,000 HANZO" in off and "plus a deposit (10,100,000 HANZO)" in off
+
+
+def test_training_on_developers_models_spreads_over_forks_below_the_daily_cap():
+    """The World's developers' models take any amount of training; a fork on chain takes at most
+    max_interactions_per_fork_day (10,000) of others' interactions a day and defers the rest. With every
+    account's developer-model share on one fork, 10,000 accounts had 45% of their ops deferred (rewards paid 44%
+    below the World's over the year); now the model developer mints another fork when none has room: 1,500
+    accounts train about 15,000 interactions a day on developers' models, on two forks, and nothing is deferred."""
+    result = run_on_chain(load("baseline").with_overrides(**FIXED), network="embedded", days=2, users=1500)
+    assert result.ok, result.differences
+    assert result.developer_forks == 2 and result.deferred == 0
+    assert sum(r["training_ops_paid"] for r in result.rows) > 2 * 1400

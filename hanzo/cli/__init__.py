@@ -97,8 +97,12 @@ def deploy(network: str, account: str | None, params_file: str | None, out: str 
 @click.option("--days", type=int, default=None, help="With --chain: days to run on chain (default 30, or --years).")
 @click.option("--chain-users", type=int, default=6, show_default=True,
               help="With --chain: the most user accounts on chain (the scenario's population scaled to it).")
+@click.option("--processes", type=int, default=1, show_default=True,
+              help="With --chain on the embedded EVM: 2 runs the EVM in a second process, behind the agents "
+                   "(the same transactions and results, faster on two cores).")
 def simulate(scenario: str, years: float | None, seed: int | None, out: str | None, quiet: bool,
-             settings: tuple[str, ...], chain: bool, network: str, days: int, chain_users: int) -> None:
+             settings: tuple[str, ...], chain: bool, network: str, days: int, chain_users: int,
+             processes: int) -> None:
     """Run SCENARIO (a name from `hanzo scenarios` or a TOML file) and write its report."""
     from hanzo.sim.run import simulate as run, write
     from hanzo.sim.scenario import ScenarioError, load, parse_setting
@@ -106,11 +110,13 @@ def simulate(scenario: str, years: float | None, seed: int | None, out: str | No
 
     if days is not None and not chain:
         fail("--days: only with --chain (the World's horizon is --years)")
+    if processes != 1 and not chain:
+        fail("--processes: only with --chain (the World runs in one process)")
     if chain:
         if days is not None and years is not None:
             fail("--days and --years: give one (a chain run's horizon)")
         horizon = days if days is not None else round(years * 365) if years is not None else 30
-        _simulate_on_chain(scenario, seed, network, horizon, chain_users, quiet, settings, out)
+        _simulate_on_chain(scenario, seed, network, horizon, chain_users, quiet, settings, out, processes)
         return
     try:
         sc = load(scenario)
@@ -149,7 +155,7 @@ def scenarios() -> None:
 
 
 def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int, users: int, quiet: bool,
-                       settings: tuple[str, ...], out: str | None) -> None:
+                       settings: tuple[str, ...], out: str | None, processes: int = 1) -> None:
     from hanzo.chain.drivers import DriverError
     from hanzo.sim.crosscheck import FIGURES
     from hanzo.sim.onchain import ChainRunError, run_on_chain, write
@@ -158,6 +164,10 @@ def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int,
     if not 1 <= days <= 3650:
         fail(f"--days (or --years x 365): expected 1 to 3650 days on chain, got {days}")
     most = 100_000 if network == "embedded" else 200  # a node sends each transaction through RPC
+    if processes not in (1, 2):
+        fail(f"--processes: expected 1 or 2, got {processes}")
+    if processes == 2 and network != "embedded":
+        fail(f"--processes 2: only the embedded EVM (--network embedded) runs in a second process, not {network}")
     if not 1 <= users <= most:
         fail(f"--chain-users: expected 1 to {most:,} on {network}, got {users}")
     try:
@@ -179,7 +189,7 @@ def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int,
         bar = tqdm(total=days, unit="day", desc=f"{sc.name} on {network}")
     try:
         result = run_on_chain(sc, network=network, days=days, users=users,
-                              progress=bar.update if bar else None)
+                              progress=bar.update if bar else None, processes=processes)
     except (ChainRunError, DriverError, ApeException, ScenarioError) as exc:
         fail(f"chain run on {network}: {' '.join(str(exc).split())}")
     finally:
@@ -189,11 +199,17 @@ def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int,
     click.echo(f"{sc.name} on {network}: {result.days} days, {result.accounts:,} user "
                f"account{'' if result.accounts == 1 else 's'} joined of at most "
                f"{users:,} ({result.rows[-1]['users']:,} at the end), {result.transactions:,} transactions")
-    if result.prices:
-        from hanzo.sim.units import significant
+    from hanzo.sim.units import significant
 
+    if result.prices:
         first, last = (significant(v, 6) for v in (result.prices[0], result.prices[-1]))
         click.echo(f"HANZO in HanzoPool: ${first} on day 1, ${last} on day {result.days}")
+    paid = [p for p in result.provider_payments if p["status"] == "settled"]
+    if result.provider_payments:
+        click.echo(f"Compute Providers pool: {len(result.provider_payments)} payments proposed, {len(paid)} executed, "
+                   f"{significant(sum(p['payment'] for p in paid) / 10**18, 6)} HANZO paid to the provider")
+    elif result.provider_payments_off:
+        click.echo(f"Compute Providers pool: no payments ({result.provider_payments_off})")
     versus = json.loads(files["summary"].read_text())["world_vs_chain"]
     click.echo(f"the World at the same scale against the chain ({files['comparison'].name}; why they differ: "
                "summary.json):")

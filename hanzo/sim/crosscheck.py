@@ -42,24 +42,32 @@ FIGURES = (
 # Why a figure differs between the executors, for the differences that are the executors' and not an error.
 EXPLAINED = {
     "burned": "a failed proposal's deposit is burned the day it is made in the World and after its vote on chain "
-              "(HanzoGovernor's voting delay and period: 8 days later), chain mode's model developer mints a fork "
-              "too (one more mint fee burned), and low-quality work is drawn per op on chain (the World burns its "
-              "expected share)",
-    "rewards_paid": "(to date) chain mode draws each account's interactions (Poisson) and multiplier per op (a "
-                    "strategy's pay rounded to a whole multiplier at random, its low-quality ops drawn op by op); "
-                    "the World pays the mean multiplier on each row's expected interactions",
+              "(HanzoGovernor's voting delay and period: 8 days later), chain mode's model developer mints forks "
+              "too (a mint fee burned for each: one, and another for each max_interactions_per_fork_day of a "
+              "day's training on developers' models), and low-quality work is drawn per op on chain (the World "
+              "burns its expected share)",
+    "rewards_paid": "(to date) chain mode draws each account's activity (the same lognormal as the World's rows, "
+                    "from another stream: with few accounts their total differs, e.g. 22.1 against 24.4 for 30), "
+                    "its interactions (Poisson) and multiplier per op (a strategy's pay rounded to a whole "
+                    "multiplier at random, its low-quality ops drawn op by op); the World pays the mean multiplier "
+                    "on each row's expected interactions",
     "staked_by_users": "follows rewards_paid: each side stakes its share of what it paid",
     "training_pool": "follows rewards_paid (what the pool paid out)",
-    "hanzo_price_usd": "the World's providers sell half of the Compute Providers pool's daily release, which "
-                       "chain mode does not release (see treasury); the rest follows each side's own rewards and "
+    "hanzo_price_usd": "the World's providers sell half of the Compute Providers pool's daily release; chain mode's "
+                       "provider sells half of what governance paid it from the pool, which is ten days late and at "
+                       "most HanzoTreasury's bucket (see treasury); the rest follows each side's own rewards and "
                        "credits",
     "price_7b": "each account buys and spends whole credits (the World's demand is continuous), and follows "
                 "the price it sees after the accounts before it have bought",
     "market_maker_reserve": "follows the credits held: whole credits per account against the World's "
                             "continuous demand",
     "total_supply": "follows burned",
-    "treasury": "the World's providers take 1/365 of the Compute Providers pool a day; on chain that pool sits "
-                "in HanzoTreasury until governance pays it out (and the developer's fork adds one more mint fee)",
+    "treasury": "the World's providers take 1/365 of the Compute Providers pool a day; on chain that pool sits in "
+                "HanzoTreasury and governance pays the provider the same 1/365 a day, each payment executed ten days "
+                "after it is proposed (voting delay, voting period, timelock) and cut to what the treasury's bucket "
+                "lets out (treasury_release_limit per treasury_release_period: by default 200,000 HANZO per 30 "
+                "days, about 2.6M in a year against the World's 14.8M), the rest waiting in the treasury (and the "
+                "developer's forks add their mint fees)",
     "emitted": "floating-point rounding of the World's float emission (the chain's is exact)",
 }
 

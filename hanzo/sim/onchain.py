@@ -3,7 +3,8 @@
 A chain cannot afford a million users, so the population is a handful of accounts (`users`)
 that follow the scenario's rules: they mint forks, train (an oracle-signed batch of training ops
 a day, low-quality ones included), stake part of what they earn, buy compute credits and spend
-them with a provider; anyone releases the day's emission and pokes the market maker. Each account
+them with a provider, which governance pays the Compute Providers pool's daily release (through HanzoTreasury,
+within its rate limit); anyone releases the day's emission and pokes the market maker. Each account
 follows its own strategy ([strategies], hanzo.sim.strategies: drawn with its traits as the World
 draws its rows), acting by its Decision; provider rows are the World's only (CHAIN_REFUSES). The
 World's honest governance runs on HanzoGovernor (ChainGovernance): the model developer proposes on the
@@ -22,7 +23,7 @@ call into revm and a day is one block.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -35,6 +36,7 @@ from hanzo.econ.cpmm import HANZO, PoolState
 from hanzo.econ.hmm import HMMError, HMMState
 from hanzo.econ.params import BPS, DAY, WEI
 from hanzo.econ.reference import DailyBudgets, emission_split, emitted_at, nft_mint_fee, training_payout
+from hanzo.econ.treasury import Bucket
 
 from .agents import View, from_scenario, gas_usd, starting_pay
 from .scenario import SPEC, Scenario, ScenarioError
@@ -97,6 +99,11 @@ class Reconciliation:
     # the honest proposals made on chain (ChainGovernance), each as Proposal.record: the rule's verdict, the
     # votes cast (account -> (support, weight)), when it was voted and settled, the deposit burned (wei)
     proposals: list[dict] = field(default_factory=list)
+    # the Compute Providers pool's payments to the provider, each as Proposal.record with the wei it paid
+    # (`payment`), and why none were made where the run could not make them ("" where it could)
+    provider_payments: list[dict] = field(default_factory=list)
+    provider_payments_off: str = ""
+    developer_forks: int = 1  # the forks the model developer minted (one per max_interactions_per_fork_day of training)
 
     def governance(self) -> dict:
         """The proposals made, passed and settled as passed, defeated, and the deposits burned (HANZO)."""
@@ -164,6 +171,7 @@ class _Accounts:
 
 # HanzoGovernor's ProposalState values this run meets, and GovernorCountingSimple's support values
 PENDING, ACTIVE, DEFEATED, SUCCEEDED, QUEUED, EXECUTED = 0, 1, 3, 4, 5, 7
+PARAMETER, TREASURY = 0, 3  # HanzoGovernor's ProposalType: the World's proposals, and a payment from the treasury
 STATES = {PENDING: "Pending", ACTIVE: "Active", 2: "Canceled", DEFEATED: "Defeated", SUCCEEDED: "Succeeded",
           QUEUED: "Queued", 6: "Expired", EXECUTED: "Executed"}
 AGAINST, FOR = 0, 1
@@ -189,13 +197,22 @@ class Proposal:
     votes: dict[str, tuple[int, int]] = field(default_factory=dict)  # account -> (support, weight on chain)
     staked_at_snapshot: dict[str, int] | None = None  # the books' stakes at the snapshot, where a day ends on it
     burned: int = 0  # wei of deposit burned
+    # a payment from the Compute Providers pool (ChainGovernance.pay_providers): the HANZO (wei) the treasury
+    # releases to the provider; 0 for the World's proposals, whose action changes nothing
+    payment: int = 0
+    action: tuple | None = None  # (targets, values, calldatas); None: ChainGovernance's no-change action
+
+    @property
+    def label(self) -> str:
+        return f"provider payment {self.number}" if self.payment else f"proposal {self.number}"
 
     def record(self) -> dict:
         against = sum(w for s, w in self.votes.values() if s == AGAINST)
         return {"number": self.number, "day": self.day, "reached": self.reached, "passes": self.passes,
                 "turned_out": list(self.turned_out), "voted_day": self.voted_day, "settled_day": self.settled_day,
                 "status": self.status, "votes_for": sum(w for s, w in self.votes.values() if s == FOR),
-                "votes_against": against, "voters": dict(self.votes), "burned": self.burned}
+                "votes_against": against, "voters": dict(self.votes), "burned": self.burned,
+                **({"payment": self.payment} if self.payment else {})}
 
 
 class ChainGovernance:
@@ -222,7 +239,13 @@ class ChainGovernance:
     proposal made on day d is Active from day d + 2 (its snapshot is the first second of day d + 1 on the
     embedded EVM), ends with day d + 8, and a block one second later settles it (the queue window is
     hours, so the next day's block would be too late); its execution is a block at its timelock eta.
-    The books mirror every movement: the stake, and a Defeated deposit's sHANZO and HANZO burned."""
+    The books mirror every movement: the stake, and a Defeated deposit's sHANZO and HANZO burned.
+
+    The Compute Providers pool's daily release (pay_providers) goes the same way: on chain the pool is in
+    HanzoTreasury, which only the timelock releases, so each day's release is a Treasury proposal of
+    `treasury.release(provider, amount)` that the developer's stake votes through; it is paid when it is
+    executed, ten days after it was made, and HanzoTreasury's bucket (mirrored by hanzo.econ.treasury.Bucket)
+    bounds what it may pay."""
 
     def __init__(self, scenario: Scenario, c, ledger: Ledger, A: dict[str, str], deployer, developer):
         g, p = scenario["governance"], scenario.tokenomics
@@ -247,6 +270,18 @@ class ChainGovernance:
         # the books (each checked against the chain's), so that governance does not wait for the EVM
         self.voting_delay, self.voting_period = c.call("governor", "votingDelay"), c.call("governor", "votingPeriod")
         self.timelock_delay = c.call("timelock", "getMinDelay")
+        # the Compute Providers pool's payments to `provider` (pay_providers; None: none are made)
+        self.provider: str | None = None
+        self.payments: list[Proposal] = []
+        self.bucket = Bucket.deployed(p, 0)  # HanzoTreasury's bucket: full at deployment, whenever that was
+        # an execution may come later than its earliest second, by at most the queue window and the grace period
+        # (then it would have expired); a bucket that was full meanwhile refilled none of that time, so each
+        # payment leaves this much in the bucket
+        self.lateness_margin = p.treasury_release_limit * (p.proposal_queue_window + p.execution_grace_period) \
+            // p.treasury_release_period
+        self.committed = 0  # wei of the pool proposed for payment and not yet paid
+        self.paid = 0  # wei the treasury paid the provider (executed payments)
+        self.unsold = 0  # of it, wei the provider has not yet counted in a day's income (take_payments)
 
     def stake_developers(self) -> None:
         """The proposers' stake, before the first day: the Governor counts the proposer's votes a second
@@ -259,16 +294,19 @@ class ChainGovernance:
         self.ledger.move(dev, self.A["staked"], self.stake)
         self.ledger.staked[dev] = self.ledger.staked.get(dev, 0) + self.stake
 
-    def day(self, day: int, voters: Callable[[], list[tuple[str, float]]], next_day: int) -> None:
+    def day(self, day: int, voters: Callable[[], list[tuple[str, float]]], next_day: int,
+            compute_pool: int = 0) -> None:
         """The day's governance, after the day's other transactions (as the World's proposals follow its
-        staking): votes on proposals that are Active, the day's new proposals, then settlements and executions
+        staking): votes on proposals that are Active, the day's new proposals and the day's payment from the
+        Compute Providers pool (`compute_pool`: the books' pool, wei), then settlements and executions
         due before `next_day` (the next day's first second). `voters()`: the active voter accounts, in row
         order, with their turnout traits (asked on a day with a proposal only)."""
         c = self.c
-        for prop in self.proposals:
+        every = self.proposals + self.payments
+        for prop in every:
             if prop.staked_at_snapshot is None and prop.snapshot == c.now():
                 prop.staked_at_snapshot = dict(self.ledger.staked)  # the day's last stake was at the snapshot
-        for prop in self.proposals:
+        for prop in every:
             if prop.status == "voting" and prop.voted_day is None and c.now() > prop.snapshot:
                 self._vote(prop, day)
         for _ in range(self.rng_gov.poisson(self.rate)):
@@ -278,9 +316,12 @@ class ChainGovernance:
                 # Governor also needs the deposit unlocked (the World's deposits are settled the day they are made)
                 break
             self._propose(day, voters())
-        due = [(p.deadline + 1, p) for p in self.proposals if p.status == "voting" and p.deadline < next_day]
-        due += [(p.eta, p) for p in self.proposals if p.status == "queued" and p.eta < next_day]
-        for when, prop in sorted(due, key=lambda d: (d[0], d[1].number)):
+        if self.provider is not None:
+            self.pay_providers(day, compute_pool)
+        every = self.proposals + self.payments
+        due = [(p.deadline + 1, p) for p in every if p.status == "voting" and p.deadline < next_day]
+        due += [(p.eta, p) for p in every if p.status == "queued" and p.eta < next_day]
+        for when, prop in sorted(due, key=lambda d: (d[0], d[1].payment > 0, d[1].number)):
             c.advance_to(max(when, c.next_timestamp()))
             if prop.status == "voting":
                 self._settle(prop, day)
@@ -288,7 +329,7 @@ class ChainGovernance:
                 self._execute(prop, day)
 
     def _propose(self, day: int, voters: list[tuple[str, float]]) -> None:
-        c, ledger = self.c, self.ledger
+        ledger = self.ledger
         # the World's rule (hanzo.sim.governance.honest_votes, quorum, proposals), on the books' stakes
         staked = sum(ledger.staked.values())
         stakes = np.array([ledger.staked.get(a, 0) for a, _ in voters], dtype=float)
@@ -299,24 +340,64 @@ class ChainGovernance:
         passes = bool(reached and self.rng_gov.random() < self.pass_probability)
         number = len(self.proposals) + 1
         description = f"Parameter: no change (simulated proposal {number}, day {day})"
-        targets, values, calldatas = self.action
-        c.send(self.developer, "governor", "proposeTyped", targets, values, calldatas, description, 0,
-               what=f"day {day}: proposal {number}")
+        prop = Proposal(number, 0, day, description, bool(reached), passes,
+                        [a for (a, _), on in zip(voters, turning) if on])
+        self._submit(prop, PARAMETER)
+        self.proposals.append(prop)
+
+    def _submit(self, prop: Proposal, kind: int) -> None:
+        """The developer proposes `prop` (its deposit locked); its id, snapshot and deadline by the books."""
+        c = self.c
+        targets, values, calldatas = prop.action or self.action
+        c.send(self.developer, "governor", "proposeTyped", targets, values, calldatas, prop.description, kind,
+               what=f"day {prop.day}: {prop.label}")
         # Governor.hashProposal; the snapshot a delay after the proposal's block (the Governor's clock is the
         # timestamp), the deadline a voting period after it
-        pid = int.from_bytes(keccak(abi_encode(["address[]", "uint256[]", "bytes[]", "bytes32"],
-                                               [targets, values, calldatas, keccak(text=description)])), "big")
+        prop.pid = int.from_bytes(keccak(abi_encode(["address[]", "uint256[]", "bytes[]", "bytes32"],
+                                                    [targets, values, calldatas, keccak(text=prop.description)])),
+                                  "big")
         self.locked += self.deposit
-        prop = Proposal(number, pid, day, description, bool(reached), passes,
-                        [a for (a, _), on in zip(voters, turning) if on])
         prop.snapshot = c.now() + self.voting_delay
         prop.deadline = prop.snapshot + self.voting_period
-        for what, method, books in (("id", "hashProposal", pid), ("snapshot", "proposalSnapshot", prop.snapshot),
+        for what, method, books in (("id", "hashProposal", prop.pid), ("snapshot", "proposalSnapshot", prop.snapshot),
                                     ("deadline", "proposalDeadline", prop.deadline)):
-            args = (targets, values, calldatas, keccak(text=description)) if what == "id" else (pid,)
-            self.checks.append((f"governance: proposal {number}'s {what}", c.call_later("governor", method, *args),
-                                books))
-        self.proposals.append(prop)
+            args = (targets, values, calldatas, keccak(text=prop.description)) if what == "id" else (prop.pid,)
+            self.checks.append((f"governance: {prop.label}'s {what}", c.call_later("governor", method, *args), books))
+
+    def pay_providers(self, day: int, pool: int) -> None:
+        """The day's release of the Compute Providers pool, proposed: the World's providers take 1/365 of the
+        pool a day (hanzo.sim.compute.providers), here 1/365 of the books' pool (`pool`, wei: the compute share
+        of the emission less what was paid) not yet proposed, cut to what HanzoTreasury's bucket will hold when
+        the payment executes, after the payments before it, less `lateness_margin`. What is cut waits in the
+        pool: the contract lets no more out. No payment while the developer's unlocked stake is short of the
+        deposit, as the World's proposers stop, or short of the quorum (its For votes would not pass it)."""
+        due, staked = (pool - self.committed) // 365, self.ledger.staked.get(self.dev, 0)
+        if not due or staked < max(self.threshold, self.quorum) or staked - self.locked < self.deposit:
+            return
+        c = self.c
+        # each payment's earliest execution: its eta once queued, else its deadline's next second (when it is
+        # queued) and the timelock's delay; the bucket by the books, drawn by the payments in that order
+        earliest = c.now() + self.voting_delay + self.voting_period + 1 + self.timelock_delay
+        pending = sorted((p.eta if p.status == "queued" else p.deadline + 1 + self.timelock_delay, p.number, p.payment)
+                         for p in self.payments if p.status != "settled")
+        bucket = replace(self.bucket)
+        for at, _, amount in pending:
+            bucket.stored, bucket.updated_at = max(bucket.available(at) - amount, 0), at
+        amount = min(due, bucket.available(earliest) - self.lateness_margin)
+        if amount <= 0:
+            return
+        number = len(self.payments) + 1
+        action = ([self.A["treasury"]], [0], [c.encode("treasury", "release", self.provider, amount)])
+        description = f"Compute Providers pool: release {amount} wei to the provider (payment {number}, day {day})"
+        prop = Proposal(number, 0, day, description, True, True, [], payment=amount, action=action)
+        self._submit(prop, TREASURY)
+        self.committed += amount
+        self.payments.append(prop)
+
+    def take_payments(self) -> int:
+        """The wei paid to the provider since the last call (the provider counts it in its day's income)."""
+        paid, self.unsold = self.unsold, 0
+        return paid
 
     def _vote(self, prop: Proposal, day: int) -> None:
         c = self.c
@@ -327,38 +408,44 @@ class ChainGovernance:
             if prop.staked_at_snapshot is not None:  # the books' stake at the snapshot, checked against the chain's
                 weight = prop.staked_at_snapshot.get(a, 0)
                 if weight:
-                    self.checks.append((f"governance: proposal {prop.number}'s vote weight of {a}",
+                    self.checks.append((f"governance: {prop.label}'s vote weight of {a}",
                                         c.call_later("governor", "getVotes", a, prop.snapshot), weight))
             else:
                 weight = c.call("governor", "getVotes", a, prop.snapshot)
             if not weight:
                 continue  # it turned out with nothing staked: a vote of no weight changes nothing
-            c.send(accounts[a], "governor", "castVote", prop.pid, support, what=f"day {day}: vote on {prop.number}")
+            c.send(accounts[a], "governor", "castVote", prop.pid, support, what=f"day {day}: vote on {prop.label}")
             prop.votes[a] = (support, weight)
         prop.voted_day = day
 
     def _settle(self, prop: Proposal, day: int) -> None:
         c = self.c
         expected = SUCCEEDED if prop.passes else DEFEATED
-        self.checks.append((f"governance: proposal {prop.number}'s state after its vote ({STATES[expected]})",
+        self.checks.append((f"governance: {prop.label}'s state after its vote ({STATES[expected]})",
                             c.call_later("governor", "state", prop.pid), expected))
         if expected == SUCCEEDED:  # the rule's verdict (were the chain's other, the queue would revert: the run stops)
-            targets, values, calldatas = self.action
+            targets, values, calldatas = prop.action or self.action
             c.send(self.deployer, "governor", "queue", targets, values, calldatas, keccak(text=prop.description),
-                   what=f"day {day}: queue proposal {prop.number}")
+                   what=f"day {day}: queue {prop.label}")
             prop.status, prop.eta = "queued", c.now() + self.timelock_delay  # the timelock's delay after the queue
-            self.checks.append((f"governance: proposal {prop.number}'s eta", c.call_later("governor", "proposalEta",
-                                                                                          prop.pid), prop.eta))
+            self.checks.append((f"governance: {prop.label}'s eta", c.call_later("governor", "proposalEta", prop.pid),
+                                prop.eta))
             return
-        c.send(self.deployer, "governor", "settleDeposit", prop.pid, what=f"day {day}: settle proposal {prop.number}")
+        c.send(self.deployer, "governor", "settleDeposit", prop.pid, what=f"day {day}: settle {prop.label}")
         self._books(prop, day)
 
     def _execute(self, prop: Proposal, day: int) -> None:
         c = self.c
-        targets, values, calldatas = self.action
+        targets, values, calldatas = prop.action or self.action
         c.send(self.deployer, "governor", "execute", targets, values, calldatas, keccak(text=prop.description),
-               what=f"day {day}: execute proposal {prop.number}")
-        c.send(self.deployer, "governor", "settleDeposit", prop.pid, what=f"day {day}: settle proposal {prop.number}")
+               what=f"day {day}: execute {prop.label}")
+        if prop.payment:  # the treasury paid the provider: the books and the bucket's mirror follow
+            self.bucket.release(prop.payment, c.now())
+            self.ledger.move(self.A["treasury"], self.provider, prop.payment)
+            self.committed -= prop.payment
+            self.paid += prop.payment
+            self.unsold += prop.payment
+        c.send(self.deployer, "governor", "settleDeposit", prop.pid, what=f"day {day}: settle {prop.label}")
         self._books(prop, day)
 
     def _books(self, prop: Proposal, day: int) -> None:
@@ -378,19 +465,19 @@ class ChainGovernance:
         out = [(what, chain(), books) for what, chain, books in self.checks]
         out.append(("governance: the developer's stake locked as deposits", c.call("staked", "locked", self.dev),
                     self.locked))
-        for prop in self.proposals:
-            n = prop.number
+        for prop in self.proposals + self.payments:
+            n = prop.label
             _, amount = c.call("governor", "proposalDepositOf", prop.pid)
-            out.append((f"governance: proposal {n}'s unsettled deposit", amount,
+            out.append((f"governance: {n}'s unsettled deposit", amount,
                         0 if prop.status == "settled" else self.deposit))
             against, for_, abstain = c.call("governor", "proposalVotes", prop.pid)
-            out.append((f"governance: proposal {n}'s votes For", for_,
+            out.append((f"governance: {n}'s votes For", for_,
                         sum(w for s, w in prop.votes.values() if s == FOR)))
-            out.append((f"governance: proposal {n}'s votes Against", against,
+            out.append((f"governance: {n}'s votes Against", against,
                         sum(w for s, w in prop.votes.values() if s == AGAINST)))
             if prop.status != "voting":
                 expected = QUEUED if prop.status == "queued" else EXECUTED if prop.passes else DEFEATED
-                out.append((f"governance: proposal {n}'s state ({STATES[expected]})",
+                out.append((f"governance: {n}'s state ({STATES[expected]})",
                             c.call("governor", "state", prop.pid), expected))
         return out
 
@@ -416,10 +503,12 @@ def starting_users(scenario: Scenario, users: int) -> int:
 
 def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", days: int = 30, users: int = 6,
                  log: Callable[[str], None] = lambda _m: None, progress: Callable[[int], None] | None = None,
-                 processes: int = 1) -> Reconciliation:
+                 processes: int = 1, pay_providers: bool = True) -> Reconciliation:
     """Deploy the suite on `network`, run `days` days of the scenario's agents on it, reconcile. `processes`: 2
     runs the embedded EVM in a second process, behind the books (hanzo.chain.pipeline): the same transactions,
-    results and reconciliation, a failure raised with the transaction's own day."""
+    results and reconciliation, a failure raised with the transaction's own day. `pay_providers`: the Compute
+    Providers pool's daily release is paid to the provider through governance (ChainGovernance.pay_providers),
+    as the World's providers take it; False leaves the pool in the treasury (as chain mode did before)."""
     refused = [k for k, v in strategy_shares(scenario["strategies"]).items() if k in CHAIN_REFUSES and v > 0]
     if refused:  # run as another strategy, its rows would silently be something else
         raise ScenarioError(f"{scenario.path}: [strategies] {refused[0]}_share: {CHAIN_REFUSES[refused[0]]}, "
@@ -536,21 +625,36 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                                                         else "honest", "active": 1, **dict.fromkeys(BOOK[1:], 0)}
 
         join(int(n), "day 0", 0)  # the users the run starts with
-        # the model developer owns a fork too: the share of training on developers' models goes there
+        # the model developer owns forks too: the share of training on developers' models goes there
         c.give_gas(developer)
         c.send(developer, "token", "approve", A["models"], 2**256 - 1, what="developer approve")
-        c.send(developer, "models", "mint", BASE_MODEL, secrets.token_bytes(32), 2**256 - 1, what="developer fork")
-        ledger.burn(str(developer.address), fee_burned)
-        ledger.move(str(developer.address), A["treasury"], fee - fee_burned)
-        forks[0] += 1
-        developer_fork = forks[0]
+
+        def mint_developer_fork(what: str) -> int:
+            c.send(developer, "models", "mint", BASE_MODEL, secrets.token_bytes(32), 2**256 - 1, what=what)
+            ledger.burn(str(developer.address), fee_burned)
+            ledger.move(str(developer.address), A["treasury"], fee - fee_burned)
+            forks[0] += 1
+            return forks[0]
+        developer_forks = [mint_developer_fork("developer fork")]
+        fork_cap = p.max_interactions_per_fork_day
         # the World's honest governance, as transactions (ChainGovernance): only where the scenario proposes,
         # so that a run without proposals sends what it sent before
-        gov = None
-        if scenario["governance"]["proposals_per_month"] > 0:
+        gov, payments_off = None, "" if pay_providers else "not asked for (pay_providers=False)"
+        if scenario["governance"]["proposals_per_month"] > 0 or pay_providers:
             gov = ChainGovernance(scenario, c, ledger, A, deployer, developer)
             gov.accounts = account_of
             gov.stake_developers()
+            needed = max(gov.threshold, gov.quorum) + gov.deposit  # For votes reach the quorum; a deposit locked
+            if pay_providers and gov.stake < needed:
+                payments_off = (f"the proposers' stake ({gov.stake / WEI:,.0f} HANZO, [governance] "
+                                "developer_stake_share) is below the quorum or the proposal threshold plus a deposit "
+                                f"({needed / WEI:,.0f} HANZO): no payment can pass")
+            elif pay_providers:
+                gov.provider = str(provider_acct.address)
+        # the World's Compute Providers pool by the books: its genesis allocation (inflation mode) and the
+        # emission's compute share, less what the treasury paid the provider
+        compute_emitted = dict(p.genesis_allocations).get("compute_providers", 0)
+        provider_sold = 0  # wei the provider sold in HanzoPool
         dev_addr = str(developer.address)
 
         def voters() -> list[tuple[str, float]]:
@@ -628,6 +732,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 to_training, to_compute = emission_split(p, due, ledger.released)
                 ledger.hanzo[A["rewards"]] += to_training
                 ledger.hanzo[A["treasury"]] += to_compute
+                compute_emitted += to_compute
                 ledger.supply += due - ledger.released
                 ledger.released = due
                 next_block = c.next_timestamp()
@@ -665,6 +770,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 decided = decide(view) if mixed else {}
                 equivalent: dict[int, float] = {}  # per op (its nonce) at a strategy's pay: its honest interactions
                 ops, sigs = [], []
+                developer_used = [0] * len(developer_forks)  # others' interactions on each developer fork today
                 for i, person in enumerate(people):
                     a = str(person.address)
                     if a not in active:
@@ -699,8 +805,20 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                             multiplier = int(np.clip(round(rng.normal(u["mean_multiplier"], 1.5)), 1,
                                                      p.max_multiplier))
                         low = low and not leaked  # junk the oracle let through is paid at multiplier 1
-                    on_developer = developer_fork is not None and rng.random() < u["developer_model_share"]
-                    model = developer_fork if on_developer else fork_of[a]
+                    model = fork_of[a]
+                    if rng.random() < u["developer_model_share"]:
+                        # the World's developers' models take any amount of training; a fork on chain takes at most
+                        # max_interactions_per_fork_day of others' a day (the rest deferred: 45% of all ops with
+                        # 10,000 accounts on one fork): the op goes to the first developer fork with room today,
+                        # and the developer mints another when none has
+                        k = next((k for k, used in enumerate(developer_used) if used + interactions <= fork_cap), None)
+                        if k is None:
+                            developer_forks.append(mint_developer_fork(f"day {day}: developer fork "
+                                                                       f"{len(developer_forks) + 1}"))
+                            developer_used.append(0)
+                            k = len(developer_forks) - 1
+                        developer_used[k] += interactions
+                        model = developer_forks[k]
                     op = TrainingOp(a, model, secrets.token_bytes(32), multiplier, interactions, low, nonce, now + DAY)
                     nonce += 1
                     ops.append(op)
@@ -823,8 +941,12 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 utilization = np.divide(served, offered, out=np.zeros(len(tiers)), where=offered > 0)
                 income_per_credit = np.where(served > 0, paid_out / np.maximum(served, 1), income_per_credit)
                 capacity = capacity * (1 + providers.decide(view, utilization, target))
-                if income // 2:  # the provider sells half its day's income, as the World's do
+                # the provider sells half its day's income, as the World's do: what it was paid for compute, and
+                # what the Compute Providers pool paid it since its last sale (governance pays at the day's end)
+                income += gov.take_payments() if gov is not None else 0
+                if income // 2:
                     sell_hanzo(provider_acct, income // 2, f"day {day}: provider sells")
+                    provider_sold += income // 2
                 if spec is not None:  # the speculators' policy, traded on chain and mirrored in the model
                     held = np.array([market.credits.get((s_addr, t), 0) for t in range(len(market.tiers))])
                     momentum = np.array([t.momentum for t in market.tiers])
@@ -848,7 +970,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                             ledger.move(s_addr, A["hmm"], cost)
                             spec_spent += cost
                 if gov is not None:  # after the day's staking, as the World's proposals follow it
-                    gov.day(day, voters, start + (day + 1) * DAY)
+                    gov.day(day, voters, start + (day + 1) * DAY, compute_emitted - gov.paid)
+                compute_paid = gov.paid if gov is not None else 0
                 h = ledger.hanzo
                 rows.append({"day": day, "hanzo_price_usd": prices[-1], "total_supply": ledger.supply / WEI,
                              "emitted": ledger.released / WEI, "burned": ledger.burned / WEI,
@@ -861,6 +984,10 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                              "rewards_paid": paid_today / WEI, "price_7b": market.price(0) / WEI,
                              "capacity_7b": float(capacity[0]), "utilization_7b": float(utilization[0]),
                              "training_ops_paid": len(ops), "training_ops_deferred": deferred,
+                             # the Compute Providers pool by the books, what it paid the provider and what the
+                             # provider sold (to date)
+                             "compute_pool": (compute_emitted - compute_paid) / WEI, "compute_paid": compute_paid / WEI,
+                             "provider_sold": provider_sold / WEI,
                              "transactions": c.transactions})
                 if progress:
                     progress(1)
@@ -912,7 +1039,9 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             check(what, chain_value, sim_value)
         return Reconciliation(days, c.transactions, len(checked), diffs, prices, len(people) - len(active),
                               (spec_spent, spec_received), deferred, rows, checked, len(people), by_account,
-                              strategies.clipped(), [p.record() for p in gov.proposals] if gov is not None else [])
+                              strategies.clipped(), [p.record() for p in gov.proposals] if gov is not None else [],
+                              [p.record() for p in gov.payments] if gov is not None else [], payments_off,
+                              len(developer_forks))
 
 
 def write(result: Reconciliation, scenario: Scenario, network: str, users: int, out: Path) -> dict[str, Path]:
@@ -945,7 +1074,15 @@ def write(result: Reconciliation, scenario: Scenario, network: str, users: int, 
                               for name, sums in result.strategies().items()},
                **({"clipped": result.clipped} if result.clipped else {}),
                # the honest proposals on chain: made, settled as passed or defeated, and the deposits burned
-               "governance": result.governance()}
+               "governance": result.governance(),
+               # the Compute Providers pool's payments to the provider through governance (HANZO)
+               "compute_providers": {"payments_proposed": len(result.provider_payments),
+                                     "payments_executed": sum(p["status"] == "settled"
+                                                              for p in result.provider_payments),
+                                     "paid": last.get("compute_paid"), "pool": last.get("compute_pool"),
+                                     "provider_sold": last.get("provider_sold"),
+                                     **({"off": result.provider_payments_off} if result.provider_payments_off
+                                        else {})}}
     versus = compare(world_rows(scenario, users, result.days), result.rows)
     summary["world_vs_chain"] = {"max_rel_diff": versus.max_rel_diff,
                                  "last_day": {k: dict(zip(("world", "chain", "rel_diff"), v))
