@@ -316,40 +316,50 @@ def test_batch_elements_at_the_ask_boundary_agree_with_the_model(m):
     m.assert_same()
 
 
-def test_gifts_of_cheap_credits_block_a_holder_only_by_paying_it_more_than_the_block_costs_it():
-    """Tried (transfers change the basis per credit, so a rival can average a holder's credits below
-    an honest ask): the attacker keeps 0.01 L bought on day 0; three days of demand above target
-    raise the price 1.399x; a victim buys 0.08 L (basis 1.052 P_ref a credit) to spend at a provider
-    asking countedAsk. Gifting cheap credits (0.719 P_ref each) blocks the redemption (BelowAsk) only
-    from ~0.015 L on; the whole 0.01 L does not. Result: a block needs a gift of ~10,700 HANZO of
-    basis plus the 12.5% transfer fee, which the victim receives as basis it can sell; the victim
-    loses at most the exit and buy fees of selling and rebuying (~15,000) less what the gift returns
-    (~9,300 after the fee): the attacker pays more than the victim loses, and a provider that
-    lowers its ask (or any ask-0 one) serves the victim as before."""
+def _gift_setup(stock):
+    """The attacker A buys `stock` on day 0; three days of demand above target raise the price; a
+    victim B buys 0.08 L to spend at provider X, who asks countedAsk. Returns (state, time)."""
     s, t = fresh_model(), 0
-    s.buy("A", 0, L // 100, 2**255, FAR, t)
+    s.buy("A", 0, stock, 2**255, FAR, t)
     for _ in range(3):
         s.offer_capacity("P", 0, L // 10, 0)
         s.buy("U", 0, L // 10, 2**255, FAR, t)
         s.redeem("U", 0, L // 10, "P")
         t += DAY
         s.poke(t)
-    assert round(s.tiers[0].ref_price / s.tiers[0].base_price, 3) == 1.399
     s.offer_capacity("X", 0, L // 10, s.counted_ask(0))
     s.buy("B", 0, 8 * L // 100, 2**255, FAR, t)
-    whole = s.copy()
-    whole.transfer("A", "B", 0, L // 100)
-    whole.redeem("B", 0, 8 * L // 100, "X")  # the attacker's whole stock does not block it
-    more = s.copy()
-    more.buy("D", 0, L // 200, 2**255, FAR, t)  # fresh credits are no poison: they pay the price
-    more.transfer("D", "B", 0, L // 200)
-    more.redeem("B", 0, 8 * L // 100, "X")
-    blocked = s.copy()
-    blocked.credits[("A", 0)] = 15 * L // 1000  # had the attacker kept 0.015 L at the same basis a credit
-    blocked.basis[("A", 0)] = s.basis[("A", 0)] * 15 // 10
-    blocked.transfer("A", "B", 0, 15 * L // 1000)
+    return s, t
+
+
+def test_gifts_of_cheap_credits_block_a_holder_only_by_paying_it_more_than_the_block_costs_it():
+    """Tried (transfers change the basis per credit, so a rival can average a holder's credits below
+    an honest ask; a gift can also front-run the holder's redemption): the attacker keeps credits
+    bought on day 0; three days of demand above target raise the price 1.399x; a victim buys 0.08 L
+    (basis 1.052 P_ref a credit) to spend at a provider asking countedAsk; the attacker gifts its
+    whole stock (ERC1155 transfers need no consent). A gift of 0.016 L does not block the redemption;
+    0.017 L does (BelowAsk), for 17,145 HANZO of basis handed to the victim plus 2,143 of transfer
+    fee. The victim's recourse - sell the whole position, gift included, rebuy 0.08 L, spend it -
+    leaves it 1,838 HANZO better off than unblocked: the block costs the attacker ~10x what it takes
+    (nothing), and an ask-0 provider, or one lowering its ask, serves the victim as before."""
+    s, _ = _gift_setup(16 * L // 1000)
+    s.transfer("A", "B", 0, 16 * L // 1000)
+    s.redeem("B", 0, 8 * L // 100, "X")  # not blocked
+    s, t = _gift_setup(17 * L // 1000)
+    assert round(s.tiers[0].ref_price / s.tiers[0].base_price, 3) == 1.399
+    unblocked = s.copy()
+    unblocked.redeem("B", 0, 8 * L // 100, "X")
+    a0, gift = s.hanzo["A"], s.basis[("A", 0)]
+    s.transfer("A", "B", 0, 17 * L // 1000)
     with pytest.raises(HMMError, match="BelowAsk"):
-        blocked.redeem("B", 0, 8 * L // 100, "X")
+        s.copy().redeem("B", 0, 8 * L // 100, "X")
+    fee = a0 - s.hanzo["A"]
+    s.sell("B", 0, s.credits[("B", 0)], 0, FAR, t)
+    s.buy("B", 0, 8 * L // 100, 2**255, FAR, t)
+    s.redeem("B", 0, 8 * L // 100, "X")
+    victim_loss = unblocked.hanzo["B"] - s.hanzo["B"]
+    assert (gift // WEI, fee // WEI, -victim_loss // WEI) == (17_145, 2_143, 1_838)
+    assert victim_loss < 0 < gift + fee
 
 
 def test_the_deployment_audit_sees_offers_at_any_ask(m):
@@ -370,3 +380,41 @@ def test_the_deployment_audit_sees_offers_at_any_ask(m):
     m.apply("offer", m.accomplice, 0, 1, UINT128_MAX)
     assert m.hmm.tier(0).capacity == 0
     assert [x for x in market_checks(read, p, "0x0") if "capacity" in x]
+
+
+def test_capacity_at_the_price_is_closed_to_older_stock_for_one_epoch_only():
+    """Tried (countedAsk covers credits bought this epoch, but the demand the controller measures is
+    spent from credits of any age): a user holds 0.5 L bought on day 0 and spends 0.1 L a day of it at
+    the honest provider's 0.1 L (ask 0), replenishing from day 4; the price rises to 1.574x in 4 days.
+    From day 4 the dealer offers 0.1 L a day at exactly countedAsk. Result: on day 4 that counted
+    capacity is closed to the user's whole position (its credits average 1.297 P_0, under the price:
+    BelowAsk), so it is idle yet counted, and the price turns (1.491x instead of 1.770x); from day 5
+    on the user can spend there (the price fell under its basis), so the dealer's capacity is the
+    supply at the price the fix intends (the documented remainder: usable capacity nobody spends
+    still counts). A single epoch of counted capacity closed to older, cheaper stock, not a crash."""
+    def run(dealer_from):
+        s, t = fresh_model(), 0
+        s.buy("U", 0, L // 2, 2**255, FAR, t)
+        open_to_user, path = [], []
+        for e in range(8):
+            s.offer_capacity("P", 0, L // 10, 0)
+            if e >= dealer_from:
+                s.offer_capacity("D", 0, L // 10, s.counted_ask(0))
+                try:
+                    s.copy().redeem("U", 0, L // 20, "D")
+                    open_to_user.append(True)
+                except HMMError as exc:
+                    assert exc.name == "BelowAsk"
+                    open_to_user.append(False)
+            s.redeem("U", 0, L // 10, "P")
+            if e >= 4:
+                s.buy("U", 0, L // 10, 2**255, FAR, t)
+            t += DAY
+            s.poke(t)
+            path.append(round(s.tiers[0].ref_price / s.tiers[0].base_price, 3))
+        return path, open_to_user
+
+    undisturbed, _ = run(99)
+    path, open_to_user = run(4)
+    assert undisturbed[3:5] == [1.574, 1.77] and path[3:5] == [1.574, 1.491]
+    assert open_to_user == [False, True, True, True]
