@@ -44,10 +44,13 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///      - an offer is supply at a price: its provider is never paid less than its ask
 ///        (minPayPerCredit) per credit served, and its capacity and what it serves count in
 ///        utilization only if the ask is covered by the tier's reference price net of the exit fee,
-///        the least any credit bought this epoch pays out; an ask is only ever lowered within an
-///        epoch. So the controller counts only capacity that serves any credit bought at the price
-///        it sets, an idle offer that commits to nothing moves nothing, and a crash by idle offers
-///        cannot pay an honest provider below its ask (red team 17, finding 1).
+///        the least any credit bought this epoch pays out, at the fee fixed when the epoch began;
+///        an ask is only ever lowered within an epoch, and capacity offered after the epoch's first
+///        1/OFFER_GRACE counts by the share of the epoch left to serve it. So the controller counts
+///        only capacity that serves any credit bought at the price it sets, for the time it could,
+///        an idle offer that commits to nothing (an uncovered ask, the last block) moves nothing,
+///        and a crash by idle offers cannot pay an honest provider below its ask (red team 17,
+///        finding 1; red team 20, findings 1 and 2).
 ///      - V is computed once per end point with rounding up, so the cost of any sequence of
 ///        purchases depends only on its end points, and buy(d) then sell(d) returns what was paid
 ///        for them, minus fees, never more (no-arbitrage, P1-P3).
@@ -71,6 +74,10 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     uint256 public constant MIN_BASE_PRICE = 1e12;
     /// @dev With L <= 1e18 one credit moves q / L by at least 1 wei of WAD, so no purchase is free.
     uint256 public constant MAX_DEPTH = 1e18;
+    /// @dev Capacity offered in the first 1/OFFER_GRACE of an epoch counts whole; later, by the share
+    ///      of the epoch left (none once it is over): an offer made just before poke, which nobody had
+    ///      time to use, would otherwise count as idle supply (red team 20).
+    uint256 public constant OFFER_GRACE = 24;
 
     /// @notice One tier's market state.
     struct Tier {
@@ -125,6 +132,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint128 minPayPerCredit; // the least the provider is paid per credit it serves, wei
         bool open; // the provider offered on this tier this epoch
         bool counted; // its capacity and redemptions count in utilization
+        uint128 countedCredits; // credits counted since the ask became covered
+        uint128 weightedCredits; // the same, each weighted by the share of the epoch left to serve it
     }
 
     /// @notice Capacity a provider offered and has not yet served, per epoch and tier.
@@ -402,7 +411,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         Ask memory ask = asks[epoch][id][provider];
         if (payout < ask.minPayPerCredit * amount) revert BelowAsk(provider, payout, ask.minPayPerCredit * amount);
         providerCapacity[epoch][id][provider] = available - amount;
-        if (ask.counted) t.redeemed += uint128(amount);
+        // served credits count at the weight their provider's counted capacity has on average
+        if (ask.counted) t.redeemed += uint128((amount * ask.weightedCredits) / ask.countedCredits);
         emit Redeemed(id, msg.sender, provider, amount, payout, fee);
     }
 
@@ -425,7 +435,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 standing = providerCapacity[epoch][id][msg.sender];
         bool counted = ask.counted || minPayPerCredit <= countedAsk(id);
         // capacity offered earlier at an ask too high to count joins once the ask is lowered
-        if (counted) t.capacity = SafeCast.toUint128(uint256(t.capacity) + credits + (ask.counted ? 0 : standing));
+        if (counted) _count(t, ask, credits + (ask.counted ? 0 : standing));
         ask.minPayPerCredit = SafeCast.toUint128(minPayPerCredit);
         ask.open = true;
         ask.counted = counted;
@@ -434,12 +444,26 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         emit CapacityOffered(epoch, id, msg.sender, credits, minPayPerCredit, counted);
     }
 
+    /// @dev `credits` join the tier's counted capacity, weighted by the share of the epoch left to
+    ///      serve them (whole in its first 1/OFFER_GRACE, none once it is over).
+    function _count(Tier storage t, Ask storage ask, uint256 credits) private {
+        uint256 length = params.epochLength;
+        uint256 elapsed = block.timestamp - epochStart;
+        uint256 weighted = elapsed <= length / OFFER_GRACE ? credits : elapsed >= length ? 0 : (credits * (length - elapsed)) / length;
+        t.capacity = SafeCast.toUint128(uint256(t.capacity) + weighted);
+        ask.countedCredits = SafeCast.toUint128(uint256(ask.countedCredits) + credits);
+        ask.weightedCredits = SafeCast.toUint128(uint256(ask.weightedCredits) + weighted);
+    }
+
     /// @notice The highest ask (wei per credit) whose capacity counts in tier `id`'s utilization now:
-    ///         the reference price net of the exit fee, rounded down. Every credit bought this epoch
-    ///         cost at least the reference price (V grows at least as fast as P_ref * q), so a provider
-    ///         asking no more than this can serve any of them.
+    ///         the reference price net of the exit fee fixed when the epoch began, rounded down. Every
+    ///         credit bought this epoch cost at least the reference price (V grows at least as fast as
+    ///         P_ref * q), and no exit this epoch pays a fee above the epoch's (exitFee() is the lower of
+    ///         it and the parameter), so a provider asking no more than this can serve any of them for
+    ///         the rest of the epoch: with exitFee() instead, a fee cut then undone within the epoch
+    ///         left counted capacity that cheap credits could no longer use (red team 20, finding 2).
     function countedAsk(uint256 id) public view returns (uint256) {
-        return FPM.fullMulDiv(_tier(id).refPrice, WAD - exitFee(), WAD);
+        return FPM.fullMulDiv(_tier(id).refPrice, WAD - epochExitFee, WAD);
     }
 
     // ------------------------------------------------------------------ the controller
@@ -467,7 +491,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     function _step(uint256 id, Params memory p) private {
         Tier storage t = _tiers[id];
         uint256 capacity = t.capacity;
-        uint256 utilization = capacity == 0 ? p.targetUtilization : (uint256(t.redeemed) * WAD) / capacity;
+        // at most 1: capacity offered late counts by its weight, and served at an average weight
+        uint256 used = t.redeemed < capacity ? t.redeemed : capacity;
+        uint256 utilization = capacity == 0 ? p.targetUtilization : (used * WAD) / capacity;
         (int256 logPrice, int256 momentum) = leapfrogStep(t.logPrice, t.momentum, utilization, p);
         uint256 refPrice = _refPrice(t.basePrice, logPrice);
         t.logPrice = int128(logPrice);

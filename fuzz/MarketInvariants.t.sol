@@ -162,11 +162,30 @@ contract MarketHandler {
         view
         returns (uint256 expected, bool raise)
     {
-        (uint128 standingAsk, bool open, bool wasCounted) = hmm.asks(hmm.epoch(), id, provider);
+        (uint128 standingAsk, bool open, bool wasCounted,,) = hmm.asks(hmm.epoch(), id, provider);
         raise = open && ask > standingAsk;
         expected = hmm.tier(id).capacity;
-        if (wasCounted) expected += n;
-        else if (ask <= hmm.countedAsk(id)) expected += n + hmm.providerCapacity(hmm.epoch(), id, provider);
+        if (wasCounted) expected += _weighted(n);
+        else if (ask <= hmm.countedAsk(id)) expected += _weighted(n + hmm.providerCapacity(hmm.epoch(), id, provider));
+    }
+
+    /// @dev What `credits` offered now add to the counted capacity: whole in the epoch's first 1/24,
+    ///      then by the share of the epoch left, nothing once it is over.
+    function _weighted(uint256 credits) private view returns (uint256) {
+        (,,,,,,, uint64 length) = hmm.params();
+        uint256 elapsed = block.timestamp - hmm.epochStart();
+        if (elapsed <= length / 24) return credits;
+        if (elapsed >= length) return 0;
+        return (credits * (length - elapsed)) / length;
+    }
+
+    /// @notice An offer late in the epoch (or after its end, before anyone pokes): the clock moves to
+    ///         a point the fuzzer picks, up to twice the epoch's length, and a provider offers there.
+    function offerLate(uint256 by, uint256 tier, uint256 credits, uint256 askSeed, uint256 when) external {
+        (,,,,,,, uint64 length) = hmm.params();
+        uint256 at = hmm.epochStart() + bound(when, 0, 2 * uint256(length));
+        if (at > block.timestamp) vm.warp(at);
+        _offerAt(_provider(by), _tier(tier), bound(credits, 1, 1e10), askSeed);
     }
 
     function redeem(uint256 who, uint256 tier, uint256 share, uint256 to) external {
@@ -193,12 +212,12 @@ contract MarketHandler {
     ///      exactly when its capacity is, the fees and revenue booked.
     function _redeem(address a, uint256 id, uint256 n, address provider) private {
         uint256 basis = hmm.costBasis(a, id);
-        (uint128 ask,, bool counted) = hmm.asks(hmm.epoch(), id, provider);
+        (uint128 ask,, bool counted, uint128 countedCredits, uint128 weighted) = hmm.asks(hmm.epoch(), id, provider);
         uint256 redeemed = hmm.tier(id).redeemed;
         vm.prank(a);
         try hmm.redeem(id, n, provider) returns (uint256 payout) {
             if (payout < uint256(ask) * n) belowAsk += 1;
-            if (hmm.tier(id).redeemed != redeemed + (counted ? n : 0)) askLeaks += 1;
+            if (hmm.tier(id).redeemed != redeemed + (counted ? (n * weighted) / countedCredits : 0)) askLeaks += 1;
             if (a == provider) selfRedemptions += 1;
             if (!_cartel(a, provider)) honestRevenue[provider] += payout;
             feesKept += basis - hmm.costBasis(a, id) - payout; // the exit fee: the share less the payout

@@ -101,7 +101,7 @@ class Market:
         return self.model.withdraw_surplus(self.name(to), amount)
 
     def _model_offer(self, a, tier, credits, min_pay=0):
-        return self.model.offer_capacity(self.name(a), tier, credits, min_pay)
+        return self.model.offer_capacity(self.name(a), tier, credits, min_pay, self.now())
 
     def _model_poke(self, a):
         return self.model.poke(self.now())
@@ -164,9 +164,9 @@ class Market:
                 t.supply, t.ref_price, t.log_price, t.momentum, t.capacity, t.redeemed), tid
             assert self.hmm.price(tid) == m.price(tid)
             assert self.hmm.offered(m.epoch, tid) == m.offered.get((m.epoch, tid), 0)
-        for (epoch, tid, who), (min_pay, counted) in m.asks.items():
+        for (epoch, tid, who), (min_pay, *rest) in m.asks.items():
             if epoch == m.epoch:  # the standing asks (older ones are never read again)
-                assert tuple(self.hmm.asks(epoch, tid, who)) == (min_pay, True, counted), (tid, who)
+                assert tuple(self.hmm.asks(epoch, tid, who)) == (min_pay, True, *rest), (tid, who)
                 assert self.hmm.providerCapacity(epoch, tid, who) == m.provider_capacity[(epoch, tid, who)]
         for a in self.traders + [self.provider, self.accomplice]:
             assert self.token.balanceOf(a) == m.hanzo.get(self.name(a), 0)

@@ -37,12 +37,13 @@ def _err(result, name):
 # ---------------------------------------------------------------- findings
 
 
-def _last_block_crash_model(epochs, honest_ask, later_offer):
+def _last_block_crash_model(epochs, honest_ask, later_offer, weighted=True):
     """The model alone: honest demand at the target (the honest provider offers 0.1 L a day at
     `honest_ask` - 0 or what a credit paid at the start - the user buys 0.08 L and spends it there),
     and each day, after the nominal end and before the poke, the dealer offers `later_offer` credits at
     ask 0 (3 L the first day). Returns (price / base, epochs the honest provider served, what it was
-    paid, what the dealer's 0.8 L then costs)."""
+    paid, what the dealer's 0.8 L then costs). `weighted=False` counts the late offers whole, as the
+    contract did before the fix (the model's offer at `now=None` is one at the epoch's start)."""
     s, t = fresh_model(), 0
     ask0 = s.counted_ask(0) if honest_ask else 0
     served = paid = 0
@@ -57,47 +58,43 @@ def _last_block_crash_model(epochs, honest_ask, later_offer):
         except HMMError:
             pass
         t += DAY
-        s.offer_capacity("D", 0, 3 * L if e == 0 else later_offer, 0)  # the last block: nobody can use it
+        # the last block: nobody can use it
+        s.offer_capacity("D", 0, 3 * L if e == 0 else later_offer, 0, now=t if weighted else None)
         s.poke(t)
     return s.tiers[0].ref_price / s.tiers[0].base_price, served, paid, s.copy().buy("D", 0, 8 * L // 10, 2**255, FAR, t)
 
 
 def test_last_block_offer_measured_on_the_model():
-    """The numbers behind finding 1 (the xfail below), measured on the exact model over 20 epochs:
+    """The numbers behind finding 1 (closed: the test below), measured on the exact model over 20 epochs:
     undisturbed the price stays at 1.000x base and the honest provider is paid 1,457,524 HANZO (20 x
     0.08 L); the dealer's 0.8 L would cost 1,229,218. With a last-block offer at ask 0 each day (3 L,
     or a single credit once the honest ask is out of the count) the price is 0.095x, the dealer's
     0.8 L costs 116,568, and the honest provider is paid 593,687 at ask 0 (59% less for the same
     compute), or at its ask (what a credit paid at the start) serves 1 epoch of 20 (72,876 HANZO):
     its capacity is no longer counted, and the user's credits, bought at the crashed price, pay less
-    than it asks. The dealer spent nothing but gas."""
-    free = _last_block_crash_model(20, False, 3 * L)
+    than it asks. The dealer spent nothing but gas. Since the fix (capacity counted by the share of the
+    epoch left when offered, none after its end) the same days leave the price at base, the honest
+    provider serving all 20 epochs either way."""
+    for honest_ask, later in ((False, 3 * L), (True, 1)):
+        price, served, _, _ = _last_block_crash_model(20, honest_ask, later)
+        assert price == 1.0 and served == 20
+    free = _last_block_crash_model(20, False, 3 * L, weighted=False)
     assert round(free[0], 3) == 0.095 and free[1] == 20 and free[2] // WEI == 593_687 and free[3] // WEI == 116_567
-    asking = _last_block_crash_model(20, True, 1)  # one credit a day suffices after the first
+    asking = _last_block_crash_model(20, True, 1, weighted=False)  # one credit a day suffices after the first
     assert round(asking[0], 3) == 0.095 and asking[1] == 1 and asking[2] // WEI == 72_876
     s = fresh_model()
     assert s.buy("D", 0, 8 * L // 10, 2**255, FAR, 0) // WEI == 1_229_217
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Medium (red team 17 finding 1 reopened in full, at zero cost): capacity counts in utilization when "
-    "it is offered, so an offer at ask 0 made after the epoch's nominal end (or in its last block) and "
-    "followed by the poke is counted capacity nobody had time to use: the commitment to serve that the "
-    "fix relies on binds for no time. 3 L a day beside honest demand at target: the price falls by "
-    "delta_max every epoch, 0.624x in 4 epochs, 0.095x in 20; the dealer's 0.8 L then costs 116,568 "
-    "HANZO (1,229,218 undisturbed) and an ask-0 honest provider (the simulator's) is paid 593,687 for "
-    "20 days of 0.08 L (1,457,524 undisturbed). An honest provider that sets an ask is not paid below it "
-    "but drops out of the count once the price falls under it, serves 1 epoch of 20, and from then on a "
-    "single credit offered in the last block sets utilization to 0. Cost to the dealer: the gas of one "
-    "offerCapacity a day (95,340; 112,416 for the 1-credit offer) and of the poke, no HANZO, nothing "
-    "served. Standing capacity at a high ask joins when lowered, so a last-block 1-credit offer at ask 0 "
-    "after a day of 3 L at an uncovered ask does the same (0.624x in 4 epochs, model). Refusing offers "
-    "after the end is not enough (one block before it binds for 12 s). Fix: weight counted capacity by "
-    "the time left in the epoch when offered (none after the nominal end), or count only capacity "
-    "offered for the next epoch (committed a whole epoch ahead)."))
 @pytest.mark.parametrize("honest_ask", [False, True], ids=["honest_ask_0", "honest_asks_the_price"])
 def test_a_last_block_offer_cannot_crash_the_price(m, honest_ask):
-    """Tried: honest demand at the 80% target for 4 days (the honest provider offers 0.1 L, the user
+    """Finding 1 (Medium, closed; it was an xfail): capacity counted when offered, so an offer at ask 0
+    made after the epoch's nominal end (or in its last block) and followed by the poke was counted
+    capacity nobody had time to use: 3 L a day beside honest demand at target took the price down by
+    delta_max every epoch (0.624x in 4, 0.095x in 20 on the model), an ask-0 honest provider was paid
+    593,687 HANZO for 20 days of 0.08 L (1,457,524 undisturbed), and one that asked the price served 1
+    epoch of 20, for the gas of one offerCapacity a day. Fixed by counting capacity by the share of the
+    epoch left when it is offered (whole in the first 1/24, none after the end). Tried: honest demand at the 80% target for 4 days (the honest provider offers 0.1 L, the user
     buys and spends 0.08 L there); each day after the nominal end the dealer offers capacity at ask 0
     (3 L the first day, then 3 L at ask 0, or 1 credit when the honest provider asks the price) and
     pokes at once, so nobody can redeem there. Asserted (what should hold): capacity nobody could
@@ -121,19 +118,13 @@ def test_a_last_block_offer_cannot_crash_the_price(m, honest_ask):
     assert m.hmm.tier(0).refPrice == m.model.tiers[0].base_price
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Low (governance-timed): countedAsk is not monotone within an epoch. exitFee() = min(params.sellFee, "
-    "epochExitFee), so a cut applied at once and then undone (back to the epoch's fee) raises the exit "
-    "fee again mid-epoch: an ask counted while the fee was cut (P_ref * (1 - min_sell_fee), 0.8887 "
-    "P_ref at the defaults) stays counted but exceeds what a credit bought this epoch pays (0.875 "
-    "P_ref at q = 0): a buyer of 0.01 L at the bottom of the curve is refused (BelowAsk) at an ask "
-    "the count calls covered, so such capacity is idle yet counted for every credit whose basis is "
-    "under 1.0157 P_ref (a purchase from q = 0 of less than ~0.031 L, and every older, cheaper credit). "
-    "Small: honest 0.08 L purchases still meet it. A provider watching the timelock queue can offer into the "
-    "window. Fix: count against min(countedAsk now, countedAsk at the epoch's start), or have a fee "
-    "restore within the epoch wait for the next one like any raise."))
 def test_a_counted_ask_stays_usable_by_every_credit_bought_this_epoch_across_fee_changes(m):
-    """Tried: governance cuts the exit fee to its floor mid-epoch (a cut applies at once), the dealer
+    """Finding 2 (Low, governance-timed; closed, it was an xfail): countedAsk read exitFee(), the lower of
+    the parameter and the epoch's fee, so a cut then undone within the epoch raised the fee again: an ask
+    counted during the cut (0.8887 P_ref) exceeded what a credit bought at the bottom of the curve pays
+    (0.875 P_ref), and such capacity was idle yet counted for every credit whose basis was under 1.0157
+    P_ref. Fixed: countedAsk nets the fee fixed when the epoch began, which no exit of the epoch
+    exceeds. Tried: governance cuts the exit fee to its floor mid-epoch (a cut applies at once), the dealer
     offers 1 L at the new countedAsk (counted), governance restores the fee (12.5%, the epoch's), and
     a user buys 0.01 L at the bottom of the curve and tries to spend it at the dealer. Asserted (what
     should hold): an ask counted in utilization serves any credit bought this epoch."""
@@ -144,7 +135,7 @@ def test_a_counted_ask_stays_usable_by_every_credit_bought_this_epoch_across_fee
     m.apply("offer", d, 0, L, cut_ask)
     assert m.hmm.asks(m.model.epoch, 0, d)[2]  # counted
     m.set_sell_fee(fee)
-    assert m.hmm.exitFee() == fee and m.hmm.countedAsk(0) < cut_ask  # the fee rose again within the epoch
+    assert m.hmm.exitFee() == fee and m.hmm.countedAsk(0) == cut_ask  # the count never moved with the fee
     m.apply("buy", user, 0, L // 100)
     result = m.apply("redeem", user, 0, L // 100, d)
     m.assert_same()

@@ -58,6 +58,7 @@ MAX_DEPTH_RATIO = 40 * WAD
 MAX_LOG_PRICE = 18420680743952367000  # ln(1e8) in WAD
 MIN_BASE_PRICE = 10**12  # wei: the lowest reference price, base * 1e-8, is then >= 1e4 wei
 MAX_DEPTH = 10**18  # credits: q * 1e18 // L then moves by at least 1 per credit, so no purchase is free
+OFFER_GRACE = 24  # capacity offered in the first 1/24 of an epoch counts whole, later by the share left
 MAX_DEPTH_MULTIPLE = MAX_DEPTH_RATIO // WAD  # no offer of capacity exceeds the most a tier can sell
 UINT128_MAX = 2**128 - 1
 LN2_WAD = 693147180559945309
@@ -212,8 +213,9 @@ class HMMState:
     hanzo: dict[str, int] = field(default_factory=dict)  # trader -> HANZO
     credits: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> credits
     provider_capacity: dict[tuple[int, int, str], int] = field(default_factory=dict)
-    # (epoch, tier, provider) -> (min pay per credit, counted in utilization): the contract's asks
-    asks: dict[tuple[int, int, str], tuple[int, bool]] = field(default_factory=dict)
+    # (epoch, tier, provider) -> (min pay per credit, counted in utilization, counted credits, the same
+    # weighted by the share of the epoch left when they were counted): the contract's asks
+    asks: dict[tuple[int, int, str], tuple[int, bool, int, int]] = field(default_factory=dict)
     offered: dict[tuple[int, int], int] = field(default_factory=dict)  # (epoch, tier) -> at any ask
     providers: set[str] = field(default_factory=set)
     basis: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> gross HANZO paid
@@ -431,13 +433,15 @@ class HMMState:
 
     def counted_ask(self, tid: int) -> int:
         """countedAsk: the highest ask whose capacity counts in utilization, the reference price net
-        of the exit fee (rounded down), the least a credit bought this epoch pays out."""
-        return mul_div(self.tier(tid).ref_price, WAD - self.exit_fee(), WAD)
+        of the exit fee fixed when the epoch began (rounded down; no exit this epoch pays more): the
+        least a credit bought this epoch pays out, whatever the fee does until the epoch ends."""
+        return mul_div(self.tier(tid).ref_price, WAD - self.epoch_exit_fee, WAD)
 
-    def offer_capacity(self, provider: str, tid: int, credits: int, min_pay: int = 0) -> None:
+    def offer_capacity(self, provider: str, tid: int, credits: int, min_pay: int = 0, now: int | None = None) -> None:
         """offerCapacity: `credits` more at the ask `min_pay` (wei per credit), which applies to all
         the provider's capacity on the tier this epoch and is only lowered; counted in utilization
-        once the ask is at most counted_ask (capacity offered at a higher ask then joins)."""
+        once the ask is at most counted_ask (capacity offered at a higher ask then joins), weighted by
+        the share of the epoch left at `now` (whole in its first 1/OFFER_GRACE; None: the epoch's start)."""
         if provider not in self.providers:
             raise HMMError("NotProvider", provider)
         if credits == 0:
@@ -450,25 +454,32 @@ class HMMState:
         if standing_ask is not None and min_pay > standing_ask[0]:
             raise HMMError("AskRaised", min_pay, standing_ask[0])
         was_counted = standing_ask is not None and standing_ask[1]
+        counted_credits, weighted_credits = standing_ask[2:] if standing_ask is not None else (0, 0)
         counted = was_counted or min_pay <= self.counted_ask(tid)
         standing = self.provider_capacity.get(key, 0)
-        added = (credits + (0 if was_counted else standing)) if counted else 0
-        if t.capacity + added > UINT128_MAX:
-            raise HMMError("SafeCastOverflowedUintDowncast", 128, t.capacity + added)
+        joining = (credits + (0 if was_counted else standing)) if counted else 0
+        length, elapsed = self.params.epoch_length, (self.epoch_start if now is None else now) - self.epoch_start
+        weighted = (joining if elapsed <= length // OFFER_GRACE else 0 if elapsed >= length
+                    else joining * (length - elapsed) // length)
+        for total in (t.capacity + weighted, counted_credits + joining, weighted_credits + weighted):
+            if total > UINT128_MAX:
+                raise HMMError("SafeCastOverflowedUintDowncast", 128, total)
         if min_pay > UINT128_MAX:
             raise HMMError("SafeCastOverflowedUintDowncast", 128, min_pay)
-        t.capacity += added
-        self.asks[key] = (min_pay, counted)
+        t.capacity += weighted
+        self.asks[key] = (min_pay, counted, counted_credits + joining, weighted_credits + weighted)
         self.provider_capacity[key] = standing + credits
         self.offered[(self.epoch, tid)] = self.offered.get((self.epoch, tid), 0) + credits
 
-    def _check_ask(self, tid: int, provider: str, amount: int, payout: int) -> bool:
-        """BelowAsk unless `payout` covers the provider's ask for `amount` credits; returns whether
-        its capacity counts in utilization."""
-        min_pay, counted = self.asks.get((self.epoch, tid, provider), (0, False))
+    def _check_ask(self, tid: int, provider: str, amount: int, payout: int) -> int:
+        """BelowAsk unless `payout` covers the provider's ask for `amount` credits; returns what the
+        redemption adds to the tier's counted redemptions."""
+        min_pay, counted, counted_credits, weighted_credits = self.asks.get(
+            (self.epoch, tid, provider), (0, False, 0, 0))
         if payout < min_pay * amount:
             raise HMMError("BelowAsk", provider, payout, min_pay * amount)
-        return counted
+        # served credits count at the weight their provider's counted capacity has on average
+        return amount * weighted_credits // counted_credits if counted else 0
 
     def redeem(self, holder: str, tid: int, amount: int, provider: str) -> int:
         """redeem: `provider` serves `holder`'s credits and is paid the holder's share of its basis
@@ -490,13 +501,12 @@ class HMMState:
         held = self._held(holder, tid, amount)
         share = self._share(holder, tid, amount, held)
         payout = share - mul_div_up(share, self.exit_fee(), WAD)  # the exit fee, as on a sale
-        counted = self._check_ask(tid, provider, amount, payout)
+        counted = self._check_ask(tid, provider, amount, payout)  # what it adds to utilization
         self._exit(holder, tid, share)
         self._burn(holder, tid, amount)
         self.provider_capacity[key] = available - amount
         t.supply -= amount
-        if counted:
-            t.redeemed += amount
+        t.redeemed += counted
         self.funds -= payout
         self.hanzo[provider] = self.hanzo.get(provider, 0) + payout
         return payout
@@ -509,7 +519,8 @@ class HMMState:
             raise HMMError("EpochNotOver", ends_at)
         out = []
         for t in self.tiers:
-            utilization = p.target_utilization if t.capacity == 0 else t.redeemed * WAD // t.capacity
+            # at most 1: late capacity counts by its weight, and is served at an average weight
+            utilization = p.target_utilization if t.capacity == 0 else min(t.redeemed, t.capacity) * WAD // t.capacity
             x_next, v_next = leapfrog_step(t.log_price, t.momentum, utilization, p)
             ref_next = ref_price(t.base_price, x_next)
             t.log_price, t.momentum, t.ref_price = x_next, v_next, ref_next

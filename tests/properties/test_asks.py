@@ -59,7 +59,7 @@ def run(s, steps, idle_at_uncovered_asks=False):
                 key = (s.epoch, tier, prov)
                 if n == 0 or s.provider_capacity.get(key, 0) < n:
                     continue
-                min_pay, counted = s.asks[key]
+                min_pay, counted = s.asks[key][:2]
                 redeemed = s.tiers[tier].redeemed
                 try:
                     paid = s.redeem(holder, tier, n, prov)
@@ -75,7 +75,7 @@ def run(s, steps, idle_at_uncovered_asks=False):
             s.poke(t)
         for tid, tr in enumerate(s.tiers):  # what counts is capacity at covered asks, and what it served
             # capacity still unserved at counted asks is part of the counted capacity
-            counted_standing = sum(s.provider_capacity[k] for k, (_, c) in s.asks.items()
+            counted_standing = sum(s.provider_capacity[k] for k, (_, c, *_) in s.asks.items()
                                    if k[0] == s.epoch and k[1] == tid and c)
             assert tr.redeemed + counted_standing == tr.capacity
             checked += 1
@@ -130,7 +130,7 @@ class AskIgnored(HMMState):
     """The planted bug: a redemption pays whatever the credits carry, whatever the provider asked."""
 
     def _check_ask(self, tid, provider, amount, payout):
-        return self.asks[(self.epoch, tid, provider)][1]
+        return amount if self.asks[(self.epoch, tid, provider)][1] else 0
 
 
 class EveryOfferCounted(HMMState):
