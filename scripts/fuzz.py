@@ -109,9 +109,16 @@ def main() -> int:
     if args.only in (None, "pool"):
         rc |= forge_test(env, "--match-contract", "PoolInvariants", *extra, root=root)
     if args.only in (None, "suite"):
-        with deployed_suite(args.params, handover=not args.no_handover, root=root) as (suite_env, url):
-            rc |= forge_test({**env, **suite_env}, "--match-contract", "SuiteInvariants", "--fork-url", url, *extra,
-                             root=root)
+        # forge compiles what changed (with a seeded bug, that contract and the suites importing it:
+        # 10-20 s of solc.js) while Ape compiles and deploys on anvil, instead of after it
+        build = subprocess.Popen([str(forge_binary()), "build", "--offline"], cwd=root, env=env)
+        try:
+            with deployed_suite(args.params, handover=not args.no_handover, root=root) as (suite_env, url):
+                build.wait()  # a failed build fails the test run below, with the compiler's message
+                rc |= forge_test({**env, **suite_env}, "--match-contract", "SuiteInvariants", "--fork-url", url,
+                                 *extra, root=root)
+        finally:
+            build.wait()  # a failed deployment leaves no compiler writing the cache behind it
     return rc
 
 

@@ -62,8 +62,11 @@ def test_deploy_on_anvil_starts_the_node_and_deploys(tmp_path):
     assert data["network"] == "ethereum:local:foundry"
 
 
-def test_demo_pays_honest_work_and_no_greedy_strategy_more():
-    result = hanzo("demo", "--network", "ethereum:local:test", "--sessions", "2")
+def test_demo_pays_honest_work_and_no_greedy_strategy_more(tmp_path, public_index):
+    # the oracle's gate finds the public corpus's arrays built once per session (conftest) instead of
+    # building them again; everything else in the demo's folder starts empty, as in a temporary one
+    public_index(tmp_path / "demo" / "oracle" / "gate.sqlite")
+    result = hanzo("demo", "--network", "ethereum:local:test", "--sessions", "2", "--work", str(tmp_path / "demo"))
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.count("matches") == 8 and "DIFFERS" not in out  # seven users and the burn

@@ -15,10 +15,21 @@ import pytest
 
 from hanzo.chain.toolchain import ROOT
 
+from .conftest import FORGE_BUILD
+
 sys.path.insert(0, str(ROOT / "scripts"))
 import fuzz  # noqa: E402
 
 FORGE = fuzz.forge_binary()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def forge_built(request):
+    """The build conftest started at collection (when there is one) writes the cache every forge run
+    here reads: it finishes first. A failed build leaves the first run to compile and report why."""
+    build = request.config.stash.get(FORGE_BUILD, None)
+    if build is not None:
+        build.wait()
 
 
 def run_forge(root, *args, runs=None):

@@ -325,12 +325,15 @@ def test_a_batch_transfer_with_mismatched_arrays_reverts_with_the_standard_error
     assert m.error_name(exc.value) == "ERC1155InvalidArrayLength", exc.value
 
 
-def test_contract_agrees_with_model_through_random_transfers_batches_self_moves_and_fee_changes(m):
-    """Tried: 60 seeded random steps on three holders of three tiers: single and batch transfers (to
-    another holder or to oneself, amounts 0, 1, part, all, one more than held, ids repeated and mixed,
-    overdrawn batches), exit-fee raises and cuts within the bounds, and pokes. Result: the contract and
-    the model succeed alike or refuse alike (ERC1155InsufficientBalance, same element), and agree to the
-    wei after every step (bases, reserve, surplus, exitFee)."""
+# 30 steps by default (about 15 s on 2 cores): red team 18's wide search of the same moves on the model
+# covers the rest; the 60 steps of the finding run in `make test-slow`
+@pytest.mark.parametrize("steps", [30, pytest.param(60, marks=pytest.mark.slow)])
+def test_contract_agrees_with_model_through_random_transfers_batches_self_moves_and_fee_changes(m, steps):
+    """Tried: 60 seeded random steps (30 in the default suite) on three holders of three tiers: single
+    and batch transfers (to another holder or to oneself, amounts 0, 1, part, all, one more than held,
+    ids repeated and mixed, overdrawn batches), exit-fee raises and cuts within the bounds, and pokes.
+    Result: the contract and the model succeed alike or refuse alike (ERC1155InsufficientBalance, same
+    element), and agree to the wei after every step (bases, reserve, surplus, exitFee)."""
     rng = random.Random(19)
     holders = m.traders
     tiers = min(3, len(m.model.tiers))
@@ -344,7 +347,7 @@ def test_contract_agrees_with_model_through_random_transfers_batches_self_moves_
         held = m.hmm.balanceOf(h, tid)
         return rng.choice([0, 1, held // 3, held, held + 1, rng.randint(0, max(held, 1))])
 
-    for _ in range(60):
+    for _ in range(steps):
         kind = rng.random()
         h, to = rng.choice(holders), rng.choice(holders)
         if kind < 0.4:
@@ -361,5 +364,5 @@ def test_contract_agrees_with_model_through_random_transfers_batches_self_moves_
             r = m.apply("poke", h)
         refused += isinstance(r, HMMError)
         m.assert_same()
-    print(f"{refused} of 60 steps refused alike")
+    print(f"{refused} of {steps} steps refused alike")
     assert refused > 0

@@ -467,7 +467,9 @@ def finetune(user, fork_id, domain, text_file, adapter_hash, secret, owner) -> N
 @main.command()
 @click.option("--network", default="ethereum:local:foundry", show_default=True, help="Ape network (anvil by default).")
 @click.option("--sessions", type=int, default=2, show_default=True, help="Training sessions per user.")
-def demo(network: str, sessions: int) -> None:
+@click.option("--work", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep the oracle's and the forks' files here (a new temporary folder by default).")
+def demo(network: str, sessions: int, work: Path | None) -> None:
     """Users train forks with real text; the chain pays each scored update (on anvil)."""
     missing = check()
     if missing:
@@ -480,7 +482,7 @@ def demo(network: str, sessions: int) -> None:
     from hanzo.chain.rewards import RewardError
 
     try:
-        result = run(network, sessions, say=click.echo)
+        result = run(network, sessions, say=click.echo, work=work)
     except (ApeException, RewardError, CheckpointError) as exc:
         fail(f"demo on {network}: {' '.join(str(exc).split())}")
     if not result["ok"]:

@@ -66,7 +66,10 @@ def session_text(name: str, round_: int) -> str:
 
 
 def run(network: str = "ethereum:local:foundry", sessions: int = 2,
-        say: Callable[[str], None] = print) -> dict:
+        say: Callable[[str], None] = print, work: Path | None = None) -> dict:
+    """`work`: where the oracle and the forks keep their files (a new temporary folder by default). A
+    folder whose oracle/ already holds the gate's public-corpus arrays (named by the corpus's digest,
+    as NoveltyIndex keeps them) skips building them again, 12-20 s; nothing else may be there yet."""
     import time
 
     import ape
@@ -84,7 +87,7 @@ def run(network: str = "ethereum:local:foundry", sessions: int = 2,
 
     logger.set_level("ERROR")
     p = DEFAULT
-    work = Path(tempfile.mkdtemp(prefix="hanzo-demo-"))
+    work = Path(work) if work is not None else Path(tempfile.mkdtemp(prefix="hanzo-demo-"))
     # the demo's oracle has a fixed secret, so its exams and its tour are the same every run (the
     # README shows one); an operator's secret is random (hanzo.model.private_eval)
     (work / "oracle" / "private").mkdir(parents=True, mode=0o700)
