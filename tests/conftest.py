@@ -179,3 +179,9 @@ def public_index(tmp_path_factory):
 def market_factory(project, accounts, chain):
     """A factory of fresh (contract, model) market-maker pairs: see tests/market.py."""
     return build_market_factory(project, accounts, chain)
+
+
+@pytest.fixture
+def m(market_factory):
+    """A fresh market maker on chain beside its model (tests/market.py's Market), for one test."""
+    return market_factory()

@@ -13,11 +13,6 @@ from hanzo.econ.params import WEI
 FAR = 2**64
 
 
-@pytest.fixture
-def m(market_factory):
-    return market_factory()
-
-
 def test_buy_mints_credits_and_charges_the_potential_difference(m):
     t = m.traders[0]
     (cost, receipt) = m.apply("buy", t, 1, 5_000)

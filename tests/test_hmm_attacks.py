@@ -15,11 +15,6 @@ from hanzo.econ.hmm import LN2_WAD, MAX_LOG_PRICE
 from .market import FAR, FUNDING, TREASURY
 
 
-@pytest.fixture
-def m(market_factory):
-    return market_factory()
-
-
 def honest_round_trip(m, tier=0, amount=3 * 10**9):
     """An honest trader buys and sells back: the fees stay behind as the maker's surplus."""
     m.apply("buy", m.traders[0], tier, amount)

@@ -66,11 +66,6 @@ def test_a_batch_redemption_is_the_single_redemptions_in_its_order_or_nothing_mo
                                                                             m.hanzo)
 
 
-@pytest.fixture
-def m(market_factory):
-    return market_factory()
-
-
 @settings(max_examples=8, deadline=None)
 @given(buys=moves, redeems=moves)
 def test_batches_on_the_contract_match_the_model_to_the_wei(market_factory, buys, redeems):

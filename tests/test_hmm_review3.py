@@ -23,11 +23,6 @@ from hanzo.econ.fixedpoint import WAD, mul_div_up
 from .market import FUNDING, TREASURY
 
 @pytest.fixture
-def m(market_factory):
-    return market_factory()
-
-
-@pytest.fixture
 def sybil(accounts):
     return accounts[8]  # unfunded, not a provider; gets credits only by transfer
 

@@ -6,17 +6,10 @@ contract beside its model (tests/market.py), default parameters."""
 
 from __future__ import annotations
 
-import pytest
-
 from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.params import WEI
 
 L = 10**9  # the default depth
-
-
-@pytest.fixture
-def m(market_factory):
-    return market_factory()
 
 
 def _setup(m, self_dealing: bool):

@@ -19,19 +19,10 @@ from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.hmm import LN2_WAD, MAX_LOG_PRICE, HMMError
 from hanzo.econ.params import WEI
 
-from .market import FAR, fresh_model
+from .market import FAR, fee_on, fresh_model
 
 L = 10**9  # the default depth
 DAY = 86_400
-
-
-@pytest.fixture
-def m(market_factory):
-    return market_factory()
-
-
-def _sell_fee(m, value):
-    return mul_div_up(value, m.model.params.sell_fee, WAD)
 
 
 # ---------------------------------------------------------------- 1. more out than in
@@ -275,7 +266,7 @@ def test_surplus_is_only_fees_and_cannot_be_drained_or_locked(m):
         basis = m.hmm.costBasis(who, 0)
         before = m.token.balanceOf(who)
         m.apply("sell", who, 0, m.hmm.balanceOf(who, 0))
-        assert m.token.balanceOf(who) - before == basis - _sell_fee(m, basis)
+        assert m.token.balanceOf(who) - before == basis - fee_on(basis, m.model.params.sell_fee)
     m.assert_same()
 
 
@@ -518,8 +509,8 @@ def test_self_redemption_is_refused_and_a_lone_provider_leaves_by_sale(m):
     got, _ = m.apply("sell", d, 0, L)
     m.assert_same()
     print(f"basis {basis / WEI:,.0f}; self-redemption refused; the sale pays {got / WEI:,.0f}")
-    assert got == basis - _sell_fee(m, basis)
-    assert m.hmm.surplus() - surplus == _sell_fee(m, basis)
+    assert got == basis - fee_on(basis, m.model.params.sell_fee)
+    assert m.hmm.surplus() - surplus == fee_on(basis, m.model.params.sell_fee)
 
 
 def test_a_provider_exiting_through_a_second_wallet_gets_what_a_sale_pays(m):
@@ -537,7 +528,7 @@ def test_a_provider_exiting_through_a_second_wallet_gets_what_a_sale_pays(m):
     m.apply("buy", wallet, 0, L)
     basis = m.hmm.costBasis(wallet, 0)
     sale, _ = m.model.quote_sell(m.name(wallet), 0, L)
-    assert m.hmm.quoteSell(wallet, 0, L)[0] == sale == basis - _sell_fee(m, basis)
+    assert m.hmm.quoteSell(wallet, 0, L)[0] == sale == basis - fee_on(basis, m.model.params.sell_fee)
     m.apply("offer", provider, 0, L)
     surplus, before = m.hmm.surplus(), m.token.balanceOf(provider)
     m.apply("redeem", wallet, 0, L, provider)
@@ -546,7 +537,7 @@ def test_a_provider_exiting_through_a_second_wallet_gets_what_a_sale_pays(m):
     print(f"basis {basis / WEI:,.0f}; redeemed through a second wallet for {got / WEI:,.0f}; "
           f"a sale pays {sale / WEI:,.0f}")
     assert got == sale  # no more than a sale (and no less: exits cost alike)
-    assert m.hmm.surplus() - surplus == _sell_fee(m, basis)
+    assert m.hmm.surplus() - surplus == fee_on(basis, m.model.params.sell_fee)
 
 
 def test_an_honest_buyer_who_redeems_pays_no_more_than_the_documented_fees(m):
@@ -603,7 +594,7 @@ def test_a_greedy_holder_takes_no_more_through_any_exit_than_a_sale(m):
     assert m.hmm.price(0) > m.model.tiers[0].base_price  # pumped
     put_in = start - sum(m.token.balanceOf(a) for a in cartel)  # the 1 L and the pump, fees included
     basis = m.hmm.costBasis(d, 0)
-    sale = basis - _sell_fee(m, basis)
+    sale = basis - fee_on(basis, m.model.params.sell_fee)
     assert m.hmm.quoteSell(d, 0, L)[0] == sale
     paths = {
         "sell": [("sell", d, 0, L)],
@@ -719,8 +710,8 @@ def test_a_lone_provider_pays_the_sell_fee_to_wash_or_park(m, attack):
         held, basis = m.hmm.balanceOf(d, 0), m.hmm.costBasis(d, 0)
         share = basis if n == held else basis * n // held
         got, _ = m.apply("sell", d, 0, n)
-        assert got == share - _sell_fee(m, share)  # the fee, on the way out
-        fees += _sell_fee(m, share)
+        assert got == share - fee_on(share, m.model.params.sell_fee)  # the fee, on the way out
+        fees += fee_on(share, m.model.params.sell_fee)
 
     if attack == "park":
         m.apply("buy", d, 0, 3 * L)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import os
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,11 +27,6 @@ LONG = os.environ.get("HANZO_PROPERTIES") == "long"  # the wide searches: `make 
 
 L = 10**9  # the default depth
 DAY = 86_400
-
-
-@pytest.fixture
-def m(market_factory):
-    return market_factory()
 
 
 # ---------------------------------------------------------------- 1. batches and rounding

@@ -45,11 +45,6 @@ L = 10**9  # the default depth
 ZERO = "0x0000000000000000000000000000000000000000"
 
 
-@pytest.fixture
-def m(market_factory):
-    return market_factory()
-
-
 # ---------------------------------------------------------------- 1. who pays the transfer's fee
 
 

@@ -25,11 +25,6 @@ L = 10**9  # the default depth
 DAY = 86_400
 
 
-@pytest.fixture
-def m(market_factory):
-    return market_factory()
-
-
 def _err(result, name):
     return isinstance(result, HMMError) and result.name == name
 

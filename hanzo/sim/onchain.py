@@ -33,7 +33,7 @@ from eth_utils import keccak
 
 from hanzo.econ.attest import Oracle, TrainingOp
 from hanzo.econ.cpmm import HANZO, PoolState
-from hanzo.econ.hmm import HMMError, HMMState
+from hanzo.econ.hmm import OFFER_GRACE, HMMError, HMMState
 from hanzo.econ.params import BPS, DAY, WEI
 from hanzo.econ.reference import DailyBudgets, emission_split, emitted_at, nft_mint_fee, training_payout
 from hanzo.econ.treasury import Bucket
@@ -738,9 +738,14 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 next_block = c.next_timestamp()
                 # the books' epoch start (HMMState mirrors poke's), not a read: the day loop reads nothing from
                 # the chain, so the EVM may run in a second process behind it (hanzo.chain.pipeline)
-                if next_block >= market.epoch_start + market.params.epoch_length:
+                ends = market.epoch_start + market.params.epoch_length
+                # an epoch ending within the day's first 1/OFFER_GRACE closes first: the day's offers would
+                # otherwise land in the last seconds of the old epoch and count by the few seconds left (on
+                # Ape's chain the deployment's blocks start the epoch a few seconds after the emission)
+                if next_block + market.params.epoch_length // OFFER_GRACE >= ends:
                     # pin the poke's block to that second: anvil may otherwise mine it in the same
                     # second as the release before it, before the epoch has ended (seen under load)
+                    next_block = max(next_block, ends)
                     c.start_day(next_block)
                     c.send(deployer, "hmm", "poke", what=f"day {day}: poke")
                     market.poke(c.now())
@@ -907,7 +912,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                         # ask 0: the World's provider serves any credit (its capacity always counts)
                         c.send(provider_acct, "hmm", "offerCapacity", t, int(offered[t]), 0,
                                what=f"day {day}: capacity")
-                        market.offer_capacity(str(provider_acct.address), t, int(offered[t]))
+                        market.offer_capacity(str(provider_acct.address), t, int(offered[t]), 0, c.next_timestamp())
                 served, paid_out, income = np.zeros(len(tiers), dtype=int), np.zeros(len(tiers)), 0
                 for person in people:
                     a = str(person.address)
