@@ -200,6 +200,11 @@ class Tier:
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
+def _pro_rata(basis: int, amount: int, held: int) -> int:
+    """The contract's _share on a given basis: pro rata, rounded down, the whole basis for the whole position."""
+    return basis if amount == held else mul_div(basis, amount, held)
+
+
 @dataclass
 class HMMState:
     """The market maker's whole state, and its HANZO and credit ledgers, as integers."""
@@ -340,7 +345,7 @@ class HMMState:
                 raise HMMError("ERC1155InsufficientBalance", holder, held, amount, tid)
             # the element's pay, as the contract computes it after the earlier elements' exits
             basis = bases.get(tid, self.basis.get((holder, tid), 0))
-            share = basis if amount == held else basis * amount // held
+            share = _pro_rata(basis, amount, held)
             self._check_ask(tid, provider, amount, share - mul_div_up(share, fee, WAD))
             bases[tid] = basis - share
             used[tid] = before + amount
@@ -355,8 +360,7 @@ class HMMState:
     def _share(self, holder: str, tid: int, amount: int, held: int) -> int:
         """The share of `holder`'s basis that exiting `amount` of its `held` credits takes, as the
         contract's _share: pro rata, rounded down, the whole basis for the whole position."""
-        basis = self.basis.get((holder, tid), 0)
-        return basis if amount == held else mul_div(basis, amount, held)
+        return _pro_rata(self.basis.get((holder, tid), 0), amount, held)
 
     def _exit(self, holder: str, tid: int, share: int) -> None:
         """Take an exit's share (from _share) out of the holder's basis and the reserve."""
