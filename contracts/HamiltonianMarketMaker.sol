@@ -181,14 +181,15 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     event ExitFeeFixed(uint256 indexed epoch, uint256 fee);
     /// @notice A provider offered capacity for the current epoch at `minPayPerCredit` (its ask, which
     ///         now applies to all its capacity on the tier this epoch); `counted`: whether its capacity
-    ///         counts in utilization.
+    ///         counts in utilization; `inReach`: whether it counts in the tier's capacity within reach.
     event CapacityOffered(
         uint256 indexed epoch,
         uint256 indexed tier,
         address indexed provider,
         uint256 credits,
         uint256 minPayPerCredit,
-        bool counted
+        bool counted,
+        bool inReach
     );
     /// @notice A provider that served at an ask within reach but not counted joined the count: its
     ///         `credits` (all it offered on the tier this epoch) count as `weighted`.
@@ -468,7 +469,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         ask.inReach = inReach;
         providerCapacity[epoch][id][msg.sender] = standing + credits;
         offered[epoch][id] += credits;
-        emit CapacityOffered(epoch, id, msg.sender, credits, minPayPerCredit, counted);
+        emit CapacityOffered(epoch, id, msg.sender, credits, minPayPerCredit, counted, inReach);
     }
 
     /// @dev `credits` join the tier's counted capacity at their weight now; returns the weight.

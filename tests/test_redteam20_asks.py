@@ -218,11 +218,13 @@ def test_service_at_an_uncounted_ask_counts_only_with_all_its_capacity(m, above)
         m.apply("redeem", user, 0, 8 * L // 100, m.provider)
         high = m.model.counted_ask(0) * above // 10
         assert (high <= m.hmm.reachAsk(0)) == (above == 11) and high == m.model.counted_ask(0) * above // 10
-        m.apply("offer", x, 0, L // 20, high)
-        m.apply("buy", d, 0, L // 20)
-        wash = m.apply("redeem", d, 0, L // 40, x)
-        assert not isinstance(wash, HMMError)
+        _, offer = m.apply("offer", x, 0, L // 20, high)
         joined = above == 11
+        [event] = offer.decode_logs(m.hmm.CapacityOffered)
+        assert (event.counted, event.inReach) == (False, joined)
+        m.apply("buy", d, 0, L // 20)
+        _, wash = m.apply("redeem", d, 0, L // 40, x)
+        assert len(wash.decode_logs(m.hmm.CapacityCounted)) == joined
         assert m.hmm.tier(0).redeemed == 8 * L // 100 + (L // 40 if joined else 0)
         assert m.hmm.tier(0).capacity == L // 10 + (L // 20 if joined else 0)
         m.apply("offer", x, 0, 1, 0)  # lowered: any standing remainder joins, what it served does not
