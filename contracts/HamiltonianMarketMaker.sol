@@ -78,13 +78,6 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     ///      of the epoch left (none once it is over): an offer made just before poke, which nobody had
     ///      time to use, would otherwise count as idle supply (red team 20).
     uint256 public constant OFFER_GRACE = 24;
-    /// @dev Asks up to exp(REACH_STEPS * deltaMax) above countedAsk are within the price's reach: the
-    ///      controller could cover them within REACH_STEPS epochs. Only capacity within reach trips the
-    ///      demand fallback in _utilization (an ask far above commits to nothing), and a provider within
-    ///      reach that serves joins the count. One step is too few: a slump's momentum carries the price
-    ///      more than one step below an honest ask, which then leaves reach and the fallback with it
-    ///      (docs/demand_signals.md, main1 against main2).
-    uint256 public constant REACH_STEPS = 2;
 
     /// @notice One tier's market state.
     struct Tier {
@@ -94,10 +87,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         int128 momentum; // v, WAD of log price per unit of controller time
         uint128 basePrice; // P_base, wei per credit
         uint128 depth; // L, credits
-        uint128 capacity; // credits offered by providers this epoch, counted (weighted)
-        uint128 redeemed; // credits redeemed this epoch, counted (weighted)
-        uint128 reachCapacity; // credits offered this epoch at asks within reach (weighted), counted or not
-        uint128 supplyAtStart; // supply when the epoch began: what is above it was bought and kept this epoch
+        uint128 capacity; // credits offered by providers this epoch
+        uint128 redeemed; // credits redeemed this epoch
     }
 
     /// @notice Controller and fee parameters, all WAD except epochLength (seconds).
@@ -141,7 +132,6 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint128 minPayPerCredit; // the least the provider is paid per credit it serves, wei
         bool open; // the provider offered on this tier this epoch
         bool counted; // its capacity and redemptions count in utilization
-        bool inReach; // its capacity counts in the tier's reachCapacity (the ask is at most reachAsk)
         uint128 countedCredits; // credits counted since the ask became covered
         uint128 weightedCredits; // the same, each weighted by the share of the epoch left to serve it
     }
@@ -181,20 +171,14 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     event ExitFeeFixed(uint256 indexed epoch, uint256 fee);
     /// @notice A provider offered capacity for the current epoch at `minPayPerCredit` (its ask, which
     ///         now applies to all its capacity on the tier this epoch); `counted`: whether its capacity
-    ///         counts in utilization; `inReach`: whether it counts in the tier's capacity within reach.
+    ///         counts in utilization.
     event CapacityOffered(
         uint256 indexed epoch,
         uint256 indexed tier,
         address indexed provider,
         uint256 credits,
         uint256 minPayPerCredit,
-        bool counted,
-        bool inReach
-    );
-    /// @notice A provider that served at an ask within reach but not counted joined the count: its
-    ///         `credits` (all it offered on the tier this epoch) count as `weighted`.
-    event CapacityCounted(
-        uint256 indexed epoch, uint256 indexed tier, address indexed provider, uint256 credits, uint256 weighted
+        bool counted
     );
     /// @notice An epoch closed: the tier's utilization and its new price state.
     event EpochStepped(
@@ -424,16 +408,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 value = _exit(t, id, amount);
         uint256 fee = FPM.fullMulDivUp(value, feeWad, WAD);
         payout = value - fee;
-        Ask storage ask = asks[epoch][id][provider];
+        Ask memory ask = asks[epoch][id][provider];
         if (payout < ask.minPayPerCredit * amount) revert BelowAsk(provider, payout, ask.minPayPerCredit * amount);
         providerCapacity[epoch][id][provider] = available - amount;
-        if (ask.inReach && !ask.counted) {
-            // credits that pay an ask above the price are demand at it: the provider joins the count
-            // with all it offered (it has served nothing yet), so its service never counts without it
-            uint256 weighted = _count(t, ask, available);
-            ask.counted = true;
-            emit CapacityCounted(epoch, id, provider, available, weighted);
-        }
         // served credits count at the weight their provider's counted capacity has on average
         if (ask.counted) t.redeemed += uint128((amount * ask.weightedCredits) / ask.countedCredits);
         emit Redeemed(id, msg.sender, provider, amount, payout, fee);
@@ -457,45 +434,25 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         if (ask.open && minPayPerCredit > ask.minPayPerCredit) revert AskRaised(minPayPerCredit, ask.minPayPerCredit);
         uint256 standing = providerCapacity[epoch][id][msg.sender];
         bool counted = ask.counted || minPayPerCredit <= countedAsk(id);
-        bool inReach = ask.inReach || minPayPerCredit <= reachAsk(id);
-        // capacity offered earlier at an ask too high to count (or to be in reach) joins once the ask is lowered
+        // capacity offered earlier at an ask too high to count joins once the ask is lowered
         if (counted) _count(t, ask, credits + (ask.counted ? 0 : standing));
-        if (inReach) {
-            t.reachCapacity = SafeCast.toUint128(uint256(t.reachCapacity) + _weight(credits + (ask.inReach ? 0 : standing)));
-        }
         ask.minPayPerCredit = SafeCast.toUint128(minPayPerCredit);
         ask.open = true;
         ask.counted = counted;
-        ask.inReach = inReach;
         providerCapacity[epoch][id][msg.sender] = standing + credits;
         offered[epoch][id] += credits;
-        emit CapacityOffered(epoch, id, msg.sender, credits, minPayPerCredit, counted, inReach);
+        emit CapacityOffered(epoch, id, msg.sender, credits, minPayPerCredit, counted);
     }
 
-    /// @dev `credits` join the tier's counted capacity at their weight now; returns the weight.
-    function _count(Tier storage t, Ask storage ask, uint256 credits) private returns (uint256 weighted) {
-        weighted = _weight(credits);
+    /// @dev `credits` join the tier's counted capacity, weighted by the share of the epoch left to
+    ///      serve them (whole in its first 1/OFFER_GRACE, none once it is over).
+    function _count(Tier storage t, Ask storage ask, uint256 credits) private {
+        uint256 length = params.epochLength;
+        uint256 elapsed = block.timestamp - epochStart;
+        uint256 weighted = elapsed <= length / OFFER_GRACE ? credits : elapsed >= length ? 0 : (credits * (length - elapsed)) / length;
         t.capacity = SafeCast.toUint128(uint256(t.capacity) + weighted);
         ask.countedCredits = SafeCast.toUint128(uint256(ask.countedCredits) + credits);
         ask.weightedCredits = SafeCast.toUint128(uint256(ask.weightedCredits) + weighted);
-    }
-
-    /// @dev What `credits` offered now weigh in utilization: the share of the epoch left to serve them
-    ///      (whole in its first 1/OFFER_GRACE, none once it is over).
-    function _weight(uint256 credits) private view returns (uint256) {
-        uint256 length = params.epochLength;
-        uint256 elapsed = block.timestamp - epochStart;
-        return elapsed <= length / OFFER_GRACE ? credits : elapsed >= length ? 0 : (credits * (length - elapsed)) / length;
-    }
-
-    /// @notice The highest ask (wei per credit) within the price's reach on tier `id`: countedAsk
-    ///         times exp(REACH_STEPS * deltaMax), rounded down, an ask the controller could cover within
-    ///         REACH_STEPS epochs. Capacity at such an ask counts in the tier's reachCapacity (which
-    ///         decides whether kept credits read as demand), and a provider asking it that serves joins
-    ///         the count.
-    function reachAsk(uint256 id) public view returns (uint256) {
-        int256 steps = int256(REACH_STEPS * params.deltaMax);
-        return FPM.fullMulDiv(countedAsk(id), uint256(FPM.expWad(steps)), WAD);
     }
 
     /// @notice The highest ask (wei per credit) whose capacity counts in tier `id`'s utilization now:
@@ -533,7 +490,10 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     /// @dev One tier's epoch step.
     function _step(uint256 id, Params memory p) private {
         Tier storage t = _tiers[id];
-        uint256 utilization = _utilization(t, p);
+        uint256 capacity = t.capacity;
+        // at most 1: capacity offered late counts by its weight, and served at an average weight
+        uint256 used = t.redeemed < capacity ? t.redeemed : capacity;
+        uint256 utilization = capacity == 0 ? p.targetUtilization : (used * WAD) / capacity;
         (int256 logPrice, int256 momentum) = leapfrogStep(t.logPrice, t.momentum, utilization, p);
         uint256 refPrice = _refPrice(t.basePrice, logPrice);
         t.logPrice = int128(logPrice);
@@ -541,29 +501,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         t.refPrice = uint128(refPrice);
         t.capacity = 0;
         t.redeemed = 0;
-        t.reachCapacity = 0;
-        t.supplyAtStart = t.supply;
         emit EpochStepped(epoch, id, utilization, logPrice, momentum, refPrice);
-    }
-
-    /// @dev What the epoch's step reads (WAD): counted redemptions over counted capacity, at most 1
-    ///      (capacity offered late counts by its weight, and is served at an average weight); the target
-    ///      when nothing is counted. When counted capacity is under half of the capacity within reach
-    ///      (most providers ask above the price), credits bought and kept this epoch read as demand too:
-    ///      their holders could not pay the asks, and with redemptions alone a sliver of idle counted
-    ///      capacity read 0 and the price fell further from every ask (red team 20's open finding:
-    ///      0.107x in 20 epochs; with this 1.000x, docs/demand_signals.md).
-    function _utilization(Tier storage t, Params memory p) private view returns (uint256) {
-        uint256 capacity = t.capacity;
-        uint256 demand = t.redeemed;
-        if (capacity * 2 < t.reachCapacity) {
-            uint256 supply = t.supply;
-            uint256 start = t.supplyAtStart;
-            if (supply > start && supply - start > demand) demand = supply - start;
-            if (capacity == 0 && demand > 0) return WAD;
-        }
-        if (capacity == 0) return p.targetUtilization;
-        return ((demand < capacity ? demand : capacity) * WAD) / capacity;
     }
 
     /// @notice One damped leapfrog step (kick, then drift), with the drift clamped to deltaMax:
@@ -599,7 +537,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         // q * 1e18 / L must not round a purchase's q / L to nothing (free credits): L <= 1e18
         if (depth == 0 || depth > MAX_DEPTH) revert ParamOutOfBounds("depth");
         id = tierCount++;
-        _tiers[id] = Tier(0, uint128(basePrice), 0, 0, uint128(basePrice), uint128(depth), 0, 0, 0, 0);
+        _tiers[id] = Tier(0, uint128(basePrice), 0, 0, uint128(basePrice), uint128(depth), 0, 0);
         emit TierAdded(id, basePrice, depth);
     }
 

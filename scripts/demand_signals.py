@@ -60,7 +60,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hanzo.econ.fixedpoint import WAD, exp_wad, mul_div  # noqa: E402
+from hanzo.econ.fixedpoint import WAD  # noqa: E402
 from hanzo.econ.hmm import OFFER_GRACE, HMMError, HMMState, leapfrog_step, ref_price  # noqa: E402
 from hanzo.econ.params import DEFAULT, WEI  # noqa: E402
 
@@ -68,7 +68,7 @@ L = DEFAULT.hmm_depth
 FAR = 2**64
 DAY = 86_400
 BIG = 10**40
-SIGNALS = ["a", "b", "c", "d", "e1", "e2", "e3", "e4", "e5", "main1", "main2", "main3", "main_any"]
+SIGNALS = ["a", "b", "c", "d", "e1", "e2", "e3", "e4", "e5"]
 FALLBACK_SHARE = 2  # e1, e4: counted capacity below 1/2 of all capacity offered (weighted alike) falls back
 
 
@@ -123,19 +123,7 @@ class Signals(HMMState):
             self.served_by.add((tid, provider))
         return payout
 
-    def reach_ask(self, tid: int) -> int:
-        """mainN: the model's rule with asks up to exp(N * delta_max) above counted_ask within reach (main_any:
-        every ask); the other candidates: no ask is within reach, so HMMState's join and fallback never act."""
-        if not self.signal.startswith("main"):
-            return -1
-        if self.signal == "main_any":
-            return 2**127
-        steps = int(self.signal[4:])
-        return mul_div(self.counted_ask(tid), exp_wad(steps * self.params.delta_max), WAD)
-
     def utilization(self, tid: int) -> int:
-        if self.signal.startswith("main"):
-            return super().utilization(tid)
         t, p = self.tiers[tid], self.params
         c, r, b, s = t.capacity, t.redeemed, self.bought_[tid], self.served_uncounted[tid]
         k = max(0, t.supply - self.supply_start[tid])
@@ -164,8 +152,7 @@ class Signals(HMMState):
             u = self.utilization(tid)
             x_next, v_next = leapfrog_step(t.log_price, t.momentum, u, p)
             t.log_price, t.momentum, t.ref_price = x_next, v_next, ref_price(t.base_price, x_next)
-            t.capacity = t.redeemed = t.reach_capacity = 0
-            t.supply_at_start = t.supply
+            t.capacity = t.redeemed = 0
             out.append((u, x_next, v_next, t.ref_price))
         self.epoch += 1
         self.epoch_start = now
@@ -256,8 +243,6 @@ def attack(signal: str, kind: str, epochs: int = 10) -> HMMState:
         honest_epoch(s, t)
         if kind.endswith("_trig"):  # 10 L at ten times the price: commits to nothing, counts nowhere
             s.offer_capacity("D", 0, 10 * L, 10 * s.counted_ask(0), t)
-        if kind.endswith("_reach"):  # 10 L just inside the model's reach (exp(1.9 delta_max) above the price)
-            s.offer_capacity("D", 0, 10 * L, mul_div(s.counted_ask(0), exp_wad(19 * s.params.delta_max // 10), WAD), t)
         if kind.startswith("wash"):
             s.buy("D", 0, L // 100, 2**255, FAR, t)
             # at an uncounted ask (one wei above counted_ask; D's payout covers it) or at 0
@@ -333,8 +318,7 @@ def measure(signal: str) -> dict:
     row = {"signal": signal,
            "spiral": spiral(signal, True), "spiral_ask0": spiral(signal, False),
            "idle": idle_crash(signal, False), "idle_refuses": idle_crash(signal, True)}
-    for kind in ("wash", "park", "sell1", "sell10", "wash_trig", "sell1_trig", "hoard", "hoard_trig",
-                 "sell1_reach", "hoard_reach"):
+    for kind in ("wash", "park", "sell1", "sell10", "wash_trig", "sell1_trig", "hoard", "hoard_trig"):
         row[kind] = leverage(signal, kind, base)
     for kind in ("crash_at", "crash_unc"):
         row[kind] = price(attack(signal, kind))
@@ -397,10 +381,9 @@ def main() -> None:
     print("| signal | spiral: price, P served /20 | spiral, P ask 0 | idle crash: price, P/D served | "
           "idle, U refuses D: price, P served | slump: price, P served /20 | wash lev. | wash at an uncounted "
           "ask + 10 L idle high ask | park lev. | buy-sell 0.01 L / 0.1 L / 0.01 L + idle high ask lev. | "
-          "idle 1 L at / above the price, serving 1,000: price | hoard 0.1 L a day lev. / + idle high ask / + idle "
-          "ask in reach | buy-sell 0.01 L + idle ask in reach | "
+          "idle 1 L at / above the price, serving 1,000: price | hoard 0.1 L a day lev. / + idle high ask | "
           "stockpile steady: day 0, day 30 | growing 5%/day: day 0, day 30, U spend vs a |")
-    print("|---|---|---|---|---|---|---:|---:|---:|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---:|---:|---:|---|---|---|---|---|")
     a_spend = rows[0]["growing"]["spend"]
     for r in rows:
         sp, s0, ic, ir, sl = r["spiral"], r["spiral_ask0"], r["idle"], r["idle_refuses"], r["slump"]
@@ -412,8 +395,7 @@ def main() -> None:
               f"{r['wash']['leverage']:.2f} | {r['wash_trig']['leverage']:.2f} | {r['park']['leverage']:.2f} | "
               f"{r['sell1']['leverage']:.2f} / {r['sell10']['leverage']:.2f} / {r['sell1_trig']['leverage']:.2f} | "
               f"{r['crash_at']:.3f}x / {r['crash_unc']:.3f}x | "
-              f"{r['hoard']['leverage']:.2f} / {r['hoard_trig']['leverage']:.2f} / {r['hoard_reach']['leverage']:.2f} | "
-              f"{r['sell1_reach']['leverage']:.2f} | "
+              f"{r['hoard']['leverage']:.2f} / {r['hoard_trig']['leverage']:.2f} | "
               f"{st['day0']:.3f}x, {st['day30']:.3f}x | "
               f"{gr['day0']:.3f}x, {gr['day30']:.3f}x, "
               f"{gr['spend'] / a_spend - 1:+.1%} |")
@@ -425,9 +407,7 @@ def main() -> None:
                           "park_leverage": r["park"]["leverage"],
                           "buy_sell_leverage": [r["sell1"]["leverage"], r["sell10"]["leverage"],
                                                 r["sell1_trig"]["leverage"]],
-                          "hoard_leverage": [r["hoard"]["leverage"], r["hoard_trig"]["leverage"],
-                                             r["hoard_reach"]["leverage"]],
-                          "buy_sell_reach_leverage": r["sell1_reach"]["leverage"],
+                          "hoard_leverage": [r["hoard"]["leverage"], r["hoard_trig"]["leverage"]],
                           "crash_at_price": r["crash_at"], "crash_unc_price": r["crash_unc"],
                           "steady_day0": r["steady"]["day0"], "steady_day30": r["steady"]["day30"],
                           "growing_day30": r["growing"]["day30"],

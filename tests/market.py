@@ -83,13 +83,13 @@ class Market:
         return self.model.buy_batch(self.name(a), moves, max_cost, FAR, self.now())
 
     def _model_redeem_batch(self, a, moves, provider=None):
-        return self.model.redeem_batch(self.name(a), moves, self.name(provider or self.provider), self.now())
+        return self.model.redeem_batch(self.name(a), moves, self.name(provider or self.provider))
 
     def _model_sell(self, a, tier, amount, min_proceeds=0):
         return self.model.sell(self.name(a), tier, amount, min_proceeds, FAR, self.now())
 
     def _model_redeem(self, a, tier, amount, provider=None):
-        return self.model.redeem(self.name(a), tier, amount, self.name(provider or self.provider), self.now())
+        return self.model.redeem(self.name(a), tier, amount, self.name(provider or self.provider))
 
     def _model_give(self, a, tier, amount, to):
         return self.model.transfer(self.name(a), self.name(to), tier, amount)
@@ -162,8 +162,7 @@ class Market:
             c = self.hmm.tier(tid)
             assert (c.supply, c.refPrice, c.logPrice, c.momentum, c.capacity, c.redeemed) == (
                 t.supply, t.ref_price, t.log_price, t.momentum, t.capacity, t.redeemed), tid
-            assert (c.reachCapacity, c.supplyAtStart) == (t.reach_capacity, t.supply_at_start), tid
-            assert self.hmm.price(tid) == m.price(tid) and self.hmm.reachAsk(tid) == m.reach_ask(tid)
+            assert self.hmm.price(tid) == m.price(tid)
             assert self.hmm.offered(m.epoch, tid) == m.offered.get((m.epoch, tid), 0)
         for (epoch, tid, who), (min_pay, *rest) in m.asks.items():
             if epoch == m.epoch:  # the standing asks (older ones are never read again)

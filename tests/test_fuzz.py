@@ -123,13 +123,6 @@ MARKET_MUTANTS = [
     # that commits to nothing then crashes the price at no cost)
     ("bool counted = ask.counted || minPayPerCredit <= countedAsk(id);", "bool counted = true;",
      "invariant_utilization_counts_only_capacity_at_the_price", "utilization counted capacity not at the price"),
-    # red team 20's open finding, closed: a provider within reach serving without joining the count (its
-    # service then weighs nothing, and a price below its ask never sees the demand it serves)
-    ("if (ask.inReach && !ask.counted) {", "if (false) {",
-     "invariant_utilization_counts_only_capacity_at_the_price", "utilization counted capacity not at the price"),
-    # ... and kept credits never read as demand (a sliver of idle counted capacity then reads 0)
-    ("if (capacity * 2 < t.reachCapacity) {", "if (false) {",
-     "invariant_unserved_demand_moves_the_price", "an epoch step misread the demand"),
 ]
 
 
@@ -144,8 +137,7 @@ def _first_by_default(mutants, ids):
                          _first_by_default(MARKET_MUTANTS, ["uncapped", "batch_basis", "release_capped",
                                                                            "self_redemption", "redeem_batch_fee_free",
                                                                            "transfer_fee_free", "paid_below_ask",
-                                                                           "idle_offers_counted", "in_reach_not_joined",
-                                                                           "kept_credits_ignored"]))
+                                                                           "idle_offers_counted"]))
 def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
     # 64 runs of the one invariant (about a second): the handlers grew with each review, and 32 no longer

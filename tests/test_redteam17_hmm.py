@@ -402,22 +402,20 @@ def test_an_offer_made_as_the_epoch_ends_counts_by_the_time_left_to_serve_it(m):
     m.assert_same()
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "Medium, open: demand the counted capacity cannot serve is invisible to the controller. An honest "
+    "provider asking exactly what a credit paid at the start leaves the count at the first dip below it "
+    "(here the 1e-5 dip from the dealer's last-second 0.1 L, weighted 1/86,400); from then on the only "
+    "counted capacity is the dealer's sliver, nobody redeems there, utilization reads 0 and the price "
+    "falls by delta_max an epoch: 0.107x in 20 epochs, the honest provider serving 2 of 20 while the "
+    "user's credits, bought ever cheaper, pay less than its ask. Refused redemptions revert, so the "
+    "unmet demand leaves no trace. Next: a demand signal that sees it (purchases, or a record of "
+    "refused redemptions), or utilization with a floor on counted capacity."))
 def test_a_price_below_every_honest_ask_still_reads_the_demand(m):
-    """Red team 20's open finding (it was an xfail): demand the counted capacity cannot serve was
-    invisible. An honest provider asking exactly what a credit paid at the start (no margin) left the
-    count at the first dip below it (here the 1e-5 dip from the dealer's last-second 0.1 L, weighted
-    1/86,400); from then on the only counted capacity was the dealer's sliver, nobody redeemed there,
-    utilization read 0 and the price fell by delta_max an epoch: 0.107x in 20 epochs, the honest provider
-    serving 2 of 20 while the user's credits, bought ever cheaper, paid less than its ask. Refused
-    redemptions revert and left no trace. Fixed (docs/demand_signals.md, measured there as main2): when
-    counted capacity is under half of the capacity within reach (asks up to exp(2 delta_max) above the
-    counted ask), credits bought and kept this epoch read as demand, and a provider within reach that
-    serves joins the count with all it offered. Tried: the same 20 epochs. Result: the honest provider
-    serves all 20, the price ends within 0.1% of base (the sliver's own dip), the user holds nothing."""
+    """Tried: the honest provider asks exactly the starting price net of the fee (no margin), the
+    dealer offers 0.1 L in each epoch's last second. Asserted (what should hold): the honest provider
+    keeps serving the honest demand."""
     assert _late_offers(m, m.model.counted_ask(0)) == 20
-    t = m.model.tiers[0]
-    assert 999 * t.base_price <= 1000 * t.ref_price <= 1001 * t.base_price
-    assert m.model.credits.get((m.name(m.traders[0]), 0), 0) == 0
 
 
 def test_an_offer_at_an_ask_the_price_does_not_cover_moves_nothing(m):

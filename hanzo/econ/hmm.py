@@ -59,7 +59,6 @@ MAX_LOG_PRICE = 18420680743952367000  # ln(1e8) in WAD
 MIN_BASE_PRICE = 10**12  # wei: the lowest reference price, base * 1e-8, is then >= 1e4 wei
 MAX_DEPTH = 10**18  # credits: q * 1e18 // L then moves by at least 1 per credit, so no purchase is free
 OFFER_GRACE = 24  # capacity offered in the first 1/24 of an epoch counts whole, later by the share left
-REACH_STEPS = 2  # asks up to exp(REACH_STEPS * delta_max) above the counted ask are within the price's reach
 MAX_DEPTH_MULTIPLE = MAX_DEPTH_RATIO // WAD  # no offer of capacity exceeds the most a tier can sell
 UINT128_MAX = 2**128 - 1
 LN2_WAD = 693147180559945309
@@ -196,8 +195,6 @@ class Tier:
     depth: int = 0
     capacity: int = 0
     redeemed: int = 0
-    reach_capacity: int = 0  # weighted capacity at asks within reach of the price (reach_ask), counted or not
-    supply_at_start: int = 0  # supply when the epoch began: what is above it was bought and kept this epoch
 
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -221,10 +218,9 @@ class HMMState:
     hanzo: dict[str, int] = field(default_factory=dict)  # trader -> HANZO
     credits: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> credits
     provider_capacity: dict[tuple[int, int, str], int] = field(default_factory=dict)
-    # (epoch, tier, provider) -> (min pay per credit, counted in utilization, within the price's reach,
-    # counted credits, the same weighted by the share of the epoch left when they were counted): the
-    # contract's asks (less `open`: a key present is open)
-    asks: dict[tuple[int, int, str], tuple[int, bool, bool, int, int]] = field(default_factory=dict)
+    # (epoch, tier, provider) -> (min pay per credit, counted in utilization, counted credits, the same
+    # weighted by the share of the epoch left when they were counted): the contract's asks
+    asks: dict[tuple[int, int, str], tuple[int, bool, int, int]] = field(default_factory=dict)
     offered: dict[tuple[int, int], int] = field(default_factory=dict)  # (epoch, tier) -> at any ask
     providers: set[str] = field(default_factory=set)
     basis: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> gross HANZO paid
@@ -324,7 +320,7 @@ class HMMState:
         self.funds += cost
         return cost
 
-    def redeem_batch(self, holder: str, moves: list[tuple[int, int]], provider: str, now: int | None = None) -> int:
+    def redeem_batch(self, holder: str, moves: list[tuple[int, int]], provider: str) -> int:
         """redeemBatch: the (tier, amount) redemptions one after another, paid to `provider` in one
         transfer. Everything is checked before anything changes (the contract reverts whole)."""
         if not moves:
@@ -353,7 +349,7 @@ class HMMState:
             self._check_ask(tid, provider, amount, share - mul_div_up(share, fee, WAD))
             bases[tid] = basis - share
             used[tid] = before + amount
-        return sum(self.redeem(holder, tid, amount, provider, now) for tid, amount in moves)
+        return sum(self.redeem(holder, tid, amount, provider) for tid, amount in moves)
 
     def _held(self, holder: str, tid: int, amount: int) -> int:
         held = self.credits.get((holder, tid), 0)
@@ -445,25 +441,11 @@ class HMMState:
         least a credit bought this epoch pays out, whatever the fee does until the epoch ends."""
         return mul_div(self.tier(tid).ref_price, WAD - self.epoch_exit_fee, WAD)
 
-    def reach_ask(self, tid: int) -> int:
-        """reachAsk: the highest ask the price could cover within REACH_STEPS epochs (counted_ask times
-        exp(REACH_STEPS * delta_max), rounded down): capacity at such an ask is within the price's reach,
-        and only it can trip the demand fallback in poke (an ask far above commits to nothing)."""
-        return mul_div(self.counted_ask(tid), exp_wad(REACH_STEPS * self.params.delta_max), WAD)
-
-    def _weight(self, credits: int, now: int | None) -> int:
-        """What `credits` offered at `now` weigh in utilization: whole in the epoch's first
-        1/OFFER_GRACE, then by the share of the epoch left, none once it is over (None: the start)."""
-        length, elapsed = self.params.epoch_length, (self.epoch_start if now is None else now) - self.epoch_start
-        return (credits if elapsed <= length // OFFER_GRACE else 0 if elapsed >= length
-                else credits * (length - elapsed) // length)
-
     def offer_capacity(self, provider: str, tid: int, credits: int, min_pay: int = 0, now: int | None = None) -> None:
         """offerCapacity: `credits` more at the ask `min_pay` (wei per credit), which applies to all
         the provider's capacity on the tier this epoch and is only lowered; counted in utilization
         once the ask is at most counted_ask (capacity offered at a higher ask then joins), weighted by
-        the share of the epoch left at `now` (whole in its first 1/OFFER_GRACE; None: the epoch's start);
-        within the price's reach once the ask is at most reach_ask (the same way)."""
+        the share of the epoch left at `now` (whole in its first 1/OFFER_GRACE; None: the epoch's start)."""
         if provider not in self.providers:
             raise HMMError("NotProvider", provider)
         if credits == 0:
@@ -475,39 +457,40 @@ class HMMState:
         standing_ask = self.asks.get(key)
         if standing_ask is not None and min_pay > standing_ask[0]:
             raise HMMError("AskRaised", min_pay, standing_ask[0])
-        _, was_counted, was_near, counted_credits, weighted_credits = standing_ask or (0, False, False, 0, 0)
+        was_counted = standing_ask is not None and standing_ask[1]
+        counted_credits, weighted_credits = standing_ask[2:] if standing_ask is not None else (0, 0)
         counted = was_counted or min_pay <= self.counted_ask(tid)
-        near = was_near or min_pay <= self.reach_ask(tid)
         standing = self.provider_capacity.get(key, 0)
         joining = (credits + (0 if was_counted else standing)) if counted else 0
-        weighted = self._weight(joining, now)
-        near_weighted = self._weight((credits + (0 if was_near else standing)) if near else 0, now)
-        for total in (t.capacity + weighted, counted_credits + joining, weighted_credits + weighted,
-                      t.reach_capacity + near_weighted):
+        length, elapsed = self.params.epoch_length, (self.epoch_start if now is None else now) - self.epoch_start
+        weighted = (joining if elapsed <= length // OFFER_GRACE else 0 if elapsed >= length
+                    else joining * (length - elapsed) // length)
+        for total in (t.capacity + weighted, counted_credits + joining, weighted_credits + weighted):
             if total > UINT128_MAX:
                 raise HMMError("SafeCastOverflowedUintDowncast", 128, total)
         if min_pay > UINT128_MAX:
             raise HMMError("SafeCastOverflowedUintDowncast", 128, min_pay)
         t.capacity += weighted
-        t.reach_capacity += near_weighted
-        self.asks[key] = (min_pay, counted, near, counted_credits + joining, weighted_credits + weighted)
+        self.asks[key] = (min_pay, counted, counted_credits + joining, weighted_credits + weighted)
         self.provider_capacity[key] = standing + credits
         self.offered[(self.epoch, tid)] = self.offered.get((self.epoch, tid), 0) + credits
 
-    def _check_ask(self, tid: int, provider: str, amount: int, payout: int) -> None:
-        """BelowAsk unless `payout` covers the provider's ask for `amount` credits."""
-        min_pay = self.asks.get((self.epoch, tid, provider), (0,))[0]
+    def _check_ask(self, tid: int, provider: str, amount: int, payout: int) -> int:
+        """BelowAsk unless `payout` covers the provider's ask for `amount` credits; returns what the
+        redemption adds to the tier's counted redemptions."""
+        min_pay, counted, counted_credits, weighted_credits = self.asks.get(
+            (self.epoch, tid, provider), (0, False, 0, 0))
         if payout < min_pay * amount:
             raise HMMError("BelowAsk", provider, payout, min_pay * amount)
+        # served credits count at the weight their provider's counted capacity has on average
+        return amount * weighted_credits // counted_credits if counted else 0
 
-    def redeem(self, holder: str, tid: int, amount: int, provider: str, now: int | None = None) -> int:
+    def redeem(self, holder: str, tid: int, amount: int, provider: str) -> int:
         """redeem: `provider` serves `holder`'s credits and is paid the holder's share of its basis
         less the exit fee (`sell_fee`, charged alike on a sale and a redemption, kept in the surplus):
         leaving through a friendly provider's offer, one's own second wallet's included, returns what
         a sale returns (red team 17, finding 4's class). Never to oneself (SelfRedemption, checked
-        first): a provider's own demand would count in utilization. A provider serving at an ask
-        within the price's reach but not counted joins the count at `now` (None: the epoch's start),
-        all its standing capacity with it: credits that pay an ask above the price are demand at it."""
+        first): a provider's own demand would count in utilization."""
         if holder == provider:
             raise HMMError("SelfRedemption", provider)
         if amount == 0:
@@ -522,42 +505,15 @@ class HMMState:
         held = self._held(holder, tid, amount)
         share = self._share(holder, tid, amount, held)
         payout = share - mul_div_up(share, self.exit_fee(), WAD)  # the exit fee, as on a sale
-        self._check_ask(tid, provider, amount, payout)
-        min_pay, counted, near, counted_credits, weighted_credits = self.asks.get(key, (0, False, False, 0, 0))
-        if near and not counted:  # joins the count with all it offered (it has served nothing yet)
-            weight = self._weight(available, now)
-            for total in (t.capacity + weight, counted_credits + available, weighted_credits + weight):
-                if total > UINT128_MAX:
-                    raise HMMError("SafeCastOverflowedUintDowncast", 128, total)
-            t.capacity += weight
-            counted, counted_credits, weighted_credits = True, counted_credits + available, weighted_credits + weight
-            self.asks[key] = (min_pay, counted, near, counted_credits, weighted_credits)
+        counted = self._check_ask(tid, provider, amount, payout)  # what it adds to utilization
         self._exit(holder, tid, share)
         self._burn(holder, tid, amount)
         self.provider_capacity[key] = available - amount
         t.supply -= amount
-        # served credits count at the weight their provider's counted capacity has on average
-        t.redeemed += amount * weighted_credits // counted_credits if counted else 0
+        t.redeemed += counted
         self.funds -= payout
         self.hanzo[provider] = self.hanzo.get(provider, 0) + payout
         return payout
-
-    def utilization(self, tid: int) -> int:
-        """What poke reads for the tier (WAD): counted redemptions over counted capacity, at most 1 (late
-        capacity counts by its weight, and is served at an average weight); the target when nothing is
-        counted. When counted capacity is under half of the capacity within the price's reach (the
-        providers' asks sit above the price), credits bought and kept this epoch read as demand too:
-        holders who could not pay an ask above the price (its capacity not counted) still want the
-        compute, and with redemptions alone the price would fall further from every ask (docs/demand_signals.md)."""
-        t, p = self.tier(tid), self.params
-        demand = t.redeemed
-        if t.capacity * 2 < t.reach_capacity:
-            demand = max(demand, t.supply - t.supply_at_start)
-            if t.capacity == 0 and demand > 0:
-                return WAD
-        if t.capacity == 0:
-            return p.target_utilization
-        return min(demand, t.capacity) * WAD // t.capacity
 
     def poke(self, now: int) -> list[tuple[int, int, int, int]]:
         """Close the epoch; returns per tier (utilization, log_price, momentum, ref_price)."""
@@ -566,13 +522,13 @@ class HMMState:
         if now < ends_at:
             raise HMMError("EpochNotOver", ends_at)
         out = []
-        for tid, t in enumerate(self.tiers):
-            utilization = self.utilization(tid)
+        for t in self.tiers:
+            # at most 1: late capacity counts by its weight, and is served at an average weight
+            utilization = p.target_utilization if t.capacity == 0 else min(t.redeemed, t.capacity) * WAD // t.capacity
             x_next, v_next = leapfrog_step(t.log_price, t.momentum, utilization, p)
             ref_next = ref_price(t.base_price, x_next)
             t.log_price, t.momentum, t.ref_price = x_next, v_next, ref_next
-            t.capacity = t.redeemed = t.reach_capacity = 0
-            t.supply_at_start = t.supply
+            t.capacity = t.redeemed = 0
             out.append((utilization, x_next, v_next, ref_next))
         self.epoch += 1
         self.epoch_start = now
