@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from hanzo.chain.drivers import DriverError
@@ -129,12 +130,15 @@ def test_node_that_dies_mid_run_gives_a_clear_error(scenario):
 def test_churn_and_speculators_run_on_chain_through_the_worlds_policies():
     """Accounts leave when pay is worth less than the reservation wage, and a speculator account
     trades credits on the controller's momentum with buy and sell on chain: reconciled to the wei,
-    and the speculator takes out no more than it put in."""
+    and the speculator takes out no more than it put in. Six accounts: of three, half of them leaving a day, every
+    one had left for good by day 3 with seeds 2 to 5 (and seed 1's once accounts rounded their credits at random),
+    and with nobody left to use compute the controller never rose and the speculator never traded (of six: seeds 1
+    to 6 trade)."""
     sc = load("baseline").with_overrides(**{**FIXED,
         "agents.reservation_usd_per_interaction": 10.0, "agents.churn_per_day": 0.5,
         "agents.speculator_budget_per_day": 50.0, "agents.speculator_hold_days": 2,
         "compute.capacity_headroom": 0.5})  # demand past capacity: the controller raises prices, speculators buy
-    result = run_on_chain(sc, network="ethereum:local:test", days=5, users=3)
+    result = run_on_chain(sc, network="ethereum:local:test", days=5, users=6)
     assert result.ok, result.differences
     assert result.churned >= 1
     spent, received = result.speculators
@@ -249,20 +253,23 @@ def test_an_all_honest_scenario_runs_on_chain_as_before_accounts_had_strategies(
     provider is paid the credits' basis less the 12.5% exit fee and sells less HANZO into the pool: the pool's
     HANZO 49,999,808.53 -> 49,999,806.78 on day 6, its price 0.1000007699 -> 0.1000007758. Since the Compute
     Providers pool pays the provider through governance, a payment is proposed each day and voted from its third
-    (492 -> 502 transactions); none is executed before day 11, so every other figure is as pinned."""
+    (492 -> 502 transactions); none is executed before day 11, so every other figure is as pinned. Since each
+    account rounds its credits up or down at random (onchain.whole_credits; np.rint before), the credits bought
+    and served, and so the reserve (9.905 -> 9.988 HANZO), the provider's sales and the pool move; the rest is as
+    pinned."""
     sc = load("baseline").with_overrides(**FIXED)
     honest = run_on_chain(sc, network="embedded", days=6, users=12)
     assert honest.ok and honest.transactions == 502 and honest.proposals == []
     assert [p["day"] for p in honest.provider_payments] == [1, 2, 3, 4, 5, 6]
     assert [r["rewards_paid"] for r in honest.rows] == [4.374, 5.796, 5.445, 3.636, 4.104, 6.741]
     assert honest.rows[-1] == {
-        "day": 6, "hanzo_price_usd": 0.1000007758348312, "total_supply": 501643733.5524384,
+        "day": 6, "hanzo_price_usd": 0.10000077647163517, "total_supply": 501643733.5524384,
         "emitted": 1643835.6164383562, "burned": 102.064, "staked": 6.2712, "reward_pool": 986266.7098630137,
-        "treasury": 150657631.74657536, "market_maker_reserve": 9.90536576166295, "users": 12,
-        "pool_hanzo": 49999806.77661234, "pool_usd": 5000019.39545161, "rewards_paid": 6.741,
+        "treasury": 150657631.74657536, "market_maker_reserve": 9.987502728826406, "users": 12,
+        "pool_hanzo": 49999806.057621084, "pool_usd": 5000019.467863596, "rewards_paid": 6.741,
         "price_7b": 0.001000000840000352, "capacity_7b": 525.0, "utilization_7b": 0.8, "training_ops_paid": 12,
         "training_ops_deferred": 0, "compute_pool": 657534.2465753425, "compute_paid": 0.0,
-        "provider_sold": 12.247451437878782, "transactions": 502}
+        "provider_sold": 12.739964165777932, "transactions": 502}
     assert {b["strategy"] for b in honest.by_account.values()} == {"honest"}
     u = sc["users"]
     as_honest = run_on_chain(sc.with_overrides(**{"strategies.holder_share": 1.0,
@@ -615,3 +622,34 @@ def test_training_on_developers_models_spreads_over_forks_below_the_daily_cap():
     assert result.ok, result.differences
     assert result.developer_forks == 2 and result.deferred == 0
     assert sum(r["training_ops_paid"] for r in result.rows) > 2 * 1400
+
+
+def test_each_account_rounds_its_credits_at_random_so_their_total_follows_the_worlds_demand():
+    """The World's users spend a continuous demand (the baseline's 175B: 2.5 credits a user a day); an account
+    spends whole credits, each rounded down or up at random with the chance of the fraction, so the accounts'
+    total is the World's and moves with the price as the World's does: a rise of the demand by 0.01% turns a few
+    accounts' 2 into 3, where rounding alike (np.rint) turned every account's at once."""
+    demand = np.array([35.0, 12.5, 2.5])
+    use, keep = onchain.whole_credits(onchain.credit_stream(1), 10_000, demand, demand * 3)
+    assert use.shape == keep.shape == (10_000, 3) and use.dtype.kind == keep.dtype.kind == "i"
+    assert (use[:, 0] == 35).all() and set(use[:, 2]) == {2, 3} and set(keep[:, 2]) == {7, 8}
+    assert list(use.sum(axis=0)) == pytest.approx([350_000, 125_000, 25_000], rel=0.01)
+    assert list(keep.sum(axis=0)) == pytest.approx([1_050_000, 375_000, 75_000], rel=0.01)
+    more, _ = onchain.whole_credits(onchain.credit_stream(1), 10_000, demand * 1.0001, demand * 3)
+    assert 0 <= more[:, 2].sum() - use[:, 2].sum() < 20
+
+
+def test_a_tier_of_half_a_credit_a_user_is_used_as_in_the_world_not_all_or_nothing():
+    """A 7B demand of 0.5 credits a user a day (5 credits, a tenth of them 7B). Rounded alike (np.rint), every
+    account spent none of its 7B credits or every account one: the tier's utilization was 0 or 1 (0, 1, 1, 1, 0,
+    1, 1, 0 over 8 days of 100 accounts), the controller swung its price, and with the baseline's 175B tier (2.5
+    a user) the market maker's reserve swung by about 10% a day however many accounts ran (docs/simulator.md,
+    why the market maker's reserve differs). Each account rounding at random, the tier is used as the World
+    uses it: 0.71 to 0.95, 0.82 on average, against the World's 0.8 (its demand over capacity_headroom 1.25)."""
+    sc = load("baseline").with_overrides(**{**FIXED, "users.inference_credits_per_day": 5.0,
+                                            "compute.tier_mix": "0.1,0.5,0.4"})
+    result = run_on_chain(sc, network="embedded", days=8, users=100)
+    assert result.ok, result.differences
+    utilization = [r["utilization_7b"] for r in result.rows]
+    assert all(0.6 < u < 1.0 for u in utilization), utilization
+    assert np.mean(utilization) == pytest.approx(0.8, abs=0.06)

@@ -57,10 +57,16 @@ EXPLAINED = {
                        "provider sells half of what governance paid it from the pool, which is ten days late and at "
                        "most HanzoTreasury's bucket (see treasury); the rest follows each side's own rewards and "
                        "credits",
-    "price_7b": "each account buys and spends whole credits (the World's demand is continuous), and follows "
-                "the price it sees after the accounts before it have bought",
-    "market_maker_reserve": "follows the credits held: whole credits per account against the World's "
-                            "continuous demand",
+    "price_7b": "follows hanzo_price_usd: demand answers a credit's USD price, so the controller holds that where "
+                "demand meets the providers' capacity and a credit's HANZO price moves against HANZO's; besides, "
+                "each account buys and spends whole credits (rounded at random about the World's continuous "
+                "demand) at the price it sees after the accounts before it have bought",
+    "market_maker_reserve": "follows price_7b and so hanzo_price_usd: on both sides the reserve is the holders' "
+                            "bases, the HANZO paid for the credits held; the credits held agree (each account's "
+                            "whole credits rounded at random about the World's demand), but they were bought at "
+                            "each side's HANZO price of a credit, which moves against HANZO's USD price (100 "
+                            "accounts for a year: the reserve 0.20 apart on the last day, HANZO's price 0.20; 0.004 "
+                            "and 0.014 where HanzoTreasury's limit lets the provider be paid the World's release)",
     "total_supply": "follows burned",
     "treasury": "the World's providers take 1/365 of the Compute Providers pool a day; on chain that pool sits in "
                 "HanzoTreasury and governance pays the provider the same 1/365 a day, each payment executed ten days "

@@ -42,7 +42,7 @@ from .agents import View, from_scenario, gas_usd, starting_pay
 from .scenario import SPEC, Scenario, ScenarioError
 from .strategies import Strategies
 from .strategies import shares as strategy_shares
-from .world import world_streams
+from .world import STREAMS, world_streams
 
 BASE_MODEL = 1
 BATCH_OPS = 50  # training ops a transaction carries (rewardTrainingBatch), as the reward hook sends them
@@ -494,6 +494,31 @@ WORLD_ONLY = {
 }
 
 
+def credit_stream(seed: int) -> np.random.Generator:
+    """The stream whole_credits draws from: a child of the seed after the World's (world_streams), so the run's
+    other draws (rng, the strategies', governance's) are what they were before it."""
+    return np.random.default_rng(np.random.SeedSequence(seed).spawn(len(STREAMS) + 1)[-1])
+
+
+def whole_credits(rng: np.random.Generator, accounts: int, use: np.ndarray,
+                  keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(credits each account spends, credits it keeps), a row per account and a column per tier, from the
+    World's continuous `use` and `keep` per user (per tier): each rounded down or up at random, up with the
+    chance of its fraction, per account, so the accounts' totals follow the World's demand.
+
+    Rounded alike (np.rint, before), every account spent the same whole number: the baseline's 175B demand is
+    2.5 credits a user a day, so a move of the price by 0.01% turned every account's 2 into 3 at once (the
+    tier's use 20% under the World's or 20% over), its utilization swung about the controller's target, and
+    the tier's price, and with it the market maker's reserve, swung by about 10% from day to day however
+    many accounts ran (docs/simulator.md: why the market maker's reserve differs)."""
+    out = []
+    for x in (use, keep):
+        x = np.broadcast_to(np.asarray(x, dtype=float), (accounts, len(x)))
+        whole = np.floor(x)
+        out.append((whole + (rng.random(x.shape) < x - whole)).astype(int))
+    return out[0], out[1]
+
+
 def starting_users(scenario: Scenario, users: int) -> int:
     """The users a chain run of at most `users` accounts starts with: the scenario's initial users at the
     scale of its ceiling ([users] initial / max of `users`), at least one."""
@@ -530,6 +555,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
     # scenario draws nothing, so its run is what it was before accounts had strategies
     strategies, accounts = Strategies(scenario), _Accounts()
     rng_strategies = np.random.default_rng(world_streams(seed)["strategies"])
+    rng_credits = credit_stream(seed)  # each account's whole credits a day (whole_credits)
     mixed = strategies.mixed
     honest = strategies.names.index("honest") if "honest" in strategies.names else -1
     # a wage below which an account would rather not train, as the World's rows get it (its reservation per
@@ -905,7 +931,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 shock_on = compute["shock_day"] and day >= compute["shock_day"]
                 shock_factor = compute["shock_factor"] if shock_on else 1.0
                 demand = u["inference_credits_per_day"] * shock_factor * mix * response
-                use, keep = np.rint(demand).astype(int), np.rint(demand * (1 + compute["buffer_days"])).astype(int)
+                # whole credits per account, each rounded up or down at random (whole_credits)
+                use, keep = whole_credits(rng_credits, len(people), demand, demand * (1 + compute["buffer_days"]))
                 offered = np.floor(capacity).astype(int) if active else np.zeros(len(tiers), dtype=int)
                 for t in tiers:
                     if offered[t]:
@@ -920,7 +947,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                         continue
                     # the day's credits of every tier, and one purchase of the HANZO they cost (a tier's
                     # cost does not depend on the others')
-                    wants = {t: int(keep[t]) - market.credits.get((a, t), 0) for t in tiers}
+                    row = row_of[a]
+                    wants = {t: int(keep[row, t]) - market.credits.get((a, t), 0) for t in tiers}
                     costs = {t: market.quote_buy(t, n)[0] for t, n in wants.items() if n > 0}
                     if costs:  # the day's credits of every tier in one transaction (buyBatch)
                         total = sum(costs.values())
@@ -931,7 +959,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                                what=f"day {day}: buy credits")
                         ledger.move(a, A["hmm"], total)
                     # (no `n` here: it is the population on the adoption curve)
-                    spends = [(t, min(int(use[t]), market.credits.get((a, t), 0), int(offered[t] - served[t])))
+                    spends = [(t, min(int(use[row, t]), market.credits.get((a, t), 0), int(offered[t] - served[t])))
                               for t in tiers]
                     spends = [(t, k) for t, k in spends if k > 0]
                     if spends:  # and what is served of them, in one transaction (redeemBatch)
