@@ -11,10 +11,13 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 
 /// @title HamiltonianMarketMaker: compute credits per model tier, priced by a potential
 /// @notice Credits of each tier (ERC1155 id = tier) are bought from and sold back to this
-///         contract against HANZO at the cost of a potential V(q) = P_ref * L * (exp(q / L) - 1),
-///         q being the credits outstanding. Because every trade costs the difference of the same
-///         integer function V, the cost of any sequence of trades depends only on its end points
-///         and a closed loop costs exactly zero before fees (no-arbitrage, design/hmm.md §1).
+///         contract against HANZO at the cost of a potential V(p) = P_ref * L * (exp(p / L) - 1),
+///         p being the tier's pricing position: the credits bought, less those that left, with a share
+///         (positionDecay) forgotten at each epoch's close. Within an epoch every purchase costs the
+///         difference of the same integer function V, so the cost of any sequence of purchases depends
+///         only on its end points (no-arbitrage, design/hmm.md §1); across epochs the curve's premium
+///         fades, so credits parked up the curve price later buyers less and less (red team 17's
+///         parking: leverage 6.53 -> 0.67 at 0.9, docs/pricing_by_flow.md).
 ///         Redeeming credits (spending them on compute) pays the serving provider the holder's
 ///         cost basis for them less the exit fee, the same fee a sale pays and the sender of a
 ///         transfer pays. Once an epoch, poke() moves each tier's log reference price by a damped
@@ -89,6 +92,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint128 depth; // L, credits
         uint128 capacity; // credits offered by providers this epoch
         uint128 redeemed; // credits redeemed this epoch
+        uint128 position; // p: where purchases are priced on the curve; decays each epoch (positionDecay)
     }
 
     /// @notice Controller and fee parameters, all WAD except epochLength (seconds).
@@ -101,6 +105,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint64 buyFee;
         uint64 sellFee; // the exit fee: charged alike on a sale and a redemption
         uint64 epochLength;
+        uint64 positionDecay; // share of the pricing position forgotten at each epoch's close
     }
 
     /// @notice HANZO, the currency of every trade.
@@ -180,9 +185,16 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 minPayPerCredit,
         bool counted
     );
-    /// @notice An epoch closed: the tier's utilization and its new price state.
+    /// @notice An epoch closed: the tier's utilization and its new price state (the pricing position after
+    ///         its decay).
     event EpochStepped(
-        uint256 indexed epoch, uint256 indexed tier, uint256 utilization, int256 logPrice, int256 momentum, uint256 refPrice
+        uint256 indexed epoch,
+        uint256 indexed tier,
+        uint256 utilization,
+        int256 logPrice,
+        int256 momentum,
+        uint256 refPrice,
+        uint256 position
     );
     /// @notice A tier was added.
     event TierAdded(uint256 indexed tier, uint256 basePrice, uint256 depth);
@@ -250,16 +262,16 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         return _tier(id);
     }
 
-    /// @notice V(q) of tier `id` at supply `supply` with its current reference price.
+    /// @notice V(q) of tier `id` at position `supply` with its current reference price.
     function potential(uint256 id, uint256 supply) public view returns (uint256) {
         Tier storage t = _tier(id);
         return _potential(t.refPrice, t.depth, supply);
     }
 
-    /// @notice Marginal price P(q) = P_ref * exp(q / L) of tier `id`, wei per credit.
+    /// @notice Marginal price P(p) = P_ref * exp(p / L) of tier `id` at its pricing position, wei per credit.
     function price(uint256 id) external view returns (uint256) {
         Tier storage t = _tier(id);
-        return FPM.fullMulDiv(t.refPrice, uint256(FPM.expWad(int256(_ratio(t.supply, t.depth)))), WAD);
+        return FPM.fullMulDiv(t.refPrice, uint256(FPM.expWad(int256(_ratio(t.position, t.depth)))), WAD);
     }
 
     /// @notice The fee (WAD) an exit pays now, on a sale and a redemption alike: the lower of
@@ -273,8 +285,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     /// @notice (cost, fee) of buying `amount` credits of tier `id` now.
     function quoteBuy(uint256 id, uint256 amount) public view returns (uint256 cost, uint256 fee) {
         Tier storage t = _tier(id);
-        uint256 q = t.supply;
-        uint256 gross = _potential(t.refPrice, t.depth, q + amount) - _potential(t.refPrice, t.depth, q);
+        uint256 p = t.position;
+        uint256 gross = _potential(t.refPrice, t.depth, p + amount) - _potential(t.refPrice, t.depth, p);
         fee = FPM.fullMulDivUp(gross, params.buyFee, WAD);
         cost = gross + fee;
     }
@@ -335,12 +347,14 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         if (amount == 0) revert ZeroAmount();
         Tier storage t = _tier(id);
         uint256 q = t.supply;
+        uint256 p = t.position;
         uint256 refPrice = t.refPrice;
         uint256 depth = t.depth;
-        uint256 gross = _potential(refPrice, depth, q + amount) - _potential(refPrice, depth, q);
+        uint256 gross = _potential(refPrice, depth, p + amount) - _potential(refPrice, depth, p);
         uint256 fee = FPM.fullMulDivUp(gross, params.buyFee, WAD);
         cost = gross + fee;
-        t.supply = uint128(q + amount);
+        t.supply = SafeCast.toUint128(q + amount);
+        t.position = uint128(p + amount); // at most MAX_DEPTH_RATIO * L (_ratio reverted otherwise)
         reserve += gross;
         costBasis[msg.sender][id] += gross;
         emit Bought(id, msg.sender, amount, cost, fee, q + amount);
@@ -501,7 +515,11 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         t.refPrice = uint128(refPrice);
         t.capacity = 0;
         t.redeemed = 0;
-        emit EpochStepped(epoch, id, utilization, logPrice, momentum, refPrice);
+        // a position held across epochs prices what others buy less and less: parking (buying up the curve
+        // and holding, to price honest buyers higher) costs its fees for a premium that fades
+        uint256 position = t.position;
+        t.position = uint128(position - FPM.fullMulDiv(position, p.positionDecay, WAD));
+        emit EpochStepped(epoch, id, utilization, logPrice, momentum, refPrice, t.position);
     }
 
     /// @notice One damped leapfrog step (kick, then drift), with the drift clamped to deltaMax:
@@ -537,7 +555,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         // q * 1e18 / L must not round a purchase's q / L to nothing (free credits): L <= 1e18
         if (depth == 0 || depth > MAX_DEPTH) revert ParamOutOfBounds("depth");
         id = tierCount++;
-        _tiers[id] = Tier(0, uint128(basePrice), 0, 0, uint128(basePrice), uint128(depth), 0, 0);
+        _tiers[id] = Tier(0, uint128(basePrice), 0, 0, uint128(basePrice), uint128(depth), 0, 0, 0);
         emit TierAdded(id, basePrice, depth);
     }
 
@@ -575,6 +593,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
             revert ParamOutOfBounds("sellFee");
         }
         if (p.epochLength == 0 || p.epochLength > 365 days) revert ParamOutOfBounds("epochLength");
+        if (p.positionDecay > WAD) revert ParamOutOfBounds("positionDecay");
         params = p;
         emit ParamsChanged(p);
     }
@@ -602,6 +621,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         costBasis[msg.sender][id] -= paid;
         reserve -= paid;
         t.supply = uint128(q - amount);
+        uint256 p = t.position;
+        t.position = uint128(amount < p ? p - amount : 0);
         _burn(msg.sender, id, amount);
     }
 

@@ -58,6 +58,8 @@ contract MarketHandler {
     ///         than by the capacity offered at an ask the reference price net of the exit fee covers
     ///         (or an ask raised within an epoch was accepted): utilization counting what commits to nothing.
     uint256 public askLeaks;
+    /// @notice Epoch closes after which a tier's pricing position was not the rule's (decayed by positionDecay).
+    uint256 public positionLeaks;
     /// @dev giveBatch's scratch (the stack is too shallow for its books).
     uint256 private _kept;
     /// @notice Successful operations by name: a run whose trades all failed would prove nothing.
@@ -169,10 +171,16 @@ contract MarketHandler {
         else if (ask <= hmm.countedAsk(id)) expected += _weighted(n + hmm.providerCapacity(hmm.epoch(), id, provider));
     }
 
+    /// @dev params() returns the struct's fields, all static: the same encoding as the struct itself.
+    function _params() private view returns (HamiltonianMarketMaker.Params memory) {
+        (, bytes memory data) = address(hmm).staticcall(abi.encodeCall(hmm.params, ()));
+        return abi.decode(data, (HamiltonianMarketMaker.Params));
+    }
+
     /// @dev What `credits` offered now add to the counted capacity: whole in the epoch's first 1/24,
     ///      then by the share of the epoch left, nothing once it is over.
     function _weighted(uint256 credits) private view returns (uint256) {
-        (,,,,,,, uint64 length) = hmm.params();
+        (,,,,,,, uint64 length,) = hmm.params();
         uint256 elapsed = block.timestamp - hmm.epochStart();
         if (elapsed <= length / 24) return credits;
         if (elapsed >= length) return 0;
@@ -182,7 +190,7 @@ contract MarketHandler {
     /// @notice An offer late in the epoch (or after its end, before anyone pokes): the clock moves to
     ///         a point the fuzzer picks, up to twice the epoch's length, and a provider offers there.
     function offerLate(uint256 by, uint256 tier, uint256 credits, uint256 askSeed, uint256 when) external {
-        (,,,,,,, uint64 length) = hmm.params();
+        (,,,,,,, uint64 length,) = hmm.params();
         uint256 at = hmm.epochStart() + bound(when, 0, 2 * uint256(length));
         if (at > block.timestamp) vm.warp(at);
         _offerAt(_provider(by), _tier(tier), bound(credits, 1, 1e10), askSeed);
@@ -414,7 +422,7 @@ contract MarketHandler {
             }
             bases[i] = hmm.costBasis(cohort(i), id);
         }
-        (,,,,,, uint64 sellFee,) = hmm.params();
+        (,,,,,, uint64 sellFee,,) = hmm.params();
         uint256[6] memory orders = [uint256(0x012), 0x021, 0x102, 0x120, 0x201, 0x210];
         uint256 o = orders[order % 6];
         for (uint256 j; j < COHORT; ++j) {
@@ -467,7 +475,7 @@ contract MarketHandler {
                 feesKept += basis - hmm.costBasis(d, id) - payout;
             } catch {}
         }
-        (,,,,,,, uint64 epochLength) = hmm.params();
+        (,,,,,,, uint64 epochLength,) = hmm.params();
         vm.warp(hmm.epochStart() + epochLength);
         hmm.poke();
         epochsStepped += 1;
@@ -511,9 +519,19 @@ contract MarketHandler {
     }
 
     function poke(uint256 extra) external {
-        (,,,,,,, uint64 epochLength) = hmm.params();
+        (,,,,,,, uint64 epochLength,) = hmm.params();
         vm.warp(hmm.epochStart() + epochLength + bound(extra, 0, 1 days));
+        uint256 n = hmm.tierCount();
+        uint256[] memory position = new uint256[](n);
+        uint256 decay = _params().positionDecay;
+        for (uint256 id; id < n; ++id) {
+            uint256 p = hmm.tier(id).position;
+            position[id] = p - (p * decay) / 1e18;
+        }
         hmm.poke();
+        for (uint256 id; id < n; ++id) {
+            if (hmm.tier(id).position != position[id]) positionLeaks += 1;
+        }
         epochsStepped += 1;
         done["poke"] += 1;
     }
@@ -538,7 +556,8 @@ contract MarketInvariants {
             uint64(vm.envUint("HANZO_HMM_TARGET_UTILIZATION")),
             uint64(vm.envUint("HANZO_HMM_BUY_FEE")),
             uint64(vm.envUint("HANZO_HMM_SELL_FEE")),
-            uint64(vm.envUint("HANZO_HMM_EPOCH"))
+            uint64(vm.envUint("HANZO_HMM_EPOCH")),
+            uint64(vm.envUint("HANZO_HMM_POSITION_DECAY"))
         );
         hmm = new HamiltonianMarketMaker(token, address(this), address(0x7EA5), p);
         uint256 depth = vm.envUint("HANZO_HMM_DEPTH");
@@ -661,6 +680,15 @@ contract MarketInvariants {
     ///         serves; an ask is never raised within an epoch (counted capacity stays available).
     function invariant_utilization_counts_only_capacity_at_the_price() public view {
         require(handler.askLeaks() == 0, "utilization counted capacity not at the price");
+    }
+
+    /// @notice Purchases are priced at a position no further up the curve than the credits outstanding, and
+    ///         every epoch's close forgets the positionDecay share of it (parking's premium fades).
+    function invariant_the_pricing_position_fades_and_never_passes_the_supply() public view {
+        require(handler.positionLeaks() == 0, "an epoch close left the pricing position off the rule");
+        for (uint256 id; id < hmm.tierCount(); ++id) {
+            require(hmm.tier(id).position <= hmm.tier(id).supply, "the pricing position passed the supply");
+        }
     }
 
     /// @notice The token's cap holds whatever the market does.

@@ -54,6 +54,7 @@ Usage: PYTHONPATH=. python scripts/demand_signals.py [--sim]
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -164,6 +165,9 @@ class Signals(HMMState):
 def fresh(signal: str) -> Signals:
     """tests/market.py fresh_model with the candidate signal: P honest, D the dealer, X its accomplice."""
     s = Signals.from_tokenomics(DEFAULT)
+    # measured with the pricing position kept whole across epochs (as before 2026-11-30's decay): the levers
+    # here are the controller's; decay's effect on parking is docs/pricing_by_flow.md's
+    s.params = dataclasses.replace(s.params, position_decay=0)
     s.signal = signal
     s.providers |= {"P", "D", "X"}
     for a in "ABCDHPUX":

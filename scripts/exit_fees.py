@@ -61,7 +61,9 @@ class Today(HMMState):
 
 def market(exit_fee: int, buy_fee: int, today: bool) -> HMMState:
     s = (Today if today else HMMState).from_tokenomics(DEFAULT)
-    s.params = dataclasses.replace(s.params, sell_fee=exit_fee, buy_fee=buy_fee)  # past the bounds on purpose
+    # past the bounds on purpose; the pricing position kept whole across epochs (no decay), as when the fee was
+    # chosen: decay is measured in scripts/pricing_by_flow.py
+    s.params = dataclasses.replace(s.params, sell_fee=exit_fee, buy_fee=buy_fee, position_decay=0)
     s.providers |= {"P", "D", "X"}  # honest P; the dealer D and its accomplice X
     for a in "DXUW":
         s.hanzo[a] = 10**40

@@ -42,6 +42,7 @@ Usage: PYTHONPATH=. python scripts/pricing_by_flow.py   (~1 s)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from dataclasses import dataclass, field
@@ -90,16 +91,13 @@ class Candidate(HMMState):
 
     def buy_batch(self, trader, moves, max_cost, deadline, now):
         tids = {tid for tid, _ in moves}
-        real = {tid: self.tier(tid).supply for tid in tids}
-        for tid in tids:  # price at p: the parent prices at t.supply
-            self.tiers[tid].supply = self.position(tid)
+        for tid in tids:  # price at p: the parent prices at its own position, set to the candidate's
+            self.tiers[tid].position = self.position(tid)
         try:
             cost = super().buy_batch(trader, moves, max_cost, deadline, now)
         finally:
             for tid in tids:
-                added = self.tiers[tid].supply - self.position(tid)
-                self.pos[tid] = self.position(tid) + added
-                self.tiers[tid].supply = real[tid] + added
+                self.pos[tid] = self.tiers[tid].position
         for tid, amount in moves:
             key, t = (trader, tid), self.tiers[tid]
             ref = potential(t.ref_price, t.depth, amount) if self.premium == "others" else amount * t.ref_price
@@ -140,7 +138,8 @@ class Candidate(HMMState):
         share = self._share(holder, tid, amount, held)
         pay, ref_share, counts = self._paid_on(holder, tid, amount, held, share, "redeem")
         payout = pay - mul_div_up(pay, self.exit_fee(), WAD)
-        counted = self._check_ask(tid, provider, amount, payout)
+        self._check_ask(tid, provider, amount, payout)
+        counted = self.asks.get(key, (0, False))[1]  # the scenarios' asks are covered or far above (no joins)
         self._exit(holder, tid, share)  # the whole share leaves the reserve: what is not paid joins the surplus
         self._burn(holder, tid, amount)
         self._after_exit(holder, tid, amount, held, ref_share)
@@ -215,6 +214,8 @@ CANDIDATES = (
 
 def market(rules: dict) -> Candidate:
     s = Candidate.from_tokenomics(DEFAULT)
+    # the candidates keep their own pricing position (Candidate.pos, `decay`): the model's own decays not
+    s.params = dataclasses.replace(s.params, position_decay=0)
     for k, v in rules.items():
         setattr(s, k, v)
     s.providers |= {"P", "D", "X"}  # honest P; the dealer D and its accomplice X

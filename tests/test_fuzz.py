@@ -52,7 +52,8 @@ def test_foundry_market_invariants_hold_over_many_epochs():
         "invariant_honest_holders_exit_with_their_basis_in_any_order_at_any_price",
         "invariant_no_actor_takes_out_more_than_it_put_in", "invariant_token_cap",
         "invariant_nobody_redeems_to_itself", "invariant_no_exit_returns_more_than_a_sale",
-        "invariant_every_transfer_pays_the_exit_fee"}
+        "invariant_every_transfer_pays_the_exit_fee",
+        "invariant_the_pricing_position_fades_and_never_passes_the_supply"}
     assert all(int(calls) >= 2048 for _, _, calls in passed)
 
 
@@ -123,6 +124,10 @@ MARKET_MUTANTS = [
     # that commits to nothing then crashes the price at no cost)
     ("bool counted = ask.counted || minPayPerCredit <= countedAsk(id);", "bool counted = true;",
      "invariant_utilization_counts_only_capacity_at_the_price", "utilization counted capacity not at the price"),
+    # red team 17's parking: an exit that leaves the pricing position where it was (credits gone, their premium
+    # still pricing others' purchases)
+    ("t.position = uint128(amount < p ? p - amount : 0);", "",
+     "invariant_the_pricing_position_fades_and_never_passes_the_supply", "the pricing position passed the supply"),
 ]
 
 
@@ -137,7 +142,7 @@ def _first_by_default(mutants, ids):
                          _first_by_default(MARKET_MUTANTS, ["uncapped", "batch_basis", "release_capped",
                                                                            "self_redemption", "redeem_batch_fee_free",
                                                                            "transfer_fee_free", "paid_below_ask",
-                                                                           "idle_offers_counted"]))
+                                                                           "idle_offers_counted", "position_kept_on_exit"]))
 def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
     # 64 runs of the one invariant (about a second): the handlers grew with each review, and 32 no longer

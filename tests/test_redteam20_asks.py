@@ -322,21 +322,23 @@ def test_gifts_of_cheap_credits_block_a_holder_only_by_paying_it_more_than_the_b
     """Tried (transfers change the basis per credit, so a rival can average a holder's credits below
     an honest ask; a gift can also front-run the holder's redemption): the attacker keeps credits
     bought on day 0; three days of demand above target raise the price 1.399x; a victim buys 0.08 L
-    (basis 1.052 P_ref a credit) to spend at a provider asking countedAsk; the attacker gifts its
-    whole stock (ERC1155 transfers need no consent). A gift of 0.016 L does not block the redemption;
-    0.017 L does (BelowAsk), for 17,145 HANZO of basis handed to the victim plus 2,143 of transfer
-    fee. The victim's recourse - sell the whole position, gift included, rebuy 0.08 L, spend it -
-    leaves it 1,838 HANZO better off than unblocked: the block costs the attacker ~10x what it takes
-    (nothing), and an ask-0 provider, or one lowering its ask, serves the victim as before."""
-    s, _ = _gift_setup(16 * L // 1000)
-    s.transfer("A", "B", 0, 16 * L // 1000)
+    (basis 1.041 P_ref a credit: the day-0 stock's pricing position has decayed) to spend at a provider
+    asking countedAsk; the attacker gifts its whole stock (ERC1155 transfers need no consent). A gift
+    of 0.011 L does not block the redemption; 0.012 L does (BelowAsk), for 12,072 HANZO of basis handed
+    to the victim plus 1,509 of transfer fee. The victim's recourse - sell the whole position, gift
+    included, rebuy 0.08 L, spend it - costs it 4,347 HANZO against unblocked (the exit fee on its own
+    0.08 L, less the gift's basis net of it): the block costs the attacker 13,581, three times the harm,
+    and an ask-0 provider, or one lowering its ask, serves the victim as before, at no loss. (Before the
+    decay: 0.017 L, 17,145 + 2,143, and the recourse left the victim 1,838 better off.)"""
+    s, _ = _gift_setup(11 * L // 1000)
+    s.transfer("A", "B", 0, 11 * L // 1000)
     s.redeem("B", 0, 8 * L // 100, "X")  # not blocked
-    s, t = _gift_setup(17 * L // 1000)
+    s, t = _gift_setup(12 * L // 1000)
     assert round(s.tiers[0].ref_price / s.tiers[0].base_price, 3) == 1.399
     unblocked = s.copy()
     unblocked.redeem("B", 0, 8 * L // 100, "X")
     a0, gift = s.hanzo["A"], s.basis[("A", 0)]
-    s.transfer("A", "B", 0, 17 * L // 1000)
+    s.transfer("A", "B", 0, 12 * L // 1000)
     with pytest.raises(HMMError, match="BelowAsk"):
         s.copy().redeem("B", 0, 8 * L // 100, "X")
     fee = a0 - s.hanzo["A"]
@@ -344,8 +346,8 @@ def test_gifts_of_cheap_credits_block_a_holder_only_by_paying_it_more_than_the_b
     s.buy("B", 0, 8 * L // 100, 2**255, FAR, t)
     s.redeem("B", 0, 8 * L // 100, "X")
     victim_loss = unblocked.hanzo["B"] - s.hanzo["B"]
-    assert (gift // WEI, fee // WEI, -victim_loss // WEI) == (17_145, 2_143, 1_838)
-    assert victim_loss < 0 < gift + fee
+    assert (gift // WEI, fee // WEI, victim_loss // WEI) == (12_072, 1_509, 4_347)
+    assert 0 < 3 * victim_loss < gift + fee  # griefing costs the attacker three times the harm
 
 
 def test_the_deployment_audit_sees_offers_at_any_ask(m):

@@ -86,15 +86,16 @@ class HMMParams:
     buy_fee: int
     sell_fee: int  # the exit fee: charged alike on a sale and a redemption
     epoch_length: int
+    position_decay: int = 0  # share of the pricing position forgotten at each epoch's close
 
     @classmethod
     def from_tokenomics(cls, p: Tokenomics) -> "HMMParams":
         return cls(p.hmm_alpha, p.hmm_gamma, p.hmm_dt, p.hmm_delta_max, p.hmm_target_utilization, p.hmm_buy_fee,
-                   p.hmm_sell_fee, p.hmm_epoch)
+                   p.hmm_sell_fee, p.hmm_epoch, p.hmm_position_decay)
 
     def as_tuple(self) -> tuple[int, ...]:
         return (self.alpha, self.gamma, self.dt, self.delta_max, self.target_utilization, self.buy_fee,
-                self.sell_fee, self.epoch_length)
+                self.sell_fee, self.epoch_length, self.position_decay)
 
     def check(self) -> None:
         """The contract's bounds (_setParams): raises HMMError("ParamOutOfBounds", which)."""
@@ -114,6 +115,8 @@ class HMMParams:
             raise HMMError("ParamOutOfBounds", "sellFee")
         if self.epoch_length == 0 or self.epoch_length > 365 * 86_400:
             raise HMMError("ParamOutOfBounds", "epochLength")
+        if self.position_decay > WAD:
+            raise HMMError("ParamOutOfBounds", "positionDecay")
 
 
 def min_sell_fee(delta_max: int) -> int:
@@ -150,8 +153,8 @@ def potential(ref_price: int, depth: int, supply: int) -> int:
 
 
 def bought(t: "Tier", amount: int) -> int:
-    """Gross HANZO (before fee) that `amount` more credits cost: V(q + d) - V(q)."""
-    return potential(t.ref_price, t.depth, t.supply + amount) - potential(t.ref_price, t.depth, t.supply)
+    """Gross HANZO (before fee) that `amount` more credits cost: V(p + d) - V(p), p the pricing position."""
+    return potential(t.ref_price, t.depth, t.position + amount) - potential(t.ref_price, t.depth, t.position)
 
 
 def released(t: "Tier", amount: int) -> int:
@@ -195,6 +198,7 @@ class Tier:
     depth: int = 0
     capacity: int = 0
     redeemed: int = 0
+    position: int = 0  # p: where purchases are priced on the curve; decays at each poke (position_decay)
 
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -249,7 +253,7 @@ class HMMState:
 
     def price(self, tid: int) -> int:
         t = self.tier(tid)
-        return mul_div(t.ref_price, exp_wad(ratio(t.supply, t.depth)), WAD)
+        return mul_div(t.ref_price, exp_wad(ratio(t.position, t.depth)), WAD)
 
     def surplus(self) -> int:
         """HANZO held beyond the reserve: fees."""
@@ -295,16 +299,16 @@ class HMMState:
             raise HMMError("Expired", deadline)
         if not moves:
             raise HMMError("ZeroAmount")
-        supply: dict[int, int] = {}  # each tier's supply as the batch's earlier elements leave it
+        position: dict[int, int] = {}  # each tier's pricing position as the batch's earlier elements leave it
         books, cost = [], 0
         for tid, amount in moves:
             if amount == 0:
                 raise HMMError("ZeroAmount")
             t = self.tier(tid)
-            q = supply.get(tid, t.supply)
-            gross = potential(t.ref_price, t.depth, q + amount) - potential(t.ref_price, t.depth, q)
+            p = position.get(tid, t.position)
+            gross = potential(t.ref_price, t.depth, p + amount) - potential(t.ref_price, t.depth, p)
             cost += gross + mul_div_up(gross, self.params.buy_fee, WAD)
-            supply[tid] = q + amount
+            position[tid] = p + amount
             books.append((tid, amount, gross))
         if cost > max_cost:
             raise HMMError("Slippage", cost, max_cost)
@@ -313,6 +317,7 @@ class HMMState:
             raise HMMError("ERC20InsufficientBalance", trader, balance, cost)
         for tid, amount, gross in books:
             self.tiers[tid].supply += amount
+            self.tiers[tid].position += amount
             self.reserve += gross
             self.credits[(trader, tid)] = self.credits.get((trader, tid), 0) + amount
             self.basis[(trader, tid)] = self.basis.get((trader, tid), 0) + gross
@@ -431,6 +436,7 @@ class HMMState:
         self._exit(trader, tid, value)
         self._burn(trader, tid, amount)
         t.supply -= amount
+        t.position -= min(amount, t.position)
         self.funds -= proceeds
         self.hanzo[trader] = self.hanzo.get(trader, 0) + proceeds
         return proceeds
@@ -510,6 +516,7 @@ class HMMState:
         self._burn(holder, tid, amount)
         self.provider_capacity[key] = available - amount
         t.supply -= amount
+        t.position -= min(amount, t.position)
         t.redeemed += counted
         self.funds -= payout
         self.hanzo[provider] = self.hanzo.get(provider, 0) + payout
@@ -529,6 +536,7 @@ class HMMState:
             ref_next = ref_price(t.base_price, x_next)
             t.log_price, t.momentum, t.ref_price = x_next, v_next, ref_next
             t.capacity = t.redeemed = 0
+            t.position -= mul_div(t.position, p.position_decay, WAD)  # a held position's premium fades
             out.append((utilization, x_next, v_next, ref_next))
         self.epoch += 1
         self.epoch_start = now
@@ -623,7 +631,9 @@ class FloatMarket:
     target: float
     buy_fee: float
     sell_fee: float  # the exit fee, on sales and redemptions alike
+    position_decay: float = 0.0  # share of the pricing position forgotten at each step
     supply: np.ndarray = None
+    position: np.ndarray = None  # where purchases are priced on the curve (the contract's Tier.position)
     log_price: np.ndarray = None
     momentum: np.ndarray = None
     capacity: np.ndarray = None
@@ -634,7 +644,7 @@ class FloatMarket:
 
     def __post_init__(self) -> None:
         zeros = np.zeros_like(self.base_price, dtype=float)
-        for name in ("supply", "log_price", "momentum", "capacity", "redeemed"):
+        for name in ("supply", "position", "log_price", "momentum", "capacity", "redeemed"):
             if getattr(self, name) is None:
                 setattr(self, name, zeros.copy())
         self.held = self.held or {}
@@ -659,7 +669,7 @@ class FloatMarket:
     def from_tokenomics(cls, p: Tokenomics) -> "FloatMarket":
         return cls(np.array([b / WAD for _, b in p.inference_tiers]), float(p.hmm_depth), p.hmm_alpha / WAD,
                    p.hmm_gamma / WAD, p.hmm_dt / WAD, p.hmm_delta_max / WAD, p.hmm_target_utilization / WAD,
-                   p.hmm_buy_fee / WAD, p.hmm_sell_fee / WAD)
+                   p.hmm_buy_fee / WAD, p.hmm_sell_fee / WAD, p.hmm_position_decay / WAD)
 
     # ---------------------------------------------------------------- views
 
@@ -669,7 +679,7 @@ class FloatMarket:
 
     @property
     def price(self) -> np.ndarray:
-        return price_float(self.ref_price, self.depth, self.supply)
+        return price_float(self.ref_price, self.depth, self.position)
 
     @property
     def reserve(self) -> float:
@@ -678,15 +688,15 @@ class FloatMarket:
 
     def room(self) -> np.ndarray:
         """Credits each tier can still sell before q / L reaches MAX_DEPTH_RATIO (the contract's bound)."""
-        return np.maximum(MAX_DEPTH_RATIO / WAD * self.depth - self.supply, 0.0)
+        return np.maximum(MAX_DEPTH_RATIO / WAD * self.depth - self.position, 0.0)
 
     # ---------------------------------------------------------------- trades
 
     def _gross(self, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(amount clipped to the depth bound, what it costs before the fee), per tier."""
         amount = np.clip(amount, 0.0, self.room())
-        return amount, potential_float(self.ref_price, self.depth, self.supply + amount) - potential_float(
-            self.ref_price, self.depth, self.supply)
+        return amount, potential_float(self.ref_price, self.depth, self.position + amount) - potential_float(
+            self.ref_price, self.depth, self.position)
 
     def quote(self, amount: np.ndarray) -> np.ndarray:
         """HANZO that buying `amount` credits per tier would cost now, fee included; nothing is traded."""
@@ -698,6 +708,7 @@ class FloatMarket:
         amount, gross = self._gross(amount)
         cost = gross * (1.0 + self.buy_fee)
         self.supply = self.supply + amount
+        self.position = self.position + amount
         self.held[holder] = held + amount
         self.bases[holder] = basis + gross
         self.funds += float(cost.sum())
@@ -713,6 +724,7 @@ class FloatMarket:
         self.bases[holder] = basis - share
         self.held[holder] = held - amount
         self.supply = self.supply - amount
+        self.position = np.maximum(self.position - amount, 0.0)
         return amount, share
 
     def redeem(self, amount: np.ndarray, holder: str = "users") -> np.ndarray:
@@ -749,4 +761,5 @@ class FloatMarket:
         self.log_price, self.momentum = x_next, v_next
         self.capacity = np.zeros_like(self.capacity)
         self.redeemed = np.zeros_like(self.redeemed)
+        self.position = self.position * (1.0 - self.position_decay)
         return u

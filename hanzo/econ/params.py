@@ -180,6 +180,9 @@ class Tokenomics:
                              "provider is paid the credits' basis less it); at least 1 - exp(-delta_max); chosen "
                              "by scripts/exit_fees.py (docs/hmm.md)")
     hmm_epoch: int = _days(1, lo=1 / DAY, doc="controller epoch")
+    hmm_position_decay: int = _wad("0.9", hi="1", doc="share of each tier's pricing position forgotten at each "
+                                   "epoch's close: credits held across epochs stop pricing others' purchases up the "
+                                   "curve (parking; chosen by scripts/pricing_by_flow.py, docs/pricing_by_flow.md)")
 
     # --- the HANZO market on chain (HanzoPool): Uniswap v2's constant-product rule against TestUSD
     pool_fee_bps: int = _int(30, lo=0, hi=1_000, doc="HanzoPool's fee, basis points of every swap's amount in, kept in "

@@ -1068,6 +1068,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             tier = c.call("hmm", "tier", tid)
             check(f"credits outstanding, tier {tid}", tier.supply, market.tiers[tid].supply)
             check(f"reference price, tier {tid}", tier.refPrice, market.tiers[tid].ref_price)
+            check(f"pricing position, tier {tid}", tier.position, market.tiers[tid].position)
         for what, chain_value, sim_value in gov.reconcile() if gov is not None else ():
             check(what, chain_value, sim_value)
         return Reconciliation(days, c.transactions, len(checked), diffs, prices, len(people) - len(active),
