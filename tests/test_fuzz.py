@@ -151,7 +151,8 @@ def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, inva
                        runs=64)
     out = result.stdout + result.stderr
     assert result.returncode != 0, out[-3000:]
-    assert f"[FAIL: {message}]" in out, out[-3000:]
+    # a bug that breaks the invariant in setUp's own trades is caught before any call is fuzzed
+    assert f"[FAIL: {message}]" in out or f"invariant testing environment: {message}]" in out, out[-3000:]
 
 
 def run_pool(root=ROOT, *args):

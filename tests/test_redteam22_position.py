@@ -1,0 +1,489 @@
+"""Red team 22, the market maker after 86fbd0d: purchases are priced at a per-tier pricing position p
+(Tier.position) instead of the credits outstanding q; purchases add to p, exits take min(amount, p), and
+poke() forgets positionDecay (0.9 by default) of p. A greedy user's and a manipulator's attacks, one test
+each. A defence that held is a passing test whose docstring says what was tried and the numbers; a finding
+is an xfail(strict=True) test asserting the behaviour that should hold.
+
+Default parameters (tests/market.py): depth L = 1e9 credits, tier 0 at 0.001 HANZO a credit, buy fee
+0.3%, exit fee 12.5%. "Honest demand" is red team 17's: the honest provider offers 0.1 L a day and a user
+buys and redeems 0.08 L there (1x); "10x" is 1 L offered and 0.8 L bought and redeemed. Leverage is the
+honest overpay (against the same days undisturbed) over what the manipulators (dealer and accomplice)
+spent. Searches run on the exact integer model; what they find is replayed on the contract beside it."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import ape
+import pytest
+
+from hanzo.econ.fixedpoint import WAD
+from hanzo.econ.hmm import HMMError
+from hanzo.econ.params import WEI
+
+from .market import FAR, FUNDING, fresh_model
+
+L = 10**9  # the default depth
+DAY = 86_400
+
+
+def _honest_epoch(m, user, bought):
+    """Honest demand: the honest provider offers bought * 10 / 8, the user buys `bought` and redeems it there."""
+    m.apply("offer", m.provider, 0, bought * 10 // 8)
+    m.apply("buy", user, 0, bought)
+    m.apply("redeem", user, 0, bought, m.provider)
+
+
+def _model_run(bought, park, mode, epochs=10, decay=None):
+    """The same days on the exact model: (HANZO the user spent, HANZO the dealer D and accomplice X spent).
+    mode "greedy": D tops its pricing position back up to `park` before the honest buy each epoch;
+    "sandwich": D buys `park` before the honest buy and sells it after, inside the epoch; "none": nobody."""
+    s = fresh_model()
+    if decay is not None:
+        s.set_params(dataclasses.replace(s.params, position_decay=decay))
+    start = dict(s.hanzo)
+    t = 0
+    for _ in range(epochs):
+        if mode == "greedy" and park > s.tiers[0].position:
+            s.buy("D", 0, park - s.tiers[0].position, 2**255, FAR, t)
+        elif mode == "sandwich":
+            s.buy("D", 0, park, 2**255, FAR, t)
+        s.offer_capacity("P", 0, bought * 10 // 8)
+        s.buy("U", 0, bought, 2**255, FAR, t)
+        s.redeem("U", 0, bought, "P")
+        if mode == "sandwich":
+            s.sell("D", 0, park, 0, FAR, t)
+        t += DAY
+        s.poke(t)
+    n = s.credits.get(("D", 0), 0)
+    if n:
+        s.offer_capacity("X", 0, n)
+        s.redeem("D", 0, n, "X")
+    return start["U"] - s.hanzo["U"], sum(start[a] - s.hanzo[a] for a in "DX")
+
+
+def _greedy_on_chain(m, bought, park, epochs=10):
+    """The greedy parker on the contract beside the model: (honest overpay, dealer and accomplice spend)."""
+    user, d, x = m.traders[0], m.dealer, m.accomplice
+    pair_start = m.token.balanceOf(d) + m.token.balanceOf(x)
+    u_start = m.token.balanceOf(user)
+    for _ in range(epochs):
+        p = m.hmm.tier(0).position
+        if park > p:
+            m.apply("buy", d, 0, park - p)
+        _honest_epoch(m, user, bought)
+        m.advance_epoch()
+        m.apply("poke", user)
+    n = m.hmm.balanceOf(d, 0)
+    m.apply("offer", x, 0, n)
+    m.apply("redeem", d, 0, n, x)
+    m.assert_same()
+    spent = pair_start - m.token.balanceOf(d) - m.token.balanceOf(x)
+    overpaid = (u_start - m.token.balanceOf(user)) - _model_run(bought, 0, "none", epochs)[0]
+    return overpaid, spent
+
+
+# ---------------------------------------------------------------- 1. the greedy parker
+
+
+def test_greedy_parker_at_the_usual_demand_costs_more_than_it_harms(m):
+    """Tried (on the contract): the dealer keeps the pricing position at 0.1 L by topping it up before
+    each of 10 days of honest demand at 1x (the decay forgot 90% overnight), then leaves at its
+    accomplice. Result: the pair spent 123,040 HANZO (0.3% in, 12.5% out on every top-up) for 87,856
+    overpaid by the honest buyer: leverage 0.71, as docs/pricing_by_flow.md says (0.66 to 0.71 for
+    0.1 to 3 L parked on the model)."""
+    overpaid, spent = _greedy_on_chain(m, L * 8 // 100, L // 10)
+    print(f"greedy 0.1 L at 1x: spent {spent / WEI:,.0f}, overpaid {overpaid / WEI:,.0f}, {overpaid / spent:.2f}")
+    assert (spent // WEI, overpaid // WEI) == (123_040, 87_856)
+    assert 0.70 < overpaid / spent < 0.72
+
+
+@pytest.mark.xfail(strict=True, reason="Medium: greedy parker at 10x demand, 0.1 L kept: spends 123,040 HANZO "
+                                       "for 1,292,779 honest overpay (leverage 10.51, cartel +1.17M in 10 days; "
+                                       "3 L: 9.76, +211M on the model; above 1 from ~1.4x the usual demand)")
+def test_greedy_parker_at_ten_times_the_demand_costs_more_than_it_harms(m):
+    """Tried (on the contract): as above, at 10x demand (0.8 L bought and redeemed a day). The decay
+    does not matter to the parker: it tops up the 0.09 L forgotten at 0.3% + 12.5% of what they cost,
+    while every honest purchase of 0.8 L that day is priced above it, and the overpay goes to the serving
+    provider (a cartel's gain). Result: spent 123,040, honest overpay 1,292,779, leverage 10.51 (the
+    docs' 10.5, still open: they pair the decay with 3h, not implemented). Should hold: leverage < 1."""
+    overpaid, spent = _greedy_on_chain(m, L * 8 // 10, L // 10)
+    print(f"greedy 0.1 L at 10x: spent {spent / WEI:,.0f}, overpaid {overpaid / WEI:,.0f}, {overpaid / spent:.2f}")
+    assert (spent // WEI, overpaid // WEI) == (123_040, 1_292_779)  # measured (passes today)
+    assert overpaid < spent  # fails: 10.51
+
+
+def test_model_greedy_parker_numbers():
+    """The greedy parker and the same-epoch sandwich on the model over 10 days, for the record: leverage
+    (honest overpay / spend) at 1x and at 10x demand, per block kept (0.1, 1, 3 L), and the greedy parker
+    keeping 0.1 L at 1.25x to 3x the usual demand: 0.90, 1.09, 1.49, 2.33 (the finding starts at ~1.4x)."""
+    got = {}
+    for demand, bought in (("1x", L * 8 // 100), ("10x", L * 8 // 10)):
+        base = _model_run(bought, 0, "none")[0]
+        for mode in ("greedy", "sandwich"):
+            for park in (L // 10, L, 3 * L):
+                u, spent = _model_run(bought, park, mode)
+                got[(demand, mode, park)] = round((u - base) / spent, 2)
+    print(got)
+    assert got == {
+        ("1x", "greedy", L // 10): 0.71, ("1x", "greedy", L): 0.69, ("1x", "greedy", 3 * L): 0.66,
+        ("1x", "sandwich", L // 10): 0.65, ("1x", "sandwich", L): 0.65, ("1x", "sandwich", 3 * L): 0.65,
+        ("10x", "greedy", L // 10): 10.51, ("10x", "greedy", L): 10.16, ("10x", "greedy", 3 * L): 9.76,
+        ("10x", "sandwich", L // 10): 9.6, ("10x", "sandwich", L): 9.6, ("10x", "sandwich", 3 * L): 9.6,
+    }
+    # where it turns: leverage ~ (e^(h / L) - 1) / 12.8% for the honest flow h that meets the block; above 1
+    # from ~1.4x the usual demand (h > L ln 1.128 = 0.12 L a day)
+    turn = {}
+    for k in (125, 150, 200, 300):
+        bought = L * 8 // 100 * k // 100
+        base = _model_run(bought, 0, "none")[0]
+        u, spent = _model_run(bought, L // 10, "greedy")
+        turn[k] = round((u - base) / spent, 2)
+    print(turn)
+    assert turn == {125: 0.9, 150: 1.09, 200: 1.49, 300: 2.33}
+
+
+@pytest.mark.xfail(strict=True, reason="Medium: the same-epoch sandwich ignores positionDecay: at its governed "
+                                       "maximum (1.0) buying 0.1 L before a 10x honest day and selling after "
+                                       "spends 40,385 for 387,833 overpay over 3 days (leverage 9.60)")
+def test_sandwich_inside_one_epoch_is_not_closed_by_any_decay(m):
+    """Tried (on the contract): governance sets positionDecay to its bound, 1.0 (p forgotten wholly at
+    each poke), and the dealer, each of 3 days, buys 0.1 L just before the 10x honest purchase (0.8 L) and
+    sells the 0.1 L right after it, before the poke. The decay only acts at the poke, so no setting of it
+    touches this: the dealer pays 0.3% + 12.5% of V(0.1 L) a day, the honest buyer pays e^0.1 more for its
+    0.8 L, and the provider serving it is paid that. Result: spent 40,385, honest overpay 387,833,
+    leverage 9.60 (the same at d = 0.9 and at any block size, model). Should hold: leverage < 1."""
+    user, d = m.traders[0], m.dealer
+    p = dataclasses.replace(m.model.params, position_decay=WAD)
+    m.hmm.setParams(p.as_tuple(), sender=m.deployer)
+    m.model.set_params(p)
+    d_start, u_start = m.token.balanceOf(d), m.token.balanceOf(user)
+    for _ in range(3):
+        m.apply("buy", d, 0, L // 10)
+        _honest_epoch(m, user, L * 8 // 10)
+        m.apply("sell", d, 0, L // 10)
+        m.advance_epoch()
+        m.apply("poke", user)
+        assert m.hmm.tier(0).position == 0
+    m.assert_same()
+    spent = d_start - m.token.balanceOf(d)
+    overpaid = (u_start - m.token.balanceOf(user)) - _model_run(L * 8 // 10, 0, "none", 3, decay=WAD)[0]
+    print(f"sandwich at d = 1: spent {spent / WEI:,.0f}, overpaid {overpaid / WEI:,.0f}, {overpaid / spent:.2f}")
+    assert (spent // WEI, overpaid // WEI) == (40_385, 387_833)  # measured (passes today)
+    assert overpaid < spent  # fails: 9.60
+
+
+# ---------------------------------------------------------------- 2. cheap after the decay
+
+
+def test_model_search_buying_cheap_after_the_poke_takes_out_no_more_than_was_put_in():
+    """Tried: 300 random runs of 40 steps on the model, a coalition A, B, D (D a provider) and X (its
+    accomplice) buying mostly right after a poke (the position decayed by 90% while the supply stayed:
+    the cheapest credits on the curve), in blocks up to 5 L, and topping up, moving credits by transfers
+    and batches, selling, redeeming at X and at the honest P, and buying dear at the end of the epoch.
+    Checked at every step: the reserve is the sum of bases, the surplus never falls, the position never
+    passes the supply, no credit is worth more than it cost (a holder's exit pays at most its basis); at
+    the end, after everyone leaves, the coalition is never up and the honest H, who bought 1 L before
+    them, gets exactly her basis less the fee. Result: held in every run (exits pay bases, which the
+    decay never touches: a cheap credit leaves at what it cost)."""
+    rng = random.Random(22)
+    coalition = ["A", "B", "D"]
+    worst = -(2**255)
+    for run in range(300):
+        s = fresh_model()
+        start = dict(s.hanzo)
+        t = 0
+        s.buy("H", 0, L, 2**255, FAR, t)
+        h_basis = s.basis[("H", 0)]
+        surplus = s.surplus()
+        for _ in range(40):
+            who = rng.choice(coalition)
+            held = s.credits.get((who, 0), 0)
+            op = rng.random()
+            before = s.copy()
+            try:
+                if op < 0.35:
+                    s.buy(who, 0, rng.choice([1, L // 10, rng.randint(1, 5 * L)]), 2**255, FAR, t)
+                elif op < 0.45 and held:
+                    s.sell(who, 0, rng.choice([1, held, rng.randint(1, held)]), 0, FAR, t)
+                elif op < 0.6 and held:
+                    s.transfer(who, rng.choice(coalition), 0, rng.choice([1, held, rng.randint(0, held)]))
+                elif op < 0.75 and held:
+                    n = rng.choice([1, held, rng.randint(1, held)])
+                    prov = rng.choice(["X", "P"] + (["D"] if who != "D" else []))
+                    s.offer_capacity(prov, 0, n)
+                    s.redeem(who, 0, n, prov)
+                else:
+                    t += DAY
+                    s.poke(t)
+                    if rng.random() < 0.7:  # at once, at the decayed position
+                        s.buy(who, 0, rng.randint(1, 5 * L), 2**255, FAR, t)
+            except HMMError:
+                s = before
+            tier = s.tiers[0]
+            assert tier.position <= tier.supply and s.reserve == sum(s.basis.values())
+            assert s.surplus() >= surplus
+            surplus = s.surplus()
+        for who in coalition + ["H"]:
+            n = s.credits.get((who, 0), 0)
+            if n:
+                got_before = s.hanzo[who]
+                basis = s.basis[(who, 0)]
+                s.sell(who, 0, n, 0, FAR, t)
+                assert s.hanzo[who] - got_before <= basis
+                if who == "H":
+                    assert basis == h_basis and s.hanzo["H"] - got_before == basis - basis * 125 // 1000
+        assert s.reserve == 0 and s.tiers[0].supply == 0 == s.tiers[0].position
+        net = sum(s.hanzo[a] - start[a] for a in coalition + ["X"])
+        worst = max(worst, net)
+        assert net <= 0, (run, net)
+    print(f"best coalition outcome: {worst / WEI:,.0f} HANZO")
+
+
+def test_a_stockpile_bought_after_each_poke_passes_forty_depths_and_everything_still_works(m):
+    """Tried (on the contract beside the model): the dealer buys 10 L right after each of 5 pokes (the
+    position decays to 1 L, 1.1 L, ... in between; no offers, so the price stays put), reaching 50 L of
+    supply, above the 40 L the depth bound used to cap the supply at, while the position stays below
+    11.2 L (1.11 L after the last poke). Then: a purchase that would take the position past 40 L is
+    refused on both (DepthExceeded); one offer of 50 L is refused (CapacityTooLarge: an offer is capped at
+    40 L, so a 50 L holder redeems in two); 40 L are redeemed at its accomplice (the position goes to 0),
+    1 L bought, and the rest sold; the books close to zero. Result: no overflow, no uint128 cast, the
+    model and the contract agree to the wei; the stockpile cost 2.8e11 HANZO (the same 50 L in one
+    purchase would be refused; 40 L would cost 2.4e23)."""
+    d, x = m.dealer, m.accomplice
+    spent = m.token.balanceOf(d)
+    for _ in range(5):
+        m.apply("buy", d, 0, 10 * L)
+        m.advance_epoch()
+        m.apply("poke", d)
+    spent -= m.token.balanceOf(d)
+    m.assert_same()
+    tier = m.hmm.tier(0)
+    print(f"supply {tier.supply / L} L, position {tier.position / L} L, cost {spent / WEI:.3e} HANZO")
+    assert tier.supply == 50 * L and tier.position == 1_111_100_000
+    assert 2.8e11 * WEI < spent < 2.9e11 * WEI
+    err = m.apply("buy", d, 0, 39 * L)  # 1.11 L + 39 L > 40 L
+    assert isinstance(err, HMMError) and err.name == "DepthExceeded"
+    err = m.apply("offer", x, 0, 50 * L)
+    assert isinstance(err, HMMError) and err.name == "CapacityTooLarge"
+    m.apply("offer", x, 0, 40 * L)
+    m.apply("redeem", d, 0, 40 * L, x)
+    assert m.hmm.tier(0).position == 0
+    m.apply("buy", d, 0, L)
+    m.apply("sell", d, 0, 11 * L)
+    m.assert_same()
+    assert m.hmm.tier(0).supply == 0 == m.hmm.tier(0).position and m.hmm.reserve() == 0
+
+
+# ---------------------------------------------------------------- 3. exits take min(amount, p)
+
+
+@pytest.mark.xfail(strict=True, reason="Low: an exit of credits whose position decayed away still takes min(amount,"
+                                       " p): redeeming 1 L bought 2 days ago wipes the 0.81 L that 10 buyers put "
+                                       "on the curve today; the redeemer then buys 0.5 L for 650,667 HANZO "
+                                       "instead of 1,462,640 (0.44x)")
+def test_an_exit_of_decayed_credits_does_not_wipe_the_position_others_built_today(m):
+    """Tried (on the contract): trader B bought 1 L two epochs ago (its position decayed to 0.01 L).
+    Today, in a busy epoch, ten honest purchases of 0.08 L (10x demand, to be redeemed later in the day)
+    take the position to 0.81 L. B first spends its old 1 L at the honest provider, which takes min(1 L,
+    0.81 L) off the position: to 0. B then buys 0.5 L at the bottom of the curve. Result: B pays 650,667
+    HANZO instead of the 1,462,640 quoted before its redemption (it saves 812k, 55%); the provider that
+    serves B's new credits is paid that lower basis. B's old credits were no part of the position any more
+    (the decay had forgotten them), yet their exit removed today's buyers' premium, so any holder of old
+    credits can buy at the base price in a busy epoch by spending them first. It lowers prices only
+    (no one takes out more than its basis; asks protect providers), and the same rule is what lets
+    honest redemptions clear a parker's position, hence Low. Should hold: an exit takes at most the
+    exiting credits' pro-rata share of the position (amount * p / q: here 0.45 L, leaving 0.36 L)."""
+    a, b = m.traders[0], m.traders[1]
+    m.apply("buy", b, 0, L)
+    for _ in range(2):
+        m.advance_epoch()
+        m.apply("poke", a)
+    m.apply("offer", m.provider, 0, 2 * L)
+    for _ in range(10):
+        m.apply("buy", a, 0, L * 8 // 100)
+    p0, q0 = m.hmm.tier(0).position, m.hmm.tier(0).supply
+    quoted = m.hmm.quoteBuy(0, L // 2)[0]  # the cost, fee included
+    m.apply("redeem", b, 0, L, m.provider)
+    position_after_exit = m.hmm.tier(0).position  # where B buys
+    b_before = m.token.balanceOf(b)
+    m.apply("buy", b, 0, L // 2)
+    paid = b_before - m.token.balanceOf(b)
+    m.apply("redeem", a, 0, L * 8 // 10, m.provider)
+    m.assert_same()
+    print(f"p {p0 / L} L; quoted {quoted / WEI:,.0f}, paid {paid / WEI:,.0f} after the old credits' exit")
+    assert (p0, quoted // WEI, paid // WEI) == (810_000_000, 1_462_640, 650_667)  # measured (passes today)
+    assert position_after_exit >= p0 - L * p0 // q0  # fails: 0 < 0.36 L
+
+
+# ---------------------------------------------------------------- 4. the contract beside the model
+
+
+def test_contract_agrees_with_model_on_random_sequences_with_the_decay_changed_mid_epoch(m):
+    """Tried (on the contract beside the model, 90 random steps): random purchases on tiers 0 and 1,
+    batches naming tier 0 twice (one element zero), sales, single and batch transfers (repeated ids),
+    offers then redemptions and redeemBatch with repeated ids at the honest provider and the accomplice,
+    pokes, and governance setting positionDecay mid-epoch to 0, 1 wei, 1/3, 0.9, 1 - 1 wei and 1; an
+    out-of-bounds 1 + 1 wei is refused on both. assert_same (every tier's position, price, books and
+    balances) every fifth step and at the end. Result: the contract and the model agree to the wei
+    (the decay rounds the forgotten share down on both); the position never passes the supply."""
+    rng = random.Random(2222)
+    a, b, d = m.traders
+    traders = [a, b, d]
+    providers = [m.provider, m.accomplice]
+
+    def held(who, tid):
+        return m.hmm.balanceOf(who, tid)
+
+    bad = dataclasses.replace(m.model.params, position_decay=WAD + 1)
+    with pytest.raises(HMMError, match="ParamOutOfBounds"):
+        bad.check()
+    with ape.reverts(m.hmm.ParamOutOfBounds, which="positionDecay"):
+        m.hmm.setParams(bad.as_tuple(), sender=m.deployer)
+    for step in range(90):
+        who = rng.choice(traders)
+        tid = rng.choice([0, 0, 1])
+        op = rng.random()
+        if op < 0.25:
+            m.apply("buy", who, tid, rng.choice([1, 3, rng.randint(1, 2 * L)]))
+        elif op < 0.35:
+            m.apply("buy_batch", who, [(0, rng.randint(1, L)), (1, rng.randint(1, L // 10)), (0, 0)])
+            m.apply("buy_batch", who, [(0, rng.randint(1, L)), (0, rng.randint(1, L))])
+        elif op < 0.45 and held(who, tid):
+            m.apply("sell", who, tid, rng.choice([1, held(who, tid), rng.randint(1, held(who, tid))]))
+        elif op < 0.55 and held(who, tid):
+            n = held(who, tid)
+            to = rng.choice(traders)
+            if rng.random() < 0.5:
+                m.apply("give", who, tid, rng.choice([1, n, rng.randint(0, n)]), to)
+            else:
+                k = rng.randint(0, n)
+                m.apply("give_batch", who, [(tid, k), (tid, rng.randint(0, n - k))], to)
+        elif op < 0.68 and held(who, tid):
+            prov = rng.choice(providers + ([d] if who != d else []))
+            n = rng.choice([1, held(who, tid), rng.randint(1, held(who, tid))])
+            m.apply("offer", prov, tid, n)
+            m.apply("redeem", who, tid, n, prov)
+        elif op < 0.76 and held(who, 0) > 1:
+            prov = rng.choice(providers)
+            n = held(who, 0)
+            m.apply("offer", prov, 0, n)
+            m.apply("redeem_batch", who, [(0, n // 2), (0, rng.randint(0, n - n // 2))], prov)
+        elif op < 0.86:
+            decay = rng.choice([0, 1, WAD // 3, 9 * WAD // 10, WAD - 1, WAD])
+            p = dataclasses.replace(m.model.params, position_decay=decay)
+            m.hmm.setParams(p.as_tuple(), sender=m.deployer)
+            m.model.set_params(p)
+        else:
+            m.advance_epoch()
+            m.apply("poke", who)
+        for t in m.model.tiers:
+            assert t.position <= t.supply
+        if step % 5 == 4:
+            m.assert_same()
+    m.assert_same()
+    print("positions", [t.position / L for t in m.model.tiers], "supplies", [t.supply / L for t in m.model.tiers])
+
+
+# ---------------------------------------------------------------- 5. the controller and the honest day's shape
+
+
+def _pattern_run(bought, park, pattern, epochs=10, buyers=10):
+    """Honest demand `bought` a day in ten purchases, on the model, with the dealer keeping `park` (greedy):
+    "same": each buyer redeems at once; "morning": all buy, then all redeem that day; "nextday": yesterday's
+    credits are redeemed before today's purchases (an 11th day serves the last). (user spend, pair spend)."""
+    s = fresh_model()
+    start, t, pending = dict(s.hanzo), 0, 0
+    for e in range(epochs + 1):
+        if park and e < epochs and park > s.tiers[0].position:
+            s.buy("D", 0, park - s.tiers[0].position, 2**255, FAR, t)
+        s.offer_capacity("P", 0, bought * 10 // 8)
+        if pending:
+            s.redeem("U", 0, pending, "P")
+            pending = 0
+        if e < epochs:
+            for _ in range(buyers):
+                s.buy("U", 0, bought // buyers, 2**255, FAR, t)
+                if pattern == "same":
+                    s.redeem("U", 0, bought // buyers, "P")
+            if pattern == "morning":
+                s.redeem("U", 0, bought, "P")
+            elif pattern == "nextday":
+                pending = bought
+        t += DAY
+        s.poke(t)
+    n = s.credits.get(("D", 0), 0)
+    if n:
+        s.offer_capacity("X", 0, n)
+        s.redeem("D", 0, n, "X")
+    return start["U"] - s.hanzo["U"], sum(start[a] - s.hanzo[a] for a in "DX")
+
+
+def test_model_greedy_parker_against_the_shape_of_honest_demand():
+    """Tried on the model (the greedy parker keeping 0.1 L; 10 days): honest demand in ten purchases a day
+    redeemed one by one ("same": the position goes back to the parker's after each), all redeemed after
+    the morning's purchases ("morning"), or redeemed the next day before that day's purchases ("nextday":
+    those redemptions take min(amount, p) and wipe the parker's position every morning, so it tops up
+    from 0 and is cheaper to keep but prices less). Result (leverage): 1x 0.69 / 0.71 / 0.22; 10x 7.14 /
+    10.51 / 4.36: above 1 at 10x whatever the shape of the day (the finding above), below 1 at 1x. And
+    governance's lower bound: positionDecay 0 is the rule before 86fbd0d, the 3 L park back at 6.53."""
+    got = {}
+    for demand, bought in (("1x", L * 8 // 100), ("10x", L * 8 // 10)):
+        for pattern in ("same", "morning", "nextday"):
+            base = _pattern_run(bought, 0, pattern)[0]
+            u, spent = _pattern_run(bought, L // 10, pattern)
+            got[(demand, pattern)] = round((u - base) / spent, 2)
+    print(got)
+    assert got == {("1x", "same"): 0.69, ("1x", "morning"): 0.71, ("1x", "nextday"): 0.22,
+                   ("10x", "same"): 7.14, ("10x", "morning"): 10.51, ("10x", "nextday"): 4.36}
+    base = _model_run(L * 8 // 100, 0, "none", decay=0)[0]
+    u, spent = _model_run(L * 8 // 100, 3 * L, "greedy", decay=0)
+    assert round((u - base) / spent, 2) == 6.53
+
+
+# ---------------------------------------------------------------- 6. the decay counts pokes, not time
+
+
+@pytest.mark.xfail(strict=True, reason="Low: the decay is per poke, not per epoch length elapsed: with a poke every "
+                                       "5 days (nobody else pokes), the greedy parker keeping 0.1 L at the usual "
+                                       "demand spends 26,918 HANZO for 92,477 overpay in 10 days (leverage 3.44; "
+                                       "2 days: 1.42; 10 days: 6.53, the park before 86fbd0d)")
+def test_a_late_poke_does_not_let_a_parked_position_outlive_its_decay(m):
+    """Tried (on the contract beside the model): red team 17's honest demand every day for 10 days (1x: the
+    provider offers 0.1 L, the user buys and redeems 0.08 L), the greedy dealer keeping the position at
+    0.1 L, but poke() called only every 5 days (it is permissionless and nobody is bound to call it; the
+    parker, a provider cartel, never does). poke() forgets positionDecay of the position once, however
+    long the epoch ran, so the parked position prices five days of honest purchases. Result: the pair
+    spent 26,918 HANZO for 92,477 overpaid by the honest buyer, leverage 3.44 (the model: 1.42 with a
+    poke every 2 days, 6.53 every 10: the parking 86fbd0d closed, at 0.71, only with a daily poke).
+    Mitigations: any buyer may poke first when the epoch is over. Should hold: leverage < 1 whatever
+    the cadence of pokes (e.g. the decay compounded over the epoch lengths elapsed since the last poke)."""
+    user, d, x = m.traders[0], m.dealer, m.accomplice
+    base = m.model.copy()  # the same days, undisturbed, at the same timestamps
+    u, prov = m.name(user), m.name(m.provider)
+    pair_start = m.token.balanceOf(d) + m.token.balanceOf(x)
+    u_start = m.token.balanceOf(user)
+    bought = L * 8 // 100
+    for day in range(10):
+        m.chain.pending_timestamp = max(m.chain.pending_timestamp, m.hmm.epochStart() + (day % 5) * DAY)
+        if L // 10 > m.hmm.tier(0).position:
+            m.apply("buy", d, 0, L // 10 - m.hmm.tier(0).position)
+        now = m.now()
+        _honest_epoch(m, user, bought)
+        base.offer_capacity(prov, 0, bought * 10 // 8, 0, now)
+        base.buy(u, 0, bought, 2**255, FAR, now)
+        base.redeem(u, 0, bought, prov)
+        if day % 5 == 4:
+            m.advance_epoch()
+            base.poke(m.now())
+            m.apply("poke", user)
+    n = m.hmm.balanceOf(d, 0)
+    m.apply("offer", x, 0, n)
+    m.apply("redeem", d, 0, n, x)
+    m.assert_same()
+    spent = pair_start - m.token.balanceOf(d) - m.token.balanceOf(x)
+    overpaid = (u_start - m.token.balanceOf(user)) - (FUNDING - base.hanzo[u])
+    print(f"poke every 5 days: spent {spent / WEI:,.0f}, overpaid {overpaid / WEI:,.0f}, {overpaid / spent:.2f}")
+    assert (spent // WEI, overpaid // WEI) == (26_917, 92_476)  # measured (passes today)
+    assert overpaid < spent  # fails: 3.44
