@@ -262,7 +262,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         return _tier(id);
     }
 
-    /// @notice V(q) of tier `id` at position `supply` with its current reference price.
+    /// @notice V of tier `id` at `supply` credits up the curve (a pricing position), at its current reference
+    ///         price.
     function potential(uint256 id, uint256 supply) public view returns (uint256) {
         Tier storage t = _tier(id);
         return _potential(t.refPrice, t.depth, supply);

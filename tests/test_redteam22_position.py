@@ -35,6 +35,15 @@ def _honest_epoch(m, user, bought):
     m.apply("redeem", user, 0, bought, m.provider)
 
 
+def _leave_and_count(s, start):
+    """The dealer leaves through its accomplice's offer; returns (the user's spend, the dealer and accomplice's)."""
+    n = s.credits.get(("D", 0), 0)
+    if n:
+        s.offer_capacity("X", 0, n)
+        s.redeem("D", 0, n, "X")
+    return start["U"] - s.hanzo["U"], sum(start[a] - s.hanzo[a] for a in "DX")
+
+
 def _model_run(bought, park, mode, epochs=10, decay=None):
     """The same days on the exact model: (HANZO the user spent, HANZO the dealer D and accomplice X spent).
     mode "greedy": D tops its pricing position back up to `park` before the honest buy each epoch;
@@ -56,11 +65,7 @@ def _model_run(bought, park, mode, epochs=10, decay=None):
             s.sell("D", 0, park, 0, FAR, t)
         t += DAY
         s.poke(t)
-    n = s.credits.get(("D", 0), 0)
-    if n:
-        s.offer_capacity("X", 0, n)
-        s.redeem("D", 0, n, "X")
-    return start["U"] - s.hanzo["U"], sum(start[a] - s.hanzo[a] for a in "DX")
+    return _leave_and_count(s, start)
 
 
 def _greedy_on_chain(m, bought, park, epochs=10):
@@ -413,11 +418,7 @@ def _pattern_run(bought, park, pattern, epochs=10, buyers=10):
                 pending = bought
         t += DAY
         s.poke(t)
-    n = s.credits.get(("D", 0), 0)
-    if n:
-        s.offer_capacity("X", 0, n)
-        s.redeem("D", 0, n, "X")
-    return start["U"] - s.hanzo["U"], sum(start[a] - s.hanzo[a] for a in "DX")
+    return _leave_and_count(s, start)
 
 
 def test_model_greedy_parker_against_the_shape_of_honest_demand():

@@ -372,6 +372,13 @@ class HMMState:
         self.basis[(holder, tid)] = self.basis.get((holder, tid), 0) - share
         self.reserve -= share
 
+    @staticmethod
+    def _outstanding_less(t: Tier, amount: int) -> None:
+        """`amount` credits left the tier (the contract's _exit): out of the supply, and out of the pricing
+        position as far as it goes."""
+        t.supply -= amount
+        t.position -= min(amount, t.position)
+
     def _burn(self, holder: str, tid: int, amount: int) -> None:
         held = self._held(holder, tid, amount)
         self.credits[(holder, tid)] = held - amount
@@ -435,8 +442,7 @@ class HMMState:
             raise HMMError("Slippage", proceeds, min_proceeds)
         self._exit(trader, tid, value)
         self._burn(trader, tid, amount)
-        t.supply -= amount
-        t.position -= min(amount, t.position)
+        self._outstanding_less(t, amount)
         self.funds -= proceeds
         self.hanzo[trader] = self.hanzo.get(trader, 0) + proceeds
         return proceeds
@@ -515,8 +521,7 @@ class HMMState:
         self._exit(holder, tid, share)
         self._burn(holder, tid, amount)
         self.provider_capacity[key] = available - amount
-        t.supply -= amount
-        t.position -= min(amount, t.position)
+        self._outstanding_less(t, amount)
         t.redeemed += counted
         self.funds -= payout
         self.hanzo[provider] = self.hanzo.get(provider, 0) + payout
