@@ -18,9 +18,12 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///         only on its end points (no-arbitrage, design/hmm.md §1); across epochs the curve's premium
 ///         fades, so credits parked up the curve price later buyers less and less (red team 17's
 ///         parking: leverage 6.53 -> 0.67 at 0.9, docs/pricing_by_flow.md).
-///         Redeeming credits (spending them on compute) pays the serving provider the holder's
-///         cost basis for them less the exit fee, the same fee a sale pays and the sender of a
-///         transfer pays. Once an epoch, poke() moves each tier's log reference price by a damped
+///         Redeeming credits (spending them on compute) pays the serving provider the reference price
+///         the credits were bought at and returns the rest of the holder's cost basis for them (the
+///         curve's premium, a refundable congestion deposit) to the holder, each less the exit fee, the
+///         same fee a sale pays and the sender of a transfer pays: parked or sandwiching credits that
+///         push later buyers up the curve cost those buyers only the fee on the premium, and pay no
+///         provider for it (red team 22; docs/pricing_by_flow.md, rule 3h). Once an epoch, poke() moves each tier's log reference price by a damped
 ///         leapfrog step driven by the epoch's utilization (design/hmm.md §2).
 /// @dev Invariants, checked by tests/properties and fuzz/MarketInvariants.t.sol:
 ///      - reserve == the sum of every holder's costBasis, and HANZO held == reserve + surplus, the
@@ -34,8 +37,10 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///        Why not the curve's release: with V(q) as the reserve a rise had to be paid for out of
 ///        what was kept for other holders, and the order of honest exits moved up to half of a
 ///        dear holder's position between holders (the second review's finding 16b).
+///      - refBasis <= costBasis for every holder and tier, and a redemption pays its provider at most
+///        the refBasis share less the fee: no provider is paid above P_ref at purchase per credit;
 ///      - exits cost alike: a sale and a redemption pay the same share less the same fee (sellFee,
-///        the exit fee, kept in the surplus), and a transfer moves the whole share while its
+///        the exit fee, kept in the surplus; a redemption's split between provider and holder), and a transfer moves the whole share while its
 ///        sender pays that fee on it in HANZO, so no exit returns more than a sale at the same
 ///        state, and paying a provider in credits by transfer costs the payer what a redemption
 ///        costs (red team 18, finding 2) without cutting anyone else's pay (red team 19):
@@ -151,19 +156,25 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     /// @notice Gross HANZO (fees excluded) paid for the credits `holder` holds of `tier`: what
     ///         selling (before the fee) or redeeming all of them pays out, at any price.
     mapping(address holder => mapping(uint256 tier => uint256)) public costBasis;
+    /// @notice The reference price's part of `costBasis`: the sum of amount x P_ref at purchase (never
+    ///         more than the basis), moved pro rata with it. The most a redemption pays the provider
+    ///         for those credits; the rest of the basis (the curve's premium) goes back to the holder.
+    mapping(address holder => mapping(uint256 tier => uint256)) public refBasis;
 
     /// @notice Credits were bought; `cost` includes `fee`.
     event Bought(uint256 indexed tier, address indexed buyer, uint256 amount, uint256 cost, uint256 fee, uint256 supply);
     /// @notice Credits were sold back; `proceeds` is after `fee`.
     event Sold(uint256 indexed tier, address indexed seller, uint256 amount, uint256 proceeds, uint256 fee, uint256 supply);
-    /// @notice Credits were spent on compute; the provider was paid `payout`, after the exit fee `fee`
-    ///         (kept in the surplus, as a sale's).
+    /// @notice Credits were spent on compute; the provider was paid `payout` (at most the reference
+    ///         price paid for them) and the holder got `refund` back (the rest of their basis, the curve's
+    ///         premium), both after the exit fee `fee` (kept in the surplus): in all, what a sale pays.
     event Redeemed(
         uint256 indexed tier,
         address indexed holder,
         address indexed provider,
         uint256 amount,
         uint256 payout,
+        uint256 refund,
         uint256 fee
     );
     /// @notice Credits moved between holders carried `basis` of the sender's cost basis to the
@@ -299,7 +310,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 q = t.supply;
         if (amount > q) revert InsufficientSupply(amount, q);
         uint256 held = _held(holder, id, amount);
-        uint256 value = _share(holder, id, amount, held);
+        uint256 value = _share(costBasis[holder][id], amount, held);
         fee = FPM.fullMulDivUp(value, exitFee(), WAD);
         proceeds = value - fee;
     }
@@ -358,6 +369,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         t.position = uint128(p + amount); // at most MAX_DEPTH_RATIO * L (_ratio reverted otherwise)
         reserve += gross;
         costBasis[msg.sender][id] += gross;
+        // amount * P_ref <= V(p + amount) - V(p) but for V's rounding: kept within the basis
+        uint256 atRef = amount * refPrice;
+        refBasis[msg.sender][id] += atRef < gross ? atRef : gross;
         emit Bought(id, msg.sender, amount, cost, fee, q + amount);
     }
 
@@ -371,7 +385,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         if (block.timestamp > deadline) revert Expired(deadline);
         if (amount == 0) revert ZeroAmount();
         Tier storage t = _tier(id);
-        uint256 value = _exit(t, id, amount);
+        (uint256 value,) = _exit(t, id, amount);
         uint256 fee = FPM.fullMulDivUp(value, exitFee(), WAD);
         proceeds = value - fee;
         if (proceeds < minProceeds) revert Slippage(proceeds, minProceeds);
@@ -379,22 +393,27 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         emit Sold(id, msg.sender, amount, proceeds, fee, t.supply);
     }
 
-    /// @notice Spend `amount` credits of tier `id` on compute served by `provider`, who is paid the
-    ///         holder's share of its cost basis less the exit fee (sellFee, as a sale): what was paid
-    ///         for the credits, at whatever price they were bought, less what any exit costs. Needs
-    ///         capacity the provider offered this epoch. The provider must not be the caller
-    ///         (SelfRedemption): its own demand would count in utilization.
-    /// @return payout HANZO paid to the provider.
+    /// @notice Spend `amount` credits of tier `id` on compute served by `provider`. The holder's share
+    ///         of its cost basis pays for it: the provider is paid at most the reference price the
+    ///         credits were bought at (their share of refBasis) and the rest, the curve's premium, goes
+    ///         back to the caller, each less the exit fee (sellFee, as a sale: in all a sale's
+    ///         proceeds). So the premium is a refundable congestion deposit and no provider is paid for
+    ///         a price that someone else's parked or sandwiching credits pushed up the curve (red team
+    ///         22; docs/pricing_by_flow.md, rule 3h). Needs capacity the provider offered this epoch. The
+    ///         provider must not be the caller (SelfRedemption): its own demand would count in utilization.
+    /// @return payout HANZO paid to the provider (the caller's refund is in the Redeemed event).
     function redeem(uint256 id, uint256 amount, address provider) external nonReentrant returns (uint256 payout) {
-        payout = _serve(id, amount, provider, exitFee());
+        uint256 refund;
+        (payout, refund) = _serve(id, amount, provider, exitFee());
         hanzo.safeTransfer(provider, payout);
+        if (refund != 0) hanzo.safeTransfer(msg.sender, refund);
     }
 
     /// @notice Spend `amounts[i]` credits of tier `ids[i]` for every i on compute served by
-    ///         `provider`, one after another, paid in one transfer: the same as the single
-    ///         redemptions in that order, each element paying the exit fee on its own share. Needs the
-    ///         capacity the provider offered this epoch; the provider must not be the caller
-    ///         (SelfRedemption).
+    ///         `provider`, one after another, paid in one transfer to the provider and one refund to
+    ///         the caller: the same as the single redemptions in that order, each element paying the
+    ///         exit fee on its own share. Needs the capacity the provider offered this epoch; the
+    ///         provider must not be the caller (SelfRedemption).
     /// @return payout HANZO paid to the provider.
     function redeemBatch(uint256[] calldata ids, uint256[] calldata amounts, address provider)
         external
@@ -404,31 +423,69 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         if (ids.length != amounts.length) revert ERC1155InvalidArrayLength(ids.length, amounts.length);
         if (ids.length == 0) revert ZeroAmount();
         uint256 fee = exitFee();
+        uint256 refunds;
         for (uint256 i; i < ids.length; ++i) {
-            payout += _serve(ids[i], amounts[i], provider, fee);
+            (uint256 paid, uint256 refund) = _serve(ids[i], amounts[i], provider, fee);
+            payout += paid;
+            refunds += refund;
         }
         hanzo.safeTransfer(provider, payout);
+        if (refunds != 0) hanzo.safeTransfer(msg.sender, refunds);
+    }
+
+    /// @notice (payout to the provider, refund to the holder, exit fee) of `holder` redeeming `amount`
+    ///         credits of tier `id` now, as redeem() would split them (capacity and asks not checked).
+    function quoteRedeem(address holder, uint256 id, uint256 amount)
+        external
+        view
+        returns (uint256 payout, uint256 refund, uint256 fee)
+    {
+        Tier storage t = _tier(id);
+        if (amount > t.supply) revert InsufficientSupply(amount, t.supply);
+        uint256 held = _held(holder, id, amount);
+        (payout, refund, fee) = _split(
+            _share(costBasis[holder][id], amount, held), _share(refBasis[holder][id], amount, held), exitFee()
+        );
     }
 
     /// @dev One redemption's books: the provider's capacity used, the tier's redeemed count, the
-    ///      caller's exit; returns what the provider is owed (the caller pays it): the exit's share
-    ///      less the exit fee `feeWad` (WAD, rounded up as a sale's), which stays in the surplus. A
-    ///      redemption to oneself is refused first of all (red team 17, finding 4's literal form).
-    function _serve(uint256 id, uint256 amount, address provider, uint256 feeWad) private returns (uint256 payout) {
+    ///      caller's exit; returns what the provider is owed and what goes back to the caller (the
+    ///      caller pays them): see _split. The provider's part must cover its ask. A redemption to
+    ///      oneself is refused first of all (red team 17, finding 4's literal form).
+    function _serve(uint256 id, uint256 amount, address provider, uint256 feeWad)
+        private
+        returns (uint256 payout, uint256 refund)
+    {
         if (provider == msg.sender) revert SelfRedemption(provider);
         if (amount == 0) revert ZeroAmount();
         Tier storage t = _tier(id);
         uint256 available = providerCapacity[epoch][id][provider];
         if (amount > available) revert InsufficientCapacity(provider, amount, available);
-        uint256 value = _exit(t, id, amount);
-        uint256 fee = FPM.fullMulDivUp(value, feeWad, WAD);
-        payout = value - fee;
+        (uint256 value, uint256 atRef) = _exit(t, id, amount);
+        uint256 fee;
+        (payout, refund, fee) = _split(value, atRef, feeWad);
         Ask memory ask = asks[epoch][id][provider];
         if (payout < ask.minPayPerCredit * amount) revert BelowAsk(provider, payout, ask.minPayPerCredit * amount);
         providerCapacity[epoch][id][provider] = available - amount;
         // served credits count at the weight their provider's counted capacity has on average
         if (ask.counted) t.redeemed += uint128((amount * ask.weightedCredits) / ask.countedCredits);
-        emit Redeemed(id, msg.sender, provider, amount, payout, fee);
+        emit Redeemed(id, msg.sender, provider, amount, payout, refund, fee);
+    }
+
+    /// @dev A redemption's split of the exit's `value` (its share of the basis), of which `atRef` is
+    ///      the reference price paid: the provider gets min(value, atRef) less the exit fee on it, the
+    ///      holder the rest of what a sale pays (value less the fee on value, rounded up as a sale's), so
+    ///      the fee kept and the two payments sum to `value` exactly. refund >= 0: ceil is subadditive
+    ///      and the fee is at most WAD, so the fee on the premium never passes the premium.
+    function _split(uint256 value, uint256 atRef, uint256 feeWad)
+        private
+        pure
+        returns (uint256 payout, uint256 refund, uint256 fee)
+    {
+        uint256 capped = atRef < value ? atRef : value;
+        fee = FPM.fullMulDivUp(value, feeWad, WAD);
+        payout = capped - FPM.fullMulDivUp(capped, feeWad, WAD);
+        refund = value - fee - payout;
     }
 
     /// @notice Offer `credits` of capacity on tier `id` for the current epoch, to be paid at least
@@ -613,13 +670,18 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     }
 
     /// @dev The caller's exit of `amount` credits (sale or redemption): burns them, lowers the
-    ///      supply, and takes their share of the caller's basis out of it and out of the reserve;
-    ///      returns that share, the payment. Invariant kept: HANZO held - reserve changes only by fees.
-    function _exit(Tier storage t, uint256 id, uint256 amount) private returns (uint256 paid) {
+    ///      supply, and takes their share of the caller's basis out of it and out of the reserve, and
+    ///      their share of its refBasis out of that; returns both shares (the payment, and the part of
+    ///      it paid at the reference price). Invariants kept: HANZO held - reserve changes only by
+    ///      fees; refBasis <= costBasis (x - floor(x * a / h) is non-decreasing in x).
+    function _exit(Tier storage t, uint256 id, uint256 amount) private returns (uint256 paid, uint256 atRef) {
         uint256 q = t.supply;
         if (amount > q) revert InsufficientSupply(amount, q);
-        paid = _share(msg.sender, id, amount, _held(msg.sender, id, amount));
+        uint256 held = _held(msg.sender, id, amount);
+        paid = _share(costBasis[msg.sender][id], amount, held);
+        atRef = _share(refBasis[msg.sender][id], amount, held);
         costBasis[msg.sender][id] -= paid;
+        refBasis[msg.sender][id] -= atRef;
         reserve -= paid;
         t.supply = uint128(q - amount);
         uint256 p = t.position;
@@ -627,14 +689,13 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         _burn(msg.sender, id, amount);
     }
 
-    /// @dev The share of `holder`'s basis that exiting `amount` of its `held` credits takes: pro rata
-    ///      (rounded down), as a transfer moves basis, and the whole basis for the whole position, so
-    ///      every credit of a position carries the same basis whatever its holder does first (red team
-    ///      17: valued as the top of the curve, a partial exit took 73% of a 2 L position's basis for
-    ///      half its credits, and the credits handed on after it carried the rest), and a holder's
-    ///      shares sum to exactly its basis in any order of exits, transfers and prices.
-    function _share(address holder, uint256 id, uint256 amount, uint256 held) private view returns (uint256) {
-        uint256 basis = costBasis[holder][id];
+    /// @dev The share of a holder's `basis` (costBasis or refBasis) that exiting `amount` of its `held`
+    ///      credits takes: pro rata (rounded down), as a transfer moves basis, and the whole basis for
+    ///      the whole position, so every credit of a position carries the same basis whatever its holder
+    ///      does first (red team 17: valued as the top of the curve, a partial exit took 73% of a 2 L
+    ///      position's basis for half its credits, and the credits handed on after it carried the rest),
+    ///      and a holder's shares sum to exactly its basis in any order of exits, transfers and prices.
+    function _share(uint256 basis, uint256 amount, uint256 held) private pure returns (uint256) {
         if (amount == held) return basis;
         return FPM.fullMulDiv(basis, amount, held);
     }
@@ -692,6 +753,12 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         fee = FPM.fullMulDivUp(share, feeWad, WAD);
         costBasis[from][id] = basis - share;
         costBasis[to][id] += share;
+        // the reference part moves alike: paid to a provider by transfer, credits would otherwise hand
+        // it the premium a redemption returns to the holder (or strand it with a sender left without credits)
+        uint256 ref = refBasis[from][id];
+        uint256 refShare = (ref * amount) / held;
+        refBasis[from][id] = ref - refShare;
+        refBasis[to][id] += refShare;
         if (share != 0) emit BasisMoved(id, from, to, amount, share, fee);
     }
 

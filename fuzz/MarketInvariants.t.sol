@@ -60,6 +60,11 @@ contract MarketHandler {
     uint256 public askLeaks;
     /// @notice Epoch closes after which a tier's pricing position was not the rule's (decayed by positionDecay).
     uint256 public positionLeaks;
+    /// @notice Redemptions that paid their provider more than the reference price the credits were bought at
+    ///         (their share of refBasis), or whose provider's pay and holder's refund did not sum to what a
+    ///         sale of the same credits pays at the same state (rule 3h: the curve's premium goes back to
+    ///         the holder, so parked or sandwiching credits pay no provider for the premium they add).
+    uint256 public premiumLeaks;
     /// @dev giveBatch's scratch (the stack is too shallow for its books).
     uint256 private _kept;
     /// @notice Successful operations by name: a run whose trades all failed would prove nothing.
@@ -217,20 +222,47 @@ contract MarketHandler {
     }
 
     /// @dev `a` redeems `n` of tier `id` at `provider`: paid at least its ask, counted in utilization
-    ///      exactly when its capacity is, the fees and revenue booked.
+    ///      exactly when its capacity is, the provider paid no more than the reference price and the two
+    ///      payments a sale's proceeds (_paidAlike), the fees and revenue booked.
     function _redeem(address a, uint256 id, uint256 n, address provider) private {
-        uint256 basis = hmm.costBasis(a, id);
         (uint128 ask,, bool counted, uint128 countedCredits, uint128 weighted) = hmm.asks(hmm.epoch(), id, provider);
         uint256 redeemed = hmm.tier(id).redeemed;
+        _before(a, id, n);
         vm.prank(a);
         try hmm.redeem(id, n, provider) returns (uint256 payout) {
             if (payout < uint256(ask) * n) belowAsk += 1;
             if (hmm.tier(id).redeemed != redeemed + (counted ? (n * weighted) / countedCredits : 0)) askLeaks += 1;
             if (a == provider) selfRedemptions += 1;
             if (!_cartel(a, provider)) honestRevenue[provider] += payout;
-            feesKept += basis - hmm.costBasis(a, id) - payout; // the exit fee: the share less the payout
+            _paidAlike(a, id, payout);
             done["redeem"] += 1;
         } catch {}
+    }
+
+    /// @dev The holder's books before a redemption (the stack is too shallow to carry them).
+    uint256 private _basisBefore;
+    uint256 private _refBefore;
+    uint256 private _hanzoBefore;
+    uint256 private _saleBefore;
+
+    function _before(address a, uint256 id, uint256 n) private {
+        _basisBefore = hmm.costBasis(a, id);
+        _refBefore = hmm.refBasis(a, id);
+        _hanzoBefore = token.balanceOf(a);
+        _saleBefore = type(uint256).max;
+        try hmm.quoteSell(a, id, n) returns (uint256 proceeds, uint256) {
+            _saleBefore = proceeds;
+        } catch {}
+    }
+
+    /// @dev After `a`'s redemption paid its provider `payout` (the holder's refund read from its HANZO): the
+    ///      provider got no more than the credits' share of refBasis, provider and holder together what a sale
+    ///      would have paid, and the fee kept (the share less both payments) is booked. Returns the refund.
+    function _paidAlike(address a, uint256 id, uint256 payout) private returns (uint256 refund) {
+        refund = token.balanceOf(a) - _hanzoBefore;
+        if (payout > _refBefore - hmm.refBasis(a, id)) premiumLeaks += 1;
+        if (payout + refund != _saleBefore) premiumLeaks += 1;
+        feesKept += _basisBefore - hmm.costBasis(a, id) - payout - refund;
     }
 
     /// @notice An exit by redemption beside the sale it replaces: `a` quotes the sale of `n` credits,
@@ -253,6 +285,7 @@ contract MarketHandler {
         try hmm.offerCapacity(id, n, 0) {} catch { return; }
         uint256 basis = hmm.costBasis(a, id);
         uint256 before = token.balanceOf(provider);
+        uint256 own = token.balanceOf(a);
         vm.prank(a);
         if (batch) {
             uint256[] memory ids = new uint256[](2);
@@ -263,9 +296,10 @@ contract MarketHandler {
             try hmm.redeem(id, n, provider) {} catch { return; }
         }
         uint256 payout = token.balanceOf(provider) - before;
-        if (payout > sale) exitExcess += payout - sale;
+        uint256 refund = token.balanceOf(a) - own; // the curve's premium back to the holder
+        if (payout + refund > sale) exitExcess += payout + refund - sale;
         if (!_cartel(a, provider)) honestRevenue[provider] += payout;
-        feesKept += basis - hmm.costBasis(a, id) - payout;
+        feesKept += basis - hmm.costBasis(a, id) - payout - refund;
         done["exitAlike"] += 1;
     }
 
@@ -279,10 +313,10 @@ contract MarketHandler {
         if (n == 0) return;
         vm.prank(x);
         try hmm.offerCapacity(id, n, 0) {} catch { return; }
-        uint256 basis = hmm.costBasis(d, id);
+        _before(d, id, n);
         vm.prank(d);
         try hmm.redeem(id, n, x) returns (uint256 payout) {
-            feesKept += basis - hmm.costBasis(d, id) - payout;
+            _paidAlike(d, id, payout);
             done["pump"] += 1;
         } catch {}
     }
@@ -328,12 +362,30 @@ contract MarketHandler {
         uint256 sent = hmm.costBasis(a, id);
         uint256 before = hmm.costBasis(b, id);
         uint256 paid = token.balanceOf(a);
+        _refsBefore(a, b, id);
         vm.prank(a);
         try hmm.safeTransferFrom(a, b, id, n, "") {
             _moved(sent - hmm.costBasis(a, id), hmm.costBasis(b, id) - before, paid - token.balanceOf(a), 1);
+            _refsMoved(a, b, id);
             givenBasis[b] += hmm.costBasis(b, id) - before;
             done["give"] += 1;
         } catch {}
+    }
+
+    /// @dev The pair's refBasis before a transfer (the stack is too shallow to carry them).
+    uint256 private _refFrom;
+    uint256 private _refTo;
+
+    function _refsBefore(address a, address b, uint256 id) private {
+        (_refFrom, _refTo) = (hmm.refBasis(a, id), hmm.refBasis(b, id));
+    }
+
+    /// @dev A transfer moved the reference part of the basis as it moved the basis: what the sender lost the
+    ///      receiver got, and a sender left without credits keeps none (else a provider paid by transfer would be
+    ///      handed the premium a redemption returns, or refBasis stranded where no credits are).
+    function _refsMoved(address a, address b, uint256 id) private {
+        if (_refFrom - hmm.refBasis(a, id) != hmm.refBasis(b, id) - _refTo) basisLeaks += 1;
+        if (hmm.balanceOf(a, id) == 0 && hmm.refBasis(a, id) != 0) basisLeaks += 1;
     }
 
     /// @dev A transfer's books: it took `moved` of the sender's basis and gave `received` to the
@@ -385,8 +437,10 @@ contract MarketHandler {
         uint256 basis = hmm.costBasis(a, id);
         uint256 before = hmm.costBasis(b, id);
         uint256 paid = token.balanceOf(a);
+        _refsBefore(a, b, id);
         vm.prank(a);
         try hmm.safeBatchTransferFrom(a, b, ids, values, "") {
+            _refsMoved(a, b, id);
             // the sender keeps the basis of the credits it keeps (each element rounds down, so to
             // within a wei an element), the pair's total is unchanged, the sender paid the exit fee,
             // and none stays without credits
@@ -440,9 +494,11 @@ contract MarketHandler {
             } else {
                 vm.prank(actors[3]);
                 hmm.offerCapacity(id, amounts[i], 0);
+                uint256 own = token.balanceOf(h);
                 vm.prank(h);
-                got = hmm.redeem(id, amounts[i], actors[3]);
-                honestRevenue[actors[3]] += got;
+                uint256 payout = hmm.redeem(id, amounts[i], actors[3]);
+                honestRevenue[actors[3]] += payout;
+                got = payout + token.balanceOf(h) - own; // the provider's pay and the premium back
             }
             if (got < owed) honestShortfall += owed - got;
             if (got > owed) honestExcess += got - owed;
@@ -469,10 +525,9 @@ contract MarketHandler {
                 feesKept += fee;
                 vm.prank(x);
                 hmm.offerCapacity(id, 1, 0);
-                uint256 basis = hmm.costBasis(d, id);
+                _before(d, id, 1);
                 vm.prank(d);
-                uint256 payout = hmm.redeem(id, 1, x);
-                feesKept += basis - hmm.costBasis(d, id) - payout;
+                _paidAlike(d, id, hmm.redeem(id, 1, x));
             } catch {}
         }
         (,,,,,,, uint64 epochLength,) = hmm.params();
@@ -688,6 +743,24 @@ contract MarketInvariants {
         require(handler.positionLeaks() == 0, "an epoch close left the pricing position off the rule");
         for (uint256 id; id < hmm.tierCount(); ++id) {
             require(hmm.tier(id).position <= hmm.tier(id).supply, "the pricing position passed the supply");
+        }
+    }
+
+    /// @notice No redemption pays its provider more than the reference price its credits were bought at (their
+    ///         share of refBasis), and the provider's pay and the holder's refund sum to a sale's proceeds at the
+    ///         same state; every holder's refBasis stays within its basis (rule 3h: parked or sandwiching credits
+    ///         that push buyers up the curve pay no provider for the premium, and leave costs only its fee).
+    function invariant_providers_are_paid_at_most_the_reference_price() public view {
+        require(handler.premiumLeaks() == 0, "a provider was paid above the reference price");
+        for (uint256 id; id < hmm.tierCount(); ++id) {
+            for (uint256 i; i < handler.ACTORS(); ++i) {
+                address a = handler.actors(i);
+                require(hmm.refBasis(a, id) <= hmm.costBasis(a, id), "refBasis above the basis");
+            }
+            for (uint256 i; i < handler.COHORT(); ++i) {
+                address h = handler.cohort(i);
+                require(hmm.refBasis(h, id) <= hmm.costBasis(h, id), "refBasis above the basis");
+            }
         }
     }
 

@@ -78,6 +78,11 @@ class Signals(HMMState):
 
     signal = "a"
 
+    def _at_ref(self, ref, basis, amount, held):
+        """A provider paid the whole share, the rule these tables were measured under (before 3h, whose
+        premium back to the holder is scripts/pricing_by_flow.py's)."""
+        return basis if amount == held else basis * amount // held
+
     def __post_init__(self):
         super().__post_init__()
         self._reset()

@@ -47,7 +47,15 @@ BUY_FEES = ["0.003"]
 CHOSEN = "0.125"  # docs/hmm.md, "Exits cost alike": why
 
 
-class Today(HMMState):
+class BeforePremiumBack(HMMState):
+    """The model with the rule these figures were measured under: a redemption pays its provider the whole share
+    (the premium back to the holder, rule 3h, is measured in scripts/pricing_by_flow.py)."""
+
+    def _at_ref(self, ref, basis, amount, held):
+        return basis if amount == held else basis * amount // held
+
+
+class Today(BeforePremiumBack):
     """The rule before: a redemption pays the whole share, fee-free (only sales pay the sell fee)."""
 
     def redeem(self, holder, tid, amount, provider):
@@ -60,7 +68,7 @@ class Today(HMMState):
 
 
 def market(exit_fee: int, buy_fee: int, today: bool) -> HMMState:
-    s = (Today if today else HMMState).from_tokenomics(DEFAULT)
+    s = (Today if today else BeforePremiumBack).from_tokenomics(DEFAULT)
     # past the bounds on purpose; the pricing position kept whole across epochs (no decay), as when the fee was
     # chosen: decay is measured in scripts/pricing_by_flow.py
     s.params = dataclasses.replace(s.params, sell_fee=exit_fee, buy_fee=buy_fee, position_decay=0)

@@ -67,7 +67,7 @@ WASHES = [L // 100, 5 * L // 100, 11 * L // 100, L // 5]  # the dealer's wash a 
 @dataclass
 class Candidate(HMMState):
     """HMMState with the candidate rules (none set: exactly HMMState). Single-tier scenarios; transfers are not
-    modelled (they move basis, and would move ref_basis and fresh credits alike)."""
+    modelled (they move basis, and would move cand_ref and fresh credits alike)."""
 
     decay: int = 0  # WAD: poke multiplies the pricing position by (1 - decay)
     premium: str = ""  # "": exits pay the share of the basis; "redeem" / "all": capped at amount x P_ref paid;
@@ -77,7 +77,8 @@ class Candidate(HMMState):
     fresh_uncounted: bool = False  # redemptions of credits bought this epoch do not count in utilization
     median: bool = False  # the controller's input: the capacity-weighted median of the providers' utilizations
     pos: dict = field(default_factory=dict)  # tier -> pricing position p
-    ref_basis: dict = field(default_factory=dict)  # (holder, tier) -> sum of amount x P_ref at purchase
+    # (holder, tier) -> the candidate's own reference basis (HMMState.ref_basis is the contract's 3h, unused here)
+    cand_ref: dict = field(default_factory=dict)
     fresh: dict = field(default_factory=dict)  # (holder, tier) -> credits bought this epoch still held
     served: dict = field(default_factory=dict)  # (tier, provider) -> [counted capacity, counted redeemed], epoch
 
@@ -101,13 +102,13 @@ class Candidate(HMMState):
         for tid, amount in moves:
             key, t = (trader, tid), self.tiers[tid]
             ref = potential(t.ref_price, t.depth, amount) if self.premium == "others" else amount * t.ref_price
-            self.ref_basis[key] = self.ref_basis.get(key, 0) + ref
+            self.cand_ref[key] = self.cand_ref.get(key, 0) + ref
             self.fresh[key] = self.fresh.get(key, 0) + amount
         return cost
 
     def _paid_on(self, holder, tid, amount, held, share, exit_kind):
         """(the part of the share an exit pays before the fee, the ref share it takes, the credits it counts)."""
-        ref = self.ref_basis.get((holder, tid), 0)
+        ref = self.cand_ref.get((holder, tid), 0)
         ref_share = ref if amount == held else mul_div(ref, amount, held)
         capped = self.premium in ("all", "others") or (self.premium in ("redeem", "holder") and exit_kind == "redeem")
         old = held - self.fresh.get((holder, tid), 0)  # old credits leave first
@@ -116,7 +117,7 @@ class Candidate(HMMState):
 
     def _after_exit(self, holder, tid, amount, held, ref_share):
         key = (holder, tid)
-        self.ref_basis[key] = self.ref_basis.get(key, 0) - ref_share
+        self.cand_ref[key] = self.cand_ref.get(key, 0) - ref_share
         old = held - self.fresh.get(key, 0)
         self.fresh[key] = self.fresh.get(key, 0) - max(0, amount - old)
         self.pos[tid] = self.position(tid) - min(amount, self.position(tid))
@@ -140,7 +141,7 @@ class Candidate(HMMState):
         payout = pay - mul_div_up(pay, self.exit_fee(), WAD)
         self._check_ask(tid, provider, amount, payout)
         counted = self.asks.get(key, (0, False))[1]  # the scenarios' asks are covered or far above (no joins)
-        self._exit(holder, tid, share)  # the whole share leaves the reserve: what is not paid joins the surplus
+        self._exit(holder, tid, amount, held)  # the whole share leaves the reserve: what is not paid joins the surplus
         self._burn(holder, tid, amount)
         self._after_exit(holder, tid, amount, held, ref_share)
         self.provider_capacity[key] = available - amount
@@ -170,7 +171,7 @@ class Candidate(HMMState):
         proceeds = pay - mul_div_up(pay, self.exit_fee(), WAD)
         if proceeds < min_proceeds:
             raise HMMError("Slippage", proceeds, min_proceeds)
-        self._exit(trader, tid, share)
+        self._exit(trader, tid, amount, held)
         self._burn(trader, tid, amount)
         self._after_exit(trader, tid, amount, held, ref_share)
         t.supply -= amount

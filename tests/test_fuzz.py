@@ -53,7 +53,8 @@ def test_foundry_market_invariants_hold_over_many_epochs():
         "invariant_no_actor_takes_out_more_than_it_put_in", "invariant_token_cap",
         "invariant_nobody_redeems_to_itself", "invariant_no_exit_returns_more_than_a_sale",
         "invariant_every_transfer_pays_the_exit_fee",
-        "invariant_the_pricing_position_fades_and_never_passes_the_supply"}
+        "invariant_the_pricing_position_fades_and_never_passes_the_supply",
+        "invariant_providers_are_paid_at_most_the_reference_price"}
     assert all(int(calls) >= 2048 for _, _, calls in passed)
 
 
@@ -87,10 +88,9 @@ def seeded_copy(folder, contract: str, line, bug, files: tuple[str, ...]):
 MARKET_MUTANTS = [
     # issue 8: sales and redemptions pay the whole release (no cost-basis cap), a basis taken only
     # as far as it goes: the pump's drain
-    (("paid = _share(msg.sender, id, amount, _held(msg.sender, id, amount));",
+    (("paid = _share(costBasis[msg.sender][id], amount, held);",
       "costBasis[msg.sender][id] -= paid;", "reserve -= paid;"),
-     ("_held(msg.sender, id, amount); paid = _potential(t.refPrice, t.depth, q) - "
-      "_potential(t.refPrice, t.depth, q - amount);",
+     ("paid = _potential(t.refPrice, t.depth, q) - _potential(t.refPrice, t.depth, q - amount);",
       "costBasis[msg.sender][id] -= FPM.min(paid, costBasis[msg.sender][id]);", "reserve -= FPM.min(paid, reserve);"),
      "invariant_no_actor_takes_out_more_than_it_put_in", "an actor took out more than it put in"),
     # issue 16, finding 1: the basis share cut from the balance held before the batch moved
@@ -99,9 +99,9 @@ MARKET_MUTANTS = [
      "invariant_basis_is_conserved_by_every_transfer", "a transfer moved basis other than pro rata"),
     # issue 16, finding 2 and its neighbour 16b: an exit capped by the curve's release, so whoever
     # left first, or a rise, sets what a dear holder gets
-    ("if (amount == held) return basis;",
-     "if (amount == held) return FPM.min(basis, _potential(_tiers[id].refPrice, _tiers[id].depth, "
-     "_tiers[id].supply) - _potential(_tiers[id].refPrice, _tiers[id].depth, _tiers[id].supply - amount));",
+    ("paid = _share(costBasis[msg.sender][id], amount, held);",
+     "paid = _share(costBasis[msg.sender][id], amount, held); if (amount == held) paid = FPM.min(paid, "
+     "_potential(t.refPrice, t.depth, q) - _potential(t.refPrice, t.depth, q - amount));",
      "invariant_honest_holders_exit_with_their_basis_in_any_order_at_any_price",
      "an honest holder was paid short of its basis"),
     # red team 17, finding 4: a redemption to oneself served (a sale without the sell fee, and the
@@ -128,6 +128,14 @@ MARKET_MUTANTS = [
     # still pricing others' purchases)
     ("t.position = uint128(amount < p ? p - amount : 0);", "",
      "invariant_the_pricing_position_fades_and_never_passes_the_supply", "the pricing position passed the supply"),
+    # red team 22: the provider paid the whole share (the rule before 3h): parked or sandwiching credits that push
+    # honest buyers up the curve then pay a provider cartel for the premium they add
+    ("uint256 capped = atRef < value ? atRef : value;", "uint256 capped = value;",
+     "invariant_providers_are_paid_at_most_the_reference_price", "a provider was paid above the reference price"),
+    # 3h's transfer: credits moved without their reference part (a provider paid in credits by transfer would be
+    # paid the premium, and the sender keeps a refBasis for credits it no longer holds)
+    ("refBasis[from][id] = ref - refShare;", "",
+     "invariant_basis_is_conserved_by_every_transfer", "a transfer moved basis other than pro rata"),
 ]
 
 
@@ -142,7 +150,8 @@ def _first_by_default(mutants, ids):
                          _first_by_default(MARKET_MUTANTS, ["uncapped", "batch_basis", "release_capped",
                                                                            "self_redemption", "redeem_batch_fee_free",
                                                                            "transfer_fee_free", "paid_below_ask",
-                                                                           "idle_offers_counted", "position_kept_on_exit"]))
+                                                                           "idle_offers_counted", "position_kept_on_exit",
+                                                                           "premium_to_provider", "ref_basis_kept"]))
 def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
     # 64 runs of the one invariant (about a second): the handlers grew with each review, and 32 no longer

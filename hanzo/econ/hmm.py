@@ -31,9 +31,12 @@ being fees, the only part that may leave other than by an exit. Credits are prep
 account takes out more than it (or whoever sent it credits) paid in, except providers paid for
 serving others' credits.
 
-Exits cost alike: a redemption pays the provider the holder's share less the exit fee (`sell_fee`),
-exactly as a sale pays the holder, the fee kept in the surplus, so no exit returns more than a sale
-at the same state: a provider's second wallet, or any holder it colludes with, redeeming at its offer
+Exits cost alike: a redemption pays out the holder's share less the exit fee (`sell_fee`), exactly as
+a sale pays the holder, the fee kept in the surplus. Of it the provider gets at most the reference
+price the credits were bought at (`ref_basis`, moved with the basis) and the holder the rest, the
+curve's premium (rule 3h of docs/pricing_by_flow.md: credits parked up the curve, or bought just before
+others in the same epoch, then cost those others only the fee on the premium they put under them, and
+pay no provider for it: red team 22). So no exit returns more than a sale at the same state: a provider's second wallet, or any holder it colludes with, redeeming at its offer
 gains nothing over selling (red team 17, finding 4's class), and the sender of a transfer pays the
 same fee on the share it moves, so paying a provider in credits by transfer costs what a redemption
 costs (red team 18, finding 2; from the basis instead, the fee fell on the provider who finally served
@@ -204,6 +207,16 @@ class Tier:
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
+def split_redemption(value: int, at_ref: int, fee_wad: int) -> tuple[int, int, int]:
+    """The contract's _split: of an exit's share `value`, of which `at_ref` was paid at the reference
+    price, (the provider's pay: min(value, at_ref) less the fee on it; the holder's refund: the rest of
+    what a sale pays; the fee kept: a sale's, on `value`), summing to `value` exactly."""
+    capped = min(value, at_ref)
+    fee = mul_div_up(value, fee_wad, WAD)
+    payout = capped - mul_div_up(capped, fee_wad, WAD)
+    return payout, value - fee - payout, fee
+
+
 def _pro_rata(basis: int, amount: int, held: int) -> int:
     """The contract's _share on a given basis: pro rata, rounded down, the whole basis for the whole position."""
     return basis if amount == held else mul_div(basis, amount, held)
@@ -228,6 +241,8 @@ class HMMState:
     offered: dict[tuple[int, int], int] = field(default_factory=dict)  # (epoch, tier) -> at any ask
     providers: set[str] = field(default_factory=set)
     basis: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> gross HANZO paid
+    # (holder, tier) -> the reference price's part of the basis: amount x P_ref at purchase (the contract's refBasis)
+    ref_basis: dict[tuple[str, int], int] = field(default_factory=dict)
     epoch_exit_fee: int | None = None  # the exit fee when the epoch began (None: the params' at construction)
     address: str = ""  # the maker's own address, where set: credits cannot be sent to it (no ERC1155 receiver)
 
@@ -263,6 +278,16 @@ class HMMState:
         gross = bought(self.tier(tid), amount)
         fee = mul_div_up(gross, self.params.buy_fee, WAD)
         return gross + fee, fee
+
+    def quote_redeem(self, holder: str, tid: int, amount: int) -> tuple[int, int, int]:
+        """quoteRedeem: (the provider's pay, the holder's refund, the exit fee) of redeeming now."""
+        t = self.tier(tid)
+        if amount > t.supply:
+            raise HMMError("InsufficientSupply", amount, t.supply)
+        held = self._held(holder, tid, amount)
+        ref, basis = self.ref_basis.get((holder, tid), 0), self.basis.get((holder, tid), 0)
+        return split_redemption(_pro_rata(basis, amount, held), self._at_ref(ref, basis, amount, held),
+                                self.exit_fee())
 
     def quote_sell(self, holder: str, tid: int, amount: int) -> tuple[int, int]:
         """(proceeds, fee) of `holder` selling `amount` credits now."""
@@ -309,18 +334,19 @@ class HMMState:
             gross = potential(t.ref_price, t.depth, p + amount) - potential(t.ref_price, t.depth, p)
             cost += gross + mul_div_up(gross, self.params.buy_fee, WAD)
             position[tid] = p + amount
-            books.append((tid, amount, gross))
+            books.append((tid, amount, gross, min(amount * t.ref_price, gross)))
         if cost > max_cost:
             raise HMMError("Slippage", cost, max_cost)
         balance = self.hanzo.get(trader, 0)
         if cost > balance:
             raise HMMError("ERC20InsufficientBalance", trader, balance, cost)
-        for tid, amount, gross in books:
+        for tid, amount, gross, at_ref in books:
             self.tiers[tid].supply += amount
             self.tiers[tid].position += amount
             self.reserve += gross
             self.credits[(trader, tid)] = self.credits.get((trader, tid), 0) + amount
             self.basis[(trader, tid)] = self.basis.get((trader, tid), 0) + gross
+            self.ref_basis[(trader, tid)] = self.ref_basis.get((trader, tid), 0) + at_ref
         self.hanzo[trader] = balance - cost
         self.funds += cost
         return cost
@@ -333,7 +359,7 @@ class HMMState:
         if holder == provider:  # _serve's first check: the batch's first element raises it
             raise HMMError("SelfRedemption", provider)
         used: dict[int, int] = {}  # per tier, what the batch's earlier elements redeemed
-        bases: dict[int, int] = {}  # per tier, the holder's basis left after them
+        bases: dict[int, tuple[int, int]] = {}  # per tier, the holder's basis and refBasis left after them
         fee = self.exit_fee()
         for tid, amount in moves:
             if amount == 0:
@@ -349,10 +375,10 @@ class HMMState:
             if amount > held:
                 raise HMMError("ERC1155InsufficientBalance", holder, held, amount, tid)
             # the element's pay, as the contract computes it after the earlier elements' exits
-            basis = bases.get(tid, self.basis.get((holder, tid), 0))
-            share = _pro_rata(basis, amount, held)
-            self._check_ask(tid, provider, amount, share - mul_div_up(share, fee, WAD))
-            bases[tid] = basis - share
+            basis, ref = bases.get(tid, (self.basis.get((holder, tid), 0), self.ref_basis.get((holder, tid), 0)))
+            share, at_ref = _pro_rata(basis, amount, held), self._at_ref(ref, basis, amount, held)
+            self._check_ask(tid, provider, amount, split_redemption(share, at_ref, fee)[0])
+            bases[tid] = (basis - share, ref - at_ref)
             used[tid] = before + amount
         return sum(self.redeem(holder, tid, amount, provider) for tid, amount in moves)
 
@@ -367,10 +393,21 @@ class HMMState:
         contract's _share: pro rata, rounded down, the whole basis for the whole position."""
         return _pro_rata(self.basis.get((holder, tid), 0), amount, held)
 
-    def _exit(self, holder: str, tid: int, share: int) -> None:
-        """Take an exit's share (from _share) out of the holder's basis and the reserve."""
+    def _at_ref(self, ref: int, basis: int, amount: int, held: int) -> int:
+        """The part of a redemption's share (of `basis`) paid at the reference price: the pro-rata share of the
+        holder's refBasis `ref`, at most what a provider is paid. (The measurement scripts that keep the rule
+        before 3h, the provider paid the whole share, return _pro_rata(basis, amount, held) here.)"""
+        return _pro_rata(ref, amount, held)
+
+    def _exit(self, holder: str, tid: int, amount: int, held: int) -> tuple[int, int]:
+        """Take an exit's share of the holder's basis out of it and the reserve, and its share of the
+        refBasis out of that; returns (the share, the part of it paid at the reference price)."""
+        share = self._share(holder, tid, amount, held)
+        at_ref = _pro_rata(self.ref_basis.get((holder, tid), 0), amount, held)
         self.basis[(holder, tid)] = self.basis.get((holder, tid), 0) - share
+        self.ref_basis[(holder, tid)] = self.ref_basis.get((holder, tid), 0) - at_ref
         self.reserve -= share
+        return share, at_ref
 
     @staticmethod
     def _outstanding_less(t: Tier, amount: int) -> None:
@@ -410,12 +447,15 @@ class HMMState:
         held = self._held(holder, tid, amount)
         if holder == to:
             return 0
-        basis = self.basis.get((holder, tid), 0)
+        basis, ref = self.basis.get((holder, tid), 0), self.ref_basis.get((holder, tid), 0)
         share = basis * amount // held if held else 0
+        ref_share = ref * amount // held if held else 0
         self.basis[(holder, tid)] = basis - share
+        self.ref_basis[(holder, tid)] = ref - ref_share
         self.credits[(holder, tid)] = held - amount
         self.credits[(to, tid)] = self.credits.get((to, tid), 0) + amount
         self.basis[(to, tid)] = self.basis.get((to, tid), 0) + share
+        self.ref_basis[(to, tid)] = self.ref_basis.get((to, tid), 0) + ref_share
         return mul_div_up(share, self.exit_fee(), WAD)
 
     def _pay_transfer_fee(self, holder: str, fee: int) -> None:
@@ -440,7 +480,7 @@ class HMMState:
         proceeds = value - mul_div_up(value, self.exit_fee(), WAD)
         if proceeds < min_proceeds:
             raise HMMError("Slippage", proceeds, min_proceeds)
-        self._exit(trader, tid, value)
+        self._exit(trader, tid, amount, held)
         self._burn(trader, tid, amount)
         self._outstanding_less(t, amount)
         self.funds -= proceeds
@@ -498,11 +538,18 @@ class HMMState:
         return amount * weighted_credits // counted_credits if counted else 0
 
     def redeem(self, holder: str, tid: int, amount: int, provider: str) -> int:
-        """redeem: `provider` serves `holder`'s credits and is paid the holder's share of its basis
-        less the exit fee (`sell_fee`, charged alike on a sale and a redemption, kept in the surplus):
-        leaving through a friendly provider's offer, one's own second wallet's included, returns what
-        a sale returns (red team 17, finding 4's class). Never to oneself (SelfRedemption, checked
-        first): a provider's own demand would count in utilization."""
+        """redeem: `provider` serves `holder`'s credits; returns the provider's pay (redeem_split)."""
+        return self.redeem_split(holder, tid, amount, provider)[0]
+
+    def redeem_split(self, holder: str, tid: int, amount: int, provider: str) -> tuple[int, int]:
+        """redeem: `provider` serves `holder`'s credits; returns (the provider's pay, the holder's refund).
+        The holder's share of its basis pays: the provider at most the reference price paid for the
+        credits (their share of ref_basis), the holder the rest (the curve's premium), each less the exit
+        fee (`sell_fee`, as a sale, kept in the surplus; split_redemption): in all a sale's proceeds, so
+        leaving through a friendly provider's offer, one's own second wallet's included, returns what a
+        sale returns (red team 17, finding 4's class), and no provider is paid for a premium that parked
+        or sandwiching credits put under a purchase (red team 22; rule 3h). Never to oneself
+        (SelfRedemption, checked first): a provider's own demand would count in utilization."""
         if holder == provider:
             raise HMMError("SelfRedemption", provider)
         if amount == 0:
@@ -516,16 +563,18 @@ class HMMState:
             raise HMMError("InsufficientSupply", amount, t.supply)
         held = self._held(holder, tid, amount)
         share = self._share(holder, tid, amount, held)
-        payout = share - mul_div_up(share, self.exit_fee(), WAD)  # the exit fee, as on a sale
+        at_ref = self._at_ref(self.ref_basis.get((holder, tid), 0), self.basis.get((holder, tid), 0), amount, held)
+        payout, refund, _ = split_redemption(share, at_ref, self.exit_fee())
         counted = self._check_ask(tid, provider, amount, payout)  # what it adds to utilization
-        self._exit(holder, tid, share)
+        self._exit(holder, tid, amount, held)
         self._burn(holder, tid, amount)
         self.provider_capacity[key] = available - amount
         self._outstanding_less(t, amount)
         t.redeemed += counted
-        self.funds -= payout
+        self.funds -= payout + refund
         self.hanzo[provider] = self.hanzo.get(provider, 0) + payout
-        return payout
+        self.hanzo[holder] = self.hanzo.get(holder, 0) + refund
+        return payout, refund
 
     def poke(self, now: int) -> list[tuple[int, int, int, int]]:
         """Close the epoch; returns per tier (utilization, log_price, momentum, ref_price)."""
@@ -576,6 +625,7 @@ class HMMState:
             offered=dict(self.offered),
             providers=set(self.providers),
             basis=dict(self.basis),
+            ref_basis=dict(self.ref_basis),
         )
 
 
@@ -645,6 +695,7 @@ class FloatMarket:
     redeemed: np.ndarray = None
     held: dict = None  # holder -> credits per tier
     bases: dict = None  # holder -> HANZO paid (before fees) for the credits it holds, per tier
+    ref_bases: dict = None  # holder -> the reference price's part of its basis (the contract's refBasis), per tier
     funds: float = 0.0
 
     def __post_init__(self) -> None:
@@ -654,6 +705,7 @@ class FloatMarket:
                 setattr(self, name, zeros.copy())
         self.held = self.held or {}
         self.bases = self.bases or {}
+        self.ref_bases = self.ref_bases or {}
 
     def holding(self, name: str) -> np.ndarray:
         """The credits `name` holds, per tier (a copy)."""
@@ -663,6 +715,7 @@ class FloatMarket:
         if name not in self.held:
             self.held[name] = np.zeros_like(self.base_price, dtype=float)
             self.bases[name] = np.zeros_like(self.base_price, dtype=float)
+            self.ref_bases[name] = np.zeros_like(self.base_price, dtype=float)
         return self.held[name], self.bases[name]
 
     @property
@@ -716,35 +769,46 @@ class FloatMarket:
         self.position = self.position + amount
         self.held[holder] = held + amount
         self.bases[holder] = basis + gross
+        self.ref_bases[holder] = self.ref_bases[holder] + np.minimum(amount * self.ref_price, gross)
         self.funds += float(cost.sum())
         return cost
 
-    def _exit(self, amount: np.ndarray, holder: str) -> tuple[np.ndarray, np.ndarray]:
+    def _exit(self, amount: np.ndarray, holder: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Burn `amount` of the holder's credits: (amount burned, what it is paid: its share of its
-        basis, the whole basis for the whole position)."""
+        basis, the whole basis for the whole position; the part of that share paid at the reference price)."""
         held, basis = self._holder(holder)
+        ref = self.ref_bases[holder]
         amount = np.clip(amount, 0.0, held)
-        share = np.divide(basis * amount, held, out=np.zeros_like(basis), where=held > 0)
-        share = np.where(amount >= held, basis, share)
+        whole = amount >= held
+        share = np.where(whole, basis, np.divide(basis * amount, held, out=np.zeros_like(basis), where=held > 0))
+        at_ref = np.where(whole, ref, np.divide(ref * amount, held, out=np.zeros_like(ref), where=held > 0))
         self.bases[holder] = basis - share
+        self.ref_bases[holder] = ref - at_ref
         self.held[holder] = held - amount
         self.supply = self.supply - amount
         self.position = np.maximum(self.position - amount, 0.0)
-        return amount, share
+        return amount, share, at_ref
 
     def redeem(self, amount: np.ndarray, holder: str = "users") -> np.ndarray:
-        """Spend `amount` credits on compute; returns what the providers are paid per tier: the
-        holder's share of its basis less the exit fee, as a sale pays (the fee stays in the funds)."""
+        """Spend `amount` credits on compute; returns what the providers are paid per tier (redeem_split)."""
+        return self.redeem_split(amount, holder)[0]
+
+    def redeem_split(self, amount: np.ndarray, holder: str = "users") -> tuple[np.ndarray, np.ndarray]:
+        """Spend `amount` credits on compute; returns (what the providers are paid, what goes back to the
+        holder) per tier: of the holder's share of its basis, the reference price paid for the credits to
+        the providers and the rest (the curve's premium) back, each less the exit fee (the fee stays in the
+        funds): in all what a sale pays (rule 3h, as the contract)."""
         amount = np.minimum(amount, self.capacity - self.redeemed)
-        amount, share = self._exit(amount, holder)
+        amount, share, at_ref = self._exit(amount, holder)
         self.redeemed = self.redeemed + amount
-        paid = share * (1.0 - self.sell_fee)
-        self.funds -= float(paid.sum())
-        return paid
+        paid = np.minimum(share, at_ref) * (1.0 - self.sell_fee)
+        refund = share * (1.0 - self.sell_fee) - paid
+        self.funds -= float(paid.sum() + refund.sum())
+        return paid, refund
 
     def sell(self, amount: np.ndarray, holder: str = "users") -> np.ndarray:
         """Sell `amount` credits back; returns the proceeds per tier, after the sell fee."""
-        _, paid = self._exit(amount, holder)
+        _, paid, _ = self._exit(amount, holder)
         proceeds = paid * (1.0 - self.sell_fee)
         self.funds -= float(proceeds.sum())
         return proceeds

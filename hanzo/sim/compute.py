@@ -70,7 +70,12 @@ def inference(w: World):
             w.provider_capacity = capacity.sum(axis=0)
         m.capacity = w.provider_capacity.copy()  # the providers offer their capacity for the epoch
         served = np.minimum(np.minimum(demand, m.capacity), m.holding("users"))
-        paid = m.redeem(served)  # the cost-basis cap applies, as on chain
+        # the cost-basis cap applies, as on chain; the curve's premium goes back to the users (rule 3h)
+        paid, refund = m.redeem_split(served)
+        back = units(float(refund.sum()))
+        if back:
+            w.users.receive(w.ledger, "market_maker", split_alike(back, w.users.on[:w.users.rows]),
+                            "curve premium back")
         payout = float(paid.sum())
         w.provider_income_per_credit = np.where(served > 0, paid / np.where(served > 0, served, 1.0),
                                                 w.provider_income_per_credit)

@@ -964,11 +964,12 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     spends = [(t, k) for t, k in spends if k > 0]
                     if spends:  # and what is served of them, in one transaction (redeemBatch)
                         for t, k in spends:  # the model's batch is these in order; each tier's pay is kept
-                            paid = market.redeem(a, t, k, str(provider_acct.address))
+                            paid, refund = market.redeem_split(a, t, k, str(provider_acct.address))
                             served[t] += k
                             paid_out[t] += paid / WEI
                             income += paid
                             ledger.move(A["hmm"], str(provider_acct.address), paid)
+                            ledger.move(A["hmm"], a, refund)  # the curve's premium back (rule 3h)
                         c.send(person, "hmm", "redeemBatch", [t for t, _ in spends], [n for _, n in spends],
                                str(provider_acct.address), what=f"day {day}: redeem credits")
                 utilization = np.divide(served, offered, out=np.zeros(len(tiers)), where=offered > 0)
