@@ -12,7 +12,7 @@ import pytest
 from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.hmm import LN2_WAD, MAX_LOG_PRICE
 
-from .market import FAR, FUNDING, TREASURY
+from .market import FAR, FUNDING, TREASURY, fee_on
 
 
 def honest_round_trip(m, tier=0, amount=3 * 10**9):
@@ -22,6 +22,33 @@ def honest_round_trip(m, tier=0, amount=3 * 10**9):
     surplus = m.model.funds - m.model.reserve
     assert surplus > 0
     return surplus
+
+
+def redeem_split(m, holder, tier, amount, provider):
+    """Redeem on both sides, checked from first principles (rule 3h): the exit takes the holder's pro-rata
+    share of its basis and of its refBasis (the whole of each for the whole position); the provider is
+    paid the reference part (at most the share) less the exit fee on it, the holder gets the rest of what
+    a sale pays back (the curve's premium, less its fee), as quoteRedeem said before, the HANZO moved and
+    the Redeemed event say. Returns (share, its reference part, the provider's pay, the holder's refund)."""
+    held = m.hmm.balanceOf(holder, tier)
+    basis, ref = m.hmm.costBasis(holder, tier), m.hmm.refBasis(holder, tier)
+    assert ref == m.model.ref_basis.get((m.name(holder), tier), 0) and ref <= basis
+    share, at_ref = (basis, ref) if amount == held else (basis * amount // held, ref * amount // held)
+    fee = m.hmm.exitFee()
+    paid_at_ref = min(share, at_ref)
+    payout = paid_at_ref - fee_on(paid_at_ref, fee)
+    refund = share - fee_on(share, fee) - payout
+    assert tuple(m.hmm.quoteRedeem(holder, tier, amount)) == (payout, refund, fee_on(share, fee))
+    assert m.hmm.quoteSell(holder, tier, amount)[0] == payout + refund  # what a sale would pay, split in two
+    before = m.token.balanceOf(provider), m.token.balanceOf(holder)
+    got, receipt = m.apply("redeem", holder, tier, amount, provider)
+    assert got == payout
+    assert (m.token.balanceOf(provider) - before[0], m.token.balanceOf(holder) - before[1]) == (payout, refund)
+    [event] = receipt.decode_logs(m.hmm.Redeemed)
+    assert (event.amount, event.payout, event.refund, event.fee) == (amount, payout, refund, fee_on(share, fee))
+    assert (m.hmm.costBasis(holder, tier), m.hmm.refBasis(holder, tier)) == (basis - share, ref - at_ref)
+    assert m.hmm.refBasis(holder, tier) == m.model.ref_basis.get((m.name(holder), tier), 0)
+    return share, at_ref, payout, refund
 
 
 def pump(m, epochs, tier=0):
@@ -189,21 +216,28 @@ def test_a_batch_transfer_naming_a_tier_more_than_once_moves_all_of_its_basis(m,
     m.assert_same()
 
 
-def test_split_batches_over_four_hops_leave_the_provider_paid_the_whole_basis(m):
+def test_split_batches_over_four_hops_carry_the_whole_basis_and_its_reference_part_to_the_redemption(m):
     """Finding 1, its consequence: after four hops of split batches an honest provider serving
     all the credits was paid 309,226 of 1,718,282 (18%); the stranded basis, gathered back, lifted
-    the cap on the holders' other credits. Now the basis arrives whole, the provider is paid it
-    less the exit fee (as a sale would pay), and no sender keeps basis without credits."""
+    the cap on the holders' other credits. Now the basis and its reference part (refBasis, rule 3h)
+    arrive whole, no sender keeps either without credits, and the redemption pays the provider the
+    reference part (the credits at P_ref when bought) less the exit fee and the holder the curve's
+    premium back less its fee: together the whole basis less the fee, as a sale would pay."""
     a, b = m.traders[0], m.traders[1]
     held = m.model.tiers[0].depth
-    paid, _ = m.apply("buy", a, 0, held)
-    basis = m.hmm.costBasis(a, 0)
+    ref_price = m.hmm.tier(0).refPrice
+    m.apply("buy", a, 0, held)
+    basis, ref = m.hmm.costBasis(a, 0), m.hmm.refBasis(a, 0)
+    assert ref == held * ref_price < basis  # bought up the curve: the premium is the rest of the basis
     for sender, receiver in ((a, b), (b, a), (a, b), (b, a)):
         m.apply("give_batch", sender, [(0, held // 3), (1, 0), (0, held // 3), (0, held - 2 * (held // 3))], receiver)
-        assert m.hmm.costBasis(sender, 0) == 0
+        assert (m.hmm.costBasis(sender, 0), m.hmm.refBasis(sender, 0)) == (0, 0)
+        assert (m.hmm.costBasis(receiver, 0), m.hmm.refBasis(receiver, 0)) == (basis, ref)
+        assert m.model.ref_basis[(m.name(receiver), 0)] == ref and m.model.ref_basis[(m.name(sender), 0)] == 0
     m.apply("offer", m.provider, 0, held)
-    payout, _ = m.apply("redeem", a, 0, held, m.provider)
-    assert payout == basis_less_fee(m, basis)
+    share, at_ref, payout, refund = redeem_split(m, a, 0, held, m.provider)
+    assert (share, at_ref) == (basis, ref)
+    assert payout == basis_less_fee(m, ref) and payout + refund == basis_less_fee(m, basis)
     m.assert_same()
 
 
@@ -226,23 +260,30 @@ def test_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_order
     """Finding 2 (Medium): an exit values the holder's credits at the top of the curve, and the
     reserve fell by the whole release even when less was paid. Alice paid 1,718,282, Bob after her
     4,670,774; Alice exiting first got 1,718,282 and Bob then 1,718,282 too: 2,952,492 HANZO stayed
-    in the maker for good. Now every exit pays its share of its own basis, and each holder gets
-    back its basis less the exit fee (a sale and a redemption alike) whoever leaves first."""
+    in the maker for good. Now every exit pays its share of its own basis, and each holder's basis
+    comes back less the exit fee whoever leaves first: to the holder by a sale; by a redemption (rule
+    3h) split, the provider paid the credits at the reference price (the same for all three, bought in
+    one epoch) less its fee and the holder refunded the curve's premium it paid, less its fee."""
     depth = m.model.tiers[0].depth
     amounts = (depth, depth, depth // 2)
+    ref_price = m.hmm.tier(0).refPrice
     for t, n in zip(m.traders, amounts):
         m.apply("buy", t, 0, n)
     bases = [m.hmm.costBasis(t, 0) for t in m.traders]
     assert bases[1] > 2 * bases[0]  # Bob's credits cost more than Alice's: the curve rose
+    assert [m.hmm.refBasis(t, 0) for t in m.traders] == [n * ref_price for n in amounts]  # but not their P_ref
     fee = m.model.params.sell_fee
     for i in order:
         t = m.traders[i]
         if exit_by == "sell":
             got, _ = m.apply("sell", t, 0, amounts[i])
+            assert got == bases[i] - mul_div_up(bases[i], fee, WAD), i
         else:
             m.apply("offer", m.provider, 0, amounts[i])
-            got, _ = m.apply("redeem", t, 0, amounts[i], m.provider)
-        assert got == bases[i] - mul_div_up(bases[i], fee, WAD), i
+            _, _, payout, refund = redeem_split(m, t, 0, amounts[i], m.provider)
+            at_ref = amounts[i] * ref_price
+            assert payout == at_ref - mul_div_up(at_ref, fee, WAD), i
+            assert payout + refund == bases[i] - mul_div_up(bases[i], fee, WAD), i
     assert m.hmm.reserve() == 0
     assert m.hmm.surplus() == m.token.balanceOf(m.hmm)  # only fees are left, and governance may take them
     m.assert_same()
@@ -250,22 +291,23 @@ def test_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_order
 
 def test_a_partial_exit_then_the_rest_returns_the_basis_after_an_earlier_buyer_left(m):
     """Exits made in parts return the basis too, after a cheaper holder left first: the parts' shares
-    sum to the basis, and each part pays the provider its share less the exit fee."""
+    sum to the basis and their reference parts to the refBasis, and each part pays the provider its
+    reference part less the exit fee and the holder the rest of its share less the fee on that share
+    (rule 3h): together what a sale of the part pays."""
     a, b = m.traders[0], m.traders[1]
     depth = m.model.tiers[0].depth
     m.apply("buy", a, 0, depth)
     m.apply("buy", b, 0, depth)
-    basis = m.hmm.costBasis(b, 0)
+    basis, ref = m.hmm.costBasis(b, 0), m.hmm.refBasis(b, 0)
+    assert ref == depth * m.hmm.tier(0).refPrice
     m.apply("sell", a, 0, depth)
-    total = 0
+    total = total_ref = 0
     for n in (depth // 4, depth // 4, depth // 2):
         m.apply("offer", m.provider, 0, n)
-        before = m.hmm.costBasis(b, 0)
-        got, _ = m.apply("redeem", b, 0, n, m.provider)
-        share = before - m.hmm.costBasis(b, 0)
-        assert got == basis_less_fee(m, share)
-        total += share
-    assert total == basis  # the last part takes what the others left
+        share, at_ref, payout, refund = redeem_split(m, b, 0, n, m.provider)
+        assert payout == basis_less_fee(m, at_ref) and payout + refund == basis_less_fee(m, share)
+        total, total_ref = total + share, total_ref + at_ref
+    assert (total, total_ref) == (basis, ref)  # the last part takes what the others left
     m.assert_same()
 
 
@@ -348,9 +390,12 @@ def test_after_a_fall_the_order_of_exits_moves_nothing_between_holders(m, falls,
     """Before the fix, whoever left first after a fall took what was retained: Bob lost 621,158
     HANZO after one clamped fall (1,664,091 after three) when Mallory redeemed to himself first,
     a bank-run incentive. Now the reserve is every basis, through any fall. (Mallory now redeems
-    at his accomplice, a colluding provider: to himself is refused.)"""
+    at his accomplice, a colluding provider: to himself is refused.) Mallory's redemption pays what
+    his sale would, split (rule 3h): the accomplice his credits at the reference price he bought at
+    (above today's, after the fall) less the fee, Mallory the curve's premium back less its fee."""
     alice, bob, mal = m.traders
     depth = m.model.tiers[0].depth
+    ref_price = m.hmm.tier(0).refPrice
     for t in (alice, bob, mal):
         m.apply("buy", t, 0, depth)
     bob_basis, mal_basis = m.hmm.costBasis(bob, 0), m.hmm.costBasis(mal, 0)
@@ -360,8 +405,9 @@ def test_after_a_fall_the_order_of_exits_moves_nothing_between_holders(m, falls,
     assert m.hmm.reserve() == m.hmm.costBasis(bob, 0) + m.hmm.costBasis(mal, 0)  # the holders stay backed
     if mal_first:
         m.apply("offer", m.accomplice, 0, depth)
-        got, _ = m.apply("redeem", mal, 0, depth, m.accomplice)
-        assert got == basis_less_fee(m, mal_basis)
+        _, at_ref, payout, refund = redeem_split(m, mal, 0, depth, m.accomplice)
+        assert at_ref == depth * ref_price and payout == basis_less_fee(m, at_ref)  # the fall cut nothing
+        assert payout + refund == basis_less_fee(m, mal_basis)
     got, _ = m.apply("sell", bob, 0, depth)
     assert got == basis_less_fee(m, bob_basis)
     m.assert_same()
@@ -372,10 +418,12 @@ def test_governance_cannot_take_what_a_fall_freed_from_holders(m, withdraw):
     """Before the fix, two idle epochs freed 1,360,080 HANZO into the surplus; governance took it,
     the price could then not recover, and the provider serving Bob was paid 3,690,489 of the
     4,670,774 Bob paid. Now the reserve is the holders' bases whatever the price, the surplus is
-    only fees, and Bob's provider is paid his basis (less the exit fee) whether or not governance
-    withdrew."""
+    only fees, and Bob's basis comes back less the exit fee whether or not governance withdrew,
+    split (rule 3h): his provider is paid his credits at the reference price he bought at, less
+    the fee (whatever the price did since), and Bob the curve's premium he paid, less its fee."""
     alice, bob, carol = m.traders
     depth = m.model.tiers[0].depth
+    ref_price = m.hmm.tier(0).refPrice
     m.apply("buy", alice, 0, depth)
     m.apply("buy", bob, 0, depth)
     bob_basis = m.hmm.costBasis(bob, 0)
@@ -390,7 +438,9 @@ def test_governance_cannot_take_what_a_fall_freed_from_holders(m, withdraw):
         m.apply("redeem", carol, 0, 1, m.provider)
         m.advance_epoch()
         m.apply("poke", carol)
+    assert m.hmm.tier(0).refPrice != ref_price
     m.apply("offer", m.provider, 0, depth)
-    got, _ = m.apply("redeem", bob, 0, depth, m.provider)
-    assert got == basis_less_fee(m, bob_basis)
+    _, at_ref, payout, refund = redeem_split(m, bob, 0, depth, m.provider)
+    assert at_ref == depth * ref_price and payout == basis_less_fee(m, at_ref)
+    assert payout + refund == basis_less_fee(m, bob_basis)
     m.assert_same()

@@ -1,6 +1,8 @@
 """Buying and redeeming several tiers in one transaction (buyBatch, redeemBatch): the same credits,
-bases, costs and payouts as the single calls in the batch's order, one HANZO transfer instead of
-one a tier, and all or nothing. On the contract beside its integer model (tests/market.py)."""
+bases (and their reference parts, refBasis), costs, payouts and refunds as the single calls in the
+batch's order, one HANZO transfer instead of one a tier (a redemption: one to the provider and one
+summed refund to the holder, rule 3h), and all or nothing. On the contract beside its integer model
+(tests/market.py)."""
 
 from __future__ import annotations
 
@@ -35,7 +37,8 @@ def test_a_batch_buy_is_the_single_buys_in_its_order_model(batch):
                 one.buy("t", tid, n, 2**255, 1, 0)
         return
     assert paid == sum(one.buy("t", tid, n, 2**255, 1, 0) for tid, n in batch)
-    assert (one.reserve, one.funds, one.basis, one.credits) == (many.reserve, many.funds, many.basis, many.credits)
+    assert (one.reserve, one.funds, one.basis, one.ref_basis, one.credits) == (
+        many.reserve, many.funds, many.basis, many.ref_basis, many.credits)
     assert [t.supply for t in one.tiers] == [t.supply for t in many.tiers]
 
 
@@ -55,15 +58,16 @@ def test_a_batch_redemption_is_the_single_redemptions_in_its_order_or_nothing_mo
         paid = m.redeem_batch("t", batch, "p")
     except HMMError as exc:
         # refused whole: nothing moved, and the singles fail at the same element for the same reason
-        assert (m.funds, m.basis, m.credits, m.hanzo) == (before.funds, before.basis, before.credits, before.hanzo)
+        assert (m.funds, m.basis, m.ref_basis, m.credits, m.hanzo) == (
+            before.funds, before.basis, before.ref_basis, before.credits, before.hanzo)
         with pytest.raises(HMMError) as single:
             for tid, n in batch:
                 one.redeem("t", tid, n, "p")
         assert single.value.name == exc.name
         return
     assert paid == sum(one.redeem("t", tid, n, "p") for tid, n in batch)
-    assert (one.reserve, one.funds, one.basis, one.credits, one.hanzo) == (m.reserve, m.funds, m.basis, m.credits,
-                                                                            m.hanzo)
+    assert (one.reserve, one.funds, one.basis, one.ref_basis, one.credits, one.hanzo) == (
+        m.reserve, m.funds, m.basis, m.ref_basis, m.credits, m.hanzo)
 
 
 @settings(max_examples=8, deadline=None)
@@ -76,6 +80,8 @@ def test_batches_on_the_contract_match_the_model_to_the_wei(market_factory, buys
         m.apply("offer", m.provider, tid, 2 * 10**9)
     m.apply("redeem_batch", t, redeems)
     m.assert_same()
+    for tid in range(3):  # assert_same does not read refBasis
+        assert m.hmm.refBasis(t, tid) == m.model.ref_basis.get((m.name(t), tid), 0)
 
 
 def test_a_tier_named_twice_costs_what_two_single_buys_cost_and_moves_one_transfer(m):
@@ -110,15 +116,30 @@ def test_a_batch_buy_over_its_limit_is_refused_whole(m):
 
 
 def test_a_batch_redemption_past_the_offer_on_its_last_element_is_refused_whole(m):
+    """Refused at its last element, the batch moves nothing; within the offer it pays what the single
+    redemptions in its order would (rule 3h: the provider the credits' reference part less the fee, the
+    holder the curve's premium back less its fee), in two transfers: the provider's pay, then the
+    holder's summed refund."""
     a = m.traders[0]
     m.apply("buy_batch", a, [(0, 10**9), (1, 10**9)])
     m.apply("offer", m.provider, 0, 10)
     m.apply("offer", m.provider, 1, 10**9)
-    basis = m.hmm.costBasis(a, 0), m.hmm.costBasis(a, 1)
+    basis = m.hmm.costBasis(a, 0), m.hmm.costBasis(a, 1), m.hmm.refBasis(a, 0), m.hmm.refBasis(a, 1)
+    held = m.token.balanceOf(a)
     out = m.apply("redeem_batch", a, [(1, 10**8), (0, 5), (0, 6)])
     assert isinstance(out, HMMError) and out.name == "InsufficientCapacity" and out.args_[1:] == (6, 5)
-    assert (m.hmm.costBasis(a, 0), m.hmm.costBasis(a, 1)) == basis and m.token.balanceOf(m.provider) == 0
-    paid, receipt = m.apply("redeem_batch", a, [(1, 10**8), (0, 5), (0, 5)])
-    assert [t.value for t in receipt.decode_logs(m.token.Transfer)] == [paid]  # one payment, the whole batch
-    assert m.token.balanceOf(m.provider) == paid
+    assert (m.hmm.costBasis(a, 0), m.hmm.costBasis(a, 1), m.hmm.refBasis(a, 0), m.hmm.refBasis(a, 1)) == basis
+    assert m.token.balanceOf(m.provider) == 0 and m.token.balanceOf(a) == held
+    batch = [(1, 10**8), (0, 5), (0, 5)]
+    singles, name = m.model.copy(), m.name(a)
+    splits = [singles.redeem_split(name, tid, n, m.name(m.provider)) for tid, n in batch]  # before the batch
+    payout, refund = sum(p for p, _ in splits), sum(r for _, r in splits)
+    assert refund > 0  # the credits were bought up the curve: the premium comes back
+    paid, receipt = m.apply("redeem_batch", a, batch)
+    assert paid == payout
+    transfers = [(str(t.event_arguments["to"]), t.value) for t in receipt.decode_logs(m.token.Transfer)]
+    assert transfers == [(str(m.provider.address), payout), (name, refund)]  # one payment, one refund: the batch
+    assert [(e.payout, e.refund) for e in receipt.decode_logs(m.hmm.Redeemed)] == splits
+    assert m.token.balanceOf(m.provider) == payout and m.token.balanceOf(a) == held + refund
+    assert (m.hmm.refBasis(a, 0), m.hmm.refBasis(a, 1)) == (singles.ref_basis[(name, 0)], singles.ref_basis[(name, 1)])
     m.assert_same()

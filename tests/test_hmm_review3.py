@@ -10,8 +10,9 @@ regressions. Each runs on the deployed contract beside its integer model (`m.app
   leaves, with a sybil holding part of its credits by batch, ends with less HANZO than it put in.
 - Governance sweeping the surplus every epoch never makes a poke or an exit revert, and the maker
   holds reserve + surplus exactly after every step.
-- Thousands of one-credit exits or transfers accumulate no basis: the holder is paid its basis
-  to the wei, no more.
+- Thousands of one-credit exits or transfers accumulate no basis (nor reference part, refBasis):
+  the holder's basis is paid out to the wei, no more (by a redemption, rule 3h, split between the
+  provider, paid the reference part, and the holder, refunded the curve's premium).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 from hanzo.econ.fixedpoint import WAD, mul_div_up
 
 from .market import FUNDING, TREASURY
+from .test_hmm_attacks import redeem_split
 
 @pytest.fixture
 def sybil(accounts):
@@ -143,37 +145,38 @@ def test_governance_sweeping_the_surplus_every_epoch_never_blocks_a_poke_or_an_e
 @pytest.mark.parametrize("how", ["exits", "transfers"])
 def test_one_credit_at_a_time_accumulates_no_basis(m, sybil, how):
     """Forty one-credit exits (or transfers to a sybil, who then leaves) round each share down, and
-    the rest of the position is paid exactly what is left: the shares total the basis to the wei,
-    and each redemption pays its share less the exit fee (rounded up, as a sale's)."""
+    the rest of the position is paid exactly what is left: the shares total the basis to the wei, and
+    their reference parts the refBasis; each redemption (rule 3h) pays the provider its reference part
+    less the exit fee and the holder the rest of its share less the fee on the share (each rounded up,
+    as a sale's): together what a sale pays."""
     alice, bob, mal = m.traders
     depth = m.model.tiers[0].depth
     m.apply("buy", alice, 0, depth)
     m.apply("buy", mal, 0, depth // 2)
     m.apply("buy", bob, 0, depth)
-    paid_basis = basis(m, mal)
-    total = 0
+    paid_basis, paid_ref = basis(m, mal), m.hmm.refBasis(mal, 0)
+    assert paid_ref == depth // 2 * m.hmm.tier(0).refPrice < paid_basis
+    total = total_ref = 0
     x = m.accomplice  # the dealer's exits are served by a colluding provider (never to itself)
     m.apply("offer", mal, 0, depth)
     m.apply("offer", x, 0, depth)
 
     def redeem(who, n, provider):
-        share = basis(m, who)
-        got, _ = m.apply("redeem", who, 0, n, provider)
-        share -= basis(m, who)
-        assert got == sold_for(m, share)
-        return share
+        share, at_ref, payout, refund = redeem_split(m, who, 0, n, provider)
+        assert payout == sold_for(m, at_ref) and payout + refund == sold_for(m, share)
+        return share, at_ref
 
     for _ in range(40):
         if how == "exits":
-            total += redeem(mal, 1, x)
+            share, at_ref = redeem(mal, 1, x)
+            total, total_ref = total + share, total_ref + at_ref
         else:
             m.apply("give", mal, 0, 1, sybil)
     if how == "transfers":
-        total += redeem(sybil, 40, mal)
-    total += redeem(mal, m.hmm.balanceOf(mal, 0), x)
-    assert total == paid_basis
-    bob_basis = basis(m, bob)
+        total, total_ref = redeem(sybil, 40, mal)
+    share, at_ref = redeem(mal, m.hmm.balanceOf(mal, 0), x)
+    assert (total + share, total_ref + at_ref) == (paid_basis, paid_ref)
+    bob_basis, bob_ref = basis(m, bob), m.hmm.refBasis(bob, 0)
     m.apply("offer", mal, 0, depth)
-    got, _ = m.apply("redeem", bob, 0, depth, mal)
-    assert got == sold_for(m, bob_basis)
+    assert redeem(bob, depth, mal) == (bob_basis, bob_ref)
     m.assert_same()

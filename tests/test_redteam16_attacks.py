@@ -13,6 +13,8 @@ from hanzo.chain.deploy import Roles, deploy_suite, hand_over
 from hanzo.econ.params import WEI
 from hanzo.econ.reference import training_payout
 
+from .market import fee_on
+
 FOR = 1
 TREASURY = 3
 EXECUTED = 7
@@ -155,8 +157,13 @@ def test_market_maker_parameters_set_by_the_deployer_before_handover_are_flagged
 @pytest.mark.parametrize("uncounted", [False, True], ids=["ask_0", "ask_the_price_does_not_cover"])
 def test_a_provider_offer_made_by_the_deployer_before_handover_is_flagged(wired, params, whale, users, uncounted):
     """Its neighbour since offers carry asks: an offer at an ask the price does not cover is not in the
-    tier's counted capacity, yet it is paid when dear credits are spent there: the audit reads every
-    offer (`offered`), not the count."""
+    tier's counted capacity: the audit reads every offer (`offered`), not the count, and flags both.
+    What the hidden offer does: at ask 0 a holder's redemption pays the deployer (rule 3h: the credits'
+    reference part less the exit fee; the holder gets the curve's premium back). Before rule 3h, credits
+    bought up the curve paid the provider their whole share less the fee, above the reference price, so
+    they covered an ask one wei above what counts and the deployer was paid there too; now the
+    provider's pay is at most P_ref less the fee a credit (countedAsk, to the rounding), so in the
+    deployment's epoch that ask is refused (BelowAsk), by what a sale's proceeds would have covered."""
     hmm, d = wired.hmm, wired.roles.deployer
     provider = hmm.PROVIDER_ROLE()
     hmm.grantRole(provider, d.address, sender=d)
@@ -166,18 +173,30 @@ def test_a_provider_offer_made_by_the_deployer_before_handover_is_flagged(wired,
     hand_over(wired.contracts, d)
     assert uncounted == (hmm.tier(0).capacity == 0)
     problems = audit_deployment(wired)
-    # what the hidden offer does: a holder's redemption pays the deployer (credits bought up the curve
-    # pay more than the reference price, so they cover an ask one wei above what counts)
     holder = users[0]
     n = params.hmm_depth // 2 if uncounted else 1_000
     cost = hmm.quoteBuy(0, n)[0]
     wired.token.transfer(holder, cost, sender=whale)
     wired.token.approve(hmm.address, cost, sender=holder)
     hmm.buy(0, n, cost, 2**255, sender=holder)
-    before = wired.token.balanceOf(d)
-    hmm.redeem(0, n, d.address, sender=holder)
-    assert wired.token.balanceOf(d) > before and not hmm.hasRole(provider, d.address)
-    assert problems != []
+    at_ref = n * hmm.tier(0).refPrice
+    payout, refund, _ = hmm.quoteRedeem(holder.address, 0, n)
+    proceeds = hmm.quoteSell(holder.address, 0, n)[0]
+    assert payout == at_ref - fee_on(at_ref, hmm.exitFee()) and payout + refund == proceeds and refund > 0
+    before = wired.token.balanceOf(d), wired.token.balanceOf(holder)
+    if uncounted:
+        minimum = n * (hmm.countedAsk(0) + 1)
+        assert proceeds >= minimum > payout  # the rule before 3h paid the provider `proceeds`: the ask was covered
+        with ape.reverts(hmm.BelowAsk, provider=d.address, payout=payout, minimum=minimum):
+            hmm.redeem(0, n, d.address, sender=holder)
+        assert (wired.token.balanceOf(d), wired.token.balanceOf(holder)) == before
+    else:
+        hmm.redeem(0, n, d.address, sender=holder)
+        assert (wired.token.balanceOf(d) - before[0], wired.token.balanceOf(holder) - before[1]) == (payout, refund)
+        assert payout > 0
+    assert not hmm.hasRole(provider, d.address)
+    offers = [p for p in problems if "credits of capacity offered" in p]
+    assert len(offers) == hmm.tierCount() and f"tier 0 has {40 * params.hmm_depth} credits" in offers[0]
 
 
 def test_a_deployer_that_buys_the_pools_hanzo_with_the_float_for_a_second_key_is_flagged(project, accounts, params,
