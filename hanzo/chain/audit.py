@@ -142,7 +142,8 @@ def market_checks(read: Callable[..., Any], p: Any, sale_holder: str) -> list[st
     if found != expected:
         problems.append(f"HamiltonianMarketMaker: params() is {found}; expected {expected}")
     for tier in range(int(read("HamiltonianMarketMaker", "tierCount"))):
-        # at any ask: capacity at an ask the price does not cover is not in the tier's count, and is paid
+        # at any ask: capacity at an ask the price does not cover is not in the tier's count, and can still be
+        # paid (credits bought at a higher reference price in an earlier epoch cover it)
         offered = int(read("HamiltonianMarketMaker", "offered", int(read("HamiltonianMarketMaker", "epoch")), tier))
         if offered:
             problems.append(f"HamiltonianMarketMaker: tier {tier} has {offered} credits of capacity offered; "
