@@ -118,8 +118,9 @@ def test_contract_agrees_with_model_after_odd_sequences(m):
     (crash), pokes, a
     surplus withdrawal, then everyone leaves. Result: the contract and the model agree to the wei
     at every step; the traders and the accomplice together got back less than they paid (one received
-    another's credits and their basis, so alone it is up); the honest provider was paid
-    exactly what the redeemed credits' holder had as basis."""
+    another's credits and their basis, so alone it is up); the honest provider was paid the
+    redeemed credits' share of their holder's refBasis less the exit fee, the holder the rest of a sale's
+    proceeds (rule 3h; the model, which pays so, agrees with the contract to the wei)."""
     a, b, d = m.traders
     start = {str(x): m.token.balanceOf(x) for x in m.traders}
     steps = [
@@ -309,6 +310,25 @@ def test_selling_at_basis_after_a_fall_and_rebuying_takes_nothing_from_honest_pa
 # ---------------------------------------------------------------- 4. economics: findings
 
 
+def _quote_redeem(m, holder, tid, amount):
+    """quoteRedeem on the contract, checked against the model's quote_redeem: (the provider's pay, the
+    holder's refund, the exit fee) of redeeming now (rule 3h)."""
+    quoted = tuple(m.hmm.quoteRedeem(holder, tid, amount))
+    assert quoted == m.model.quote_redeem(m.name(holder), tid, amount), (quoted, tid, amount)
+    return quoted
+
+
+def _quote_redemptions(m, holder, moves, provider):
+    """The summed (pay, refund, exit fee) of redeeming `moves` one after another (a batch's elements),
+    each quoted on the state the earlier ones leave (the first also on the contract); nothing moves."""
+    s, name, total = m.model.copy(), m.name(holder), [0, 0, 0]
+    for i, (tid, n) in enumerate(moves):
+        q = _quote_redeem(m, holder, tid, n) if i == 0 else s.quote_redeem(name, tid, n)
+        assert s.redeem_split(name, tid, n, m.name(provider)) == q[:2]
+        total = [a + b for a, b in zip(total, q)]
+    return total
+
+
 def _honest_epoch(m, user, capacity=L // 10):
     """Honest demand at the target: the honest provider offers `capacity`, a user buys and spends
     80% of it there."""
@@ -452,14 +472,16 @@ def test_an_offer_at_an_ask_the_price_does_not_cover_moves_nothing(m):
     "day (10% of the honest provider's capacity) and redeems it at its accomplice's 0.01 L offer (a "
     "provider who hands the HANZO back): in 10 epochs the price is 1.36x, the pair spent 14,375 HANZO "
     "(buy fees and, since exits cost alike, the 12.5% exit fee; 337 when redemptions were free) and "
-    "honest buyers paid 98,107 HANZO more for the same compute, all of it paid on to providers: "
-    "leverage ~6.8 (~291 before). No fee within the bound closes it (50%: 1.7, scripts/exit_fees.py); "
+    "honest buyers paid 94,729 HANZO more for the same compute (98,107 before rule 3h refunded the "
+    "curve's premium: the wash raises P_ref itself, which providers are still paid): leverage ~6.6 (~6.8 "
+    "before 3h, ~291 before exits cost alike). No fee within the bound closes it (50%: 1.7, scripts/exit_fees.py); "
     "it needs no wash demand in utilization (a bond on offers, or utilization from served capacity)."))
 def test_wash_redemptions_pump_the_price_honest_buyers_pay(m):
     """Tried: the dealer (a provider) recycles a small amount of its credits each epoch through its
     accomplice's offer: utilization above target, the price rises epoch after epoch. With exits
     paying bases the pair's round trip costs the 0.3% buy fee and the 12.5% exit fee (the accomplice
-    is paid the dealer's basis less the fee and hands it back off-chain). Asserted (what should
+    is paid the reference part of the dealer's basis less the fee and hands it back off-chain, the
+    premium comes back to the dealer less the fee: rule 3h). Asserted (what should
     hold): the honest buyers' extra cost is not more than the manipulators spend (leverage <= 1)."""
     user, d, x = m.traders[0], m.dealer, m.accomplice
     pair_start = m.token.balanceOf(d) + m.token.balanceOf(x)
@@ -521,55 +543,75 @@ def test_a_provider_exiting_through_a_second_wallet_gets_what_a_sale_pays(m):
     the literal self-redemption, and a provider whose credits sit in a second wallet of its own (an
     address costs nothing) redeemed them at its own offer for the whole basis: 1 L bought for
     1,718,282 HANZO gross came back whole, where a sale pays 1,503,497 (the 214,785 sell fee). Now a
-    redemption pays the provider the share less the same exit fee a sale pays (sellFee, kept in the
-    surplus). Tried: a provider (the accomplice) holds 1 L in a second wallet (a trader account, which
-    buys it: to the contract any address is a customer), offers 1 L and redeems the credits from that
-    wallet at its own offer; beside it, on the same state, the wallet sells them. Result: the provider
-    is paid exactly what the sale pays (1,503,497), and the surplus keeps the same 214,785 fee."""
+    redemption pays out the share less the same exit fee a sale pays (sellFee, kept in the surplus):
+    since rule 3h the provider gets the reference price paid for the credits (refBasis, 1,000,000: 1 L
+    at 0.001) less its fee, 875,000, and the wallet the curve's premium back less its fee, 628,497.
+    Tried: a provider (the accomplice) holds 1 L in a second wallet (a trader account, which buys it:
+    to the contract any address is a customer), offers 1 L and redeems the credits from that wallet at
+    its own offer; beside it, on the same state, the wallet sells them. Result: the provider and its
+    wallet together get exactly what the sale pays (1,503,497; before 3h the provider alone), split as
+    quoteRedeem said, and the surplus keeps the same 214,785 fee."""
     provider, wallet = m.accomplice, m.traders[1]
     m.apply("buy", wallet, 0, L)
-    basis = m.hmm.costBasis(wallet, 0)
+    basis, ref = m.hmm.costBasis(wallet, 0), m.hmm.refBasis(wallet, 0)
+    fee = m.model.params.sell_fee
+    assert ref == m.model.ref_basis[(m.name(wallet), 0)] == L * m.model.tiers[0].base_price  # bought at P_ref
     sale, _ = m.model.quote_sell(m.name(wallet), 0, L)
-    assert m.hmm.quoteSell(wallet, 0, L)[0] == sale == basis - fee_on(basis, m.model.params.sell_fee)
+    assert m.hmm.quoteSell(wallet, 0, L)[0] == sale == basis - fee_on(basis, fee)
+    payout, refund, exit_fee = _quote_redeem(m, wallet, 0, L)
+    assert (payout, exit_fee) == (ref - fee_on(ref, fee), fee_on(basis, fee)) and payout + refund == sale
     m.apply("offer", provider, 0, L)
-    surplus, before = m.hmm.surplus(), m.token.balanceOf(provider)
+    surplus, before, before_w = m.hmm.surplus(), m.token.balanceOf(provider), m.token.balanceOf(wallet)
     m.apply("redeem", wallet, 0, L, provider)
-    got = m.token.balanceOf(provider) - before
+    got, back = m.token.balanceOf(provider) - before, m.token.balanceOf(wallet) - before_w
     m.assert_same()
-    print(f"basis {basis / WEI:,.0f}; redeemed through a second wallet for {got / WEI:,.0f}; "
-          f"a sale pays {sale / WEI:,.0f}")
-    assert got == sale  # no more than a sale (and no less: exits cost alike)
-    assert m.hmm.surplus() - surplus == fee_on(basis, m.model.params.sell_fee)
+    print(f"basis {basis / WEI:,.0f}; redeemed through a second wallet for {got / WEI:,.0f} to the provider "
+          f"and {back / WEI:,.0f} back to the wallet; a sale pays {sale / WEI:,.0f}")
+    assert (got, back) == (payout, refund)
+    assert got + back == sale  # no more than a sale (and no less: exits cost alike)
+    assert (got // WEI, back // WEI, sale // WEI) == (875_000, 628_496, 1_503_496)
+    assert m.hmm.surplus() - surplus == fee_on(basis, fee)
+    assert m.hmm.costBasis(wallet, 0) == m.hmm.refBasis(wallet, 0) == 0
 
 
 def test_an_honest_buyer_who_redeems_pays_no_more_than_the_documented_fees(m):
     """Exits cost alike, so an honest buyer of compute pays the exit fee on its redemptions too. The
     documented price: the buy fee (0.3%) on top of the credits' gross cost, and the exit fee (12.5%)
-    out of what its provider is paid, each rounded up by at most a wei, nothing else (docs/hmm.md,
-    "Exits cost alike"). Tried: 0.8 L bought and spent at the honest provider in three parts, one of
-    them by a batch of two elements. Result: HANZO paid - provider paid = buy fee + exit fees, to the
-    wei, and the exit fees are at most 12.5% of the gross (plus a wei a part); all-in, 1.1463 HANZO
-    per HANZO the provider is paid (1.003 when redemptions were free)."""
+    on that gross, each rounded up by at most a wei, nothing else (docs/hmm.md, "Exits cost alike");
+    since rule 3h the provider is paid the reference price's part (refBasis) less its fee and the buyer
+    gets the curve's premium back less its fee. Tried: 0.8 L bought and spent at the honest provider in
+    three parts, one of them by a batch of two elements. Result: each part pays the provider and refunds
+    the buyer exactly what quoteRedeem said before it; HANZO paid net of refunds - provider paid = buy
+    fee + exit fees, to the wei, and the exit fees are at most 12.5% of the gross (plus a wei a part);
+    all-in, 1.2241 HANZO per HANZO the provider is paid (1.1463 before 3h, when the provider was paid
+    the premium too; 1.003 when redemptions were free)."""
     user, p = m.traders[0], m.provider
     params = m.model.params
     before_user, before_p, surplus = m.token.balanceOf(user), m.token.balanceOf(p), m.hmm.surplus()
     cost, _ = m.apply("buy", user, 0, 8 * L // 10)
-    gross = m.hmm.costBasis(user, 0)
+    gross, ref = m.hmm.costBasis(user, 0), m.hmm.refBasis(user, 0)
     buy_fee = cost - gross
     assert buy_fee == mul_div_up(gross, params.buy_fee, WAD)
+    assert ref == 8 * L // 10 * m.model.tiers[0].base_price < gross  # the 0.8 L climbed the curve
     m.apply("offer", p, 0, 8 * L // 10)
-    m.apply("redeem", user, 0, L // 4, p)
-    m.apply("redeem_batch", user, [(0, L // 4), (0, L // 10)], p)
-    m.apply("redeem", user, 0, m.hmm.balanceOf(user, 0), p)
+    quoted = [0, 0, 0]  # the provider's pay, the refunds, the exit fees, each part quoted just before it
+    for moves in ([(0, L // 4)], [(0, L // 4), (0, L // 10)], [(0, 8 * L // 10 - L // 4 - L // 4 - L // 10)]):
+        quoted = [a + b for a, b in zip(quoted, _quote_redemptions(m, user, moves, p))]
+        r = m.apply("redeem", user, *moves[0], p) if len(moves) == 1 else m.apply("redeem_batch", user, moves, p)
+        assert not isinstance(r, HMMError), (moves, r)
     m.assert_same()
     paid = before_user - m.token.balanceOf(user)
     served = m.token.balanceOf(p) - before_p
-    exit_fees = gross - served
-    assert paid == cost and m.hmm.costBasis(user, 0) == 0
+    refunds = cost - paid
+    exit_fees = gross - served - refunds
+    assert m.hmm.costBasis(user, 0) == m.hmm.refBasis(user, 0) == 0
+    assert [served, refunds, exit_fees] == quoted
     assert paid - served == buy_fee + exit_fees == m.hmm.surplus() - surplus  # every fee kept, nothing else
     assert exit_fees <= mul_div_up(gross, params.sell_fee, WAD) + 4  # four parts, each rounded up at most a wei
-    print(f"paid {paid / WEI:,.0f}; provider paid {served / WEI:,.0f}; all-in {paid / served:.4f}")
-    assert paid / served < 1.147
+    assert served <= ref - mul_div_up(ref, params.sell_fee, WAD) + 4  # the provider: P_ref less the fee
+    print(f"paid {paid / WEI:,.0f} net of {refunds / WEI:,.0f} refunded; provider paid {served / WEI:,.0f}; "
+          f"all-in {paid / served:.4f}")
+    assert f"{paid / served:.4f}" == "1.2241"
 
 
 def test_a_greedy_holder_takes_no_more_through_any_exit_than_a_sale(m):
@@ -659,7 +701,11 @@ def test_parked_supply_costs_the_parker_more_than_honest_buyers_overpay(m):
     a block held across epochs stops pricing others up the curve after a day or two. Tried: the same
     parking. Result: the pair spends the same fees, 2,442,948, and honest buyers overpay 1,626,396 (the
     first epochs, before the position has decayed): leverage 0.67, below 1, so parking costs its maker
-    more than it costs anyone else (at ten times the demand it is 10.5 on the model; docs)."""
+    more than it costs anyone else (at ten times the demand it is 10.5 on the model; docs). Since rule 3h
+    (a redemption pays its provider the reference price, the curve's premium back to the buyer less the
+    exit fee) honest buyers lose only the fee on the premium the parked block put under them, and the
+    providers are paid none of it: the pair still spends 2,442,948 (the accomplice's pay and the
+    dealer's refund are a sale's proceeds), honest buyers overpay 207,556: leverage 0.67 -> 0.085."""
     user, d, x = m.traders[0], m.dealer, m.accomplice
     pair_start = m.token.balanceOf(d) + m.token.balanceOf(x)
     m.apply("buy", d, 0, 3 * L)
@@ -674,8 +720,8 @@ def test_parked_supply_costs_the_parker_more_than_honest_buyers_overpay(m):
     spent = pair_start - m.token.balanceOf(d) - m.token.balanceOf(x)
     overpaid = (u_start - m.token.balanceOf(user)) - _honest_model(10)[1]
     print(f"dealer and accomplice spent {spent / WEI:,.0f} HANZO; honest buyers overpaid {overpaid / WEI:,.0f}")
-    assert (spent // WEI, overpaid // WEI) == (2_442_948, 1_626_396)
-    assert 0 < overpaid < spent
+    assert (spent // WEI, overpaid // WEI) == (2_442_948, 207_556)  # 1,626,396 overpaid before rule 3h
+    assert 0 < overpaid < spent // 10
 
 
 @pytest.mark.parametrize("attack", ["wash", "park"])
@@ -693,11 +739,13 @@ def test_a_lone_provider_pays_the_sell_fee_to_wash_or_park(m, attack):
     1's crash). Its other lever alone is real demand: spending the 0.01 L at the
     honest provider's capacity (utilization 90%) costs it the whole basis, paid to that provider
     (166,057 HANZO in 10 epochs) for 540,770 overpaid by honest buyers, a leverage of 3.3 (5.9 over
-    20 epochs), the same as any buyer of compute it leaves unused.
+    20 epochs), the same as any buyer of compute it leaves unused (measured before rule 3h; since, the
+    premium over P_ref comes back to the dealer less the fee).
     Park (3 L bought before 10 honest epochs): the self-redemption is refused, the dealer sells the
     3 L at its basis (19,085,537) less the fee: it spent 2,442,949 (12.8%, fees both ways) for
-    1,626,396 overpaid by honest buyers, a leverage of 0.67 since the pricing position decays (6.5
-    before it; with an accomplice the same since exits cost alike; 57,257 spent, ~278x, before that)."""
+    207,556 overpaid by honest buyers (1,626,396 before rule 3h refunded them the premium), a leverage
+    of 0.085 (0.67 before 3h, 6.5 before the pricing position decayed; with an accomplice the same since
+    exits cost alike; 57,257 spent, ~278x, before that)."""
     user, d = m.traders[0], m.dealer
     d_start, u_start = m.token.balanceOf(d), m.token.balanceOf(user)
     fees = 0
@@ -735,8 +783,9 @@ def test_a_lone_provider_pays_the_sell_fee_to_wash_or_park(m, attack):
         assert overpaid == 0  # sales do not count in utilization: the wash moves nothing
         assert 12_000 * WEI < spent < 14_000 * WEI
     else:
-        # 0.67, as with an accomplice (6.5 before the pricing position decayed, ~278 before exits cost alike)
-        assert spent > 2_400_000 * WEI and 0 < overpaid < spent
+        # 0.085, as with an accomplice (0.67 before rule 3h, 6.5 before the pricing position decayed, ~278
+        # before exits cost alike)
+        assert (spent // WEI, overpaid // WEI) == (2_442_948, 207_556) and 0 < overpaid < spent // 10
 
 
 # ---------------------------------------------------------------- 5. model against contract
