@@ -411,7 +411,7 @@ def test_paying_a_provider_by_transfer_costs_the_customer_a_redemptions_fee_and_
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "Medium, open (rule 3h): a transfer moves the whole basis, premium included, so a provider paid in "
+    "Low, open (rule 3h): a transfer moves the whole basis, premium included, so a provider paid in "
     "credits by transfer and selling them is paid what a sale pays, 1,503,497 HANZO for 1 L bought at the "
     "base price (basis 1,718,282, refBasis 1,000,000), where the same compute paid by redemption pays it "
     "875,000 (the reference part less the 12.5% fee) and refunds the customer 628,497: +628,497 (+71.8%) "

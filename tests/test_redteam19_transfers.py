@@ -142,7 +142,7 @@ def test_credits_paid_to_a_rival_and_resold_pay_the_next_provider_what_they_cost
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "Medium, open (rule 3h; red team 18's transfer finding by resale): a transfer moves the whole basis, "
+    "Low, open (rule 3h; red team 18's transfer finding by resale): a transfer moves the whole basis, "
     "premium included, so a rival paid 1 L in credits by transfer and reselling them at their gross "
     "(1,718,282) nets 1,503,497 after the fee it pays handing them on, where the same compute paid by "
     "redemption pays it 875,000 (the refBasis 1,000,000 less the fee), the customer refunded 628,497: "
@@ -257,7 +257,7 @@ def test_paying_a_provider_by_transfer_charges_each_move_one_fee_and_none_twice(
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "Medium, open (rule 3h; red team 18's transfer finding): the dealer paid 1 L in credits by transfer "
+    "Low, open (rule 3h; red team 18's transfer finding): the dealer paid 1 L in credits by transfer "
     "sells them for 1,503,497 HANZO (the whole basis 1,718,282 less the fee, premium included), where the "
     "same compute redeemed at its offer pays it 875,000 (refBasis 1,000,000 less the fee) and refunds the "
     "customer 628,497: +628,497 (+71.8%) for the provider, paid by the customer (the transfer's fee, "
