@@ -92,10 +92,11 @@ def test_a_last_block_offer_cannot_crash_the_price(m, honest_ask):
     made after the epoch's nominal end (or in its last block) and followed by the poke was counted
     capacity nobody had time to use: 3 L a day beside honest demand at target took the price down by
     delta_max every epoch (0.624x in 4, 0.095x in 20 on the model), an ask-0 honest provider was paid
-    593,687 HANZO for 20 days of 0.08 L (1,457,524 undisturbed; under rule 3h 570,256 and 1,400,000), and one that asked the price served 1
-    epoch of 20, for the gas of one offerCapacity a day. Fixed by counting capacity by the share of the
-    epoch left when it is offered (whole in the first 1/24, none after the end). Tried: honest demand at the 80% target for 4 days (the honest provider offers 0.1 L, the user
-    buys and spends 0.08 L there); each day after the nominal end the dealer offers capacity at ask 0
+    593,687 HANZO for 20 days of 0.08 L (1,457,524 undisturbed; under rule 3h 570,256 and 1,400,000),
+    and one that asked the price served 1 epoch of 20, for the gas of one offerCapacity a day. Fixed by
+    counting capacity by the share of the epoch left when it is offered (whole in the first 1/24, none
+    after the end). Tried: honest demand at the 80% target for 4 days (the honest provider offers 0.1 L,
+    the user buys and spends 0.08 L there); each day after the nominal end the dealer offers capacity at ask 0
     (3 L the first day, then 3 L at ask 0, or 1 credit when the honest provider asks the price) and
     pokes at once, so nobody can redeem there. Asserted (what should hold): capacity nobody could
     use moves no price - the price stays the undisturbed one (base: demand is at the target)."""
