@@ -82,8 +82,9 @@ def test_p5_parameter_check_rejects_a_sell_fee_below_the_bound():
 
 
 class FeeFreeRedemption(hmm.HMMState):
-    """The planted bug: the rule before exits cost alike, a redemption paying the whole share with no
-    exit fee (red team 17, finding 4's class: a provider's second wallet left fee-free)."""
+    """The planted bug: the rule before exits cost alike, a redemption charging no exit fee (red team 17,
+    finding 4's class: a provider's second wallet left fee-free; under rule 3h the provider is then paid
+    the reference part and the holder the premium, neither less the fee: more than a sale pays)."""
 
     def redeem(self, holder, tid, amount, provider):
         params = self.params
