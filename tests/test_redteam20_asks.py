@@ -61,22 +61,27 @@ def _last_block_crash_model(epochs, honest_ask, later_offer, weighted=True):
 
 def test_last_block_offer_measured_on_the_model():
     """The numbers behind finding 1 (closed: the test below), measured on the exact model over 20 epochs:
-    undisturbed the price stays at 1.000x base and the honest provider is paid 1,457,524 HANZO (20 x
-    0.08 L); the dealer's 0.8 L would cost 1,229,218. With a last-block offer at ask 0 each day (3 L,
-    or a single credit once the honest ask is out of the count) the price is 0.095x, the dealer's
-    0.8 L costs 116,568, and the honest provider is paid 593,687 at ask 0 (59% less for the same
-    compute), or at its ask (what a credit paid at the start) serves 1 epoch of 20 (72,876 HANZO):
-    its capacity is no longer counted, and the user's credits, bought at the crashed price, pay less
-    than it asks. The dealer spent nothing but gas. Since the fix (capacity counted by the share of the
-    epoch left when offered, none after its end) the same days leave the price at base, the honest
-    provider serving all 20 epochs either way."""
+    undisturbed the price stays at 1.000x base and the honest provider is paid 1,400,000 HANZO (20 x
+    0.08 L at P_ref less the exit fee; 1,457,524 before rule 3h, which paid it the user's whole basis,
+    the curve's premium included: that premium now goes back to the user); the dealer's 0.8 L would cost
+    1,229,217. With a last-block offer at ask 0 each day (3 L, or a single credit once the honest ask is
+    out of the count) the price is 0.095x, the dealer's 0.8 L costs 116,567, and the honest provider is
+    paid 570,256 at ask 0 (593,687 before 3h; 59% less for the same compute either way), or at its ask
+    (what a credit paid at the start) serves 1 epoch of 20 (70,000 HANZO; 72,876 before 3h): its
+    capacity is no longer counted, and the user's credits, bought at the crashed price, pay less than it
+    asks. The dealer spent nothing but gas. Since the fix (capacity counted by the share of the epoch
+    left when offered, none after its end) the same days leave the price at base, the honest provider
+    serving all 20 epochs either way, paid 1,400,000."""
+    base, fee = fresh_model().tiers[0].base_price, fresh_model().params.sell_fee
+    day = 8 * L // 100 * base  # a day's credits at P_ref: what the provider is paid for, less the exit fee
     for honest_ask, later in ((False, 3 * L), (True, 1)):
-        price, served, _, _ = _last_block_crash_model(20, honest_ask, later)
-        assert price == 1.0 and served == 20
+        price, served, paid, _ = _last_block_crash_model(20, honest_ask, later)
+        assert price == 1.0 and served == 20 and paid == 20 * (day - mul_div_up(day, fee, WAD))
+        assert paid // WEI == 1_400_000
     free = _last_block_crash_model(20, False, 3 * L, weighted=False)
-    assert round(free[0], 3) == 0.095 and free[1] == 20 and free[2] // WEI == 593_687 and free[3] // WEI == 116_567
+    assert round(free[0], 3) == 0.095 and free[1] == 20 and free[2] // WEI == 570_256 and free[3] // WEI == 116_567
     asking = _last_block_crash_model(20, True, 1, weighted=False)  # one credit a day suffices after the first
-    assert round(asking[0], 3) == 0.095 and asking[1] == 1 and asking[2] // WEI == 72_876
+    assert round(asking[0], 3) == 0.095 and asking[1] == 1 and asking[2] // WEI == 70_000
     s = fresh_model()
     assert s.buy("D", 0, 8 * L // 10, 2**255, FAR, 0) // WEI == 1_229_217
 
@@ -87,10 +92,11 @@ def test_a_last_block_offer_cannot_crash_the_price(m, honest_ask):
     made after the epoch's nominal end (or in its last block) and followed by the poke was counted
     capacity nobody had time to use: 3 L a day beside honest demand at target took the price down by
     delta_max every epoch (0.624x in 4, 0.095x in 20 on the model), an ask-0 honest provider was paid
-    593,687 HANZO for 20 days of 0.08 L (1,457,524 undisturbed), and one that asked the price served 1
-    epoch of 20, for the gas of one offerCapacity a day. Fixed by counting capacity by the share of the
-    epoch left when it is offered (whole in the first 1/24, none after the end). Tried: honest demand at the 80% target for 4 days (the honest provider offers 0.1 L, the user
-    buys and spends 0.08 L there); each day after the nominal end the dealer offers capacity at ask 0
+    593,687 HANZO for 20 days of 0.08 L (1,457,524 undisturbed; under rule 3h 570,256 and 1,400,000),
+    and one that asked the price served 1 epoch of 20, for the gas of one offerCapacity a day. Fixed by
+    counting capacity by the share of the epoch left when it is offered (whole in the first 1/24, none
+    after the end). Tried: honest demand at the 80% target for 4 days (the honest provider offers 0.1 L,
+    the user buys and spends 0.08 L there); each day after the nominal end the dealer offers capacity at ask 0
     (3 L the first day, then 3 L at ask 0, or 1 credit when the honest provider asks the price) and
     pokes at once, so nobody can redeem there. Asserted (what should hold): capacity nobody could
     use moves no price - the price stays the undisturbed one (base: demand is at the target)."""
@@ -196,24 +202,37 @@ def test_model_search_every_credit_bought_this_epoch_pays_the_counted_ask():
 
 def test_service_at_an_uncounted_ask_leaks_nothing_into_utilization(m):
     """Tried (an uncounted provider serving wash redemptions to pump): beside honest demand at the
-    target, the dealer buys 0.05 L high on the curve each day (behind 1 L it parked, so its credits
-    pay well above the price) and spends them at its accomplice's offer of 0.05 L at an ask 10% above
-    countedAsk (uncounted, yet the dealer's expensive credits meet it); the accomplice then lowers
-    its ask to 0 for one more credit late in the day, so its standing remainder joins the count.
-    Result: the served wash never enters Tier.redeemed (only the honest 0.08 L does), the remainder
-    and the one credit join the capacity, and the price moves exactly as the counted numbers say
-    (utilization 0.08 / 0.1 + 1 credit, a hair under target), never up: 5 days, price <= base."""
+    target, the dealer spends 0.025 L a day of a stock it bought before the price fell (so its credits
+    pay above the price) at its accomplice's offer of 0.05 L at an ask its credits just meet, above
+    countedAsk (uncounted); the accomplice then lowers its ask to 0 for one more credit late in the
+    day, so its standing remainder joins the count. Result: the served wash never enters Tier.redeemed
+    (only the honest 0.08 L does), the remainder and the one credit join the capacity, and the price
+    moves exactly as the counted numbers say (utilization 0.08 / 0.1 + 1 credit, a hair under target),
+    never up: 3 days after the first, price <= base. (Before rule 3h the dealer's credits were bought
+    each day behind 1 L it parked, paying its accomplice their basis, well above the price. Under 3h a
+    provider is paid at most the reference price a credit was bought at, less the exit fee: credits
+    bought this epoch meet no ask above countedAsk, so the wash needs credits bought at a higher P_ref.)"""
     user, d, x = m.traders[0], m.dealer, m.accomplice
-    m.apply("buy", d, 0, L)  # parked: the dealer's later credits are bought high on the curve
+    m.apply("buy", d, 0, L // 10)  # at base, before the price falls
+    m.apply("offer", m.provider, 0, L // 10, 0)
+    m.apply("buy", user, 0, 8 * L // 100)
+    m.apply("redeem", user, 0, 8 * L // 100, m.provider)
+    m.apply("offer", x, 0, L // 20, 0)  # idle counted capacity: the price falls
+    m.advance_epoch()
+    m.apply("poke", user)
+    assert m.model.tiers[0].ref_price < m.model.tiers[0].base_price
     for _ in range(3):
         m.apply("offer", m.provider, 0, L // 10, 0)
         m.apply("buy", user, 0, 8 * L // 100)
         m.apply("redeem", user, 0, 8 * L // 100, m.provider)
-        high = m.model.counted_ask(0) * 11 // 10
+        payout, refund, fee = m.hmm.quoteRedeem(d, 0, L // 40)
+        assert (payout, refund, fee) == m.model.quote_redeem(m.name(d), 0, L // 40)
+        high = payout // (L // 40)  # the ask the dealer's credits just meet
+        assert high > m.hmm.countedAsk(0) == m.model.counted_ask(0)  # uncounted
         m.apply("offer", x, 0, L // 20, high)
-        m.apply("buy", d, 0, L // 20)
+        before = m.token.balanceOf(x)
         wash = m.apply("redeem", d, 0, L // 40, x)
-        assert not isinstance(wash, HMMError)
+        assert not isinstance(wash, HMMError) and m.token.balanceOf(x) - before == payout
         assert m.hmm.tier(0).redeemed == 8 * L // 100 and m.hmm.tier(0).capacity == L // 10
         m.apply("offer", x, 0, 1, 0)  # lowered: the standing remainder joins, what it served does not
         assert m.hmm.tier(0).capacity == L // 10 + L // 20 - L // 40 + 1
@@ -318,27 +337,38 @@ def _gift_setup(stock):
     return s, t
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "rule 3h: a provider is paid a credit's P_ref at purchase less the exit fee, exactly countedAsk for a "
+    "credit bought this epoch, so a gift of ONE older, cheaper credit (0.001 HANZO of basis + 0.000125 of "
+    "transfer fee) averages the victim's refBasis below P_ref and blocks its 0.08 L at a countedAsk ask "
+    "(BelowAsk); the recourse through that provider costs the victim 14,911 HANZO (the exit fee on its "
+    "position). Before 3h the block needed 0.012 L (12,072 + 1,509 HANZO) against a 4,347 harm."))
 def test_gifts_of_cheap_credits_block_a_holder_only_by_paying_it_more_than_the_block_costs_it():
-    """Tried (transfers change the basis per credit, so a rival can average a holder's credits below
-    an honest ask; a gift can also front-run the holder's redemption): the attacker keeps credits
-    bought on day 0; three days of demand above target raise the price 1.399x; a victim buys 0.08 L
-    (basis 1.041 P_ref a credit: the day-0 stock's pricing position has decayed) to spend at a provider
-    asking countedAsk; the attacker gifts its whole stock (ERC1155 transfers need no consent). A gift
-    of 0.011 L does not block the redemption; 0.012 L does (BelowAsk), for 12,072 HANZO of basis handed
-    to the victim plus 1,509 of transfer fee. The victim's recourse - sell the whole position, gift
-    included, rebuy 0.08 L, spend it - costs it 4,347 HANZO against unblocked (the exit fee on its own
-    0.08 L, less the gift's basis net of it): the block costs the attacker 13,581, three times the harm,
-    and an ask-0 provider, or one lowering its ask, serves the victim as before, at no loss. (Before the
-    decay: 0.017 L, 17,145 + 2,143, and the recourse left the victim 1,838 better off.)"""
-    s, _ = _gift_setup(11 * L // 1000)
-    s.transfer("A", "B", 0, 11 * L // 1000)
-    s.redeem("B", 0, 8 * L // 100, "X")  # not blocked
-    s, t = _gift_setup(12 * L // 1000)
+    """Tried (transfers change the reference price per credit, so a rival can average a holder's credits
+    below an honest ask; a gift can also front-run the holder's redemption): the attacker keeps credits
+    bought on day 0; three days of demand above target raise the price 1.399x; a victim buys 0.08 L to
+    spend at a provider asking countedAsk; the attacker gifts its stock (ERC1155 transfers need no
+    consent). Asserted (what should hold): the cheapest block costs the attacker more than three times
+    the victim's recourse (sell the whole position, gift included, rebuy 0.08 L, spend it).
+
+    Before rule 3h the provider was paid the victim's basis (1.041 P_ref a credit: the day-0 stock's
+    pricing position had decayed), which left slack over countedAsk: a gift of 0.011 L did not block the
+    redemption, 0.012 L did, for 12,072 HANZO of basis handed to the victim plus 1,509 of transfer fee,
+    and the recourse cost the victim 4,347 (the exit fee on its own 0.08 L, less the gift's basis net of
+    it): the block cost the attacker three times the harm. (Before the decay: 0.017 L, 17,145 + 2,143,
+    and the recourse left the victim 1,838 better off.)
+
+    Under 3h (a finding, open): the provider is paid the reference price the credits were bought at,
+    less the exit fee, which for credits bought this epoch IS countedAsk (to the wei, no slack), so a
+    gift of a single day-0 credit (0.001 HANZO of basis, 0.000125 of fee) blocks, and the recourse costs
+    the victim 14,911 HANZO. An ask-0 provider, or one lowering its ask, still serves the victim at no
+    loss (the gift's credit is then paid at its own P_ref)."""
+    s, t = _gift_setup(1)
     assert round(s.tiers[0].ref_price / s.tiers[0].base_price, 3) == 1.399
     unblocked = s.copy()
     unblocked.redeem("B", 0, 8 * L // 100, "X")
     a0, gift = s.hanzo["A"], s.basis[("A", 0)]
-    s.transfer("A", "B", 0, 12 * L // 1000)
+    s.transfer("A", "B", 0, 1)
     with pytest.raises(HMMError, match="BelowAsk"):
         s.copy().redeem("B", 0, 8 * L // 100, "X")
     fee = a0 - s.hanzo["A"]
@@ -346,7 +376,7 @@ def test_gifts_of_cheap_credits_block_a_holder_only_by_paying_it_more_than_the_b
     s.buy("B", 0, 8 * L // 100, 2**255, FAR, t)
     s.redeem("B", 0, 8 * L // 100, "X")
     victim_loss = unblocked.hanzo["B"] - s.hanzo["B"]
-    assert (gift // WEI, fee // WEI, victim_loss // WEI) == (12_072, 1_509, 4_347)
+    assert (gift, fee, victim_loss // WEI) == (10**15, 125 * 10**12, 14_911)
     assert 0 < 3 * victim_loss < gift + fee  # griefing costs the attacker three times the harm
 
 

@@ -41,6 +41,30 @@ def leave(s: HMMState, holder: str, tier: int, amount: int, exit_by: str, now: i
         s.redeem(holder, tier, amount, "friend")
 
 
+def _pro_rata(basis: int, amount: int, held: int) -> int:
+    """A holder's share of `basis` for `amount` of its `held` credits: pro rata, rounded down (the
+    whole for the whole position), as the contract's _share."""
+    return basis if amount == held else basis * amount // held
+
+
+def redeem_checked(s: HMMState, holder: str, tier: int, n: int, provider: str) -> tuple[int, int]:
+    """`holder` redeems `n` credits at `provider`'s offer (made for them, at ask 0); returns (the
+    provider's pay, the holder's refund) as the HANZO that moved, each checked against rule 3h from the
+    books before it: of the share of the holder's basis, the provider gets min(share, the share of its
+    refBasis) less the exit fee on that, and the holder the rest of what a sale of them pays."""
+    held = s.credits[(holder, tier)]
+    share = _pro_rata(s.basis.get((holder, tier), 0), n, held)
+    at_ref = min(share, _pro_rata(s.ref_basis.get((holder, tier), 0), n, held))
+    fee = s.exit_fee()
+    provider_before, holder_before = s.hanzo.get(provider, 0), s.hanzo.get(holder, 0)
+    s.offer_capacity(provider, tier, n)
+    s.redeem(holder, tier, n, provider)
+    payout, refund = s.hanzo[provider] - provider_before, s.hanzo.get(holder, 0) - holder_before
+    assert payout == at_ref - mul_div_up(at_ref, fee, WAD), (holder, payout, at_ref)
+    assert payout + refund == share - mul_div_up(share, fee, WAD), (holder, payout, refund, share)
+    return payout, refund
+
+
 def target(value: float, label: str) -> None:
     """hypothesis.target inside a search; nothing when a seeded-bug test runs a property's body directly."""
     if currently_in_test_context():
@@ -306,9 +330,11 @@ def test_no_exit_returns_more_than_a_sale_model(tier, buys, moves, share, parts,
     """Exits cost alike (red team 17, finding 4's class): after purchases and any moves of the price
     (a pump's redemptions at a small offer, idle offers), a holder's credits redeemed at a friendly
     provider's offer, whole or in parts, directly or after giving them to a second wallet that redeems
-    at the provider's own offer, pay the provider no more than selling the same credits pays, from
-    the same state: exactly what the same holder selling them in the same parts is paid, and at most
-    what one sale of them all pays (parts round each share down and each fee up)."""
+    at the provider's own offer, pay no more than selling the same credits pays, from the same state:
+    the provider's pay and the holder's refund together are exactly what the same holder selling them
+    in the same parts is paid, and at most what one sale of them all pays (parts round each share down
+    and each fee up); of it the provider gets, each part, min(share, refBasis share) less the exit fee
+    on that (rule 3h)."""
     s = fresh_model()
     s.providers.update({"p", "friend"})
     s.hanzo["pump"] = 10**40
@@ -331,13 +357,12 @@ def test_no_exit_returns_more_than_a_sale_model(tier, buys, moves, share, parts,
         holder = "wallet"
     sale = s.copy()
     sold = sum(sale.sell(holder, tier, n, 0, 2**64, now) for n in _split(amount, parts))
-    before = s.hanzo.get("friend", 0)
+    redeemed = refunded = 0
     for n in _split(amount, parts):
-        s.offer_capacity("friend", tier, n)
-        s.redeem(holder, tier, n, "friend")
-    redeemed = s.hanzo["friend"] - before
-    target(float(redeemed - whole), label="redemption over sale")
-    assert redeemed == sold and redeemed <= whole, (redeemed, sold, whole)
+        payout, refund = redeem_checked(s, holder, tier, n, "friend")
+        redeemed, refunded = redeemed + payout, refunded + refund
+    target(float(redeemed + refunded - whole), label="redemption over sale")
+    assert redeemed + refunded == sold and redeemed + refunded <= whole, (redeemed, refunded, sold, whole)
 
 
 def _split(amount: int, parts: int) -> list[int]:
@@ -516,7 +541,8 @@ def test_p7_price_increasing_and_cost_convex_contract(market_factory, tier, q):
 # transfer, a batch naming an id twice included, may create basis or leave it behind.)
 
 def _exit_in_parts(m, holder: str, tier: int, parts: int, by_sale: bool, now: int) -> int:
-    """`holder` leaves `tier` in `parts` exits, by sale or redemption; what it (or its provider) got."""
+    """`holder` leaves `tier` in `parts` exits, by sale or redemption; what it got in all: a sale's
+    proceeds, or its provider's pay and its own refund (each part's split checked: redeem_checked)."""
     got = 0
     for k in range(parts, 0, -1):
         n = m.credits.get((holder, tier), 0) // k
@@ -525,20 +551,26 @@ def _exit_in_parts(m, holder: str, tier: int, parts: int, by_sale: bool, now: in
         if by_sale:
             got += m.sell(holder, tier, n, 0, now + 1, now)
         else:
-            m.offer_capacity("p", tier, n)
-            got += m.redeem(holder, tier, n, "p")
+            got += sum(redeem_checked(m, holder, tier, n, "p"))
     return got
 
 
 @MODEL
 @given(tier=tiers, buys=st.lists(st.integers(1, 2 * 10**9), min_size=2, max_size=5), data=st.data())
 def test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_order_model(tier, buys, data):
+    """Holders who bought one after another up the curve leave, in any order and in parts, by sale or
+    redemption: each exit as a whole (a sale's proceeds; a redemption's provider pay and holder refund
+    together) returns the holder's basis less the exit fee, within the rounding of its parts, and of a
+    redemption the provider gets the reference price paid (n x P_ref, the same for all: the price never
+    moved) less the fee, the premium up the curve going back to the holder (rule 3h; redeem_checked)."""
     m = fresh_model()
     m.providers.add("p")
     names = [f"h{i}" for i in range(len(buys))]
+    price = m.tiers[tier].ref_price
     for name, n in zip(names, buys):
         m.hanzo[name] = 10**40
         m.buy(name, tier, n, 2**255, 1, 0)
+        assert m.ref_basis[(name, tier)] == min(n * price, m.basis[(name, tier)])
     bases = {name: m.basis[(name, tier)] for name in names}
     fee = m.params.sell_fee
     for i in data.draw(st.permutations(range(len(names))), label="order"):
@@ -559,7 +591,10 @@ def test_p8_every_holder_exits_with_its_basis_whatever_the_price_did_and_in_any_
     """The class of red team 16's finding 16b: between purchases and between exits the controller
     moves the price by any utilization (a holder pumping with its credits at a small offer, idle offers crashing
     it); each holder's whole exit, by sale or redemption, in any order, still pays exactly its basis
-    less the exit fee (alike on a sale and a redemption), and the maker is left with fees only."""
+    less the exit fee (alike on a sale and a redemption: the provider's pay and the holder's refund
+    together), of a redemption the provider getting exactly n x the P_ref of the holder's purchase (at
+    most its basis) less the fee on that, whatever the price did since (rule 3h), and the maker is left
+    with fees only."""
     m = fresh_model()
     m.providers.add("p")
     m.hanzo["pump"] = 10**40
@@ -576,11 +611,14 @@ def test_p8_every_holder_exits_with_its_basis_whatever_the_price_did_and_in_any_
         m.poke(now)
 
     names = [f"h{i}" for i in range(len(buys))]
+    at_ref = {}  # n x the P_ref each holder bought at
     for name, (n, served) in zip(names, buys):
         m.hanzo[name] = 10**40
+        at_ref[name] = n * m.tiers[tier].ref_price
         m.buy(name, tier, n, 2**255, now + 1, now)
         move(served)
     bases = {name: m.basis[(name, tier)] for name in names}
+    fee = m.params.sell_fee
     for i in data.draw(st.permutations(range(len(names))), label="order"):
         move(data.draw(st.floats(0, 1), label="served"))
         name = names[i]
@@ -588,18 +626,26 @@ def test_p8_every_holder_exits_with_its_basis_whatever_the_price_did_and_in_any_
         if data.draw(st.booleans(), label="sale"):
             got = m.sell(name, tier, held, 0, now + 1, now)
         else:
-            m.offer_capacity("p", tier, held)
-            got = m.redeem(name, tier, held, "p")
-        assert got == bases[name] - mul_div_up(bases[name], m.params.sell_fee, WAD), name
+            payout, refund = redeem_checked(m, name, tier, held, "p")
+            paid_at_ref = min(at_ref[name], bases[name])
+            assert payout == paid_at_ref - mul_div_up(paid_at_ref, fee, WAD), (name, payout, paid_at_ref)
+            got = payout + refund
+        assert got == bases[name] - mul_div_up(bases[name], fee, WAD), name
     assert m.reserve == m.basis.get(("pump", tier), 0)  # only the pump's own basis is still owed
 
 @CHAIN
 @given(tier=tiers, buys=st.lists(st.integers(1, 2 * 10**9), min_size=3, max_size=3), data=st.data())
 def test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_order_contract(
         market_factory, tier, buys, data):
+    """The model's P8 on the contract: each whole exit, a sale's proceeds or a redemption's provider pay
+    and refund to the redeemer together (HANZO moved, as quoteRedeem and the Redeemed event say), is the
+    holder's basis less the exit fee; the provider gets n x P_ref (the refBasis recorded at the
+    purchase, at most the basis) less the fee on it (rule 3h)."""
     m = market_factory()
+    price = m.hmm.tier(tier).refPrice
     for t, n in zip(m.traders, buys):
         m.apply("buy", t, tier, n)
+        assert m.hmm.refBasis(t, tier) == min(n * price, m.hmm.costBasis(t, tier))
     bases = [m.hmm.costBasis(t, tier) for t in m.traders]
     fee = m.model.params.sell_fee
     for i in data.draw(st.permutations(range(3)), label="order"):
@@ -608,9 +654,157 @@ def test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_or
             got, _ = m.apply("sell", t, tier, buys[i])
         else:
             m.apply("offer", m.provider, tier, buys[i])
-            got, _ = m.apply("redeem", t, tier, buys[i], m.provider)
+            quote = tuple(m.hmm.quoteRedeem(t, tier, buys[i]))
+            assert quote == m.model.quote_redeem(m.name(t), tier, buys[i])
+            provider_before, holder_before = m.token.balanceOf(m.provider), m.token.balanceOf(t)
+            _, receipt = m.apply("redeem", t, tier, buys[i], m.provider)
+            payout = m.token.balanceOf(m.provider) - provider_before
+            refund = m.token.balanceOf(t) - holder_before
+            [event] = receipt.decode_logs(m.hmm.Redeemed)
+            assert (payout, refund) == quote[:2] == (event.payout, event.refund)
+            paid_at_ref = min(buys[i] * price, bases[i])
+            assert payout == paid_at_ref - mul_div_up(paid_at_ref, fee, WAD), (payout, paid_at_ref)
+            got = payout + refund
         assert got == bases[i] - mul_div_up(bases[i], fee, WAD)  # exits cost alike
     assert m.hmm.reserve() == 0
+    m.assert_same()
+
+
+# ---------------------------------------------------------------- P10 a provider is paid at most P_ref
+# (rule 3h, red team 22: credits parked up the curve, or bought just before others within an epoch,
+# push later buyers up the curve; the premium is the buyers' refundable deposit, not the provider's pay.)
+
+ref_ops = st.lists(st.tuples(st.sampled_from(["buy", "buy", "give", "redeem", "redeem", "sell", "poke"]),
+                             st.integers(0, 2), tiers, st.integers(1, 2 * 10**9), st.floats(0, 1)),
+                   min_size=1, max_size=20)
+
+
+def _ghost_exit(ghost: dict, key, n: int, held: int) -> int:
+    """Take `n` of `held` credits' pro-rata part (rounded down; the whole for the whole) out of the
+    ghost's `key`; returns it."""
+    part = _pro_rata(ghost.get(key, 0), n, held)
+    ghost[key] = ghost.get(key, 0) - part
+    return part
+
+
+@MODEL
+@given(x0=st.lists(st.integers(-2 * WAD, 2 * WAD), min_size=3, max_size=3), ops=ref_ops)
+def test_p10_a_redemption_pays_its_provider_at_most_the_reference_price_and_the_holder_the_premium_model(
+        x0, ops):
+    """Three holders buy at random positions (each other's credits under them), reference prices
+    (random to start, then moved by the epochs' utilization: redemptions at counted offers push it up,
+    idle offers down), hand credits on, sell and redeem, in any order. A ghost kept apart from the
+    model's books, each holder's sum of n x the P_ref each credit was bought at (never capped at what it
+    paid), moved pro rata with the credits by transfers and exits, bounds every redemption: its provider
+    is paid at most the ghost's share less the exit fee on it; the holder gets back exactly what a sale
+    of the same credits would pay less that pay; and refBasis <= costBasis for every holder and tier
+    after every step (and refBasis <= the ghost)."""
+    s = fresh_model()
+    s.providers.add("p")
+    names = ["a", "b", "c"]
+    for name in names:
+        s.hanzo[name] = 10**40
+    for tid, x in enumerate(x0):
+        s.tiers[tid].log_price = x
+        s.tiers[tid].ref_price = ref_price(s.tiers[tid].base_price, x)
+    ghost: dict[tuple[str, int], int] = {}
+    now, premium = 0, 0
+    for op, who, tier, amount, f in ops:
+        name = names[who]
+        key = (name, tier)
+        held = s.credits.get(key, 0)
+        n = min(held, max(1, int(held * f)))
+        try:
+            if op == "buy":
+                price = s.tiers[tier].ref_price
+                s.buy(name, tier, amount, 2**255, now + 1, now)
+                ghost[key] = ghost.get(key, 0) + amount * price
+            elif op == "give" and held:
+                to = names[(who + 1) % 3]
+                s.transfer(name, to, tier, n)
+                moved = ghost.get(key, 0) * n // held  # as the basis moves on a transfer
+                ghost[key] -= moved
+                ghost[(to, tier)] = ghost.get((to, tier), 0) + moved
+            elif op == "sell" and held:
+                s.sell(name, tier, n, 0, now + 1, now)
+                _ghost_exit(ghost, key, n, held)
+            elif op == "redeem" and held:
+                proceeds, _ = s.quote_sell(name, tier, n)
+                fee = s.exit_fee()
+                provider_before, holder_before = s.hanzo.get("p", 0), s.hanzo[name]
+                s.offer_capacity("p", tier, n)  # at ask 0, counted: the redemptions push the price up
+                s.redeem(name, tier, n, "p")
+                payout, refund = s.hanzo["p"] - provider_before, s.hanzo[name] - holder_before
+                at_ref = _ghost_exit(ghost, key, n, held)
+                assert payout <= at_ref - mul_div_up(at_ref, fee, WAD), (name, tier, payout, at_ref)
+                assert refund == proceeds - payout, (name, tier, refund, proceeds, payout)
+                premium += refund
+            elif op == "poke":
+                s.offer_capacity("p", tier, amount)  # idle, counted: the price falls unless redemptions fill it
+                now += s.params.epoch_length
+                s.poke(now)
+        except HMMError as exc:
+            assert exc.name == "DepthExceeded", exc
+        for k, basis in s.basis.items():
+            assert 0 <= s.ref_basis.get(k, 0) <= basis, k
+            assert s.ref_basis.get(k, 0) <= ghost.get(k, 0), k
+    target(float(premium), label="premium returned")
+
+
+@CHAIN
+@given(ops=ref_ops)
+def test_p10_a_redemption_pays_its_provider_at_most_the_reference_price_and_the_holder_the_premium_contract(
+        market_factory, ops):
+    """The model's P10 on the contract: the provider's pay and the redeemer's refund are the HANZO that
+    moved (as quoteRedeem, the model and the Redeemed event say), the pay at most the ghost's n x P_ref
+    share less the exit fee, the refund what quoteSell quoted less the pay, and refBasis (the model's,
+    to the wei) <= costBasis and <= the ghost after every step (for the books the step could move)."""
+    m = market_factory()
+    ghost: dict[tuple[str, int], int] = {}
+    for op, who, tier, amount, f in ops[:12]:
+        t = m.traders[who]
+        key = (m.name(t), tier)
+        held = m.hmm.balanceOf(t, tier)
+        n = min(held, max(1, int(held * f)))
+        if op == "buy":
+            price = m.hmm.tier(tier).refPrice
+            if not isinstance(m.apply("buy", t, tier, amount), HMMError):
+                ghost[key] = ghost.get(key, 0) + amount * price
+        elif op == "give" and held:
+            to = m.traders[(who + 1) % 3]
+            m.apply("give", t, tier, n, to)
+            moved = ghost.get(key, 0) * n // held
+            ghost[key] -= moved
+            ghost[(m.name(to), tier)] = ghost.get((m.name(to), tier), 0) + moved
+        elif op == "sell" and held:
+            m.apply("sell", t, tier, n)
+            _ghost_exit(ghost, key, n, held)
+        elif op == "redeem" and held:
+            m.apply("offer", m.provider, tier, n)
+            quote = tuple(m.hmm.quoteRedeem(t, tier, n))
+            assert quote == m.model.quote_redeem(m.name(t), tier, n)
+            proceeds, _ = m.hmm.quoteSell(t, tier, n)
+            fee = m.hmm.exitFee()
+            provider_before, holder_before = m.token.balanceOf(m.provider), m.token.balanceOf(t)
+            _, receipt = m.apply("redeem", t, tier, n, m.provider)
+            payout = m.token.balanceOf(m.provider) - provider_before
+            refund = m.token.balanceOf(t) - holder_before
+            [event] = receipt.decode_logs(m.hmm.Redeemed)
+            assert (payout, refund) == quote[:2] == (event.payout, event.refund)
+            at_ref = _ghost_exit(ghost, key, n, held)
+            assert payout <= at_ref - mul_div_up(at_ref, fee, WAD), (payout, at_ref)
+            assert refund == proceeds - payout
+        elif op == "poke":
+            m.apply("offer", m.provider, tier, amount)
+            m.advance_epoch()
+            m.apply("poke", t)
+        for a in {t, m.traders[(who + 1) % 3]}:  # the books the step could move
+            ref = m.hmm.refBasis(a, tier)
+            assert ref == m.model.ref_basis.get((m.name(a), tier), 0)
+            assert ref <= m.hmm.costBasis(a, tier) and ref <= ghost.get((m.name(a), tier), 0)
+    for a in m.traders:
+        for tid in range(3):
+            assert m.hmm.refBasis(a, tid) == m.model.ref_basis.get((m.name(a), tid), 0)
     m.assert_same()
 
 

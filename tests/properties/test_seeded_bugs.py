@@ -4,8 +4,9 @@ Each test plants one bug, runs a property test of test_market_maker_properties a
 and expects its falsifying example. The planted bugs: the cost-basis cap removed (the review's
 surplus drain), a sell-back fee below the intertemporal bound, an exit that leaves its share in the
 holder's basis, an exit capped by the curve's release (issue 16's finding 2 and its neighbour 16b),
-a batch transfer reading the balance once (finding 1), and a redemption without the exit fee (red
-team 17, finding 4's class: an exit that returns more than a sale).
+a batch transfer reading the balance once (finding 1), a redemption without the exit fee (red
+team 17, finding 4's class: an exit that returns more than a sale), and the rule before 3h, a
+redemption paying its provider the holder's whole share, the curve's premium included (red team 22).
 
 Retired with the rule that exits pay bases: "a buy rounds V down" (P4 found it while the reserve
 was V(q)). A buyer now owes and is owed exactly what was recorded as paid, so the rounding of V at a
@@ -81,8 +82,9 @@ def test_p5_parameter_check_rejects_a_sell_fee_below_the_bound():
 
 
 class FeeFreeRedemption(hmm.HMMState):
-    """The planted bug: the rule before exits cost alike, a redemption paying the whole share with no
-    exit fee (red team 17, finding 4's class: a provider's second wallet left fee-free)."""
+    """The planted bug: the rule before exits cost alike, a redemption charging no exit fee (red team 17,
+    finding 4's class: a provider's second wallet left fee-free; under rule 3h the provider is then paid
+    the reference part and the holder the premium, neither less the fee: more than a sale pays)."""
 
     def redeem(self, holder, tid, amount, provider):
         params = self.params
@@ -113,8 +115,10 @@ class BasisNotTaken(hmm.HMMState):
     """The planted bug: an exit pays its share but leaves it in the holder's basis, so a holder
     leaving in parts is paid a share of its whole basis each time."""
 
-    def _exit(self, holder, tid, share):
+    def _exit(self, holder, tid, amount, held):
+        share = self._share(holder, tid, amount, held)
         self.reserve -= share
+        return share, hmm._pro_rata(self.ref_basis.get((holder, tid), 0), amount, held)
 
 
 def test_p4_fails_when_an_exit_leaves_its_share_in_the_basis(monkeypatch):
@@ -193,3 +197,39 @@ def test_p8_and_p9_find_the_second_review_bugs_when_they_are_put_back(monkeypatc
         assert all(isinstance(e, AssertionError) for e in failed.value.exceptions)
     monkeypatch.setattr(props, "fresh_model", real)
     getattr(props, prop)()  # restored: the property holds
+
+
+class WholeShareToProvider(hmm.HMMState):
+    """The planted bug: the rule before 3h put back. A redemption pays its provider the holder's whole
+    share of its basis less the exit fee, the curve's premium included (what parked or sandwiching
+    credits put under a purchase: red team 22's provider cartel), and returns the holder nothing."""
+
+    def _at_ref(self, ref, basis, amount, held):
+        return hmm._pro_rata(basis, amount, held)
+
+
+P10_MODEL = "test_p10_a_redemption_pays_its_provider_at_most_the_reference_price_and_the_holder_the_premium_model"
+
+
+def test_p10_fails_when_a_redemption_pays_its_provider_the_whole_share(monkeypatch):
+    """One holder buys 1 L (the curve's premium under it is V(L) - L x P_ref, 72% of L x P_ref) and
+    redeems one credit: the provider is paid above the reference price it was bought at. Hypothesis
+    finds it from scratch too."""
+    real = props.fresh_model
+
+    def buggy_model():
+        good = real()
+        return WholeShareToProvider(**{f.name: getattr(good, f.name) for f in dataclasses.fields(good)})
+
+    monkeypatch.setattr(props, "fresh_model", buggy_model)
+    body = getattr(props, P10_MODEL).hypothesis.inner_test
+    example = dict(x0=[0, 0, 0], ops=[("buy", 0, 0, 10**9, 0.0), ("redeem", 0, 0, 1, 0.0)])
+    with pytest.raises(AssertionError):
+        body(**example)
+    with pytest.raises((AssertionError, ExceptionGroup)) as failed:  # the search, as Hypothesis runs it
+        getattr(props, P10_MODEL)()
+    if isinstance(failed.value, ExceptionGroup):
+        assert all(isinstance(e, AssertionError) for e in failed.value.exceptions)
+    monkeypatch.setattr(props, "fresh_model", real)
+    body(**example)  # restored: the same example passes
+    getattr(props, P10_MODEL)()
