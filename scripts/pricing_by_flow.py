@@ -139,7 +139,7 @@ class Candidate(HMMState):
         share = self._share(holder, tid, amount, held)
         pay, ref_share, counts = self._paid_on(holder, tid, amount, held, share, "redeem")
         payout = pay - mul_div_up(pay, self.exit_fee(), WAD)
-        self._check_ask(tid, provider, amount, payout)
+        self._check_ask(tid, provider, amount, payout, 0)  # the candidate's pay alone covers the ask
         counted = self.asks.get(key, (0, False))[1]  # the scenarios' asks are covered or far above (no joins)
         self._exit(holder, tid, amount, held)  # the whole share leaves the reserve: what is not paid joins the surplus
         self._burn(holder, tid, amount)

@@ -377,7 +377,7 @@ class HMMState:
             # the element's pay, as the contract computes it after the earlier elements' exits
             basis, ref = bases.get(tid, (self.basis.get((holder, tid), 0), self.ref_basis.get((holder, tid), 0)))
             share, at_ref = _pro_rata(basis, amount, held), self._at_ref(ref, basis, amount, held)
-            self._check_ask(tid, provider, amount, split_redemption(share, at_ref, fee)[0])
+            self._check_ask(tid, provider, amount, *split_redemption(share, at_ref, fee)[:2])
             bases[tid] = (basis - share, ref - at_ref)
             used[tid] = before + amount
         return sum(self.redeem(holder, tid, amount, provider) for tid, amount in moves)
@@ -527,15 +527,20 @@ class HMMState:
         self.provider_capacity[key] = standing + credits
         self.offered[(self.epoch, tid)] = self.offered.get((self.epoch, tid), 0) + credits
 
-    def _check_ask(self, tid: int, provider: str, amount: int, payout: int) -> int:
-        """BelowAsk unless `payout` covers the provider's ask for `amount` credits; returns what the
-        redemption adds to the tier's counted redemptions."""
+    def _check_ask(self, tid: int, provider: str, amount: int, payout: int, refund: int) -> tuple[int, int, int]:
+        """The provider's ask for `amount` credits against a redemption's split (`payout` to the provider,
+        `refund` to the holder): an ask above the payout is made up out of the refund (the holder's premium),
+        BelowAsk if the two together fall short. Returns (payout, refund, what the redemption adds to the
+        tier's counted redemptions)."""
         min_pay, counted, counted_credits, weighted_credits = self.asks.get(
             (self.epoch, tid, provider), (0, False, 0, 0))
-        if payout < min_pay * amount:
-            raise HMMError("BelowAsk", provider, payout, min_pay * amount)
+        minimum = min_pay * amount
+        if payout < minimum:
+            if payout + refund < minimum:
+                raise HMMError("BelowAsk", provider, payout + refund, minimum)
+            payout, refund = minimum, refund - (minimum - payout)
         # served credits count at the weight their provider's counted capacity has on average
-        return amount * weighted_credits // counted_credits if counted else 0
+        return payout, refund, (amount * weighted_credits // counted_credits if counted else 0)
 
     def redeem(self, holder: str, tid: int, amount: int, provider: str) -> int:
         """redeem: `provider` serves `holder`'s credits; returns the provider's pay (redeem_split)."""
@@ -543,8 +548,9 @@ class HMMState:
 
     def redeem_split(self, holder: str, tid: int, amount: int, provider: str) -> tuple[int, int]:
         """redeem: `provider` serves `holder`'s credits; returns (the provider's pay, the holder's refund).
-        The holder's share of its basis pays: the provider at most the reference price paid for the
-        credits (their share of ref_basis), the holder the rest (the curve's premium), each less the exit
+        The holder's share of its basis pays: the provider the reference price paid for the credits (their
+        share of ref_basis), or its ask if higher (made up out of the premium: BelowAsk only if the whole
+        falls short), the holder the rest (the curve's premium), each less the exit
         fee (`sell_fee`, as a sale, kept in the surplus; split_redemption): in all a sale's proceeds, so
         leaving through a friendly provider's offer, one's own second wallet's included, returns what a
         sale returns (red team 17, finding 4's class), and no provider is paid for a premium that parked
@@ -564,8 +570,8 @@ class HMMState:
         held = self._held(holder, tid, amount)
         share = self._share(holder, tid, amount, held)
         at_ref = self._at_ref(self.ref_basis.get((holder, tid), 0), self.basis.get((holder, tid), 0), amount, held)
-        payout, refund, _ = split_redemption(share, at_ref, self.exit_fee())
-        counted = self._check_ask(tid, provider, amount, payout)  # what it adds to utilization
+        split = split_redemption(share, at_ref, self.exit_fee())
+        payout, refund, counted = self._check_ask(tid, provider, amount, *split[:2])  # counted: what it adds
         self._exit(holder, tid, amount, held)
         self._burn(holder, tid, amount)
         self.provider_capacity[key] = available - amount
