@@ -118,7 +118,8 @@ MARKET_MUTANTS = [
      "invariant_every_transfer_pays_the_exit_fee", "a transfer paid less than the exit fee"),
     # red team 17, finding 1: a provider paid below its ask (a crash by idle offers then pays an honest
     # provider a tenth of what the same compute cost undisturbed)
-    ("if (payout < minimum) {", "if (false) {", "invariant_no_provider_is_paid_below_its_ask", "a provider was paid below its ask"),
+    ("if (payout < minimum) {", "if (false) {",
+     "invariant_no_provider_is_paid_below_its_ask", "a provider was paid below its ask"),
     # red team 17, finding 1's cause: every offer counted in utilization, whatever its ask (an idle offer
     # that commits to nothing then crashes the price at no cost)
     ("bool counted = ask.counted || minPayPerCredit <= countedAsk(id);", "bool counted = true;",
@@ -146,11 +147,10 @@ def _first_by_default(mutants, ids):
 
 
 @pytest.mark.parametrize("line,bug,invariant,message",
-                         _first_by_default(MARKET_MUTANTS, ["uncapped", "batch_basis", "release_capped",
-                                                                           "self_redemption", "redeem_batch_fee_free",
-                                                                           "transfer_fee_free", "paid_below_ask",
-                                                                           "idle_offers_counted", "position_kept_on_exit",
-                                                                           "premium_to_provider", "ref_basis_kept"]))
+                         _first_by_default(MARKET_MUTANTS, [
+                             "uncapped", "batch_basis", "release_capped", "self_redemption", "redeem_batch_fee_free",
+                             "transfer_fee_free", "paid_below_ask", "idle_offers_counted", "position_kept_on_exit",
+                             "premium_to_provider", "ref_basis_kept"]))
 def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
     # 64 runs of the one invariant (about a second): the handlers grew with each review, and 32 no longer

@@ -36,7 +36,8 @@ a sale pays the holder, the fee kept in the surplus. Of it the provider gets at 
 price the credits were bought at (`ref_basis`, moved with the basis) and the holder the rest, the
 curve's premium (rule 3h of docs/pricing_by_flow.md: credits parked up the curve, or bought just before
 others in the same epoch, then cost those others only the fee on the premium they put under them, and
-pay no provider for it: red team 22). So no exit returns more than a sale at the same state: a provider's second wallet, or any holder it colludes with, redeeming at its offer
+pay no provider for it: red team 22). So no exit returns more than a sale at the same state: a provider's
+second wallet, or any holder it colludes with, redeeming at its offer
 gains nothing over selling (red team 17, finding 4's class), and the sender of a transfer pays the
 same fee on the share it moves, so paying a provider in credits by transfer costs what a redemption
 costs (red team 18, finding 2; from the basis instead, the fee fell on the provider who finally served
