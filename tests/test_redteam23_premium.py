@@ -19,6 +19,7 @@ import random
 
 import pytest
 
+from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.hmm import HMMError
 from hanzo.econ.params import WEI
 
@@ -51,6 +52,9 @@ def _boundary_front_run(m, bought):
     u0, p0 = _balances(m, user, p)
     m.apply("redeem", user, 0, bought, p)  # the user's redemption, sent in the old epoch, mined in the new
     u1, p1 = _balances(m, user, p)
+    # and it costs the provider nothing: it lowers the ask at once, and its capacity counts whole (grace)
+    m.apply("offer", p, 0, 1, m.hmm.countedAsk(0))
+    assert m.hmm.asks(m.hmm.epoch(), 0, p).counted and m.hmm.tier(0).capacity == L - bought + 1
     m.assert_same()
     return quoted_refund, u1 - u0, (p1 - p0) - quoted_pay
 
@@ -69,9 +73,10 @@ def test_provider_front_running_the_poke_takes_the_holders_premium(m):
     minRefund / maxPayPerCredit / epoch argument, so the redemption runs at the new ask: P is paid the whole
     1,072,348 (372,348 above its quoted pay, all taken from the refund), the user gets 3.5e8 wei back. On the
     model at the usual demand (0.08 L) the premium taken is 2,876 HANZO. The same holds for a redemption
-    merely left pending over a poke. Should hold: a holder's refund is no less than it was quoted when it
-    sent the redemption (e.g. redeem(id, amount, provider, maxPayPerCredit), or an epoch argument that
-    reverts across the poke)."""
+    merely left pending over a poke. It costs the provider nothing: in the same block it lowers its ask to
+    countedAsk and the capacity it has left counts whole, as if offered at the epoch's start. Should hold: a
+    holder's refund is no less than it was quoted when it sent the redemption (e.g. redeem(id, amount,
+    provider, maxPayPerCredit), or an epoch argument that reverts across the poke)."""
     quoted, got, taken = _boundary_front_run(m, L * 8 // 10)
     print(f"front-run at 10x: quoted refund {quoted / WEI:,.0f}, got {got}, provider took {taken / WEI:,.0f} more")
     s = fresh_model()
@@ -83,6 +88,26 @@ def test_provider_front_running_the_poke_takes_the_holders_premium(m):
     assert s.redeem_split("U", 0, L * 8 // 100, "P")[1] < WEI
     assert (quoted // WEI, got, taken // WEI, refund // WEI) == (372_348, 353_500_000, 372_348, 2_876)
     assert got >= quoted  # fails: 3.5e8 wei of 372,348 HANZO
+
+
+def test_nobody_else_can_take_a_pending_refund(m):
+    """Tried (on the contract): a pending redemption of 0.8 L at the honest provider (ask 0) and a third party
+    who wants the premium. The accomplice's offer (at any ask) does not touch the named provider's ask; a poke
+    by the dealer once the epoch is over leaves the honest provider without capacity in the new epoch, so
+    the redemption reverts InsufficientCapacity (the credits and their basis stay the user's): griefing only,
+    no HANZO moves. Only the named provider can take the refund (finding 1). Defence held."""
+    user, d, x, p = m.traders[0], m.dealer, m.accomplice, m.provider
+    m.apply("offer", p, 0, L, 0)
+    m.apply("buy", user, 0, L * 8 // 10)
+    pay, refund, _ = m.hmm.quoteRedeem(user, 0, L * 8 // 10)
+    m.apply("offer", x, 0, L, 2 * (pay + refund) // (L * 8 // 10))
+    m.advance_epoch()
+    m.apply("poke", d)
+    basis = m.hmm.costBasis(user, 0)
+    err = m.apply("redeem", user, 0, L * 8 // 10, p)
+    assert isinstance(err, HMMError) and err.name == "InsufficientCapacity"
+    assert m.hmm.costBasis(user, 0) == basis and m.hmm.quoteRedeem(user, 0, L * 8 // 10)[:2] == (pay, refund)
+    m.assert_same()
 
 
 def test_provider_cannot_raise_its_ask_on_a_pending_redemption_within_the_epoch(m):
@@ -294,3 +319,37 @@ def test_batch_naming_a_tier_twice_with_dust_and_a_topped_up_ask_pays_what_a_sal
     print(paid)
     assert m.hmm.balanceOf(user, 0) == 0 and m.hmm.costBasis(user, 0) == 0 and m.hmm.refBasis(user, 0) == 0
     assert [(a // WEI, b // WEI) for a, b, _ in paid] == [(80, 48_351), (0, 0), (80, 48_351)]
+
+
+# ---------------------------------------------------------------- 5. the wash, re-measured with the refund
+
+
+def test_model_the_refund_does_not_cheapen_the_wash():
+    """Tried (model): the wash (red team 17) under 3h. The dealer buys 0.1 L, 0.5 L and 1 L at position 0 and
+    redeems them at its accomplice (ask 0, counted): the accomplice is paid the reference part, the dealer
+    refunded the premium, each less the fee. The pair's cost is exactly the buy fee plus the exit fee on the
+    whole basis, as before 3h (when the accomplice was paid it all): 12.8% of V, 13,461 / 83,036 / 219,940
+    HANZO for 0.1 / 0.5 / 1 L counted in utilization. Splitting the exit into ten redemptions, or redeeming
+    half at each of two providers, costs the same or more (the fee is rounded up per exit). The refund
+    changes who in the pair holds the HANZO, not what the wash costs. Defence held (the wash itself is open:
+    test_redteam17)."""
+    got = []
+    for n in (L // 10, L // 2, L):
+        cost, buy_fee = fresh_model().quote_buy(0, n)
+        value = cost - buy_fee  # V(n): the basis
+        costs = []
+        tenths = [(n // 10, "X")] * 9 + [(n - 9 * (n // 10), "X")]
+        for split in ([(n, "X")], tenths, [(n // 2, "X"), (n - n // 2, "P")]):
+            s = fresh_model()
+            s.offer_capacity("X", 0, n, 0, 0)
+            s.offer_capacity("P", 0, n, 0, 0)
+            start = s.hanzo["D"] + s.hanzo["X"] + s.hanzo["P"]
+            s.buy("D", 0, n, 2**255, FAR, 0)
+            for k, provider in split:
+                s.redeem("D", 0, k, provider)
+            assert s.tiers[0].redeemed == n and s.credits[("D", 0)] == 0  # every credit counted
+            costs.append(start - s.hanzo["D"] - s.hanzo["X"] - s.hanzo["P"])
+        assert costs[0] == buy_fee + mul_div_up(value, s.params.sell_fee, WAD) <= min(costs)
+        got.append([c // WEI for c in costs])
+    print(got)
+    assert got == [[13_461] * 3, [83_036] * 3, [219_940] * 3]
