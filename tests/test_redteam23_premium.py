@@ -15,6 +15,7 @@ integer model; what they find is replayed on the contract beside it."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -277,6 +278,34 @@ def test_model_a_routine_ask_after_a_price_step_takes_a_pending_refund_or_locks_
     print(got)
     assert s.tiers[0].ref_price == 1_105_170_918_075_648
     assert got == [("BelowAsk", 56_933, 58_021), (29_084, 10_679), (325_804, 261_387)]
+
+
+
+def test_model_a_fee_raise_lands_on_a_pending_redemption_which_has_no_guard():
+    """Tried (model): governance raises the exit fee to its bound (50%) late in an epoch (a raise waits for the
+    next epoch). A user who bought 0.8 L and sent its redemption (honest provider, ask 0) before the poke, and
+    whose redemption is mined after it, pays 50%: quoted 700,000 to the provider and 372,348 refunded, it pays
+    400,000 and 212,770 (the holder's refund -42.9%, the provider's pay -42.9%). A sale pending alike reverts
+    Slippage at its minProceeds; redeem() has none. Governance is timelocked, so this is finding 1's family
+    (no guard on a pending redemption) at Low; an epoch or minRefund argument to redeem covers it too."""
+    s = fresh_model()
+    s.offer_capacity("P", 0, L, 0, 0)
+    s.buy("U", 0, L * 8 // 10, 2**255, FAR, 0)
+    quoted = s.quote_redeem("U", 0, L * 8 // 10)[:2]
+    proceeds = s.quote_sell("U", 0, L * 8 // 10)[0]
+    s.set_params(dataclasses.replace(s.params, sell_fee=WAD // 2))
+    assert s.quote_redeem("U", 0, L * 8 // 10)[:2] == quoted  # the raise waits for the next epoch
+    s.poke(DAY)
+    c = s.copy()
+    try:
+        c.sell("U", 0, L * 8 // 10, proceeds, FAR, DAY)
+        raise AssertionError("the pending sale went through")
+    except HMMError as exc:
+        assert exc.name == "Slippage"
+    s.offer_capacity("P", 0, L, 0, DAY)
+    got = s.redeem_split("U", 0, L * 8 // 10, "P")
+    print(quoted, got)
+    assert [v // WEI for v in quoted + got] == [700_000, 372_348, 400_000, 212_770]
 
 
 # ---------------------------------------------------------------- 4. batches, dust and the top-up on chain
