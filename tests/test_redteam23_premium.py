@@ -11,7 +11,15 @@ Default parameters (tests/market.py): depth L = 1e9 credits, tier 0 at 0.001 HAN
 1,000,000 HANZO), buy fee 0.3%, exit fee 12.5%, epochs of a day, deltaMax 0.1178 a poke. "Usual demand" is
 red team 17's 0.08 L bought and redeemed a day, "10x" 0.8 L. The honest provider is m.provider, the cartel
 the dealer (a trader who is also a provider) and its accomplice (a provider). Searches run on the exact
-integer model; what they find is replayed on the contract beside it."""
+integer model; what they find is replayed on the contract beside it.
+
+Found: redeem() has no guard on what the holder gets back (no minRefund, maxPayPerCredit or epoch argument),
+and a provider's first offer of an epoch may ask anything: the named provider, poking and re-offering in
+front of a redemption pending at the epoch's end, takes the whole premium (finding 1, Medium); a routine new
+ask after a price step, or a fee raise, lands on such a redemption alike (measured, same family). Held: a
+redemption never pays a coalition more than a sale (search), gifts that move the split cost the cartel more
+than they move, nobody but the named provider can take a refund, batches and dust pay exactly a sale's
+proceeds, the refund does not cheapen the wash, and credits bought this epoch always meet countedAsk."""
 
 from __future__ import annotations
 
