@@ -38,9 +38,9 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///        what was kept for other holders, and the order of honest exits moved up to half of a
 ///        dear holder's position between holders (the second review's finding 16b).
 ///      - refBasis <= costBasis for every holder and tier, and a redemption pays its provider at most
-///        the larger of the refBasis share less the fee and its ask, the ask's excess taken from the
-///        redeeming holder's own premium: no provider is paid above P_ref at purchase per credit for
-///        credits it was not asked a higher price for;
+///        the larger of the refBasis share less the fee and its ask, where the ask is at most
+///        countedAsk (the price now), the excess taken from the redeeming holder's own premium: no
+///        provider is paid above both P_ref at purchase and the current price per credit;
 ///      - exits cost alike: a sale and a redemption pay the same share less the same fee (sellFee,
 ///        the exit fee, kept in the surplus; a redemption's split between provider and holder), and a transfer moves the whole share while its
 ///        sender pays that fee on it in HANZO, so no exit returns more than a sale at the same
@@ -249,9 +249,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     /// @notice An offer asked more per credit than the provider's ask already standing this epoch:
     ///         counted capacity must stay available at the price it was counted for.
     error AskRaised(uint256 ask, uint256 standing);
-    /// @notice The redemption would pay out `payout` in all (the provider's part and the holder's
-    ///         premium, which makes up an ask above the reference part), less than the provider's ask for
-    ///         the credits (`minimum`).
+    /// @notice The redemption could pay the provider at most `payout` (its part, with the holder's premium
+    ///         where the ask is at most countedAsk), less than its ask for the credits (`minimum`).
     error BelowAsk(address provider, uint256 payout, uint256 minimum);
 
     /// @param hanzo_ HANZO.
@@ -398,9 +397,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
 
     /// @notice Spend `amount` credits of tier `id` on compute served by `provider`. The holder's share
     ///         of its cost basis pays for it: the provider is paid the reference price the credits
-    ///         were bought at (their share of refBasis), or its ask if higher, and the rest, the curve's
-    ///         premium, goes back to the caller, each less the exit fee (sellFee, as a sale: in all a
-    ///         sale's proceeds; BelowAsk if they do not cover the ask). So the premium is a refundable
+    ///         were bought at (their share of refBasis), or its ask if higher and at most countedAsk (the
+    ///         price), and the rest, the curve's premium, goes back to the caller, each less the exit fee
+    ///         (sellFee, as a sale: in all a sale's proceeds; BelowAsk if the ask is not covered). So the premium is a refundable
     ///         congestion deposit and no provider is paid for a price that someone else's parked or
     ///         sandwiching credits pushed up the curve, unless the holder chose it at that ask (red
     ///         team 22; docs/pricing_by_flow.md, rule 3h). Needs capacity the provider offered this epoch. The
@@ -439,7 +438,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
 
     /// @notice (payout to the provider, refund to the holder, exit fee) of `holder` redeeming `amount`
     ///         credits of tier `id` now, at a provider asking at most payout / amount (capacity not
-    ///         checked; a higher ask is made up out of the refund, as redeem() does).
+    ///         checked; a higher ask up to countedAsk is made up out of the refund, as redeem() does).
     function quoteRedeem(address holder, uint256 id, uint256 amount)
         external
         view
@@ -455,9 +454,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
 
     /// @dev One redemption's books: the provider's capacity used, the tier's redeemed count, the
     ///      caller's exit; returns what the provider is owed and what goes back to the caller (the
-    ///      caller pays them): see _split. Where the provider's part falls short of its ask, the
-    ///      holder's refund makes it up (the premium is the holder's, to spend on a dearer provider);
-    ///      BelowAsk only if the two together fall short. A redemption to oneself is refused first of
+    ///      caller pays them): see _split. Where the provider's part falls short of an ask of at most
+    ///      countedAsk (the price), the holder's refund makes it up; BelowAsk if the two together fall
+    ///      short, or if a higher ask is not covered by the provider's part alone. A redemption to oneself is refused first of
     ///      all (red team 17, finding 4's literal form).
     function _serve(uint256 id, uint256 amount, address provider, uint256 feeWad)
         private
@@ -473,10 +472,13 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         (payout, refund, fee) = _split(value, atRef, feeWad);
         Ask memory ask = asks[epoch][id][provider];
         uint256 minimum = ask.minPayPerCredit * amount;
-        // an ask above the reference part is paid out of the holder's premium, the holder's own deposit
-        // (one cheap credit given to it must not lock it out of a provider asking the price: red team 20)
+        // an ask above the reference part, up to the price (countedAsk), is paid out of the holder's premium,
+        // its own deposit: one cheap credit given to it must not lock it out of a provider asking the price
+        // (red team 20); above the price the premium pays nothing, or a provider's first offer after a poke
+        // could take a pending redemption's whole refund (red team 23)
         if (payout < minimum) {
-            if (payout + refund < minimum) revert BelowAsk(provider, payout + refund, minimum);
+            uint256 available = ask.minPayPerCredit <= countedAsk(id) ? payout + refund : payout;
+            if (available < minimum) revert BelowAsk(provider, available, minimum);
             refund -= minimum - payout;
             payout = minimum;
         }

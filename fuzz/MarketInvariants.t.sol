@@ -228,7 +228,7 @@ contract MarketHandler {
         (uint128 ask,, bool counted, uint128 countedCredits, uint128 weighted) = hmm.asks(hmm.epoch(), id, provider);
         uint256 redeemed = hmm.tier(id).redeemed;
         _before(a, id, n);
-        _minimumBefore = uint256(ask) * n;
+        _minimumBefore = ask <= hmm.countedAsk(id) ? uint256(ask) * n : 0; // the premium makes up asks to the price
         vm.prank(a);
         try hmm.redeem(id, n, provider) returns (uint256 payout) {
             if (payout < uint256(ask) * n) belowAsk += 1;
@@ -245,7 +245,7 @@ contract MarketHandler {
     uint256 private _refBefore;
     uint256 private _hanzoBefore;
     uint256 private _saleBefore;
-    uint256 private _minimumBefore; // the provider's ask for the credits, which the holder's premium may make up
+    uint256 private _minimumBefore; // the provider's ask for the credits, where the holder's premium may make it up
 
     function _before(address a, uint256 id, uint256 n) private {
         _basisBefore = hmm.costBasis(a, id);
@@ -259,9 +259,10 @@ contract MarketHandler {
     }
 
     /// @dev After `a`'s redemption paid its provider `payout` (the holder's refund read from its HANZO): the
-    ///      provider got no more than the credits' share of refBasis, or exactly its ask when that was higher (made
-    ///      up out of the holder's premium), provider and holder together what a sale would have paid, and the fee
-    ///      kept (the share less both payments) is booked. Returns the refund.
+    ///      provider got no more than the credits' share of refBasis, or exactly its ask when that was higher
+    ///      and at most countedAsk (made up out of the holder's premium: red teams 20 and 23), provider and
+    ///      holder together what a sale would have paid, and the fee kept (the share less both payments) is
+    ///      booked. Returns the refund.
     function _paidAlike(address a, uint256 id, uint256 payout) private returns (uint256 refund) {
         refund = token.balanceOf(a) - _hanzoBefore;
         if (payout > _refBefore - hmm.refBasis(a, id) && payout != _minimumBefore) premiumLeaks += 1;

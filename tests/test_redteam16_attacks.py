@@ -162,8 +162,8 @@ def test_a_provider_offer_made_by_the_deployer_before_handover_is_flagged(wired,
     reference part less the exit fee; the holder gets the curve's premium back). Before rule 3h, credits
     bought up the curve paid the provider their whole share less the fee, above the reference price, so
     they covered an ask one wei above what counts and the deployer was paid there too; now the
-    provider's part is P_ref less the fee a credit (countedAsk, to the rounding), and an ask above it is
-    made up out of the holder's premium: the deployer is paid its ask, the holder refunded the rest."""
+    provider's pay is at most P_ref less the fee a credit (countedAsk, to the rounding), so in the
+    deployment's epoch that ask is refused (BelowAsk), by what a sale's proceeds would have covered."""
     hmm, d = wired.hmm, wired.roles.deployer
     provider = hmm.PROVIDER_ROLE()
     hmm.grantRole(provider, d.address, sender=d)
@@ -186,10 +186,10 @@ def test_a_provider_offer_made_by_the_deployer_before_handover_is_flagged(wired,
     before = wired.token.balanceOf(d), wired.token.balanceOf(holder)
     if uncounted:
         minimum = n * (hmm.countedAsk(0) + 1)
-        assert proceeds >= minimum > payout  # the premium covers the ask above the reference part
-        hmm.redeem(0, n, d.address, sender=holder)
-        got = wired.token.balanceOf(d) - before[0], wired.token.balanceOf(holder) - before[1]
-        assert got == (minimum, proceeds - minimum)
+        assert proceeds >= minimum > payout  # the rule before 3h paid the provider `proceeds`: the ask was covered
+        with ape.reverts(hmm.BelowAsk, provider=d.address, payout=payout, minimum=minimum):
+            hmm.redeem(0, n, d.address, sender=holder)
+        assert (wired.token.balanceOf(d), wired.token.balanceOf(holder)) == before
     else:
         hmm.redeem(0, n, d.address, sender=holder)
         assert (wired.token.balanceOf(d) - before[0], wired.token.balanceOf(holder) - before[1]) == (payout, refund)

@@ -269,8 +269,7 @@ def test_a_provider_cannot_raise_its_ask_under_a_pending_redemption_nor_touch_a_
 
 
 def _boundary_batches(rng, count):
-    """Model search: same-tier redeemBatch elements whose pro-rata payouts, the provider's part and the premium
-    that makes up an ask above it (rule 3h), sit exactly at the ask."""
+    """Model search: same-tier redeemBatch elements whose pro-rata payouts sit exactly at the ask."""
     found = []
     while len(found) < count:
         s = fresh_model()
@@ -284,16 +283,16 @@ def _boundary_batches(rng, count):
         pays = []
         for k in (k1, k2):
             c.offer_capacity("P", 0, k, 0)
-            pays.append(sum(c.redeem_split("A", 0, k, "P")) // k)
+            pays.append(c.redeem("A", 0, k, "P") // k)
         found.append((ahead, n, k1, k2, min(pays)))
     return found
 
 
 def test_batch_elements_at_the_ask_boundary_agree_with_the_model(m):
     """Tried (redeemBatch elements at one tier, pro-rata shares around the ask): a model search for
-    batches [(0, k1), (0, k2)] of a holder's credits with the ask exactly at the lower element's whole pay
-    per credit (the provider's part, and the holder's premium, which makes up an ask above it), replayed on
-    the contract at ask + 1 (refused, BelowAsk, on both sides, nothing moved),
+    batches [(0, k1), (0, k2)] of a holder's credits with the ask exactly at the lower element's pay per
+    credit (the reference part: an ask above the price is not made up out of the holder's premium), replayed
+    on the contract at ask + 1 (refused, BelowAsk, on both sides, nothing moved),
     then lowered to the ask (served, both sides agree to the wei), and 400 model batches at ask and
     ask + 1 for the same verdict from the batch precheck and the single redemptions in order. Result:
     model and contract agree at the edge; a batch never pays an element below the ask."""

@@ -530,15 +530,18 @@ class HMMState:
 
     def _check_ask(self, tid: int, provider: str, amount: int, payout: int, refund: int) -> tuple[int, int, int]:
         """The provider's ask for `amount` credits against a redemption's split (`payout` to the provider,
-        `refund` to the holder): an ask above the payout is made up out of the refund (the holder's premium),
-        BelowAsk if the two together fall short. Returns (payout, refund, what the redemption adds to the
-        tier's counted redemptions)."""
+        `refund` to the holder): an ask above the payout and at most counted_ask is made up out of the refund
+        (the holder's premium), BelowAsk if the two together fall short or a higher ask is not covered.
+        Returns (payout, refund, what the redemption adds to the tier's counted redemptions)."""
         min_pay, counted, counted_credits, weighted_credits = self.asks.get(
             (self.epoch, tid, provider), (0, False, 0, 0))
         minimum = min_pay * amount
         if payout < minimum:
-            if payout + refund < minimum:
-                raise HMMError("BelowAsk", provider, payout + refund, minimum)
+            # the premium makes up an ask up to the price only (a first offer after a poke must not take a
+            # pending redemption's refund: red team 23)
+            available = payout + refund if min_pay <= self.counted_ask(tid) else payout
+            if available < minimum:
+                raise HMMError("BelowAsk", provider, available, minimum)
             payout, refund = minimum, refund - (minimum - payout)
         # served credits count at the weight their provider's counted capacity has on average
         return payout, refund, (amount * weighted_credits // counted_credits if counted else 0)
@@ -550,8 +553,8 @@ class HMMState:
     def redeem_split(self, holder: str, tid: int, amount: int, provider: str) -> tuple[int, int]:
         """redeem: `provider` serves `holder`'s credits; returns (the provider's pay, the holder's refund).
         The holder's share of its basis pays: the provider the reference price paid for the credits (their
-        share of ref_basis), or its ask if higher (made up out of the premium: BelowAsk only if the whole
-        falls short), the holder the rest (the curve's premium), each less the exit
+        share of ref_basis), or its ask if higher and at most counted_ask (made up out of the premium), the
+        holder the rest (the curve's premium), each less the exit
         fee (`sell_fee`, as a sale, kept in the surplus; split_redemption): in all a sale's proceeds, so
         leaving through a friendly provider's offer, one's own second wallet's included, returns what a
         sale returns (red team 17, finding 4's class), and no provider is paid for a premium that parked
