@@ -8,7 +8,8 @@ in the World: decides whether to leave (its chance from its reservation wage), d
 sells and stakes (its strategy), is paid its share of the users' reward by the work it was paid for, and
 unstakes its share of the day's unstaking. The rest of the economy (price, pool, rewards) is not modelled here:
 the model replays a `tape` of it recorded from a World run (benchmarks/sim.py, `record`): each day's View, what
-the World paid its users in total, and each newcomer with the activity, reservation wage, strategy and traits
+the World paid its users in total, what the market maker returned to them (the curve's premium, given alike
+to the active users), and each newcomer with the activity, reservation wage, strategy and traits
 its row drew. Mesa's side is thus spared the whole economy our side's timing includes.
 """
 
@@ -61,6 +62,10 @@ class User(mesa.Agent):
         self.earned += paid
         self.wallet += paid - staked - sold
         self.stake += staked
+
+    def get_refund(self, amount: float) -> None:
+        """The market maker's refund of the curve's premium, into the wallet (the World gives it alike)."""
+        self.wallet += amount
 
     def unstake(self, rate: float, back: float, keep: float) -> None:
         """`back` of its cooldown comes back to its wallet, which keeps `keep` of it; then `rate` of its stake
@@ -155,6 +160,8 @@ class Economy(mesa.Model):
         weight = active.agg("weight", sum)
         if tape.paid[t] > 0 and weight > 0:
             active.do("get_paid", tape.paid[t] / weight)
+        if tape.refunds and tape.refunds[t] > 0 and len(active):
+            active.do("get_refund", tape.refunds[t] / len(active))
         staked, cooling = self.agents.agg("stake", sum), self.agents.agg("cooling", sum)
         self.cooldown.append(staked * self.unstake_rate)
         back = self.cooldown.popleft()

@@ -232,6 +232,8 @@ class Tape:
     cooldown_days: int
     views: list = field(default_factory=list)  # each day's View
     paid: list = field(default_factory=list)  # HANZO the users were paid in total each day
+    # HANZO the market maker returned to the users each day (the curve's premium, rule 3h), alike to the active
+    refunds: list = field(default_factory=list)
     newcomers: list = field(default_factory=list)  # each day's: (strategy, activity, reservation, traits) each
 
 
@@ -244,18 +246,20 @@ def record(scenario):
     from hanzo.sim.world import World
 
     w = World(scenario)
-    tape, paid = Tape(round(w.p.unstake_cooldown / DAY)), {}
+    tape, paid, refunds = Tape(round(w.p.unstake_cooldown / DAY)), {}, {}
     receive = w.users.receive
 
     def receiving(ledger, frm, amounts, flow, field="wallet"):
         total = receive(ledger, frm, amounts, flow, field)
-        if flow == "training rewards":
-            paid[int(w.env.now)] = paid.get(int(w.env.now), 0) + total
+        for name, taped in (("training rewards", paid), ("curve premium back", refunds)):
+            if flow == name:
+                taped[int(w.env.now)] = taped.get(int(w.env.now), 0) + total
         return total
 
     w.users.receive = receiving
     w.run(scenario.days, lambda _: tape.views.append(w.view))
     tape.paid = [paid.get(day, 0) / UNIT for day in range(scenario.days)]
+    tape.refunds = [refunds.get(day, 0) / UNIT for day in range(scenario.days)]
     users, st = w.users, w.strategies
     n = users.rows
     joined = users.joined[:n]

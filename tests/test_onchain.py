@@ -258,20 +258,22 @@ def test_an_all_honest_scenario_runs_on_chain_as_before_accounts_had_strategies(
     and served, and so the reserve (9.905 -> 9.988 HANZO), the provider's sales and the pool move; the rest is as
     pinned. Since the curve prices from a position that fades (positionDecay), the day-6 price of a 7B credit is
     the base price's (the users' buffers no longer price their next purchases up the curve: 0.00100000084 ->
-    0.001000000001), and the reserve, the provider's sales and the pool move by parts in a million."""
+    0.001000000001), and the reserve, the provider's sales and the pool move by parts in a million. Since a
+    redemption pays the provider the reference price and returns the curve's premium to the account (rule 3h),
+    the provider sells 12.739962815 -> 12.739962129 HANZO and the pool moves by parts in a billion."""
     sc = load("baseline").with_overrides(**FIXED)
     honest = run_on_chain(sc, network="embedded", days=6, users=12)
     assert honest.ok and honest.transactions == 502 and honest.proposals == []
     assert [p["day"] for p in honest.provider_payments] == [1, 2, 3, 4, 5, 6]
     assert [r["rewards_paid"] for r in honest.rows] == [4.374, 5.796, 5.445, 3.636, 4.104, 6.741]
     assert honest.rows[-1] == {
-        "day": 6, "hanzo_price_usd": 0.10000077647162386, "total_supply": 501643733.5524384,
+        "day": 6, "hanzo_price_usd": 0.10000077647162643, "total_supply": 501643733.5524384,
         "emitted": 1643835.6164383562, "burned": 102.064, "staked": 6.2712, "reward_pool": 986266.7098630137,
         "treasury": 150657631.74657536, "market_maker_reserve": 9.987501040760467, "users": 12,
-        "pool_hanzo": 49999806.05762452, "pool_usd": 5000019.4678632505, "rewards_paid": 6.741,
+        "pool_hanzo": 49999806.05762383, "pool_usd": 5000019.467863319, "rewards_paid": 6.741,
         "price_7b": 0.001000000001, "capacity_7b": 525.0, "utilization_7b": 0.8, "training_ops_paid": 12,
         "training_ops_deferred": 0, "compute_pool": 657534.2465753425, "compute_paid": 0.0,
-        "provider_sold": 12.739962815465804, "transactions": 502}
+        "provider_sold": 12.739962129473641, "transactions": 502}
     assert {b["strategy"] for b in honest.by_account.values()} == {"honest"}
     u = sc["users"]
     as_honest = run_on_chain(sc.with_overrides(**{"strategies.holder_share": 1.0,

@@ -128,8 +128,10 @@ def test_defaults_leave_the_baseline_unchanged(baseline):
     # maker's exits pay bases and its rises are never cut: compute a little dearer where they were; 0.9811361283
     # since exits cost alike: providers are paid the credits' basis less the 12.5% exit fee, which stays in the
     # maker's surplus, so they sell 12.5% less HANZO into the pool; 0.9811370411 since the curve prices from a
-    # position that fades: the users' two-day buffers no longer price their next purchases up the curve)
-    assert s["hanzo_price_usd"]["final"] == pytest.approx(0.9811370411, rel=1e-8)
+    # position that fades: the users' two-day buffers no longer price their next purchases up the curve;
+    # 0.9811856588 since a redemption pays providers the reference price and returns the curve's premium to the
+    # users who paid it: rule 3h)
+    assert s["hanzo_price_usd"]["final"] == pytest.approx(0.9811856588, rel=1e-8)
     assert s["fees"] == {"tail_emitted": 0.0, "recycled_inference_fees": 0.0, "training_fees": 0.0,
                          "fork_stake": 0.0, "fork_boost_final": 1.0}
 

@@ -129,8 +129,8 @@ def test_p10_the_contract_keeps_asks_as_the_model_does(market_factory, steps):
 class AskIgnored(HMMState):
     """The planted bug: a redemption pays whatever the credits carry, whatever the provider asked."""
 
-    def _check_ask(self, tid, provider, amount, payout):
-        return amount if self.asks[(self.epoch, tid, provider)][1] else 0
+    def _check_ask(self, tid, provider, amount, payout, refund):
+        return payout, refund, (amount if self.asks[(self.epoch, tid, provider)][1] else 0)
 
 
 class EveryOfferCounted(HMMState):
