@@ -155,13 +155,14 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     mapping(uint256 epoch => mapping(uint256 tier => uint256)) public offered;
     /// @notice A provider's ask per epoch and tier (see Ask).
     mapping(uint256 epoch => mapping(uint256 tier => mapping(address provider => Ask))) public asks;
-    /// @notice Gross HANZO (fees excluded) paid for the credits `holder` holds of `tier`: what
-    ///         selling (before the fee) or redeeming all of them pays out, at any price.
-    mapping(address holder => mapping(uint256 tier => uint256)) public costBasis;
-    /// @notice The reference price's part of `costBasis`: the sum of amount x P_ref at purchase (never
-    ///         more than the basis), moved pro rata with it. The most a redemption pays the provider
-    ///         for those credits; the rest of the basis (the curve's premium) goes back to the holder.
-    mapping(address holder => mapping(uint256 tier => uint256)) public refBasis;
+    /// @notice A holder's books for one tier, in one slot (both are at most the HANZO supply, < 2^128):
+    ///         `gross`, the costBasis; `atRef`, the refBasis (see the getters).
+    struct Basis {
+        uint128 gross;
+        uint128 atRef;
+    }
+
+    mapping(address holder => mapping(uint256 tier => Basis)) private _bases;
 
     /// @notice Credits were bought; `cost` includes `fee`.
     event Bought(uint256 indexed tier, address indexed buyer, uint256 amount, uint256 cost, uint256 fee, uint256 supply);
@@ -296,6 +297,20 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         return current < epochExitFee ? current : epochExitFee;
     }
 
+    /// @notice Gross HANZO (fees excluded) paid for the credits `holder` holds of `tier`: what
+    ///         selling (before the fee) or redeeming all of them pays out, at any price.
+    function costBasis(address holder, uint256 tier_) external view returns (uint256) {
+        return _bases[holder][tier_].gross;
+    }
+
+    /// @notice The reference price's part of costBasis: the sum of amount x P_ref at purchase (never
+    ///         more than the basis), moved pro rata with it. What a redemption pays the provider for
+    ///         those credits (or its ask, up to countedAsk); the rest (the curve's premium) goes back to
+    ///         the holder.
+    function refBasis(address holder, uint256 tier_) external view returns (uint256) {
+        return _bases[holder][tier_].atRef;
+    }
+
     /// @notice (cost, fee) of buying `amount` credits of tier `id` now.
     function quoteBuy(uint256 id, uint256 amount) public view returns (uint256 cost, uint256 fee) {
         Tier storage t = _tier(id);
@@ -312,7 +327,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 q = t.supply;
         if (amount > q) revert InsufficientSupply(amount, q);
         uint256 held = _held(holder, id, amount);
-        uint256 value = _share(costBasis[holder][id], amount, held);
+        uint256 value = _share(_bases[holder][id].gross, amount, held);
         fee = FPM.fullMulDivUp(value, exitFee(), WAD);
         proceeds = value - fee;
     }
@@ -370,11 +385,16 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         t.supply = SafeCast.toUint128(q + amount);
         t.position = uint128(p + amount); // at most MAX_DEPTH_RATIO * L (_ratio reverted otherwise)
         reserve += gross;
-        costBasis[msg.sender][id] += gross;
         // amount * P_ref <= V(p + amount) - V(p) but for V's rounding: kept within the basis
-        uint256 atRef = amount * refPrice;
-        refBasis[msg.sender][id] += atRef < gross ? atRef : gross;
+        _addBasis(id, gross, FPM.min(amount * refPrice, gross));
         emit Bought(id, msg.sender, amount, cost, fee, q + amount);
+    }
+
+    /// @dev The caller's books for tier `id` grow by a purchase's `gross` and its reference part `atRef`
+    ///      (<= gross): one slot written. The gross is paid in HANZO, whose supply is under 2^128.
+    function _addBasis(uint256 id, uint256 gross, uint256 atRef) private {
+        Basis memory b = _bases[msg.sender][id];
+        _bases[msg.sender][id] = Basis(SafeCast.toUint128(b.gross + gross), uint128(b.atRef + atRef));
     }
 
     /// @notice Sell `amount` credits of tier `id` back for at least `minProceeds` HANZO, after the sell fee.
@@ -447,9 +467,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         Tier storage t = _tier(id);
         if (amount > t.supply) revert InsufficientSupply(amount, t.supply);
         uint256 held = _held(holder, id, amount);
-        (payout, refund, fee) = _split(
-            _share(costBasis[holder][id], amount, held), _share(refBasis[holder][id], amount, held), exitFee()
-        );
+        Basis memory b = _bases[holder][id];
+        (payout, refund, fee) = _split(_share(b.gross, amount, held), _share(b.atRef, amount, held), exitFee());
     }
 
     /// @dev One redemption's books: the provider's capacity used, the tier's redeemed count, the
@@ -694,10 +713,10 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 q = t.supply;
         if (amount > q) revert InsufficientSupply(amount, q);
         uint256 held = _held(msg.sender, id, amount);
-        paid = _share(costBasis[msg.sender][id], amount, held);
-        atRef = _share(refBasis[msg.sender][id], amount, held);
-        costBasis[msg.sender][id] -= paid;
-        refBasis[msg.sender][id] -= atRef;
+        Basis memory b = _bases[msg.sender][id];
+        paid = _share(b.gross, amount, held);
+        atRef = _share(b.atRef, amount, held);
+        _bases[msg.sender][id] = Basis(uint128(b.gross - paid), uint128(b.atRef - atRef));
         reserve -= paid;
         t.supply = uint128(q - amount);
         uint256 p = t.position;
@@ -764,17 +783,15 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         private
         returns (uint256 fee)
     {
-        uint256 basis = costBasis[from][id];
-        uint256 share = (basis * amount) / held;
+        Basis memory b = _bases[from][id];
+        uint256 share = (uint256(b.gross) * amount) / held;
         fee = FPM.fullMulDivUp(share, feeWad, WAD);
-        costBasis[from][id] = basis - share;
-        costBasis[to][id] += share;
         // the reference part moves alike: paid to a provider by transfer, credits would otherwise hand
         // it the premium a redemption returns to the holder (or strand it with a sender left without credits)
-        uint256 ref = refBasis[from][id];
-        uint256 refShare = (ref * amount) / held;
-        refBasis[from][id] = ref - refShare;
-        refBasis[to][id] += refShare;
+        uint256 refShare = (uint256(b.atRef) * amount) / held;
+        _bases[from][id] = Basis(uint128(b.gross - share), uint128(b.atRef - refShare));
+        Basis memory r = _bases[to][id];
+        _bases[to][id] = Basis(uint128(r.gross + share), uint128(r.atRef + refShare));
         if (share != 0) emit BasisMoved(id, from, to, amount, share, fee);
     }
 

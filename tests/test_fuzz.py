@@ -88,10 +88,11 @@ def seeded_copy(folder, contract: str, line, bug, files: tuple[str, ...]):
 MARKET_MUTANTS = [
     # issue 8: sales and redemptions pay the whole release (no cost-basis cap), a basis taken only
     # as far as it goes: the pump's drain
-    (("paid = _share(costBasis[msg.sender][id], amount, held);",
-      "costBasis[msg.sender][id] -= paid;", "reserve -= paid;"),
+    (("paid = _share(b.gross, amount, held);",
+      "_bases[msg.sender][id] = Basis(uint128(b.gross - paid), uint128(b.atRef - atRef));", "reserve -= paid;"),
      ("paid = _potential(t.refPrice, t.depth, q) - _potential(t.refPrice, t.depth, q - amount);",
-      "costBasis[msg.sender][id] -= FPM.min(paid, costBasis[msg.sender][id]);", "reserve -= FPM.min(paid, reserve);"),
+      "_bases[msg.sender][id] = Basis(uint128(b.gross - FPM.min(paid, b.gross)), uint128(b.atRef - atRef));",
+      "reserve -= FPM.min(paid, reserve);"),
      "invariant_no_actor_takes_out_more_than_it_put_in", "an actor took out more than it put in"),
     # issue 16, finding 1: the basis share cut from the balance held before the batch moved
     ("fees += _moveBasis(from, to, id, values[i], balance - moved, feeWad);",
@@ -99,8 +100,8 @@ MARKET_MUTANTS = [
      "invariant_basis_is_conserved_by_every_transfer", "a transfer moved basis other than pro rata"),
     # issue 16, finding 2 and its neighbour 16b: an exit capped by the curve's release, so whoever
     # left first, or a rise, sets what a dear holder gets
-    ("paid = _share(costBasis[msg.sender][id], amount, held);",
-     "paid = _share(costBasis[msg.sender][id], amount, held); if (amount == held) paid = FPM.min(paid, "
+    ("paid = _share(b.gross, amount, held);",
+     "paid = _share(b.gross, amount, held); if (amount == held) paid = FPM.min(paid, "
      "_potential(t.refPrice, t.depth, q) - _potential(t.refPrice, t.depth, q - amount));",
      "invariant_honest_holders_exit_with_their_basis_in_any_order_at_any_price",
      "an honest holder was paid short of its basis"),
@@ -134,7 +135,8 @@ MARKET_MUTANTS = [
      "invariant_providers_are_paid_at_most_the_reference_price", "a provider was paid above the reference price"),
     # 3h's transfer: credits moved without their reference part (a provider paid in credits by transfer would be
     # paid the premium, and the sender keeps a refBasis for credits it no longer holds)
-    ("refBasis[from][id] = ref - refShare;", "",
+    ("_bases[from][id] = Basis(uint128(b.gross - share), uint128(b.atRef - refShare));",
+     "_bases[from][id] = Basis(uint128(b.gross - share), b.atRef);",
      "invariant_basis_is_conserved_by_every_transfer", "a transfer moved basis other than pro rata"),
 ]
 
