@@ -163,6 +163,9 @@ class World:
         self.prices: deque[float] = deque(maxlen=31)  # the pool price at the start of each of the last 31 days
         self.paid_per_interaction = starting_pay(self.p, scenario["users"]["mean_multiplier"])
         self.provider_income_per_credit = np.zeros(len(self.p.inference_tiers))
+        # the curve's premium the market maker returned to the users (rule 3h), until it reaches their wallets:
+        # a payment alike to a million rows is an array pass, so it is made every PREMIUM_BACK_DAYS (compute.py)
+        self.premium_owed = 0.0
         self.provider_paid_rows = (None, None)  # with provider rows: (the rows, the units each was paid today)
         self.churned = 0
         self.users_waiting = 0  # newcomers who cannot yet buy their fork's fee (they join when they can)
@@ -175,7 +178,7 @@ class World:
         self.market = compute.market_maker(self)
         self.exchange = Exchange(self.ledger, self.pool, scenario["market"]["max_slippage"])
         self.ledger.mirror("pool", lambda: self.pool.hanzo)
-        self.ledger.mirror("market_maker", lambda: self.market.funds)
+        self.ledger.mirror("market_maker", lambda: self.market.funds + self.premium_owed)
         users = self.users
         users.clock = self.ledger.clock
         if self.strategies.mixed:  # a wallet error names the row's strategy ("farmer user"), not only "user"
