@@ -181,6 +181,25 @@ def fee_on(value: int, fee: int) -> int:
     return mul_div_up(value, fee, WAD)
 
 
+
+def quote_redeem(m, holder, tid, amount):
+    """quoteRedeem on the contract, checked against the model's quote_redeem: (the provider's pay, the
+    holder's refund, the exit fee) of redeeming now (rule 3h)."""
+    quoted = tuple(m.hmm.quoteRedeem(holder, tid, amount))
+    assert quoted == m.model.quote_redeem(m.name(holder), tid, amount), (quoted, tid, amount)
+    return quoted
+
+
+def quote_redemptions(m, holder, moves, provider):
+    """The summed (pay, refund, exit fee) of redeeming `moves` one after another (a batch's elements),
+    each quoted on the state the earlier ones leave (the first also on the contract); nothing moves."""
+    s, name, total = m.model.copy(), m.name(holder), [0, 0, 0]
+    for i, (tid, n) in enumerate(moves):
+        q = quote_redeem(m, holder, tid, n) if i == 0 else s.quote_redeem(name, tid, n)
+        assert s.redeem_split(name, tid, n, m.name(provider)) == q[:2]
+        total = [a + b for a, b in zip(total, q)]
+    return total
+
 def fresh_model(names="ABCDHPUX") -> HMMState:
     """The exact model alone, for the red teams' wide searches: P an honest provider, D the dealer (a
     trader who is also a provider), X its accomplice; every name funded without limit."""

@@ -19,7 +19,7 @@ from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.hmm import LN2_WAD, MAX_LOG_PRICE, HMMError
 from hanzo.econ.params import WEI
 
-from .market import FAR, fee_on, fresh_model
+from .market import FAR, fee_on, fresh_model, quote_redeem, quote_redemptions
 
 L = 10**9  # the default depth
 DAY = 86_400
@@ -310,25 +310,6 @@ def test_selling_at_basis_after_a_fall_and_rebuying_takes_nothing_from_honest_pa
 # ---------------------------------------------------------------- 4. economics: findings
 
 
-def _quote_redeem(m, holder, tid, amount):
-    """quoteRedeem on the contract, checked against the model's quote_redeem: (the provider's pay, the
-    holder's refund, the exit fee) of redeeming now (rule 3h)."""
-    quoted = tuple(m.hmm.quoteRedeem(holder, tid, amount))
-    assert quoted == m.model.quote_redeem(m.name(holder), tid, amount), (quoted, tid, amount)
-    return quoted
-
-
-def _quote_redemptions(m, holder, moves, provider):
-    """The summed (pay, refund, exit fee) of redeeming `moves` one after another (a batch's elements),
-    each quoted on the state the earlier ones leave (the first also on the contract); nothing moves."""
-    s, name, total = m.model.copy(), m.name(holder), [0, 0, 0]
-    for i, (tid, n) in enumerate(moves):
-        q = _quote_redeem(m, holder, tid, n) if i == 0 else s.quote_redeem(name, tid, n)
-        assert s.redeem_split(name, tid, n, m.name(provider)) == q[:2]
-        total = [a + b for a, b in zip(total, q)]
-    return total
-
-
 def _honest_epoch(m, user, capacity=L // 10):
     """Honest demand at the target: the honest provider offers `capacity`, a user buys and spends
     80% of it there."""
@@ -558,7 +539,7 @@ def test_a_provider_exiting_through_a_second_wallet_gets_what_a_sale_pays(m):
     assert ref == m.model.ref_basis[(m.name(wallet), 0)] == L * m.model.tiers[0].base_price  # bought at P_ref
     sale, _ = m.model.quote_sell(m.name(wallet), 0, L)
     assert m.hmm.quoteSell(wallet, 0, L)[0] == sale == basis - fee_on(basis, fee)
-    payout, refund, exit_fee = _quote_redeem(m, wallet, 0, L)
+    payout, refund, exit_fee = quote_redeem(m, wallet, 0, L)
     assert (payout, exit_fee) == (ref - fee_on(ref, fee), fee_on(basis, fee)) and payout + refund == sale
     m.apply("offer", provider, 0, L)
     surplus, before, before_w = m.hmm.surplus(), m.token.balanceOf(provider), m.token.balanceOf(wallet)
@@ -596,7 +577,7 @@ def test_an_honest_buyer_who_redeems_pays_no_more_than_the_documented_fees(m):
     m.apply("offer", p, 0, 8 * L // 10)
     quoted = [0, 0, 0]  # the provider's pay, the refunds, the exit fees, each part quoted just before it
     for moves in ([(0, L // 4)], [(0, L // 4), (0, L // 10)], [(0, 8 * L // 10 - L // 4 - L // 4 - L // 10)]):
-        quoted = [a + b for a, b in zip(quoted, _quote_redemptions(m, user, moves, p))]
+        quoted = [a + b for a, b in zip(quoted, quote_redemptions(m, user, moves, p))]
         r = m.apply("redeem", user, *moves[0], p) if len(moves) == 1 else m.apply("redeem_batch", user, moves, p)
         assert not isinstance(r, HMMError), (moves, r)
     m.assert_same()

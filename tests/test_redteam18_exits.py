@@ -23,7 +23,7 @@ from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.hmm import HMMError, min_sell_fee
 from hanzo.econ.params import DEFAULT, WEI
 
-from .market import FAR, fee_on, fresh_model
+from .market import FAR, fee_on, fresh_model, quote_redeem, quote_redemptions
 
 LONG = os.environ.get("HANZO_PROPERTIES") == "long"  # the wide searches: `make test-properties-long`
 
@@ -32,25 +32,6 @@ DAY = 86_400
 
 
 # ---------------------------------------------------------------- 1. batches and rounding
-
-
-def _quote_redeem(m, holder, tid, amount):
-    """quoteRedeem on the contract, checked against the model's quote_redeem: (the provider's pay, the
-    holder's refund, the exit fee) of redeeming now (rule 3h)."""
-    quoted = tuple(m.hmm.quoteRedeem(holder, tid, amount))
-    assert quoted == m.model.quote_redeem(m.name(holder), tid, amount), (quoted, tid, amount)
-    return quoted
-
-
-def _quote_redemptions(m, holder, moves, provider):
-    """The summed (pay, refund, exit fee) of redeeming `moves` one after another (a batch's elements),
-    each quoted on the state the earlier ones leave (the first also on the contract); nothing moves."""
-    s, name, total = m.model.copy(), m.name(holder), [0, 0, 0]
-    for i, (tid, n) in enumerate(moves):
-        q = _quote_redeem(m, holder, tid, n) if i == 0 else s.quote_redeem(name, tid, n)
-        assert s.redeem_split(name, tid, n, m.name(provider)) == q[:2]
-        total = [a + b for a, b in zip(total, q)]
-    return total
 
 
 def test_redeem_batch_of_tiny_repeated_and_mixed_elements_returns_no_more_than_a_sale(m):
@@ -70,7 +51,7 @@ def test_redeem_batch_of_tiny_repeated_and_mixed_elements_returns_no_more_than_a
     moves = [(0, 1)] * 100 + [(1, 1), (1, 2), (1, 3)] * 33 + [(0, 900), (1, L - 6 * 33)]
     m.apply("offer", x, 0, 1000)
     m.apply("offer", x, 1, L)
-    quoted = _quote_redemptions(m, holder, moves, x)
+    quoted = quote_redemptions(m, holder, moves, x)
     surplus, before, before_h = m.hmm.surplus(), m.token.balanceOf(x), m.token.balanceOf(holder)
     r = m.apply("redeem_batch", holder, moves, x)
     assert not isinstance(r, HMMError), r
@@ -179,7 +160,7 @@ def test_an_offer_does_not_outlive_its_epoch_and_a_refused_redemption_costs_noth
     m.apply("offer", p, 0, L // 2)
     before, before_h = m.token.balanceOf(p), m.token.balanceOf(h)
     ref = m.hmm.refBasis(h, 0)
-    payout, refund, _ = _quote_redeem(m, h, 0, L // 2)
+    payout, refund, _ = quote_redeem(m, h, 0, L // 2)
     m.apply("redeem", h, 0, L // 2, p)
     m.assert_same()
     rest = basis - basis // 2  # the first half took floor(basis / 2)
@@ -219,7 +200,7 @@ def test_withdrawing_the_whole_surplus_leaves_every_honest_exit_paid(m):
             m.apply("offer", p, tid, n)
             before, before_who = m.token.balanceOf(p), m.token.balanceOf(who)
             moves = [(tid, n)] if how == "redeem" else [(tid, n // 2), (tid, n - n // 2)]
-            quoted = _quote_redemptions(m, who, moves, p)
+            quoted = quote_redemptions(m, who, moves, p)
             r = m.apply("redeem", who, tid, n, p) if how == "redeem" else m.apply("redeem_batch", who, moves, p)
             assert not isinstance(r, HMMError), r
             paid, refund = m.token.balanceOf(p) - before, m.token.balanceOf(who) - before_who
@@ -255,7 +236,7 @@ def test_a_fee_raise_waits_for_the_next_epoch_so_a_standing_offer_is_paid_as_doc
     assert m.hmm.params().sellFee == WAD // 2 and m.hmm.exitFee() == m.model.exit_fee() == old
     assert m.hmm.quoteSell(h, 0, L)[0] == documented  # a sale now pays what the redemption below pays
     ref = m.hmm.refBasis(h, 0)
-    payout, refund, _ = _quote_redeem(m, h, 0, L)
+    payout, refund, _ = quote_redeem(m, h, 0, L)
     assert payout == ref - fee_on(ref, old) == 875_000 * WEI and payout + refund == documented
     before, before_h = m.token.balanceOf(p), m.token.balanceOf(h)
     m.apply("redeem", h, 0, L, p)
@@ -271,7 +252,7 @@ def test_a_fee_raise_waits_for_the_next_epoch_so_a_standing_offer_is_paid_as_doc
     basis, ref = m.hmm.costBasis(h, 0), m.hmm.refBasis(h, 0)
     assert m.hmm.quoteSell(h, 0, L)[0] == basis - fee_on(basis, WAD // 2)
     m.apply("offer", p, 0, L)
-    payout, refund, _ = _quote_redeem(m, h, 0, L)
+    payout, refund, _ = quote_redeem(m, h, 0, L)
     assert payout == ref - fee_on(ref, WAD // 2) and payout + refund == basis - fee_on(basis, WAD // 2)
     before, before_h = m.token.balanceOf(p), m.token.balanceOf(h)
     m.apply("redeem", h, 0, L, p)
@@ -338,7 +319,7 @@ def _by_redemption_and_by_transfer(m):
     m.apply("offer", honest, 0, L)
     snapshot, model = m.chain.snapshot(), m.model.copy()
     before, before_c, surplus = m.token.balanceOf(honest), m.token.balanceOf(c1), m.hmm.surplus()
-    f["quoted"] = _quote_redeem(m, c1, 0, L)
+    f["quoted"] = quote_redeem(m, c1, 0, L)
     m.apply("redeem", c1, 0, L, honest)
     f["by_redemption"], f["refund"] = m.token.balanceOf(honest) - before, m.token.balanceOf(c1) - before_c
     f["redemption_fee"] = m.hmm.surplus() - surplus
