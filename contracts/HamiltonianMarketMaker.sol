@@ -494,7 +494,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         // an ask above the reference part, up to the price (countedAsk), is paid out of the holder's premium,
         // its own deposit: one cheap credit given to it must not lock it out of a provider asking the price
         // (red team 20); above the price the premium pays nothing, or a provider's first offer after a poke
-        // could take a pending redemption's whole refund (red team 23)
+        // could take any pending redemption's whole refund (red team 23). Up to the price it still can, where
+        // the price rose past the holder's reference part: redeem has no bound of the holder's own (open)
         if (payout < minimum) {
             uint256 available = ask.minPayPerCredit <= countedAsk(id) ? payout + refund : payout;
             if (available < minimum) revert BelowAsk(provider, available, minimum);
