@@ -65,8 +65,8 @@ def measure_gas() -> dict:
         gas["sell_gas"] = hmm.sell(0, 500, 0, far, sender=trader).gas_used
         hmm.offerCapacity(0, 10_000, 0, sender=provider)
         gas["offer_capacity_gas"] = hmm.offerCapacity(0, 10_000, 0, sender=provider).gas_used
-        hmm.redeem(0, 100, provider, sender=other)
-        gas["redeem_gas"] = hmm.redeem(0, 100, provider, sender=trader).gas_used
+        hmm.redeem(0, 100, provider, 0, far, sender=other)
+        gas["redeem_gas"] = hmm.redeem(0, 100, provider, 0, far, sender=trader).gas_used
         chain.pending_timestamp = hmm.epochStart() + DEFAULT.hmm_epoch
         gas["poke_gas"] = hmm.poke(sender=trader).gas_used  # three tiers
         # three tiers in one transaction against three single calls, both by holders of every tier
@@ -77,8 +77,9 @@ def measure_gas() -> dict:
         gas["buy_3_single_gas"] = sum(hmm.buy(t, 1_000, 2**255, far, sender=other).gas_used for t in range(3))
         for t in range(3):  # a new epoch: the provider offers again
             hmm.offerCapacity(t, 10_000, 0, sender=provider)
-        gas["redeem_batch_3_tiers_gas"] = hmm.redeemBatch([0, 1, 2], [100] * 3, provider, sender=trader).gas_used
-        gas["redeem_3_single_gas"] = sum(hmm.redeem(t, 100, provider, sender=other).gas_used for t in range(3))
+        gas["redeem_batch_3_tiers_gas"] = hmm.redeemBatch([0, 1, 2], [100] * 3, provider, 0, far,
+                                                          sender=trader).gas_used
+        gas["redeem_3_single_gas"] = sum(hmm.redeem(t, 100, provider, 0, far, sender=other).gas_used for t in range(3))
         # a credit transfer between holders of the tier (moves the share of basis less the exit fee)
         gas["credit_transfer_gas"] = hmm.safeTransferFrom(trader, other, 0, 100, b"", sender=trader).gas_used
         gas["batch_vs_single_buys"] = round(gas["buy_batch_3_tiers_gas"] / gas["buy_3_single_gas"], 3)

@@ -424,10 +424,20 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     ///         sandwiching credits pushed up the curve, unless the holder chose it at that ask (red
     ///         team 22; docs/pricing_by_flow.md, rule 3h). Needs capacity the provider offered this epoch. The
     ///         provider must not be the caller (SelfRedemption): its own demand would count in utilization.
+    ///         `minRefund` and `deadline` are the holder's bound (Slippage, Expired): a redemption pending
+    ///         across an epoch's end could otherwise meet a new ask, up to the new price, that a provider
+    ///         offered after poking in front of it and that takes its refund (red team 24); quoteRedeem
+    ///         less the top-up to the provider's ask gives the refund to expect.
     /// @return payout HANZO paid to the provider (the caller's refund is in the Redeemed event).
-    function redeem(uint256 id, uint256 amount, address provider) external nonReentrant returns (uint256 payout) {
+    function redeem(uint256 id, uint256 amount, address provider, uint256 minRefund, uint256 deadline)
+        external
+        nonReentrant
+        returns (uint256 payout)
+    {
+        if (block.timestamp > deadline) revert Expired(deadline);
         uint256 refund;
         (payout, refund) = _serve(id, amount, provider, exitFee());
+        if (refund < minRefund) revert Slippage(refund, minRefund);
         hanzo.safeTransfer(provider, payout);
         if (refund != 0) hanzo.safeTransfer(msg.sender, refund);
     }
@@ -436,13 +446,17 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     ///         `provider`, one after another, paid in one transfer to the provider and one refund to
     ///         the caller: the same as the single redemptions in that order, each element paying the
     ///         exit fee on its own share. Needs the capacity the provider offered this epoch; the
-    ///         provider must not be the caller (SelfRedemption).
+    ///         provider must not be the caller (SelfRedemption); `minRefund` bounds the refunds in all
+    ///         (Slippage) and `deadline` the time (Expired), as for redeem.
     /// @return payout HANZO paid to the provider.
-    function redeemBatch(uint256[] calldata ids, uint256[] calldata amounts, address provider)
-        external
-        nonReentrant
-        returns (uint256 payout)
-    {
+    function redeemBatch(
+        uint256[] calldata ids,
+        uint256[] calldata amounts,
+        address provider,
+        uint256 minRefund,
+        uint256 deadline
+    ) external nonReentrant returns (uint256 payout) {
+        if (block.timestamp > deadline) revert Expired(deadline);
         if (ids.length != amounts.length) revert ERC1155InvalidArrayLength(ids.length, amounts.length);
         if (ids.length == 0) revert ZeroAmount();
         uint256 fee = exitFee();
@@ -452,6 +466,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
             payout += paid;
             refunds += refund;
         }
+        if (refunds < minRefund) revert Slippage(refunds, minRefund);
         hanzo.safeTransfer(provider, payout);
         if (refunds != 0) hanzo.safeTransfer(msg.sender, refunds);
     }
@@ -494,8 +509,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         // an ask above the reference part, up to the price (countedAsk), is paid out of the holder's premium,
         // its own deposit: one cheap credit given to it must not lock it out of a provider asking the price
         // (red team 20); above the price the premium pays nothing, or a provider's first offer after a poke
-        // could take any pending redemption's whole refund (red team 23). Up to the price it still can, where
-        // the price rose past the holder's reference part: redeem has no bound of the holder's own (open)
+        // could take any pending redemption's whole refund (red team 23). Up to the price it still could, where
+        // the price rose past the holder's reference part: the holder's minRefund bounds that (red team 24)
         if (payout < minimum) {
             uint256 available = ask.minPayPerCredit <= countedAsk(id) ? payout + refund : payout;
             if (available < minimum) revert BelowAsk(provider, available, minimum);
@@ -792,7 +807,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 refShare = (uint256(b.atRef) * amount) / held;
         _bases[from][id] = Basis(uint128(b.gross - share), uint128(b.atRef - refShare));
         Basis memory r = _bases[to][id];
-        _bases[to][id] = Basis(uint128(r.gross + share), uint128(r.atRef + refShare));
+        // checked: the two bases fit 128 bits only while the token's supply does (another deployment's may not)
+        _bases[to][id] = Basis(SafeCast.toUint128(r.gross + share), uint128(r.atRef + refShare));
         if (share != 0) emit BasisMoved(id, from, to, amount, share, fee);
     }
 

@@ -65,6 +65,10 @@ contract MarketHandler {
     ///         sale of the same credits pays at the same state (rule 3h: the curve's premium goes back to
     ///         the holder, so parked or sandwiching credits pay no provider for the premium they add).
     uint256 public premiumLeaks;
+    /// @notice Redemptions served past the holder's own bound: a refund below its minRefund, or after its
+    ///         deadline (red team 24: without the bound a provider's first offer after a poke could take a
+    ///         redemption pending across the epoch's end).
+    uint256 public boundsBroken;
     /// @dev giveBatch's scratch (the stack is too shallow for its books).
     uint256 private _kept;
     /// @notice Successful operations by name: a run whose trades all failed would prove nothing.
@@ -201,42 +205,59 @@ contract MarketHandler {
         _offerAt(_provider(by), _tier(tier), bound(credits, 1, 1e10), askSeed);
     }
 
-    function redeem(uint256 who, uint256 tier, uint256 share, uint256 to) external {
+    function redeem(uint256 who, uint256 tier, uint256 share, uint256 to, uint256 boundSeed) external {
         address a = _trader(who);
         uint256 id = _tier(tier);
         uint256 n = (hmm.balanceOf(a, id) * bound(share, 1, 10_000)) / 10_000;
         if (n == 0) return;
-        _redeem(a, id, n, _provider(to));
+        _redeem(a, id, n, _provider(to), boundSeed);
     }
 
     /// @notice A provider offers at an ask (often above what the credits pay), and a trader at once
     ///         tries to spend its credits there: what a crash by idle offers would make of honest
     ///         providers' terms. Checked in _redeem: never paid below the ask.
-    function redeemAtAsk(uint256 who, uint256 tier, uint256 share, uint256 to, uint256 askSeed) external {
+    function redeemAtAsk(uint256 who, uint256 tier, uint256 share, uint256 to, uint256 askSeed, uint256 boundSeed)
+        external
+    {
         address a = _trader(who);
         address provider = _provider(to);
         uint256 id = _tier(tier);
         uint256 n = (hmm.balanceOf(a, id) * bound(share, 1, 10_000)) / 10_000;
         if (n == 0 || a == provider || !_offerAt(provider, id, n, askSeed)) return;
-        _redeem(a, id, n, provider);
+        _redeem(a, id, n, provider, boundSeed);
     }
 
     /// @dev `a` redeems `n` of tier `id` at `provider`: paid at least its ask, counted in utilization
     ///      exactly when its capacity is, the provider paid no more than the reference price and the two
-    ///      payments a sale's proceeds (_paidAlike), the fees and revenue booked.
-    function _redeem(address a, uint256 id, uint256 n, address provider) private {
+    ///      payments a sale's proceeds (_paidAlike), the fees and revenue booked, and the holder's bound
+    ///      (_bound) kept.
+    function _redeem(address a, uint256 id, uint256 n, address provider, uint256 boundSeed) private {
         (uint128 ask,, bool counted, uint128 countedCredits, uint128 weighted) = hmm.asks(hmm.epoch(), id, provider);
         uint256 redeemed = hmm.tier(id).redeemed;
         _before(a, id, n);
         _minimumBefore = ask <= hmm.countedAsk(id) ? uint256(ask) * n : 0; // the premium makes up asks to the price
+        _bound(a, id, n, boundSeed);
         vm.prank(a);
-        try hmm.redeem(id, n, provider) returns (uint256 payout) {
+        try hmm.redeem(id, n, provider, _minRefund, _deadline) returns (uint256 payout) {
+            if (_paidAlike(a, id, payout) < _minRefund || block.timestamp > _deadline) boundsBroken += 1;
             if (payout < uint256(ask) * n) belowAsk += 1;
             if (hmm.tier(id).redeemed != redeemed + (counted ? (n * weighted) / countedCredits : 0)) askLeaks += 1;
             if (a == provider) selfRedemptions += 1;
             if (!_cartel(a, provider)) honestRevenue[provider] += payout;
-            _paidAlike(a, id, payout);
             done["redeem"] += 1;
+        } catch {}
+    }
+
+    /// @dev The holder's bound on a redemption, by the low bits of `seed`: half the time no minimum, else the
+    ///      refund quoted (more than is paid where the ask is topped up out of the refund), any amount up to it,
+    ///      or one wei more (never met); one time in eight a deadline already passed.
+    function _bound(address a, uint256 id, uint256 n, uint256 seed) private {
+        _minRefund = 0;
+        _deadline = (seed >> 3) % 8 == 7 && block.timestamp > 0 ? block.timestamp - 1 : type(uint256).max;
+        uint256 mode = seed & 7;
+        if (mode < 4) return;
+        try hmm.quoteRedeem(a, id, n) returns (uint256, uint256 refund, uint256) {
+            _minRefund = mode < 6 ? refund : mode == 6 ? bound(seed >> 6, 0, refund) : refund + 1;
         } catch {}
     }
 
@@ -246,6 +267,8 @@ contract MarketHandler {
     uint256 private _hanzoBefore;
     uint256 private _saleBefore;
     uint256 private _minimumBefore; // the provider's ask for the credits, where the holder's premium may make it up
+    uint256 private _minRefund; // the holder's bound on the redemption tried
+    uint256 private _deadline;
 
     function _before(address a, uint256 id, uint256 n) private {
         _basisBefore = hmm.costBasis(a, id);
@@ -296,9 +319,9 @@ contract MarketHandler {
             uint256[] memory ids = new uint256[](2);
             uint256[] memory amounts = new uint256[](2);
             (ids[0], amounts[0], ids[1], amounts[1]) = (id, n / 2, id, n - n / 2);
-            try hmm.redeemBatch(ids, amounts, provider) {} catch { return; }
+            try hmm.redeemBatch(ids, amounts, provider, 0, type(uint256).max) {} catch { return; }
         } else {
-            try hmm.redeem(id, n, provider) {} catch { return; }
+            try hmm.redeem(id, n, provider, 0, type(uint256).max) {} catch { return; }
         }
         uint256 payout = token.balanceOf(provider) - before;
         uint256 refund = token.balanceOf(a) - own; // the curve's premium back to the holder
@@ -320,7 +343,7 @@ contract MarketHandler {
         try hmm.offerCapacity(id, n, 0) {} catch { return; }
         _before(d, id, n);
         vm.prank(d);
-        try hmm.redeem(id, n, x) returns (uint256 payout) {
+        try hmm.redeem(id, n, x, 0, type(uint256).max) returns (uint256 payout) {
             _paidAlike(d, id, payout);
             done["pump"] += 1;
         } catch {}
@@ -343,13 +366,13 @@ contract MarketHandler {
         (ids[0], amounts[0]) = (id, n);
         vm.prank(a);
         if (batch) {
-            try hmm.redeemBatch(ids, amounts, a) {
+            try hmm.redeemBatch(ids, amounts, a, 0, type(uint256).max) {
                 selfRedemptions += 1;
             } catch (bytes memory reason) {
                 if (keccak256(reason) != keccak256(expected)) selfRedemptions += 1;
             }
         } else {
-            try hmm.redeem(id, n, a) {
+            try hmm.redeem(id, n, a, 0, type(uint256).max) {
                 selfRedemptions += 1;
             } catch (bytes memory reason) {
                 if (keccak256(reason) != keccak256(expected)) selfRedemptions += 1;
@@ -501,7 +524,7 @@ contract MarketHandler {
                 hmm.offerCapacity(id, amounts[i], 0);
                 uint256 own = token.balanceOf(h);
                 vm.prank(h);
-                uint256 payout = hmm.redeem(id, amounts[i], actors[3]);
+                uint256 payout = hmm.redeem(id, amounts[i], actors[3], 0, type(uint256).max);
                 honestRevenue[actors[3]] += payout;
                 got = payout + token.balanceOf(h) - own; // the provider's pay and the premium back
             }
@@ -532,7 +555,7 @@ contract MarketHandler {
                 hmm.offerCapacity(id, 1, 0);
                 _before(d, id, 1);
                 vm.prank(d);
-                _paidAlike(d, id, hmm.redeem(id, 1, x));
+                _paidAlike(d, id, hmm.redeem(id, 1, x, 0, type(uint256).max));
             } catch {}
         }
         (,,,,,,, uint64 epochLength,) = hmm.params();
@@ -755,6 +778,11 @@ contract MarketInvariants {
     ///         share of refBasis), and the provider's pay and the holder's refund sum to a sale's proceeds at the
     ///         same state; every holder's refBasis stays within its basis (rule 3h: parked or sandwiching credits
     ///         that push buyers up the curve pay no provider for the premium, and leave costs only its fee).
+    /// @notice No redemption is served past its holder's bound (a refund below minRefund, or after the deadline).
+    function invariant_no_redemption_passes_the_holders_bound() public view {
+        require(handler.boundsBroken() == 0, "a redemption passed the holder's bound");
+    }
+
     function invariant_providers_are_paid_at_most_the_reference_price() public view {
         require(handler.premiumLeaks() == 0, "a provider was paid above the reference price");
         for (uint256 id; id < hmm.tierCount(); ++id) {

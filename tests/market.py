@@ -82,14 +82,16 @@ class Market:
     def _model_buy_batch(self, a, moves, max_cost=2**255):
         return self.model.buy_batch(self.name(a), moves, max_cost, FAR, self.now())
 
-    def _model_redeem_batch(self, a, moves, provider=None):
-        return self.model.redeem_batch(self.name(a), moves, self.name(provider or self.provider))
+    def _model_redeem_batch(self, a, moves, provider=None, min_refund=0, deadline=FAR):
+        return self.model.redeem_batch(self.name(a), moves, self.name(provider or self.provider),
+                                       min_refund=min_refund, deadline=deadline, now=self.now())
 
     def _model_sell(self, a, tier, amount, min_proceeds=0):
         return self.model.sell(self.name(a), tier, amount, min_proceeds, FAR, self.now())
 
-    def _model_redeem(self, a, tier, amount, provider=None):
-        return self.model.redeem(self.name(a), tier, amount, self.name(provider or self.provider))
+    def _model_redeem(self, a, tier, amount, provider=None, min_refund=0, deadline=FAR):
+        return self.model.redeem(self.name(a), tier, amount, self.name(provider or self.provider),
+                                 min_refund=min_refund, deadline=deadline, now=self.now())
 
     def _model_give(self, a, tier, amount, to):
         return self.model.transfer(self.name(a), self.name(to), tier, amount)
@@ -113,14 +115,15 @@ class Market:
     def _chain_buy_batch(self, a, moves, max_cost=2**255):
         return self.hmm.buyBatch([t for t, _ in moves], [n for _, n in moves], max_cost, FAR, sender=a)
 
-    def _chain_redeem_batch(self, a, moves, provider=None):
-        return self.hmm.redeemBatch([t for t, _ in moves], [n for _, n in moves], provider or self.provider, sender=a)
+    def _chain_redeem_batch(self, a, moves, provider=None, min_refund=0, deadline=FAR):
+        return self.hmm.redeemBatch([t for t, _ in moves], [n for _, n in moves], provider or self.provider,
+                                    min_refund, deadline, sender=a)
 
     def _chain_sell(self, a, tier, amount, min_proceeds=0):
         return self.hmm.sell(tier, amount, min_proceeds, FAR, sender=a)
 
-    def _chain_redeem(self, a, tier, amount, provider=None):
-        return self.hmm.redeem(tier, amount, provider or self.provider, sender=a)
+    def _chain_redeem(self, a, tier, amount, provider=None, min_refund=0, deadline=FAR):
+        return self.hmm.redeem(tier, amount, provider or self.provider, min_refund, deadline, sender=a)
 
     def _chain_give(self, a, tier, amount, to):
         return self.hmm.safeTransferFrom(a, to, tier, amount, b"", sender=a)

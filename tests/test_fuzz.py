@@ -54,7 +54,8 @@ def test_foundry_market_invariants_hold_over_many_epochs():
         "invariant_nobody_redeems_to_itself", "invariant_no_exit_returns_more_than_a_sale",
         "invariant_every_transfer_pays_the_exit_fee",
         "invariant_the_pricing_position_fades_and_never_passes_the_supply",
-        "invariant_providers_are_paid_at_most_the_reference_price"}
+        "invariant_providers_are_paid_at_most_the_reference_price",
+        "invariant_no_redemption_passes_the_holders_bound"}
     assert all(int(calls) >= 2048 for _, _, calls in passed)
 
 
@@ -138,6 +139,10 @@ MARKET_MUTANTS = [
     ("_bases[from][id] = Basis(uint128(b.gross - share), uint128(b.atRef - refShare));",
      "_bases[from][id] = Basis(uint128(b.gross - share), b.atRef);",
      "invariant_basis_is_conserved_by_every_transfer", "a transfer moved basis other than pro rata"),
+    # red team 24: a redemption without the holder's bound (a provider's first offer after a poke, at or below the new
+    # price, then takes a redemption pending across the epoch's end)
+    ("if (refund < minRefund) revert Slippage(refund, minRefund);", "",
+     "invariant_no_redemption_passes_the_holders_bound", "a redemption passed the holder's bound"),
 ]
 
 
@@ -152,7 +157,7 @@ def _first_by_default(mutants, ids):
                          _first_by_default(MARKET_MUTANTS, [
                              "uncapped", "batch_basis", "release_capped", "self_redemption", "redeem_batch_fee_free",
                              "transfer_fee_free", "paid_below_ask", "idle_offers_counted", "position_kept_on_exit",
-                             "premium_to_provider", "ref_basis_kept"]))
+                             "premium_to_provider", "ref_basis_kept", "holders_bound_ignored"]))
 def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
     # 64 runs of the one invariant (about a second): the handlers grew with each review, and 32 no longer

@@ -65,13 +65,13 @@ def test_redeem_pays_the_provider_within_offered_capacity(m):
     t, p = m.traders[0], m.provider
     m.apply("buy", t, 2, 3_000)
     with ape.reverts(m.hmm.InsufficientCapacity, provider=p.address, requested=100, available=0):
-        m.hmm.redeem(2, 100, p, sender=t)
+        m.hmm.redeem(2, 100, p, 0, FAR, sender=t)
     m.apply("offer", p, 2, 1_000)
     (payout, receipt) = m.apply("redeem", t, 2, 1_000)
     assert m.token.balanceOf(p) == payout > 0
     assert receipt.decode_logs(m.hmm.Redeemed)[0].payout == payout
     with ape.reverts(m.hmm.InsufficientCapacity):
-        m.hmm.redeem(2, 1, p, sender=t)
+        m.hmm.redeem(2, 1, p, 0, FAR, sender=t)
     m.assert_same()
 
 

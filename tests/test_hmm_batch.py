@@ -111,7 +111,7 @@ def test_a_batch_buy_over_its_limit_is_refused_whole(m):
     with ape.reverts(m.hmm.ERC1155InvalidArrayLength, idsLength=2, valuesLength=1):
         m.hmm.buyBatch([0, 1], [10**9], 2**255, 2**64, sender=a)
     with ape.reverts(m.hmm.ERC1155InvalidArrayLength, idsLength=1, valuesLength=2):
-        m.hmm.redeemBatch([0], [1, 2], m.provider, sender=a)
+        m.hmm.redeemBatch([0], [1, 2], m.provider, 0, 2**64, sender=a)
     m.assert_same()
 
 

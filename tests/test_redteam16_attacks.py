@@ -188,10 +188,10 @@ def test_a_provider_offer_made_by_the_deployer_before_handover_is_flagged(wired,
         minimum = n * (hmm.countedAsk(0) + 1)
         assert proceeds >= minimum > payout  # the rule before 3h paid the provider `proceeds`: the ask was covered
         with ape.reverts(hmm.BelowAsk, provider=d.address, payout=payout, minimum=minimum):
-            hmm.redeem(0, n, d.address, sender=holder)
+            hmm.redeem(0, n, d.address, 0, 2**64, sender=holder)
         assert (wired.token.balanceOf(d), wired.token.balanceOf(holder)) == before
     else:
-        hmm.redeem(0, n, d.address, sender=holder)
+        hmm.redeem(0, n, d.address, 0, 2**64, sender=holder)
         assert (wired.token.balanceOf(d) - before[0], wired.token.balanceOf(holder) - before[1]) == (payout, refund)
         assert payout > 0
     assert not hmm.hasRole(provider, d.address)

@@ -505,7 +505,7 @@ def test_self_redemption_is_refused_and_a_lone_provider_leaves_by_sale(m):
         err = m.apply(*step)
         assert isinstance(err, HMMError) and err.name == "SelfRedemption" and err.args_ == (m.name(d),), (step, err)
     with ape.reverts(m.hmm.SelfRedemption, provider=d):
-        m.hmm.redeem(0, L, d, sender=d)
+        m.hmm.redeem(0, L, d, 0, FAR, sender=d)
     with pytest.raises(HMMError, match="SelfRedemption"):
         m.model.redeem_batch(m.name(d), [(0, L)], m.name(d))
     assert m.model == before and m.hmm.balanceOf(d, 0) == L and m.hmm.costBasis(d, 0) == basis

@@ -218,6 +218,11 @@ def split_redemption(value: int, at_ref: int, fee_wad: int) -> tuple[int, int, i
     return payout, value - fee - payout, fee
 
 
+def _check_deadline(deadline: int | None, now: int | None) -> None:
+    if deadline is not None and now is not None and now > deadline:
+        raise HMMError("Expired", deadline)
+
+
 def _pro_rata(basis: int, amount: int, held: int) -> int:
     """The contract's _share on a given basis: pro rata, rounded down, the whole basis for the whole position."""
     return basis if amount == held else mul_div(basis, amount, held)
@@ -352,9 +357,12 @@ class HMMState:
         self.funds += cost
         return cost
 
-    def redeem_batch(self, holder: str, moves: list[tuple[int, int]], provider: str) -> int:
+    def redeem_batch(self, holder: str, moves: list[tuple[int, int]], provider: str, *, min_refund: int = 0,
+                     deadline: int | None = None, now: int | None = None) -> int:
         """redeemBatch: the (tier, amount) redemptions one after another, paid to `provider` in one
-        transfer. Everything is checked before anything changes (the contract reverts whole)."""
+        transfer, the refunds in all at least `min_refund` (Slippage) by `deadline` (Expired; unchecked when
+        None). Everything is checked before anything changes (the contract reverts whole)."""
+        _check_deadline(deadline, now)
         if not moves:
             raise HMMError("ZeroAmount")
         if holder == provider:  # _serve's first check: the batch's first element raises it
@@ -362,6 +370,7 @@ class HMMState:
         used: dict[int, int] = {}  # per tier, what the batch's earlier elements redeemed
         bases: dict[int, tuple[int, int]] = {}  # per tier, the holder's basis and refBasis left after them
         fee = self.exit_fee()
+        refunds = 0
         for tid, amount in moves:
             if amount == 0:
                 raise HMMError("ZeroAmount")
@@ -378,9 +387,11 @@ class HMMState:
             # the element's pay, as the contract computes it after the earlier elements' exits
             basis, ref = bases.get(tid, (self.basis.get((holder, tid), 0), self.ref_basis.get((holder, tid), 0)))
             share, at_ref = _pro_rata(basis, amount, held), self._at_ref(ref, basis, amount, held)
-            self._check_ask(tid, provider, amount, *split_redemption(share, at_ref, fee)[:2])
+            refunds += self._check_ask(tid, provider, amount, *split_redemption(share, at_ref, fee)[:2])[1]
             bases[tid] = (basis - share, ref - at_ref)
             used[tid] = before + amount
+        if refunds < min_refund:
+            raise HMMError("Slippage", refunds, min_refund)
         return sum(self.redeem(holder, tid, amount, provider) for tid, amount in moves)
 
     def _held(self, holder: str, tid: int, amount: int) -> int:
@@ -546,11 +557,13 @@ class HMMState:
         # served credits count at the weight their provider's counted capacity has on average
         return payout, refund, (amount * weighted_credits // counted_credits if counted else 0)
 
-    def redeem(self, holder: str, tid: int, amount: int, provider: str) -> int:
+    def redeem(self, holder: str, tid: int, amount: int, provider: str, *, min_refund: int = 0,
+               deadline: int | None = None, now: int | None = None) -> int:
         """redeem: `provider` serves `holder`'s credits; returns the provider's pay (redeem_split)."""
-        return self.redeem_split(holder, tid, amount, provider)[0]
+        return self.redeem_split(holder, tid, amount, provider, min_refund=min_refund, deadline=deadline, now=now)[0]
 
-    def redeem_split(self, holder: str, tid: int, amount: int, provider: str) -> tuple[int, int]:
+    def redeem_split(self, holder: str, tid: int, amount: int, provider: str, *, min_refund: int = 0,
+                     deadline: int | None = None, now: int | None = None) -> tuple[int, int]:
         """redeem: `provider` serves `holder`'s credits; returns (the provider's pay, the holder's refund).
         The holder's share of its basis pays: the provider the reference price paid for the credits (their
         share of ref_basis), or its ask if higher and at most counted_ask (made up out of the premium), the
@@ -559,7 +572,11 @@ class HMMState:
         leaving through a friendly provider's offer, one's own second wallet's included, returns what a
         sale returns (red team 17, finding 4's class), and no provider is paid for a premium that parked
         or sandwiching credits put under a purchase (red team 22; rule 3h). Never to oneself
-        (SelfRedemption, checked first): a provider's own demand would count in utilization."""
+        (SelfRedemption, checked first): a provider's own demand would count in utilization.
+        The holder's bound: a refund below `min_refund` raises Slippage, a `deadline` before `now` Expired
+        (unchecked when either is None): without it, a provider's first offer after a poke, at or below
+        the new price, could take a redemption pending across the epoch's end (red team 24)."""
+        _check_deadline(deadline, now)
         if holder == provider:
             raise HMMError("SelfRedemption", provider)
         if amount == 0:
@@ -576,6 +593,8 @@ class HMMState:
         at_ref = self._at_ref(self.ref_basis.get((holder, tid), 0), self.basis.get((holder, tid), 0), amount, held)
         split = split_redemption(share, at_ref, self.exit_fee())
         payout, refund, counted = self._check_ask(tid, provider, amount, *split[:2])  # counted: what it adds
+        if refund < min_refund:
+            raise HMMError("Slippage", refund, min_refund)
         self._exit(holder, tid, amount, held)
         self._burn(holder, tid, amount)
         self.provider_capacity[key] = available - amount

@@ -963,15 +963,18 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                               for t in tiers]
                     spends = [(t, k) for t, k in spends if k > 0]
                     if spends:  # and what is served of them, in one transaction (redeemBatch)
+                        refunds = 0
                         for t, k in spends:  # the model's batch is these in order; each tier's pay is kept
                             paid, refund = market.redeem_split(a, t, k, str(provider_acct.address))
+                            refunds += refund
                             served[t] += k
                             paid_out[t] += paid / WEI
                             income += paid
                             ledger.move(A["hmm"], str(provider_acct.address), paid)
                             ledger.move(A["hmm"], a, refund)  # the curve's premium back (rule 3h)
+                        # the refund the model paid is the holder's bound: the chain must pay it to the wei
                         c.send(person, "hmm", "redeemBatch", [t for t, _ in spends], [n for _, n in spends],
-                               str(provider_acct.address), what=f"day {day}: redeem credits")
+                               str(provider_acct.address), refunds, 2**64, what=f"day {day}: redeem credits")
                 utilization = np.divide(served, offered, out=np.zeros(len(tiers)), where=offered > 0)
                 income_per_credit = np.where(served > 0, paid_out / np.maximum(served, 1), income_per_credit)
                 capacity = capacity * (1 + providers.decide(view, utilization, target))

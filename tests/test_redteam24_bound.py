@@ -1,0 +1,141 @@
+"""Red team 24's finding, fixed: the holder's own bound on a redemption (`minRefund` and `deadline` on redeem and
+redeemBatch, as a sale has minProceeds and a deadline).
+
+Red team 23 capped the premium's top-up of an ask at the price (countedAsk). A last pass found what that cap
+leaves: where the price rose past what a holder paid, a provider's first offer after a poke, at or below the new
+price, still took a redemption pending across the epoch's end, out of its refund (one run after three rising
+epochs: 119 HANZO, the whole refund, 12% of the sale's proceeds; Medium). The same family: a routine ask at the
+price after a step, and a fee raise, land on such a redemption too (red team 23, measured). Each test below runs
+on the contract beside its integer model (tests/market.py) unless its name says model."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from hanzo.econ.fixedpoint import WAD
+from hanzo.econ.hmm import HMMError
+from hanzo.econ.params import WEI
+
+from .market import FAR, fresh_model
+
+L = 10**9  # the default depth
+N = 10**6  # the credits the holder redeems
+
+
+def _rising_price(m):
+    """H buys 0.25 L at the reference price; U buys 2 L and three epochs of its redemptions (0.125 L a day at
+    the accomplice's offer, utilization 1) raise the price. Then the honest provider offers at ask 0 and H
+    quotes its redemption there. Returns (H, the provider, the quoted pay and refund)."""
+    h, u, p, x = m.traders[0], m.traders[1], m.provider, m.accomplice
+    m.apply("buy", h, 0, L // 4)
+    m.apply("buy", u, 0, 2 * L)
+    for _ in range(3):
+        m.apply("offer", x, 0, L // 8)
+        m.apply("redeem", u, 0, L // 8, x)
+        m.advance_epoch()
+        m.apply("poke", u)
+    m.apply("offer", p, 0, N, 0)
+    pay, refund, _ = m.hmm.quoteRedeem(h, 0, N)
+    return h, p, pay, refund
+
+
+def _front_run(m, pay, refund, p):
+    """The epoch ends before H's redemption is mined: the provider pokes and offers again at the most the
+    premium may make up, min(countedAsk, pay + refund a credit). Returns that ask."""
+    m.advance_epoch()
+    m.apply("poke", p)
+    ask = min(m.hmm.countedAsk(0), (pay + refund) // N)
+    m.apply("offer", p, 0, N, ask)
+    return ask
+
+
+def test_holders_min_refund_stops_a_provider_taking_a_pending_refund_after_the_poke(m):
+    """Tried: red team 24's front-run on the contract. H's redemption, quoted at the provider's ask of 0, is
+    mined after the provider poked and re-offered at the new countedAsk. With minRefund = the quoted refund it
+    reverts Slippage (both sides; H's credits, basis and HANZO untouched): the front-run only delays. Without a
+    bound (minRefund 0, the holder's choice) it pays as before the fix: the refund is taken, pinned here so the
+    bound is seen to matter (the whole refund, 119 HANZO of 994 proceeds)."""
+    h, p, pay, refund = _rising_price(m)
+    _front_run(m, pay, refund, p)
+    basis, hanzo = m.hmm.costBasis(h, 0), m.token.balanceOf(h)
+    err = m.apply("redeem", h, 0, N, p, refund)
+    assert isinstance(err, HMMError) and err.name == "Slippage"
+    assert err.args_[1] == refund and err.args_[0] < refund
+    assert (m.hmm.costBasis(h, 0), m.token.balanceOf(h), m.hmm.balanceOf(h, 0)) == (basis, hanzo, L // 4)
+    m.assert_same()
+    (paid, _) = m.apply("redeem", h, 0, N, p)  # no bound: what the front-run takes
+    taken = m.token.balanceOf(h) - hanzo
+    print(f"quoted pay {pay / WEI:.4f} refund {refund / WEI:.4f}; "
+          f"unbound: pay {paid / WEI:.4f} refund {taken / WEI:.4f}")
+    assert paid + taken == pay + refund and paid - pay == refund - taken > 0
+    # the whole refund but the ask's rounding (an ask is per credit), as red team 24 measured it on the model
+    assert taken == (pay + refund) % N and refund // WEI == 119
+    m.assert_same()
+
+
+def test_holders_deadline_stops_a_redemption_mined_after_the_epoch_it_was_sent_in(m):
+    """Tried: the same front-run against a holder who bounds its redemption by time instead, the deadline the
+    epoch's end. Mined after the poke it reverts Expired, on both sides, and changes nothing; sent in time it
+    pays the quote to the wei."""
+    h, p, pay, refund = _rising_price(m)
+    end = m.hmm.epochStart() + m.model.params.epoch_length
+    hanzo = m.token.balanceOf(h)
+    m.apply("redeem", h, 0, N, p, refund, end)  # in time
+    assert m.token.balanceOf(h) - hanzo == refund
+    m.apply("offer", p, 0, N, 0)
+    pay2, refund2, _ = m.hmm.quoteRedeem(h, 0, N)
+    _front_run(m, pay2, refund2, p)
+    err = m.apply("redeem", h, 0, N, p, 0, end)
+    assert isinstance(err, HMMError) and err.name == "Expired" and err.args_[0] == end
+    m.assert_same()
+
+
+def test_redeem_batch_bounds_the_refunds_in_all(m):
+    """redeemBatch's minRefund is the sum of its elements' refunds: met to the wei it pays, one wei more
+    reverts Slippage on both sides and changes nothing."""
+    h, p, pay, refund = _rising_price(m)
+    m.apply("offer", p, 0, N, 0)
+    moves = [(0, N // 2), (0, N - N // 2)]
+    c = m.model.copy()  # the refunds the batch pays, on a copy of the model
+    want = sum(c.redeem_split(m.name(h), t, k, m.name(p))[1] for t, k in moves)
+    err = m.apply("redeem_batch", h, moves, p, want + 1)
+    assert isinstance(err, HMMError) and err.name == "Slippage" and err.args_[:2] == (want, want + 1)
+    hanzo = m.token.balanceOf(h)
+    m.apply("redeem_batch", h, moves, p, want)
+    assert m.token.balanceOf(h) - hanzo == want
+    m.assert_same()
+
+
+def test_model_min_refund_bounds_the_routine_ask_and_the_fee_raise_too():
+    """The finding's two neighbours (red team 23, measured unbound): a routine offer at countedAsk after a 10.5%
+    price step took 63.3% of a 0.3 L holder's quoted refund, and an exit-fee raise to 50% landing on a
+    redemption pending over the poke took 42.9% of it. With the quoted refund as minRefund both revert
+    Slippage and change nothing; the holder sells or redeems again at terms it sees."""
+    s = fresh_model()
+    s.offer_capacity("P", 0, L // 10, 0, 0)
+    s.buy("U", 0, L * 3 // 10, 2**255, FAR, 0)
+    s.redeem("U", 0, L // 10, "P")
+    rest = L * 2 // 10
+    quoted = s.quote_redeem("U", 0, rest)[1]
+    s.poke(86_400)
+    s.offer_capacity("P", 0, L, s.counted_ask(0), 86_400)
+    before = s.copy()
+    with pytest.raises(HMMError, match="Slippage"):
+        s.redeem_split("U", 0, rest, "P", min_refund=quoted)
+    assert s.hanzo == before.hanzo and s.credits == before.credits and s.basis == before.basis
+    assert s.redeem_split("U", 0, rest, "P")[1] < quoted  # unbound, the routine ask takes part of it
+
+    s = fresh_model()
+    s.offer_capacity("P", 0, L, 0, 0)
+    s.buy("U", 0, L * 8 // 10, 2**255, FAR, 0)
+    quoted = s.quote_redeem("U", 0, L * 8 // 10)[1]
+    s.set_params(dataclasses.replace(s.params, sell_fee=WAD // 2))
+    s.poke(86_400)
+    s.offer_capacity("P", 0, L, 0, 86_400)
+    with pytest.raises(HMMError, match="Slippage"):
+        s.redeem("U", 0, L * 8 // 10, "P", min_refund=quoted)
+    with pytest.raises(HMMError, match="Expired"):
+        s.redeem("U", 0, L * 8 // 10, "P", deadline=86_399, now=86_400)
+    assert s.redeem_split("U", 0, L * 8 // 10, "P", min_refund=quoted * 57 // 100)[1] >= quoted * 57 // 100
