@@ -37,7 +37,7 @@ $(SHIM): $(STAMP_NPM) $(STAMP_PY) scripts/solc_shim.py
 	$(BIN)/python scripts/solc_shim.py .solcx
 
 test: setup
-	$(BIN)/ape test tests -m "not slow" -p no:cacheprovider --durations=15
+	$(BIN)/ape test tests -m "not slow" -p no:cacheprovider --durations=40
 
 test-slow: setup
 	$(BIN)/ape test tests -m slow -p no:cacheprovider

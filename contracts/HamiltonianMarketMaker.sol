@@ -180,11 +180,19 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 refund,
         uint256 fee
     );
-    /// @notice Credits moved between holders carried `basis` of the sender's cost basis to the
-    ///         receiver; the sender paid the exit fee `fee` on it in HANZO (kept in the surplus): a
-    ///         transfer costs as an exit, paid by whoever moves the credits.
+    /// @notice Credits moved between holders carried `basis` to the receiver, the reference part of the
+    ///         sender's share of its cost basis (what the credits cost at the reference price); the rest of
+    ///         the share, the curve's premium `refund`, went back to the sender, who paid the exit fee `fee` on
+    ///         the whole share (kept in the surplus): a transfer costs as an exit and returns the premium
+    ///         as a redemption does, settled in one HANZO transfer (refund - fee, or fee - refund the other way).
     event BasisMoved(
-        uint256 indexed tier, address indexed from, address indexed to, uint256 amount, uint256 basis, uint256 fee
+        uint256 indexed tier,
+        address indexed from,
+        address indexed to,
+        uint256 amount,
+        uint256 basis,
+        uint256 refund,
+        uint256 fee
     );
     /// @notice The exit fee in force for epoch `epoch` changed (a raise set during the epoch before).
     event ExitFeeFixed(uint256 indexed epoch, uint256 fee);
@@ -486,6 +494,28 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         (payout, refund, fee) = _split(_share(b.gross, amount, held), _share(b.atRef, amount, held), exitFee());
     }
 
+    /// @notice (payout to `provider`, refund to `holder`, exit fee) of `holder` redeeming `amount` credits of
+    ///         tier `id` at `provider` now: what redeem() would pay, the provider's ask made up out of the refund
+    ///         where it is at most countedAsk, with redeem()'s errors (SelfRedemption, InsufficientCapacity,
+    ///         BelowAsk, ...). Its refund is the minRefund that binds exactly: quoteRedeem, which takes no
+    ///         provider, overstates it wherever the ask needs a top-up (red team 25).
+    function quoteRedeemAt(address holder, uint256 id, uint256 amount, address provider)
+        external
+        view
+        returns (uint256 payout, uint256 refund, uint256 fee)
+    {
+        if (provider == holder) revert SelfRedemption(provider);
+        if (amount == 0) revert ZeroAmount();
+        Tier storage t = _tier(id);
+        uint256 available = providerCapacity[epoch][id][provider];
+        if (amount > available) revert InsufficientCapacity(provider, amount, available);
+        if (amount > t.supply) revert InsufficientSupply(amount, t.supply);
+        uint256 held = _held(holder, id, amount);
+        Basis memory b = _bases[holder][id];
+        (payout, refund, fee) = _split(_share(b.gross, amount, held), _share(b.atRef, amount, held), exitFee());
+        (payout, refund) = _meetAsk(id, provider, amount, payout, refund); // the ask met as redeem() meets it
+    }
+
     /// @dev One redemption's books: the provider's capacity used, the tier's redeemed count, the
     ///      caller's exit; returns what the provider is owed and what goes back to the caller (the
     ///      caller pays them): see _split. Where the provider's part falls short of an ask of at most
@@ -504,23 +534,34 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         (uint256 value, uint256 atRef) = _exit(t, id, amount);
         uint256 fee;
         (payout, refund, fee) = _split(value, atRef, feeWad);
+        (payout, refund) = _meetAsk(id, provider, amount, payout, refund);
         Ask memory ask = asks[epoch][id][provider];
-        uint256 minimum = ask.minPayPerCredit * amount;
-        // an ask above the reference part, up to the price (countedAsk), is paid out of the holder's premium,
-        // its own deposit: one cheap credit given to it must not lock it out of a provider asking the price
-        // (red team 20); above the price the premium pays nothing, or a provider's first offer after a poke
-        // could take any pending redemption's whole refund (red team 23). Up to the price it still could, where
-        // the price rose past the holder's reference part: the holder's minRefund bounds that (red team 24)
-        if (payout < minimum) {
-            uint256 available = ask.minPayPerCredit <= countedAsk(id) ? payout + refund : payout;
-            if (available < minimum) revert BelowAsk(provider, available, minimum);
-            refund -= minimum - payout;
-            payout = minimum;
-        }
         providerCapacity[epoch][id][provider] = available - amount;
         // served credits count at the weight their provider's counted capacity has on average
         if (ask.counted) t.redeemed += uint128((amount * ask.weightedCredits) / ask.countedCredits);
         emit Redeemed(id, msg.sender, provider, amount, payout, refund, fee);
+    }
+
+    /// @dev The provider's ask for `amount` credits against a redemption's split: an ask above the provider's
+    ///      part, up to the price (countedAsk), is paid out of the holder's premium, its own deposit: one cheap
+    ///      credit given to it must not lock it out of a provider asking the price (red team 20); above the
+    ///      price the premium pays nothing, or a provider's first offer after a poke could take any pending
+    ///      redemption's whole refund (red team 23). Up to the price it still could, where the price rose past
+    ///      the holder's reference part: the holder's minRefund bounds that (red team 24). BelowAsk if short.
+    function _meetAsk(uint256 id, address provider, uint256 amount, uint256 payout, uint256 refund)
+        private
+        view
+        returns (uint256, uint256)
+    {
+        uint256 minPay = asks[epoch][id][provider].minPayPerCredit;
+        uint256 minimum = minPay * amount;
+        if (payout < minimum) {
+            uint256 available = minPay <= countedAsk(id) ? payout + refund : payout;
+            if (available < minimum) revert BelowAsk(provider, available, minimum);
+            refund -= minimum - payout;
+            payout = minimum;
+        }
+        return (payout, refund);
     }
 
     /// @dev A redemption's split of the exit's `value` (its share of the basis), of which `atRef` is
@@ -751,9 +792,11 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         return FPM.fullMulDiv(basis, amount, held);
     }
 
-    /// @dev Credits moved between holders take their whole share of the sender's basis with them,
-    ///      and the sender pays the exit fee on that share (exitFee(), rounded up as an exit's) in
-    ///      HANZO, into the surplus: a transfer is the sender's exit from its position, and it costs
+    /// @dev Credits moved between holders leave with their whole share of the sender's basis: its
+    ///      reference part goes with them (the receiver's basis and refBasis), the premium back to the
+    ///      sender, as a redemption splits it (rule 3h), and the sender pays the exit fee on the whole
+    ///      share (exitFee(), rounded up as an exit's) in HANZO, into the surplus: a transfer is the
+    ///      sender's exit from its position, and it costs
     ///      what the two other exits cost, paid by whoever moves the credits. Free, it was the one exit
     ///      without a fee: a provider paid in credits by transfer was paid 14.3% more than one paid
     ///      by redemption for the same compute, and the compute it served never reached the
@@ -764,15 +807,17 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     ///      and costs nothing.
     ///      A batch moves as its elements would one after another: an element's share is taken of
     ///      what the sender still holds of that id after the batch's earlier elements, so naming an
-    ///      id twice moves the same basis as naming it once (invariant: the sum of bases of an id is
-    ///      unchanged by any transfer, and a sender left with no credits keeps no basis); the fees of
-    ///      all elements are paid in one HANZO transfer, after the credits moved (so a shortfall of
+    ///      id twice moves the same basis as naming it once (invariants: the sum of refBasis of an id is
+    ///      unchanged by any transfer, its sum of bases falls by the premiums refunded, as the reserve
+    ///      does, and a sender left with no credits keeps no basis); the fees and premiums of all
+    ///      elements are settled in one HANZO transfer, after the credits moved (so a shortfall of
     ///      credits is reported as such first). Mints and burns settle their basis themselves.
     function _update(address from, address to, uint256[] memory ids, uint256[] memory values)
         internal
         override
     {
         uint256 fees;
+        uint256 refunds;
         if (from != address(0) && to != address(0) && from != to) {
             if (ids.length != values.length) revert ERC1155InvalidArrayLength(ids.length, values.length);
             uint256 feeWad = exitFee();
@@ -785,31 +830,41 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
                 uint256 balance = balanceOf(from, id);
                 if (moved + values[i] > balance) continue; // super._update reverts on the shortfall
                 if (balance == moved) continue;
-                fees += _moveBasis(from, to, id, values[i], balance - moved, feeWad);
+                (uint256 fee, uint256 refund) = _moveBasis(from, to, id, values[i], balance - moved, feeWad);
+                fees += fee;
+                refunds += refund;
             }
+            reserve -= refunds; // the premiums leave the reserve with the basis they were
         }
         super._update(from, to, ids, values);
-        // HANZO is this project's plain ERC20 (no hooks): pulling it here cannot re-enter
-        if (fees != 0) hanzo.safeTransferFrom(from, address(this), fees);
+        // HANZO is this project's plain ERC20 (no hooks): moving it here cannot re-enter
+        if (fees > refunds) hanzo.safeTransferFrom(from, address(this), fees - refunds);
+        else if (refunds > fees) hanzo.safeTransfer(from, refunds - fees);
     }
 
-    /// @dev One element of a transfer: `amount` of the sender's `held` credits of `id` move their
-    ///      share of its basis to the receiver; returns the exit fee on the share, which the sender pays.
+    /// @dev One element of a transfer: `amount` of the sender's `held` credits of `id` leave with their
+    ///      share of its basis, of which the reference part goes to the receiver as both its cost basis and
+    ///      its refBasis; returns the exit fee on the share, which the sender pays, and the premium (share
+    ///      less its reference part), which goes back to the sender. Invariants: refBasis is conserved, the
+    ///      receiver's basis grows by the refBasis it gets, and the reserve falls by the premium refunded.
     function _moveBasis(address from, address to, uint256 id, uint256 amount, uint256 held, uint256 feeWad)
         private
-        returns (uint256 fee)
+        returns (uint256 fee, uint256 refund)
     {
         Basis memory b = _bases[from][id];
         uint256 share = (uint256(b.gross) * amount) / held;
         fee = FPM.fullMulDivUp(share, feeWad, WAD);
-        // the reference part moves alike: paid to a provider by transfer, credits would otherwise hand
-        // it the premium a redemption returns to the holder (or strand it with a sender left without credits)
+        // the premium goes back as a redemption's does: credits paid to a provider by transfer and sold would
+        // otherwise pay it the premium rule 3h denies redemptions (red teams 18/19 under 3h: +71.8% on a 1 L
+        // purchase); the reference part moves (else it would strand with a sender left without credits).
+        // refShare <= share: atRef <= gross, and both are rounded down alike
         uint256 refShare = (uint256(b.atRef) * amount) / held;
+        refund = share - refShare;
         _bases[from][id] = Basis(uint128(b.gross - share), uint128(b.atRef - refShare));
         Basis memory r = _bases[to][id];
         // checked: the two bases fit 128 bits only while the token's supply does (another deployment's may not)
-        _bases[to][id] = Basis(SafeCast.toUint128(r.gross + share), uint128(r.atRef + refShare));
-        if (share != 0) emit BasisMoved(id, from, to, amount, share, fee);
+        _bases[to][id] = Basis(SafeCast.toUint128(r.gross + refShare), uint128(r.atRef + refShare));
+        if (share != 0) emit BasisMoved(id, from, to, amount, refShare, refund, fee);
     }
 
     function _ratio(uint256 supply, uint256 depth) private pure returns (uint256 r) {

@@ -27,8 +27,9 @@ contract MarketHandler {
     /// @notice Cost basis that arrived with credits given to an actor.
     mapping(address => uint256) public givenBasis;
     uint256 public epochsStepped;
-    /// @notice Transfers after which a tier's total basis changed, a sender paid beyond the exit fee,
-    ///         or a sender without credits kept basis (issue 16, finding 1).
+    /// @notice Transfers after which refBasis was not conserved, the receiver got basis other than the
+    ///         reference part moved, a sender paid beyond the exit fee, or a sender without credits kept
+    ///         basis (issue 16, finding 1; the premium back to the sender, rule 3h).
     uint256 public basisLeaks;
     /// @notice HANZO an honest holder got short of its basis less the exit fee, or beyond it, in
     ///         any order of exits and after any moves of the price (issue 16, finding 2: the order of
@@ -69,6 +70,8 @@ contract MarketHandler {
     ///         deadline (red team 24: without the bound a provider's first offer after a poke could take a
     ///         redemption pending across the epoch's end).
     uint256 public boundsBroken;
+    /// @notice Redemptions that paid other than quoteRedeemAt said just before (or were served where it reverted).
+    uint256 public quoteLeaks;
     /// @dev giveBatch's scratch (the stack is too shallow for its books).
     uint256 private _kept;
     /// @notice Successful operations by name: a run whose trades all failed would prove nothing.
@@ -153,7 +156,12 @@ contract MarketHandler {
     function _offerAt(address provider, uint256 id, uint256 n, uint256 askSeed) private returns (bool) {
         // hashed: the fuzzer favours small seeds, which would make every ask a few wei
         uint256 h = uint256(keccak256(abi.encode(askSeed)));
-        uint256 ask = h % 3 == 0 ? 0 : (hmm.countedAsk(id) * ((h >> 8) % 6401)) / 100;
+        // a third of asks just under the price (where the holder's premium makes up what its reference part
+        // falls short of: the top-up), a third anywhere up to 64 times it
+        uint256 price = hmm.countedAsk(id);
+        uint256 ask = h % 3 == 0
+            ? 0
+            : h % 3 == 1 ? (price * (9000 + (h >> 8) % 1001)) / 10_000 : (price * ((h >> 8) % 6401)) / 100;
         (uint256 expected, bool raise) = _countedAfter(provider, id, n, ask);
         vm.prank(provider);
         try hmm.offerCapacity(id, n, ask) {
@@ -213,6 +221,27 @@ contract MarketHandler {
         _redeem(a, id, n, _provider(to), boundSeed);
     }
 
+    /// @notice A provider offers at the price (countedAsk: the highest ask the holder's premium makes up) and a
+    ///         trader at once spends its credits there, quoted by quoteRedeemAt: credits bought before a rise pay
+    ///         the provider its ask out of their refund (the top-up), which the quote must meet (red team 25).
+    function redeemAtPrice(uint256 who, uint256 tier, uint256 share, uint256 to, uint256 boundSeed) external {
+        address a = _trader(who);
+        address provider = _provider(to);
+        uint256 id = _tier(tier);
+        uint256 n = (hmm.balanceOf(a, id) * bound(share, 1, 10_000)) / 10_000;
+        if (n == 0 || a == provider) return;
+        uint256 ask = hmm.countedAsk(id);
+        (, bool open,,,) = hmm.asks(hmm.epoch(), id, provider);
+        if (!open) {
+            (uint256 expected,) = _countedAfter(provider, id, n, ask);
+            vm.prank(provider);
+            hmm.offerCapacity(id, n, ask);
+            if (hmm.tier(id).capacity != expected) askLeaks += 1;
+        }
+        _redeem(a, id, n, provider, boundSeed);
+        done["redeemAtPrice"] += 1;
+    }
+
     /// @notice A provider offers at an ask (often above what the credits pay), and a trader at once
     ///         tries to spend its credits there: what a crash by idle offers would make of honest
     ///         providers' terms. Checked in _redeem: never paid below the ask.
@@ -236,28 +265,50 @@ contract MarketHandler {
         uint256 redeemed = hmm.tier(id).redeemed;
         _before(a, id, n);
         _minimumBefore = ask <= hmm.countedAsk(id) ? uint256(ask) * n : 0; // the premium makes up asks to the price
-        _bound(a, id, n, boundSeed);
+        _bound(a, id, n, provider, boundSeed);
+        _quoteAt(a, id, n, provider);
         vm.prank(a);
         try hmm.redeem(id, n, provider, _minRefund, _deadline) returns (uint256 payout) {
-            if (_paidAlike(a, id, payout) < _minRefund || block.timestamp > _deadline) boundsBroken += 1;
+            uint256 refund = _paidAlike(a, id, payout);
+            if (refund < _minRefund || block.timestamp > _deadline) boundsBroken += 1;
+            if (!_quoted || payout != _quotedPay || refund != _quotedRefund) quoteLeaks += 1;
             if (payout < uint256(ask) * n) belowAsk += 1;
             if (hmm.tier(id).redeemed != redeemed + (counted ? (n * weighted) / countedCredits : 0)) askLeaks += 1;
             if (a == provider) selfRedemptions += 1;
             if (!_cartel(a, provider)) honestRevenue[provider] += payout;
             done["redeem"] += 1;
+        } catch (bytes memory reason) {
+            // the refund quoteRedeemAt gave, in time, binds exactly: refused for it, the quote lied
+            if (_exact && bytes4(reason) == HamiltonianMarketMaker.Slippage.selector) boundsBroken += 1;
+        }
+    }
+
+    /// @dev What quoteRedeemAt says the redemption will pay (_quoted false where it reverts).
+    function _quoteAt(address a, uint256 id, uint256 n, address provider) private {
+        _quoted = false;
+        try hmm.quoteRedeemAt(a, id, n, provider) returns (uint256 pay, uint256 refund, uint256) {
+            (_quoted, _quotedPay, _quotedRefund) = (true, pay, refund);
         } catch {}
     }
 
     /// @dev The holder's bound on a redemption, by the low bits of `seed`: half the time no minimum, else the
-    ///      refund quoted (more than is paid where the ask is topped up out of the refund), any amount up to it,
-    ///      or one wei more (never met); one time in eight a deadline already passed.
-    function _bound(address a, uint256 id, uint256 n, uint256 seed) private {
+    ///      refund quoteRedeemAt gives at `provider` (exact: it must pass), quoteRedeem's (no provider: more
+    ///      than is paid where the ask is topped up out of the refund), any amount up to that, or one wei more
+    ///      (never met); one time in eight a deadline already passed.
+    function _bound(address a, uint256 id, uint256 n, address provider, uint256 seed) private {
         _minRefund = 0;
+        _exact = false;
         _deadline = (seed >> 3) % 8 == 7 && block.timestamp > 0 ? block.timestamp - 1 : type(uint256).max;
         uint256 mode = seed & 7;
         if (mode < 4) return;
+        if (mode == 4) {
+            try hmm.quoteRedeemAt(a, id, n, provider) returns (uint256, uint256 refund, uint256) {
+                (_minRefund, _exact) = (refund, true);
+            } catch {}
+            return;
+        }
         try hmm.quoteRedeem(a, id, n) returns (uint256, uint256 refund, uint256) {
-            _minRefund = mode < 6 ? refund : mode == 6 ? bound(seed >> 6, 0, refund) : refund + 1;
+            _minRefund = mode == 5 ? refund : mode == 6 ? bound(seed >> 6, 0, refund) : refund + 1;
         } catch {}
     }
 
@@ -268,6 +319,10 @@ contract MarketHandler {
     uint256 private _saleBefore;
     uint256 private _minimumBefore; // the provider's ask for the credits, where the holder's premium may make it up
     uint256 private _minRefund; // the holder's bound on the redemption tried
+    bool private _exact; // _minRefund is quoteRedeemAt's refund at the redemption's provider
+    bool private _quoted;
+    uint256 private _quotedPay;
+    uint256 private _quotedRefund;
     uint256 private _deadline;
 
     function _before(address a, uint256 id, uint256 n) private {
@@ -393,16 +448,17 @@ contract MarketHandler {
         _refsBefore(a, b, id);
         vm.prank(a);
         try hmm.safeTransferFrom(a, b, id, n, "") {
-            _moved(sent - hmm.costBasis(a, id), hmm.costBasis(b, id) - before, paid - token.balanceOf(a), 1);
             _refsMoved(a, b, id);
+            _moved(sent - hmm.costBasis(a, id), hmm.costBasis(b, id) - before, paid, token.balanceOf(a), 1);
             givenBasis[b] += hmm.costBasis(b, id) - before;
             done["give"] += 1;
         } catch {}
     }
 
-    /// @dev The pair's refBasis before a transfer (the stack is too shallow to carry them).
+    /// @dev The pair's refBasis before a transfer, and what the sender's moved (the stack is too shallow).
     uint256 private _refFrom;
     uint256 private _refTo;
+    uint256 private _refMoved;
 
     function _refsBefore(address a, address b, uint256 id) private {
         (_refFrom, _refTo) = (hmm.refBasis(a, id), hmm.refBasis(b, id));
@@ -412,16 +468,28 @@ contract MarketHandler {
     ///      receiver got, and a sender left without credits keeps none (else a provider paid by transfer would be
     ///      handed the premium a redemption returns, or refBasis stranded where no credits are).
     function _refsMoved(address a, address b, uint256 id) private {
-        if (_refFrom - hmm.refBasis(a, id) != hmm.refBasis(b, id) - _refTo) basisLeaks += 1;
+        _refMoved = _refFrom - hmm.refBasis(a, id);
+        if (_refMoved != hmm.refBasis(b, id) - _refTo) basisLeaks += 1;
         if (hmm.balanceOf(a, id) == 0 && hmm.refBasis(a, id) != 0) basisLeaks += 1;
     }
 
     /// @dev A transfer's books: it took `moved` of the sender's basis and gave `received` to the
-    ///      receiver, which must be the same (basis is conserved), and the sender paid `paid` HANZO:
-    ///      the exit fee on the share, what a redemption of the same credits would have cost (each
-    ///      element rounds its fee up: at most `elements` wei more).
-    function _moved(uint256 moved, uint256 received, uint256 paid, uint256 elements) private {
-        if (received != moved) basisLeaks += 1;
+    ///      receiver, which must be the reference part the sender's refBasis lost (_refMoved, set by
+    ///      _refsMoved: the premium does not travel), and the sender's HANZO went from `before` to `after`:
+    ///      the premium (moved less its reference part) back, less the exit fee on the whole share, what a
+    ///      redemption of the same credits would have cost (each element rounds its fee up: at most
+    ///      `elements` wei more).
+    function _moved(uint256 moved, uint256 received, uint256 before, uint256 after_, uint256 elements) private {
+        if (received != _refMoved || received > moved) {
+            basisLeaks += 1;
+            return;
+        }
+        uint256 premium = moved - received;
+        if (after_ > before + premium) {
+            transferShortfall += 1; // paid back more than its premium: the fee not paid in full
+            return;
+        }
+        uint256 paid = before + premium - after_; // the fee the sender paid
         uint256 fee = (moved * hmm.exitFee() + 1e18 - 1) / 1e18; // the exit fee on the share
         if (paid < fee) transferShortfall += 1;
         if (paid > fee + elements) basisLeaks += 1;
@@ -474,7 +542,7 @@ contract MarketHandler {
             // and none stays without credits
             uint256 left = hmm.costBasis(a, id);
             if (left < kept || left > kept + ids.length) basisLeaks += 1;
-            _moved(basis - left, hmm.costBasis(b, id) - before, paid - token.balanceOf(a), ids.length);
+            _moved(basis - left, hmm.costBasis(b, id) - before, paid, token.balanceOf(a), ids.length);
             if (hmm.balanceOf(a, id) == 0 && left != 0) basisLeaks += 1;
             givenBasis[b] += hmm.costBasis(b, id) - before;
             done["giveBatch"] += 1;
@@ -734,9 +802,11 @@ contract MarketInvariants {
         require(handler.exitExcess() == 0, "an exit returned more than a sale");
     }
 
-    /// @notice Every transfer, batches naming a tier twice included, conserves basis, charges its
-    ///         sender no more than the exit fee, and leaves none with a sender that holds no credits.
-    function invariant_basis_is_conserved_by_every_transfer() public view {
+    /// @notice Every transfer, batches naming a tier twice included, moves the reference part of the basis
+    ///         it takes (refBasis conserved, the receiver's basis growing by it alone), returns the premium
+    ///         to its sender, charges the sender no more than the exit fee, and leaves no basis with a
+    ///         sender that holds no credits.
+    function invariant_every_transfer_moves_the_reference_part_and_returns_the_premium() public view {
         require(handler.basisLeaks() == 0, "a transfer moved basis other than pro rata");
     }
 
@@ -781,6 +851,12 @@ contract MarketInvariants {
     /// @notice No redemption is served past its holder's bound (a refund below minRefund, or after the deadline).
     function invariant_no_redemption_passes_the_holders_bound() public view {
         require(handler.boundsBroken() == 0, "a redemption passed the holder's bound");
+    }
+
+    /// @notice quoteRedeemAt is what redeem pays, the provider's ask met alike (its refund is the minRefund a holder
+    ///         can pass and be served: red team 25).
+    function invariant_quote_redeem_at_is_what_redeem_pays() public view {
+        require(handler.quoteLeaks() == 0, "a redemption paid other than quoteRedeemAt said");
     }
 
     function invariant_providers_are_paid_at_most_the_reference_price() public view {

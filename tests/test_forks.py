@@ -5,12 +5,10 @@ tests/test_oracle.py."""
 from __future__ import annotations
 
 import dataclasses
-import random
 
 import pytest
 import torch
 
-from hanzo.econ.params import DEFAULT
 from hanzo.model import lora
 from hanzo.model import forks
 from hanzo.model.forks import START_FILE, ForkTrainer, PublicStart, TextError, fork_seed

@@ -41,6 +41,9 @@ def run_forge(root, *args, runs=None):
                           text=True, timeout=900)
 
 
+TRANSFER_INVARIANT = "invariant_every_transfer_moves_the_reference_part_and_returns_the_premium"
+
+
 def test_foundry_market_invariants_hold_over_many_epochs():
     result = run_forge(ROOT, "--fuzz-seed", "1", "--match-contract", "MarketInvariants")
     out = result.stdout + result.stderr
@@ -48,14 +51,14 @@ def test_foundry_market_invariants_hold_over_many_epochs():
     passed = re.findall(r"\[PASS\] (invariant_\w+)\(\) \(runs: (\d+), calls: (\d+)", out)
     assert {name for name, _, _ in passed} >= {
         "invariant_solvent", "invariant_reserve_is_every_holders_basis",
-        "invariant_the_surplus_is_the_fees_kept", "invariant_basis_is_conserved_by_every_transfer",
+        "invariant_the_surplus_is_the_fees_kept", TRANSFER_INVARIANT,
         "invariant_honest_holders_exit_with_their_basis_in_any_order_at_any_price",
         "invariant_no_actor_takes_out_more_than_it_put_in", "invariant_token_cap",
         "invariant_nobody_redeems_to_itself", "invariant_no_exit_returns_more_than_a_sale",
         "invariant_every_transfer_pays_the_exit_fee",
         "invariant_the_pricing_position_fades_and_never_passes_the_supply",
         "invariant_providers_are_paid_at_most_the_reference_price",
-        "invariant_no_redemption_passes_the_holders_bound"}
+        "invariant_no_redemption_passes_the_holders_bound", "invariant_quote_redeem_at_is_what_redeem_pays"}
     assert all(int(calls) >= 2048 for _, _, calls in passed)
 
 
@@ -96,9 +99,9 @@ MARKET_MUTANTS = [
       "reserve -= FPM.min(paid, reserve);"),
      "invariant_no_actor_takes_out_more_than_it_put_in", "an actor took out more than it put in"),
     # issue 16, finding 1: the basis share cut from the balance held before the batch moved
-    ("fees += _moveBasis(from, to, id, values[i], balance - moved, feeWad);",
-     "fees += _moveBasis(from, to, id, values[i], balance, feeWad);",
-     "invariant_basis_is_conserved_by_every_transfer", "a transfer moved basis other than pro rata"),
+    ("(uint256 fee, uint256 refund) = _moveBasis(from, to, id, values[i], balance - moved, feeWad);",
+     "(uint256 fee, uint256 refund) = _moveBasis(from, to, id, values[i], balance, feeWad);",
+     TRANSFER_INVARIANT, "a transfer moved basis other than pro rata"),
     # issue 16, finding 2 and its neighbour 16b: an exit capped by the curve's release, so whoever
     # left first, or a rise, sets what a dear holder gets
     ("paid = _share(b.gross, amount, held);",
@@ -138,11 +141,20 @@ MARKET_MUTANTS = [
     # paid the premium, and the sender keeps a refBasis for credits it no longer holds)
     ("_bases[from][id] = Basis(uint128(b.gross - share), uint128(b.atRef - refShare));",
      "_bases[from][id] = Basis(uint128(b.gross - share), b.atRef);",
-     "invariant_basis_is_conserved_by_every_transfer", "a transfer moved basis other than pro rata"),
+     TRANSFER_INVARIANT, "a transfer moved basis other than pro rata"),
+    # red teams 18/19 under 3h: a transfer carrying the whole basis, premium included (a provider paid in credits by
+    # transfer and selling them is then paid the premium that rule 3h denies redemptions)
+    (("refund = share - refShare;", "_bases[to][id] = Basis(SafeCast.toUint128(r.gross + refShare), "),
+     ("refund = 0;", "_bases[to][id] = Basis(SafeCast.toUint128(r.gross + share), "),
+     TRANSFER_INVARIANT, "a transfer moved basis other than pro rata"),
     # red team 24: a redemption without the holder's bound (a provider's first offer after a poke, at or below the new
     # price, then takes a redemption pending across the epoch's end)
     ("if (refund < minRefund) revert Slippage(refund, minRefund);", "",
      "invariant_no_redemption_passes_the_holders_bound", "a redemption passed the holder's bound"),
+    # red team 25: quoteRedeemAt without the provider's ask (its refund, as a holder's minRefund, then never binds
+    # where the ask is made up out of the refund)
+    ("(payout, refund) = _meetAsk(id, provider, amount, payout, refund); // the ask met as redeem() meets it", "",
+     "invariant_quote_redeem_at_is_what_redeem_pays", "a redemption paid other than quoteRedeemAt said"),
 ]
 
 
@@ -157,7 +169,8 @@ def _first_by_default(mutants, ids):
                          _first_by_default(MARKET_MUTANTS, [
                              "uncapped", "batch_basis", "release_capped", "self_redemption", "redeem_batch_fee_free",
                              "transfer_fee_free", "paid_below_ask", "idle_offers_counted", "position_kept_on_exit",
-                             "premium_to_provider", "ref_basis_kept", "holders_bound_ignored"]))
+                             "premium_to_provider", "ref_basis_kept", "transfer_carries_premium",
+                             "holders_bound_ignored", "quote_ignores_the_ask"]))
 def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
     # 64 runs of the one invariant (about a second): the handlers grew with each review, and 32 no longer

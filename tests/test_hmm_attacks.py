@@ -51,6 +51,47 @@ def redeem_split(m, holder, tier, amount, provider):
     return share, at_ref, payout, refund
 
 
+def give_split(m, sender, moves, receiver):
+    """A (batch) transfer on both sides, checked from first principles: the (tier, amount) elements move one
+    after another, each taking its pro-rata share of what the sender still holds of the tier (of its basis and of
+    its refBasis: the whole of each for the whole position); the reference part goes to the receiver as both its
+    basis and its refBasis, the premium (the rest of the share) back to the sender, which owes the exit fee on the
+    whole share; the two settle in one HANZO transfer (the sender's balance moves by the premiums less the fees),
+    the surplus grows by exactly the fees and the reserve falls by exactly the premiums; every tier's refBasis is
+    conserved; each element that moves basis emits BasisMoved(amount, basis = reference part, refund = premium,
+    fee). Returns (the shares the sender gave up, their reference parts, the fees), each summed."""
+    assert m.name(sender) != m.name(receiver)
+    tiers = sorted({t for t, _ in moves})
+    held = {t: m.hmm.balanceOf(sender, t) for t in tiers}
+    left = {t: (m.hmm.costBasis(sender, t), m.hmm.refBasis(sender, t)) for t in tiers}
+    got = {t: (m.hmm.costBasis(receiver, t), m.hmm.refBasis(receiver, t)) for t in tiers}
+    refs = {t: left[t][1] + got[t][1] for t in tiers}
+    fee_wad, events, shares, at_refs, fees = m.hmm.exitFee(), [], 0, 0, 0
+    for t, n in moves:
+        (basis, ref), h = left[t], held[t]
+        share, at_ref = (basis * n // h, ref * n // h) if h else (0, 0)
+        fee = fee_on(share, fee_wad)
+        left[t], held[t] = (basis - share, ref - at_ref), h - n
+        got[t] = (got[t][0] + at_ref, got[t][1] + at_ref)
+        shares, at_refs, fees = shares + share, at_refs + at_ref, fees + fee
+        if share:
+            events.append((t, n, at_ref, share - at_ref, fee))
+    tokens, reserve, surplus = m.token.balanceOf(sender), m.hmm.reserve(), m.hmm.surplus()
+    model_fees, receipt = m.apply("give_batch", sender, moves, receiver)
+    assert model_fees == fees
+    assert m.token.balanceOf(sender) - tokens == (shares - at_refs) - fees
+    assert (m.hmm.reserve(), m.hmm.surplus()) == (reserve - (shares - at_refs), surplus + fees)
+    for t in tiers:
+        assert (m.hmm.costBasis(sender, t), m.hmm.refBasis(sender, t)) == left[t]
+        assert (m.hmm.costBasis(receiver, t), m.hmm.refBasis(receiver, t)) == got[t]
+        assert m.model.ref_basis.get((m.name(receiver), t), 0) == got[t][1]
+        assert m.hmm.refBasis(sender, t) + m.hmm.refBasis(receiver, t) == refs[t]
+    logged = receipt.decode_logs(m.hmm.BasisMoved)
+    assert all((getattr(e, "from"), e.to) == (m.name(sender), m.name(receiver)) for e in logged)
+    assert [(e.tier, e.amount, e.basis, e.refund, e.fee) for e in logged] == events
+    return shares, at_refs, fees
+
+
 def pump(m, epochs, tier=0):
     """The dealer redeems one of its credits against its accomplice's one-credit offer each epoch
     (utilization 100%), and the controller raises the price. (Redeeming to itself, the original
@@ -88,15 +129,27 @@ def test_a_self_redeeming_provider_cannot_drain_the_surplus_by_pumping_utilizati
     assert m.model.funds - m.model.reserve >= surplus
 
 
-def test_credits_given_to_a_sybil_carry_only_their_basis(m):
-    """Splitting the pumped position across addresses moves the basis with the credits, so the
-    sybil's exit is capped just as the dealer's would be."""
+def test_credits_given_to_a_sybil_carry_only_their_reference_part(m):
+    """Splitting the position across addresses before the pump: the credits given carry only the reference
+    part of their share of the basis (refBasis, rule 3h), the premium goes back to the dealer less the exit
+    fee on the whole share, so the sybil's exit is capped at what the reference part pays, and the dealer's
+    at what is left of its own. 1 L of the dealer's 2 L (bought after an honest round trip): a share of
+    3,194,528 HANZO, 1,000,000 of it to the sybil (its basis and refBasis), the premium 2,194,528 back to the
+    dealer less the fee on the share, 399,316; with the 875,000 the sybil's credits sell for, 2,670,212: less
+    than the 2,795,212 a sale of them pays, by the fee on the reference part. The dealer, the sybil and the
+    accomplice still end with less than they had."""
     honest_round_trip(m)
     d, sybil = m.dealer, m.traders[1]
     m.apply("buy", d, 0, 2 * 10**9)
-    basis = m.hmm.costBasis(d, 0)
-    m.apply("give", d, 0, 10**9, sybil)
-    assert m.hmm.costBasis(sybil, 0) == basis // 2 == m.model.basis[(m.name(sybil), 0)]
+    basis, ref = m.hmm.costBasis(d, 0), m.hmm.refBasis(d, 0)
+    sale = m.hmm.quoteSell(d, 0, 10**9)[0]
+    share, at_ref, fee = give_split(m, d, [(0, 10**9)], sybil)
+    assert (share, at_ref) == (basis // 2, ref // 2) and at_ref < share
+    assert m.hmm.costBasis(sybil, 0) == m.hmm.refBasis(sybil, 0) == ref // 2 == m.model.basis[(m.name(sybil), 0)]
+    then = m.hmm.quoteSell(sybil, 0, 10**9)[0]
+    assert (share, at_ref, fee) == (3_194_528_049_465_325_113_500_000, 10**24, 399_316_006_183_165_639_187_500)
+    assert (then, sale) == (875_000 * 10**18, 2_795_212_043_282_159_474_312_500)
+    assert (share - at_ref) - fee + then == sale - fee_on(at_ref, m.hmm.exitFee())  # a sale's, less a fee
     pump(m, 2)
     m.apply("offer", d, 0, 10**9)
     m.apply("redeem", sybil, 0, 10**9, d)
@@ -202,42 +255,67 @@ def test_utilization_cannot_be_diluted_past_the_largest_offer(m):
 # ---------------------------------------------------------------- the second review (issue 16)
 
 @pytest.mark.parametrize("pieces", [2, 4])
-def test_a_batch_transfer_naming_a_tier_more_than_once_moves_all_of_its_basis(m, pieces):
+def test_a_batch_transfer_naming_a_tier_more_than_once_moves_what_naming_it_once_moves(m, pieces):
     """Finding 1 (High): the basis was cut from the balance read before any element moved, so
     safeBatchTransferFrom(t, r, [0, 0], [h/2, h/2]) moved every credit with 75% of its basis
-    (1,288,711 of 1,718,282 HANZO) and left the rest with a sender holding nothing."""
+    (1,288,711 of 1,718,282 HANZO) and left the rest with a sender holding nothing. Now each piece takes
+    its share of what the sender still holds, so the pieces together move what one transfer of the whole
+    does: the whole basis leaves the sender, the receiver gets its reference part (1,000,000 HANZO, as
+    basis and refBasis), the sender the premium back once (718,282) less the exit fee on the whole basis
+    (214,785; each piece's fee is rounded up, at most a wei more a piece: here none)."""
     t, r = m.traders[0], m.traders[1]
     held = m.model.tiers[0].depth
     m.apply("buy", t, 0, held)
-    basis = m.hmm.costBasis(t, 0)
-    m.apply("give_batch", t, [(0, held // pieces)] * pieces, r)
-    assert m.hmm.balanceOf(t, 0) == 0 and m.hmm.costBasis(t, 0) == 0
-    assert m.hmm.costBasis(r, 0) == basis
+    basis, ref = m.hmm.costBasis(t, 0), m.hmm.refBasis(t, 0)
+    once = m.model.copy()
+    once_fee, once_premium = once.transfer_split(m.name(t), m.name(r), [(0, held)])
+    share, at_ref, fees = give_split(m, t, [(0, held // pieces)] * pieces, r)
+    assert (share, at_ref) == (basis, ref) and share - at_ref == once_premium == 718_281_828_459_045_235_000_000
+    assert fees == once_fee == 214_785_228_557_380_654_375_000
+    assert m.hmm.balanceOf(t, 0) == 0 and (m.hmm.costBasis(t, 0), m.hmm.refBasis(t, 0)) == (0, 0)
+    assert (m.hmm.costBasis(r, 0), m.hmm.refBasis(r, 0)) == (ref, ref)
+    assert (once.basis[(m.name(r), 0)], once.ref_basis[(m.name(r), 0)]) == (ref, ref)
     m.assert_same()
 
 
-def test_split_batches_over_four_hops_carry_the_whole_basis_and_its_reference_part_to_the_redemption(m):
+def test_split_batches_over_four_hops_refund_the_premium_once_and_carry_the_reference_part_to_redemption(m):
     """Finding 1, its consequence: after four hops of split batches an honest provider serving
     all the credits was paid 309,226 of 1,718,282 (18%); the stranded basis, gathered back, lifted
-    the cap on the holders' other credits. Now the basis and its reference part (refBasis, rule 3h)
-    arrive whole, no sender keeps either without credits, and the redemption pays the provider the
-    reference part (the credits at P_ref when bought) less the exit fee and the holder the curve's
-    premium back less its fee: together the whole basis less the fee, as a sale would pay."""
+    the cap on the holders' other credits. Now the first hop takes the whole basis from its sender,
+    refunds it the premium (718,282 HANZO) less the exit fee on the whole basis (214,785) and hands on
+    the reference part (refBasis, rule 3h, 1,000,000) as the receiver's basis and refBasis; the later
+    hops have no premium to refund and cost the fee on the reference part (125,000 each); no sender keeps
+    either without credits; the redemption pays the provider what the reference part pays (875,000: the
+    credits at P_ref when bought, less the exit fee) and the holder nothing more. The holders and the
+    provider together get back less than a sale of the credits (1,503,497), by the fees of the later hops
+    and of the redemption on the reference part, and the surplus grows by every fee."""
     a, b = m.traders[0], m.traders[1]
     held = m.model.tiers[0].depth
     ref_price = m.hmm.tier(0).refPrice
     m.apply("buy", a, 0, held)
     basis, ref = m.hmm.costBasis(a, 0), m.hmm.refBasis(a, 0)
     assert ref == held * ref_price < basis  # bought up the curve: the premium is the rest of the basis
-    for sender, receiver in ((a, b), (b, a), (a, b), (b, a)):
-        m.apply("give_batch", sender, [(0, held // 3), (1, 0), (0, held // 3), (0, held - 2 * (held // 3))], receiver)
+    sale = m.hmm.quoteSell(a, 0, held)[0]
+    assert sale == basis_less_fee(m, basis)
+    people = (a, b, m.provider)
+    tokens, surplus, all_fees = sum(m.token.balanceOf(p) for p in people), m.hmm.surplus(), []
+    for hop, (sender, receiver) in enumerate(((a, b), (b, a), (a, b), (b, a))):
+        moves = [(0, held // 3), (1, 0), (0, held // 3), (0, held - 2 * (held // 3))]
+        share, at_ref, fees = give_split(m, sender, moves, receiver)
+        assert (share, at_ref) == ((basis, ref) if hop == 0 else (ref, ref))
+        all_fees.append(fees)
         assert (m.hmm.costBasis(sender, 0), m.hmm.refBasis(sender, 0)) == (0, 0)
-        assert (m.hmm.costBasis(receiver, 0), m.hmm.refBasis(receiver, 0)) == (basis, ref)
+        assert (m.hmm.costBasis(receiver, 0), m.hmm.refBasis(receiver, 0)) == (ref, ref)
         assert m.model.ref_basis[(m.name(receiver), 0)] == ref and m.model.ref_basis[(m.name(sender), 0)] == 0
     m.apply("offer", m.provider, 0, held)
     share, at_ref, payout, refund = redeem_split(m, a, 0, held, m.provider)
-    assert (share, at_ref) == (basis, ref)
-    assert payout == basis_less_fee(m, ref) and payout + refund == basis_less_fee(m, basis)
+    assert (share, at_ref) == (ref, ref)
+    assert (payout, refund) == (basis_less_fee(m, ref), 0)
+    got = sum(m.token.balanceOf(p) for p in people) - tokens
+    assert all_fees == [214_785_228_557_380_654_375_001] + [125_000 * 10**18] * 3  # a wei: the first's 3 pieces
+    assert (payout, got) == (875_000 * 10**18, 1_003_496_599_901_664_580_624_999)
+    assert got == basis - sum(all_fees) - fee_on(ref, m.hmm.exitFee()) < sale
+    assert m.hmm.surplus() - surplus == sum(all_fees) + fee_on(ref, m.hmm.exitFee())
     m.assert_same()
 
 

@@ -10,9 +10,10 @@ regressions. Each runs on the deployed contract beside its integer model (`m.app
   leaves, with a sybil holding part of its credits by batch, ends with less HANZO than it put in.
 - Governance sweeping the surplus every epoch never makes a poke or an exit revert, and the maker
   holds reserve + surplus exactly after every step.
-- Thousands of one-credit exits or transfers accumulate no basis (nor reference part, refBasis):
-  the holder's basis is paid out to the wei, no more (by a redemption, rule 3h, split between the
-  provider, paid the reference part, and the holder, refunded the curve's premium).
+- Forty one-credit exits or transfers accumulate no basis (nor reference part, refBasis): the
+  holder's basis is paid out to the wei, no more (by a redemption, rule 3h, split between the
+  provider, paid the reference part, and the holder, refunded the curve's premium; by a transfer,
+  the premium back to the holder less the exit fee on the share, the reference part to the sybil).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import pytest
 
 from hanzo.econ.fixedpoint import WAD, mul_div_up
 
-from .market import FUNDING, TREASURY
-from .test_hmm_attacks import redeem_split
+from .market import FUNDING, TREASURY, fee_on
+from .test_hmm_attacks import give_split, redeem_split
 
 @pytest.fixture
 def sybil(accounts):
@@ -148,7 +149,13 @@ def test_one_credit_at_a_time_accumulates_no_basis(m, sybil, how):
     the rest of the position is paid exactly what is left: the shares total the basis to the wei, and
     their reference parts the refBasis; each redemption (rule 3h) pays the provider its reference part
     less the exit fee and the holder the rest of its share less the fee on the share (each rounded up,
-    as a sale's): together what a sale pays."""
+    as a sale's): together what a sale pays. Each transfer refunds the holder the premium of its share
+    less the exit fee on the share and gives the sybil only the reference part, as its basis and
+    refBasis: the sybil accumulates the reference parts to the wei, no more, and its redemption pays the
+    provider exactly what they pay. The holder, the sybil and the providers serving them get back less
+    than a sale of the position pays (1,542,981 HANZO): by exits 5 wei less (the fees rounded up), by
+    transfers 0.005 HANZO and 5 wei less (the exit fee on the 40 credits' reference part, 0.04 HANZO, is
+    paid once by the transfers, on the whole share, and again by the sybil's redemption)."""
     alice, bob, mal = m.traders
     depth = m.model.tiers[0].depth
     m.apply("buy", alice, 0, depth)
@@ -160,6 +167,10 @@ def test_one_credit_at_a_time_accumulates_no_basis(m, sybil, how):
     x = m.accomplice  # the dealer's exits are served by a colluding provider (never to itself)
     m.apply("offer", mal, 0, depth)
     m.apply("offer", x, 0, depth)
+    sale = m.hmm.quoteSell(mal, 0, depth // 2)[0]
+    assert sale == sold_for(m, paid_basis)
+    party = (mal, sybil, x)
+    tokens = sum(m.token.balanceOf(a) for a in party)
 
     def redeem(who, n, provider):
         share, at_ref, payout, refund = redeem_split(m, who, 0, n, provider)
@@ -169,13 +180,18 @@ def test_one_credit_at_a_time_accumulates_no_basis(m, sybil, how):
     for _ in range(40):
         if how == "exits":
             share, at_ref = redeem(mal, 1, x)
-            total, total_ref = total + share, total_ref + at_ref
         else:
-            m.apply("give", mal, 0, 1, sybil)
+            share, at_ref, _ = give_split(m, mal, [(0, 1)], sybil)
+        total, total_ref = total + share, total_ref + at_ref
     if how == "transfers":
-        total, total_ref = redeem(sybil, 40, mal)
+        assert (basis(m, sybil), m.hmm.refBasis(sybil, 0)) == (total_ref, total_ref)
+        assert redeem(sybil, 40, mal) == (total_ref, total_ref)
     share, at_ref = redeem(mal, m.hmm.balanceOf(mal, 0), x)
     assert (total + share, total_ref + at_ref) == (paid_basis, paid_ref)
+    got = sum(m.token.balanceOf(a) for a in party) - tokens
+    assert sale == 1_542_981_336_644_142_138_625_000
+    again = fee_on(total_ref, m.hmm.exitFee()) if how == "transfers" else 0  # the reference part's fee, twice
+    assert (sale - got, again) == (again + 5, {"exits": 0, "transfers": 5 * 10**15}[how])
     bob_basis, bob_ref = basis(m, bob), m.hmm.refBasis(bob, 0)
     m.apply("offer", mal, 0, depth)
     assert redeem(bob, depth, mal) == (bob_basis, bob_ref)

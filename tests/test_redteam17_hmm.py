@@ -20,6 +20,7 @@ from hanzo.econ.hmm import LN2_WAD, MAX_LOG_PRICE, HMMError
 from hanzo.econ.params import WEI
 
 from .market import FAR, fee_on, fresh_model, quote_redeem, quote_redemptions
+from .test_hmm_attacks import give_split
 
 L = 10**9  # the default depth
 DAY = 86_400
@@ -118,7 +119,7 @@ def test_contract_agrees_with_model_after_odd_sequences(m):
     (crash), pokes, a
     surplus withdrawal, then everyone leaves. Result: the contract and the model agree to the wei
     at every step; the traders and the accomplice together got back less than they paid (one received
-    another's credits and their basis, so alone it is up); the honest provider was paid the
+    another's credits and their reference part, so alone it is up); the honest provider was paid the
     redeemed credits' share of their holder's refBasis less the exit fee, the holder the rest of a sale's
     proceeds (rule 3h; the model, which pays so, agrees with the contract to the wei)."""
     a, b, d = m.traders
@@ -156,47 +157,78 @@ def test_contract_agrees_with_model_after_odd_sequences(m):
 
 
 def test_batch_naming_an_id_repeatedly_moves_no_extra_basis(m):
-    """Tried: safeBatchTransferFrom naming tier 0 as [a, 0, b, 0] and as [held, held] (more than
-    held), and a batch mixing tiers [1, 0, 1, 0, 1] that empties tier 1. Result: [a, 0, b] moves exactly the basis one transfer of a + b moves (within the
-    floor of each element: never more), the sum of bases is unchanged, and over-naming reverts
-    as in OpenZeppelin on both sides (ERC1155InsufficientBalance)."""
+    """Tried: safeBatchTransferFrom naming tier 0 as [a, 0, b, 0] and as [held, 1] (more than
+    held), and a batch mixing tiers [1, 0, 1, 0, 1] that empties tier 1. Result: [a, 0, b, 0] (a = b =
+    L/3) moves exactly what one transfer of a + b moves and what two transfers, of a then of b, move: the
+    sender gives up 1,145,521 HANZO of its 1,718,282 basis, the receiver gets their reference part, 666,667
+    (as basis and refBasis), the sender the premium, 478,855, back less the exit fee on the shares, 143,190:
+    no extra basis, no premium refunded twice, refBasis conserved; the mixed batch leaves the sender no
+    basis in the tier it empties and its receiver that tier's reference part; over-naming reverts as in
+    OpenZeppelin on both sides (ERC1155InsufficientBalance) and moves nothing."""
     a, b, c = m.traders
     m.apply("buy", a, 0, L)
-    basis = m.hmm.costBasis(a, 0)
-    m.apply("give_batch", a, [(0, L // 3), (0, 0), (0, L // 3), (0, 0)], b)
-    moved = m.hmm.costBasis(b, 0)
-    assert moved <= basis * (2 * (L // 3)) // L and basis * (2 * (L // 3)) // L - moved <= 1
-    assert m.hmm.costBasis(a, 0) + moved == basis
+    basis, ref = m.hmm.costBasis(a, 0), m.hmm.refBasis(a, 0)
+    names = m.name(a), m.name(b)
+    once, twice = m.model.copy(), m.model.copy()
+    whole = once.transfer_split(*names, [(0, 2 * (L // 3))])
+    halves = [twice.transfer_split(*names, [(0, L // 3)]) for _ in range(2)]
+    share, at_ref, fees = give_split(m, a, [(0, L // 3), (0, 0), (0, L // 3), (0, 0)], b)
+    assert (fees, share - at_ref) == whole == tuple(map(sum, zip(*halves)))
+    assert (share, at_ref) == (1_145_521_217_827_175_604_360_636, 666_666_666 * 10**15)
+    assert whole == (143_190_152_228_396_950_545_080, 478_854_551_827_175_604_360_636)
+    for s in (once, twice):
+        assert (s.basis[(names[1], 0)], s.ref_basis[(names[1], 0)]) == (at_ref, at_ref)
+        assert (s.basis[(names[0], 0)], s.ref_basis[(names[0], 0)]) == (basis - share, ref - at_ref)
     m.apply("buy", a, 1, 1000)
-    m.apply("give_batch", a, [(1, 10), (0, 7), (1, 0), (0, 7), (1, 990)], c)  # mixed tiers, tier 1 whole
-    assert m.hmm.costBasis(a, 1) == 0 and m.hmm.costBasis(c, 1) > 0
+    ref_1 = m.hmm.refBasis(a, 1)
+    give_split(m, a, [(1, 10), (0, 7), (1, 0), (0, 7), (1, 990)], c)  # mixed tiers, tier 1 whole
+    assert (m.hmm.costBasis(a, 1), m.hmm.refBasis(a, 1)) == (0, 0)
+    assert m.hmm.costBasis(c, 1) == m.hmm.refBasis(c, 1) == ref_1 > 0
+    before = m.model.copy()
     err = m.apply("give_batch", a, [(0, m.hmm.balanceOf(a, 0)), (0, 1)], c)
-    assert isinstance(err, HMMError) and err.name == "ERC1155InsufficientBalance"
+    assert isinstance(err, HMMError) and err.name == "ERC1155InsufficientBalance" and m.model == before
     m.assert_same()
 
 
 def test_many_tiny_exits_and_transfers_round_for_the_market():
     """Tried (model, exact): 2,000 one-credit sales and 2,000 one-credit transfers from a position
-    of 1e6 credits (0.001 L), then the rest. Each share rounds down, so a one-credit exit is paid at
-    most its exact share; the last, whole exit takes exactly what is left. Result: the seller's
-    total before fees is exactly its basis (never more), the transfers' receiver holds at most the
-    pro-rata basis, and the sum of the two equals what was paid to the wei."""
+    of 1e6 credits (0.001 L, basis 1,000.5 HANZO), then the rest, and the receiver's sale. Each share
+    rounds down, so a one-credit exit or transfer takes at most its exact share; the last, whole exit
+    takes exactly what is left. Result: the shares sold, the shares transferred and the rest total the
+    basis to the wei (never more), their reference parts the refBasis; each transfer refunds the sender
+    exactly its share's premium less the exit fee on the share, and the receiver holds only the reference
+    parts (2 HANZO, as basis and refBasis, the pro-rata refBasis to the wei); refBasis is conserved by
+    every transfer, the reserve stays the sum of bases; the two together get back 875.188 HANZO, 0.25 (the
+    fee on the transferred reference part, paid a second time by the receiver's sale) and 1,500 wei less
+    than one sale of the position pays, and the surplus holds the difference to the basis."""
     s = fresh_model()
     s.buy("A", 0, 10**6, 2**255, FAR, 0)
-    paid = s.basis[("A", 0)]
-    out = 0
+    paid, paid_ref = s.basis[("A", 0)], s.ref_basis[("A", 0)]
+    sale = s.copy().sell("A", 0, 10**6, 0, FAR, 0)
+    start, surplus = s.hanzo["A"] + s.hanzo["B"], s.surplus()
+    sold = sold_ref = moved = moved_ref = 0
     for _ in range(2000):
-        before = s.basis[("A", 0)]
+        basis, ref = s.basis[("A", 0)], s.ref_basis[("A", 0)]
         s.sell("A", 0, 1, 0, FAR, 0)
-        out += before - s.basis[("A", 0)]
-        s.transfer("A", "B", 0, 1)
-    assert s.basis[("B", 0)] <= paid * 2000 // 10**6 + 1
-    left = s.credits[("A", 0)]
-    before = s.basis[("A", 0)]
-    s.sell("A", 0, left, 0, FAR, 0)
-    out += before
-    assert out + s.basis[("B", 0)] == paid
+        sold, sold_ref = sold + basis - s.basis[("A", 0)], sold_ref + ref - s.ref_basis[("A", 0)]
+        basis, ref, hanzo = s.basis[("A", 0)], s.ref_basis[("A", 0)], s.hanzo["A"]
+        refs = ref + s.ref_basis.get(("B", 0), 0)
+        fee, premium = s.transfer_split("A", "B", [(0, 1)])
+        share, at_ref = basis - s.basis[("A", 0)], ref - s.ref_basis[("A", 0)]
+        assert (premium, s.hanzo["A"] - hanzo) == (share - at_ref, premium - fee)
+        assert s.ref_basis[("A", 0)] + s.ref_basis[("B", 0)] == refs and s.reserve == sum(s.basis.values())
+        moved, moved_ref = moved + share, moved_ref + at_ref
+    assert s.basis[("B", 0)] == s.ref_basis[("B", 0)] == moved_ref == paid_ref * 2000 // 10**6
+    basis, ref = s.basis[("A", 0)], s.ref_basis[("A", 0)]
+    s.sell("A", 0, s.credits[("A", 0)], 0, FAR, 0)
+    assert (sold + moved + basis, sold_ref + moved_ref + ref) == (paid, paid_ref)
     assert s.basis[("A", 0)] == 0 and s.reserve == s.basis[("B", 0)]
+    s.sell("B", 0, 2000, 0, FAR, 0)
+    got = s.hanzo["A"] + s.hanzo["B"] - start
+    assert (paid, sale) == (1_000_500_166_708_341 * 10**6, 875_437_645_869_798_375_000)
+    assert got == 875_187_645_869_798_373_500
+    assert sale - got == mul_div_up(moved_ref, s.exit_fee(), WAD) + 1500
+    assert s.reserve == 0 and s.surplus() - surplus == paid - got
 
 
 # ---------------------------------------------------------------- 3. griefing and the surplus
@@ -601,7 +633,8 @@ def test_a_greedy_holder_takes_no_more_through_any_exit_than_a_sale(m):
     the accomplice's offer, so the price now quotes above what it paid) and tries every way out, each
     from the same state: selling (whole, in three parts), redeeming at the accomplice's offer (whole,
     by a batch naming the tier twice, in parts of one credit then the rest), and giving the credits to
-    its second wallet (a trader account; the transfer costs it the exit fee) to redeem at its own offer.
+    its second wallet (a trader account; the transfer refunds it the premium less the exit fee on the
+    whole share and hands on the reference part) to redeem at its own offer.
     Measured what the cartel (the
     dealer, its wallet and its accomplice, who hands its pay back) gets back. Result: no path returns
     more than the sale (the whole sale: its basis less the 12.5% exit fee; parts round each share down
@@ -650,25 +683,37 @@ def test_a_greedy_holder_takes_no_more_through_any_exit_than_a_sale(m):
     assert all(v < put_in for v in got.values()), got
 
 
-def test_a_partial_exit_strips_basis_from_credits_transferred_after_it(m):
+def test_a_partial_exit_strips_no_basis_from_credits_transferred_after_it(m):
     """Finding 5 (Low), fixed: exits valued a position as the top of the curve while transfers moved
     basis pro rata; a holder of 2 L (basis 6,389,056 HANZO) selling its top 1 L first took 73.1% of
     the basis (4,670,774) and the 1 L handed on after carried 1,718,282 (26.9%), not the 3,194,528
-    its costBasis / balance showed. Exits are now pro rata too. Tried: the order of a holder's exits and transfers, to move basis away from credits it
-    passes on (and symmetrically to choose what an honest provider is paid for the same compute:
-    at default depth, 0.1 L of a 2 L position redeemed first pays the provider 703,162 HANZO,
-    redeemed after selling the rest 105,171, the pro-rata 319,453). Asserted (what should hold):
-    credits handed on after a partial exit carry at least the basis per credit their holder had."""
+    its costBasis / balance showed. Exits are now pro rata too. Tried: the order of a holder's exits and
+    transfers, to move basis away from credits it passes on (and symmetrically to choose what an honest
+    provider is paid for the same compute: at default depth, 0.1 L of a 2 L position redeemed first paid
+    the provider 703,162 HANZO, redeemed after selling the rest 105,171, the pro-rata 319,453). Asserted
+    (what should hold): credits handed on after a partial exit take from their holder at least the basis
+    per credit it had (3,194,528 for the 1 L), and, since a transfer hands on only the reference part
+    (rule 3h), the receiver gets at least the refBasis per credit the holder had (1,000,000), the holder
+    the premium back (2,194,528) less the exit fee on the whole share (399,316); the receiver's credits
+    then pay a provider serving them what their reference part pays (875,000)."""
     seller, receiver = m.traders[0], m.traders[1]
     m.apply("buy", seller, 0, 2 * L)
-    basis = m.hmm.costBasis(seller, 0)
+    basis, ref = m.hmm.costBasis(seller, 0), m.hmm.refBasis(seller, 0)
     per_credit_quoted = basis // (2 * L)  # what the receiver sees when agreeing to the deal
+    ref_per_credit = ref // (2 * L)
     m.apply("sell", seller, 0, L)
-    m.apply("give", seller, 0, L, receiver)
+    share, at_ref, fee = give_split(m, seller, [(0, L)], receiver)
     got = m.hmm.costBasis(receiver, 0)
     m.assert_same()
-    print(f"basis {basis / WEI:,.0f}; the receiver's 1 L carries {got / WEI:,.0f}")
-    assert got >= per_credit_quoted * L
+    print(f"basis {basis / WEI:,.0f}; the 1 L handed on takes {share / WEI:,.0f} of it, carries {got / WEI:,.0f},"
+          f" refunds {(share - at_ref) / WEI:,.0f} less {fee / WEI:,.0f}")
+    assert share >= per_credit_quoted * L and got == m.hmm.refBasis(receiver, 0) == at_ref >= ref_per_credit * L
+    assert (share, at_ref, fee) == (3_194_528_049_465_325_113_500_000, 10**24, 399_316_006_183_165_639_187_500)
+    m.apply("offer", m.provider, 0, L)
+    before = m.token.balanceOf(m.provider)
+    m.apply("redeem", receiver, 0, L, m.provider)
+    assert m.token.balanceOf(m.provider) - before == at_ref - fee_on(at_ref, m.hmm.exitFee()) == 875_000 * WEI
+    m.assert_same()
 
 
 def test_parked_supply_costs_the_parker_more_than_honest_buyers_overpay(m):

@@ -1,6 +1,10 @@
 """Red team 18, "exits cost alike" (1de7104): a redemption pays out the holder's share of its cost basis
 less the exit fee (sellFee, 12.5%), as a sale pays the seller; since rule 3h (docs/pricing_by_flow.md) the
 provider gets the reference price's part of it (refBasis) less its fee and the holder the rest back.
+An ERC1155 transfer is an exit too: its sender pays the exit fee on the whole share of its basis it moves
+and, as a redemption, gets the premium back, only the reference part going with the credits (the
+receiver's basis and refBasis); this closed the Low finding that rule 3h had opened, a provider paid in
+credits by transfer being paid the premium a redemption refunds (section 3).
 A greedy user's and a competitor's attacks on every exit path, one test each. A defence that held is a
 passing test named after the property, its docstring saying what was tried and the numbers; a finding is an
 xfail(strict=True) test asserting the behaviour that should hold, the measured numbers in its reason.
@@ -15,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import os
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -102,25 +105,36 @@ def test_transfers_with_repeated_ids_before_an_exit_move_no_value(m):
     safeBatchTransferFrom naming tier 0 three times (one credit, a third, the rest but a credit) and tier
     1 twice, then moves single credits back one at a time (each share rounding down: the sender keeps the
     fraction), then both wallets leave, one by a sale, the other by a batch redemption at the accomplice.
-    Result: the bases of the two wallets sum to the paid gross at every step, each transfer's sender
-    paying the exit fee on the basis it moved (a transfer costs as an exit), and the cartel (dealer,
-    wallet, accomplice) gets back the two bases less the fees, never more than the whole positions
-    sold."""
+    Result: after the transfers the refBasis of the two wallets sums to the paid reference parts, their
+    bases to the paid gross less the premiums the transfers refunded, and the maker's reserve fell by as
+    much (the batch refunded the dealer 2,205,495 HANZO of premium and charged it 1,025,687 of exit fees on
+    the whole shares moved; the wallet's single credits, carrying their reference part only, refund
+    nothing); the surplus grew by exactly the transfers' fees, and the cartel (dealer, wallet, accomplice)
+    gets back the two bases less every fee it paid, transfers' and exits' alike: 6,429,808, where the
+    whole positions sold pay 7,179,808: one more fee on the reference parts moved (750,000 on 6,000,000),
+    and another on those of the 10 credits moved back (0.0055 HANZO, net of the 2 credits never moved)."""
     d, w, x = m.dealer, m.traders[1], m.accomplice
     m.apply("buy", d, 0, L)
     m.apply("buy", d, 1, L // 2)
     b0, b1 = m.hmm.costBasis(d, 0), m.hmm.costBasis(d, 1)
+    r0, r1 = m.hmm.refBasis(d, 0), m.hmm.refBasis(d, 1)
     sale = m.hmm.quoteSell(d, 0, L)[0] + m.hmm.quoteSell(d, 1, L // 2)[0]
     cartel = (d, w, x)
     start = sum(m.token.balanceOf(a) for a in cartel)
-    surplus = m.hmm.surplus()
+    surplus, reserve, own = m.hmm.surplus(), m.hmm.reserve(), m.token.balanceOf(d)
     fees, _ = m.apply("give_batch", d, [(0, 1), (0, L // 3), (1, 7), (0, L - L // 3 - 2), (1, L // 2 - 8)], w)
+    premiums = reserve - m.hmm.reserve()  # the premiums refunded leave the reserve
+    assert m.token.balanceOf(d) - own == premiums - fees  # settled in one HANZO transfer
+    batch = (premiums, fees)
     for _ in range(5):
         fees += m.apply("give", w, 0, 1, d)[0]
         fees += m.apply("give", w, 1, 1, d)[0]
-    # the bases moved whole; each transfer's sender paid its exit fee in HANZO, into the surplus
-    assert sum(m.hmm.costBasis(a, t) for a in (d, w) for t in (0, 1)) == b0 + b1
+    assert reserve - m.hmm.reserve() == premiums  # the wallet's credits carry no premium: none refunded
+    # the reference parts moved whole, the premiums went back to the dealer; the fees went to the surplus
+    assert sum(m.hmm.refBasis(a, t) for a in (d, w) for t in (0, 1)) == r0 + r1
+    assert sum(m.hmm.costBasis(a, t) for a in (d, w) for t in (0, 1)) == b0 + b1 - premiums == m.hmm.reserve()
     assert m.hmm.surplus() - surplus == fees > fee_on(b0, m.model.params.sell_fee)
+    assert sum(m.token.balanceOf(a) for a in cartel) - start == premiums - fees
     for tid in (0, 1):
         m.apply("sell", d, tid, m.hmm.balanceOf(d, tid))
     moves = [(0, m.hmm.balanceOf(w, 0)), (1, m.hmm.balanceOf(w, 1))]
@@ -129,8 +143,12 @@ def test_transfers_with_repeated_ids_before_an_exit_move_no_value(m):
     m.apply("redeem_batch", w, moves, x)
     m.assert_same()
     got = sum(m.token.balanceOf(a) for a in cartel) - start
-    print(f"cartel got {got / WEI:,.0f}; the whole positions sold pay {sale / WEI:,.0f}")
-    assert got <= sale and m.hmm.reserve() == 0
+    print(f"the batch refunded {batch[0] / WEI:,.0f} of premium and charged {batch[1] / WEI:,.0f} of fees; "
+          f"cartel got {got / WEI:,.0f}; the whole positions sold pay {sale / WEI:,.0f}")
+    assert got == b0 + b1 - (m.hmm.surplus() - surplus)  # the bases less every fee, nothing else kept
+    assert sale - got >= fee_on(r0, m.model.params.sell_fee) + fee_on(r1, m.model.params.sell_fee)
+    assert m.hmm.reserve() == 0
+    assert [v // WEI for v in (*batch, got, sale)] == [2_205_494, 1_025_686, 6_429_807, 7_179_807]
 
 
 # ---------------------------------------------------------------- 2. epochs, governance, surplus
@@ -327,16 +345,19 @@ def _by_redemption_and_by_transfer(m):
     m.chain.restore(snapshot)
     m.model = model
     # the transfer route: the honest provider's offer stays idle
-    paid_before, surplus = m.token.balanceOf(c1), m.hmm.surplus()
+    own, surplus, reserve = m.token.balanceOf(c1), m.hmm.surplus(), m.hmm.reserve()
     f["fee"], _ = m.apply("give", c1, 0, L, rival)
-    f["customer_paid"], f["fee_kept"] = paid_before - m.token.balanceOf(c1), m.hmm.surplus() - surplus
+    f["customer_net"], f["fee_kept"] = m.token.balanceOf(c1) - own, m.hmm.surplus() - surplus
+    f["premium"] = reserve - m.hmm.reserve()  # refunded to the customer out of the reserve
     f["claim"], f["claim_ref"] = m.hmm.costBasis(rival, 0), m.hmm.refBasis(rival, 0)
     f["by_sale"] = m.hmm.quoteSell(rival, 0, L)[0]  # the claim in HANZO by a sale: one exit more
     claim = f["claim"]
     m.token.transfer(rival, claim, sender=c2)  # off-chain resale at the basis, settled in HANZO
     m.model.hanzo[m.name(c2)] -= claim
     m.model.hanzo[m.name(rival)] = m.model.hanzo.get(m.name(rival), 0) + claim
+    own = m.token.balanceOf(rival)
     fee2, _ = m.apply("give", rival, 0, L, c2)  # the rival pays the fee on handing them on
+    f["fee2"], f["premium2"] = fee2, m.token.balanceOf(rival) - own + fee2  # what it got back besides the fee
     f["by_resale"] = claim - fee2
     f["next_customer"] = (m.hmm.costBasis(c2, 0), m.hmm.refBasis(c2, 0))
     f["redeemed"] = m.hmm.tier(0).redeemed
@@ -345,12 +366,13 @@ def _by_redemption_and_by_transfer(m):
     m.assert_same()
     print(f"basis {f['basis'] / WEI:,.0f} (at P_ref {f['ref'] / WEI:,.0f}); by redemption the provider gets "
           f"{f['by_redemption'] / WEI:,.0f}, the customer {f['refund'] / WEI:,.0f} back (fee "
-          f"{f['redemption_fee'] / WEI:,.0f}); by transfer: the customer pays a fee of {f['fee'] / WEI:,.0f}, the "
-          f"rival nets {f['by_sale'] / WEI:,.0f} sold, {f['by_resale'] / WEI:,.0f} resold")
+          f"{f['redemption_fee'] / WEI:,.0f}); by transfer: the customer pays a fee of {f['fee'] / WEI:,.0f} and is "
+          f"refunded {f['premium'] / WEI:,.0f} (net {f['customer_net'] / WEI:,.0f}), the rival nets "
+          f"{f['by_sale'] / WEI:,.0f} sold, {f['by_resale'] / WEI:,.0f} resold")
     return f
 
 
-def test_paying_a_provider_by_transfer_costs_the_customer_a_redemptions_fee_and_its_refund(m):
+def test_paying_a_provider_by_transfer_costs_the_customer_a_redemptions_fee_and_refunds_its_premium(m):
     """Finding 2 (Medium, economic; closed): paying a provider in credits by ERC1155 transfer cost no
     exit fee, so it dominated redemption by 12.5% for the provider and the customer alike, and the
     compute it paid for was invisible to the controller. Measured before the fix: a customer bought 1 L
@@ -364,50 +386,53 @@ def test_paying_a_provider_by_transfer_costs_the_customer_a_redemptions_fee_and_
     Tried again: the competitor (the accomplice account, a provider that behaves honestly otherwise)
     takes payment in credits by safeTransferFrom instead of redemptions, and resells the credits
     off-chain (a HANZO transfer between the two customers' accounts) to the next customer, at the basis
-    they carry. Beside it on the same state, the honest provider is paid by redemption. The sender of a
-    transfer pays the exit fee on the basis it moves: the customer pays 214,785 for handing the credits
-    over (what the redemption's fee costs it), and the competitor, to turn its claim of 1,718,282 into
-    HANZO, pays the same fee again (a sale: 1,503,497; a resale at the basis, less the fee it pays
-    handing the credits on: 1,503,497). Since rule 3h a redemption pays the provider the reference part
-    (refBasis 1,000,000, less the fee: 875,000) and refunds the customer the premium (628,497), while a
-    transfer moves basis and refBasis whole, premium included. Result: the customer pays by transfer
-    the redemption's fee and forgoes its refund (1,723,437 + 214,785 against 1,723,437 - 628,497), so
-    the customer and the provider together get 214,785 less than by redemption (the fee twice); the next
-    customer holds the basis and refBasis it paid for; the redeemed count stays 0. What the provider
-    itself is paid more by transfer (1,503,497 against 875,000) is the open finding below."""
+    they carry. Beside it on the same state, the honest provider is paid by redemption (rule 3h: the
+    reference part, refBasis 1,000,000 less the fee, 875,000; the customer refunded the premium less
+    its fee, 628,497). The sender of a transfer pays the exit fee on the whole share it moves and, as a
+    redemption, gets the premium back: only the reference part goes with the credits (the rule that
+    closed the Low finding below). Result: the customer pays the redemption's fee, 214,785, and is refunded
+    the premium, 718,282, in one settlement (net +503,497, where the redemption refunds it 628,497); the
+    competitor's claim is the reference part, 1,000,000 (basis and refBasis alike), which turns into
+    875,000 by a sale or by a resale at the basis less the fee it pays handing the credits on (no premium
+    is left to refund it): exactly the redemption's pay. The customer and the provider together get
+    125,000 less than by redemption (one fee more, on the reference part); the next customer holds the
+    basis and refBasis it paid for; the redeemed count stays 0 (the compute still off the book, and paid
+    for by that fee)."""
     f = _by_redemption_and_by_transfer(m)
     fee = fee_on(f["basis"], m.model.params.sell_fee)
+    ref_fee = fee_on(f["ref"], m.model.params.sell_fee)
     assert f["quoted"] == (f["by_redemption"], f["refund"], f["redemption_fee"])
-    assert f["by_redemption"] == f["ref"] - fee_on(f["ref"], m.model.params.sell_fee)
+    assert f["by_redemption"] == f["ref"] - ref_fee
     assert f["by_redemption"] + f["refund"] == f["basis"] - fee and f["redemption_fee"] == fee
-    assert f["customer_paid"] == f["fee"] == f["fee_kept"] == fee  # a transfer costs its sender a redemption's fee
-    assert (f["claim"], f["claim_ref"]) == (f["basis"], f["ref"]) == f["next_customer"]  # both move whole
-    assert f["by_sale"] == f["by_resale"] == f["basis"] - fee
+    assert f["fee"] == f["fee_kept"] == fee  # a transfer costs its sender a redemption's fee
+    assert f["premium"] == f["basis"] - f["ref"] and f["customer_net"] == f["premium"] - fee  # one settlement
+    assert (f["claim"], f["claim_ref"]) == (f["ref"], f["ref"]) == f["next_customer"]  # the reference part only
+    assert f["fee2"] == ref_fee and f["premium2"] == 0  # the rival's claim holds no premium to refund
+    assert f["by_sale"] == f["by_resale"] == f["by_redemption"]
     assert f["redeemed"] == 0
     pair_by_redemption = f["by_redemption"] + f["refund"]  # the customer and the provider together
-    pair_by_transfer = f["by_sale"] - f["fee"]
-    assert pair_by_transfer == pair_by_redemption - fee
-    assert [x // WEI for x in (f["basis"], f["ref"], f["by_redemption"], f["refund"], fee, f["by_sale"])] == [
-        1_718_281, 1_000_000, 875_000, 628_496, 214_785, 1_503_496]
+    pair_by_transfer = f["by_sale"] + f["customer_net"]
+    assert pair_by_transfer == pair_by_redemption - ref_fee
+    assert [x // WEI for x in (f["basis"], f["ref"], f["by_redemption"], f["refund"], fee, f["premium"],
+                               f["customer_net"], f["by_sale"])] == [
+        1_718_281, 1_000_000, 875_000, 628_496, 214_785, 718_281, 503_496, 875_000]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Low, open (rule 3h): a transfer moves the whole basis, premium included, so a provider paid in "
-    "credits by transfer and selling them is paid what a sale pays, 1,503,497 HANZO for 1 L bought at the "
-    "base price (basis 1,718,282, refBasis 1,000,000), where the same compute paid by redemption pays it "
-    "875,000 (the reference part less the 12.5% fee) and refunds the customer 628,497: +628,497 (+71.8%) "
-    "for the provider. The customer pays for it (the transfer's fee, 214,785, and the refund forgone), so "
-    "the pair gains nothing, but a provider that prices its compute in credits handed over by transfer "
-    "captures the curve's premium that rule 3h denies redemptions (red team 22's parked-premium cartel), "
-    "and the served compute stays invisible to the controller (redeemed 0). Next: a transfer to a provider "
-    "that moves only the refBasis part, or refunds the premium to its sender."))
 def test_paying_a_provider_by_transfer_pays_no_more_than_a_redemption(m):
-    """Finding 2's premise under rule 3h. Tried: as above, the customer's 1 L paid to the rival by
-    transfer, who sells the credits or resells them at their basis, beside the honest provider paid by
-    redemption on the same state. Asserted (what should hold): no provider is paid more for the same
-    compute by taking credits off the book than by the redemption the controller counts."""
+    """Finding 2's premise under rule 3h: a Low finding, closed. A transfer moved the whole basis, premium
+    included, so a provider paid 1 L (bought at the base price: basis 1,718,282, refBasis 1,000,000) in
+    credits by transfer and selling them was paid what a sale pays, 1,503,497 HANZO, where the same
+    compute paid by redemption pays it 875,000 and refunds the customer 628,497: +628,497 (+71.8%), the
+    curve's premium that rule 3h denies redemptions, paid by the customer (the fee and the refund
+    forgone). Now a transfer refunds its sender the premium and moves only the reference part. Tried: as
+    above, the customer's 1 L paid to the rival by transfer, who sells the credits or resells them at
+    their basis, beside the honest provider paid by redemption on the same state. Result: the rival's
+    claim is 1,000,000, and both its sale and its resale pay it 875,000, exactly the redemption's pay: no
+    provider is paid more for the same compute by taking credits off the book than by the redemption the
+    controller counts."""
     f = _by_redemption_and_by_transfer(m)
     assert max(f["by_sale"], f["by_resale"]) <= f["by_redemption"]
+    assert f["by_sale"] == f["by_resale"] == f["by_redemption"] == 875_000 * WEI
 
 
 def test_an_honest_providers_pay_is_the_documented_share_whoever_redeems(m):
@@ -419,8 +444,9 @@ def test_an_honest_providers_pay_is_the_documented_share_whoever_redeems(m):
     basis by less than a wei. Result: the provider is paid, per credit, the redeemer's average
     reference price at purchase (its refBasis per credit, rule 3h; before 3h the average basis) less
     12.5% (never less than the lowest reference price ever paid less the fee), the redeemer refunded the
-    rest of its average basis less the fee, and a credit moved alone carries floor(basis / held) and
-    floor(refBasis / held), at most a wei under its share (its sender pays the transfer's exit fee): no
+    rest of its average basis less the fee, and a credit moved alone takes floor(basis / held) off its
+    sender, at most a wei under its share, and carries floor(refBasis / held) as both its basis and its
+    refBasis, the sender refunded the rest (the premium) less the transfer's exit fee on the whole: no
     credit carries a zero basis while prices are >= 1e4 wei (MIN_BASE_PRICE * 1e-8)."""
     h, p = m.traders[0], m.provider
     m.apply("buy", h, 0, L)
@@ -436,9 +462,11 @@ def test_an_honest_providers_pay_is_the_documented_share_whoever_redeems(m):
     held, basis, ref = m.hmm.balanceOf(h, 0), m.hmm.costBasis(h, 0), m.hmm.refBasis(h, 0)
     last_ref = ref - low_ref  # the one credit's P_ref, the pumped price
     assert last_ref == m.model.tiers[0].ref_price > low_ref // L
+    own = m.token.balanceOf(h)
     m.apply("give", h, 0, 1, m.traders[2])
-    assert m.hmm.costBasis(m.traders[2], 0) == basis // held > 0
-    assert m.hmm.refBasis(m.traders[2], 0) == ref // held > 0
+    assert m.hmm.costBasis(m.traders[2], 0) == m.hmm.refBasis(m.traders[2], 0) == ref // held > 0
+    assert m.hmm.costBasis(h, 0) == basis - basis // held and m.hmm.refBasis(h, 0) == ref - ref // held
+    assert m.token.balanceOf(h) - own == basis // held - ref // held - fee_on(basis // held, m.hmm.exitFee())
     m.apply("offer", p, 0, 1)
     before, before_h = m.token.balanceOf(p), m.token.balanceOf(h)
     m.apply("redeem", h, 0, 1, p)
@@ -463,7 +491,8 @@ def test_the_exit_fee_is_the_same_for_every_provider_so_a_rebate_is_only_a_price
     the surplus either way, and the rebate comes out of the competitor's own pay (its net 660,215, 66.0%
     of the reference price paid; 1,288,711 before 3h): an ordinary price cut, no edge the protocol hands
     one provider over another. (Paying by transfer was the edge, finding 2, closed above: a transfer now
-    costs the same fee; under 3h it pays the provider the premium too, the open finding above.)"""
+    costs the same fee, and refunds its sender the premium, so it pays the provider no more than this
+    redemption either.)"""
     c1, c2, honest, rival = m.traders[0], m.traders[1], m.provider, m.accomplice
     pays, refunds, fee = [], [], m.model.params.sell_fee
     for customer, prov in ((c1, honest), (c2, rival)):
@@ -503,6 +532,13 @@ OPS = st.lists(
     min_size=5, max_size=40)
 
 
+def _pair(s, pair):
+    """The pair's (sum of bases, sum of refBasis, HANZO plus what its positions sell for whole) on both tiers."""
+    held = [(x, i, s.credits.get((x, i), 0)) for x in pair for i in (0, 1)]
+    return (sum(s.basis.get((x, i), 0) for x, i, _ in held), sum(s.ref_basis.get((x, i), 0) for x, i, _ in held),
+            sum(s.hanzo.get(x, 0) for x in pair) + sum(s.quote_sell(x, i, k)[0] for x, i, k in held if k))
+
+
 @settings(max_examples=400 if LONG else 60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(ops=OPS, h_amount=st.integers(1, 3 * L))
 def test_no_exit_path_beats_a_sale_and_the_surplus_is_only_fees_model(ops, h_amount):
@@ -512,8 +548,12 @@ def test_no_exit_path_beats_a_sale_and_the_surplus_is_only_fees_model(ops, h_amo
     and by batches with repeated ids, offer idle capacity (crashes), poke across epochs, while governance
     moves the exit fee anywhere in its bounds and withdraws parts of the surplus. Checked at every step:
     the reserve is the sum of bases and the maker holds reserve + surplus; the surplus moves only by the
-    fees (up on every exit by exactly its fee, a transfer's included, paid by its sender while the
-    bases move whole, down only by withdrawals); every single exit pays exactly
+    fees (up on every exit by exactly its fee, a transfer's included, down only by withdrawals); a
+    transfer's sender settles the fee on the whole share less the premium refunded to it in one HANZO
+    transfer, the receiver's basis grows by the reference part only (for a single move, to the wei), the
+    refBasis of the pair is conserved and its bases fall by the premiums, as the reserve does, and the
+    pair, its HANZO and what its positions sell for together, is never worth more after a transfer than
+    before (no transfer beats a sale); every single exit pays exactly
     the sale quote at the same state and every batch exactly the same moves sold in order (a redemption,
     rule 3h, in two parts: the provider min(share, refShare) less its fee, as quote_redeem says, and the
     holder the rest); no basis without credits, and no refBasis above its basis. At the end, with everyone
@@ -573,19 +613,26 @@ def test_no_exit_path_beats_a_sale_and_the_surplus_is_only_fees_model(ops, h_amo
                     paid = s.redeem_batch(who, moves, prov)
                     assert paid == s.hanzo[prov] - paid_before and paid + s.hanzo[who] - own == sales
                     expected_fee = trial.surplus() - surplus
-            elif op == "give" and held:
-                k = min(n, held)
-                share = s.basis.get((who, tid), 0) * k // held
-                s.transfer(who, other, tid, k)  # a transfer costs as an exit (finding 2)
-                expected_fee = mul_div_up(share, s.exit_fee(), WAD) if other != who else 0  # to itself: nothing
-            elif op == "give_batch" and held:
-                a = r % (held + 1)
+            elif op in ("give", "give_batch") and held:
+                if op == "give":
+                    moves = [(tid, min(n, held))]
+                else:
+                    a = r % (held + 1)
+                    moves = [(tid, a), (tid, 0), (1 - tid, 0), (tid, (held - a) // 2)]
                 pair = {who, other}
-                total = sum(s.basis.get((x, i), 0) for x in pair for i in (0, 1))
-                paying = s.hanzo[who]
-                s.transfer_batch(who, other, [(tid, a), (tid, 0), (1 - tid, 0), (tid, (held - a) // 2)])
-                assert sum(s.basis.get((x, i), 0) for x in pair for i in (0, 1)) == total  # bases move whole
-                expected_fee = paying - s.hanzo[who]  # what the sender paid, and nothing else, to the surplus
+                bases, refs, worth = _pair(s, pair)
+                paying, reserve, received = s.hanzo[who], s.reserve, s.basis.get((other, tid), 0)
+                share = s.basis.get((who, tid), 0) * moves[0][1] // held
+                ref_share = s.ref_basis.get((who, tid), 0) * moves[0][1] // held
+                fees, premiums = s.transfer_split(who, other, moves)  # a transfer costs as an exit (finding 2)
+                if op == "give" and other != who:  # the reference part moves, the premium goes back
+                    assert (fees, premiums) == (mul_div_up(share, s.exit_fee(), WAD), share - ref_share)
+                    assert s.basis[(other, tid)] - received == ref_share
+                after = _pair(s, pair)
+                assert paying - s.hanzo[who] == fees - premiums  # one settlement, the sender's
+                assert after[:2] == (bases - premiums, refs) and s.reserve == reserve - premiums
+                assert after[2] <= worth  # the pair is never richer than its credits sold were
+                expected_fee = fees  # what the sender owed, and nothing else, to the surplus
             elif op == "offer":
                 s.offer_capacity(other if other in ("D", "X") else "P", tid, n)
                 expected_fee = 0

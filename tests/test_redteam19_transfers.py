@@ -7,6 +7,8 @@ Default parameters (tests/market.py): depth L = 1e9 credits, tier 0 at 0.001 HAN
 12.5%. 1 L of tier 0 costs 1,718,282 HANZO gross; redeemed at once it pays out 1,503,497, since rule 3h
 (docs/pricing_by_flow.md) 875,000 to its provider (its refBasis, 1,000,000 at 0.001 a credit, less the
 fee) and 628,497 back to the holder (the curve's premium less the fee); 1,503,497 to the provider before.
+Transferred, it costs its sender the exit fee on the whole basis (214,785) and refunds it the premium
+(718,282), as a redemption does: the credits carry their reference part, 1,000,000, as basis and refBasis.
 
 Found on 7212976 (the fee taken out of the basis moved) and closed since:
   1. Medium: the fee fell on whoever finally exited the basis, for credits bought to be spent the
@@ -15,9 +17,10 @@ Found on 7212976 (the fee taken out of the basis moved) and closed since:
      HANZO after 10 hops, 27,374 after 30, against 1,503,497); gifting stripped credits did the same to
      the receiver's provider. 1b: red team 18's finding 2 persisted economically: a rival paid in credits
      resold them by what they buy (compute), not by the basis they carried, +14.3% over a redemption,
-     both hops' fees falling on the next provider (1,151,115 for 1 L). Now the basis moves whole and the
-     sender pays the fee in HANZO: whoever moves credits pays, a provider is paid what the credits cost
-     (since rule 3h the reference price's part of it, refBasis, which moves with the basis).
+     both hops' fees falling on the next provider (1,151,115 for 1 L). Now the sender pays the fee in
+     HANZO, on the whole share of its basis it moves: whoever moves credits pays, a provider is paid
+     what the credits cost (since rule 3h the reference price's part of it, refBasis, which moves with
+     them).
   2. Low: the model accepted transfers the contract refuses (to the zero address, to the maker itself).
      Now it refuses them alike (ERC1155InvalidReceiver).
   3. Info: safeBatchTransferFrom with fewer values than ids reverted with Panic(0x32) (the overridden
@@ -26,12 +29,18 @@ Defences that held: operators and self-transfers, repeated ids, zero amounts and
 dust transfers (no share that is not 0 moves without a fee), the model against the contract through
 60 random transfer, batch, self-move and fee-change steps, fee raises and cuts (a transfer pays
 exitFee(), as a sale in the same epoch), gifts to a victim (its whole position never exits for less), no
-fee charged twice on one move, and (before rule 3h) a provider paid by transfer is never paid more than by
-redemption.
-Open since rule 3h: a transfer moves the whole basis, premium included, so a provider (or a rival) paid in
-credits by transfer that sells or resells them nets 1,503,497 where a redemption pays it 875,000; the
-customer pays for it (the fee and the refund forgone), but the premium 3h denies providers reaches them by
-transfer (the two xfails below, and red team 18's)."""
+fee charged twice on one move, and a provider paid by transfer is never paid more than by redemption.
+Found under rule 3h and closed since:
+  4. Low: a transfer moved the whole basis, premium included, so a provider (or a rival) paid in credits
+     by transfer that sold or resold them netted 1,503,497 where a redemption pays it 875,000 (+71.8%):
+     the premium 3h denies providers reached them by transfer, the customer paying for it (the fee and
+     the refund forgone; red team 18's finding alike). Now a transfer takes the whole share off its
+     sender, refunds it the premium less the exit fee on the whole share (one HANZO transfer, either
+     way), and moves only the reference part, as the receiver's basis and refBasis: the provider's sale
+     pays it 875,000, the redemption's pay, and the pair pays one fee more than by redemption, on the
+     reference part (125,000), the customer's (a rival reselling the credits above the basis they carry
+     gains only what its buyer pays above it). The sum of refBasis is conserved by a transfer; the sum
+     of bases falls by the premiums refunded, as the reserve does."""
 
 from __future__ import annotations
 
@@ -61,35 +70,42 @@ def test_hopping_credits_between_ones_own_wallets_does_not_cut_the_serving_provi
     honest provider's offer, moves it back and forth between its two wallets (a competitor could do the
     same to fill the honest provider's offer). On 7212976 the provider was paid 395,533 (26%) after 10
     hops, the customer's cost unchanged. Now: the provider is paid what a redemption of the credits as
-    bought pays (1,503,497 before rule 3h; since, the reference part the credits carry, refBasis
-    1,000,000 less the fee: 875,000, and the customer gets the premium back, 628,497: together the whole
-    basis less the fee), the hops moved basis and refBasis whole, and the hops cost the customer, each
-    one the exit fee on what it moved."""
+    bought pays it, the reference part they carry, refBasis 1,000,000 less the fee: 875,000 (1,503,497
+    before rule 3h); the first hop refunded the customer the premium (718,282) less the fee on the whole
+    basis (214,785), as a redemption refunds it, and left the credits carrying their reference part only
+    (basis = refBasis = 1,000,000), which every later hop moved whole, so the redemption after them
+    refunds nothing; the hops cost the customer, each one the exit fee on what it moved (214,785, then
+    125,000 nine times): it ends 1,250,000 worse off than redeeming at once (refunded 628,497), one fee
+    on the reference part a hop, and the provider's pay is untouched."""
     a, b, p = m.traders[0], m.traders[1], m.provider
     m.apply("buy", a, 0, L)
     gross, ref = m.hmm.costBasis(a, 0), m.hmm.refBasis(a, 0)
     f = m.hmm.exitFee()
     direct = m.model.quote_redeem(m.name(a), 0, L)[:2]  # what redeeming at once pays the provider and the customer
     assert direct == (ref - fee_on(ref, f), gross - fee_on(gross, f) - (ref - fee_on(ref, f)))
-    spent = sum(m.token.balanceOf(x) for x in (a, b))
+    start = sum(m.token.balanceOf(x) for x in (a, b))
     holder, fees = a, 0
     for i in range(10):
         to = b if holder == a else a
         fees += m.apply("give", holder, 0, L, to)[0]
         holder = to
-    assert (m.hmm.costBasis(holder, 0), m.hmm.refBasis(holder, 0)) == (gross, ref)  # both moved whole
-    assert m.hmm.quoteRedeem(holder, 0, L)[:2] == direct
+        assert (m.hmm.costBasis(holder, 0), m.hmm.refBasis(holder, 0)) == (ref, ref)  # the reference part only
+    assert fees == fee_on(gross, f) + 9 * fee_on(ref, f)
+    assert sum(m.token.balanceOf(x) for x in (a, b)) - start == gross - ref - fees  # the premium, less the fees
+    assert m.hmm.quoteRedeem(holder, 0, L) == (direct[0], 0, fee_on(ref, f))
     m.apply("offer", p, 0, L)
     before, before_h = m.token.balanceOf(p), m.token.balanceOf(holder)
     m.apply("redeem", holder, 0, L, p)
     m.assert_same()
     paid, refund = m.token.balanceOf(p) - before, m.token.balanceOf(holder) - before_h
-    assert spent - sum(m.token.balanceOf(x) for x in (a, b)) + refund == fees == 10 * fee_on(gross, f)
+    customer = sum(m.token.balanceOf(x) for x in (a, b)) - start  # all it got back, hops and redemption
     print(f"direct redemption pays {direct[0] / 10**18:,.0f} (refund {direct[1] / 10**18:,.0f}); after 10 hops "
           f"the provider got {paid / 10**18:,.0f} (refund {refund / 10**18:,.0f}); the hops cost the customer "
-          f"{fees / 10**18:,.0f}")
-    assert (paid, refund) == direct and paid + refund == gross - fee_on(gross, f)
-    assert (paid // 10**18, refund // 10**18) == (875_000, 628_496)
+          f"{fees / 10**18:,.0f} in fees; its net, refunds included, {customer / 10**18:,.0f}")
+    assert paid == direct[0] and refund == 0
+    assert customer == direct[1] - 10 * fee_on(ref, f)  # a fee on the reference part a hop, the hopper's
+    assert (paid // 10**18, direct[1] // 10**18, fees // 10**18, customer // 10**18) == (
+        875_000, 628_496, 1_339_785, -621_504)
 
 
 def _rival_resale(m):
@@ -101,7 +117,10 @@ def _rival_resale(m):
     m.apply("buy", c1, 0, L)
     f = {"gross": m.hmm.costBasis(c1, 0), "ref": m.hmm.refBasis(c1, 0), "ask": m.hmm.quoteBuy(0, L)[0]}
     f["by_redemption"] = m.model.quote_redeem(m.name(c1), 0, L)  # customer 1 redeeming at once (at the rival)
+    own = m.token.balanceOf(c1)
     f["fee1"], _ = m.apply("give", c1, 0, L, rival)
+    f["c1_net"] = m.token.balanceOf(c1) - own  # the premium refunded less the fee
+    f["claim"] = (m.hmm.costBasis(rival, 0), m.hmm.quoteSell(rival, 0, L)[0])  # its basis, and what it sells for
     price = f["price"] = f["gross"]  # the resale: customer 2 saves ask - gross over buying from the maker
     m.token.transfer(rival, price, sender=c2)
     m.model.hanzo[m.name(c2)] -= price
@@ -125,50 +144,57 @@ def test_credits_paid_to_a_rival_and_resold_pay_the_next_provider_what_they_cost
     """Finding 1b (Medium), closed for the next provider. Tried: red team 18's route with the resale priced
     by what the credits buy (_rival_resale; the maker's ask is 4,684,787). On 7212976 the rival got +14.3%
     over a redemption and the honest provider 1,151,115. Now: customer 1 paid the exit fee handing the
-    credits over (214,785: what redeeming would have cost it), the rival pays it again handing them on,
-    the credits reach customer 2 with their whole basis and refBasis, and the honest provider is paid
-    what the credits as bought pay: 1,503,497 before rule 3h; since, the reference part, 875,000, with
-    customer 2 refunded the premium, 628,497 (together the basis less one fee). What the rival nets,
-    1,503,497 against a redemption's 875,000 since 3h, is the open finding below."""
+    credits over (214,785: what redeeming would have cost it) and was refunded the premium (718,282), the
+    rival pays the fee on the reference part handing them on (125,000), the credits reach customer 2
+    carrying their reference part, 1,000,000, as basis and refBasis, and the honest provider is paid what
+    the credits as bought pay it since rule 3h, the reference part less the fee: 875,000 (1,503,497
+    before 3h), with nothing to refund customer 2 (the premium went back to customer 1)."""
     f = _rival_resale(m)
-    fee = fee_on(f["gross"], m.hmm.exitFee())
+    fee, ref_fee = fee_on(f["gross"], m.hmm.exitFee()), fee_on(f["ref"], m.hmm.exitFee())
     assert f["ask"] > f["price"] and f["redeemed"] == L  # only customer 2's compute counted
-    assert f["fee1"] == f["fee2"] == fee == f["by_redemption"][2]  # each hand paid what a redemption's fee is
-    assert f["carried"] == (f["gross"], f["ref"])
-    assert (f["served"], f["refund"]) == f["quoted"][:2] == f["by_redemption"][:2]
-    assert f["served"] == f["ref"] - fee_on(f["ref"], m.hmm.exitFee()) and f["served"] + f["refund"] == f["gross"] - fee
-    assert (f["served"] // 10**18, f["refund"] // 10**18, (f["price"] - f["fee2"]) // 10**18) == (
-        875_000, 628_496, 1_503_496)
+    assert f["fee1"] == fee == f["by_redemption"][2]  # the first hand paid what a redemption's fee is
+    assert f["c1_net"] == f["gross"] - f["ref"] - fee and f["fee2"] == ref_fee
+    assert f["carried"] == (f["ref"], f["ref"])
+    assert (f["served"], f["refund"]) == f["quoted"][:2] == (f["by_redemption"][0], 0)
+    assert f["served"] == f["ref"] - ref_fee
+    assert (f["served"] // 10**18, f["c1_net"] // 10**18, f["fee2"] // 10**18) == (875_000, 503_496, 125_000)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Low, open (rule 3h; red team 18's transfer finding by resale): a transfer moves the whole basis, "
-    "premium included, so a rival paid 1 L in credits by transfer and reselling them at their gross "
-    "(1,718,282) nets 1,503,497 after the fee it pays handing them on, where the same compute paid by "
-    "redemption pays it 875,000 (the refBasis 1,000,000 less the fee), the customer refunded 628,497: "
-    "+628,497 (+71.8%) for the rival, paid by customer 1 (its transfer fee and the refund it forgoes). "
-    "Before 3h it netted exactly a redemption's 1,503,497."))
-def test_a_rival_paid_in_credits_gains_nothing_by_reselling_them_over_a_redemption(m):
-    """Finding 1b under rule 3h. Tried: _rival_resale. Asserted (what should hold): the rival nets no more
-    than the same compute paid by redemption would have paid it, and the next provider is paid what the
-    credits as bought pay."""
+def test_a_rival_paid_in_credits_gains_over_a_redemption_only_what_its_buyer_pays_above_their_basis(m):
+    """Finding 1b under rule 3h: a Low finding, closed. A transfer moved the whole basis, premium included,
+    so the rival paid 1 L by transfer and reselling it at its gross (1,718,282) netted 1,503,497 after
+    the fee it paid handing it on, where the same compute paid by redemption pays it 875,000: +628,497
+    (+71.8%), paid by customer 1 (its transfer fee and the refund it forwent). Now a transfer refunds its
+    sender the premium. Tried: _rival_resale. Result: the rival's claim on the maker is the reference
+    part, 1,000,000, which sells for 875,000, exactly the redemption's pay; customer 1 was refunded the
+    premium less the fee (503,497); the rival's resale at customer 1's gross still nets it 1,593,282
+    (1,718,282 less the 125,000 fee), but all of the 718,282 above the redemption's pay is what customer
+    2 chose to pay it above the basis the credits carry (its credits redeem for 875,000 to their provider
+    and refund it nothing): an off-chain price for compute, below the maker's ask, not a premium the maker
+    or customer 1 paid. Resold at the basis the credits carry, it would net exactly the redemption's pay."""
     f = _rival_resale(m)
-    assert f["served"] == f["by_redemption"][0]
-    assert f["price"] - f["fee2"] <= f["by_redemption"][0]
+    pay = f["by_redemption"][0]
+    assert f["claim"] == (f["ref"], pay)  # selling the credits pays the rival the redemption's pay
+    assert f["c1_net"] == f["by_redemption"][1] - fee_on(f["ref"], m.hmm.exitFee())  # one fee more, no premium lost
+    assert f["served"] == pay and f["refund"] == 0
+    assert f["price"] - f["fee2"] - pay == f["price"] - f["carried"][0]  # its gain: the resale above the basis
+    assert (f["price"] - f["fee2"]) // 10**18 == 1_593_281
 
 
 def test_hops_cost_the_hopper_and_never_the_provider_model():
-    """Finding 1's numbers on the model, after the fix: 1 L of tier 0 (gross G = 1,718,282 HANZO) redeemed
-    after k own-wallet hops pays out G less the fee, 1,503,497, at every k (on 7212976: G * 0.875^(k+1),
-    27,374 at k = 30), since rule 3h split as at k = 0: the provider its reference part (refBasis
-    R = 1,000,000) less the fee, 875,000, the holder the rest, 628,497, the hops moving G and R whole; the
-    customer pays k fees of 214,785, all to the surplus."""
+    """Finding 1's numbers on the model, after the fix: 1 L of tier 0 (gross G = 1,718,282 HANZO, reference
+    part R = 1,000,000) redeemed after k own-wallet hops pays its provider R less the fee, 875,000, at
+    every k (on 7212976: G * 0.875^(k+1), 27,374 at k = 30; the whole G less the fee before rule 3h). The
+    first hop refunds the premium G - R less the fee on G, as a redemption would, and leaves the credits
+    carrying R as basis and refBasis, which every later hop moves whole; the customer ends with what
+    redeeming at once refunds it (628,497) less one fee on R (125,000) a hop: k = 10 costs it 1,250,000,
+    k = 30 3,750,000; the surplus grows by exactly the fees, and the reserve pays out to the wei."""
     s = fresh_model()
     s.buy("A", 0, L, 2**255, FAR, 0)
     gross, ref, f = s.basis[("A", 0)], s.ref_basis[("A", 0)], s.exit_fee()
     split = split_redemption(gross, ref, f)[:2]
     s.offer_capacity("P", 0, L)
-    pays = {}
+    pays, kept = {}, {}
     for k in (0, 1, 5, 10, 20, 30):
         t = s.copy()
         holder = "A"
@@ -176,43 +202,56 @@ def test_hops_cost_the_hopper_and_never_the_provider_model():
             to = "B" if holder == "A" else "A"
             t.transfer(holder, to, 0, L)
             holder = to
-        assert (t.basis[(holder, 0)], t.ref_basis[(holder, 0)]) == (gross, ref)
+        assert (t.basis[(holder, 0)], t.ref_basis[(holder, 0)]) == ((ref, ref) if k else (gross, ref))
         before = t.hanzo["A"] + t.hanzo["B"]
         pays[k] = t.redeem_split(holder, 0, L, "P")
         assert t.hanzo["A"] + t.hanzo["B"] - before == pays[k][1]  # the refund, to the holder
-        assert s.hanzo["A"] + s.hanzo["B"] - t.hanzo["A"] - t.hanzo["B"] + pays[k][1] == k * fee_on(gross, f)
-        assert t.reserve == 0 and t.surplus() - s.surplus() == (k + 1) * fee_on(gross, f)
-    print({k: f"{v[0] / 10**18:,.0f} + {v[1] / 10**18:,.0f}" for k, v in pays.items()})
-    assert set(pays.values()) == {split}
+        kept[k] = t.hanzo["A"] + t.hanzo["B"] - s.hanzo["A"] - s.hanzo["B"]  # what the customer got back in all
+        assert kept[k] == split[1] - k * fee_on(ref, f)  # one fee on the reference part a hop, the hopper's
+        assert t.reserve == 0 and t.surplus() - s.surplus() == fee_on(gross, f) + k * fee_on(ref, f)
+    print({k: f"{v[0] / 10**18:,.0f} + {v[1] / 10**18:,.0f}; customer {kept[k] / 10**18:,.0f}"
+           for k, v in pays.items()})
+    assert {v[0] for v in pays.values()} == {split[0]}  # the provider's pay, whatever the hops
+    assert pays[0] == split and {v[1] for k, v in pays.items() if k} == {0}  # the premium went back at the first hop
     assert split[0] == ref - fee_on(ref, f) and sum(split) == gross - fee_on(gross, f)
-    assert (split[0] // 10**18, split[1] // 10**18) == (875_000, 628_496)
+    assert (split[0] // 10**18, split[1] // 10**18, kept[10] // 10**18, kept[30] // 10**18) == (
+        875_000, 628_496, -621_504, -3_121_504)
 
 
 def test_a_gift_of_hopped_credits_never_lowers_what_the_receivers_whole_position_exits_for(m):
-    """Tried (griefing a victim): the victim holds 0.1 L of tier 0 (basis B); a griefer buys 1 L, moves it
-    6 times between its wallets (on 7212976 this stripped its basis by 55%), and gifts it to the victim.
-    Result: the gift arrives with its whole basis (the griefer paid seven fees), the victim's whole
-    position exits for its basis plus the gift's, less the fee, to the wei, and its old balance sells
-    for at least its old quote."""
+    """Tried (griefing a victim): the victim holds 0.1 L of tier 0 (basis B = 105,171, refBasis 100,000); a
+    griefer buys 1 L (gross 1,898,995), moves it 6 times between its wallets (on 7212976 this stripped its
+    basis by 55%), and gifts it to the victim. Result: the gift arrives carrying its reference part,
+    1,000,000, as basis and refBasis (the griefer was refunded the premium at its first hop and paid seven
+    fees), and the victim's whole position exits for its basis plus the gift's, less the fee, to the wei
+    (967,025): at least its old quote (92,025) plus the gift's reference part less its fee. Its old balance
+    alone now sells for less than before (87,911): a position's basis is pooled, and the gift's credits
+    carry the reference price (0.001 a credit) where the victim's carried 0.00105; the difference went
+    onto the gift's credits, none of it lost (before this rule the gift carried its whole gross, 0.0019 a
+    credit, and raised the old balance's quote)."""
     v, g, g2 = m.traders[0], m.traders[1], m.dealer
     m.apply("buy", v, 0, L // 10)
-    n, basis = m.hmm.balanceOf(v, 0), m.hmm.costBasis(v, 0)
+    n, basis, ref = m.hmm.balanceOf(v, 0), m.hmm.costBasis(v, 0), m.hmm.refBasis(v, 0)
     quote = m.hmm.quoteSell(v, 0, n)[0]
     m.apply("buy", g, 0, L)
-    bought = m.hmm.costBasis(g, 0)
+    bought, bought_ref = m.hmm.costBasis(g, 0), m.hmm.refBasis(g, 0)
     holder = g
     for _ in range(6):
         to = g2 if holder == g else g
         m.apply("give", holder, 0, L, to)
         holder = to
-    assert m.hmm.costBasis(holder, 0) == bought
+    assert m.hmm.costBasis(holder, 0) == m.hmm.refBasis(holder, 0) == bought_ref
     m.apply("give", holder, 0, L, v)
     m.assert_same()
     after = m.hmm.costBasis(v, 0)
-    assert after == basis + bought
-    assert m.hmm.quoteSell(v, 0, n)[0] >= quote
+    assert after == basis + bought_ref and m.hmm.refBasis(v, 0) == ref + bought_ref
+    old = m.hmm.quoteSell(v, 0, n)[0]
     whole = m.hmm.quoteSell(v, 0, n + L)[0]
-    assert whole >= quote and whole == after - fee_on(after, m.hmm.exitFee())
+    f = m.hmm.exitFee()
+    print(f"victim's basis {basis / 10**18:,.0f} (refBasis {ref / 10**18:,.0f}); gift {bought_ref / 10**18:,.0f}; "
+          f"old balance sold {quote / 10**18:,.0f} before, {old / 10**18:,.0f} after; whole {whole / 10**18:,.0f}")
+    assert whole == after - fee_on(after, f) >= quote + bought_ref - fee_on(bought_ref, f)
+    assert bought > bought_ref and (quote // 10**18, old // 10**18, whole // 10**18) == (92_024, 87_911, 967_024)
     m.apply("sell", v, 0, n + L)
     m.assert_same()
 
@@ -227,8 +266,9 @@ def _dealer_paid_by_transfer(m):
     redeemed = m.model.copy()
     redeemed.offer_capacity(m.name(d), 0, L)
     f["by_redemption"] = redeemed.redeem_split(m.name(c), 0, L, m.name(d))
-    surplus = m.hmm.surplus()
+    surplus, own = m.hmm.surplus(), m.token.balanceOf(c)
     f["fee1"], _ = m.apply("give", c, 0, L, d)
+    f["customer_net"] = m.token.balanceOf(c) - own  # the premium refunded less the fee
     f["claim"], f["claim_ref"] = m.hmm.costBasis(d, 0), m.hmm.refBasis(d, 0)
     before = m.token.balanceOf(d)
     m.apply("sell", d, 0, L)
@@ -236,37 +276,47 @@ def _dealer_paid_by_transfer(m):
     f["fees_kept"] = m.hmm.surplus() - surplus
     m.assert_same()
     print(f"redemption {f['by_redemption'][0] / 10**18:,.0f} to the provider, {f['by_redemption'][1] / 10**18:,.0f}"
-          f" back; claim {f['claim'] / 10**18:,.0f}; sold {f['sold'] / 10**18:,.0f}")
+          f" back; by transfer {f['customer_net'] / 10**18:,.0f} back, claim {f['claim'] / 10**18:,.0f}; sold "
+          f"{f['sold'] / 10**18:,.0f}")
     return f
 
 
 def test_paying_a_provider_by_transfer_charges_each_move_one_fee_and_none_twice(m):
-    """Tried: _dealer_paid_by_transfer. Result: the customer paid the transfer's fee (214,785, exactly a
-    redemption's), the dealer's claim is the whole basis (1,718,282) with its whole refBasis (1,000,000),
-    and its sale 1,503,497, what the redemption pays out in all (since rule 3h split: 875,000 to the
-    dealer, 628,497 back to the customer): each move paid one fee on what it moved, none twice, and the
-    route that hides the compute from the controller costs the pair one more fee. (It pays the dealer
-    more than the redemption since 3h: the xfail below.)"""
+    """Tried: _dealer_paid_by_transfer. Result: the customer paid the transfer's fee on the whole basis
+    (214,785, exactly a redemption's) and was refunded the premium (718,282; net 503,497, where the
+    redemption refunds it 628,497); the dealer's claim is the reference part (basis and refBasis
+    1,000,000), and its sale pays 875,000, exactly what the redemption pays it: each move paid one fee
+    on what it moved, none twice (the transfer on the whole share, the sale on the reference part left
+    after the premium went back), so the route that hides the compute from the controller costs the
+    pair one fee more than the redemption, on the reference part (125,000), and costs it the customer,
+    never the provider."""
     f = _dealer_paid_by_transfer(m)
-    fee = fee_on(f["basis"], m.hmm.exitFee())
-    assert (f["claim"], f["claim_ref"]) == (f["basis"], f["ref"])  # the whole basis and refBasis
-    assert f["fee1"] == fee and f["claim"] == sum(f["by_redemption"]) + f["fee1"]  # the customer paid the fee
-    assert f["sold"] == f["claim"] - fee_on(f["claim"], m.hmm.exitFee()) == sum(f["by_redemption"])
-    assert f["fees_kept"] == f["fee1"] + fee_on(f["claim"], m.hmm.exitFee())
-    assert f["by_redemption"][0] == f["ref"] - fee_on(f["ref"], m.hmm.exitFee())
+    exit_fee = m.hmm.exitFee()
+    fee, ref_fee = fee_on(f["basis"], exit_fee), fee_on(f["ref"], exit_fee)
+    assert (f["claim"], f["claim_ref"]) == (f["ref"], f["ref"])  # the reference part, the premium went back
+    assert f["fee1"] == fee and f["customer_net"] == f["basis"] - f["ref"] - fee  # the customer paid the fee
+    assert f["sold"] == f["claim"] - fee_on(f["claim"], exit_fee) == f["by_redemption"][0]
+    assert f["fees_kept"] == f["fee1"] + ref_fee  # one fee a move
+    assert f["customer_net"] + f["sold"] == sum(f["by_redemption"]) - ref_fee
+    assert f["customer_net"] == f["by_redemption"][1] - ref_fee  # the customer pays the extra fee
+    assert f["by_redemption"][0] == f["ref"] - ref_fee
+    assert (f["customer_net"] // 10**18, f["sold"] // 10**18, f["fees_kept"] // 10**18) == (
+        503_496, 875_000, 339_785)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Low, open (rule 3h; red team 18's transfer finding): the dealer paid 1 L in credits by transfer "
-    "sells them for 1,503,497 HANZO (the whole basis 1,718,282 less the fee, premium included), where the "
-    "same compute redeemed at its offer pays it 875,000 (refBasis 1,000,000 less the fee) and refunds the "
-    "customer 628,497: +628,497 (+71.8%) for the provider, paid by the customer (the transfer's fee, "
-    "214,785, and the refund forgone). Before 3h the sale paid exactly the redemption's 1,503,497."))
 def test_a_provider_paid_by_transfer_is_paid_no_more_than_by_redemption(m):
-    """Tried: _dealer_paid_by_transfer. Asserted (what should hold): the provider paid by transfer nets no
-    more by selling the credits than the redemption would have paid it."""
+    """A Low finding under rule 3h, closed: a transfer moved the whole basis, premium included, so the
+    dealer paid 1 L in credits by transfer sold them for 1,503,497 HANZO (the whole basis 1,718,282 less
+    the fee), where the same compute redeemed at its offer pays it 875,000 (refBasis 1,000,000 less the
+    fee) and refunds the customer 628,497: +628,497 (+71.8%) for the provider, the curve's premium that
+    rule 3h denies redemptions, paid by the customer (the transfer's fee and the refund forgone). Now a
+    transfer refunds its sender the premium and moves only the reference part. Tried:
+    _dealer_paid_by_transfer. Result: the dealer's sale pays it 875,000, exactly the redemption's pay:
+    a provider paid by transfer nets no more by selling the credits than the redemption would have paid
+    it."""
     f = _dealer_paid_by_transfer(m)
     assert f["sold"] <= f["by_redemption"][0]
+    assert f["sold"] == f["by_redemption"][0] == 875_000 * 10**18
 
 
 # ---------------------------------------------------------------- 2. ways around the fee
@@ -322,37 +372,45 @@ def test_a_batch_with_repeated_ids_zero_amounts_and_mixed_tiers_pays_the_whole_m
 @given(basis=st.integers(0, 10**30), held=st.integers(1, 10**13), data=st.data(),
        fee=st.integers(min_sell_fee(DEFAULT.hmm_delta_max), WAD // 2))
 def test_no_split_of_a_transfer_into_elements_or_dust_saves_a_fee_model(basis, held, data, fee):
-    """Tried: any position (basis, credits), any exit fee within the bounds, any split of a move of part
-    of it into up to 20 elements (repeated, dust, zero) against the move as one element. Result: every
-    element's sender pays at least the fee's rate on the share it moves (rounded up), the receiver gets
-    the whole share; a split moves within a wei per element of the whole's share, so it
-    saves at most a wei of fee per element, and only by moving a wei less (seen: basis 2 on 8,176 credits,
-    moved as 1 + 4,087 credits: shares 0 + 0, fees 0, against share 1, fee 1 moved whole); every element
-    whose share is not 0 paid at least 1 wei, and a share is 0 only where amount * basis < held (the basis
-    per credit is below a wei): no credit carrying value moves free."""
+    """Tried: any position (basis, its reference part, credits), any exit fee within the bounds, any split
+    of a move of part of it into up to 20 elements (repeated, dust, zero) against the move as one element.
+    Result: every element's sender pays at least the fee's rate on the share it moves (rounded up) and is
+    refunded the share's premium (the share less its reference part, settled with the fee in one
+    transfer), the receiver gets the reference part of every share as both its basis and its refBasis; a
+    split moves within a wei per element of the whole's share and reference part, so it saves at most a
+    wei of fee per element, and only by moving a wei less (seen: basis 2 on 8,176 credits, moved as 1 +
+    4,087 credits: shares 0 + 0, fees 0, against share 1, fee 1 moved whole); every element whose share
+    is not 0 paid at least 1 wei, and a share is 0 only where amount * basis < held (the basis per credit
+    is below a wei): no credit carrying value moves free; the surplus grows by exactly the fees and the
+    reserve stays the sum of the bases."""
     parts = data.draw(st.lists(st.integers(0, held), max_size=20))
+    ref = data.draw(st.integers(0, basis))
     s = fresh_model()
     s.set_params(dataclasses.replace(s.params, sell_fee=fee))
     s.epoch_exit_fee = fee
-    s.credits[("A", 0)], s.basis[("A", 0)], s.reserve, s.funds = held, basis, basis, basis
+    s.credits[("A", 0)], s.basis[("A", 0)], s.ref_basis[("A", 0)], s.reserve, s.funds = held, basis, ref, basis, basis
     split = s.copy()
-    fees, shares, moved, left = 0, 0, 0, held
+    fees, premiums, shares, refs, moved, left = 0, 0, 0, 0, 0, held
     for part in parts:
         if moved + part > held:
             break
-        b0 = split.basis[("A", 0)]
-        f = split.transfer("A", "B", 0, part)
+        b0, r0, own = split.basis[("A", 0)], split.ref_basis[("A", 0)], split.hanzo["A"]
+        f, premium = split.transfer_split("A", "B", [(0, part)])
         share = b0 * part // left if left else 0
+        ref_share = r0 * part // left if left else 0
         assert (f >= 1) == (share >= 1) and (share == 0) == (b0 * part < left or left == 0)
         assert f * WAD >= share * fee and f <= share
-        fees, shares, moved, left = fees + f, shares + share, moved + part, left - part
-    whole_share = basis * moved // held
-    whole = s.transfer("A", "B", 0, moved)
+        assert premium == share - ref_share >= 0 and split.hanzo["A"] - own == premium - f
+        fees, premiums, shares, refs = fees + f, premiums + premium, shares + share, refs + ref_share
+        moved, left = moved + part, left - part
+    whole_share, whole_ref = basis * moved // held, ref * moved // held
+    whole, whole_premium = s.transfer_split("A", "B", [(0, moved)])
     k = len(parts)
-    received, received_whole = split.basis.get(("B", 0), 0), s.basis.get(("B", 0), 0)
-    assert received == shares
-    assert abs(shares - whole_share) <= k and received <= received_whole + k
+    received = (split.basis.get(("B", 0), 0), split.ref_basis.get(("B", 0), 0))
+    assert received == (refs, refs) and s.basis.get(("B", 0), 0) == whole_ref == whole_share - whole_premium
+    assert abs(shares - whole_share) <= k and abs(refs - whole_ref) <= k
     assert whole - k <= fees <= whole + k
+    assert split.basis[("A", 0)] + premiums + refs == basis and split.ref_basis[("A", 0)] + refs == ref
     assert split.reserve == sum(split.basis.values()) and split.surplus() == fees
 
 

@@ -139,3 +139,25 @@ def test_model_min_refund_bounds_the_routine_ask_and_the_fee_raise_too():
     with pytest.raises(HMMError, match="Expired"):
         s.redeem("U", 0, L * 8 // 10, "P", deadline=86_399, now=86_400)
     assert s.redeem_split("U", 0, L * 8 // 10, "P", min_refund=quoted * 57 // 100)[1] >= quoted * 57 // 100
+
+
+def test_quote_redeem_at_gives_the_refund_that_binds_exactly_at_a_provider_whose_ask_needs_a_top_up(m):
+    """red team 25's note: quoteRedeem takes no provider, so where the provider's ask is above the holder's
+    reference part (made up out of the refund, up to countedAsk) its refund, passed as minRefund, reverts
+    Slippage every time. quoteRedeemAt(holder, id, amount, provider) meets the ask as redeem does: its refund
+    as minRefund passes to the wei, one wei more reverts; the model's quote_redeem_at agrees."""
+    h, p, pay, refund = _rising_price(m)  # the price rose: countedAsk is above H's reference part a credit
+    ask = _front_run(m, pay, refund, p)  # a new epoch's first offer, at most countedAsk, above that part
+    quoted = m.hmm.quoteRedeem(h, 0, N)
+    at = m.hmm.quoteRedeemAt(h, 0, N, p)
+    assert tuple(at) == m.model.quote_redeem_at(m.name(h), 0, N, m.name(p))
+    assert at[0] == ask * N > quoted[0] and at[1] < quoted[1] and at[2] == quoted[2]  # the top-up, out of the refund
+    assert at[0] + at[1] == quoted[0] + quoted[1]
+    err = m.apply("redeem", h, 0, N, p, quoted[1])  # the trap: quoteRedeem's refund never binds here
+    assert isinstance(err, HMMError) and err.name == "Slippage"
+    err = m.apply("redeem", h, 0, N, p, at[1] + 1)
+    assert isinstance(err, HMMError) and err.name == "Slippage"
+    hanzo = m.token.balanceOf(h)
+    m.apply("redeem", h, 0, N, p, at[1])
+    assert m.token.balanceOf(h) - hanzo == at[1]
+    m.assert_same()

@@ -295,6 +295,14 @@ class HMMState:
         return split_redemption(_pro_rata(basis, amount, held), self._at_ref(ref, basis, amount, held),
                                 self.exit_fee())
 
+    def quote_redeem_at(self, holder: str, tid: int, amount: int, provider: str) -> tuple[int, int, int]:
+        """quoteRedeemAt: (payout, refund, exit fee) of `holder` redeeming `amount` credits at `provider` now,
+        the provider's ask met as redeem meets it, with redeem's errors; its refund is the minRefund that binds
+        exactly (quote_redeem takes no provider and overstates it where the ask needs a top-up)."""
+        fee = self.quote_redeem(holder, tid, amount)[2] if amount and amount <= self.tier(tid).supply else 0
+        payout, refund = self.copy().redeem_split(holder, tid, amount, provider)
+        return payout, refund, fee
+
     def quote_sell(self, holder: str, tid: int, amount: int) -> tuple[int, int]:
         """(proceeds, fee) of `holder` selling `amount` credits now."""
         t = self.tier(tid)
@@ -435,30 +443,41 @@ class HMMState:
     def transfer_batch(self, holder: str, to: str, moves: list[tuple[int, int]]) -> int:
         """safeBatchTransferFrom: the (tier, amount) elements move one after another, each taking
         its share of what the sender still holds, then the sender pays the exit fees of all of
-        them in one HANZO transfer (the caller restores the state on an error). Returns the fees.
+        them less the premiums they return in one HANZO transfer (or is paid the difference; the
+        caller restores the state on an error). Returns the fees (transfer_split: and the premiums).
         OpenZeppelin refuses the zero address before anything moves, and a contract that is no
         ERC1155 receiver (the maker itself) after the move, by its acceptance check."""
+        return self.transfer_split(holder, to, moves)[0]
+
+    def transfer_split(self, holder: str, to: str, moves: list[tuple[int, int]]) -> tuple[int, int]:
+        """transfer_batch, returning (the exit fees the sender owes, the premiums refunded to it)."""
         if to == ZERO_ADDRESS:
             raise HMMError("ERC1155InvalidReceiver", to)
-        fees = sum(self._move(holder, to, tid, amount) for tid, amount in moves)
-        self._pay_transfer_fee(holder, fees)
+        fees = refunds = 0
+        for tid, amount in moves:
+            fee, refund = self._move(holder, to, tid, amount)
+            fees, refunds = fees + fee, refunds + refund
+        self.reserve -= refunds
+        self._pay_transfer_fee(holder, fees - refunds)
         if to == self.address:
             raise HMMError("ERC1155InvalidReceiver", to)
-        return fees
+        return fees, refunds
 
     def transfer(self, holder: str, to: str, tid: int, amount: int) -> int:
-        """An ERC1155 transfer, a batch of one: the credits carry their whole share of the sender's
-        basis, and the sender pays the exit fee on it in HANZO, into the surplus (a transfer costs as
-        an exit, paid by whoever moves the credits: red team 18, finding 2; red team 19, finding 1).
-        Returns the fee."""
+        """An ERC1155 transfer, a batch of one: the credits leave with their whole share of the sender's
+        basis, its reference part going with them and the premium back to the sender (as a redemption
+        splits it: rule 3h), and the sender pays the exit fee on the whole share in HANZO, into the surplus
+        (a transfer costs as an exit, paid by whoever moves the credits: red team 18, finding 2; red team
+        19, finding 1). Returns the fee."""
         return self.transfer_batch(holder, to, [(tid, amount)])
 
-    def _move(self, holder: str, to: str, tid: int, amount: int) -> int:
-        """One element: credits and their share of the basis move; returns the exit fee owed on it.
+    def _move(self, holder: str, to: str, tid: int, amount: int) -> tuple[int, int]:
+        """One element: credits and the reference part of their share of the basis move, the premium (the
+        rest of the share) goes back to the sender; returns (the exit fee owed on the share, the premium).
         To oneself nothing moves and nothing is owed (the contract skips it too)."""
         held = self._held(holder, tid, amount)
         if holder == to:
-            return 0
+            return 0, 0
         basis, ref = self.basis.get((holder, tid), 0), self.ref_basis.get((holder, tid), 0)
         share = basis * amount // held if held else 0
         ref_share = ref * amount // held if held else 0
@@ -466,11 +485,12 @@ class HMMState:
         self.ref_basis[(holder, tid)] = ref - ref_share
         self.credits[(holder, tid)] = held - amount
         self.credits[(to, tid)] = self.credits.get((to, tid), 0) + amount
-        self.basis[(to, tid)] = self.basis.get((to, tid), 0) + share
+        self.basis[(to, tid)] = self.basis.get((to, tid), 0) + ref_share
         self.ref_basis[(to, tid)] = self.ref_basis.get((to, tid), 0) + ref_share
-        return mul_div_up(share, self.exit_fee(), WAD)
+        return mul_div_up(share, self.exit_fee(), WAD), share - ref_share
 
     def _pay_transfer_fee(self, holder: str, fee: int) -> None:
+        """The sender's net settlement: pays `fee` (> 0) or is paid -fee (a premium above the fees)."""
         if not fee:
             return
         balance = self.hanzo.get(holder, 0)

@@ -817,40 +817,52 @@ moves = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), st.lists(st.tup
        transfers=moves)
 def test_p9_every_transfer_moves_basis_pro_rata_its_sender_pays_the_exit_fee_and_none_stays_without_credits_model(
         buys, transfers):
-    """A transfer conserves each tier's total basis, the sender keeps the basis of the credits it
-    keeps (to a wei per element), a sender left with none keeps none, and the sender pays the exit
-    fee on the basis it moved, in HANZO, into the surplus (each element rounding its fee up: within a
-    wei an element). A transfer to oneself moves nothing and costs nothing."""
+    """A transfer takes the pro-rata share of the sender's basis and refBasis (the sender keeps the basis of
+    the credits it keeps, to a wei per element; a sender left with none keeps none): the reference part
+    goes to the receiver as its basis and refBasis (each tier's total refBasis conserved), the premium
+    (the rest of the share) back to the sender, who pays the exit fee on the whole share, in HANZO, into
+    the surplus (each element rounding its fee up: within a wei an element), as a redemption splits and
+    charges it (rule 3h); the reserve stays every holder's basis. A transfer to oneself moves nothing and
+    costs nothing."""
     m = fresh_model()
     names = ["a", "b", "c"]
     for name in names:
         m.hanzo[name] = 10**40
     for who, tier, n in buys:
         m.buy(names[who], tier, n, 2**255, 1, 0)
-    total = {t: sum(m.basis.get((name, t), 0) for name in names) for t in range(3)}
+    total_ref = {t: sum(m.ref_basis.get((name, t), 0) for name in names) for t in range(3)}
     for sender, receiver, batch in transfers:
-        src = names[sender]
+        src, dst = names[sender], names[receiver]
         held = {t: m.credits.get((src, t), 0) for t in range(3)}
         basis = {t: m.basis.get((src, t), 0) for t in range(3)}
+        ref = {t: m.ref_basis.get((src, t), 0) for t in range(3)}
+        got = {t: (m.basis.get((dst, t), 0), m.ref_basis.get((dst, t), 0)) for t in range(3)}
         left, elements = dict(held), []
         for t, f in batch:  # each element takes a fraction of what the batch has not yet moved
             elements.append((t, int(left[t] * f)))
             left[t] -= elements[-1][1]
         surplus, fee_wad, hanzo = m.surplus(), m.exit_fee(), m.hanzo[src]
-        m.transfer_batch(src, names[receiver], elements)
-        paid = hanzo - m.hanzo[src]
-        assert m.surplus() - surplus == paid
+        m.transfer_batch(src, dst, elements)
         moved = sum(basis[t] - m.basis.get((src, t), 0) for t in range(3))
+        ref_moved = sum(ref[t] - m.ref_basis.get((src, t), 0) for t in range(3))
+        paid = hanzo + (moved - ref_moved) - m.hanzo[src]  # the fee: the premium came back, less it
+        assert m.surplus() - surplus == paid
         fee = mul_div_up(moved, fee_wad, WAD)
         assert fee <= paid <= fee + len(batch), (moved, paid)
+        assert m.reserve == sum(m.basis.values())
         for t in range(3):
-            assert sum(m.basis.get((name, t), 0) for name in names) == total[t]
-            if names[receiver] != src and held[t]:
-                kept = basis[t] * left[t] // held[t]
-                assert kept <= m.basis.get((src, t), 0) <= kept + len(batch), (t, kept, m.basis.get((src, t)))
+            assert sum(m.ref_basis.get((name, t), 0) for name in names) == total_ref[t]
+            if dst != src:
+                gained = ref[t] - m.ref_basis.get((src, t), 0)  # the reference part the sender lost
+                assert (m.basis.get((dst, t), 0), m.ref_basis.get((dst, t), 0)) == (got[t][0] + gained,
+                                                                                   got[t][1] + gained)
+                if held[t]:
+                    kept = basis[t] * left[t] // held[t]
+                    assert kept <= m.basis.get((src, t), 0) <= kept + len(batch), (t, kept, m.basis.get((src, t)))
             for name in names:
+                assert m.ref_basis.get((name, t), 0) <= m.basis.get((name, t), 0)
                 if m.credits.get((name, t), 0) == 0:
-                    assert m.basis.get((name, t), 0) == 0, (name, t)
+                    assert m.basis.get((name, t), 0) == m.ref_basis.get((name, t), 0) == 0, (name, t)
 
 
 @CHAIN
@@ -859,11 +871,13 @@ def test_p9_a_batch_naming_an_id_repeatedly_moves_basis_as_the_model_does_contra
     m = market_factory()
     a, b = m.traders[0], m.traders[1]
     m.apply("buy", a, tier, amount)
-    basis = m.hmm.costBasis(a, tier)
+    basis, ref = m.hmm.costBasis(a, tier), m.hmm.refBasis(a, tier)
     hanzo = m.token.balanceOf(a)
     fees, _ = m.apply("give_batch", a, [(tier, amount // pieces)] * (pieces - 1)
                       + [(tier, amount - (pieces - 1) * (amount // pieces))], b)
-    assert m.hmm.costBasis(b, tier) == basis and m.hmm.costBasis(a, tier) == 0
+    # the whole reference part moves, as in one transfer, and the whole premium comes back less the fee
+    assert (m.hmm.costBasis(b, tier), m.hmm.refBasis(b, tier)) == (ref, ref)
+    assert m.hmm.costBasis(a, tier) == m.hmm.refBasis(a, tier) == 0
     fee = mul_div_up(basis, m.model.params.sell_fee, WAD)  # one transfer of the whole's exit fee
-    assert hanzo - m.token.balanceOf(a) == fees and fee <= fees <= fee + pieces
+    assert m.token.balanceOf(a) - hanzo == (basis - ref) - fees and fee <= fees <= fee + pieces
     m.assert_same()
