@@ -299,9 +299,8 @@ class HMMState:
         """quoteRedeemAt: (payout, refund, exit fee) of `holder` redeeming `amount` credits at `provider` now,
         the provider's ask met as redeem meets it, with redeem's errors; its refund is the minRefund that binds
         exactly (quote_redeem takes no provider and overstates it where the ask needs a top-up)."""
-        fee = self.quote_redeem(holder, tid, amount)[2] if amount and amount <= self.tier(tid).supply else 0
-        payout, refund = self.copy().redeem_split(holder, tid, amount, provider)
-        return payout, refund, fee
+        payout, refund = self.copy().redeem_split(holder, tid, amount, provider)  # its errors, in its order
+        return payout, refund, self.quote_redeem(holder, tid, amount)[2]
 
     def quote_sell(self, holder: str, tid: int, amount: int) -> tuple[int, int]:
         """(proceeds, fee) of `holder` selling `amount` credits now."""
