@@ -148,6 +148,17 @@ class Market:
         self.hmm.setParams(p.as_tuple(), sender=self.deployer)
         self.model.set_params(p)
 
+    def raise_price(self, buyer, provider, epochs: int = 3) -> None:
+        """`buyer` buys 2 L of tier 0 and spends an eighth of L a day at `provider`'s offer (utilization 1) for
+        `epochs` epochs, each closed by a poke: the reference price rises every epoch."""
+        depth = self.model.tiers[0].depth
+        self.apply("buy", buyer, 0, 2 * depth)
+        for _ in range(epochs):
+            self.apply("offer", provider, 0, depth // 8)
+            self.apply("redeem", buyer, 0, depth // 8, provider)
+            self.advance_epoch()
+            self.apply("poke", buyer)
+
     def advance_epoch(self) -> None:
         """Move the clock to the end of the epoch on both sides (the model reads chain time)."""
         self.chain.pending_timestamp = max(self.chain.pending_timestamp, self.hmm.epochStart() + self.model.params.epoch_length)

@@ -30,12 +30,7 @@ def _rising_price(m):
     quotes its redemption there. Returns (H, the provider, the quoted pay and refund)."""
     h, u, p, x = m.traders[0], m.traders[1], m.provider, m.accomplice
     m.apply("buy", h, 0, L // 4)
-    m.apply("buy", u, 0, 2 * L)
-    for _ in range(3):
-        m.apply("offer", x, 0, L // 8)
-        m.apply("redeem", u, 0, L // 8, x)
-        m.advance_epoch()
-        m.apply("poke", u)
+    m.raise_price(u, x)
     m.apply("offer", p, 0, N, 0)
     pay, refund, _ = m.hmm.quoteRedeem(h, 0, N)
     return h, p, pay, refund

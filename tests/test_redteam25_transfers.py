@@ -510,12 +510,7 @@ def test_stripped_credits_meet_an_ask_only_up_to_their_reference_part(m):
     receiver's credits are as a purchase at the old reference price at position 0 would be."""
     h, u, x, p, h2 = m.traders[0], m.traders[1], m.accomplice, m.provider, m.traders[2]
     m.apply("buy", h, 0, L)
-    m.apply("buy", u, 0, 2 * L)
-    for _ in range(3):
-        m.apply("offer", x, 0, L // 8)
-        m.apply("redeem", u, 0, L // 8, x)
-        m.advance_epoch()
-        m.apply("poke", u)
+    m.raise_price(u, x)
     ask = m.hmm.countedAsk(0)
     m.apply("offer", p, 0, L, ask)
     n = L // 100
