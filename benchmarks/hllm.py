@@ -6,8 +6,8 @@ batch per round, with the node calls each op costs.
 
 Usage: python benchmarks/hllm.py [--case all|train|lora|e2e|hook|memory|seeds] [--seconds S]
        python benchmarks/hllm.py --case scale --out DIR [--tiny]   (issue 19: ~6.4M parameters, one GPU, ~10 min)
-       python benchmarks/hllm.py --case ablate --out DIR [--tiny]  (issue 19: the HLLM's dt, potential width and
-                                                                    attention's place, one GPU, ~8 min)
+       python benchmarks/hllm.py --case ablate --out DIR [--designs a,b] [--tiny]  (issue 19: the HLLM's dt,
+                  potential width and attention's place against the preset, one GPU, ~6-8 min)
 Time with the other core idle; figures are medians. The last line is one JSON object.
 """
 
@@ -283,11 +283,15 @@ SCALE_LRS = (1e-3, 3e-3, 1e-2, 3e-2)
 SCALE_MAX_STEPS, SCALE_MIN_STEPS = 1500, 300  # 1,500: the issue's quick look; 300: twice the warm-up
 ISSUE_MS_PER_STEP = {"hllm": 31.3, "gpt": 28.7}  # issue 19 on one H200: 1,500 steps in 42-47 s / 30-43 s
 VARIANTS = ("gpt", "hllm", "gpt_warmup_clip", "hllm_warmup_clip")  # GPT-with-warm-up-and-clipping tuned first
-# The ablation case: the HLLM's design choices, each one changed alone from the medium preset (dt 0.5, potential
-# width 512, one attention kick before the drift), trained as GPT's practitioners train it, beside that GPT.
-ABLATIONS = {"base": {}, "dt_0.25": {"dt": 0.25}, "dt_1.0": {"dt": 1.0}, "width_1024": {"potential_width": 1024},
-             "attention_split": {"attention": "split"}}
-ABLATION_COST = {"width_1024": 1.3, "attention_split": 1.4}  # a step's time against base's, for the plan only
+# The ablation case: the HLLM's design choices, each one changed alone from the medium preset, trained as GPT's
+# practitioners train it, beside that GPT. The overrides are absolute. The first two runs on the H200 (2026-11-30,
+# benchmarks/results/hllm_ablate_h200) were against the preset as it then was, dt 0.5: dt 0.25 was the one choice
+# that helped, and is the preset now; "dt_0.5" is that old preset.
+ABLATIONS = {"base": {}, "dt_0.5": {"dt": 0.5}, "dt_0.25": {"dt": 0.25}, "dt_0.125": {"dt": 0.125},
+             "dt_1.0": {"dt": 1.0}, "width_1024": {"potential_width": 1024}, "attention_split": {"attention": "split"},
+             "dt_0.25_split": {"dt": 0.25, "attention": "split"}}
+ABLATE_DESIGNS = ("base", "dt_0.5", "width_1024", "attention_split")  # the default: what the next GPU should see
+ABLATION_COST = {"width_1024": 1.3, "attention_split": 1.4, "dt_0.25_split": 1.4}  # a step against base's (plan)
 ABLATE_STEPS, ABLATE_LR = 800, 1e-3  # the scale run's steps and the best lr it found for both stabilised models
 SPIKE_FACTOR, PLATEAU_FLAT, PLATEAU_ABOVE = 1.5, 0.005, 0.2
 RUN_OVERHEAD_S = 1.0  # a run's fixed cost outside its steps, for the plan (0.75 s seen on 2 CPU cores)
@@ -421,11 +425,21 @@ def ablation_cost(design: str | None) -> float:
     return ABLATION_COST.get(design or "base", 1.0)
 
 
-def ablation_plan(steps: int, seeds: int, ms: dict[str, float], eval_steps: int = 50) -> dict:
+def ablation_plan(steps: int, seeds: int, ms: dict[str, float], eval_steps: int = 50,
+                  designs: tuple[str, ...] = ABLATE_DESIGNS) -> dict:
     """Runs and estimated seconds of the ablation case: each design and the stabilised GPT, every seed."""
-    per_seed = sum((steps + eval_steps) * ms["hllm"] * ablation_cost(d) / 1000 + RUN_OVERHEAD_S for d in ABLATIONS)
+    per_seed = sum((steps + eval_steps) * ms["hllm"] * ablation_cost(d) / 1000 + RUN_OVERHEAD_S for d in designs)
     per_seed += (steps + eval_steps) * ms["gpt"] / 1000 + RUN_OVERHEAD_S
-    return {"runs": (len(ABLATIONS) + 1) * seeds, "steps": steps, "estimate_s": per_seed * seeds}
+    return {"runs": (len(designs) + 1) * seeds, "steps": steps, "estimate_s": per_seed * seeds}
+
+
+def ablation_designs(text: str) -> tuple[str, ...]:
+    """--designs: names from ABLATIONS, comma-separated; "base" (the preset) is always run, first, for pairing."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in ABLATIONS]
+    if unknown or not names:
+        raise SystemExit(f"--designs: expected names from {', '.join(ABLATIONS)}, got {text!r}")
+    return ("base", *dict.fromkeys(n for n in names if n != "base"))
 
 
 def _variant(name: str) -> tuple[str, bool]:
@@ -477,13 +491,14 @@ def _scale_case(args, dev: str) -> dict:
 
     ms = {k: _calibrate(k, size, batch, block, bf16, dev, data, 3 if tiny else 20) for k in ("hllm", "gpt")}
     ablate = args.case == "ablate"
+    designs = ablation_designs(args.designs)
     if args.steps is not None:
         steps = args.steps
     elif tiny:
         steps = 12
     elif ablate:
         fits = [s for s in range(ABLATE_STEPS, SCALE_MIN_STEPS - 1, -50)
-                if ablation_plan(s, len(seeds), ms)["estimate_s"] <= args.budget_s]
+                if ablation_plan(s, len(seeds), ms, designs=designs)["estimate_s"] <= args.budget_s]
         steps = fits[0] if fits else SCALE_MIN_STEPS
     else:
         fits = [s for s in range(SCALE_MAX_STEPS, SCALE_MIN_STEPS - 1, -50)
@@ -500,9 +515,9 @@ def _scale_case(args, dev: str) -> dict:
     plateau_window = max(3, steps // 10)
     issue_note = "" if tiny else f"; issue 19's timings would give {issue['estimate_s']:.0f} s"
     if ablate:
-        plan = ablation_plan(steps, len(seeds), ms)
+        plan = ablation_plan(steps, len(seeds), ms, designs=designs)
         print(f"ablations ({size}, {dev}{', bf16' if bf16 else ''}): the HLLM ({params['hllm']:,} parameters as "
-              f"preset) with one design choice changed at a time ({', '.join(ABLATIONS)}) and GPT "
+              f"preset) with one design choice changed at a time ({', '.join(designs)}) and GPT "
               f"({params['gpt']:,}), all with warm-up {warmup} steps and clipping at 1.0, lr {args.ablate_lr:g}, "
               f"{steps} steps, seeds {seeds[0]}-{seeds[-1]}: {plan['runs']} runs, estimated "
               f"{plan['estimate_s']:.0f} s", flush=True)
@@ -565,7 +580,7 @@ def _scale_case(args, dev: str) -> dict:
         return rec
 
     if ablate:
-        return _ablations(run, records, seeds, args.ablate_lr, out, runs_file, started,
+        return _ablations(run, records, seeds, designs, args.ablate_lr, out, runs_file, started,
                           {"scale_size": size, "device": dev, "bf16": bf16, "seeds": len(seeds), "steps": steps,
                            "batch": batch, "block": block, "warmup_steps": warmup, "grad_clip": 1.0,
                            "lr": args.ablate_lr, "planned_runs": plan["runs"],
@@ -651,21 +666,21 @@ def _scale_case(args, dev: str) -> dict:
     return figures
 
 
-def _ablations(run, records: list[dict], seeds: list[int], lr: float, out: Path, runs_file: Path, started: float,
-               figures: dict) -> dict:
+def _ablations(run, records: list[dict], seeds: list[int], designs: tuple[str, ...], lr: float, out: Path,
+               runs_file: Path, started: float, figures: dict) -> dict:
     """The ablation case's runs and summary: seed by seed (so a deadline leaves whole seeds), the stabilised
     GPT and then each HLLM design; each design's loss with its 95% interval, and paired by seed against the
     preset HLLM and against GPT."""
     for seed in seeds:
         run("gpt_warmup_clip", lr, seed, "ablate")
-        for design in ABLATIONS:
+        for design in designs:
             run("hllm_warmup_clip", lr, seed, "ablate", design=design)
     by: dict[str, dict[int, dict]] = {}
     for r in records:
         by.setdefault(r["design"] or "gpt", {})[r["seed"]] = r
     gpt = by.get("gpt", {})
     figures["runs"] = len(records)
-    for design in ("gpt", *ABLATIONS):
+    for design in ("gpt", *designs):
         rs = by.get(design, {})
         vals = {s: r["val_loss"] for s, r in rs.items()}
         m, h, n = interval(list(vals.values()))
@@ -682,15 +697,16 @@ def _ablations(run, records: list[dict], seeds: list[int], lr: float, out: Path,
             diff = [vals[s] - ref[s]["val_loss"] for s in seeds if s in vals and s in ref]
             m, h, _ = interval(diff)
             figures[f"{key}_minus_{ref_name}_mean"], figures[f"{key}_minus_{ref_name}_ci95"] = m, h
-    designs = [d for d in ABLATIONS if math.isfinite(figures[f"ablate_{d}_val_mean"])]
-    best = min(designs, key=lambda d: figures[f"ablate_{d}_val_mean"]) if designs else None
+    ran = [d for d in designs if math.isfinite(figures[f"ablate_{d}_val_mean"])]
+    best = min(ran, key=lambda d: figures[f"ablate_{d}_val_mean"]) if ran else None
     figures["ablate_best_design"] = best
     figures = _clean(_round(figures))
     figures["seconds_total"] = round(time.perf_counter() - started, 1)
-    figures["plot"] = str(_ablation_plot(records, out / "ablations.png"))
+    figures["designs"] = list(designs)
+    figures["plot"] = str(_ablation_plot(records, designs, out / "ablations.png"))
     figures["runs_file"] = str(runs_file)
     (out / "summary.json").write_text(json.dumps(figures, indent=1) + "\n")
-    for design in ("gpt", *ABLATIONS):
+    for design in ("gpt", *designs):
         key = f"ablate_{design}"
         f = {k[len(key) + 1:]: (v if v is not None else float("nan")) for k, v in figures.items()
              if k.startswith(key + "_")}
@@ -702,14 +718,14 @@ def _ablations(run, records: list[dict], seeds: list[int], lr: float, out: Path,
     return figures
 
 
-def _ablation_plot(records: list[dict], path: Path) -> Path:
+def _ablation_plot(records: list[dict], designs: tuple[str, ...], path: Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5))
-    names = ["gpt", *ABLATIONS]
+    names = ["gpt", *designs]
     for i, design in enumerate(names):
         for j, r in enumerate(r for r in records if (r["design"] or "gpt") == design):
             pts = r["curve"]["val"]
@@ -803,6 +819,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="scale case: the learning-rate grid every variant is tuned over (seed 1)")
     parser.add_argument("--ablate-lr", type=float, default=ABLATE_LR,
                         help="ablate case: the learning rate of every run (default: the scale run's best, 1e-3)")
+    parser.add_argument("--designs", default=",".join(ABLATE_DESIGNS),
+                        help=f"ablate case: the HLLM designs to run, from {', '.join(ABLATIONS)} (base always)")
     parser.add_argument("--warmup", type=int, default=None,
                         help="scale case: warm-up steps (default: 10%% of the steps, 150 at 1,500; tiny 3)")
     args = parser.parse_args(argv)
