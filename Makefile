@@ -36,8 +36,12 @@ $(STAMP_NPM): package.json package-lock.json
 $(SHIM): $(STAMP_NPM) $(STAMP_PY) scripts/solc_shim.py
 	$(BIN)/python scripts/solc_shim.py .solcx
 
+# Two worker processes (pytest-xdist), a test file at a time on each: a file's module-scoped chain and
+# fixtures stay in one process. Compiled first, so that no two workers compile into .build at once.
+TEST_WORKERS ?= 2
 test: setup
-	$(BIN)/ape test tests -m "not slow" -p no:cacheprovider --durations=40
+	$(BIN)/ape compile
+	$(BIN)/ape test tests -m "not slow" -n $(TEST_WORKERS) --dist loadfile -p no:cacheprovider --durations=40
 
 test-slow: setup
 	$(BIN)/ape test tests -m slow -p no:cacheprovider
