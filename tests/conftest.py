@@ -175,6 +175,15 @@ def public_index(tmp_path_factory):
     return _seed
 
 
+@pytest.fixture(scope="session")
+def attack_contracts(project):
+    """The attackers' contracts (contracts/attack/), compiled by path: Ape lists a project's sources from at most
+    500 files under contracts/, where its dependency cache (contracts/.cache, ~600 files) also lives, so whether a
+    subfolder's contracts are listed (`project.FlashStakeVoter`) depends on the file system's order, and a fresh
+    clone may miss them. Name -> ContractContainer."""
+    return project.load_contracts(*sorted((ROOT / "contracts" / "attack").glob("*.sol")))
+
+
 @pytest.fixture(scope="module")
 def market_factory(project, accounts, chain):
     """A factory of fresh (contract, model) market-maker pairs: see tests/market.py."""

@@ -144,13 +144,13 @@ def test_propose_below_threshold_reverts(suite, users, whale, params):
         gov.propose(targets, values, calldatas, "too small", sender=small)
 
 
-def test_flash_staked_votes_in_the_same_block_count_zero(suite, stakers, project, whale, params, chain):
+def test_flash_staked_votes_in_the_same_block_count_zero(suite, stakers, attack_contracts, whale, params, chain):
     gov, token = suite.governor, suite.token
     targets, values, calldatas = _treasury_proposal(suite, stakers[0].address, 1)
     pid = gov.propose(targets, values, calldatas, "Parameter: flash test",
                       sender=stakers[0]).decode_logs(gov.ProposalCreated)[0].proposalId
     _advance(chain, params.voting_delay + 1)
-    attacker = project.FlashStakeVoter.deploy(sender=whale)
+    attacker = attack_contracts["FlashStakeVoter"].deploy(sender=whale)
     token.transfer(attacker, 30_000_000 * WEI, sender=whale)  # "borrowed": 3x the quorum
     receipt = attacker.stakeAndVote(token, suite.staked, gov, pid, sender=whale)
     [vote] = receipt.decode_logs(gov.VoteCast)

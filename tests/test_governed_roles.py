@@ -214,11 +214,11 @@ def test_a_trade_is_accepted_at_its_deadline_and_refused_one_second_after(suite,
         hmm.buy(0, 1_000, 2**255, deadline, sender=trader)
 
 
-def test_a_credit_receiver_cannot_sell_inside_its_own_purchase(project, suite, fund, users):
+def test_a_credit_receiver_cannot_sell_inside_its_own_purchase(attack_contracts, suite, fund, users):
     """ERC1155 credits reach a contract through onERC1155Received, after the buy's state is written
     but inside the buy: a re-entrant sell is refused, and the whole purchase with it."""
     hmm = suite.hmm
-    buyer = project.ReentrantCreditBuyer.deploy(hmm, suite.token, sender=users[3])
+    buyer = attack_contracts["ReentrantCreditBuyer"].deploy(hmm, suite.token, sender=users[3])
     fund(buyer, 10_000)
     with ape.reverts(hmm.ReentrancyGuardReentrantCall):
         buyer.attack(0, 10**6, True, sender=users[3])
@@ -228,13 +228,13 @@ def test_a_credit_receiver_cannot_sell_inside_its_own_purchase(project, suite, f
     assert hmm.costBasis(buyer, 0) == hmm.reserve()
 
 
-def test_a_fork_receiver_that_mints_again_pays_for_both_forks(project, suite, fund, users, oracle):
+def test_a_fork_receiver_that_mints_again_pays_for_both_forks(attack_contracts, suite, fund, users, oracle):
     """ERC721 forks reach a contract through onERC721Received; a re-entrant mint is a second,
     fully paid mint with its own id, never a free one."""
     models = suite.models
     models.registerBaseModel(1, 0, sender=oracle)
     fee = models.mintFee(1)
-    minter = project.ReentrantForkMinter.deploy(models, suite.token, sender=users[3])
+    minter = attack_contracts["ReentrantForkMinter"].deploy(models, suite.token, sender=users[3])
     fund(minter, 3 * fee / WEI)
     before = suite.token.balanceOf(minter)
     minter.attack(1, sender=users[3])
