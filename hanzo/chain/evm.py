@@ -50,7 +50,11 @@ GENESIS_TIMESTAMP = 1_700_000_000  # 2023-11-14, a fixed start so runs are repro
 TX_GAS = 30_000_000  # one transaction's gas limit: a mainnet block's
 ETHER = 10**18
 EVM_SPEC = "CANCUN"  # the contracts' evm_version
-COMPACT_AT = 1_500_000  # revm journal frames (about 1.5 GB, 9 days of 10,000 accounts) before `mine` compacts
+# revm journal frames before `mine` compacts (about 0.5 GB, 3 days of 10,000 accounts). Measured on 10,000 accounts
+# for 20 days (benchmarks/chain.py --scenario 10000x20 --full): the EVM's process took 98-101 CPU s at 1.5M (the
+# value before), 82 at 500k, 85-88 at 300k, 92.5 at 100k (a compaction a day), and peaked at 7.5, 2.9, 2.2, 1.3 GB:
+# a journal of GBs is paid in page faults (the kernel's time fell from 28 s to 7), a compaction a day in its text.
+COMPACT_AT = 500_000
 
 # revm 8's Debug text of one account in JournaledState.state, and of one storage slot
 _ACCOUNT = re.compile(
