@@ -46,8 +46,8 @@ EXPLAINED = {
               "too (a mint fee burned for each: one, and another for each max_interactions_per_fork_day of a "
               "day's training on developers' models), and low-quality work is drawn per op on chain (the World "
               "burns its expected share)",
-    "rewards_paid": "(to date) chain mode draws each account's activity (the same lognormal as the World's rows, "
-                    "from another stream: with few accounts their total differs, e.g. 22.1 against 24.4 for 30), "
+    "rewards_paid": "(to date) each account's activity is its World row's (the same draws from the World's users "
+                    "stream while the two populations grow alike; churn is drawn apart), but chain mode draws "
                     "its interactions (Poisson) and multiplier per op (a strategy's pay rounded to a whole "
                     "multiplier at random, its low-quality ops drawn op by op); the World pays the mean multiplier "
                     "on each row's expected interactions",

@@ -89,11 +89,12 @@ class Reconciliation:
     rows: list[dict] = field(default_factory=list)  # a row a day, from the books kept beside the chain (HANZO)
     checked_figures: list[str] = field(default_factory=list)  # what was compared with the chain
     accounts: int = 0  # user accounts that joined over the run (the population's curve, scaled to the chain)
-    # per user account (its address): its strategy and what it did over the run (BOOK), from the books the
-    # reconciliation proved equal to the chain: whether it is still active, the interactions it worked (its
-    # work, as the World's `worked`), its paid training ops, of them those judged low quality (its own junk
-    # and the population's), the interactions the oracle credited them, the HANZO (wei) it earned, staked and
-    # sold of its pay, and what its low-quality ops burned
+    # per user account (its address): its strategy, its activity (drawn at its join from the World's users
+    # stream) and what it did over the run (BOOK), from the books the reconciliation proved equal to the chain:
+    # whether it is still active, the interactions it worked (its work, as the World's `worked`), its paid
+    # training ops, of them those judged low quality (its own junk and the population's), the interactions the
+    # oracle credited them, the HANZO (wei) it earned, staked and sold of its pay, and what its low-quality ops
+    # burned
     by_account: dict[str, dict] = field(default_factory=dict)
     clipped: dict[str, float] = field(default_factory=dict)  # per trait key, the share of draws clipped to its bounds
     # the honest proposals made on chain (ChainGovernance), each as Proposal.record: the rule's verdict, the
@@ -555,6 +556,9 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
     # scenario draws nothing, so its run is what it was before accounts had strategies
     strategies, accounts = Strategies(scenario), _Accounts()
     rng_strategies = np.random.default_rng(world_streams(seed)["strategies"])
+    # each account's activity at its join and the day's common shock, from the World's users stream and in the
+    # World's order (a day's joins, then its shock): the same accounts as the World's rows while the two grow alike
+    rng_activity = np.random.default_rng(world_streams(seed)["users"])
     rng_credits = credit_stream(seed)  # each account's whole credits a day (whole_credits)
     mixed = strategies.mixed
     honest = strategies.names.index("honest") if "honest" in strategies.names else -1
@@ -643,12 +647,13 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 account_of[a] = person
                 people.append(person)
                 active.add(a)
-            drawn = rng.lognormal(-u["activity_sigma"] ** 2 / 2, u["activity_sigma"], k)
+            drawn = rng_activity.lognormal(-u["activity_sigma"] ** 2 / 2, u["activity_sigma"], k)
             accounts.grow(drawn, reservation_per_activity, day)
             strategies.join(first, len(people), rng_strategies, accounts)
             for row in range(first, len(people)):
                 by_account[str(people[row].address)] = {"strategy": strategies.names[strategies.kind[row]] if mixed
-                                                        else "honest", "active": 1, **dict.fromkeys(BOOK[1:], 0)}
+                                                        else "honest", "activity": float(accounts.activity[row]),
+                                                        "active": 1, **dict.fromkeys(BOOK[1:], 0)}
 
         join(int(n), "day 0", 0)  # the users the run starts with
         # the model developer owns forks too: the share of training on developers' models goes there
@@ -776,7 +781,6 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     c.send(deployer, "hmm", "poke", what=f"day {day}: poke")
                     market.poke(c.now())
                 # training: one signed batch a day
-                shock = rng.gamma(50.0, 1 / 50.0)
                 paid_today = 0
                 prices.append(pool.price() / WEI)
                 # every agent decides on yesterday's figures, the providers on yesterday's income per credit,
@@ -798,6 +802,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 if joining:
                     join(joining, f"day {day}: newcomers", day)
                 n += growth * n * (1.0 - n / users)
+                # the day's common shock (busy and quiet days), drawn after the joins as the World draws it
+                shock = rng_activity.gamma(50.0, 1 / 50.0) if active else 1.0
                 decided = decide(view) if mixed else {}
                 equivalent: dict[int, float] = {}  # per op (its nonce) at a strategy's pay: its honest interactions
                 ops, sigs = [], []
