@@ -483,7 +483,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     ///         credits of tier `id` now, at a provider asking at most payout / amount (capacity not
     ///         checked; a higher ask up to countedAsk is made up out of the refund, as redeem() does).
     function quoteRedeem(address holder, uint256 id, uint256 amount)
-        external
+        public
         view
         returns (uint256 payout, uint256 refund, uint256 fee)
     {
@@ -504,15 +504,13 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         view
         returns (uint256 payout, uint256 refund, uint256 fee)
     {
+        // redeem()'s checks in _serve's order (an unknown tier before the capacity), then quoteRedeem's split
         if (provider == holder) revert SelfRedemption(provider);
         if (amount == 0) revert ZeroAmount();
-        Tier storage t = _tier(id);
+        _tier(id);
         uint256 available = providerCapacity[epoch][id][provider];
         if (amount > available) revert InsufficientCapacity(provider, amount, available);
-        if (amount > t.supply) revert InsufficientSupply(amount, t.supply);
-        uint256 held = _held(holder, id, amount);
-        Basis memory b = _bases[holder][id];
-        (payout, refund, fee) = _split(_share(b.gross, amount, held), _share(b.atRef, amount, held), exitFee());
+        (payout, refund, fee) = quoteRedeem(holder, id, amount);
         (payout, refund) = _meetAsk(id, provider, amount, payout, refund); // the ask met as redeem() meets it
     }
 
