@@ -308,6 +308,26 @@ def test_each_account_is_its_world_row_with_the_same_activity_draw():
     assert versus.max_rel_diff["rewards_paid"] < 0.12
 
 
+def test_the_accounts_that_leave_are_the_world_rows_that_leave():
+    """Chain mode's churn is the World's: each day int(chance x active) accounts leave, drawn alike from the World's
+    agents stream (hanzo.sim.users.leavers_alike), so the same seed takes the same rows (before: each account left
+    on its own coin from the run's rng, 8 accounts here against the World's 8 but different ones, and a count that
+    drifted apart). A reservation wage far above the pay makes the day's chance [agents] churn_per_day on both
+    sides, whatever each pays."""
+    from hanzo.sim.world import World
+
+    sc = load("baseline").with_overrides(**FIXED, **{"agents.churn_per_day": 0.1,
+                                                     "agents.reservation_usd_per_interaction": 1000.0})
+    result = run_on_chain(sc, network="embedded", days=4, users=30)
+    assert result.ok, result.differences
+    world = World(crosscheck.at_chain_scale(sc, 30))
+    world.start()
+    world.env.run(until=5)  # the World's days 0-4: it churns from day 1, as the chain's days 1-4
+    chain = [b["active"] for b in result.by_account.values()]
+    assert chain == world.users.on[:30].astype(int).tolist()
+    assert result.churned == world.churned == 8  # int(0.1 x 30 x (1 - a sliver)) = 2 a day
+
+
 def test_speculators_voters_and_a_custom_policy_run_on_chain_and_leave_as_the_world_says():
     """The other strategies chain mode runs: speculators (sell on the price's momentum), voters (stake their
     own share; the baseline's first proposal is on day 37, so no votes in these 6 days) and a custom policy

@@ -173,9 +173,34 @@ def test_bad_provider_and_voter_traits_are_refused_naming_the_key(changes, messa
         load("baseline").with_overrides(**changes)
 
 
-def test_chain_mode_refuses_provider_rows_naming_the_key():
+def test_provider_rows_serve_on_chain_from_their_own_accounts_and_are_paid_as_the_world_pays_them():
+    """Chain mode runs provider rows (it refused them before): each provider row is an account with the provider
+    role, offering its own capacity (its trait times its share of the users' demand, as the World's row), served
+    by the ServiceDesk (alike shares of what each offers), paid what its redemptions pay, and paid the Compute
+    Providers pool's release through governance split by the day's pay; it trains nothing and sells its own share
+    of its income. The same rows are providers as in the World, every balance reconciles to the wei, and the
+    market maker's figures stay near the World's."""
+    from hanzo.sim import crosscheck
     from hanzo.sim.onchain import run_on_chain
-    message = (r"\[strategies\] provider_share: provider rows run in the World only \(chain mode's compute is "
-               r"served by one provider account.*--chain refuses it")
-    with pytest.raises(ScenarioError, match=message):
-        run_on_chain(load("baseline").with_overrides(**{"strategies.provider_share": 0.1}), days=1)
+
+    sc = load("baseline").with_overrides(**{"users.initial": 1_000_000, "strategies.provider_share": 0.1,
+                                            "strategies.provider_capacity": "uniform(0.5, 2)"})
+    result = run_on_chain(sc, network="embedded", days=13, users=40)
+    assert result.ok, result.differences
+    world = World(crosscheck.at_chain_scale(sc, 40))
+    world.start()
+    world.env.run(until=2)
+    kinds = [world.strategies.names[k] for k in world.strategies.kind[:40]]
+    assert [b["strategy"] for b in result.by_account.values()] == kinds
+    rows = [b for b in result.by_account.values() if b["strategy"] == "provider"]
+    assert len(rows) == 5 and all(b["worked"] == b["ops"] == b["earned"] == 0 for b in rows)
+    shares = [b["served"] / b["offered"] for b in rows]
+    assert min(shares) > 0.5 and max(shares) - min(shares) < 0.01  # alike shares of what each offered
+    for b in rows:  # each sells its own share (0.5 by default) of its income, day by day, rounded down
+        assert b["compute_income"] // 2 - 13 <= b["sold"] <= b["compute_income"] // 2
+    # the pool's releases, ten days after each was proposed (a payment executed on the last day is counted the next)
+    paid = [p for p in result.provider_payments if p["status"] == "settled"]
+    released = sum(p["payment"] for p in paid if p["settled_day"] < 13)
+    assert len(paid) >= 2 and sum(b["compute_income"] for b in rows) > released > 0  # served and released
+    versus = crosscheck.compare(crosscheck.world_rows(sc, 40, 13), result.rows)
+    assert versus.max_rel_diff["market_maker_reserve"] < 0.05 and versus.max_rel_diff["price_7b"] < 0.2

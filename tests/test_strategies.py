@@ -184,13 +184,33 @@ def test_the_documented_plug_in_runs_from_a_dotted_path_and_changes_what_its_row
     assert world.conserved
 
 
-def test_chain_mode_refuses_the_strategies_it_cannot_run_and_only_those():
-    # provider rows need accounts that serve compute; farmers (and the rest) run on chain (tests/test_onchain.py)
-    from hanzo.sim.onchain import CHAIN_REFUSES, run_on_chain
-    assert set(CHAIN_REFUSES) == {"provider"}
-    with pytest.raises(ScenarioError, match=r"\[strategies\] provider_share: provider rows run in the World only"):
-        run_on_chain(load("baseline").with_overrides(**{"strategies.provider_share": 0.1,
-                                                        "strategies.farmer_share": 0.1}), days=1)
+def test_the_service_desk_serves_first_come_in_shares_of_offer_and_never_to_the_holder_itself():
+    """Chain mode's provider rows (hanzo.sim.onchain.ServiceDesk): what is served is first come, first served up to
+    the offer; each provider serves its offer's share of it to the credit, as the World's rows do; a provider's
+    own credits go to the others (the contract refuses a self-redemption), and what nobody else has room for
+    stays with the holder."""
+    from hanzo.sim.onchain import ServiceDesk
+
+    desk = ServiceDesk(np.array([[100, 0], [300, 10]]), ["p0", "p1"])
+    wanted = {f"u{i}": [35, 0] for i in range(8)}  # 280 of tier 0 wanted, 400 offered
+    wanted["p1"] = [5, 4]  # a provider's own: tier 1's only provider is itself
+    plan = desk.plan(wanted)
+    assert desk.served[:, 0].tolist() == [71, 214]  # 285 served: 1 : 3, to the credit
+    assert plan["p1"] == [(0, [(0, 5)])] and desk.served[1, 1] == 0  # p1's tier-1 credits stay with it
+    assert sum(k for g in plan.values() for _, spends in g for _, k in spends) == 285
+    assert sum(len(g) for g in plan.values()) <= len(plan) + 1  # one holder's credits split where p0's part ends
+    desk = ServiceDesk(np.array([[50, 0]]), ["p0"])
+    plan = desk.plan({"a": [30, 0], "b": [30, 0]})  # more wanted than offered: the first comes first
+    assert plan == {"a": [(0, [(0, 30)])], "b": [(0, [(0, 20)])]}
+
+
+def test_split_wei_is_exact_and_in_proportion():
+    from hanzo.sim.onchain import split_wei
+
+    parts = split_wei(10**18 + 7, [("a", 1), ("b", 2), ("c", 0), ("d", 3)])
+    assert sum(x for _, x in parts) == 10**18 + 7 and [a for a, _ in parts] == ["a", "b", "d"]
+    assert all(abs(x - (10**18 + 7) * w // 6) <= 1 for (_, x), w in zip(parts, (1, 2, 3)))
+    assert split_wei(5, [("a", 0)]) == [] and split_wei(0, [("a", 1)]) == []
 
 
 @register

@@ -6,7 +6,8 @@ a day, low-quality ones included), stake part of what they earn, buy compute cre
 them with a provider, which governance pays the Compute Providers pool's daily release (through HanzoTreasury,
 within its rate limit); anyone releases the day's emission and pokes the market maker. Each account
 follows its own strategy ([strategies], hanzo.sim.strategies: drawn with its traits as the World
-draws its rows), acting by its Decision; provider rows are the World's only (CHAIN_REFUSES). The
+draws its rows), acting by its Decision; provider rows ([strategies] provider_share) serve the compute each from
+its own account, capacity and pay, else one provider account serves it. The
 World's honest governance runs on HanzoGovernor (ChainGovernance): the model developer proposes on the
 World's days, voter accounts vote their stake, a Defeated proposal's deposit is burned. Alongside,
 an exact integer ledger applies the same actions with hanzo.econ.s reference model (emission,
@@ -41,7 +42,7 @@ from hanzo.econ.treasury import Bucket
 from .agents import View, from_scenario, gas_usd, starting_pay
 from .scenario import SPEC, Scenario, ScenarioError
 from .strategies import Strategies
-from .strategies import shares as strategy_shares
+from .users import leavers_alike
 from .world import STREAMS, world_streams
 
 BASE_MODEL = 1
@@ -94,7 +95,8 @@ class Reconciliation:
     # whether it is still active, the interactions it worked (its work, as the World's `worked`), its paid
     # training ops, of them those judged low quality (its own junk and the population's), the interactions the
     # oracle credited them, the HANZO (wei) it earned, staked and sold of its pay, and what its low-quality ops
-    # burned
+    # burned; a provider row's credits offered and served, and its compute income (wei: what it was paid for what
+    # it served, and the Compute Providers pool's releases to it), of which `sold` is then its sales
     by_account: dict[str, dict] = field(default_factory=dict)
     clipped: dict[str, float] = field(default_factory=dict)  # per trait key, the share of draws clipped to its bounds
     # the honest proposals made on chain (ChainGovernance), each as Proposal.record: the rule's verdict, the
@@ -129,17 +131,10 @@ class Reconciliation:
 
 
 # what an account's book counts (Reconciliation.by_account); the active flag is 1 while it has not left
-BOOK = ("active", "worked", "ops", "low_quality_ops", "interactions", "earned", "staked", "sold", "low_quality_burned")
+BOOK = ("active", "worked", "ops", "low_quality_ops", "interactions", "earned", "staked", "sold", "low_quality_burned",
+        "offered", "served", "compute_income")
 
-HANZO_FIGURES = ("earned", "staked", "sold", "low_quality_burned")  # of BOOK: wei
-
-# the strategies whose rows chain mode cannot run, and why: a scenario giving one a share is refused
-CHAIN_REFUSES = {
-    "provider": "provider rows run in the World only (chain mode's compute is served by one provider account; "
-                "a provider row needs its own capacity, its share of the Compute Providers pool's release and "
-                "no training, which the chain's accounts do not have)",
-}
-
+HANZO_FIGURES = ("earned", "staked", "sold", "low_quality_burned", "compute_income")  # of BOOK: wei
 
 class _Accounts:
     """The chain's user accounts as the users' rows hanzo.sim.strategies reads (a row an account, in the
@@ -165,9 +160,63 @@ class _Accounts:
         self.rows += k
         self.active += k
 
+    def active_rows(self) -> np.ndarray:
+        return np.flatnonzero(self.on[:self.rows])
+
     def leave(self, row: int) -> None:
         self.on[row] = False
         self.active -= 1
+
+
+class ServiceDesk:
+    """Who serves whose credits today, planned before the day's redemptions. A tier's credits are served first come
+    first served up to what is offered (as one provider serves them); each provider's part of what is served is its
+    offer's share, to the credit (largest remainders), as the World's provider rows each serve the same share of
+    what they offer (hanzo.sim.compute.pay_provider_rows); holders are matched to providers in order, the
+    providers' own credits first (the contract refuses a self-redemption, so they go to the others), a holder's
+    credits split only where a provider's part ends. What no other provider has room for stays with its holder."""
+
+    def __init__(self, offers: np.ndarray, addresses: list[str]):
+        self.offers, self.addresses = offers, addresses  # credits offered: a row a provider, a column a tier
+        self.served = np.zeros_like(offers)
+        self.paid = [0] * len(addresses)  # wei each was paid today
+
+    def plan(self, wanted: dict[str, list[int]]) -> dict[str, list[tuple[int, list[tuple[int, int]]]]]:
+        """`wanted`: each holder's credits to spend per tier, in the order they come. Returns each served holder's
+        (provider, [(tier, credits)]), tiers ascending, in the order it was first given each provider."""
+        index = {a: j for j, a in enumerate(self.addresses)}
+        holders = list(wanted)
+        first = [h for h in holders if h in index] + [h for h in holders if h not in index]
+        given: dict[str, dict[int, list[tuple[int, int]]]] = {h: {} for h in holders}
+        for t in range(self.offers.shape[1]):
+            offer = self.offers[:, t]
+            left = min(sum(w[t] for w in wanted.values()), int(offer.sum()))
+            served = {}
+            for h in holders:  # first come, first served, up to the offer
+                served[h] = min(wanted[h][t], left)
+                left -= served[h]
+            part = self._parts(sum(served.values()), offer)  # each provider's part of it
+            at = 0  # the first provider with some of its part left
+            for h in first:
+                k, me = served[h], index.get(h)
+                while at < len(part) and not part[at]:
+                    at += 1
+                j = at
+                while k and j < len(part):
+                    if j != me and part[j]:
+                        take = min(k, int(part[j]))
+                        part[j] -= take
+                        k -= take
+                        self.served[j, t] += take
+                        given[h].setdefault(j, []).append((t, take))
+                    j += 1
+        return {h: list(g.items()) for h, g in given.items() if g}
+
+    @staticmethod
+    def _parts(total: int, offer: np.ndarray) -> np.ndarray:
+        """`total` credits split in proportion to the offers, exactly (none above its offer: total <= the offers)."""
+        return np.array([dict(split_wei(total, list(enumerate(int(o) for o in offer)))).get(j, 0)
+                         for j in range(len(offer))], dtype=np.int64)
 
 
 # HanzoGovernor's ProposalState values this run meets, and GovernorCountingSimple's support values
@@ -202,6 +251,7 @@ class Proposal:
     # releases to the provider; 0 for the World's proposals, whose action changes nothing
     payment: int = 0
     action: tuple | None = None  # (targets, values, calldatas); None: ChainGovernance's no-change action
+    recipients: list[tuple[str, int]] = field(default_factory=list)  # a payment's (provider, wei), summing to it
 
     @property
     def label(self) -> str:
@@ -273,6 +323,9 @@ class ChainGovernance:
         self.timelock_delay = c.call("timelock", "getMinDelay")
         # the Compute Providers pool's payments to `provider` (pay_providers; None: none are made)
         self.provider: str | None = None
+        # or, with provider rows, to the rows: the run sets `recipients` each day ((address, weight): the release is
+        # split in proportion to the weights, in whole wei)
+        self.rows, self.recipients = False, []
         self.payments: list[Proposal] = []
         self.bucket = Bucket.deployed(p, 0)  # HanzoTreasury's bucket: full at deployment, whenever that was
         # an execution may come later than its earliest second, by at most the queue window and the grace period
@@ -282,7 +335,7 @@ class ChainGovernance:
             // p.treasury_release_period
         self.committed = 0  # wei of the pool proposed for payment and not yet paid
         self.paid = 0  # wei the treasury paid the provider (executed payments)
-        self.unsold = 0  # of it, wei the provider has not yet counted in a day's income (take_payments)
+        self.unsold: dict[str, int] = {}  # of it, wei each provider has not yet counted in a day's income
 
     def stake_developers(self) -> None:
         """The proposers' stake, before the first day: the Governor counts the proposer's votes a second
@@ -317,7 +370,7 @@ class ChainGovernance:
                 # Governor also needs the deposit unlocked (the World's deposits are settled the day they are made)
                 break
             self._propose(day, voters())
-        if self.provider is not None:
+        if self.provider is not None or self.rows:
             self.pay_providers(day, compute_pool)
         every = self.proposals + self.payments
         due = [(p.deadline + 1, p) for p in every if p.status == "voting" and p.deadline < next_day]
@@ -385,19 +438,23 @@ class ChainGovernance:
         for at, _, amount in pending:
             bucket.stored, bucket.updated_at = max(bucket.available(at) - amount, 0), at
         amount = min(due, bucket.available(earliest) - self.lateness_margin)
-        if amount <= 0:
+        recipients = split_wei(amount, self.recipients) if self.rows else [(self.provider, amount)]
+        if amount <= 0 or not recipients:  # (no provider row to pay today: the release waits in the pool)
             return
         number = len(self.payments) + 1
-        action = ([self.A["treasury"]], [0], [c.encode("treasury", "release", self.provider, amount)])
-        description = f"Compute Providers pool: release {amount} wei to the provider (payment {number}, day {day})"
-        prop = Proposal(number, 0, day, description, True, True, [], payment=amount, action=action)
+        calls = [c.encode("treasury", "release", to, paid) for to, paid in recipients]
+        action = ([self.A["treasury"]] * len(calls), [0] * len(calls), calls)
+        whom = "the provider" if not self.rows else f"{len(recipients)} provider rows"
+        description = f"Compute Providers pool: release {amount} wei to {whom} (payment {number}, day {day})"
+        prop = Proposal(number, 0, day, description, True, True, [], payment=amount, action=action,
+                        recipients=recipients)
         self._submit(prop, TREASURY)
         self.committed += amount
         self.payments.append(prop)
 
-    def take_payments(self) -> int:
-        """The wei paid to the provider since the last call (the provider counts it in its day's income)."""
-        paid, self.unsold = self.unsold, 0
+    def take_payments(self) -> dict[str, int]:
+        """The wei paid to each provider since the last call (a provider counts it in its day's income)."""
+        paid, self.unsold = self.unsold, {}
         return paid
 
     def _vote(self, prop: Proposal, day: int) -> None:
@@ -442,10 +499,11 @@ class ChainGovernance:
                what=f"day {day}: execute {prop.label}")
         if prop.payment:  # the treasury paid the provider: the books and the bucket's mirror follow
             self.bucket.release(prop.payment, c.now())
-            self.ledger.move(self.A["treasury"], self.provider, prop.payment)
+            for to, paid in prop.recipients:
+                self.ledger.move(self.A["treasury"], to, paid)
+                self.unsold[to] = self.unsold.get(to, 0) + paid
             self.committed -= prop.payment
             self.paid += prop.payment
-            self.unsold += prop.payment
         c.send(self.deployer, "governor", "settleDeposit", prop.pid, what=f"day {day}: settle {prop.label}")
         self._books(prop, day)
 
@@ -491,8 +549,24 @@ WORLD_ONLY = {
     # HanzoGovernor's quorum is absolute ([tokenomics] quorum): a relative one is the World's alone
     ("policy", "quorum"): "a quorum relative to the stake (OpenZeppelin's GovernorVotesQuorumFraction) is modelled",
     ("agents", "farmers_max"): "reward farmers are modelled",
+    # the World's users then each weigh their own wage (work and churn per row); chain mode's honest accounts
+    # decide alike
+    ("agents", "reservation_spread"): "each user's own reservation wage is modelled",
     ("market", "external_venues"): "other venues and their arbitrageurs are modelled",
 }
+
+
+def split_wei(amount: int, weights: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """`amount` wei split in proportion to the integer weights, exactly (largest remainders get the wei the floors
+    leave, ties to the first), the zero shares dropped; [] when every weight is 0."""
+    total = sum(w for _, w in weights)
+    if total <= 0:
+        return []
+    shares = [amount * w // total for _, w in weights]
+    left = amount - sum(shares)
+    for i in sorted(range(len(weights)), key=lambda i: -(amount * weights[i][1] % total))[:left]:
+        shares[i] += 1
+    return [(a, x) for (a, _), x in zip(weights, shares) if x]
 
 
 def credit_stream(seed: int) -> np.random.Generator:
@@ -535,10 +609,6 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
     results and reconciliation, a failure raised with the transaction's own day. `pay_providers`: the Compute
     Providers pool's daily release is paid to the provider through governance (ChainGovernance.pay_providers),
     as the World's providers take it; False leaves the pool in the treasury (as chain mode did before)."""
-    refused = [k for k, v in strategy_shares(scenario["strategies"]).items() if k in CHAIN_REFUSES and v > 0]
-    if refused:  # run as another strategy, its rows would silently be something else
-        raise ScenarioError(f"{scenario.path}: [strategies] {refused[0]}_share: {CHAIN_REFUSES[refused[0]]}, "
-                            "so --chain refuses it")
     drawn = [k for k, v in scenario["uncertainty"].items() if v != SPEC["uncertainty"][k][3]]
     if drawn:  # chain mode runs the scenario's own figures: a draw would be silently ignored
         raise ScenarioError(f"{scenario.path}: [uncertainty] {drawn[0]}: uncertainty is drawn in the World only "
@@ -559,20 +629,25 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
     # each account's activity at its join and the day's common shock, from the World's users stream and in the
     # World's order (a day's joins, then its shock): the same accounts as the World's rows while the two grow alike
     rng_activity = np.random.default_rng(world_streams(seed)["users"])
+    # who leaves, from the World's agents stream (its only draws: [agents] reservation_spread is the World's alone)
+    rng_agents = np.random.default_rng(world_streams(seed)["agents"])
     rng_credits = credit_stream(seed)  # each account's whole credits a day (whole_credits)
     mixed = strategies.mixed
+    # provider rows serve the compute (each its own account, capacity and pay), else the one provider account does
+    provider_rows = strategies.provider is not None
     honest = strategies.names.index("honest") if "honest" in strategies.names else -1
     # a wage below which an account would rather not train, as the World's rows get it (its reservation per
-    # interaction times its usual day; chain mode draws no [agents] reservation_spread)
+    # interaction times its usual day; [agents] reservation_spread is refused, WORLD_ONLY)
     reservation_per_activity = scenario["agents"]["reservation_usd_per_interaction"] * u["interactions_per_day"]
+    leaving_possible = scenario["agents"]["churn_per_day"] > 0 and reservation_per_activity > 0
     by_account: dict[str, dict] = {}
     with driver(network, p, log, processes=processes) as c:
         deployer, oracle, provider_acct, developer = c.deployer, c.oracle, c.provider, c.developer
         # the population grows on the scenario's logistic curve, scaled to the chain's `users` (its ceiling)
         n = float(starting_users(scenario, users))
         A = {name: c.address(name) for name in CONTRACTS}  # the contracts' addresses
-        c.send(deployer, "hmm", "grantRole", c.call("hmm", "PROVIDER_ROLE"), str(provider_acct.address),
-               what="grant the provider role")
+        provider_role = c.call("hmm", "PROVIDER_ROLE")
+        c.send(deployer, "hmm", "grantRole", provider_role, str(provider_acct.address), what="grant the provider role")
         c.send(oracle, "models", "registerBaseModel", BASE_MODEL, u["fork_performance"], what="register the base model")
         start = c.call("emission", "start")
 
@@ -650,6 +725,11 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             drawn = rng_activity.lognormal(-u["activity_sigma"] ** 2 / 2, u["activity_sigma"], k)
             accounts.grow(drawn, reservation_per_activity, day)
             strategies.join(first, len(people), rng_strategies, accounts)
+            if provider_rows:  # a provider row offers capacity: the deployer (the market maker's admin) lets it
+                for row in np.flatnonzero(strategies.kind[first:len(people)] == strategies.provider) + first:
+                    a = str(people[row].address)
+                    c.send(deployer, "hmm", "grantRole", provider_role, a, what=f"{what}: a provider row's role")
+                    market.providers.add(a)
             for row in range(first, len(people)):
                 by_account[str(people[row].address)] = {"strategy": strategies.names[strategies.kind[row]] if mixed
                                                         else "honest", "activity": float(accounts.activity[row]),
@@ -680,6 +760,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 payments_off = (f"the proposers' stake ({gov.stake / WEI:,.0f} HANZO, [governance] "
                                 "developer_stake_share) is below the quorum or the proposal threshold plus a deposit "
                                 f"({needed / WEI:,.0f} HANZO): no payment can pass")
+            elif pay_providers and provider_rows:
+                gov.rows = True  # each day's release split among the provider rows (gov.recipients)
             elif pay_providers:
                 gov.provider = str(provider_acct.address)
         # the World's Compute Providers pool by the books: its genesis allocation (inflation mode) and the
@@ -789,14 +871,22 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                             income_per_credit.copy(), op_usd)
                 worth, junk_share = trainers.decide(view), spammers.decide(view)
                 sell_share, stake_share = holders.decide(view)
-                growth, churn = adopters.decide(view)
-                if churn:
-                    leaving = {a for a in sorted(active) if rng.random() < churn}
-                    active -= leaving
-                    n = max(0.0, n - len(leaving))
-                    for a in leaving:
-                        accounts.leave(row_of[a])
-                        by_account[a]["active"] = 0
+                growth, _ = adopters.decide(view)
+                if leaving_possible and accounts.active:
+                    # the World's churn (hanzo.sim.users.adoption, its users alike): the day's chance of leaving,
+                    # times the active accounts, rounded down, leave, drawn from the World's agents stream as the
+                    # World draws its leavers, so the same seed takes the same rows
+                    pay_per_activity = view.reward_usd_per_interaction * u["interactions_per_day"]
+                    chance = float(adopters.churn_each(view, [pay_per_activity], [reservation_per_activity])[0])
+                    count = min(int(chance * accounts.active), accounts.active)
+                    if count > 0:
+                        for row in leavers_alike(accounts.on, accounts.rows, accounts.active, accounts.active_rows,
+                                                 count, rng_agents):
+                            a = str(people[row].address)
+                            active.discard(a)
+                            accounts.leave(int(row))
+                            by_account[a]["active"] = 0
+                        n = max(0.0, n - count)
                 # the World's adoption (hanzo.sim.users.adoption): newcomers fill the curve, which then moves on
                 joining = max(0, min(int(round(n)), users) - len(active))
                 if joining:
@@ -939,14 +1029,32 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 demand = u["inference_credits_per_day"] * shock_factor * mix * response
                 # whole credits per account, each rounded up or down at random (whole_credits)
                 use, keep = whole_credits(rng_credits, len(people), demand, demand * (1 + compute["buffer_days"]))
-                offered = np.floor(capacity).astype(int) if active else np.zeros(len(tiers), dtype=int)
-                for t in tiers:
-                    if offered[t]:
-                        # ask 0: the World's provider serves any credit (its capacity always counts)
-                        c.send(provider_acct, "hmm", "offerCapacity", t, int(offered[t]), 0,
-                               what=f"day {day}: capacity")
-                        market.offer_capacity(str(provider_acct.address), t, int(offered[t]), 0, c.next_timestamp())
-                served, paid_out, income = np.zeros(len(tiers), dtype=int), np.zeros(len(tiers)), 0
+                if provider_rows:  # each provider row offers its own capacity (hanzo.sim.strategies.Provider)
+                    serving = strategies.active(strategies.provider, accounts)
+                    offers = np.floor(strategies.capacity[serving.index]).astype(int)  # a row each, a column a tier
+                    sellers = [people[r] for r in serving.index]
+                else:
+                    offers = (np.floor(capacity).astype(int) if active else np.zeros(len(tiers), dtype=int))[None, :]
+                    sellers = [provider_acct]
+                offered = offers.sum(axis=0)
+                for seller, offer in zip(sellers, offers):
+                    for t in tiers:
+                        if offer[t]:
+                            # ask 0: the World's providers serve any credit (their capacity always counts)
+                            c.send(seller, "hmm", "offerCapacity", t, int(offer[t]), 0, what=f"day {day}: capacity")
+                            market.offer_capacity(str(seller.address), t, int(offer[t]), 0, c.next_timestamp())
+                desk = ServiceDesk(offers, [str(s.address) for s in sellers])
+                # what each active account will spend of every tier: its day's use, of what it holds once it has
+                # bought up to its buffer (only its own purchase changes its credits before its turn)
+                wanted = {}
+                for person in people:
+                    a = str(person.address)
+                    if a in active:
+                        row = row_of[a]
+                        wanted[a] = [min(int(use[row, t]), max(int(keep[row, t]), market.credits.get((a, t), 0)))
+                                     for t in tiers]
+                serving_plan = desk.plan(wanted)
+                served, paid_out = np.zeros(len(tiers), dtype=int), np.zeros(len(tiers))
                 for person in people:
                     a = str(person.address)
                     if a not in active:
@@ -964,32 +1072,67 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                         c.send(person, "hmm", "buyBatch", list(costs), [wants[t] for t in costs], total, 2**64,
                                what=f"day {day}: buy credits")
                         ledger.move(a, A["hmm"], total)
+                    # what is served of them, as the desk planned, in one transaction per provider (redeemBatch);
                     # (no `n` here: it is the population on the adoption curve)
-                    spends = [(t, min(int(use[row, t]), market.credits.get((a, t), 0), int(offered[t] - served[t])))
-                              for t in tiers]
-                    spends = [(t, k) for t, k in spends if k > 0]
-                    if spends:  # and what is served of them, in one transaction (redeemBatch)
-                        refunds = 0
+                    for j, spends in serving_plan.get(a, ()):
+                        to, refunds = desk.addresses[j], 0
                         for t, k in spends:  # the model's batch is these in order; each tier's pay is kept
-                            paid, refund = market.redeem_split(a, t, k, str(provider_acct.address))
+                            paid, refund = market.redeem_split(a, t, k, to)
                             refunds += refund
                             served[t] += k
                             paid_out[t] += paid / WEI
-                            income += paid
-                            ledger.move(A["hmm"], str(provider_acct.address), paid)
+                            desk.paid[j] += paid
+                            ledger.move(A["hmm"], to, paid)
                             ledger.move(A["hmm"], a, refund)  # the curve's premium back (rule 3h)
                         # the refund the model paid is the holder's bound: the chain must pay it to the wei
                         c.send(person, "hmm", "redeemBatch", [t for t, _ in spends], [n for _, n in spends],
-                               str(provider_acct.address), refunds, 2**64, what=f"day {day}: redeem credits")
+                               to, refunds, 2**64, what=f"day {day}: redeem credits")
                 utilization = np.divide(served, offered, out=np.zeros(len(tiers)), where=offered > 0)
                 income_per_credit = np.where(served > 0, paid_out / np.maximum(served, 1), income_per_credit)
-                capacity = capacity * (1 + providers.decide(view, utilization, target))
-                # the provider sells half its day's income, as the World's do: what it was paid for compute, and
-                # what the Compute Providers pool paid it since its last sale (governance pays at the day's end)
-                income += gov.take_payments() if gov is not None else 0
-                if income // 2:
-                    sell_hanzo(provider_acct, income // 2, f"day {day}: provider sells")
-                    provider_sold += income // 2
+                # what the Compute Providers pool paid since the last sale (governance pays at the day's end)
+                arrived = gov.take_payments() if gov is not None else {}
+                if provider_rows:
+                    # as the World's provider rows (hanzo.sim.compute.provider_rows_day): each sells its own share
+                    # of its income (what it was paid for compute today, and what the pool paid it), and moves its
+                    # capacity by its own margin; the day's release is proposed split by today's pay (gov.day)
+                    policy = strategies.policies[strategies.provider]
+                    for j, (seller, r) in enumerate(zip(sellers, serving.index)):
+                        a = str(seller.address)
+                        income = int(desk.paid[j]) + arrived.pop(a, 0)
+                        book = by_account[a]
+                        book["offered"] += int(offers[j].sum())
+                        book["served"] += int(desk.served[j].sum())
+                        book["compute_income"] += income
+                        share = float(strategies.traits[strategies.provider]["sell_share"][r])
+                        sold = income * int(round(share * BPS)) // BPS
+                        if sold:
+                            sell_hanzo(seller, sold, f"day {day}: provider sells")
+                            provider_sold += sold
+                            book["sold"] += sold
+                    for a, late in arrived.items():  # paid to a provider row that has left since: it keeps it
+                        by_account[a]["compute_income"] += late
+                    if gov is not None and gov.rows:
+                        # the day's release is split as the World splits it: by today's pay, and on a day nothing
+                        # was paid by capacity weighted by the tiers' base prices
+                        weights = list(desk.paid)
+                        if not any(weights):
+                            weights = [int(round(x * 2**20)) for x in
+                                       strategies.capacity[serving.index] @ policy.tier_cost_scale]
+                        gov.recipients = list(zip(desk.addresses, weights))
+                    if len(serving):
+                        strategies.capacity[serving.index] = policy.capacity(
+                            view, serving, strategies.capacity[serving.index], utilization, target)
+                        capacity = strategies.capacity[serving.index].sum(axis=0)
+                    else:
+                        capacity = np.zeros(len(tiers))
+                else:
+                    capacity = capacity * (1 + providers.decide(view, utilization, target))
+                    # the provider sells half its day's income, as the World's do: what it was paid for compute,
+                    # and what the Compute Providers pool paid it since its last sale
+                    income = int(desk.paid[0]) + sum(arrived.values())
+                    if income // 2:
+                        sell_hanzo(provider_acct, income // 2, f"day {day}: provider sells")
+                        provider_sold += income // 2
                 if spec is not None:  # the speculators' policy, traded on chain and mirrored in the model
                     held = np.array([market.credits.get((s_addr, t), 0) for t in range(len(market.tiers))])
                     momentum = np.array([t.momentum for t in market.tiers])

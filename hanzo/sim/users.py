@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -241,33 +241,20 @@ class Users:
 
     def leave(self, chance: np.ndarray, count: int, rng: np.random.Generator, day: int) -> int:
         """`count` active users leave today, drawn at random without replacement, each in
-        proportion to its `chance` (a row per active user, in row order): Efraimidis and
-        Spirakis' keys u ** (1 / chance), the largest `count` leave. Returns how many left."""
+        proportion to its `chance` (a row per active user, in row order: `leavers_weighted`).
+        Returns how many left."""
         count = min(count, self.active)
         if count <= 0:
             return 0
-        active = self.active_rows()
-        keys = np.full(len(active), -np.inf)
-        positive = chance > 0
-        keys[positive] = np.log(rng.random(int(positive.sum()))) / chance[positive]
-        count = min(count, int(positive.sum()))
-        leaving = active[np.argpartition(-keys, count - 1)[:count]] if count else active[:0]
-        return self._gone(leaving, day)
+        return self._gone(leavers_weighted(self.active_rows(), chance, count, rng), day)
 
     def leave_alike(self, count: int, rng: np.random.Generator, day: int) -> int:
         """`count` active users leave today, each active user as likely as any other (all have the
-        same chance): drawn uniformly without replacement, by rejection from all rows (most rows
-        are active, so this costs the leavers, not the population)."""
+        same chance: `leavers_alike`)."""
         count = min(count, self.active)
         if count <= 0:
             return 0
-        if count > self.active // 2 or self.active < self.rows // 4:  # few would be hit: list the active
-            return self._gone(rng.choice(self.active_rows(), count, replace=False), day)
-        chosen = np.zeros(0, dtype=np.int64)
-        while len(chosen) < count:  # each draw hits an active row at least a quarter of the time
-            draw = rng.integers(0, self.rows, 2 * (count - len(chosen)) * self.rows // self.active + 16)
-            chosen = np.unique(np.concatenate([chosen, draw[self.on[draw]]]))
-        return self._gone(rng.permutation(chosen)[:count], day)
+        return self._gone(leavers_alike(self.on, self.rows, self.active, self.active_rows, count, rng), day)
 
     def active_rows(self) -> np.ndarray:
         """The active rows, in order: the last list less those who left since, and the rows that
@@ -667,6 +654,31 @@ def spend(w: World, payees: list[tuple[str, int, str]], flow: str, rows) -> None
     w.exchange.bought_by("users", total / UNIT, drawn / UNIT)
     for account, n, payee_flow in payees:
         ledger.move("users", account, n, payee_flow)
+
+
+def leavers_weighted(active: np.ndarray, chance: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:
+    """`count` of the `active` rows (in row order), drawn without replacement, each in proportion to its
+    `chance`: Efraimidis and Spirakis' keys u ** (1 / chance), the largest `count`. (Chain mode draws its
+    accounts' leavers with this too, so the same stream picks the same rows.)"""
+    keys = np.full(len(active), -np.inf)
+    positive = chance > 0
+    keys[positive] = np.log(rng.random(int(positive.sum()))) / chance[positive]
+    count = min(count, int(positive.sum()))
+    return active[np.argpartition(-keys, count - 1)[:count]] if count else active[:0]
+
+
+def leavers_alike(on: np.ndarray, rows: int, active: int, active_rows: Callable[[], np.ndarray], count: int,
+                  rng: np.random.Generator) -> np.ndarray:
+    """`count` (<= `active`) of the active rows (`on[:rows]`), each as likely as any other, drawn uniformly without
+    replacement: by rejection from all rows while most are active (it costs the leavers, not the population),
+    else from `active_rows()` (the active rows in order)."""
+    if count > active // 2 or active < rows // 4:  # few would be hit: list the active
+        return rng.choice(active_rows(), count, replace=False)
+    chosen = np.zeros(0, dtype=np.int64)
+    while len(chosen) < count:  # each draw hits an active row at least a quarter of the time
+        draw = rng.integers(0, rows, 2 * (count - len(chosen)) * rows // active + 16)
+        chosen = np.unique(np.concatenate([chosen, draw[on[draw]]]))
+    return rng.permutation(chosen)[:count]
 
 
 def adoption(w: World):
