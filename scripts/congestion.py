@@ -179,6 +179,31 @@ def dodge(design: str, kind: str, epochs: int = 10) -> Congestion:
     return s
 
 
+def prop(design: str, wash: bool, epochs: int = 10) -> Congestion:
+    """Honest demand below target (U spends 0.06 L of P's 0.1 L: u = 0.6, the price falls); with `wash` D
+    holds u at the target through X (0.1 L a day at X's 0.1 L: (0.06 + 0.1) / (0.1 + 0.1) = 0.8), where no
+    charge applies: a floor under a falling price rather than a pump."""
+    s, t = fresh(design), 0
+    for _ in range(epochs):
+        s.offer_capacity("P", 0, L // 10, 0, t)
+        s.buy("U", 0, 6 * L // 100, 2**255, FAR, t)
+        s.redeem("U", 0, 6 * L // 100, "P")
+        if wash:
+            s.buy("D", 0, L // 10, 2**255, FAR, t)
+            s.offer_capacity("X", 0, L // 10, 0, t)
+            s.redeem("D", 0, L // 10, "X")
+        t += DAY
+        s.poke(t)
+    return s
+
+
+def prop_leverage(design: str) -> dict:
+    base, s = prop(design, False), prop(design, True)
+    cost, overpaid = ds.spent(s, "D", "X"), ds.spent(s, "U") - ds.spent(base, "U")
+    return {"spent": cost / WEI, "overpaid": overpaid / WEI, "leverage": overpaid / cost, "price": ds.price(s),
+            "price_undisturbed": ds.price(base)}
+
+
 def dodge_leverage(design: str, kind: str, base: int) -> dict:
     s = dodge(design, kind)
     cost, overpaid = ds.spent(s, "D", "X", "X2"), ds.spent(s, "U") - base
@@ -218,13 +243,49 @@ def busy_provider(design: str, epochs: int = 10) -> dict:
     (u = 0.7, P's own 0.9). What U pays in charges for a price that falls."""
     s, t = fresh(design), 0
     for _ in range(epochs):
-        for provider, n in (("P", 9 * L // 100), ("Q", 5 * L // 100)):
+        for provider in ("P", "Q"):
             s.offer_capacity(provider, 0, L // 10, 0, t)
+        for provider, n in (("P", 9 * L // 100), ("Q", 5 * L // 100)):
             s.buy("U", 0, n, 2**255, FAR, t)
             s.redeem("U", 0, n, provider)
         t += DAY
         s.poke(t)
     return {"charged": charged(s, "U"), "spent": ds.spent(s, "U") / WEI, "price": ds.price(s)}
+
+
+def elastic_attack(design: str, kind: str, epochs: int = 10, after: int = 20, eps: float = ELASTICITY) -> dict:
+    """The wash (D at X) or D's real compute at P first, with honest demand that answers the price
+    (0.08 L x (P_ref / base)^-eps, P offering 0.1 L), for `epochs` and then `after` more without the
+    manipulator, so the rise lives out its life. The harm: what U paid per credit above the undisturbed
+    run's price per credit, on the credits it bought (first order in the lost surplus), plus its charges."""
+    s, t = fresh(design), 0
+    per_credit = []
+    for epoch in range(epochs + after):
+        s.offer_capacity("P", 0, L // 10, 0, t)
+        attacking = kind != "none" and epoch < epochs
+        if attacking and kind == "at_p_first":
+            s.buy("D", 0, L // 100, 2**255, FAR, t)
+            s.redeem("D", 0, L // 100, "P")
+        want = int(8 * L // 100 * ds.price(s) ** -eps)
+        cost = s.buy("U", 0, want, 2**255, FAR, t)
+        s.redeem("U", 0, want, "P")
+        per_credit.append((cost, want))
+        if attacking and kind == "wash":
+            s.buy("D", 0, L // 100, 2**255, FAR, t)
+            s.offer_capacity("X", 0, L // 100, 0, t)
+            s.redeem("D", 0, L // 100, "X")
+        t += DAY
+        s.poke(t)
+    return {"state": s, "bought": per_credit}
+
+
+def elastic_leverage(design: str, kind: str) -> dict:
+    base = elastic_attack(design, "none")["bought"]
+    run = elastic_attack(design, kind)
+    s = run["state"]
+    harm = sum(cost - want * c0 / w0 for (cost, want), (c0, w0) in zip(run["bought"], base)) + s.charges.get("U", 0)
+    cost = ds.spent(s, "D", "X")
+    return {"harm": harm / WEI, "spent": cost / WEI, "leverage": harm / cost, "price": ds.price(s)}
 
 
 def wash_leverage(design: str) -> float:
@@ -267,6 +328,9 @@ def measure(design: str) -> dict:
         row[f"surge{m}"] = surge(design, m)
     row["surge1.5_allin"] = surge(design, 1.5, all_in=True)
     row["busy"] = busy_provider(design)
+    row["elastic_wash"] = elastic_leverage(design, "wash")
+    row["elastic_at_p_first"] = elastic_leverage(design, "at_p_first")
+    row["prop"] = prop_leverage(design)
     return row
 
 
@@ -319,6 +383,17 @@ def main() -> None:
                          f"{x['clears']:.3f}x, {x['reached']}")
         cells.append(f"{r['surge1.5']['charged'] / r['surge1.5']['provider_pay']:.1%}")
         print(f"| {r['design']} | " + " | ".join(cells) + " |")
+    print(f"\nhonest demand that answers the price (elasticity {ELASTICITY}), 10 epochs of the lever then 20 without, "
+          "harm = U's price above the undisturbed run's on what it bought, plus its charges; and the floor: honest "
+          "u 0.6, D's wash holding the tier at target\n")
+    print("| design | wash: lev. (harm, spent) | D at P first: lev. (harm, spent) | floor at target: lev., price "
+          "(undisturbed) |")
+    print("|---|---|---|---|")
+    for r in rows:
+        ew, ep, pr = r["elastic_wash"], r["elastic_at_p_first"], r["prop"]
+        print(f"| {r['design']} | {ew['leverage']:.2f} ({ew['harm']:,.0f}, {ew['spent']:,.0f}) | {ep['leverage']:.2f} "
+              f"({ep['harm']:,.0f}, {ep['spent']:,.0f}) | {pr['leverage']:.2f}, {pr['price']:.3f}x "
+              f"({pr['price_undisturbed']:.3f}x) |")
     lev1 = kappa_for_wash_leverage_1()
     print(f"\nkappa at which the wash's leverage is 1 (prov): {lev1:.3f} P_ref per credit of excess")
     head = {"kappa": KAPPAS, "kappa_wash_leverage_1": lev1}
@@ -339,6 +414,9 @@ def main() -> None:
                for m in SURGES},
             "surge1.5_charges_over_provider_pay": r["surge1.5"]["charged"] / r["surge1.5"]["provider_pay"],
             "busy": [r["busy"]["charged"], r["busy"]["price"]],
+            "elastic_wash_leverage": r["elastic_wash"]["leverage"],
+            "elastic_at_p_first_leverage": r["elastic_at_p_first"]["leverage"],
+            "floor_leverage": r["prop"]["leverage"],
             "surge1.5_allin": {"charged": r["surge1.5_allin"]["charged"], "price": r["surge1.5_allin"]["price"],
                                "reached": r["surge1.5_allin"]["reached"]}}
     print(json.dumps(head, default=float))
