@@ -39,7 +39,11 @@ unchanged?: the xfail's spiral (red team 20), stockpile steady / growing 5%/day;
 0.1 L at ask 0 each epoch, U wants m x 0.08 L x (P_ref / base)^-eps (eps = 1.2, capped at P's 0.1 L)
 for 30 epochs, m = 1.1, 1.5, 2: U's charges, U's spend against today's, the price at the end against
 the level that clears it (m^(1/eps)), and the epochs until it first gets within 2% of it; "all-in":
-U's demand answers price plus the last epoch's charge per credit (a charge that stands in for the price).
+U's demand answers price plus the last epoch's charge per credit (a charge that stands in for the price);
+busy provider: P and Q offer 0.1 L each, U spends 0.09 L at P and 0.05 L at Q (tier u 0.7, no manipulator).
+Elastic: the wash and D's compute at P first against honest demand of elasticity eps, 10 epochs then 20
+without (the rise's life), and the wash sustained for 30; the floor: honest u 0.6, D's wash holding the
+tier at target.
 Prints a table; the last line is one JSON object of the headline figures.
 Usage: PYTHONPATH=. python scripts/congestion.py
 """
@@ -279,9 +283,9 @@ def elastic_attack(design: str, kind: str, epochs: int = 10, after: int = 20, ep
     return {"state": s, "bought": per_credit}
 
 
-def elastic_leverage(design: str, kind: str) -> dict:
-    base = elastic_attack(design, "none")["bought"]
-    run = elastic_attack(design, kind)
+def elastic_leverage(design: str, kind: str, epochs: int = 10, after: int = 20) -> dict:
+    base = elastic_attack(design, "none", epochs, after)["bought"]
+    run = elastic_attack(design, kind, epochs, after)
     s = run["state"]
     harm = sum(cost - want * c0 / w0 for (cost, want), (c0, w0) in zip(run["bought"], base)) + s.charges.get("U", 0)
     cost = ds.spent(s, "D", "X")
@@ -330,6 +334,7 @@ def measure(design: str) -> dict:
     row["busy"] = busy_provider(design)
     row["elastic_wash"] = elastic_leverage(design, "wash")
     row["elastic_at_p_first"] = elastic_leverage(design, "at_p_first")
+    row["elastic_wash_sustained"] = elastic_leverage(design, "wash", SURGE_EPOCHS, 0)
     row["prop"] = prop_leverage(design)
     return row
 
@@ -386,12 +391,13 @@ def main() -> None:
     print(f"\nhonest demand that answers the price (elasticity {ELASTICITY}), 10 epochs of the lever then 20 without, "
           "harm = U's price above the undisturbed run's on what it bought, plus its charges; and the floor: honest "
           "u 0.6, D's wash holding the tier at target\n")
-    print("| design | wash: lev. (harm, spent) | D at P first: lev. (harm, spent) | floor at target: lev., price "
-          "(undisturbed) |")
-    print("|---|---|---|---|")
+    print("| design | wash: lev. (harm, spent) | wash every epoch of 30: lev., price | D at P first: lev. (harm, "
+          "spent) | floor at target: lev., price (undisturbed) |")
+    print("|---|---|---|---|---|")
     for r in rows:
-        ew, ep, pr = r["elastic_wash"], r["elastic_at_p_first"], r["prop"]
-        print(f"| {r['design']} | {ew['leverage']:.2f} ({ew['harm']:,.0f}, {ew['spent']:,.0f}) | {ep['leverage']:.2f} "
+        ew, ep, pr, su = r["elastic_wash"], r["elastic_at_p_first"], r["prop"], r["elastic_wash_sustained"]
+        print(f"| {r['design']} | {ew['leverage']:.2f} ({ew['harm']:,.0f}, {ew['spent']:,.0f}) | "
+              f"{su['leverage']:.2f}, {su['price']:.3f}x | {ep['leverage']:.2f} "
               f"({ep['harm']:,.0f}, {ep['spent']:,.0f}) | {pr['leverage']:.2f}, {pr['price']:.3f}x "
               f"({pr['price_undisturbed']:.3f}x) |")
     lev1 = kappa_for_wash_leverage_1()
@@ -416,6 +422,7 @@ def main() -> None:
             "busy": [r["busy"]["charged"], r["busy"]["price"]],
             "elastic_wash_leverage": r["elastic_wash"]["leverage"],
             "elastic_at_p_first_leverage": r["elastic_at_p_first"]["leverage"],
+            "elastic_wash_sustained_leverage": r["elastic_wash_sustained"]["leverage"],
             "floor_leverage": r["prop"]["leverage"],
             "surge1.5_allin": {"charged": r["surge1.5_allin"]["charged"], "price": r["surge1.5_allin"]["price"],
                                "reached": r["surge1.5_allin"]["reached"]}}

@@ -69,6 +69,8 @@ def test_one_over_elasticity_costs_honest_demand_at_1_5x_target_under_3_percent_
     # and where users answer the charge as part of the price, it still reaches the clearing level on time
     assert prov["surge1.5_allin"]["reached"] == none["surge1.5_allin"]["reached"] == 3
     assert prov["elastic_wash"]["leverage"] < 1 < none["elastic_wash"]["leverage"]  # 0.66 against 1.27
+    assert prov["elastic_wash_sustained"]["leverage"] < 0.6 < 1.2 < none["elastic_wash_sustained"]["leverage"]
+    assert prov["prop"]["leverage"] < 1 < none["prop"]["leverage"]  # the floor at target: 0.74 against 1.65
 
 
 def test_a_charge_big_enough_for_the_xfail_taxes_real_demand_and_arms_a_real_purchase_at_a_shared_provider(rows):
