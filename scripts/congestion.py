@@ -33,7 +33,8 @@ Designs (charge = ceil(P_ref x kappa x E), E the part of this redemption's count
 Scenarios (scripts/demand_signals.py's, by import, on this model; P honest, U its user, D the dealer,
 X (and X2) accomplices): wash, park, buy-sell 0.01 L / 0.1 L, hoard (0.1 L a day kept, out through X);
 the dodges: wash first (D redeems at the epoch's start, before U), wash at target (X offers 0.0125 L so
-its own u is the target), two accomplices (D's 0.01 L split over X and X2 offering 0.005 L each), D at P
+its own u is the target), two accomplices (D's 0.01 L split over X and X2 offering 0.005 L each), late (X
+offers in the epoch's last hour, just before the poke), D at P
 first (D spends 0.01 L at the honest P's offer before U: real compute, the pay not handed back);
 unchanged?: the xfail's spiral (red team 20), stockpile steady / growing 5%/day; real demand: P offers
 0.1 L at ask 0 each epoch, U wants m x 0.08 L x (P_ref / base)^-eps (eps = 1.2, capped at P's 0.1 L)
@@ -173,6 +174,9 @@ def dodge(design: str, kind: str, epochs: int = 10) -> Congestion:
             s.buy("D", 0, n, 2**255, FAR, t)
             if kind == "at_target":
                 s.offer_capacity("X", 0, n * 10 // 8, 0, t)
+                s.redeem("D", 0, n, "X")
+            elif kind == "late":  # offered in the epoch's last hour: weighted 1/24, as is what it serves
+                s.offer_capacity("X", 0, n, 0, t + DAY - 3600)
                 s.redeem("D", 0, n, "X")
             elif kind == "two":
                 for x in ("X", "X2"):
@@ -322,7 +326,7 @@ def measure(design: str) -> dict:
             cost, overpaid = ds.spent(s, "D", "X"), ds.spent(s, "U") - base
             row[kind] = {"spent": cost / WEI, "overpaid": overpaid / WEI, "leverage": overpaid / cost,
                          "price": ds.price(s), "charged_d": charged(s, "D"), "charged_u": charged(s, "U")}
-        for kind in ("first", "at_target", "two", "at_p_first"):
+        for kind in ("first", "at_target", "two", "late", "at_p_first"):
             row[kind] = dodge_leverage(design, kind, base)
     for key, run in (("spiral", lambda: ds.spiral(design, True)), ("steady", lambda: ds.stockpile(design, 0.0)),
                      ("growing", lambda: ds.stockpile(design, 0.05))):
@@ -361,15 +365,17 @@ def main() -> None:
     print("congestion charge on the integer model; L = 1e9, tier 0, today's rules; kappa in P_ref per weighted "
           "credit of excess: " + ", ".join(f"{k} = {v:.3f}" for k, v in KAPPAS.items()) + "\n")
     print("| design | wash lev. (pair's charges) | wash first: lev. (U's charges) | wash at target: price | "
-          "two accomplices lev. | D at P first: lev. (U's charges) | park lev. | buy-sell 0.01 / 0.1 L lev. | "
+          "two accomplices lev. | X offers in the last hour: lev. | D at P first: lev. (U's charges) | park lev. | "
+          "buy-sell 0.01 / 0.1 L lev. | "
           "hoard lev. | spiral: price, served, U's charges | stockpile steady / growing day 30 (U's charges) | "
           "busy P, tier u 0.7: U's charges, price |")
-    print("|---|---|---|---|---|---|---:|---|---:|---|---|---|")
+    print("|---|---|---|---|---|---|---|---:|---|---:|---|---|---|")
     for r in rows:
         w, f, a, two, ap = r["wash"], r["first"], r["at_target"], r["two"], r["at_p_first"]
         sp, st, gr = r["spiral"], r["steady"], r["growing"]
         print(f"| {r['design']} | {w['leverage']:.2f} ({w['charged_d']:,.0f}) | {f['leverage']:.2f} "
-              f"({f['charged_u']:,.0f}) | {a['price']:.3f}x | {two['leverage']:.2f} | {ap['leverage']:.2f} "
+              f"({f['charged_u']:,.0f}) | {a['price']:.3f}x | {two['leverage']:.2f} | {r['late']['leverage']:.2f} | "
+              f"{ap['leverage']:.2f} "
               f"({ap['charged_u']:,.0f}) | {r['park']['leverage']:.2f} | {r['sell1']['leverage']:.2f} / "
               f"{r['sell10']['leverage']:.2f} | {r['hoard']['leverage']:.2f} | {sp['price']:.3f}x, "
               f"{sp['honest_served']}, {sp['charged_u']:,.0f} | {st['day30']:.3f}x / {gr['day30']:.3f}x "
@@ -408,6 +414,7 @@ def main() -> None:
             "wash_leverage": r["wash"]["leverage"], "wash_charged": r["wash"]["charged_d"],
             "wash_first_leverage": r["first"]["leverage"], "wash_first_charged_u": r["first"]["charged_u"],
             "wash_at_target_price": r["at_target"]["price"], "two_accomplices_leverage": r["two"]["leverage"],
+            "late_offer_leverage": r["late"]["leverage"],
             "at_p_first_leverage": r["at_p_first"]["leverage"], "park_leverage": r["park"]["leverage"],
             "buy_sell_leverage": [r["sell1"]["leverage"], r["sell10"]["leverage"]],
             "hoard_leverage": r["hoard"]["leverage"],

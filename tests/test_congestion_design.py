@@ -55,6 +55,7 @@ def test_no_redemption_order_or_second_accomplice_dodges_the_charge_on_the_provi
     prov, tier = rows["prov-ke"], rows["tier-ke"]
     assert prov["first"]["leverage"] == prov["two"]["leverage"] == prov["wash"]["leverage"]
     assert prov["first"]["charged_u"] == 0 and prov["at_target"]["price"] == 1.0
+    assert prov["late"]["leverage"] <= rows["none"]["late"]["leverage"] < 0.35  # late capacity weighs little
     # the tier-wide running count is dodged by washing first: the honest user pays the wash's charge
     assert tier["first"]["charged_u"] == tier["wash"]["charged_d"] > 0
     assert tier["first"]["leverage"] > rows["none"]["wash"]["leverage"]
