@@ -264,7 +264,8 @@ def test_an_all_honest_scenario_runs_on_chain_as_before_accounts_had_strategies(
     account's activity and the day's common shock come from the World's users stream (the accounts are the World's
     rows), the accounts train other amounts: the rewards paid a day, what is staked, burned and sold move, and
     which accounts' pay makes a stake or a sale (502 -> 500 transactions); the reserve and the provider's sales
-    are as pinned."""
+    are as pinned. Since provider rows, the World's churn and the governance attacker run on chain, the rows carry
+    the treasury released to an attacker (0 here); every other figure and transaction is as pinned."""
     sc = load("baseline").with_overrides(**FIXED)
     honest = run_on_chain(sc, network="embedded", days=6, users=12)
     assert honest.ok and honest.transactions == 500 and honest.proposals == []
@@ -273,7 +274,7 @@ def test_an_all_honest_scenario_runs_on_chain_as_before_accounts_had_strategies(
     assert honest.rows[-1] == {
         "day": 6, "hanzo_price_usd": 0.10000078116622885, "total_supply": 501643733.5804384,
         "emitted": 1643835.6164383562, "burned": 102.036, "staked": 6.034275, "reward_pool": 986267.9798630137,
-        "treasury": 150657631.74657536, "market_maker_reserve": 9.987501040760467, "users": 12,
+        "treasury": 150657631.74657536, "treasury_drained": 0.0, "market_maker_reserve": 9.987501040760467, "users": 12,
         "pool_hanzo": 49999805.58377384, "pool_usd": 5000019.515106532, "rewards_paid": 7.245,
         "price_7b": 0.001000000001, "capacity_7b": 525.0, "utilization_7b": 0.8, "training_ops_paid": 12,
         "training_ops_deferred": 0, "compute_pool": 657534.2465753425, "compute_paid": 0.0,
@@ -326,6 +327,45 @@ def test_the_accounts_that_leave_are_the_world_rows_that_leave():
     chain = [b["active"] for b in result.by_account.values()]
     assert chain == world.users.on[:30].astype(int).tolist()
     assert result.churned == world.churned == 8  # int(0.1 x 30 x (1 - a sliver)) = 2 a day
+
+
+@pytest.mark.parametrize("budget_usd, turnout, verdict", [
+    (2e6, 0.15, "passed: governance captured"),  # 14.3M HANZO staked: over the quorum and 15% of the rest
+    (2e6, 0.9, "defeated: deposit burned"),  # the same stake against 90% of the honest stake
+    (5e5, 0.15, "defeated: deposit burned"),  # 4.5M HANZO: short of the 10M quorum
+])
+def test_the_governance_attacker_runs_on_chain_and_wins_or_loses_as_in_the_world(budget_usd, turnout, verdict):
+    """The [attacker] on chain (refused before): an account that swaps its dollars for HANZO in HanzoPool for 30
+    days, stakes it, and proposes a Treasury release to itself, the World's rule deciding its vote (at least the
+    quorum, and more than the honest turnout against it), which the honest accounts enact with their votes. The
+    verdict is the World's at the same scale and seed; a defeat burns its deposit; a win pays it what
+    HanzoTreasury's bucket lets out (a release a day proposed and voted through by its own stake, never more than
+    the bucket's limit plus its refill), which it sells; every balance and vote reconciles to the wei."""
+    from hanzo.sim.world import World
+
+    sc = load("governance_attack").with_overrides(**FIXED, **{
+        "attacker.start_day": 2, "attacker.budget_usd": budget_usd, "governance.turnout": turnout})
+    days = 45
+    result = run_on_chain(sc, network="embedded", days=days, users=20)
+    assert result.ok, result.differences
+    world = World(crosscheck.at_chain_scale(sc, 20))
+    world.start()
+    world.env.run(until=days + 1)
+    attack = result.attack
+    assert attack["attack"] == world.gov.attack == verdict and attack["attack_day"] == world.gov.attack_day == 32
+    assert attack["attack_cost_usd"] == pytest.approx(budget_usd) == world.gov.attack_cost_usd
+    assert attack["bought"] == pytest.approx(world.attacker_bought, rel=0.01)  # the pools' prices differ a little
+    capture = attack["proposals"][0]
+    assert capture["votes_for"] == pytest.approx(attack["bought"] * 1e18, rel=1e-12)  # all of its stake, For
+    if verdict.startswith("passed"):
+        p = sc.tokenomics
+        bound = p.treasury_release_limit * (1 + (days - 32) * 86_400 / p.treasury_release_period) / 1e18
+        assert 0 < attack["treasury_drained"] <= bound and capture["votes_against"] < capture["votes_for"]
+        assert result.rows[-1]["treasury_drained"] == attack["treasury_drained"]
+    else:
+        assert attack["treasury_drained"] == 0 and capture["burned"] == sc.tokenomics.proposal_deposit
+    if turnout == 0.9:  # defeated by the honest votes: Against outweighs its For
+        assert capture["votes_against"] > capture["votes_for"] >= sc.tokenomics.quorum
 
 
 def test_speculators_voters_and_a_custom_policy_run_on_chain_and_leave_as_the_world_says():

@@ -210,6 +210,10 @@ def _simulate_on_chain(scenario: str, seed: int | None, network: str, days: int,
                    f"{significant(sum(p['payment'] for p in paid) / 10**18, 6)} HANZO paid to the provider")
     elif result.provider_payments_off:
         click.echo(f"Compute Providers pool: no payments ({result.provider_payments_off})")
+    if result.attack:
+        a = result.attack
+        click.echo(f"governance attacker: {a['attack']} (day {a['attack_day']}; ${a['attack_cost_usd']:,.0f} for "
+                   f"{a['bought']:,.0f} HANZO staked), {a['treasury_drained']:,.0f} HANZO released to it")
     versus = json.loads(files["summary"].read_text())["world_vs_chain"]
     click.echo(f"the World at the same scale against the chain ({files['comparison'].name}; why they differ: "
                "summary.json):")

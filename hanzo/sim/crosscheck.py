@@ -12,7 +12,7 @@ why for the figures whose difference is a known difference of the two executors,
 A figure on each side means the same thing (the chain's HanzoTreasury holds the Community
 Treasury, the Compute Providers pool and the mint fees, so the World's `treasury` here is the sum
 of those three accounts; `staked` is the users' stake on both sides: the proposers' stake (chain
-mode's model developer) is not the users', and the World's attacker has no account on chain).
+mode's model developer) is not the users', nor is the governance attacker's, on either side).
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ EXPLAINED = {
               "day's training on developers' models), and low-quality work is drawn per op on chain (the World "
               "burns its expected share)",
     "rewards_paid": "(to date) each account's activity is its World row's (the same draws from the World's users "
-                    "stream while the two populations grow alike; churn is drawn apart), but chain mode draws "
+                    "stream while the two populations grow alike, and the same leavers while the day's chance of "
+                    "leaving agrees), but chain mode draws "
                     "its interactions (Poisson) and multiplier per op (a strategy's pay rounded to a whole "
                     "multiplier at random, its low-quality ops drawn op by op); the World pays the mean multiplier "
                     "on each row's expected interactions",
@@ -73,7 +74,9 @@ EXPLAINED = {
                 "after it is proposed (voting delay, voting period, timelock) and cut to what the treasury's bucket "
                 "lets out (treasury_release_limit per treasury_release_period: by default 200,000 HANZO per 30 "
                 "days, about 2.6M in a year against the World's 14.8M), the rest waiting in the treasury (and the "
-                "developer's forks add their mint fees)",
+                "developer's forks add their mint fees); a governance attacker who wins takes the World's bucket "
+                "from the day of its vote, and on chain through a proposal a day, each executed ten days later and "
+                "sharing the one bucket with the providers' payments",
     "emitted": "floating-point rounding of the World's float emission (the chain's is exact)",
 }
 

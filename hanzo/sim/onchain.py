@@ -33,7 +33,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
 from hanzo.econ.attest import Oracle, TrainingOp
-from hanzo.econ.cpmm import HANZO, PoolState
+from hanzo.econ.cpmm import HANZO, USD, PoolState
 from hanzo.econ.hmm import OFFER_GRACE, HMMError, HMMState
 from hanzo.econ.params import BPS, DAY, WEI
 from hanzo.econ.reference import DailyBudgets, emission_split, emitted_at, nft_mint_fee, training_payout
@@ -107,13 +107,19 @@ class Reconciliation:
     provider_payments: list[dict] = field(default_factory=list)
     provider_payments_off: str = ""
     developer_forks: int = 1  # the forks the model developer minted (one per max_interactions_per_fork_day of training)
+    # the governance attacker, when the scenario has one: how its capture went (the World's Governance.attack), the
+    # day it proposed, the dollars it spent and the HANZO it bought and staked, what the treasury released to it
+    # (HANZO) and its proposals (Proposal.record: the capture, then a release a day once it had won)
+    attack: dict = field(default_factory=dict)
 
     def governance(self) -> dict:
         """The proposals made, passed and settled as passed, defeated, and the deposits burned (HANZO)."""
-        settled = [p for p in self.proposals if p["status"] == "settled"]
-        return {"proposals": len(self.proposals), "passed": sum(p["passes"] for p in settled),
+        # the attacker's capture counts as one, as the World counts it (its daily releases after a win do not)
+        made = self.proposals + self.attack.get("proposals", [])[:1]
+        settled = [p for p in made if p["status"] == "settled"]
+        return {"proposals": len(made), "passed": sum(p["passes"] for p in settled),
                 "defeated": sum(not p["passes"] for p in settled),
-                "deposits_burned": sum(p["burned"] for p in self.proposals) / WEI}
+                "deposits_burned": sum(p["burned"] for p in made) / WEI}
 
     def strategies(self) -> dict[str, dict]:
         """Per strategy: its accounts (joined over the run, and active at the end) and its accounts' sums."""
@@ -252,9 +258,13 @@ class Proposal:
     payment: int = 0
     action: tuple | None = None  # (targets, values, calldatas); None: ChainGovernance's no-change action
     recipients: list[tuple[str, int]] = field(default_factory=list)  # a payment's (provider, wei), summing to it
+    attack: bool = False  # the governance attacker's: it proposes, votes For and is paid the release
+    against: list[str] = field(default_factory=list)  # on an attacker's proposal, the honest accounts voting Against
 
     @property
     def label(self) -> str:
+        if self.attack:
+            return f"attacker's proposal {self.number}"
         return f"provider payment {self.number}" if self.payment else f"proposal {self.number}"
 
     def record(self) -> dict:
@@ -336,6 +346,13 @@ class ChainGovernance:
         self.committed = 0  # wei of the pool proposed for payment and not yet paid
         self.paid = 0  # wei the treasury paid the provider (executed payments)
         self.unsold: dict[str, int] = {}  # of it, wei each provider has not yet counted in a day's income
+        # the governance attacker ([attacker], hanzo.sim.governance.attacker), when the scenario has one (arm)
+        self.attacker, self.att, self.attack_day = None, "", -1
+        self.attacks: list[Proposal] = []  # its proposals: the capture, then a release a day once it has won
+        self.attack = "none"  # as the World's Governance.attack: none, could not propose, passed, defeated
+        self.attacker_locked = 0  # its stake locked as deposits, by the books
+        self.drained = 0  # wei the treasury released to it
+        self.attacker_unsold = 0  # of it, wei it has not sold yet (take_drained)
 
     def stake_developers(self) -> None:
         """The proposers' stake, before the first day: the Governor counts the proposer's votes a second
@@ -356,13 +373,13 @@ class ChainGovernance:
         due before `next_day` (the next day's first second). `voters()`: the active voter accounts, in row
         order, with their turnout traits (asked on a day with a proposal only)."""
         c = self.c
-        every = self.proposals + self.payments
+        every = self.proposals + self.payments + self.attacks
         for prop in every:
             if prop.staked_at_snapshot is None and prop.snapshot == c.now():
                 prop.staked_at_snapshot = dict(self.ledger.staked)  # the day's last stake was at the snapshot
         for prop in every:
             if prop.status == "voting" and prop.voted_day is None and c.now() > prop.snapshot:
-                self._vote(prop, day)
+                self._vote(prop, day, voters)
         for _ in range(self.rng_gov.poisson(self.rate)):
             staked = self.ledger.staked.get(self.dev, 0)
             if staked < self.threshold or staked - self.locked < self.deposit:
@@ -372,7 +389,11 @@ class ChainGovernance:
             self._propose(day, voters())
         if self.provider is not None or self.rows:
             self.pay_providers(day, compute_pool)
-        every = self.proposals + self.payments
+        if self.attacker is not None and day == self.attack_day:
+            self._propose_attack(day)
+        elif self.attack.startswith("passed"):
+            self._drain(day)
+        every = self.proposals + self.payments + self.attacks
         due = [(p.deadline + 1, p) for p in every if p.status == "voting" and p.deadline < next_day]
         due += [(p.eta, p) for p in every if p.status == "queued" and p.eta < next_day]
         for when, prop in sorted(due, key=lambda d: (d[0], d[1].payment > 0, d[1].number)):
@@ -400,17 +421,21 @@ class ChainGovernance:
         self.proposals.append(prop)
 
     def _submit(self, prop: Proposal, kind: int) -> None:
-        """The developer proposes `prop` (its deposit locked); its id, snapshot and deadline by the books."""
+        """The developer (the attacker, for its own) proposes `prop`, its deposit locked; its id, snapshot and
+        deadline by the books."""
         c = self.c
         targets, values, calldatas = prop.action or self.action
-        c.send(self.developer, "governor", "proposeTyped", targets, values, calldatas, prop.description, kind,
-               what=f"day {prop.day}: {prop.label}")
+        c.send(self.attacker if prop.attack else self.developer, "governor", "proposeTyped", targets, values,
+               calldatas, prop.description, kind, what=f"day {prop.day}: {prop.label}")
         # Governor.hashProposal; the snapshot a delay after the proposal's block (the Governor's clock is the
         # timestamp), the deadline a voting period after it
         prop.pid = int.from_bytes(keccak(abi_encode(["address[]", "uint256[]", "bytes[]", "bytes32"],
                                                     [targets, values, calldatas, keccak(text=prop.description)])),
                                   "big")
-        self.locked += self.deposit
+        if prop.attack:
+            self.attacker_locked += self.deposit
+        else:
+            self.locked += self.deposit
         prop.snapshot = c.now() + self.voting_delay
         prop.deadline = prop.snapshot + self.voting_period
         for what, method, books in (("id", "hashProposal", prop.pid), ("snapshot", "proposalSnapshot", prop.snapshot),
@@ -429,15 +454,7 @@ class ChainGovernance:
         if not due or staked < max(self.threshold, self.quorum) or staked - self.locked < self.deposit:
             return
         c = self.c
-        # each payment's earliest execution: its eta once queued, else its deadline's next second (when it is
-        # queued) and the timelock's delay; the bucket by the books, drawn by the payments in that order
-        earliest = c.now() + self.voting_delay + self.voting_period + 1 + self.timelock_delay
-        pending = sorted((p.eta if p.status == "queued" else p.deadline + 1 + self.timelock_delay, p.number, p.payment)
-                         for p in self.payments if p.status != "settled")
-        bucket = replace(self.bucket)
-        for at, _, amount in pending:
-            bucket.stored, bucket.updated_at = max(bucket.available(at) - amount, 0), at
-        amount = min(due, bucket.available(earliest) - self.lateness_margin)
+        amount = min(due, self._room())
         recipients = split_wei(amount, self.recipients) if self.rows else [(self.provider, amount)]
         if amount <= 0 or not recipients:  # (no provider row to pay today: the release waits in the pool)
             return
@@ -452,17 +469,105 @@ class ChainGovernance:
         self.committed += amount
         self.payments.append(prop)
 
+    def _room(self) -> int:
+        """Wei a release proposed now may take: what HanzoTreasury's bucket will hold at its earliest execution,
+        after every release pending before it (the providers' and the attacker's), less `lateness_margin`."""
+        # each release's earliest execution: its eta once queued, else its deadline's next second (when it is
+        # queued) and the timelock's delay; the bucket by the books, drawn by the releases in that order
+        earliest = self.c.now() + self.voting_delay + self.voting_period + 1 + self.timelock_delay
+        pending = sorted((p.eta if p.status == "queued" else p.deadline + 1 + self.timelock_delay, p.payment)
+                         for p in self.payments + self.attacks if self._pending(p))
+        bucket = replace(self.bucket)
+        for at, amount in pending:
+            bucket.stored, bucket.updated_at = max(bucket.available(at) - amount, 0), at
+        return bucket.available(earliest) - self.lateness_margin
+
+    @staticmethod
+    def _pending(p: Proposal) -> bool:
+        """Whether `p` may still release its payment: not settled, and passing (the capture until its vote)."""
+        return p.status != "settled" and (p.passes or (p.attack and p.voted_day is None))
+
+    def arm(self, attacker, attack_day: int) -> None:
+        """The scenario's governance attacker: `attacker` (an account holding the stake it bought) proposes on
+        `attack_day` (the World's: [attacker] start_day plus its 30 days of buying)."""
+        self.attacker, self.att, self.attack_day = attacker, str(attacker.address), attack_day
+
+    def _propose_attack(self, day: int) -> None:
+        """The attacker proposes to release to itself what the treasury's bucket allows, if its stake can propose
+        (the threshold and a deposit), as the World's attacker does."""
+        staked = self.ledger.staked.get(self.att, 0)
+        if staked < max(self.threshold, self.deposit):
+            self.attack = "could not propose"
+            return
+        self._release_to_attacker(day, verdict=None)
+
+    def _drain(self, day: int) -> None:
+        """Having won, the attacker proposes each day a release of what the bucket will hold, and votes it through
+        (the World's captured governance takes the bucket every day: hanzo.sim.governance.treasury_capture)."""
+        if self.ledger.staked.get(self.att, 0) - self.attacker_locked >= self.deposit:
+            self._release_to_attacker(day, verdict=True)
+
+    def _release_to_attacker(self, day: int, verdict: bool | None) -> None:
+        pending = sum(p.payment for p in self.payments + self.attacks if self._pending(p))
+        amount = min(self._room(), self.ledger.hanzo[self.A["treasury"]] - pending)
+        if amount <= 0:
+            return
+        number = len(self.attacks) + 1
+        action = ([self.A["treasury"]], [0], [self.c.encode("treasury", "release", self.att, amount)])
+        description = f"Treasury: release {amount} wei to {self.att} (attacker's proposal {number}, day {day})"
+        # the capture's verdict is the World's rule at its vote (_vote); once it has won, its own stake passes each
+        prop = Proposal(number, 0, day, description, True, bool(verdict), [], payment=amount, action=action,
+                        recipients=[(self.att, amount)], attack=True)
+        prop.reached = verdict is not None
+        self._submit(prop, TREASURY)
+        self.attacks.append(prop)
+
+    def _attack_verdict(self, prop: Proposal, voters: list[tuple[str, float]]) -> None:
+        """The World's rule for the capture (hanzo.sim.governance.attacker): it wins with at least the quorum and
+        more votes than the honest turnout against it (the voter accounts that turn out, and the [governance]
+        turnout of the rest of the stake), on the books' stakes at the snapshot. On chain the honest accounts then
+        enact it: on a win the voters who turned out vote Against (less than its stake); on a defeat the developer
+        votes Against with them, and every other staked account too if that is not yet more than its stake."""
+        stakes = prop.staked_at_snapshot if prop.staked_at_snapshot is not None else dict(self.ledger.staked)
+        stake = stakes.get(self.att, 0)
+        held = np.array([stakes.get(a, 0) for a, _ in voters], dtype=float)
+        turning = self.rng_votes.random(len(voters)) < np.array([t for _, t in voters]) if voters else []
+        cast = float(held[turning].sum()) if voters else 0.0
+        honest = sum(v for a, v in stakes.items() if a != self.att)
+        against = cast + self.turnout * max(honest - float(held.sum()), 0.0)
+        prop.reached = stake >= self.quorum
+        prop.passes = bool(prop.reached and stake > against)
+        prop.turned_out = [a for (a, _), on in zip(voters, turning) if on]
+        prop.against = list(prop.turned_out)
+        if not prop.passes:
+            prop.against.append(self.dev)
+            if sum(stakes.get(a, 0) for a in prop.against) <= stake:
+                prop.against += [a for a in stakes if a not in prop.against and a != self.att and stakes[a] > 0]
+        self.attack = "passed: governance captured" if prop.passes else "defeated: deposit burned"
+
+    def take_drained(self) -> int:
+        """The wei the treasury released to the attacker since the last call (it sells it, as the World's)."""
+        drained, self.attacker_unsold = self.attacker_unsold, 0
+        return drained
+
     def take_payments(self) -> dict[str, int]:
         """The wei paid to each provider since the last call (a provider counts it in its day's income)."""
         paid, self.unsold = self.unsold, {}
         return paid
 
-    def _vote(self, prop: Proposal, day: int) -> None:
+    def _vote(self, prop: Proposal, day: int, voters: Callable[[], list[tuple[str, float]]] = list) -> None:
         c = self.c
-        support = FOR if prop.passes else AGAINST
-        voting = list(prop.turned_out) + ([self.dev] if prop.passes else [])
+        if prop.attack:
+            if prop.number == 1:
+                self._attack_verdict(prop, voters())
+            ballots = [(self.att, FOR)] + [(a, AGAINST) for a in prop.against]
+        else:
+            support = FOR if prop.passes else AGAINST
+            ballots = [(a, support) for a in list(prop.turned_out) + ([self.dev] if prop.passes else [])]
         accounts = {**self.accounts, self.dev: self.developer}
-        for a in voting:
+        if self.attacker is not None:
+            accounts[self.att] = self.attacker
+        for a, support in ballots:
             if prop.staked_at_snapshot is not None:  # the books' stake at the snapshot, checked against the chain's
                 weight = prop.staked_at_snapshot.get(a, 0)
                 if weight:
@@ -497,7 +602,12 @@ class ChainGovernance:
         targets, values, calldatas = prop.action or self.action
         c.send(self.deployer, "governor", "execute", targets, values, calldatas, keccak(text=prop.description),
                what=f"day {day}: execute {prop.label}")
-        if prop.payment:  # the treasury paid the provider: the books and the bucket's mirror follow
+        if prop.attack:  # the treasury paid the attacker: the books and the bucket's mirror follow
+            self.bucket.release(prop.payment, c.now())
+            self.ledger.move(self.A["treasury"], self.att, prop.payment)
+            self.drained += prop.payment
+            self.attacker_unsold += prop.payment
+        elif prop.payment:  # the treasury paid the provider: the books and the bucket's mirror follow
             self.bucket.release(prop.payment, c.now())
             for to, paid in prop.recipients:
                 self.ledger.move(self.A["treasury"], to, paid)
@@ -510,9 +620,13 @@ class ChainGovernance:
     def _books(self, prop: Proposal, day: int) -> None:
         """The deposit by the rule's verdict: returned to a passed proposal's proposer, burned for a failed one
         (its sHANZO and the HANZO behind it), whatever the chain did (the checks compare)."""
-        self.locked -= self.deposit
+        proposer = self.att if prop.attack else self.dev
+        if prop.attack:
+            self.attacker_locked -= self.deposit
+        else:
+            self.locked -= self.deposit
         if not prop.passes:
-            self.ledger.staked[self.dev] -= self.deposit
+            self.ledger.staked[proposer] -= self.deposit
             self.ledger.burn(self.A["staked"], self.deposit)
             prop.burned = self.deposit
         prop.status, prop.settled_day = "settled", day
@@ -524,7 +638,10 @@ class ChainGovernance:
         out = [(what, chain(), books) for what, chain, books in self.checks]
         out.append(("governance: the developer's stake locked as deposits", c.call("staked", "locked", self.dev),
                     self.locked))
-        for prop in self.proposals + self.payments:
+        if self.attacker is not None:
+            out.append(("governance: the attacker's stake locked as deposits", c.call("staked", "locked", self.att),
+                        self.attacker_locked))
+        for prop in self.proposals + self.payments + self.attacks:
             n = prop.label
             _, amount = c.call("governor", "proposalDepositOf", prop.pid)
             out.append((f"governance: {n}'s unsettled deposit", amount,
@@ -543,9 +660,6 @@ class ChainGovernance:
 
 # what only the World models: a scenario that switches one on is refused by --chain rather than run without it
 WORLD_ONLY = {
-    # (honest governance runs on chain, ChainGovernance; the attacker, who buys stake in the pool and drains the
-    # treasury at its release limit once it wins, has no account on chain yet)
-    ("attacker", "enabled"): "the governance attacker is modelled",
     # HanzoGovernor's quorum is absolute ([tokenomics] quorum): a relative one is the World's alone
     ("policy", "quorum"): "a quorum relative to the stake (OpenZeppelin's GovernorVotesQuorumFraction) is modelled",
     ("agents", "farmers_max"): "reward farmers are modelled",
@@ -751,7 +865,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         # the World's honest governance, as transactions (ChainGovernance): only where the scenario proposes,
         # so that a run without proposals sends what it sent before
         gov, payments_off = None, "" if pay_providers else "not asked for (pay_providers=False)"
-        if scenario["governance"]["proposals_per_month"] > 0 or pay_providers:
+        attack = scenario["attacker"]
+        if scenario["governance"]["proposals_per_month"] > 0 or pay_providers or attack["enabled"]:
             gov = ChainGovernance(scenario, c, ledger, A, deployer, developer)
             gov.accounts = account_of
             gov.stake_developers()
@@ -764,11 +879,24 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 gov.rows = True  # each day's release split among the provider rows (gov.recipients)
             elif pay_providers:
                 gov.provider = str(provider_acct.address)
+        # the governance attacker (hanzo.sim.governance.attacker): an account of its own that buys HANZO in HanzoPool
+        # for 30 days from [attacker] start_day with its own dollars (from outside the economy), stakes it, then
+        # proposes to release the treasury to itself; if it wins, it proposes a release a day and sells what it gets
+        attacker, attack_cost_usd, attacker_bought = None, 0.0, 0
+        if attack["enabled"]:
+            attacker = c.people(1)[0]
+            att = str(attacker.address)
+            c.give_gas(attacker)
+            approve_pool(attacker, "attacker")
+            c.send(attacker, "token", "approve", A["staked"], 2**256 - 1, what="attacker: approve staking")
+            gov.arm(attacker, attack["start_day"] + 30)
+            attack_per_day = int(round(attack["budget_usd"] / 30 * WEI))  # TestUSD wei a day
         # the World's Compute Providers pool by the books: its genesis allocation (inflation mode) and the
         # emission's compute share, less what the treasury paid the provider
         compute_emitted = dict(p.genesis_allocations).get("compute_providers", 0)
         provider_sold = 0  # wei the provider sold in HanzoPool
         dev_addr = str(developer.address)
+        non_users = {dev_addr, str(attacker.address) if attacker is not None else ""}  # stakes not the users'
 
         def voters() -> list[tuple[str, float]]:
             """The active voter accounts, in row order, with their turnout traits (the World's voter rows)."""
@@ -1155,16 +1283,33 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                             c.send(spec, "hmm", "buy", t, n, 2**255, 2**64, what=f"day {day}: speculator buys")
                             ledger.move(s_addr, A["hmm"], cost)
                             spec_spent += cost
+                if attacker is not None and attack["start_day"] <= day < attack["start_day"] + 30 and attack_per_day:
+                    # a day's budget of dollars swapped for HANZO against the pool's curve, and staked
+                    c.send(whale, "usd", "transfer", att, attack_per_day, what=f"day {day}: attacker's dollars")
+                    ledger.usd[str(whale.address)] -= attack_per_day
+                    c.send(attacker, "pool", "swapExactIn", A["usd"], attack_per_day, 0, att, 2**64,
+                           what=f"day {day}: attacker buys HANZO")
+                    got = pool.swap_exact_in(USD, attack_per_day, deadline=2**64)
+                    ledger.move(pool_addr, att, got)
+                    c.send(attacker, "staked", "stake", got, what=f"day {day}: attacker stakes")
+                    ledger.move(att, A["staked"], got)
+                    ledger.staked[att] = ledger.staked.get(att, 0) + got
+                    attack_cost_usd += attack_per_day / WEI
+                    attacker_bought += got
                 if gov is not None:  # after the day's staking, as the World's proposals follow it
                     gov.day(day, voters, start + (day + 1) * DAY, compute_emitted - gov.paid)
+                    drained = gov.take_drained()
+                    if drained:  # the attacker sells what the treasury released to it, as the World's
+                        sell_hanzo(attacker, drained, f"day {day}: attacker sells the treasury")
                 compute_paid = gov.paid if gov is not None else 0
                 h = ledger.hanzo
                 rows.append({"day": day, "hanzo_price_usd": prices[-1], "total_supply": ledger.supply / WEI,
                              "emitted": ledger.released / WEI, "burned": ledger.burned / WEI,
                              # the users' stake (the proposers' is not the users', as in the World's figure)
-                             "staked": sum(v for a, v in ledger.staked.items() if a != dev_addr) / WEI,
+                             "staked": sum(v for a, v in ledger.staked.items() if a not in non_users) / WEI,
                              "reward_pool": h[A["rewards"]] / WEI,
                              "treasury": h[A["treasury"]] / WEI,
+                             "treasury_drained": (gov.drained if gov is not None else 0) / WEI,
                              "market_maker_reserve": market.reserve / WEI, "users": len(active),
                              "pool_hanzo": pool.reserve_hanzo / WEI, "pool_usd": pool.reserve_usd / WEI,
                              "rewards_paid": paid_today / WEI, "price_7b": market.price(0) / WEI,
@@ -1228,7 +1373,11 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                               (spec_spent, spec_received), deferred, rows, checked, len(people), by_account,
                               strategies.clipped(), [p.record() for p in gov.proposals] if gov is not None else [],
                               [p.record() for p in gov.payments] if gov is not None else [], payments_off,
-                              len(developer_forks))
+                              len(developer_forks),
+                              {"attack": gov.attack, "attack_day": gov.attack_day if gov.attacks else -1,
+                               "attack_cost_usd": attack_cost_usd, "bought": attacker_bought / WEI,
+                               "treasury_drained": gov.drained / WEI, "proposals": [p.record() for p in gov.attacks]}
+                              if attacker is not None else {})
 
 
 def write(result: Reconciliation, scenario: Scenario, network: str, users: int, out: Path) -> dict[str, Path]:
@@ -1261,7 +1410,12 @@ def write(result: Reconciliation, scenario: Scenario, network: str, users: int, 
                               for name, sums in result.strategies().items()},
                **({"clipped": result.clipped} if result.clipped else {}),
                # the honest proposals on chain: made, settled as passed or defeated, and the deposits burned
-               "governance": result.governance(),
+               # (with an attacker, its figures under the World's keys: hanzo.sim.run's summary)
+               "governance": {**result.governance(),
+                              **({"attack": result.attack["attack"], "attack_day": result.attack["attack_day"],
+                                  "treasury_drained": result.attack["treasury_drained"],
+                                  "attack_cost_usd": result.attack["attack_cost_usd"],
+                                  "attacker_hanzo": result.attack["bought"]} if result.attack else {})},
                # the Compute Providers pool's payments to the provider through governance (HANZO)
                "compute_providers": {"payments_proposed": len(result.provider_payments),
                                      "payments_executed": sum(p["status"] == "settled"
