@@ -368,6 +368,33 @@ def test_the_governance_attacker_runs_on_chain_and_wins_or_loses_as_in_the_world
         assert capture["votes_against"] > capture["votes_for"] >= sc.tokenomics.quorum
 
 
+def test_with_reservation_spreads_each_account_weighs_its_own_wage_as_its_world_row():
+    """[agents] reservation_spread on chain (refused before: chain mode's honest accounts decided alike): each
+    account draws its own reservation wage from the World's agents stream as its World row does (to the bit),
+    trains by its own pay against it, and leaves with its own chance, drawn in proportion
+    (hanzo.sim.users.leavers_weighted) as the World draws its leavers: with a wage far above any pay, the same
+    rows leave; nearer the pay, as many leave."""
+    from hanzo.sim.world import World
+
+    for wage, same_rows in ((1000.0, True), (0.03, False)):
+        sc = load("baseline").with_overrides(**FIXED, **{"agents.churn_per_day": 0.1, "agents.reservation_spread": 1.0,
+                                                         "agents.reservation_usd_per_interaction": wage})
+        result = run_on_chain(sc, network="embedded", days=4, users=30)
+        assert result.ok, result.differences
+        world = World(crosscheck.at_chain_scale(sc, 30))
+        world.start()
+        world.env.run(until=5)
+        books = list(result.by_account.values())
+        assert [b["reservation_usd"] for b in books] == world.users.reservation[:30].tolist()
+        assert len({b["reservation_usd"] / b["activity"] for b in books}) == 30  # each its own draw
+        assert result.churned == world.churned > 0
+        if same_rows:
+            assert [b["active"] for b in books] == world.users.on[:30].astype(int).tolist()
+        else:  # some train (those whose wage the pay beats), fewer than without a wage
+            assert 0 < sum(b["worked"] for b in books) < sum(b["worked"] for b in run_on_chain(
+                load("baseline").with_overrides(**FIXED), network="embedded", days=4, users=30).by_account.values())
+
+
 def test_speculators_voters_and_a_custom_policy_run_on_chain_and_leave_as_the_world_says():
     """The other strategies chain mode runs: speculators (sell on the price's momentum), voters (stake their
     own share; the baseline's first proposal is on day 37, so no votes in these 6 days) and a custom policy

@@ -130,9 +130,6 @@ def test_users_who_do_not_train_submit_no_training_op_and_pay_no_gas():
     ("baseline", {"market.external_venues": True}, r"\[market\] external_venues"),
     ("baseline", {"agents.farmers_max": 1000}, r"\[agents\] farmers_max"),
     ("baseline", {"policy.quorum": "relative"}, r"\[policy\] quorum"),  # HanzoGovernor's quorum is absolute
-    # the World's users each weigh their own reservation wage; chain mode's honest accounts decide alike
-    ("baseline", {"agents.reservation_usd_per_interaction": 0.01, "agents.reservation_spread": 0.5},
-     r"\[agents\] reservation_spread"),
 ])
 def test_chain_mode_refuses_what_only_the_world_models(name, changes, key):
     # `hanzo simulate governance_attack --chain` ran without any attacker and said nothing of it

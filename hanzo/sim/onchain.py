@@ -42,7 +42,7 @@ from hanzo.econ.treasury import Bucket
 from .agents import View, from_scenario, gas_usd, starting_pay
 from .scenario import SPEC, Scenario, ScenarioError
 from .strategies import Strategies
-from .users import leavers_alike
+from .users import leavers_alike, leavers_weighted
 from .world import STREAMS, world_streams
 
 BASE_MODEL = 1
@@ -91,7 +91,8 @@ class Reconciliation:
     checked_figures: list[str] = field(default_factory=list)  # what was compared with the chain
     accounts: int = 0  # user accounts that joined over the run (the population's curve, scaled to the chain)
     # per user account (its address): its strategy, its activity (drawn at its join from the World's users
-    # stream) and what it did over the run (BOOK), from the books the reconciliation proved equal to the chain:
+    # stream), its reservation wage (USD a usual day; its own draw with [agents] reservation_spread) and what it
+    # did over the run (BOOK), from the books the reconciliation proved equal to the chain:
     # whether it is still active, the interactions it worked (its work, as the World's `worked`), its paid
     # training ops, of them those judged low quality (its own junk and the population's), the interactions the
     # oracle credited them, the HANZO (wei) it earned, staked and sold of its pay, and what its low-quality ops
@@ -157,10 +158,13 @@ class _Accounts:
     def capacity(self) -> int:
         return len(self.on)
 
-    def grow(self, activity, reservation_per_activity: float, day: int) -> None:
+    def grow(self, activity, reservation_per_activity: float, day: int, spread=1.0) -> None:
+        """Accounts join with `activity`, each a reservation wage of `reservation_per_activity` times its activity
+        times its own `spread` draw (the World's users' rows: hanzo.sim.users.Users.grow)."""
         k = len(activity)
         self.activity = np.append(self.activity[:self.rows], activity)
-        self.reservation = np.append(self.reservation[:self.rows], reservation_per_activity * np.asarray(activity))
+        self.reservation = np.append(self.reservation[:self.rows],
+                                     reservation_per_activity * np.asarray(activity) * spread)
         self.joined = np.append(self.joined[:self.rows], np.full(k, day, dtype=np.int32))
         self.on = np.append(self.on[:self.rows], np.ones(k, dtype=bool))
         self.rows += k
@@ -663,9 +667,6 @@ WORLD_ONLY = {
     # HanzoGovernor's quorum is absolute ([tokenomics] quorum): a relative one is the World's alone
     ("policy", "quorum"): "a quorum relative to the stake (OpenZeppelin's GovernorVotesQuorumFraction) is modelled",
     ("agents", "farmers_max"): "reward farmers are modelled",
-    # the World's users then each weigh their own wage (work and churn per row); chain mode's honest accounts
-    # decide alike
-    ("agents", "reservation_spread"): "each user's own reservation wage is modelled",
     ("market", "external_venues"): "other venues and their arbitrageurs are modelled",
 }
 
@@ -743,7 +744,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
     # each account's activity at its join and the day's common shock, from the World's users stream and in the
     # World's order (a day's joins, then its shock): the same accounts as the World's rows while the two grow alike
     rng_activity = np.random.default_rng(world_streams(seed)["users"])
-    # who leaves, from the World's agents stream (its only draws: [agents] reservation_spread is the World's alone)
+    # who leaves, and each account's own reservation wage, from the World's agents stream (its draws in the World)
     rng_agents = np.random.default_rng(world_streams(seed)["agents"])
     rng_credits = credit_stream(seed)  # each account's whole credits a day (whole_credits)
     mixed = strategies.mixed
@@ -751,9 +752,10 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
     provider_rows = strategies.provider is not None
     honest = strategies.names.index("honest") if "honest" in strategies.names else -1
     # a wage below which an account would rather not train, as the World's rows get it (its reservation per
-    # interaction times its usual day; [agents] reservation_spread is refused, WORLD_ONLY)
+    # interaction times its usual day, times its own [agents] reservation_spread draw)
     reservation_per_activity = scenario["agents"]["reservation_usd_per_interaction"] * u["interactions_per_day"]
     leaving_possible = scenario["agents"]["churn_per_day"] > 0 and reservation_per_activity > 0
+    spread = scenario["agents"]["reservation_spread"]  # each account's own reservation wage, as the World's rows
     by_account: dict[str, dict] = {}
     with driver(network, p, log, processes=processes) as c:
         deployer, oracle, provider_acct, developer = c.deployer, c.oracle, c.provider, c.developer
@@ -837,7 +839,10 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 people.append(person)
                 active.add(a)
             drawn = rng_activity.lognormal(-u["activity_sigma"] ** 2 / 2, u["activity_sigma"], k)
-            accounts.grow(drawn, reservation_per_activity, day)
+            # each its own reservation wage, from the World's agents stream, as the World's rows draw theirs
+            own = rng_agents.lognormal(-spread ** 2 / 2, spread, k) if spread > 0 and reservation_per_activity > 0 \
+                else 1.0
+            accounts.grow(drawn, reservation_per_activity, day, own)
             strategies.join(first, len(people), rng_strategies, accounts)
             if provider_rows:  # a provider row offers capacity: the deployer (the market maker's admin) lets it
                 for row in np.flatnonzero(strategies.kind[first:len(people)] == strategies.provider) + first:
@@ -847,6 +852,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             for row in range(first, len(people)):
                 by_account[str(people[row].address)] = {"strategy": strategies.names[strategies.kind[row]] if mixed
                                                         else "honest", "activity": float(accounts.activity[row]),
+                                                        "reservation_usd": float(accounts.reservation[row]),
                                                         "active": 1, **dict.fromkeys(BOOK[1:], 0)}
 
         join(int(n), "day 0", 0)  # the users the run starts with
@@ -998,18 +1004,33 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 view = View(day, prices[-1], prices[max(0, len(prices) - 31)], paid_per_interaction,
                             income_per_credit.copy(), op_usd)
                 worth, junk_share = trainers.decide(view), spammers.decide(view)
+                if spread > 0 and trainers.reservation_usd > 0 and trainers.elasticity:
+                    # each account weighs a usual day's pay against its own reservation wage (the World's
+                    # trained_today when its users are not alike)
+                    usual_pay = view.reward_usd_per_interaction * u["interactions_per_day"]
+                    worth = trainers.decide_each(usual_pay * accounts.activity[:accounts.rows],
+                                                 accounts.reservation[:accounts.rows])
                 sell_share, stake_share = holders.decide(view)
                 growth, _ = adopters.decide(view)
                 if leaving_possible and accounts.active:
-                    # the World's churn (hanzo.sim.users.adoption, its users alike): the day's chance of leaving,
-                    # times the active accounts, rounded down, leave, drawn from the World's agents stream as the
-                    # World draws its leavers, so the same seed takes the same rows
+                    # the World's churn (hanzo.sim.users.adoption): alike, the day's chance of leaving times the active
+                    # accounts, rounded down, leave; with reservation spreads, each its own chance, their sum rounded
+                    # down leave, drawn in proportion; from the World's agents stream as the World draws its
+                    # leavers, so the same seed takes the same rows
                     pay_per_activity = view.reward_usd_per_interaction * u["interactions_per_day"]
-                    chance = float(adopters.churn_each(view, [pay_per_activity], [reservation_per_activity])[0])
-                    count = min(int(chance * accounts.active), accounts.active)
+                    if spread > 0:
+                        on = accounts.active_rows()
+                        chance = adopters.churn_each(view, pay_per_activity * accounts.activity[on],
+                                                     accounts.reservation[on])
+                        count = min(int(chance.sum()), accounts.active)
+                        pick = lambda: leavers_weighted(on, chance, count, rng_agents)  # noqa: E731
+                    else:
+                        chance = float(adopters.churn_each(view, [pay_per_activity], [reservation_per_activity])[0])
+                        count = min(int(chance * accounts.active), accounts.active)
+                        pick = lambda: leavers_alike(accounts.on, accounts.rows, accounts.active,  # noqa: E731
+                                                     accounts.active_rows, count, rng_agents)
                     if count > 0:
-                        for row in leavers_alike(accounts.on, accounts.rows, accounts.active, accounts.active_rows,
-                                                 count, rng_agents):
+                        for row in pick():
                             a = str(people[row].address)
                             active.discard(a)
                             accounts.leave(int(row))
@@ -1032,7 +1053,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                         continue
                     own = mixed and strategies.kind[i] != honest  # it acts by its strategy's Decision
                     # its strategy's work scales its usual interactions (the World's `trained`: activity x work)
-                    effort = decided["work"][i] if own else worth
+                    effort = decided["work"][i] if own else worth if np.isscalar(worth) else float(worth[i])
                     # the oracle signs no more than one op may carry; the day's budgets are the contract's
                     usual = u["interactions_per_day"] * accounts.activity[i]
                     interactions = min(int(rng.poisson(usual * shock * effort)), p.max_interactions_per_op)
