@@ -395,6 +395,32 @@ def test_with_reservation_spreads_each_account_weighs_its_own_wage_as_its_world_
                 load("baseline").with_overrides(**FIXED), network="embedded", days=4, users=30).by_account.values())
 
 
+def test_other_venues_move_hanzopool_on_chain_as_the_worlds_arbitrageurs_move_the_worlds_pool():
+    """[market] external_venues on chain (refused before): the venues' price walks as the World's (the same draws
+    from its market stream, day 0 included), and each day's end the holder of the Public Sale and of TestUSD's
+    float swaps in HanzoPool part of the way to it (hanzo.sim.pool.hanzo_toward, as the World's arbitrageurs):
+    HANZO's price on chain then follows the World's within 0.1% every day, through a 5%-a-day walk with jumps,
+    where without arbitrage the pool would sit near its own price; every balance reconciles to the wei."""
+    from hanzo.sim.world import World
+
+    sc = load("baseline").with_overrides(**FIXED, **{"market.external_venues": True, "market.daily_volatility": 0.05,
+                                                     "market.jump_probability": 0.05, "market.jump_size": 0.3})
+    result = run_on_chain(sc, network="embedded", days=20, users=20)
+    assert result.ok, result.differences
+    world = World(crosscheck.at_chain_scale(sc, 20))
+    world.start()
+    walk = []
+    for day in range(1, 22):
+        world.env.run(until=day)
+        walk.append(world.external_price_usd)
+    assert result.venues["external_prices"] == walk  # day 0's and days 1-20's, to the bit
+    assert result.venues["arbitrage_usd"] > 1e6 and max(walk) / min(walk) > 1.3
+    versus = crosscheck.compare(crosscheck.world_rows(sc, 20, 20), result.rows)
+    assert versus.max_rel_diff["hanzo_price_usd"] < 1e-3
+    closed = run_on_chain(load("baseline").with_overrides(**FIXED), network="embedded", days=20, users=20)
+    assert abs(result.prices[-1] / closed.prices[-1] - 1) > 0.1  # the venues moved it
+
+
 def test_speculators_voters_and_a_custom_policy_run_on_chain_and_leave_as_the_world_says():
     """The other strategies chain mode runs: speculators (sell on the price's momentum), voters (stake their
     own share; the baseline's first proposal is on day 37, so no votes in these 6 days) and a custom policy

@@ -129,14 +129,19 @@ def external_market(w: World):
     """The HANZO price on other venues: a random walk with jumps, which this economy does not
     move. It matters only with market.external_venues (arbitrageurs); it is drawn either way,
     so that the other random streams do not depend on the setting."""
-    mk = w.s["market"]
     while True:
-        rng = w.rng_market
-        shock = rng.normal(0.0, mk["daily_volatility"])
-        if rng.random() < mk["jump_probability"]:
-            shock += math.log(1 + mk["jump_size"]) * (1 if rng.random() < 0.5 else -1)
-        w.external_price_usd *= math.exp(shock)
+        w.external_price_usd = external_step(w.rng_market, w.s["market"], w.external_price_usd)
         yield w.env.timeout(1)
+
+
+def external_step(rng, mk: dict, price: float) -> float:
+    """The next day's HANZO price on other venues (USD) from today's `price`: a lognormal step of the scenario's
+    [market] daily_volatility, and a jump of jump_size up or down with jump_probability. (Chain mode's
+    arbitrageur draws it from the World's market stream with this too.)"""
+    shock = rng.normal(0.0, mk["daily_volatility"])
+    if rng.random() < mk["jump_probability"]:
+        shock += math.log(1 + mk["jump_size"]) * (1 if rng.random() < 0.5 else -1)
+    return price * math.exp(shock)
 
 
 def arbitrageurs(w: World):

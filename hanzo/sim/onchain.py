@@ -42,6 +42,8 @@ from hanzo.econ.treasury import Bucket
 from .agents import View, from_scenario, gas_usd, starting_pay
 from .scenario import SPEC, Scenario, ScenarioError
 from .strategies import Strategies
+from .exchange import external_step
+from .pool import hanzo_toward
 from .users import leavers_alike, leavers_weighted
 from .world import STREAMS, world_streams
 
@@ -112,6 +114,9 @@ class Reconciliation:
     # day it proposed, the dollars it spent and the HANZO it bought and staked, what the treasury released to it
     # (HANZO) and its proposals (Proposal.record: the capture, then a release a day once it had won)
     attack: dict = field(default_factory=dict)
+    # with other venues ([market] external_venues): the arbitrageur's USD volume, and the venues' HANZO price (USD)
+    # after day 0 and each day, the World's path
+    venues: dict = field(default_factory=dict)
 
     def governance(self) -> dict:
         """The proposals made, passed and settled as passed, defeated, and the deposits burned (HANZO)."""
@@ -667,7 +672,6 @@ WORLD_ONLY = {
     # HanzoGovernor's quorum is absolute ([tokenomics] quorum): a relative one is the World's alone
     ("policy", "quorum"): "a quorum relative to the stake (OpenZeppelin's GovernorVotesQuorumFraction) is modelled",
     ("agents", "farmers_max"): "reward farmers are modelled",
-    ("market", "external_venues"): "other venues and their arbitrageurs are modelled",
 }
 
 
@@ -856,6 +860,39 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                                                         "active": 1, **dict.fromkeys(BOOK[1:], 0)}
 
         join(int(n), "day 0", 0)  # the users the run starts with
+        # other venues ([market] external_venues): their HANZO price walks as the World's (the same draws from the
+        # World's market stream: hanzo.sim.exchange.external_step), and each day's end the holder of the Public
+        # Sale and of TestUSD's float (the World's holders) trades HanzoPool part of the way to it, as the World's
+        # arbitrageurs do: buying HANZO with its dollars, or selling its HANZO (never more than it holds)
+        venues = scenario["market"]
+        rng_market = np.random.default_rng(world_streams(seed)["market"]) if venues["external_venues"] else None
+        external_price, arbitrage_usd, external_prices = p.pool_initial_price / WEI, 0, []
+        if rng_market is not None:
+            approve_pool(whale, "arbitrageur")
+
+        def arbitrage(what: str) -> None:
+            nonlocal external_price, arbitrage_usd
+            external_price = external_step(rng_market, venues, external_price)
+            external_prices.append(external_price)
+            w = str(whale.address)
+            x = hanzo_toward(pool.reserve_hanzo / WEI, pool.reserve_usd / WEI, external_price,
+                             venues["arbitrage_speed"])
+            amount = int(abs(x) * WEI)
+            if x < 0 and amount:  # the pool is cheap: buy HANZO with dollars
+                cost = pool.quote_exact_out(HANZO, amount)
+                c.send(whale, "pool", "swapExactOut", hanzo_addr, amount, cost, w, 2**64, what=f"{what}: arbitrage buy")
+                ledger.usd[w] -= pool.swap_exact_out(HANZO, amount, cost, deadline=2**64)
+                ledger.move(pool_addr, w, amount)
+                arbitrage_usd += cost
+            elif x > 0 and min(amount, ledger.hanzo[w]):  # the pool is dear: sell HANZO into it
+                amount = min(amount, ledger.hanzo[w])
+                c.send(whale, "pool", "swapExactIn", hanzo_addr, amount, 0, w, 2**64, what=f"{what}: arbitrage sell")
+                got = pool.swap_exact_in(HANZO, amount, deadline=2**64)
+                ledger.move(w, pool_addr, amount)
+                ledger.usd[w] += got
+                arbitrage_usd += got
+        if rng_market is not None:
+            arbitrage("day 0")
         # the model developer owns forks too: the share of training on developers' models goes there
         c.give_gas(developer)
         c.send(developer, "token", "approve", A["models"], 2**256 - 1, what="developer approve")
@@ -1322,6 +1359,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     drained = gov.take_drained()
                     if drained:  # the attacker sells what the treasury released to it, as the World's
                         sell_hanzo(attacker, drained, f"day {day}: attacker sells the treasury")
+                if rng_market is not None:  # the day's end: other venues move, the arbitrageur follows
+                    arbitrage(f"day {day}")
                 compute_paid = gov.paid if gov is not None else 0
                 h = ledger.hanzo
                 rows.append({"day": day, "hanzo_price_usd": prices[-1], "total_supply": ledger.supply / WEI,
@@ -1398,7 +1437,9 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                               {"attack": gov.attack, "attack_day": gov.attack_day if gov.attacks else -1,
                                "attack_cost_usd": attack_cost_usd, "bought": attacker_bought / WEI,
                                "treasury_drained": gov.drained / WEI, "proposals": [p.record() for p in gov.attacks]}
-                              if attacker is not None else {})
+                              if attacker is not None else {},
+                              {"arbitrage_usd": arbitrage_usd / WEI, "external_prices": external_prices}
+                              if rng_market is not None else {})
 
 
 def write(result: Reconciliation, scenario: Scenario, network: str, users: int, out: Path) -> dict[str, Path]:
@@ -1445,6 +1486,9 @@ def write(result: Reconciliation, scenario: Scenario, network: str, users: int, 
                                      "provider_sold": last.get("provider_sold"),
                                      **({"off": result.provider_payments_off} if result.provider_payments_off
                                         else {})}}
+    if result.venues:  # other venues: the arbitrageur's volume and the venues' price at the end
+        summary["external_venues"] = {"arbitrage_usd": result.venues["arbitrage_usd"],
+                                      "external_price_usd": result.venues["external_prices"][-1]}
     versus = compare(world_rows(scenario, users, result.days), result.rows)
     summary["world_vs_chain"] = {"max_rel_diff": versus.max_rel_diff,
                                  "last_day": {k: dict(zip(("world", "chain", "rel_diff"), v))

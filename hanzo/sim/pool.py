@@ -92,10 +92,7 @@ class ConstantProductPool:
     def hanzo_toward(self, price: float, share: float) -> float:
         """HANZO an arbitrageur trades to move the pool's log price `share` of the way to `price`
         (fee-free reserves): positive to sell into the pool (it is dear), negative to buy from it."""
-        if price <= 0 or share <= 0:
-            return 0.0
-        target = self.price * math.exp(share * math.log(price / self.price))
-        return math.sqrt(self.hanzo * self.usd / target) - self.hanzo
+        return hanzo_toward(self.hanzo, self.usd, price, share)
 
     def trade_toward(self, price: float, share: float) -> float:
         """An arbitrageur moves the pool's log price `share` of the way to `price` (fees paid);
@@ -108,3 +105,14 @@ class ConstantProductPool:
             self.sell(hanzo)
             return self.volume_usd - before
         return 0.0
+
+
+def hanzo_toward(hanzo: float, usd: float, price: float, share: float) -> float:
+    """HANZO an arbitrageur trades to move a pool of `hanzo` and `usd` reserves `share` of the way, in log price, to
+    `price` (fee-free reserves: the constant product at the target price): positive to sell into the pool (it is
+    dear), negative to buy from it. (Chain mode's arbitrageur trades HanzoPool by this too.)"""
+    if price <= 0 or share <= 0 or hanzo <= 0 or usd <= 0:
+        return 0.0
+    now = usd / hanzo
+    target = now * math.exp(share * math.log(price / now))
+    return math.sqrt(hanzo * usd / target) - hanzo
