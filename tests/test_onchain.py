@@ -421,6 +421,33 @@ def test_other_venues_move_hanzopool_on_chain_as_the_worlds_arbitrageurs_move_th
     assert abs(result.prices[-1] / closed.prices[-1] - 1) > 0.1  # the venues moved it
 
 
+def test_reward_farmers_enter_farm_and_sell_on_chain_as_the_worlds_farmer_population():
+    """[agents] farmers_max on chain (refused before): the farmer population moves by the World's rule (in while a
+    farmed interaction pays more than it costs), each farmer an account that buys its fork's HANZO with its own
+    dollars, mints it, farms at multiplier 1 on it and sells all it is paid; the population on chain is the
+    World's after the same days, and what farming paid follows the World's; every balance reconciles to the wei.
+    At a cost above the pay, nobody enters on either side."""
+    from hanzo.sim.world import World
+
+    def both(cost):
+        sc = load("baseline").with_overrides(**FIXED, **{"agents.farmers_max": 20, "agents.farm_entry_per_day": 0.2,
+                                                         "agents.farm_cost_usd_per_interaction": cost})
+        result = run_on_chain(sc, network="embedded", days=12, users=20)
+        assert result.ok, result.differences
+        world = World(crosscheck.at_chain_scale(sc, 20))
+        world.start()
+        world.env.run(until=13)  # the World's days 0-12: its farmers decide from day 0, the chain's from day 1
+        return result.farmers, world
+
+    farmers, world = both(0.0002)
+    assert farmers["population"] == pytest.approx(world.farmers) and farmers["active"] == round(world.farmers) == 20
+    assert farmers["entered"] == 20 and farmers["ops"] > 0 and farmers["sold"] == farmers["earned"] > 0
+    # a farmed interaction pays the World's (multiplier 1, both shares, nothing rationed here)
+    assert farmers["earned"] / farmers["interactions"] == pytest.approx(world.farm_paid_per_interaction, rel=1e-9)
+    farmers, world = both(0.05)
+    assert farmers["entered"] == farmers["ops"] == 0 and world.farmers == 0
+
+
 def test_speculators_voters_and_a_custom_policy_run_on_chain_and_leave_as_the_world_says():
     """The other strategies chain mode runs: speculators (sell on the price's momentum), voters (stake their
     own share; the baseline's first proposal is on day 37, so no votes in these 6 days) and a custom policy

@@ -127,7 +127,6 @@ def test_users_who_do_not_train_submit_no_training_op_and_pay_no_gas():
 
 
 @pytest.mark.parametrize("name, changes, key", [
-    ("baseline", {"agents.farmers_max": 1000}, r"\[agents\] farmers_max"),
     ("baseline", {"policy.quorum": "relative"}, r"\[policy\] quorum"),  # HanzoGovernor's quorum is absolute
 ])
 def test_chain_mode_refuses_what_only_the_world_models(name, changes, key):

@@ -117,6 +117,9 @@ class Reconciliation:
     # with other venues ([market] external_venues): the arbitrageur's USD volume, and the venues' HANZO price (USD)
     # after day 0 and each day, the World's path
     venues: dict = field(default_factory=dict)
+    # with reward farmers ([agents] farmers_max): the accounts that entered and left, those farming at the end, the
+    # World's population figure (a float) they round, their paid ops and interactions, and the HANZO paid and sold
+    farmers: dict = field(default_factory=dict)
 
     def governance(self) -> dict:
         """The proposals made, passed and settled as passed, defeated, and the deposits burned (HANZO)."""
@@ -671,7 +674,6 @@ class ChainGovernance:
 WORLD_ONLY = {
     # HanzoGovernor's quorum is absolute ([tokenomics] quorum): a relative one is the World's alone
     ("policy", "quorum"): "a quorum relative to the stake (OpenZeppelin's GovernorVotesQuorumFraction) is modelled",
-    ("agents", "farmers_max"): "reward farmers are modelled",
 }
 
 
@@ -952,6 +954,31 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         agents = from_scenario(scenario)
         trainers, spammers, holders = agents["trainers"], agents["spammers"], agents["holders"]
         adopters, speculators, providers = agents["adopters"], agents["speculators"], agents["providers"]
+        # the reward farmers ([agents] farmers_max, hanzo.sim.agents.Farmers): a population that grows while a
+        # farmed interaction pays more than it costs and shrinks while less, as the World's (its ceiling is the
+        # scenario's, not scaled to the chain); each farmer an account that buys the HANZO for its fork with its own
+        # dollars, mints it, farms farm_interactions_per_day on it at multiplier 1 (ops of at most
+        # max_interactions_per_op) and sells all it is paid; the latest to enter leave first
+        farmers = agents["farmers"]
+        farming, farmers_n, farmer_accounts = farmers.most > 0, 0.0, []
+        farm = {"entered": 0, "left": 0, "ops": 0, "interactions": 0, "earned": 0, "sold": 0}
+        farm_paid_per_interaction = training_payout(p, 1, 1).paid / WEI  # the World's starting view of it
+
+        def farmers_enter(k: int, what: str) -> None:
+            for person in c.people(k):
+                a = str(person.address)
+                c.give_gas(person)
+                approve_pool(person, what)
+                buy_hanzo(person, fee, f"{what}: HANZO for a fork")
+                c.send(person, "token", "approve", A["models"], 2**256 - 1, what=f"{what}: approve models")
+                c.send(person, "models", "mint", BASE_MODEL, secrets.token_bytes(32), 2**256 - 1,
+                       what=f"{what}: mint fork")
+                ledger.burn(a, fee_burned)
+                ledger.move(a, A["treasury"], fee - fee_burned)
+                forks[0] += 1
+                fork_of[a] = forks[0]
+                farmer_accounts.append(person)
+                farm["entered"] += 1
         spec = None
         if speculators.budget_per_day:  # one account trades credits for the scenario's speculators
             spec = c.extra
@@ -1039,7 +1066,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 # every agent decides on yesterday's figures, the providers on yesterday's income per credit,
                 # as the World's View (hanzo.sim.world.observe)
                 view = View(day, prices[-1], prices[max(0, len(prices) - 31)], paid_per_interaction,
-                            income_per_credit.copy(), op_usd)
+                            income_per_credit.copy(), op_usd, farm_paid_per_interaction)
                 worth, junk_share = trainers.decide(view), spammers.decide(view)
                 if spread > 0 and trainers.reservation_usd > 0 and trainers.elasticity:
                     # each account weighs a usual day's pay against its own reservation wage (the World's
@@ -1081,6 +1108,14 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 # the day's common shock (busy and quiet days), drawn after the joins as the World draws it
                 shock = rng_activity.gamma(50.0, 1 / 50.0) if active else 1.0
                 decided = decide(view) if mixed else {}
+                if farming:  # on yesterday's margin (the World's training: before the day's work)
+                    farmers_n = farmers.decide(view, farmers_n)
+                    want = int(round(farmers_n))
+                    while len(farmer_accounts) > want:
+                        farmer_accounts.pop()
+                        farm["left"] += 1
+                    if want > len(farmer_accounts):
+                        farmers_enter(want - len(farmer_accounts), f"day {day}: farmers")
                 equivalent: dict[int, float] = {}  # per op (its nonce) at a strategy's pay: its honest interactions
                 ops, sigs = [], []
                 developer_used = [0] * len(developer_forks)  # others' interactions on each developer fork today
@@ -1136,6 +1171,17 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     nonce += 1
                     ops.append(op)
                     sigs.append(signer.sign(op))
+                farmed = set()  # the farmers' ops (their nonces)
+                for person in farmer_accounts:
+                    a, left = str(person.address), int(farmers.interactions_per_day)
+                    while left > 0:
+                        k = min(left, p.max_interactions_per_op)
+                        op = TrainingOp(a, fork_of[a], secrets.token_bytes(32), 1, k, False, nonce, now + DAY)
+                        farmed.add(nonce)
+                        nonce += 1
+                        left -= k
+                        ops.append(op)
+                        sigs.append(signer.sign(op))
                 if ops:
                     pool_before, when = ledger.hanzo[A["rewards"]], None
                     for first in range(0, len(ops), BATCH_OPS):  # a block's gas holds a batch of this size
@@ -1157,8 +1203,18 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     # developer's model the owner's share is the developer's); kept per account as the ops
                     # are paid, not searched for per account (that was quadratic in the accounts)
                     earned_by: dict[str, int] = {}
+                    farm_paid = farm_done = 0
                     for op in ops:
                         pay = training_payout(p, op.multiplier, op.interactions, op.lowQuality)
+                        if op.nonce in farmed:  # a farmer's, on its own fork: both shares its own
+                            ledger.move(A["rewards"], op.user, pay.user + pay.owner)
+                            earned_by[op.user] = earned_by.get(op.user, 0) + pay.user + pay.owner
+                            paid_today += pay.user + pay.owner
+                            total_burn += pay.burned
+                            farm_paid += pay.user + pay.owner
+                            farm_done += op.interactions
+                            farm["ops"] += 1
+                            continue
                         book = by_account[op.user]
                         book["ops"] += 1
                         book["interactions"] += op.interactions
@@ -1178,6 +1234,15 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     ledger.burn(A["rewards"], total_burn)
                     if accepted:
                         paid_per_interaction = accepted_pay / WEI / accepted
+                    if farm_done:  # what a farmed interaction paid, the farmers' view tomorrow (the World's)
+                        farm_paid_per_interaction = farm_paid / WEI / farm_done
+                        farm["interactions"] += farm_done
+                        farm["earned"] += farm_paid
+                    for person in farmer_accounts:  # farmers sell all they were paid
+                        got = earned_by.get(str(person.address), 0)
+                        if got:
+                            sell_hanzo(person, got, f"day {day}: farmer sells")
+                            farm["sold"] += got
                     # users stake part of what they earned today, and sell part
                     for i, person in enumerate(people):
                         a = str(person.address)
@@ -1439,7 +1504,9 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                                "treasury_drained": gov.drained / WEI, "proposals": [p.record() for p in gov.attacks]}
                               if attacker is not None else {},
                               {"arbitrage_usd": arbitrage_usd / WEI, "external_prices": external_prices}
-                              if rng_market is not None else {})
+                              if rng_market is not None else {},
+                              {**farm, "active": len(farmer_accounts), "population": farmers_n,
+                               "earned": farm["earned"] / WEI, "sold": farm["sold"] / WEI} if farming else {})
 
 
 def write(result: Reconciliation, scenario: Scenario, network: str, users: int, out: Path) -> dict[str, Path]:
@@ -1486,6 +1553,8 @@ def write(result: Reconciliation, scenario: Scenario, network: str, users: int, 
                                      "provider_sold": last.get("provider_sold"),
                                      **({"off": result.provider_payments_off} if result.provider_payments_off
                                         else {})}}
+    if result.farmers:  # the reward farmers' accounts and what they farmed
+        summary["farmers"] = dict(result.farmers)
     if result.venues:  # other venues: the arbitrageur's volume and the venues' price at the end
         summary["external_venues"] = {"arbitrage_usd": result.venues["arbitrage_usd"],
                                       "external_price_usd": result.venues["external_prices"][-1]}
