@@ -59,28 +59,57 @@ def measure_gas() -> dict:
             token.transfer(t, 10_000_000 * WEI, sender=whale)
             token.approve(hmm, 2**256 - 1, sender=t)
         far = 2**64
+        # every transaction a minute after the one before, from ten minutes into the epoch: the pricing
+        # position decays by the seconds since the last trade (positionDecay ** elapsed, by squaring), so its
+        # gas follows the wall clock's gaps unless the clock is pinned (the same contract gave redeem 107,997 and
+        # 108,542 on two days)
+        clock = [hmm.epochStart() + 600]
+
+        def tick() -> None:
+            clock[0] += 60
+            chain.pending_timestamp = clock[0]
+
+        def timed(send):
+            tick()
+            return send().gas_used
+        tick()
         gas["buy_gas_first_of_tier"] = hmm.buy(0, 1_000, 2**255, far, sender=other).gas_used
+        tick()
         gas["buy_gas_new_holder"] = hmm.buy(0, 1_000, 2**255, far, sender=trader).gas_used
+        tick()
         gas["buy_gas_incl_transfer"] = hmm.buy(0, 1_000, 2**255, far, sender=trader).gas_used
+        tick()
         gas["sell_gas"] = hmm.sell(0, 500, 0, far, sender=trader).gas_used
+        tick()
         hmm.offerCapacity(0, 10_000, 0, sender=provider)
+        tick()
         gas["offer_capacity_gas"] = hmm.offerCapacity(0, 10_000, 0, sender=provider).gas_used
+        tick()
         hmm.redeem(0, 100, provider, 0, far, sender=other)
+        tick()
         gas["redeem_gas"] = hmm.redeem(0, 100, provider, 0, far, sender=trader).gas_used
-        chain.pending_timestamp = hmm.epochStart() + DEFAULT.hmm_epoch
+        clock[0] = hmm.epochStart() + DEFAULT.hmm_epoch - 60  # the epoch's end
+        tick()
         gas["poke_gas"] = hmm.poke(sender=trader).gas_used  # three tiers
         # three tiers in one transaction against three single calls, both by holders of every tier
         for t in (1, 2):
+            tick()
             hmm.buy(t, 1_000, 2**255, far, sender=trader)
+            tick()
             hmm.buy(t, 1_000, 2**255, far, sender=other)
+        tick()
         gas["buy_batch_3_tiers_gas"] = hmm.buyBatch([0, 1, 2], [1_000] * 3, 2**255, far, sender=trader).gas_used
-        gas["buy_3_single_gas"] = sum(hmm.buy(t, 1_000, 2**255, far, sender=other).gas_used for t in range(3))
+        gas["buy_3_single_gas"] = sum(timed(lambda t=t: hmm.buy(t, 1_000, 2**255, far, sender=other)) for t in range(3))
         for t in range(3):  # a new epoch: the provider offers again
+            tick()
             hmm.offerCapacity(t, 10_000, 0, sender=provider)
+        tick()
         gas["redeem_batch_3_tiers_gas"] = hmm.redeemBatch([0, 1, 2], [100] * 3, provider, 0, far,
                                                           sender=trader).gas_used
-        gas["redeem_3_single_gas"] = sum(hmm.redeem(t, 100, provider, 0, far, sender=other).gas_used for t in range(3))
+        gas["redeem_3_single_gas"] = sum(timed(lambda t=t: hmm.redeem(t, 100, provider, 0, far, sender=other))
+                                         for t in range(3))
         # a credit transfer between holders of the tier (moves the share of basis less the exit fee)
+        tick()
         gas["credit_transfer_gas"] = hmm.safeTransferFrom(trader, other, 0, 100, b"", sender=trader).gas_used
         gas["batch_vs_single_buys"] = round(gas["buy_batch_3_tiers_gas"] / gas["buy_3_single_gas"], 3)
         gas["batch_vs_single_redeems"] = round(gas["redeem_batch_3_tiers_gas"] / gas["redeem_3_single_gas"], 3)
