@@ -59,10 +59,9 @@ def measure_gas() -> dict:
             token.transfer(t, 10_000_000 * WEI, sender=whale)
             token.approve(hmm, 2**256 - 1, sender=t)
         far = 2**64
-        # every transaction a minute after the one before, from ten minutes into the epoch: the pricing
-        # position decays by the seconds since the last trade (positionDecay ** elapsed, by squaring), so its
-        # gas follows the wall clock's gaps unless the clock is pinned (the same contract gave redeem 107,997 and
-        # 108,542 on two days)
+        # every transaction a minute after the one before, from ten minutes into the epoch, and the poke at its
+        # end: where the transactions fall against the epoch then does not depend on the wall clock (60 and 97
+        # seconds apart give the same gas; docs/hmm.md)
         clock = [hmm.epochStart() + 600]
 
         def tick() -> None:
