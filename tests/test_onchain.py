@@ -448,6 +448,23 @@ def test_reward_farmers_enter_farm_and_sell_on_chain_as_the_worlds_farmer_popula
     assert farmers["entered"] == farmers["ops"] == 0 and world.farmers == 0
 
 
+def test_an_uncertain_scenario_runs_on_chain_with_the_worlds_draws():
+    """[uncertainty] on chain (refused before): the run's growth, ceiling and sell share are drawn from the World's
+    draws stream on the scenario at the chain's scale, as the World at that scale draws them (the same figures),
+    and each day's word of mouth moves the adoption curve as the World's: the accounts on chain are the World's
+    users every day; compute demand swings by the World's draws too; reconciled to the wei."""
+    from hanzo.sim.world import World
+
+    sc = load("uncertain")
+    result = run_on_chain(sc, network="embedded", days=15, users=300)
+    assert result.ok, result.differences
+    world = World(crosscheck.at_chain_scale(sc, 300))
+    assert result.drawn == {k: world.s["users"][k] for k in ("growth_per_day", "max", "sell_share")}
+    assert result.drawn["max"] != 300 and result.drawn["sell_share"] != sc["users"]["sell_share"]
+    versus = crosscheck.compare(crosscheck.world_rows(sc, 300, 15), result.rows)
+    assert versus.max_rel_diff["users"] == 0 and result.rows[-1]["users"] > result.rows[0]["users"]
+
+
 def test_speculators_voters_and_a_custom_policy_run_on_chain_and_leave_as_the_world_says():
     """The other strategies chain mode runs: speculators (sell on the price's momentum), voters (stake their
     own share; the baseline's first proposal is on day 37, so no votes in these 6 days) and a custom policy

@@ -102,12 +102,6 @@ def test_bad_values_are_refused_naming_the_key(table, message):
     assert message in str(info.value)
 
 
-def test_chain_mode_refuses_uncertainty_it_would_ignore(uncertain):
-    from hanzo.sim.onchain import run_on_chain
-    with pytest.raises(ScenarioError, match=r"\[uncertainty\] growth_spread: uncertainty is drawn in the World only"):
-        run_on_chain(uncertain, days=1)
-
-
 def test_a_sweep_of_the_uncertain_scenario_has_bands(uncertain, tmp_path):
     summary = sweep(uncertain.with_overrides(**{"scenario.years": 0.3}), [], runs=4, out=tmp_path, workers=2)
     row = summary.iloc[0]

@@ -44,6 +44,7 @@ from .scenario import SPEC, Scenario, ScenarioError
 from .strategies import Strategies
 from .exchange import external_step
 from .pool import hanzo_toward
+from . import uncertainty
 from .users import leavers_alike, leavers_weighted
 from .world import STREAMS, world_streams
 
@@ -120,6 +121,8 @@ class Reconciliation:
     # with reward farmers ([agents] farmers_max): the accounts that entered and left, those farming at the end, the
     # World's population figure (a float) they round, their paid ops and interactions, and the HANZO paid and sold
     farmers: dict = field(default_factory=dict)
+    # with [uncertainty]: the run's drawn growth per day, adoption ceiling (accounts) and sell share, the World's
+    drawn: dict = field(default_factory=dict)
 
     def governance(self) -> dict:
         """The proposals made, passed and settled as passed, defeated, and the deposits burned (HANZO)."""
@@ -730,17 +733,26 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
     results and reconciliation, a failure raised with the transaction's own day. `pay_providers`: the Compute
     Providers pool's daily release is paid to the provider through governance (ChainGovernance.pay_providers),
     as the World's providers take it; False leaves the pool in the treasury (as chain mode did before)."""
-    drawn = [k for k, v in scenario["uncertainty"].items() if v != SPEC["uncertainty"][k][3]]
-    if drawn:  # chain mode runs the scenario's own figures: a draw would be silently ignored
-        raise ScenarioError(f"{scenario.path}: [uncertainty] {drawn[0]}: uncertainty is drawn in the World only "
-                            "(chain mode runs the scenario's own figures), so --chain refuses it")
     for (table, key), what in WORLD_ONLY.items():  # switched on, each would be silently ignored on chain
         if scenario[table][key] != SPEC[table][key][3]:
             raise ScenarioError(f"{scenario.path}: [{table}] {key}: {what} in the World only, so --chain refuses it")
     from hanzo.chain.drivers import CONTRACTS, DriverError, driver
 
-    p, u = scenario.tokenomics, scenario["users"]
     seed = scenario["scenario"]["seed"]
+    # [uncertainty] as the World takes it (hanzo.sim.uncertainty), from the World's draws stream: the run's growth,
+    # ceiling and sell share drawn once, on the scenario at the chain's scale (its ceiling `users`, which the draw
+    # then moves), and each day's word of mouth and compute demand's swing
+    rng_draws, rng_adoption, rng_demand = (np.random.default_rng(s) for s in world_streams(seed)["draws"].spawn(3))
+    drawn = {}
+    if scenario["uncertainty"] != {k: spec[3] for k, spec in SPEC["uncertainty"].items()}:
+        scenario = uncertainty.draw(scenario.with_overrides(where="chain scale", **{
+            "users.initial": starting_users(scenario, users), "users.max": users}), rng_draws)
+        users = scenario["users"]["max"]
+        drawn = {k: scenario["users"][k] for k in ("growth_per_day", "max", "sell_share")}
+    p, u, unc = scenario.tokenomics, scenario["users"], scenario["uncertainty"]
+    word_of_mouth = uncertainty.word_of_mouth(unc["adoption_volatility"], rng_adoption)
+    swings = uncertainty.Demand(unc["demand_volatility"], unc["demand_reversion"], rng_demand) \
+        if unc["demand_volatility"] else None
     rng = np.random.default_rng(seed)
     # each account's strategy and traits, drawn by hanzo.sim.strategies from the World's own stream for them
     # (world_streams' "strategies"), as the World draws its users' rows: an all-honest
@@ -1104,7 +1116,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 joining = max(0, min(int(round(n)), users) - len(active))
                 if joining:
                     join(joining, f"day {day}: newcomers", day)
-                n += growth * n * (1.0 - n / users)
+                n += growth * next(word_of_mouth) * n * (1.0 - n / users)
                 # the day's common shock (busy and quiet days), drawn after the joins as the World draws it
                 shock = rng_activity.gamma(50.0, 1 / 50.0) if active else 1.0
                 decided = decide(view) if mixed else {}
@@ -1277,7 +1289,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 response = np.minimum(relative ** -u["price_elasticity"], u["max_demand_multiple"])
                 shock_on = compute["shock_day"] and day >= compute["shock_day"]
                 shock_factor = compute["shock_factor"] if shock_on else 1.0
-                demand = u["inference_credits_per_day"] * shock_factor * mix * response
+                noise = swings.factor() if swings is not None else 1.0  # [uncertainty] demand_volatility
+                demand = u["inference_credits_per_day"] * shock_factor * noise * mix * response
                 # whole credits per account, each rounded up or down at random (whole_credits)
                 use, keep = whole_credits(rng_credits, len(people), demand, demand * (1 + compute["buffer_days"]))
                 if provider_rows:  # each provider row offers its own capacity (hanzo.sim.strategies.Provider)
@@ -1506,7 +1519,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                               {"arbitrage_usd": arbitrage_usd / WEI, "external_prices": external_prices}
                               if rng_market is not None else {},
                               {**farm, "active": len(farmer_accounts), "population": farmers_n,
-                               "earned": farm["earned"] / WEI, "sold": farm["sold"] / WEI} if farming else {})
+                               "earned": farm["earned"] / WEI, "sold": farm["sold"] / WEI} if farming else {},
+                              drawn)
 
 
 def write(result: Reconciliation, scenario: Scenario, network: str, users: int, out: Path) -> dict[str, Path]:
@@ -1553,6 +1567,8 @@ def write(result: Reconciliation, scenario: Scenario, network: str, users: int, 
                                      "provider_sold": last.get("provider_sold"),
                                      **({"off": result.provider_payments_off} if result.provider_payments_off
                                         else {})}}
+    if result.drawn:  # [uncertainty]: this run's drawn figures
+        summary["uncertainty_drawn"] = dict(result.drawn)
     if result.farmers:  # the reward farmers' accounts and what they farmed
         summary["farmers"] = dict(result.farmers)
     if result.venues:  # other venues: the arbitrageur's volume and the venues' price at the end
