@@ -488,7 +488,10 @@ def test_an_offer_at_an_ask_the_price_does_not_cover_moves_nothing(m):
     "honest buyers paid 94,729 HANZO more for the same compute (98,107 before rule 3h refunded the "
     "curve's premium: the wash raises P_ref itself, which providers are still paid): leverage ~6.6 (~6.8 "
     "before 3h, ~291 before exits cost alike). No fee within the bound closes it (50%: 1.7, scripts/exit_fees.py); "
-    "it needs no wash demand in utilization (a bond on offers, or utilization from served capacity)."))
+    "it needs no wash demand in utilization (a bond on offers, or utilization from served capacity). A "
+    "congestion charge was measured (docs/congestion.md): this measure also scores a genuine buyer's full-price "
+    "compute 3.16, no charge reaches 1 without charging real demand 15-20% in a surge, and on demand that "
+    "answers the price the wash is 1.27 today (0.66 with the provider-scoped charge at 1/elasticity)."))
 def test_wash_redemptions_pump_the_price_honest_buyers_pay(m):
     """Tried: the dealer (a provider) recycles a small amount of its credits each epoch through its
     accomplice's offer: utilization above target, the price rises epoch after epoch. With exits
