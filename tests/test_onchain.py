@@ -309,21 +309,28 @@ def test_each_account_is_its_world_row_with_the_same_activity_draw():
     assert versus.max_rel_diff["rewards_paid"] < 0.12
 
 
+def _chain_and_world(sc, days: int, users: int):
+    """`sc` run on the embedded EVM for `days` days with at most `users` accounts (reconciled to the wei), and the
+    World at that scale after the same days (its days 0..days: the chain's day d follows the World's day d)."""
+    from hanzo.sim.world import World
+
+    result = run_on_chain(sc, network="embedded", days=days, users=users)
+    assert result.ok, result.differences
+    world = World(crosscheck.at_chain_scale(sc, users))
+    world.start()
+    world.env.run(until=days + 1)
+    return result, world
+
+
 def test_the_accounts_that_leave_are_the_world_rows_that_leave():
     """Chain mode's churn is the World's: each day int(chance x active) accounts leave, drawn alike from the World's
     agents stream (hanzo.sim.users.leavers_alike), so the same seed takes the same rows (before: each account left
     on its own coin from the run's rng, 8 accounts here against the World's 8 but different ones, and a count that
     drifted apart). A reservation wage far above the pay makes the day's chance [agents] churn_per_day on both
     sides, whatever each pays."""
-    from hanzo.sim.world import World
-
     sc = load("baseline").with_overrides(**FIXED, **{"agents.churn_per_day": 0.1,
                                                      "agents.reservation_usd_per_interaction": 1000.0})
-    result = run_on_chain(sc, network="embedded", days=4, users=30)
-    assert result.ok, result.differences
-    world = World(crosscheck.at_chain_scale(sc, 30))
-    world.start()
-    world.env.run(until=5)  # the World's days 0-4: it churns from day 1, as the chain's days 1-4
+    result, world = _chain_and_world(sc, 4, 30)  # the World churns from its day 1, as the chain's days 1-4
     chain = [b["active"] for b in result.by_account.values()]
     assert chain == world.users.on[:30].astype(int).tolist()
     assert result.churned == world.churned == 8  # int(0.1 x 30 x (1 - a sliver)) = 2 a day
@@ -341,16 +348,10 @@ def test_the_governance_attacker_runs_on_chain_and_wins_or_loses_as_in_the_world
     verdict is the World's at the same scale and seed; a defeat burns its deposit; a win pays it what
     HanzoTreasury's bucket lets out (a release a day proposed and voted through by its own stake, never more than
     the bucket's limit plus its refill), which it sells; every balance and vote reconciles to the wei."""
-    from hanzo.sim.world import World
-
     sc = load("governance_attack").with_overrides(**FIXED, **{
         "attacker.start_day": 2, "attacker.budget_usd": budget_usd, "governance.turnout": turnout})
     days = 45
-    result = run_on_chain(sc, network="embedded", days=days, users=20)
-    assert result.ok, result.differences
-    world = World(crosscheck.at_chain_scale(sc, 20))
-    world.start()
-    world.env.run(until=days + 1)
+    result, world = _chain_and_world(sc, days, 20)
     attack = result.attack
     assert attack["attack"] == world.gov.attack == verdict and attack["attack_day"] == world.gov.attack_day == 32
     assert attack["attack_cost_usd"] == pytest.approx(budget_usd) == world.gov.attack_cost_usd
@@ -374,16 +375,10 @@ def test_with_reservation_spreads_each_account_weighs_its_own_wage_as_its_world_
     trains by its own pay against it, and leaves with its own chance, drawn in proportion
     (hanzo.sim.users.leavers_weighted) as the World draws its leavers: with a wage far above any pay, the same
     rows leave; nearer the pay, as many leave."""
-    from hanzo.sim.world import World
-
     for wage, same_rows in ((1000.0, True), (0.03, False)):
         sc = load("baseline").with_overrides(**FIXED, **{"agents.churn_per_day": 0.1, "agents.reservation_spread": 1.0,
                                                          "agents.reservation_usd_per_interaction": wage})
-        result = run_on_chain(sc, network="embedded", days=4, users=30)
-        assert result.ok, result.differences
-        world = World(crosscheck.at_chain_scale(sc, 30))
-        world.start()
-        world.env.run(until=5)
+        result, world = _chain_and_world(sc, 4, 30)
         books = list(result.by_account.values())
         assert [b["reservation_usd"] for b in books] == world.users.reservation[:30].tolist()
         assert len({b["reservation_usd"] / b["activity"] for b in books}) == 30  # each its own draw
@@ -427,16 +422,10 @@ def test_reward_farmers_enter_farm_and_sell_on_chain_as_the_worlds_farmer_popula
     dollars, mints it, farms at multiplier 1 on it and sells all it is paid; the population on chain is the
     World's after the same days, and what farming paid follows the World's; every balance reconciles to the wei.
     At a cost above the pay, nobody enters on either side."""
-    from hanzo.sim.world import World
-
     def both(cost):
         sc = load("baseline").with_overrides(**FIXED, **{"agents.farmers_max": 20, "agents.farm_entry_per_day": 0.2,
                                                          "agents.farm_cost_usd_per_interaction": cost})
-        result = run_on_chain(sc, network="embedded", days=12, users=20)
-        assert result.ok, result.differences
-        world = World(crosscheck.at_chain_scale(sc, 20))
-        world.start()
-        world.env.run(until=13)  # the World's days 0-12: its farmers decide from day 0, the chain's from day 1
+        result, world = _chain_and_world(sc, 12, 20)  # (the World's farmers decide from its day 0, the chain's 1)
         return result.farmers, world
 
     farmers, world = both(0.0002)
