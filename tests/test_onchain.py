@@ -454,6 +454,18 @@ def test_an_uncertain_scenario_runs_on_chain_with_the_worlds_draws():
     assert versus.max_rel_diff["users"] == 0 and result.rows[-1]["users"] > result.rows[0]["users"]
 
 
+def test_the_attacker_proposes_its_capture_on_its_day_even_when_the_bucket_has_nothing_to_release():
+    """With a release limit of 1,000 HANZO a period (less than the lateness margin a release keeps), no release fits
+    the bucket: the capture is still proposed on the World's day (its action then changes nothing), wins as the
+    World's does, and nothing is released; before, no capture was proposed at all and the attack read "none"."""
+    sc = load("governance_attack").with_overrides(**FIXED, **{
+        "attacker.start_day": 2, "attacker.budget_usd": 2e6, "tokenomics.treasury_release_limit": "1000"})
+    result, world = _chain_and_world(sc, 45, 20)
+    assert result.attack["attack"] == world.gov.attack == "passed: governance captured"
+    assert result.attack["treasury_drained"] == 0 and [p["payment"] if "payment" in p else 0
+                                                       for p in result.attack["proposals"]] == [0]
+
+
 def test_speculators_voters_and_a_custom_policy_run_on_chain_and_leave_as_the_world_says():
     """The other strategies chain mode runs: speculators (sell on the price's momentum), voters (stake their
     own share; the baseline's first proposal is on day 37, so no votes in these 6 days) and a custom policy

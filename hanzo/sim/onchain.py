@@ -524,15 +524,18 @@ class ChainGovernance:
 
     def _release_to_attacker(self, day: int, verdict: bool | None) -> None:
         pending = sum(p.payment for p in self.payments + self.attacks if self._pending(p))
-        amount = min(self._room(), self.ledger.hanzo[self.A["treasury"]] - pending)
-        if amount <= 0:
-            return
+        amount = max(min(self._room(), self.ledger.hanzo[self.A["treasury"]] - pending), 0)
+        if not amount and verdict is not None:
+            return  # nothing to take today: tomorrow's bucket
         number = len(self.attacks) + 1
-        action = ([self.A["treasury"]], [0], [self.c.encode("treasury", "release", self.att, amount)])
+        # the capture is proposed on its day whatever the bucket holds (the World's attacker proposes then): with
+        # nothing to release yet, its action changes nothing and the releases follow it day by day
+        action = ([self.A["treasury"]], [0], [self.c.encode("treasury", "release", self.att, amount)]) if amount \
+            else None
         description = f"Treasury: release {amount} wei to {self.att} (attacker's proposal {number}, day {day})"
         # the capture's verdict is the World's rule at its vote (_vote); once it has won, its own stake passes each
         prop = Proposal(number, 0, day, description, True, bool(verdict), [], payment=amount, action=action,
-                        recipients=[(self.att, amount)], attack=True)
+                        recipients=[(self.att, amount)] if amount else [], attack=True)
         prop.reached = verdict is not None
         self._submit(prop, TREASURY)
         self.attacks.append(prop)
@@ -617,7 +620,7 @@ class ChainGovernance:
         targets, values, calldatas = prop.action or self.action
         c.send(self.deployer, "governor", "execute", targets, values, calldatas, keccak(text=prop.description),
                what=f"day {day}: execute {prop.label}")
-        if prop.attack:  # the treasury paid the attacker: the books and the bucket's mirror follow
+        if prop.attack and prop.payment:  # the treasury paid the attacker: the books and the bucket's mirror follow
             self.bucket.release(prop.payment, c.now())
             self.ledger.move(self.A["treasury"], self.att, prop.payment)
             self.drained += prop.payment
