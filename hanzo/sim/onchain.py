@@ -399,12 +399,17 @@ class ChainGovernance:
                 # Governor also needs the deposit unlocked (the World's deposits are settled the day they are made)
                 break
             self._propose(day, voters())
+        captured = self.attacker is not None and day != self.attack_day and self.attack.startswith("passed")
+        if captured:
+            # governance is the attacker's: its release is proposed before the day's payment to the providers, as
+            # the World's captured governance takes what the bucket allows every day. (Proposed after it, the
+            # providers' 1/365 of the pool took each day's whole refill and the attacker never got a second
+            # release: 180k HANZO drained over 100 days where the World's drained 850k.)
+            self._drain(day)
         if self.provider is not None or self.rows:
             self.pay_providers(day, compute_pool)
         if self.attacker is not None and day == self.attack_day:
             self._propose_attack(day)
-        elif self.attack.startswith("passed"):
-            self._drain(day)
         every = self.proposals + self.payments + self.attacks
         due = [(p.deadline + 1, p) for p in every if p.status == "voting" and p.deadline < next_day]
         due += [(p.eta, p) for p in every if p.status == "queued" and p.eta < next_day]
@@ -936,6 +941,27 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             c.send(attacker, "token", "approve", A["staked"], 2**256 - 1, what="attacker: approve staking")
             gov.arm(attacker, attack["start_day"] + 30)
             attack_per_day = int(round(attack["budget_usd"] / 30 * WEI))  # TestUSD wei a day
+
+        def attacker_buys(what: str) -> None:
+            """A day's budget of dollars swapped for HANZO against the pool's curve, and staked."""
+            nonlocal attack_cost_usd, attacker_bought
+            if not attack_per_day:
+                return
+            c.send(whale, "usd", "transfer", att, attack_per_day, what=f"{what}: attacker's dollars")
+            ledger.usd[str(whale.address)] -= attack_per_day
+            c.send(attacker, "pool", "swapExactIn", A["usd"], attack_per_day, 0, att, 2**64,
+                   what=f"{what}: attacker buys HANZO")
+            got = pool.swap_exact_in(USD, attack_per_day, deadline=2**64)
+            ledger.move(pool_addr, att, got)
+            c.send(attacker, "staked", "stake", got, what=f"{what}: attacker stakes")
+            ledger.move(att, A["staked"], got)
+            ledger.staked[att] = ledger.staked.get(att, 0) + got
+            attack_cost_usd += attack_per_day / WEI
+            attacker_bought += got
+        if attacker is not None and attack["start_day"] == 0:
+            # the World's attacker buys its first day's HANZO on day 0, which the chain's day loop (from day 1) does
+            # not run: without this it bought 29 days' worth, 29/30 of its budget, and proposed on the same day 30
+            attacker_buys("day 0")
         # the World's Compute Providers pool by the books: its genesis allocation (inflation mode) and the
         # emission's compute share, less what the treasury paid the provider
         compute_emitted = dict(p.genesis_allocations).get("compute_providers", 0)
@@ -1406,19 +1432,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                             c.send(spec, "hmm", "buy", t, n, 2**255, 2**64, what=f"day {day}: speculator buys")
                             ledger.move(s_addr, A["hmm"], cost)
                             spec_spent += cost
-                if attacker is not None and attack["start_day"] <= day < attack["start_day"] + 30 and attack_per_day:
-                    # a day's budget of dollars swapped for HANZO against the pool's curve, and staked
-                    c.send(whale, "usd", "transfer", att, attack_per_day, what=f"day {day}: attacker's dollars")
-                    ledger.usd[str(whale.address)] -= attack_per_day
-                    c.send(attacker, "pool", "swapExactIn", A["usd"], attack_per_day, 0, att, 2**64,
-                           what=f"day {day}: attacker buys HANZO")
-                    got = pool.swap_exact_in(USD, attack_per_day, deadline=2**64)
-                    ledger.move(pool_addr, att, got)
-                    c.send(attacker, "staked", "stake", got, what=f"day {day}: attacker stakes")
-                    ledger.move(att, A["staked"], got)
-                    ledger.staked[att] = ledger.staked.get(att, 0) + got
-                    attack_cost_usd += attack_per_day / WEI
-                    attacker_bought += got
+                if attacker is not None and attack["start_day"] <= day < attack["start_day"] + 30:
+                    attacker_buys(f"day {day}")
                 if gov is not None:  # after the day's staking, as the World's proposals follow it
                     gov.day(day, voters, start + (day + 1) * DAY, compute_emitted - gov.paid)
                     drained = gov.take_drained()

@@ -1,0 +1,52 @@
+"""Red-team regressions for chain mode's attacker, provider rows, churn, venues and farmers (redteam21)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hanzo.sim import crosscheck
+from hanzo.sim.onchain import run_on_chain
+from hanzo.sim.scenario import load
+from hanzo.sim.world import World
+
+FIXED = {"users.initial": 1_000_000}
+
+
+def _world(sc, users: int, days: int) -> World:
+    world = World(crosscheck.at_chain_scale(sc, users))
+    world.start()
+    world.env.run(until=days + 1)
+    return world
+
+
+def test_an_attacker_starting_on_day_0_spends_its_whole_budget_as_the_worlds():
+    """[attacker] start_day 0: the World's attacker buys on days 0-29 and proposes on day 30. The chain's day loop
+    starts at day 1, so it bought on days 1-29 only (29/30 of its budget, $1.93M of $2M) and still proposed on day
+    30 with less stake than the World's."""
+    sc = load("governance_attack").with_overrides(**FIXED, **{"attacker.start_day": 0, "attacker.budget_usd": 3e6})
+    result = run_on_chain(sc, network="embedded", days=32, users=6)
+    assert result.ok, result.differences
+    world = _world(sc, 6, 32)
+    assert result.attack["attack_day"] == world.gov.attack_day == 30
+    assert result.attack["attack_cost_usd"] == pytest.approx(world.gov.attack_cost_usd) == 3e6
+    assert result.attack["bought"] == pytest.approx(world.attacker_bought, rel=0.01)
+
+
+def test_a_captured_governance_keeps_draining_the_bucket_beside_the_providers_payments():
+    """Having won, the attacker proposes a release a day of what HanzoTreasury's bucket holds, as the World's
+    captured governance takes the bucket every day. The providers' daily payment (proposed first each day) took
+    each day's whole refill, so the attacker never had a second release: over 100 days it drained 180k HANZO, the
+    World 607k. Its release now comes first; what it drains follows the World's, a few days' refill behind (each
+    release executes ten days after it is proposed), and never above the bucket's limit plus its refill."""
+    sc = load("governance_attack").with_overrides(**FIXED, **{"attacker.start_day": 1, "attacker.budget_usd": 5e6})
+    days = 100
+    result = run_on_chain(sc, network="embedded", days=days, users=6)
+    assert result.ok, result.differences
+    attack = result.attack
+    assert attack["attack"].startswith("passed") and len(attack["proposals"]) > 30  # a release a day
+    world = _world(sc, 6, days)
+    assert world.gov.attack == attack["attack"]
+    assert 0.85 * world.gov.treasury_drained < attack["treasury_drained"] <= world.gov.treasury_drained
+    p = sc.tokenomics
+    bound = p.treasury_release_limit * (1 + (days - 31) * 86_400 / p.treasury_release_period) / 1e18
+    assert attack["treasury_drained"] <= bound
