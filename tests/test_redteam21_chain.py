@@ -50,3 +50,22 @@ def test_a_captured_governance_keeps_draining_the_bucket_beside_the_providers_pa
     p = sc.tokenomics
     bound = p.treasury_release_limit * (1 + (days - 31) * 86_400 / p.treasury_release_period) / 1e18
     assert attack["treasury_drained"] <= bound
+
+
+def test_a_lone_provider_rows_own_credits_do_not_leave_its_capacity_unused():
+    """A provider row holds credits too, and the contract refuses its self-redemption, so with one provider row its
+    own credits stay with it. They were counted against the offer first come all the same, and the capacity they
+    took was left unused while others' credits went unserved: offered 10, the provider wanting 5 before a user
+    wanting 10, 5 were served, not 10. (With two, a third holder got nothing while a credit of capacity idled.)"""
+    import numpy as np
+
+    from hanzo.sim.onchain import ServiceDesk
+
+    desk = ServiceDesk(np.array([[10, 0]]), ["p"])
+    assert desk.plan({"p": [5, 0], "u": [10, 0]}) == {"u": [(0, [(0, 10)])]}
+    assert desk.served.tolist() == [[10, 0]]
+    desk = ServiceDesk(np.array([[6, 0], [4, 0]]), ["p", "q"])
+    plan = desk.plan({"p": [5, 0], "q": [5, 0], "u": [10, 0]})
+    assert desk.served[:, 0].tolist() == [6, 4]  # every credit offered served, each its offer's part
+    assert sum(k for g in plan.values() for _, spends in g for _, k in spends) == 10
+    assert all(j != {"p": 0, "q": 1}.get(h) for h, g in plan.items() for j, _ in g)  # never to itself

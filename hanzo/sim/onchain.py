@@ -225,10 +225,33 @@ class ServiceDesk:
                         take = min(k, int(part[j]))
                         part[j] -= take
                         k -= take
-                        self.served[j, t] += take
-                        given[h].setdefault(j, []).append((t, take))
+                        self._give(given[h], j, t, take)
                     j += 1
+            # what the providers' parts still hold (a provider's own credits that no other had room for, counted
+            # against the offer first come) goes to the holders, in order, that wanted more of the tier: without
+            # this a lone provider row holding credits left the capacity its own credits took unused while
+            # others' went unserved (offered 10, it wanted 5 and a user 10: 5 served, not 10)
+            for h in holders:
+                me, more = index.get(h), wanted[h][t] - sum(k for spends in given[h].values() for u, k in spends
+                                                           if u == t)
+                for j in range(len(part)):
+                    if more <= 0:
+                        break
+                    if j != me and part[j]:
+                        take = min(more, int(part[j]))
+                        part[j] -= take
+                        more -= take
+                        self._give(given[h], j, t, take)
         return {h: list(g.items()) for h, g in given.items() if g}
+
+    def _give(self, given: dict[int, list[tuple[int, int]]], j: int, t: int, take: int) -> None:
+        """`take` of tier `t`'s credits of a holder (its `given`) served by provider `j`."""
+        self.served[j, t] += take
+        spends = given.setdefault(j, [])
+        if spends and spends[-1][0] == t:  # one entry a tier: the batch redeems each tier once
+            spends[-1] = (t, spends[-1][1] + take)
+        else:
+            spends.append((t, take))
 
     @staticmethod
     def _parts(total: int, offer: np.ndarray) -> np.ndarray:
