@@ -69,3 +69,20 @@ def test_a_lone_provider_rows_own_credits_do_not_leave_its_capacity_unused():
     assert desk.served[:, 0].tolist() == [6, 4]  # every credit offered served, each its offer's part
     assert sum(k for g in plan.values() for _, spends in g for _, k in spends) == 10
     assert all(j != {"p": 0, "q": 1}.get(h) for h, g in plan.items() for j, _ in g)  # never to itself
+
+
+@pytest.mark.parametrize("key, value", [
+    ("policy.fine_tuning_fee", 0.0001), ("policy.base_model_epochs_per_month", 4.0),
+    ("policy.boost_stake_share", 0.2), ("market.max_slippage", 0.001), ("market.team_sell_share", 0.9)])
+def test_chain_mode_refuses_what_it_would_silently_ignore(key, value):
+    """Each of these ran on chain as if unset (the rows the same as the baseline's to the bit): `hanzo simulate
+    seed_fees --chain` paid no fine-tuning or epoch fee and `boost_staking --chain` boosted nothing, silently. The
+    docs say --chain refuses what only the World models; now it does."""
+    from hanzo.sim.scenario import ScenarioError
+
+    table, name = key.split(".")
+    with pytest.raises(ScenarioError, match=rf"\[{table}\] {name}: .*--chain refuses it"):
+        run_on_chain(load("baseline").with_overrides(**{key: value}), network="embedded", days=1, users=1)
+    for scenario in ("seed_fees", "boost_staking"):
+        with pytest.raises(ScenarioError, match="--chain refuses it"):
+            run_on_chain(load(scenario), network="embedded", days=1, users=1)

@@ -702,6 +702,13 @@ class ChainGovernance:
 WORLD_ONLY = {
     # HanzoGovernor's quorum is absolute ([tokenomics] quorum): a relative one is the World's alone
     ("policy", "quorum"): "a quorum relative to the stake (OpenZeppelin's GovernorVotesQuorumFraction) is modelled",
+    # each of these ran on chain as if unset, the rows the same to the bit (`hanzo simulate seed_fees --chain` paid no
+    # fee, `boost_staking --chain` boosted nothing): no account pays them or acts on them on chain
+    ("policy", "fine_tuning_fee"): "users' fee per training interaction is paid",
+    ("policy", "base_model_epochs_per_month"): "developers' base-model epoch fees are paid",
+    ("policy", "boost_stake_share"): "users' stakes on their own forks (the fork's boost) are modelled",
+    ("market", "max_slippage"): "the traders' daily slippage bound (the backlog of sells) is modelled",
+    ("market", "team_sell_share"): "the team's sales of its vested tokens are modelled",
 }
 
 
