@@ -86,3 +86,26 @@ def test_chain_mode_refuses_what_it_would_silently_ignore(key, value):
     for scenario in ("seed_fees", "boost_staking"):
         with pytest.raises(ScenarioError, match="--chain refuses it"):
             run_on_chain(load(scenario), network="embedded", days=1, users=1)
+
+
+def test_an_attacker_with_the_largest_budget_is_paid_from_a_float_large_enough():
+    """[attacker] budget_usd takes up to $1T, TestUSD's float (the Public Sale's holder, who pays the attacker's
+    dollars as it pays the users' top-ups) is $1T by default: the attacker's 30th day's transfer reverted
+    (ChainRunError: ERC20InsufficientBalance). The float is outside money on a test chain: the run deploys enough."""
+    sc = load("governance_attack").with_overrides(**FIXED, **{"attacker.start_day": 1, "attacker.budget_usd": 1e12})
+    result = run_on_chain(sc, network="embedded", days=31, users=2)
+    assert result.ok, result.differences
+    assert result.attack["attack_cost_usd"] == pytest.approx(1e12) and result.attack["attack_day"] == 31
+
+
+def test_the_arbitrageur_never_spends_more_dollars_than_it_holds():
+    """[market] external_venues at its largest daily_volatility (1.0) with arbitrage_speed 1: by day 155 of seed 3
+    the venues' price had risen so far that the day's arbitrage buy cost more than TestUSD's whole float, and it
+    reverted (ChainRunError). The arbitrageur now spends at most half its dollars a day, as it sells no more HANZO
+    than it holds; the run reconciles."""
+    sc = load("baseline").with_overrides(**FIXED, **{
+        "scenario.seed": 3, "market.external_venues": True, "market.daily_volatility": 1.0,
+        "market.jump_probability": 0.0, "market.arbitrage_speed": 1.0})
+    result = run_on_chain(sc, network="embedded", days=160, users=2)
+    assert result.ok, result.differences
+    assert max(result.venues["external_prices"]) > 1e6  # far beyond what the float could buy the pool up to

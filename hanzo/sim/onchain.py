@@ -775,6 +775,13 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
     from hanzo.chain.drivers import CONTRACTS, DriverError, driver
 
     p, u = scenario.tokenomics, scenario["users"]
+    if scenario["attacker"]["enabled"]:
+        # the attacker's dollars come from TestUSD's float (the Public Sale's holder), as the users' top-ups do: a
+        # budget near the float ([attacker] budget_usd takes up to $1T, the float's default) ran the holder dry and
+        # its transfer reverted on its 30th day. The float is outside money on a test chain: deploy twice the budget
+        budget = int(round(scenario["attacker"]["budget_usd"] * WEI))
+        if 2 * budget > p.test_usd_float:
+            p = replace(p, test_usd_float=2 * budget)
     seed = scenario["scenario"]["seed"]
     rng = np.random.default_rng(seed)
     # each account's strategy and traits, drawn by hanzo.sim.strategies from the World's own stream for them
@@ -915,7 +922,16 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             x = hanzo_toward(pool.reserve_hanzo / WEI, pool.reserve_usd / WEI, external_price,
                              venues["arbitrage_speed"])
             amount = int(abs(x) * WEI)
-            if x < 0 and amount:  # the pool is cheap: buy HANZO with dollars
+            if x < 0 and amount and pool.quote_exact_out(HANZO, amount) > ledger.usd[w] // 2:
+                # the pool is cheap, more than half the holder's dollars cheap (the venues' walk may go anywhere: at
+                # 100% a day the buy outgrew TestUSD's float and reverted): it spends half of them, keeping the rest
+                # for the users' and the attacker's dollars, as it sells no more HANZO than it holds
+                spend = ledger.usd[w] // 2
+                c.send(whale, "pool", "swapExactIn", A["usd"], spend, 0, w, 2**64, what=f"{what}: arbitrage buy")
+                ledger.usd[w] -= spend
+                ledger.move(pool_addr, w, pool.swap_exact_in(USD, spend, deadline=2**64))
+                arbitrage_usd += spend
+            elif x < 0 and amount:  # the pool is cheap: buy HANZO with dollars
                 cost = pool.quote_exact_out(HANZO, amount)
                 c.send(whale, "pool", "swapExactOut", hanzo_addr, amount, cost, w, 2**64, what=f"{what}: arbitrage buy")
                 ledger.usd[w] -= pool.swap_exact_out(HANZO, amount, cost, deadline=2**64)
