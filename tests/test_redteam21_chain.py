@@ -109,3 +109,18 @@ def test_the_arbitrageur_never_spends_more_dollars_than_it_holds():
     result = run_on_chain(sc, network="embedded", days=160, users=2)
     assert result.ok, result.differences
     assert max(result.venues["external_prices"]) > 1e6  # far beyond what the float could buy the pool up to
+
+
+def test_with_reservation_spreads_newcomers_join_and_train():
+    """[agents] reservation_spread with a population that grows (the baseline's own curve starts below its
+    ceiling): the accounts' own worth was computed before the day's joins, and a newcomer's row indexed past it, so
+    the first day anyone joined raised IndexError (ChainRunError: "the node stopped answering")."""
+    sc = load("baseline").with_overrides(**{"users.initial": 300_000, "users.growth_per_day": 0.2,
+                                            "agents.reservation_spread": 1.0,
+                                            "agents.reservation_usd_per_interaction": 0.01})
+    result = run_on_chain(sc, network="embedded", days=10, users=20)
+    assert result.ok, result.differences
+    books = list(result.by_account.values())
+    assert result.accounts > result.rows[0]["users"] and len({b["reservation_usd"] / b["activity"] for b in books}) \
+        == len(books)
+    assert sum(b["worked"] for b in books[result.rows[0]["users"]:]) > 0  # the newcomers train

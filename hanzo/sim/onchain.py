@@ -1176,6 +1176,11 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 joining = max(0, min(int(round(n)), users) - len(active))
                 if joining:
                     join(joining, f"day {day}: newcomers", day)
+                    if not np.isscalar(worth):
+                        # the newcomers weigh their own wage too (the per-account worth above was the rows before
+                        # the joins: indexed by a newcomer's row, it raised IndexError the first day any joined)
+                        worth = trainers.decide_each(usual_pay * accounts.activity[:accounts.rows],
+                                                     accounts.reservation[:accounts.rows])
                 n += growth * n * (1.0 - n / users)
                 # the day's common shock (busy and quiet days), drawn after the joins as the World draws it
                 shock = rng_activity.gamma(50.0, 1 / 50.0) if active else 1.0
