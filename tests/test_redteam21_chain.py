@@ -124,3 +124,17 @@ def test_with_reservation_spreads_newcomers_join_and_train():
     assert result.accounts > result.rows[0]["users"] and len({b["reservation_usd"] / b["activity"] for b in books}) \
         == len(books)
     assert sum(b["worked"] for b in books[result.rows[0]["users"]:]) > 0  # the newcomers train
+
+
+def test_farmers_farm_a_fractional_daily_figure_in_total_as_the_worlds():
+    """[agents] farm_interactions_per_day is a float (the World farms farmers x it a day); each chain farmer farmed
+    its int(): at 0.5 a day twenty farmers farmed nothing and earned nothing. Now the day's total is the World's,
+    rounded once and shared out whole."""
+    sc = load("baseline").with_overrides(**FIXED, **{
+        "agents.farmers_max": 20, "agents.farm_entry_per_day": 1.0, "agents.farm_cost_usd_per_interaction": 0.0,
+        "agents.farm_interactions_per_day": 0.5})
+    result = run_on_chain(sc, network="embedded", days=5, users=2)
+    assert result.ok, result.differences
+    farm = result.farmers
+    assert farm["active"] == 20 and farm["earned"] > 0
+    assert farm["interactions"] == 5 * round(20 * 0.5)  # each day's total, none deferred

@@ -1249,8 +1249,12 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     ops.append(op)
                     sigs.append(signer.sign(op))
                 farmed = set()  # the farmers' ops (their nonces)
-                for person in farmer_accounts:
-                    a, left = str(person.address), int(farmers.interactions_per_day)
+                # the farmers' interactions, the World's farmers x farm_interactions_per_day, rounded once and
+                # shared out whole (each int() of a fractional figure before: at 0.5 a day, none farmed at all)
+                each, extra = divmod(round(len(farmer_accounts) * farmers.interactions_per_day),
+                                     max(len(farmer_accounts), 1))
+                for f_row, person in enumerate(farmer_accounts):
+                    a, left = str(person.address), each + (f_row < extra)
                     while left > 0:
                         k = min(left, p.max_interactions_per_op)
                         op = TrainingOp(a, fork_of[a], secrets.token_bytes(32), 1, k, False, nonce, now + DAY)
