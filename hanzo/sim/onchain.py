@@ -228,10 +228,33 @@ class ServiceDesk:
                         take = min(k, int(part[j]))
                         part[j] -= take
                         k -= take
-                        self.served[j, t] += take
-                        given[h].setdefault(j, []).append((t, take))
+                        self._give(given[h], j, t, take)
                     j += 1
+            # what the providers' parts still hold (a provider's own credits that no other had room for, counted
+            # against the offer first come) goes to the holders, in order, that wanted more of the tier: without
+            # this a lone provider row holding credits left the capacity its own credits took unused while
+            # others' went unserved (offered 10, it wanted 5 and a user 10: 5 served, not 10)
+            for h in holders:
+                me, more = index.get(h), wanted[h][t] - sum(k for spends in given[h].values() for u, k in spends
+                                                           if u == t)
+                for j in range(len(part)):
+                    if more <= 0:
+                        break
+                    if j != me and part[j]:
+                        take = min(more, int(part[j]))
+                        part[j] -= take
+                        more -= take
+                        self._give(given[h], j, t, take)
         return {h: list(g.items()) for h, g in given.items() if g}
+
+    def _give(self, given: dict[int, list[tuple[int, int]]], j: int, t: int, take: int) -> None:
+        """`take` of tier `t`'s credits of a holder (its `given`) served by provider `j`."""
+        self.served[j, t] += take
+        spends = given.setdefault(j, [])
+        if spends and spends[-1][0] == t:  # one entry a tier: the batch redeems each tier once
+            spends[-1] = (t, spends[-1][1] + take)
+        else:
+            spends.append((t, take))
 
     @staticmethod
     def _parts(total: int, offer: np.ndarray) -> np.ndarray:
@@ -402,12 +425,17 @@ class ChainGovernance:
                 # Governor also needs the deposit unlocked (the World's deposits are settled the day they are made)
                 break
             self._propose(day, voters())
+        captured = self.attacker is not None and day != self.attack_day and self.attack.startswith("passed")
+        if captured:
+            # governance is the attacker's: its release is proposed before the day's payment to the providers, as
+            # the World's captured governance takes what the bucket allows every day. (Proposed after it, the
+            # providers' 1/365 of the pool took each day's whole refill and the attacker never got a second
+            # release: 180k HANZO drained over 100 days where the World's drained 850k.)
+            self._drain(day)
         if self.provider is not None or self.rows:
             self.pay_providers(day, compute_pool)
         if self.attacker is not None and day == self.attack_day:
             self._propose_attack(day)
-        elif self.attack.startswith("passed"):
-            self._drain(day)
         every = self.proposals + self.payments + self.attacks
         due = [(p.deadline + 1, p) for p in every if p.status == "voting" and p.deadline < next_day]
         due += [(p.eta, p) for p in every if p.status == "queued" and p.eta < next_day]
@@ -680,6 +708,13 @@ class ChainGovernance:
 WORLD_ONLY = {
     # HanzoGovernor's quorum is absolute ([tokenomics] quorum): a relative one is the World's alone
     ("policy", "quorum"): "a quorum relative to the stake (OpenZeppelin's GovernorVotesQuorumFraction) is modelled",
+    # each of these ran on chain as if unset, the rows the same to the bit (`hanzo simulate seed_fees --chain` paid no
+    # fee, `boost_staking --chain` boosted nothing): no account pays them or acts on them on chain
+    ("policy", "fine_tuning_fee"): "users' fee per training interaction is paid",
+    ("policy", "base_model_epochs_per_month"): "developers' base-model epoch fees are paid",
+    ("policy", "boost_stake_share"): "users' stakes on their own forks (the fork's boost) are modelled",
+    ("market", "max_slippage"): "the traders' daily slippage bound (the backlog of sells) is modelled",
+    ("market", "team_sell_share"): "the team's sales of its vested tokens are modelled",
 }
 
 
@@ -753,6 +788,13 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         users = scenario["users"]["max"]
         drawn = {k: scenario["users"][k] for k in ("growth_per_day", "max", "sell_share")}
     p, u, unc = scenario.tokenomics, scenario["users"], scenario["uncertainty"]
+    if scenario["attacker"]["enabled"]:
+        # the attacker's dollars come from TestUSD's float (the Public Sale's holder), as the users' top-ups do: a
+        # budget near the float ([attacker] budget_usd takes up to $1T, the float's default) ran the holder dry and
+        # its transfer reverted on its 30th day. The float is outside money on a test chain: deploy twice the budget
+        budget = int(round(scenario["attacker"]["budget_usd"] * WEI))
+        if 2 * budget > p.test_usd_float:
+            p = replace(p, test_usd_float=2 * budget)
     word_of_mouth = uncertainty.word_of_mouth(unc["adoption_volatility"], rng_adoption)
     swings = uncertainty.Demand(unc["demand_volatility"], unc["demand_reversion"], rng_demand) \
         if unc["demand_volatility"] else None
@@ -895,7 +937,16 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             x = hanzo_toward(pool.reserve_hanzo / WEI, pool.reserve_usd / WEI, external_price,
                              venues["arbitrage_speed"])
             amount = int(abs(x) * WEI)
-            if x < 0 and amount:  # the pool is cheap: buy HANZO with dollars
+            if x < 0 and amount and pool.quote_exact_out(HANZO, amount) > ledger.usd[w] // 2:
+                # the pool is cheap, more than half the holder's dollars cheap (the venues' walk may go anywhere: at
+                # 100% a day the buy outgrew TestUSD's float and reverted): it spends half of them, keeping the rest
+                # for the users' and the attacker's dollars, as it sells no more HANZO than it holds
+                spend = ledger.usd[w] // 2
+                c.send(whale, "pool", "swapExactIn", A["usd"], spend, 0, w, 2**64, what=f"{what}: arbitrage buy")
+                ledger.usd[w] -= spend
+                ledger.move(pool_addr, w, pool.swap_exact_in(USD, spend, deadline=2**64))
+                arbitrage_usd += spend
+            elif x < 0 and amount:  # the pool is cheap: buy HANZO with dollars
                 cost = pool.quote_exact_out(HANZO, amount)
                 c.send(whale, "pool", "swapExactOut", hanzo_addr, amount, cost, w, 2**64, what=f"{what}: arbitrage buy")
                 ledger.usd[w] -= pool.swap_exact_out(HANZO, amount, cost, deadline=2**64)
@@ -951,6 +1002,27 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
             c.send(attacker, "token", "approve", A["staked"], 2**256 - 1, what="attacker: approve staking")
             gov.arm(attacker, attack["start_day"] + 30)
             attack_per_day = int(round(attack["budget_usd"] / 30 * WEI))  # TestUSD wei a day
+
+        def attacker_buys(what: str) -> None:
+            """A day's budget of dollars swapped for HANZO against the pool's curve, and staked."""
+            nonlocal attack_cost_usd, attacker_bought
+            if not attack_per_day:
+                return
+            c.send(whale, "usd", "transfer", att, attack_per_day, what=f"{what}: attacker's dollars")
+            ledger.usd[str(whale.address)] -= attack_per_day
+            c.send(attacker, "pool", "swapExactIn", A["usd"], attack_per_day, 0, att, 2**64,
+                   what=f"{what}: attacker buys HANZO")
+            got = pool.swap_exact_in(USD, attack_per_day, deadline=2**64)
+            ledger.move(pool_addr, att, got)
+            c.send(attacker, "staked", "stake", got, what=f"{what}: attacker stakes")
+            ledger.move(att, A["staked"], got)
+            ledger.staked[att] = ledger.staked.get(att, 0) + got
+            attack_cost_usd += attack_per_day / WEI
+            attacker_bought += got
+        if attacker is not None and attack["start_day"] == 0:
+            # the World's attacker buys its first day's HANZO on day 0, which the chain's day loop (from day 1) does
+            # not run: without this it bought 29 days' worth, 29/30 of its budget, and proposed on the same day 30
+            attacker_buys("day 0")
         # the World's Compute Providers pool by the books: its genesis allocation (inflation mode) and the
         # emission's compute share, less what the treasury paid the provider
         compute_emitted = dict(p.genesis_allocations).get("compute_providers", 0)
@@ -1119,6 +1191,11 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 joining = max(0, min(int(round(n)), users) - len(active))
                 if joining:
                     join(joining, f"day {day}: newcomers", day)
+                    if not np.isscalar(worth):
+                        # the newcomers weigh their own wage too (the per-account worth above was the rows before
+                        # the joins: indexed by a newcomer's row, it raised IndexError the first day any joined)
+                        worth = trainers.decide_each(usual_pay * accounts.activity[:accounts.rows],
+                                                     accounts.reservation[:accounts.rows])
                 n += growth * next(word_of_mouth) * n * (1.0 - n / users)
                 # the day's common shock (busy and quiet days), drawn after the joins as the World draws it
                 shock = rng_activity.gamma(50.0, 1 / 50.0) if active else 1.0
@@ -1187,8 +1264,12 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     ops.append(op)
                     sigs.append(signer.sign(op))
                 farmed = set()  # the farmers' ops (their nonces)
-                for person in farmer_accounts:
-                    a, left = str(person.address), int(farmers.interactions_per_day)
+                # the farmers' interactions, the World's farmers x farm_interactions_per_day, rounded once and
+                # shared out whole (each int() of a fractional figure before: at 0.5 a day, none farmed at all)
+                each, extra = divmod(round(len(farmer_accounts) * farmers.interactions_per_day),
+                                     max(len(farmer_accounts), 1))
+                for f_row, person in enumerate(farmer_accounts):
+                    a, left = str(person.address), each + (f_row < extra)
                     while left > 0:
                         k = min(left, p.max_interactions_per_op)
                         op = TrainingOp(a, fork_of[a], secrets.token_bytes(32), 1, k, False, nonce, now + DAY)
@@ -1422,19 +1503,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                             c.send(spec, "hmm", "buy", t, n, 2**255, 2**64, what=f"day {day}: speculator buys")
                             ledger.move(s_addr, A["hmm"], cost)
                             spec_spent += cost
-                if attacker is not None and attack["start_day"] <= day < attack["start_day"] + 30 and attack_per_day:
-                    # a day's budget of dollars swapped for HANZO against the pool's curve, and staked
-                    c.send(whale, "usd", "transfer", att, attack_per_day, what=f"day {day}: attacker's dollars")
-                    ledger.usd[str(whale.address)] -= attack_per_day
-                    c.send(attacker, "pool", "swapExactIn", A["usd"], attack_per_day, 0, att, 2**64,
-                           what=f"day {day}: attacker buys HANZO")
-                    got = pool.swap_exact_in(USD, attack_per_day, deadline=2**64)
-                    ledger.move(pool_addr, att, got)
-                    c.send(attacker, "staked", "stake", got, what=f"day {day}: attacker stakes")
-                    ledger.move(att, A["staked"], got)
-                    ledger.staked[att] = ledger.staked.get(att, 0) + got
-                    attack_cost_usd += attack_per_day / WEI
-                    attacker_bought += got
+                if attacker is not None and attack["start_day"] <= day < attack["start_day"] + 30:
+                    attacker_buys(f"day {day}")
                 if gov is not None:  # after the day's staking, as the World's proposals follow it
                     gov.day(day, voters, start + (day + 1) * DAY, compute_emitted - gov.paid)
                     drained = gov.take_drained()
