@@ -455,15 +455,17 @@ def test_an_uncertain_scenario_runs_on_chain_with_the_worlds_draws():
 
 
 def test_the_attacker_proposes_its_capture_on_its_day_even_when_the_bucket_has_nothing_to_release():
-    """With a release limit of 1,000 HANZO a period (less than the lateness margin a release keeps), no release fits
-    the bucket: the capture is still proposed on the World's day (its action then changes nothing), wins as the
-    World's does, and nothing is released; before, no capture was proposed at all and the attack read "none"."""
+    """With a release limit of 1,000 HANZO a period, the bucket has no room for a release on the attack's day (the
+    providers' payments and the lateness margin a release keeps): the capture is still proposed on the World's day
+    (its action then changes nothing) and wins as the World's does; the releases follow it day by day, within the
+    bucket. Before, no capture was proposed at all and the attack read "none"."""
     sc = load("governance_attack").with_overrides(**FIXED, **{
         "attacker.start_day": 2, "attacker.budget_usd": 2e6, "tokenomics.treasury_release_limit": "1000"})
     result, world = _chain_and_world(sc, 45, 20)
     assert result.attack["attack"] == world.gov.attack == "passed: governance captured"
-    assert result.attack["treasury_drained"] == 0 and [p["payment"] if "payment" in p else 0
-                                                       for p in result.attack["proposals"]] == [0]
+    capture, *releases = result.attack["proposals"]
+    assert "payment" not in capture and all(p["payment"] > 0 for p in releases)  # (a record omits a 0 payment)
+    assert result.attack["treasury_drained"] <= 1000 * (1 + (45 - 32) / 30)  # the limit and its refill at most
 
 
 def test_speculators_voters_and_a_custom_policy_run_on_chain_and_leave_as_the_world_says():
