@@ -468,6 +468,25 @@ def test_the_attacker_proposes_its_capture_on_its_day_even_when_the_bucket_has_n
     assert result.attack["treasury_drained"] <= 1000 * (1 + (45 - 32) / 30)  # the limit and its refill at most
 
 
+@pytest.mark.parametrize("processes", [1, 2])
+def test_the_team_vesting_is_released_and_sold_on_chain_as_in_the_world(processes):
+    """TeamVesting on chain (before, chain mode never released it: past the cliff the World's team sold its vested
+    tokens and the chain's held nothing, and [market] team_sell_share was ignored): with the cliff at 0, each day
+    anyone releases what vested (OpenZeppelin's VestingWallet, at the release's own block) and the team sells its
+    share in HanzoPool; what was released is the World's (its days' vesting, to a few seconds' worth), HANZO's
+    price follows the World's, and every balance reconciles to the wei, in one process and two."""
+    sc = load("baseline").with_overrides(**FIXED, **{"tokenomics.team_vesting_cliff": 0, "market.team_sell_share": 0.9})
+    result = run_on_chain(sc, network="embedded", days=8, users=10, processes=processes)
+    assert result.ok, result.differences
+    team = sc.tokenomics.allocation("team") / 1e18
+    assert result.team["released"] == pytest.approx(team * 8 / (4 * 365), rel=1e-3)  # 8 days of 4 years' vesting
+    assert result.team["sold"] == pytest.approx(0.9 * result.team["released"], rel=1e-9)
+    versus = crosscheck.compare(crosscheck.world_rows(sc, 10, 8), result.rows)
+    assert versus.max_rel_diff["hanzo_price_usd"] < 1e-3
+    closed = run_on_chain(load("baseline").with_overrides(**FIXED), network="embedded", days=8, users=10)
+    assert not closed.team and result.prices[-1] < closed.prices[-1] * 0.99  # the team's sales moved the price
+
+
 def test_speculators_voters_and_a_custom_policy_run_on_chain_and_leave_as_the_world_says():
     """The other strategies chain mode runs: speculators (sell on the price's momentum), voters (stake their
     own share; the baseline's first proposal is on day 37, so no votes in these 6 days) and a custom policy

@@ -73,7 +73,7 @@ def test_a_lone_provider_rows_own_credits_do_not_leave_its_capacity_unused():
 
 @pytest.mark.parametrize("key, value", [
     ("policy.fine_tuning_fee", 0.0001), ("policy.base_model_epochs_per_month", 4.0),
-    ("policy.boost_stake_share", 0.2), ("market.max_slippage", 0.001), ("market.team_sell_share", 0.9)])
+    ("policy.boost_stake_share", 0.2), ("market.max_slippage", 0.001)])
 def test_chain_mode_refuses_what_it_would_silently_ignore(key, value):
     """Each of these ran on chain as if unset (the rows the same as the baseline's to the bit): `hanzo simulate
     seed_fees --chain` paid no fine-tuning or epoch fee and `boost_staking --chain` boosted nothing, silently. The

@@ -82,6 +82,7 @@ class ApeDriver:
         self._accounts = acc
         self.deployer, self.oracle, self.provider, self.developer, self.whale = acc[0], acc[1], acc[8], acc[3], acc[4]
         self.extra = acc[5]  # one more keyed account (chain mode's speculator)
+        self.team = acc[2]  # TeamVesting's beneficiary
         log(f"deploying to {provider.network_choice}")
         suite = deploy_suite(params, Roles(self.deployer, self.oracle, acc[2].address, self.developer.address,
                                            self.whale.address), proj=project(), handover=False)
@@ -108,7 +109,10 @@ class ApeDriver:
             kept.resync()  # Ape sent that one: the deployer's raw sender re-reads its nonce
 
     def send(self, account, name: str, method: str, *args, what: str) -> None:
-        self._last = self.sender.send(account, getattr(self._w3[name].functions, method)(*args), what)
+        functions = self._w3[name]
+        # an overloaded name is given by its signature ("release(address)"), as the embedded EVM's drivers take it
+        fn = functions.get_function_by_signature(method) if "(" in method else getattr(functions.functions, method)
+        self._last = self.sender.send(account, fn(*args), what)
 
     def call(self, name: str, method: str, *args) -> Any:
         return getattr(self.ape[name], method)(*args)
@@ -155,6 +159,7 @@ class EmbeddedDriver:
         self.deployer, self.oracle, self.provider = named["deployer"], named["oracle"], named["provider"]
         self.developer, self.whale, self.extra = (named["model_developers"], named["sale_and_liquidity"],
                                                   named["speculator"])
+        self.team = named["team_beneficiary"]  # TeamVesting's beneficiary
         log("deploying to the embedded EVM")
         try:
             _, suite = deploy_suite(params, Roles(self.deployer, self.oracle, named["team_beneficiary"].address,

@@ -120,10 +120,12 @@ class PipelinedDriver:
         from .evm import ETHER, Artifacts, Contract, derived_account
 
         named = {label: derived_account(label) for label in
-                 ("deployer", "oracle", "provider", "model_developers", "sale_and_liquidity", "speculator")}
+                 ("deployer", "oracle", "provider", "model_developers", "sale_and_liquidity", "speculator",
+                  "team_beneficiary")}
         self.deployer, self.oracle, self.provider = named["deployer"], named["oracle"], named["provider"]
         self.developer, self.whale, self.extra = (named["model_developers"], named["sale_and_liquidity"],
                                                   named["speculator"])
+        self.team = named["team_beneficiary"]  # TeamVesting's beneficiary
         self._ether = 1_000 * ETHER  # what EmbeddedChain.fund gives
         artifacts = Artifacts()
         for name in SUITE:  # read once here (Ape's compile output); the child gets them with its arguments

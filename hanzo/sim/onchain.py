@@ -36,7 +36,7 @@ from hanzo.econ.attest import Oracle, TrainingOp
 from hanzo.econ.cpmm import HANZO, USD, PoolState
 from hanzo.econ.hmm import OFFER_GRACE, HMMError, HMMState
 from hanzo.econ.params import BPS, DAY, WEI
-from hanzo.econ.reference import DailyBudgets, emission_split, emitted_at, nft_mint_fee, training_payout
+from hanzo.econ.reference import DailyBudgets, emission_split, emitted_at, nft_mint_fee, training_payout, vested
 from hanzo.econ.treasury import Bucket
 
 from .agents import View, from_scenario, gas_usd, starting_pay
@@ -123,6 +123,8 @@ class Reconciliation:
     farmers: dict = field(default_factory=dict)
     # with [uncertainty]: the run's drawn growth per day, adoption ceiling (accounts) and sell share, the World's
     drawn: dict = field(default_factory=dict)
+    # TeamVesting's releases to the team and what it sold of them (HANZO), once past the cliff
+    team: dict = field(default_factory=dict)
 
     def governance(self) -> dict:
         """The proposals made, passed and settled as passed, defeated, and the deposits burned (HANZO)."""
@@ -714,7 +716,6 @@ WORLD_ONLY = {
     ("policy", "base_model_epochs_per_month"): "developers' base-model epoch fees are paid",
     ("policy", "boost_stake_share"): "users' stakes on their own forks (the fork's boost) are modelled",
     ("market", "max_slippage"): "the traders' daily slippage bound (the backlog of sells) is modelled",
-    ("market", "team_sell_share"): "the team's sales of its vested tokens are modelled",
 }
 
 
@@ -832,7 +833,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
 
         balance = lambda a: c.call("token", "balanceOf", a)  # noqa: E731
         ledger = Ledger(supply=c.call("token", "totalSupply"), burned=c.call("token", "totalBurned"))
-        for holder in [deployer, oracle, provider_acct, developer, c.whale]:
+        for holder in [deployer, oracle, provider_acct, developer, c.whale, c.team]:
             ledger.hanzo[str(holder.address)] = balance(str(holder.address))
         for name in ("rewards", "models", "staked", "hmm", "timelock", "treasury", "vesting", "pool"):
             ledger.hanzo[A[name]] = balance(A[name])
@@ -1029,6 +1030,10 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
         provider_sold = 0  # wei the provider sold in HanzoPool
         dev_addr = str(developer.address)
         non_users = {dev_addr, str(attacker.address) if attacker is not None else ""}  # stakes not the users'
+        # TeamVesting (OpenZeppelin's VestingWallet with a cliff): anyone releases what has vested to the team, who
+        # sells [market] team_sell_share of it in HanzoPool, as the World's team does (nothing before the cliff)
+        team_total, team_released, team_sold = ledger.hanzo[A["vesting"]], 0, 0
+        vesting_start, team_addr = c.call("vesting", "start"), str(c.team.address)
 
         def voters() -> list[tuple[str, float]]:
             """The active voter accounts, in row order, with their turnout traits (the World's voter rows)."""
@@ -1503,6 +1508,21 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                             c.send(spec, "hmm", "buy", t, n, 2**255, 2**64, what=f"day {day}: speculator buys")
                             ledger.move(s_addr, A["hmm"], cost)
                             spec_spent += cost
+                if team_total:  # the team's vested tokens (hanzo.sim.issuance.team_vesting): released, a share sold
+                    due = vested(p, team_total, c.now() - vesting_start) - team_released
+                    if due > 0:
+                        if not team_released:  # its first release (the cliff): the team's account gets ready to sell
+                            c.give_gas(c.team)
+                            approve_pool(c.team, "the team")
+                        c.send(deployer, "vesting", "release(address)", hanzo_addr, what=f"day {day}: team vesting")
+                        # what vested by the release's own block (on Ape's chains each transaction has its own)
+                        due = vested(p, team_total, c.now() - vesting_start) - team_released
+                        ledger.move(A["vesting"], team_addr, due)
+                        team_released += due
+                        sold = due * int(round(scenario["market"]["team_sell_share"] * BPS)) // BPS
+                        if sold:
+                            sell_hanzo(c.team, sold, f"day {day}: the team sells")
+                            team_sold += sold
                 if attacker is not None and attack["start_day"] <= day < attack["start_day"] + 30:
                     attacker_buys(f"day {day}")
                 if gov is not None:  # after the day's staking, as the World's proposals follow it
@@ -1593,7 +1613,8 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                               if rng_market is not None else {},
                               {**farm, "active": len(farmer_accounts), "population": farmers_n,
                                "earned": farm["earned"] / WEI, "sold": farm["sold"] / WEI} if farming else {},
-                              drawn)
+                              drawn,
+                              {"released": team_released / WEI, "sold": team_sold / WEI} if team_released else {})
 
 
 def write(result: Reconciliation, scenario: Scenario, network: str, users: int, out: Path) -> dict[str, Path]:
@@ -1640,6 +1661,8 @@ def write(result: Reconciliation, scenario: Scenario, network: str, users: int, 
                                      "provider_sold": last.get("provider_sold"),
                                      **({"off": result.provider_payments_off} if result.provider_payments_off
                                         else {})}}
+    if result.team:  # the team's vested tokens released and sold
+        summary["team"] = dict(result.team)
     if result.drawn:  # [uncertainty]: this run's drawn figures
         summary["uncertainty_drawn"] = dict(result.drawn)
     if result.farmers:  # the reward farmers' accounts and what they farmed
