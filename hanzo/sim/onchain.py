@@ -9,8 +9,11 @@ follows its own strategy ([strategies], hanzo.sim.strategies: drawn with its tra
 draws its rows), acting by its Decision; provider rows ([strategies] provider_share) serve the compute each from
 its own account, capacity and pay, else one provider account serves it. The
 World's honest governance runs on HanzoGovernor (ChainGovernance): the model developer proposes on the
-World's days, voter accounts vote their stake, a Defeated proposal's deposit is burned. Alongside,
-an exact integer ledger applies the same actions with hanzo.econ.s reference model (emission,
+World's days, voter accounts vote their stake, a Defeated proposal's deposit is burned. The World's other agents
+are accounts too, drawing from the World's own streams: accounts leave as its users do, and the reward farmers,
+the arbitrageurs of other venues, the governance attacker, the team's vesting and [uncertainty]'s draws run as
+the World runs them (a scenario switching on what no account does yet is refused: WORLD_ONLY). Alongside,
+an exact integer ledger applies the same actions with hanzo.econ's reference model (emission,
 payouts, mint fees, the market maker). At the end the two are reconciled: every balance, the
 supply, the burn, the emission and the market maker's reserve must agree to the wei, or the run
 lists exactly what differs and by how much.
