@@ -174,13 +174,13 @@ class _Accounts:
     def capacity(self) -> int:
         return len(self.on)
 
-    def grow(self, activity, reservation_per_activity: float, day: int, spread=1.0) -> None:
+    def grow(self, activity, reservation_per_activity: float, day: int, wage_draw=1.0) -> None:
         """Accounts join with `activity`, each a reservation wage of `reservation_per_activity` times its activity
-        times its own `spread` draw (the World's users' rows: hanzo.sim.users.Users.grow)."""
+        times its own `wage_draw` (the World's users' rows: hanzo.sim.users.Users.grow)."""
         k = len(activity)
         self.activity = np.append(self.activity[:self.rows], activity)
         self.reservation = np.append(self.reservation[:self.rows],
-                                     reservation_per_activity * np.asarray(activity) * spread)
+                                     reservation_per_activity * np.asarray(activity) * wage_draw)
         self.joined = np.append(self.joined[:self.rows], np.full(k, day, dtype=np.int32))
         self.on = np.append(self.on[:self.rows], np.ones(k, dtype=bool))
         self.rows += k
@@ -264,8 +264,10 @@ class ServiceDesk:
     @staticmethod
     def _parts(total: int, offer: np.ndarray) -> np.ndarray:
         """`total` credits split in proportion to the offers, exactly (none above its offer: total <= the offers)."""
-        return np.array([dict(split_wei(total, list(enumerate(int(o) for o in offer)))).get(j, 0)
-                         for j in range(len(offer))], dtype=np.int64)
+        parts = np.zeros(len(offer), dtype=np.int64)
+        for j, x in split_wei(total, list(enumerate(int(o) for o in offer))):
+            parts[j] = x
+        return parts
 
 
 # HanzoGovernor's ProposalState values this run meets, and GovernorCountingSimple's support values
@@ -1163,12 +1165,6 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 view = View(day, prices[-1], prices[max(0, len(prices) - 31)], paid_per_interaction,
                             income_per_credit.copy(), op_usd, farm_paid_per_interaction)
                 worth, junk_share = trainers.decide(view), spammers.decide(view)
-                if spread > 0 and trainers.reservation_usd > 0 and trainers.elasticity:
-                    # each account weighs a usual day's pay against its own reservation wage (the World's
-                    # trained_today when its users are not alike)
-                    usual_pay = view.reward_usd_per_interaction * u["interactions_per_day"]
-                    worth = trainers.decide_each(usual_pay * accounts.activity[:accounts.rows],
-                                                 accounts.reservation[:accounts.rows])
                 sell_share, stake_share = holders.decide(view)
                 growth, _ = adopters.decide(view)
                 if leaving_possible and accounts.active:
@@ -1199,11 +1195,12 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                 joining = max(0, min(int(round(n)), users) - len(active))
                 if joining:
                     join(joining, f"day {day}: newcomers", day)
-                    if not np.isscalar(worth):
-                        # the newcomers weigh their own wage too (the per-account worth above was the rows before
-                        # the joins: indexed by a newcomer's row, it raised IndexError the first day any joined)
-                        worth = trainers.decide_each(usual_pay * accounts.activity[:accounts.rows],
-                                                     accounts.reservation[:accounts.rows])
+                if spread > 0 and trainers.reservation_usd > 0 and trainers.elasticity:
+                    # each account, the day's newcomers included, weighs a usual day's pay against its own
+                    # reservation wage (the World's trained_today when its users are not alike)
+                    usual_pay = view.reward_usd_per_interaction * u["interactions_per_day"]
+                    worth = trainers.decide_each(usual_pay * accounts.activity[:accounts.rows],
+                                                 accounts.reservation[:accounts.rows])
                 n += growth * next(word_of_mouth) * n * (1.0 - n / users)
                 # the day's common shock (busy and quiet days), drawn after the joins as the World draws it
                 shock = rng_activity.gamma(50.0, 1 / 50.0) if active else 1.0
