@@ -113,6 +113,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint64 sellFee; // the exit fee: charged alike on a sale and a redemption
         uint64 epochLength;
         uint64 positionDecay; // share of the pricing position forgotten at each epoch's close
+        uint64 congestionCharge; // kappa: the charge per weighted credit a provider serves above its target, in P_ref
     }
 
     /// @notice HANZO, the currency of every trade.
@@ -144,6 +145,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint128 minPayPerCredit; // the least the provider is paid per credit it serves, wei
         bool open; // the provider offered on this tier this epoch
         bool counted; // its capacity and redemptions count in utilization
+        uint96 servedWeight; // its counted redemptions this epoch, weighted as they count in the tier's
         uint128 countedCredits; // credits counted since the ask became covered
         uint128 weightedCredits; // the same, each weighted by the share of the epoch left to serve it
     }
@@ -194,6 +196,10 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 refund,
         uint256 fee
     );
+    /// @notice A redemption lifted its provider's counted served weight above the target share of the provider's
+    ///         counted capacity by `excess` weighted credits, and its holder paid `charge` (kappa x P_ref per
+    ///         credit of excess) into the surplus: out of its refund first, the rest from its balance.
+    event Congested(uint256 indexed tier, address indexed holder, address indexed provider, uint256 excess, uint256 charge);
     /// @notice The exit fee in force for epoch `epoch` changed (a raise set during the epoch before).
     event ExitFeeFixed(uint256 indexed epoch, uint256 fee);
     /// @notice A provider offered capacity for the current epoch at `minPayPerCredit` (its ask, which
@@ -233,6 +239,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     error ZeroAmount();
     /// @notice The cost exceeds maxCost, or the proceeds fall short of minProceeds.
     error Slippage(uint256 actual, uint256 limit);
+    /// @notice A redemption's refund less its congestion charge, `net`, is below the holder's bound `minNet`.
+    error NetSlippage(int256 net, int256 minNet);
     /// @notice Selling or redeeming more than is outstanding.
     error InsufficientSupply(uint256 requested, uint256 supply);
     /// @notice The trade would take q / L past MAX_DEPTH_RATIO.
@@ -432,36 +440,39 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     ///         sandwiching credits pushed up the curve, unless the holder chose it at that ask (red
     ///         team 22; docs/pricing_by_flow.md, rule 3h). Needs capacity the provider offered this epoch. The
     ///         provider must not be the caller (SelfRedemption): its own demand would count in utilization.
-    ///         `minRefund` and `deadline` are the holder's bound (Slippage, Expired): a redemption pending
+    ///         Where it lifts the provider's counted served weight above the target share of the provider's
+    ///         counted capacity, the holder pays congestionCharge x P_ref per weighted credit of the excess
+    ///         (Congested), out of its refund first and the rest from its balance (this contract's allowance):
+    ///         the rise it causes prices every later buyer (docs/congestion.md). `minNet`, the least refund less
+    ///         charge the holder accepts (negative: the most it will pay), and `deadline` are the holder's
+    ///         bound (NetSlippage, Expired): a redemption pending
     ///         across an epoch's end could otherwise meet a new ask, up to the new price, that a provider
     ///         offered after poking in front of it and that takes its refund (red team 24); quoteRedeem
     ///         less the top-up to the provider's ask gives the refund to expect.
     /// @return payout HANZO paid to the provider (the caller's refund is in the Redeemed event).
-    function redeem(uint256 id, uint256 amount, address provider, uint256 minRefund, uint256 deadline)
+    function redeem(uint256 id, uint256 amount, address provider, int256 minNet, uint256 deadline)
         external
         nonReentrant
         returns (uint256 payout)
     {
         if (block.timestamp > deadline) revert Expired(deadline);
-        uint256 refund;
-        (payout, refund) = _serve(id, amount, provider, exitFee());
-        if (refund < minRefund) revert Slippage(refund, minRefund);
-        hanzo.safeTransfer(provider, payout);
-        if (refund != 0) hanzo.safeTransfer(msg.sender, refund);
+        (uint256 paid, uint256 refund, uint256 charge) = _serve(id, amount, provider, exitFee());
+        _settle(provider, paid, refund, charge, minNet);
+        return paid;
     }
 
     /// @notice Spend `amounts[i]` credits of tier `ids[i]` for every i on compute served by
     ///         `provider`, one after another, paid in one transfer to the provider and one refund to
     ///         the caller: the same as the single redemptions in that order, each element paying the
     ///         exit fee on its own share. Needs the capacity the provider offered this epoch; the
-    ///         provider must not be the caller (SelfRedemption); `minRefund` bounds the refunds in all
-    ///         (Slippage) and `deadline` the time (Expired), as for redeem.
+    ///         provider must not be the caller (SelfRedemption); `minNet` bounds the refunds less the
+    ///         congestion charges in all (NetSlippage) and `deadline` the time (Expired), as for redeem.
     /// @return payout HANZO paid to the provider.
     function redeemBatch(
         uint256[] calldata ids,
         uint256[] calldata amounts,
         address provider,
-        uint256 minRefund,
+        int256 minNet,
         uint256 deadline
     ) external nonReentrant returns (uint256 payout) {
         if (block.timestamp > deadline) revert Expired(deadline);
@@ -469,14 +480,25 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         if (ids.length == 0) revert ZeroAmount();
         uint256 fee = exitFee();
         uint256 refunds;
+        uint256 charges;
         for (uint256 i; i < ids.length; ++i) {
-            (uint256 paid, uint256 refund) = _serve(ids[i], amounts[i], provider, fee);
+            (uint256 paid, uint256 refund, uint256 charge) = _serve(ids[i], amounts[i], provider, fee);
             payout += paid;
             refunds += refund;
+            charges += charge;
         }
-        if (refunds < minRefund) revert Slippage(refunds, minRefund);
+        _settle(provider, payout, refunds, charges, minNet);
+    }
+
+    /// @dev Pays a redemption's provider and settles the holder's refund against its congestion charges: the
+    ///      difference sent to the holder, or pulled from it where the charges are larger (the holder chose
+    ///      to be served where the capacity was short; docs/congestion.md). NetSlippage below the holder's bound.
+    function _settle(address provider, uint256 payout, uint256 refund, uint256 charge, int256 minNet) private {
+        int256 net = SafeCast.toInt256(refund) - SafeCast.toInt256(charge);
+        if (net < minNet) revert NetSlippage(net, minNet);
         hanzo.safeTransfer(provider, payout);
-        if (refunds != 0) hanzo.safeTransfer(msg.sender, refunds);
+        if (net > 0) hanzo.safeTransfer(msg.sender, uint256(net));
+        else if (net < 0) hanzo.safeTransferFrom(msg.sender, address(this), uint256(-net));
     }
 
     /// @notice (payout to the provider, refund to the holder, exit fee) of `holder` redeeming `amount`
@@ -494,15 +516,16 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         (payout, refund, fee) = _split(_share(b.gross, amount, held), _share(b.atRef, amount, held), exitFee());
     }
 
-    /// @notice (payout to `provider`, refund to `holder`, exit fee) of `holder` redeeming `amount` credits of
-    ///         tier `id` at `provider` now: what redeem() would pay, the provider's ask made up out of the refund
-    ///         where it is at most countedAsk, with redeem()'s errors (SelfRedemption, InsufficientCapacity,
-    ///         BelowAsk, ...). Its refund is the minRefund that binds exactly: quoteRedeem, which takes no
-    ///         provider, overstates it wherever the ask needs a top-up (red team 25).
+    /// @notice (payout to `provider`, refund to `holder`, exit fee, congestion charge) of `holder` redeeming
+    ///         `amount` credits of tier `id` at `provider` now: what redeem() would pay, the provider's ask made up
+    ///         out of the refund where it is at most countedAsk, with redeem()'s errors (SelfRedemption,
+    ///         InsufficientCapacity, BelowAsk, ...). refund - charge is the minNet that binds exactly: quoteRedeem,
+    ///         which takes no provider, overstates it wherever the ask needs a top-up (red team 25) or the
+    ///         provider is past its target (the charge).
     function quoteRedeemAt(address holder, uint256 id, uint256 amount, address provider)
         external
         view
-        returns (uint256 payout, uint256 refund, uint256 fee)
+        returns (uint256 payout, uint256 refund, uint256 fee, uint256 charge)
     {
         // redeem()'s checks in _serve's order (an unknown tier before the capacity), then quoteRedeem's split
         if (provider == holder) revert SelfRedemption(provider);
@@ -512,6 +535,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         if (amount > available) revert InsufficientCapacity(provider, amount, available);
         (payout, refund, fee) = quoteRedeem(holder, id, amount);
         (payout, refund) = _meetAsk(id, provider, amount, payout, refund); // the ask met as redeem() meets it
+        Ask storage ask = asks[epoch][id][provider];
+        if (ask.counted) (,, charge) = _congestion(_tiers[id], ask, amount);
     }
 
     /// @dev One redemption's books: the provider's capacity used, the tier's redeemed count, the
@@ -522,22 +547,61 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     ///      all (red team 17, finding 4's literal form).
     function _serve(uint256 id, uint256 amount, address provider, uint256 feeWad)
         private
-        returns (uint256 payout, uint256 refund)
+        returns (uint256 payout, uint256 refund, uint256 charge)
     {
         if (provider == msg.sender) revert SelfRedemption(provider);
         if (amount == 0) revert ZeroAmount();
         Tier storage t = _tier(id);
         uint256 available = providerCapacity[epoch][id][provider];
         if (amount > available) revert InsufficientCapacity(provider, amount, available);
-        (uint256 value, uint256 atRef) = _exit(t, id, amount);
-        uint256 fee;
-        (payout, refund, fee) = _split(value, atRef, feeWad);
-        (payout, refund) = _meetAsk(id, provider, amount, payout, refund);
-        Ask memory ask = asks[epoch][id][provider];
         providerCapacity[epoch][id][provider] = available - amount;
-        // served credits count at the weight their provider's counted capacity has on average
-        if (ask.counted) t.redeemed += uint128((amount * ask.weightedCredits) / ask.countedCredits);
+        uint256 fee;
+        {
+            (uint256 value, uint256 atRef) = _exit(t, id, amount);
+            (payout, refund, fee) = _split(value, atRef, feeWad);
+        }
+        (payout, refund) = _meetAsk(id, provider, amount, payout, refund);
         emit Redeemed(id, msg.sender, provider, amount, payout, refund, fee);
+        Ask storage ask = asks[epoch][id][provider];
+        if (ask.counted) charge = _countServed(t, ask, id, provider, amount);
+    }
+
+    /// @dev A counted redemption of `amount` credits joins the tier's and its provider's served weight (at the
+    ///      weight the provider's counted capacity has on average); returns its congestion charge: kappa x P_ref
+    ///      per weighted credit by which it lifts the provider's served weight above the target share of the
+    ///      provider's counted weighted capacity (rounded up). Invariant: a provider's counted capacity only grows
+    ///      within an epoch, so the excess charged at it is at least its excess at the poke, and the tier's
+    ///      excess at the poke, sum_p (R_p - u* C_p), is at most the sum of the providers' positive excesses:
+    ///      no order of redemptions, split among accomplices or late capacity lifts the tier above target
+    ///      without paying kappa P_ref for each credit of it (the wash's class, red team 17; docs/congestion.md).
+    function _countServed(Tier storage t, Ask storage ask, uint256 id, address provider, uint256 amount)
+        private
+        returns (uint256 charge)
+    {
+        (uint256 served, uint256 excess, uint256 charged) = _congestion(t, ask, amount);
+        t.redeemed += uint128(served);
+        ask.servedWeight = SafeCast.toUint96(uint256(ask.servedWeight) + served); // <= its counted credits, < 2^96
+        if (charged != 0) emit Congested(id, msg.sender, provider, excess, charged);
+        return charged;
+    }
+
+    /// @dev (the weight `amount` credits served at a counted `ask` add, the part of it above the provider's target
+    ///      share of its counted weighted capacity, the charge on that part): see _countServed.
+    function _congestion(Tier storage t, Ask storage ask, uint256 amount)
+        private
+        view
+        returns (uint256 served, uint256 excess, uint256 charge)
+    {
+        uint256 weighted = ask.weightedCredits;
+        served = (amount * weighted) / ask.countedCredits;
+        uint256 before = ask.servedWeight;
+        // not capped at the provider's capacity: the tier counts all of it (late capacity lowers the average
+        // weight, so a provider's served weight may pass its weighted capacity), and the invariant needs all
+        uint256 threshold = (weighted * params.targetUtilization) / WAD;
+        uint256 from = before > threshold ? before : threshold;
+        if (before + served <= from) return (served, 0, 0);
+        excess = before + served - from;
+        charge = FPM.fullMulDivUp(excess * t.refPrice, params.congestionCharge, WAD);
     }
 
     /// @dev The provider's ask for `amount` credits against a redemption's split: an ask above the provider's
@@ -545,7 +609,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     ///      credit given to it must not lock it out of a provider asking the price (red team 20); above the
     ///      price the premium pays nothing, or a provider's first offer after a poke could take any pending
     ///      redemption's whole refund (red team 23). Up to the price it still could, where the price rose past
-    ///      the holder's reference part: the holder's minRefund bounds that (red team 24). BelowAsk if short.
+    ///      the holder's reference part: the holder's minNet bounds that (red team 24). BelowAsk if short.
     function _meetAsk(uint256 id, address provider, uint256 amount, uint256 payout, uint256 refund)
         private
         view
@@ -742,6 +806,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         }
         if (p.epochLength == 0 || p.epochLength > 365 days) revert ParamOutOfBounds("epochLength");
         if (p.positionDecay > WAD) revert ParamOutOfBounds("positionDecay");
+        // at most 2 P_ref a credit of excess: about twice what 1 / elasticity prices a wash's rise at over its life
+        if (p.congestionCharge > 2 * WAD) revert ParamOutOfBounds("congestionCharge");
         params = p;
         emit ParamsChanged(p);
     }

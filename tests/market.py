@@ -23,6 +23,7 @@ from hanzo.econ.params import DEFAULT, WEI
 
 FUNDING = 10**12 * WEI
 FAR = 2**64  # a deadline that never passes
+NO_BOUND = -(2**255)  # a redemption's minNet that accepts any congestion charge
 TREASURY = "0x000000000000000000000000000000000000bEEF"  # where the market maker's surplus goes
 
 
@@ -82,14 +83,14 @@ class Market:
     def _model_buy_batch(self, a, moves, max_cost=2**255):
         return self.model.buy_batch(self.name(a), moves, max_cost, FAR, self.now())
 
-    def _model_redeem_batch(self, a, moves, provider=None, min_refund=0, deadline=FAR):
+    def _model_redeem_batch(self, a, moves, provider=None, min_refund=None, deadline=FAR):
         return self.model.redeem_batch(self.name(a), moves, self.name(provider or self.provider),
                                        min_refund=min_refund, deadline=deadline, now=self.now())
 
     def _model_sell(self, a, tier, amount, min_proceeds=0):
         return self.model.sell(self.name(a), tier, amount, min_proceeds, FAR, self.now())
 
-    def _model_redeem(self, a, tier, amount, provider=None, min_refund=0, deadline=FAR):
+    def _model_redeem(self, a, tier, amount, provider=None, min_refund=None, deadline=FAR):
         return self.model.redeem(self.name(a), tier, amount, self.name(provider or self.provider),
                                  min_refund=min_refund, deadline=deadline, now=self.now())
 
@@ -115,15 +116,16 @@ class Market:
     def _chain_buy_batch(self, a, moves, max_cost=2**255):
         return self.hmm.buyBatch([t for t, _ in moves], [n for _, n in moves], max_cost, FAR, sender=a)
 
-    def _chain_redeem_batch(self, a, moves, provider=None, min_refund=0, deadline=FAR):
+    def _chain_redeem_batch(self, a, moves, provider=None, min_refund=None, deadline=FAR):
         return self.hmm.redeemBatch([t for t, _ in moves], [n for _, n in moves], provider or self.provider,
-                                    min_refund, deadline, sender=a)
+                                    NO_BOUND if min_refund is None else min_refund, deadline, sender=a)
 
     def _chain_sell(self, a, tier, amount, min_proceeds=0):
         return self.hmm.sell(tier, amount, min_proceeds, FAR, sender=a)
 
-    def _chain_redeem(self, a, tier, amount, provider=None, min_refund=0, deadline=FAR):
-        return self.hmm.redeem(tier, amount, provider or self.provider, min_refund, deadline, sender=a)
+    def _chain_redeem(self, a, tier, amount, provider=None, min_refund=None, deadline=FAR):
+        return self.hmm.redeem(tier, amount, provider or self.provider, NO_BOUND if min_refund is None else min_refund,
+                               deadline, sender=a)
 
     def _chain_give(self, a, tier, amount, to):
         return self.hmm.safeTransferFrom(a, to, tier, amount, b"", sender=a)
@@ -179,9 +181,10 @@ class Market:
             assert c.position == t.position, tid
             assert self.hmm.price(tid) == m.price(tid)
             assert self.hmm.offered(m.epoch, tid) == m.offered.get((m.epoch, tid), 0)
-        for (epoch, tid, who), (min_pay, *rest) in m.asks.items():
+        for (epoch, tid, who), (min_pay, counted, *rest) in m.asks.items():
             if epoch == m.epoch:  # the standing asks (older ones are never read again)
-                assert tuple(self.hmm.asks(epoch, tid, who)) == (min_pay, True, *rest), (tid, who)
+                served = m.served.get((epoch, tid, who), 0)
+                assert tuple(self.hmm.asks(epoch, tid, who)) == (min_pay, True, counted, served, *rest), (tid, who)
                 assert self.hmm.providerCapacity(epoch, tid, who) == m.provider_capacity[(epoch, tid, who)]
         for a in self.traders + [self.provider, self.accomplice]:
             assert self.token.balanceOf(a) == m.hanzo.get(self.name(a), 0)

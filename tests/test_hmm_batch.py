@@ -126,11 +126,11 @@ def test_a_batch_redemption_past_the_offer_on_its_last_element_is_refused_whole(
     m.apply("offer", m.provider, 1, 10**9)
     basis = m.hmm.costBasis(a, 0), m.hmm.costBasis(a, 1), m.hmm.refBasis(a, 0), m.hmm.refBasis(a, 1)
     held = m.token.balanceOf(a)
-    out = m.apply("redeem_batch", a, [(1, 10**8), (0, 5), (0, 6)])
-    assert isinstance(out, HMMError) and out.name == "InsufficientCapacity" and out.args_[1:] == (6, 5)
+    out = m.apply("redeem_batch", a, [(1, 10**8), (0, 4), (0, 7)])
+    assert isinstance(out, HMMError) and out.name == "InsufficientCapacity" and out.args_[1:] == (7, 6)
     assert (m.hmm.costBasis(a, 0), m.hmm.costBasis(a, 1), m.hmm.refBasis(a, 0), m.hmm.refBasis(a, 1)) == basis
     assert m.token.balanceOf(m.provider) == 0 and m.token.balanceOf(a) == held
-    batch = [(1, 10**8), (0, 5), (0, 5)]
+    batch = [(1, 10**8), (0, 4), (0, 4)]  # 8 of 10: at the target, no congestion charge
     singles, name = m.model.copy(), m.name(a)
     splits = [singles.redeem_split(name, tid, n, m.name(m.provider)) for tid, n in batch]  # before the batch
     payout, refund = sum(p for p, _ in splits), sum(r for _, r in splits)

@@ -91,15 +91,16 @@ class HMMParams:
     sell_fee: int  # the exit fee: charged alike on a sale and a redemption
     epoch_length: int
     position_decay: int = 0  # share of the pricing position forgotten at each epoch's close
+    congestion_charge: int = 0  # kappa: per weighted credit served above a provider's target share, in P_ref
 
     @classmethod
     def from_tokenomics(cls, p: Tokenomics) -> "HMMParams":
         return cls(p.hmm_alpha, p.hmm_gamma, p.hmm_dt, p.hmm_delta_max, p.hmm_target_utilization, p.hmm_buy_fee,
-                   p.hmm_sell_fee, p.hmm_epoch, p.hmm_position_decay)
+                   p.hmm_sell_fee, p.hmm_epoch, p.hmm_position_decay, p.hmm_congestion_charge)
 
     def as_tuple(self) -> tuple[int, ...]:
         return (self.alpha, self.gamma, self.dt, self.delta_max, self.target_utilization, self.buy_fee,
-                self.sell_fee, self.epoch_length, self.position_decay)
+                self.sell_fee, self.epoch_length, self.position_decay, self.congestion_charge)
 
     def check(self) -> None:
         """The contract's bounds (_setParams): raises HMMError("ParamOutOfBounds", which)."""
@@ -121,6 +122,8 @@ class HMMParams:
             raise HMMError("ParamOutOfBounds", "epochLength")
         if self.position_decay > WAD:
             raise HMMError("ParamOutOfBounds", "positionDecay")
+        if self.congestion_charge > 2 * WAD:
+            raise HMMError("ParamOutOfBounds", "congestionCharge")
 
 
 def min_sell_fee(delta_max: int) -> int:
@@ -245,6 +248,8 @@ class HMMState:
     # weighted by the share of the epoch left when they were counted): the contract's asks
     asks: dict[tuple[int, int, str], tuple[int, bool, int, int]] = field(default_factory=dict)
     offered: dict[tuple[int, int], int] = field(default_factory=dict)  # (epoch, tier) -> at any ask
+    # (epoch, tier, provider) -> the provider's counted redemptions, weighted as they count (the ask's servedWeight)
+    served: dict[tuple[int, int, str], int] = field(default_factory=dict)
     providers: set[str] = field(default_factory=set)
     basis: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> gross HANZO paid
     # (holder, tier) -> the reference price's part of the basis: amount x P_ref at purchase (the contract's refBasis)
@@ -295,12 +300,13 @@ class HMMState:
         return split_redemption(_pro_rata(basis, amount, held), self._at_ref(ref, basis, amount, held),
                                 self.exit_fee())
 
-    def quote_redeem_at(self, holder: str, tid: int, amount: int, provider: str) -> tuple[int, int, int]:
-        """quoteRedeemAt: (payout, refund, exit fee) of `holder` redeeming `amount` credits at `provider` now,
-        the provider's ask met as redeem meets it, with redeem's errors; its refund is the minRefund that binds
-        exactly (quote_redeem takes no provider and overstates it where the ask needs a top-up)."""
-        payout, refund = self.copy().redeem_split(holder, tid, amount, provider)  # its errors, in its order
-        return payout, refund, self.quote_redeem(holder, tid, amount)[2]
+    def quote_redeem_at(self, holder: str, tid: int, amount: int, provider: str) -> tuple[int, int, int, int]:
+        """quoteRedeemAt: (payout, refund, exit fee, congestion charge) of `holder` redeeming `amount` credits
+        at `provider` now, the provider's ask met as redeem meets it, with redeem's errors but the holder's
+        bound; refund - charge is the min_refund (minNet) that binds exactly (quote_redeem takes no provider and
+        overstates it where the ask needs a top-up or the provider is past its target)."""
+        (payout, refund, _, charge), = self._plan(holder, [(tid, amount)], provider)
+        return payout, refund, self.quote_redeem(holder, tid, amount)[2], charge
 
     def quote_sell(self, holder: str, tid: int, amount: int) -> tuple[int, int]:
         """(proceeds, fee) of `holder` selling `amount` credits now."""
@@ -364,20 +370,32 @@ class HMMState:
         self.funds += cost
         return cost
 
-    def redeem_batch(self, holder: str, moves: list[tuple[int, int]], provider: str, *, min_refund: int = 0,
+    def redeem_batch(self, holder: str, moves: list[tuple[int, int]], provider: str, *, min_refund: int | None = None,
                      deadline: int | None = None, now: int | None = None) -> int:
         """redeemBatch: the (tier, amount) redemptions one after another, paid to `provider` in one
-        transfer, the refunds in all at least `min_refund` (Slippage) by `deadline` (Expired; unchecked when
-        None). Everything is checked before anything changes (the contract reverts whole)."""
+        transfer, the refunds less the congestion charges in all at least `min_refund` (the contract's minNet:
+        NetSlippage) by `deadline` (Expired; unchecked when None). Everything is checked before anything
+        changes (the contract reverts whole)."""
         _check_deadline(deadline, now)
         if not moves:
             raise HMMError("ZeroAmount")
+        plan = self._plan(holder, moves, provider)
+        self._settle_check(holder, sum(refund - charge for _, refund, _, charge in plan), min_refund)
+        for (tid, amount), books in zip(moves, plan):
+            self._redeem_books(holder, tid, amount, provider, *books)
+        return sum(payout for payout, *_ in plan)
+
+    def _plan(self, holder: str, moves: list[tuple[int, int]], provider: str) -> list[tuple[int, int, int, int]]:
+        """The redemptions' books, one after another as the contract's _serve keeps them, with its errors in its
+        order; nothing changes. Per element: (the provider's pay, the holder's refund, the weight it adds to the
+        counted redemptions, its congestion charge)."""
         if holder == provider:  # _serve's first check: the batch's first element raises it
             raise HMMError("SelfRedemption", provider)
         used: dict[int, int] = {}  # per tier, what the batch's earlier elements redeemed
         bases: dict[int, tuple[int, int]] = {}  # per tier, the holder's basis and refBasis left after them
+        served: dict[int, int] = {}  # per tier, the provider's served weight after them
         fee = self.exit_fee()
-        refunds = 0
+        plan = []
         for tid, amount in moves:
             if amount == 0:
                 raise HMMError("ZeroAmount")
@@ -394,12 +412,50 @@ class HMMState:
             # the element's pay, as the contract computes it after the earlier elements' exits
             basis, ref = bases.get(tid, (self.basis.get((holder, tid), 0), self.ref_basis.get((holder, tid), 0)))
             share, at_ref = _pro_rata(basis, amount, held), self._at_ref(ref, basis, amount, held)
-            refunds += self._check_ask(tid, provider, amount, *split_redemption(share, at_ref, fee)[:2])[1]
+            split = split_redemption(share, at_ref, fee)
+            payout, refund, counted = self._check_ask(tid, provider, amount, *split[:2])
+            weight = served.get(tid, self.served.get((self.epoch, tid, provider), 0))
+            plan.append((payout, refund, counted, self._congestion(tid, provider, weight, counted)))
             bases[tid] = (basis - share, ref - at_ref)
             used[tid] = before + amount
-        if refunds < min_refund:
-            raise HMMError("Slippage", refunds, min_refund)
-        return sum(self.redeem(holder, tid, amount, provider) for tid, amount in moves)
+            served[tid] = weight + counted
+        return plan
+
+    def _congestion(self, tid: int, provider: str, before: int, counted: int) -> int:
+        """The contract's _congestion: the charge on a redemption that adds `counted` weight to its provider's
+        served weight `before`: congestion_charge x P_ref per weighted credit above the target share of the
+        provider's counted weighted capacity (rounded up)."""
+        weighted = self.asks.get((self.epoch, tid, provider), (0, False, 0, 0))[3]
+        low = max(before, weighted * self.params.target_utilization // WAD)
+        if before + counted <= low:
+            return 0
+        return mul_div_up((before + counted - low) * self.tier(tid).ref_price, self.params.congestion_charge, WAD)
+
+    def _settle_check(self, holder: str, net: int, min_net: int | None) -> None:
+        """The contract's _settle's checks: the refunds less the charges at least the holder's bound
+        (NetSlippage; unchecked when None), and where the charges are larger, the rest in the holder's balance."""
+        if min_net is not None and net < min_net:
+            raise HMMError("NetSlippage", net, min_net)
+        balance = self.hanzo.get(holder, 0)
+        if -net > balance:
+            raise HMMError("ERC20InsufficientBalance", holder, balance, -net)
+
+    def _redeem_books(self, holder: str, tid: int, amount: int, provider: str, payout: int, refund: int,
+                      counted: int, charge: int) -> None:
+        """One planned redemption's books (see _plan): the exit, the capacity used, the counted weight, the
+        pay, and the refund less the charge to or from the holder (the charge kept in the surplus)."""
+        t = self.tiers[tid]
+        key = (self.epoch, tid, provider)
+        self._exit(holder, tid, amount, self.credits[(holder, tid)])
+        self._burn(holder, tid, amount)
+        self.provider_capacity[key] -= amount
+        self._outstanding_less(t, amount)
+        t.redeemed += counted
+        if counted:
+            self.served[key] = self.served.get(key, 0) + counted
+        self.funds -= payout + refund - charge
+        self.hanzo[provider] = self.hanzo.get(provider, 0) + payout
+        self.hanzo[holder] = self.hanzo.get(holder, 0) + refund - charge
 
     def _held(self, holder: str, tid: int, amount: int) -> int:
         held = self.credits.get((holder, tid), 0)
@@ -576,53 +632,34 @@ class HMMState:
         # served credits count at the weight their provider's counted capacity has on average
         return payout, refund, (amount * weighted_credits // counted_credits if counted else 0)
 
-    def redeem(self, holder: str, tid: int, amount: int, provider: str, *, min_refund: int = 0,
+    def redeem(self, holder: str, tid: int, amount: int, provider: str, *, min_refund: int | None = None,
                deadline: int | None = None, now: int | None = None) -> int:
         """redeem: `provider` serves `holder`'s credits; returns the provider's pay (redeem_split)."""
         return self.redeem_split(holder, tid, amount, provider, min_refund=min_refund, deadline=deadline, now=now)[0]
 
-    def redeem_split(self, holder: str, tid: int, amount: int, provider: str, *, min_refund: int = 0,
+    def redeem_split(self, holder: str, tid: int, amount: int, provider: str, *, min_refund: int | None = None,
                      deadline: int | None = None, now: int | None = None) -> tuple[int, int]:
-        """redeem: `provider` serves `holder`'s credits; returns (the provider's pay, the holder's refund).
-        The holder's share of its basis pays: the provider the reference price paid for the credits (their
-        share of ref_basis), or its ask if higher and at most counted_ask (made up out of the premium), the
-        holder the rest (the curve's premium), each less the exit
-        fee (`sell_fee`, as a sale, kept in the surplus; split_redemption): in all a sale's proceeds, so
-        leaving through a friendly provider's offer, one's own second wallet's included, returns what a
+        """redeem: `provider` serves `holder`'s credits; returns (the provider's pay, the holder's refund less
+        its congestion charge: negative where the holder paid). The holder's share of its basis pays: the
+        provider the reference price paid for the credits (their share of ref_basis), or its ask if higher and
+        at most counted_ask (made up out of the premium), the holder the rest (the curve's premium), each less
+        the exit fee (`sell_fee`, as a sale, kept in the surplus; split_redemption): in all a sale's proceeds,
+        so leaving through a friendly provider's offer, one's own second wallet's included, returns what a
         sale returns (red team 17, finding 4's class), and no provider is paid for a premium that parked
         or sandwiching credits put under a purchase (red team 22; rule 3h). Never to oneself
         (SelfRedemption, checked first): a provider's own demand would count in utilization.
-        The holder's bound: a refund below `min_refund` raises Slippage, a `deadline` before `now` Expired
-        (unchecked when either is None): without it, a provider's first offer after a poke, at or below
-        the new price, could take a redemption pending across the epoch's end (red team 24)."""
+        Where it lifts the provider's served weight above the target share of its counted capacity, the holder
+        pays congestion_charge x P_ref per weighted credit of the excess, kept in the surplus (_congestion;
+        docs/congestion.md: the wash's class).
+        The holder's bound: a refund less charge below `min_refund` (the contract's minNet, negative: the most
+        it pays) raises NetSlippage, a `deadline` before `now` Expired (unchecked when either is None): without
+        it, a provider's first offer after a poke, at or below the new price, could take a redemption pending
+        across the epoch's end (red team 24)."""
         _check_deadline(deadline, now)
-        if holder == provider:
-            raise HMMError("SelfRedemption", provider)
-        if amount == 0:
-            raise HMMError("ZeroAmount")
-        t = self.tier(tid)
-        key = (self.epoch, tid, provider)
-        available = self.provider_capacity.get(key, 0)
-        if amount > available:
-            raise HMMError("InsufficientCapacity", provider, amount, available)
-        if amount > t.supply:
-            raise HMMError("InsufficientSupply", amount, t.supply)
-        held = self._held(holder, tid, amount)
-        share = self._share(holder, tid, amount, held)
-        at_ref = self._at_ref(self.ref_basis.get((holder, tid), 0), self.basis.get((holder, tid), 0), amount, held)
-        split = split_redemption(share, at_ref, self.exit_fee())
-        payout, refund, counted = self._check_ask(tid, provider, amount, *split[:2])  # counted: what it adds
-        if refund < min_refund:
-            raise HMMError("Slippage", refund, min_refund)
-        self._exit(holder, tid, amount, held)
-        self._burn(holder, tid, amount)
-        self.provider_capacity[key] = available - amount
-        self._outstanding_less(t, amount)
-        t.redeemed += counted
-        self.funds -= payout + refund
-        self.hanzo[provider] = self.hanzo.get(provider, 0) + payout
-        self.hanzo[holder] = self.hanzo.get(holder, 0) + refund
-        return payout, refund
+        (payout, refund, counted, charge), = self._plan(holder, [(tid, amount)], provider)
+        self._settle_check(holder, refund - charge, min_refund)
+        self._redeem_books(holder, tid, amount, provider, payout, refund, counted, charge)
+        return payout, refund - charge
 
     def poke(self, now: int) -> list[tuple[int, int, int, int]]:
         """Close the epoch; returns per tier (utilization, log_price, momentum, ref_price)."""
@@ -671,6 +708,7 @@ class HMMState:
             provider_capacity=dict(self.provider_capacity),
             asks=dict(self.asks),
             offered=dict(self.offered),
+            served=dict(self.served),
             providers=set(self.providers),
             basis=dict(self.basis),
             ref_basis=dict(self.ref_basis),

@@ -183,6 +183,11 @@ class Tokenomics:
     hmm_position_decay: int = _wad("0.9", hi="1", doc="share of each tier's pricing position forgotten at each "
                                    "epoch's close: credits held across epochs stop pricing others' purchases up the "
                                    "curve (parking; chosen by scripts/pricing_by_flow.py, docs/pricing_by_flow.md)")
+    hmm_congestion_charge: int = _wad("0.833333333333333333", hi="2", doc="kappa: what a redemption pays per "
+                                      "weighted credit by which it lifts its provider's served weight above the "
+                                      "target share of the provider's capacity, in P_ref; 1 / the demand's price "
+                                      "elasticity (1.2), the whole overpay a credit of excess causes where demand "
+                                      "answers the price (docs/congestion.md)")
 
     # --- the HANZO market on chain (HanzoPool): Uniswap v2's constant-product rule against TestUSD
     pool_fee_bps: int = _int(30, lo=0, hi=1_000, doc="HanzoPool's fee, basis points of every swap's amount in, kept in "
