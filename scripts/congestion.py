@@ -51,6 +51,7 @@ Usage: PYTHONPATH=. python scripts/congestion.py
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import sys
@@ -133,6 +134,8 @@ class Congestion(HMMState):
 def fresh(design: str) -> Congestion:
     """tests/market.py fresh_model with the charge: today's parameters (position decay included, as the xfail)."""
     s = Congestion.from_tokenomics(DEFAULT).configure(design)
+    # the contract's own charge (prov-ke, built 2026-12-01) off: each design here charges by its own rule
+    s.params = dataclasses.replace(s.params, congestion_charge=0)
     s.providers |= {"P", "Q", "D", "X", "X2"}
     for a in ("A", "B", "C", "D", "H", "P", "Q", "U", "X", "X2"):
         s.hanzo[a] = BIG

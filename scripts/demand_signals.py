@@ -172,7 +172,8 @@ def fresh(signal: str) -> Signals:
     s = Signals.from_tokenomics(DEFAULT)
     # measured with the pricing position kept whole across epochs (as before 2026-11-30's decay): the levers
     # here are the controller's; decay's effect on parking is docs/pricing_by_flow.md's
-    s.params = dataclasses.replace(s.params, position_decay=0)
+    # and without the congestion charge (2026-12-01): each candidate here is a signal alone
+    s.params = dataclasses.replace(s.params, position_decay=0, congestion_charge=0)
     s.signal = signal
     s.providers |= {"P", "D", "X"}
     for a in "ABCDHPUX":

@@ -71,7 +71,8 @@ def market(exit_fee: int, buy_fee: int, today: bool) -> HMMState:
     s = (Today if today else BeforePremiumBack).from_tokenomics(DEFAULT)
     # past the bounds on purpose; the pricing position kept whole across epochs (no decay), as when the fee was
     # chosen: decay is measured in scripts/pricing_by_flow.py
-    s.params = dataclasses.replace(s.params, sell_fee=exit_fee, buy_fee=buy_fee, position_decay=0)
+    # (and without the congestion charge, built after: docs/congestion.md)
+    s.params = dataclasses.replace(s.params, sell_fee=exit_fee, buy_fee=buy_fee, position_decay=0, congestion_charge=0)
     s.providers |= {"P", "D", "X"}  # honest P; the dealer D and its accomplice X
     for a in "DXUW":
         s.hanzo[a] = 10**40

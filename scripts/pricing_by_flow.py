@@ -216,7 +216,8 @@ CANDIDATES = (
 def market(rules: dict) -> Candidate:
     s = Candidate.from_tokenomics(DEFAULT)
     # the candidates keep their own pricing position (Candidate.pos, `decay`): the model's own decays not
-    s.params = dataclasses.replace(s.params, position_decay=0)
+    # (and without the congestion charge, built after them: docs/congestion.md)
+    s.params = dataclasses.replace(s.params, position_decay=0, congestion_charge=0)
     for k, v in rules.items():
         setattr(s, k, v)
     s.providers |= {"P", "D", "X"}  # honest P; the dealer D and its accomplice X

@@ -479,42 +479,150 @@ def test_an_offer_at_an_ask_the_price_does_not_cover_moves_nothing(m):
     m.assert_same()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Medium, a cartel of two (the dealer and a colluding provider, or a provider's second wallet): "
-    "wash redemptions steer the price at the buy and exit fees of the wash. The dealer buys 0.01 L a "
-    "day (10% of the honest provider's capacity) and redeems it at its accomplice's 0.01 L offer (a "
-    "provider who hands the HANZO back): in 10 epochs the price is 1.36x, the pair spent 14,375 HANZO "
-    "(buy fees and, since exits cost alike, the 12.5% exit fee; 337 when redemptions were free) and "
-    "honest buyers paid 94,729 HANZO more for the same compute (98,107 before rule 3h refunded the "
-    "curve's premium: the wash raises P_ref itself, which providers are still paid): leverage ~6.6 (~6.8 "
-    "before 3h, ~291 before exits cost alike). No fee within the bound closes it (50%: 1.7, scripts/exit_fees.py); "
-    "it needs no wash demand in utilization (a bond on offers, or utilization from served capacity). A "
-    "congestion charge was measured (docs/congestion.md): this measure also scores a genuine buyer's full-price "
-    "compute 3.16, no charge reaches 1 without charging real demand 15-20% in a surge, and on demand that "
-    "answers the price the wash is 1.27 today (0.66 with the provider-scoped charge at 1/elasticity)."))
-def test_wash_redemptions_pump_the_price_honest_buyers_pay(m):
-    """Tried: the dealer (a provider) recycles a small amount of its credits each epoch through its
-    accomplice's offer: utilization above target, the price rises epoch after epoch. With exits
-    paying bases the pair's round trip costs the 0.3% buy fee and the 12.5% exit fee (the accomplice
-    is paid the reference part of the dealer's basis less the fee and hands it back off-chain, the
-    premium comes back to the dealer less the fee: rule 3h). Asserted (what should
-    hold): the honest buyers' extra cost is not more than the manipulators spend (leverage <= 1)."""
-    user, d, x = m.traders[0], m.dealer, m.accomplice
-    pair_start = m.token.balanceOf(d) + m.token.balanceOf(x)
-    u_start = m.token.balanceOf(user)
-    for _ in range(10):
-        _honest_epoch(m, user)
-        m.apply("buy", d, 0, L // 100)
-        m.apply("offer", x, 0, L // 100)
-        m.apply("redeem", d, 0, L // 100, x)
-        m.advance_epoch()
-        m.apply("poke", user)
+ELASTICITY = 1.2  # the simulator's price_elasticity: honest demand answers the price
+
+
+def _elastic_wash(step, s, user="U", honest="P", wash_epochs=10, after=20):
+    """The wash against honest demand that answers the price, for `wash_epochs`, then `after` epochs without it
+    so the rise it caused lives out its life (docs/congestion.md). Each epoch the honest provider P offers
+    0.1 L, the user U buys 0.08 L x (P_ref / base)^-1.2 and spends it at P; while washing, the dealer D buys
+    0.01 L and redeems it at its accomplice X's 0.01 L offer (X hands the pay back). `step(op, who, *args)`
+    runs one operation (the contract and the model, or the model alone) and returns the model's result; `s` is
+    the model, `user` and `honest` its names for U and P. Returns [(U's cost, credits bought, U's charge)]."""
+    bought = []
+    for epoch in range(wash_epochs + after):
+        step("offer", "P", 0, L // 10)
+        want = int(8 * L // 100 * (s.tiers[0].ref_price / s.tiers[0].base_price) ** -ELASTICITY)
+        cost = step("buy", "U", 0, want)
+        charge = s.quote_redeem_at(user, 0, want, honest)[3]
+        step("redeem", "U", 0, want, "P")
+        bought.append((cost, want, charge))
+        if epoch < wash_epochs:
+            step("buy", "D", 0, L // 100)
+            step("offer", "X", 0, L // 100)
+            step("redeem", "D", 0, L // 100, "X")
+        step("poke")
+    return bought
+
+
+def _model_step(s):
+    """_elastic_wash's step on the exact model alone (a day an epoch)."""
+    clock = [0]
+
+    def step(op, who=None, *args):
+        if op == "offer":
+            return s.offer_capacity(who, *args)
+        if op == "buy":
+            return s.buy(who, *args, 2**255, FAR, clock[0])
+        if op == "redeem":
+            return s.redeem(who, *args)
+        clock[0] += DAY
+        return s.poke(clock[0])
+    return step
+
+
+def _undisturbed(kappa=None):
+    s = fresh_model()
+    if kappa is not None:
+        s.set_params(dataclasses.replace(s.params, congestion_charge=kappa))
+    return _elastic_wash(_model_step(s), s, wash_epochs=0, after=30)
+
+
+def _harm(bought, undisturbed):
+    """What U paid above the undisturbed run's price per credit, on the credits it bought (first order in its
+    lost surplus), and the charges it paid beyond the undisturbed run's."""
+    return sum(cost - want * c0 // w0 + charge - ch0
+               for (cost, want, charge), (c0, w0, ch0) in zip(bought, undisturbed))
+
+
+def _model_wash(kappa=None):
+    """The elastic wash on the model: (U's harm, what D and X spent), the congestion charge `kappa` (WAD) or the
+    default's."""
+    s = fresh_model()
+    if kappa is not None:
+        s.set_params(dataclasses.replace(s.params, congestion_charge=kappa))
+    bought = _elastic_wash(_model_step(s), s)
+    return _harm(bought, _undisturbed(kappa)), 2 * 10**40 - s.hanzo["D"] - s.hanzo["X"]
+
+
+def test_wash_redemptions_cost_more_than_the_rise_they_cause_where_demand_answers_the_price(m):
+    """The wash (red team 17, Medium; an xfail until the congestion charge): a cartel of two, the dealer D and
+    its accomplice X (a colluding provider, or a provider's second wallet), recycles 0.01 L a day through X's
+    offer: utilization above target, the price rises. Tried (on the contract beside the model): 10 epochs of the
+    wash beside honest demand that answers the price (elasticity 1.2, the simulator's), then 20 without it.
+    Without the charge the pair spent 13,123 HANZO in fees and honest buyers paid 16,665 more: leverage 1.27
+    (the model, below). Now each of D's redemptions lifts X's served weight above 80% of X's capacity and D
+    pays kappa x P_ref per credit of that excess (kappa = 1/1.2, the whole overpay a credit of excess causes
+    where demand answers the price): the pair spent 30,124 for 19,843 of honest harm, leverage 0.66, and the
+    price path is the same. Asserted: the honest buyers' extra cost is less than the manipulators spend.
+
+    The xfail measured harm on demand that never answers the price, over 10 epochs: there a rise never fades,
+    and a genuine buyer's full-price compute already scored 3.16 (the next test), so that measure counts real
+    demand as manipulation and no charge meets it without taxing real surges 15-20% (docs/congestion.md)."""
+    who = {"U": m.traders[0], "D": m.dealer, "X": m.accomplice, "P": m.provider}
+    start = {k: m.token.balanceOf(a) for k, a in who.items()}
+
+    def step(op, name=None, *args):
+        if op == "poke":
+            m.advance_epoch()
+            return m.apply("poke", who["U"])[0]
+        if op == "redeem":
+            args = (*args[:-1], who[args[-1]])
+        return m.apply(op, who[name], *args)[0]
+
+    bought = _elastic_wash(step, m.model, m.name(who["U"]), m.name(who["P"]))
     m.assert_same()
-    spent = pair_start - m.token.balanceOf(d) - m.token.balanceOf(x)
-    overpaid = (u_start - m.token.balanceOf(user)) - _honest_model(10)[1]
-    print(f"dealer and accomplice spent {spent / WEI:,.0f} HANZO; honest buyers overpaid {overpaid / WEI:,.0f}")
-    assert 14_000 * WEI < spent < 15_000 * WEI
-    assert overpaid <= spent
+    spent = start["D"] + start["X"] - m.token.balanceOf(who["D"]) - m.token.balanceOf(who["X"])
+    harm = _harm(bought, _undisturbed())
+    print(f"the pair spent {spent / WEI:,.0f} HANZO; honest harm {harm / WEI:,.0f}; leverage {harm / spent:.2f}")
+    assert (spent // WEI, harm // WEI) == (30_124, 19_843)
+    assert harm < spent
+    # without the charge (the model, the same runs): leverage above 1
+    harm0, spent0 = _model_wash(kappa=0)
+    print(f"without the charge: spent {spent0 / WEI:,.0f}, harm {harm0 / WEI:,.0f}, {harm0 / spent0:.2f}")
+    assert (spent0 // WEI, harm0 // WEI) == (13_123, 16_665)
+    assert harm0 > spent0
+
+
+def _inelastic(kind, kappa):
+    """10 epochs of honest demand that does not answer the price (U buys and spends 0.08 L at P's 0.1 L) with
+    the dealer's move each epoch: "wash" (0.01 L at X's offer, handed back), "compute" (0.01 L of real compute
+    at P, before U, paid for in full), or "none". Returns (U's spend, what D and X spent)."""
+    s = fresh_model()
+    s.set_params(dataclasses.replace(s.params, congestion_charge=kappa))
+    t = 0
+    for _ in range(10):
+        s.offer_capacity("P", 0, L // 10, 0, t)
+        if kind == "compute":
+            s.buy("D", 0, L // 100, 2**255, FAR, t)
+            s.redeem("D", 0, L // 100, "P")
+        s.buy("U", 0, 8 * L // 100, 2**255, FAR, t)
+        s.redeem("U", 0, 8 * L // 100, "P")
+        if kind == "wash":
+            s.buy("D", 0, L // 100, 2**255, FAR, t)
+            s.offer_capacity("X", 0, L // 100, 0, t)
+            s.redeem("D", 0, L // 100, "X")
+        t += DAY
+        s.poke(t)
+    return 10**40 - s.hanzo["U"], 2 * 10**40 - s.hanzo["D"] - s.hanzo["X"]
+
+
+def test_model_the_inelastic_ten_epoch_measure_scores_real_demand_as_manipulation():
+    """Why the wash's xfail was restated: it scored the wash by what honest buyers overpay over 10 epochs when
+    their demand never answers the price, so a rise never fades and every credit above target is charged to
+    the attacker for ever. On that measure a dealer buying 0.01 L a day of real compute from the honest
+    provider, paid in full and not handed back, has leverage 3.16 (3.99 with the congestion charge, which its
+    excess then costs the user after it), the wash 6.59 without the charge and 2.87 with it: real demand
+    reads as manipulation, and a charge bringing the wash to 1 there (kappa >= 3.6) charges real surges
+    15-20% (docs/congestion.md). The measure kept is the previous test's, on demand that answers the price."""
+    got = {}
+    for kappa in (0, fresh_model().params.congestion_charge):
+        base = _inelastic("none", kappa)[0]
+        for kind in ("wash", "compute"):
+            u, spent = _inelastic(kind, kappa)
+            got[(kind, kappa > 0)] = round((u - base) / spent, 2)
+    print(got)
+    assert got == {("wash", False): 6.59, ("compute", False): 3.16, ("wash", True): 2.87, ("compute", True): 3.99}
 
 
 def test_self_redemption_is_refused_and_a_lone_provider_leaves_by_sale(m):
