@@ -678,6 +678,7 @@ contract MarketHandler {
                 if (charged != 0) chargedBelowTarget += 1;
                 got = payout + refund; // the provider's pay and the premium back
                 got = got > charged ? got - charged : 0;
+                done["honestRedeem"] += 1;
             }
             if (got < owed) honestShortfall += owed - got;
             if (got > owed) honestExcess += got - owed;
