@@ -10,10 +10,13 @@ import {Vm, vm, bound} from "./Vm.sol";
 ///         credits against its accomplice's offers (the review's pump, by the cartel of two providers it needs since a
 ///         redemption to oneself is refused; the accomplice hands the HANZO back, so the pair is one actor); anyone may
 ///         try redeeming to itself, which must be refused; the honest provider only offers and is paid; governance
-///         takes some of the surplus. A cohort of honest holders buys and leaves in an order the fuzzer picks, with the
-///         price crashed or pumped between any two of its steps. Ghosts record what each actor may legitimately end
-///         with, the fees the maker kept (a transfer's exit fee included), and any transfer that moved basis other than
-///         pro rata or paid other than the exit fee, or honest exit paid other than its basis.
+///         takes some of the surplus. The dealer also washes: buys and at once redeems, first, in pieces split between
+///         providers, on capacity offered early or late (the congestion charge's attack class). A cohort of honest
+///         holders buys and leaves in an order the fuzzer picks (redeeming where its provider has room below its target
+///         share), with the price crashed or pumped between any two of its steps. Ghosts record what each actor may
+///         legitimately end with, the fees and congestion charges the maker kept (a transfer's exit fee included), and
+///         any transfer that moved basis other than pro rata or paid other than the exit fee, honest exit paid other
+///         than its basis, or redemption charged other than its provider's excess over its target share.
 contract MarketHandler {
     HanzoToken public immutable token;
     HamiltonianMarketMaker public immutable hmm;
