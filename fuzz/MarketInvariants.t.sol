@@ -3,17 +3,20 @@ pragma solidity 0.8.28;
 
 import {HanzoToken} from "../contracts/HanzoToken.sol";
 import {HamiltonianMarketMaker} from "../contracts/HamiltonianMarketMaker.sol";
-import {vm, bound} from "./Vm.sol";
+import {Vm, vm, bound} from "./Vm.sol";
 
 /// @notice The actors of the market maker's invariant run. Traders buy, sell, redeem and give credits (one by one, or
 ///         in batches that name a tier several times); the dealer is a trader who is also a provider and redeems its
 ///         credits against its accomplice's offers (the review's pump, by the cartel of two providers it needs since a
 ///         redemption to oneself is refused; the accomplice hands the HANZO back, so the pair is one actor); anyone may
 ///         try redeeming to itself, which must be refused; the honest provider only offers and is paid; governance
-///         takes some of the surplus. A cohort of honest holders buys and leaves in an order the fuzzer picks, with the
-///         price crashed or pumped between any two of its steps. Ghosts record what each actor may legitimately end
-///         with, the fees the maker kept (a transfer's exit fee included), and any transfer that moved basis other than
-///         pro rata or paid other than the exit fee, or honest exit paid other than its basis.
+///         takes some of the surplus. The dealer also washes: buys and at once redeems, first, in pieces split between
+///         providers, on capacity offered early or late (the congestion charge's attack class). A cohort of honest
+///         holders buys and leaves in an order the fuzzer picks (redeeming where its provider has room below its target
+///         share), with the price crashed or pumped between any two of its steps. Ghosts record what each actor may
+///         legitimately end with, the fees and congestion charges the maker kept (a transfer's exit fee included), and
+///         any transfer that moved basis other than pro rata or paid other than the exit fee, honest exit paid other
+///         than its basis, or redemption charged other than its provider's excess over its target share.
 contract MarketHandler {
     HanzoToken public immutable token;
     HamiltonianMarketMaker public immutable hmm;
@@ -66,12 +69,26 @@ contract MarketHandler {
     ///         sale of the same credits pays at the same state (rule 3h: the curve's premium goes back to
     ///         the holder, so parked or sandwiching credits pay no provider for the premium they add).
     uint256 public premiumLeaks;
-    /// @notice Redemptions served past the holder's own bound: a refund below its minRefund, or after its
+    /// @notice Redemptions served past the holder's own bound: a refund less its charge below its minNet, or after its
     ///         deadline (red team 24: without the bound a provider's first offer after a poke could take a
     ///         redemption pending across the epoch's end).
     uint256 public boundsBroken;
     /// @notice Redemptions that paid other than quoteRedeemAt said just before (or were served where it reverted).
     uint256 public quoteLeaks;
+    /// @notice Congestion charges holders paid (refund less what reached them, or what was pulled from them): the
+    ///         surplus keeps them.
+    uint256 public charges;
+    /// @notice Redemptions whose charge was other than kappa x P_ref per weighted credit by which the provider's
+    ///         served weight passed its target share (rounded up), read from its servedWeight before and after, or
+    ///         other than quoteRedeemAt's charge, or that paid the holder more than its refund.
+    uint256 public chargeLeaks;
+    /// @notice Redemptions charged that left their provider at or below its target share (an honest holder at a
+    ///         provider with room pays nothing), and honest holders' redemptions charged at all.
+    uint256 public chargedBelowTarget;
+    /// @notice Pokes before which a tier's served weight above target (redeemed - u* capacity) was more than the sum
+    ///         of its providers' served weight above their target shares: the excess no charge priced (the wash's
+    ///         class, red team 17: redeeming first, splitting among providers, late capacity).
+    uint256 public excessUncovered;
     /// @dev giveBatch's scratch (the stack is too shallow for its books).
     uint256 private _kept;
     /// @notice Successful operations by name: a run whose trades all failed would prove nothing.
@@ -181,7 +198,7 @@ contract MarketHandler {
         view
         returns (uint256 expected, bool raise)
     {
-        (uint128 standingAsk, bool open, bool wasCounted,,) = hmm.asks(hmm.epoch(), id, provider);
+        (uint128 standingAsk, bool open, bool wasCounted,,,) = hmm.asks(hmm.epoch(), id, provider);
         raise = open && ask > standingAsk;
         expected = hmm.tier(id).capacity;
         if (wasCounted) expected += _weighted(n);
@@ -197,7 +214,7 @@ contract MarketHandler {
     /// @dev What `credits` offered now add to the counted capacity: whole in the epoch's first 1/24,
     ///      then by the share of the epoch left, nothing once it is over.
     function _weighted(uint256 credits) private view returns (uint256) {
-        (,,,,,,, uint64 length,) = hmm.params();
+        (,,,,,,, uint64 length,,) = hmm.params();
         uint256 elapsed = block.timestamp - hmm.epochStart();
         if (elapsed <= length / 24) return credits;
         if (elapsed >= length) return 0;
@@ -207,7 +224,7 @@ contract MarketHandler {
     /// @notice An offer late in the epoch (or after its end, before anyone pokes): the clock moves to
     ///         a point the fuzzer picks, up to twice the epoch's length, and a provider offers there.
     function offerLate(uint256 by, uint256 tier, uint256 credits, uint256 askSeed, uint256 when) external {
-        (,,,,,,, uint64 length,) = hmm.params();
+        (,,,,,,, uint64 length,,) = hmm.params();
         uint256 at = hmm.epochStart() + bound(when, 0, 2 * uint256(length));
         if (at > block.timestamp) vm.warp(at);
         _offerAt(_provider(by), _tier(tier), bound(credits, 1, 1e10), askSeed);
@@ -231,7 +248,7 @@ contract MarketHandler {
         uint256 n = (hmm.balanceOf(a, id) * bound(share, 1, 10_000)) / 10_000;
         if (n == 0 || a == provider) return;
         uint256 ask = hmm.countedAsk(id);
-        (, bool open,,,) = hmm.asks(hmm.epoch(), id, provider);
+        (, bool open,,,,) = hmm.asks(hmm.epoch(), id, provider);
         if (!open) {
             (uint256 expected,) = _countedAfter(provider, id, n, ask);
             vm.prank(provider);
@@ -261,54 +278,57 @@ contract MarketHandler {
     ///      payments a sale's proceeds (_paidAlike), the fees and revenue booked, and the holder's bound
     ///      (_bound) kept.
     function _redeem(address a, uint256 id, uint256 n, address provider, uint256 boundSeed) private {
-        (uint128 ask,, bool counted, uint128 countedCredits, uint128 weighted) = hmm.asks(hmm.epoch(), id, provider);
+        (uint128 ask,, bool counted,, uint128 countedCredits, uint128 weighted) = hmm.asks(hmm.epoch(), id, provider);
         uint256 redeemed = hmm.tier(id).redeemed;
-        _before(a, id, n);
-        _minimumBefore = ask <= hmm.countedAsk(id) ? uint256(ask) * n : 0; // the premium makes up asks to the price
         _bound(a, id, n, provider, boundSeed);
         _quoteAt(a, id, n, provider);
+        _before(a, id, n, provider);
+        _minimumBefore = ask <= hmm.countedAsk(id) ? uint256(ask) * n : 0; // the premium makes up asks to the price
         vm.prank(a);
-        try hmm.redeem(id, n, provider, _minRefund, _deadline) returns (uint256 payout) {
+        try hmm.redeem(id, n, provider, _minNet, _deadline) returns (uint256 payout) {
             uint256 refund = _paidAlike(a, id, payout);
-            if (refund < _minRefund || block.timestamp > _deadline) boundsBroken += 1;
+            if (_netLast < _minNet || block.timestamp > _deadline) boundsBroken += 1;
             if (!_quoted || payout != _quotedPay || refund != _quotedRefund) quoteLeaks += 1;
+            if (!_quoted || _chargedLast != _quotedCharge) chargeLeaks += 1;
             if (payout < uint256(ask) * n) belowAsk += 1;
             if (hmm.tier(id).redeemed != redeemed + (counted ? (n * weighted) / countedCredits : 0)) askLeaks += 1;
             if (a == provider) selfRedemptions += 1;
             if (!_cartel(a, provider)) honestRevenue[provider] += payout;
             done["redeem"] += 1;
         } catch (bytes memory reason) {
-            // the refund quoteRedeemAt gave, in time, binds exactly: refused for it, the quote lied
-            if (_exact && bytes4(reason) == HamiltonianMarketMaker.Slippage.selector) boundsBroken += 1;
+            // the net quoteRedeemAt gave, in time, binds exactly: refused for it, the quote lied
+            if (_exact && bytes4(reason) == HamiltonianMarketMaker.NetSlippage.selector) boundsBroken += 1;
         }
     }
 
     /// @dev What quoteRedeemAt says the redemption will pay (_quoted false where it reverts).
     function _quoteAt(address a, uint256 id, uint256 n, address provider) private {
         _quoted = false;
-        try hmm.quoteRedeemAt(a, id, n, provider) returns (uint256 pay, uint256 refund, uint256) {
-            (_quoted, _quotedPay, _quotedRefund) = (true, pay, refund);
+        try hmm.quoteRedeemAt(a, id, n, provider) returns (uint256 pay, uint256 refund, uint256, uint256 charge) {
+            (_quoted, _quotedPay, _quotedRefund, _quotedCharge) = (true, pay, refund, charge);
         } catch {}
     }
 
-    /// @dev The holder's bound on a redemption, by the low bits of `seed`: half the time no minimum, else the
-    ///      refund quoteRedeemAt gives at `provider` (exact: it must pass), quoteRedeem's (no provider: more
-    ///      than is paid where the ask is topped up out of the refund), any amount up to that, or one wei more
-    ///      (never met); one time in eight a deadline already passed.
+    /// @dev The holder's bound on a redemption, by the low bits of `seed`: half the time none (any charge paid),
+    ///      else the refund less the charge quoteRedeemAt gives at `provider` (exact: it must pass), quoteRedeem's
+    ///      refund (no provider: more than is paid where the ask is topped up out of the refund or a charge is
+    ///      due), any net from paying that much on top up to it, or one wei more (never met); one time in eight a
+    ///      deadline already passed.
     function _bound(address a, uint256 id, uint256 n, address provider, uint256 seed) private {
-        _minRefund = 0;
+        _minNet = type(int256).min;
         _exact = false;
         _deadline = (seed >> 3) % 8 == 7 && block.timestamp > 0 ? block.timestamp - 1 : type(uint256).max;
         uint256 mode = seed & 7;
         if (mode < 4) return;
         if (mode == 4) {
-            try hmm.quoteRedeemAt(a, id, n, provider) returns (uint256, uint256 refund, uint256) {
-                (_minRefund, _exact) = (refund, true);
+            try hmm.quoteRedeemAt(a, id, n, provider) returns (uint256, uint256 refund, uint256, uint256 charge) {
+                (_minNet, _exact) = (int256(refund) - int256(charge), true);
             } catch {}
             return;
         }
         try hmm.quoteRedeem(a, id, n) returns (uint256, uint256 refund, uint256) {
-            _minRefund = mode == 5 ? refund : mode == 6 ? bound(seed >> 6, 0, refund) : refund + 1;
+            int256 r = int256(refund);
+            _minNet = mode == 5 ? r : mode == 6 ? int256(bound(seed >> 6, 0, 2 * refund)) - r : r + 1;
         } catch {}
     }
 
@@ -318,14 +338,26 @@ contract MarketHandler {
     uint256 private _hanzoBefore;
     uint256 private _saleBefore;
     uint256 private _minimumBefore; // the provider's ask for the credits, where the holder's premium may make it up
-    uint256 private _minRefund; // the holder's bound on the redemption tried
-    bool private _exact; // _minRefund is quoteRedeemAt's refund at the redemption's provider
+    int256 private _minNet; // the holder's bound on the redemption tried
+    bool private _exact; // _minNet is quoteRedeemAt's refund less its charge at the redemption's provider
     bool private _quoted;
     uint256 private _quotedPay;
     uint256 private _quotedRefund;
+    uint256 private _quotedCharge;
     uint256 private _deadline;
+    /// @dev The provider's ask before a redemption, for the charge it is due (_chargeDue).
+    address private _providerBefore;
+    bool private _countedBefore;
+    uint256 private _servedBefore;
+    uint256 private _weightedBefore;
+    uint256 private _refPriceBefore;
+    /// @dev The last redemption's refund less charge as the holder's HANZO moved, and its charge (_settled).
+    int256 private _netLast;
+    uint256 private _chargedLast;
 
-    function _before(address a, uint256 id, uint256 n) private {
+    /// @dev Also starts recording events: the last thing before the redemption it books, so _paidAlike reads the
+    ///      refund its Redeemed event reports (before the charge: the holder's HANZO shows only the net).
+    function _before(address a, uint256 id, uint256 n, address provider) private {
         _basisBefore = hmm.costBasis(a, id);
         _refBefore = hmm.refBasis(a, id);
         _hanzoBefore = token.balanceOf(a);
@@ -334,18 +366,67 @@ contract MarketHandler {
         try hmm.quoteSell(a, id, n) returns (uint256 proceeds, uint256) {
             _saleBefore = proceeds;
         } catch {}
+        (,, bool counted, uint96 served,, uint128 weighted) = hmm.asks(hmm.epoch(), id, provider);
+        (_providerBefore, _countedBefore, _servedBefore, _weightedBefore) = (provider, counted, served, weighted);
+        _refPriceBefore = hmm.tier(id).refPrice;
+        vm.recordLogs();
     }
 
-    /// @dev After `a`'s redemption paid its provider `payout` (the holder's refund read from its HANZO): the
-    ///      provider got no more than the credits' share of refBasis, or exactly its ask when that was higher
-    ///      and at most countedAsk (made up out of the holder's premium: red teams 20 and 23), provider and
-    ///      holder together what a sale would have paid, and the fee kept (the share less both payments) is
-    ///      booked. Returns the refund.
+    /// @dev After `a`'s redemption paid its provider `payout` (the holder's refund read from the Redeemed events,
+    ///      its charge from what its HANZO moved short of that): the provider got no more than the credits' share
+    ///      of refBasis, or exactly its ask when that was higher and at most countedAsk (made up out of the holder's
+    ///      premium: red teams 20 and 23), provider and holder together (the refund before the charge) what a sale
+    ///      would have paid, the fee kept (the share less both payments) is booked, and the charge is the one due
+    ///      (_checkCharge). Returns the refund.
     function _paidAlike(address a, uint256 id, uint256 payout) private returns (uint256 refund) {
-        refund = token.balanceOf(a) - _hanzoBefore;
+        uint256 charged;
+        (refund, charged) = _settled(a, _hanzoBefore);
         if (payout > _refBefore - hmm.refBasis(a, id) && payout != _minimumBefore) premiumLeaks += 1;
         if (payout + refund != _saleBefore) premiumLeaks += 1;
         feesKept += _basisBefore - hmm.costBasis(a, id) - payout - refund;
+        _checkCharge(id, charged);
+    }
+
+    /// @dev The refunds the recorded Redeemed events report to `holder`, and the charges it paid: the refunds less
+    ///      what its HANZO rose by from `held` (the whole move, which may be a fall: the charge pulled). Books the
+    ///      charges; a holder paid beyond its refunds is a leak.
+    function _settled(address holder, uint256 held) private returns (uint256 refund, uint256 charged) {
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i; i < logs.length; ++i) {
+            Vm.Log memory e = logs[i];
+            if (e.emitter != address(hmm) || e.topics[0] != HamiltonianMarketMaker.Redeemed.selector) continue;
+            if (address(uint160(uint256(e.topics[2]))) != holder) continue;
+            (,, uint256 r,) = abi.decode(e.data, (uint256, uint256, uint256, uint256));
+            refund += r;
+        }
+        int256 net = int256(token.balanceOf(holder)) - int256(held);
+        if (net > int256(refund)) chargeLeaks += 1;
+        else charged = uint256(int256(refund) - net);
+        charges += charged;
+        (_netLast, _chargedLast) = (net, charged);
+    }
+
+    /// @dev (the weighted credits by which the provider of the redemption _before booked passed its target share,
+    ///      the charge due on them: kappa x P_ref each, rounded up) once its served weight is `servedAfter`; whether
+    ///      it ends at or below its target share.
+    function _chargeDue(uint256 servedAfter) private view returns (uint256 excess, uint256 due, bool within) {
+        if (!_countedBefore) return (0, 0, true);
+        HamiltonianMarketMaker.Params memory p = _params();
+        uint256 threshold = (_weightedBefore * p.targetUtilization) / 1e18;
+        within = servedAfter <= threshold;
+        uint256 from = _servedBefore > threshold ? _servedBefore : threshold;
+        if (servedAfter <= from) return (0, 0, within);
+        excess = servedAfter - from;
+        due = (excess * _refPriceBefore * p.congestionCharge + 1e18 - 1) / 1e18;
+    }
+
+    /// @dev The redemption _before booked was charged `charged`: the charge due on the served weight it added to its
+    ///      provider's, and nothing where that left the provider at or below its target share.
+    function _checkCharge(uint256 id, uint256 charged) private {
+        (,,, uint96 servedAfter,,) = hmm.asks(hmm.epoch(), id, _providerBefore);
+        (, uint256 due, bool within) = _chargeDue(servedAfter);
+        if (charged != due) chargeLeaks += 1;
+        if (within && charged != 0) chargedBelowTarget += 1;
     }
 
     /// @notice An exit by redemption beside the sale it replaces: `a` quotes the sale of `n` credits,
@@ -369,17 +450,19 @@ contract MarketHandler {
         uint256 basis = hmm.costBasis(a, id);
         uint256 before = token.balanceOf(provider);
         uint256 own = token.balanceOf(a);
+        vm.recordLogs();
         vm.prank(a);
+        // any charge accepted: a redemption of all the capacity offered passes the provider's target share
         if (batch) {
             uint256[] memory ids = new uint256[](2);
             uint256[] memory amounts = new uint256[](2);
             (ids[0], amounts[0], ids[1], amounts[1]) = (id, n / 2, id, n - n / 2);
-            try hmm.redeemBatch(ids, amounts, provider, 0, type(uint256).max) {} catch { return; }
+            try hmm.redeemBatch(ids, amounts, provider, type(int256).min, type(uint256).max) {} catch { return; }
         } else {
-            try hmm.redeem(id, n, provider, 0, type(uint256).max) {} catch { return; }
+            try hmm.redeem(id, n, provider, type(int256).min, type(uint256).max) {} catch { return; }
         }
         uint256 payout = token.balanceOf(provider) - before;
-        uint256 refund = token.balanceOf(a) - own; // the curve's premium back to the holder
+        (uint256 refund,) = _settled(a, own); // the curve's premium back to the holder, before any charge
         if (payout + refund > sale) exitExcess += payout + refund - sale;
         if (!_cartel(a, provider)) honestRevenue[provider] += payout;
         feesKept += basis - hmm.costBasis(a, id) - payout - refund;
@@ -396,9 +479,9 @@ contract MarketHandler {
         if (n == 0) return;
         vm.prank(x);
         try hmm.offerCapacity(id, n, 0) {} catch { return; }
-        _before(d, id, n);
+        _before(d, id, n, x);
         vm.prank(d);
-        try hmm.redeem(id, n, x, 0, type(uint256).max) returns (uint256 payout) {
+        try hmm.redeem(id, n, x, type(int256).min, type(uint256).max) returns (uint256 payout) {
             _paidAlike(d, id, payout);
             done["pump"] += 1;
         } catch {}
@@ -572,7 +655,7 @@ contract MarketHandler {
             }
             bases[i] = hmm.costBasis(cohort(i), id);
         }
-        (,,,,,, uint64 sellFee,,) = hmm.params();
+        (,,,,,, uint64 sellFee,,,) = hmm.params();
         uint256[6] memory orders = [uint256(0x012), 0x021, 0x102, 0x120, 0x201, 0x210];
         uint256 o = orders[order % 6];
         for (uint256 j; j < COHORT; ++j) {
@@ -584,17 +667,21 @@ contract MarketHandler {
             uint256 fee = (owed * sellFee + 1e18 - 1) / 1e18;
             feesKept += fee;
             owed -= fee;
-            if ((exits >> j) & 1 == 0) {
+            if ((exits >> j) & 1 == 0 || !_roomFor(id, amounts[i])) {
                 vm.prank(h);
                 got = hmm.sell(id, amounts[i], 0, type(uint256).max);
             } else {
-                vm.prank(actors[3]);
-                hmm.offerCapacity(id, amounts[i], 0);
                 uint256 own = token.balanceOf(h);
+                vm.recordLogs();
                 vm.prank(h);
-                uint256 payout = hmm.redeem(id, amounts[i], actors[3], 0, type(uint256).max);
+                // no bound: a charge the provider's room should have spared it is counted, not refused
+                uint256 payout = hmm.redeem(id, amounts[i], actors[3], type(int256).min, type(uint256).max);
                 honestRevenue[actors[3]] += payout;
-                got = payout + token.balanceOf(h) - own; // the provider's pay and the premium back
+                (uint256 refund, uint256 charged) = _settled(h, own);
+                if (charged != 0) chargedBelowTarget += 1;
+                got = payout + refund; // the provider's pay and the premium back
+                got = got > charged ? got - charged : 0;
+                done["honestRedeem"] += 1;
             }
             if (got < owed) honestShortfall += owed - got;
             if (got > owed) honestExcess += got - owed;
@@ -621,15 +708,34 @@ contract MarketHandler {
                 feesKept += fee;
                 vm.prank(x);
                 hmm.offerCapacity(id, 1, 0);
-                _before(d, id, 1);
+                _before(d, id, 1, x);
                 vm.prank(d);
-                _paidAlike(d, id, hmm.redeem(id, 1, x, 0, type(uint256).max));
+                _paidAlike(d, id, hmm.redeem(id, 1, x, type(int256).min, type(uint256).max));
             } catch {}
         }
-        (,,,,,,, uint64 epochLength,) = hmm.params();
+        (,,,,,,, uint64 epochLength,,) = hmm.params();
         vm.warp(hmm.epochStart() + epochLength);
+        excessUncovered += uncoveredTiers();
         hmm.poke();
         epochsStepped += 1;
+    }
+
+    /// @dev The honest provider offers capacity at ask 0 until serving `n` more credits leaves it at or below its
+    ///      target share (an honest holder redeems where there is room); false where a few offers do not make room
+    ///      (once the epoch is over new capacity weighs nothing).
+    function _roomFor(uint256 id, uint256 n) private returns (bool) {
+        address provider = actors[3];
+        uint256 target = _params().targetUtilization;
+        uint256 k = (n * 1e18) / target + 1;
+        for (uint256 j; j < 4; ++j) {
+            vm.prank(provider);
+            try hmm.offerCapacity(id, k, 0) {} catch { return false; }
+            (,, bool counted, uint96 served, uint128 credits, uint128 weighted) = hmm.asks(hmm.epoch(), id, provider);
+            if (!counted) return false;
+            if (served + (n * weighted) / credits <= (weighted * target) / 1e18) return true;
+            k *= 2;
+        }
+        return false;
     }
 
     function _leave(uint256 id, uint256 members) private {
@@ -655,6 +761,61 @@ contract MarketHandler {
         }
     }
 
+    /// @notice The wash (red team 17): the dealer buys credits and at once redeems them, before anyone else's, in up
+    ///         to four pieces split between its accomplice's offers and the honest provider's, each piece's capacity
+    ///         offered just before it at a point of the epoch `when` picks (late capacity weighs less, so lowers the
+    ///         average weight of what its provider serves). Each piece is a redemption of _redeem's, charge checked:
+    ///         no split or timing lifts the tier above its target without its providers' charges covering the rise.
+    function wash(uint256 tier, uint256 amount, uint256 pieces, uint256 when, uint256 boundSeed) external {
+        address d = actors[2];
+        uint256 id = _tier(tier);
+        uint256 n = bound(amount, 1, 4e8);
+        uint256 fee = _buyFee(id, n);
+        vm.prank(d);
+        try hmm.buy(id, n, type(uint256).max, type(uint256).max) {
+            feesKept += fee;
+        } catch {
+            return;
+        }
+        uint256 k = bound(pieces, 1, 4);
+        for (uint256 j; j < k; ++j) {
+            _washPiece(id, j + 1 < k ? n / k : n - (n / k) * (k - 1), when >> (64 * j), boundSeed >> (8 * j));
+        }
+        done["wash"] += 1;
+    }
+
+    /// @dev One piece of the wash: `m` of the dealer's credits of tier `id`, at the provider and time `seed` picks.
+    function _washPiece(uint256 id, uint256 m, uint256 seed, uint256 boundSeed) private {
+        address provider = seed & 1 == 0 ? actors[4] : actors[3];
+        (,,,,,,, uint64 length,,) = hmm.params();
+        uint256 at = hmm.epochStart() + bound(seed >> 1, 0, length);
+        if (at > block.timestamp) vm.warp(at);
+        if (m == 0) return;
+        vm.prank(provider);
+        try hmm.offerCapacity(id, m, 0) {} catch { return; }
+        _redeem(actors[2], id, m, provider, boundSeed);
+    }
+
+    /// @notice The tiers whose served weight above target, redeemed - u* capacity, passes the sum over the providers
+    ///         (the dealer, the honest provider, the accomplice: the only ones) of their served weight above their
+    ///         target share, servedWeight - u* weightedCredits: a rise no charge priced.
+    function uncoveredTiers() public view returns (uint256 uncovered) {
+        uint256 target = _params().targetUtilization;
+        uint256 e = hmm.epoch();
+        for (uint256 id; id < hmm.tierCount(); ++id) {
+            HamiltonianMarketMaker.Tier memory t = hmm.tier(id);
+            uint256 floor = (uint256(t.capacity) * target) / 1e18;
+            if (t.redeemed <= floor) continue;
+            uint256 charged;
+            for (uint256 i = 2; i < ACTORS; ++i) {
+                (,,, uint96 served,, uint128 weighted) = hmm.asks(e, id, actors[i]);
+                uint256 threshold = (uint256(weighted) * target) / 1e18;
+                if (served > threshold) charged += served - threshold;
+            }
+            if (charged < t.redeemed - floor) uncovered += 1;
+        }
+    }
+
     /// @notice Governance takes a share of the surplus: holders' exits must not notice.
     function withdrawSurplus(uint256 share) external {
         uint256 amount = (hmm.surplus() * bound(share, 0, 10_000)) / 10_000;
@@ -670,7 +831,7 @@ contract MarketHandler {
     }
 
     function poke(uint256 extra) external {
-        (,,,,,,, uint64 epochLength,) = hmm.params();
+        (,,,,,,, uint64 epochLength,,) = hmm.params();
         vm.warp(hmm.epochStart() + epochLength + bound(extra, 0, 1 days));
         uint256 n = hmm.tierCount();
         uint256[] memory position = new uint256[](n);
@@ -679,6 +840,7 @@ contract MarketHandler {
             uint256 p = hmm.tier(id).position;
             position[id] = p - (p * decay) / 1e18;
         }
+        excessUncovered += uncoveredTiers();
         hmm.poke();
         for (uint256 id; id < n; ++id) {
             if (hmm.tier(id).position != position[id]) positionLeaks += 1;
@@ -708,7 +870,8 @@ contract MarketInvariants {
             uint64(vm.envUint("HANZO_HMM_BUY_FEE")),
             uint64(vm.envUint("HANZO_HMM_SELL_FEE")),
             uint64(vm.envUint("HANZO_HMM_EPOCH")),
-            uint64(vm.envUint("HANZO_HMM_POSITION_DECAY"))
+            uint64(vm.envUint("HANZO_HMM_POSITION_DECAY")),
+            uint64(vm.envUint("HANZO_HMM_CONGESTION_CHARGE"))
         );
         hmm = new HamiltonianMarketMaker(token, address(this), address(0x7EA5), p);
         uint256 depth = vm.envUint("HANZO_HMM_DEPTH");
@@ -785,12 +948,13 @@ contract MarketInvariants {
         require(handler.selfRedemptions() == 0, "a redemption to oneself was served");
     }
 
-    /// @notice Every HANZO the maker holds is owed to a holder (the reserve) or is a fee it kept and
-    ///         governance did not withdraw: no move of the price adds to the surplus or takes from
-    ///         it, and an exit or a transfer adds exactly its fee.
+    /// @notice Every HANZO the maker holds is owed to a holder (the reserve) or is a fee or a congestion
+    ///         charge it kept and governance did not withdraw: no move of the price adds to the surplus or
+    ///         takes from it, and an exit or a transfer adds exactly its fee (and a redemption its charge).
     function invariant_the_surplus_is_the_fees_kept() public view {
         require(
-            token.balanceOf(address(hmm)) + handler.withdrawn() == hmm.reserve() + setUpFees + handler.feesKept(),
+            token.balanceOf(address(hmm)) + handler.withdrawn()
+                == hmm.reserve() + setUpFees + handler.feesKept() + handler.charges(),
             "HANZO unaccounted for"
         );
     }
@@ -848,13 +1012,14 @@ contract MarketInvariants {
     ///         share of refBasis), and the provider's pay and the holder's refund sum to a sale's proceeds at the
     ///         same state; every holder's refBasis stays within its basis (rule 3h: parked or sandwiching credits
     ///         that push buyers up the curve pay no provider for the premium, and leave costs only its fee).
-    /// @notice No redemption is served past its holder's bound (a refund below minRefund, or after the deadline).
+    /// @notice No redemption is served past its holder's bound (a refund less charge below minNet, or after the
+    ///         deadline).
     function invariant_no_redemption_passes_the_holders_bound() public view {
         require(handler.boundsBroken() == 0, "a redemption passed the holder's bound");
     }
 
-    /// @notice quoteRedeemAt is what redeem pays, the provider's ask met alike (its refund is the minRefund a holder
-    ///         can pass and be served: red team 25).
+    /// @notice quoteRedeemAt is what redeem pays, the provider's ask met alike (its refund less its charge is the
+    ///         minNet a holder can pass and be served: red team 25).
     function invariant_quote_redeem_at_is_what_redeem_pays() public view {
         require(handler.quoteLeaks() == 0, "a redemption paid other than quoteRedeemAt said");
     }
@@ -871,6 +1036,26 @@ contract MarketInvariants {
                 require(hmm.refBasis(h, id) <= hmm.costBasis(h, id), "refBasis above the basis");
             }
         }
+    }
+
+    /// @notice No order of redemptions, split among providers, or late capacity lifts a tier above its target
+    ///         uncharged: its served weight above target is at most the sum of its providers' served weight above
+    ///         their target shares, which their redemptions paid kappa P_ref a credit for (the wash's class, red
+    ///         team 17), before every poke and now.
+    function invariant_the_charged_excess_covers_the_tiers_excess() public view {
+        require(handler.excessUncovered() == 0 && handler.uncoveredTiers() == 0, "the tier's excess went uncharged");
+    }
+
+    /// @notice Every redemption's charge is kappa x P_ref per weighted credit by which it lifted its provider's
+    ///         served weight above the provider's target share (rounded up), and what quoteRedeemAt said.
+    function invariant_every_charge_is_the_providers_excess_priced() public view {
+        require(handler.chargeLeaks() == 0, "a redemption was charged other than its provider's excess");
+    }
+
+    /// @notice A redemption that leaves its provider at or below its target share pays no charge: an honest
+    ///         holder where there is room pays nothing for congestion.
+    function invariant_no_charge_at_or_below_the_target_share() public view {
+        require(handler.chargedBelowTarget() == 0, "a redemption within its provider's target share was charged");
     }
 
     /// @notice The token's cap holds whatever the market does.

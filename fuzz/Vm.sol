@@ -3,6 +3,13 @@ pragma solidity 0.8.28;
 
 /// @notice The few Foundry cheatcodes the invariant suites use (no forge-std: offline, from npm).
 interface Vm {
+    /// @notice An event recorded since recordLogs.
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     function warp(uint256 timestamp) external;
     function prank(address sender) external;
     function envUint(string calldata name) external view returns (uint256);
@@ -11,6 +18,8 @@ interface Vm {
     function addr(uint256 privateKey) external pure returns (address);
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
     function createSelectFork(string calldata url) external returns (uint256);
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory);
 }
 
 /// @dev The cheatcode address: address(uint160(uint256(keccak256("hevm cheat code")))).

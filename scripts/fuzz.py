@@ -47,6 +47,7 @@ def environment(params_file: str | None) -> dict[str, str]:
         "HANZO_HMM_EPOCH": p.hmm_epoch,
         "HANZO_HMM_POSITION_DECAY": p.hmm_position_decay,
         "HANZO_HMM_DEPTH": p.hmm_depth,
+        "HANZO_HMM_CONGESTION_CHARGE": p.hmm_congestion_charge,
         "HANZO_PRICE_HMM_7B": p.price_hmm_7b,
         "HANZO_PRICE_HMM_32B": p.price_hmm_32b,
         "HANZO_PRICE_HMM_175B": p.price_hmm_175b,

@@ -58,7 +58,9 @@ def test_foundry_market_invariants_hold_over_many_epochs():
         "invariant_every_transfer_pays_the_exit_fee",
         "invariant_the_pricing_position_fades_and_never_passes_the_supply",
         "invariant_providers_are_paid_at_most_the_reference_price",
-        "invariant_no_redemption_passes_the_holders_bound", "invariant_quote_redeem_at_is_what_redeem_pays"}
+        "invariant_no_redemption_passes_the_holders_bound", "invariant_quote_redeem_at_is_what_redeem_pays",
+        "invariant_the_charged_excess_covers_the_tiers_excess", "invariant_every_charge_is_the_providers_excess_priced",
+        "invariant_no_charge_at_or_below_the_target_share"}
     assert all(int(calls) >= 2048 for _, _, calls in passed)
 
 
@@ -149,12 +151,31 @@ MARKET_MUTANTS = [
      TRANSFER_INVARIANT, "a transfer moved basis other than pro rata"),
     # red team 24: a redemption without the holder's bound (a provider's first offer after a poke, at or below the new
     # price, then takes a redemption pending across the epoch's end)
-    ("if (refund < minRefund) revert Slippage(refund, minRefund);", "",
+    ("if (net < minNet) revert NetSlippage(net, minNet);", "",
      "invariant_no_redemption_passes_the_holders_bound", "a redemption passed the holder's bound"),
     # red team 25: quoteRedeemAt without the provider's ask (its refund, as a holder's minRefund, then never binds
     # where the ask is made up out of the refund)
     ("(payout, refund) = _meetAsk(id, provider, amount, payout, refund); // the ask met as redeem() meets it", "",
      "invariant_quote_redeem_at_is_what_redeem_pays", "a redemption paid other than quoteRedeemAt said"),
+    # the congestion charge, the wash's class (red team 17): a provider's served weight left where it was, so the
+    # excess redemptions lift the tier by is charged nowhere (each one priced as if its provider had served nothing)
+    ("ask.servedWeight = SafeCast.toUint96(uint256(ask.servedWeight) + served); // <= its counted credits, < 2^96", "",
+     "invariant_the_charged_excess_covers_the_tiers_excess", "the tier's excess went uncharged"),
+    # the charge on the tier's running count instead of the provider's: one provider's holders pay for another's
+    # redemptions, and a provider's charge depends on who redeemed before it
+    ("uint256 before = ask.servedWeight;", "uint256 before = t.redeemed;",
+     "invariant_every_charge_is_the_providers_excess_priced", "a redemption was charged other than its provider's excess"),
+    # the threshold on the tier's counted capacity, not the provider's: a wash at a small accomplice behind a large
+    # honest offer passes its target uncharged
+    ("uint256 threshold = (weighted * params.targetUtilization) / WAD;",
+     "uint256 threshold = (uint256(t.capacity) * params.targetUtilization) / WAD;",
+     "invariant_every_charge_is_the_providers_excess_priced", "a redemption was charged other than its provider's excess"),
+    # a charge that passes the refund never pulled: the holder leaves with the refund instead of paying the rest
+    ("else if (net < 0) hanzo.safeTransferFrom(msg.sender, address(this), uint256(-net));", "",
+     "invariant_every_charge_is_the_providers_excess_priced", "a redemption was charged other than its provider's excess"),
+    # the target share ignored: every weighted credit served is charged, an honest holder's at a provider with room too
+    ("uint256 from = before > threshold ? before : threshold;", "uint256 from = before;",
+     "invariant_no_charge_at_or_below_the_target_share", "a redemption within its provider's target share was charged"),
 ]
 
 
@@ -170,7 +191,9 @@ def _first_by_default(mutants, ids):
                              "uncapped", "batch_basis", "release_capped", "self_redemption", "redeem_batch_fee_free",
                              "transfer_fee_free", "paid_below_ask", "idle_offers_counted", "position_kept_on_exit",
                              "premium_to_provider", "ref_basis_kept", "transfer_carries_premium",
-                             "holders_bound_ignored", "quote_ignores_the_ask"]))
+                             "holders_bound_ignored", "quote_ignores_the_ask", "served_weight_kept",
+                             "charge_on_the_tiers_count", "threshold_on_the_tiers_capacity", "charge_not_pulled",
+                             "target_share_ignored"]))
 def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
     # 64 runs of the one invariant (about a second): the handlers grew with each review, and 32 no longer
