@@ -536,13 +536,13 @@ def _harm(bought, undisturbed):
 
 
 def _model_wash(kappa=None):
-    """The elastic wash on the model: (U's harm, what D and X spent), the congestion charge `kappa` (WAD) or the
-    default's."""
+    """The elastic wash on the model: (U's harm, what D and X spent, the reference price at the end), the
+    congestion charge `kappa` (WAD) or the default's."""
     s = fresh_model()
     if kappa is not None:
         s.set_params(dataclasses.replace(s.params, congestion_charge=kappa))
     bought = _elastic_wash(_model_step(s), s)
-    return _harm(bought, _undisturbed(kappa)), 2 * 10**40 - s.hanzo["D"] - s.hanzo["X"]
+    return _harm(bought, _undisturbed(kappa)), 2 * 10**40 - s.hanzo["D"] - s.hanzo["X"], s.tiers[0].ref_price
 
 
 def test_wash_redemptions_cost_more_than_the_rise_they_cause_where_demand_answers_the_price(m):
@@ -578,10 +578,11 @@ def test_wash_redemptions_cost_more_than_the_rise_they_cause_where_demand_answer
     assert (spent // WEI, harm // WEI) == (30_124, 19_842)
     assert harm < spent
     # without the charge (the model, the same runs): leverage above 1
-    harm0, spent0 = _model_wash(kappa=0)
+    harm0, spent0, price0 = _model_wash(kappa=0)
     print(f"without the charge: spent {spent0 / WEI:,.0f}, harm {harm0 / WEI:,.0f}, {harm0 / spent0:.2f}")
-    assert (spent0 // WEI, harm0 // WEI) == (13_123, 16_665)
+    assert (spent0 // WEI, harm0 // WEI) == (13_122, 16_664)
     assert harm0 > spent0
+    assert m.hmm.tier(0).refPrice == price0  # the charge moves no price: the same path to the wei
 
 
 def _inelastic(kind, kappa):
