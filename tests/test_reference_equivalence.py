@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import secrets
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from hanzo.econ.params import WEI
+from hanzo.econ.params import DEFAULT, WEI
 from hanzo.econ.reference import boost_bps, emitted_at, nft_mint_fee, training_payout
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -50,8 +50,11 @@ def test_boost_after_real_stakes_equals_reference(suite, params, users, fork_of,
         assert models.boostBps(token_id) == boost_bps(params, total)
 
 
+# An op carries at most max_interactions_per_op (TooManyInteractions above it, a revert the reference does not
+# model): beyond it hypothesis found only that revert, not a difference in the balances.
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(multiplier=st.integers(1, 10), interactions=st.integers(1, 10_000), low=st.booleans())
+@given(multiplier=st.integers(1, 10), interactions=st.integers(1, DEFAULT.max_interactions_per_op), low=st.booleans())
+@example(multiplier=10, interactions=DEFAULT.max_interactions_per_op, low=False)
 def test_paid_op_moves_balances_as_reference(suite, params, users, fork_of, sign_op, released, chain,
                                              multiplier, interactions, low):
     token = suite.token
