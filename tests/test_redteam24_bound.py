@@ -111,6 +111,35 @@ def test_redeem_batch_bounds_the_refunds_in_all(m):
     m.assert_same()
 
 
+def test_redeem_batch_bounds_the_refunds_less_the_charges_in_all(m):
+    """redeemBatch's minNet where its second element takes the provider past its target share: the provider
+    offers 1.25 N, H redeems [N, N / 4]; the first element is at the target (no charge), the second is all
+    excess and charged kappa x P_ref a credit (291.40 HANZO), more than the two refunds together, so the
+    batch's net is negative (-142.54). That net (the elements quoted one after another on the model) as minNet
+    passes to the wei, one wei more reverts NetSlippage on both sides and changes nothing; H pays the
+    difference."""
+    h, p, _, _ = _rising_price(m)
+    moves = [(0, N), (0, N // 4)]
+    c = m.model.copy()
+    charges = []
+    for t, k in moves:
+        charges.append(c.quote_redeem_at(m.name(h), t, k, m.name(p))[3])
+        c.redeem(m.name(h), t, k, m.name(p))
+    price = m.hmm.tier(0).refPrice
+    assert charges == [0, mul_div_up(N // 4 * price, m.model.params.congestion_charge, WAD)]
+    c = m.model.copy()
+    want = sum(c.redeem_split(m.name(h), t, k, m.name(p))[1] for t, k in moves)
+    print(f"charge {charges[1] / WEI:.4f}, net {want / WEI:.4f}")
+    assert want < 0 and (charges[1] // 10**16, want // 10**16) == (29_140, -14_255)
+    err = m.apply("redeem_batch", h, moves, p, want + 1)
+    assert isinstance(err, HMMError) and err.name == "NetSlippage" and err.args_[:2] == (want, want + 1)
+    hanzo, surplus = m.token.balanceOf(h), m.hmm.surplus()
+    m.apply("redeem_batch", h, moves, p, want)
+    assert m.token.balanceOf(h) - hanzo == want
+    assert m.hmm.surplus() - surplus >= charges[1]  # the charge stays, beside the exit fees
+    m.assert_same()
+
+
 def test_model_min_net_bounds_the_routine_ask_and_the_fee_raise_too():
     """The finding's two neighbours (red team 23, measured unbound): a routine offer at countedAsk after a 10.5%
     price step took 63.3% of a 0.3 L holder's quoted refund, and an exit-fee raise to 50% landing on a
