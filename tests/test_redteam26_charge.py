@@ -172,3 +172,54 @@ def test_a_provider_washing_its_own_capacity_through_a_second_wallet_pays_less_t
     _measured(got, {"x": (1.27, (0.66, 30_124, 19_842)), "first spare": (5.78, (8.37, 14_332, 119_988)),
                     "first padded": (1.27, (1.84, 13_122, 24_099)), "last padded": (1.27, (1.14, 17_379, 19_842))})
     assert all(charged[0] < 1 for _, charged in got.values())
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "Medium: kappa = 1/eps prices an excess credit as if the rise repriced u* x the tier's weighted capacity; "
+    "honest capacity offered late counts by the share of the day left while its users buy whole credits: the "
+    "charged x-wash reads 0.66 with P offering at 00:00, 1.17 at 12:00 (30,778 spent, 35,946 harm), 2.15 at 18:00 "
+    "(32,281 spent, 69,333 harm); without the charge 1.27 / 2.47 / 4.70"))
+def test_the_wash_leverage_rises_above_one_when_honest_capacity_is_offered_late():
+    """Tried (model, the elastic measure): the doc's x-wash (D buys 0.01 L a day and redeems it at X's 0.01 L,
+    offered at the epoch's start) beside an honest P whose 0.1 L is offered at 00:00, 12:00 or 18:00 (its
+    capacity and what it serves count by the share of the day left, red team 20; the undisturbed run offers at
+    the same hour). X's weight is 1, P's 0.5 or 0.25: the tier's weighted capacity shrinks, so the wash's excess is
+    a larger share of it and kicks harder, while U still buys (and the rise reprices) whole credits. Measured
+    (leverage, spent, harm in HANZO):
+      P at 00:00: none 1.27; charged 0.66 (30,124, 19,842)
+      P at 12:00: none 2.47; charged 1.17 (30,778, 35,946)
+      P at 18:00: none 4.70; charged 2.15 (32,281, 69,333)
+    The charge still halves the lever, but the docs' derivation (overpay = P_ref E / eps "whatever alpha and gamma
+    are") holds only when the volume the rise reprices is u* times the weighted capacity; honest capacity that
+    comes online during the day breaks it by 1 / its weight. Should hold: below 1 whenever honest capacity is
+    offered (a charge on weight over the tier's weighted share, or kappa scaled by counted / weighted credits)."""
+    got = {}
+    for hour in (0, 12, 18):
+        at = hour * 3600
+        got[hour] = (_leverage(_wash_at("X", own_offer=L // 100), ["D", "X"], kappa=0, p_at=at)[0],
+                     _leverage(_wash_at("X", own_offer=L // 100), ["D", "X"], p_at=at))
+    print(got)
+    _measured(got, {0: (1.27, (0.66, 30_124, 19_842)), 12: (2.47, (1.17, 30_778, 35_946)),
+                    18: (4.7, (2.15, 32_281, 69_333))})
+    assert all(charged[0] < 1 for _, charged in got.values())
+
+
+def test_model_the_accomplice_padded_to_exactly_target_lifts_no_floor_worth_its_fees():
+    """Tried (model, the elastic measure): the floor with the charge dodged by padding. Honest u 0.6 (U wants
+    0.06 L at P's 0.1 L, so the price falls); D washes at X each epoch: X at 100% (0.1 L at 0.1 L, the doc's floor,
+    charged 20% of it) against X padded to exactly its 80% (0.1 L at 0.125 L; 0.4 L at 0.5 L; 0.5 L at 0.625 L:
+    no charge at all). Padding dodges the charge but the padded capacity pulls the tier toward 80% only, never
+    above: leverage 0.93 -> 0.40 for the doc's floor with the charge, and padded -0.05 (the floor's buying lowers
+    U's later purchases), 0.03, 0.03: the fees of washing 0.1-0.5 L a day (108,066-733,627 HANZO) buy 0-20,907 of
+    harm. Defence held: at exactly target the accomplice cannot lift the tier past it, and below it the fees
+    outweigh the harm."""
+    want0 = 6 * L // 100
+    got = {}
+    for name, (cap, wash) in {"doc floor": (L // 10, L // 10), "padded": (L // 8, L // 10),
+                              "padded 0.4 L": (L // 2, 2 * L // 5), "padded 0.5 L": (5 * L // 8, L // 2)}.items():
+        got[name] = _leverage(_wash_at("X", amount=wash, own_offer=cap), ["D", "X"], want0=want0)
+    print(got)
+    assert got["doc floor"][0] == 0.4 and _leverage(_wash_at("X", amount=L // 10, own_offer=L // 10), ["D", "X"],
+                                                    want0=want0, kappa=0)[0] == 0.93
+    assert [got[k][0] for k in ("padded", "padded 0.4 L", "padded 0.5 L")] == [-0.05, 0.03, 0.03]
+    assert all(v[0] < 1 for v in got.values())
