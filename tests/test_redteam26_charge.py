@@ -358,3 +358,111 @@ def test_model_search_no_cartel_gains_and_the_charged_excess_always_covers_the_t
           f"{charges / WEI:,.2f} HANZO of net pulls")
     assert best < 0 and min(margins) >= 0
     assert (len(margins), hits, charges // WEI) == (170, 574, 1_927_705)
+
+
+# ---------------------------------------------------------------- 3. on the contract beside the model
+
+
+def _charges(receipt, hmm) -> list[tuple[int, int]]:
+    """(excess, charge) of every Congested event in a receipt."""
+    return [(log.excess, log.charge) for log in receipt.decode_logs(hmm.Congested)]
+
+
+def _at(m, seconds):
+    """Move the clock to `seconds` into the current epoch (never back)."""
+    m.chain.pending_timestamp = max(m.chain.pending_timestamp, m.hmm.epochStart() + seconds)
+
+
+def _redeem(m, holder, moves, provider):
+    """A redemption (a batch where `moves` has several elements) on both sides; returns its Congested charges."""
+    if len(moves) == 1:
+        r = m.apply("redeem", holder, *moves[0], provider)
+    else:
+        r = m.apply("redeem_batch", holder, moves, provider)
+    assert not isinstance(r, HMMError), r
+    return _charges(r[1], m.hmm)
+
+
+def test_a_batch_charges_as_its_single_redemptions_whatever_the_order_repeated_ids_or_holders(m):
+    """Tried (contract beside the model): P offers 0.1 L; A redeems 0.06 L (under 80%: no charge), then 0.035 L
+    more crossing P's threshold (0.08 L) by every arrangement, each from the same state: one redemption; a batch of
+    0.01 + 0.02 + 0.005 L and the same reversed; a batch naming the tier four times (0.005 / 0.015 / 0.01 / 0.005);
+    three single redemptions; half by A and half by B (two holders: credits transferred first, so B's carry no
+    premium). The excess is 0.015 L every time and so is the charge, to the wei: 12,499.999999999999995 HANZO
+    (kappa = 0.833333333333333333; each element's ceiling rounds up at most a wei, here nothing: P_ref = 1e15 wei
+    makes every element's charge whole). Whoever holds the credits and whatever their basis, the weight and the
+    charge are the same; the provider's pay never includes any of it (the surplus grows by the fees and the
+    charges). Defence held."""
+    a, b, p = m.traders[0], m.traders[1], m.provider
+    m.apply("buy", a, 0, 12 * L // 100)
+    m.apply("offer", p, 0, L // 10)
+    _redeem(m, a, [(0, 6 * L // 100)], p)
+    m.apply("give", a, 0, 35 * L // 2000, b)
+    m.assert_same()
+    arrangements = {
+        "one": [(a, [(0, 35 * L // 1000)])],
+        "batch": [(a, [(0, L // 100), (0, 2 * L // 100), (0, L // 200)])],
+        "reversed": [(a, [(0, L // 200), (0, 2 * L // 100), (0, L // 100)])],
+        "repeated": [(a, [(0, L // 200), (0, 15 * L // 1000), (0, L // 100), (0, L // 200)])],
+        "singles": [(a, [(0, L // 100)]), (a, [(0, 2 * L // 100)]), (a, [(0, L // 200)])],
+        "two holders": [(a, [(0, 35 * L // 2000)]), (b, [(0, 35 * L // 2000)])],
+    }
+    got = {}
+    for name, steps in arrangements.items():
+        snapshot, model = m.chain.snapshot(), m.model.copy()
+        surplus, before_p = m.hmm.surplus(), m.token.balanceOf(p)
+        charges = [c for holder, moves in steps for c in _redeem(m, holder, moves, p)]
+        m.assert_same()
+        excess, charge = sum(e for e, _ in charges), sum(c for _, c in charges)
+        assert m.hmm.asks(0, 0, p).servedWeight == 95 * L // 1000
+        assert m.hmm.surplus() - surplus >= charge  # kept: fees and charges
+        got[name] = (excess, charge, m.token.balanceOf(p) - before_p)
+        m.chain.restore(snapshot)
+        m.model = model
+    print({k: (e, c / WEI) for k, (e, c, _) in got.items()})
+    exact = 15 * L // 1000 * m.model.tiers[0].ref_price * m.model.params.congestion_charge // WAD
+    for name, (excess, charge, pay) in got.items():
+        assert excess == 15 * L // 1000, name
+        assert 0 <= charge - exact <= 2, (name, charge - exact)
+    assert {c for _, c, _ in got.values()} == {exact} == {12_499_999_999_999_999_995_000}
+    assert len({pay for _, _, pay in got.values()}) <= 3  # the provider's pay: the split's rounding, no charge
+
+
+def test_late_capacity_and_a_lowered_ask_leave_the_charged_excess_above_the_tiers(m):
+    """Tried (contract beside the model), one epoch: X offers 0.01 L at 00:00 (weight 1) and D redeems 0.008 L at
+    it (X exactly at 80%: free); D then offers 0.05 L at twice countedAsk (not counted) and lowers it to 0 at 12:00
+    with a 1-credit offer (the 0.05 L joins at weight 1/2); A redeems 0.05 L at D (served weight 0.025 L of 0.025 L
+    weighted: 100%); at 18:00 X offers 0.1 L more (weight 1/4: X's average weight falls to 0.318) and D redeems
+    0.1 L at it, so X's served weight (0.0398 L) passes its weighted capacity (0.035 L); P serves A 0.05 L of its
+    0.1 L (50%). Every charge is on the provider's own excess: 4,999,999 credits at D (A pays 4,166.67 HANZO),
+    11,818,181 at X (D pays 9,848.48: above 80% of X's grown capacity, not capped at it); the tier's excess at the
+    poke is 114,818,180 served - 0.8 x 160,000,000 = -13.2M (below target: P's slack offsets it) while 16.8M was
+    charged, and the utilization the poke reads is the same weighted count. Late capacity lowered the weight D's wash counts at, and the charge with it; no arrangement
+    left an excess uncharged. Defence held."""
+    a, d, x, p = m.traders[0], m.dealer, m.accomplice, m.provider
+    m.apply("buy", a, 0, L // 10)
+    m.apply("buy", d, 0, L // 5)
+    charged = []
+    m.apply("offer", x, 0, L // 100)
+    m.apply("offer", p, 0, L // 10)
+    charged += _redeem(m, d, [(0, 8 * L // 1000)], x)
+    m.apply("offer", d, 0, L // 20, 2 * m.hmm.countedAsk(0))
+    assert not m.hmm.asks(0, 0, d).counted
+    _at(m, DAY // 2)
+    m.apply("offer", d, 0, 1, 0)
+    assert m.hmm.asks(0, 0, d).counted
+    charged += _redeem(m, a, [(0, L // 20)], d)
+    _at(m, 3 * DAY // 4)
+    m.apply("offer", x, 0, L // 10)
+    charged += _redeem(m, d, [(0, L // 10)], x)
+    charged += _redeem(m, a, [(0, L // 20)], p)
+    m.assert_same()
+    t = m.hmm.tier(0)
+    ask_x = m.hmm.asks(0, 0, x)
+    tier_excess = t.redeemed * WAD - t.capacity * m.model.params.target_utilization
+    print(charged, t.redeemed, t.capacity, ask_x.servedWeight, ask_x.weightedCredits)
+    assert ask_x.servedWeight > ask_x.weightedCredits  # served past its weighted capacity, charged on all of it
+    assert sum(e for e, _ in charged) * WAD >= tier_excess
+    m.advance_epoch()
+    m.apply("poke", a)
+    m.assert_same()
