@@ -466,3 +466,49 @@ def test_late_capacity_and_a_lowered_ask_leave_the_charged_excess_above_the_tier
     m.advance_epoch()
     m.apply("poke", a)
     m.assert_same()
+
+
+def _quote_at(m, holder, tid, amount, provider):
+    """quoteRedeemAt on the contract, checked against the model's: (payout, refund, fee, charge)."""
+    quoted = tuple(m.hmm.quoteRedeemAt(holder, tid, amount, provider))
+    assert quoted == m.model.quote_redeem_at(m.name(holder), tid, amount, m.name(provider)), quoted
+    return quoted
+
+
+def test_min_net_turns_a_front_run_at_the_same_provider_into_a_revert_and_the_quote_is_exact(m):
+    """Tried (contract beside the model): P offers 0.12 L. U holds 0.05 L and quotes its redemption at P with
+    quoteRedeemAt: no charge (P would be at 42%); it sends redeem with minNet = refund - charge. A griefer G gets in
+    first with 0.07 L of its own at P (real compute, paid to P). U's redemption now reverts NetSlippage and nothing
+    moves (balances, credits, P's served weight, the surplus). Re-quoted: U's 0.05 L would lift P to 0.12 L of 0.12
+    L, an excess of 0.024 L, a charge of 20,000 HANZO (less kappa's truncation) against a refund of 1,112; U
+    accepting that bound pays exactly the quote (refund - charge to the wei, P paid as quoted, Congested(excess,
+    charge) as quoted). Per epoch: the outside griefer's 0.07 L cost it 71,007 HANZO net of its refund, 61,250 of
+    it paid to P: the grief costs G 71,007 to charge U 20,000 (or nothing: U keeps its bound, waits or routes). P's
+    own wallet doing it gets P's pay back and spends 9,757 (the fees) to charge U 20,000: the first finding. Defence held: minNet protects a pending redemption; quoteRedeemAt is exact before and after."""
+    u, g, p = m.traders[0], m.traders[1], m.provider
+    g_start = m.token.balanceOf(g)
+    m.apply("buy", u, 0, L // 20)
+    m.apply("buy", g, 0, 7 * L // 100)
+    m.apply("offer", p, 0, 12 * L // 100)
+    payout, refund, fee, charge = _quote_at(m, u, 0, L // 20, p)
+    assert charge == 0
+    p_start = m.token.balanceOf(p)
+    _redeem(m, g, [(0, 7 * L // 100)], p)
+    g_paid = m.token.balanceOf(p) - p_start
+    before = (m.token.balanceOf(u), m.hmm.balanceOf(u, 0), m.hmm.asks(0, 0, p).servedWeight, m.hmm.surplus())
+    r = m.apply("redeem", u, 0, L // 20, p, refund - charge)
+    assert isinstance(r, HMMError) and r.name == "NetSlippage", r
+    assert before == (m.token.balanceOf(u), m.hmm.balanceOf(u, 0), m.hmm.asks(0, 0, p).servedWeight, m.hmm.surplus())
+    payout2, refund2, fee2, charge2 = _quote_at(m, u, 0, L // 20, p)
+    assert (payout2, refund2, fee2) == (payout, refund, fee)
+    u_before, p_before = m.token.balanceOf(u), m.token.balanceOf(p)
+    r = m.apply("redeem", u, 0, L // 20, p, refund2 - charge2)
+    assert not isinstance(r, HMMError)
+    assert m.token.balanceOf(u) - u_before == refund2 - charge2 and m.token.balanceOf(p) - p_before == payout2
+    assert _charges(r[1], m.hmm) == [(24 * L // 1000, charge2)]
+    m.assert_same()
+    g_spent = g_start - m.token.balanceOf(g)
+    print(f"refund {refund / WEI:,.2f}, charge after the front-run {charge2 / WEI:,.6f}; G spent {g_spent / WEI:,.2f}"
+          f", P paid {g_paid / WEI:,.2f}, G's cost as P's wallet {(g_spent - g_paid) / WEI:,.2f}")
+    assert charge2 == 20_000 * WEI - 8_000
+    assert (refund // WEI, g_spent // WEI, g_paid // WEI, (g_spent - g_paid) // WEI) == (1_112, 71_006, 61_250, 9_756)
