@@ -512,3 +512,38 @@ def test_min_net_turns_a_front_run_at_the_same_provider_into_a_revert_and_the_qu
           f", P paid {g_paid / WEI:,.2f}, G's cost as P's wallet {(g_spent - g_paid) / WEI:,.2f}")
     assert charge2 == 20_000 * WEI - 8_000
     assert (refund // WEI, g_spent // WEI, g_paid // WEI, (g_spent - g_paid) // WEI) == (1_112, 71_006, 61_250, 9_756)
+
+
+def test_the_provider_wallet_wash_on_the_contract_charges_the_honest_user_not_the_wallet(m):
+    """The first finding's mechanics, on the contract beside the model, 3 epochs: P offers 0.1 L a day; its second
+    wallet W (a trader account, handing P's pay back) buys 0.01 L and redeems it at P first; U buys 0.08 L x
+    (P_ref / base)^-1.2 and spends it at P. W's redemptions raise no Congested event (P at 10%); U's do, on the
+    part of the wash above P's 80%: 0.01 L (8,333.33 HANZO) the first day, 0.0053 L (4,679.17) the second as U's
+    demand answers the risen price (0.0753 L), none the third (0.0695 L: P at 79.5%). Utilization read at each
+    poke: U's and W's credits over 0.1 L (90% the first day); contract and model agree to the wei. With W's redemption last, W is charged the same excess instead (checked on the model)."""
+    u, w, p = m.traders[0], m.traders[1], m.provider
+    rows = []
+    for _ in range(3):
+        m.apply("offer", p, 0, L // 10)
+        m.apply("buy", w, 0, L // 100)
+        assert _redeem(m, w, [(0, L // 100)], p) == []
+        want = int(8 * L // 100 * (m.model.tiers[0].ref_price / m.model.tiers[0].base_price) ** -ELASTICITY)
+        m.apply("buy", u, 0, want)
+        rows.append((want, _redeem(m, u, [(0, want)], p)))
+        m.advance_epoch()
+        (utilization, *_), = m.apply("poke", u)[0][:1]
+        assert utilization == (want + L // 100) * WAD // (L // 10)
+    m.assert_same()
+    print(rows)
+    assert rows[0] == (8 * L // 100, [(L // 100, 8_333_333_333_333_333_330_000)])
+    assert [sum(e for e, _ in c) for _, c in rows] == [max(0, n + L // 100 - 8 * L // 100) for n, _ in rows]
+    assert [n for n, _ in rows] == [80_000_000, 75_341_162, 69_467_277]
+    assert rows[1][1] == [(5_341_162, 4_679_174_359_718_302_032_337)] and rows[2][1] == []
+    # washing last instead (model): W pays exactly what U paid above
+    s = fresh_model("ABCDHPUWX")
+    s.offer_capacity("P", 0, L // 10, 0, 0)
+    s.buy("U", 0, 8 * L // 100, 2**255, FAR, 0)
+    s.buy("W", 0, L // 100, 2**255, FAR, 0)
+    assert s.quote_redeem_at("U", 0, 8 * L // 100, "P")[3] == 0
+    s.redeem("U", 0, 8 * L // 100, "P")
+    assert s.quote_redeem_at("W", 0, L // 100, "P")[3] == rows[0][1][0][1]
