@@ -48,7 +48,7 @@ from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.hmm import HMMError
 from hanzo.econ.params import WEI
 
-from .market import FAR, NO_BOUND, fresh_model
+from .market import FAR, NO_BOUND, error_name, fresh_model
 
 L = 10**9  # the default depth
 DAY = 86_400
@@ -547,3 +547,76 @@ def test_the_provider_wallet_wash_on_the_contract_charges_the_honest_user_not_th
     assert s.quote_redeem_at("U", 0, 8 * L // 100, "P")[3] == 0
     s.redeem("U", 0, 8 * L // 100, "P")
     assert s.quote_redeem_at("W", 0, L // 100, "P")[3] == rows[0][1][0][1]
+
+
+def _gifted_holder(m, holder, funded):
+    """`holder` (no approval to the maker) receives 0.05 L by gift (credits that carry no premium: no refund to net
+    a charge against) and, if `funded`, 100,000 HANZO; P offers exactly 0.05 L, so a redemption of it is charged
+    0.01 L x kappa x P_ref = 8,333.33 HANZO, all pulled."""
+    a, p = m.traders[0], m.provider
+    m.apply("buy", a, 0, L // 20)
+    m.apply("give", a, 0, L // 20, holder)
+    if funded:
+        m.token.mint(holder, 100_000 * WEI, sender=m.deployer)
+        m.model.hanzo[m.name(holder)] = 100_000 * WEI
+    m.apply("offer", p, 0, L // 20)
+    assert m.hmm.quoteRedeemAt(holder, 0, L // 20, p)[1] == 0  # no refund: the charge is all pulled
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "Low: the model ignores the allowance a pulled charge needs: a funded holder without approval redeeming into "
+    "a charge (8,333.33 HANZO above a refund of 0) succeeds on the model, reverts ERC20InsufficientAllowance on "
+    "the contract"))
+def test_the_model_and_the_contract_agree_on_a_charged_holder_without_allowance(m, accounts):
+    """Tried: a holder that never bought (credits by gift, so no approval was ever needed; 100,000 HANZO of its
+    own) redeems at a provider its redemption takes past 80%: the charge (8,333.33 HANZO, no refund to net it
+    against) is pulled by transferFrom. The contract reverts ERC20InsufficientAllowance and nothing moves; the
+    model (HMMState._settle_check checks the balance only) succeeds, so the differential harness, and anything
+    planning on the model, disagree. Should hold: model and contract fail alike."""
+    h, p = accounts[1], m.provider
+    _gifted_holder(m, h, funded=True)
+    snapshot = m.chain.snapshot()
+    try:
+        m.hmm.redeem(0, L // 20, p, NO_BOUND, FAR, sender=h)
+        raise RuntimeError("the contract did not revert")
+    except Exception as exc:  # noqa: BLE001 - the token's custom error
+        if isinstance(exc, RuntimeError):
+            raise
+        _measured(error_name(exc, m.token), "ERC20InsufficientAllowance")
+    m.chain.restore(snapshot)
+    m.apply("redeem", h, 0, L // 20, p)  # AssertionError: the model returned, the contract reverted
+
+
+def test_a_charged_holder_short_of_balance_reverts_whole_and_needs_no_allowance_when_its_refund_covers(m, accounts):
+    """Tried: (1) an approved holder with no HANZO redeeming into a pulled charge: both sides revert
+    ERC20InsufficientBalance (8,333.33 HANZO owed) and nothing moves: its credits, P's capacity and served weight,
+    the tier's count; a holder that cannot pay cannot count its redemption (no free pump by an empty wallet).
+    (2) the unapproved holder of the finding above redeeming 0.04 L instead (P at exactly 80%, no charge): passes,
+    approval needed only where the charge is pulled. Defence held (the model's allowance gap aside)."""
+    h, b, p = accounts[1], m.traders[1], m.provider
+    m.apply("buy", m.traders[0], 0, L // 20)
+    m.apply("give", m.traders[0], 0, L // 20, b)
+    m.token.transfer(m.deployer, m.token.balanceOf(b), sender=b)
+    m.model.hanzo[m.name(b)] = 0
+    m.apply("offer", p, 0, L // 20)
+    state = (m.hmm.balanceOf(b, 0), m.hmm.providerCapacity(0, 0, p), m.hmm.asks(0, 0, p).servedWeight,
+             m.hmm.tier(0).redeemed)
+    with pytest.raises(HMMError) as model_error:
+        m.model.copy().redeem(m.name(b), 0, L // 20, m.name(p))
+    assert model_error.value.name == "ERC20InsufficientBalance"
+    assert model_error.value.args_[2] == 8_333_333_333_333_333_330_000
+    try:
+        m.hmm.redeem(0, L // 20, p, NO_BOUND, FAR, sender=b)
+        raise RuntimeError("the contract did not revert")
+    except Exception as exc:  # noqa: BLE001 - the token's custom error, which the maker's ABI does not decode
+        if isinstance(exc, RuntimeError):
+            raise
+        assert error_name(exc, m.token) == "ERC20InsufficientBalance"
+    assert state == (m.hmm.balanceOf(b, 0), m.hmm.providerCapacity(0, 0, p), m.hmm.asks(0, 0, p).servedWeight,
+                     m.hmm.tier(0).redeemed)
+    m.assert_same()
+    m.apply("buy", m.traders[0], 0, L // 20)
+    m.apply("give", m.traders[0], 0, L // 20, h)
+    r = m.apply("redeem", h, 0, 4 * L // 100, p)
+    assert not isinstance(r, HMMError) and _charges(r[1], m.hmm) == []
+    m.assert_same()
