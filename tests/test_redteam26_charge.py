@@ -620,3 +620,76 @@ def test_a_charged_holder_short_of_balance_reverts_whole_and_needs_no_allowance_
     r = m.apply("redeem", h, 0, 4 * L // 100, p)
     assert not isinstance(r, HMMError) and _charges(r[1], m.hmm) == []
     m.assert_same()
+
+
+# ---------------------------------------------------------------- 4. rounding, extremes, honest costs
+
+
+def test_dust_redemptions_neither_dodge_the_charge_nor_count_without_it(m):
+    """Tried (contract beside the model): (1) P offers 10 credits at 00:00 (weight 1) and A redeems them one at a
+    time: the first 8 are free, the 9th and 10th each pay ceil(kappa x P_ref) = 833,333,333,333,334 wei,
+    1,666,666,666,666,668 in all, where one redemption of 10 pays ceil(2 kappa P_ref) = 1,666,666,666,666,667: the
+    ceiling costs the splitter a wei a charged piece, never the market; (2) D offers 10 credits at
+    12:00 (weight 1/2: 5 weighted) and A redeems them one at a time: each counts floor(1 x 5 / 10) = 0 weight, so
+    no charge and no count in the tier (its redeemed stays 8 + 2 from (1)), where one redemption of 10 counts 5 and
+    pays for 1 above 4. Dust at late capacity escapes the charge only by escaping the utilization it would lift:
+    no pump, nothing to charge (and each credit's gas is worth far more than its 0.00083 HANZO). Defence held."""
+    a, d, p = m.traders[0], m.dealer, m.provider
+    m.apply("buy", a, 0, 40)
+    m.apply("offer", p, 0, 10)
+    charges = [c for _ in range(10) for c in _redeem(m, a, [(0, 1)], p)]
+    assert charges == [(1, 833_333_333_333_334)] * 2
+    assert mul_div_up(2 * m.model.tiers[0].ref_price, m.model.params.congestion_charge, WAD) == 1_666_666_666_666_667
+    snapshot, model = m.chain.snapshot(), m.model.copy()
+    _at(m, DAY // 2)
+    m.apply("offer", d, 0, 10)
+    assert m.hmm.asks(0, 0, d).weightedCredits == 5
+    assert [c for _ in range(10) for c in _redeem(m, a, [(0, 1)], d)] == []
+    assert m.hmm.tier(0).redeemed == 10 and m.hmm.asks(0, 0, d).servedWeight == 0
+    m.assert_same()
+    m.chain.restore(snapshot)
+    m.model = model
+    _at(m, DAY // 2)
+    m.apply("offer", d, 0, 10)
+    assert _redeem(m, a, [(0, 10)], d) == [(1, 833_333_333_333_334)]
+    assert m.hmm.tier(0).redeemed == 15
+    m.assert_same()
+
+
+def test_extreme_prices_and_kappa_at_its_bound_neither_overflow_nor_skip_the_charge(m):
+    """Tried (contract beside the model): governance sets kappa to its bound, 2e18 (2e18 + 1 reverts
+    ParamOutOfBounds("congestionCharge") on both) and adds a tier at the highest base price, 2^96 - 1 wei
+    (79.2 billion HANZO a credit); a trader buys 3 credits, P offers 1 and the trader redeems it: P at 100%, the
+    excess 1 credit (threshold floor(0.8) = 0), charge 2 x P_ref = 158,456,325,028.5 HANZO, pulled from the
+    trader's balance (refund 92.4 HANZO of premium) and kept in the surplus; contract and model agree to the wei.
+    The products stay far inside 256 bits (excess < 2^96 x P_ref < 2^96 x kappa < 2^62: under 2^254). servedWeight
+    (uint96, SafeCast) cannot overflow in practice: it grows by at most the credits served, and one offer is at most
+    40 L = 4e19 at the deepest tier, so an epoch would need 2^96 / 4e19 = 1.98e9 offers and as many credits
+    redeemed. Defence held."""
+    trader, p = m.traders[0], m.provider
+    high = dataclasses.replace(m.model.params, congestion_charge=2 * WAD + 1)
+    with pytest.raises(HMMError, match="congestionCharge"):
+        high.check()
+    try:
+        m.hmm.setParams(high.as_tuple(), sender=m.deployer)
+        raise RuntimeError("accepted")
+    except Exception as exc:  # noqa: BLE001
+        assert not isinstance(exc, RuntimeError)
+    params = dataclasses.replace(m.model.params, congestion_charge=2 * WAD)
+    m.hmm.setParams(params.as_tuple(), sender=m.deployer)
+    m.model.set_params(params)
+    base = 2**96 - 1
+    tid = len(m.model.tiers)
+    m.hmm.addTier(base, L, sender=m.deployer)
+    m.model.add_tier(base, L)
+    m.apply("buy", trader, tid, 3)
+    m.apply("offer", p, tid, 1)
+    surplus = m.hmm.surplus()
+    payout, refund, fee, charge = _quote_at(m, trader, tid, 1, p)
+    assert charge == 2 * base
+    charges = _redeem(m, trader, [(tid, 1)], p)
+    assert charges == [(1, 2 * base)]
+    assert m.hmm.surplus() - surplus == fee + charge
+    m.assert_same()
+    assert 2**96 // (40 * 10**18) == 1_980_704_062
+    print(f"charge {charge / WEI:,.1f} HANZO, refund {refund / WEI:,.1f}")
