@@ -693,3 +693,44 @@ def test_extreme_prices_and_kappa_at_its_bound_neither_overflow_nor_skip_the_cha
     m.assert_same()
     assert 2**96 // (40 * 10**18) == 1_980_704_062
     print(f"charge {charge / WEI:,.1f} HANZO, refund {refund / WEI:,.1f}")
+
+
+def _honest_days(offer, users, days=10, kappa=None):
+    """`days` epochs on the model: P offers `offer` at the day's start, each user (name, credits) in order buys and
+    spends its credits at P. Returns ({user: what it paid in all, refunds and charges netted}, {user: charges})."""
+    s = fresh_model("ABCDHPUWX")
+    if kappa is not None:
+        s.set_params(dataclasses.replace(s.params, congestion_charge=kappa))
+    charges = {}
+    for _ in range(days):
+        s.offer_capacity("P", 0, offer, 0, s.epoch_start)
+        for name, n in users:
+            s.buy(name, 0, n, 2**255, FAR, s.epoch_start)
+            charges[name] = charges.get(name, 0) + s.quote_redeem_at(name, 0, n, "P")[3]
+            s.redeem(name, 0, n, "P")
+        s.poke(s.epoch_start + DAY)
+    return {name: 10**40 - s.hanzo[name] for name, _ in users}, charges
+
+
+def test_model_honest_costs_of_the_order_lever_and_of_a_just_in_time_provider():
+    """Measured (model, 10 days, demand that does not answer the price), the charge's costs to honest users, for
+    the record (not attacks: no one gains the charges, which stay in the surplus):
+    - first come, first free: U and H each spend 0.05 L a day at P's 0.1 L. Whoever redeems first is never
+      charged; the second pays for all of P's excess (0.02 L a day: 16,667 HANZO the first day, 294,655 over the
+      10 days as the price rises with u at 100%) though both lifted P alike: a greedy user racing to redeem early moves the whole
+      charge onto the other, where pro rata each would pay half;
+    - a just-in-time provider: P offering exactly the 0.08 L U spends (100%, where it could have said 0.1 L) makes
+      U pay kappa x 20% = 16.7% of P_ref on every credit (13,333 HANZO the first day, 235,724 over 10 days; U
+      spends 855,143 more than at 0.1 L in all, the rest the rise the controller reads from 100%, as before the
+      charge) against no charge at 0.1 L; U can only route elsewhere
+      or ask its provider to state spare capacity (docs/congestion.md's "overstated capacity" caveat, measured).
+    Asserted: the figures."""
+    order, order_charges = _honest_days(L // 10, [("U", L // 20), ("H", L // 20)])
+    jit, jit_charges = _honest_days(8 * L // 100, [("U", 8 * L // 100)])
+    padded, padded_charges = _honest_days(L // 10, [("U", 8 * L // 100)])
+    print({k: v / WEI for k, v in order_charges.items()}, jit_charges["U"] / WEI, padded_charges["U"] / WEI,
+          (jit["U"] - padded["U"]) / WEI)
+    assert order_charges["U"] == 0 < order_charges["H"]
+    assert jit_charges["U"] > 0 == padded_charges["U"]
+    assert (order_charges["H"] // WEI, jit_charges["U"] // WEI, (jit["U"] - padded["U"]) // WEI) == (
+        294_655, 235_724, 855_142)
