@@ -772,7 +772,8 @@ def _surge(mult, off_book, kappa=None, days=30):
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
     "Medium: selling the credits and paying the provider its quoted payout in HANZO costs exactly a redemption "
     "less the charge (16,666.67 HANZO on 0.02 L above P's 80%; paying P in credits: 14,166 cheaper), so rational "
-    "users keep compute above 80% off the books and the controller never sees a surge: at 1.1x / 1.5x / 2x demand the price stays 1.000x for 30 days "
+    "users keep compute above 80% off the books and the controller never sees a surge: at 1.1x / 1.5x / 2x "
+    "demand the price stays 1.000x for 30 days "
     "(on the books 1.087x / 1.415x / 1.770x), P at 100% every day"))
 def test_compute_above_a_providers_target_costs_more_on_the_books_than_off_them(m):
     """Tried (contract beside the model): P offers 0.1 L; U holds 0.1 L and redeems 0.08 L at P (P at 80%, free).
@@ -782,7 +783,8 @@ def test_compute_above_a_providers_target_costs_more_on_the_books_than_off_them(
     never reach the tier's count. (c) in-protocol, paying P in credits (a transfer: U pays the exit fee on the share
     and gets the premium back, P sells the reference part): P gets the same pay, U pays the fee on the reference part
     again (2,500 HANZO) instead of the charge, 14,166 better off, and nothing counts either. The charge turns the
-    old indifference between the books and a sale into a private reward for leaving them (docs/congestion.md notes "a charged holder may prefer to sell"; measured here).
+    old indifference between the books and a sale into a private reward for leaving them (docs/congestion.md
+    notes "a charged holder may prefer to sell"; measured here).
     On the model (the doc's real-demand runs, 30 days, eps = 1.2), users who do so for everything above P's 80%:
       1.1x: on the books 23,592 charges, price 1.087x; off the books 0 charges, price 1.000x (P at 100% daily)
       1.5x: 87,517 charges, 1.415x, 2.43e9 credits served for 3,464,244 HANZO; off: 1.000x, 3.0e9 for 3,028,856
