@@ -875,3 +875,44 @@ def test_model_the_docs_wash_variants_hold_on_the_built_model():
     print(got)
     assert got == {"two": (1.27, (0.66, 30_124, 19_842)), "first": (1.27, (0.66, 30_124, 19_842)),
                    "last hour": (0.05, (0.06, 13_569, 860)), "at target": (0.0, (0.0, 12_864, 0))}
+
+
+def test_quote_at_meets_an_ask_and_a_charge_exactly_and_min_net_bounds_a_kappa_raise(m):
+    """Tried (contract beside the model): U buys 1 L at base price (premium 72%); three epochs of u = 100% raise
+    the price; P offers 0.05 L at countedAsk (above what U's reference part pays: the top-up comes out of U's
+    refund) and U redeems all 0.05 L (100%: 0.01 L of excess). quoteRedeemAt gives payout = the ask x 0.05 L, the
+    refund less the top-up, and the charge: minNet = refund - charge + 1 reverts NetSlippage, exactly refund -
+    charge passes and moves exactly that. Before that, governance raising kappa to its bound (2e18) mid-epoch
+    (kappa, unlike the exit fee, applies at once) makes the pending redemption's bound revert it (NetSlippage)
+    rather than charge it 2.4x more. Measured: ask 0.001224 HANZO a credit (P_ref up 39.9%), payout 61,194.52,
+    refund after the top-up 13,980.31, charge 11,656.10 (27,974.64 at kappa 2: the holder would have paid 13,994
+    HANZO instead of receiving 2,324). Defence held."""
+    u, p = m.traders[0], m.provider
+    m.apply("buy", u, 0, L)
+    m.raise_price(m.traders[1], m.accomplice, 3)
+    ask = m.hmm.countedAsk(0)
+    m.apply("offer", p, 0, L // 20, ask)
+    payout, refund, fee, charge = _quote_at(m, u, 0, L // 20, p)
+    assert payout == ask * (L // 20) and charge > 0
+    bound = refund - charge
+    params = dataclasses.replace(m.model.params, congestion_charge=2 * WAD)
+    snapshot, model = m.chain.snapshot(), m.model.copy()
+    m.hmm.setParams(params.as_tuple(), sender=m.deployer)
+    m.model.set_params(params)
+    high = _quote_at(m, u, 0, L // 20, p)[3]
+    r = m.apply("redeem", u, 0, L // 20, p, bound)
+    assert isinstance(r, HMMError) and r.name == "NetSlippage" and r.args_ == (refund - high, bound), r
+    m.chain.restore(snapshot)
+    m.model = model
+    r = m.apply("redeem", u, 0, L // 20, p, bound + 1)
+    assert isinstance(r, HMMError) and r.name == "NetSlippage"
+    u0, p0 = m.token.balanceOf(u), m.token.balanceOf(p)
+    r = m.apply("redeem", u, 0, L // 20, p, bound)
+    assert not isinstance(r, HMMError)
+    assert (m.token.balanceOf(u) - u0, m.token.balanceOf(p) - p0) == (bound, payout)
+    assert _charges(r[1], m.hmm) == [(L // 100, charge)]
+    m.assert_same()
+    print(f"ask {ask}, payout {payout / WEI:,.2f}, refund {refund / WEI:,.2f}, charge {charge / WEI:,.2f} -> "
+          f"{high / WEI:,.2f} at kappa 2")
+    assert high == mul_div_up(L // 100 * m.model.tiers[0].ref_price, 2 * WAD, WAD)
+    assert (payout // WEI, refund // WEI, charge // WEI, high // WEI) == (61_194, 13_980, 11_656, 27_974)
