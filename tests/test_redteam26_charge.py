@@ -916,3 +916,41 @@ def test_quote_at_meets_an_ask_and_a_charge_exactly_and_min_net_bounds_a_kappa_r
           f"{high / WEI:,.2f} at kappa 2")
     assert high == mul_div_up(L // 100 * m.model.tiers[0].ref_price, 2 * WAD, WAD)
     assert (payout // WEI, refund // WEI, charge // WEI, high // WEI) == (61_194, 13_980, 11_656, 27_974)
+
+
+def test_model_no_offer_made_before_a_redemption_raises_its_charge():
+    """Tried (model, 1,774 random states): can a provider (or an accomplice lowering its ask) raise what its next
+    user is charged by offering more first? A provider's capacity is offered in 1-4 parts at random hours (weights
+    1 down to 1/144), some at an ask above countedAsk that a later offer lowers (the standing capacity joins), with
+    random redemptions between; then, from the same state, a user's redemption is quoted with and without one more
+    offer (1 credit to 1 L, at the same hour or later, at ask 0) just before it. A later offer can only add
+    capacity at a weight no higher than the average already counted, so the threshold rises and the weight a credit
+    adds does not: the charge never rose (it fell in 587 of the states, to nothing in 283). Defence held."""
+    rng = random.Random(2626)
+    fell = vanished = tried = 0
+    for _ in range(2000):
+        s = fresh_model("ABCDHPUWX")
+        s.buy("U", 0, L, 2**255, FAR, 0)
+        clock = 0
+        for _ in range(rng.randrange(1, 5)):
+            clock = min(DAY, clock + rng.choice([0, 3600, 4 * 3600, DAY // 2]))
+            ask = rng.choice([0, 0, 2 * s.counted_ask(0)])
+            if (0, 0, "P") in s.asks and ask > s.asks[(0, 0, "P")][0]:
+                ask = s.asks[(0, 0, "P")][0]
+            s.offer_capacity("P", 0, rng.choice([L // 100, L // 20, L // 10]), ask, clock)
+            if rng.random() < 0.5 and s.asks[(0, 0, "P")][1]:
+                n = rng.randrange(1, s.provider_capacity[(0, 0, "P")] + 1)
+                s.redeem("U", 0, min(n, s.credits[("U", 0)]), "P")
+        available = s.provider_capacity[(0, 0, "P")]
+        if not available or not s.asks[(0, 0, "P")][1]:
+            continue
+        n = rng.randrange(1, available + 1)
+        before = s.quote_redeem_at("U", 0, n, "P")[3]
+        s.offer_capacity("P", 0, rng.choice([1, L // 100, L]), 0, min(DAY, clock + rng.choice([0, 3600, DAY // 3])))
+        after = s.quote_redeem_at("U", 0, n, "P")[3]
+        assert after <= before, (before, after)
+        tried += 1
+        fell += after < before
+        vanished += after == 0 < before
+    print(tried, fell, vanished)
+    assert (tried, fell, vanished) == (1_774, 587, 283)
