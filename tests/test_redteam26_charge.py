@@ -1063,3 +1063,34 @@ def test_a_random_charged_run_on_the_contract_agrees_with_the_model_and_its_quot
     m.assert_same()
     print(f"{quoted} quoted, {done} redeemed, charged {charged / WEI:,.2f} HANZO")
     assert (quoted, done, charged // 10**16) == (36, 36, 60_243_668)
+
+
+def test_the_padded_provider_wallet_wash_replays_on_the_contract(m):
+    """The first finding's padded figure on the contract beside the model: 30 epochs; in the first 10 P offers
+    0.11 L and its second wallet W (a trader account) buys 0.01 L and redeems it at P before U; U buys 0.08 L x
+    (P_ref / base)^-1.2 and spends it at P every epoch. W's loss less P's pay from W's redemptions (handed back):
+    13,122 HANZO; U's harm against the model's undisturbed run: 24,099 (its charges included): leverage 1.84, the
+    same to the wei as the model's (the finding's xfail), and W was never charged. Recorded as passing: the
+    figures, not the defence."""
+    u, w, p = m.traders[0], m.traders[1], m.provider
+    w0, rows, handed, w_charges = m.token.balanceOf(w), [], 0, 0
+    for epoch in range(30):
+        on = epoch < 10
+        m.apply("offer", p, 0, L // 10 + (L // 100 if on else 0))
+        if on:
+            m.apply("buy", w, 0, L // 100)
+            p0 = m.token.balanceOf(p)
+            w_charges += sum(c for _, c in _redeem(m, w, [(0, L // 100)], p))
+            handed += m.token.balanceOf(p) - p0
+        want = int(8 * L // 100 * (m.model.tiers[0].ref_price / m.model.tiers[0].base_price) ** -ELASTICITY)
+        cost, _ = m.apply("buy", u, 0, want)
+        charge = _quote_at(m, u, 0, want, p)[3]
+        _redeem(m, u, [(0, want)], p)
+        rows.append((cost, want, charge))
+        m.advance_epoch()
+        m.apply("poke", u)
+    m.assert_same()
+    spent = w0 - m.token.balanceOf(w) - handed
+    harm = _harm(rows, _elastic(None)[1])
+    print(f"spent {spent / WEI:,.2f}, harm {harm / WEI:,.2f}, leverage {harm / spent:.2f}")
+    assert w_charges == 0 and (spent // WEI, harm // WEI, round(harm / spent, 2)) == (13_122, 24_099, 1.84)
