@@ -13,6 +13,7 @@ Usage: python benchmarks/hmm.py [--skip-gas]   (the last line printed is one JSO
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -23,8 +24,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hanzo.econ.hmm import eip1559_float, leapfrog_float  # noqa: E402
-from hanzo.econ.params import DEFAULT, WEI  # noqa: E402
+from hanzo.econ.hmm import HMMParams, eip1559_float, leapfrog_float  # noqa: E402
+from hanzo.econ.params import CONGESTION_CHARGE_ON, DEFAULT, WEI  # noqa: E402
 
 UNISWAP_SWAP_WITH_TRANSFER = 73_500 + 34_500
 OUT = ROOT / "benchmarks" / "results"
@@ -108,7 +109,11 @@ def measure_gas() -> dict:
         gas["redeem_3_single_gas"] = sum(timed(lambda t=t: hmm.redeem(t, 100, provider, 0, far, sender=other))
                                          for t in range(3))
         # a redemption past the provider's target share of its capacity (200 of 10,000 served so far: 8,000 more
-        # passes 8,000 by 200): the holder's congestion charge, larger than its refund, pulled from its balance
+        # passes 8,000 by 200): the holder's congestion charge (off by default: switched on as governance may),
+        # larger than its refund, pulled from its balance
+        tick()
+        on = dataclasses.replace(HMMParams.from_tokenomics(DEFAULT), congestion_charge=CONGESTION_CHARGE_ON)
+        hmm.setParams(on.as_tuple(), sender=deployer)
         tick()
         hmm.buy(0, 10_000, 2**255, far, sender=trader)
         tick()

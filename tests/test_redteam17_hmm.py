@@ -19,7 +19,7 @@ from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.hmm import LN2_WAD, MAX_LOG_PRICE, HMMError
 from hanzo.econ.params import WEI
 
-from .market import FAR, fee_on, fresh_model, quote_redeem, quote_redemptions
+from .market import FAR, KAPPA, charge_on, fee_on, fresh_model, quote_redeem, quote_redemptions
 from .test_hmm_attacks import give_split
 
 L = 10**9  # the default depth
@@ -545,20 +545,36 @@ def _model_wash(kappa=None):
     return _harm(bought, _undisturbed(kappa)), 2 * 10**40 - s.hanzo["D"] - s.hanzo["X"], s.tiers[0].ref_price
 
 
-def test_wash_redemptions_cost_more_than_the_rise_they_cause_where_demand_answers_the_price(m):
-    """The wash (red team 17, Medium; an xfail until the congestion charge): a cartel of two, the dealer D and
-    its accomplice X (a colluding provider, or a provider's second wallet), recycles 0.01 L a day through X's
-    offer: utilization above target, the price rises. Tried (on the contract beside the model): 10 epochs of the
-    wash beside honest demand that answers the price (elasticity 1.2, the simulator's), then 20 without it.
-    Without the charge the pair spent 13,123 HANZO in fees and honest buyers paid 16,665 more: leverage 1.27
-    (the model, below). Now each of D's redemptions lifts X's served weight above 80% of X's capacity and D
-    pays kappa x P_ref per credit of that excess (kappa = 1/1.2, the whole overpay a credit of excess causes
-    where demand answers the price): the pair spent 30,124 for 19,843 of honest harm, leverage 0.66, and the
-    price path is the same. Asserted: the honest buyers' extra cost is less than the manipulators spend.
+@pytest.mark.xfail(strict=True, reason=(
+    "Medium, open (red team 17, restated): at the deployed parameters the wash through an accomplice, on honest "
+    "demand that answers the price (elasticity 1.2) over the rise's whole life, costs the pair 13,123 HANZO of fees "
+    "for 16,665 of honest harm (leverage 1.27), and a provider's own second wallet washing first into its spare "
+    "capacity 5.78 (red team 26). The congestion charge built for it (off by default) brings the accomplice's wash "
+    "to 0.66 (the next test) but the own-wallet wash to 8.37, charged to the honest users after it, and gives "
+    "users a reason to take surges off the books (red team 26; docs/congestion.md). Next: a signal the wash cannot "
+    "feed without paying for it at any provider (served history, a bond, or the excess settled at the poke)."))
+def test_wash_redemptions_cost_more_than_the_rise_they_cause_where_demand_answers_the_price():
+    """Tried (the model): 10 epochs of the dealer D's 0.01 L a day redeemed at its accomplice X's 0.01 L offer
+    (X hands the pay back) beside honest demand that answers the price, then 20 epochs without it, so the rise
+    lives out its life. Asserted (what should hold): honest harm below what the pair spent."""
+    harm, spent, _ = _model_wash()
+    print(f"the pair spent {spent / WEI:,.0f} HANZO; honest harm {harm / WEI:,.0f}; leverage {harm / spent:.2f}")
+    assert (spent // WEI, harm // WEI) == (13_122, 16_664)  # measured (passes today)
+    assert harm < spent
 
-    The xfail measured harm on demand that never answers the price, over 10 epochs: there a rise never fades,
-    and a genuine buyer's full-price compute already scored 3.16 (the next test), so that measure counts real
-    demand as manipulation and no charge meets it without taxing real surges 15-20% (docs/congestion.md)."""
+
+def test_with_the_charge_on_a_wash_through_an_accomplice_costs_more_than_the_rise_it_causes(m):
+    """The congestion charge (off by default; governance's `congestionCharge`, here at 1/1.2): each of D's
+    redemptions lifts X's served weight above 80% of X's capacity and D pays kappa x P_ref per credit of that
+    excess (1/1.2: the whole overpay a credit of excess causes where demand answers the price). Tried (on the
+    contract beside the model): the previous test's wash. Without the charge the pair spent 13,123 HANZO in fees
+    for 16,665 of honest harm (1.27); with it 30,124 for 19,842 (0.66), and the price path is the same to the wei.
+
+    The measure: honest demand that answers the price, over the rise's whole life. The xfail before it measured
+    harm on demand that never answers the price, over 10 epochs: there a rise never fades, and a genuine buyer's
+    full-price compute already scored 3.16 (the next test), so that measure counts real demand as manipulation and
+    no charge meets it without taxing real surges 15-20% (docs/congestion.md)."""
+    charge_on(m)
     who = {"U": m.traders[0], "D": m.dealer, "X": m.accomplice, "P": m.provider}
     start = {k: m.token.balanceOf(a) for k, a in who.items()}
 
@@ -573,7 +589,7 @@ def test_wash_redemptions_cost_more_than_the_rise_they_cause_where_demand_answer
     bought = _elastic_wash(step, m.model, m.name(who["U"]), m.name(who["P"]))
     m.assert_same()
     spent = start["D"] + start["X"] - m.token.balanceOf(who["D"]) - m.token.balanceOf(who["X"])
-    harm = _harm(bought, _undisturbed())
+    harm = _harm(bought, _undisturbed(KAPPA))
     print(f"the pair spent {spent / WEI:,.0f} HANZO; honest harm {harm / WEI:,.0f}; leverage {harm / spent:.2f}")
     assert (spent // WEI, harm // WEI) == (30_124, 19_842)
     assert harm < spent
@@ -617,7 +633,7 @@ def test_model_the_inelastic_ten_epoch_measure_scores_real_demand_as_manipulatio
     reads as manipulation, and a charge bringing the wash to 1 there (kappa >= 3.6) charges real surges
     15-20% (docs/congestion.md). The measure kept is the previous test's, on demand that answers the price."""
     got = {}
-    for kappa in (0, fresh_model().params.congestion_charge):
+    for kappa in (0, KAPPA):
         base = _inelastic("none", kappa)[0]
         for kind in ("wash", "compute"):
             u, spent = _inelastic(kind, kappa)
