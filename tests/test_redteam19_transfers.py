@@ -67,17 +67,17 @@ ZERO = "0x0000000000000000000000000000000000000000"
 
 
 def test_hopping_credits_between_ones_own_wallets_does_not_cut_the_serving_providers_pay(m):
-    """Finding 1 (Medium), closed. Tried: a customer buys 1 L of tier 0 and, before redeeming it at the
-    honest provider's offer (1.25 L: at its target share, no congestion charge), moves it back and forth between
-    its two wallets (a competitor could do the same to fill the honest provider's offer). On 7212976 the
-    provider was paid 395,533 (26%) after 10 hops, the customer's cost unchanged. Now: the provider is paid what a redemption of the credits as
-    bought pays it, the reference part they carry, refBasis 1,000,000 less the fee: 875,000 (1,503,497
-    before rule 3h); the first hop refunded the customer the premium (718,282) less the fee on the whole
-    basis (214,785), as a redemption refunds it, and left the credits carrying their reference part only
-    (basis = refBasis = 1,000,000), which every later hop moved whole, so the redemption after them
-    refunds nothing; the hops cost the customer, each one the exit fee on what it moved (214,785, then
-    125,000 nine times): it ends 1,250,000 worse off than redeeming at once (refunded 628,497), one fee
-    on the reference part a hop, and the provider's pay is untouched."""
+    """Finding 1 (Medium), closed. Tried: a customer buys 1 L of tier 0 and, before redeeming it at the honest
+    provider's offer (1.25 L: at its target share, no congestion charge), moves it back and forth between its two
+    wallets (a competitor could do the same to fill the honest provider's offer). On 7212976 the provider was paid
+    395,533 (26%) after 10 hops, the customer's cost unchanged. Now: the provider is paid what a redemption of the
+    credits as bought pays it, the reference part they carry, refBasis 1,000,000 less the fee: 875,000 (1,503,497
+    before rule 3h); the first hop refunded the customer the premium (718,282) less the fee on the whole basis
+    (214,785), as a redemption refunds it, and left the credits carrying their reference part only (basis = refBasis
+    = 1,000,000), which every later hop moved whole, so the redemption after them refunds nothing; the hops cost the
+    customer, each one the exit fee on what it moved (214,785, then 125,000 nine times): it ends 1,250,000 worse off
+    than redeeming at once (refunded 628,497), one fee on the reference part a hop, and the provider's pay is
+    untouched."""
     a, b, p = m.traders[0], m.traders[1], m.provider
     m.apply("buy", a, 0, L)
     gross, ref = m.hmm.costBasis(a, 0), m.hmm.refBasis(a, 0)
