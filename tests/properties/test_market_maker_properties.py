@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from hanzo.econ.fixedpoint import WAD, mul_div, mul_div_up
 from hanzo.econ.hmm import HMMError, HMMState, leapfrog_step, potential, ref_price
-from hanzo.econ.params import DEFAULT
+from hanzo.econ.params import CONGESTION_CHARGE_ON, DEFAULT
 
 # The default profile keeps the suite well under five minutes; HANZO_PROPERTIES=long runs many
 # more examples (see README).
@@ -27,7 +27,10 @@ tiers = st.integers(0, 2)
 
 
 def fresh_model() -> HMMState:
+    """The default market with the congestion charge switched on (off by default; governance may): the
+    properties hold with it, and the charged exits are checked too."""
     state = HMMState.from_tokenomics(DEFAULT)
+    state.set_params(dataclasses.replace(state.params, congestion_charge=CONGESTION_CHARGE_ON))
     state.hanzo["t"] = 10**40
     return state
 
