@@ -780,6 +780,7 @@ class FloatMarket:
     momentum: np.ndarray = None
     capacity: np.ndarray = None
     redeemed: np.ndarray = None
+    charged: np.ndarray = None  # the epoch's congestion charges, per tier (HANZO)
     held: dict = None  # holder -> credits per tier
     bases: dict = None  # holder -> HANZO paid (before fees) for the credits it holds, per tier
     ref_bases: dict = None  # holder -> the reference price's part of its basis (the contract's refBasis), per tier
@@ -787,7 +788,7 @@ class FloatMarket:
 
     def __post_init__(self) -> None:
         zeros = np.zeros_like(self.base_price, dtype=float)
-        for name in ("supply", "position", "log_price", "momentum", "capacity", "redeemed"):
+        for name in ("supply", "position", "log_price", "momentum", "capacity", "redeemed", "charged"):
             if getattr(self, name) is None:
                 setattr(self, name, zeros.copy())
         self.held = self.held or {}
@@ -891,14 +892,20 @@ class FloatMarket:
         is the tier's (the capacity is counted whole, as offered at the epoch's start)."""
         amount = np.minimum(amount, self.capacity - self.redeemed)
         amount, share, at_ref = self._exit(amount, holder)
-        before = self.redeemed
-        self.redeemed = before + amount
-        excess = np.maximum(self.redeemed - np.maximum(before, self.target * self.capacity), 0.0)
-        charge = self.congestion_charge * self.ref_price * excess
+        charge = self.congestion(amount)
+        self.redeemed = self.redeemed + amount
+        self.charged = self.charged + charge
         paid = np.minimum(share, at_ref) * (1.0 - self.sell_fee)
         refund = share * (1.0 - self.sell_fee) - paid
         self.funds -= float(paid.sum() + refund.sum() - charge.sum())
         return paid, refund - charge
+
+    def congestion(self, amount: np.ndarray) -> np.ndarray:
+        """The congestion charge (HANZO per tier) that redeeming `amount` more credits now would cost; nothing is
+        traded."""
+        after = self.redeemed + amount
+        excess = np.maximum(after - np.maximum(self.redeemed, self.target * self.capacity), 0.0)
+        return self.congestion_charge * self.ref_price * excess
 
     def sell(self, amount: np.ndarray, holder: str = "users") -> np.ndarray:
         """Sell `amount` credits back; returns the proceeds per tier, after the sell fee."""
@@ -924,5 +931,6 @@ class FloatMarket:
         self.log_price, self.momentum = x_next, v_next
         self.capacity = np.zeros_like(self.capacity)
         self.redeemed = np.zeros_like(self.redeemed)
+        self.charged = np.zeros_like(self.charged)
         self.position = self.position * (1.0 - self.position_decay)
         return u
