@@ -100,7 +100,7 @@ def charge_affordable(w: World, served: np.ndarray, pays) -> np.ndarray:
     what the target share of the capacity serves free of it."""
     m = w.market
     rest = units(max(float(m.congestion(served).sum()) - w.premium_owed, 0.0))
-    if rest <= 0 or not w.users.active:
+    if rest <= w.ledger.units["purchases"] or not w.users.active:  # the pool's day funds it: no wallet is read
         return served
     wanted = pays(rest)
     if fundable(w, wanted)[wanted > 0].min() >= 1.0:
