@@ -4,12 +4,13 @@ loses HANZO, none overdraws, and the books are checked at the end of every simul
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hanzo.econ.params import DEFAULT
 from hanzo.sim.ledger import (BURNED, CHART, CONTRACT, MARKET, UNIT, WALLET, ConservationError, Ledger, Overdraft,
                               WalletOverdraft)
-from hanzo.sim.run import simulate
+from hanzo.sim.run import simulate, summarize
 from hanzo.sim.scenario import SCENARIO_DIR, load
 from hanzo.sim.world import World
 
@@ -223,4 +224,6 @@ def test_the_users_pay_the_congestion_charge_the_maker_keeps_it_and_the_books_ho
         assert np.allclose(charges, [kept for kept, _ in expected], rtol=1e-12, atol=0)
         assert np.allclose(charges, [owed for _, owed in expected], rtol=1e-9, atol=1e-12)
         recorded[k] = sum(charges)
+        summary = summarize(world, pd.DataFrame(world.rows))
+        assert summary["market"]["congestion_charges"] == pytest.approx(recorded[k], rel=1e-12)
     assert recorded[kappa] > 0 and recorded[0.0] == 0
