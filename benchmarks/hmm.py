@@ -13,6 +13,7 @@ Usage: python benchmarks/hmm.py [--skip-gas]   (the last line printed is one JSO
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -23,8 +24,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hanzo.econ.hmm import eip1559_float, leapfrog_float  # noqa: E402
-from hanzo.econ.params import DEFAULT, WEI  # noqa: E402
+from hanzo.econ.hmm import HMMParams, eip1559_float, leapfrog_float  # noqa: E402
+from hanzo.econ.params import CONGESTION_CHARGE_ON, DEFAULT, WEI  # noqa: E402
 
 UNISWAP_SWAP_WITH_TRANSFER = 73_500 + 34_500
 OUT = ROOT / "benchmarks" / "results"
@@ -107,6 +108,18 @@ def measure_gas() -> dict:
                                                           sender=trader).gas_used
         gas["redeem_3_single_gas"] = sum(timed(lambda t=t: hmm.redeem(t, 100, provider, 0, far, sender=other))
                                          for t in range(3))
+        # a redemption past the provider's target share of its capacity (200 of 10,000 served so far: 8,000 more
+        # passes 8,000 by 200): the holder's congestion charge (off by default: switched on as governance may),
+        # larger than its refund, pulled from its balance
+        tick()
+        on = dataclasses.replace(HMMParams.from_tokenomics(DEFAULT), congestion_charge=CONGESTION_CHARGE_ON)
+        hmm.setParams(on.as_tuple(), sender=deployer)
+        tick()
+        hmm.buy(0, 10_000, 2**255, far, sender=trader)
+        tick()
+        charged = hmm.redeem(0, 8_000, provider, -(2**255), far, sender=trader)
+        gas["redeem_charged_gas"] = charged.gas_used
+        gas["redeem_charge_wei"] = sum(e.charge for e in charged.decode_logs(hmm.Congested))
         # a credit transfer between holders of the tier (moves the share of basis less the exit fee)
         tick()
         gas["credit_transfer_gas"] = hmm.safeTransferFrom(trader, other, 0, 100, b"", sender=trader).gas_used
@@ -239,7 +252,7 @@ def main() -> dict:
         figures.update(gas)
         print(f"{'operation':<32}{'gas':>10}")
         for k in ("buy_gas_first_of_tier", "buy_gas_new_holder", "buy_gas_incl_transfer", "sell_gas",
-                  "offer_capacity_gas", "redeem_gas", "credit_transfer_gas", "poke_gas",
+                  "offer_capacity_gas", "redeem_gas", "redeem_charged_gas", "credit_transfer_gas", "poke_gas",
                   "uniswap_v2_swap_with_transfer"):
             print(f"{k:<32}{gas[k]:>10,}")
         print(f"buy / Uniswap v2 swap with transfer: {gas['buy_vs_uniswap']:.3f}   "

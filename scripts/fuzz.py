@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hanzo.econ.params import load  # noqa: E402
+from hanzo.econ.params import CONGESTION_CHARGE_ON, load  # noqa: E402
 
 
 def forge_binary() -> Path:
@@ -47,7 +47,8 @@ def environment(params_file: str | None) -> dict[str, str]:
         "HANZO_HMM_EPOCH": p.hmm_epoch,
         "HANZO_HMM_POSITION_DECAY": p.hmm_position_decay,
         "HANZO_HMM_DEPTH": p.hmm_depth,
-        "HANZO_HMM_CONGESTION_CHARGE": p.hmm_congestion_charge,
+        # off by default; fuzzed on, as governance may switch it (off, its invariants would check nothing)
+        "HANZO_HMM_CONGESTION_CHARGE": p.hmm_congestion_charge or CONGESTION_CHARGE_ON,
         "HANZO_PRICE_HMM_7B": p.price_hmm_7b,
         "HANZO_PRICE_HMM_32B": p.price_hmm_32b,
         "HANZO_PRICE_HMM_175B": p.price_hmm_175b,

@@ -19,7 +19,7 @@ import ape
 
 from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.hmm import HMMError, HMMParams, HMMState
-from hanzo.econ.params import DEFAULT, WEI
+from hanzo.econ.params import CONGESTION_CHARGE_ON, DEFAULT, WEI
 
 FUNDING = 10**12 * WEI
 FAR = 2**64  # a deadline that never passes
@@ -216,6 +216,23 @@ def quote_redemptions(m, holder, moves, provider):
         assert s.redeem_split(name, tid, n, m.name(provider)) == q[:2]
         total = [a + b for a, b in zip(total, q)]
     return total
+
+KAPPA = CONGESTION_CHARGE_ON  # the congestion charge governance may switch on: 1 / elasticity (docs/congestion.md)
+
+
+def charge_on(m: "Market", kappa: int = KAPPA) -> None:
+    """Governance switches the congestion charge on (off by default), on the contract and the model alike."""
+    params = dataclasses.replace(m.model.params, congestion_charge=kappa)
+    m.hmm.setParams(params.as_tuple(), sender=m.deployer)
+    m.model.set_params(params)
+
+
+def charged_model(names="ABCDHPUX", kappa: int = KAPPA) -> HMMState:
+    """fresh_model with the congestion charge switched on."""
+    s = fresh_model(names)
+    s.set_params(dataclasses.replace(s.params, congestion_charge=kappa))
+    return s
+
 
 def fresh_model(names="ABCDHPUX") -> HMMState:
     """The exact model alone, for the red teams' wide searches: P an honest provider, D the dealer (a

@@ -24,12 +24,20 @@ def honest_round_trip(m, tier=0, amount=3 * 10**9):
     return surplus
 
 
+def uncongested(m, amount):
+    """Capacity at which redeeming `amount` leaves its provider at most at its target share of it (amount / u*,
+    rounded up): offered at the epoch's start, such a redemption pays no congestion charge, so the tests of
+    exits that are not about congestion keep a sale's figures to the wei."""
+    return mul_div_up(amount, WAD, m.model.params.target_utilization)
+
+
 def redeem_split(m, holder, tier, amount, provider):
     """Redeem on both sides, checked from first principles (rule 3h): the exit takes the holder's pro-rata
     share of its basis and of its refBasis (the whole of each for the whole position); the provider is
     paid the reference part (at most the share) less the exit fee on it, the holder gets the rest of what
     a sale pays back (the curve's premium, less its fee), as quoteRedeem said before, the HANZO moved and
-    the Redeemed event say. Returns (share, its reference part, the provider's pay, the holder's refund)."""
+    the Redeemed event say. The provider must be at or below its target share after it (see uncongested):
+    no congestion charge. Returns (share, its reference part, the provider's pay, the holder's refund)."""
     held = m.hmm.balanceOf(holder, tier)
     basis, ref = m.hmm.costBasis(holder, tier), m.hmm.refBasis(holder, tier)
     assert ref == m.model.ref_basis.get((m.name(holder), tier), 0) and ref <= basis
@@ -46,6 +54,7 @@ def redeem_split(m, holder, tier, amount, provider):
     assert (m.token.balanceOf(provider) - before[0], m.token.balanceOf(holder) - before[1]) == (payout, refund)
     [event] = receipt.decode_logs(m.hmm.Redeemed)
     assert (event.amount, event.payout, event.refund, event.fee) == (amount, payout, refund, fee_on(share, fee))
+    assert not receipt.decode_logs(m.hmm.Congested)
     assert (m.hmm.costBasis(holder, tier), m.hmm.refBasis(holder, tier)) == (basis - share, ref - at_ref)
     assert m.hmm.refBasis(holder, tier) == m.model.ref_basis.get((m.name(holder), tier), 0)
     return share, at_ref, payout, refund
@@ -307,7 +316,7 @@ def test_split_batches_over_four_hops_refund_the_premium_once_and_carry_the_refe
         assert (m.hmm.costBasis(sender, 0), m.hmm.refBasis(sender, 0)) == (0, 0)
         assert (m.hmm.costBasis(receiver, 0), m.hmm.refBasis(receiver, 0)) == (ref, ref)
         assert m.model.ref_basis[(m.name(receiver), 0)] == ref and m.model.ref_basis[(m.name(sender), 0)] == 0
-    m.apply("offer", m.provider, 0, held)
+    m.apply("offer", m.provider, 0, uncongested(m, held))
     share, at_ref, payout, refund = redeem_split(m, a, 0, held, m.provider)
     assert (share, at_ref) == (ref, ref)
     assert (payout, refund) == (basis_less_fee(m, ref), 0)
@@ -357,7 +366,7 @@ def test_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_order
             got, _ = m.apply("sell", t, 0, amounts[i])
             assert got == bases[i] - mul_div_up(bases[i], fee, WAD), i
         else:
-            m.apply("offer", m.provider, 0, amounts[i])
+            m.apply("offer", m.provider, 0, uncongested(m, amounts[i]))
             _, _, payout, refund = redeem_split(m, t, 0, amounts[i], m.provider)
             at_ref = amounts[i] * ref_price
             assert payout == at_ref - mul_div_up(at_ref, fee, WAD), i
@@ -381,7 +390,7 @@ def test_a_partial_exit_then_the_rest_returns_the_basis_after_an_earlier_buyer_l
     m.apply("sell", a, 0, depth)
     total = total_ref = 0
     for n in (depth // 4, depth // 4, depth // 2):
-        m.apply("offer", m.provider, 0, n)
+        m.apply("offer", m.provider, 0, uncongested(m, n))
         share, at_ref, payout, refund = redeem_split(m, b, 0, n, m.provider)
         assert payout == basis_less_fee(m, at_ref) and payout + refund == basis_less_fee(m, share)
         total, total_ref = total + share, total_ref + at_ref
@@ -482,7 +491,7 @@ def test_after_a_fall_the_order_of_exits_moves_nothing_between_holders(m, falls,
     assert m.hmm.tier(0).refPrice < m.model.tiers[0].base_price
     assert m.hmm.reserve() == m.hmm.costBasis(bob, 0) + m.hmm.costBasis(mal, 0)  # the holders stay backed
     if mal_first:
-        m.apply("offer", m.accomplice, 0, depth)
+        m.apply("offer", m.accomplice, 0, uncongested(m, depth))
         _, at_ref, payout, refund = redeem_split(m, mal, 0, depth, m.accomplice)
         assert at_ref == depth * ref_price and payout == basis_less_fee(m, at_ref)  # the fall cut nothing
         assert payout + refund == basis_less_fee(m, mal_basis)
@@ -517,7 +526,7 @@ def test_governance_cannot_take_what_a_fall_freed_from_holders(m, withdraw):
         m.advance_epoch()
         m.apply("poke", carol)
     assert m.hmm.tier(0).refPrice != ref_price
-    m.apply("offer", m.provider, 0, depth)
+    m.apply("offer", m.provider, 0, uncongested(m, depth))
     _, at_ref, payout, refund = redeem_split(m, bob, 0, depth, m.provider)
     assert at_ref == depth * ref_price and payout == basis_less_fee(m, at_ref)
     assert payout + refund == basis_less_fee(m, bob_basis)

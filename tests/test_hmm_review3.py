@@ -23,7 +23,7 @@ import pytest
 from hanzo.econ.fixedpoint import WAD, mul_div_up
 
 from .market import FUNDING, TREASURY, fee_on
-from .test_hmm_attacks import give_split, redeem_split
+from .test_hmm_attacks import give_split, redeem_split, uncongested
 
 @pytest.fixture
 def sybil(accounts):
@@ -48,7 +48,9 @@ def test_attackers_trading_around_honest_holders_at_an_unchanged_price_gain_noth
     below Bob's at its accomplice (a colluding provider), batches credits to a sybil naming the tier
     three times, gifts one credit to Bob, and sells in parts. No poke: the price never changes. The
     honest holders, leaving in either order, get their basis less the fee to the wei; the dealer,
-    sybil and accomplice together end with less than the dealer put in."""
+    sybil and accomplice together end with less than the dealer put in. (The providers offer capacity at
+    their target share, uncongested: the attack gains nothing without a congestion charge's help, and the
+    unfunded sybil, who gets no refund, could not pay one.)"""
     alice, bob, mal = m.traders
     depth = m.model.tiers[0].depth
     m.apply("buy", alice, 0, depth)
@@ -56,7 +58,7 @@ def test_attackers_trading_around_honest_holders_at_an_unchanged_price_gain_noth
     m.apply("buy", bob, 0, depth // 3)
     m.apply("buy", mal, 0, depth // 2)
     x = m.accomplice
-    m.apply("offer", x, 0, depth // 4)
+    m.apply("offer", x, 0, uncongested(m, depth // 4))
     m.apply("redeem", mal, 0, depth // 4, x)  # part of the lots below and above Bob, valued at the top
     held = m.hmm.balanceOf(mal, 0)
     m.apply("give_batch", mal, [(0, held // 5), (0, held // 7), (0, 3)], sybil)
@@ -64,13 +66,13 @@ def test_attackers_trading_around_honest_holders_at_an_unchanged_price_gain_noth
     bases = {a: basis(m, a) for a in (alice, bob)}
     m.apply("sell", mal, 0, m.hmm.balanceOf(mal, 0) // 3)
     n = m.hmm.balanceOf(sybil, 0)
-    m.apply("offer", mal, 0, n)
+    m.apply("offer", mal, 0, uncongested(m, n))
     m.apply("redeem", sybil, 0, n, mal)
     for a in (bob, alice):
         got, _ = m.apply("sell", a, 0, m.hmm.balanceOf(a, 0))
         assert got == sold_for(m, bases[a])
     n = m.hmm.balanceOf(mal, 0)
-    m.apply("offer", x, 0, n)
+    m.apply("offer", x, 0, uncongested(m, n))
     m.apply("redeem", mal, 0, n, x)
     m.assert_same()
     assert m.token.balanceOf(mal) + m.token.balanceOf(sybil) + m.token.balanceOf(x) < FUNDING

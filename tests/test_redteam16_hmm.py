@@ -16,7 +16,8 @@ def _setup(m, self_dealing: bool):
     """C buys 1 L (cheap, the bottom of the curve), B buys 1 L, Alice buys 0.1 L last (the top).
     B spends its credits at a provider who offered exactly them (utilization 100%: an honest user
     of compute, or the dealer redeeming at its accomplice, a colluding provider who hands the HANZO
-    back: redeeming to itself is refused since red team 17), and the epoch's poke raises the price by
+    back: redeeming to itself is refused since red team 17; either way B pays the congestion charge on the
+    0.2 L above the provider's target share), and the epoch's poke raises the price by
     e^0.1 (alpha 0.5 x (1 - 0.8)). Returns (alice, c, what Alice paid, her basis)."""
     c, alice, b = m.traders[0], m.traders[1], m.dealer
     m.apply("buy", c, 0, L)
@@ -70,8 +71,14 @@ def test_a_self_dealing_provider_cannot_make_a_dear_holder_leave_short(m):
     got = _exit_all(m, alice)
     print(f"dealer spent {cost / WEI:,.0f}; Alice owed {_owed(m, basis) / WEI:,.0f}, got {got / WEI:,.0f}")
     # the attack's price: the buy fee on 1 L (0.3% of 4.67M), and since exits cost alike the exit fee on
-    # the dealer's redemptions at its accomplice's offer (12.5%): 597,859 HANZO (19,167 when redemptions were free)
-    assert cost < 600_000 * WEI
+    # the dealer's redemptions at its accomplice's offer (12.5%): 597,859 HANZO (19,167 when redemptions were free);
+    # and since the congestion charge, kappa x P_ref on the 0.2 L served above the accomplice's target share
+    # (166,667 HANZO): 764,526 in all
+    t0 = m.model.tiers[0]
+    excess = L - L * m.model.params.target_utilization // WAD
+    charge = mul_div_up(excess * t0.base_price, m.model.params.congestion_charge, WAD)  # P_ref was the base then
+    assert charge == 166_666_666_666_666_666_600_000
+    assert cost - charge < 600_000 * WEI and cost == 764_525_773_287_032_105_576_000
     assert got == _owed(m, basis)
 
 

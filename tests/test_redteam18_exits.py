@@ -27,6 +27,7 @@ from hanzo.econ.hmm import HMMError, min_sell_fee
 from hanzo.econ.params import DEFAULT, WEI
 
 from .market import FAR, fee_on, fresh_model, quote_redeem, quote_redemptions
+from .test_hmm_attacks import uncongested
 
 LONG = os.environ.get("HANZO_PROPERTIES") == "long"  # the wide searches: `make test-properties-long`
 
@@ -45,15 +46,16 @@ def test_redeem_batch_of_tiny_repeated_and_mixed_elements_returns_no_more_than_a
     element's fee rounds up (>= 1 wei, never 0), the batch pays the accomplice and refunds the holder
     (rule 3h: the provider the reference part, the holder the premium) exactly the elements' quotes in
     order, together at most what the two sales pay (the fees of 200 elements sum to at least the fee of
-    the whole), the surplus grows by exactly the fees, and the model agrees to the wei."""
+    the whole), the surplus grows by exactly the fees, and the model agrees to the wei. (The accomplice offers
+    1.25 times each position, so the batch ends at its target share: no congestion charge.)"""
     holder, x = m.traders[0], m.accomplice
     m.apply("buy", holder, 0, 1000)
     m.apply("buy", holder, 1, L)
     sale = m.hmm.quoteSell(holder, 0, 1000)[0] + m.hmm.quoteSell(holder, 1, L)[0]
     bases = m.hmm.costBasis(holder, 0) + m.hmm.costBasis(holder, 1)
     moves = [(0, 1)] * 100 + [(1, 1), (1, 2), (1, 3)] * 33 + [(0, 900), (1, L - 6 * 33)]
-    m.apply("offer", x, 0, 1000)
-    m.apply("offer", x, 1, L)
+    m.apply("offer", x, 0, uncongested(m, 1000))
+    m.apply("offer", x, 1, uncongested(m, L))
     quoted = quote_redemptions(m, holder, moves, x)
     surplus, before, before_h = m.hmm.surplus(), m.token.balanceOf(x), m.token.balanceOf(holder)
     r = m.apply("redeem_batch", holder, moves, x)
@@ -138,8 +140,8 @@ def test_transfers_with_repeated_ids_before_an_exit_move_no_value(m):
     for tid in (0, 1):
         m.apply("sell", d, tid, m.hmm.balanceOf(d, tid))
     moves = [(0, m.hmm.balanceOf(w, 0)), (1, m.hmm.balanceOf(w, 1))]
-    m.apply("offer", x, 0, moves[0][1])
-    m.apply("offer", x, 1, moves[1][1])
+    m.apply("offer", x, 0, uncongested(m, moves[0][1]))  # at target: no congestion charge
+    m.apply("offer", x, 1, uncongested(m, moves[1][1]))
     m.apply("redeem_batch", w, moves, x)
     m.assert_same()
     got = sum(m.token.balanceOf(a) for a in cartel) - start
@@ -175,7 +177,7 @@ def test_an_offer_does_not_outlive_its_epoch_and_a_refused_redemption_costs_noth
     assert isinstance(m.apply("redeem_batch", h, [(0, 1)], p), HMMError)
     assert (m.hmm.balanceOf(h, 0), m.hmm.costBasis(h, 0), m.token.balanceOf(p), m.hmm.surplus()) == state
     assert m.hmm.providerCapacity(0, 0, p) == L // 2  # the old epoch's leftover, dead
-    m.apply("offer", p, 0, L // 2)
+    m.apply("offer", p, 0, uncongested(m, L // 2))  # the rest at the provider's target share: no charge
     before, before_h = m.token.balanceOf(p), m.token.balanceOf(h)
     ref = m.hmm.refBasis(h, 0)
     payout, refund, _ = quote_redeem(m, h, 0, L // 2)
@@ -191,6 +193,7 @@ def test_withdrawing_the_whole_surplus_leaves_every_honest_exit_paid(m):
     """Tried: three holders buy on two tiers, one moves part of its credits to another, fees accrue
     (a partial sale, a redemption); governance withdraws the whole surplus, then everyone leaves by every
     path (sale, redemption, batch redemption, through a pump in between: a poke after utilization 100%).
+    The exits' offers leave them at the provider's target share (no congestion charge).
     Result: every exit paid its share less the fee (a redemption split, rule 3h, into the provider's pay
     and the holder's refund, each as quoteRedeem said); the maker ends holding exactly the fees kept since
     the withdrawal (reserve 0); a withdrawal of one wei more than the surplus is refused at every step."""
@@ -202,7 +205,7 @@ def test_withdrawing_the_whole_surplus_leaves_every_honest_exit_paid(m):
     m.apply("give", a, 0, L // 4, c)
     m.apply("sell", b, 0, L // 10)
     m.apply("offer", p, 0, L // 10)
-    m.apply("redeem", a, 0, L // 10, p)
+    m.apply("redeem", a, 0, L // 10, p)  # above target: its congestion charge is kept in the surplus too
     assert isinstance(m.apply("withdraw", m.deployer, m.hmm.treasury(), m.hmm.surplus() + 1), HMMError)
     m.apply("withdraw", m.deployer, m.hmm.treasury(), m.hmm.surplus())
     assert m.hmm.surplus() == 0
@@ -215,7 +218,7 @@ def test_withdrawing_the_whole_surplus_leaves_every_honest_exit_paid(m):
         if how == "sell":
             got, _ = m.apply("sell", who, tid, n)
         else:
-            m.apply("offer", p, tid, n)
+            m.apply("offer", p, tid, uncongested(m, n))  # at target: no congestion charge
             before, before_who = m.token.balanceOf(p), m.token.balanceOf(who)
             moves = [(tid, n)] if how == "redeem" else [(tid, n // 2), (tid, n - n // 2)]
             quoted = quote_redemptions(m, who, moves, p)
@@ -243,13 +246,14 @@ def test_a_fee_raise_waits_for_the_next_epoch_so_a_standing_offer_is_paid_as_doc
     epoch, for sales and redemptions alike (exits still cost alike), so the standing offer is paid as
     documented; from the next epoch, when offers are made knowing it, both exits pay 50%. Since rule 3h
     the documented pay is the reference price's part (refBasis, 1,000,000 for the 1 L) less the fee:
-    875,000 at 12.5%, 500,000 at 50%, the holder refunded the rest of what the sale pays."""
+    875,000 at 12.5%, 500,000 at 50%, the holder refunded the rest of what the sale pays. (The offers leave
+    the redemptions at the provider's target share: no congestion charge.)"""
     h, p = m.traders[0], m.provider
     old = m.model.params.sell_fee
     m.apply("buy", h, 0, L)
     basis = m.hmm.costBasis(h, 0)
     documented = basis - fee_on(basis, old)
-    m.apply("offer", p, 0, L)
+    m.apply("offer", p, 0, uncongested(m, L))  # at target: no congestion charge
     m.set_sell_fee(WAD // 2)
     assert m.hmm.params().sellFee == WAD // 2 and m.hmm.exitFee() == m.model.exit_fee() == old
     assert m.hmm.quoteSell(h, 0, L)[0] == documented  # a sale now pays what the redemption below pays
@@ -269,7 +273,7 @@ def test_a_fee_raise_waits_for_the_next_epoch_so_a_standing_offer_is_paid_as_doc
     assert m.hmm.exitFee() == m.model.exit_fee() == WAD // 2
     basis, ref = m.hmm.costBasis(h, 0), m.hmm.refBasis(h, 0)
     assert m.hmm.quoteSell(h, 0, L)[0] == basis - fee_on(basis, WAD // 2)
-    m.apply("offer", p, 0, L)
+    m.apply("offer", p, 0, uncongested(m, L))
     payout, refund, _ = quote_redeem(m, h, 0, L)
     assert payout == ref - fee_on(ref, WAD // 2) and payout + refund == basis - fee_on(basis, WAD // 2)
     before, before_h = m.token.balanceOf(p), m.token.balanceOf(h)
@@ -302,7 +306,8 @@ def test_a_fee_cut_applies_at_once_and_a_poke_without_a_change_emits_no_fee_even
 def test_a_fee_cut_between_buy_and_exit_lets_nobody_take_out_more_than_was_paid(m):
     """Tried: the other direction: the dealer buys 1 L at the 12.5% exit fee, governance lowers the fee to
     its floor (first delta_max to 1 wei, which allows an exit fee of 1 wei), then the dealer leaves by a
-    sale and by its accomplice's offer. Result: it gets back its basis less the 1e-18 fee (1,718,282 wei in all,
+    sale and by its accomplice's offer (at the accomplice's target share: no congestion charge). Result: it
+    gets back its basis less the 1e-18 fee (1,718,282 wei in all,
     of 1,718,282 HANZO), no more; the
     reserve pays it and nothing of the surplus (the fees already kept) is released by the cut."""
     d, x = m.dealer, m.accomplice
@@ -311,7 +316,7 @@ def test_a_fee_cut_between_buy_and_exit_lets_nobody_take_out_more_than_was_paid(
     p = dataclasses.replace(m.model.params, delta_max=1, sell_fee=1)
     m.hmm.setParams(p.as_tuple(), sender=m.deployer)
     m.model.set_params(p)
-    m.apply("offer", x, 0, L // 2)
+    m.apply("offer", x, 0, uncongested(m, L // 2))  # at target: no congestion charge
     before = m.token.balanceOf(x) + m.token.balanceOf(d)
     m.apply("redeem", d, 0, L // 2, x)
     m.apply("sell", d, 0, L - L // 2)
@@ -328,13 +333,14 @@ def test_a_fee_cut_between_buy_and_exit_lets_nobody_take_out_more_than_was_paid(
 
 def _by_redemption_and_by_transfer(m):
     """A customer's 1 L (bought at the base price, so its basis holds the curve's premium over P_ref)
-    paid to a provider by redemption at the honest provider, and beside it, on the same state, by
+    paid to a provider by redemption at the honest provider (offering 1.25 L, so at its target share: no
+    congestion charge), and beside it, on the same state, by
     transfer to the rival (the accomplice account), who resells the credits off-chain at the basis they
     carry to the next customer. Returns the figures (HANZO wei) of both routes."""
     c1, c2, honest, rival = m.traders[0], m.traders[1], m.provider, m.accomplice
     m.apply("buy", c1, 0, L)
     f = {"basis": m.hmm.costBasis(c1, 0), "ref": m.hmm.refBasis(c1, 0)}
-    m.apply("offer", honest, 0, L)
+    m.apply("offer", honest, 0, uncongested(m, L))  # at target: no congestion charge
     snapshot, model = m.chain.snapshot(), m.model.copy()
     before, before_c, surplus = m.token.balanceOf(honest), m.token.balanceOf(c1), m.hmm.surplus()
     f["quoted"] = quote_redeem(m, c1, 0, L)
@@ -467,7 +473,7 @@ def test_an_honest_providers_pay_is_the_documented_share_whoever_redeems(m):
     assert m.hmm.costBasis(m.traders[2], 0) == m.hmm.refBasis(m.traders[2], 0) == ref // held > 0
     assert m.hmm.costBasis(h, 0) == basis - basis // held and m.hmm.refBasis(h, 0) == ref - ref // held
     assert m.token.balanceOf(h) - own == basis // held - ref // held - fee_on(basis // held, m.hmm.exitFee())
-    m.apply("offer", p, 0, 1)
+    m.apply("offer", p, 0, uncongested(m, 1))  # 2 credits: the one served at target, no congestion charge
     before, before_h = m.token.balanceOf(p), m.token.balanceOf(h)
     m.apply("redeem", h, 0, 1, p)
     got, refund = m.token.balanceOf(p) - before, m.token.balanceOf(h) - before_h
@@ -485,7 +491,8 @@ def test_the_exit_fee_is_the_same_for_every_provider_so_a_rebate_is_only_a_price
     """Tried: a competing provider (the accomplice account) pays its customers' exit fee back off-chain to
     undercut the honest provider. Two customers buy 1 L each (the second at the same price: the first's
     credits are redeemed first, so both buy from an empty tier); one redeems at the honest provider, the
-    other at the competitor, who rebates the whole 12.5% fee. Result: the contract pays both providers
+    other at the competitor, who rebates the whole 12.5% fee (each provider offering 1.25 L, the redemption at
+    its target share: no congestion charge). Result: the contract pays both providers
     the same (rule 3h: the reference part, 875,000 HANZO for refBasis 1,000,000 of a basis of 1,718,282;
     1,503,497 before 3h) and refunds both customers the same premium (628,497), the fee (214,785) goes to
     the surplus either way, and the rebate comes out of the competitor's own pay (its net 660,215, 66.0%
@@ -498,7 +505,7 @@ def test_the_exit_fee_is_the_same_for_every_provider_so_a_rebate_is_only_a_price
     for customer, prov in ((c1, honest), (c2, rival)):
         m.apply("buy", customer, 0, L)
         basis, ref = m.hmm.costBasis(customer, 0), m.hmm.refBasis(customer, 0)
-        m.apply("offer", prov, 0, L)
+        m.apply("offer", prov, 0, uncongested(m, L))  # at target: no congestion charge
         before, before_c, surplus = m.token.balanceOf(prov), m.token.balanceOf(customer), m.hmm.surplus()
         m.apply("redeem", customer, 0, L, prov)
         pays.append(m.token.balanceOf(prov) - before)
@@ -548,15 +555,18 @@ def test_no_exit_path_beats_a_sale_and_the_surplus_is_only_fees_model(ops, h_amo
     and by batches with repeated ids, offer idle capacity (crashes), poke across epochs, while governance
     moves the exit fee anywhere in its bounds and withdraws parts of the surplus. Checked at every step:
     the reserve is the sum of bases and the maker holds reserve + surplus; the surplus moves only by the
-    fees (up on every exit by exactly its fee, a transfer's included, down only by withdrawals); a
+    fees and congestion charges (up on every exit by exactly its fee and charge, a transfer's fee included,
+    down only by withdrawals); a
     transfer's sender settles the fee on the whole share less the premium refunded to it in one HANZO
     transfer, the receiver's basis grows by the reference part only (for a single move, to the wei), the
     refBasis of the pair is conserved and its bases fall by the premiums, as the reserve does, and the
     pair, its HANZO and what its positions sell for together, is never worth more after a transfer than
     before (no transfer beats a sale); every single exit pays exactly
-    the sale quote at the same state and every batch exactly the same moves sold in order (a redemption,
+    the sale quote at the same state and every batch exactly the same moves sold in order, less the congestion
+    charges the model quotes where a redemption lifts its provider above its target share (a redemption,
     rule 3h, in two parts: the provider min(share, refShare) less its fee, as quote_redeem says, and the
-    holder the rest); no basis without credits, and no refBasis above its basis. At the end, with everyone
+    holder the rest less its charge), so no exit returns more than the sale; no basis without credits, and no
+    refBasis above its basis. At the end, with everyone
     out (D through X), the coalition got back no more than it put in
     and the honest H, who bought once (and may have been handed credits of any basis by the coalition),
     got its whole basis, never less than what it paid, less the fee in force at its exit."""
@@ -598,9 +608,12 @@ def test_no_exit_path_beats_a_sale_and_the_surplus_is_only_fees_model(ops, h_amo
                     at_ref = min(share, s.ref_basis.get((who, tid), 0) * k // held if k < held
                                  else s.ref_basis.get((who, tid), 0))
                     assert split[0] == at_ref - mul_div_up(at_ref, s.exit_fee(), WAD) and split[2] == fee
-                    s.offer_capacity(prov, tid, k)
-                    assert s.redeem_split(who, tid, k, prov) == split[:2] and sum(split[:2]) == quote
-                    expected_fee = fee
+                    s.offer_capacity(prov, tid, k)  # exactly k: charged unless the provider had room
+                    charge = s.quote_redeem_at(who, tid, k, prov)[3]
+                    got = s.redeem_split(who, tid, k, prov)
+                    assert got == (split[0], split[1] - charge) and sum(split[:2]) == quote
+                    assert sum(got) <= quote  # a charged redemption returns less than the sale
+                    expected_fee = fee + charge  # the charge is kept in the surplus beside the fee
                 else:
                     moves = [(tid, 1), (tid, min(n, held) // 2 or 1)]
                     if s.credits.get((who, 1 - tid), 0):
@@ -609,10 +622,15 @@ def test_no_exit_path_beats_a_sale_and_the_surplus_is_only_fees_model(ops, h_amo
                     sales = sum(trial.sell(who, i, k, 0, FAR, t) for i, k in moves)
                     for i, k in moves:
                         s.offer_capacity(prov, i, k)
+                    single, charges = s.copy(), 0  # a batch charges as its elements one after another would
+                    for i, k in moves:
+                        charges += single.quote_redeem_at(who, i, k, prov)[3]
+                        single.redeem_split(who, i, k, prov)
                     own, paid_before = s.hanzo[who], s.hanzo.get(prov, 0)
                     paid = s.redeem_batch(who, moves, prov)
-                    assert paid == s.hanzo[prov] - paid_before and paid + s.hanzo[who] - own == sales
-                    expected_fee = trial.surplus() - surplus
+                    assert paid == s.hanzo[prov] - paid_before and paid + s.hanzo[who] - own == sales - charges
+                    assert paid + s.hanzo[who] - own <= sales
+                    expected_fee = trial.surplus() - surplus + charges
             elif op in ("give", "give_batch") and held:
                 if op == "give":
                     moves = [(tid, min(n, held))]

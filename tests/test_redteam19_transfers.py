@@ -59,6 +59,7 @@ from hanzo.econ.params import DEFAULT
 from .market import FAR, fee_on, fresh_model
 
 L = 10**9  # the default depth
+AT_TARGET = L * 5 // 4  # an offer at which redeeming 1 L leaves its provider at its target share: no congestion charge
 ZERO = "0x0000000000000000000000000000000000000000"
 
 
@@ -66,17 +67,17 @@ ZERO = "0x0000000000000000000000000000000000000000"
 
 
 def test_hopping_credits_between_ones_own_wallets_does_not_cut_the_serving_providers_pay(m):
-    """Finding 1 (Medium), closed. Tried: a customer buys 1 L of tier 0 and, before redeeming it at the
-    honest provider's offer, moves it back and forth between its two wallets (a competitor could do the
-    same to fill the honest provider's offer). On 7212976 the provider was paid 395,533 (26%) after 10
-    hops, the customer's cost unchanged. Now: the provider is paid what a redemption of the credits as
-    bought pays it, the reference part they carry, refBasis 1,000,000 less the fee: 875,000 (1,503,497
-    before rule 3h); the first hop refunded the customer the premium (718,282) less the fee on the whole
-    basis (214,785), as a redemption refunds it, and left the credits carrying their reference part only
-    (basis = refBasis = 1,000,000), which every later hop moved whole, so the redemption after them
-    refunds nothing; the hops cost the customer, each one the exit fee on what it moved (214,785, then
-    125,000 nine times): it ends 1,250,000 worse off than redeeming at once (refunded 628,497), one fee
-    on the reference part a hop, and the provider's pay is untouched."""
+    """Finding 1 (Medium), closed. Tried: a customer buys 1 L of tier 0 and, before redeeming it at the honest
+    provider's offer (1.25 L: at its target share, no congestion charge), moves it back and forth between its two
+    wallets (a competitor could do the same to fill the honest provider's offer). On 7212976 the provider was paid
+    395,533 (26%) after 10 hops, the customer's cost unchanged. Now: the provider is paid what a redemption of the
+    credits as bought pays it, the reference part they carry, refBasis 1,000,000 less the fee: 875,000 (1,503,497
+    before rule 3h); the first hop refunded the customer the premium (718,282) less the fee on the whole basis
+    (214,785), as a redemption refunds it, and left the credits carrying their reference part only (basis = refBasis
+    = 1,000,000), which every later hop moved whole, so the redemption after them refunds nothing; the hops cost the
+    customer, each one the exit fee on what it moved (214,785, then 125,000 nine times): it ends 1,250,000 worse off
+    than redeeming at once (refunded 628,497), one fee on the reference part a hop, and the provider's pay is
+    untouched."""
     a, b, p = m.traders[0], m.traders[1], m.provider
     m.apply("buy", a, 0, L)
     gross, ref = m.hmm.costBasis(a, 0), m.hmm.refBasis(a, 0)
@@ -93,7 +94,7 @@ def test_hopping_credits_between_ones_own_wallets_does_not_cut_the_serving_provi
     assert fees == fee_on(gross, f) + 9 * fee_on(ref, f)
     assert sum(m.token.balanceOf(x) for x in (a, b)) - start == gross - ref - fees  # the premium, less the fees
     assert m.hmm.quoteRedeem(holder, 0, L) == (direct[0], 0, fee_on(ref, f))
-    m.apply("offer", p, 0, L)
+    m.apply("offer", p, 0, AT_TARGET)
     before, before_h = m.token.balanceOf(p), m.token.balanceOf(holder)
     m.apply("redeem", holder, 0, L, p)
     m.assert_same()
@@ -112,7 +113,8 @@ def _rival_resale(m):
     """Red team 18's route with the resale priced by what the credits buy (compute), not by the basis they
     carry: customer 1 buys 1 L and pays the rival (the accomplice) by transfer; the rival resells the
     credits off chain (a HANZO transfer) to customer 2 at customer 1's gross, far below the maker's ask;
-    customer 2 redeems them at the honest provider. Returns the figures (HANZO wei)."""
+    customer 2 redeems them at the honest provider (offering 1.25 L: at its target share, no congestion charge).
+    Returns the figures (HANZO wei)."""
     c1, c2, honest, rival = m.traders[0], m.traders[1], m.provider, m.accomplice
     m.apply("buy", c1, 0, L)
     f = {"gross": m.hmm.costBasis(c1, 0), "ref": m.hmm.refBasis(c1, 0), "ask": m.hmm.quoteBuy(0, L)[0]}
@@ -127,7 +129,7 @@ def _rival_resale(m):
     m.model.hanzo[m.name(rival)] = m.model.hanzo.get(m.name(rival), 0) + price
     f["fee2"], _ = m.apply("give", rival, 0, L, c2)
     f["carried"] = (m.hmm.costBasis(c2, 0), m.hmm.refBasis(c2, 0))
-    m.apply("offer", honest, 0, L)
+    m.apply("offer", honest, 0, AT_TARGET)
     f["quoted"] = tuple(m.hmm.quoteRedeem(c2, 0, L))
     before, before_c2 = m.token.balanceOf(honest), m.token.balanceOf(c2)
     m.apply("redeem", c2, 0, L, honest)
@@ -188,12 +190,13 @@ def test_hops_cost_the_hopper_and_never_the_provider_model():
     first hop refunds the premium G - R less the fee on G, as a redemption would, and leaves the credits
     carrying R as basis and refBasis, which every later hop moves whole; the customer ends with what
     redeeming at once refunds it (628,497) less one fee on R (125,000) a hop: k = 10 costs it 1,250,000,
-    k = 30 3,750,000; the surplus grows by exactly the fees, and the reserve pays out to the wei."""
+    k = 30 3,750,000; the surplus grows by exactly the fees, and the reserve pays out to the wei. (P offers 1.25 L,
+    so the redemption is at its target share: no congestion charge.)"""
     s = fresh_model()
     s.buy("A", 0, L, 2**255, FAR, 0)
     gross, ref, f = s.basis[("A", 0)], s.ref_basis[("A", 0)], s.exit_fee()
     split = split_redemption(gross, ref, f)[:2]
-    s.offer_capacity("P", 0, L)
+    s.offer_capacity("P", 0, AT_TARGET)
     pays, kept = {}, {}
     for k in (0, 1, 5, 10, 20, 30):
         t = s.copy()
@@ -258,13 +261,13 @@ def test_a_gift_of_hopped_credits_never_lowers_what_the_receivers_whole_position
 
 def _dealer_paid_by_transfer(m):
     """A customer pays the dealer (a provider) 1 L by transfer instead of redeeming at its offer, the
-    dealer then sells; beside it, on the model, the same customer redeems at the dealer. Returns the
-    figures (HANZO wei)."""
+    dealer then sells; beside it, on the model, the same customer redeems at the dealer (offering 1.25 L: at its
+    target share, no congestion charge). Returns the figures (HANZO wei)."""
     c, d = m.traders[0], m.dealer
     m.apply("buy", c, 0, L)
     f = {"basis": m.hmm.costBasis(c, 0), "ref": m.hmm.refBasis(c, 0)}
     redeemed = m.model.copy()
-    redeemed.offer_capacity(m.name(d), 0, L)
+    redeemed.offer_capacity(m.name(d), 0, AT_TARGET)
     f["by_redemption"] = redeemed.redeem_split(m.name(c), 0, L, m.name(d))
     surplus, own = m.hmm.surplus(), m.token.balanceOf(c)
     f["fee1"], _ = m.apply("give", c, 0, L, d)

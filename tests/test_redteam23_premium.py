@@ -199,11 +199,14 @@ def _search_run(rng, steps=60):
     tiers 0 and 1), transfers of 1, part or all between them, offers at an ask of 0, countedAsk or anything
     up to 3 P_ref, redemptions and batches naming a tier twice at D or X, sales and pokes. Every redemption's
     provider pay + refund must be what selling the same credits in the same order pays, the refund never
-    negative, refBasis never above basis; at the end all sell. Returns (the coalition's gain, redemptions)."""
+    negative, refBasis never above basis; at the end all sell. Where a redemption takes its provider past its
+    target share the holder also pays a congestion charge (kept in the surplus, read there): pay + refund -
+    charge is then less than the sale, and the charge is quote_redeem_at's, element by element. Returns (the
+    coalition's gain, redemptions, HANZO charged)."""
     s = fresh_model("ABDXU")
     coalition = "ABDX"
     start = {a: s.hanzo[a] for a in coalition}
-    t = checks = 0
+    t = checks = charged = 0
     for _ in range(steps):
         k = rng.random()
         a, tid = rng.choice(coalition), rng.choice((0, 1))
@@ -224,12 +227,21 @@ def _search_run(rng, steps=60):
                 if part < h and rng.random() < 0.4:
                     moves.append((tid, rng.randrange(1, h - part + 1)))
                 c = s.copy()
+                sale_fees = c.surplus()
                 sale = sum(c.sell(a, i, n, 0, FAR, t) for i, n in moves)
-                before = s.hanzo[a], s.hanzo[provider]
+                sale_fees = c.surplus() - sale_fees  # the exit fees a redemption keeps in the surplus alike
+                before = s.hanzo[a], s.hanzo[provider], s.surplus()
+                q, quoted = s.copy(), 0  # each element's charge quoted on the state the earlier ones leave
+                for i, n in moves:
+                    quoted += q.quote_redeem_at(a, i, n, provider)[3]
+                    q.redeem(a, i, n, provider)
                 s.redeem_batch(a, moves, provider)
-                assert s.hanzo[a] >= before[0]
-                assert (s.hanzo[a] - before[0]) + (s.hanzo[provider] - before[1]) == sale
+                charge = s.surplus() - before[2] - sale_fees
+                assert charge == quoted >= 0
+                assert s.hanzo[a] - before[0] + charge >= 0  # the refund, before the charge
+                assert (s.hanzo[a] - before[0]) + (s.hanzo[provider] - before[1]) + charge == sale
                 checks += 1
+                charged += charge
             elif k < 0.93:
                 t = max(t, s.epoch_start + s.params.epoch_length)
                 s.poke(t)
@@ -242,7 +254,7 @@ def _search_run(rng, steps=60):
         if n:
             s.sell(a, tid, n, 0, FAR, t)
     assert s.reserve == sum(s.basis.values()) == 0
-    return sum(s.hanzo[a] - start[a] for a in coalition), checks
+    return sum(s.hanzo[a] - start[a] for a in coalition), checks, charged
 
 
 def test_model_search_no_redemption_pays_a_coalition_more_than_a_sale():
@@ -250,18 +262,23 @@ def test_model_search_no_redemption_pays_a_coalition_more_than_a_sale():
     refBasis between its wallets by transfers of credits bought at different P_ref and positions across
     epochs, dust and partial redemptions, batches naming a tier twice, asks above the reference part topped up
     from the refund (up to the price). 1,098 redemptions checked: each paid provider + holder exactly what a
-    sale of the same credits in the same order pays (never more, to the wei), no refund negative, refBasis
-    never above basis, and no run ended with the coalition richer: the best lost 0.0327 HANZO (a dust run;
-    at f5e74c1, before asks above the price stopped being topped up: 1,035 redemptions, best -0.0129).
-    Defence held."""
+    sale of the same credits in the same order pays (never more, to the wei) less the congestion charge where
+    one applies (2 runs took a provider past its target share: 155,086 HANZO charged in all, each charge
+    quote_redeem_at's), no refund negative, refBasis never above basis, and no run ended with the coalition
+    richer: the best lost 0.0327 HANZO (a dust run; at f5e74c1, before asks above the price stopped being topped
+    up: 1,035 redemptions, best -0.0129). Defence held."""
     rng = random.Random(23)
-    gains, checks = [], 0
+    gains, checks, charged, runs_charged = [], 0, 0, 0
     for _ in range(1000):
-        gain, n = _search_run(rng)
+        gain, n, charge = _search_run(rng)
         gains.append(gain)
         checks += n
-    print(f"{checks} redemptions, best gain {max(gains) / WEI:.4f}")
+        charged += charge
+        runs_charged += charge > 0
+    print(f"{checks} redemptions, best gain {max(gains) / WEI:.4f}, "
+          f"{runs_charged} runs charged {charged / WEI:,.0f} HANZO")
     assert checks == 1098 and max(gains) == -32_722_703_861_142_986
+    assert (runs_charged, charged // WEI) == (2, 155_086)
     assert max(gains) < 0
 
 
@@ -372,10 +389,12 @@ def test_model_the_refund_does_not_cheapen_the_wash():
     redeems them at its accomplice (ask 0, counted): the accomplice is paid the reference part, the dealer
     refunded the premium, each less the fee. The pair's cost is exactly the buy fee plus the exit fee on the
     whole basis, as before 3h (when the accomplice was paid it all): 12.8% of V, 13,461 / 83,036 / 219,940
-    HANZO for 0.1 / 0.5 / 1 L counted in utilization. Splitting the exit into ten redemptions, or redeeming
-    half at each of two providers, costs the same or more (the fee is rounded up per exit). The refund
-    changes who in the pair holds the HANZO, not what the wash costs. Defence held (the wash itself is open:
-    test_redteam17)."""
+    HANZO for 0.1 / 0.5 / 1 L counted in utilization, and never less. At the accomplice alone (it offers n,
+    utilization 1) the congestion charge adds kappa x P_ref on the 0.2 n past its target: 30,128 / 166,369 /
+    386,606, the same split into ten redemptions (the first eight are under the target). Half at each of two
+    providers offering n each (0.5 utilization, nothing past a target, and no rise to pay for) costs the fees
+    alone. The refund changes who in the pair holds the HANZO, not what the wash costs. Defence held (the wash
+    itself: test_redteam17)."""
     got = []
     for n in (L // 10, L // 2, L):
         cost, buy_fee = fresh_model().quote_buy(0, n)
@@ -392,10 +411,13 @@ def test_model_the_refund_does_not_cheapen_the_wash():
                 s.redeem("D", 0, k, provider)
             assert s.tiers[0].redeemed == n and s.credits[("D", 0)] == 0  # every credit counted
             costs.append(start - s.hanzo["D"] - s.hanzo["X"] - s.hanzo["P"])
-        assert costs[0] == buy_fee + mul_div_up(value, s.params.sell_fee, WAD) <= min(costs)
+        fees = buy_fee + mul_div_up(value, s.params.sell_fee, WAD)
+        # X served n of its n offered: 0.2 n of weight past its 80% target, charged at the price it was bought at
+        charge = mul_div_up((n - n * 8 // 10) * s.tiers[0].ref_price, s.params.congestion_charge, WAD)
+        assert costs[0] == fees + charge <= costs[1] and costs[2] == fees == min(costs)
         got.append([c // WEI for c in costs])
     print(got)
-    assert got == [[13_461] * 3, [83_036] * 3, [219_940] * 3]
+    assert got == [[30_128, 30_128, 13_461], [166_369, 166_369, 83_036], [386_606, 386_606, 219_940]]
 
 
 # ---------------------------------------------------------------- 6. countedAsk's promise under 3h

@@ -4,12 +4,26 @@ wei for wei. View calls on the deployed suite keep each example cheap."""
 from __future__ import annotations
 
 import secrets
+from contextlib import contextmanager
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from hanzo.econ.params import WEI
+from hanzo.econ.params import DEFAULT, WEI
 from hanzo.econ.reference import boost_bps, emitted_at, nft_mint_fee, training_payout
+
+
+@contextmanager
+def _rolled_back(chain):
+    """Each example's changes undone. Not chain.isolate(): it swallows any exception raised inside it (so an
+    assert there could never fail), and it resets the pending timestamp to one read at its entry, which on a
+    loaded machine is behind the head by then (Failed to time travel: the test failed that way)."""
+    snapshot = chain.snapshot()
+    try:
+        yield
+    finally:
+        chain.restore(snapshot)
+
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -39,7 +53,7 @@ def test_mint_fee_equals_reference_for_any_performance(suite, params, oracle, pe
 @given(amounts=st.lists(st.integers(1, 50_000 * WEI), min_size=1, max_size=3))
 def test_boost_after_real_stakes_equals_reference(suite, params, users, fork_of, fund, chain, amounts):
     models, token = suite.models, suite.token
-    with chain.isolate():
+    with _rolled_back(chain):
         token_id = fork_of(users[0], adapter=secrets.token_bytes(32))
         staker = users[1]
         total = sum(amounts)
@@ -50,12 +64,15 @@ def test_boost_after_real_stakes_equals_reference(suite, params, users, fork_of,
         assert models.boostBps(token_id) == boost_bps(params, total)
 
 
+# An op carries at most max_interactions_per_op (TooManyInteractions above it, a revert the reference does not
+# model): beyond it hypothesis found only that revert, not a difference in the balances.
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(multiplier=st.integers(1, 10), interactions=st.integers(1, 10_000), low=st.booleans())
+@given(multiplier=st.integers(1, 10), interactions=st.integers(1, DEFAULT.max_interactions_per_op), low=st.booleans())
+@example(multiplier=10, interactions=DEFAULT.max_interactions_per_op, low=False)
 def test_paid_op_moves_balances_as_reference(suite, params, users, fork_of, sign_op, released, chain,
                                              multiplier, interactions, low):
     token = suite.token
-    with chain.isolate():
+    with _rolled_back(chain):
         released(params.year_seconds)
         model = fork_of(users[1])
         user, owner = users[0], users[1]

@@ -411,7 +411,10 @@ class HMMState:
                 raise HMMError("ERC1155InsufficientBalance", holder, held, amount, tid)
             # the element's pay, as the contract computes it after the earlier elements' exits
             basis, ref = bases.get(tid, (self.basis.get((holder, tid), 0), self.ref_basis.get((holder, tid), 0)))
-            share, at_ref = _pro_rata(basis, amount, held), self._at_ref(ref, basis, amount, held)
+            # the first element of a tier takes _share (the hook the measurement scripts override, which _exit
+            # also takes); later ones the share of what the earlier left, as _exit will then compute it
+            share = _pro_rata(basis, amount, held) if tid in bases else self._share(holder, tid, amount, held)
+            at_ref = self._at_ref(ref, basis, amount, held)
             split = split_redemption(share, at_ref, fee)
             payout, refund, counted = self._check_ask(tid, provider, amount, *split[:2])
             weight = served.get(tid, self.served.get((self.epoch, tid, provider), 0))

@@ -21,6 +21,9 @@ from typing import Any
 WEI = 10**18
 DAY = 86_400
 BPS = 10_000
+# The congestion charge governance may switch on (hmm_congestion_charge, off by default): 1 / the demand's price
+# elasticity (1.2), measured in docs/congestion.md; what the tests and the fuzzer run it at.
+CONGESTION_CHARGE_ON = 833_333_333_333_333_333
 
 EMISSION_MODES = ("pools", "inflation")
 BURN_MODES = ("from_reward", "on_top")
@@ -183,11 +186,13 @@ class Tokenomics:
     hmm_position_decay: int = _wad("0.9", hi="1", doc="share of each tier's pricing position forgotten at each "
                                    "epoch's close: credits held across epochs stop pricing others' purchases up the "
                                    "curve (parking; chosen by scripts/pricing_by_flow.py, docs/pricing_by_flow.md)")
-    hmm_congestion_charge: int = _wad("0.833333333333333333", hi="2", doc="kappa: what a redemption pays per "
-                                      "weighted credit by which it lifts its provider's served weight above the "
-                                      "target share of the provider's capacity, in P_ref; 1 / the demand's price "
-                                      "elasticity (1.2), the whole overpay a credit of excess causes where demand "
-                                      "answers the price (docs/congestion.md)")
+    hmm_congestion_charge: int = _wad("0", hi="2", doc="kappa: what a redemption pays per weighted credit by "
+                                      "which it lifts its provider's served weight above the target share of the "
+                                      "provider's capacity, in P_ref. Off (0) by default: at 1 / the demand's price "
+                                      "elasticity (0.833) it closes the wash through an accomplice (1.27 -> 0.66) "
+                                      "but charges the honest users of a provider whose own wallet washed first "
+                                      "(5.78 -> 8.37) and makes surges cheaper off the books (red team 26; "
+                                      "docs/congestion.md)")
 
     # --- the HANZO market on chain (HanzoPool): Uniswap v2's constant-product rule against TestUSD
     pool_fee_bps: int = _int(30, lo=0, hi=1_000, doc="HanzoPool's fee, basis points of every swap's amount in, kept in "

@@ -32,12 +32,19 @@ def fresh_model() -> HMMState:
     return state
 
 
+def uncongested(s: HMMState, amount: int) -> int:
+    """Capacity at which redeeming `amount` leaves its provider at its target share (amount / u*, rounded up):
+    offered at the epoch's start, alone or beside other such offers, it pays no congestion charge."""
+    return mul_div_up(amount, WAD, s.params.target_utilization)
+
+
 def leave(s: HMMState, holder: str, tier: int, amount: int, exit_by: str, now: int) -> None:
-    """`holder` exits `amount` credits by a sale, or by a redemption at the accomplice "friend"'s offer."""
+    """`holder` exits `amount` credits by a sale, or by a redemption at the accomplice "friend"'s offer (at
+    its target share: the exit pays no congestion charge, which would only cut what the pair takes out)."""
     if exit_by == "sell":
         s.sell(holder, tier, amount, 0, 2**64, now)
     else:
-        s.offer_capacity("friend", tier, amount)
+        s.offer_capacity("friend", tier, uncongested(s, amount))
         s.redeem(holder, tier, amount, "friend")
 
 
@@ -47,22 +54,29 @@ def _pro_rata(basis: int, amount: int, held: int) -> int:
     return basis if amount == held else basis * amount // held
 
 
-def redeem_checked(s: HMMState, holder: str, tier: int, n: int, provider: str) -> tuple[int, int]:
-    """`holder` redeems `n` credits at `provider`'s offer (made for them, at ask 0); returns (the
-    provider's pay, the holder's refund) as the HANZO that moved, each checked against rule 3h from the
-    books before it: of the share of the holder's basis, the provider gets min(share, the share of its
-    refBasis) less the exit fee on that, and the holder the rest of what a sale of them pays."""
+def redeem_checked(s: HMMState, holder: str, tier: int, n: int, provider: str,
+                   room: bool = True) -> tuple[int, int, int]:
+    """`holder` redeems `n` credits at `provider`'s offer (made for them, at ask 0: with `room` enough to
+    leave the provider at its target share, so no congestion charge where its earlier offers this epoch were
+    made alike; else exactly n); returns (the provider's pay, the holder's refund less its congestion charge,
+    the charge) as the HANZO that moved, each checked against rule 3h from the books before it: of the share
+    of the holder's basis, the provider gets min(share, the share of its refBasis) less the exit fee on
+    that, and the holder the rest of what a sale of them pays, less the charge the model quotes (kept in the
+    surplus beside the fee)."""
     held = s.credits[(holder, tier)]
     share = _pro_rata(s.basis.get((holder, tier), 0), n, held)
     at_ref = min(share, _pro_rata(s.ref_basis.get((holder, tier), 0), n, held))
     fee = s.exit_fee()
-    provider_before, holder_before = s.hanzo.get(provider, 0), s.hanzo.get(holder, 0)
-    s.offer_capacity(provider, tier, n)
+    provider_before, holder_before, surplus = s.hanzo.get(provider, 0), s.hanzo.get(holder, 0), s.surplus()
+    s.offer_capacity(provider, tier, uncongested(s, n) if room else n)
+    charge = s.quote_redeem_at(holder, tier, n, provider)[3]
     s.redeem(holder, tier, n, provider)
     payout, refund = s.hanzo[provider] - provider_before, s.hanzo.get(holder, 0) - holder_before
     assert payout == at_ref - mul_div_up(at_ref, fee, WAD), (holder, payout, at_ref)
-    assert payout + refund == share - mul_div_up(share, fee, WAD), (holder, payout, refund, share)
-    return payout, refund
+    assert payout + refund + charge == share - mul_div_up(share, fee, WAD), (holder, payout, refund, share, charge)
+    assert s.surplus() - surplus == mul_div_up(share, fee, WAD) + charge
+    assert not (room and charge), (holder, n, charge)
+    return payout, refund, charge
 
 
 def target(value: float, label: str) -> None:
@@ -293,12 +307,12 @@ def test_p5_no_pump_over_k_epochs_pays_a_self_redeeming_provider_sell_or_redeem_
        v0=st.integers(-WAD, WAD))
 def test_p2_p5_no_arbitrage_needs_no_exit_fee_model(tier, k, d, pump, exit_by, parts, x0, v0):
     """Why the exit fee is no longer a no-arbitrage margin (docs/hmm.md, "Exits cost alike"): with
-    the buy and exit fees both 0 (below the parameter bound, set directly), buying, letting the
-    controller move the price for k epochs by any utilization (the buyer's own credits redeemed at an
-    accomplice's offer pumping it) and leaving by sale or redemption in parts never returns more than
+    the buy and exit fees both 0 (below the parameter bound, set directly) and no congestion charge, buying,
+    letting the controller move the price for k epochs by any utilization (the buyer's own credits redeemed
+    at an accomplice's offer pumping it) and leaving by sale or redemption in parts never returns more than
     was paid: exits pay bases, so the pair ends with at most what it started with, at any fee >= 0."""
     s = fresh_model()
-    s.params = dataclasses.replace(s.params, buy_fee=0, sell_fee=0)
+    s.params = dataclasses.replace(s.params, buy_fee=0, sell_fee=0, congestion_charge=0)
     s.providers.add("friend")
     t = s.tiers[tier]
     t.log_price, t.momentum = x0, v0
@@ -325,16 +339,17 @@ def test_p2_p5_no_arbitrage_needs_no_exit_fee_model(tier, k, d, pump, exit_by, p
 
 @MODEL
 @given(tier=tiers, buys=st.lists(st.integers(1, 2 * 10**9), min_size=1, max_size=3), moves=st.lists(st.floats(0, 1),
-       max_size=4), share=st.floats(0, 1), parts=st.integers(1, 3), give=st.booleans())
-def test_no_exit_returns_more_than_a_sale_model(tier, buys, moves, share, parts, give):
+       max_size=4), share=st.floats(0, 1), parts=st.integers(1, 3), give=st.booleans(), room=st.booleans())
+def test_no_exit_returns_more_than_a_sale_model(tier, buys, moves, share, parts, give, room):
     """Exits cost alike (red team 17, finding 4's class): after purchases and any moves of the price
     (a pump's redemptions at a small offer, idle offers), a holder's credits redeemed at a friendly
     provider's offer, whole or in parts, directly or after giving them to a second wallet that redeems
     at the provider's own offer, pay no more than selling the same credits pays, from the same state:
     the provider's pay and the holder's refund together are exactly what the same holder selling them
-    in the same parts is paid, and at most what one sale of them all pays (parts round each share down
-    and each fee up); of it the provider gets, each part, min(share, refBasis share) less the exit fee
-    on that (rule 3h)."""
+    in the same parts is paid less the congestion charges the model quotes (none where the offers leave the
+    provider at its target share, `room`; kappa x P_ref per weighted credit above it where each offer is
+    exactly the part), and at most what one sale of them all pays (parts round each share down and each fee
+    up); of it the provider gets, each part, min(share, refBasis share) less the exit fee on that (rule 3h)."""
     s = fresh_model()
     s.providers.update({"p", "friend"})
     s.hanzo["pump"] = 10**40
@@ -355,14 +370,16 @@ def test_no_exit_returns_more_than_a_sale_model(tier, buys, moves, share, parts,
     if give:  # the provider's second wallet: the credits move with their basis, then redeem at its own offer
         s.transfer("t", "wallet", tier, amount)
         holder = "wallet"
+        s.hanzo["wallet"] = 10**40  # its refund is nothing (the premium went back by the transfer): a charge is paid
     sale = s.copy()
     sold = sum(sale.sell(holder, tier, n, 0, 2**64, now) for n in _split(amount, parts))
-    redeemed = refunded = 0
+    redeemed = refunded = charged = 0
     for n in _split(amount, parts):
-        payout, refund = redeem_checked(s, holder, tier, n, "friend")
-        redeemed, refunded = redeemed + payout, refunded + refund
+        payout, refund, charge = redeem_checked(s, holder, tier, n, "friend", room)
+        redeemed, refunded, charged = redeemed + payout, refunded + refund, charged + charge
     target(float(redeemed + refunded - whole), label="redemption over sale")
-    assert redeemed + refunded == sold and redeemed + refunded <= whole, (redeemed, refunded, sold, whole)
+    assert redeemed + refunded + charged == sold and redeemed + refunded <= whole, (redeemed, refunded, sold, whole)
+    assert (charged > 0) != room  # exactly n served of n offered is above any target share below 100%
 
 
 def _split(amount: int, parts: int) -> list[int]:
@@ -551,7 +568,7 @@ def _exit_in_parts(m, holder: str, tier: int, parts: int, by_sale: bool, now: in
         if by_sale:
             got += m.sell(holder, tier, n, 0, now + 1, now)
         else:
-            got += sum(redeem_checked(m, holder, tier, n, "p"))
+            got += sum(redeem_checked(m, holder, tier, n, "p")[:2])  # at target: no congestion charge
     return got
 
 
@@ -626,7 +643,7 @@ def test_p8_every_holder_exits_with_its_basis_whatever_the_price_did_and_in_any_
         if data.draw(st.booleans(), label="sale"):
             got = m.sell(name, tier, held, 0, now + 1, now)
         else:
-            payout, refund = redeem_checked(m, name, tier, held, "p")
+            payout, refund, _ = redeem_checked(m, name, tier, held, "p")  # at target: no congestion charge
             paid_at_ref = min(at_ref[name], bases[name])
             assert payout == paid_at_ref - mul_div_up(paid_at_ref, fee, WAD), (name, payout, paid_at_ref)
             got = payout + refund
@@ -640,7 +657,8 @@ def test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_or
     """The model's P8 on the contract: each whole exit, a sale's proceeds or a redemption's provider pay
     and refund to the redeemer together (HANZO moved, as quoteRedeem and the Redeemed event say), is the
     holder's basis less the exit fee; the provider gets n x P_ref (the refBasis recorded at the
-    purchase, at most the basis) less the fee on it (rule 3h)."""
+    purchase, at most the basis) less the fee on it (rule 3h). Honest exits: each offer leaves the provider at
+    its target share, so no congestion charge (no Congested event)."""
     m = market_factory()
     price = m.hmm.tier(tier).refPrice
     for t, n in zip(m.traders, buys):
@@ -653,7 +671,7 @@ def test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_or
         if by_sale:
             got, _ = m.apply("sell", t, tier, buys[i])
         else:
-            m.apply("offer", m.provider, tier, buys[i])
+            m.apply("offer", m.provider, tier, uncongested(m.model, buys[i]))
             quote = tuple(m.hmm.quoteRedeem(t, tier, buys[i]))
             assert quote == m.model.quote_redeem(m.name(t), tier, buys[i])
             provider_before, holder_before = m.token.balanceOf(m.provider), m.token.balanceOf(t)
@@ -662,6 +680,7 @@ def test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_or
             refund = m.token.balanceOf(t) - holder_before
             [event] = receipt.decode_logs(m.hmm.Redeemed)
             assert (payout, refund) == quote[:2] == (event.payout, event.refund)
+            assert not receipt.decode_logs(m.hmm.Congested)
             paid_at_ref = min(buys[i] * price, bases[i])
             assert payout == paid_at_ref - mul_div_up(paid_at_ref, fee, WAD), (payout, paid_at_ref)
             got = payout + refund
@@ -697,8 +716,9 @@ def test_p10_a_redemption_pays_its_provider_at_most_the_reference_price_and_the_
     model's books, each holder's sum of n x the P_ref each credit was bought at (never capped at what it
     paid), moved pro rata with the credits by transfers and exits, bounds every redemption: its provider
     is paid at most the ghost's share less the exit fee on it; the holder gets back exactly what a sale
-    of the same credits would pay less that pay; and refBasis <= costBasis for every holder and tier
-    after every step (and refBasis <= the ghost)."""
+    of the same credits would pay less that pay and less the congestion charge the model quotes (each offer is
+    exactly the credits redeemed, above the provider's target share: the charge is never 0 here); and
+    refBasis <= costBasis for every holder and tier after every step (and refBasis <= the ghost)."""
     s = fresh_model()
     s.providers.add("p")
     names = ["a", "b", "c"]
@@ -733,12 +753,13 @@ def test_p10_a_redemption_pays_its_provider_at_most_the_reference_price_and_the_
                 fee = s.exit_fee()
                 provider_before, holder_before = s.hanzo.get("p", 0), s.hanzo[name]
                 s.offer_capacity("p", tier, n)  # at ask 0, counted: the redemptions push the price up
+                charge = s.quote_redeem_at(name, tier, n, "p")[3]
                 s.redeem(name, tier, n, "p")
                 payout, refund = s.hanzo["p"] - provider_before, s.hanzo[name] - holder_before
                 at_ref = _ghost_exit(ghost, key, n, held)
                 assert payout <= at_ref - mul_div_up(at_ref, fee, WAD), (name, tier, payout, at_ref)
-                assert refund == proceeds - payout, (name, tier, refund, proceeds, payout)
-                premium += refund
+                assert refund == proceeds - payout - charge and charge > 0, (name, tier, refund, proceeds, payout)
+                premium += refund + charge
             elif op == "poke":
                 s.offer_capacity("p", tier, amount)  # idle, counted: the price falls unless redemptions fill it
                 now += s.params.epoch_length
@@ -757,7 +778,8 @@ def test_p10_a_redemption_pays_its_provider_at_most_the_reference_price_and_the_
         market_factory, ops):
     """The model's P10 on the contract: the provider's pay and the redeemer's refund are the HANZO that
     moved (as quoteRedeem, the model and the Redeemed event say), the pay at most the ghost's n x P_ref
-    share less the exit fee, the refund what quoteSell quoted less the pay, and refBasis (the model's,
+    share less the exit fee, the refund what quoteSell quoted less the pay (the holder getting it less the
+    congestion charge quoteRedeemAt, the model and the Congested event agree on), and refBasis (the model's,
     to the wei) <= costBasis and <= the ghost after every step (for the books the step could move)."""
     m = market_factory()
     ghost: dict[tuple[str, int], int] = {}
@@ -780,17 +802,21 @@ def test_p10_a_redemption_pays_its_provider_at_most_the_reference_price_and_the_
             m.apply("sell", t, tier, n)
             _ghost_exit(ghost, key, n, held)
         elif op == "redeem" and held:
-            m.apply("offer", m.provider, tier, n)
+            m.apply("offer", m.provider, tier, n)  # exactly n: above the target share, charged
             quote = tuple(m.hmm.quoteRedeem(t, tier, n))
             assert quote == m.model.quote_redeem(m.name(t), tier, n)
+            at = tuple(m.hmm.quoteRedeemAt(t, tier, n, m.provider))
+            assert at == m.model.quote_redeem_at(m.name(t), tier, n, m.name(m.provider)) and at[:3] == quote
+            charge = at[3]
             proceeds, _ = m.hmm.quoteSell(t, tier, n)
             fee = m.hmm.exitFee()
             provider_before, holder_before = m.token.balanceOf(m.provider), m.token.balanceOf(t)
             _, receipt = m.apply("redeem", t, tier, n, m.provider)
             payout = m.token.balanceOf(m.provider) - provider_before
-            refund = m.token.balanceOf(t) - holder_before
+            refund = m.token.balanceOf(t) - holder_before + charge  # before the charge, as Redeemed reports it
             [event] = receipt.decode_logs(m.hmm.Redeemed)
             assert (payout, refund) == quote[:2] == (event.payout, event.refund)
+            assert [e.charge for e in receipt.decode_logs(m.hmm.Congested)] == ([charge] if charge else [])
             at_ref = _ghost_exit(ghost, key, n, held)
             assert payout <= at_ref - mul_div_up(at_ref, fee, WAD), (payout, at_ref)
             assert refund == proceeds - payout

@@ -26,7 +26,8 @@ from . import test_market_maker_properties as props
 
 
 class Uncapped(hmm.HMMState):
-    """The planted bug: sales and redemptions pay the whole release (no cost-basis cap)."""
+    """The planted bug: exits pay the whole release (no cost-basis cap). It reaches sales (and the basis an exit
+    takes); the model's redemptions price their share in _plan, which does not call _share."""
 
     def _share(self, holder, tid, amount, held):
         return hmm.released(self.tier(tid), amount)
@@ -37,9 +38,10 @@ def uncapped(good: hmm.HMMState) -> Uncapped:
 
 
 def test_p5_fails_without_the_cost_basis_cap(monkeypatch):
-    """The review's drain (finding 1): with sales and redemptions paying the whole release, a
-    provider that pumps utilization with its credits (redeemed at its accomplice's offer) takes the
-    fee surplus."""
+    """The review's drain (finding 1): with sales paying the whole release, a provider that pumps utilization
+    with its credits (redeemed at its accomplice's offer) and leaves by sale takes the fee surplus (1,411,281
+    HANZO in this example). (It left by redemption here until the congestion charge's model, whose redemptions
+    no longer read _share: the bug planted there no longer reaches them.)"""
     real = props.fresh_model
 
     def uncapped_model():
@@ -47,7 +49,7 @@ def test_p5_fails_without_the_cost_basis_cap(monkeypatch):
 
     monkeypatch.setattr(props, "fresh_model", uncapped_model)
     body = props.test_p5_no_pump_over_k_epochs_pays_a_self_redeeming_provider_sell_or_redeem_model.hypothesis.inner_test
-    example = dict(tier=0, k=3, d=2 * 10**9, pump=1, honest=3 * 10**9, exit_by="redeem", parts=1, v0=0)
+    example = dict(tier=0, k=3, d=2 * 10**9, pump=1, honest=3 * 10**9, exit_by="sell", parts=1, v0=0)
     with pytest.raises(AssertionError):
         body(**example)
     monkeypatch.setattr(props, "fresh_model", real)
@@ -103,7 +105,7 @@ def test_no_exit_returns_more_than_a_sale_fails_when_a_redemption_is_fee_free(mo
         return FeeFreeRedemption(**{f.name: getattr(good, f.name) for f in dataclasses.fields(good)})
 
     monkeypatch.setattr(props, "fresh_model", buggy_model)
-    example = dict(tier=0, buys=[10**9], moves=[], share=1.0, parts=1, give=True)
+    example = dict(tier=0, buys=[10**9], moves=[], share=1.0, parts=1, give=True, room=True)
     body = props.test_no_exit_returns_more_than_a_sale_model.hypothesis.inner_test
     with pytest.raises(AssertionError):
         body(**example)
