@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hanzo.econ.params import DEFAULT
+from hanzo.econ.params import CONGESTION_CHARGE_ON
 from hanzo.sim.ledger import (BURNED, CHART, CONTRACT, MARKET, UNIT, WALLET, ConservationError, Ledger, Overdraft,
                               WalletOverdraft)
 from hanzo.sim.run import simulate, summarize
@@ -202,12 +202,12 @@ def test_large_adoption_keeps_supply_non_negative_and_spends_only_what_buyers_ho
 
 
 def test_the_users_pay_the_congestion_charge_the_maker_keeps_it_and_the_books_hold():
-    """Past the target share (80%) of the day's capacity each tier's redemptions pay the congestion charge,
+    """With the charge on, past the target share (80%) of the day's capacity each tier's redemptions pay the charge,
     congestion_charge x P_ref per credit of the excess (one aggregate provider a tier). The users pay it, out of
     the premium the maker owes them and the rest bought as credits are; the daily rows record it, and the ledger,
     checked every day, holds the maker's funds and the premium owed to a billionth. Without the charge none is
     recorded. (Each epoch's charges are read as the epoch closes, before the step clears them.)"""
-    kappa = DEFAULT.hmm_congestion_charge / 10**18
+    kappa = CONGESTION_CHARGE_ON / 10**18  # governance's switch (off by default)
     recorded = {}
     for k in (kappa, 0.0):
         world = World(load("baseline").with_overrides(**SHORT, **{"tokenomics.hmm_congestion_charge": k}))

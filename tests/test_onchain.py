@@ -265,27 +265,33 @@ def test_an_all_honest_scenario_runs_on_chain_as_before_accounts_had_strategies(
     rows), the accounts train other amounts: the rewards paid a day, what is staked, burned and sold move, and
     which accounts' pay makes a stake or a sale (502 -> 500 transactions); the reserve and the provider's sales
     are as pinned. Since provider rows, the World's churn and the governance attacker run on chain, the rows carry
-    the treasury released to an attacker (0 here); every other figure and transaction is as pinned. Since a
-    redemption past the target share of its provider's capacity pays the congestion charge, the accounts whose
-    credits the desk serves last on a tier whose whole offers are read past the target (the 32B and 175B tiers'
-    few credits; the 7B tier reads 0.8) pay 0.49 HANZO of charges in the 6 days (the rows' congestion_charges),
-    and where a batch's charge is more than its refunds the account buys the rest from the pool first: five swaps
-    (500 -> 505 transactions), the pool's HANZO 49,999,805.58 -> 49,999,805.09 and its price 0.10000078117 ->
-    0.10000078310; every other figure is as pinned."""
+    the treasury released to an attacker (0 here); every other figure and transaction is as pinned. The rows
+    carry the day's congestion charges (none: the charge is off by default). With the charge on (governance's
+    switch), the accounts whose credits the desk serves past the target share of a tier's offer (the 32B and 175B
+    tiers' few whole credits; the 7B tier reads 0.8) pay 0.49 HANZO of charges in the 6 days, and where a batch's
+    charge is more than its refunds the account buys the rest from the pool first: five swaps (500 -> 505
+    transactions), the pool's HANZO 49,999,805.58 -> 49,999,805.09 and its price 0.10000078117 -> 0.10000078310;
+    every other figure is as pinned, reconciled to the wei."""
     sc = load("baseline").with_overrides(**FIXED)
     honest = run_on_chain(sc, network="embedded", days=6, users=12)
-    assert honest.ok and honest.transactions == 505 and honest.proposals == []
+    assert honest.ok and honest.transactions == 500 and honest.proposals == []
     assert [p["day"] for p in honest.provider_payments] == [1, 2, 3, 4, 5, 6]
     assert [r["rewards_paid"] for r in honest.rows] == [5.913, 4.266, 4.113, 3.123, 4.194, 7.245]
     assert honest.rows[-1] == {
-        "day": 6, "hanzo_price_usd": 0.1000007831025546, "total_supply": 501643733.5804384,
+        "day": 6, "hanzo_price_usd": 0.10000078116622885, "total_supply": 501643733.5804384,
         "emitted": 1643835.6164383562, "burned": 102.036, "staked": 6.034275, "reward_pool": 986267.9798630137,
         "treasury": 150657631.74657536, "treasury_drained": 0.0, "market_maker_reserve": 9.987501040760467, "users": 12,
-        "pool_hanzo": 49999805.09207269, "pool_usd": 5000019.564424985, "rewards_paid": 7.245,
+        "pool_hanzo": 49999805.58377384, "pool_usd": 5000019.515106532, "rewards_paid": 7.245,
         "price_7b": 0.001000000001, "capacity_7b": 525.0, "utilization_7b": 0.8, "training_ops_paid": 12,
         "training_ops_deferred": 0, "compute_pool": 657534.2465753425, "compute_paid": 0.0,
-        "provider_sold": 12.739962129473641, "congestion_charges": 0.008352600702820357, "transactions": 505}
-    assert sum(r["congestion_charges"] for r in honest.rows) == pytest.approx(0.4917, abs=1e-4)
+        "provider_sold": 12.739962129473641, "congestion_charges": 0.0, "transactions": 500}
+    charged = run_on_chain(sc.with_overrides(**{"tokenomics.hmm_congestion_charge": "0.833333333333333333"}),
+                           network="embedded", days=6, users=12)
+    assert charged.ok and charged.transactions == 505
+    assert sum(r["congestion_charges"] for r in charged.rows) == pytest.approx(0.4917013, rel=1e-6)
+    assert charged.rows[-1] == {**honest.rows[-1], "hanzo_price_usd": 0.1000007831025546,
+                                "pool_hanzo": 49999805.09207269, "pool_usd": 5000019.564424985,
+                                "congestion_charges": 0.008352600702820357, "transactions": 505}
     assert {b["strategy"] for b in honest.by_account.values()} == {"honest"}
     u = sc["users"]
     as_honest = run_on_chain(sc.with_overrides(**{"strategies.holder_share": 1.0,
