@@ -9,6 +9,7 @@ from hanzo.chain.drivers import DriverError
 from hanzo.sim import crosscheck, onchain
 from hanzo.sim.onchain import ChainRunError, run_on_chain
 from hanzo.sim.scenario import load
+from hanzo.sim.world import World
 
 
 FIXED = {"users.initial": 1_000_000}  # the baseline's ceiling: every account there from day 0
@@ -873,3 +874,32 @@ def test_a_tier_of_half_a_credit_a_user_is_used_as_in_the_world_not_all_or_nothi
     utilization = [r["utilization_7b"] for r in result.rows]
     assert all(0.6 < u < 1.0 for u in utilization), utilization
     assert np.mean(utilization) == pytest.approx(0.8, abs=0.06)
+
+
+def test_with_the_congestion_charge_on_the_chain_reconciles_and_agrees_with_the_world_as_without_it():
+    """Governance's switch on (1 / the demand's elasticity), 40 accounts for 30 days: the chain reconciles to the
+    wei, accounts paying charges beyond their refunds from HANZO they bought (41 swaps more: 6,370 -> 6,411
+    transactions), and every figure the World and the chain share differs as without the charge (HANZO's price
+    0.001704 -> 0.001705 at most apart, the rest alike to 1e-5): the charges are a few HANZO against a pool of
+    50M. They differ between the executors: the World's aggregate provider reads each tier's continuous use,
+    held at the target by the controller, and pays 0.021 HANZO; chain mode's accounts spend whole credits
+    (rounded at random about the World's demand) of a whole-credit offer, and the 32B and 175B tiers' few credits
+    a day run past 80% of their offer on some days, each account charged at its provider's own excess, which is at
+    least the tier's: 5.65 HANZO."""
+    runs = {}
+    for kappa in ("0", "0.833333333333333333"):
+        sc = load("baseline").with_overrides(**FIXED, **{"tokenomics.hmm_congestion_charge": kappa})
+        result = run_on_chain(sc, network="embedded", days=30, users=40)
+        assert result.ok, result.differences
+        world = crosscheck.world_rows(sc, 40, 30)
+        runs[kappa] = result, crosscheck.compare(world, result.rows)
+    (off, off_versus), (on, on_versus) = runs["0"], runs["0.833333333333333333"]
+    assert (off.transactions, on.transactions) == (6_370, 6_411)
+    assert sum(r["congestion_charges"] for r in off.rows) == 0
+    assert sum(r["congestion_charges"] for r in on.rows) == pytest.approx(5.654846, rel=1e-6)
+    for name, worst in on_versus.max_rel_diff.items():
+        assert worst == pytest.approx(off_versus.max_rel_diff[name], abs=1e-5), name
+    sc = load("baseline").with_overrides(**FIXED, **{"tokenomics.hmm_congestion_charge": "0.833333333333333333"})
+    w = World(crosscheck.at_chain_scale(sc, 40))
+    w.run(30)
+    assert sum(r["congestion_charges"] for r in w.rows) == pytest.approx(0.020798, rel=1e-4)
