@@ -4,6 +4,8 @@ itself checked wei for wei against the contract (tests/properties)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,7 +13,10 @@ from hypothesis import strategies as st
 
 from hanzo.econ.fixedpoint import WAD
 from hanzo.econ.hmm import FloatMarket, HMMError, HMMState, leapfrog_step, potential_float
-from hanzo.econ.params import DEFAULT
+from hanzo.econ.params import CONGESTION_CHARGE_ON, DEFAULT
+
+# the congestion charge switched on (off by default), so that every replay checks the two back-ends charge alike
+CHARGED = dataclasses.replace(DEFAULT, hmm_congestion_charge=CONGESTION_CHARGE_ON)
 
 ops = st.lists(st.one_of(
     st.tuples(st.just("buy"), st.integers(0, 2), st.integers(1, 3 * 10**9)),
@@ -23,10 +28,10 @@ ops = st.lists(st.one_of(
 
 
 def pair():
-    model = HMMState.from_tokenomics(DEFAULT)
+    model = HMMState.from_tokenomics(CHARGED)
     model.providers.add("p")
     model.hanzo["h"] = 10**40
-    return model, FloatMarket.from_tokenomics(DEFAULT)
+    return model, FloatMarket.from_tokenomics(CHARGED)
 
 
 def close(a: float, b: float, rel: float = 1e-7, abs_: float = 1e-6) -> bool:
@@ -60,8 +65,9 @@ def _replay(ops, who):
                 continue
             one[tier] = n
             if op == "redeem":
-                paid = model.redeem(h, tier, n, "p")
-                assert close(float(market.redeem(one, h)[tier]), paid / WAD)
+                paid, net = model.redeem_split(h, tier, n, "p")  # net: the refund less the congestion charge
+                got, got_net = market.redeem_split(one, h)
+                assert close(float(got[tier]), paid / WAD) and close(float(got_net[tier]), net / WAD, abs_=1e-3)
             else:
                 paid = model.sell(h, tier, n, 0, 2**64, now)
                 assert close(float(market.sell(one, h)[tier]), paid / WAD)
@@ -93,6 +99,29 @@ def test_with_two_holders_each_exit_is_capped_by_its_own_basis_as_on_chain(ops):
     """Users and speculators in one market: each holder's credits and basis, and every payout,
     match the integer model's accounts."""
     _replay(ops, ["h", "s"])
+
+
+def test_a_charged_redemption_costs_the_holder_alike_on_both_back_ends():
+    """With the charge on, past the target share (80%) of the epoch's capacity the holder pays
+    congestion_charge x P_ref per credit of the excess, out of its refund and then its balance, kept in the
+    maker's funds: with one provider the integer model's provider excess is the float market's tier excess."""
+    model, market = pair()
+    model.buy("h", 0, 10**9, 2**255, 2**64, 0)
+    market.buy(np.array([1e9, 0, 0]), "h")
+    model.offer_capacity("p", 0, 10**6)
+    market.capacity[0] = 1e6
+    nets = []
+    for n in (7 * 10**5, 2 * 10**5, 10**5):  # 70%: no charge; 90%: 10% charged; 100%: all charged
+        _, net = model.redeem_split("h", 0, n, "p")
+        _, got = market.redeem_split(np.array([n, 0.0, 0.0]), "h")
+        assert close(float(got[0]), net / WAD, abs_=1e-6)
+        nets.append(net / WAD)
+    kappa, p_ref = CONGESTION_CHARGE_ON / WAD, model.tiers[0].ref_price / WAD
+    # the second redemption, 2e5 credits, pays for the 1e5 past 8e5 (the charge is what moves the net:
+    # the refund per credit is the same for all three, the holder's basis being pro rata)
+    assert nets[1] == pytest.approx(2 * nets[0] / 7 - kappa * p_ref * 1e5, rel=1e-6)
+    assert nets[2] == pytest.approx(nets[0] / 7 - kappa * p_ref * 1e5, rel=1e-6) and nets[2] < 0
+    assert close(market.funds, model.funds / WAD, abs_=1e-6)
 
 
 def test_every_tier_moves_by_its_own_utilization_and_no_rise_is_cut():

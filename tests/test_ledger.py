@@ -4,11 +4,13 @@ loses HANZO, none overdraws, and the books are checked at the end of every simul
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from hanzo.econ.params import CONGESTION_CHARGE_ON
 from hanzo.sim.ledger import (BURNED, CHART, CONTRACT, MARKET, UNIT, WALLET, ConservationError, Ledger, Overdraft,
                               WalletOverdraft)
-from hanzo.sim.run import simulate
+from hanzo.sim.run import simulate, summarize
 from hanzo.sim.scenario import SCENARIO_DIR, load
 from hanzo.sim.world import World
 
@@ -197,3 +199,31 @@ def test_large_adoption_keeps_supply_non_negative_and_spends_only_what_buyers_ho
     assert (s["wallet_users"] >= 0).all() and (s["wallet_holders"] == s["wallet_holders"][0]).all()
     # the unmet part of each day's purchases came out of buyers' own wallets, never beyond them
     assert summary["market"]["unmet_hanzo_buys"] > 0
+
+
+def test_the_users_pay_the_congestion_charge_the_maker_keeps_it_and_the_books_hold():
+    """With the charge on, past the target share (80%) of the day's capacity each tier's redemptions pay the charge,
+    congestion_charge x P_ref per credit of the excess (one aggregate provider a tier). The users pay it, out of
+    the premium the maker owes them and the rest bought as credits are; the daily rows record it, and the ledger,
+    checked every day, holds the maker's funds and the premium owed to a billionth. Without the charge none is
+    recorded. (Each epoch's charges are read as the epoch closes, before the step clears them.)"""
+    kappa = CONGESTION_CHARGE_ON / 10**18  # governance's switch (off by default)
+    recorded = {}
+    for k in (kappa, 0.0):
+        world = World(load("baseline").with_overrides(**SHORT, **{"tokenomics.hmm_congestion_charge": k}))
+        m, step, expected = world.market, world.market.step, []
+
+        def closing(*args, m=m, step=step, expected=expected):
+            excess = np.maximum(m.redeemed - m.target * m.capacity, 0.0)
+            expected.append((float(m.charged.sum()), float((k * m.ref_price * excess).sum())))
+            return step(*args)
+
+        m.step = closing
+        world.run(90)
+        charges = [r["congestion_charges"] for r in world.rows]
+        assert np.allclose(charges, [kept for kept, _ in expected], rtol=1e-12, atol=0)
+        assert np.allclose(charges, [owed for _, owed in expected], rtol=1e-9, atol=1e-12)
+        recorded[k] = sum(charges)
+        summary = summarize(world, pd.DataFrame(world.rows))
+        assert summary["market"]["congestion_charges"] == pytest.approx(recorded[k], rel=1e-12)
+    assert recorded[kappa] > 0 and recorded[0.0] == 0

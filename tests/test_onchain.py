@@ -9,6 +9,7 @@ from hanzo.chain.drivers import DriverError
 from hanzo.sim import crosscheck, onchain
 from hanzo.sim.onchain import ChainRunError, run_on_chain
 from hanzo.sim.scenario import load
+from hanzo.sim.world import World
 
 
 FIXED = {"users.initial": 1_000_000}  # the baseline's ceiling: every account there from day 0
@@ -265,7 +266,13 @@ def test_an_all_honest_scenario_runs_on_chain_as_before_accounts_had_strategies(
     rows), the accounts train other amounts: the rewards paid a day, what is staked, burned and sold move, and
     which accounts' pay makes a stake or a sale (502 -> 500 transactions); the reserve and the provider's sales
     are as pinned. Since provider rows, the World's churn and the governance attacker run on chain, the rows carry
-    the treasury released to an attacker (0 here); every other figure and transaction is as pinned."""
+    the treasury released to an attacker (0 here); every other figure and transaction is as pinned. The rows
+    carry the day's congestion charges (none: the charge is off by default). With the charge on (governance's
+    switch), the accounts whose credits the desk serves past the target share of a tier's offer (the 32B and 175B
+    tiers' few whole credits; the 7B tier reads 0.8) pay 0.49 HANZO of charges in the 6 days, and where a batch's
+    charge is more than its refunds the account buys the rest from the pool first: five swaps (500 -> 505
+    transactions), the pool's HANZO 49,999,805.58 -> 49,999,805.09 and its price 0.10000078117 -> 0.10000078310;
+    every other figure is as pinned, reconciled to the wei."""
     sc = load("baseline").with_overrides(**FIXED)
     honest = run_on_chain(sc, network="embedded", days=6, users=12)
     assert honest.ok and honest.transactions == 500 and honest.proposals == []
@@ -278,7 +285,14 @@ def test_an_all_honest_scenario_runs_on_chain_as_before_accounts_had_strategies(
         "pool_hanzo": 49999805.58377384, "pool_usd": 5000019.515106532, "rewards_paid": 7.245,
         "price_7b": 0.001000000001, "capacity_7b": 525.0, "utilization_7b": 0.8, "training_ops_paid": 12,
         "training_ops_deferred": 0, "compute_pool": 657534.2465753425, "compute_paid": 0.0,
-        "provider_sold": 12.739962129473641, "transactions": 500}
+        "provider_sold": 12.739962129473641, "congestion_charges": 0.0, "transactions": 500}
+    charged = run_on_chain(sc.with_overrides(**{"tokenomics.hmm_congestion_charge": "0.833333333333333333"}),
+                           network="embedded", days=6, users=12)
+    assert charged.ok and charged.transactions == 505
+    assert sum(r["congestion_charges"] for r in charged.rows) == pytest.approx(0.4917013, rel=1e-6)
+    assert charged.rows[-1] == {**honest.rows[-1], "hanzo_price_usd": 0.1000007831025546,
+                                "pool_hanzo": 49999805.09207269, "pool_usd": 5000019.564424985,
+                                "congestion_charges": 0.008352600702820357, "transactions": 505}
     assert {b["strategy"] for b in honest.by_account.values()} == {"honest"}
     u = sc["users"]
     as_honest = run_on_chain(sc.with_overrides(**{"strategies.holder_share": 1.0,
@@ -860,3 +874,32 @@ def test_a_tier_of_half_a_credit_a_user_is_used_as_in_the_world_not_all_or_nothi
     utilization = [r["utilization_7b"] for r in result.rows]
     assert all(0.6 < u < 1.0 for u in utilization), utilization
     assert np.mean(utilization) == pytest.approx(0.8, abs=0.06)
+
+
+def test_with_the_congestion_charge_on_the_chain_reconciles_and_agrees_with_the_world_as_without_it():
+    """Governance's switch on (1 / the demand's elasticity), 40 accounts for 30 days: the chain reconciles to the
+    wei, accounts paying charges beyond their refunds from HANZO they bought (41 swaps more: 6,370 -> 6,411
+    transactions), and every figure the World and the chain share differs as without the charge (HANZO's price
+    0.001704 -> 0.001705 at most apart, the rest alike to 1e-5): the charges are a few HANZO against a pool of
+    50M. They differ between the executors: the World's aggregate provider reads each tier's continuous use,
+    held at the target by the controller, and pays 0.021 HANZO; chain mode's accounts spend whole credits
+    (rounded at random about the World's demand) of a whole-credit offer, and the 32B and 175B tiers' few credits
+    a day run past 80% of their offer on some days, each account charged at its provider's own excess, which is at
+    least the tier's: 5.65 HANZO."""
+    runs = {}
+    for kappa in ("0", "0.833333333333333333"):
+        sc = load("baseline").with_overrides(**FIXED, **{"tokenomics.hmm_congestion_charge": kappa})
+        result = run_on_chain(sc, network="embedded", days=30, users=40)
+        assert result.ok, result.differences
+        world = crosscheck.world_rows(sc, 40, 30)
+        runs[kappa] = result, crosscheck.compare(world, result.rows)
+    (off, off_versus), (on, on_versus) = runs["0"], runs["0.833333333333333333"]
+    assert (off.transactions, on.transactions) == (6_370, 6_411)
+    assert sum(r["congestion_charges"] for r in off.rows) == 0
+    assert sum(r["congestion_charges"] for r in on.rows) == pytest.approx(5.654846, rel=1e-6)
+    for name, worst in on_versus.max_rel_diff.items():
+        assert worst == pytest.approx(off_versus.max_rel_diff[name], abs=1e-5), name
+    sc = load("baseline").with_overrides(**FIXED, **{"tokenomics.hmm_congestion_charge": "0.833333333333333333"})
+    w = World(crosscheck.at_chain_scale(sc, 40))
+    w.run(30)
+    assert sum(r["congestion_charges"] for r in w.rows) == pytest.approx(0.020798, rel=1e-4)

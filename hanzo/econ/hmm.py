@@ -776,12 +776,14 @@ class FloatMarket:
     buy_fee: float
     sell_fee: float  # the exit fee, on sales and redemptions alike
     position_decay: float = 0.0  # share of the pricing position forgotten at each step
+    congestion_charge: float = 0.0  # kappa: P_ref per credit served above the target share of capacity
     supply: np.ndarray = None
     position: np.ndarray = None  # where purchases are priced on the curve (the contract's Tier.position)
     log_price: np.ndarray = None
     momentum: np.ndarray = None
     capacity: np.ndarray = None
     redeemed: np.ndarray = None
+    charged: np.ndarray = None  # the epoch's congestion charges, per tier (HANZO)
     held: dict = None  # holder -> credits per tier
     bases: dict = None  # holder -> HANZO paid (before fees) for the credits it holds, per tier
     ref_bases: dict = None  # holder -> the reference price's part of its basis (the contract's refBasis), per tier
@@ -789,7 +791,7 @@ class FloatMarket:
 
     def __post_init__(self) -> None:
         zeros = np.zeros_like(self.base_price, dtype=float)
-        for name in ("supply", "position", "log_price", "momentum", "capacity", "redeemed"):
+        for name in ("supply", "position", "log_price", "momentum", "capacity", "redeemed", "charged"):
             if getattr(self, name) is None:
                 setattr(self, name, zeros.copy())
         self.held = self.held or {}
@@ -816,7 +818,8 @@ class FloatMarket:
     def from_tokenomics(cls, p: Tokenomics) -> "FloatMarket":
         return cls(np.array([b / WAD for _, b in p.inference_tiers]), float(p.hmm_depth), p.hmm_alpha / WAD,
                    p.hmm_gamma / WAD, p.hmm_dt / WAD, p.hmm_delta_max / WAD, p.hmm_target_utilization / WAD,
-                   p.hmm_buy_fee / WAD, p.hmm_sell_fee / WAD, p.hmm_position_decay / WAD)
+                   p.hmm_buy_fee / WAD, p.hmm_sell_fee / WAD, p.hmm_position_decay / WAD,
+                   p.hmm_congestion_charge / WAD)
 
     # ---------------------------------------------------------------- views
 
@@ -884,16 +887,28 @@ class FloatMarket:
 
     def redeem_split(self, amount: np.ndarray, holder: str = "users") -> tuple[np.ndarray, np.ndarray]:
         """Spend `amount` credits on compute; returns (what the providers are paid, what goes back to the
-        holder) per tier: of the holder's share of its basis, the reference price paid for the credits to
-        the providers and the rest (the curve's premium) back, each less the exit fee (the fee stays in the
-        funds): in all what a sale pays (rule 3h, as the contract)."""
+        holder: negative where it pays) per tier: of the holder's share of its basis, the reference price paid
+        for the credits to the providers and the rest (the curve's premium) back, each less the exit fee (the
+        fee stays in the funds): in all what a sale pays (rule 3h, as the contract). Less the congestion
+        charge: congestion_charge x P_ref per credit that lifts the tier's redeemed past the target share of
+        its capacity, kept in the funds. With one aggregate provider per tier the contract's provider excess
+        is the tier's (the capacity is counted whole, as offered at the epoch's start)."""
         amount = np.minimum(amount, self.capacity - self.redeemed)
         amount, share, at_ref = self._exit(amount, holder)
+        charge = self.congestion(amount)
         self.redeemed = self.redeemed + amount
+        self.charged = self.charged + charge
         paid = np.minimum(share, at_ref) * (1.0 - self.sell_fee)
         refund = share * (1.0 - self.sell_fee) - paid
-        self.funds -= float(paid.sum() + refund.sum())
-        return paid, refund
+        self.funds -= float(paid.sum() + refund.sum() - charge.sum())
+        return paid, refund - charge
+
+    def congestion(self, amount: np.ndarray) -> np.ndarray:
+        """The congestion charge (HANZO per tier) that redeeming `amount` more credits now would cost; nothing is
+        traded."""
+        after = self.redeemed + amount
+        excess = np.maximum(after - np.maximum(self.redeemed, self.target * self.capacity), 0.0)
+        return self.congestion_charge * self.ref_price * excess
 
     def sell(self, amount: np.ndarray, holder: str = "users") -> np.ndarray:
         """Sell `amount` credits back; returns the proceeds per tier, after the sell fee."""
@@ -919,5 +934,6 @@ class FloatMarket:
         self.log_price, self.momentum = x_next, v_next
         self.capacity = np.zeros_like(self.capacity)
         self.redeemed = np.zeros_like(self.redeemed)
+        self.charged = np.zeros_like(self.charged)
         self.position = self.position * (1.0 - self.position_decay)
         return u

@@ -70,9 +70,15 @@ def inference(w: World):
             w.provider_capacity = capacity.sum(axis=0)
         m.capacity = w.provider_capacity.copy()  # the providers offer their capacity for the epoch
         served = np.minimum(np.minimum(demand, m.capacity), m.holding("users"))
-        # the cost-basis cap applies, as on chain; the curve's premium goes back to the users (rule 3h)
-        paid, refund = m.redeem_split(served)
-        w.premium_owed += float(refund.sum())
+        served = charge_affordable(w, served, pays)
+        # the cost-basis cap applies, as on chain; the curve's premium goes back to the users (rule 3h), less the
+        # congestion charge (the users' cost: demand above still answers the price alone, as the charge is a
+        # cost of the day's use past the target that the users do not foresee)
+        charged = float(m.charged.sum())
+        paid, net = m.redeem_split(served)
+        charge = float(m.charged.sum()) - charged
+        w.premium_owed += float(net.sum()) + charge
+        pay_charge(w, charge, pays)
         if int(w.env.now) % PREMIUM_BACK_DAYS == PREMIUM_BACK_DAYS - 1:
             premium_back(w)
         payout = float(paid.sum())
@@ -86,6 +92,31 @@ def inference(w: World):
             w.utilization = served / m.capacity
         w.flows.provider_income += payout
         yield w.env.timeout(1)
+
+
+def charge_affordable(w: World, served: np.ndarray, pays) -> np.ndarray:
+    """`served`, or where the users cannot fund the congestion charge on it beyond the premium the maker owes them
+    (as on chain, where the holder without the HANZO cannot redeem past the target: the contract reverts), only
+    what the target share of the capacity serves free of it."""
+    m = w.market
+    rest = units(max(float(m.congestion(served).sum()) - w.premium_owed, 0.0))
+    if rest <= w.ledger.units["purchases"] or not w.users.active:  # the pool's day funds it: no wallet is read
+        return served
+    wanted = pays(rest)
+    if fundable(w, wanted)[wanted > 0].min() >= 1.0:
+        return served
+    return np.minimum(served, np.maximum(m.target * m.capacity - m.redeemed, 0.0))
+
+
+def pay_charge(w: World, charge: float, pays) -> None:
+    """The users pay the day's congestion charge: out of the premium the maker owes them first (it stays with the
+    maker), the rest bought and paid as they pay for credits, so the maker's funds and the ledger agree."""
+    if charge <= 0:
+        return
+    netted = min(charge, w.premium_owed)
+    w.premium_owed -= netted
+    spend(w, [("market_maker", units(max(charge - netted, 0.0)), "congestion charge")], "congestion charge", pays)
+    w.flows.congestion_charges += charge
 
 
 PREMIUM_BACK_DAYS = 30  # how often the premium owed reaches the users' wallets (alike to the active ones)

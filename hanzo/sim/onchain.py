@@ -1408,6 +1408,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                                      for t in tiers]
                 serving_plan = desk.plan(wanted)
                 served, paid_out = np.zeros(len(tiers), dtype=int), np.zeros(len(tiers))
+                congestion = 0  # the day's congestion charges (wei), the World's flow of that name
                 for person in people:
                     a = str(person.address)
                     if a not in active:
@@ -1429,15 +1430,32 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                     # (no `n` here: it is the population on the adoption curve)
                     for j, spends in serving_plan.get(a, ()):
                         to, refunds = desk.addresses[j], 0
-                        for t, k in spends:  # the model's batch is these in order; each tier's pay is kept
-                            paid, refund = market.redeem_split(a, t, k, to)
-                            refunds += refund
+                        # past the target share of the provider's capacity the holder pays the congestion charge,
+                        # out of its refunds and the rest from its balance: it buys that rest first, as it buys
+                        # the HANZO for its credits (the batch's tiers are apart, so each element's quote is its
+                        # part of the batch's)
+                        quotes = [market.quote_redeem_at(a, t, k, to) for t, k in spends]
+                        owed = sum(charge - refund for _, refund, _, charge in quotes)
+                        if owed > 0:
+                            buy_hanzo(person, owed, f"day {day}: HANZO for the congestion charge")
+                            market.hanzo[a] = ledger.hanzo[a]
+                        # the model's batch settles once, as the contract's does (an element's charge may be
+                        # more than the account holds before another's refund); each tier's pay is its quote's
+                        batch_paid = market.redeem_batch(a, spends, to)
+                        if batch_paid != sum(paid for paid, *_ in quotes):
+                            raise ChainRunError(f"day {day}: the batch paid {batch_paid}, its quotes {quotes}")
+                        for (t, k), (paid, refund, _, charge) in zip(spends, quotes):
+                            net = refund - charge
+                            refunds += net
                             served[t] += k
                             paid_out[t] += paid / WEI
                             desk.paid[j] += paid
                             ledger.move(A["hmm"], to, paid)
-                            ledger.move(A["hmm"], a, refund)  # the curve's premium back (rule 3h)
-                        # the refund the model paid is the holder's bound: the chain must pay it to the wei
+                            # the curve's premium back (rule 3h) less the charge: negative, the holder pays
+                            ledger.move(A["hmm"], a, net)
+                        congestion += sum(charge for *_, charge in quotes)
+                        # the refunds less the charges the model settled are the holder's bound (minNet): the
+                        # chain must settle them to the wei
                         c.send(person, "hmm", "redeemBatch", [t for t, _ in spends], [n for _, n in spends],
                                to, refunds, 2**64, what=f"day {day}: redeem credits")
                 utilization = np.divide(served, offered, out=np.zeros(len(tiers)), where=offered > 0)
@@ -1549,7 +1567,7 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                              # the Compute Providers pool by the books, what it paid the provider and what the
                              # provider sold (to date)
                              "compute_pool": (compute_emitted - compute_paid) / WEI, "compute_paid": compute_paid / WEI,
-                             "provider_sold": provider_sold / WEI,
+                             "provider_sold": provider_sold / WEI, "congestion_charges": congestion / WEI,
                              "transactions": c.transactions})
                 if progress:
                     progress(1)

@@ -115,6 +115,8 @@ def summarize(world: World, series: pd.DataFrame) -> dict:
                    "unmet_hanzo_buys": float(series["unmet_hanzo_buys"].sum()),
                    "refused_hanzo_buys": float(series["refused_hanzo_buys"].sum()),
                    "credits_unfunded_days": int((series["credits_unfunded"] > 0).sum()),
+                   # what the users paid for redeeming past the target share of capacity (docs/congestion.md)
+                   "congestion_charges": float(series["congestion_charges"].sum()),
                    "sell_backlog": world.sell_backlog},
     }
 

@@ -76,6 +76,7 @@ class Flows:
     interactions: float = 0.0
     gas: float = 0.0  # gas of the day's training ops
     inference_spend: float = 0.0
+    congestion_charges: float = 0.0  # what users paid for redemptions past the target share of capacity
     provider_income: float = 0.0
     arbitrage_usd: float = 0.0
 
@@ -271,6 +272,7 @@ class World:
             "training_fees": s.training_fees,
             "interactions": self.flows.interactions,
             "inference_spend": self.flows.inference_spend,
+            "congestion_charges": self.flows.congestion_charges,
             "hmm_funds": m.funds,
             "hmm_reserve": m.reserve,
             **{f"wallet_{k}": ledger[k] for k, (kind, _) in CHART.items() if kind == WALLET},
