@@ -9,6 +9,8 @@ from __future__ import annotations
 from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.params import WEI
 
+from .market import charge_on
+
 L = 10**9  # the default depth
 
 
@@ -64,6 +66,7 @@ def test_a_dear_holder_leaving_first_after_a_rise_is_paid_her_basis_less_the_sel
 
 
 def test_a_self_dealing_provider_cannot_make_a_dear_holder_leave_short(m):
+    charge_on(m)  # the congestion charge (off by default) switched on, as governance may: the dealer pays it too
     dealer, x = m.dealer, m.accomplice  # the pair: the accomplice hands its pay back
     start = m.token.balanceOf(dealer) + m.token.balanceOf(x)
     alice, c, paid, basis = _setup(m, self_dealing=True)

@@ -693,9 +693,11 @@ def test_a_provider_exiting_through_a_second_wallet_gets_what_a_sale_pays(m, con
     its own offer; beside it, on the same state, the wallet sells them. Result: with 1.25 L offered (the
     redemption at the provider's target share) the provider and its wallet together get exactly what the
     sale pays (1,503,497; before 3h the provider alone), split as quoteRedeem said, and the surplus keeps the
-    same 214,785 fee. With exactly 1 L offered the 0.2 L above target pays the congestion charge (kappa x
+    same 214,785 fee. With exactly 1 L offered and the congestion charge on, the 0.2 L above target pays it (kappa x
     P_ref: 166,667, out of the wallet's refund, 461,830 left), kept in the surplus too: a sale less the charge."""
     provider, wallet = m.accomplice, m.traders[1]
+    if congested:
+        charge_on(m)  # off by default: governance switches it on
     m.apply("buy", wallet, 0, L)
     basis, ref = m.hmm.costBasis(wallet, 0), m.hmm.refBasis(wallet, 0)
     fee = m.model.params.sell_fee
@@ -774,7 +776,8 @@ def test_a_greedy_holder_takes_no_more_through_any_exit_than_a_sale(m):
     its second wallet (a trader account; the transfer refunds it the premium less the exit fee on the
     whole share and hands on the reference part) to redeem at its own offer. The offers are 1.25 L (the
     redemptions at their provider's target share: no congestion charge), and once exactly 1 L (the 0.2 L
-    above target charged kappa x P_ref a credit, out of the refund, kept in the surplus).
+    above target charged kappa x P_ref a credit, out of the refund, kept in the surplus: the charge switched on
+    after the pump, as governance may).
     Measured what the cartel (the
     dealer, its wallet and its accomplice, who hands its pay back) gets back. Result: no path returns
     more than the sale (the whole sale: its basis less the 12.5% exit fee; parts round each share down
@@ -795,6 +798,7 @@ def test_a_greedy_holder_takes_no_more_through_any_exit_than_a_sale(m):
     basis = m.hmm.costBasis(d, 0)
     sale = basis - fee_on(basis, m.model.params.sell_fee)
     assert m.hmm.quoteSell(d, 0, L)[0] == sale
+    charge_on(m)  # off by default: governance switches it on for the exits (the exact offer's is charged)
     roomy = L * 5 // 4  # 0.8 x 1.25 L = 1 L: at target
     paths = {
         "sell": [("sell", d, 0, L)],

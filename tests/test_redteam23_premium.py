@@ -35,7 +35,7 @@ from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.hmm import HMMError
 from hanzo.econ.params import WEI
 
-from .market import FAR, fresh_model
+from .market import FAR, charged_model, fresh_model
 
 L = 10**9  # the default depth
 DAY = 86_400
@@ -203,7 +203,7 @@ def _search_run(rng, steps=60):
     target share the holder also pays a congestion charge (kept in the surplus, read there): pay + refund -
     charge is then less than the sale, and the charge is quote_redeem_at's, element by element. Returns (the
     coalition's gain, redemptions, HANZO charged)."""
-    s = fresh_model("ABDXU")
+    s = charged_model("ABDXU")
     coalition = "ABDX"
     start = {a: s.hanzo[a] for a in coalition}
     t = checks = charged = 0
@@ -397,12 +397,12 @@ def test_model_the_refund_does_not_cheapen_the_wash():
     itself: test_redteam17)."""
     got = []
     for n in (L // 10, L // 2, L):
-        cost, buy_fee = fresh_model().quote_buy(0, n)
+        cost, buy_fee = charged_model().quote_buy(0, n)
         value = cost - buy_fee  # V(n): the basis
         costs = []
         tenths = [(n // 10, "X")] * 9 + [(n - 9 * (n // 10), "X")]
         for split in ([(n, "X")], tenths, [(n // 2, "X"), (n - n // 2, "P")]):
-            s = fresh_model()
+            s = charged_model()
             s.offer_capacity("X", 0, n, 0, 0)
             s.offer_capacity("P", 0, n, 0, 0)
             start = s.hanzo["D"] + s.hanzo["X"] + s.hanzo["P"]

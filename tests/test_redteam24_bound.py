@@ -20,7 +20,7 @@ from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.hmm import HMMError
 from hanzo.econ.params import WEI
 
-from .market import FAR, fresh_model
+from .market import FAR, charge_on, fresh_model
 
 L = 10**9  # the default depth
 N = 10**6  # the credits the holder redeems
@@ -118,6 +118,7 @@ def test_redeem_batch_bounds_the_refunds_less_the_charges_in_all(m):
     batch's net is negative (-142.54). That net (the elements quoted one after another on the model) as minNet
     passes to the wei, one wei more reverts NetSlippage on both sides and changes nothing; H pays the
     difference."""
+    charge_on(m)  # off by default: governance switches it on
     h, p, _, _ = _rising_price(m)
     moves = [(0, N), (0, N // 4)]
     c = m.model.copy()
@@ -205,6 +206,7 @@ def test_a_pending_redemption_cannot_be_charged_more_than_its_holder_accepted(m)
     refund: H's credits, basis and HANZO untouched. quoteRedeemAt then quotes the charge (as the model does); with
     minNet = refund - charge, negative, the redemption passes to the wei, one wei more reverts: the holder
     pays the difference (347.16 HANZO) out of its balance, and the surplus keeps the exit fee and the charge."""
+    charge_on(m)  # off by default: governance switches it on
     h, p, _, _ = _rising_price(m)
     u = m.traders[1]
     m.apply("offer", p, 0, 2 * N - SLACK, 0)

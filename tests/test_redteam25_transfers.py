@@ -54,7 +54,7 @@ from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.hmm import HMMError, HMMState
 from hanzo.econ.params import WEI
 
-from .market import FAR, fresh_model
+from .market import FAR, charged_model, fresh_model
 
 L = 10**9  # the default depth
 CARTEL = ["A", "B", "D", "X"]  # two wallets, the dealer and its accomplice (D and X are providers)
@@ -96,7 +96,7 @@ def _search_run(rng, steps=60):
     half of it), offer and poke. Each cartel action is checked: the cartel's liquidation value never rises
     (but by a few wei of rounding), the honest users' never falls. Returns (the cartel's gain once it has sold
     everything, the largest rise of its value by an own action, the transfers made)."""
-    s = fresh_model()
+    s = charged_model()
     now = 0
     start = {a: s.hanzo[a] for a in CARTEL}
     worst = transfers = 0
