@@ -377,9 +377,22 @@ class HMMState:
         NetSlippage) by `deadline` (Expired; unchecked when None). Everything is checked before anything
         changes (the contract reverts whole)."""
         _check_deadline(deadline, now)
+        return self.redeem_planned(holder, moves, provider, self.quote_redeem_batch(holder, moves, provider),
+                                   min_refund=min_refund)
+
+    def quote_redeem_batch(self, holder: str, moves: list[tuple[int, int]], provider: str) -> list[tuple[int, ...]]:
+        """What redeemBatch would book, element by element, with its errors (but the holder's bound and balance):
+        (the provider's pay, the holder's refund, the weight it counts, its congestion charge); nothing changes.
+        A holder that must pay charges beyond its refunds learns here how much HANZO to bring."""
         if not moves:
             raise HMMError("ZeroAmount")
-        plan = self._plan(holder, moves, provider)
+        return self._plan(holder, moves, provider)
+
+    def redeem_planned(self, holder: str, moves: list[tuple[int, int]], provider: str, plan: list[tuple[int, ...]],
+                       *, min_refund: int | None = None) -> int:
+        """redeemBatch settled on `plan`, quote_redeem_batch's for the same state (its HANZO balances aside, which
+        the plan does not read): the refunds less the charges at least `min_refund` (NetSlippage), the rest in the
+        holder's balance, then every element's books. Returns the provider's pay."""
         self._settle_check(holder, sum(refund - charge for _, refund, _, charge in plan), min_refund)
         for (tid, amount), books in zip(moves, plan):
             self._redeem_books(holder, tid, amount, provider, *books)

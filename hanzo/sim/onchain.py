@@ -1432,18 +1432,15 @@ def run_on_chain(scenario: Scenario, *, network: str = "ethereum:local:test", da
                         to, refunds = desk.addresses[j], 0
                         # past the target share of the provider's capacity the holder pays the congestion charge,
                         # out of its refunds and the rest from its balance: it buys that rest first, as it buys
-                        # the HANZO for its credits (the batch's tiers are apart, so each element's quote is its
-                        # part of the batch's)
-                        quotes = [market.quote_redeem_at(a, t, k, to) for t, k in spends]
+                        # the HANZO for its credits; the model's batch then settles once on the same plan, as the
+                        # contract's does (an element's charge may be more than the account holds before
+                        # another's refund)
+                        quotes = market.quote_redeem_batch(a, spends, to)
                         owed = sum(charge - refund for _, refund, _, charge in quotes)
                         if owed > 0:
                             buy_hanzo(person, owed, f"day {day}: HANZO for the congestion charge")
                             market.hanzo[a] = ledger.hanzo[a]
-                        # the model's batch settles once, as the contract's does (an element's charge may be
-                        # more than the account holds before another's refund); each tier's pay is its quote's
-                        batch_paid = market.redeem_batch(a, spends, to)
-                        if batch_paid != sum(paid for paid, *_ in quotes):
-                            raise ChainRunError(f"day {day}: the batch paid {batch_paid}, its quotes {quotes}")
+                        market.redeem_planned(a, spends, to, quotes)
                         for (t, k), (paid, refund, _, charge) in zip(spends, quotes):
                             net = refund - charge
                             refunds += net
