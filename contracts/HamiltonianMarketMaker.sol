@@ -64,6 +64,9 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///      - V is computed once per end point with rounding up, so the cost of any sequence of
 ///        purchases depends only on its end points, and buy(d) then sell(d) returns what was paid
 ///        for them, minus fees, never more (no-arbitrage, P1-P3).
+///      - where governance sets congestionCharge (0 by default), the redemptions that lift a provider's counted
+///        served weight past targetUtilization x its counted capacity pay it x P_ref per weighted credit of the
+///        excess, into the surplus; the charged excess of an epoch covers the tier's excess at the poke;
 ///      - sellFee >= 1 - exp(-deltaMax) (enforced on every parameter change): no longer what keeps
 ///        no-arbitrage (an exit never pays past its cost, so round trips lose at any fee >= 0); kept
 ///        as the floor of what leaving costs a manipulator that parks or washes supply (docs/hmm.md).
@@ -573,7 +576,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     ///      within an epoch, so the excess charged at it is at least its excess at the poke, and the tier's
     ///      excess at the poke, sum_p (R_p - u* C_p), is at most the sum of the providers' positive excesses:
     ///      no order of redemptions, split among accomplices or late capacity lifts the tier above target
-    ///      without paying kappa P_ref for each credit of it (the wash's class, red team 17; docs/congestion.md).
+    ///      without charges of kappa P_ref for each credit of it. Who pays is whoever passes the target: at a
+    ///      provider serving honest users, its own wallet redeeming first leaves the charge to them (red team 26),
+    ///      which is why kappa is 0 by default (docs/congestion.md).
     function _countServed(Tier storage t, Ask storage ask, uint256 id, address provider, uint256 amount)
         private
         returns (uint256 charge)
