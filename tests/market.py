@@ -74,7 +74,10 @@ class Market:
         return model_result, receipt
 
     def error_name(self, exc) -> str:
-        return error_name(exc, self.hmm)
+        """The custom error's name, the market maker's or, where HANZO's transferFrom reverted inside it, the
+        token's (ERC20InsufficientAllowance, ERC20InsufficientBalance)."""
+        name = error_name(exc, self.hmm)
+        return error_name(exc, self.token) if name == "ContractLogicError" else name
 
     # model side
     def _model_buy(self, a, tier, amount, max_cost=2**255):

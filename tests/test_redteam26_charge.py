@@ -35,8 +35,9 @@ Found:
   excess credit at P_ref / eps assuming the volume the rise reprices is u* x the tier's *weighted* capacity.
   Honest capacity offered during the epoch counts by the share left, but its users buy whole credits: with P
   offering at noon the charged wash at X's start-of-day offer reads 1.17 (at 18:00: 2.15; 0.66 at 00:00).
-- Low, `test_the_model_and_the_contract_agree_on_a_charged_holder_without_allowance`: the model ignores the
-  HANZO allowance a pulled charge needs (contract: ERC20InsufficientAllowance, model: success).
+- Low, `test_the_model_and_the_contract_agree_on_a_charged_holder_without_allowance`: the model ignored the
+  HANZO allowance a pulled charge needs (contract: ERC20InsufficientAllowance, model: success). Closed: the model
+  checks and spends the allowance of the holders it is told about (HMMState.allowance).
 - Note (passing, numbers in the docstring): a just-in-time provider (offering what it serves) makes every user
   pay kappa x 20% = 16.7% of P_ref a credit; a first-come greedy user at a shared provider pays nothing while
   the user after it pays for both.
@@ -634,28 +635,27 @@ def _gifted_holder(m, holder, funded):
     assert m.hmm.quoteRedeemAt(holder, 0, L // 20, p)[1] == 0  # no refund: the charge is all pulled
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Low: the model ignores the allowance a pulled charge needs: a funded holder without approval redeeming into "
-    "a charge (8,333.33 HANZO above a refund of 0) succeeds on the model, reverts ERC20InsufficientAllowance on "
-    "the contract"))
 def test_the_model_and_the_contract_agree_on_a_charged_holder_without_allowance(m, accounts):
-    """Tried: a holder that never bought (credits by gift, so no approval was ever needed; 100,000 HANZO of its
-    own) redeems at a provider its redemption takes past 80%: the charge (8,333.33 HANZO, no refund to net it
-    against) is pulled by transferFrom. The contract reverts ERC20InsufficientAllowance and nothing moves; the
-    model (HMMState._settle_check checks the balance only) succeeds, so the differential harness, and anything
-    planning on the model, disagree. Should hold: model and contract fail alike."""
+    """Low, closed (it was an xfail: the model checked the balance only). Tried: a holder that never bought
+    (credits by gift, so no approval was ever needed; 100,000 HANZO of its own) redeems at a provider its
+    redemption takes past 80%: the charge (8,333.33 HANZO, no refund to net it against) is pulled by
+    transferFrom. The contract reverts ERC20InsufficientAllowance and nothing moves; the model, told the holder's
+    allowance (HMMState.allowance: holders not named there approved the maker without limit, as the harness's
+    traders and chain mode's accounts did), raises the same error, so the differential harness agrees. Approved
+    for the charge exactly, both redeem, and the allowance is spent on both sides."""
     h, p = accounts[1], m.provider
     _gifted_holder(m, h, funded=True)
-    snapshot = m.chain.snapshot()
-    try:
-        m.hmm.redeem(0, L // 20, p, NO_BOUND, FAR, sender=h)
-        raise RuntimeError("the contract did not revert")
-    except Exception as exc:  # noqa: BLE001 - the token's custom error
-        if isinstance(exc, RuntimeError):
-            raise
-        _measured(error_name(exc, m.token), "ERC20InsufficientAllowance")
-    m.chain.restore(snapshot)
-    m.apply("redeem", h, 0, L // 20, p)  # AssertionError: the model returned, the contract reverted
+    m.model.allowance[m.name(h)] = m.token.allowance(h, m.hmm)
+    assert m.model.allowance[m.name(h)] == 0
+    out = m.apply("redeem", h, 0, L // 20, p)
+    assert isinstance(out, HMMError) and out.name == "ERC20InsufficientAllowance"
+    assert out.args_[1:] == (0, 8_333_333_333_333_333_330_000)
+    m.assert_same()
+    m.token.approve(m.hmm, 8_333_333_333_333_333_330_000, sender=h)
+    m.model.allowance[m.name(h)] = 8_333_333_333_333_333_330_000
+    m.apply("redeem", h, 0, L // 20, p)
+    assert m.token.allowance(h, m.hmm) == m.model.allowance[m.name(h)] == 0
+    m.assert_same()
 
 
 def test_a_charged_holder_short_of_balance_reverts_whole_and_needs_no_allowance_when_its_refund_covers(m, accounts):

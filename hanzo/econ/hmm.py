@@ -250,6 +250,10 @@ class HMMState:
     offered: dict[tuple[int, int], int] = field(default_factory=dict)  # (epoch, tier) -> at any ask
     # (epoch, tier, provider) -> the provider's counted redemptions, weighted as they count (the ask's servedWeight)
     served: dict[tuple[int, int, str], int] = field(default_factory=dict)
+    # holder -> HANZO it allows the maker to pull, for the holders that did not approve it without limit (every
+    # account the tests' harness and chain mode run did: only holders named here are checked, as the token's
+    # transferFrom checks them, ERC20InsufficientAllowance before the balance)
+    allowance: dict[str, int] = field(default_factory=dict)
     providers: set[str] = field(default_factory=set)
     basis: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> gross HANZO paid
     # (holder, tier) -> the reference price's part of the basis: amount x P_ref at purchase (the contract's refBasis)
@@ -356,9 +360,7 @@ class HMMState:
             books.append((tid, amount, gross, min(amount * t.ref_price, gross)))
         if cost > max_cost:
             raise HMMError("Slippage", cost, max_cost)
-        balance = self.hanzo.get(trader, 0)
-        if cost > balance:
-            raise HMMError("ERC20InsufficientBalance", trader, balance, cost)
+        self._check_pull(trader, cost)
         for tid, amount, gross, at_ref in books:
             self.tiers[tid].supply += amount
             self.tiers[tid].position += amount
@@ -366,9 +368,26 @@ class HMMState:
             self.credits[(trader, tid)] = self.credits.get((trader, tid), 0) + amount
             self.basis[(trader, tid)] = self.basis.get((trader, tid), 0) + gross
             self.ref_basis[(trader, tid)] = self.ref_basis.get((trader, tid), 0) + at_ref
-        self.hanzo[trader] = balance - cost
-        self.funds += cost
+        self._pull(trader, cost)
         return cost
+
+    def _check_pull(self, who: str, amount: int) -> None:
+        """The token's transferFrom of `amount` from `who` to the maker: its allowance (where not unlimited),
+        then its balance."""
+        if who in self.allowance and amount > self.allowance[who]:
+            raise HMMError("ERC20InsufficientAllowance", self.address, self.allowance[who], amount)
+        balance = self.hanzo.get(who, 0)
+        if amount > balance:
+            raise HMMError("ERC20InsufficientBalance", who, balance, amount)
+
+    def _pull(self, who: str, amount: int) -> None:
+        """transferFrom, checked: `amount` of `who`'s HANZO into the maker's funds, out of its allowance unless
+        unlimited (OpenZeppelin's ERC20 leaves the largest allowance unspent)."""
+        self._check_pull(who, amount)
+        if who in self.allowance and self.allowance[who] != 2**256 - 1:
+            self.allowance[who] -= amount
+        self.hanzo[who] = self.hanzo.get(who, 0) - amount
+        self.funds += amount
 
     def redeem_batch(self, holder: str, moves: list[tuple[int, int]], provider: str, *, min_refund: int | None = None,
                      deadline: int | None = None, now: int | None = None) -> int:
@@ -393,9 +412,12 @@ class HMMState:
         """redeemBatch settled on `plan`, quote_redeem_batch's for the same state (its HANZO balances aside, which
         the plan does not read): the refunds less the charges at least `min_refund` (NetSlippage), the rest in the
         holder's balance, then every element's books. Returns the provider's pay."""
-        self._settle_check(holder, sum(refund - charge for _, refund, _, charge in plan), min_refund)
+        net = sum(refund - charge for _, refund, _, charge in plan)
+        self._settle_check(holder, net, min_refund)
         for (tid, amount), books in zip(moves, plan):
             self._redeem_books(holder, tid, amount, provider, *books)
+        if net < 0 and holder in self.allowance and self.allowance[holder] != 2**256 - 1:
+            self.allowance[holder] += net  # the charges beyond the refunds were pulled
         return sum(payout for payout, *_ in plan)
 
     def _plan(self, holder: str, moves: list[tuple[int, int]], provider: str) -> list[tuple[int, int, int, int]]:
@@ -452,9 +474,8 @@ class HMMState:
         (NetSlippage; unchecked when None), and where the charges are larger, the rest in the holder's balance."""
         if min_net is not None and net < min_net:
             raise HMMError("NetSlippage", net, min_net)
-        balance = self.hanzo.get(holder, 0)
-        if -net > balance:
-            raise HMMError("ERC20InsufficientBalance", holder, balance, -net)
+        if net < 0:
+            self._check_pull(holder, -net)
 
     def _redeem_books(self, holder: str, tid: int, amount: int, provider: str, payout: int, refund: int,
                       counted: int, charge: int) -> None:
@@ -562,13 +583,11 @@ class HMMState:
 
     def _pay_transfer_fee(self, holder: str, fee: int) -> None:
         """The sender's net settlement: pays `fee` (> 0) or is paid -fee (a premium above the fees)."""
-        if not fee:
-            return
-        balance = self.hanzo.get(holder, 0)
-        if balance < fee:
-            raise HMMError("ERC20InsufficientBalance", holder, balance, fee)
-        self.hanzo[holder] = balance - fee
-        self.funds += fee
+        if fee > 0:
+            self._pull(holder, fee)
+        elif fee < 0:
+            self.hanzo[holder] = self.hanzo.get(holder, 0) - fee
+            self.funds += fee
 
     def sell(self, trader: str, tid: int, amount: int, min_proceeds: int, deadline: int, now: int) -> int:
         if now > deadline:
@@ -673,8 +692,8 @@ class HMMState:
         across the epoch's end (red team 24)."""
         _check_deadline(deadline, now)
         (payout, refund, counted, charge), = self._plan(holder, [(tid, amount)], provider)
-        self._settle_check(holder, refund - charge, min_refund)
-        self._redeem_books(holder, tid, amount, provider, payout, refund, counted, charge)
+        self.redeem_planned(holder, [(tid, amount)], provider, [(payout, refund, counted, charge)],
+                            min_refund=min_refund)
         return payout, refund - charge
 
     def poke(self, now: int) -> list[tuple[int, int, int, int]]:
@@ -725,6 +744,7 @@ class HMMState:
             asks=dict(self.asks),
             offered=dict(self.offered),
             served=dict(self.served),
+            allowance=dict(self.allowance),
             providers=set(self.providers),
             basis=dict(self.basis),
             ref_basis=dict(self.ref_basis),
