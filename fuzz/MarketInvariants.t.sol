@@ -113,13 +113,19 @@ contract MarketHandler {
     function buy(uint256 who, uint256 tier, uint256 amount) external {
         address a = _trader(who);
         uint256 id = _tier(tier);
-        uint256 n = bound(amount, 1, 4e9);
+        if (_buy(a, id, bound(amount, 1, 4e9))) done["buy"] += 1;
+    }
+
+    /// @dev `a` buys `n` credits of tier `id` at any cost, the fee it pays booked; false where the purchase reverts.
+    function _buy(address a, uint256 id, uint256 n) private returns (bool) {
         uint256 fee = _buyFee(id, n);
         vm.prank(a);
         try hmm.buy(id, n, type(uint256).max, type(uint256).max) {
             feesKept += fee;
-            done["buy"] += 1;
-        } catch {}
+            return true;
+        } catch {
+            return false;
+        }
     }
 
     function _buyFee(uint256 id, uint256 n) private view returns (uint256 fee) {
@@ -645,11 +651,7 @@ contract MarketHandler {
         for (uint256 i; i < COHORT; ++i) {
             _move(id, moves >> (2 * i));
             amounts[i] = bound(uint256(keccak256(abi.encode(amount, i))), 1, 4e8);
-            uint256 fee = _buyFee(id, amounts[i]);
-            vm.prank(cohort(i));
-            try hmm.buy(id, amounts[i], type(uint256).max, type(uint256).max) {
-                feesKept += fee;
-            } catch {
+            if (!_buy(cohort(i), id, amounts[i])) {
                 _leave(id, i); // cannot afford it: those who bought leave, so the cohort starts clean
                 return;
             }
@@ -701,17 +703,14 @@ contract MarketHandler {
             hmm.offerCapacity(id, 1e9, 0);
         } else {
             address d = actors[2];
-            uint256 fee = _buyFee(id, 1);
             address x = actors[4];
-            vm.prank(d);
-            try hmm.buy(id, 1, type(uint256).max, type(uint256).max) {
-                feesKept += fee;
+            if (_buy(d, id, 1)) {
                 vm.prank(x);
                 hmm.offerCapacity(id, 1, 0);
                 _before(d, id, 1, x);
                 vm.prank(d);
                 _paidAlike(d, id, hmm.redeem(id, 1, x, type(int256).min, type(uint256).max));
-            } catch {}
+            }
         }
         (,,,,,,, uint64 epochLength,,) = hmm.params();
         vm.warp(hmm.epochStart() + epochLength);
@@ -770,13 +769,7 @@ contract MarketHandler {
         address d = actors[2];
         uint256 id = _tier(tier);
         uint256 n = bound(amount, 1, 4e8);
-        uint256 fee = _buyFee(id, n);
-        vm.prank(d);
-        try hmm.buy(id, n, type(uint256).max, type(uint256).max) {
-            feesKept += fee;
-        } catch {
-            return;
-        }
+        if (!_buy(d, id, n)) return;
         uint256 k = bound(pieces, 1, 4);
         for (uint256 j; j < k; ++j) {
             _washPiece(id, j + 1 < k ? n / k : n - (n / k) * (k - 1), when >> (64 * j), boundSeed >> (8 * j));

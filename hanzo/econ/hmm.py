@@ -381,13 +381,17 @@ class HMMState:
             raise HMMError("ERC20InsufficientBalance", who, balance, amount)
 
     def _pull(self, who: str, amount: int) -> None:
-        """transferFrom, checked: `amount` of `who`'s HANZO into the maker's funds, out of its allowance unless
-        unlimited (OpenZeppelin's ERC20 leaves the largest allowance unspent)."""
+        """transferFrom, checked: `amount` of `who`'s HANZO into the maker's funds, out of its allowance."""
         self._check_pull(who, amount)
-        if who in self.allowance and self.allowance[who] != 2**256 - 1:
-            self.allowance[who] -= amount
+        self._spend_allowance(who, amount)
         self.hanzo[who] = self.hanzo.get(who, 0) - amount
         self.funds += amount
+
+    def _spend_allowance(self, who: str, amount: int) -> None:
+        """A pull's `amount` out of `who`'s allowance, where it has a limit (OpenZeppelin's ERC20 leaves the
+        largest allowance unspent)."""
+        if who in self.allowance and self.allowance[who] != 2**256 - 1:
+            self.allowance[who] -= amount
 
     def redeem_batch(self, holder: str, moves: list[tuple[int, int]], provider: str, *, min_refund: int | None = None,
                      deadline: int | None = None, now: int | None = None) -> int:
@@ -416,8 +420,8 @@ class HMMState:
         self._settle_check(holder, net, min_refund)
         for (tid, amount), books in zip(moves, plan):
             self._redeem_books(holder, tid, amount, provider, *books)
-        if net < 0 and holder in self.allowance and self.allowance[holder] != 2**256 - 1:
-            self.allowance[holder] += net  # the charges beyond the refunds were pulled
+        if net < 0:
+            self._spend_allowance(holder, -net)  # the charges beyond the refunds were pulled (the books moved them)
         return sum(payout for payout, *_ in plan)
 
     def _plan(self, holder: str, moves: list[tuple[int, int]], provider: str) -> list[tuple[int, int, int, int]]:
@@ -691,9 +695,9 @@ class HMMState:
         it, a provider's first offer after a poke, at or below the new price, could take a redemption pending
         across the epoch's end (red team 24)."""
         _check_deadline(deadline, now)
-        (payout, refund, counted, charge), = self._plan(holder, [(tid, amount)], provider)
-        self.redeem_planned(holder, [(tid, amount)], provider, [(payout, refund, counted, charge)],
-                            min_refund=min_refund)
+        plan = self._plan(holder, [(tid, amount)], provider)
+        self.redeem_planned(holder, [(tid, amount)], provider, plan, min_refund=min_refund)
+        payout, refund, _, charge = plan[0]
         return payout, refund - charge
 
     def poke(self, now: int) -> list[tuple[int, int, int, int]]:
