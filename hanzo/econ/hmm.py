@@ -944,8 +944,14 @@ class FloatMarket:
         """The congestion charge (HANZO per tier) that redeeming `amount` more credits now would cost; nothing is
         traded."""
         after = self.redeemed + amount
-        excess = np.maximum(after - np.maximum(self.redeemed, self.target * self.capacity), 0.0)
+        excess = np.maximum(after - np.maximum(self.redeemed, self.uncharged()), 0.0)
         return self.congestion_charge * self.ref_price * excess
+
+    def uncharged(self) -> np.ndarray:
+        """Per tier, the credits redeemed this epoch past which the congestion charge applies: the target share of
+        the capacity in whole credits, rounded down as the contract's threshold is (1 credit offered: 0, not 0.8;
+        the float product's last-bit error rounded off first, so 0.8 x 1e6 stays 800,000, not 799,999)."""
+        return np.floor(np.round(self.target * self.capacity, 6))
 
     def sell(self, amount: np.ndarray, holder: str = "users") -> np.ndarray:
         """Sell `amount` credits back; returns the proceeds per tier, after the sell fee."""

@@ -105,7 +105,7 @@ def charge_affordable(w: World, served: np.ndarray, pays) -> np.ndarray:
     wanted = pays(rest)
     if fundable(w, wanted)[wanted > 0].min() >= 1.0:
         return served
-    return np.minimum(served, np.maximum(m.target * m.capacity - m.redeemed, 0.0))
+    return np.minimum(served, np.maximum(m.uncharged() - m.redeemed, 0.0))
 
 
 def pay_charge(w: World, charge: float, pays) -> None:
