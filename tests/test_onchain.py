@@ -882,7 +882,8 @@ def test_with_the_congestion_charge_on_the_chain_reconciles_and_agrees_with_the_
     transactions), and every figure the World and the chain share differs as without the charge (HANZO's price
     0.001704 -> 0.001705 at most apart, the rest alike to 1e-5): the charges are a few HANZO against a pool of
     50M. They differ between the executors: the World's aggregate provider reads each tier's continuous use,
-    held at the target by the controller, and pays 0.021 HANZO; chain mode's accounts spend whole credits
+    held at the target by the controller, against a threshold of whole credits as the contract's, and pays 0.22
+    HANZO; chain mode's accounts spend whole credits
     (rounded at random about the World's demand) of a whole-credit offer, and the 32B and 175B tiers' few credits
     a day run past 80% of their offer on some days, each account charged at its provider's own excess, which is at
     least the tier's: 5.65 HANZO."""
@@ -902,4 +903,4 @@ def test_with_the_congestion_charge_on_the_chain_reconciles_and_agrees_with_the_
     sc = load("baseline").with_overrides(**FIXED, **{"tokenomics.hmm_congestion_charge": "0.833333333333333333"})
     w = World(crosscheck.at_chain_scale(sc, 40))
     w.run(30)
-    assert sum(r["congestion_charges"] for r in w.rows) == pytest.approx(0.020798, rel=1e-4)
+    assert sum(r["congestion_charges"] for r in w.rows) == pytest.approx(0.216502, rel=1e-4)
