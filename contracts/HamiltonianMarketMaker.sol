@@ -91,6 +91,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     ///      of the epoch left (none once it is over): an offer made just before poke, which nobody had
     ///      time to use, would otherwise count as idle supply (red team 20).
     uint256 public constant OFFER_GRACE = 24;
+    /// @dev _serve's ask bound for redeem and redeemBatch: no top-up from the holder's balance (asks are uint128,
+    ///      so redeemAtAsk's bound, clamped below it, still covers every ask).
+    uint256 private constant NO_TOP_UP = type(uint256).max;
 
     /// @notice One tier's market state.
     struct Tier {
@@ -149,7 +152,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         bool open; // the provider offered on this tier this epoch
         bool counted; // its capacity and redemptions count in utilization
         uint96 servedWeight; // its counted redemptions this epoch, weighted as they count in the tier's
-        uint128 countedCredits; // credits counted since the ask became covered
+        uint128 countedCredits; // credits counted since the ask became covered (or served above the price / u*)
         uint128 weightedCredits; // the same, each weighted by the share of the epoch left to serve it
     }
 
@@ -203,6 +206,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     ///         counted capacity by `excess` weighted credits, and its holder paid `charge` (kappa x P_ref per
     ///         credit of excess) into the surplus: out of its refund first, the rest from its balance.
     event Congested(uint256 indexed tier, address indexed holder, address indexed provider, uint256 excess, uint256 charge);
+    /// @notice redeemAtAsk: the holder paid `topUp` HANZO of the provider's ask beyond what its credits and
+    ///         its refund paid (pulled from its balance).
+    event AskToppedUp(uint256 indexed tier, address indexed holder, address indexed provider, uint256 topUp);
     /// @notice The exit fee in force for epoch `epoch` changed (a raise set during the epoch before).
     event ExitFeeFixed(uint256 indexed epoch, uint256 fee);
     /// @notice A provider offered capacity for the current epoch at `minPayPerCredit` (its ask, which
@@ -272,6 +278,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     /// @notice The redemption could pay the provider at most `payout` (its part, with the holder's premium
     ///         where the ask is at most countedAsk), less than its ask for the credits (`minimum`).
     error BelowAsk(address provider, uint256 payout, uint256 minimum);
+    /// @notice redeemAtAsk met a provider asking more per credit than the holder's bound `maxAsk`, which
+    ///         its credits' pay does not cover.
+    error AskAboveBound(address provider, uint256 ask, uint256 maxAsk);
 
     /// @param hanzo_ HANZO.
     /// @param admin DEFAULT_ADMIN_ROLE and GOVERNANCE_ROLE holder (the timelock).
@@ -459,8 +468,29 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         returns (uint256 payout)
     {
         if (block.timestamp > deadline) revert Expired(deadline);
-        (uint256 paid, uint256 refund, uint256 charge) = _serve(id, amount, provider, exitFee());
+        (uint256 paid, uint256 refund, uint256 charge) = _serve(id, amount, provider, exitFee(), NO_TOP_UP);
         _settle(provider, paid, refund, charge, minNet);
+        return paid;
+    }
+
+    /// @notice redeem, where the holder pays the provider's ask, up to `maxAsk` wei per credit, beyond what its
+    ///         credits pay the provider: out of its refund, then its balance (this contract's allowance;
+    ///         AskToppedUp). redeem refuses an ask above countedAsk that the credits do not cover (BelowAsk), so
+    ///         demand willing to pay a provider above the price leaves no trace, and the controller, seeing no
+    ///         counted capacity used, lowers the price further below every such ask (red team 17's spiral). The
+    ///         credits served at an ask above the price count, as in redeem, at the target utilization. An ask
+    ///         above `maxAsk` the credits do not cover reverts AskAboveBound; `minNet` bounds the refund less the
+    ///         top-up less any congestion charge (NetSlippage), `deadline` the time (Expired).
+    /// @return payout HANZO paid to the provider.
+    function redeemAtAsk(uint256 id, uint256 amount, address provider, uint256 maxAsk, int256 minNet, uint256 deadline)
+        external
+        nonReentrant
+        returns (uint256 payout)
+    {
+        if (block.timestamp > deadline) revert Expired(deadline);
+        (uint256 paid, uint256 refund, uint256 owed) =
+            _serve(id, amount, provider, exitFee(), maxAsk == NO_TOP_UP ? NO_TOP_UP - 1 : maxAsk);
+        _settle(provider, paid, refund, owed, minNet);
         return paid;
     }
 
@@ -485,7 +515,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 refunds;
         uint256 charges;
         for (uint256 i; i < ids.length; ++i) {
-            (uint256 paid, uint256 refund, uint256 charge) = _serve(ids[i], amounts[i], provider, fee);
+            (uint256 paid, uint256 refund, uint256 charge) = _serve(ids[i], amounts[i], provider, fee, NO_TOP_UP);
             payout += paid;
             refunds += refund;
             charges += charge;
@@ -493,11 +523,12 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         _settle(provider, payout, refunds, charges, minNet);
     }
 
-    /// @dev Pays a redemption's provider and settles the holder's refund against its congestion charges: the
-    ///      difference sent to the holder, or pulled from it where the charges are larger (the holder chose
-    ///      to be served where the capacity was short; docs/congestion.md). NetSlippage below the holder's bound.
-    function _settle(address provider, uint256 payout, uint256 refund, uint256 charge, int256 minNet) private {
-        int256 net = SafeCast.toInt256(refund) - SafeCast.toInt256(charge);
+    /// @dev Pays a redemption's provider and settles the holder's refund against what it owes (congestion
+    ///      charges, and redeemAtAsk's top-up beyond the refund): the difference sent to the holder, or pulled
+    ///      from it where it owes more (the holder chose to be served where the capacity was short,
+    ///      docs/congestion.md, or at an ask above the price). NetSlippage below the holder's bound.
+    function _settle(address provider, uint256 payout, uint256 refund, uint256 owed, int256 minNet) private {
+        int256 net = SafeCast.toInt256(refund) - SafeCast.toInt256(owed);
         if (net < minNet) revert NetSlippage(net, minNet);
         hanzo.safeTransfer(provider, payout);
         if (net > 0) hanzo.safeTransfer(msg.sender, uint256(net));
@@ -537,9 +568,33 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 available = providerCapacity[epoch][id][provider];
         if (amount > available) revert InsufficientCapacity(provider, amount, available);
         (payout, refund, fee) = quoteRedeem(holder, id, amount);
-        (payout, refund) = _meetAsk(id, provider, amount, payout, refund); // the ask met as redeem() meets it
+        (payout, refund,) = _meetAsk(id, provider, amount, payout, refund, NO_TOP_UP); // as redeem() meets it
         Ask storage ask = asks[epoch][id][provider];
         if (ask.counted) (,, charge) = _congestion(_tiers[id], ask, amount);
+    }
+
+    /// @notice (payout to `provider`, the holder's net: refund less top-up less congestion charge, negative where
+    ///         it pays) of `holder` calling redeemAtAsk(id, amount, provider, maxAsk, ...) now, with its errors: the
+    ///         minNet that binds exactly.
+    function quoteRedeemAtAsk(address holder, uint256 id, uint256 amount, address provider, uint256 maxAsk)
+        external
+        view
+        returns (uint256 payout, int256 net)
+    {
+        if (provider == holder) revert SelfRedemption(provider);
+        if (amount == 0) revert ZeroAmount();
+        _tier(id);
+        uint256 available = providerCapacity[epoch][id][provider];
+        if (amount > available) revert InsufficientCapacity(provider, amount, available);
+        (uint256 pay, uint256 refund,) = quoteRedeem(holder, id, amount);
+        uint256 owed;
+        (payout, refund, owed) = _meetAsk(id, provider, amount, pay, refund, maxAsk == NO_TOP_UP ? NO_TOP_UP - 1 : maxAsk);
+        Ask storage ask = asks[epoch][id][provider];
+        if (ask.counted) {
+            (,, uint256 charge) = _congestion(_tiers[id], ask, amount);
+            owed += charge;
+        }
+        net = SafeCast.toInt256(refund) - SafeCast.toInt256(owed);
     }
 
     /// @dev One redemption's books: the provider's capacity used, the tier's redeemed count, the
@@ -548,9 +603,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     ///      countedAsk (the price), the holder's refund makes it up; BelowAsk if the two together fall
     ///      short, or if a higher ask is not covered by the provider's part alone. A redemption to oneself is refused first of
     ///      all (red team 17, finding 4's literal form).
-    function _serve(uint256 id, uint256 amount, address provider, uint256 feeWad)
+    function _serve(uint256 id, uint256 amount, address provider, uint256 feeWad, uint256 maxAsk)
         private
-        returns (uint256 payout, uint256 refund, uint256 charge)
+        returns (uint256 payout, uint256 refund, uint256 owed)
     {
         if (provider == msg.sender) revert SelfRedemption(provider);
         if (amount == 0) revert ZeroAmount();
@@ -563,10 +618,30 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
             (uint256 value, uint256 atRef) = _exit(t, id, amount);
             (payout, refund, fee) = _split(value, atRef, feeWad);
         }
-        (payout, refund) = _meetAsk(id, provider, amount, payout, refund);
+        (payout, refund, owed) = _meetAsk(id, provider, amount, payout, refund, maxAsk);
         emit Redeemed(id, msg.sender, provider, amount, payout, refund, fee);
+        if (owed != 0) emit AskToppedUp(id, msg.sender, provider, owed);
         Ask storage ask = asks[epoch][id][provider];
-        if (ask.counted) charge = _countServed(t, ask, id, provider, amount);
+        if (ask.counted) owed += _countServed(t, ask, id, provider, amount);
+        else _countAbovePrice(t, ask, amount);
+    }
+
+    /// @dev Credits served at an ask above the price (a holder paid it, or its credits cover it) count as served,
+    ///      at the weight the epoch has left, beside counted capacity of that over the target utilization: demand
+    ///      met above the price reads as the target, neither slack nor scarcity. Uncounted, a tier whose only
+    ///      counted capacity is a sliver nobody can use read 0 and fell by deltaMax an epoch below every honest
+    ///      ask (red team 17's spiral: 0.107x in 20 epochs). At the target the served weight stays within the
+    ///      target share of the capacity it adds, so it is never charged; weighed against an accomplice's offer at
+    ///      ask 0 used in full, it moves the price less (docs/security.md).
+    function _countAbovePrice(Tier storage t, Ask storage ask, uint256 amount) private {
+        uint256 served = _weightNow(amount);
+        uint256 u = params.targetUtilization;
+        uint256 joined = FPM.fullMulDivUp(served, WAD, u);
+        t.capacity = SafeCast.toUint128(uint256(t.capacity) + joined);
+        t.redeemed += uint128(served);
+        ask.countedCredits = SafeCast.toUint128(uint256(ask.countedCredits) + FPM.fullMulDivUp(amount, WAD, u));
+        ask.weightedCredits = SafeCast.toUint128(uint256(ask.weightedCredits) + joined);
+        ask.servedWeight = SafeCast.toUint96(uint256(ask.servedWeight) + served);
     }
 
     /// @dev A counted redemption of `amount` credits joins the tier's and its provider's served weight (at the
@@ -615,20 +690,28 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     ///      price the premium pays nothing, or a provider's first offer after a poke could take any pending
     ///      redemption's whole refund (red team 23). Up to the price it still could, where the price rose past
     ///      the holder's reference part: the holder's minNet bounds that (red team 24). BelowAsk if short.
-    function _meetAsk(uint256 id, address provider, uint256 amount, uint256 payout, uint256 refund)
+    ///      redeemAtAsk (`maxAsk` not NO_TOP_UP): an ask up to `maxAsk` is paid out of the premium and then the
+    ///      holder's balance (`owed`, pulled by _settle), AskAboveBound above it.
+    function _meetAsk(uint256 id, address provider, uint256 amount, uint256 payout, uint256 refund, uint256 maxAsk)
         private
         view
-        returns (uint256, uint256)
+        returns (uint256, uint256, uint256 owed)
     {
         uint256 minPay = asks[epoch][id][provider].minPayPerCredit;
         uint256 minimum = minPay * amount;
         if (payout < minimum) {
-            uint256 available = minPay <= countedAsk(id) ? payout + refund : payout;
-            if (available < minimum) revert BelowAsk(provider, available, minimum);
-            refund -= minimum - payout;
+            uint256 short = minimum - payout;
+            if (maxAsk == NO_TOP_UP) {
+                uint256 available = minPay <= countedAsk(id) ? payout + refund : payout;
+                if (available < minimum) revert BelowAsk(provider, available, minimum);
+            } else if (minPay > maxAsk) {
+                revert AskAboveBound(provider, minPay, maxAsk);
+            }
+            if (short > refund) owed = short - refund;
+            refund -= short - owed;
             payout = minimum;
         }
-        return (payout, refund);
+        return (payout, refund, owed);
     }
 
     /// @dev A redemption's split of the exit's `value` (its share of the basis), of which `atRef` is
@@ -678,12 +761,17 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     /// @dev `credits` join the tier's counted capacity, weighted by the share of the epoch left to
     ///      serve them (whole in its first 1/OFFER_GRACE, none once it is over).
     function _count(Tier storage t, Ask storage ask, uint256 credits) private {
-        uint256 length = params.epochLength;
-        uint256 elapsed = block.timestamp - epochStart;
-        uint256 weighted = elapsed <= length / OFFER_GRACE ? credits : elapsed >= length ? 0 : (credits * (length - elapsed)) / length;
+        uint256 weighted = _weightNow(credits);
         t.capacity = SafeCast.toUint128(uint256(t.capacity) + weighted);
         ask.countedCredits = SafeCast.toUint128(uint256(ask.countedCredits) + credits);
         ask.weightedCredits = SafeCast.toUint128(uint256(ask.weightedCredits) + weighted);
+    }
+
+    /// @dev `credits` weighted by the share of the epoch left to serve them now (see _count).
+    function _weightNow(uint256 credits) private view returns (uint256) {
+        uint256 length = params.epochLength;
+        uint256 elapsed = block.timestamp - epochStart;
+        return elapsed <= length / OFFER_GRACE ? credits : elapsed >= length ? 0 : (credits * (length - elapsed)) / length;
     }
 
     /// @notice The highest ask (wei per credit) whose capacity counts in tier `id`'s utilization now:

@@ -97,6 +97,10 @@ class Market:
         return self.model.redeem(self.name(a), tier, amount, self.name(provider or self.provider),
                                  min_refund=min_refund, deadline=deadline, now=self.now())
 
+    def _model_redeem_at_ask(self, a, tier, amount, provider, max_ask, min_refund=None, deadline=FAR):
+        return self.model.redeem_at_ask(self.name(a), tier, amount, self.name(provider), max_ask,
+                                        min_refund=min_refund, deadline=deadline, now=self.now())
+
     def _model_give(self, a, tier, amount, to):
         return self.model.transfer(self.name(a), self.name(to), tier, amount)
 
@@ -129,6 +133,10 @@ class Market:
     def _chain_redeem(self, a, tier, amount, provider=None, min_refund=None, deadline=FAR):
         return self.hmm.redeem(tier, amount, provider or self.provider, NO_BOUND if min_refund is None else min_refund,
                                deadline, sender=a)
+
+    def _chain_redeem_at_ask(self, a, tier, amount, provider, max_ask, min_refund=None, deadline=FAR):
+        return self.hmm.redeemAtAsk(tier, amount, provider, max_ask, NO_BOUND if min_refund is None else min_refund,
+                                    deadline, sender=a)
 
     def _chain_give(self, a, tier, amount, to):
         return self.hmm.safeTransferFrom(a, to, tier, amount, b"", sender=a)

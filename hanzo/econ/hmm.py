@@ -304,13 +304,21 @@ class HMMState:
         return split_redemption(_pro_rata(basis, amount, held), self._at_ref(ref, basis, amount, held),
                                 self.exit_fee())
 
-    def quote_redeem_at(self, holder: str, tid: int, amount: int, provider: str) -> tuple[int, int, int, int]:
+    def quote_redeem_at(self, holder: str, tid: int, amount: int, provider: str, now: int | None = None
+                        ) -> tuple[int, int, int, int]:
         """quoteRedeemAt: (payout, refund, exit fee, congestion charge) of `holder` redeeming `amount` credits
         at `provider` now, the provider's ask met as redeem meets it, with redeem's errors but the holder's
         bound; refund - charge is the min_refund (minNet) that binds exactly (quote_redeem takes no provider and
         overstates it where the ask needs a top-up or the provider is past its target)."""
-        (payout, refund, _, charge), = self._plan(holder, [(tid, amount)], provider)
+        (payout, refund, _, charge), = self._plan(holder, [(tid, amount)], provider, now=now)
         return payout, refund, self.quote_redeem(holder, tid, amount)[2], charge
+
+    def quote_redeem_at_ask(self, holder: str, tid: int, amount: int, provider: str, max_ask: int,
+                            now: int | None = None) -> tuple[int, int]:
+        """quoteRedeemAtAsk: (the provider's pay, the holder's net: refund less top-up less congestion charge,
+        negative where it pays) of redeem_at_ask now, with its errors but the holder's bound and balance."""
+        (payout, refund, _, charge), = self._plan(holder, [(tid, amount)], provider, now=now, max_ask=max_ask)
+        return payout, refund - charge
 
     def quote_sell(self, holder: str, tid: int, amount: int) -> tuple[int, int]:
         """(proceeds, fee) of `holder` selling `amount` credits now."""
@@ -400,16 +408,17 @@ class HMMState:
         NetSlippage) by `deadline` (Expired; unchecked when None). Everything is checked before anything
         changes (the contract reverts whole)."""
         _check_deadline(deadline, now)
-        return self.redeem_planned(holder, moves, provider, self.quote_redeem_batch(holder, moves, provider),
+        return self.redeem_planned(holder, moves, provider, self.quote_redeem_batch(holder, moves, provider, now),
                                    min_refund=min_refund)
 
-    def quote_redeem_batch(self, holder: str, moves: list[tuple[int, int]], provider: str) -> list[tuple[int, ...]]:
+    def quote_redeem_batch(self, holder: str, moves: list[tuple[int, int]], provider: str, now: int | None = None
+                           ) -> list[tuple[int, ...]]:
         """What redeemBatch would book, element by element, with its errors (but the holder's bound and balance):
         (the provider's pay, the holder's refund, the weight it counts, its congestion charge); nothing changes.
         A holder that must pay charges beyond its refunds learns here how much HANZO to bring."""
         if not moves:
             raise HMMError("ZeroAmount")
-        return self._plan(holder, moves, provider)
+        return self._plan(holder, moves, provider, now=now)
 
     def redeem_planned(self, holder: str, moves: list[tuple[int, int]], provider: str, plan: list[tuple[int, ...]],
                        *, min_refund: int | None = None) -> int:
@@ -424,10 +433,12 @@ class HMMState:
             self._spend_allowance(holder, -net)  # the charges beyond the refunds were pulled (the books moved them)
         return sum(payout for payout, *_ in plan)
 
-    def _plan(self, holder: str, moves: list[tuple[int, int]], provider: str) -> list[tuple[int, int, int, int]]:
+    def _plan(self, holder: str, moves: list[tuple[int, int]], provider: str, *, now: int | None = None,
+              max_ask: int | None = None) -> list[tuple[int, int, int, int]]:
         """The redemptions' books, one after another as the contract's _serve keeps them, with its errors in its
-        order; nothing changes. Per element: (the provider's pay, the holder's refund, the weight it adds to the
-        counted redemptions, its congestion charge)."""
+        order; nothing changes. Per element: (the provider's pay, the holder's refund (negative: pulled, only
+        with `max_ask`, redeem_at_ask's bound), the weight it adds to the counted redemptions (and, at an ask
+        above the price, to the counted capacity), its congestion charge)."""
         if holder == provider:  # _serve's first check: the batch's first element raises it
             raise HMMError("SelfRedemption", provider)
         used: dict[int, int] = {}  # per tier, what the batch's earlier elements redeemed
@@ -455,9 +466,10 @@ class HMMState:
             share = _pro_rata(basis, amount, held) if tid in bases else self._share(holder, tid, amount, held)
             at_ref = self._at_ref(ref, basis, amount, held)
             split = split_redemption(share, at_ref, fee)
-            payout, refund, counted = self._check_ask(tid, provider, amount, *split[:2])
+            payout, refund, counted = self._check_ask(tid, provider, amount, *split[:2], max_ask=max_ask, now=now)
             weight = served.get(tid, self.served.get((self.epoch, tid, provider), 0))
-            plan.append((payout, refund, counted, self._congestion(tid, provider, weight, counted)))
+            above = not self.asks.get((self.epoch, tid, provider), (0, False))[1]  # served above the price: no charge
+            plan.append((payout, refund, counted, 0 if above else self._congestion(tid, provider, weight, counted)))
             bases[tid] = (basis - share, ref - at_ref)
             used[tid] = before + amount
             served[tid] = weight + counted
@@ -492,6 +504,12 @@ class HMMState:
         self.provider_capacity[key] -= amount
         self._outstanding_less(t, amount)
         t.redeemed += counted
+        min_pay, is_counted, counted_credits, weighted_credits = self.asks[key]
+        if not is_counted:  # served above the price: counted capacity at the target share of what it served
+            u = self.params.target_utilization
+            t.capacity += mul_div_up(counted, WAD, u)
+            self.asks[key] = (min_pay, False, counted_credits + mul_div_up(amount, WAD, u),
+                              weighted_credits + mul_div_up(counted, WAD, u))
         if counted:
             self.served[key] = self.served.get(key, 0) + counted
         self.funds -= payout + refund - charge
@@ -619,6 +637,12 @@ class HMMState:
         least a credit bought this epoch pays out, whatever the fee does until the epoch ends."""
         return mul_div(self.tier(tid).ref_price, WAD - self.epoch_exit_fee, WAD)
 
+    def _weight_now(self, credits: int, now: int | None) -> int:
+        """The contract's _weightNow: `credits` of capacity weighted by the share of the epoch left at `now` to serve
+        them (whole in its first 1/OFFER_GRACE, none once it is over; None: the epoch's start)."""
+        length, elapsed = self.params.epoch_length, (self.epoch_start if now is None else now) - self.epoch_start
+        return credits if elapsed <= length // OFFER_GRACE else 0 if elapsed >= length else credits * (length - elapsed) // length
+
     def offer_capacity(self, provider: str, tid: int, credits: int, min_pay: int = 0, now: int | None = None) -> None:
         """offerCapacity: `credits` more at the ask `min_pay` (wei per credit), which applies to all
         the provider's capacity on the tier this epoch and is only lowered; counted in utilization
@@ -640,9 +664,7 @@ class HMMState:
         counted = was_counted or min_pay <= self.counted_ask(tid)
         standing = self.provider_capacity.get(key, 0)
         joining = (credits + (0 if was_counted else standing)) if counted else 0
-        length, elapsed = self.params.epoch_length, (self.epoch_start if now is None else now) - self.epoch_start
-        weighted = (joining if elapsed <= length // OFFER_GRACE else 0 if elapsed >= length
-                    else joining * (length - elapsed) // length)
+        weighted = self._weight_now(joining, now)
         for total in (t.capacity + weighted, counted_credits + joining, weighted_credits + weighted):
             if total > UINT128_MAX:
                 raise HMMError("SafeCastOverflowedUintDowncast", 128, total)
@@ -653,23 +675,33 @@ class HMMState:
         self.provider_capacity[key] = standing + credits
         self.offered[(self.epoch, tid)] = self.offered.get((self.epoch, tid), 0) + credits
 
-    def _check_ask(self, tid: int, provider: str, amount: int, payout: int, refund: int) -> tuple[int, int, int]:
+    def _check_ask(self, tid: int, provider: str, amount: int, payout: int, refund: int, max_ask: int | None = None,
+                   now: int | None = None) -> tuple[int, int, int]:
         """The provider's ask for `amount` credits against a redemption's split (`payout` to the provider,
-        `refund` to the holder): an ask above the payout and at most counted_ask is made up out of the refund
-        (the holder's premium), BelowAsk if the two together fall short or a higher ask is not covered.
-        Returns (payout, refund, what the redemption adds to the tier's counted redemptions)."""
+        `refund` to the holder). redeem (`max_ask` None): an ask above the payout and at most counted_ask is made
+        up out of the refund (the holder's premium), BelowAsk if the two together fall short or a higher ask is not
+        covered. redeem_at_ask: an ask up to the holder's `max_ask` is made up out of the refund and then its
+        balance (the refund returned negative: pulled), AskAboveBound above it. Returns (payout, refund, the weight
+        the redemption adds to the tier's counted redemptions): at a counted ask, the average weight of the
+        provider's counted capacity; at an ask above the price, the weight the epoch has left at `now` (the books
+        then count capacity of that over the target utilization: demand met above the price reads as the target,
+        neither slack nor scarcity, where before it left no trace; red team 17's spiral)."""
         min_pay, counted, counted_credits, weighted_credits = self.asks.get(
             (self.epoch, tid, provider), (0, False, 0, 0))
         minimum = min_pay * amount
         if payout < minimum:
-            # the premium makes up an ask up to the price only (a first offer after a poke must not take a
-            # pending redemption's refund: red team 23)
-            available = payout + refund if min_pay <= self.counted_ask(tid) else payout
-            if available < minimum:
-                raise HMMError("BelowAsk", provider, available, minimum)
+            if max_ask is None:
+                # the premium makes up an ask up to the price only (a first offer after a poke must not take a
+                # pending redemption's refund: red team 23)
+                available = payout + refund if min_pay <= self.counted_ask(tid) else payout
+                if available < minimum:
+                    raise HMMError("BelowAsk", provider, available, minimum)
+            elif min_pay > max_ask:
+                raise HMMError("AskAboveBound", provider, min_pay, max_ask)
             payout, refund = minimum, refund - (minimum - payout)
-        # served credits count at the weight their provider's counted capacity has on average
-        return payout, refund, (amount * weighted_credits // counted_credits if counted else 0)
+        if counted:  # served credits count at the weight their provider's counted capacity has on average
+            return payout, refund, amount * weighted_credits // counted_credits
+        return payout, refund, self._weight_now(amount, now)
 
     def redeem(self, holder: str, tid: int, amount: int, provider: str, *, min_refund: int | None = None,
                deadline: int | None = None, now: int | None = None) -> int:
@@ -695,7 +727,23 @@ class HMMState:
         it, a provider's first offer after a poke, at or below the new price, could take a redemption pending
         across the epoch's end (red team 24)."""
         _check_deadline(deadline, now)
-        plan = self._plan(holder, [(tid, amount)], provider)
+        plan = self._plan(holder, [(tid, amount)], provider, now=now)
+        self.redeem_planned(holder, [(tid, amount)], provider, plan, min_refund=min_refund)
+        payout, refund, _, charge = plan[0]
+        return payout, refund - charge
+
+    def redeem_at_ask(self, holder: str, tid: int, amount: int, provider: str, max_ask: int, *,
+                      min_refund: int | None = None, deadline: int | None = None, now: int | None = None
+                      ) -> tuple[int, int]:
+        """redeemAtAsk: redeem, where the holder pays the provider's ask up to `max_ask` wei per credit, beyond
+        what its credits pay the provider, out of its refund and then its balance (the contract's allowance):
+        demand at a price above the market's, which redeem refuses above counted_ask (BelowAsk) and so leaves no
+        trace. AskAboveBound for an ask above `max_ask` that the credits do not cover. The credits served at an
+        ask above the price count as capacity used in full (as every redemption there does), so the controller
+        sees demand the counted capacity could not serve (red team 17's spiral). `min_refund` (minNet) bounds the
+        refund less the top-up less the congestion charge. Returns (the provider's pay, that net)."""
+        _check_deadline(deadline, now)
+        plan = self._plan(holder, [(tid, amount)], provider, now=now, max_ask=max_ask)
         self.redeem_planned(holder, [(tid, amount)], provider, plan, min_refund=min_refund)
         payout, refund, _, charge = plan[0]
         return payout, refund - charge
