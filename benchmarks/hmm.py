@@ -120,6 +120,18 @@ def measure_gas() -> dict:
         charged = hmm.redeem(0, 8_000, provider, -(2**255), far, sender=trader)
         gas["redeem_charged_gas"] = charged.gas_used
         gas["redeem_charge_wei"] = sum(e.charge for e in charged.decode_logs(hmm.Congested))
+        # redeemAtAsk at an ask above the price (uncounted: the credits served count at the target), the holder
+        # paying the provider's ask beyond its credits' part out of its refund and its balance, in a new epoch
+        clock[0] = hmm.epochStart() + DEFAULT.hmm_epoch - 60
+        tick()
+        hmm.poke(sender=trader)
+        high = 2 * hmm.countedAsk(0)
+        tick()
+        hmm.offerCapacity(0, 10_000, high, sender=provider)
+        tick()
+        hmm.redeemAtAsk(0, 100, provider, high, -(2**255), far, sender=other)
+        tick()
+        gas["redeem_at_ask_gas"] = hmm.redeemAtAsk(0, 100, provider, high, -(2**255), far, sender=trader).gas_used
         # a credit transfer between holders of the tier (moves the share of basis less the exit fee)
         tick()
         gas["credit_transfer_gas"] = hmm.safeTransferFrom(trader, other, 0, 100, b"", sender=trader).gas_used
@@ -252,7 +264,8 @@ def main() -> dict:
         figures.update(gas)
         print(f"{'operation':<32}{'gas':>10}")
         for k in ("buy_gas_first_of_tier", "buy_gas_new_holder", "buy_gas_incl_transfer", "sell_gas",
-                  "offer_capacity_gas", "redeem_gas", "redeem_charged_gas", "credit_transfer_gas", "poke_gas",
+                  "offer_capacity_gas", "redeem_gas", "redeem_charged_gas", "redeem_at_ask_gas", "credit_transfer_gas",
+                  "poke_gas",
                   "uniswap_v2_swap_with_transfer"):
             print(f"{k:<32}{gas[k]:>10,}")
         print(f"buy / Uniswap v2 swap with transfer: {gas['buy_vs_uniswap']:.3f}   "

@@ -530,9 +530,10 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     function _settle(address provider, uint256 payout, uint256 refund, uint256 owed, int256 minNet) private {
         int256 net = SafeCast.toInt256(refund) - SafeCast.toInt256(owed);
         if (net < minNet) revert NetSlippage(net, minNet);
+        // pulled first: a top-up pays the provider more than the credits' basis, which the maker may not hold
+        if (net < 0) hanzo.safeTransferFrom(msg.sender, address(this), uint256(-net));
         hanzo.safeTransfer(provider, payout);
         if (net > 0) hanzo.safeTransfer(msg.sender, uint256(net));
-        else if (net < 0) hanzo.safeTransferFrom(msg.sender, address(this), uint256(-net));
     }
 
     /// @notice (payout to the provider, refund to the holder, exit fee) of `holder` redeeming `amount`

@@ -83,6 +83,19 @@ class Signals(HMMState):
         premium back to the holder is scripts/pricing_by_flow.py's)."""
         return basis if amount == held else basis * amount // held
 
+    def _redeem_books(self, holder, tid, amount, provider, payout, refund, counted, charge):
+        """Credits served at an uncounted ask count nothing, the rule these tables were measured under (before
+        2026-12-01, when the contract began counting them at the target utilization: docs/hmm.md)."""
+        key, t = (self.epoch, tid, provider), self.tiers[tid]
+        kept = (t.capacity, t.redeemed, self.asks[key], self.served.get(key))
+        super()._redeem_books(holder, tid, amount, provider, payout, refund, counted, charge)
+        if not kept[2][1]:
+            t.capacity, t.redeemed, self.asks[key] = kept[:3]
+            if kept[3] is None:
+                self.served.pop(key, None)
+            else:
+                self.served[key] = kept[3]
+
     def __post_init__(self):
         super().__post_init__()
         self._reset()

@@ -1,8 +1,10 @@
 """P10, an offer is supply at a price (red team 17, finding 1): a provider is never paid below its ask
 per credit, utilization counts only capacity offered at an ask the reference price net of the exit
-fee covers (and only what that capacity serves), and an offer at an ask the price does not cover
-moves no price. Random sequences of offers at random asks, purchases, redemptions wherever
-accepted, and epoch closes, on the exact model; a shorter run on the contract beside it."""
+fee covers (and what that capacity serves), beside credits served above the price at the target share (each
+redemption there adds its credits served and capacity of them over the target utilization: red team 17's
+spiral), and an offer at an ask the price does not cover moves no price. Random sequences of offers at random
+asks, purchases, redemptions wherever accepted (with redeem, and with redeemAtAsk paying up to the ask drawn),
+and epoch closes, on the exact model; a shorter run on the contract beside it."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 import pytest
 
+from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.hmm import HMMError, HMMState
 
 from ..market import FAR, fresh_model
@@ -39,6 +42,8 @@ def run(s, steps, idle_at_uncovered_asks=False):
     """Apply `steps` to the model `s`, checking P10 at every step; returns the count of checks. With
     `idle_at_uncovered_asks`, provider Z also offers capacity at twice what counts before every step."""
     t, checked = 0, 0
+    u = s.params.target_utilization
+    above = {}  # (epoch, tier) -> (credits served above the price, the capacity they joined)
     for kind, who, tier, size, hundredths in steps:
         if idle_at_uncovered_asks:
             s.offer_capacity("Z", tier, L // 10, 2 * HMMState.counted_ask(s, tier) + 1)  # the rule, not a plant
@@ -61,13 +66,22 @@ def run(s, steps, idle_at_uncovered_asks=False):
                     continue
                 min_pay, counted = s.asks[key][:2]
                 redeemed = s.tiers[tier].redeemed
+                bound = _ask(s, tier, hundredths) if who == 2 else None  # redeemAtAsk, paying up to it
+                part = s.quote_redeem(holder, tier, n)[0]
                 try:
-                    paid = s.redeem(holder, tier, n, prov)
+                    if bound is None:
+                        paid = s.redeem(holder, tier, n, prov)
+                    else:
+                        paid = s.redeem_at_ask(holder, tier, n, prov, bound)[0]
                 except HMMError as exc:
-                    assert exc.name == "BelowAsk"
+                    assert exc.name == ("BelowAsk" if bound is None else "AskAboveBound")
                     continue
                 assert paid >= min_pay * n  # never below the ask
-                assert s.tiers[tier].redeemed == redeemed + (n if counted else 0)
+                assert paid == max(part, min_pay * n)  # and never above it where the credits' part is less
+                assert s.tiers[tier].redeemed == redeemed + n  # offers and redemptions at the epoch's start: whole
+                if not counted:
+                    served, joined = above.get((s.epoch, tier), (0, 0))
+                    above[(s.epoch, tier)] = (served + n, joined + mul_div_up(n, WAD, u))
                 checked += 1
                 break
         else:
@@ -77,7 +91,10 @@ def run(s, steps, idle_at_uncovered_asks=False):
             # capacity still unserved at counted asks is part of the counted capacity
             counted_standing = sum(s.provider_capacity[k] for k, (_, c, *_) in s.asks.items()
                                    if k[0] == s.epoch and k[1] == tid and c)
-            assert tr.redeemed + counted_standing == tr.capacity
+            # and credits served above the price, beside capacity of them over the target: never above it
+            served, joined = above.get((s.epoch, tid), (0, 0))
+            assert tr.redeemed - served + counted_standing + joined == tr.capacity
+            assert served * WAD <= joined * u
             checked += 1
     return checked
 
@@ -115,7 +132,10 @@ def test_p10_the_contract_keeps_asks_as_the_model_does(market_factory, steps):
             m.apply("buy", holders[k % 2], tier, size // 4 + 1)
         elif kind == "redeem":
             n = min(m.model.credits.get((m.name(holders[k % 2]), tier), 0), size)
-            if n:
+            if n and k == 2:  # redeemAtAsk, paying up to the ask drawn
+                m.apply("redeem_at_ask", holders[k % 2], tier, n, who[PROVIDERS[(k + size) % 3]],
+                        _ask(m.model, tier, hundredths))
+            elif n:
                 m.apply("redeem", holders[k % 2], tier, n, who[PROVIDERS[(k + size) % 3]])
         else:
             m.advance_epoch()
@@ -129,8 +149,19 @@ def test_p10_the_contract_keeps_asks_as_the_model_does(market_factory, steps):
 class AskIgnored(HMMState):
     """The planted bug: a redemption pays whatever the credits carry, whatever the provider asked."""
 
-    def _check_ask(self, tid, provider, amount, payout, refund):
-        return payout, refund, (amount if self.asks[(self.epoch, tid, provider)][1] else 0)
+    def _check_ask(self, tid, provider, amount, payout, refund, max_ask=None, now=None):
+        return payout, refund, amount  # the weight of credits served at the epoch's start, counted or not
+
+
+class AboveReadInFull(HMMState):
+    """The planted bug: credits served above the price join the capacity in full (not over the target
+    utilization), so a tier served only there reads 1 and demand paying an ask pumps the price."""
+
+    def _redeem_books(self, holder, tid, amount, provider, payout, refund, counted, charge):
+        above, capacity = not self.asks[(self.epoch, tid, provider)][1], self.tiers[tid].capacity
+        super()._redeem_books(holder, tid, amount, provider, payout, refund, counted, charge)
+        if above:
+            self.tiers[tid].capacity = capacity + counted
 
 
 class EveryOfferCounted(HMMState):
@@ -164,3 +195,10 @@ def test_p10_finds_idle_offers_moving_the_price_when_every_offer_counts():
     run(plain, steps)
     run(idle, steps, idle_at_uncovered_asks=True)
     assert plain.tiers[0].ref_price > idle.tiers[0].ref_price  # the idle capacity crashed it
+
+
+def test_p10_finds_service_above_the_price_read_in_full():
+    steps = [("offer", 0, 0, L, 400), ("buy", 0, 0, 4 * L, 0), ("redeem", 2, 0, L // 2, 400)]
+    assert run(_planted(HMMState), steps) > 0  # served at the ask it was offered at, above the price
+    with pytest.raises(AssertionError):
+        run(_planted(AboveReadInFull), steps)
