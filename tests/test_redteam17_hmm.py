@@ -577,7 +577,7 @@ def _model_wash(kappa=None):
     "Medium, open (red team 17, restated): at the deployed parameters the wash through an accomplice, on honest "
     "demand that answers the price (elasticity 1.2) over the rise's whole life, costs the pair 13,123 HANZO of fees "
     "for 16,665 of honest harm (leverage 1.27), and a provider's own second wallet washing first into its spare "
-    "capacity 5.78 (red team 26). The congestion charge built for it (off by default) brings the accomplice's wash "
+    "capacity 5.78 (red team 26; a dearer form of withholding that capacity, which harms as much for nothing). The congestion charge built for it (off by default) brings the accomplice's wash "
     "to 0.66 (the next test) but the own-wallet wash to 8.37, charged to the honest users after it, and gives "
     "users a reason to take surges off the books (red team 26; docs/congestion.md). Next: a signal the wash cannot "
     "feed without paying for it at any provider (served history, a bond, or the excess settled at the poke)."))

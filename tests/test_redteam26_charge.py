@@ -196,6 +196,28 @@ def test_a_provider_washing_its_own_capacity_through_a_second_wallet_pays_less_t
     assert all(charged[0] < 1 for _, charged in got.values())
 
 
+def test_model_withholding_spare_capacity_moves_the_price_as_the_own_wallet_wash_does_for_nothing():
+    """What bounds the previous test's worst variant (a provider's second wallet washing into its spare capacity):
+    the provider need not wash at all. Tried (model, the elastic measure, the charge off as deployed): instead of
+    W's 0.01 L a day at P, P offers 0.01 L, 0.0111 L (utilization 0.9, as the wash's) or 0.02 L less for the same
+    10 epochs (still more than U wants). Result: U's harm 67,266 / 74,718 / 133,065 HANZO at no cost, against the
+    wash's 82,870 for 14,332 of fees: utilization is served over offered, and a provider decides what it offers,
+    so the own-wallet wash is a dearer form of withholding. No rule on redemptions reaches that; what bounds it is
+    another provider offering at the risen price (entry, not measured here), as for any seller with market power.
+    The accomplice's wash (X offering what D redeems) is the variant a provider's own offer does not explain."""
+    _, undisturbed, _ = _elastic(None, kappa=0)
+    s, rows, paid = _elastic(_wash_at("P", when="first"), kappa=0)
+    wash = (_harm(rows, undisturbed) // WEI, _spent(s, ["W"], paid) // WEI)
+    withheld = {}
+    for less in (L // 100, L // 90, L // 50):
+        _, rows, _ = _elastic(lambda s, phase, paid, less=less: -less if phase == "offer" else 0, kappa=0)
+        withheld[less] = _harm(rows, undisturbed) // WEI
+    print(f"wash (harm, spent) {wash}; withholding {withheld}")
+    assert wash == (82_870, 14_332)
+    assert withheld == {L // 100: 67_266, L // 90: 74_718, L // 50: 133_065}
+    assert withheld[L // 50] > wash[0]
+
+
 def _own_wallet_days(wash, *, kappa=None, pad=0, days=10):
     """`days` epochs of demand that does not answer the price: P offers 0.1 L (+ `pad` while washing), its second
     wallet W (if `wash`) buys 0.01 L and redeems it at P first, U buys and spends 0.08 L at P. Returns the model."""
