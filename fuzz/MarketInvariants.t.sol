@@ -13,10 +13,11 @@ import {Vm, vm, bound} from "./Vm.sol";
 ///         takes some of the surplus. The dealer also washes: buys and at once redeems, first, in pieces split between
 ///         providers, on capacity offered early or late (the congestion charge's attack class). A cohort of honest
 ///         holders buys and leaves in an order the fuzzer picks (redeeming where its provider has room below its target
-///         share), with the price crashed or pumped between any two of its steps. Ghosts record what each actor may
-///         legitimately end with, the fees and congestion charges the maker kept (a transfer's exit fee included), and
-///         any transfer that moved basis other than pro rata or paid other than the exit fee, honest exit paid other
-///         than its basis, or redemption charged other than its provider's excess over its target share.
+///         share), with the price crashed or pumped between any two of its steps. Traders also pay a provider's ask
+///         above the price by redeemAtAsk, out of their refund and then their balance. Ghosts record what each actor
+///         may legitimately end with, the fees and congestion charges the maker kept (a transfer's exit fee included),
+///         and any transfer that moved basis other than pro rata or paid other than the exit fee, honest exit paid
+///         other than its basis, or redemption charged other than its provider's excess over its target share.
 contract MarketHandler {
     HanzoToken public immutable token;
     HamiltonianMarketMaker public immutable hmm;
@@ -85,6 +86,15 @@ contract MarketHandler {
     /// @notice Redemptions charged that left their provider at or below its target share (an honest holder at a
     ///         provider with room pays nothing), and honest holders' redemptions charged at all.
     uint256 public chargedBelowTarget;
+    /// @notice redeemAtAsk calls whose provider got other than max(its part, ask x n), or whose holder's HANZO moved
+    ///         other than by its refund less the top-up (ask x n less the part) less the charge, or gave towards the
+    ///         ask beyond its bound (maxAsk x n less the part), or whose top-up stayed in the maker (its surplus grew
+    ///         other than by the exit fee and the charge) or was reported other than the part beyond the refund.
+    uint256 public askPayLeaks;
+    /// @notice Redemptions at an ask above the price (uncounted) after which its served weight passed the target
+    ///         share of the capacity its service added: demand met above the price must read as the target, neither
+    ///         scarcity (a rise, and a charge on the next holder) nor slack.
+    uint256 public aboveTargetReads;
     /// @notice Pokes before which a tier's served weight above target (redeemed - u* capacity) was more than the sum
     ///         of its providers' served weight above their target shares: the excess no charge priced (the wash's
     ///         class, red team 17: redeeming first, splitting among providers, late capacity).
@@ -168,8 +178,8 @@ contract MarketHandler {
 
     /// @notice A provider offers capacity at an ask: a third of offers serve any credit (ask 0), the
     ///         rest ask up to 64 times what counts in utilization (e^4: the dearest credits' pay,
-    ///         and idle offers committing to nothing), and may try to raise a standing ask. Checked: the tier's counted capacity
-    ///         grows by exactly what the rule counts, and a raise is refused.
+    ///         and idle offers committing to nothing), and may try to raise a standing ask. Checked: the
+    ///         tier's counted capacity grows by exactly what the rule counts, and a raise is refused.
     function offer(uint256 by, uint256 tier, uint256 credits, uint256 askSeed) external {
         _offerAt(_provider(by), _tier(tier), bound(credits, 1, 1e10), askSeed);
     }
@@ -185,6 +195,11 @@ contract MarketHandler {
         uint256 ask = h % 3 == 0
             ? 0
             : h % 3 == 1 ? (price * (9000 + (h >> 8) % 1001)) / 10_000 : (price * ((h >> 8) % 6401)) / 100;
+        return _offerAsk(provider, id, n, ask);
+    }
+
+    /// @dev Offer `n` at `ask`, checked as _offerAt says.
+    function _offerAsk(address provider, uint256 id, uint256 n, uint256 ask) private returns (bool) {
         (uint256 expected, bool raise) = _countedAfter(provider, id, n, ask);
         vm.prank(provider);
         try hmm.offerCapacity(id, n, ask) {
@@ -266,9 +281,9 @@ contract MarketHandler {
     }
 
     /// @notice A provider offers at an ask (often above what the credits pay), and a trader at once
-    ///         tries to spend its credits there: what a crash by idle offers would make of honest
+    ///         tries to spend its credits there by redeem: what a crash by idle offers would make of honest
     ///         providers' terms. Checked in _redeem: never paid below the ask.
-    function redeemAtAsk(uint256 who, uint256 tier, uint256 share, uint256 to, uint256 askSeed, uint256 boundSeed)
+    function redeemAtOffer(uint256 who, uint256 tier, uint256 share, uint256 to, uint256 askSeed, uint256 boundSeed)
         external
     {
         address a = _trader(who);
@@ -279,13 +294,168 @@ contract MarketHandler {
         _redeem(a, id, n, provider, boundSeed);
     }
 
+    /// @notice A provider offers at an ask, two times in three above the price (up to 64 times it), one in three just
+    ///         under it (or keeps the lower ask it stands at), and a trader spends its credits there by redeemAtAsk,
+    ///         paying what its credits' pay falls short of the ask out of its refund and then its balance, bound (by
+    ///         `seed`'s low bits) at exactly the ask, one wei under it (refused unless the credits cover the ask),
+    ///         64 times it or not at all, and on its net (the next bits) at quoteRedeemAtAsk's (exact: it must
+    ///         pass), not at all, or one wei tighter (it must be refused). Checked by _paidTheAsk and _refusedAtAsk.
+    function redeemPayingAsk(uint256 who, uint256 tier, uint256 share, uint256 to, uint256 askSeed, uint256 seed)
+        external
+    {
+        address a = _trader(who);
+        address provider = _provider(to);
+        uint256 id = _tier(tier);
+        // credits to spend where it holds none (a trader's balance is often empty), bought at the price
+        if (hmm.balanceOf(a, id) == 0) _buy(a, id, bound(uint256(keccak256(abi.encode(share))), 1, 4e8));
+        uint256 n = (hmm.balanceOf(a, id) * bound(share, 1, 10_000)) / 10_000;
+        if (n == 0) return;
+        if (a == provider) return _selfAtAsk(a, id, n);
+        if (!_askFor(provider, id, n, askSeed)) return;
+        uint256 mode = seed & 3;
+        uint256 ask = _askAt;
+        _maxAskAt = mode == 0 ? ask : mode == 1 ? (ask == 0 ? 0 : ask - 1) : mode == 2 ? ask * 64 : type(uint256).max;
+        _countBefore(id, n, provider);
+        _before(a, id, n, provider);
+        _expectAtAsk(a, id, n, provider);
+        _boundAtAsk(a, id, n, provider, seed >> 2);
+        vm.prank(a);
+        try hmm.redeemAtAsk(id, n, provider, _maxAskAt, _minNet, type(uint256).max) returns (uint256 payout) {
+            _paidTheAsk(a, id, provider, payout);
+        } catch (bytes memory reason) {
+            _refusedAtAsk(a, reason);
+        }
+    }
+
+    /// @dev `provider` offers `n` on tier `id` at an ask from `askSeed` (refused where it would raise the ask it
+    ///      stands at, which then applies); false where it has less than `n` to serve. Sets _askAt.
+    function _askFor(address provider, uint256 id, uint256 n, uint256 askSeed) private returns (bool) {
+        uint256 h = uint256(keccak256(abi.encode(askSeed)));
+        uint256 price = hmm.countedAsk(id);
+        _offerAsk(
+            provider,
+            id,
+            n,
+            h % 3 == 0 ? (price * (9000 + (h >> 8) % 1001)) / 10_000 : (price * (100 + (h >> 8) % 6301)) / 100
+        );
+        (uint128 ask,,,,,) = hmm.asks(hmm.epoch(), id, provider);
+        _askAt = ask;
+        return hmm.providerCapacity(hmm.epoch(), id, provider) >= n;
+    }
+
+    /// @dev redeemAtAsk to oneself: refused with SelfRedemption, as redeem.
+    function _selfAtAsk(address a, uint256 id, uint256 n) private {
+        bytes memory expected = abi.encodeWithSelector(HamiltonianMarketMaker.SelfRedemption.selector, a);
+        vm.prank(a);
+        try hmm.redeemAtAsk(id, n, a, type(uint256).max, type(int256).min, type(uint256).max) {
+            selfRedemptions += 1;
+        } catch (bytes memory reason) {
+            if (keccak256(reason) != keccak256(expected)) selfRedemptions += 1;
+        }
+    }
+
+    /// @dev redeemAtAsk's books by the rule, from what the credits pay without an ask (quoteRedeem's split): the
+    ///      provider paid max(its part, ask x n); the holder's net its refund less the top-up (ask x n less the part,
+    ///      where positive) less the charge due (_chargeDue, at a counted ask); the maker's surplus up by the exit
+    ///      fee and the charge; refused (AskAboveBound) where the ask is above the holder's bound and the part falls
+    ///      short of it. After _before, whose books the charge reads.
+    function _expectAtAsk(address a, uint256 id, uint256 n, address provider) private {
+        (uint256 part, uint256 refund, uint256 fee) = hmm.quoteRedeem(a, id, n);
+        uint256 minimum = _askAt * n;
+        (_partAt, _refundAt, _feeAt, _minimumAt) = (part, refund, fee, minimum);
+        _shortAt = minimum > part ? minimum - part : 0;
+        _refusedAt = _shortAt != 0 && _askAt > _maxAskAt;
+        (,,,, uint128 credits,) = hmm.asks(hmm.epoch(), id, provider);
+        (, _dueAt,) = _chargeDue(_countedBefore ? _servedBefore + (n * _weightedBefore) / credits : 0);
+        (_providerHanzoBefore, _makerBefore, _surplusBefore) =
+            (token.balanceOf(provider), token.balanceOf(address(hmm)), hmm.surplus());
+    }
+
+    /// @dev The holder's bounds on redeemAtAsk (seed: quoteRedeemAtAsk's net, exact; none; one wei tighter), and
+    ///      what the quote says (_quoted false where it reverts: it must, with AskAboveBound, exactly where the ask
+    ///      is above the holder's bound and the credits do not cover it).
+    function _boundAtAsk(address a, uint256 id, uint256 n, address provider, uint256 seed) private {
+        (_minNet, _exact, _quoted) = (type(int256).min, false, false);
+        delete _quoteError;
+        try hmm.quoteRedeemAtAsk(a, id, n, provider, _maxAskAt) returns (uint256 pay, int256 net) {
+            (_quoted, _quotedPay, _quotedNet) = (true, pay, net);
+        } catch (bytes memory reason) {
+            _quoteError = reason;
+        }
+        bytes memory refused =
+            abi.encodeWithSelector(HamiltonianMarketMaker.AskAboveBound.selector, provider, _askAt, _maxAskAt);
+        if (_refusedAt ? keccak256(_quoteError) != keccak256(refused) : !_quoted) quoteLeaks += 1;
+        if (!_quoted || seed % 3 == 1) return;
+        (_minNet, _exact) = seed % 3 == 0 ? (_quotedNet, true) : (_quotedNet + 1, false);
+    }
+
+    /// @dev After `a`'s redeemAtAsk paid its provider `payout`: the quote was exact; it was within the holder's
+    ///      bounds; the provider got exactly max(its part, ask x n), and beyond its reference part only the ask the
+    ///      holder chose; the holder's HANZO moved by exactly its refund less the top-up less the charge, and what it
+    ///      gave towards the ask (AskToppedUp: the part beyond its refund) no more than its bound allows; the maker
+    ///      kept the exit fee and the charge and nothing of the top-up, so nobody else paid. Books fee, charge and
+    ///      revenue as the other redemptions do.
+    function _paidTheAsk(address a, uint256 id, address provider, uint256 payout) private {
+        int256 net = int256(token.balanceOf(a)) - int256(_hanzoBefore);
+        if (!_quoted || payout != _quotedPay || net != _quotedNet) quoteLeaks += 1;
+        if (_refusedAt || net < _minNet) boundsBroken += 1;
+        uint256 minimum = _minimumAt;
+        if (payout < minimum) belowAsk += 1;
+        uint256 pay = _partAt + _shortAt;
+        if (payout != pay || token.balanceOf(provider) != _providerHanzoBefore + pay) askPayLeaks += 1;
+        // out of the credits' basis, no more than the reference part unless it is the ask the holder chose
+        if (payout > _refBefore - hmm.refBasis(a, id) && payout != minimum) premiumLeaks += 1;
+        // the reserve pays provider and holder a sale's proceeds: the top-up is the holder's own
+        if (int256(payout) + net + int256(_dueAt) != int256(_saleBefore)) premiumLeaks += 1;
+        int256 given = int256(_refundAt) - net - int256(_dueAt); // towards the ask, out of refund and balance
+        if (given != int256(_shortAt)) askPayLeaks += 1;
+        if (given > 0 && (payout != minimum || _askAt > _maxAskAt)) askPayLeaks += 1;
+        if (_toppedUp(a) != (_shortAt > _refundAt ? _shortAt - _refundAt : 0)) askPayLeaks += 1;
+        if (token.balanceOf(address(hmm)) != uint256(int256(_makerBefore) - int256(payout) - net)) askPayLeaks += 1;
+        if (hmm.surplus() != _surplusBefore + _feeAt + _dueAt) askPayLeaks += 1;
+        feesKept += _feeAt;
+        charges += _dueAt;
+        if (!_cartel(a, provider)) honestRevenue[provider] += payout;
+        int256 charged = int256(_refundAt) - int256(_shortAt) - net;
+        if (charged >= 0) _checkCharge(id, uint256(charged));
+        _countsAsRuled(id, provider);
+        done["redeemPayingAsk"] += 1;
+        if (_shortAt > _refundAt) done["askToppedUp"] += 1;
+        if (!_countedBefore) done["servedAbovePrice"] += 1;
+    }
+
+    /// @dev redeemAtAsk refused: as its quote where that reverted (AskAboveBound above the holder's bound); else
+    ///      only for the holder's own bound one wei tighter than the quote (quoteRedeemAtAsk's exact net must pass),
+    ///      or for a balance short of the top-up and charge it owes.
+    function _refusedAtAsk(address a, bytes memory reason) private {
+        if (!_quoted) {
+            if (keccak256(reason) != keccak256(_quoteError)) quoteLeaks += 1;
+            return;
+        }
+        if (bytes4(reason) == HamiltonianMarketMaker.NetSlippage.selector) {
+            if (_quotedNet >= _minNet) boundsBroken += 1;
+        } else if (_quotedNet >= 0 || token.balanceOf(a) >= uint256(-_quotedNet)) {
+            quoteLeaks += 1;
+        }
+    }
+
+    /// @dev What the recorded AskToppedUp events say `holder` paid out of its balance towards an ask.
+    function _toppedUp(address holder) private returns (uint256 topUp) {
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i; i < logs.length; ++i) {
+            Vm.Log memory e = logs[i];
+            if (e.emitter != address(hmm) || e.topics[0] != HamiltonianMarketMaker.AskToppedUp.selector) continue;
+            if (address(uint160(uint256(e.topics[2]))) == holder) topUp += abi.decode(e.data, (uint256));
+        }
+    }
+
     /// @dev `a` redeems `n` of tier `id` at `provider`: paid at least its ask, counted in utilization
-    ///      exactly when its capacity is, the provider paid no more than the reference price and the two
+    ///      by the rule (_countsAsRuled), the provider paid no more than the reference price and the two
     ///      payments a sale's proceeds (_paidAlike), the fees and revenue booked, and the holder's bound
     ///      (_bound) kept.
     function _redeem(address a, uint256 id, uint256 n, address provider, uint256 boundSeed) private {
-        (uint128 ask,, bool counted,, uint128 countedCredits, uint128 weighted) = hmm.asks(hmm.epoch(), id, provider);
-        uint256 redeemed = hmm.tier(id).redeemed;
+        (uint128 ask,,,,,) = hmm.asks(hmm.epoch(), id, provider);
+        _countBefore(id, n, provider);
         _bound(a, id, n, provider, boundSeed);
         _quoteAt(a, id, n, provider);
         _before(a, id, n, provider);
@@ -297,13 +467,56 @@ contract MarketHandler {
             if (!_quoted || payout != _quotedPay || refund != _quotedRefund) quoteLeaks += 1;
             if (!_quoted || _chargedLast != _quotedCharge) chargeLeaks += 1;
             if (payout < uint256(ask) * n) belowAsk += 1;
-            if (hmm.tier(id).redeemed != redeemed + (counted ? (n * weighted) / countedCredits : 0)) askLeaks += 1;
+            _countsAsRuled(id, provider);
             if (a == provider) selfRedemptions += 1;
             if (!_cartel(a, provider)) honestRevenue[provider] += payout;
             done["redeem"] += 1;
         } catch (bytes memory reason) {
             // the net quoteRedeemAt gave, in time, binds exactly: refused for it, the quote lied
             if (_exact && bytes4(reason) == HamiltonianMarketMaker.NetSlippage.selector) boundsBroken += 1;
+        }
+    }
+
+    /// @dev The tier's redeemed count and counted capacity a redemption of `n` at `provider` must leave, by the
+    ///      rule: at a counted ask the average weight of its counted capacity joins the served count and nothing
+    ///      the capacity; at an ask above the price (uncounted) the weight the epoch has left joins the served
+    ///      count, and that over the target utilization (rounded up) the capacity, so it reads at the target.
+    function _countBefore(uint256 id, uint256 n, address provider) private {
+        (,, bool counted,, uint128 credits, uint128 weighted) = hmm.asks(hmm.epoch(), id, provider);
+        HamiltonianMarketMaker.Tier memory t = hmm.tier(id);
+        if (counted) {
+            (_redeemedAfter, _capacityAfter) = (t.redeemed + (n * weighted) / credits, t.capacity);
+        } else {
+            uint256 served = _weighted(n);
+            uint256 u = _params().targetUtilization;
+            (_redeemedAfter, _capacityAfter) = (t.redeemed + served, t.capacity + (served * 1e18 + u - 1) / u);
+        }
+    }
+
+    /// @dev After a redemption _countBefore booked: the tier counted it by the rule, and an ask above the price
+    ///      read at most its target share (_aboveTarget).
+    function _countsAsRuled(uint256 id, address provider) private {
+        HamiltonianMarketMaker.Tier memory t = hmm.tier(id);
+        if (t.redeemed != _redeemedAfter || t.capacity != _capacityAfter) askLeaks += 1;
+        if (_aboveTarget(hmm.epoch(), id, provider, _params().targetUtilization)) aboveTargetReads += 1;
+    }
+
+    /// @dev Whether `provider`'s ask on tier `id` in epoch `e` is still above the price (uncounted) and its served
+    ///      weight passes the target share `u` of the capacity its service added.
+    function _aboveTarget(uint256 e, uint256 id, address provider, uint256 u) private view returns (bool) {
+        (,, bool counted, uint96 served,, uint128 weighted) = hmm.asks(e, id, provider);
+        return !counted && served > (uint256(weighted) * u) / 1e18;
+    }
+
+    /// @notice The current epoch's asks above the price (of the three providers: the only ones) whose served
+    ///         weight passes the target share of the capacity their service added.
+    function asksAboveTarget() external view returns (uint256 above) {
+        uint256 e = hmm.epoch();
+        uint256 u = _params().targetUtilization;
+        for (uint256 id; id < hmm.tierCount(); ++id) {
+            for (uint256 i = 2; i < ACTORS; ++i) {
+                if (_aboveTarget(e, id, actors[i], u)) above += 1;
+            }
         }
     }
 
@@ -357,6 +570,24 @@ contract MarketHandler {
     uint256 private _servedBefore;
     uint256 private _weightedBefore;
     uint256 private _refPriceBefore;
+    /// @dev redeemAtAsk's books by the rule (_expectAtAsk), its bounds and its quote (_boundAtAsk).
+    uint256 private _askAt;
+    uint256 private _maxAskAt;
+    uint256 private _minimumAt;
+    uint256 private _partAt;
+    uint256 private _refundAt;
+    uint256 private _feeAt;
+    uint256 private _shortAt;
+    uint256 private _dueAt;
+    bool private _refusedAt;
+    uint256 private _providerHanzoBefore;
+    uint256 private _makerBefore;
+    uint256 private _surplusBefore;
+    int256 private _quotedNet;
+    bytes private _quoteError;
+    /// @dev The tier's redeemed count and counted capacity the redemption tried must leave (_countBefore).
+    uint256 private _redeemedAfter;
+    uint256 private _capacityAfter;
     /// @dev The last redemption's refund less charge as the holder's HANZO moved, and its charge (_settled).
     int256 private _netLast;
     uint256 private _chargedLast;
@@ -1001,10 +1232,6 @@ contract MarketInvariants {
         }
     }
 
-    /// @notice No redemption pays its provider more than the reference price its credits were bought at (their
-    ///         share of refBasis), and the provider's pay and the holder's refund sum to a sale's proceeds at the
-    ///         same state; every holder's refBasis stays within its basis (rule 3h: parked or sandwiching credits
-    ///         that push buyers up the curve pay no provider for the premium, and leave costs only its fee).
     /// @notice No redemption is served past its holder's bound (a refund less charge below minNet, or after the
     ///         deadline).
     function invariant_no_redemption_passes_the_holders_bound() public view {
@@ -1017,8 +1244,16 @@ contract MarketInvariants {
         require(handler.quoteLeaks() == 0, "a redemption paid other than quoteRedeemAt said");
     }
 
+    /// @notice No redemption pays its provider, out of its credits' basis, more than the reference price they were
+    ///         bought at (their share of refBasis), but for an ask the holder chose to pay (redeem's up to the price,
+    ///         out of its premium; redeemAtAsk's up to its own bound, then out of its balance too), and the provider's
+    ///         pay and the holder's refund sum to a sale's proceeds at the same state; every holder's refBasis stays
+    ///         within its basis (rule 3h: parked or sandwiching credits that push buyers up the curve pay no provider
+    ///         for the premium, and leave costs only its fee). redeemAtAsk pays the provider exactly max(its part,
+    ///         ask x n), the holder giving no more than that less the part, within maxAsk x n, and none of it kept.
     function invariant_providers_are_paid_at_most_the_reference_price() public view {
         require(handler.premiumLeaks() == 0, "a provider was paid above the reference price");
+        require(handler.askPayLeaks() == 0, "a provider was paid other than its ask within the holder's bound");
         for (uint256 id; id < hmm.tierCount(); ++id) {
             for (uint256 i; i < handler.ACTORS(); ++i) {
                 address a = handler.actors(i);
@@ -1049,6 +1284,17 @@ contract MarketInvariants {
     ///         holder where there is room pays nothing for congestion.
     function invariant_no_charge_at_or_below_the_target_share() public view {
         require(handler.chargedBelowTarget() == 0, "a redemption within its provider's target share was charged");
+    }
+
+    /// @notice Credits served at an ask above the price count at the target utilization, never above it: every
+    ///         redemption there left the ask's served weight within the target share of the capacity its service
+    ///         added, and so is every such ask of the epoch now (demand met above the price is neither read as
+    ///         scarcity, a rise and a charge on the next holder, nor left out, red team 17's spiral).
+    function invariant_service_above_the_price_reads_at_the_target() public view {
+        require(
+            handler.aboveTargetReads() == 0 && handler.asksAboveTarget() == 0,
+            "service above the price read above the target"
+        );
     }
 
     /// @notice The token's cap holds whatever the market does.

@@ -60,7 +60,7 @@ def test_foundry_market_invariants_hold_over_many_epochs():
         "invariant_providers_are_paid_at_most_the_reference_price",
         "invariant_no_redemption_passes_the_holders_bound", "invariant_quote_redeem_at_is_what_redeem_pays",
         "invariant_the_charged_excess_covers_the_tiers_excess", "invariant_every_charge_is_the_providers_excess_priced",
-        "invariant_no_charge_at_or_below_the_target_share"}
+        "invariant_no_charge_at_or_below_the_target_share", "invariant_service_above_the_price_reads_at_the_target"}
     assert all(int(calls) >= 2048 for _, _, calls in passed)
 
 
@@ -155,7 +155,7 @@ MARKET_MUTANTS = [
      "invariant_no_redemption_passes_the_holders_bound", "a redemption passed the holder's bound"),
     # red team 25: quoteRedeemAt without the provider's ask (its refund, as a holder's minRefund, then never binds
     # where the ask is made up out of the refund)
-    ("(payout, refund) = _meetAsk(id, provider, amount, payout, refund); // the ask met as redeem() meets it", "",
+    ("(payout, refund,) = _meetAsk(id, provider, amount, payout, refund, NO_TOP_UP); // as redeem() meets it", "",
      "invariant_quote_redeem_at_is_what_redeem_pays", "a redemption paid other than quoteRedeemAt said"),
     # the congestion charge, the wash's class (red team 17): a provider's served weight left where it was, so the
     # excess redemptions lift the tier by is charged nowhere (each one priced as if its provider had served nothing)
@@ -170,12 +170,21 @@ MARKET_MUTANTS = [
     ("uint256 threshold = (weighted * params.targetUtilization) / WAD;",
      "uint256 threshold = (uint256(t.capacity) * params.targetUtilization) / WAD;",
      "invariant_every_charge_is_the_providers_excess_priced", "a redemption was charged other than its provider's excess"),
-    # a charge that passes the refund never pulled: the holder leaves with the refund instead of paying the rest
-    ("else if (net < 0) hanzo.safeTransferFrom(msg.sender, address(this), uint256(-net));", "",
+    # a charge that passes the refund never pulled: the holder leaves with the refund instead of paying the rest (the
+    # pull alone, wherever _settle puts it)
+    ("hanzo.safeTransferFrom(msg.sender, address(this), uint256(-net));", "{}",
      "invariant_every_charge_is_the_providers_excess_priced", "a redemption was charged other than its provider's excess"),
     # the target share ignored: every weighted credit served is charged, an honest holder's at a provider with room too
     ("uint256 from = before > threshold ? before : threshold;", "uint256 from = before;",
      "invariant_no_charge_at_or_below_the_target_share", "a redemption within its provider's target share was charged"),
+    # red team 17's spiral closed: credits served at an ask above the price joining the counted capacity as served,
+    # not over the target utilization, read as scarcity (a rise, and the next holder at that provider charged)
+    ("uint256 joined = FPM.fullMulDivUp(served, WAD, u);", "uint256 joined = served;",
+     "invariant_service_above_the_price_reads_at_the_target", "service above the price read above the target"),
+    # redeemAtAsk's top-up beyond the refund never owed: the provider paid its ask out of the maker's surplus (and
+    # then the reserve) instead of the holder's balance
+    ("if (short > refund) owed = short - refund;", "if (short > refund) short = refund;",
+     "invariant_the_surplus_is_the_fees_kept", "HANZO unaccounted for"),
 ]
 
 
@@ -193,7 +202,7 @@ def _first_by_default(mutants, ids):
                              "premium_to_provider", "ref_basis_kept", "transfer_carries_premium",
                              "holders_bound_ignored", "quote_ignores_the_ask", "served_weight_kept",
                              "charge_on_the_tiers_count", "threshold_on_the_tiers_capacity", "charge_not_pulled",
-                             "target_share_ignored"]))
+                             "target_share_ignored", "above_price_read_in_full", "top_up_kept"]))
 def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
     # 64 runs of the one invariant (about a second): the handlers grew with each review, and 32 no longer
