@@ -185,6 +185,13 @@ MARKET_MUTANTS = [
     # then the reserve) instead of the holder's balance
     ("if (short > refund) owed = short - refund;", "if (short > refund) short = refund;",
      "invariant_the_surplus_is_the_fees_kept", "HANZO unaccounted for"),
+    # the provider paid before the holder's top-up is pulled: a top-up past what the maker holds reverts, so a
+    # holder bound at the exact quote is refused (the order _settle had when only charges were pulled)
+    (("if (net < 0) hanzo.safeTransferFrom(msg.sender, address(this), uint256(-net));",
+      "if (net > 0) hanzo.safeTransfer(msg.sender, uint256(net));"),
+     ("", "if (net > 0) hanzo.safeTransfer(msg.sender, uint256(net)); "
+          "else if (net < 0) hanzo.safeTransferFrom(msg.sender, address(this), uint256(-net));"),
+     "invariant_quote_redeem_at_is_what_redeem_pays", "a redemption paid other than quoteRedeemAt said"),
 ]
 
 
@@ -202,7 +209,8 @@ def _first_by_default(mutants, ids):
                              "premium_to_provider", "ref_basis_kept", "transfer_carries_premium",
                              "holders_bound_ignored", "quote_ignores_the_ask", "served_weight_kept",
                              "charge_on_the_tiers_count", "threshold_on_the_tiers_capacity", "charge_not_pulled",
-                             "target_share_ignored", "above_price_read_in_full", "top_up_kept"]))
+                             "target_share_ignored", "above_price_read_in_full", "top_up_kept",
+                             "provider_paid_before_pull"]))
 def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
     # 64 runs of the one invariant (about a second): the handlers grew with each review, and 32 no longer
