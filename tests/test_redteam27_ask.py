@@ -42,7 +42,8 @@ Held (one passing test each, numbers in the docstrings):
 - Low/note, `test_an_ask_lowered_under_a_pending_redeem_at_ask_can_charge_it_but_min_net_bounds_that` (charge on):
   a provider whose target share is filled by paid service lowers its ask by one wei at 23:00 under H's pending
   redeemAtAsk: H's 0.02 L turns counted and all excess, a charge of 8,179.01 HANZO (net +1,082.45 quoted,
-  -7,096.56 paid) if H bound only maxAsk; with the quote's minNet, NetSlippage. Into the surplus, not to P.
+  -7,096.56 paid) if H bound only maxAsk, at P's real use of 70%; with the quote's minNet, NetSlippage. Into the
+  surplus, not to P.
 - `test_one_credit_pieces_above_the_price_are_a_crash_lever_only_at_a_gas_cost_out_of_reach`: 1-credit batch
   elements at an uncounted ask add 1 served and 2 capacity each, 16,294 gas an element; a 1% dip of a 0.1 L tier
   takes 1,724,137 of them (936 blocks of 30M gas).
@@ -258,7 +259,7 @@ def test_small_paid_pieces_read_below_the_target_on_chain_as_in_the_model(m):
     pinned). Tried: P asks 1% above countedAsk for 0.1 L; U buys 120 credits and pays the ask with redeemAtAsk in
     12 pieces of 10 credits at 00:00, 02:00, ..., 22:00 (one of them in the first hour: weight 10), then the poke.
     Measured: each piece adds floor(10 x share of the day left) served and ceil(that / 0.8) capacity: 60 served
-    against 80 capacity, utilization 0.75 (the target 0.8); a redemption of 120 credits at 00:00 reads
+    against 80 capacity, utilization 0.75 (the target 0.8; the running sum rounded once: 75, 0.8); a redemption of 120 credits at 00:00 reads
     120 / 150 = 0.8 exactly."""
     u, p = m.traders[0], m.provider
     ask = m.hmm.countedAsk(0) * 101 // 100
@@ -279,6 +280,7 @@ def test_small_paid_pieces_read_below_the_target_on_chain_as_in_the_model(m):
     m.assert_same()
     print(f"{served} served against {capacity} capacity: utilization {read / WAD:.4f}")
     assert read == 60 * WAD // 80 == 3 * WAD // 4
+    assert mul_div_up(served, WAD, 8 * WAD // 10) == 75  # rounded on the running sum: 60 / 75, the target
 
 
 # ---------------------------------------------------------------- a pending redeemAtAsk and a lowered ask
@@ -293,7 +295,9 @@ def test_an_ask_lowered_under_a_pending_redeem_at_ask_can_charge_it_but_min_net_
     0.02 L now counts at P's average weight (0.574), every bit of it above P's target share (filled by A's
     paid service). Measured: H sending minNet = the quote's net is refused (NetSlippage, nothing moves); H sending
     only maxAsk (minNet unbounded) pays a charge of 8,179.01 HANZO on credits worth 20,000 HANZO at P_ref (the
-    saved top-up: 0.02 L x 1 wei), into the surplus, not to P: its net from +1,082.45 (quoted) to -7,096.56. The quote after the lowering says so exactly. Held:
+    saved top-up: 0.02 L x 1 wei), into the surplus, not to P: its net from +1,082.45 (quoted) to -7,096.56. The
+    quote after the lowering says so exactly. P's real use was 70% of the 0.1 L it offered at 00:00 (A's 0.05 L and
+    H's 0.02 L): its standing capacity counts only from the lowering, by the day left. Held:
     the bound the docs prescribe (maxAsk and the quote's minNet) is all H needs; the charge itself is off by
     default and gains P nothing."""
     charge_on(m)
@@ -498,9 +502,10 @@ def test_a_random_walk_through_paid_asks_lowered_asks_batches_and_late_hours_kee
     counted), redeem, redeemBatch naming a tier up to 3 times (dust of 1-7 credits and large pieces), redeemAtAsk
     at bounds below, at and above the ask (and 2^256 - 1), with minNet from the quote, one wei above it or
     unbounded, at any hour of the day and after the epoch's end, and pokes. Checked: every call succeeds or fails
-    alike with the same error (m.apply), quoteRedeemAtAsk equals the model's quote (or fails with its error) and, when the call succeeds at
-    once after it, what it paid, and every book agrees after each epoch (assert_same). Result: 49 steps served, 31 refused alike, 22
-    quotes equal (or failing alike), the books equal after every poke. Defence held."""
+    alike with the same error (m.apply), quoteRedeemAtAsk equals the model's quote (or fails with its error) and,
+    when the call succeeds at once after it, what it paid, and every book agrees after each epoch (assert_same).
+    Result: 49 steps served, 31 refused alike, 22 quotes equal (or failing alike), the books equal after every
+    poke. Defence held."""
     import random
 
     rng = random.Random(27)
