@@ -259,8 +259,8 @@ def test_small_paid_pieces_read_below_the_target_on_chain_as_in_the_model(m):
     pinned). Tried: P asks 1% above countedAsk for 0.1 L; U buys 120 credits and pays the ask with redeemAtAsk in
     12 pieces of 10 credits at 00:00, 02:00, ..., 22:00 (one of them in the first hour: weight 10), then the poke.
     Measured: each piece adds floor(10 x share of the day left) served and ceil(that / 0.8) capacity: 60 served
-    against 80 capacity, utilization 0.75 (the target 0.8; the running sum rounded once: 75, 0.8); a redemption of 120 credits at 00:00 reads
-    120 / 150 = 0.8 exactly."""
+    against 80 capacity, utilization 0.75 (the target 0.8; the running sum rounded once: 75, 0.8); a redemption
+    of 120 credits at 00:00 reads 120 / 150 = 0.8 exactly."""
     u, p = m.traders[0], m.provider
     ask = m.hmm.countedAsk(0) * 101 // 100
     m.apply("offer", p, 0, L // 10, ask)
