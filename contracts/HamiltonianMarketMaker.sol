@@ -106,6 +106,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint128 capacity; // credits offered by providers this epoch
         uint128 redeemed; // credits redeemed this epoch
         uint128 position; // p: where purchases are priced on the curve; decays each epoch (positionDecay)
+        uint128 servedAbove; // weighted credits served this epoch at asks above the price (read at the target)
     }
 
     /// @notice Controller and fee parameters, all WAD except epochLength (seconds).
@@ -589,7 +590,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         if (amount > available) revert InsufficientCapacity(provider, amount, available);
         (uint256 pay, uint256 refund,) = quoteRedeem(holder, id, amount);
         uint256 owed;
-        (payout, refund, owed) = _meetAsk(id, provider, amount, pay, refund, maxAsk == NO_TOP_UP ? NO_TOP_UP - 1 : maxAsk);
+        uint256 bound = maxAsk == NO_TOP_UP ? NO_TOP_UP - 1 : maxAsk;
+        (payout, refund, owed) = _meetAsk(id, provider, amount, pay, refund, bound);
         Ask storage ask = asks[epoch][id][provider];
         if (ask.counted) {
             (,, uint256 charge) = _congestion(_tiers[id], ask, amount);
@@ -627,26 +629,29 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         else _countAbovePrice(t, ask, amount);
     }
 
-    /// @dev Credits served at an ask above the price (a holder paid it, or its credits cover it) count as served,
-    ///      at the weight the epoch has left, beside counted capacity of that over the target utilization: demand
-    ///      met above the price reads as the target, neither slack nor scarcity. Uncounted, a tier whose only
-    ///      counted capacity is a sliver nobody can use read 0 and fell by deltaMax an epoch below every honest
-    ///      ask (red team 17's spiral: 0.107x in 20 epochs). At the target the served weight stays within the
-    ///      target share of the capacity it adds, so it is never charged; weighed against an accomplice's offer at
-    ///      ask 0 used in full, it moves the price less (docs/security.md).
+    /// @dev Credits served at an ask above the price (a holder paid it, or its credits cover it) count in utilization
+    ///      at the target: the tier's servedAbove, which the poke reads as served beside capacity of it over the
+    ///      target utilization, exactly (no rounding in credits: rounded piece by piece, or even once, a few credits
+    ///      of it read below the target, and paid demand arriving in small pieces sank the price as the spiral did,
+    ///      red team 27). Uncounted, a tier whose only counted capacity is a sliver nobody can use read 0 and fell by
+    ///      deltaMax an epoch below every honest ask (red team 17's spiral: 0.107x in 20 epochs). The provider's
+    ///      ask keeps its own books at the target (rounded up once on its running total), so if the ask is lowered
+    ///      and counted later its served weight stays within its weighted capacity and is charged only past it.
     function _countAbovePrice(Tier storage t, Ask storage ask, uint256 amount) private {
         uint256 served = _weightNow(amount);
         uint256 u = params.targetUtilization;
-        uint256 joined = FPM.fullMulDivUp(served, WAD, u);
-        t.capacity = SafeCast.toUint128(uint256(t.capacity) + joined);
-        t.redeemed += uint128(served);
-        ask.countedCredits = SafeCast.toUint128(uint256(ask.countedCredits) + FPM.fullMulDivUp(amount, WAD, u));
+        uint256 sofar = ask.servedWeight; // at an ask above the price, all of it served above the price
+        uint256 joined = FPM.fullMulDivUp(sofar + served, WAD, u) - FPM.fullMulDivUp(sofar, WAD, u);
+        t.servedAbove += uint128(served);
+        // weighted already: counted as credits of weight 1, so the average weight stays right if the ask is lowered
+        ask.countedCredits = SafeCast.toUint128(uint256(ask.countedCredits) + joined);
         ask.weightedCredits = SafeCast.toUint128(uint256(ask.weightedCredits) + joined);
-        ask.servedWeight = SafeCast.toUint96(uint256(ask.servedWeight) + served);
+        ask.servedWeight = SafeCast.toUint96(sofar + served);
     }
 
     /// @dev A counted redemption of `amount` credits joins the tier's and its provider's served weight (at the
-    ///      weight the provider's counted capacity has on average); returns its congestion charge: kappa x P_ref
+    ///      weight the provider's counted capacity has on average, up to what of it is not yet served: a
+    ///      provider's served weight never passes its weighted capacity); returns its congestion charge: kappa x P_ref
     ///      per weighted credit by which it lifts the provider's served weight above the target share of the
     ///      provider's counted weighted capacity (rounded up). Invariant: a provider's counted capacity only grows
     ///      within an epoch, so the excess charged at it is at least its excess at the poke, and the tier's
@@ -676,8 +681,12 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint256 weighted = ask.weightedCredits;
         served = (amount * weighted) / ask.countedCredits;
         uint256 before = ask.servedWeight;
-        // not capped at the provider's capacity: the tier counts all of it (late capacity lowers the average
-        // weight, so a provider's served weight may pass its weighted capacity), and the invariant needs all
+        // at most the provider's weighted capacity not yet served: at the average weight, capacity offered minutes
+        // before the epoch ends (weight 0.007) and served at once counted as the whole day's did, so a provider's
+        // served weight passed its weighted capacity and a wash served so doubled its rise (red team 27: leverage
+        // 2.72 against 1.27). The tier counts the same capped weight, so the charge's invariant is unchanged.
+        uint256 room = weighted > before ? weighted - before : 0;
+        if (served > room) served = room;
         uint256 threshold = (weighted * params.targetUtilization) / WAD;
         uint256 from = before > threshold ? before : threshold;
         if (before + served <= from) return (served, 0, 0);
@@ -811,9 +820,14 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     function _step(uint256 id, Params memory p) private {
         Tier storage t = _tiers[id];
         uint256 capacity = t.capacity;
-        // at most 1: capacity offered late counts by its weight, and served at an average weight
+        uint256 above = t.servedAbove;
+        // a provider's served weight never passes its weighted capacity; the clamp keeps u <= 1 regardless
         uint256 used = t.redeemed < capacity ? t.redeemed : capacity;
-        uint256 utilization = capacity == 0 ? p.targetUtilization : (used * WAD) / capacity;
+        // (used + above) / (capacity + above / u*), exactly: service above the price reads as the target, and a
+        // tier with none of it reads used / capacity as before (the target where nothing counted at all)
+        uint256 utilization = capacity == 0 && above == 0
+            ? p.targetUtilization
+            : FPM.fullMulDiv((used + above) * p.targetUtilization, WAD, capacity * p.targetUtilization + above * WAD);
         (int256 logPrice, int256 momentum) = leapfrogStep(t.logPrice, t.momentum, utilization, p);
         uint256 refPrice = _refPrice(t.basePrice, logPrice);
         t.logPrice = int128(logPrice);
@@ -821,6 +835,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         t.refPrice = uint128(refPrice);
         t.capacity = 0;
         t.redeemed = 0;
+        t.servedAbove = 0;
         // a position held across epochs prices what others buy less and less: parking (buying up the curve
         // and holding, to price honest buyers higher) costs its fees for a premium that fades
         uint256 position = t.position;
@@ -861,7 +876,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         // q * 1e18 / L must not round a purchase's q / L to nothing (free credits): L <= 1e18
         if (depth == 0 || depth > MAX_DEPTH) revert ParamOutOfBounds("depth");
         id = tierCount++;
-        _tiers[id] = Tier(0, uint128(basePrice), 0, 0, uint128(basePrice), uint128(depth), 0, 0, 0);
+        _tiers[id] = Tier(0, uint128(basePrice), 0, 0, uint128(basePrice), uint128(depth), 0, 0, 0, 0);
         emit TierAdded(id, basePrice, depth);
     }
 

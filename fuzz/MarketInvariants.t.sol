@@ -95,6 +95,9 @@ contract MarketHandler {
     ///         share of the capacity its service added: demand met above the price must read as the target, neither
     ///         scarcity (a rise, and a charge on the next holder) nor slack.
     uint256 public aboveTargetReads;
+    /// @notice Redemptions after which a provider's served weight passed its weighted capacity: capacity offered
+    ///         late and served at the provider's average weight counted as if it had been there all day (red team 27).
+    uint256 public servedPastCapacity;
     /// @notice Pokes before which a tier's served weight above target (redeemed - u* capacity) was more than the sum
     ///         of its providers' served weight above their target shares: the excess no charge priced (the wash's
     ///         class, red team 17: redeeming first, splitting among providers, late capacity).
@@ -478,27 +481,41 @@ contract MarketHandler {
     }
 
     /// @dev The tier's redeemed count and counted capacity a redemption of `n` at `provider` must leave, by the
-    ///      rule: at a counted ask the average weight of its counted capacity joins the served count and nothing
-    ///      the capacity; at an ask above the price (uncounted) the weight the epoch has left joins the served
-    ///      count, and that over the target utilization (rounded up) the capacity, so it reads at the target.
+    ///      rule: at a counted ask the average weight of its counted capacity joins the served count, up to the
+    ///      provider's weighted capacity not yet served, and nothing the capacity; at an ask above the price
+    ///      (uncounted) neither moves and the weight the epoch has left joins the tier's servedAbove (the poke reads
+    ///      it at the target), the ask's own weighted capacity growing to its running served total over the target
+    ///      utilization, rounded up once.
     function _countBefore(uint256 id, uint256 n, address provider) private {
-        (,, bool counted,, uint128 credits, uint128 weighted) = hmm.asks(hmm.epoch(), id, provider);
+        (,, bool counted, uint96 before, uint128 credits, uint128 weighted) = hmm.asks(hmm.epoch(), id, provider);
         HamiltonianMarketMaker.Tier memory t = hmm.tier(id);
+        (_redeemedAfter, _capacityAfter, _aboveAfter, _askWeightedAfter) = (t.redeemed, t.capacity, t.servedAbove, 0);
         if (counted) {
-            (_redeemedAfter, _capacityAfter) = (t.redeemed + (n * weighted) / credits, t.capacity);
+            uint256 served = (n * weighted) / credits;
+            uint256 room = weighted > before ? weighted - before : 0;
+            _redeemedAfter += served < room ? served : room;
         } else {
             uint256 served = _weighted(n);
-            uint256 u = _params().targetUtilization;
-            (_redeemedAfter, _capacityAfter) = (t.redeemed + served, t.capacity + (served * 1e18 + u - 1) / u);
+            _aboveAfter += served;
+            _askWeightedAfter = weighted + _atTarget(before + served, _params().targetUtilization)
+                - _atTarget(before, _params().targetUtilization);
         }
+    }
+
+    /// @dev `served` over the target utilization `u`, rounded up: the capacity it reads at the target against.
+    function _atTarget(uint256 served, uint256 u) private pure returns (uint256) {
+        return (served * 1e18 + u - 1) / u;
     }
 
     /// @dev After a redemption _countBefore booked: the tier counted it by the rule, and an ask above the price
     ///      read at most its target share (_aboveTarget).
     function _countsAsRuled(uint256 id, address provider) private {
         HamiltonianMarketMaker.Tier memory t = hmm.tier(id);
-        if (t.redeemed != _redeemedAfter || t.capacity != _capacityAfter) askLeaks += 1;
+        if (t.redeemed != _redeemedAfter || t.capacity != _capacityAfter || t.servedAbove != _aboveAfter) askLeaks += 1;
         if (_aboveTarget(hmm.epoch(), id, provider, _params().targetUtilization)) aboveTargetReads += 1;
+        (,,, uint96 served,, uint128 weighted) = hmm.asks(hmm.epoch(), id, provider);
+        if (served > weighted) servedPastCapacity += 1;
+        if (_askWeightedAfter != 0 && weighted != _askWeightedAfter) askLeaks += 1;
     }
 
     /// @dev Whether `provider`'s ask on tier `id` in epoch `e` is still above the price (uncounted) and its served
@@ -588,6 +605,8 @@ contract MarketHandler {
     /// @dev The tier's redeemed count and counted capacity the redemption tried must leave (_countBefore).
     uint256 private _redeemedAfter;
     uint256 private _capacityAfter;
+    uint256 private _aboveAfter;
+    uint256 private _askWeightedAfter; // above the price: the provider's weighted capacity after (0 where counted)
     /// @dev The last redemption's refund less charge as the holder's HANZO moved, and its charge (_settled).
     int256 private _netLast;
     uint256 private _chargedLast;
@@ -1054,6 +1073,18 @@ contract MarketHandler {
         return address(uint160(0xC0407 + i));
     }
 
+    /// @dev The poke just recorded: every tier served only above the price (`onlyAbove`) read exactly the target.
+    function _readAtTheTarget(bool[] memory onlyAbove) private {
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        uint256 u = _params().targetUtilization;
+        for (uint256 i; i < logs.length; ++i) {
+            Vm.Log memory e = logs[i];
+            if (e.emitter != address(hmm) || e.topics[0] != HamiltonianMarketMaker.EpochStepped.selector) continue;
+            (uint256 read,,,,) = abi.decode(e.data, (uint256, int256, int256, uint256, uint256));
+            if (onlyAbove[uint256(e.topics[2])] && read != u) aboveTargetReads += 1;
+        }
+    }
+
     function poke(uint256 extra) external {
         (,,,,,,, uint64 epochLength,,) = hmm.params();
         vm.warp(hmm.epochStart() + epochLength + bound(extra, 0, 1 days));
@@ -1065,7 +1096,14 @@ contract MarketHandler {
             position[id] = p - (p * decay) / 1e18;
         }
         excessUncovered += uncoveredTiers();
+        bool[] memory onlyAbove = new bool[](n);
+        for (uint256 id; id < n; ++id) {
+            HamiltonianMarketMaker.Tier memory t = hmm.tier(id);
+            onlyAbove[id] = t.capacity == 0 && t.servedAbove != 0;
+        }
+        vm.recordLogs();
         hmm.poke();
+        _readAtTheTarget(onlyAbove);
         for (uint256 id; id < n; ++id) {
             if (hmm.tier(id).position != position[id]) positionLeaks += 1;
         }
@@ -1073,6 +1111,7 @@ contract MarketHandler {
         done["poke"] += 1;
     }
 }
+
 
 /// @notice Invariants of the market maker over many epochs of the handler's actions.
 contract MarketInvariants {
@@ -1295,6 +1334,12 @@ contract MarketInvariants {
             handler.aboveTargetReads() == 0 && handler.asksAboveTarget() == 0,
             "service above the price read above the target"
         );
+    }
+
+    /// @notice No provider's served weight passes its weighted capacity: a credit of capacity offered with an hour
+    ///         left counts an hour's worth, offered and served, however the provider's earlier capacity weighs.
+    function invariant_no_provider_serves_past_its_weighted_capacity() public view {
+        require(handler.servedPastCapacity() == 0, "a provider served past its weighted capacity");
     }
 
     /// @notice The token's cap holds whatever the market does.

@@ -87,10 +87,11 @@ class Signals(HMMState):
         """Credits served at an uncounted ask count nothing, the rule these tables were measured under (before
         2026-12-01, when the contract began counting them at the target utilization: docs/hmm.md)."""
         key, t = (self.epoch, tid, provider), self.tiers[tid]
-        kept = (t.capacity, t.redeemed, self.asks[key], self.served.get(key))
+        kept = (t.capacity, t.redeemed, self.asks[key], self.served.get(key), t.served_above)
         super()._redeem_books(holder, tid, amount, provider, payout, refund, counted, charge)
         if not kept[2][1]:
             t.capacity, t.redeemed, self.asks[key] = kept[:3]
+            t.served_above = kept[4]
             if kept[3] is None:
                 self.served.pop(key, None)
             else:

@@ -189,7 +189,7 @@ class Market:
             c = self.hmm.tier(tid)
             assert (c.supply, c.refPrice, c.logPrice, c.momentum, c.capacity, c.redeemed) == (
                 t.supply, t.ref_price, t.log_price, t.momentum, t.capacity, t.redeemed), tid
-            assert c.position == t.position, tid
+            assert (c.position, c.servedAbove) == (t.position, t.served_above), tid
             assert self.hmm.price(tid) == m.price(tid)
             assert self.hmm.offered(m.epoch, tid) == m.offered.get((m.epoch, tid), 0)
         for (epoch, tid, who), (min_pay, counted, *rest) in m.asks.items():

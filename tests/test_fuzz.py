@@ -60,7 +60,8 @@ def test_foundry_market_invariants_hold_over_many_epochs():
         "invariant_providers_are_paid_at_most_the_reference_price",
         "invariant_no_redemption_passes_the_holders_bound", "invariant_quote_redeem_at_is_what_redeem_pays",
         "invariant_the_charged_excess_covers_the_tiers_excess", "invariant_every_charge_is_the_providers_excess_priced",
-        "invariant_no_charge_at_or_below_the_target_share", "invariant_service_above_the_price_reads_at_the_target"}
+        "invariant_no_charge_at_or_below_the_target_share", "invariant_service_above_the_price_reads_at_the_target",
+        "invariant_no_provider_serves_past_its_weighted_capacity"}
     assert all(int(calls) >= 2048 for _, _, calls in passed)
 
 
@@ -177,9 +178,9 @@ MARKET_MUTANTS = [
     # the target share ignored: every weighted credit served is charged, an honest holder's at a provider with room too
     ("uint256 from = before > threshold ? before : threshold;", "uint256 from = before;",
      "invariant_no_charge_at_or_below_the_target_share", "a redemption within its provider's target share was charged"),
-    # red team 17's spiral closed: credits served at an ask above the price joining the counted capacity as served,
-    # not over the target utilization, read as scarcity (a rise, and the next holder at that provider charged)
-    ("uint256 joined = FPM.fullMulDivUp(served, WAD, u);", "uint256 joined = served;",
+    # red team 17's spiral closed: credits served at an ask above the price read by the poke as capacity used in
+    # full, not at the target: scarcity (a rise) out of demand met above the price
+    ("capacity * p.targetUtilization + above * WAD);", "(capacity + above) * p.targetUtilization);",
      "invariant_service_above_the_price_reads_at_the_target", "service above the price read above the target"),
     # redeemAtAsk's top-up beyond the refund never owed: the provider paid its ask out of the maker's surplus (and
     # then the reserve) instead of the holder's balance
@@ -192,6 +193,10 @@ MARKET_MUTANTS = [
      ("", "if (net > 0) hanzo.safeTransfer(msg.sender, uint256(net)); "
           "else if (net < 0) hanzo.safeTransferFrom(msg.sender, address(this), uint256(-net));"),
      "invariant_quote_redeem_at_is_what_redeem_pays", "a redemption paid other than quoteRedeemAt said"),
+    # red team 27: a counted redemption at the provider's average weight, uncapped: capacity offered late and served
+    # at once counts as the whole day's did
+    ("if (served > room) served = room;", "",
+     "invariant_no_provider_serves_past_its_weighted_capacity", "a provider served past its weighted capacity"),
 ]
 
 
@@ -210,7 +215,7 @@ def _first_by_default(mutants, ids):
                              "holders_bound_ignored", "quote_ignores_the_ask", "served_weight_kept",
                              "charge_on_the_tiers_count", "threshold_on_the_tiers_capacity", "charge_not_pulled",
                              "target_share_ignored", "above_price_read_in_full", "top_up_kept",
-                             "provider_paid_before_pull"]))
+                             "provider_paid_before_pull", "served_past_weighted_capacity"]))
 def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
     # 64 runs of the one invariant (about a second): the handlers grew with each review, and 32 no longer

@@ -107,9 +107,10 @@ def test_a_provider_re_asking_across_the_poke_takes_no_more_than_the_holders_bou
 
 def test_service_above_the_price_reads_at_the_target_and_is_never_charged(m):
     """With the congestion charge on: only service above the price in an epoch (a provider asking 1.2x the
-    price, the user paying it for 0.05 L, then 0.03 L, then 1 credit late in the day). Result: the tier's
-    counted capacity is each redemption's weight over 0.8, rounded up, utilization at the poke reads 0.8 (to
-    the last wei of rounding, never above), no Congested event, and the price does not move."""
+    price, the user paying it for 0.05 L, then 0.03 L, then 1 credit late in the day). Result: nothing enters the
+    tier's counted capacity or redemptions; its servedAbove holds the weight served (0.05 L whole, 0.03 L at half
+    the day left, the last credit at an hour left: 0), the poke reads exactly 0.8, no Congested event, the
+    provider's ask keeps its served weight within its target share, and the price does not move."""
     charge_on(m)
     user, p = m.traders[0], m.provider
     ask = m.model.counted_ask(0) * 6 // 5
@@ -123,14 +124,13 @@ def test_service_above_the_price_reads_at_the_target_and_is_never_charged(m):
         assert not list(receipt.decode_logs(m.hmm.Congested))
     t = m.hmm.tier(0)
     served = 5 * L // 100 + 3 * L // 100 // 2 + 1 // 24  # whole, half the day left, an hour left (0)
-    assert t.redeemed == served
-    assert t.capacity == mul_div_up(5 * L // 100, WAD, 8 * WAD // 10) + mul_div_up(3 * L // 100 // 2, WAD,
-                                                                                    8 * WAD // 10)
-    assert t.redeemed * WAD <= t.capacity * 8 * WAD // 10
+    assert (t.redeemed, t.capacity, t.servedAbove) == (0, 0, served)
+    ask_p = m.hmm.asks(0, 0, p)
+    assert ask_p.servedWeight == served and ask_p.weightedCredits == mul_div_up(served, WAD, 8 * WAD // 10)
     base = t.refPrice
     m.advance_epoch()
     u = m.apply("poke", user)[0][0][0]  # tier 0's utilization
-    assert 8 * WAD // 10 - 2 <= u <= 8 * WAD // 10
+    assert u == 8 * WAD // 10
     assert abs(m.hmm.tier(0).refPrice - base) * 10**9 < base  # within 1e-9
     m.assert_same()
 
@@ -176,8 +176,9 @@ def test_model_a_wash_through_a_paid_ask_moves_the_price_less_than_one_through_a
 def test_a_huge_offer_at_a_high_ask_and_one_paid_credit_lower_nothing(m):
     """Does service above the price let uncommitted capacity in? Tried: beside honest demand at the target, the
     accomplice offers 40 L (the most one offer may) at 100x the price, so it commits to nothing anyone will pay,
-    and the dealer pays that ask for one credit. Result: the tier's counted capacity grows by 2 credits (1 / 0.8,
-    rounded up), not 40 L: the price moves as with no accomplice at all, to the wei."""
+    and the dealer pays that ask for one credit. Result: the tier's counted capacity does not grow (the one credit
+    is read at the target: as 1.25 credits of capacity), not 40 L: the price moves as with no accomplice at all,
+    within 1e-7."""
     user, d, x = m.traders[0], m.dealer, m.accomplice
     m.apply("offer", m.provider, 0, L // 10, 0)
     m.apply("buy", user, 0, 8 * L // 100)
@@ -188,7 +189,7 @@ def test_a_huge_offer_at_a_high_ask_and_one_paid_credit_lower_nothing(m):
     assert m.hmm.tier(0).capacity == capacity
     m.apply("buy", d, 0, 1)
     m.apply("redeem_at_ask", d, 0, 1, x, huge)
-    assert m.hmm.tier(0).capacity == capacity + 2
+    assert m.hmm.tier(0).capacity == capacity and m.hmm.tier(0).servedAbove == 1
     m.advance_epoch()
     m.apply("poke", user)
     alone = fresh_model()

@@ -206,6 +206,7 @@ class Tier:
     capacity: int = 0
     redeemed: int = 0
     position: int = 0  # p: where purchases are priced on the curve; decays at each poke (position_decay)
+    served_above: int = 0  # weighted credits served this epoch at asks above the price (read at the target)
 
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -468,7 +469,10 @@ class HMMState:
             split = split_redemption(share, at_ref, fee)
             payout, refund, counted = self._check_ask(tid, provider, amount, *split[:2], max_ask=max_ask, now=now)
             weight = served.get(tid, self.served.get((self.epoch, tid, provider), 0))
-            above = not self.asks.get((self.epoch, tid, provider), (0, False))[1]  # served above the price: no charge
+            _, is_counted, _, weighted = self.asks.get((self.epoch, tid, provider), (0, False, 0, 0))
+            above = not is_counted  # served above the price: no charge
+            if is_counted:  # never past the provider's weighted capacity (red team 27's late pieces)
+                counted = min(counted, max(0, weighted - weight))
             plan.append((payout, refund, counted, 0 if above else self._congestion(tid, provider, weight, counted)))
             bases[tid] = (basis - share, ref - at_ref)
             used[tid] = before + amount
@@ -503,13 +507,15 @@ class HMMState:
         self._burn(holder, tid, amount)
         self.provider_capacity[key] -= amount
         self._outstanding_less(t, amount)
-        t.redeemed += counted
         min_pay, is_counted, counted_credits, weighted_credits = self.asks[key]
-        if not is_counted:  # served above the price: counted capacity at the target share of what it served
-            u = self.params.target_utilization
-            t.capacity += mul_div_up(counted, WAD, u)
-            self.asks[key] = (min_pay, False, counted_credits + mul_div_up(amount, WAD, u),
-                              weighted_credits + mul_div_up(counted, WAD, u))
+        if not is_counted:  # served above the price: the tier reads it at the target (poke); the ask keeps its
+            # books at the target share, rounded up once on its running total (red team 27)
+            u, before = self.params.target_utilization, self.served.get(key, 0)
+            joined = mul_div_up(before + counted, WAD, u) - mul_div_up(before, WAD, u)
+            t.served_above += counted
+            self.asks[key] = (min_pay, False, counted_credits + joined, weighted_credits + joined)
+        else:
+            t.redeemed += counted
         if counted:
             self.served[key] = self.served.get(key, 0) + counted
         self.funds -= payout + refund - charge
@@ -641,7 +647,9 @@ class HMMState:
         """The contract's _weightNow: `credits` of capacity weighted by the share of the epoch left at `now` to serve
         them (whole in its first 1/OFFER_GRACE, none once it is over; None: the epoch's start)."""
         length, elapsed = self.params.epoch_length, (self.epoch_start if now is None else now) - self.epoch_start
-        return credits if elapsed <= length // OFFER_GRACE else 0 if elapsed >= length else credits * (length - elapsed) // length
+        if elapsed <= length // OFFER_GRACE:
+            return credits
+        return 0 if elapsed >= length else credits * (length - elapsed) // length
 
     def offer_capacity(self, provider: str, tid: int, credits: int, min_pay: int = 0, now: int | None = None) -> None:
         """offerCapacity: `credits` more at the ask `min_pay` (wei per credit), which applies to all
@@ -699,7 +707,8 @@ class HMMState:
             elif min_pay > max_ask:
                 raise HMMError("AskAboveBound", provider, min_pay, max_ask)
             payout, refund = minimum, refund - (minimum - payout)
-        if counted:  # served credits count at the weight their provider's counted capacity has on average
+        if counted:  # served credits count at the weight their provider's counted capacity has on average (_plan
+            # caps it at the provider's weighted capacity not yet served)
             return payout, refund, amount * weighted_credits // counted_credits
         return payout, refund, self._weight_now(amount, now)
 
@@ -756,12 +765,14 @@ class HMMState:
             raise HMMError("EpochNotOver", ends_at)
         out = []
         for t in self.tiers:
-            # at most 1: late capacity counts by its weight, and is served at an average weight
-            utilization = p.target_utilization if t.capacity == 0 else min(t.redeemed, t.capacity) * WAD // t.capacity
+            # (used + above) / (capacity + above / u*) exactly: service above the price reads as the target
+            used, above, u = min(t.redeemed, t.capacity), t.served_above, p.target_utilization
+            utilization = u if t.capacity == 0 and above == 0 else mul_div(
+                (used + above) * u, WAD, t.capacity * u + above * WAD)
             x_next, v_next = leapfrog_step(t.log_price, t.momentum, utilization, p)
             ref_next = ref_price(t.base_price, x_next)
             t.log_price, t.momentum, t.ref_price = x_next, v_next, ref_next
-            t.capacity = t.redeemed = 0
+            t.capacity = t.redeemed = t.served_above = 0
             t.position -= mul_div(t.position, p.position_decay, WAD)  # a held position's premium fades
             out.append((utilization, x_next, v_next, ref_next))
         self.epoch += 1

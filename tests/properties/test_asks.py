@@ -1,8 +1,8 @@
 """P10, an offer is supply at a price (red team 17, finding 1): a provider is never paid below its ask
 per credit, utilization counts only capacity offered at an ask the reference price net of the exit
-fee covers (and what that capacity serves), beside credits served above the price at the target share (each
-redemption there adds its credits served and capacity of them over the target utilization: red team 17's
-spiral), and an offer at an ask the price does not cover moves no price. Random sequences of offers at random
+fee covers (and what that capacity serves), credits served above the price apart, read at the target share
+(red team 17's spiral), and an offer at an ask the price does not cover moves no price. Random sequences of offers
+at random
 asks, purchases, redemptions wherever accepted (with redeem, and with redeemAtAsk paying up to the ask drawn),
 and epoch closes, on the exact model; a shorter run on the contract beside it."""
 
@@ -43,7 +43,7 @@ def run(s, steps, idle_at_uncovered_asks=False):
     `idle_at_uncovered_asks`, provider Z also offers capacity at twice what counts before every step."""
     t, checked = 0, 0
     u = s.params.target_utilization
-    above = {}  # (epoch, tier) -> (credits served above the price, the capacity they joined)
+    above = {}  # (epoch, tier, provider) -> credits served above the price (its capacity: that over u, rounded up)
     for kind, who, tier, size, hundredths in steps:
         if idle_at_uncovered_asks:
             s.offer_capacity("Z", tier, L // 10, 2 * HMMState.counted_ask(s, tier) + 1)  # the rule, not a plant
@@ -78,23 +78,30 @@ def run(s, steps, idle_at_uncovered_asks=False):
                     continue
                 assert paid >= min_pay * n  # never below the ask
                 assert paid == max(part, min_pay * n)  # and never above it where the credits' part is less
-                assert s.tiers[tier].redeemed == redeemed + n  # offers and redemptions at the epoch's start: whole
+                # offers and redemptions at the epoch's start: whole; above the price apart
+                assert s.tiers[tier].redeemed == redeemed + (n if counted else 0)
                 if not counted:
-                    served, joined = above.get((s.epoch, tier), (0, 0))
-                    above[(s.epoch, tier)] = (served + n, joined + mul_div_up(n, WAD, u))
+                    above[key] = above.get(key, 0) + n
                 checked += 1
                 break
         else:
             t += DAY
-            s.poke(t)
+            only_above = [tr.capacity == 0 < tr.served_above for tr in s.tiers]
+            for tid, (read, *_) in enumerate(s.poke(t)):
+                if only_above[tid]:  # a tier served only above the price reads the target, exactly
+                    assert read == u
+                    checked += 1
         for tid, tr in enumerate(s.tiers):  # what counts is capacity at covered asks, and what it served
             # capacity still unserved at counted asks is part of the counted capacity
             counted_standing = sum(s.provider_capacity[k] for k, (_, c, *_) in s.asks.items()
                                    if k[0] == s.epoch and k[1] == tid and c)
-            # and credits served above the price, beside capacity of them over the target: never above it
-            served, joined = above.get((s.epoch, tid), (0, 0))
-            assert tr.redeemed - served + counted_standing + joined == tr.capacity
-            assert served * WAD <= joined * u
+            assert tr.redeemed + counted_standing == tr.capacity
+            # credits served above the price apart (the poke reads them at the target), each ask's books within
+            # its target share
+            assert tr.served_above == sum(v for k, v in above.items() if k[:2] == (s.epoch, tid))
+            for k, v in above.items():
+                if k[:2] == (s.epoch, tid) and not s.asks[k][1]:
+                    assert v * WAD <= s.asks[k][3] * u == mul_div_up(v, WAD, u) * u
             checked += 1
     return checked
 
@@ -158,10 +165,13 @@ class AboveReadInFull(HMMState):
     utilization), so a tier served only there reads 1 and demand paying an ask pumps the price."""
 
     def _redeem_books(self, holder, tid, amount, provider, payout, refund, counted, charge):
-        above, capacity = not self.asks[(self.epoch, tid, provider)][1], self.tiers[tid].capacity
+        above, t = not self.asks[(self.epoch, tid, provider)][1], self.tiers[tid]
+        before = t.served_above
         super()._redeem_books(holder, tid, amount, provider, payout, refund, counted, charge)
-        if above:
-            self.tiers[tid].capacity = capacity + counted
+        if above:  # counted as service at the price, the capacity it used and no more
+            t.served_above = before
+            t.redeemed += counted
+            t.capacity += counted
 
 
 class EveryOfferCounted(HMMState):
@@ -198,7 +208,7 @@ def test_p10_finds_idle_offers_moving_the_price_when_every_offer_counts():
 
 
 def test_p10_finds_service_above_the_price_read_in_full():
-    steps = [("offer", 0, 0, L, 400), ("buy", 0, 0, 4 * L, 0), ("redeem", 2, 0, L // 2, 400)]
+    steps = [("offer", 0, 0, L, 400), ("buy", 0, 0, 4 * L, 0), ("redeem", 2, 0, L // 2, 400), ("poke", 0, 0, 1, 0)]
     assert run(_planted(HMMState), steps) > 0  # served at the ask it was offered at, above the price
     with pytest.raises(AssertionError):
         run(_planted(AboveReadInFull), steps)
