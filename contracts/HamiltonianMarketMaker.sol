@@ -758,8 +758,19 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         if (ask.open && minPayPerCredit > ask.minPayPerCredit) revert AskRaised(minPayPerCredit, ask.minPayPerCredit);
         uint256 standing = providerCapacity[epoch][id][msg.sender];
         bool counted = ask.counted || minPayPerCredit <= countedAsk(id);
-        // capacity offered earlier at an ask too high to count joins once the ask is lowered
-        if (counted) _count(t, ask, credits + (ask.counted ? 0 : standing));
+        if (counted && !ask.counted) {
+            // capacity offered earlier at an ask too high to count joins once the ask is lowered, and what it
+            // served above the price moves from servedAbove into the counted books with the capacity its ask
+            // kept for it (its target share): the tier's books and the provider's then agree, as the charge's
+            // invariant needs (a provider's excess covers its part of the tier's)
+            uint256 above = ask.servedWeight;
+            t.servedAbove -= uint128(above);
+            t.redeemed += uint128(above);
+            t.capacity = SafeCast.toUint128(uint256(t.capacity) + ask.weightedCredits);
+            _count(t, ask, credits + standing);
+        } else if (counted) {
+            _count(t, ask, credits);
+        }
         ask.minPayPerCredit = SafeCast.toUint128(minPayPerCredit);
         ask.open = true;
         ask.counted = counted;

@@ -222,11 +222,15 @@ contract MarketHandler {
         view
         returns (uint256 expected, bool raise)
     {
-        (uint128 standingAsk, bool open, bool wasCounted,,,) = hmm.asks(hmm.epoch(), id, provider);
+        (uint128 standingAsk, bool open, bool wasCounted,,, uint128 joined) = hmm.asks(hmm.epoch(), id, provider);
         raise = open && ask > standingAsk;
         expected = hmm.tier(id).capacity;
-        if (wasCounted) expected += _weighted(n);
-        else if (ask <= hmm.countedAsk(id)) expected += _weighted(n + hmm.providerCapacity(hmm.epoch(), id, provider));
+        if (wasCounted) {
+            expected += _weighted(n);
+        } else if (ask <= hmm.countedAsk(id)) {
+            // the standing capacity joins, and the capacity its service above the price kept (its target share)
+            expected += joined + _weighted(n + hmm.providerCapacity(hmm.epoch(), id, provider));
+        }
     }
 
     /// @dev params() returns the struct's fields, all static: the same encoding as the struct itself.

@@ -205,12 +205,13 @@ def test_service_at_an_uncounted_ask_reads_at_the_target_never_above(m):
     target, the dealer spends 0.025 L a day of a stock it bought before the price fell (so its credits
     pay above the price) at its accomplice's offer of 0.05 L at an ask its credits just meet, above
     countedAsk (uncounted); the accomplice then lowers its ask to 0 for one more credit late in the
-    day, so its standing remainder joins the count. Result: the served wash never enters Tier.redeemed or
-    Tier.capacity (only the honest 0.08 L and the 0.1 L do); it is the tier's servedAbove, which the poke reads
-    at the target (since red team 17's spiral was closed: before, it was not counted at all); the remainder and
-    the one credit join the capacity, and the price moves exactly as the counted numbers say (utilization
-    (0.08 + 0.025) / (0.1 + 0.025 + 1 credit + 0.025 / 0.8) = 0.672: the remainder pulls it down), never up: 3 days
-    after the first, price <= base. (Before rule 3h the dealer's credits were bought
+    day, so its standing remainder joins the count. Result: the served wash enters neither Tier.redeemed nor
+    Tier.capacity while the ask is above the price (only the honest 0.08 L and the 0.1 L do); it is the tier's
+    servedAbove, which the poke reads at the target (since red team 17's spiral was closed: before, it was not
+    counted at all); once the ask is lowered, it moves into the counted books beside the capacity its ask kept for
+    it (0.025 L / 0.8), the remainder and the one credit join, and the price moves exactly as the counted numbers
+    say (utilization (0.08 + 0.025) / (0.1 + 0.03125 + 0.025 + 1 credit) = 0.672: the remainder pulls it down),
+    never up: 3 days after the first, price <= base. (Before rule 3h the dealer's credits were bought
     each day behind 1 L it parked, paying its accomplice their basis, well above the price. Under 3h a
     provider is paid at most the reference price a credit was bought at, less the exit fee: credits
     bought this epoch meet no ask above countedAsk, so the wash needs credits bought at a higher P_ref.)"""
@@ -237,9 +238,10 @@ def test_service_at_an_uncounted_ask_reads_at_the_target_never_above(m):
         assert not isinstance(wash, HMMError) and m.token.balanceOf(x) - before == payout
         assert m.hmm.tier(0).redeemed == 8 * L // 100 and m.hmm.tier(0).capacity == L // 10
         assert m.hmm.tier(0).servedAbove == L // 40
-        m.apply("offer", x, 0, 1, 0)  # lowered: the standing remainder joins, what it served does not
-        assert m.hmm.tier(0).capacity == L // 10 + L // 20 - L // 40 + 1
-        assert m.hmm.tier(0).redeemed == 8 * L // 100 and m.hmm.tier(0).servedAbove == L // 40
+        m.apply("offer", x, 0, 1, 0)  # lowered: the standing remainder joins, and what it served moves in
+        at_target = L // 40 * 5 // 4  # the capacity its service above the price kept: 0.025 L over 0.8
+        assert m.hmm.tier(0).capacity == L // 10 + at_target + L // 20 - L // 40 + 1
+        assert m.hmm.tier(0).redeemed == 8 * L // 100 + L // 40 and m.hmm.tier(0).servedAbove == 0
         m.advance_epoch()
         m.apply("poke", user)
     m.assert_same()

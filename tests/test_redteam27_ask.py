@@ -179,9 +179,9 @@ def test_a_paid_ask_then_a_late_lowered_ask_serves_no_more_than_the_providers_we
     lowers its ask to 0 with 0.006 L more (counted now, weight 600/86,400) in 4 offers, D redeeming each at once.
     Before the fix (the previous test's finding, on chain) X served 7,579,510 weighted credits against 5,041,456 of
     weighted capacity (1.50x) and the poke read 0.8338, where the x-wash's 0.01 L at X's 100% reads 0.09 / 0.11 =
-    0.8182. Now, the contract and the model to the wei: X serves exactly its weighted capacity, 5,041,456 (1.00x),
-    the tier 81,041,456 counted of 100,041,456 beside the 0.004 L served above the price (read at the target), and
-    the poke reads 0.8096."""
+    0.8182. Now, the contract and the model to the wei: X serves exactly its weighted capacity, 5,041,456 (1.00x);
+    the 0.004 L served above the price moved into the counted books when X lowered its ask (with the 0.005 L of
+    capacity its ask kept for it); the tier 85,041,456 of 105,041,456, and the poke reads 0.8096."""
     a, d, x, p = m.traders[0], m.dealer, m.accomplice, m.provider
     m.apply("offer", p, 0, L // 10, 0)
     m.apply("buy", a, 0, 8 * L // 100)
@@ -206,7 +206,7 @@ def test_a_paid_ask_then_a_late_lowered_ask_serves_no_more_than_the_providers_we
     print(f"X served {ask_x.servedWeight:,} of {ask_x.weightedCredits:,} weighted ({ratio:.2f}x); tier "
           f"{t.redeemed:,} / {t.capacity:,}; poke read {u / WAD:.4f}")
     assert (ask_x.servedWeight, ask_x.weightedCredits, t.redeemed, t.capacity, t.servedAbove) == (
-        5_041_456, 5_041_456, 81_041_456, 100_041_456, 4 * L // 1000)
+        5_041_456, 5_041_456, 85_041_456, 105_041_456, 0)
     assert ratio == 1 and round(u / WAD, 4) == 0.8096 < 0.8182
 
 

@@ -673,11 +673,17 @@ class HMMState:
         standing = self.provider_capacity.get(key, 0)
         joining = (credits + (0 if was_counted else standing)) if counted else 0
         weighted = self._weight_now(joining, now)
-        for total in (t.capacity + weighted, counted_credits + joining, weighted_credits + weighted):
+        moved = weighted_credits if counted and not was_counted else 0  # the capacity its service above the price kept
+        for total in (t.capacity + moved + weighted, counted_credits + joining, weighted_credits + weighted):
             if total > UINT128_MAX:
                 raise HMMError("SafeCastOverflowedUintDowncast", 128, total)
         if min_pay > UINT128_MAX:
             raise HMMError("SafeCastOverflowedUintDowncast", 128, min_pay)
+        if counted and not was_counted:  # what it served above the price moves into the counted books
+            above = self.served.get(key, 0)
+            t.served_above -= above
+            t.redeemed += above
+            t.capacity += weighted_credits
         t.capacity += weighted
         self.asks[key] = (min_pay, counted, counted_credits + joining, weighted_credits + weighted)
         self.provider_capacity[key] = standing + credits

@@ -44,6 +44,7 @@ def run(s, steps, idle_at_uncovered_asks=False):
     t, checked = 0, 0
     u = s.params.target_utilization
     above = {}  # (epoch, tier, provider) -> credits served above the price (its capacity: that over u, rounded up)
+    moved = {}  # (epoch, tier) -> capacity kept for it beyond it, of the asks since lowered (their service moved in)
     for kind, who, tier, size, hundredths in steps:
         if idle_at_uncovered_asks:
             s.offer_capacity("Z", tier, L // 10, 2 * HMMState.counted_ask(s, tier) + 1)  # the rule, not a plant
@@ -55,6 +56,10 @@ def run(s, steps, idle_at_uncovered_asks=False):
             except HMMError as exc:
                 assert exc.name == "AskRaised" and standing is not None and _ask(s, tier, hundredths) > standing[0]
                 continue
+            key = (s.epoch, tier, prov)
+            if key in above and s.asks[key][1]:  # lowered to the price: its service above it moves in
+                served = above.pop(key)
+                moved[key[:2]] = moved.get(key[:2], 0) + mul_div_up(served, WAD, u) - served
         elif kind == "buy":
             s.buy("AB"[who % 2], tier, size // 4 + 1, 2**255, FAR, t)
         elif kind == "redeem":
@@ -95,7 +100,7 @@ def run(s, steps, idle_at_uncovered_asks=False):
             # capacity still unserved at counted asks is part of the counted capacity
             counted_standing = sum(s.provider_capacity[k] for k, (_, c, *_) in s.asks.items()
                                    if k[0] == s.epoch and k[1] == tid and c)
-            assert tr.redeemed + counted_standing == tr.capacity
+            assert tr.redeemed + counted_standing + moved.get((s.epoch, tid), 0) == tr.capacity
             # credits served above the price apart (the poke reads them at the target), each ask's books within
             # its target share
             assert tr.served_above == sum(v for k, v in above.items() if k[:2] == (s.epoch, tid))
