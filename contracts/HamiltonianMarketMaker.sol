@@ -671,26 +671,28 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         return charged;
     }
 
-    /// @dev (the weight `amount` credits served at a counted `ask` add, the part of it above the provider's target
-    ///      share of its counted weighted capacity, the charge on that part): see _countServed.
+    /// @dev (the weight `amount` credits served at a counted `ask` add, the part of the weight they carry above the
+    ///      provider's target share of its counted weighted capacity, the charge on that part): see _countServed.
     function _congestion(Tier storage t, Ask storage ask, uint256 amount)
         private
         view
         returns (uint256 served, uint256 excess, uint256 charge)
     {
         uint256 weighted = ask.weightedCredits;
-        served = (amount * weighted) / ask.countedCredits;
+        uint256 carried = (amount * weighted) / ask.countedCredits; // at the provider's average weight
         uint256 before = ask.servedWeight;
-        // at most the provider's weighted capacity not yet served: at the average weight, capacity offered minutes
-        // before the epoch ends (weight 0.007) and served at once counted as the whole day's did, so a provider's
-        // served weight passed its weighted capacity and a wash served so doubled its rise (red team 27: leverage
-        // 2.72 against 1.27). The tier counts the same capped weight, so the charge's invariant is unchanged.
+        // counted up to the provider's weighted capacity not yet served: at the average weight alone, capacity
+        // offered minutes before the epoch ends (weight 0.007) and served at once counted as the whole day's did,
+        // so a provider's served weight passed its weighted capacity and a wash served so doubled its rise (red
+        // team 27: leverage 2.72 against 1.27). The charge stays on the weight carried (at least what is counted,
+        // so the charged excess still covers the tier's): capped there too, an offer made before a redemption at a
+        // provider already at its weighted capacity would raise its charge (red team 26's property)
         uint256 room = weighted > before ? weighted - before : 0;
-        if (served > room) served = room;
+        served = carried < room ? carried : room;
         uint256 threshold = (weighted * params.targetUtilization) / WAD;
         uint256 from = before > threshold ? before : threshold;
-        if (before + served <= from) return (served, 0, 0);
-        excess = before + served - from;
+        if (before + carried <= from) return (served, 0, 0);
+        excess = before + carried - from;
         charge = FPM.fullMulDivUp(excess * t.refPrice, params.congestionCharge, WAD);
     }
 
@@ -792,7 +794,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     function _weightNow(uint256 credits) private view returns (uint256) {
         uint256 length = params.epochLength;
         uint256 elapsed = block.timestamp - epochStart;
-        return elapsed <= length / OFFER_GRACE ? credits : elapsed >= length ? 0 : (credits * (length - elapsed)) / length;
+        if (elapsed <= length / OFFER_GRACE) return credits;
+        return elapsed >= length ? 0 : (credits * (length - elapsed)) / length;
     }
 
     /// @notice The highest ask (wei per credit) whose capacity counts in tier `id`'s utilization now:

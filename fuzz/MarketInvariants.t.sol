@@ -590,6 +590,7 @@ contract MarketHandler {
     bool private _countedBefore;
     uint256 private _servedBefore;
     uint256 private _weightedBefore;
+    uint256 private _carriedBefore; // the weight the redemption's credits carry at the provider's average
     uint256 private _refPriceBefore;
     /// @dev redeemAtAsk's books by the rule (_expectAtAsk), its bounds and its quote (_boundAtAsk).
     uint256 private _askAt;
@@ -626,8 +627,9 @@ contract MarketHandler {
         try hmm.quoteSell(a, id, n) returns (uint256 proceeds, uint256) {
             _saleBefore = proceeds;
         } catch {}
-        (,, bool counted, uint96 served,, uint128 weighted) = hmm.asks(hmm.epoch(), id, provider);
+        (,, bool counted, uint96 served, uint128 credits, uint128 weighted) = hmm.asks(hmm.epoch(), id, provider);
         (_providerBefore, _countedBefore, _servedBefore, _weightedBefore) = (provider, counted, served, weighted);
+        _carriedBefore = counted ? (n * weighted) / credits : 0;
         _refPriceBefore = hmm.tier(id).refPrice;
         vm.recordLogs();
     }
@@ -680,11 +682,11 @@ contract MarketHandler {
         due = (excess * _refPriceBefore * p.congestionCharge + 1e18 - 1) / 1e18;
     }
 
-    /// @dev The redemption _before booked was charged `charged`: the charge due on the served weight it added to its
-    ///      provider's, and nothing where that left the provider at or below its target share.
-    function _checkCharge(uint256 id, uint256 charged) private {
-        (,,, uint96 servedAfter,,) = hmm.asks(hmm.epoch(), id, _providerBefore);
-        (, uint256 due, bool within) = _chargeDue(servedAfter);
+    /// @dev The redemption _before booked was charged `charged`: the charge due on the weight its credits carry at
+    ///      its provider's average weight (its count is capped at the provider's weighted capacity not yet served; the
+    ///      charge is not), and nothing where that leaves the provider at or below its target share.
+    function _checkCharge(uint256, uint256 charged) private {
+        (, uint256 due, bool within) = _chargeDue(_servedBefore + _carriedBefore);
         if (charged != due) chargeLeaks += 1;
         if (within && charged != 0) chargedBelowTarget += 1;
     }

@@ -195,7 +195,7 @@ MARKET_MUTANTS = [
      "invariant_quote_redeem_at_is_what_redeem_pays", "a redemption paid other than quoteRedeemAt said"),
     # red team 27: a counted redemption at the provider's average weight, uncapped: capacity offered late and served
     # at once counts as the whole day's did
-    ("if (served > room) served = room;", "",
+    ("served = carried < room ? carried : room;", "served = carried;",
      "invariant_no_provider_serves_past_its_weighted_capacity", "a provider served past its weighted capacity"),
 ]
 

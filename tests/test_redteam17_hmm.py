@@ -473,8 +473,8 @@ def test_a_price_below_every_honest_ask_still_reads_the_demand_that_pays_the_ask
 def test_a_user_that_never_pays_above_the_price_leaves_no_trace(m):
     """The spiral's record, as it stands for a user that only calls redeem (BelowAsk at an ask above the price
     its credits do not cover, so nothing is counted): the sliver is then the only counted capacity, nobody
-    can use it, utilization reads 0 and the price falls by deltaMax an epoch (0.107x in 20 epochs), the honest provider serving 1 of
-    20 (2 before credits served above the price were counted). The demand exists (the user buys 0.08 L every
+    can use it, utilization reads 0 and the price falls by deltaMax an epoch (0.107x in 20 epochs), the honest
+    provider serving 1 of 20 (2 before credits served above the price were counted). The demand exists (the user buys 0.08 L every
     epoch) but never offers the provider's price; redeemAtAsk (the previous test) is how it does."""
     assert _late_offers(m, m.model.counted_ask(0)) == 1
     tier = m.model.tiers[0]
@@ -577,7 +577,8 @@ def _model_wash(kappa=None):
     "Medium, open (red team 17, restated): at the deployed parameters the wash through an accomplice, on honest "
     "demand that answers the price (elasticity 1.2) over the rise's whole life, costs the pair 13,123 HANZO of fees "
     "for 16,665 of honest harm (leverage 1.27), and a provider's own second wallet washing first into its spare "
-    "capacity 5.78 (red team 26; a dearer form of withholding that capacity, which harms as much for nothing). The congestion charge built for it (off by default) brings the accomplice's wash "
+    "capacity 5.78 (red team 26; a dearer form of withholding that capacity, which harms as much for nothing). "
+    "The congestion charge built for it (off by default) brings the accomplice's wash "
     "to 0.66 (the next test) but the own-wallet wash to 8.37, charged to the honest users after it, and gives "
     "users a reason to take surges off the books (red team 26; docs/congestion.md). Next: a signal the wash cannot "
     "feed without paying for it at any provider (served history, a bond, or the excess settled at the poke)."))

@@ -525,12 +525,13 @@ def test_late_capacity_and_a_lowered_ask_leave_the_charged_excess_above_the_tier
     it (X exactly at 80%: free); D then offers 0.05 L at twice countedAsk (not counted) and lowers it to 0 at 12:00
     with a 1-credit offer (the 0.05 L joins at weight 1/2); A redeems 0.05 L at D (served weight 0.025 L of 0.025 L
     weighted: 100%); at 18:00 X offers 0.1 L more (weight 1/4: X's average weight falls to 0.318) and D redeems
-    0.1 L at it, so X's served weight (0.0398 L) passes its weighted capacity (0.035 L); P serves A 0.05 L of its
-    0.1 L (50%). Every charge is on the provider's own excess: 4,999,999 credits at D (A pays 4,166.67 HANZO),
-    11,818,181 at X (D pays 9,848.48: above 80% of X's grown capacity, not capped at it); the tier's excess at the
-    poke is 114,818,180 served - 0.8 x 160,000,000 = -13.2M (below target: P's slack offsets it) while 16.8M was
-    charged, and the utilization the poke reads is the same weighted count. Late capacity lowered the weight D's
-    wash counts at, and the charge with it; no arrangement left an excess uncharged. Defence held."""
+    0.1 L at it: at X's average weight it carries 0.0318 L, more than X's weighted capacity left (0.027 L), and
+    since red team 27 it counts only that, so X's served weight stops at its weighted capacity (0.035 L) while the
+    charge stays on the weight carried; P serves A 0.05 L of its 0.1 L (50%). Every charge is on the provider's own
+    excess: 4,999,999 credits at D (A pays 4,166.67 HANZO), 11,818,181 at X (D pays 9,848.48: above 80% of X's
+    grown capacity, on all it carries); the tier's excess at the poke is below target (P's slack offsets it) while
+    16.8M was charged, and the utilization the poke reads is the same weighted count. Late capacity lowered the
+    weight D's wash counts at, and the charge with it; no arrangement left an excess uncharged. Defence held."""
     a, d, x, p = m.traders[0], m.dealer, m.accomplice, m.provider
     m.apply("buy", a, 0, L // 10)
     m.apply("buy", d, 0, L // 5)
@@ -553,7 +554,8 @@ def test_late_capacity_and_a_lowered_ask_leave_the_charged_excess_above_the_tier
     ask_x = m.hmm.asks(0, 0, x)
     tier_excess = t.redeemed * WAD - t.capacity * m.model.params.target_utilization
     print(charged, t.redeemed, t.capacity, ask_x.servedWeight, ask_x.weightedCredits)
-    assert ask_x.servedWeight > ask_x.weightedCredits  # served past its weighted capacity, charged on all of it
+    assert ask_x.servedWeight == ask_x.weightedCredits  # counted to its weighted capacity, charged on all carried
+    assert [e for e, _ in charged if e] == [4_999_999, 11_818_181]
     assert sum(e for e, _ in charged) * WAD >= tier_excess
     m.advance_epoch()
     m.apply("poke", a)

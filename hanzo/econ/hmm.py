@@ -470,10 +470,12 @@ class HMMState:
             payout, refund, counted = self._check_ask(tid, provider, amount, *split[:2], max_ask=max_ask, now=now)
             weight = served.get(tid, self.served.get((self.epoch, tid, provider), 0))
             _, is_counted, _, weighted = self.asks.get((self.epoch, tid, provider), (0, False, 0, 0))
-            above = not is_counted  # served above the price: no charge
-            if is_counted:  # never past the provider's weighted capacity (red team 27's late pieces)
+            # served above the price: no charge; at a counted ask the charge is on the weight the credits carry (at
+            # the provider's average) and the count is capped at its weighted capacity not yet served (red team 27)
+            charge = 0 if not is_counted else self._congestion(tid, provider, weight, counted)
+            if is_counted:
                 counted = min(counted, max(0, weighted - weight))
-            plan.append((payout, refund, counted, 0 if above else self._congestion(tid, provider, weight, counted)))
+            plan.append((payout, refund, counted, charge))
             bases[tid] = (basis - share, ref - at_ref)
             used[tid] = before + amount
             served[tid] = weight + counted
