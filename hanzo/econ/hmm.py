@@ -438,8 +438,9 @@ class HMMState:
               max_ask: int | None = None) -> list[tuple[int, int, int, int]]:
         """The redemptions' books, one after another as the contract's _serve keeps them, with its errors in its
         order; nothing changes. Per element: (the provider's pay, the holder's refund (negative: pulled, only
-        with `max_ask`, redeem_at_ask's bound), the weight it adds to the counted redemptions (and, at an ask
-        above the price, to the counted capacity), its congestion charge)."""
+        with `max_ask`, redeem_at_ask's bound), the weight it adds to the counted redemptions (capped at the
+        provider's weighted capacity not yet served; at an ask above the price, to the tier's served_above), its
+        congestion charge (on the weight the credits carry at the provider's average))."""
         if holder == provider:  # _serve's first check: the batch's first element raises it
             raise HMMError("SelfRedemption", provider)
         used: dict[int, int] = {}  # per tier, what the batch's earlier elements redeemed
@@ -700,8 +701,8 @@ class HMMState:
         balance (the refund returned negative: pulled), AskAboveBound above it. Returns (payout, refund, the weight
         the redemption adds to the tier's counted redemptions): at a counted ask, the average weight of the
         provider's counted capacity; at an ask above the price, the weight the epoch has left at `now` (the books
-        then count capacity of that over the target utilization: demand met above the price reads as the target,
-        neither slack nor scarcity, where before it left no trace; red team 17's spiral)."""
+        keep it apart, served_above, and the poke reads it at the target utilization: demand met above the price
+        reads as neither slack nor scarcity, where before it left no trace; red team 17's spiral)."""
         min_pay, counted, counted_credits, weighted_credits = self.asks.get(
             (self.epoch, tid, provider), (0, False, 0, 0))
         minimum = min_pay * amount
