@@ -122,6 +122,25 @@ def test_stateful_contract_matches_model_and_stays_solvent(market_factory, examp
             elif holder == provider:
                 assert out.name == "SelfRedemption", out
 
+        @rule(who=st.integers(0, 2), tier=st.integers(0, 2), amount=st.integers(1, 10**9), by=st.integers(0, 2),
+              hundredths=st.sampled_from([50, 100, 101, 150, 400]))
+        def redeem_at_ask(self, who, tier, amount, by, hundredths):
+            """The provider offers at an ask (a share of countedAsk: above it, uncounted) and the holder pays it with
+            redeemAtAsk: the provider is paid no more than the sale of the same credits or the ask, whichever is
+            more (the difference the holder's own HANZO, nobody else's)."""
+            holder, provider = self.m.traders[who], self.providers()[by]
+            ask = self.m.model.counted_ask(tier) * hundredths // 100
+            self.m.apply("offer", provider, tier, amount, ask)  # refused alike where it would raise a standing ask
+            sale = self.sale_of(holder, [(tier, amount)])
+            before = self.m.token.balanceOf(provider)
+            out = self.m.apply("redeem_at_ask", holder, tier, amount, provider, ask)
+            if isinstance(out, tuple):
+                got = self.m.token.balanceOf(provider) - before
+                assert sale is not None and got <= max(sale, ask * amount), (got, sale, ask * amount)
+                self.paid(holder, provider, got)
+            elif holder == provider:
+                assert out.name == "SelfRedemption", out
+
         @rule(tier=st.integers(0, 2), share=st.floats(0.01, 1.0))
         def pump(self, tier, share):
             """The attack's move: the dealer redeems its credits at its accomplice's offer (to
