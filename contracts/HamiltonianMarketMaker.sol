@@ -489,8 +489,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         returns (uint256 payout)
     {
         if (block.timestamp > deadline) revert Expired(deadline);
-        (uint256 paid, uint256 refund, uint256 owed) =
-            _serve(id, amount, provider, exitFee(), maxAsk == NO_TOP_UP ? NO_TOP_UP - 1 : maxAsk);
+        (uint256 paid, uint256 refund, uint256 owed) = _serve(id, amount, provider, exitFee(), _topUpBound(maxAsk));
         _settle(provider, paid, refund, owed, minNet);
         return paid;
     }
@@ -563,16 +562,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         view
         returns (uint256 payout, uint256 refund, uint256 fee, uint256 charge)
     {
-        // redeem()'s checks in _serve's order (an unknown tier before the capacity), then quoteRedeem's split
-        if (provider == holder) revert SelfRedemption(provider);
-        if (amount == 0) revert ZeroAmount();
-        _tier(id);
-        uint256 available = providerCapacity[epoch][id][provider];
-        if (amount > available) revert InsufficientCapacity(provider, amount, available);
-        (payout, refund, fee) = quoteRedeem(holder, id, amount);
-        (payout, refund,) = _meetAsk(id, provider, amount, payout, refund, NO_TOP_UP); // as redeem() meets it
-        Ask storage ask = asks[epoch][id][provider];
-        if (ask.counted) (,, charge) = _congestion(_tiers[id], ask, amount);
+        (payout, refund, fee,, charge) = _quoteServe(holder, id, amount, provider, NO_TOP_UP);
     }
 
     /// @notice (payout to `provider`, the holder's net: refund less top-up less congestion charge, negative where
@@ -583,21 +573,35 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         view
         returns (uint256 payout, int256 net)
     {
+        (uint256 pay, uint256 refund,, uint256 owed, uint256 charge) =
+            _quoteServe(holder, id, amount, provider, _topUpBound(maxAsk));
+        payout = pay;
+        net = SafeCast.toInt256(refund) - SafeCast.toInt256(owed + charge);
+    }
+
+    /// @dev What _serve would book for `holder` now, `maxAsk` its bound, with its errors in its order (an unknown
+    ///      tier before the capacity), nothing written: (payout, refund, exit fee, top-up owed beyond the refund,
+    ///      congestion charge). The quotes of redeem and redeemAtAsk.
+    function _quoteServe(address holder, uint256 id, uint256 amount, address provider, uint256 maxAsk)
+        private
+        view
+        returns (uint256 payout, uint256 refund, uint256 fee, uint256 owed, uint256 charge)
+    {
         if (provider == holder) revert SelfRedemption(provider);
         if (amount == 0) revert ZeroAmount();
         _tier(id);
         uint256 available = providerCapacity[epoch][id][provider];
         if (amount > available) revert InsufficientCapacity(provider, amount, available);
-        (uint256 pay, uint256 refund,) = quoteRedeem(holder, id, amount);
-        uint256 owed;
-        uint256 bound = maxAsk == NO_TOP_UP ? NO_TOP_UP - 1 : maxAsk;
-        (payout, refund, owed) = _meetAsk(id, provider, amount, pay, refund, bound);
+        (payout, refund, fee) = quoteRedeem(holder, id, amount);
+        (payout, refund, owed) = _meetAsk(id, provider, amount, payout, refund, maxAsk); // the ask met as in _serve
         Ask storage ask = asks[epoch][id][provider];
-        if (ask.counted) {
-            (,, uint256 charge) = _congestion(_tiers[id], ask, amount);
-            owed += charge;
-        }
-        net = SafeCast.toInt256(refund) - SafeCast.toInt256(owed);
+        if (ask.counted) (,, charge) = _congestion(_tiers[id], ask, amount);
+    }
+
+    /// @dev redeemAtAsk's bound as _meetAsk takes it: NO_TOP_UP is redeem's, so the largest bound is clamped below
+    ///      it (asks are uint128: it still covers every ask).
+    function _topUpBound(uint256 maxAsk) private pure returns (uint256) {
+        return maxAsk == NO_TOP_UP ? NO_TOP_UP - 1 : maxAsk;
     }
 
     /// @dev One redemption's books: the provider's capacity used, the tier's redeemed count, the

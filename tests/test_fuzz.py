@@ -156,7 +156,7 @@ MARKET_MUTANTS = [
      "invariant_no_redemption_passes_the_holders_bound", "a redemption passed the holder's bound"),
     # red team 25: quoteRedeemAt without the provider's ask (its refund, as a holder's minRefund, then never binds
     # where the ask is made up out of the refund)
-    ("(payout, refund,) = _meetAsk(id, provider, amount, payout, refund, NO_TOP_UP); // as redeem() meets it", "",
+    ("(payout, refund, owed) = _meetAsk(id, provider, amount, payout, refund, maxAsk); // the ask met as in _serve", "",
      "invariant_quote_redeem_at_is_what_redeem_pays", "a redemption paid other than quoteRedeemAt said"),
     # the congestion charge, the wash's class (red team 17): a provider's served weight left where it was, so the
     # excess redemptions lift the tier by is charged nowhere (each one priced as if its provider had served nothing)

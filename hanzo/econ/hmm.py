@@ -727,7 +727,8 @@ class HMMState:
         return self.redeem_split(holder, tid, amount, provider, min_refund=min_refund, deadline=deadline, now=now)[0]
 
     def redeem_split(self, holder: str, tid: int, amount: int, provider: str, *, min_refund: int | None = None,
-                     deadline: int | None = None, now: int | None = None) -> tuple[int, int]:
+                     deadline: int | None = None, now: int | None = None, max_ask: int | None = None
+                     ) -> tuple[int, int]:
         """redeem: `provider` serves `holder`'s credits; returns (the provider's pay, the holder's refund less
         its congestion charge: negative where the holder paid). The holder's share of its basis pays: the
         provider the reference price paid for the credits (their share of ref_basis), or its ask if higher and
@@ -743,9 +744,9 @@ class HMMState:
         The holder's bound: a refund less charge below `min_refund` (the contract's minNet, negative: the most
         it pays) raises NetSlippage, a `deadline` before `now` Expired (unchecked when either is None): without
         it, a provider's first offer after a poke, at or below the new price, could take a redemption pending
-        across the epoch's end (red team 24)."""
+        across the epoch's end (red team 24). `max_ask`: redeem_at_ask's bound (None: redeem)."""
         _check_deadline(deadline, now)
-        plan = self._plan(holder, [(tid, amount)], provider, now=now)
+        plan = self._plan(holder, [(tid, amount)], provider, now=now, max_ask=max_ask)
         self.redeem_planned(holder, [(tid, amount)], provider, plan, min_refund=min_refund)
         payout, refund, _, charge = plan[0]
         return payout, refund - charge
@@ -760,11 +761,8 @@ class HMMState:
         ask above the price count as capacity used in full (as every redemption there does), so the controller
         sees demand the counted capacity could not serve (red team 17's spiral). `min_refund` (minNet) bounds the
         refund less the top-up less the congestion charge. Returns (the provider's pay, that net)."""
-        _check_deadline(deadline, now)
-        plan = self._plan(holder, [(tid, amount)], provider, now=now, max_ask=max_ask)
-        self.redeem_planned(holder, [(tid, amount)], provider, plan, min_refund=min_refund)
-        payout, refund, _, charge = plan[0]
-        return payout, refund - charge
+        return self.redeem_split(holder, tid, amount, provider, min_refund=min_refund, deadline=deadline, now=now,
+                                 max_ask=max_ask)
 
     def poke(self, now: int) -> list[tuple[int, int, int, int]]:
         """Close the epoch; returns per tier (utilization, log_price, momentum, ref_price)."""
