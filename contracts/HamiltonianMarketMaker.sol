@@ -107,6 +107,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint128 redeemed; // credits redeemed this epoch
         uint128 position; // p: where purchases are priced on the curve; decays each epoch (positionDecay)
         uint128 servedAbove; // weighted credits served this epoch at asks above the price (read at the target)
+        uint128 fresh; // credits bought this epoch still outstanding: the part of the position no close has decayed
     }
 
     /// @notice Controller and fee parameters, all WAD except epochLength (seconds).
@@ -172,6 +173,13 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     }
 
     mapping(address holder => mapping(uint256 tier => Basis)) private _bases;
+    /// @notice A holder's credits bought in epoch `epoch` (stale in a later one): its share of Tier.fresh.
+    struct Fresh {
+        uint128 credits;
+        uint128 epoch;
+    }
+
+    mapping(address holder => mapping(uint256 tier => Fresh)) private _fresh;
 
     /// @notice Credits were bought; `cost` includes `fee`.
     event Bought(uint256 indexed tier, address indexed buyer, uint256 amount, uint256 cost, uint256 fee, uint256 supply);
@@ -340,6 +348,14 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         return _bases[holder][tier_].atRef;
     }
 
+    /// @notice Of the credits `holder` holds of `tier_`, those bought this epoch (moved pro rata by transfers):
+    ///         an exit takes them off the pricing position whole, and its older credits only their share of
+    ///         the decayed rest (see _exit).
+    function freshCredits(address holder, uint256 tier_) public view returns (uint256) {
+        Fresh memory f = _fresh[holder][tier_];
+        return f.epoch == epoch ? f.credits : 0;
+    }
+
     /// @notice (cost, fee) of buying `amount` credits of tier `id` now.
     function quoteBuy(uint256 id, uint256 amount) public view returns (uint256 cost, uint256 fee) {
         Tier storage t = _tier(id);
@@ -413,6 +429,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         cost = gross + fee;
         t.supply = SafeCast.toUint128(q + amount);
         t.position = uint128(p + amount); // at most MAX_DEPTH_RATIO * L (_ratio reverted otherwise)
+        t.fresh += uint128(amount); // <= position <= MAX_DEPTH_RATIO * L
+        _fresh[msg.sender][id] = Fresh(uint128(freshCredits(msg.sender, id) + amount), uint128(epoch));
         reserve += gross;
         // amount * P_ref <= V(p + amount) - V(p) but for V's rounding: kept within the basis
         _addBasis(id, gross, FPM.min(amount * refPrice, gross));
@@ -854,6 +872,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         t.capacity = 0;
         t.redeemed = 0;
         t.servedAbove = 0;
+        t.fresh = 0; // every holder's Fresh is stale from the next epoch on
         // a position held across epochs prices what others buy less and less: parking (buying up the curve
         // and holding, to price honest buyers higher) costs its fees for a premium that fades
         uint256 position = t.position;
@@ -894,7 +913,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         // q * 1e18 / L must not round a purchase's q / L to nothing (free credits): L <= 1e18
         if (depth == 0 || depth > MAX_DEPTH) revert ParamOutOfBounds("depth");
         id = tierCount++;
-        _tiers[id] = Tier(0, uint128(basePrice), 0, 0, uint128(basePrice), uint128(depth), 0, 0, 0, 0);
+        _tiers[id] = Tier(0, uint128(basePrice), 0, 0, uint128(basePrice), uint128(depth), 0, 0, 0, 0, 0);
         emit TierAdded(id, basePrice, depth);
     }
 
@@ -957,6 +976,15 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     ///      their share of its refBasis out of that; returns both shares (the payment, and the part of
     ///      it paid at the reference price). Invariants kept: HANZO held - reserve changes only by
     ///      fees; refBasis <= costBasis (x - floor(x * a / h) is non-decreasing in x).
+    ///      The position falls by what the exiting credits may take of it: their share of the caller's fresh
+    ///      credits (bought this epoch) whole, and for the older rest at most the carried part (position - fresh,
+    ///      what the closes left of earlier purchases), never what others bought this epoch. Taking min(amount, p),
+    ///      credits whose position had decayed away wiped what others bought today: a holder of old credits spent
+    ///      them first and bought at the bottom of the curve (red team 22: 0.44x of the quote). Old credits still
+    ///      clear the carried part, a parker's included (pro rata over the older credits instead, a parker kept
+    ///      its residue through honest exits: leverage 1.67 at 10x demand redeemed the next day, against 1.17).
+    ///      Invariants: fresh <= position <= supply and the holders' fresh credits sum to Tier.fresh (a break
+    ///      reverts, checked arithmetic), so an exit takes at most amount off the position, of fresh only its own.
     function _exit(Tier storage t, uint256 id, uint256 amount) private returns (uint256 paid, uint256 atRef) {
         uint256 q = t.supply;
         if (amount > q) revert InsufficientSupply(amount, q);
@@ -966,9 +994,14 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         atRef = _share(b.atRef, amount, held);
         _bases[msg.sender][id] = Basis(uint128(b.gross - paid), uint128(b.atRef - atRef));
         reserve -= paid;
-        t.supply = uint128(q - amount);
+        uint256 fresh = t.fresh;
+        uint256 mine = freshCredits(msg.sender, id);
+        uint256 taken = _share(mine, amount, held);
+        if (mine != 0) _fresh[msg.sender][id].credits = uint128(mine - taken);
+        t.fresh = uint128(fresh - taken);
         uint256 p = t.position;
-        t.position = uint128(amount < p ? p - amount : 0);
+        t.position = uint128(p - taken - FPM.min(amount - taken, p - fresh));
+        t.supply = uint128(q - amount);
         _burn(msg.sender, id, amount);
     }
 
@@ -1055,7 +1088,18 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         Basis memory r = _bases[to][id];
         // checked: the two bases fit 128 bits only while the token's supply does (another deployment's may not)
         _bases[to][id] = Basis(SafeCast.toUint128(r.gross + refShare), uint128(r.atRef + refShare));
+        _moveFresh(from, to, id, amount, held);
         if (share != 0) emit BasisMoved(id, from, to, amount, refShare, refund, fee);
+    }
+
+    /// @dev Fresh credits move pro rata as the basis does (rounded down; the holders' sum unchanged): left behind,
+    ///      the receiver's exit would leave them on the curve, and the sender's would take them off twice.
+    function _moveFresh(address from, address to, uint256 id, uint256 amount, uint256 held) private {
+        uint256 mine = freshCredits(from, id);
+        if (mine == 0) return;
+        uint256 moved = (mine * amount) / held;
+        _fresh[from][id].credits = uint128(mine - moved);
+        _fresh[to][id] = Fresh(uint128(freshCredits(to, id) + moved), uint128(epoch));
     }
 
     function _ratio(uint256 supply, uint256 depth) private pure returns (uint256 r) {

@@ -1004,6 +1004,21 @@ contract MarketHandler {
         }
     }
 
+    /// @notice Tiers whose fresh credits are off the books: the holders' freshCredits not summing to Tier.fresh, or a
+    ///         holder's above its balance (fresh credits a transfer left with a sender that no longer holds them).
+    function freshLeaks() external view returns (uint256 leaks) {
+        for (uint256 id; id < hmm.tierCount(); ++id) {
+            uint256 total;
+            for (uint256 i; i < ACTORS + COHORT; ++i) {
+                address h = i < ACTORS ? actors[i] : cohort(i - ACTORS);
+                uint256 f = hmm.freshCredits(h, id);
+                if (f > hmm.balanceOf(h, id)) leaks += 1;
+                total += f;
+            }
+            if (total != hmm.tier(id).fresh) leaks += 1;
+        }
+    }
+
     /// @notice The sum of the cost bases of every actor and cohort member, over every tier.
     function bases() external view returns (uint256 total) {
         for (uint256 id; id < hmm.tierCount(); ++id) {
@@ -1274,6 +1289,16 @@ contract MarketInvariants {
         require(handler.positionLeaks() == 0, "an epoch close left the pricing position off the rule");
         for (uint256 id; id < hmm.tierCount(); ++id) {
             require(hmm.tier(id).position <= hmm.tier(id).supply, "the pricing position passed the supply");
+        }
+    }
+
+    /// @notice Credits bought this epoch stay on the pricing position until their own holders exit them: no exit of
+    ///         older credits takes them off (red team 22: min(amount, p) let it), and they move with the credits
+    ///         transferred, pro rata, so the holders' fresh credits are the tier's.
+    function invariant_no_exit_takes_others_fresh_purchases_off_the_curve() public view {
+        require(handler.freshLeaks() == 0, "fresh credits off the holders' books");
+        for (uint256 id; id < hmm.tierCount(); ++id) {
+            require(hmm.tier(id).fresh <= hmm.tier(id).position, "an exit took others' fresh purchases off the curve");
         }
     }
 

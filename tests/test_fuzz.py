@@ -134,7 +134,7 @@ MARKET_MUTANTS = [
      "invariant_utilization_counts_only_capacity_at_the_price", "utilization counted capacity not at the price"),
     # red team 17's parking: an exit that leaves the pricing position where it was (credits gone, their premium
     # still pricing others' purchases)
-    ("t.position = uint128(amount < p ? p - amount : 0);", "",
+    ("t.position = uint128(p - taken - FPM.min(amount - taken, p - fresh));", "",
      "invariant_the_pricing_position_fades_and_never_passes_the_supply", "the pricing position passed the supply"),
     # red team 22: the provider paid the whole share (the rule before 3h): parked or sandwiching credits that push
     # honest buyers up the curve then pay a provider cartel for the premium they add
@@ -197,6 +197,14 @@ MARKET_MUTANTS = [
     # at once counts as the whole day's did
     ("served = carried < room ? carried : room;", "served = carried;",
      "invariant_no_provider_serves_past_its_weighted_capacity", "a provider served past its weighted capacity"),
+    # red team 22: an exit takes min(amount, p) off the position, so credits whose position had decayed away wipe
+    # what others bought this epoch (the holder of old credits then buys at the bottom of the curve)
+    ("t.position = uint128(p - taken - FPM.min(amount - taken, p - fresh));",
+     "t.position = uint128(amount < p ? p - amount : 0);",
+     "invariant_no_exit_takes_others_fresh_purchases_off_the_curve", "an exit took others' fresh purchases off the curve"),
+    # the same class through transfers: fresh credits left with the sender, so the receiver's exit reads them as old
+    ("uint256 moved = (mine * amount) / held;", "uint256 moved = 0;",
+     "invariant_no_exit_takes_others_fresh_purchases_off_the_curve", "fresh credits off the holders' books"),
 ]
 
 
@@ -215,7 +223,8 @@ def _first_by_default(mutants, ids):
                              "holders_bound_ignored", "quote_ignores_the_ask", "served_weight_kept",
                              "charge_on_the_tiers_count", "threshold_on_the_tiers_capacity", "charge_not_pulled",
                              "target_share_ignored", "above_price_read_in_full", "top_up_kept",
-                             "provider_paid_before_pull", "served_past_weighted_capacity"]))
+                             "provider_paid_before_pull", "served_past_weighted_capacity", "old_credits_wipe_fresh",
+                             "fresh_left_behind"]))
 def test_the_market_invariants_catch_each_bug_put_back(tmp_path, line, bug, invariant, message):
     folder = seeded_copy(tmp_path, "HamiltonianMarketMaker.sol", line, bug, ("foundry.toml",))
     # 64 runs of the one invariant (about a second): the handlers grew with each review, and 32 no longer

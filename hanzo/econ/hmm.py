@@ -207,6 +207,7 @@ class Tier:
     redeemed: int = 0
     position: int = 0  # p: where purchases are priced on the curve; decays at each poke (position_decay)
     served_above: int = 0  # weighted credits served this epoch at asks above the price (read at the target)
+    fresh: int = 0  # credits bought this epoch still outstanding: the part of the position no close has decayed
 
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -259,6 +260,8 @@ class HMMState:
     basis: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> gross HANZO paid
     # (holder, tier) -> the reference price's part of the basis: amount x P_ref at purchase (the contract's refBasis)
     ref_basis: dict[tuple[str, int], int] = field(default_factory=dict)
+    # (holder, tier) -> (its credits bought in that epoch, the epoch): its share of Tier.fresh while current
+    fresh: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
     epoch_exit_fee: int | None = None  # the exit fee when the epoch began (None: the params' at construction)
     address: str = ""  # the maker's own address, where set: credits cannot be sent to it (no ERC1155 receiver)
 
@@ -285,6 +288,11 @@ class HMMState:
     def price(self, tid: int) -> int:
         t = self.tier(tid)
         return mul_div(t.ref_price, exp_wad(ratio(t.position, t.depth)), WAD)
+
+    def fresh_credits(self, holder: str, tid: int) -> int:
+        """freshCredits: of `holder`'s credits of tier `tid`, those bought this epoch (moved pro rata by transfers)."""
+        credits, epoch = self.fresh.get((holder, tid), (0, 0))
+        return credits if epoch == self.epoch else 0
 
     def surplus(self) -> int:
         """HANZO held beyond the reserve: fees."""
@@ -373,6 +381,8 @@ class HMMState:
         for tid, amount, gross, at_ref in books:
             self.tiers[tid].supply += amount
             self.tiers[tid].position += amount
+            self.tiers[tid].fresh += amount
+            self.fresh[(trader, tid)] = (self.fresh_credits(trader, tid) + amount, self.epoch)
             self.reserve += gross
             self.credits[(trader, tid)] = self.credits.get((trader, tid), 0) + amount
             self.basis[(trader, tid)] = self.basis.get((trader, tid), 0) + gross
@@ -506,10 +516,11 @@ class HMMState:
         pay, and the refund less the charge to or from the holder (the charge kept in the surplus)."""
         t = self.tiers[tid]
         key = (self.epoch, tid, provider)
-        self._exit(holder, tid, amount, self.credits[(holder, tid)])
+        held = self.credits[(holder, tid)]
+        self._exit(holder, tid, amount, held)
         self._burn(holder, tid, amount)
         self.provider_capacity[key] -= amount
-        self._outstanding_less(t, amount)
+        self._outstanding_less(holder, tid, amount, held)
         min_pay, is_counted, counted_credits, weighted_credits = self.asks[key]
         if not is_counted:  # served above the price: the tier reads it at the target (poke); the ask keeps its
             # books at the target share, rounded up once on its running total (red team 27)
@@ -552,12 +563,20 @@ class HMMState:
         self.reserve -= share
         return share, at_ref
 
-    @staticmethod
-    def _outstanding_less(t: Tier, amount: int) -> None:
-        """`amount` credits left the tier (the contract's _exit): out of the supply, and out of the pricing
-        position as far as it goes."""
+    def _outstanding_less(self, holder: str, tid: int, amount: int, held: int) -> None:
+        """`amount` of `holder`'s `held` credits left the tier (the contract's _exit): out of the supply, and out
+        of the pricing position by what they may take of it: their share of the holder's fresh credits whole,
+        and for the older rest at most the carried part (position - fresh), never what others bought this epoch
+        (red team 22: min(amount, p) let old credits wipe what others bought today)."""
+        t = self.tiers[tid]
+        mine = self.fresh_credits(holder, tid)
+        taken = _pro_rata(mine, amount, held)
+        if mine:
+            self.fresh[(holder, tid)] = (mine - taken, self.epoch)
+        t.position -= taken + min(amount - taken, t.position - t.fresh)
+        t.fresh -= taken
+        assert 0 <= t.fresh <= t.position <= t.supply - amount, "the contract reverts (checked arithmetic)"
         t.supply -= amount
-        t.position -= min(amount, t.position)
 
     def _burn(self, holder: str, tid: int, amount: int) -> None:
         held = self._held(holder, tid, amount)
@@ -610,6 +629,11 @@ class HMMState:
         self.credits[(to, tid)] = self.credits.get((to, tid), 0) + amount
         self.basis[(to, tid)] = self.basis.get((to, tid), 0) + ref_share
         self.ref_basis[(to, tid)] = self.ref_basis.get((to, tid), 0) + ref_share
+        mine = self.fresh_credits(holder, tid)
+        if mine:  # fresh credits move pro rata, as the basis does (the contract's _moveFresh)
+            moved = mine * amount // held
+            self.fresh[(holder, tid)] = (mine - moved, self.epoch)
+            self.fresh[(to, tid)] = (self.fresh_credits(to, tid) + moved, self.epoch)
         return mul_div_up(share, self.exit_fee(), WAD), share - ref_share
 
     def _pay_transfer_fee(self, holder: str, fee: int) -> None:
@@ -635,7 +659,7 @@ class HMMState:
             raise HMMError("Slippage", proceeds, min_proceeds)
         self._exit(trader, tid, amount, held)
         self._burn(trader, tid, amount)
-        self._outstanding_less(t, amount)
+        self._outstanding_less(trader, tid, amount, held)
         self.funds -= proceeds
         self.hanzo[trader] = self.hanzo.get(trader, 0) + proceeds
         return proceeds
@@ -779,7 +803,7 @@ class HMMState:
             x_next, v_next = leapfrog_step(t.log_price, t.momentum, utilization, p)
             ref_next = ref_price(t.base_price, x_next)
             t.log_price, t.momentum, t.ref_price = x_next, v_next, ref_next
-            t.capacity = t.redeemed = t.served_above = 0
+            t.capacity = t.redeemed = t.served_above = t.fresh = 0
             t.position -= mul_div(t.position, p.position_decay, WAD)  # a held position's premium fades
             out.append((utilization, x_next, v_next, ref_next))
         self.epoch += 1
@@ -818,6 +842,7 @@ class HMMState:
             providers=set(self.providers),
             basis=dict(self.basis),
             ref_basis=dict(self.ref_basis),
+            fresh=dict(self.fresh),
         )
 
 
@@ -882,6 +907,7 @@ class FloatMarket:
     congestion_charge: float = 0.0  # kappa: P_ref per credit served above the target share of capacity
     supply: np.ndarray = None
     position: np.ndarray = None  # where purchases are priced on the curve (the contract's Tier.position)
+    fresh: np.ndarray = None  # credits bought this epoch still held (the contract's Tier.fresh)
     log_price: np.ndarray = None
     momentum: np.ndarray = None
     capacity: np.ndarray = None
@@ -894,12 +920,13 @@ class FloatMarket:
 
     def __post_init__(self) -> None:
         zeros = np.zeros_like(self.base_price, dtype=float)
-        for name in ("supply", "position", "log_price", "momentum", "capacity", "redeemed", "charged"):
+        for name in ("supply", "position", "fresh", "log_price", "momentum", "capacity", "redeemed", "charged"):
             if getattr(self, name) is None:
                 setattr(self, name, zeros.copy())
         self.held = self.held or {}
         self.bases = self.bases or {}
         self.ref_bases = self.ref_bases or {}
+        self.fresh_held = {}  # holder -> its credits bought this epoch, per tier (emptied at each step)
 
     def holding(self, name: str) -> np.ndarray:
         """The credits `name` holds, per tier (a copy)."""
@@ -962,6 +989,8 @@ class FloatMarket:
         cost = gross * (1.0 + self.buy_fee)
         self.supply = self.supply + amount
         self.position = self.position + amount
+        self.fresh = self.fresh + amount
+        self.fresh_held[holder] = self.fresh_held.get(holder, 0.0) + amount
         self.held[holder] = held + amount
         self.bases[holder] = basis + gross
         self.ref_bases[holder] = self.ref_bases[holder] + np.minimum(amount * self.ref_price, gross)
@@ -979,9 +1008,14 @@ class FloatMarket:
         at_ref = np.where(whole, ref, np.divide(ref * amount, held, out=np.zeros_like(ref), where=held > 0))
         self.bases[holder] = basis - share
         self.ref_bases[holder] = ref - at_ref
+        # the contract's _exit: its fresh credits whole, the older rest at most the carried part (position - fresh)
+        mine = self.fresh_held.get(holder, np.zeros_like(held))
+        taken = np.where(whole, mine, np.divide(mine * amount, held, out=np.zeros_like(mine), where=held > 0))
+        self.fresh_held[holder] = mine - taken
+        self.position = self.position - taken - np.clip(np.minimum(amount - taken, self.position - self.fresh), 0, None)
+        self.fresh = self.fresh - taken
         self.held[holder] = held - amount
         self.supply = self.supply - amount
-        self.position = np.maximum(self.position - amount, 0.0)
         return amount, share, at_ref
 
     def redeem(self, amount: np.ndarray, holder: str = "users") -> np.ndarray:
@@ -1045,4 +1079,6 @@ class FloatMarket:
         self.redeemed = np.zeros_like(self.redeemed)
         self.charged = np.zeros_like(self.charged)
         self.position = self.position * (1.0 - self.position_decay)
+        self.fresh = np.zeros_like(self.fresh)
+        self.fresh_held = {}
         return u
