@@ -61,7 +61,8 @@ def test_foundry_market_invariants_hold_over_many_epochs():
         "invariant_no_redemption_passes_the_holders_bound", "invariant_quote_redeem_at_is_what_redeem_pays",
         "invariant_the_charged_excess_covers_the_tiers_excess", "invariant_every_charge_is_the_providers_excess_priced",
         "invariant_no_charge_at_or_below_the_target_share", "invariant_service_above_the_price_reads_at_the_target",
-        "invariant_no_provider_serves_past_its_weighted_capacity"}
+        "invariant_no_provider_serves_past_its_weighted_capacity",
+        "invariant_no_exit_takes_others_fresh_purchases_off_the_curve"}
     assert all(int(calls) >= 2048 for _, _, calls in passed)
 
 
