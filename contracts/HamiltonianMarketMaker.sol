@@ -107,7 +107,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         uint128 redeemed; // credits redeemed this epoch
         uint128 position; // p: where purchases are priced on the curve; decays each epoch (positionDecay)
         uint128 servedAbove; // weighted credits served this epoch at asks above the price (read at the target)
-        uint128 fresh; // credits bought this epoch still outstanding: the part of the position no close has decayed
+        uint128 carried; // what the closes left of earlier purchases, less what older credits took since (<= position)
     }
 
     /// @notice Controller and fee parameters, all WAD except epochLength (seconds).
@@ -173,7 +173,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     }
 
     mapping(address holder => mapping(uint256 tier => Basis)) private _bases;
-    /// @notice A holder's credits bought in epoch `epoch` (stale in a later one): its share of Tier.fresh.
+    /// @notice A holder's credits bought in epoch `epoch` (stale in a later one): its share of the position's fresh
+    ///         part, position - carried.
     struct Fresh {
         uint128 credits;
         uint128 epoch;
@@ -429,7 +430,6 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         cost = gross + fee;
         t.supply = SafeCast.toUint128(q + amount);
         t.position = uint128(p + amount); // at most MAX_DEPTH_RATIO * L (_ratio reverted otherwise)
-        t.fresh += uint128(amount); // <= position <= MAX_DEPTH_RATIO * L
         _fresh[msg.sender][id] = Fresh(uint128(freshCredits(msg.sender, id) + amount), uint128(epoch));
         reserve += gross;
         // amount * P_ref <= V(p + amount) - V(p) but for V's rounding: kept within the basis
@@ -872,11 +872,11 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         t.capacity = 0;
         t.redeemed = 0;
         t.servedAbove = 0;
-        t.fresh = 0; // every holder's Fresh is stale from the next epoch on
         // a position held across epochs prices what others buy less and less: parking (buying up the curve
         // and holding, to price honest buyers higher) costs its fees for a premium that fades
         uint256 position = t.position;
         t.position = uint128(position - FPM.fullMulDiv(position, p.positionDecay, WAD));
+        t.carried = t.position; // every holder's Fresh is stale from the next epoch on
         emit EpochStepped(epoch, id, utilization, logPrice, momentum, refPrice, t.position);
     }
 
@@ -977,14 +977,15 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     ///      it paid at the reference price). Invariants kept: HANZO held - reserve changes only by
     ///      fees; refBasis <= costBasis (x - floor(x * a / h) is non-decreasing in x).
     ///      The position falls by what the exiting credits may take of it: their share of the caller's fresh
-    ///      credits (bought this epoch) whole, and for the older rest at most the carried part (position - fresh,
+    ///      credits (bought this epoch) whole, and for the older rest at most the carried part (Tier.carried,
     ///      what the closes left of earlier purchases), never what others bought this epoch. Taking min(amount, p),
     ///      credits whose position had decayed away wiped what others bought today: a holder of old credits spent
     ///      them first and bought at the bottom of the curve (red team 22: 0.44x of the quote). Old credits still
     ///      clear the carried part, a parker's included (pro rata over the older credits instead, a parker kept
     ///      its residue through honest exits: leverage 1.67 at 10x demand redeemed the next day, against 1.17).
-    ///      Invariants: fresh <= position <= supply and the holders' fresh credits sum to Tier.fresh (a break
-    ///      reverts, checked arithmetic), so an exit takes at most amount off the position, of fresh only its own.
+    ///      Invariants: carried <= position <= supply and the holders' fresh credits sum to position - carried
+    ///      (a break reverts, checked arithmetic), so an exit takes at most amount off the position, of the fresh
+    ///      part only its own. Buying writes no tier slot for it, and an exit of fresh credits alone reads none.
     function _exit(Tier storage t, uint256 id, uint256 amount) private returns (uint256 paid, uint256 atRef) {
         uint256 q = t.supply;
         if (amount > q) revert InsufficientSupply(amount, q);
@@ -994,13 +995,16 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         atRef = _share(b.atRef, amount, held);
         _bases[msg.sender][id] = Basis(uint128(b.gross - paid), uint128(b.atRef - atRef));
         reserve -= paid;
-        uint256 fresh = t.fresh;
         uint256 mine = freshCredits(msg.sender, id);
         uint256 taken = _share(mine, amount, held);
         if (mine != 0) _fresh[msg.sender][id].credits = uint128(mine - taken);
-        t.fresh = uint128(fresh - taken);
-        uint256 p = t.position;
-        t.position = uint128(p - taken - FPM.min(amount - taken, p - fresh));
+        if (amount != taken) {
+            uint256 carried = t.carried;
+            uint256 old = FPM.min(amount - taken, carried);
+            t.carried = uint128(carried - old);
+            taken += old;
+        }
+        t.position -= uint128(taken); // its own fresh credits and the carried part at most: never others' purchases
         t.supply = uint128(q - amount);
         _burn(msg.sender, id, amount);
     }

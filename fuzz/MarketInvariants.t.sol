@@ -1004,7 +1004,8 @@ contract MarketHandler {
         }
     }
 
-    /// @notice Tiers whose fresh credits are off the books: the holders' freshCredits not summing to Tier.fresh, or a
+    /// @notice Tiers whose fresh credits are off the books: the holders' freshCredits not summing to the position's
+    ///         fresh part (position - carried), or a
     ///         holder's above its balance (fresh credits a transfer left with a sender that no longer holds them).
     function freshLeaks() external view returns (uint256 leaks) {
         for (uint256 id; id < hmm.tierCount(); ++id) {
@@ -1015,7 +1016,8 @@ contract MarketHandler {
                 if (f > hmm.balanceOf(h, id)) leaks += 1;
                 total += f;
             }
-            if (total != hmm.tier(id).fresh) leaks += 1;
+            HamiltonianMarketMaker.Tier memory t = hmm.tier(id);
+            if (t.carried > t.position || total != t.position - t.carried) leaks += 1;
         }
     }
 
@@ -1298,7 +1300,7 @@ contract MarketInvariants {
     function invariant_no_exit_takes_others_fresh_purchases_off_the_curve() public view {
         require(handler.freshLeaks() == 0, "fresh credits off the holders' books");
         for (uint256 id; id < hmm.tierCount(); ++id) {
-            require(hmm.tier(id).fresh <= hmm.tier(id).position, "an exit took others' fresh purchases off the curve");
+            require(hmm.tier(id).carried <= hmm.tier(id).position, "an exit took others' fresh purchases off the curve");
         }
     }
 

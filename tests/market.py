@@ -189,8 +189,8 @@ class Market:
             c = self.hmm.tier(tid)
             assert (c.supply, c.refPrice, c.logPrice, c.momentum, c.capacity, c.redeemed) == (
                 t.supply, t.ref_price, t.log_price, t.momentum, t.capacity, t.redeemed), tid
-            assert (c.position, c.servedAbove, c.fresh) == (t.position, t.served_above, t.fresh), tid
-            assert t.fresh <= t.position <= t.supply, tid
+            assert (c.position, c.servedAbove, c.carried) == (t.position, t.served_above, t.carried), tid
+            assert t.carried <= t.position <= t.supply, tid
             assert self.hmm.price(tid) == m.price(tid)
             assert self.hmm.offered(m.epoch, tid) == m.offered.get((m.epoch, tid), 0)
         for (epoch, tid, who), (min_pay, counted, *rest) in m.asks.items():
@@ -205,7 +205,7 @@ class Market:
                 assert self.hmm.costBasis(a, tid) == m.basis.get((self.name(a), tid), 0)
                 assert self.hmm.freshCredits(a, tid) == m.fresh_credits(self.name(a), tid)
         for tid, t in enumerate(m.tiers):  # the holders' fresh credits are the tier's
-            assert sum(m.fresh_credits(who, i) for who, i in m.fresh if i == tid) == t.fresh, tid
+            assert sum(m.fresh_credits(who, i) for who, i in m.fresh if i == tid) == t.position - t.carried, tid
 
 
 def fee_on(value: int, fee: int) -> int:

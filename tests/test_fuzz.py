@@ -135,7 +135,7 @@ MARKET_MUTANTS = [
      "invariant_utilization_counts_only_capacity_at_the_price", "utilization counted capacity not at the price"),
     # red team 17's parking: an exit that leaves the pricing position where it was (credits gone, their premium
     # still pricing others' purchases)
-    ("t.position = uint128(p - taken - FPM.min(amount - taken, p - fresh));", "",
+    ("t.position -= uint128(taken); // its own fresh credits and the carried part at most: never others' purchases", "",
      "invariant_the_pricing_position_fades_and_never_passes_the_supply", "the pricing position passed the supply"),
     # red team 22: the provider paid the whole share (the rule before 3h): parked or sandwiching credits that push
     # honest buyers up the curve then pay a provider cartel for the premium they add
@@ -200,9 +200,9 @@ MARKET_MUTANTS = [
      "invariant_no_provider_serves_past_its_weighted_capacity", "a provider served past its weighted capacity"),
     # red team 22: an exit takes min(amount, p) off the position, so credits whose position had decayed away wipe
     # what others bought this epoch (the holder of old credits then buys at the bottom of the curve)
-    ("t.position = uint128(p - taken - FPM.min(amount - taken, p - fresh));",
-     "t.position = uint128(amount < p ? p - amount : 0);",
-     "invariant_no_exit_takes_others_fresh_purchases_off_the_curve", "an exit took others' fresh purchases off the curve"),
+    ("t.position -= uint128(taken); // its own fresh credits and the carried part at most: never others' purchases",
+     "t.position = uint128(amount < t.position ? t.position - amount : 0);",
+     "invariant_no_exit_takes_others_fresh_purchases_off_the_curve", "fresh credits off the holders' books"),
     # the same class through transfers: fresh credits left with the sender, so the receiver's exit reads them as old
     ("uint256 moved = (mine * amount) / held;", "uint256 moved = 0;",
      "invariant_no_exit_takes_others_fresh_purchases_off_the_curve", "fresh credits off the holders' books"),

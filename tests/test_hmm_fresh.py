@@ -1,9 +1,9 @@
-"""The pricing position's fresh part (red team 22's third Low, closed): credits bought in the current epoch are
-Tier.fresh, each holder's share of it is freshCredits, and transfers move it pro rata with the credits. An exit
-takes its own fresh credits off the position whole and, for its older credits, at most the carried part (what the
-closes left of earlier purchases): never what others bought this epoch. Each test runs the contract beside the
-exact model (tests/market.py's assert_same also checks fresh <= position <= supply and that the holders' fresh
-credits sum to the tier's), and each tries the rule the way a greedy holder would.
+"""The pricing position's fresh part (red team 22's third Low, closed): the credits bought in the current epoch
+are the position less Tier.carried (what the closes left of earlier purchases), each holder's share of them is
+freshCredits, and transfers move it pro rata with the credits. An exit takes its own fresh credits off the position
+whole and, for its older credits, at most the carried part: never what others bought this epoch. Each test runs
+the contract beside the exact model (tests/market.py's assert_same also checks carried <= position <= supply and
+that the holders' fresh credits sum to position - carried), and each tries the rule the way a greedy holder would.
 
 Default parameters (tests/market.py): depth L = 1e9 credits, tier 0 at 0.001 HANZO, positionDecay 0.9."""
 
@@ -18,7 +18,7 @@ L = 10**9
 
 def _position(m, tid=0):
     t = m.hmm.tier(tid)
-    return t.position, t.fresh, t.supply
+    return t.position, t.position - t.carried, t.supply  # the fresh part: this epoch's purchases still held
 
 
 def _close(m, who):
@@ -123,7 +123,7 @@ def test_a_stale_fresh_record_counts_nothing_after_the_close(m):
     a, b = m.traders[:2]
     m.apply("buy", a, 0, L)
     _close(m, b)
-    assert (m.hmm.freshCredits(a, 0), m.hmm.tier(0).fresh) == (0, 0)
+    assert (m.hmm.freshCredits(a, 0), _position(m)[1]) == (0, 0)
     m.apply("buy", b, 0, L // 2)
     m.apply("sell", a, 0, L // 2)
     assert _position(m)[:2] == (L // 2, L // 2)  # the carried 0.1 L taken, B's half stays
@@ -179,7 +179,8 @@ def test_model_random_exits_and_transfers_never_take_others_fresh_purchases_off_
             others_fresh = 0
         t = m.model.tiers[0]
         assert t.position >= others_fresh, step
-        assert sum(m.model.fresh_credits(n, 0) for n in names) == t.fresh <= t.position <= t.supply
+        assert sum(m.model.fresh_credits(n, 0) for n in names) == t.position - t.carried
+        assert t.carried <= t.position <= t.supply
         assert all(m.model.fresh_credits(n, 0) <= m.model.credits.get((n, 0), 0) for n in names)
         if step % 10 == 9:
             m.assert_same()

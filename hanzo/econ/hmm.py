@@ -207,7 +207,7 @@ class Tier:
     redeemed: int = 0
     position: int = 0  # p: where purchases are priced on the curve; decays at each poke (position_decay)
     served_above: int = 0  # weighted credits served this epoch at asks above the price (read at the target)
-    fresh: int = 0  # credits bought this epoch still outstanding: the part of the position no close has decayed
+    carried: int = 0  # what the closes left of earlier purchases, less what older credits took since (<= position)
 
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -260,7 +260,7 @@ class HMMState:
     basis: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> gross HANZO paid
     # (holder, tier) -> the reference price's part of the basis: amount x P_ref at purchase (the contract's refBasis)
     ref_basis: dict[tuple[str, int], int] = field(default_factory=dict)
-    # (holder, tier) -> (its credits bought in that epoch, the epoch): its share of Tier.fresh while current
+    # (holder, tier) -> (its credits bought in that epoch, the epoch): its share of the position less Tier.carried while current
     fresh: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
     epoch_exit_fee: int | None = None  # the exit fee when the epoch began (None: the params' at construction)
     address: str = ""  # the maker's own address, where set: credits cannot be sent to it (no ERC1155 receiver)
@@ -381,7 +381,6 @@ class HMMState:
         for tid, amount, gross, at_ref in books:
             self.tiers[tid].supply += amount
             self.tiers[tid].position += amount
-            self.tiers[tid].fresh += amount
             self.fresh[(trader, tid)] = (self.fresh_credits(trader, tid) + amount, self.epoch)
             self.reserve += gross
             self.credits[(trader, tid)] = self.credits.get((trader, tid), 0) + amount
@@ -566,16 +565,19 @@ class HMMState:
     def _outstanding_less(self, holder: str, tid: int, amount: int, held: int) -> None:
         """`amount` of `holder`'s `held` credits left the tier (the contract's _exit): out of the supply, and out
         of the pricing position by what they may take of it: their share of the holder's fresh credits whole,
-        and for the older rest at most the carried part (position - fresh), never what others bought this epoch
+        and for the older rest at most the carried part (Tier.carried), never what others bought this epoch
         (red team 22: min(amount, p) let old credits wipe what others bought today)."""
         t = self.tiers[tid]
         mine = self.fresh_credits(holder, tid)
         taken = _pro_rata(mine, amount, held)
         if mine:
             self.fresh[(holder, tid)] = (mine - taken, self.epoch)
-        t.position -= taken + min(amount - taken, t.position - t.fresh)
-        t.fresh -= taken
-        assert 0 <= t.fresh <= t.position <= t.supply - amount, "the contract reverts (checked arithmetic)"
+        if amount != taken:
+            old = min(amount - taken, t.carried)
+            t.carried -= old
+            taken += old
+        t.position -= taken
+        assert 0 <= t.carried <= t.position <= t.supply - amount, "the contract reverts (checked arithmetic)"
         t.supply -= amount
 
     def _burn(self, holder: str, tid: int, amount: int) -> None:
@@ -803,8 +805,9 @@ class HMMState:
             x_next, v_next = leapfrog_step(t.log_price, t.momentum, utilization, p)
             ref_next = ref_price(t.base_price, x_next)
             t.log_price, t.momentum, t.ref_price = x_next, v_next, ref_next
-            t.capacity = t.redeemed = t.served_above = t.fresh = 0
+            t.capacity = t.redeemed = t.served_above = 0
             t.position -= mul_div(t.position, p.position_decay, WAD)  # a held position's premium fades
+            t.carried = t.position  # every holder's fresh record is stale from the next epoch on
             out.append((utilization, x_next, v_next, ref_next))
         self.epoch += 1
         self.epoch_start = now
@@ -907,7 +910,7 @@ class FloatMarket:
     congestion_charge: float = 0.0  # kappa: P_ref per credit served above the target share of capacity
     supply: np.ndarray = None
     position: np.ndarray = None  # where purchases are priced on the curve (the contract's Tier.position)
-    fresh: np.ndarray = None  # credits bought this epoch still held (the contract's Tier.fresh)
+    carried: np.ndarray = None  # the position the closes left, less what older credits took (Tier.carried)
     log_price: np.ndarray = None
     momentum: np.ndarray = None
     capacity: np.ndarray = None
@@ -920,7 +923,7 @@ class FloatMarket:
 
     def __post_init__(self) -> None:
         zeros = np.zeros_like(self.base_price, dtype=float)
-        for name in ("supply", "position", "fresh", "log_price", "momentum", "capacity", "redeemed", "charged"):
+        for name in ("supply", "position", "carried", "log_price", "momentum", "capacity", "redeemed", "charged"):
             if getattr(self, name) is None:
                 setattr(self, name, zeros.copy())
         self.held = self.held or {}
@@ -989,7 +992,6 @@ class FloatMarket:
         cost = gross * (1.0 + self.buy_fee)
         self.supply = self.supply + amount
         self.position = self.position + amount
-        self.fresh = self.fresh + amount
         self.fresh_held[holder] = self.fresh_held.get(holder, 0.0) + amount
         self.held[holder] = held + amount
         self.bases[holder] = basis + gross
@@ -1008,12 +1010,13 @@ class FloatMarket:
         at_ref = np.where(whole, ref, np.divide(ref * amount, held, out=np.zeros_like(ref), where=held > 0))
         self.bases[holder] = basis - share
         self.ref_bases[holder] = ref - at_ref
-        # the contract's _exit: its fresh credits whole, the older rest at most the carried part (position - fresh)
+        # the contract's _exit: its fresh credits whole, the older rest at most the carried part
         mine = self.fresh_held.get(holder, np.zeros_like(held))
         taken = np.where(whole, mine, np.divide(mine * amount, held, out=np.zeros_like(mine), where=held > 0))
         self.fresh_held[holder] = mine - taken
-        self.position = self.position - taken - np.clip(np.minimum(amount - taken, self.position - self.fresh), 0, None)
-        self.fresh = self.fresh - taken
+        old = np.clip(np.minimum(amount - taken, self.carried), 0, None)
+        self.carried = self.carried - old
+        self.position = np.maximum(self.position - taken - old, 0.0)
         self.held[holder] = held - amount
         self.supply = self.supply - amount
         return amount, share, at_ref
@@ -1079,6 +1082,6 @@ class FloatMarket:
         self.redeemed = np.zeros_like(self.redeemed)
         self.charged = np.zeros_like(self.charged)
         self.position = self.position * (1.0 - self.position_decay)
-        self.fresh = np.zeros_like(self.fresh)
+        self.carried = self.position.copy()
         self.fresh_held = {}
         return u
