@@ -354,3 +354,26 @@ def test_model_greedy_parker_against_ten_next_day_buffers_costs_more_than_it_har
     print(timed)
     assert timed == {(1, False): 1.23, (1, True): 1.23, (10, False): 1.22, (10, True): 0.9}
     assert got[("10x", 10, False)] < 1  # fails: 1.18
+
+
+def test_model_the_exit_fee_on_the_reference_part_would_close_this_finding_and_the_buffers_price():
+    """The finding above and the buffers' price under the candidate rule of test_redteam22_position.py (the exit fee
+    on the reference part of what leaves, the premium back whole; not the contract's rule yet): what honest buffers
+    pay for a day priced whole, and what a parker's fresh top-up harms, are fees on the premium. Measured (ten users
+    with next-day buffers, 10x demand, 10 days): the users spend 5,881,244 (old rule) / 6,194,326 (fresh rule) today,
+    5,802,457 / 5,809,795 under the candidate (+0.1% for the fresh rule instead of +5.3%); the greedy parker's
+    leverage 0.38 / 1.18 today, 0.01 / 0.03 under the candidate."""
+    import contextlib
+
+    from .test_redteam22_position import _fee_on_the_reference_part
+
+    got = {}
+    for rule in ("today", "candidate"):
+        with _fee_on_the_reference_part() if rule == "candidate" else contextlib.nullcontext():
+            for old in (True, False):
+                base = _next_day_buffers(8 * L // 10, 10, old=old)
+                parked = _next_day_buffers(8 * L // 10, 10, park=L // 10, old=old)
+                got[(rule, old)] = (base[0] // WEI, round((parked[0] - base[0]) / parked[1], 2))
+    print(got)
+    assert got == {("today", True): (5_881_244, 0.38), ("today", False): (6_194_326, 1.18),
+                   ("candidate", True): (5_802_457, 0.01), ("candidate", False): (5_809_795, 0.03)}
