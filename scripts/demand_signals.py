@@ -173,6 +173,7 @@ class Signals(HMMState):
             x_next, v_next = leapfrog_step(t.log_price, t.momentum, u, p)
             t.log_price, t.momentum, t.ref_price = x_next, v_next, ref_price(t.base_price, x_next)
             t.capacity = t.redeemed = 0
+            t.carried = t.position  # the position kept whole here (no decay); this epoch's purchases become old
             out.append((u, x_next, v_next, t.ref_price))
         self.epoch += 1
         self.epoch_start = now
