@@ -79,7 +79,8 @@ class Candidate(HMMState):
     pos: dict = field(default_factory=dict)  # tier -> pricing position p
     # (holder, tier) -> the candidate's own reference basis (HMMState.ref_basis is the contract's 3h, unused here)
     cand_ref: dict = field(default_factory=dict)
-    fresh: dict = field(default_factory=dict)  # (holder, tier) -> credits bought this epoch still held
+    # (holder, tier) -> credits bought this epoch still held (its own: HMMState.fresh is the contract's rule)
+    bought_now: dict = field(default_factory=dict)
     served: dict = field(default_factory=dict)  # (tier, provider) -> [counted capacity, counted redeemed], epoch
 
     def offer_capacity(self, provider, tid, credits, min_pay=0):
@@ -103,7 +104,7 @@ class Candidate(HMMState):
             key, t = (trader, tid), self.tiers[tid]
             ref = potential(t.ref_price, t.depth, amount) if self.premium == "others" else amount * t.ref_price
             self.cand_ref[key] = self.cand_ref.get(key, 0) + ref
-            self.fresh[key] = self.fresh.get(key, 0) + amount
+            self.bought_now[key] = self.bought_now.get(key, 0) + amount
         return cost
 
     def _paid_on(self, holder, tid, amount, held, share, exit_kind):
@@ -111,15 +112,15 @@ class Candidate(HMMState):
         ref = self.cand_ref.get((holder, tid), 0)
         ref_share = ref if amount == held else mul_div(ref, amount, held)
         capped = self.premium in ("all", "others") or (self.premium in ("redeem", "holder") and exit_kind == "redeem")
-        old = held - self.fresh.get((holder, tid), 0)  # old credits leave first
+        old = held - self.bought_now.get((holder, tid), 0)  # old credits leave first
         counted = min(amount, old) if self.fresh_uncounted else amount
         return (min(share, ref_share) if capped else share), ref_share, counted
 
     def _after_exit(self, holder, tid, amount, held, ref_share):
         key = (holder, tid)
         self.cand_ref[key] = self.cand_ref.get(key, 0) - ref_share
-        old = held - self.fresh.get(key, 0)
-        self.fresh[key] = self.fresh.get(key, 0) - max(0, amount - old)
+        old = held - self.bought_now.get(key, 0)
+        self.bought_now[key] = self.bought_now.get(key, 0) - max(0, amount - old)
         self.pos[tid] = self.position(tid) - min(amount, self.position(tid))
 
     def redeem(self, holder, tid, amount, provider):
@@ -193,7 +194,7 @@ class Candidate(HMMState):
         out = super().poke(now)
         for tid, p in self.pos.items():
             self.pos[tid] = p - mul_div(p, self.decay, WAD)
-        self.fresh.clear()
+        self.bought_now.clear()
         return out
 
 
