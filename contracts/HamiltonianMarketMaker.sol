@@ -19,11 +19,13 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///         fades, so credits parked up the curve price later buyers less and less (red team 17's
 ///         parking: leverage 6.53 -> 0.67 at 0.9, docs/pricing_by_flow.md).
 ///         Redeeming credits (spending them on compute) pays the serving provider the reference price
-///         the credits were bought at and returns the rest of the holder's cost basis for them (the
-///         curve's premium, a refundable congestion deposit) to the holder, each less the exit fee, the
-///         same fee a sale pays and the sender of a transfer pays: parked or sandwiching credits that
-///         push later buyers up the curve cost those buyers only the fee on the premium, and pay no
-///         provider for it (red team 22; docs/pricing_by_flow.md, rule 3h). Once an epoch, poke() moves each tier's log reference price by a damped
+///         the credits were bought at, less the exit fee, and returns the rest of the holder's cost basis for
+///         them (the curve's premium, a refundable congestion deposit) to the holder whole: every exit (a
+///         sale, a redemption, a transfer) pays the exit fee on the reference part of what it takes out, never
+///         on the deposit, so parked or sandwiching credits that push later buyers up the curve cost those
+///         buyers only the buy fee on the premium, and pay no provider for it (red team 22; charged on the
+///         deposit too, the exit fee was the whole harm: leverage 1.34 at 10x demand, 0.03 since;
+///         docs/pricing_by_flow.md, rule 3h). Once an epoch, poke() moves each tier's log reference price by a damped
 ///         leapfrog step driven by the epoch's utilization (design/hmm.md §2).
 /// @dev Invariants, checked by tests/properties and fuzz/MarketInvariants.t.sol:
 ///      - reserve == the sum of every holder's costBasis, and HANZO held == reserve + surplus, the
@@ -42,10 +44,11 @@ import {FixedPointMathLib as FPM} from "solady/utils/FixedPointMathLib.sol";
 ///        countedAsk (the price now), the excess taken from the redeeming holder's own premium: no
 ///        provider is paid above both P_ref at purchase and the current price per credit;
 ///      - exits cost alike: a sale and a redemption pay the same share less the same fee (sellFee,
-///        the exit fee, kept in the surplus; a redemption's split between provider and holder), and a transfer moves the whole share while its
-///        sender pays that fee on it in HANZO, so no exit returns more than a sale at the same
-///        state, and paying a provider in credits by transfer costs the payer what a redemption
-///        costs (red team 18, finding 2) without cutting anyone else's pay (red team 19):
+///        the exit fee, on the share's reference part, kept in the surplus; a redemption's split between
+///        provider and holder), and a transfer moves the whole share while its sender pays that fee in
+///        HANZO, so no exit returns more than a sale at the same state, and paying a provider in credits
+///        by transfer costs the payer what a redemption costs (red team 18, finding 2) without cutting
+///        anyone else's pay (red team 19):
 ///        leaving through a friendly provider's offer (a provider's own second wallet's included,
 ///        which this contract cannot tell from a customer) gains nothing over a sale (red team 17,
 ///        finding 4's class). No redemption names its caller as the provider (SelfRedemption): the
@@ -201,7 +204,7 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     /// @notice Credits moved between holders carried `basis` to the receiver, the reference part of the
     ///         sender's share of its cost basis (what the credits cost at the reference price); the rest of
     ///         the share, the curve's premium `refund`, went back to the sender, who paid the exit fee `fee` on
-    ///         the whole share (kept in the surplus): a transfer costs as an exit and returns the premium
+    ///         the reference part (kept in the surplus): a transfer costs as an exit and returns the premium
     ///         as a redemption does, settled in one HANZO transfer (refund - fee, or fee - refund the other way).
     event BasisMoved(
         uint256 indexed tier,
@@ -367,15 +370,15 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     }
 
     /// @notice (proceeds, fee) of `holder` selling `amount` credits of tier `id` now: the
-    ///         holder's share of its cost basis, less the fee.
+    ///         holder's share of its cost basis, less the exit fee on its reference part (its share of refBasis).
     function quoteSell(address holder, uint256 id, uint256 amount) public view returns (uint256 proceeds, uint256 fee) {
         Tier storage t = _tier(id);
         uint256 q = t.supply;
         if (amount > q) revert InsufficientSupply(amount, q);
         uint256 held = _held(holder, id, amount);
-        uint256 value = _share(_bases[holder][id].gross, amount, held);
-        fee = FPM.fullMulDivUp(value, exitFee(), WAD);
-        proceeds = value - fee;
+        Basis memory b = _bases[holder][id];
+        fee = FPM.fullMulDivUp(_share(b.atRef, amount, held), exitFee(), WAD);
+        proceeds = _share(b.gross, amount, held) - fee;
     }
 
     // ------------------------------------------------------------------ trading
@@ -454,8 +457,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
         if (block.timestamp > deadline) revert Expired(deadline);
         if (amount == 0) revert ZeroAmount();
         Tier storage t = _tier(id);
-        (uint256 value,) = _exit(t, id, amount);
-        uint256 fee = FPM.fullMulDivUp(value, exitFee(), WAD);
+        (uint256 value, uint256 atRef) = _exit(t, id, amount);
+        uint256 fee = FPM.fullMulDivUp(atRef, exitFee(), WAD);
         proceeds = value - fee;
         if (proceeds < minProceeds) revert Slippage(proceeds, minProceeds);
         hanzo.safeTransfer(msg.sender, proceeds);
@@ -465,8 +468,9 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     /// @notice Spend `amount` credits of tier `id` on compute served by `provider`. The holder's share
     ///         of its cost basis pays for it: the provider is paid the reference price the credits
     ///         were bought at (their share of refBasis), or its ask if higher and at most countedAsk (the
-    ///         price), and the rest, the curve's premium, goes back to the caller, each less the exit fee
-    ///         (sellFee, as a sale: in all a sale's proceeds; BelowAsk if the ask is not covered). So the premium is a refundable
+    ///         price), less the exit fee, and the rest, the curve's premium, goes back to the caller whole
+    ///         (sellFee on the reference part, as a sale: in all a sale's proceeds; BelowAsk if the ask is not
+    ///         covered). So the premium is a refundable
     ///         congestion deposit and no provider is paid for a price that someone else's parked or
     ///         sandwiching credits pushed up the curve, unless the holder chose it at that ask (red
     ///         team 22; docs/pricing_by_flow.md, rule 3h). Needs capacity the provider offered this epoch. The
@@ -749,19 +753,18 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     }
 
     /// @dev A redemption's split of the exit's `value` (its share of the basis), of which `atRef` is
-    ///      the reference price paid: the provider gets min(value, atRef) less the exit fee on it, the
-    ///      holder the rest of what a sale pays (value less the fee on value, rounded up as a sale's), so
-    ///      the fee kept and the two payments sum to `value` exactly. refund >= 0: ceil is subadditive
-    ///      and the fee is at most WAD, so the fee on the premium never passes the premium.
+    ///      the reference price paid: the provider gets min(value, atRef) less the exit fee on it (rounded
+    ///      up, as a sale's), the holder the rest, the premium, whole: the fee kept and the two payments sum
+    ///      to `value` exactly, and a sale of the same credits pays the same fee.
     function _split(uint256 value, uint256 atRef, uint256 feeWad)
         private
         pure
         returns (uint256 payout, uint256 refund, uint256 fee)
     {
         uint256 capped = atRef < value ? atRef : value;
-        fee = FPM.fullMulDivUp(value, feeWad, WAD);
-        payout = capped - FPM.fullMulDivUp(capped, feeWad, WAD);
-        refund = value - fee - payout;
+        fee = FPM.fullMulDivUp(capped, feeWad, WAD);
+        payout = capped - fee;
+        refund = value - capped;
     }
 
     /// @notice Offer `credits` of capacity on tier `id` for the current epoch, to be paid at least
@@ -1022,8 +1025,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
 
     /// @dev Credits moved between holders leave with their whole share of the sender's basis: its
     ///      reference part goes with them (the receiver's basis and refBasis), the premium back to the
-    ///      sender, as a redemption splits it (rule 3h), and the sender pays the exit fee on the whole
-    ///      share (exitFee(), rounded up as an exit's) in HANZO, into the surplus: a transfer is the
+    ///      sender, as a redemption splits it (rule 3h), and the sender pays the exit fee on the reference
+    ///      part (exitFee(), rounded up as an exit's) in HANZO, into the surplus: a transfer is the
     ///      sender's exit from its position, and it costs
     ///      what the two other exits cost, paid by whoever moves the credits. Free, it was the one exit
     ///      without a fee: a provider paid in credits by transfer was paid 14.3% more than one paid
@@ -1081,12 +1084,12 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     {
         Basis memory b = _bases[from][id];
         uint256 share = (uint256(b.gross) * amount) / held;
-        fee = FPM.fullMulDivUp(share, feeWad, WAD);
         // the premium goes back as a redemption's does: credits paid to a provider by transfer and sold would
         // otherwise pay it the premium rule 3h denies redemptions (red teams 18/19 under 3h: +71.8% on a 1 L
         // purchase); the reference part moves (else it would strand with a sender left without credits).
         // refShare <= share: atRef <= gross, and both are rounded down alike
         uint256 refShare = (uint256(b.atRef) * amount) / held;
+        fee = FPM.fullMulDivUp(refShare, feeWad, WAD);
         refund = share - refShare;
         _bases[from][id] = Basis(uint128(b.gross - share), uint128(b.atRef - refShare));
         Basis memory r = _bases[to][id];

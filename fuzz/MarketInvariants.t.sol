@@ -821,7 +821,7 @@ contract MarketHandler {
     /// @dev A transfer's books: it took `moved` of the sender's basis and gave `received` to the
     ///      receiver, which must be the reference part the sender's refBasis lost (_refMoved, set by
     ///      _refsMoved: the premium does not travel), and the sender's HANZO went from `before` to `after`:
-    ///      the premium (moved less its reference part) back, less the exit fee on the whole share, what a
+    ///      the premium (moved less its reference part) back, less the exit fee on the reference part, what a
     ///      redemption of the same credits would have cost (each element rounds its fee up: at most
     ///      `elements` wei more).
     function _moved(uint256 moved, uint256 received, uint256 before, uint256 after_, uint256 elements) private {
@@ -835,7 +835,7 @@ contract MarketHandler {
             return;
         }
         uint256 paid = before + premium - after_; // the fee the sender paid
-        uint256 fee = (moved * hmm.exitFee() + 1e18 - 1) / 1e18; // the exit fee on the share
+        uint256 fee = (received * hmm.exitFee() + 1e18 - 1) / 1e18; // the exit fee on the reference part
         if (paid < fee) transferShortfall += 1;
         if (paid > fee + elements) basisLeaks += 1;
         feesKept += paid;
@@ -898,8 +898,8 @@ contract MarketHandler {
     ///         order `order` picks; before any of the six steps `moves` may close the epoch with the
     ///         price crashed (capacity nobody uses) or pumped (the dealer's credit served by its
     ///         accomplice).
-    ///         Each must get back exactly its basis less the exit fee (a sale and a redemption
-    ///         alike), whatever the others and the price did before.
+    ///         Each must get back exactly its basis less the exit fee on its reference part (a sale and a
+    ///         redemption alike), whatever the others and the price did before.
     function honestCohort(uint256 tier, uint256 amount, uint256 order, uint256 exits, uint256 moves) external {
         uint256 id = _tier(tier);
         uint256[COHORT] memory bases;
@@ -913,7 +913,6 @@ contract MarketHandler {
             }
             bases[i] = hmm.costBasis(cohort(i), id);
         }
-        (,,,,,, uint64 sellFee,,,) = hmm.params();
         uint256[6] memory orders = [uint256(0x012), 0x021, 0x102, 0x120, 0x201, 0x210];
         uint256 o = orders[order % 6];
         for (uint256 j; j < COHORT; ++j) {
@@ -922,7 +921,7 @@ contract MarketHandler {
             address h = cohort(i);
             uint256 got;
             uint256 owed = bases[i];
-            uint256 fee = (owed * sellFee + 1e18 - 1) / 1e18;
+            uint256 fee = _feeOnReference(h, id);
             feesKept += fee;
             owed -= fee;
             if ((exits >> j) & 1 == 0 || !_roomFor(id, amounts[i])) {
@@ -946,6 +945,12 @@ contract MarketHandler {
             honestExits += 1;
         }
         done["honestCohort"] += 1;
+    }
+
+    /// @dev The exit fee on all of `h`'s credits of tier `id`: on its refBasis, the reference part (the premium, a
+    ///      deposit, comes back whole), rounded up as the maker rounds it.
+    function _feeOnReference(address h, uint256 id) private view returns (uint256) {
+        return (hmm.refBasis(h, id) * _params().sellFee + 1e18 - 1) / 1e18;
     }
 
     /// @dev Per the low two bits of `kind`: nothing, close the epoch on a crash (the honest provider

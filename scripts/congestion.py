@@ -93,6 +93,11 @@ class Congestion(HMMState):
 
     design = "none"
 
+    @staticmethod
+    def _fee_base(share, at_ref):
+        """The exit fee on the whole share, the rule these tables were measured under (before session 24)."""
+        return share
+
     def __post_init__(self):
         super().__post_init__()
         self.served_w: dict[tuple[int, int, str], int] = {}  # (epoch, tier, provider) -> counted served weight

@@ -83,6 +83,11 @@ class Signals(HMMState):
         premium back to the holder is scripts/pricing_by_flow.py's)."""
         return basis if amount == held else basis * amount // held
 
+    @staticmethod
+    def _fee_base(share, at_ref):
+        """The exit fee on the whole share, the rule these tables were measured under (before session 24)."""
+        return share
+
     def _redeem_books(self, holder, tid, amount, provider, payout, refund, counted, charge):
         """Credits served at an uncounted ask count nothing, the rule these tables were measured under (before
         2026-12-01, when the contract began counting them at the target utilization: docs/hmm.md)."""

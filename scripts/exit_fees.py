@@ -54,6 +54,11 @@ class BeforePremiumBack(HMMState):
     def _at_ref(self, ref, basis, amount, held):
         return basis if amount == held else basis * amount // held
 
+    @staticmethod
+    def _fee_base(share, at_ref):
+        """The exit fee on the whole share (before session 24's fee on the reference part)."""
+        return share
+
 
 class Today(BeforePremiumBack):
     """The rule before: a redemption pays the whole share, fee-free (only sales pay the sell fee)."""

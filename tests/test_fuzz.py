@@ -123,7 +123,7 @@ MARKET_MUTANTS = [
      "invariant_no_exit_returns_more_than_a_sale", "an exit returned more than a sale"),
     # red team 18, finding 2: a transfer pays no exit fee (paying a provider in credits then pays it
     # more than a redemption, and hides the demand from the controller)
-    ("fee = FPM.fullMulDivUp(share, feeWad, WAD);", "fee = 0;",
+    ("fee = FPM.fullMulDivUp(refShare, feeWad, WAD);", "fee = 0;",
      "invariant_every_transfer_pays_the_exit_fee", "a transfer paid less than the exit fee"),
     # red team 17, finding 1: a provider paid below its ask (a crash by idle offers then pays an honest
     # provider a tenth of what the same compute cost undisturbed)

@@ -29,8 +29,8 @@ def _balances(m, *accounts):
 def test_redeem_at_ask_pays_the_ask_out_of_the_refund_then_the_balance(m):
     """A provider asks 1.5x what a credit bought now pays (above countedAsk: uncounted, and redeem refuses it,
     BelowAsk). The user buys 0.08 L and spends it there with redeemAtAsk at exactly that ask. Result: the
-    provider gets the ask x amount to the wei; of the difference from its part, the user's refund (the premium
-    less the fee) pays first and the rest is pulled from its balance (AskToppedUp names that rest);
+    provider gets the ask x amount to the wei; of the difference from its part, the user's refund (the premium,
+    whole) pays first and the rest is pulled from its balance (AskToppedUp names that rest);
     quoteRedeemAtAsk said so beforehand; the maker keeps exactly the exit fee (a top-up never stays in it); the
     model agrees to the wei."""
     user, p = m.traders[0], m.provider
@@ -233,7 +233,8 @@ def test_model_search_no_coalition_takes_out_more_than_it_put_in_through_paid_as
     redeemAtAsk at any bound (at X and D, and at the honest P), lowering asks, poking; honest H bought 1 L
     first. Checked after every step: the reserve is the sum of the bases, the surplus never falls, no served-above-
     the-price ask reads above its target share; at the end, after everyone sells, the coalition (its HANZO, what
-    D and X were paid included) never has more than it started with, and H gets its basis less the exit fee."""
+    D and X were paid included) never has more than it started with, and H gets its basis less the exit fee on
+    its reference part (its refBasis: the curve's premium comes back whole)."""
     rng = random.Random(100 + seed)
     coalition, providers = ["A", "D", "X"], ["D", "X", "P"]
     worst = -(2**255)
@@ -242,7 +243,7 @@ def test_model_search_no_coalition_takes_out_more_than_it_put_in_through_paid_as
         start = {a: s.hanzo[a] for a in coalition}
         t = 0
         s.buy("H", 0, L, 2**255, FAR, t)
-        h_basis = s.basis[("H", 0)]
+        h_basis, h_ref = s.basis[("H", 0)], s.ref_basis[("H", 0)]
         surplus = s.surplus()
         for _ in range(40):
             who = rng.choice(coalition[:2])
@@ -284,10 +285,11 @@ def test_model_search_no_coalition_takes_out_more_than_it_put_in_through_paid_as
             n = s.credits.get((who, 0), 0)
             if n:
                 got = s.hanzo[who]
-                basis = s.basis[(who, 0)]
+                basis, ref = s.basis[(who, 0)], s.ref_basis.get((who, 0), 0)
                 s.sell(who, 0, n, 0, FAR, t)
                 if who == "H":
-                    assert basis == h_basis and s.hanzo["H"] - got == basis - mul_div_up(basis, 125 * WAD // 1000, WAD)
+                    assert (basis, ref) == (h_basis, h_ref) and ref < basis
+                    assert s.hanzo["H"] - got == basis - mul_div_up(ref, 125 * WAD // 1000, WAD)
         net = sum(s.hanzo[a] - start[a] for a in coalition)
         worst = max(worst, net)
         assert net <= 0
@@ -320,14 +322,15 @@ def test_model_damping_a_real_surge_through_paid_asks_costs_more_than_it_takes_f
     """Service above the price reads as the target, so it pulls a tier's utilization toward 0.8 from either side:
     can a cartel slow a real rise with it? Tried (model): a real surge (utilization 1 for 10 days, the price
     3.19x), the dealer spending 0.08 L a day at its accomplice's ask of twice the price (paid, handed back).
-    Result: the price 2.95x instead of 3.19x; the honest provider paid 105,515 HANZO less, for 175,619 of the
-    cartel's fees (leverage 0.60). For the record, idle capacity at ask 0 does more for nothing (0.31x): the
-    committed-capacity class the ask rules accept (red team 17, finding 1: anyone may spend credits there)."""
+    Result: the price 2.95x instead of 3.19x; the honest provider paid 105,515 HANZO less, for 168,850 of the
+    cartel's fees (leverage 0.62; 175,619 and 0.60 before the fee on the reference part, session 24). For the
+    record, idle capacity at ask 0 does more for nothing (0.31x): the committed-capacity class the ask rules
+    accept (red team 17, finding 1: anyone may spend credits there)."""
     none, paid, idle = _surge("none"), _surge("paid"), _surge("idle")
     spent = 2 * 10**40 - paid.hanzo["D"] - paid.hanzo["X"]
     harm = none.hanzo["P"] - paid.hanzo["P"]
     prices = [round(s.tiers[0].ref_price / s.tiers[0].base_price, 2) for s in (none, paid, idle)]
     print(f"prices {prices}; provider paid {harm / WEI:,.0f} less; cartel spent {spent / WEI:,.0f}")
     assert prices == [3.19, 2.95, 0.31]
-    assert (harm // WEI, spent // WEI) == (105_515, 175_618)
+    assert (harm // WEI, spent // WEI) == (105_515, 168_850)
     assert harm < spent

@@ -34,10 +34,11 @@ def uncongested(m, amount):
 def redeem_split(m, holder, tier, amount, provider):
     """Redeem on both sides, checked from first principles (rule 3h): the exit takes the holder's pro-rata
     share of its basis and of its refBasis (the whole of each for the whole position); the provider is
-    paid the reference part (at most the share) less the exit fee on it, the holder gets the rest of what
-    a sale pays back (the curve's premium, less its fee), as quoteRedeem said before, the HANZO moved and
-    the Redeemed event say. The provider must be at or below its target share after it (see uncongested):
-    no congestion charge. Returns (share, its reference part, the provider's pay, the holder's refund)."""
+    paid the reference part (at most the share) less the exit fee on it, the holder gets the rest of the
+    share back whole (the curve's premium: the fee is on the reference part only), as quoteRedeem said
+    before, the HANZO moved and the Redeemed event say. The provider must be at or below its target share
+    after it (see uncongested): no congestion charge. Returns (share, its reference part, the provider's pay,
+    the holder's refund)."""
     held = m.hmm.balanceOf(holder, tier)
     basis, ref = m.hmm.costBasis(holder, tier), m.hmm.refBasis(holder, tier)
     assert ref == m.model.ref_basis.get((m.name(holder), tier), 0) and ref <= basis
@@ -45,15 +46,15 @@ def redeem_split(m, holder, tier, amount, provider):
     fee = m.hmm.exitFee()
     paid_at_ref = min(share, at_ref)
     payout = paid_at_ref - fee_on(paid_at_ref, fee)
-    refund = share - fee_on(share, fee) - payout
-    assert tuple(m.hmm.quoteRedeem(holder, tier, amount)) == (payout, refund, fee_on(share, fee))
+    refund = share - paid_at_ref
+    assert tuple(m.hmm.quoteRedeem(holder, tier, amount)) == (payout, refund, fee_on(paid_at_ref, fee))
     assert m.hmm.quoteSell(holder, tier, amount)[0] == payout + refund  # what a sale would pay, split in two
     before = m.token.balanceOf(provider), m.token.balanceOf(holder)
     got, receipt = m.apply("redeem", holder, tier, amount, provider)
     assert got == payout
     assert (m.token.balanceOf(provider) - before[0], m.token.balanceOf(holder) - before[1]) == (payout, refund)
     [event] = receipt.decode_logs(m.hmm.Redeemed)
-    assert (event.amount, event.payout, event.refund, event.fee) == (amount, payout, refund, fee_on(share, fee))
+    assert (event.amount, event.payout, event.refund, event.fee) == (amount, payout, refund, fee_on(paid_at_ref, fee))
     assert not receipt.decode_logs(m.hmm.Congested)
     assert (m.hmm.costBasis(holder, tier), m.hmm.refBasis(holder, tier)) == (basis - share, ref - at_ref)
     assert m.hmm.refBasis(holder, tier) == m.model.ref_basis.get((m.name(holder), tier), 0)
@@ -65,7 +66,7 @@ def give_split(m, sender, moves, receiver):
     after another, each taking its pro-rata share of what the sender still holds of the tier (of its basis and of
     its refBasis: the whole of each for the whole position); the reference part goes to the receiver as both its
     basis and its refBasis, the premium (the rest of the share) back to the sender, which owes the exit fee on the
-    whole share; the two settle in one HANZO transfer (the sender's balance moves by the premiums less the fees),
+    reference part; the two settle in one HANZO transfer (the sender's balance moves by the premiums less the fees),
     the surplus grows by exactly the fees and the reserve falls by exactly the premiums; every tier's refBasis is
     conserved; each element that moves basis emits BasisMoved(amount, basis = reference part, refund = premium,
     fee). Returns (the shares the sender gave up, their reference parts, the fees), each summed."""
@@ -79,7 +80,7 @@ def give_split(m, sender, moves, receiver):
     for t, n in moves:
         (basis, ref), h = left[t], held[t]
         share, at_ref = (basis * n // h, ref * n // h) if h else (0, 0)
-        fee = fee_on(share, fee_wad)
+        fee = fee_on(at_ref, fee_wad)
         left[t], held[t] = (basis - share, ref - at_ref), h - n
         got[t] = (got[t][0] + at_ref, got[t][1] + at_ref)
         shares, at_refs, fees = shares + share, at_refs + at_ref, fees + fee
@@ -140,13 +141,14 @@ def test_a_self_redeeming_provider_cannot_drain_the_surplus_by_pumping_utilizati
 
 def test_credits_given_to_a_sybil_carry_only_their_reference_part(m):
     """Splitting the position across addresses before the pump: the credits given carry only the reference
-    part of their share of the basis (refBasis, rule 3h), the premium goes back to the dealer less the exit
-    fee on the whole share, so the sybil's exit is capped at what the reference part pays, and the dealer's
-    at what is left of its own. 1 L of the dealer's 2 L (bought after an honest round trip): a share of
-    3,194,528 HANZO, 1,000,000 of it to the sybil (its basis and refBasis), the premium 2,194,528 back to the
-    dealer less the fee on the share, 399,316; with the 875,000 the sybil's credits sell for, 2,670,212: less
-    than the 2,795,212 a sale of them pays, by the fee on the reference part. The dealer, the sybil and the
-    accomplice still end with less than they had."""
+    part of their share of the basis (refBasis, rule 3h), the premium goes back to the dealer whole, less the
+    exit fee on the reference part, so the sybil's exit is capped at what the reference part pays, and the
+    dealer's at what is left of its own. 1 L of the dealer's 2 L (bought after an honest round trip): a share
+    of 3,194,528 HANZO, 1,000,000 of it to the sybil (its basis and refBasis), the premium 2,194,528 back to
+    the dealer less the fee on the reference part, 125,000 (before the fee on the reference part, session 24:
+    the fee on the share, 399,316); with the 875,000 the sybil's credits sell for, 2,944,528: less than the
+    3,069,528 a sale of them pays (2,795,212 before), by the fee on the reference part. The dealer, the sybil
+    and the accomplice still end with less than they had."""
     honest_round_trip(m)
     d, sybil = m.dealer, m.traders[1]
     m.apply("buy", d, 0, 2 * 10**9)
@@ -156,8 +158,8 @@ def test_credits_given_to_a_sybil_carry_only_their_reference_part(m):
     assert (share, at_ref) == (basis // 2, ref // 2) and at_ref < share
     assert m.hmm.costBasis(sybil, 0) == m.hmm.refBasis(sybil, 0) == ref // 2 == m.model.basis[(m.name(sybil), 0)]
     then = m.hmm.quoteSell(sybil, 0, 10**9)[0]
-    assert (share, at_ref, fee) == (3_194_528_049_465_325_113_500_000, 10**24, 399_316_006_183_165_639_187_500)
-    assert (then, sale) == (875_000 * 10**18, 2_795_212_043_282_159_474_312_500)
+    assert (share, at_ref, fee) == (3_194_528_049_465_325_113_500_000, 10**24, 125_000 * 10**18)
+    assert (then, sale) == (875_000 * 10**18, 3_069_528_049_465_325_113_500_000)
     assert (share - at_ref) - fee + then == sale - fee_on(at_ref, m.hmm.exitFee())  # a sale's, less a fee
     pump(m, 2)
     m.apply("offer", d, 0, 10**9)
@@ -169,16 +171,18 @@ def test_credits_given_to_a_sybil_carry_only_their_reference_part(m):
 
 def test_an_honest_holder_selling_in_parts_is_paid_its_basis_pro_rata_and_the_whole_of_it(m):
     """Each part is paid its pro-rata share of the basis (what each credit cost on average), less
-    the fee, and the parts together return the whole basis: what one bought, one can sell back."""
+    the fee on its pro-rata share of the refBasis (its reference part), and the parts together return
+    the whole basis: what one bought, one can sell back."""
     t = m.traders[0]
     m.apply("buy", t, 1, 3 * 10**9)
-    basis, held, total = m.hmm.costBasis(t, 1), 3 * 10**9, 0
+    basis, ref, held, total = m.hmm.costBasis(t, 1), m.hmm.refBasis(t, 1), 3 * 10**9, 0
+    assert ref < basis  # bought up the curve: a premium the fee is not charged on
     for n in (10**9, 5 * 10**8, 15 * 10**8):
-        share = basis if n == held else basis * n // held
+        share, at_ref = (basis, ref) if n == held else (basis * n // held, ref * n // held)
         proceeds, _ = m.apply("sell", t, 1, n)
-        assert proceeds == share - mul_div_up(share, m.model.params.sell_fee, WAD)
-        basis, held, total = basis - share, held - n, total + share
-    assert basis == 0 and m.hmm.costBasis(t, 1) == 0 and m.hmm.reserve() == 0
+        assert proceeds == share - mul_div_up(at_ref, m.model.params.sell_fee, WAD)
+        basis, ref, held, total = basis - share, ref - at_ref, held - n, total + share
+    assert basis == ref == 0 and m.hmm.costBasis(t, 1) == 0 and m.hmm.reserve() == 0
     m.assert_same()
 
 
@@ -270,8 +274,9 @@ def test_a_batch_transfer_naming_a_tier_more_than_once_moves_what_naming_it_once
     (1,288,711 of 1,718,282 HANZO) and left the rest with a sender holding nothing. Now each piece takes
     its share of what the sender still holds, so the pieces together move what one transfer of the whole
     does: the whole basis leaves the sender, the receiver gets its reference part (1,000,000 HANZO, as
-    basis and refBasis), the sender the premium back once (718,282) less the exit fee on the whole basis
-    (214,785; each piece's fee is rounded up, at most a wei more a piece: here none)."""
+    basis and refBasis), the sender the premium back once (718,282), whole, less the exit fee on the
+    reference part (125,000; 214,785 on the whole basis before the fee on the reference part, session 24;
+    each piece's fee is rounded up, at most a wei more a piece: here none)."""
     t, r = m.traders[0], m.traders[1]
     held = m.model.tiers[0].depth
     m.apply("buy", t, 0, held)
@@ -280,7 +285,7 @@ def test_a_batch_transfer_naming_a_tier_more_than_once_moves_what_naming_it_once
     once_fee, once_premium = once.transfer_split(m.name(t), m.name(r), [(0, held)])
     share, at_ref, fees = give_split(m, t, [(0, held // pieces)] * pieces, r)
     assert (share, at_ref) == (basis, ref) and share - at_ref == once_premium == 718_281_828_459_045_235_000_000
-    assert fees == once_fee == 214_785_228_557_380_654_375_000
+    assert fees == once_fee == 125_000 * 10**18
     assert m.hmm.balanceOf(t, 0) == 0 and (m.hmm.costBasis(t, 0), m.hmm.refBasis(t, 0)) == (0, 0)
     assert (m.hmm.costBasis(r, 0), m.hmm.refBasis(r, 0)) == (ref, ref)
     assert (once.basis[(m.name(r), 0)], once.ref_basis[(m.name(r), 0)]) == (ref, ref)
@@ -291,13 +296,14 @@ def test_split_batches_over_four_hops_refund_the_premium_once_and_carry_the_refe
     """Finding 1, its consequence: after four hops of split batches an honest provider serving
     all the credits was paid 309,226 of 1,718,282 (18%); the stranded basis, gathered back, lifted
     the cap on the holders' other credits. Now the first hop takes the whole basis from its sender,
-    refunds it the premium (718,282 HANZO) less the exit fee on the whole basis (214,785) and hands on
-    the reference part (refBasis, rule 3h, 1,000,000) as the receiver's basis and refBasis; the later
-    hops have no premium to refund and cost the fee on the reference part (125,000 each); no sender keeps
-    either without credits; the redemption pays the provider what the reference part pays (875,000: the
-    credits at P_ref when bought, less the exit fee) and the holder nothing more. The holders and the
-    provider together get back less than a sale of the credits (1,503,497), by the fees of the later hops
-    and of the redemption on the reference part, and the surplus grows by every fee."""
+    refunds it the premium (718,282 HANZO) whole, less the exit fee on the reference part (125,000; 214,785
+    on the whole basis before the fee on the reference part, session 24), and hands on the reference part
+    (refBasis, rule 3h, 1,000,000) as the receiver's basis and refBasis; the later hops have no premium to
+    refund and cost the same fee on the reference part (125,000 each); no sender keeps either without
+    credits; the redemption pays the provider what the reference part pays (875,000: the credits at P_ref
+    when bought, less the exit fee) and the holder nothing more. The holders and the provider together get
+    back 1,093,282 (1,003,497 before): less than a sale of the credits (1,593,282; 1,503,497 before), by the
+    fees of the four hops, and the surplus grows by every fee."""
     a, b = m.traders[0], m.traders[1]
     held = m.model.tiers[0].depth
     ref_price = m.hmm.tier(0).refPrice
@@ -305,7 +311,7 @@ def test_split_batches_over_four_hops_refund_the_premium_once_and_carry_the_refe
     basis, ref = m.hmm.costBasis(a, 0), m.hmm.refBasis(a, 0)
     assert ref == held * ref_price < basis  # bought up the curve: the premium is the rest of the basis
     sale = m.hmm.quoteSell(a, 0, held)[0]
-    assert sale == basis_less_fee(m, basis)
+    assert sale == basis_less_ref_fee(m, basis, ref)
     people = (a, b, m.provider)
     tokens, surplus, all_fees = sum(m.token.balanceOf(p) for p in people), m.hmm.surplus(), []
     for hop, (sender, receiver) in enumerate(((a, b), (b, a), (a, b), (b, a))):
@@ -321,9 +327,9 @@ def test_split_batches_over_four_hops_refund_the_premium_once_and_carry_the_refe
     assert (share, at_ref) == (ref, ref)
     assert (payout, refund) == (basis_less_fee(m, ref), 0)
     got = sum(m.token.balanceOf(p) for p in people) - tokens
-    assert all_fees == [214_785_228_557_380_654_375_001] + [125_000 * 10**18] * 3  # a wei: the first's 3 pieces
-    assert (payout, got) == (875_000 * 10**18, 1_003_496_599_901_664_580_624_999)
-    assert got == basis - sum(all_fees) - fee_on(ref, m.hmm.exitFee()) < sale
+    assert all_fees == [125_000 * 10**18] * 4  # the first's 3 pieces round up no wei here
+    assert (payout, got) == (875_000 * 10**18, 1_093_281_828_459_045_235_000_000)
+    assert got == basis - sum(all_fees) - fee_on(ref, m.hmm.exitFee()) == sale - sum(all_fees) < sale
     assert m.hmm.surplus() - surplus == sum(all_fees) + fee_on(ref, m.hmm.exitFee())
     m.assert_same()
 
@@ -348,9 +354,9 @@ def test_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_order
     reserve fell by the whole release even when less was paid. Alice paid 1,718,282, Bob after her
     4,670,774; Alice exiting first got 1,718,282 and Bob then 1,718,282 too: 2,952,492 HANZO stayed
     in the maker for good. Now every exit pays its share of its own basis, and each holder's basis
-    comes back less the exit fee whoever leaves first: to the holder by a sale; by a redemption (rule
-    3h) split, the provider paid the credits at the reference price (the same for all three, bought in
-    one epoch) less its fee and the holder refunded the curve's premium it paid, less its fee."""
+    comes back less the exit fee on its reference part whoever leaves first: to the holder by a sale; by
+    a redemption (rule 3h) split, the provider paid the credits at the reference price (the same for all
+    three, bought in one epoch) less its fee and the holder refunded the curve's premium it paid, whole."""
     depth = m.model.tiers[0].depth
     amounts = (depth, depth, depth // 2)
     ref_price = m.hmm.tier(0).refPrice
@@ -364,13 +370,13 @@ def test_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_order
         t = m.traders[i]
         if exit_by == "sell":
             got, _ = m.apply("sell", t, 0, amounts[i])
-            assert got == bases[i] - mul_div_up(bases[i], fee, WAD), i
+            assert got == basis_less_ref_fee(m, bases[i], amounts[i] * ref_price), i
         else:
             m.apply("offer", m.provider, 0, uncongested(m, amounts[i]))
             _, _, payout, refund = redeem_split(m, t, 0, amounts[i], m.provider)
             at_ref = amounts[i] * ref_price
             assert payout == at_ref - mul_div_up(at_ref, fee, WAD), i
-            assert payout + refund == bases[i] - mul_div_up(bases[i], fee, WAD), i
+            assert payout + refund == basis_less_ref_fee(m, bases[i], at_ref), i
     assert m.hmm.reserve() == 0
     assert m.hmm.surplus() == m.token.balanceOf(m.hmm)  # only fees are left, and governance may take them
     m.assert_same()
@@ -379,8 +385,8 @@ def test_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_order
 def test_a_partial_exit_then_the_rest_returns_the_basis_after_an_earlier_buyer_left(m):
     """Exits made in parts return the basis too, after a cheaper holder left first: the parts' shares
     sum to the basis and their reference parts to the refBasis, and each part pays the provider its
-    reference part less the exit fee and the holder the rest of its share less the fee on that share
-    (rule 3h): together what a sale of the part pays."""
+    reference part less the exit fee and the holder the rest of its share whole (rule 3h; the fee is on
+    the reference part only): together what a sale of the part pays."""
     a, b = m.traders[0], m.traders[1]
     depth = m.model.tiers[0].depth
     m.apply("buy", a, 0, depth)
@@ -392,7 +398,7 @@ def test_a_partial_exit_then_the_rest_returns_the_basis_after_an_earlier_buyer_l
     for n in (depth // 4, depth // 4, depth // 2):
         m.apply("offer", m.provider, 0, uncongested(m, n))
         share, at_ref, payout, refund = redeem_split(m, b, 0, n, m.provider)
-        assert payout == basis_less_fee(m, at_ref) and payout + refund == basis_less_fee(m, share)
+        assert payout == basis_less_fee(m, at_ref) and payout + refund == basis_less_ref_fee(m, share, at_ref)
         total, total_ref = total + share, total_ref + at_ref
     assert (total, total_ref) == (basis, ref)  # the last part takes what the others left
     m.assert_same()
@@ -416,9 +422,9 @@ def test_only_governance_withdraws_the_surplus_and_never_what_holders_are_owed(m
     _, receipt = m.apply("withdraw", m.deployer, TREASURY, surplus)
     assert [(e.to, e.amount) for e in receipt.decode_logs(m.hmm.SurplusWithdrawn)] == [(TREASURY, surplus)]
     assert m.token.balanceOf(TREASURY) == surplus
-    basis = m.hmm.costBasis(b, 0)
+    basis, ref = m.hmm.costBasis(b, 0), m.hmm.refBasis(b, 0)
     got, _ = m.apply("sell", b, 0, depth)
-    assert got == basis - mul_div_up(basis, m.model.params.sell_fee, WAD)  # Bob is still paid in full
+    assert got == basis_less_ref_fee(m, basis, ref)  # Bob is still paid in full
     m.assert_same()
 
 
@@ -436,6 +442,12 @@ def basis_less_fee(m, basis):
     return basis - mul_div_up(basis, m.model.params.sell_fee, WAD)
 
 
+def basis_less_ref_fee(m, basis, ref):
+    """What an exit of a share `basis` of which `ref` was paid at the reference price pays back in all: the
+    share less the exit fee on its reference part (the curve's premium comes back whole)."""
+    return basis - mul_div_up(min(basis, ref), m.model.params.sell_fee, WAD)
+
+
 @pytest.mark.parametrize("attack", [False, True])
 def test_a_fall_then_a_recovery_with_the_attacker_leaving_first_costs_an_honest_holder_nothing(m, attack):
     """Alice (early, cheap) and Bob buy, Mallory (a provider) buys at the top; Alice leaves first.
@@ -449,7 +461,7 @@ def test_a_fall_then_a_recovery_with_the_attacker_leaving_first_costs_an_honest_
     for t in (alice, bob, mal):
         m.apply("buy", t, 0, depth)
     m.apply("buy", mal, 0, 1000)  # for pumping
-    bob_basis = m.hmm.costBasis(bob, 0)
+    bob_basis, bob_ref = m.hmm.costBasis(bob, 0), m.hmm.refBasis(bob, 0)
     ref0 = m.hmm.tier(0).refPrice
     m.apply("sell", alice, 0, depth)
     crash(m, 2)
@@ -467,7 +479,7 @@ def test_a_fall_then_a_recovery_with_the_attacker_leaving_first_costs_an_honest_
         m.apply("poke", mal)
     assert m.hmm.tier(0).refPrice >= ref0
     got, _ = m.apply("sell", bob, 0, depth)
-    assert got == basis_less_fee(m, bob_basis)
+    assert got == basis_less_ref_fee(m, bob_basis, bob_ref)
     m.assert_same()
 
 
@@ -479,7 +491,7 @@ def test_after_a_fall_the_order_of_exits_moves_nothing_between_holders(m, falls,
     a bank-run incentive. Now the reserve is every basis, through any fall. (Mallory now redeems
     at his accomplice, a colluding provider: to himself is refused.) Mallory's redemption pays what
     his sale would, split (rule 3h): the accomplice his credits at the reference price he bought at
-    (above today's, after the fall) less the fee, Mallory the curve's premium back less its fee."""
+    (above today's, after the fall) less the fee, Mallory the curve's premium back whole."""
     alice, bob, mal = m.traders
     depth = m.model.tiers[0].depth
     ref_price = m.hmm.tier(0).refPrice
@@ -494,9 +506,9 @@ def test_after_a_fall_the_order_of_exits_moves_nothing_between_holders(m, falls,
         m.apply("offer", m.accomplice, 0, uncongested(m, depth))
         _, at_ref, payout, refund = redeem_split(m, mal, 0, depth, m.accomplice)
         assert at_ref == depth * ref_price and payout == basis_less_fee(m, at_ref)  # the fall cut nothing
-        assert payout + refund == basis_less_fee(m, mal_basis)
+        assert payout + refund == basis_less_ref_fee(m, mal_basis, at_ref)
     got, _ = m.apply("sell", bob, 0, depth)
-    assert got == basis_less_fee(m, bob_basis)
+    assert got == basis_less_ref_fee(m, bob_basis, depth * ref_price)
     m.assert_same()
 
 
@@ -505,9 +517,9 @@ def test_governance_cannot_take_what_a_fall_freed_from_holders(m, withdraw):
     """Before the fix, two idle epochs freed 1,360,080 HANZO into the surplus; governance took it,
     the price could then not recover, and the provider serving Bob was paid 3,690,489 of the
     4,670,774 Bob paid. Now the reserve is the holders' bases whatever the price, the surplus is
-    only fees, and Bob's basis comes back less the exit fee whether or not governance withdrew,
-    split (rule 3h): his provider is paid his credits at the reference price he bought at, less
-    the fee (whatever the price did since), and Bob the curve's premium he paid, less its fee."""
+    only fees, and Bob's basis comes back less the exit fee on its reference part whether or not
+    governance withdrew, split (rule 3h): his provider is paid his credits at the reference price he
+    bought at, less the fee (whatever the price did since), and Bob the curve's premium he paid, whole."""
     alice, bob, carol = m.traders
     depth = m.model.tiers[0].depth
     ref_price = m.hmm.tier(0).refPrice
@@ -529,5 +541,5 @@ def test_governance_cannot_take_what_a_fall_freed_from_holders(m, withdraw):
     m.apply("offer", m.provider, 0, uncongested(m, depth))
     _, at_ref, payout, refund = redeem_split(m, bob, 0, depth, m.provider)
     assert at_ref == depth * ref_price and payout == basis_less_fee(m, at_ref)
-    assert payout + refund == basis_less_fee(m, bob_basis)
+    assert payout + refund == basis_less_ref_fee(m, bob_basis, at_ref)
     m.assert_same()

@@ -275,7 +275,11 @@ def test_an_all_honest_scenario_runs_on_chain_as_before_accounts_had_strategies(
     every other figure is as pinned, reconciled to the wei. Since an exit takes its own fresh credits off the
     position and, for older credits, at most what the closes left (red team 22's third Low), the accounts'
     redemptions from yesterday's buffers no longer take today's purchases off the curve: the day-6 price of a 7B
-    credit 0.001000000001 -> 0.001000000288, the reserve 9.987501041 -> 9.987501309, the pool by parts in 1e14."""
+    credit 0.001000000001 -> 0.001000000288, the reserve 9.987501041 -> 9.987501309, the pool by parts in 1e14.
+    Since the exit fee is charged on the reference part only (the curve's premium comes back whole), the accounts'
+    refunds grow by the fee on their premiums: the honest rows are as pinned; with the charge on, the accounts buy
+    a hair less from the pool to pay the charges: its HANZO 49,999,805.09207202 -> 49,999,805.092072055 (parts in
+    1e15), its price and USD by as little."""
     sc = load("baseline").with_overrides(**FIXED)
     honest = run_on_chain(sc, network="embedded", days=6, users=12)
     assert honest.ok and honest.transactions == 500 and honest.proposals == []
@@ -293,8 +297,8 @@ def test_an_all_honest_scenario_runs_on_chain_as_before_accounts_had_strategies(
                            network="embedded", days=6, users=12)
     assert charged.ok and charged.transactions == 505
     assert sum(r["congestion_charges"] for r in charged.rows) == pytest.approx(0.4917013, rel=1e-6)
-    assert charged.rows[-1] == {**honest.rows[-1], "hanzo_price_usd": 0.1000007831025567,
-                                "pool_hanzo": 49999805.09207202, "pool_usd": 5000019.564425052,
+    assert charged.rows[-1] == {**honest.rows[-1], "hanzo_price_usd": 0.10000078310255658,
+                                "pool_hanzo": 49999805.092072055, "pool_usd": 5000019.564425049,
                                 "congestion_charges": 0.008352600702820357, "transactions": 505}
     assert {b["strategy"] for b in honest.by_account.values()} == {"honest"}
     u = sc["users"]

@@ -142,20 +142,22 @@ def test_defaults_leave_the_baseline_unchanged(baseline):
 
 def test_with_the_congestion_charge_on_the_baseline_users_pay_it_and_little_else_moves(baseline):
     """Governance's switch on (1 / the demand's elasticity): the users pay the charge on what they redeem past
-    the target share of the day's capacity (in whole credits, rounded down as the contract's threshold is), 167,575
+    the target share of the day's capacity (in whole credits, rounded down as the contract's threshold is), 167,581
     HANZO over the ten years against 574M spent on credits,
     netted against the premium the maker owes them and kept in its surplus, so that much less of the premium
-    reaches their wallets and the pool: the final price 0.9811921106 -> 0.9811909403, the supply as it was.
+    reaches their wallets and the pool: the final price 0.9811921106 -> 0.9811909032, the supply as it was.
     Demand answers the credit's price in USD alone, not the charge, and moves only with HANZO's price along the
-    way: spent on credits 574,386,438 -> 574,097,559 HANZO (-0.05%). (Before the position's fresh part, session 24:
-    167,582 charged, 0.9811856588 -> 0.9811845269, 574,389,030 -> 574,099,279.)"""
+    way: spent on credits 574,386,438 -> 574,098,534 HANZO (-0.05%). (Before the position's fresh part, session 24:
+    167,582 charged, 0.9811856588 -> 0.9811845269, 574,389,030 -> 574,099,279. Before the exit fee on the
+    reference part, session 24, the premium back whole, the baseline as it is: 167,575 charged, -> 0.9811909403,
+    -> 574,097,559.)"""
     on = simulate(load("baseline").with_overrides(**{"tokenomics.hmm_congestion_charge": "0.833333333333333333"}))
     s = on.summary
-    assert s["market"]["congestion_charges"] == pytest.approx(167_575.23, rel=1e-6)
-    assert s["hanzo_price_usd"]["final"] == pytest.approx(0.9811909403, rel=1e-8)
+    assert s["market"]["congestion_charges"] == pytest.approx(167_581.12, rel=1e-6)
+    assert s["hanzo_price_usd"]["final"] == pytest.approx(0.9811909032, rel=1e-8)
     assert s["total_supply"] == baseline.summary["total_supply"]
     spent = on.series["inference_spend"].sum(), baseline.series["inference_spend"].sum()
-    assert spent[0] == pytest.approx(574_097_558.82, rel=1e-6) and spent[1] == pytest.approx(574_386_437.80, rel=1e-6)
+    assert spent[0] == pytest.approx(574_098_533.62, rel=1e-6) and spent[1] == pytest.approx(574_386_437.80, rel=1e-6)
 
 
 @pytest.mark.parametrize("changes, message", [

@@ -1,9 +1,10 @@
 """Red team 18, "exits cost alike" (1de7104): a redemption pays out the holder's share of its cost basis
 less the exit fee (sellFee, 12.5%), as a sale pays the seller; since rule 3h (docs/pricing_by_flow.md) the
-provider gets the reference price's part of it (refBasis) less its fee and the holder the rest back.
-An ERC1155 transfer is an exit too: its sender pays the exit fee on the whole share of its basis it moves
-and, as a redemption, gets the premium back, only the reference part going with the credits (the
-receiver's basis and refBasis); this closed the Low finding that rule 3h had opened, a provider paid in
+provider gets the reference price's part of it (refBasis) less its fee and the holder the rest back. The exit
+fee of every exit is now on that reference part only, the premium coming back whole (on the whole share until
+session 24). An ERC1155 transfer is an exit too: its sender pays the exit fee on the reference part of the
+share of its basis it moves and, as a redemption, gets the premium back, only the reference part going with the
+credits (the receiver's basis and refBasis); this closed the Low finding that rule 3h had opened, a provider paid in
 credits by transfer being paid the premium a redemption refunds (section 3).
 A greedy user's and a competitor's attacks on every exit path, one test each. A defence that held is a
 passing test named after the property, its docstring saying what was tried and the numbers; a finding is an
@@ -74,31 +75,35 @@ def test_redeem_batch_of_tiny_repeated_and_mixed_elements_returns_no_more_than_a
 
 
 @settings(max_examples=300 if LONG else 60, deadline=None, suppress_health_check=list(HealthCheck))
-@given(basis=st.integers(1, 10**30), held=st.integers(1, 10**12), parts=st.lists(st.integers(1, 10**12), max_size=12),
+@given(basis=st.integers(1, 10**30), at_ref=st.integers(0, WAD), held=st.integers(1, 10**12),
+       parts=st.lists(st.integers(1, 10**12), max_size=12),
        fee=st.integers(min_sell_fee(DEFAULT.hmm_delta_max), WAD // 2))
-def test_splitting_an_exit_never_lowers_its_fees_or_raises_its_pay_model(basis, held, parts, fee):
-    """Tried: any position (basis, credits held), exited in any split of parts (each part's share
-    rounds down, each fee rounds up) at any exit fee the bounds allow, against the whole exited at
+def test_splitting_an_exit_never_lowers_its_fees_or_raises_its_pay_model(basis, at_ref, held, parts, fee):
+    """Tried: any position (basis, of which any part paid at the reference price: its refBasis; credits
+    held), exited in any split of parts (each part's shares of basis and refBasis round down, each fee, on
+    the part's reference share, rounds up) at any exit fee the bounds allow, against the whole exited at
     once. Result: the parts pay at most the whole, their fees sum to at least the whole's fee, each fee
     is at most its share (a part never costs more than it carries), and the shares sum to the basis."""
     s = fresh_model()
     s.set_params(dataclasses.replace(s.params, sell_fee=fee))
     s.epoch_exit_fee = fee  # as if the epoch began under it (a raise waits for the next epoch)
-    s.tiers[0].supply = held  # the position, written in directly: the exits see only basis and credits
+    s.tiers[0].supply = held  # the position, written in directly: the exits see only bases and credits
+    ref = basis * at_ref // WAD
     s.credits[("A", 0)], s.basis[("A", 0)], s.reserve, s.funds = held, basis, basis, basis
-    whole = basis - fee_on(basis, fee)
+    s.ref_basis[("A", 0)] = ref
+    whole = basis - fee_on(ref, fee)
     out, fees, shares, left = 0, 0, 0, held
     for part in parts:
         if part >= left:
             break
-        value = s._share("A", 0, part, left)
+        value, ref_value = s._share("A", 0, part, left), s.ref_basis[("A", 0)] * part // left
         proceeds = s.sell("A", 0, part, 0, FAR, 0)
-        assert proceeds + fee_on(value, fee) == value and fee_on(value, fee) <= value
-        out, fees, shares, left = out + proceeds, fees + fee_on(value, fee), shares + value, left - part
-    value = s.basis[("A", 0)]
+        assert proceeds + fee_on(ref_value, fee) == value and fee_on(ref_value, fee) <= value
+        out, fees, shares, left = out + proceeds, fees + fee_on(ref_value, fee), shares + value, left - part
+    value, ref_value = s.basis[("A", 0)], s.ref_basis[("A", 0)]
     out += s.sell("A", 0, left, 0, FAR, 0)
-    shares, fees = shares + value, fees + fee_on(value, fee)
-    assert shares == basis and out <= whole and fees >= fee_on(basis, fee)
+    shares, fees = shares + value, fees + fee_on(ref_value, fee)
+    assert shares == basis and out <= whole and fees >= fee_on(ref, fee)
     assert s.reserve == 0 and s.surplus() == fees
 
 
@@ -109,12 +114,14 @@ def test_transfers_with_repeated_ids_before_an_exit_move_no_value(m):
     fraction), then both wallets leave, one by a sale, the other by a batch redemption at the accomplice.
     Result: after the transfers the refBasis of the two wallets sums to the paid reference parts, their
     bases to the paid gross less the premiums the transfers refunded, and the maker's reserve fell by as
-    much (the batch refunded the dealer 2,205,495 HANZO of premium and charged it 1,025,687 of exit fees on
-    the whole shares moved; the wallet's single credits, carrying their reference part only, refund
-    nothing); the surplus grew by exactly the transfers' fees, and the cartel (dealer, wallet, accomplice)
-    gets back the two bases less every fee it paid, transfers' and exits' alike: 6,429,808, where the
-    whole positions sold pay 7,179,808: one more fee on the reference parts moved (750,000 on 6,000,000),
-    and another on those of the 10 credits moved back (0.0055 HANZO, net of the 2 credits never moved)."""
+    much (the batch refunded the dealer 2,205,495 HANZO of premium and charged it 750,000 of exit fees on
+    the reference parts moved, 1,025,687 on the whole shares before the fee on the reference part, session
+    24; the wallet's single credits, carrying their reference part only, refund nothing); the surplus grew
+    by exactly the transfers' fees, and the cartel (dealer, wallet, accomplice) gets back the two bases
+    less every fee it paid, transfers' and exits' alike: 6,705,495 (session 24: 6,429,808), where the
+    whole positions sold pay 7,455,495 (session 24: 7,179,808): one more fee on the reference parts moved
+    (750,000 on 6,000,000), and another on those of the 10 credits moved back (0.0055 HANZO, net of the 2
+    credits never moved)."""
     d, w, x = m.dealer, m.traders[1], m.accomplice
     m.apply("buy", d, 0, L)
     m.apply("buy", d, 1, L // 2)
@@ -150,7 +157,7 @@ def test_transfers_with_repeated_ids_before_an_exit_move_no_value(m):
     assert got == b0 + b1 - (m.hmm.surplus() - surplus)  # the bases less every fee, nothing else kept
     assert sale - got >= fee_on(r0, m.model.params.sell_fee) + fee_on(r1, m.model.params.sell_fee)
     assert m.hmm.reserve() == 0
-    assert [v // WEI for v in (*batch, got, sale)] == [2_205_494, 1_025_686, 6_429_807, 7_179_807]
+    assert [v // WEI for v in (*batch, got, sale)] == [2_205_494, 749_999, 6_705_494, 7_455_494]
 
 
 # ---------------------------------------------------------------- 2. epochs, governance, surplus
@@ -162,9 +169,9 @@ def test_an_offer_does_not_outlive_its_epoch_and_a_refused_redemption_costs_noth
     and by a batch. Result: both refused (InsufficientCapacity against the new epoch's empty offer, on
     both sides), nothing moved (the holder keeps its credits and the basis they carry, the provider is
     not paid, the surplus is unchanged); the closed epoch counted the half redeemed against the whole
-    offer (utilization 50%); with a fresh offer the rest is paid exactly its basis less the exit fee,
-    split (rule 3h) into the provider's pay (the rest of the refBasis less its fee) and the holder's
-    refund."""
+    offer (utilization 50%); with a fresh offer the rest is paid exactly its basis less the exit fee on
+    its reference part, split (rule 3h) into the provider's pay (the rest of the refBasis less that fee)
+    and the holder's refund (the premium, whole)."""
     h, p = m.traders[0], m.provider
     m.apply("buy", h, 0, L)
     basis = m.hmm.costBasis(h, 0)
@@ -186,7 +193,7 @@ def test_an_offer_does_not_outlive_its_epoch_and_a_refused_redemption_costs_noth
     rest = basis - basis // 2  # the first half took floor(basis / 2)
     fee = m.model.params.sell_fee
     assert (m.token.balanceOf(p) - before, m.token.balanceOf(h) - before_h) == (payout, refund)
-    assert payout == ref - fee_on(ref, fee) and payout + refund == rest - fee_on(rest, fee)
+    assert payout == ref - fee_on(ref, fee) and payout + refund == rest - fee_on(ref, fee)
 
 
 def test_withdrawing_the_whole_surplus_leaves_every_honest_exit_paid(m):
@@ -194,8 +201,9 @@ def test_withdrawing_the_whole_surplus_leaves_every_honest_exit_paid(m):
     (a partial sale, a redemption); governance withdraws the whole surplus, then everyone leaves by every
     path (sale, redemption, batch redemption, through a pump in between: a poke after utilization 100%).
     The exits' offers leave them at the provider's target share (no congestion charge).
-    Result: every exit paid its share less the fee (a redemption split, rule 3h, into the provider's pay
-    and the holder's refund, each as quoteRedeem said); the maker ends holding exactly the fees kept since
+    Result: every exit paid its share less the fee on its reference part (its refBasis share; a redemption
+    split, rule 3h, into the provider's pay and the holder's refund, each as quoteRedeem said); the maker
+    ends holding exactly the fees kept since
     the withdrawal (reserve 0); a withdrawal of one wei more than the surplus is refused at every step."""
     a, b, c = m.traders
     p = m.provider
@@ -213,8 +221,8 @@ def test_withdrawing_the_whole_surplus_leaves_every_honest_exit_paid(m):
     m.apply("poke", a)  # utilization 100%: the price rises; exits still pay bases
     fees = 0
     for who, tid, how in ((a, 0, "redeem"), (b, 0, "sell"), (c, 0, "batch"), (c, 1, "sell")):
-        n, basis = m.hmm.balanceOf(who, tid), m.hmm.costBasis(who, tid)
-        fee = fee_on(basis, m.model.params.sell_fee)
+        n, basis, ref = m.hmm.balanceOf(who, tid), m.hmm.costBasis(who, tid), m.hmm.refBasis(who, tid)
+        fee = fee_on(ref, m.model.params.sell_fee)
         if how == "sell":
             got, _ = m.apply("sell", who, tid, n)
         else:
@@ -228,8 +236,8 @@ def test_withdrawing_the_whole_surplus_leaves_every_honest_exit_paid(m):
             assert [paid, refund] == quoted[:2], (who, tid, how)
             got = paid + refund
             if how == "batch":
-                half = basis * (n // 2) // n
-                fee = fee_on(half, m.model.params.sell_fee) + fee_on(basis - half, m.model.params.sell_fee)
+                half = ref * (n // 2) // n  # the first element's reference share, the second the rest
+                fee = fee_on(half, m.model.params.sell_fee) + fee_on(ref - half, m.model.params.sell_fee)
         assert got == basis - fee, (who, tid, how)
         fees += fee
         assert isinstance(m.apply("withdraw", m.deployer, m.hmm.treasury(), m.hmm.surplus() + 1), HMMError)
@@ -246,18 +254,18 @@ def test_a_fee_raise_waits_for_the_next_epoch_so_a_standing_offer_is_paid_as_doc
     epoch, for sales and redemptions alike (exits still cost alike), so the standing offer is paid as
     documented; from the next epoch, when offers are made knowing it, both exits pay 50%. Since rule 3h
     the documented pay is the reference price's part (refBasis, 1,000,000 for the 1 L) less the fee:
-    875,000 at 12.5%, 500,000 at 50%, the holder refunded the rest of what the sale pays. (The offers leave
+    875,000 at 12.5%, 500,000 at 50%, the holder refunded the rest of what the sale pays (the premium,
+    whole: the fee is on the reference part only). (The offers leave
     the redemptions at the provider's target share: no congestion charge.)"""
     h, p = m.traders[0], m.provider
     old = m.model.params.sell_fee
     m.apply("buy", h, 0, L)
-    basis = m.hmm.costBasis(h, 0)
-    documented = basis - fee_on(basis, old)
+    basis, ref = m.hmm.costBasis(h, 0), m.hmm.refBasis(h, 0)
+    documented = basis - fee_on(ref, old)
     m.apply("offer", p, 0, uncongested(m, L))  # at target: no congestion charge
     m.set_sell_fee(WAD // 2)
     assert m.hmm.params().sellFee == WAD // 2 and m.hmm.exitFee() == m.model.exit_fee() == old
     assert m.hmm.quoteSell(h, 0, L)[0] == documented  # a sale now pays what the redemption below pays
-    ref = m.hmm.refBasis(h, 0)
     payout, refund, _ = quote_redeem(m, h, 0, L)
     assert payout == ref - fee_on(ref, old) == 875_000 * WEI and payout + refund == documented
     before, before_h = m.token.balanceOf(p), m.token.balanceOf(h)
@@ -272,10 +280,10 @@ def test_a_fee_raise_waits_for_the_next_epoch_so_a_standing_offer_is_paid_as_doc
     assert [(e.epoch, e.fee) for e in receipt.decode_logs(m.hmm.ExitFeeFixed)] == [(1, WAD // 2)]
     assert m.hmm.exitFee() == m.model.exit_fee() == WAD // 2
     basis, ref = m.hmm.costBasis(h, 0), m.hmm.refBasis(h, 0)
-    assert m.hmm.quoteSell(h, 0, L)[0] == basis - fee_on(basis, WAD // 2)
+    assert m.hmm.quoteSell(h, 0, L)[0] == basis - fee_on(ref, WAD // 2)
     m.apply("offer", p, 0, uncongested(m, L))
     payout, refund, _ = quote_redeem(m, h, 0, L)
-    assert payout == ref - fee_on(ref, WAD // 2) and payout + refund == basis - fee_on(basis, WAD // 2)
+    assert payout == ref - fee_on(ref, WAD // 2) and payout + refund == basis - fee_on(ref, WAD // 2)
     before, before_h = m.token.balanceOf(p), m.token.balanceOf(h)
     m.apply("redeem", h, 0, L, p)
     m.assert_same()
@@ -307,12 +315,13 @@ def test_a_fee_cut_between_buy_and_exit_lets_nobody_take_out_more_than_was_paid(
     """Tried: the other direction: the dealer buys 1 L at the 12.5% exit fee, governance lowers the fee to
     its floor (first delta_max to 1 wei, which allows an exit fee of 1 wei), then the dealer leaves by a
     sale and by its accomplice's offer (at the accomplice's target share: no congestion charge). Result: it
-    gets back its basis less the 1e-18 fee (1,718,282 wei in all,
-    of 1,718,282 HANZO), no more; the
+    gets back its basis less the 1e-18 fee on its reference part (1,000,000 wei in all, on the 1,000,000
+    HANZO of its refBasis, of a basis of 1,718,282 HANZO; before the fee on the reference part, session 24:
+    1,718,282 wei, on the whole basis), no more; the
     reserve pays it and nothing of the surplus (the fees already kept) is released by the cut."""
     d, x = m.dealer, m.accomplice
     m.apply("buy", d, 0, L)
-    basis, surplus = m.hmm.costBasis(d, 0), m.hmm.surplus()
+    basis, ref, surplus = m.hmm.costBasis(d, 0), m.hmm.refBasis(d, 0), m.hmm.surplus()
     p = dataclasses.replace(m.model.params, delta_max=1, sell_fee=1)
     m.hmm.setParams(p.as_tuple(), sender=m.deployer)
     m.model.set_params(p)
@@ -322,8 +331,8 @@ def test_a_fee_cut_between_buy_and_exit_lets_nobody_take_out_more_than_was_paid(
     m.apply("sell", d, 0, L - L // 2)
     m.assert_same()
     got = m.token.balanceOf(x) + m.token.balanceOf(d) - before
-    half = basis * (L // 2) // L
-    fees = fee_on(half, 1) + fee_on(basis - half, 1)  # 1e-18 of each share, rounded up: 859,142 wei each
+    half = ref * (L // 2) // L  # the redemption's reference share, the sale's the rest
+    fees = fee_on(half, 1) + fee_on(ref - half, 1)  # 1e-18 of each reference share, rounded up: 500,000 wei each
     print(f"basis {basis} wei; got back {got} wei; fees {fees} wei")
     assert got == basis - fees and m.hmm.surplus() == surplus + fees and m.hmm.reserve() == 0
 
@@ -393,11 +402,13 @@ def test_paying_a_provider_by_transfer_costs_the_customer_a_redemptions_fee_and_
     takes payment in credits by safeTransferFrom instead of redemptions, and resells the credits
     off-chain (a HANZO transfer between the two customers' accounts) to the next customer, at the basis
     they carry. Beside it on the same state, the honest provider is paid by redemption (rule 3h: the
-    reference part, refBasis 1,000,000 less the fee, 875,000; the customer refunded the premium less
-    its fee, 628,497). The sender of a transfer pays the exit fee on the whole share it moves and, as a
-    redemption, gets the premium back: only the reference part goes with the credits (the rule that
-    closed the Low finding below). Result: the customer pays the redemption's fee, 214,785, and is refunded
-    the premium, 718,282, in one settlement (net +503,497, where the redemption refunds it 628,497); the
+    reference part, refBasis 1,000,000 less the fee, 875,000; the customer refunded the premium whole,
+    718,282; before the fee on the reference part, session 24: less its fee, 628,497). The sender of a
+    transfer pays the exit fee on the reference part of the share it moves and, as a redemption, gets the
+    premium back whole: only the reference part goes with the credits (the rule that closed the Low finding
+    below). Result: the customer pays the redemption's fee, 125,000 (session 24: 214,785, on the whole share),
+    and is refunded the premium, 718,282, in one settlement (net +593,282, where the redemption refunds it
+    718,282; session 24: +503,497 and 628,497); the
     competitor's claim is the reference part, 1,000,000 (basis and refBasis alike), which turns into
     875,000 by a sale or by a resale at the basis less the fee it pays handing the credits on (no premium
     is left to refund it): exactly the redemption's pay. The customer and the provider together get
@@ -405,8 +416,7 @@ def test_paying_a_provider_by_transfer_costs_the_customer_a_redemptions_fee_and_
     basis and refBasis it paid for; the redeemed count stays 0 (the compute still off the book, and paid
     for by that fee)."""
     f = _by_redemption_and_by_transfer(m)
-    fee = fee_on(f["basis"], m.model.params.sell_fee)
-    ref_fee = fee_on(f["ref"], m.model.params.sell_fee)
+    fee = ref_fee = fee_on(f["ref"], m.model.params.sell_fee)  # the exit fee is on the reference part only
     assert f["quoted"] == (f["by_redemption"], f["refund"], f["redemption_fee"])
     assert f["by_redemption"] == f["ref"] - ref_fee
     assert f["by_redemption"] + f["refund"] == f["basis"] - fee and f["redemption_fee"] == fee
@@ -421,7 +431,7 @@ def test_paying_a_provider_by_transfer_costs_the_customer_a_redemptions_fee_and_
     assert pair_by_transfer == pair_by_redemption - ref_fee
     assert [x // WEI for x in (f["basis"], f["ref"], f["by_redemption"], f["refund"], fee, f["premium"],
                                f["customer_net"], f["by_sale"])] == [
-        1_718_281, 1_000_000, 875_000, 628_496, 214_785, 718_281, 503_496, 875_000]
+        1_718_281, 1_000_000, 875_000, 718_281, 125_000, 718_281, 593_281, 875_000]
 
 
 def test_paying_a_provider_by_transfer_pays_no_more_than_a_redemption(m):
@@ -450,9 +460,10 @@ def test_an_honest_providers_pay_is_the_documented_share_whoever_redeems(m):
     basis by less than a wei. Result: the provider is paid, per credit, the redeemer's average
     reference price at purchase (its refBasis per credit, rule 3h; before 3h the average basis) less
     12.5% (never less than the lowest reference price ever paid less the fee), the redeemer refunded the
-    rest of its average basis less the fee, and a credit moved alone takes floor(basis / held) off its
-    sender, at most a wei under its share, and carries floor(refBasis / held) as both its basis and its
-    refBasis, the sender refunded the rest (the premium) less the transfer's exit fee on the whole: no
+    rest of its average basis whole (the premium: the fee is on the reference part only), and a credit moved
+    alone takes floor(basis / held) off its sender, at most a wei under its share, and carries
+    floor(refBasis / held) as both its basis and its refBasis, the sender refunded the rest (the premium)
+    less the transfer's exit fee on that reference part: no
     credit carries a zero basis while prices are >= 1e4 wei (MIN_BASE_PRICE * 1e-8)."""
     h, p = m.traders[0], m.provider
     m.apply("buy", h, 0, L)
@@ -472,7 +483,7 @@ def test_an_honest_providers_pay_is_the_documented_share_whoever_redeems(m):
     m.apply("give", h, 0, 1, m.traders[2])
     assert m.hmm.costBasis(m.traders[2], 0) == m.hmm.refBasis(m.traders[2], 0) == ref // held > 0
     assert m.hmm.costBasis(h, 0) == basis - basis // held and m.hmm.refBasis(h, 0) == ref - ref // held
-    assert m.token.balanceOf(h) - own == basis // held - ref // held - fee_on(basis // held, m.hmm.exitFee())
+    assert m.token.balanceOf(h) - own == basis // held - ref // held - fee_on(ref // held, m.hmm.exitFee())
     m.apply("offer", p, 0, uncongested(m, 1))  # 2 credits: the one served at target, no congestion charge
     before, before_h = m.token.balanceOf(p), m.token.balanceOf(h)
     m.apply("redeem", h, 0, 1, p)
@@ -482,7 +493,7 @@ def test_an_honest_providers_pay_is_the_documented_share_whoever_redeems(m):
     fee = m.model.params.sell_fee
     avg, avg_ref = (basis - basis // held) // (held - 1), (ref - ref // held) // (held - 1)
     assert got == avg_ref - fee_on(avg_ref, fee)
-    assert got + refund == avg - fee_on(avg, fee)
+    assert got + refund == avg - fee_on(avg_ref, fee)
     last = basis - low  # the one credit bought after the pump: low on the curve again, its 1 L's position decayed
     assert got >= low_ref // L * 7 // 8 - 1 and last > 0 and share > 0
 
@@ -494,12 +505,13 @@ def test_the_exit_fee_is_the_same_for_every_provider_so_a_rebate_is_only_a_price
     other at the competitor, who rebates the whole 12.5% fee (each provider offering 1.25 L, the redemption at
     its target share: no congestion charge). Result: the contract pays both providers
     the same (rule 3h: the reference part, 875,000 HANZO for refBasis 1,000,000 of a basis of 1,718,282;
-    1,503,497 before 3h) and refunds both customers the same premium (628,497), the fee (214,785) goes to
-    the surplus either way, and the rebate comes out of the competitor's own pay (its net 660,215, 66.0%
-    of the reference price paid; 1,288,711 before 3h): an ordinary price cut, no edge the protocol hands
-    one provider over another. (Paying by transfer was the edge, finding 2, closed above: a transfer now
-    costs the same fee, and refunds its sender the premium, so it pays the provider no more than this
-    redemption either.)"""
+    1,503,497 before 3h) and refunds both customers the same premium, whole (718,282; 628,497 before the
+    fee on the reference part, session 24), the fee (125,000, on the reference part; 214,785 in session 24)
+    goes to the surplus either way, and the rebate comes out of the competitor's own pay (its net 750,000,
+    75.0% of the reference price paid; 660,215 in session 24, 1,288,711 before 3h): an ordinary price cut,
+    no edge the protocol hands one provider over another. (Paying by transfer was the edge, finding 2,
+    closed above: a transfer now costs the same fee, and refunds its sender the premium, so it pays the
+    provider no more than this redemption either.)"""
     c1, c2, honest, rival = m.traders[0], m.traders[1], m.provider, m.accomplice
     pays, refunds, fee = [], [], m.model.params.sell_fee
     for customer, prov in ((c1, honest), (c2, rival)):
@@ -510,16 +522,16 @@ def test_the_exit_fee_is_the_same_for_every_provider_so_a_rebate_is_only_a_price
         m.apply("redeem", customer, 0, L, prov)
         pays.append(m.token.balanceOf(prov) - before)
         refunds.append(m.token.balanceOf(customer) - before_c)
-        assert m.hmm.surplus() - surplus == fee_on(basis, fee)
+        assert m.hmm.surplus() - surplus == fee_on(ref, fee)  # the fee on the reference part only
     m.assert_same()
-    rebate = fee_on(basis, fee)  # the customer's whole exit fee, paid back off-chain
+    rebate = fee_on(ref, fee)  # the customer's whole exit fee, paid back off-chain
     net = pays[1] - rebate
     print(f"basis {basis / WEI:,.0f} (at P_ref {ref / WEI:,.0f}); paid {pays[0] / WEI:,.0f} and {pays[1] / WEI:,.0f}"
           f", refunded {refunds[0] / WEI:,.0f} and {refunds[1] / WEI:,.0f}; after a full rebate the competitor nets "
           f"{net / WEI:,.0f} ({net / ref:.1%} of the reference price paid)")
     assert pays[0] == pays[1] == ref - fee_on(ref, fee)
-    assert refunds[0] == refunds[1] == basis - fee_on(basis, fee) - pays[0]
-    assert (pays[0] // WEI, refunds[0] // WEI, net // WEI) == (875_000, 628_496, 660_214)
+    assert refunds[0] == refunds[1] == basis - fee_on(ref, fee) - pays[0] == basis - ref  # the premium, whole
+    assert (pays[0] // WEI, refunds[0] // WEI, net // WEI) == (875_000, 718_281, 750_000)
     assert net < pays[0]
 
 
@@ -557,8 +569,9 @@ def test_no_exit_path_beats_a_sale_and_the_surplus_is_only_fees_model(ops, h_amo
     the reserve is the sum of bases and the maker holds reserve + surplus; the surplus moves only by the
     fees and congestion charges (up on every exit by exactly its fee and charge, a transfer's fee included,
     down only by withdrawals); a
-    transfer's sender settles the fee on the whole share less the premium refunded to it in one HANZO
-    transfer, the receiver's basis grows by the reference part only (for a single move, to the wei), the
+    transfer's sender settles the fee on the reference part of the share it moves less the premium refunded
+    to it in one HANZO transfer, the receiver's basis grows by the reference part only (for a single move,
+    to the wei), the
     refBasis of the pair is conserved and its bases fall by the premiums, as the reserve does, and the
     pair, its HANZO and what its positions sell for together, is never worth more after a transfer than
     before (no transfer beats a sale); every single exit pays exactly
@@ -569,7 +582,8 @@ def test_no_exit_path_beats_a_sale_and_the_surplus_is_only_fees_model(ops, h_amo
     refBasis above its basis. At the end, with everyone
     out (D through X), the coalition got back no more than it put in
     and the honest H, who bought once (and may have been handed credits of any basis by the coalition),
-    got its whole basis, never less than what it paid, less the fee in force at its exit."""
+    got its whole basis, never less than what it paid, less the fee in force at its exit on its reference
+    part (its refBasis)."""
     s = fresh_model()
     coalition = ["A", "B", "D", "X"]
     start = sum(s.hanzo[a] for a in coalition)
@@ -644,7 +658,7 @@ def test_no_exit_path_beats_a_sale_and_the_surplus_is_only_fees_model(ops, h_amo
                 ref_share = s.ref_basis.get((who, tid), 0) * moves[0][1] // held
                 fees, premiums = s.transfer_split(who, other, moves)  # a transfer costs as an exit (finding 2)
                 if op == "give" and other != who:  # the reference part moves, the premium goes back
-                    assert (fees, premiums) == (mul_div_up(share, s.exit_fee(), WAD), share - ref_share)
+                    assert (fees, premiums) == (mul_div_up(ref_share, s.exit_fee(), WAD), share - ref_share)
                     assert s.basis[(other, tid)] - received == ref_share
                 after = _pair(s, pair)
                 assert paying - s.hanzo[who] == fees - premiums  # one settlement, the sender's
@@ -683,9 +697,10 @@ def test_no_exit_path_beats_a_sale_and_the_surplus_is_only_fees_model(ops, h_amo
                 s.redeem("D", i, k, "X")
             else:
                 before_h, fee, basis = s.hanzo[who], s.exit_fee(), s.basis.get((who, i), 0)
+                ref = s.ref_basis.get((who, i), 0)
                 s.sell(who, i, k, 0, FAR, t)
                 if who == "H" and i == 0:  # its own purchase, and whatever the coalition gave it
-                    assert s.hanzo["H"] - before_h == basis - mul_div_up(basis, fee, WAD)
+                    assert s.hanzo["H"] - before_h == basis - mul_div_up(ref, fee, WAD)  # the fee on the reference part
                     assert basis >= h_basis  # a gift never takes basis away
     assert s.reserve == 0 and s.funds == s.surplus()
     assert sum(s.hanzo.get(a, 0) for a in coalition) <= start

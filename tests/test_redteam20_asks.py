@@ -382,17 +382,20 @@ def test_gifts_of_cheap_credits_block_a_holder_only_by_paying_it_more_than_the_b
     served, the provider paid its ask and the victim refunded 0.0004 HANZO less; the cheapest block was a
     bisection's 0.0117 L: 11,788 + 1,473 HANZO against a recourse of 4,597 (2.88 times). Since a transfer
     moves only the reference part and refunds its sender the premium (the gift then carries a lower price
-    a credit, and costs the attacker its premium less), the cheapest block is 0.0116 L: its basis 11,630
+    a credit, and costs the attacker its premium less), the cheapest block was 0.0116 L: its basis 11,630
     and 1,387 of transfer fee net of the premium refunded, against a recourse of 4,794 (2.72 times; the gift
-    alone 2.43 times the harm). An ask-0 provider, or one lowering its ask, still serves the victim at no
-    loss."""
+    alone 2.43 times the harm). Since the exit fee on the reference part (the premium back whole, the victim's
+    recourse and refund included) one credit's gift leaves the victim 0.000406 HANZO less refunded, and the
+    cheapest block is 0.0132 L: its basis 13,291 and 1,563 of transfer fee, against a recourse of 2,784 (5.34
+    times; the gift alone 4.77 times the harm). An ask-0 provider, or one lowering its ask, still serves the
+    victim at no loss."""
     s, t, _, gift, fee = _gift(1)
     assert round(s.tiers[0].ref_price / s.tiers[0].base_price, 3) == 1.399
     undisturbed = _gift_setup(1)[0].redeem_split("B", 0, 8 * L // 100, "X")
     payout, refund = s.redeem_split("B", 0, 8 * L // 100, "X")
     ask_total = s.asks[(s.epoch, 0, "X")][0] * (8 * L // 100)
     assert payout == ask_total and undisturbed[0] >= ask_total  # served: the provider paid its ask
-    assert (gift, fee, (undisturbed[1] - refund) // 10**12) == (10**15, 125 * 10**12, 399)
+    assert (gift, fee, (undisturbed[1] - refund) // 10**12) == (10**15, 125 * 10**12, 406)
     lo, hi = 10**7, 2 * 10**7  # 0.01 L does not block, 0.02 L does: bisect to 0.1% of L
     assert not _blocks(lo) and _blocks(hi)
     while hi - lo > 10**5:
@@ -404,7 +407,7 @@ def test_gifts_of_cheap_credits_block_a_holder_only_by_paying_it_more_than_the_b
     s.redeem("B", 0, 8 * L // 100, "X")
     victim_loss = unblocked.hanzo["B"] - s.hanzo["B"]
     print(f"cheapest block {hi / L} L: gift {gift / WEI:,.0f} + fee {fee / WEI:,.0f}, harm {victim_loss / WEI:,.0f}")
-    assert (hi, gift // WEI, fee // WEI, victim_loss // WEI) == (11_562_500, 11_629, 1_386, 4_794)
+    assert (hi, gift // WEI, fee // WEI, victim_loss // WEI) == (13_203_125, 13_290, 1_562, 2_784)
     assert 0 < 2 * victim_loss < gift + fee and victim_loss < gift  # griefing costs the attacker over twice the harm
 
 

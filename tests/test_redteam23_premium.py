@@ -2,7 +2,9 @@
 reference price the credits were bought at (their share of refBasis, capped at their basis) less the exit
 fee, or the provider's ask if higher, made up out of the holder's premium (BelowAsk only if the whole sale's
 proceeds fall short), and refunds the caller the rest of what a sale would pay: provider pay + refund ==
-sale proceeds. Transfers move basis and refBasis pro rata, the sender paying the exit fee on the moved basis.
+sale proceeds. Transfers move basis and refBasis pro rata, the sender paying the exit fee on the moved
+reference part (on the moved basis until session 24: the exit fee is now on the reference part only, the premium
+coming back whole).
 A greedy user's, a greedy provider's and a cartel's attacks on the premium and the refund, one test each. A
 defence that held is a passing test whose docstring says what was tried and the numbers; a finding is an
 xfail(strict=True) test asserting the behaviour that should hold, with the measured figures pinned first.
@@ -18,8 +20,9 @@ and a provider's first offer of an epoch may ask anything: the named provider, p
 front of a redemption pending at the epoch's end, took the whole premium (finding 1, Medium: 372,348 HANZO
 of 0.8 L's refund). Fixed: the premium makes up an ask only up to the price (countedAsk); above it, only
 the provider's own part counts, so the front-run now reverts BelowAsk (the credits stay the holder's). A
-routine new ask at the price after a price step, or a fee raise, still lands on such a redemption (measured,
-same family: the holder pays the new price out of its deposit, as a new purchase would). Held: a
+routine new ask at the price after a price step still lands on such a redemption (measured, same family: the
+holder pays the new price out of its deposit, as a new purchase would); a fee raise did too until the exit fee
+moved to the reference part (session 24): now it lands on the provider's pay only, the holder's refund whole. Held: a
 redemption never pays a coalition more than a sale (search), gifts that move the split cost the cartel more
 than they move, nobody but the named provider can take a refund, batches and dust pay exactly a sale's
 proceeds, the refund does not cheapen the wash, and credits bought this epoch always meet countedAsk."""
@@ -81,13 +84,15 @@ def test_provider_front_running_the_poke_cannot_take_the_holders_premium_with_an
     countedAsk and the capacity it has left counts whole, as if offered at the epoch's start (finding 1,
     Medium, as first measured at f5e74c1). Fixed: the holder's premium makes up an ask only up to the price,
     countedAsk (the red team 20 gift needed no more); above it only the provider's own part (the reference
-    price paid, less the fee) counts. Result now: the redemption reverts BelowAsk (the provider could be paid
-    700,000 of the 1,072,348 asked), no HANZO moves and the credits and basis stay the user's; the same at the
-    usual demand on the model. Griefing only, like a provider that never serves."""
+    price paid, less the fee) counts. Result now: the user is quoted a refund of 425,541 (the premium whole,
+    the exit fee being on the reference part only; 372,348 in session 24), the redemption at the raised ask
+    reverts BelowAsk (the provider could be paid 700,000 of the 1,125,541 asked; 1,072,348 in session 24), no
+    HANZO moves and the credits and basis stay the user's; the same at the usual demand on the model (a
+    quoted refund of 3,287; 2,876 in session 24). Griefing only, like a provider that never serves."""
     quoted, err, before, after = _boundary_front_run(m, L * 8 // 10)
     print(f"front-run at 10x: quoted refund {quoted / WEI:,.0f}, then {err}")
     assert isinstance(err, HMMError) and err.name == "BelowAsk" and before == after > 0
-    assert quoted // WEI == 372_348 and err.args_[1] // WEI == 700_000 and err.args_[2] // WEI == 1_072_348
+    assert quoted // WEI == 425_540 and err.args_[1] // WEI == 700_000 and err.args_[2] // WEI == 1_125_540
     s = fresh_model()
     s.offer_capacity("P", 0, L, 0, 0)
     s.buy("U", 0, L * 8 // 100, 2**255, FAR, 0)
@@ -96,7 +101,7 @@ def test_provider_front_running_the_poke_cannot_take_the_holders_premium_with_an
     s.offer_capacity("P", 0, L, (pay + refund) // (L * 8 // 100), DAY)
     with pytest.raises(HMMError, match="BelowAsk"):
         s.redeem_split("U", 0, L * 8 // 100, "P")
-    assert refund // WEI == 2_876
+    assert refund // WEI == 3_287
 
 
 def test_nobody_else_can_take_a_pending_refund(m):
@@ -122,7 +127,8 @@ def test_nobody_else_can_take_a_pending_refund(m):
 def test_provider_cannot_raise_its_ask_on_a_pending_redemption_within_the_epoch(m):
     """Tried (on the contract): the same greedy provider, within the epoch: it asks 0, the user's redemption
     of 0.8 L is pending, the provider tries to offer again at the whole sale value a credit. AskRaised: an ask
-    is only lowered within an epoch, so the user is paid the quoted refund, 372,348 HANZO, to the wei."""
+    is only lowered within an epoch, so the user is paid the quoted refund, 425,541 HANZO (the premium whole;
+    372,348, less the fee on it, before the fee on the reference part, session 24), to the wei."""
     user, p = m.traders[0], m.provider
     m.apply("offer", p, 0, L, 0)
     m.apply("buy", user, 0, L * 8 // 10)
@@ -134,7 +140,7 @@ def test_provider_cannot_raise_its_ask_on_a_pending_redemption_within_the_epoch(
     u1, p1 = _balances(m, user, p)
     m.assert_same()
     assert (u1 - u0, p1 - p0) == (refund, pay)
-    assert refund // WEI == 372_348
+    assert refund // WEI == 425_540
 
 
 # ---------------------------------------------------------------- 2. gifts that move the split
@@ -176,7 +182,8 @@ def test_gift_of_dear_reference_credits_pays_the_cartel_provider_more_but_costs_
     part as basis: the user ends 59,581 HANZO better off (counting what it holds at its sale value), and the
     cartel (dealer + accomplice, likewise) 69,581 worse off than without the gift (the difference: the
     fees). Since a transfer refunds its sender the premium and moves only the reference part, the user's
-    refund on this redemption falls (2,024 to 1,012: the gifted half carries no premium), where it rose
+    refund on this redemption falls (2,313 to 1,157: the gifted half carries no premium; 2,024 to 1,012
+    before the fee on the reference part, session 24, the cartel's loss the same), where it rose
     (to 2,450) when the gift carried the whole basis; the cartel lost 72,868 then. refBasis never exceeds
     basis and moves pro rata, so the reference part a cartel can push into an honest holder's credits is at
     most what it hands over (and the transfer's fee): the split is linear in the pro-rata shares, and the
@@ -184,8 +191,8 @@ def test_gift_of_dear_reference_credits_pays_the_cartel_provider_more_but_costs_
     base = _gift_run(market_factory(), False)
     gifted = _gift_run(market_factory(), True)
     print(base, gifted)
-    assert [v // WEI for v in base] == [49_163, 2_024, 38_502, -56_652]
-    assert [v // WEI for v in gifted] == [59_581, 1_012, -31_080, 2_930]
+    assert [v // WEI for v in base] == [49_163, 2_313, 38_913, -56_363]
+    assert [v // WEI for v in gifted] == [59_581, 1_156, -30_669, 3_219]
     assert gifted[2] - base[2] == -69_581_618_655_692_735_000_000
     # the cartel loses more than the user gains (the fees kept), whatever the split did to the refund
     assert gifted[2] - base[2] < 0 < gifted[3] - base[3] < base[2] - gifted[2]
@@ -265,8 +272,9 @@ def test_model_search_no_redemption_pays_a_coalition_more_than_a_sale():
     sale of the same credits in the same order pays (never more, to the wei) less the congestion charge where
     one applies (2 runs took a provider past its target share: 155,086 HANZO charged in all, each charge
     quote_redeem_at's), no refund negative, refBasis never above basis, and no run ended with the coalition
-    richer: the best lost 0.0327 HANZO (a dust run; at f5e74c1, before asks above the price stopped being topped
-    up: 1,035 redemptions, best -0.0129). Defence held."""
+    richer: the best lost 0.0327 HANZO (a dust run; the same to 1.7e-10 HANZO before the fee on the reference
+    part, session 24; at f5e74c1, before asks above the price stopped being topped up: 1,035 redemptions, best
+    -0.0129). Defence held."""
     rng = random.Random(23)
     gains, checks, charged, runs_charged = [], 0, 0, 0
     for _ in range(1000):
@@ -277,7 +285,7 @@ def test_model_search_no_redemption_pays_a_coalition_more_than_a_sale():
         runs_charged += charge > 0
     print(f"{checks} redemptions, best gain {max(gains) / WEI:.4f}, "
           f"{runs_charged} runs charged {charged / WEI:,.0f} HANZO")
-    assert checks == 1098 and max(gains) == -32_722_703_861_142_986
+    assert checks == 1098 and max(gains) == -32_722_703_690_240_296
     assert (runs_charged, charged // WEI) == (2, 155_086)
     assert max(gains) < 0
 
@@ -286,9 +294,11 @@ def test_model_a_routine_ask_after_a_price_step_takes_a_pending_refund_or_locks_
     """Tried (model): finding 1's neighbour without malice. Day 0: the honest provider offers 0.1 L (ask 0),
     the user buys B and redeems 0.1 L of it there (utilization 1); the poke raises P_ref 10.5% (to
     0.001105). The user's redemption of the rest, pending over the poke, runs at the same provider's routine
-    offer of day 1 at countedAsk (the highest counted ask). Measured: B = 0.3 L loses 63.3% of its quoted
-    refund (29,084 to 10,679 HANZO) to the provider; B = 0.8 L 19.8% (325,804 to 261,387); B = 0.16 L
-    reverts BelowAsk (56,933 against 58,021): credits bought the day before a rise, with a premium under the
+    offer of day 1 at countedAsk (the highest counted ask). Measured: B = 0.3 L loses 55.4% of its quoted
+    refund (33,239 to 14,834 HANZO) to the provider; B = 0.8 L 17.3% (372,348 to 307,931); B = 0.16 L
+    reverts BelowAsk (57,566 against 58,021). (Before the fee on the reference part, session 24: 63.3%,
+    29,084 to 10,679; 19.8%, 325,804 to 261,387; 56,933 against 58,021: the premium now comes back whole, so
+    the refunds are larger and lose less.) Credits bought the day before a rise, with a premium under the
     step, are refused by every provider asking countedAsk, and can only be sold or served below it. Not a
     new loss (the provider's ask is the price, and before 3h the pay was the whole basis less the fee, which
     fell short alike); recorded because a maxPayPerCredit argument to redeem (finding 1's fix) bounds it too."""
@@ -308,17 +318,20 @@ def test_model_a_routine_ask_after_a_price_step_takes_a_pending_refund_or_locks_
             got.append((exc.name, exc.args_[1] // WEI, exc.args_[2] // WEI))
     print(got)
     assert s.tiers[0].ref_price == 1_105_170_918_075_648
-    assert got == [("BelowAsk", 56_933, 58_021), (29_084, 10_679), (325_804, 261_387)]
+    assert got == [("BelowAsk", 57_566, 58_021), (33_239, 14_834), (372_348, 307_931)]
 
 
 
 def test_model_a_fee_raise_lands_on_a_pending_redemption_which_has_no_guard():
     """Tried (model): governance raises the exit fee to its bound (50%) late in an epoch (a raise waits for the
     next epoch). A user who bought 0.8 L and sent its redemption (honest provider, ask 0) before the poke, and
-    whose redemption is mined after it, pays 50%: quoted 700,000 to the provider and 372,348 refunded, it pays
-    400,000 and 212,770 (the holder's refund -42.9%, the provider's pay -42.9%). A sale pending alike reverts
-    Slippage at its minProceeds; redeem() has none. Governance is timelocked, so this is finding 1's family
-    (no guard on a pending redemption) at Low; an epoch or minRefund argument to redeem covers it too."""
+    whose redemption is mined after it, pays 50% on the reference part: quoted 700,000 to the provider and
+    425,541 refunded, it pays 400,000 and refunds 425,541 (the provider's pay -42.9%, the holder's refund, the
+    premium whole, untouched; before the fee on the reference part, session 24, 372,348 refunded fell to
+    212,770, -42.9%, alike). A sale pending alike reverts Slippage at its minProceeds; redeem() has none.
+    Governance is timelocked, so this is finding 1's family (no guard on a pending redemption) at Low; an
+    epoch or minRefund argument to redeem covers it too (the raise now lands on the provider's pay only,
+    where the holder, whose refund carries no fee, loses nothing to it)."""
     s = fresh_model()
     s.offer_capacity("P", 0, L, 0, 0)
     s.buy("U", 0, L * 8 // 10, 2**255, FAR, 0)
@@ -336,7 +349,7 @@ def test_model_a_fee_raise_lands_on_a_pending_redemption_which_has_no_guard():
     s.offer_capacity("P", 0, L, 0, DAY)
     got = s.redeem_split("U", 0, L * 8 // 10, "P")
     print(quoted, got)
-    assert [v // WEI for v in quoted + got] == [700_000, 372_348, 400_000, 212_770]
+    assert [v // WEI for v in quoted + got] == [700_000, 425_540, 400_000, 425_540]
 
 
 # ---------------------------------------------------------------- 4. batches, dust and the top-up on chain
@@ -378,7 +391,7 @@ def test_batch_naming_a_tier_twice_with_dust_and_a_topped_up_ask_pays_what_a_sal
     m.assert_same()
     print(paid)
     assert m.hmm.balanceOf(user, 0) == 0 and m.hmm.costBasis(user, 0) == 0 and m.hmm.refBasis(user, 0) == 0
-    assert [(a // WEI, b // WEI) for a, b, _ in paid] == [(80, 48_351), (0, 0), (80, 48_351)]
+    assert [(a // WEI, b // WEI) for a, b, _ in paid] == [(749, 48_351), (0, 0), (749, 48_351)]
 
 
 # ---------------------------------------------------------------- 5. the wash, re-measured with the refund
@@ -387,18 +400,20 @@ def test_batch_naming_a_tier_twice_with_dust_and_a_topped_up_ask_pays_what_a_sal
 def test_model_the_refund_does_not_cheapen_the_wash():
     """Tried (model): the wash (red team 17) under 3h. The dealer buys 0.1 L, 0.5 L and 1 L at position 0 and
     redeems them at its accomplice (ask 0, counted): the accomplice is paid the reference part, the dealer
-    refunded the premium, each less the fee. The pair's cost is exactly the buy fee plus the exit fee on the
-    whole basis, as before 3h (when the accomplice was paid it all): 12.8% of V, 13,461 / 83,036 / 219,940
-    HANZO for 0.1 / 0.5 / 1 L counted in utilization, and never less. At the accomplice alone (it offers n,
-    utilization 1) the congestion charge adds kappa x P_ref on the 0.2 n past its target: 30,128 / 166,369 /
-    386,606, the same split into ten redemptions (the first eight are under the target). Half at each of two
-    providers offering n each (0.5 utilization, nothing past a target, and no rise to pay for) costs the fees
-    alone. The refund changes who in the pair holds the HANZO, not what the wash costs. Defence held (the wash
-    itself: test_redteam17)."""
+    refunded the premium whole, the fee on the reference part. The pair's cost is exactly the buy fee plus
+    the exit fee a sale pays (on the reference part, n x P_ref), as a purchase and a sale cost, as before 3h
+    (when the accomplice was paid it all): 12.2% / 9.9% / 7.6% of V, 12,815 / 64,446 / 130,154 HANZO for 0.1 /
+    0.5 / 1 L counted in utilization, and never less (before the fee on the reference part, session 24: on the
+    whole basis, 12.8% of V, 13,461 / 83,036 / 219,940: the wash is cheaper by the fee on the premium, as a
+    purchase and sale are, not by the refund). At the accomplice alone (it offers n, utilization 1) the
+    congestion charge adds kappa x P_ref on the 0.2 n past its target: 29,482 / 147,779 / 296,821 (session 24:
+    30,128 / 166,369 / 386,606), the same split into ten redemptions (the first eight are under the target).
+    Half at each of two providers offering n each (0.5 utilization, nothing past a target, and no rise to pay
+    for) costs the fees alone. The refund changes who in the pair holds the HANZO, not what the wash costs.
+    Defence held (the wash itself: test_redteam17)."""
     got = []
     for n in (L // 10, L // 2, L):
-        cost, buy_fee = charged_model().quote_buy(0, n)
-        value = cost - buy_fee  # V(n): the basis
+        buy_fee = charged_model().quote_buy(0, n)[1]
         costs = []
         tenths = [(n // 10, "X")] * 9 + [(n - 9 * (n // 10), "X")]
         for split in ([(n, "X")], tenths, [(n // 2, "X"), (n - n // 2, "P")]):
@@ -407,17 +422,18 @@ def test_model_the_refund_does_not_cheapen_the_wash():
             s.offer_capacity("P", 0, n, 0, 0)
             start = s.hanzo["D"] + s.hanzo["X"] + s.hanzo["P"]
             s.buy("D", 0, n, 2**255, FAR, 0)
+            ref = s.ref_basis[("D", 0)]  # the reference part, n x P_ref: the exit fee is on it only
             for k, provider in split:
                 s.redeem("D", 0, k, provider)
             assert s.tiers[0].redeemed == n and s.credits[("D", 0)] == 0  # every credit counted
             costs.append(start - s.hanzo["D"] - s.hanzo["X"] - s.hanzo["P"])
-        fees = buy_fee + mul_div_up(value, s.params.sell_fee, WAD)
+        fees = buy_fee + mul_div_up(ref, s.params.sell_fee, WAD)  # a buy's and a sale's fees
         # X served n of its n offered: 0.2 n of weight past its 80% target, charged at the price it was bought at
         charge = mul_div_up((n - n * 8 // 10) * s.tiers[0].ref_price, s.params.congestion_charge, WAD)
         assert costs[0] == fees + charge <= costs[1] and costs[2] == fees == min(costs)
         got.append([c // WEI for c in costs])
     print(got)
-    assert got == [[30_128, 30_128, 13_461], [166_369, 166_369, 83_036], [386_606, 386_606, 219_940]]
+    assert got == [[29_482, 29_482, 12_815], [147_779, 147_779, 64_446], [296_821, 296_821, 130_154]]
 
 
 # ---------------------------------------------------------------- 6. countedAsk's promise under 3h

@@ -3,8 +3,9 @@ congestion charge, minNet: the refund less the charge, signed, reverting NetSlip
 
 Change 1: an ERC1155 transfer of `amount` of `held` credits takes the sender's pro-rata share of its basis and of
 its refBasis; only the reference part moves, as the receiver's basis and refBasis; the premium (share less
-reference part) is refunded to the sender, who owes the exit fee on the whole share, both settled in one HANZO
-transfer; the reserve falls by the premium. Change 2: redeem/redeemBatch take the holder's minNet (NetSlippage)
+reference part) is refunded to the sender, who owes the exit fee on the reference part (on the whole share
+until the exit fee on the reference part), both settled in one HANZO transfer; the reserve falls by the
+premium. Change 2: redeem/redeemBatch take the holder's minNet (NetSlippage)
 and deadline (Expired).
 
 Attacked as a greedy user, a greedy provider and a cartel (two wallets A, B, the dealer and its accomplice, both
@@ -19,14 +20,17 @@ Tried, and held (one passing test each, the numbers in its docstring):
   reserve stayed the sum of the bases and refBasis <= basis (model search, 300 runs, 1,534 transfers);
 - the premium refund is taken early, but the credits then carry only their reference part: transfer + sale (or
   + redemption at an accomplice) returns a sale's proceeds less the fee on the reference part again (1 L: loses
-  344,940 HANZO where a sale loses 219,940, x1.57); half moved (x1.28), ping-pong (3 round trips: x4.41),
+  255,154 HANZO where a sale loses 130,154, x1.96; before the exit fee on the reference part 344,940 and
+  219,940); half moved (x1.48), ping-pong (3 round trips: x6.76),
   and a sender that is paid (premium above the fee) never reach a sale; the surplus rises by exactly the fees;
-- dust: splitting a transfer into up to 40 elements (1-credit, zero, repeated) changes the pair's value by at
-  most 1 wei against one transfer (3,000 random positions), while each element pays its own fee;
-- parking: a parker can now take its premium back (less the fee) and keep the pricing position (a transfer does
-  not move it): it ties up the reference part (1 L: 1,219,940 HANZO instead of 1,723,436) but loses more (fee
-  on the reference part again: 344,940 instead of 219,940) for the same harm to honest buyers; capital, not
-  cost, is what it saves;
+- dust: splitting a transfer into up to 40 elements (1-credit, zero, repeated) never raises the pair's value
+  against one transfer (3,000 random positions; by at most 1 wei before the exit fee on the reference part),
+  while each element pays its own fee;
+- parking: a parker can now take its premium back (less the fee on the reference part) and keep the pricing
+  position (a transfer does not move it): it ties up the reference part (1 L: 1,130,154 HANZO instead of
+  1,723,436) but loses more (fee on the reference part again: 255,154 instead of 130,154) for the same harm to
+  honest buyers (now only the buy fee on the premium it puts under them); capital, not cost, is what it
+  saves;
 - gifts carry no premium now: a gift dilutes the receiver's premium a credit, so a partial redemption bound by
   an exact minNet reverts NetSlippage after a 1-credit gift (a delay, not a loss: the holder's liquidation value
   rises by the gift's reference part less the fee, the griefer pays the gift and its fees);
@@ -62,20 +66,22 @@ HONEST = ["U", "H"]  # honest holders, served by the honest provider P only
 
 
 def _value(s, who, tid=None) -> int:
-    """`who`'s HANZO plus what their positions sell for now (the basis less the exit fee): the liquidation value."""
+    """`who`'s HANZO plus what their positions sell for now (the basis less the exit fee on its reference part,
+    the refBasis): the liquidation value."""
     total = 0
     for a in who:
         total += s.hanzo.get(a, 0)
         for t in range(len(s.tiers)) if tid is None else [tid]:
-            b = s.basis.get((a, t), 0)
-            total += b - mul_div_up(b, s.exit_fee(), WAD)
+            b, ref = s.basis.get((a, t), 0), s.ref_basis.get((a, t), 0)
+            total += b - mul_div_up(ref, s.exit_fee(), WAD)
     return total
 
 
 def _pair_value(m, a, b, tid=0) -> int:
-    """On the contract: the HANZO of `a` and `b` plus their positions' sale value."""
+    """On the contract: the HANZO of `a` and `b` plus their positions' sale value (the exit fee on the
+    reference part)."""
     fee = m.hmm.exitFee()
-    return sum(m.token.balanceOf(w) + m.hmm.costBasis(w, tid) - mul_div_up(m.hmm.costBasis(w, tid), fee, WAD)
+    return sum(m.token.balanceOf(w) + m.hmm.costBasis(w, tid) - mul_div_up(m.hmm.refBasis(w, tid), fee, WAD)
                for w in (a, b))
 
 
@@ -171,16 +177,17 @@ def test_model_search_no_cartel_gains_through_transfers_and_the_surplus_never_fa
     step: reserve == the sum of the bases, 0 <= refBasis <= basis, no basis without credits, the surplus never
     falls; after every cartel action its liquidation value (HANZO + its positions' sale value) never rose, not
     by a wei (largest rise 0), and the honest users' never fell. No run ended with the cartel richer once it
-    sold everything: the best lost 32,962.4 HANZO (30,260.7 before the congestion charge: the search's offers
-    match the amount redeemed, so some of its redemptions take a provider past its target and pay it). Defence
-    held."""
+    sold everything: the best lost 29,242.0 HANZO (32,962.4 before the exit fee on the reference part, with the
+    liquidation value then the basis less the fee on the whole basis; 30,260.7 before the congestion charge: the
+    search's offers match the amount redeemed, so some of its redemptions take a provider past its target and
+    pay it). Defence held."""
     rng = random.Random(25)
     runs = [_search_run(rng) for _ in range(300)]
     best, worst, transfers = max(r[0] for r in runs), max(r[1] for r in runs), sum(r[2] for r in runs)
     print(f"best cartel gain {best / WEI:.4f} HANZO, largest rise by an own action {worst} wei, "
           f"{transfers} transfers")
     assert best < 0 and worst <= 0
-    assert transfers == 1534 and best // WEI == -32_963
+    assert transfers == 1534 and best // WEI == -29_243
 
 
 # ---------------------------------------------------------------- 2. a transfer before an exit
@@ -230,13 +237,15 @@ def _exit_path(m, path, bought=L):
 def test_a_transfer_before_an_exit_never_beats_a_direct_exit(market_factory):
     """Tried (on the contract): A buys 1 L at position 0 (basis 1,718,281.8 HANZO, reference part 1,000,000, a
     premium of 41.8%, above the 12.5% fee: the transfer pays its sender) and leaves with B (its second wallet)
-    and the accomplice (serving at ask 0) by six paths. Lost in all, HANZO (x a sale's loss): sale 219,940;
-    redemption at the accomplice 219,940 (x1); give to B then B sells 344,940 (x1.568); give then B redeems
-    344,940; give half then both sell 282,440 (x1.284); ping-pong A->B->A three times then sell 969,940
-    (x4.41). The transfer hands A its premium less the fee on the whole share at once (503,496 HANZO), the
-    reserve falls by the premium (718,281) and the surplus rises by the fee (214,785) to the wei, but the
-    credits then carry only their reference part, whose every later exit or hop pays the fee again: the early
-    premium is never worth more than the fee it costs. Defence held."""
+    and the accomplice (serving at ask 0) by six paths. Lost in all, HANZO (x a sale's loss): sale 130,154;
+    redemption at the accomplice 130,154 (x1); give to B then B sells 255,154 (x1.960); give then B redeems
+    255,154; give half then both sell 192,654 (x1.480); ping-pong A->B->A three times then sell 880,154
+    (x6.76). (Before the exit fee on the reference part: 219,940, 219,940, 344,940, 344,940, 282,440, 969,940.)
+    The transfer hands A its premium less the fee on the reference part at once (593,281 HANZO; 503,496 with
+    the fee on the whole share), the reserve falls by the premium (718,281) and the surplus rises by the fee
+    (125,000; was 214,785) to the wei, but the credits then carry only their reference part, whose every later
+    exit or hop pays the fee again: the early premium is never worth more than the fee it costs. Defence
+    held."""
     losses, settled = {}, {}
     for path in ("sale", "redeem", "give, sale", "give, redeem", "give half, sales", "ping-pong x3, sale"):
         losses[path], settled[path] = _exit_path(market_factory(), path)
@@ -245,11 +254,11 @@ def test_a_transfer_before_an_exit_never_beats_a_direct_exit(market_factory):
     assert losses["redeem"] == sale
     assert all(v >= sale for v in losses.values())
     assert {k: v // WEI for k, v in losses.items()} == {
-        "sale": 219_940, "redeem": 219_940, "give, sale": 344_940, "give, redeem": 344_940,
-        "give half, sales": 282_440, "ping-pong x3, sale": 969_940}
+        "sale": 130_154, "redeem": 130_154, "give, sale": 255_154, "give, redeem": 255_154,
+        "give half, sales": 192_654, "ping-pong x3, sale": 880_154}
     paid, reserve, surplus = settled["give, sale"]
     premium, fee = -reserve, surplus
-    assert paid == premium - fee and premium // WEI == 718_281 and fee // WEI == 214_785 and paid > 0
+    assert paid == premium - fee and premium // WEI == 718_281 and fee // WEI == 125_000 and paid > 0
     # the extra loss of giving first is the fee on the reference part, once per later exit or hop
     assert losses["give, sale"] - sale == mul_div_up(1_000_000 * WEI, 125 * WEI // 1000, WAD)
 
@@ -261,9 +270,10 @@ def test_model_no_split_of_a_transfer_into_dust_elements_gains_more_than_a_wei()
     """Tried (model): 3,000 random positions (1 credit to 1.33 L, bought in one or two epochs at different
     prices and positions) moved from A to B once whole and once as a batch of up to 40 elements naming the
     tier again and again (zero, 1-credit, 2-credit and larger elements), each element's premium and fee
-    rounded on its own. The pair's value (HANZO + both positions' sale value) after the split is never more
-    than 1 wei above the single transfer's (where the fee and the refund both rounded 1 wei lower), while every
-    nonzero element of a credit worth at least 1e4 wei pays a fee of at least 1,250 wei. Defence held."""
+    rounded on its own. The pair's value (HANZO + both positions' sale value) after the split is never above
+    the single transfer's (the largest difference 0 wei; 1 wei before the exit fee on the reference part, where
+    the fee and the refund both rounded 1 wei lower), while every nonzero element of a credit worth at least
+    1e4 wei pays a fee of at least 1,250 wei. Defence held."""
     rng = random.Random(5)
     best = -10**30
     for _ in range(3000):
@@ -281,7 +291,7 @@ def test_model_no_split_of_a_transfer_into_dust_elements_gains_more_than_a_wei()
         split.transfer_batch("A", "B", [(0, a) for a in amounts])
         best = max(best, _value(split, "AB", 0) - _value(whole, "AB", 0))
     print(f"largest gain of a split over one transfer: {best} wei")
-    assert best == 1
+    assert best == 0  # 1 before the exit fee on the reference part
 
 
 def test_a_dust_batch_with_repeated_ids_settles_what_single_transfers_do(m):
@@ -352,15 +362,18 @@ def _parking(rule, parked, strip):
 
 def test_model_a_parker_takes_its_premium_back_but_pays_more_for_the_same_harm():
     """Tried (model): parking with the premium refunded. A transfer does not move the pricing position, so a
-    parker can now buy 1 L up the curve, give it to its second wallet at once (paid its premium less the fee:
-    503,496 HANZO), and keep the position that prices honest buyers up. Against the rule before (the whole
-    share moved, nothing refunded; the parker holds): HANZO tied up while parked 1,219,940 instead of
-    1,723,436 (x0.71; at 2 L 2,817,799 instead of 6,408,223), but lost in all 344,940 instead of 219,940
-    (x1.57: the fee on the reference part again when the second wallet leaves), for the same harm to an
-    honest buyer of 0.1 L who redeems it (its compute costs 124,093 HANZO instead of 100,961 with nobody
-    parked, alike under both rules: it pays the fee on the premium the parked position put under it, and the
-    buy fee). The premium refund saves a parker capital, never cost: the harm per HANZO the parker loses falls
-    (1 L: 0.105 -> 0.067; 2 L: 0.105 -> 0.081). Defence held."""
+    parker can now buy 1 L up the curve, give it to its second wallet at once (paid its premium less the fee
+    on the reference part: 593,281 HANZO), and keep the position that prices honest buyers up. Against the rule
+    before (the whole share moved, nothing refunded; the parker holds): HANZO tied up while parked 1,130,154
+    instead of 1,723,436 (x0.66; at 2 L 2,269,167 instead of 6,408,223), but lost in all 255,154 instead of
+    130,154 (x1.96: the fee on the reference part again when the second wallet leaves), for the same harm to
+    an honest buyer of 0.1 L who redeems it (its compute costs 100,857 HANZO instead of 100,315 with nobody
+    parked, alike under both rules: only the buy fee on the premium the parked position put under it, which
+    comes back whole). The premium refund saves a parker capital, never cost: the harm per HANZO the parker
+    loses falls (1 L: 0.0042 -> 0.0021; 2 L: 0.0075 -> 0.0039). Before the exit fee on the reference part:
+    tied up 1,219,940 instead of 1,723,436, lost 344,940 instead of 219,940, the compute 124,093 instead of
+    100,961 (the exit fee on that premium too), the harm per HANZO lost 0.105 -> 0.067 (1 L), 0.105 -> 0.081
+    (2 L). Defence held."""
     base = _parking(HMMState, 0, False)
     figures = {}
     for parked in (L, 2 * L):
@@ -371,13 +384,13 @@ def test_model_a_parker_takes_its_premium_back_but_pays_more_for_the_same_harm()
         figures[parked] = (old, new)
     (old, new) = figures[L]
     print(base, figures)
-    assert [v // WEI for v in old + new + base] == [1_723_436, 219_940, 124_093, 1_219_940, 344_940, 124_093,
-                                                    0, 0, 100_961]
+    assert [v // WEI for v in old + new + base] == [1_723_436, 130_154, 100_857, 1_130_154, 255_154, 100_857,
+                                                    0, 0, 100_315]
     old2, new2 = figures[2 * L]
-    assert [old2[0] // WEI, new2[0] // WEI] == [6_408_223, 2_817_799]
+    assert [old2[0] // WEI, new2[0] // WEI] == [6_408_223, 2_269_167]
     harm, harm2 = old[2] - base[2], old2[2] - base[2]
-    assert [round(harm / old[1], 3), round(harm / new[1], 3)] == [0.105, 0.067]
-    assert [round(harm2 / old2[1], 3), round(harm2 / new2[1], 3)] == [0.105, 0.081]
+    assert [round(harm / old[1], 4), round(harm / new[1], 4)] == [0.0042, 0.0021]
+    assert [round(harm2 / old2[1], 4), round(harm2 / new2[1], 4)] == [0.0075, 0.0039]
 
 
 # ---------------------------------------------------------------- 5. gifts and the holder's bound
@@ -387,13 +400,15 @@ def test_a_gift_front_running_a_bound_redemption_only_delays_it(m):
     """Tried (on the contract): griefing the holder's bound with a gift. A gift now carries no premium, so it
     dilutes the receiver's premium a credit and with it the refund of a partial redemption. U buys 0.25 L at
     position 0 (premium 12% of its basis) and sends a redemption of 0.1 L at P (ask 0) bound by the refund it
-    was quoted (11,908.9 HANZO). G front-runs with a gift of 1 credit: U's redemption reverts NetSlippage (its
-    credits, basis and HANZO untouched; 0.0000476 HANZO short). Sent again at the new quote it goes through.
-    The gift cost G 0.00116 HANZO (the credit, its buy fee and the transfer's fee, less the premium refunded)
+    was quoted (13,610.2 HANZO; 11,908.9 before the exit fee on the reference part). G front-runs with a gift
+    of 1 credit: U's redemption reverts NetSlippage (its credits, basis and HANZO untouched; 0.0000544 HANZO
+    short; was 0.0000476). Sent again at the new quote it goes through. The gift cost G 0.00113 HANZO (was
+    0.00116: the credit, its buy fee and the transfer's fee, less the premium refunded)
     and raised U's liquidation value by its reference part less the fee (0.000875): a delay bought by the
     griefer, no loss to the holder (the premium not refunded now stays in U's basis). Against a 1% tolerance
     the gift must be 1/99 of U's credits (model: 2,525,253 credits break it, one fewer does not), costing G
-    2,940 HANZO a try, of which U keeps 2,209 (the rest: fees). Defence held."""
+    2,850 HANZO a try (2,940 before the exit fee on the reference part), of which U keeps 2,209 (the rest:
+    fees). Defence held."""
     u, g, p = m.traders[0], m.traders[1], m.provider
     held, n = L // 4, L // 10
     m.apply("offer", p, 0, L, 0)
@@ -416,7 +431,7 @@ def test_a_gift_front_running_a_bound_redemption_only_delays_it(m):
     m.assert_same()
     print(f"refund {refund / WEI:.4f}, short {short / WEI:.8f}, gift cost {gift_cost / WEI:.6f}, "
           f"U gained {gained / WEI:.6f}")
-    assert refund // WEI == 11_908 and 0 < gained < gift_cost < WEI // 800
+    assert refund // WEI == 13_610 and 0 < gained < gift_cost < WEI // 800
 
     def one_percent(gift):
         s = fresh_model()
@@ -438,7 +453,7 @@ def test_a_gift_front_running_a_bound_redemption_only_delays_it(m):
     assert one_percent(threshold - 1) is None
     cost, kept = one_percent(threshold)
     print(f"1% tolerance: gift costs {cost / WEI:.1f}, U keeps {kept / WEI:.1f}")
-    assert (cost // WEI, kept // WEI) == (2_940, 2_209)
+    assert (cost // WEI, kept // WEI) == (2_850, 2_209)
 
 
 def test_redeem_batch_bounds_the_refunds_in_all_in_any_order_with_ids_repeated(m):
@@ -477,10 +492,11 @@ def test_redeem_batch_bounds_the_refunds_in_all_in_any_order_with_ids_repeated(m
 def test_an_operators_transfer_settles_premium_and_fee_with_the_owner(m):
     """Tried (on the contract): moving someone else's credits through setApprovalForAll. U approves G as its
     operator; G moves 0.1 L of U's 1 L (bought at position 0, premium 41.8%) to itself. The settlement is U's:
-    U is paid the premium less the fee (50,349.7 HANZO), G's HANZO is untouched, and G receives only the
-    reference part (100,000 HANZO of basis), which G's sale turns into 87,500: an operator (a marketplace,
-    say) can take credits it was trusted with, as before, but no premium, and can make the owner pay nothing
-    beyond the exit fee on the share moved less its premium. The contract and the model agree. Defence held."""
+    U is paid the premium less the fee on the reference part (59,328.2 HANZO; 50,349.7 with the fee on the whole
+    share), G's HANZO is untouched, and G receives only the reference part (100,000 HANZO of basis), which G's
+    sale turns into 87,500: an operator (a marketplace, say) can take credits it was trusted with, as before,
+    but no premium, and can make the owner pay nothing beyond the exit fee on the reference part moved. The
+    contract and the model agree. Defence held."""
     u, g = m.traders[0], m.traders[1]
     m.apply("buy", u, 0, L)
     m.hmm.setApprovalForAll(g, True, sender=u)
@@ -492,7 +508,7 @@ def test_an_operators_transfer_settles_premium_and_fee_with_the_owner(m):
     assert m.hmm.costBasis(g, 0) == m.hmm.refBasis(g, 0) == L // 10 * 10**15
     (proceeds, _) = m.apply("sell", g, 0, L // 10)
     print(f"U paid {(refunds - fees) / WEI:.1f}, G's sale {proceeds / WEI:.1f}")
-    assert (refunds - fees) // WEI == 50_349 and proceeds // WEI == 87_500
+    assert (refunds - fees) // WEI == 59_328 and proceeds // WEI == 87_500
     m.assert_same()
 
 
@@ -602,8 +618,9 @@ def test_model_search_gifts_before_a_bound_redemption_never_cost_the_holder_nor_
     at X move the price; H buys 0.1-1 L; X asks 0, countedAsk or 3/4 of it; H redeems all, half, a tenth or 1
     credit, bound by its quote less the top-up to X's ask (x1, x0.99, x0.9 or unbound). Before it is mined the
     cartel gives H 1, half or all of A's credits (bought at other prices) or freshly bought ones, once or
-    twice. 764 redemptions then reverted (732 NetSlippage, 32 BelowAsk: the gift diluted H's premium or reference
-    part a credit; nothing moves), 736 went through: in none was H's liquidation value lower than without the
+    twice. 762 redemptions then reverted (733 NetSlippage, 29 BelowAsk: the gift diluted H's premium or reference
+    part a credit; nothing moves), 738 went through (before the exit fee on the reference part: 764 (732, 32),
+    736): in none was H's liquidation value lower than without the
     gifts, nor the cartel's higher (the least and the most: 0, in the 10 runs whose gifts were of 0 credits).
     Defence held."""
     rng = random.Random(11)
@@ -651,4 +668,4 @@ def test_model_search_gifts_before_a_bound_redemption_never_cost_the_holder_nor_
         most_cartel = max(most_cartel, _value(s, CARTEL) - _value(base, CARTEL))
     print(done, reverted, least_holder, most_cartel)
     assert least_holder >= 0 >= most_cartel
-    assert (done, reverted) == (736, {"NetSlippage": 732, "BelowAsk": 32})
+    assert (done, reverted) == (738, {"NetSlippage": 733, "BelowAsk": 29})

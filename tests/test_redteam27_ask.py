@@ -10,7 +10,7 @@ Default parameters (tests/market.py): L = 1e9 credits, tier 0 at P_ref = 0.001 H
 fee 12.5%, target 80%, epochs of a day, the congestion charge off (kappa 1/1.2 where a test switches it on).
 The elastic measure is red team 17's (tests/test_redteam17_hmm.py `_elastic_wash`): honest demand answering the
 price (elasticity 1.2), the wash for 10 epochs and 20 more without it; leverage = honest harm / what the cartel
-spent (the known x-wash: 1.27).
+spent (the known x-wash: 1.28; 1.27 before the exit fee on the reference part).
 
 Found (ranked; both closed since):
 - Medium, `test_model_honest_demand_paying_an_ask_in_small_pieces_holds_the_price`: the spiral reopened for small
@@ -41,20 +41,21 @@ Found (ranked; both closed since):
   (docs/congestion.md notes that a provider's served weight may pass its weighted capacity); its leverage with
   the charge off had not been measured. The contract agrees to the wei
   (`test_a_paid_ask_then_a_late_lowered_ask_serves_no_more_than_the_providers_weighted_capacity_on_chain`: X
-  served 1.50x its weighted capacity; the poke read 0.8338 where the x-wash's 0.01 L reads 0.8182). Now 0.59-0.76.
+  served 1.50x its weighted capacity; the poke read 0.8338 where the x-wash's 0.01 L reads 0.8182). Now 0.59-0.77
+  (0.59-0.76 before the exit fee on the reference part).
 
 Held (one passing test each, numbers in the docstrings):
 - Low/note, `test_an_ask_lowered_under_a_pending_redeem_at_ask_can_charge_it_but_min_net_bounds_that` (charge on):
   a provider whose target share is filled by paid service lowers its ask by one wei at 23:00 under H's pending
-  redeemAtAsk: H's 0.02 L turns counted and all excess, a charge of 8,179.01 HANZO (net +1,082.45 quoted,
-  -7,096.56 paid) if H bound only maxAsk, at P's real use of 70%; with the quote's minNet, NetSlippage. Into the
-  surplus, not to P.
+  redeemAtAsk: H's 0.02 L turns counted and all excess, a charge of 8,179.01 HANZO (net +1,237.08 quoted,
+  -6,941.93 paid; +1,082.45 and -7,096.56 before the exit fee on the reference part) if H bound only maxAsk,
+  at P's real use of 70%; with the quote's minNet, NetSlippage. Into the surplus, not to P.
 - `test_one_credit_pieces_above_the_price_move_nothing` (since the fix; before, a crash lever at a gas cost):
   1-credit batch elements at an uncounted ask add 1 served and 2 capacity each, 16,294 gas an element; a 1% dip of a
   0.1 L tier takes 1,724,137 of them (936 blocks of 30M gas).
 - `test_model_paid_service_holds_a_falling_price_less_than_the_counted_wash_for_the_same_fees`: holding a price
-  falling at 70% with 0.02 L a day: paid 0.3385 -> 0.3546x for 17,948 HANZO, the counted wash 0.4321x for 19,793
-  (4.7x as much a HANZO).
+  falling at 70% with 0.02 L a day: paid 0.3385 -> 0.3546x for 17,773 HANZO, the counted wash 0.4321x for 19,600
+  (4.7x as much a HANZO; 17,948 and 19,793 before the exit fee on the reference part).
 - `test_redeem_at_ask_and_its_quote_fail_alike_in_the_same_order_on_the_contract_and_the_model`: Expired,
   SelfRedemption, ZeroAmount, UnknownTier, InsufficientCapacity, ERC1155InsufficientBalance, AskAboveBound,
   NetSlippage, ERC20InsufficientBalance, in that order on both, the quote alike; maxAsk 2^256 - 1 (the internal
@@ -151,9 +152,11 @@ def test_model_a_wash_served_late_moves_the_price_less_than_it_costs():
     at the target), X's ask then lowered late; the 16-piece counted form with the charge on. Before (harm, spent,
     leverage): counted 1 late (29,906, 13,337, 2.24), 16 late (36,538, 13,449, 2.72), paid 1.75 / 2.38, charged 0.84.
     Now a counted redemption counts at most the provider's weighted capacity not yet served: counted 1 late (9,885,
-    13,013, 0.76), 16 late (7,604, 12,978, 0.59), paid (9,932, 13,014, 0.76) / (8,443, 12,991, 0.65), charged
-    (9,197, 50,091, 0.18: the charge stays on the weight the credits carry at X's average): each below 1 and below
-    the known x-wash (16,664, 13,122, 1.27), which is unchanged."""
+    12,950, 0.76), 16 late (7,604, 12,915, 0.59), paid (9,932, 12,951, 0.77) / (8,443, 12,928, 0.65), charged
+    (9,197, 50,028, 0.18: the charge stays on the weight the credits carry at X's average): each below 1 and below
+    the known x-wash (16,664, 13,058, 1.28), which that fix left unchanged. (Before the exit fee on the reference
+    part the cartel spent 63-64 HANZO more in each: 13,013, 12,978, 13,014, 12,991, 50,091, and the x-wash
+    13,122, 1.27; paid 1 late read 0.76.)"""
     got = {
         "x-wash": _measure(_x_wash),
         "counted, 1 late": _measure(_late_wash(588 * L // 100_000, 1, False)),
@@ -164,12 +167,12 @@ def test_model_a_wash_served_late_moves_the_price_less_than_it_costs():
     }
     print(got)
     assert got == {
-        "x-wash": (16_664, 13_122, 1.27),
-        "counted, 1 late": (9_885, 13_013, 0.76),
-        "counted, 16 late": (7_604, 12_978, 0.59),
-        "paid, 1 late": (9_932, 13_014, 0.76),
-        "paid, 16 late": (8_443, 12_991, 0.65),
-        "counted, 16 late, charged": (9_197, 50_091, 0.18),
+        "x-wash": (16_664, 13_058, 1.28),
+        "counted, 1 late": (9_885, 12_950, 0.76),
+        "counted, 16 late": (7_604, 12_915, 0.59),
+        "paid, 1 late": (9_932, 12_951, 0.77),
+        "paid, 16 late": (8_443, 12_928, 0.65),
+        "counted, 16 late, charged": (9_197, 50_028, 0.18),
     }
     assert all(harm < spent for k, (harm, spent, _) in got.items() if k != "x-wash")
 
@@ -286,8 +289,9 @@ def test_an_ask_lowered_under_a_pending_redeem_at_ask_can_charge_it_but_min_net_
     0.02 L now counts at P's average weight (0.574), every bit of it above P's target share (filled by A's
     paid service). Measured: H sending minNet = the quote's net is refused (NetSlippage, nothing moves); H sending
     only maxAsk (minNet unbounded) pays a charge of 8,179.01 HANZO on credits worth 20,000 HANZO at P_ref (the
-    saved top-up: 0.02 L x 1 wei), into the surplus, not to P: its net from +1,082.45 (quoted) to -7,096.56. The
-    quote after the lowering says so exactly. P's real use was 70% of the 0.1 L it offered at 00:00 (A's 0.05 L and
+    saved top-up: 0.02 L x 1 wei), into the surplus, not to P: its net from +1,237.08 (quoted) to -6,941.93
+    (before the exit fee on the reference part: +1,082.45 to -7,096.56). The quote after the lowering says so
+    exactly. P's real use was 70% of the 0.1 L it offered at 00:00 (A's 0.05 L and
     H's 0.02 L): its standing capacity counts only from the lowering, by the day left. Held:
     the bound the docs prescribe (maxAsk and the quote's minNet) is all H needs; the charge itself is off by
     default and gains P nothing."""
@@ -314,7 +318,7 @@ def test_an_ask_lowered_under_a_pending_redeem_at_ask_can_charge_it_but_min_net_
     m.assert_same()
     print(f"quoted net {quoted[1] / WEI:,.2f}; after the lowered ask {net / WEI:,.2f}; charge {charges[0] / WEI:,.2f}")
     assert quoted[1] - net == charges[0] - L // 50  # the charge, less the saved top-up of 1 wei a credit
-    assert (charges[0] // 10**16, quoted[1] // 10**16, net // 10**16) == (817_901, 108_244, -709_657)
+    assert (charges[0] // 10**16, quoted[1] // 10**16, net // 10**16) == (817_901, 123_708, -694_193)
 
 
 # ---------------------------------------------------------------- the model beside the contract: errors and quotes
@@ -473,11 +477,12 @@ def test_model_paid_service_holds_a_falling_price_less_than_the_counted_wash_for
     falling price with it more cheaply than with the wash it already had? Tried (model): P's 0.1 L at 70% for 10
     days, the cartel's 0.02 L a day through a paid ask (reads 0.09 / 0.125 = 0.72) and through X's own offer at
     ask 0 (0.09 / 0.12 = 0.75). Measured (price after 10 days / base, HANZO spent): none (0.3385, 0), paid (0.3546,
-    17,948), counted (0.4321, 19,793): the paid path lifts the log price 0.046 for its fees, the counted wash 0.244
-    for 10% more (4.7x as much a HANZO). Held: no cheaper lever than the known one."""
+    17,773), counted (0.4321, 19,600) (17,948 and 19,793 before the exit fee on the reference part): the paid path
+    lifts the log price 0.046 for its fees, the counted wash 0.244 for 10% more (4.7x as much a HANZO). Held: no
+    cheaper lever than the known one."""
     got = {kind: _falling(kind) for kind in ("none", "paid", "counted")}
     print(got)
-    assert got == {"none": (0.3385, 0), "paid": (0.3546, 17_948), "counted": (0.4321, 19_793)}
+    assert got == {"none": (0.3385, 0), "paid": (0.3546, 17_773), "counted": (0.4321, 19_600)}
     lift = {k: math.log(got[k][0] / got["none"][0]) / got[k][1] for k in ("paid", "counted")}
     assert 0 < lift["paid"] < lift["counted"] / 4
 

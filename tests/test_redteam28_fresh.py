@@ -9,27 +9,30 @@ the numbers; a finding is an xfail(strict=True) test asserting what should hold,
 
 Default parameters (tests/market.py): L = 1e9 credits, tier 0 at P_ref = 0.001 HANZO (P_ref x L = 1e6 HANZO), buy
 fee 0.3%, exit fee 12.5%, positionDecay 0.9. Since rule 3h the curve's premium goes back to the holder at its exit
-less the exit fee, so a price pushed up costs an honest buyer the fees on the premium (12.8% of it), not the
-premium. The "old rule" figures replay the same days on the exact model with exits taking min(amount, p), the rule
-before 8a588ff.
+less the exit fee, so a price pushed up cost an honest buyer the fees on the premium (12.8% of it), not the
+premium; since the exit fee on the reference part (session 24) the premium comes back whole, so it costs the buy
+fee on the premium (0.3%) only. Figures "before" are those under the fee on the whole share. The "old
+rule" figures replay the same days on the exact model with exits taking min(amount, p), the rule before 8a588ff.
 
-Found: one Low (griefing at a loss, red team 22's open class), no High or Medium:
+Found: one Low (griefing at a loss, red team 22's open class), no High or Medium, since closed by the exit fee on
+the reference part:
 - `test_model_greedy_parker_against_ten_next_day_buffers_costs_more_than_it_harms`: old exits no longer clear a
   parker's fresh top-up, so against ten honest users keeping next-day buffers at 10x demand the greedy parker's
-  leverage rose 0.38 -> 1.18 (28,407 HANZO spent for 33,561 overpaid); timed for the old rule 0.90 -> 1.22.
+  leverage rose 0.38 -> 1.18 (28,407 HANZO spent for 33,561 overpaid); timed for the old rule 0.90 -> 1.22. Now
+  0.03 (26,489 spent for 786).
 Held: no exit took another holder's fresh purchase off the curve by any path (sale, redeem, redeemAtAsk,
 redeemBatch naming the id three times, give then sell, batches naming it four times with zero elements, self
 transfers); rounding strands under a credit of fresh per move, with its own holder; a receiving transfer never
 makes old credits fresh; the float model agrees exactly. Measured, by design: old credits lower a greedy buyer's
-price by the carried part at most (first come, e^-0.3 and 125,862 HANZO in fees in the test's busy day), and honest
-next-day buffers now pay the fees on a day's flow priced whole (+5.3% at 10x with ten users, +0.4% at 1x)."""
+price by the carried part at most (first come, e^-0.3 and 2,949 HANZO in fees in the test's busy day, 125,862
+before), and honest next-day buffers now pay the buy fee on a day's flow priced whole (+0.1% at 10x with ten users,
++0.01% at 1x; +5.3% and +0.4% before)."""
 
 from __future__ import annotations
 
 import dataclasses
 
 import numpy as np
-import pytest
 
 from hanzo.econ.fixedpoint import WAD
 from hanzo.econ.hmm import FloatMarket
@@ -64,8 +67,10 @@ def test_old_credits_lower_a_greedy_buyers_price_by_the_carried_part_only(m):
     order redeems the old 0.3 L first (taking 0.3 L of the carried part, A's residue with it) and then buys, the
     honest order buys first. Result: C's 0.8 L fresh stays on the curve in both (position 1.13 -> 0.83 L, never
     below C's fresh); the greedy order pays 2,818,987 HANZO for the 0.8 L against 3,805,235 (0.7408x = e^-0.3,
-    premium 986,248 lower), and once both redeem the 0.8 L the greedy B has spent 125,862 HANZO less in all (the
-    fees on that premium, 12.8%, which the surplus does not collect): the most old credits can lower a price is
+    premium 986,248 lower), and once both redeem the 0.8 L the greedy B has spent 2,949 HANZO less in all (the buy
+    fee on that premium, 0.3%, which the surplus does not collect; the premium itself comes back whole at the exit
+    since the exit fee on the reference part: before it, 125,862, the fees on it, 12.8%): the most old
+    credits can lower a price is
     the carried part, (1 - positionDecay) of the last close (here e^-0.33 at most), and taking it first is open
     to every holder of old credits (redeem before you buy);
     before 8a588ff the same exit also took C's 0.8 L (0.44x of the quote, red team 22)."""
@@ -94,7 +99,7 @@ def test_old_credits_lower_a_greedy_buyers_price_by_the_carried_part_only(m):
         m.model = model
     print({k: (v[0] / WEI, v[1] / WEI) for k, v in got.items()})
     assert (got["honest"][0] // WEI, got["greedy"][0] // WEI) == (3_805_235, 2_818_987)
-    assert (got["honest"][1] - got["greedy"][1]) // WEI == 125_862
+    assert (got["honest"][1] - got["greedy"][1]) // WEI == 2_949  # before the fee on the reference part: 125,862
     assert got["greedy"][0] * 10_000 // got["honest"][0] == 7_408  # e^-0.3: the carried 0.3 L taken, no more
 
 
@@ -139,8 +144,9 @@ def test_tiny_transfers_and_batches_naming_the_id_four_times_strand_at_most_a_cr
     everything. Result: the rounded moves kept labels with A (C got 333,334 for 1,000,044 credits,
     pro rata 333,348: A keeps 15 labels beyond its pro-rata share, under one per move); C's sale took its 333,334
     fresh and the rest only from the carried 0.1 L, so those labels of A's fresh stay on the curve until A exits
-    (A's own: labels are conserved, sum == position - carried, and A's whole exit takes every one): at most a credit a transfer, 1e-9 L (a price effect of 1e-9) for a transfer's exit
-    fee and gas. Self transfers and zero amounts move nothing."""
+    (A's own: labels are conserved, sum == position - carried, and A's whole exit takes every one): at most a
+    credit a transfer, 1e-9 L (a price effect of 1e-9) for a transfer's exit fee and gas. Self transfers and zero
+    amounts move nothing."""
     a, b, c = m.traders
     m.apply("buy", a, 0, L)
     _close(m, b)
@@ -304,33 +310,37 @@ def test_model_honest_next_day_buffers_pay_more_under_the_fresh_rule_the_price_o
     redeeming yesterday's credits and then buying today's, one user or ten in turn. Under the old rule each
     redemption of yesterday's credits took the purchases made earlier that morning off the curve (red team 22's
     wipe, here to honest buyers' benefit), so ten users each bought near the bottom; now the day's purchases stack.
-    Result (HANZO the users spent, new vs old): 1x (0.08 L a day) one user 583,098 both, ten 583,098 vs 580,733
-    (+2,365, +0.4%); 10x (0.8 L a day) one user 6,194,326 both, ten 6,194,326 vs 5,881,244 (+313,082, +5.3%): the
-    fees on the premium of a day's flow priced whole, which is what the rule means to price. Who gains: the
-    surplus (fees), nobody else; the same spend for one user as for ten now, the order of users no longer moves it."""
+    Result (HANZO the users spent, new vs old): 1x (0.08 L a day) one user 580,127 both, ten 580,127 vs 580,072
+    (+55, +0.01%); 10x (0.8 L a day) one user 5,809,795 both, ten 5,809,795 vs 5,802,457 (+7,338, +0.1%): the buy
+    fee (0.3%) on the premium of a day's flow priced whole, which is what the rule means to price; the premium
+    itself comes back whole at the exit since the exit fee on the reference part (before it: 1x 583,098
+    vs 580,733, +0.4%; 10x 6,194,326 vs 5,881,244, +5.3%, the fees on the premium, 12.8%). Who gains: the surplus
+    (fees), nobody else; the same spend for one user as for ten now, the order of users no longer moves it."""
     got = {}
     for demand, daily in (("1x", 8 * L // 100), ("10x", 8 * L // 10)):
         for users in (1, 10):
             got[(demand, users)] = tuple(_next_day_buffers(daily, users, old=old)[0] // WEI for old in (False, True))
     print(got)
-    assert got == {("1x", 1): (583_098, 583_098), ("1x", 10): (583_098, 580_733),
-                   ("10x", 1): (6_194_326, 6_194_326), ("10x", 10): (6_194_326, 5_881_244)}
+    assert got == {("1x", 1): (580_127, 580_127), ("1x", 10): (580_127, 580_072),
+                   ("10x", 1): (5_809_795, 5_809_795), ("10x", 10): (5_809_795, 5_802_457)}
 
 
-@pytest.mark.xfail(strict=True, reason="Low (griefing at a loss, red team 22's class): the fresh rule keeps a greedy "
-                                       "parker's daily top-up on the curve through honest next-day redemptions; at "
-                                       "10x demand with ten buffer-keeping users its leverage rose 0.38 -> 1.18 "
-                                       "(one user 0.56 -> 1.17): 28,407 HANZO spent for 33,561 honest overpay")
 def test_model_greedy_parker_against_ten_next_day_buffers_costs_more_than_it_harms():
-    """Tried (model, 10 days): the greedy parker D keeps the position at 0.1 L (topping up before the users each
-    morning) while the honest users keep next-day buffers as above. Old exits now clear only the carried part, so
-    the parker's 0.09 L top-up (fresh) prices every honest purchase of the day; before, the first honest
-    redemption of yesterday's credits took it off. Result (leverage = honest overpay / D and X's spend): 1x one
-    user 0.08 (old rule 0.03), ten 0.08 (0.08); 10x one user 1.17 (0.56), ten 1.18 (0.38): spent 28,407, honest
-    overpay 33,561. A parker timed for the old rule (topping up after each redemption, before each purchase) reads
-    1.23 with one user under both rules (red team 22's open 10x finding) and, with ten, 1.22 now against 0.90: the
-    rule lifts the ten-user case above 1 and spares the parker the timing. Should hold: leverage < 1 at 10x (as
-    red team 22's open finding: a depth sized to the flow)."""
+    """Low (griefing at a loss, red team 22's class), closed (it was an xfail) by the exit fee on the reference part:
+    the fresh rule keeps a greedy parker's daily top-up on the curve through honest next-day redemptions, and at 10x
+    demand with ten buffer-keeping users its leverage rose 0.38 -> 1.18 (one user 0.56 -> 1.17): 28,407 HANZO spent for
+    33,561 honest overpay. Tried (model, 10 days): the greedy parker D keeps the position at 0.1 L (topping up before
+    the users each morning) while the honest users keep next-day buffers as above. Old exits now clear only the carried
+    part, so the parker's 0.09 L top-up (fresh) prices every honest purchase of the day; before, the first honest
+    redemption of yesterday's credits took it off. Result before the exit fee on the reference part (earlier in
+    session 24; leverage = honest overpay / D and X's spend): 1x one user 0.08 (old rule 0.03), ten 0.08 (0.08);
+    10x one user 1.17 (0.56), ten 1.18 (0.38). A parker timed for the old rule (topping up after each redemption,
+    before each purchase)
+    read 1.23 with one user under both rules (red team 22's 10x finding) and, with ten, 1.22 against 0.90: the rule
+    lifted the ten-user case above 1 and spared the parker the timing. Now the premium comes back whole to every honest
+    buyer, so what the top-up harms is the buy fee on the premium: 1x 0.00 everywhere; 10x one user 0.03 (old rule
+    0.01), ten 0.03 (0.01): spent 26,489, honest overpay 786; timed for the old rule 0.03 with one user under both rules
+    and, with ten, 0.03 against 0.02. Holds: leverage < 1 at 10x."""
     got = {}
     for demand, daily in (("1x", 8 * L // 100), ("10x", 8 * L // 10)):
         for users in (1, 10):
@@ -341,10 +351,10 @@ def test_model_greedy_parker_against_ten_next_day_buffers_costs_more_than_it_har
                 if (demand, users, old) == ("10x", 10, False):
                     pinned = (spent // WEI, (u - base) // WEI)
     print(got, pinned)
-    assert got == {("1x", 1, False): 0.08, ("1x", 1, True): 0.03, ("1x", 10, False): 0.08, ("1x", 10, True): 0.08,
-                   ("10x", 1, False): 1.17, ("10x", 1, True): 0.56, ("10x", 10, False): 1.18,
-                   ("10x", 10, True): 0.38}
-    assert pinned == (28_407, 33_561)  # measured (passes today)
+    assert got == {("1x", 1, False): 0.0, ("1x", 1, True): 0.0, ("1x", 10, False): 0.0, ("1x", 10, True): 0.0,
+                   ("10x", 1, False): 0.03, ("10x", 1, True): 0.01, ("10x", 10, False): 0.03,
+                   ("10x", 10, True): 0.01}
+    assert pinned == (26_489, 786)  # (28,407, 33,561) before the exit fee on the reference part
     timed = {}
     for users in (1, 10):
         for old in (False, True):
@@ -352,28 +362,29 @@ def test_model_greedy_parker_against_ten_next_day_buffers_costs_more_than_it_har
             u, spent = _next_day_buffers(8 * L // 10, users, park=L // 10, old=old, each=True)
             timed[(users, old)] = round((u - base) / spent, 2)
     print(timed)
-    assert timed == {(1, False): 1.23, (1, True): 1.23, (10, False): 1.22, (10, True): 0.9}
-    assert got[("10x", 10, False)] < 1  # fails: 1.18
+    assert timed == {(1, False): 0.03, (1, True): 0.03, (10, False): 0.03, (10, True): 0.02}
+    assert got[("10x", 10, False)] < 1  # 0.03 (1.18 before, the xfail)
 
 
-def test_model_the_exit_fee_on_the_reference_part_would_close_this_finding_and_the_buffers_price():
-    """The finding above and the buffers' price under the candidate rule of test_redteam22_position.py (the exit fee
-    on the reference part of what leaves, the premium back whole; not the contract's rule yet): what honest buffers
-    pay for a day priced whole, and what a parker's fresh top-up harms, are fees on the premium. Measured (ten users
-    with next-day buffers, 10x demand, 10 days): the users spend 5,881,244 (old rule) / 6,194,326 (fresh rule) today,
-    5,802,457 / 5,809,795 under the candidate (+0.1% for the fresh rule instead of +5.3%); the greedy parker's
-    leverage 0.38 / 1.18 today, 0.01 / 0.03 under the candidate."""
+def test_model_the_exit_fee_on_the_reference_part_closed_this_finding_and_the_buffers_price():
+    """The finding above and the buffers' price before and after the exit fee on the reference part (session 24; first
+    measured as a candidate, test_redteam22_position.py: the exit fee on the reference part of what leaves, the
+    premium back whole; the old rule, the fee on the whole share, patched back into the model for "before"): what
+    honest buffers pay for a day priced whole, and what a parker's fresh top-up harms, were fees on the premium.
+    Measured (ten users with next-day buffers, 10x demand, 10 days): the users spend 5,881,244 (old exits) /
+    6,194,326 (fresh rule) before, 5,802,457 / 5,809,795 after (+0.1% for the fresh rule instead of +5.3%); the
+    greedy parker's leverage 0.38 / 1.18 before, 0.01 / 0.03 after."""
     import contextlib
 
-    from .test_redteam22_position import _fee_on_the_reference_part
+    from .test_redteam22_position import _fee_on_the_whole_share
 
     got = {}
-    for rule in ("today", "candidate"):
-        with _fee_on_the_reference_part() if rule == "candidate" else contextlib.nullcontext():
+    for rule in ("before", "after"):
+        with _fee_on_the_whole_share() if rule == "before" else contextlib.nullcontext():
             for old in (True, False):
                 base = _next_day_buffers(8 * L // 10, 10, old=old)
                 parked = _next_day_buffers(8 * L // 10, 10, park=L // 10, old=old)
                 got[(rule, old)] = (base[0] // WEI, round((parked[0] - base[0]) / parked[1], 2))
     print(got)
-    assert got == {("today", True): (5_881_244, 0.38), ("today", False): (6_194_326, 1.18),
-                   ("candidate", True): (5_802_457, 0.01), ("candidate", False): (5_809_795, 0.03)}
+    assert got == {("before", True): (5_881_244, 0.38), ("before", False): (6_194_326, 1.18),
+                   ("after", True): (5_802_457, 0.01), ("after", False): (5_809_795, 0.03)}

@@ -31,12 +31,13 @@ being fees, the only part that may leave other than by an exit. Credits are prep
 account takes out more than it (or whoever sent it credits) paid in, except providers paid for
 serving others' credits.
 
-Exits cost alike: a redemption pays out the holder's share less the exit fee (`sell_fee`), exactly as
-a sale pays the holder, the fee kept in the surplus. Of it the provider gets at most the reference
-price the credits were bought at (`ref_basis`, moved with the basis) and the holder the rest, the
-curve's premium (rule 3h of docs/pricing_by_flow.md: credits parked up the curve, or bought just before
-others in the same epoch, then cost those others only the fee on the premium they put under them, and
-pay no provider for it: red team 22). So no exit returns more than a sale at the same state: a provider's
+Exits cost alike: a redemption pays out the holder's share less the exit fee (`sell_fee`) on its
+reference part, exactly as a sale pays the holder, the fee kept in the surplus. Of it the provider gets at
+most the reference price the credits were bought at (`ref_basis`, moved with the basis) less the fee and the
+holder the rest, the curve's premium, whole (rule 3h of docs/pricing_by_flow.md: credits parked up the curve,
+or bought just before others in the same epoch, then cost those others only the buy fee on the premium they
+put under them, and pay no provider for it: red team 22; with the exit fee on the premium too, at 10x demand
+that fee was more than the parker paid). So no exit returns more than a sale at the same state: a provider's
 second wallet, or any holder it colludes with, redeeming at its offer
 gains nothing over selling (red team 17, finding 4's class), and the sender of a transfer pays the
 same fee on the share it moves, so paying a provider in credits by transfer costs what a redemption
@@ -213,13 +214,17 @@ class Tier:
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 
-def split_redemption(value: int, at_ref: int, fee_wad: int) -> tuple[int, int, int]:
+def split_redemption(value: int, at_ref: int, fee_wad: int, fee_base: int | None = None) -> tuple[int, int, int]:
     """The contract's _split: of an exit's share `value`, of which `at_ref` was paid at the reference
-    price, (the provider's pay: min(value, at_ref) less the fee on it; the holder's refund: the rest of
-    what a sale pays; the fee kept: a sale's, on `value`), summing to `value` exactly."""
+    price, (the provider's pay: min(value, at_ref) less the fee on it; the holder's refund: the rest, the curve's
+    premium, whole; the fee kept: a sale's, on the reference part), summing to `value` exactly. The premium is a
+    deposit the curve asked for, not a service: charged the exit fee, it cost honest buyers 12.5% of whatever a
+    parker or a sandwich pushed them up the curve (red team 22: leverage 1.34 and 1.23 at 10x demand; 0.03 now).
+    `fee_base`: what the fee is charged on where not the reference part (HMMState._fee_base: the measurement scripts
+    that keep the fee on the whole share pass `value`)."""
     capped = min(value, at_ref)
-    fee = mul_div_up(value, fee_wad, WAD)
     payout = capped - mul_div_up(capped, fee_wad, WAD)
+    fee = mul_div_up(capped if fee_base is None else fee_base, fee_wad, WAD)
     return payout, value - fee - payout, fee
 
 
@@ -310,8 +315,8 @@ class HMMState:
             raise HMMError("InsufficientSupply", amount, t.supply)
         held = self._held(holder, tid, amount)
         ref, basis = self.ref_basis.get((holder, tid), 0), self.basis.get((holder, tid), 0)
-        return split_redemption(_pro_rata(basis, amount, held), self._at_ref(ref, basis, amount, held),
-                                self.exit_fee())
+        share, at_ref = _pro_rata(basis, amount, held), self._at_ref(ref, basis, amount, held)
+        return split_redemption(share, at_ref, self.exit_fee(), self._fee_base(share, min(share, at_ref)))
 
     def quote_redeem_at(self, holder: str, tid: int, amount: int, provider: str, now: int | None = None
                         ) -> tuple[int, int, int, int]:
@@ -336,7 +341,8 @@ class HMMState:
             raise HMMError("InsufficientSupply", amount, t.supply)
         held = self._held(holder, tid, amount)
         value = self._share(holder, tid, amount, held)
-        fee = mul_div_up(value, self.exit_fee(), WAD)
+        at_ref = _pro_rata(self.ref_basis.get((holder, tid), 0), amount, held)
+        fee = mul_div_up(self._fee_base(value, at_ref), self.exit_fee(), WAD)
         return value - fee, fee
 
     # ---------------------------------------------------------------- operations
@@ -476,7 +482,7 @@ class HMMState:
             # also takes); later ones the share of what the earlier left, as _exit will then compute it
             share = _pro_rata(basis, amount, held) if tid in bases else self._share(holder, tid, amount, held)
             at_ref = self._at_ref(ref, basis, amount, held)
-            split = split_redemption(share, at_ref, fee)
+            split = split_redemption(share, at_ref, fee, self._fee_base(share, min(share, at_ref)))
             payout, refund, counted = self._check_ask(tid, provider, amount, *split[:2], max_ask=max_ask, now=now)
             weight = served.get(tid, self.served.get((self.epoch, tid, provider), 0))
             _, is_counted, _, weighted = self.asks.get((self.epoch, tid, provider), (0, False, 0, 0))
@@ -546,6 +552,12 @@ class HMMState:
         contract's _share: pro rata, rounded down, the whole basis for the whole position."""
         return _pro_rata(self.basis.get((holder, tid), 0), amount, held)
 
+    @staticmethod
+    def _fee_base(share: int, at_ref: int) -> int:
+        """What a sale's and a transfer's exit fee is charged on: the reference part of the share (a redemption's, in
+        split_redemption, alike). The scripts that keep an older rule, the fee on the whole share, return `share`."""
+        return at_ref
+
     def _at_ref(self, ref: int, basis: int, amount: int, held: int) -> int:
         """The part of a redemption's share (of `basis`) paid at the reference price: the pro-rata share of the
         holder's refBasis `ref`, at most what a provider is paid. (The measurement scripts that keep the rule
@@ -610,7 +622,7 @@ class HMMState:
     def transfer(self, holder: str, to: str, tid: int, amount: int) -> int:
         """An ERC1155 transfer, a batch of one: the credits leave with their whole share of the sender's
         basis, its reference part going with them and the premium back to the sender (as a redemption
-        splits it: rule 3h), and the sender pays the exit fee on the whole share in HANZO, into the surplus
+        splits it: rule 3h), and the sender pays the exit fee on the reference part in HANZO, into the surplus
         (a transfer costs as an exit, paid by whoever moves the credits: red team 18, finding 2; red team
         19, finding 1). Returns the fee."""
         return self.transfer_batch(holder, to, [(tid, amount)])
@@ -636,7 +648,7 @@ class HMMState:
             moved = mine * amount // held
             self.fresh[(holder, tid)] = (mine - moved, self.epoch)
             self.fresh[(to, tid)] = (self.fresh_credits(to, tid) + moved, self.epoch)
-        return mul_div_up(share, self.exit_fee(), WAD), share - ref_share
+        return mul_div_up(self._fee_base(share, ref_share), self.exit_fee(), WAD), share - ref_share
 
     def _pay_transfer_fee(self, holder: str, fee: int) -> None:
         """The sender's net settlement: pays `fee` (> 0) or is paid -fee (a premium above the fees)."""
@@ -656,7 +668,8 @@ class HMMState:
             raise HMMError("InsufficientSupply", amount, t.supply)
         held = self._held(trader, tid, amount)
         value = self._share(trader, tid, amount, held)
-        proceeds = value - mul_div_up(value, self.exit_fee(), WAD)
+        at_ref = _pro_rata(self.ref_basis.get((trader, tid), 0), amount, held)
+        proceeds = value - mul_div_up(self._fee_base(value, at_ref), self.exit_fee(), WAD)
         if proceeds < min_proceeds:
             raise HMMError("Slippage", proceeds, min_proceeds)
         self._exit(trader, tid, amount, held)
@@ -758,8 +771,9 @@ class HMMState:
         """redeem: `provider` serves `holder`'s credits; returns (the provider's pay, the holder's refund less
         its congestion charge: negative where the holder paid). The holder's share of its basis pays: the
         provider the reference price paid for the credits (their share of ref_basis), or its ask if higher and
-        at most counted_ask (made up out of the premium), the holder the rest (the curve's premium), each less
-        the exit fee (`sell_fee`, as a sale, kept in the surplus; split_redemption): in all a sale's proceeds,
+        at most counted_ask (made up out of the premium), less the exit fee (`sell_fee` on the reference part, as a
+        sale, kept in the surplus; split_redemption), the holder the rest (the curve's premium) whole: in all a
+        sale's proceeds,
         so leaving through a friendly provider's offer, one's own second wallet's included, returns what a
         sale returns (red team 17, finding 4's class), and no provider is paid for a premium that parked
         or sandwiching credits put under a purchase (red team 22; rule 3h). Never to oneself
@@ -1028,8 +1042,8 @@ class FloatMarket:
     def redeem_split(self, amount: np.ndarray, holder: str = "users") -> tuple[np.ndarray, np.ndarray]:
         """Spend `amount` credits on compute; returns (what the providers are paid, what goes back to the
         holder: negative where it pays) per tier: of the holder's share of its basis, the reference price paid
-        for the credits to the providers and the rest (the curve's premium) back, each less the exit fee (the
-        fee stays in the funds): in all what a sale pays (rule 3h, as the contract). Less the congestion
+        for the credits to the providers less the exit fee (the fee stays in the funds) and the rest (the curve's
+        premium) back whole: in all what a sale pays (rule 3h, as the contract). Less the congestion
         charge: congestion_charge x P_ref per credit that lifts the tier's redeemed past the target share of
         its capacity, kept in the funds. With one aggregate provider per tier the contract's provider excess
         is the tier's (the capacity is counted whole, as offered at the epoch's start)."""
@@ -1038,8 +1052,9 @@ class FloatMarket:
         charge = self.congestion(amount)
         self.redeemed = self.redeemed + amount
         self.charged = self.charged + charge
-        paid = np.minimum(share, at_ref) * (1.0 - self.sell_fee)
-        refund = share * (1.0 - self.sell_fee) - paid
+        capped = np.minimum(share, at_ref)
+        paid = capped * (1.0 - self.sell_fee)
+        refund = share - capped  # the premium back whole: the exit fee is on the reference part
         self.funds -= float(paid.sum() + refund.sum() - charge.sum())
         return paid, refund - charge
 
@@ -1058,8 +1073,8 @@ class FloatMarket:
 
     def sell(self, amount: np.ndarray, holder: str = "users") -> np.ndarray:
         """Sell `amount` credits back; returns the proceeds per tier, after the sell fee."""
-        _, paid, _ = self._exit(amount, holder)
-        proceeds = paid * (1.0 - self.sell_fee)
+        _, paid, at_ref = self._exit(amount, holder)
+        proceeds = paid - np.minimum(paid, at_ref) * self.sell_fee  # the exit fee on the reference part
         self.funds -= float(proceeds.sum())
         return proceeds
 

@@ -179,9 +179,10 @@ class Tokenomics:
                               doc="bound on the log price move per epoch: ln(1.125)")
     hmm_target_utilization: int = _wad("0.8", lo="0.000000000000000001", hi="1", doc="utilization the controller aims at")
     hmm_buy_fee: int = _wad("0.003", hi="0.1", doc="fee on purchases")
-    hmm_sell_fee: int = _wad("0.125", hi="0.5", doc="the exit fee, charged alike on sell-backs and redemptions (a "
-                             "provider is paid the credits' basis less it); at least 1 - exp(-delta_max); chosen "
-                             "by scripts/exit_fees.py (docs/hmm.md)")
+    hmm_sell_fee: int = _wad("0.125", hi="0.5", doc="the exit fee, charged alike on the reference part of what a "
+                             "sell-back, a redemption or a transfer takes out (the curve's premium, a deposit, comes "
+                             "back whole; a provider is paid the reference part less it); at least "
+                             "1 - exp(-delta_max); chosen by scripts/exit_fees.py (docs/hmm.md)")
     hmm_epoch: int = _days(1, lo=1 / DAY, doc="controller epoch")
     hmm_position_decay: int = _wad("0.9", hi="1", doc="share of each tier's pricing position forgotten at each "
                                    "epoch's close: credits held across epochs stop pricing others' purchases up the "

@@ -11,7 +11,7 @@ from hypothesis import target as hypothesis_target
 from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 
-from hanzo.econ.fixedpoint import WAD, mul_div, mul_div_up
+from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.hmm import HMMError, HMMState, leapfrog_step, potential, ref_price
 from hanzo.econ.params import CONGESTION_CHARGE_ON, DEFAULT
 
@@ -64,8 +64,8 @@ def redeem_checked(s: HMMState, holder: str, tier: int, n: int, provider: str,
     made alike; else exactly n); returns (the provider's pay, the holder's refund less its congestion charge,
     the charge) as the HANZO that moved, each checked against rule 3h from the books before it: of the share
     of the holder's basis, the provider gets min(share, the share of its refBasis) less the exit fee on
-    that, and the holder the rest of what a sale of them pays, less the charge the model quotes (kept in the
-    surplus beside the fee)."""
+    that (the only fee: a sale's, on the reference part), and the holder the rest of the share whole (the
+    curve's premium), less the charge the model quotes (kept in the surplus beside the fee)."""
     held = s.credits[(holder, tier)]
     share = _pro_rata(s.basis.get((holder, tier), 0), n, held)
     at_ref = min(share, _pro_rata(s.ref_basis.get((holder, tier), 0), n, held))
@@ -76,8 +76,8 @@ def redeem_checked(s: HMMState, holder: str, tier: int, n: int, provider: str,
     s.redeem(holder, tier, n, provider)
     payout, refund = s.hanzo[provider] - provider_before, s.hanzo.get(holder, 0) - holder_before
     assert payout == at_ref - mul_div_up(at_ref, fee, WAD), (holder, payout, at_ref)
-    assert payout + refund + charge == share - mul_div_up(share, fee, WAD), (holder, payout, refund, share, charge)
-    assert s.surplus() - surplus == mul_div_up(share, fee, WAD) + charge
+    assert payout + refund + charge == share - mul_div_up(at_ref, fee, WAD), (holder, payout, refund, share, charge)
+    assert s.surplus() - surplus == mul_div_up(at_ref, fee, WAD) + charge
     assert not (room and charge), (holder, n, charge)
     return payout, refund, charge
 
@@ -580,9 +580,10 @@ def _exit_in_parts(m, holder: str, tier: int, parts: int, by_sale: bool, now: in
 def test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_order_model(tier, buys, data):
     """Holders who bought one after another up the curve leave, in any order and in parts, by sale or
     redemption: each exit as a whole (a sale's proceeds; a redemption's provider pay and holder refund
-    together) returns the holder's basis less the exit fee, within the rounding of its parts, and of a
-    redemption the provider gets the reference price paid (n x P_ref, the same for all: the price never
-    moved) less the fee, the premium up the curve going back to the holder (rule 3h; redeem_checked)."""
+    together) returns the holder's basis less the exit fee on its reference part (its refBasis), within the
+    rounding of its parts, and of a redemption the provider gets the reference price paid (n x P_ref, the
+    same for all: the price never moved) less the fee, the premium up the curve going back to the holder
+    whole (rule 3h; redeem_checked)."""
     m = fresh_model()
     m.providers.add("p")
     names = [f"h{i}" for i in range(len(buys))]
@@ -592,14 +593,14 @@ def test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_or
         m.buy(name, tier, n, 2**255, 1, 0)
         assert m.ref_basis[(name, tier)] == min(n * price, m.basis[(name, tier)])
     bases = {name: m.basis[(name, tier)] for name in names}
+    refs = {name: m.ref_basis[(name, tier)] for name in names}
     fee = m.params.sell_fee
     for i in data.draw(st.permutations(range(len(names))), label="order"):
         parts = data.draw(st.integers(1, 3), label="parts")
         by_sale = data.draw(st.booleans(), label="sale")
         got = _exit_in_parts(m, names[i], tier, parts, by_sale, 0)
-        floor = mul_div(bases[names[i]], WAD - fee, WAD)  # exits cost alike: a sale or a redemption
-        assert floor - 2 * parts <= got <= bases[names[i]] - mul_div_up(bases[names[i]], fee, WAD) + parts, (
-            names[i], got, bases[names[i]])
+        sold = bases[names[i]] - mul_div_up(refs[names[i]], fee, WAD)  # exits cost alike: a sale or a redemption
+        assert sold - 2 * parts <= got <= sold + parts, (names[i], got, bases[names[i]], refs[names[i]])
     assert m.reserve == 0 and m.surplus() == m.funds
 
 
@@ -611,7 +612,8 @@ def test_p8_every_holder_exits_with_its_basis_whatever_the_price_did_and_in_any_
     """The class of red team 16's finding 16b: between purchases and between exits the controller
     moves the price by any utilization (a holder pumping with its credits at a small offer, idle offers crashing
     it); each holder's whole exit, by sale or redemption, in any order, still pays exactly its basis
-    less the exit fee (alike on a sale and a redemption: the provider's pay and the holder's refund
+    less the exit fee on its reference part, n x the P_ref of its purchase (at most its basis), whatever the
+    price did since (alike on a sale and a redemption: the provider's pay and the holder's refund
     together), of a redemption the provider getting exactly n x the P_ref of the holder's purchase (at
     most its basis) less the fee on that, whatever the price did since (rule 3h), and the maker is left
     with fees only."""
@@ -643,14 +645,14 @@ def test_p8_every_holder_exits_with_its_basis_whatever_the_price_did_and_in_any_
         move(data.draw(st.floats(0, 1), label="served"))
         name = names[i]
         held = m.credits[(name, tier)]
+        paid_at_ref = min(at_ref[name], bases[name])
         if data.draw(st.booleans(), label="sale"):
             got = m.sell(name, tier, held, 0, now + 1, now)
         else:
             payout, refund, _ = redeem_checked(m, name, tier, held, "p")  # at target: no congestion charge
-            paid_at_ref = min(at_ref[name], bases[name])
             assert payout == paid_at_ref - mul_div_up(paid_at_ref, fee, WAD), (name, payout, paid_at_ref)
             got = payout + refund
-        assert got == bases[name] - mul_div_up(bases[name], fee, WAD), name
+        assert got == bases[name] - mul_div_up(paid_at_ref, fee, WAD), name
     assert m.reserve == m.basis.get(("pump", tier), 0)  # only the pump's own basis is still owed
 
 @CHAIN
@@ -659,9 +661,10 @@ def test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_or
         market_factory, tier, buys, data):
     """The model's P8 on the contract: each whole exit, a sale's proceeds or a redemption's provider pay
     and refund to the redeemer together (HANZO moved, as quoteRedeem and the Redeemed event say), is the
-    holder's basis less the exit fee; the provider gets n x P_ref (the refBasis recorded at the
-    purchase, at most the basis) less the fee on it (rule 3h). Honest exits: each offer leaves the provider at
-    its target share, so no congestion charge (no Congested event)."""
+    holder's basis less the exit fee on its reference part; the provider gets n x P_ref (the refBasis
+    recorded at the purchase, at most the basis) less the fee on it (rule 3h), the holder the premium whole.
+    Honest exits: each offer leaves the provider at its target share, so no congestion charge (no Congested
+    event)."""
     m = market_factory()
     price = m.hmm.tier(tier).refPrice
     for t, n in zip(m.traders, buys):
@@ -671,6 +674,7 @@ def test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_or
     fee = m.model.params.sell_fee
     for i in data.draw(st.permutations(range(3)), label="order"):
         t, by_sale = m.traders[i], data.draw(st.booleans(), label="sale")
+        paid_at_ref = min(buys[i] * price, bases[i])
         if by_sale:
             got, _ = m.apply("sell", t, tier, buys[i])
         else:
@@ -684,10 +688,9 @@ def test_p8_honest_holders_at_an_unchanged_price_exit_with_their_basis_in_any_or
             [event] = receipt.decode_logs(m.hmm.Redeemed)
             assert (payout, refund) == quote[:2] == (event.payout, event.refund)
             assert not receipt.decode_logs(m.hmm.Congested)
-            paid_at_ref = min(buys[i] * price, bases[i])
             assert payout == paid_at_ref - mul_div_up(paid_at_ref, fee, WAD), (payout, paid_at_ref)
             got = payout + refund
-        assert got == bases[i] - mul_div_up(bases[i], fee, WAD)  # exits cost alike
+        assert got == bases[i] - mul_div_up(paid_at_ref, fee, WAD)  # exits cost alike
     assert m.hmm.reserve() == 0
     m.assert_same()
 
@@ -849,8 +852,8 @@ def test_p9_every_transfer_moves_basis_pro_rata_its_sender_pays_the_exit_fee_and
     """A transfer takes the pro-rata share of the sender's basis and refBasis (the sender keeps the basis of
     the credits it keeps, to a wei per element; a sender left with none keeps none): the reference part
     goes to the receiver as its basis and refBasis (each tier's total refBasis conserved), the premium
-    (the rest of the share) back to the sender, who pays the exit fee on the whole share, in HANZO, into
-    the surplus (each element rounding its fee up: within a wei an element), as a redemption splits and
+    (the rest of the share) back to the sender, whole, who pays the exit fee on the reference part, in HANZO,
+    into the surplus (each element rounding its fee up: within a wei an element), as a redemption splits and
     charges it (rule 3h); the reserve stays every holder's basis. A transfer to oneself moves nothing and
     costs nothing."""
     m = fresh_model()
@@ -876,8 +879,8 @@ def test_p9_every_transfer_moves_basis_pro_rata_its_sender_pays_the_exit_fee_and
         ref_moved = sum(ref[t] - m.ref_basis.get((src, t), 0) for t in range(3))
         paid = hanzo + (moved - ref_moved) - m.hanzo[src]  # the fee: the premium came back, less it
         assert m.surplus() - surplus == paid
-        fee = mul_div_up(moved, fee_wad, WAD)
-        assert fee <= paid <= fee + len(batch), (moved, paid)
+        fee = mul_div_up(ref_moved, fee_wad, WAD)
+        assert fee <= paid <= fee + len(batch), (moved, ref_moved, paid)
         assert m.reserve == sum(m.basis.values())
         for t in range(3):
             assert sum(m.ref_basis.get((name, t), 0) for name in names) == total_ref[t]
@@ -904,9 +907,10 @@ def test_p9_a_batch_naming_an_id_repeatedly_moves_basis_as_the_model_does_contra
     hanzo = m.token.balanceOf(a)
     fees, _ = m.apply("give_batch", a, [(tier, amount // pieces)] * (pieces - 1)
                       + [(tier, amount - (pieces - 1) * (amount // pieces))], b)
-    # the whole reference part moves, as in one transfer, and the whole premium comes back less the fee
+    # the whole reference part moves, as in one transfer, and the whole premium comes back less the fee on the
+    # reference part
     assert (m.hmm.costBasis(b, tier), m.hmm.refBasis(b, tier)) == (ref, ref)
     assert m.hmm.costBasis(a, tier) == m.hmm.refBasis(a, tier) == 0
-    fee = mul_div_up(basis, m.model.params.sell_fee, WAD)  # one transfer of the whole's exit fee
+    fee = mul_div_up(ref, m.model.params.sell_fee, WAD)  # one transfer of the whole's exit fee
     assert m.token.balanceOf(a) - hanzo == (basis - ref) - fees and fee <= fees <= fee + pieces
     m.assert_same()
