@@ -16,7 +16,11 @@ naming the id twice with zero elements moves what one element moves (contract be
 more per washed credit and lever less (1.28 at 0.01 L/day, 1.05 at 0.1 L, 0.47 at 0.5 L; in 10 pieces the same
 leverage, 0.1% cheaper); the 3 L parker's 0.08 L victim posts 20.09x up front but pays 4,769 HANZO more for the
 parker's 432,257 (leverage 0.011); random walks of every exit keep the surplus >= 0, the reserve equal to the bases,
-refBasis <= basis, and nobody takes out more than it put in. Measured, by design: a holder that bought up the curve
+refBasis <= basis, and nobody takes out more than it put in; redeemBatch naming the id twice, an ask made up out
+of the premium (20,000 to the dealer at 2 x P_ref) pay a sale's fee to the wei; a wash stock bought on day 0 at
+the lowest P_ref saves 243 HANZO of fees and levers 1.31 against the daily wash's 1.29 on U's net HANZO. Note for
+the measure: red team 26's _harm counts U's gross buy cost, premium included, which now comes back whole, so it
+overstates a lever that pushes U up the curve (the same stock: 2.04 gross, 1.31 net). Measured, by design: a holder that bought up the curve
 when P_ref was low can fund a provider's ask at today's higher countedAsk out of its fee-free premium, so the surplus
 collects the fee on the old P_ref only (see the last test's numbers)."""
 
@@ -31,7 +35,7 @@ from hanzo.econ.hmm import HMMError
 from hanzo.econ.params import WEI
 
 from .market import FAR, fresh_model
-from .test_redteam26_charge import _leverage, _wash_at
+from .test_redteam26_charge import ELASTICITY, _leverage, _wash_at
 
 L = 10**9
 DAY = 86_400
@@ -285,3 +289,91 @@ def test_model_a_premium_bought_when_the_price_was_low_pays_todays_ask_with_the_
     print(got)
     assert got == {("H", "D"): (12_500, 122_389), ("H", "P"): (12_500, 87_500), ("A", "D"): (17_925, 122_389)}
     assert s.surplus() >= 0 and s.reserve == sum(s.basis.values())
+
+
+def test_redemptions_in_a_batch_or_at_an_ask_out_of_the_premium_pay_a_sales_fee(m):
+    """Tried (contract beside the model): A buys 0.01 L on top of B's 0.5 L park (share 16,569 HANZO, reference part
+    10,000) and leaves by a sale, by redeemBatch at the honest provider naming the id twice [(0, 0.004 L), (0, 0.006
+    L)], by redeem at the accomplice asking countedAsk, and by redeemAtAsk at the dealer asking 2 x P_ref (20,000,
+    made up out of A's premium). Result: the surplus gains exactly 1,250 HANZO (12.5% of the reference part) in
+    each, and A's HANZO plus the provider's pay is the same 15,319 in each (the dealer paid 20,000, the accomplice
+    8,750): an ask moves premium to its provider but never around the fee, and the batch's rounding charges no less
+    than one element."""
+    a, b, _ = m.traders
+    m.apply("buy", b, 0, L // 2)
+    m.apply("buy", a, 0, L // 100)
+    m.apply("offer", m.provider, 0, L)
+    m.apply("offer", m.accomplice, 0, L, m.model.counted_ask(0))
+    m.apply("offer", m.dealer, 0, L, 2 * 10**15)
+    got = {}
+    for kind in ("sell", "batch", "counted", "ask"):
+        snapshot, model = m.chain.snapshot(), m.model.copy()
+        start = [m.token.balanceOf(x) for x in (a, m.provider, m.accomplice, m.dealer)]
+        surplus = m.model.surplus()
+        if kind == "sell":
+            m.apply("sell", a, 0, L // 100)
+        elif kind == "batch":
+            m.apply("redeem_batch", a, [(0, 4 * L // 1000), (0, 6 * L // 1000)], m.provider)
+        elif kind == "counted":
+            m.apply("redeem", a, 0, L // 100, m.accomplice)
+        else:
+            m.apply("redeem_at_ask", a, 0, L // 100, m.dealer, 2 * 10**15)
+        m.assert_same()
+        paid = [m.token.balanceOf(x) - s0 for x, s0 in zip((a, m.provider, m.accomplice, m.dealer), start)]
+        got[kind] = ((m.model.surplus() - surplus) // WEI, sum(paid) // WEI, max(paid[1:]) // WEI)
+        m.chain.restore(snapshot)
+        m.model = model
+    print(got)
+    assert {k: v[:2] for k, v in got.items()} == {k: (1_250, got["sell"][1]) for k in got}
+    assert got["sell"][1] == 15_319 and (got["counted"][2], got["ask"][2]) == (8_750, 20_000)
+
+
+def _stock(first):
+    """D buys ten days' wash (0.1 L) on day 0 (`first`: before U, else after), then redeems 0.01 L a day at X."""
+    def lever(s, phase, paid):
+        if phase == "start":
+            s.offer_capacity("X", 0, L // 100, 0, s.epoch_start)
+        if phase == ("first" if first else "after"):
+            if s.epoch == 0:
+                s.buy("D", 0, L // 10, 2**255, FAR, s.epoch_start)
+        if phase == "after":
+            s.redeem("D", 0, L // 100, "X")
+        return 0
+    return lever
+
+
+def test_model_a_wash_stock_bought_at_the_old_price_saves_only_the_fee_on_the_rise():
+    """Tried (model, red team 26's elastic measure, charge off): D buys its ten days' wash (0.1 L) on day 0, when P_ref
+    is lowest, so every later wash pays the exit fee on the old reference price, and the premium comes back whole.
+    Spent 12,815 HANZO against 13,058 buying daily (243 saved). On red team 26's measure (U's gross buy cost) the
+    stock bought before U levers 2.04 (26,203 harm), but that counts the premium U gets back whole at its
+    redemption; on U's net HANZO (buy less refund, this test's own loop) the daily wash levers 1.29, the stock
+    1.31 (before U) and 1.31 (after): held, a 0.02 gain. Note: the gross measure now overstates any lever that
+    pushes U's purchase up the curve (1.36 vs 1.31 net for the stock bought after U)."""
+    got = {name: _leverage(lever, ["D", "X"], kappa=0) for name, lever in
+           (("daily", _wash_at("X", own_offer=L // 100)), ("first", _stock(True)), ("after", _stock(False)))}
+    print(got)
+    assert got == {"daily": (1.28, 13_058, 16_664), "first": (2.04, 12_815, 26_203), "after": (1.36, 12_815, 17_418)}
+    net = {}
+    for name, lever in (("none", None), ("daily", _wash_at("X", own_offer=L // 100)), ("first", _stock(True))):
+        s = fresh_model("DPUX")
+        rows = []
+        for epoch in range(30):
+            t0, on = s.epoch_start, lever is not None and epoch < 10
+            want = int(8 * L // 100 * (s.tiers[0].ref_price / s.tiers[0].base_price) ** -ELASTICITY)
+            if on:
+                lever(s, "start", None)
+            s.offer_capacity("P", 0, L // 10, 0, t0)
+            if on:
+                lever(s, "first", None)
+            h0 = s.hanzo["U"]
+            s.buy("U", 0, want, 2**255, FAR, t0)
+            s.redeem("U", 0, want, "P")
+            rows.append((h0 - s.hanzo["U"], want))
+            if on:
+                lever(s, "after", None)
+            s.poke(t0 + DAY)
+        harm = sum(c - w * c0 // w0 for (c, w), (c0, w0) in zip(rows, net.get("none", (0, rows))[1]))
+        net[name] = (round(harm / max(1, sum(10**40 - s.hanzo[n] for n in "DX")), 2), rows)
+    print({k: v[0] for k, v in net.items()})
+    assert (net["daily"][0], net["first"][0]) == (1.29, 1.31)
