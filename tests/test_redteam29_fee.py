@@ -20,15 +20,13 @@ refBasis <= basis, and nobody takes out more than it put in; redeemBatch naming 
 of the premium (20,000 to the dealer at 2 x P_ref) pay a sale's fee to the wei; a wash stock bought on day 0 at
 the lowest P_ref saves 243 HANZO of fees and levers 1.31 against the daily wash's 1.29 on U's net HANZO. Note for
 the measure: red team 26's _harm counts U's gross buy cost, premium included, which now comes back whole, so it
-overstates a lever that pushes U up the curve (the same stock: 2.04 gross, 1.31 net). Measured, by design: a holder that bought up the curve
-when P_ref was low can fund a provider's ask at today's higher countedAsk out of its fee-free premium, so the surplus
-collects the fee on the old P_ref only (see the last test's numbers)."""
+overstates a lever that pushes U up the curve (the same stock: 2.04 gross, 1.31 net). Measured, by design: a
+holder that bought up the curve when P_ref was low can fund a provider's ask at today's higher countedAsk out of
+its fee-free premium, so the surplus collects the fee on the old P_ref only (12,500 against 17,925 for 0.1 L)."""
 
 from __future__ import annotations
 
 import random
-
-import pytest
 
 from hanzo.econ.fixedpoint import WAD, mul_div_up
 from hanzo.econ.hmm import HMMError
@@ -54,8 +52,8 @@ def _up_the_curve():
 
 
 def test_model_sale_redemption_and_transfer_of_a_premium_heavy_share_pay_the_same_fee():
-    """Tried (model): A's 0.1 L bought on top of a 3 L park (basis 2,112,414 HANZO, refBasis 100,000: 95% premium) leaves
-    by each exit at the same state. Sale: 2,099,914 back; redemption at P (ask 0): 87,500 to P and 2,012,414 back
+    """Tried (model): A's 0.1 L bought on top of a 3 L park (basis 2,112,414 HANZO, refBasis 100,000: 95% premium)
+    leaves by each exit at the same state. Sale: 2,099,914 back; redemption at P (ask 0): 87,500 to P and 2,012,414 back
     to A; transfer to C: 1,999,914 net back to A (premium 2,012,414 less the 12,500 fee) and C's basis is the 100,000
     reference part. The surplus gains exactly 12,500 = 12.5% x 100,000 in each, the premium none: no exit is
     cheaper, and no exit makes the premium pay a provider or the surplus."""
