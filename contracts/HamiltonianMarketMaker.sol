@@ -353,8 +353,8 @@ contract HamiltonianMarketMaker is ERC1155, AccessControl, ReentrancyGuardTransi
     }
 
     /// @notice Of the credits `holder` holds of `tier_`, those bought this epoch (moved pro rata by transfers):
-    ///         an exit takes them off the pricing position whole, and its older credits only their share of
-    ///         the decayed rest (see _exit).
+    ///         an exit takes them off the pricing position whole, and its older credits at most the carried part
+    ///         (Tier.carried; see _exit).
     function freshCredits(address holder, uint256 tier_) public view returns (uint256) {
         Fresh memory f = _fresh[holder][tier_];
         return f.epoch == epoch ? f.credits : 0;

@@ -1010,8 +1010,8 @@ contract MarketHandler {
     }
 
     /// @notice Tiers whose fresh credits are off the books: the holders' freshCredits not summing to the position's
-    ///         fresh part (position - carried), or a
-    ///         holder's above its balance (fresh credits a transfer left with a sender that no longer holds them).
+    ///         fresh part (position - carried), or a holder's above its balance (fresh credits a transfer left with
+    ///         a sender that no longer holds them).
     function freshLeaks() external view returns (uint256 leaks) {
         for (uint256 id; id < hmm.tierCount(); ++id) {
             uint256 total;
@@ -1305,7 +1305,8 @@ contract MarketInvariants {
     function invariant_no_exit_takes_others_fresh_purchases_off_the_curve() public view {
         require(handler.freshLeaks() == 0, "fresh credits off the holders' books");
         for (uint256 id; id < hmm.tierCount(); ++id) {
-            require(hmm.tier(id).carried <= hmm.tier(id).position, "an exit took others' fresh purchases off the curve");
+            HamiltonianMarketMaker.Tier memory t = hmm.tier(id);
+            require(t.carried <= t.position, "an exit took others' fresh purchases off the curve");
         }
     }
 

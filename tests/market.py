@@ -176,6 +176,16 @@ class Market:
         """Move the clock to the end of the epoch on both sides (the model reads chain time)."""
         self.chain.pending_timestamp = max(self.chain.pending_timestamp, self.hmm.epochStart() + self.model.params.epoch_length)
 
+    def close_epoch(self, account) -> None:
+        """advance_epoch, then `account` pokes on both sides."""
+        self.advance_epoch()
+        self.apply("poke", account)
+
+    def position_parts(self, tid: int = 0) -> tuple[int, int, int]:
+        """(pricing position, its fresh part: this epoch's purchases still held (position - carried), supply)."""
+        t = self.hmm.tier(tid)
+        return t.position, t.position - t.carried, t.supply
+
     def assert_same(self) -> None:
         """Balances, prices, reserve and every tier's state agree exactly."""
         m = self.model

@@ -16,15 +16,6 @@ from hanzo.econ.params import WEI
 L = 10**9
 
 
-def _position(m, tid=0):
-    t = m.hmm.tier(tid)
-    return t.position, t.position - t.carried, t.supply  # the fresh part: this epoch's purchases still held
-
-
-def _close(m, who):
-    m.advance_epoch()
-    m.apply("poke", who)
-
 
 def test_old_credits_exit_the_carried_position_only_whatever_the_path(m):
     """Tried: B holds 1 L bought two epochs ago (0.01 L of it left on the curve after two closes); A buys 0.8 L
@@ -34,11 +25,11 @@ def test_old_credits_exit_the_carried_position_only_whatever_the_path(m):
     curve (before: min(amount, p) took all 0.81 L, and B's next purchase cost 0.44x of its quote)."""
     a, b, c = m.traders
     m.apply("buy", b, 0, L)
-    _close(m, a)
-    _close(m, a)
+    m.close_epoch(a)
+    m.close_epoch(a)
     m.apply("buy", a, 0, 8 * L // 10)
     m.apply("offer", m.provider, 0, 2 * L)
-    p0, fresh0, _ = _position(m)
+    p0, fresh0, _ = m.position_parts()
     assert (p0, fresh0) == (810_000_000, 800_000_000)
     paths = {
         "sell": [("sell", b, 0, L)],
@@ -55,7 +46,7 @@ def test_old_credits_exit_the_carried_position_only_whatever_the_path(m):
             result = m.apply(op, who, *args)
             assert not isinstance(result, Exception), (name, result)
         m.assert_same()
-        got[name] = _position(m)[:2]
+        got[name] = m.position_parts()[:2]
         m.chain.restore(snapshot)
         m.model = model
     print(got)
@@ -71,20 +62,20 @@ def test_a_holder_of_fresh_and_old_credits_takes_its_fresh_share_pro_rata_and_a_
     what is carried (none left): the position ends at the 0.75 L A and B still hold fresh."""
     a, b, c = m.traders
     m.apply("buy", a, 0, L)
-    _close(m, b)  # A's 1 L: 0.1 L carried
+    m.close_epoch(b)  # A's 1 L: 0.1 L carried
     m.apply("buy", a, 0, L)
     m.apply("buy", b, 0, L // 2)
-    assert _position(m)[:2] == (1_600_000_000, 1_500_000_000)
+    assert m.position_parts()[:2] == (1_600_000_000, 1_500_000_000)
     m.apply("give", a, 0, L, c)
     assert (m.hmm.freshCredits(a, 0), m.hmm.freshCredits(c, 0)) == (L // 2, L // 2)
     m.apply("sell", a, 0, L // 2)
     m.assert_same()
     assert (m.hmm.freshCredits(a, 0), m.hmm.freshCredits(c, 0), m.hmm.freshCredits(b, 0)) == (L // 4, L // 2, L // 2)
     # A's 0.25 L fresh whole, its 0.25 L old only 0.1 L (all that was carried)
-    assert _position(m)[:2] == (1_600_000_000 - L // 4 - L // 10, 1_250_000_000)
+    assert m.position_parts()[:2] == (1_600_000_000 - L // 4 - L // 10, 1_250_000_000)
     m.apply("sell", c, 0, L)
     m.assert_same()
-    assert _position(m)[:2] == (750_000_000, 750_000_000)
+    assert m.position_parts()[:2] == (750_000_000, 750_000_000)
     assert m.hmm.freshCredits(c, 0) == 0
 
 
@@ -98,22 +89,22 @@ def test_an_old_stockpile_leaves_no_honest_round_trip_on_the_curve(m):
     user, d = m.traders[0], m.dealer
     m.apply("buy", d, 0, 10 * L)
     for _ in range(2):
-        _close(m, user)
+        m.close_epoch(user)
     costs = []
     for _ in range(2):
-        _close(m, user)
+        m.close_epoch(user)
         carried = m.hmm.tier(0).position
         m.apply("offer", m.provider, 0, 5 * L)
         for _ in range(5):
             costs.append(m.model.quote_buy(0, 8 * L // 10)[0])
             m.apply("buy", user, 0, 8 * L // 10)
             m.apply("redeem", user, 0, 8 * L // 10, m.provider)
-            assert _position(m)[:2] == (carried, 0)
+            assert m.position_parts()[:2] == (carried, 0)
     m.assert_same()
     print(f"round trips cost {costs[0] / WEI:,.2f} .. {costs[-1] / WEI:,.2f} HANZO")
     assert max(costs[:5]) - min(costs[:5]) <= 1 and max(costs[5:]) - min(costs[5:]) <= 1
     m.apply("sell", d, 0, 10 * L)
-    assert _position(m) == (0, 0, 0)
+    assert m.position_parts() == (0, 0, 0)
 
 
 def test_a_stale_fresh_record_counts_nothing_after_the_close(m):
@@ -122,11 +113,11 @@ def test_a_stale_fresh_record_counts_nothing_after_the_close(m):
     read 0 (the tier's too), its exit takes only the carried part, and its new purchase is fresh again."""
     a, b = m.traders[:2]
     m.apply("buy", a, 0, L)
-    _close(m, b)
-    assert (m.hmm.freshCredits(a, 0), _position(m)[1]) == (0, 0)
+    m.close_epoch(b)
+    assert (m.hmm.freshCredits(a, 0), m.position_parts()[1]) == (0, 0)
     m.apply("buy", b, 0, L // 2)
     m.apply("sell", a, 0, L // 2)
-    assert _position(m)[:2] == (L // 2, L // 2)  # the carried 0.1 L taken, B's half stays
+    assert m.position_parts()[:2] == (L // 2, L // 2)  # the carried 0.1 L taken, B's half stays
     m.apply("buy", a, 0, L // 4)
     assert m.hmm.freshCredits(a, 0) == L // 4
     m.assert_same()
@@ -175,7 +166,7 @@ def test_model_random_exits_and_transfers_never_take_others_fresh_purchases_off_
             m.hmm.setParams(p.as_tuple(), sender=m.deployer)
             m.model.set_params(p)
         else:
-            _close(m, who)
+            m.close_epoch(who)
             others_fresh = 0
         t = m.model.tiers[0]
         assert t.position >= others_fresh, step

@@ -44,15 +44,6 @@ L = 10**9
 DAY = 86_400
 
 
-def _state(m, tid=0):
-    t = m.hmm.tier(tid)
-    return t.position, t.position - t.carried, t.supply  # the fresh part
-
-
-def _close(m, who):
-    m.advance_epoch()
-    m.apply("poke", who)
-
 
 def _spent(m, who, before):
     return before - m.token.balanceOf(who)
@@ -77,21 +68,21 @@ def test_old_credits_lower_a_greedy_buyers_price_by_the_carried_part_only(m):
     a, b, c = m.traders
     m.apply("buy", a, 0, 3 * L)
     m.apply("buy", b, 0, 3 * L // 10)
-    _close(m, a)
+    m.close_epoch(a)
     m.apply("buy", c, 0, 8 * L // 10)
     m.apply("offer", m.provider, 0, 3 * L)
-    assert _state(m)[:2] == (1_130_000_000, 800_000_000)
+    assert m.position_parts()[:2] == (1_130_000_000, 800_000_000)
     got = {}
     for order in ("honest", "greedy"):
         snapshot, model = m.chain.snapshot(), m.model.copy()
         start = m.token.balanceOf(b)
         if order == "greedy":
             m.apply("redeem", b, 0, 3 * L // 10, m.provider)
-            assert _state(m)[:2] == (830_000_000, 800_000_000)  # the carried 0.3 L only, C's 0.8 L stays
+            assert m.position_parts()[:2] == (830_000_000, 800_000_000)  # the carried 0.3 L only, C's 0.8 L stays
         cost, _ = m.apply("buy", b, 0, 8 * L // 10)
         if order == "honest":
             m.apply("redeem", b, 0, 3 * L // 10, m.provider)
-        assert _state(m)[0] >= m.hmm.freshCredits(c, 0) == 8 * L // 10
+        assert m.position_parts()[0] >= m.hmm.freshCredits(c, 0) == 8 * L // 10
         m.apply("redeem", b, 0, 8 * L // 10, m.provider)
         m.assert_same()
         got[order] = (cost, _spent(m, b, start))
@@ -149,7 +140,7 @@ def test_tiny_transfers_and_batches_naming_the_id_four_times_strand_at_most_a_cr
     amounts move nothing."""
     a, b, c = m.traders
     m.apply("buy", a, 0, L)
-    _close(m, b)
+    m.close_epoch(b)
     fresh = L // 2 + 7
     m.apply("buy", a, 0, fresh)
     for _ in range(40):
@@ -162,13 +153,13 @@ def test_tiny_transfers_and_batches_naming_the_id_four_times_strand_at_most_a_cr
     assert held_c * fresh // (L + fresh) - fresh_c == 14  # pro rata on the whole would be 333,348
     m.apply("sell", c, 0, held_c)
     m.assert_same()
-    position, tier_fresh, _ = _state(m)
+    position, tier_fresh, _ = m.position_parts()
     assert tier_fresh == fresh_a == fresh - 333_334
     assert position == fresh_a + L // 10 - (held_c - fresh_c)  # C's old took the carried part, no fresh of A's
     stranded = fresh_a - (L + fresh - held_c) * fresh // (L + fresh)  # what A holds beyond its pro-rata share
     assert stranded == 15
     m.apply("sell", a, 0, m.hmm.balanceOf(a, 0))
-    assert _state(m) == (0, 0, 0)
+    assert m.position_parts() == (0, 0, 0)
 
 
 def test_a_receiving_transfer_refreshes_the_record_but_never_makes_old_credits_fresh(m):
@@ -179,20 +170,20 @@ def test_a_receiving_transfer_refreshes_the_record_but_never_makes_old_credits_f
     carried part: the position never falls below A's 0.3 L still fresh; A's and C's labels sum to the tier's."""
     a, b, c = m.traders
     m.apply("buy", c, 0, 6 * L // 10)
-    _close(m, b)
+    m.close_epoch(b)
     m.apply("buy", c, 0, 4 * L // 10)
-    _close(m, b)
+    m.close_epoch(b)
     assert m.hmm.freshCredits(c, 0) == 0
     m.apply("buy", a, 0, L // 2)
     m.apply("give", a, 0, L // 5, c)
     assert (m.hmm.freshCredits(c, 0), m.hmm.freshCredits(a, 0)) == (L // 5, 3 * L // 10)
-    p0 = _state(m)[0]
+    p0 = m.position_parts()[0]
     m.apply("sell", c, 0, L)
     m.assert_same()
     taken = L // 5 * L // (12 * L // 10)
     assert m.hmm.freshCredits(c, 0) == L // 5 - taken
-    assert _state(m)[:2] == (p0 - taken - (p0 - L // 2), L // 2 - taken)
-    assert _state(m)[0] >= m.hmm.freshCredits(a, 0)
+    assert m.position_parts()[:2] == (p0 - taken - (p0 - L // 2), L // 2 - taken)
+    assert m.position_parts()[0] >= m.hmm.freshCredits(a, 0)
 
 
 def test_a_mixed_holder_exits_alike_through_every_path_split_or_whole(m):
@@ -205,7 +196,7 @@ def test_a_mixed_holder_exits_alike_through_every_path_split_or_whole(m):
     holders' labels sum to the tier's."""
     a, b, c = m.traders
     m.apply("buy", a, 0, L)
-    _close(m, b)
+    m.close_epoch(b)
     m.apply("buy", a, 0, L // 2)
     m.apply("buy", b, 0, 7 * L // 10)
     ask = 2 * m.hmm.price(0)
@@ -221,7 +212,7 @@ def test_a_mixed_holder_exits_alike_through_every_path_split_or_whole(m):
         for op, who, *args in ops:
             assert not isinstance(m.apply(op, who, *args), Exception), name
         m.assert_same()
-        got[name] = _state(m)[:2]
+        got[name] = m.position_parts()[:2]
         assert got[name][0] >= m.hmm.freshCredits(b, 0) == 7 * L // 10
         m.chain.restore(snapshot)
         m.model = model

@@ -265,7 +265,8 @@ class HMMState:
     basis: dict[tuple[str, int], int] = field(default_factory=dict)  # (holder, tier) -> gross HANZO paid
     # (holder, tier) -> the reference price's part of the basis: amount x P_ref at purchase (the contract's refBasis)
     ref_basis: dict[tuple[str, int], int] = field(default_factory=dict)
-    # (holder, tier) -> (its credits bought in that epoch, the epoch): its share of the position less Tier.carried while current
+    # (holder, tier) -> (its credits bought in that epoch, the epoch): while current, its share of the position's
+    # fresh part (position less Tier.carried)
     fresh: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
     epoch_exit_fee: int | None = None  # the exit fee when the epoch began (None: the params' at construction)
     address: str = ""  # the maker's own address, where set: credits cannot be sent to it (no ERC1155 receiver)
@@ -316,7 +317,7 @@ class HMMState:
         held = self._held(holder, tid, amount)
         ref, basis = self.ref_basis.get((holder, tid), 0), self.basis.get((holder, tid), 0)
         share, at_ref = _pro_rata(basis, amount, held), self._at_ref(ref, basis, amount, held)
-        return split_redemption(share, at_ref, self.exit_fee(), self._fee_base(share, min(share, at_ref)))
+        return self._split(share, at_ref, self.exit_fee())
 
     def quote_redeem_at(self, holder: str, tid: int, amount: int, provider: str, now: int | None = None
                         ) -> tuple[int, int, int, int]:
@@ -482,7 +483,7 @@ class HMMState:
             # also takes); later ones the share of what the earlier left, as _exit will then compute it
             share = _pro_rata(basis, amount, held) if tid in bases else self._share(holder, tid, amount, held)
             at_ref = self._at_ref(ref, basis, amount, held)
-            split = split_redemption(share, at_ref, fee, self._fee_base(share, min(share, at_ref)))
+            split = self._split(share, at_ref, fee)
             payout, refund, counted = self._check_ask(tid, provider, amount, *split[:2], max_ask=max_ask, now=now)
             weight = served.get(tid, self.served.get((self.epoch, tid, provider), 0))
             _, is_counted, _, weighted = self.asks.get((self.epoch, tid, provider), (0, False, 0, 0))
@@ -554,9 +555,13 @@ class HMMState:
 
     @staticmethod
     def _fee_base(share: int, at_ref: int) -> int:
-        """What a sale's and a transfer's exit fee is charged on: the reference part of the share (a redemption's, in
-        split_redemption, alike). The scripts that keep an older rule, the fee on the whole share, return `share`."""
+        """What an exit's fee is charged on (a sale's, a transfer's, a redemption's in _split): the reference part of
+        the share. The scripts that keep an older rule, the fee on the whole share, return `share`."""
         return at_ref
+
+    def _split(self, share: int, at_ref: int, fee_wad: int) -> tuple[int, int, int]:
+        """split_redemption with the fee on _fee_base: (the provider's pay, the holder's refund, the exit fee)."""
+        return split_redemption(share, at_ref, fee_wad, self._fee_base(share, min(share, at_ref)))
 
     def _at_ref(self, ref: int, basis: int, amount: int, held: int) -> int:
         """The part of a redemption's share (of `basis`) paid at the reference price: the pro-rata share of the
@@ -663,15 +668,10 @@ class HMMState:
             raise HMMError("Expired", deadline)
         if amount == 0:
             raise HMMError("ZeroAmount")
-        t = self.tier(tid)
-        if amount > t.supply:
-            raise HMMError("InsufficientSupply", amount, t.supply)
-        held = self._held(trader, tid, amount)
-        value = self._share(trader, tid, amount, held)
-        at_ref = _pro_rata(self.ref_basis.get((trader, tid), 0), amount, held)
-        proceeds = value - mul_div_up(self._fee_base(value, at_ref), self.exit_fee(), WAD)
+        proceeds = self.quote_sell(trader, tid, amount)[0]  # its checks in the contract's order, then the fee
         if proceeds < min_proceeds:
             raise HMMError("Slippage", proceeds, min_proceeds)
+        held = self.credits[(trader, tid)]
         self._exit(trader, tid, amount, held)
         self._burn(trader, tid, amount)
         self._outstanding_less(trader, tid, amount, held)
