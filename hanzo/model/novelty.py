@@ -35,6 +35,12 @@ import numpy as np
 
 SHINGLE = 4  # words per bag
 SOURCES_PER_BAG = 64  # accepted submissions a shared bag names as sources, at most (NoveltyIndex._accepted)
+# The pieces channel, for sources only: a text that shares PIECES_NEED or more 3-word bags (PIECE words, sorted)
+# that no public text has with one accepted submission names it as a source, so it is never examined on that
+# submission's held-back windows. A paid text cut into 3-word pieces, shuffled, a random word after each, keeps
+# none of its 4-word bags or 12-word sets but all its 3-word runs (red team 15: 120-151 shared in 3,000
+# characters); honest writing of the same play shares at most 6 with a 3,000-character text, other plays' none.
+PIECE, PIECES_NEED = 3, 16
 WORD = re.compile(r"[a-z]+")
 # The similarity channel: the word *set* of every WINDOW consecutive words, as a MinHash of
 # PERMS values, found through LSH (BANDS bands of ROWS values) and confirmed on the signature.
@@ -59,8 +65,9 @@ class Novelty:
 
     text: str
     spans: tuple[tuple[int, int], ...]
-    # other accepted submissions any part of the text matched (a 4-word bag or a similar window),
-    # copied enough to be trimmed or not: the oracle never examines the text on their held-back windows
+    # other accepted submissions any part of the text matched (a 4-word bag, a similar window, or
+    # PIECES_NEED 3-word bags), copied enough to be trimmed or not: the oracle never examines the text
+    # on their held-back windows
     sources: frozenset[str] = frozenset()
 
     @property
@@ -92,14 +99,14 @@ def words(text: str) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
     return tuple(w for w, _ in found), tuple(s for _, s in found)
 
 
-def bag_hashes(ws: Sequence[str]) -> np.ndarray:
-    """One signed 64-bit hash per SHINGLE-word bag (sorted words), in text order."""
-    n = len(ws) - SHINGLE + 1
+def bag_hashes(ws: Sequence[str], k: int = SHINGLE) -> np.ndarray:
+    """One signed 64-bit hash per k-word bag (sorted words), in text order."""
+    n = len(ws) - k + 1
     if n <= 0:
         return np.zeros(0, dtype=np.int64)
     out = np.empty(n, dtype=np.int64)
     for i in range(n):
-        key = " ".join(sorted(ws[i:i + SHINGLE])).encode()
+        key = " ".join(sorted(ws[i:i + k])).encode()
         out[i] = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big", signed=True)
     return out
 
@@ -171,6 +178,8 @@ class NoveltyIndex:
         self._sigs, self._bands = self._public_windows(path.with_name(f"{path.stem}.windows.{digest}.npz"), public)
         self.trigrams = self._cached_array(path.with_name(f"{path.stem}.trigrams.{digest}.npy"), lambda: np.unique(
             np.concatenate([trigram_hashes(words(t)[0]) for t in public] or [np.zeros(0, np.uint64)])))
+        self.public_pieces = self._cached_array(path.with_name(f"{path.stem}.pieces.{digest}.npy"), lambda: np.unique(
+            np.concatenate([bag_hashes(words(t)[0], PIECE) for t in public] or [np.zeros(0, np.int64)])))
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS accepted (h INTEGER PRIMARY KEY, submission TEXT NOT NULL)")
@@ -187,6 +196,9 @@ class NoveltyIndex:
         self.db.execute("CREATE TABLE IF NOT EXISTS accepted_content (h INTEGER NOT NULL, pos INTEGER NOT NULL, "
                         "submission TEXT NOT NULL)")
         self.db.execute("CREATE INDEX IF NOT EXISTS accepted_content_h ON accepted_content (h)")
+        # an index made before the pieces channel names no source through it for the texts it holds already
+        self.db.execute("CREATE TABLE IF NOT EXISTS accepted_pieces (h INTEGER NOT NULL, submission TEXT NOT NULL, "
+                        "PRIMARY KEY (h, submission)) WITHOUT ROWID")
 
     @staticmethod
     def _cached_array(cached: Path, build) -> np.ndarray:
@@ -366,6 +378,25 @@ class NoveltyIndex:
             known = np.isin(hs, np.fromiter(seen, dtype=np.int64))
         return known
 
+    def _own_pieces(self, ws: Sequence[str]) -> list[int]:
+        """The text's distinct 3-word bags that no public text has."""
+        hs = np.unique(bag_hashes(ws, PIECE))
+        return [int(h) for h in hs[~np.isin(hs, self.public_pieces)]]
+
+    def _pieces_sources(self, ws: Sequence[str], exclude: str) -> set[str]:
+        """The accepted submissions that share PIECES_NEED or more of the text's own 3-word bags. Counted
+        per submission over every bag, however many submissions share it: a cap per bag (as the 4-word
+        channel's) would let a sybil flood a paid text's pieces until they read as common."""
+        shared: dict[str, int] = {}
+        hs = self._own_pieces(ws)
+        for i in range(0, len(hs), 500):
+            part = hs[i:i + 500]
+            for sub, n in self.db.execute(
+                    f"SELECT submission, COUNT(*) FROM accepted_pieces WHERE h IN ({','.join('?' * len(part))}) "
+                    "AND submission != ? GROUP BY submission", (*part, exclude)):
+                shared[sub] = shared.get(sub, 0) + n
+        return {sub for sub, n in shared.items() if n >= PIECES_NEED}
+
     def novelty(self, text: str, submission: str = "") -> Novelty:
         """The new part of `text`: what the public corpus, other accepted submissions (not
         `submission` itself: a retried session is not a copy of itself) and its own earlier words
@@ -380,6 +411,7 @@ class NoveltyIndex:
         repeat[first] = False
         known |= repeat
         similar = self._similar(ws, submission, sources) | self._content_covered(ws, submission)
+        sources |= self._pieces_sources(ws, submission)
         return Novelty(text, self._new_spans(text, len(ws), spans, known, similar), frozenset(sources))
 
     def _new_spans(self, text: str, n: int, spans: list[tuple[int, int]], known: np.ndarray,
@@ -448,12 +480,15 @@ class NoveltyIndex:
         self.db.execute("DELETE FROM accepted_bags WHERE submission = ?", (submission,))
         self.db.execute("DELETE FROM accepted_windows WHERE submission = ?", (submission,))
         self.db.execute("DELETE FROM accepted_content WHERE submission = ?", (submission,))
+        self.db.execute("DELETE FROM accepted_pieces WHERE submission = ?", (submission,))
 
     def accept(self, text: str, submission: str) -> None:
         """Remember every bag of an accepted submission (new and copied parts alike)."""
         ws = words(text)[0]
         hs = np.unique(bag_hashes(ws))
         self.db.executemany("INSERT OR IGNORE INTO accepted_bags VALUES (?, ?)", [(int(h), submission) for h in hs])
+        self.db.executemany("INSERT OR IGNORE INTO accepted_pieces VALUES (?, ?)",
+                            [(h, submission) for h in self._own_pieces(ws)])
         _, sig = window_signatures(ws, STEP)
         keys = band_keys(sig)
         self.db.executemany("INSERT INTO accepted_windows VALUES (?, ?, ?, ?)",
