@@ -18,6 +18,9 @@ for domain in domains:
     for kk, reps in ((3, 2), (2, 1)):
         for s in range(reps):
             B, t, nv = screened(T, tsid, o.gate.index, lambda T, r: pieces_randword(T, r, kk), random.Random(100*kk + s))
+            if B is None:  # since the pieces channel (3-word pieces): every re-draw names T among its sources
+                log(domain=domain, kind=f"sybil resale {kk}-word pieces + random word", tries=t, escaped=False)
+                continue
             r = judge(o, f"sybil{kk}_{s}", 300 + 10*kk + s, domain, B)
             if "v" in r:
                 n, hs, ss = split_score(o, held)
