@@ -100,7 +100,7 @@ class Bench:
 def run(quick: bool, folder: Path) -> dict:
     from hanzo.model.corpus import LOCAL
     from hanzo.model.hllm.train import generate
-    from hanzo.model.rewrites import REWRITES, fragment_salad, interleave, word_salad
+    from hanzo.model.rewrites import REWRITES, fragment_salad, interleave, pieces_with_a_random_word, word_salad
 
     b = Bench(folder)
     # a second oracle (its own gate and private store) for paired controls: a padder's own text judged
@@ -189,6 +189,13 @@ def run(quick: bool, folder: Path) -> dict:
         for j, (name, rewrite) in enumerate(list(REWRITES.items())[:4]):
             b.session("sybils: own rewrite each of an honest text", f"sybil{k}_{j}", b.new_fork(), domain,
                       rewrite(accepted, rng))
+    # ---- red team 15: a paid honest text re-sold by a sybil in 3-word pieces, a random word after each
+    # (it matched the paid text nowhere, and was examined on its held-back windows, until the pieces channel)
+    paid_3000 = [(d, t) for d, t in honest_texts if len(t) == 3000]
+    for k in range(sessions):
+        domain, accepted = paid_3000[(k * 3) % len(paid_3000)]
+        b.session("sybils: an honest text re-sold in 3-word pieces, a random word after each", f"reseller{k}",
+                  b.new_fork(), domain, pieces_with_a_random_word(accepted, rng))
     # ---- honest text interleaved with public lines (a real author padding with copies)
     own = LOCAL.users_text(domains[0])[-20000:]
     for k in range(sessions):

@@ -16,7 +16,7 @@ from hanzo.model.corpus import LOCAL
 from hanzo.model.novelty import PIECE, PIECES_NEED, NoveltyIndex, bag_hashes, words
 from hanzo.model.private_eval import PrivateEvaluation
 from hanzo.model.quality import NEUTRAL, PAID, Gate, Rejected
-from hanzo.model.rewrites import _public_words
+from hanzo.model.rewrites import _public_words, pieces_with_a_random_word
 
 TWELFTH = LOCAL.users_text("twelfth-night")  # an honest user's unpublished writing
 TEMPEST = LOCAL.users_text("the-tempest")
@@ -29,25 +29,6 @@ def _verdict(outcome: str) -> dict:
 @pytest.fixture(scope="module")
 def gate(tmp_path_factory, public_index):
     return Gate(public_index(tmp_path_factory.mktemp("rt15gate") / "g.sqlite"), LOCAL.public_texts().values(), DEFAULT)
-
-
-def pieces_with_a_random_word(text: str, rng: random.Random, k: int = 3, *, reversed_inside: bool = False,
-                              keep: int | None = None) -> str:
-    """The attacker's re-sale of a text: cut into k-word pieces (the gate's own words, so a contraction
-    never hides a 4-word bag inside a piece), shuffled, a random real word of the plays after each
-    piece, three pieces a line. No 4-word bag of the source survives (a bag spans two pieces or a
-    random word), no 12-word set is similar, and the random words thin the source's meaning words
-    below 5 in 12 per region. `reversed_inside`: each piece's words in reverse order (no 3-word run
-    of the source left in order); `keep`: only that many pieces."""
-    spans = words(text)[1]
-    ps = [text[spans[i][0]:spans[i + k - 1][1]] for i in range(0, len(spans) - k + 1, k)]
-    if reversed_inside:
-        ps = [" ".join(reversed(words(p)[0])) for p in ps]
-    rng.shuffle(ps)
-    ps = ps[:keep]
-    vocab = _public_words()
-    ps = [p + " " + rng.choice(vocab) for p in ps]
-    return "\n".join(" ".join(ps[i:i + 3]) for i in range(0, len(ps), 3)) + "\n"
 
 
 @pytest.mark.parametrize("domain, text", [("twelfth-night", TWELFTH[20_000:23_000]),

@@ -159,6 +159,25 @@ def fragment_salad(text: str, rng: random.Random, k: int = 2) -> str:
     return "\n".join(" ".join(pieces[i:i + 3]) for i in range(0, len(pieces), 3)) + "\n"
 
 
+def pieces_with_a_random_word(text: str, rng: random.Random, k: int = 3, *, reversed_inside: bool = False,
+                              keep: int | None = None) -> str:
+    """A sybil's re-sale of a paid text (red team 15): cut into k-word pieces (the gate's own words, so a
+    contraction never hides a 4-word bag inside a piece), shuffled, a random real word of the plays after
+    each, three pieces a line. No 4-word bag of the source survives, no 12-word set is similar, and the
+    random words thin its meaning words below 5 in 12 per region; every 3-word run inside a piece does
+    (the novelty index's pieces channel). `reversed_inside`: each piece's words in reverse order (no
+    3-word run of the source left in order); `keep`: only that many pieces."""
+    from .novelty import words
+
+    spans = words(text)[1]
+    ps = [text[spans[i][0]:spans[i + k - 1][1]] for i in range(0, len(spans) - k + 1, k)]
+    if reversed_inside:
+        ps = [" ".join(reversed(words(p)[0])) for p in ps]
+    rng.shuffle(ps)
+    ps = [p + " " + rng.choice(_public_words()) for p in ps[:keep]]
+    return "\n".join(" ".join(ps[i:i + 3]) for i in range(0, len(ps), 3)) + "\n"
+
+
 def word_salad(n_chars: int, rng: random.Random) -> str:
     """Random real words of the plays, five to nine a line: junk that no gate before training sees."""
     ws, lines, size = _public_words(), [], 0
