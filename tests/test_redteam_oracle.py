@@ -181,3 +181,19 @@ def test_a_flood_of_sessions_carrying_a_paid_texts_pieces_does_not_make_them_com
     assert "s-paid" in index.novelty(resale, "s-last").sources
     index.forget("s-paid")
     assert "s-paid" not in index.novelty(resale, "s-last").sources
+
+
+def test_a_gate_made_before_the_pieces_channel_learns_its_paid_texts_pieces_when_reopened(tmp_path, public_index):
+    """An upgrade loses nothing: a gate whose index has no pieces table (made before the channel) fills it in
+    from the new text it kept of every admission when it is opened, so a re-sale of a text paid before the
+    upgrade still names it as a source."""
+    path = public_index(tmp_path / "old.sqlite")
+    paid_text = TEMPEST[24_000:27_000]
+    old = Gate(path, LOCAL.public_texts().values(), DEFAULT)
+    paid = old.admit("author-old", 1, paid_text, 8192)
+    old.record(paid.submission, _verdict(PAID))
+    old.db.execute("DROP TABLE accepted_pieces")  # as the index was before the channel
+    old.db.close()
+    resale = pieces_with_a_random_word(paid_text, random.Random("upgrade"))
+    reopened = Gate(path, LOCAL.public_texts().values(), DEFAULT)
+    assert paid.submission in reopened.index.novelty(resale, "s-after-upgrade").sources

@@ -196,7 +196,10 @@ class NoveltyIndex:
         self.db.execute("CREATE TABLE IF NOT EXISTS accepted_content (h INTEGER NOT NULL, pos INTEGER NOT NULL, "
                         "submission TEXT NOT NULL)")
         self.db.execute("CREATE INDEX IF NOT EXISTS accepted_content_h ON accepted_content (h)")
-        # an index made before the pieces channel names no source through it for the texts it holds already
+        # an index made before the pieces channel holds no pieces of the texts it accepted: its owner (the gate,
+        # which keeps their new text) fills them in from what it kept (`pieces_missing`, `remember_pieces`)
+        self.pieces_missing = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                              "name = 'accepted_pieces'").fetchone() is None
         self.db.execute("CREATE TABLE IF NOT EXISTS accepted_pieces (h INTEGER NOT NULL, submission TEXT NOT NULL, "
                         "PRIMARY KEY (h, submission)) WITHOUT ROWID")
 
@@ -482,13 +485,17 @@ class NoveltyIndex:
         self.db.execute("DELETE FROM accepted_content WHERE submission = ?", (submission,))
         self.db.execute("DELETE FROM accepted_pieces WHERE submission = ?", (submission,))
 
+    def remember_pieces(self, text: str, submission: str) -> None:
+        """Keep the text's non-public 3-word bags as the accepted `submission`'s (the pieces channel)."""
+        self.db.executemany("INSERT OR IGNORE INTO accepted_pieces VALUES (?, ?)",
+                            [(h, submission) for h in self._own_pieces(words(text)[0])])
+
     def accept(self, text: str, submission: str) -> None:
         """Remember every bag of an accepted submission (new and copied parts alike)."""
         ws = words(text)[0]
         hs = np.unique(bag_hashes(ws))
         self.db.executemany("INSERT OR IGNORE INTO accepted_bags VALUES (?, ?)", [(int(h), submission) for h in hs])
-        self.db.executemany("INSERT OR IGNORE INTO accepted_pieces VALUES (?, ?)",
-                            [(h, submission) for h in self._own_pieces(ws)])
+        self.remember_pieces(text, submission)
         _, sig = window_signatures(ws, STEP)
         keys = band_keys(sig)
         self.db.executemany("INSERT INTO accepted_windows VALUES (?, ?, ?, ?)",

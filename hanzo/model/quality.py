@@ -201,6 +201,12 @@ class Gate:
         # a gate recorded before carrying (or before sources were kept: such a carry excludes only its own)
         add_columns(self.db, "submissions", {"new_text": "TEXT NOT NULL DEFAULT ''", "carried_into": "TEXT",
                                              "sources": "TEXT NOT NULL DEFAULT '[]'"})
+        if self.index.pieces_missing:
+            # an index made before the pieces channel: the new text of every admission (what held-back windows
+            # are cut from) gives its pieces, so an upgrade keeps paid texts' windows from their re-sales
+            with self._transaction():
+                for sid, new_text in self.db.execute("SELECT id, new_text FROM submissions").fetchall():
+                    self.index.remember_pieces(new_text, sid)
 
     def _transaction(self):
         """Atomic across the oracle's workers (they share the SQLite file)."""
