@@ -7,6 +7,7 @@ xfails with the measured numbers and a severity. Gate-level only: nothing is tra
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import pytest
@@ -133,16 +134,22 @@ def fixed_secret(monkeypatch):
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
     "High: the pieces channel's bound (15 rare pieces of a paid text) is per submission, but a session trains on "
     "its own text and the user's earlier neutral texts it carries, and its sources are the union of each text's "
-    "own: 9 neutral sessions of 15 rare pieces each (360-410 characters, admitted, none naming the paid text) "
+    "own: 9 neutral sessions of 15 rare pieces each (325-378 characters, admitted, none naming the paid text) "
     "carried into a 10th made of the sybil's own writing: it trains on 135 of the paid text's 145 rare pieces "
-    "(93%, 405 words in 3-word runs) and is examined on its held-back windows (19 of 64). Fix: compute the "
-    "sources of the text trained on, carried + new (Gate.admit: the pieces channel on the joined words)"))
+    "(93%) and is examined on its held-back windows (19 of 64). Real oracle (scripts/redteam30/carry.py): the "
+    "first two parts neutral (-0.0023, -0.0079), the third low quality, so the last session carried 30 pieces "
+    "with 2,000 characters of own writing: paid (0.009 HANZO), 38 of its 128 exam windows the paid text's "
+    "held-back part, gain there +0.0082 nats against -0.0009 on the rest; not a clear gain: honest controls of "
+    "the play measured +0.0063 against +0.0062 and +0.0211 against +0.0065 (the held windows' gain is noisy, and "
+    "the session held 2,000 honest characters); red team 15 measured the 3-word form at +0.0027 to +0.0118. "
+    "Fix: compute the sources of the text trained on, carried + new (the pieces channel on the joined words)"))
 def test_a_paid_texts_rare_pieces_spread_over_carried_neutral_sessions_name_it_when_carried_together(
         gate, tmp_path, fixed_secret):
     """The per-session bound of the pieces channel, as the oracle trains: `train_text` is the carried texts
     plus the new one. Nine sybil sessions on one fork, each 15 of the paid text's rare pieces (one short of
-    PIECES_NEED) with a random word after each, judged neutral (a text under min_paid_chars whose score is
-    positive is neutral: too_short_to_pay), then one session of the sybil's own writing carries them all."""
+    PIECES_NEED) with a random word after each, judged neutral (not beyond noise, or under min_paid_chars:
+    too_short_to_pay), then one session of the sybil's own writing carries them all (each part already
+    carries the parts before it)."""
     paid = gate.admit("author", 1, PAID_TEXT, 8192)
     gate.record(paid.submission, _verdict(PAID))
     rare, _ = _rare_pieces(PAID_TEXT, gate.index)
@@ -304,3 +311,60 @@ def test_an_attacker_cannot_get_named_by_honest_writing_from_the_domains_frequen
         index.accept(_with_random_words(common, rng), f"s-attacker-{k}")
     named = [sorted(index._pieces_sources(words(text)[0], "s-honest")) for text in texts[8:]]
     assert named == [[]] * 8
+
+
+def _split(word: str, vocab: set[str], force: bool = False) -> str:
+    """`word` with an apostrophe where both halves are words of the public plays ("comma'nd", "s'he"), the more
+    even split first (the first of equals); `force`: at its middle when no split is ("alphab'etical"), or "the"
+    for a 1-letter word."""
+    best = max(((min(i, len(word) - i), -i) for i in range(1, len(word))
+                if word[:i].lower() in vocab and word[i:].lower() in vocab), default=None)
+    if best is None:
+        return ("the" if len(word) == 1 else word[:len(word) // 2] + "'" + word[len(word) // 2:]) if force else word
+    return word[:-best[1]] + "'" + word[-best[1]:]
+
+
+def apostrophe_resale(text: str, index: NoveltyIndex) -> str:
+    """The paid text itself, in order, every word that splits into two public words split by an apostrophe (the
+    gate's `words` reads "comma'nd" as the words "comma" and "nd", both known), then any 4-word bag or rare
+    3-word bag of the paid text left (runs of words that do not split) broken by force. The characters the
+    fork trains on are the paid text's with an apostrophe in most words."""
+    vocab = {w for t in LOCAL.public_texts().values() for w in words(t)[0]}
+    out = re.sub(r"[A-Za-z]+", lambda m: _split(m.group(), vocab), text)
+    fours = set(bag_hashes(words(text)[0]).tolist())
+    rare = set(index._own_pieces(words(text)[0]))
+    while True:
+        ws, spans = words(out)
+        bad = {i + 1 for i, h in enumerate(bag_hashes(ws).tolist()) if h in fours}
+        bad |= {i + 1 for i, h in enumerate(bag_hashes(ws, PIECE).tolist()) if h in rare}
+        if not bad:
+            return out
+        for i in sorted(bad, reverse=True):
+            a, b = spans[i]
+            out = out[:a] + _split(out[a:b], vocab, force=True) + out[b:]
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "Low (the real oracle, scripts/redteam30/apostrophes.py: the re-sale was low quality, -0.0218 nats, and "
+    "gained nothing on the paid text's held-back windows, -0.0214 there against -0.0219 on the rest (an honest "
+    "control of the play: +0.0211 against +0.0065): the "
+    "apostrophes cost the fork more than the text teaches; a separator a fork minds less would not): "
+    "the paid text itself, in order, with an apostrophe inside most words where both halves are words of "
+    "the plays (\"comma'nd\", \"s'he\": 409 of 596 words, 10 more split by force, 4 one-letter words "
+    "replaced): no 4-word bag, rare 3-word bag or similar 12-word set of it survives, the content channel trims "
+    "8%: admitted, 2% unknown words, the paid text in no channel's sources. Every character of the paid text "
+    "but 4 letters is kept in order. Fix: read words across an apostrophe or hyphen between letters as one "
+    "(and refuse text whose apostrophes split words that need none), or match on the letters with the "
+    "non-letters removed"))
+def test_the_paid_text_with_apostrophes_splitting_its_words_names_it_as_a_source(gate):
+    """Novelty reads [a-z]+ runs; an apostrophe inside a word makes two words of it, and in Shakespeare's plays
+    almost any letters are a word ("nd", "he", "s")."""
+    paid = gate.admit("author", 1, PAID_TEXT, 8192)
+    gate.record(paid.submission, _verdict(PAID))
+    resale = apostrophe_resale(PAID_TEXT, gate.index)
+    kept = sum(a == b for a, b in zip(re.sub(r"[^A-Za-z]", "", resale), re.sub(r"[^A-Za-z]", "", PAID_TEXT)))
+    admitted = gate.admit("sybil", 2, resale, 8192)
+    assert admitted.novelty.copied_share < 0.5
+    assert paid.submission in admitted.sources, (
+        f"{admitted.novelty.copied_share:.0%} copied, {gate.index.unknown_share(resale):.0%} unknown words, "
+        f"{kept} of {len(re.sub(r'[^A-Za-z]', '', PAID_TEXT))} letters in place")
