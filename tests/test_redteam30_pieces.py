@@ -2,7 +2,8 @@
 reads all the public code. A session must never be examined on the held-back windows of a text it trained on;
 the pieces channel names as a source any accepted text sharing PIECES_NEED (16) of the session's 3-word bags
 that no public text has. Each test states the property that should hold; those that fail today are strict
-xfails with the measured numbers and a severity. Gate-level only: nothing is trained."""
+xfails with the measured numbers and a severity. Gate-level only: nothing is trained here; two attacks were
+judged by the real oracle once each (scripts/redteam30/, their lines in scripts/redteam30/results/)."""
 
 from __future__ import annotations
 
@@ -368,3 +369,19 @@ def test_the_paid_text_with_apostrophes_splitting_its_words_names_it_as_a_source
     assert paid.submission in admitted.sources, (
         f"{admitted.novelty.copied_share:.0%} copied, {gate.index.unknown_share(resale):.0%} unknown words, "
         f"{kept} of {len(re.sub(r'[^A-Za-z]', '', PAID_TEXT))} letters in place")
+
+
+def test_one_session_carries_at_most_fifteen_rare_pieces_of_a_paid_text_besides_its_public_bag_pieces(index):
+    """The bound within one submission (carried texts aside: see the carried-sessions xfail). Pieces whose bag a
+    public text has are free: the paid text's 198 3-word pieces are 145 rare and 53 public-bag ones (43 of
+    those in the same order in some public text, 10 not). A sale of all 53 and 15 rare ones, 68 of 198 (204 of
+    596 words in 3-word runs), a random word after each, does not name the paid text; with a 16th rare piece it
+    does, however many public-bag pieces come with it."""
+    index.accept(PAID_TEXT, "s-paid")
+    rare, public = _rare_pieces(PAID_TEXT, index)
+    assert (len(rare), len(public)) == (145, 53)
+    named = {}
+    for keep in (PIECES_NEED - 1, PIECES_NEED):
+        sale = _with_random_words(public + rare[:keep], random.Random(keep))
+        named[keep] = "s-paid" in index.novelty(sale, f"s-{keep}").sources
+    assert named == {PIECES_NEED - 1: False, PIECES_NEED: True}
