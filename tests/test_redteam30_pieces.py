@@ -385,3 +385,31 @@ def test_one_session_carries_at_most_fifteen_rare_pieces_of_a_paid_text_besides_
         sale = _with_random_words(public + rare[:keep], random.Random(keep))
         named[keep] = "s-paid" in index.novelty(sale, f"s-{keep}").sources
     assert named == {PIECES_NEED - 1: False, PIECES_NEED: True}
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "Medium: the held-back windows are chosen by the secret 'so the user cannot tell which', but the author owns "
+    "the adapter its session trained without them: ranking its own 256-character windows by the adapter's loss "
+    "drop from the public start found every held-back window, 5 of 5 in 3 paid texts (scripts/redteam30/"
+    "held_windows.py: held 0.0037-0.0127 nats, trained 0.0177-0.0476 but one). A held-back window has few rare "
+    "pieces (here 12 and 11 of its 16 and 15 3-word pieces), under PIECES_NEED: a sybil session of every 3-word "
+    "piece of one held-back window, with its own writing, never names the paid text and is examined on its "
+    "held-back windows (19 of 64). Fix: count the pieces channel per 256-character window of the accepted text "
+    "too (a source when most of one window's rare pieces are shared, say 8 of them); the adapter cannot be "
+    "kept from its owner, and training it on the held-back windows would leak them to others' sessions on it"))
+def test_a_sybil_session_holding_a_whole_held_back_window_in_pieces_names_the_paid_text(gate, tmp_path, fixed_secret):
+    """Pieces drawn only from the held-back windows (which the author finds through its own adapter: the
+    script above; here the store's split with the test's secret stands for that)."""
+    paid = gate.admit("author", 1, PAID_TEXT, 8192)
+    gate.record(paid.submission, _verdict(PAID))
+    store = _store(tmp_path)
+    _, held = store.split(paid.novelty.new_text, paid.submission)
+    store.hold_back(DOMAIN, held + held, paid.submission, "author")
+    found = []
+    for k in range(0, len(held), WINDOW):
+        rare, public = _rare_pieces(held[k:k + WINDOW], gate.index)
+        sale = _with_random_words(rare + public, random.Random(k)) + TEMPEST[40_000 + 5 * k:41_000 + 5 * k]
+        admitted = gate.admit("sybil", 2 + k, sale, 8192)
+        exam = store.draw(DOMAIN, admitted.submission, exclude_user="sybil", exclude_sessions=admitted.sources)
+        found.append((len(rare), len(rare + public), paid.submission in admitted.sources, _met(exam, held + held)))
+    assert all(named for _, _, named, _ in found), f"(rare, all pieces, named, exam windows met) per window: {found}"
