@@ -391,7 +391,7 @@ def test_one_session_carries_at_most_fifteen_rare_pieces_of_a_paid_text_besides_
     "Medium: the held-back windows are chosen by the secret 'so the user cannot tell which', but the author owns "
     "the adapter its session trained without them: ranking its own 256-character windows by the adapter's loss "
     "drop from the public start found every held-back window, 5 of 5 in 3 paid texts (scripts/redteam30/"
-    "held_windows.py: held 0.0037-0.0127 nats, trained 0.0177-0.0476 but one). A held-back window has few rare "
+    "held_windows.py: held -0.0028 to 0.0127 nats, trained 0.0177-0.0476). A held-back window has few rare "
     "pieces (here 12 and 11 of its 16 and 15 3-word pieces), under PIECES_NEED: a sybil session of every 3-word "
     "piece of one held-back window, with its own writing, never names the paid text and is examined on its "
     "held-back windows (19 of 64). Fix: count the pieces channel per 256-character window of the accepted text "
