@@ -574,11 +574,11 @@ def test_a_carried_text_keeps_what_it_matched_so_its_next_session_avoids_those_h
     gate.record(rewrite.submission, _verdict(NEUTRAL))
     later = gate.admit("sybil", 7, HAMLET[50_000:51_500], 8192)
     assert later.carried == rewrite.novelty.new_text and later.novelty.sources == frozenset()
-    assert later.sources == {paid.submission}
+    assert later.sources == {paid.submission, rewrite.submission}  # and the fork's own history (the lineage)
     other = gate.admit("horatio", 3, HAMLET[60_000:61_500], 8192)
     assert other.carried == "" and other.sources == frozenset()
     # a retry of the later session (a lost session store) reads the carry's matches again
-    assert gate.admit("sybil", 7, HAMLET[50_000:51_500], 8192).sources == {paid.submission}
+    assert gate.admit("sybil", 7, HAMLET[50_000:51_500], 8192).sources == {paid.submission, rewrite.submission}
 
 
 def test_a_paid_session_is_paid_for_the_text_its_author_carried(oracle):

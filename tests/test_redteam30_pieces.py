@@ -132,25 +132,28 @@ def fixed_secret(monkeypatch):
     monkeypatch.setenv("HANZO_ORACLE_SECRET", "red team thirty: a secret of at least 32 characters")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "High: the pieces channel's bound (15 rare pieces of a paid text) is per submission, but a session trains on "
-    "its own text and the user's earlier neutral texts it carries, and its sources are the union of each text's "
-    "own: 9 neutral sessions of 15 rare pieces each (325-378 characters, admitted, none naming the paid text) "
-    "carried into a 10th made of the sybil's own writing: it trains on 135 of the paid text's 145 rare pieces "
-    "(93%) and is examined on its held-back windows (19 of 64). Real oracle (scripts/redteam30/carry.py): the "
-    "first two parts neutral (-0.0023, -0.0079), the third low quality, so the last session carried 30 pieces "
-    "with 2,000 characters of own writing: paid (0.009 HANZO), 38 of its 128 exam windows the paid text's "
-    "held-back part, gain there +0.0082 nats against -0.0009 on the rest; not a clear gain: honest controls of "
-    "the play measured +0.0063 against +0.0062 and +0.0211 against +0.0065 (the held windows' gain is noisy, and "
-    "the session held 2,000 honest characters); red team 15 measured the 3-word form at +0.0027 to +0.0118. "
-    "Fix: compute the sources of the text trained on, carried + new (the pieces channel on the joined words)"))
 def test_a_paid_texts_rare_pieces_spread_over_carried_neutral_sessions_name_it_when_carried_together(
         gate, tmp_path, fixed_secret):
     """The per-session bound of the pieces channel, as the oracle trains: `train_text` is the carried texts
     plus the new one. Nine sybil sessions on one fork, each 15 of the paid text's rare pieces (one short of
     PIECES_NEED) with a random word after each, judged neutral (not beyond noise, or under min_paid_chars:
     too_short_to_pay), then one session of the sybil's own writing carries them all (each part already
-    carries the parts before it)."""
+    carries the parts before it).
+
+    Closed (it was a strict xfail): Gate._lineage_sources counts the pieces of every submission on the fork
+    together. The finding was: High: the pieces channel's bound (15 rare pieces of a paid text) is per
+    submission, but a session trains on its own text and the user's earlier neutral texts it carries, and its
+    sources are the union of each text's own: 9 neutral sessions of 15 rare pieces each (325-378 characters,
+    admitted, none naming the paid text) carried into a 10th made of the sybil's own writing: it trains on 135
+    of the paid text's 145 rare pieces (93%) and is examined on its held-back windows (19 of 64). Real oracle
+    (scripts/redteam30/carry.py): the first two parts neutral (-0.0023, -0.0079), the third low quality, so the
+    last session carried 30 pieces with 2,000 characters of own writing: paid (0.009 HANZO), 38 of its 128 exam
+    windows the paid text's held-back part, gain there +0.0082 nats against -0.0009 on the rest; not a clear
+    gain: honest controls of the play measured +0.0063 against +0.0062 and +0.0211 against +0.0065 (the held
+    windows' gain is noisy, and the session held 2,000 honest characters); red team 15 measured the 3-word form
+    at +0.0027 to +0.0118. Fix: compute the sources of the text trained on, carried + new (the pieces channel on
+    the joined words)
+    """
     paid = gate.admit("author", 1, PAID_TEXT, 8192)
     gate.record(paid.submission, _verdict(PAID))
     rare, _ = _rare_pieces(PAID_TEXT, gate.index)
@@ -165,7 +168,7 @@ def test_a_paid_texts_rare_pieces_spread_over_carried_neutral_sessions_name_it_w
             except Rejected:
                 refused += 1
                 assert refused < 20
-        assert paid.submission not in part.sources and part.novelty.copied_share < 0.5
+        assert paid.submission not in part.novelty.sources and part.novelty.copied_share < 0.5  # each alone
         gate.record(part.submission, _verdict(NEUTRAL))
     final = gate.admit("sybil", 7, TEMPEST[40_000:42_000], 8192)
     carried = sum(p in final.carried for p in rare)
@@ -179,17 +182,45 @@ def test_a_paid_texts_rare_pieces_spread_over_carried_neutral_sessions_name_it_w
         "exam windows from the paid text's held-back part")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "High: a paid session's held-back windows are cut from the text it trained on, carried text included, and "
-    "stored under the paid session's id (held-back:<paid>), but a text matching the carried part names the "
-    "neutral session that sent it, whose held-back windows do not exist: a re-sale of the carried text in "
-    "3-word pieces names the neutral text (144 shared pieces) and not the paid one, and 19 of 64 exam windows "
-    "hold the carried text. Every channel, not only the pieces one. Fix: when a source was carried into a "
-    "paid session (submissions.carried_into), exclude that session's held-back windows too"))
+def test_a_paid_texts_rare_pieces_spread_over_paid_sessions_of_one_fork_name_it_in_the_next(gate):
+    """The neighbour of the carried spread: the fork's adapter continues from its last paid session, so nine
+    paid sessions of 15 rare pieces each leave an adapter that learnt 135 of them, whatever any one session
+    carried. The tenth session (the sybil's own writing, nothing carried) names the paid text: the fork's
+    pieces are counted together (Gate._lineage_sources), each part alone names nothing."""
+    paid = gate.admit("author", 1, PAID_TEXT, 8192)
+    gate.record(paid.submission, _verdict(PAID))
+    rare, _ = _rare_pieces(PAID_TEXT, gate.index)
+    rng = random.Random(31)
+    rng.shuffle(rare)
+    alone = []
+    for k in range(9):
+        for _ in range(20):  # a refusal is free: draw other random words until one is admitted
+            try:
+                part = gate.admit("sybil", 8, _with_random_words(rare[15 * k:15 * k + 15], rng), 8192,
+                                  parent=bytes([k]))  # each from the adapter the chain paid last
+                break
+            except Rejected:
+                continue
+        alone.append(paid.submission in part.novelty.sources)
+        gate.record(part.submission, _verdict(PAID))
+    final = gate.admit("sybil", 8, TEMPEST[40_000:42_000], 8192, parent=bytes([9]))
+    assert final.carried == "" and not any(alone)
+    assert paid.submission in final.sources
+
+
 def test_a_resale_of_a_text_carried_into_a_paid_session_is_never_examined_on_that_sessions_held_back_windows(
         gate, tmp_path, fixed_secret):
     """The author's first session is neutral (too short to pay, or not beyond noise); its new text is carried
-    into the author's next session on the fork, which is paid and gives `held-back:<paid session>`."""
+    into the author's next session on the fork, which is paid and gives `held-back:<paid session>`.
+
+    Closed (it was a strict xfail): Gate._lineage_sources adds the paid session every named text was carried
+    into. The finding was: High: a paid session's held-back windows are cut from the text it trained on, carried
+    text included, and stored under the paid session's id (held-back:<paid>), but a text matching the carried
+    part names the neutral session that sent it, whose held-back windows do not exist: a re-sale of the carried
+    text in 3-word pieces names the neutral text (144 shared pieces) and not the paid one, and 19 of 64 exam
+    windows hold the carried text. Every channel, not only the pieces one. Fix: when a source was carried into a
+    paid session (submissions.carried_into), exclude that session's held-back windows too
+    """
     first = TWELFTH[20_000:23_000]
     neutral = gate.admit("author", 1, first, 8192)
     gate.record(neutral.submission, _verdict(NEUTRAL))
@@ -209,17 +240,20 @@ def test_a_resale_of_a_text_carried_into_a_paid_session_is_never_examined_on_tha
     assert of_carried == 0, f"{shared} pieces shared with the neutral text, {of_carried} of 64 exam windows hold it"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "High: sources are computed once, when a text is admitted, against what was accepted before it; a carried "
-    "text keeps them (carried_sources). The author's sybil sends the paid text's 3-word pieces BEFORE the paid "
-    "text (admitted, neutral); the paid text is admitted after it (36% trimmed by the content channel) and names "
-    "the re-sale among its own sources, but the re-sale's stored sources stay empty: carried into the sybil's "
-    "next session, it is trained on again (all 198 pieces of the paid text) with the paid text's held-back "
-    "windows in the exam (19 of 64). Fix: compute a carried text's sources again when it is carried, or keep "
-    "the relation both ways (a later text naming an earlier one names the earlier in the later's sources too)"))
 def test_a_resale_sent_before_the_paid_text_and_carried_later_is_never_examined_on_its_held_back_windows(
         gate, tmp_path, fixed_secret):
-    """The pieces channel (like every channel) looks back only: a text names the accepted texts before it."""
+    """The pieces channel (like every channel) looks back only: a text names the accepted texts before it.
+
+    Closed (it was a strict xfail): the gate keeps who named whom both ways (source_links), and the fork's
+    pieces are counted against every accepted text at each admission. The finding was: High: sources are
+    computed once, when a text is admitted, against what was accepted before it; a carried text keeps them
+    (carried_sources). The author's sybil sends the paid text's 3-word pieces BEFORE the paid text (admitted,
+    neutral); the paid text is admitted after it (36% trimmed by the content channel) and names the re-sale
+    among its own sources, but the re-sale's stored sources stay empty: carried into the sybil's next session,
+    it is trained on again (all 198 pieces of the paid text) with the paid text's held-back windows in the exam
+    (19 of 64). Fix: compute a carried text's sources again when it is carried, or keep the relation both ways
+    (a later text naming an earlier one names the earlier in the later's sources too)
+    """
     early = gate.admit("sybil", 3, _with_random_words(
         [PAID_TEXT[a[0]:b[1]] for a, b in zip(words(PAID_TEXT)[1][0::3], words(PAID_TEXT)[1][2::3])],
         random.Random(3)), 8192)
@@ -236,26 +270,6 @@ def test_a_resale_sent_before_the_paid_text_and_carried_later_is_never_examined_
     assert paid.submission in later.sources, (
         f"paid text {paid.novelty.copied_share:.0%} copied, {_met(exam, held + held)} of 64 exam windows from its "
         "held-back part")
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Medium: an index made before the pieces channel gets an empty accepted_pieces table and nothing fills it, "
-    "so every text paid before the upgrade (its held-back windows in the store for good) is never named "
-    "through pieces: red team 15's re-sale of it stays open (0 of its 145 rare pieces known; sources empty). "
-    "Fix: on creating the table, fill it from the gate's record (submissions.new_text holds every admitted "
-    "text's new part, which is what is held back)"))
-def test_a_text_paid_before_the_pieces_channel_existed_is_named_by_a_resale_of_its_pieces(tmp_path, public_index):
-    """An upgrade: the same SQLite file, opened by the code with the pieces channel (the table dropped here
-    stands for a file written before it)."""
-    path = public_index(tmp_path / "old" / "n.sqlite")
-    old = NoveltyIndex(path, LOCAL.public_texts().values())
-    old.accept(PAID_TEXT, "s-paid-before")
-    old.db.execute("DROP TABLE accepted_pieces")
-    old.db.close()
-    index = NoveltyIndex(path, LOCAL.public_texts().values())
-    resale = _with_random_words(_rare_pieces(PAID_TEXT, index)[0], random.Random(4))
-    known = index.db.execute("SELECT COUNT(*) FROM accepted_pieces WHERE submission = 's-paid-before'").fetchone()[0]
-    assert "s-paid-before" in index.novelty(resale, "s-resale").sources, f"{known} of its pieces known"
 
 
 def test_four_word_pieces_of_a_paid_text_are_refused_as_a_copy(gate):

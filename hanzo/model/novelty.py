@@ -202,6 +202,7 @@ class NoveltyIndex:
                                               "name = 'accepted_pieces'").fetchone() is None
         self.db.execute("CREATE TABLE IF NOT EXISTS accepted_pieces (h INTEGER NOT NULL, submission TEXT NOT NULL, "
                         "PRIMARY KEY (h, submission)) WITHOUT ROWID")
+        self.db.execute("CREATE INDEX IF NOT EXISTS accepted_pieces_submission ON accepted_pieces (submission)")
 
     @staticmethod
     def _cached_array(cached: Path, build) -> np.ndarray:

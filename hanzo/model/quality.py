@@ -46,7 +46,7 @@ import torch
 from hanzo.econ.params import WEI, Tokenomics
 from hanzo.econ.records import add_columns, immediate
 
-from .novelty import Novelty, NoveltyIndex
+from .novelty import PIECES_NEED, Novelty, NoveltyIndex
 
 WINDOW = 256  # characters of text per paid interaction (the trainer's window)
 PAID, NEUTRAL, LOW = "paid", "neutral", "low quality"
@@ -174,6 +174,10 @@ class Admission:
     verdict: dict | None  # the verdict recorded for this submission before (a retry), else None
     carried: str = ""  # the user's new text from earlier neutral sessions on this fork, trained on again
     carried_sources: frozenset[str] = frozenset()  # the accepted submissions the carried texts matched in part
+    # what the fork's whole history matched (Gate._lineage_sources): every submission on the fork, this one and
+    # the carried ones included, the texts they matched either way, the ones sharing PIECES_NEED pieces with
+    # them all together, and the paid sessions any of those was carried into
+    lineage_sources: frozenset[str] = frozenset()
 
     @property
     def carried_chars(self) -> int:
@@ -183,7 +187,7 @@ class Admission:
     def sources(self) -> frozenset[str]:
         """Every accepted submission the text trained on (new and carried) matched in part: the
         exam must not hold their held-back windows (hanzo.model.private_eval.draw)."""
-        return self.novelty.sources | self.carried_sources
+        return self.novelty.sources | self.carried_sources | self.lineage_sources
 
 
 class Gate:
@@ -201,12 +205,23 @@ class Gate:
         # a gate recorded before carrying (or before sources were kept: such a carry excludes only its own)
         add_columns(self.db, "submissions", {"new_text": "TEXT NOT NULL DEFAULT ''", "carried_into": "TEXT",
                                              "sources": "TEXT NOT NULL DEFAULT '[]'"})
-        if self.index.pieces_missing:
-            # an index made before the pieces channel: the new text of every admission (what held-back windows
-            # are cut from) gives its pieces, so an upgrade keeps paid texts' windows from their re-sales
+        # who named whom, kept both ways: a text sent before the one it copies is named by that later text only
+        # (red team 30), and a fork that trained on the earlier must not be examined on the later's windows
+        links_missing = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                        "name = 'source_links'").fetchone() is None
+        self.db.execute("CREATE TABLE IF NOT EXISTS source_links (source TEXT NOT NULL, submission TEXT NOT NULL, "
+                        "PRIMARY KEY (source, submission)) WITHOUT ROWID")
+        self.db.execute("CREATE INDEX IF NOT EXISTS submissions_fork ON submissions (fork)")
+        if self.index.pieces_missing or links_missing:
+            # a gate made before the pieces channel or the links: the new text of every admission (what held-back
+            # windows are cut from) gives its pieces, its recorded sources its links, so an upgrade keeps paid
+            # texts' windows from their re-sales
             with self._transaction():
-                for sid, new_text in self.db.execute("SELECT id, new_text FROM submissions").fetchall():
-                    self.index.remember_pieces(new_text, sid)
+                for sid, new_text, sources in self.db.execute("SELECT id, new_text, sources FROM submissions"):
+                    if self.index.pieces_missing:
+                        self.index.remember_pieces(new_text, sid)
+                    self.db.executemany("INSERT OR IGNORE INTO source_links VALUES (?, ?)",
+                                        [(src, sid) for src in json.loads(sources)])
 
     def _transaction(self):
         """Atomic across the oracle's workers (they share the SQLite file)."""
@@ -285,12 +300,42 @@ class Gate:
                 self.db.execute("INSERT INTO submissions (id, user, fork, parent, new_text, sources) "
                                 "VALUES (?, ?, ?, ?, ?, ?)",
                                 (sid, user, fork, head, novelty.new_text, json.dumps(sorted(novelty.sources))))
+                self.db.executemany("INSERT OR IGNORE INTO source_links VALUES (?, ?)",
+                                    [(src, sid) for src in novelty.sources])
                 self._claim_carry(user, fork, sid, max_chars - novelty.new_chars)
             rows = self.db.execute("SELECT new_text, sources FROM submissions WHERE carried_into = ? ORDER BY rowid",
                                    (sid,)).fetchall()
+            lineage = self._lineage_sources(fork) - {sid}  # its own held-back windows are cut after its exam
         carried_sources = frozenset(s for r in rows for s in json.loads(r[1]))
         return Admission(sid, novelty, None if row is None or row[0] is None else json.loads(row[0]),
-                         "".join(r[0] for r in rows), carried_sources)
+                         "".join(r[0] for r in rows), carried_sources, lineage)
+
+    def _lineage_sources(self, fork: int) -> frozenset[str]:
+        """Whose held-back windows a session on `fork` must never be examined on: its adapter continues the
+        fork's paid sessions, and it trains on carried text, so a bound per text (the pieces channel's 15 pieces)
+        spread over sessions bounded nothing (red team 30: nine neutral sessions of 15 pieces each, carried into
+        a tenth, trained on 93% of a paid text's rare pieces and named none). Every submission admitted on the
+        fork (any user's: a superset, and exclusion only costs exam variety), what each named and what named
+        it, every accepted text sharing PIECES_NEED of their pieces all together, and the sessions any of
+        those was carried into (held-back windows are cut from the text a paid session trained on, carried
+        text included, and filed under the paid session)."""
+        on_fork = "SELECT id FROM submissions WHERE fork = ?"
+        out = {r[0] for r in self.db.execute(on_fork, (fork,))}
+        for (sources,) in self.db.execute("SELECT sources FROM submissions WHERE fork = ?", (fork,)):
+            out.update(json.loads(sources))
+        out.update(r[0] for r in self.db.execute(f"SELECT submission FROM source_links WHERE source IN ({on_fork})",
+                                                 (fork,)))
+        out.update(r[0] for r in self.db.execute(
+            "SELECT submission FROM accepted_pieces WHERE h IN (SELECT p.h FROM accepted_pieces p JOIN submissions s "
+            f"ON p.submission = s.id WHERE s.fork = ?) AND submission NOT IN ({on_fork}) GROUP BY submission "
+            "HAVING COUNT(*) >= ?", (fork, fork, PIECES_NEED)))
+        named = sorted(out)
+        for i in range(0, len(named), 500):
+            part = named[i:i + 500]
+            out.update(r[0] for r in self.db.execute(
+                f"SELECT carried_into FROM submissions WHERE id IN ({','.join('?' * len(part))}) AND "
+                "carried_into IS NOT NULL AND carried_into != 'expired'", part))
+        return frozenset(out)
 
     def _claim_carry(self, user: str, fork: int, submission: str, room: int) -> None:
         """A neutral session's new text is not lost: the same user's next session on the fork trains
@@ -324,5 +369,6 @@ class Gate:
         with self._transaction():
             if self.db.execute("DELETE FROM submissions WHERE id = ? AND verdict IS NULL", (submission,)).rowcount:
                 self.db.execute("UPDATE submissions SET carried_into = NULL WHERE carried_into = ?", (submission,))
+                self.db.execute("DELETE FROM source_links WHERE submission = ?", (submission,))
             self.index.forget(submission)
 
