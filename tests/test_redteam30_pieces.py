@@ -1,7 +1,7 @@
 """Red team, round 30: the pieces channel (novelty `_pieces_sources`, commit 3e8c1c3), from a greedy user who
 reads all the public code. A session must never be examined on the held-back windows of a text it trained on;
-the pieces channel names as a source any accepted text sharing PIECES_NEED (16) of the session's 3-word bags
-that no public text has. Each test states the property that should hold; those that fail today are strict
+the pieces channel named as a source any accepted text sharing PIECES_NEED (16) of the session's 3-word bags
+that no public text has (since: its word pairs too, and PIECES_NEAR within PIECES_SPAN words). Each test states the property that should hold; those that fail today are strict
 xfails with the measured numbers and a severity. Gate-level only: nothing is trained here; two attacks were
 judged by the real oracle once each (scripts/redteam30/, their lines in scripts/redteam30/results/)."""
 
@@ -15,7 +15,7 @@ import pytest
 
 from hanzo.econ.params import DEFAULT
 from hanzo.model.corpus import LOCAL
-from hanzo.model.novelty import PIECE, PIECES_NEED, NoveltyIndex, bag_hashes, words
+from hanzo.model.novelty import PIECE, NoveltyIndex, bag_hashes, piece_hashes, words
 from hanzo.model.private_eval import WINDOW, PrivateEvaluation
 from hanzo.model.quality import NEUTRAL, PAID, Gate, Rejected
 from hanzo.model.rewrites import _public_words
@@ -83,20 +83,22 @@ def _resale_without_three_word_runs(kind: str, ws: tuple[str, ...], rng: random.
     return _with_random_words(pieces, rng, per_line=4)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Low (red team 15 measured its one 2-word re-sale: no gain on the held-back windows, -0.0058 nats; the "
-    "longer runs kept here are unmeasured): a re-sale that never keeps 3 consecutive words of the paid text "
-    "together shares none of its 3-word "
-    "bags, 4-word bags or 12-word sets: admitted 0-4% copied, the paid text in no channel's sources, so it is "
-    "examined on the paid text's held-back windows (19 of 64: every held-back window of the exam). Word pairs of "
-    "the paid text's 595 found in the re-sale: 2-word pieces 309 (every word), overlapping 2-word pieces 310 "
-    "(all 299 of its first 300 words'), 3-word pieces one word swapped 205, 5-word pieces middle swapped 250. "
-    "Fix: a channel on ordered word pairs that no public text has, its threshold set on honest writing"))
 @pytest.mark.parametrize("kind", ["two", "overlapping-two", "three-one-swapped", "five-middle-swapped"])
 def test_a_resale_keeping_no_three_consecutive_words_of_a_paid_text_still_names_it_as_a_source(
         gate, tmp_path, kind):
     """The pieces channel hashes 3-word runs; a paid text's word pairs survive without one. Measured on the
-    3,000-character paid text (596 words): each re-sale below admitted, the paid text not among its sources."""
+    3,000-character paid text (596 words): each re-sale below admitted, the paid text not among its sources.
+
+    Closed (it was a strict xfail): the pieces channel counts the text's ordered word pairs that no public text
+    has beside its 3-word bags. The finding was: Low (red team 15 measured its one 2-word re-sale: no gain on
+    the held-back windows, -0.0058 nats; the longer runs kept here are unmeasured): a re-sale that never keeps 3
+    consecutive words of the paid text together shares none of its 3-word bags, 4-word bags or 12-word sets:
+    admitted 0-4% copied, the paid text in no channel's sources, so it is examined on the paid text's held-back
+    windows (19 of 64: every held-back window of the exam). Word pairs of the paid text's 595 found in the re-
+    sale: 2-word pieces 309 (every word), overlapping 2-word pieces 310 (all 299 of its first 300 words'),
+    3-word pieces one word swapped 205, 5-word pieces middle swapped 250. Fix: a channel on ordered word pairs
+    that no public text has, its threshold set on honest writing
+    """
     paid = gate.admit(f"author-{kind}", 1, PAID_TEXT, 8192)
     gate.record(paid.submission, _verdict(PAID))
     ws = words(PAID_TEXT)[0]
@@ -126,6 +128,19 @@ def _rare_pieces(text: str, index: NoveltyIndex) -> tuple[list[str], list[str]]:
     return [p for p, pub in zip(pieces, public) if not pub], [p for p, pub in zip(pieces, public) if pub]
 
 
+def _spaced_parts(rare: list[str], parts: int = 10, per: int = 5) -> list[list[str]]:
+    """`parts` lists of `per` of the paid text's rare pieces each, far apart in it (a stride of len(rare) // per
+    pieces, about 87 words here), so that no part alone shares PIECES_NEED pieces (3-word bags and word pairs)
+    with it, nor PIECES_NEAR within PIECES_SPAN words."""
+    stride = len(rare) // per
+    return [[rare[k + j * stride] for j in range(per)] for k in range(parts)]
+
+
+def _part(pieces: list[str], k: int, rng: random.Random) -> str:
+    """A part: 300 characters of the sybil's own writing (a different stretch each), then the pieces."""
+    return TEMPEST[30_000 + 400 * k:30_300 + 400 * k] + "\n" + _with_random_words(pieces, rng)
+
+
 @pytest.fixture()
 def fixed_secret(monkeypatch):
     """One secret for the private store, so which windows are held back is the same every run."""
@@ -135,10 +150,10 @@ def fixed_secret(monkeypatch):
 def test_a_paid_texts_rare_pieces_spread_over_carried_neutral_sessions_name_it_when_carried_together(
         gate, tmp_path, fixed_secret):
     """The per-session bound of the pieces channel, as the oracle trains: `train_text` is the carried texts
-    plus the new one. Nine sybil sessions on one fork, each 15 of the paid text's rare pieces (one short of
-    PIECES_NEED) with a random word after each, judged neutral (not beyond noise, or under min_paid_chars:
-    too_short_to_pay), then one session of the sybil's own writing carries them all (each part already
-    carries the parts before it).
+    plus the new one. Ten sybil sessions on one fork, each 5 of the paid text's rare pieces far apart in it
+    (under either bound alone, since word pairs count too) with a random word after each and 300 characters of
+    its own writing, judged neutral (not beyond noise, or under min_paid_chars: too_short_to_pay), then one
+    session of the sybil's own writing carries them all (each part already carries the parts before it).
 
     Closed (it was a strict xfail): Gate._lineage_sources counts the pieces of every submission on the fork
     together. The finding was: High: the pieces channel's bound (15 rare pieces of a paid text) is per
@@ -158,12 +173,12 @@ def test_a_paid_texts_rare_pieces_spread_over_carried_neutral_sessions_name_it_w
     gate.record(paid.submission, _verdict(PAID))
     rare, _ = _rare_pieces(PAID_TEXT, gate.index)
     rng = random.Random(30)
-    rng.shuffle(rare)
+    parts = _spaced_parts(rare)
     refused = 0
-    for k in range(9):
+    for k, pieces in enumerate(parts):
         while True:  # a refusal is free: shuffle the pieces and draw other random words until one is admitted
             try:
-                part = gate.admit("sybil", 7, _with_random_words(rare[15 * k:15 * k + 15], rng), 8192)
+                part = gate.admit("sybil", 7, _part(pieces, k, rng), 8192)
                 break
             except Rejected:
                 refused += 1
@@ -171,8 +186,8 @@ def test_a_paid_texts_rare_pieces_spread_over_carried_neutral_sessions_name_it_w
         assert paid.submission not in part.novelty.sources and part.novelty.copied_share < 0.5  # each alone
         gate.record(part.submission, _verdict(NEUTRAL))
     final = gate.admit("sybil", 7, TEMPEST[40_000:42_000], 8192)
-    carried = sum(p in final.carried for p in rare)
-    assert carried == 135  # every piece of the nine sessions is trained on again, in one session
+    carried = sum(p in final.carried for pieces in parts for p in pieces)
+    assert carried == 50  # every piece of the ten sessions is trained on again, in one session
     store = _store(tmp_path)
     _, held = store.split(paid.novelty.new_text, paid.submission)
     store.hold_back(DOMAIN, held + held, paid.submission, "author")
@@ -184,26 +199,25 @@ def test_a_paid_texts_rare_pieces_spread_over_carried_neutral_sessions_name_it_w
 
 def test_a_paid_texts_rare_pieces_spread_over_paid_sessions_of_one_fork_name_it_in_the_next(gate):
     """The neighbour of the carried spread: the fork's adapter continues from its last paid session, so nine
-    paid sessions of 15 rare pieces each leave an adapter that learnt 135 of them, whatever any one session
-    carried. The tenth session (the sybil's own writing, nothing carried) names the paid text: the fork's
+    paid sessions of 5 rare pieces each (under either bound alone) leave an adapter that learnt 50 of them,
+    whatever any one session carried. The next session (the sybil's own writing, nothing carried) names the paid text: the fork's
     pieces are counted together (Gate._lineage_sources), each part alone names nothing."""
     paid = gate.admit("author", 1, PAID_TEXT, 8192)
     gate.record(paid.submission, _verdict(PAID))
     rare, _ = _rare_pieces(PAID_TEXT, gate.index)
     rng = random.Random(31)
-    rng.shuffle(rare)
     alone = []
-    for k in range(9):
+    for k, pieces in enumerate(_spaced_parts(rare)):
         for _ in range(20):  # a refusal is free: draw other random words until one is admitted
             try:
-                part = gate.admit("sybil", 8, _with_random_words(rare[15 * k:15 * k + 15], rng), 8192,
+                part = gate.admit("sybil", 8, _part(pieces, k, rng), 8192,
                                   parent=bytes([k]))  # each from the adapter the chain paid last
                 break
             except Rejected:
                 continue
         alone.append(paid.submission in part.novelty.sources)
         gate.record(part.submission, _verdict(PAID))
-    final = gate.admit("sybil", 8, TEMPEST[40_000:42_000], 8192, parent=bytes([9]))
+    final = gate.admit("sybil", 8, TEMPEST[40_000:42_000], 8192, parent=bytes([10]))
     assert final.carried == "" and not any(alone)
     assert paid.submission in final.sources
 
@@ -305,7 +319,7 @@ def test_an_attacker_cannot_get_named_by_honest_writing_from_the_domains_frequen
     """Grief: an attacker who wants every honest text of a domain to name its sessions (so their exam
     exclusions and the sources query grow with its flood) sends texts made of the 3-word runs honest writing
     of the play repeats most that no public text has. Measured on 16 honest 3,000-character texts of Twelfth
-    Night: no such run occurs in more than 2 of them; attacker texts made of the first 8 texts' 300 most
+    Night: no such piece (3-word bag or word pair) occurs in more than 3 of them (2 for the bags alone); attacker texts made of the first 8 texts' 300 most
     repeated runs (each with a random word after it) share none of them with any of the other 8 (16 needed),
     so none names them. How many such texts are accepted does not matter: the count is per accepted text."""
     from collections import Counter
@@ -315,11 +329,13 @@ def test_an_attacker_cannot_get_named_by_honest_writing_from_the_domains_frequen
     for text in texts[:8]:
         ws = words(text)[0]
         own = set(index._own_pieces(ws))
-        for i, h in enumerate(bag_hashes(ws, PIECE).tolist()):
+        hs, at = piece_hashes(ws)
+        bags = len(ws) - PIECE + 1  # piece_hashes lists the 3-word bags first, then the word pairs
+        for n, (h, i) in enumerate(zip(hs.tolist(), at.tolist())):
             if h in own:
-                runs.setdefault(h, " ".join(ws[i:i + 3]))
+                runs.setdefault(h, " ".join(ws[i:i + (PIECE if n < bags else 2)]))
         seen.update(own)
-    assert max(seen.values()) <= 2
+    assert max(seen.values()) <= 3
     common = [runs[h] for h, _ in seen.most_common(300)]
     rng = random.Random(6)
     for k in range(3):
@@ -385,35 +401,22 @@ def test_the_paid_text_with_apostrophes_splitting_its_words_names_it_as_a_source
         f"{kept} of {len(re.sub(r'[^A-Za-z]', '', PAID_TEXT))} letters in place")
 
 
-def test_one_session_carries_at_most_fifteen_rare_pieces_of_a_paid_text_besides_its_public_bag_pieces(index):
-    """The bound within one submission (carried texts aside: see the carried-sessions xfail). Pieces whose bag a
-    public text has are free: the paid text's 198 3-word pieces are 145 rare and 53 public-bag ones (43 of
-    those in the same order in some public text, 10 not). A sale of all 53 and 15 rare ones, 68 of 198 (204 of
-    596 words in 3-word runs), a random word after each, does not name the paid text; with a 16th rare piece it
-    does, however many public-bag pieces come with it."""
-    index.accept(PAID_TEXT, "s-paid")
-    rare, public = _rare_pieces(PAID_TEXT, index)
-    assert (len(rare), len(public)) == (145, 53)
-    named = {}
-    for keep in (PIECES_NEED - 1, PIECES_NEED):
-        sale = _with_random_words(public + rare[:keep], random.Random(keep))
-        named[keep] = "s-paid" in index.novelty(sale, f"s-{keep}").sources
-    assert named == {PIECES_NEED - 1: False, PIECES_NEED: True}
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Medium: the held-back windows are chosen by the secret 'so the user cannot tell which', but the author owns "
-    "the adapter its session trained without them: ranking its own 256-character windows by the adapter's loss "
-    "drop from the public start found every held-back window, 5 of 5 in 3 paid texts (scripts/redteam30/"
-    "held_windows.py: held -0.0028 to 0.0127 nats, trained 0.0177-0.0476). A held-back window has few rare "
-    "pieces (here 12 and 11 of its 16 and 15 3-word pieces), under PIECES_NEED: a sybil session of every 3-word "
-    "piece of one held-back window, with its own writing, never names the paid text and is examined on its "
-    "held-back windows (19 of 64). Fix: count the pieces channel per 256-character window of the accepted text "
-    "too (a source when most of one window's rare pieces are shared, say 8 of them); the adapter cannot be "
-    "kept from its owner, and training it on the held-back windows would leak them to others' sessions on it"))
 def test_a_sybil_session_holding_a_whole_held_back_window_in_pieces_names_the_paid_text(gate, tmp_path, fixed_secret):
     """Pieces drawn only from the held-back windows (which the author finds through its own adapter: the
-    script above; here the store's split with the test's secret stands for that)."""
+    script above; here the store's split with the test's secret stands for that).
+
+    Closed (it was a strict xfail): PIECES_NEAR (8) shared pieces within PIECES_SPAN (48) words of the accepted
+    text name it too. The finding was: Medium: the held-back windows are chosen by the secret 'so the user
+    cannot tell which', but the author owns the adapter its session trained without them: ranking its own
+    256-character windows by the adapter's loss drop from the public start found every held-back window, 5 of 5
+    in 3 paid texts (scripts/redteam30/held_windows.py: held -0.0028 to 0.0127 nats, trained 0.0177-0.0476). A
+    held-back window has few rare pieces (here 12 and 11 of its 16 and 15 3-word pieces), under PIECES_NEED: a
+    sybil session of every 3-word piece of one held-back window, with its own writing, never names the paid text
+    and is examined on its held-back windows (19 of 64). Fix: count the pieces channel per 256-character window
+    of the accepted text too (a source when most of one window's rare pieces are shared, say 8 of them); the
+    adapter cannot be kept from its owner, and training it on the held-back windows would leak them to others'
+    sessions on it
+    """
     paid = gate.admit("author", 1, PAID_TEXT, 8192)
     gate.record(paid.submission, _verdict(PAID))
     store = _store(tmp_path)

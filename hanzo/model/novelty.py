@@ -35,12 +35,16 @@ import numpy as np
 
 SHINGLE = 4  # words per bag
 SOURCES_PER_BAG = 64  # accepted submissions a shared bag names as sources, at most (NoveltyIndex._accepted)
-# The pieces channel, for sources only: a text that shares PIECES_NEED or more 3-word bags (PIECE words, sorted)
-# that no public text has with one accepted submission names it as a source, so it is never examined on that
-# submission's held-back windows. A paid text cut into 3-word pieces, shuffled, a random word after each, keeps
-# none of its 4-word bags or 12-word sets but all its 3-word runs (red team 15: 120-151 shared in 3,000
-# characters); honest writing of the same play shares at most 6 with a 3,000-character text, other plays' none.
-PIECE, PIECES_NEED = 3, 16
+# The pieces channel, for sources only: a text's *pieces* are its 3-word bags (PIECE words, sorted) and its
+# ordered word pairs that no public text has. A text sharing PIECES_NEED or more of them with one accepted
+# submission, or PIECES_NEAR within PIECES_SPAN consecutive words of it (one held-back window is about 45
+# words), names it as a source, so it is never examined on that submission's held-back windows. A paid text cut
+# into 3-word pieces, shuffled, a random word after each, keeps none of its 4-word bags or 12-word sets but all
+# its 3-word runs (red team 15), 2-word pieces all its pairs (red team 30). Measured on 3,000-character texts
+# (413 pairs of honest texts of the same play, docs/oracle.md): re-sales in 3-word pieces share
+# 215-295, in 2-word pieces 64-99; honest writing of the same play at most 9 (at most 5 within 48 words), other
+# plays' at most 1.
+PIECE, PIECES_NEED, PIECES_NEAR, PIECES_SPAN = 3, 16, 8, 48
 WORD = re.compile(r"[a-z]+")
 # The similarity channel: the word *set* of every WINDOW consecutive words, as a MinHash of
 # PERMS values, found through LSH (BANDS bands of ROWS values) and confirmed on the signature.
@@ -66,7 +70,7 @@ class Novelty:
     text: str
     spans: tuple[tuple[int, int], ...]
     # other accepted submissions any part of the text matched (a 4-word bag, a similar window, or
-    # PIECES_NEED 3-word bags), copied enough to be trimmed or not: the oracle never examines the text
+    # its pieces: 3-word bags and word pairs), copied enough to be trimmed or not: the oracle never examines the text
     # on their held-back windows
     sources: frozenset[str] = frozenset()
 
@@ -109,6 +113,19 @@ def bag_hashes(ws: Sequence[str], k: int = SHINGLE) -> np.ndarray:
         key = " ".join(sorted(ws[i:i + k])).encode()
         out[i] = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big", signed=True)
     return out
+
+
+def piece_hashes(ws: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The text's pieces (its PIECE-word bags, then its ordered word pairs, told apart by their hashes) and the
+    word each starts at."""
+    pairs = np.zeros(0, dtype=np.int64)
+    if len(ws) >= 2:
+        h = word_hashes(ws)
+        with np.errstate(over="ignore"):  # ordered: a pair and its reverse differ
+            pairs = (_mix(_mix(h[:-1] ^ np.uint64(0x5041495253)) ^ h[1:])).view(np.int64)
+    bags = bag_hashes(ws, PIECE)
+    return (np.concatenate([bags, pairs]),
+            np.concatenate([np.arange(len(bags)), np.arange(len(pairs))]).astype(np.int64))
 
 
 def word_hashes(ws: Sequence[str]) -> np.ndarray:
@@ -179,7 +196,7 @@ class NoveltyIndex:
         self.trigrams = self._cached_array(path.with_name(f"{path.stem}.trigrams.{digest}.npy"), lambda: np.unique(
             np.concatenate([trigram_hashes(words(t)[0]) for t in public] or [np.zeros(0, np.uint64)])))
         self.public_pieces = self._cached_array(path.with_name(f"{path.stem}.pieces.{digest}.npy"), lambda: np.unique(
-            np.concatenate([bag_hashes(words(t)[0], PIECE) for t in public] or [np.zeros(0, np.int64)])))
+            np.concatenate([piece_hashes(words(t)[0])[0] for t in public] or [np.zeros(0, np.int64)])))
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS accepted (h INTEGER PRIMARY KEY, submission TEXT NOT NULL)")
@@ -201,7 +218,7 @@ class NoveltyIndex:
         self.pieces_missing = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
                                               "name = 'accepted_pieces'").fetchone() is None
         self.db.execute("CREATE TABLE IF NOT EXISTS accepted_pieces (h INTEGER NOT NULL, submission TEXT NOT NULL, "
-                        "PRIMARY KEY (h, submission)) WITHOUT ROWID")
+                        "at INTEGER NOT NULL, PRIMARY KEY (h, submission)) WITHOUT ROWID")
         self.db.execute("CREATE INDEX IF NOT EXISTS accepted_pieces_submission ON accepted_pieces (submission)")
 
     @staticmethod
@@ -382,24 +399,41 @@ class NoveltyIndex:
             known = np.isin(hs, np.fromiter(seen, dtype=np.int64))
         return known
 
-    def _own_pieces(self, ws: Sequence[str]) -> list[int]:
-        """The text's distinct 3-word bags that no public text has."""
-        hs = np.unique(bag_hashes(ws, PIECE))
-        return [int(h) for h in hs[~np.isin(hs, self.public_pieces)]]
+    def _own_pieces(self, ws: Sequence[str]) -> dict[int, int]:
+        """The text's distinct pieces that no public text has, each with the word it first starts at."""
+        hs, at = piece_hashes(ws)
+        keep = ~np.isin(hs, self.public_pieces)
+        out: dict[int, int] = {}
+        for h, i in zip(hs[keep].tolist(), at[keep].tolist()):
+            out[h] = min(i, out.get(h, i))
+        return out
+
+    @staticmethod
+    def named_by_pieces(shared: Iterable[tuple[str, int]]) -> set[str]:
+        """The submissions named by shared pieces, given as (submission, where the piece is in it): PIECES_NEED in
+        all, or PIECES_NEAR within PIECES_SPAN words of it (two griddings half a span apart, so a span of a held-back
+        window's length lies mostly inside one bucket of one of them)."""
+        total: dict[str, int] = {}
+        near: dict[tuple[str, int, int], int] = {}
+        for sub, at in shared:
+            total[sub] = total.get(sub, 0) + 1
+            for shift in (0, PIECES_SPAN // 2):
+                key = (sub, shift, (at + shift) // PIECES_SPAN)
+                near[key] = near.get(key, 0) + 1
+        return ({sub for sub, n in total.items() if n >= PIECES_NEED}
+                | {sub for (sub, _, _), n in near.items() if n >= PIECES_NEAR})
 
     def _pieces_sources(self, ws: Sequence[str], exclude: str) -> set[str]:
-        """The accepted submissions that share PIECES_NEED or more of the text's own 3-word bags. Counted
-        per submission over every bag, however many submissions share it: a cap per bag (as the 4-word
-        channel's) would let a sybil flood a paid text's pieces until they read as common."""
-        shared: dict[str, int] = {}
-        hs = self._own_pieces(ws)
+        """The accepted submissions the text's pieces name (named_by_pieces). Counted per submission over every
+        piece, however many submissions share it: a cap per piece (as the 4-word channel's per bag) would let a
+        sybil flood a paid text's pieces until they read as common."""
+        hs = list(self._own_pieces(ws))
+        shared: list[tuple[str, int]] = []
         for i in range(0, len(hs), 500):
             part = hs[i:i + 500]
-            for sub, n in self.db.execute(
-                    f"SELECT submission, COUNT(*) FROM accepted_pieces WHERE h IN ({','.join('?' * len(part))}) "
-                    "AND submission != ? GROUP BY submission", (*part, exclude)):
-                shared[sub] = shared.get(sub, 0) + n
-        return {sub for sub, n in shared.items() if n >= PIECES_NEED}
+            shared += self.db.execute(f"SELECT submission, at FROM accepted_pieces WHERE h IN "
+                                      f"({','.join('?' * len(part))}) AND submission != ?", (*part, exclude)).fetchall()
+        return self.named_by_pieces(shared)
 
     def novelty(self, text: str, submission: str = "") -> Novelty:
         """The new part of `text`: what the public corpus, other accepted submissions (not
@@ -487,9 +521,9 @@ class NoveltyIndex:
         self.db.execute("DELETE FROM accepted_pieces WHERE submission = ?", (submission,))
 
     def remember_pieces(self, text: str, submission: str) -> None:
-        """Keep the text's non-public 3-word bags as the accepted `submission`'s (the pieces channel)."""
-        self.db.executemany("INSERT OR IGNORE INTO accepted_pieces VALUES (?, ?)",
-                            [(h, submission) for h in self._own_pieces(words(text)[0])])
+        """Keep the text's pieces that no public text has as the accepted `submission`'s (the pieces channel)."""
+        self.db.executemany("INSERT OR IGNORE INTO accepted_pieces VALUES (?, ?, ?)",
+                            [(h, submission, at) for h, at in self._own_pieces(words(text)[0]).items()])
 
     def accept(self, text: str, submission: str) -> None:
         """Remember every bag of an accepted submission (new and copied parts alike)."""

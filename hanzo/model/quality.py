@@ -46,7 +46,7 @@ import torch
 from hanzo.econ.params import WEI, Tokenomics
 from hanzo.econ.records import add_columns, immediate
 
-from .novelty import PIECES_NEED, Novelty, NoveltyIndex
+from .novelty import Novelty, NoveltyIndex
 
 WINDOW = 256  # characters of text per paid interaction (the trainer's window)
 PAID, NEUTRAL, LOW = "paid", "neutral", "low quality"
@@ -175,8 +175,8 @@ class Admission:
     carried: str = ""  # the user's new text from earlier neutral sessions on this fork, trained on again
     carried_sources: frozenset[str] = frozenset()  # the accepted submissions the carried texts matched in part
     # what the fork's whole history matched (Gate._lineage_sources): every submission on the fork, this one and
-    # the carried ones included, the texts they matched either way, the ones sharing PIECES_NEED pieces with
-    # them all together, and the paid sessions any of those was carried into
+    # the carried ones included, the texts they matched either way, the ones their pieces name all together,
+    # and the paid sessions any of those was carried into
     lineage_sources: frozenset[str] = frozenset()
 
     @property
@@ -316,7 +316,7 @@ class Gate:
         spread over sessions bounded nothing (red team 30: nine neutral sessions of 15 pieces each, carried into
         a tenth, trained on 93% of a paid text's rare pieces and named none). Every submission admitted on the
         fork (any user's: a superset, and exclusion only costs exam variety), what each named and what named
-        it, every accepted text sharing PIECES_NEED of their pieces all together, and the sessions any of
+        it, every accepted text their pieces name all together (NoveltyIndex.named_by_pieces), and the sessions any of
         those was carried into (held-back windows are cut from the text a paid session trained on, carried
         text included, and filed under the paid session)."""
         on_fork = "SELECT id FROM submissions WHERE fork = ?"
@@ -325,10 +325,9 @@ class Gate:
             out.update(json.loads(sources))
         out.update(r[0] for r in self.db.execute(f"SELECT submission FROM source_links WHERE source IN ({on_fork})",
                                                  (fork,)))
-        out.update(r[0] for r in self.db.execute(
-            "SELECT submission FROM accepted_pieces WHERE h IN (SELECT p.h FROM accepted_pieces p JOIN submissions s "
-            f"ON p.submission = s.id WHERE s.fork = ?) AND submission NOT IN ({on_fork}) GROUP BY submission "
-            "HAVING COUNT(*) >= ?", (fork, fork, PIECES_NEED)))
+        out |= self.index.named_by_pieces(self.db.execute(
+            "SELECT submission, at FROM accepted_pieces WHERE h IN (SELECT p.h FROM accepted_pieces p JOIN submissions "
+            f"s ON p.submission = s.id WHERE s.fork = ?) AND submission NOT IN ({on_fork})", (fork, fork)))
         named = sorted(out)
         for i in range(0, len(named), 500):
             part = named[i:i + 500]
