@@ -247,14 +247,16 @@ def test_held_back_text_never_becomes_most_of_the_exam_nor_its_authors(tmp_path)
     assert all(own[i:i + 256] in seed_text for i in range(0, len(own), 256))
 
 
-def test_a_text_that_matches_a_paid_session_in_part_is_never_examined_on_its_held_back_windows(tmp_path):
+def test_a_text_that_matches_a_paid_session_in_part_is_never_examined_on_its_held_back_windows(tmp_path, public_index):
     """A user name is free, so excluding an author's own held-back windows by name leaves them to its
     sybils: one that rewrites the paid text (held-back windows included) and keeps the part no copy
     channel trims would be examined on text it trained on. The exclusion follows what the session's
     text matched, whoever sent it; an unrelated text still meets those windows."""
     store = PrivateEvaluation(tmp_path / "p", chunks=20)
     store.seed("hamlet", LOCAL.private_passages("hamlet"))
-    index = NoveltyIndex(tmp_path / "n.sqlite", [public_slice(2000, 6)])
+    # the whole public corpus (its arrays seeded): with 2,000 characters of it, the pieces channel read the play's
+    # commonest word pairs ("of the") as private, and unrelated text of the play named the paid text
+    index = NoveltyIndex(public_index(tmp_path / "n.sqlite"), LOCAL.public_texts().values())
     paid = HAMLET[40_000:50_000]
     index.accept(paid, "s-author")
     _, held = store.split(paid, "s-author")

@@ -1,9 +1,10 @@
 """Red team, round 30: the pieces channel (novelty `_pieces_sources`, commit 3e8c1c3), from a greedy user who
-reads all the public code. A session must never be examined on the held-back windows of a text it trained on;
-the pieces channel named as a source any accepted text sharing PIECES_NEED (16) of the session's 3-word bags
-that no public text has (since: its word pairs too, and PIECES_NEAR within PIECES_SPAN words). Each test states the property that should hold; those that fail today are strict
-xfails with the measured numbers and a severity. Gate-level only: nothing is trained here; two attacks were
-judged by the real oracle once each (scripts/redteam30/, their lines in scripts/redteam30/results/)."""
+reads all the public code. A session must never be examined on the held-back windows of a text it trained on; the
+pieces channel named as a source any accepted text sharing PIECES_NEED (16) of the session's 3-word bags that no
+public text has (since: its word pairs too, and PIECES_NEAR within PIECES_SPAN words). Each test states the property
+that should hold; those that fail today are strict xfails with the measured numbers and a severity. Gate-level only:
+nothing is trained here; two attacks were judged by the real oracle once each (scripts/redteam30/, their lines in
+scripts/redteam30/results/)."""
 
 from __future__ import annotations
 
@@ -198,10 +199,10 @@ def test_a_paid_texts_rare_pieces_spread_over_carried_neutral_sessions_name_it_w
 
 
 def test_a_paid_texts_rare_pieces_spread_over_paid_sessions_of_one_fork_name_it_in_the_next(gate):
-    """The neighbour of the carried spread: the fork's adapter continues from its last paid session, so nine
-    paid sessions of 5 rare pieces each (under either bound alone) leave an adapter that learnt 50 of them,
-    whatever any one session carried. The next session (the sybil's own writing, nothing carried) names the paid text: the fork's
-    pieces are counted together (Gate._lineage_sources), each part alone names nothing."""
+    """The neighbour of the carried spread: the fork's adapter continues from its last paid session, so ten
+    paid sessions of 5 rare pieces each (under either bound alone) leave an adapter that learnt 50 of them, whatever
+    any one session carried. The next session (the sybil's own writing, nothing carried) names the paid text: the
+    fork's pieces are counted together (Gate._lineage_sources), each part alone names nothing."""
     paid = gate.admit("author", 1, PAID_TEXT, 8192)
     gate.record(paid.submission, _verdict(PAID))
     rare, _ = _rare_pieces(PAID_TEXT, gate.index)
@@ -317,11 +318,12 @@ def test_forgetting_and_retrying_either_side_keeps_the_paid_text_among_the_resal
 
 def test_an_attacker_cannot_get_named_by_honest_writing_from_the_domains_frequent_pieces(index):
     """Grief: an attacker who wants every honest text of a domain to name its sessions (so their exam
-    exclusions and the sources query grow with its flood) sends texts made of the 3-word runs honest writing
-    of the play repeats most that no public text has. Measured on 16 honest 3,000-character texts of Twelfth
-    Night: no such piece (3-word bag or word pair) occurs in more than 3 of them (2 for the bags alone); attacker texts made of the first 8 texts' 300 most
-    repeated runs (each with a random word after it) share none of them with any of the other 8 (16 needed),
-    so none names them. How many such texts are accepted does not matter: the count is per accepted text."""
+    exclusions and the sources query grow with its flood) sends texts made of the 3-word runs honest writing of the
+    play repeats most that no public text has. Measured on 16 honest 3,000-character texts of Twelfth Night: no such
+    piece (3-word bag or word pair) occurs in more than 3 of them (2 for the bags alone); attacker texts made of the
+    first 8 texts' 300 most repeated pieces (each with a random word after it) are named by none of the other 8
+    (16 pieces needed, or 8 within 48 words). How many such texts are accepted does not matter: the count is per
+    accepted text."""
     from collections import Counter
 
     texts = [TWELFTH[s:s + 3000] for s in range(0, 48_000, 3000)]

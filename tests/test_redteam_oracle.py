@@ -152,8 +152,8 @@ def test_a_session_sharing_pieces_needed_or_more_names_the_paid_text_and_fewer_b
     """The channel's bound, as documented: a session sharing PIECES_NEED of a paid text's pieces that no public
     text has (3-word bags and word pairs) names it; one sharing fewer, none PIECES_NEAR within PIECES_SPAN words,
     is still examined on its held-back windows. Tried: 3-word pieces of the paid text far apart in it (every
-    9th, 27 words apart, so at most 2 in 48 words), added one at a time to the sybil's own text with a random word after each: the
-    paid text is named at the first piece that takes the shared count to 16, not before. (Across sessions of a
+    9th, 27 words apart, so at most 2 in 48 words), added one at a time to the sybil's own text with a random
+    word after each: the paid text is named at the first piece that takes the shared count to 16, not before. (Across sessions of a
     fork the pieces are counted together: tests/test_redteam30_pieces.py.)"""
     paid = TWELFTH[20_000:23_000]
     index.accept(paid, "s-paid")
