@@ -171,3 +171,32 @@ def test_a_failed_duplicate_judgement_never_unlists_a_paid_text(gate, order):
         return
     assert first.submission in copy.sources, (f"verbatim copy admitted, {copy.novelty.copied_share:.0%} copied, "
                                               f"{len(copy.sources)} sources")
+
+
+def test_pieces_spread_over_many_forks_and_users_never_reach_one_sessions_training_text_unnamed(gate):
+    """Escaping the lineage by moving text between forks: the sybil sends 5 of a paid text's rare 3-word runs
+    (15 pieces: each run is a bag and two word pairs) with a random word after each and 600 characters of its
+    own writing per neutral session, on 9 forks of its own, then as a stranger on a 10th user's fork, then on
+    that fork as its owner. Carrying is per (user, fork), so no session trains on more than its own 15 pieces (the documented bound): every session's training text
+    (carried + new) either holds fewer than PIECES_NEED of the paid text's rare pieces or names it. Measured:
+    every session carries nothing (0 characters), its training text holds 0-8 of the paid text's pieces (novelty
+    trims most runs as copied), and 9 of the 11 sessions name the paid text anyway (the other two hold 7)."""
+    import random
+
+    from hanzo.model.quality import NEUTRAL
+    from tests.test_redteam30_pieces import _rare_pieces, _with_random_words
+
+    paid_text = TWELFTH[20_000:23_000]
+    paid = gate.admit("author", 1, paid_text, 8192)
+    gate.record(paid.submission, _verdict(PAID))
+    rare = _rare_pieces(paid_text, gate.index)[0]
+    own = set(gate.index._own_pieces(words(paid_text)[0]))
+    rng = random.Random(31)
+    steps = [("sybil", 2 + k) for k in range(9)] + [("sybil", 20), ("owner", 20)]
+    for k, (user, fork) in enumerate(steps):
+        part = (TEMPEST[20_000 + 700 * k:20_600 + 700 * k] + "\n"
+                + _with_random_words(rare[5 * k:5 * k + 5], rng))
+        a = gate.admit(user, fork, part, 8192, parent=bytes([k]))
+        gate.record(a.submission, _verdict(NEUTRAL))
+        trained = set(gate.index._own_pieces(words(a.carried + a.novelty.new_text)[0]))
+        assert len(trained & own) < PIECES_NEED or paid.submission in a.sources, (k, len(trained & own), a.carried)
