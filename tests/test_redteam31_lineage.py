@@ -178,7 +178,8 @@ def test_pieces_spread_over_many_forks_and_users_never_reach_one_sessions_traini
     (15 pieces: each run is a bag and two word pairs) with a random word after each and 600 characters of its
     own writing per neutral session, on 9 forks of its own, then as a stranger on a 10th user's fork, then on
     that fork as its owner. Carrying is per (user, fork), so no session trains on more than its own 15 pieces
-    (the documented bound): every session's training text (carried + new) either holds fewer than PIECES_NEED of the paid text's rare pieces or names it. Measured:
+    (the documented bound): every session's training text (carried + new) either holds fewer than PIECES_NEED
+    of the paid text's pieces or names it. Measured:
     every session carries nothing (0 characters), its training text holds 0-8 of the paid text's pieces (novelty
     trims most runs as copied), and 9 of the 11 sessions name the paid text anyway (the other two hold 7)."""
     import random
