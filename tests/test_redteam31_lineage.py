@@ -88,9 +88,9 @@ def test_a_long_honest_fork_keeps_most_of_the_other_honest_users_held_back_windo
 
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
     "Low (griefing, no gain to the griefer): anyone may send sessions on anyone's fork under free user names, and "
-    "every one of them joins the owner's lineage: 29 strangers' honest 1,000-character sessions on an owner's "
+    "every one of them joins the owner's lineage: 28 strangers' honest 1,000-character sessions on an owner's "
     "fork make the owner's next session name 7 of 9 other users' paid texts it never saw (about 78% of their "
-    "held-back characters lost from its exam; before the strangers: 0 of 9). Fix: key the lineage on the user's "
+    "held-back characters lost from its exam; before the strangers: 1 of 9, 12%). Fix: key the lineage on the user's "
     "own chain of adapters (submissions whose parent is an adapter of the session's chain), not every submission "
     "sharing the fork's number"))
 def test_strangers_on_an_owners_fork_cannot_strip_the_owners_exam_of_held_back_windows(gate, tmp_path):
