@@ -303,28 +303,32 @@ class Gate:
                 self.db.executemany("INSERT OR IGNORE INTO source_links VALUES (?, ?)",
                                     [(src, sid) for src in novelty.sources])
                 self._claim_carry(user, fork, sid, max_chars - novelty.new_chars)
-            rows = self.db.execute("SELECT new_text, sources FROM submissions WHERE carried_into = ? ORDER BY rowid",
-                                   (sid,)).fetchall()
-            lineage = self._lineage_sources(fork) - {sid}  # its own held-back windows are cut after its exam
+            rows = self.db.execute("SELECT new_text, sources, id FROM submissions WHERE carried_into = ? "
+                                   "ORDER BY rowid", (sid,)).fetchall()
+            carried_ids = [r[2] for r in rows]
+            lineage = self._lineage_sources(fork, [sid] + carried_ids) - {sid}  # its own windows: cut after its exam
         carried_sources = frozenset(s for r in rows for s in json.loads(r[1]))
         return Admission(sid, novelty, None if row is None or row[0] is None else json.loads(row[0]),
                          "".join(r[0] for r in rows), carried_sources, lineage)
 
-    def _lineage_sources(self, fork: int) -> frozenset[str]:
-        """Whose held-back windows a session on `fork` must never be examined on: its adapter continues the
-        fork's paid sessions, and it trains on carried text, so a bound per text (the pieces channel's 15 pieces)
-        spread over sessions bounded nothing (red team 30: nine neutral sessions of 15 pieces each, carried into
-        a tenth, trained on 93% of a paid text's rare pieces and named none). Every submission admitted on the
-        fork (any user's: a superset, and exclusion only costs exam variety), what each named and what named
-        it, every accepted text their pieces name all together (NoveltyIndex.named_by_pieces), and the sessions any of
-        those was carried into (held-back windows are cut from the text a paid session trained on, carried
-        text included, and filed under the paid session)."""
+    def _lineage_sources(self, fork: int, trained: list[str]) -> frozenset[str]:
+        """Whose held-back windows a session on `fork` must never be examined on, beside what its own text and
+        the texts it carries (`trained`) matched: its adapter continues the fork's paid sessions and it trains on
+        carried text, so a bound per text (the pieces channel's) spread over sessions bounded nothing (red team
+        30: nine neutral sessions of 15 pieces each, carried into a tenth, trained on 93% of a paid text's rare
+        pieces and named none). Every submission on the fork (any user's: a stranger's session starts from the
+        owner's adapter too), every accepted text the fork's pieces name all together
+        (NoveltyIndex.named_by_pieces), the later texts that named what it trains on (a text sent before the one
+        it copies is named by that one only), and the sessions any of those was carried into (held-back windows
+        are cut from the text a paid session trained on, carried text included, and filed under the paid
+        session). Not the union of every earlier session's own sources: one shared 4-word bag names a text, and
+        over 30 honest sessions those single-bag matches named 7 of 9 other users' paid texts (red team 31); what
+        an earlier session learnt of a text in earnest, its pieces show."""
         on_fork = "SELECT id FROM submissions WHERE fork = ?"
         out = {r[0] for r in self.db.execute(on_fork, (fork,))}
-        for (sources,) in self.db.execute("SELECT sources FROM submissions WHERE fork = ?", (fork,)):
-            out.update(json.loads(sources))
-        out.update(r[0] for r in self.db.execute(f"SELECT submission FROM source_links WHERE source IN ({on_fork})",
-                                                 (fork,)))
+        marks = ",".join("?" * len(trained))
+        out.update(r[0] for r in self.db.execute(f"SELECT submission FROM source_links WHERE source IN ({marks})",
+                                                 trained))
         out |= self.index.named_by_pieces(self.db.execute(
             "SELECT submission, at FROM accepted_pieces WHERE h IN (SELECT p.h FROM accepted_pieces p JOIN submissions "
             f"s ON p.submission = s.id WHERE s.fork = ?) AND submission NOT IN ({on_fork})", (fork, fork)))
@@ -357,8 +361,12 @@ class Gate:
         """The verdict of a submission, so a retry is answered without training again."""
         outcome = verdict["quality"]["outcome"]
         with self._transaction():
-            self.db.execute("UPDATE submissions SET verdict = ?, outcome = ? WHERE id = ?",
-                            (json.dumps(verdict), outcome, submission))
+            if not self.db.execute("UPDATE submissions SET verdict = ?, outcome = ? WHERE id = ?",
+                                   (json.dumps(verdict), outcome, submission)).rowcount:
+                # undone meanwhile (the same session's other judgement failed): a verdict on no record would be
+                # paid while the text is in no index; refused, nothing recorded, the session can be sent again
+                raise Rejected("retry", f"submission {submission[:12]}: its admission was undone by a failed "
+                                        "judgement of the same session; send the session again")
             if outcome != PAID:  # paid text is spent; otherwise what this session carried is carried on
                 self.db.execute("UPDATE submissions SET carried_into = NULL WHERE carried_into = ?", (submission,))
 
@@ -366,8 +374,11 @@ class Gate:
         """Undo an admission whose judgement failed (a missing adapter, a wrong key): the text is
         the user's again, not a copy of itself."""
         with self._transaction():
+            # only an admission with no verdict is undone: the same session judged twice at once (two workers)
+            # and the second failing must not unlist the first's paid text (red team 31: a verbatim copy was then
+            # admitted and named nothing)
             if self.db.execute("DELETE FROM submissions WHERE id = ? AND verdict IS NULL", (submission,)).rowcount:
                 self.db.execute("UPDATE submissions SET carried_into = NULL WHERE carried_into = ?", (submission,))
                 self.db.execute("DELETE FROM source_links WHERE submission = ?", (submission,))
-            self.index.forget(submission)
+                self.index.forget(submission)
 
