@@ -255,6 +255,27 @@ def test_a_resale_of_a_text_carried_into_a_paid_session_is_never_examined_on_tha
     assert of_carried == 0, f"{shared} pieces shared with the neutral text, {of_carried} of 64 exam windows hold it"
 
 
+def test_a_copy_of_part_of_a_text_carried_into_a_paid_session_excludes_that_sessions_held_back_windows(gate):
+    """The neighbour of the carried text's re-sale through another channel: one phrase of the carried text (6
+    words, none of its 4-word bags in public text) beside the sybil's own writing names it through the 4-word
+    bags, under the pieces' thresholds; the paid session it was carried into is excluded all the same (every
+    text a session matched is followed to the paid session it was carried into)."""
+    first = TWELFTH[20_000:23_000]
+    neutral = gate.admit("author", 1, first, 8192)
+    gate.record(neutral.submission, _verdict(NEUTRAL))
+    paid = gate.admit("author", 1, TWELFTH[24_000:25_500], 8192)
+    assert paid.carried == neutral.novelty.new_text
+    gate.record(paid.submission, _verdict(PAID))
+    ws, spans = words(first)
+    bags = bag_hashes(ws)
+    at = next(i for i in range(len(ws) - 6) if not np.isin(bags[i:i + 3], gate.index.public).any())
+    phrase = first[spans[at][0]:spans[at + 5][1]]
+    copy = gate.admit("sybil", 5, TEMPEST[30_000:32_000] + "\n" + phrase + "\n", 8192)
+    assert neutral.submission in copy.novelty.sources
+    assert neutral.submission not in gate.index._pieces_sources(words(copy.novelty.text)[0], copy.submission)
+    assert paid.submission in copy.sources
+
+
 def test_a_resale_sent_before_the_paid_text_and_carried_later_is_never_examined_on_its_held_back_windows(
         gate, tmp_path, fixed_secret):
     """The pieces channel (like every channel) looks back only: a text names the accepted texts before it.

@@ -305,19 +305,19 @@ class Gate:
                 self._claim_carry(user, fork, sid, max_chars - novelty.new_chars)
             rows = self.db.execute("SELECT new_text, sources, id FROM submissions WHERE carried_into = ? "
                                    "ORDER BY rowid", (sid,)).fetchall()
-            carried_ids = [r[2] for r in rows]
-            lineage = self._lineage_sources(fork, [sid] + carried_ids) - {sid}  # its own windows: cut after its exam
-        carried_sources = frozenset(s for r in rows for s in json.loads(r[1]))
+            carried_sources = frozenset(s for r in rows for s in json.loads(r[1]))
+            lineage = self._lineage_sources(fork, [sid] + [r[2] for r in rows], novelty.sources | carried_sources)
+            lineage -= {sid}  # its own held-back windows are cut after its exam
         return Admission(sid, novelty, None if row is None or row[0] is None else json.loads(row[0]),
                          "".join(r[0] for r in rows), carried_sources, lineage)
 
-    def _lineage_sources(self, fork: int, trained: list[str]) -> frozenset[str]:
-        """Whose held-back windows a session on `fork` must never be examined on, beside what its own text and
-        the texts it carries (`trained`) matched: its adapter continues the fork's paid sessions and it trains on
-        carried text, so a bound per text (the pieces channel's) spread over sessions bounded nothing (red team
-        30: nine neutral sessions of 15 pieces each, carried into a tenth, trained on 93% of a paid text's rare
-        pieces and named none). Every submission on the fork (any user's: a stranger's session starts from the
-        owner's adapter too), every accepted text the fork's pieces name all together
+    def _lineage_sources(self, fork: int, trained: list[str], matched: frozenset[str]) -> frozenset[str]:
+        """Whose held-back windows a session on `fork` must never be examined on: what its own text and the texts
+        it carries (`trained`) matched (`matched`), and more, since its adapter continues the fork's paid sessions
+        and it trains on carried text, so a bound per text (the pieces channel's) spread over sessions bounded
+        nothing (red team 30: nine neutral sessions of 15 pieces each, carried into a tenth, trained on 93% of a
+        paid text's rare pieces and named none). Every submission on the fork (any user's: a stranger's session
+        starts from the owner's adapter too), every accepted text the fork's pieces name all together
         (NoveltyIndex.named_by_pieces), the later texts that named what it trains on (a text sent before the one
         it copies is named by that one only), and the sessions any of those was carried into (held-back windows
         are cut from the text a paid session trained on, carried text included, and filed under the paid
@@ -325,7 +325,7 @@ class Gate:
         over 30 honest sessions those single-bag matches named 7 of 9 other users' paid texts (red team 31); what
         an earlier session learnt of a text in earnest, its pieces show."""
         on_fork = "SELECT id FROM submissions WHERE fork = ?"
-        out = {r[0] for r in self.db.execute(on_fork, (fork,))}
+        out = set(matched) | {r[0] for r in self.db.execute(on_fork, (fork,))}
         marks = ",".join("?" * len(trained))
         out.update(r[0] for r in self.db.execute(f"SELECT submission FROM source_links WHERE source IN ({marks})",
                                                  trained))
