@@ -223,6 +223,18 @@ def test_a_paid_texts_rare_pieces_spread_over_paid_sessions_of_one_fork_name_it_
     assert paid.submission in final.sources
 
 
+def _carried_into_paid(gate: Gate):
+    """The author's first session is neutral; its new text is carried into the author's next session on the fork,
+    which is paid. Returns (the first text, the neutral admission, the paid one)."""
+    first = TWELFTH[20_000:23_000]
+    neutral = gate.admit("author", 1, first, 8192)
+    gate.record(neutral.submission, _verdict(NEUTRAL))
+    paid = gate.admit("author", 1, TWELFTH[24_000:25_500], 8192)
+    assert paid.carried == neutral.novelty.new_text
+    gate.record(paid.submission, _verdict(PAID))
+    return first, neutral, paid
+
+
 def test_a_resale_of_a_text_carried_into_a_paid_session_is_never_examined_on_that_sessions_held_back_windows(
         gate, tmp_path, fixed_secret):
     """The author's first session is neutral (too short to pay, or not beyond noise); its new text is carried
@@ -236,12 +248,7 @@ def test_a_resale_of_a_text_carried_into_a_paid_session_is_never_examined_on_tha
     windows hold the carried text. Every channel, not only the pieces one. Fix: when a source was carried into a
     paid session (submissions.carried_into), exclude that session's held-back windows too
     """
-    first = TWELFTH[20_000:23_000]
-    neutral = gate.admit("author", 1, first, 8192)
-    gate.record(neutral.submission, _verdict(NEUTRAL))
-    paid = gate.admit("author", 1, TWELFTH[24_000:25_500], 8192)
-    assert paid.carried == neutral.novelty.new_text
-    gate.record(paid.submission, _verdict(PAID))
+    first, neutral, paid = _carried_into_paid(gate)
     store = _store(tmp_path)
     _, held = store.split(paid.carried + paid.novelty.new_text, paid.submission)  # as QualityOracle.judge
     store.hold_back(DOMAIN, held + held, paid.submission, "author")
@@ -260,12 +267,7 @@ def test_a_copy_of_part_of_a_text_carried_into_a_paid_session_excludes_that_sess
     words, none of its 4-word bags in public text) beside the sybil's own writing names it through the 4-word
     bags, under the pieces' thresholds; the paid session it was carried into is excluded all the same (every
     text a session matched is followed to the paid session it was carried into)."""
-    first = TWELFTH[20_000:23_000]
-    neutral = gate.admit("author", 1, first, 8192)
-    gate.record(neutral.submission, _verdict(NEUTRAL))
-    paid = gate.admit("author", 1, TWELFTH[24_000:25_500], 8192)
-    assert paid.carried == neutral.novelty.new_text
-    gate.record(paid.submission, _verdict(PAID))
+    first, neutral, paid = _carried_into_paid(gate)
     ws, spans = words(first)
     bags = bag_hashes(ws)
     at = next(i for i in range(len(ws) - 6) if not np.isin(bags[i:i + 3], gate.index.public).any())
