@@ -21,8 +21,10 @@ from hanzo.model.forks import ForkTrainer
 from hanzo.model.novelty import NoveltyIndex
 from hanzo.model.oracle import OracleConfig, QualityOracle
 from hanzo.model.private_eval import PrivateEvaluation, PrivateEvalError
-from hanzo.model.quality import LOW, NEUTRAL, PAID, Gate, Rejected, assess, paid_interactions, too_short_to_pay
+from hanzo.model.quality import LOW, NEUTRAL, PAID, Rejected, assess, paid_interactions, too_short_to_pay
 from hanzo.model.rewrites import REWRITES, interleave, word_salad
+
+from .gates import fresh_gate, fresh_index, verdict
 
 HAMLET = LOCAL.users_text("hamlet")  # stands for an honest user's unpublished writing
 
@@ -56,14 +58,14 @@ def test_the_three_roles_are_disjoint_and_cover_each_domain():
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory, public_index):
-    return NoveltyIndex(public_index(tmp_path_factory.mktemp("novelty") / "n.sqlite"), LOCAL.public_texts().values())
+    return fresh_index(tmp_path_factory.mktemp("novelty"), public_index)
 
 
 @pytest.fixture(scope="module")
 def public_gate(tmp_path_factory, public_index):
     """A gate for the rules that refuse before anything is recorded (building one indexes the public
     corpus: about 10 s); tests that admit text use users of their own."""
-    return Gate(public_index(tmp_path_factory.mktemp("gate") / "g.sqlite"), LOCAL.public_texts().values(), DEFAULT)
+    return fresh_gate(tmp_path_factory.mktemp("gate"), public_index)
 
 
 # what novelty does not see whole: the misspelled ones are refused before it (below); the last is
@@ -256,7 +258,7 @@ def test_a_text_that_matches_a_paid_session_in_part_is_never_examined_on_its_hel
     store.seed("hamlet", LOCAL.private_passages("hamlet"))
     # the whole public corpus (its arrays seeded): with 2,000 characters of it, the pieces channel read the play's
     # commonest word pairs ("of the") as private, and unrelated text of the play named the paid text
-    index = NoveltyIndex(public_index(tmp_path / "n.sqlite"), LOCAL.public_texts().values())
+    index = fresh_index(tmp_path, public_index)
     paid = HAMLET[40_000:50_000]
     index.accept(paid, "s-author")
     _, held = store.split(paid, "s-author")
@@ -515,49 +517,45 @@ def test_another_user_trains_a_fork_from_its_owners_head(oracle):
 
 # ---------------------------------------------------------------- a neutral session's text is carried, not lost
 
-def _verdict(outcome: str) -> dict:
-    return {"quality": {"outcome": outcome}}
-
-
 def test_a_neutral_sessions_text_is_carried_to_its_authors_next_session_and_paid_once(tmp_path, public_index):
     """A neutral session's text used to be spent: admitted (so never new again) but neither paid
     nor trained into the fork. Now the author's next session on the fork trains on it again and, if
     paid, is paid for it; once paid it is never carried again, and two sessions admitted side by
     side never carry the same text."""
-    gate = Gate(public_index(tmp_path / "g.sqlite"), LOCAL.public_texts().values(), DEFAULT)
+    gate = fresh_gate(tmp_path, public_index)
     a, b, c, d, e = (HAMLET[k * 1500:(k + 1) * 1500] for k in range(5))
     first = gate.admit("ophelia", 1, a, 8192)
     assert first.carried == ""
-    gate.record(first.submission, _verdict(NEUTRAL))
+    gate.record(first.submission, verdict(NEUTRAL))
     assert gate.admit("laertes", 1, HAMLET[20_000:21_500], 8192).carried == ""  # hers, not the fork's
     assert gate.admit("ophelia", 2, HAMLET[21_500:23_000], 8192).carried == ""  # this fork's, not hers elsewhere
     second = gate.admit("ophelia", 1, b, 8192)
     assert second.carried == first.novelty.new_text and len(second.carried) > 1000
     side_by_side = gate.admit("ophelia", 1, c, 8192)
     assert side_by_side.carried == ""
-    gate.record(second.submission, _verdict(PAID))
-    gate.record(side_by_side.submission, _verdict(NEUTRAL))
+    gate.record(second.submission, verdict(PAID))
+    gate.record(side_by_side.submission, verdict(NEUTRAL))
     retried = gate.admit("ophelia", 1, b, 8192)  # a retry of the paid one is answered from its record
-    assert retried.verdict == _verdict(PAID) and retried.carried == first.novelty.new_text
+    assert retried.verdict == verdict(PAID) and retried.carried == first.novelty.new_text
     head = b"\x01" * 32  # the paid session's adapter, once the chain paid it
     fourth = gate.admit("ophelia", 1, d, 8192, parent=head)
     assert fourth.carried == side_by_side.novelty.new_text  # the first text was paid: never again
     gate.forget(fourth.submission)  # a failed judgement gives its carry back
     fifth = gate.admit("ophelia", 1, e, 8192, parent=head)
     assert fifth.carried == side_by_side.novelty.new_text
-    gate.record(fifth.submission, _verdict(LOW))  # junk does not take the honest carry with it
+    gate.record(fifth.submission, verdict(LOW))  # junk does not take the honest carry with it
     assert gate.admit("ophelia", 1, d, 8192, parent=head).carried == side_by_side.novelty.new_text
 
 
 def test_a_carry_stays_within_a_session_and_its_oldest_text_expires(tmp_path, public_index):
-    gate = Gate(public_index(tmp_path / "g.sqlite"), LOCAL.public_texts().values(), DEFAULT)
+    gate = fresh_gate(tmp_path, public_index)
     texts = [HAMLET[k * 1500:(k + 1) * 1500] for k in range(3)]
     for text in texts[:2]:
-        gate.record(gate.admit("ophelia", 1, text, 8192).submission, _verdict(NEUTRAL))
+        gate.record(gate.admit("ophelia", 1, text, 8192).submission, verdict(NEUTRAL))
     third = gate.admit("ophelia", 1, texts[2], 4000)  # room for one earlier text beside this one
     newest = gate.admit("ophelia", 1, texts[1], 8192)
     assert third.carried == newest.novelty.new_text and 0 < len(third.carried) + third.novelty.new_chars <= 4000
-    gate.record(third.submission, _verdict(NEUTRAL))
+    gate.record(third.submission, verdict(NEUTRAL))
     # the text that did not fit expired; the carried one and the third are carried on
     assert gate.admit("ophelia", 1, HAMLET[6000:7500], 8192).carried == newest.novelty.new_text + third.novelty.new_text
 
@@ -568,12 +566,12 @@ def test_a_carried_text_keeps_what_it_matched_so_its_next_session_avoids_those_h
     sybil's rewrite of a paid text judged neutral is carried into its next session, which is
     examined then: the carried text's matches are kept with it, so the next session is excluded
     from the same windows though its own new text matches nothing. Anyone else's is not."""
-    gate = Gate(public_index(tmp_path / "g.sqlite"), LOCAL.public_texts().values(), DEFAULT)
+    gate = fresh_gate(tmp_path, public_index)
     paid = gate.admit("author", 1, HAMLET[10_000:16_000], 8192)
-    gate.record(paid.submission, _verdict(PAID))
+    gate.record(paid.submission, verdict(PAID))
     rewrite = gate.admit("sybil", 7, HAMLET[10_000:11_000] + "\n" + HAMLET[30_000:32_000], 8192)  # a third copied
     assert rewrite.novelty.sources == {paid.submission} and rewrite.sources == {paid.submission}
-    gate.record(rewrite.submission, _verdict(NEUTRAL))
+    gate.record(rewrite.submission, verdict(NEUTRAL))
     later = gate.admit("sybil", 7, HAMLET[50_000:51_500], 8192)
     assert later.carried == rewrite.novelty.new_text and later.novelty.sources == frozenset()
     assert later.sources == {paid.submission, rewrite.submission}  # and the fork's own history (the lineage)
@@ -605,9 +603,9 @@ def test_another_users_paid_session_never_locks_the_forks_owner_out(tmp_path, pu
     owner's head "pending", for good (the stranger's adapter never becomes the head: the chain
     records the owner's). A head has one paid child per user: the stranger is paid once from it,
     and the owner goes on."""
-    gate = Gate(public_index(tmp_path / "g.sqlite"), LOCAL.public_texts().values(), DEFAULT)
+    gate = fresh_gate(tmp_path, public_index)
     stranger = gate.admit("mallory", 1, HAMLET[0:1500], 8192)
-    gate.record(stranger.submission, _verdict(PAID))
+    gate.record(stranger.submission, verdict(PAID))
     owner = gate.admit("ophelia", 1, HAMLET[1500:3000], 8192)  # the owner, from the same (empty) head
     assert owner.verdict is None
     with pytest.raises(Rejected) as again:

@@ -14,12 +14,13 @@ import re
 import numpy as np
 import pytest
 
-from hanzo.econ.params import DEFAULT
 from hanzo.model.corpus import LOCAL
 from hanzo.model.novelty import PIECE, NoveltyIndex, bag_hashes, piece_hashes, words
 from hanzo.model.private_eval import WINDOW, PrivateEvaluation
 from hanzo.model.quality import NEUTRAL, PAID, Gate, Rejected
 from hanzo.model.rewrites import _public_words
+
+from .gates import fresh_gate, fresh_index, verdict
 
 TWELFTH = LOCAL.users_text("twelfth-night")  # honest users' unpublished writing
 TEMPEST = LOCAL.users_text("the-tempest")
@@ -27,19 +28,15 @@ PAID_TEXT = TWELFTH[20_000:23_000]  # the paid text every attack re-sells (596 w
 DOMAIN = "twelfth-night"
 
 
-def _verdict(outcome: str) -> dict:
-    return {"quality": {"outcome": outcome}}
-
-
 @pytest.fixture()
 def gate(tmp_path, public_index):
-    """A fresh gate for each test (its public arrays seeded: about 0.5 s)."""
-    return Gate(public_index(tmp_path / "gate" / "g.sqlite"), LOCAL.public_texts().values(), DEFAULT)
+    """A fresh gate for each test."""
+    return fresh_gate(tmp_path, public_index)
 
 
 @pytest.fixture()
 def index(tmp_path, public_index):
-    return NoveltyIndex(public_index(tmp_path / "n.sqlite"), LOCAL.public_texts().values())
+    return fresh_index(tmp_path, public_index)
 
 
 def _store(tmp_path) -> PrivateEvaluation:
@@ -101,7 +98,7 @@ def test_a_resale_keeping_no_three_consecutive_words_of_a_paid_text_still_names_
     that no public text has, its threshold set on honest writing
     """
     paid = gate.admit(f"author-{kind}", 1, PAID_TEXT, 8192)
-    gate.record(paid.submission, _verdict(PAID))
+    gate.record(paid.submission, verdict(PAID))
     ws = words(PAID_TEXT)[0]
     resale = _resale_without_three_word_runs(kind, ws, random.Random(kind))
     admitted = gate.admit(f"sybil-{kind}", 2, resale, 8192)  # not refused
@@ -171,7 +168,7 @@ def test_a_paid_texts_rare_pieces_spread_over_carried_neutral_sessions_name_it_w
     the joined words)
     """
     paid = gate.admit("author", 1, PAID_TEXT, 8192)
-    gate.record(paid.submission, _verdict(PAID))
+    gate.record(paid.submission, verdict(PAID))
     rare, _ = _rare_pieces(PAID_TEXT, gate.index)
     rng = random.Random(30)
     parts = _spaced_parts(rare)
@@ -185,7 +182,7 @@ def test_a_paid_texts_rare_pieces_spread_over_carried_neutral_sessions_name_it_w
                 refused += 1
                 assert refused < 20
         assert paid.submission not in part.novelty.sources and part.novelty.copied_share < 0.5  # each alone
-        gate.record(part.submission, _verdict(NEUTRAL))
+        gate.record(part.submission, verdict(NEUTRAL))
     final = gate.admit("sybil", 7, TEMPEST[40_000:42_000], 8192)
     carried = sum(p in final.carried for pieces in parts for p in pieces)
     assert carried == 50  # every piece of the ten sessions is trained on again, in one session
@@ -204,7 +201,7 @@ def test_a_paid_texts_rare_pieces_spread_over_paid_sessions_of_one_fork_name_it_
     any one session carried. The next session (the sybil's own writing, nothing carried) names the paid text: the
     fork's pieces are counted together (Gate._lineage_sources), each part alone names nothing."""
     paid = gate.admit("author", 1, PAID_TEXT, 8192)
-    gate.record(paid.submission, _verdict(PAID))
+    gate.record(paid.submission, verdict(PAID))
     rare, _ = _rare_pieces(PAID_TEXT, gate.index)
     rng = random.Random(31)
     alone = []
@@ -217,7 +214,7 @@ def test_a_paid_texts_rare_pieces_spread_over_paid_sessions_of_one_fork_name_it_
             except Rejected:
                 continue
         alone.append(paid.submission in part.novelty.sources)
-        gate.record(part.submission, _verdict(PAID))
+        gate.record(part.submission, verdict(PAID))
     final = gate.admit("sybil", 8, TEMPEST[40_000:42_000], 8192, parent=bytes([10]))
     assert final.carried == "" and not any(alone)
     assert paid.submission in final.sources
@@ -228,10 +225,10 @@ def _carried_into_paid(gate: Gate):
     which is paid. Returns (the first text, the neutral admission, the paid one)."""
     first = TWELFTH[20_000:23_000]
     neutral = gate.admit("author", 1, first, 8192)
-    gate.record(neutral.submission, _verdict(NEUTRAL))
+    gate.record(neutral.submission, verdict(NEUTRAL))
     paid = gate.admit("author", 1, TWELFTH[24_000:25_500], 8192)
     assert paid.carried == neutral.novelty.new_text
-    gate.record(paid.submission, _verdict(PAID))
+    gate.record(paid.submission, verdict(PAID))
     return first, neutral, paid
 
 
@@ -295,10 +292,10 @@ def test_a_resale_sent_before_the_paid_text_and_carried_later_is_never_examined_
     early = gate.admit("sybil", 3, _with_random_words(
         [PAID_TEXT[a[0]:b[1]] for a, b in zip(words(PAID_TEXT)[1][0::3], words(PAID_TEXT)[1][2::3])],
         random.Random(3)), 8192)
-    gate.record(early.submission, _verdict(NEUTRAL))
+    gate.record(early.submission, verdict(NEUTRAL))
     paid = gate.admit("author", 1, PAID_TEXT, 8192)  # admitted: the re-sale sent first trims little of it
     assert paid.novelty.copied_share < 0.5 and early.submission in paid.sources
-    gate.record(paid.submission, _verdict(PAID))
+    gate.record(paid.submission, verdict(PAID))
     store = _store(tmp_path)
     _, held = store.split(paid.novelty.new_text, paid.submission)
     store.hold_back(DOMAIN, held + held, paid.submission, "author")
@@ -314,7 +311,7 @@ def test_four_word_pieces_of_a_paid_text_are_refused_as_a_copy(gate):
     """4-word pieces keep a 4-word bag each: the first channel finds them (refused as more than half copied,
     measured: the 3,000-character paid text's 149 pieces with a random word after each)."""
     paid = gate.admit("author", 1, PAID_TEXT, 8192)
-    gate.record(paid.submission, _verdict(PAID))
+    gate.record(paid.submission, verdict(PAID))
     spans = words(PAID_TEXT)[1]
     pieces = [PAID_TEXT[spans[i][0]:spans[i + 3][1]] for i in range(0, len(spans) - 3, 4)]
     with pytest.raises(Rejected) as refused:
@@ -332,7 +329,7 @@ def test_forgetting_and_retrying_either_side_keeps_the_paid_text_among_the_resal
     assert paid.submission not in gate.index.novelty(resale, "s-probe").sources  # forgotten
     again = gate.admit("author", 1, PAID_TEXT, 8192)
     assert again.submission == paid.submission
-    gate.record(again.submission, _verdict(PAID))
+    gate.record(again.submission, verdict(PAID))
     first = gate.admit("sybil", 2, resale, 8192)
     gate.forget(first.submission)
     retry = gate.admit("sybil", 2, resale, 8192)
@@ -416,7 +413,7 @@ def test_the_paid_text_with_apostrophes_splitting_its_words_names_it_as_a_source
     """Novelty reads [a-z]+ runs; an apostrophe inside a word makes two words of it, and in Shakespeare's plays
     almost any letters are a word ("nd", "he", "s")."""
     paid = gate.admit("author", 1, PAID_TEXT, 8192)
-    gate.record(paid.submission, _verdict(PAID))
+    gate.record(paid.submission, verdict(PAID))
     resale = apostrophe_resale(PAID_TEXT, gate.index)
     kept = sum(a == b for a, b in zip(re.sub(r"[^A-Za-z]", "", resale), re.sub(r"[^A-Za-z]", "", PAID_TEXT)))
     admitted = gate.admit("sybil", 2, resale, 8192)
@@ -443,7 +440,7 @@ def test_a_sybil_session_holding_a_whole_held_back_window_in_pieces_names_the_pa
     sessions on it
     """
     paid = gate.admit("author", 1, PAID_TEXT, 8192)
-    gate.record(paid.submission, _verdict(PAID))
+    gate.record(paid.submission, verdict(PAID))
     store = _store(tmp_path)
     _, held = store.split(paid.novelty.new_text, paid.submission)
     store.hold_back(DOMAIN, held + held, paid.submission, "author")

@@ -9,25 +9,22 @@ from __future__ import annotations
 
 import pytest
 
-from hanzo.econ.params import DEFAULT
 from hanzo.model.corpus import LOCAL
 from hanzo.model.novelty import PIECES_NEAR, PIECES_NEED, PIECES_SPAN, words
 from hanzo.model.private_eval import PrivateEvaluation
 from hanzo.model.quality import PAID, Gate
+
+from .gates import fresh_gate, verdict
 
 TWELFTH = LOCAL.users_text("twelfth-night")  # honest users' unpublished writing (48,260 characters)
 TEMPEST = LOCAL.users_text("the-tempest")
 DOMAIN = "twelfth-night"
 
 
-def _verdict(outcome: str) -> dict:
-    return {"quality": {"outcome": outcome}}
-
-
 @pytest.fixture()
 def gate(tmp_path, public_index):
-    """A fresh gate for each test (its public arrays seeded: about 0.5 s)."""
-    return Gate(public_index(tmp_path / "gate" / "g.sqlite"), LOCAL.public_texts().values(), DEFAULT)
+    """A fresh gate for each test."""
+    return fresh_gate(tmp_path, public_index)
 
 
 def _others(gate: Gate, n: int = 9, chars: int = 2_000, start: int = 30_000) -> list[str]:
@@ -35,7 +32,7 @@ def _others(gate: Gate, n: int = 9, chars: int = 2_000, start: int = 30_000) -> 
     out = []
     for k in range(n):
         a = gate.admit(f"other-{k}", 100 + k, TWELFTH[start + chars * k:start + chars * (k + 1)], 8192)
-        gate.record(a.submission, _verdict(PAID))
+        gate.record(a.submission, verdict(PAID))
         out.append(a.submission)
     return out
 
@@ -58,7 +55,7 @@ def _long_fork(gate: Gate, sessions: int, who: str) -> list:
     for s in range(sessions):
         user = "owner" if who == "owner" else f"stranger-{s}"
         a = gate.admit(user, 1, TWELFTH[1000 * s:1000 * (s + 1)], 8192, parent=s.to_bytes(4, "big"))
-        gate.record(a.submission, _verdict(PAID))
+        gate.record(a.submission, verdict(PAID))
         out.append(a)
     return out
 
@@ -104,7 +101,7 @@ def test_strangers_on_an_owners_fork_cannot_strip_the_owners_exam_of_held_back_w
     """
     others = _others(gate)
     first = gate.admit("owner", 1, TWELFTH[29_000:30_000], 8192, parent=b"\xff" * 4)
-    gate.record(first.submission, _verdict(PAID))
+    gate.record(first.submission, verdict(PAID))
     before = _held_back_share(gate, tmp_path, others, first.sources)
     assert before <= 0.25
     _long_fork(gate, 28, "strangers")
@@ -169,12 +166,12 @@ def test_a_failed_duplicate_judgement_never_unlists_a_paid_text(gate, order):
     second = gate.admit("author", 1, paid_text, 8192)  # the same request on a second worker, not yet judged
     assert second.submission == first.submission and second.verdict is None
     if order == "recorded-then-failed":
-        gate.record(first.submission, _verdict(PAID))
+        gate.record(first.submission, verdict(PAID))
         gate.forget(second.submission)  # the second judgement failed (Oracle.judge's except)
     else:  # the first judgement's paid verdict lands on an undone admission: refused, so nothing is paid
         gate.forget(second.submission)
         with pytest.raises(Rejected) as refused:
-            gate.record(first.submission, _verdict(PAID))
+            gate.record(first.submission, verdict(PAID))
         assert refused.value.reason == "retry"
         assert gate.db.execute("SELECT 1 FROM submissions WHERE id = ?", (first.submission,)).fetchone() is None
         return
@@ -202,7 +199,7 @@ def test_pieces_spread_over_many_forks_and_users_never_reach_one_sessions_traini
 
     paid_text = TWELFTH[20_000:23_000]
     paid = gate.admit("author", 1, paid_text, 8192)
-    gate.record(paid.submission, _verdict(PAID))
+    gate.record(paid.submission, verdict(PAID))
     rare = _rare_pieces(paid_text, gate.index)[0]
     own = set(gate.index._own_pieces(words(paid_text)[0]))
     rng = random.Random(31)
@@ -211,7 +208,7 @@ def test_pieces_spread_over_many_forks_and_users_never_reach_one_sessions_traini
         part = (TEMPEST[20_000 + 700 * k:20_600 + 700 * k] + "\n"
                 + _with_random_words(rare[5 * k:5 * k + 5], rng))
         a = gate.admit(user, fork, part, 8192, parent=bytes([k]))
-        gate.record(a.submission, _verdict(NEUTRAL))
+        gate.record(a.submission, verdict(NEUTRAL))
         trained = set(gate.index._own_pieces(words(a.carried + a.novelty.new_text)[0]))
         assert len(trained & own) < PIECES_NEED or paid.submission in a.sources, (k, len(trained & own), a.carried)
 

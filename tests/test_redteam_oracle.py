@@ -12,22 +12,20 @@ import pytest
 
 from hanzo.econ.params import DEFAULT
 from hanzo.model.corpus import LOCAL
-from hanzo.model.novelty import PIECES_NEED, NoveltyIndex, words
+from hanzo.model.novelty import PIECES_NEED, words
 from hanzo.model.private_eval import PrivateEvaluation
 from hanzo.model.quality import NEUTRAL, PAID, Gate, Rejected
 from hanzo.model.rewrites import _public_words, pieces_with_a_random_word
+
+from .gates import fresh_gate, fresh_index, verdict
 
 TWELFTH = LOCAL.users_text("twelfth-night")  # an honest user's unpublished writing
 TEMPEST = LOCAL.users_text("the-tempest")
 
 
-def _verdict(outcome: str) -> dict:
-    return {"quality": {"outcome": outcome}}
-
-
 @pytest.fixture(scope="module")
 def gate(tmp_path_factory, public_index):
-    return Gate(public_index(tmp_path_factory.mktemp("rt15gate") / "g.sqlite"), LOCAL.public_texts().values(), DEFAULT)
+    return fresh_gate(tmp_path_factory.mktemp("rt15gate"), public_index)
 
 
 @pytest.mark.parametrize("domain, text", [("twelfth-night", TWELFTH[20_000:23_000]),
@@ -48,7 +46,7 @@ def test_a_sybils_reshuffled_pieces_of_a_paid_text_are_never_examined_on_its_hel
     """
     author, sybil = f"author-{domain}", f"sybil-{domain}"
     paid = gate.admit(author, 1, text, 8192)
-    gate.record(paid.submission, _verdict(PAID))
+    gate.record(paid.submission, verdict(PAID))
     resale = pieces_with_a_random_word(text, random.Random(domain))  # one seed a domain: the same random words
     # in both re-sales would make the second a copy of the first (refused: under the xfail that passed as a fail)
     admitted = gate.admit(sybil, 2, resale, 8192)  # not refused: new to the gate
@@ -74,9 +72,9 @@ def test_a_text_matching_a_paid_session_through_a_bag_someone_else_sent_first_is
     the documented rule says "whoever sent it"."""
     phrase = "the whirligig of sorrow wears a motley crown"  # the paid text's own phrase (not in public text)
     decoy = gate.admit("decoy", 10, phrase + "\n" + TWELFTH[30_000:31_200], 8192)
-    gate.record(decoy.submission, _verdict(NEUTRAL))
+    gate.record(decoy.submission, verdict(NEUTRAL))
     paid = gate.admit("author2", 11, TWELFTH[32_000:33_500] + "\n" + phrase + "\n" + TWELFTH[33_500:34_500], 8192)
-    gate.record(paid.submission, _verdict(PAID))
+    gate.record(paid.submission, verdict(PAID))
     assert decoy.submission in paid.sources  # the paid text matched the decoy (isolated: not trimmed)
     sybil = gate.admit("sybil2", 12, TWELFTH[36_000:37_200] + "\n" + phrase + "\n", 8192)
     assert decoy.submission in sybil.sources
@@ -121,7 +119,7 @@ def test_forgetting_a_bags_first_submitter_leaves_it_known_through_the_others(tm
 
 @pytest.fixture()
 def index(tmp_path, public_index):
-    return NoveltyIndex(public_index(tmp_path / "n.sqlite"), LOCAL.public_texts().values())
+    return fresh_index(tmp_path, public_index)
 
 
 def test_a_paid_texts_pieces_with_their_words_reversed_still_name_it_as_a_source(index):
@@ -194,7 +192,7 @@ def test_a_gate_made_before_the_pieces_channel_learns_its_paid_texts_pieces_when
     paid_text = TEMPEST[24_000:27_000]
     old = Gate(path, LOCAL.public_texts().values(), DEFAULT)
     paid = old.admit("author-old", 1, paid_text, 8192)
-    old.record(paid.submission, _verdict(PAID))
+    old.record(paid.submission, verdict(PAID))
     old.db.execute("DROP TABLE accepted_pieces")  # as the index was before the channel
     old.db.close()
     resale = pieces_with_a_random_word(paid_text, random.Random("upgrade"))
