@@ -16,19 +16,25 @@ m.assert_same). Default parameters: L = 1e9 credits, tier 0 at P_ref = 0.001 HAN
 HANZO at P_ref), buy fee 0.3%, exit fee 12.5%, target 80%, kappa 0.8333.
 
 Found:
-- Medium, `test_a_provider_washing_its_own_capacity_through_a_second_wallet_pays_less_than_the_harm`: the charge
-  falls on whoever redeems after the provider crosses 80%. A provider that also serves honest users washes its
-  own capacity through a second wallet W (or a colluding dealer), first in the epoch: W pays no charge, the
+- Medium, restated (session 26) as
+  `test_model_a_providers_own_wallet_wash_adds_less_harm_to_withholding_the_same_utilization_than_it_costs`: the
+  charge falls on whoever redeems after the provider crosses 80%. A provider that also serves honest users washes
+  its own capacity through a second wallet W (or a colluding dealer), first in the epoch: W pays no charge, the
   honest users after it pay the wash's charge. On the elastic measure (30 epochs, eps = 1.2) the wash into P's
-  spare 0.01 L reads 5.81 without the charge and 8.41 with it (14,263 HANZO spent, 119,989 of harm); with P
-  padding its offer by the wash (as X does) 1.28 -> 1.85; even washing last, where the charge is exactly the
-  tier's excess, 1.15 (before the exit fee on the reference part: 5.78 -> 8.37, 1.27 -> 1.84, 1.14): kappa =
-  1/eps is break-even, and the headline 0.66 comes from X sitting at 100% of its own offer (charged 20% of the
-  wash whatever the tier's u).
-- Medium, `test_a_provider_washing_its_own_capacity_first_ends_no_richer`: the same wash on demand that does not
-  answer the price (10 days) is profitable, charge or not: P + W gain 67,904 HANZO (padded; 432,050 into spare
-  capacity; 67,833 and 431,947 before the exit fee on the reference part), since the overpay goes to the
-  provider serving the honest user and W, first, is never charged.
+  spare 0.01 L reads 5.81 without the charge and 8.41 with it (14,262 HANZO spent, 119,988 of harm); with P
+  padding its offer by the wash (as X does) 1.28 -> 1.85; washing last 1.15. The finding's bound (the cartel pays
+  at least the harm) cannot hold for a provider's own wallet under any rule on redemptions: P offering less
+  reaches the same utilization, the same price path and the same harm for nothing (with the charge on, 2,462 /
+  477 / -3,780 HANZO less harm than the wash), so the own-wallet wash is withholding plus fees, the class "a
+  provider steers the price of compute" (docs/security.md). What the charge adds (a provider decides, by its
+  offer, whether its users are charged) is a measured cost of switching it on.
+- Medium, restated (session 26) as
+  `test_model_a_provider_washing_its_own_capacity_ends_poorer_than_withholding_the_same_utilization`: the same
+  wash on demand that does not answer the price (10 days) is profitable, charge or not: P + W gain 67,904 HANZO
+  (padded; 432,050 into spare capacity), since the overpay goes to the provider serving the honest user and W,
+  first, is never charged. Withholding the same utilization gains more (82,209; 453,139), alone in the tier or
+  beside a second provider, and with idle capacity elsewhere in the tier the wash loses: market power, not the
+  wash's accounting.
 - Medium, `test_compute_above_a_providers_target_costs_more_on_the_books_than_off_them`: selling the credits and
   paying the provider the quoted payout costs exactly a redemption less the charge (paying in credits: 14,166 of
   16,667 saved), so users above 80% leave the books and the controller never sees a surge (1.5x demand: the price
@@ -160,44 +166,69 @@ def _measured(got, expected):
 # ---------------------------------------------------------------- 1. findings on the elastic measure
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Medium: the charge falls on whoever redeems after the provider crosses 80%. P's second wallet W washing 0.01 L "
-    "a day into P's spare capacity first pays no charge: leverage 5.81 without the charge -> 8.41 with it (14,263 "
-    "spent, 119,989 harm); P padding its offer by the wash: 1.28 -> 1.85 (13,059 spent, 24,100 harm); W last, "
-    "charged exactly the tier's excess: 1.15 (17,315 spent, 19,843 harm)"))
-def test_a_provider_washing_its_own_capacity_through_a_second_wallet_pays_less_than_the_harm():
-    """Tried (model, docs/congestion.md's elastic measure: 10 epochs of the lever, 20 after, U's demand answering
-    the price with eps = 1.2): the wash run not through an accomplice's own offer (X at 100% of it, the doc's case)
-    but through the capacity of a provider P that also serves the honest user U, by P's second wallet W (any
-    provider can hold one; red team 17 findings 2-4) or a dealer colluding with P. W's pay to P comes back.
-    Measured (leverage = U's harm / what the cartel spent, charges included; kappa 0 -> 0.8333):
-      x-wash (the doc's): D 0.01 L at X's 0.01 L                         1.28 -> 0.66 (spent 30,060, harm 19,843)
-      W first into P's spare 0.01 L (P offers 0.1 L as always)          5.81 -> 8.41 (spent 14,263, harm 119,989)
-      W first, P offering 0.11 L (padded by the wash, as X)             1.28 -> 1.85 (spent 13,059, harm 24,100)
-      W last, P offering 0.11 L (the charge is exactly the tier excess) 1.28 -> 1.15 (spent 17,315, harm 19,843)
-    (Before the exit fee on the reference part: 1.27 -> 0.66 (spent 30,124), 5.78 -> 8.37 (14,332), 1.27 -> 1.84
-    (13,123), 1.27 -> 1.14 (17,379); the harms the same.)
-    Washing first, W brings P to 10% / 9.1% and pays nothing; U's 0.08 L then lifts P past 80% and U pays the
-    wash's charge (8,333 HANZO a day unpadded: U is charged on every credit the wash added). The charged excess
-    still covers the tier's (the docs' invariant holds), but it is charged to the victim: on the docs' own measure
-    the charge makes the provider-wallet wash worse than no charge. Washing last shows kappa = 1/eps is a
-    break-even price (1.15, not below 1); the doc's 0.66 comes from X sitting at 100% of its own offer, charged 20%
-    of the wash even while the tier is below target. Should hold: the cartel pays at least the harm (< 1)."""
+def _withholding_as_the_wash(x=L // 100, pad=0, want0=8 * L // 100, p_cap=L // 10):
+    """A lever: no wash; P alone offers what gives it the counted utilization P's own wallet washing `x` a day into
+    it (P offering `pad` more) would, each epoch: U's want / (want + x) of that offer (U's demand read as
+    `_elastic` reads it)."""
+
+    def lever(s, phase, paid):
+        if phase != "offer":
+            return 0
+        want = int(want0 * (s.tiers[0].ref_price / s.tiers[0].base_price) ** -ELASTICITY)
+        return want * (p_cap + pad) // (want + x) - p_cap
+
+    return lever
+
+
+OWN_WALLET = {"first spare": ("first", 0), "first padded": ("first", L // 100), "last padded": ("after", L // 100)}
+
+
+def test_model_a_providers_own_wallet_wash_adds_less_harm_to_withholding_the_same_utilization_than_it_costs():
+    """Red team 26's first finding, restated (it was a strict xfail, "Medium: the charge falls on whoever redeems after
+    the provider crosses 80%"). Tried (model, docs/congestion.md's elastic measure: 10 epochs of the lever, 20
+    after, U's demand answering the price with eps = 1.2): a wash not through an accomplice's own offer but
+    through the capacity of a provider P that also serves the honest user U, by P's second wallet W (W's pay to
+    P comes back). Measured (leverage = U's harm / what the cartel spent, charges included; kappa 0 -> 0.8333):
+      x-wash (the doc's): D 0.01 L at X's 0.01 L                         1.28 -> 0.66 (spent 30,060, harm 19,842)
+      W first into P's spare 0.01 L (P offers 0.1 L as always)          5.81 -> 8.41 (spent 14,262, harm 119,988)
+      W first, P offering 0.11 L (padded by the wash, as X)             1.28 -> 1.85 (spent 13,058, harm 24,099)
+      W last, P offering 0.11 L (the charge is exactly the tier excess) 1.28 -> 1.15 (spent 17,315, harm 19,842)
+    The finding asked the cartel to pay at least the harm in every row. That cannot hold for the own-wallet rows
+    under any rule on redemptions: P reaches the same counted utilization, so the same price path (to 1e-8) and
+    the same harm, by offering less (`_withholding_as_the_wash`: want / (want + 0.01 L) of its offer), which
+    costs it nothing: harm 82,870 / 16,664 / 16,664 with the charge off (the wash's to the HANZO), 117,526 /
+    23,623 / 23,623 with it on (U charged on the whole excess). What the wash adds to that free harm is under
+    its cost: 0 against 14,262 / 13,058 / 13,058 with the charge off, and 2,462 / 477 / -3,780 against 14,262 /
+    13,058 / 17,315 with it on (W first makes U pay the charge on W's credits' excess too). So the own-wallet
+    wash is withholding with fees on top: the class "a provider steers the price of compute" (docs/security.md),
+    bounded by other providers' spare capacity
+    (`test_model_a_provider_washing_its_own_capacity_ends_poorer_than_withholding_the_same_utilization`), not by
+    a rule on redemptions. The charge's part in it is a cost of switching it on, measured: a provider decides
+    whether its users are charged, by what it offers (23,623 against 16,664 for the same withholding). The
+    accomplice's row (0.66 with the charge on) is the one the charge was built for (tests/test_redteam17_hmm.py)."""
     kappa0 = {"kappa": 0}
-    got = {
-        "x": (_leverage(_wash_at("X", own_offer=L // 100), ["D", "X"], **kappa0)[0],
-              _leverage(_wash_at("X", own_offer=L // 100), ["D", "X"])),
-        "first spare": (_leverage(_wash_at("P", when="first"), ["W"], **kappa0)[0],
-                        _leverage(_wash_at("P", when="first"), ["W"])),
-        "first padded": (_leverage(_wash_at("P", when="first", extra=L // 100), ["W"], **kappa0)[0],
-                         _leverage(_wash_at("P", when="first", extra=L // 100), ["W"])),
-        "last padded": (_leverage(_wash_at("P", when="after", extra=L // 100), ["W"], **kappa0)[0],
-                        _leverage(_wash_at("P", when="after", extra=L // 100), ["W"])),
-    }
+    got = {"x": (_leverage(_wash_at("X", own_offer=L // 100), ["D", "X"], **kappa0)[0],
+                 _leverage(_wash_at("X", own_offer=L // 100), ["D", "X"]))}
+    for row, (when, pad) in OWN_WALLET.items():
+        got[row] = (_leverage(_wash_at("P", when=when, extra=pad), ["W"], **kappa0)[0],
+                    _leverage(_wash_at("P", when=when, extra=pad), ["W"]))
     print(got)
     _measured(got, {"x": (1.28, (0.66, 30_060, 19_842)), "first spare": (5.81, (8.41, 14_262, 119_988)),
                     "first padded": (1.28, (1.85, 13_058, 24_099)), "last padded": (1.28, (1.15, 17_315, 19_842))})
-    assert all(charged[0] < 1 for _, charged in got.values())
+    added = {}
+    for kappa in (0, None):
+        _, undisturbed, _ = _elastic(None, kappa=kappa)
+        for row, (when, pad) in OWN_WALLET.items():
+            s, rows, paid = _elastic(_wash_at("P", when=when, extra=pad), kappa=kappa)
+            w, withheld, _ = _elastic(_withholding_as_the_wash(pad=pad), kappa=kappa)
+            assert abs(w.tiers[0].ref_price - s.tiers[0].ref_price) * 10**8 < s.tiers[0].ref_price, row  # one path
+            added[(kappa, row)] = (round((_harm(rows, undisturbed) - _harm(withheld, undisturbed)) / WEI),
+                                   _spent(s, ["W"], paid) // WEI, _harm(withheld, undisturbed) // WEI)
+    print(added)
+    _measured(added, {(0, "first spare"): (0, 14_262, 82_870), (0, "first padded"): (0, 13_058, 16_664),
+                      (0, "last padded"): (0, 13_058, 16_664), (None, "first spare"): (2_462, 14_262, 117_526),
+                      (None, "first padded"): (477, 13_058, 23_623), (None, "last padded"): (-3_780, 17_315, 23_623)})
+    assert all(extra < spent for extra, spent, _ in added.values())
 
 
 def test_model_withholding_spare_capacity_moves_the_price_as_the_own_wallet_wash_does_for_nothing():
@@ -223,52 +254,76 @@ def test_model_withholding_spare_capacity_moves_the_price_as_the_own_wallet_wash
     assert withheld[L // 50] > wash[0]
 
 
-def _own_wallet_days(wash, *, kappa=None, pad=0, days=10):
-    """`days` epochs of demand that does not answer the price: P offers 0.1 L (+ `pad` while washing), its second
-    wallet W (if `wash`) buys 0.01 L and redeems it at P first, U buys and spends 0.08 L at P. Returns the model."""
-    s = charged_model("ABCDHPUWX")
+def _own_wallet_days(wash=0, *, kappa=None, pad=0, less=0, q_offer=0, q_served=0, days=10):
+    """`days` epochs of demand that does not answer the price: P offers 0.1 L (+ `pad`, - `less`), its second wallet
+    W buys `wash` credits and redeems them at P first, U buys and spends 0.08 L at P; a second provider Q offers
+    `q_offer`, of which its user A spends `q_served`. Returns the model."""
+    s = charged_model("ABCDHPQUWX")
+    s.providers |= {"Q"}
     if kappa is not None:
         s.set_params(dataclasses.replace(s.params, congestion_charge=kappa))
     for _ in range(days):
         t = s.epoch_start
-        s.offer_capacity("P", 0, L // 10 + (pad if wash else 0), 0, t)
+        s.offer_capacity("P", 0, L // 10 + pad - less, 0, t)
+        if q_offer:
+            s.offer_capacity("Q", 0, q_offer, 0, t)
         if wash:
-            s.buy("W", 0, L // 100, 2**255, FAR, t)
-            s.redeem("W", 0, L // 100, "P")
-        s.buy("U", 0, 8 * L // 100, 2**255, FAR, t)
-        s.redeem("U", 0, 8 * L // 100, "P")
+            s.buy("W", 0, wash, 2**255, FAR, t)
+            s.redeem("W", 0, wash, "P")
+        for user, provider, amount in (("U", "P", 8 * L // 100), ("A", "Q", q_served)):
+            if amount:
+                s.buy(user, 0, amount, 2**255, FAR, t)
+                s.redeem(user, 0, amount, provider)
         s.poke(t + DAY)
     return s
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Medium: where demand does not answer the price (10 days), a provider washing its own capacity first through a "
-    "second wallet ends richer, charge or not: P + W gain 67,904 HANZO padded (432,050 into spare capacity), U pays "
-    "94,246 -> 112,870 more with the charge (519,490 -> 656,769): the charge reaches U, never the washer"))
-def test_a_provider_washing_its_own_capacity_first_ends_no_richer():
-    """Tried (model): the first finding's wash on the measure the docs dropped for scoring harm (demand that does not
-    answer the price, 10 days), read here as profit, which no manipulator should make whatever the harm measure.
-    The overpay honest buyers make goes to the provider serving them (rule 3h pays P_ref at purchase), and here the
-    provider is the washer: P + W end richer by 67,904 HANZO with P padding its offer by the wash (the price 1.358x),
-    432,050 washing into P's spare capacity (2.954x), the same to the wei with kappa 0 and 0.8333, since W, first,
-    is never charged; U pays 94,246 more padded (112,870 with the charge on it), 519,490 into spare capacity
-    (656,769). (Before the exit fee on the reference part: P + W gained 67,833 and 431,947; U paid 94,729
-    (113,353) and 522,150 (659,429).) (With demand answering the price, eps = 1.2, the cartel loses: 16,042 /
-    30,171 over 30 days; 16,107 / 30,242 before the exit fee on the reference part.) The docs' wash (D and X, a
-    cartel apart from the honest demand's provider) pays the overpay to P and cannot profit; "the figures are the
-    same whether the two are one party or two" (docs/security.md) holds for the harm, not the profit. Should hold:
-    the washing provider and its wallet end no richer than without the wash."""
+def test_model_a_provider_washing_its_own_capacity_ends_poorer_than_withholding_the_same_utilization():
+    """Red team 26's second finding, restated (it was a strict xfail: "Medium: where demand does not answer the price
+    (10 days), a provider washing its own capacity first through a second wallet ends richer, charge or not").
+    Tried (model): P's wallet W washes 0.01 L a day into P first, on demand that does not answer the price; the
+    overpay U makes goes to P (rule 3h pays P_ref at purchase). Measured: P + W end richer by 67,904 HANZO with
+    P padding its offer by the wash (the price 1.358x), 432,050 washing into P's spare capacity (2.954x), the
+    same to the wei with kappa 0 and 0.8333 (W, first, is never charged); U pays 94,246 more padded (112,870
+    with the charge), 519,490 into spare capacity (656,769). (Demand answering the price, eps = 1.2: the cartel
+    loses 16,042 / 30,171 over 30 days.)
+    The finding's "ends no richer" cannot hold under any rule on redemptions: P reaches the same tier utilization by
+    offering C x / (S + x) less (C the tier's capacity, S what is served, x the wash), so the same price path (to
+    1e-4) and the same overpay by every honest user (to the HANZO; with the charge on U pays less), for nothing, and
+    ends richer than washing by the wash's fees: alone in the tier 453,139 against 432,050 (82,209 against 67,904
+    padded). Beside a second provider Q the same holds (Q at 80% of 0.05 L: 361,580 against 342,166; Q at 40%:
+    46,893 against 37,711), and where Q's offer is idle the tier sits below target: the wash loses 1,527 and
+    withholding gains 6,566 over 10 days (the price 1.018x the undisturbed run's, which falls to 0.308x of its
+    start). So the profit is a provider's market power over a tier it nearly fills ("a provider steers the price of
+    compute", docs/security.md), which other providers' spare capacity takes away, not a flaw of the wash's
+    accounting. Holds: the wash never beats withholding, and with spare capacity elsewhere in the tier the wash
+    loses."""
+    cases = {"P alone": {}, "P alone, padded": {"pad": L // 100}, "Q at 80%": {"q_offer": L // 20, "q_served": L // 25},
+             "Q at 40%": {"q_offer": L // 20, "q_served": L // 50}, "Q idle": {"q_offer": L // 20}}
     got = {}
     for kappa in (0, None):
-        for pad in (L // 100, 0):
-            base, s = _own_wallet_days(False, kappa=kappa), _own_wallet_days(True, kappa=kappa, pad=pad)
-            gain = s.hanzo["P"] + s.hanzo["W"] - base.hanzo["P"] - base.hanzo["W"]
-            got[(kappa, pad)] = (gain // WEI, (base.hanzo["U"] - s.hanzo["U"]) // WEI,
-                                 round(s.tiers[0].ref_price / base.tiers[0].ref_price, 3))
+        for name, kw in cases.items():
+            pad, rest = kw.get("pad", 0), {k: v for k, v in kw.items() if k != "pad"}
+            capacity = L // 10 + pad + rest.get("q_offer", 0)
+            served = 8 * L // 100 + rest.get("q_served", 0)
+            less = capacity - capacity * served // (served + L // 100) - pad
+            base = _own_wallet_days(kappa=kappa, **rest)
+            s = _own_wallet_days(L // 100, kappa=kappa, pad=pad, **rest)
+            w = _own_wallet_days(kappa=kappa, less=less, **rest)
+            assert abs(w.tiers[0].ref_price - s.tiers[0].ref_price) * 10**4 < s.tiers[0].ref_price, name
+            if kappa == 0:  # the same overpay by every honest user (with the charge on, U pays less of it)
+                assert abs(w.hanzo["U"] - s.hanzo["U"]) < WEI and abs(w.hanzo["A"] - s.hanzo["A"]) < WEI, name
+            got[(kappa, name)] = ((s.hanzo["P"] + s.hanzo["W"] - base.hanzo["P"] - base.hanzo["W"]) // WEI,
+                                  (w.hanzo["P"] - base.hanzo["P"]) // WEI, (base.hanzo["U"] - s.hanzo["U"]) // WEI,
+                                  round(s.tiers[0].ref_price / base.tiers[0].ref_price, 3))
     print(got)
-    _measured(got, {(0, L // 100): (67_904, 94_246, 1.358), (0, 0): (432_050, 519_490, 2.954),
-                    (None, L // 100): (67_904, 112_870, 1.358), (None, 0): (432_050, 656_769, 2.954)})
-    assert all(gain <= 0 for gain, _, _ in got.values())
+    _measured({k: v for k, v in got.items() if k[0] == 0},
+              {(0, "P alone"): (432_050, 453_139, 519_490, 2.954),
+               (0, "P alone, padded"): (67_904, 82_209, 94_246, 1.358),
+               (0, "Q at 80%"): (342_166, 361_580, 414_525, 2.673), (0, "Q at 40%"): (37_711, 46_893, 53_759, 1.154),
+               (0, "Q idle"): (-1_527, 6_566, 7_528, 1.018)})
+    assert all(wash < withheld for wash, withheld, _, _ in got.values())
+    assert got[(0, "Q idle")][0] < 0 and got[(None, "Q idle")][0] < 0
 
 
 @pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
