@@ -160,7 +160,7 @@ def public_index(tmp_path_factory):
     folder = tmp_path_factory.mktemp("public-index")
     NoveltyIndex(folder / "public.sqlite", LOCAL.public_texts().values()).db.close()
     arrays = sorted(f for f in folder.iterdir() if f.suffix in (".npy", ".npz") and f.name.startswith("public."))
-    assert len(arrays) == 6, arrays  # a new array would be built by every fresh gate again: seed it too
+    assert len(arrays) == 7, arrays  # a new array would be built by every fresh gate again: seed it too
 
     def _seed(path):
         path.parent.mkdir(parents=True, exist_ok=True)

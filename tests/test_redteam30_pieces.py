@@ -4,10 +4,11 @@ pieces channel named as a source any accepted text sharing PIECES_NEED (16) of t
 public text has (since: its word pairs too, and PIECES_NEAR within PIECES_SPAN words). Each test states the property
 that should hold; those that fail today are strict xfails with the measured numbers and a severity. Gate-level only:
 nothing is trained here; two attacks were judged by the real oracle once each (scripts/redteam30/, their lines in
-scripts/redteam30/results/)."""
+scripts/redteam30/results/). The Low (a separator inside the words) is closed by the letters channel."""
 
 from __future__ import annotations
 
+import difflib
 import random
 import re
 
@@ -397,30 +398,55 @@ def apostrophe_resale(text: str, index: NoveltyIndex) -> str:
             out = out[:a] + _split(out[a:b], vocab, force=True) + out[b:]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Low (the real oracle, scripts/redteam30/apostrophes.py: the re-sale was low quality, -0.0218 nats, and "
-    "gained nothing on the paid text's held-back windows, -0.0214 there against -0.0219 on the rest (an honest "
-    "control of the play: +0.0211 against +0.0065): the "
-    "apostrophes cost the fork more than the text teaches; a separator a fork minds less would not): "
-    "the paid text itself, in order, with an apostrophe inside most words where both halves are words of "
-    "the plays (\"comma'nd\", \"s'he\": 409 of 596 words, 10 more split by force, 4 one-letter words "
-    "replaced): no 4-word bag, rare 3-word bag or similar 12-word set of it survives, the content channel trims "
-    "8%: admitted, 2% unknown words, the paid text in no channel's sources. Every character of the paid text "
-    "but 4 letters is kept in order. Fix: read words across an apostrophe or hyphen between letters as one "
-    "(and refuse text whose apostrophes split words that need none), or match on the letters with the "
-    "non-letters removed"))
-def test_the_paid_text_with_apostrophes_splitting_its_words_names_it_as_a_source(gate):
-    """Novelty reads [a-z]+ runs; an apostrophe inside a word makes two words of it, and in Shakespeare's plays
-    almost any letters are a word ("nd", "he", "s")."""
+@pytest.mark.parametrize("separator", ["'", "-", " ", "3"], ids=["apostrophe", "hyphen", "space", "digit"])
+def test_the_paid_text_with_a_separator_splitting_its_words_names_it_as_a_source(gate, separator):
+    """Closed (it was a strict xfail, Low): novelty read [a-z]+ runs, so an apostrophe inside a word made two
+    words of it, and in Shakespeare's plays almost any letters are a word ("nd", "he", "s"). The paid text itself,
+    in order, with an apostrophe inside most words where both halves are words of the plays ("comma'nd", "s'he":
+    409 of 596 words, 10 more split by force, 4 one-letter words replaced) kept no 4-word bag, rare 3-word bag or
+    similar 12-word set; the content channel trimmed 8%: admitted, 2% unknown words, the paid text in no
+    channel's sources, though every character of it but 4 letters was kept in order. On the real oracle
+    (scripts/redteam30/apostrophes.py) it was low quality (-0.0218 nats) and gained nothing on the paid text's
+    held-back windows (-0.0214 there against -0.0219 on the rest; an honest control of the play +0.0211 against
+    +0.0065): the apostrophes cost the fork more than the text taught, which a separator the fork minds less need
+    not. The class is any separator inside a word (a hyphen, a space, a digit: the words differ, the letters do
+    not); the letters channel (`letter_hashes`: runs of LETTERS letters of the words joined) names the paid text
+    for each: 243 of its 253 kept runs shared with the apostrophes."""
     paid = gate.admit("author", 1, PAID_TEXT, 8192)
     gate.record(paid.submission, verdict(PAID))
-    resale = apostrophe_resale(PAID_TEXT, gate.index)
-    kept = sum(a == b for a, b in zip(re.sub(r"[^A-Za-z]", "", resale), re.sub(r"[^A-Za-z]", "", PAID_TEXT)))
+    resale = apostrophe_resale(PAID_TEXT, gate.index).replace("'", separator)
+    letters = re.sub(r"[^A-Za-z]", "", resale)
+    kept = difflib.SequenceMatcher(None, letters, re.sub(r"[^A-Za-z]", "", PAID_TEXT), autojunk=False)
+    assert kept.ratio() >= 0.99  # the letters are the paid text's, in order
+    assert not set(bag_hashes(words(resale)[0]).tolist()) & set(bag_hashes(words(PAID_TEXT)[0]).tolist())
     admitted = gate.admit("sybil", 2, resale, 8192)
-    assert admitted.novelty.copied_share < 0.5
-    assert paid.submission in admitted.sources, (
-        f"{admitted.novelty.copied_share:.0%} copied, {gate.index.unknown_share(resale):.0%} unknown words, "
-        f"{kept} of {len(re.sub(r'[^A-Za-z]', '', PAID_TEXT))} letters in place")
+    assert admitted.novelty.copied_share < 0.5  # no word channel sees the copy
+    shared = (set(gate.index._own_pieces(words(resale)[0], "accepted_letters"))
+              & set(gate.index._own_pieces(words(PAID_TEXT)[0], "accepted_letters")))
+    assert len(shared) >= 200
+    assert paid.submission in admitted.sources
+
+
+def test_honest_texts_of_one_play_share_too_few_letter_runs_to_name_each_other(index):
+    """The letters channel's thresholds (the pieces channel's: PIECES_NEED in all, PIECES_NEAR within PIECES_SPAN
+    words) against honest writing: 16 3,000-character texts of Twelfth Night and 14 of The Tempest (unpublished
+    writing of the plays, quoting them freely). Measured: at most 3 kept runs shared by any two (211 pairs; 2 of
+    the same play's 120 pairs), never 8 within 48 words. None names another."""
+    named = 0
+    for play in ("twelfth-night", "the-tempest"):
+        text = LOCAL.users_text(play)
+        chunks = [text[i:i + 3000] for i in range(0, len(text) - 3000, 3000)]
+        for k, chunk in enumerate(chunks):
+            index.accept(chunk, f"{play}-{k}")
+        for k, chunk in enumerate(chunks):
+            own = index._own_pieces(words(chunk)[0], "accepted_letters")
+            rows = index.db.execute(
+                f"SELECT submission, at FROM accepted_letters WHERE h IN ({','.join('?' * len(own))}) "
+                "AND submission != ?", (*own, f"{play}-{k}")).fetchall()
+            per_text = {sub: sum(1 for other, _ in rows if other == sub) for sub, _ in rows}
+            assert max(per_text.values(), default=0) <= 3, (play, k, per_text)
+            named += len(index.named_by_pieces(rows))
+    assert named == 0
 
 
 def test_a_sybil_session_holding_a_whole_held_back_window_in_pieces_names_the_paid_text(gate, tmp_path, fixed_secret):

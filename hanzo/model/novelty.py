@@ -45,6 +45,14 @@ SOURCES_PER_BAG = 64  # accepted submissions a shared bag names as sources, at m
 # 215-295, in 2-word pieces 64-99; honest writing of the same play at most 9 (at most 5 within 48 words), other
 # plays' at most 1.
 PIECE, PIECES_NEED, PIECES_NEAR, PIECES_SPAN = 3, 16, 8, 48
+# The letters channel, beside it and counted apart with the same thresholds: the text's letters alone (every word
+# joined: `"".join(words)`), hashed in runs of LETTERS, one run in LETTER_SAMPLE kept (chosen by its hash, so two
+# texts keep the same runs of the letters they share), those no public text has. A separator inside a word
+# ("comma'nd", "comma-nd", "comma nd": in the plays almost any letters are a word) changes every word channel's
+# words and no letter: the paid text so split, in order, shares 243 of its 253 kept runs (red team 30); honest
+# 3,000-character texts of one play share at most 3 (211 pairs, docs/oracle.md).
+LETTERS, LETTER_SAMPLE = 12, 8
+PIECE_TABLES = ("accepted_pieces", "accepted_letters")  # the two channels' stores: (h, submission, at)
 WORD = re.compile(r"[a-z]+")
 # The similarity channel: the word *set* of every WINDOW consecutive words, as a MinHash of
 # PERMS values, found through LSH (BANDS bands of ROWS values) and confirmed on the signature.
@@ -128,6 +136,23 @@ def piece_hashes(ws: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
             np.concatenate([np.arange(len(bags)), np.arange(len(pairs))]).astype(np.int64))
 
 
+def letter_hashes(ws: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The kept LETTERS-letter runs of the words' letters (one in LETTER_SAMPLE, by hash), the word each starts in."""
+    letters = "".join(ws).encode()
+    n = len(letters) - LETTERS + 1
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    codes = np.frombuffer(letters, dtype=np.uint8).astype(np.uint64)
+    h = np.zeros(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(LETTERS):  # a polynomial hash of each run, then mixed
+            h = h * np.uint64(1099511628211) + codes[j:j + n]
+        h = _mix(h ^ np.uint64(0x4C455454455253))
+    keep = np.nonzero((h & np.uint64(LETTER_SAMPLE - 1)) == 0)[0]
+    ends = np.cumsum([len(w) for w in ws])
+    return h[keep].view(np.int64), np.searchsorted(ends, keep, side="right").astype(np.int64)
+
+
 def word_hashes(ws: Sequence[str]) -> np.ndarray:
     return np.array([int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "big") for w in ws],
                     dtype=np.uint64)
@@ -197,6 +222,10 @@ class NoveltyIndex:
             np.concatenate([trigram_hashes(words(t)[0]) for t in public] or [np.zeros(0, np.uint64)])))
         self.public_pieces = self._cached_array(path.with_name(f"{path.stem}.pieces.{digest}.npy"), lambda: np.unique(
             np.concatenate([piece_hashes(words(t)[0])[0] for t in public] or [np.zeros(0, np.int64)])))
+        self.public_letters = self._cached_array(path.with_name(f"{path.stem}.letters.{digest}.npy"), lambda: np.unique(
+            np.concatenate([letter_hashes(words(t)[0])[0] for t in public] or [np.zeros(0, np.int64)])))
+        self._channels = {"accepted_pieces": (piece_hashes, self.public_pieces),
+                          "accepted_letters": (letter_hashes, self.public_letters)}
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("CREATE TABLE IF NOT EXISTS accepted (h INTEGER PRIMARY KEY, submission TEXT NOT NULL)")
@@ -213,13 +242,15 @@ class NoveltyIndex:
         self.db.execute("CREATE TABLE IF NOT EXISTS accepted_content (h INTEGER NOT NULL, pos INTEGER NOT NULL, "
                         "submission TEXT NOT NULL)")
         self.db.execute("CREATE INDEX IF NOT EXISTS accepted_content_h ON accepted_content (h)")
-        # an index made before the pieces channel holds no pieces of the texts it accepted: its owner (the gate,
-        # which keeps their new text) fills them in from what it kept (`pieces_missing`, `remember_pieces`)
-        self.pieces_missing = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-                                              "name = 'accepted_pieces'").fetchone() is None
-        self.db.execute("CREATE TABLE IF NOT EXISTS accepted_pieces (h INTEGER NOT NULL, submission TEXT NOT NULL, "
-                        "at INTEGER NOT NULL, PRIMARY KEY (h, submission)) WITHOUT ROWID")
-        self.db.execute("CREATE INDEX IF NOT EXISTS accepted_pieces_submission ON accepted_pieces (submission)")
+        # an index made before the pieces or the letters channel holds none of them for the texts it accepted: its
+        # owner (the gate, which keeps their new text) fills them in from what it kept (`pieces_missing`,
+        # `remember_pieces`)
+        self.pieces_missing = any(self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                                                  (table,)).fetchone() is None for table in PIECE_TABLES)
+        for table in PIECE_TABLES:
+            self.db.execute(f"CREATE TABLE IF NOT EXISTS {table} (h INTEGER NOT NULL, submission TEXT NOT NULL, "
+                            "at INTEGER NOT NULL, PRIMARY KEY (h, submission)) WITHOUT ROWID")
+            self.db.execute(f"CREATE INDEX IF NOT EXISTS {table}_submission ON {table} (submission)")
 
     @staticmethod
     def _cached_array(cached: Path, build) -> np.ndarray:
@@ -399,10 +430,12 @@ class NoveltyIndex:
             known = np.isin(hs, np.fromiter(seen, dtype=np.int64))
         return known
 
-    def _own_pieces(self, ws: Sequence[str]) -> dict[int, int]:
-        """The text's distinct pieces that no public text has, each with the word it first starts at."""
-        hs, at = piece_hashes(ws)
-        keep = ~np.isin(hs, self.public_pieces)
+    def _own_pieces(self, ws: Sequence[str], table: str = "accepted_pieces") -> dict[int, int]:
+        """The text's distinct pieces (or, for `table` accepted_letters, its kept letter runs) that no public text
+        has, each with the word it first starts at."""
+        hashes, public = self._channels[table]
+        hs, at = hashes(ws)
+        keep = ~np.isin(hs, public)
         out: dict[int, int] = {}
         for h, i in zip(hs[keep].tolist(), at[keep].tolist()):
             out[h] = min(i, out.get(h, i))
@@ -424,16 +457,20 @@ class NoveltyIndex:
                 | {sub for (sub, _, _), n in near.items() if n >= PIECES_NEAR})
 
     def _pieces_sources(self, ws: Sequence[str], exclude: str) -> set[str]:
-        """The accepted submissions the text's pieces name (named_by_pieces). Counted per submission over every
-        piece, however many submissions share it: a cap per piece (as the 4-word channel's per bag) would let a
-        sybil flood a paid text's pieces until they read as common."""
-        hs = list(self._own_pieces(ws))
-        shared: list[tuple[str, int]] = []
-        for i in range(0, len(hs), 500):
-            part = hs[i:i + 500]
-            shared += self.db.execute(f"SELECT submission, at FROM accepted_pieces WHERE h IN "
-                                      f"({','.join('?' * len(part))}) AND submission != ?", (*part, exclude)).fetchall()
-        return self.named_by_pieces(shared)
+        """The accepted submissions the text's pieces name, or its letter runs (named_by_pieces, each channel
+        counted apart). Counted per submission over every piece, however many submissions share it: a cap per
+        piece (as the 4-word channel's per bag) would let a sybil flood a paid text's pieces until they read as
+        common."""
+        out: set[str] = set()
+        for table in PIECE_TABLES:
+            hs = list(self._own_pieces(ws, table))
+            shared: list[tuple[str, int]] = []
+            for i in range(0, len(hs), 500):
+                part = hs[i:i + 500]
+                shared += self.db.execute(f"SELECT submission, at FROM {table} WHERE h IN ({','.join('?' * len(part))})"
+                                          " AND submission != ?", (*part, exclude)).fetchall()
+            out |= self.named_by_pieces(shared)
+        return out
 
     def novelty(self, text: str, submission: str = "") -> Novelty:
         """The new part of `text`: what the public corpus, other accepted submissions (not
@@ -518,12 +555,14 @@ class NoveltyIndex:
         self.db.execute("DELETE FROM accepted_bags WHERE submission = ?", (submission,))
         self.db.execute("DELETE FROM accepted_windows WHERE submission = ?", (submission,))
         self.db.execute("DELETE FROM accepted_content WHERE submission = ?", (submission,))
-        self.db.execute("DELETE FROM accepted_pieces WHERE submission = ?", (submission,))
+        for table in PIECE_TABLES:
+            self.db.execute(f"DELETE FROM {table} WHERE submission = ?", (submission,))
 
     def remember_pieces(self, text: str, submission: str) -> None:
-        """Keep the text's pieces that no public text has as the accepted `submission`'s (the pieces channel)."""
-        self.db.executemany("INSERT OR IGNORE INTO accepted_pieces VALUES (?, ?, ?)",
-                            [(h, submission, at) for h, at in self._own_pieces(words(text)[0]).items()])
+        """Keep the text's pieces and letter runs that no public text has as the accepted `submission`'s."""
+        for table in PIECE_TABLES:
+            self.db.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?)",
+                                [(h, submission, at) for h, at in self._own_pieces(words(text)[0], table).items()])
 
     def accept(self, text: str, submission: str) -> None:
         """Remember every bag of an accepted submission (new and copied parts alike)."""

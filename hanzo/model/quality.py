@@ -46,7 +46,7 @@ import torch
 from hanzo.econ.params import WEI, Tokenomics
 from hanzo.econ.records import add_columns, immediate
 
-from .novelty import Novelty, NoveltyIndex
+from .novelty import PIECE_TABLES, Novelty, NoveltyIndex
 
 WINDOW = 256  # characters of text per paid interaction (the trainer's window)
 PAID, NEUTRAL, LOW = "paid", "neutral", "low quality"
@@ -329,9 +329,10 @@ class Gate:
         marks = ",".join("?" * len(trained))
         out.update(r[0] for r in self.db.execute(f"SELECT submission FROM source_links WHERE source IN ({marks})",
                                                  trained))
-        out |= self.index.named_by_pieces(self.db.execute(
-            "SELECT submission, at FROM accepted_pieces WHERE h IN (SELECT p.h FROM accepted_pieces p JOIN submissions "
-            f"s ON p.submission = s.id WHERE s.fork = ?) AND submission NOT IN ({on_fork})", (fork, fork)))
+        for table in PIECE_TABLES:  # each channel counted apart, as for one text
+            out |= self.index.named_by_pieces(self.db.execute(
+                f"SELECT submission, at FROM {table} WHERE h IN (SELECT p.h FROM {table} p JOIN submissions s ON "
+                f"p.submission = s.id WHERE s.fork = ?) AND submission NOT IN ({on_fork})", (fork, fork)))
         named = sorted(out)
         for i in range(0, len(named), 500):
             part = named[i:i + 500]
