@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 import random
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -276,6 +277,23 @@ def test_a_text_that_matches_a_paid_session_in_part_is_never_examined_on_its_hel
     assert unrelated == frozenset()
     assert sum(met(store.draw("hamlet", f"s-other-{k}", exclude_user="other", exclude_sessions=unrelated))
                for k in range(10)) > 0
+
+
+def test_an_old_forks_exam_leaves_out_more_sessions_than_sqlite_binds_in_one_statement(tmp_path):
+    """An old fork's lineage names every session on it and what its pieces name: thousands. SQLite binds at most
+    32,766 values a statement in most builds (999 before 3.32); the store is held to 999 here, and an exam leaving
+    out 5,000 sessions, two of them with held-back text, is drawn without them."""
+    store = PrivateEvaluation(tmp_path / "p", chunks=20)
+    store.db.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+    store.seed("hamlet", LOCAL.private_passages("hamlet"))
+    held = {sid: HAMLET[40_000 + 3_000 * k:42_000 + 3_000 * k] for k, sid in enumerate(("s-7", "s-4321", "s-kept"))}
+    for sid, text in held.items():
+        store.hold_back("hamlet", text, sid, "author")
+    lineage = frozenset(f"s-{k}" for k in range(5_000))
+    exams = [store.draw("hamlet", f"s-old-{k}", exclude_user="owner", exclude_sessions=lineage) for k in range(10)]
+    windows = [exam[i:i + 256] for exam in exams for i in range(0, len(exam), 256)]
+    assert not any(w in held["s-7"] or w in held["s-4321"] for w in windows)
+    assert any(w in held["s-kept"] for w in windows)
 
 
 def test_a_short_or_bad_secret_is_refused(tmp_path, monkeypatch):
