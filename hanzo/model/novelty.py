@@ -136,19 +136,24 @@ def piece_hashes(ws: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
             np.concatenate([np.arange(len(bags)), np.arange(len(pairs))]).astype(np.int64))
 
 
-def letter_hashes(ws: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The kept LETTERS-letter runs of the words' letters (one in LETTER_SAMPLE, by hash), the word each starts in."""
-    letters = "".join(ws).encode()
+def letter_runs(letters: str) -> tuple[np.ndarray, np.ndarray]:
+    """The hash of every LETTERS-letter run of `letters`, and which are kept (one in LETTER_SAMPLE, by hash)."""
     n = len(letters) - LETTERS + 1
     if n <= 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    codes = np.frombuffer(letters, dtype=np.uint8).astype(np.uint64)
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=bool)
+    codes = np.frombuffer(letters.encode(), dtype=np.uint8).astype(np.uint64)
     h = np.zeros(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for j in range(LETTERS):  # a polynomial hash of each run, then mixed
             h = h * np.uint64(1099511628211) + codes[j:j + n]
         h = _mix(h ^ np.uint64(0x4C455454455253))
-    keep = np.nonzero((h & np.uint64(LETTER_SAMPLE - 1)) == 0)[0]
+    return h, (h & np.uint64(LETTER_SAMPLE - 1)) == 0
+
+
+def letter_hashes(ws: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The kept LETTERS-letter runs of the words' letters (one in LETTER_SAMPLE, by hash), the word each starts in."""
+    h, kept = letter_runs("".join(ws))
+    keep = np.flatnonzero(kept)
     ends = np.cumsum([len(w) for w in ws])
     return h[keep].view(np.int64), np.searchsorted(ends, keep, side="right").astype(np.int64)
 
