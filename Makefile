@@ -14,7 +14,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 
-.PHONY: setup test test-slow test-properties-long fuzz lint demo decisions gas bench-hmm bench-sim bench-hllm bench-farming bench-chain clean
+.PHONY: setup test test-slow test-properties-long fuzz lint demo decisions gas bench-hmm bench-sim bench-hllm bench-farming bench-lineage bench-chain clean
 
 setup: $(STAMP_PY) $(STAMP_NPM) $(SHIM)
 
@@ -90,6 +90,10 @@ bench-hllm: setup
 # Every greedy strategy against the quality oracle and honest work (issue 15; about 20 minutes).
 bench-farming: setup
 	$(BIN)/python benchmarks/farming.py
+
+# The gate's admission and lineage query as a fork's history grows to 1,000 sessions (about 15 minutes).
+bench-lineage: setup
+	$(BIN)/python benchmarks/lineage.py
 
 # State-changing calls per second on the embedded EVM, anvil and Ape's in-process chain (issue 18).
 bench-chain: setup

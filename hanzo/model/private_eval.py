@@ -95,7 +95,8 @@ class PrivateEvaluation:
         key = (domain, held, exclude_user if held else "")
         if skip or key not in self._pool:
             rows = self.db.execute("SELECT origin, text FROM passages WHERE domain = ? AND (origin = 'seed') = ? AND "
-                                   "user != ? ORDER BY id", (domain, not held, exclude_user if held else "\0")).fetchall()
+                                   "user != ? ORDER BY id",
+                                   (domain, not held, exclude_user if held else "\0")).fetchall()
             if not held and not rows:
                 raise PrivateEvalError(f"domain {domain!r}: the oracle holds no text for it (it holds "
                                        f"{', '.join(self.domains()) or 'none'})")
