@@ -41,7 +41,7 @@ LONG_FORK = 1
 
 
 WRITING = {
-    # every word pair a public one (no pieces but new 3-word bags): strangers' sessions name each other no more
+    # every word pair a public one (its only pieces are new 3-word bags): strangers' sessions name each other no more
     # than honest writing does (none of 1,262 pairs of 3,000-character texts of one play, red team 32)
     "public": lambda: "\n".join(LOCAL.public_texts().values()),
     # every word pair one of the held-out plays' users wrote (216,411 characters): a small pool of pieces, so
