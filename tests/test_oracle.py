@@ -120,6 +120,24 @@ def test_a_copy_with_a_letter_changed_every_few_words_is_refused_as_misspelled(p
         assert max(shares) < limit * 0.6, domain
 
 
+@pytest.mark.parametrize("soup", ["one word", "words of 20 letters", "words of 30 letters"])
+def test_letters_with_no_space_beside_honest_writing_are_refused_as_misspelled(public_gate, soup):
+    """Red team 32: 2,500 characters of honest writing with one random word of thousands of letters beside it were
+    admitted (one unknown word in 378: 0.3%) and trained on as new text. An unknown word counts once for every 20 letters
+    it has begun, so the letters are as unknown as that many words however they are cut; the honest writing
+    alone is admitted."""
+    rng = random.Random(32)
+    letters = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(5000))
+    cut = {"one word": 5000, "words of 20 letters": 20, "words of 30 letters": 30}[soup]
+    writing = HAMLET[10_000:12_500]
+    text = writing + "\n" + " ".join(letters[i:i + cut] for i in range(0, len(letters), cut))
+    with pytest.raises(Rejected) as r:
+        public_gate.admit(f"souper-{cut}", 1, text, 8192)
+    assert r.value.reason == "misspelled"
+    assert public_gate.index.unknown_share(text) > 0.3  # the limit is 15%
+    assert public_gate.index.unknown_share(writing) < 0.05
+
+
 def test_public_text_cut_into_pieces_of_three_or_four_words_is_refused_as_fragments_not_honest_writing(
         public_gate):
     """The red team's third round: 3-word pieces of public text, shuffled, pass every copy channel

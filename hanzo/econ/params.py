@@ -126,6 +126,7 @@ class Tokenomics:
                                      "earlier accepted text above which it is refused whole (below it, its new part is "
                                      "paid)")
     max_unknown_word_share: int = _wad("0.15", hi="1", doc="share of a submission's words found in no public text "
+                                        "(one longer than 20 letters counting once per 20 begun) "
                                         "above which it is refused as misspelled (honest writing: at most 8% per "
                                         "1,000 characters; a letter changed in every 4th word of a copy: 19-21%)")
     max_public_trigram_share: int = _wad("0.8", hi="1", doc="share of a submission's words inside runs of three "
