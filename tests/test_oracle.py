@@ -123,9 +123,9 @@ def test_a_copy_with_a_letter_changed_every_few_words_is_refused_as_misspelled(p
 @pytest.mark.parametrize("soup", ["one word", "words of 20 letters", "words of 30 letters"])
 def test_letters_with_no_space_beside_honest_writing_are_refused_as_misspelled(public_gate, soup):
     """Red team 32: 2,500 characters of honest writing with one random word of thousands of letters beside it were
-    admitted (one unknown word in 378: 0.3%) and trained on as new text. An unknown word counts once for every 20 letters
-    it has begun, so the letters are as unknown as that many words however they are cut; the honest writing
-    alone is admitted."""
+    admitted (one unknown word in 378: 0.3%) and trained on as new text. An unknown word counts once for every 20
+    letters it has begun, so the letters are as unknown as that many words however they are cut; the honest
+    writing alone is admitted."""
     rng = random.Random(32)
     letters = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(5000))
     cut = {"one word": 5000, "words of 20 letters": 20, "words of 30 letters": 30}[soup]
