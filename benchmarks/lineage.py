@@ -96,13 +96,11 @@ class History:
 
     def grow(self, per_round: int) -> None:
         for _ in range(per_round):
-            a, _ = self.admit("owner", LONG_FORK)
-            self.gate.record(a.submission, {"quality": {"outcome": PAID}})
-            self.sessions["long"] += 1
             fork = 100 + self.sessions["network"]
-            a, _ = self.admit(f"user-{fork}", fork)
-            self.gate.record(a.submission, {"quality": {"outcome": PAID}})
-            self.sessions["network"] += 1
+            for user, on, part in (("owner", LONG_FORK, "long"), (f"user-{fork}", fork, "network")):
+                a, _ = self.admit(user, on)
+                self.gate.record(a.submission, {"quality": {"outcome": PAID}})
+                self.sessions[part] += 1
 
     def probe(self, n: int) -> dict:
         """n fresh sessions on the long-lived fork, timed, then undone."""

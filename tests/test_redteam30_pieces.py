@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import random
 import re
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -440,11 +441,8 @@ def test_honest_texts_of_one_play_share_too_few_letter_runs_to_name_each_other(i
         for k, chunk in enumerate(chunks):
             index.accept(chunk, f"{play}-{k}")
         for k, chunk in enumerate(chunks):
-            own = index._own_pieces(words(chunk)[0], "accepted_letters")
-            rows = index.db.execute(
-                f"SELECT submission, at FROM accepted_letters WHERE h IN ({','.join('?' * len(own))}) "
-                "AND submission != ?", (*own, f"{play}-{k}")).fetchall()
-            per_text = {sub: sum(1 for other, _ in rows if other == sub) for sub, _ in rows}
+            rows = index.shared_pieces(words(chunk)[0], f"{play}-{k}", "accepted_letters")
+            per_text = Counter(sub for sub, _ in rows)
             assert max(per_text.values(), default=0) <= 3, (play, k, per_text)
             named += len(index.named_by_pieces(rows))
     assert named == 0

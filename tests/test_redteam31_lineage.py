@@ -123,9 +123,7 @@ def test_honest_8192_character_sessions_of_one_play_share_too_few_pieces_to_name
     for k in range(len(text) // 8192):
         chunk = text[8192 * k:8192 * (k + 1)]
         ws = words(chunk)[0]
-        hs = list(gate.index._own_pieces(ws))
-        rows = gate.db.execute(f"SELECT submission, at FROM accepted_pieces WHERE h IN ({','.join('?' * len(hs))})",
-                               hs).fetchall()
+        rows = gate.index.shared_pieces(ws, "")
         total: dict[str, int] = {}
         near: dict[tuple, int] = {}
         for sub, at in rows:
@@ -245,9 +243,7 @@ def test_a_flood_of_the_domains_commonest_non_public_pairs_neither_names_nor_slo
 
     def scanned() -> tuple[int, frozenset[str]]:
         a = gate.admit("honest", 9, honest, 8192)
-        hs = list(gate.index._own_pieces(words(honest)[0]))
-        rows = gate.db.execute(f"SELECT count(*) FROM accepted_pieces WHERE h IN ({','.join('?' * len(hs))}) "
-                               "AND submission != ?", (*hs, a.submission)).fetchone()[0]
+        rows = len(gate.index.shared_pieces(words(honest)[0], a.submission))
         gate.forget(a.submission)
         return rows, a.sources
 

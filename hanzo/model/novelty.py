@@ -477,14 +477,19 @@ class NoveltyIndex:
         common."""
         out: set[str] = set()
         for table in PIECE_TABLES:
-            hs = list(self._own_pieces(ws, table))
-            shared: list[tuple[str, int]] = []
-            for i in range(0, len(hs), 500):
-                part = hs[i:i + 500]
-                shared += self.db.execute(f"SELECT submission, at FROM {table} WHERE h IN ({','.join('?' * len(part))})"
-                                          " AND submission != ?", (*part, exclude)).fetchall()
-            out |= self.named_by_pieces(shared)
+            out |= self.named_by_pieces(self.shared_pieces(ws, exclude, table))
         return out
+
+    def shared_pieces(self, ws: Sequence[str], exclude: str, table: str = "accepted_pieces") -> list[tuple[str, int]]:
+        """(submission, where the piece is in it) for every accepted submission but `exclude` holding one of the
+        text's pieces (or, for `table` accepted_letters, its kept letter runs) that no public text has."""
+        hs = list(self._own_pieces(ws, table))
+        shared: list[tuple[str, int]] = []
+        for i in range(0, len(hs), 500):
+            part = hs[i:i + 500]
+            shared += self.db.execute(f"SELECT submission, at FROM {table} WHERE h IN ({','.join('?' * len(part))})"
+                                      " AND submission != ?", (*part, exclude)).fetchall()
+        return shared
 
     def novelty(self, text: str, submission: str = "") -> Novelty:
         """The new part of `text`: what the public corpus, other accepted submissions (not
@@ -574,9 +579,10 @@ class NoveltyIndex:
 
     def remember_pieces(self, text: str, submission: str) -> None:
         """Keep the text's pieces and letter runs that no public text has as the accepted `submission`'s."""
+        ws = words(text)[0]
         for table in PIECE_TABLES:
             self.db.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?)",
-                                [(h, submission, at) for h, at in self._own_pieces(words(text)[0], table).items()])
+                                [(h, submission, at) for h, at in self._own_pieces(ws, table).items()])
 
     def accept(self, text: str, submission: str) -> None:
         """Remember every bag of an accepted submission (new and copied parts alike)."""
